@@ -1,0 +1,32 @@
+"""Default implementations of the firstresult hooks. All ``trylast``: any plugin wins over them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from ec_core.plugins.markers import hookimpl
+from ec_core.vendor import MarketDataFeed, OrderGateway, Session, TradeMonitor, VendorFactory
+
+
+@hookimpl(trylast=True)
+def ec_open_session(
+    vendor: str, settings: Mapping[str, Any], factory: VendorFactory | None
+) -> AbstractAsyncContextManager[Session] | None:
+    return None if factory is None else factory.open(settings)
+
+
+@hookimpl(trylast=True)
+def ec_order_gateway(session: Session) -> OrderGateway:
+    return session.orders
+
+
+@hookimpl(trylast=True)
+def ec_market_data(session: Session) -> MarketDataFeed:
+    return session.market_data
+
+
+@hookimpl(trylast=True)
+def ec_trade_monitor(session: Session) -> TradeMonitor:
+    return session.trades

@@ -1,0 +1,1 @@
+"""The ``ec`` command line. Plugins add sub-commands through the ``ec_add_commands`` hook."""

@@ -1,0 +1,42 @@
+"""Entry point of the ``ec`` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+import click
+
+from ec_core import __version__
+from ec_core.cli.plugins_cmd import plugins_command
+from ec_core.plugins import PluginHost
+
+__all__ = ["build_cli", "main"]
+
+
+def build_cli(host: PluginHost) -> click.Group:
+    """The root command group with core's commands and every plugin's."""
+
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, prog_name="ec")
+    @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+    @click.pass_context
+    def cli(ctx: click.Context, verbose: int) -> None:
+        """ec: async algorithmic trading of futures through vendor plugins."""
+        level = logging.WARNING - 10 * min(verbose, 2)
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        ctx.obj = host
+
+    cli.add_command(plugins_command)
+    host.add_commands(cli)
+    return cli
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    # Plugin faults are reported by `ec plugins`; keep other commands quiet about them.
+    logging.getLogger("ec_core.plugins.host").setLevel(logging.CRITICAL)
+    host = PluginHost.load()
+    logging.getLogger("ec_core.plugins.host").setLevel(logging.NOTSET)
+    cli = build_cli(host)
+    cli.main(args=list(sys.argv[1:] if argv is None else argv), prog_name="ec")

@@ -1,0 +1,212 @@
+"""The one exception tree of ec.
+
+Every error raised on purpose by ec or a plugin derives from :class:`EcError`, so
+``except EcError`` catches them all. Each class names one kind of failure; the
+values involved travel as attributes, not only in the message.
+
+Three outcomes of an order attempt are kept apart on purpose:
+*denied* (refused in this process, nothing was sent), *rejected* (the venue said
+no) and *unknown* (we cannot tell yet: timeout, disconnect). See ``docs/outcomes.md``.
+
+::
+
+    EcError
+    ├── ConfigError                  bad settings file or value
+    ├── PluginError                  a plugin could not be loaded or is malformed
+    │   └── VendorNotFoundError      no installed plugin provides the vendor asked for
+    ├── SessionError                 anything about a vendor session
+    │   ├── ConnectionLostError      the transport went away; pending requests fail with it
+    │   ├── AuthError                logon refused (bad password, no rights, version …)
+    │   └── ProtocolError            the peer sent something that breaks the protocol
+    ├── PriceError                   a price is off the tick grid or not representable
+    ├── IllegalTransitionError       an order state change the state machine forbids
+    ├── OrderError                   outcome of an order attempt
+    │   ├── OrderDeniedError         denied here: carries every violation; nothing was sent
+    │   ├── OrderRejectedError       rejected by the venue: carries its code and text
+    │   └── OrderUnknownError        fate unknown (timeout, disconnect): will be reconciled
+    │       └── RequestTimeoutError  no answer within the request's deadline
+    └── JournalError                 the journal cannot be written: new orders stop (fail closed)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import final
+
+import msgspec
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "ConnectionLostError",
+    "EcError",
+    "IllegalTransitionError",
+    "JournalError",
+    "OrderDeniedError",
+    "OrderError",
+    "OrderRejectedError",
+    "OrderUnknownError",
+    "PluginError",
+    "PriceError",
+    "ProtocolError",
+    "RequestTimeoutError",
+    "SessionError",
+    "VendorNotFoundError",
+    "Violation",
+]
+
+
+class EcError(Exception):
+    """Root of every error ec raises on purpose."""
+
+
+class ConfigError(EcError):
+    """A settings file or value is invalid; ``path`` names the key when known."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+
+
+class PluginError(EcError):
+    """A plugin failed to load, or implements a hook wrongly."""
+
+    def __init__(self, message: str, *, plugin: str | None = None) -> None:
+        super().__init__(message)
+        self.plugin = plugin
+
+
+@final
+class VendorNotFoundError(PluginError):
+    """The vendor asked for is not provided by any installed plugin."""
+
+    def __init__(self, vendor: str, *, installed: Iterable[str], hint: str | None = None) -> None:
+        self.vendor = vendor
+        self.installed = tuple(sorted(installed))
+        listed = ", ".join(self.installed) or "none"
+        message = f"vendor {vendor!r} is not installed (installed vendors: {listed})"
+        if hint:
+            message += f"; {hint}"
+        super().__init__(message, plugin=vendor)
+
+
+class SessionError(EcError):
+    """Something went wrong with a vendor session."""
+
+
+@final
+class ConnectionLostError(SessionError):
+    """The connection dropped; requests still pending fail with this error."""
+
+
+@final
+class AuthError(SessionError):
+    """The venue refused the logon. ``code`` is the venue's result code."""
+
+    def __init__(self, message: str, *, code: int | str | None = None) -> None:
+        super().__init__(message if code is None else f"{message} (code {code})")
+        self.code = code
+
+
+@final
+class ProtocolError(SessionError):
+    """The peer broke the protocol (bad frame, impossible reply)."""
+
+
+@final
+class PriceError(EcError, ValueError):
+    """A price cannot be expressed on an instrument's tick grid."""
+
+    def __init__(self, message: str, *, price: object, tick_size: object) -> None:
+        super().__init__(message)
+        self.price = price
+        self.tick_size = tick_size
+
+
+@final
+class IllegalTransitionError(EcError):
+    """An order state change that the transition table forbids."""
+
+    def __init__(self, source: object, target: object) -> None:
+        super().__init__(f"illegal order state transition {source} -> {target}")
+        self.source = source
+        self.target = target
+
+
+class Violation(msgspec.Struct, frozen=True, kw_only=True):
+    """One broken pre-trade rule: a stable ``code``, the ``field`` and the values involved."""
+
+    code: str
+    field: str
+    rule: str
+    value: object = None
+    limit: object = None
+
+    def __str__(self) -> str:
+        parts = [f"{self.code}: {self.field} {self.rule}"]
+        if self.value is not None:
+            parts.append(f"value={self.value}")
+        if self.limit is not None:
+            parts.append(f"limit={self.limit}")
+        return " ".join(parts)
+
+
+class OrderError(EcError):
+    """The outcome of an order attempt that did not succeed."""
+
+
+@final
+class OrderDeniedError(OrderError):
+    """Denied in this process by pre-trade checks. Nothing was sent."""
+
+    def __init__(self, violations: Iterable[Violation]) -> None:
+        self.violations = tuple(violations)
+        lines = "; ".join(str(v) for v in self.violations)
+        super().__init__(f"order denied ({len(self.violations)} violation(s)): {lines}")
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(v.code for v in self.violations)
+
+
+@final
+class OrderRejectedError(OrderError):
+    """The venue refused the request. ``code`` and ``text`` are the venue's."""
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        code: int | str | None = None,
+        cl_order_id: str | None = None,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(f"order {cl_order_id} rejected by venue: {text} (code {code})")
+        self.text = text
+        self.code = code
+        self.cl_order_id = cl_order_id
+        self.details = dict(details or {})
+
+
+class OrderUnknownError(OrderError):
+    """We cannot tell what happened to the order yet; it stays tracked as UNKNOWN."""
+
+    def __init__(self, message: str, *, cl_order_id: str | None = None) -> None:
+        super().__init__(message)
+        self.cl_order_id = cl_order_id
+
+
+@final
+class RequestTimeoutError(OrderUnknownError):
+    """No answer within the deadline. The order is UNKNOWN until reconciled."""
+
+    def __init__(self, *, cl_order_id: str | None = None, timeout: float) -> None:
+        super().__init__(
+            f"no answer for order {cl_order_id} within {timeout}s", cl_order_id=cl_order_id
+        )
+        self.timeout = timeout
+
+
+@final
+class JournalError(EcError):
+    """The journal could not be written; the executor stops accepting orders."""

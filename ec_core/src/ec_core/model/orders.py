@@ -1,0 +1,204 @@
+"""Order requests (what we ask for), orders (what we track) and fills (what happened).
+
+Requests are a tagged union on ``request_type`` so a journal or a wire codec
+can round-trip them with msgspec. Requests are deliberately *not* validated on
+construction: pre-trade validation (:mod:`ec_core.safety`) checks them and
+reports every violation at once, naming field and rule, before anything is sent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TypeAlias
+
+import msgspec
+
+from ec_core.model.enums import Duration, ExecInstruction, OrderType, RequestType, Side
+from ec_core.model.state import OrderState
+
+__all__ = [
+    "CancelAll",
+    "CancelOrder",
+    "Fill",
+    "GoFlat",
+    "LiquidateAll",
+    "ModifyOrder",
+    "NewOrder",
+    "Order",
+    "OrderRequest",
+]
+
+
+class NewOrder(
+    msgspec.Struct,
+    tag="NEW",
+    tag_field="request_type",
+    frozen=True,
+    kw_only=True,
+    forbid_unknown_fields=True,
+):
+    """Place a new order. ``cl_order_id`` is assigned by the executor when left empty."""
+
+    account_id: str
+    symbol: str
+    side: Side
+    qty: int
+    order_type: OrderType
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    duration: Duration = Duration.DAY
+    good_thru_date: date | None = None
+    exec_instructions: frozenset[ExecInstruction] = frozenset()
+    cl_order_id: str = ""
+    is_manual: bool = False
+
+    @property
+    def request_type(self) -> RequestType:
+        return RequestType.NEW
+
+
+class ModifyOrder(
+    msgspec.Struct,
+    tag="MODIFY",
+    tag_field="request_type",
+    frozen=True,
+    kw_only=True,
+    forbid_unknown_fields=True,
+):
+    """Change a working order. Fields left ``None`` keep their value."""
+
+    account_id: str
+    symbol: str
+    orig_cl_order_id: str
+    cl_order_id: str = ""
+    qty: int | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    duration: Duration | None = None
+    good_thru_date: date | None = None
+
+    @property
+    def request_type(self) -> RequestType:
+        return RequestType.MODIFY
+
+
+class CancelOrder(
+    msgspec.Struct,
+    tag="CANCEL",
+    tag_field="request_type",
+    frozen=True,
+    kw_only=True,
+    forbid_unknown_fields=True,
+):
+    account_id: str
+    symbol: str
+    orig_cl_order_id: str
+    cl_order_id: str = ""
+
+    @property
+    def request_type(self) -> RequestType:
+        return RequestType.CANCEL
+
+
+class CancelAll(
+    msgspec.Struct,
+    tag="CANCEL_ALL",
+    tag_field="request_type",
+    frozen=True,
+    kw_only=True,
+    forbid_unknown_fields=True,
+):
+    """Cancel every working order of the account, or of one instrument if ``symbol`` is set."""
+
+    account_id: str
+    symbol: str | None = None
+    cl_order_id: str = ""
+
+    @property
+    def request_type(self) -> RequestType:
+        return RequestType.CANCEL_ALL
+
+
+class LiquidateAll(
+    msgspec.Struct,
+    tag="LIQUIDATE_ALL",
+    tag_field="request_type",
+    frozen=True,
+    kw_only=True,
+    forbid_unknown_fields=True,
+):
+    """Cancel working orders, then flatten the position, of one instrument or all."""
+
+    account_id: str
+    symbol: str | None = None
+    cl_order_id: str = ""
+
+    @property
+    def request_type(self) -> RequestType:
+        return RequestType.LIQUIDATE_ALL
+
+
+class GoFlat(
+    msgspec.Struct,
+    tag="GO_FLAT",
+    tag_field="request_type",
+    frozen=True,
+    kw_only=True,
+    forbid_unknown_fields=True,
+):
+    """Cancel everything and flatten every position of the account."""
+
+    account_id: str
+    cl_order_id: str = ""
+
+    @property
+    def request_type(self) -> RequestType:
+        return RequestType.GO_FLAT
+
+
+OrderRequest: TypeAlias = NewOrder | ModifyOrder | CancelOrder | CancelAll | LiquidateAll | GoFlat
+
+
+class Fill(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One execution. ``fill_id`` is unique per venue, so a duplicate is recognised."""
+
+    fill_id: str
+    account_id: str
+    symbol: str
+    side: Side
+    qty: int
+    price: Decimal
+    ts_ns: int
+    cl_order_id: str = ""
+    chain_id: str = ""
+    venue_order_id: str = ""
+    commission: Decimal = Decimal(0)
+
+
+class Order(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The state of one order chain as last known. ``chain_id`` stays the same across modifies."""
+
+    chain_id: str
+    cl_order_id: str
+    account_id: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    qty: int
+    state: OrderState
+    filled_qty: int = 0
+    avg_fill_price: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    duration: Duration = Duration.DAY
+    good_thru_date: date | None = None
+    exec_instructions: frozenset[ExecInstruction] = frozenset()
+    venue_order_id: str = ""
+    reject_code: str = ""
+    reject_text: str = ""
+    updated_ns: int = 0
+
+    @property
+    def remaining_qty(self) -> int:
+        return 0 if self.state.is_final else max(self.qty - self.filled_qty, 0)

@@ -1,0 +1,151 @@
+"""Hook specifications: the public plugin API of ec.
+
+Rules every hook follows (enforced by the loader):
+
+* Hooks are **synchronous and cheap**. They register or return objects whose
+  methods are async. An ``async def`` hook implementation is rejected at load.
+* Per-tick and per-order traffic never goes through a hook: it flows through the
+  async iterators of :mod:`ec_core.vendor`. Observer hooks (``ec_on_*``) are for
+  low-rate events; an exception raised in one is logged and counted, never
+  propagated into the trading path.
+* ``firstresult`` hooks stop at the first implementation that returns something
+  other than ``None``; core's own defaults are ``trylast``, so any plugin can
+  take precedence.
+
+The four concerns are *connect* (vendors and sessions), *order* (order entry),
+*monitor* (market data, trade monitoring and observers) and *validation*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any
+
+from ec_core.plugins.markers import hookspec
+
+if TYPE_CHECKING:
+    import click
+
+    from ec_core.errors import Violation
+    from ec_core.model import Fill, Order, OrderRequest, Position, SessionState
+    from ec_core.plugins.host import PluginHost
+    from ec_core.plugins.registry import VendorRegistry
+    from ec_core.validation import ValidatorRegistry
+    from ec_core.vendor import (
+        MarketDataFeed,
+        OrderGateway,
+        Session,
+        TradeMonitor,
+        VendorFactory,
+    )
+
+
+# -- host ---------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def ec_addhooks(host: PluginHost) -> None:
+    """Add hook specifications of a plugin's own (``host.add_hookspecs(module)``).
+
+    Called once per plugin when it is registered (historic: late plugins get it
+    too). ec-mock uses it to define its ``ec_mock_add_dialects`` hook.
+    """
+
+
+@hookspec
+def ec_add_commands(cli: click.Group) -> None:
+    """Add sub-commands to the ``ec`` command line (e.g. ec-mock adds ``ec mock``).
+
+    Called once when the command line starts, before arguments are parsed.
+    """
+
+
+# -- connect ------------------------------------------------------------------
+
+
+@hookspec
+def ec_register_vendors(vendors: VendorRegistry) -> None:
+    """Announce vendors: call ``vendors.add(factory)`` for each :class:`VendorFactory`.
+
+    Called once when the host loads plugins. The factory's ``info`` gives name,
+    version, distribution and capabilities, shown by ``ec plugins``. Must not
+    connect or import heavy dependencies: do that in ``factory.open``.
+    """
+
+
+@hookspec(firstresult=True)
+def ec_open_session(
+    vendor: str, settings: Mapping[str, Any], factory: VendorFactory | None
+) -> AbstractAsyncContextManager[Session] | None:
+    """Build the session context manager for ``vendor`` from its ``settings``.
+
+    ``factory`` is the registered factory for that name, or ``None``. Core's
+    default (``trylast``) returns ``factory.open(settings)``. A plugin may return
+    its own context manager first, e.g. to wrap the session in a recorder.
+    Return ``None`` to leave it to the next implementation.
+    """
+
+
+# -- order --------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def ec_order_gateway(session: Session) -> OrderGateway | None:
+    """The order gateway to use for ``session``.
+
+    Core's default (``trylast``) returns ``session.orders``. A plugin may wrap it
+    (paper trading, throttling, a drop copy). Called once per session by the
+    executor; the gateway's methods are then called directly, not through pluggy.
+    """
+
+
+# -- monitor ------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def ec_market_data(session: Session) -> MarketDataFeed | None:
+    """The market-data feed to use for ``session``; default ``session.market_data``."""
+
+
+@hookspec(firstresult=True)
+def ec_trade_monitor(session: Session) -> TradeMonitor | None:
+    """The trade monitor to use for ``session``; default ``session.trades``."""
+
+
+@hookspec
+def ec_on_session_state(vendor: str, old: SessionState, new: SessionState) -> None:
+    """Observer: a session changed state. Must not block or raise."""
+
+
+@hookspec
+def ec_on_order(order: Order, previous: Order | None) -> None:
+    """Observer: the tracker changed an order (``previous`` is ``None`` for a new one)."""
+
+
+@hookspec
+def ec_on_fill(fill: Fill) -> None:
+    """Observer: the tracker accepted a new fill (duplicates are not reported)."""
+
+
+@hookspec
+def ec_on_position(position: Position) -> None:
+    """Observer: a position changed because of a fill or a venue report."""
+
+
+@hookspec
+def ec_on_denied(request: OrderRequest, violations: Sequence[Violation]) -> None:
+    """Observer: pre-trade checks denied ``request``; nothing was sent."""
+
+
+# -- validation ---------------------------------------------------------------
+
+
+@hookspec
+def ec_register_validators(validators: ValidatorRegistry) -> None:
+    """Add pre-trade validators: ``validators.add(validator)``.
+
+    Called once when the host loads plugins. Every registered validator runs on
+    every request; all violations are collected and raised together. Core's
+    built-in rules register through this same hook.
+    """

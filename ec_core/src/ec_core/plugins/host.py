@@ -1,0 +1,313 @@
+"""The typed facade that owns the pluggy ``PluginManager``.
+
+The rest of ec calls methods of :class:`PluginHost`, never ``pm.hook.*``
+directly, so every hook call site is typed and the rules of
+:mod:`ec_core.plugins.hookspecs` (sync hooks, isolated observers) live in one place.
+
+Loading is defensive: each ``ec.plugins`` entry point is loaded and registered
+in its own ``try``; a plugin that fails to import, implements an unknown hook,
+has a hook whose arguments do not match the spec, or defines an ``async def``
+hook is unregistered and recorded as failed with the cause. Other plugins keep
+working; ``strict=True`` re-raises instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from enum import StrEnum
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
+from typing import Any, final
+
+import msgspec
+import pluggy
+
+from ec_core.errors import PluginError, VendorNotFoundError, Violation
+from ec_core.model import Fill, Order, OrderRequest, Position, SessionState
+from ec_core.plugins import hookspecs
+from ec_core.plugins.markers import PROJECT
+from ec_core.plugins.registry import VendorRegistry
+from ec_core.validation import ValidatorRegistry
+from ec_core.vendor import MarketDataFeed, OrderGateway, Session, TradeMonitor
+
+__all__ = ["ENTRY_POINT_GROUP", "KNOWN_DISTRIBUTIONS", "PluginHost", "PluginRecord", "PluginStatus"]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "ec.plugins"
+BUILTIN_PLUGINS: tuple[str, ...] = ("ec_core.builtin.defaults",)
+# Where to get a vendor that is not installed: named in the error message.
+KNOWN_DISTRIBUTIONS: Mapping[str, str] = {"cqg": "ec-cqg", "mock": "ec-mock"}
+
+
+class PluginStatus(StrEnum):
+    LOADED = "loaded"
+    FAILED = "failed"
+
+
+class PluginRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``ec plugins`` shows for one plugin."""
+
+    name: str
+    distribution: str
+    version: str
+    status: PluginStatus
+    hooks: tuple[str, ...] = ()
+    error: str = ""
+    builtin: bool = False
+
+
+@final
+class PluginHost:
+    """Owns the plugin manager; loads built-ins and entry points; calls hooks, typed."""
+
+    def __init__(self, *, strict: bool = False) -> None:
+        self.strict = strict
+        self._pm = pluggy.PluginManager(PROJECT)
+        self._pm.add_hookspecs(hookspecs)
+        self._records: dict[str, PluginRecord] = {}
+        self._vendors: VendorRegistry | None = None
+        self._validators: ValidatorRegistry | None = None
+        self.observer_errors: Counter[str] = Counter()
+        self._pm.hook.ec_addhooks.call_historic(kwargs={"host": self})
+
+    # -- loading ---------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls, *, strict: bool = False, entry_points_enabled: bool = True, builtins: bool = True
+    ) -> PluginHost:
+        """A host with the built-in plugins and every installed ``ec.plugins`` entry point."""
+        host = cls(strict=strict)
+        if builtins:
+            host.load_builtins()
+        if entry_points_enabled:
+            host.load_entry_points(entry_points(group=ENTRY_POINT_GROUP))
+        host.check_pending()
+        return host
+
+    def load_builtins(self) -> None:
+        import importlib
+
+        from ec_core import __version__
+
+        for module_name in BUILTIN_PLUGINS:
+            module = importlib.import_module(module_name)
+            self.register(
+                module,
+                name=module_name,
+                distribution="ec-core",
+                version=__version__,
+                builtin=True,
+            )
+
+    def load_entry_points(self, eps: Iterable[EntryPoint]) -> None:
+        for ep in eps:
+            dist = ep.dist.name if ep.dist is not None else "?"
+            version = ep.dist.version if ep.dist is not None else "?"
+            if self._pm.get_plugin(ep.name) is not None:
+                continue
+            try:
+                module = ep.load()
+            except Exception as exc:
+                self._fail(ep.name, dist, version, f"import failed: {exc!r}", exc)
+                continue
+            self.register(module, name=ep.name, distribution=dist, version=version)
+
+    def register(
+        self,
+        plugin: object,
+        *,
+        name: str,
+        distribution: str = "?",
+        version: str = "?",
+        builtin: bool = False,
+    ) -> bool:
+        """Register one plugin object or module; on any fault record it as failed.
+
+        Returns True if it is registered. With ``strict`` a fault raises :class:`PluginError`.
+        """
+        try:
+            self._pm.register(plugin, name=name)
+            self._reject_async_hooks(plugin)
+        except Exception as exc:
+            if self._pm.is_registered(plugin):
+                self._pm.unregister(plugin)
+            self._fail(name, distribution, version, _describe(exc), exc)
+            return False
+        self._records[name] = PluginRecord(
+            name=name,
+            distribution=distribution,
+            version=version,
+            status=PluginStatus.LOADED,
+            hooks=self._hook_names(plugin),
+            builtin=builtin,
+        )
+        self._vendors = None
+        self._validators = None
+        return True
+
+    def unregister(self, name: str) -> None:
+        plugin = self._pm.get_plugin(name)
+        if plugin is not None:
+            self._pm.unregister(plugin)
+        self._records.pop(name, None)
+        self._vendors = None
+        self._validators = None
+
+    def check_pending(self) -> None:
+        """Fail every plugin that implements a hook no spec declares (e.g. a misspelt name)."""
+        for name, plugin in list(self._pm.list_name_plugin()):
+            if plugin is None:
+                continue
+            unknown = [
+                caller.name
+                for caller in self._pm.get_hookcallers(plugin) or ()
+                if caller.spec is None
+            ]
+            if unknown:
+                record = self._records.get(name)
+                self._pm.unregister(plugin)
+                message = f"implements unknown hook(s): {', '.join(sorted(unknown))}"
+                self._fail(
+                    name,
+                    record.distribution if record else "?",
+                    record.version if record else "?",
+                    message,
+                    PluginError(message, plugin=name),
+                )
+
+    def add_hookspecs(self, module_or_class: ModuleType | type) -> None:
+        """Declare more hooks (from a plugin's ``ec_addhooks``)."""
+        self._pm.add_hookspecs(module_or_class)
+
+    @property
+    def records(self) -> list[PluginRecord]:
+        return sorted(self._records.values(), key=lambda r: (not r.builtin, r.name))
+
+    @property
+    def pluggy_manager(self) -> pluggy.PluginManager:
+        """The underlying manager, for plugins that define their own hooks."""
+        return self._pm
+
+    def _reject_async_hooks(self, plugin: object) -> None:
+        for caller in self._pm.get_hookcallers(plugin) or ():
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and (
+                    inspect.iscoroutinefunction(impl.function)
+                    or inspect.isasyncgenfunction(impl.function)
+                ):
+                    raise PluginError(
+                        f"hook {caller.name} is async; ec hooks must be synchronous"
+                        " (return an object whose methods are async instead)"
+                    )
+
+    def _hook_names(self, plugin: object) -> tuple[str, ...]:
+        return tuple(sorted(c.name for c in self._pm.get_hookcallers(plugin) or ()))
+
+    def _fail(self, name: str, dist: str, version: str, message: str, exc: BaseException) -> None:
+        log.error("plugin %s (%s %s) failed: %s", name, dist, version, message)
+        self._records[name] = PluginRecord(
+            name=name, distribution=dist, version=version, status=PluginStatus.FAILED, error=message
+        )
+        if self.strict:
+            raise PluginError(
+                f"plugin {name!r} from {dist} {version} failed: {message}", plugin=name
+            ) from exc
+
+    # -- connect ---------------------------------------------------------------
+
+    def vendors(self) -> VendorRegistry:
+        """Every registered vendor (the hook is called once, then cached)."""
+        if self._vendors is None:
+            registry = VendorRegistry()
+            self._pm.hook.ec_register_vendors(vendors=registry)
+            self._vendors = registry
+        return self._vendors
+
+    def open_session(
+        self, vendor: str, settings: Mapping[str, Any] | None = None
+    ) -> AbstractAsyncContextManager[Session]:
+        """The session context manager for ``vendor``; raises :class:`VendorNotFoundError`."""
+        registry = self.vendors()
+        factory = registry.get(vendor)
+        result: AbstractAsyncContextManager[Session] | None = self._pm.hook.ec_open_session(
+            vendor=vendor, settings=dict(settings or {}), factory=factory
+        )
+        if result is None:
+            distribution = KNOWN_DISTRIBUTIONS.get(vendor)
+            hint = f"install it with `pip install {distribution}`" if distribution else None
+            raise VendorNotFoundError(vendor, installed=registry.names(), hint=hint)
+        return result
+
+    # -- order / monitor -------------------------------------------------------
+
+    def order_gateway(self, session: Session) -> OrderGateway:
+        gateway: OrderGateway = self._pm.hook.ec_order_gateway(session=session)
+        return gateway
+
+    def market_data(self, session: Session) -> MarketDataFeed:
+        feed: MarketDataFeed = self._pm.hook.ec_market_data(session=session)
+        return feed
+
+    def trade_monitor(self, session: Session) -> TradeMonitor:
+        monitor: TradeMonitor = self._pm.hook.ec_trade_monitor(session=session)
+        return monitor
+
+    # -- validation ------------------------------------------------------------
+
+    def validators(self) -> ValidatorRegistry:
+        """Every registered validator (the hook is called once, then cached)."""
+        if self._validators is None:
+            registry = ValidatorRegistry()
+            self._pm.hook.ec_register_validators(validators=registry)
+            self._validators = registry
+        return self._validators
+
+    # -- commands --------------------------------------------------------------
+
+    def add_commands(self, cli: Any) -> None:
+        self._pm.hook.ec_add_commands(cli=cli)
+
+    # -- observers: isolated, never raise into the trading path ---------------
+
+    def notify_session_state(self, vendor: str, old: SessionState, new: SessionState) -> None:
+        self._notify("ec_on_session_state", vendor=vendor, old=old, new=new)
+
+    def notify_order(self, order: Order, previous: Order | None) -> None:
+        self._notify("ec_on_order", order=order, previous=previous)
+
+    def notify_fill(self, fill: Fill) -> None:
+        self._notify("ec_on_fill", fill=fill)
+
+    def notify_position(self, position: Position) -> None:
+        self._notify("ec_on_position", position=position)
+
+    def notify_denied(self, request: OrderRequest, violations: Sequence[Violation]) -> None:
+        self._notify("ec_on_denied", request=request, violations=violations)
+
+    def has_observers(self, hook_name: str) -> bool:
+        """Cheap test used on hot paths to skip building arguments nobody reads."""
+        caller = getattr(self._pm.hook, hook_name)
+        return bool(caller.get_hookimpls())
+
+    def _notify(self, hook_name: str, **kwargs: Any) -> None:
+        caller = getattr(self._pm.hook, hook_name)
+        impls: Sequence[Any] = caller.get_hookimpls()
+        for impl in reversed(impls):  # pluggy's call order: last registered first
+            function: Callable[..., object] = impl.function
+            try:
+                function(*(kwargs[arg] for arg in impl.argnames))
+            except Exception:
+                self.observer_errors[impl.plugin_name] += 1
+                log.exception("observer %s of plugin %s raised", hook_name, impl.plugin_name)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, pluggy.PluginValidationError):
+        return f"hook signature does not match the spec: {exc}"
+    return str(exc) or repr(exc)

@@ -1,0 +1,82 @@
+"""The contract of a pre-trade validator and the registry plugins add them to.
+
+Every registered validator runs on every request and returns its violations;
+the executor collects them all and raises one
+:class:`~ec_core.errors.OrderDeniedError`. Validators are pure and synchronous:
+they look only at the request and the :class:`PreTradeContext` they are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Protocol, final, runtime_checkable
+
+import msgspec
+
+from ec_core.errors import PluginError, Violation
+from ec_core.model import Instrument, Order, OrderRequest, Position
+
+__all__ = ["PreTradeContext", "Validator", "ValidatorRegistry"]
+
+
+class PreTradeContext(msgspec.Struct, frozen=True, kw_only=True):
+    """What a validator may know when it judges a request.
+
+    ``instrument`` is ``None`` when the symbol is unknown. ``open_orders`` are our own
+    working orders in the account; ``position`` our position in the instrument.
+    """
+
+    now_ns: int
+    instrument: Instrument | None = None
+    position: Position | None = None
+    open_orders: Sequence[Order] = ()
+    last_price: Decimal | None = None
+    best_bid: Decimal | None = None
+    best_ask: Decimal | None = None
+    extra: Mapping[str, object] = msgspec.field(default_factory=dict)
+
+
+@runtime_checkable
+class Validator(Protocol):
+    """One rule (or a family of rules) checked before an order leaves."""
+
+    @property
+    def name(self) -> str: ...
+
+    def validate(self, request: OrderRequest, context: PreTradeContext) -> Iterable[Violation]:
+        """Return every violation of ``request``; an empty iterable means it passes."""
+        ...
+
+
+@final
+class ValidatorRegistry:
+    """Validators by name, in registration order. Plugins call :meth:`add`."""
+
+    def __init__(self) -> None:
+        self._validators: dict[str, Validator] = {}
+
+    def add(self, validator: Validator, *, replace: bool = False) -> None:
+        """Add ``validator``; a second one with the same name is an error unless ``replace``."""
+        if validator.name in self._validators and not replace:
+            raise PluginError(f"validator {validator.name!r} is already registered")
+        self._validators[validator.name] = validator
+
+    def remove(self, name: str) -> None:
+        self._validators.pop(name, None)
+
+    def __iter__(self) -> Iterator[Validator]:
+        return iter(tuple(self._validators.values()))
+
+    def __len__(self) -> int:
+        return len(self._validators)
+
+    def names(self) -> list[str]:
+        return list(self._validators)
+
+    def run(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
+        """Run every validator and collect all violations."""
+        found: list[Violation] = []
+        for validator in self._validators.values():
+            found.extend(validator.validate(request, context))
+        return found

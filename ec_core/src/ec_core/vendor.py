@@ -1,0 +1,170 @@
+"""What a vendor plugin provides: a factory that opens sessions, and the session's parts.
+
+A vendor plugin registers a :class:`VendorFactory` through the
+``ec_register_vendors`` hook. ``factory.open(settings)`` returns an async context
+manager; entering it connects and logs on, leaving it logs off and closes::
+
+    async with factory.open(settings) as session:
+        instrument = await session.resolve("CLE")
+        async with session.market_data.stream([instrument]) as ticks:
+            async for tick in ticks: ...
+
+All per-tick and per-order traffic flows through the async iterators here, never
+through pluggy. Every coroutine documents whether it is safe to cancel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+import msgspec
+
+from ec_core.model import (
+    Account,
+    ExecutionReport,
+    Instrument,
+    MarketEvent,
+    OrderRequest,
+    Position,
+    SessionState,
+    TradeEvent,
+)
+
+__all__ = [
+    "Capability",
+    "MarketDataFeed",
+    "OrderGateway",
+    "Session",
+    "TradeMonitor",
+    "VendorFactory",
+    "VendorInfo",
+]
+
+
+class Capability(StrEnum):
+    """What a vendor can do; tests and the conformance kit switch on these."""
+
+    ORDERS = "orders"
+    MODIFY = "modify"
+    CANCEL_ALL = "cancel_all"
+    LIQUIDATE = "liquidate"
+    MARKET_DATA = "market_data"
+    DEPTH = "depth"
+    POSITIONS = "positions"
+    HISTORICAL_ORDERS = "historical_orders"
+    RECONNECT = "reconnect"
+
+
+class VendorInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """How a vendor announces itself in ``ec plugins``."""
+
+    name: str
+    version: str
+    distribution: str
+    capabilities: frozenset[Capability] = frozenset()
+    description: str = ""
+
+
+@runtime_checkable
+class OrderGateway(Protocol):
+    """Order entry for one session; outcomes arrive as reports on the trade stream."""
+
+    async def send(self, request: OrderRequest) -> None:
+        """Put ``request`` on the wire; return once it has left, not when it is answered.
+
+        Raises :class:`~ec_core.errors.ConnectionLostError` if it could not be sent.
+        Not cancel-safe once the write has begun: treat a cancelled send as UNKNOWN.
+        """
+        ...
+
+    async def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
+        """The venue's current word on one order, or ``None`` if unknown there. Cancel-safe."""
+        ...
+
+    async def open_orders(self, account_id: str) -> Sequence[ExecutionReport]:
+        """Every order of the account that is not final, as the venue sees it. Cancel-safe."""
+        ...
+
+    async def historical_orders(
+        self, account_id: str, start: datetime, end: datetime
+    ) -> Sequence[ExecutionReport]:
+        """Orders of the account active between ``start`` and ``end`` (UTC). Cancel-safe."""
+        ...
+
+
+@runtime_checkable
+class MarketDataFeed(Protocol):
+    """Market data for one session."""
+
+    def stream(
+        self, instruments: Sequence[Instrument], *, depth: bool = False
+    ) -> AbstractAsyncContextManager[AsyncIterator[MarketEvent]]:
+        """Subscribe; iterate quotes and trades of all ``instruments``; unsubscribe on exit.
+
+        A snapshot (current best bid/ask, last trade) comes first, then updates.
+        """
+        ...
+
+
+@runtime_checkable
+class TradeMonitor(Protocol):
+    """Orders, positions and account state for one session."""
+
+    def stream(self, account_id: str) -> AbstractAsyncContextManager[AsyncIterator[TradeEvent]]:
+        """Subscribe to one account: a snapshot of open orders, positions and the account,
+        then :class:`~ec_core.model.SnapshotComplete`, then live events. After a reconnect
+        the vendor replays the snapshot and emits ``SessionEvent(GAP)`` first."""
+        ...
+
+    async def positions(self, account_id: str) -> Sequence[Position]:
+        """Current positions of the account. Cancel-safe."""
+        ...
+
+
+@runtime_checkable
+class Session(Protocol):
+    """A logged-on connection to one vendor, valid inside its ``async with`` block."""
+
+    @property
+    def vendor(self) -> str: ...
+
+    @property
+    def state(self) -> SessionState: ...
+
+    @property
+    def orders(self) -> OrderGateway: ...
+
+    @property
+    def market_data(self) -> MarketDataFeed: ...
+
+    @property
+    def trades(self) -> TradeMonitor: ...
+
+    async def accounts(self) -> Sequence[Account]:
+        """Accounts this logon may trade. Cancel-safe."""
+        ...
+
+    async def resolve(self, symbol: str) -> Instrument:
+        """Resolve a symbol to an :class:`Instrument` (cached per session). Cancel-safe."""
+        ...
+
+
+@runtime_checkable
+class VendorFactory(Protocol):
+    """Registered by a vendor plugin; opens sessions from settings."""
+
+    @property
+    def info(self) -> VendorInfo: ...
+
+    def open(self, settings: Mapping[str, Any]) -> AbstractAsyncContextManager[Session]:
+        """Return a context manager that connects on enter and closes on exit.
+
+        ``settings`` is the vendor's table from the settings file, secrets already
+        resolved from the environment. Raise :class:`~ec_core.errors.ConfigError`
+        for a bad value, naming the key. Must not do I/O before ``__aenter__``.
+        """
+        ...

@@ -1,0 +1,1 @@
+"""ec-cqg: the CQG WebAPI adapter of ec."""

@@ -1,0 +1,1 @@
+"""The ``cqg`` vendor plugin (entry point ``ec.plugins: cqg``)."""

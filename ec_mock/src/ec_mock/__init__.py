@@ -1,0 +1,1 @@
+"""ec-mock: the exchange simulator of ec."""

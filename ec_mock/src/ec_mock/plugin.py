@@ -1,0 +1,1 @@
+"""The ``mock`` vendor plugin (entry point ``ec.plugins: mock``)."""
