@@ -23,11 +23,13 @@ __all__ = ["PreTradeContext", "Validator", "ValidatorRegistry"]
 class PreTradeContext(msgspec.Struct, frozen=True, kw_only=True):
     """What a validator may know when it judges a request.
 
-    ``instrument`` is ``None`` when the symbol is unknown. ``open_orders`` are our own
+    ``vendor`` names the session's vendor, so a vendor's format rules can skip
+    requests bound elsewhere. ``instrument`` is ``None`` when the symbol is unknown. ``open_orders`` are our own
     working orders in the account; ``position`` our position in the instrument.
     """
 
     now_ns: int
+    vendor: str = ""
     instrument: Instrument | None = None
     position: Position | None = None
     open_orders: Sequence[Order] = ()
