@@ -168,6 +168,9 @@ class PluginHost:
                 caller.name
                 for caller in self._pm.get_hookcallers(plugin) or ()
                 if caller.spec is None
+                and not all(
+                    impl.optionalhook for impl in caller.get_hookimpls() if impl.plugin is plugin
+                )
             ]
             if unknown:
                 record = self._records.get(name)
