@@ -59,13 +59,33 @@ __all__ = [
 class EcError(Exception):
     """Root of every error ec raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # The subclasses take keyword-only values, which the default Exception pickling
+        # (``cls(*args)``) cannot pass back. Rebuild from args and attributes instead, so
+        # errors survive a process boundary (``anyio.to_process``, a journal, a queue).
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(cls: type[EcError], args: tuple[object, ...], state: dict[str, object]) -> EcError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigError(EcError):
-    """A settings file or value is invalid; ``path`` names the key when known."""
+    """A settings file or value is invalid.
 
-    def __init__(self, message: str, *, path: str | None = None) -> None:
-        super().__init__(f"{path}: {message}" if path else message)
+    ``path`` names the key (``vendors.cqg.password``) when known, ``file`` the
+    settings file it came from.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, file: str | None = None) -> None:
+        where = ": ".join(part for part in (file, path) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.message = message
         self.path = path
+        self.file = file
 
 
 class PluginError(EcError):
@@ -133,7 +153,7 @@ class IllegalTransitionError(EcError):
         self.target = target
 
 
-class Violation(msgspec.Struct, frozen=True, kw_only=True):
+class Violation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One broken pre-trade rule: a stable ``code``, the ``field`` and the values involved."""
 
     code: str
@@ -181,7 +201,9 @@ class OrderRejectedError(OrderError):
         cl_order_id: str | None = None,
         details: Mapping[str, object] | None = None,
     ) -> None:
-        super().__init__(f"order {cl_order_id} rejected by venue: {text} (code {code})")
+        order = f"order {cl_order_id}" if cl_order_id else "order"
+        suffix = f" (code {code})" if code is not None else ""
+        super().__init__(f"{order} rejected by venue: {text}{suffix}")
         self.text = text
         self.code = code
         self.cl_order_id = cl_order_id
@@ -201,9 +223,8 @@ class RequestTimeoutError(OrderUnknownError):
     """No answer within the deadline. The order is UNKNOWN until reconciled."""
 
     def __init__(self, *, cl_order_id: str | None = None, timeout: float) -> None:
-        super().__init__(
-            f"no answer for order {cl_order_id} within {timeout}s", cl_order_id=cl_order_id
-        )
+        order = f"order {cl_order_id}" if cl_order_id else "the request"
+        super().__init__(f"no answer for {order} within {timeout}s", cl_order_id=cl_order_id)
         self.timeout = timeout
 
 

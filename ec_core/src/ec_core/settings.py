@@ -12,13 +12,17 @@
 
 A key ending in ``_env`` names an environment variable; the value lands under the
 key without the suffix, wrapped in :class:`~ec_core.secrets.Secret`. Plain secret
-keys (``password``, ``token``, ``secret``…) in the file are refused unless the
-table sets ``allow_secrets_in_file = true``, so a settings file can be shared.
+keys (``password``, ``token``, ``secret``…, also as a suffix: ``db_password``) in
+the file are refused unless the table sets ``allow_secrets_in_file = true``, so a
+settings file can be shared. The file is checked for plain secrets when it is
+loaded; environment variables are read only when a vendor's table is asked for,
+so settings for a vendor you do not use need no variables set.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,7 +33,15 @@ import msgspec
 from ec_core.errors import ConfigError
 from ec_core.secrets import Secret
 
-__all__ = ["SECRET_KEYS", "Settings", "load_settings", "resolve_secrets"]
+__all__ = [
+    "SECRET_KEYS",
+    "Settings",
+    "check_no_plain_secrets",
+    "is_secret_key",
+    "load_settings",
+    "parse_settings",
+    "resolve_secrets",
+]
 
 SECRET_KEYS = frozenset({"password", "token", "secret", "api_key", "private_key"})
 ENV_SETTINGS_FILE = "EC_SETTINGS"
@@ -54,23 +66,49 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         )
 
 
+def is_secret_key(key: str) -> bool:
+    """``password``, ``api_key``… or a name ending in one of them (``db_password``)."""
+    return key in SECRET_KEYS or any(key.endswith(f"_{name}") for name in SECRET_KEYS)
+
+
 def resolve_secrets(
     table: Mapping[str, Any], *, env: Mapping[str, str], path: str = ""
 ) -> dict[str, Any]:
-    """Replace ``<key>_env`` entries by ``<key>: Secret(env[...])``; refuse plain secrets."""
-    allow_plain = bool(table.get("allow_secrets_in_file", False))
+    """Replace ``<key>_env`` entries by ``<key>: Secret(env[...])``; refuse plain secrets.
+
+    Nested tables are resolved too; ``allow_secrets_in_file`` applies to the table
+    that sets it and the tables inside it.
+    """
+    return _resolve(table, env=env, path=path, allow_plain=False)
+
+
+def check_no_plain_secrets(table: Mapping[str, Any], *, path: str = "") -> None:
+    """Raise :class:`ConfigError` for a plain secret in ``table``; reads no environment."""
+    _resolve(table, env=None, path=path, allow_plain=False)
+
+
+def _resolve(
+    table: Mapping[str, Any], *, env: Mapping[str, str] | None, path: str, allow_plain: bool
+) -> dict[str, Any]:
+    allow_plain = allow_plain or table.get("allow_secrets_in_file", False) is True
     resolved: dict[str, Any] = {}
     for key, value in table.items():
         where = f"{path}.{key}" if path else key
         if key == "allow_secrets_in_file":
+            if not isinstance(value, bool):
+                raise ConfigError("must be true or false", path=where)
             continue
         if key.endswith("_env"):
-            if not isinstance(value, str):
+            if not isinstance(value, str) or not value:
                 raise ConfigError("must name an environment variable", path=where)
+            if env is None:
+                continue
             if value not in env:
                 raise ConfigError(f"environment variable {value} is not set", path=where)
             resolved[key.removesuffix("_env")] = Secret(env[value])
-        elif key in SECRET_KEYS and not isinstance(value, Secret):
+        elif isinstance(value, Mapping):
+            resolved[key] = _resolve(value, env=env, path=where, allow_plain=allow_plain)
+        elif is_secret_key(key) and not isinstance(value, Secret):
             if not allow_plain:
                 raise ConfigError(
                     f'secrets do not belong in the settings file; use {key}_env = "VAR"'
@@ -94,10 +132,36 @@ def load_settings(path: str | Path | None = None) -> Settings:
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError("settings file not found", path=str(file)) from exc
+        raise ConfigError("settings file not found", file=str(file)) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path=str(file)) from exc
+        raise ConfigError(f"not valid TOML: {exc}", file=str(file)) from exc
+    return parse_settings(data, file=str(file))
+
+
+def parse_settings(data: Mapping[str, Any], *, file: str | None = None) -> Settings:
+    """Settings from an already parsed TOML document; errors name the key."""
     try:
-        return msgspec.convert(data, Settings)
+        settings = msgspec.convert(data, Settings)
     except msgspec.ValidationError as exc:
-        raise ConfigError(str(exc), path=str(file)) from exc
+        raise ConfigError(str(exc), path=_key_of(exc), file=file) from exc
+    for name, table in settings.vendors.items():
+        try:
+            check_no_plain_secrets(table, path=f"vendors.{name}")
+        except ConfigError as exc:
+            raise ConfigError(exc.message, path=exc.path, file=file) from exc
+    return settings
+
+
+_AT = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
+_UNKNOWN = re.compile(r"unknown field `(?P<field>[^`]+)`")
+
+
+def _key_of(exc: msgspec.ValidationError) -> str | None:
+    """The dotted key a msgspec validation error points at (``vendors.cqg``), if any."""
+    text = str(exc)
+    unknown = _UNKNOWN.search(text)
+    at = _AT.search(text)
+    base = at.group("path").replace("[...]", "") if at else ""
+    if unknown:
+        return f"{base}.{unknown.group('field')}" if base else unknown.group("field")
+    return base or None

@@ -59,7 +59,7 @@ class Capability(StrEnum):
     RECONNECT = "reconnect"
 
 
-class VendorInfo(msgspec.Struct, frozen=True, kw_only=True):
+class VendorInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """How a vendor announces itself in ``ec plugins``."""
 
     name: str

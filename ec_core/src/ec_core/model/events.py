@@ -43,7 +43,9 @@ class ReportKind(StrEnum):
     STATUS = "STATUS"  # snapshot or answer to a status query: nothing new happened
 
 
-class ExecutionReport(msgspec.Struct, frozen=True, kw_only=True, tag="execution"):
+class ExecutionReport(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="execution"
+):
     """The venue's word on one order.
 
     ``cl_order_id`` is the client id of the request this report answers (after a
@@ -76,17 +78,23 @@ class ExecutionReport(msgspec.Struct, frozen=True, kw_only=True, tag="execution"
     ts_ns: int = 0
 
 
-class PositionReport(msgspec.Struct, frozen=True, kw_only=True, tag="position"):
+class PositionReport(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="position"
+):
     position: Position
     ts_ns: int = 0
 
 
-class AccountReport(msgspec.Struct, frozen=True, kw_only=True, tag="account"):
+class AccountReport(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="account"
+):
     account: Account
     ts_ns: int = 0
 
 
-class SnapshotComplete(msgspec.Struct, frozen=True, kw_only=True, tag="snapshot_complete"):
+class SnapshotComplete(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="snapshot_complete"
+):
     """Everything the venue had at subscription (or resubscription) time has been sent."""
 
     account_id: str
@@ -101,7 +109,9 @@ class SessionEventKind(StrEnum):
     RECONCILED = "RECONCILED"  # state agrees with the venue again
 
 
-class SessionEvent(msgspec.Struct, frozen=True, kw_only=True, tag="session"):
+class SessionEvent(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="session"
+):
     kind: SessionEventKind
     detail: str = ""
     ts_ns: int = 0

@@ -9,7 +9,16 @@ rather than being rounded silently.
 from __future__ import annotations
 
 from datetime import time
-from decimal import Decimal
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DecimalException,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+)
+from decimal import Overflow as DecimalOverflow
 from enum import StrEnum
 from typing import Annotated
 
@@ -19,7 +28,14 @@ from ec_core.errors import PriceError
 
 __all__ = ["Instrument", "Rounding", "TradingHours"]
 
-PositiveDecimal = Annotated[Decimal, msgspec.Meta(gt=0)]
+# All tick arithmetic runs in this context, never the caller's thread-local one:
+# enough digits that no realistic price is rounded, and any inexact result raises
+# instead of silently shifting a price onto the wrong tick.
+_EXACT = Context(
+    prec=64,
+    rounding=ROUND_HALF_EVEN,
+    traps=[InvalidOperation, DivisionByZero, DecimalOverflow, Inexact],
+)
 
 
 class Rounding(StrEnum):
@@ -49,13 +65,25 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     """
 
     symbol: str
-    tick_size: PositiveDecimal
-    multiplier: PositiveDecimal = Decimal(1)
+    tick_size: Decimal
+    multiplier: Decimal = Decimal(1)
     currency: str = "USD"
     vendor_id: str | None = None
     description: str = ""
     max_order_qty: Annotated[int, msgspec.Meta(gt=0)] = 10_000
     trading_hours: TradingHours | None = None
+
+    def __post_init__(self) -> None:
+        # msgspec cannot put ``gt=0`` on a Decimal, so the check lives here; it runs on
+        # construction and on decoding (where it becomes a ``msgspec.ValidationError``).
+        for name in ("tick_size", "multiplier"):
+            value = getattr(self, name)
+            if not (isinstance(value, Decimal) and value.is_finite() and value > 0):
+                raise PriceError(
+                    f"{self.symbol}: {name} must be a finite Decimal > 0, got {value!r}",
+                    price=None,
+                    tick_size=self.tick_size,
+                )
 
     @property
     def tick_value(self) -> Decimal:
@@ -63,41 +91,71 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         return self.tick_size * self.multiplier
 
     def to_ticks(self, price: Decimal, rounding: Rounding = Rounding.REFUSE) -> int:
-        """Exact number of ticks in ``price``. Raises :class:`PriceError` if off grid."""
+        """Exact number of ticks in ``price``. Raises :class:`PriceError` if off grid.
+
+        With a ``rounding`` other than ``REFUSE`` an off-grid price is moved onto the grid
+        the way the policy says; the arithmetic stays exact whatever the Decimal context.
+        """
         if not isinstance(price, Decimal) or not price.is_finite():
             raise PriceError(
                 f"{self.symbol}: price must be a finite Decimal, got {price!r}",
                 price=price,
                 tick_size=self.tick_size,
             )
-        quotient, remainder = divmod(price, self.tick_size)
+        low, remainder = self._floor_ticks(price)
         if not remainder:
-            return int(quotient)
+            return low
         if rounding is Rounding.REFUSE:
-            below, above = self.nearest_prices(price)
+            below, above = self.to_price(low), self.to_price(low + 1)
             raise PriceError(
                 f"{self.symbol}: price {price} is not a multiple of tick size {self.tick_size}"
                 f" (nearest valid prices {below} and {above})",
                 price=price,
                 tick_size=self.tick_size,
             )
-        exact = price / self.tick_size
         if rounding is Rounding.DOWN:
-            return int(exact.to_integral_value(rounding="ROUND_FLOOR"))
+            return low
         if rounding is Rounding.UP:
-            return int(exact.to_integral_value(rounding="ROUND_CEILING"))
-        return int(exact.to_integral_value(rounding="ROUND_HALF_UP"))
+            return low + 1
+        # NEAREST, half away from zero: compare the distance to each neighbour exactly.
+        twice = _EXACT.multiply(remainder, 2)
+        if twice > self.tick_size or (twice == self.tick_size and low >= 0):
+            return low + 1
+        return low
 
     def to_price(self, ticks: int) -> Decimal:
         """The price of ``ticks`` ticks, exact."""
-        return self.tick_size * ticks
+        try:
+            return _EXACT.multiply(self.tick_size, Decimal(ticks))
+        except DecimalException as exc:
+            raise PriceError(
+                f"{self.symbol}: {ticks} ticks is not representable exactly",
+                price=ticks,
+                tick_size=self.tick_size,
+            ) from exc
 
     def nearest_prices(self, price: Decimal) -> tuple[Decimal, Decimal]:
         """The valid prices just below and just above ``price`` (equal if on grid)."""
-        exact = price / self.tick_size
-        low = int(exact.to_integral_value(rounding="ROUND_FLOOR"))
-        high = int(exact.to_integral_value(rounding="ROUND_CEILING"))
-        return self.to_price(low), self.to_price(high)
+        low, remainder = self._floor_ticks(price)
+        return self.to_price(low), self.to_price(low + 1 if remainder else low)
 
     def is_on_grid(self, price: Decimal) -> bool:
-        return isinstance(price, Decimal) and price.is_finite() and not price % self.tick_size
+        if not (isinstance(price, Decimal) and price.is_finite()):
+            return False
+        return not self._floor_ticks(price)[1]
+
+    def _floor_ticks(self, price: Decimal) -> tuple[int, Decimal]:
+        """``(n, r)`` with ``price == n * tick_size + r`` and ``0 <= r < tick_size``, exactly."""
+        try:
+            quotient, remainder = _EXACT.divmod(price, self.tick_size)
+        except DecimalException as exc:
+            raise PriceError(
+                f"{self.symbol}: price {price} is out of range for tick size {self.tick_size}",
+                price=price,
+                tick_size=self.tick_size,
+            ) from exc
+        low = int(quotient)
+        if remainder < 0:  # divmod truncates towards zero; floor for negative prices
+            low -= 1
+            remainder = _EXACT.add(remainder, self.tick_size)
+        return low, remainder

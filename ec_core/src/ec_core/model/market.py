@@ -16,7 +16,9 @@ from ec_core.model.enums import Side
 __all__ = ["Bar", "MarketEvent", "Quote", "Trade"]
 
 
-class Quote(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="quote"):
+class Quote(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False, tag="quote"
+):
     """Best bid and offer. A side with no price is ``None``."""
 
     symbol: str
@@ -27,7 +29,9 @@ class Quote(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="quote"):
     ask_size: int = 0
 
 
-class Trade(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="trade"):
+class Trade(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False, tag="trade"
+):
     """One print on the tape."""
 
     symbol: str
@@ -37,7 +41,7 @@ class Trade(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="trade"):
     aggressor: Side | None = None
 
 
-class Bar(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class Bar(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """An OHLCV bar; ``timeframe`` names how it was cut (``"1m"``, ``"100t"``, ``"500v"``)."""
 
     symbol: str
