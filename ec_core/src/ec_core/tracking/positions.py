@@ -1,0 +1,97 @@
+"""Positions and P&L derived from fills, one book per tracker.
+
+A fill moves the signed quantity; it closes open lots first-in first-out, realizing
+``(exit - entry) * qty * multiplier`` for each, and the rest opens a new lot.
+Everything is :class:`~decimal.Decimal`: P&L must add up to the cent after a day of fills.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, final
+
+from ec_core.model import Fill, Position
+
+__all__ = ["PositionBook"]
+
+_ZERO = Decimal(0)
+
+
+@final
+class PositionBook:
+    """Net positions by (account, symbol), built only from accepted (deduplicated) fills.
+
+    Open lots are kept first-in first-out with their exact prices, so realized and
+    unrealized P&L are exact; ``avg_price`` is the lots' average, for display.
+    """
+
+    def __init__(self, multiplier: Callable[[str], Decimal] | None = None) -> None:
+        self._multiplier = multiplier
+        self._positions: dict[tuple[str, str], Position] = {}
+        self._lots: dict[tuple[str, str], deque[list[Any]]] = {}  # [signed qty, price]
+
+    def get(self, account_id: str, symbol: str) -> Position:
+        found = self._positions.get((account_id, symbol))
+        return found if found is not None else Position(account_id=account_id, symbol=symbol)
+
+    def all(self, account_id: str | None = None) -> list[Position]:
+        return [
+            p
+            for (account, _), p in sorted(self._positions.items())
+            if account_id is None or account == account_id
+        ]
+
+    def apply(self, fill: Fill) -> Position:
+        """Book one fill; return the position after it."""
+        key = (fill.account_id, fill.symbol)
+        multiplier = self._multiplier_of(fill.symbol)
+        lots = self._lots.setdefault(key, deque())
+        position = self.get(*key)
+        realized = position.realized_pnl
+        remaining = fill.qty * fill.side.sign
+        while remaining and lots and (lots[0][0] > 0) != (remaining > 0):
+            lot = lots[0]
+            closed = min(abs(lot[0]), abs(remaining))
+            direction = 1 if lot[0] > 0 else -1
+            realized += (fill.price - lot[1]) * closed * direction * multiplier
+            lot[0] -= closed * direction
+            remaining += closed * direction
+            if lot[0] == 0:
+                lots.popleft()
+        if remaining:
+            lots.append([remaining, fill.price])
+        updated = self._position(key, lots, realized)
+        self._positions[key] = updated
+        return updated
+
+    def set(self, position: Position) -> None:
+        """Adopt a position (e.g. the venue's, after reconciliation) as one lot."""
+        key = (position.account_id, position.symbol)
+        self._lots[key] = deque([[position.qty, position.avg_price]] if position.qty else [])
+        self._positions[key] = position
+
+    def realized_pnl(self, account_id: str) -> Decimal:
+        return sum((p.realized_pnl for p in self.all(account_id)), _ZERO)
+
+    def unrealized_pnl(self, account_id: str, symbol: str, mark: Decimal) -> Decimal:
+        """Open P&L of one position valued at ``mark`` (a price, not ticks). Exact."""
+        lots = self._lots.get((account_id, symbol), ())
+        multiplier = self._multiplier_of(symbol)
+        return sum(((mark - price) * qty * multiplier for qty, price in lots), _ZERO)
+
+    def _multiplier_of(self, symbol: str) -> Decimal:
+        return self._multiplier(symbol) if self._multiplier is not None else Decimal(1)
+
+    @staticmethod
+    def _position(key: tuple[str, str], lots: deque[list[Any]], realized: Decimal) -> Position:
+        qty = sum(lot[0] for lot in lots)
+        cost = sum((lot[0] * lot[1] for lot in lots), _ZERO)
+        return Position(
+            account_id=key[0],
+            symbol=key[1],
+            qty=qty,
+            avg_price=cost / qty if qty else _ZERO,
+            realized_pnl=realized,
+        )

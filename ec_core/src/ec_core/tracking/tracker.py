@@ -1,0 +1,645 @@
+"""The order tracker: one place that knows every order we sent or heard of.
+
+Orders are keyed by a stable *chain id* (the first client order id of the chain)
+across modifies and cancels. The venue's execution reports carry the order's
+whole state, so the tracker applies them idempotently:
+
+* a fill whose ``fill_id`` was seen before is ignored (and counted);
+* a report older than what we know (fewer lots filled) is ignored as stale;
+* a report asking for a transition the table in :mod:`ec_core.model.state`
+  forbids (e.g. a late WORKING after FILLED) is logged, counted and ignored;
+* an order we never sent (snapshot, placed elsewhere) is adopted.
+
+Nothing here raises into the trading path. Observer hooks fire through
+:class:`~ec_core.plugins.PluginHost`, which isolates their exceptions. Not
+thread-safe: use from one event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from typing import final
+
+import anyio
+import msgspec
+
+from ec_core.clock import Clock
+from ec_core.errors import ConnectionLostError
+from ec_core.model import (
+    Account,
+    AccountReport,
+    CancelAll,
+    CancelOrder,
+    ExecutionReport,
+    Fill,
+    GoFlat,
+    LiquidateAll,
+    ModifyOrder,
+    NewOrder,
+    Order,
+    OrderState,
+    Position,
+    PositionReport,
+    ReportKind,
+    RequestType,
+    SessionEvent,
+    SessionEventKind,
+    SnapshotComplete,
+    TradeEvent,
+    can_transition,
+)
+from ec_core.plugins.host import PluginHost
+from ec_core.tracking.events import OrderEvent, OrderEventKind, RequestOutcome, TrackerStats
+from ec_core.tracking.positions import PositionBook
+
+__all__ = ["OrderTracker"]
+
+log = logging.getLogger(__name__)
+
+_S = OrderState
+_PENDING = frozenset({_S.PENDING_NEW, _S.PENDING_MODIFY, _S.PENDING_CANCEL})
+_UNANSWERED = _PENDING | {_S.UNKNOWN}
+_BULK = frozenset({RequestType.CANCEL_ALL, RequestType.LIQUIDATE_ALL, RequestType.GO_FLAT})
+_replace = msgspec.structs.replace
+
+
+class _Chain:
+    """Mutable bookkeeping of one order chain."""
+
+    __slots__ = ("events", "ids", "order", "pending", "unknown_since_ns", "waiters")
+
+    def __init__(self, order: Order) -> None:
+        self.order = order
+        self.ids: list[str] = [order.cl_order_id]
+        self.events: list[OrderEvent] = []
+        self.pending: dict[str, RequestType] = {}  # requests sent, not answered yet
+        self.unknown_since_ns: int | None = None
+        self.waiters: list[anyio.Event] = []
+
+
+@final
+class OrderTracker:
+    """Orders by chain id, fills, positions and P&L, fed by :meth:`apply`."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        host: PluginHost | None = None,
+        multiplier: Callable[[str], Decimal] | None = None,
+    ) -> None:
+        self._clock = clock
+        self._host = host
+        self._chains: dict[str, _Chain] = {}
+        self._chain_of: dict[str, str] = {}  # any client order id -> chain id
+        self._fill_ids: set[str] = set()
+        self._fills: list[Fill] = []
+        self._book = PositionBook(multiplier)
+        self._venue_positions: dict[tuple[str, str], Position] = {}
+        self._accounts: dict[str, Account] = {}
+        self._outcomes: dict[str, tuple[RequestOutcome, ExecutionReport | None]] = {}
+        self._outcome_waiters: dict[str, anyio.Event] = {}
+        self._bulk: dict[str, CancelAll | LiquidateAll | GoFlat] = {}
+        self._snapshots: Counter[str] = Counter()
+        self._disconnects = 0
+        self._seq = 0
+        self._counts: Counter[str] = Counter()
+
+    # -- what we send ----------------------------------------------------------
+
+    def track_new(self, request: NewOrder, *, ts_ns: int | None = None) -> Order:
+        """Start tracking an order we sent (PENDING_NEW). Idempotent per client order id."""
+        if not request.cl_order_id:
+            raise ValueError("track_new needs a client order id")
+        known = self._chain_for_id(request.cl_order_id)
+        if known is not None:  # the venue answered before we got here, or a replay
+            return known.order
+        order = Order(
+            chain_id=request.cl_order_id,
+            cl_order_id=request.cl_order_id,
+            account_id=request.account_id,
+            symbol=request.symbol,
+            side=request.side,
+            order_type=request.order_type,
+            qty=request.qty,
+            state=_S.PENDING_NEW,
+            limit_price=request.limit_price,
+            stop_price=request.stop_price,
+            duration=request.duration,
+            good_thru_date=request.good_thru_date,
+            exec_instructions=request.exec_instructions,
+            updated_ns=self._now(ts_ns),
+        )
+        chain = _Chain(order)
+        chain.pending[order.cl_order_id] = RequestType.NEW
+        self._chains[order.chain_id] = chain
+        self._chain_of[order.cl_order_id] = order.chain_id
+        self._record(chain, OrderEventKind.TRACKED, order.cl_order_id, None, ts_ns)
+        self._notify_order(order, None)
+        return order
+
+    def track_request(
+        self, request: ModifyOrder | CancelOrder, *, ts_ns: int | None = None
+    ) -> Order | None:
+        """Record a modify or cancel we sent; the order goes PENDING_MODIFY / PENDING_CANCEL.
+
+        Returns ``None`` if the order it refers to is not tracked.
+        """
+        chain = self._chain_for_id(request.orig_cl_order_id)
+        if chain is None or not request.cl_order_id:
+            return None
+        if request.cl_order_id in chain.pending or request.cl_order_id in self._outcomes:
+            return chain.order  # replayed
+        if request.cl_order_id not in self._chain_of:
+            self._chain_of[request.cl_order_id] = chain.order.chain_id
+            chain.ids.append(request.cl_order_id)
+        chain.pending[request.cl_order_id] = request.request_type
+        previous = chain.order
+        target = _S.PENDING_MODIFY if isinstance(request, ModifyOrder) else _S.PENDING_CANCEL
+        if can_transition(previous.state, target):
+            chain.order = _replace(previous, state=target, updated_ns=self._now(ts_ns))
+        self._record(chain, OrderEventKind.REQUESTED, request.cl_order_id, previous.state, ts_ns)
+        if chain.order is not previous:
+            self._notify_order(chain.order, previous)
+        return chain.order
+
+    def track_bulk(self, request: CancelAll | LiquidateAll | GoFlat) -> None:
+        """Remember a bulk request so its answer is not mistaken for an order."""
+        self._bulk[request.cl_order_id] = request
+
+    def mark_unknown(
+        self, cl_order_id: str, reason: str, *, ts_ns: int | None = None
+    ) -> Order | None:
+        """We cannot tell what happened (timeout, disconnect): UNKNOWN until reconciled.
+
+        A final order stays final. Returns the order, or ``None`` if not tracked.
+        """
+        chain = self._chain_for_id(cl_order_id)
+        if chain is None:
+            return None
+        previous = chain.order
+        if previous.state.is_final or previous.state is _S.UNKNOWN:
+            return previous
+        now = self._now(ts_ns)
+        chain.order = _replace(previous, state=_S.UNKNOWN, updated_ns=now)
+        chain.unknown_since_ns = now
+        self._counts["unknown_marked"] += 1
+        self._record(chain, OrderEventKind.UNKNOWN, cl_order_id, previous.state, ts_ns, reason)
+        self._notify_order(chain.order, previous)
+        self._wake(chain)
+        return chain.order
+
+    # -- what the venue says ---------------------------------------------------
+
+    def apply(self, event: TradeEvent, *, ts_ns: int | None = None) -> None:
+        """Apply one trade-stream event. Never raises on odd input: it is counted instead."""
+        if isinstance(event, ExecutionReport):
+            self._apply_report(event, ts_ns)
+        elif isinstance(event, PositionReport):
+            position = event.position
+            self._venue_positions[(position.account_id, position.symbol)] = position
+            if self._host is not None:
+                self._host.notify_position(position)
+        elif isinstance(event, AccountReport):
+            self._accounts[event.account.account_id] = event.account
+        elif isinstance(event, SnapshotComplete):
+            self._snapshots[event.account_id] += 1
+        elif isinstance(event, SessionEvent) and event.kind is SessionEventKind.DISCONNECTED:
+            self._disconnects += 1
+            for chain in self._chains.values():
+                self._wake(chain)
+            for waiter in self._outcome_waiters.values():
+                waiter.set()
+
+    def adopt_position(self, position: Position) -> None:
+        """Take the venue's position as ours (after reconciliation found a difference)."""
+        self._book.set(position)
+        if self._host is not None:
+            self._host.notify_position(position)
+
+    def _apply_report(self, report: ExecutionReport, ts_ns: int | None) -> None:
+        self._counts["reports"] += 1
+        if report.request_type in _BULK or report.cl_order_id in self._bulk:
+            if report.kind is ReportKind.REJECTED:
+                self._resolve(report.cl_order_id, RequestOutcome.REJECTED, report)
+            else:
+                self._resolve(report.cl_order_id, RequestOutcome.ACCEPTED, report)
+            if report.request_type in _BULK:
+                return
+        chain = self._chain_for_report(report)
+        if chain is None:
+            self._adopt(report, ts_ns)
+            return
+        for cl_order_id in (report.cl_order_id, report.orig_cl_order_id):
+            if cl_order_id and cl_order_id not in self._chain_of:
+                self._chain_of[cl_order_id] = chain.order.chain_id
+                chain.ids.append(cl_order_id)
+        new_fill = self._accept_fill(chain, report, ts_ns)
+        self._apply_state(chain, report, ts_ns, new_fill=new_fill)
+        self._wake(chain)
+
+    def _apply_state(
+        self, chain: _Chain, report: ExecutionReport, ts_ns: int | None, *, new_fill: bool
+    ) -> None:
+        current = chain.order
+        answered = chain.pending.get(report.cl_order_id)
+        if report.kind is ReportKind.REJECTED and answered in (
+            RequestType.MODIFY,
+            RequestType.CANCEL,
+        ):
+            # A modify or cancel was refused: the order itself is as the venue says.
+            chain.pending.pop(report.cl_order_id, None)
+            self._resolve(report.cl_order_id, RequestOutcome.REJECTED, report)
+            state = report.state if report.state not in _UNANSWERED else current.state
+            if state is _S.REJECTED:  # the venue names the order's state, not the request's
+                state = _S.PARTIALLY_FILLED if current.filled_qty else _S.WORKING
+            self._move(chain, report, state, current.cl_order_id, ts_ns, new_fill=new_fill)
+            return
+        if report.filled_qty < current.filled_qty:
+            self._counts["stale_reports"] += 1
+            self._record(
+                chain,
+                OrderEventKind.STALE,
+                report.cl_order_id,
+                current.state,
+                ts_ns,
+                f"filled {report.filled_qty} < known {current.filled_qty}",
+                report=report,
+            )
+            return
+        state = report.state
+        cl_order_id = current.cl_order_id
+        if answered is not None and report.state not in _UNANSWERED:
+            chain.pending.pop(report.cl_order_id, None)
+            outcome = (
+                RequestOutcome.REJECTED
+                if report.kind is ReportKind.REJECTED
+                else RequestOutcome.ACCEPTED
+            )
+            self._resolve(report.cl_order_id, outcome, report)
+            if outcome is RequestOutcome.ACCEPTED:
+                cl_order_id = report.cl_order_id
+        elif report.kind is ReportKind.MODIFIED:
+            cl_order_id = report.cl_order_id
+        elif (
+            chain.pending
+            and current.state in (_S.PENDING_MODIFY, _S.PENDING_CANCEL)
+            and state in (_S.WORKING, _S.PARTIALLY_FILLED)
+        ):
+            state = current.state  # our request is still unanswered: stay pending
+        if not can_transition(current.state, state):
+            self._counts["illegal_transitions"] += 1
+            log.warning(
+                "order %s: ignored illegal transition %s -> %s (report %s)",
+                current.chain_id,
+                current.state.value,
+                state.value,
+                report.kind.value,
+            )
+            self._record(
+                chain,
+                OrderEventKind.ILLEGAL,
+                report.cl_order_id,
+                current.state,
+                ts_ns,
+                f"{current.state.value} -> {state.value}",
+                report=report,
+            )
+            return
+        self._move(chain, report, state, cl_order_id, ts_ns, new_fill=new_fill)
+
+    def _move(
+        self,
+        chain: _Chain,
+        report: ExecutionReport,
+        state: OrderState,
+        cl_order_id: str,
+        ts_ns: int | None,
+        *,
+        new_fill: bool,
+    ) -> None:
+        current = chain.order
+        rejected = state is _S.REJECTED
+        candidate = Order(
+            chain_id=current.chain_id,
+            cl_order_id=cl_order_id,
+            account_id=current.account_id,
+            symbol=current.symbol,
+            side=current.side,
+            order_type=report.order_type,
+            qty=report.qty,
+            state=state,
+            filled_qty=max(report.filled_qty, current.filled_qty),
+            avg_fill_price=(
+                report.avg_fill_price
+                if report.filled_qty >= current.filled_qty and report.avg_fill_price is not None
+                else current.avg_fill_price
+            ),
+            limit_price=report.limit_price,
+            stop_price=report.stop_price,
+            duration=report.duration,
+            good_thru_date=report.good_thru_date,
+            exec_instructions=current.exec_instructions,
+            venue_order_id=report.venue_order_id or current.venue_order_id,
+            reject_code=report.reject_code if rejected else current.reject_code,
+            reject_text=report.reject_text if rejected else current.reject_text,
+            updated_ns=current.updated_ns,
+        )
+        if candidate == current:
+            if not new_fill:
+                self._counts["duplicate_reports"] += 1
+                self._record(
+                    chain,
+                    OrderEventKind.DUPLICATE,
+                    report.cl_order_id,
+                    current.state,
+                    ts_ns,
+                    report=report,
+                )
+            return
+        chain.order = _replace(candidate, updated_ns=self._now(ts_ns))
+        if current.state is _S.UNKNOWN and state is not _S.UNKNOWN:
+            chain.unknown_since_ns = None
+        if state.is_final:
+            for pending in list(chain.pending):
+                self._resolve(pending, RequestOutcome.OVERTAKEN, report)
+            chain.pending.clear()
+        self._record(
+            chain, OrderEventKind.REPORT, report.cl_order_id, current.state, ts_ns, report=report
+        )
+        self._notify_order(chain.order, current)
+
+    def _accept_fill(self, chain: _Chain, report: ExecutionReport, ts_ns: int | None) -> bool:
+        fill = report.fill
+        if fill is None:
+            return False
+        if fill.fill_id in self._fill_ids:
+            self._counts["duplicate_fills"] += 1
+            self._record(
+                chain,
+                OrderEventKind.DUPLICATE,
+                report.cl_order_id,
+                chain.order.state,
+                ts_ns,
+                f"fill {fill.fill_id}",
+                fill=fill,
+            )
+            return False
+        self._fill_ids.add(fill.fill_id)
+        if not fill.chain_id:
+            fill = _replace(fill, chain_id=chain.order.chain_id)
+        self._fills.append(fill)
+        self._counts["fills"] += 1
+        position = self._book.apply(fill)
+        self._record(
+            chain, OrderEventKind.FILL, report.cl_order_id, chain.order.state, ts_ns, fill=fill
+        )
+        if self._host is not None:
+            self._host.notify_fill(fill)
+            self._host.notify_position(position)
+        return True
+
+    def _adopt(self, report: ExecutionReport, ts_ns: int | None) -> None:
+        chain_id = report.chain_id or report.orig_cl_order_id or report.cl_order_id
+        order = Order(
+            chain_id=chain_id,
+            cl_order_id=report.cl_order_id,
+            account_id=report.account_id,
+            symbol=report.symbol,
+            side=report.side,
+            order_type=report.order_type,
+            qty=report.qty,
+            state=report.state,
+            filled_qty=report.filled_qty,
+            avg_fill_price=report.avg_fill_price,
+            limit_price=report.limit_price,
+            stop_price=report.stop_price,
+            duration=report.duration,
+            good_thru_date=report.good_thru_date,
+            venue_order_id=report.venue_order_id,
+            reject_code=report.reject_code,
+            reject_text=report.reject_text,
+            updated_ns=self._now(ts_ns),
+        )
+        chain = _Chain(order)
+        self._chains[chain_id] = chain
+        for cl_order_id in (chain_id, report.orig_cl_order_id, report.cl_order_id):
+            if cl_order_id and cl_order_id not in self._chain_of:
+                self._chain_of[cl_order_id] = chain_id
+                if cl_order_id not in chain.ids:
+                    chain.ids.append(cl_order_id)
+        self._counts["adopted"] += 1
+        self._record(chain, OrderEventKind.ADOPTED, report.cl_order_id, None, ts_ns, report=report)
+        self._notify_order(order, None)
+        self._accept_fill(chain, report, ts_ns)
+        if report.state not in _UNANSWERED:
+            outcome = (
+                RequestOutcome.REJECTED
+                if report.kind is ReportKind.REJECTED
+                else RequestOutcome.ACCEPTED
+            )
+            self._resolve(report.cl_order_id, outcome, report)
+
+    # -- queries ---------------------------------------------------------------
+
+    def order(self, order_id: str) -> Order | None:
+        """The order by chain id or by any client order id of its chain."""
+        chain = self._chain_for_id(order_id)
+        return None if chain is None else chain.order
+
+    def chain_id(self, order_id: str) -> str | None:
+        return self._chain_of.get(order_id)
+
+    def orders(self, account_id: str | None = None) -> list[Order]:
+        return [
+            c.order
+            for c in self._chains.values()
+            if account_id is None or c.order.account_id == account_id
+        ]
+
+    def open_orders(self, account_id: str | None = None, symbol: str | None = None) -> list[Order]:
+        """Orders that could still trade (every state that is not final, UNKNOWN included)."""
+        return [
+            c.order
+            for c in self._chains.values()
+            if c.order.state.is_open
+            and (account_id is None or c.order.account_id == account_id)
+            and (symbol is None or c.order.symbol == symbol)
+        ]
+
+    def unknown_orders(self, account_id: str | None = None) -> list[tuple[Order, int]]:
+        """UNKNOWN orders with the age in nanoseconds of their uncertainty."""
+        now = self._clock.now_ns()
+        return [
+            (c.order, now - (c.unknown_since_ns or c.order.updated_ns))
+            for c in self._chains.values()
+            if c.order.state is _S.UNKNOWN
+            and (account_id is None or c.order.account_id == account_id)
+        ]
+
+    def history(self, order_id: str) -> list[OrderEvent]:
+        """Every event of the order's chain, oldest first."""
+        chain = self._chain_for_id(order_id)
+        return [] if chain is None else list(chain.events)
+
+    def client_order_ids(self, order_id: str) -> list[str]:
+        """Every client order id of the chain, the first (the chain id) first."""
+        chain = self._chain_for_id(order_id)
+        return [] if chain is None else list(chain.ids)
+
+    def fills(self, account_id: str | None = None) -> list[Fill]:
+        return [f for f in self._fills if account_id is None or f.account_id == account_id]
+
+    def position(self, account_id: str, symbol: str) -> Position:
+        """Our position from fills (flat if none)."""
+        return self._book.get(account_id, symbol)
+
+    def positions(self, account_id: str | None = None) -> list[Position]:
+        return self._book.all(account_id)
+
+    def venue_position(self, account_id: str, symbol: str) -> Position | None:
+        """The venue's last word on a position (from the trade stream), if any."""
+        return self._venue_positions.get((account_id, symbol))
+
+    def account(self, account_id: str) -> Account | None:
+        return self._accounts.get(account_id)
+
+    def realized_pnl(self, account_id: str) -> Decimal:
+        return self._book.realized_pnl(account_id)
+
+    def unrealized_pnl(self, account_id: str, symbol: str, mark: Decimal) -> Decimal:
+        return self._book.unrealized_pnl(account_id, symbol, mark)
+
+    def outcome(self, cl_order_id: str) -> RequestOutcome | None:
+        """How the venue answered the request with this client order id, if it has."""
+        found = self._outcomes.get(cl_order_id)
+        return None if found is None else found[0]
+
+    def outcome_report(self, cl_order_id: str) -> ExecutionReport | None:
+        found = self._outcomes.get(cl_order_id)
+        return None if found is None else found[1]
+
+    def snapshots(self, account_id: str) -> int:
+        """How many snapshots of the account completed (see ``SnapshotComplete``)."""
+        return self._snapshots[account_id]
+
+    @property
+    def disconnects(self) -> int:
+        return self._disconnects
+
+    def stats(self) -> TrackerStats:
+        return TrackerStats(**dict(self._counts))
+
+    # -- waiting ---------------------------------------------------------------
+
+    async def wait_outcome(self, cl_order_id: str) -> RequestOutcome:
+        """Wait until the venue answers the request. Cancel-safe.
+
+        Raises :class:`ConnectionLostError` if the session reports a disconnect meanwhile.
+        """
+        disconnects = self._disconnects
+        while True:
+            found = self._outcomes.get(cl_order_id)
+            if found is not None:
+                return found[0]
+            if self._disconnects != disconnects:
+                raise ConnectionLostError(f"disconnected while waiting for {cl_order_id}")
+            waiter = self._outcome_waiters.get(cl_order_id)
+            if waiter is None:
+                waiter = self._outcome_waiters[cl_order_id] = anyio.Event()
+            try:
+                await waiter.wait()
+            finally:
+                if self._outcome_waiters.get(cl_order_id) is waiter and waiter.is_set():
+                    del self._outcome_waiters[cl_order_id]
+
+    async def wait_for(self, order_id: str, predicate: Callable[[Order], bool]) -> Order:
+        """Wait until the order (chain id or any client id) satisfies ``predicate``. Cancel-safe.
+
+        Raises :class:`KeyError` if the order is not tracked and
+        :class:`ConnectionLostError` on a disconnect meanwhile.
+        """
+        disconnects = self._disconnects
+        while True:
+            chain = self._chain_for_id(order_id)
+            if chain is None:
+                raise KeyError(order_id)
+            if predicate(chain.order):
+                return chain.order
+            if self._disconnects != disconnects:
+                raise ConnectionLostError(f"disconnected while waiting for {order_id}")
+            waiter = anyio.Event()
+            chain.waiters.append(waiter)
+            try:
+                await waiter.wait()
+            finally:
+                if waiter in chain.waiters:
+                    chain.waiters.remove(waiter)
+
+    # -- internals -------------------------------------------------------------
+
+    def _chain_for_id(self, order_id: str) -> _Chain | None:
+        chain_id = self._chain_of.get(order_id)
+        return None if chain_id is None else self._chains.get(chain_id)
+
+    def _chain_for_report(self, report: ExecutionReport) -> _Chain | None:
+        if report.chain_id and report.chain_id in self._chains:
+            return self._chains[report.chain_id]
+        chain = self._chain_for_id(report.cl_order_id)
+        if chain is None and report.orig_cl_order_id:
+            chain = self._chain_for_id(report.orig_cl_order_id)
+        return chain
+
+    def _resolve(
+        self, cl_order_id: str, outcome: RequestOutcome, report: ExecutionReport | None
+    ) -> None:
+        if cl_order_id in self._outcomes:
+            return
+        self._outcomes[cl_order_id] = (outcome, report)
+        waiter = self._outcome_waiters.pop(cl_order_id, None)
+        if waiter is not None:
+            waiter.set()
+
+    def _wake(self, chain: _Chain) -> None:
+        if chain.waiters:
+            waiters, chain.waiters = chain.waiters, []
+            for waiter in waiters:
+                waiter.set()
+
+    def _record(
+        self,
+        chain: _Chain,
+        kind: OrderEventKind,
+        cl_order_id: str,
+        previous: OrderState | None,
+        ts_ns: int | None,
+        detail: str = "",
+        *,
+        report: ExecutionReport | None = None,
+        fill: Fill | None = None,
+    ) -> None:
+        self._seq += 1
+        chain.events.append(
+            OrderEvent(
+                seq=self._seq,
+                ts_ns=self._now(ts_ns),
+                kind=kind,
+                chain_id=chain.order.chain_id,
+                cl_order_id=cl_order_id,
+                state=chain.order.state,
+                previous_state=previous,
+                detail=detail,
+                report=report,
+                fill=fill,
+            )
+        )
+
+    def _notify_order(self, order: Order, previous: Order | None) -> None:
+        if self._host is not None:
+            self._host.notify_order(order, previous)
+
+    def _now(self, ts_ns: int | None) -> int:
+        return self._clock.now_ns() if ts_ns is None else ts_ns
