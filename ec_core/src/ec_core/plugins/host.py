@@ -49,7 +49,7 @@ class PluginStatus(StrEnum):
     FAILED = "failed"
 
 
-class PluginRecord(msgspec.Struct, frozen=True, kw_only=True):
+class PluginRecord(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What ``ec plugins`` shows for one plugin."""
 
     name: str

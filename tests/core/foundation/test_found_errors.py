@@ -1,0 +1,139 @@
+"""One exception tree: everything derives from EcError, carries its values and survives pickling."""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+from decimal import Decimal
+
+import ec_core.errors as errors
+import pytest
+from ec_core.errors import (
+    AuthError,
+    ConfigError,
+    ConnectionLostError,
+    EcError,
+    IllegalTransitionError,
+    JournalError,
+    OrderDeniedError,
+    OrderError,
+    OrderRejectedError,
+    OrderUnknownError,
+    PluginError,
+    PriceError,
+    ProtocolError,
+    RequestTimeoutError,
+    SessionError,
+    VendorNotFoundError,
+    Violation,
+)
+from ec_core.model import OrderState
+
+EXCEPTIONS = [
+    obj
+    for name, obj in vars(errors).items()
+    if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == errors.__name__
+]
+
+V1 = Violation(code="MAX_QTY", field="qty", rule="<= 10", value=11, limit=10)
+V2 = Violation(code="TICK", field="limit_price", rule="on tick grid", value=Decimal("1.3"))
+
+# One instance of every error class, built the way ec code builds it.
+INSTANCES: list[EcError] = [
+    EcError("root"),
+    ConfigError("must be a string", path="vendors.cqg.url", file="ec.toml"),
+    PluginError("broken", plugin="x"),
+    VendorNotFoundError("cqg", installed=["mock"], hint="install it with `pip install ec-cqg`"),
+    SessionError("session"),
+    ConnectionLostError("gone"),
+    AuthError("bad password", code=102),
+    ProtocolError("bad frame"),
+    PriceError("off grid", price=Decimal("1.3"), tick_size=Decimal("0.25")),
+    IllegalTransitionError(OrderState.FILLED, OrderState.WORKING),
+    OrderError("order"),
+    OrderDeniedError([V1, V2]),
+    OrderRejectedError("price out of band", code=7, cl_order_id="c1", details={"band": "5%"}),
+    OrderUnknownError("lost", cl_order_id="c1"),
+    RequestTimeoutError(cl_order_id="c1", timeout=2.5),
+    JournalError("disk full"),
+]
+
+
+def test_every_exception_derives_from_ec_error_and_is_exported() -> None:
+    assert EXCEPTIONS
+    for cls in EXCEPTIONS:
+        assert issubclass(cls, EcError), cls
+        assert cls.__name__ in errors.__all__
+        assert cls.__doc__, cls  # says what it means
+
+
+def test_all_is_sorted_complete_and_importable() -> None:
+    assert errors.__all__ == sorted(errors.__all__)
+    public = {
+        name
+        for name, obj in vars(errors).items()
+        if not name.startswith("_") and inspect.isclass(obj) and obj.__module__ == errors.__name__
+    }
+    assert set(errors.__all__) == public
+    for name in errors.__all__:
+        assert getattr(errors, name) is not None
+
+
+def test_the_tree_drawn_in_the_docstring_is_the_real_tree() -> None:
+    doc = errors.__doc__ or ""
+    for cls in EXCEPTIONS:
+        assert cls.__name__ in doc, cls
+    assert issubclass(VendorNotFoundError, PluginError)
+    assert all(issubclass(c, SessionError) for c in (ConnectionLostError, AuthError, ProtocolError))
+    assert all(
+        issubclass(c, OrderError) for c in (OrderDeniedError, OrderRejectedError, OrderUnknownError)
+    )
+    assert issubclass(RequestTimeoutError, OrderUnknownError)
+    assert issubclass(PriceError, ValueError)  # a bad price is also a bad value
+
+
+def test_there_is_an_instance_of_every_class_below() -> None:
+    assert {type(e) for e in INSTANCES} == set(EXCEPTIONS)
+
+
+@pytest.mark.parametrize("error", INSTANCES, ids=lambda e: type(e).__name__)
+def test_errors_survive_pickling_with_their_values(error: EcError) -> None:
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is type(error)
+    assert str(back) == str(error)
+    assert vars(back) == vars(error)
+
+
+def test_errors_carry_the_values_involved() -> None:
+    config = ConfigError("must be a string", path="vendors.cqg.url", file="ec.toml")
+    assert (config.path, config.file, config.message) == (
+        "vendors.cqg.url",
+        "ec.toml",
+        "must be a string",
+    )
+    assert str(config) == "ec.toml: vendors.cqg.url: must be a string"
+    assert str(ConfigError("bad")) == "bad"
+
+    missing = VendorNotFoundError("cqg", installed=["zeta", "mock"], hint="pip install ec-cqg")
+    assert missing.installed == ("mock", "zeta")
+    assert "installed vendors: mock, zeta" in str(missing)
+    assert "pip install ec-cqg" in str(missing)
+    assert "installed vendors: none" in str(VendorNotFoundError("x", installed=[]))
+
+    denied = OrderDeniedError([V1, V2])
+    assert denied.codes == ("MAX_QTY", "TICK")
+    assert "2 violation(s)" in str(denied)
+    assert "MAX_QTY: qty <= 10 value=11 limit=10" in str(denied)
+
+    rejected = OrderRejectedError("price out of band", code=7, cl_order_id="c1")
+    assert (rejected.code, rejected.text, rejected.cl_order_id) == (7, "price out of band", "c1")
+    assert str(rejected) == "order c1 rejected by venue: price out of band (code 7)"
+    assert str(OrderRejectedError("no")) == "order rejected by venue: no"
+
+    timeout = RequestTimeoutError(cl_order_id="c1", timeout=2.5)
+    assert (timeout.cl_order_id, timeout.timeout) == ("c1", 2.5)
+    assert "within 2.5s" in str(timeout)
+    assert "None" not in str(RequestTimeoutError(timeout=1))
+
+    assert AuthError("refused", code=102).code == 102
+    assert str(AuthError("refused", code=102)) == "refused (code 102)"
