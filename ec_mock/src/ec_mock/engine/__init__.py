@@ -1,0 +1,30 @@
+"""The exchange engine of ec-mock: a sans-I/O simulated futures venue.
+
+Front ends (the in-process ``mock`` vendor, wire-dialect servers) drive an
+:class:`Exchange` with core order requests and turn its events into their own
+protocol. See ``docs/mock/engine.md``.
+"""
+
+from ec_mock.engine.book import BookView, DepthLevel
+from ec_mock.engine.codes import RejectCode
+from ec_mock.engine.exchange import DEFAULT_MARGIN_TICKS, Exchange, ExchangeEvent
+from ec_mock.engine.listener import Listener, OrderFaults
+from ec_mock.engine.models import FillModel, LatencyModel
+from ec_mock.engine.state import AccountSnapshot, ExchangeState, OrderSnapshot, PositionSnapshot
+
+__all__ = [
+    "DEFAULT_MARGIN_TICKS",
+    "AccountSnapshot",
+    "BookView",
+    "DepthLevel",
+    "Exchange",
+    "ExchangeEvent",
+    "ExchangeState",
+    "FillModel",
+    "LatencyModel",
+    "Listener",
+    "OrderFaults",
+    "OrderSnapshot",
+    "PositionSnapshot",
+    "RejectCode",
+]

@@ -1,0 +1,232 @@
+"""One instrument's central limit order book: price levels, FIFO queues, stops, AON.
+
+Price-time priority over integer ticks. Cancels are lazy: a queue entry is
+``(seq, order)`` and is live only while ``order.seq == seq`` and the order still
+rests, so removing an order from the middle of a queue is O(1); dead entries are
+dropped when they reach the front. Each level keeps its live quantity and count,
+so the touch and the depth never look at dead entries.
+
+All-or-none orders never rest in the displayed levels (a displayed AON could
+leave the book crossed); they wait in ``aon`` and take liquidity when they can
+be filled whole.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from collections import deque
+from typing import final
+
+import msgspec
+
+from ec_mock.engine.records import OrderRecord
+
+__all__ = ["BookView", "DepthLevel", "Level", "OrderBook"]
+
+
+@final
+class Level:
+    __slots__ = ("count", "orders", "price", "qty")
+
+    def __init__(self, price: int) -> None:
+        self.price = price
+        self.orders: deque[tuple[int, OrderRecord]] = deque()
+        self.qty = 0  # live displayed quantity
+        self.count = 0  # live orders
+
+    def live(self) -> list[OrderRecord]:
+        return [o for seq, o in self.orders if o.seq == seq and o.resting]
+
+
+class DepthLevel(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    price: int
+    qty: int
+    orders: int
+
+
+class BookView(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Depth of one book at a moment: best first on both sides, prices in ticks."""
+
+    symbol: str
+    bids: tuple[DepthLevel, ...]
+    asks: tuple[DepthLevel, ...]
+
+
+@final
+class OrderBook:
+    __slots__ = (
+        "aon",
+        "ask_keys",
+        "asks",
+        "bid_keys",
+        "bids",
+        "buy_stops",
+        "sell_stops",
+        "symbol",
+    )
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.bids: dict[int, Level] = {}
+        self.asks: dict[int, Level] = {}
+        # Sorted so that the best price is always last: bids by price, asks by -price.
+        self.bid_keys: list[int] = []
+        self.ask_keys: list[int] = []
+        self.buy_stops: list[OrderRecord] = []
+        self.sell_stops: list[OrderRecord] = []
+        self.aon: list[OrderRecord] = []
+
+    # -- touch -------------------------------------------------------------------------
+    def best_bid(self) -> int | None:
+        return self.bid_keys[-1] if self.bid_keys else None
+
+    def best_ask(self) -> int | None:
+        return -self.ask_keys[-1] if self.ask_keys else None
+
+    def touch(self) -> tuple[int | None, int, int | None, int]:
+        bid = self.bid_keys[-1] if self.bid_keys else None
+        ask = -self.ask_keys[-1] if self.ask_keys else None
+        return (
+            bid,
+            self.bids[bid].qty if bid is not None else 0,
+            ask,
+            self.asks[ask].qty if ask is not None else 0,
+        )
+
+    # -- resting orders ----------------------------------------------------------------
+    def rest(self, order: OrderRecord, seq: int) -> None:
+        """Append ``order`` at the back of its price level with priority ``seq``."""
+        price = order.price
+        assert price is not None
+        order.seq = seq
+        order.resting = True
+        if order.side > 0:
+            level = self.bids.get(price)
+            if level is None:
+                level = self.bids[price] = Level(price)
+                insort(self.bid_keys, price)
+        else:
+            level = self.asks.get(price)
+            if level is None:
+                level = self.asks[price] = Level(price)
+                insort(self.ask_keys, -price)
+        level.orders.append((seq, order))
+        level.qty += order.qty - order.filled
+        level.count += 1
+
+    def unrest(self, order: OrderRecord) -> None:
+        """Take ``order`` out of its level (lazily); drop the level if it empties."""
+        if not order.resting:
+            return
+        order.resting = False
+        price = order.price
+        assert price is not None
+        side = self.bids if order.side > 0 else self.asks
+        level = side[price]
+        level.qty -= order.qty - order.filled
+        level.count -= 1
+        if level.count == 0:
+            self._drop_level(order.side, price)
+
+    def _drop_level(self, side: int, price: int) -> None:
+        if side > 0:
+            del self.bids[price]
+            keys = self.bid_keys
+            if keys[-1] == price:
+                keys.pop()
+            else:
+                keys.remove(price)
+        else:
+            del self.asks[price]
+            keys = self.ask_keys
+            if keys[-1] == -price:
+                keys.pop()
+            else:
+                keys.remove(-price)
+
+    def reduce_resting(self, order: OrderRecord, by: int) -> None:
+        """Lower a resting order's displayed quantity in place (keeps its priority)."""
+        side = self.bids if order.side > 0 else self.asks
+        assert order.price is not None
+        side[order.price].qty -= by
+
+    def level(self, side: int, price: int) -> Level | None:
+        return (self.bids if side > 0 else self.asks).get(price)
+
+    # -- stops -------------------------------------------------------------------------
+    def add_stop(self, order: OrderRecord) -> None:
+        (self.buy_stops if order.side > 0 else self.sell_stops).append(order)
+
+    def remove_stop(self, order: OrderRecord) -> None:
+        stops = self.buy_stops if order.side > 0 else self.sell_stops
+        if order in stops:
+            stops.remove(order)
+
+    def triggered_stops(self, last: int) -> list[OrderRecord]:
+        """Stops that a print at ``last`` fires, removed from the book, in priority order.
+
+        A buy stop fires when the market trades at or above its stop, a sell stop at
+        or below. Among those fired, the stop nearest the market goes first, then time.
+        """
+        fired: list[OrderRecord] = []
+        if self.buy_stops:
+            hit = [o for o in self.buy_stops if o.stop is not None and o.stop <= last]
+            if hit:
+                self.buy_stops = [o for o in self.buy_stops if o not in hit]
+                hit.sort(key=lambda o: (o.stop, o.seq))
+                fired.extend(hit)
+        if self.sell_stops:
+            hit = [o for o in self.sell_stops if o.stop is not None and o.stop >= last]
+            if hit:
+                self.sell_stops = [o for o in self.sell_stops if o not in hit]
+                hit.sort(key=lambda o: (-(o.stop or 0), o.seq))
+                fired.extend(hit)
+        return fired
+
+    # -- views -------------------------------------------------------------------------
+    def available(self, side: int, limit: int | None, wanted: int) -> int:
+        """What an aggressor on ``side`` could take at ``limit`` or better, capped at ``wanted``."""
+        total = 0
+        if side > 0:
+            for key in reversed(self.ask_keys):
+                price = -key
+                if limit is not None and price > limit:
+                    break
+                total += self.asks[price].qty
+                if total >= wanted:
+                    return wanted
+        else:
+            for price in reversed(self.bid_keys):
+                if limit is not None and price < limit:
+                    break
+                total += self.bids[price].qty
+                if total >= wanted:
+                    return wanted
+        return total
+
+    def view(self, depth: int | None = None) -> BookView:
+        bid_prices = list(reversed(self.bid_keys))
+        ask_prices = [-k for k in reversed(self.ask_keys)]
+        if depth is not None:
+            bid_prices = bid_prices[:depth]
+            ask_prices = ask_prices[:depth]
+        return BookView(
+            symbol=self.symbol,
+            bids=tuple(
+                DepthLevel(price=p, qty=self.bids[p].qty, orders=self.bids[p].count)
+                for p in bid_prices
+            ),
+            asks=tuple(
+                DepthLevel(price=p, qty=self.asks[p].qty, orders=self.asks[p].count)
+                for p in ask_prices
+            ),
+        )
+
+    def resting_orders(self) -> list[OrderRecord]:
+        """Every live resting order, bids best first then asks best first, FIFO per level."""
+        out: list[OrderRecord] = []
+        for price in reversed(self.bid_keys):
+            out.extend(self.bids[price].live())
+        for key in reversed(self.ask_keys):
+            out.extend(self.asks[-key].live())
+        return out

@@ -1,0 +1,34 @@
+"""Stable machine codes of every reject the exchange can send.
+
+Front ends map these onto their wire dialect; tests and strategies match on them.
+The values never change once published: add new codes, never rename.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["RejectCode"]
+
+
+class RejectCode(StrEnum):
+    UNKNOWN_ACCOUNT = "UNKNOWN_ACCOUNT"
+    UNKNOWN_INSTRUMENT = "UNKNOWN_INSTRUMENT"
+    DUPLICATE_ORDER_ID = "DUPLICATE_ORDER_ID"
+    QTY_INVALID = "QTY_INVALID"  # qty <= 0
+    QTY_OVER_MAX = "QTY_OVER_MAX"  # qty above the instrument's max_order_qty
+    PRICE_MISSING = "PRICE_MISSING"  # a limit or stop price the order type needs is absent
+    PRICE_OFF_TICK = "PRICE_OFF_TICK"
+    GTD_MISSING_DATE = "GTD_MISSING_DATE"
+    GTD_IN_PAST = "GTD_IN_PAST"
+    STOP_WRONG_SIDE = "STOP_WRONG_SIDE"  # a stop that would trigger at once
+    UNSUPPORTED = "UNSUPPORTED"  # an exec instruction or combination the venue does not take
+    POST_ONLY_WOULD_CROSS = "POST_ONLY_WOULD_CROSS"
+    INSUFFICIENT_BUYING_POWER = "INSUFFICIENT_BUYING_POWER"
+    MARKET_CLOSED = "MARKET_CLOSED"
+    UNKNOWN_ORDER = "UNKNOWN_ORDER"  # modify or cancel of an id the account never used
+    ORDER_FINAL = "ORDER_FINAL"  # modify or cancel of a filled / cancelled / expired order
+    MODIFY_QTY_BELOW_FILLED = "MODIFY_QTY_BELOW_FILLED"
+    MODIFY_NOT_ALLOWED = "MODIFY_NOT_ALLOWED"  # e.g. a limit price on a market order
+    SYMBOL_MISMATCH = "SYMBOL_MISMATCH"  # modify/cancel names another instrument than the order's
+    FAULT_INJECTED = "FAULT_INJECTED"  # default code of a fault plan's reject_next

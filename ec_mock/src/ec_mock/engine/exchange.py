@@ -1,0 +1,1559 @@
+"""The simulated venue: order entry, matching, accounts, sessions and events.
+
+Sans-I/O and single-threaded: requests go in through :meth:`Exchange.submit` (core
+request types, Decimal prices) or the tick-level methods :meth:`Exchange.place`,
+:meth:`Exchange.amend` and :meth:`Exchange.cancel`; time moves only through
+:meth:`Exchange.advance_to`; every outcome comes out as an event delivered to the
+listeners and appended to :attr:`Exchange.event_log`. Nothing here reads the wall
+clock or an unseeded random source, so the same seed and inputs give the same log.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections import deque
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any, final
+
+import msgspec
+from ec_core.clock import Clock, ManualClock
+from ec_core.errors import PriceError
+from ec_core.model import (
+    Account,
+    AccountReport,
+    CancelAll,
+    CancelOrder,
+    Duration,
+    ExecInstruction,
+    ExecutionReport,
+    Fill,
+    GoFlat,
+    Instrument,
+    LiquidateAll,
+    ModifyOrder,
+    NewOrder,
+    OrderRequest,
+    OrderState,
+    OrderType,
+    Position,
+    PositionReport,
+    Quote,
+    ReportKind,
+    RequestType,
+    Side,
+    Trade,
+    TradeEvent,
+)
+
+from ec_mock.engine.book import BookView, OrderBook
+from ec_mock.engine.codes import RejectCode
+from ec_mock.engine.ledger import AccountLedger
+from ec_mock.engine.listener import Listener, OrderFaults
+from ec_mock.engine.models import FillModel, LatencyModel
+from ec_mock.engine.records import OrderRecord
+from ec_mock.engine.sessions import SessionCalendar, end_of_date_ns
+from ec_mock.engine.state import (
+    AccountSnapshot,
+    ExchangeState,
+    OrderSnapshot,
+    PositionSnapshot,
+)
+from ec_mock.instruments import builtin_specs
+
+__all__ = ["DEFAULT_MARGIN_TICKS", "Exchange", "ExchangeEvent"]
+
+ExchangeEvent = TradeEvent | Quote | Trade
+"""Anything in the event log."""
+
+DEFAULT_MARGIN_TICKS = 1_000
+"""Initial margin per contract when none is configured: this many tick values."""
+
+_BUY = Side.BUY
+_SELL = Side.SELL
+_W = OrderState.WORKING
+_PF = OrderState.PARTIALLY_FILLED
+_F = OrderState.FILLED
+_LOG_ENCODER = msgspec.json.Encoder(decimal_format="string")
+_EVENT_TIMER = 0
+_EVENT_SESSION = 1
+_EVENT_EXPIRE = 2
+_EVENT_REQUEST = 3
+
+
+class _Reject(Exception):
+    """Internal: abort validation of a request with a code and text."""
+
+    def __init__(self, code: RejectCode | str, text: str) -> None:
+        super().__init__(text)
+        self.code = str(code)
+        self.text = text
+
+
+@final
+class Exchange:
+    """One simulated futures venue.
+
+    ``instruments`` are the contracts it lists; ``clock`` is read for timestamps
+    (a :class:`~ec_core.clock.ManualClock` is moved by :meth:`advance_to`);
+    ``seed`` drives every random choice (latency, simulators built on it).
+    ``margins`` maps a symbol to its initial margin per contract (default: the
+    built-in table for built-in symbols, else :data:`DEFAULT_MARGIN_TICKS` tick
+    values). With ``enforce_sessions`` a new order for an instrument outside its
+    trading hours is rejected
+    ``MARKET_CLOSED`` and DAY orders expire at the close; instruments without
+    trading hours trade around the clock. ``record=False`` keeps no event log
+    (long simulations, benchmarks). ``faults`` is consulted for order-level faults.
+
+    Self-trades are allowed: two orders of the same account (or the house and a
+    user) that cross simply trade.
+    """
+
+    def __init__(
+        self,
+        *,
+        instruments: Iterable[Instrument],
+        clock: Clock,
+        seed: int = 0,
+        fill_model: FillModel | None = None,
+        latency: LatencyModel | None = None,
+        margins: Mapping[str, Decimal] | None = None,
+        enforce_sessions: bool = True,
+        record: bool = True,
+        faults: OrderFaults | None = None,
+    ) -> None:
+        self._clock = clock
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.fill_model = fill_model or FillModel()
+        self.latency = latency
+        self.enforce_sessions = enforce_sessions
+        self.faults = faults
+        if margins is None:
+            margins = {s.instrument.symbol: s.margin for s in builtin_specs() if s.margin}
+        self._margins: dict[str, Decimal] = dict(margins)
+        self._instruments: dict[str, Instrument] = {}
+        self._books: dict[str, OrderBook] = {}
+        self._calendars: dict[str, SessionCalendar] = {}
+        self._accounts: dict[str, AccountLedger] = {}
+        self._ids: dict[str, dict[str, OrderRecord]] = {}  # account -> every cl id -> order
+        self._open: dict[str, dict[int, OrderRecord]] = {}  # account -> oid -> open order
+        self._open_by_symbol: dict[str, dict[int, OrderRecord]] = {}
+        self._orders: dict[int, OrderRecord] = {}  # every order ever accepted, by oid
+        self._rejected: dict[str, dict[str, ExecutionReport]] = {}  # account -> cl id -> reject
+        self._last: dict[str, tuple[int, int, int, Side | None]] = {}  # ts, price, size, side
+        self._marks: dict[str, int] = {}  # last trade price per symbol, ticks
+        self._quotes: dict[str, tuple[int | None, int, int | None, int]] = {}
+        self._next_oid = 1
+        self._next_seq = 1
+        self._next_fill = 1
+        self._next_cl = 1
+        self._timers: list[tuple[int, int, int, Any]] = []  # (ts, seq, kind, payload)
+        self._listeners: list[Listener] = []
+        self._record = record
+        self.event_log: list[ExchangeEvent] = []
+        self._sinks = record
+        self._outbox: deque[tuple[bool, ExchangeEvent]] = deque()
+        self._flushing = False
+        self._touched: dict[str, None] = {}
+        self._ts_override: int | None = None
+        for instrument in instruments:
+            self.add_instrument(instrument)
+
+    # ------------------------------------------------------------------ setup
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def add_instrument(self, instrument: Instrument, *, margin: Decimal | None = None) -> None:
+        """List a contract (replacing the definition of a symbol that has no orders)."""
+        symbol = instrument.symbol
+        if symbol in self._books and self._open_by_symbol.get(symbol):
+            raise ValueError(f"{symbol}: cannot redefine an instrument with open orders")
+        self._instruments[symbol] = instrument
+        self._books.setdefault(symbol, OrderBook(symbol))
+        self._open_by_symbol.setdefault(symbol, {})
+        if margin is not None:
+            self._margins[symbol] = margin
+        calendar = SessionCalendar(instrument.trading_hours)
+        self._calendars[symbol] = calendar
+        if instrument.trading_hours is not None and self.enforce_sessions:
+            _, boundary = calendar.state(self._now())
+            if boundary >= 0:
+                self._push(boundary, _EVENT_SESSION, symbol)
+
+    def instrument(self, symbol: str) -> Instrument | None:
+        return self._instruments.get(symbol)
+
+    def instruments(self) -> list[Instrument]:
+        return list(self._instruments.values())
+
+    def margin(self, symbol: str) -> Decimal:
+        """Initial margin per contract of ``symbol``."""
+        margin = self._margins.get(symbol)
+        if margin is None:
+            margin = self._instruments[symbol].tick_value * DEFAULT_MARGIN_TICKS
+        return margin
+
+    def is_open(self, symbol: str) -> bool:
+        """Whether ``symbol`` is in its trading session now (always, without sessions)."""
+        if not self.enforce_sessions:
+            return True
+        return self._calendars[symbol].is_open(self._now())
+
+    def open_account(
+        self,
+        account_id: str,
+        *,
+        balance: Decimal = Decimal("1000000"),
+        commission_per_contract: Decimal = Decimal("0"),
+        name: str = "",
+        currency: str = "USD",
+        unlimited: bool = False,
+    ) -> None:
+        """Open an account. ``unlimited`` accounts (the house) skip the buying-power check."""
+        if account_id in self._accounts:
+            raise ValueError(f"account {account_id!r} already exists")
+        self._accounts[account_id] = AccountLedger(
+            account_id,
+            balance=balance,
+            commission_per_contract=commission_per_contract,
+            name=name,
+            currency=currency,
+            unlimited=unlimited,
+        )
+        self._ids[account_id] = {}
+        self._open[account_id] = {}
+        self._rejected[account_id] = {}
+
+    def has_account(self, account_id: str) -> bool:
+        return account_id in self._accounts
+
+    def account_ids(self) -> list[str]:
+        return list(self._accounts)
+
+    def account(self, account_id: str) -> Account:
+        """Balance (cash after realized P&L and commissions) and buying power now."""
+        return self._accounts[account_id].to_account(self._marks)
+
+    def unrealized_pnl(self, account_id: str) -> Decimal:
+        return self._accounts[account_id].unrealized(self._marks)
+
+    # ------------------------------------------------------------------ listeners
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+        self._sinks = True
+
+    def remove_listener(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+        self._sinks = self._record or bool(self._listeners)
+
+    def _emit_trade(self, event: TradeEvent) -> None:
+        if self._record:
+            self.event_log.append(event)
+        if self._listeners:
+            self._outbox.append((False, event))
+
+    def _emit_market(self, event: Quote | Trade) -> None:
+        if self._record:
+            self.event_log.append(event)
+        if self._listeners:
+            self._outbox.append((True, event))
+
+    def _flush(self) -> None:
+        if self._flushing or not self._outbox:
+            return
+        self._flushing = True
+        try:
+            outbox = self._outbox
+            while outbox:
+                is_market, event = outbox.popleft()
+                for listener in tuple(self._listeners):
+                    if is_market:
+                        listener.on_market_event(event)  # type: ignore[arg-type]
+                    else:
+                        listener.on_trade_event(event)  # type: ignore[arg-type]
+        finally:
+            self._flushing = False
+
+    def event_log_bytes(self) -> bytes:
+        """The event log as JSON lines: the artefact determinism is tested on."""
+        encode = _LOG_ENCODER.encode
+        return b"".join(encode(event) + b"\n" for event in self.event_log)
+
+    # ------------------------------------------------------------------ time
+    def _now(self) -> int:
+        override = self._ts_override
+        return override if override is not None else self._clock.now_ns()
+
+    def _push(self, ts_ns: int, kind: int, payload: Any) -> None:
+        heapq.heappush(self._timers, (ts_ns, self._next_seq, kind, payload))
+        self._next_seq += 1
+
+    def advance_to(self, ts_ns: int) -> None:
+        """Process everything due up to ``ts_ns`` in time order, then stand at ``ts_ns``.
+
+        Moves a :class:`ManualClock`; with any other clock the events due are processed
+        with their own timestamps. Handles session opens and closes (DAY orders expire at
+        the close), GTD expiry and latency-delayed requests.
+        """
+        timers = self._timers
+        manual = self._clock if isinstance(self._clock, ManualClock) else None
+        try:
+            while timers and timers[0][0] <= ts_ns:
+                due, _, kind, payload = heapq.heappop(timers)
+                if manual is not None:
+                    if due > manual.now_ns():
+                        manual.set(due)
+                else:
+                    self._ts_override = due
+                if kind == _EVENT_SESSION:
+                    self._on_session_boundary(payload)
+                elif kind == _EVENT_EXPIRE:
+                    order = self._orders.get(payload)
+                    if order is not None and order.state.is_open and order.expire_ns == due:
+                        self._finish(order, OrderState.EXPIRED, "good-till-date reached")
+                elif kind == _EVENT_REQUEST:
+                    self._process(payload)
+                self._settle()
+                self._flush()
+        finally:
+            self._ts_override = None
+        if manual is not None and ts_ns > manual.now_ns():
+            manual.set(ts_ns)
+
+    def _on_session_boundary(self, symbol: str) -> None:
+        calendar = self._calendars[symbol]
+        now = self._now()
+        was_open = calendar._open
+        is_open, boundary = calendar.state(now)
+        if boundary >= 0:
+            self._push(boundary, _EVENT_SESSION, symbol)
+        if was_open and not is_open:
+            for order in list(self._open_by_symbol[symbol].values()):
+                if order.duration is Duration.DAY:
+                    self._finish(order, OrderState.EXPIRED, "DAY order expired at the close")
+
+    # ------------------------------------------------------------------ order entry
+    def submit(self, request: OrderRequest) -> None:
+        """Send a core order request. Outcomes arrive as events, never as exceptions."""
+        if self.latency is not None:
+            delay = self.latency.sample(self.rng)
+            self._push(self._now() + delay, _EVENT_REQUEST, request)
+            return
+        self._process(request)
+        self._settle()
+        self._flush()
+
+    def _process(self, request: OrderRequest) -> None:
+        if isinstance(request, NewOrder):
+            self._on_new_request(request)
+        elif isinstance(request, ModifyOrder):
+            self._on_modify_request(request)
+        elif isinstance(request, CancelOrder):
+            self._cancel(
+                request.account_id, request.orig_cl_order_id, request.cl_order_id, request.symbol
+            )
+        elif isinstance(request, CancelAll):
+            self._cancel_all(request.account_id, request.symbol, RequestType.CANCEL_ALL)
+        elif isinstance(request, LiquidateAll):
+            self._liquidate(
+                request.account_id,
+                request.symbol,
+                request.cl_order_id,
+                RequestType.LIQUIDATE_ALL,
+            )
+        elif isinstance(request, GoFlat):
+            self._liquidate(request.account_id, None, request.cl_order_id, RequestType.GO_FLAT)
+        else:  # pragma: no cover - the union is closed
+            raise TypeError(f"not an order request: {request!r}")
+
+    def _ticks(self, symbol: str, price: Decimal | None) -> int | None:
+        if price is None:
+            return None
+        instrument = self._instruments.get(symbol)
+        if instrument is None:
+            return None
+        try:
+            return instrument.to_ticks(price)
+        except PriceError as exc:
+            raise _Reject(RejectCode.PRICE_OFF_TICK, str(exc)) from None
+
+    def _on_new_request(self, request: NewOrder) -> None:
+        try:
+            price = self._ticks(request.symbol, request.limit_price)
+            stop = self._ticks(request.symbol, request.stop_price)
+        except _Reject as reject:
+            self._reject_new(request, reject)
+            return
+        self._new(
+            request.account_id,
+            request.symbol,
+            request.side,
+            request.qty,
+            request.order_type,
+            price,
+            stop,
+            request.duration,
+            request.good_thru_date,
+            request.exec_instructions,
+            request.cl_order_id,
+            request,
+        )
+
+    def place(
+        self,
+        account_id: str,
+        symbol: str,
+        side: Side,
+        qty: int,
+        order_type: OrderType = OrderType.LMT,
+        *,
+        price: int | None = None,
+        stop: int | None = None,
+        duration: Duration = Duration.DAY,
+        good_thru_date: date | None = None,
+        exec_instructions: frozenset[ExecInstruction] = frozenset(),
+        cl_order_id: str = "",
+    ) -> str:
+        """Tick-level order entry (the fast path): prices are integer ticks.
+
+        Returns the client order id (generated when empty). Outcomes are events,
+        exactly as for :meth:`submit`.
+        """
+        cl = self._new(
+            account_id,
+            symbol,
+            side,
+            qty,
+            order_type,
+            price,
+            stop,
+            duration,
+            good_thru_date,
+            exec_instructions,
+            cl_order_id,
+            None,
+        )
+        self._settle()
+        self._flush()
+        return cl
+
+    def _gen_cl(self) -> str:
+        cl = f"X{self._next_cl}"
+        self._next_cl += 1
+        return cl
+
+    def _reject_new(
+        self,
+        request: NewOrder,
+        reject: _Reject,
+        *,
+        cl_order_id: str | None = None,
+    ) -> None:
+        cl = cl_order_id if cl_order_id is not None else request.cl_order_id
+        report = ExecutionReport(
+            kind=ReportKind.REJECTED,
+            account_id=request.account_id,
+            symbol=request.symbol,
+            cl_order_id=cl,
+            state=OrderState.REJECTED,
+            side=request.side,
+            order_type=request.order_type,
+            qty=request.qty,
+            limit_price=request.limit_price,
+            stop_price=request.stop_price,
+            duration=request.duration,
+            good_thru_date=request.good_thru_date,
+            chain_id=cl,
+            request_type=RequestType.NEW,
+            reject_code=reject.code,
+            reject_text=reject.text,
+            ts_ns=self._now(),
+        )
+        rejected = self._rejected.get(request.account_id)
+        if rejected is not None and cl and cl not in self._ids[request.account_id]:
+            rejected.setdefault(cl, report)
+        self._emit_trade(report)
+
+    def _new(
+        self,
+        account_id: str,
+        symbol: str,
+        side: Side,
+        qty: int,
+        order_type: OrderType,
+        price: int | None,
+        stop: int | None,
+        duration: Duration,
+        gtd: date | None,
+        exec_instructions: frozenset[ExecInstruction],
+        cl_order_id: str,
+        request: NewOrder | None,
+        *,
+        liquidation: bool = False,
+    ) -> str:
+        now = self._now()
+        acct = self._accounts.get(account_id)
+        cl = cl_order_id
+        try:
+            if acct is None:
+                raise _Reject(RejectCode.UNKNOWN_ACCOUNT, f"unknown account {account_id!r}")
+            if not cl:
+                cl = self._gen_cl()
+            ids = self._ids[account_id]
+            if cl in ids or cl in self._rejected[account_id]:
+                raise _Reject(
+                    RejectCode.DUPLICATE_ORDER_ID,
+                    f"client order id {cl!r} already used by account {account_id!r}",
+                )
+            instrument = self._instruments.get(symbol)
+            if instrument is None:
+                raise _Reject(RejectCode.UNKNOWN_INSTRUMENT, f"unknown instrument {symbol!r}")
+            if self.faults is not None and not liquidation:
+                code = self.faults.order_reject(RequestType.NEW, now)
+                if code is not None:
+                    raise _Reject(code, f"rejected by the fault plan ({code})")
+            if qty <= 0:
+                raise _Reject(RejectCode.QTY_INVALID, f"qty must be > 0, got {qty}")
+            if qty > instrument.max_order_qty:
+                raise _Reject(
+                    RejectCode.QTY_OVER_MAX,
+                    f"qty {qty} over the maximum {instrument.max_order_qty} for {symbol}",
+                )
+            if order_type is OrderType.MKT or order_type is OrderType.STP:
+                price = None
+            elif price is None:
+                raise _Reject(RejectCode.PRICE_MISSING, f"{order_type} order needs a limit price")
+            if order_type is OrderType.STP or order_type is OrderType.STL:
+                if stop is None:
+                    raise _Reject(
+                        RejectCode.PRICE_MISSING, f"{order_type} order needs a stop price"
+                    )
+            else:
+                stop = None
+            aon = False
+            if exec_instructions:
+                if ExecInstruction.ICEBERG in exec_instructions:
+                    raise _Reject(RejectCode.UNSUPPORTED, "iceberg orders are not supported")
+                aon = ExecInstruction.AON in exec_instructions
+                if ExecInstruction.POST_ONLY in exec_instructions:
+                    book = self._books[symbol]
+                    if order_type is not OrderType.LMT:
+                        raise _Reject(RejectCode.UNSUPPORTED, "post-only needs a limit order")
+                    other = book.best_ask() if side is _BUY else book.best_bid()
+                    assert price is not None
+                    if other is not None and (price >= other if side is _BUY else price <= other):
+                        raise _Reject(
+                            RejectCode.POST_ONLY_WOULD_CROSS,
+                            f"post-only {side} at {instrument.to_price(price)} would cross"
+                            f" {instrument.to_price(other)}",
+                        )
+            expire_ns = 0
+            if duration is Duration.GTD:
+                if gtd is None:
+                    raise _Reject(RejectCode.GTD_MISSING_DATE, "GTD order needs good_thru_date")
+                expire_ns = end_of_date_ns(gtd, instrument.trading_hours)
+                today = self._calendars[symbol].trading_date(now)
+                if gtd < today or expire_ns <= now:
+                    raise _Reject(
+                        RejectCode.GTD_IN_PAST,
+                        f"good_thru_date {gtd.isoformat()} is before today {today.isoformat()}",
+                    )
+            if self.enforce_sessions and not self._calendars[symbol].is_open(now):
+                raise _Reject(RejectCode.MARKET_CLOSED, f"{symbol} is outside its trading session")
+            if stop is not None:
+                self._check_stop(instrument, side, stop)
+            if not acct.unlimited and not liquidation:
+                self._check_buying_power(acct, instrument, side, qty)
+        except _Reject as reject:
+            if request is None:
+                request = NewOrder(
+                    account_id=account_id,
+                    symbol=symbol,
+                    side=side,
+                    qty=qty,
+                    order_type=order_type,
+                    duration=duration,
+                    good_thru_date=gtd,
+                    cl_order_id=cl,
+                )
+                inst = self._instruments.get(symbol)
+                if inst is not None:
+                    request = msgspec.structs.replace(
+                        request,
+                        limit_price=inst.to_price(price) if price is not None else None,
+                        stop_price=inst.to_price(stop) if stop is not None else None,
+                    )
+            self._reject_new(request, reject, cl_order_id=cl)
+            return cl
+
+        oid = self._next_oid
+        self._next_oid = oid + 1
+        order = OrderRecord(
+            oid=oid,
+            account_id=account_id,
+            symbol=symbol,
+            side=1 if side is _BUY else -1,
+            qty=qty,
+            order_type=order_type,
+            price=price,
+            stop=stop,
+            duration=duration,
+            gtd=gtd,
+            aon=aon,
+            cl_order_id=cl,
+            ts_ns=now,
+            exec_instructions=tuple(sorted(exec_instructions)),
+        )
+        order.state = _W
+        order.expire_ns = expire_ns
+        self._orders[oid] = order
+        ids[cl] = order
+        self._open[account_id][oid] = order
+        self._open_by_symbol[symbol][oid] = order
+        pos = acct.positions.get(symbol)
+        if pos is None:
+            pos = acct.position(instrument, self.margin(symbol))
+        if side is _BUY:
+            pos.buy_working += qty
+        else:
+            pos.sell_working += qty
+        if self._sinks:
+            self._emit_trade(self._report(ReportKind.ACCEPTED, order, request_type=RequestType.NEW))
+        if expire_ns:
+            self._push(expire_ns, _EVENT_EXPIRE, oid)
+        book = self._books[symbol]
+        self._touched[symbol] = None
+        if stop is not None:
+            order.seq = self._next_seq
+            self._next_seq += 1
+            book.add_stop(order)
+        else:
+            self._execute(order, book)
+        return cl
+
+    def _check_stop(self, instrument: Instrument, side: Side, stop: int) -> None:
+        symbol = instrument.symbol
+        book = self._books[symbol]
+        ref = self._marks.get(symbol)
+        if ref is None:
+            ref = book.best_ask() if side is _BUY else book.best_bid()
+        if ref is None:
+            return
+        if (side is _BUY and stop <= ref) or (side is _SELL and stop >= ref):
+            relation = "above" if side is _BUY else "below"
+            raise _Reject(
+                RejectCode.STOP_WRONG_SIDE,
+                f"{side} stop {instrument.to_price(stop)} must be {relation} the market"
+                f" {instrument.to_price(ref)}",
+            )
+
+    def _check_buying_power(
+        self, acct: AccountLedger, instrument: Instrument, side: Side, extra_qty: int
+    ) -> None:
+        pos = acct.positions.get(instrument.symbol)
+        margin = pos.margin if pos is not None else self.margin(instrument.symbol)
+        if pos is None:
+            added = extra_qty
+        else:
+            added = pos.exposure_with(1 if side is _BUY else -1, extra_qty) - pos.exposure()
+        if added <= 0:
+            return
+        needed = margin * added
+        available = acct.buying_power(self._marks)
+        if available < needed:
+            raise _Reject(
+                RejectCode.INSUFFICIENT_BUYING_POWER,
+                f"needs {needed} {acct.currency} initial margin for {added} more contract(s);"
+                f" buying power is {available}",
+            )
+
+    # ------------------------------------------------------------------ matching
+    def _execute(self, order: OrderRecord, book: OrderBook) -> None:
+        """Take liquidity with ``order`` and then rest, wait or cancel what is left."""
+        limit = order.price
+        if order.aon or order.duration is Duration.FOK:
+            remaining = order.qty - order.filled
+            if book.available(order.side, limit, remaining) < remaining:
+                if (
+                    order.duration is Duration.FOK
+                    or order.duration is Duration.IOC
+                    or limit is None
+                ):
+                    self._finish(order, OrderState.CANCELLED, "could not be filled in full")
+                elif order not in book.aon:
+                    book.aon.append(order)
+                    if not order.seq:
+                        order.seq = self._next_seq
+                        self._next_seq += 1
+                return
+        self._match(order, book)
+        if order.filled == order.qty:
+            return
+        if limit is None:
+            self._finish(order, OrderState.CANCELLED, "market order: no more liquidity")
+        elif order.duration is Duration.IOC or order.duration is Duration.FOK:
+            self._finish(order, OrderState.CANCELLED, "immediate-or-cancel remainder")
+        else:
+            book.rest(order, self._next_seq)
+            self._next_seq += 1
+
+    def _match(self, order: OrderRecord, book: OrderBook) -> None:
+        side = order.side
+        limit = order.price
+        if side > 0:
+            levels = book.asks
+            keys = book.ask_keys
+        else:
+            levels = book.bids
+            keys = book.bid_keys
+        while order.filled < order.qty and keys:
+            price = -keys[-1] if side > 0 else keys[-1]
+            if limit is not None and (price > limit if side > 0 else price < limit):
+                break
+            level = levels[price]
+            queue = level.orders
+            while queue and order.filled < order.qty:
+                seq, resting = queue[0]
+                if resting.seq != seq or not resting.resting:
+                    queue.popleft()
+                    continue
+                qty = min(order.qty - order.filled, resting.qty - resting.filled)
+                level.qty -= qty
+                if qty == resting.qty - resting.filled:
+                    resting.resting = False
+                    queue.popleft()
+                    level.count -= 1
+                self._fill(resting, qty, price)
+                self._fill(order, qty, price)
+                self._print(book.symbol, price, qty, _BUY if side > 0 else _SELL)
+            if level.count == 0:
+                book._drop_level(-side, price)
+
+    def _fill(self, order: OrderRecord, qty: int, price: int) -> None:
+        order.filled += qty
+        order.cost += qty * price
+        now = self._now()
+        order.updated_ns = now
+        acct = self._accounts[order.account_id]
+        pos = acct.positions[order.symbol]
+        if order.side > 0:
+            pos.buy_working -= qty
+            realized = pos.apply_fill(qty, price)
+        else:
+            pos.sell_working -= qty
+            realized = pos.apply_fill(-qty, price)
+        instrument = pos.instrument
+        if realized:
+            acct.cash += realized * instrument.tick_value
+        commission = Decimal(0)
+        if acct.commission_per_contract:
+            commission = acct.commission_per_contract * qty
+            acct.cash -= commission
+            acct.commissions += commission
+        if order.filled == order.qty:
+            order.state = _F
+            del self._open[order.account_id][order.oid]
+            del self._open_by_symbol[order.symbol][order.oid]
+        else:
+            order.state = _PF
+        fill_no = self._next_fill
+        self._next_fill = fill_no + 1
+        if self._sinks:
+            fill = Fill(
+                fill_id=f"F{fill_no}",
+                account_id=order.account_id,
+                symbol=order.symbol,
+                side=_BUY if order.side > 0 else _SELL,
+                qty=qty,
+                price=instrument.to_price(price),
+                ts_ns=now,
+                cl_order_id=order.cl_order_id,
+                chain_id=order.chain_id,
+                venue_order_id=f"V{order.oid}",
+                commission=commission,
+            )
+            self._emit_trade(self._report(ReportKind.FILL, order, fill=fill))
+            self._emit_trade(PositionReport(position=pos.to_position(order.account_id), ts_ns=now))
+            self._emit_trade(AccountReport(account=acct.to_account(self._marks), ts_ns=now))
+
+    def _print(self, symbol: str, price: int, qty: int, aggressor: Side | None) -> None:
+        self._marks[symbol] = price
+        self._touched[symbol] = None
+        now = self._now()
+        self._last[symbol] = (now, price, qty, aggressor)
+        if self._sinks:
+            self._emit_market(
+                Trade(symbol=symbol, ts_ns=now, price=price, size=qty, aggressor=aggressor)
+            )
+
+    def _settle(self) -> None:
+        """After a request: fire stops, fill waiting AON orders, publish changed quotes."""
+        touched = self._touched
+        while touched:
+            symbol = next(iter(touched))
+            book = self._books[symbol]
+            active = True
+            while active:
+                active = False
+                last = self._marks.get(symbol)
+                if last is not None and (book.buy_stops or book.sell_stops):
+                    for order in book.triggered_stops(last):
+                        if order.state.is_open:
+                            order.triggered = True
+                            self._execute(order, book)
+                            active = True
+                if book.aon:
+                    for order in list(book.aon):
+                        remaining = order.qty - order.filled
+                        if (
+                            order.state.is_open
+                            and book.available(order.side, order.price, remaining) >= remaining
+                        ):
+                            book.aon.remove(order)
+                            self._match(order, book)
+                            active = True
+            del touched[symbol]
+            touch = book.touch()
+            if self._quotes.get(symbol) != touch:
+                self._quotes[symbol] = touch
+                if self._sinks:
+                    bid, bid_size, ask, ask_size = touch
+                    self._emit_market(
+                        Quote(
+                            symbol=symbol,
+                            ts_ns=self._now(),
+                            bid=bid,
+                            bid_size=bid_size,
+                            ask=ask,
+                            ask_size=ask_size,
+                        )
+                    )
+
+    # ------------------------------------------------------------------ ends of orders
+    def _finish(self, order: OrderRecord, state: OrderState, text: str = "") -> None:
+        """Cancel or expire an open order: out of the book, working qty released."""
+        book = self._books[order.symbol]
+        if order.resting:
+            book.unrest(order)
+        elif order.stop is not None and not order.triggered:
+            book.remove_stop(order)
+        if order.aon and order in book.aon:
+            book.aon.remove(order)
+        acct = self._accounts[order.account_id]
+        pos = acct.positions[order.symbol]
+        remaining = order.qty - order.filled
+        if order.side > 0:
+            pos.buy_working -= remaining
+        else:
+            pos.sell_working -= remaining
+        order.state = state
+        order.updated_ns = self._now()
+        del self._open[order.account_id][order.oid]
+        del self._open_by_symbol[order.symbol][order.oid]
+        self._touched[order.symbol] = None
+        if self._sinks:
+            kind = ReportKind.EXPIRED if state is OrderState.EXPIRED else ReportKind.CANCELLED
+            self._emit_trade(self._report(kind, order, text=text))
+
+    def _find(
+        self, account_id: str, cl_order_id: str, request_type: RequestType, symbol: str | None
+    ) -> OrderRecord:
+        ids = self._ids.get(account_id)
+        if ids is None:
+            raise _Reject(RejectCode.UNKNOWN_ACCOUNT, f"unknown account {account_id!r}")
+        order = ids.get(cl_order_id)
+        if order is None:
+            raise _Reject(
+                RejectCode.UNKNOWN_ORDER,
+                f"{request_type.lower()}: no order {cl_order_id!r} in account {account_id!r}",
+            )
+        if symbol and symbol != order.symbol:
+            raise _Reject(
+                RejectCode.SYMBOL_MISMATCH,
+                f"order {cl_order_id!r} is for {order.symbol}, not {symbol}",
+            )
+        if order.state.is_final:
+            raise _Reject(
+                RejectCode.ORDER_FINAL,
+                f"{request_type.lower()}: order {cl_order_id!r} is already {order.state}",
+            )
+        if self.faults is not None:
+            code = self.faults.order_reject(request_type, self._now())
+            if code is not None:
+                raise _Reject(code, f"rejected by the fault plan ({code})")
+        return order
+
+    def _reject_on_order(
+        self,
+        account_id: str,
+        symbol: str,
+        cl_order_id: str,
+        orig_cl_order_id: str,
+        request_type: RequestType,
+        reject: _Reject,
+    ) -> None:
+        """Reject a modify or cancel: the order's state is unchanged (or unknown)."""
+        ids = self._ids.get(account_id)
+        order = ids.get(orig_cl_order_id) if ids is not None else None
+        if order is not None:
+            report = self._report(
+                ReportKind.REJECTED,
+                order,
+                request_type=request_type,
+                code=reject.code,
+                text=reject.text,
+            )
+            report = msgspec.structs.replace(
+                report,
+                cl_order_id=cl_order_id or order.cl_order_id,
+                orig_cl_order_id=orig_cl_order_id,
+            )
+        else:
+            report = ExecutionReport(
+                kind=ReportKind.REJECTED,
+                account_id=account_id,
+                symbol=symbol,
+                cl_order_id=cl_order_id,
+                orig_cl_order_id=orig_cl_order_id,
+                state=OrderState.REJECTED,
+                side=_BUY,
+                order_type=OrderType.LMT,
+                qty=0,
+                request_type=request_type,
+                reject_code=reject.code,
+                reject_text=reject.text,
+                ts_ns=self._now(),
+            )
+        self._emit_trade(report)
+
+    def cancel(self, account_id: str, cl_order_id: str, *, cancel_cl_order_id: str = "") -> None:
+        """Tick-level cancel (the fast path)."""
+        self._cancel(account_id, cl_order_id, cancel_cl_order_id, None)
+        self._settle()
+        self._flush()
+
+    def _cancel(self, account_id: str, orig_cl: str, cancel_cl: str, symbol: str | None) -> None:
+        try:
+            if cancel_cl and cancel_cl in self._ids.get(account_id, {}):
+                raise _Reject(
+                    RejectCode.DUPLICATE_ORDER_ID, f"client order id {cancel_cl!r} already used"
+                )
+            order = self._find(account_id, orig_cl, RequestType.CANCEL, symbol)
+        except _Reject as reject:
+            self._reject_on_order(
+                account_id, symbol or "", cancel_cl, orig_cl, RequestType.CANCEL, reject
+            )
+            return
+        if cancel_cl and cancel_cl != order.cl_order_id:
+            order.orig_cl_order_id = order.cl_order_id
+            order.cl_order_id = cancel_cl
+            self._ids[account_id][cancel_cl] = order
+        self._finish(order, OrderState.CANCELLED)
+
+    def _cancel_all(self, account_id: str, symbol: str | None, request_type: RequestType) -> bool:
+        if account_id not in self._accounts:
+            self._reject_on_order(
+                account_id,
+                symbol or "",
+                "",
+                "",
+                request_type,
+                _Reject(RejectCode.UNKNOWN_ACCOUNT, f"unknown account {account_id!r}"),
+            )
+            return False
+        if symbol and symbol not in self._instruments:
+            self._reject_on_order(
+                account_id,
+                symbol,
+                "",
+                "",
+                request_type,
+                _Reject(RejectCode.UNKNOWN_INSTRUMENT, f"unknown instrument {symbol!r}"),
+            )
+            return False
+        for order in list(self._open[account_id].values()):
+            if symbol is None or order.symbol == symbol:
+                self._finish(order, OrderState.CANCELLED, f"{request_type.lower()}")
+        return True
+
+    def _liquidate(
+        self, account_id: str, symbol: str | None, cl_order_id: str, request_type: RequestType
+    ) -> None:
+        if not self._cancel_all(account_id, symbol, request_type):
+            return
+        prefix = cl_order_id or f"{request_type.lower()}-{self._next_oid}"
+        for pos in list(self._accounts[account_id].positions.values()):
+            if pos.qty == 0 or (symbol is not None and pos.symbol != symbol):
+                continue
+            self._new(
+                account_id,
+                pos.symbol,
+                _SELL if pos.qty > 0 else _BUY,
+                abs(pos.qty),
+                OrderType.MKT,
+                None,
+                None,
+                Duration.DAY,
+                None,
+                frozenset(),
+                f"{prefix}:{pos.symbol}",
+                None,
+                liquidation=True,
+            )
+
+    # ------------------------------------------------------------------ modify
+    def _on_modify_request(self, request: ModifyOrder) -> None:
+        try:
+            price = self._ticks(request.symbol, request.limit_price)
+            stop = self._ticks(request.symbol, request.stop_price)
+        except _Reject as reject:
+            self._reject_on_order(
+                request.account_id,
+                request.symbol,
+                request.cl_order_id,
+                request.orig_cl_order_id,
+                RequestType.MODIFY,
+                reject,
+            )
+            return
+        self._modify(
+            request.account_id,
+            request.orig_cl_order_id,
+            request.cl_order_id,
+            request.qty,
+            price,
+            stop,
+            request.duration,
+            request.good_thru_date,
+            request.symbol,
+        )
+
+    def amend(
+        self,
+        account_id: str,
+        cl_order_id: str,
+        *,
+        new_cl_order_id: str = "",
+        qty: int | None = None,
+        price: int | None = None,
+        stop: int | None = None,
+        duration: Duration | None = None,
+        good_thru_date: date | None = None,
+    ) -> str:
+        """Tick-level modify (the fast path); returns the order's new client id."""
+        cl = self._modify(
+            account_id,
+            cl_order_id,
+            new_cl_order_id,
+            qty,
+            price,
+            stop,
+            duration,
+            good_thru_date,
+            None,
+        )
+        self._settle()
+        self._flush()
+        return cl
+
+    def _modify(
+        self,
+        account_id: str,
+        orig_cl: str,
+        new_cl: str,
+        qty: int | None,
+        price: int | None,
+        stop: int | None,
+        duration: Duration | None,
+        gtd: date | None,
+        symbol: str | None,
+    ) -> str:
+        try:
+            order = self._find(account_id, orig_cl, RequestType.MODIFY, symbol)
+            if not new_cl:
+                new_cl = self._gen_cl()
+            if new_cl != order.cl_order_id and (
+                new_cl in self._ids[account_id] or new_cl in self._rejected[account_id]
+            ):
+                raise _Reject(
+                    RejectCode.DUPLICATE_ORDER_ID, f"client order id {new_cl!r} already used"
+                )
+            instrument = self._instruments[order.symbol]
+            if qty is not None:
+                if qty <= 0:
+                    raise _Reject(RejectCode.QTY_INVALID, f"qty must be > 0, got {qty}")
+                if qty > instrument.max_order_qty:
+                    raise _Reject(
+                        RejectCode.QTY_OVER_MAX,
+                        f"qty {qty} over the maximum {instrument.max_order_qty}",
+                    )
+                if qty <= order.filled:
+                    raise _Reject(
+                        RejectCode.MODIFY_QTY_BELOW_FILLED,
+                        f"new qty {qty} is not above the filled qty {order.filled}",
+                    )
+            if price is not None and order.price is None:
+                raise _Reject(
+                    RejectCode.MODIFY_NOT_ALLOWED, f"{order.order_type} order has no limit price"
+                )
+            if stop is not None and (order.stop is None or order.triggered):
+                raise _Reject(
+                    RejectCode.MODIFY_NOT_ALLOWED, "only a stop that has not fired has a stop price"
+                )
+            if duration in (Duration.IOC, Duration.FOK):
+                raise _Reject(RejectCode.MODIFY_NOT_ALLOWED, f"cannot modify to {duration}")
+            new_duration = duration or order.duration
+            expire_ns = order.expire_ns
+            if duration is not None or gtd is not None:
+                if new_duration is Duration.GTD:
+                    day = gtd or order.gtd
+                    if day is None:
+                        raise _Reject(RejectCode.GTD_MISSING_DATE, "GTD needs good_thru_date")
+                    expire_ns = end_of_date_ns(day, instrument.trading_hours)
+                    now = self._now()
+                    today = self._calendars[order.symbol].trading_date(now)
+                    if day < today or expire_ns <= now:
+                        raise _Reject(
+                            RejectCode.GTD_IN_PAST,
+                            f"good_thru_date {day.isoformat()} is in the past",
+                        )
+                else:
+                    expire_ns = 0
+            if stop is not None and stop != order.stop:
+                self._check_stop(instrument, _BUY if order.side > 0 else _SELL, stop)
+            acct = self._accounts[account_id]
+            if qty is not None and qty > order.qty and not acct.unlimited:
+                self._check_buying_power(
+                    acct, instrument, _BUY if order.side > 0 else _SELL, qty - order.qty
+                )
+        except _Reject as reject:
+            self._reject_on_order(
+                account_id, symbol or "", new_cl, orig_cl, RequestType.MODIFY, reject
+            )
+            return new_cl
+
+        book = self._books[order.symbol]
+        pos = self._accounts[account_id].positions[order.symbol]
+        old_remaining = order.qty - order.filled
+        new_qty = qty if qty is not None else order.qty
+        price_changed = price is not None and price != order.price
+        loses_priority = price_changed or new_qty > order.qty
+        reprocess = False
+        if order.resting:
+            if loses_priority:
+                book.unrest(order)
+                reprocess = True
+            elif new_qty < order.qty:
+                book.reduce_resting(order, order.qty - new_qty)
+        elif order.aon and order in book.aon:
+            book.aon.remove(order)
+            reprocess = True
+        delta = (new_qty - order.filled) - old_remaining
+        if order.side > 0:
+            pos.buy_working += delta
+        else:
+            pos.sell_working += delta
+        order.qty = new_qty
+        if price is not None:
+            order.price = price
+        if stop is not None:
+            order.stop = stop
+        order.duration = new_duration
+        if gtd is not None or duration is not None:
+            order.gtd = gtd or order.gtd if new_duration is Duration.GTD else None
+        if expire_ns != order.expire_ns:
+            order.expire_ns = expire_ns
+            if expire_ns:
+                self._push(expire_ns, _EVENT_EXPIRE, order.oid)
+        if new_cl != order.cl_order_id:
+            order.orig_cl_order_id = order.cl_order_id
+            order.cl_order_id = new_cl
+            self._ids[account_id][new_cl] = order
+        order.updated_ns = self._now()
+        self._touched[order.symbol] = None
+        if self._sinks:
+            self._emit_trade(
+                self._report(ReportKind.MODIFIED, order, request_type=RequestType.MODIFY)
+            )
+        if reprocess:
+            self._execute(order, book)
+        return new_cl
+
+    # ------------------------------------------------------------------ external prints
+    def apply_external_trade(
+        self,
+        symbol: str,
+        price: int,
+        size: int,
+        *,
+        counterparty: str,
+        aggressor: Side | None = None,
+    ) -> None:
+        """A print that happened outside this book (recorded data): fill resting orders
+        the way :attr:`fill_model` says the real market would have, with ``counterparty``
+        (the house account) taking the other side, then publish the print."""
+        book = self._books[symbol]
+        house = self._accounts[counterparty]
+        instrument = self._instruments[symbol]
+        model = self.fill_model
+        sides = []
+        if aggressor is not _BUY:
+            sides.append(1)  # a seller hit: resting bids at or above the print
+        if aggressor is not _SELL:
+            sides.append(-1)
+        for side in sides:
+            fills: list[tuple[OrderRecord, int]] = []
+            keys = book.bid_keys if side > 0 else book.ask_keys
+            levels = book.bids if side > 0 else book.asks
+            for key in reversed(keys):
+                level_price = key if side > 0 else -key
+                if (level_price < price) if side > 0 else (level_price > price):
+                    break
+                orders = levels[level_price].live()
+                if level_price != price:
+                    fills.extend(
+                        (o, o.qty - o.filled) for o in orders if o.account_id != counterparty
+                    )
+                    continue
+                if not model.fill_at_touch:
+                    break
+                left = size
+                for o in orders:
+                    remaining = o.qty - o.filled
+                    if o.account_id == counterparty:
+                        if model.queue_position:
+                            left -= remaining
+                        continue
+                    if left <= 0:
+                        break
+                    take = min(left, remaining)
+                    fills.append((o, take))
+                    left -= take
+            for o, qty in fills:
+                fill_price = o.price
+                assert fill_price is not None
+                if qty == o.qty - o.filled:
+                    book.unrest(o)
+                else:
+                    book.reduce_resting(o, qty)
+                self._fill(o, qty, fill_price)
+                hpos = house.position(instrument, self.margin(symbol))
+                hpos.apply_fill(-o.side * qty, fill_price)
+        self._print(symbol, price, size, aggressor)
+        self._settle()
+        self._flush()
+
+    def set_resting_qty(self, account_id: str, cl_order_id: str, qty: int) -> None:
+        """Venue-side size change that keeps queue priority, even when it grows.
+
+        For house liquidity that stands for the recorded market (replay): a user
+        order that joined behind it stays behind it. Not for user orders.
+        """
+        order = self._ids[account_id][cl_order_id]
+        if not order.resting or qty <= order.filled:
+            raise ValueError(f"{cl_order_id!r} is not resting or qty {qty} <= filled")
+        delta = qty - order.qty
+        book = self._books[order.symbol]
+        book.reduce_resting(order, -delta)
+        pos = self._accounts[account_id].positions[order.symbol]
+        if order.side > 0:
+            pos.buy_working += delta
+        else:
+            pos.sell_working += delta
+        order.qty = qty
+        order.updated_ns = self._now()
+        self._touched[order.symbol] = None
+        if self._sinks:
+            self._emit_trade(self._report(ReportKind.MODIFIED, order))
+        self._settle()
+        self._flush()
+
+    # ------------------------------------------------------------------ reports and queries
+    def _report(
+        self,
+        kind: ReportKind,
+        order: OrderRecord,
+        *,
+        fill: Fill | None = None,
+        request_type: RequestType | None = None,
+        code: str = "",
+        text: str = "",
+    ) -> ExecutionReport:
+        tick = self._instruments[order.symbol].tick_size
+        filled = order.filled
+        return ExecutionReport(
+            kind=kind,
+            account_id=order.account_id,
+            symbol=order.symbol,
+            cl_order_id=order.cl_order_id,
+            state=order.state,
+            side=_BUY if order.side > 0 else _SELL,
+            order_type=order.order_type,
+            qty=order.qty,
+            filled_qty=filled,
+            avg_fill_price=(Decimal(order.cost) * tick / filled) if filled else None,
+            limit_price=tick * order.price if order.price is not None else None,
+            stop_price=tick * order.stop if order.stop is not None else None,
+            duration=order.duration,
+            good_thru_date=order.gtd,
+            orig_cl_order_id=order.orig_cl_order_id,
+            chain_id=order.chain_id,
+            venue_order_id=f"V{order.oid}",
+            fill=fill,
+            request_type=request_type,
+            reject_code=code,
+            reject_text=text,
+            ts_ns=self._now(),
+        )
+
+    def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
+        """The order's state now (kind STATUS), looked up by any client id of its chain."""
+        ids = self._ids.get(account_id)
+        if ids is None:
+            return None
+        order = ids.get(cl_order_id)
+        if order is None:
+            return self._rejected[account_id].get(cl_order_id)
+        return self._report(ReportKind.STATUS, order)
+
+    def open_orders(self, account_id: str) -> list[ExecutionReport]:
+        return [self._report(ReportKind.STATUS, o) for o in self._open.get(account_id, {}).values()]
+
+    def historical_orders(
+        self, account_id: str, start_ns: int, end_ns: int
+    ) -> list[ExecutionReport]:
+        """Orders of the account alive at some time in ``[start_ns, end_ns]``, oldest first,
+        including those rejected in that window."""
+        out: list[tuple[int, ExecutionReport]] = []
+        for order in self._orders.values():
+            if (
+                order.account_id == account_id
+                and order.created_ns <= end_ns
+                and (order.state.is_open or order.updated_ns >= start_ns)
+            ):
+                out.append((order.created_ns, self._report(ReportKind.STATUS, order)))
+        for report in self._rejected.get(account_id, {}).values():
+            if start_ns <= report.ts_ns <= end_ns:
+                out.append((report.ts_ns, report))
+        out.sort(key=lambda item: item[0])
+        return [report for _, report in out]
+
+    def positions(self, account_id: str) -> list[Position]:
+        """Every instrument the account has traded (flat ones too, with their realized P&L)."""
+        acct = self._accounts[account_id]
+        return [pos.to_position(account_id) for pos in acct.positions.values() if pos.volume]
+
+    def best_quote(self, symbol: str) -> Quote | None:
+        book = self._books.get(symbol)
+        if book is None:
+            return None
+        bid, bid_size, ask, ask_size = book.touch()
+        return Quote(
+            symbol=symbol, ts_ns=self._now(), bid=bid, bid_size=bid_size, ask=ask, ask_size=ask_size
+        )
+
+    def last_trade(self, symbol: str) -> Trade | None:
+        last = self._last.get(symbol)
+        if last is None:
+            return None
+        ts_ns, price, size, aggressor = last
+        return Trade(symbol=symbol, ts_ns=ts_ns, price=price, size=size, aggressor=aggressor)
+
+    def book(self, symbol: str, depth: int | None = None) -> BookView:
+        return self._books[symbol].view(depth)
+
+    def resting(self, symbol: str) -> list[ExecutionReport]:
+        """Resting orders of ``symbol`` in priority order (bids best first, then asks)."""
+        return [self._report(ReportKind.STATUS, o) for o in self._books[symbol].resting_orders()]
+
+    # ------------------------------------------------------------------ snapshot / restore
+    def snapshot(self) -> ExchangeState:
+        """Everything needed to restart the exchange where it stands (not in-flight requests)."""
+        cl_ids: dict[int, list[str]] = {}
+        for ids in self._ids.values():
+            for cl, order in ids.items():
+                cl_ids.setdefault(order.oid, []).append(cl)
+        orders = tuple(
+            OrderSnapshot(
+                oid=o.oid,
+                account_id=o.account_id,
+                symbol=o.symbol,
+                side=o.side,
+                qty=o.qty,
+                filled=o.filled,
+                cost=o.cost,
+                order_type=o.order_type,
+                price=o.price,
+                stop=o.stop,
+                duration=o.duration,
+                gtd=o.gtd,
+                aon=o.aon,
+                exec_instructions=o.exec_instructions,
+                cl_order_id=o.cl_order_id,
+                orig_cl_order_id=o.orig_cl_order_id,
+                chain_id=o.chain_id,
+                state=o.state,
+                seq=o.seq,
+                resting=o.resting,
+                triggered=o.triggered,
+                waiting_aon=o in self._books[o.symbol].aon,
+                expire_ns=o.expire_ns,
+                created_ns=o.created_ns,
+                updated_ns=o.updated_ns,
+                cl_ids=tuple(cl_ids.get(o.oid, ())),
+            )
+            for o in self._orders.values()
+        )
+        accounts = tuple(
+            AccountSnapshot(
+                account_id=a.account_id,
+                name=a.name,
+                currency=a.currency,
+                initial_balance=a.initial_balance,
+                cash=a.cash,
+                commission_per_contract=a.commission_per_contract,
+                commissions=a.commissions,
+                unlimited=a.unlimited,
+                positions=tuple(
+                    PositionSnapshot(
+                        symbol=p.symbol,
+                        lots=tuple((lot[0], lot[1]) for lot in p.lots),
+                        realized=p.realized,
+                        volume=p.volume,
+                    )
+                    for p in a.positions.values()
+                ),
+                rejected=tuple(self._rejected[a.account_id].values()),
+            )
+            for a in self._accounts.values()
+        )
+        version, internal, gauss = self.rng.getstate()
+        return ExchangeState(
+            ts_ns=self._now(),
+            seed=self.seed,
+            instruments=tuple(self._instruments.values()),
+            margins=dict(self._margins),
+            accounts=accounts,
+            orders=orders,
+            marks=dict(self._marks),
+            last_trades=tuple(t for t in map(self.last_trade, self._last) if t is not None),
+            next_oid=self._next_oid,
+            next_seq=self._next_seq,
+            next_fill=self._next_fill,
+            next_cl=self._next_cl,
+            rng_state=(version, tuple(internal), gauss),
+        )
+
+    @classmethod
+    def restore(
+        cls,
+        state: ExchangeState,
+        *,
+        clock: Clock,
+        fill_model: FillModel | None = None,
+        latency: LatencyModel | None = None,
+        enforce_sessions: bool = True,
+        record: bool = True,
+        faults: OrderFaults | None = None,
+    ) -> Exchange:
+        """A new exchange that carries on from ``state`` (books, accounts, orders, ids)."""
+        exchange = cls(
+            instruments=state.instruments,
+            clock=clock,
+            seed=state.seed,
+            fill_model=fill_model,
+            latency=latency,
+            margins=state.margins,
+            enforce_sessions=enforce_sessions,
+            record=record,
+            faults=faults,
+        )
+        exchange.rng.setstate((state.rng_state[0], tuple(state.rng_state[1]), state.rng_state[2]))
+        for snap in state.accounts:
+            exchange.open_account(
+                snap.account_id,
+                balance=snap.initial_balance,
+                commission_per_contract=snap.commission_per_contract,
+                name=snap.name,
+                currency=snap.currency,
+                unlimited=snap.unlimited,
+            )
+            acct = exchange._accounts[snap.account_id]
+            acct.cash = snap.cash
+            acct.commissions = snap.commissions
+            for psnap in snap.positions:
+                instrument = exchange._instruments[psnap.symbol]
+                pos = acct.position(instrument, exchange.margin(psnap.symbol))
+                for lot_qty, lot_price in psnap.lots:
+                    pos.lots.append([lot_qty, lot_price])
+                    pos.cost += lot_qty * lot_price
+                    pos.qty += lot_qty
+                pos.realized = psnap.realized
+                pos.volume = psnap.volume
+            for report in snap.rejected:
+                exchange._rejected[snap.account_id][report.cl_order_id] = report
+        resting: list[OrderRecord] = []
+        for o in state.orders:
+            order = OrderRecord(
+                oid=o.oid,
+                account_id=o.account_id,
+                symbol=o.symbol,
+                side=o.side,
+                qty=o.qty,
+                order_type=o.order_type,
+                price=o.price,
+                stop=o.stop,
+                duration=o.duration,
+                gtd=o.gtd,
+                aon=o.aon,
+                cl_order_id=o.cl_order_id,
+                ts_ns=o.created_ns,
+                exec_instructions=o.exec_instructions,
+            )
+            order.filled = o.filled
+            order.cost = o.cost
+            order.orig_cl_order_id = o.orig_cl_order_id
+            order.chain_id = o.chain_id
+            order.state = o.state
+            order.seq = o.seq
+            order.triggered = o.triggered
+            order.expire_ns = o.expire_ns
+            order.updated_ns = o.updated_ns
+            exchange._orders[o.oid] = order
+            for cl in o.cl_ids:
+                exchange._ids[o.account_id][cl] = order
+            if not o.state.is_open:
+                continue
+            exchange._open[o.account_id][o.oid] = order
+            exchange._open_by_symbol[o.symbol][o.oid] = order
+            acct = exchange._accounts[o.account_id]
+            pos = acct.position(exchange._instruments[o.symbol], exchange.margin(o.symbol))
+            if o.side > 0:
+                pos.buy_working += o.qty - o.filled
+            else:
+                pos.sell_working += o.qty - o.filled
+            book = exchange._books[o.symbol]
+            if o.resting:
+                resting.append(order)
+            elif o.waiting_aon:
+                book.aon.append(order)
+            elif o.stop is not None and not o.triggered:
+                book.add_stop(order)
+            if o.expire_ns:
+                exchange._push(o.expire_ns, _EVENT_EXPIRE, o.oid)
+        for order in sorted(resting, key=lambda r: r.seq):
+            exchange._books[order.symbol].rest(order, order.seq)
+        for symbol, book in exchange._books.items():
+            exchange._quotes[symbol] = book.touch()
+        exchange._marks.update(state.marks)
+        for trade in state.last_trades:
+            exchange._last[trade.symbol] = (trade.ts_ns, trade.price, trade.size, trade.aggressor)
+        exchange._next_oid = state.next_oid
+        exchange._next_seq = max(state.next_seq, exchange._next_seq)
+        exchange._next_fill = state.next_fill
+        exchange._next_cl = state.next_cl
+        return exchange

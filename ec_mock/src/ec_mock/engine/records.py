@@ -1,0 +1,106 @@
+"""The engine's mutable, private order record. Prices are integer ticks.
+
+Reports (:class:`ec_core.model.ExecutionReport`) are snapshots built from a record
+at the moment something happens; the record itself never leaves the engine.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import final
+
+from ec_core.model import Duration, OrderState, OrderType
+
+__all__ = ["OrderRecord"]
+
+
+@final
+class OrderRecord:
+    __slots__ = (
+        "account_id",
+        "aon",
+        "chain_id",
+        "cl_order_id",
+        "cost",
+        "created_ns",
+        "duration",
+        "exec_instructions",
+        "expire_ns",
+        "filled",
+        "gtd",
+        "oid",
+        "order_type",
+        "orig_cl_order_id",
+        "price",
+        "qty",
+        "resting",
+        "seq",
+        "side",
+        "state",
+        "stop",
+        "symbol",
+        "triggered",
+        "updated_ns",
+    )
+
+    def __init__(
+        self,
+        *,
+        oid: int,
+        account_id: str,
+        symbol: str,
+        side: int,
+        qty: int,
+        order_type: OrderType,
+        price: int | None,
+        stop: int | None,
+        duration: Duration,
+        gtd: date | None,
+        aon: bool,
+        cl_order_id: str,
+        ts_ns: int,
+        exec_instructions: tuple[str, ...] = (),
+    ) -> None:
+        self.oid = oid
+        self.account_id = account_id
+        self.symbol = symbol
+        self.side = side  # +1 buy, -1 sell
+        self.qty = qty
+        self.filled = 0
+        self.cost = 0  # sum of fill qty * fill price ticks: avg price = cost / filled
+        self.order_type = order_type
+        self.price = price  # limit price in ticks, None for market
+        self.stop = stop  # stop trigger in ticks
+        self.duration = duration
+        self.gtd = gtd
+        self.aon = aon
+        self.exec_instructions = exec_instructions
+        self.cl_order_id = cl_order_id
+        self.orig_cl_order_id = ""
+        self.chain_id = cl_order_id
+        self.state = OrderState.PENDING_NEW
+        self.seq = 0  # time priority; a new value means a new place in the queue
+        self.resting = False  # in a price level of the book
+        self.triggered = False  # a stop that has fired
+        self.expire_ns = 0  # GTD expiry time, 0 if none
+        self.created_ns = ts_ns
+        self.updated_ns = ts_ns
+
+    @property
+    def remaining(self) -> int:
+        return self.qty - self.filled
+
+    @property
+    def is_open(self) -> bool:
+        return self.state.is_open
+
+    @property
+    def is_stop_waiting(self) -> bool:
+        return self.stop is not None and not self.triggered
+
+    def __repr__(self) -> str:
+        return (
+            f"OrderRecord(oid={self.oid}, {self.account_id}/{self.symbol}"
+            f" {'B' if self.side > 0 else 'S'} {self.filled}/{self.qty}"
+            f" {self.order_type} px={self.price} stp={self.stop} {self.state})"
+        )

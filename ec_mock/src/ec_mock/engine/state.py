@@ -1,0 +1,82 @@
+"""A serialisable picture of a whole exchange, for restarts that keep state.
+
+``msgspec.json.encode(exchange.snapshot())`` is a complete save file;
+``Exchange.restore(msgspec.json.decode(data, type=ExchangeState), clock=...)``
+carries on from it. In-flight (latency-delayed) requests are not part of it: a
+restart loses them, as a real one would.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import msgspec
+from ec_core.model import Duration, ExecutionReport, Instrument, OrderState, OrderType, Trade
+
+__all__ = ["AccountSnapshot", "ExchangeState", "OrderSnapshot", "PositionSnapshot"]
+
+
+class OrderSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    oid: int
+    account_id: str
+    symbol: str
+    side: int
+    qty: int
+    filled: int
+    cost: int
+    order_type: OrderType
+    price: int | None
+    stop: int | None
+    duration: Duration
+    gtd: date | None
+    aon: bool
+    exec_instructions: tuple[str, ...]
+    cl_order_id: str
+    orig_cl_order_id: str
+    chain_id: str
+    state: OrderState
+    seq: int
+    resting: bool
+    triggered: bool
+    waiting_aon: bool
+    expire_ns: int
+    created_ns: int
+    updated_ns: int
+    cl_ids: tuple[str, ...]
+
+
+class PositionSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    symbol: str
+    lots: tuple[tuple[int, int], ...]  # (signed qty, price ticks), oldest first
+    realized: int  # ticks
+    volume: int = 0
+
+
+class AccountSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    account_id: str
+    name: str
+    currency: str
+    initial_balance: Decimal
+    cash: Decimal
+    commission_per_contract: Decimal
+    commissions: Decimal
+    unlimited: bool
+    positions: tuple[PositionSnapshot, ...]
+    rejected: tuple[ExecutionReport, ...] = ()
+
+
+class ExchangeState(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    ts_ns: int
+    seed: int
+    instruments: tuple[Instrument, ...]
+    margins: dict[str, Decimal]
+    accounts: tuple[AccountSnapshot, ...]
+    orders: tuple[OrderSnapshot, ...]
+    marks: dict[str, int]
+    last_trades: tuple[Trade, ...]
+    next_oid: int
+    next_seq: int
+    next_fill: int
+    next_cl: int
+    rng_state: tuple[int, tuple[int, ...], float | None]

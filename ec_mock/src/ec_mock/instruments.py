@@ -1,0 +1,168 @@
+"""Instrument definitions: the built-in set of real futures and user TOML files.
+
+A TOML file is a list of ``[[instrument]]`` tables with the fields of
+:class:`ec_core.model.Instrument` plus two simulator fields, ``margin``
+(initial margin per contract) and ``reference_price`` (where the market
+simulator starts). Decimals may be strings (preferred), integers or floats
+(read through their shortest repr); times are ``"HH:MM"`` strings or TOML
+local times. Every problem raises :class:`ec_core.errors.ConfigError` whose
+``path`` names the offending key, e.g. ``instrument[2].tick_size``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from ec_core.errors import ConfigError
+from ec_core.model import Instrument, TradingHours
+
+__all__ = [
+    "InstrumentSpec",
+    "builtin_instruments",
+    "builtin_specs",
+    "load_instrument_specs",
+    "load_instruments",
+    "parse_instrument_specs",
+]
+
+_SIM_KEYS = ("margin", "reference_price")
+_DECIMAL_KEYS = ("tick_size", "multiplier", *_SIM_KEYS)
+_INSTRUMENT_KEYS = frozenset(Instrument.__struct_fields__)
+_HOURS_KEYS = frozenset(TradingHours.__struct_fields__)
+
+
+class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An instrument and what the simulator needs to know about it beyond the contract."""
+
+    instrument: Instrument
+    margin: Decimal | None = None
+    reference_price: Decimal | None = None
+
+
+def _decimal(value: object, path: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ConfigError(f"expected a decimal number, got {value!r}", path=path)
+    try:
+        result = Decimal(repr(value) if isinstance(value, float) else str(value))
+    except InvalidOperation:
+        raise ConfigError(f"not a decimal number: {value!r}", path=path) from None
+    if not result.is_finite():
+        raise ConfigError(f"not a finite number: {value!r}", path=path)
+    return result
+
+
+def _time(value: object, path: str) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str):
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"expected a time like '17:00', got {value!r}", path=path)
+
+
+def _hours(raw: object, path: str) -> dict[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"expected a table, got {raw!r}", path=path)
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _HOURS_KEYS:
+            allowed = ", ".join(sorted(_HOURS_KEYS))
+            raise ConfigError(f"unknown key (allowed: {allowed})", path=f"{path}.{key}")
+        out[key] = _time(value, f"{path}.{key}") if key in ("open", "close") else value
+    return out
+
+
+def _spec(raw: object, path: str) -> InstrumentSpec:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"expected a table, got {raw!r}", path=path)
+    fields: dict[str, Any] = {}
+    extra: dict[str, Decimal] = {}
+    for key, value in raw.items():
+        key_path = f"{path}.{key}"
+        if key in _DECIMAL_KEYS:
+            number = _decimal(value, key_path)
+            if key in _SIM_KEYS:
+                extra[key] = number
+            else:
+                fields[key] = number
+        elif key == "trading_hours":
+            fields[key] = _hours(value, key_path)
+        elif key in _INSTRUMENT_KEYS:
+            fields[key] = value
+        else:
+            allowed = ", ".join(sorted(_INSTRUMENT_KEYS | set(_SIM_KEYS)))
+            raise ConfigError(f"unknown key (allowed: {allowed})", path=key_path)
+    for required in ("symbol", "tick_size"):
+        if required not in fields:
+            raise ConfigError("required key is missing", path=f"{path}.{required}")
+    try:
+        instrument = msgspec.convert(fields, Instrument)
+    except msgspec.ValidationError as exc:
+        # msgspec names the key as ``$.key`` / ``$.trading_hours.open``: keep it.
+        message = str(exc)
+        where = message.rpartition("`$.")[2].rstrip("`") if "`$." in message else ""
+        raise ConfigError(message, path=f"{path}.{where}" if where else path) from None
+    return InstrumentSpec(instrument=instrument, **extra)
+
+
+def parse_instrument_specs(
+    document: Mapping[str, Any], *, source: str = ""
+) -> list[InstrumentSpec]:
+    """Instrument specs from an already-parsed TOML document (``{"instrument": [...]}``)."""
+    prefix = f"{source}: " if source else ""
+    items = document.get("instrument")
+    if not isinstance(items, list) or not items:
+        raise ConfigError(f"{prefix}expected one or more [[instrument]] tables", path="instrument")
+    specs = [_spec(item, f"instrument[{i}]") for i, item in enumerate(items)]
+    seen: dict[str, int] = {}
+    for i, spec in enumerate(specs):
+        symbol = spec.instrument.symbol
+        if symbol in seen:
+            raise ConfigError(
+                f"{prefix}duplicate symbol {symbol!r} (first at instrument[{seen[symbol]}])",
+                path=f"instrument[{i}].symbol",
+            )
+        seen[symbol] = i
+    return specs
+
+
+def load_instrument_specs(path: str | Path) -> list[InstrumentSpec]:
+    path = Path(path)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read instruments file: {exc.strerror}", path=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
+    return parse_instrument_specs(document, source=path.name)
+
+
+def load_instruments(path: str | Path) -> list[Instrument]:
+    """Instruments defined in a user TOML file."""
+    return [spec.instrument for spec in load_instrument_specs(path)]
+
+
+@cache
+def _builtin() -> tuple[InstrumentSpec, ...]:
+    text = resources.files("ec_mock").joinpath("instruments.toml").read_text(encoding="utf-8")
+    return tuple(parse_instrument_specs(tomllib.loads(text), source="instruments.toml"))
+
+
+def builtin_specs() -> list[InstrumentSpec]:
+    """The built-in instruments with their margins and reference prices."""
+    return list(_builtin())
+
+
+def builtin_instruments() -> list[Instrument]:
+    """CLE (crude), EP (E-mini S&P), ENQ (E-mini Nasdaq), GCE (gold), TYA (10-year note), EU6."""
+    return [spec.instrument for spec in _builtin()]
