@@ -1,0 +1,69 @@
+"""The strategy layer: strategies produce signals; each signal walks an action tree
+whose nodes send payloads through the single execution entry point.
+
+See ``docs/strategy/concepts.md`` for the model and a worked example.
+"""
+
+from ec_core.strategy.action import (
+    ActionNode,
+    Condition,
+    PayloadTemplate,
+    Transition,
+    always,
+    cancel_of,
+    modify_of,
+    never,
+)
+from ec_core.strategy.context import (
+    ExecutorRouter,
+    MarketClock,
+    OrderRouter,
+    StrategyContext,
+    SupportsExecute,
+    SupportsOrderBook,
+)
+from ec_core.strategy.engine import ErrorReport, StrategyEngine
+from ec_core.strategy.errors import InvalidTreeError, TreeProblem
+from ec_core.strategy.render import to_mermaid, to_text
+from ec_core.strategy.signal import OpSignal, SignalState
+from ec_core.strategy.strategy import OpStrategy
+from ec_core.strategy.tree import (
+    ActionTree,
+    AdvanceOn,
+    CancelWorking,
+    SendPayload,
+    TransitionRecord,
+    TreeState,
+)
+
+__all__ = [
+    "ActionNode",
+    "ActionTree",
+    "AdvanceOn",
+    "CancelWorking",
+    "Condition",
+    "ErrorReport",
+    "ExecutorRouter",
+    "InvalidTreeError",
+    "MarketClock",
+    "OpSignal",
+    "OpStrategy",
+    "OrderRouter",
+    "PayloadTemplate",
+    "SendPayload",
+    "SignalState",
+    "StrategyContext",
+    "StrategyEngine",
+    "SupportsExecute",
+    "SupportsOrderBook",
+    "Transition",
+    "TransitionRecord",
+    "TreeProblem",
+    "TreeState",
+    "always",
+    "cancel_of",
+    "modify_of",
+    "never",
+    "to_mermaid",
+    "to_text",
+]

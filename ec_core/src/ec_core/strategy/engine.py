@@ -1,0 +1,358 @@
+"""``StrategyEngine``: market events in, strategies and signals evaluated, orders out.
+
+Per tick the work is synchronous and cheap: the tick goes into its
+:class:`~ec_core.data.TickBuffer`, each strategy of the symbol may produce a
+signal (after its cool-downs), each live signal steps its tree. No pluggy, no
+await. When a tree decides to send, the engine starts the order action as a
+task in its task group, so a slow venue never blocks tick ingestion; the
+outcome is fed back to the tree when it arrives.
+
+A strategy or a signal that raises is isolated: the error is reported
+(:attr:`StrategyEngine.errors`, the log, ``on_error``) and that signal is
+cancelled with its working orders; the others go on.
+
+:meth:`StrategyEngine.run` consumes a live async stream; :meth:`replay` runs a
+recorded sequence deterministically on the data's own clock, waiting for every
+order action to settle before the next event.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import deque
+from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Sequence
+from typing import Any, final
+
+import anyio
+import msgspec
+
+from ec_core.clock import Clock
+from ec_core.data import FeedSet
+from ec_core.execution.payload import Payload
+from ec_core.model import CancelOrder, MarketEvent, Order, Quote
+from ec_core.strategy.context import MarketClock, OrderRouter, StrategyContext
+from ec_core.strategy.signal import OpSignal
+from ec_core.strategy.strategy import OpStrategy
+from ec_core.strategy.tree import CancelWorking, SendPayload
+
+__all__ = ["ErrorReport", "StrategyEngine"]
+
+logger = logging.getLogger("ec_core.strategy.engine")
+
+
+class ErrorReport(msgspec.Struct, frozen=True, kw_only=True):
+    """A failure the engine isolated. ``where``: generate, signal, order, cancel, hook."""
+
+    ts_ns: int
+    where: str
+    strategy: str
+    signal_id: str
+    error: str
+    error_type: str
+
+
+@final
+class StrategyEngine:
+    """Runs strategies over a :class:`FeedSet` and routes their orders through ``router``.
+
+    ``clock=None`` runs on event time (each event's ``ts_ns``), as a replay must;
+    pass a wall clock for live trading.
+    """
+
+    def __init__(
+        self,
+        feeds: FeedSet,
+        strategies: Sequence[OpStrategy],
+        *,
+        router: OrderRouter | None = None,
+        account_id: str = "",
+        clock: Clock | None = None,
+        id_prefix: str = "ec",
+        on_error: Callable[[ErrorReport], None] | None = None,
+        history: int = 10_000,
+    ) -> None:
+        self.feeds = feeds
+        self.router = router
+        self.strategies = tuple(strategies)
+        self._market_clock = MarketClock() if clock is None else None
+        self.clock: Clock = self._market_clock if self._market_clock is not None else clock  # type: ignore[assignment]
+        self.ctx = StrategyContext(
+            feeds=feeds, clock=self.clock, router=router, account_id=account_id
+        )
+        self._buffers = feeds.buffers
+        by_symbol: dict[str, list[OpStrategy]] = {}
+        for strategy in self.strategies:
+            for symbol in strategy.symbols:
+                if symbol not in feeds:
+                    raise ValueError(
+                        f"strategy {strategy.name} trades {symbol!r}, which has no feed"
+                    )
+                by_symbol.setdefault(symbol, []).append(strategy)
+        self._by_symbol = {k: tuple(v) for k, v in by_symbol.items()}
+        self.signals: list[OpSignal] = []
+        self.finished: deque[OpSignal] = deque(maxlen=history)
+        self.errors: deque[ErrorReport] = deque(maxlen=history)
+        self._owner: dict[str, OpStrategy] = {}
+        self._on_error = on_error
+        counter = itertools.count(1)
+        self._next_cl_id: Callable[[], str] = lambda: f"{id_prefix}{next(counter)}"
+        self._next_request_id: Callable[[], int] = counter.__next__
+        self._tg: anyio.abc.TaskGroup | None = None
+        self._backlog: list[tuple[Callable[..., Coroutine[Any, Any, None]], tuple[Any, ...]]] = []
+        self._in_flight = 0
+        self._idle: anyio.Event | None = None
+        self.events = 0
+        self.orders_sent = 0
+
+    # -- the per-tick path -----------------------------------------------------------------
+
+    def on_event(self, event: MarketEvent) -> None:
+        """Ingest one quote or trade and evaluate everything it may affect. Synchronous."""
+        symbol = event.symbol
+        buffer = self._buffers.get(symbol)
+        if buffer is None:
+            self.feeds.unknown_events += 1
+            return
+        if type(event) is Quote:
+            buffer.on_quote(event)
+        else:
+            buffer.on_trade(event)  # type: ignore[arg-type]
+        self.events += 1
+        market_clock = self._market_clock
+        if market_clock is not None:
+            now = market_clock.ts = event.ts_ns
+        else:
+            now = self.clock.now_ns()
+        strategies = self._by_symbol.get(symbol)
+        if strategies is not None:
+            ctx = self.ctx
+            for strategy in strategies:
+                try:
+                    signal = strategy.maybe_generate(ctx, symbol, now)
+                except Exception as exc:
+                    self._report(now, "generate", strategy.name, "", exc)
+                    continue
+                if signal is not None:
+                    self._admit(strategy, signal)
+        if self.signals:
+            self._step_signals(now)
+
+    def _step_signals(self, now: int) -> None:
+        ctx = self.ctx
+        reap = False
+        for signal in self.signals:
+            ctx.signal = signal
+            try:
+                busy = signal.step(ctx, now)
+            except Exception as exc:
+                self._report(
+                    now, "signal", self._owner[signal.signal_id].name, signal.signal_id, exc
+                )
+                signal.cancel(now, f"error: {exc!r}", exc)
+                busy = True
+            if busy:
+                self._pump(signal)
+            if signal.state.is_final:
+                reap = True
+        ctx.signal = None
+        if reap:
+            self._reap()
+
+    def add_signal(self, signal: OpSignal, strategy: OpStrategy) -> None:
+        """Run a signal made outside :meth:`OpStrategy.generate` (it counts against the cap)."""
+        strategy.live_signals += 1
+        self._admit(strategy, signal)
+
+    def _admit(self, strategy: OpStrategy, signal: OpSignal) -> None:
+        signal.tree.bind_ids(self._next_cl_id, self._next_request_id)
+        self._owner[signal.signal_id] = strategy
+        self.signals.append(signal)
+        logger.info("signal %s (%s) from %s", signal.signal_id, signal.name, strategy.name)
+
+    def _reap(self) -> None:
+        live: list[OpSignal] = []
+        for signal in self.signals:
+            if not signal.state.is_final:
+                live.append(signal)
+                continue
+            strategy = self._owner.pop(signal.signal_id)
+            strategy.live_signals -= 1
+            self.finished.append(signal)
+            logger.info("signal %s %s: %s", signal.signal_id, signal.state.value, signal.reason)
+            try:
+                strategy.on_signal_finished(signal)
+            except Exception as exc:
+                self._report(signal.finished_ns, "hook", strategy.name, signal.signal_id, exc)
+        self.signals = live
+
+    def _report(
+        self, now: int, where: str, strategy: str, signal_id: str, exc: BaseException
+    ) -> None:
+        report = ErrorReport(
+            ts_ns=now,
+            where=where,
+            strategy=strategy,
+            signal_id=signal_id,
+            error=repr(exc),
+            error_type=type(exc).__name__,
+        )
+        self.errors.append(report)
+        logger.error("%s failed in %s (signal %s): %r", strategy, where, signal_id or "-", exc)
+        if self._on_error is not None:
+            try:
+                self._on_error(report)
+            except Exception:  # an error callback must not break the trading path
+                logger.exception("on_error callback raised")
+
+    # -- order actions ---------------------------------------------------------------------
+
+    def _pump(self, signal: OpSignal) -> None:
+        for command in signal.tree.take_commands():
+            if isinstance(command, SendPayload):
+                self._dispatch(self._send, signal, command)
+            else:
+                self._cancel_working(signal, command)
+
+    def _cancel_working(self, signal: OpSignal, command: CancelWorking) -> None:
+        if self.router is None:
+            return
+        ids = command.order_ids
+        for order in self.router.open_orders(None, None):
+            if order.chain_id in ids or order.cl_order_id in ids:
+                self._dispatch(self._send_cancel, signal, order, command.reason)
+
+    def _dispatch(self, fn: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
+        if self._in_flight == 0 and self._tg is not None:
+            self._idle = anyio.Event()
+        self._in_flight += 1
+        if self._tg is not None:
+            self._tg.start_soon(fn, *args)
+        else:
+            self._backlog.append((fn, args))
+
+    def _now(self) -> int:
+        return self.clock.now_ns()
+
+    async def _send(self, signal: OpSignal, command: SendPayload) -> None:
+        order: Order | None = None
+        error: Exception | None = None
+        try:
+            if self.router is None:
+                raise RuntimeError("the engine has no order router: cannot send orders")
+            self.orders_sent += 1
+            order = await self.router.execute(command.payload)
+        except Exception as exc:
+            error = exc
+        finally:
+            self._settled()
+        now = self._now()
+        if error is not None:
+            self._report(now, "order", self._owner_name(signal), signal.signal_id, error)
+        try:
+            signal.tree.on_result(command, order, error, now)
+        except Exception as exc:
+            self._report(now, "signal", self._owner_name(signal), signal.signal_id, exc)
+            signal.cancel(now, f"error: {exc!r}", exc)
+        self._pump(signal)
+        signal.sync_with_tree(now)
+        if signal.state.is_final and signal.signal_id in self._owner:
+            self._reap()
+
+    async def _send_cancel(self, signal: OpSignal, order: Order, reason: str) -> None:
+        payload = Payload(
+            request=CancelOrder(
+                account_id=order.account_id,
+                symbol=order.symbol,
+                orig_cl_order_id=order.cl_order_id,
+                cl_order_id=self._next_cl_id(),
+            ),
+            request_id=self._next_request_id(),
+        )
+        logger.info("cancel %s of signal %s: %s", order.cl_order_id, signal.signal_id, reason)
+        try:
+            assert self.router is not None
+            self.orders_sent += 1
+            await self.router.execute(payload)
+        except Exception as exc:
+            self._report(self._now(), "cancel", self._owner_name(signal), signal.signal_id, exc)
+        finally:
+            self._settled()
+
+    def _owner_name(self, signal: OpSignal) -> str:
+        owner = self._owner.get(signal.signal_id)
+        return owner.name if owner is not None else "-"
+
+    def _settled(self) -> None:
+        self._in_flight -= 1
+        if self._in_flight == 0 and self._idle is not None:
+            self._idle.set()
+
+    @property
+    def in_flight(self) -> int:
+        """Order actions started and not yet answered."""
+        return self._in_flight
+
+    async def wait_idle(self) -> None:
+        """Wait until every order action started so far has been answered."""
+        while self._in_flight:
+            if self._idle is None or self._idle.is_set():
+                self._idle = anyio.Event()
+            await self._idle.wait()
+
+    # -- async shells ----------------------------------------------------------------------
+
+    def _open(self, tg: anyio.abc.TaskGroup) -> None:
+        self._tg = tg
+        backlog, self._backlog = self._backlog, []
+        if backlog:
+            self._idle = anyio.Event()
+        for fn, args in backlog:
+            tg.start_soon(fn, *args)
+
+    async def run(self, events: AsyncIterable[MarketEvent], *, settle: bool = False) -> None:
+        """Consume a live stream until it ends; ``settle`` waits out order actions per event."""
+        async with anyio.create_task_group() as tg:
+            self._open(tg)
+            try:
+                on_event = self.on_event
+                async for event in events:
+                    on_event(event)
+                    if settle and self._in_flight:
+                        await self.wait_idle()
+                await self.wait_idle()
+            finally:
+                self._tg = None
+
+    async def replay(self, events: Iterable[MarketEvent]) -> None:
+        """Deterministic replay: every order action settles before the next event."""
+        async with anyio.create_task_group() as tg:
+            self._open(tg)
+            try:
+                on_event = self.on_event
+                for event in events:
+                    on_event(event)
+                    if self._in_flight:
+                        await self.wait_idle()
+                await self.wait_idle()
+            finally:
+                self._tg = None
+
+    async def shutdown(self, *, cancel_working: bool = True, reason: str = "shutdown") -> None:
+        """Cancel every live signal (and, if asked, its working orders), then wait for
+        the order actions to settle."""
+        now = self._now()
+        async with anyio.create_task_group() as tg:
+            self._open(tg)
+            try:
+                for signal in list(self.signals):
+                    signal.cancel(now, reason)
+                    commands = signal.tree.take_commands()
+                    if cancel_working:
+                        for command in commands:
+                            if isinstance(command, CancelWorking):
+                                self._cancel_working(signal, command)
+                self._reap()
+                await self.wait_idle()
+            finally:
+                self._tg = None

@@ -1,0 +1,151 @@
+"""``OpSignal``: one trading idea in flight — an action tree, a window, a lifecycle.
+
+::
+
+    PENDING --window opens--> ACTIVE --tree done--> DONE
+       |                        |--window closes--> EXPIRED   (working orders cancelled)
+       +------------------------+--cancel / error--> CANCELLED (working orders cancelled)
+"""
+
+from __future__ import annotations
+
+import itertools
+from enum import StrEnum
+from typing import TYPE_CHECKING, final
+
+from ec_core.strategy.tree import ActionTree, TreeState
+
+if TYPE_CHECKING:
+    from ec_core.strategy.context import StrategyContext
+
+__all__ = ["OpSignal", "SignalState"]
+
+_ids = itertools.count(1)
+
+
+class SignalState(StrEnum):
+    PENDING = "PENDING"
+    ACTIVE = "ACTIVE"
+    DONE = "DONE"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (SignalState.PENDING, SignalState.ACTIVE)
+
+
+@final
+class OpSignal:
+    """Owns one :class:`ActionTree`; runs it only inside ``[start_ns, end_ns)``.
+
+    ``end_ns`` is a hard stop: at the end of the window the tree is cancelled and
+    its working orders with it (use the tree's overtime node for a graceful exit
+    before that).
+    """
+
+    __slots__ = (
+        "created_ns",
+        "end_ns",
+        "error",
+        "finished_ns",
+        "name",
+        "reason",
+        "signal_id",
+        "start_ns",
+        "state",
+        "symbol",
+        "tree",
+    )
+
+    def __init__(
+        self,
+        tree: ActionTree,
+        *,
+        symbol: str,
+        name: str = "",
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        signal_id: str | None = None,
+    ) -> None:
+        if start_ns is not None and end_ns is not None and end_ns <= start_ns:
+            raise ValueError(f"signal window is empty: start {start_ns} >= end {end_ns}")
+        self.tree = tree
+        self.symbol = symbol
+        self.name = name or tree.root.name
+        self.start_ns = start_ns
+        self.end_ns = end_ns
+        self.signal_id = signal_id or f"sig{next(_ids)}"
+        self.state = SignalState.PENDING
+        self.error: BaseException | None = None
+        self.reason = ""
+        self.created_ns = 0
+        self.finished_ns = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.state.is_final
+
+    def step(self, ctx: StrategyContext, now_ns: int) -> bool:
+        """Advance the lifecycle and the tree by one tick; True if commands are waiting.
+
+        Exceptions from user conditions propagate: the engine isolates them.
+        """
+        state = self.state
+        if state is SignalState.PENDING:
+            if self.start_ns is not None and now_ns < self.start_ns:
+                return False
+            self.state = state = SignalState.ACTIVE
+        if state is not SignalState.ACTIVE:
+            return False
+        end = self.end_ns
+        if end is not None and now_ns >= end:
+            self._finish(SignalState.EXPIRED, now_ns, "activation window closed")
+            self.tree.cancel(now_ns, "signal expired")
+            return True
+        tree = self.tree
+        busy = tree.update(ctx)
+        tree_state = tree.state
+        if tree_state is TreeState.DONE:
+            self._finish(SignalState.DONE, now_ns, "tree done")
+        elif tree_state is TreeState.FAILED or tree_state is TreeState.CANCELLED:
+            self.error = tree.error
+            self._finish(SignalState.CANCELLED, now_ns, f"tree {tree_state.value.lower()}")
+        return busy
+
+    def cancel(self, now_ns: int, reason: str, error: BaseException | None = None) -> None:
+        """Cancel the signal and every working order of its tree."""
+        if self.state.is_final:
+            return
+        if error is not None:
+            self.error = error
+            self.tree.fail(now_ns, error)
+        else:
+            self.tree.cancel(now_ns, reason)
+        self._finish(SignalState.CANCELLED, now_ns, reason)
+
+    def sync_with_tree(self, now_ns: int) -> None:
+        """After an order outcome: finish the signal if the tree finished."""
+        if self.state is not SignalState.ACTIVE:
+            return
+        tree_state = self.tree.state
+        if tree_state is TreeState.DONE:
+            self._finish(SignalState.DONE, now_ns, "tree done")
+        elif tree_state is TreeState.FAILED or tree_state is TreeState.CANCELLED:
+            self.error = self.tree.error
+            self._finish(SignalState.CANCELLED, now_ns, f"tree {tree_state.value.lower()}")
+
+    def _finish(self, state: SignalState, now_ns: int, reason: str) -> None:
+        self.state = state
+        self.reason = reason
+        self.finished_ns = now_ns
+
+    def order_ids(self, node: str | None = None) -> list[str]:
+        """Client ids of the orders this signal placed (of one node if given)."""
+        return self.tree.order_ids(node)
+
+    def __repr__(self) -> str:
+        return (
+            f"OpSignal({self.signal_id!r}, {self.name!r}, {self.symbol!r}, {self.state.value},"
+            f" node={self.tree.active.name!r})"
+        )

@@ -1,0 +1,72 @@
+"""``OpStrategy``: reads the feeds and produces signals, at a bounded rate.
+
+Subclass it and implement :meth:`OpStrategy.generate`. The base class keeps the
+rate in check before your code runs, so a quiet tick costs two integer
+comparisons: a per-instrument cool-down, a global cool-down (both in
+nanoseconds, measured from the last signal produced) and a cap on signals
+that are alive (pending or active) at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ec_core.strategy.context import StrategyContext
+    from ec_core.strategy.signal import OpSignal
+
+__all__ = ["OpStrategy"]
+
+
+class OpStrategy:
+    """Base class of user strategies."""
+
+    def __init__(
+        self,
+        *,
+        symbols: Sequence[str],
+        name: str | None = None,
+        cooldown_ns: int = 0,
+        global_cooldown_ns: int = 0,
+        max_signals: int = 1,
+    ) -> None:
+        if not symbols:
+            raise ValueError("a strategy needs at least one symbol")
+        if cooldown_ns < 0 or global_cooldown_ns < 0 or max_signals < 1:
+            raise ValueError(
+                f"cool-downs must be >= 0 and max_signals >= 1, got {cooldown_ns},"
+                f" {global_cooldown_ns} and {max_signals}"
+            )
+        self.name = name or type(self).__name__
+        self.symbols = tuple(symbols)
+        self.cooldown_ns = cooldown_ns
+        self.global_cooldown_ns = global_cooldown_ns
+        self.max_signals = max_signals
+        self.live_signals = 0
+        self.produced = 0
+        self._next_global = 0
+        self._next_by_symbol: dict[str, int] = dict.fromkeys(self.symbols, 0)
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        """Return a new signal for ``symbol``, or ``None``. Called on ticks of ``symbol``
+        only while the cool-downs and the cap allow a new signal."""
+        return None
+
+    def on_signal_finished(self, signal: OpSignal) -> None:
+        """Called once when one of this strategy's signals reaches a final state."""
+
+    def maybe_generate(self, ctx: StrategyContext, symbol: str, now_ns: int) -> OpSignal | None:
+        """The engine's per-tick entry: enforce cap and cool-downs, then ask :meth:`generate`."""
+        if self.live_signals >= self.max_signals or now_ns < self._next_global:
+            return None
+        if now_ns < self._next_by_symbol[symbol]:
+            return None
+        signal = self.generate(ctx, symbol)
+        if signal is not None:
+            self.produced += 1
+            self.live_signals += 1
+            self._next_global = now_ns + self.global_cooldown_ns
+            self._next_by_symbol[symbol] = now_ns + self.cooldown_ns
+            signal.created_ns = now_ns
+        return signal

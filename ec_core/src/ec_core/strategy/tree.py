@@ -1,0 +1,419 @@
+"""``ActionTree``: the finite-state machine that walks action nodes and drives orders.
+
+It is Sans-I/O: :meth:`ActionTree.update` is synchronous and only *decides*;
+what to send goes into an outbox of :class:`SendPayload` and
+:class:`CancelWorking` commands that the engine executes (in its task group)
+and whose outcomes it reports back with :meth:`ActionTree.on_result`. So the
+per-tick cost is a few condition calls, and the machine is tested without I/O.
+
+The active node goes through::
+
+    WAITING --trigger--> FIRING --payloads sent/acknowledged--> ARMED --branch--> child
+                                                                  | (end node)
+                                                                  +--> DONE
+
+Overtime pre-empts everything: every working order is cancelled, then the
+overtime node becomes the active node. A failed payload (denied, rejected,
+unknown) fails the tree, except a failed cancel, which is recorded and
+tolerated (the order may have just filled). Every move is recorded in
+:attr:`ActionTree.history` and logged with its time and reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from typing import TYPE_CHECKING, final
+
+import msgspec
+
+from ec_core.execution.payload import Payload
+from ec_core.model import CancelAll, CancelOrder, ModifyOrder, NewOrder, Order
+from ec_core.strategy.action import ActionNode, Condition, instantiate
+from ec_core.strategy.validate import resolve_tree
+
+if TYPE_CHECKING:
+    from ec_core.strategy.context import StrategyContext
+
+__all__ = [
+    "ActionTree",
+    "AdvanceOn",
+    "CancelWorking",
+    "SendPayload",
+    "TransitionRecord",
+    "TreeState",
+]
+
+logger = logging.getLogger("ec_core.strategy")
+
+
+class TreeState(StrEnum):
+    WAITING = "WAITING"  # the active node waits for its trigger
+    FIRING = "FIRING"  # its payloads are on their way
+    ARMED = "ARMED"  # its payloads are through; its branches are evaluated
+    DONE = "DONE"  # an end node has fired
+    FAILED = "FAILED"  # a payload failed or a condition raised
+    CANCELLED = "CANCELLED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (TreeState.DONE, TreeState.FAILED, TreeState.CANCELLED)
+
+
+class AdvanceOn(StrEnum):
+    """When a fired node lets the tree move on."""
+
+    SENT = "SENT"  # as soon as its payloads are handed to the executor
+    ACKNOWLEDGED = "ACKNOWLEDGED"  # when the executor has returned for every payload
+
+
+class TransitionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One move of the tree. ``kind``: fire, arm, branch, overtime, done, failed, cancelled."""
+
+    ts_ns: int
+    kind: str
+    source: str
+    target: str
+    reason: str
+
+
+class SendPayload(msgspec.Struct, kw_only=True):
+    """Command: execute ``payload`` for ``node``."""
+
+    payload: Payload
+    node: str
+
+
+class CancelWorking(msgspec.Struct, frozen=True, kw_only=True):
+    """Command: cancel whichever of these orders (chain or client ids) are still working."""
+
+    order_ids: frozenset[str]
+    reason: str
+
+
+Command = SendPayload | CancelWorking
+
+
+class _Chain:
+    """One order placed by the tree, followed across modifies."""
+
+    __slots__ = ("account_id", "chain_id", "live_id", "node", "symbol", "templates")
+
+    def __init__(self, node: str, account_id: str, symbol: str, cl_order_id: str) -> None:
+        self.node = node
+        self.account_id = account_id
+        self.symbol = symbol
+        self.chain_id = cl_order_id
+        self.live_id = cl_order_id
+        self.templates: list[str] = []
+
+
+class _Counter:
+    __slots__ = ("n", "prefix")
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.n = 0
+
+    def cl_order_id(self) -> str:
+        self.n += 1
+        return f"{self.prefix}{self.n}"
+
+    def request_id(self) -> int:
+        self.n += 1
+        return self.n
+
+
+@final
+class ActionTree:
+    """The state machine of one signal. Build one per signal (nodes may be shared).
+
+    ``nodes`` optionally lists every node so transitions can name children by
+    string and unreachable nodes are caught. Invalid trees raise
+    :class:`~ec_core.strategy.errors.InvalidTreeError` here, before trading.
+    """
+
+    __slots__ = (
+        "_aliases",
+        "_branches",
+        "_by_live",
+        "_chains",
+        "_edges",
+        "_in_flight",
+        "_new_cl_id",
+        "_new_request_id",
+        "_outbox",
+        "_standby_fired",
+        "_standby_nodes",
+        "active",
+        "advance_on",
+        "error",
+        "history",
+        "in_overtime",
+        "nodes",
+        "overtime_cond",
+        "overtime_node",
+        "root",
+        "state",
+    )
+
+    def __init__(
+        self,
+        root: ActionNode,
+        overtime_cond: Condition | None = None,
+        overtime_node: ActionNode | None = None,
+        *,
+        advance_on: AdvanceOn = AdvanceOn.ACKNOWLEDGED,
+        nodes: Iterable[ActionNode] = (),
+    ) -> None:
+        self.nodes, self._edges = resolve_tree(
+            root, overtime_cond=overtime_cond, overtime_node=overtime_node, nodes=nodes
+        )
+        self.root = root
+        self.overtime_cond = overtime_cond
+        self.overtime_node = overtime_node
+        self.advance_on = advance_on
+        self.active = root
+        self.state = TreeState.WAITING
+        self.in_overtime = False
+        self.error: BaseException | None = None
+        self.history: list[TransitionRecord] = []
+        self._outbox: list[Command] = []
+        self._in_flight: dict[str, int] = {}
+        self._chains: list[_Chain] = []
+        self._by_live: dict[str, _Chain] = {}
+        self._aliases: dict[str, str] = {}
+        self._standby_fired: set[str] = set()
+        self._branches = self._edges[root.name]
+        self._standby_nodes: tuple[ActionNode, ...] = ()
+        counter = _Counter("t")
+        self._new_cl_id: Callable[[], str] = counter.cl_order_id
+        self._new_request_id: Callable[[], int] = counter.request_id
+
+    def branches(self, name: str) -> tuple[tuple[str, Condition, ActionNode], ...]:
+        """The resolved branches of node ``name``: ``(branch, condition, child)``."""
+        return self._edges[name]
+
+    def to_mermaid(self) -> str:
+        from ec_core.strategy.render import to_mermaid
+
+        return to_mermaid(self)
+
+    def to_text(self) -> str:
+        from ec_core.strategy.render import to_text
+
+        return to_text(self)
+
+    def bind_ids(self, cl_order_id: Callable[[], str], request_id: Callable[[], int]) -> None:
+        """Use the engine's id sources so client ids are unique across signals."""
+        self._new_cl_id = cl_order_id
+        self._new_request_id = request_id
+
+    # -- evaluation (per tick) -------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self.state.is_final
+
+    def update(self, ctx: StrategyContext) -> bool:
+        """Evaluate once; return True when commands are waiting in the outbox."""
+        state = self.state
+        if state is TreeState.DONE or state is TreeState.FAILED or state is TreeState.CANCELLED:
+            return bool(self._outbox)
+        cond = self.overtime_cond
+        if cond is not None and not self.in_overtime and cond(ctx):
+            self._enter_overtime(ctx)
+            return bool(self._outbox)
+        if state is TreeState.WAITING:
+            node = self.active
+            if node.trigger_cond(ctx):
+                self._fire(node, ctx, reason="trigger")
+        elif state is TreeState.ARMED:
+            for branch, branch_cond, child in self._branches:
+                if branch_cond(ctx):
+                    self._take(branch, child, ctx)
+                    break
+            else:
+                for child in self._standby_nodes:
+                    if child.name not in self._standby_fired and child.trigger_cond(ctx):
+                        self._standby_fired.add(child.name)
+                        self._fire(child, ctx, reason="standby trigger")
+        return bool(self._outbox)
+
+    def take_commands(self) -> list[Command]:
+        out, self._outbox = self._outbox, []
+        return out
+
+    # -- moves -----------------------------------------------------------------------------
+
+    def _record(
+        self, ctx_or_ts: StrategyContext | int, kind: str, source: str, target: str, reason: str
+    ) -> None:
+        ts = ctx_or_ts if isinstance(ctx_or_ts, int) else ctx_or_ts.now_ns
+        record = TransitionRecord(ts_ns=ts, kind=kind, source=source, target=target, reason=reason)
+        self.history.append(record)
+        logger.info("tree %s: %s %s -> %s (%s)", self.root.name, kind, source, target, reason)
+
+    def _fire(self, node: ActionNode, ctx: StrategyContext, *, reason: str) -> None:
+        is_active = node is self.active
+        sent = 0
+        for template in node.payloads:
+            payload, template_id = instantiate(
+                template,
+                ctx,
+                cl_order_id=self._new_cl_id(),
+                request_id=self._new_request_id(),
+                aliases=self._aliases,
+            )
+            self._track(node.name, payload, template_id)
+            self._outbox.append(SendPayload(payload=payload, node=node.name))
+            sent += 1
+        self._record(ctx, "fire", node.name, node.name, f"{reason}; {sent} payload(s)")
+        if is_active:
+            self.state = TreeState.FIRING
+            if sent and self.advance_on is AdvanceOn.ACKNOWLEDGED:
+                self._in_flight[node.name] = self._in_flight.get(node.name, 0) + sent
+            else:
+                self._arm(ctx)
+        elif sent and self.advance_on is AdvanceOn.ACKNOWLEDGED:
+            self._in_flight[node.name] = self._in_flight.get(node.name, 0) + sent
+
+    def _arm(self, ctx: StrategyContext | int) -> None:
+        node = self.active
+        self.state = TreeState.ARMED
+        if node.is_end:
+            self.state = TreeState.DONE
+            self._record(ctx, "done", node.name, node.name, "end node through")
+            return
+        self._branches = self._edges[node.name]
+        self._standby_nodes = tuple(child for _, _, child in self._branches if child.standby)
+
+    def _take(self, branch: str, child: ActionNode, ctx: StrategyContext) -> None:
+        parent = self.active
+        siblings = {c.name for _, _, c in self._branches if c is not child}
+        self._cancel_chains(
+            [ch for ch in self._chains if ch.node in siblings], f"branch {branch} taken"
+        )
+        self._record(ctx, "branch", parent.name, child.name, f"branch {branch!r} condition held")
+        self.active = child
+        if child.name in self._standby_fired:
+            if self._in_flight.get(child.name):
+                self.state = TreeState.FIRING
+            else:
+                self._arm(ctx)
+            return
+        self.state = TreeState.WAITING
+        if child.trigger_cond(ctx):
+            self._fire(child, ctx, reason="trigger")
+
+    def _enter_overtime(self, ctx: StrategyContext) -> None:
+        node = self.overtime_node
+        assert node is not None
+        self.in_overtime = True
+        self._cancel_chains(self._chains, "overtime")
+        self._record(ctx, "overtime", self.active.name, node.name, "overtime condition held")
+        self.active = node
+        self.state = TreeState.WAITING
+        if node.trigger_cond(ctx):
+            self._fire(node, ctx, reason="trigger")
+
+    def cancel(self, now_ns: int, reason: str) -> None:
+        """Stop here: cancel every working order of the tree (the signal was cancelled)."""
+        if self.state.is_final and self.state is not TreeState.DONE:
+            return
+        self._cancel_chains(self._chains, reason)
+        if not self.state.is_final:
+            self.state = TreeState.CANCELLED
+            self._record(now_ns, "cancelled", self.active.name, self.active.name, reason)
+
+    def fail(self, now_ns: int, error: BaseException) -> None:
+        """A condition or template raised: cancel working orders and stop."""
+        self.error = error
+        self._cancel_chains(self._chains, f"failed: {error!r}")
+        self.state = TreeState.FAILED
+        self._record(now_ns, "failed", self.active.name, self.active.name, repr(error))
+
+    def _cancel_chains(self, chains: Iterable[_Chain], reason: str) -> None:
+        ids: set[str] = set()
+        for chain in chains:
+            ids.add(chain.chain_id)
+            ids.add(chain.live_id)
+        if ids:
+            self._outbox.append(CancelWorking(order_ids=frozenset(ids), reason=reason))
+
+    # -- order bookkeeping -----------------------------------------------------------------
+
+    def _track(self, node: str, payload: Payload, template_id: str) -> None:
+        request = payload.request
+        if isinstance(request, NewOrder):
+            chain = _Chain(node, request.account_id, request.symbol, request.cl_order_id)
+            self._chains.append(chain)
+            self._by_live[chain.live_id] = chain
+            if template_id:
+                chain.templates.append(template_id)
+                self._aliases[template_id] = chain.live_id
+        elif isinstance(request, ModifyOrder):
+            modified = self._by_live.get(request.orig_cl_order_id)
+            if modified is not None:
+                modified.live_id = request.cl_order_id
+                self._by_live[modified.live_id] = modified
+                if template_id:
+                    modified.templates.append(template_id)
+                for t in modified.templates:
+                    self._aliases[t] = modified.live_id
+
+    def last_order_of(self, node: str) -> tuple[str, str, str] | None:
+        """``(account_id, symbol, live cl_order_id)`` of the last order ``node`` placed."""
+        for chain in reversed(self._chains):
+            if chain.node == node:
+                return chain.account_id, chain.symbol, chain.live_id
+        return None
+
+    def order_ids(self, node: str | None = None) -> list[str]:
+        """Live client ids of the orders placed by ``node`` (every node if ``None``)."""
+        return [c.live_id for c in self._chains if node is None or c.node == node]
+
+    def on_result(
+        self,
+        command: SendPayload,
+        order: Order | None,
+        error: BaseException | None,
+        now_ns: int,
+    ) -> None:
+        """The executor answered for ``command``: book it and move on if the node is through."""
+        node = command.node
+        request = command.payload.request
+        if order is not None:
+            chain = self._by_live.get(order.cl_order_id) or self._by_live.get(request.cl_order_id)
+            if chain is not None and order.chain_id:
+                chain.chain_id = order.chain_id
+        if error is not None and isinstance(request, ModifyOrder):
+            modified = self._by_live.get(request.cl_order_id)
+            if modified is not None:  # the modify did not take: the old id is still live
+                modified.live_id = request.orig_cl_order_id
+                for t in modified.templates:
+                    self._aliases[t] = modified.live_id
+        pending = self._in_flight.get(node, 0)
+        if pending:
+            self._in_flight[node] = pending - 1
+        if self.state.is_final or (self.in_overtime and node != self.active.name):
+            # Late answer after the tree moved away: make sure nothing is left working.
+            if order is not None and isinstance(request, NewOrder):
+                self._cancel_chains(
+                    [c for c in self._chains if c.live_id == request.cl_order_id], "late order"
+                )
+            return
+        if error is not None:
+            if isinstance(request, CancelOrder | CancelAll):
+                self._record(now_ns, "cancel_failed", node, node, repr(error))
+            else:
+                self.fail(now_ns, error)
+                return
+        if (
+            self.state is TreeState.FIRING
+            and node == self.active.name
+            and not self._in_flight.get(node)
+        ):
+            self._record(now_ns, "arm", node, node, "payloads through")
+            self._arm(now_ns)

@@ -1,0 +1,159 @@
+"""Checks an action tree before it may trade: every defect is reported at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from ec_core.strategy.action import ActionNode
+from ec_core.strategy.errors import InvalidTreeError, TreeProblem
+
+__all__ = ["resolve_tree"]
+
+Edges = dict[str, tuple[tuple[str, Callable[..., bool], ActionNode], ...]]
+
+
+def resolve_tree(
+    root: ActionNode,
+    *,
+    overtime_cond: object | None,
+    overtime_node: ActionNode | None,
+    nodes: Iterable[ActionNode] = (),
+) -> tuple[dict[str, ActionNode], Edges]:
+    """Return the nodes by name and the resolved branches of every node.
+
+    Raises :class:`InvalidTreeError` listing every problem found: duplicate names,
+    transitions to missing nodes, malformed transitions, cycles, nodes given in
+    ``nodes`` that cannot be reached, an overtime node without a condition.
+    """
+    problems: list[TreeProblem] = []
+    by_name: dict[str, ActionNode] = {}
+
+    def register(node: ActionNode) -> None:
+        known = by_name.get(node.name)
+        if known is None:
+            by_name[node.name] = node
+        elif known is not node:
+            problems.append(TreeProblem(code="duplicate_node", nodes=(node.name,)))
+
+    # Every node object we can see: the declared ones, then those referenced by object.
+    declared = list(nodes)
+    stack: list[object] = [root, *declared]
+    if overtime_node is not None:
+        stack.append(overtime_node)
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, ActionNode):
+            problems.append(
+                TreeProblem(code="bad_transition", nodes=(repr(node),), detail="not an ActionNode")
+            )
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        register(node)
+        for _, value in _items(node):
+            child = value[1] if isinstance(value, tuple) and len(value) == 2 else None
+            if isinstance(child, ActionNode):
+                stack.append(child)
+
+    edges: Edges = {}
+    for name, node in by_name.items():
+        branches = []
+        for branch, raw in _items(node):
+            if not (isinstance(raw, tuple) and len(raw) == 2 and callable(raw[0])):
+                problems.append(
+                    TreeProblem(
+                        code="bad_transition",
+                        nodes=(name, branch),
+                        detail="a transition must be (condition, child)",
+                    )
+                )
+                continue
+            cond, child = raw
+            if isinstance(child, str):
+                target = by_name.get(child)
+                if target is None:
+                    problems.append(
+                        TreeProblem(
+                            code="missing_node",
+                            nodes=(name, child),
+                            detail=f"branch {branch!r} names a node that does not exist",
+                        )
+                    )
+                    continue
+                child = target
+            elif not isinstance(child, ActionNode):
+                problems.append(
+                    TreeProblem(
+                        code="bad_transition",
+                        nodes=(name, branch),
+                        detail=f"child must be an ActionNode or a node name, got {child!r}",
+                    )
+                )
+                continue
+            branches.append((branch, cond, child))
+        edges[name] = tuple(branches)
+
+    problems.extend(_cycles(root, overtime_node, edges))
+
+    reachable: set[str] = set()
+    walk = [root.name] + ([overtime_node.name] if overtime_node is not None else [])
+    while walk:
+        name = walk.pop()
+        if name in reachable:
+            continue
+        reachable.add(name)
+        walk.extend(child.name for _, _, child in edges.get(name, ()))
+    for node in declared:
+        if node.name not in reachable:
+            problems.append(TreeProblem(code="unreachable_node", nodes=(node.name,)))
+
+    if (overtime_node is None) != (overtime_cond is None):
+        problems.append(
+            TreeProblem(
+                code="overtime_incomplete",
+                nodes=(overtime_node.name,) if overtime_node is not None else (),
+                detail="give both an overtime condition and an overtime node, or neither",
+            )
+        )
+    if overtime_cond is not None and not callable(overtime_cond):
+        problems.append(
+            TreeProblem(code="overtime_incomplete", nodes=(), detail="overtime_cond not callable")
+        )
+    if problems:
+        raise InvalidTreeError(problems)
+    return by_name, edges
+
+
+def _items(node: ActionNode) -> list[tuple[str, object]]:
+    """Transitions as plain objects: user input is checked, not trusted to match the types."""
+    return list(node.transitions.items())
+
+
+def _cycles(root: ActionNode, overtime: ActionNode | None, edges: Edges) -> list[TreeProblem]:
+    white, grey, black = 0, 1, 2
+    colour: dict[str, int] = dict.fromkeys(edges, white)
+    found: list[TreeProblem] = []
+    for start in [root.name] + ([overtime.name] if overtime is not None else []) + list(edges):
+        if colour.get(start, white) != white:
+            continue
+        path: list[str] = [start]
+        iters = [iter(edges.get(start, ()))]
+        colour[start] = grey
+        while iters:
+            step = next(iters[-1], None)
+            if step is None:
+                colour[path.pop()] = black
+                iters.pop()
+                continue
+            child = step[2].name
+            state = colour.get(child, white)
+            if state == grey:
+                loop = [*path[path.index(child) :], child]
+                found.append(TreeProblem(code="cycle", nodes=tuple(loop)))
+            elif state == white:
+                colour[child] = grey
+                path.append(child)
+                iters.append(iter(edges.get(child, ())))
+    return found
