@@ -1366,6 +1366,14 @@ class Exchange:
     def book(self, symbol: str, depth: int | None = None) -> BookView:
         return self._books[symbol].view(depth)
 
+    def remaining_qty(self, account_id: str, cl_order_id: str) -> int:
+        """Unfilled quantity of an open order (0 if final or unknown): cheap, no report built."""
+        ids = self._ids.get(account_id)
+        order = ids.get(cl_order_id) if ids is not None else None
+        if order is None or order.state.is_final:
+            return 0
+        return order.qty - order.filled
+
     def resting(self, symbol: str) -> list[ExecutionReport]:
         """Resting orders of ``symbol`` in priority order (bids best first, then asks)."""
         return [self._report(ReportKind.STATUS, o) for o in self._books[symbol].resting_orders()]
