@@ -16,29 +16,39 @@ from ec_core.plugins import PluginHost, PluginStatus
 @click.pass_obj
 def plugins_command(host: PluginHost, strict: bool, as_json: bool) -> None:
     """List plugins: name, distribution, version, status and the hooks each implements."""
-    records = host.records
+    # Build the registries first: a plugin whose registration hook raises is failed there.
     vendors = host.vendors()
+    host.validators()
+    records = host.records
+    failed = [r for r in records if r.status is PluginStatus.FAILED]
     if as_json:
-        payload = {
-            "plugins": records,
-            "vendors": vendors.infos(),
-        }
+        payload = {"plugins": records, "vendors": vendors.infos()}
         click.echo(msgspec.json.encode(payload).decode())
     else:
-        console = Console(highlight=False)
+        console = Console(highlight=False, soft_wrap=False)
         table = Table(title="ec plugins")
-        for column in ("plugin", "distribution", "version", "status", "hooks / error"):
-            table.add_column(column)
+        table.add_column("plugin", overflow="fold")
+        table.add_column("distribution", overflow="fold")
+        table.add_column("version")
+        table.add_column("status")
+        table.add_column("hooks")
         for record in records:
-            detail = (
-                ", ".join(record.hooks) if record.status is PluginStatus.LOADED else record.error
+            loaded = record.status is PluginStatus.LOADED
+            table.add_row(
+                f"{record.name} (built-in)" if record.builtin else record.name,
+                record.distribution,
+                record.version,
+                "[green]loaded" if loaded else "[red]FAILED",
+                ", ".join(record.hooks) if loaded else "-",
             )
-            status = "[green]loaded" if record.status is PluginStatus.LOADED else "[red]FAILED"
-            name = f"{record.name} (built-in)" if record.builtin else record.name
-            table.add_row(name, record.distribution, record.version, status, detail)
         console.print(table)
         names = ", ".join(info.name for info in vendors.infos()) or "none"
         console.print(f"vendors: {names}")
-    failed = [r for r in records if r.status is PluginStatus.FAILED]
+        # Causes in full, one per line and never cut by the table's width.
+        for record in failed:
+            click.echo(
+                f"FAILED {record.name} (distribution {record.distribution} {record.version}):"
+                f" {record.error}"
+            )
     if strict and failed:
         raise SystemExit(1)

@@ -81,13 +81,19 @@ class PluginHost:
     def load(
         cls, *, strict: bool = False, entry_points_enabled: bool = True, builtins: bool = True
     ) -> PluginHost:
-        """A host with the built-in plugins and every installed ``ec.plugins`` entry point."""
+        """A host with the built-in plugins and every installed ``ec.plugins`` entry point.
+
+        The registration hooks run here too, so a plugin whose ``ec_register_*`` hook
+        raises is reported (or, with ``strict``, raises) at load like any other fault.
+        """
         host = cls(strict=strict)
         if builtins:
             host.load_builtins()
         if entry_points_enabled:
             host.load_entry_points(entry_points(group=ENTRY_POINT_GROUP))
         host.check_pending()
+        host.vendors()
+        host.validators()
         return host
 
     def load_builtins(self) -> None:
@@ -106,15 +112,17 @@ class PluginHost:
             )
 
     def load_entry_points(self, eps: Iterable[EntryPoint]) -> None:
+        """Load and register each entry point in its own ``try``: one bad plugin stops nothing."""
         for ep in eps:
             dist = ep.dist.name if ep.dist is not None else "?"
             version = ep.dist.version if ep.dist is not None else "?"
-            if self._pm.get_plugin(ep.name) is not None:
-                continue
+            existing = self._records.get(ep.name)
+            if existing is not None and existing.distribution == dist:
+                continue  # already loaded (load_entry_points called twice)
             try:
                 module = ep.load()
             except Exception as exc:
-                self._fail(ep.name, dist, version, f"import failed: {exc!r}", exc)
+                self._fail(ep.name, dist, version, f"import of {ep.value} failed: {exc!r}", exc)
                 continue
             self.register(module, name=ep.name, distribution=dist, version=version)
 
@@ -130,12 +138,20 @@ class PluginHost:
         """Register one plugin object or module; on any fault record it as failed.
 
         Returns True if it is registered. With ``strict`` a fault raises :class:`PluginError`.
+        Nothing of a failed plugin stays registered, and a failure never disturbs a
+        plugin registered before it (a clash of names is recorded under
+        ``name[distribution]``).
         """
+        clash = self._clash(plugin, name)
+        if clash:
+            key = name if name not in self._records else f"{name}[{distribution}]"
+            self._fail(key, distribution, version, clash, PluginError(clash, plugin=name))
+            return False
         try:
-            self._pm.register(plugin, name=name)
             self._reject_async_hooks(plugin)
+            self._pm.register(plugin, name=name)
         except Exception as exc:
-            if self._pm.is_registered(plugin):
+            if self._pm.get_plugin(name) is plugin:  # pluggy does not roll back on its own
                 self._pm.unregister(plugin)
             self._fail(name, distribution, version, _describe(exc), exc)
             return False
@@ -150,6 +166,15 @@ class PluginHost:
         self._vendors = None
         self._validators = None
         return True
+
+    def _clash(self, plugin: object, name: str) -> str:
+        if self._pm.is_registered(plugin):
+            return f"already registered as {self._pm.get_name(plugin)!r}"
+        if self._pm.get_plugin(name) is not None:
+            owner = self._records.get(name)
+            by = f" by {owner.distribution}" if owner else ""
+            return f"plugin name {name!r} is already taken{by}"
+        return ""
 
     def unregister(self, name: str) -> None:
         plugin = self._pm.get_plugin(name)
@@ -198,16 +223,17 @@ class PluginHost:
         return self._pm
 
     def _reject_async_hooks(self, plugin: object) -> None:
-        for caller in self._pm.get_hookcallers(plugin) or ():
-            for impl in caller.get_hookimpls():
-                if impl.plugin is plugin and (
-                    inspect.iscoroutinefunction(impl.function)
-                    or inspect.isasyncgenfunction(impl.function)
-                ):
-                    raise PluginError(
-                        f"hook {caller.name} is async; ec hooks must be synchronous"
-                        " (return an object whose methods are async instead)"
-                    )
+        """Refuse ``async def`` hooks *before* pluggy sees them: it calls, never awaits."""
+        for attr in dir(plugin):
+            options = self._pm.parse_hookimpl_opts(plugin, attr)
+            if options is None:
+                continue
+            function = getattr(plugin, attr)
+            if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+                raise PluginError(
+                    f"hook {attr} is async; ec hooks must be synchronous"
+                    " (return an object whose methods are async instead)"
+                )
 
     def _hook_names(self, plugin: object) -> tuple[str, ...]:
         return tuple(sorted(c.name for c in self._pm.get_hookcallers(plugin) or ()))
@@ -225,10 +251,24 @@ class PluginHost:
     # -- connect ---------------------------------------------------------------
 
     def vendors(self) -> VendorRegistry:
-        """Every registered vendor (the hook is called once, then cached)."""
+        """Every registered vendor (the hook is called once, then cached).
+
+        Each plugin's hook runs on its own: one that raises (or claims a vendor name
+        already taken) is failed and unregistered, and the vendors it added are removed.
+        """
         if self._vendors is None:
             registry = VendorRegistry()
-            self._pm.hook.ec_register_vendors(vendors=registry)
+
+            def undo(before: set[str]) -> None:
+                for name in set(registry.names()) - before:
+                    registry.remove(name)
+
+            self._call_each(
+                "ec_register_vendors",
+                {"vendors": registry},
+                snapshot=lambda: set(registry.names()),
+                undo=undo,
+            )
             self._vendors = registry
         return self._vendors
 
@@ -244,6 +284,20 @@ class PluginHost:
         if result is None:
             distribution = KNOWN_DISTRIBUTIONS.get(vendor)
             hint = f"install it with `pip install {distribution}`" if distribution else None
+            broken = [
+                r
+                for r in self._records.values()
+                if r.status is PluginStatus.FAILED
+                and (
+                    r.name == vendor
+                    or (distribution is not None and r.distribution == distribution)
+                )
+            ]
+            if broken:
+                hint = "; ".join(
+                    f"plugin {r.name!r} of {r.distribution} failed to load: {r.error}"
+                    for r in broken
+                )
             raise VendorNotFoundError(vendor, installed=registry.names(), hint=hint)
         return result
 
@@ -267,14 +321,64 @@ class PluginHost:
         """Every registered validator (the hook is called once, then cached)."""
         if self._validators is None:
             registry = ValidatorRegistry()
-            self._pm.hook.ec_register_validators(validators=registry)
+
+            def undo(before: set[str]) -> None:
+                for name in set(registry.names()) - before:
+                    registry.remove(name)
+
+            self._call_each(
+                "ec_register_validators",
+                {"validators": registry},
+                snapshot=lambda: set(registry.names()),
+                undo=undo,
+            )
             self._validators = registry
         return self._validators
 
     # -- commands --------------------------------------------------------------
 
     def add_commands(self, cli: Any) -> None:
-        self._pm.hook.ec_add_commands(cli=cli)
+        """Let plugins add sub-commands; a plugin whose hook raises is failed, not fatal."""
+
+        def undo(before: set[str]) -> None:
+            for name in set(cli.commands) - before:
+                del cli.commands[name]
+
+        self._call_each(
+            "ec_add_commands", {"cli": cli}, snapshot=lambda: set(cli.commands), undo=undo
+        )
+
+    def _call_each(
+        self,
+        hook_name: str,
+        kwargs: Mapping[str, Any],
+        *,
+        snapshot: Callable[[], set[str]],
+        undo: Callable[[set[str]], None],
+    ) -> None:
+        """Call each implementation of a registration hook in pluggy's order, isolated.
+
+        A plugin whose implementation raises has what it added undone (``undo`` gets the
+        ``snapshot`` taken before its call), is unregistered and recorded as failed.
+        """
+        caller = getattr(self._pm.hook, hook_name)
+        for impl in reversed(list(caller.get_hookimpls())):
+            if impl.hookwrapper or impl.wrapper:
+                continue
+            before = snapshot()
+            try:
+                impl.function(*(kwargs[arg] for arg in impl.argnames))
+            except Exception as exc:
+                undo(before)
+                record = self._records.get(impl.plugin_name)
+                self._pm.unregister(impl.plugin)
+                self._fail(
+                    impl.plugin_name,
+                    record.distribution if record else "?",
+                    record.version if record else "?",
+                    f"hook {hook_name} raised {exc!r}",
+                    exc,
+                )
 
     # -- observers: isolated, never raise into the trading path ---------------
 
@@ -302,6 +406,8 @@ class PluginHost:
         caller = getattr(self._pm.hook, hook_name)
         impls: Sequence[Any] = caller.get_hookimpls()
         for impl in reversed(impls):  # pluggy's call order: last registered first
+            if impl.hookwrapper or impl.wrapper:
+                continue
             function: Callable[..., object] = impl.function
             try:
                 function(*(kwargs[arg] for arg in impl.argnames))
@@ -311,6 +417,8 @@ class PluginHost:
 
 
 def _describe(exc: BaseException) -> str:
+    """One line (pluggy's messages span several), so listings and logs stay readable."""
+    text = str(exc) or repr(exc)
     if isinstance(exc, pluggy.PluginValidationError):
-        return f"hook signature does not match the spec: {exc}"
-    return str(exc) or repr(exc)
+        text = f"hook signature does not match the spec: {text}"
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())

@@ -29,6 +29,10 @@ class VendorRegistry:
             )
         self._factories[name] = factory
 
+    def remove(self, name: str) -> None:
+        """Forget vendor ``name`` (the host undoes a failed plugin's additions with this)."""
+        self._factories.pop(name, None)
+
     def get(self, name: str) -> VendorFactory | None:
         return self._factories.get(name)
 
@@ -43,3 +47,6 @@ class VendorRegistry:
 
     def __contains__(self, name: object) -> bool:
         return name in self._factories
+
+    def __len__(self) -> int:
+        return len(self._factories)
