@@ -17,9 +17,10 @@ from functools import cache
 from typing import TypeVar
 
 from ec_core.errors import ProtocolError
-from ec_cqg.protocol.pb import ClientMsg, ServerMsg
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
+
+from ec_cqg.protocol.pb import ClientMsg, ServerMsg
 
 __all__ = [
     "DEFAULT_MAX_FRAME_BYTES",

@@ -24,6 +24,7 @@ from fractions import Fraction
 from typing import final
 
 from ec_core.errors import PriceError
+
 from ec_cqg.protocol.pb import decimal as decimal_pb
 
 __all__ = [
