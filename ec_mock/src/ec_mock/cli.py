@@ -1,0 +1,125 @@
+"""``ec mock serve`` and ``ec demo``: the command-line front ends of ec-mock.
+
+Both are added to ``ec`` by :mod:`ec_mock.plugin` through ``ec_add_commands``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+import anyio
+import click
+from ec_core.plugins import PluginHost
+from ec_core.secrets import Secret
+
+if TYPE_CHECKING:
+    from ec_mock.dialects import Dialect, ServeOptions
+
+__all__ = ["demo_command", "mock_group"]
+
+
+@click.group("mock")
+def mock_group() -> None:
+    """The exchange simulator of ec-mock."""
+
+
+@mock_group.command("serve")
+@click.option("--dialect", "dialect_name", required=True, help="Wire dialect to serve.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port",
+    default=0,
+    type=click.IntRange(0, 65_535),
+    show_default=True,
+    help="Port to bind; 0 picks a free one (printed).",
+)
+@click.option("--user", default=None, help="Only this user may log on (default: anyone).")
+@click.option(
+    "--password",
+    default=None,
+    envvar="EC_MOCK_PASSWORD",
+    show_envvar=True,
+    help="Password of --user; prefer the environment variable.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the simulated market.")
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    default=("MOCK-1",),
+    show_default=True,
+    help="Accounts to open on the venue (repeatable).",
+)
+@click.option("--no-market", is_flag=True, help="No background liquidity and trades.")
+@click.pass_obj
+def serve_command(
+    host_obj: PluginHost,
+    dialect_name: str,
+    host: str,
+    port: int,
+    user: str | None,
+    password: str | None,
+    seed: int,
+    accounts: tuple[str, ...],
+    no_market: bool,
+) -> None:
+    """Serve the simulator over a wire dialect until Ctrl-C (or SIGTERM)."""
+    from ec_mock.dialects import ServeOptions, collect_dialects
+
+    registry = collect_dialects(host_obj)
+    dialect = registry.get(dialect_name)
+    if dialect is None:
+        installed = ", ".join(registry.names()) or "none"
+        raise click.UsageError(
+            f"unknown dialect {dialect_name!r} (installed dialects: {installed});"
+            " vendor distributions add theirs, e.g. `pip install ec-cqg` for cqg"
+        )
+    if password is not None and user is None:
+        raise click.UsageError("--password needs --user")
+    options = ServeOptions(
+        host=host,
+        port=port,
+        user=user,
+        password=Secret(password) if password is not None else None,
+        seed=seed,
+    )
+    # Ctrl-C before the signal handler is installed arrives as KeyboardInterrupt.
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(_serve, dialect, options, accounts, not no_market)
+    click.echo("ec mock serve: stopped")
+
+
+async def _serve(
+    dialect: Dialect, options: ServeOptions, accounts: tuple[str, ...], market: bool
+) -> None:
+    from ec_mock.vendor.venue import MockVenue
+
+    venue = MockVenue.create(seed=options.seed, pace="wall", accounts=accounts, market=market)
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(venue.run)
+            async with dialect.serve(venue, options) as endpoint:
+                click.echo(f"ec mock serve: {dialect.name} dialect serving at {endpoint.url}")
+                click.echo(f"accounts: {', '.join(accounts)}; press Ctrl-C to stop")
+                sys.stdout.flush()
+                async for received in signals:
+                    click.echo(f"ec mock serve: {signal.Signals(received).name}, shutting down")
+                    break
+            tasks.cancel_scope.cancel()
+    venue.check()
+
+
+@click.command("demo")
+@click.option("--seed", default=7, show_default=True, help="Seed of the simulated market.")
+@click.option("--symbol", default=None, help="Instrument to trade (default: the first built-in).")
+@click.pass_obj
+def demo_command(host_obj: PluginHost, seed: int, symbol: str | None) -> None:
+    """Run a small strategy end to end against the embedded mock exchange."""
+    from ec_mock.demo import run_demo
+
+    summary = anyio.run(run_demo, host_obj, seed, symbol)
+    if not summary.ok:
+        raise SystemExit(1)

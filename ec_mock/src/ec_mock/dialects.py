@@ -1,0 +1,168 @@
+"""Wire-dialect front ends: serve the simulator in some vendor's protocol on 127.0.0.1.
+
+ec-mock declares one hook, :func:`ec_mock_add_dialects`. A vendor distribution
+implements it to register a :class:`Dialect`, e.g. ec-cqg registers ``cqg`` so its
+own adapter can be tested end to end over a real socket against the simulator::
+
+    from ec_core.plugins import hookimpl
+
+    @hookimpl(optionalhook=True)   # optional: ec-mock may not be installed
+    def ec_mock_add_dialects(dialects):
+        dialects.add(CqgDialect())
+
+``ec mock serve --dialect NAME`` then builds a venue, enters
+``dialect.serve(venue, options)``, prints the endpoint's URL and serves until
+Ctrl-C. A dialect's ``serve`` does its heavy imports inside, binds to
+``options.host``/``options.port`` (port 0: any free port, read it back), and on
+exit closes every connection it accepted.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Protocol, final, runtime_checkable
+
+import msgspec
+from ec_core.errors import PluginError
+from ec_core.plugins.markers import hookspec
+from ec_core.secrets import Secret
+
+if TYPE_CHECKING:
+    from ec_core.plugins import PluginHost
+
+    from ec_mock.vendor.venue import MockVenue
+
+__all__ = [
+    "Dialect",
+    "DialectRegistry",
+    "Endpoint",
+    "ServeOptions",
+    "collect_dialects",
+    "ec_mock_add_dialects",
+]
+
+
+@hookspec
+def ec_mock_add_dialects(dialects: DialectRegistry) -> None:
+    """Register wire dialects: call ``dialects.add(dialect)`` for each :class:`Dialect`.
+
+    Called when ``ec mock serve`` (or a test) collects dialects, once per call of
+    :func:`collect_dialects`. Must be cheap: import protocol libraries in
+    ``Dialect.serve``, not here. Implement it with ``@hookimpl(optionalhook=True)``
+    so your plugin still loads when ec-mock is not installed.
+    """
+
+
+@final
+class Endpoint(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Where a dialect is serving: ``url`` is what ``ec mock serve`` prints."""
+
+    url: str
+    host: str
+    port: int
+
+
+@final
+class ServeOptions:
+    """How to serve: where to bind and which credentials a client must present.
+
+    ``user`` ``None`` means any logon is accepted. The password is a
+    :class:`~ec_core.secrets.Secret` and never shows in a repr.
+    """
+
+    __slots__ = ("host", "password", "port", "seed", "user")
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        user: str | None = None,
+        password: Secret | None = None,
+        seed: int = 0,
+    ) -> None:
+        if not 0 <= port <= 65_535:
+            raise ValueError(f"port must be in 0..65535, got {port}")
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.seed = seed
+
+    def accepts(self, user: str, password: str) -> bool:
+        """True if ``user``/``password`` may log on (constant-time comparison)."""
+        if self.user is None:
+            return True
+        expected = self.password.reveal() if self.password is not None else ""
+        user_ok = hmac.compare_digest(user.encode(), self.user.encode())
+        password_ok = hmac.compare_digest(password.encode(), expected.encode())
+        return user_ok and password_ok
+
+    def __repr__(self) -> str:
+        return (
+            f"ServeOptions(host={self.host!r}, port={self.port}, user={self.user!r},"
+            f" password={self.password!r}, seed={self.seed})"
+        )
+
+
+@runtime_checkable
+class Dialect(Protocol):
+    """Serves a venue over one wire protocol."""
+
+    @property
+    def name(self) -> str:
+        """The name given to ``ec mock serve --dialect``."""
+        ...
+
+    @property
+    def description(self) -> str: ...
+
+    def serve(
+        self, venue: MockVenue, options: ServeOptions
+    ) -> AbstractAsyncContextManager[Endpoint]:
+        """Bind and serve ``venue`` until the context exits; yield where it listens."""
+        ...
+
+
+@final
+class DialectRegistry:
+    """Dialects by name; two plugins claiming one name is an error naming both."""
+
+    def __init__(self) -> None:
+        self._dialects: dict[str, Dialect] = {}
+
+    def add(self, dialect: Dialect) -> None:
+        existing = self._dialects.get(dialect.name)
+        if existing is not None and existing is not dialect:
+            raise PluginError(
+                f"dialect {dialect.name!r} registered twice: by {type(existing).__module__}"
+                f" and by {type(dialect).__module__}",
+                plugin=dialect.name,
+            )
+        self._dialects[dialect.name] = dialect
+
+    def get(self, name: str) -> Dialect | None:
+        return self._dialects.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._dialects)
+
+    def __iter__(self) -> Iterator[Dialect]:
+        return iter([self._dialects[n] for n in self.names()])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._dialects
+
+    def __len__(self) -> int:
+        return len(self._dialects)
+
+
+def collect_dialects(host: PluginHost) -> DialectRegistry:
+    """Ask every plugin of ``host`` for its dialects."""
+    registry = DialectRegistry()
+    hook = getattr(host.pluggy_manager.hook, "ec_mock_add_dialects", None)
+    if hook is not None:
+        hook(dialects=registry)
+    return registry

@@ -1,0 +1,41 @@
+"""The in-process ``mock`` vendor: sessions of the core's vendor protocols over a venue.
+
+::
+
+    venue (MockVenue) ── one Exchange, its clock, the market simulator, the driver
+      └── sessions (MockSession) ── orders / market_data / trades, each with its own
+                                    bounded channels and, optionally, a fault gate
+"""
+
+from ec_mock.vendor.channels import (
+    MarketDataChannel,
+    TradeBufferOverflowError,
+    TradeEventChannel,
+)
+from ec_mock.vendor.config import MockSettings, parse_settings
+from ec_mock.vendor.factory import MOCK_INFO, MockVendorFactory
+from ec_mock.vendor.session import (
+    MockMarketDataFeed,
+    MockOrderGateway,
+    MockSession,
+    MockTradeMonitor,
+    UnknownSymbolError,
+)
+from ec_mock.vendor.venue import MockVenue, VenueError
+
+__all__ = [
+    "MOCK_INFO",
+    "MarketDataChannel",
+    "MockMarketDataFeed",
+    "MockOrderGateway",
+    "MockSession",
+    "MockSettings",
+    "MockTradeMonitor",
+    "MockVendorFactory",
+    "MockVenue",
+    "TradeBufferOverflowError",
+    "TradeEventChannel",
+    "UnknownSymbolError",
+    "VenueError",
+    "parse_settings",
+]

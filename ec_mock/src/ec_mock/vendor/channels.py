@@ -1,0 +1,162 @@
+"""Bounded channels from the engine's sync listener callbacks to async consumers.
+
+The engine calls its listeners synchronously, in the middle of matching, so a
+listener can never wait for a slow consumer. Each subscription therefore owns
+an anyio memory object stream with a bounded buffer and an explicit policy for
+the moment that buffer is full:
+
+* **Market data** (:class:`MarketDataChannel`): *drop oldest*. A quote is
+  superseded by the next one; a consumer that fell behind wants the newest
+  state, not a backlog. Every dropped event is counted in ``dropped`` so a test or
+  a dashboard can see that conflation happened.
+* **Trade events** (:class:`TradeEventChannel`): *never drop*. An execution
+  report lost silently would leave an order's state wrong. When the buffer is
+  full the channel stops accepting events and, once the consumer has read what
+  was buffered, raises :class:`TradeBufferOverflowError` instead of pretending
+  nothing happened. Resubscribing gives a fresh snapshot. The default capacity
+  (100,000 events) is far above what one account produces between two awaits.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar, final
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from ec_core.errors import SessionError
+from ec_core.model import MarketEvent, TradeEvent
+
+__all__ = [
+    "DEFAULT_MARKET_BUFFER",
+    "DEFAULT_TRADE_BUFFER",
+    "MarketDataChannel",
+    "TradeBufferOverflowError",
+    "TradeEventChannel",
+]
+
+DEFAULT_MARKET_BUFFER = 4_096
+DEFAULT_TRADE_BUFFER = 100_000
+
+T = TypeVar("T")
+
+
+@final
+class TradeBufferOverflowError(SessionError):
+    """A trade-event subscriber fell more than ``capacity`` events behind.
+
+    Code ``TRADE_BUFFER_OVERFLOW``. Events up to the overflow were delivered; the
+    rest were not, so the subscription ends here instead of silently missing reports.
+    """
+
+    code = "TRADE_BUFFER_OVERFLOW"
+
+    def __init__(self, *, capacity: int, account_id: str) -> None:
+        super().__init__(
+            f"{self.code}: trade events of account {account_id!r} overflowed the buffer of"
+            f" {capacity} events; the consumer is too slow. Resubscribe for a fresh snapshot."
+        )
+        self.capacity = capacity
+        self.account_id = account_id
+
+
+class _Channel(Generic[T]):
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"channel capacity must be >= 1, got {capacity}")
+        self.capacity = capacity
+        send, receive = anyio.create_memory_object_stream[T](capacity)
+        self._send: MemoryObjectSendStream[T] = send
+        self._receive: MemoryObjectReceiveStream[T] = receive
+        self.delivered = 0
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """No more events: the consumer ends after the buffered ones. Idempotent."""
+        self._closed = True
+        self._send.close()
+
+    def close_receiver(self) -> None:
+        """The consumer is gone: drop what is buffered and refuse more. Idempotent."""
+        self._closed = True
+        self._send.close()
+        self._receive.close()
+
+    def drain(self) -> list[T]:
+        """Every event buffered now, without waiting (for tests and polling loops)."""
+        out: list[T] = []
+        while True:
+            try:
+                out.append(self._receive.receive_nowait())
+            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                return out
+
+    def __aiter__(self) -> _Channel[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        try:
+            return await self._receive.receive()
+        except anyio.EndOfStream:
+            self._end()
+            raise StopAsyncIteration from None
+        except anyio.ClosedResourceError:
+            raise StopAsyncIteration from None
+
+    def _end(self) -> None:
+        """Hook run when the buffered events are exhausted after a close."""
+
+    def __len__(self) -> int:
+        return self._receive.statistics().current_buffer_used
+
+
+@final
+class MarketDataChannel(_Channel[MarketEvent]):
+    """Quotes and trades for one subscription; drops the oldest event when full."""
+
+    def __init__(self, capacity: int = DEFAULT_MARKET_BUFFER) -> None:
+        super().__init__(capacity)
+        self.dropped = 0
+
+    def push(self, event: MarketEvent) -> None:
+        """Called from the engine callback. Never blocks, never raises."""
+        try:
+            self._send.send_nowait(event)
+        except anyio.WouldBlock:
+            self._receive.receive_nowait()  # full, so never empty
+            self.dropped += 1
+            self._send.send_nowait(event)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            return
+        self.delivered += 1
+
+
+@final
+class TradeEventChannel(_Channel[TradeEvent]):
+    """Trade events of one account; never drops (see the module docstring)."""
+
+    def __init__(self, account_id: str, capacity: int = DEFAULT_TRADE_BUFFER) -> None:
+        super().__init__(capacity)
+        self.account_id = account_id
+        self.overflowed = False
+
+    def push(self, event: TradeEvent) -> None:
+        """Called from the engine callback. Never blocks; on overflow ends the subscription."""
+        if self.overflowed:
+            return
+        try:
+            self._send.send_nowait(event)
+        except anyio.WouldBlock:
+            self.overflowed = True
+            self.close()
+            return
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            return
+        self.delivered += 1
+
+    def _end(self) -> None:
+        if self.overflowed:
+            raise TradeBufferOverflowError(capacity=self.capacity, account_id=self.account_id)

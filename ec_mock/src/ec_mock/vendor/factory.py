@@ -1,0 +1,94 @@
+"""The ``mock`` :class:`~ec_core.vendor.VendorFactory`: opens in-process sessions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, final
+
+import anyio
+from ec_core.errors import ConfigError
+from ec_core.vendor import Capability, VendorInfo
+
+from ec_mock.vendor.config import MockSettings, parse_settings
+from ec_mock.vendor.session import MockSession
+from ec_mock.vendor.venue import MockVenue
+
+__all__ = ["MOCK_INFO", "MockVendorFactory"]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ec-mock")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+MOCK_INFO = VendorInfo(
+    name="mock",
+    version=_version(),
+    distribution="ec-mock",
+    capabilities=frozenset(Capability) - {Capability.DEPTH},
+    description="In-process exchange simulator: no network, no account, seeded.",
+)
+
+
+@final
+class MockVendorFactory:
+    """Opens sessions on a private venue, or on a shared one passed as ``settings["venue"]``."""
+
+    @property
+    def info(self) -> VendorInfo:
+        return MOCK_INFO
+
+    def open(self, settings: Mapping[str, Any]) -> AbstractAsyncContextManager[MockSession]:
+        """Check ``settings`` now (raising :class:`ConfigError`); build and connect on enter."""
+        parsed, objects = parse_settings(settings)
+        venue = objects.get("venue")
+        if venue is not None and not isinstance(venue, MockVenue):
+            raise ConfigError(
+                f"must be a MockVenue, got {type(venue).__name__}", path="vendors.mock.venue"
+            )
+        return _session(parsed, venue, objects.get("faults"))
+
+
+@asynccontextmanager
+async def _session(
+    settings: MockSettings, venue: MockVenue | None, faults: Any
+) -> AsyncIterator[MockSession]:
+    from ec_mock.vendor.faultgate import build_gate
+
+    owned = venue is None
+    if venue is None:
+        venue = MockVenue.create(
+            seed=settings.seed,
+            pace=settings.clock,
+            instruments=settings.instruments,
+            accounts=settings.all_accounts,
+            balance=settings.balance,
+            market=settings.market,
+            step_ns=settings.step_ns,
+        )
+    session = MockSession(
+        venue,
+        account_ids=settings.all_accounts,
+        gate=build_gate(faults, seed=settings.seed),
+        market_buffer=settings.market_buffer,
+        trade_buffer=settings.trade_buffer,
+    )
+    if session.gate is not None:
+        session.gate.bind(session)
+    async with session:
+        if owned and settings.market:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(venue.run)
+                try:
+                    yield session
+                finally:
+                    tasks.cancel_scope.cancel()
+        else:
+            yield session
+    if owned:
+        venue.check()

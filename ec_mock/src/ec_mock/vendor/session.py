@@ -1,0 +1,417 @@
+"""A session of the ``mock`` vendor: the core's :class:`~ec_core.vendor.Session` over a venue.
+
+Everything is in process: :meth:`MockOrderGateway.send` calls the engine, and the
+engine's callbacks land in the bounded channels of :mod:`ec_mock.vendor.channels`
+(market data drops the oldest when a consumer lags; trade events never drop). A
+fault plan, when given, sits between the engine and this session's consumers: it
+sees every request going in and every event coming out, exactly where a network
+would misbehave.
+
+A *disconnect* (from a fault or an exchange restart) moves the session to
+``RECONNECTING``: requests fail with :class:`~ec_core.errors.ConnectionLostError`
+and events are lost, as on a real line. On reconnect every trade subscriber gets
+``SessionEvent(GAP)``, a fresh snapshot, ``SnapshotComplete`` and
+``SessionEvent(RECONNECTED)``, the contract of :class:`~ec_core.vendor.TradeMonitor`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, final
+
+import msgspec
+from ec_core.errors import ConnectionLostError, SessionError
+from ec_core.model import (
+    Account,
+    AccountReport,
+    ExecutionReport,
+    Instrument,
+    MarketEvent,
+    OrderRequest,
+    Position,
+    PositionReport,
+    ReportKind,
+    SessionEvent,
+    SessionEventKind,
+    SessionState,
+    SnapshotComplete,
+    TradeEvent,
+)
+from ec_core.session import SessionLifecycle
+
+from ec_mock.vendor.channels import (
+    DEFAULT_MARKET_BUFFER,
+    DEFAULT_TRADE_BUFFER,
+    MarketDataChannel,
+    TradeEventChannel,
+)
+
+if TYPE_CHECKING:
+    from ec_mock.vendor.faultgate import FaultGate
+    from ec_mock.vendor.venue import MockVenue
+
+__all__ = [
+    "MockMarketDataFeed",
+    "MockOrderGateway",
+    "MockSession",
+    "MockTradeMonitor",
+    "UnknownSymbolError",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@final
+class UnknownSymbolError(SessionError, LookupError):
+    """``resolve`` of a symbol the venue does not list (code ``UNKNOWN_INSTRUMENT``)."""
+
+    code = "UNKNOWN_INSTRUMENT"
+
+    def __init__(self, symbol: str, *, known: Sequence[str]) -> None:
+        super().__init__(
+            f"{self.code}: symbol {symbol!r} is not listed on the mock venue"
+            f" (listed: {', '.join(sorted(known)) or 'none'})"
+        )
+        self.symbol = symbol
+        self.known = tuple(sorted(known))
+
+
+def _to_ns(moment: datetime) -> int:
+    """Exact UTC nanoseconds of ``moment`` (a naive datetime is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return ((moment - _EPOCH) // timedelta(microseconds=1)) * 1_000
+
+
+def _account_of(event: TradeEvent) -> str | None:
+    if isinstance(event, ExecutionReport):
+        return event.account_id
+    if isinstance(event, PositionReport):
+        return event.position.account_id
+    if isinstance(event, AccountReport):
+        return event.account.account_id
+    if isinstance(event, SnapshotComplete):
+        return event.account_id
+    return None
+
+
+@final
+class MockSession:
+    """A logged-on view of a :class:`~ec_mock.vendor.venue.MockVenue`; see the module docstring."""
+
+    def __init__(
+        self,
+        venue: MockVenue,
+        *,
+        account_ids: Sequence[str],
+        gate: FaultGate | None = None,
+        market_buffer: int = DEFAULT_MARKET_BUFFER,
+        trade_buffer: int = DEFAULT_TRADE_BUFFER,
+        vendor: str = "mock",
+    ) -> None:
+        self.venue = venue
+        self.account_ids = tuple(account_ids)
+        self.gate = gate
+        self.market_buffer = market_buffer
+        self.trade_buffer = trade_buffer
+        self._vendor = vendor
+        self.lifecycle = SessionLifecycle()
+        self._instruments: dict[str, Instrument] = {}
+        self._trade_subs: dict[str, list[TradeEventChannel]] = {}
+        self._market_subs: dict[str, list[MarketDataChannel]] = {}
+        self._ids = itertools.count(1)
+        self._orders = MockOrderGateway(self)
+        self._market = MockMarketDataFeed(self)
+        self._trades = MockTradeMonitor(self)
+        self.reconnects = 0
+
+    # -- Session protocol ------------------------------------------------------
+
+    @property
+    def vendor(self) -> str:
+        return self._vendor
+
+    @property
+    def state(self) -> SessionState:
+        return self.lifecycle.state
+
+    @property
+    def orders(self) -> MockOrderGateway:
+        return self._orders
+
+    @property
+    def market_data(self) -> MockMarketDataFeed:
+        return self._market
+
+    @property
+    def trades(self) -> MockTradeMonitor:
+        return self._trades
+
+    async def accounts(self) -> Sequence[Account]:
+        """The accounts this session trades, as the venue sees them now. Cancel-safe."""
+        self._require_logged_on()
+        return [self.venue.exchange.account(a) for a in self.account_ids]
+
+    async def resolve(self, symbol: str) -> Instrument:
+        """The venue's instrument for ``symbol``, cached. Raises :class:`UnknownSymbolError`."""
+        cached = self._instruments.get(symbol)
+        if cached is not None:
+            return cached
+        instrument = self.venue.exchange.instrument(symbol)
+        if instrument is None:
+            known = [i.symbol for i in self.venue.exchange.instruments()]
+            raise UnknownSymbolError(symbol, known=known)
+        self._instruments[symbol] = instrument
+        return instrument
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def __aenter__(self) -> MockSession:
+        self.lifecycle.advance(SessionState.CONNECTING)
+        for account_id in self.account_ids:
+            self.venue.ensure_account(account_id)
+        self.venue.attach(self)
+        self.lifecycle.advance(SessionState.LOGGED_ON)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self.lifecycle.state is not SessionState.CLOSED:
+            self.lifecycle.advance(SessionState.CLOSING)
+        self.venue.detach(self)
+        if self.gate is not None:
+            self.gate.unbind()
+        for channels in self._trade_subs.values():
+            for trade_channel in channels:
+                trade_channel.close()
+        for market_channels in self._market_subs.values():
+            for market_channel in market_channels:
+                market_channel.close()
+        self.lifecycle.advance(SessionState.CLOSED)
+
+    def _require_logged_on(self) -> None:
+        state = self.lifecycle.state
+        if state is not SessionState.LOGGED_ON:
+            raise ConnectionLostError(f"mock session is {state.value}, not LOGGED_ON")
+
+    def next_cl_order_id(self) -> str:
+        return f"mock-{next(self._ids)}"
+
+    # -- disconnect / reconnect --------------------------------------------------
+
+    def disconnect(self, detail: str) -> None:
+        """The line drops: subscribers hear DISCONNECTED, then nothing until :meth:`reconnect`."""
+        if self.lifecycle.state is not SessionState.LOGGED_ON:
+            return
+        self.lifecycle.advance(SessionState.RECONNECTING)
+        event = SessionEvent(
+            kind=SessionEventKind.DISCONNECTED, detail=detail, ts_ns=self.venue.clock.now_ns()
+        )
+        for channels in self._trade_subs.values():
+            for channel in channels:
+                channel.push(event)
+
+    def reconnect(self) -> None:
+        """Back on line: GAP, a fresh snapshot per subscriber, then RECONNECTED."""
+        if self.lifecycle.state is not SessionState.RECONNECTING:
+            return
+        self.lifecycle.advance(SessionState.LOGGED_ON)
+        self.reconnects += 1
+        now = self.venue.clock.now_ns()
+        for account_id, channels in self._trade_subs.items():
+            for channel in channels:
+                channel.push(SessionEvent(kind=SessionEventKind.GAP, ts_ns=now))
+                for event in self.trade_snapshot(account_id):
+                    channel.push(event)
+                channel.push(SessionEvent(kind=SessionEventKind.RECONNECTED, ts_ns=now))
+        for symbol, market_channels in self._market_subs.items():
+            for market_channel in market_channels:
+                for market_event in self.market_snapshot(symbol):
+                    market_channel.push(market_event)
+
+    # -- VenueLink ---------------------------------------------------------------
+
+    def on_trade_event(self, event: TradeEvent) -> None:
+        if self.lifecycle.state is not SessionState.LOGGED_ON:
+            return  # lost on the line
+        if self.gate is not None:
+            self.gate.put(event, self.venue.clock.now_ns())
+        else:
+            self.deliver_trade(event)
+
+    def on_market_event(self, event: MarketEvent) -> None:
+        if self.lifecycle.state is not SessionState.LOGGED_ON:
+            return
+        if self.gate is not None:
+            self.gate.put(event, self.venue.clock.now_ns())
+        else:
+            self.deliver_market(event)
+
+    def on_time(self, now_ns: int) -> None:
+        if self.gate is not None:
+            self.gate.on_time(now_ns)
+
+    def on_restart(self, *, kept_state: bool) -> None:
+        detail = "exchange restarted " + ("with its state" if kept_state else "empty")
+        self.disconnect(detail)
+        self.reconnect()
+
+    def deliver_trade(self, event: TradeEvent) -> None:
+        """Hand ``event`` to the subscribers of its account (the gate calls this too)."""
+        if self.lifecycle.state is not SessionState.LOGGED_ON:
+            return
+        account_id = _account_of(event)
+        if account_id is None:
+            for channels in self._trade_subs.values():
+                for channel in channels:
+                    channel.push(event)
+            return
+        for channel in self._trade_subs.get(account_id, ()):
+            channel.push(event)
+
+    def deliver_market(self, event: MarketEvent) -> None:
+        if self.lifecycle.state is not SessionState.LOGGED_ON:
+            return
+        for channel in self._market_subs.get(event.symbol, ()):
+            channel.push(event)
+
+    # -- snapshots ---------------------------------------------------------------
+
+    def trade_snapshot(self, account_id: str) -> Iterator[TradeEvent]:
+        """Open orders (as STATUS reports), positions, the account, then SnapshotComplete."""
+        exchange = self.venue.exchange
+        now = self.venue.clock.now_ns()
+        for report in exchange.open_orders(account_id):
+            if report.kind is not ReportKind.STATUS:
+                report = msgspec.structs.replace(report, kind=ReportKind.STATUS)
+            yield report
+        for position in exchange.positions(account_id):
+            yield PositionReport(position=position, ts_ns=now)
+        yield AccountReport(account=exchange.account(account_id), ts_ns=now)
+        yield SnapshotComplete(account_id=account_id, ts_ns=now)
+
+    def market_snapshot(self, symbol: str) -> Iterator[MarketEvent]:
+        exchange = self.venue.exchange
+        quote = exchange.best_quote(symbol)
+        if quote is not None:
+            yield quote
+        trade = exchange.last_trade(symbol)
+        if trade is not None:
+            yield trade
+
+    # -- subscriptions -------------------------------------------------------------
+
+    def add_trade_channel(self, channel: TradeEventChannel) -> None:
+        self._trade_subs.setdefault(channel.account_id, []).append(channel)
+
+    def remove_trade_channel(self, channel: TradeEventChannel) -> None:
+        channels = self._trade_subs.get(channel.account_id, [])
+        if channel in channels:
+            channels.remove(channel)
+
+    def add_market_channel(self, symbol: str, channel: MarketDataChannel) -> None:
+        self._market_subs.setdefault(symbol, []).append(channel)
+
+    def remove_market_channel(self, symbol: str, channel: MarketDataChannel) -> None:
+        channels = self._market_subs.get(symbol, [])
+        if channel in channels:
+            channels.remove(channel)
+
+    def market_channels(self) -> list[MarketDataChannel]:
+        return [c for channels in self._market_subs.values() for c in channels]
+
+
+@final
+class MockOrderGateway:
+    """Order entry straight into the engine; outcomes arrive on the trade stream."""
+
+    def __init__(self, session: MockSession) -> None:
+        self._session = session
+
+    async def send(self, request: OrderRequest) -> None:
+        """Submit ``request``; an empty ``cl_order_id`` gets one. Raises ConnectionLostError
+        when the session is not logged on. Cancel-safe: the submit is synchronous."""
+        session = self._session
+        session._require_logged_on()
+        if not request.cl_order_id:
+            request = msgspec.structs.replace(request, cl_order_id=session.next_cl_order_id())
+        session.venue.exchange.submit(request)
+
+    async def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
+        """The engine's current report of the order, or ``None``. Cancel-safe."""
+        self._session._require_logged_on()
+        return self._session.venue.exchange.order_status(account_id, cl_order_id)
+
+    async def open_orders(self, account_id: str) -> Sequence[ExecutionReport]:
+        """Every order of the account that is not final. Cancel-safe."""
+        self._session._require_logged_on()
+        return list(self._session.venue.exchange.open_orders(account_id))
+
+    async def historical_orders(
+        self, account_id: str, start: datetime, end: datetime
+    ) -> Sequence[ExecutionReport]:
+        """Orders active between ``start`` and ``end`` (naive means UTC). Cancel-safe."""
+        self._session._require_logged_on()
+        exchange = self._session.venue.exchange
+        return list(exchange.historical_orders(account_id, _to_ns(start), _to_ns(end)))
+
+
+@final
+class MockMarketDataFeed:
+    """Quotes and trades of the venue, snapshot first; see :mod:`ec_mock.vendor.channels`."""
+
+    def __init__(self, session: MockSession) -> None:
+        self._session = session
+
+    @asynccontextmanager
+    async def stream(
+        self, instruments: Sequence[Instrument], *, depth: bool = False
+    ) -> AsyncIterator[MarketDataChannel]:
+        """Subscribe to ``instruments``; ``depth`` is accepted and ignored (top of book only).
+
+        The iterator also exposes ``dropped``: how many events were dropped for lagging.
+        """
+        session = self._session
+        session._require_logged_on()
+        channel = MarketDataChannel(session.market_buffer)
+        symbols = [i.symbol for i in instruments]
+        for symbol in symbols:
+            for event in session.market_snapshot(symbol):
+                channel.push(event)
+            session.add_market_channel(symbol, channel)
+        try:
+            yield channel
+        finally:
+            for symbol in symbols:
+                session.remove_market_channel(symbol, channel)
+            channel.close_receiver()
+
+
+@final
+class MockTradeMonitor:
+    """Orders, positions and the account of one account: snapshot, then live events."""
+
+    def __init__(self, session: MockSession) -> None:
+        self._session = session
+
+    @asynccontextmanager
+    async def stream(self, account_id: str) -> AsyncIterator[TradeEventChannel]:
+        """Subscribe to ``account_id``; see :class:`~ec_core.vendor.TradeMonitor`."""
+        session = self._session
+        session._require_logged_on()
+        channel = TradeEventChannel(account_id, session.trade_buffer)
+        for event in session.trade_snapshot(account_id):
+            channel.push(event)
+        session.add_trade_channel(channel)
+        try:
+            yield channel
+        finally:
+            session.remove_trade_channel(channel)
+            channel.close_receiver()
+
+    async def positions(self, account_id: str) -> Sequence[Position]:
+        """Current positions of the account. Cancel-safe."""
+        self._session._require_logged_on()
+        return list(self._session.venue.exchange.positions(account_id))
