@@ -34,9 +34,13 @@ def build_cli(host: PluginHost) -> click.Group:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    # Plugin faults are reported by `ec plugins`; keep other commands quiet about them.
-    logging.getLogger("ec_core.plugins.host").setLevel(logging.CRITICAL)
-    host = PluginHost.load()
-    logging.getLogger("ec_core.plugins.host").setLevel(logging.NOTSET)
-    cli = build_cli(host)
+    # Plugin faults are reported by `ec plugins`; keep other commands quiet about them
+    # (loading and adding plugin commands both record faults instead of raising).
+    host_log = logging.getLogger("ec_core.plugins.host")
+    host_log.setLevel(logging.CRITICAL)
+    try:
+        host = PluginHost.load()
+        cli = build_cli(host)
+    finally:
+        host_log.setLevel(logging.NOTSET)
     cli.main(args=list(sys.argv[1:] if argv is None else argv), prog_name="ec")
