@@ -13,6 +13,7 @@ import pytest
 from ec_core.errors import PluginError, VendorNotFoundError, Violation
 from ec_core.model import Fill, Side
 from ec_core.plugins import PluginHost, PluginStatus, VendorRegistry, hookimpl, hookspec
+from ec_core.plugins.host import BUILTIN_PLUGINS
 from ec_core.validation import ValidatorRegistry
 from ec_core.vendor import Session, VendorInfo
 
@@ -141,11 +142,13 @@ def status(host: PluginHost, name: str) -> tuple[PluginStatus, str]:
 
 
 def test_builtins_are_loaded_and_marked(host: PluginHost) -> None:
-    (record,) = host.records
-    assert record.builtin
-    assert record.distribution == "ec-core"
-    assert record.status is PluginStatus.LOADED
-    assert set(record.hooks) == {
+    records = {r.name: r for r in host.records}
+    assert set(records) == set(BUILTIN_PLUGINS)
+    for record in records.values():
+        assert record.builtin
+        assert record.distribution == "ec-core"
+        assert record.status is PluginStatus.LOADED, record.error
+    assert set(records["ec_core.builtin.defaults"].hooks) == {
         "ec_open_session",
         "ec_order_gateway",
         "ec_market_data",
@@ -412,7 +415,9 @@ def test_plugin_hookspecs_via_ec_addhooks(host: PluginHost) -> None:
     assert host.pluggy_manager.hook.ec_test_extra(value=1) == [2]
 
 
-def test_add_commands_isolates_a_failing_plugin(host: PluginHost) -> None:
+def test_add_commands_isolates_a_failing_plugin() -> None:
+    host = PluginHost.load(entry_points_enabled=False, builtins=False)
+
     class Adds:
         @hookimpl
         def ec_add_commands(self, cli: click.Group) -> None:

@@ -46,7 +46,8 @@ def test_top_level_names_are_the_real_objects_of_their_home_module() -> None:
         value = getattr(ec_core, name)
         module = getattr(value, "__module__", None)
         if inspect.isclass(value) or inspect.isfunction(value):
-            assert module is not None and module.startswith("ec_core."), name
+            assert module is not None, name
+            assert module.startswith("ec_core."), name
             home = importlib.import_module(module)
             assert getattr(home, name) is value, name
 
