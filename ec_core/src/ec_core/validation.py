@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Protocol, final, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, final, runtime_checkable
 
 import msgspec
 
 from ec_core.errors import PluginError, Violation
 from ec_core.model import Instrument, Order, OrderRequest, Position
+
+if TYPE_CHECKING:  # imported lazily: ec_core.safety depends on this module
+    from ec_core.safety.limits import ResolvedLimits
 
 __all__ = ["PreTradeContext", "Validator", "ValidatorRegistry"]
 
@@ -24,8 +27,15 @@ class PreTradeContext(msgspec.Struct, frozen=True, kw_only=True):
     """What a validator may know when it judges a request.
 
     ``vendor`` names the session's vendor, so a vendor's format rules can skip
-    requests bound elsewhere. ``instrument`` is ``None`` when the symbol is unknown. ``open_orders`` are our own
-    working orders in the account; ``position`` our position in the instrument.
+    requests bound elsewhere. ``instrument`` is ``None`` when the symbol is unknown.
+    ``open_orders`` are our own working orders in the account (including those sent
+    and not yet acknowledged); ``position`` our position in the instrument.
+
+    ``reference_price`` is the price band's fallback reference (settlement, theoretical)
+    when there is no ``last_price``. ``limits`` and ``target_order`` are filled in by
+    :class:`~ec_core.safety.PreTradeChecks` before the validators run: the resolved
+    limits for the request's account and symbol, and the open order a modify or
+    cancel refers to (``None`` if it is not among ``open_orders``).
     """
 
     now_ns: int
@@ -37,6 +47,9 @@ class PreTradeContext(msgspec.Struct, frozen=True, kw_only=True):
     best_bid: Decimal | None = None
     best_ask: Decimal | None = None
     extra: Mapping[str, object] = msgspec.field(default_factory=dict)
+    reference_price: Decimal | None = None
+    limits: ResolvedLimits | None = None
+    target_order: Order | None = None
 
 
 @runtime_checkable
@@ -57,15 +70,23 @@ class ValidatorRegistry:
 
     def __init__(self) -> None:
         self._validators: dict[str, Validator] = {}
+        self._version = 0
+
+    @property
+    def version(self) -> int:
+        """Changes on every add or remove, so callers can cache what they derive from the set."""
+        return self._version
 
     def add(self, validator: Validator, *, replace: bool = False) -> None:
         """Add ``validator``; a second one with the same name is an error unless ``replace``."""
         if validator.name in self._validators and not replace:
             raise PluginError(f"validator {validator.name!r} is already registered")
         self._validators[validator.name] = validator
+        self._version += 1
 
     def remove(self, name: str) -> None:
-        self._validators.pop(name, None)
+        if self._validators.pop(name, None) is not None:
+            self._version += 1
 
     def __iter__(self) -> Iterator[Validator]:
         return iter(tuple(self._validators.values()))

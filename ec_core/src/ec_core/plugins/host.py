@@ -39,7 +39,7 @@ __all__ = ["ENTRY_POINT_GROUP", "KNOWN_DISTRIBUTIONS", "PluginHost", "PluginReco
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "ec.plugins"
-BUILTIN_PLUGINS: tuple[str, ...] = ("ec_core.builtin.defaults",)
+BUILTIN_PLUGINS: tuple[str, ...] = ("ec_core.builtin.defaults", "ec_core.builtin.validators")
 # Where to get a vendor that is not installed: named in the error message.
 KNOWN_DISTRIBUTIONS: Mapping[str, str] = {"cqg": "ec-cqg", "mock": "ec-mock"}
 

@@ -1,0 +1,85 @@
+"""``ec kill-switch``: show or switch the kill switch of a limits file.
+
+The state lives next to the limits file (``limits.toml`` →
+``limits.killswitch.json``); every running process that uses that limits file
+picks a change up within its poll interval (100 ms by default).
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import click
+import msgspec
+
+from ec_core.errors import ConfigError
+from ec_core.safety.kill_switch import KillSwitch, KillSwitchState, kill_switch_path
+from ec_core.settings import load_settings
+
+__all__ = ["kill_switch_command"]
+
+
+def _limits_path(limits: str | None) -> Path:
+    if limits:
+        return Path(limits)
+    try:
+        configured = load_settings().limits_file
+    except ConfigError as exc:
+        raise click.UsageError(f"cannot read the settings: {exc}") from exc
+    if not configured:
+        raise click.UsageError(
+            "no limits file: pass --limits PATH, set EC_LIMITS_FILE or limits_file in the settings"
+        )
+    return Path(configured)
+
+
+def _show(switch: KillSwitch, path: Path, as_json: bool) -> None:
+    record = switch.record
+    if as_json:
+        data = msgspec.to_builtins(record)
+        data["file"] = str(path)
+        click.echo(msgspec.json.encode(data).decode())
+        return
+    click.echo(f"kill switch: {record.state.value}")
+    if record.reason or record.source:
+        click.echo(f"reason: {record.reason or '-'} (set by {record.source or '-'})")
+    click.echo(f"file: {path}")
+
+
+@click.command("kill-switch")
+@click.argument(
+    "action",
+    type=click.Choice(["status", "halt", "reduce", "resume"], case_sensitive=False),
+    default="status",
+)
+@click.option(
+    "--limits",
+    "limits",
+    envvar="EC_LIMITS_FILE",
+    type=click.Path(dir_okay=False),
+    help="The limits file whose kill switch to use (default: limits_file of the settings).",
+)
+@click.option("--reason", default="", help="Why (kept in the state file and in denials).")
+@click.option("--json", "as_json", is_flag=True, help="Print the state as JSON.")
+def kill_switch_command(action: str, limits: str | None, reason: str, as_json: bool) -> None:
+    """Show the kill switch, or switch it: halt (only cancels and liquidate/go-flat),
+    reduce (only position-reducing orders) or resume (ACTIVE)."""
+    path = _limits_path(limits)
+    switch = KillSwitch(kill_switch_path(path))
+    target = {
+        "halt": KillSwitchState.HALTED,
+        "reduce": KillSwitchState.REDUCING,
+        "resume": KillSwitchState.ACTIVE,
+    }.get(action.lower())
+    if target is not None:
+        who = _user()
+        switch.set(target, reason or f"{action.lower()} from the command line", source=f"cli:{who}")
+    _show(switch, kill_switch_path(path), as_json)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "?"

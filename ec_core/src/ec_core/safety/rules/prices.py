@@ -1,0 +1,231 @@
+"""Rules on prices: presence per order type, tick grid, stop/limit relation, price band."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import final
+
+from ec_core.errors import Violation
+from ec_core.model import ModifyOrder, NewOrder, OrderRequest, OrderType, Side
+from ec_core.safety.codes import Code
+from ec_core.safety.rules._common import PASS, is_price, reference_price, target_of
+from ec_core.validation import PreTradeContext
+
+__all__ = ["PriceBand", "PriceFields", "StopLimitRelation", "TickGrid"]
+
+_HUNDRED = Decimal(100)
+
+
+def _invalid(field: str, value: object) -> Violation:
+    return Violation(
+        code=Code.PRICE_INVALID, field=field, rule="must be a finite Decimal", value=value
+    )
+
+
+@final
+class PriceFields:
+    """Limit price only for LMT/STL, stop price only for STP/STL, each a finite Decimal."""
+
+    name = "price_fields"
+    __slots__ = ()
+
+    def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
+        order_type: OrderType | None
+        if isinstance(request, NewOrder):
+            order_type = request.order_type
+        elif isinstance(request, ModifyOrder):
+            target = target_of(request, context)
+            order_type = None if target is None else target.order_type
+        else:
+            return PASS
+        limit, stop = request.limit_price, request.stop_price
+        if type(order_type) is not OrderType:  # unknown type: only the value types can be judged
+            found = []
+            if limit is not None and not is_price(limit):
+                found.append(_invalid("limit_price", limit))
+            if stop is not None and not is_price(stop):
+                found.append(_invalid("stop_price", stop))
+            return tuple(found) if found else PASS
+        is_new = isinstance(request, NewOrder)
+        wants_limit = order_type is OrderType.LMT or order_type is OrderType.STL
+        wants_stop = order_type is OrderType.STP or order_type is OrderType.STL
+        if (
+            (limit is None and not (wants_limit and is_new))
+            or (limit is not None and wants_limit and is_price(limit))
+        ) and (
+            (stop is None and not (wants_stop and is_new))
+            or (stop is not None and wants_stop and is_price(stop))
+        ):
+            return PASS
+        found = []
+        for field, value, wanted in (
+            ("limit_price", limit, wants_limit),
+            ("stop_price", stop, wants_stop),
+        ):
+            if value is None:
+                if wanted and is_new:
+                    found.append(
+                        Violation(
+                            code=Code.PRICE_MISSING,
+                            field=field,
+                            rule=f"required for {order_type.value} orders",
+                        )
+                    )
+            elif not wanted:
+                found.append(
+                    Violation(
+                        code=Code.PRICE_NOT_ALLOWED,
+                        field=field,
+                        rule=f"not allowed for {order_type.value} orders",
+                        value=value,
+                    )
+                )
+            elif not is_price(value):
+                found.append(_invalid(field, value))
+        return tuple(found)
+
+
+@final
+class TickGrid:
+    """Every price is a whole number of ticks; the denial names the two nearest valid prices."""
+
+    name = "price_tick"
+    __slots__ = ()
+
+    def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
+        if not isinstance(request, NewOrder | ModifyOrder):
+            return PASS
+        instrument = context.instrument
+        if instrument is None:
+            return PASS
+        tick = instrument.tick_size
+        limit, stop = request.limit_price, request.stop_price
+        limit_bad = is_price(limit) and limit % tick  # type: ignore[operator]
+        stop_bad = is_price(stop) and stop % tick  # type: ignore[operator]
+        if not (limit_bad or stop_bad):
+            return PASS
+        found = []
+        for field, value, bad in (
+            ("limit_price", limit, limit_bad),
+            ("stop_price", stop, stop_bad),
+        ):
+            if bad:
+                assert isinstance(value, Decimal)
+                below, above = instrument.nearest_prices(value)
+                found.append(
+                    Violation(
+                        code=Code.PRICE_OFF_TICK,
+                        field=field,
+                        rule=(
+                            f"not on the tick grid of {instrument.symbol}"
+                            f" (nearest valid prices {below} and {above})"
+                        ),
+                        value=value,
+                        limit=tick,
+                    )
+                )
+        return tuple(found)
+
+
+@final
+class StopLimitRelation:
+    """A stop-limit buy has limit >= stop; a stop-limit sell has limit <= stop."""
+
+    name = "stop_limit"
+    __slots__ = ()
+
+    def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
+        if isinstance(request, NewOrder):
+            if request.order_type is not OrderType.STL:
+                return PASS
+            side, limit, stop = request.side, request.limit_price, request.stop_price
+        elif isinstance(request, ModifyOrder):
+            if request.limit_price is None and request.stop_price is None:
+                return PASS
+            target = target_of(request, context)
+            if target is None or target.order_type is not OrderType.STL:
+                return PASS
+            side = target.side
+            limit = target.limit_price if request.limit_price is None else request.limit_price
+            stop = target.stop_price if request.stop_price is None else request.stop_price
+        else:
+            return PASS
+        if not (is_price(limit) and is_price(stop)):
+            return PASS
+        assert limit is not None
+        assert stop is not None
+        if side is Side.BUY and limit < stop:
+            rule = "a stop-limit buy needs limit_price >= stop_price"
+        elif side is Side.SELL and limit > stop:
+            rule = "a stop-limit sell needs limit_price <= stop_price"
+        else:
+            return PASS
+        return (
+            Violation(
+                code=Code.STOP_LIMIT_RELATION,
+                field="limit_price",
+                rule=rule,
+                value=limit,
+                limit=stop,
+            ),
+        )
+
+
+@final
+class PriceBand:
+    """Prices stay within a band (ticks or percent) around the last trade or the reference."""
+
+    name = "price_band"
+    __slots__ = ()
+
+    def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
+        limits = context.limits
+        if limits is None or not isinstance(request, NewOrder | ModifyOrder):
+            return PASS
+        ticks, pct = limits.price_band_ticks, limits.price_band_pct
+        if ticks is None and pct is None:
+            return PASS
+        limit, stop = request.limit_price, request.stop_price
+        has_limit, has_stop = is_price(limit), is_price(stop)
+        if not (has_limit or has_stop):
+            return PASS
+        reference = reference_price(context)
+        if reference is None:
+            if not limits.band_requires_reference:
+                return PASS
+            return (
+                Violation(
+                    code=Code.NO_REFERENCE_PRICE,
+                    field="limit_price" if has_limit else "stop_price",
+                    rule="price band needs a last trade, reference or two-sided quote",
+                ),
+            )
+        if ticks is not None:
+            instrument = context.instrument
+            if instrument is None:
+                return PASS
+            width = instrument.tick_size * ticks
+            band = f"{ticks} ticks"
+        else:
+            assert pct is not None
+            width = abs(reference) * pct / _HUNDRED
+            band = f"{pct}%"
+        low, high = reference - width, reference + width
+        limit_out = has_limit and not low <= limit <= high  # type: ignore[operator]
+        stop_out = has_stop and not low <= stop <= high  # type: ignore[operator]
+        if not (limit_out or stop_out):
+            return PASS
+        return tuple(
+            Violation(
+                code=Code.PRICE_OUTSIDE_BAND,
+                field=field,
+                rule=f"outside the band of {band} around {reference}",
+                value=value,
+                limit=f"[{low}, {high}]",
+            )
+            for field, value, out in (
+                ("limit_price", limit, limit_out),
+                ("stop_price", stop, stop_out),
+            )
+            if out
+        )

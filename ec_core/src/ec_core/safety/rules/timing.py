@@ -1,0 +1,117 @@
+"""Rules on time: good-through dates and the trading-hours gate."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import final
+
+from ec_core.errors import Violation
+from ec_core.model import Duration, ModifyOrder, NewOrder, OrderRequest
+from ec_core.safety.codes import Code
+from ec_core.safety.rules._common import PASS, target_of
+from ec_core.safety.trading_hours import SessionClock, local_date
+from ec_core.validation import PreTradeContext
+
+__all__ = ["GoodThruDate", "TradingHoursGate"]
+
+
+@final
+class GoodThruDate:
+    """GTD needs a date, today or later (exchange time zone, else UTC); only GTD takes one."""
+
+    name = "good_thru_date"
+    __slots__ = ()
+
+    def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
+        duration: Duration | None
+        if isinstance(request, NewOrder):
+            duration, when = request.duration, request.good_thru_date
+            if when is None and duration is not Duration.GTD:
+                return PASS
+        elif isinstance(request, ModifyOrder):
+            if request.duration is None and request.good_thru_date is None:
+                return PASS
+            target = target_of(request, context)
+            duration = request.duration
+            if duration is None:
+                if target is None:
+                    return PASS
+                duration = target.duration
+            when = request.good_thru_date
+            if when is None and duration is Duration.GTD and target is not None:
+                when = target.good_thru_date
+        else:
+            return PASS
+        if duration is not Duration.GTD:
+            if request.good_thru_date is None:
+                return PASS
+            return (
+                Violation(
+                    code=Code.GTD_DATE_NOT_ALLOWED,
+                    field="good_thru_date",
+                    rule=f"only GTD orders take a date (duration is {duration})",
+                    value=request.good_thru_date,
+                ),
+            )
+        if when is None:
+            return (
+                Violation(
+                    code=Code.GTD_DATE_MISSING, field="good_thru_date", rule="required for GTD"
+                ),
+            )
+        if not isinstance(when, date) or isinstance(when, datetime):
+            return (
+                Violation(
+                    code=Code.GTD_DATE_MISSING,
+                    field="good_thru_date",
+                    rule="must be a date",
+                    value=when,
+                ),
+            )
+        instrument = context.instrument
+        hours = None if instrument is None else instrument.trading_hours
+        today = local_date(context.now_ns, None if hours is None else hours.timezone)
+        if when < today:
+            return (
+                Violation(
+                    code=Code.GTD_DATE_PAST,
+                    field="good_thru_date",
+                    rule="must be today or later",
+                    value=when.isoformat(),
+                    limit=today.isoformat(),
+                ),
+            )
+        return PASS
+
+
+@final
+class TradingHoursGate:
+    """New orders and modifies are denied while the instrument's session is closed.
+
+    Instruments without ``trading_hours`` are not gated (the venue is the judge).
+    """
+
+    name = "trading_hours"
+    __slots__ = ("_sessions",)
+
+    def __init__(self) -> None:
+        self._sessions = SessionClock()
+
+    def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
+        instrument = context.instrument
+        if instrument is None or not isinstance(request, NewOrder | ModifyOrder):
+            return PASS
+        hours = instrument.trading_hours
+        if hours is None or self._sessions.is_open(hours, context.now_ns):
+            return PASS
+        days = ",".join(str(d) for d in hours.weekdays)
+        return (
+            Violation(
+                code=Code.SESSION_CLOSED,
+                field="symbol",
+                rule=f"the session of {instrument.symbol} is closed",
+                value=context.now_ns,
+                limit=f"{hours.open.isoformat()}-{hours.close.isoformat()} {hours.timezone}"
+                f" (closing weekdays {days})",
+            ),
+        )
