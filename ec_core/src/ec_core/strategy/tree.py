@@ -125,6 +125,9 @@ class _Counter:
         return self.n
 
 
+_DEFAULT_IDS = _Counter("t")  # shared, so trees outside an engine never reuse an id
+
+
 @final
 class ActionTree:
     """The state machine of one signal. Build one per signal (nodes may be shared).
@@ -187,7 +190,7 @@ class ActionTree:
         self._standby_fired: set[str] = set()
         self._branches = self._edges[root.name]
         self._standby_nodes: tuple[ActionNode, ...] = ()
-        counter = _Counter("t")
+        counter = _DEFAULT_IDS
         self._new_cl_id: Callable[[], str] = counter.cl_order_id
         self._new_request_id: Callable[[], int] = counter.request_id
 

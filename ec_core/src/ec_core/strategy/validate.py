@@ -95,7 +95,8 @@ def resolve_tree(
             branches.append((branch, cond, child))
         edges[name] = tuple(branches)
 
-    problems.extend(_cycles(root, overtime_node, edges))
+    if not any(p.code == "duplicate_node" for p in problems):  # names are ambiguous otherwise
+        problems.extend(_cycles(root, overtime_node, edges))
 
     reachable: set[str] = set()
     walk = [root.name] + ([overtime_node.name] if overtime_node is not None else [])

@@ -1,0 +1,134 @@
+"""Signal lifecycle and windows; strategy cool-downs and the cap on live signals."""
+
+from __future__ import annotations
+
+import pytest
+from ec_core.data import FeedSet
+from ec_core.model import Side
+from ec_core.strategy import (
+    ActionNode,
+    ActionTree,
+    OpSignal,
+    OpStrategy,
+    SignalState,
+    StrategyContext,
+    StrategyEngine,
+)
+from strategy_support import ACCOUNT, INSTRUMENT, SEC, SYMBOL, T0, RecordingRouter, limit, quote
+
+
+def resting_tree() -> ActionTree:
+    """Places one order, then waits forever."""
+    wait = ActionNode("Wait", [], lambda ctx: False)
+    return ActionTree(
+        ActionNode("Entry", [limit(Side.BUY, 1)], transitions={"w": (lambda c: False, wait)})
+    )
+
+
+class EveryTick(OpStrategy):
+    def __init__(
+        self,
+        window: tuple[int, int] | None = None,
+        *,
+        max_signals: int = 1,
+        cooldown_ns: int = 0,
+        global_cooldown_ns: int = 0,
+    ) -> None:
+        super().__init__(
+            symbols=[SYMBOL],
+            max_signals=max_signals,
+            cooldown_ns=cooldown_ns,
+            global_cooldown_ns=global_cooldown_ns,
+        )
+        self.window = window
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        start, end = self.window or (None, None)
+        return OpSignal(resting_tree(), symbol=symbol, start_ns=start, end_ns=end)
+
+
+class Raising(OpStrategy):
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        raise RuntimeError("bad strategy")
+
+
+def run(
+    strategy: OpStrategy, seconds: int, router: RecordingRouter | None = None
+) -> StrategyEngine:
+    engine = StrategyEngine(
+        FeedSet.of([INSTRUMENT], timeframes=("1s",)),
+        [strategy],
+        account_id=ACCOUNT,
+    )
+    for i in range(seconds):
+        engine.on_event(quote(T0 + i * SEC, 100))
+    return engine
+
+
+def test_cap_on_live_signals() -> None:
+    strategy = EveryTick(max_signals=3)
+    engine = run(strategy, 10)
+    assert strategy.produced == 3
+    assert len(engine.signals) == 3
+
+
+def test_per_instrument_cooldown() -> None:
+    strategy = EveryTick(max_signals=100, cooldown_ns=3 * SEC)
+    run(strategy, 10)
+    assert strategy.produced == 4  # t = 0, 3, 6, 9
+
+
+def test_global_cooldown() -> None:
+    strategy = EveryTick(max_signals=100, global_cooldown_ns=5 * SEC)
+    run(strategy, 10)
+    assert strategy.produced == 2
+
+
+def test_a_raising_strategy_is_reported_and_does_not_stop_the_engine() -> None:
+    engine = run(Raising(symbols=[SYMBOL]), 3)
+    assert [e.where for e in engine.errors] == ["generate"] * 3
+    assert engine.events == 3
+
+
+@pytest.mark.anyio
+async def test_window_pending_active_expired() -> None:
+    router = RecordingRouter()
+    strategy = EveryTick(window=(T0 + 2 * SEC, T0 + 5 * SEC), max_signals=1)
+    engine = StrategyEngine(
+        FeedSet.of([INSTRUMENT], timeframes=("1s",)), [strategy], router=router, account_id=ACCOUNT
+    )
+    await engine.replay([quote(T0 + i * SEC, 100) for i in range(2)])
+    assert engine.signals[0].state.value == "PENDING"
+    assert router.requests == []
+    await engine.replay([quote(T0 + 2 * SEC, 100)])
+    assert engine.signals[0].state is SignalState.ACTIVE
+    assert router.kinds() == ["NEW"]
+    await engine.replay([quote(T0 + 5 * SEC, 100)])
+    expired = engine.finished[0]
+    assert expired.state is SignalState.EXPIRED
+    assert router.kinds() == ["NEW", "CANCEL"]
+    assert strategy.live_signals == 0
+    # the next signal may come on the next tick; its window is over, so it sends nothing
+    await engine.replay([quote(T0 + 6 * SEC, 100)])
+    assert strategy.produced == 2
+    assert engine.finished[1].state is SignalState.EXPIRED
+    assert router.kinds() == ["NEW", "CANCEL"]
+
+
+@pytest.mark.anyio
+async def test_shutdown_cancels_working_orders() -> None:
+    router = RecordingRouter()
+    strategy = EveryTick(max_signals=2)
+    engine = StrategyEngine(
+        FeedSet.of([INSTRUMENT], timeframes=("1s",)), [strategy], router=router, account_id=ACCOUNT
+    )
+    await engine.replay([quote(T0, 100), quote(T0 + SEC, 100)])
+    assert len(router.open_orders()) == 2
+    await engine.shutdown()
+    assert router.open_orders() == []
+    assert [s.state for s in engine.finished] == [SignalState.CANCELLED] * 2
+
+
+def test_empty_window_is_refused() -> None:
+    with pytest.raises(ValueError, match="window"):
+        OpSignal(resting_tree(), symbol=SYMBOL, start_ns=5, end_ns=5)

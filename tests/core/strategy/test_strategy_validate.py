@@ -1,0 +1,84 @@
+"""Invalid trees are refused before trading; valid ones render as Mermaid and text."""
+
+from __future__ import annotations
+
+import pytest
+from ec_core.strategy import ActionNode, ActionTree, InvalidTreeError, StrategyContext
+
+
+def yes(ctx: StrategyContext) -> bool:
+    return True
+
+
+def test_cycle_is_reported_with_its_path() -> None:
+    a = ActionNode("A")
+    b = ActionNode("B", transitions={"back": (yes, "A")})
+    a.transitions["go"] = (yes, b)
+    with pytest.raises(InvalidTreeError) as info:
+        ActionTree(a)
+    assert info.value.codes == ("cycle",)
+    assert info.value.problems[0].nodes == ("A", "B", "A")
+
+
+def test_missing_unreachable_duplicate_and_overtime_problems_are_all_listed() -> None:
+    orphan = ActionNode("Orphan")
+    root = ActionNode(
+        "Root",
+        transitions={
+            "lost": (yes, "Nowhere"),
+            "dup": (yes, ActionNode("Root")),
+            "bad": (yes,),  # type: ignore[dict-item]
+        },
+    )
+    with pytest.raises(InvalidTreeError) as info:
+        ActionTree(root, overtime_cond=yes, nodes=[orphan])
+    assert sorted(info.value.codes) == [
+        "bad_transition",
+        "duplicate_node",
+        "missing_node",
+        "overtime_incomplete",
+        "unreachable_node",
+    ]
+    assert "Nowhere" in str(info.value)
+    assert "Orphan" in str(info.value)
+
+
+def test_children_may_be_named_when_nodes_are_listed() -> None:
+    end = ActionNode("End")
+    tree = ActionTree(ActionNode("Root", transitions={"to end": (yes, "End")}), nodes=[end])
+    assert tree.branches("Root")[0][2] is end
+
+
+def seed_shape() -> ActionTree:
+    tp2 = ActionNode("TakeProfit2")
+    modify = ActionNode("ModifyTargetEntry", transitions={"TakeProfit2": (yes, tp2)})
+    entry = ActionNode(
+        "TargetEntry",
+        transitions={
+            "TakeProfit1": (yes, ActionNode("TakeProfit1")),
+            "ModifyTargetEntry": (yes, modify),
+            "CancelEntry": (yes, ActionNode("CancelEntry")),
+        },
+    )
+    return ActionTree(entry, yes, ActionNode("OvertimeExit"))
+
+
+def test_mermaid_rendering() -> None:
+    text = seed_shape().to_mermaid()
+    assert text.startswith("flowchart TD\n")
+    assert 'n_TargetEntry -- "TakeProfit1" --> n_TakeProfit1' in text
+    assert 'n_ModifyTargetEntry -- "TakeProfit2" --> n_TakeProfit2' in text
+    assert 'n_CancelEntry(["CancelEntry<br/>no payload"])' in text
+    assert "overtime -.-> n_OvertimeExit" in text
+
+
+def test_text_rendering() -> None:
+    assert seed_shape().to_text() == (
+        "TargetEntry (no payload)\n"
+        "├── TakeProfit1 (no payload) [end]\n"
+        "├── ModifyTargetEntry (no payload)\n"
+        "│   └── TakeProfit2 (no payload) [end]\n"
+        "└── CancelEntry (no payload) [end]\n"
+        "overtime:\n"
+        "└── OvertimeExit (no payload) [end]\n"
+    )
