@@ -1,5 +1,24 @@
 """The single way an order leaves: validate, journal, send, await the answer, track."""
 
+from ec_core.execution.executor import Executor, InstrumentResolver, PriceSource
+from ec_core.execution.gate import MandatoryGate, PnlListener, PreTradeGate, ValidatorGate
+from ec_core.execution.ids import ClientOrderIds
 from ec_core.execution.payload import PAYLOAD_TRANSITIONS, Payload, PayloadStatus
+from ec_core.execution.reconcile import Difference, DifferenceKind, ReconcileReport
 
-__all__ = ["PAYLOAD_TRANSITIONS", "Payload", "PayloadStatus"]
+__all__ = [
+    "PAYLOAD_TRANSITIONS",
+    "ClientOrderIds",
+    "Difference",
+    "DifferenceKind",
+    "Executor",
+    "InstrumentResolver",
+    "MandatoryGate",
+    "Payload",
+    "PayloadStatus",
+    "PnlListener",
+    "PreTradeGate",
+    "PriceSource",
+    "ReconcileReport",
+    "ValidatorGate",
+]

@@ -95,6 +95,7 @@ class OrderTracker:
         self._host = host
         self._chains: dict[str, _Chain] = {}
         self._chain_of: dict[str, str] = {}  # any client order id -> chain id
+        self._open: dict[str, _Chain] = {}  # chains not in a final state
         self._fill_ids: set[str] = set()
         self._fills: list[Fill] = []
         self._book = PositionBook(multiplier)
@@ -136,6 +137,7 @@ class OrderTracker:
         chain = _Chain(order)
         chain.pending[order.cl_order_id] = RequestType.NEW
         self._chains[order.chain_id] = chain
+        self._open[order.chain_id] = chain
         self._chain_of[order.cl_order_id] = order.chain_id
         self._record(chain, OrderEventKind.TRACKED, order.cl_order_id, None, ts_ns)
         self._notify_order(order, None)
@@ -227,6 +229,9 @@ class OrderTracker:
                 self._resolve(report.cl_order_id, RequestOutcome.REJECTED, report)
             else:
                 self._resolve(report.cl_order_id, RequestOutcome.ACCEPTED, report)
+            for chain in list(self._open.values()):  # bulk waiters watch these orders
+                if chain.order.account_id == report.account_id:
+                    self._wake(chain)
             if report.request_type in _BULK:
                 return
         chain = self._chain_for_report(report)
@@ -361,6 +366,8 @@ class OrderTracker:
                 )
             return
         chain.order = _replace(candidate, updated_ns=self._now(ts_ns))
+        if state.is_final:
+            self._open.pop(current.chain_id, None)
         if current.state is _S.UNKNOWN and state is not _S.UNKNOWN:
             chain.unknown_since_ns = None
         if state.is_final:
@@ -426,6 +433,8 @@ class OrderTracker:
         )
         chain = _Chain(order)
         self._chains[chain_id] = chain
+        if order.state.is_open:
+            self._open[chain_id] = chain
         for cl_order_id in (chain_id, report.orig_cl_order_id, report.cl_order_id):
             if cl_order_id and cl_order_id not in self._chain_of:
                 self._chain_of[cl_order_id] = chain_id
@@ -464,9 +473,8 @@ class OrderTracker:
         """Orders that could still trade (every state that is not final, UNKNOWN included)."""
         return [
             c.order
-            for c in self._chains.values()
-            if c.order.state.is_open
-            and (account_id is None or c.order.account_id == account_id)
+            for c in self._open.values()
+            if (account_id is None or c.order.account_id == account_id)
             and (symbol is None or c.order.symbol == symbol)
         ]
 
@@ -475,7 +483,7 @@ class OrderTracker:
         now = self._clock.now_ns()
         return [
             (c.order, now - (c.unknown_since_ns or c.order.updated_ns))
-            for c in self._chains.values()
+            for c in self._open.values()
             if c.order.state is _S.UNKNOWN
             and (account_id is None or c.order.account_id == account_id)
         ]
@@ -525,6 +533,11 @@ class OrderTracker:
     def snapshots(self, account_id: str) -> int:
         """How many snapshots of the account completed (see ``SnapshotComplete``)."""
         return self._snapshots[account_id]
+
+    @property
+    def fill_count(self) -> int:
+        """Fills accepted so far (duplicates not counted): cheap change detection."""
+        return len(self._fills)
 
     @property
     def disconnects(self) -> int:

@@ -1,0 +1,648 @@
+"""The executor: the one choke point every order leaves through.
+
+``await executor.execute(payload)`` runs, in order:
+
+1. the activation window: held until ``start_time``, EXPIRED after ``end_time``;
+2. a client order id, generated if empty; a reused id is denied;
+3. the pre-trade gate: every violation is collected into one
+   :class:`~ec_core.errors.OrderDeniedError`, the payload is DENIED, observers
+   hear of it, and *nothing is sent*;
+4. the journal: the intent is committed before the send (write-ahead); a journal
+   failure raises :class:`~ec_core.errors.JournalError` and stops every new order
+   until :meth:`Executor.clear_halt` (fail closed);
+5. the send through the vendor's gateway;
+6. the answer, awaited with a per-request deadline. A venue reject raises
+   :class:`~ec_core.errors.OrderRejectedError`; no answer in time, or a disconnect,
+   makes the order UNKNOWN (:class:`~ec_core.errors.RequestTimeoutError`,
+   :class:`~ec_core.errors.OrderUnknownError`): it stays tracked, its fills are
+   still taken, and :meth:`Executor.resolve_unknown` / :meth:`Executor.reconcile`
+   or the next snapshot settle it. It is never assumed void.
+
+Venue events reach the tracker through :meth:`Executor.on_event` (journal first,
+then tracker), fed by :meth:`Executor.run` or ``async with executor.consume(stream)``.
+See ``docs/outcomes.md`` and ``docs/safety/execution.md``.
+
+Cancel-safety: ``execute`` is cancel-safe until the send starts; cancelled during
+or after the send, the order is marked UNKNOWN (and journaled so) before the
+cancellation propagates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import NoReturn, TypeAlias, final
+
+import anyio
+import msgspec
+
+from ec_core.clock import Clock
+from ec_core.errors import (
+    ConnectionLostError,
+    EcError,
+    JournalError,
+    OrderDeniedError,
+    OrderRejectedError,
+    OrderUnknownError,
+    RequestTimeoutError,
+    Violation,
+)
+from ec_core.execution.gate import MandatoryGate, PnlListener, PreTradeGate
+from ec_core.execution.ids import ClientOrderIds
+from ec_core.execution.payload import Payload, PayloadStatus
+from ec_core.execution.reconcile import Difference, DifferenceKind, ReconcileReport
+from ec_core.journal import (
+    AdoptedPosition,
+    EventReceived,
+    IntentRecorded,
+    Journal,
+    JournalRecord,
+    MarkedUnknown,
+    RecoveryReport,
+    RequestSent,
+    SendFailed,
+    track_sent,
+)
+from ec_core.model import (
+    CancelAll,
+    CancelOrder,
+    ExecutionReport,
+    GoFlat,
+    Instrument,
+    LiquidateAll,
+    ModifyOrder,
+    Order,
+    OrderRequest,
+    Position,
+    SessionEvent,
+    SessionEventKind,
+    SnapshotComplete,
+    TradeEvent,
+)
+from ec_core.plugins.host import PluginHost
+from ec_core.tracking import OrderTracker, RequestOutcome
+from ec_core.validation import PreTradeContext
+from ec_core.vendor import OrderGateway, TradeMonitor
+
+__all__ = ["Executor", "InstrumentResolver", "PriceSource"]
+
+log = logging.getLogger(__name__)
+
+InstrumentResolver: TypeAlias = Mapping[str, Instrument] | Callable[[str], Instrument | None]
+"""Symbol -> instrument, synchronous (resolve through the session beforehand)."""
+
+PriceSource: TypeAlias = Callable[[str], tuple[Decimal | None, Decimal | None, Decimal | None]]
+"""Symbol -> (last trade, best bid, best ask), for price-band rules."""
+
+Sleep: TypeAlias = Callable[[float], Awaitable[None]]
+
+_P = PayloadStatus
+_BULK = (CancelAll, LiquidateAll, GoFlat)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+def _ns(moment: datetime) -> int:
+    """Nanoseconds since the epoch of an aware datetime, exact."""
+    return (moment - _EPOCH) // _US * 1000
+
+
+@final
+class Executor:
+    """Validate, journal, send, await the answer, track. One per vendor session."""
+
+    def __init__(
+        self,
+        *,
+        gateway: OrderGateway,
+        checks: PreTradeGate,
+        tracker: OrderTracker,
+        journal: Journal | None,
+        clock: Clock,
+        vendor: str,
+        instruments: InstrumentResolver,
+        ack_timeout: float = 5.0,
+        host: PluginHost | None = None,
+        monitor: TradeMonitor | None = None,
+        prices: PriceSource | None = None,
+        ids: ClientOrderIds | None = None,
+        sleep: Sleep = anyio.sleep,
+        flush_interval: float = 0.05,
+    ) -> None:
+        self.gateway = gateway
+        self.checks = checks
+        self.tracker = tracker
+        self.journal = journal
+        self.clock = clock
+        self.vendor = vendor
+        self.ack_timeout = ack_timeout
+        self.host = host
+        self.monitor = monitor
+        self.ids = ids if ids is not None else ClientOrderIds(clock)
+        self.flush_interval = flush_interval
+        self._instruments = instruments
+        self._prices = prices
+        self._sleep = sleep
+        self._halted: str | None = None
+        self._inflight: dict[str, list[Payload]] = {}  # chain id -> payloads not final
+        self._fills_seen = 0
+
+    # -- the order path --------------------------------------------------------
+
+    async def execute(self, payload: Payload) -> Order | None:
+        """Send ``payload`` safely; return the order as acknowledged.
+
+        Returns ``None`` when nothing was sent because the window closed (payload
+        EXPIRED), or for a bulk request (cancel-all, liquidate, go-flat) once every
+        order it targeted is final. Raises :class:`OrderDeniedError`,
+        :class:`OrderRejectedError`, :class:`RequestTimeoutError` /
+        :class:`OrderUnknownError`, :class:`JournalError`, or
+        :class:`~ec_core.errors.ConnectionLostError` (payload FAILED: not sent).
+        """
+        return await self._execute(payload, direct=False)
+
+    async def send_direct(self, request: OrderRequest, *, request_id: int = 0) -> Order | None:
+        """The expert path: skips optional validators, never the mandatory guards.
+
+        The gate's ``check_mandatory`` (kill switch, rate limit, allowed
+        instruments) still runs, and the order is journaled and tracked as usual.
+        """
+        return await self._execute(Payload(request=request, request_id=request_id), direct=True)
+
+    async def _execute(self, payload: Payload, *, direct: bool) -> Order | None:
+        if payload.status is not _P.PENDING:
+            raise EcError(f"payload {payload.request_id} was executed before ({payload.status})")
+        invalid = self._invalid_window(payload)
+        if invalid is not None:
+            self._deny(payload, [invalid])
+        if self._expired(payload):
+            return None
+        if payload.start_time is not None:
+            await self._hold_until(_ns(payload.start_time))
+            if payload.end_time is not None and self.clock.now_ns() >= _ns(payload.end_time):
+                payload.advance(_P.EXPIRED, "window closed while held")
+                return None
+        request = payload.request
+        if request.cl_order_id:
+            if self.ids.is_used(request.cl_order_id):
+                self._deny(
+                    payload,
+                    [
+                        Violation(
+                            code="DUPLICATE_CL_ORDER_ID",
+                            field="cl_order_id",
+                            rule="must not be reused in a session and day",
+                            value=request.cl_order_id,
+                        )
+                    ],
+                )
+        else:
+            request = msgspec.structs.replace(request, cl_order_id=self.ids.next())
+            payload.request = request
+        context = self._context(request)
+        violations = self._references(request)
+        if direct and isinstance(self.checks, MandatoryGate):
+            violations += self.checks.check_mandatory(request, context)
+        else:
+            violations += self.checks.check(request, context)
+        if violations:
+            self._deny(payload, violations)
+        payload.advance(_P.VALIDATED)
+        self.ids.reserve(request.cl_order_id)
+        if self._halted is not None:
+            payload.advance(_P.FAILED, f"journal halted: {self._halted}")
+            raise JournalError(f"new orders stopped: journal failed earlier ({self._halted})")
+        self._write_ahead(
+            payload,
+            IntentRecorded(
+                request=request,
+                request_id=payload.request_id,
+                direct=direct,
+                ts_ns=self.clock.now_ns(),
+            ),
+        )
+        targets = self._bulk_targets(request) if isinstance(request, _BULK) else None
+        await self._send(payload, request)
+        return await self._await_answer(payload, request, targets)
+
+    def _deny(self, payload: Payload, violations: list[Violation]) -> NoReturn:
+        payload.advance(_P.DENIED, ", ".join(v.code for v in violations))
+        if self.host is not None:
+            self.host.notify_denied(payload.request, violations)
+        raise OrderDeniedError(violations)
+
+    def _invalid_window(self, payload: Payload) -> Violation | None:
+        start, end = payload.start_time, payload.end_time
+        for name, moment in (("start_time", start), ("end_time", end)):
+            if moment is not None and moment.utcoffset() is None:
+                return Violation(
+                    code="ACTIVATION_WINDOW_INVALID",
+                    field=name,
+                    rule="must be a timezone-aware datetime",
+                    value=moment.isoformat(),
+                )
+        if start is not None and end is not None and start >= end:
+            return Violation(
+                code="ACTIVATION_WINDOW_INVALID",
+                field="end_time",
+                rule="must be after start_time",
+                value=end.isoformat(),
+                limit=start.isoformat(),
+            )
+        return None
+
+    def _expired(self, payload: Payload) -> bool:
+        end = payload.end_time
+        if end is not None and self.clock.now_ns() >= _ns(end):
+            payload.advance(_P.EXPIRED, f"ACTIVATION_EXPIRED: end_time {end.isoformat()} passed")
+            return True
+        return False
+
+    async def _hold_until(self, start_ns: int) -> None:
+        while (remaining := start_ns - self.clock.now_ns()) > 0:
+            await self._sleep(remaining / 1e9)
+
+    def _references(self, request: OrderRequest) -> list[Violation]:
+        """A modify or cancel must name an order we track that is still open."""
+        if not isinstance(request, ModifyOrder | CancelOrder):
+            return []
+        order = self.tracker.order(request.orig_cl_order_id)
+        if order is None:
+            return [
+                Violation(
+                    code="ORDER_NOT_FOUND",
+                    field="orig_cl_order_id",
+                    rule="must name a tracked order",
+                    value=request.orig_cl_order_id,
+                )
+            ]
+        if order.state.is_final:
+            return [
+                Violation(
+                    code="ORDER_NOT_OPEN",
+                    field="orig_cl_order_id",
+                    rule="order must be open",
+                    value=order.state.value,
+                )
+            ]
+        return []
+
+    def _context(self, request: OrderRequest) -> PreTradeContext:
+        symbol = getattr(request, "symbol", None)
+        instrument = None
+        position = None
+        last = bid = ask = None
+        if symbol:
+            resolver = self._instruments
+            instrument = resolver(symbol) if callable(resolver) else resolver.get(symbol)
+            position = self.tracker.position(request.account_id, symbol)
+            if self._prices is not None:
+                last, bid, ask = self._prices(symbol)
+        return PreTradeContext(
+            now_ns=self.clock.now_ns(),
+            vendor=self.vendor,
+            instrument=instrument,
+            position=position,
+            open_orders=self.tracker.open_orders(request.account_id),
+            last_price=last,
+            best_bid=bid,
+            best_ask=ask,
+        )
+
+    def _bulk_targets(self, request: CancelAll | LiquidateAll | GoFlat) -> list[str]:
+        symbol = getattr(request, "symbol", None)
+        return [o.chain_id for o in self.tracker.open_orders(request.account_id, symbol)]
+
+    async def _send(self, payload: Payload, request: OrderRequest) -> None:
+        cl_order_id = request.cl_order_id
+        try:
+            await self.gateway.send(request)
+        except ConnectionLostError as exc:
+            self._journal(
+                SendFailed(cl_order_id=cl_order_id, reason=str(exc), ts_ns=self.clock.now_ns())
+            )
+            payload.advance(_P.FAILED, f"not sent: {exc}")
+            raise
+        except BaseException:
+            # Cancelled (or failed) while writing: it may have left. UNKNOWN, never void.
+            self._sent(payload, request)  # synchronous: safe under cancellation
+            self._unknown(payload, cl_order_id, "send interrupted")
+            raise
+        self._sent(payload, request)
+
+    def _sent(self, payload: Payload, request: OrderRequest) -> None:
+        self._journal(RequestSent(cl_order_id=request.cl_order_id, ts_ns=self.clock.now_ns()))
+        track_sent(self.tracker, request)
+        self.checks.record_sent(request)
+        payload.advance(_P.SENT)
+
+    async def _await_answer(
+        self, payload: Payload, request: OrderRequest, targets: list[str] | None
+    ) -> Order | None:
+        """``targets``: for a bulk request, the orders it should end (None otherwise)."""
+        cl_order_id = request.cl_order_id
+        tracker = self.tracker
+        outcome = tracker.outcome(cl_order_id)
+        lost: ConnectionLostError | None = None
+        if outcome is None or targets:
+            with anyio.move_on_after(self.ack_timeout):
+                try:
+                    if targets is not None:
+                        outcome = await self._await_bulk(cl_order_id, targets)
+                    else:
+                        outcome = await tracker.wait_outcome(cl_order_id)
+                except ConnectionLostError as exc:
+                    lost = exc
+        if outcome is None:
+            reason = f"disconnected: {lost}" if lost else f"no answer within {self.ack_timeout}s"
+            self._unknown(payload, cl_order_id, reason)
+            if lost is not None:
+                raise OrderUnknownError(
+                    f"order {cl_order_id}: connection lost after sending; state UNKNOWN",
+                    cl_order_id=cl_order_id,
+                ) from lost
+            raise RequestTimeoutError(cl_order_id=cl_order_id, timeout=self.ack_timeout)
+        return self._settle(payload, cl_order_id, outcome)
+
+    async def _await_bulk(self, cl_order_id: str, targets: list[str]) -> RequestOutcome | None:
+        tracker = self.tracker
+
+        def settled(order: Order) -> bool:
+            return order.state.is_final or tracker.outcome(cl_order_id) is RequestOutcome.REJECTED
+
+        for chain_id in targets:
+            await tracker.wait_for(chain_id, settled)
+            if tracker.outcome(cl_order_id) is RequestOutcome.REJECTED:
+                return RequestOutcome.REJECTED
+        return tracker.outcome(cl_order_id) or RequestOutcome.ACCEPTED
+
+    def _settle(self, payload: Payload, cl_order_id: str, outcome: RequestOutcome) -> Order | None:
+        """Move the payload to what the venue's answer means; raise on a reject."""
+        order = self.tracker.order(cl_order_id)
+        if outcome is RequestOutcome.REJECTED:
+            report = self.tracker.outcome_report(cl_order_id)
+            code = report.reject_code if report else ""
+            text = report.reject_text if report else ""
+            payload.advance(_P.REJECTED, f"{code}: {text}")
+            raise OrderRejectedError(
+                text or "rejected",
+                code=code or None,
+                cl_order_id=cl_order_id,
+                details={"request_type": payload.request.request_type.value},
+            )
+        if outcome is RequestOutcome.ACCEPTED:
+            payload.advance(_P.ACKNOWLEDGED)
+        if order is None or order.state.is_final:
+            payload.advance(_P.DONE)
+        else:
+            self._inflight.setdefault(order.chain_id, []).append(payload)
+        return order
+
+    def _unknown(self, payload: Payload, cl_order_id: str, reason: str) -> None:
+        self._journal(
+            MarkedUnknown(cl_order_id=cl_order_id, reason=reason, ts_ns=self.clock.now_ns())
+        )
+        order = self.tracker.mark_unknown(cl_order_id, reason)
+        if payload.status is _P.SENT:
+            payload.advance(_P.UNKNOWN, reason)
+        key = order.chain_id if order is not None else cl_order_id
+        self._inflight.setdefault(key, []).append(payload)
+
+    # -- journal ---------------------------------------------------------------
+
+    def _write_ahead(self, payload: Payload, record: JournalRecord) -> None:
+        if self.journal is None:
+            return
+        try:
+            self.journal.write_ahead(record)
+        except JournalError as exc:
+            self._halt(str(exc))
+            payload.advance(_P.FAILED, f"journal failed: {exc}")
+            raise
+
+    def _journal(self, record: JournalRecord) -> None:
+        """Append a record; a failure halts new orders but never the tracking."""
+        if self.journal is None:
+            return
+        try:
+            self.journal.append(record)
+        except JournalError as exc:
+            self._halt(str(exc))
+
+    def _halt(self, reason: str) -> None:
+        if self._halted is None:
+            log.error("journal failed, new orders stopped: %s", reason)
+        self._halted = reason
+
+    @property
+    def halted(self) -> str | None:
+        """Why new orders are stopped (a journal failure), or ``None``."""
+        return self._halted
+
+    def clear_halt(self) -> None:
+        """Accept orders again once the journal commits; raises :class:`JournalError` if not."""
+        if self.journal is not None:
+            self.journal.check()
+        self._halted = None
+
+    def flush(self) -> None:
+        """Commit buffered journal records now (a failure halts new orders)."""
+        if self.journal is None:
+            return
+        try:
+            self.journal.commit()
+        except JournalError as exc:
+            self._halt(str(exc))
+
+    def recover(self) -> RecoveryReport | None:
+        """After a restart: rebuild the tracker from the journal, reserve every id used.
+
+        Orders the journal leaves unanswered become UNKNOWN; follow with
+        :meth:`reconcile` once the session is up.
+        """
+        if self.journal is None:
+            return None
+        report = self.journal.replay(self.tracker)
+        self.ids.reserve_all(report.client_order_ids)
+        self._fills_seen = self.tracker.fill_count
+        return report
+
+    # -- what the venue says ---------------------------------------------------
+
+    def on_event(self, event: TradeEvent) -> None:
+        """Journal ``event``, apply it to the tracker, settle payloads it answers."""
+        self._journal(EventReceived(event=event, ts_ns=self.clock.now_ns()))
+        self.tracker.apply(event)
+        if isinstance(event, ExecutionReport):
+            chain_id = self.tracker.chain_id(event.cl_order_id)
+            if chain_id is not None and chain_id in self._inflight:
+                self._settle_inflight(chain_id)
+            if self.tracker.fill_count != self._fills_seen:
+                self._fills_seen = self.tracker.fill_count
+                if isinstance(self.checks, PnlListener):
+                    account = event.account_id
+                    self.checks.on_pnl(account, self.tracker.realized_pnl(account))
+
+    def _settle_inflight(self, chain_id: str) -> None:
+        order = self.tracker.order(chain_id)
+        payloads = self._inflight.get(chain_id, [])
+        for payload in list(payloads):
+            if payload.status is _P.UNKNOWN:
+                outcome = self.tracker.outcome(payload.request.cl_order_id)
+                if outcome is RequestOutcome.ACCEPTED:
+                    payload.advance(_P.ACKNOWLEDGED, "resolved")
+                elif outcome is RequestOutcome.REJECTED:
+                    payload.advance(_P.REJECTED, "resolved: rejected by the venue")
+                elif outcome is RequestOutcome.OVERTAKEN:
+                    payload.advance(_P.DONE, "resolved: order final before an answer")
+            if payload.status is _P.ACKNOWLEDGED and order is not None and order.state.is_final:
+                payload.advance(_P.DONE)
+            if payload.status.is_final:
+                payloads.remove(payload)
+        if not payloads:
+            self._inflight.pop(chain_id, None)
+
+    async def run(self, events: AsyncIterable[TradeEvent]) -> None:
+        """Feed a trade stream into the tracker until it ends.
+
+        After a snapshot completes (at subscription or after a reconnect) orders
+        still UNKNOWN are asked about one by one (:meth:`resolve_unknown`).
+        """
+        async for event in events:
+            self.on_event(event)
+            if isinstance(event, SnapshotComplete) or (
+                isinstance(event, SessionEvent) and event.kind is SessionEventKind.RECONNECTED
+            ):
+                account = event.account_id if isinstance(event, SnapshotComplete) else None
+                if self.tracker.unknown_orders(account):
+                    await self.resolve_unknown(account)
+        self.flush()
+
+    @asynccontextmanager
+    async def consume(self, events: AsyncIterable[TradeEvent]) -> AsyncIterator[Executor]:
+        """Run :meth:`run` (and a periodic journal flush) in the background of a block."""
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self.run, events)
+            if self.journal is not None:
+                tg.start_soon(self._flush_periodically)
+            try:
+                yield self
+            finally:
+                tg.cancel_scope.cancel()
+        self.flush()
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await anyio.sleep(self.flush_interval)
+            self.flush()
+
+    # -- reconciliation --------------------------------------------------------
+
+    async def resolve_unknown(self, account_id: str | None = None) -> list[Order]:
+        """Ask the venue about every UNKNOWN order; return those still unknown. Cancel-safe."""
+        for order, _age in self.tracker.unknown_orders(account_id):
+            for cl_order_id in reversed(self.tracker.client_order_ids(order.chain_id)):
+                status = await self.gateway.order_status(order.account_id, cl_order_id)
+                if status is not None:
+                    self.on_event(status)
+                    break
+        return [order for order, _ in self.tracker.unknown_orders(account_id)]
+
+    async def reconcile(self, account_id: str) -> ReconcileReport:
+        """Compare our orders and positions with the venue's; the venue wins.
+
+        Every disagreement is applied (as a venue status report or an adopted
+        position, both journaled) and reported with a deterministic id.
+        """
+        tracker = self.tracker
+        differences: list[Difference] = []
+        venue_open = await self.gateway.open_orders(account_id)
+        checked = len(venue_open)
+        seen: set[str] = set()
+        for report in venue_open:
+            ours = tracker.order(report.chain_id or report.cl_order_id) or (
+                tracker.order(report.orig_cl_order_id) if report.orig_cl_order_id else None
+            )
+            if ours is None:
+                differences.append(
+                    Difference.of(
+                        account_id, DifferenceKind.EXTERNAL_ORDER,
+                        report.chain_id or report.cl_order_id, "-", report.state.value,
+                    )
+                )  # fmt: skip
+            elif (ours.state, ours.filled_qty) != (report.state, report.filled_qty):
+                differences.append(
+                    Difference.of(
+                        account_id, DifferenceKind.STATE_MISMATCH, ours.chain_id,
+                        f"{ours.state.value}/{ours.filled_qty}",
+                        f"{report.state.value}/{report.filled_qty}",
+                    )
+                )  # fmt: skip
+            self.on_event(report)
+            chain_id = tracker.chain_id(report.cl_order_id)
+            if chain_id is not None:
+                seen.add(chain_id)
+        for order in tracker.open_orders(account_id):
+            if order.chain_id in seen:
+                continue
+            checked += 1
+            status = None
+            for cl_order_id in reversed(tracker.client_order_ids(order.chain_id)):
+                status = await self.gateway.order_status(account_id, cl_order_id)
+                if status is not None:
+                    break
+            if status is None:
+                differences.append(
+                    Difference.of(
+                        account_id, DifferenceKind.MISSING_AT_VENUE, order.chain_id,
+                        order.state.value, "-",
+                    )
+                )  # fmt: skip
+                continue
+            if status.state.is_final:
+                differences.append(
+                    Difference.of(
+                        account_id, DifferenceKind.CLOSED_AT_VENUE, order.chain_id,
+                        order.state.value, status.state.value,
+                    )
+                )  # fmt: skip
+            self.on_event(status)
+        positions_checked = 0
+        if self.monitor is not None:
+            venue_positions = {p.symbol: p for p in await self.monitor.positions(account_id)}
+            ours_by_symbol = {p.symbol: p for p in tracker.positions(account_id)}
+            for symbol in sorted(venue_positions.keys() | ours_by_symbol.keys()):
+                positions_checked += 1
+                venue = venue_positions.get(symbol) or Position(
+                    account_id=account_id, symbol=symbol
+                )
+                ours_qty = tracker.position(account_id, symbol).qty
+                if venue.qty != ours_qty:
+                    difference = Difference.of(
+                        account_id, DifferenceKind.POSITION_MISMATCH, symbol, ours_qty, venue.qty
+                    )
+                    differences.append(difference)
+                    adopted = msgspec.structs.replace(
+                        venue, realized_pnl=tracker.position(account_id, symbol).realized_pnl
+                    )
+                    self._journal(
+                        AdoptedPosition(
+                            position=adopted, difference_id=difference.id, ts_ns=self.clock.now_ns()
+                        )
+                    )
+                    tracker.adopt_position(adopted)
+        self.flush()
+        for difference in differences:
+            log.warning("reconcile %s: %s %s ours=%s venue=%s", account_id, difference.kind.value,
+                        difference.key, difference.ours, difference.venue)  # fmt: skip
+        return ReconcileReport(
+            account_id=account_id,
+            ts_ns=self.clock.now_ns(),
+            orders_checked=checked,
+            positions_checked=positions_checked,
+            differences=tuple(differences),
+            still_unknown=tuple(o.chain_id for o, _ in tracker.unknown_orders(account_id)),
+        )

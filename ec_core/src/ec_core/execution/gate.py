@@ -1,0 +1,79 @@
+"""What the executor asks before an order leaves: the pre-trade gate.
+
+:class:`PreTradeGate` is the narrow interface the executor needs from the
+pre-trade checks (``ec_core.safety.PreTradeChecks`` implements it). A gate that
+also has ``check_mandatory`` lets the expert path (:meth:`Executor.send_direct`)
+skip optional validators; a gate without it gets the full check on that path
+too, which is stricter, never laxer. :class:`ValidatorGate` adapts a plain
+:class:`~ec_core.validation.ValidatorRegistry`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Protocol, final, runtime_checkable
+
+from ec_core.errors import Violation
+from ec_core.model import OrderRequest
+from ec_core.validation import PreTradeContext, Validator, ValidatorRegistry
+
+__all__ = ["MandatoryGate", "PnlListener", "PreTradeGate", "ValidatorGate"]
+
+
+@runtime_checkable
+class PreTradeGate(Protocol):
+    def check(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
+        """Every violation of ``request``; empty means it may be sent."""
+        ...
+
+    def record_sent(self, request: OrderRequest) -> None:
+        """``request`` left the process (rate limits count it)."""
+        ...
+
+
+@runtime_checkable
+class MandatoryGate(Protocol):
+    def check_mandatory(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
+        """Only the checks no path may skip: kill switch, rate limit, allowed instruments."""
+        ...
+
+
+@runtime_checkable
+class PnlListener(Protocol):
+    def on_pnl(self, account_id: str, day_pnl: Decimal) -> None:
+        """The account's P&L of the day changed (a daily loss limit may trip)."""
+        ...
+
+
+@final
+class ValidatorGate:
+    """A gate made of validators; those named in ``mandatory`` also guard the direct path."""
+
+    def __init__(
+        self,
+        validators: ValidatorRegistry | Iterable[Validator],
+        *,
+        mandatory: Iterable[str] = (),
+    ) -> None:
+        if isinstance(validators, ValidatorRegistry):
+            self.registry = validators
+        else:
+            self.registry = ValidatorRegistry()
+            for validator in validators:
+                self.registry.add(validator)
+        self.mandatory = frozenset(mandatory)
+        self.sent = 0
+
+    def check(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
+        return self.registry.run(request, context)
+
+    def check_mandatory(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
+        found: list[Violation] = []
+        for validator in self.registry:
+            if validator.name in self.mandatory:
+                found.extend(validator.validate(request, context))
+        return found
+
+    def record_sent(self, request: OrderRequest) -> None:
+        self.sent += 1
