@@ -153,7 +153,7 @@ class StrategyEngine:
                 busy = True
             if busy:
                 self._pump(signal)
-            if signal.state.is_final:
+            if signal.done:
                 reap = True
         ctx.signal = None
         if reap:
@@ -173,7 +173,7 @@ class StrategyEngine:
     def _reap(self) -> None:
         live: list[OpSignal] = []
         for signal in self.signals:
-            if not signal.state.is_final:
+            if not signal.done:
                 live.append(signal)
                 continue
             strategy = self._owner.pop(signal.signal_id)
@@ -256,7 +256,7 @@ class StrategyEngine:
             signal.cancel(now, f"error: {exc!r}", exc)
         self._pump(signal)
         signal.sync_with_tree(now)
-        if signal.state.is_final and signal.signal_id in self._owner:
+        if signal.done and signal.signal_id in self._owner:
             self._reap()
 
     async def _send_cancel(self, signal: OpSignal, order: Order, reason: str) -> None:

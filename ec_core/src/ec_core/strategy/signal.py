@@ -46,6 +46,7 @@ class OpSignal:
 
     __slots__ = (
         "created_ns",
+        "done",
         "end_ns",
         "error",
         "finished_ns",
@@ -77,6 +78,7 @@ class OpSignal:
         self.end_ns = end_ns
         self.signal_id = signal_id or f"sig{next(_ids)}"
         self.state = SignalState.PENDING
+        self.done = False  # mirrors state.is_final; a plain bool for the per-tick loop
         self.error: BaseException | None = None
         self.reason = ""
         self.created_ns = 0
@@ -84,7 +86,7 @@ class OpSignal:
 
     @property
     def finished(self) -> bool:
-        return self.state.is_final
+        return self.done
 
     def step(self, ctx: StrategyContext, now_ns: int) -> bool:
         """Advance the lifecycle and the tree by one tick; True if commands are waiting.
@@ -92,12 +94,12 @@ class OpSignal:
         Exceptions from user conditions propagate: the engine isolates them.
         """
         state = self.state
-        if state is SignalState.PENDING:
+        if state is not SignalState.ACTIVE:
+            if state is not SignalState.PENDING:
+                return False
             if self.start_ns is not None and now_ns < self.start_ns:
                 return False
-            self.state = state = SignalState.ACTIVE
-        if state is not SignalState.ACTIVE:
-            return False
+            self.state = SignalState.ACTIVE
         end = self.end_ns
         if end is not None and now_ns >= end:
             self._finish(SignalState.EXPIRED, now_ns, "activation window closed")
@@ -106,6 +108,8 @@ class OpSignal:
         tree = self.tree
         busy = tree.update(ctx)
         tree_state = tree.state
+        if tree_state is TreeState.FIRING or tree_state is TreeState.ARMED:
+            return busy
         if tree_state is TreeState.DONE:
             self._finish(SignalState.DONE, now_ns, "tree done")
         elif tree_state is TreeState.FAILED or tree_state is TreeState.CANCELLED:
@@ -137,6 +141,7 @@ class OpSignal:
 
     def _finish(self, state: SignalState, now_ns: int, reason: str) -> None:
         self.state = state
+        self.done = state.is_final
         self.reason = reason
         self.finished_ns = now_ns
 

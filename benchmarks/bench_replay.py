@@ -1,0 +1,223 @@
+"""Replay benchmark of the strategy engine.
+
+Three measurements on the same seeded quotes, one process, one core:
+
+1. floor: a minimal hand-written loop that cuts 1-minute bars and calls a callback per quote;
+2. engine: FeedSet (1s/1m/5m bars, tick ring, rolling stats) + one strategy with a
+   6-node action tree, no orders;
+3. the same with an order action every 100 quotes on the mock engine (reported as not
+   available until the executor and the in-process mock vendor can be wired here).
+
+Prints quotes/s and the ratio to the floor; writes JSON (``--out``).
+Targets: (2) >= 1,000,000 quotes/s, (3) >= 500,000 quotes/s, (2) within 5x of (1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import pstats
+import random
+import sys
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from ec_core.data import FeedSet
+from ec_core.model import Instrument, Quote
+from ec_core.strategy import (
+    ActionNode,
+    ActionTree,
+    OpSignal,
+    OpStrategy,
+    StrategyContext,
+    StrategyEngine,
+)
+
+SYMBOL = "CLEF6"
+INSTRUMENT = Instrument(symbol=SYMBOL, tick_size=Decimal("0.01"), multiplier=Decimal(1000))
+T0 = 1_700_000_000_000_000_000
+MINUTE = 60_000_000_000
+
+
+def make_quotes(n: int, seed: int = 42) -> list[Quote]:
+    """A random walk of quotes, about 1,000 a second."""
+    rng = random.Random(seed)
+    ts, mid = T0, 7_000
+    quotes = []
+    steps = (-1, 0, 0, 0, 1)
+    for _ in range(n):
+        ts += rng.randint(1, 2_000_000)
+        mid += rng.choice(steps)
+        quotes.append(Quote(symbol=SYMBOL, ts_ns=ts, bid=mid, ask=mid + 1, bid_size=5, ask_size=5))
+    return quotes
+
+
+def floor_loop(quotes: list[Quote], callback: Callable[[Quote], None]) -> int:
+    """The floor: 1-minute bars from quote mids, a callback per quote."""
+    bars: list[tuple[int, int, int, int, int]] = []
+    start = end = -1
+    o = h = lo = c = 0
+    for q in quotes:
+        price = (q.bid + q.ask) >> 1  # type: ignore[operator]
+        ts = q.ts_ns
+        if ts >= end:
+            if end >= 0:
+                bars.append((start, o, h, lo, c))
+            start = ts - ts % MINUTE
+            end = start + MINUTE
+            o = h = lo = c = price
+        else:
+            if price > h:
+                h = price
+            elif price < lo:
+                lo = price
+            c = price
+        callback(q)
+    return len(bars)
+
+
+def six_node_tree(tb_close: Callable[[], int], mean: Callable[[], float | None]) -> ActionTree:
+    """Entry on a dip below the 1-minute mean; take profit, stop, or re-price then exit."""
+
+    def below_mean(ctx: StrategyContext) -> bool:
+        m = mean()
+        return m is not None and tb_close() < m - 2
+
+    entry_price = [0]
+
+    def fired(ctx: StrategyContext) -> bool:
+        entry_price[0] = tb_close()
+        return True
+
+    def up(ctx: StrategyContext) -> bool:
+        return tb_close() >= entry_price[0] + 5
+
+    def down(ctx: StrategyContext) -> bool:
+        return tb_close() <= entry_price[0] - 5
+
+    def drift(ctx: StrategyContext) -> bool:
+        return tb_close() == entry_price[0] + 2
+
+    take_profit = ActionNode("TakeProfit", [], up)
+    stop = ActionNode("StopLoss", [], down)
+    exit_after_reprice = ActionNode("RepricedExit", [], up)
+    reprice = ActionNode("Reprice", [], fired, {"RepricedExit": (up, exit_after_reprice)})
+    entry = ActionNode(
+        "Entry",
+        [],
+        lambda ctx: below_mean(ctx) and fired(ctx),
+        {"TakeProfit": (up, take_profit), "StopLoss": (down, stop), "Reprice": (drift, reprice)},
+    )
+    overtime = ActionNode("Overtime", [])
+    deadline = [0]
+
+    def late(ctx: StrategyContext) -> bool:
+        return ctx.clock.now_ns() >= deadline[0]
+
+    tree = ActionTree(entry, late, overtime)
+    deadline[0] = -1  # set by the strategy when the signal starts
+    tree_deadline[id(tree)] = deadline
+    return tree
+
+
+tree_deadline: dict[int, list[int]] = {}
+
+
+class DipStrategy(OpStrategy):
+    def __init__(self, feeds: FeedSet) -> None:
+        super().__init__(symbols=[SYMBOL], cooldown_ns=1_000_000_000, max_signals=1)
+        tb = feeds[SYMBOL].tick_buffer
+        stats = tb.stats("1m")
+        self._close = lambda: tb._c  # the fast path: ticks, no Decimal
+        self._mean = lambda: stats.closes.mean
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        tree = six_node_tree(self._close, self._mean)
+        tree_deadline.pop(id(tree))[0] = ctx.clock.now_ns() + 5 * MINUTE
+        return OpSignal(tree, symbol=symbol)
+
+
+last_run: list[tuple[StrategyEngine, DipStrategy]] = []
+
+
+def engine_run(quotes: list[Quote]) -> tuple[StrategyEngine, DipStrategy]:
+    feeds = FeedSet.of([INSTRUMENT], timeframes=("1s", "1m", "5m"), stats_window=20)
+    strategy = DipStrategy(feeds)
+    engine = StrategyEngine(feeds, [strategy])
+    on_event = engine.on_event
+    for q in quotes:
+        on_event(q)
+    last_run[:] = [(engine, strategy)]
+    return engine, strategy
+
+
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="100,000 quotes, one repeat")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile summary of (2)")
+    parser.add_argument("--out", default="benchmarks/results/bench_replay.json")
+    args = parser.parse_args(argv)
+    n = 100_000 if args.quick else args.n
+    repeat = 1 if args.quick else args.repeat
+    quotes = make_quotes(n)
+
+    calls = [0]
+
+    def callback(q: Quote) -> None:
+        calls[0] += 1
+
+    floor_s, _ = timed(lambda: floor_loop(quotes, callback), repeat)
+    engine_s, _ = timed(lambda: engine_run(quotes), repeat)
+    engine, strategy = last_run[0]
+    floor_rate, engine_rate = n / floor_s, n / engine_s
+    report = {
+        "n": n,
+        "python": sys.version.split()[0],
+        "floor_quotes_per_s": round(floor_rate),
+        "engine_quotes_per_s": round(engine_rate),
+        "engine_vs_floor": round(floor_rate / engine_rate, 2),
+        "signals_produced": strategy.produced,
+        "transitions": sum([len(s.tree.history) for s in engine.finished]),
+        "orders_quotes_per_s": None,
+        "orders_status": "not yet available: executor + in-process mock vendor not wired here",
+        "targets": {"engine": 1_000_000, "orders": 500_000, "engine_vs_floor_max": 5.0},
+    }
+    print(f"(1) floor            {floor_rate:>12,.0f} quotes/s")
+    ratio = report["engine_vs_floor"]
+    print(f"(2) engine, no orders {engine_rate:>11,.0f} quotes/s  ({ratio}x floor)")
+    print(f"    signals {strategy.produced}, transitions {report['transitions']}")
+    print(f"(3) with orders      {report['orders_status']}")
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        engine_run(quotes)
+        profiler.disable()
+        buffer = io.StringIO()
+        pstats.Stats(profiler, stream=buffer).sort_stats("tottime").print_stats(12)
+        print(buffer.getvalue())
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
