@@ -10,8 +10,6 @@ from ec_core.vendor import Session
 from ec_mock.vendor import MockVenue
 from mockvendor_support import HOUSE, TRADER, quiet_venue
 
-pytest_plugins = ["pytester"]
-
 
 @pytest.fixture
 def host() -> PluginHost:

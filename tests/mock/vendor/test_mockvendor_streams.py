@@ -1,0 +1,156 @@
+"""Market data and trade streams: snapshot first, the seeded market, overflow policies."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import anyio
+import pytest
+from ec_core.clock import ManualClock
+from ec_core.model import NewOrder, OrderType, Quote, Side, Trade
+from ec_core.plugins import PluginHost
+from ec_core.vendor import Session
+from ec_mock.vendor import (
+    MarketDataChannel,
+    MockVenue,
+    TradeBufferOverflowError,
+    TradeEventChannel,
+)
+from ec_mock.vendor.venue import SIM_START_NS
+from mockvendor_support import ESX, HOUSE, TRADER, next_matching, quiet_venue
+
+
+def _order(account: str, side: Side, price: str, cl: str, qty: int = 1) -> NewOrder:
+    return NewOrder(
+        account_id=account,
+        symbol=ESX.symbol,
+        side=side,
+        qty=qty,
+        order_type=OrderType.LMT,
+        limit_price=Decimal(price),
+        cl_order_id=cl,
+    )
+
+
+@pytest.mark.anyio
+async def test_quotes_snapshot_then_updates(trader: Session, house: Session) -> None:
+    await house.orders.send(_order(HOUSE, Side.BUY, "4999.75", "b"))
+    instrument = await trader.resolve(ESX.symbol)
+    async with trader.market_data.stream([instrument]) as events:
+        snapshot = await next_matching(events)
+        assert isinstance(snapshot, Quote)
+        assert (snapshot.bid, snapshot.ask) == (instrument.to_ticks(Decimal("4999.75")), None)
+        await house.orders.send(_order(HOUSE, Side.SELL, "5000.25", "a"))
+        update = await next_matching(events)
+        assert isinstance(update, Quote)
+        assert update.ask == instrument.to_ticks(Decimal("5000.25"))
+        await trader.orders.send(_order(TRADER, Side.BUY, "5000.25", "lift"))
+        trade = await next_matching(events, lambda e: isinstance(e, Trade))
+        assert isinstance(trade, Trade)
+        assert (trade.price, trade.size) == (instrument.to_ticks(Decimal("5000.25")), 1)
+
+
+@pytest.mark.anyio
+async def test_seeded_market_streams_quotes_and_trades(host: PluginHost) -> None:
+    venue = MockVenue.create(clock=ManualClock(SIM_START_NS), seed=11, accounts=["A"])
+    async with host.open_session("mock", {"venue": venue, "account_id": "A"}) as session:
+        instrument = await session.resolve("CLE")
+        async with session.market_data.stream([instrument]) as events:
+            venue.step(50)
+            assert isinstance(events, MarketDataChannel)
+            seen = events.drain()
+    quotes = [e for e in seen if isinstance(e, Quote)]
+    trades = [e for e in seen if isinstance(e, Trade)]
+    assert quotes
+    assert trades
+    assert all(q.symbol == "CLE" for q in quotes)
+    two_sided = [q for q in quotes if q.bid is not None and q.ask is not None]
+    assert two_sided
+    assert all(q.bid < q.ask for q in two_sided)  # type: ignore[operator]
+    assert venue.steps == 50
+    venue.check()
+
+
+def _market_events(seed: int) -> list[object]:
+    venue = MockVenue.create(clock=ManualClock(SIM_START_NS), seed=seed)
+    seen: list[object] = []
+
+    class Recorder:
+        def on_trade_event(self, event: object) -> None: ...
+        def on_market_event(self, event: object) -> None:
+            seen.append(event)
+
+        def on_time(self, now_ns: int) -> None: ...
+        def on_restart(self, *, kept_state: bool) -> None: ...
+
+    venue.attach(Recorder())
+    venue.step(30)
+    return seen
+
+
+def test_same_seed_same_market() -> None:
+    assert _market_events(5) == _market_events(5)
+    assert _market_events(5) != _market_events(6)
+
+
+@pytest.mark.anyio
+async def test_private_venue_runs_its_own_market(host: PluginHost) -> None:
+    settings = {"seed": 2, "clock": "simulated", "step_ms": 50}
+    async with host.open_session("mock", settings) as session:
+        instrument = await session.resolve("EP")
+        async with session.market_data.stream([instrument]) as events:
+            trades = 0
+            with anyio.fail_after(5):
+                async for event in events:
+                    trades += isinstance(event, Trade)
+                    if trades == 3:
+                        break
+    assert trades == 3
+
+
+@pytest.mark.anyio
+async def test_market_data_drops_oldest_and_counts(host: PluginHost) -> None:
+    venue = MockVenue.create(clock=ManualClock(SIM_START_NS), seed=3, accounts=["A"])
+    settings = {"venue": venue, "account_id": "A", "market_buffer": 4}
+    async with host.open_session("mock", settings) as session:
+        instrument = await session.resolve("GCE")
+        async with session.market_data.stream([instrument]) as events:
+            assert isinstance(events, MarketDataChannel)
+            venue.step(40)
+            kept = events.drain()
+            assert len(kept) == 4
+            assert events.dropped == events.delivered - 4
+            assert events.dropped > 0
+            newest = venue.exchange.best_quote("GCE")
+            last_quote = [e for e in kept if isinstance(e, Quote)][-1]
+            assert (last_quote.bid, last_quote.ask) == (newest.bid, newest.ask)  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_trade_events_never_drop_they_fail_loudly(host: PluginHost) -> None:
+    venue = quiet_venue()
+    settings = {"venue": venue, "account_id": TRADER, "trade_buffer": 5}
+    received: list[object] = []
+
+    async def consume(events: TradeEventChannel) -> None:
+        async for event in events:
+            received.append(event)
+
+    async with (
+        host.open_session("mock", settings) as session,
+        session.trades.stream(TRADER) as events,
+    ):
+        assert isinstance(events, TradeEventChannel)
+        for n in range(10):
+            await session.orders.send(_order(TRADER, Side.BUY, "4990", f"o{n}"))
+        with pytest.raises(TradeBufferOverflowError) as caught:
+            await consume(events)
+    assert len(received) == 5  # everything that fitted arrived, in order
+    assert caught.value.code == "TRADE_BUFFER_OVERFLOW"
+    assert caught.value.capacity == 5
+    assert caught.value.account_id == TRADER
+
+
+def test_channel_capacity_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="capacity"):
+        MarketDataChannel(0)
