@@ -204,10 +204,18 @@ class Executor:
             payload.request = request
         context = self._context(request)
         violations = self._references(request)
-        if direct and isinstance(self.checks, MandatoryGate):
-            violations += self.checks.check_mandatory(request, context)
-        else:
-            violations += self.checks.check(request, context)
+        try:
+            if direct and isinstance(self.checks, MandatoryGate):
+                violations += self.checks.check_mandatory(request, context)
+            else:
+                violations += self.checks.check(request, context)
+        except Exception as exc:  # a broken check must not let an order through
+            log.exception("pre-trade check raised on %s", request.cl_order_id)
+            violations.append(
+                Violation(
+                    code="CHECK_FAILED", field="request", rule="checks must run", value=repr(exc)
+                )
+            )
         if violations:
             self._deny(payload, violations)
         payload.advance(_P.VALIDATED)
@@ -523,16 +531,26 @@ class Executor:
 
     @asynccontextmanager
     async def consume(self, events: AsyncIterable[TradeEvent]) -> AsyncIterator[Executor]:
-        """Run :meth:`run` (and a periodic journal flush) in the background of a block."""
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(self.run, events)
-            if self.journal is not None:
-                tg.start_soon(self._flush_periodically)
-            try:
-                yield self
-            finally:
-                tg.cancel_scope.cancel()
-        self.flush()
+        """Run :meth:`run` (and a periodic journal flush) in the background of a block.
+
+        A single exception (from the block or the consumer) is re-raised as itself,
+        not wrapped in an exception group.
+        """
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self.run, events)
+                if self.journal is not None:
+                    tg.start_soon(self._flush_periodically)
+                try:
+                    yield self
+                finally:
+                    tg.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
+        finally:
+            self.flush()
 
     async def _flush_periodically(self) -> None:
         while True:

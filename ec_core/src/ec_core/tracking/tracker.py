@@ -229,9 +229,9 @@ class OrderTracker:
                 self._resolve(report.cl_order_id, RequestOutcome.REJECTED, report)
             else:
                 self._resolve(report.cl_order_id, RequestOutcome.ACCEPTED, report)
-            for chain in list(self._open.values()):  # bulk waiters watch these orders
-                if chain.order.account_id == report.account_id:
-                    self._wake(chain)
+            for open_chain in list(self._open.values()):  # bulk waiters watch these orders
+                if open_chain.order.account_id == report.account_id:
+                    self._wake(open_chain)
             if report.request_type in _BULK:
                 return
         chain = self._chain_for_report(report)
