@@ -57,7 +57,7 @@ max_open_orders = 10
 price_band_ticks = 100
 
 [instruments.CL]
-max_order_qty = 30
+max_order_qty = 15
 
 [instruments.ES]
 price_band_pct = 2.5
