@@ -2,8 +2,10 @@
 
 It goes through the same doors a user's strategy does: the plugin host opens a
 ``mock`` session, the strategy subscribes to quotes and to its account, then
-places, modifies and cancels orders and takes fills from a seeded simulated
-market. Nothing touches the network; it finishes in a few seconds.
+places, modifies and cancels orders through the core's
+:class:`~ec_core.execution.Executor` (pre-trade checks, then the gateway, then
+the venue's answer) and takes fills from a seeded simulated market. Nothing
+touches the network; it finishes in a few seconds.
 
 The script (each step waits for the venue's answer, never for time):
 
@@ -26,6 +28,8 @@ from typing import final
 
 import anyio
 from anyio.abc import TaskGroup
+from ec_core.clock import Clock, WallClock
+from ec_core.execution import Executor, Payload, ValidatorGate
 from ec_core.model import (
     CancelOrder,
     Duration,
@@ -35,6 +39,7 @@ from ec_core.model import (
     Instrument,
     ModifyOrder,
     NewOrder,
+    OrderRequest,
     OrderState,
     OrderType,
     Position,
@@ -45,7 +50,8 @@ from ec_core.model import (
     Trade,
 )
 from ec_core.plugins import PluginHost
-from ec_core.vendor import OrderGateway, Session
+from ec_core.tracking import OrderTracker
+from ec_core.vendor import Session
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -85,13 +91,14 @@ class DemoSummary:
 
 @final
 class _Demo:
-    def __init__(self, session: Session, gateway: OrderGateway, instrument: Instrument) -> None:
+    def __init__(self, session: Session, executor: Executor, instrument: Instrument) -> None:
         self.session = session
-        self.gateway = gateway
+        self.executor = executor
         self.instrument = instrument
         self.summary = DemoSummary(instrument.symbol)
         self._changed = anyio.Event()
         self._ids = 0
+        self._order_ids = 0
         self.on_change: Callable[[], None] = lambda: None
 
     # -- event intake ------------------------------------------------------------
@@ -134,6 +141,11 @@ class _Demo:
 
     # -- helpers -----------------------------------------------------------------
 
+    async def send(self, request: OrderRequest) -> None:
+        """Through the executor: pre-trade checks, then the gateway, then the venue's answer."""
+        self._ids += 1
+        await self.executor.execute(Payload(request=request, request_id=self._ids))
+
     def step(self, text: str) -> None:
         self.summary.steps.append(text)
         self.on_change()
@@ -142,8 +154,8 @@ class _Demo:
         return self.instrument.to_price(ticks)
 
     def new_id(self) -> str:
-        self._ids += 1
-        return f"demo-{self._ids}"
+        self._order_ids += 1
+        return f"demo-{self._order_ids}"
 
     def report(self, cl_order_id: str) -> ExecutionReport | None:
         return self.summary.orders.get(cl_order_id)
@@ -188,7 +200,7 @@ class _Demo:
         self.step(f"market open: {symbol} bid {self.price(bid)} ask {self.price(ask)}")
 
         buy_id = self.new_id()
-        await self.gateway.send(
+        await self.send(
             NewOrder(
                 account_id=ACCOUNT,
                 symbol=symbol,
@@ -205,7 +217,7 @@ class _Demo:
 
         modified_id = self.new_id()
         bid = self.quote().bid or bid
-        await self.gateway.send(
+        await self.send(
             ModifyOrder(
                 account_id=ACCOUNT,
                 symbol=symbol,
@@ -219,7 +231,7 @@ class _Demo:
 
         sell_id = self.new_id()
         ask = self.quote().ask or bid
-        await self.gateway.send(
+        await self.send(
             NewOrder(
                 account_id=ACCOUNT,
                 symbol=symbol,
@@ -233,7 +245,7 @@ class _Demo:
         )
         await self.answered(sell_id, ReportKind.ACCEPTED)
         cancel_id = self.new_id()
-        await self.gateway.send(
+        await self.send(
             CancelOrder(
                 account_id=ACCOUNT, symbol=symbol, orig_cl_order_id=sell_id, cl_order_id=cancel_id
             )
@@ -246,7 +258,7 @@ class _Demo:
         self.step(f"placed and cancelled LMT SELL 1 @ {self.price(ask + 50)} ({sell_id})")
 
         market_id = self.new_id()
-        await self.gateway.send(
+        await self.send(
             NewOrder(
                 account_id=ACCOUNT,
                 symbol=symbol,
@@ -271,7 +283,7 @@ class _Demo:
 
         stop_id = self.new_id()
         stop_ticks = (self.quote().bid or bid) - 20
-        await self.gateway.send(
+        await self.send(
             NewOrder(
                 account_id=ACCOUNT,
                 symbol=symbol,
@@ -298,7 +310,7 @@ class _Demo:
             f" after {self.summary.quotes - start} quotes"
         )
 
-        await self.gateway.send(GoFlat(account_id=ACCOUNT, cl_order_id=self.new_id()))
+        await self.send(GoFlat(account_id=ACCOUNT, cl_order_id=self.new_id()))
         await self.until(
             lambda: (
                 self.summary.net_qty == 0
@@ -365,7 +377,18 @@ async def run_demo(
     settings = {"seed": seed, "account_id": ACCOUNT, "clock": "simulated", "market": True}
     async with host.open_session("mock", settings) as session:
         instrument = await session.resolve(symbol or DEFAULT_SYMBOL)
-        demo = _Demo(session, host.order_gateway(session), instrument)
+        executor = Executor(
+            gateway=host.order_gateway(session),
+            checks=ValidatorGate(host.validators()),
+            tracker=OrderTracker(clock=_clock_of(session), host=host),
+            journal=None,
+            clock=_clock_of(session),
+            vendor=session.vendor,
+            instruments={instrument.symbol: instrument},
+            host=host,
+            monitor=host.trade_monitor(session),
+        )
+        demo = _Demo(session, executor, instrument)
         live: Live | None = None
         if console.is_terminal:
             live = Live(_live_view(demo), console=console, refresh_per_second=12, transient=True)
@@ -383,7 +406,11 @@ async def run_demo(
             demo.on_change = print_steps
         try:
             with anyio.fail_after(TIMEOUT_S):
-                async with anyio.create_task_group() as tasks:
+                async with (
+                    host.trade_monitor(session).stream(ACCOUNT) as executor_events,
+                    executor.consume(executor_events),
+                    anyio.create_task_group() as tasks,
+                ):
                     _start(tasks, demo)
                     await demo.run()
                     tasks.cancel_scope.cancel()
@@ -405,6 +432,13 @@ async def run_demo(
 def _start(tasks: TaskGroup, demo: _Demo) -> None:
     tasks.start_soon(demo.follow_market)
     tasks.start_soon(demo.follow_trades)
+
+
+def _clock_of(session: Session) -> Clock:
+    """The venue's clock when the session has one (simulated time), else the wall clock."""
+    venue = getattr(session, "venue", None)
+    clock = getattr(venue, "clock", None)
+    return clock if isinstance(clock, Clock) else WallClock()
 
 
 def _flat(instrument: Instrument) -> Position:
