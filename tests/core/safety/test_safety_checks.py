@@ -39,6 +39,8 @@ SECOND = 1_000_000_000
 def _state(switch: KillSwitch) -> KillSwitchState:
     """Read through a function: mypy would otherwise narrow the property across calls."""
     return switch.state
+
+
 EXITS: list[OrderRequest] = [
     CancelOrder(account_id="ACC1", symbol=CL.symbol, orig_cl_order_id="o1"),
     CancelAll(account_id="ACC1"),

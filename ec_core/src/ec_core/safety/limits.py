@@ -149,7 +149,7 @@ def _convert(data: object, kind: type[_S], where: str) -> _S:
         return msgspec.convert(data, kind)
     except msgspec.ValidationError as exc:
         message, _, at = str(exc).partition(" - at `$")
-        key = where + at.rstrip("`").replace("[...]", "")
+        key = (where + at.rstrip("`").replace("[...]", "")).lstrip(".")
         raise ConfigError(message, path=key or None) from exc
 
 
