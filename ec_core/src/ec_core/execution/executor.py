@@ -76,6 +76,7 @@ from ec_core.model import (
     ModifyOrder,
     Order,
     OrderRequest,
+    OrderState,
     Position,
     SessionEvent,
     SessionEventKind,
@@ -101,6 +102,7 @@ Sleep: TypeAlias = Callable[[float], Awaitable[None]]
 
 _P = PayloadStatus
 _BULK = (CancelAll, LiquidateAll, GoFlat)
+_GAP_KINDS = frozenset({SessionEventKind.DISCONNECTED, SessionEventKind.GAP})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 
@@ -149,6 +151,7 @@ class Executor:
         self._halted: str | None = None
         self._inflight: dict[str, list[Payload]] = {}  # chain id -> payloads not final
         self._fills_seen = 0
+        self._seen_since_gap: set[str] | None = None  # chains reported since a gap
 
     # -- the order path --------------------------------------------------------
 
@@ -516,18 +519,43 @@ class Executor:
     async def run(self, events: AsyncIterable[TradeEvent]) -> None:
         """Feed a trade stream into the tracker until it ends.
 
-        After a snapshot completes (at subscription or after a reconnect) orders
-        still UNKNOWN are asked about one by one (:meth:`resolve_unknown`).
+        After a snapshot completes (at subscription or after a reconnect), every
+        UNKNOWN order, and after a gap every open order the snapshot did not
+        mention (it may have filled or been cancelled while we heard nothing), is
+        asked about with a status query. Positions are not adopted here: fills
+        lost on the line show up in :meth:`reconcile`.
         """
         async for event in events:
             self.on_event(event)
-            if isinstance(event, SnapshotComplete) or (
-                isinstance(event, SessionEvent) and event.kind is SessionEventKind.RECONNECTED
-            ):
-                account = event.account_id if isinstance(event, SnapshotComplete) else None
-                if self.tracker.unknown_orders(account):
-                    await self.resolve_unknown(account)
+            if isinstance(event, ExecutionReport):
+                if self._seen_since_gap is not None:
+                    chain_id = self.tracker.chain_id(event.cl_order_id)
+                    if chain_id is not None:
+                        self._seen_since_gap.add(chain_id)
+            elif isinstance(event, SessionEvent) and event.kind in _GAP_KINDS:
+                self._seen_since_gap = set()
+            elif isinstance(event, SnapshotComplete):
+                await self._resync(event.account_id)
         self.flush()
+
+    async def _resync(self, account_id: str) -> None:
+        """After a snapshot: ask about our open orders it did not mention (after a gap)
+        and about every UNKNOWN order: they may have filled or ended meanwhile."""
+        seen, self._seen_since_gap = self._seen_since_gap, None
+        if seen is not None:
+            for order in self.tracker.open_orders(account_id):
+                if order.chain_id not in seen and order.state is not OrderState.UNKNOWN:
+                    await self._query(order)
+        if self.tracker.unknown_orders(account_id):
+            await self.resolve_unknown(account_id)
+
+    async def _query(self, order: Order) -> ExecutionReport | None:
+        for cl_order_id in reversed(self.tracker.client_order_ids(order.chain_id)):
+            status = await self.gateway.order_status(order.account_id, cl_order_id)
+            if status is not None:
+                self.on_event(status)
+                return status
+        return None
 
     @asynccontextmanager
     async def consume(self, events: AsyncIterable[TradeEvent]) -> AsyncIterator[Executor]:
@@ -562,11 +590,7 @@ class Executor:
     async def resolve_unknown(self, account_id: str | None = None) -> list[Order]:
         """Ask the venue about every UNKNOWN order; return those still unknown. Cancel-safe."""
         for order, _age in self.tracker.unknown_orders(account_id):
-            for cl_order_id in reversed(self.tracker.client_order_ids(order.chain_id)):
-                status = await self.gateway.order_status(order.account_id, cl_order_id)
-                if status is not None:
-                    self.on_event(status)
-                    break
+            await self._query(order)
         return [order for order, _ in self.tracker.unknown_orders(account_id)]
 
     async def reconcile(self, account_id: str) -> ReconcileReport:
@@ -607,11 +631,7 @@ class Executor:
             if order.chain_id in seen:
                 continue
             checked += 1
-            status = None
-            for cl_order_id in reversed(tracker.client_order_ids(order.chain_id)):
-                status = await self.gateway.order_status(account_id, cl_order_id)
-                if status is not None:
-                    break
+            status = await self._query(order)
             if status is None:
                 differences.append(
                     Difference.of(
@@ -627,7 +647,6 @@ class Executor:
                         order.state.value, status.state.value,
                     )
                 )  # fmt: skip
-            self.on_event(status)
         positions_checked = 0
         if self.monitor is not None:
             venue_positions = {p.symbol: p for p in await self.monitor.positions(account_id)}
