@@ -39,6 +39,7 @@ __all__ = [
 
 #: A sint64 significand has at most 19 digits; beyond this exponent nothing is a sane quantity.
 _MAX_QTY_EXPONENT = 19
+_SINT64_LIMIT = 2**63
 
 
 def double_to_decimal(value: float) -> Decimal:
@@ -210,9 +211,12 @@ def decimal_to_cqg(
     sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
     significand = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
-    if exponent > 0:  # keep integers as integers: 1E+1 -> significand 10, exponent 0
+    if exponent > 0 and -_SINT64_LIMIT <= significand * 10**exponent < _SINT64_LIMIT:
+        # keep integers as integers: 1E+1 -> significand 10, exponent 0
         significand *= 10**exponent
         exponent = 0
+    if not -_SINT64_LIMIT <= significand < _SINT64_LIMIT or not -(2**31) <= exponent < 2**31:
+        raise ValueError(f"{value} does not fit a cqg.Decimal (sint64 significand)")
     out.significand = significand
     out.exponent = exponent
     return out
