@@ -111,6 +111,8 @@ def _spec(raw: object, path: str) -> InstrumentSpec:
         # msgspec names the key as ``$.key`` / ``$.trading_hours.open``: keep it.
         message = str(exc)
         where = message.rpartition("`$.")[2].rstrip("`") if "`$." in message else ""
+        if not where:  # a check in Instrument.__post_init__: it names the field in words
+            where = next((key for key in fields if f"{key} " in message), "")
         raise ConfigError(message, path=f"{path}.{where}" if where else path) from None
     return InstrumentSpec(instrument=instrument, **extra)
 

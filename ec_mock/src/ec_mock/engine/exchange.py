@@ -295,19 +295,21 @@ class Exchange:
     def advance_to(self, ts_ns: int) -> None:
         """Process everything due up to ``ts_ns`` in time order, then stand at ``ts_ns``.
 
-        Moves a :class:`ManualClock`; with any other clock the events due are processed
-        with their own timestamps. Handles session opens and closes (DAY orders expire at
-        the close), GTD expiry and latency-delayed requests.
+        Moves a :class:`ManualClock`; events due before the clock's current time (any
+        clock) are processed stamped with their own due time, in order. Handles session
+        opens and closes (DAY orders expire at the close), GTD expiry and latency-delayed
+        requests.
         """
         timers = self._timers
         manual = self._clock if isinstance(self._clock, ManualClock) else None
         try:
             while timers and timers[0][0] <= ts_ns:
                 due, _, kind, payload = heapq.heappop(timers)
-                if manual is not None:
-                    if due > manual.now_ns():
-                        manual.set(due)
+                if manual is not None and due >= manual.now_ns():
+                    manual.set(due)
+                    self._ts_override = None
                 else:
+                    # The clock already moved past ``due``: stamp events with their due time.
                     self._ts_override = due
                 if kind == _EVENT_SESSION:
                     self._on_session_boundary(payload)
@@ -419,6 +421,8 @@ class Exchange:
         cl_order_id: str = "",
     ) -> str:
         """Tick-level order entry (the fast path): prices are integer ticks.
+
+        Processed at once: the latency model applies to :meth:`submit` only.
 
         Returns the client order id (generated when empty). Outcomes are events,
         exactly as for :meth:`submit`.
