@@ -42,9 +42,9 @@ async def test_restart_recovers_from_the_journal_then_reconciles(tmp_path: Path)
             # the last ack and the fill were only buffered: the third order came back
             # UNKNOWN, the first WORKING (it had filled), and the position flat
             assert kinds == [
-                DifferenceKind.STATE_MISMATCH,
                 DifferenceKind.CLOSED_AT_VENUE,
                 DifferenceKind.POSITION_MISMATCH,
+                DifferenceKind.STATE_MISMATCH,
             ]
             for cl_order_id in ids:
                 order = tracker.order(cl_order_id)
