@@ -4,7 +4,9 @@ No sockets, no tasks, no clocks of its own: the async session (transport) and th
 CQG-dialect server build on it. See ``docs/cqg/protocol.md``.
 
 - :mod:`~ec_cqg.protocol.pb` — the generated message classes under their protocol names
-- :mod:`~ec_cqg.protocol.codec` — frames ⇄ envelopes, :class:`~ec_core.errors.ProtocolError`
+- :mod:`~ec_cqg.protocol.codec` — frames ⇄ envelopes; bad frames raise ``ProtocolError``
 - :mod:`~ec_cqg.protocol.prices` — exact scaled price ⇄ Decimal ⇄ ticks, quantities
 - :mod:`~ec_cqg.protocol.timestamps` — base-time offsets and Timestamps ⇄ UTC ns
+- :mod:`~ec_cqg.protocol.mapping` — CQG codes and messages ⇄ ec_core objects
+- :mod:`~ec_cqg.protocol.correlation` — which server item answers which request
 """
