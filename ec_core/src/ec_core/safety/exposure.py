@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ec_core.model import ModifyOrder, NewOrder, Order, OrderType, Side
+from ec_core.model import FINAL_STATES, ModifyOrder, NewOrder, Order, OrderType, Side
 
 __all__ = ["find_order", "modify_is_reducing", "new_is_reducing", "projected_position"]
 
@@ -30,8 +30,15 @@ def working_qty(
     """Remaining quantity of our open orders on ``side`` of ``symbol`` (``exclude`` left out)."""
     total = 0
     for order in open_orders:
-        if order.side is side and order.symbol == symbol and order is not exclude:
-            total += order.remaining_qty
+        if (
+            order.side is side
+            and order.symbol == symbol
+            and order is not exclude
+            and order.state not in FINAL_STATES
+        ):
+            remaining = order.qty - order.filled_qty
+            if remaining > 0:
+                total += remaining
     return total
 
 
@@ -44,7 +51,8 @@ def projected_position(
     exclude: Order | None = None,
 ) -> int:
     """Position if ``qty`` more on ``side`` and every working order on that side filled."""
-    return position + side.sign * (working_qty(open_orders, symbol, side, exclude) + qty)
+    total = working_qty(open_orders, symbol, side, exclude) + qty
+    return position + total if side is Side.BUY else position - total
 
 
 def new_is_reducing(request: NewOrder, position: int, open_orders: Sequence[Order]) -> bool:

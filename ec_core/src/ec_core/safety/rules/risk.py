@@ -6,9 +6,9 @@ from decimal import Decimal
 from typing import final
 
 from ec_core.errors import Violation
-from ec_core.model import ModifyOrder, NewOrder, Order, OrderRequest, OrderType, Side
+from ec_core.model import FINAL_STATES, ModifyOrder, NewOrder, Order, OrderRequest, OrderType, Side
 from ec_core.safety.codes import Code
-from ec_core.safety.exposure import projected_position, rests_in_book, working_qty
+from ec_core.safety.exposure import projected_position, working_qty
 from ec_core.safety.rules._common import PASS, is_price, is_qty, reference_price, target_of
 from ec_core.validation import PreTradeContext
 
@@ -176,11 +176,7 @@ class MaxOpenOrders:
         return tuple(found) if found else PASS
 
 
-def _crosses(side: Side, price: Decimal | None, resting: Decimal) -> bool:
-    """Would an order on ``side`` at ``price`` (None: market) trade with ``resting``?"""
-    if price is None:
-        return True
-    return price >= resting if side is Side.BUY else price <= resting
+_LMT = OrderType.LMT
 
 
 @final
@@ -219,27 +215,31 @@ class SelfTrade:
             return PASS
         if type(side) is not Side:
             return PASS
-        other = side.opposite
+        buying = side is Side.BUY
+        other = Side.SELL if buying else Side.BUY
         for order in orders:
             if (
-                order.side is other
-                and order.symbol == symbol
-                and order is not exclude
-                and order.state.is_open
-                and rests_in_book(order)
+                order.side is not other
+                or order.order_type is not _LMT
+                or order.symbol != symbol
+                or order is exclude
+                or order.state in FINAL_STATES
             ):
-                assert order.limit_price is not None
-                if _crosses(side, price, order.limit_price):
-                    return (
-                        Violation(
-                            code=Code.SELF_TRADE,
-                            field="limit_price",
-                            rule=(
-                                f"would cross our own {other.value} order {order.cl_order_id}"
-                                f" at {order.limit_price}"
-                            ),
-                            value="MKT" if price is None else price,
-                            limit=order.limit_price,
+                continue
+            resting = order.limit_price
+            if resting is not None and (
+                price is None or (price >= resting if buying else price <= resting)
+            ):
+                return (
+                    Violation(
+                        code=Code.SELF_TRADE,
+                        field="limit_price",
+                        rule=(
+                            f"would cross our own {other.value} order {order.cl_order_id}"
+                            f" at {resting}"
                         ),
-                    )
+                        value="MKT" if price is None else price,
+                        limit=resting,
+                    ),
+                )
         return PASS
