@@ -7,7 +7,7 @@ side. Orders the engine received are counted from the engine's own records.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -129,6 +129,7 @@ async def rig(
     host: PluginHost | None = None,
     ack_timeout: float = 2.0,
     consume: bool = True,
+    checks_factory: Callable[[ManualClock], PreTradeGate] | None = None,
     **executor_options: Any,
 ) -> AsyncIterator[Rig]:
     clock = ManualClock(SIM_START_NS)
@@ -146,15 +147,24 @@ async def rig(
             factory.open({"venue": venue, "account_id": COUNTERPARTY})
         )
         journal = stack.enter_context(Journal(journal_path)) if journal_path else None
-        tracker = OrderTracker(clock=clock, host=host)
+        by_symbol = {i.symbol: i for i in instruments}
+        tracker = OrderTracker(
+            clock=clock, host=host, multiplier=lambda symbol: by_symbol[symbol].multiplier
+        )
         executor = Executor(
             gateway=session.orders,
-            checks=gate if gate is not None else default_gate(),
+            checks=(
+                checks_factory(clock)
+                if checks_factory is not None
+                else gate
+                if gate is not None
+                else default_gate()
+            ),
             tracker=tracker,
             journal=journal,
             clock=clock,
             vendor="mock",
-            instruments={i.symbol: i for i in instruments},
+            instruments=by_symbol,
             ack_timeout=ack_timeout,
             host=host,
             monitor=session.trades,

@@ -1,7 +1,13 @@
 """The single way an order leaves: validate, journal, send, await the answer, track."""
 
 from ec_core.execution.executor import Executor, InstrumentResolver, PriceSource
-from ec_core.execution.gate import MandatoryGate, PnlListener, PreTradeGate, ValidatorGate
+from ec_core.execution.gate import (
+    MandatoryGate,
+    PnlListener,
+    PreTradeGate,
+    RoundingGate,
+    ValidatorGate,
+)
 from ec_core.execution.ids import ClientOrderIds
 from ec_core.execution.payload import PAYLOAD_TRANSITIONS, Payload, PayloadStatus
 from ec_core.execution.reconcile import Difference, DifferenceKind, ReconcileReport
@@ -20,5 +26,6 @@ __all__ = [
     "PreTradeGate",
     "PriceSource",
     "ReconcileReport",
+    "RoundingGate",
     "ValidatorGate",
 ]

@@ -32,7 +32,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import NoReturn, TypeAlias, final
 
@@ -50,7 +49,7 @@ from ec_core.errors import (
     RequestTimeoutError,
     Violation,
 )
-from ec_core.execution.gate import MandatoryGate, PnlListener, PreTradeGate
+from ec_core.execution.gate import MandatoryGate, PnlListener, PreTradeGate, RoundingGate
 from ec_core.execution.ids import ClientOrderIds
 from ec_core.execution.payload import Payload, PayloadStatus
 from ec_core.execution.reconcile import Difference, DifferenceKind, ReconcileReport
@@ -84,8 +83,10 @@ from ec_core.model import (
     TradeEvent,
 )
 from ec_core.plugins.host import PluginHost
+from ec_core.safety import PreTradeChecks, check_activation, datetime_ns
+from ec_core.safety.codes import Code
 from ec_core.tracking import OrderTracker, RequestOutcome
-from ec_core.validation import PreTradeContext
+from ec_core.validation import PreTradeContext, ValidatorRegistry
 from ec_core.vendor import OrderGateway, TradeMonitor
 
 __all__ = ["Executor", "InstrumentResolver", "PriceSource"]
@@ -103,13 +104,6 @@ Sleep: TypeAlias = Callable[[float], Awaitable[None]]
 _P = PayloadStatus
 _BULK = (CancelAll, LiquidateAll, GoFlat)
 _GAP_KINDS = frozenset({SessionEventKind.DISCONNECTED, SessionEventKind.GAP})
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
-
-
-def _ns(moment: datetime) -> int:
-    """Nanoseconds since the epoch of an aware datetime, exact."""
-    return (moment - _EPOCH) // _US * 1000
 
 
 @final
@@ -152,6 +146,7 @@ class Executor:
         self._inflight: dict[str, list[Payload]] = {}  # chain id -> payloads not final
         self._fills_seen = 0
         self._seen_since_gap: set[str] | None = None  # chains reported since a gap
+        self._mandatory: tuple[PreTradeChecks, PreTradeChecks] | None = None
 
     # -- the order path --------------------------------------------------------
 
@@ -178,16 +173,8 @@ class Executor:
     async def _execute(self, payload: Payload, *, direct: bool) -> Order | None:
         if payload.status is not _P.PENDING:
             raise EcError(f"payload {payload.request_id} was executed before ({payload.status})")
-        invalid = self._invalid_window(payload)
-        if invalid is not None:
-            self._deny(payload, [invalid])
-        if self._expired(payload):
+        if not await self._activate(payload):
             return None
-        if payload.start_time is not None:
-            await self._hold_until(_ns(payload.start_time))
-            if payload.end_time is not None and self.clock.now_ns() >= _ns(payload.end_time):
-                payload.advance(_P.EXPIRED, "window closed while held")
-                return None
         request = payload.request
         if request.cl_order_id:
             if self.ids.is_used(request.cl_order_id):
@@ -208,8 +195,11 @@ class Executor:
         context = self._context(request)
         violations = self._references(request)
         try:
-            if direct and isinstance(self.checks, MandatoryGate):
-                violations += self.checks.check_mandatory(request, context)
+            if isinstance(self.checks, RoundingGate):
+                request = self.checks.apply_rounding(request, context)
+                payload.request = request
+            if direct:
+                violations += self._check_mandatory(request, context)
             else:
                 violations += self.checks.check(request, context)
         except Exception as exc:  # a broken check must not let an order through
@@ -245,32 +235,45 @@ class Executor:
             self.host.notify_denied(payload.request, violations)
         raise OrderDeniedError(violations)
 
-    def _invalid_window(self, payload: Payload) -> Violation | None:
-        start, end = payload.start_time, payload.end_time
-        for name, moment in (("start_time", start), ("end_time", end)):
-            if moment is not None and moment.utcoffset() is None:
-                return Violation(
-                    code="ACTIVATION_WINDOW_INVALID",
-                    field=name,
-                    rule="must be a timezone-aware datetime",
-                    value=moment.isoformat(),
-                )
-        if start is not None and end is not None and start >= end:
-            return Violation(
-                code="ACTIVATION_WINDOW_INVALID",
-                field="end_time",
-                rule="must be after start_time",
-                value=end.isoformat(),
-                limit=start.isoformat(),
-            )
-        return None
+    async def _activate(self, payload: Payload) -> bool:
+        """Apply the activation window: ``False`` if it expired (payload EXPIRED).
 
-    def _expired(self, payload: Payload) -> bool:
-        end = payload.end_time
-        if end is not None and self.clock.now_ns() >= _ns(end):
-            payload.advance(_P.EXPIRED, f"ACTIVATION_EXPIRED: end_time {end.isoformat()} passed")
-            return True
-        return False
+        Before ``start_time`` the payload is held (the clock's time, slept on with
+        ``sleep``); an invalid window is denied.
+        """
+        while True:
+            violation = check_activation(payload.start_time, payload.end_time, self.clock.now_ns())
+            if violation is None:
+                return True
+            if violation.code == Code.ACTIVATION_EXPIRED:
+                payload.advance(_P.EXPIRED, str(violation))
+                return False
+            if violation.code != Code.NOT_YET_ACTIVE or payload.start_time is None:
+                self._deny(payload, [violation])
+            await self._hold_until(datetime_ns(payload.start_time))
+
+    def _check_mandatory(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
+        """The direct path's checks: only the guards no path may skip.
+
+        A :class:`PreTradeChecks` gets a view of itself without validators that
+        shares its kill switch, rate limiter and limits; a gate with
+        ``check_mandatory`` is asked that; any other gate runs in full.
+        """
+        checks = self.checks
+        if isinstance(checks, PreTradeChecks):
+            if self._mandatory is None or self._mandatory[0] is not checks:
+                view = PreTradeChecks(
+                    ValidatorRegistry(),
+                    limits=checks.limits_source,
+                    clock=self.clock,
+                    kill_switch=checks.kill_switch,
+                    rate_limiter=checks.rate_limiter,
+                )
+                self._mandatory = (checks, view)
+            return self._mandatory[1].check(request, context)
+        if isinstance(checks, MandatoryGate):
+            return checks.check_mandatory(request, context)
+        return checks.check(request, context)
 
     async def _hold_until(self, start_ns: int) -> None:
         while (remaining := start_ns - self.clock.now_ns()) > 0:

@@ -18,7 +18,7 @@ from ec_core.errors import Violation
 from ec_core.model import OrderRequest
 from ec_core.validation import PreTradeContext, Validator, ValidatorRegistry
 
-__all__ = ["MandatoryGate", "PnlListener", "PreTradeGate", "ValidatorGate"]
+__all__ = ["MandatoryGate", "PnlListener", "PreTradeGate", "RoundingGate", "ValidatorGate"]
 
 
 @runtime_checkable
@@ -36,6 +36,16 @@ class PreTradeGate(Protocol):
 class MandatoryGate(Protocol):
     def check_mandatory(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
         """Only the checks no path may skip: kill switch, rate limit, allowed instruments."""
+        ...
+
+
+@runtime_checkable
+class RoundingGate(Protocol):
+    def apply_rounding(self, request: OrderRequest, context: PreTradeContext) -> OrderRequest:
+        """``request`` with prices moved onto the tick grid by an explicit policy.
+
+        Called before the check; what it returns is what is checked, journaled and sent.
+        """
         ...
 
 
