@@ -27,7 +27,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from ec_core.data import FeedSet
+from ec_core.data import FeedSet, RollingMoments, TickBuffer
 from ec_core.model import Instrument, Quote
 from ec_core.strategy import (
     ActionNode,
@@ -81,27 +81,33 @@ def floor_loop(quotes: list[Quote], callback: Callable[[Quote], None]) -> int:
     return len(bars)
 
 
-def six_node_tree(tb_close: Callable[[], int], mean: Callable[[], float | None]) -> ActionTree:
-    """Entry on a dip below the 1-minute mean; take profit, stop, or re-price then exit."""
+def six_node_tree(tb: TickBuffer, closes: RollingMoments) -> ActionTree:
+    """Entry on a dip below the 1-minute mean; take profit, stop, or re-price then exit.
 
-    def below_mean(ctx: StrategyContext) -> bool:
-        m = mean()
-        return m is not None and tb_close() < m - 2
-
+    Conditions read the tick buffer's close in ticks and the rolling mean of 1-minute
+    closes directly: what a user writes for a condition evaluated on every quote.
+    """
     entry_price = [0]
 
+    def dip(ctx: StrategyContext) -> bool:
+        m = closes.mean
+        if m is None or tb._c >= m - 2:
+            return False
+        entry_price[0] = tb._c
+        return True
+
     def fired(ctx: StrategyContext) -> bool:
-        entry_price[0] = tb_close()
+        entry_price[0] = tb._c
         return True
 
     def up(ctx: StrategyContext) -> bool:
-        return tb_close() >= entry_price[0] + 5
+        return tb._c >= entry_price[0] + 5
 
     def down(ctx: StrategyContext) -> bool:
-        return tb_close() <= entry_price[0] - 5
+        return tb._c <= entry_price[0] - 5
 
     def drift(ctx: StrategyContext) -> bool:
-        return tb_close() == entry_price[0] + 2
+        return tb._c == entry_price[0] + 2
 
     take_profit = ActionNode("TakeProfit", [], up)
     stop = ActionNode("StopLoss", [], down)
@@ -110,7 +116,7 @@ def six_node_tree(tb_close: Callable[[], int], mean: Callable[[], float | None])
     entry = ActionNode(
         "Entry",
         [],
-        lambda ctx: below_mean(ctx) and fired(ctx),
+        dip,
         {"TakeProfit": (up, take_profit), "StopLoss": (down, stop), "Reprice": (drift, reprice)},
     )
     overtime = ActionNode("Overtime", [])
@@ -131,13 +137,11 @@ tree_deadline: dict[int, list[int]] = {}
 class DipStrategy(OpStrategy):
     def __init__(self, feeds: FeedSet) -> None:
         super().__init__(symbols=[SYMBOL], cooldown_ns=1_000_000_000, max_signals=1)
-        tb = feeds[SYMBOL].tick_buffer
-        stats = tb.stats("1m")
-        self._close = lambda: tb._c  # the fast path: ticks, no Decimal
-        self._mean = lambda: stats.closes.mean
+        self._tb = feeds[SYMBOL].tick_buffer  # conditions read ticks, no Decimal
+        self._closes = self._tb.stats("1m").closes
 
     def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
-        tree = six_node_tree(self._close, self._mean)
+        tree = six_node_tree(self._tb, self._closes)
         tree_deadline.pop(id(tree))[0] = ctx.clock.now_ns() + 5 * MINUTE
         return OpSignal(tree, symbol=symbol)
 

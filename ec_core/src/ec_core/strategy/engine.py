@@ -30,13 +30,20 @@ import msgspec
 from ec_core.clock import Clock
 from ec_core.data import FeedSet
 from ec_core.execution.payload import Payload
-from ec_core.model import CancelOrder, MarketEvent, Order, Quote
+from ec_core.model import CancelOrder, MarketEvent, Order, Quote, Trade
 from ec_core.strategy.context import MarketClock, OrderRouter, StrategyContext
 from ec_core.strategy.signal import OpSignal
 from ec_core.strategy.strategy import OpStrategy
 from ec_core.strategy.tree import CancelWorking, SendPayload
 
 __all__ = ["ErrorReport", "StrategyEngine"]
+
+_Route = tuple[
+    Callable[[Quote], None],
+    Callable[[Trade], None],
+    tuple[OpStrategy, ...],
+    list[OpSignal],
+]
 
 logger = logging.getLogger("ec_core.strategy.engine")
 
@@ -91,6 +98,9 @@ class StrategyEngine:
                 by_symbol.setdefault(symbol, []).append(strategy)
         self._by_symbol = {k: tuple(v) for k, v in by_symbol.items()}
         self.signals: list[OpSignal] = []
+        # Per symbol, everything a tick needs in one lookup: quote handler, trade
+        # handler, strategies, live signals watching it (a list kept in place).
+        self._routes: dict[str, _Route] = {}
         self.finished: deque[OpSignal] = deque(maxlen=history)
         self.errors: deque[ErrorReport] = deque(maxlen=history)
         self._owner: dict[str, OpStrategy] = {}
@@ -108,56 +118,68 @@ class StrategyEngine:
     # -- the per-tick path -----------------------------------------------------------------
 
     def on_event(self, event: MarketEvent) -> None:
-        """Ingest one quote or trade and evaluate everything it may affect. Synchronous."""
+        """Ingest one quote or trade and evaluate everything it may affect. Synchronous.
+
+        The hot path of a replay: the loop over live signals is inline and only the
+        signals watching the tick's symbol are stepped.
+        """
         symbol = event.symbol
-        buffer = self._buffers.get(symbol)
-        if buffer is None:
+        route = self._routes.get(symbol) or self._route(symbol)
+        if route is None:
             self.feeds.unknown_events += 1
             return
+        on_quote, on_trade, strategies, live = route
         if type(event) is Quote:
-            buffer.on_quote(event)
+            on_quote(event)
         else:
-            buffer.on_trade(event)  # type: ignore[arg-type]
+            on_trade(event)  # type: ignore[arg-type]
         self.events += 1
         market_clock = self._market_clock
         if market_clock is not None:
             now = market_clock.ts = event.ts_ns
         else:
             now = self.clock.now_ns()
-        strategies = self._by_symbol.get(symbol)
-        if strategies is not None:
-            ctx = self.ctx
-            for strategy in strategies:
-                try:
-                    signal = strategy.maybe_generate(ctx, symbol, now)
-                except Exception as exc:
-                    self._report(now, "generate", strategy.name, "", exc)
-                    continue
-                if signal is not None:
-                    self._admit(strategy, signal)
-        if self.signals:
-            self._step_signals(now)
-
-    def _step_signals(self, now: int) -> None:
         ctx = self.ctx
+        for strategy in strategies:
+            if strategy.live_signals >= strategy.max_signals:
+                continue  # the cap: the common quiet case, decided without a call
+            try:
+                signal = strategy.maybe_generate(ctx, symbol, now)
+            except Exception as exc:
+                self._report(now, "generate", strategy.name, "", exc)
+                continue
+            if signal is not None:
+                self._admit(strategy, signal)
+        if not live:
+            return
         reap = False
-        for signal in self.signals:
+        for signal in live:
             ctx.signal = signal
             try:
-                busy = signal.step(ctx, now)
+                if signal.step(ctx, now):
+                    self._pump(signal)
             except Exception as exc:
-                self._report(
-                    now, "signal", self._owner[signal.signal_id].name, signal.signal_id, exc
-                )
-                signal.cancel(now, f"error: {exc!r}", exc)
-                busy = True
-            if busy:
-                self._pump(signal)
+                self._fail_signal(signal, now, exc)
             if signal.done:
                 reap = True
         ctx.signal = None
         if reap:
             self._reap()
+
+    def _route(self, symbol: str) -> _Route | None:
+        """Build the lookup entry of ``symbol`` (``None``: no feed, the tick is dropped)."""
+        buffer = self._buffers.get(symbol)
+        if buffer is None:
+            return None
+        route: _Route = (buffer.on_quote, buffer.on_trade, self._by_symbol.get(symbol, ()), [])
+        self._routes[symbol] = route
+        return route
+
+    def _fail_signal(self, signal: OpSignal, now: int, exc: Exception) -> None:
+        """A condition or template of ``signal`` raised: report, cancel it and its orders."""
+        self._report(now, "signal", self._owner_name(signal), signal.signal_id, exc)
+        signal.cancel(now, f"error: {exc!r}", exc)
+        self._pump(signal)
 
     def add_signal(self, signal: OpSignal, strategy: OpStrategy) -> None:
         """Run a signal made outside :meth:`OpStrategy.generate` (it counts against the cap)."""
@@ -168,6 +190,10 @@ class StrategyEngine:
         signal.tree.bind_ids(self._next_cl_id, self._next_request_id)
         self._owner[signal.signal_id] = strategy
         self.signals.append(signal)
+        for symbol in signal.watch:
+            route = self._routes.get(symbol) or self._route(symbol)
+            if route is not None:
+                route[3].append(signal)
         logger.info("signal %s (%s) from %s", signal.signal_id, signal.name, strategy.name)
 
     def _reap(self) -> None:
@@ -185,6 +211,10 @@ class StrategyEngine:
             except Exception as exc:
                 self._report(signal.finished_ns, "hook", strategy.name, signal.signal_id, exc)
         self.signals = live
+        for route in self._routes.values():
+            watching = route[3]
+            if watching:
+                watching[:] = [s for s in watching if not s.done]
 
     def _report(
         self, now: int, where: str, strategy: str, signal_id: str, exc: BaseException

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from enum import StrEnum
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, Final, final
 
 import msgspec
 
@@ -94,6 +94,14 @@ class CancelWorking(msgspec.Struct, frozen=True, kw_only=True):
 
 Command = SendPayload | CancelWorking
 
+# module constants: a global load is cheaper than an enum attribute on the per-tick path
+_WAITING: Final = TreeState.WAITING
+_FIRING: Final = TreeState.FIRING
+_ARMED: Final = TreeState.ARMED
+_DONE: Final = TreeState.DONE
+_FAILED: Final = TreeState.FAILED
+_CANCELLED: Final = TreeState.CANCELLED
+
 
 class _Chain:
     """One order placed by the tree, followed across modifies."""
@@ -156,6 +164,7 @@ class ActionTree:
         "in_overtime",
         "nodes",
         "overtime_cond",
+        "overtime_due",
         "overtime_node",
         "root",
         "state",
@@ -175,6 +184,8 @@ class ActionTree:
         )
         self.root = root
         self.overtime_cond = overtime_cond
+        # the overtime condition while it can still fire (``None`` after): one test per tick
+        self.overtime_due: Condition | None = overtime_cond
         self.overtime_node = overtime_node
         self.advance_on = advance_on
         self.active = root
@@ -220,29 +231,35 @@ class ActionTree:
         return self.state.is_final
 
     def update(self, ctx: StrategyContext) -> bool:
-        """Evaluate once; return True when commands are waiting in the outbox."""
+        """Evaluate once; return True when commands are waiting in the outbox.
+
+        :meth:`OpSignal.step` inlines this body on the engine's per-tick path; keep
+        the two in step.
+        """
         state = self.state
-        if state is TreeState.DONE or state is TreeState.FAILED or state is TreeState.CANCELLED:
+        if state is _DONE or state is _FAILED or state is _CANCELLED:
             return bool(self._outbox)
-        cond = self.overtime_cond
-        if cond is not None and not self.in_overtime and cond(ctx):
+        cond = self.overtime_due
+        if cond is not None and cond(ctx):
             self._enter_overtime(ctx)
-            return bool(self._outbox)
-        if state is TreeState.WAITING:
+        elif state is _WAITING:
             node = self.active
             if node.trigger_cond(ctx):
                 self._fire(node, ctx, reason="trigger")
-        elif state is TreeState.ARMED:
-            for branch, branch_cond, child in self._branches:
-                if branch_cond(ctx):
-                    self._take(branch, child, ctx)
-                    break
-            else:
-                for child in self._standby_nodes:
-                    if child.name not in self._standby_fired and child.trigger_cond(ctx):
-                        self._standby_fired.add(child.name)
-                        self._fire(child, ctx, reason="standby trigger")
+        elif state is _ARMED:
+            self._evaluate_branches(ctx)
         return bool(self._outbox)
+
+    def _evaluate_branches(self, ctx: StrategyContext) -> None:
+        """ARMED: take the first branch whose condition holds, else let standby children fire."""
+        for branch, branch_cond, child in self._branches:
+            if branch_cond(ctx):
+                self._take(branch, child, ctx)
+                return
+        for child in self._standby_nodes:
+            if child.name not in self._standby_fired and child.trigger_cond(ctx):
+                self._standby_fired.add(child.name)
+                self._fire(child, ctx, reason="standby trigger")
 
     def take_commands(self) -> list[Command]:
         out, self._outbox = self._outbox, []
@@ -314,6 +331,7 @@ class ActionTree:
         node = self.overtime_node
         assert node is not None
         self.in_overtime = True
+        self.overtime_due = None
         self._cancel_chains(self._chains, "overtime")
         self._record(ctx, "overtime", self.active.name, node.name, "overtime condition held")
         self.active = node
