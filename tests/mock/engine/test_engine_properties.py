@@ -154,6 +154,9 @@ def _check_ledgers(ex: Exchange) -> None:
             realized += position.realized_pnl
             mark_to_market += (cash[key] + position.qty * mark) * inst.multiplier
         unrealized = ex.unrealized_pnl(account)
+        ledger = ex._accounts[account]  # the running totals equal a recomputation
+        assert ledger.unrealized_value == ledger.unrealized(ex._marks)
+        assert ledger.margin_value == ledger.margin_used()
         assert realized + unrealized == mark_to_market
         balance = ex.account(account).balance
         assert balance == Decimal(1_000_000) + realized - commissions[account]

@@ -50,7 +50,7 @@ from ec_core.model import (
 
 from ec_mock.engine.book import BookView, OrderBook
 from ec_mock.engine.codes import RejectCode
-from ec_mock.engine.ledger import AccountLedger
+from ec_mock.engine.ledger import AccountLedger, PositionLedger
 from ec_mock.engine.listener import Listener, OrderFaults
 from ec_mock.engine.models import FillModel, LatencyModel
 from ec_mock.engine.records import OrderRecord
@@ -145,6 +145,7 @@ class Exchange:
         self._rejected: dict[str, dict[str, ExecutionReport]] = {}  # account -> cl id -> reject
         self._last: dict[str, tuple[int, int, int, Side | None]] = {}  # ts, price, size, side
         self._marks: dict[str, int] = {}  # last trade price per symbol, ticks
+        self._holders: dict[str, dict[str, PositionLedger]] = {}  # symbol -> account -> open pos
         self._quotes: dict[str, tuple[int | None, int, int | None, int]] = {}
         self._next_oid = 1
         self._next_seq = 1
@@ -239,7 +240,7 @@ class Exchange:
         return self._accounts[account_id].to_account(self._marks)
 
     def unrealized_pnl(self, account_id: str) -> Decimal:
-        return self._accounts[account_id].unrealized(self._marks)
+        return self._accounts[account_id].unrealized_value
 
     # ------------------------------------------------------------------ listeners
     def add_listener(self, listener: Listener) -> None:
@@ -621,10 +622,7 @@ class Exchange:
         pos = acct.positions.get(symbol)
         if pos is None:
             pos = acct.position(instrument, self.margin(symbol))
-        if side is _BUY:
-            pos.buy_working += qty
-        else:
-            pos.sell_working += qty
+        pos.add_working(order.side, qty)
         if self._sinks:
             self._emit_trade(self._report(ReportKind.ACCEPTED, order, request_type=RequestType.NEW))
         if expire_ns:
@@ -744,15 +742,9 @@ class Exchange:
         order.updated_ns = now
         acct = self._accounts[order.account_id]
         pos = acct.positions[order.symbol]
-        if order.side > 0:
-            pos.buy_working -= qty
-            realized = pos.apply_fill(qty, price)
-        else:
-            pos.sell_working -= qty
-            realized = pos.apply_fill(-qty, price)
+        pos.fill(order.side * qty, price, self._marks.get(order.symbol), from_working=True)
+        self._hold(pos)
         instrument = pos.instrument
-        if realized:
-            acct.cash += realized * instrument.tick_value
         commission = Decimal(0)
         if acct.commission_per_contract:
             commission = acct.commission_per_contract * qty
@@ -784,7 +776,21 @@ class Exchange:
             self._emit_trade(PositionReport(position=pos.to_position(order.account_id), ts_ns=now))
             self._emit_trade(AccountReport(account=acct.to_account(self._marks), ts_ns=now))
 
+    def _hold(self, pos: PositionLedger) -> None:
+        """Track who holds a position in each instrument, to re-mark them on a print."""
+        holders = self._holders.setdefault(pos.symbol, {})
+        if pos.qty:
+            holders[pos.account.account_id] = pos
+        else:
+            holders.pop(pos.account.account_id, None)
+
     def _print(self, symbol: str, price: int, qty: int, aggressor: Side | None) -> None:
+        old = self._marks.get(symbol)
+        if old != price:
+            holders = self._holders.get(symbol)
+            if holders:
+                for pos in holders.values():
+                    pos.remark(old, price)
         self._marks[symbol] = price
         self._touched[symbol] = None
         now = self._now()
@@ -849,11 +855,7 @@ class Exchange:
             book.aon.remove(order)
         acct = self._accounts[order.account_id]
         pos = acct.positions[order.symbol]
-        remaining = order.qty - order.filled
-        if order.side > 0:
-            pos.buy_working -= remaining
-        else:
-            pos.sell_working -= remaining
+        pos.add_working(order.side, -(order.qty - order.filled))
         order.state = state
         order.updated_ns = self._now()
         del self._open[order.account_id][order.oid]
@@ -1156,11 +1158,7 @@ class Exchange:
         elif order.aon and order in book.aon:
             book.aon.remove(order)
             reprocess = True
-        delta = (new_qty - order.filled) - old_remaining
-        if order.side > 0:
-            pos.buy_working += delta
-        else:
-            pos.sell_working += delta
+        pos.add_working(order.side, (new_qty - order.filled) - old_remaining)
         order.qty = new_qty
         if price is not None:
             order.price = price
@@ -1246,7 +1244,8 @@ class Exchange:
                     book.reduce_resting(o, qty)
                 self._fill(o, qty, fill_price)
                 hpos = house.position(instrument, self.margin(symbol))
-                hpos.apply_fill(-o.side * qty, fill_price)
+                hpos.fill(-o.side * qty, fill_price, self._marks.get(symbol), from_working=False)
+                self._hold(hpos)
         self._print(symbol, price, size, aggressor)
         self._settle()
         self._flush()
@@ -1264,10 +1263,7 @@ class Exchange:
         book = self._books[order.symbol]
         book.reduce_resting(order, -delta)
         pos = self._accounts[account_id].positions[order.symbol]
-        if order.side > 0:
-            pos.buy_working += delta
-        else:
-            pos.sell_working += delta
+        pos.add_working(order.side, delta)
         order.qty = qty
         order.updated_ns = self._now()
         self._touched[order.symbol] = None
@@ -1544,10 +1540,7 @@ class Exchange:
             exchange._open_by_symbol[o.symbol][o.oid] = order
             acct = exchange._accounts[o.account_id]
             pos = acct.position(exchange._instruments[o.symbol], exchange.margin(o.symbol))
-            if o.side > 0:
-                pos.buy_working += o.qty - o.filled
-            else:
-                pos.sell_working += o.qty - o.filled
+            pos.add_working(o.side, o.qty - o.filled)
             book = exchange._books[o.symbol]
             if o.resting:
                 resting.append(order)
@@ -1562,6 +1555,10 @@ class Exchange:
         for symbol, book in exchange._books.items():
             exchange._quotes[symbol] = book.touch()
         exchange._marks.update(state.marks)
+        for acct in exchange._accounts.values():
+            acct.recompute(exchange._marks)
+            for pos in acct.positions.values():
+                exchange._hold(pos)
         for trade in state.last_trades:
             exchange._last[trade.symbol] = (trade.ts_ns, trade.price, trade.size, trade.aggressor)
         exchange._next_oid = state.next_oid

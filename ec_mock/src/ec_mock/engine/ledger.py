@@ -26,7 +26,12 @@ __all__ = ["AccountLedger", "PositionLedger"]
 
 @final
 class PositionLedger:
+    """One instrument of one account. Changes go through methods that keep the
+    account's running margin and unrealized totals exact, so a buying-power check
+    costs O(1) however many instruments the account holds."""
+
     __slots__ = (
+        "account",
         "buy_working",
         "cost",
         "instrument",
@@ -39,7 +44,8 @@ class PositionLedger:
         "volume",
     )
 
-    def __init__(self, instrument: Instrument, margin: Decimal) -> None:
+    def __init__(self, instrument: Instrument, margin: Decimal, account: AccountLedger) -> None:
+        self.account = account
         self.instrument = instrument
         self.symbol = instrument.symbol
         self.margin = margin
@@ -83,6 +89,45 @@ class PositionLedger:
         self.realized += realized
         return realized
 
+    def add_working(self, side: int, delta: int) -> None:
+        """Open orders on ``side`` grew (or shrank, negative ``delta``) by ``delta`` contracts."""
+        before = self.exposure()
+        if side > 0:
+            self.buy_working += delta
+        else:
+            self.sell_working += delta
+        after = self.exposure()
+        if after != before:
+            self.account.margin_value += (after - before) * self.margin
+
+    def fill(self, signed_qty: int, price: int, mark: int | None, *, from_working: bool) -> int:
+        """Book a fill (of an open order if ``from_working``); returns realized ticks."""
+        account = self.account
+        before_exposure = self.exposure()
+        before_unrealized = self.unrealized_ticks(mark)
+        if from_working:
+            if signed_qty > 0:
+                self.buy_working -= signed_qty
+            else:
+                self.sell_working += signed_qty
+        realized = self.apply_fill(signed_qty, price)
+        tick_value = self.instrument.tick_value
+        after_exposure = self.exposure()
+        if after_exposure != before_exposure:
+            account.margin_value += (after_exposure - before_exposure) * self.margin
+        after_unrealized = self.unrealized_ticks(mark)
+        if after_unrealized != before_unrealized:
+            account.unrealized_value += (after_unrealized - before_unrealized) * tick_value
+        if realized:
+            account.cash += realized * tick_value
+        return realized
+
+    def remark(self, old: int | None, new: int) -> None:
+        """The instrument's mark moved: carry the change into the account's unrealized P&L."""
+        change = self.unrealized_ticks(new) - self.unrealized_ticks(old)
+        if change:
+            self.account.unrealized_value += change * self.instrument.tick_value
+
     def unrealized_ticks(self, mark: int | None) -> int:
         if self.qty == 0 or mark is None:
             return 0
@@ -120,9 +165,11 @@ class AccountLedger:
         "commissions",
         "currency",
         "initial_balance",
+        "margin_value",
         "name",
         "positions",
         "unlimited",
+        "unrealized_value",
     )
 
     def __init__(
@@ -144,14 +191,22 @@ class AccountLedger:
         self.commissions = Decimal(0)
         self.unlimited = unlimited  # the house: never short of buying power
         self.positions: dict[str, PositionLedger] = {}
+        self.margin_value = Decimal(0)  # running sum of margin * exposure
+        self.unrealized_value = Decimal(0)  # running sum of unrealized P&L at the marks
 
     def position(self, instrument: Instrument, margin: Decimal) -> PositionLedger:
         pos = self.positions.get(instrument.symbol)
         if pos is None:
-            pos = self.positions[instrument.symbol] = PositionLedger(instrument, margin)
+            pos = self.positions[instrument.symbol] = PositionLedger(instrument, margin, self)
         return pos
 
+    def recompute(self, marks: dict[str, int]) -> None:
+        """Rebuild the running totals from the positions (after a restore)."""
+        self.unrealized_value = self.unrealized(marks)
+        self.margin_value = self.margin_used()
+
     def unrealized(self, marks: dict[str, int]) -> Decimal:
+        """Unrealized P&L computed from scratch (the running total is ``unrealized_value``)."""
         total = Decimal(0)
         for symbol, pos in self.positions.items():
             if pos.qty:
@@ -159,6 +214,7 @@ class AccountLedger:
         return total
 
     def margin_used(self) -> Decimal:
+        """Margin in use computed from scratch (the running total is ``margin_value``)."""
         total = Decimal(0)
         for pos in self.positions.values():
             exposure = pos.exposure()
@@ -167,7 +223,7 @@ class AccountLedger:
         return total
 
     def buying_power(self, marks: dict[str, int]) -> Decimal:
-        return self.cash + self.unrealized(marks) - self.margin_used()
+        return self.cash + self.unrealized_value - self.margin_value
 
     def to_account(self, marks: dict[str, int]) -> Account:
         return Account(
