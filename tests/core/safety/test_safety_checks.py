@@ -323,3 +323,14 @@ def test_unknown_request_type_is_denied() -> None:
     (violation,) = c.check(object(), context())  # type: ignore[arg-type]
     assert violation.code == Code.REQUEST_TYPE_INVALID
     assert violation.field == "request_type"
+
+
+def test_check_mandatory_runs_only_the_guards() -> None:
+    c = checks()
+    assert c.check_mandatory(new(qty=0, limit_price=Decimal("75.005")), context()) == []
+    assert codes(c.check_mandatory(new(symbol="F.US.ZZZ"), context(instrument=None))) == {
+        Code.INSTRUMENT_NOT_ALLOWED,
+        Code.INSTRUMENT_UNKNOWN,
+    }
+    c.kill_switch.set(KillSwitchState.HALTED, "test")
+    assert codes(c.check_mandatory(new(), context())) == {Code.KILL_SWITCH_HALTED}

@@ -95,6 +95,16 @@ class PreTradeChecks:
 
     def check(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
         """Every violation of ``request``; an empty list means it may be sent."""
+        return self._check(request, context, validators=True)
+
+    def check_mandatory(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
+        """Only the guards no path may skip (the experts' direct order path):
+        kill switch, rate limit, allowed account and instrument, known instrument."""
+        return self._check(request, context, validators=False)
+
+    def _check(
+        self, request: OrderRequest, context: PreTradeContext, *, validators: bool
+    ) -> list[Violation]:
         now_ns = self._clock.now_ns()
         found: list[Violation] = []
         request_class = type(request)
@@ -144,6 +154,8 @@ class PreTradeChecks:
                     )
                 )
 
+        if not validators:
+            return found
         context = msgspec.structs.replace(context, limits=resolved, target_order=target)
         if self._validators_version != self.validators.version:
             self._refresh_validators()
