@@ -354,13 +354,24 @@ class StrategyEngine:
             finally:
                 self._tg = None
 
-    async def replay(self, events: Iterable[MarketEvent]) -> None:
-        """Deterministic replay: every order action settles before the next event."""
+    async def replay(
+        self, events: Iterable[MarketEvent], *, pending: Callable[[], bool] | None = None
+    ) -> None:
+        """Deterministic replay: every order action settles before the next event.
+
+        ``pending()`` says whether the venue has produced events that another task
+        (the trade-stream consumer) must handle before the strategy sees the next
+        tick, e.g. fills caused by the recorded market; the replay yields to the
+        event loop until it says no more.
+        """
         async with anyio.create_task_group() as tg:
             self._open(tg)
             try:
                 on_event = self.on_event
                 for event in events:
+                    if pending is not None:
+                        while pending():
+                            await anyio.lowlevel.checkpoint()
                     on_event(event)
                     if self._in_flight:
                         await self.wait_idle()

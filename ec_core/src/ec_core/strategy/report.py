@@ -1,0 +1,314 @@
+"""The report of a replay: trades, P&L, drawdown, per-signal paths; text, JSON and an SVG chart.
+
+P&L is computed from the fills the tracker accepted, per symbol, on average cost:
+money = price difference x quantity x the instrument's multiplier, in Decimal.
+The equity curve is realized plus unrealized P&L at the mid price, sampled on the
+recorded market's time (at most once per ``sample_ns`` and at every fill).
+
+The chart is a small hand-written SVG (price and equity, one panel each): no
+plotting dependency in ec-core, and a browser or any image viewer shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from html import escape
+
+import msgspec
+
+from ec_core.model import Fill, Instrument, Side
+from ec_core.strategy.engine import ErrorReport
+from ec_core.strategy.signal import OpSignal
+from ec_core.strategy.tree import TransitionRecord
+
+__all__ = [
+    "EquityPoint",
+    "ReplayReport",
+    "SignalPath",
+    "TradeRecord",
+    "build_report",
+    "equity_curve",
+    "render_svg",
+    "render_text",
+]
+
+
+class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One fill, with the realized P&L it booked (money, after commission)."""
+
+    ts_ns: int
+    symbol: str
+    side: str
+    qty: int
+    price: Decimal
+    realized: Decimal
+    cl_order_id: str
+
+
+class SignalPath(msgspec.Struct, frozen=True, kw_only=True):
+    signal_id: str
+    name: str
+    symbol: str
+    state: str
+    reason: str
+    path: tuple[str, ...]  # the nodes the signal's tree went through, in order
+    transitions: tuple[TransitionRecord, ...]
+
+
+class EquityPoint(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    ts_ns: int
+    price: float  # mid of the first symbol (chart only)
+    equity: float
+
+
+class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
+    ticks: int
+    first_ns: int
+    last_ns: int
+    wall_s: float
+    orders_sent: int
+    signals: int
+    trades: tuple[TradeRecord, ...]
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    net_pnl: Decimal
+    commissions: Decimal
+    max_drawdown: Decimal
+    positions: dict[str, int]
+    signal_paths: tuple[SignalPath, ...]
+    errors: tuple[ErrorReport, ...]
+    equity: tuple[EquityPoint, ...]
+
+    def to_json(self) -> bytes:
+        return msgspec.json.format(msgspec.json.encode(self), indent=2)
+
+
+class _Book:
+    """Average-cost position of one symbol, in money."""
+
+    __slots__ = ("avg", "multiplier", "qty", "realized")
+
+    def __init__(self, multiplier: Decimal) -> None:
+        self.multiplier = multiplier
+        self.qty = 0
+        self.avg = Decimal(0)
+        self.realized = Decimal(0)
+
+    def fill(self, side: Side, qty: int, price: Decimal) -> Decimal:
+        signed = qty if side is Side.BUY else -qty
+        booked = Decimal(0)
+        if self.qty and (self.qty > 0) != (signed > 0):
+            closing = min(abs(signed), abs(self.qty))
+            direction = 1 if self.qty > 0 else -1
+            booked = (price - self.avg) * closing * direction * self.multiplier
+            self.qty += closing * -direction
+            signed += closing * direction
+            if self.qty == 0:
+                self.avg = Decimal(0)
+        if signed:
+            total = self.avg * abs(self.qty) + price * abs(signed)
+            self.qty += signed
+            self.avg = total / abs(self.qty)
+        self.realized += booked
+        return booked
+
+    def unrealized(self, mark: Decimal) -> Decimal:
+        return (mark - self.avg) * self.qty * self.multiplier if self.qty else Decimal(0)
+
+
+def _path(history: Sequence[TransitionRecord]) -> tuple[str, ...]:
+    path: list[str] = []
+    for record in history:
+        if not path:
+            path.append(record.source)
+        if record.kind in ("branch", "overtime") and record.target != path[-1]:
+            path.append(record.target)
+    return tuple(path)
+
+
+def signal_path(signal: OpSignal) -> SignalPath:
+    history = tuple(signal.tree.history)
+    return SignalPath(
+        signal_id=signal.signal_id,
+        name=signal.name,
+        symbol=signal.symbol,
+        state=signal.state.value,
+        reason=signal.reason,
+        path=_path(history) or (signal.tree.active.name,),
+        transitions=history,
+    )
+
+
+def equity_curve(
+    fills: Sequence[Fill],
+    marks: Sequence[tuple[int, str, Decimal]],
+    instruments: dict[str, Instrument],
+) -> tuple[list[EquityPoint], dict[str, _Book]]:
+    """Replay fills and mark samples in time order (fills first on a tie)."""
+    books = {s: _Book(i.multiplier) for s, i in instruments.items()}
+    last_mark: dict[str, Decimal] = {}
+    chart_symbol = next(iter(instruments), "")
+    points: list[EquityPoint] = []
+    events: list[tuple[int, int, Fill | tuple[str, Decimal]]] = [(f.ts_ns, 0, f) for f in fills]
+    events += [(ts, 1, (sym, px)) for ts, sym, px in marks]
+    events.sort(key=lambda e: (e[0], e[1]))
+    for ts, _, item in events:
+        if isinstance(item, Fill):
+            book = books.setdefault(item.symbol, _Book(Decimal(1)))
+            book.fill(item.side, item.qty, item.price)
+            book.realized -= item.commission
+        else:
+            last_mark[item[0]] = item[1]
+        equity = sum(
+            (b.realized + b.unrealized(last_mark.get(s, b.avg)) for s, b in books.items()),
+            Decimal(0),
+        )
+        price = last_mark.get(chart_symbol)
+        if price is not None:
+            points.append(EquityPoint(ts_ns=ts, price=float(price), equity=float(equity)))
+    return points, books
+
+
+def _max_drawdown(points: Iterable[EquityPoint]) -> Decimal:
+    peak = None
+    worst = 0.0
+    for point in points:
+        peak = point.equity if peak is None else max(peak, point.equity)
+        worst = max(worst, peak - point.equity)
+    return Decimal(str(round(worst, 2)))
+
+
+def build_report(
+    *,
+    fills: Sequence[Fill],
+    marks: Sequence[tuple[int, str, Decimal]],
+    instruments: dict[str, Instrument],
+    signals: Sequence[OpSignal],
+    errors: Sequence[ErrorReport],
+    ticks: int,
+    first_ns: int,
+    last_ns: int,
+    wall_s: float,
+    orders_sent: int,
+) -> ReplayReport:
+    ordered = sorted(fills, key=lambda f: f.ts_ns)
+    replay_books = {s: _Book(i.multiplier) for s, i in instruments.items()}
+    trades = []
+    for fill in ordered:
+        book = replay_books.setdefault(fill.symbol, _Book(Decimal(1)))
+        booked = book.fill(fill.side, fill.qty, fill.price) - fill.commission
+        trades.append(
+            TradeRecord(
+                ts_ns=fill.ts_ns,
+                symbol=fill.symbol,
+                side=fill.side.value,
+                qty=fill.qty,
+                price=fill.price,
+                realized=booked,
+                cl_order_id=fill.cl_order_id,
+            )
+        )
+    points, books = equity_curve(ordered, marks, instruments)
+    last_mark: dict[str, Decimal] = {}
+    for _, sym, px in marks:
+        last_mark[sym] = px
+    realized = sum((b.realized for b in books.values()), Decimal(0))
+    unrealized = sum((b.unrealized(last_mark.get(s, b.avg)) for s, b in books.items()), Decimal(0))
+    return ReplayReport(
+        ticks=ticks,
+        first_ns=first_ns,
+        last_ns=last_ns,
+        wall_s=round(wall_s, 3),
+        orders_sent=orders_sent,
+        signals=len(signals),
+        trades=tuple(trades),
+        realized_pnl=realized,
+        unrealized_pnl=unrealized,
+        net_pnl=realized + unrealized,
+        commissions=sum((f.commission for f in fills), Decimal(0)),
+        max_drawdown=_max_drawdown(points),
+        positions={s: b.qty for s, b in books.items()},
+        signal_paths=tuple(signal_path(s) for s in signals),
+        errors=tuple(errors),
+        equity=tuple(points),
+    )
+
+
+def render_text(report: ReplayReport) -> str:
+    """A plain-text summary: totals, trades, then each signal's path."""
+    seconds = (report.last_ns - report.first_ns) / 1e9
+    lines = [
+        f"ticks {report.ticks} over {seconds:.1f}s of market time, replayed in {report.wall_s}s",
+        f"signals {report.signals}, orders sent {report.orders_sent}, fills {len(report.trades)}",
+        f"P&L: realized {report.realized_pnl:.2f}, unrealized {report.unrealized_pnl:.2f},"
+        f" net {report.net_pnl:.2f}; max drawdown {report.max_drawdown:.2f}",
+        "positions: " + (", ".join(f"{s} {q:+d}" for s, q in report.positions.items()) or "-"),
+        "",
+        "trades:",
+    ]
+    for t in report.trades:
+        offset = (t.ts_ns - report.first_ns) / 1e9
+        lines.append(
+            f"  {offset:>10.3f}s {t.symbol:<8} {t.side:<4} {t.qty:>4} @ {t.price}"
+            f"  realized {t.realized:.2f}  ({t.cl_order_id})"
+        )
+    if not report.trades:
+        lines.append("  none")
+    lines += ["", "signals:"]
+    for p in report.signal_paths:
+        lines.append(
+            f"  {p.signal_id} {p.name} [{p.symbol}] {p.state}: {' -> '.join(p.path)}"
+            + (f"  ({p.reason})" if p.reason else "")
+        )
+    if not report.signal_paths:
+        lines.append("  none")
+    if report.errors:
+        lines += ["", "errors:"]
+        lines += [f"  {e.where} {e.strategy} {e.signal_id}: {e.error}" for e in report.errors]
+    return "\n".join(lines) + "\n"
+
+
+def _polyline(values: Sequence[float], xs: Sequence[float], top: float, height: float) -> str:
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    pairs = zip(xs, values, strict=True)
+    return " ".join(f"{x:.1f},{top + height - (v - low) / span * height:.1f}" for x, v in pairs)
+
+
+def render_svg(report: ReplayReport, *, width: int = 900, height: int = 500) -> str:
+    """Price (top) and equity (bottom) against market time, as a standalone SVG."""
+    points = report.equity
+    pad, gap = 50.0, 30.0
+    panel = (height - 2 * pad - gap) / 2
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
+        f' viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+    ]
+    if points:
+        t0, t1 = points[0].ts_ns, points[-1].ts_ns
+        span = (t1 - t0) or 1
+        xs = [pad + (p.ts_ns - t0) / span * (width - 2 * pad) for p in points]
+        for title, values, top, colour in (
+            ("price", [p.price for p in points], pad, "#1f77b4"),
+            ("equity", [p.equity for p in points], pad + panel + gap, "#2ca02c"),
+        ):
+            parts.append(
+                f'<rect x="{pad}" y="{top:.1f}" width="{width - 2 * pad}" height="{panel:.1f}"'
+                ' fill="none" stroke="#ccc"/>'
+            )
+            parts.append(
+                f'<text x="{pad}" y="{top - 6:.1f}">{escape(title)}: {min(values):.2f}'
+                f" .. {max(values):.2f}</text>"
+            )
+            parts.append(
+                f'<polyline fill="none" stroke="{colour}" stroke-width="1.2"'
+                f' points="{_polyline(values, xs, top, panel)}"/>'
+            )
+    else:
+        parts.append(f'<text x="{pad}" y="{pad}">no data</text>')
+    net = escape(f"net P&L {report.net_pnl:.2f}, max drawdown {report.max_drawdown:.2f}")
+    parts.append(f'<text x="{pad}" y="{height - 15}">{net}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
