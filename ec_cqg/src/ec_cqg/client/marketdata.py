@@ -1,0 +1,87 @@
+"""``RealTimeMarketData`` → core :class:`~ec_core.model.Quote` / :class:`~ec_core.model.Trade`.
+
+Sans-I/O: one :class:`ContractQuotes` per subscribed contract keeps the best bid/ask and
+the price scale. A snapshot clears the cached state first (FLOWS.md §4.4) and may carry its
+own ``correct_price_scale``, kept for later updates. Each message gives one ``Trade`` per
+trade quote and at most one ``Quote`` (after the best bid/ask changed). Prices become
+integer ticks exactly through :class:`~ec_cqg.protocol.prices.PriceScale`; an off-grid
+price raises :class:`~ec_core.errors.PriceError`, which the session counts and drops.
+"""
+
+from __future__ import annotations
+
+from typing import Final, final
+
+from ec_core.model import MarketEvent, Quote, Trade
+
+from ec_cqg.protocol.pb import market_data_2
+from ec_cqg.protocol.prices import PriceScale, qty_from_cqg
+from ec_cqg.protocol.timestamps import BaseTime
+
+__all__ = ["ContractQuotes"]
+
+_Q = market_data_2.Quote
+_TRADE: Final = _Q.TYPE_TRADE
+_BID: Final = _Q.TYPE_BESTBID
+_ASK: Final = _Q.TYPE_BESTASK
+
+
+@final
+class ContractQuotes:
+    """Best bid/ask state of one contract and the conversion of its updates."""
+
+    __slots__ = ("_ask", "_ask_size", "_bid", "_bid_size", "_last_ts", "prices", "symbol")
+
+    def __init__(self, symbol: str, prices: PriceScale) -> None:
+        self.symbol = symbol
+        self.prices = prices
+        self._bid: int | None = None
+        self._ask: int | None = None
+        self._bid_size = 0
+        self._ask_size = 0
+        self._last_ts = 0
+
+    def apply(
+        self, data: market_data_2.RealTimeMarketData, base_time: BaseTime, now_ns: int
+    ) -> list[MarketEvent]:
+        """Core events of one message, in wire order (the quote after the trades)."""
+        if data.is_snapshot:
+            self._bid = self._ask = None
+            self._bid_size = self._ask_size = 0
+            if data.HasField("correct_price_scale"):
+                self.prices = self.prices.with_scale(data.correct_price_scale)
+        events: list[MarketEvent] = []
+        book_changed = bool(data.is_snapshot)
+        ts = now_ns
+        to_ticks = self.prices.scaled_to_ticks
+        for quote in data.quotes:
+            if quote.HasField("quote_utc_time"):
+                ts = base_time.to_ns(quote.quote_utc_time)
+            elif self._last_ts:
+                ts = self._last_ts
+            self._last_ts = ts
+            kind = quote.type
+            if kind == _TRADE:
+                size = qty_from_cqg(quote.volume) if quote.HasField("volume") else 0
+                price = to_ticks(quote.scaled_price)
+                events.append(Trade(symbol=self.symbol, ts_ns=ts, price=price, size=size))
+            elif kind in (_BID, _ASK):
+                ticks = to_ticks(quote.scaled_price)
+                size = qty_from_cqg(quote.volume) if quote.HasField("volume") else 0
+                if kind == _BID:
+                    self._bid, self._bid_size = ticks, size
+                else:
+                    self._ask, self._ask_size = ticks, size
+                book_changed = True
+        if book_changed and (self._bid is not None or self._ask is not None):
+            events.append(
+                Quote(
+                    symbol=self.symbol,
+                    ts_ns=ts,
+                    bid=self._bid,
+                    bid_size=self._bid_size,
+                    ask=self._ask,
+                    ask_size=self._ask_size,
+                )
+            )
+        return events
