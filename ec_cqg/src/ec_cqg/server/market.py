@@ -1,0 +1,157 @@
+"""Market-data subscriptions of one session: levels, snapshots and updates from the engine.
+
+Levels (``MarketDataSubscription.level``): 1 trades, 2 + best bid/ask without volumes,
+3 + volumes, 4 + depth of market (``dom_depth`` levels each side). Level 7 (order by
+order) is served as 4, the effective level the status reports. Levels 5 and 6 (settlements,
+end-of-day values only) are answered ``NOT_SUPPORTED``: the mock has no settlements.
+
+A snapshot holds the last trade, the best bid and ask and, at level 4, the book; updates
+send what changed. Depth updates are diffs against what this subscription last saw; a
+level whose volume is 0 is removed, as the protocol says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ec_core.model import Instrument, Quote, Trade
+
+from ec_cqg.protocol.pb import market_data_2
+from ec_cqg.protocol.prices import PriceScale, qty_to_cqg
+from ec_cqg.protocol.timestamps import BaseTime
+from ec_cqg.server.contracts import price_scale_of
+
+__all__ = ["MarketSubscription", "effective_level"]
+
+_L = market_data_2.MarketDataSubscription
+_Q = market_data_2.Quote
+_SUPPORTED: dict[int, int] = {
+    _L.LEVEL_TRADES: _L.LEVEL_TRADES,
+    _L.LEVEL_TRADES_BBA: _L.LEVEL_TRADES_BBA,
+    _L.LEVEL_TRADES_BBA_VOLUMES: _L.LEVEL_TRADES_BBA_VOLUMES,
+    _L.LEVEL_TRADES_BBA_DOM: _L.LEVEL_TRADES_BBA_DOM,
+    _L.LEVEL_TRADES_BBA_DETAILED_DOM: _L.LEVEL_TRADES_BBA_DOM,
+}
+
+
+def effective_level(level: int) -> int | None:
+    """The level served for a requested one; ``None`` when unsupported."""
+    return _SUPPORTED.get(level)
+
+
+@dataclass(slots=True)
+class MarketSubscription:
+    """One contract's subscription in one session."""
+
+    contract_id: int
+    instrument: Instrument
+    level: int
+    request_id: int | None = None
+    bba: tuple[int | None, int, int | None, int] | None = None  # last bid, size, ask, size
+    dom: dict[tuple[int, int], int] = field(default_factory=dict)  # (type, ticks) -> qty
+
+    @property
+    def prices(self) -> PriceScale:
+        return price_scale_of(self.instrument)
+
+    def _add_quote(
+        self,
+        data: market_data_2.RealTimeMarketData,
+        kind: int,
+        ticks: int,
+        volume: int | None,
+        base: BaseTime,
+        ts_ns: int,
+    ) -> None:
+        quote = data.quotes.add(
+            type=kind,
+            scaled_price=self.prices.ticks_to_scaled(ticks),
+            quote_utc_time=base.to_offset_ms(ts_ns),
+        )
+        if volume is not None:
+            qty_to_cqg(volume, quote.volume)
+
+    def snapshot(
+        self,
+        *,
+        quote: Quote | None,
+        trade: Trade | None,
+        book: tuple[list[tuple[int, int]], list[tuple[int, int]]] | None,
+        base: BaseTime,
+        now_ns: int,
+    ) -> market_data_2.RealTimeMarketData:
+        """A snapshot: the client throws away what it had for the contract."""
+        data = market_data_2.RealTimeMarketData(
+            contract_id=self.contract_id,
+            is_snapshot=True,
+            correct_price_scale=float(self.prices.scale),
+        )
+        values = data.market_values.add(day_index=0, trade_date=base.to_offset_ms(now_ns))
+        if trade is not None:
+            self._add_quote(data, _Q.TYPE_TRADE, trade.price, trade.size, base, trade.ts_ns)
+            values.scaled_last_trade_price = self.prices.ticks_to_scaled(trade.price)
+            qty_to_cqg(trade.size, values.last_trade_volume)
+        self.bba = None
+        if quote is not None and self.level >= _L.LEVEL_TRADES_BBA:
+            self._bba(data, quote, base, force=True)
+        self.dom = {}
+        if book is not None and self.level >= _L.LEVEL_TRADES_BBA_DOM:
+            self._dom(data, book, base, now_ns)
+        return data
+
+    def on_trade(self, trade: Trade, base: BaseTime) -> market_data_2.RealTimeMarketData:
+        data = market_data_2.RealTimeMarketData(contract_id=self.contract_id)
+        self._add_quote(data, _Q.TYPE_TRADE, trade.price, trade.size, base, trade.ts_ns)
+        return data
+
+    def on_quote(
+        self,
+        quote: Quote,
+        book: tuple[list[tuple[int, int]], list[tuple[int, int]]] | None,
+        base: BaseTime,
+    ) -> market_data_2.RealTimeMarketData | None:
+        """The changes ``quote`` brings at this level, or ``None`` when nothing changed."""
+        if self.level < _L.LEVEL_TRADES_BBA:
+            return None
+        data = market_data_2.RealTimeMarketData(contract_id=self.contract_id)
+        self._bba(data, quote, base, force=False)
+        if book is not None and self.level >= _L.LEVEL_TRADES_BBA_DOM:
+            self._dom(data, book, base, quote.ts_ns)
+        return data if data.quotes else None
+
+    def _bba(
+        self, data: market_data_2.RealTimeMarketData, quote: Quote, base: BaseTime, *, force: bool
+    ) -> None:
+        volumes = self.level >= _L.LEVEL_TRADES_BBA_VOLUMES
+        now = (quote.bid, quote.bid_size, quote.ask, quote.ask_size)
+        before = self.bba
+        self.bba = now
+        for kind, price, size, index in (
+            (_Q.TYPE_BESTBID, quote.bid, quote.bid_size, 0),
+            (_Q.TYPE_BESTASK, quote.ask, quote.ask_size, 2),
+        ):
+            if price is None:
+                continue
+            if not force and before is not None and before[index : index + 2] == (price, size):
+                continue
+            if not volumes and not force and before is not None and before[index] == price:
+                continue
+            self._add_quote(data, kind, price, size if volumes else None, base, quote.ts_ns)
+
+    def _dom(
+        self,
+        data: market_data_2.RealTimeMarketData,
+        book: tuple[list[tuple[int, int]], list[tuple[int, int]]],
+        base: BaseTime,
+        ts_ns: int,
+    ) -> None:
+        bids, asks = book
+        now: dict[tuple[int, int], int] = {(_Q.TYPE_BID, p): q for p, q in bids}
+        now.update({(_Q.TYPE_ASK, p): q for p, q in asks})
+        before = self.dom
+        for key in sorted(before.keys() - now.keys()):
+            self._add_quote(data, key[0], key[1], 0, base, ts_ns)
+        for key, qty in sorted(now.items()):
+            if before.get(key) != qty:
+                self._add_quote(data, key[0], key[1], qty, base, ts_ns)
+        self.dom = now

@@ -1,0 +1,104 @@
+"""Logged-on sessions: what survives a dropped connection and can be restored by token."""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from ec_cqg.protocol.timestamps import BaseTime
+from ec_cqg.server.contracts import SessionContracts
+from ec_cqg.server.market import MarketSubscription
+
+if TYPE_CHECKING:
+    from ec_cqg.server.core import ConnectionCore
+
+__all__ = ["Session", "SessionTable", "TradeSub", "base_time_at"]
+
+_NS_PER_S = 1_000_000_000
+
+
+def base_time_at(now_ns: int) -> BaseTime:
+    """A session's base time: ``now`` floored to the second, CQG's text format."""
+    moment = datetime.fromtimestamp(now_ns // _NS_PER_S, UTC)
+    return BaseTime(moment.strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+@dataclass(slots=True)
+class TradeSub:
+    """One trade subscription: its id, scopes, accounts and account-summary fields."""
+
+    id: int
+    scopes: frozenset[int]
+    accounts: frozenset[str]
+    summary_fields: frozenset[int] = frozenset()
+
+
+@dataclass(eq=False, slots=True)
+class Session:
+    """A logon: user, accounts, contract ids and subscriptions; maybe attached to a connection."""
+
+    token: str
+    user: str
+    accounts: tuple[str, ...]
+    base: BaseTime
+    allow_restore: bool
+    contracts: SessionContracts = field(default_factory=SessionContracts)
+    market: dict[int, MarketSubscription] = field(default_factory=dict)
+    trade_subs: dict[int, TradeSub] = field(default_factory=dict)
+    connection: ConnectionCore | None = None
+
+    def order_subs(self, account: str, scope: int) -> list[int]:
+        """Ids of the trade subscriptions of ``scope`` that cover ``account``."""
+        return sorted(
+            sub.id
+            for sub in self.trade_subs.values()
+            if scope in sub.scopes and account in sub.accounts
+        )
+
+
+class SessionTable:
+    """Sessions by token; detached ones are kept up to ``keep`` (oldest dropped first)."""
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._by_token: OrderedDict[str, Session] = OrderedDict()
+
+    def open(
+        self, *, user: str, accounts: tuple[str, ...], base: BaseTime, allow_restore: bool
+    ) -> Session:
+        session = Session(
+            token=secrets.token_urlsafe(24),
+            user=user,
+            accounts=accounts,
+            base=base,
+            allow_restore=allow_restore,
+        )
+        self._by_token[session.token] = session
+        self._trim()
+        return session
+
+    def get(self, token: str) -> Session | None:
+        return self._by_token.get(token)
+
+    def close(self, session: Session) -> None:
+        self._by_token.pop(session.token, None)
+
+    def clear(self) -> None:
+        self._by_token.clear()
+
+    def live(self) -> list[Session]:
+        return [s for s in self._by_token.values() if s.connection is not None]
+
+    def of_user(self, user: str) -> list[Session]:
+        return [s for s in self._by_token.values() if s.user == user]
+
+    def _trim(self) -> None:
+        detached = [t for t, s in self._by_token.items() if s.connection is None]
+        for token in detached[: max(0, len(detached) - self._keep)]:
+            del self._by_token[token]
+
+    def __len__(self) -> int:
+        return len(self._by_token)
