@@ -347,6 +347,7 @@ def settings_for(server: FakeCqgServer, **extra: Any) -> CqgSettings:
 __all__ = [
     "ACCOUNT",
     "FakeCqgServer",
+    "ServerMsg",
     "fake_server",
     "settings_for",
     "trade_routing_2",
