@@ -10,6 +10,8 @@ import click
 
 from ec_core import __version__
 from ec_core.cli.plugins_cmd import plugins_command
+from ec_core.cli.replay_cmd import replay_command
+from ec_core.cli.run_cmd import run_command
 from ec_core.plugins import PluginHost
 
 __all__ = ["build_cli", "main"]
@@ -29,6 +31,8 @@ def build_cli(host: PluginHost) -> click.Group:
         ctx.obj = host
 
     cli.add_command(plugins_command)
+    cli.add_command(run_command)
+    cli.add_command(replay_command)
     host.add_commands(cli)
     return cli
 

@@ -380,8 +380,9 @@ class StrategyEngine:
                 self._tg = None
 
     async def shutdown(self, *, cancel_working: bool = True, reason: str = "shutdown") -> None:
-        """Cancel every live signal (and, if asked, its working orders), then wait for
-        the order actions to settle."""
+        """Cancel every live signal and, if asked, every working order the engine placed
+        (also those of finished signals, e.g. a resting take-profit), then wait for the
+        order actions to settle."""
         now = self._now()
         async with anyio.create_task_group() as tg:
             self._open(tg)
@@ -393,6 +394,13 @@ class StrategyEngine:
                         for command in commands:
                             if isinstance(command, CancelWorking):
                                 self._cancel_working(signal, command)
+                if cancel_working:
+                    for signal in self.finished:
+                        ids = signal.tree.all_order_ids()
+                        if ids:
+                            self._cancel_working(
+                                signal, CancelWorking(order_ids=ids, reason=reason)
+                            )
                 self._reap()
                 await self.wait_idle()
             finally:

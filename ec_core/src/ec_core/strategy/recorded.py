@@ -12,8 +12,10 @@ small structural protocols below and shows each recorded tick to it:
   fills of resting orders;
 * the venue's simulated clock moves to the tick's time first.
 
-This mirrors ec-mock's own ``ReplayFeeder``; when the mock vendor exposes a
-replay entry point of its own, :func:`recorded_market` should use it instead.
+This follows ec-mock's own ``ReplayFeeder``, except that both stale sides are
+withdrawn before new prices are shown (a jump through the old touch would
+otherwise cross the house's own quote). When the mock vendor exposes a replay
+entry point of its own, :func:`recorded_market` should use it instead.
 """
 
 from __future__ import annotations
@@ -114,8 +116,15 @@ class RecordedMarket:
         if tick.ts_ns > self.clock.now_ns():
             self.exchange.advance_to(tick.ts_ns)
         if type(tick) is Quote:
-            self._show(tick.symbol, 1, tick.bid, tick.bid_size)
-            self._show(tick.symbol, -1, tick.ask, tick.ask_size)
+            # Withdraw both stale sides before showing new prices, so a jump through
+            # the old touch never crosses the house's own quote.
+            symbol = tick.symbol
+            keep_bid = self._withdraw(symbol, 1, tick.bid, tick.bid_size)
+            keep_ask = self._withdraw(symbol, -1, tick.ask, tick.ask_size)
+            if not keep_bid:
+                self._place(symbol, 1, tick.bid, tick.bid_size)
+            if not keep_ask:
+                self._place(symbol, -1, tick.ask, tick.ask_size)
         elif tick.size > 0:  # type: ignore[union-attr]
             self.exchange.apply_external_trade(
                 tick.symbol,
@@ -133,24 +142,30 @@ class RecordedMarket:
             feed(tick)
             yield tick
 
-    def _show(self, symbol: str, side: int, price: int | None, size: int) -> None:
+    def _withdraw(self, symbol: str, side: int, price: int | None, size: int) -> bool:
+        """Resize the side's house order in place if its price holds (True), else cancel it."""
         exchange = self.exchange
         key = (symbol, side)
         current = self._resting.get(key)
-        if current is not None:
-            old_price, cl = current
-            live = exchange.remaining_qty(self.house, cl)
-            if live and old_price == price and size > 0:
-                if live != size:
-                    status = exchange.order_status(self.house, cl)
-                    done = status.filled_qty if status is not None else 0
-                    exchange.set_resting_qty(self.house, cl, done + size)
-                return
-            if live:
-                exchange.cancel(self.house, cl)
-            del self._resting[key]
+        if current is None:
+            return False
+        old_price, cl = current
+        live = exchange.remaining_qty(self.house, cl)
+        if live and old_price == price and size > 0:
+            if live != size:
+                status = exchange.order_status(self.house, cl)
+                done = status.filled_qty if status is not None else 0
+                exchange.set_resting_qty(self.house, cl, done + size)
+            return True
+        if live:
+            exchange.cancel(self.house, cl)
+        del self._resting[key]
+        return False
+
+    def _place(self, symbol: str, side: int, price: int | None, size: int) -> None:
         if price is None or size <= 0:
             return
+        exchange = self.exchange
         cl = f"R{self._next_cl}"
         self._next_cl += 1
         exchange.place(
@@ -164,7 +179,7 @@ class RecordedMarket:
             cl_order_id=cl,
         )
         if exchange.remaining_qty(self.house, cl):
-            self._resting[key] = (price, cl)
+            self._resting[(symbol, side)] = (price, cl)
 
 
 def recorded_market(session: object, *, account_id: str) -> RecordedMarket:

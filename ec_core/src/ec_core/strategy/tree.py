@@ -391,6 +391,10 @@ class ActionTree:
                 return chain.account_id, chain.symbol, chain.live_id
         return None
 
+    def all_order_ids(self) -> frozenset[str]:
+        """Chain and live client ids of every order the tree placed (to cancel what is left)."""
+        return frozenset(i for c in self._chains for i in (c.chain_id, c.live_id))
+
     def order_ids(self, node: str | None = None) -> list[str]:
         """Live client ids of the orders placed by ``node`` (every node if ``None``)."""
         return [c.live_id for c in self._chains if node is None or c.node == node]

@@ -1,0 +1,91 @@
+"""``ec replay STRATEGY --ticks FILE``: a deterministic replay on the mock venue, with a report.
+
+The venue comes from the plugin host (vendor ``mock``, simulated clock, no
+simulated market): the recorded ticks are the market. The report goes to stdout
+as text (or JSON with ``--json``) and to ``--out DIR`` as ``report.txt``,
+``report.json`` and ``chart.svg``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import click
+
+from ec_core.errors import EcError
+from ec_core.plugins import PluginHost
+from ec_core.settings import load_settings
+from ec_core.strategy.loader import RunInfo, load_plan
+from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
+from ec_core.strategy.report import ReplayReport, render_svg, render_text
+
+__all__ = ["replay_command"]
+
+
+@click.command("replay")
+@click.argument("strategy")
+@click.option(
+    "--ticks",
+    "ticks",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Recorded ticks (CSV: ts_ns,symbol,kind,price,size,bid,bid_size,ask,ask_size,aggressor).",
+)
+@click.option(
+    "--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file (TOML)."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the mock engine.")
+@click.option("--account", "account_id", default=None, help="Account to trade in the replay.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("ec-replay"),
+    show_default=True,
+    help="Directory for report.txt, report.json and chart.svg.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report instead of text.")
+@click.pass_obj
+def replay_command(
+    host: PluginHost,
+    strategy: str,
+    ticks: Path,
+    config: Path | None,
+    seed: int,
+    account_id: str | None,
+    out_dir: Path,
+    as_json: bool,
+) -> None:
+    """Replay recorded TICKS through STRATEGY (file.py:factory or module:factory) on the mock."""
+    try:
+        settings = load_settings(config) if config is not None else load_settings()
+        vendor_settings = settings.vendor_settings("mock")
+        account = account_id or settings.account_id or DEFAULT_REPLAY_ACCOUNT
+        plan = load_plan(strategy, RunInfo(account_id=account, vendor="mock", mode="replay"))
+        report = anyio.run(
+            lambda: replay_plan(
+                host,
+                plan,
+                ticks,
+                account_id=account,
+                seed=seed,
+                vendor_settings={k: v for k, v in vendor_settings.items() if k != "venue"},
+            )
+        )
+    except EcError as exc:
+        raise click.ClickException(str(exc)) from exc
+    write_report(report, out_dir)
+    if as_json:
+        click.echo(report.to_json().decode())
+    else:
+        click.echo(render_text(report), nl=False)
+        click.echo(f"report: {out_dir / 'report.json'}, chart: {out_dir / 'chart.svg'}")
+
+
+def write_report(report: ReplayReport, out_dir: Path) -> None:
+    """``report.txt``, ``report.json`` and ``chart.svg`` in ``out_dir`` (created if missing)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.txt").write_text(render_text(report), encoding="utf-8")
+    (out_dir / "report.json").write_bytes(report.to_json() + b"\n")
+    (out_dir / "chart.svg").write_text(render_svg(report), encoding="utf-8")

@@ -1,0 +1,184 @@
+"""``ec run STRATEGY --vendor mock|cqg``: run a strategy live (or on paper) until stopped.
+
+The session comes from the plugin host; orders go through the core executor with
+the registered validators; the account's events feed the tracker. On a terminal a
+live view shows ticks, signals, orders, the position and errors. Ctrl-C or SIGTERM
+stops it cleanly: every live signal is cancelled and, unless ``--leave-working``,
+its working orders too; the process then exits 0 with a summary line.
+
+The first line on stdout (``ec run: running ...``) says the run is trading, so
+a supervisor or a test can wait for it.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+import anyio
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from ec_core.clock import Clock, WallClock
+from ec_core.errors import EcError
+from ec_core.plugins import PluginHost
+from ec_core.settings import load_settings
+from ec_core.strategy.loader import RunInfo, StrategyPlan, load_plan
+from ec_core.strategy.rig import TradingRig, trading_rig
+
+__all__ = ["run_command"]
+
+_DEFAULT_MOCK_ACCOUNT = "MOCK-1"
+
+
+@click.command("run")
+@click.argument("strategy")
+@click.option("--vendor", default=None, help="Vendor plugin to trade through (mock, cqg...).")
+@click.option(
+    "--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file (TOML)."
+)
+@click.option("--account", "account_id", default=None, help="Account to trade.")
+@click.option(
+    "--leave-working",
+    is_flag=True,
+    help="On stop, leave working orders at the venue (default: cancel them).",
+)
+@click.pass_obj
+def run_command(
+    host: PluginHost,
+    strategy: str,
+    vendor: str | None,
+    config: Path | None,
+    account_id: str | None,
+    leave_working: bool,
+) -> None:
+    """Run STRATEGY (file.py:factory or module:factory) live until Ctrl-C or SIGTERM."""
+    try:
+        settings = load_settings(config) if config is not None else load_settings()
+        name = vendor or settings.vendor
+        vendor_settings: dict[str, Any] = settings.vendor_settings(name)
+        account = (
+            account_id
+            or settings.account_id
+            or str(vendor_settings.get("account_id", ""))
+            or (_DEFAULT_MOCK_ACCOUNT if name == "mock" else "")
+        )
+        if not account:
+            raise click.UsageError("no account: pass --account or set account_id in the settings")
+        if name == "mock":
+            vendor_settings.setdefault("account_id", account)
+        plan = load_plan(strategy, RunInfo(account_id=account, vendor=name, mode="run"))
+        console = Console(highlight=False)
+        summary = anyio.run(
+            lambda: _run(
+                host,
+                plan,
+                name,
+                vendor_settings,
+                account=account,
+                cancel_working=not leave_working,
+                console=console,
+                label=strategy,
+            )
+        )
+    except EcError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary)
+
+
+async def _run(
+    host: PluginHost,
+    plan: StrategyPlan,
+    vendor: str,
+    vendor_settings: dict[str, Any],
+    *,
+    account: str,
+    cancel_working: bool,
+    console: Console,
+    label: str,
+) -> str:
+    stop_reason = "market data ended"
+    async with host.open_session(vendor, vendor_settings) as session:
+        clock = _venue_clock(session)
+        async with trading_rig(
+            host, session, plan, account_id=account, clock=clock, engine_clock=None
+        ) as rig:
+            feed = host.market_data(session)
+            async with (
+                feed.stream(list(rig.instruments.values())) as events,
+                anyio.create_task_group() as tg,
+            ):
+
+                async def on_signal() -> None:
+                    nonlocal stop_reason
+                    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                        async for signum in signals:
+                            stop_reason = f"stopped by {signal.Signals(signum).name}"
+                            tg.cancel_scope.cancel()
+                            return
+
+                tg.start_soon(on_signal)
+                click.echo(
+                    f"ec run: running {label} on {vendor} (account {account},"
+                    f" {', '.join(rig.instruments)}); Ctrl-C to stop"
+                )
+                if console.is_terminal:
+                    with Live(_view(rig, label), console=console, refresh_per_second=4) as live:
+                        tg.start_soon(_refresh, live, rig, label)
+                        await rig.engine.run(events)
+                else:
+                    await rig.engine.run(events)
+                tg.cancel_scope.cancel()
+            with anyio.CancelScope(shield=True):
+                live_signals = len(rig.engine.signals)
+                await rig.engine.shutdown(cancel_working=cancel_working, reason=stop_reason)
+                await anyio.lowlevel.checkpoint()
+                while rig.backlog():
+                    await anyio.lowlevel.checkpoint()
+                working = len(rig.tracker.open_orders(account))
+    action = "cancelled" if cancel_working else "left"
+    return (
+        f"ec run: {stop_reason}; {rig.engine.events} ticks, {_produced(rig)} signals"
+        f" ({live_signals} live at stop, working orders {action}), {rig.engine.orders_sent}"
+        f" order actions, {len(rig.tracker.fills(account))} fills, {working} orders working,"
+        f" {len(rig.engine.errors)} errors"
+    )
+
+
+def _produced(rig: TradingRig) -> int:
+    return sum(s.produced for s in rig.engine.strategies)
+
+
+def _venue_clock(session: object) -> Clock:
+    """The venue's own clock when it has one (the mock's simulated time), else the wall."""
+    clock = getattr(getattr(session, "venue", None), "clock", None)
+    return clock if isinstance(clock, Clock) else WallClock()
+
+
+async def _refresh(live: Live, rig: TradingRig, label: str) -> None:
+    while True:
+        await anyio.sleep(0.25)
+        live.update(_view(rig, label))
+
+
+def _view(rig: TradingRig, label: str) -> Table:
+    engine = rig.engine
+    table = Table(title=f"ec run {label}", show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    for symbol, feed in engine.feeds.items():
+        quote = feed.tick_buffer.quote
+        bid = feed.bid if quote is not None else None
+        ask = feed.ask if quote is not None else None
+        position = rig.tracker.position(rig.account_id, symbol)
+        table.add_row(symbol, f"bid {bid} ask {ask}  position {position.qty:+d}")
+    table.add_row("ticks", str(engine.events))
+    table.add_row("signals", f"{len(engine.signals)} live, {len(engine.finished)} finished")
+    table.add_row("order actions", f"{engine.orders_sent} ({engine.in_flight} in flight)")
+    table.add_row("working orders", str(len(rig.tracker.open_orders(rig.account_id))))
+    table.add_row("fills", str(len(rig.tracker.fills(rig.account_id))))
+    table.add_row("errors", str(len(engine.errors)))
+    return table
