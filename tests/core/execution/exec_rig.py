@@ -132,6 +132,9 @@ async def rig(
     checks_factory: Callable[[ManualClock], PreTradeGate] | None = None,
     **executor_options: Any,
 ) -> AsyncIterator[Rig]:
+    """The rig; the journal's timed flush is off unless ``flush_interval`` is given, since
+    ``anyio.wait_all_tasks_blocked`` (``Rig.settle``) polls while a timer task is due."""
+    executor_options.setdefault("flush_interval", 3600.0)
     clock = ManualClock(SIM_START_NS)
     instruments = list(builtin_instruments())
     exchange = Exchange(instruments=instruments, clock=clock, seed=0)

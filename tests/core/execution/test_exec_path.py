@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import anyio
 import pytest
 from ec_core.errors import (
     ConnectionLostError,
@@ -252,3 +253,22 @@ async def test_send_on_a_dead_session_fails_and_is_not_tracked() -> None:
         assert payload.status is P.FAILED
         assert r.tracker.order(payload.request.cl_order_id) is None
         assert r.received() == []
+
+
+@pytest.mark.anyio
+async def test_concurrent_intents_share_one_commit(tmp_path: Path) -> None:
+    async with rig(journal_path=tmp_path / "j.sqlite") as r:
+        assert r.journal is not None
+        before = r.journal.commits
+        payloads = [Payload(request=limit(price=f"69.{i:02d}")) for i in range(10)]
+        async with anyio.create_task_group() as tg:
+            for payload in payloads:
+                tg.start_soon(r.executor.execute, payload)
+        assert {p.status for p in payloads} == {P.ACKNOWLEDGED}
+        assert r.journal.commits - before == 1  # one group commit for ten intents
+        r.executor.flush()
+        records = [rec for _, rec in r.journal.records()]
+        intents = [i for i, rec in enumerate(records) if isinstance(rec, IntentRecorded)]
+        sends = [i for i, rec in enumerate(records) if isinstance(rec, RequestSent)]
+        assert len(intents) == len(sends) == 10
+        assert max(intents) < min(sends)  # every intent was on disk before any send

@@ -36,6 +36,7 @@ from decimal import Decimal
 from typing import NoReturn, TypeAlias, final
 
 import anyio
+import anyio.lowlevel
 import msgspec
 
 from ec_core.clock import Clock
@@ -106,6 +107,16 @@ _BULK = (CancelAll, LiquidateAll, GoFlat)
 _GAP_KINDS = frozenset({SessionEventKind.DISCONNECTED, SessionEventKind.GAP})
 
 
+class _CommitGroup:
+    """Intents waiting for one shared commit, and how it went."""
+
+    __slots__ = ("done", "error")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.error: JournalError | None = None
+
+
 @final
 class Executor:
     """Validate, journal, send, await the answer, track. One per vendor session."""
@@ -147,6 +158,11 @@ class Executor:
         self._fills_seen = 0
         self._seen_since_gap: set[str] | None = None  # chains reported since a gap
         self._mandatory: tuple[PreTradeChecks, PreTradeChecks] | None = None
+        self._commit_group: _CommitGroup | None = None
+        self._buffered: anyio.Event | None = None  # set when a record is buffered
+        # Protocol isinstance checks are slow: decide once what the gate can do.
+        self._rounding = checks.apply_rounding if isinstance(checks, RoundingGate) else None
+        self._on_pnl = checks.on_pnl if isinstance(checks, PnlListener) else None
 
     # -- the order path --------------------------------------------------------
 
@@ -195,8 +211,8 @@ class Executor:
         context = self._context(request)
         violations = self._references(request)
         try:
-            if isinstance(self.checks, RoundingGate):
-                request = self.checks.apply_rounding(request, context)
+            if self._rounding is not None:
+                request = self._rounding(request, context)
                 payload.request = request
             if direct:
                 violations += self._check_mandatory(request, context)
@@ -216,15 +232,16 @@ class Executor:
         if self._halted is not None:
             payload.advance(_P.FAILED, f"journal halted: {self._halted}")
             raise JournalError(f"new orders stopped: journal failed earlier ({self._halted})")
-        self._write_ahead(
-            payload,
-            IntentRecorded(
-                request=request,
-                request_id=payload.request_id,
-                direct=direct,
-                ts_ns=self.clock.now_ns(),
-            ),
-        )
+        if self.journal is not None:
+            await self._write_ahead(
+                payload,
+                IntentRecorded(
+                    request=request,
+                    request_id=payload.request_id,
+                    direct=direct,
+                    ts_ns=self.clock.now_ns(),
+                ),
+            )
         targets = self._bulk_targets(request) if isinstance(request, _BULK) else None
         await self._send(payload, request)
         return await self._await_answer(payload, request, targets)
@@ -348,7 +365,8 @@ class Executor:
         self._sent(payload, request)
 
     def _sent(self, payload: Payload, request: OrderRequest) -> None:
-        self._journal(RequestSent(cl_order_id=request.cl_order_id, ts_ns=self.clock.now_ns()))
+        if self.journal is not None:
+            self._journal(RequestSent(cl_order_id=request.cl_order_id, ts_ns=self.clock.now_ns()))
         track_sent(self.tracker, request)
         self.checks.record_sent(request)
         payload.advance(_P.SENT)
@@ -360,6 +378,11 @@ class Executor:
         cl_order_id = request.cl_order_id
         tracker = self.tracker
         outcome = tracker.outcome(cl_order_id)
+        if outcome is None and targets is None:
+            # An in-process or fast venue has usually queued the answer already: one
+            # turn of the loop lets the consumer apply it, without a deadline scope.
+            await anyio.lowlevel.checkpoint()
+            outcome = tracker.outcome(cl_order_id)
         lost: ConnectionLostError | None = None
         if outcome is None or targets:
             with anyio.move_on_after(self.ack_timeout):
@@ -427,15 +450,33 @@ class Executor:
 
     # -- journal ---------------------------------------------------------------
 
-    def _write_ahead(self, payload: Payload, record: JournalRecord) -> None:
-        if self.journal is None:
-            return
-        try:
-            self.journal.write_ahead(record)
-        except JournalError as exc:
-            self._halt(str(exc))
-            payload.advance(_P.FAILED, f"journal failed: {exc}")
-            raise
+    async def _write_ahead(self, payload: Payload, record: JournalRecord) -> None:
+        """Append ``record`` and return once a commit holds it (group commit).
+
+        The first task to need a commit yields once (shielded) so that concurrent
+        tasks append their intents too, then commits them all in one transaction;
+        the others wait for that commit. Sequential callers pay one loop turn.
+        """
+        journal = self.journal
+        assert journal is not None
+        journal.append(record)
+        group = self._commit_group
+        if group is None:
+            group = self._commit_group = _CommitGroup()
+            with anyio.CancelScope(shield=True):
+                await anyio.lowlevel.checkpoint()
+            self._commit_group = None
+            try:
+                journal.commit()
+            except JournalError as exc:
+                group.error = exc
+            group.done.set()
+        else:
+            await group.done.wait()
+        if group.error is not None:
+            self._halt(str(group.error))
+            payload.advance(_P.FAILED, f"journal failed: {group.error}")
+            raise group.error
 
     def _journal(self, record: JournalRecord) -> None:
         """Append a record; a failure halts new orders but never the tracking."""
@@ -445,6 +486,8 @@ class Executor:
             self.journal.append(record)
         except JournalError as exc:
             self._halt(str(exc))
+        if self._buffered is not None:
+            self._buffered.set()
 
     def _halt(self, reason: str) -> None:
         if self._halted is None:
@@ -488,7 +531,8 @@ class Executor:
 
     def on_event(self, event: TradeEvent) -> None:
         """Journal ``event``, apply it to the tracker, settle payloads it answers."""
-        self._journal(EventReceived(event=event, ts_ns=self.clock.now_ns()))
+        if self.journal is not None:
+            self._journal(EventReceived(event=event, ts_ns=self.clock.now_ns()))
         self.tracker.apply(event)
         if isinstance(event, ExecutionReport):
             chain_id = self.tracker.chain_id(event.cl_order_id)
@@ -496,9 +540,9 @@ class Executor:
                 self._settle_inflight(chain_id)
             if self.tracker.fill_count != self._fills_seen:
                 self._fills_seen = self.tracker.fill_count
-                if isinstance(self.checks, PnlListener):
+                if self._on_pnl is not None:
                     account = event.account_id
-                    self.checks.on_pnl(account, self.tracker.realized_pnl(account))
+                    self._on_pnl(account, self.tracker.realized_pnl(account))
 
     def _settle_inflight(self, chain_id: str) -> None:
         order = self.tracker.order(chain_id)
@@ -584,7 +628,14 @@ class Executor:
             self.flush()
 
     async def _flush_periodically(self) -> None:
+        """Commit buffered records at most ``flush_interval`` after the first one.
+
+        Idle (nothing buffered) it waits on an event, not a timer.
+        """
         while True:
+            self._buffered = anyio.Event()
+            if self.journal is None or not self.journal.pending:
+                await self._buffered.wait()
             await anyio.sleep(self.flush_interval)
             self.flush()
 

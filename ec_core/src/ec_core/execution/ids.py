@@ -16,6 +16,7 @@ from ec_core.clock import Clock
 
 __all__ = ["ClientOrderIds"]
 
+_DAY_NS = 86_400 * 1_000_000_000
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -35,14 +36,18 @@ class ClientOrderIds:
         self._clock = clock
         self.token = token if token is not None else _base36(clock.now_ns() // 1000, 6)
         self._day = ""
+        self._day_number = -1
         self._next = 0
         self._used: set[str] = set()
 
     def next(self) -> str:
         """A fresh id, reserved."""
-        day = datetime.fromtimestamp(self._clock.now_ns() / 1e9, UTC).strftime("%y%m%d")
-        if day != self._day:
-            self._day, self._next = day, 0
+        day_number = self._clock.now_ns() // _DAY_NS
+        if day_number != self._day_number:
+            self._day_number = day_number
+            self._day = datetime.fromtimestamp(day_number * 86400, UTC).strftime("%y%m%d")
+            self._next = 0
+        day = self._day
         while True:
             self._next += 1
             candidate = f"{self.token}-{day}-{self._next}"
