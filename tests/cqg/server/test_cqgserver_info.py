@@ -25,10 +25,7 @@ def test_accounts_report_lists_the_venue_accounts_without_the_house() -> None:
     assert (report.id, report.status_code) == (7, 0)
     assert report.IsInitialized()
     accounts = [
-        a
-        for b in report.accounts_report.brokerages
-        for s in b.sales_series
-        for a in s.accounts
+        a for b in report.accounts_report.brokerages for s in b.sales_series for a in s.accounts
     ]
     assert [a.brokerage_account_number for a in accounts] == [ACCOUNT]
     assert accounts[0].account_id == 1001
@@ -41,11 +38,13 @@ def test_symbol_resolution_fills_every_required_metadata_field() -> None:
     meta = report.symbol_resolution_report.contract_metadata
     assert meta.IsInitialized()
     required = [f.name for f in metadata_2.ContractMetadata.DESCRIPTOR.fields if f.is_required]
-    assert all(meta.HasField(name) for name in required)
+    assert all(meta.HasField(name) for name in required)  # type: ignore[arg-type]
     assert meta.contract_symbol == "EP"
     assert (meta.correct_price_scale, meta.tick_size, meta.tick_value) == (0.01, 0.25, 12.5)
     assert meta.display_price_scale == 2
-    assert meta.title and meta.description and meta.currency == "USD"
+    assert meta.title
+    assert meta.description
+    assert meta.currency == "USD"
     scale = PriceScale.from_metadata(meta)
     assert scale.ticks_to_scaled(1) == 25
 
@@ -70,7 +69,8 @@ def test_contract_ids_are_per_session_and_stable_within_one() -> None:
 def test_unknown_symbol_is_not_found_with_the_listed_ones() -> None:
     report = _client().resolve("ZUC").information_reports[0]
     assert report.status_code == 104
-    assert "ZUC" in report.text_message and "EP" in report.text_message
+    assert "ZUC" in report.text_message
+    assert "EP" in report.text_message
 
 
 def test_contract_metadata_by_id() -> None:
@@ -81,7 +81,8 @@ def test_contract_metadata_by_id() -> None:
     msg.information_requests.add(id=12).contract_metadata_request.contract_id = 999
     found, missing = client.send(msg)
     meta = found.information_reports[0].contract_metadata_report.contract_metadata
-    assert meta.contract_symbol == "ENQ" and meta.contract_id == contract_id
+    assert meta.contract_symbol == "ENQ"
+    assert meta.contract_id == contract_id
     assert missing.information_reports[0].status_code == 104
 
 
@@ -99,7 +100,8 @@ def test_historical_orders_between_dates() -> None:
     report = answer.information_reports[0]
     assert report.status_code == 0
     (status,) = report.historical_orders_report.order_statuses
-    assert status.order.cl_order_id == "h1" and status.status == 8
+    assert status.order.cl_order_id == "h1"
+    assert status.status == 8
     assert status.IsInitialized()
     too_old = ClientMsg()
     too_old.information_requests.add(id=22).historical_orders_request.from_date = (
@@ -123,7 +125,8 @@ def test_order_status_request_by_chain_order_id() -> None:
     query.account_id = account_id
     (answer,) = client.send(msg)
     status = answer.information_reports[0].order_status_report.order_status
-    assert status.chain_order_id == chain and status.status == 8
+    assert status.chain_order_id == chain
+    assert status.status == 8
 
 
 def test_unsupported_information_request_fails_politely() -> None:

@@ -27,7 +27,8 @@ def test_bad_password_gets_101_with_text_and_the_connection_closes() -> None:
     result = client.logon(password="wrong").logon_result
     assert result.result_code == 101
     assert "invalid user name or password" in result.text_message
-    assert PASSWORD not in result.text_message and "wrong" not in result.text_message
+    assert PASSWORD not in result.text_message
+    assert "wrong" not in result.text_message
     assert not result.session_token
     assert client.connection.close_requested
     assert client.connection.session is None
@@ -45,7 +46,8 @@ def test_other_major_version_is_refused_and_older_minor_accepted() -> None:
     server = make_server(make_venue(market=False))
     refused = Client(server).logon(protocol_version_major=3).logon_result
     assert refused.result_code == 101
-    assert "3.230" in refused.text_message and "2.230" in refused.text_message
+    assert "3.230" in refused.text_message
+    assert "2.230" in refused.text_message
     older = Client(server).logon(protocol_version_minor=87).logon_result
     assert older.result_code == 0
     assert older.protocol_version_minor == 230  # the server reports its own version
@@ -98,7 +100,8 @@ def test_restore_with_the_token_after_a_drop_keeps_contract_ids() -> None:
     msg.restore_or_join_session.client_app_id = "WebApiTest"
     (answer,) = again.send(msg)
     result = answer.restore_or_join_session_result
-    assert result.result_code == 0 and result.IsInitialized()
+    assert result.result_code == 0
+    assert result.IsInitialized()
     assert again.contract_id("ENQ") == contract_id
 
 
@@ -146,7 +149,8 @@ def test_server_sends_protocol_pings_on_venue_time_and_counts_pongs() -> None:
     assert client.collect() == []
     venue.advance(1_000_000_000)
     (ping,) = client.collect()
-    assert ping.ping.token == "srv-1" and ping.ping.IsInitialized()
+    assert ping.ping.token == "srv-1"
+    assert ping.ping.IsInitialized()
     pong = ClientMsg()
     pong.pong.token = ping.ping.token
     pong.pong.ping_utc_time = ping.ping.ping_utc_time

@@ -1,0 +1,122 @@
+"""Market-data subscriptions fed by the engine: status, snapshot, updates, levels, scaling."""
+
+from __future__ import annotations
+
+from cqgserver_support import Client, make_server, make_venue
+from ec_cqg.protocol.pb import ClientMsg, ServerMsg, market_data_2
+
+_Q = market_data_2.Quote
+
+
+def _subscribe(
+    client: Client, contract_id: int, level: int, request_id: int = 2
+) -> list[ServerMsg]:
+    msg = ClientMsg()
+    msg.market_data_subscriptions.add(contract_id=contract_id, level=level, request_id=request_id)
+    return client.send(msg)
+
+
+def _setup() -> tuple[Client, int]:
+    venue = make_venue()
+    client = Client(make_server(venue))
+    client.logon()
+    return client, client.contract_id("EP")
+
+
+def test_level_3_status_then_snapshot_with_bba_volumes_and_last_trade() -> None:
+    client, contract_id = _setup()
+    exchange = client.server.venue.exchange
+    status_msg, snapshot_msg = _subscribe(client, contract_id, 3)
+    status = status_msg.market_data_subscription_statuses[0]
+    assert (status.contract_id, status.status_code, status.level, status.request_id) == (
+        contract_id,
+        0,
+        3,
+        2,
+    )
+    data = snapshot_msg.real_time_market_data[0]
+    assert data.is_snapshot
+    assert data.correct_price_scale == 0.01
+    quote = exchange.best_quote("EP")
+    assert quote is not None
+    assert quote.bid is not None
+    assert quote.ask is not None
+    by_type = {q.type: q for q in data.quotes}
+    assert by_type[_Q.TYPE_BESTBID].scaled_price == quote.bid * 25  # tick 0.25, scale 0.01
+    assert by_type[_Q.TYPE_BESTASK].scaled_price == quote.ask * 25
+    assert by_type[_Q.TYPE_BESTBID].volume.significand == quote.bid_size
+    last = exchange.last_trade("EP")
+    assert last is not None
+    assert by_type[_Q.TYPE_TRADE].scaled_price == last.price * 25
+    assert data.IsInitialized()
+
+
+def test_updates_follow_the_engine_and_are_not_snapshots() -> None:
+    client, contract_id = _setup()
+    _subscribe(client, contract_id, 3)
+    client.server.venue.step(30)
+    updates = [d for m in client.collect() for d in m.real_time_market_data]
+    assert updates, "the simulated market moved: updates expected"
+    assert all(not d.is_snapshot and d.contract_id == contract_id for d in updates)
+    types = {q.type for d in updates for q in d.quotes}
+    assert _Q.TYPE_TRADE in types
+    assert types & {_Q.TYPE_BESTBID, _Q.TYPE_BESTASK}
+
+
+def test_level_1_sends_trades_only() -> None:
+    client, contract_id = _setup()
+    _status, snapshot = _subscribe(client, contract_id, 1)
+    assert {q.type for q in snapshot.real_time_market_data[0].quotes} <= {_Q.TYPE_TRADE}
+    client.server.venue.step(30)
+    types = {q.type for m in client.collect() for d in m.real_time_market_data for q in d.quotes}
+    assert types == {_Q.TYPE_TRADE}
+
+
+def test_level_2_sends_bba_without_volumes() -> None:
+    client, contract_id = _setup()
+    _status, snapshot = _subscribe(client, contract_id, 2)
+    bba = [q for q in snapshot.real_time_market_data[0].quotes if q.type in (1, 2)]
+    assert bba
+    assert all(not q.HasField("volume") for q in bba)
+
+
+def test_level_4_snapshot_holds_the_book_and_updates_diff_it() -> None:
+    client, contract_id = _setup()
+    exchange = client.server.venue.exchange
+    _status, snapshot = _subscribe(client, contract_id, 4)
+    quotes = snapshot.real_time_market_data[0].quotes
+    view = exchange.book("EP", 10)
+    bids = {q.scaled_price // 25: q.volume.significand for q in quotes if q.type == _Q.TYPE_BID}
+    assert bids == {lv.price: lv.qty for lv in view.bids}
+    client.server.venue.step(30)
+    dom = [
+        q
+        for m in client.collect()
+        for d in m.real_time_market_data
+        for q in d.quotes
+        if q.type in (_Q.TYPE_BID, _Q.TYPE_ASK)
+    ]
+    assert dom, "the book changed: DOM updates expected"
+
+
+def test_level_7_is_served_as_4_and_5_is_not_supported() -> None:
+    client, contract_id = _setup()
+    (status, _snapshot) = _subscribe(client, contract_id, 7)
+    assert status.market_data_subscription_statuses[0].level == 4
+    (refused,) = _subscribe(client, contract_id, 5)
+    assert refused.market_data_subscription_statuses[0].status_code == 110
+
+
+def test_unsubscribe_with_level_0_stops_updates() -> None:
+    client, contract_id = _setup()
+    _subscribe(client, contract_id, 3)
+    (status,) = _subscribe(client, contract_id, 0)
+    assert status.market_data_subscription_statuses[0].level == 0
+    client.server.venue.step(30)
+    assert not [m for m in client.collect() if m.real_time_market_data]
+
+
+def test_unresolved_contract_is_invalid() -> None:
+    client, _ = _setup()
+    (status,) = _subscribe(client, 77, 1)
+    assert status.market_data_subscription_statuses[0].status_code == 102
