@@ -1,0 +1,388 @@
+"""The client's pure parts: throttle, backoff, settings, recorder, field rules, EC_API layer,
+and malformed frames thrown at a live session (hypothesis)."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import anyio
+import pytest
+from cqgclient_support import ACCOUNT, FakeCqgServer, fake_server, settings_for
+from ec_core.clock import ManualClock
+from ec_core.errors import ConfigError
+from ec_core.execution.payload import Payload
+from ec_core.model import (
+    CancelOrder,
+    Duration,
+    ExecInstruction,
+    ModifyOrder,
+    NewOrder,
+    OrderType,
+    ReportKind,
+    RequestType,
+    SessionState,
+    Side,
+)
+from ec_core.secrets import Secret
+from ec_core.validation import PreTradeContext, ValidatorRegistry
+from ec_cqg.client import CqgSession, parse_cqg_settings
+from ec_cqg.client.backoff import Backoff
+from ec_cqg.client.recorder import read_recording, replay_client_frames
+from ec_cqg.client.throttle import Limit, Throttle
+from ec_cqg.compat import (
+    ConnectCQG,
+    CQGFormatCheck,
+    CQGLiveOrder,
+    DetailsError,
+    MonitorTradeCQG,
+    details_to_request,
+)
+from ec_cqg.protocol.pb import ServerMsg
+from ec_cqg.rules import CQG_RULE_CODES, CqgFieldRules
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from ec_cqg import plugin
+
+ACC = str(ACCOUNT)
+NOW = int(datetime(2025, 6, 2, tzinfo=UTC).timestamp()) * 1_000_000_000
+
+
+# -- throttle -------------------------------------------------------------------
+
+
+def test_throttle_allows_a_burst_then_spaces_messages() -> None:
+    clock = ManualClock()
+    throttle = Throttle(clock, messages=Limit(10, 1.0))
+    for _ in range(10):
+        assert throttle.delay_ns() == 0
+        throttle.take()
+    delay = throttle.delay_ns()
+    assert 0 < delay <= 100_000_001  # one token every 100 ms
+    clock.advance(delay)
+    assert throttle.delay_ns() == 0
+
+
+def test_throttle_per_account_order_limit_is_separate() -> None:
+    clock = ManualClock()
+    throttle = Throttle(clock, account_orders=Limit(2, 1.0))
+    for _ in range(2):
+        throttle.take(orders=1, accounts=(1,))
+    assert throttle.delay_ns(orders=1, accounts=(1,)) > 0
+    assert throttle.delay_ns(orders=1, accounts=(2,)) == 0
+
+
+@pytest.mark.anyio
+async def test_throttle_acquire_sleeps_instead_of_failing() -> None:
+    clock = ManualClock()
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.advance(int(seconds * 1e9))
+
+    throttle = Throttle(clock, messages=Limit(2, 1.0), sleep=fake_sleep)
+    for _ in range(5):
+        await throttle.acquire()
+    assert len(slept) == 3
+    assert throttle.waits == 3
+
+
+def test_backoff_grows_is_capped_and_is_seeded() -> None:
+    one = Backoff(initial=0.1, maximum=1.0, jitter=0.5, rng=random.Random(3))
+    two = Backoff(initial=0.1, maximum=1.0, jitter=0.5, rng=random.Random(3))
+    delays = [one.next_delay() for _ in range(8)]
+    assert delays == [two.next_delay() for _ in range(8)]
+    assert all(0.05 <= d <= 1.0 for d in delays)
+    assert delays[-1] >= 0.5  # capped at 1.0, jitter at most halves it
+    one.reset()
+    assert one.next_delay() <= 0.1
+
+
+# -- settings -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "path"),
+    [
+        ({"user": "u", "password": Secret("p")}, "vendors.cqg.url"),
+        ({"url": "http://x", "user": "u", "password": Secret("p")}, "vendors.cqg.url"),
+        ({"url": "wss://x", "password": Secret("p")}, "vendors.cqg.user"),
+        ({"url": "wss://x", "user": "u"}, "vendors.cqg.password"),
+        ({"url": "wss://x", "user": "u", "password": "p", "request_timeout": 0}, None),
+        ({"url": "wss://x", "user": "u", "password": "p", "bogus": 1}, "vendors.cqg.bogus"),
+    ],
+)
+def test_bad_settings_name_the_key(table: dict[str, object], path: str | None) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_cqg_settings(table)
+    assert info.value.path == (path or "vendors.cqg.request_timeout")
+
+
+def test_settings_repr_hides_the_password() -> None:
+    settings = parse_cqg_settings({"url": "wss://x", "user": "u", "password": Secret("hunter2")})
+    assert "hunter2" not in repr(settings)
+    assert settings.password.reveal() == "hunter2"
+
+
+def test_plain_ws_allowed_to_loopback_or_when_asked() -> None:
+    parse_cqg_settings({"url": "ws://127.0.0.1:1", "user": "u", "password": "p"})
+    parse_cqg_settings({"url": "ws://[::1]:1", "user": "u", "password": "p"})
+    parse_cqg_settings(
+        {"url": "ws://example.com", "user": "u", "password": "p", "allow_insecure": True}
+    )
+
+
+# -- field rules ----------------------------------------------------------------
+
+
+def ctx(vendor: str = "cqg") -> PreTradeContext:
+    return PreTradeContext(now_ns=NOW, vendor=vendor)
+
+
+def new(**extra: object) -> NewOrder:
+    fields: dict[str, object] = {
+        "account_id": ACC,
+        "symbol": "EP",
+        "side": Side.BUY,
+        "qty": 1,
+        "order_type": OrderType.LMT,
+        "limit_price": Decimal(1),
+    }
+    fields.update(extra)
+    return NewOrder(**fields)  # type: ignore[arg-type]
+
+
+def codes(request: object, context: PreTradeContext | None = None) -> list[str]:
+    return sorted(v.code for v in CqgFieldRules().validate(request, context or ctx()))  # type: ignore[arg-type]
+
+
+def test_rules_pass_a_good_order_and_skip_other_vendors() -> None:
+    assert codes(new()) == []
+    assert codes(new(qty=0, account_id="x"), ctx("mock")) == []
+
+
+def test_rules_name_every_violation_at_once() -> None:
+    bad = new(
+        qty=0,
+        order_type=OrderType.STL,
+        limit_price=None,
+        duration=Duration.GTD,
+        account_id="abc",
+        cl_order_id="x" * 65,
+    )
+    assert codes(bad) == [
+        "CQG_ACCOUNT_ID",
+        "CQG_CL_ORDER_ID",
+        "CQG_GTD_DATE",
+        "CQG_PRICE_MISSING",
+        "CQG_PRICE_MISSING",
+        "CQG_QTY",
+    ]
+    assert set(codes(bad)) <= set(CQG_RULE_CODES)
+
+
+def test_rules_prices_per_order_type_dates_and_instructions() -> None:
+    assert codes(new(order_type=OrderType.MKT)) == ["CQG_PRICE_NOT_ALLOWED"]
+    assert codes(new(stop_price=Decimal(1))) == ["CQG_PRICE_NOT_ALLOWED"]
+    assert codes(new(duration=Duration.GTD, good_thru_date=date(2025, 6, 1))) == ["CQG_GTD_DATE"]
+    assert codes(new(duration=Duration.GTD, good_thru_date=date(2025, 6, 2))) == []
+    assert codes(new(good_thru_date=date(2025, 7, 1))) == ["CQG_GTD_DATE"]
+    post_only = frozenset({ExecInstruction.POST_ONLY})
+    assert codes(new(exec_instructions=post_only, duration=Duration.IOC)) == [
+        "CQG_EXEC_INSTRUCTION"
+    ]
+    iceberg = frozenset({ExecInstruction.ICEBERG})
+    assert codes(new(order_type=OrderType.MKT, limit_price=None, exec_instructions=iceberg)) == [
+        "CQG_EXEC_INSTRUCTION"
+    ]
+
+
+def test_rules_modify_and_cancel() -> None:
+    empty = ModifyOrder(account_id=ACC, symbol="EP", orig_cl_order_id="a")
+    assert codes(empty) == ["CQG_MODIFY_EMPTY"]
+    assert codes(ModifyOrder(account_id=ACC, symbol="EP", orig_cl_order_id="a", qty=0)) == [
+        "CQG_QTY"
+    ]
+    assert codes(CancelOrder(account_id=ACC, symbol="EP", orig_cl_order_id="")) == [
+        "CQG_ORIG_CL_ORDER_ID"
+    ]
+
+
+def test_plugin_registers_the_rules() -> None:
+    registry = ValidatorRegistry()
+    plugin.ec_register_validators(registry)
+    assert registry.names() == ["cqg_field_rules"]
+    assert registry.run(new(qty=-1), ctx())[0].code == "CQG_QTY"
+
+
+# -- EC_API-style layer -----------------------------------------------------------
+
+
+def test_details_to_request_from_ec_api_names() -> None:
+    request = details_to_request(
+        "NEW_ORDER",
+        {
+            "symbol_name": "EP",
+            "cl_order_id": "1231314",
+            "order_type": "ORDER_TYPE_LMT",
+            "duration": 2,
+            "side": "SIDE_BUY",
+            "qty_significant": 2,
+            "qty_exponent": 0,
+            "limit_price": "4500.25",
+            "exec_instructions": "EXEC_INSTRUCTION_AON",
+        },
+        account_id=ACC,
+    )
+    assert request == NewOrder(
+        account_id=ACC,
+        symbol="EP",
+        side=Side.BUY,
+        qty=2,
+        order_type=OrderType.LMT,
+        limit_price=Decimal("4500.25"),
+        duration=Duration.GTC,
+        exec_instructions=frozenset({ExecInstruction.AON}),
+        cl_order_id="1231314",
+    )
+    cancel = details_to_request(
+        RequestType.CANCEL, {"orig_cl_order_id": "1", "cl_order_id": "2"}, account_id=ACC
+    )
+    assert isinstance(cancel, CancelOrder)
+
+
+@pytest.mark.parametrize(
+    ("kind", "details", "key"),
+    [
+        ("NEW_ORDER", {"order_type": "LMT", "side": "BUY", "qty": 1, "colour": 1}, "colour"),
+        ("NEW_ORDER", {"order_type": "LMT", "qty": 1}, "side"),
+        ("NEW_ORDER", {"order_type": "NOPE", "side": "BUY", "qty": 1}, "order_type"),
+        ("NEW_ORDER", {"order_type": "LMT", "side": "BUY"}, "qty"),
+        (
+            "NEW_ORDER",
+            {"order_type": 2, "side": 1, "qty": 1, "scaled_limit_price": 5},
+            "scaled_limit_price",
+        ),
+        ("MODIFY_ORDER", {"ogri_cl_order_id": "1"}, "ogri_cl_order_id"),
+        ("MODIFY_ORDER", {"qty": 1}, "orig_cl_order_id"),
+        ("TELEPORT", {}, "request_type"),
+    ],
+)
+def test_details_errors_name_the_key(kind: str, details: dict[str, object], key: str) -> None:
+    with pytest.raises(DetailsError) as info:
+        details_to_request(kind, details, account_id=ACC)
+    assert info.value.key == key
+    assert repr(key) in str(info.value)
+
+
+def test_format_check_policy_on_a_payload() -> None:
+    check = CQGFormatCheck()
+    payload = Payload(request=new(qty=0), checks=(CQGFormatCheck.name,))
+    assert [v.code for v in check.check(payload, now_ns=NOW)] == ["CQG_QTY"]
+    assert check.check(Payload(request=new()), now_ns=NOW) == []
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeCqgServer]:
+    async with fake_server() as srv:
+        yield srv
+
+
+@pytest.mark.anyio
+async def test_ec_api_style_round_trip(server: FakeCqgServer) -> None:
+    async with ConnectCQG(
+        server.url, "trader", "s3cret", backoff_seed=1, request_timeout=5.0
+    ) as conn:
+        async with conn.session.trades.stream(ACC) as events:
+            order = CQGLiveOrder(conn, symbol_name="EP", request_id=100, account_id=ACCOUNT)
+            sent = await order.send(
+                "NEW_ORDER",
+                {
+                    "cl_order_id": "E1",
+                    "order_type": "LMT",
+                    "side": "BUY",
+                    "qty": 1,
+                    "scaled_limit_price": 17000,  # 17000 × 0.25 = 4250.00
+                },
+            )
+            assert isinstance(sent, NewOrder)
+            assert sent.limit_price == Decimal("4250.00")
+            with anyio.fail_after(5):
+                async for event in events:
+                    if getattr(event, "kind", None) is ReportKind.ACCEPTED:
+                        break
+        history = await MonitorTradeCQG(conn, ACCOUNT).request_historical_orders(
+            datetime(2025, 1, 1), datetime(2025, 1, 3)
+        )
+        assert [r.cl_order_id for r in history] == ["E1"]
+
+
+# -- recording and replay ---------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_recording_holds_every_frame_and_replays(
+    server: FakeCqgServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "wire.rec"
+    async with CqgSession(settings_for(server, record_path=str(path))) as session:
+        await session.resolve("EP")
+    frames = list(read_recording(path))
+    assert frames[0].direction == "out"
+    assert frames[1].direction == "in"
+    assert sum(f.direction == "out" for f in frames) == len(server.received)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert all(b.ts_ns >= a.ts_ns for a, b in itertools.pairwise(frames))
+    logons = server.logons
+    answers = await replay_client_frames(path, server.url, settle_s=0.2)
+    assert server.logons == logons + 1
+    assert ServerMsg.FromString(answers[0]).logon_result.result_code == 0
+
+
+# -- malformed frames -------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_malformed_and_truncated_frames_never_kill_the_session(
+    server: FakeCqgServer,
+) -> None:
+    good = ServerMsg()
+    report = good.information_reports.add(id=999, status_code=0)
+    report.text_message = "x"
+    whole = good.SerializeToString()
+
+    async with CqgSession(settings_for(server)) as session:
+        await session.resolve("EP")
+        md = ServerMsg()
+        data = md.real_time_market_data.add(contract_id=server.contract_id)
+        data.quotes.add(type=1, scaled_price=1)
+        md_frame = md.SerializeToString()
+
+        @given(
+            st.one_of(
+                st.binary(max_size=64),
+                st.integers(1, len(whole) - 1).map(lambda n: whole[:n]),
+                st.integers(1, len(md_frame) - 1).map(lambda n: md_frame[:n]),
+            )
+        )
+        @hsettings(max_examples=60, deadline=None)
+        def frames(frame: bytes) -> None:
+            received.append(frame)
+
+        received: list[bytes] = []
+        frames()
+        for frame in received:
+            await server.send_raw(frame)
+        await server.send_raw(b"\x0a")  # truncated field header
+        # still alive and answering
+        assert [a.account_id for a in await session.accounts()] == [ACC]
+        assert session.state is SessionState.LOGGED_ON
+        stats = session.stats()
+        assert stats.get("malformed_frames", 0) >= 1
