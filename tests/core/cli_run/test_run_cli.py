@@ -1,0 +1,224 @@
+"""``ec run`` and ``ec replay`` as a user runs them: subprocesses on a strategy file.
+
+``ec run`` is stopped with SIGINT once the strategy says (on stdout) that its order
+is working at the venue; no test sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import xml.dom.minidom
+from pathlib import Path
+
+import pytest
+
+EC = [sys.executable, "-c", "from ec_core.cli.main import main; main()"]
+T0 = 1_704_898_800_000_000_000 + 1_000_000_000
+TIMEOUT = 60
+
+STRATEGY = '''
+from decimal import Decimal
+
+from ec_core.model import NewOrder, OrderType, Side
+from ec_core.strategy import ActionNode, ActionTree, OpSignal, OpStrategy
+
+SYMBOL = "CLE"
+
+
+class Scalp(OpStrategy):
+    """Buy at the ask when flat, take profit 5 ticks higher."""
+
+    def __init__(self, account):
+        super().__init__(symbols=[SYMBOL], max_signals=1)
+        self.account = account
+
+    def generate(self, ctx, symbol):
+        if ctx.open_orders(symbol) or ctx.position(symbol).qty:
+            return None
+        tb = ctx.feeds[symbol].tick_buffer
+        if tb.quote is None or tb.quote.ask is None:
+            return None
+        entry = tb.to_price(tb.quote.ask)
+        buy = NewOrder(account_id=self.account, symbol=symbol, side=Side.BUY, qty=1,
+                       order_type=OrderType.LMT, limit_price=entry)
+        sell = NewOrder(account_id=self.account, symbol=symbol, side=Side.SELL, qty=1,
+                        order_type=OrderType.LMT, limit_price=entry + Decimal("0.05"))
+        up = lambda ctx: tb.close >= entry + Decimal("0.04")
+        root = ActionNode("Entry", [buy], transitions={"tp": (up, ActionNode("TP", [sell], up))})
+        return OpSignal(ActionTree(root), symbol=symbol)
+
+
+class Rest(OpStrategy):
+    """One resting bid far under the market; says so on stdout once it is working."""
+
+    def __init__(self, account):
+        super().__init__(symbols=[SYMBOL], max_signals=1)
+        self.account = account
+        self.said = False
+
+    def generate(self, ctx, symbol):
+        if self.produced:
+            return None
+        bid = NewOrder(account_id=self.account, symbol=symbol, side=Side.BUY, qty=1,
+                       order_type=OrderType.LMT, limit_price=Decimal("50.00"))
+
+        def hold(ctx):
+            if ctx.open_orders(symbol) and not self.said:
+                self.said = True
+                print("strategy: order working", flush=True)
+            return False
+
+        return OpSignal(ActionTree(ActionNode("Bid", [bid], transitions={
+            "never": (hold, ActionNode("Never", [], hold))})), symbol=symbol)
+
+
+def strategy(info):
+    return Scalp(info.account_id)
+
+
+def resting(info):
+    return Rest(info.account_id)
+'''
+
+
+@pytest.fixture
+def strategy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "my_strategy.py"
+    path.write_text(STRATEGY, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tick_file(tmp_path: Path) -> Path:
+    """A seeded walk of CLE quotes around 70.00 with a print every fifth quote."""
+    import random
+
+    rng = random.Random(1)
+    rows = ["ts_ns,symbol,kind,price,size,bid,bid_size,ask,ask_size,aggressor"]
+    ts, mid = T0, 7000
+    for i in range(400):
+        ts += 100_000_000
+        mid += rng.choice((-1, 0, 1))
+        rows.append(f"{ts},CLE,quote,,,{mid / 100:.2f},5,{(mid + 1) / 100:.2f},5,")
+        if i % 5 == 0:
+            side = rng.choice(("BUY", "SELL"))
+            price = mid + 1 if side == "BUY" else mid
+            rows.append(f"{ts + 1},CLE,trade,{price / 100:.2f},3,,,,,{side}")
+    path = tmp_path / "ticks.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def ec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("EC_SETTINGS", None)
+    return subprocess.run(
+        [*EC, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT
+    )
+
+
+def test_replay_prints_a_report_and_writes_json_and_chart(
+    strategy_file: Path, tick_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    done = ec(
+        "replay", f"{strategy_file}:strategy", "--ticks", str(tick_file), "--out", str(out),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "ticks 480 over" in done.stdout
+    assert "signals:" in done.stdout
+    assert "Entry -> TP" in done.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["ticks"] == 480
+    assert report["trades"], "the scalper trades on this tape"
+    sides = [t["side"] for t in report["trades"]]
+    assert sides[:2] == ["BUY", "SELL"]
+    assert report["signal_paths"][0]["path"] == ["Entry", "TP"]
+    assert float(report["max_drawdown"]) >= 0
+    assert (out / "report.txt").read_text() in done.stdout
+    svg = xml.dom.minidom.parse(str(out / "chart.svg"))
+    assert len(svg.getElementsByTagName("polyline")) == 2  # price and equity
+
+
+def test_replay_is_deterministic(strategy_file: Path, tick_file: Path, tmp_path: Path) -> None:
+    reports = []
+    for name in ("a", "b"):
+        done = ec(
+            "replay", f"{strategy_file}:strategy", "--ticks", str(tick_file),
+            "--out", str(tmp_path / name), "--json", cwd=tmp_path,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        report.pop("wall_s")
+        reports.append(report)
+    assert reports[0] == reports[1]
+
+
+def test_replay_names_a_missing_factory(strategy_file: Path, tick_file: Path) -> None:
+    done = ec(
+        "replay", f"{strategy_file}:nope", "--ticks", str(tick_file), cwd=strategy_file.parent
+    )
+    assert done.returncode == 1
+    assert "has no callable 'nope'" in done.stderr
+
+
+def test_replay_names_the_bad_row_of_a_tick_file(strategy_file: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "ts_ns,symbol,kind,price,size,bid,bid_size,ask,ask_size,aggressor\n"
+        f"{T0},CLE,quote,,,70.005,5,70.01,5,\n"
+    )
+    done = ec("replay", f"{strategy_file}:strategy", "--ticks", str(bad), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "bad.csv:2.bid" in done.stderr
+
+
+def run_until_working(strategy_file: Path, *extra: str) -> tuple[int, str]:
+    """Start ``ec run`` on the mock, wait for the working order, then SIGINT it."""
+    env = {**os.environ}
+    env.pop("EC_SETTINGS", None)
+    proc = subprocess.Popen(
+        [*EC, "run", f"{strategy_file}:resting", "--vendor", "mock", *extra],
+        cwd=strategy_file.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("strategy: order working"):
+                proc.send_signal(signal.SIGINT)
+                break
+        rest, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, "".join(lines) + rest + err
+
+
+def test_run_stops_cleanly_on_sigint_and_cancels_working_orders(strategy_file: Path) -> None:
+    code, output = run_until_working(strategy_file)
+    assert code == 0, output
+    assert output.startswith("ec run: running")
+    last = output.strip().splitlines()[-1]
+    assert "stopped by SIGINT" in last
+    assert "1 live at stop, working orders cancelled" in last
+    assert "0 orders working" in last
+
+
+def test_run_can_leave_working_orders(strategy_file: Path) -> None:
+    code, output = run_until_working(strategy_file, "--leave-working")
+    assert code == 0, output
+    last = output.strip().splitlines()[-1]
+    assert "working orders left" in last
+    assert "1 orders working" in last
