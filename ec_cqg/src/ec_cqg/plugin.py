@@ -71,7 +71,7 @@ def ec_register_validators(validators: ValidatorRegistry) -> None:
 def ec_mock_add_dialects(dialects: Any) -> None:
     """The CQG-dialect server of ec-mock (``ec mock serve --dialect cqg``)."""
     try:
-        from ec_cqg.server import CqgDialect  # type: ignore[attr-defined,unused-ignore]
+        from ec_cqg.server import CqgDialect
     except ImportError:  # the server is not part of this build
         return
     dialects.add(CqgDialect())
