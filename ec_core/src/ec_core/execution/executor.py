@@ -233,15 +233,21 @@ class Executor:
             payload.advance(_P.FAILED, f"journal halted: {self._halted}")
             raise JournalError(f"new orders stopped: journal failed earlier ({self._halted})")
         if self.journal is not None:
-            await self._write_ahead(
-                payload,
-                IntentRecorded(
-                    request=request,
-                    request_id=payload.request_id,
-                    direct=direct,
-                    ts_ns=self.clock.now_ns(),
-                ),
+            intent = IntentRecorded(
+                request=request,
+                request_id=payload.request_id,
+                direct=direct,
+                ts_ns=self.clock.now_ns(),
             )
+            try:
+                await self._write_ahead(payload, intent)
+            except anyio.get_cancelled_exc_class():
+                # Cancelled before the send: say so, or recovery would think it may have left.
+                self._journal(
+                    SendFailed(cl_order_id=request.cl_order_id, reason="cancelled before send")
+                )
+                payload.advance(_P.FAILED, "cancelled before send")
+                raise
         targets = self._bulk_targets(request) if isinstance(request, _BULK) else None
         await self._send(payload, request)
         return await self._await_answer(payload, request, targets)
@@ -463,14 +469,15 @@ class Executor:
         group = self._commit_group
         if group is None:
             group = self._commit_group = _CommitGroup()
-            with anyio.CancelScope(shield=True):
-                await anyio.lowlevel.checkpoint()
-            self._commit_group = None
             try:
-                journal.commit()
-            except JournalError as exc:
-                group.error = exc
-            group.done.set()
+                await anyio.lowlevel.checkpoint()
+            finally:  # even if cancelled: the others wait for this commit
+                self._commit_group = None
+                try:
+                    journal.commit()
+                except JournalError as exc:
+                    group.error = exc
+                group.done.set()
         else:
             await group.done.wait()
         if group.error is not None:
