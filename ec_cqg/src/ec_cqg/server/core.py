@@ -183,6 +183,7 @@ class CqgServerCore:
             return
         now = self.now()
         line.put(event if event is not None else line.own_event(), connection.deliver, frame, now)
+        line.take_due(now)
         injector = line.injector
         if injector.should_disconnect(now):
             self.disconnects += 1
