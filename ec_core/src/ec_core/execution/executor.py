@@ -482,6 +482,11 @@ class Executor:
             await group.done.wait()
         if group.error is not None:
             self._halt(str(group.error))
+            # The intent stays buffered (and is committed once the journal recovers):
+            # say it never left, or recovery would think it may have.
+            self._journal(
+                SendFailed(cl_order_id=payload.request.cl_order_id, reason="journal failed")
+            )
             payload.advance(_P.FAILED, f"journal failed: {group.error}")
             raise group.error
 
