@@ -594,7 +594,10 @@ class Executor:
             elif isinstance(event, SessionEvent) and event.kind in _GAP_KINDS:
                 self._seen_since_gap = set()
             elif isinstance(event, SnapshotComplete):
-                await self._resync(event.account_id)
+                try:
+                    await self._resync(event.account_id)
+                except ConnectionLostError as exc:  # the next snapshot will try again
+                    log.warning("resync of %s interrupted: %s", event.account_id, exc)
         self.flush()
 
     async def _resync(self, account_id: str) -> None:
