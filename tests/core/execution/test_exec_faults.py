@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from ec_core.errors import (
     RequestTimeoutError,
 )
 from ec_core.execution import Payload, PayloadStatus
-from ec_core.model import OrderState, Side
+from ec_core.model import ModifyOrder, OrderState, RequestType, Side
 from ec_core.tracking import OrderTracker
 from ec_mock.faults import FaultPlan
 from exec_rig import ACCOUNT, SYMBOL, Rig, limit, rig
@@ -192,3 +193,30 @@ async def test_random_faults_lose_nothing() -> None:
             assert (payload.status is P.DONE) == order.state.is_final
         venue_qty = {p.symbol: p.qty for p in r.exchange.positions(ACCOUNT)}
         assert r.tracker.position(ACCOUNT, SYMBOL).qty == venue_qty.get(SYMBOL, 0)
+
+
+@pytest.mark.anyio
+async def test_rejected_modify_leaves_the_order_working() -> None:
+    plan = FaultPlan(
+        reject_next=1, reject_code="NO_MODIFY", reject_request_types=(RequestType.MODIFY,)
+    )
+    async with rig(faults=plan) as r:
+        new = Payload(request=limit(price="70.00"))
+        await r.executor.execute(new)
+        chain = new.request.cl_order_id
+        modify = Payload(
+            request=ModifyOrder(
+                account_id=ACCOUNT, symbol=SYMBOL, orig_cl_order_id=chain,
+                limit_price=Decimal("69.00"),
+            )
+        )  # fmt: skip
+        with pytest.raises(OrderRejectedError) as caught:
+            await r.executor.execute(modify)
+        assert caught.value.code == "NO_MODIFY"
+        assert status(modify) is P.REJECTED
+        order = r.tracker.order(chain)
+        assert order is not None
+        assert (order.state, order.cl_order_id, order.limit_price) == (
+            S.WORKING, chain, Decimal("70.00"),
+        )  # fmt: skip
+        assert status(new) is P.ACKNOWLEDGED
