@@ -46,7 +46,7 @@ SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,  -- rowid: append-only, so never reused
     kind TEXT NOT NULL,
     cl_order_id TEXT NOT NULL,
     ts_ns INTEGER NOT NULL,
