@@ -189,7 +189,7 @@ class Executor:
     async def _execute(self, payload: Payload, *, direct: bool) -> Order | None:
         if payload.status is not _P.PENDING:
             raise EcError(f"payload {payload.request_id} was executed before ({payload.status})")
-        if not await self._activate(payload):
+        if (payload.start_time or payload.end_time) and not await self._activate(payload):
             return None
         request = payload.request
         if request.cl_order_id:

@@ -328,6 +328,7 @@ class OrderTracker:
     ) -> None:
         current = chain.order
         rejected = state is _S.REJECTED
+        now = self._now(ts_ns)
         candidate = Order(
             chain_id=current.chain_id,
             cl_order_id=cl_order_id,
@@ -351,9 +352,9 @@ class OrderTracker:
             venue_order_id=report.venue_order_id or current.venue_order_id,
             reject_code=report.reject_code if rejected else current.reject_code,
             reject_text=report.reject_text if rejected else current.reject_text,
-            updated_ns=current.updated_ns,
+            updated_ns=now,
         )
-        if candidate == current:
+        if candidate == _replace(current, updated_ns=now):
             if not new_fill:
                 self._counts["duplicate_reports"] += 1
                 self._record(
@@ -365,7 +366,7 @@ class OrderTracker:
                     report=report,
                 )
             return
-        chain.order = _replace(candidate, updated_ns=self._now(ts_ns))
+        chain.order = candidate
         if state.is_final:
             self._open.pop(current.chain_id, None)
         if current.state is _S.UNKNOWN and state is not _S.UNKNOWN:
