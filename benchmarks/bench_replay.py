@@ -5,8 +5,12 @@ Three measurements on the same seeded quotes, one process, one core:
 1. floor: a minimal hand-written loop that cuts 1-minute bars and calls a callback per quote;
 2. engine: FeedSet (1s/1m/5m bars, tick ring, rolling stats) + one strategy with a
    6-node action tree, no orders;
-3. the same with an order action every 100 quotes on the mock engine (reported as not
-   available until the executor and the in-process mock vendor can be wired here).
+3. the same with an order action every 100 quotes on the mock engine: the strategy
+   engine, the core Executor (validators from the plugin host) and OrderTracker, and
+   the in-process ``mock`` vendor opened through ``PluginHost.load()`` (a second
+   strategy places a resting limit order, then cancels it 100 quotes later). Measured
+   twice: (3) the order path alone (quotes go to the strategies, not into the venue's
+   book) and (3+) as ``ec replay`` runs, every quote also shown to the venue's book.
 
 Prints quotes/s and the ratio to the floor; writes JSON (``--out``).
 Targets: (2) >= 1,000,000 quotes/s, (3) >= 500,000 quotes/s, (2) within 5x of (1).
@@ -19,6 +23,7 @@ import cProfile
 import gc
 import io
 import json
+import logging
 import pstats
 import random
 import sys
@@ -27,8 +32,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import anyio
 from ec_core.data import FeedSet, RollingMoments, TickBuffer
-from ec_core.model import Instrument, Quote
+from ec_core.model import CancelOrder, Instrument, NewOrder, OrderType, Quote, Side
+from ec_core.plugins import PluginHost
 from ec_core.strategy import (
     ActionNode,
     ActionTree,
@@ -37,6 +44,9 @@ from ec_core.strategy import (
     StrategyContext,
     StrategyEngine,
 )
+from ec_core.strategy.loader import StrategyPlan
+from ec_core.strategy.replay import replay_plan
+from ec_core.strategy.report import ReplayReport
 
 SYMBOL = "CLEF6"
 INSTRUMENT = Instrument(symbol=SYMBOL, tick_size=Decimal("0.01"), multiplier=Decimal(1000))
@@ -44,16 +54,22 @@ T0 = 1_700_000_000_000_000_000
 MINUTE = 60_000_000_000
 
 
-def make_quotes(n: int, seed: int = 42) -> list[Quote]:
+MOCK_SYMBOL = "CLE"  # the mock venue's crude oil: same tick grid as INSTRUMENT
+MOCK_T0 = 1_704_898_800_000_000_000  # a Wednesday 09:00 in Chicago: the contract trades
+ACCOUNT = "BENCH-1"
+ORDER_EVERY = 100
+
+
+def make_quotes(n: int, seed: int = 42, *, symbol: str = SYMBOL, t0: int = T0) -> list[Quote]:
     """A random walk of quotes, about 1,000 a second."""
     rng = random.Random(seed)
-    ts, mid = T0, 7_000
+    ts, mid = t0, 7_000
     quotes = []
     steps = (-1, 0, 0, 0, 1)
     for _ in range(n):
         ts += rng.randint(1, 2_000_000)
         mid += rng.choice(steps)
-        quotes.append(Quote(symbol=SYMBOL, ts_ns=ts, bid=mid, ask=mid + 1, bid_size=5, ask_size=5))
+        quotes.append(Quote(symbol=symbol, ts_ns=ts, bid=mid, ask=mid + 1, bid_size=5, ask_size=5))
     return quotes
 
 
@@ -135,15 +151,66 @@ tree_deadline: dict[int, list[int]] = {}
 
 
 class DipStrategy(OpStrategy):
-    def __init__(self, feeds: FeedSet) -> None:
-        super().__init__(symbols=[SYMBOL], cooldown_ns=1_000_000_000, max_signals=1)
-        self._tb = feeds[SYMBOL].tick_buffer  # conditions read ticks, no Decimal
-        self._closes = self._tb.stats("1m").closes
+    def __init__(self, feeds: FeedSet | None = None, symbol: str = SYMBOL) -> None:
+        super().__init__(symbols=[symbol], cooldown_ns=1_000_000_000, max_signals=1)
+        self._tb: TickBuffer | None = None
+        self._closes: RollingMoments | None = None
+        if feeds is not None:
+            self._bind(feeds[symbol].tick_buffer)
+
+    def _bind(self, tb: TickBuffer) -> None:
+        self._tb = tb  # conditions read ticks, no Decimal
+        self._closes = tb.stats("1m").closes
 
     def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        if self._tb is None:
+            self._bind(ctx.feeds[symbol].tick_buffer)
+        assert self._tb is not None
+        assert self._closes is not None
         tree = six_node_tree(self._tb, self._closes)
         tree_deadline.pop(id(tree))[0] = ctx.clock.now_ns() + 5 * MINUTE
         return OpSignal(tree, symbol=symbol)
+
+
+class PingStrategy(OpStrategy):
+    """An order action every ``ORDER_EVERY`` quotes: alternately a resting bid well under
+    the market and the cancel of it. Each action is a one-node signal that ends when the
+    venue has answered, so between actions the strategy costs a quote counter."""
+
+    def __init__(self) -> None:
+        super().__init__(symbols=[MOCK_SYMBOL], max_signals=1)
+        self.quotes = 0
+        self.actions = 0
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        self.quotes += 1
+        if self.quotes % ORDER_EVERY:
+            return None
+        self.actions += 1
+        working = ctx.open_orders(symbol)
+        request: NewOrder | CancelOrder
+        if working:
+            order = working[0]
+            request = CancelOrder(
+                account_id=ACCOUNT, symbol=symbol, orig_cl_order_id=order.cl_order_id
+            )
+        else:
+            tb = ctx.feeds[symbol].tick_buffer
+            request = NewOrder(
+                account_id=ACCOUNT, symbol=symbol, side=Side.BUY, qty=1,
+                order_type=OrderType.LMT, limit_price=tb.to_price(tb.close_ticks - 50),
+            )  # fmt: skip
+        return OpSignal(ActionTree(ActionNode("Ping", [request])), symbol=symbol)
+
+
+def orders_run(quotes: list[Quote], host: PluginHost, *, show_market: bool) -> ReplayReport:
+    """One replay on a fresh mock session (opened, traded, closed inside the timing)."""
+    plan = StrategyPlan(
+        [DipStrategy(symbol=MOCK_SYMBOL), PingStrategy()], timeframes=("1s", "1m", "5m")
+    )
+    return anyio.run(
+        lambda: replay_plan(host, plan, quotes, account_id=ACCOUNT, show_market=show_market)
+    )
 
 
 last_run: list[tuple[StrategyEngine, DipStrategy]] = []
@@ -178,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary of (2)")
     parser.add_argument("--out", default="benchmarks/results/bench_replay.json")
     args = parser.parse_args(argv)
+    # isolated errors are counted in the reports (and fail the run), not logged per event
+    logging.getLogger("ec_core").setLevel(logging.CRITICAL)
     n = 100_000 if args.quick else args.n
     repeat = 1 if args.quick else args.repeat
     quotes = make_quotes(n)
@@ -191,6 +260,21 @@ def main(argv: list[str] | None = None) -> int:
     engine_s, _ = timed(lambda: engine_run(quotes), repeat)
     engine, strategy = last_run[0]
     floor_rate, engine_rate = n / floor_s, n / engine_s
+    mock_quotes = make_quotes(n, symbol=MOCK_SYMBOL, t0=MOCK_T0 + 1_000_000_000)
+    orders: dict[str, float | int] = {}
+    host = PluginHost.load()  # plugin discovery is start-up cost, not replay cost
+    for label, show in (("orders", False), ("orders_with_book", True)):
+
+        def one_run(show: bool = show) -> ReplayReport:
+            return orders_run(mock_quotes, host, show_market=show)
+
+        spent, made = timed(one_run, repeat)
+        assert isinstance(made, ReplayReport)
+        if made.errors:
+            raise SystemExit(f"({label}) the run reported errors: {made.errors[:3]}")
+        orders[f"{label}_quotes_per_s"] = round(n / spent)
+        orders[f"{label}_vs_floor"] = round(floor_rate / (n / spent), 2)
+        orders[f"{label}_order_actions"] = made.orders_sent
     report = {
         "n": n,
         "python": sys.version.split()[0],
@@ -199,15 +283,19 @@ def main(argv: list[str] | None = None) -> int:
         "engine_vs_floor": round(floor_rate / engine_rate, 2),
         "signals_produced": strategy.produced,
         "transitions": sum([len(s.tree.history) for s in engine.finished]),
-        "orders_quotes_per_s": None,
-        "orders_status": "not yet available: executor + in-process mock vendor not wired here",
+        **orders,
         "targets": {"engine": 1_000_000, "orders": 500_000, "engine_vs_floor_max": 5.0},
     }
     print(f"(1) floor            {floor_rate:>12,.0f} quotes/s")
     ratio = report["engine_vs_floor"]
     print(f"(2) engine, no orders {engine_rate:>11,.0f} quotes/s  ({ratio}x floor)")
     print(f"    signals {strategy.produced}, transitions {report['transitions']}")
-    print(f"(3) with orders      {report['orders_status']}")
+    for label, tag in (("orders", "(3) "), ("orders_with_book", "(3+)")):
+        rate = orders[f"{label}_quotes_per_s"]
+        print(
+            f"{tag} with orders     {rate:>11,.0f} quotes/s  ({orders[f'{label}_vs_floor']}x floor,"
+            f" {orders[f'{label}_order_actions']} order actions)"
+        )
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()

@@ -22,7 +22,7 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Sequence
-from typing import Any, final
+from typing import Any, Protocol, final
 
 import anyio
 import msgspec
@@ -36,7 +36,7 @@ from ec_core.strategy.signal import OpSignal
 from ec_core.strategy.strategy import OpStrategy
 from ec_core.strategy.tree import CancelWorking, SendPayload
 
-__all__ = ["ErrorReport", "StrategyEngine"]
+__all__ = ["ErrorReport", "ReplaySync", "StrategyEngine"]
 
 _Route = tuple[
     Callable[[Quote], None],
@@ -46,6 +46,16 @@ _Route = tuple[
 ]
 
 logger = logging.getLogger("ec_core.strategy.engine")
+
+
+class ReplaySync(Protocol):
+    """What a replay on a venue needs to hear from it; see :meth:`StrategyEngine.replay`."""
+
+    dirty: bool  # the venue produced events for our account since the flag was cleared
+
+    def backlog(self) -> int:
+        """Events buffered for the trade-stream consumer, not yet taken."""
+        ...
 
 
 class ErrorReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -141,8 +151,8 @@ class StrategyEngine:
             now = self.clock.now_ns()
         ctx = self.ctx
         for strategy in strategies:
-            if strategy.live_signals >= strategy.max_signals:
-                continue  # the cap: the common quiet case, decided without a call
+            if strategy.live_signals >= strategy.max_signals or now < strategy.next_global_ns:
+                continue  # the cap or the global cool-down: decided without a call
             try:
                 signal = strategy.maybe_generate(ctx, symbol, now)
             except Exception as exc:
@@ -355,29 +365,35 @@ class StrategyEngine:
                 self._tg = None
 
     async def replay(
-        self, events: Iterable[MarketEvent], *, pending: Callable[[], bool] | None = None
+        self, events: Iterable[MarketEvent], *, sync: ReplaySync | None = None
     ) -> None:
         """Deterministic replay: every order action settles before the next event.
 
-        ``pending()`` says whether the venue has produced events that another task
-        (the trade-stream consumer) must handle before the strategy sees the next
-        tick, e.g. fills caused by the recorded market; the replay yields to the
-        event loop until it says no more.
+        ``sync`` ties the replay to a venue: when the venue has spoken to our account
+        (``sync.dirty``, e.g. a fill the recorded market caused), the replay yields to
+        the event loop until the trade-stream consumer has taken everything
+        (``sync.backlog()`` is 0), so the strategy sees the next tick with the tracker
+        up to date. A quiet tick costs one attribute test.
         """
-        async with anyio.create_task_group() as tg:
-            self._open(tg)
-            try:
-                on_event = self.on_event
-                for event in events:
-                    if pending is not None:
-                        while pending():
-                            await anyio.lowlevel.checkpoint()
-                    on_event(event)
-                    if self._in_flight:
-                        await self.wait_idle()
-                await self.wait_idle()
-            finally:
-                self._tg = None
+        # Order actions run inline, one after the other, in the order they were
+        # decided (``_dispatch`` queues them while no task group is open): no task
+        # per action, and the same order on every run.
+        backlog = self._backlog
+        while backlog:
+            fn, args = backlog.pop(0)
+            await fn(*args)
+        on_event = self.on_event
+        checkpoint = anyio.lowlevel.checkpoint
+        for event in events:
+            if sync is not None and sync.dirty:
+                sync.dirty = False
+                await checkpoint()
+                while sync.backlog():
+                    await checkpoint()
+            on_event(event)
+            while backlog:
+                fn, args = backlog.pop(0)
+                await fn(*args)
 
     async def shutdown(self, *, cancel_working: bool = True, reason: str = "shutdown") -> None:
         """Cancel every live signal and, if asked, every working order the engine placed

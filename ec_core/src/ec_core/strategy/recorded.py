@@ -20,7 +20,7 @@ entry point of its own, :func:`recorded_market` should use it instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, final
 
 from ec_core.errors import ConfigError
@@ -71,10 +71,12 @@ class _Clock(Protocol):
 
 @final
 class RecordedMarket:
-    """Feeds recorded ticks into an exchange; counts the trade events of ``account_id``.
+    """Feeds recorded ticks into an exchange; watches the trade events of ``account_id``.
 
-    ``events_for_account`` lets a replay know when the venue produced something its
-    trade stream consumer must see before the strategy looks at the next tick.
+    It is the replay's :class:`~ec_core.strategy.engine.ReplaySync`: ``dirty`` goes up
+    when the venue produced something for our account, which the trade-stream
+    consumer must see before the strategy looks at the next tick; ``backlog`` (set by
+    the replay to the stream's) says when the consumer has taken it all.
     """
 
     def __init__(
@@ -91,6 +93,8 @@ class RecordedMarket:
         self.house = house_account
         self.fed = 0
         self.events_for_account = 0
+        self.dirty = False
+        self.backlog: Callable[[], int] = lambda: 0
         self._resting: dict[tuple[str, int], tuple[int, str]] = {}  # (symbol, side) -> (px, cl)
         self._next_cl = 1
         if not exchange.has_account(house_account):
@@ -105,6 +109,7 @@ class RecordedMarket:
     def on_trade_event(self, event: TradeEvent) -> None:
         if getattr(event, "account_id", None) == self.account_id:
             self.events_for_account += 1
+            self.dirty = True
 
     def on_market_event(self, event: MarketEvent) -> None:
         return None

@@ -14,15 +14,16 @@ strategy: same report (except the wall time).
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import anyio
 
-from ec_core.model import Instrument, MarketEvent, Quote
+from ec_core.model import Bar, Instrument, MarketEvent
 from ec_core.plugins import PluginHost
 from ec_core.strategy.loader import StrategyPlan
 from ec_core.strategy.recorded import recorded_market
@@ -33,7 +34,6 @@ from ec_core.strategy.ticks_csv import read_symbols, read_ticks
 __all__ = ["DEFAULT_REPLAY_ACCOUNT", "replay_plan"]
 
 DEFAULT_REPLAY_ACCOUNT = "REPLAY-1"
-SECOND = 1_000_000_000
 
 
 async def replay_plan(
@@ -43,11 +43,15 @@ async def replay_plan(
     *,
     account_id: str = DEFAULT_REPLAY_ACCOUNT,
     seed: int = 0,
-    sample_ns: int = SECOND,
     vendor_settings: Mapping[str, Any] | None = None,
     on_rig: Callable[[TradingRig], None] | None = None,
+    show_market: bool = True,
 ) -> ReplayReport:
-    """Replay ``ticks`` (a CSV path or events) through ``plan`` on the mock vendor."""
+    """Replay ``ticks`` (a CSV path or events) through ``plan`` on the mock vendor.
+
+    ``show_market=False`` keeps the recorded ticks from the venue (the book stays
+    empty but for our own orders): the benchmark's way to time the order path alone.
+    """
     settings: dict[str, Any] = dict(vendor_settings or {})
     settings.update({"seed": seed, "market": False, "clock": "simulated", "account_id": account_id})
     async with host.open_session("mock", settings) as session:
@@ -70,36 +74,35 @@ async def replay_plan(
             ) as rig:
                 if on_rig is not None:
                     on_rig(rig)
-                table.update(rig.instruments)
                 marks: list[tuple[int, str, Decimal]] = []
-                counter = _Counter()
-                seen = [market.events_for_account]
-
-                backlog = rig.backlog
-
-                def pending() -> bool:
-                    # The venue spoke to our account since the last look: yield once so
-                    # the consumer runs, then until its buffer is empty.
-                    if market.events_for_account != seen[0]:
-                        seen[0] = market.events_for_account
-                        return True
-                    return backlog() > 0
-
+                for symbol, feed in rig.engine.feeds.items():
+                    feed.tick_buffer.add_bar_listener(
+                        _marker(marks, symbol, feed.instrument, feed.tick_buffer.timeframes[0].name)
+                    )
+                market.backlog = rig.backlog
+                stream = iter(market.feeding(events) if show_market else events)
+                first = next(stream, None)
                 started = time.perf_counter()
-                stream = _sampled(market.feeding(events), table, marks, counter, sample_ns)
-                await rig.engine.replay(stream, pending=pending)
+                if first is not None:
+                    await rig.engine.replay(itertools.chain((first,), stream), sync=market)
                 await _settle(rig)
                 wall = time.perf_counter() - started
                 engine = rig.engine
+                last_ns = engine.clock.now_ns()
+                for symbol, feed in engine.feeds.items():  # the last mid, where the run ended
+                    quote = feed.tick_buffer.quote
+                    if quote is not None and quote.bid is not None and quote.ask is not None:
+                        mid = feed.instrument.tick_size * (quote.bid + quote.ask) / 2
+                        marks.append((last_ns, symbol, mid))
                 return build_report(
                     fills=rig.tracker.fills(account_id),
                     marks=marks,
                     instruments=rig.instruments,
                     signals=[*engine.finished, *engine.signals],
                     errors=list(engine.errors),
-                    ticks=counter.n,
-                    first_ns=counter.first,
-                    last_ns=counter.last,
+                    ticks=engine.events + engine.feeds.unknown_events,
+                    first_ns=first.ts_ns if first is not None else 0,
+                    last_ns=last_ns,
                     wall_s=wall,
                     orders_sent=engine.orders_sent,
                 )
@@ -115,39 +118,14 @@ async def _settle(rig: TradingRig) -> None:
         await anyio.lowlevel.checkpoint()
 
 
-class _Counter:
-    __slots__ = ("first", "last", "n")
+def _marker(
+    marks: list[tuple[int, str, Decimal]], symbol: str, instrument: Instrument, timeframe: str
+) -> Callable[[Bar], None]:
+    """A bar listener keeping the close of each ``timeframe`` bar as a mark (no per-tick cost)."""
+    tick_size = instrument.tick_size
 
-    def __init__(self) -> None:
-        self.n = 0
-        self.first = 0
-        self.last = 0
+    def on_bar(bar: Bar) -> None:
+        if bar.timeframe == timeframe:
+            marks.append((bar.end_ns, symbol, tick_size * bar.close))
 
-
-def _sampled(
-    ticks: Iterator[MarketEvent],
-    instruments: Mapping[str, Instrument],
-    marks: list[tuple[int, str, Decimal]],
-    counter: _Counter,
-    sample_ns: int,
-) -> Iterator[MarketEvent]:
-    """Pass ticks through, keeping a mid price per symbol at most every ``sample_ns``."""
-    due: dict[str, int] = {}
-    n = 0
-    ts = 0
-    for tick in ticks:
-        ts = tick.ts_ns
-        if n == 0:
-            counter.first = ts
-        n += 1
-        symbol = tick.symbol
-        if ts >= due.get(symbol, 0) and type(tick) is Quote:
-            bid, ask = tick.bid, tick.ask
-            if bid is not None and ask is not None:
-                inst = instruments.get(symbol)
-                if inst is not None:
-                    marks.append((ts, symbol, inst.tick_size * (bid + ask) / 2))
-                    due[symbol] = ts + sample_ns
-        yield tick
-    counter.n = n
-    counter.last = ts
+    return on_bar

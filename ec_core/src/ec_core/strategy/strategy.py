@@ -45,7 +45,7 @@ class OpStrategy:
         self.max_signals = max_signals
         self.live_signals = 0
         self.produced = 0
-        self._next_global = 0
+        self.next_global_ns = 0  # no signal before this time (the global cool-down)
         self._next_by_symbol: dict[str, int] = dict.fromkeys(self.symbols, 0)
 
     def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
@@ -58,7 +58,7 @@ class OpStrategy:
 
     def maybe_generate(self, ctx: StrategyContext, symbol: str, now_ns: int) -> OpSignal | None:
         """The engine's per-tick entry: enforce cap and cool-downs, then ask :meth:`generate`."""
-        if self.live_signals >= self.max_signals or now_ns < self._next_global:
+        if self.live_signals >= self.max_signals or now_ns < self.next_global_ns:
             return None
         if now_ns < self._next_by_symbol[symbol]:
             return None
@@ -66,7 +66,7 @@ class OpStrategy:
         if signal is not None:
             self.produced += 1
             self.live_signals += 1
-            self._next_global = now_ns + self.global_cooldown_ns
+            self.next_global_ns = now_ns + self.global_cooldown_ns
             self._next_by_symbol[symbol] = now_ns + self.cooldown_ns
             signal.created_ns = now_ns
         return signal
