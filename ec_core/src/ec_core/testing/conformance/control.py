@@ -1,0 +1,107 @@
+"""How the kit makes a backend's market trade, when the backend allows it.
+
+Fills, positions and liquidation can only be tested if something trades with the
+kit's orders. A simulator, a test venue with a second account, or an exchange
+test environment can do that; a live production feed cannot. A plugin author who
+can provides an object satisfying :class:`MarketControl` from the ``market_control``
+fixture; one who cannot returns ``None`` and the tests that need it are skipped,
+naming ``market_control`` as the missing capability.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from decimal import Decimal
+from typing import Protocol, final, runtime_checkable
+
+import anyio
+
+from ec_core.model import (
+    Duration,
+    ExecutionReport,
+    Instrument,
+    NewOrder,
+    OrderType,
+    ReportKind,
+    Side,
+    SnapshotComplete,
+)
+from ec_core.vendor import Session
+
+__all__ = ["MarketControl", "SessionMarketControl"]
+
+
+@runtime_checkable
+class MarketControl(Protocol):
+    """A counterparty the kit directs: it trades at the prices the kit names.
+
+    The kit uses it two ways. To make the market *trade through* a price, it rests its
+    own order at ``price`` and asks for the opposite ``side`` at the same price: the
+    counterparty's order must trade with the kit's. To provide liquidity (before a
+    liquidation sends a market order), it asks for an order that rests at ``price``.
+    Nothing else should trade with the counterparty at a better price than the kit's
+    order; a quiet test venue (no other participants) guarantees that.
+    """
+
+    async def place(self, instrument: Instrument, side: Side, price: Decimal, qty: int) -> None:
+        """A good-till-cancelled limit order of another account: ``qty`` at ``price``.
+
+        It trades with resting orders of the other side that it crosses; what is left
+        rests as liquidity. Return once the venue has taken it (its effects on the
+        kit's account may still be in flight on the trade stream).
+        """
+        ...
+
+
+@final
+class SessionMarketControl:
+    """A :class:`MarketControl` that trades through a second session of the same backend.
+
+    Any backend with a test venue and two accounts can use it: log the counterparty
+    on with its own account and pass the open session. :meth:`place` returns once the
+    venue has answered the counterparty's order (accepted or filled), so the book the
+    kit looks at next already holds it.
+    """
+
+    def __init__(self, session: Session, account_id: str, *, timeout: float = 10.0) -> None:
+        self.session = session
+        self.account_id = account_id
+        self.timeout = timeout
+        self._ids = itertools.count(1)
+        self._prefix = f"ctl{uuid.uuid4().hex[:8]}-"
+
+    async def place(self, instrument: Instrument, side: Side, price: Decimal, qty: int) -> None:
+        cl = f"{self._prefix}{next(self._ids)}"
+        order = NewOrder(
+            account_id=self.account_id,
+            symbol=instrument.symbol,
+            side=side,
+            qty=qty,
+            order_type=OrderType.LMT,
+            limit_price=price,
+            duration=Duration.GTC,
+            cl_order_id=cl,
+        )
+        answers = (ReportKind.ACCEPTED, ReportKind.FILL, ReportKind.REJECTED)
+        with anyio.fail_after(self.timeout):
+            async with self.session.trades.stream(self.account_id) as events:
+                async for event in events:
+                    if isinstance(event, SnapshotComplete):
+                        break
+                await self.session.orders.send(order)
+                async for event in events:
+                    if (
+                        isinstance(event, ExecutionReport)
+                        and event.cl_order_id == cl
+                        and event.kind in answers
+                    ):
+                        if event.kind is ReportKind.REJECTED:
+                            raise AssertionError(
+                                f"market control order {cl} ({side} {qty} @ {price}) rejected:"
+                                f" {event.reject_code} {event.reject_text}"
+                            )
+                        return
+        raise AssertionError(
+            f"the trade stream of {self.account_id} ended before {cl} was answered"
+        )

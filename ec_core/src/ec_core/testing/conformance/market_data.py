@@ -1,0 +1,110 @@
+"""Kit tests of market data: a snapshot first, then updates, every price a whole tick."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from ec_core.model import Instrument, MarketEvent, Quote, Side, Trade
+from ec_core.testing.conformance.base import ConformanceBase
+from ec_core.testing.conformance.control import MarketControl
+from ec_core.testing.conformance.events import EventReader
+from ec_core.testing.conformance.requirements import MARKET_CONTROL, requires
+from ec_core.vendor import Capability, Session
+
+__all__ = ["MarketDataConformance", "check_market_event"]
+
+
+def _is_tick(value: object) -> bool:
+    return type(value) is int  # not bool, not float, not Decimal: ticks are ints
+
+
+def check_market_event(event: MarketEvent, instrument: Instrument) -> None:
+    """Fail unless ``event`` is a well-formed quote or trade of ``instrument``."""
+    assert isinstance(event, Quote | Trade), f"not a Quote or Trade: {event!r}"
+    assert event.symbol == instrument.symbol, f"event of {event.symbol}, subscribed {instrument}"
+    assert _is_tick(event.ts_ns), f"ts_ns {event.ts_ns!r} is not an int"
+    assert event.ts_ns >= 0, event
+    if isinstance(event, Quote):
+        sides = (("bid", event.bid, event.bid_size), ("ask", event.ask, event.ask_size))
+        for side, price, size in sides:
+            if price is not None:
+                assert _is_tick(price), f"{side} {price!r} is not integer ticks"
+                assert _is_tick(size), f"{side} size {size!r} is not an int"
+                assert size >= 0, f"{side} size {size!r}"
+        if event.bid is not None and event.ask is not None:
+            assert event.bid < event.ask, f"crossed or locked quote {event!r}"
+    else:
+        assert _is_tick(event.price), f"trade price {event.price!r} is not integer ticks"
+        assert _is_tick(event.size), f"trade size {event.size!r} is not an int"
+        assert event.size > 0, f"trade size {event.size!r}"
+
+
+def _two_sided(event: MarketEvent) -> bool:
+    return isinstance(event, Quote) and event.bid is not None and event.ask is not None
+
+
+class MarketDataConformance(ConformanceBase, kit=True):
+    """A subscription yields the current state first, then what changes, in ticks."""
+
+    @requires(Capability.MARKET_DATA)
+    @pytest.mark.anyio
+    async def test_market_data_starts_with_a_snapshot(
+        self,
+        vendor_session: Session,
+        instrument: Instrument,
+        market_control: MarketControl | None,
+        reference_price: Decimal,
+    ) -> None:
+        bid = self.price(instrument, reference_price)
+        ask = instrument.to_price(instrument.to_ticks(reference_price) + self.passive_offset_ticks)
+        if market_control is not None:  # a known book, so the snapshot's prices are known
+            await market_control.place(instrument, Side.BUY, bid, 1)
+            await market_control.place(instrument, Side.SELL, ask, 1)
+        async with vendor_session.market_data.stream([instrument]) as events:
+            reader = EventReader(events, timeout=self.timeout, name="market data")
+            first = await reader.next(f"a snapshot of {instrument.symbol}")
+            check_market_event(first, instrument)
+            if market_control is not None:
+                quote = (
+                    first
+                    if _two_sided(first)
+                    else await reader.next_matching(_two_sided, "a two-sided quote in the snapshot")
+                )
+                assert isinstance(quote, Quote)
+                check_market_event(quote, instrument)
+                assert quote.bid is not None
+                assert quote.ask is not None
+                assert quote.bid >= instrument.to_ticks(bid), (quote, bid)
+                assert quote.ask <= instrument.to_ticks(ask), (quote, ask)
+
+    @requires(Capability.MARKET_DATA, MARKET_CONTROL)
+    @pytest.mark.anyio
+    async def test_market_data_updates_follow_the_book(
+        self,
+        vendor_session: Session,
+        instrument: Instrument,
+        market_control: MarketControl,
+        reference_price: Decimal,
+    ) -> None:
+        bid = self.price(instrument, reference_price)
+        better = self.price(instrument, reference_price, ticks_below=-1)
+        async with vendor_session.market_data.stream([instrument]) as events:
+            reader = EventReader(events, timeout=self.timeout, name="market data")
+            await market_control.place(instrument, Side.BUY, bid, 2)
+            quote = await reader.next_matching(
+                lambda e: isinstance(e, Quote) and e.bid == instrument.to_ticks(bid),
+                f"a quote with bid {bid} ({instrument.to_ticks(bid)} ticks)",
+            )
+            assert isinstance(quote, Quote)
+            assert quote.bid_size >= 2, quote
+            await market_control.place(instrument, Side.BUY, better, 1)
+            improved = await reader.next_matching(
+                lambda e: isinstance(e, Quote) and e.bid == instrument.to_ticks(better),
+                f"a quote with the improved bid {better}",
+            )
+            assert isinstance(improved, Quote)
+            assert improved.ts_ns >= quote.ts_ns, "quotes went back in time"
+            for event in reader.seen:
+                check_market_event(event, instrument)
