@@ -22,7 +22,7 @@ from ec_core.strategy.context import (
     SupportsExecute,
     SupportsOrderBook,
 )
-from ec_core.strategy.engine import ErrorReport, StrategyEngine
+from ec_core.strategy.engine import ErrorReport, ReplaySync, StrategyEngine
 from ec_core.strategy.errors import InvalidTreeError, TreeProblem
 from ec_core.strategy.render import to_mermaid, to_text
 from ec_core.strategy.signal import OpSignal, SignalState
@@ -50,6 +50,7 @@ __all__ = [
     "OpStrategy",
     "OrderRouter",
     "PayloadTemplate",
+    "ReplaySync",
     "SendPayload",
     "SignalState",
     "StrategyContext",
