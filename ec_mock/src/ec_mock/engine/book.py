@@ -61,6 +61,7 @@ class OrderBook:
         "bid_keys",
         "bids",
         "buy_stops",
+        "open_orders",
         "sell_stops",
         "symbol",
     )
@@ -75,6 +76,7 @@ class OrderBook:
         self.buy_stops: list[OrderRecord] = []
         self.sell_stops: list[OrderRecord] = []
         self.aon: list[OrderRecord] = []
+        self.open_orders: dict[int, OrderRecord] = {}  # every open order of the symbol, by oid
 
     # -- touch -------------------------------------------------------------------------
     def best_bid(self) -> int | None:

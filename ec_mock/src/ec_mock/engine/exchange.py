@@ -22,6 +22,7 @@ import msgspec
 from ec_core.clock import Clock, ManualClock
 from ec_core.errors import PriceError
 from ec_core.model import (
+    FINAL_STATES,
     Account,
     AccountReport,
     CancelAll,
@@ -71,11 +72,39 @@ ExchangeEvent = TradeEvent | Quote | Trade
 DEFAULT_MARGIN_TICKS = 1_000
 """Initial margin per contract when none is configured: this many tick values."""
 
+# Enum members as module constants: ``Side.BUY`` costs an attribute lookup through the
+# enum's metaclass on every use, a global costs next to nothing. Same for states.
 _BUY = Side.BUY
 _SELL = Side.SELL
 _W = OrderState.WORKING
 _PF = OrderState.PARTIALLY_FILLED
 _F = OrderState.FILLED
+_CANCELLED = OrderState.CANCELLED
+_EXPIRED = OrderState.EXPIRED
+_MKT = OrderType.MKT
+_LMT = OrderType.LMT
+_STP = OrderType.STP
+_STL = OrderType.STL
+_DAY = Duration.DAY
+_GTD = Duration.GTD
+_IOC = Duration.IOC
+_FOK = Duration.FOK
+_IOC_FOK = (_IOC, _FOK)
+_NEW = RequestType.NEW
+_MODIFY = RequestType.MODIFY
+_CANCEL = RequestType.CANCEL
+_R_ACCEPTED = ReportKind.ACCEPTED
+_R_FILL = ReportKind.FILL
+_R_MODIFIED = ReportKind.MODIFIED
+_R_CANCELLED = ReportKind.CANCELLED
+_R_EXPIRED = ReportKind.EXPIRED
+_R_REJECTED = ReportKind.REJECTED
+_R_STATUS = ReportKind.STATUS
+_NO_INSTRUCTIONS: frozenset[ExecInstruction] = frozenset()
+_TICK_CACHE_SIZE = 4096  # distinct prices per instrument kept by the Decimal <-> ticks caches
+_STALE = (None, -1, None, -1)
+_ZERO = Decimal(0)
+_FINAL = FINAL_STATES  # a quote not computed while nobody listened (see _settle)
 _LOG_ENCODER = msgspec.json.Encoder(decimal_format="string")
 _EVENT_TIMER = 0
 _EVENT_SESSION = 1
@@ -147,12 +176,16 @@ class Exchange:
         self._marks: dict[str, int] = {}  # last trade price per symbol, ticks
         self._holders: dict[str, dict[str, PositionLedger]] = {}  # symbol -> account -> open pos
         self._quotes: dict[str, tuple[int | None, int, int | None, int]] = {}
+        # Decimal price -> ticks and back, per symbol: requests repeat the same few prices.
+        self._to_ticks: dict[str, dict[Decimal, int]] = {}
+        self._to_price: dict[str, dict[int, Decimal]] = {}
         self._next_oid = 1
         self._next_seq = 1
         self._next_fill = 1
         self._next_cl = 1
         self._timers: list[tuple[int, int, int, Any]] = []  # (ts, seq, kind, payload)
         self._listeners: list[Listener] = []
+        self._listener_tuple: tuple[Listener, ...] = ()
         self._record = record
         self.event_log: list[ExchangeEvent] = []
         self._sinks = record
@@ -160,6 +193,10 @@ class Exchange:
         self._flushing = False
         self._touched: dict[str, None] = {}
         self._ts_override: int | None = None
+        # The time of the request being processed: read from the clock once per request
+        # by every entry point (submit, place, advance_to, ...), then used by everything
+        # the request does, so one request's events carry one timestamp.
+        self._ts = 0
         for instrument in instruments:
             self.add_instrument(instrument)
 
@@ -174,8 +211,13 @@ class Exchange:
         if symbol in self._books and self._open_by_symbol.get(symbol):
             raise ValueError(f"{symbol}: cannot redefine an instrument with open orders")
         self._instruments[symbol] = instrument
-        self._books.setdefault(symbol, OrderBook(symbol))
-        self._open_by_symbol.setdefault(symbol, {})
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._books[symbol] = OrderBook(symbol)
+        self._open_by_symbol[symbol] = book.open_orders
+        self._holders.setdefault(symbol, {})
+        self._to_ticks[symbol] = {}
+        self._to_price[symbol] = {}
         if margin is not None:
             self._margins[symbol] = margin
         calendar = SessionCalendar(instrument.trading_hours)
@@ -225,9 +267,10 @@ class Exchange:
             currency=currency,
             unlimited=unlimited,
         )
-        self._ids[account_id] = {}
-        self._open[account_id] = {}
-        self._rejected[account_id] = {}
+        acct = self._accounts[account_id]
+        self._ids[account_id] = acct.orders_by_cl
+        self._open[account_id] = acct.open_orders
+        self._rejected[account_id] = acct.rejected
 
     def has_account(self, account_id: str) -> bool:
         return account_id in self._accounts
@@ -244,11 +287,20 @@ class Exchange:
 
     # ------------------------------------------------------------------ listeners
     def add_listener(self, listener: Listener) -> None:
+        if not self._sinks:
+            # Quotes were not computed while nobody listened: the books have not changed
+            # since their symbols were last settled, so their touch now is the last quote.
+            quotes = self._quotes
+            for symbol, quote in quotes.items():
+                if quote is _STALE:
+                    quotes[symbol] = self._books[symbol].touch()
         self._listeners.append(listener)
+        self._listener_tuple = tuple(self._listeners)
         self._sinks = True
 
     def remove_listener(self, listener: Listener) -> None:
         self._listeners.remove(listener)
+        self._listener_tuple = tuple(self._listeners)
         self._sinks = self._record or bool(self._listeners)
 
     def _emit_trade(self, event: TradeEvent) -> None:
@@ -271,7 +323,7 @@ class Exchange:
             outbox = self._outbox
             while outbox:
                 is_market, event = outbox.popleft()
-                for listener in tuple(self._listeners):
+                for listener in self._listener_tuple:
                     if is_market:
                         listener.on_market_event(event)  # type: ignore[arg-type]
                     else:
@@ -312,16 +364,19 @@ class Exchange:
                 else:
                     # The clock already moved past ``due``: stamp events with their due time.
                     self._ts_override = due
+                self._ts = due
                 if kind == _EVENT_SESSION:
                     self._on_session_boundary(payload)
                 elif kind == _EVENT_EXPIRE:
                     order = self._orders.get(payload)
                     if order is not None and order.state.is_open and order.expire_ns == due:
-                        self._finish(order, OrderState.EXPIRED, "good-till-date reached")
+                        self._finish(order, _EXPIRED, "good-till-date reached")
                 elif kind == _EVENT_REQUEST:
                     self._process(payload)
-                self._settle()
-                self._flush()
+                if self._touched:
+                    self._settle()
+                if self._outbox:
+                    self._flush()
         finally:
             self._ts_override = None
         if manual is not None and ts_ns > manual.now_ns():
@@ -329,15 +384,15 @@ class Exchange:
 
     def _on_session_boundary(self, symbol: str) -> None:
         calendar = self._calendars[symbol]
-        now = self._now()
+        now = self._ts
         was_open = calendar._open
         is_open, boundary = calendar.state(now)
         if boundary >= 0:
             self._push(boundary, _EVENT_SESSION, symbol)
         if was_open and not is_open:
             for order in list(self._open_by_symbol[symbol].values()):
-                if order.duration is Duration.DAY:
-                    self._finish(order, OrderState.EXPIRED, "DAY order expired at the close")
+                if order.duration is _DAY:
+                    self._finish(order, _EXPIRED, "DAY order expired at the close")
 
     # ------------------------------------------------------------------ order entry
     def submit(self, request: OrderRequest) -> None:
@@ -346,9 +401,16 @@ class Exchange:
             delay = self.latency.sample(self.rng)
             self._push(self._now() + delay, _EVENT_REQUEST, request)
             return
-        self._process(request)
-        self._settle()
-        self._flush()
+        override = self._ts_override
+        self._ts = override if override is not None else self._clock.now_ns()
+        if type(request) is NewOrder:  # the common case first, without the isinstance chain
+            self._on_new_request(request)
+        else:
+            self._process(request)
+        if self._touched:
+            self._settle()
+        if self._outbox:
+            self._flush()
 
     def _process(self, request: OrderRequest) -> None:
         if isinstance(request, NewOrder):
@@ -374,26 +436,59 @@ class Exchange:
             raise TypeError(f"not an order request: {request!r}")
 
     def _ticks(self, symbol: str, price: Decimal | None) -> int | None:
+        """``price`` in ticks of ``symbol``; ``None`` for no price or an unknown symbol.
+
+        Cached per symbol: the exact conversion costs Decimal arithmetic, and a request
+        stream repeats a few prices. Only true ``Decimal`` keys are cached, so a float
+        that equals a cached Decimal is still refused by ``to_ticks``.
+        """
         if price is None:
             return None
-        instrument = self._instruments.get(symbol)
-        if instrument is None:
+        cache = self._to_ticks.get(symbol)
+        if cache is None:
             return None
+        exact = type(price) is Decimal
+        if exact:
+            try:
+                return cache[price]
+            except KeyError:
+                pass
+            except TypeError:  # a signalling NaN has no hash; to_ticks refuses it below
+                exact = False
         try:
-            return instrument.to_ticks(price)
+            ticks = self._instruments[symbol].to_ticks(price)
         except PriceError as exc:
             raise _Reject(RejectCode.PRICE_OFF_TICK, str(exc)) from None
+        if exact:
+            if len(cache) >= _TICK_CACHE_SIZE:
+                cache.clear()
+            cache[price] = ticks
+        return ticks
+
+    def _price(self, symbol: str, ticks: int) -> Decimal:
+        """``ticks`` of ``symbol`` as a Decimal price, cached like :meth:`_ticks`."""
+        cache = self._to_price[symbol]
+        price = cache.get(ticks)
+        if price is None:
+            price = self._instruments[symbol].to_price(ticks)
+            if len(cache) >= _TICK_CACHE_SIZE:
+                cache.clear()
+            cache[ticks] = price
+        return price
 
     def _on_new_request(self, request: NewOrder) -> None:
+        symbol = request.symbol
+        limit_price = request.limit_price
+        stop_price = request.stop_price
         try:
-            price = self._ticks(request.symbol, request.limit_price)
-            stop = self._ticks(request.symbol, request.stop_price)
+            price = None if limit_price is None else self._ticks(symbol, limit_price)
+            stop = None if stop_price is None else self._ticks(symbol, stop_price)
         except _Reject as reject:
             self._reject_new(request, reject)
             return
         self._new(
             request.account_id,
-            request.symbol,
+            symbol,
             request.side,
             request.qty,
             request.order_type,
@@ -418,7 +513,7 @@ class Exchange:
         stop: int | None = None,
         duration: Duration = Duration.DAY,
         good_thru_date: date | None = None,
-        exec_instructions: frozenset[ExecInstruction] = frozenset(),
+        exec_instructions: frozenset[ExecInstruction] = _NO_INSTRUCTIONS,
         cl_order_id: str = "",
     ) -> str:
         """Tick-level order entry (the fast path): prices are integer ticks.
@@ -428,6 +523,8 @@ class Exchange:
         Returns the client order id (generated when empty). Outcomes are events,
         exactly as for :meth:`submit`.
         """
+        override = self._ts_override
+        self._ts = override if override is not None else self._clock.now_ns()
         cl = self._new(
             account_id,
             symbol,
@@ -442,8 +539,10 @@ class Exchange:
             cl_order_id,
             None,
         )
-        self._settle()
-        self._flush()
+        if self._touched:
+            self._settle()
+        if self._outbox:
+            self._flush()
         return cl
 
     def _gen_cl(self) -> str:
@@ -460,7 +559,7 @@ class Exchange:
     ) -> None:
         cl = cl_order_id if cl_order_id is not None else request.cl_order_id
         report = ExecutionReport(
-            kind=ReportKind.REJECTED,
+            kind=_R_REJECTED,
             account_id=request.account_id,
             symbol=request.symbol,
             cl_order_id=cl,
@@ -473,14 +572,14 @@ class Exchange:
             duration=request.duration,
             good_thru_date=request.good_thru_date,
             chain_id=cl,
-            request_type=RequestType.NEW,
+            request_type=_NEW,
             reject_code=reject.code,
             reject_text=reject.text,
-            ts_ns=self._now(),
+            ts_ns=self._ts,
         )
-        rejected = self._rejected.get(request.account_id)
-        if rejected is not None and cl and cl not in self._ids[request.account_id]:
-            rejected.setdefault(cl, report)
+        acct = self._accounts.get(request.account_id)
+        if acct is not None and cl and cl not in acct.orders_by_cl:
+            acct.rejected.setdefault(cl, report)  # answers later status queries
         self._emit_trade(report)
 
     def _new(
@@ -500,16 +599,23 @@ class Exchange:
         *,
         liquidation: bool = False,
     ) -> str:
-        now = self._now()
+        """Validate, then accept and execute a new order; returns its client id.
+
+        The checks run in a fixed order (the first failing one names the reject); the
+        ones an ordinary limit or market order meets cost a comparison each.
+        """
+        now = self._ts
         acct = self._accounts.get(account_id)
         cl = cl_order_id
+        aon = False
+        expire_ns = 0
         try:
             if acct is None:
                 raise _Reject(RejectCode.UNKNOWN_ACCOUNT, f"unknown account {account_id!r}")
             if not cl:
                 cl = self._gen_cl()
-            ids = self._ids[account_id]
-            if cl in ids or cl in self._rejected[account_id]:
+            ids = acct.orders_by_cl
+            if cl in ids or cl in acct.rejected:
                 raise _Reject(
                     RejectCode.DUPLICATE_ORDER_ID,
                     f"client order id {cl!r} already used by account {account_id!r}",
@@ -518,7 +624,7 @@ class Exchange:
             if instrument is None:
                 raise _Reject(RejectCode.UNKNOWN_INSTRUMENT, f"unknown instrument {symbol!r}")
             if self.faults is not None and not liquidation:
-                code = self.faults.order_reject(RequestType.NEW, now)
+                code = self.faults.order_reject(_NEW, now)
                 if code is not None:
                     raise _Reject(code, f"rejected by the fault plan ({code})")
             if qty <= 0:
@@ -528,25 +634,24 @@ class Exchange:
                     RejectCode.QTY_OVER_MAX,
                     f"qty {qty} over the maximum {instrument.max_order_qty} for {symbol}",
                 )
-            if order_type is OrderType.MKT or order_type is OrderType.STP:
+            if order_type is _MKT or order_type is _STP:
                 price = None
             elif price is None:
                 raise _Reject(RejectCode.PRICE_MISSING, f"{order_type} order needs a limit price")
-            if order_type is OrderType.STP or order_type is OrderType.STL:
+            if order_type is _STP or order_type is _STL:
                 if stop is None:
                     raise _Reject(
                         RejectCode.PRICE_MISSING, f"{order_type} order needs a stop price"
                     )
             else:
                 stop = None
-            aon = False
             if exec_instructions:
                 if ExecInstruction.ICEBERG in exec_instructions:
                     raise _Reject(RejectCode.UNSUPPORTED, "iceberg orders are not supported")
                 aon = ExecInstruction.AON in exec_instructions
                 if ExecInstruction.POST_ONLY in exec_instructions:
                     book = self._books[symbol]
-                    if order_type is not OrderType.LMT:
+                    if order_type is not _LMT:
                         raise _Reject(RejectCode.UNSUPPORTED, "post-only needs a limit order")
                     other = book.best_ask() if side is _BUY else book.best_bid()
                     assert price is not None
@@ -556,8 +661,7 @@ class Exchange:
                             f"post-only {side} at {instrument.to_price(price)} would cross"
                             f" {instrument.to_price(other)}",
                         )
-            expire_ns = 0
-            if duration is Duration.GTD:
+            if duration is _GTD:
                 if gtd is None:
                     raise _Reject(RejectCode.GTD_MISSING_DATE, "GTD order needs good_thru_date")
                 expire_ns = end_of_date_ns(gtd, instrument.trading_hours)
@@ -571,8 +675,32 @@ class Exchange:
                 raise _Reject(RejectCode.MARKET_CLOSED, f"{symbol} is outside its trading session")
             if stop is not None:
                 self._check_stop(instrument, side, stop)
+            pos = acct.positions.get(symbol)
             if not acct.unlimited and not liquidation:
-                self._check_buying_power(acct, instrument, side, qty)
+                # The buying-power check, inlined: exposure is max(|qty + buys|, |qty - sells|)
+                if pos is None:
+                    margin = self.margin(symbol)
+                    added = qty
+                else:
+                    margin = pos.margin
+                    held = pos.qty
+                    high = held + pos.buy_working
+                    low = held - pos.sell_working
+                    before = high if high + low >= 0 else -low
+                    if side is _BUY:
+                        high += qty
+                    else:
+                        low -= qty
+                    added = (high if high + low >= 0 else -low) - before
+                if added > 0:
+                    needed = margin * added
+                    available = acct.cash + acct.unrealized_value - acct.margin_value
+                    if available < needed:
+                        raise _Reject(
+                            RejectCode.INSUFFICIENT_BUYING_POWER,
+                            f"needs {needed} {acct.currency} initial margin for {added} more"
+                            f" contract(s); buying power is {available}",
+                        )
         except _Reject as reject:
             if request is None:
                 request = NewOrder(
@@ -595,39 +723,40 @@ class Exchange:
             self._reject_new(request, reject, cl_order_id=cl)
             return cl
 
+        if pos is None:
+            pos = acct.position(instrument, self.margin(symbol))
         oid = self._next_oid
         self._next_oid = oid + 1
+        sign = 1 if side is _BUY else -1
         order = OrderRecord(
-            oid=oid,
-            account_id=account_id,
-            symbol=symbol,
-            side=1 if side is _BUY else -1,
-            qty=qty,
-            order_type=order_type,
-            price=price,
-            stop=stop,
-            duration=duration,
-            gtd=gtd,
-            aon=aon,
-            cl_order_id=cl,
-            ts_ns=now,
-            exec_instructions=tuple(sorted(exec_instructions)),
+            oid,
+            account_id,
+            symbol,
+            sign,
+            qty,
+            order_type,
+            price,
+            stop,
+            duration,
+            gtd,
+            aon,
+            cl,
+            now,
+            tuple(sorted(exec_instructions)) if exec_instructions else (),
+            pos,
         )
         order.state = _W
         order.expire_ns = expire_ns
         self._orders[oid] = order
         ids[cl] = order
-        self._open[account_id][oid] = order
-        self._open_by_symbol[symbol][oid] = order
-        pos = acct.positions.get(symbol)
-        if pos is None:
-            pos = acct.position(instrument, self.margin(symbol))
-        pos.add_working(order.side, qty)
+        acct.open_orders[oid] = order
+        book = self._books[symbol]
+        book.open_orders[oid] = order
+        pos.add_working(sign, qty)
         if self._sinks:
-            self._emit_trade(self._report(ReportKind.ACCEPTED, order, request_type=RequestType.NEW))
+            self._emit_trade(self._report(_R_ACCEPTED, order, now, request_type=_NEW))
         if expire_ns:
             self._push(expire_ns, _EVENT_EXPIRE, oid)
-        book = self._books[symbol]
         self._touched[symbol] = None
         if stop is not None:
             order.seq = self._next_seq
@@ -677,28 +806,33 @@ class Exchange:
     def _execute(self, order: OrderRecord, book: OrderBook) -> None:
         """Take liquidity with ``order`` and then rest, wait or cancel what is left."""
         limit = order.price
-        if order.aon or order.duration is Duration.FOK:
+        duration = order.duration
+        if order.aon or duration is _FOK:
             remaining = order.qty - order.filled
             if book.available(order.side, limit, remaining) < remaining:
-                if (
-                    order.duration is Duration.FOK
-                    or order.duration is Duration.IOC
-                    or limit is None
-                ):
-                    self._finish(order, OrderState.CANCELLED, "could not be filled in full")
+                if duration is _FOK or duration is _IOC or limit is None:
+                    self._finish(order, _CANCELLED, "could not be filled in full")
                 elif order not in book.aon:
                     book.aon.append(order)
                     if not order.seq:
                         order.seq = self._next_seq
                         self._next_seq += 1
                 return
-        self._match(order, book)
+        # Match only if the opposite touch is within the limit (the usual passive add is not).
+        if order.side > 0:
+            keys = book.ask_keys
+            if keys and (limit is None or -keys[-1] <= limit):
+                self._match(order, book)
+        else:
+            keys = book.bid_keys
+            if keys and (limit is None or keys[-1] >= limit):
+                self._match(order, book)
         if order.filled == order.qty:
             return
         if limit is None:
-            self._finish(order, OrderState.CANCELLED, "market order: no more liquidity")
-        elif order.duration is Duration.IOC or order.duration is Duration.FOK:
-            self._finish(order, OrderState.CANCELLED, "immediate-or-cancel remainder")
+            self._finish(order, _CANCELLED, "market order: no more liquidity")
+        elif duration is _IOC or duration is _FOK:
+            self._finish(order, _CANCELLED, "immediate-or-cancel remainder")
         else:
             book.rest(order, self._next_seq)
             self._next_seq += 1
@@ -709,51 +843,64 @@ class Exchange:
         if side > 0:
             levels = book.asks
             keys = book.ask_keys
+            aggressor = _BUY
         else:
             levels = book.bids
             keys = book.bid_keys
-        while order.filled < order.qty and keys:
+            aggressor = _SELL
+        symbol = book.symbol
+        fill = self._fill
+        wanted = order.qty - order.filled
+        while wanted > 0 and keys:
             price = -keys[-1] if side > 0 else keys[-1]
             if limit is not None and (price > limit if side > 0 else price < limit):
                 break
             level = levels[price]
             queue = level.orders
-            while queue and order.filled < order.qty:
+            while queue and wanted > 0:
                 seq, resting = queue[0]
                 if resting.seq != seq or not resting.resting:
-                    queue.popleft()
+                    queue.popleft()  # a lazily cancelled entry reaching the front
                     continue
-                qty = min(order.qty - order.filled, resting.qty - resting.filled)
+                available = resting.qty - resting.filled
+                qty = wanted if wanted < available else available
                 level.qty -= qty
-                if qty == resting.qty - resting.filled:
+                if qty == available:
                     resting.resting = False
                     queue.popleft()
                     level.count -= 1
-                self._fill(resting, qty, price)
-                self._fill(order, qty, price)
-                self._print(book.symbol, price, qty, _BUY if side > 0 else _SELL)
+                fill(resting, qty, price)
+                fill(order, qty, price)
+                self._print(symbol, price, qty, aggressor)
+                wanted -= qty
             if level.count == 0:
                 book._drop_level(-side, price)
 
     def _fill(self, order: OrderRecord, qty: int, price: int) -> None:
-        order.filled += qty
+        filled = order.filled + qty
+        order.filled = filled
         order.cost += qty * price
-        now = self._now()
+        now = self._ts
         order.updated_ns = now
-        acct = self._accounts[order.account_id]
-        pos = acct.positions[order.symbol]
-        pos.fill(order.side * qty, price, self._marks.get(order.symbol), from_working=True)
-        self._hold(pos)
-        instrument = pos.instrument
-        commission = Decimal(0)
-        if acct.commission_per_contract:
-            commission = acct.commission_per_contract * qty
+        symbol = order.symbol
+        pos = order.pos
+        acct = pos.account
+        pos.fill(order.side * qty, price, self._marks.get(symbol), from_working=True)
+        holders = self._holders[symbol]  # who holds a position, re-marked on each print
+        if pos.qty:
+            holders[order.account_id] = pos
+        else:
+            holders.pop(order.account_id, None)
+        commission = _ZERO
+        per_contract = acct.commission_per_contract
+        if per_contract:
+            commission = per_contract * qty
             acct.cash -= commission
             acct.commissions += commission
-        if order.filled == order.qty:
+        if filled == order.qty:
             order.state = _F
-            del self._open[order.account_id][order.oid]
-            del self._open_by_symbol[order.symbol][order.oid]
+            del acct.open_orders[order.oid]
+            del self._open_by_symbol[symbol][order.oid]
         else:
             order.state = _PF
         fill_no = self._next_fill
@@ -762,17 +909,17 @@ class Exchange:
             fill = Fill(
                 fill_id=f"F{fill_no}",
                 account_id=order.account_id,
-                symbol=order.symbol,
+                symbol=symbol,
                 side=_BUY if order.side > 0 else _SELL,
                 qty=qty,
-                price=instrument.to_price(price),
+                price=self._price(symbol, price),
                 ts_ns=now,
                 cl_order_id=order.cl_order_id,
                 chain_id=order.chain_id,
                 venue_order_id=f"V{order.oid}",
                 commission=commission,
             )
-            self._emit_trade(self._report(ReportKind.FILL, order, fill=fill))
+            self._emit_trade(self._report(_R_FILL, order, now, fill=fill))
             self._emit_trade(PositionReport(position=pos.to_position(order.account_id), ts_ns=now))
             self._emit_trade(AccountReport(account=acct.to_account(self._marks), ts_ns=now))
 
@@ -785,15 +932,16 @@ class Exchange:
             holders.pop(pos.account.account_id, None)
 
     def _print(self, symbol: str, price: int, qty: int, aggressor: Side | None) -> None:
-        old = self._marks.get(symbol)
+        marks = self._marks
+        old = marks.get(symbol)
         if old != price:
             holders = self._holders.get(symbol)
             if holders:
                 for pos in holders.values():
                     pos.remark(old, price)
-        self._marks[symbol] = price
+            marks[symbol] = price
         self._touched[symbol] = None
-        now = self._now()
+        now = self._ts
         self._last[symbol] = (now, price, qty, aggressor)
         if self._sinks:
             self._emit_market(
@@ -801,77 +949,96 @@ class Exchange:
             )
 
     def _settle(self) -> None:
-        """After a request: fire stops, fill waiting AON orders, publish changed quotes."""
+        """After a request: fire stops, fill waiting AON orders, publish changed quotes.
+
+        With no listener and no log nobody sees quotes, so the touch is not computed:
+        the symbol's quote is marked stale and :meth:`add_listener` fills it in.
+        """
         touched = self._touched
+        books = self._books
+        quotes = self._quotes
         while touched:
             symbol = next(iter(touched))
-            book = self._books[symbol]
-            active = True
-            while active:
-                active = False
-                last = self._marks.get(symbol)
-                if last is not None and (book.buy_stops or book.sell_stops):
-                    for order in book.triggered_stops(last):
-                        if order.state.is_open:
-                            order.triggered = True
-                            self._execute(order, book)
-                            active = True
-                if book.aon:
-                    for order in list(book.aon):
-                        remaining = order.qty - order.filled
-                        if (
-                            order.state.is_open
-                            and book.available(order.side, order.price, remaining) >= remaining
-                        ):
-                            book.aon.remove(order)
-                            self._match(order, book)
-                            active = True
+            book = books[symbol]
+            if book.buy_stops or book.sell_stops or book.aon:
+                self._trigger(symbol, book)
             del touched[symbol]
+            if not self._sinks:
+                quotes[symbol] = _STALE
+                continue
             touch = book.touch()
-            if self._quotes.get(symbol) != touch:
-                self._quotes[symbol] = touch
-                if self._sinks:
-                    bid, bid_size, ask, ask_size = touch
-                    self._emit_market(
-                        Quote(
-                            symbol=symbol,
-                            ts_ns=self._now(),
-                            bid=bid,
-                            bid_size=bid_size,
-                            ask=ask,
-                            ask_size=ask_size,
-                        )
+            if quotes.get(symbol) != touch:
+                quotes[symbol] = touch
+                bid, bid_size, ask, ask_size = touch
+                self._emit_market(
+                    Quote(
+                        symbol=symbol,
+                        ts_ns=self._ts,
+                        bid=bid,
+                        bid_size=bid_size,
+                        ask=ask,
+                        ask_size=ask_size,
                     )
+                )
+
+    def _trigger(self, symbol: str, book: OrderBook) -> None:
+        """Fire stops and fill waiting AON orders until nothing more happens."""
+        active = True
+        while active:
+            active = False
+            last = self._marks.get(symbol)
+            if last is not None and (book.buy_stops or book.sell_stops):
+                for order in book.triggered_stops(last):
+                    if order.state.is_open:
+                        order.triggered = True
+                        self._execute(order, book)
+                        active = True
+            if book.aon:
+                for order in list(book.aon):
+                    remaining = order.qty - order.filled
+                    if (
+                        order.state.is_open
+                        and book.available(order.side, order.price, remaining) >= remaining
+                    ):
+                        book.aon.remove(order)
+                        self._match(order, book)
+                        active = True
 
     # ------------------------------------------------------------------ ends of orders
     def _finish(self, order: OrderRecord, state: OrderState, text: str = "") -> None:
         """Cancel or expire an open order: out of the book, working qty released."""
-        book = self._books[order.symbol]
+        symbol = order.symbol
+        book = self._books[symbol]
         if order.resting:
             book.unrest(order)
         elif order.stop is not None and not order.triggered:
             book.remove_stop(order)
         if order.aon and order in book.aon:
             book.aon.remove(order)
-        acct = self._accounts[order.account_id]
-        pos = acct.positions[order.symbol]
+        pos = order.pos
         pos.add_working(order.side, -(order.qty - order.filled))
         order.state = state
-        order.updated_ns = self._now()
-        del self._open[order.account_id][order.oid]
-        del self._open_by_symbol[order.symbol][order.oid]
-        self._touched[order.symbol] = None
+        now = self._ts
+        order.updated_ns = now
+        del pos.account.open_orders[order.oid]
+        del self._open_by_symbol[symbol][order.oid]
+        self._touched[symbol] = None
         if self._sinks:
-            kind = ReportKind.EXPIRED if state is OrderState.EXPIRED else ReportKind.CANCELLED
-            self._emit_trade(self._report(kind, order, text=text))
+            kind = _R_EXPIRED if state is _EXPIRED else _R_CANCELLED
+            self._emit_trade(self._report(kind, order, now, text=text))
 
     def _find(
-        self, account_id: str, cl_order_id: str, request_type: RequestType, symbol: str | None
+        self,
+        acct: AccountLedger | None,
+        account_id: str,
+        cl_order_id: str,
+        request_type: RequestType,
+        symbol: str | None,
     ) -> OrderRecord:
-        ids = self._ids.get(account_id)
-        if ids is None:
+        """The open order a modify or cancel names, or the reject that says why not."""
+        if acct is None:
             raise _Reject(RejectCode.UNKNOWN_ACCOUNT, f"unknown account {account_id!r}")
-        order = ids.get(cl_order_id)
+        order = acct.orders_by_cl.get(cl_order_id)
         if order is None:
             raise _Reject(
                 RejectCode.UNKNOWN_ORDER,
@@ -882,13 +1049,13 @@ class Exchange:
                 RejectCode.SYMBOL_MISMATCH,
                 f"order {cl_order_id!r} is for {order.symbol}, not {symbol}",
             )
-        if order.state.is_final:
+        if order.state in _FINAL:
             raise _Reject(
                 RejectCode.ORDER_FINAL,
                 f"{request_type.lower()}: order {cl_order_id!r} is already {order.state}",
             )
         if self.faults is not None:
-            code = self.faults.order_reject(request_type, self._now())
+            code = self.faults.order_reject(request_type, self._ts)
             if code is not None:
                 raise _Reject(code, f"rejected by the fault plan ({code})")
         return order
@@ -903,12 +1070,15 @@ class Exchange:
         reject: _Reject,
     ) -> None:
         """Reject a modify or cancel: the order's state is unchanged (or unknown)."""
+        if not self._sinks:
+            return  # nothing keeps these rejects: with nobody to tell, there is nothing to do
         ids = self._ids.get(account_id)
         order = ids.get(orig_cl_order_id) if ids is not None else None
         if order is not None:
             report = self._report(
-                ReportKind.REJECTED,
+                _R_REJECTED,
                 order,
+                self._ts,
                 request_type=request_type,
                 code=reject.code,
                 text=reject.text,
@@ -920,45 +1090,48 @@ class Exchange:
             )
         else:
             report = ExecutionReport(
-                kind=ReportKind.REJECTED,
+                kind=_R_REJECTED,
                 account_id=account_id,
                 symbol=symbol,
                 cl_order_id=cl_order_id,
                 orig_cl_order_id=orig_cl_order_id,
                 state=OrderState.REJECTED,
                 side=_BUY,
-                order_type=OrderType.LMT,
+                order_type=_LMT,
                 qty=0,
                 request_type=request_type,
                 reject_code=reject.code,
                 reject_text=reject.text,
-                ts_ns=self._now(),
+                ts_ns=self._ts,
             )
         self._emit_trade(report)
 
     def cancel(self, account_id: str, cl_order_id: str, *, cancel_cl_order_id: str = "") -> None:
         """Tick-level cancel (the fast path)."""
+        override = self._ts_override
+        self._ts = override if override is not None else self._clock.now_ns()
         self._cancel(account_id, cl_order_id, cancel_cl_order_id, None)
-        self._settle()
-        self._flush()
+        if self._touched:
+            self._settle()
+        if self._outbox:
+            self._flush()
 
     def _cancel(self, account_id: str, orig_cl: str, cancel_cl: str, symbol: str | None) -> None:
+        acct = self._accounts.get(account_id)
         try:
-            if cancel_cl and cancel_cl in self._ids.get(account_id, {}):
+            if cancel_cl and acct is not None and cancel_cl in acct.orders_by_cl:
                 raise _Reject(
                     RejectCode.DUPLICATE_ORDER_ID, f"client order id {cancel_cl!r} already used"
                 )
-            order = self._find(account_id, orig_cl, RequestType.CANCEL, symbol)
+            order = self._find(acct, account_id, orig_cl, _CANCEL, symbol)
         except _Reject as reject:
-            self._reject_on_order(
-                account_id, symbol or "", cancel_cl, orig_cl, RequestType.CANCEL, reject
-            )
+            self._reject_on_order(account_id, symbol or "", cancel_cl, orig_cl, _CANCEL, reject)
             return
         if cancel_cl and cancel_cl != order.cl_order_id:
             order.orig_cl_order_id = order.cl_order_id
             order.cl_order_id = cancel_cl
-            self._ids[account_id][cancel_cl] = order
-        self._finish(order, OrderState.CANCELLED)
+            order.pos.account.orders_by_cl[cancel_cl] = order
+        self._finish(order, _CANCELLED)
 
     def _cancel_all(self, account_id: str, symbol: str | None, request_type: RequestType) -> bool:
         if account_id not in self._accounts:
@@ -983,7 +1156,7 @@ class Exchange:
             return False
         for order in list(self._open[account_id].values()):
             if symbol is None or order.symbol == symbol:
-                self._finish(order, OrderState.CANCELLED, f"{request_type.lower()}")
+                self._finish(order, _CANCELLED, f"{request_type.lower()}")
         return True
 
     def _liquidate(
@@ -1000,12 +1173,12 @@ class Exchange:
                 pos.symbol,
                 _SELL if pos.qty > 0 else _BUY,
                 abs(pos.qty),
-                OrderType.MKT,
+                _MKT,
                 None,
                 None,
-                Duration.DAY,
+                _DAY,
                 None,
-                frozenset(),
+                _NO_INSTRUCTIONS,
                 f"{prefix}:{pos.symbol}",
                 None,
                 liquidation=True,
@@ -1013,16 +1186,19 @@ class Exchange:
 
     # ------------------------------------------------------------------ modify
     def _on_modify_request(self, request: ModifyOrder) -> None:
+        symbol = request.symbol
+        limit_price = request.limit_price
+        stop_price = request.stop_price
         try:
-            price = self._ticks(request.symbol, request.limit_price)
-            stop = self._ticks(request.symbol, request.stop_price)
+            price = None if limit_price is None else self._ticks(symbol, limit_price)
+            stop = None if stop_price is None else self._ticks(symbol, stop_price)
         except _Reject as reject:
             self._reject_on_order(
                 request.account_id,
-                request.symbol,
+                symbol,
                 request.cl_order_id,
                 request.orig_cl_order_id,
-                RequestType.MODIFY,
+                _MODIFY,
                 reject,
             )
             return
@@ -1035,7 +1211,7 @@ class Exchange:
             stop,
             request.duration,
             request.good_thru_date,
-            request.symbol,
+            symbol,
         )
 
     def amend(
@@ -1051,6 +1227,8 @@ class Exchange:
         good_thru_date: date | None = None,
     ) -> str:
         """Tick-level modify (the fast path); returns the order's new client id."""
+        override = self._ts_override
+        self._ts = override if override is not None else self._clock.now_ns()
         cl = self._modify(
             account_id,
             cl_order_id,
@@ -1062,8 +1240,10 @@ class Exchange:
             good_thru_date,
             None,
         )
-        self._settle()
-        self._flush()
+        if self._touched:
+            self._settle()
+        if self._outbox:
+            self._flush()
         return cl
 
     def _modify(
@@ -1078,12 +1258,14 @@ class Exchange:
         gtd: date | None,
         symbol: str | None,
     ) -> str:
+        acct = self._accounts.get(account_id)
         try:
-            order = self._find(account_id, orig_cl, RequestType.MODIFY, symbol)
+            order = self._find(acct, account_id, orig_cl, _MODIFY, symbol)
+            assert acct is not None  # _find refuses an unknown account
             if not new_cl:
                 new_cl = self._gen_cl()
             if new_cl != order.cl_order_id and (
-                new_cl in self._ids[account_id] or new_cl in self._rejected[account_id]
+                new_cl in acct.orders_by_cl or new_cl in acct.rejected
             ):
                 raise _Reject(
                     RejectCode.DUPLICATE_ORDER_ID, f"client order id {new_cl!r} already used"
@@ -1110,17 +1292,17 @@ class Exchange:
                 raise _Reject(
                     RejectCode.MODIFY_NOT_ALLOWED, "only a stop that has not fired has a stop price"
                 )
-            if duration in (Duration.IOC, Duration.FOK):
+            if duration in _IOC_FOK:
                 raise _Reject(RejectCode.MODIFY_NOT_ALLOWED, f"cannot modify to {duration}")
             new_duration = duration or order.duration
             expire_ns = order.expire_ns
             if duration is not None or gtd is not None:
-                if new_duration is Duration.GTD:
+                if new_duration is _GTD:
                     day = gtd or order.gtd
                     if day is None:
                         raise _Reject(RejectCode.GTD_MISSING_DATE, "GTD needs good_thru_date")
                     expire_ns = end_of_date_ns(day, instrument.trading_hours)
-                    now = self._now()
+                    now = self._ts
                     today = self._calendars[order.symbol].trading_date(now)
                     if day < today or expire_ns <= now:
                         raise _Reject(
@@ -1131,34 +1313,33 @@ class Exchange:
                     expire_ns = 0
             if stop is not None and stop != order.stop:
                 self._check_stop(instrument, _BUY if order.side > 0 else _SELL, stop)
-            acct = self._accounts[account_id]
             if qty is not None and qty > order.qty and not acct.unlimited:
                 self._check_buying_power(
                     acct, instrument, _BUY if order.side > 0 else _SELL, qty - order.qty
                 )
         except _Reject as reject:
-            self._reject_on_order(
-                account_id, symbol or "", new_cl, orig_cl, RequestType.MODIFY, reject
-            )
+            self._reject_on_order(account_id, symbol or "", new_cl, orig_cl, _MODIFY, reject)
             return new_cl
 
         book = self._books[order.symbol]
-        pos = self._accounts[account_id].positions[order.symbol]
-        old_remaining = order.qty - order.filled
-        new_qty = qty if qty is not None else order.qty
+        old_qty = order.qty
+        old_remaining = old_qty - order.filled
+        new_qty = qty if qty is not None else old_qty
         price_changed = price is not None and price != order.price
-        loses_priority = price_changed or new_qty > order.qty
+        loses_priority = price_changed or new_qty > old_qty
         reprocess = False
         if order.resting:
             if loses_priority:
                 book.unrest(order)
                 reprocess = True
-            elif new_qty < order.qty:
-                book.reduce_resting(order, order.qty - new_qty)
+            elif new_qty < old_qty:
+                book.reduce_resting(order, old_qty - new_qty)
         elif order.aon and order in book.aon:
             book.aon.remove(order)
             reprocess = True
-        pos.add_working(order.side, (new_qty - order.filled) - old_remaining)
+        delta = (new_qty - order.filled) - old_remaining
+        if delta:
+            order.pos.add_working(order.side, delta)
         order.qty = new_qty
         if price is not None:
             order.price = price
@@ -1166,7 +1347,7 @@ class Exchange:
             order.stop = stop
         order.duration = new_duration
         if gtd is not None or duration is not None:
-            order.gtd = gtd or order.gtd if new_duration is Duration.GTD else None
+            order.gtd = gtd or order.gtd if new_duration is _GTD else None
         if expire_ns != order.expire_ns:
             order.expire_ns = expire_ns
             if expire_ns:
@@ -1174,13 +1355,12 @@ class Exchange:
         if new_cl != order.cl_order_id:
             order.orig_cl_order_id = order.cl_order_id
             order.cl_order_id = new_cl
-            self._ids[account_id][new_cl] = order
-        order.updated_ns = self._now()
+            acct.orders_by_cl[new_cl] = order
+        now = self._ts
+        order.updated_ns = now
         self._touched[order.symbol] = None
         if self._sinks:
-            self._emit_trade(
-                self._report(ReportKind.MODIFIED, order, request_type=RequestType.MODIFY)
-            )
+            self._emit_trade(self._report(_R_MODIFIED, order, now, request_type=_MODIFY))
         if reprocess:
             self._execute(order, book)
         return new_cl
@@ -1198,6 +1378,8 @@ class Exchange:
         """A print that happened outside this book (recorded data): fill resting orders
         the way :attr:`fill_model` says the real market would have, with ``counterparty``
         (the house account) taking the other side, then publish the print."""
+        override = self._ts_override
+        self._ts = override if override is not None else self._clock.now_ns()
         book = self._books[symbol]
         house = self._accounts[counterparty]
         instrument = self._instruments[symbol]
@@ -1256,19 +1438,20 @@ class Exchange:
         For house liquidity that stands for the recorded market (replay): a user
         order that joined behind it stays behind it. Not for user orders.
         """
+        override = self._ts_override
+        self._ts = override if override is not None else self._clock.now_ns()
         order = self._ids[account_id][cl_order_id]
         if not order.resting or qty <= order.filled:
             raise ValueError(f"{cl_order_id!r} is not resting or qty {qty} <= filled")
         delta = qty - order.qty
         book = self._books[order.symbol]
         book.reduce_resting(order, -delta)
-        pos = self._accounts[account_id].positions[order.symbol]
-        pos.add_working(order.side, delta)
+        order.pos.add_working(order.side, delta)
         order.qty = qty
-        order.updated_ns = self._now()
+        order.updated_ns = self._ts
         self._touched[order.symbol] = None
         if self._sinks:
-            self._emit_trade(self._report(ReportKind.MODIFIED, order))
+            self._emit_trade(self._report(_R_MODIFIED, order, self._ts))
         self._settle()
         self._flush()
 
@@ -1277,14 +1460,19 @@ class Exchange:
         self,
         kind: ReportKind,
         order: OrderRecord,
+        ts_ns: int,
         *,
         fill: Fill | None = None,
         request_type: RequestType | None = None,
         code: str = "",
         text: str = "",
     ) -> ExecutionReport:
-        tick = self._instruments[order.symbol].tick_size
+        """A snapshot of ``order`` as a report: the only place Decimal prices are built."""
+        symbol = order.symbol
+        tick = self._instruments[symbol].tick_size
         filled = order.filled
+        price = order.price
+        stop = order.stop
         return ExecutionReport(
             kind=kind,
             account_id=order.account_id,
@@ -1296,8 +1484,8 @@ class Exchange:
             qty=order.qty,
             filled_qty=filled,
             avg_fill_price=(Decimal(order.cost) * tick / filled) if filled else None,
-            limit_price=tick * order.price if order.price is not None else None,
-            stop_price=tick * order.stop if order.stop is not None else None,
+            limit_price=self._price(symbol, price) if price is not None else None,
+            stop_price=self._price(symbol, stop) if stop is not None else None,
             duration=order.duration,
             good_thru_date=order.gtd,
             orig_cl_order_id=order.orig_cl_order_id,
@@ -1307,7 +1495,7 @@ class Exchange:
             request_type=request_type,
             reject_code=code,
             reject_text=text,
-            ts_ns=self._now(),
+            ts_ns=ts_ns,
         )
 
     def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
@@ -1318,10 +1506,11 @@ class Exchange:
         order = ids.get(cl_order_id)
         if order is None:
             return self._rejected[account_id].get(cl_order_id)
-        return self._report(ReportKind.STATUS, order)
+        return self._report(_R_STATUS, order, self._now())
 
     def open_orders(self, account_id: str) -> list[ExecutionReport]:
-        return [self._report(ReportKind.STATUS, o) for o in self._open.get(account_id, {}).values()]
+        now = self._now()
+        return [self._report(_R_STATUS, o, now) for o in self._open.get(account_id, {}).values()]
 
     def historical_orders(
         self, account_id: str, start_ns: int, end_ns: int
@@ -1329,13 +1518,14 @@ class Exchange:
         """Orders of the account alive at some time in ``[start_ns, end_ns]``, oldest first,
         including those rejected in that window."""
         out: list[tuple[int, ExecutionReport]] = []
+        now = self._now()
         for order in self._orders.values():
             if (
                 order.account_id == account_id
                 and order.created_ns <= end_ns
                 and (order.state.is_open or order.updated_ns >= start_ns)
             ):
-                out.append((order.created_ns, self._report(ReportKind.STATUS, order)))
+                out.append((order.created_ns, self._report(_R_STATUS, order, now)))
         for report in self._rejected.get(account_id, {}).values():
             if start_ns <= report.ts_ns <= end_ns:
                 out.append((report.ts_ns, report))
@@ -1376,7 +1566,8 @@ class Exchange:
 
     def resting(self, symbol: str) -> list[ExecutionReport]:
         """Resting orders of ``symbol`` in priority order (bids best first, then asks)."""
-        return [self._report(ReportKind.STATUS, o) for o in self._books[symbol].resting_orders()]
+        now = self._now()
+        return [self._report(_R_STATUS, o, now) for o in self._books[symbol].resting_orders()]
 
     # ------------------------------------------------------------------ snapshot / restore
     def snapshot(self) -> ExchangeState:
@@ -1506,6 +1697,10 @@ class Exchange:
                 exchange._rejected[snap.account_id][report.cl_order_id] = report
         resting: list[OrderRecord] = []
         for o in state.orders:
+            # the engine's own snapshots hold every position an order was booked to
+            order_pos = exchange._accounts[o.account_id].position(
+                exchange._instruments[o.symbol], exchange.margin(o.symbol)
+            )
             order = OrderRecord(
                 oid=o.oid,
                 account_id=o.account_id,
@@ -1521,6 +1716,7 @@ class Exchange:
                 cl_order_id=o.cl_order_id,
                 ts_ns=o.created_ns,
                 exec_instructions=o.exec_instructions,
+                pos=order_pos,
             )
             order.filled = o.filled
             order.cost = o.cost
@@ -1538,9 +1734,7 @@ class Exchange:
                 continue
             exchange._open[o.account_id][o.oid] = order
             exchange._open_by_symbol[o.symbol][o.oid] = order
-            acct = exchange._accounts[o.account_id]
-            pos = acct.position(exchange._instruments[o.symbol], exchange.margin(o.symbol))
-            pos.add_working(o.side, o.qty - o.filled)
+            order_pos.add_working(o.side, o.qty - o.filled)
             book = exchange._books[o.symbol]
             if o.resting:
                 resting.append(order)

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 from collections import deque
 from decimal import Decimal
-from typing import final
+from typing import TYPE_CHECKING, final
 
-from ec_core.model import Account, Instrument, Position
+from ec_core.model import Account, ExecutionReport, Instrument, Position
+
+if TYPE_CHECKING:
+    from ec_mock.engine.records import OrderRecord
 
 __all__ = ["AccountLedger", "PositionLedger"]
 
@@ -41,6 +44,7 @@ class PositionLedger:
         "realized",
         "sell_working",
         "symbol",
+        "tick_value",
         "volume",
     )
 
@@ -48,6 +52,7 @@ class PositionLedger:
         self.account = account
         self.instrument = instrument
         self.symbol = instrument.symbol
+        self.tick_value = instrument.tick_value  # a computed property: read it once
         self.margin = margin
         self.qty = 0  # signed
         self.lots: deque[list[int]] = deque()  # [signed qty, price ticks], all one sign
@@ -59,74 +64,106 @@ class PositionLedger:
 
     def apply_fill(self, signed_qty: int, price: int) -> int:
         """Book a fill; returns the P&L in ticks it realized."""
-        realized = 0
         qty = self.qty
-        self.volume += abs(signed_qty)
+        self.volume += signed_qty if signed_qty > 0 else -signed_qty
         if qty == 0 or (qty > 0) == (signed_qty > 0):
             self.lots.append([signed_qty, price])
             self.cost += signed_qty * price
             self.qty = qty + signed_qty
             return 0
+        # Closing first-in first-out: a long is closed by selling at ``price``, which
+        # realizes (price - lot_price) per contract; a short the reverse.
+        realized = 0
+        cost = self.cost
         remaining = signed_qty
         lots = self.lots
         while remaining and lots:
             lot = lots[0]
             lot_qty, lot_price = lot
-            closing = min(abs(remaining), abs(lot_qty))
-            sign = 1 if lot_qty > 0 else -1
-            # closing a long at ``price``: (price - lot_price) per contract, short the reverse
-            realized += sign * closing * (price - lot_price)
-            self.cost -= sign * closing * lot_price
-            if closing == abs(lot_qty):
-                lots.popleft()
-            else:
-                lot[0] = lot_qty - sign * closing
-            remaining += sign * closing
+            if lot_qty > 0:  # remaining < 0
+                closing = -remaining if -remaining < lot_qty else lot_qty
+                realized += closing * (price - lot_price)
+                cost -= closing * lot_price
+                if closing == lot_qty:
+                    lots.popleft()
+                else:
+                    lot[0] = lot_qty - closing
+                remaining += closing
+            else:  # remaining > 0
+                closing = remaining if remaining < -lot_qty else -lot_qty
+                realized -= closing * (price - lot_price)
+                cost += closing * lot_price
+                if closing == -lot_qty:
+                    lots.popleft()
+                else:
+                    lot[0] = lot_qty + closing
+                remaining -= closing
         if remaining:
             lots.append([remaining, price])
-            self.cost += remaining * price
+            cost += remaining * price
+        self.cost = cost
         self.qty = qty + signed_qty
         self.realized += realized
         return realized
 
+    # Exposure is max(|qty + buys|, |qty - sells|). With a = qty + buys >= c = qty - sells
+    # that is ``a if a + c >= 0 else -c``: the methods below inline it, it is the hot path.
+
     def add_working(self, side: int, delta: int) -> None:
         """Open orders on ``side`` grew (or shrank, negative ``delta``) by ``delta`` contracts."""
-        before = self.exposure()
+        qty = self.qty
+        high = qty + self.buy_working
+        low = qty - self.sell_working
+        before = high if high + low >= 0 else -low
         if side > 0:
             self.buy_working += delta
+            high += delta
         else:
             self.sell_working += delta
-        after = self.exposure()
+            low -= delta
+        after = high if high + low >= 0 else -low
         if after != before:
             self.account.margin_value += (after - before) * self.margin
 
     def fill(self, signed_qty: int, price: int, mark: int | None, *, from_working: bool) -> int:
         """Book a fill (of an open order if ``from_working``); returns realized ticks."""
-        account = self.account
-        before_exposure = self.exposure()
-        before_unrealized = self.unrealized_ticks(mark)
+        qty = self.qty
+        buys = self.buy_working
+        sells = self.sell_working
+        high = qty + buys
+        low = qty - sells
+        before_exposure = high if high + low >= 0 else -low
+        before_unrealized = qty * mark - self.cost if qty and mark is not None else 0
         if from_working:
             if signed_qty > 0:
-                self.buy_working -= signed_qty
+                buys -= signed_qty
+                self.buy_working = buys
             else:
-                self.sell_working += signed_qty
+                sells += signed_qty
+                self.sell_working = sells
         realized = self.apply_fill(signed_qty, price)
-        tick_value = self.instrument.tick_value
-        after_exposure = self.exposure()
+        qty = self.qty
+        high = qty + buys
+        low = qty - sells
+        after_exposure = high if high + low >= 0 else -low
+        account = self.account
         if after_exposure != before_exposure:
             account.margin_value += (after_exposure - before_exposure) * self.margin
-        after_unrealized = self.unrealized_ticks(mark)
+        after_unrealized = qty * mark - self.cost if qty and mark is not None else 0
         if after_unrealized != before_unrealized:
-            account.unrealized_value += (after_unrealized - before_unrealized) * tick_value
+            account.unrealized_value += (after_unrealized - before_unrealized) * self.tick_value
         if realized:
-            account.cash += realized * tick_value
+            account.cash += realized * self.tick_value
         return realized
 
     def remark(self, old: int | None, new: int) -> None:
         """The instrument's mark moved: carry the change into the account's unrealized P&L."""
-        change = self.unrealized_ticks(new) - self.unrealized_ticks(old)
+        qty = self.qty
+        if not qty:
+            return
+        change = qty * (new - old) if old is not None else qty * new - self.cost
         if change:
-            self.account.unrealized_value += change * self.instrument.tick_value
+            self.account.unrealized_value += change * self.tick_value
 
     def unrealized_ticks(self, mark: int | None) -> int:
         if self.qty == 0 or mark is None:
@@ -134,12 +171,19 @@ class PositionLedger:
         return self.qty * mark - self.cost
 
     def exposure(self) -> int:
-        return max(abs(self.qty + self.buy_working), abs(self.qty - self.sell_working))
+        high = self.qty + self.buy_working
+        low = self.qty - self.sell_working
+        return high if high + low >= 0 else -low
 
     def exposure_with(self, side: int, qty: int) -> int:
+        """The exposure if an order of ``qty`` on ``side`` were added."""
+        high = self.qty + self.buy_working
+        low = self.qty - self.sell_working
         if side > 0:
-            return max(abs(self.qty + self.buy_working + qty), abs(self.qty - self.sell_working))
-        return max(abs(self.qty + self.buy_working), abs(self.qty - self.sell_working - qty))
+            high += qty
+        else:
+            low -= qty
+        return high if high + low >= 0 else -low
 
     def avg_price(self) -> Decimal:
         if self.qty == 0:
@@ -152,7 +196,7 @@ class PositionLedger:
             symbol=self.symbol,
             qty=self.qty,
             avg_price=self.avg_price(),
-            realized_pnl=self.realized * self.instrument.tick_value,
+            realized_pnl=self.realized * self.tick_value,
         )
 
 
@@ -167,7 +211,10 @@ class AccountLedger:
         "initial_balance",
         "margin_value",
         "name",
+        "open_orders",
+        "orders_by_cl",
         "positions",
+        "rejected",
         "unlimited",
         "unrealized_value",
     )
@@ -193,6 +240,12 @@ class AccountLedger:
         self.positions: dict[str, PositionLedger] = {}
         self.margin_value = Decimal(0)  # running sum of margin * exposure
         self.unrealized_value = Decimal(0)  # running sum of unrealized P&L at the marks
+        # The account's orders, held here so the hot path reaches them without a
+        # dict-of-dicts lookup: every client id of every chain, open orders by oid,
+        # and the rejects of new orders by client id (kept for status queries).
+        self.orders_by_cl: dict[str, OrderRecord] = {}
+        self.open_orders: dict[int, OrderRecord] = {}
+        self.rejected: dict[str, ExecutionReport] = {}
 
     def position(self, instrument: Instrument, margin: Decimal) -> PositionLedger:
         pos = self.positions.get(instrument.symbol)
@@ -210,7 +263,7 @@ class AccountLedger:
         total = Decimal(0)
         for symbol, pos in self.positions.items():
             if pos.qty:
-                total += pos.unrealized_ticks(marks.get(symbol)) * pos.instrument.tick_value
+                total += pos.unrealized_ticks(marks.get(symbol)) * pos.tick_value
         return total
 
     def margin_used(self) -> Decimal:

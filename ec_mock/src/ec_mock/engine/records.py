@@ -7,9 +7,12 @@ at the moment something happens; the record itself never leaves the engine.
 from __future__ import annotations
 
 from datetime import date
-from typing import final
+from typing import TYPE_CHECKING, final
 
 from ec_core.model import Duration, OrderState, OrderType
+
+if TYPE_CHECKING:
+    from ec_mock.engine.ledger import PositionLedger
 
 __all__ = ["OrderRecord"]
 
@@ -31,6 +34,7 @@ class OrderRecord:
         "oid",
         "order_type",
         "orig_cl_order_id",
+        "pos",
         "price",
         "qty",
         "resting",
@@ -45,7 +49,6 @@ class OrderRecord:
 
     def __init__(
         self,
-        *,
         oid: int,
         account_id: str,
         symbol: str,
@@ -59,7 +62,8 @@ class OrderRecord:
         aon: bool,
         cl_order_id: str,
         ts_ns: int,
-        exec_instructions: tuple[str, ...] = (),
+        exec_instructions: tuple[str, ...],
+        pos: PositionLedger,
     ) -> None:
         self.oid = oid
         self.account_id = account_id
@@ -85,6 +89,7 @@ class OrderRecord:
         self.expire_ns = 0  # GTD expiry time, 0 if none
         self.created_ns = ts_ns
         self.updated_ns = ts_ns
+        self.pos = pos  # the account's position in ``symbol``: fills and working qty go there
 
     @property
     def remaining(self) -> int:

@@ -48,8 +48,9 @@ class SessionCalendar:
     def __init__(self, hours: TradingHours | None) -> None:
         self.hours = hours
         self._open = True
-        self._valid_from = 0  # cache: state holds for _valid_from <= ts < _valid_until
-        self._valid_until = -1
+        # cache: the state holds for _valid_from <= ts < _valid_until (always, without hours)
+        self._valid_from = 0 if hours is not None else -(2**63)
+        self._valid_until = -1 if hours is not None else 2**63
 
     def _intervals(self, ts_ns: int) -> list[tuple[int, int]]:
         hours = self.hours
@@ -87,6 +88,8 @@ class SessionCalendar:
         return is_open, boundary
 
     def is_open(self, ts_ns: int) -> bool:
+        if self._valid_from <= ts_ns < self._valid_until:
+            return self._open
         return self.state(ts_ns)[0]
 
     def trading_date(self, ts_ns: int) -> date:
