@@ -162,7 +162,11 @@ class ConformanceBase:
         vendor_capabilities: frozenset[Capability],
         market_control: MarketControl | None,
     ) -> None:
-        """Skip a kit test whose needs the backend does not meet, naming what is missing."""
+        """Skip a kit test whose needs the backend does not meet, naming what is missing.
+
+        It also repeats the override guard, for a test replaced after class creation.
+        """
+        check_overrides(type(self), self.kit_tests())
         if market_control is not None and not isinstance(market_control, MarketControl):
             pytest.fail(
                 f"conformance: market_control must satisfy MarketControl (an async"

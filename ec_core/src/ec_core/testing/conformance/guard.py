@@ -83,23 +83,35 @@ def override_problem(value: object) -> tuple[str, str] | None:
     return None
 
 
-def check_overrides(cls: type, kit_tests: Mapping[str, type]) -> None:
-    """Raise :class:`ConformanceOverrideError` for the first bad override in ``cls``'s body.
+def _provider(cls: type, name: str) -> type:
+    """The class whose ``name`` attribute ``cls`` really uses (first in the MRO)."""
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            return klass
+    raise LookupError(name)  # pragma: no cover - only called for inherited names
 
-    ``kit_tests`` maps each kit test name to the kit class that defines it.
+
+def check_overrides(cls: type, kit_tests: Mapping[str, type]) -> None:
+    """Raise :class:`ConformanceOverrideError` for the first kit test ``cls`` replaces badly.
+
+    ``kit_tests`` maps each kit test name to the kit class that defines it. Whatever
+    class provides the name (``cls`` itself, a mixin, an intermediate base) is checked,
+    unless it is a kit class.
     """
-    for name, value in vars(cls).items():
-        kit_class = kit_tests.get(name)
-        if kit_class is None:
+    for name, kit_class in kit_tests.items():
+        provider = _provider(cls, name)
+        if name in vars(provider).get("_ec_kit_own", {}):
             continue
-        problem = override_problem(value)
+        problem = override_problem(vars(provider)[name])
         if problem is not None:
             code, detail = problem
             raise ConformanceOverrideError(
                 code,
-                test_class=cls.__qualname__,
+                test_class=f"{cls.__name__} (via {provider.__name__})"
+                if provider is not cls
+                else cls.__name__,
                 test=name,
-                kit_class=kit_class.__qualname__,
+                kit_class=kit_class.__name__,
                 detail=detail,
             )
 
@@ -111,8 +123,8 @@ def check_class_marks(cls: type, kit_class: type) -> None:
         if name in ("skip", "xfail"):
             raise ConformanceOverrideError(
                 "CLASS_WIDE_MARK",
-                test_class=cls.__qualname__,
+                test_class=cls.__name__,
                 test="*",
-                kit_class=kit_class.__qualname__,
+                kit_class=kit_class.__name__,
                 detail=f"a class-wide {name} mark hides every kit test; mark single overrides",
             )

@@ -1,0 +1,182 @@
+"""The kit as a plugin author runs it: generated test modules, run by pytest in process.
+
+Each run subclasses the kit over the mock vendor and checks pytest's outcome: a
+vendor lacking capabilities gets skips that name them; an override is held to its
+strict xfail; and a vendor with a bug fails the kit test that covers it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from conformance_support import REFERENCE_PRICES
+from ec_core.testing.conformance import VendorConformance
+
+pytest_plugins = ["pytester"]
+
+KIT_TESTS = len(VendorConformance.kit_tests())
+# Kit tests that use the instrument run once per symbol of MockKitFixtures.
+PER_INSTRUMENT = 18
+SYMBOLS = len(REFERENCE_PRICES)
+
+HEADER = """
+from __future__ import annotations
+
+import pytest
+from conformance_support import HOUSE, MockKitFixtures, TRADER, rewriting
+from ec_core.model import ExecutionReport, ReportKind, OrderState
+from ec_core.testing.conformance import VendorConformance
+from ec_core.vendor import Capability
+import msgspec
+"""
+
+
+def run(pytester: pytest.Pytester, body: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_generated_kit=HEADER + textwrap.dedent(body))
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "-W", "error", "-rsxX", *args)
+
+
+def test_the_mock_runs_every_kit_test_without_a_skip(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        class TestMock(MockKitFixtures, VendorConformance):
+            pass
+        """,
+    )
+    result.assert_outcomes(passed=KIT_TESTS + PER_INSTRUMENT * (SYMBOLS - 1))
+
+
+def test_missing_capabilities_skip_the_tests_that_need_them_and_say_which(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        pytester,
+        """
+        class TestOrdersOnly(MockKitFixtures, VendorConformance):
+            @pytest.fixture(params=["EP"])
+            def instrument_symbol(self, request: pytest.FixtureRequest) -> str:
+                return request.param
+
+            @pytest.fixture
+            def vendor_capabilities(self) -> frozenset[Capability]:
+                return frozenset({Capability.ORDERS})
+
+            @pytest.fixture
+            def market_control(self) -> None:
+                return None
+        """,
+    )
+    # market data (2), modify (1), fills (2), cancel-all, liquidate, go flat, positions, history
+    result.assert_outcomes(passed=KIT_TESTS - 10, skipped=10)
+    text = result.stdout.str()
+    for capability in ("market_data", "modify", "cancel_all", "liquidate", "historical_orders"):
+        assert f"does not declare capability '{capability}'" in text, capability
+    assert "no market_control" in text
+
+
+def test_a_strict_xfail_override_fails_the_day_the_vendor_passes(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        pytester,
+        """
+        class TestOverrides(MockKitFixtures, VendorConformance):
+            @pytest.mark.xfail(strict=True, reason="pretend the mock lists no accounts")
+            @pytest.mark.anyio
+            async def test_accounts_include_the_test_account(self, vendor_session, account_id):
+                await VendorConformance.test_accounts_include_the_test_account(
+                    self, vendor_session, account_id
+                )
+
+            @pytest.mark.xfail(strict=True, reason="a documented gap of this vendor")
+            @pytest.mark.anyio
+            async def test_cancel_ends_the_order(self) -> None:
+                raise AssertionError("cannot cancel")
+        """,
+        "-k",
+        "accounts_include or cancel_ends",
+    )
+    result.assert_outcomes(failed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["*XPASS(strict)*pretend the mock lists no accounts*"])
+
+
+def test_an_unmarked_override_stops_the_run_at_collection(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        class TestSilenced(MockKitFixtures, VendorConformance):
+            async def test_cancel_ends_the_order(self) -> None:
+                pass
+        """,
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*OVERRIDE_NOT_XFAIL*TestSilenced.test_cancel_ends_the_order*"])
+
+
+BUGS = {
+    "fill ids repeat": (
+        """
+        def bug(event):
+            if isinstance(event, ExecutionReport) and event.fill is not None:
+                fill = msgspec.structs.replace(event.fill, fill_id="F-same")
+                return msgspec.structs.replace(event, fill=fill)
+            return event
+        """,
+        "fills_have_unique_ids",
+        "FILL_ID_NOT_UNIQUE",
+    ),
+    "modify loses the chain": (
+        """
+        def bug(event):
+            if isinstance(event, ExecutionReport) and event.kind is ReportKind.MODIFIED:
+                return msgspec.structs.replace(event, orig_cl_order_id="", chain_id="")
+            return event
+        """,
+        "modify_gives",
+        "does not link back",
+    ),
+    "accepted as filled": (
+        """
+        def bug(event):
+            if isinstance(event, ExecutionReport) and event.kind is ReportKind.ACCEPTED:
+                return msgspec.structs.replace(event, state=OrderState.FILLED)
+            return event
+        """,
+        "new_limit_order",
+        "FILLED_NOT_FULL",
+    ),
+    "cancel reported as working": (
+        """
+        def bug(event):
+            if isinstance(event, ExecutionReport) and event.kind is ReportKind.CANCELLED:
+                return msgspec.structs.replace(event, state=OrderState.PENDING_NEW)
+            return event
+        """,
+        "cancel_ends",
+        "ILLEGAL_TRANSITION",
+    ),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_a_vendor_bug_fails_the_kit_test_that_covers_it(
+    pytester: pytest.Pytester, bug: str
+) -> None:
+    source, selection, message = BUGS[bug]
+    result = run(
+        pytester,
+        source
+        + """
+        class TestBuggy(MockKitFixtures, VendorConformance):
+            @pytest.fixture
+            def open_vendor_session(self, host, venue):
+                opener = lambda: host.open_session("mock", {"venue": venue, "account_id": TRADER})
+                return rewriting(opener, bug)
+        """,
+        "-k",
+        selection,
+    )
+    result.assert_outcomes(failed=SYMBOLS)
+    assert message in result.stdout.str()
