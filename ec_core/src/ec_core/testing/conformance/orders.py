@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from ec_core.errors import EcError
+from ec_core.errors import EcError, OrderDeniedError
 from ec_core.model import (
     CancelOrder,
     ExecutionReport,
@@ -200,23 +200,34 @@ class OrderConformance(ConformanceBase, kit=True):
         kit_orders: KitOrders,
         trade_journal: TradeJournal,
     ) -> None:
+        """Rejected by the venue (a REJECTED report with a code), or denied before sending
+        (:class:`~ec_core.errors.OrderDeniedError`, whose violations carry codes)."""
         unknown, cancel = kit_orders.new_id("u"), kit_orders.new_id("c")
+        denied: OrderDeniedError | None = None
         async with self.trade_stream(vendor_session, account_id, trade_journal) as reader:
-            await vendor_session.orders.send(
-                CancelOrder(
-                    account_id=account_id,
-                    symbol=instrument.symbol,
-                    orig_cl_order_id=unknown,
-                    cl_order_id=cancel,
+            try:
+                await vendor_session.orders.send(
+                    CancelOrder(
+                        account_id=account_id,
+                        symbol=instrument.symbol,
+                        orig_cl_order_id=unknown,
+                        cl_order_id=cancel,
+                    )
                 )
-            )
-            reject = await reader.next_matching(
-                lambda e: (
-                    isinstance(e, ExecutionReport)
-                    and (e.cl_order_id == cancel or e.orig_cl_order_id == unknown)
-                ),
-                f"the answer to a cancel of unknown order {unknown!r}",
-            )
+            except OrderDeniedError as refused:  # the client knew better than to send it
+                denied = refused
+            else:
+                reject = await reader.next_matching(
+                    lambda e: (
+                        isinstance(e, ExecutionReport)
+                        and (e.cl_order_id == cancel or e.orig_cl_order_id == unknown)
+                    ),
+                    f"the answer to a cancel of unknown order {unknown!r}",
+                )
+        if denied is not None:
+            assert denied.codes, f"the denial carries no code: {denied}"
+            assert any(v.value == unknown for v in denied.violations), denied.violations
+            return
         assert isinstance(reject, ExecutionReport)
         assert reject.kind is ReportKind.REJECTED, reject
         assert reject.request_type is RequestType.CANCEL, reject
