@@ -48,6 +48,7 @@ from ec_core.testing.conformance.requirements import (
     Requirement,
     requirements_of,
     requires,
+    sorted_requirements,
 )
 from ec_core.testing.conformance.session import SessionConformance
 from ec_core.testing.conformance.suite import VendorConformance
@@ -75,4 +76,5 @@ __all__ = [
     "declared_capabilities",
     "requirements_of",
     "requires",
+    "sorted_requirements",
 ]

@@ -166,7 +166,7 @@ class AccountConformance(ConformanceBase, kit=True):
             after = await _position_qty(session, account_id, instrument.symbol)
             assert after == 0, f"{request.request_type} left a position of {after}"
 
-    @requires(Capability.CANCEL_ALL)
+    @requires(Capability.ORDERS, Capability.CANCEL_ALL)
     @pytest.mark.anyio
     async def test_cancel_all_cancels_every_working_order(
         self,
@@ -207,7 +207,7 @@ class AccountConformance(ConformanceBase, kit=True):
         ]
         assert left == [], f"open after CANCEL_ALL: {left}"
 
-    @requires(Capability.LIQUIDATE, MARKET_CONTROL)
+    @requires(Capability.ORDERS, Capability.LIQUIDATE, MARKET_CONTROL)
     @pytest.mark.anyio
     async def test_liquidate_all_cancels_and_flattens(
         self,
@@ -235,7 +235,7 @@ class AccountConformance(ConformanceBase, kit=True):
             journal=trade_journal,
         )
 
-    @requires(Capability.LIQUIDATE, MARKET_CONTROL)
+    @requires(Capability.ORDERS, Capability.LIQUIDATE, MARKET_CONTROL)
     @pytest.mark.anyio
     async def test_go_flat_cancels_and_flattens(
         self,

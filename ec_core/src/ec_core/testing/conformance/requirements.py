@@ -21,6 +21,7 @@ __all__ = [
     "requirements_of",
     "requires",
     "skip_reason",
+    "sorted_requirements",
 ]
 
 MARKET_CONTROL: Final = "market_control"
@@ -55,6 +56,11 @@ def _order(need: Requirement) -> tuple[int, str]:
     return (1, need) if need == MARKET_CONTROL else (0, str(need))
 
 
+def sorted_requirements(needs: Iterable[Requirement]) -> list[Requirement]:
+    """``needs`` in the order reports show them: capabilities by name, then market control."""
+    return sorted(needs, key=_order)
+
+
 def missing_requirements(
     needs: Iterable[Requirement],
     *,
@@ -69,7 +75,7 @@ def missing_requirements(
                 missing.append(need)
         elif need not in capabilities:
             missing.append(need)
-    return sorted(missing, key=_order)
+    return sorted_requirements(missing)
 
 
 def skip_reason(vendor: str, missing: Iterable[Requirement]) -> str:
