@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DISTRIBUTIONS = {"ec-core": "ec_core", "ec-mock": "ec_mock", "ec-cqg": "ec_cqg"}
 # Imports that may be missing because they belong to an optional extra of the distribution.
 EXTRAS_IMPORTS = {"ec_core": set(), "ec_mock": set(), "ec_cqg": {"ec_mock"}}
+# Test kits meant to run under pytest: they import it; their users' test environment has it.
+PYTEST_KITS = {"ec-core": {"ec_core.testing.conformance"}, "ec-mock": set(), "ec-cqg": set()}
 
 
 def pytest_plugin_modules(dist: str) -> set[str]:
@@ -36,7 +38,10 @@ def pytest_plugin_modules(dist: str) -> set[str]:
 
 def allowed_missing(dist: str, module: str) -> set[str]:
     allowed = set(EXTRAS_IMPORTS[DISTRIBUTIONS[dist]])
-    if any(module == m or module.startswith(f"{m}.") for m in pytest_plugin_modules(dist)):
+    if any(
+        module == m or module.startswith(f"{m}.")
+        for m in pytest_plugin_modules(dist) | PYTEST_KITS[dist]
+    ):
         allowed.add("pytest")
     return allowed
 
