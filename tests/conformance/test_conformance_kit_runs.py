@@ -11,7 +11,13 @@ import textwrap
 
 import pytest
 from conformance_support import REFERENCE_PRICES
-from ec_core.testing.conformance import VendorConformance
+from ec_core.testing.conformance import (
+    Requirement,
+    VendorConformance,
+    declared_capabilities,
+    requirements_of,
+)
+from ec_core.testing.conformance.requirements import missing_requirements
 
 pytest_plugins = ["pytester"]
 
@@ -180,3 +186,71 @@ def test_a_vendor_bug_fails_the_kit_test_that_covers_it(
     )
     result.assert_outcomes(failed=SYMBOLS)
     assert message in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("vendor_name", "message"),
+    [
+        ("", "set the class attribute vendor_name"),
+        ("nope", "vendor 'nope' is not registered"),
+    ],
+)
+def test_capabilities_need_a_registered_vendor_name(
+    pytester: pytest.Pytester, vendor_name: str, message: str
+) -> None:
+    result = run(
+        pytester,
+        f"""
+        class TestNameless(MockKitFixtures, VendorConformance):
+            vendor_name = {vendor_name!r}
+        """,
+        "-k",
+        "accounts_include",
+    )
+    result.assert_outcomes(errors=1)
+    assert message in result.stdout.str()
+
+
+@pytest.mark.parametrize("vendor", ["mock", "cqg"])
+def test_the_vendors_ec_tests_declare_every_capability_the_kit_needs(vendor: str) -> None:
+    """So the runs of test_conformance_mock and test_conformance_cqg skip nothing."""
+    needs: set[Requirement] = set()
+    for name in VendorConformance.kit_tests():
+        needs |= requirements_of(getattr(VendorConformance, name))
+    missing = missing_requirements(
+        needs, capabilities=declared_capabilities(vendor), market_control=True
+    )
+    assert missing == []
+
+
+def test_the_default_reference_price_comes_from_the_market_data_snapshot(
+    pytester: pytest.Pytester,
+) -> None:
+    """No reference_price override: the kit prices its orders off the best bid it sees."""
+    result = run(
+        pytester,
+        """
+        from decimal import Decimal
+        from ec_core.model import Duration, NewOrder, OrderType, Side
+
+        class TestFromTheBook(MockKitFixtures, VendorConformance):
+            reference_price = VendorConformance.reference_price
+
+            @pytest.fixture(params=["EP"])
+            def instrument_symbol(self, request: pytest.FixtureRequest) -> str:
+                return request.param
+
+            @pytest.fixture(autouse=True)
+            def resting_bid(self, venue) -> None:
+                venue.exchange.submit(NewOrder(
+                    account_id=HOUSE, symbol="EP", side=Side.BUY, qty=1, order_type=OrderType.LMT,
+                    limit_price=Decimal("4321.50"), duration=Duration.GTC, cl_order_id="bid"))
+
+            @pytest.mark.anyio
+            async def test_reference_is_the_bid(self, reference_price: Decimal) -> None:
+                assert reference_price == Decimal("4321.50")
+        """,
+        "-k",
+        "reference_is_the_bid or new_limit_order or cancel_ends",
+    )
+    result.assert_outcomes(passed=3)
