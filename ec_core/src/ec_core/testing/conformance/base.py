@@ -125,11 +125,10 @@ class ConformanceBase:
 
     def __init_subclass__(cls, *, kit: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        kit_tests = cls.kit_tests()
-        if kit:
+        if kit:  # one of the kit's own classes: remember the tests it defines
             cls._ec_kit_own = {name: cls for name in vars(cls) if name.startswith("test_")}
             return
-        check_overrides(cls, kit_tests)
+        check_overrides(cls, cls.kit_tests())
         check_class_marks(cls, ConformanceBase)
 
     @classmethod
