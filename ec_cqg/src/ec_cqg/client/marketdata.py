@@ -53,30 +53,41 @@ class ContractQuotes:
         events: list[MarketEvent] = []
         book_changed = bool(data.is_snapshot)
         ts = now_ns
-        to_ticks = self.prices.scaled_to_ticks
-        for quote in data.quotes:
+        prices = self.prices
+        to_ticks = prices.scaled_to_ticks
+        num, den = prices.ticks_ratio  # integer arithmetic inline; to_ticks only to raise
+        symbol = self.symbol
+        for quote in data.quotes[:]:  # slicing a upb container beats iterating it
             if quote.HasField("quote_utc_time"):
                 ts = base_time.to_ns(quote.quote_utc_time)
             elif self._last_ts:
                 ts = self._last_ts
             self._last_ts = ts
             kind = quote.type
+            if kind != _TRADE and kind != _BID and kind != _ASK:
+                continue
+            # an absent volume reads as {0, 0}: "unknown", size 0, as before
+            volume = quote.volume
+            size = volume.significand if volume.exponent == 0 else qty_from_cqg(volume)
+            scaled = quote.scaled_price
+            if den == 1:
+                ticks = scaled * num
+            else:
+                ticks, rest = divmod(scaled * num, den)
+                if rest:
+                    ticks = to_ticks(scaled)  # raises PriceError naming price and tick
             if kind == _TRADE:
-                size = qty_from_cqg(quote.volume) if quote.HasField("volume") else 0
-                price = to_ticks(quote.scaled_price)
-                events.append(Trade(symbol=self.symbol, ts_ns=ts, price=price, size=size))
-            elif kind in (_BID, _ASK):
-                ticks = to_ticks(quote.scaled_price)
-                size = qty_from_cqg(quote.volume) if quote.HasField("volume") else 0
-                if kind == _BID:
-                    self._bid, self._bid_size = ticks, size
-                else:
-                    self._ask, self._ask_size = ticks, size
+                events.append(Trade(symbol=symbol, ts_ns=ts, price=ticks, size=size))
+            elif kind == _BID:
+                self._bid, self._bid_size = ticks, size
+                book_changed = True
+            else:
+                self._ask, self._ask_size = ticks, size
                 book_changed = True
         if book_changed and (self._bid is not None or self._ask is not None):
             events.append(
                 Quote(
-                    symbol=self.symbol,
+                    symbol=symbol,
                     ts_ns=ts,
                     bid=self._bid,
                     bid_size=self._bid_size,

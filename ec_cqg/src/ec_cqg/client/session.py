@@ -76,7 +76,7 @@ from ec_cqg.client.marketdata import ContractQuotes
 from ec_cqg.client.recorder import WireRecorder
 from ec_cqg.client.throttle import Throttle
 from ec_cqg.client.transport import Connection, open_connection
-from ec_cqg.protocol.codec import decode_server, encode_client
+from ec_cqg.protocol.codec import decode_server_fields, encode_client
 from ec_cqg.protocol.correlation import (
     Answer,
     Correlator,
@@ -130,6 +130,7 @@ _SCOPES: Final = (_TS.SUBSCRIPTION_SCOPE_ORDERS, _TS.SUBSCRIPTION_SCOPE_POSITION
 _MD = market_data_2.MarketDataSubscription
 _FAILURE: Final = 100
 _CODE: Final = "CQG_SESSION"
+_RTMD: Final = ItemKind.REAL_TIME_MARKET_DATA
 
 
 @final
@@ -247,7 +248,8 @@ class CqgSession:
         self._first_snapshot = True
         self._ready = anyio.Event()
         self._closing = False
-        self._last_rx = 0.0
+        self._frames_total = 0  # frames of earlier lines (stats)
+        self._market_events = 0
         self._recorder: WireRecorder | None = None
         self._stack: AsyncExitStack | None = None
         self._orders = CqgOrderGateway(self)
@@ -310,6 +312,9 @@ class CqgSession:
     def stats(self) -> dict[str, int]:
         """Counters: frames, malformed frames, dead letters, pings answered, throttle waits."""
         out = dict(self.counters)
+        conn = self._conn
+        out["frames_in"] = self._frames_total + (conn.frames_in if conn is not None else 0)
+        out["market_events"] = self._market_events
         for key, value in self.correlator.counts.items():
             out[f"dead_letters_{key}"] = value
         if self.throttle is not None:
@@ -440,6 +445,8 @@ class CqgSession:
                     raise
                 log.warning("cqg: reconnect attempt failed: %s", exc)
             finally:
+                if self._conn is not None:
+                    self._frames_total += self._conn.frames_in
                 self._conn = None
                 self._fail_pending("connection lost")
             if first and not logged_on:
@@ -487,7 +494,6 @@ class CqgSession:
         """
         logged_on = False
         self._conn = conn
-        self._last_rx = anyio.current_time()
         async with anyio.create_task_group() as tg:
 
             async def line() -> None:
@@ -561,13 +567,20 @@ class CqgSession:
         interval = self.settings.heartbeat_interval
         timeout = self.settings.heartbeat_timeout
         tokens = itertools.count(1)
+        # Traffic is seen by the frame count, not a timestamp per frame (the hot path):
+        # the line is dead when the count has not moved for ``timeout``.
+        seen_frames = conn.frames_in
+        last_rx = anyio.current_time()
         while not conn.closed:
             await anyio.sleep(interval)
+            if conn.frames_in != seen_frames:
+                seen_frames = conn.frames_in
+                last_rx = anyio.current_time()
             for pending in self.correlator.expire(self.clock.now_ns()):
                 self.counters["expired_requests"] += 1
                 if pending.kind is RequestKind.ORDER and pending.request_id is not None:
                     self._order_requests.pop(pending.request_id, None)
-            if anyio.current_time() - self._last_rx > timeout:
+            if anyio.current_time() - last_rx > timeout:
                 self.counters["heartbeat_timeouts"] += 1
                 log.warning("cqg: no traffic for %.1fs; dropping the line", timeout)
                 await conn.close("heartbeat timeout")
@@ -658,23 +671,25 @@ class CqgSession:
 
     def _on_frame(self, data: bytes) -> None:
         """Decode and route one frame. Never raises: a bad frame is counted and dropped."""
-        self._last_rx = anyio.current_time()
-        self.counters["frames_in"] += 1
         try:
-            msg = decode_server(data)
+            msg, fields = decode_server_fields(data)
         except ProtocolError as exc:
             self.counters["malformed_frames"] += 1
             log.warning("cqg: dropped a malformed frame: %s", exc)
             return
+        now = self.clock.now_ns()
         try:
-            events = self.correlator.feed(msg, now_ns=self.clock.now_ns())
+            events = self.correlator.feed(msg, now_ns=now, fields=fields)
         except Exception:  # a bug in routing must not kill the line
             self.counters["routing_errors"] += 1
             log.exception("cqg: could not route a frame")
             return
         for event in events:
             try:
-                self._on_event(event)
+                if type(event) is Update and event.kind is _RTMD:  # the hot path first
+                    self._on_market_data(event.item, now)
+                else:
+                    self._on_event(event)
             except (ProtocolError, PriceError, ValueError) as exc:
                 self.counters["bad_items"] += 1
                 log.warning("cqg: dropped an item: %s", exc)
@@ -694,7 +709,7 @@ class CqgSession:
         if kind is ItemKind.PING:
             self._answer_ping(item)
         elif kind is ItemKind.REAL_TIME_MARKET_DATA:
-            self._on_market_data(item)
+            self._on_market_data(item, self.clock.now_ns())
         elif kind is ItemKind.ORDER_STATUS or kind is ItemKind.POSITION_STATUS:
             if self._snapshot is not None and getattr(item, "is_snapshot", False):
                 self._snapshot.append((kind.value, item))
@@ -795,18 +810,17 @@ class CqgSession:
             self._market[ref.contract_id] = sub
             await self._md_subscribe(ref.contract_id, sub.level)
 
-    def _on_market_data(self, item: Message) -> None:
+    def _on_market_data(self, item: Message, now_ns: int) -> None:
         assert isinstance(item, market_data_2.RealTimeMarketData)
         sub = self._market.get(item.contract_id)
         base = self.base_time
         if sub is None or base is None:
             self.counters["market_data_unsubscribed"] += 1
             return
-        events = sub.quotes.apply(item, base, self.clock.now_ns())
-        self.counters["market_events"] += len(events)
+        events = sub.quotes.apply(item, base, now_ns)
+        self._market_events += len(events)
         for channel in sub.channels:
-            for md_event in events:
-                channel.push(md_event)
+            channel.push_many(events)
 
     # -- trade subscription and reconciliation ------------------------------------
 

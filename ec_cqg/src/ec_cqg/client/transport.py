@@ -9,6 +9,11 @@ ping/pong messages, which the session answers.
 
 Backpressure: :meth:`Connection.send` waits while the outbound queue is full, so a
 sender that outruns the socket slows down instead of growing memory without bound.
+
+Latency: when nothing is queued or being written, :meth:`Connection.send` writes the
+frame itself instead of handing it to the writer task. websockets puts an unfragmented
+frame on the transport synchronously, before its first ``await``, so frames still leave
+in the order they were sent, and an order saves the task switch to the writer.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ class Connection:
         self._send, self._recv = anyio.create_memory_object_stream[bytes](queue_size)
         self._recorder = recorder
         self._closed = anyio.Event()
+        self._backlog = 0  # frames queued for the writer and not yet written
+        self._inline = 0  # senders writing directly, still in websockets' drain
         self.close_reason = ""
         self.frames_in = 0
         self.frames_out = 0
@@ -59,10 +66,32 @@ class Connection:
         """Queue ``frame``; waits while the queue is full. Raises ConnectionLostError."""
         if self._closed.is_set():
             raise ConnectionLostError(f"connection closed: {self.close_reason}")
+        if self._backlog == 0 and self._inline == 0:
+            await self._write_inline(frame)
+            return
+        self._backlog += 1
         try:
             await self._send.send(frame)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self._backlog -= 1
             raise ConnectionLostError(f"connection closed: {self.close_reason}") from None
+        except BaseException:
+            self._backlog -= 1
+            raise
+
+    async def _write_inline(self, frame: bytes) -> None:
+        self._inline += 1
+        try:
+            await self._ws.send(frame)
+        except ConnectionClosed as exc:
+            self.close_reason = f"write failed ({exc})"
+            self._mark_closed(self.close_reason)
+            raise ConnectionLostError(f"connection closed: {self.close_reason}") from None
+        finally:
+            self._inline -= 1
+        self.frames_out += 1
+        if self._recorder is not None:
+            self._recorder.record("out", frame)
 
     def send_nowait(self, frame: bytes) -> bool:
         """Queue ``frame`` if there is room (for pongs, which must not wait); False if not."""
@@ -72,6 +101,7 @@ class Connection:
             self._send.send_nowait(frame)
         except (anyio.WouldBlock, anyio.ClosedResourceError, anyio.BrokenResourceError):
             return False
+        self._backlog += 1
         return True
 
     async def run(self, on_frame: Callable[[bytes], Awaitable[None] | None]) -> None:
@@ -117,6 +147,8 @@ class Connection:
                     self._mark_closed(self.close_reason)
                     await self._ws.close()
                     return
+                finally:
+                    self._backlog -= 1
                 self.frames_out += 1
                 if self._recorder is not None:
                     self._recorder.record("out", frame)

@@ -13,8 +13,8 @@ the protocol for a strict peer.
 
 from __future__ import annotations
 
-from functools import cache
-from typing import TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeAlias, TypeVar, final
 
 from ec_core.errors import ProtocolError
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -24,8 +24,10 @@ from ec_cqg.protocol.pb import ClientMsg, ServerMsg
 
 __all__ = [
     "DEFAULT_MAX_FRAME_BYTES",
+    "Fields",
     "decode_client",
     "decode_server",
+    "decode_server_fields",
     "encode_client",
     "encode_server",
 ]
@@ -34,6 +36,9 @@ __all__ = [
 DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
 
 _M = TypeVar("_M", bound=Message)
+
+#: The populated fields of a message, as ``Message.ListFields()`` gives them.
+Fields: TypeAlias = Sequence[tuple[FieldDescriptor, Any]]
 _STRING = FieldDescriptor.TYPE_STRING
 _MESSAGE = FieldDescriptor.TYPE_MESSAGE
 
@@ -53,6 +58,24 @@ def decode_server(
 ) -> ServerMsg:
     """Parse one server frame. ``strict`` also refuses missing required fields."""
     return _decode(data, ServerMsg, strict=strict, max_bytes=max_bytes)
+
+
+def decode_server_fields(
+    data: bytes, *, strict: bool = False, max_bytes: int = DEFAULT_MAX_FRAME_BYTES
+) -> tuple[ServerMsg, Fields]:
+    """As :func:`decode_server`, also returning the envelope's populated fields.
+
+    The UTF-8 check lists them anyway; the router (``Correlator.feed(fields=…)``) reuses
+    the list instead of asking protobuf again, once per frame on the hot path.
+    """
+    msg = _parse(data, ServerMsg, max_bytes)
+    fields = msg.ListFields()
+    bad = _first_bad_field(fields, _plan_of(ServerMsg.DESCRIPTOR))
+    if bad is not None:
+        raise ProtocolError(f"malformed WebAPI_2.ServerMsg frame: field {bad} is not valid UTF-8")
+    if strict and not msg.IsInitialized():
+        raise ProtocolError(f"WebAPI_2.ServerMsg frame misses required fields: {_missing(msg)}")
+    return msg, fields
 
 
 def decode_client(
@@ -75,21 +98,37 @@ def _encode(msg: Message, expected: type[Message]) -> bytes:
 
 
 def _decode(data: bytes, cls: type[_M], *, strict: bool, max_bytes: int) -> _M:
-    name = cls.DESCRIPTOR.full_name
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise ProtocolError(f"{name} frame must be bytes, got {type(data).__qualname__}")
-    if len(data) > max_bytes:
-        raise ProtocolError(f"{name} frame of {len(data)} bytes exceeds limit {max_bytes}")
-    msg = cls()
-    try:
-        msg.ParseFromString(bytes(data))
-    except Exception as exc:  # DecodeError, RecursionError, …: all mean a bad frame
-        raise ProtocolError(f"malformed {name} frame ({len(data)} bytes): {exc}") from exc
+    msg = _parse(data, cls, max_bytes)
     bad = _first_non_utf8(msg)
     if bad is not None:
-        raise ProtocolError(f"malformed {name} frame: field {bad} is not valid UTF-8")
+        raise ProtocolError(
+            f"malformed {cls.DESCRIPTOR.full_name} frame: field {bad} is not valid UTF-8"
+        )
     if strict and not msg.IsInitialized():
-        raise ProtocolError(f"{name} frame misses required fields: {_missing(msg)}")
+        raise ProtocolError(
+            f"{cls.DESCRIPTOR.full_name} frame misses required fields: {_missing(msg)}"
+        )
+    return msg
+
+
+def _parse(data: bytes | bytearray | memoryview, cls: type[_M], max_bytes: int) -> _M:
+    if type(data) is not bytes:  # the common case first, exactly
+        if not isinstance(data, bytearray | memoryview):
+            raise ProtocolError(
+                f"{cls.DESCRIPTOR.full_name} frame must be bytes, got {type(data).__qualname__}"
+            )
+        data = bytes(data)
+    if len(data) > max_bytes:
+        raise ProtocolError(
+            f"{cls.DESCRIPTOR.full_name} frame of {len(data)} bytes exceeds limit {max_bytes}"
+        )
+    msg = cls()
+    try:
+        msg.ParseFromString(data)
+    except Exception as exc:  # DecodeError, RecursionError, …: all mean a bad frame
+        raise ProtocolError(
+            f"malformed {cls.DESCRIPTOR.full_name} frame ({len(data)} bytes): {exc}"
+        ) from exc
     return msg
 
 
@@ -103,55 +142,109 @@ def _first_non_utf8(msg: Message) -> str | None:
     """Path of the first string field that holds bytes, else ``None``.
 
     proto2 parsing keeps invalid UTF-8 in ``string`` fields and hands back ``bytes``; we
-    refuse such frames here so typed code downstream always sees ``str``. Only message
-    types that can contain a string somewhere are walked (see :func:`_string_plan`).
+    refuse such frames here so typed code downstream always sees ``str``. Only fields
+    that can hold a string somewhere below them are visited (see :class:`_StringPlan`),
+    and only when populated: a type with few such fields probes them by name, a type
+    with many lists its populated fields once (``ListFields``). A market-data frame
+    costs one ``ListFields`` and one ``HasField`` per item.
     """
-    plan = _string_plan(msg.DESCRIPTOR)
-    if plan is None:
+    plan = _plan_of(msg.DESCRIPTOR)  # type: ignore[arg-type]  # upb's descriptor type
+    if plan.empty:
         return None
-    strings, children = plan
-    for field in strings:
+    probes = plan.probes
+    if probes is None:
+        return _first_bad_field(msg.ListFields(), plan)
+    for field in probes:
         if field.is_repeated:
-            values = getattr(msg, field.name)
-            if any(isinstance(v, bytes) for v in values):
-                return field.full_name
-        elif isinstance(getattr(msg, field.name), bytes):
-            return field.full_name
-    for field in children:
-        if field.is_repeated:
-            for child in getattr(msg, field.name):
-                found = _first_non_utf8(child)
-                if found is not None:
-                    return found
+            value = getattr(msg, field.name)
+            if not value:
+                continue
         elif msg.HasField(field.name):
-            found = _first_non_utf8(getattr(msg, field.name))
+            value = getattr(msg, field.name)
+        else:
+            continue
+        found = _check(field, value)
+        if found is not None:
+            return found
+    return None
+
+
+def _first_bad_field(fields: Fields, plan: _StringPlan) -> str | None:
+    wanted = plan.wanted
+    for field, value in fields:
+        if field.number in wanted:
+            found = _check(field, value)
             if found is not None:
                 return found
     return None
 
 
-@cache
-def _string_plan(
-    descriptor: Descriptor,
-) -> tuple[tuple[FieldDescriptor, ...], tuple[FieldDescriptor, ...]] | None:
-    """For one message type: its string fields and the message fields that may hold strings."""
-    return _plan(descriptor, frozenset())
+def _plan_of(descriptor: Descriptor) -> _StringPlan:
+    plan = _PLANS.get(descriptor)
+    if plan is None:
+        plan = _PLANS[descriptor] = _StringPlan(descriptor)
+    return plan
 
 
-def _plan(
-    descriptor: Descriptor, seen: frozenset[str]
-) -> tuple[tuple[FieldDescriptor, ...], tuple[FieldDescriptor, ...]] | None:
-    strings = tuple(f for f in descriptor.fields if f.type == _STRING)
-    children = []
-    for f in descriptor.fields:
-        if f.type != _MESSAGE:
-            continue
-        child = f.message_type
-        assert child is not None
-        if child.full_name in seen or child.full_name == descriptor.full_name:
-            children.append(f)  # recursive type: walk it, cannot prove it string-free
-        elif _plan(child, seen | {descriptor.full_name}) is not None:
-            children.append(f)
-    if not strings and not children:
+def _check(field: FieldDescriptor, value: Any) -> str | None:
+    if field.type == _STRING:
+        if field.is_repeated:
+            return field.full_name if any(isinstance(v, bytes) for v in value) else None
+        return field.full_name if isinstance(value, bytes) else None
+    if field.is_repeated:
+        child_type = field.message_type
+        assert child_type is not None
+        singles = _plan_of(child_type).singles
+        if singles is not None:  # e.g. market data: probe each item's one optional field
+            for child in value[:]:  # slicing a upb container beats iterating it
+                for name in singles:
+                    if child.HasField(name):
+                        found = _first_non_utf8(getattr(child, name))
+                        if found is not None:
+                            return found
+            return None
+        for child in value[:]:
+            found = _first_non_utf8(child)
+            if found is not None:
+                return found
         return None
-    return strings, tuple(children)
+    return _first_non_utf8(value)
+
+
+#: Up to this many string-bearing fields, probing them by name beats ``ListFields``.
+_PROBE_LIMIT = 3
+
+
+@final
+class _StringPlan:
+    """For one message type: the fields that are, or may contain, strings."""
+
+    __slots__ = ("empty", "probes", "singles", "wanted")
+
+    def __init__(self, descriptor: Descriptor) -> None:
+        self.wanted = _plan(descriptor, frozenset())
+        self.empty = not self.wanted
+        fields = tuple(f for f in descriptor.fields if f.number in self.wanted)
+        self.probes = fields if len(fields) <= _PROBE_LIMIT else None
+        #: names of the probes when all are singular messages (none holds a string itself)
+        self.singles: tuple[str, ...] | None = None
+        if self.probes and all(f.type == _MESSAGE and not f.is_repeated for f in self.probes):
+            self.singles = tuple(f.name for f in self.probes)
+
+
+_PLANS: dict[Descriptor, _StringPlan] = {}
+
+
+def _plan(descriptor: Descriptor, seen: frozenset[str]) -> frozenset[int]:
+    numbers = set()
+    for f in descriptor.fields:
+        if f.type == _STRING:
+            numbers.add(f.number)
+        elif f.type == _MESSAGE:
+            child = f.message_type
+            assert child is not None
+            if child.full_name in seen or child.full_name == descriptor.full_name:
+                numbers.add(f.number)  # recursive type: walk it, cannot prove it string-free
+            elif _plan(child, seen | {descriptor.full_name}):
+                numbers.add(f.number)
+    return frozenset(numbers)

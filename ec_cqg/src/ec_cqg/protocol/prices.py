@@ -66,7 +66,19 @@ class PriceScale:
     :meth:`with_scale` then.
     """
 
-    __slots__ = ("_scale", "_tick", "_ticks_per_scaled", "scale", "tick_size")
+    __slots__ = (
+        "_den",
+        "_num",
+        "_scale",
+        "_scale_ratio",
+        "_scale_tuple",
+        "_tick",
+        "_tick_ratio",
+        "_tick_tuple",
+        "scale",
+        "tick_size",
+        "ticks_ratio",
+    )
 
     def __init__(self, *, correct_price_scale: Decimal | float, tick_size: Decimal | float) -> None:
         scale = (
@@ -85,7 +97,18 @@ class PriceScale:
         self.tick_size: Decimal = tick
         self._scale = Fraction(scale)
         self._tick = Fraction(tick)
-        self._ticks_per_scaled = self._scale / self._tick
+        # Everything below is plain integers, worked out once: the conversions run per
+        # quote and per order, and Fraction/Decimal arithmetic there costs microseconds.
+        self._scale_ratio = scale.as_integer_ratio()
+        self._tick_ratio = tick.as_integer_ratio()
+        self._scale_tuple = _significand_exponent(scale)
+        self._tick_tuple = _significand_exponent(tick)
+        ticks_per_scaled = self._scale / self._tick
+        self._num = ticks_per_scaled.numerator
+        self._den = ticks_per_scaled.denominator
+        #: ``ticks = scaled × num / den`` in lowest terms, for callers that inline the
+        #: conversion (market data); off the grid when the division leaves a remainder.
+        self.ticks_ratio: tuple[int, int] = (self._num, self._den)
 
     @classmethod
     def from_metadata(cls, metadata: object) -> PriceScale:
@@ -117,79 +140,89 @@ class PriceScale:
 
     def to_price(self, scaled: int) -> Decimal:
         """``scaled × correct_price_scale``, exact."""
-        sign, digits, exponent = self.scale.as_tuple()
-        assert isinstance(exponent, int)  # finite, checked at construction
-        significand = int("".join(map(str, digits)))
-        return _exact_decimal(scaled * significand * (-1 if sign else 1), exponent)
+        significand, exponent = self._scale_tuple
+        return _exact_decimal(scaled * significand, exponent)
 
     def to_scaled(self, price: Decimal) -> int:
         """The wire integer of ``price``; :class:`PriceError` unless a whole multiple."""
-        if not isinstance(price, Decimal) or not price.is_finite():
-            raise PriceError(
-                f"price must be a finite Decimal, got {price!r}",
-                price=price,
-                tick_size=self.tick_size,
-            )
-        quotient = Fraction(price) / self._scale
-        if quotient.denominator != 1:
+        n, d = _ratio(price, self.tick_size)
+        sn, sd = self._scale_ratio
+        scaled, rest = divmod(n * sd, d * sn)
+        if rest:
             raise PriceError(
                 f"price {price} is not a multiple of the price scale {self.scale}",
                 price=price,
                 tick_size=self.tick_size,
             )
-        return quotient.numerator
+        return scaled
 
     # scaled <-> ticks ---------------------------------------------------------------
 
     def scaled_to_ticks(self, scaled: int) -> int:
-        """Ticks in a wire price; :class:`PriceError` if it is off the tick grid."""
-        ticks = self._ticks_per_scaled * scaled
-        if ticks.denominator != 1:
+        """Ticks in a wire price; :class:`PriceError` if it is off the tick grid.
+
+        Integer arithmetic only (the hot path of market data): ``scaled × num / den``
+        with ``num/den = correct_price_scale / tick_size`` reduced once at construction.
+        """
+        den = self._den
+        if den == 1:
+            return scaled * self._num
+        ticks, rest = divmod(scaled * self._num, den)
+        if rest:
             raise PriceError(
                 f"price {self.to_price(scaled)} (scaled {scaled}) is not on the tick grid"
                 f" of {self.tick_size}",
                 price=self.to_price(scaled),
                 tick_size=self.tick_size,
             )
-        return ticks.numerator
+        return ticks
 
     def ticks_to_scaled(self, ticks: int) -> int:
         """The wire integer of ``ticks``; :class:`PriceError` if the scale cannot express it."""
-        scaled = ticks / self._ticks_per_scaled
-        if scaled.denominator != 1:
+        scaled, rest = divmod(ticks * self._den, self._num)
+        if rest:
             raise PriceError(
                 f"{ticks} ticks of {self.tick_size} is not a multiple of the price scale"
                 f" {self.scale}",
                 price=self.ticks_to_price(ticks),
                 tick_size=self.tick_size,
             )
-        return scaled.numerator
+        return scaled
 
     # Decimal <-> ticks --------------------------------------------------------------
 
     def price_to_ticks(self, price: Decimal) -> int:
         """Ticks in ``price``; :class:`PriceError` if it is off the grid."""
-        if not isinstance(price, Decimal) or not price.is_finite():
-            raise PriceError(
-                f"price must be a finite Decimal, got {price!r}",
-                price=price,
-                tick_size=self.tick_size,
-            )
-        ticks = Fraction(price) / self._tick
-        if ticks.denominator != 1:
+        n, d = _ratio(price, self.tick_size)
+        tn, td = self._tick_ratio
+        ticks, rest = divmod(n * td, d * tn)
+        if rest:
             raise PriceError(
                 f"price {price} is not a multiple of tick size {self.tick_size}",
                 price=price,
                 tick_size=self.tick_size,
             )
-        return ticks.numerator
+        return ticks
 
     def ticks_to_price(self, ticks: int) -> Decimal:
         """``ticks × tick_size``, exact."""
-        sign, digits, exponent = self.tick_size.as_tuple()
-        assert isinstance(exponent, int)
-        significand = int("".join(map(str, digits)))
-        return _exact_decimal(ticks * significand * (-1 if sign else 1), exponent)
+        significand, exponent = self._tick_tuple
+        return _exact_decimal(ticks * significand, exponent)
+
+
+def _ratio(price: Decimal, tick_size: Decimal) -> tuple[int, int]:
+    """``price`` as an exact integer ratio; :class:`PriceError` unless a finite Decimal."""
+    if not isinstance(price, Decimal) or not price.is_finite():
+        raise PriceError(
+            f"price must be a finite Decimal, got {price!r}", price=price, tick_size=tick_size
+        )
+    return price.as_integer_ratio()
+
+
+def _significand_exponent(value: Decimal) -> tuple[int, int]:
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite, checked by the caller
+    return int("".join(map(str, digits))) * (-1 if sign else 1), exponent
 
 
 def decimal_from_cqg(value: decimal_pb.Decimal) -> Decimal:

@@ -143,8 +143,9 @@ class ReportMapper:
         for metadata in status.contract_metadata:
             self.contracts.add_metadata(metadata)
         if status.HasField("order"):
-            order = order_2.Order()
-            order.CopyFrom(status.order)
+            # kept by reference: a decoded status is never mutated, and a copy per
+            # status costs more than the rest of the mapping
+            order = status.order
             self._orders[status.chain_order_id] = order
         else:
             found = self._orders.get(status.chain_order_id)
