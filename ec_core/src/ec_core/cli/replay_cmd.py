@@ -8,7 +8,9 @@ as text (or JSON with ``--json``) and to ``--out DIR`` as ``report.txt``,
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import click
@@ -16,9 +18,9 @@ import click
 from ec_core.errors import EcError
 from ec_core.plugins import PluginHost
 from ec_core.settings import load_settings
-from ec_core.strategy.loader import RunInfo, load_plan
-from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
-from ec_core.strategy.report import ReplayReport, render_svg, render_text
+
+if TYPE_CHECKING:
+    from ec_core.strategy.report import ReplayReport
 
 __all__ = ["replay_command"]
 
@@ -58,11 +60,20 @@ def replay_command(
     as_json: bool,
 ) -> None:
     """Replay recorded TICKS through STRATEGY (file.py:factory or module:factory) on the mock."""
+    # the strategy stack is imported when the command runs, not when `ec` starts
+    from ec_core.strategy.loader import RunInfo, load_plan
+    from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
+    from ec_core.strategy.report import render_text
+
     try:
         settings = load_settings(config) if config is not None else load_settings()
         vendor_settings = settings.vendor_settings("mock")
         account = account_id or settings.account_id or DEFAULT_REPLAY_ACCOUNT
         plan = load_plan(strategy, RunInfo(account_id=account, vendor="mock", mode="replay"))
+        # Everything loaded so far lives until the end: keep the cyclic GC from rescanning
+        # it during the replay (the order path allocates, which triggers collections).
+        gc.collect()
+        gc.freeze()
         report = anyio.run(
             lambda: replay_plan(
                 host,
@@ -85,6 +96,8 @@ def replay_command(
 
 def write_report(report: ReplayReport, out_dir: Path) -> None:
     """``report.txt``, ``report.json`` and ``chart.svg`` in ``out_dir`` (created if missing)."""
+    from ec_core.strategy.report import render_svg, render_text
+
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.txt").write_text(render_text(report), encoding="utf-8")
     (out_dir / "report.json").write_bytes(report.to_json() + b"\n")

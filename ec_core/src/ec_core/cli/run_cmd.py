@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import click
@@ -26,8 +26,10 @@ from ec_core.clock import Clock, WallClock
 from ec_core.errors import EcError
 from ec_core.plugins import PluginHost
 from ec_core.settings import load_settings
-from ec_core.strategy.loader import RunInfo, StrategyPlan, load_plan
-from ec_core.strategy.rig import TradingRig, trading_rig
+
+if TYPE_CHECKING:
+    from ec_core.strategy.loader import StrategyPlan
+    from ec_core.strategy.rig import TradingRig
 
 __all__ = ["run_command"]
 
@@ -56,6 +58,9 @@ def run_command(
     leave_working: bool,
 ) -> None:
     """Run STRATEGY (file.py:factory or module:factory) live until Ctrl-C or SIGTERM."""
+    # the strategy stack is imported when the command runs, not when `ec` starts
+    from ec_core.strategy.loader import RunInfo, load_plan
+
     try:
         settings = load_settings(config) if config is not None else load_settings()
         name = vendor or settings.vendor
@@ -100,6 +105,8 @@ async def _run(
     console: Console,
     label: str,
 ) -> str:
+    from ec_core.strategy.rig import trading_rig
+
     stop_reason = "market data ended"
     async with host.open_session(vendor, vendor_settings) as session:
         clock = _venue_clock(session)
