@@ -39,12 +39,12 @@ daily_loss_halt_at = 5000
 MAX_QTY = 20
 
 
-def make_checks(clock: ManualClock) -> PreTradeChecks:
+def make_checks(clock: ManualClock, toml: str = LIMITS) -> PreTradeChecks:
     registry = ValidatorRegistry()
     for validator in builtin_validators():
         registry.add(validator)
     return PreTradeChecks(
-        registry, limits=StaticLimits(Limits.from_toml(LIMITS, source="limits.toml")), clock=clock
+        registry, limits=StaticLimits(Limits.from_toml(toml, source="limits.toml")), clock=clock
     )
 
 
@@ -138,9 +138,6 @@ async def test_daily_loss_from_fills_halts_new_orders() -> None:
         checks: Any = r.executor.checks
         await r.executor.execute(Payload(request=limit(qty=1, price="70.00")))
         await r.cross(Side.SELL, 1, "70.00")
-        # PreTradeChecks counts a sent order as open until a context lists it or 5 s pass;
-        # this one filled before any other check saw it, so let those 5 s pass.
-        r.venue.advance(6_000_000_000)
         await r.executor.execute(Payload(request=limit(qty=1, price="64.00", side=Side.SELL)))
         await r.cross(Side.BUY, 1, "64.00")
         assert r.tracker.realized_pnl(ACCOUNT) == Decimal(-6000)
@@ -149,3 +146,59 @@ async def test_daily_loss_from_fills_halts_new_orders() -> None:
             await r.executor.execute(Payload(request=limit()))
         assert "KILL_SWITCH_HALTED" in caught.value.codes
         assert r.tracker.position(ACCOUNT, SYMBOL).qty == 0
+
+
+ONE_OPEN_ORDER = LIMITS.replace("max_open_orders = 1000", "max_open_orders = 1").replace(
+    "max_position = 1000", "max_position = 1"
+)
+
+
+@pytest.mark.anyio
+async def test_an_order_filled_before_the_next_check_is_no_phantom() -> None:
+    """Regression: a sent order used to count as open for 5 s unless a later context
+    listed it, so one acknowledged and filled before the next check caused false
+    SELF_TRADE / max-open-orders / position denials. No clock moves here."""
+    async with rig(checks_factory=lambda c: make_checks(c, ONE_OPEN_ORDER)) as r:
+        checks = r.executor.checks
+        assert isinstance(checks, PreTradeChecks)
+        await r.executor.execute(Payload(request=limit(qty=1, price="70.00")))
+        await r.cross(Side.SELL, 1, "70.00")  # our buy fills: flat open orders, long 1
+        assert r.tracker.open_orders(ACCOUNT) == []
+        assert checks.in_flight(ACCOUNT) == ()
+        # a sell at the buy's price would cross it, were it still counted as resting;
+        # it is also the one open order allowed, and it reduces the position
+        sell_request = limit(qty=1, price="70.00", side=Side.SELL)
+        sell = await r.executor.execute(Payload(request=sell_request))
+        assert sell is not None
+        assert sell.state.is_open
+        # while the sell rests, it is counted: a second order is over max_open_orders
+        with pytest.raises(OrderDeniedError) as caught:
+            await r.executor.execute(Payload(request=limit(qty=1, price="60.00")))
+        assert "OPEN_ORDERS_ABOVE_MAX" in caught.value.codes
+        assert len(r.received()) == 2
+
+
+@pytest.mark.anyio
+async def test_concurrent_orders_see_each_other_before_they_are_sent(tmp_path: Any) -> None:
+    """Intents waiting for one group commit are not sent yet, and not tracked yet:
+    each later check still counts the earlier ones (max_position 1: one passes)."""
+    limits = LIMITS.replace("max_position = 1000", "max_position = 1")
+    async with rig(
+        checks_factory=lambda c: make_checks(c, limits), journal_path=tmp_path / "j.sqlite"
+    ) as r:
+        outcomes: list[str] = []
+
+        async def one() -> None:
+            try:
+                await r.executor.execute(Payload(request=limit(qty=1, price="60.00")))
+                outcomes.append("sent")
+            except OrderDeniedError as denied:
+                outcomes.append(",".join(denied.codes))
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(one)
+        assert sorted(outcomes) == ["POSITION_ABOVE_MAX", "POSITION_ABOVE_MAX", "sent"]
+        assert len(r.received()) == 1
+        assert r.journal is not None
+        assert r.journal.commits == 1  # the one intent

@@ -225,6 +225,30 @@ def test_sent_orders_count_until_the_tracker_shows_them() -> None:
     assert c.check(second, context()) == []
 
 
+def test_tracked_sends_count_for_rate_limits_but_are_never_in_flight() -> None:
+    clock = ManualClock(NOW_NS)
+    toml = '[instruments."*"]\nmax_open_orders = 1\n[accounts."*"]\norders_per_second = 2\n'
+    c = checks(clock=clock, limits_obj=Limits.from_toml(toml))
+    first = new(cl_order_id="a")
+    c.record_tracked(first)  # the caller's tracker lists it while it is open
+    assert c.in_flight("ACC1") == ()
+    assert c.check(new(cl_order_id="b"), context()) == []  # it filled: nothing open
+    c.record_tracked(new(cl_order_id="b"))
+    assert codes(c.check(new(cl_order_id="c"), context())) == {Code.RATE_LIMIT}
+
+
+def test_forget_drops_an_in_flight_order_at_once() -> None:
+    clock = ManualClock(NOW_NS)
+    toml = '[instruments."*"]\nmax_open_orders = 1\n[accounts."*"]\n'
+    c = checks(clock=clock, limits_obj=Limits.from_toml(toml))
+    c.record_sent(new(cl_order_id="a"))
+    assert codes(c.check(new(cl_order_id="b"), context())) == {Code.OPEN_ORDERS_ABOVE_MAX}
+    c.forget("ACC1", "a")  # final (filled, cancelled): no longer counted
+    assert c.in_flight("ACC1") == ()
+    assert c.check(new(cl_order_id="b"), context()) == []
+    c.forget("ACC1", "never-sent")  # harmless
+
+
 # -- rounding policy -------------------------------------------------------------------
 
 

@@ -151,6 +151,57 @@ async def test_trade_events_never_drop_they_fail_loudly(host: PluginHost) -> Non
     assert caught.value.account_id == TRADER
 
 
+@pytest.mark.anyio
+async def test_trade_sink_takes_events_in_order_and_queues_what_it_declines(
+    trader: Session,
+) -> None:
+    taken: list[str] = []
+    declined = {"o1"}
+
+    def sink(event: object) -> bool:
+        cl_order_id = getattr(event, "cl_order_id", "")
+        if cl_order_id in declined:
+            return False
+        taken.append(cl_order_id)
+        return True
+
+    async with trader.trades.stream(TRADER) as events:
+        assert isinstance(events, TradeEventChannel)
+        snapshot = events.drain()  # queued before the sink was set
+        assert snapshot
+        events.set_sink(sink)
+        await trader.orders.send(_order(TRADER, Side.BUY, "4990", "o0"))
+        assert taken == ["o0"]  # synchronously, inside the send
+        await trader.orders.send(_order(TRADER, Side.BUY, "4990", "o1"))
+        await trader.orders.send(_order(TRADER, Side.BUY, "4990", "o2"))
+        # o1 was declined, so o2 queues behind it: the consumer sees both, in order
+        assert taken == ["o0"]
+        assert [getattr(e, "cl_order_id", "") for e in events.drain()] == ["o1", "o2"]
+        await trader.orders.send(_order(TRADER, Side.BUY, "4990", "o3"))
+        assert taken == ["o0", "o3"]  # nothing queued any more: direct again
+        assert events.direct == 2
+        events.set_sink(None)
+        await trader.orders.send(_order(TRADER, Side.BUY, "4990", "o4"))
+        assert [getattr(e, "cl_order_id", "") for e in events.drain()] == ["o4"]
+
+
+@pytest.mark.anyio
+async def test_trade_sink_error_ends_the_stream_for_the_consumer(trader: Session) -> None:
+    def sink(event: object) -> bool:
+        raise RuntimeError("sink broke")
+
+    async with trader.trades.stream(TRADER) as events:
+        assert isinstance(events, TradeEventChannel)
+        buffered = len(events.drain())
+        assert buffered
+        events.set_sink(sink)
+        await trader.orders.send(_order(TRADER, Side.BUY, "4990", "o0"))
+        await trader.orders.send(_order(TRADER, Side.BUY, "4990", "o1"))  # not delivered
+        assert events.closed
+        with pytest.raises(RuntimeError, match="sink broke"):
+            await anext(aiter(events))
+
+
 def test_channel_capacity_must_be_positive() -> None:
     with pytest.raises(ValueError, match="capacity"):
         MarketDataChannel(0)

@@ -1,11 +1,13 @@
 """The single way an order leaves: validate, journal, send, await the answer, track."""
 
 from ec_core.execution.executor import Executor, InstrumentResolver, PriceSource
+from ec_core.execution.feed import DirectFeed, EventSink
 from ec_core.execution.gate import (
     MandatoryGate,
     PnlListener,
     PreTradeGate,
     RoundingGate,
+    TrackedSendGate,
     ValidatorGate,
 )
 from ec_core.execution.ids import ClientOrderIds
@@ -17,6 +19,8 @@ __all__ = [
     "ClientOrderIds",
     "Difference",
     "DifferenceKind",
+    "DirectFeed",
+    "EventSink",
     "Executor",
     "InstrumentResolver",
     "MandatoryGate",
@@ -27,5 +31,6 @@ __all__ = [
     "PriceSource",
     "ReconcileReport",
     "RoundingGate",
+    "TrackedSendGate",
     "ValidatorGate",
 ]

@@ -30,7 +30,7 @@ cancellation propagates.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import NoReturn, TypeAlias, final
@@ -50,7 +50,14 @@ from ec_core.errors import (
     RequestTimeoutError,
     Violation,
 )
-from ec_core.execution.gate import MandatoryGate, PnlListener, PreTradeGate, RoundingGate
+from ec_core.execution.feed import DirectFeed
+from ec_core.execution.gate import (
+    MandatoryGate,
+    PnlListener,
+    PreTradeGate,
+    RoundingGate,
+    TrackedSendGate,
+)
 from ec_core.execution.ids import ClientOrderIds
 from ec_core.execution.payload import Payload, PayloadStatus
 from ec_core.execution.reconcile import Difference, DifferenceKind, ReconcileReport
@@ -74,6 +81,7 @@ from ec_core.model import (
     Instrument,
     LiquidateAll,
     ModifyOrder,
+    NewOrder,
     Order,
     OrderRequest,
     OrderState,
@@ -104,7 +112,28 @@ Sleep: TypeAlias = Callable[[float], Awaitable[None]]
 
 _P = PayloadStatus
 _BULK = (CancelAll, LiquidateAll, GoFlat)
+_REFERRING = frozenset({ModifyOrder, CancelOrder})
 _GAP_KINDS = frozenset({SessionEventKind.DISCONNECTED, SessionEventKind.GAP})
+
+
+def _pending_order(request: NewOrder, now_ns: int) -> Order:
+    """The PENDING_NEW order ``request`` becomes once sent (what the tracker will show)."""
+    return Order(
+        chain_id=request.cl_order_id,
+        cl_order_id=request.cl_order_id,
+        account_id=request.account_id,
+        symbol=request.symbol,
+        side=request.side,
+        order_type=request.order_type,
+        qty=request.qty,
+        state=OrderState.PENDING_NEW,
+        limit_price=request.limit_price,
+        stop_price=request.stop_price,
+        duration=request.duration,
+        good_thru_date=request.good_thru_date,
+        exec_instructions=request.exec_instructions,
+        updated_ns=now_ns,
+    )
 
 
 class _CommitGroup:
@@ -160,9 +189,16 @@ class Executor:
         self._mandatory: tuple[PreTradeChecks, PreTradeChecks] | None = None
         self._commit_group: _CommitGroup | None = None
         self._buffered: anyio.Event | None = None  # set when a record is buffered
+        self._reserved: dict[str, NewOrder] = {}  # validated new orders not sent yet
+        self._sending = 0  # sends in progress
+        self._deferred: list[TradeEvent] = []  # delivered directly during a send
+        self._resyncs: list[str] = []  # accounts whose snapshot completed, resync due
         # Protocol isinstance checks are slow: decide once what the gate can do.
         self._rounding = checks.apply_rounding if isinstance(checks, RoundingGate) else None
         self._on_pnl = checks.on_pnl if isinstance(checks, PnlListener) else None
+        self._record_sent = (
+            checks.record_tracked if isinstance(checks, TrackedSendGate) else checks.record_sent
+        )
 
     # -- the order path --------------------------------------------------------
 
@@ -186,14 +222,74 @@ class Executor:
         """
         return await self._execute(Payload(request=request, request_id=request_id), direct=True)
 
+    async def execute_many(self, payloads: Sequence[Payload]) -> list[Order | EcError | None]:
+        """Send a basket: every intent shares one journal commit, then each is sent.
+
+        Each payload is admitted in turn (activation window, id, checks: a later
+        one is checked with the earlier ones already counted as open orders), the
+        intents of all admitted ones are committed together *before* the first is
+        sent, then they are sent and answered in order. Returns, per payload, what
+        :meth:`execute` would have returned, or the :class:`~ec_core.errors.EcError`
+        it would have raised (denied, rejected, unknown, journal, connection).
+        A payload held by its activation window holds the ones after it.
+        """
+        results: list[Order | EcError | None] = [None] * len(payloads)
+        admitted: list[tuple[int, Payload, OrderRequest]] = []
+        journaled = False
+        try:
+            for index, payload in enumerate(payloads):
+                try:
+                    request = await self._admit(payload, direct=False)
+                except (OrderDeniedError, JournalError) as exc:
+                    results[index] = exc
+                    continue
+                if request is not None:
+                    admitted.append((index, payload, request))
+            if self.journal is not None and admitted:
+                journaled = True
+                try:
+                    await self._write_ahead([(p, r, False) for _, p, r in admitted])
+                except JournalError as exc:
+                    for index, _, _ in admitted:
+                        results[index] = exc
+                    admitted = []
+            while admitted:
+                index, payload, request = admitted.pop(0)
+                try:
+                    results[index] = await self._dispatch(payload, request)
+                except (OrderDeniedError, OrderRejectedError, OrderUnknownError) as exc:
+                    results[index] = exc
+                except (ConnectionLostError, JournalError) as exc:
+                    results[index] = exc
+        finally:
+            for _, payload, request in admitted:  # cancelled before these were sent
+                self._not_sent(payload, request, "cancelled before send", journaled=journaled)
+        return results
+
     async def _execute(self, payload: Payload, *, direct: bool) -> Order | None:
+        request = await self._admit(payload, direct=direct)
+        if request is None:
+            return None
+        if self.journal is not None:
+            try:
+                await self._write_ahead([(payload, request, direct)])
+            except anyio.get_cancelled_exc_class():
+                self._not_sent(payload, request, "cancelled before send", journaled=True)
+                raise
+        return await self._dispatch(payload, request)
+
+    async def _admit(self, payload: Payload, *, direct: bool) -> OrderRequest | None:
+        """Window, id, checks: the request to send (VALIDATED, its exposure reserved),
+        or ``None`` if the window closed. Raises :class:`OrderDeniedError` or, while
+        the journal is halted, :class:`JournalError`."""
         if payload.status is not _P.PENDING:
             raise EcError(f"payload {payload.request_id} was executed before ({payload.status})")
         if (payload.start_time or payload.end_time) and not await self._activate(payload):
             return None
         request = payload.request
+        ids = self.ids
         if request.cl_order_id:
-            if self.ids.is_used(request.cl_order_id):
+            if ids.is_used(request.cl_order_id):
                 self._deny(
                     payload,
                     [
@@ -206,14 +302,15 @@ class Executor:
                     ],
                 )
         else:
-            request = msgspec.structs.replace(request, cl_order_id=self.ids.next())
+            request = msgspec.structs.replace(request, cl_order_id=ids.next())
             payload.request = request
         context = self._context(request)
-        violations = self._references(request)
+        violations = self._references(request) if type(request) in _REFERRING else []
         try:
             if self._rounding is not None:
-                request = self._rounding(request, context)
-                payload.request = request
+                rounded = self._rounding(request, context)
+                if rounded is not request:
+                    request = payload.request = rounded
             if direct:
                 violations += self._check_mandatory(request, context)
             else:
@@ -228,29 +325,31 @@ class Executor:
         if violations:
             self._deny(payload, violations)
         payload.advance(_P.VALIDATED)
-        self.ids.reserve(request.cl_order_id)
+        ids.reserve(request.cl_order_id)
         if self._halted is not None:
             payload.advance(_P.FAILED, f"journal halted: {self._halted}")
             raise JournalError(f"new orders stopped: journal failed earlier ({self._halted})")
-        if self.journal is not None:
-            intent = IntentRecorded(
-                request=request,
-                request_id=payload.request_id,
-                direct=direct,
-                ts_ns=self.clock.now_ns(),
-            )
-            try:
-                await self._write_ahead(payload, intent)
-            except anyio.get_cancelled_exc_class():
-                # Cancelled before the send: say so, or recovery would think it may have left.
-                self._journal(
-                    SendFailed(cl_order_id=request.cl_order_id, reason="cancelled before send")
-                )
-                payload.advance(_P.FAILED, "cancelled before send")
-                raise
+        if type(request) is NewOrder:
+            # Counted as an open order by every later check until the tracker has it.
+            self._reserved[request.cl_order_id] = request
+        return request
+
+    async def _dispatch(self, payload: Payload, request: OrderRequest) -> Order | None:
+        """Send a validated (and journaled) request and await its answer."""
         targets = self._bulk_targets(request) if isinstance(request, _BULK) else None
         await self._send(payload, request)
         return await self._await_answer(payload, request, targets)
+
+    def _not_sent(
+        self, payload: Payload, request: OrderRequest, reason: str, *, journaled: bool
+    ) -> None:
+        """A validated request will not be sent: release its reserved exposure and, if
+        its intent was journaled, say so (recovery must not think it may have left)."""
+        self._reserved.pop(request.cl_order_id, None)
+        if journaled:
+            self._journal(SendFailed(cl_order_id=request.cl_order_id, reason=reason))
+        if payload.status is _P.VALIDATED:
+            payload.advance(_P.FAILED, reason)
 
     def _deny(self, payload: Payload, violations: list[Violation]) -> NoReturn:
         payload.advance(_P.DENIED, ", ".join(v.code for v in violations))
@@ -338,16 +437,29 @@ class Executor:
             position = self.tracker.position(request.account_id, symbol)
             if self._prices is not None:
                 last, bid, ask = self._prices(symbol)
+        open_orders = self.tracker.open_orders(request.account_id)
+        if self._reserved:
+            open_orders += self._reserved_orders(request.account_id)
         return PreTradeContext(
             now_ns=self.clock.now_ns(),
             vendor=self.vendor,
             instrument=instrument,
             position=position,
-            open_orders=self.tracker.open_orders(request.account_id),
+            open_orders=open_orders,
             last_price=last,
             best_bid=bid,
             best_ask=ask,
         )
+
+    def _reserved_orders(self, account_id: str) -> list[Order]:
+        """New orders validated but not sent yet (a basket, or waiting for the group
+        commit), as the PENDING_NEW orders the tracker will show once they leave."""
+        now = self.clock.now_ns()
+        return [
+            _pending_order(request, now)
+            for request in self._reserved.values()
+            if request.account_id == account_id
+        ]
 
     def _bulk_targets(self, request: CancelAll | LiquidateAll | GoFlat) -> list[str]:
         symbol = getattr(request, "symbol", None)
@@ -355,26 +467,37 @@ class Executor:
 
     async def _send(self, payload: Payload, request: OrderRequest) -> None:
         cl_order_id = request.cl_order_id
+        self._sending += 1  # what the venue delivers meanwhile waits for _sent (deferred)
         try:
             await self.gateway.send(request)
         except ConnectionLostError as exc:
+            self._sending -= 1
+            self._reserved.pop(cl_order_id, None)
             self._journal(
                 SendFailed(cl_order_id=cl_order_id, reason=str(exc), ts_ns=self.clock.now_ns())
             )
             payload.advance(_P.FAILED, f"not sent: {exc}")
+            self._take_deferred()
             raise
         except BaseException:
+            self._sending -= 1
             # Cancelled (or failed) while writing: it may have left. UNKNOWN, never void.
             self._sent(payload, request)  # synchronous: safe under cancellation
             self._unknown(payload, cl_order_id, "send interrupted")
+            self._take_deferred()
             raise
+        self._sending -= 1
         self._sent(payload, request)
+        if self._deferred:
+            self._take_deferred()
+            await self._resync_due()
 
     def _sent(self, payload: Payload, request: OrderRequest) -> None:
         if self.journal is not None:
             self._journal(RequestSent(cl_order_id=request.cl_order_id, ts_ns=self.clock.now_ns()))
         track_sent(self.tracker, request)
-        self.checks.record_sent(request)
+        self._reserved.pop(request.cl_order_id, None)
+        self._record_sent(request)
         payload.advance(_P.SENT)
 
     async def _await_answer(
@@ -456,16 +579,24 @@ class Executor:
 
     # -- journal ---------------------------------------------------------------
 
-    async def _write_ahead(self, payload: Payload, record: JournalRecord) -> None:
-        """Append ``record`` and return once a commit holds it (group commit).
+    async def _write_ahead(self, entries: list[tuple[Payload, OrderRequest, bool]]) -> None:
+        """Journal the intents of ``entries`` (payload, request, direct) and return once
+        a commit holds them (group commit).
 
-        The first task to need a commit yields once (shielded) so that concurrent
-        tasks append their intents too, then commits them all in one transaction;
-        the others wait for that commit. Sequential callers pay one loop turn.
+        The first caller to need a commit yields once so that concurrent callers
+        append their intents too, then commits them all in one transaction; the
+        others wait for that commit. A sequential caller pays one loop turn; a
+        basket (:meth:`execute_many`) brings all its intents at once.
         """
         journal = self.journal
         assert journal is not None
-        journal.append(record)
+        now = self.clock.now_ns()
+        for payload, request, direct in entries:
+            journal.append(
+                IntentRecorded(
+                    request=request, request_id=payload.request_id, direct=direct, ts_ns=now
+                )
+            )
         group = self._commit_group
         if group is None:
             group = self._commit_group = _CommitGroup()
@@ -482,12 +613,12 @@ class Executor:
             await group.done.wait()
         if group.error is not None:
             self._halt(str(group.error))
-            # The intent stays buffered (and is committed once the journal recovers):
-            # say it never left, or recovery would think it may have.
-            self._journal(
-                SendFailed(cl_order_id=payload.request.cl_order_id, reason="journal failed")
-            )
-            payload.advance(_P.FAILED, f"journal failed: {group.error}")
+            # The intents stay buffered (and are committed once the journal recovers):
+            # say they never left, or recovery would think they may have.
+            for payload, request, _ in entries:
+                self._reserved.pop(request.cl_order_id, None)
+                self._journal(SendFailed(cl_order_id=request.cl_order_id, reason="journal failed"))
+                payload.advance(_P.FAILED, f"journal failed: {group.error}")
             raise group.error
 
     def _journal(self, record: JournalRecord) -> None:
@@ -583,22 +714,70 @@ class Executor:
         mention (it may have filled or been cancelled while we heard nothing), is
         asked about with a status query. Positions are not adopted here: fills
         lost on the line show up in :meth:`reconcile`.
+
+        A stream that is a :class:`~ec_core.execution.DirectFeed` (an in-process
+        venue) gets a sink: its events are applied the moment the venue produces
+        them, in order, without a turn of the event loop each; those produced
+        during one of our own sends are applied right after the send is recorded.
         """
-        async for event in events:
-            self.on_event(event)
-            if isinstance(event, ExecutionReport):
-                if self._seen_since_gap is not None:
-                    chain_id = self.tracker.chain_id(event.cl_order_id)
-                    if chain_id is not None:
-                        self._seen_since_gap.add(chain_id)
-            elif isinstance(event, SessionEvent) and event.kind in _GAP_KINDS:
-                self._seen_since_gap = set()
-            elif isinstance(event, SnapshotComplete):
+        feed = events if isinstance(events, DirectFeed) else None
+        busy = False  # an event taken from the stream is being handled
+
+        def sink(event: TradeEvent) -> bool:
+            if busy:
+                return False  # keep the order: it queues behind the one in hand
+            if self._sending:
+                self._deferred.append(event)
+                return True
+            if isinstance(event, SnapshotComplete):
+                return False  # the resync after it awaits: the consumer does it
+            self._take(event)
+            return True
+
+        if feed is not None:
+            feed.set_sink(sink)
+        try:
+            async for event in events:
+                busy = True
                 try:
-                    await self._resync(event.account_id)
-                except ConnectionLostError as exc:  # the next snapshot will try again
-                    log.warning("resync of %s interrupted: %s", event.account_id, exc)
-        self.flush()
+                    self._take(event)
+                    await self._resync_due()
+                finally:
+                    busy = False
+        finally:
+            if feed is not None:
+                feed.set_sink(None)
+            self.flush()
+
+    def _take(self, event: TradeEvent) -> None:
+        """One event of the trade stream: apply it and keep the resync bookkeeping."""
+        self.on_event(event)
+        if isinstance(event, ExecutionReport):
+            if self._seen_since_gap is not None:
+                chain_id = self.tracker.chain_id(event.cl_order_id)
+                if chain_id is not None:
+                    self._seen_since_gap.add(chain_id)
+        elif isinstance(event, SessionEvent):
+            if event.kind in _GAP_KINDS:
+                self._seen_since_gap = set()
+        elif isinstance(event, SnapshotComplete):
+            self._resyncs.append(event.account_id)
+
+    def _take_deferred(self) -> None:
+        """Apply what the venue delivered while we were sending, once no send is open."""
+        if self._sending or not self._deferred:
+            return
+        events, self._deferred = self._deferred, []
+        for event in events:
+            self._take(event)
+
+    async def _resync_due(self) -> None:
+        while self._resyncs:
+            account_id = self._resyncs.pop(0)
+            try:
+                await self._resync(account_id)
+            except ConnectionLostError as exc:  # the next snapshot will try again
+                log.warning("resync of %s interrupted: %s", account_id, exc)
 
     async def _resync(self, account_id: str) -> None:
         """After a snapshot: ask about our open orders it did not mention (after a gap)

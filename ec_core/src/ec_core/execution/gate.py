@@ -6,6 +6,13 @@ also has ``check_mandatory`` lets the expert path (:meth:`Executor.send_direct`)
 skip optional validators; a gate without it gets the full check on that path
 too, which is stricter, never laxer. :class:`ValidatorGate` adapts a plain
 :class:`~ec_core.validation.ValidatorRegistry`.
+
+A gate that keeps its own list of orders in flight (sent, not yet in the
+context's ``open_orders``) should also have ``record_tracked``
+(:class:`TrackedSendGate`): the executor calls it instead of ``record_sent``,
+because its tracker lists every order it sent from the moment it left (pending
+ones included) and drops it the moment it is final, so a second, time-based list
+could only disagree with it.
 """
 
 from __future__ import annotations
@@ -18,7 +25,14 @@ from ec_core.errors import Violation
 from ec_core.model import OrderRequest
 from ec_core.validation import PreTradeContext, Validator, ValidatorRegistry
 
-__all__ = ["MandatoryGate", "PnlListener", "PreTradeGate", "RoundingGate", "ValidatorGate"]
+__all__ = [
+    "MandatoryGate",
+    "PnlListener",
+    "PreTradeGate",
+    "RoundingGate",
+    "TrackedSendGate",
+    "ValidatorGate",
+]
 
 
 @runtime_checkable
@@ -36,6 +50,17 @@ class PreTradeGate(Protocol):
 class MandatoryGate(Protocol):
     def check_mandatory(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
         """Only the checks no path may skip: kill switch, rate limit, allowed instruments."""
+        ...
+
+
+@runtime_checkable
+class TrackedSendGate(Protocol):
+    def record_tracked(self, request: OrderRequest) -> None:
+        """``request`` left, and the caller's tracker lists it from now on until it is final.
+
+        Count it (rate limits) without keeping it as an order in flight: every
+        later context's ``open_orders`` shows it while, and only while, it is open.
+        """
         ...
 
 

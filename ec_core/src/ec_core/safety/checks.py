@@ -2,7 +2,9 @@
 
 The executor calls :meth:`PreTradeChecks.check` for every request and sends
 nothing if it returns a violation; after a request actually left it calls
-:meth:`PreTradeChecks.record_sent`. Mandatory guards run first and cannot be
+:meth:`PreTradeChecks.record_tracked` (its tracker lists the order from then on;
+a caller without one calls :meth:`PreTradeChecks.record_sent`, which also keeps
+the order as in flight). Mandatory guards run first and cannot be
 removed by plugins:
 
 * the kill switch (HALTED: only cancels, liquidate-all, go-flat; REDUCING: also
@@ -242,11 +244,24 @@ class PreTradeChecks:
 
     # -- accounting ----------------------------------------------------------------
 
+    def record_tracked(self, request: OrderRequest) -> None:
+        """Account for a request that left and that the caller's tracker now lists.
+
+        Only the rate limits count it: the contexts built from that tracker show
+        the order (pending included) while it is open and drop it once it is final,
+        so it is not kept in flight here. The executor calls this.
+        """
+        kind = _KIND.get(type(request))
+        if kind is not None:
+            self.rate_limiter.record(request.account_id, kind, self._clock.now_ns())
+
     def record_sent(self, request: OrderRequest) -> None:
         """Account for a request that actually left: rate limits and in-flight new orders.
 
-        A sent new order counts as open (for max open orders, position and
-        self-trade) until a context's ``open_orders`` shows it, or for 5 s.
+        For callers whose contexts do not list the orders they sent yet: a sent new
+        order counts as open (for max open orders, position and self-trade) until a
+        context's ``open_orders`` shows it, :meth:`forget` is called (it is final),
+        or 5 s pass. A caller with a tracker calls :meth:`record_tracked` instead.
         """
         now_ns = self._clock.now_ns()
         kind = _KIND.get(type(request))
@@ -290,6 +305,12 @@ class PreTradeChecks:
             return context
         extra = tuple(order for _, order in pending.values())
         return msgspec.structs.replace(context, open_orders=(*context.open_orders, *extra))
+
+    def forget(self, account_id: str, cl_order_id: str) -> None:
+        """Stop counting a sent order as in flight (it is final, or listed elsewhere now)."""
+        pending = self._in_flight.get(account_id)
+        if pending is not None and pending.pop(cl_order_id, None) is not None and not pending:
+            del self._in_flight[account_id]
 
     def in_flight(self, account_id: str) -> Sequence[Order]:
         """New orders sent and not yet seen among a context's open orders."""

@@ -15,10 +15,15 @@ the moment that buffer is full:
   was buffered, raises :class:`TradeBufferOverflowError` instead of pretending
   nothing happened. Resubscribing gives a fresh snapshot. The default capacity
   (100,000 events) is far above what one account produces between two awaits.
+  A trade channel is also a :class:`~ec_core.execution.DirectFeed`: with a sink
+  set (the executor sets one), an event is handed to the sink synchronously, in
+  the engine's callback, whenever nothing is queued ahead of it; the memory
+  stream (and its task switch) is used only for what the sink declines.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Generic, TypeVar, final
 
 import anyio
@@ -142,11 +147,36 @@ class TradeEventChannel(_Channel[TradeEvent]):
         super().__init__(capacity)
         self.account_id = account_id
         self.overflowed = False
+        self.direct = 0  # events the sink took synchronously
+        self._sink: Callable[[TradeEvent], bool] | None = None
+        self._sink_error: Exception | None = None
+        self._queued = 0  # pushed to the stream, not yet handed out by __anext__/drain
+
+    def set_sink(self, sink: Callable[[TradeEvent], bool] | None) -> None:
+        """Hand events to ``sink`` synchronously while nothing is queued ahead of them.
+
+        ``sink(event)`` returns ``False`` to have the event queued instead; an
+        exception from it ends the subscription and is raised to the consumer.
+        ``None`` queues everything again.
+        """
+        self._sink = sink
 
     def push(self, event: TradeEvent) -> None:
         """Called from the engine callback. Never blocks; on overflow ends the subscription."""
-        if self.overflowed:
+        if self.overflowed or self._closed:
             return
+        sink = self._sink
+        if sink is not None and not self._queued:
+            try:
+                taken = sink(event)
+            except Exception as exc:  # surfaces in the consumer, not in the engine
+                self._sink, self._sink_error = None, exc
+                self.close()
+                return
+            if taken:
+                self.delivered += 1
+                self.direct += 1
+                return
         try:
             self._send.send_nowait(event)
         except anyio.WouldBlock:
@@ -155,8 +185,21 @@ class TradeEventChannel(_Channel[TradeEvent]):
             return
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             return
+        self._queued += 1
         self.delivered += 1
 
+    async def __anext__(self) -> TradeEvent:
+        event = await super().__anext__()
+        self._queued -= 1
+        return event
+
+    def drain(self) -> list[TradeEvent]:
+        out = super().drain()
+        self._queued -= len(out)
+        return out
+
     def _end(self) -> None:
+        if self._sink_error is not None:
+            raise self._sink_error
         if self.overflowed:
             raise TradeBufferOverflowError(capacity=self.capacity, account_id=self.account_id)
