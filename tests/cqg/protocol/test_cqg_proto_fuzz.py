@@ -180,3 +180,67 @@ def test_oversized_and_non_bytes_frames() -> None:
         codec.decode_server(b"\x00" * 11, max_bytes=10)
     with pytest.raises(ProtocolError, match="bytes"):
         codec.decode_server("text")  # type: ignore[arg-type]
+
+
+def _string_slots(msg: Message) -> list[tuple[Message, FieldDescriptor, int]]:
+    """Every string value in ``msg``, found by a naive full walk (the oracle)."""
+    slots: list[tuple[Message, FieldDescriptor, int]] = []
+    for field, value in msg.ListFields():
+        if field.type == FD.TYPE_STRING:
+            count = len(value) if field.is_repeated else 1
+            slots.extend((msg, field, i) for i in range(count))
+        elif field.type == FD.TYPE_MESSAGE:
+            for child in value if field.is_repeated else [value]:
+                slots.extend(_string_slots(child))
+    return slots
+
+
+_MARK = "\x01\x02ZQ"
+
+
+@pytest.mark.parametrize("ours", [ClientMsg, ServerMsg], ids=["client", "server"])
+@SETTINGS
+@given(data=st.data())
+def test_invalid_utf8_in_any_string_field_at_any_depth_is_refused(
+    ours: type[Message], data: st.DataObject
+) -> None:
+    # The codec walks only the fields that can hold strings, by plan; a naive walk of
+    # everything says where the strings are, and one of them is made invalid UTF-8.
+    msg = fill(data, ours(), width=8)
+    slots = _string_slots(msg)
+    if not slots:
+        return
+    owner, field, index = data.draw(st.sampled_from(slots))
+    if field.is_repeated:
+        getattr(owner, field.name)[index] = _MARK
+    else:
+        setattr(owner, field.name, _MARK)
+    wire = msg.SerializePartialToString()
+    assert _MARK.encode() in wire
+    bad = wire.replace(_MARK.encode(), b"\xff\x02ZQ")
+    decoders = (
+        [codec.decode_client]
+        if ours is ClientMsg
+        else [codec.decode_server, lambda frame: codec.decode_server_fields(frame)[0]]
+    )
+    for decode in decoders:
+        with pytest.raises(ProtocolError, match="UTF-8"):
+            decode(bad)
+        decoded = decode(wire)  # the same frame with valid text passes
+        assert _string_slots(decoded)
+        assert all(
+            all(type(v) is str for v in getattr(o, f.name))
+            if f.is_repeated
+            else type(getattr(o, f.name)) is str
+            for o, f, _ in _string_slots(decoded)
+        )
+
+
+def test_decode_server_fields_lists_the_populated_envelope_fields() -> None:
+    msg = ServerMsg()
+    msg.real_time_market_data.add(contract_id=3)
+    msg.ping.token = "t"
+    msg.ping.ping_utc_time = 1
+    decoded, fields = codec.decode_server_fields(msg.SerializeToString())
+    assert decoded == msg
+    assert sorted(f.name for f, _ in fields) == ["ping", "real_time_market_data"]

@@ -142,38 +142,55 @@ def _first_non_utf8(msg: Message) -> str | None:
     """Path of the first string field that holds bytes, else ``None``.
 
     proto2 parsing keeps invalid UTF-8 in ``string`` fields and hands back ``bytes``; we
-    refuse such frames here so typed code downstream always sees ``str``. Only fields
-    that can hold a string somewhere below them are visited (see :class:`_StringPlan`),
-    and only when populated: a type with few such fields probes them by name, a type
-    with many lists its populated fields once (``ListFields``). A market-data frame
-    costs one ``ListFields`` and one ``HasField`` per item.
+    refuse such frames here so typed code downstream always sees ``str``. Each message
+    type has a plan (see :class:`_StringPlan`): its string fields are read by name (an
+    unset one reads as ``""``), and only the message fields that can hold a string
+    somewhere below them are entered, when set. Probing by name costs far less than
+    ``ListFields``, which builds a wrapper for every populated field.
     """
     plan = _plan_of(msg.DESCRIPTOR)  # type: ignore[arg-type]  # upb's descriptor type
-    if plan.empty:
-        return None
-    probes = plan.probes
-    if probes is None:
-        return _first_bad_field(msg.ListFields(), plan)
-    for field in probes:
-        if field.is_repeated:
-            value = getattr(msg, field.name)
-            if not value:
+    for name, full_name, repeated in plan.strings:
+        value = getattr(msg, name)
+        if repeated:
+            if value and any(type(v) is bytes for v in value[:]):
+                return full_name
+        elif type(value) is bytes:
+            return full_name
+    for name, repeated in plan.children:
+        if repeated:
+            items = getattr(msg, name)
+            if not items:
                 continue
-        elif msg.HasField(field.name):
-            value = getattr(msg, field.name)
-        else:
-            continue
-        found = _check(field, value)
-        if found is not None:
-            return found
+            for child in items[:]:  # slicing a upb container beats iterating it
+                found = _first_non_utf8(child)
+                if found is not None:
+                    return found
+        elif msg.HasField(name):
+            found = _first_non_utf8(getattr(msg, name))
+            if found is not None:
+                return found
     return None
 
 
 def _first_bad_field(fields: Fields, plan: _StringPlan) -> str | None:
+    """As :func:`_first_non_utf8` over fields already listed (the envelope's)."""
     wanted = plan.wanted
     for field, value in fields:
-        if field.number in wanted:
-            found = _check(field, value)
+        if field.number not in wanted:
+            continue
+        if field.type == _STRING:
+            if field.is_repeated:
+                if any(type(v) is bytes for v in value):
+                    return field.full_name
+            elif type(value) is bytes:
+                return field.full_name
+        elif field.is_repeated:
+            for child in value[:]:
+                found = _first_non_utf8(child)
+                if found is not None:
+                    return found
+        else:
+            found = _first_non_utf8(value)
             if found is not None:
                 return found
     return None
@@ -186,50 +203,19 @@ def _plan_of(descriptor: Descriptor) -> _StringPlan:
     return plan
 
 
-def _check(field: FieldDescriptor, value: Any) -> str | None:
-    if field.type == _STRING:
-        if field.is_repeated:
-            return field.full_name if any(isinstance(v, bytes) for v in value) else None
-        return field.full_name if isinstance(value, bytes) else None
-    if field.is_repeated:
-        child_type = field.message_type
-        assert child_type is not None
-        singles = _plan_of(child_type).singles
-        if singles is not None:  # e.g. market data: probe each item's one optional field
-            for child in value[:]:  # slicing a upb container beats iterating it
-                for name in singles:
-                    if child.HasField(name):
-                        found = _first_non_utf8(getattr(child, name))
-                        if found is not None:
-                            return found
-            return None
-        for child in value[:]:
-            found = _first_non_utf8(child)
-            if found is not None:
-                return found
-        return None
-    return _first_non_utf8(value)
-
-
-#: Up to this many string-bearing fields, probing them by name beats ``ListFields``.
-_PROBE_LIMIT = 3
-
-
 @final
 class _StringPlan:
-    """For one message type: the fields that are, or may contain, strings."""
+    """For one message type: its string fields, and the message fields that may hold one."""
 
-    __slots__ = ("empty", "probes", "singles", "wanted")
+    __slots__ = ("children", "strings", "wanted")
 
     def __init__(self, descriptor: Descriptor) -> None:
         self.wanted = _plan(descriptor, frozenset())
-        self.empty = not self.wanted
-        fields = tuple(f for f in descriptor.fields if f.number in self.wanted)
-        self.probes = fields if len(fields) <= _PROBE_LIMIT else None
-        #: names of the probes when all are singular messages (none holds a string itself)
-        self.singles: tuple[str, ...] | None = None
-        if self.probes and all(f.type == _MESSAGE and not f.is_repeated for f in self.probes):
-            self.singles = tuple(f.name for f in self.probes)
+        fields = [f for f in descriptor.fields if f.number in self.wanted]
+        self.strings = tuple(
+            (f.name, f.full_name, f.is_repeated) for f in fields if f.type == _STRING
+        )
+        self.children = tuple((f.name, f.is_repeated) for f in fields if f.type == _MESSAGE)
 
 
 _PLANS: dict[Descriptor, _StringPlan] = {}

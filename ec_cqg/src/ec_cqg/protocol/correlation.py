@@ -346,9 +346,11 @@ class Correlator:
                 raise DuplicateRequestError(*key)
         for state in states:
             self._add(state)
-        for info in msg.information_requests:
-            if info.HasField("subscribe") and not info.subscribe:
-                self._info_subscriptions.discard(info.id)
+            pending = state.pending
+            if pending.kind is RequestKind.INFORMATION and not state.subscribe:
+                info = pending.request
+                if info is not None and info.HasField("subscribe"):  # explicit unsubscribe
+                    self._info_subscriptions.discard(info.id)  # type: ignore[attr-defined]
         return [s.pending for s in states]
 
     def register(self, pending: PendingRequest) -> None:
@@ -707,50 +709,81 @@ def _requests_of(msg: ClientMsg, deadline_ns: int) -> Iterator[_State]:
         )
         return _State(pending)
 
-    if msg.HasField("logon"):
-        yield state(RequestKind.LOGON, 0, msg.logon)
-    if msg.HasField("restore_or_join_session"):
-        yield state(RequestKind.RESTORE, 0, msg.restore_or_join_session)
-    if msg.HasField("logoff"):
-        yield state(RequestKind.LOGOFF, 0, msg.logoff)
-    if msg.HasField("ping"):
-        yield state(RequestKind.PING, _ping_key(msg.ping), msg.ping)
-    for info in msg.information_requests:
-        s = state(RequestKind.INFORMATION, info.id, info)
-        s.subscribe = info.subscribe
-        yield s
-    for md in msg.market_data_subscriptions:
-        yield state(RequestKind.MARKET_DATA, md.contract_id, md, request_id=md.request_id)
-    for sub in msg.trade_subscriptions:
-        s = state(RequestKind.TRADE_SUBSCRIPTION, sub.id, sub)
-        s.subscribe = sub.subscribe
-        if sub.subscribe:
-            s.scopes = set(sub.subscription_scopes)
-        yield s
-    for req in msg.order_requests:
-        if req.HasField("cancel_all_orders") or req.HasField("liquidate_all"):
-            yield state(RequestKind.ORDER_BULK, req.request_id, req, request_id=req.request_id)
-        elif req.HasField("go_flat"):
-            s = state(RequestKind.ORDER_BULK, req.request_id, req, request_id=req.request_id)
-            s.accounts = set(req.go_flat.account_ids)
-            yield s
-        else:
-            yield state(
-                RequestKind.ORDER,
-                req.request_id,
-                req,
-                request_id=req.request_id,
-                cl_order_id=_order_cl_order_id(req),
-            )
+    for field, value in msg.ListFields():  # only what is set: a ClientMsg has one or two
+        name = field.name
+        if name == "order_requests":
+            for req in value[:]:
+                which = _order_action(req)
+                if which in ("cancel_all_orders", "liquidate_all"):
+                    yield state(
+                        RequestKind.ORDER_BULK, req.request_id, req, request_id=req.request_id
+                    )
+                elif which == "go_flat":
+                    s = state(
+                        RequestKind.ORDER_BULK, req.request_id, req, request_id=req.request_id
+                    )
+                    s.accounts = set(req.go_flat.account_ids)
+                    yield s
+                else:
+                    yield state(
+                        RequestKind.ORDER,
+                        req.request_id,
+                        req,
+                        request_id=req.request_id,
+                        cl_order_id=_action_cl_order_id(req, which),
+                    )
+        elif name == "logon":
+            yield state(RequestKind.LOGON, 0, value)
+        elif name == "restore_or_join_session":
+            yield state(RequestKind.RESTORE, 0, value)
+        elif name == "logoff":
+            yield state(RequestKind.LOGOFF, 0, value)
+        elif name == "ping":
+            yield state(RequestKind.PING, _ping_key(value), value)
+        elif name == "information_requests":
+            for info in value[:]:
+                s = state(RequestKind.INFORMATION, info.id, info)
+                s.subscribe = info.subscribe
+                yield s
+        elif name == "market_data_subscriptions":
+            for md in value[:]:
+                yield state(RequestKind.MARKET_DATA, md.contract_id, md, request_id=md.request_id)
+        elif name == "trade_subscriptions":
+            for sub in value[:]:
+                s = state(RequestKind.TRADE_SUBSCRIPTION, sub.id, sub)
+                s.subscribe = sub.subscribe
+                if sub.subscribe:
+                    s.scopes = set(sub.subscription_scopes)
+                yield s
 
 
-def _order_cl_order_id(req: Message) -> str:
-    for name in ("new_order", "modify_order", "cancel_order", "suspend_order", "activate_order"):
+#: ``OrderRequest`` actions are plain optional fields, not a oneof: the first set wins,
+#: account-wide ones first.
+_ACTIONS: Final = (
+    "cancel_all_orders",
+    "liquidate_all",
+    "go_flat",
+    "new_order",
+    "modify_order",
+    "cancel_order",
+    "suspend_order",
+    "activate_order",
+)
+
+
+def _order_action(req: Message) -> str | None:
+    for name in _ACTIONS:
         if req.HasField(name):
-            action = getattr(req, name)
-            if name == "new_order":
-                value: str = action.order.cl_order_id
-                return value
-            cl: str = action.cl_order_id
-            return cl
-    return ""
+            return name
+    return None
+
+
+def _action_cl_order_id(req: Message, action: str | None) -> str:
+    if action is None or action in ("cancel_all_orders", "liquidate_all", "go_flat"):
+        return ""
+    body = getattr(req, action)
+    if action == "new_order":
+        value: str = body.order.cl_order_id
+        return value
+    cl: str = body.cl_order_id
+    return cl
