@@ -16,8 +16,12 @@ Measured in the same run:
   reports are batched into the next commit).
 * ``executor+journal/concurrent``: each batch of 20 payloads in flight at once (a
   strategy sending a basket); throughput in orders/s.
+* ``executor+journal/execute_many``: each batch of 20 payloads as one basket
+  (:meth:`Executor.execute_many`): the 20 intents share one commit before the first
+  is sent; µs per order is the basket's time divided by its size.
 * ``executor+journal(fsync)``: ``FsyncPolicy.EVERY_COMMIT`` (``synchronous=FULL``), fewer
-  orders: what durability against power loss costs on this disk.
+  orders: what durability against power loss costs on this disk, one order at a
+  time and in baskets.
 
 Prints µs p50/p99 per order, orders/s, the ratio to the floor, and writes JSON.
 Run: ``uv run python benchmarks/bench_execution.py [--quick] [--out PATH]``.
@@ -156,7 +160,7 @@ def make_checks(clock: ManualClock) -> PreTradeChecks:
 
 
 async def run_executor(
-    name: str, n: int, *, journal: Journal | None, tasks: int = 1
+    name: str, n: int, *, journal: Journal | None, tasks: int = 1, basket: bool = False
 ) -> dict[str, Any]:
     async with venue() as v, v.session.trades.stream(ACCOUNT) as events:
         instruments = {i.symbol: i for i in builtin_instruments()}
@@ -181,7 +185,19 @@ async def run_executor(
 
             start = time.perf_counter_ns()
             untimed = 0
-            if tasks == 1:
+            if basket:  # execute_many: one commit for the basket's intents
+                for base in range(0, n, BATCH):
+                    stop = min(base + BATCH, n)
+                    payloads = [Payload(request=order(i)) for i in range(base, stop)]
+                    t0 = time.perf_counter_ns()
+                    results = await executor.execute_many(payloads)
+                    per_order = (time.perf_counter_ns() - t0) // len(payloads)
+                    samples.extend([per_order] * len(payloads))
+                    assert all(r is not None and not isinstance(r, Exception) for r in results)
+                    t = time.perf_counter_ns()
+                    await cancel_all(base)
+                    untimed += time.perf_counter_ns() - t
+            elif tasks == 1:
                 for i in range(n):
                     await one(i)
                     if i % BATCH == BATCH - 1:
@@ -227,6 +243,22 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
             FsyncPolicy.CHECKPOINT,
             lambda j: run_executor(
                 f"executor+journal/concurrent({BATCH})", n, journal=j, tasks=BATCH
+            ),
+        )
+    )
+    results.append(
+        await with_journal(
+            FsyncPolicy.CHECKPOINT,
+            lambda j: run_executor(
+                f"executor+journal/execute_many({BATCH})", n, journal=j, basket=True
+            ),
+        )
+    )
+    results.append(
+        await with_journal(
+            FsyncPolicy.EVERY_COMMIT,
+            lambda j: run_executor(
+                f"executor+journal(fsync)/execute_many({BATCH})", n_fsync, journal=j, basket=True
             ),
         )
     )

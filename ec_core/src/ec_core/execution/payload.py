@@ -62,6 +62,9 @@ PAYLOAD_TRANSITIONS: Mapping[PayloadStatus, frozenset[PayloadStatus]] = MappingP
 )
 
 
+_ALLOWED = dict(PAYLOAD_TRANSITIONS)  # a plain dict: the lookup is on every order's path
+
+
 class Payload(msgspec.Struct, kw_only=True):
     """An order request plus what the executor needs to send it safely.
 
@@ -82,7 +85,7 @@ class Payload(msgspec.Struct, kw_only=True):
         """Move to ``target``; raise :class:`EcError` if the lifecycle forbids it."""
         if target is self.status:
             return
-        if target not in PAYLOAD_TRANSITIONS[self.status]:
+        if target not in _ALLOWED[self.status]:
             raise EcError(
                 f"payload {self.request_id}: illegal status change"
                 f" {self.status.value} -> {target.value}"

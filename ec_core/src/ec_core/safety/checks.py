@@ -50,6 +50,9 @@ from ec_core.validation import PreTradeContext, ValidatorRegistry
 
 __all__ = ["PreTradeChecks"]
 
+_PRICED = (NewOrder, ModifyOrder)  # a tuple: `A | B` builds a union object per call
+_REFERRING = (ModifyOrder, CancelOrder)
+
 _KIND: dict[type, RateKind | None] = {
     NewOrder: RateKind.ORDERS,
     ModifyOrder: RateKind.MODIFIES,
@@ -126,7 +129,7 @@ class PreTradeChecks:
         if self._in_flight:
             context = self._with_in_flight(account_id, context, now_ns)
         target = context.target_order
-        if target is None and isinstance(request, ModifyOrder | CancelOrder):
+        if target is None and isinstance(request, _REFERRING):
             target = find_order(context.open_orders, request.orig_cl_order_id)
 
         state = self.kill_switch.state_at(now_ns)
@@ -141,7 +144,7 @@ class PreTradeChecks:
                 found.append(violation)
 
         resolved = None
-        if isinstance(request, NewOrder | ModifyOrder):
+        if isinstance(request, _PRICED):
             symbol = request.symbol
             if type(account_id) is str and type(symbol) is str:
                 resolved = limits.resolve(account_id, symbol)
@@ -207,7 +210,7 @@ class PreTradeChecks:
         context: PreTradeContext,
         target: Order | None,
     ) -> Violation | None:
-        if not isinstance(request, NewOrder | ModifyOrder):
+        if not isinstance(request, _PRICED):
             return None  # cancels, cancel-all, liquidate-all and go-flat always pass
         reason = self.kill_switch.reason
         if state is KillSwitchState.HALTED:
@@ -351,7 +354,7 @@ class PreTradeChecks:
         Call it before :meth:`check`, and send (and journal) what it returns.
         """
         instrument = context.instrument
-        if instrument is None or not isinstance(request, NewOrder | ModifyOrder):
+        if instrument is None or not isinstance(request, _PRICED):
             return request
         if type(request.account_id) is not str or type(request.symbol) is not str:
             return request

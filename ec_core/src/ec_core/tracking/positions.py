@@ -30,11 +30,17 @@ class PositionBook:
     def __init__(self, multiplier: Callable[[str], Decimal] | None = None) -> None:
         self._multiplier = multiplier
         self._positions: dict[tuple[str, str], Position] = {}
+        self._flat: dict[tuple[str, str], Position] = {}
         self._lots: dict[tuple[str, str], deque[list[Any]]] = {}  # [signed qty, price]
 
     def get(self, account_id: str, symbol: str) -> Position:
-        found = self._positions.get((account_id, symbol))
-        return found if found is not None else Position(account_id=account_id, symbol=symbol)
+        key = (account_id, symbol)
+        found = self._positions.get(key)
+        if found is None:  # a flat position, made once per key (frozen: safe to share)
+            found = self._flat.get(key)
+            if found is None:
+                found = self._flat[key] = Position(account_id=account_id, symbol=symbol)
+        return found
 
     def all(self, account_id: str | None = None) -> list[Position]:
         return [

@@ -352,9 +352,9 @@ class OrderTracker:
             venue_order_id=report.venue_order_id or current.venue_order_id,
             reject_code=report.reject_code if rejected else current.reject_code,
             reject_text=report.reject_text if rejected else current.reject_text,
-            updated_ns=now,
+            updated_ns=current.updated_ns,
         )
-        if candidate == _replace(current, updated_ns=now):
+        if candidate == current:
             if not new_fill:
                 self._counts["duplicate_reports"] += 1
                 self._record(
@@ -366,6 +366,8 @@ class OrderTracker:
                     report=report,
                 )
             return
+        # candidate is ours alone until stored: stamp it without building another copy
+        msgspec.structs.force_setattr(candidate, "updated_ns", now)
         chain.order = candidate
         if state.is_final:
             self._open.pop(current.chain_id, None)

@@ -13,6 +13,8 @@ from ec_core.validation import PreTradeContext
 
 __all__ = ["PriceBand", "PriceFields", "StopLimitRelation", "TickGrid"]
 
+_PRICED = (NewOrder, ModifyOrder)  # a tuple: `A | B` builds a union object per call
+
 _HUNDRED = Decimal(100)
 
 
@@ -93,7 +95,7 @@ class TickGrid:
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
-        if not isinstance(request, NewOrder | ModifyOrder):
+        if not isinstance(request, _PRICED):
             return PASS
         instrument = context.instrument
         if instrument is None:
@@ -180,7 +182,7 @@ class PriceBand:
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
         limits = context.limits
-        if limits is None or not isinstance(request, NewOrder | ModifyOrder):
+        if limits is None or not isinstance(request, _PRICED):
             return PASS
         ticks, pct = limits.price_band_ticks, limits.price_band_pct
         if ticks is None and pct is None:

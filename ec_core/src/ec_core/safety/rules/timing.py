@@ -14,6 +14,8 @@ from ec_core.validation import PreTradeContext
 
 __all__ = ["GoodThruDate", "TradingHoursGate"]
 
+_PRICED = (NewOrder, ModifyOrder)  # a tuple: `A | B` builds a union object per call
+
 
 @final
 class GoodThruDate:
@@ -99,7 +101,7 @@ class TradingHoursGate:
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
         instrument = context.instrument
-        if instrument is None or not isinstance(request, NewOrder | ModifyOrder):
+        if instrument is None or not isinstance(request, _PRICED):
             return PASS
         hours = instrument.trading_hours
         if hours is None or self._sessions.is_open(hours, context.now_ns):
