@@ -97,7 +97,10 @@ class OrderBook:
 
     # -- resting orders ----------------------------------------------------------------
     def rest(self, order: OrderRecord, seq: int) -> None:
-        """Append ``order`` at the back of its price level with priority ``seq``."""
+        """Append ``order`` at the back of its price level with priority ``seq``.
+
+        ``Exchange._execute`` inlines this for every passive order: keep the two alike.
+        """
         price = order.price
         assert price is not None
         order.seq = seq

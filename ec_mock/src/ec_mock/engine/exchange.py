@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import random
+from bisect import insort
 from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -49,7 +50,7 @@ from ec_core.model import (
     TradeEvent,
 )
 
-from ec_mock.engine.book import BookView, OrderBook
+from ec_mock.engine.book import BookView, Level, OrderBook
 from ec_mock.engine.codes import RejectCode
 from ec_mock.engine.ledger import AccountLedger, PositionLedger
 from ec_mock.engine.listener import Listener, OrderFaults
@@ -191,7 +192,8 @@ class Exchange:
         self._sinks = record
         self._outbox: deque[tuple[bool, ExchangeEvent]] = deque()
         self._flushing = False
-        self._touched: dict[str, None] = {}
+        self._touched: dict[str, None] = {}  # symbols changed by the request: settle them
+        self._armed: set[str] = set()  # symbols whose book may hold stops or AON orders
         self._ts_override: int | None = None
         # The time of the request being processed: read from the clock once per request
         # by every entry point (submit, place, advance_to, ...), then used by everything
@@ -762,6 +764,7 @@ class Exchange:
             order.seq = self._next_seq
             self._next_seq += 1
             book.add_stop(order)
+            self._armed.add(symbol)
         else:
             self._execute(order, book)
         return cl
@@ -814,6 +817,7 @@ class Exchange:
                     self._finish(order, _CANCELLED, "could not be filled in full")
                 elif order not in book.aon:
                     book.aon.append(order)
+                    self._armed.add(book.symbol)
                     if not order.seq:
                         order.seq = self._next_seq
                         self._next_seq += 1
@@ -833,9 +837,25 @@ class Exchange:
             self._finish(order, _CANCELLED, "market order: no more liquidity")
         elif duration is _IOC or duration is _FOK:
             self._finish(order, _CANCELLED, "immediate-or-cancel remainder")
-        else:
-            book.rest(order, self._next_seq)
-            self._next_seq += 1
+        else:  # rest: book.rest, inlined (this is every passive order)
+            seq = self._next_seq
+            self._next_seq = seq + 1
+            order.seq = seq
+            order.resting = True
+            price = limit
+            if order.side > 0:
+                level = book.bids.get(price)
+                if level is None:
+                    level = book.bids[price] = Level(price)
+                    insort(book.bid_keys, price)
+            else:
+                level = book.asks.get(price)
+                if level is None:
+                    level = book.asks[price] = Level(price)
+                    insort(book.ask_keys, -price)
+            level.orders.append((seq, order))
+            level.qty += order.qty - order.filled
+            level.count += 1
 
     def _match(self, order: OrderRecord, book: OrderBook) -> None:
         side = order.side
@@ -952,16 +972,27 @@ class Exchange:
         """After a request: fire stops, fill waiting AON orders, publish changed quotes.
 
         With no listener and no log nobody sees quotes, so the touch is not computed:
-        the symbol's quote is marked stale and :meth:`add_listener` fills it in.
+        the symbol's quote is marked stale and :meth:`add_listener` fills it in. Only
+        books in ``_armed`` can hold stops or AON orders; with none and nobody
+        listening there is nothing else to do.
         """
         touched = self._touched
-        books = self._books
         quotes = self._quotes
+        armed = self._armed
+        if not armed and not self._sinks:
+            for symbol in touched:
+                quotes[symbol] = _STALE
+            touched.clear()
+            return
+        books = self._books
         while touched:
             symbol = next(iter(touched))
             book = books[symbol]
-            if book.buy_stops or book.sell_stops or book.aon:
-                self._trigger(symbol, book)
+            if symbol in armed:
+                if book.buy_stops or book.sell_stops or book.aon:
+                    self._trigger(symbol, book)
+                if not (book.buy_stops or book.sell_stops or book.aon):
+                    armed.discard(symbol)
             del touched[symbol]
             if not self._sinks:
                 quotes[symbol] = _STALE
@@ -1118,6 +1149,22 @@ class Exchange:
 
     def _cancel(self, account_id: str, orig_cl: str, cancel_cl: str, symbol: str | None) -> None:
         acct = self._accounts.get(account_id)
+        if acct is not None and self.faults is None:
+            # The usual case, decided without raising: a working order, a fresh cancel id.
+            ids = acct.orders_by_cl
+            order = ids.get(orig_cl)
+            if (
+                order is not None
+                and (order.state is _W or order.state is _PF)
+                and (not symbol or symbol == order.symbol)
+                and (not cancel_cl or cancel_cl not in ids)
+            ):
+                if cancel_cl:
+                    order.orig_cl_order_id = order.cl_order_id
+                    order.cl_order_id = cancel_cl
+                    ids[cancel_cl] = order
+                self._finish(order, _CANCELLED)
+                return
         try:
             if cancel_cl and acct is not None and cancel_cl in acct.orders_by_cl:
                 raise _Reject(
@@ -1740,8 +1787,10 @@ class Exchange:
                 resting.append(order)
             elif o.waiting_aon:
                 book.aon.append(order)
+                exchange._armed.add(o.symbol)
             elif o.stop is not None and not o.triggered:
                 book.add_stop(order)
+                exchange._armed.add(o.symbol)
             if o.expire_ns:
                 exchange._push(o.expire_ns, _EVENT_EXPIRE, o.oid)
         for order in sorted(resting, key=lambda r: r.seq):

@@ -141,8 +141,16 @@ class PositionLedger:
             else:
                 sells += signed_qty
                 self.sell_working = sells
-        realized = self.apply_fill(signed_qty, price)
-        qty = self.qty
+        if qty == 0 or (qty > 0) == (signed_qty > 0):  # opening: apply_fill's first case
+            self.volume += signed_qty if signed_qty > 0 else -signed_qty
+            self.lots.append([signed_qty, price])
+            self.cost += signed_qty * price
+            qty += signed_qty
+            self.qty = qty
+            realized = 0
+        else:
+            realized = self.apply_fill(signed_qty, price)
+            qty = self.qty
         high = qty + buys
         low = qty - sells
         after_exposure = high if high + low >= 0 else -low
