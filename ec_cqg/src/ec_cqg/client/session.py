@@ -679,6 +679,10 @@ class CqgSession:
             return
         now = self.clock.now_ns()
         try:
+            plain = self.correlator.plain_updates(msg, fields)
+            if plain is not None and plain[0] is _RTMD:  # the hot path: market data only
+                self._on_market_data_items(plain[1], now)
+                return
             events = self.correlator.feed(msg, now_ns=now, fields=fields)
         except Exception:  # a bug in routing must not kill the line
             self.counters["routing_errors"] += 1
@@ -686,7 +690,7 @@ class CqgSession:
             return
         for event in events:
             try:
-                if type(event) is Update and event.kind is _RTMD:  # the hot path first
+                if type(event) is Update and event.kind is _RTMD:
                     self._on_market_data(event.item, now)
                 else:
                     self._on_event(event)
@@ -809,6 +813,14 @@ class CqgSession:
             sub.quotes.prices = ref.prices
             self._market[ref.contract_id] = sub
             await self._md_subscribe(ref.contract_id, sub.level)
+
+    def _on_market_data_items(self, items: Sequence[Message], now_ns: int) -> None:
+        for item in items:
+            try:
+                self._on_market_data(item, now_ns)
+            except (ProtocolError, PriceError, ValueError) as exc:
+                self.counters["bad_items"] += 1
+                log.warning("cqg: dropped an item: %s", exc)
 
     def _on_market_data(self, item: Message, now_ns: int) -> None:
         assert isinstance(item, market_data_2.RealTimeMarketData)

@@ -475,6 +475,24 @@ class Correlator:
             )
         return events
 
+    def plain_updates(
+        self, msg: ServerMsg, fields: Sequence[tuple[FieldDescriptor, Any]]
+    ) -> tuple[ItemKind, Sequence[Message]] | None:
+        """The kind and items of an envelope that holds one kind of plain update and
+        nothing else (a market-data frame); ``None`` otherwise: call :meth:`feed`.
+
+        Such items are never answers and never dead letters, so the caller can take
+        them without building events: the hot path of market data. An envelope with
+        fields outside our subset goes through :meth:`feed`, which counts them.
+        """
+        if len(fields) != 1:
+            return None
+        field, value = fields[0]
+        plan = _PLAN_BY_FIELD.get(field)
+        if plan is None or not plan[1] or len(UnknownFieldSet(msg)):
+            return None
+        return plan[0], value[:] if plan[2] else (value,)
+
     def _route(self, kind: ItemKind, item: Message, events: list[Event], now_ns: int) -> None:
         routing = ITEM_ROUTING[kind]
         if routing is Routing.ALWAYS_STREAM:
