@@ -10,7 +10,7 @@ from ec_core.errors import ConfigError
 from ec_core.model import OrderState, Quote, Side, Trade
 from ec_mock.engine import Exchange, FillModel
 from ec_mock.market import MarketSimulator, ReplayFeeder, replay_csv, write_csv
-from engine_support import ES, SECOND, T0, make_exchange, order
+from engine_support import ES, SECOND, T0, Recorder, make_exchange, order
 
 
 def test_simulator_keeps_a_two_sided_book_and_prints_trades() -> None:
@@ -139,3 +139,45 @@ def test_csv_errors_name_the_row_and_column(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         list(replay_csv(path, instruments=[ES]))
     assert info.value.path == "bad.csv:2.price"
+
+
+def _house_orders_by_level(ex: Exchange) -> dict[tuple[Side, Decimal | None], int]:
+    levels: dict[tuple[Side, Decimal | None], int] = {}
+    for report in ex.open_orders("HOUSE"):
+        key = (report.side, report.limit_price)
+        levels[key] = levels.get(key, 0) + 1
+    return levels
+
+
+def test_a_simulator_started_on_a_restored_exchange_carries_on_without_clashing() -> None:
+    ex, clock, _ = make_exchange((ES,), accounts=("U",))
+    MarketSimulator(ex, seed=5, start_prices={"ES": Decimal("4500")}, depth=3).run(30)
+    restored = Exchange.restore(ex.snapshot(), clock=clock)
+    rec = Recorder()
+    restored.add_listener(rec)
+    sim = MarketSimulator(restored, seed=6, depth=3)
+    for _ in range(30):
+        clock.advance(SECOND)
+        restored.advance_to(clock.now_ns())
+        sim.step()
+    # no new house order reuses a client id of the restored ones
+    assert [r.reject_code for r in rec.rejects()] == []
+    assert any(r.cl_order_id.startswith("H") for r in rec.reports())
+    # the restored house orders were taken over: one per wanted level, not two
+    levels = _house_orders_by_level(restored)
+    assert len(levels) == 6
+    assert set(levels.values()) == {1}
+
+
+def test_a_simulator_moved_to_a_restored_exchange_keeps_working() -> None:
+    """What the mock venue does on a restart that keeps state: same simulator, new engine."""
+    ex, clock, _ = make_exchange((ES,), accounts=("U",))
+    sim = MarketSimulator(ex, seed=5, start_prices={"ES": Decimal("4500")}, depth=3)
+    sim.run(30)
+    restored = Exchange.restore(ex.snapshot(), clock=clock)
+    rec = Recorder()
+    restored.add_listener(rec)
+    sim.exchange = restored
+    sim.run(30)
+    assert rec.rejects() == []
+    assert set(_house_orders_by_level(restored).values()) == {1}

@@ -1603,6 +1603,14 @@ class Exchange:
     def book(self, symbol: str, depth: int | None = None) -> BookView:
         return self._books[symbol].view(depth)
 
+    def client_id_used(self, account_id: str, cl_order_id: str) -> bool:
+        """Whether the account already used ``cl_order_id`` (any order of any chain, or a
+        rejected new order): a new order with it would be rejected ``DUPLICATE_ORDER_ID``."""
+        acct = self._accounts.get(account_id)
+        return acct is not None and (
+            cl_order_id in acct.orders_by_cl or cl_order_id in acct.rejected
+        )
+
     def remaining_qty(self, account_id: str, cl_order_id: str) -> int:
         """Unfilled quantity of an open order (0 if final or unknown): cheap, no report built."""
         ids = self._ids.get(account_id)

@@ -12,6 +12,10 @@ Each :meth:`MarketSimulator.step`, for every simulated instrument that is open:
 
 A user's limit order therefore fills when the walk moves through it (the new
 house orders cross it) or when house trades eat the queue ahead of it.
+
+A simulator started on an exchange that already has house liquidity (one restored
+from a snapshot) takes the house's resting orders over as its own levels and numbers
+its client ids after the ones the house already used.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import final
 
-from ec_core.model import Duration, OrderType, Rounding, Side
+from ec_core.model import Duration, OrderState, OrderType, Rounding, Side
 
 from ec_mock.engine import Exchange
 from ec_mock.instruments import builtin_specs
@@ -91,6 +95,46 @@ class MarketSimulator:
                     f"{symbol}: no start price (pass start_prices={{{symbol!r}: Decimal(...)}})"
                 )
             self._states.append(_SymbolState(symbol, mid))
+        self._adopt_house_orders()
+        self._next_cl = self._first_free_cl()
+
+    def _adopt_house_orders(self) -> None:
+        """Track the house's resting limit orders (after a restore) as the walk's levels."""
+        by_symbol = {state.symbol: state for state in self._states}
+        for report in self.exchange.open_orders(self.house):
+            state = by_symbol.get(report.symbol)
+            instrument = self.exchange.instrument(report.symbol)
+            if (
+                state is None
+                or instrument is None
+                or report.order_type is not OrderType.LMT
+                or report.limit_price is None
+                or report.state not in (OrderState.WORKING, OrderState.PARTIALLY_FILLED)
+            ):
+                continue
+            side = 1 if report.side is Side.BUY else -1
+            key = (side, instrument.to_ticks(report.limit_price))
+            state.orders.setdefault(key, report.cl_order_id)
+
+    def _first_free_cl(self) -> int:
+        """The first ``n`` whose ``H<n>`` the house has not used, found in O(log n).
+
+        A simulator numbers its ids from 1 without gaps, so the used ones are a prefix:
+        gallop, then bisect. :meth:`_cl` still skips any used id, so gaps stay correct.
+        """
+        used = self.exchange.client_id_used
+        house = self.house
+        high = 1
+        while used(house, f"H{high}"):
+            high *= 2
+        low = high // 2  # used (or 0): the first free id is in (low, high]
+        while high - low > 1:
+            middle = (low + high) // 2
+            if used(house, f"H{middle}"):
+                low = middle
+            else:
+                high = middle
+        return high
 
     def _start_mid(
         self, symbol: str, given: Decimal | None, reference: Decimal | None
@@ -139,9 +183,12 @@ class MarketSimulator:
         self.steps += 1
 
     def _cl(self) -> str:
-        cl = f"H{self._next_cl}"
-        self._next_cl += 1
-        return cl
+        used = self.exchange.client_id_used
+        while True:
+            cl = f"H{self._next_cl}"
+            self._next_cl += 1
+            if not used(self.house, cl):
+                return cl
 
     def _refresh(self, state: _SymbolState) -> None:
         exchange = self.exchange
