@@ -190,6 +190,7 @@ class Executor:
         self._commit_group: _CommitGroup | None = None
         self._buffered: anyio.Event | None = None  # set when a record is buffered
         self._reserved: dict[str, NewOrder] = {}  # validated new orders not sent yet
+        self._reserved_as_orders: dict[str, Order] = {}  # built on first need, then kept
         self._sending = 0  # sends in progress
         self._deferred: list[TradeEvent] = []  # delivered directly during a send
         self._resyncs: list[str] = []  # accounts whose snapshot completed, resync due
@@ -345,7 +346,7 @@ class Executor:
     ) -> None:
         """A validated request will not be sent: release its reserved exposure and, if
         its intent was journaled, say so (recovery must not think it may have left)."""
-        self._reserved.pop(request.cl_order_id, None)
+        self._release(request.cl_order_id)
         if journaled:
             self._journal(SendFailed(cl_order_id=request.cl_order_id, reason=reason))
         if payload.status is _P.VALIDATED:
@@ -454,12 +455,21 @@ class Executor:
     def _reserved_orders(self, account_id: str) -> list[Order]:
         """New orders validated but not sent yet (a basket, or waiting for the group
         commit), as the PENDING_NEW orders the tracker will show once they leave."""
-        now = self.clock.now_ns()
-        return [
-            _pending_order(request, now)
-            for request in self._reserved.values()
-            if request.account_id == account_id
-        ]
+        built = self._reserved_as_orders
+        orders = []
+        for cl_order_id, request in self._reserved.items():
+            if request.account_id != account_id:
+                continue
+            order = built.get(cl_order_id)
+            if order is None:
+                order = built[cl_order_id] = _pending_order(request, self.clock.now_ns())
+            orders.append(order)
+        return orders
+
+    def _release(self, cl_order_id: str) -> None:
+        """The reserved order was sent (the tracker has it now) or will not be."""
+        if self._reserved.pop(cl_order_id, None) is not None:
+            self._reserved_as_orders.pop(cl_order_id, None)
 
     def _bulk_targets(self, request: CancelAll | LiquidateAll | GoFlat) -> list[str]:
         symbol = getattr(request, "symbol", None)
@@ -472,7 +482,7 @@ class Executor:
             await self.gateway.send(request)
         except ConnectionLostError as exc:
             self._sending -= 1
-            self._reserved.pop(cl_order_id, None)
+            self._release(cl_order_id)
             self._journal(
                 SendFailed(cl_order_id=cl_order_id, reason=str(exc), ts_ns=self.clock.now_ns())
             )
@@ -496,7 +506,7 @@ class Executor:
         if self.journal is not None:
             self._journal(RequestSent(cl_order_id=request.cl_order_id, ts_ns=self.clock.now_ns()))
         track_sent(self.tracker, request)
-        self._reserved.pop(request.cl_order_id, None)
+        self._release(request.cl_order_id)
         self._record_sent(request)
         payload.advance(_P.SENT)
 
@@ -616,7 +626,7 @@ class Executor:
             # The intents stay buffered (and are committed once the journal recovers):
             # say they never left, or recovery would think they may have.
             for payload, request, _ in entries:
-                self._reserved.pop(request.cl_order_id, None)
+                self._release(request.cl_order_id)
                 self._journal(SendFailed(cl_order_id=request.cl_order_id, reason="journal failed"))
                 payload.advance(_P.FAILED, f"journal failed: {group.error}")
             raise group.error
