@@ -11,7 +11,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from ec_core.errors import AuthError, ConfigError
+from ec_core.errors import AuthError, ConfigError, SessionError
 from ec_core.model import (
     AccountReport,
     CancelOrder,
@@ -19,6 +19,7 @@ from ec_core.model import (
     NewOrder,
     OrderState,
     OrderType,
+    PositionReport,
     Quote,
     ReportKind,
     SessionState,
@@ -30,7 +31,7 @@ from ec_core.settings import parse_settings
 from ec_core.vendor import Capability, Session
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "tutorials" / "example_plugin"
-SETTINGS = {"vendors": {"echo": {"password_env": "EC_ECHO_PASSWORD", "price": "101.25"}}}
+SETTINGS = {"vendors": {"echo": {"password_env": "EC_ECHO_PASSWORD", "account_id": "ECHO-1"}}}
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def test_plugin_registers_the_echo_vendor(host: PluginHost) -> None:
     assert record.hooks == ("ec_register_vendors",)
     (info,) = [i for i in host.vendors().infos() if i.name == "echo"]
     assert info.distribution == "ec-echo"
-    assert info.capabilities == {Capability.ORDERS, Capability.MARKET_DATA}
+    assert {Capability.ORDERS, Capability.MARKET_DATA} <= info.capabilities
 
 
 @pytest.mark.anyio
@@ -73,15 +74,14 @@ async def test_a_session_quotes_accepts_and_cancels(host: PluginHost) -> None:
             assert isinstance(session, Session)
             assert session.state is SessionState.LOGGED_ON
             (account,) = await session.accounts()
+            assert account.account_id == "ECHO-1"
             es = await session.resolve("ESZ5")
 
-            async with host.market_data(session).stream([es]) as quotes:
-                received = [q async for q in quotes]
-            assert received == [Quote(symbol="ESZ5", ts_ns=0, bid=404, ask=405)]
-            assert es.to_price(405) == Decimal("101.25")
-
             gateway = host.order_gateway(session)
-            async with host.trade_monitor(session).stream(account.account_id) as events:
+            quotes_cm = host.market_data(session).stream([es])
+            events_cm = host.trade_monitor(session).stream(account.account_id)
+            async with quotes_cm as quotes, events_cm as events:
+                assert await anext(quotes) == Quote(symbol="ESZ5", ts_ns=0)  # an empty book
                 assert isinstance(await anext(events), AccountReport)
                 assert isinstance(await anext(events), SnapshotComplete)
                 await gateway.send(
@@ -89,7 +89,7 @@ async def test_a_session_quotes_accepts_and_cancels(host: PluginHost) -> None:
                         account_id=account.account_id,
                         symbol="ESZ5",
                         side=Side.BUY,
-                        qty=1,
+                        qty=2,
                         order_type=OrderType.LMT,
                         limit_price=Decimal("101"),
                         cl_order_id="c1",
@@ -98,6 +98,10 @@ async def test_a_session_quotes_accepts_and_cancels(host: PluginHost) -> None:
                 accepted = await anext(events)
                 assert isinstance(accepted, ExecutionReport)
                 assert (accepted.kind, accepted.state) == (ReportKind.ACCEPTED, OrderState.WORKING)
+                quote = await anext(quotes)
+                assert isinstance(quote, Quote)
+                assert (quote.bid, quote.bid_size, quote.ask) == (404, 2, None)
+                assert es.to_price(404) == Decimal("101")
                 assert [r.cl_order_id for r in await gateway.open_orders(account.account_id)] == [
                     "c1"
                 ]
@@ -113,15 +117,73 @@ async def test_a_session_quotes_accepts_and_cancels(host: PluginHost) -> None:
                 assert isinstance(cancelled, ExecutionReport)
                 assert cancelled.state is OrderState.CANCELLED
                 assert (cancelled.cl_order_id, cancelled.orig_cl_order_id) == ("c2", "c1")
-                assert await gateway.order_status(account.account_id, "c1") is None
+                assert await gateway.open_orders(account.account_id) == []
+                emptied = await anext(quotes)
+                assert isinstance(emptied, Quote)
+                assert emptied.bid is None
         final_state: SessionState = session.state  # mypy narrowed it to LOGGED_ON above
         assert final_state is SessionState.CLOSED
 
 
+@pytest.mark.anyio
+async def test_two_accounts_on_one_venue_trade_when_their_orders_cross(host: PluginHost) -> None:
+    def order(account_id: str, side: Side, qty: int, price: str) -> NewOrder:
+        return NewOrder(
+            account_id=account_id,
+            symbol="ZNZ5",
+            side=side,
+            qty=qty,
+            order_type=OrderType.LMT,
+            limit_price=Decimal(price),
+            cl_order_id=f"{account_id}-{side}",
+        )
+
+    with anyio.fail_after(5):
+        async with (
+            host.open_session("echo", echo_settings()) as buyer,
+            host.open_session("echo", {**echo_settings(), "account_id": "ECHO-2"}) as seller,
+            buyer.trades.stream("ECHO-1") as events,
+        ):
+            assert isinstance(await anext(events), AccountReport)
+            assert isinstance(await anext(events), SnapshotComplete)
+            await buyer.orders.send(order("ECHO-1", Side.BUY, 3, "110.015625"))
+            await seller.orders.send(order("ECHO-2", Side.SELL, 2, "110"))  # crosses the bid
+            reports = [await anext(events) for _ in range(3)]
+            (position,) = await buyer.trades.positions("ECHO-1")
+    accepted, fill, position_report = reports
+    assert isinstance(accepted, ExecutionReport)
+    assert accepted.kind is ReportKind.ACCEPTED
+    assert isinstance(fill, ExecutionReport)
+    assert fill.fill is not None
+    assert (fill.kind, fill.state, fill.filled_qty) == (
+        ReportKind.FILL,
+        OrderState.PARTIALLY_FILLED,
+        2,
+    )
+    assert (fill.fill.qty, fill.fill.price) == (2, Decimal("110.015625"))  # the resting price
+    assert position_report == PositionReport(position=position, ts_ns=fill.ts_ns)
+    assert (position.qty, position.avg_price) == (2, Decimal("110.015625"))
+
+
+@pytest.mark.anyio
+async def test_an_unknown_symbol_is_a_typed_error_naming_it(host: PluginHost) -> None:
+    async with host.open_session("echo", echo_settings()) as session:
+        with pytest.raises(SessionError, match="UNKNOWN_SYMBOL: 'NOPE'") as info:
+            await session.resolve("NOPE")
+        assert isinstance(info.value, LookupError)
+        assert session.state is SessionState.LOGGED_ON
+
+
 def test_a_missing_password_is_a_config_error_naming_the_key(host: PluginHost) -> None:
     with pytest.raises(ConfigError) as info:
-        host.open_session("echo", {"price": "1"})
+        host.open_session("echo", {"account_id": "ECHO-1"})
     assert info.value.path == "vendors.echo.password"
+
+
+def test_an_empty_account_id_is_a_config_error_naming_the_key(host: PluginHost) -> None:
+    with pytest.raises(ConfigError) as info:
+        host.open_session("echo", {**echo_settings(), "account_id": ""})
+    assert info.value.path == "vendors.echo.account_id"
 
 
 @pytest.mark.anyio

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
-from decimal import Decimal, InvalidOperation
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -13,6 +12,7 @@ from ec_core.secrets import Secret
 from ec_core.vendor import Capability, Session, VendorInfo
 
 from ec_echo.session import EchoSession
+from ec_echo.venue import EchoVenue
 
 
 def _version() -> str:
@@ -23,25 +23,35 @@ def _version() -> str:
 
 
 class EchoFactory:
-    """Opens :class:`EchoSession` objects. Does no I/O until a session is entered."""
+    """Opens :class:`EchoSession` objects, all on one in-memory venue. No I/O until entered."""
 
     def __init__(self) -> None:
         self.info = VendorInfo(
             name="echo",
             version=_version(),
             distribution="ec-echo",
-            capabilities=frozenset({Capability.ORDERS, Capability.MARKET_DATA}),
-            description="accepts every order; quotes one fixed price",
+            # Declare exactly what the sessions do: the conformance kit holds you to each.
+            capabilities=frozenset(
+                {
+                    Capability.ORDERS,
+                    Capability.MODIFY,
+                    Capability.CANCEL_ALL,
+                    Capability.LIQUIDATE,
+                    Capability.MARKET_DATA,
+                    Capability.POSITIONS,
+                    Capability.HISTORICAL_ORDERS,
+                }
+            ),
+            description="an in-memory venue: orders rest in a book and fill when they cross",
         )
+        self.venue = EchoVenue()  # every session of this factory trades on it, like one exchange
 
     def open(self, settings: Mapping[str, Any]) -> AbstractAsyncContextManager[Session]:
         # Check every value here, naming the key, before anything connects.
         password = settings.get("password")
         if not isinstance(password, Secret):
             raise ConfigError('set password_env = "VARIABLE"', path="vendors.echo.password")
-        try:
-            price = Decimal(str(settings.get("price", "100")))
-        except InvalidOperation as exc:
-            raise ConfigError("must be a decimal number", path="vendors.echo.price") from exc
-        account_id = str(settings.get("account_id", "ECHO-1"))
-        return EchoSession(password=password, price=price, account_id=account_id)
+        account_id = settings.get("account_id", "ECHO-1")
+        if not isinstance(account_id, str) or not account_id:
+            raise ConfigError("must be a non-empty string", path="vendors.echo.account_id")
+        return EchoSession(self.venue, password=password, account_id=account_id)

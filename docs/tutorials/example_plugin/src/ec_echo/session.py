@@ -1,157 +1,137 @@
-"""An in-memory session: the smallest thing that satisfies ec's ``Session`` protocol.
+"""A session of the echo venue: the part of a plugin that speaks ec's ``Session`` protocol.
 
-A real vendor would open its WebSocket in ``__aenter__`` and turn the venue's
-messages into ec's events; here every order is accepted on the spot.
+A real vendor opens its WebSocket in ``__aenter__`` and turns the venue's messages
+into ec's events; echo calls its in-memory :class:`~ec_echo.venue.EchoVenue` instead.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
+from typing import final
 
 import anyio
-import msgspec
 from anyio.streams.memory import MemoryObjectSendStream
-from ec_core.errors import AuthError, ConnectionLostError
+from ec_core.errors import AuthError, ConnectionLostError, SessionError
 from ec_core.model import (
     Account,
-    AccountReport,
-    CancelOrder,
     ExecutionReport,
     Instrument,
     MarketEvent,
+    ModifyOrder,
     NewOrder,
     OrderRequest,
-    OrderState,
     Position,
-    Quote,
-    ReportKind,
     SessionState,
-    SnapshotComplete,
     TradeEvent,
 )
 from ec_core.secrets import Secret
 from ec_core.session import SessionLifecycle
 
+from ec_echo.venue import EchoVenue
 
-class EchoMonitor:
-    """Trade monitoring: a snapshot, then every report the gateway publishes."""
 
-    def __init__(self, account: Account) -> None:
-        self._account = account
-        self._subscribers: list[MemoryObjectSendStream[TradeEvent]] = []
-        self.working: dict[str, ExecutionReport] = {}
+@final
+class NotListedError(SessionError, LookupError):
+    """A symbol or an account the venue does not know; ``code`` says which."""
 
-    @asynccontextmanager
-    async def stream(self, account_id: str) -> AsyncIterator[AsyncIterator[TradeEvent]]:
-        send, receive = anyio.create_memory_object_stream[TradeEvent](max_buffer_size=100)
-        await send.send(AccountReport(account=self._account))
-        for report in self.working.values():
-            await send.send(report)
-        await send.send(SnapshotComplete(account_id=account_id))
-        self._subscribers.append(send)
-        try:
-            async with receive:
-                yield receive
-        finally:
-            self._subscribers.remove(send)
-            send.close()
-
-    async def positions(self, account_id: str) -> Sequence[Position]:
-        return []
-
-    async def publish(self, report: ExecutionReport) -> None:
-        for stream in self._subscribers:
-            await stream.send(report)
-
-    def close(self) -> None:
-        for stream in self._subscribers:
-            stream.close()  # ends every subscriber's iteration
+    def __init__(self, code: str, name: str, *, listed: Sequence[str]) -> None:
+        super().__init__(f"{code}: {name!r} is not listed (listed: {', '.join(listed)})")
+        self.code = code
+        self.name = name
+        self.listed = tuple(listed)
 
 
 class EchoGateway:
-    """Order entry: every new order is accepted, every cancel of a working order succeeds."""
+    """Order entry: checks what ec can check (the tick grid), then hands the request over."""
 
-    def __init__(self, session: EchoSession, monitor: EchoMonitor) -> None:
+    def __init__(self, session: EchoSession) -> None:
         self._session = session
-        self._monitor = monitor
+        self._venue = session.venue
 
     async def send(self, request: OrderRequest) -> None:
         if self._session.state is not SessionState.LOGGED_ON:
             raise ConnectionLostError(f"echo session is {self._session.state}")
-        working = self._monitor.working
-        if isinstance(request, NewOrder):
-            report = ExecutionReport(
-                kind=ReportKind.ACCEPTED,
-                account_id=request.account_id,
-                symbol=request.symbol,
-                cl_order_id=request.cl_order_id,
-                chain_id=request.cl_order_id,
-                state=OrderState.WORKING,
-                side=request.side,
-                order_type=request.order_type,
-                qty=request.qty,
-                limit_price=request.limit_price,
-                stop_price=request.stop_price,
-                duration=request.duration,
-            )
-            working[request.cl_order_id] = report
-        elif isinstance(request, CancelOrder) and request.orig_cl_order_id in working:
-            original = working.pop(request.orig_cl_order_id)
-            report = msgspec.structs.replace(
-                original,
-                kind=ReportKind.CANCELLED,
-                state=OrderState.CANCELLED,
-                cl_order_id=request.cl_order_id,
-                orig_cl_order_id=original.cl_order_id,
-            )
-        else:
-            return  # this toy venue ignores the other requests
-        await self._monitor.publish(report)
+        self._session.account(request.account_id)
+        if isinstance(request, NewOrder | ModifyOrder):
+            instrument = self._venue.instruments.get(request.symbol)
+            for price in (request.limit_price, request.stop_price):
+                if instrument is not None and price is not None:
+                    instrument.to_ticks(price)  # raises PriceError off the grid: nothing sent
+        self._venue.submit(request)  # the answer arrives on the trade stream
 
     async def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
-        return self._monitor.working.get(cl_order_id)
+        return self._venue.status(account_id, cl_order_id)
 
     async def open_orders(self, account_id: str) -> Sequence[ExecutionReport]:
-        return [r for r in self._monitor.working.values() if r.account_id == account_id]
+        return self._venue.open_orders(account_id)
 
     async def historical_orders(
         self, account_id: str, start: datetime, end: datetime
     ) -> Sequence[ExecutionReport]:
-        return []
+        return self._venue.orders_between(account_id, _ns(start), _ns(end))
+
+
+class EchoMonitor:
+    """Trade monitoring: the account's snapshot, then every report and position change."""
+
+    def __init__(self, session: EchoSession) -> None:
+        self._session = session
+        self._streams: list[MemoryObjectSendStream[TradeEvent]] = []
+
+    @asynccontextmanager
+    async def stream(self, account_id: str) -> AsyncIterator[AsyncIterator[TradeEvent]]:
+        # Unbounded: the venue never waits for a reader. A real vendor reads its socket
+        # only as fast as its consumers, and the venue's own buffers do the waiting.
+        send, receive = anyio.create_memory_object_stream[TradeEvent](max_buffer_size=math.inf)
+        self._session.venue.subscribe(self._session.account(account_id), send)
+        self._streams.append(send)
+        try:
+            async with receive:
+                yield receive
+        finally:
+            self._streams.remove(send)
+            send.close()
+
+    async def positions(self, account_id: str) -> Sequence[Position]:
+        return self._session.venue.positions(account_id)
+
+    def close(self) -> None:
+        for stream in self._streams:
+            stream.close()  # ends each subscriber's iteration
 
 
 class EchoFeed:
-    """Market data: one snapshot quote per instrument around a fixed price, then the end."""
+    """Market data: a quote of each book, then every quote and trade as the books change."""
 
-    def __init__(self, price: Decimal) -> None:
-        self._price = price
+    def __init__(self, venue: EchoVenue) -> None:
+        self._venue = venue
 
     @asynccontextmanager
     async def stream(
         self, instruments: Sequence[Instrument], *, depth: bool = False
     ) -> AsyncIterator[AsyncIterator[MarketEvent]]:
-        async def quotes() -> AsyncIterator[MarketEvent]:
-            for instrument in instruments:
-                ask = instrument.to_ticks(self._price)  # raises PriceError if off the grid
-                yield Quote(symbol=instrument.symbol, ts_ns=0, bid=ask - 1, ask=ask)
-
-        yield quotes()
+        send, receive = anyio.create_memory_object_stream[MarketEvent](max_buffer_size=math.inf)
+        self._venue.watch(frozenset(i.symbol for i in instruments), send)
+        with send:
+            async with receive:
+                yield receive
 
 
 class EchoSession:
-    """One logged-on connection; valid inside its ``async with`` block."""
+    """One logged-on connection to the venue; valid inside its ``async with`` block."""
 
-    def __init__(self, *, password: Secret, price: Decimal, account_id: str) -> None:
+    def __init__(self, venue: EchoVenue, *, password: Secret, account_id: str) -> None:
+        self.venue = venue
         self._password = password
         self._lifecycle = SessionLifecycle()
         self._account = Account(account_id=account_id, name="echo")
-        self._monitor = EchoMonitor(self._account)
-        self._gateway = EchoGateway(self, self._monitor)
-        self._feed = EchoFeed(price)
+        self._gateway = EchoGateway(self)
+        self._monitor = EchoMonitor(self)
+        self._feed = EchoFeed(venue)
 
     async def __aenter__(self) -> EchoSession:
         self._lifecycle.advance(SessionState.CONNECTING)
@@ -194,5 +174,21 @@ class EchoSession:
     async def accounts(self) -> Sequence[Account]:
         return [self._account]
 
+    def account(self, account_id: str) -> Account:
+        """The account if this session logged on for it (a session logs on for one)."""
+        if account_id != self._account.account_id:
+            raise NotListedError("UNKNOWN_ACCOUNT", account_id, listed=[self._account.account_id])
+        return self._account
+
     async def resolve(self, symbol: str) -> Instrument:
-        return Instrument(symbol=symbol, tick_size=Decimal("0.25"), multiplier=Decimal(50))
+        instrument = self.venue.instruments.get(symbol)
+        if instrument is None:
+            raise NotListedError("UNKNOWN_SYMBOL", symbol, listed=sorted(self.venue.instruments))
+        return instrument
+
+
+def _ns(moment: datetime) -> int:
+    """Nanoseconds since the epoch, exactly (a naive datetime is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1) * 1_000

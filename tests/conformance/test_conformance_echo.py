@@ -1,0 +1,61 @@
+"""The conformance kit against the tutorial's echo vendor, with the tutorial's own test file.
+
+``docs/tutorials/example_plugin/tests/test_conformance.py`` is what the tutorial tells a
+plugin author to copy; it finds the plugin through its entry point. ec-echo is not
+installed here, so this subclass changes only that: its ``host`` registers the plugin
+module from the source tree, as ``tests/core/foundation/test_found_tutorial.py`` does.
+Every kit test must pass: echo declares every capability the kit tests.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import pytest
+from ec_core.plugins import PluginHost
+from ec_core.testing.conformance import VendorConformance
+from ec_core.vendor import Capability
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "tutorials" / "example_plugin"
+
+
+def _tutorial_module() -> ModuleType:
+    path = EXAMPLE / "tests" / "test_conformance.py"
+    spec = importlib.util.spec_from_file_location("echo_tutorial_conformance", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    TutorialConformance = VendorConformance  # the tutorial's class adds only fixtures
+else:
+    TutorialConformance = _tutorial_module().TestEchoConformance
+
+
+class TestEchoConformance(TutorialConformance):
+    @pytest.fixture
+    def host(self, monkeypatch: pytest.MonkeyPatch) -> Iterator[PluginHost]:
+        monkeypatch.syspath_prepend(str(EXAMPLE / "src"))
+        plugin = importlib.import_module("ec_echo.plugin")
+        host = PluginHost.load(entry_points_enabled=False)
+        assert host.register(plugin, name="echo", distribution="ec-echo", version="0.1.0")
+        host.check_pending()
+        yield host
+        host.unregister("echo")
+        for name in [m for m in sys.modules if m == "ec_echo" or m.startswith("ec_echo.")]:
+            del sys.modules[name]
+
+    @pytest.fixture
+    def vendor_capabilities(self, host: PluginHost) -> frozenset[Capability]:
+        factory = host.vendors().get("echo")  # the kit's default asks the installed plugins
+        assert factory is not None
+        return factory.info.capabilities
