@@ -56,6 +56,13 @@ def test_entry_point_names_the_plugin_module() -> None:
     assert project["entry-points"][ENTRY_POINT_GROUP] == {"echo": "ec_echo.plugin"}
     assert (EXAMPLE / "src" / "ec_echo" / "plugin.py").is_file()
     assert project["dependencies"] == ["ec-core>=0.1.0"]
+    assert project["optional-dependencies"]["test"] == ["pytest>=8"]  # to run the kit
+
+
+def test_the_tutorial_includes_the_kit_test_file_verbatim() -> None:
+    page = (EXAMPLE.parent / "write-a-vendor-plugin.md").read_text(encoding="utf-8")
+    assert (EXAMPLE / "tests" / "test_conformance.py").is_file()
+    assert '--8<-- "tests/test_conformance.py"' in page  # tests/conformance runs this file
 
 
 def test_plugin_registers_the_echo_vendor(host: PluginHost) -> None:
@@ -163,6 +170,48 @@ async def test_two_accounts_on_one_venue_trade_when_their_orders_cross(host: Plu
     assert (fill.fill.qty, fill.fill.price) == (2, Decimal("110.015625"))  # the resting price
     assert position_report == PositionReport(position=position, ts_ns=fill.ts_ns)
     assert (position.qty, position.avg_price) == (2, Decimal("110.015625"))
+
+
+@pytest.mark.anyio
+async def test_a_market_order_takes_the_best_price_first_and_the_rest_is_cancelled(
+    host: PluginHost,
+) -> None:
+    def order(account_id: str, side: Side, qty: int, price: str | None, cl: str) -> NewOrder:
+        return NewOrder(
+            account_id=account_id,
+            symbol="ZNZ5",
+            side=side,
+            qty=qty,
+            order_type=OrderType.MKT if price is None else OrderType.LMT,
+            limit_price=None if price is None else Decimal(price),
+            cl_order_id=cl,
+        )
+
+    with anyio.fail_after(5):
+        async with (
+            host.open_session("echo", echo_settings()) as buyer,
+            host.open_session("echo", {**echo_settings(), "account_id": "ECHO-2"}) as seller,
+            buyer.trades.stream("ECHO-1") as events,
+        ):
+            await seller.orders.send(order("ECHO-2", Side.SELL, 1, "110.03125", "s1"))
+            await seller.orders.send(order("ECHO-2", Side.SELL, 1, "110.015625", "s2"))  # better
+            await buyer.orders.send(order("ECHO-1", Side.BUY, 3, None, "b1"))
+            reports = []
+            async for event in events:
+                if isinstance(event, ExecutionReport):
+                    reports.append(event)
+                    if event.state.is_final:
+                        break
+            assert await seller.orders.open_orders("ECHO-2") == []
+    assert [(r.kind, r.filled_qty) for r in reports] == [
+        (ReportKind.ACCEPTED, 0),
+        (ReportKind.FILL, 1),
+        (ReportKind.FILL, 2),
+        (ReportKind.CANCELLED, 2),  # nothing left to take: a market order does not rest
+    ]
+    prices = [r.fill.price for r in reports if r.fill is not None]
+    assert prices == [Decimal("110.015625"), Decimal("110.03125")]
+    assert reports[-1].avg_fill_price == Decimal("110.0234375")
 
 
 @pytest.mark.anyio

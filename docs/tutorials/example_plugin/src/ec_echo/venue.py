@@ -105,8 +105,7 @@ class EchoVenue:
         refusal = self._refusal(order)
         if refusal is not None:
             code, text = refusal
-            rejected = _next(report, ReportKind.REJECTED, state=OrderState.REJECTED)
-            self._tell(_refused(rejected, RequestType.NEW, code, text))
+            self._tell(_refused(report, RequestType.NEW, code, text, state=OrderState.REJECTED))
             return
         self._used.add(order.cl_order_id)
         self._settle(report)
@@ -132,7 +131,8 @@ class EchoVenue:
         qty = order.qty if request.qty is None else request.qty
         if qty <= order.filled_qty:
             text = f"qty {qty} is not above the {order.filled_qty} filled"
-            self._tell(_refused(order, RequestType.MODIFY, "BAD_QTY", text, request))
+            ids = {"cl_order_id": request.cl_order_id, "orig_cl_order_id": order.cl_order_id}
+            self._tell(_refused(order, RequestType.MODIFY, "BAD_QTY", text, **ids))
             return
         del self._live[order.cl_order_id]  # under its new client id, at the back of the queue
         modified = _next(
@@ -142,7 +142,7 @@ class EchoVenue:
             cl_order_id=request.cl_order_id,
             orig_cl_order_id=order.cl_order_id,
             qty=qty,
-            limit_price=request.limit_price or order.limit_price,
+            limit_price=order.limit_price if request.limit_price is None else request.limit_price,
         )
         self._settle(modified)
         self._match(modified)
@@ -164,7 +164,10 @@ class EchoVenue:
             ts_ns=self._stamp(),
         )
         text = f"no working order {request.orig_cl_order_id!r} in {request.account_id!r}"
-        self._tell(_refused(unknown, request.request_type, "UNKNOWN_ORDER", text, request))
+        orig = request.orig_cl_order_id
+        self._tell(
+            _refused(unknown, request.request_type, "UNKNOWN_ORDER", text, orig_cl_order_id=orig)
+        )
         return None
 
     def _cancel(self, order: ExecutionReport, **changes: object) -> None:
@@ -358,26 +361,16 @@ def _next(report: ExecutionReport, kind: ReportKind, /, **changes: object) -> Ex
 
 
 def _refused(
-    report: ExecutionReport,
-    request_type: RequestType,
-    code: str,
-    text: str,
-    request: ModifyOrder | CancelOrder | None = None,
+    report: ExecutionReport, request_type: RequestType, code: str, text: str, /, **changes: object
 ) -> ExecutionReport:
-    """A reject: of a new order it ends the order; of a modify or cancel, a working
-    order keeps its state (REJECTED would end it)."""
-    ids = (
-        {}
-        if request is None
-        else {"cl_order_id": request.cl_order_id, "orig_cl_order_id": request.orig_cl_order_id}
-    )
+    """A reject. A new order ends REJECTED; an order that refuses a modify keeps its state."""
     return _next(
         report,
         ReportKind.REJECTED,
         request_type=request_type,
         reject_code=code,
         reject_text=text,
-        **ids,
+        **changes,
     )
 
 
