@@ -49,6 +49,7 @@ from ec_core.model import (
     AccountReport,
     CancelOrder,
     ExecutionReport,
+    Fill,
     Instrument,
     MarketEvent,
     ModifyOrder,
@@ -244,13 +245,21 @@ class CqgSession:
         self._market_by_symbol: dict[str, _MarketSub] = {}
         self._trade_sub_id = 0
         self._snapshot_scopes: set[int] = set()
+        # snapshot items collected until the completion of ``_snapshot_id`` (after a drop,
+        # from the moment the line is lost: a restored session may replay its snapshot
+        # before the subscription is renewed)
         self._snapshot: list[tuple[str, Message]] | None = None
+        self._snapshot_id: int | None = None
         self._first_snapshot = True
         self._ready = anyio.Event()
         self._closing = False
         self._frames_total = 0  # frames of earlier lines (stats)
         self._market_events = 0
         self._recorder: WireRecorder | None = None
+        self._tg: anyio.abc.TaskGroup | None = None
+        # order statuses waiting for the metadata of a contract never seen in this logon
+        self._unresolved: dict[int, list[tuple[order_2.OrderStatus, bool, bool]]] = {}
+        self._waiting_chains: dict[str, int] = {}
         self._stack: AsyncExitStack | None = None
         self._orders = CqgOrderGateway(self)
         self._market_feed = CqgMarketDataFeed(self)
@@ -357,6 +366,7 @@ class CqgSession:
                 self._recorder = WireRecorder(self.settings.record_path, self.clock)
                 stack.callback(self._recorder.close)
             tg = await stack.enter_async_context(anyio.create_task_group())
+            self._tg = tg
             stack.push_async_callback(self._shutdown, tg)
             await tg.start(self._supervise)
         except BaseException as exc:
@@ -486,6 +496,9 @@ class CqgSession:
                 )
             )
         self._ready = anyio.Event()
+        if self._snapshot is None:
+            self._snapshot = []
+        self._snapshot_id = None
 
     async def _serve(self, conn: Connection, first: bool, task_status: TaskStatus[None]) -> bool:
         """Log on over ``conn``, restore state, pump frames until the line drops.
@@ -551,6 +564,8 @@ class CqgSession:
     async def _after_logon(self, *, first: bool, restored: bool) -> None:
         if not restored:
             # Contract ids are valid for one logon: resolve every known symbol again.
+            for stale in list(self._unresolved):
+                self._drop_unresolved(stale, "fresh logon")
             self._contracts.clear()
             self._symbol_of.clear()
             old = dict(self._instruments)
@@ -848,7 +863,9 @@ class CqgSession:
         msg = ClientMsg(trade_subscriptions=[sub])
         if previous and not first:
             msg.trade_subscriptions.add(id=previous, subscribe=False)
-        self._snapshot = []
+        if self._snapshot is None:
+            self._snapshot = []
+        self._snapshot_id = self._trade_sub_id
         self._snapshot_scopes = set(_SCOPES)
         self._first_snapshot = first
         answers = await self._request(msg)
@@ -862,7 +879,7 @@ class CqgSession:
 
     def _on_snapshot_completion(self, item: Message) -> None:
         assert isinstance(item, trade_routing_2.TradeSnapshotCompletion)
-        if item.subscription_id != self._trade_sub_id or self._snapshot is None:
+        if item.subscription_id != self._snapshot_id or self._snapshot is None:
             return
         self._snapshot_scopes.difference_update(item.subscription_scopes)
         if not self._snapshot_scopes:
@@ -871,6 +888,7 @@ class CqgSession:
     def _apply_snapshot(self) -> None:
         """Diff the snapshot against what we knew; publish GAP … RECONCILED after a drop."""
         items, self._snapshot = self._snapshot or [], None
+        self._snapshot_id = None
         first = self._first_snapshot
         now = self.clock.now_ns()
         if not first:
@@ -916,6 +934,10 @@ class CqgSession:
 
     def _on_order_status(self, status: Message, *, live: bool, publish: bool = True) -> int:
         assert isinstance(status, order_2.OrderStatus)
+        contract_id = self._contract_to_learn(status)
+        if contract_id is not None:
+            self._defer(status, contract_id, live, publish)
+            return 0
         reports = self._mapper.reports(status)
         chain = self._chains.get(status.chain_order_id)
         known = chain.last if chain is not None else None
@@ -949,16 +971,53 @@ class CqgSession:
         ):
             return 0
         if publish:
+            reported = 0
             for report in reports:
                 if report.fill is not None and report.fill.fill_id not in self._fills:
                     self._fills.add(report.fill.fill_id)
+                    reported += report.fill.qty
                     self._publish(report)
+            unseen = self._unseen_fill(known, current, reported)
+            if unseen is not None:
+                self._publish(unseen)
             self._publish(msgspec.structs.replace(current, kind=ReportKind.STATUS, fill=None))
         else:
             for report in reports:
                 if report.fill is not None:
                     self._fills.add(report.fill.fill_id)
         return 1
+
+    def _unseen_fill(
+        self, known: ExecutionReport | None, current: ExecutionReport, reported: int
+    ) -> ExecutionReport | None:
+        """A FILL for contracts filled while we were away that no trade in the snapshot
+        accounts for (snapshot statuses may carry no transactions): quantity from the
+        filled-quantity delta, price from the average fill prices, a deterministic id."""
+        before = known.filled_qty if known is not None else 0
+        missing = current.filled_qty - before - reported
+        if missing <= 0 or current.avg_fill_price is None:
+            return None
+        total = current.avg_fill_price * current.filled_qty
+        if known is not None and known.avg_fill_price is not None:
+            total -= known.avg_fill_price * before
+        fill_id = f"{current.venue_order_id or current.chain_id}:filled:{current.filled_qty}"
+        if fill_id in self._fills:
+            return None
+        self._fills.add(fill_id)
+        self.counters["fills_from_snapshot"] += 1
+        fill = Fill(
+            fill_id=fill_id,
+            account_id=current.account_id,
+            symbol=current.symbol,
+            side=current.side,
+            qty=missing,
+            price=(total / missing).normalize(),
+            ts_ns=current.ts_ns,
+            cl_order_id=current.cl_order_id,
+            chain_id=current.chain_id,
+            venue_order_id=current.venue_order_id,
+        )
+        return msgspec.structs.replace(current, kind=ReportKind.FILL, fill=fill)
 
     def _on_position_status(self, item: Message, *, publish: bool = True) -> None:
         assert isinstance(item, trade_routing_2.PositionStatus)
@@ -1212,25 +1271,85 @@ class CqgSession:
             if not report.HasField("historical_orders_report"):
                 continue
             for status in report.historical_orders_report.order_statuses:
-                try:
-                    reports = self._mapper.reports(status)
-                except ProtocolError:
-                    await self._learn_contract(status)
-                    reports = self._mapper.reports(status)
+                contract_id = status.order.contract_id
+                if status.HasField("order") and self._contracts.get(contract_id) is None:
+                    self._contracts.add_metadata(await self._contract_metadata(contract_id))
+                reports = self._mapper.reports(status)
                 out.append(msgspec.structs.replace(reports[-1], kind=ReportKind.STATUS, fill=None))
         return out
 
-    async def _learn_contract(self, status: order_2.OrderStatus) -> None:
-        """Fetch metadata of a contract we never resolved (an order placed elsewhere)."""
+    async def _contract_metadata(self, contract_id: int) -> metadata_2.ContractMetadata:
+        """Metadata of a contract we never resolved (an order placed elsewhere)."""
         request = webapi_2.InformationRequest(id=next(self._ids))
-        request.contract_metadata_request.contract_id = status.order.contract_id
+        request.contract_metadata_request.contract_id = contract_id
         answers = await self._request(ClientMsg(information_requests=[request]))
         for answer in answers:
             report = answer.item
             assert isinstance(report, webapi_2.InformationReport)
             self._check_info(report, "contract metadata")
             if report.HasField("contract_metadata_report"):
-                self._contracts.add_metadata(report.contract_metadata_report.contract_metadata)
+                return report.contract_metadata_report.contract_metadata
+        raise ProtocolError(f"no metadata for contract {contract_id} in the answer")
+
+    # -- statuses of contracts not resolved yet -------------------------------------
+
+    def _contract_to_learn(self, status: order_2.OrderStatus) -> int | None:
+        """The contract this status must wait for, if any: one whose metadata we never
+        got (no symbol resolution, and the status that announced it was lost), or the
+        one an earlier status of the same chain is already waiting for (order kept)."""
+        waiting = self._waiting_chains.get(status.chain_order_id)
+        if waiting is not None:
+            return waiting
+        if not status.HasField("order"):
+            return None
+        contract_id = status.order.contract_id
+        if self._contracts.get(contract_id) is not None:
+            return None
+        if any(m.contract_id == contract_id for m in status.contract_metadata):
+            return None
+        return contract_id
+
+    def _defer(
+        self, status: order_2.OrderStatus, contract_id: int, live: bool, publish: bool
+    ) -> None:
+        """Hold ``status`` until its contract is resolved by id, then deliver it."""
+        self._waiting_chains[status.chain_order_id] = contract_id
+        waiting = self._unresolved.get(contract_id)
+        if waiting is not None:
+            waiting.append((status, live, publish))
+            return
+        self._unresolved[contract_id] = [(status, live, publish)]
+        self.counters["contracts_learned_by_id"] += 1
+        if self._tg is None:  # not running: nothing can resolve it
+            self._drop_unresolved(contract_id, "session not running")
+            return
+        self._tg.start_soon(self._learn_and_deliver, contract_id)
+
+    async def _learn_and_deliver(self, contract_id: int) -> None:
+        try:
+            metadata = await self._contract_metadata(contract_id)
+        except EcError as exc:  # line lost, refused: the next snapshot settles the orders
+            self._drop_unresolved(contract_id, str(exc))
+            return
+        self._contracts.add_metadata(metadata)
+        held = self._unresolved.pop(contract_id, [])
+        for status, _live, _publish in held:
+            self._waiting_chains.pop(status.chain_order_id, None)
+        for status, live, publish in held:
+            try:
+                self._on_order_status(status, live=live, publish=publish)
+            except (ProtocolError, PriceError, ValueError) as exc:
+                self.counters["bad_items"] += 1
+                log.warning("cqg: dropped an order status: %s", exc)
+
+    def _drop_unresolved(self, contract_id: int, reason: str) -> None:
+        held = self._unresolved.pop(contract_id, [])
+        for status, _live, _publish in held:
+            self._waiting_chains.pop(status.chain_order_id, None)
+        self.counters["statuses_dropped_unresolved"] += len(held)
+        log.warning(
+            "cqg: %d order statuses of contract %d dropped (%s)", len(held), contract_id, reason
+        )
 
     def positions_of(self, account_id: str) -> list[Position]:
         return [p for (a, _), p in self._position_reports.items() if a == account_id]

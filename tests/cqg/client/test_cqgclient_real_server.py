@@ -1,0 +1,280 @@
+"""End to end over real loopback WebSockets against the real CQG-dialect server.
+
+Every order type through its lifecycle, quotes against the engine's own book, and the
+faults the issue lists, each produced by the server: a line dropped mid-order, an
+exchange restart (with and without its state), stalled acknowledgements (UNKNOWN, then
+reconciled through the core executor), and malformed or truncated frames on its line.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from cqgclient_real import (
+    ACCOUNT,
+    next_event,
+    of_type,
+    report_of,
+    served,
+    settings,
+)
+from ec_core.model import (
+    CancelAll,
+    CancelOrder,
+    ModifyOrder,
+    NewOrder,
+    OrderState,
+    OrderType,
+    Quote,
+    ReportKind,
+    SessionEvent,
+    SessionEventKind,
+    Side,
+    SnapshotComplete,
+    Trade,
+)
+from ec_cqg.client import CqgSession
+from ec_mock.faults import FaultPlan
+
+pytestmark = pytest.mark.anyio
+
+
+def new(cl: str, order_type: OrderType, side: Side = Side.BUY, **prices: Any) -> NewOrder:
+    return NewOrder(
+        account_id=ACCOUNT,
+        symbol="EP",
+        side=side,
+        qty=1,
+        order_type=order_type,
+        cl_order_id=cl,
+        **prices,
+    )
+
+
+def px(ticks: int) -> Decimal:
+    return Decimal(ticks) * Decimal("0.25")
+
+
+async def test_every_order_type_through_its_lifecycle() -> None:
+    async with served() as srv, CqgSession(settings(srv.url)) as session:
+        book = srv.venue.exchange.book("EP", 1)
+        bid, ask = book.bids[0].price, book.asks[0].price
+        orders = session.orders
+        async with session.trades.stream(ACCOUNT) as events:
+            await next_event(events, of_type(SnapshotComplete))
+
+            # LMT: rests, is modified, is cancelled
+            await orders.send(new("L1", OrderType.LMT, limit_price=px(bid - 10)))
+            working = await next_event(events, report_of("L1", ReportKind.ACCEPTED))
+            assert (working.state, working.limit_price) == (OrderState.WORKING, px(bid - 10))
+            await orders.send(
+                ModifyOrder(
+                    account_id=ACCOUNT,
+                    symbol="EP",
+                    orig_cl_order_id="L1",
+                    cl_order_id="L1m",
+                    limit_price=px(bid - 8),
+                    qty=2,
+                )
+            )
+            modified = await next_event(events, report_of("L1m", ReportKind.MODIFIED))
+            assert (modified.limit_price, modified.qty) == (px(bid - 8), 2)
+            await orders.send(
+                CancelOrder(
+                    account_id=ACCOUNT, symbol="EP", orig_cl_order_id="L1m", cl_order_id="L1c"
+                )
+            )
+            cancelled = await next_event(events, report_of("L1c", ReportKind.CANCELLED))
+            assert cancelled.state is OrderState.CANCELLED
+
+            # MKT: fills at the best ask, with a fill id
+            await orders.send(new("M1", OrderType.MKT))
+            fill = await next_event(events, report_of("M1", ReportKind.FILL))
+            assert fill.state is OrderState.FILLED
+            assert fill.fill is not None
+            assert (fill.fill.qty, fill.fill.price) == (1, px(ask))
+
+            # marketable LMT sell: fills at the best bid
+            await orders.send(new("L2", OrderType.LMT, Side.SELL, limit_price=px(bid)))
+            sold = await next_event(events, report_of("L2", ReportKind.FILL))
+            assert sold.fill is not None
+            assert sold.fill.price == px(bid)
+
+            # STP and STL far from the market: accepted and working until cancelled
+            await orders.send(new("S1", OrderType.STP, stop_price=px(ask + 40)))
+            stop = await next_event(events, report_of("S1", ReportKind.ACCEPTED))
+            assert (stop.order_type, stop.stop_price) == (OrderType.STP, px(ask + 40))
+            await orders.send(
+                new("S2", OrderType.STL, stop_price=px(ask + 40), limit_price=px(ask + 41))
+            )
+            stop_limit = await next_event(events, report_of("S2", ReportKind.ACCEPTED))
+            assert (stop_limit.order_type, stop_limit.limit_price) == (OrderType.STL, px(ask + 41))
+            assert {o.cl_order_id for o in await orders.open_orders(ACCOUNT)} == {"S1", "S2"}
+
+            # CANCEL_ALL ends both
+            await orders.send(CancelAll(account_id=ACCOUNT, cl_order_id="CA"))
+            ended = {
+                (await next_event(events, report_of(cl, ReportKind.CANCELLED))).cl_order_id
+                for cl in ("S1", "S2")
+            }
+            assert len(ended) == 2
+        assert await orders.open_orders(ACCOUNT) == []
+        assert srv.venue.exchange.open_orders("E2E-1") == []
+        (position,) = await session.trades.positions(ACCOUNT)
+        assert position.qty == 0  # bought one, sold one
+        assert session.stats().get("bad_items", 0) == 0
+
+
+async def test_quotes_stream_in_ticks_and_match_the_engine_book() -> None:
+    async with served() as srv, CqgSession(settings(srv.url)) as session:
+        instrument = await session.resolve("EP")
+        async with session.market_data.stream([instrument]) as events:
+            seen: list[Any] = []
+            first = await next_event(events, of_type(Quote), seen)
+            book = srv.venue.exchange.book("EP", 1)
+            assert (first.bid, first.ask) == (book.bids[0].price, book.asks[0].price)
+            for _ in range(5):
+                srv.venue.step(10)
+                book = srv.venue.exchange.book("EP", 1)
+                top = (book.bids[0].price, book.bids[0].qty, book.asks[0].price, book.asks[0].qty)
+                await next_event(events, quote_of(top), seen)
+            quotes = [e for e in seen if isinstance(e, Quote)]
+            assert all(q.bid is not None and q.ask is not None and q.bid < q.ask for q in quotes)
+            trades = [e for e in seen if isinstance(e, Trade)]
+            assert trades, "the simulator trades while it steps"
+            assert all(t.symbol == "EP" and t.size > 0 for t in trades)
+            assert events.dropped == 0
+        assert session.stats().get("bad_items", 0) == 0
+
+
+async def test_line_dropped_mid_order_ends_reconciled_and_never_duplicated() -> None:
+    # The plan loses the order's acknowledgement; then the server drops the line. The
+    # order rests at the exchange; the client only saw it in transit.
+    async with (
+        served(FaultPlan(drop_acks=1)) as srv,
+        CqgSession(settings(srv.url)) as session,
+        session.trades.stream(ACCOUNT) as events,
+    ):
+        await next_event(events, of_type(SnapshotComplete))
+        bid = srv.venue.exchange.book("EP", 1).bids[0].price
+        await session.orders.send(new("D1", OrderType.LMT, limit_price=px(bid - 5)))
+        pending = await next_event(events, report_of("D1"))
+        assert pending.state is OrderState.PENDING_NEW
+        assert [r.cl_order_id for r in srv.venue.exchange.open_orders("E2E-1")] == ["D1"]
+        srv.connection().drop()
+
+        seen: list[Any] = []
+        await next_event(events, session_event(SessionEventKind.RECONCILED), seen)
+        kinds = [e.kind for e in seen if isinstance(e, SessionEvent)]
+        assert kinds == [
+            SessionEventKind.DISCONNECTED,
+            SessionEventKind.GAP,
+            SessionEventKind.RECONNECTED,
+            SessionEventKind.RECONCILED,
+        ]
+        (status,) = [e for e in seen if report_of("D1")(e)]
+        assert (status.kind, status.state) == (ReportKind.STATUS, OrderState.WORKING)
+        assert session.stats()["orders_sent"] == 1  # never re-sent
+        assert session.stats()["restores"] == 1  # the session token brought it back
+        assert [r.cl_order_id for r in srv.venue.exchange.open_orders("E2E-1")] == ["D1"]
+
+        # the chain still works: cancel it
+        await session.orders.send(
+            CancelOrder(account_id=ACCOUNT, symbol="EP", orig_cl_order_id="D1", cl_order_id="D2")
+        )
+        await next_event(events, report_of("D2", ReportKind.CANCELLED))
+        assert srv.venue.exchange.open_orders("E2E-1") == []
+
+
+async def test_restart_keeping_state_resubscribes_and_loses_no_fill() -> None:
+    # No simulated market: the book holds only our orders and the other account's.
+    async with served(market=False) as srv, CqgSession(settings(srv.url)) as session:
+        instrument = await session.resolve("EP")
+        async with (
+            session.trades.stream(ACCOUNT) as events,
+            session.market_data.stream([instrument]) as quotes,
+        ):
+            await next_event(events, of_type(SnapshotComplete))
+            await session.orders.send(new("R1", OrderType.LMT, Side.SELL, limit_price=px(18010)))
+            await next_event(events, report_of("R1", ReportKind.ACCEPTED))
+            await next_event(quotes, lambda e: isinstance(e, Quote) and e.ask == 18010)
+
+            # The exchange restarts (every line drops) and, before the client is back,
+            # the other account buys: our order fills while we are away.
+            srv.venue.restart(keep_state=True)
+            srv.venue.exchange.submit(
+                NewOrder(
+                    account_id="E2E-2",
+                    symbol="EP",
+                    side=Side.BUY,
+                    qty=1,
+                    order_type=OrderType.LMT,
+                    limit_price=px(18010),
+                    cl_order_id="TAKE",
+                )
+            )
+            assert srv.venue.exchange.open_orders("E2E-1") == []  # filled at the venue
+
+            seen: list[Any] = []
+            await next_event(events, session_event(SessionEventKind.RECONCILED), seen)
+            (fill,) = [e for e in seen if report_of("R1", ReportKind.FILL)(e)]
+            assert fill.fill is not None
+            assert (fill.fill.qty, fill.fill.price, fill.state) == (1, px(18010), OrderState.FILLED)
+            assert session.reconnects == 1
+            assert session.stats()["restores"] == 1
+
+            # market data was subscribed again: a new bid shows on the same stream
+            srv.venue.exchange.submit(
+                NewOrder(
+                    account_id="E2E-2",
+                    symbol="EP",
+                    side=Side.BUY,
+                    qty=3,
+                    order_type=OrderType.LMT,
+                    limit_price=px(17990),
+                    cl_order_id="BID",
+                )
+            )
+            await next_event(quotes, lambda e: isinstance(e, Quote) and e.bid == 17990)
+        (position,) = await session.trades.positions(ACCOUNT)
+        assert position.qty == -1
+
+
+async def test_restart_losing_state_logs_on_afresh_and_reports_lost_orders_unknown() -> None:
+    async with served() as srv, CqgSession(settings(srv.url)) as session:
+        instrument = await session.resolve("EP")
+        async with (
+            session.trades.stream(ACCOUNT) as events,
+            session.market_data.stream([instrument]) as quotes,
+        ):
+            await next_event(events, of_type(SnapshotComplete))
+            bid = srv.venue.exchange.book("EP", 1).bids[0].price
+            await session.orders.send(new("U1", OrderType.LMT, limit_price=px(bid - 5)))
+            await next_event(events, report_of("U1", ReportKind.ACCEPTED))
+
+            srv.venue.restart(keep_state=False)
+            seen: list[Any] = []
+            await next_event(events, session_event(SessionEventKind.RECONCILED), seen)
+            (lost,) = [e for e in seen if report_of("U1")(e)]
+            assert (lost.kind, lost.state) == (ReportKind.STATUS, OrderState.UNKNOWN)
+            assert session.stats().get("restores", 0) == 0  # the token died with the state
+            srv.venue.step(5)
+            book = srv.venue.exchange.book("EP", 1)
+            top = (book.bids[0].price, book.asks[0].price)
+            await next_event(quotes, lambda e: isinstance(e, Quote) and (e.bid, e.ask) == top)
+            # and trading goes on over the fresh logon (new contract ids)
+            await session.orders.send(new("U2", OrderType.LMT, limit_price=px(bid - 5)))
+            await next_event(events, report_of("U2", ReportKind.ACCEPTED))
+
+
+def quote_of(top: tuple[int, int, int, int]) -> Any:
+    def found(e: Any) -> bool:
+        return isinstance(e, Quote) and (e.bid, e.bid_size, e.ask, e.ask_size) == top
+
+    return found
+
+
+def session_event(kind: SessionEventKind) -> Any:
+    return lambda e: isinstance(e, SessionEvent) and e.kind is kind
