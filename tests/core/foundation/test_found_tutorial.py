@@ -5,12 +5,14 @@ from __future__ import annotations
 import importlib
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
 from pathlib import Path
 
 import anyio
 import pytest
+from anyio.abc import TaskStatus
 from ec_core.errors import AuthError, ConfigError, SessionError
 from ec_core.model import (
     AccountReport,
@@ -221,6 +223,30 @@ async def test_an_unknown_symbol_is_a_typed_error_naming_it(host: PluginHost) ->
             await session.resolve("NOPE")
         assert isinstance(info.value, LookupError)
         assert session.state is SessionState.LOGGED_ON
+
+
+@pytest.mark.anyio
+async def test_closing_the_session_ends_its_streams(host: PluginHost) -> None:
+    seen: list[object] = []
+
+    async def drain(
+        stream: AbstractAsyncContextManager[AsyncIterator[object]],
+        *,
+        task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        async with stream as events:
+            task_status.started()
+            seen.extend([event async for event in events])  # ends only when the stream does
+
+    with anyio.fail_after(5):
+        async with (
+            anyio.create_task_group() as tasks,
+            host.open_session("echo", echo_settings()) as session,
+        ):
+            es = await session.resolve("ESZ5")
+            await tasks.start(drain, session.market_data.stream([es]))
+            await tasks.start(drain, session.trades.stream("ECHO-1"))
+    assert [type(e) for e in seen] == [Quote, AccountReport, SnapshotComplete]
 
 
 def test_a_missing_password_is_a_config_error_naming_the_key(host: PluginHost) -> None:

@@ -55,7 +55,7 @@ class EchoGateway:
     async def send(self, request: OrderRequest) -> None:
         if self._session.state is not SessionState.LOGGED_ON:
             raise ConnectionLostError(f"echo session is {self._session.state}")
-        self._session.account(request.account_id)
+        self._session.account(request.account_id)  # raises for an account of another logon
         if isinstance(request, NewOrder | ModifyOrder):
             instrument = self._venue.instruments.get(request.symbol)
             for price in (request.limit_price, request.stop_price):
@@ -109,6 +109,7 @@ class EchoFeed:
 
     def __init__(self, venue: EchoVenue) -> None:
         self._venue = venue
+        self._streams: list[MemoryObjectSendStream[MarketEvent]] = []
 
     @asynccontextmanager
     async def stream(
@@ -116,9 +117,17 @@ class EchoFeed:
     ) -> AsyncIterator[AsyncIterator[MarketEvent]]:
         send, receive = anyio.create_memory_object_stream[MarketEvent](max_buffer_size=math.inf)
         self._venue.watch(frozenset(i.symbol for i in instruments), send)
-        with send:
+        self._streams.append(send)
+        try:
             async with receive:
                 yield receive
+        finally:
+            self._streams.remove(send)
+            send.close()
+
+    def close(self) -> None:
+        for stream in self._streams:
+            stream.close()
 
 
 class EchoSession:
@@ -149,6 +158,7 @@ class EchoSession:
     ) -> None:
         self._lifecycle.advance(SessionState.CLOSING)
         self._monitor.close()
+        self._feed.close()
         self._lifecycle.advance(SessionState.CLOSED)
 
     @property
