@@ -3,8 +3,10 @@
 ``docs/tutorials/example_plugin/tests/test_conformance.py`` is what the tutorial tells a
 plugin author to copy; it finds the plugin through its entry point. ec-echo is not
 installed here, so this subclass changes only that: its ``host`` registers the plugin
-module from the source tree, as ``tests/core/foundation/test_found_tutorial.py`` does.
-Every kit test must pass: echo declares every capability the kit tests.
+module from the source tree, as ``tests/core/foundation/test_found_tutorial.py`` does, and
+``vendor_capabilities`` reads them from that host (the kit's default asks the installed
+plugins). Every kit test must pass, none skipped: echo declares every capability the kit
+tests, and the tutorial's class gives a market control.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from ec_core.plugins import PluginHost
-from ec_core.testing.conformance import VendorConformance
+from ec_core.testing.conformance import MARKET_CONTROL, VendorConformance, requirements_of
 from ec_core.vendor import Capability
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "tutorials" / "example_plugin"
@@ -41,21 +43,42 @@ else:
     TutorialConformance = _tutorial_module().TestEchoConformance
 
 
+@pytest.fixture
+def echo_host(monkeypatch: pytest.MonkeyPatch) -> Iterator[PluginHost]:
+    """A host with the tutorial's plugin module registered from the source tree."""
+    monkeypatch.syspath_prepend(str(EXAMPLE / "src"))
+    plugin = importlib.import_module("ec_echo.plugin")
+    host = PluginHost.load(entry_points_enabled=False)
+    assert host.register(plugin, name="echo", distribution="ec-echo", version="0.1.0")
+    host.check_pending()
+    yield host
+    host.unregister("echo")
+    for name in [m for m in sys.modules if m == "ec_echo" or m.startswith("ec_echo.")]:
+        del sys.modules[name]
+
+
+def declared(host: PluginHost) -> frozenset[Capability]:
+    factory = host.vendors().get("echo")
+    assert factory is not None
+    return factory.info.capabilities
+
+
 class TestEchoConformance(TutorialConformance):
     @pytest.fixture
-    def host(self, monkeypatch: pytest.MonkeyPatch) -> Iterator[PluginHost]:
-        monkeypatch.syspath_prepend(str(EXAMPLE / "src"))
-        plugin = importlib.import_module("ec_echo.plugin")
-        host = PluginHost.load(entry_points_enabled=False)
-        assert host.register(plugin, name="echo", distribution="ec-echo", version="0.1.0")
-        host.check_pending()
-        yield host
-        host.unregister("echo")
-        for name in [m for m in sys.modules if m == "ec_echo" or m.startswith("ec_echo.")]:
-            del sys.modules[name]
+    def host(self, echo_host: PluginHost) -> PluginHost:
+        return echo_host
 
     @pytest.fixture
     def vendor_capabilities(self, host: PluginHost) -> frozenset[Capability]:
-        factory = host.vendors().get("echo")  # the kit's default asks the installed plugins
-        assert factory is not None
-        return factory.info.capabilities
+        return declared(host)  # the kit's default asks the installed plugins
+
+
+def test_echo_declares_every_capability_the_kit_tests(echo_host: PluginHost) -> None:
+    """So no kit test is skipped above: the tutorial's class also gives a market control."""
+    needs = {
+        need
+        for test in VendorConformance.kit_tests()
+        for need in requirements_of(getattr(VendorConformance, test))
+    }
+    assert MARKET_CONTROL in needs
+    assert needs - {MARKET_CONTROL} <= declared(echo_host)
