@@ -8,7 +8,9 @@ reconciled through the core executor), and malformed or truncated frames on its 
 
 from __future__ import annotations
 
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,8 @@ from cqgclient_real import (
     served,
     settings,
 )
+from ec_core.errors import ProtocolError, RequestTimeoutError
+from ec_core.execution import Executor, Payload, PayloadStatus, ValidatorGate
 from ec_core.model import (
     CancelAll,
     CancelOrder,
@@ -31,12 +35,19 @@ from ec_core.model import (
     ReportKind,
     SessionEvent,
     SessionEventKind,
+    SessionState,
     Side,
     SnapshotComplete,
     Trade,
 )
+from ec_core.tracking import OrderTracker
 from ec_cqg.client import CqgSession
+from ec_cqg.client.recorder import read_recording
+from ec_cqg.protocol.codec import decode_server
 from ec_mock.faults import FaultPlan
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.anyio
 
@@ -278,3 +289,155 @@ def quote_of(top: tuple[int, int, int, int]) -> Any:
 
 def session_event(kind: SessionEventKind) -> Any:
     return lambda e: isinstance(e, SessionEvent) and e.kind is kind
+
+
+async def test_stalled_ack_is_unknown_then_reconciled_through_the_executor() -> None:
+    # The server holds the order's acknowledgement back; the core executor gives up
+    # waiting (UNKNOWN), asks the venue (order status request) and gets WORKING. The
+    # late acknowledgement, released afterwards, changes nothing.
+    plan = FaultPlan(stall_acks=1, kinds=("ACCEPTED",))
+    async with served(plan) as srv, CqgSession(settings(srv.url)) as session:
+        instrument = await session.resolve("EP")
+        tracker = OrderTracker(clock=session.clock)
+        executor = Executor(
+            gateway=session.orders,
+            checks=ValidatorGate([]),
+            tracker=tracker,
+            journal=None,
+            clock=session.clock,
+            vendor="cqg",
+            instruments={"EP": instrument},
+            ack_timeout=0.1,  # the deadline under test: short, so UNKNOWN comes quickly
+            monitor=session.trades,
+        )
+        bid = srv.venue.exchange.book("EP", 1).bids[0].price
+        async with (
+            session.trades.stream(ACCOUNT) as events,
+            session.trades.stream(ACCOUNT) as watch,  # a second subscriber, to observe
+            executor.consume(events),
+        ):
+            await next_event(watch, of_type(SnapshotComplete))
+            payload = Payload(request=new("K1", OrderType.LMT, limit_price=px(bid - 5)))
+            with pytest.raises(RequestTimeoutError):
+                await executor.execute(payload)
+            assert payload.status is PayloadStatus.UNKNOWN
+            order = tracker.order("K1")
+            assert order is not None
+            assert order.state is OrderState.UNKNOWN
+
+            assert await executor.resolve_unknown(ACCOUNT) == []  # none left unknown
+            order = tracker.order("K1")
+            assert order is not None
+            assert order.state is OrderState.WORKING
+
+            assert srv.core.release_stalled() == 1
+            late = await next_event(watch, report_of("K1", ReportKind.ACCEPTED))
+            assert late.state is OrderState.WORKING
+            assert [o.cl_order_id for o in tracker.orders(ACCOUNT)] == ["K1"]
+            order = tracker.order("K1")
+            assert order is not None
+            assert order.state is OrderState.WORKING
+
+            done = await executor.execute(
+                Payload(
+                    request=CancelOrder(
+                        account_id=ACCOUNT, symbol="EP", orig_cl_order_id="K1", cl_order_id="K2"
+                    )
+                )
+            )
+            assert done is not None
+            assert done.state is OrderState.CANCELLED
+        assert srv.venue.exchange.open_orders("E2E-1") == []
+
+
+def _mangled(genuine: list[bytes]) -> st.SearchStrategy[bytes]:
+    """Frames the server's line may carry: genuine ones cut short or with bytes flipped,
+    and random bytes."""
+    frame = st.sampled_from(genuine)
+    cut = frame.flatmap(lambda f: st.integers(1, max(len(f) - 1, 1)).map(lambda n: f[:n]))
+    flips = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=3)
+    flipped = st.tuples(frame, flips).map(_flip)
+    return st.one_of(cut, flipped, st.binary(max_size=64))
+
+
+def _flip(drawn: tuple[bytes, list[tuple[int, int]]]) -> bytes:
+    frame, flips = drawn
+    out = bytearray(frame)
+    for index, value in flips:
+        out[index % len(out)] = value
+    return bytes(out)
+
+
+@hsettings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+async def test_malformed_and_truncated_frames_on_the_server_line_never_kill_the_session(
+    data: st.DataObject,
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "wire.rec"
+        async with served() as srv, CqgSession(settings(srv.url, record_path=str(path))) as session:
+            instrument = await session.resolve("EP")
+            async with (
+                session.trades.stream(ACCOUNT) as events,
+                session.market_data.stream([instrument]) as quotes,
+            ):
+                await session.orders.send(new("G1", OrderType.MKT))
+                await next_event(events, report_of("G1", ReportKind.FILL))
+                srv.venue.step(3)
+                await next_event(quotes, of_type(Quote))
+                session.flush_recording()
+                genuine = [f.data for f in read_recording(path) if f.direction == "in"]
+                bad = data.draw(st.lists(_mangled(genuine), min_size=1, max_size=6))
+                refused = 0
+                for frame in bad:
+                    try:
+                        decode_server(frame)
+                    except ProtocolError:
+                        refused += 1
+                    srv.put_frame(frame)
+                # the line is FIFO: once this answer is in, every frame above was handled
+                assert ACCOUNT in {a.account_id for a in await session.accounts()}
+                stats = session.stats()
+                assert stats.get("malformed_frames", 0) == refused
+                assert stats.get("routing_errors", 0) == 0
+                assert stats.get("handler_errors", 0) == 0
+                assert session.state is SessionState.LOGGED_ON
+                assert session.reconnects == 0
+
+
+async def _order_elsewhere(plan: FaultPlan | None) -> tuple[int, list[Any], dict[str, int]]:
+    """Session A watches the account; session B (same user) places an LMT on CLE, a
+    contract A never resolved. Returns the fault line's message count before B's order,
+    A's events for that order, and A's counters."""
+    async with served(plan) as srv, CqgSession(settings(srv.url)) as watcher:
+        async with watcher.trades.stream(ACCOUNT) as events:
+            await next_event(events, of_type(SnapshotComplete))
+            async with CqgSession(settings(srv.url)) as other:
+                await other.resolve("CLE")
+                line = srv.core.line
+                before = line.injector.messages if line is not None else 0
+                bid = srv.venue.exchange.book("CLE", 1).bids[0].price
+                await other.orders.send(
+                    NewOrder(
+                        account_id=ACCOUNT,
+                        symbol="CLE",
+                        side=Side.BUY,
+                        qty=1,
+                        order_type=OrderType.LMT,
+                        limit_price=Decimal(bid - 20) * Decimal("0.01"),
+                        cl_order_id="B1",
+                    )
+                )
+                seen: list[Any] = []
+                await next_event(events, report_of("B1", ReportKind.ACCEPTED), seen)
+        return before, [e for e in seen if report_of("B1")(e)], watcher.stats()
+
+
+async def test_status_of_a_contract_never_resolved_is_resolved_by_id_then_delivered() -> None:
+    # A probe run counts the frames before the order; the real run drops the first two
+    # after it: the statuses that announced CLE's metadata (to B and to A).
+    before, _, _ = await _order_elsewhere(FaultPlan())
+    _, reports, stats = await _order_elsewhere(FaultPlan(drop_indices=(before, before + 1)))
+    assert [(r.kind, r.symbol) for r in reports][-1] == (ReportKind.ACCEPTED, "CLE")
+    assert stats["contracts_learned_by_id"] == 1
+    assert stats.get("bad_items", 0) == 0

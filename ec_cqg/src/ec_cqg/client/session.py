@@ -350,6 +350,11 @@ class CqgSession:
                     await ready.wait()
                     tg.cancel_scope.cancel()
 
+    def flush_recording(self) -> None:
+        """Push the wire recording's buffered frames to the file (to read it while live)."""
+        if self._recorder is not None:
+            self._recorder.flush()
+
     async def drop_line(self, reason: str = "dropped by test") -> None:
         """Close the current line as if the network failed (for fault drills)."""
         conn = self._conn
