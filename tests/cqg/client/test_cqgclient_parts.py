@@ -25,7 +25,6 @@ from ec_core.model import (
     OrderType,
     ReportKind,
     RequestType,
-    SessionState,
     Side,
 )
 from ec_core.secrets import Secret
@@ -44,9 +43,6 @@ from ec_cqg.compat import (
 )
 from ec_cqg.protocol.pb import ServerMsg
 from ec_cqg.rules import CQG_RULE_CODES, CqgFieldRules
-from hypothesis import given
-from hypothesis import settings as hsettings
-from hypothesis import strategies as st
 
 from ec_cqg import plugin
 
@@ -344,45 +340,3 @@ async def test_recording_holds_every_frame_and_replays(
     answers = await replay_client_frames(path, server.url, settle_s=0.2)
     assert server.logons == logons + 1
     assert ServerMsg.FromString(answers[0]).logon_result.result_code == 0
-
-
-# -- malformed frames -------------------------------------------------------------
-
-
-@pytest.mark.anyio
-async def test_malformed_and_truncated_frames_never_kill_the_session(
-    server: FakeCqgServer,
-) -> None:
-    good = ServerMsg()
-    report = good.information_reports.add(id=999, status_code=0)
-    report.text_message = "x"
-    whole = good.SerializeToString()
-
-    async with CqgSession(settings_for(server)) as session:
-        await session.resolve("EP")
-        md = ServerMsg()
-        data = md.real_time_market_data.add(contract_id=server.contract_id)
-        data.quotes.add(type=1, scaled_price=1)
-        md_frame = md.SerializeToString()
-
-        @given(
-            st.one_of(
-                st.binary(max_size=64),
-                st.integers(1, len(whole) - 1).map(lambda n: whole[:n]),
-                st.integers(1, len(md_frame) - 1).map(lambda n: md_frame[:n]),
-            )
-        )
-        @hsettings(max_examples=60, deadline=None)
-        def frames(frame: bytes) -> None:
-            received.append(frame)
-
-        received: list[bytes] = []
-        frames()
-        for frame in received:
-            await server.send_raw(frame)
-        await server.send_raw(b"\x0a")  # truncated field header
-        # still alive and answering
-        assert [a.account_id for a in await session.accounts()] == [ACC]
-        assert session.state is SessionState.LOGGED_ON
-        stats = session.stats()
-        assert stats.get("malformed_frames", 0) >= 1
