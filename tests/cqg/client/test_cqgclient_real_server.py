@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from cqgclient_real import (
     ACCOUNT,
+    PASSWORD,
+    USER,
     next_event,
     of_type,
     report_of,
@@ -40,6 +42,8 @@ from ec_core.model import (
     SnapshotComplete,
     Trade,
 )
+from ec_core.plugins import PluginHost, hookimpl
+from ec_core.secrets import Secret
 from ec_core.tracking import OrderTracker
 from ec_cqg.client import CqgSession
 from ec_cqg.client.recorder import read_recording
@@ -48,6 +52,8 @@ from ec_mock.faults import FaultPlan
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+
+from ec_cqg import plugin
 
 pytestmark = pytest.mark.anyio
 
@@ -441,3 +447,42 @@ async def test_status_of_a_contract_never_resolved_is_resolved_by_id_then_delive
     assert [(r.kind, r.symbol) for r in reports][-1] == (ReportKind.ACCEPTED, "CLE")
     assert stats["contracts_learned_by_id"] == 1
     assert stats.get("bad_items", 0) == 0
+
+
+class _StateObserver:
+    """A throwaway plugin: every ``ec_on_session_state`` call, in order."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, SessionState, SessionState]] = []
+
+    @hookimpl
+    def ec_on_session_state(self, vendor: str, old: SessionState, new: SessionState) -> None:
+        self.seen.append((vendor, old, new))
+
+
+async def test_session_state_reaches_the_host_observers_through_the_plugin() -> None:
+    host = PluginHost(strict=True)
+    host.register(plugin, name="cqg", distribution="ec-cqg", version="test")
+    observer = _StateObserver()
+    host.register(observer, name="observer")
+    host.check_pending()
+    S = SessionState
+    async with served() as srv:
+        table = {"url": srv.url, "user": USER, "password": Secret(PASSWORD), "backoff_seed": 1}
+        table |= {"backoff_initial": 0.005, "backoff_max": 0.02}
+        async with host.open_session("cqg", table) as session:
+            assert observer.seen == [
+                ("cqg", S.CREATED, S.CONNECTING),
+                ("cqg", S.CONNECTING, S.LOGGED_ON),
+            ]
+            async with session.trades.stream(ACCOUNT) as events:
+                srv.venue.restart(keep_state=True)
+                await next_event(events, session_event(SessionEventKind.RECONCILED))
+        assert [(old, new) for _, old, new in observer.seen[2:]] == [
+            (S.LOGGED_ON, S.RECONNECTING),
+            (S.RECONNECTING, S.LOGGED_ON),
+            (S.LOGGED_ON, S.CLOSING),
+            (S.CLOSING, S.CLOSED),
+        ]
+    # without a host, the factory opens sessions that notify nobody (and still work)
+    assert isinstance(plugin.LazyCqgFactory().open(table), CqgSession)

@@ -6,13 +6,11 @@
 - :mod:`.marketdata` — real-time market data → core quotes and trades (Sans-I/O)
 - :mod:`.throttle` / :mod:`.backoff` — token buckets; exponential backoff with jitter
 - :mod:`.recorder` — wire recording and replay of a recording against a server
-- :mod:`.factory` — the ``cqg`` :class:`~ec_core.vendor.VendorFactory`
 
 See ``docs/cqg/client.md``.
 """
 
 from ec_cqg.client.config import CqgSettings, parse_cqg_settings
-from ec_cqg.client.factory import CQG_INFO, CqgVendorFactory
 from ec_cqg.client.session import (
     CqgMarketDataFeed,
     CqgOrderGateway,
@@ -22,13 +20,11 @@ from ec_cqg.client.session import (
 )
 
 __all__ = [
-    "CQG_INFO",
     "CqgMarketDataFeed",
     "CqgOrderGateway",
     "CqgSession",
     "CqgSettings",
     "CqgTradeMonitor",
-    "CqgVendorFactory",
     "SymbolNotFoundError",
     "parse_cqg_settings",
 ]
