@@ -11,6 +11,12 @@ manager; entering it connects and logs on, leaving it logs off and closes::
 
 All per-tick and per-order traffic flows through the async iterators here, never
 through pluggy. Every coroutine documents whether it is safe to cancel.
+
+Optional extensions a session may offer, found with ``isinstance`` on the
+runtime-checkable protocols (never by reaching into a vendor's objects):
+
+* :class:`SupportsReplay` -- a simulated venue that takes recorded ticks as its
+  market (:class:`ReplayFeed`); ``ec replay`` needs it. The ``mock`` vendor has it.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
+from ec_core.clock import Clock
 from ec_core.model import (
     Account,
     ExecutionReport,
@@ -38,7 +45,9 @@ __all__ = [
     "Capability",
     "MarketDataFeed",
     "OrderGateway",
+    "ReplayFeed",
     "Session",
+    "SupportsReplay",
     "TradeMonitor",
     "VendorFactory",
     "VendorInfo",
@@ -167,4 +176,48 @@ class VendorFactory(Protocol):
         resolved from the environment. Raise :class:`~ec_core.errors.ConfigError`
         for a bad value, naming the key. Must not do I/O before ``__aenter__``.
         """
+        ...
+
+
+# -- optional extensions -------------------------------------------------------------------
+
+
+@runtime_checkable
+class ReplayFeed(Protocol):
+    """A simulated venue's door for recorded market data: the recorded ticks *are* its market.
+
+    Everything is synchronous and in process: :meth:`feed` returns once the venue
+    has processed the tick, and every event it caused for an account (a fill of a
+    resting order) has been handed to that account's trade stream.
+    """
+
+    @property
+    def clock(self) -> Clock:
+        """The venue's simulated clock; :meth:`feed` moves it, nothing else does in a replay."""
+        ...
+
+    def feed(self, event: MarketEvent) -> None:
+        """Show one recorded tick to the venue.
+
+        * the clock first moves forward to ``event.ts_ns`` (never back), so expiries,
+          session closes and delayed requests due before the tick happen first;
+        * a :class:`~ec_core.model.Quote` becomes the venue's own resting liquidity at
+          the recorded bid and ask, replacing the previous quote's; a side whose price
+          holds keeps its queue position. The old liquidity is withdrawn before the
+          new is shown, so a jump through the old touch never trades the recorded
+          market with itself;
+        * a :class:`~ec_core.model.Trade` is a print outside the book: the venue's fill
+          model decides which resting orders it fills.
+        """
+        ...
+
+
+@runtime_checkable
+class SupportsReplay(Protocol):
+    """A session whose venue can replay recorded ticks (an optional capability)."""
+
+    @property
+    def replay(self) -> ReplayFeed | None:
+        """The venue as a :class:`ReplayFeed`, or ``None`` when it cannot be one now
+        (its clock is the wall's, or it runs a simulated market of its own)."""
         ...

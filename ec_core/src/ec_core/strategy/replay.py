@@ -2,36 +2,39 @@
 
 ::
 
-    tick file --> RecordedMarket --> mock exchange (simulated clock, fill model)
-        |                                  |  trade events
-        +--> StrategyEngine --> Executor --+--> OrderTracker --> report
+    tick file --> session.replay (ReplayFeed) --> venue (simulated clock, fill model)
+        |                                           |  trade events
+        +--> StrategyEngine --> Executor -----------+--> OrderTracker --> report
 
 The venue is opened through the plugin host (vendor ``mock``, no simulated market,
-simulated clock); each tick is shown to the venue first, then to the strategies,
-and every order action settles before the next tick. Same file, same seed, same
-strategy: same report (except the wall time).
+simulated clock) and reached through the core's optional
+:class:`~ec_core.vendor.SupportsReplay` capability, so ec-core never imports
+ec-mock. Each tick is shown to the venue first, then to the strategies, and every
+order action settles before the next tick. Same file, same seed, same strategy:
+same report (except the wall time).
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, final
 
 import anyio
 
+from ec_core.data.ticks_csv import read_symbols, read_ticks
+from ec_core.errors import ConfigError
 from ec_core.model import Bar, Instrument, MarketEvent
 from ec_core.plugins import PluginHost
 from ec_core.strategy.loader import StrategyPlan
-from ec_core.strategy.recorded import recorded_market
 from ec_core.strategy.report import ReplayReport, build_report
 from ec_core.strategy.rig import TradingRig, trading_rig
-from ec_core.strategy.ticks_csv import read_symbols, read_ticks
+from ec_core.vendor import ReplayFeed, SupportsReplay
 
-__all__ = ["DEFAULT_REPLAY_ACCOUNT", "replay_plan"]
+__all__ = ["DEFAULT_REPLAY_ACCOUNT", "replay_feed", "replay_plan"]
 
 DEFAULT_REPLAY_ACCOUNT = "REPLAY-1"
 
@@ -55,59 +58,106 @@ async def replay_plan(
     settings: dict[str, Any] = dict(vendor_settings or {})
     settings.update({"seed": seed, "market": False, "clock": "simulated", "account_id": account_id})
     async with host.open_session("mock", settings) as session:
-        market = recorded_market(session, account_id=account_id)
-        try:
-            if isinstance(ticks, str | Path):
-                symbols = dict.fromkeys([*plan.symbols, *read_symbols(ticks)])
-                table = {s: await session.resolve(s) for s in symbols}
-                events: Iterable[MarketEvent] = read_ticks(ticks, table.get)
-            else:
-                table = {}
-                events = ticks
-            async with trading_rig(
-                host,
-                session,
-                plan,
-                account_id=account_id,
-                clock=market.clock,
-                engine_clock=None,
-            ) as rig:
-                if on_rig is not None:
-                    on_rig(rig)
-                marks: list[tuple[int, str, Decimal]] = []
-                for symbol, feed in rig.engine.feeds.items():
-                    feed.tick_buffer.add_bar_listener(
-                        _marker(marks, symbol, feed.instrument, feed.tick_buffer.timeframes[0].name)
-                    )
-                market.backlog = rig.backlog
-                stream = iter(market.feeding(events) if show_market else events)
-                first = next(stream, None)
-                started = time.perf_counter()
-                if first is not None:
-                    await rig.engine.replay(itertools.chain((first,), stream), sync=market)
-                await _settle(rig)
-                wall = time.perf_counter() - started
-                engine = rig.engine
-                last_ns = engine.clock.now_ns()
-                for symbol, feed in engine.feeds.items():  # the last mid, where the run ended
-                    quote = feed.tick_buffer.quote
-                    if quote is not None and quote.bid is not None and quote.ask is not None:
-                        mid = feed.instrument.tick_size * (quote.bid + quote.ask) / 2
-                        marks.append((last_ns, symbol, mid))
-                return build_report(
-                    fills=rig.tracker.fills(account_id),
-                    marks=marks,
-                    instruments=rig.instruments,
-                    signals=[*engine.finished, *engine.signals],
-                    errors=list(engine.errors),
-                    ticks=engine.events + engine.feeds.unknown_events,
-                    first_ns=first.ts_ns if first is not None else 0,
-                    last_ns=last_ns,
-                    wall_s=wall,
-                    orders_sent=engine.orders_sent,
+        market = replay_feed(session)
+        if isinstance(ticks, str | Path):
+            symbols = dict.fromkeys([*plan.symbols, *read_symbols(ticks)])
+            table = {s: await session.resolve(s) for s in symbols}
+            events: Iterable[MarketEvent] = read_ticks(ticks, table.get)
+        else:
+            events = ticks
+        async with trading_rig(
+            host,
+            session,
+            plan,
+            account_id=account_id,
+            clock=market.clock,
+            engine_clock=None,
+        ) as rig:
+            if on_rig is not None:
+                on_rig(rig)
+            marks: list[tuple[int, str, Decimal]] = []
+            for symbol, feed in rig.engine.feeds.items():
+                feed.tick_buffer.add_bar_listener(
+                    _marker(marks, symbol, feed.instrument, feed.tick_buffer.timeframes[0].name)
                 )
-        finally:
-            market.close()
+            stream = iter(_feeding(market, events) if show_market else events)
+            first = next(stream, None)
+            started = time.perf_counter()
+            if first is not None:
+                await rig.engine.replay(
+                    itertools.chain((first,), stream), sync=_StreamSync(rig.backlog)
+                )
+            await _settle(rig)
+            wall = time.perf_counter() - started
+            engine = rig.engine
+            last_ns = engine.clock.now_ns()
+            for symbol, feed in engine.feeds.items():  # the last mid, where the run ended
+                quote = feed.tick_buffer.quote
+                if quote is not None and quote.bid is not None and quote.ask is not None:
+                    mid = feed.instrument.tick_size * (quote.bid + quote.ask) / 2
+                    marks.append((last_ns, symbol, mid))
+            return build_report(
+                fills=rig.tracker.fills(account_id),
+                marks=marks,
+                instruments=rig.instruments,
+                signals=[*engine.finished, *engine.signals],
+                errors=list(engine.errors),
+                ticks=engine.events + engine.feeds.unknown_events,
+                first_ns=first.ts_ns if first is not None else 0,
+                last_ns=last_ns,
+                wall_s=wall,
+                orders_sent=engine.orders_sent,
+            )
+
+
+def replay_feed(session: object) -> ReplayFeed:
+    """``session``'s :class:`~ec_core.vendor.ReplayFeed`, through the optional capability.
+
+    Raises :class:`ConfigError` (``REPLAY_UNSUPPORTED``) for a session without one:
+    replays need a simulated venue whose only market is the recorded ticks (the
+    ``mock`` vendor with ``clock = "simulated"`` and ``market = false``).
+    """
+    feed = session.replay if isinstance(session, SupportsReplay) else None
+    if feed is None:
+        vendor = getattr(session, "vendor", type(session).__name__)
+        raise ConfigError(
+            f"REPLAY_UNSUPPORTED: vendor {vendor!r} offers no simulated venue to replay ticks"
+            " into (use the mock vendor with clock = 'simulated' and market = false)",
+            path="vendor",
+        )
+    return feed
+
+
+def _feeding(market: ReplayFeed, ticks: Iterable[MarketEvent]) -> Iterator[MarketEvent]:
+    """Yield each tick after the venue has seen it (the strategies see it second)."""
+    feed = market.feed
+    for tick in ticks:
+        feed(tick)
+        yield tick
+
+
+@final
+class _StreamSync:
+    """The replay's :class:`~ec_core.strategy.engine.ReplaySync` over the trade stream.
+
+    The venue answers synchronously and the executor takes what it can straight from
+    the venue's callback (:class:`~ec_core.execution.DirectFeed`); anything queued on
+    the stream instead must reach the tracker before the strategies see the next
+    tick, so the replay is *dirty* exactly while the stream holds a backlog.
+    """
+
+    __slots__ = ("backlog",)
+
+    def __init__(self, backlog: Callable[[], int]) -> None:
+        self.backlog = backlog
+
+    @property
+    def dirty(self) -> bool:
+        return self.backlog() > 0
+
+    @dirty.setter
+    def dirty(self, value: bool) -> None:
+        """The engine clears the flag after waiting; the backlog speaks for itself."""
 
 
 async def _settle(rig: TradingRig) -> None:

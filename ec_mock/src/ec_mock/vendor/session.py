@@ -12,6 +12,11 @@ A *disconnect* (from a fault or an exchange restart) moves the session to
 and events are lost, as on a real line. On reconnect every trade subscriber gets
 ``SessionEvent(GAP)``, a fresh snapshot, ``SnapshotComplete`` and
 ``SessionEvent(RECONNECTED)``, the contract of :class:`~ec_core.vendor.TradeMonitor`.
+
+A session on a simulated venue without a market of its own also offers the core's
+optional replay capability (:class:`~ec_core.vendor.SupportsReplay`):
+``session.replay`` is a :class:`~ec_mock.market.ReplayFeeder` on the venue's
+exchange, so ``ec replay`` shows recorded ticks to the book without importing ec-mock.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from ec_mock.vendor.channels import (
 )
 
 if TYPE_CHECKING:
+    from ec_mock.market import ReplayFeeder
     from ec_mock.vendor.faultgate import FaultGate
     from ec_mock.vendor.venue import MockVenue
 
@@ -127,6 +133,7 @@ class MockSession:
         self._market = MockMarketDataFeed(self)
         self._trades = MockTradeMonitor(self)
         self.reconnects = 0
+        self._replay: ReplayFeeder | None = None
 
     # -- Session protocol ------------------------------------------------------
 
@@ -149,6 +156,23 @@ class MockSession:
     @property
     def trades(self) -> MockTradeMonitor:
         return self._trades
+
+    @property
+    def replay(self) -> ReplayFeeder | None:
+        """The venue as a :class:`~ec_core.vendor.ReplayFeed` (see the module docstring).
+
+        ``None`` on a wall clock or with the simulated market on: recorded ticks must
+        be the only market. Made on first use, and again after a venue restart.
+        """
+        venue = self.venue
+        if not venue.is_simulated or venue.simulator is not None:
+            return None
+        feeder = self._replay
+        if feeder is None or feeder.exchange is not venue.exchange:
+            from ec_mock.market import ReplayFeeder
+
+            feeder = self._replay = ReplayFeeder(venue.exchange)
+        return feeder
 
     async def accounts(self) -> Sequence[Account]:
         """The accounts this session trades, as the venue sees them now. Cancel-safe."""

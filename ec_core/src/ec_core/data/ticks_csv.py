@@ -1,0 +1,169 @@
+"""Recorded ticks as CSV: the one reader and writer of the format, for ``ec replay`` and ec-mock.
+
+::
+
+    ts_ns,symbol,kind,price,size,bid,bid_size,ask,ask_size,aggressor
+    1704898800000000000,EP,quote,,,4500.00,12,4500.25,9,
+    1704898800100000000,EP,trade,4500.25,3,,,,,BUY
+
+One tick per row, header required (only ``ts_ns``, ``symbol`` and ``kind`` must be
+present). Prices are decimals in the instrument's units, converted exactly to
+ticks: a price off the grid, an unknown symbol or a bad field is a
+:class:`~ec_core.errors.ConfigError` naming the row and column (``ticks.csv:2.bid``).
+``aggressor`` is ``BUY``, ``SELL`` or empty.
+
+The format lives in ec-core because both sides need it: a replay reads it without
+importing any vendor, and ec-mock records simulator runs with :func:`write_ticks`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from ec_core.errors import ConfigError, PriceError
+from ec_core.model import Instrument, Quote, Side, Trade
+
+__all__ = ["TICK_FIELDS", "read_symbols", "read_ticks", "write_ticks"]
+
+TICK_FIELDS = (
+    "ts_ns",
+    "symbol",
+    "kind",
+    "price",
+    "size",
+    "bid",
+    "bid_size",
+    "ask",
+    "ask_size",
+    "aggressor",
+)
+_REQUIRED = frozenset({"ts_ns", "symbol", "kind"})
+
+InstrumentLookup = Callable[[str], Instrument | None]
+
+
+def _rows(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """``(where, row)`` per data row, ``where`` being ``file:line`` for error messages."""
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("tick file not found", file=str(path)) from None
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = _REQUIRED - set(reader.fieldnames or ())
+        if missing:
+            raise ConfigError(f"missing column(s) {sorted(missing)}", path=f"{path.name}:1")
+        for row in reader:
+            yield f"{path.name}:{reader.line_num}", {k: (v or "").strip() for k, v in row.items()}
+
+
+def read_symbols(path: str | Path) -> list[str]:
+    """The symbols of a tick file, in order of first appearance (to resolve them first)."""
+    seen: dict[str, None] = {}
+    for _, row in _rows(Path(path)):
+        seen.setdefault(row.get("symbol", ""), None)
+    return [s for s in seen if s]
+
+
+def read_ticks(
+    path: str | Path, instrument: InstrumentLookup | Mapping[str, Instrument]
+) -> Iterator[Quote | Trade]:
+    """The ticks of ``path`` in file order, read lazily.
+
+    ``instrument`` gives each symbol's tick grid: a ``symbol -> Instrument | None``
+    function or a mapping.
+    """
+    lookup = instrument.get if isinstance(instrument, Mapping) else instrument
+    for where, row in _rows(Path(path)):
+        yield _parse(row, lookup, where)
+
+
+def _parse(row: dict[str, str], lookup: InstrumentLookup, where: str) -> Quote | Trade:
+    symbol = row.get("symbol", "")
+    inst = lookup(symbol)
+    if inst is None:
+        raise ConfigError(f"unknown instrument {symbol!r}", path=f"{where}.symbol")
+
+    def ticks(column: str) -> int | None:
+        text = row.get(column, "")
+        if not text:
+            return None
+        try:
+            return inst.to_ticks(Decimal(text))
+        except (InvalidOperation, PriceError) as exc:
+            raise ConfigError(f"bad price {text!r}: {exc}", path=f"{where}.{column}") from None
+
+    def integer(column: str) -> int:
+        text = row.get(column, "")
+        try:
+            return int(text) if text else 0
+        except ValueError:
+            raise ConfigError(f"not an integer: {text!r}", path=f"{where}.{column}") from None
+
+    ts_ns = integer("ts_ns")
+    kind = row.get("kind", "").lower()
+    if kind == "quote":
+        return Quote(
+            symbol=symbol,
+            ts_ns=ts_ns,
+            bid=ticks("bid"),
+            bid_size=integer("bid_size"),
+            ask=ticks("ask"),
+            ask_size=integer("ask_size"),
+        )
+    if kind == "trade":
+        price = ticks("price")
+        if price is None:
+            raise ConfigError("a trade needs a price", path=f"{where}.price")
+        side = row.get("aggressor", "").upper()
+        if side not in ("", "BUY", "SELL"):
+            raise ConfigError(
+                f"aggressor must be BUY, SELL or empty, got {side!r}", path=f"{where}.aggressor"
+            )
+        return Trade(
+            symbol=symbol,
+            ts_ns=ts_ns,
+            price=price,
+            size=integer("size"),
+            aggressor=Side(side) if side else None,
+        )
+    raise ConfigError(f"kind must be 'quote' or 'trade', got {kind!r}", path=f"{where}.kind")
+
+
+def write_ticks(
+    path: str | Path, ticks: Iterable[Quote | Trade], instruments: Iterable[Instrument]
+) -> int:
+    """Write ``ticks`` in the format :func:`read_ticks` reads; return how many were written.
+
+    Raises :class:`ConfigError` for a tick whose symbol is not in ``instruments``.
+    """
+    table = {i.symbol: i for i in instruments}
+    count = 0
+    with Path(path).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(TICK_FIELDS)
+        for tick in ticks:
+            inst = table.get(tick.symbol)
+            if inst is None:
+                raise ConfigError(f"unknown instrument {tick.symbol!r}", path=f"ticks[{count}]")
+            writer.writerow(_row(tick, inst))
+            count += 1
+    return count
+
+
+def _row(tick: Quote | Trade, inst: Instrument) -> tuple[object, ...]:
+    def price(value: int | None) -> str:
+        return "" if value is None else str(inst.to_price(value))
+
+    if isinstance(tick, Quote):
+        return (
+            tick.ts_ns, tick.symbol, "quote", "", "",
+            price(tick.bid), tick.bid_size, price(tick.ask), tick.ask_size, "",
+        )  # fmt: skip
+    return (
+        tick.ts_ns, tick.symbol, "trade", price(tick.price), tick.size,
+        "", "", "", "", tick.aggressor.value if tick.aggressor else "",
+    )  # fmt: skip
