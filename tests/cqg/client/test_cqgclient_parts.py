@@ -1,5 +1,5 @@
-"""The client's pure parts: throttle, backoff, settings, recorder, field rules, EC_API layer,
-and malformed frames thrown at a live session (hypothesis)."""
+"""The client's parts: throttle, backoff, settings, recorder, field rules, EC_API layer,
+event channels and the line's send order."""
 
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ from ec_core.secrets import Secret
 from ec_core.validation import PreTradeContext, ValidatorRegistry
 from ec_cqg.client import CqgSession, parse_cqg_settings
 from ec_cqg.client.backoff import Backoff
+from ec_cqg.client.channels import EventChannel
 from ec_cqg.client.recorder import read_recording, replay_client_frames
 from ec_cqg.client.throttle import Limit, Throttle
+from ec_cqg.client.transport import open_connection
 from ec_cqg.compat import (
     ConnectCQG,
     CQGFormatCheck,
@@ -43,6 +45,7 @@ from ec_cqg.compat import (
 )
 from ec_cqg.protocol.pb import ServerMsg
 from ec_cqg.rules import CQG_RULE_CODES, CqgFieldRules
+from websockets.asyncio.server import ServerConnection, serve
 
 from ec_cqg import plugin
 
@@ -340,3 +343,63 @@ async def test_recording_holds_every_frame_and_replays(
     answers = await replay_client_frames(path, server.url, settle_s=0.2)
     assert server.logons == logons + 1
     assert ServerMsg.FromString(answers[0]).logon_result.result_code == 0
+
+
+# -- channels and the line ---------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_channel_batches_wake_the_consumer_once_and_drop_the_oldest() -> None:
+    channel: EventChannel[int] = EventChannel(maxlen=4)
+    got: list[int] = []
+
+    async def consume() -> None:
+        async for item in channel:
+            got.append(item)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(consume)
+        await anyio.wait_all_tasks_blocked()  # the consumer waits
+        channel.push_many([1, 2])
+        await anyio.wait_all_tasks_blocked()
+        assert got == [1, 2]
+        channel.push_many(range(10, 16))  # six into four places: the two oldest go
+        channel.push(16)  # and one more
+        assert channel.dropped == 3
+        channel.close()
+    assert got == [1, 2, 13, 14, 15, 16]
+    channel.push(99)  # closed: ignored
+    assert len(channel) == 0
+
+
+@pytest.mark.anyio
+async def test_frames_leave_in_send_order_whether_written_inline_or_queued() -> None:
+    received: list[bytes] = []
+    done = anyio.Event()
+
+    async def collect(ws: ServerConnection) -> None:
+        async for frame in ws:
+            assert isinstance(frame, bytes)
+            received.append(frame)
+            if len(received) == 300:
+                done.set()
+
+    async with serve(collect, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        conn = await open_connection(f"ws://127.0.0.1:{port}", queue_size=512)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(conn.run, lambda frame: None)
+            rng = random.Random(7)
+            sent = []
+            for n in range(300):
+                frame = n.to_bytes(2, "big")
+                sent.append(frame)
+                if rng.random() < 0.3:
+                    assert conn.send_nowait(frame)  # to the writer task
+                else:
+                    await conn.send(frame)  # inline when nothing is queued
+            with anyio.fail_after(5):
+                await done.wait()
+            await conn.close()
+    assert received == sent
+    assert conn.frames_out == 300

@@ -364,3 +364,33 @@ def test_cancelled_request_answers_are_late() -> None:
     assert correlator.cancel(RequestKind.LOGON, 0) is None
     assert _kinds(correlator.feed(_logon_ok())) == [("dead:late", "logon_result")]
     assert DeadReason.LATE.value in correlator.counts
+
+
+def test_plain_updates_take_market_data_frames_and_nothing_else() -> None:
+    correlator = Correlator()
+    md = server(real_time_market_data=[{"contract_id": 1}, {"contract_id": 2}])
+    plain = correlator.plain_updates(md, md.ListFields())
+    assert plain is not None
+    kind, items = plain
+    assert kind is ItemKind.REAL_TIME_MARKET_DATA
+    assert [getattr(i, "contract_id") for i in items] == [1, 2]  # noqa: B009
+    # what it would not take: two kinds, an answerable kind, a stream kind that may
+    # answer (order status), fields outside our subset (feed counts those)
+    mixed = server(real_time_market_data=[{"contract_id": 1}], ping={"ping_utc_time": 1})
+    answer = server(information_reports=[{"id": 1, "status_code": 0}])
+    status = ServerMsg(order_statuses=[_status("a", T.ACK_PLACE)])
+    unknown = ServerMsg.FromString(md.SerializeToString() + bytes.fromhex("6a020801"))
+    for msg in (mixed, answer, status, unknown):
+        assert correlator.plain_updates(msg, msg.ListFields()) is None
+    assert correlator.counts == {}
+
+
+def test_feed_with_listed_fields_routes_as_without() -> None:
+    msg = server(
+        ping={"ping_utc_time": 1},
+        real_time_market_data=[{"contract_id": 1}],
+        logged_off={"logoff_reason": 3},
+        user_messages=[{"message_type": 2, "source": "s", "text": "t"}],
+    )
+    fields = list(reversed(msg.ListFields()))  # any order in: FEED_ORDER out
+    assert _kinds(Correlator().feed(msg, fields=fields)) == _kinds(Correlator().feed(msg))

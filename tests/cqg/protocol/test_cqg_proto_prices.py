@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from ec_core.errors import PriceError, ProtocolError
@@ -156,3 +157,32 @@ def test_timestamps_round_trip(ns: int) -> None:
     ts = ns_to_timestamp(ns)
     assert 0 <= ts.nanos < 10**9
     assert timestamp_to_ns(ts) == ns
+
+
+@settings(max_examples=200)
+@given(
+    pair=st.sampled_from(SCALES),
+    price=st.decimals(
+        allow_nan=False, allow_infinity=False, places=None, min_value=-(10**9), max_value=10**9
+    ),
+)
+def test_integer_conversions_agree_with_exact_fractions(
+    pair: tuple[float, float], price: Decimal
+) -> None:
+    # The conversions run in plain integers; Fraction arithmetic is the oracle.
+    scale = PriceScale(correct_price_scale=pair[0], tick_size=pair[1])
+    exact_ticks = Fraction(price) / Fraction(scale.tick_size)
+    exact_scaled = Fraction(price) / Fraction(scale.scale)
+    if exact_ticks.denominator == 1:
+        assert scale.price_to_ticks(price) == exact_ticks.numerator
+    else:
+        with pytest.raises(PriceError):
+            scale.price_to_ticks(price)
+    if exact_scaled.denominator == 1:
+        assert scale.to_scaled(price) == exact_scaled.numerator
+        assert scale.to_price(exact_scaled.numerator) == price
+        num, den = scale.ticks_ratio
+        assert Fraction(exact_scaled.numerator * num, den) == exact_ticks
+    else:
+        with pytest.raises(PriceError):
+            scale.to_scaled(price)
