@@ -47,7 +47,9 @@ from ec_core.secrets import Secret
 from ec_core.tracking import OrderTracker
 from ec_cqg.client import CqgSession
 from ec_cqg.client.recorder import read_recording
+from ec_cqg.protocol import codec
 from ec_cqg.protocol.codec import decode_server
+from ec_cqg.protocol.pb import ServerMsg, market_data_2
 from ec_mock.faults import FaultPlan
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -486,3 +488,40 @@ async def test_session_state_reaches_the_host_observers_through_the_plugin() -> 
         ]
     # without a host, the factory opens sessions that notify nobody (and still work)
     assert isinstance(plugin.LazyCqgFactory().open(table), CqgSession)
+
+
+async def test_a_bad_frame_in_a_burst_of_market_data_costs_only_itself() -> None:
+    # Market-data frames are decoded a burst at a time; one bad frame among them sends
+    # the burst down the one-by-one path: it alone is counted and dropped, in order.
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "wire.rec"
+        async with served() as srv, CqgSession(settings(srv.url, record_path=str(path))) as session:
+            instrument = await session.resolve("EP")
+            async with session.market_data.stream([instrument]) as quotes:
+                srv.venue.step(3)
+                await next_event(quotes, of_type(Quote))
+                session.flush_recording()
+                genuine = [
+                    f.data
+                    for f in read_recording(path)
+                    if f.direction == "in" and codec.is_market_data_only(f.data)
+                ]
+                burst = []
+                for size in (701, 702, 703):
+                    msg = ServerMsg.FromString(genuine[-1])
+                    data = msg.real_time_market_data[0]
+                    del data.quotes[:]
+                    quote = data.quotes.add(type=market_data_2.Quote.TYPE_BESTBID)
+                    quote.scaled_price = 450_000  # 4500.00: on the 0.25 grid at scale 0.01
+                    quote.volume.significand = size
+                    burst.append(msg.SerializeToString())
+                bad = bytes([0x4A, 0x02, 0x08, 0x80])  # looks like market data, cannot parse
+                for frame in (burst[0], bad, burst[1], burst[2]):
+                    srv.put_frame(frame)
+                sizes = []
+                while len(sizes) < 3:
+                    event = await next_event(quotes, of_type(Quote))
+                    if event.bid_size in (701, 702, 703):
+                        sizes.append(event.bid_size)
+                assert sizes == [701, 702, 703]
+                assert session.stats()["malformed_frames"] == 1

@@ -244,3 +244,42 @@ def test_decode_server_fields_lists_the_populated_envelope_fields() -> None:
     decoded, fields = codec.decode_server_fields(msg.SerializeToString())
     assert decoded == msg
     assert sorted(f.name for f, _ in fields) == ["ping", "real_time_market_data"]
+
+
+@SETTINGS
+@given(data=st.data())
+def test_market_data_only_frames_are_told_from_the_bytes(data: st.DataObject) -> None:
+    msg = fill(data, ServerMsg())
+    if data.draw(st.booleans()):  # often a market-data frame, sometimes with company
+        for _ in range(data.draw(st.integers(1, 3))):
+            fill(data, msg.real_time_market_data.add(contract_id=1))
+    wire = msg.SerializePartialToString()
+    names = {field.name for field, _ in msg.ListFields()}
+    assert codec.is_market_data_only(wire) == (names == {"real_time_market_data"})
+
+
+@SETTINGS
+@given(data=st.data(), count=st.integers(1, 4))
+def test_market_data_frames_joined_decode_as_their_items_in_order(
+    data: st.DataObject, count: int
+) -> None:
+    frames, items = [], []
+    for _ in range(count):
+        msg = ServerMsg()
+        for _ in range(data.draw(st.integers(1, 2))):
+            item = msg.real_time_market_data.add(contract_id=data.draw(st.integers(0, 9)))
+            fill(data, item)
+        frames.append(msg.SerializePartialToString())
+        items.extend(msg.real_time_market_data)
+    joined = b"".join(frames)
+    assert codec.is_market_data_only(joined)
+    assert list(codec.decode_server(joined).real_time_market_data) == items
+
+
+def test_market_data_only_refuses_other_and_broken_frames() -> None:
+    assert not codec.is_market_data_only(b"")
+    assert not codec.is_market_data_only(bytes([0x4A]))  # no length
+    assert not codec.is_market_data_only(bytes([0x4A, 0x05, 0x08]))  # short body
+    assert not codec.is_market_data_only(bytes([0x4A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]))
+    assert codec.is_market_data_only(bytes([0x4A, 0x00, 0x4A, 0x02, 0x08, 0x01]))
+    assert codec.is_market_data_only(bytes([0x4A, 0x80, 0x00]))  # a padded length varint

@@ -20,6 +20,7 @@ The session never re-sends an order by itself, so a drop cannot duplicate one.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import random
@@ -77,7 +78,7 @@ from ec_cqg.client.marketdata import ContractQuotes
 from ec_cqg.client.recorder import WireRecorder
 from ec_cqg.client.throttle import Throttle
 from ec_cqg.client.transport import Connection, open_connection
-from ec_cqg.protocol.codec import decode_server_fields, encode_client
+from ec_cqg.protocol.codec import decode_server_fields, encode_client, is_market_data_only
 from ec_cqg.protocol.correlation import (
     Answer,
     Correlator,
@@ -257,6 +258,7 @@ class CqgSession:
         self._market_events = 0
         self._recorder: WireRecorder | None = None
         self._tg: anyio.abc.TaskGroup | None = None
+        self._md_batch: list[bytes] = []  # market-data frames gathered, not decoded yet
         # order statuses waiting for the metadata of a contract never seen in this logon
         self._unresolved: dict[int, list[tuple[order_2.OrderStatus, bool, bool]]] = {}
         self._waiting_chains: dict[str, int] = {}
@@ -516,6 +518,7 @@ class CqgSession:
 
             async def line() -> None:
                 await conn.run(self._on_frame)
+                self._flush_market_data()  # what arrived before the line dropped
                 self._fail_pending(conn.close_reason or "connection lost")
                 tg.cancel_scope.cancel()
 
@@ -690,7 +693,44 @@ class CqgSession:
     # -- frames in ---------------------------------------------------------------
 
     def _on_frame(self, data: bytes) -> None:
-        """Decode and route one frame. Never raises: a bad frame is counted and dropped."""
+        """Take one frame. Never raises: a bad frame is counted and dropped.
+
+        Market-data-only frames are gathered and decoded together once the reader has
+        drained what arrived (a ``call_soon`` after the last one): one parse, one route
+        and one delivery per burst instead of per frame. Any other frame first flushes
+        what was gathered, so the order of everything stays the order on the wire.
+        """
+        if is_market_data_only(data):
+            batch = self._md_batch
+            batch.append(data)
+            if len(batch) == 1:
+                asyncio.get_running_loop().call_soon(self._flush_market_data)
+            return
+        if self._md_batch:
+            self._flush_market_data()
+        self._on_frame_now(data)
+
+    def _flush_market_data(self) -> None:
+        batch, self._md_batch = self._md_batch, []
+        if not batch:
+            return
+        try:
+            msg, fields = decode_server_fields(b"".join(batch) if len(batch) > 1 else batch[0])
+            plain = self.correlator.plain_updates(msg, fields)
+        except ProtocolError:
+            plain = None
+        if plain is None or plain[0] is not _RTMD:  # a bad frame among them: one by one
+            for data in batch:
+                self._on_frame_now(data)
+            return
+        try:
+            self._on_market_data_items(plain[1], self.clock.now_ns())
+        except Exception:  # a bug in a handler must not kill the line (or the loop)
+            self.counters["handler_errors"] += 1
+            log.exception("cqg: market data handler failed")
+
+    def _on_frame_now(self, data: bytes) -> None:
+        """Decode and route one frame."""
         try:
             msg, fields = decode_server_fields(data)
         except ProtocolError as exc:
@@ -835,12 +875,33 @@ class CqgSession:
             await self._md_subscribe(ref.contract_id, sub.level)
 
     def _on_market_data_items(self, items: Sequence[Message], now_ns: int) -> None:
+        """A burst of market data: each subscriber gets its events in one delivery."""
+        base = self.base_time
+        market = self._market
+        out: dict[int, list[MarketEvent]] = {}
+        count = 0
         for item in items:
+            contract_id: int = item.contract_id  # type: ignore[attr-defined]
+            sub = market.get(contract_id)
+            if sub is None or base is None:
+                self.counters["market_data_unsubscribed"] += 1
+                continue
             try:
-                self._on_market_data(item, now_ns)
+                events = sub.quotes.apply(item, base, now_ns)  # type: ignore[arg-type]
             except (ProtocolError, PriceError, ValueError) as exc:
                 self.counters["bad_items"] += 1
                 log.warning("cqg: dropped an item: %s", exc)
+                continue
+            count += len(events)
+            gathered = out.get(contract_id)
+            if gathered is None:
+                out[contract_id] = events
+            else:
+                gathered += events
+        self._market_events += count
+        for contract_id, events in out.items():
+            for channel in market[contract_id].channels:
+                channel.push_many(events)
 
     def _on_market_data(self, item: Message, now_ns: int) -> None:
         assert isinstance(item, market_data_2.RealTimeMarketData)

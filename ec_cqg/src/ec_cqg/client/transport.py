@@ -122,9 +122,11 @@ class Connection:
                 await self._ws.close()
 
     async def _reader(self, on_frame: Callable[[bytes], Awaitable[None] | None]) -> None:
+        recv = self._ws.recv  # awaited directly: no async-generator step per frame
         try:
-            async for message in self._ws:
-                data = message.encode() if isinstance(message, str) else bytes(message)
+            while True:
+                message = await recv()
+                data = message if type(message) is bytes else _as_bytes(message)
                 self.frames_in += 1
                 if self._recorder is not None:
                     self._recorder.record("in", data)
@@ -133,8 +135,6 @@ class Connection:
                     await result
         except ConnectionClosed as exc:
             self.close_reason = f"closed by peer ({exc})"
-        else:
-            self.close_reason = self.close_reason or "closed by peer"
         self._mark_closed(self.close_reason)
 
     async def _writer(self) -> None:
@@ -167,6 +167,10 @@ class Connection:
 
     async def wait_closed(self) -> None:
         await self._closed.wait()
+
+
+def _as_bytes(message: str | bytes | bytearray | memoryview) -> bytes:
+    return message.encode() if isinstance(message, str) else bytes(message)
 
 
 async def open_connection(

@@ -30,6 +30,7 @@ __all__ = [
     "decode_server_fields",
     "encode_client",
     "encode_server",
+    "is_market_data_only",
 ]
 
 #: Frames above this size are refused before parsing (CQG's own reports stay far below).
@@ -76,6 +77,40 @@ def decode_server_fields(
     if strict and not msg.IsInitialized():
         raise ProtocolError(f"WebAPI_2.ServerMsg frame misses required fields: {_missing(msg)}")
     return msg, fields
+
+
+#: Tag of ``ServerMsg.real_time_market_data`` (field 9, length-delimited).
+_MARKET_DATA_TAG = 0x4A
+
+
+def is_market_data_only(frame: bytes) -> bool:
+    """Whether ``frame`` holds nothing but ``real_time_market_data`` entries, read from the
+    wire bytes without parsing (tag, length, skip; a malformed frame says ``False``).
+
+    Such frames can be joined and parsed as one: protobuf merges concatenated messages,
+    and a repeated field concatenates. The market-data hot path uses this to decode a
+    burst of frames at once. It proves nothing about the entries' contents.
+    """
+    size = len(frame)
+    if size > 2 and frame[0] == _MARKET_DATA_TAG and frame[1] + 2 == size:
+        return True  # the usual frame: one entry shorter than 128 bytes
+    index = 0
+    while index < size:
+        if frame[index] != _MARKET_DATA_TAG:
+            return False
+        index += 1
+        length = shift = 0
+        while True:
+            if index >= size or shift > 28:
+                return False
+            byte = frame[index]
+            index += 1
+            length |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                break
+            shift += 7
+        index += length
+    return index == size and size > 0
 
 
 def decode_client(
