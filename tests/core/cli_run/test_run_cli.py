@@ -1,7 +1,8 @@
 """``ec run`` and ``ec replay`` as a user runs them: subprocesses on a strategy file.
 
-``ec run`` is stopped with SIGINT once the strategy says (on stdout) that its order
-is working at the venue; no test sleeps.
+``ec run`` is stopped with SIGINT once it says (on stdout) what the test waits for:
+the strategy's order is working, or an order was denied; no test sleeps. The safety
+stack of the settings file (limits, kill switch, journal) is tested the same way.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import xml.dom.minidom
 from pathlib import Path
 
@@ -178,12 +180,17 @@ def test_replay_names_the_bad_row_of_a_tick_file(strategy_file: Path, tmp_path: 
     assert "bad.csv:2.bid" in done.stderr
 
 
-def run_until_working(strategy_file: Path, *extra: str) -> tuple[int, str]:
-    """Start ``ec run`` on the mock, wait for the working order, then SIGINT it."""
+def run_until(
+    strategy_file: Path,
+    *extra: str,
+    factory: str = "resting",
+    until: str = "strategy: order working",
+) -> tuple[int, str]:
+    """Start ``ec run`` on the mock, wait for a line starting with ``until``, then SIGINT it."""
     env = {**os.environ}
     env.pop("EC_SETTINGS", None)
     proc = subprocess.Popen(
-        [*EC, "run", f"{strategy_file}:resting", "--vendor", "mock", *extra],
+        [*EC, "run", f"{strategy_file}:{factory}", "--vendor", "mock", *extra],
         cwd=strategy_file.parent,
         env=env,
         stdout=subprocess.PIPE,
@@ -192,25 +199,40 @@ def run_until_working(strategy_file: Path, *extra: str) -> tuple[int, str]:
     )
     assert proc.stdout is not None
     lines = []
+    watchdog = threading.Timer(TIMEOUT, proc.kill)  # a run that never says `until` fails
+    watchdog.start()
     try:
         for line in proc.stdout:
             lines.append(line)
-            if line.startswith("strategy: order working"):
+            if line.startswith(until):
                 proc.send_signal(signal.SIGINT)
                 break
         rest, err = proc.communicate(timeout=TIMEOUT)
     finally:
+        watchdog.cancel()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     return proc.returncode, "".join(lines) + rest + err
 
 
+def run_until_working(strategy_file: Path, *extra: str) -> tuple[int, str]:
+    return run_until(strategy_file, *extra)
+
+
+def summary_of(output: str) -> str:
+    """The closing line of ``ec run`` (stderr, e.g. log lines, may follow it)."""
+    return [line for line in output.splitlines() if line.startswith("ec run: stopped")][-1]
+
+
 def test_run_stops_cleanly_on_sigint_and_cancels_working_orders(strategy_file: Path) -> None:
     code, output = run_until_working(strategy_file)
     assert code == 0, output
     assert output.startswith("ec run: running")
-    last = output.strip().splitlines()[-1]
+    assert "ec run: safety: no limits_file: only the host's" in output
+    assert "ec run: journal: none" in output
+    assert "ec run: reconciled with the venue: clean" in output
+    last = summary_of(output)
     assert "stopped by SIGINT" in last
     assert "1 live at stop, working orders cancelled" in last
     assert "0 orders working" in last
@@ -219,6 +241,91 @@ def test_run_stops_cleanly_on_sigint_and_cancels_working_orders(strategy_file: P
 def test_run_can_leave_working_orders(strategy_file: Path) -> None:
     code, output = run_until_working(strategy_file, "--leave-working")
     assert code == 0, output
-    last = output.strip().splitlines()[-1]
+    last = summary_of(output)
     assert "working orders left" in last
     assert "1 orders working" in last
+
+
+# -- the settings file's safety stack ------------------------------------------------------
+
+ALLOW_CLE = """\
+version = 1
+[defaults]
+max_order_qty = 5
+[instruments.CLE]
+[accounts."*"]
+orders_per_second = 20
+"""
+ONLY_EP = """\
+version = 1
+[instruments.EP]
+[accounts."*"]
+"""
+
+
+def settings_file(folder: Path, limits: str, journal: str = "orders.sqlite") -> Path:
+    (folder / "limits.toml").write_text(limits, encoding="utf-8")
+    path = folder / "ec.toml"
+    path.write_text(f'limits_file = "limits.toml"\njournal_path = "{journal}"\n')
+    return path
+
+
+def journal_records(path: Path) -> list[object]:
+    from ec_core.journal import Journal
+
+    with Journal(path) as journal:
+        return [record for _, record in journal.records()]
+
+
+def test_run_with_limits_that_deny_shows_the_denial_and_sends_nothing(
+    strategy_file: Path,
+) -> None:
+    from ec_core.journal import IntentRecorded, RequestSent
+
+    config = settings_file(strategy_file.parent, ONLY_EP)
+    code, output = run_until(strategy_file, "--config", str(config), until="ec run: order denied")
+    assert code == 0, output
+    assert "ec run: safety: limits limits.toml (default deny, hot reload), kill switch ACTIVE" in (
+        output
+    )
+    denial = next(line for line in output.splitlines() if line.startswith("ec run: order denied"))
+    assert "nothing sent" in denial
+    assert "INSTRUMENT_NOT_ALLOWED" in denial
+    assert "value=CLE" in denial
+    assert "1 order actions, 0 fills, 0 orders working, 1 errors" in summary_of(output)
+    records = journal_records(strategy_file.parent / "orders.sqlite")
+    assert not [r for r in records if isinstance(r, IntentRecorded | RequestSent)]
+
+
+def test_run_journals_its_intents_and_recovers_them_at_the_next_start(
+    strategy_file: Path,
+) -> None:
+    from ec_core.journal import IntentRecorded, RequestSent
+    from ec_core.model import NewOrder
+
+    config = settings_file(strategy_file.parent, ALLOW_CLE)
+    journal = strategy_file.parent / "orders.sqlite"
+    code, output = run_until(strategy_file, "--config", str(config), "--leave-working")
+    assert code == 0, output
+    assert "ec run: journal orders.sqlite: recovered 0 records, 0 orders" in output
+    records = journal_records(journal)
+    intents = [r.request for r in records if isinstance(r, IntentRecorded)]
+    assert len(intents) == 1
+    first = intents[0]
+    assert isinstance(first, NewOrder)
+    assert (first.account_id, first.symbol, first.qty, str(first.limit_price)) == (
+        "MOCK-1", "CLE", 1, "50.00",
+    )  # fmt: skip
+    assert [r.cl_order_id for r in records if isinstance(r, RequestSent)] == [first.cl_order_id]
+
+    # a new process on the same journal: the order left working comes back as ours, the
+    # (new) mock venue has never heard of it, and the next order takes a fresh id
+    code, output = run_until(strategy_file, "--config", str(config))
+    assert code == 0, output
+    assert "recovered" in output
+    assert "1 orders (1 open, 0 unknown)" in output
+    assert f"1 difference(s): MISSING_AT_VENUE {first.cl_order_id}" in output
+    again = [r.request for r in journal_records(journal) if isinstance(r, IntentRecorded)]
+    new_ids = [r.cl_order_id for r in again[1:] if isinstance(r, NewOrder)]
+    assert new_ids
+    assert first.cl_order_id not in new_ids

@@ -1,10 +1,23 @@
 """``ec run STRATEGY --vendor mock|cqg``: run a strategy live (or on paper) until stopped.
 
-The session comes from the plugin host; orders go through the core executor with
-the registered validators; the account's events feed the tracker. On a terminal a
-live view shows ticks, signals, orders, the position and errors. Ctrl-C or SIGTERM
-stops it cleanly: every live signal is cancelled and, unless ``--leave-working``,
-its working orders too; the process then exits 0 with a summary line.
+The session comes from the plugin host; orders go through the core executor; the
+account's events feed the tracker. The settings file's safety stack is used:
+
+* ``limits_file``: :class:`~ec_core.safety.PreTradeChecks` (the limits, default
+  deny, hot reload; the kill switch beside the file, which ``ec kill-switch``
+  flips; rate limits) in front of every registered validator. Without it only the
+  host's validators check orders, and the run says so.
+* ``journal_path``: every intent, send and answer is journaled; at start the
+  tracker is rebuilt from it and the strategies' client order ids skip the ones
+  it holds.
+
+At start the run reconciles with the venue (the venue wins) and prints, right
+after its first line, which safety is active and what recovery and
+reconciliation found. Every isolated error, a denied order included, is printed
+with its codes. On a terminal a live view shows ticks, signals, orders, the
+position and errors. Ctrl-C or SIGTERM stops it cleanly: every live signal is
+cancelled and, unless ``--leave-working``, its working orders too; the process
+then exits 0 with a summary line.
 
 The first line on stdout (``ec run: running ...``) says the run is trading, so
 a supervisor or a test can wait for it.
@@ -13,6 +26,7 @@ a supervisor or a test can wait for it.
 from __future__ import annotations
 
 import signal
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +42,9 @@ from ec_core.plugins import PluginHost
 from ec_core.settings import load_settings
 
 if TYPE_CHECKING:
+    from ec_core.execution import PreTradeGate
+    from ec_core.journal import Journal
+    from ec_core.strategy.engine import ErrorReport
     from ec_core.strategy.loader import StrategyPlan
     from ec_core.strategy.rig import TradingRig
 
@@ -75,20 +92,32 @@ def run_command(
             raise click.UsageError("no account: pass --account or set account_id in the settings")
         if name == "mock":
             vendor_settings.setdefault("account_id", account)
+        if settings.limits_file:
+            from ec_core.safety import load_limits
+
+            load_limits(settings.limits_file)  # a bad file stops the run before it connects
         plan = load_plan(strategy, RunInfo(account_id=account, vendor=name, mode="run"))
         console = Console(highlight=False)
-        summary = anyio.run(
-            lambda: _run(
-                host,
-                plan,
-                name,
-                vendor_settings,
-                account=account,
-                cancel_working=not leave_working,
-                console=console,
-                label=strategy,
+        with ExitStack() as stack:
+            journal: Journal | None = None
+            if settings.journal_path:
+                from ec_core.journal import Journal
+
+                journal = stack.enter_context(Journal(settings.journal_path))
+            summary = anyio.run(
+                lambda: _run(
+                    host,
+                    plan,
+                    name,
+                    vendor_settings,
+                    account=account,
+                    cancel_working=not leave_working,
+                    console=console,
+                    label=strategy,
+                    limits_file=settings.limits_file,
+                    journal=journal,
+                )
             )
-        )
     except EcError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(summary)
@@ -104,14 +133,26 @@ async def _run(
     cancel_working: bool,
     console: Console,
     label: str,
+    limits_file: str | None,
+    journal: Journal | None,
 ) -> str:
     from ec_core.strategy.rig import trading_rig
 
     stop_reason = "market data ended"
     async with host.open_session(vendor, vendor_settings) as session:
         clock = _venue_clock(session)
+        checks = _pre_trade_checks(host, limits_file, clock) if limits_file else None
         async with trading_rig(
-            host, session, plan, account_id=account, clock=clock, engine_clock=None
+            host,
+            session,
+            plan,
+            account_id=account,
+            clock=clock,
+            engine_clock=None,
+            on_error=_print_error,
+            checks=checks,
+            journal=journal,
+            reconcile=True,
         ) as rig:
             feed = host.market_data(session)
             async with (
@@ -132,6 +173,8 @@ async def _run(
                     f"ec run: running {label} on {vendor} (account {account},"
                     f" {', '.join(rig.instruments)}); Ctrl-C to stop"
                 )
+                for line in _safety_lines(host, rig, checks, limits_file, journal):
+                    click.echo(f"ec run: {line}")
                 if console.is_terminal:
                     with Live(_view(rig, label), console=console, refresh_per_second=4) as live:
                         tg.start_soon(_refresh, live, rig, label)
@@ -152,6 +195,82 @@ async def _run(
         f" ({live_signals} live at stop, working orders {action}), {rig.engine.orders_sent}"
         f" order actions, {len(rig.tracker.fills(account))} fills, {working} orders working,"
         f" {len(rig.engine.errors)} errors"
+    )
+
+
+def _pre_trade_checks(host: PluginHost, limits_file: str, clock: Clock) -> PreTradeGate:
+    """The full gate: limits (hot reload), the kill switch beside them, rate limits,
+    then every registered validator."""
+    from ec_core.safety import KillSwitch, LimitsFile, PreTradeChecks, RateLimiter
+
+    return PreTradeChecks(
+        host.validators(),
+        limits=LimitsFile(limits_file, clock=clock),
+        clock=clock,
+        kill_switch=KillSwitch.beside(limits_file, clock=clock),
+        rate_limiter=RateLimiter(),
+    )
+
+
+def _safety_lines(
+    host: PluginHost,
+    rig: TradingRig,
+    checks: PreTradeGate | None,
+    limits_file: str | None,
+    journal: Journal | None,
+) -> list[str]:
+    """What guards this run, said once at start (limits, kill switch, journal, venue)."""
+    from ec_core.safety import PreTradeChecks
+
+    validators = len(host.validators())
+    if isinstance(checks, PreTradeChecks):
+        switch = checks.kill_switch
+        reason = f" ({switch.reason})" if switch.reason else ""
+        lines = [
+            f"safety: limits {limits_file} (default deny, hot reload), kill switch"
+            f" {switch.state.value}{reason} at {switch.path}, rate limits per account,"
+            f" {validators} validators"
+        ]
+    else:
+        lines = [
+            f"safety: no limits_file: only the host's {validators} validators check orders"
+            " (no kill switch, no rate limits, no allowed-instrument list)"
+        ]
+    recovery = rig.recovery
+    if journal is None:
+        lines.append("journal: none (set journal_path to journal orders and recover them)")
+    elif recovery is not None:
+        lines.append(
+            f"journal {journal.path}: recovered {recovery.records} records,"
+            f" {recovery.orders} orders ({len(recovery.open_orders)} open,"
+            f" {len(recovery.marked_unknown)} unknown)"
+        )
+    reconciled = rig.reconciled
+    if reconciled is not None:
+        checked = (
+            f"{reconciled.orders_checked} orders, {reconciled.positions_checked} positions checked"
+        )
+        if reconciled.clean:
+            lines.append(f"reconciled with the venue: clean ({checked})")
+        else:
+            found = ", ".join(
+                f"{d.kind.value} {d.key} (ours {d.ours}, venue {d.venue})"
+                for d in reconciled.differences
+            )
+            lines.append(
+                f"reconciled with the venue ({checked}): {len(reconciled.differences)}"
+                f" difference(s): {found or '-'};"
+                f" still unknown: {', '.join(reconciled.still_unknown) or 'none'}"
+            )
+    return lines
+
+
+def _print_error(report: ErrorReport) -> None:
+    """Every isolated error on stdout: a denial names its codes and values."""
+    denied = report.error_type == "OrderDeniedError"
+    what = "order denied, nothing sent," if denied else f"{report.where} error"
+    click.echo(
+        f"ec run: {what} in {report.strategy} (signal {report.signal_id or '-'}): {report.error}"
     )
 
 

@@ -74,7 +74,8 @@ class StrategyEngine:
     """Runs strategies over a :class:`FeedSet` and routes their orders through ``router``.
 
     ``clock=None`` runs on event time (each event's ``ts_ns``), as a replay must;
-    pass a wall clock for live trading.
+    pass a wall clock for live trading. Client order ids are ``id_prefix`` and a
+    counter, unless ``cl_order_ids`` gives them.
     """
 
     def __init__(
@@ -86,6 +87,7 @@ class StrategyEngine:
         account_id: str = "",
         clock: Clock | None = None,
         id_prefix: str = "ec",
+        cl_order_ids: Callable[[], str] | None = None,
         on_error: Callable[[ErrorReport], None] | None = None,
         history: int = 10_000,
     ) -> None:
@@ -116,7 +118,10 @@ class StrategyEngine:
         self._owner: dict[str, OpStrategy] = {}
         self._on_error = on_error
         counter = itertools.count(1)
-        self._next_cl_id: Callable[[], str] = lambda: f"{id_prefix}{next(counter)}"
+        # ``cl_order_ids`` lets a live run draw ids that a journal has not seen used
+        self._next_cl_id: Callable[[], str] = cl_order_ids or (
+            lambda: f"{id_prefix}{next(counter)}"
+        )
         self._next_request_id: Callable[[], int] = counter.__next__
         self._tg: anyio.abc.TaskGroup | None = None
         self._backlog: list[tuple[Callable[..., Coroutine[Any, Any, None]], tuple[Any, ...]]] = []

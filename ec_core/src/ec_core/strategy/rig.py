@@ -3,17 +3,26 @@
 Both ``ec run`` and ``ec replay`` use it, so a strategy meets the same doors in a
 replay as live: the plugin host's gateway, trade monitor and validators, the
 core :class:`~ec_core.execution.Executor` and :class:`~ec_core.tracking.OrderTracker`.
+``ec run`` adds the rest of the safety stack: a
+:class:`~ec_core.safety.PreTradeChecks` gate (limits, kill switch, rate limits) as
+``checks``, a :class:`~ec_core.journal.Journal` (recovered before the trade stream
+starts), and a reconciliation with the venue before the strategies trade.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import final
+
+import anyio
 
 from ec_core.clock import Clock
 from ec_core.data import FeedSet
-from ec_core.execution import Executor, ValidatorGate
+from ec_core.execution import ClientOrderIds, Executor, PreTradeGate, ReconcileReport, ValidatorGate
+from ec_core.journal import Journal, RecoveryReport
 from ec_core.model import Instrument
 from ec_core.plugins import PluginHost
 from ec_core.strategy.context import ExecutorRouter
@@ -35,6 +44,8 @@ class TradingRig:
         "engine",
         "executor",
         "instruments",
+        "reconciled",
+        "recovery",
         "session",
         "tracker",
     )
@@ -57,6 +68,8 @@ class TradingRig:
         self.executor = executor
         self.tracker = tracker
         self.engine = engine
+        self.recovery: RecoveryReport | None = None  # what the journal gave back at start
+        self.reconciled: ReconcileReport | None = None  # the venue's word at start
 
 
 @asynccontextmanager
@@ -70,39 +83,49 @@ async def trading_rig(
     engine_clock: Clock | None,
     ack_timeout: float = 5.0,
     on_error: Callable[[ErrorReport], None] | None = None,
+    checks: PreTradeGate | None = None,
+    journal: Journal | None = None,
+    reconcile: bool = False,
 ) -> AsyncIterator[TradingRig]:
     """Resolve the plan's symbols, build the order path, and consume the account's events.
 
-    ``engine_clock=None`` runs the strategies on event time (a replay).
+    ``engine_clock=None`` runs the strategies on event time (a replay). ``checks``
+    defaults to the host's validators alone. With a ``journal`` the tracker is first
+    rebuilt from it (``rig.recovery``) and the strategies' client order ids skip every
+    id it holds; ``reconcile`` agrees with the venue (``rig.reconciled``) once the
+    account's snapshot is in, before the block runs.
     """
     instruments = {symbol: await session.resolve(symbol) for symbol in plan.symbols}
     tracker = OrderTracker(clock=clock, host=host)
     monitor = host.trade_monitor(session)
+    feeds = FeedSet.of(
+        list(instruments.values()), timeframes=plan.timeframes, stats_window=plan.stats_window
+    )
     executor = Executor(
         gateway=host.order_gateway(session),
-        checks=ValidatorGate(host.validators()),
+        checks=checks if checks is not None else ValidatorGate(host.validators()),
         tracker=tracker,
-        journal=None,
+        journal=journal,
         clock=clock,
         vendor=session.vendor,
         instruments=instruments,
+        prices=_prices_of(feeds) if checks is not None else None,
         ack_timeout=ack_timeout,
         host=host,
         monitor=monitor,
     )
-    feeds = FeedSet.of(
-        list(instruments.values()), timeframes=plan.timeframes, stats_window=plan.stats_window
-    )
+    recovery = executor.recover()
     engine = StrategyEngine(
         feeds,
         plan.strategies,
         router=ExecutorRouter(executor, tracker),
         account_id=account_id,
         clock=engine_clock,
+        cl_order_ids=_unused_ids(executor.ids) if journal is not None else None,
         on_error=on_error,
     )
     async with monitor.stream(account_id) as events, executor.consume(events):
-        yield TradingRig(
+        rig = TradingRig(
             session=session,
             account_id=account_id,
             instruments=instruments,
@@ -111,6 +134,42 @@ async def trading_rig(
             engine=engine,
             backlog=_backlog_of(events),
         )
+        rig.recovery = recovery
+        if reconcile:
+            await anyio.lowlevel.checkpoint()
+            while rig.backlog():  # the snapshot first: reconcile on a quiet stream
+                await anyio.lowlevel.checkpoint()
+            rig.reconciled = await executor.reconcile(account_id)
+        yield rig
+
+
+def _prices_of(
+    feeds: FeedSet,
+) -> Callable[[str], tuple[Decimal | None, Decimal | None, Decimal | None]]:
+    """Last trade, bid and ask of a symbol from the strategies' feeds (the price band's
+    and the notional limit's reference)."""
+    by_symbol = {symbol: feeds[symbol] for symbol in feeds}
+
+    def prices(symbol: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+        feed = by_symbol.get(symbol)
+        if feed is None:
+            return None, None, None
+        return feed.last, feed.bid, feed.ask
+
+    return prices
+
+
+def _unused_ids(ids: ClientOrderIds, prefix: str = "ec") -> Callable[[], str]:
+    """``ec1``, ``ec2``... skipping ids the executor holds as used (a journal's)."""
+    counter = itertools.count(1)
+
+    def new_id() -> str:
+        while True:
+            candidate = f"{prefix}{next(counter)}"
+            if not ids.is_used(candidate):
+                return candidate
+
+    return new_id
 
 
 def _backlog_of(events: object) -> Callable[[], int]:
