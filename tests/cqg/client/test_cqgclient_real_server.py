@@ -518,7 +518,7 @@ async def test_a_bad_frame_in_a_burst_of_market_data_costs_only_itself() -> None
                 bad = bytes([0x4A, 0x02, 0x08, 0x80])  # looks like market data, cannot parse
                 for frame in (burst[0], bad, burst[1], burst[2]):
                     srv.put_frame(frame)
-                sizes = []
+                sizes: list[int] = []
                 while len(sizes) < 3:
                     event = await next_event(quotes, of_type(Quote))
                     if event.bid_size in (701, 702, 703):
