@@ -29,6 +29,7 @@ cancellation propagates.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -241,7 +242,7 @@ class Executor:
             for index, payload in enumerate(payloads):
                 try:
                     request = await self._admit(payload, direct=False)
-                except (OrderDeniedError, JournalError) as exc:
+                except EcError as exc:  # denied, journal halted, executed before
                     results[index] = exc
                     continue
                 if request is not None:
@@ -258,9 +259,7 @@ class Executor:
                 index, payload, request = admitted.pop(0)
                 try:
                     results[index] = await self._dispatch(payload, request)
-                except (OrderDeniedError, OrderRejectedError, OrderUnknownError) as exc:
-                    results[index] = exc
-                except (ConnectionLostError, JournalError) as exc:
+                except EcError as exc:  # each payload's outcome is its own
                     results[index] = exc
         finally:
             for _, payload, request in admitted:  # cancelled before these were sent
@@ -289,6 +288,18 @@ class Executor:
             return None
         request = payload.request
         ids = self.ids
+        if type(request.cl_order_id) is not str:  # an int or a list would key every map wrongly
+            self._deny(
+                payload,
+                [
+                    Violation(
+                        code="CL_ORDER_ID_INVALID",
+                        field="cl_order_id",
+                        rule="must be a str (empty: one is generated)",
+                        value=repr(request.cl_order_id),
+                    )
+                ],
+            )
         if request.cl_order_id:
             if ids.is_used(request.cl_order_id):
                 self._deny(
@@ -305,8 +316,20 @@ class Executor:
         else:
             request = msgspec.structs.replace(request, cl_order_id=ids.next())
             payload.request = request
-        context = self._context(request)
         violations = self._references(request) if type(request) in _REFERRING else []
+        try:
+            context = self._context(request)
+        except Exception as exc:  # a resolver or price source that raises denies, not escapes
+            log.exception("pre-trade context failed on %s", request.cl_order_id)
+            violations.append(
+                Violation(
+                    code="CHECK_FAILED",
+                    field="symbol",
+                    rule="instrument, position and prices must resolve",
+                    value=repr(exc),
+                )
+            )
+            self._deny(payload, violations)
         try:
             if self._rounding is not None:
                 rounded = self._rounding(request, context)
@@ -338,8 +361,24 @@ class Executor:
     async def _dispatch(self, payload: Payload, request: OrderRequest) -> Order | None:
         """Send a validated (and journaled) request and await its answer."""
         targets = self._bulk_targets(request) if isinstance(request, _BULK) else None
-        await self._send(payload, request)
-        return await self._await_answer(payload, request, targets)
+        try:
+            await self._send(payload, request)
+            return await self._await_answer(payload, request, targets)
+        except BaseException:
+            if payload.status is _P.SENT:  # left, and nobody will await its answer now
+                self._interrupted(payload, request.cl_order_id)
+            raise
+
+    def _interrupted(self, payload: Payload, cl_order_id: str) -> None:
+        """The wait for a sent request's answer ended early (cancelled, or an error while
+        resyncing): settle it if the answer is in, else make it UNKNOWN, so that it is
+        reconciled and never left SENT and PENDING with nobody asking about it."""
+        outcome = self.tracker.outcome(cl_order_id)
+        if outcome is None:
+            self._unknown(payload, cl_order_id, "interrupted while awaiting the answer")
+            return
+        with contextlib.suppress(OrderRejectedError):  # the payload is REJECTED: settled
+            self._settle(payload, cl_order_id, outcome)
 
     def _not_sent(
         self, payload: Payload, request: OrderRequest, reason: str, *, journaled: bool
@@ -487,6 +526,24 @@ class Executor:
                 SendFailed(cl_order_id=cl_order_id, reason=str(exc), ts_ns=self.clock.now_ns())
             )
             payload.advance(_P.FAILED, f"not sent: {exc}")
+            self._take_deferred()
+            raise
+        except OrderDeniedError as exc:
+            # The gateway refused it before writing a byte (what the venue's format
+            # cannot express, e.g. a cl_order_id over CQG's 64 bytes): a denial like
+            # any other, never an order that "may have left".
+            self._sending -= 1
+            self._release(cl_order_id)
+            self._journal(
+                SendFailed(
+                    cl_order_id=cl_order_id,
+                    reason=f"denied by the gateway: {', '.join(exc.codes)}",
+                    ts_ns=self.clock.now_ns(),
+                )
+            )
+            payload.advance(_P.DENIED, ", ".join(exc.codes))
+            if self.host is not None:
+                self.host.notify_denied(payload.request, exc.violations)
             self._take_deferred()
             raise
         except BaseException:

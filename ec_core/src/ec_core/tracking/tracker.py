@@ -63,6 +63,7 @@ _S = OrderState
 _PENDING = frozenset({_S.PENDING_NEW, _S.PENDING_MODIFY, _S.PENDING_CANCEL})
 _UNANSWERED = _PENDING | {_S.UNKNOWN}
 _BULK = frozenset({RequestType.CANCEL_ALL, RequestType.LIQUIDATE_ALL, RequestType.GO_FLAT})
+_REQUESTS = frozenset({RequestType.MODIFY, RequestType.CANCEL})
 _replace = msgspec.structs.replace
 
 
@@ -238,19 +239,40 @@ class OrderTracker:
         if chain is None:
             self._adopt(report, ts_ns)
             return
+        # A client id the chain did not have: the answer to a modify or cancel whose
+        # send was not recorded yet (the trade stream raced the send), or one placed
+        # elsewhere. Either way that request has been answered.
+        fresh = bool(report.cl_order_id) and report.cl_order_id not in self._chain_of
         for cl_order_id in (report.cl_order_id, report.orig_cl_order_id):
             if cl_order_id and cl_order_id not in self._chain_of:
                 self._chain_of[cl_order_id] = chain.order.chain_id
                 chain.ids.append(cl_order_id)
         new_fill = self._accept_fill(chain, report, ts_ns)
-        self._apply_state(chain, report, ts_ns, new_fill=new_fill)
+        self._apply_state(chain, report, ts_ns, new_fill=new_fill, fresh=fresh)
         self._wake(chain)
 
     def _apply_state(
-        self, chain: _Chain, report: ExecutionReport, ts_ns: int | None, *, new_fill: bool
+        self,
+        chain: _Chain,
+        report: ExecutionReport,
+        ts_ns: int | None,
+        *,
+        new_fill: bool,
+        fresh: bool = False,
     ) -> None:
         current = chain.order
         answered = chain.pending.get(report.cl_order_id)
+        if answered is None and fresh and report.cl_order_id not in self._outcomes:
+            # Resolve it as if it had been pending: its late track_request then finds
+            # the outcome (a no-op) instead of waiting in vain, and a refused cancel
+            # leaves the order working instead of turning it REJECTED.
+            answered = (
+                report.request_type
+                if report.request_type in _REQUESTS
+                else RequestType.CANCEL
+                if report.kind is ReportKind.CANCELLED
+                else RequestType.MODIFY
+            )
         if report.kind is ReportKind.REJECTED and answered in (
             RequestType.MODIFY,
             RequestType.CANCEL,
@@ -569,7 +591,11 @@ class OrderTracker:
             try:
                 await waiter.wait()
             finally:
-                if self._outcome_waiters.get(cl_order_id) is waiter and waiter.is_set():
+                # Set, or abandoned by its last waiter (a timed-out request): drop it, or
+                # every request that timed out would keep its event here for good.
+                if self._outcome_waiters.get(cl_order_id) is waiter and (
+                    waiter.is_set() or not waiter.statistics().tasks_waiting
+                ):
                     del self._outcome_waiters[cl_order_id]
 
     async def wait_for(self, order_id: str, predicate: Callable[[Order], bool]) -> Order:
