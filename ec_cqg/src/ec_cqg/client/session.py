@@ -1004,21 +1004,21 @@ class CqgSession:
         if contract_id is not None:
             self._defer(status, contract_id, live, publish)
             return 0
-        reports = self._mapper.reports(status)
         chain = self._chains.get(status.chain_order_id)
         known = chain.last if chain is not None else None
         if chain is None:
             chain = self._chains[status.chain_order_id] = _Chain(status.chain_order_id)
+        if not chain.first_cl:
+            chain.first_cl = self._first_sent_cl(status)
+        reports = self._mapper.reports(status, chain_id=chain.first_cl)
         chain.order_id = status.order_id
         chain.account_id = status.account_id
+        chain_of_cl = self._chain_of_cl
         for report in reports:
-            for cl in (report.cl_order_id, report.orig_cl_order_id):
-                if cl:
-                    self._chain_of_cl[cl] = chain
-                    if not chain.first_cl and cl in self._sent_new:
-                        chain.first_cl = cl
-        if chain.first_cl:
-            reports = [msgspec.structs.replace(r, chain_id=chain.first_cl) for r in reports]
+            if report.cl_order_id:
+                chain_of_cl[report.cl_order_id] = chain
+            if report.orig_cl_order_id:
+                chain_of_cl[report.orig_cl_order_id] = chain
         current = reports[-1]
         chain.last = current
         if live:
@@ -1052,6 +1052,18 @@ class CqgSession:
                 if report.fill is not None:
                     self._fills.add(report.fill.fill_id)
         return 1
+
+    def _first_sent_cl(self, status: order_2.OrderStatus) -> str:
+        """The chain's first client order id, if it is one of our new orders (else "")."""
+        sent = self._sent_new
+        for trans in status.transaction_statuses[:]:
+            if trans.cl_order_id in sent:
+                return trans.cl_order_id
+            if trans.orig_cl_order_id in sent:
+                return trans.orig_cl_order_id
+        if status.HasField("order") and status.order.cl_order_id in sent:
+            return status.order.cl_order_id
+        return ""
 
     def _unseen_fill(
         self, known: ExecutionReport | None, current: ExecutionReport, reported: int

@@ -138,8 +138,12 @@ class ReportMapper:
     def forget(self, chain_order_id: str) -> None:
         self._orders.pop(chain_order_id, None)
 
-    def reports(self, status: order_2.OrderStatus) -> list[ExecutionReport]:
-        """Reports for one status, in transaction order. Raises :class:`ProtocolError`."""
+    def reports(self, status: order_2.OrderStatus, *, chain_id: str = "") -> list[ExecutionReport]:
+        """Reports for one status, in transaction order. Raises :class:`ProtocolError`.
+
+        ``chain_id`` (the chain's first client order id, when the caller knows it) is set
+        on every report as it is built, instead of on a copy afterwards.
+        """
         for metadata in status.contract_metadata:
             self.contracts.add_metadata(metadata)
         if status.HasField("order"):
@@ -156,7 +160,7 @@ class ReportMapper:
                 )
             order = found
         contract = self.contracts.require(order.contract_id)
-        base = self._base(status, order, contract)
+        base = self._base(status, order, contract, chain_id)
         if not status.transaction_statuses:
             return [
                 msgspec.structs.replace(
@@ -170,7 +174,11 @@ class ReportMapper:
         ]
 
     def _base(
-        self, status: order_2.OrderStatus, order: order_2.Order, contract: ContractRef
+        self,
+        status: order_2.OrderStatus,
+        order: order_2.Order,
+        contract: ContractRef,
+        chain_id: str = "",
     ) -> ExecutionReport:
         prices = contract.prices
         filled = _qty(
@@ -211,6 +219,7 @@ class ReportMapper:
             good_thru_date=good_thru,
             venue_order_id=status.order_id,
             reject_text=status.reject_message,
+            chain_id=chain_id,
         )
 
     def _from_transaction(
