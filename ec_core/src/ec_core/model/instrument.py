@@ -140,22 +140,28 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         return self.to_price(low), self.to_price(low + 1 if remainder else low)
 
     def is_on_grid(self, price: Decimal) -> bool:
+        """A finite Decimal that is a whole number of ticks; ``False`` for anything else,
+        a price too large or too finely divided for exact tick arithmetic included."""
         if not (isinstance(price, Decimal) and price.is_finite()):
             return False
-        return not self._floor_ticks(price)[1]
+        try:
+            return not self._floor_ticks(price)[1]
+        except PriceError:
+            return False
 
     def _floor_ticks(self, price: Decimal) -> tuple[int, Decimal]:
         """``(n, r)`` with ``price == n * tick_size + r`` and ``0 <= r < tick_size``, exactly."""
         try:
             quotient, remainder = _EXACT.divmod(price, self.tick_size)
+            low = int(quotient)
+            if remainder < 0:  # divmod truncates towards zero; floor for negative prices
+                low -= 1
+                # inside the try: -1E-67 + 0.01 needs more digits than the context has
+                remainder = _EXACT.add(remainder, self.tick_size)
         except DecimalException as exc:
             raise PriceError(
                 f"{self.symbol}: price {price} is out of range for tick size {self.tick_size}",
                 price=price,
                 tick_size=self.tick_size,
             ) from exc
-        low = int(quotient)
-        if remainder < 0:  # divmod truncates towards zero; floor for negative prices
-            low -= 1
-            remainder = _EXACT.add(remainder, self.tick_size)
         return low, remainder

@@ -126,7 +126,19 @@ class PreTradeChecks:
         kind = _KIND[request_class]
         limits = self.limits_source.current(now_ns)
         account_id = request.account_id
-        if self._in_flight:
+        # The allow-list and the rate limits key on the account id: one that is not a
+        # non-empty str (a numeric CQG id passed as an int) must deny, not skip them.
+        account_ok = type(account_id) is str and account_id != ""
+        if not account_ok:
+            found.append(
+                Violation(
+                    code=Code.ACCOUNT_NOT_ALLOWED,
+                    field="account_id",
+                    rule="must be a non-empty str (the allow-list and rate limits key on it)",
+                    value=account_id,
+                )
+            )
+        elif self._in_flight:
             context = self._with_in_flight(account_id, context, now_ns)
         target = context.target_order
         if target is None and isinstance(request, _REFERRING):
@@ -138,7 +150,7 @@ class PreTradeChecks:
             if violation is not None:
                 found.append(violation)
 
-        if kind is not None and type(account_id) is str:
+        if kind is not None and account_ok:
             violation = self.rate_limiter.check(limits.account(account_id), kind, now_ns)
             if violation is not None:
                 found.append(violation)
@@ -146,7 +158,16 @@ class PreTradeChecks:
         resolved = None
         if isinstance(request, _PRICED):
             symbol = request.symbol
-            if type(account_id) is str and type(symbol) is str:
+            if type(symbol) is not str or not symbol:
+                found.append(
+                    Violation(
+                        code=Code.INSTRUMENT_NOT_ALLOWED,
+                        field="symbol",
+                        rule="must be a non-empty str (the allow-list keys on it)",
+                        value=symbol,
+                    )
+                )
+            elif account_ok:
                 resolved = limits.resolve(account_id, symbol)
                 self._allowed(resolved.account.allowed, resolved.allowed, request, found, limits)
             if context.instrument is None:

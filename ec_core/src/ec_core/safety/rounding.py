@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import msgspec
 
+from ec_core.errors import PriceError
 from ec_core.model import Instrument, ModifyOrder, NewOrder, Order, OrderRequest, Rounding, Side
 from ec_core.safety.limits import PriceRounding
 
@@ -40,7 +41,10 @@ def round_price(
         rounding = Rounding.DOWN if down else Rounding.UP
     else:
         rounding = _FIXED[policy]
-    return instrument.to_price(instrument.to_ticks(price, rounding))
+    try:
+        return instrument.to_price(instrument.to_ticks(price, rounding))
+    except PriceError:  # beyond the grid's exact range: nothing to round to; the checks deny it
+        return price
 
 
 def round_request(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import final
 
-from ec_core.errors import Violation
+from ec_core.errors import PriceError, Violation
 from ec_core.model import ModifyOrder, NewOrder, OrderRequest, OrderType, Side
 from ec_core.safety.codes import Code
 from ec_core.safety.rules._common import PASS, is_price, reference_price, target_of
@@ -102,8 +102,13 @@ class TickGrid:
             return PASS
         tick = instrument.tick_size
         limit, stop = request.limit_price, request.stop_price
-        limit_bad = is_price(limit) and limit % tick  # type: ignore[operator]
-        stop_bad = is_price(stop) and stop % tick  # type: ignore[operator]
+        limit_bad: object
+        stop_bad: object
+        try:
+            limit_bad = is_price(limit) and limit % tick  # type: ignore[operator]
+            stop_bad = is_price(stop) and stop % tick  # type: ignore[operator]
+        except ArithmeticError:  # too many digits for the context: judged one by one below
+            limit_bad = stop_bad = True
         if not (limit_bad or stop_bad):
             return PASS
         found = []
@@ -111,9 +116,23 @@ class TickGrid:
             ("limit_price", limit, limit_bad),
             ("stop_price", stop, stop_bad),
         ):
-            if bad:
+            if bad and is_price(value):
                 assert isinstance(value, Decimal)
-                below, above = instrument.nearest_prices(value)
+                try:
+                    if instrument.is_on_grid(value):
+                        continue
+                    below, above = instrument.nearest_prices(value)
+                except PriceError:
+                    found.append(
+                        Violation(
+                            code=Code.PRICE_INVALID,
+                            field=field,
+                            rule=f"beyond the range of the tick grid of {instrument.symbol}",
+                            value=value,
+                            limit=tick,
+                        )
+                    )
+                    continue
                 found.append(
                     Violation(
                         code=Code.PRICE_OFF_TICK,

@@ -69,8 +69,11 @@ class Notional:
             return PASS  # the price rules report it
         assert isinstance(price, Decimal)
         assert isinstance(qty, int)
-        notional = abs(price) * qty * instrument.multiplier
-        if notional <= limits.max_order_notional:
+        try:
+            notional: Decimal | str = abs(price) * qty * instrument.multiplier
+        except ArithmeticError:  # beyond what a Decimal holds: above any limit
+            notional = "overflow"
+        if isinstance(notional, Decimal) and notional <= limits.max_order_notional:
             return PASS
         return (
             Violation(
