@@ -67,7 +67,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 
 def is_secret_key(key: str) -> bool:
-    """``password``, ``api_key``… or a name ending in one of them (``db_password``)."""
+    """``password``, ``api_key``… or a name ending in one of them (``db_password``), in
+    any case (``Password`` is as secret as ``password``)."""
+    key = key.lower()
     return key in SECRET_KEYS or any(key.endswith(f"_{name}") for name in SECRET_KEYS)
 
 
@@ -97,11 +99,14 @@ def _resolve(
         if key == "allow_secrets_in_file":
             if not isinstance(value, bool):
                 raise ConfigError("must be true or false", path=where)
+            if env is None:  # checking only: keep the table as it was written
+                resolved[key] = value
             continue
         if key.endswith("_env"):
             if not isinstance(value, str) or not value:
                 raise ConfigError("must name an environment variable", path=where)
-            if env is None:
+            if env is None:  # checking only: resolved when the vendor's table is asked for
+                resolved[key] = value
                 continue
             if value not in env:
                 raise ConfigError(f"environment variable {value} is not set", path=where)
@@ -116,6 +121,13 @@ def _resolve(
                     path=where,
                 )
             resolved[key] = Secret(str(value))
+        elif isinstance(value, list):  # an array of tables holds secrets like any table
+            resolved[key] = [
+                _resolve(item, env=env, path=f"{where}[{index}]", allow_plain=allow_plain)
+                if isinstance(item, Mapping)
+                else item
+                for index, item in enumerate(value)
+            ]
         else:
             resolved[key] = value
     return resolved
@@ -144,12 +156,15 @@ def parse_settings(data: Mapping[str, Any], *, file: str | None = None) -> Setti
         settings = msgspec.convert(data, Settings)
     except msgspec.ValidationError as exc:
         raise ConfigError(str(exc), path=_key_of(exc), file=file) from exc
+    vendors: dict[str, dict[str, Any]] = {}
     for name, table in settings.vendors.items():
         try:
-            check_no_plain_secrets(table, path=f"vendors.{name}")
+            # Refuses plain secrets, and wraps those a table allows in Secret: the
+            # Settings (its repr, a log line, a traceback) never holds one in clear.
+            vendors[name] = _resolve(table, env=None, path=f"vendors.{name}", allow_plain=False)
         except ConfigError as exc:
             raise ConfigError(exc.message, path=exc.path, file=file) from exc
-    return settings
+    return msgspec.structs.replace(settings, vendors=vendors)
 
 
 _AT = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
