@@ -9,6 +9,7 @@ a whole basket; a non-str client order id reached the maps and the venue.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +18,7 @@ from pathlib import Path
 import anyio
 import pytest
 from ec_core.clock import ManualClock
-from ec_core.errors import EcError, OrderDeniedError, Violation
+from ec_core.errors import EcError, JournalError, OrderDeniedError, Violation
 from ec_core.execution import Payload, PayloadStatus
 from ec_core.journal import Journal, MarkedUnknown, RequestSent, SendFailed
 from ec_core.model import CancelOrder, ExecutionReport, Order, OrderRequest, OrderState, TradeEvent
@@ -237,3 +238,32 @@ async def test_a_cancel_answered_before_its_send_returns_is_not_a_timeout() -> N
             assert final is not None
             assert final.state is S.CANCELLED
             assert r.executor._inflight == {}
+
+
+@pytest.mark.anyio
+async def test_a_batch_commit_failing_inside_the_intent_append_fails_closed(
+    tmp_path: Path,
+) -> None:
+    """With a full batch, appending the intent itself commits; a failure there must halt
+    and fail the order like a failed group commit, not leave it VALIDATED with its
+    exposure reserved for every later check and the executor still taking orders."""
+    path = tmp_path / "j.sqlite"
+    async with rig(journal_path=path) as r:
+        assert r.journal is not None
+        r.journal.batch_size = 1  # every append commits
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        payload = Payload(request=limit())
+        try:
+            with pytest.raises(JournalError):
+                await r.executor.execute(payload)
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert status(payload) is P.FAILED
+        assert r.executor._reserved == {}  # no phantom exposure left behind
+        assert r.executor.halted is not None  # fail closed until cleared
+        assert r.received() == []
+        r.executor.clear_halt()
+        kinds = [type(rec).__name__ for _, rec in r.journal.records()]
+        assert kinds.count("IntentRecorded") == kinds.count("SendFailed") == 1

@@ -658,12 +658,16 @@ class Executor:
         journal = self.journal
         assert journal is not None
         now = self.clock.now_ns()
-        for payload, request, direct in entries:
-            journal.append(
-                IntentRecorded(
-                    request=request, request_id=payload.request_id, direct=direct, ts_ns=now
+        try:
+            for payload, request, direct in entries:
+                journal.append(  # may commit a full batch, and that commit may fail
+                    IntentRecorded(
+                        request=request, request_id=payload.request_id, direct=direct, ts_ns=now
+                    )
                 )
-            )
+        except JournalError as exc:
+            self._intents_failed(entries, exc)
+            raise
         group = self._commit_group
         if group is None:
             group = self._commit_group = _CommitGroup()
@@ -679,14 +683,21 @@ class Executor:
         else:
             await group.done.wait()
         if group.error is not None:
-            self._halt(str(group.error))
-            # The intents stay buffered (and are committed once the journal recovers):
-            # say they never left, or recovery would think they may have.
-            for payload, request, _ in entries:
-                self._release(request.cl_order_id)
-                self._journal(SendFailed(cl_order_id=request.cl_order_id, reason="journal failed"))
-                payload.advance(_P.FAILED, f"journal failed: {group.error}")
+            self._intents_failed(entries, group.error)
             raise group.error
+
+    def _intents_failed(
+        self, entries: list[tuple[Payload, OrderRequest, bool]], error: JournalError
+    ) -> None:
+        """The intents of ``entries`` could not be committed: halt new orders, release
+        their reserved exposure and fail them (nothing was sent)."""
+        self._halt(str(error))
+        # The intents stay buffered (and are committed once the journal recovers):
+        # say they never left, or recovery would think they may have.
+        for payload, request, _ in entries:
+            self._release(request.cl_order_id)
+            self._journal(SendFailed(cl_order_id=request.cl_order_id, reason="journal failed"))
+            payload.advance(_P.FAILED, f"journal failed: {error}")
 
     def _journal(self, record: JournalRecord) -> None:
         """Append a record; a failure halts new orders but never the tracking."""
