@@ -8,16 +8,18 @@ is an order state lost), so that channel is unbounded.
 Cost matters here (every quote passes through): :meth:`EventChannel.push_many` delivers
 the events of one frame at once, a consumer is only woken when it is actually waiting,
 and taking an event that is already queued never suspends, so a consumer drains a
-burst in one task switch instead of one per event.
+burst in one task switch instead of one per event. The wake-up is a bare asyncio future
+(ec runs on anyio's asyncio backend only): cheaper than an ``anyio.Event`` on every
+order report. A cancelled consumer leaves a cancelled future behind, which the next
+wait replaces.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from typing import Generic, TypeVar, final
-
-import anyio
 
 __all__ = ["EventChannel"]
 
@@ -32,7 +34,7 @@ class EventChannel(Generic[T], AsyncIterator[T]):
 
     def __init__(self, maxlen: int | None = None) -> None:
         self._items: deque[T] = deque(maxlen=maxlen)
-        self._waiter: anyio.Event | None = None
+        self._waiter: asyncio.Future[None] | None = None
         self._closed = False
         self.dropped = 0
 
@@ -66,7 +68,8 @@ class EventChannel(Generic[T], AsyncIterator[T]):
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
-            waiter.set()
+            if not waiter.done():
+                waiter.set_result(None)
 
     def close(self) -> None:
         self._closed = True
@@ -88,7 +91,7 @@ class EventChannel(Generic[T], AsyncIterator[T]):
             if self._closed:
                 raise StopAsyncIteration
             waiter = self._waiter
-            if waiter is None:
-                waiter = self._waiter = anyio.Event()
-            await waiter.wait()
+            if waiter is None or waiter.done():
+                waiter = self._waiter = asyncio.get_running_loop().create_future()
+            await waiter
         return items.popleft()
