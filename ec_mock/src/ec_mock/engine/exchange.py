@@ -52,7 +52,7 @@ from ec_core.model import (
 
 from ec_mock.engine.book import BookView, Level, OrderBook
 from ec_mock.engine.codes import RejectCode
-from ec_mock.engine.ledger import AccountLedger, PositionLedger
+from ec_mock.engine.ledger import AccountLedger, PositionLedger, check_amount
 from ec_mock.engine.listener import Listener, OrderFaults
 from ec_mock.engine.models import FillModel, LatencyModel
 from ec_mock.engine.records import OrderRecord
@@ -164,6 +164,8 @@ class Exchange:
         if margins is None:
             margins = {s.instrument.symbol: s.margin for s in builtin_specs() if s.margin}
         self._margins: dict[str, Decimal] = dict(margins)
+        for symbol, amount in self._margins.items():
+            check_amount(amount, f"margin of {symbol}")
         self._instruments: dict[str, Instrument] = {}
         self._books: dict[str, OrderBook] = {}
         self._calendars: dict[str, SessionCalendar] = {}
@@ -221,6 +223,7 @@ class Exchange:
         self._to_ticks[symbol] = {}
         self._to_price[symbol] = {}
         if margin is not None:
+            check_amount(margin, f"margin of {symbol}")
             self._margins[symbol] = margin
         calendar = SessionCalendar(instrument.trading_hours)
         self._calendars[symbol] = calendar
@@ -680,9 +683,11 @@ class Exchange:
             pos = acct.positions.get(symbol)
             if not acct.unlimited and not liquidation:
                 # The buying-power check, inlined: exposure is max(|qty + buys|, |qty - sells|)
+                # in the account's integer money units (see ledger.py)
                 if pos is None:
                     margin = self.margin(symbol)
                     added = qty
+                    short = margin * added > acct.cash + acct.unrealized_value - acct.margin_value
                 else:
                     margin = pos.margin
                     held = pos.qty
@@ -694,15 +699,17 @@ class Exchange:
                     else:
                         low -= qty
                     added = (high if high + low >= 0 else -low) - before
-                if added > 0:
+                    short = added > 0 and pos.margin_units * added > (
+                        acct.cash_units + acct.unrealized_units - acct.margin_units
+                    )
+                if short:
                     needed = margin * added
                     available = acct.cash + acct.unrealized_value - acct.margin_value
-                    if available < needed:
-                        raise _Reject(
-                            RejectCode.INSUFFICIENT_BUYING_POWER,
-                            f"needs {needed} {acct.currency} initial margin for {added} more"
-                            f" contract(s); buying power is {available}",
-                        )
+                    raise _Reject(
+                        RejectCode.INSUFFICIENT_BUYING_POWER,
+                        f"needs {needed} {acct.currency} initial margin for {added} more"
+                        f" contract(s); buying power is {available}",
+                    )
         except _Reject as reject:
             if request is None:
                 request = NewOrder(
@@ -796,9 +803,13 @@ class Exchange:
             added = pos.exposure_with(1 if side is _BUY else -1, extra_qty) - pos.exposure()
         if added <= 0:
             return
-        needed = margin * added
-        available = acct.buying_power(self._marks)
-        if available < needed:
+        if pos is not None:
+            short = pos.margin_units * added > acct.buying_power_units()
+        else:
+            short = margin * added > acct.buying_power(self._marks)
+        if short:
+            needed = margin * added
+            available = acct.buying_power(self._marks)
             raise _Reject(
                 RejectCode.INSUFFICIENT_BUYING_POWER,
                 f"needs {needed} {acct.currency} initial margin for {added} more contract(s);"
@@ -905,7 +916,7 @@ class Exchange:
         symbol = order.symbol
         pos = order.pos
         acct = pos.account
-        pos.fill(order.side * qty, price, self._marks.get(symbol), from_working=True)
+        pos.fill(order.side * qty, price, self._marks.get(symbol), True)
         holders = self._holders[symbol]  # who holds a position, re-marked on each print
         if pos.qty:
             holders[order.account_id] = pos
@@ -914,9 +925,7 @@ class Exchange:
         commission = _ZERO
         per_contract = acct.commission_per_contract
         if per_contract:
-            commission = per_contract * qty
-            acct.cash -= commission
-            acct.commissions += commission
+            commission = acct.charge_commission(qty)
         if filled == order.qty:
             order.state = _F
             del acct.open_orders[order.oid]

@@ -11,6 +11,14 @@ instrument is the larger of ``|position + working buys|`` and ``|position -
 working sells|``; buying power is ``cash + unrealized - margin * exposure``
 summed over instruments. An order that raises exposure needs buying power for
 the extra contracts.
+
+The account's running money totals (cash, unrealized P&L, margin in use) change
+on nearly every order and print, so they are kept as integers in units of
+``10**scale`` (the finest exponent of any amount that went in; a finer one
+rescales) rather than as Decimals. Each total also remembers the exponent the
+plain Decimal sum would have (the smallest of the terms added, Decimal's rule for
+exact sums), so :attr:`AccountLedger.cash` and the others read back exactly the
+Decimal, digits and exponent, that summing Decimals would have given.
 """
 
 from __future__ import annotations
@@ -24,7 +32,39 @@ from ec_core.model import Account, ExecutionReport, Instrument, Position
 if TYPE_CHECKING:
     from ec_mock.engine.records import OrderRecord
 
-__all__ = ["AccountLedger", "PositionLedger"]
+__all__ = ["AccountLedger", "PositionLedger", "check_amount", "to_units"]
+
+
+def _exponent(value: Decimal, what: str) -> int:
+    exponent = Decimal(value).as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"{what} must be a finite Decimal, got {value!r}")
+    return exponent
+
+
+def check_amount(value: Decimal, what: str) -> None:
+    """Refuse a money amount the ledger cannot hold (not a finite number)."""
+    _exponent(value, what)
+
+
+def to_units(value: Decimal, scale: int) -> int:
+    """``value`` as an integer count of ``10**scale`` (exact: ``value``'s exponent >= scale)."""
+    sign, digits, exponent = Decimal(value).as_tuple()
+    coefficient = int("".join(map(str, digits))) if digits else 0
+    assert isinstance(exponent, int)
+    assert exponent >= scale
+    units: int = coefficient * 10 ** (exponent - scale)
+    return -units if sign else units
+
+
+def _decimal(units: int, scale: int, exponent: int) -> Decimal:
+    """The Decimal worth ``units * 10**scale`` written with ``exponent`` (>= scale)."""
+    if exponent == scale:
+        return Decimal(units).scaleb(scale)
+    step = 10 ** (exponent - scale)
+    if units < 0:
+        return Decimal(-(-units // step)).scaleb(exponent)
+    return Decimal(units // step).scaleb(exponent)
 
 
 @final
@@ -40,11 +80,15 @@ class PositionLedger:
         "instrument",
         "lots",
         "margin",
+        "margin_exp",
+        "margin_units",
         "qty",
         "realized",
         "sell_working",
         "symbol",
         "tick_value",
+        "tick_value_exp",
+        "tick_value_units",
         "volume",
     )
 
@@ -54,6 +98,11 @@ class PositionLedger:
         self.symbol = instrument.symbol
         self.tick_value = instrument.tick_value  # a computed property: read it once
         self.margin = margin
+        # The same amounts in the account's integer units (set by ``account.position``).
+        self.margin_exp = _exponent(margin, f"{self.symbol} margin")
+        self.tick_value_exp = _exponent(self.tick_value, f"{self.symbol} tick value")
+        self.margin_units = 0
+        self.tick_value_units = 0
         self.qty = 0  # signed
         self.lots: deque[list[int]] = deque()  # [signed qty, price ticks], all one sign
         self.cost = 0  # sum of signed lot qty * price over open lots
@@ -123,9 +172,12 @@ class PositionLedger:
             low -= delta
         after = high if high + low >= 0 else -low
         if after != before:
-            self.account.margin_value += (after - before) * self.margin
+            account = self.account
+            account.margin_units += (after - before) * self.margin_units
+            if self.margin_exp < account.margin_exp:
+                account.margin_exp = self.margin_exp
 
-    def fill(self, signed_qty: int, price: int, mark: int | None, *, from_working: bool) -> int:
+    def fill(self, signed_qty: int, price: int, mark: int | None, from_working: bool) -> int:
         """Book a fill (of an open order if ``from_working``); returns realized ticks."""
         qty = self.qty
         buys = self.buy_working
@@ -156,12 +208,20 @@ class PositionLedger:
         after_exposure = high if high + low >= 0 else -low
         account = self.account
         if after_exposure != before_exposure:
-            account.margin_value += (after_exposure - before_exposure) * self.margin
+            account.margin_units += (after_exposure - before_exposure) * self.margin_units
+            if self.margin_exp < account.margin_exp:
+                account.margin_exp = self.margin_exp
         after_unrealized = qty * mark - self.cost if qty and mark is not None else 0
         if after_unrealized != before_unrealized:
-            account.unrealized_value += (after_unrealized - before_unrealized) * self.tick_value
+            account.unrealized_units += (
+                after_unrealized - before_unrealized
+            ) * self.tick_value_units
+            if self.tick_value_exp < account.unrealized_exp:
+                account.unrealized_exp = self.tick_value_exp
         if realized:
-            account.cash += realized * self.tick_value
+            account.cash_units += realized * self.tick_value_units
+            if self.tick_value_exp < account.cash_exp:
+                account.cash_exp = self.tick_value_exp
         return realized
 
     def remark(self, old: int | None, new: int) -> None:
@@ -171,7 +231,10 @@ class PositionLedger:
             return
         change = qty * (new - old) if old is not None else qty * new - self.cost
         if change:
-            self.account.unrealized_value += change * self.tick_value
+            account = self.account
+            account.unrealized_units += change * self.tick_value_units
+            if self.tick_value_exp < account.unrealized_exp:
+                account.unrealized_exp = self.tick_value_exp
 
     def unrealized_ticks(self, mark: int | None) -> int:
         if self.qty == 0 or mark is None:
@@ -212,19 +275,25 @@ class PositionLedger:
 class AccountLedger:
     __slots__ = (
         "account_id",
-        "cash",
+        "cash_exp",
+        "cash_units",
+        "commission_exp",
         "commission_per_contract",
+        "commission_units",
         "commissions",
         "currency",
         "initial_balance",
-        "margin_value",
+        "margin_exp",
+        "margin_units",
         "name",
         "open_orders",
         "orders_by_cl",
         "positions",
         "rejected",
+        "scale",
         "unlimited",
-        "unrealized_value",
+        "unrealized_exp",
+        "unrealized_units",
     )
 
     def __init__(
@@ -241,13 +310,22 @@ class AccountLedger:
         self.name = name
         self.currency = currency
         self.initial_balance = balance
-        self.cash = balance  # balance + realized - commissions
+        balance_exp = _exponent(balance, "balance")
+        commission_exp = _exponent(commission_per_contract, "commission_per_contract")
+        # Money totals in integer units of 10**scale (see the module docstring).
+        self.scale = min(0, balance_exp, commission_exp)
+        self.cash_units = to_units(balance, self.scale)  # balance + realized - commissions
+        self.cash_exp = balance_exp
+        self.unrealized_units = 0  # running sum of unrealized P&L at the marks
+        self.unrealized_exp = 0
+        self.margin_units = 0  # running sum of margin * exposure
+        self.margin_exp = 0
         self.commission_per_contract = commission_per_contract
+        self.commission_units = to_units(commission_per_contract, self.scale)
+        self.commission_exp = commission_exp
         self.commissions = Decimal(0)
         self.unlimited = unlimited  # the house: never short of buying power
         self.positions: dict[str, PositionLedger] = {}
-        self.margin_value = Decimal(0)  # running sum of margin * exposure
-        self.unrealized_value = Decimal(0)  # running sum of unrealized P&L at the marks
         # The account's orders, held here so the hot path reaches them without a
         # dict-of-dicts lookup: every client id of every chain, open orders by oid,
         # and the rejects of new orders by client id (kept for status queries).
@@ -255,11 +333,78 @@ class AccountLedger:
         self.open_orders: dict[int, OrderRecord] = {}
         self.rejected: dict[str, ExecutionReport] = {}
 
+    # -- the running totals as Decimals ------------------------------------------------
+    @property
+    def cash(self) -> Decimal:
+        """Balance: the opening balance plus realized P&L minus commissions."""
+        return _decimal(self.cash_units, self.scale, self.cash_exp)
+
+    @cash.setter
+    def cash(self, value: Decimal) -> None:
+        exponent = _exponent(value, "cash")
+        self._rescale(exponent)
+        self.cash_units = to_units(value, self.scale)
+        self.cash_exp = exponent
+
+    @property
+    def unrealized_value(self) -> Decimal:
+        """Running unrealized P&L at the marks (``unrealized`` recomputes it)."""
+        return _decimal(self.unrealized_units, self.scale, self.unrealized_exp)
+
+    @unrealized_value.setter
+    def unrealized_value(self, value: Decimal) -> None:
+        exponent = _exponent(value, "unrealized P&L")
+        self._rescale(exponent)
+        self.unrealized_units = to_units(value, self.scale)
+        self.unrealized_exp = exponent
+
+    @property
+    def margin_value(self) -> Decimal:
+        """Running margin in use (``margin_used`` recomputes it)."""
+        return _decimal(self.margin_units, self.scale, self.margin_exp)
+
+    @margin_value.setter
+    def margin_value(self, value: Decimal) -> None:
+        exponent = _exponent(value, "margin")
+        self._rescale(exponent)
+        self.margin_units = to_units(value, self.scale)
+        self.margin_exp = exponent
+
+    def buying_power_units(self) -> int:
+        return self.cash_units + self.unrealized_units - self.margin_units
+
+    def _rescale(self, exponent: int) -> None:
+        """Make the unit fine enough for an amount with ``exponent``."""
+        if exponent >= self.scale:
+            return
+        factor = 10 ** (self.scale - exponent)
+        self.scale = exponent
+        self.cash_units *= factor
+        self.unrealized_units *= factor
+        self.margin_units *= factor
+        self.commission_units *= factor
+        for pos in self.positions.values():
+            pos.margin_units *= factor
+            pos.tick_value_units *= factor
+
     def position(self, instrument: Instrument, margin: Decimal) -> PositionLedger:
         pos = self.positions.get(instrument.symbol)
         if pos is None:
-            pos = self.positions[instrument.symbol] = PositionLedger(instrument, margin, self)
+            pos = PositionLedger(instrument, margin, self)
+            self._rescale(min(pos.margin_exp, pos.tick_value_exp))
+            pos.margin_units = to_units(margin, self.scale)
+            pos.tick_value_units = to_units(pos.tick_value, self.scale)
+            self.positions[instrument.symbol] = pos
         return pos
+
+    def charge_commission(self, qty: int) -> Decimal:
+        """Take the commission on a fill of ``qty`` contracts (a non-zero rate); returns it."""
+        commission = self.commission_per_contract * qty
+        self.cash_units -= self.commission_units * qty
+        if self.commission_exp < self.cash_exp:
+            self.cash_exp = self.commission_exp
+        self.commissions += commission
+        return commission
 
     def recompute(self, marks: dict[str, int]) -> None:
         """Rebuild the running totals from the positions (after a restore)."""
@@ -284,7 +429,9 @@ class AccountLedger:
         return total
 
     def buying_power(self, marks: dict[str, int]) -> Decimal:
-        return self.cash + self.unrealized_value - self.margin_value
+        """Cash plus unrealized P&L minus margin in use, as the Decimal sum of the three."""
+        exponent = min(self.cash_exp, self.unrealized_exp, self.margin_exp)
+        return _decimal(self.buying_power_units(), self.scale, exponent)
 
     def to_account(self, marks: dict[str, int]) -> Account:
         return Account(
