@@ -620,7 +620,7 @@ class Correlator:
 
     def _match_order_status(self, item: Message) -> list[Answer]:
         per_request: dict[int | str, tuple[_State, bool]] = {}
-        for trans in getattr(item, "transaction_statuses"):  # noqa: B009
+        for trans in getattr(item, "transaction_statuses")[:]:  # noqa: B009 (a slice: cheap)
             state = self._by_cl_order_id.get(trans.cl_order_id)
             if state is None:
                 continue

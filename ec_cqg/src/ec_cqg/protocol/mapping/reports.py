@@ -144,8 +144,10 @@ class ReportMapper:
         ``chain_id`` (the chain's first client order id, when the caller knows it) is set
         on every report as it is built, instead of on a copy afterwards.
         """
-        for metadata in status.contract_metadata:
-            self.contracts.add_metadata(metadata)
+        announced = status.contract_metadata
+        if announced:  # (slices below: iterating a upb container costs far more)
+            for metadata in announced[:]:
+                self.contracts.add_metadata(metadata)
         if status.HasField("order"):
             # kept by reference: a decoded status is never mutated, and a copy per
             # status costs more than the rest of the mapping
@@ -161,7 +163,8 @@ class ReportMapper:
             order = found
         contract = self.contracts.require(order.contract_id)
         base = self._base(status, order, contract, chain_id)
-        if not status.transaction_statuses:
+        transactions = status.transaction_statuses
+        if not transactions:
             return [
                 msgspec.structs.replace(
                     base, kind=ReportKind.STATUS, ts_ns=timestamp_to_ns(status.status_utc_timestamp)
@@ -169,7 +172,7 @@ class ReportMapper:
             ]
         return [
             report
-            for trans in status.transaction_statuses
+            for trans in transactions[:]
             for report in self._from_transaction(base, status, trans, contract)
         ]
 
@@ -291,7 +294,7 @@ def _fills(
                 trade.scaled_price,
                 timestamp_to_ns(trade.trade_utc_timestamp),
             )
-            for trade in trans.trades
+            for trade in trans.trades[:]
         ]
     return [
         fill(
