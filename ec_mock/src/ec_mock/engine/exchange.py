@@ -13,8 +13,7 @@ from __future__ import annotations
 import heapq
 import random
 from bisect import insort
-from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, final
@@ -111,6 +110,11 @@ _EVENT_TIMER = 0
 _EVENT_SESSION = 1
 _EVENT_EXPIRE = 2
 _EVENT_REQUEST = 3
+_force = msgspec.structs.force_setattr  # fills a report's rarely set fields after building it
+
+
+def _discard(event: ExchangeEvent) -> None:
+    """Where events go when nobody listens and nothing is recorded."""
 
 
 class _Reject(Exception):
@@ -190,9 +194,12 @@ class Exchange:
         self._listeners: list[Listener] = []
         self._listener_tuple: tuple[Listener, ...] = ()
         self._record = record
-        self.event_log: list[ExchangeEvent] = []
+        self._event_log: list[ExchangeEvent] = []
         self._sinks = record
-        self._outbox: deque[tuple[bool, ExchangeEvent]] = deque()
+        # Events waiting for the listeners (quotes and trades go to on_market_event).
+        self._outbox: list[ExchangeEvent] = []
+        self._emit: Callable[[ExchangeEvent], None] = _discard
+        self._route()
         self._flushing = False
         self._touched: dict[str, None] = {}  # symbols changed by the request: settle them
         self._armed: set[str] = set()  # symbols whose book may hold stops or AON orders
@@ -301,45 +308,71 @@ class Exchange:
                     quotes[symbol] = self._books[symbol].touch()
         self._listeners.append(listener)
         self._listener_tuple = tuple(self._listeners)
-        self._sinks = True
+        self._route()
 
     def remove_listener(self, listener: Listener) -> None:
         self._listeners.remove(listener)
         self._listener_tuple = tuple(self._listeners)
+        self._route()
+
+    @property
+    def event_log(self) -> list[ExchangeEvent]:
+        """Every event so far, in order (empty with ``record=False``)."""
+        return self._event_log
+
+    @event_log.setter
+    def event_log(self, events: list[ExchangeEvent]) -> None:
+        self._event_log = events
+        self._route()
+
+    def _route(self) -> None:
+        """Pick where ``_emit`` sends an event: the log, the listeners' outbox, both, nowhere.
+
+        A bound ``list.append`` when there is one sink: emitting costs no Python frame.
+        """
         self._sinks = self._record or bool(self._listeners)
+        if self._record and self._listeners:
+            log, outbox = self._event_log.append, self._outbox.append
 
-    def _emit_trade(self, event: TradeEvent) -> None:
-        if self._record:
-            self.event_log.append(event)
-        if self._listeners:
-            self._outbox.append((False, event))
+            def both(event: ExchangeEvent) -> None:
+                log(event)
+                outbox(event)
 
-    def _emit_market(self, event: Quote | Trade) -> None:
-        if self._record:
-            self.event_log.append(event)
-        if self._listeners:
-            self._outbox.append((True, event))
+            self._emit = both
+        elif self._record:
+            self._emit = self._event_log.append
+        elif self._listeners:
+            self._emit = self._outbox.append
+        else:
+            self._emit = _discard
 
     def _flush(self) -> None:
         if self._flushing or not self._outbox:
             return
         self._flushing = True
+        outbox = self._outbox
+        done = 0
         try:
-            outbox = self._outbox
-            while outbox:
-                is_market, event = outbox.popleft()
-                for listener in self._listener_tuple:
-                    if is_market:
+            # A listener may submit from its callback: what that emits is appended
+            # here and delivered by this loop, after what was already waiting.
+            while done < len(outbox):
+                event = outbox[done]
+                done += 1
+                kind = type(event)
+                if kind is Quote or kind is Trade:
+                    for listener in self._listener_tuple:
                         listener.on_market_event(event)  # type: ignore[arg-type]
-                    else:
+                else:
+                    for listener in self._listener_tuple:
                         listener.on_trade_event(event)  # type: ignore[arg-type]
         finally:
+            del outbox[:done]
             self._flushing = False
 
     def event_log_bytes(self) -> bytes:
         """The event log as JSON lines: the artefact determinism is tested on."""
         encode = _LOG_ENCODER.encode
-        return b"".join(encode(event) + b"\n" for event in self.event_log)
+        return b"".join(encode(event) + b"\n" for event in self._event_log)
 
     # ------------------------------------------------------------------ time
     def _now(self) -> int:
@@ -578,14 +611,14 @@ class Exchange:
             good_thru_date=request.good_thru_date,
             chain_id=cl,
             request_type=_NEW,
-            reject_code=reject.code,
-            reject_text=reject.text,
             ts_ns=self._ts,
-        )
+        )  # 15 keywords at most (see _report)
+        _force(report, "reject_code", reject.code)
+        _force(report, "reject_text", reject.text)
         acct = self._accounts.get(request.account_id)
         if acct is not None and cl and cl not in acct.orders_by_cl:
             acct.rejected.setdefault(cl, report)  # answers later status queries
-        self._emit_trade(report)
+        self._emit(report)
 
     def _new(
         self,
@@ -763,7 +796,7 @@ class Exchange:
         book.open_orders[oid] = order
         pos.add_working(sign, qty)
         if self._sinks:
-            self._emit_trade(self._report(_R_ACCEPTED, order, now, request_type=_NEW))
+            self._emit(self._report(_R_ACCEPTED, order, now, request_type=_NEW))
         if expire_ns:
             self._push(expire_ns, _EVENT_EXPIRE, oid)
         self._touched[symbol] = None
@@ -935,22 +968,26 @@ class Exchange:
         fill_no = self._next_fill
         self._next_fill = fill_no + 1
         if self._sinks:
+            fill_price = self._to_price[symbol].get(price)
+            if fill_price is None:
+                fill_price = self._price(symbol, price)
             fill = Fill(
                 fill_id=f"F{fill_no}",
                 account_id=order.account_id,
                 symbol=symbol,
                 side=_BUY if order.side > 0 else _SELL,
                 qty=qty,
-                price=self._price(symbol, price),
+                price=fill_price,
                 ts_ns=now,
                 cl_order_id=order.cl_order_id,
                 chain_id=order.chain_id,
                 venue_order_id=f"V{order.oid}",
                 commission=commission,
             )
-            self._emit_trade(self._report(_R_FILL, order, now, fill=fill))
-            self._emit_trade(PositionReport(position=pos.to_position(order.account_id), ts_ns=now))
-            self._emit_trade(AccountReport(account=acct.to_account(self._marks), ts_ns=now))
+            emit = self._emit
+            emit(self._report(_R_FILL, order, now, fill=fill))
+            emit(PositionReport(position=pos.to_position(order.account_id), ts_ns=now))
+            emit(AccountReport(account=acct.to_account(self._marks), ts_ns=now))
 
     def _hold(self, pos: PositionLedger) -> None:
         """Track who holds a position in each instrument, to re-mark them on a print."""
@@ -973,9 +1010,7 @@ class Exchange:
         now = self._ts
         self._last[symbol] = (now, price, qty, aggressor)
         if self._sinks:
-            self._emit_market(
-                Trade(symbol=symbol, ts_ns=now, price=price, size=qty, aggressor=aggressor)
-            )
+            self._emit(Trade(symbol=symbol, ts_ns=now, price=price, size=qty, aggressor=aggressor))
 
     def _settle(self) -> None:
         """After a request: fire stops, fill waiting AON orders, publish changed quotes.
@@ -1010,7 +1045,7 @@ class Exchange:
             if quotes.get(symbol) != touch:
                 quotes[symbol] = touch
                 bid, bid_size, ask, ask_size = touch
-                self._emit_market(
+                self._emit(
                     Quote(
                         symbol=symbol,
                         ts_ns=self._ts,
@@ -1065,7 +1100,7 @@ class Exchange:
         self._touched[symbol] = None
         if self._sinks:
             kind = _R_EXPIRED if state is _EXPIRED else _R_CANCELLED
-            self._emit_trade(self._report(kind, order, now, text=text))
+            self._emit(self._report(kind, order, now, text=text))
 
     def _find(
         self,
@@ -1144,7 +1179,7 @@ class Exchange:
                 reject_text=reject.text,
                 ts_ns=self._ts,
             )
-        self._emit_trade(report)
+        self._emit(report)
 
     def cancel(self, account_id: str, cl_order_id: str, *, cancel_cl_order_id: str = "") -> None:
         """Tick-level cancel (the fast path)."""
@@ -1416,7 +1451,7 @@ class Exchange:
         order.updated_ns = now
         self._touched[order.symbol] = None
         if self._sinks:
-            self._emit_trade(self._report(_R_MODIFIED, order, now, request_type=_MODIFY))
+            self._emit(self._report(_R_MODIFIED, order, now, request_type=_MODIFY))
         if reprocess:
             self._execute(order, book)
         return new_cl
@@ -1507,7 +1542,7 @@ class Exchange:
         order.updated_ns = self._ts
         self._touched[order.symbol] = None
         if self._sinks:
-            self._emit_trade(self._report(_R_MODIFIED, order, self._ts))
+            self._emit(self._report(_R_MODIFIED, order, self._ts))
         self._settle()
         self._flush()
 
@@ -1523,36 +1558,56 @@ class Exchange:
         code: str = "",
         text: str = "",
     ) -> ExecutionReport:
-        """A snapshot of ``order`` as a report: the only place Decimal prices are built."""
+        """A snapshot of ``order`` as a report: the only place Decimal prices are built.
+
+        At most 15 keyword arguments: CPython compiles a call with more into one
+        through a dict, which costs three times as much. The fields most reports
+        leave at their default are filled in afterwards, only when set.
+        """
         symbol = order.symbol
-        tick = self._instruments[symbol].tick_size
         filled = order.filled
         price = order.price
-        stop = order.stop
-        return ExecutionReport(
+        if price is not None:
+            limit_price = self._to_price[symbol].get(price)
+            if limit_price is None:
+                limit_price = self._price(symbol, price)
+        else:
+            limit_price = None
+        report = ExecutionReport(
             kind=kind,
             account_id=order.account_id,
-            symbol=order.symbol,
+            symbol=symbol,
             cl_order_id=order.cl_order_id,
             state=order.state,
             side=_BUY if order.side > 0 else _SELL,
             order_type=order.order_type,
             qty=order.qty,
             filled_qty=filled,
-            avg_fill_price=(Decimal(order.cost) * tick / filled) if filled else None,
-            limit_price=self._price(symbol, price) if price is not None else None,
-            stop_price=self._price(symbol, stop) if stop is not None else None,
+            avg_fill_price=(
+                (Decimal(order.cost) * self._instruments[symbol].tick_size / filled)
+                if filled
+                else None
+            ),
+            limit_price=limit_price,
             duration=order.duration,
-            good_thru_date=order.gtd,
-            orig_cl_order_id=order.orig_cl_order_id,
             chain_id=order.chain_id,
             venue_order_id=f"V{order.oid}",
-            fill=fill,
-            request_type=request_type,
-            reject_code=code,
-            reject_text=text,
             ts_ns=ts_ns,
         )
+        if order.stop is not None:
+            _force(report, "stop_price", self._price(symbol, order.stop))
+        if order.gtd is not None:
+            _force(report, "good_thru_date", order.gtd)
+        if order.orig_cl_order_id:
+            _force(report, "orig_cl_order_id", order.orig_cl_order_id)
+        if fill is not None:
+            _force(report, "fill", fill)
+        if request_type is not None:
+            _force(report, "request_type", request_type)
+        if code or text:
+            _force(report, "reject_code", code)
+            _force(report, "reject_text", text)
+        return report
 
     def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
         """The order's state now (kind STATUS), looked up by any client id of its chain."""
