@@ -12,6 +12,7 @@ from ec_core.model import (
     CancelOrder,
     Duration,
     ExecInstruction,
+    ExecutionReport,
     GoFlat,
     LiquidateAll,
     ModifyOrder,
@@ -30,6 +31,7 @@ from ec_cqg.protocol.mapping.reports import (
     ReportMapper,
     accounts_from_report,
     instrument_from_metadata,
+    unseen_fill,
 )
 from ec_cqg.protocol.mapping.requests import OrderTarget, build_order_request
 from ec_cqg.protocol.mapping.session import (
@@ -48,6 +50,8 @@ from ec_cqg.protocol.pb import (
 )
 from ec_cqg.protocol.prices import PriceScale
 from ec_cqg.protocol.timestamps import BaseTime
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 NOW = 1_730_376_000_123_000_000  # 2024-10-31T12:00:00.123Z
 BASE = BaseTime("2024-10-31T12:00:00")
@@ -385,3 +389,50 @@ def test_accounts_and_instrument() -> None:
     assert (instrument.tick_size, instrument.multiplier) == (Decimal("0.25"), Decimal(50))
     assert instrument.tick_value == Decimal("12.5")
     assert instrument.description == "E-mini S&P 500"
+
+
+def _filled(fills: list[tuple[int, int]], *, order_qty: int) -> ExecutionReport:
+    """An order report after ``fills`` (qty, price in quarters) with its exact average."""
+    qty = sum(q for q, _ in fills)
+    total = sum((Decimal(q) * Decimal(p) / 4 for q, p in fills), Decimal(0))
+    return ExecutionReport(
+        kind=ReportKind.STATUS,
+        account_id="1",
+        symbol="EP",
+        cl_order_id="c1",
+        chain_id="c1",
+        venue_order_id="v1",
+        state=OrderState.FILLED if qty == order_qty else OrderState.PARTIALLY_FILLED,
+        side=Side.BUY,
+        order_type=OrderType.LMT,
+        qty=order_qty,
+        filled_qty=qty,
+        avg_fill_price=total / qty if qty else None,
+        ts_ns=7,
+    )
+
+
+FILLS = st.lists(st.tuples(st.integers(1, 5), st.integers(16_000, 16_010)), min_size=1, max_size=6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(fills=FILLS, data=st.data())
+def test_unseen_fill_makes_up_exactly_the_contracts_and_the_money_missed(
+    fills: list[tuple[int, int]], data: st.DataObject
+) -> None:
+    seen = data.draw(st.integers(0, len(fills) - 1))  # fills we had seen before the drop
+    order_qty = sum(q for q, _ in fills)
+    known = _filled(fills[:seen], order_qty=order_qty) if seen else None
+    current = _filled(fills, order_qty=order_qty)
+    report = unseen_fill(known, current, reported=0)
+    assert report is not None
+    assert report.kind is ReportKind.FILL
+    assert report.fill is not None
+    missed = fills[seen:]
+    assert report.fill.qty == sum(q for q, _ in missed)
+    money = sum((Decimal(q) * Decimal(p) / 4 for q, p in missed), Decimal(0))
+    assert abs(report.fill.price * report.fill.qty - money) < Decimal("1e-18")
+    assert report.fill.fill_id == f"v1:filled:{order_qty}"
+    # nothing missing: nothing made up
+    assert unseen_fill(current, current, reported=0) is None
+    assert unseen_fill(known, current, reported=report.fill.qty) is None

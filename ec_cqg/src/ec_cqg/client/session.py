@@ -50,7 +50,6 @@ from ec_core.model import (
     AccountReport,
     CancelOrder,
     ExecutionReport,
-    Fill,
     Instrument,
     MarketEvent,
     ModifyOrder,
@@ -93,6 +92,7 @@ from ec_cqg.protocol.mapping.reports import (
     ReportMapper,
     accounts_from_report,
     instrument_from_metadata,
+    unseen_fill,
 )
 from ec_cqg.protocol.mapping.requests import OrderTarget, build_order_request
 from ec_cqg.protocol.mapping.session import (
@@ -1043,8 +1043,11 @@ class CqgSession:
                     self._fills.add(report.fill.fill_id)
                     reported += report.fill.qty
                     self._publish(report)
-            unseen = self._unseen_fill(known, current, reported)
-            if unseen is not None:
+            unseen = unseen_fill(known, current, reported)
+            fill = unseen.fill if unseen is not None else None
+            if unseen is not None and fill is not None and fill.fill_id not in self._fills:
+                self._fills.add(fill.fill_id)
+                self.counters["fills_from_snapshot"] += 1
                 self._publish(unseen)
             self._publish(msgspec.structs.replace(current, kind=ReportKind.STATUS, fill=None))
         else:
@@ -1064,38 +1067,6 @@ class CqgSession:
         if status.HasField("order") and status.order.cl_order_id in sent:
             return status.order.cl_order_id
         return ""
-
-    def _unseen_fill(
-        self, known: ExecutionReport | None, current: ExecutionReport, reported: int
-    ) -> ExecutionReport | None:
-        """A FILL for contracts filled while we were away that no trade in the snapshot
-        accounts for (snapshot statuses may carry no transactions): quantity from the
-        filled-quantity delta, price from the average fill prices, a deterministic id."""
-        before = known.filled_qty if known is not None else 0
-        missing = current.filled_qty - before - reported
-        if missing <= 0 or current.avg_fill_price is None:
-            return None
-        total = current.avg_fill_price * current.filled_qty
-        if known is not None and known.avg_fill_price is not None:
-            total -= known.avg_fill_price * before
-        fill_id = f"{current.venue_order_id or current.chain_id}:filled:{current.filled_qty}"
-        if fill_id in self._fills:
-            return None
-        self._fills.add(fill_id)
-        self.counters["fills_from_snapshot"] += 1
-        fill = Fill(
-            fill_id=fill_id,
-            account_id=current.account_id,
-            symbol=current.symbol,
-            side=current.side,
-            qty=missing,
-            price=(total / missing).normalize(),
-            ts_ns=current.ts_ns,
-            cl_order_id=current.cl_order_id,
-            chain_id=current.chain_id,
-            venue_order_id=current.venue_order_id,
-        )
-        return msgspec.structs.replace(current, kind=ReportKind.FILL, fill=fill)
 
     def _on_position_status(self, item: Message, *, publish: bool = True) -> None:
         assert isinstance(item, trade_routing_2.PositionStatus)

@@ -45,6 +45,7 @@ __all__ = [
     "ReportMapper",
     "accounts_from_report",
     "instrument_from_metadata",
+    "unseen_fill",
 ]
 
 
@@ -308,3 +309,38 @@ def _fills(
             timestamp_to_ns(trans.trans_utc_timestamp),
         )
     ]
+
+
+def unseen_fill(
+    known: ExecutionReport | None, current: ExecutionReport, reported: int
+) -> ExecutionReport | None:
+    """The FILL for contracts filled while we were away that no trade accounts for.
+
+    A snapshot status may carry no transactions and so no trades. ``known`` is what we
+    last knew of the order (``None``: nothing). ``current`` is the snapshot's word, and
+    ``reported`` the quantity its own trades already reported. The quantity is the
+    filled-quantity delta. The price is that of the unseen contracts, from the two
+    averages, and is an average itself when several fills went unseen. The id is
+    deterministic (``<order id>:filled:<filled qty>``), so a replay is recognised.
+    ``None`` when nothing is missing.
+    """
+    before = known.filled_qty if known is not None else 0
+    missing = current.filled_qty - before - reported
+    if missing <= 0 or current.avg_fill_price is None:
+        return None
+    total = current.avg_fill_price * current.filled_qty
+    if known is not None and known.avg_fill_price is not None:
+        total -= known.avg_fill_price * before
+    fill = Fill(
+        fill_id=f"{current.venue_order_id or current.chain_id}:filled:{current.filled_qty}",
+        account_id=current.account_id,
+        symbol=current.symbol,
+        side=current.side,
+        qty=missing,
+        price=(total / missing).normalize(),
+        ts_ns=current.ts_ns,
+        cl_order_id=current.cl_order_id,
+        chain_id=current.chain_id,
+        venue_order_id=current.venue_order_id,
+    )
+    return msgspec.structs.replace(current, kind=ReportKind.FILL, fill=fill)
