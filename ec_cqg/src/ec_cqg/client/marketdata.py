@@ -44,27 +44,34 @@ class ContractQuotes:
     def apply(
         self, data: market_data_2.RealTimeMarketData, base_time: BaseTime, now_ns: int
     ) -> list[MarketEvent]:
-        """Core events of one message, in wire order (the quote after the trades)."""
-        if data.is_snapshot:
+        """Core events of one message, in wire order (the quote after the trades).
+
+        Runs for every market-data item: state lives in locals for the loop and is
+        written back once.
+        """
+        snapshot = data.is_snapshot
+        if snapshot:
             self._bid = self._ask = None
             self._bid_size = self._ask_size = 0
             if data.HasField("correct_price_scale"):
                 self.prices = self.prices.with_scale(data.correct_price_scale)
         events: list[MarketEvent] = []
-        book_changed = bool(data.is_snapshot)
+        book_changed = bool(snapshot)
+        bid, bid_size, ask, ask_size = self._bid, self._bid_size, self._ask, self._ask_size
+        last_ts = self._last_ts
         ts = now_ns
         prices = self.prices
-        to_ticks = prices.scaled_to_ticks
         num, den = prices.ticks_ratio  # integer arithmetic inline; to_ticks only to raise
         symbol = self.symbol
+        trade, best_bid, best_ask = _TRADE, _BID, _ASK
         for quote in data.quotes[:]:  # slicing a upb container beats iterating it
             if quote.HasField("quote_utc_time"):
                 ts = base_time.to_ns(quote.quote_utc_time)
-            elif self._last_ts:
-                ts = self._last_ts
-            self._last_ts = ts
+            elif last_ts:
+                ts = last_ts
+            last_ts = ts
             kind = quote.type
-            if kind != _TRADE and kind != _BID and kind != _ASK:
+            if kind != trade and kind != best_bid and kind != best_ask:
                 continue
             # an absent volume reads as {0, 0}: "unknown", size 0, as before
             volume = quote.volume
@@ -75,24 +82,21 @@ class ContractQuotes:
             else:
                 ticks, rest = divmod(scaled * num, den)
                 if rest:
-                    ticks = to_ticks(scaled)  # raises PriceError naming price and tick
-            if kind == _TRADE:
+                    ticks = prices.scaled_to_ticks(scaled)  # raises PriceError with values
+            if kind == trade:
                 events.append(Trade(symbol=symbol, ts_ns=ts, price=ticks, size=size))
-            elif kind == _BID:
-                self._bid, self._bid_size = ticks, size
+            elif kind == best_bid:
+                bid, bid_size = ticks, size
                 book_changed = True
             else:
-                self._ask, self._ask_size = ticks, size
+                ask, ask_size = ticks, size
                 book_changed = True
-        if book_changed and (self._bid is not None or self._ask is not None):
+        self._last_ts = last_ts
+        self._bid, self._bid_size, self._ask, self._ask_size = bid, bid_size, ask, ask_size
+        if book_changed and (bid is not None or ask is not None):
             events.append(
                 Quote(
-                    symbol=symbol,
-                    ts_ns=ts,
-                    bid=self._bid,
-                    bid_size=self._bid_size,
-                    ask=self._ask,
-                    ask_size=self._ask_size,
+                    symbol=symbol, ts_ns=ts, bid=bid, bid_size=bid_size, ask=ask, ask_size=ask_size
                 )
             )
         return events

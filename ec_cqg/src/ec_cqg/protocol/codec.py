@@ -220,14 +220,35 @@ def _first_bad_field(fields: Fields, plan: _StringPlan) -> str | None:
             elif type(value) is bytes:
                 return field.full_name
         elif field.is_repeated:
-            for child in value[:]:
-                found = _first_non_utf8(child)
-                if found is not None:
-                    return found
+            found = _first_in_items(value[:], field)
+            if found is not None:
+                return found
         else:
             found = _first_non_utf8(value)
             if found is not None:
                 return found
+    return None
+
+
+def _first_in_items(items: Sequence[Message], field: FieldDescriptor) -> str | None:
+    """:func:`_first_non_utf8` over the items of one repeated field; items whose type
+    holds strings only inside optional sub-messages (market data: detailed DOM) are
+    probed inline, without a call per item."""
+    child_type = field.message_type
+    assert child_type is not None
+    singles = _plan_of(child_type).singles
+    if singles is not None:
+        for child in items:
+            for name in singles:
+                if child.HasField(name):
+                    found = _first_non_utf8(getattr(child, name))
+                    if found is not None:
+                        return found
+        return None
+    for child in items:
+        found = _first_non_utf8(child)
+        if found is not None:
+            return found
     return None
 
 
@@ -242,7 +263,7 @@ def _plan_of(descriptor: Descriptor) -> _StringPlan:
 class _StringPlan:
     """For one message type: its string fields, and the message fields that may hold one."""
 
-    __slots__ = ("children", "strings", "wanted")
+    __slots__ = ("children", "singles", "strings", "wanted")
 
     def __init__(self, descriptor: Descriptor) -> None:
         self.wanted = _plan(descriptor, frozenset())
@@ -251,6 +272,11 @@ class _StringPlan:
             (f.name, f.full_name, f.is_repeated) for f in fields if f.type == _STRING
         )
         self.children = tuple((f.name, f.is_repeated) for f in fields if f.type == _MESSAGE)
+        #: the names of the children when the type has no strings of its own and only
+        #: optional (singular) message fields that may hold some: probed inline
+        self.singles: tuple[str, ...] | None = None
+        if not self.strings and self.children and not any(r for _, r in self.children):
+            self.singles = tuple(name for name, _ in self.children)
 
 
 _PLANS: dict[Descriptor, _StringPlan] = {}
