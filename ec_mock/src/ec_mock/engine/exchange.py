@@ -108,7 +108,7 @@ _FINAL = FINAL_STATES  # a quote not computed while nobody listened (see _settle
 _LOG_ENCODER = msgspec.json.Encoder(decimal_format="string")
 _EVENT_TIMER = 0
 _EVENT_SESSION = 1
-_EVENT_EXPIRE = 2
+_EVENT_EXPIRE = 2  # payload: the OrderRecord
 _EVENT_REQUEST = 3
 _force = msgspec.structs.force_setattr  # fills a report's rarely set fields after building it
 
@@ -177,7 +177,9 @@ class Exchange:
         self._ids: dict[str, dict[str, OrderRecord]] = {}  # account -> every cl id -> order
         self._open: dict[str, dict[int, OrderRecord]] = {}  # account -> oid -> open order
         self._open_by_symbol: dict[str, dict[int, OrderRecord]] = {}
-        self._orders: dict[int, OrderRecord] = {}  # every order ever accepted, by oid
+        # Orders are reached through their accounts' client ids (every order has one);
+        # a restored order without any (a hand-made state) is kept here.
+        self._unindexed: list[OrderRecord] = []
         self._rejected: dict[str, dict[str, ExecutionReport]] = {}  # account -> cl id -> reject
         self._last: dict[str, tuple[int, int, int, Side | None]] = {}  # ts, price, size, side
         self._marks: dict[str, int] = {}  # last trade price per symbol, ticks
@@ -300,9 +302,13 @@ class Exchange:
     # ------------------------------------------------------------------ listeners
     def add_listener(self, listener: Listener) -> None:
         if not self._sinks:
-            # Quotes were not computed while nobody listened: the books have not changed
-            # since their symbols were last settled, so their touch now is the last quote.
+            # Quotes were not computed while nobody listened: the symbols touched since
+            # (still in ``_touched``, see _settle) and those settled stale get their
+            # touch now; the other books have not changed since their last quote.
             quotes = self._quotes
+            for symbol in self._touched:
+                quotes[symbol] = _STALE
+            self._touched.clear()
             for symbol, quote in quotes.items():
                 if quote is _STALE:
                     quotes[symbol] = self._books[symbol].touch()
@@ -406,12 +412,12 @@ class Exchange:
                 if kind == _EVENT_SESSION:
                     self._on_session_boundary(payload)
                 elif kind == _EVENT_EXPIRE:
-                    order = self._orders.get(payload)
-                    if order is not None and order.state.is_open and order.expire_ns == due:
+                    order = payload
+                    if order.state.is_open and order.expire_ns == due:
                         self._finish(order, _EXPIRED, "good-till-date reached")
                 elif kind == _EVENT_REQUEST:
                     self._process(payload)
-                if self._touched:
+                if self._touched and (self._sinks or self._armed):
                     self._settle()
                 if self._outbox:
                     self._flush()
@@ -445,7 +451,7 @@ class Exchange:
             self._on_new_request(request)
         else:
             self._process(request)
-        if self._touched:
+        if self._touched and (self._sinks or self._armed):
             self._settle()
         if self._outbox:
             self._flush()
@@ -577,7 +583,7 @@ class Exchange:
             cl_order_id,
             None,
         )
-        if self._touched:
+        if self._touched and (self._sinks or self._armed):
             self._settle()
         if self._outbox:
             self._flush()
@@ -789,7 +795,6 @@ class Exchange:
         )
         order.state = _W
         order.expire_ns = expire_ns
-        self._orders[oid] = order
         ids[cl] = order
         acct.open_orders[oid] = order
         book = self._books[symbol]
@@ -798,7 +803,7 @@ class Exchange:
         if self._sinks:
             self._emit(self._report(_R_ACCEPTED, order, now, request_type=_NEW))
         if expire_ns:
-            self._push(expire_ns, _EVENT_EXPIRE, oid)
+            self._push(expire_ns, _EVENT_EXPIRE, order)
         self._touched[symbol] = None
         if stop is not None:
             order.seq = self._next_seq
@@ -1018,16 +1023,12 @@ class Exchange:
         With no listener and no log nobody sees quotes, so the touch is not computed:
         the symbol's quote is marked stale and :meth:`add_listener` fills it in. Only
         books in ``_armed`` can hold stops or AON orders; with none and nobody
-        listening there is nothing else to do.
+        listening there is nothing to do, so the entry points do not call this and
+        ``_touched`` keeps the symbols until someone listens or a book is armed.
         """
         touched = self._touched
         quotes = self._quotes
         armed = self._armed
-        if not armed and not self._sinks:
-            for symbol in touched:
-                quotes[symbol] = _STALE
-            touched.clear()
-            return
         books = self._books
         while touched:
             symbol = next(iter(touched))
@@ -1186,7 +1187,7 @@ class Exchange:
         override = self._ts_override
         self._ts = override if override is not None else self._clock.now_ns()
         self._cancel(account_id, cl_order_id, cancel_cl_order_id, None)
-        if self._touched:
+        if self._touched and (self._sinks or self._armed):
             self._settle()
         if self._outbox:
             self._flush()
@@ -1208,6 +1209,10 @@ class Exchange:
                     order.cl_order_id = cancel_cl
                     ids[cancel_cl] = order
                 self._finish(order, _CANCELLED)
+                return
+            if not self._sinks:
+                # Anything else is a reject, which changes nothing: with nobody to
+                # tell, there is nothing to do.
                 return
         try:
             if cancel_cl and acct is not None and cancel_cl in acct.orders_by_cl:
@@ -1331,7 +1336,7 @@ class Exchange:
             good_thru_date,
             None,
         )
-        if self._touched:
+        if self._touched and (self._sinks or self._armed):
             self._settle()
         if self._outbox:
             self._flush()
@@ -1350,6 +1355,12 @@ class Exchange:
         symbol: str | None,
     ) -> str:
         acct = self._accounts.get(account_id)
+        if not self._sinks and self.faults is None:
+            # _find's rejects change nothing (the fault plan is not asked before them):
+            # with nobody to tell, skip building them.
+            order = acct.orders_by_cl.get(orig_cl) if acct is not None else None
+            if order is None or (symbol and symbol != order.symbol) or order.state in _FINAL:
+                return new_cl
         try:
             order = self._find(acct, account_id, orig_cl, _MODIFY, symbol)
             assert acct is not None  # _find refuses an unknown account
@@ -1442,7 +1453,7 @@ class Exchange:
         if expire_ns != order.expire_ns:
             order.expire_ns = expire_ns
             if expire_ns:
-                self._push(expire_ns, _EVENT_EXPIRE, order.oid)
+                self._push(expire_ns, _EVENT_EXPIRE, order)
         if new_cl != order.cl_order_id:
             order.orig_cl_order_id = order.cl_order_id
             order.cl_order_id = new_cl
@@ -1630,18 +1641,30 @@ class Exchange:
         including those rejected in that window."""
         out: list[tuple[int, ExecutionReport]] = []
         now = self._now()
-        for order in self._orders.values():
-            if (
-                order.account_id == account_id
-                and order.created_ns <= end_ns
-                and (order.state.is_open or order.updated_ns >= start_ns)
-            ):
+        for order in self._all_orders(account_id):
+            if order.created_ns <= end_ns and (order.state.is_open or order.updated_ns >= start_ns):
                 out.append((order.created_ns, self._report(_R_STATUS, order, now)))
         for report in self._rejected.get(account_id, {}).values():
             if start_ns <= report.ts_ns <= end_ns:
                 out.append((report.ts_ns, report))
         out.sort(key=lambda item: item[0])
         return [report for _, report in out]
+
+    def _all_orders(self, account_id: str | None = None) -> list[OrderRecord]:
+        """Every order ever accepted (of one account), oldest first."""
+        found: dict[int, OrderRecord] = {}
+        if account_id is None:
+            accounts = list(self._accounts.values())
+        else:
+            one = self._accounts.get(account_id)
+            accounts = [one] if one is not None else []
+        for acct in accounts:
+            for order in acct.orders_by_cl.values():
+                found[order.oid] = order
+        for order in self._unindexed:
+            if account_id is None or order.account_id == account_id:
+                found[order.oid] = order
+        return [found[oid] for oid in sorted(found)]
 
     def positions(self, account_id: str) -> list[Position]:
         """Every instrument the account has traded (flat ones too, with their realized P&L)."""
@@ -1724,7 +1747,7 @@ class Exchange:
                 updated_ns=o.updated_ns,
                 cl_ids=tuple(cl_ids.get(o.oid, ())),
             )
-            for o in self._orders.values()
+            for o in self._all_orders()
         )
         accounts = tuple(
             AccountSnapshot(
@@ -1846,9 +1869,10 @@ class Exchange:
             order.triggered = o.triggered
             order.expire_ns = o.expire_ns
             order.updated_ns = o.updated_ns
-            exchange._orders[o.oid] = order
             for cl in o.cl_ids:
                 exchange._ids[o.account_id][cl] = order
+            if not o.cl_ids:
+                exchange._unindexed.append(order)
             if not o.state.is_open:
                 continue
             exchange._open[o.account_id][o.oid] = order
@@ -1864,7 +1888,7 @@ class Exchange:
                 book.add_stop(order)
                 exchange._armed.add(o.symbol)
             if o.expire_ns:
-                exchange._push(o.expire_ns, _EVENT_EXPIRE, o.oid)
+                exchange._push(o.expire_ns, _EVENT_EXPIRE, order)
         for order in sorted(resting, key=lambda r: r.seq):
             exchange._books[order.symbol].rest(order, order.seq)
         for symbol, book in exchange._books.items():
