@@ -3,6 +3,7 @@
 - :mod:`.config` — the ``[vendors.cqg]`` settings table, checked before any I/O
 - :mod:`.transport` — the WebSocket line: one reader, one writer, a bounded queue
 - :mod:`.session` — logon, reconnect supervisor, reconciliation, the core vendor contract
+- :mod:`.features` — the order gateway, market-data feed and trade monitor over a session
 - :mod:`.marketdata` — real-time market data → core quotes and trades (Sans-I/O)
 - :mod:`.throttle` / :mod:`.backoff` — token buckets; exponential backoff with jitter
 - :mod:`.recorder` — wire recording and replay of a recording against a server
@@ -11,13 +12,8 @@ See ``docs/cqg/client.md``.
 """
 
 from ec_cqg.client.config import CqgSettings, parse_cqg_settings
-from ec_cqg.client.session import (
-    CqgMarketDataFeed,
-    CqgOrderGateway,
-    CqgSession,
-    CqgTradeMonitor,
-    SymbolNotFoundError,
-)
+from ec_cqg.client.features import CqgMarketDataFeed, CqgOrderGateway, CqgTradeMonitor
+from ec_cqg.client.session import CqgSession, SymbolNotFoundError
 
 __all__ = [
     "CqgMarketDataFeed",

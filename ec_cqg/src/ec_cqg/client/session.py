@@ -25,11 +25,11 @@ import itertools
 import logging
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack, suppress
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Final, final
+from typing import Final, final
 
 import anyio
 import msgspec
@@ -73,6 +73,7 @@ from google.protobuf.message import Message
 from ec_cqg.client.backoff import Backoff
 from ec_cqg.client.channels import EventChannel
 from ec_cqg.client.config import CqgSettings
+from ec_cqg.client.features import CqgMarketDataFeed, CqgOrderGateway, CqgTradeMonitor
 from ec_cqg.client.marketdata import ContractQuotes
 from ec_cqg.client.recorder import WireRecorder
 from ec_cqg.client.throttle import Throttle
@@ -1476,96 +1477,3 @@ class CqgSession:
             channels.remove(channel)
         if not channels:
             self._trade_channels.pop(account_id, None)
-
-
-@final
-class CqgOrderGateway:
-    """Order entry over the session; outcomes arrive as reports on the trade stream."""
-
-    def __init__(self, session: CqgSession) -> None:
-        self._session = session
-
-    async def send(self, request: OrderRequest) -> None:
-        """Put ``request`` on the wire (held while reconnecting, up to ``hold_timeout``).
-
-        Raises :class:`OrderDeniedError` for what CQG cannot express (nothing sent) and
-        :class:`ConnectionLostError` if it could not be sent. Not cancel-safe once the
-        frame is queued: treat a cancelled send as UNKNOWN.
-        """
-        await self._session.send_order(request)
-
-    async def send_returning(self, request: OrderRequest) -> OrderRequest:
-        """As :meth:`send`, returning the request with its assigned ``cl_order_id``."""
-        return await self._session.send_order(request)
-
-    async def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
-        """The server's current word on the order (order status request). Cancel-safe."""
-        return await self._session.order_status(account_id, cl_order_id)
-
-    async def open_orders(self, account_id: str) -> Sequence[ExecutionReport]:
-        """Open orders of the account as the trade subscription reports them. Cancel-safe."""
-        await self._session._hold_until_ready()
-        return self._session.open_orders(account_id)
-
-    async def historical_orders(
-        self, account_id: str, start: datetime, end: datetime
-    ) -> Sequence[ExecutionReport]:
-        """Orders between ``start`` and ``end`` (naive means UTC). Cancel-safe."""
-        return await self._session.historical_orders(account_id, start, end)
-
-
-@final
-class CqgMarketDataFeed:
-    """Trades and best bid/ask (and depth when asked) as core events, snapshot first."""
-
-    def __init__(self, session: CqgSession) -> None:
-        self._session = session
-
-    @asynccontextmanager
-    async def stream(
-        self, instruments: Sequence[Instrument], *, depth: bool = False
-    ) -> AsyncIterator[EventChannel[MarketEvent]]:
-        """Subscribe to ``instruments``; the iterator's ``dropped`` counts events dropped
-        for lagging (oldest first). Unsubscribes on exit."""
-        session = self._session
-        channel: EventChannel[MarketEvent] = EventChannel(session.settings.market_buffer)
-        added: list[Instrument] = []
-        try:
-            for instrument in instruments:
-                await session.add_market_channel(instrument, channel, depth=depth)
-                added.append(instrument)
-            yield channel
-        finally:
-            channel.close()
-            for instrument in added:
-                await session.remove_market_channel(instrument, channel)
-
-
-@final
-class CqgTradeMonitor:
-    """Orders and positions of one account: snapshot, SnapshotComplete, live events."""
-
-    def __init__(self, session: CqgSession) -> None:
-        self._session = session
-
-    @asynccontextmanager
-    async def stream(self, account_id: str) -> AsyncIterator[EventChannel[TradeEvent]]:
-        """Never drops an event. After a reconnect: DISCONNECTED, GAP, the reports that
-        changed, SnapshotComplete, RECONNECTED, RECONCILED."""
-        session = self._session
-        await session._hold_until_ready()
-        channel: EventChannel[TradeEvent] = EventChannel()
-        session.add_trade_channel(account_id, channel)
-        try:
-            yield channel
-        finally:
-            channel.close()
-            session.remove_trade_channel(account_id, channel)
-
-    async def positions(self, account_id: str) -> Sequence[Position]:
-        """Positions of the account from the trade subscription. Cancel-safe."""
-        await self._session._hold_until_ready()
-        return self._session.positions_of(account_id)
-
-
-_ = Any
