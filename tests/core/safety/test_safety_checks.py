@@ -330,10 +330,13 @@ class _NoFridays:
 def test_a_replaced_validator_is_used_and_guards_stay() -> None:
     c = checks()
     c.validators.add(_NoFridays(), replace=True)
-    assert codes(c.check(new(qty=0), context())) == {"CUSTOM"}
+    # the replacement runs, and the shape guard (quantity > 0) is not removable with it
+    assert codes(c.check(new(qty=0), context())) == {"CUSTOM", Code.QTY_NOT_POSITIVE}
+    assert codes(c.check(new(qty=1), context())) == {"CUSTOM"}
     for name in c.validators.names():
         c.validators.remove(name)
-    assert c.check(new(qty=0), context()) == []
+    assert codes(c.check(new(qty=0), context())) == {Code.QTY_NOT_POSITIVE}
+    assert c.check(new(qty=50), context()) == []  # the limits file's max_order_qty is optional
     assert codes(c.check(new(symbol="F.US.ZZZ"), context(instrument=None))) == {
         Code.INSTRUMENT_NOT_ALLOWED,
         Code.INSTRUMENT_UNKNOWN,
@@ -351,7 +354,9 @@ def test_unknown_request_type_is_denied() -> None:
 
 def test_check_mandatory_runs_only_the_guards() -> None:
     c = checks()
-    assert c.check_mandatory(new(qty=0, limit_price=Decimal("75.005")), context()) == []
+    # off the tick grid is an optional rule; a quantity of 0 is a shape guard
+    assert c.check_mandatory(new(limit_price=Decimal("75.005")), context()) == []
+    assert codes(c.check_mandatory(new(qty=0), context())) == {Code.QTY_NOT_POSITIVE}
     assert codes(c.check_mandatory(new(symbol="F.US.ZZZ"), context(instrument=None))) == {
         Code.INSTRUMENT_NOT_ALLOWED,
         Code.INSTRUMENT_UNKNOWN,

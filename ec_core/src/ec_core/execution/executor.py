@@ -69,6 +69,7 @@ from ec_core.journal import (
     Journal,
     JournalRecord,
     MarkedUnknown,
+    RecordNotEncodable,
     RecoveryReport,
     RequestSent,
     SendFailed,
@@ -95,6 +96,7 @@ from ec_core.model import (
 from ec_core.plugins.host import PluginHost
 from ec_core.safety import PreTradeChecks, check_activation, datetime_ns
 from ec_core.safety.codes import Code
+from ec_core.safety.shape import check_shape
 from ec_core.tracking import OrderTracker, RequestOutcome
 from ec_core.validation import PreTradeContext, ValidatorRegistry
 from ec_core.vendor import OrderGateway, TradeMonitor
@@ -201,6 +203,8 @@ class Executor:
         self._record_sent = (
             checks.record_tracked if isinstance(checks, TrackedSendGate) else checks.record_sent
         )
+        # PreTradeChecks runs the shape guards itself; any other gate gets them here.
+        self._shape_here = not isinstance(checks, PreTradeChecks)
 
     # -- the order path --------------------------------------------------------
 
@@ -250,11 +254,16 @@ class Executor:
             if self.journal is not None and admitted:
                 journaled = True
                 try:
-                    await self._write_ahead([(p, r, False) for _, p, r in admitted])
+                    denials = await self._write_ahead([(p, r, False) for _, p, r in admitted])
                 except JournalError as exc:
                     for index, _, _ in admitted:
                         results[index] = exc
                     admitted = []
+                else:
+                    for (index, _, _), denial in zip(admitted, denials, strict=True):
+                        if denial is not None:
+                            results[index] = denial
+                    admitted = [a for a, d in zip(admitted, denials, strict=True) if d is None]
             while admitted:
                 index, payload, request = admitted.pop(0)
                 try:
@@ -272,10 +281,12 @@ class Executor:
             return None
         if self.journal is not None:
             try:
-                await self._write_ahead([(payload, request, direct)])
+                (denial,) = await self._write_ahead([(payload, request, direct)])
             except anyio.get_cancelled_exc_class():
                 self._not_sent(payload, request, "cancelled before send", journaled=True)
                 raise
+            if denial is not None:
+                raise denial
         return await self._dispatch(payload, request)
 
     async def _admit(self, payload: Payload, *, direct: bool) -> OrderRequest | None:
@@ -335,10 +346,17 @@ class Executor:
                 rounded = self._rounding(request, context)
                 if rounded is not request:
                     request = payload.request = rounded
+            shape = check_shape(request, context) if self._shape_here else None
             if direct:
-                violations += self._check_mandatory(request, context)
+                found = self._check_mandatory(request, context)
             else:
-                violations += self.checks.check(request, context)
+                found = self.checks.check(request, context)
+            if shape:
+                seen = {(v.code, v.field, v.rule) for v in shape}
+                violations += shape
+                violations += [v for v in found if (v.code, v.field, v.rule) not in seen]
+            else:
+                violations += found
         except Exception as exc:  # a broken check must not let an order through
             log.exception("pre-trade check raised on %s", request.cl_order_id)
             violations.append(
@@ -646,7 +664,9 @@ class Executor:
 
     # -- journal ---------------------------------------------------------------
 
-    async def _write_ahead(self, entries: list[tuple[Payload, OrderRequest, bool]]) -> None:
+    async def _write_ahead(
+        self, entries: list[tuple[Payload, OrderRequest, bool]]
+    ) -> list[OrderDeniedError | None]:
         """Journal the intents of ``entries`` (payload, request, direct) and return once
         a commit holds them (group commit).
 
@@ -654,20 +674,39 @@ class Executor:
         append their intents too, then commits them all in one transaction; the
         others wait for that commit. A sequential caller pays one loop turn; a
         basket (:meth:`execute_many`) brings all its intents at once.
+
+        Returns, per entry, ``None`` (journaled) or the :class:`OrderDeniedError` of
+        an intent the journal cannot encode (``RECORD_NOT_ENCODABLE``): that payload
+        is DENIED and its exposure released; nothing of it was buffered, so the
+        journal stays healthy and the other entries go on.
         """
         journal = self.journal
         assert journal is not None
         now = self.clock.now_ns()
+        outcome: list[OrderDeniedError | None] = [None] * len(entries)
+        written: list[tuple[Payload, OrderRequest, bool]] = []
         try:
-            for payload, request, direct in entries:
-                journal.append(  # may commit a full batch, and that commit may fail
-                    IntentRecorded(
-                        request=request, request_id=payload.request_id, direct=direct, ts_ns=now
+            for index, entry in enumerate(entries):
+                payload, request, direct = entry
+                try:
+                    journal.append(  # may commit a full batch, and that commit may fail
+                        IntentRecorded(
+                            request=request, request_id=payload.request_id, direct=direct, ts_ns=now
+                        )
                     )
-                )
+                except RecordNotEncodable as exc:
+                    outcome[index] = self._not_encodable(payload, request, exc)
+                    continue
+                written.append(entry)
         except JournalError as exc:
-            self._intents_failed(entries, exc)
+            # The failed commit's buffer holds every intent appended so far and the
+            # current one: fail them all, and the ones not reached yet too.
+            self._intents_failed(
+                [e for e, o in zip(entries, outcome, strict=True) if o is None], exc
+            )
             raise
+        if not written:
+            return outcome
         group = self._commit_group
         if group is None:
             group = self._commit_group = _CommitGroup()
@@ -683,8 +722,28 @@ class Executor:
         else:
             await group.done.wait()
         if group.error is not None:
-            self._intents_failed(entries, group.error)
+            self._intents_failed(written, group.error)
             raise group.error
+        return outcome
+
+    def _not_encodable(
+        self, payload: Payload, request: OrderRequest, error: RecordNotEncodable
+    ) -> OrderDeniedError:
+        """The journal cannot encode this intent: deny it (nothing was buffered or sent)."""
+        log.error("intent of %s not journaled: %s", request.cl_order_id, error.reason)
+        self._release(request.cl_order_id)
+        violations = [
+            Violation(
+                code=Code.RECORD_NOT_ENCODABLE,
+                field="request",
+                rule="the journal must be able to encode the intent (write-ahead)",
+                value=error.reason,
+            )
+        ]
+        payload.advance(_P.DENIED, Code.RECORD_NOT_ENCODABLE)
+        if self.host is not None:
+            self.host.notify_denied(payload.request, violations)
+        return OrderDeniedError(violations)
 
     def _intents_failed(
         self, entries: list[tuple[Payload, OrderRequest, bool]], error: JournalError
@@ -700,12 +759,16 @@ class Executor:
             payload.advance(_P.FAILED, f"journal failed: {error}")
 
     def _journal(self, record: JournalRecord) -> None:
-        """Append a record; a failure halts new orders but never the tracking."""
+        """Append a record; a failure halts new orders but never the tracking.
+
+        A record the journal cannot encode (a venue event with a value MessagePack
+        cannot carry) halts too: the history recovery would replay is incomplete.
+        """
         if self.journal is None:
             return
         try:
             self.journal.append(record)
-        except JournalError as exc:
+        except (JournalError, RecordNotEncodable) as exc:
             self._halt(str(exc))
         if self._buffered is not None:
             self._buffered.set()

@@ -10,7 +10,7 @@ from ec_core.journal.records import (
     SendFailed,
 )
 from ec_core.journal.replay import RecoveryReport, apply_record, replay, track_sent
-from ec_core.journal.store import FsyncPolicy, Journal
+from ec_core.journal.store import FsyncPolicy, Journal, RecordNotEncodable
 
 __all__ = [
     "AdoptedPosition",
@@ -20,6 +20,7 @@ __all__ = [
     "Journal",
     "JournalRecord",
     "MarkedUnknown",
+    "RecordNotEncodable",
     "RecoveryReport",
     "RequestSent",
     "SendFailed",

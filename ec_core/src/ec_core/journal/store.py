@@ -20,6 +20,12 @@ Durability policy (see ``docs/safety/execution.md``):
 
 Any SQLite failure raises :class:`~ec_core.errors.JournalError`; the buffer is
 kept, so a later commit retries it. The table refuses UPDATE and DELETE.
+
+A record MessagePack cannot encode (an int beyond 64 bits, an object of no known
+type) raises :class:`RecordNotEncodable` from :meth:`Journal.append`, never a bare
+``OverflowError``/``TypeError``: that record is not buffered and the journal
+stays healthy, so the caller decides (the executor denies such an intent and
+releases its exposure).
 """
 
 from __future__ import annotations
@@ -33,14 +39,14 @@ from typing import TYPE_CHECKING, final
 
 import msgspec
 
-from ec_core.errors import JournalError
+from ec_core.errors import EcError, JournalError
 from ec_core.journal.records import JournalRecord
 
 if TYPE_CHECKING:
     from ec_core.journal.replay import RecoveryReport
     from ec_core.tracking import OrderTracker
 
-__all__ = ["FsyncPolicy", "Journal"]
+__all__ = ["FsyncPolicy", "Journal", "RecordNotEncodable"]
 
 SCHEMA_VERSION = 1
 
@@ -78,6 +84,23 @@ _SYNCHRONOUS = {
 
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder(JournalRecord)
+
+
+@final
+class RecordNotEncodable(EcError):
+    """A record the journal cannot encode; nothing was buffered, the journal is fine.
+
+    ``kind`` is the record's tag, ``cl_order_id`` the order it is about, ``reason``
+    what the encoder said.
+    """
+
+    code = "RECORD_NOT_ENCODABLE"
+
+    def __init__(self, kind: str, cl_order_id: str, reason: str) -> None:
+        super().__init__(f"{self.code}: journal record {kind} of {cl_order_id!r}: {reason}")
+        self.kind = kind
+        self.cl_order_id = cl_order_id
+        self.reason = reason
 
 
 def _cl_order_id(record: JournalRecord) -> str:
@@ -124,9 +147,20 @@ class Journal:
     # -- writing ---------------------------------------------------------------
 
     def append(self, record: JournalRecord) -> None:
-        """Buffer ``record``; commit when ``batch_size`` records are waiting."""
+        """Buffer ``record``; commit when ``batch_size`` records are waiting.
+
+        Raises :class:`RecordNotEncodable` (nothing buffered) or :class:`JournalError`.
+        """
         kind = str(record.__struct_config__.tag)
-        self._buffer.append((kind, _cl_order_id(record), record.ts_ns, _ENCODER.encode(record)))
+        cl_order_id = _cl_order_id(record)
+        try:
+            body = _ENCODER.encode(record)
+            ts_ns = record.ts_ns
+            if type(ts_ns) is not int or not -(2**63) <= ts_ns < 2**63:  # SQLite INTEGER
+                raise OverflowError(f"ts_ns {ts_ns!r} is not a 64-bit int")
+        except (OverflowError, TypeError, ValueError, msgspec.EncodeError) as exc:
+            raise RecordNotEncodable(kind, cl_order_id, f"{type(exc).__name__}: {exc}") from exc
+        self._buffer.append((kind, cl_order_id, ts_ns, body))
         if len(self._buffer) >= self.batch_size:
             self.commit()
 

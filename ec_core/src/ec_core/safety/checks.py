@@ -11,10 +11,16 @@ removed by plugins:
   orders that only shrink a position);
 * the rate limit (orders, modifies, cancels per second and minute per account);
 * the account and the instrument are allowed by the limits file (default deny)
-  and the instrument is known.
+  and the instrument is known;
+* the request's shape (:mod:`ec_core.safety.shape`): required fields, enum
+  values, an integral quantity in range, finite Decimal prices present or absent
+  as the order type requires. A built-in shape rule the registry also holds (the
+  same class) runs once, from the registry, with the limits resolved.
 
 Then every validator of the registry runs. All violations are collected; none
-stops the others. The pass path allocates one context copy and nothing else.
+stops the others (one reported by both a shape guard and a validator with the
+same code, field and rule is kept once). The pass path allocates one context
+copy and nothing else.
 """
 
 from __future__ import annotations
@@ -46,7 +52,8 @@ from ec_core.safety.limits import Limits
 from ec_core.safety.limits_source import LimitsSource
 from ec_core.safety.rate_limit import RateKind, RateLimiter
 from ec_core.safety.rounding import round_request
-from ec_core.validation import PreTradeContext, ValidatorRegistry
+from ec_core.safety.shape import SHAPE_RULES, check_shape
+from ec_core.validation import PreTradeContext, Validator, ValidatorRegistry
 
 __all__ = ["PreTradeChecks"]
 
@@ -92,6 +99,7 @@ class PreTradeChecks:
         self._clock = clock
         self._validate: tuple[_Validate, ...] = ()
         self._validators_version = -1
+        self._shape_rules: tuple[Validator, ...] = SHAPE_RULES  # those the registry lacks
         self._loss_level: dict[str, KillSwitchState] = {}
         # NEW orders sent but not yet seen in a context's open_orders, per account.
         self._in_flight: dict[str, dict[str, tuple[int, Order]]] = {}
@@ -104,7 +112,8 @@ class PreTradeChecks:
 
     def check_mandatory(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
         """Only the guards no path may skip (the experts' direct order path):
-        kill switch, rate limit, allowed account and instrument, known instrument."""
+        kill switch, rate limit, allowed account and instrument, known instrument,
+        and the request's shape (:mod:`ec_core.safety.shape`)."""
         return self._check(request, context, validators=False)
 
     def _check(
@@ -181,19 +190,29 @@ class PreTradeChecks:
                 )
 
         if not validators:
+            found += check_shape(request, context)
             return found
-        context = msgspec.structs.replace(context, limits=resolved, target_order=target)
         if self._validators_version != self.validators.version:
             self._refresh_validators()
+        shape = check_shape(request, context, self._shape_rules)
+        context = msgspec.structs.replace(context, limits=resolved, target_order=target)
         for validate in self._validate:
             violations = validate(request, context)
             if violations:
+                if shape:
+                    seen = {(v.code, v.field, v.rule) for v in shape}
+                    violations = [v for v in violations if (v.code, v.field, v.rule) not in seen]
                 found.extend(violations)
+        found += shape
         return found
 
     def _refresh_validators(self) -> None:
         self._validate = tuple(v.validate for v in self.validators)
         self._validators_version = self.validators.version
+        # A shape rule whose very class the registry holds runs from there (with the
+        # limits resolved: the same answer and more); the others run as guards.
+        registered = {type(v) for v in self.validators}
+        self._shape_rules = tuple(r for r in SHAPE_RULES if type(r) not in registered)
 
     def _allowed(
         self,
