@@ -130,21 +130,30 @@ async def rig(
     ack_timeout: float = 2.0,
     consume: bool = True,
     checks_factory: Callable[[ManualClock], PreTradeGate] | None = None,
+    accounts: tuple[str, ...] = (),
+    tracker_options: dict[str, Any] | None = None,
     **executor_options: Any,
 ) -> AsyncIterator[Rig]:
     """The rig; the journal's timed flush is off unless ``flush_interval`` is given, since
-    ``anyio.wait_all_tasks_blocked`` (``Rig.settle``) polls while a timer task is due."""
+    ``anyio.wait_all_tasks_blocked`` (``Rig.settle``) polls while a timer task is due.
+
+    ``accounts``: more accounts the session trades, each with its own trade stream
+    consumed by the same executor (as an application trading several accounts does)."""
     executor_options.setdefault("flush_interval", 3600.0)
     clock = ManualClock(SIM_START_NS)
     instruments = list(builtin_instruments())
     exchange = Exchange(instruments=instruments, clock=clock, seed=0)
     exchange.open_account(ACCOUNT)
     exchange.open_account(COUNTERPARTY)
+    for account_id in accounts:
+        exchange.open_account(account_id)
     venue = MockVenue(exchange, clock, seed=0, market=False)
     factory = MockVendorFactory()
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(
-            factory.open({"venue": venue, "account_id": ACCOUNT, "faults": faults})
+            factory.open(
+                {"venue": venue, "account_id": ACCOUNT, "accounts": accounts, "faults": faults}
+            )
         )
         cp = await stack.enter_async_context(
             factory.open({"venue": venue, "account_id": COUNTERPARTY})
@@ -152,7 +161,10 @@ async def rig(
         journal = stack.enter_context(Journal(journal_path)) if journal_path else None
         by_symbol = {i.symbol: i for i in instruments}
         tracker = OrderTracker(
-            clock=clock, host=host, multiplier=lambda symbol: by_symbol[symbol].multiplier
+            clock=clock,
+            host=host,
+            multiplier=lambda symbol: by_symbol[symbol].multiplier,
+            **(tracker_options or {}),
         )
         executor = Executor(
             gateway=session.orders,
@@ -174,7 +186,8 @@ async def rig(
             **executor_options,
         )
         if consume:
-            events = await stack.enter_async_context(session.trades.stream(ACCOUNT))
-            await stack.enter_async_context(executor.consume(events))
+            for account_id in (ACCOUNT, *accounts):
+                events = await stack.enter_async_context(session.trades.stream(account_id))
+                await stack.enter_async_context(executor.consume(events))
         yield Rig(clock, exchange, venue, session, cp, tracker, executor, journal)
     venue.check()

@@ -188,7 +188,8 @@ class Executor:
         self._halted: str | None = None
         self._inflight: dict[str, list[Payload]] = {}  # chain id -> payloads not final
         self._fills_seen = 0
-        self._seen_since_gap: set[str] | None = None  # chains reported since a gap
+        # account -> the tracker's report_seq at the last gap, until its snapshot resyncs it
+        self._gap_marks: dict[str, int] = {}
         self._mandatory: tuple[PreTradeChecks, PreTradeChecks] | None = None
         self._commit_group: _CommitGroup | None = None
         self._buffered: anyio.Event | None = None  # set when a record is buffered
@@ -893,16 +894,26 @@ class Executor:
     def _take(self, event: TradeEvent) -> None:
         """One event of the trade stream: apply it and keep the resync bookkeeping."""
         self.on_event(event)
-        if isinstance(event, ExecutionReport):
-            if self._seen_since_gap is not None:
-                chain_id = self.tracker.chain_id(event.cl_order_id)
-                if chain_id is not None:
-                    self._seen_since_gap.add(chain_id)
-        elif isinstance(event, SessionEvent):
+        if isinstance(event, SessionEvent):
             if event.kind in _GAP_KINDS:
-                self._seen_since_gap = set()
+                self._mark_gap()
         elif isinstance(event, SnapshotComplete):
             self._resyncs.append(event.account_id)
+
+    def _mark_gap(self) -> None:
+        """A gap: every account with open orders (or still waiting for its resync) owes
+        one. What each order heard after this point is what its account's snapshot
+        or later reports told us; the rest is asked about after the snapshot.
+
+        A session event names no account, and one may arrive per stream of the same
+        disconnect: marking again only moves the mark later (more queries, never fewer).
+        """
+        mark = self.tracker.report_seq
+        marks = self._gap_marks
+        for account_id in marks:
+            marks[account_id] = mark
+        for order in self.tracker.open_orders():
+            marks[order.account_id] = mark
 
     def _take_deferred(self) -> None:
         """Apply what the venue delivered while we were sending, once no send is open."""
@@ -923,10 +934,13 @@ class Executor:
     async def _resync(self, account_id: str) -> None:
         """After a snapshot: ask about our open orders it did not mention (after a gap)
         and about every UNKNOWN order: they may have filled or ended meanwhile."""
-        seen, self._seen_since_gap = self._seen_since_gap, None
-        if seen is not None:
-            for order in self.tracker.open_orders(account_id):
-                if order.chain_id not in seen and order.state is not OrderState.UNKNOWN:
+        mark = self._gap_marks.pop(account_id, None)
+        if mark is not None:
+            tracker = self.tracker
+            for order in tracker.open_orders(account_id):
+                if order.state is not OrderState.UNKNOWN and not tracker.heard_since(
+                    order.chain_id, mark
+                ):
                     await self._query(order)
         if self.tracker.unknown_orders(account_id):
             await self.resolve_unknown(account_id)

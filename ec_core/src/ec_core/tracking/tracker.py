@@ -70,10 +70,11 @@ _replace = msgspec.structs.replace
 class _Chain:
     """Mutable bookkeeping of one order chain."""
 
-    __slots__ = ("events", "ids", "order", "pending", "unknown_since_ns", "waiters")
+    __slots__ = ("events", "heard", "ids", "order", "pending", "unknown_since_ns", "waiters")
 
     def __init__(self, order: Order) -> None:
         self.order = order
+        self.heard = 0  # the tracker's report_seq when a venue report about it last came
         self.ids: list[str] = [order.cl_order_id]
         self.events: list[OrderEvent] = []
         self.pending: dict[str, RequestType] = {}  # requests sent, not answered yet
@@ -108,6 +109,7 @@ class OrderTracker:
         self._snapshots: Counter[str] = Counter()
         self._disconnects = 0
         self._seq = 0
+        self._report_seq = 0  # venue reports applied to a chain, for heard_since
         self._counts: Counter[str] = Counter()
 
     # -- what we send ----------------------------------------------------------
@@ -235,10 +237,12 @@ class OrderTracker:
                     self._wake(open_chain)
             if report.request_type in _BULK:
                 return
+        self._report_seq += 1
         chain = self._chain_for_report(report)
         if chain is None:
             self._adopt(report, ts_ns)
             return
+        chain.heard = self._report_seq
         # A client id the chain did not have: the answer to a modify or cancel whose
         # send was not recorded yet (the trade stream raced the send), or one placed
         # elsewhere. Either way that request has been answered.
@@ -457,6 +461,7 @@ class OrderTracker:
             updated_ns=self._now(ts_ns),
         )
         chain = _Chain(order)
+        chain.heard = self._report_seq
         self._chains[chain_id] = chain
         if order.state.is_open:
             self._open[chain_id] = chain
@@ -554,6 +559,18 @@ class OrderTracker:
     def outcome_report(self, cl_order_id: str) -> ExecutionReport | None:
         found = self._outcomes.get(cl_order_id)
         return None if found is None else found[1]
+
+    @property
+    def report_seq(self) -> int:
+        """How many venue reports about orders were applied so far (a mark for
+        :meth:`heard_since`)."""
+        return self._report_seq
+
+    def heard_since(self, order_id: str, mark: int) -> bool:
+        """Whether a venue report about the order came after ``mark`` (a
+        :attr:`report_seq`): after a gap, an open order not heard of since is asked about."""
+        chain = self._chain_for_id(order_id)
+        return chain is not None and chain.heard > mark
 
     def snapshots(self, account_id: str) -> int:
         """How many snapshots of the account completed (see ``SnapshotComplete``)."""
