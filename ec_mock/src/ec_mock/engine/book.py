@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from bisect import insort
 from collections import deque
-from typing import final
+from typing import TYPE_CHECKING, final
 
 import msgspec
 
 from ec_mock.engine.records import OrderRecord
+
+if TYPE_CHECKING:
+    from ec_mock.engine.ledger import PositionLedger
 
 __all__ = ["BookView", "DepthLevel", "Level", "OrderBook"]
 
@@ -61,6 +64,7 @@ class OrderBook:
         "bid_keys",
         "bids",
         "buy_stops",
+        "holders",
         "open_orders",
         "sell_stops",
         "symbol",
@@ -77,6 +81,8 @@ class OrderBook:
         self.sell_stops: list[OrderRecord] = []
         self.aon: list[OrderRecord] = []
         self.open_orders: dict[int, OrderRecord] = {}  # every open order of the symbol, by oid
+        # account -> its position in the symbol, while not flat: re-marked on each print
+        self.holders: dict[str, PositionLedger] = {}
 
     # -- touch -------------------------------------------------------------------------
     def best_bid(self) -> int | None:

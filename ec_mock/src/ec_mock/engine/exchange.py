@@ -228,7 +228,7 @@ class Exchange:
         if book is None:
             book = self._books[symbol] = OrderBook(symbol)
         self._open_by_symbol[symbol] = book.open_orders
-        self._holders.setdefault(symbol, {})
+        self._holders[symbol] = book.holders
         self._to_ticks[symbol] = {}
         self._to_price[symbol] = {}
         if margin is not None:
@@ -667,6 +667,7 @@ class Exchange:
             instrument = self._instruments.get(symbol)
             if instrument is None:
                 raise _Reject(RejectCode.UNKNOWN_INSTRUMENT, f"unknown instrument {symbol!r}")
+            book = self._books[symbol]
             if self.faults is not None and not liquidation:
                 code = self.faults.order_reject(_NEW, now)
                 if code is not None:
@@ -694,7 +695,6 @@ class Exchange:
                     raise _Reject(RejectCode.UNSUPPORTED, "iceberg orders are not supported")
                 aon = ExecInstruction.AON in exec_instructions
                 if ExecInstruction.POST_ONLY in exec_instructions:
-                    book = self._books[symbol]
                     if order_type is not _LMT:
                         raise _Reject(RejectCode.UNSUPPORTED, "post-only needs a limit order")
                     other = book.best_ask() if side is _BUY else book.best_bid()
@@ -792,12 +792,12 @@ class Exchange:
             now,
             tuple(sorted(exec_instructions)) if exec_instructions else (),
             pos,
+            book,
+            _W,
+            expire_ns,
         )
-        order.state = _W
-        order.expire_ns = expire_ns
         ids[cl] = order
         acct.open_orders[oid] = order
-        book = self._books[symbol]
         book.open_orders[oid] = order
         pos.add_working(sign, qty)
         if self._sinks:
@@ -919,6 +919,9 @@ class Exchange:
             aggressor = _SELL
         symbol = book.symbol
         fill = self._fill
+        marks = self._marks
+        holders = book.holders
+        printed = False
         wanted = order.qty - order.filled
         while wanted > 0 and keys:
             price = -keys[-1] if side > 0 else keys[-1]
@@ -940,10 +943,24 @@ class Exchange:
                     level.count -= 1
                 fill(resting, qty, price)
                 fill(order, qty, price)
-                self._print(symbol, price, qty, aggressor)
+                # the print: _print, inlined (the symbol is touched once, below)
+                old = marks.get(symbol)
+                if old != price:
+                    for pos in holders.values():
+                        pos.remark(old, price)
+                    marks[symbol] = price
+                self._last[symbol] = (self._ts, price, qty, aggressor)
+                if self._sinks:
+                    now = self._ts
+                    self._emit(
+                        Trade(symbol=symbol, ts_ns=now, price=price, size=qty, aggressor=aggressor)
+                    )
+                printed = True
                 wanted -= qty
             if level.count == 0:
                 book._drop_level(-side, price)
+        if printed:
+            self._touched[symbol] = None
 
     def _fill(self, order: OrderRecord, qty: int, price: int) -> None:
         filled = order.filled + qty
@@ -954,20 +971,19 @@ class Exchange:
         symbol = order.symbol
         pos = order.pos
         acct = pos.account
+        book = order.book
         pos.fill(order.side * qty, price, self._marks.get(symbol), True)
-        holders = self._holders[symbol]  # who holds a position, re-marked on each print
         if pos.qty:
-            holders[order.account_id] = pos
+            book.holders[order.account_id] = pos
         else:
-            holders.pop(order.account_id, None)
+            book.holders.pop(order.account_id, None)
         commission = _ZERO
-        per_contract = acct.commission_per_contract
-        if per_contract:
+        if acct.commission_per_contract:
             commission = acct.charge_commission(qty)
         if filled == order.qty:
             order.state = _F
             del acct.open_orders[order.oid]
-            del self._open_by_symbol[symbol][order.oid]
+            del book.open_orders[order.oid]
         else:
             order.state = _PF
         fill_no = self._next_fill
@@ -1003,6 +1019,7 @@ class Exchange:
             holders.pop(pos.account.account_id, None)
 
     def _print(self, symbol: str, price: int, qty: int, aggressor: Side | None) -> None:
+        """Publish a print and re-mark the holders (``_match`` inlines this: keep alike)."""
         marks = self._marks
         old = marks.get(symbol)
         if old != price:
@@ -1084,7 +1101,7 @@ class Exchange:
     def _finish(self, order: OrderRecord, state: OrderState, text: str = "") -> None:
         """Cancel or expire an open order: out of the book, working qty released."""
         symbol = order.symbol
-        book = self._books[symbol]
+        book = order.book
         if order.resting:
             book.unrest(order)
         elif order.stop is not None and not order.triggered:
@@ -1097,7 +1114,7 @@ class Exchange:
         now = self._ts
         order.updated_ns = now
         del pos.account.open_orders[order.oid]
-        del self._open_by_symbol[symbol][order.oid]
+        del book.open_orders[order.oid]
         self._touched[symbol] = None
         if self._sinks:
             kind = _R_EXPIRED if state is _EXPIRED else _R_CANCELLED
@@ -1859,6 +1876,7 @@ class Exchange:
                 ts_ns=o.created_ns,
                 exec_instructions=o.exec_instructions,
                 pos=order_pos,
+                book=exchange._books[o.symbol],
             )
             order.filled = o.filled
             order.cost = o.cost

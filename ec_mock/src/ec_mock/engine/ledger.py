@@ -111,50 +111,6 @@ class PositionLedger:
         self.sell_working = 0
         self.volume = 0  # contracts traded, both sides
 
-    def apply_fill(self, signed_qty: int, price: int) -> int:
-        """Book a fill; returns the P&L in ticks it realized."""
-        qty = self.qty
-        self.volume += signed_qty if signed_qty > 0 else -signed_qty
-        if qty == 0 or (qty > 0) == (signed_qty > 0):
-            self.lots.append([signed_qty, price])
-            self.cost += signed_qty * price
-            self.qty = qty + signed_qty
-            return 0
-        # Closing first-in first-out: a long is closed by selling at ``price``, which
-        # realizes (price - lot_price) per contract; a short the reverse.
-        realized = 0
-        cost = self.cost
-        remaining = signed_qty
-        lots = self.lots
-        while remaining and lots:
-            lot = lots[0]
-            lot_qty, lot_price = lot
-            if lot_qty > 0:  # remaining < 0
-                closing = -remaining if -remaining < lot_qty else lot_qty
-                realized += closing * (price - lot_price)
-                cost -= closing * lot_price
-                if closing == lot_qty:
-                    lots.popleft()
-                else:
-                    lot[0] = lot_qty - closing
-                remaining += closing
-            else:  # remaining > 0
-                closing = remaining if remaining < -lot_qty else -lot_qty
-                realized -= closing * (price - lot_price)
-                cost += closing * lot_price
-                if closing == -lot_qty:
-                    lots.popleft()
-                else:
-                    lot[0] = lot_qty + closing
-                remaining -= closing
-        if remaining:
-            lots.append([remaining, price])
-            cost += remaining * price
-        self.cost = cost
-        self.qty = qty + signed_qty
-        self.realized += realized
-        return realized
-
     # Exposure is max(|qty + buys|, |qty - sells|). With a = qty + buys >= c = qty - sells
     # that is ``a if a + c >= 0 else -c``: the methods below inline it, it is the hot path.
 
@@ -178,14 +134,21 @@ class PositionLedger:
                 account.margin_exp = self.margin_exp
 
     def fill(self, signed_qty: int, price: int, mark: int | None, from_working: bool) -> int:
-        """Book a fill (of an open order if ``from_working``); returns realized ticks."""
+        """Book a fill (of an open order if ``from_working``); returns the P&L in ticks
+        it realized.
+
+        Lots close first-in first-out: closing a long by selling at ``price`` realizes
+        ``price - lot price`` per contract, a short the reverse. The unrealized P&L at
+        ``mark`` moves by ``signed_qty * (mark - price) - realized``: a fill changes
+        the position's mark-to-market value by what it cost against the mark, and the
+        part it realized leaves the unrealized total.
+        """
         qty = self.qty
         buys = self.buy_working
         sells = self.sell_working
         high = qty + buys
         low = qty - sells
-        before_exposure = high if high + low >= 0 else -low
-        before_unrealized = qty * mark - self.cost if qty and mark is not None else 0
+        before = high if high + low >= 0 else -low
         if from_working:
             if signed_qty > 0:
                 buys -= signed_qty
@@ -193,31 +156,60 @@ class PositionLedger:
             else:
                 sells += signed_qty
                 self.sell_working = sells
-        if qty == 0 or (qty > 0) == (signed_qty > 0):  # opening: apply_fill's first case
-            self.volume += signed_qty if signed_qty > 0 else -signed_qty
+        realized = 0
+        if signed_qty > 0:
+            self.volume += signed_qty
+        else:
+            self.volume -= signed_qty
+        if qty == 0 or (qty > 0) == (signed_qty > 0):  # opening (or adding to) a position
             self.lots.append([signed_qty, price])
             self.cost += signed_qty * price
-            qty += signed_qty
-            self.qty = qty
-            realized = 0
         else:
-            realized = self.apply_fill(signed_qty, price)
-            qty = self.qty
+            cost = self.cost
+            remaining = signed_qty
+            lots = self.lots
+            while remaining and lots:
+                lot = lots[0]
+                lot_qty, lot_price = lot
+                if lot_qty > 0:  # remaining < 0
+                    closing = -remaining if -remaining < lot_qty else lot_qty
+                    realized += closing * (price - lot_price)
+                    cost -= closing * lot_price
+                    if closing == lot_qty:
+                        lots.popleft()
+                    else:
+                        lot[0] = lot_qty - closing
+                    remaining += closing
+                else:  # remaining > 0
+                    closing = remaining if remaining < -lot_qty else -lot_qty
+                    realized -= closing * (price - lot_price)
+                    cost += closing * lot_price
+                    if closing == -lot_qty:
+                        lots.popleft()
+                    else:
+                        lot[0] = lot_qty + closing
+                    remaining -= closing
+            if remaining:  # through flat: the rest opens the other way
+                lots.append([remaining, price])
+                cost += remaining * price
+            self.cost = cost
+            self.realized += realized
+        qty += signed_qty
+        self.qty = qty
         high = qty + buys
         low = qty - sells
-        after_exposure = high if high + low >= 0 else -low
+        after = high if high + low >= 0 else -low
         account = self.account
-        if after_exposure != before_exposure:
-            account.margin_units += (after_exposure - before_exposure) * self.margin_units
+        if after != before:
+            account.margin_units += (after - before) * self.margin_units
             if self.margin_exp < account.margin_exp:
                 account.margin_exp = self.margin_exp
-        after_unrealized = qty * mark - self.cost if qty and mark is not None else 0
-        if after_unrealized != before_unrealized:
-            account.unrealized_units += (
-                after_unrealized - before_unrealized
-            ) * self.tick_value_units
-            if self.tick_value_exp < account.unrealized_exp:
-                account.unrealized_exp = self.tick_value_exp
+        if mark is not None:
+            change = signed_qty * (mark - price) - realized
+            if change:
+                account.unrealized_units += change * self.tick_value_units
+                if self.tick_value_exp < account.unrealized_exp:
+                    account.unrealized_exp = self.tick_value_exp
         if realized:
             account.cash_units += realized * self.tick_value_units
             if self.tick_value_exp < account.cash_exp:

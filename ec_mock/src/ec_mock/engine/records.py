@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, final
 from ec_core.model import Duration, OrderState, OrderType
 
 if TYPE_CHECKING:
+    from ec_mock.engine.book import OrderBook
     from ec_mock.engine.ledger import PositionLedger
 
 __all__ = ["OrderRecord"]
@@ -22,6 +23,7 @@ class OrderRecord:
     __slots__ = (
         "account_id",
         "aon",
+        "book",
         "chain_id",
         "cl_order_id",
         "cost",
@@ -64,6 +66,9 @@ class OrderRecord:
         ts_ns: int,
         exec_instructions: tuple[str, ...],
         pos: PositionLedger,
+        book: OrderBook,
+        state: OrderState = OrderState.PENDING_NEW,
+        expire_ns: int = 0,
     ) -> None:
         self.oid = oid
         self.account_id = account_id
@@ -82,14 +87,15 @@ class OrderRecord:
         self.cl_order_id = cl_order_id
         self.orig_cl_order_id = ""
         self.chain_id = cl_order_id
-        self.state = OrderState.PENDING_NEW
+        self.state = state
         self.seq = 0  # time priority; a new value means a new place in the queue
         self.resting = False  # in a price level of the book
         self.triggered = False  # a stop that has fired
-        self.expire_ns = 0  # GTD expiry time, 0 if none
+        self.expire_ns = expire_ns  # GTD expiry time, 0 if none
         self.created_ns = ts_ns
         self.updated_ns = ts_ns
         self.pos = pos  # the account's position in ``symbol``: fills and working qty go there
+        self.book = book  # the book of ``symbol``
 
     @property
     def remaining(self) -> int:
