@@ -57,3 +57,5 @@ class TrackerStats(msgspec.Struct, frozen=True, kw_only=True):
     illegal_transitions: int = 0
     adopted: int = 0
     unknown_marked: int = 0
+    late_reports: int = 0  # about a chain already retired (see OrderTracker's retention)
+    retired: int = 0  # final chains retired from the tracker's maps

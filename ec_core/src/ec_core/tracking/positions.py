@@ -24,7 +24,9 @@ class PositionBook:
     """Net positions by (account, symbol), built only from accepted (deduplicated) fills.
 
     Open lots are kept first-in first-out with their exact prices, so realized and
-    unrealized P&L are exact; ``avg_price`` is the lots' average, for display.
+    unrealized P&L are exact; ``avg_price`` is the lots' average, for display. The
+    open quantity and cost are kept as running sums, so a fill costs the lots it
+    closes, not every lot of a position built from many small fills.
     """
 
     def __init__(self, multiplier: Callable[[str], Decimal] | None = None) -> None:
@@ -32,6 +34,7 @@ class PositionBook:
         self._positions: dict[tuple[str, str], Position] = {}
         self._flat: dict[tuple[str, str], Position] = {}
         self._lots: dict[tuple[str, str], deque[list[Any]]] = {}  # [signed qty, price]
+        self._open: dict[tuple[str, str], tuple[int, Decimal]] = {}  # (qty, cost) of the lots
 
     def get(self, account_id: str, symbol: str) -> Position:
         key = (account_id, symbol)
@@ -56,6 +59,7 @@ class PositionBook:
         lots = self._lots.setdefault(key, deque())
         position = self.get(*key)
         realized = position.realized_pnl
+        qty, cost = self._open.get(key, (0, _ZERO))
         remaining = fill.qty * fill.side.sign
         while remaining and lots and (lots[0][0] > 0) != (remaining > 0):
             lot = lots[0]
@@ -63,12 +67,17 @@ class PositionBook:
             direction = 1 if lot[0] > 0 else -1
             realized += (fill.price - lot[1]) * closed * direction * multiplier
             lot[0] -= closed * direction
+            qty -= closed * direction
+            cost -= lot[1] * closed * direction
             remaining += closed * direction
             if lot[0] == 0:
                 lots.popleft()
         if remaining:
             lots.append([remaining, fill.price])
-        updated = self._position(key, lots, realized)
+            qty += remaining
+            cost += remaining * fill.price
+        self._open[key] = (qty, cost)
+        updated = self._position(key, qty, cost, realized)
         self._positions[key] = updated
         return updated
 
@@ -76,6 +85,7 @@ class PositionBook:
         """Adopt a position (e.g. the venue's, after reconciliation) as one lot."""
         key = (position.account_id, position.symbol)
         self._lots[key] = deque([[position.qty, position.avg_price]] if position.qty else [])
+        self._open[key] = (position.qty, position.qty * position.avg_price)
         self._positions[key] = position
 
     def realized_pnl(self, account_id: str) -> Decimal:
@@ -91,9 +101,7 @@ class PositionBook:
         return self._multiplier(symbol) if self._multiplier is not None else Decimal(1)
 
     @staticmethod
-    def _position(key: tuple[str, str], lots: deque[list[Any]], realized: Decimal) -> Position:
-        qty = sum(lot[0] for lot in lots)
-        cost = sum((lot[0] * lot[1] for lot in lots), _ZERO)
+    def _position(key: tuple[str, str], qty: int, cost: Decimal, realized: Decimal) -> Position:
         return Position(
             account_id=key[0],
             symbol=key[1],

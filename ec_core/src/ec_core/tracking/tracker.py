@@ -13,12 +13,32 @@ whole state, so the tracker applies them idempotently:
 Nothing here raises into the trading path. Observer hooks fire through
 :class:`~ec_core.plugins.PluginHost`, which isolates their exceptions. Not
 thread-safe: use from one event loop.
+
+Retention (memory stays bounded over a long run; the journal keeps the full
+history, and a replay of it ends in the same state):
+
+* open orders are always kept, whole;
+* at most ``retain_final`` final chains (and, with ``retain_final_ns``, none
+  final for longer than that) are kept whole: order, history, fills, request
+  outcomes. Older ones are *retired* from these maps, oldest final first;
+* a retired chain is remembered compactly (its final order, client ids, request
+  outcomes and fill ids) for ``retired_window`` more retired chains, so that a
+  late or repeated report about it is recognised: its fills are deduplicated
+  (a genuinely new one is still booked), it is counted as ``late_reports`` and
+  it is never adopted as a stranger's order. Venues resend reports and fills
+  around reconnects, snapshots and status queries, which concern open and
+  recently final orders; a report about an order that ended ``retired_window``
+  chains ago does not come back in practice;
+* each chain's ``history`` keeps its last ``history_limit`` events.
+
+Positions and P&L never depend on retention: they are booked from each accepted
+fill as it comes (:class:`~ec_core.tracking.positions.PositionBook`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from decimal import Decimal
 from typing import final
@@ -70,21 +90,59 @@ _replace = msgspec.structs.replace
 class _Chain:
     """Mutable bookkeeping of one order chain."""
 
-    __slots__ = ("events", "heard", "ids", "order", "pending", "unknown_since_ns", "waiters")
+    __slots__ = (
+        "events",
+        "fill_ids",
+        "heard",
+        "ids",
+        "order",
+        "pending",
+        "unknown_since_ns",
+        "waiters",
+    )
 
-    def __init__(self, order: Order) -> None:
+    def __init__(self, order: Order, history_limit: int | None) -> None:
         self.order = order
         self.heard = 0  # the tracker's report_seq when a venue report about it last came
         self.ids: list[str] = [order.cl_order_id]
-        self.events: list[OrderEvent] = []
+        self.events: deque[OrderEvent] = deque(maxlen=history_limit)
+        self.fill_ids: list[str] = []
         self.pending: dict[str, RequestType] = {}  # requests sent, not answered yet
         self.unknown_since_ns: int | None = None
         self.waiters: list[anyio.Event] = []
 
 
+class _Retired:
+    """What is remembered of a chain retired from the hot maps (see the module docstring)."""
+
+    __slots__ = ("fill_ids", "ids", "order", "outcomes")
+
+    def __init__(
+        self,
+        order: Order,
+        ids: list[str],
+        fill_ids: list[str],
+        outcomes: dict[str, tuple[RequestOutcome, ExecutionReport | None]],
+    ) -> None:
+        self.order = order
+        self.ids = ids
+        self.fill_ids = fill_ids
+        self.outcomes = outcomes
+
+
+DEFAULT_RETAIN_FINAL = 10_000
+DEFAULT_RETIRED_WINDOW = 100_000
+DEFAULT_HISTORY_LIMIT = 1_000
+
+
 @final
 class OrderTracker:
-    """Orders by chain id, fills, positions and P&L, fed by :meth:`apply`."""
+    """Orders by chain id, fills, positions and P&L, fed by :meth:`apply`.
+
+    ``retain_final``, ``retain_final_ns``, ``retired_window`` and ``history_limit``
+    bound its memory (see the module docstring); ``retain_final=None`` keeps every
+    final chain (a short backtest that wants every order's history).
+    """
 
     def __init__(
         self,
@@ -92,20 +150,41 @@ class OrderTracker:
         clock: Clock,
         host: PluginHost | None = None,
         multiplier: Callable[[str], Decimal] | None = None,
+        retain_final: int | None = DEFAULT_RETAIN_FINAL,
+        retain_final_ns: int | None = None,
+        retired_window: int = DEFAULT_RETIRED_WINDOW,
+        history_limit: int | None = DEFAULT_HISTORY_LIMIT,
     ) -> None:
+        if retain_final is not None and retain_final < 1:
+            raise ValueError("retain_final must be at least 1 (the order just ended is kept)")
+        if retain_final_ns is not None and retain_final_ns < 0:
+            raise ValueError("retain_final_ns must be >= 0")
+        if retired_window < 0:
+            raise ValueError("retired_window must be >= 0")
+        if history_limit is not None and history_limit < 1:
+            raise ValueError("history_limit must be at least 1")
         self._clock = clock
         self._host = host
+        self.retain_final = retain_final
+        self.retain_final_ns = retain_final_ns
+        self.retired_window = retired_window
+        self.history_limit = history_limit
         self._chains: dict[str, _Chain] = {}
         self._chain_of: dict[str, str] = {}  # any client order id -> chain id
         self._open: dict[str, _Chain] = {}  # chains not in a final state
-        self._fill_ids: set[str] = set()
-        self._fills: list[Fill] = []
+        self._final: OrderedDict[str, int] = OrderedDict()  # chain id -> final since (ns)
+        self._retired: dict[str, _Retired] = {}  # any id of a retired chain -> it
+        self._retired_order: OrderedDict[str, _Retired] = OrderedDict()  # by chain id, FIFO
+        self._retired_fill_ids: set[str] = set()
+        self._fills: dict[str, Fill] = {}  # fill id -> fill, of chains kept whole
+        self._fill_total = 0
         self._book = PositionBook(multiplier)
         self._venue_positions: dict[tuple[str, str], Position] = {}
         self._accounts: dict[str, Account] = {}
         self._outcomes: dict[str, tuple[RequestOutcome, ExecutionReport | None]] = {}
         self._outcome_waiters: dict[str, anyio.Event] = {}
         self._bulk: dict[str, CancelAll | LiquidateAll | GoFlat] = {}
+        self._bulk_done: OrderedDict[str, None] = OrderedDict()  # answered bulk ids, FIFO
         self._snapshots: Counter[str] = Counter()
         self._disconnects = 0
         self._seq = 0
@@ -121,6 +200,10 @@ class OrderTracker:
         known = self._chain_for_id(request.cl_order_id)
         if known is not None:  # the venue answered before we got here, or a replay
             return known.order
+        retired = self._retired.get(request.cl_order_id)
+        if retired is not None:
+            return retired.order
+        self._retire_due()
         order = Order(
             chain_id=request.cl_order_id,
             cl_order_id=request.cl_order_id,
@@ -137,7 +220,7 @@ class OrderTracker:
             exec_instructions=request.exec_instructions,
             updated_ns=self._now(ts_ns),
         )
-        chain = _Chain(order)
+        chain = _Chain(order, self.history_limit)
         chain.pending[order.cl_order_id] = RequestType.NEW
         self._chains[order.chain_id] = chain
         self._open[order.chain_id] = chain
@@ -155,9 +238,25 @@ class OrderTracker:
         """
         chain = self._chain_for_id(request.orig_cl_order_id)
         if chain is None or not request.cl_order_id:
+            retired = self._retired.get(request.orig_cl_order_id)
+            if retired is not None and request.cl_order_id:
+                # It ended (and was retired) before this request left: nothing to wait for.
+                if request.cl_order_id not in self._retired:
+                    self._retired[request.cl_order_id] = retired
+                    retired.ids.append(request.cl_order_id)
+                retired.outcomes.setdefault(request.cl_order_id, (RequestOutcome.OVERTAKEN, None))
+                return retired.order
             return None
         if request.cl_order_id in chain.pending or request.cl_order_id in self._outcomes:
             return chain.order  # replayed
+        if chain.order.state.is_final:
+            # It ended while this request was on its way: the request is moot, and
+            # waiting for its answer (or keeping it pending on a final chain) is not.
+            if request.cl_order_id not in self._chain_of:
+                self._chain_of[request.cl_order_id] = chain.order.chain_id
+                chain.ids.append(request.cl_order_id)
+            self._resolve(request.cl_order_id, RequestOutcome.OVERTAKEN, None)
+            return chain.order
         if request.cl_order_id not in self._chain_of:
             self._chain_of[request.cl_order_id] = chain.order.chain_id
             chain.ids.append(request.cl_order_id)
@@ -202,6 +301,8 @@ class OrderTracker:
     def apply(self, event: TradeEvent, *, ts_ns: int | None = None) -> None:
         """Apply one trade-stream event. Never raises on odd input: it is counted instead."""
         if isinstance(event, ExecutionReport):
+            if self._final:
+                self._retire_due()
             self._apply_report(event, ts_ns)
         elif isinstance(event, PositionReport):
             position = event.position
@@ -232,6 +333,7 @@ class OrderTracker:
                 self._resolve(report.cl_order_id, RequestOutcome.REJECTED, report)
             else:
                 self._resolve(report.cl_order_id, RequestOutcome.ACCEPTED, report)
+            self._bulk_answered(report.cl_order_id)
             for open_chain in list(self._open.values()):  # bulk waiters watch these orders
                 if open_chain.order.account_id == report.account_id:
                     self._wake(open_chain)
@@ -240,7 +342,11 @@ class OrderTracker:
         self._report_seq += 1
         chain = self._chain_for_report(report)
         if chain is None:
-            self._adopt(report, ts_ns)
+            retired = self._retired_for_report(report)
+            if retired is not None:
+                self._late(retired, report, ts_ns)
+            else:
+                self._adopt(report, ts_ns)
             return
         chain.heard = self._report_seq
         # A client id the chain did not have: the answer to a modify or cancel whose
@@ -397,6 +503,8 @@ class OrderTracker:
         chain.order = candidate
         if state.is_final:
             self._open.pop(current.chain_id, None)
+            if not current.state.is_final:
+                self._final[current.chain_id] = now
         if current.state is _S.UNKNOWN and state is not _S.UNKNOWN:
             chain.unknown_since_ns = None
         if state.is_final:
@@ -412,7 +520,7 @@ class OrderTracker:
         fill = report.fill
         if fill is None:
             return False
-        if fill.fill_id in self._fill_ids:
+        if fill.fill_id in self._fills or fill.fill_id in self._retired_fill_ids:
             self._counts["duplicate_fills"] += 1
             self._record(
                 chain,
@@ -424,10 +532,11 @@ class OrderTracker:
                 fill=fill,
             )
             return False
-        self._fill_ids.add(fill.fill_id)
         if not fill.chain_id:
             fill = _replace(fill, chain_id=chain.order.chain_id)
-        self._fills.append(fill)
+        self._fills[fill.fill_id] = fill
+        chain.fill_ids.append(fill.fill_id)
+        self._fill_total += 1
         self._counts["fills"] += 1
         position = self._book.apply(fill)
         self._record(
@@ -460,11 +569,13 @@ class OrderTracker:
             reject_text=report.reject_text,
             updated_ns=self._now(ts_ns),
         )
-        chain = _Chain(order)
+        chain = _Chain(order, self.history_limit)
         chain.heard = self._report_seq
         self._chains[chain_id] = chain
         if order.state.is_open:
             self._open[chain_id] = chain
+        else:
+            self._final[chain_id] = order.updated_ns
         for cl_order_id in (chain_id, report.orig_cl_order_id, report.cl_order_id):
             if cl_order_id and cl_order_id not in self._chain_of:
                 self._chain_of[cl_order_id] = chain_id
@@ -485,14 +596,24 @@ class OrderTracker:
     # -- queries ---------------------------------------------------------------
 
     def order(self, order_id: str) -> Order | None:
-        """The order by chain id or by any client order id of its chain."""
+        """The order by chain id or by any client order id of its chain (a retired
+        chain's final order too, while it is remembered)."""
         chain = self._chain_for_id(order_id)
-        return None if chain is None else chain.order
+        if chain is not None:
+            return chain.order
+        retired = self._retired.get(order_id)
+        return None if retired is None else retired.order
 
     def chain_id(self, order_id: str) -> str | None:
-        return self._chain_of.get(order_id)
+        chain_id = self._chain_of.get(order_id)
+        if chain_id is None:
+            retired = self._retired.get(order_id)
+            if retired is not None:
+                return retired.order.chain_id
+        return chain_id
 
     def orders(self, account_id: str | None = None) -> list[Order]:
+        """Open orders and the final ones retained (not the retired)."""
         return [
             c.order
             for c in self._chains.values()
@@ -519,17 +640,22 @@ class OrderTracker:
         ]
 
     def history(self, order_id: str) -> list[OrderEvent]:
-        """Every event of the order's chain, oldest first."""
+        """The events of the order's chain, oldest first (its last ``history_limit``;
+        none once it is retired: the journal has them all)."""
         chain = self._chain_for_id(order_id)
         return [] if chain is None else list(chain.events)
 
     def client_order_ids(self, order_id: str) -> list[str]:
         """Every client order id of the chain, the first (the chain id) first."""
         chain = self._chain_for_id(order_id)
-        return [] if chain is None else list(chain.ids)
+        if chain is None:
+            retired = self._retired.get(order_id)
+            return [] if retired is None else list(retired.ids)
+        return list(chain.ids)
 
     def fills(self, account_id: str | None = None) -> list[Fill]:
-        return [f for f in self._fills if account_id is None or f.account_id == account_id]
+        """Fills of the chains kept whole, oldest first (retired ones' are in the journal)."""
+        return [f for f in self._fills.values() if account_id is None or f.account_id == account_id]
 
     def position(self, account_id: str, symbol: str) -> Position:
         """Our position from fills (flat if none)."""
@@ -553,12 +679,20 @@ class OrderTracker:
 
     def outcome(self, cl_order_id: str) -> RequestOutcome | None:
         """How the venue answered the request with this client order id, if it has."""
-        found = self._outcomes.get(cl_order_id)
+        found = self._outcome(cl_order_id)
         return None if found is None else found[0]
 
     def outcome_report(self, cl_order_id: str) -> ExecutionReport | None:
-        found = self._outcomes.get(cl_order_id)
+        found = self._outcome(cl_order_id)
         return None if found is None else found[1]
+
+    def _outcome(self, cl_order_id: str) -> tuple[RequestOutcome, ExecutionReport | None] | None:
+        found = self._outcomes.get(cl_order_id)
+        if found is None:
+            retired = self._retired.get(cl_order_id)
+            if retired is not None:
+                found = retired.outcomes.get(cl_order_id)
+        return found
 
     @property
     def report_seq(self) -> int:
@@ -579,7 +713,24 @@ class OrderTracker:
     @property
     def fill_count(self) -> int:
         """Fills accepted so far (duplicates not counted): cheap change detection."""
-        return len(self._fills)
+        return self._fill_total
+
+    def sizes(self) -> dict[str, int]:
+        """How many entries each internal map holds (what retention bounds)."""
+        return {
+            "chains": len(self._chains),
+            "open": len(self._open),
+            "final": len(self._final),
+            "client_ids": len(self._chain_of),
+            "outcomes": len(self._outcomes),
+            "fills": len(self._fills),
+            "retired": len(self._retired_order),
+            "retired_ids": len(self._retired),
+            "retired_fill_ids": len(self._retired_fill_ids),
+            "bulk": len(self._bulk) + len(self._bulk_done),
+            "outcome_waiters": len(self._outcome_waiters),
+            "events": sum(len(c.events) for c in self._chains.values()),
+        }
 
     @property
     def disconnects(self) -> int:
@@ -597,7 +748,7 @@ class OrderTracker:
         """
         disconnects = self._disconnects
         while True:
-            found = self._outcomes.get(cl_order_id)
+            found = self._outcome(cl_order_id)
             if found is not None:
                 return found[0]
             if self._disconnects != disconnects:
@@ -625,6 +776,9 @@ class OrderTracker:
         while True:
             chain = self._chain_for_id(order_id)
             if chain is None:
+                retired = self._retired.get(order_id)
+                if retired is not None and predicate(retired.order):
+                    return retired.order  # retired (final) while this waiter was waking
                 raise KeyError(order_id)
             if predicate(chain.order):
                 return chain.order
@@ -651,6 +805,103 @@ class OrderTracker:
         if chain is None and report.orig_cl_order_id:
             chain = self._chain_for_id(report.orig_cl_order_id)
         return chain
+
+    def _retired_for_report(self, report: ExecutionReport) -> _Retired | None:
+        retired = self._retired
+        if not retired:
+            return None
+        for order_id in (report.chain_id, report.cl_order_id, report.orig_cl_order_id):
+            if order_id and order_id in retired:
+                return retired[order_id]
+        return None
+
+    def _late(self, retired: _Retired, report: ExecutionReport, ts_ns: int | None) -> None:
+        """A report about a retired (final) chain: book a fill we have not seen, else ignore."""
+        self._counts["late_reports"] += 1
+        fill = report.fill
+        if fill is None:
+            return
+        if fill.fill_id in self._fills or fill.fill_id in self._retired_fill_ids:
+            self._counts["duplicate_fills"] += 1
+            return
+        log.warning(
+            "order %s: a new fill %s after it was retired (final %s): booked",
+            retired.order.chain_id,
+            fill.fill_id,
+            retired.order.state.value,
+        )
+        if not fill.chain_id:
+            fill = _replace(fill, chain_id=retired.order.chain_id)
+        retired.fill_ids.append(fill.fill_id)
+        self._retired_fill_ids.add(fill.fill_id)
+        self._fill_total += 1
+        self._counts["fills"] += 1
+        position = self._book.apply(fill)
+        if self._host is not None:
+            self._host.notify_fill(fill)
+            self._host.notify_position(position)
+
+    def _retire_due(self) -> None:
+        """Retire the final chains beyond ``retain_final`` or older than ``retain_final_ns``.
+
+        Called before an event is applied, never inside one, so the order an event
+        just ended is whole for whoever handles that event.
+        """
+        final = self._final
+        limit = self.retain_final
+        max_age = self.retain_final_ns
+        if limit is None and max_age is None:
+            return
+        oldest_allowed = None if max_age is None else self._clock.now_ns() - max_age
+        while final:
+            chain_id, since = next(iter(final.items()))
+            over = limit is not None and len(final) > limit
+            if not over and (oldest_allowed is None or since >= oldest_allowed):
+                return
+            del final[chain_id]
+            self._retire(chain_id)
+
+    def _retire(self, chain_id: str) -> None:
+        chain = self._chains.pop(chain_id, None)
+        if chain is None:
+            return
+        self._counts["retired"] += 1
+        outcomes: dict[str, tuple[RequestOutcome, ExecutionReport | None]] = {}
+        for cl_order_id in chain.ids:
+            if self._chain_of.get(cl_order_id) == chain_id:
+                del self._chain_of[cl_order_id]
+            found = self._outcomes.pop(cl_order_id, None)
+            if found is not None:
+                outcomes[cl_order_id] = found
+        for fill_id in chain.fill_ids:
+            self._fills.pop(fill_id, None)
+        if chain.waiters:  # nobody should wait on a final order; wake them to see it
+            self._wake(chain)
+        if self.retired_window == 0:
+            return
+        retired = _Retired(chain.order, chain.ids, chain.fill_ids, outcomes)
+        self._retired_order[chain_id] = retired
+        for order_id in (chain_id, *chain.ids):
+            self._retired[order_id] = retired
+        self._retired_fill_ids.update(chain.fill_ids)
+        while len(self._retired_order) > self.retired_window:
+            _, forgotten = self._retired_order.popitem(last=False)
+            for order_id in (forgotten.order.chain_id, *forgotten.ids):
+                if self._retired.get(order_id) is forgotten:
+                    del self._retired[order_id]
+            self._retired_fill_ids.difference_update(forgotten.fill_ids)
+
+    def _bulk_answered(self, cl_order_id: str) -> None:
+        """Keep the answers of the last ``retain_final`` bulk requests (or all)."""
+        done = self._bulk_done
+        done[cl_order_id] = None
+        limit = self.retain_final
+        if limit is None:
+            return
+        while len(done) > limit:
+            old, _ = done.popitem(last=False)
+            self._bulk.pop(old, None)
+            self._outcomes.pop(old, None)
 
     def _resolve(
         self, cl_order_id: str, outcome: RequestOutcome, report: ExecutionReport | None
