@@ -105,7 +105,8 @@ class OrderBook:
     def rest(self, order: OrderRecord, seq: int) -> None:
         """Append ``order`` at the back of its price level with priority ``seq``.
 
-        ``Exchange._execute`` inlines this for every passive order: keep the two alike.
+        ``Exchange._execute`` and ``Exchange._new`` inline this for every passive order
+        (and ``Exchange._finish`` inlines :meth:`unrest`): keep them alike.
         """
         price = order.price
         assert price is not None

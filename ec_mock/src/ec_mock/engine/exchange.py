@@ -799,7 +799,22 @@ class Exchange:
         ids[cl] = order
         acct.open_orders[oid] = order
         book.open_orders[oid] = order
-        pos.add_working(sign, qty)
+        # pos.add_working(sign, qty), inlined: every new order comes through here
+        held = pos.qty
+        high = held + pos.buy_working
+        low = held - pos.sell_working
+        before = high if high + low >= 0 else -low
+        if sign > 0:
+            pos.buy_working += qty
+            high += qty
+        else:
+            pos.sell_working += qty
+            low -= qty
+        after = high if high + low >= 0 else -low
+        if after != before:
+            acct.margin_units += (after - before) * pos.margin_units
+            if pos.margin_exp < acct.margin_exp:
+                acct.margin_exp = pos.margin_exp
         if self._sinks:
             self._emit(self._report(_R_ACCEPTED, order, now, request_type=_NEW))
         if expire_ns:
@@ -810,8 +825,37 @@ class Exchange:
             self._next_seq += 1
             book.add_stop(order)
             self._armed.add(symbol)
-        else:
+        elif (
+            price is None
+            or aon
+            or duration is _IOC
+            or duration is _FOK
+            or (
+                (book.ask_keys and -book.ask_keys[-1] <= price)
+                if sign > 0
+                else (book.bid_keys and book.bid_keys[-1] >= price)
+            )
+        ):
             self._execute(order, book)
+        else:
+            # A passive limit order: what _execute would do (rest it), without the call.
+            seq = self._next_seq
+            self._next_seq = seq + 1
+            order.seq = seq
+            order.resting = True
+            if sign > 0:
+                level = book.bids.get(price)
+                if level is None:
+                    level = book.bids[price] = Level(price)
+                    insort(book.bid_keys, price)
+            else:
+                level = book.asks.get(price)
+                if level is None:
+                    level = book.asks[price] = Level(price)
+                    insort(book.ask_keys, -price)
+            level.orders.append((seq, order))
+            level.qty += qty
+            level.count += 1
         return cl
 
     def _check_stop(self, instrument: Instrument, side: Side, stop: int) -> None:
@@ -921,7 +965,7 @@ class Exchange:
         fill = self._fill
         marks = self._marks
         holders = book.holders
-        printed = False
+        printed = printed_at = 0  # size and price of the last print
         wanted = order.qty - order.filled
         while wanted > 0 and keys:
             price = -keys[-1] if side > 0 else keys[-1]
@@ -943,24 +987,34 @@ class Exchange:
                     level.count -= 1
                 fill(resting, qty, price)
                 fill(order, qty, price)
-                # the print: _print, inlined (the symbol is touched once, below)
+                # the print: _print, inlined (the symbol is touched and its last trade
+                # set once, below; PositionLedger.remark inlined too)
                 old = marks.get(symbol)
                 if old != price:
-                    for pos in holders.values():
-                        pos.remark(old, price)
+                    for pos in holders.values():  # none of them is flat
+                        if old is not None:
+                            change = pos.qty * (price - old)
+                        else:
+                            change = pos.qty * price - pos.cost
+                        if change:
+                            acct = pos.account
+                            acct.unrealized_units += change * pos.tick_value_units
+                            if pos.tick_value_exp < acct.unrealized_exp:
+                                acct.unrealized_exp = pos.tick_value_exp
                     marks[symbol] = price
-                self._last[symbol] = (self._ts, price, qty, aggressor)
+                printed = qty
+                printed_at = price
                 if self._sinks:
                     now = self._ts
                     self._emit(
                         Trade(symbol=symbol, ts_ns=now, price=price, size=qty, aggressor=aggressor)
                     )
-                printed = True
                 wanted -= qty
             if level.count == 0:
                 book._drop_level(-side, price)
         if printed:
             self._touched[symbol] = None
+            self._last[symbol] = (self._ts, printed_at, printed, aggressor)
 
     def _fill(self, order: OrderRecord, qty: int, price: int) -> None:
         filled = order.filled + qty
@@ -1102,14 +1156,23 @@ class Exchange:
         """Cancel or expire an open order: out of the book, working qty released."""
         symbol = order.symbol
         book = order.book
-        if order.resting:
-            book.unrest(order)
+        side = order.side
+        remaining = order.qty - order.filled
+        if order.resting:  # book.unrest, inlined
+            order.resting = False
+            price = order.price
+            assert price is not None
+            level = (book.bids if side > 0 else book.asks)[price]
+            level.qty -= remaining
+            level.count -= 1
+            if level.count == 0:
+                book._drop_level(side, price)
         elif order.stop is not None and not order.triggered:
             book.remove_stop(order)
         if order.aon and order in book.aon:
             book.aon.remove(order)
         pos = order.pos
-        pos.add_working(order.side, -(order.qty - order.filled))
+        pos.add_working(side, -remaining)
         order.state = state
         now = self._ts
         order.updated_ns = now
