@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -170,6 +171,7 @@ class Executor:
         ids: ClientOrderIds | None = None,
         sleep: Sleep = anyio.sleep,
         flush_interval: float = 0.05,
+        unknown_bulk_ttl: float = 600.0,
     ) -> None:
         self.gateway = gateway
         self.checks = checks
@@ -187,6 +189,10 @@ class Executor:
         self._sleep = sleep
         self._halted: str | None = None
         self._inflight: dict[str, list[Payload]] = {}  # chain id -> payloads not final
+        # Bulk requests (cancel-all, liquidate, go-flat) without an answer: they are no
+        # order, so nothing else settles them; dropped after unknown_bulk_ttl seconds.
+        self._bulk_unknown: OrderedDict[str, tuple[int, Payload]] = OrderedDict()
+        self.unknown_bulk_ttl = unknown_bulk_ttl
         self._fills_seen = 0
         # account -> the tracker's report_seq at the last gap, until its snapshot resyncs it
         self._gap_marks: dict[str, int] = {}
@@ -313,7 +319,9 @@ class Executor:
                 ],
             )
         if request.cl_order_id:
-            if ids.is_used(request.cl_order_id):
+            # The tracker may remember an id the id window no longer holds: a reuse
+            # would be taken for that old order (track_new is idempotent per id).
+            if ids.is_used(request.cl_order_id) or self.tracker.chain_id(request.cl_order_id):
                 self._deny(
                     payload,
                     [
@@ -654,14 +662,19 @@ class Executor:
         return order
 
     def _unknown(self, payload: Payload, cl_order_id: str, reason: str) -> None:
-        self._journal(
-            MarkedUnknown(cl_order_id=cl_order_id, reason=reason, ts_ns=self.clock.now_ns())
-        )
-        order = self.tracker.mark_unknown(cl_order_id, reason)
+        now = self.clock.now_ns()
+        self._journal(MarkedUnknown(cl_order_id=cl_order_id, reason=reason, ts_ns=now))
+        tracker = self.tracker
+        order = tracker.mark_unknown(cl_order_id, reason) or tracker.order(cl_order_id)
         if payload.status is _P.SENT:
             payload.advance(_P.UNKNOWN, reason)
-        key = order.chain_id if order is not None else cl_order_id
-        self._inflight.setdefault(key, []).append(payload)
+        if order is None:  # a bulk request: no order of its own to settle it
+            self._bulk_unknown[cl_order_id] = (now, payload)
+            self._expire_bulk(now)
+            return
+        self._inflight.setdefault(order.chain_id, []).append(payload)
+        if order.state.is_final:  # it ended meanwhile: nothing more will come about it
+            self._settle_inflight(order.chain_id)
 
     # -- journal ---------------------------------------------------------------
 
@@ -823,6 +836,8 @@ class Executor:
             chain_id = self.tracker.chain_id(event.cl_order_id)
             if chain_id is not None and chain_id in self._inflight:
                 self._settle_inflight(chain_id)
+            if self._bulk_unknown:
+                self._settle_bulk(event.cl_order_id)
             if self.tracker.fill_count != self._fills_seen:
                 self._fills_seen = self.tracker.fill_count
                 if self._on_pnl is not None:
@@ -831,6 +846,7 @@ class Executor:
 
     def _settle_inflight(self, chain_id: str) -> None:
         order = self.tracker.order(chain_id)
+        final = order is not None and order.state.is_final
         payloads = self._inflight.get(chain_id, [])
         for payload in list(payloads):
             if payload.status is _P.UNKNOWN:
@@ -839,7 +855,8 @@ class Executor:
                     payload.advance(_P.ACKNOWLEDGED, "resolved")
                 elif outcome is RequestOutcome.REJECTED:
                     payload.advance(_P.REJECTED, "resolved: rejected by the venue")
-                elif outcome is RequestOutcome.OVERTAKEN:
+                elif outcome is RequestOutcome.OVERTAKEN or final:
+                    # A final order hears nothing more: this request is moot.
                     payload.advance(_P.DONE, "resolved: order final before an answer")
             if payload.status is _P.ACKNOWLEDGED and order is not None and order.state.is_final:
                 payload.advance(_P.DONE)
@@ -847,6 +864,37 @@ class Executor:
                 payloads.remove(payload)
         if not payloads:
             self._inflight.pop(chain_id, None)
+
+    def _settle_bulk(self, cl_order_id: str) -> None:
+        """An answer to a bulk request that timed out: settle its payload and drop it."""
+        self._expire_bulk(self.clock.now_ns())
+        found = self._bulk_unknown.get(cl_order_id)
+        if found is None:
+            return
+        outcome = self.tracker.outcome(cl_order_id)
+        if outcome is None:
+            return
+        payload = found[1]
+        if outcome is RequestOutcome.REJECTED:
+            payload.advance(_P.REJECTED, "resolved: rejected by the venue")
+        else:
+            payload.advance(_P.ACKNOWLEDGED, "resolved")
+            payload.advance(_P.DONE)
+        del self._bulk_unknown[cl_order_id]
+
+    def _expire_bulk(self, now_ns: int) -> None:
+        """Forget bulk requests unanswered for ``unknown_bulk_ttl``: they hold no order
+        (each order they targeted is tracked and settled on its own); the caller had
+        its :class:`RequestTimeoutError` and the payload stays UNKNOWN."""
+        oldest_allowed = now_ns - int(self.unknown_bulk_ttl * 1e9)
+        pending = self._bulk_unknown
+        while pending:
+            cl_order_id, (since, _) = next(iter(pending.items()))
+            if since >= oldest_allowed:
+                return
+            log.warning("bulk request %s: no answer in %ss, forgotten", cl_order_id,
+                        self.unknown_bulk_ttl)  # fmt: skip
+            pending.popitem(last=False)
 
     async def run(self, events: AsyncIterable[TradeEvent]) -> None:
         """Feed a trade stream into the tracker until it ends.

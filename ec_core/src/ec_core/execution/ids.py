@@ -4,10 +4,18 @@ An id is ``<session token>-<YYMMDD>-<n>``. The token comes from the clock at
 session start, so a restarted process does not repeat the ids of the previous
 one; ids found in the journal are reserved on recovery as well. A reused id,
 generated or given, is refused before anything is sent.
+
+Retention: an id is remembered for ``retain_ns`` after it was reserved (default two
+days: a venue's trading day, CME's from 17:00 Chicago, spans a UTC midnight, so one
+UTC day is not enough), so the set stays bounded by the order rate over that window,
+not by the length of the run. The generated ids of the current day are never
+forgotten while their counter runs (they are younger than the window). The
+executor also refuses an id its tracker still knows.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import final
@@ -17,6 +25,7 @@ from ec_core.clock import Clock
 __all__ = ["ClientOrderIds"]
 
 _DAY_NS = 86_400 * 1_000_000_000
+DEFAULT_RETAIN_NS = 2 * _DAY_NS
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -32,13 +41,18 @@ def _base36(value: int, width: int) -> str:
 class ClientOrderIds:
     """Generates and reserves client order ids for one session."""
 
-    def __init__(self, clock: Clock, *, token: str | None = None) -> None:
+    def __init__(
+        self, clock: Clock, *, token: str | None = None, retain_ns: int | None = DEFAULT_RETAIN_NS
+    ) -> None:
+        if retain_ns is not None and retain_ns < _DAY_NS:
+            raise ValueError("retain_ns must cover at least one day")
         self._clock = clock
         self.token = token if token is not None else _base36(clock.now_ns() // 1000, 6)
+        self.retain_ns = retain_ns
         self._day = ""
         self._day_number = -1
         self._next = 0
-        self._used: set[str] = set()
+        self._used: OrderedDict[str, int] = OrderedDict()  # id -> reserved at (ns), oldest first
 
     def next(self) -> str:
         """A fresh id, reserved."""
@@ -52,18 +66,34 @@ class ClientOrderIds:
             self._next += 1
             candidate = f"{self.token}-{day}-{self._next}"
             if candidate not in self._used:
-                self._used.add(candidate)
+                self._add(candidate)
                 return candidate
 
     def reserve(self, cl_order_id: str) -> bool:
-        """Reserve a given id; ``False`` if it was used before."""
+        """Reserve a given id; ``False`` if it was used (within the window) before."""
         if cl_order_id in self._used:
             return False
-        self._used.add(cl_order_id)
+        self._add(cl_order_id)
         return True
 
     def is_used(self, cl_order_id: str) -> bool:
         return cl_order_id in self._used
 
     def reserve_all(self, cl_order_ids: Iterable[str]) -> None:
-        self._used.update(cl_order_ids)
+        """Reserve ids found elsewhere (the journal, on recovery), as of now."""
+        for cl_order_id in cl_order_ids:
+            if cl_order_id not in self._used:
+                self._add(cl_order_id)
+
+    def __len__(self) -> int:
+        """How many ids are remembered now."""
+        return len(self._used)
+
+    def _add(self, cl_order_id: str) -> None:
+        now = self._clock.now_ns()
+        used = self._used
+        used[cl_order_id] = now
+        if self.retain_ns is not None:
+            oldest_allowed = now - self.retain_ns
+            while next(iter(used.values())) < oldest_allowed:
+                used.popitem(last=False)

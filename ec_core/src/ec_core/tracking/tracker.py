@@ -184,7 +184,7 @@ class OrderTracker:
         self._outcomes: dict[str, tuple[RequestOutcome, ExecutionReport | None]] = {}
         self._outcome_waiters: dict[str, anyio.Event] = {}
         self._bulk: dict[str, CancelAll | LiquidateAll | GoFlat] = {}
-        self._bulk_done: OrderedDict[str, None] = OrderedDict()  # answered bulk ids, FIFO
+        self._bulk_ids: OrderedDict[str, None] = OrderedDict()  # bulk ids sent or answered
         self._snapshots: Counter[str] = Counter()
         self._disconnects = 0
         self._seq = 0
@@ -273,6 +273,7 @@ class OrderTracker:
     def track_bulk(self, request: CancelAll | LiquidateAll | GoFlat) -> None:
         """Remember a bulk request so its answer is not mistaken for an order."""
         self._bulk[request.cl_order_id] = request
+        self._bulk_seen(request.cl_order_id)
 
     def mark_unknown(
         self, cl_order_id: str, reason: str, *, ts_ns: int | None = None
@@ -333,7 +334,7 @@ class OrderTracker:
                 self._resolve(report.cl_order_id, RequestOutcome.REJECTED, report)
             else:
                 self._resolve(report.cl_order_id, RequestOutcome.ACCEPTED, report)
-            self._bulk_answered(report.cl_order_id)
+            self._bulk_seen(report.cl_order_id)
             for open_chain in list(self._open.values()):  # bulk waiters watch these orders
                 if open_chain.order.account_id == report.account_id:
                     self._wake(open_chain)
@@ -727,7 +728,7 @@ class OrderTracker:
             "retired": len(self._retired_order),
             "retired_ids": len(self._retired),
             "retired_fill_ids": len(self._retired_fill_ids),
-            "bulk": len(self._bulk) + len(self._bulk_done),
+            "bulk": len(self._bulk_ids),
             "outcome_waiters": len(self._outcome_waiters),
             "events": sum(len(c.events) for c in self._chains.values()),
         }
@@ -891,15 +892,15 @@ class OrderTracker:
                     del self._retired[order_id]
             self._retired_fill_ids.difference_update(forgotten.fill_ids)
 
-    def _bulk_answered(self, cl_order_id: str) -> None:
-        """Keep the answers of the last ``retain_final`` bulk requests (or all)."""
-        done = self._bulk_done
-        done[cl_order_id] = None
+    def _bulk_seen(self, cl_order_id: str) -> None:
+        """Keep the last ``retain_final`` bulk requests and their answers (or all)."""
+        seen = self._bulk_ids
+        seen[cl_order_id] = None
         limit = self.retain_final
         if limit is None:
             return
-        while len(done) > limit:
-            old, _ = done.popitem(last=False)
+        while len(seen) > limit:
+            old, _ = seen.popitem(last=False)
             self._bulk.pop(old, None)
             self._outcomes.pop(old, None)
 
