@@ -152,7 +152,12 @@ class _CommitGroup:
 
 @final
 class Executor:
-    """Validate, journal, send, await the answer, track. One per vendor session."""
+    """Validate, journal, send, await the answer, track. One per vendor session.
+
+    ``unknown_bulk_ttl`` (seconds): how long a bulk request (cancel-all, liquidate,
+    go-flat) that timed out is kept waiting for a late answer before it is forgotten;
+    it holds no order, and the orders it targeted are settled on their own.
+    """
 
     def __init__(
         self,
