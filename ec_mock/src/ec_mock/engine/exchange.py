@@ -447,8 +447,18 @@ class Exchange:
             return
         override = self._ts_override
         self._ts = override if override is not None else self._clock.now_ns()
-        if type(request) is NewOrder:  # the common case first, without the isinstance chain
-            self._on_new_request(request)
+        kind = type(request)  # the common cases first, without the isinstance chain
+        if kind is NewOrder:
+            self._on_new_request(request)  # type: ignore[arg-type]
+        elif kind is CancelOrder:
+            self._cancel(
+                request.account_id,
+                request.orig_cl_order_id,  # type: ignore[union-attr]
+                request.cl_order_id,
+                request.symbol,  # type: ignore[union-attr]
+            )
+        elif kind is ModifyOrder:
+            self._on_modify_request(request)  # type: ignore[arg-type]
         else:
             self._process(request)
         if self._touched and (self._sinks or self._armed):
@@ -525,7 +535,18 @@ class Exchange:
         limit_price = request.limit_price
         stop_price = request.stop_price
         try:
-            price = None if limit_price is None else self._ticks(symbol, limit_price)
+            if limit_price is None:
+                price = None
+            else:  # _ticks' cache hit, inlined
+                price = None
+                cache = self._to_ticks.get(symbol)
+                if cache is not None and type(limit_price) is Decimal:
+                    try:
+                        price = cache[limit_price]
+                    except (KeyError, TypeError):  # not cached yet; a signalling NaN
+                        price = None
+                if price is None:
+                    price = self._ticks(symbol, limit_price)
             stop = None if stop_price is None else self._ticks(symbol, stop_price)
         except _Reject as reject:
             self._reject_new(request, reject)
@@ -1366,7 +1387,18 @@ class Exchange:
         limit_price = request.limit_price
         stop_price = request.stop_price
         try:
-            price = None if limit_price is None else self._ticks(symbol, limit_price)
+            if limit_price is None:
+                price = None
+            else:  # _ticks' cache hit, inlined (as in _on_new_request)
+                price = None
+                cache = self._to_ticks.get(symbol)
+                if cache is not None and type(limit_price) is Decimal:
+                    try:
+                        price = cache[limit_price]
+                    except (KeyError, TypeError):
+                        price = None
+                if price is None:
+                    price = self._ticks(symbol, limit_price)
             stop = None if stop_price is None else self._ticks(symbol, stop_price)
         except _Reject as reject:
             self._reject_on_order(
