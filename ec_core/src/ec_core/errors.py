@@ -25,7 +25,8 @@ no) and *unknown* (we cannot tell yet: timeout, disconnect). See ``docs/outcomes
     │   ├── OrderRejectedError       rejected by the venue: carries its code and text
     │   └── OrderUnknownError        fate unknown (timeout, disconnect): will be reconciled
     │       └── RequestTimeoutError  no answer within the request's deadline
-    └── JournalError                 the journal cannot be written: new orders stop (fail closed)
+    ├── JournalError                 the journal cannot be written: new orders stop (fail closed)
+    └── RecordNotEncodable           a journal record cannot be encoded: that order is denied
 """
 
 from __future__ import annotations

@@ -193,7 +193,7 @@ async def _run(
     return (
         f"ec run: {stop_reason}; {rig.engine.events} ticks, {_produced(rig)} signals"
         f" ({live_signals} live at stop, working orders {action}), {rig.engine.orders_sent}"
-        f" order actions, {len(rig.tracker.fills(account))} fills, {working} orders working,"
+        f" order actions, {rig.tracker.stats().fills} fills, {working} orders working,"
         f" {len(rig.engine.errors)} errors"
     )
 
@@ -305,6 +305,6 @@ def _view(rig: TradingRig, label: str) -> Table:
     table.add_row("signals", f"{len(engine.signals)} live, {len(engine.finished)} finished")
     table.add_row("order actions", f"{engine.orders_sent} ({engine.in_flight} in flight)")
     table.add_row("working orders", str(len(rig.tracker.open_orders(rig.account_id))))
-    table.add_row("fills", str(len(rig.tracker.fills(rig.account_id))))
+    table.add_row("fills", str(rig.tracker.stats().fills))
     table.add_row("errors", str(len(engine.errors)))
     return table

@@ -29,6 +29,7 @@ from ec_core.strategy.context import ExecutorRouter
 from ec_core.strategy.engine import ErrorReport, StrategyEngine
 from ec_core.strategy.loader import StrategyPlan
 from ec_core.tracking import OrderTracker
+from ec_core.tracking.tracker import DEFAULT_RETAIN_FINAL
 from ec_core.vendor import Session
 
 __all__ = ["TradingRig", "trading_rig"]
@@ -96,7 +97,13 @@ async def trading_rig(
     account's snapshot is in, before the block runs.
     """
     instruments = {symbol: await session.resolve(symbol) for symbol in plan.symbols}
-    tracker = OrderTracker(clock=clock, host=host)
+    # A replay's report lists every fill, so it keeps every finished order; a live run
+    # keeps the tracker's bounded default.
+    tracker = OrderTracker(
+        clock=clock,
+        host=host,
+        retain_final=None if engine_clock is None else DEFAULT_RETAIN_FINAL,
+    )
     monitor = host.trade_monitor(session)
     feeds = FeedSet.of(
         list(instruments.values()), timeframes=plan.timeframes, stats_window=plan.stats_window
