@@ -10,9 +10,11 @@ with and without listeners and compare everything that can be observed.
 from __future__ import annotations
 
 import random
+from datetime import date
 from decimal import Decimal
 
 import msgspec
+import pytest
 from ec_core.clock import ManualClock
 from ec_core.model import (
     CancelOrder,
@@ -22,10 +24,12 @@ from ec_core.model import (
     ModifyOrder,
     NewOrder,
     OrderRequest,
+    OrderState,
     OrderType,
     Quote,
     ReportKind,
     Side,
+    TradeEvent,
 )
 from ec_mock.engine import Exchange, RejectCode
 from engine_support import ES, T0, ZN, Recorder, make_exchange, order
@@ -193,3 +197,73 @@ def test_a_stop_fires_with_nobody_listening() -> None:
     assert status is not None
     assert status.filled_qty == 1
     assert status.avg_fill_price == Decimal("4500.25")
+
+
+def test_a_listener_that_leaves_and_comes_back_hears_what_a_steady_one_hears() -> None:
+    """While nobody listens the engine does not settle; what it skipped is caught up."""
+    flow = _flow(11)
+    steady, flaky = _exchange(record=False), _exchange(record=False)
+    always, sometimes = Recorder(), Recorder()
+    steady.add_listener(always)
+    flaky.add_listener(sometimes)
+    _run(steady, flow[:200])
+    _run(flaky, flow[:200])
+    flaky.remove_listener(sometimes)
+    _run(steady, flow[200:400])
+    _run(flaky, flow[200:400])
+    skip_trade, skip_market = len(always.trade), len(always.market)
+    heard_trade, heard_market = len(sometimes.trade), len(sometimes.market)
+    flaky.add_listener(sometimes)
+    _run(steady, flow[400:])
+    _run(flaky, flow[400:])
+    assert sometimes.trade[heard_trade:] == always.trade[skip_trade:]
+    assert sometimes.market[heard_market:] == always.market[skip_market:]
+    assert _observed(flaky, flow) == _observed(steady, flow)
+
+
+def test_a_new_event_log_list_is_recorded_into() -> None:
+    ex = _exchange(record=True)
+    ex.submit(order("a", Side.BUY, 1, "4500"))
+    first = ex.event_log
+    ex.event_log = []
+    ex.submit(order("b", Side.BUY, 1, "4500.25"))
+    assert [getattr(e, "cl_order_id", None) for e in ex.event_log] == ["b", None]  # + quote
+    assert [getattr(e, "cl_order_id", None) for e in first] == ["a", None]
+    assert ex.event_log_bytes().count(b"\n") == 2
+
+
+def test_events_a_failing_listener_did_not_get_arrive_with_the_next_request() -> None:
+    fragile_ex, steady_ex = _exchange(record=False), _exchange(record=False)
+    steady = Recorder()
+    steady_ex.add_listener(steady)
+
+    class Fragile(Recorder):
+        def on_trade_event(self, event: TradeEvent) -> None:
+            super().on_trade_event(event)
+            if len(self.trade) == 1:
+                raise RuntimeError("listener bug")
+
+    fragile = Fragile()
+    fragile_ex.add_listener(fragile)
+    first = order("s", Side.SELL, 1, "4500", account="B")
+    with pytest.raises(RuntimeError, match="listener bug"):
+        fragile_ex.submit(first)  # its ACCEPTED report raises; the quote is left waiting
+    steady_ex.submit(first)
+    assert len(fragile.market) == 0
+    for exchange in (fragile_ex, steady_ex):
+        exchange.submit(order("b", Side.BUY, 1, "4500"))
+    assert fragile.trade == steady.trade  # nothing lost, nothing repeated, in order
+    assert fragile.market == steady.market
+
+
+def test_a_gtd_order_of_a_restored_exchange_expires_on_its_date() -> None:
+    ex = _exchange(record=True)
+    ex.submit(
+        order("g", Side.BUY, 1, "4500", duration=Duration.GTD, good_thru_date=date(2024, 1, 10))
+    )
+    restored = Exchange.restore(ex.snapshot(), clock=ManualClock(T0))
+    restored.advance_to(T0 + 2 * 24 * 3600 * 1_000_000_000)
+    status = restored.order_status("A", "g")
+    assert status is not None
+    assert status.state is OrderState.EXPIRED
+    assert [type(e).__name__ for e in restored.event_log][:1] == ["ExecutionReport"]

@@ -1193,11 +1193,27 @@ class Exchange:
         if order.aon and order in book.aon:
             book.aon.remove(order)
         pos = order.pos
-        pos.add_working(side, -remaining)
+        # pos.add_working(side, -remaining), inlined: every cancel comes through here
+        held = pos.qty
+        high = held + pos.buy_working
+        low = held - pos.sell_working
+        before = high if high + low >= 0 else -low
+        if side > 0:
+            pos.buy_working -= remaining
+            high -= remaining
+        else:
+            pos.sell_working -= remaining
+            low += remaining
+        after = high if high + low >= 0 else -low
+        acct = pos.account
+        if after != before:
+            acct.margin_units += (after - before) * pos.margin_units
+            if pos.margin_exp < acct.margin_exp:
+                acct.margin_exp = pos.margin_exp
         order.state = state
         now = self._ts
         order.updated_ns = now
-        del pos.account.open_orders[order.oid]
+        del acct.open_orders[order.oid]
         del book.open_orders[order.oid]
         self._touched[symbol] = None
         if self._sinks:

@@ -115,7 +115,10 @@ class PositionLedger:
     # that is ``a if a + c >= 0 else -c``: the methods below inline it, it is the hot path.
 
     def add_working(self, side: int, delta: int) -> None:
-        """Open orders on ``side`` grew (or shrank, negative ``delta``) by ``delta`` contracts."""
+        """Open orders on ``side`` grew (or shrank, negative ``delta``) by ``delta`` contracts.
+
+        ``Exchange._new`` and ``Exchange._finish`` inline this: keep them alike.
+        """
         qty = self.qty
         high = qty + self.buy_working
         low = qty - self.sell_working
