@@ -190,6 +190,10 @@ class Executor:
         self.ids = ids if ids is not None else ClientOrderIds(clock)
         self.flush_interval = flush_interval
         self._instruments = instruments
+        # One lookup callable, chosen once: a mapping's bound .get or the resolver.
+        self._instrument_of: Callable[[str], Instrument | None] = (
+            instruments if callable(instruments) else instruments.get
+        )
         self._prices = prices
         self._sleep = sleep
         self._halted: str | None = None
@@ -504,8 +508,7 @@ class Executor:
         position = None
         last = bid = ask = None
         if symbol:
-            resolver = self._instruments
-            instrument = resolver(symbol) if callable(resolver) else resolver.get(symbol)
+            instrument = self._instrument_of(symbol)
             position = self.tracker.position(request.account_id, symbol)
             if self._prices is not None:
                 last, bid, ask = self._prices(symbol)

@@ -461,7 +461,7 @@ class OrderTracker:
     ) -> None:
         current = chain.order
         rejected = state is _S.REJECTED
-        now = self._now(ts_ns)
+        now = self._clock.now_ns() if ts_ns is None else ts_ns
         candidate = Order(
             chain_id=current.chain_id,
             cl_order_id=cl_order_id,
@@ -502,13 +502,14 @@ class OrderTracker:
         # candidate is ours alone until stored: stamp it without building another copy
         msgspec.structs.force_setattr(candidate, "updated_ns", now)
         chain.order = candidate
-        if state.is_final:
+        final = state.is_final
+        if final:
             self._open.pop(current.chain_id, None)
             if not current.state.is_final:
                 self._final[current.chain_id] = now
         if current.state is _S.UNKNOWN and state is not _S.UNKNOWN:
             chain.unknown_since_ns = None
-        if state.is_final:
+        if final and chain.pending:
             for pending in list(chain.pending):
                 self._resolve(pending, RequestOutcome.OVERTAKEN, report)
             chain.pending.clear()
@@ -933,14 +934,15 @@ class OrderTracker:
         fill: Fill | None = None,
     ) -> None:
         self._seq += 1
+        order = chain.order
         chain.events.append(
             OrderEvent(
                 seq=self._seq,
-                ts_ns=self._now(ts_ns),
+                ts_ns=self._clock.now_ns() if ts_ns is None else ts_ns,
                 kind=kind,
-                chain_id=chain.order.chain_id,
+                chain_id=order.chain_id,
                 cl_order_id=cl_order_id,
-                state=chain.order.state,
+                state=order.state,
                 previous_state=previous,
                 detail=detail,
                 report=report,

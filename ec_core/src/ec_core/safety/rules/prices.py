@@ -226,16 +226,15 @@ class PriceBand:
             if instrument is None:
                 return PASS
             width = instrument.tick_size * ticks
-            band = f"{ticks} ticks"
         else:
             assert pct is not None
             width = abs(reference) * pct / _HUNDRED
-            band = f"{pct}%"
         low, high = reference - width, reference + width
         limit_out = has_limit and not low <= limit <= high  # type: ignore[operator]
         stop_out = has_stop and not low <= stop <= high  # type: ignore[operator]
         if not (limit_out or stop_out):
-            return PASS
+            return PASS  # the pass path formats nothing
+        band = f"{ticks} ticks" if ticks is not None else f"{pct}%"
         return tuple(
             Violation(
                 code=Code.PRICE_OUTSIDE_BAND,
