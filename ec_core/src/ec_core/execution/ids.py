@@ -56,7 +56,8 @@ class ClientOrderIds:
 
     def next(self) -> str:
         """A fresh id, reserved."""
-        day_number = self._clock.now_ns() // _DAY_NS
+        now = self._clock.now_ns()
+        day_number = now // _DAY_NS
         if day_number != self._day_number:
             self._day_number = day_number
             self._day = datetime.fromtimestamp(day_number * 86400, UTC).strftime("%y%m%d")
@@ -66,7 +67,7 @@ class ClientOrderIds:
             self._next += 1
             candidate = f"{self.token}-{day}-{self._next}"
             if candidate not in self._used:
-                self._add(candidate)
+                self._add(candidate, now)
                 return candidate
 
     def reserve(self, cl_order_id: str) -> bool:
@@ -89,8 +90,9 @@ class ClientOrderIds:
         """How many ids are remembered now."""
         return len(self._used)
 
-    def _add(self, cl_order_id: str) -> None:
-        now = self._clock.now_ns()
+    def _add(self, cl_order_id: str, now: int | None = None) -> None:
+        if now is None:
+            now = self._clock.now_ns()
         used = self._used
         used[cl_order_id] = now
         if self.retain_ns is not None:

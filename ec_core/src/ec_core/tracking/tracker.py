@@ -852,8 +852,8 @@ class OrderTracker:
         final = self._final
         limit = self.retain_final
         max_age = self.retain_final_ns
-        if limit is None and max_age is None:
-            return
+        if max_age is None and (limit is None or len(final) <= limit):
+            return  # nothing is due: the common case, decided without a clock read
         oldest_allowed = None if max_age is None else self._clock.now_ns() - max_age
         while final:
             chain_id, since = next(iter(final.items()))
