@@ -132,3 +132,43 @@ async def test_shutdown_cancels_working_orders() -> None:
 def test_empty_window_is_refused() -> None:
     with pytest.raises(ValueError, match="window"):
         OpSignal(resting_tree(), symbol=SYMBOL, start_ns=5, end_ns=5)
+
+
+@pytest.mark.parametrize("timeframes", [("1s", "1m"), ("1s", "5t")])
+def test_engine_builds_the_same_bars_as_the_tick_buffer_alone(
+    timeframes: tuple[str, ...],
+) -> None:
+    """The engine updates mid-drawn bars inline: same bars, stats and ring as the buffer's
+    own handler, one-sided quotes and trades included (``5t`` takes the general path)."""
+    import random
+
+    from ec_core.model import Quote, Trade
+
+    rng = random.Random(7)
+    events: list[Quote | Trade] = []
+    ts, mid = T0, 7_000
+    for i in range(3_000):
+        ts += rng.randint(1, 300_000_000)
+        mid += rng.choice((-1, 0, 1))
+        if i % 7 == 0:
+            events.append(Trade(symbol=SYMBOL, ts_ns=ts, price=mid, size=2))
+        elif i % 11 == 0:
+            events.append(Quote(symbol=SYMBOL, ts_ns=ts, bid=mid, ask=None))
+        else:
+            events.append(Quote(symbol=SYMBOL, ts_ns=ts, bid=mid, ask=mid + rng.choice((1, 2))))
+    alone = FeedSet.of([INSTRUMENT], timeframes=timeframes)
+    feeds = FeedSet.of([INSTRUMENT], timeframes=timeframes)
+    engine = StrategyEngine(feeds, [EveryTick(max_signals=1)])
+    for event in events:
+        alone.on_event(event)
+        engine.on_event(event)
+    direct, inline = alone[SYMBOL].tick_buffer, feeds[SYMBOL].tick_buffer
+    assert inline.quote_mid_inline is (timeframes == ("1s", "1m"))
+    for tf in timeframes:
+        assert list(inline.bars(tf)) == list(direct.bars(tf))
+        assert len(inline.bars(tf)) > 5
+        assert inline.ohlc_ticks(tf) == direct.ohlc_ticks(tf)
+        assert inline.stats(tf).mean == direct.stats(tf).mean
+        assert inline.stats(tf).vwap == direct.stats(tf).vwap
+    assert list(inline.ticks) == list(direct.ticks)
+    assert inline.quote == direct.quote

@@ -22,9 +22,13 @@ __all__ = ["RollingExtreme", "RollingMoments", "RollingStats"]
 
 @final
 class RollingMoments:
-    """Mean and sample variance of the last ``window`` values."""
+    """Mean and sample variance of the last ``window`` values.
 
-    __slots__ = ("_m2", "_mean", "_removals", "_values", "window")
+    ``mean`` is a plain attribute (``None`` while empty), set when a value is pushed:
+    conditions read it on every tick, values arrive once per bar.
+    """
+
+    __slots__ = ("_m2", "_mean", "_removals", "_values", "mean", "window")
 
     def __init__(self, window: int) -> None:
         if window < 1:
@@ -34,6 +38,7 @@ class RollingMoments:
         self._mean = 0.0
         self._m2 = 0.0
         self._removals = 0
+        self.mean: float | None = None
 
     def push(self, x: float) -> None:
         values = self._values
@@ -55,6 +60,7 @@ class RollingMoments:
         self._m2 += delta * (x - self._mean)
         if self._removals >= self.window:
             self._recompute()
+        self.mean = self._mean
 
     def _recompute(self) -> None:
         values = self._values
@@ -67,10 +73,6 @@ class RollingMoments:
     @property
     def count(self) -> int:
         return len(self._values)
-
-    @property
-    def mean(self) -> float | None:
-        return self._mean if self._values else None
 
     @property
     def variance(self) -> float | None:

@@ -267,6 +267,13 @@ class TickBuffer:
     def symbol(self) -> str:
         return self._symbol
 
+    @property
+    def quote_mid_inline(self) -> bool:
+        """True when a quote only moves the base time bar at its mid (``MID`` source, no
+        tick-count or volume bars): the strategy engine then inlines :meth:`on_quote`'s
+        body in its per-tick loop instead of calling it (see ``StrategyEngine.on_event``)."""
+        return self.source is BarSource.MID and not self._counted
+
     def add_bar_listener(self, listener: BarListener) -> None:
         """Call ``listener(bar)`` for every closed bar of every timeframe (not per tick)."""
         self._listeners.append(listener)
@@ -280,6 +287,7 @@ class TickBuffer:
             self.on_trade(event)  # type: ignore[arg-type]
 
     def _quote_mid(self, q: Quote) -> None:
+        # StrategyEngine.on_event carries a copy of this body (quote_mid_inline): keep in step
         self._tick_append(q)
         self.quote = q
         bid = q.bid

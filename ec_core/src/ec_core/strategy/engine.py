@@ -22,30 +22,30 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Sequence
-from typing import Any, Protocol, final
+from typing import Any, Final, Protocol, final
 
 import anyio
 import msgspec
 
 from ec_core.clock import Clock
-from ec_core.data import FeedSet
+from ec_core.data import FeedSet, TickBuffer
 from ec_core.execution.payload import Payload
-from ec_core.model import CancelOrder, MarketEvent, Order, Quote, Trade
+from ec_core.model import CancelOrder, MarketEvent, Order, Quote
 from ec_core.strategy.context import MarketClock, OrderRouter, StrategyContext
-from ec_core.strategy.signal import OpSignal
+from ec_core.strategy.signal import OpSignal, SignalState
 from ec_core.strategy.strategy import OpStrategy
-from ec_core.strategy.tree import CancelWorking, SendPayload
+from ec_core.strategy.tree import CancelWorking, SendPayload, TreeState
 
 __all__ = ["ErrorReport", "ReplaySync", "StrategyEngine"]
 
-_Route = tuple[
-    Callable[[Quote], None],
-    Callable[[Trade], None],
-    tuple[OpStrategy, ...],
-    list[OpSignal],
-]
+_Route = tuple[TickBuffer, bool, tuple[OpStrategy, ...], list[OpSignal]]
 
 logger = logging.getLogger("ec_core.strategy.engine")
+
+# module constants: a global load is cheaper than an enum attribute on the per-tick path
+_ACTIVE: Final = SignalState.ACTIVE
+_T_WAITING: Final = TreeState.WAITING
+_T_ARMED: Final = TreeState.ARMED
 
 
 class ReplaySync(Protocol):
@@ -135,23 +135,48 @@ class StrategyEngine:
     def on_event(self, event: MarketEvent) -> None:
         """Ingest one quote or trade and evaluate everything it may affect. Synchronous.
 
-        The hot path of a replay: the loop over live signals is inline and only the
-        signals watching the tick's symbol are stepped.
+        The hot path of a replay, written for CPython: one lookup gives everything the
+        tick's symbol needs; a mid-drawn quote updates its bar inline (the body of
+        ``TickBuffer._quote_mid``) and an active signal whose tree waits or is armed is
+        evaluated inline (the common case of :meth:`OpSignal.step`); anything else takes
+        the general calls. Only the signals watching the tick's symbol are stepped.
         """
         symbol = event.symbol
-        route = self._routes.get(symbol) or self._route(symbol)
-        if route is None:
-            self.feeds.unknown_events += 1
-            return
-        on_quote, on_trade, strategies, live = route
+        try:
+            route = self._routes[symbol]
+        except KeyError:
+            found = self._route(symbol)
+            if found is None:
+                self.feeds.unknown_events += 1
+                return
+            route = found
+        buf, inline_mid, strategies, live = route
+        ts = event.ts_ns
         if type(event) is Quote:
-            on_quote(event)
+            if inline_mid:  # keep in step with TickBuffer._quote_mid
+                buf._tick_append(event)
+                buf.quote = event
+                bid = event.bid
+                ask = event.ask
+                if bid is not None and ask is not None:
+                    price = (bid + ask) >> 1
+                    if ts < buf._end:
+                        if price > buf._h:
+                            buf._h = price
+                        elif price < buf._l:
+                            buf._l = price
+                        buf._c = price
+                        buf._n += 1
+                    else:
+                        buf._roll(ts, price, 0, 0)
+            else:
+                buf.on_quote(event)
         else:
-            on_trade(event)  # type: ignore[arg-type]
+            buf.on_trade(event)  # type: ignore[arg-type]
         self.events += 1
         market_clock = self._market_clock
         if market_clock is not None:
-            now = market_clock.ts = event.ts_ns
+            now = market_clock.ts = ts
         else:
             now = self.clock.now_ns()
         ctx = self.ctx
@@ -171,7 +196,39 @@ class StrategyEngine:
         for signal in live:
             ctx.signal = signal
             try:
-                if signal.step(ctx, now):
+                tree = signal.tree
+                tree_state = tree.state
+                end = signal.end_ns
+                if (
+                    signal.state is _ACTIVE
+                    and (tree_state is _T_ARMED or tree_state is _T_WAITING)
+                    and (end is None or now < end)
+                ):
+                    # OpSignal.step for an active signal inside its window whose tree
+                    # waits or is armed (ActionTree.update inline): keep in step with it
+                    cond = tree.overtime_due
+                    if cond is not None and cond(ctx):
+                        tree._enter_overtime(ctx)
+                    elif tree_state is _T_ARMED:
+                        for branch, branch_cond, child in tree._branches:
+                            if branch_cond(ctx):
+                                tree._take(branch, child, ctx)
+                                break
+                        else:
+                            if tree._standby_nodes:
+                                tree._evaluate_standby(ctx)
+                    else:
+                        node = tree.active
+                        if node.trigger_cond(ctx):
+                            tree._fire(node, ctx, reason="trigger")
+                    tree_state = tree.state
+                    if tree_state is _T_ARMED or tree_state is _T_WAITING:
+                        if tree._outbox:
+                            self._pump(signal)
+                        continue
+                    if signal.settle_tree(now):
+                        self._pump(signal)
+                elif signal.step(ctx, now):
                     self._pump(signal)
             except Exception as exc:
                 self._fail_signal(signal, now, exc)
@@ -186,7 +243,12 @@ class StrategyEngine:
         buffer = self._buffers.get(symbol)
         if buffer is None:
             return None
-        route: _Route = (buffer.on_quote, buffer.on_trade, self._by_symbol.get(symbol, ()), [])
+        route: _Route = (
+            buffer,
+            buffer.quote_mid_inline,
+            self._by_symbol.get(symbol, ()),
+            [],
+        )
         self._routes[symbol] = route
         return route
 

@@ -108,8 +108,9 @@ class OpSignal:
     def step(self, ctx: StrategyContext, now_ns: int) -> bool:
         """Advance the lifecycle and the tree by one tick; True if commands are waiting.
 
-        This is the engine's per-tick call, so it carries the body of
-        :meth:`ActionTree.update` inline (one call less per signal per tick).
+        It carries the body of :meth:`ActionTree.update` inline (one call less per
+        signal per tick); ``StrategyEngine.on_event`` inlines its common case (active,
+        tree waiting or armed) in turn: keep the three in step.
         Exceptions from user conditions propagate: the engine isolates them.
         """
         if self.state is not _ACTIVE:
@@ -138,6 +139,20 @@ class OpSignal:
             tree_state = tree.state
             if tree_state is _T_WAITING or tree_state is _T_ARMED or tree_state is _T_FIRING:
                 return bool(tree._outbox)
+        if tree_state is _T_DONE:
+            self._finish(SignalState.DONE, now_ns, "tree done")
+        else:
+            self.error = tree.error
+            self._finish(SignalState.CANCELLED, now_ns, f"tree {tree_state.value.lower()}")
+        return bool(tree._outbox)
+
+    def settle_tree(self, now_ns: int) -> bool:
+        """The tail of :meth:`step` after the tree was evaluated (the engine inlines the
+        rest): finish the signal if the tree finished; True if commands are waiting."""
+        tree = self.tree
+        tree_state = tree.state
+        if tree_state is _T_WAITING or tree_state is _T_ARMED or tree_state is _T_FIRING:
+            return bool(tree._outbox)
         if tree_state is _T_DONE:
             self._finish(SignalState.DONE, now_ns, "tree done")
         else:

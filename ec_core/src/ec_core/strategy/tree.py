@@ -256,6 +256,11 @@ class ActionTree:
             if branch_cond(ctx):
                 self._take(branch, child, ctx)
                 return
+        if self._standby_nodes:
+            self._evaluate_standby(ctx)
+
+    def _evaluate_standby(self, ctx: StrategyContext) -> None:
+        """ARMED, no branch taken: standby children whose trigger holds fire (once each)."""
         for child in self._standby_nodes:
             if child.name not in self._standby_fired and child.trigger_cond(ctx):
                 self._standby_fired.add(child.name)
