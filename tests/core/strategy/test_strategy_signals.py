@@ -172,3 +172,48 @@ def test_engine_builds_the_same_bars_as_the_tick_buffer_alone(
         assert inline.stats(tf).vwap == direct.stats(tf).vwap
     assert list(inline.ticks) == list(direct.ticks)
     assert inline.quote == direct.quote
+
+
+class _CountingSync:
+    """A ReplaySync that counts how often the replay asks whether the venue spoke."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    @property
+    def dirty(self) -> bool:
+        self.asked += 1
+        return False
+
+    @dirty.setter
+    def dirty(self, value: bool) -> None:
+        raise AssertionError("never dirty")
+
+    def backlog(self) -> int:
+        return 0
+
+
+class OneOrder(OpStrategy):
+    """One signal: a resting bid sent on the first tick, then nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(symbols=[SYMBOL], max_signals=1)
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        return None if self.produced else OpSignal(resting_tree(), symbol=symbol)
+
+
+@pytest.mark.parametrize(("venue_sees_ticks", "asked"), [(True, 50), (False, 2)])
+@pytest.mark.anyio
+async def test_replay_asks_the_venue_per_tick_only_if_it_sees_ticks(
+    venue_sees_ticks: bool, asked: int
+) -> None:
+    """A venue shown no ticks only speaks in answer to order actions: the replay asks it
+    before the first tick and after the tick whose action it ran, not on quiet ticks."""
+    router = RecordingRouter()
+    engine = StrategyEngine(FeedSet.of([INSTRUMENT]), [OneOrder()], router=router)
+    sync = _CountingSync()
+    ticks = [quote(T0 + i * SEC, 100) for i in range(50)]
+    await engine.replay(ticks, sync=sync, venue_sees_ticks=venue_sees_ticks)
+    assert router.kinds() == ["NEW"]
+    assert sync.asked == asked

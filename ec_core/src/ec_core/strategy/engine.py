@@ -432,7 +432,11 @@ class StrategyEngine:
                 self._tg = None
 
     async def replay(
-        self, events: Iterable[MarketEvent], *, sync: ReplaySync | None = None
+        self,
+        events: Iterable[MarketEvent],
+        *,
+        sync: ReplaySync | None = None,
+        venue_sees_ticks: bool = True,
     ) -> None:
         """Deterministic replay: every order action settles before the next event.
 
@@ -440,7 +444,9 @@ class StrategyEngine:
         (``sync.dirty``, e.g. a fill the recorded market caused), the replay yields to
         the event loop until the trade-stream consumer has taken everything
         (``sync.backlog()`` is 0), so the strategy sees the next tick with the tracker
-        up to date. A quiet tick costs one attribute test.
+        up to date. ``venue_sees_ticks=False`` says the venue is not shown the ticks
+        (it only answers order actions): nothing can reach the stream between two
+        ticks without an action, so ``sync`` is asked only after order actions.
         """
         # Order actions run inline, one after the other, in the order they were
         # decided (``_dispatch`` queues them while no task group is open): no task
@@ -451,16 +457,20 @@ class StrategyEngine:
             await fn(*args)
         on_event = self.on_event
         checkpoint = anyio.lowlevel.checkpoint
+        acted = True  # ask ``sync`` before the first event
         for event in events:
-            if sync is not None and sync.dirty:
+            if sync is not None and (acted or venue_sees_ticks) and sync.dirty:
                 sync.dirty = False
                 await checkpoint()
                 while sync.backlog():
                     await checkpoint()
+            acted = False
             on_event(event)
-            while backlog:
-                fn, args = backlog.pop(0)
-                await fn(*args)
+            if backlog:
+                acted = True
+                while backlog:
+                    fn, args = backlog.pop(0)
+                    await fn(*args)
 
     async def shutdown(self, *, cancel_working: bool = True, reason: str = "shutdown") -> None:
         """Cancel every live signal and, if asked, every working order the engine placed

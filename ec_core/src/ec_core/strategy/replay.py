@@ -85,7 +85,9 @@ async def replay_plan(
             started = time.perf_counter()
             if first is not None:
                 await rig.engine.replay(
-                    itertools.chain((first,), stream), sync=_StreamSync(rig.backlog)
+                    itertools.chain((first,), stream),
+                    sync=_StreamSync(rig.backlog),
+                    venue_sees_ticks=show_market,
                 )
             await _settle(rig)
             wall = time.perf_counter() - started
