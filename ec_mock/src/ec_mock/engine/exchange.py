@@ -1712,6 +1712,17 @@ class Exchange:
                 limit_price = self._price(symbol, price)
         else:
             limit_price = None
+        if filled:
+            cost = order.cost
+            average = None
+            if cost % filled == 0:
+                # cost * tick / filled is then exactly the price of cost // filled ticks,
+                # written alike (same digits and exponent): the cached Decimal
+                average = self._to_price[symbol].get(cost // filled)
+            if average is None:
+                average = Decimal(cost) * self._instruments[symbol].tick_size / filled
+        else:
+            average = None
         report = ExecutionReport(
             kind=kind,
             account_id=order.account_id,
@@ -1722,11 +1733,7 @@ class Exchange:
             order_type=order.order_type,
             qty=order.qty,
             filled_qty=filled,
-            avg_fill_price=(
-                (Decimal(order.cost) * self._instruments[symbol].tick_size / filled)
-                if filled
-                else None
-            ),
+            avg_fill_price=average,
             limit_price=limit_price,
             duration=order.duration,
             chain_id=order.chain_id,

@@ -57,14 +57,21 @@ def to_units(value: Decimal, scale: int) -> int:
     return -units if sign else units
 
 
+_ONES: dict[int, Decimal] = {}  # exponent -> Decimal 1 written with it (1E-2, 1E+3, ...)
+
+
 def _decimal(units: int, scale: int, exponent: int) -> Decimal:
-    """The Decimal worth ``units * 10**scale`` written with ``exponent`` (>= scale)."""
-    if exponent == scale:
-        return Decimal(units).scaleb(scale)
-    step = 10 ** (exponent - scale)
-    if units < 0:
-        return Decimal(-(-units // step)).scaleb(exponent)
-    return Decimal(units // step).scaleb(exponent)
+    """The Decimal worth ``units * 10**scale`` written with ``exponent`` (>= scale).
+
+    ``Decimal(n) * 1E<exponent>`` has exactly that exponent and n as coefficient
+    (the product of exact operands), and costs one C call less than ``scaleb``.
+    """
+    if exponent != scale:
+        units //= 10 ** (exponent - scale)  # exact: every term was a multiple of it
+    one = _ONES.get(exponent)
+    if one is None:
+        one = _ONES[exponent] = Decimal((0, (1,), exponent))
+    return Decimal(units) * one
 
 
 @final
@@ -84,6 +91,7 @@ class PositionLedger:
         "margin_units",
         "qty",
         "realized",
+        "realized_memo",
         "sell_working",
         "symbol",
         "tick_value",
@@ -107,6 +115,8 @@ class PositionLedger:
         self.lots: deque[list[int]] = deque()  # [signed qty, price ticks], all one sign
         self.cost = 0  # sum of signed lot qty * price over open lots
         self.realized = 0  # realized P&L in ticks (per contract-tick)
+        # (ticks, money) of the last realized_pnl(): reports repeat it between closing fills
+        self.realized_memo = (0, 0 * self.tick_value)
         self.buy_working = 0  # remaining qty of open buy orders
         self.sell_working = 0
         self.volume = 0  # contracts traded, both sides
@@ -256,13 +266,21 @@ class PositionLedger:
             return Decimal(0)
         return Decimal(self.cost) / Decimal(self.qty) * self.instrument.tick_size
 
+    def realized_pnl(self) -> Decimal:
+        """Realized P&L in money (``realized * tick_value``, remembered until it changes)."""
+        ticks, money = self.realized_memo
+        if ticks != self.realized:
+            money = self.realized * self.tick_value
+            self.realized_memo = (self.realized, money)
+        return money
+
     def to_position(self, account_id: str) -> Position:
         return Position(
             account_id=account_id,
             symbol=self.symbol,
             qty=self.qty,
             avg_price=self.avg_price(),
-            realized_pnl=self.realized * self.tick_value,
+            realized_pnl=self.realized_pnl(),
         )
 
 
@@ -271,6 +289,7 @@ class AccountLedger:
     __slots__ = (
         "account_id",
         "cash_exp",
+        "cash_memo",
         "cash_units",
         "commission_exp",
         "commission_per_contract",
@@ -311,6 +330,7 @@ class AccountLedger:
         self.scale = min(0, balance_exp, commission_exp)
         self.cash_units = to_units(balance, self.scale)  # balance + realized - commissions
         self.cash_exp = balance_exp
+        self.cash_memo = (self.cash_units, self.cash_exp, self.scale, balance)
         self.unrealized_units = 0  # running sum of unrealized P&L at the marks
         self.unrealized_exp = 0
         self.margin_units = 0  # running sum of margin * exposure
@@ -332,7 +352,11 @@ class AccountLedger:
     @property
     def cash(self) -> Decimal:
         """Balance: the opening balance plus realized P&L minus commissions."""
-        return _decimal(self.cash_units, self.scale, self.cash_exp)
+        units, exponent, scale, value = self.cash_memo  # it changes on closing fills only
+        if units != self.cash_units or exponent != self.cash_exp or scale != self.scale:
+            value = _decimal(self.cash_units, self.scale, self.cash_exp)
+            self.cash_memo = (self.cash_units, self.cash_exp, self.scale, value)
+        return value
 
     @cash.setter
     def cash(self, value: Decimal) -> None:
@@ -340,6 +364,7 @@ class AccountLedger:
         self._rescale(exponent)
         self.cash_units = to_units(value, self.scale)
         self.cash_exp = exponent
+        self.cash_memo = (self.cash_units, exponent, self.scale, value)
 
     @property
     def unrealized_value(self) -> Decimal:
@@ -429,10 +454,17 @@ class AccountLedger:
         return _decimal(self.buying_power_units(), self.scale, exponent)
 
     def to_account(self, marks: dict[str, int]) -> Account:
+        exponent = self.cash_exp  # buying_power, inlined
+        if self.unrealized_exp < exponent:
+            exponent = self.unrealized_exp
+        if self.margin_exp < exponent:
+            exponent = self.margin_exp
         return Account(
             account_id=self.account_id,
             name=self.name,
             currency=self.currency,
             balance=self.cash,
-            buying_power=self.buying_power(marks),
+            buying_power=_decimal(
+                self.cash_units + self.unrealized_units - self.margin_units, self.scale, exponent
+            ),
         )
