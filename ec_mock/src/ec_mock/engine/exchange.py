@@ -1483,14 +1483,15 @@ class Exchange:
         symbol: str | None,
     ) -> str:
         acct = self._accounts.get(account_id)
+        found = None
         if not self._sinks and self.faults is None:
             # _find's rejects change nothing (the fault plan is not asked before them):
-            # with nobody to tell, skip building them.
-            order = acct.orders_by_cl.get(orig_cl) if acct is not None else None
-            if order is None or (symbol and symbol != order.symbol) or order.state in _FINAL:
+            # with nobody to tell, skip building them; what is left is what _find returns.
+            found = acct.orders_by_cl.get(orig_cl) if acct is not None else None
+            if found is None or (symbol and symbol != found.symbol) or found.state in _FINAL:
                 return new_cl
         try:
-            order = self._find(acct, account_id, orig_cl, _MODIFY, symbol)
+            order = found or self._find(acct, account_id, orig_cl, _MODIFY, symbol)
             assert acct is not None  # _find refuses an unknown account
             if not new_cl:
                 new_cl = self._gen_cl()
