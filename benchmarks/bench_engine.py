@@ -21,8 +21,12 @@ reported (and ops per second of CPU time beside wall time), with p50/p99 per-op
 latency (median over up to three latency passes) and the ratio to the floor of the
 same run. Writes JSON.
 
+With ``--memory`` it also reports what the engine holds after the run (traced
+Python allocations of the ticks variant, per accepted op): the engine keeps every
+order it accepted, for status and history queries.
+
 Run: ``uv run python benchmarks/bench_engine.py [--quick] [--repeat N] [--out PATH]
-[--profile {ticks,submit,events}]``.
+[--profile {ticks,submit,events}] [--memory]``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import random
 import statistics
 import sys
 import time
+import tracemalloc
 from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
@@ -373,6 +378,23 @@ def measure(n_ops: int, n_symbols: int, seed: int, repeat: int) -> dict[str, Any
     return results
 
 
+def memory(n_ops: int, n_symbols: int, seed: int) -> dict[str, float]:
+    """Python memory the engine holds after the ticks workload (tracemalloc)."""
+    ops = make_ops(n_ops, n_symbols, seed)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        do = run_engine_ticks(n_symbols)
+        for op in ops:
+            do(op)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+    return {"held_mb": round(held / 1e6, 1), "bytes_per_op": round(held / n_ops)}
+
+
 def profile(n_ops: int, n_symbols: int, seed: int, variant: str) -> str:
     ops = make_ops(n_ops, n_symbols, seed)
     items: list[Any] = []
@@ -407,6 +429,9 @@ def main(argv: list[str] | None = None) -> int:
         choices=("ticks", "submit", "events"),
         help="print a cProfile summary of one variant on 1 instrument (default: submit)",
     )
+    parser.add_argument(
+        "--memory", action="store_true", help="also report the memory the engine holds"
+    )
     args = parser.parse_args(argv)
     n_ops = args.ops or (20_000 if args.quick else 200_000)
     repeat = args.repeat or (3 if args.quick else 5)
@@ -416,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
         "target_ops_per_s": 200_000,
         "runs": [measure(n_ops, n, args.seed, repeat) for n in (1, 100)],
     }
+    if args.memory:
+        for run in report["runs"]:
+            run["memory_engine_ticks"] = memory(n_ops, run["instruments"], args.seed)
     for run in report["runs"]:
         print(f"\n{run['instruments']} instrument(s), {run['ops']} ops x {run['repeat']} runs")
         print(f"  workload: {run['workload']}")
@@ -434,6 +462,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {name:14s} {r['ops_per_s']:>9,} {r['ops_per_s_median']:>9,}"
                 f" {r['ops_per_cpu_s']:>9,}         {r['p50_us']:7.2f} {r['p99_us']:7.2f}"
                 f"   {ratio}"
+            )
+        if "memory_engine_ticks" in run:
+            mem = run["memory_engine_ticks"]
+            print(
+                f"  engine holds {mem['held_mb']} MB after the ticks run"
+                f" ({mem['bytes_per_op']} B/op)"
             )
     if args.profile:
         text = profile(n_ops, 1, args.seed, args.profile)
