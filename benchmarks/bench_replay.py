@@ -26,6 +26,7 @@ import json
 import logging
 import pstats
 import random
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -229,16 +230,18 @@ def engine_run(quotes: list[Quote]) -> tuple[StrategyEngine, DipStrategy]:
     return engine, strategy
 
 
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    best, result = float("inf"), None
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, object]:
+    """Best and median seconds of ``repeat`` runs, and the last run's result."""
+    spent: list[float] = []
+    result = None
     for _ in range(repeat):
         gc.collect()
         gc.freeze()  # as ec replay does: what exists before the run is not rescanned
         start = time.perf_counter()
         result = fn()
-        best = min(best, time.perf_counter() - start)
+        spent.append(time.perf_counter() - start)
         gc.unfreeze()
-    return best, result
+    return min(spent), statistics.median(spent), result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,8 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     def callback(q: Quote) -> None:
         calls[0] += 1
 
-    floor_s, _ = timed(lambda: floor_loop(quotes, callback), repeat)
-    engine_s, _ = timed(lambda: engine_run(quotes), repeat)
+    floor_s, floor_med, _ = timed(lambda: floor_loop(quotes, callback), repeat)
+    engine_s, engine_med, _ = timed(lambda: engine_run(quotes), repeat)
     engine, strategy = last_run[0]
     floor_rate, engine_rate = n / floor_s, n / engine_s
     mock_quotes = make_quotes(n, symbol=MOCK_SYMBOL, t0=MOCK_T0 + 1_000_000_000)
@@ -272,12 +275,13 @@ def main(argv: list[str] | None = None) -> int:
         def one_run(show: bool = show) -> ReplayReport:
             return orders_run(mock_quotes, host, show_market=show)
 
-        spent, made = timed(one_run, repeat)
+        spent, median, made = timed(one_run, repeat)
         assert isinstance(made, ReplayReport)
         if made.errors:
             raise SystemExit(f"({label}) the run reported errors: {made.errors[:3]}")
         orders[f"{label}_quotes_per_s"] = round(n / spent)
         orders[f"{label}_vs_floor"] = round(floor_rate / (n / spent), 2)
+        orders[f"{label}_median_quotes_per_s"] = round(n / median)
         orders[f"{label}_order_actions"] = made.orders_sent
     report = {
         "n": n,
@@ -285,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         "floor_quotes_per_s": round(floor_rate),
         "engine_quotes_per_s": round(engine_rate),
         "engine_vs_floor": round(floor_rate / engine_rate, 2),
+        "repeat": repeat,
+        "floor_median_quotes_per_s": round(n / floor_med),
+        "engine_median_quotes_per_s": round(n / engine_med),
+        "engine_vs_floor_median": round(engine_med / floor_med, 2),
         "signals_produced": strategy.produced,
         "transitions": sum([len(s.tree.history) for s in engine.finished]),
         **orders,
@@ -293,12 +301,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(1) floor            {floor_rate:>12,.0f} quotes/s")
     ratio = report["engine_vs_floor"]
     print(f"(2) engine, no orders {engine_rate:>11,.0f} quotes/s  ({ratio}x floor)")
+    print(
+        f"    median of {repeat}: floor {n / floor_med:,.0f}, engine {n / engine_med:,.0f}"
+        f" quotes/s ({report['engine_vs_floor_median']}x floor)"
+    )
     print(f"    signals {strategy.produced}, transitions {report['transitions']}")
     for label, tag in (("orders", "(3) "), ("orders_with_book", "(3+)")):
         rate = orders[f"{label}_quotes_per_s"]
         print(
             f"{tag} with orders     {rate:>11,.0f} quotes/s  ({orders[f'{label}_vs_floor']}x floor,"
-            f" {orders[f'{label}_order_actions']} order actions)"
+            f" {orders[f'{label}_order_actions']} order actions;"
+            f" median {orders[f'{label}_median_quotes_per_s']:,})"
         )
     if args.profile:
         profiler = cProfile.Profile()

@@ -82,3 +82,18 @@ def test_text_rendering() -> None:
         "overtime:\n"
         "└── OvertimeExit (no payload) [end]\n"
     )
+
+
+def test_a_one_node_tree_resolves_without_the_full_walk_and_bad_input_still_fails() -> None:
+    """One node without transitions is checked by a shortcut (built per order action);
+    anything else about it still goes through the full checks."""
+    node = ActionNode("Ping")
+    tree = ActionTree(node)
+    assert tree.nodes == {"Ping": node}
+    assert tree.branches("Ping") == ()
+    with pytest.raises(InvalidTreeError) as caught:
+        ActionTree(node, overtime_cond=lambda ctx: True)
+    assert [p.code for p in caught.value.problems] == ["overtime_incomplete"]
+    with pytest.raises(InvalidTreeError) as caught:
+        ActionTree(node, nodes=[ActionNode("Other")])
+    assert [p.code for p in caught.value.problems] == ["unreachable_node"]

@@ -25,6 +25,16 @@ def resolve_tree(
     transitions to missing nodes, malformed transitions, cycles, nodes given in
     ``nodes`` that cannot be reached, an overtime node without a condition.
     """
+    if (
+        isinstance(root, ActionNode)
+        and not root.transitions
+        and overtime_node is None
+        and overtime_cond is None
+        and isinstance(nodes, tuple)
+        and not nodes
+    ):
+        # one node, nothing to check: a strategy's one-shot order action (built per action)
+        return {root.name: root}, {root.name: ()}
     problems: list[TreeProblem] = []
     by_name: dict[str, ActionNode] = {}
 
