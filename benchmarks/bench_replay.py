@@ -4,7 +4,8 @@ Three measurements on the same seeded quotes, one process, one core:
 
 1. floor: a minimal hand-written loop that cuts 1-minute bars and calls a callback per quote;
 2. engine: FeedSet (1s/1m/5m bars, tick ring, rolling stats) + one strategy with a
-   6-node action tree, no orders;
+   6-node action tree, no orders, the quotes handed to ``StrategyEngine.ingest`` as
+   ``replay`` does (the user's conditions are the callbacks per quote);
 3. the same with an order action every 100 quotes on the mock engine: the strategy
    engine, the core Executor (validators from the plugin host) and OrderTracker, and
    the in-process ``mock`` vendor opened through ``PluginHost.load()`` (a second
@@ -223,9 +224,7 @@ def engine_run(quotes: list[Quote]) -> tuple[StrategyEngine, DipStrategy]:
     feeds = FeedSet.of([INSTRUMENT], timeframes=("1s", "1m", "5m"), stats_window=20)
     strategy = DipStrategy(feeds)
     engine = StrategyEngine(feeds, [strategy])
-    on_event = engine.on_event
-    for q in quotes:
-        on_event(q)
+    engine.ingest(quotes)  # as a replay drives it: the engine's own loop over the quotes
     last_run[:] = [(engine, strategy)]
     return engine, strategy
 

@@ -217,3 +217,15 @@ async def test_replay_asks_the_venue_per_tick_only_if_it_sees_ticks(
     await engine.replay(ticks, sync=sync, venue_sees_ticks=venue_sees_ticks)
     assert router.kinds() == ["NEW"]
     assert sync.asked == asked
+
+
+def test_ingest_stops_at_the_tick_that_queues_an_order_action() -> None:
+    """``ingest`` hands back control when an action waits (the replay runs it before the
+    next tick); the rest of the iterator is left where it was."""
+    router = RecordingRouter()
+    engine = StrategyEngine(FeedSet.of([INSTRUMENT]), [OneOrder()], router=router)
+    ticks = iter([quote(T0 + i * SEC, 100) for i in range(10)])
+    assert engine.ingest(ticks) is True
+    assert engine.events == 1
+    assert engine.in_flight == 1
+    assert next(ticks).ts_ns == T0 + SEC  # the next tick was not taken
