@@ -155,103 +155,110 @@ class StrategyEngine:
         market_clock = self._market_clock
         ctx = self.ctx
         backlog = self._backlog
-        for event in events:
-            symbol = event.symbol
-            try:
-                route = routes[symbol]
-            except KeyError:
-                found = self._route(symbol)
-                if found is None:
-                    self.feeds.unknown_events += 1
-                    continue
-                route = found
-            buf, inline_mid, strategies, live = route
-            ts = event.ts_ns
-            if type(event) is Quote:
-                if inline_mid:  # keep in step with TickBuffer._quote_mid
-                    buf._tick_append(event)
-                    buf.quote = event
-                    bid = event.bid
-                    ask = event.ask
-                    if bid is not None and ask is not None:
-                        price = (bid + ask) >> 1
-                        if ts < buf._end:
-                            if price > buf._h:
-                                buf._h = price
-                            elif price < buf._l:
-                                buf._l = price
-                            buf._c = price
-                            buf._n += 1
-                        else:
-                            buf._roll(ts, price, 0, 0)
-                else:
-                    buf.on_quote(event)
-            else:
-                buf.on_trade(event)  # type: ignore[arg-type]
-            self.events += 1
-            if market_clock is not None:
-                now = market_clock.ts = ts
-            else:
-                now = self.clock.now_ns()
-            for strategy in strategies:
-                if strategy.live_signals >= strategy.max_signals or now < strategy.next_global_ns:
-                    continue  # the cap or the global cool-down: decided without a call
+        counted = 0  # added to self.events on the way out (a local is cheaper)
+        try:
+            for event in events:
+                symbol = event.symbol
                 try:
-                    signal = strategy.maybe_generate(ctx, symbol, now)
-                except Exception as exc:
-                    self._report(now, "generate", strategy.name, "", exc)
-                    continue
-                if signal is not None:
-                    self._admit(strategy, signal)
-            if not live:
-                continue
-            reap = False
-            for signal in live:
-                ctx.signal = signal
-                try:
-                    tree = signal.tree
-                    tree_state = tree.state
-                    end = signal.end_ns
-                    if (
-                        signal.state is _ACTIVE
-                        and (tree_state is _T_ARMED or tree_state is _T_WAITING)
-                        and (end is None or now < end)
-                    ):
-                        # OpSignal.step for an active signal inside its window whose tree
-                        # waits or is armed (ActionTree.update inline): keep in step with it
-                        cond = tree.overtime_due
-                        if cond is not None and cond(ctx):
-                            tree._enter_overtime(ctx)
-                        elif tree_state is _T_ARMED:
-                            for branch, branch_cond, child in tree._branches:
-                                if branch_cond(ctx):
-                                    tree._take(branch, child, ctx)
-                                    break
+                    route = routes[symbol]
+                except KeyError:
+                    found = self._route(symbol)
+                    if found is None:
+                        self.feeds.unknown_events += 1
+                        continue
+                    route = found
+                buf, inline_mid, strategies, live = route
+                ts = event.ts_ns
+                if type(event) is Quote:
+                    if inline_mid:  # keep in step with TickBuffer._quote_mid
+                        buf._tick_append(event)
+                        buf.quote = event
+                        bid = event.bid
+                        ask = event.ask
+                        if bid is not None and ask is not None:
+                            price = (bid + ask) >> 1
+                            if ts < buf._end:
+                                if price > buf._h:
+                                    buf._h = price
+                                elif price < buf._l:
+                                    buf._l = price
+                                buf._c = price
+                                buf._n += 1
                             else:
-                                if tree._standby_nodes:
-                                    tree._evaluate_standby(ctx)
-                        else:
-                            node = tree.active
-                            if node.trigger_cond(ctx):
-                                tree._fire(node, ctx, reason="trigger")
+                                buf._roll(ts, price, 0, 0)
+                    else:
+                        buf.on_quote(event)
+                else:
+                    buf.on_trade(event)  # type: ignore[arg-type]
+                counted += 1
+                if market_clock is not None:
+                    now = market_clock.ts = ts
+                else:
+                    now = self.clock.now_ns()
+                for strategy in strategies:
+                    if (
+                        strategy.live_signals >= strategy.max_signals
+                        or now < strategy.next_global_ns
+                    ):
+                        continue  # the cap or the global cool-down: decided without a call
+                    try:
+                        signal = strategy.maybe_generate(ctx, symbol, now)
+                    except Exception as exc:
+                        self._report(now, "generate", strategy.name, "", exc)
+                        continue
+                    if signal is not None:
+                        self._admit(strategy, signal)
+                if not live:
+                    continue
+                reap = False
+                for signal in live:
+                    ctx.signal = signal
+                    try:
+                        tree = signal.tree
                         tree_state = tree.state
-                        if tree_state is _T_ARMED or tree_state is _T_WAITING:
-                            if tree._outbox:
+                        end = signal.end_ns
+                        if (
+                            signal.state is _ACTIVE
+                            and (tree_state is _T_ARMED or tree_state is _T_WAITING)
+                            and (end is None or now < end)
+                        ):
+                            # OpSignal.step for an active signal inside its window whose tree
+                            # waits or is armed (ActionTree.update inline): keep in step with it
+                            cond = tree.overtime_due
+                            if cond is not None and cond(ctx):
+                                tree._enter_overtime(ctx)
+                            elif tree_state is _T_ARMED:
+                                for branch, branch_cond, child in tree._branches:
+                                    if branch_cond(ctx):
+                                        tree._take(branch, child, ctx)
+                                        break
+                                else:
+                                    if tree._standby_nodes:
+                                        tree._evaluate_standby(ctx)
+                            else:
+                                node = tree.active
+                                if node.trigger_cond(ctx):
+                                    tree._fire(node, ctx, reason="trigger")
+                            tree_state = tree.state
+                            if tree_state is _T_ARMED or tree_state is _T_WAITING:
+                                if tree._outbox:
+                                    self._pump(signal)
+                                continue
+                            if signal.settle_tree(now):
                                 self._pump(signal)
-                            continue
-                        if signal.settle_tree(now):
+                        elif signal.step(ctx, now):
                             self._pump(signal)
-                    elif signal.step(ctx, now):
-                        self._pump(signal)
-                except Exception as exc:
-                    self._fail_signal(signal, now, exc)
-                if signal.done:
-                    reap = True
-            ctx.signal = None
-            if reap:
-                self._reap()
-            if backlog:
-                return True
+                    except Exception as exc:
+                        self._fail_signal(signal, now, exc)
+                    if signal.done:
+                        reap = True
+                ctx.signal = None
+                if reap:
+                    self._reap()
+                if backlog:
+                    return True
+        finally:
+            self.events += counted
         return False
 
     def _route(self, symbol: str) -> _Route | None:
