@@ -229,3 +229,23 @@ def test_ingest_stops_at_the_tick_that_queues_an_order_action() -> None:
     assert engine.events == 1
     assert engine.in_flight == 1
     assert next(ticks).ts_ns == T0 + SEC  # the next tick was not taken
+
+
+def test_a_strategy_overriding_maybe_generate_is_still_asked_through_it() -> None:
+    """The engine inlines the base class's maybe_generate; an override is honoured."""
+
+    class Gated(OneOrder):
+        asked = 0
+
+        def maybe_generate(self, ctx: StrategyContext, symbol: str, now_ns: int) -> OpSignal | None:
+            self.asked += 1
+            return None
+
+    gated, plain = Gated(), OneOrder()
+    assert not gated.inline_generate
+    assert plain.inline_generate
+    engine = StrategyEngine(FeedSet.of([INSTRUMENT]), [gated, plain], router=RecordingRouter())
+    for i in range(5):
+        engine.on_event(quote(T0 + i * SEC, 100))
+    assert gated.asked == 5
+    assert (gated.produced, plain.produced) == (0, 1)

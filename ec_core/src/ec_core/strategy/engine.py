@@ -202,7 +202,14 @@ class StrategyEngine:
                     ):
                         continue  # the cap or the global cool-down: decided without a call
                     try:
-                        signal = strategy.maybe_generate(ctx, symbol, now)
+                        if strategy.inline_generate:  # OpStrategy.maybe_generate inline
+                            if now < strategy._next_by_symbol[symbol]:
+                                continue
+                            signal = strategy.generate(ctx, symbol)
+                            if signal is not None:
+                                strategy.count_produced(signal, symbol, now)
+                        else:
+                            signal = strategy.maybe_generate(ctx, symbol, now)
                     except Exception as exc:
                         self._report(now, "generate", strategy.name, "", exc)
                         continue

@@ -47,6 +47,8 @@ class OpStrategy:
         self.produced = 0
         self.next_global_ns = 0  # no signal before this time (the global cool-down)
         self._next_by_symbol: dict[str, int] = dict.fromkeys(self.symbols, 0)
+        # the engine carries maybe_generate's body inline unless a subclass overrides it
+        self.inline_generate = type(self).maybe_generate is OpStrategy.maybe_generate
 
     def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
         """Return a new signal for ``symbol``, or ``None``. Called on ticks of ``symbol``
@@ -64,9 +66,13 @@ class OpStrategy:
             return None
         signal = self.generate(ctx, symbol)
         if signal is not None:
-            self.produced += 1
-            self.live_signals += 1
-            self.next_global_ns = now_ns + self.global_cooldown_ns
-            self._next_by_symbol[symbol] = now_ns + self.cooldown_ns
-            signal.created_ns = now_ns
+            self.count_produced(signal, symbol, now_ns)
         return signal
+
+    def count_produced(self, signal: OpSignal, symbol: str, now_ns: int) -> None:
+        """Book a signal :meth:`generate` returned: the cap and the cool-downs start now."""
+        self.produced += 1
+        self.live_signals += 1
+        self.next_global_ns = now_ns + self.global_cooldown_ns
+        self._next_by_symbol[symbol] = now_ns + self.cooldown_ns
+        signal.created_ns = now_ns
