@@ -203,7 +203,9 @@ class Exchange:
         self._emit: Callable[[ExchangeEvent], None] = _discard
         self._route()
         self._flushing = False
-        self._touched: dict[str, None] = {}  # symbols changed by the request: settle them
+        # Symbols changed by the request, settled after it (while nobody listens and no
+        # book is armed they are kept, unsettled, until add_listener: see _settle).
+        self._touched: dict[str, None] = {}
         self._armed: set[str] = set()  # symbols whose book may hold stops or AON orders
         self._ts_override: int | None = None
         # The time of the request being processed: read from the clock once per request
