@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TypedDict
 
 import msgspec
 from ec_core.errors import OrderDeniedError, PriceError, Violation
@@ -198,6 +199,24 @@ def _good_thru(
     msg.good_thru_date = base_time.from_date(good_thru_date)
 
 
+def _address_chain(
+    msg: order_2.ModifyOrder | order_2.CancelOrder,
+    req: ModifyOrder | CancelOrder,
+    target: OrderTarget,
+    verb: str,
+    problems: list[Violation],
+) -> None:
+    """Name the order being changed: modify and cancel address a chain the same way."""
+    _check_cl_order_id(req.cl_order_id, "cl_order_id", problems)
+    _check_cl_order_id(req.orig_cl_order_id, "orig_cl_order_id", problems)
+    if not target.order_id:
+        problems.append(_violation("order_id", f"{verb} needs the chain's latest order_id"))
+    msg.order_id = target.order_id
+    msg.account_id = target.account_id
+    msg.orig_cl_order_id = req.orig_cl_order_id
+    msg.cl_order_id = req.cl_order_id
+
+
 def modify_order_request(
     req: ModifyOrder,
     *,
@@ -209,16 +228,9 @@ def modify_order_request(
 ) -> order_2.OrderRequest:
     """``OrderRequest{modify_order{…}}``; fields left ``None`` are not sent (kept)."""
     problems: list[Violation] = []
-    _check_cl_order_id(req.cl_order_id, "cl_order_id", problems)
-    _check_cl_order_id(req.orig_cl_order_id, "orig_cl_order_id", problems)
-    if not target.order_id:
-        problems.append(_violation("order_id", "modify needs the chain's latest order_id"))
     out = order_2.OrderRequest(request_id=request_id)
     modify = out.modify_order
-    modify.order_id = target.order_id
-    modify.account_id = target.account_id
-    modify.orig_cl_order_id = req.orig_cl_order_id
-    modify.cl_order_id = req.cl_order_id
+    _address_chain(modify, req, target, "modify", problems)
     if req.qty is not None:
         _check_qty(req.qty, problems)
         if _check_range(req.qty):
@@ -250,16 +262,9 @@ def cancel_order_request(
 ) -> order_2.OrderRequest:
     """``OrderRequest{cancel_order{order_id, account_id, orig_cl_order_id, cl_order_id}}``."""
     problems: list[Violation] = []
-    _check_cl_order_id(req.cl_order_id, "cl_order_id", problems)
-    _check_cl_order_id(req.orig_cl_order_id, "orig_cl_order_id", problems)
-    if not target.order_id:
-        problems.append(_violation("order_id", "cancel needs the chain's latest order_id"))
     out = order_2.OrderRequest(request_id=request_id)
     cancel = out.cancel_order
-    cancel.order_id = target.order_id
-    cancel.account_id = target.account_id
-    cancel.orig_cl_order_id = req.orig_cl_order_id
-    cancel.cl_order_id = req.cl_order_id
+    _address_chain(cancel, req, target, "cancel", problems)
     _stamp(cancel, now_ns=now_ns, legacy=legacy, base_time=base_time, problems=problems)
     if problems:
         raise OrderDeniedError(problems)
@@ -310,6 +315,16 @@ def go_flat_request(
     return out
 
 
+class _ChainArgs(TypedDict):
+    """What new, modify and cancel take besides the request, passed on as one."""
+
+    request_id: int
+    target: OrderTarget
+    now_ns: int
+    base_time: BaseTime | None
+    legacy: bool
+
+
 def build_order_request(
     req: OrderRequest,
     *,
@@ -320,33 +335,15 @@ def build_order_request(
     legacy: bool = False,
 ) -> order_2.OrderRequest:
     """Dispatch on the core request type."""
+    chain_args = _ChainArgs(
+        request_id=request_id, target=target, now_ns=now_ns, base_time=base_time, legacy=legacy
+    )
     if isinstance(req, NewOrder):
-        return new_order_request(
-            req,
-            request_id=request_id,
-            target=target,
-            now_ns=now_ns,
-            base_time=base_time,
-            legacy=legacy,
-        )
+        return new_order_request(req, **chain_args)
     if isinstance(req, ModifyOrder):
-        return modify_order_request(
-            req,
-            request_id=request_id,
-            target=target,
-            now_ns=now_ns,
-            base_time=base_time,
-            legacy=legacy,
-        )
+        return modify_order_request(req, **chain_args)
     if isinstance(req, CancelOrder):
-        return cancel_order_request(
-            req,
-            request_id=request_id,
-            target=target,
-            now_ns=now_ns,
-            base_time=base_time,
-            legacy=legacy,
-        )
+        return cancel_order_request(req, **chain_args)
     if isinstance(req, CancelAll):
         return cancel_all_request(req, request_id=request_id, target=target, now_ns=now_ns)
     if isinstance(req, LiquidateAll):
