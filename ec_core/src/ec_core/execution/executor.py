@@ -96,6 +96,7 @@ from ec_core.model import (
 )
 from ec_core.plugins.host import PluginHost
 from ec_core.safety import PreTradeChecks, check_activation, datetime_ns
+from ec_core.safety.checks import pending_order
 from ec_core.safety.codes import Code
 from ec_core.safety.shape import check_shape
 from ec_core.tracking import OrderTracker, RequestOutcome
@@ -118,26 +119,6 @@ _P = PayloadStatus
 _BULK = (CancelAll, LiquidateAll, GoFlat)
 _REFERRING = frozenset({ModifyOrder, CancelOrder})
 _GAP_KINDS = frozenset({SessionEventKind.DISCONNECTED, SessionEventKind.GAP})
-
-
-def _pending_order(request: NewOrder, now_ns: int) -> Order:
-    """The PENDING_NEW order ``request`` becomes once sent (what the tracker will show)."""
-    return Order(
-        chain_id=request.cl_order_id,
-        cl_order_id=request.cl_order_id,
-        account_id=request.account_id,
-        symbol=request.symbol,
-        side=request.side,
-        order_type=request.order_type,
-        qty=request.qty,
-        state=OrderState.PENDING_NEW,
-        limit_price=request.limit_price,
-        stop_price=request.stop_price,
-        duration=request.duration,
-        good_thru_date=request.good_thru_date,
-        exec_instructions=request.exec_instructions,
-        updated_ns=now_ns,
-    )
 
 
 class _CommitGroup:
@@ -536,7 +517,7 @@ class Executor:
                 continue
             order = built.get(cl_order_id)
             if order is None:
-                order = built[cl_order_id] = _pending_order(request, self.clock.now_ns())
+                order = built[cl_order_id] = pending_order(request, self.clock.now_ns())
             orders.append(order)
         return orders
 

@@ -55,7 +55,7 @@ from ec_core.safety.rounding import round_request
 from ec_core.safety.shape import SHAPE_RULES, check_shape
 from ec_core.validation import PreTradeContext, Validator, ValidatorRegistry
 
-__all__ = ["PreTradeChecks"]
+__all__ = ["PreTradeChecks", "pending_order"]
 
 _PRICED = (NewOrder, ModifyOrder)  # a tuple: `A | B` builds a union object per call
 _REFERRING = (ModifyOrder, CancelOrder)
@@ -71,6 +71,30 @@ _KIND: dict[type, RateKind | None] = {
 _IN_FLIGHT_TTL_NS = 5_000_000_000
 
 _Validate = Callable[[OrderRequest, PreTradeContext], Iterable[Violation]]
+
+
+def pending_order(request: NewOrder, now_ns: int) -> Order:
+    """The PENDING_NEW order ``request`` becomes once sent (what the tracker will show).
+
+    Both in-flight accounting here and the executor's reserved orders count a new
+    order before the tracker lists it; one builder keeps them showing the same order.
+    """
+    return Order(
+        chain_id=request.cl_order_id,
+        cl_order_id=request.cl_order_id,
+        account_id=request.account_id,
+        symbol=request.symbol,
+        side=request.side,
+        order_type=request.order_type,
+        qty=request.qty,
+        state=OrderState.PENDING_NEW,
+        limit_price=request.limit_price,
+        stop_price=request.stop_price,
+        duration=request.duration,
+        good_thru_date=request.good_thru_date,
+        exec_instructions=request.exec_instructions,
+        updated_ns=now_ns,
+    )
 
 
 @final
@@ -311,25 +335,9 @@ class PreTradeChecks:
         if kind is not None:
             self.rate_limiter.record(request.account_id, kind, now_ns)
         if isinstance(request, NewOrder) and request.cl_order_id:
-            order = Order(
-                chain_id=request.cl_order_id,
-                cl_order_id=request.cl_order_id,
-                account_id=request.account_id,
-                symbol=request.symbol,
-                side=request.side,
-                order_type=request.order_type,
-                qty=request.qty,
-                state=OrderState.PENDING_NEW,
-                limit_price=request.limit_price,
-                stop_price=request.stop_price,
-                duration=request.duration,
-                good_thru_date=request.good_thru_date,
-                exec_instructions=request.exec_instructions,
-                updated_ns=now_ns,
-            )
             self._in_flight.setdefault(request.account_id, {})[request.cl_order_id] = (
                 now_ns,
-                order,
+                pending_order(request, now_ns),
             )
 
     def _with_in_flight(
