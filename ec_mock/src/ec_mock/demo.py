@@ -157,6 +157,33 @@ class _Demo:
         self._order_ids += 1
         return f"demo-{self._order_ids}"
 
+    async def place(
+        self,
+        side: Side,
+        qty: int,
+        order_type: OrderType,
+        duration: Duration,
+        *,
+        limit_ticks: int | None = None,
+        stop_ticks: int | None = None,
+    ) -> str:
+        """Send a new order for the demo account and instrument; its client order id."""
+        cl_order_id = self.new_id()
+        await self.send(
+            NewOrder(
+                account_id=ACCOUNT,
+                symbol=self.instrument.symbol,
+                side=side,
+                qty=qty,
+                order_type=order_type,
+                limit_price=None if limit_ticks is None else self.price(limit_ticks),
+                stop_price=None if stop_ticks is None else self.price(stop_ticks),
+                duration=duration,
+                cl_order_id=cl_order_id,
+            )
+        )
+        return cl_order_id
+
     def report(self, cl_order_id: str) -> ExecutionReport | None:
         return self.summary.orders.get(cl_order_id)
 
@@ -199,19 +226,7 @@ class _Demo:
         assert ask is not None
         self.step(f"market open: {symbol} bid {self.price(bid)} ask {self.price(ask)}")
 
-        buy_id = self.new_id()
-        await self.send(
-            NewOrder(
-                account_id=ACCOUNT,
-                symbol=symbol,
-                side=Side.BUY,
-                qty=2,
-                order_type=OrderType.LMT,
-                limit_price=self.price(bid - 5),
-                duration=Duration.DAY,
-                cl_order_id=buy_id,
-            )
-        )
+        buy_id = await self.place(Side.BUY, 2, OrderType.LMT, Duration.DAY, limit_ticks=bid - 5)
         await self.answered(buy_id, ReportKind.ACCEPTED, ReportKind.FILL)
         self.step(f"placed  LMT BUY 2 @ {self.price(bid - 5)} ({buy_id})")
 
@@ -229,20 +244,8 @@ class _Demo:
         await self.answered(modified_id, ReportKind.MODIFIED, ReportKind.FILL)
         self.step(f"modified {buy_id} -> LMT BUY 2 @ {self.price(bid - 1)} ({modified_id})")
 
-        sell_id = self.new_id()
         ask = self.quote().ask or bid
-        await self.send(
-            NewOrder(
-                account_id=ACCOUNT,
-                symbol=symbol,
-                side=Side.SELL,
-                qty=1,
-                order_type=OrderType.LMT,
-                limit_price=self.price(ask + 50),
-                duration=Duration.GTC,
-                cl_order_id=sell_id,
-            )
-        )
+        sell_id = await self.place(Side.SELL, 1, OrderType.LMT, Duration.GTC, limit_ticks=ask + 50)
         await self.answered(sell_id, ReportKind.ACCEPTED)
         cancel_id = self.new_id()
         await self.send(
@@ -257,18 +260,7 @@ class _Demo:
         )
         self.step(f"placed and cancelled LMT SELL 1 @ {self.price(ask + 50)} ({sell_id})")
 
-        market_id = self.new_id()
-        await self.send(
-            NewOrder(
-                account_id=ACCOUNT,
-                symbol=symbol,
-                side=Side.BUY,
-                qty=1,
-                order_type=OrderType.MKT,
-                duration=Duration.IOC,
-                cl_order_id=market_id,
-            )
-        )
+        market_id = await self.place(Side.BUY, 1, OrderType.MKT, Duration.IOC)
         await self.until(
             lambda: (
                 self._state(market_id)
@@ -281,20 +273,8 @@ class _Demo:
             f" @ {filled.avg_fill_price if filled else '?'}"
         )
 
-        stop_id = self.new_id()
         stop_ticks = (self.quote().bid or bid) - 20
-        await self.send(
-            NewOrder(
-                account_id=ACCOUNT,
-                symbol=symbol,
-                side=Side.SELL,
-                qty=1,
-                order_type=OrderType.STP,
-                stop_price=self.price(stop_ticks),
-                duration=Duration.DAY,
-                cl_order_id=stop_id,
-            )
-        )
+        stop_id = await self.place(Side.SELL, 1, OrderType.STP, Duration.DAY, stop_ticks=stop_ticks)
         await self.answered(stop_id, ReportKind.ACCEPTED, ReportKind.FILL)
         self.step(f"protective STP SELL 1 @ {self.price(stop_ticks)} ({stop_id})")
 
