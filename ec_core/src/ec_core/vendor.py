@@ -47,6 +47,7 @@ __all__ = [
     "OrderGateway",
     "ReplayFeed",
     "Session",
+    "SupportsClock",
     "SupportsReplay",
     "TradeMonitor",
     "VendorFactory",
@@ -210,6 +211,18 @@ class ReplayFeed(Protocol):
           model decides which resting orders it fills.
         """
         ...
+
+
+@runtime_checkable
+class SupportsClock(Protocol):
+    """A session whose venue keeps its own time (an optional capability).
+
+    A simulated venue runs on simulated time; strategies and the executor must use
+    that clock, not the wall's. A session without this property runs on the wall clock.
+    """
+
+    @property
+    def clock(self) -> Clock: ...
 
 
 @runtime_checkable

@@ -51,7 +51,7 @@ from ec_core.model import (
 )
 from ec_core.plugins import PluginHost
 from ec_core.tracking import OrderTracker
-from ec_core.vendor import Session
+from ec_core.vendor import Session, SupportsClock
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -416,9 +416,7 @@ def _start(tasks: TaskGroup, demo: _Demo) -> None:
 
 def _clock_of(session: Session) -> Clock:
     """The venue's clock when the session has one (simulated time), else the wall clock."""
-    venue = getattr(session, "venue", None)
-    clock = getattr(venue, "clock", None)
-    return clock if isinstance(clock, Clock) else WallClock()
+    return session.clock if isinstance(session, SupportsClock) else WallClock()
 
 
 def _flat(instrument: Instrument) -> Position:

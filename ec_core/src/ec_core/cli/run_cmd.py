@@ -40,6 +40,7 @@ from ec_core.clock import Clock, WallClock
 from ec_core.errors import EcError
 from ec_core.plugins import PluginHost
 from ec_core.settings import load_settings
+from ec_core.vendor import SupportsClock
 
 if TYPE_CHECKING:
     from ec_core.execution import PreTradeGate
@@ -279,9 +280,8 @@ def _produced(rig: TradingRig) -> int:
 
 
 def _venue_clock(session: object) -> Clock:
-    """The venue's own clock when it has one (the mock's simulated time), else the wall."""
-    clock = getattr(getattr(session, "venue", None), "clock", None)
-    return clock if isinstance(clock, Clock) else WallClock()
+    """The venue's own clock when it keeps one (the mock's simulated time), else the wall."""
+    return session.clock if isinstance(session, SupportsClock) else WallClock()
 
 
 async def _refresh(live: Live, rig: TradingRig, label: str) -> None:

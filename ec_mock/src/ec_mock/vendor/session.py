@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, final
 
 import msgspec
+from ec_core.clock import Clock
 from ec_core.errors import ConnectionLostError, SessionError
 from ec_core.model import (
     Account,
@@ -156,6 +157,11 @@ class MockSession:
     @property
     def trades(self) -> MockTradeMonitor:
         return self._trades
+
+    @property
+    def clock(self) -> Clock:
+        """The venue's clock (simulated or wall): :class:`~ec_core.vendor.SupportsClock`."""
+        return self.venue.clock
 
     @property
     def replay(self) -> ReplayFeeder | None:
