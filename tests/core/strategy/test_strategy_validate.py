@@ -97,3 +97,19 @@ def test_a_one_node_tree_resolves_without_the_full_walk_and_bad_input_still_fail
     with pytest.raises(InvalidTreeError) as caught:
         ActionTree(node, nodes=[ActionNode("Other")])
     assert [p.code for p in caught.value.problems] == ["unreachable_node"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "role"),
+    [
+        ({"root": "A"}, "root"),
+        ({"root": None}, "root"),
+        ({"root": ActionNode("A"), "nodes": ["B"]}, "node"),
+        ({"root": ActionNode("A"), "overtime_cond": yes, "overtime_node": "X"}, "overtime_node"),
+    ],
+)
+def test_something_that_is_not_a_node_is_a_tree_error(kwargs: dict[str, object], role: str) -> None:
+    with pytest.raises(InvalidTreeError) as info:
+        ActionTree(**kwargs)  # type: ignore[arg-type]
+    assert info.value.codes == ("bad_node",)
+    assert info.value.problems[0].nodes == (role,)

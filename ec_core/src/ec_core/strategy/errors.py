@@ -19,7 +19,8 @@ class TreeProblem(msgspec.Struct, frozen=True, kw_only=True):
     ``missing_node`` (a transition names a node that does not exist),
     ``unreachable_node``, ``duplicate_node`` (two different nodes share a name),
     ``overtime_incomplete`` (an overtime node without a condition or the reverse),
-    ``bad_transition`` (a transition that is not ``(condition, child)``).
+    ``bad_transition`` (a transition that is not ``(condition, child)``),
+    ``bad_node`` (the root, a declared node or the overtime node is not an ActionNode).
     """
 
     code: str

@@ -35,6 +35,18 @@ def resolve_tree(
     ):
         # one node, nothing to check: a strategy's one-shot order action (built per action)
         return {root.name: root}, {root.name: ()}
+    declared_nodes = tuple(nodes)
+    given: list[tuple[str, object]] = [("root", root), *(("node", n) for n in declared_nodes)]
+    if overtime_node is not None:
+        given.append(("overtime_node", overtime_node))
+    not_nodes = [
+        TreeProblem(code="bad_node", nodes=(role,), detail=f"not an ActionNode: {node!r}")
+        for role, node in given
+        if not isinstance(node, ActionNode)
+    ]
+    if not_nodes:  # everything below walks nodes: stop before it trips on one
+        raise InvalidTreeError(not_nodes)
+    nodes = declared_nodes
     problems: list[TreeProblem] = []
     by_name: dict[str, ActionNode] = {}
 
