@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cqg_reference import ENV_VAR, MARKER, SKIP_REASON, configured_path
 from hypothesis import settings
 
 # Two shared cores: timing varies too much for hypothesis' per-example deadline.
@@ -20,3 +21,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def anyio_backend(pytestconfig: pytest.Config) -> str:
     return str(pytestconfig.getini("anyio_backend"))
+
+
+def pytest_report_header() -> str:
+    path = configured_path()
+    if path is None:
+        return f"cqg reference: {ENV_VAR} unset, the tests against CQG's descriptor set skip"
+    return f"cqg reference: {path}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``cqg_reference`` skip, saying why, when the reference is not configured."""
+    if configured_path() is not None:
+        return
+    skip = pytest.mark.skip(reason=SKIP_REASON)
+    for item in items:
+        if item.get_closest_marker(MARKER) is not None:
+            item.add_marker(skip)

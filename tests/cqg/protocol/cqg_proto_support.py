@@ -1,18 +1,14 @@
-"""Shared helpers for the CQG protocol tests: the reference descriptor pool and our modules."""
+"""Shared helpers for the CQG protocol tests: our modules (the reference: ``cqg_reference``)."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from types import ModuleType
 
 from ec_cqg.protocol import pb
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from google.protobuf.message import Message
+from google.protobuf import descriptor_pb2
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-#: CI lays ``shared/`` beside the clone; a developer's tree has it beside ``main/``.
-REFERENCE_DIR = REPO_ROOT.parent / "shared" / "reference" / "cqg_webapi"
 
 OUR_MODULES: tuple[ModuleType, ...] = (
     pb.decimal,
@@ -25,27 +21,6 @@ OUR_MODULES: tuple[ModuleType, ...] = (
     pb.trade_routing_2,
     pb.webapi_2,
 )
-
-
-@cache
-def reference_set() -> descriptor_pb2.FileDescriptorSet:
-    path = REFERENCE_DIR / "descriptor_set.binpb"
-    assert path.is_file(), (
-        f"protocol reference not found at {path} (expected ../shared beside repo)"
-    )
-    return descriptor_pb2.FileDescriptorSet.FromString(path.read_bytes())
-
-
-@cache
-def reference_pool() -> descriptor_pool.DescriptorPool:
-    pool = descriptor_pool.DescriptorPool()
-    for file in reference_set().file:
-        pool.Add(file)
-    return pool
-
-
-def reference_class(full_name: str) -> type[Message]:
-    return message_factory.GetMessageClass(reference_pool().FindMessageTypeByName(full_name))
 
 
 def our_file_protos() -> list[descriptor_pb2.FileDescriptorProto]:

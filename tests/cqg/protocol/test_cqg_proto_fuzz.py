@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cqg_proto_support import reference_class
+from cqg_reference import reference_class
 from ec_core.errors import ProtocolError
 from ec_cqg.protocol import codec
 from ec_cqg.protocol.pb import ClientMsg, ServerMsg
@@ -94,6 +94,7 @@ def _same_known_fields(ours: Message, reference: Message) -> None:
             assert mine == theirs, field.full_name
 
 
+@pytest.mark.cqg_reference
 @pytest.mark.parametrize("ours", [ClientMsg, ServerMsg], ids=["client", "server"])
 @SETTINGS
 @given(data=st.data())
@@ -107,6 +108,7 @@ def test_ours_decode_identically_with_the_reference(
     _same_known_fields(msg, reference)
 
 
+@pytest.mark.cqg_reference
 @pytest.mark.parametrize("ours", [ClientMsg, ServerMsg], ids=["client", "server"])
 @SETTINGS
 @given(data=st.data())

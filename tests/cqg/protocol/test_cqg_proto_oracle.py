@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 
 import pytest
-from cqg_proto_support import our_file_protos, reference_set
+from cqg_proto_support import our_file_protos
+from cqg_reference import reference_set
 from google.protobuf import descriptor_pb2
 
 FieldProto = descriptor_pb2.FieldDescriptorProto
@@ -47,8 +49,16 @@ def _index_enums(files: list[descriptor_pb2.FileDescriptorProto]) -> dict[str, E
     }
 
 
-REFERENCE_MESSAGES = _index_messages(list(reference_set().file))
-REFERENCE_ENUMS = _index_enums(list(reference_set().file))
+@cache
+def reference_messages() -> dict[str, MessageProto]:
+    return _index_messages(list(reference_set().file))
+
+
+@cache
+def reference_enums() -> dict[str, EnumProto]:
+    return _index_enums(list(reference_set().file))
+
+
 OUR_FILES = our_file_protos()
 OUR_MESSAGES = _index_messages(OUR_FILES)
 OUR_ENUMS = _index_enums(OUR_FILES)
@@ -80,6 +90,7 @@ def test_subset_is_not_trivially_small() -> None:
     assert len(OUR_FIELDS) >= 600
 
 
+@pytest.mark.cqg_reference
 def test_every_file_has_the_reference_package() -> None:
     reference = {file.name: file for file in reference_set().file}
     for file in OUR_FILES:
@@ -89,36 +100,40 @@ def test_every_file_has_the_reference_package() -> None:
         assert set(file.dependency) <= set(reference[file.name].dependency), file.name
 
 
+@pytest.mark.cqg_reference
 @pytest.mark.parametrize("name", sorted(OUR_MESSAGES))
 def test_message_exists_in_reference(name: str) -> None:
-    assert name in REFERENCE_MESSAGES
+    assert name in reference_messages()
 
 
+@pytest.mark.cqg_reference
 @pytest.mark.parametrize(
     ("full_name", "message_name", "field"), OUR_FIELDS, ids=[f[0] for f in OUR_FIELDS]
 )
 def test_field_matches_reference(full_name: str, message_name: str, field: FieldProto) -> None:
-    reference = {f.number: f for f in REFERENCE_MESSAGES[message_name].field}
+    reference = {f.number: f for f in reference_messages()[message_name].field}
     assert field.number in reference, f"{full_name}: number {field.number} not in reference"
     assert _describe(field) == _describe(reference[field.number])
 
 
+@pytest.mark.cqg_reference
 @pytest.mark.parametrize("name", sorted(OUR_MESSAGES))
 def test_every_required_field_of_a_message_we_keep_is_kept(name: str) -> None:
     ours = {f.number for f in OUR_MESSAGES[name].field}
     required = {
         f.number: f.name
-        for f in REFERENCE_MESSAGES[name].field
+        for f in reference_messages()[name].field
         if f.label == FieldProto.LABEL_REQUIRED
     }
     missing = {number: field for number, field in required.items() if number not in ours}
     assert not missing, f"{name} drops required fields {missing}"
 
 
+@pytest.mark.cqg_reference
 @pytest.mark.parametrize("name", sorted(OUR_ENUMS))
 def test_enum_matches_reference(name: str) -> None:
     ours = {v.name: v.number for v in OUR_ENUMS[name].value}
-    reference = {v.name: v.number for v in REFERENCE_ENUMS[name].value}
+    reference = {v.name: v.number for v in reference_enums()[name].value}
     assert ours == reference
 
 

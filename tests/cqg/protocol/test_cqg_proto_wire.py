@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cqg_proto_support import reference_class
+from cqg_reference import reference_class
 from ec_cqg.protocol import codec
 from ec_cqg.protocol.pb import ClientMsg, ServerMsg
 
@@ -63,6 +63,7 @@ def test_snapshot_completion_frame() -> None:
     assert codec.encode_server(msg).hex() == SNAPSHOT_COMPLETION
 
 
+@pytest.mark.cqg_reference
 @pytest.mark.parametrize(
     ("envelope", "frame"),
     [

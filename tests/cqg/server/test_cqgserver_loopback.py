@@ -1,49 +1,32 @@
 """Real loopback WebSockets: a raw client built from the REFERENCE descriptor set drives the
 server the way a client written for the real CQG WebAPI would, unchanged.
 
-The client never imports our generated classes: its messages come from
-``../shared/reference/cqg_webapi/descriptor_set.binpb`` (beside the repository).
+The client never imports our generated classes: its messages come from CQG's published
+descriptor set, found through ``EC_CQG_REFERENCE`` (the module skips when it is unset).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from cqg_reference import reference_class
 from cqgserver_support import ACCOUNT, PASSWORD, USER, make_venue
 from ec_core.secrets import Secret
 from ec_cqg.server import CqgDialect
 from ec_mock.dialects import Dialect, ServeOptions
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import Message
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-REFERENCE = (
-    Path(__file__).resolve().parents[3].parent
-    / "shared"
-    / "reference"
-    / "cqg_webapi"
-    / "descriptor_set.binpb"
-)
-
-
-@cache
-def _pool() -> descriptor_pool.DescriptorPool:
-    assert REFERENCE.is_file(), f"protocol reference missing: {REFERENCE}"
-    pool = descriptor_pool.DescriptorPool()
-    for file in descriptor_pb2.FileDescriptorSet.FromString(REFERENCE.read_bytes()).file:
-        pool.Add(file)
-    return pool
+pytestmark = pytest.mark.cqg_reference
 
 
 def ref(name: str) -> Any:
-    return message_factory.GetMessageClass(_pool().FindMessageTypeByName(name))
+    return reference_class(name)
 
 
 class RawClient:
