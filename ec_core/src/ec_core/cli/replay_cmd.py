@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import anyio
 import click
 
+from ec_core.cli.failure import fail
 from ec_core.errors import EcError
 from ec_core.plugins import PluginHost
 from ec_core.settings import load_settings
@@ -85,7 +86,7 @@ def replay_command(
             )
         )
     except EcError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise fail(exc) from exc
     write_report(report, out_dir)
     if as_json:
         click.echo(report.to_json().decode())

@@ -36,6 +36,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from ec_core.cli.failure import fail
 from ec_core.clock import Clock, WallClock
 from ec_core.errors import EcError
 from ec_core.plugins import PluginHost
@@ -120,7 +121,7 @@ def run_command(
                 )
             )
     except EcError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise fail(exc) from exc
     click.echo(summary)
 
 

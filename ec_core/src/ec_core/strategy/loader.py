@@ -4,6 +4,11 @@ The factory is called once per run, with a :class:`RunInfo` if it takes an
 argument, and returns one :class:`OpStrategy`, several, or a :class:`StrategyPlan`
 when it also wants to choose the feeds' timeframes. Without ``:factory`` the name
 ``strategy`` is looked up.
+
+Whatever goes wrong in the user's code while loading (a syntax error, a failing
+import, a factory that raises, a class where a factory is expected) is one
+:class:`StrategyLoadError` naming the file and line in the user's code; the
+original exception stays as its ``__cause__`` for ``ec -v``.
 """
 
 from __future__ import annotations
@@ -12,8 +17,11 @@ import importlib
 import importlib.util
 import inspect
 import sys
+import sysconfig
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any, final
 
 import msgspec
@@ -21,9 +29,29 @@ import msgspec
 from ec_core.errors import ConfigError
 from ec_core.strategy.strategy import OpStrategy
 
-__all__ = ["DEFAULT_FACTORY", "RunInfo", "StrategyPlan", "load_factory", "load_plan"]
+__all__ = [
+    "DEFAULT_FACTORY",
+    "RunInfo",
+    "StrategyLoadError",
+    "StrategyPlan",
+    "load_factory",
+    "load_plan",
+]
 
 DEFAULT_FACTORY = "strategy"
+FACTORY_SHAPE = "STRATEGY must be a factory `def strategy(info) -> StrategyPlan`"
+
+
+@final
+class StrategyLoadError(ConfigError):
+    """The user's strategy could not be loaded; ``file`` and ``line`` locate it in their code."""
+
+    def __init__(self, message: str, *, file: str | None, line: int | None) -> None:
+        file = _as_typed(file) if file else file
+        where = f"{file}:{line}" if file and line else file
+        super().__init__(message, file=where)
+        self.file = file
+        self.line = line
 
 
 class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,6 +91,14 @@ class StrategyPlan:
         return list(seen)
 
 
+def _as_typed(file: str) -> str:
+    """``file`` relative to the working directory when inside it, as the user typed it."""
+    try:
+        return str(Path(file).resolve().relative_to(Path.cwd()))
+    except (ValueError, OSError):
+        return file
+
+
 def load_factory(spec: str) -> Callable[..., Any]:
     """The callable named by ``spec``; :class:`ConfigError` (path ``strategy``) if not found."""
     target, _, attr = spec.partition(":")
@@ -72,17 +108,33 @@ def load_factory(spec: str) -> Callable[..., Any]:
     if target.endswith(".py") or "/" in target or "\\" in target:
         module = _module_from_file(Path(target))
     else:
-        try:
-            module = importlib.import_module(target)
-        except ImportError as exc:
-            raise ConfigError(f"cannot import {target!r}: {exc}", path="strategy") from exc
+        module = _module_by_name(target)
     factory = getattr(module, attr, None)
     if factory is None or not callable(factory):
         raise ConfigError(f"{target!r} has no callable {attr!r}", path="strategy")
+    if inspect.isclass(factory):
+        file, line = _definition(factory, module)
+        raise StrategyLoadError(
+            f"{FACTORY_SHAPE}; {attr!r} is a class: write a function that returns"
+            " an instance of it",
+            file=file,
+            line=line,
+        )
     return factory  # type: ignore[no-any-return]
 
 
-def _module_from_file(path: Path) -> Any:
+def _module_by_name(target: str) -> ModuleType:
+    try:
+        return importlib.import_module(target)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and target.startswith(exc.name):
+            raise ConfigError(f"cannot import {target!r}: {exc}", path="strategy") from exc
+        raise _in_user_code(exc, "importing the strategy module raised", target) from exc
+    except Exception as exc:
+        raise _in_user_code(exc, "importing the strategy module raised", target) from exc
+
+
+def _module_from_file(path: Path) -> ModuleType:
     if not path.is_file():
         raise ConfigError(f"strategy file not found: {path}", path="strategy")
     name = f"ec_user_strategy_{path.stem}"
@@ -93,10 +145,53 @@ def _module_from_file(path: Path) -> Any:
     sys.modules[name] = module  # dataclasses and pickling look modules up by name
     try:
         spec.loader.exec_module(module)
-    except Exception:
+    except SyntaxError as exc:
         sys.modules.pop(name, None)
-        raise
+        raise StrategyLoadError(
+            f"syntax error: {exc.msg}", file=exc.filename or str(path), line=exc.lineno
+        ) from exc
+    except Exception as exc:
+        sys.modules.pop(name, None)
+        raise _in_user_code(exc, "importing the strategy file raised", str(path)) from exc
     return module
+
+
+def _in_user_code(exc: BaseException, what: str, fallback: str) -> StrategyLoadError:
+    """``exc`` located at the deepest frame of the user's code (never inside ec or a library)."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return StrategyLoadError(f"syntax error: {exc.msg}", file=exc.filename, line=exc.lineno)
+    file, line = fallback, None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if _is_user_file(frame.filename):
+            file, line = frame.filename, frame.lineno
+    return StrategyLoadError(f"{what} {type(exc).__name__}: {exc}", file=file, line=line)
+
+
+def _library_dirs() -> tuple[str, ...]:
+    """ec itself, the standard library and installed packages: never the user's code."""
+    paths = sysconfig.get_paths()
+    dirs = {str(Path(__file__).resolve().parents[1])}
+    dirs.update(str(Path(paths[key]).resolve()) for key in ("stdlib", "platstdlib"))
+    return tuple(sorted(dirs))
+
+
+def _is_user_file(filename: str) -> bool:
+    if filename.startswith("<"):
+        return False
+    resolved = str(Path(filename).resolve())
+    if "site-packages" in resolved or "dist-packages" in resolved:
+        return False
+    return not resolved.startswith(_library_dirs())
+
+
+def _definition(obj: Any, module: ModuleType) -> tuple[str | None, int | None]:
+    """Where ``obj`` is defined (file and first line), as best Python can tell."""
+    try:
+        file = inspect.getsourcefile(obj) or getattr(module, "__file__", None)
+        _, line = inspect.getsourcelines(obj)
+    except (OSError, TypeError):
+        return getattr(module, "__file__", None), None
+    return file, line
 
 
 def load_plan(spec: str, info: RunInfo) -> StrategyPlan:
@@ -106,15 +201,21 @@ def load_plan(spec: str, info: RunInfo) -> StrategyPlan:
         takes_info = bool(inspect.signature(factory).parameters)
     except (TypeError, ValueError):
         takes_info = False
-    made = factory(info) if takes_info else factory()
+    name = getattr(factory, "__name__", spec)
+    try:
+        made = factory(info) if takes_info else factory()
+    except Exception as exc:
+        raise _in_user_code(exc, f"the strategy factory {name!r} raised", spec) from exc
     if isinstance(made, StrategyPlan):
         return made
     if isinstance(made, OpStrategy):
         return StrategyPlan([made])
     if isinstance(made, Sequence) and all(isinstance(s, OpStrategy) for s in made):
         return StrategyPlan(list(made))
-    raise ConfigError(
+    file, line = _definition(factory, inspect.getmodule(factory) or sys)
+    raise StrategyLoadError(
         f"the factory must return an OpStrategy, a list of them or a StrategyPlan,"
         f" got {type(made).__name__}",
-        path="strategy",
+        file=file,
+        line=line,
     )
