@@ -363,7 +363,7 @@ class CQGLiveOrder:
         scale = None
         if symbol and any(k.startswith("scaled_") for k in request_details):
             await session.resolve(symbol)
-            scale = session._instruments[symbol][1].prices
+            scale = session.price_scale(symbol)
         request = details_to_request(
             request_type,
             request_details,

@@ -2,7 +2,11 @@
 
 - :mod:`.config` — the ``[vendors.cqg]`` settings table, checked before any I/O
 - :mod:`.transport` — the WebSocket line: one reader, one writer, a bounded queue
-- :mod:`.session` — logon, reconnect supervisor, reconciliation, the core vendor contract
+- :mod:`.core` — the Sans-I/O protocol core (:class:`CqgClientProtocol`): frames and the
+  time in, frames to send and core events out; contract directory, trade book and
+  snapshot reconciliation, market subscriptions, information requests
+- :mod:`.session` — the I/O shell: line, reconnect supervisor, heartbeat, throttle, and
+  the core vendor contract
 - :mod:`.features` — the order gateway, market-data feed and trade monitor over a session
 - :mod:`.marketdata` — real-time market data → core quotes and trades (Sans-I/O)
 - :mod:`.throttle` / :mod:`.backoff` — token buckets; exponential backoff with jitter
@@ -12,10 +16,12 @@ See ``docs/cqg/client.md``.
 """
 
 from ec_cqg.client.config import CqgSettings, parse_cqg_settings
+from ec_cqg.client.core import CqgClientProtocol
 from ec_cqg.client.features import CqgMarketDataFeed, CqgOrderGateway, CqgTradeMonitor
 from ec_cqg.client.session import CqgSession, SymbolNotFoundError
 
 __all__ = [
+    "CqgClientProtocol",
     "CqgMarketDataFeed",
     "CqgOrderGateway",
     "CqgSession",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, final
+from typing import Protocol, final
 
 from ec_core.model import (
     ExecutionReport,
@@ -22,18 +22,52 @@ from ec_core.model import (
 )
 
 from ec_cqg.client.channels import EventChannel
+from ec_cqg.client.config import CqgSettings
 
-if TYPE_CHECKING:
-    from ec_cqg.client.session import CqgSession
+__all__ = ["CqgMarketDataFeed", "CqgOrderGateway", "CqgTradeMonitor", "SessionBackend"]
 
-__all__ = ["CqgMarketDataFeed", "CqgOrderGateway", "CqgTradeMonitor"]
+
+class SessionBackend(Protocol):
+    """What the facades need of a session (:class:`~ec_cqg.client.session.CqgSession`).
+
+    Declared here so this module does not import the session, which builds the facades.
+    """
+
+    @property
+    def settings(self) -> CqgSettings: ...
+
+    async def hold_until_ready(self) -> None: ...
+
+    async def send_order(self, request: OrderRequest) -> OrderRequest: ...
+
+    async def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None: ...
+
+    def open_orders(self, account_id: str) -> list[ExecutionReport]: ...
+
+    async def historical_orders(
+        self, account_id: str, start: datetime, end: datetime
+    ) -> list[ExecutionReport]: ...
+
+    def positions_of(self, account_id: str) -> list[Position]: ...
+
+    async def add_market_channel(
+        self, instrument: Instrument, channel: EventChannel[MarketEvent], *, depth: bool
+    ) -> None: ...
+
+    async def remove_market_channel(
+        self, instrument: Instrument, channel: EventChannel[MarketEvent]
+    ) -> None: ...
+
+    def add_trade_channel(self, account_id: str, channel: EventChannel[TradeEvent]) -> None: ...
+
+    def remove_trade_channel(self, account_id: str, channel: EventChannel[TradeEvent]) -> None: ...
 
 
 @final
 class CqgOrderGateway:
     """Order entry over the session; outcomes arrive as reports on the trade stream."""
 
-    def __init__(self, session: CqgSession) -> None:
+    def __init__(self, session: SessionBackend) -> None:
         self._session = session
 
     async def send(self, request: OrderRequest) -> None:
@@ -55,7 +89,7 @@ class CqgOrderGateway:
 
     async def open_orders(self, account_id: str) -> Sequence[ExecutionReport]:
         """Open orders of the account as the trade subscription reports them. Cancel-safe."""
-        await self._session._hold_until_ready()
+        await self._session.hold_until_ready()
         return self._session.open_orders(account_id)
 
     async def historical_orders(
@@ -69,7 +103,7 @@ class CqgOrderGateway:
 class CqgMarketDataFeed:
     """Trades and best bid/ask (and depth when asked) as core events, snapshot first."""
 
-    def __init__(self, session: CqgSession) -> None:
+    def __init__(self, session: SessionBackend) -> None:
         self._session = session
 
     @asynccontextmanager
@@ -96,7 +130,7 @@ class CqgMarketDataFeed:
 class CqgTradeMonitor:
     """Orders and positions of one account: snapshot, SnapshotComplete, live events."""
 
-    def __init__(self, session: CqgSession) -> None:
+    def __init__(self, session: SessionBackend) -> None:
         self._session = session
 
     @asynccontextmanager
@@ -104,7 +138,7 @@ class CqgTradeMonitor:
         """Never drops an event. After a reconnect: DISCONNECTED, GAP, the reports that
         changed, SnapshotComplete, RECONNECTED, RECONCILED."""
         session = self._session
-        await session._hold_until_ready()
+        await session.hold_until_ready()
         channel: EventChannel[TradeEvent] = EventChannel()
         session.add_trade_channel(account_id, channel)
         try:
@@ -115,5 +149,5 @@ class CqgTradeMonitor:
 
     async def positions(self, account_id: str) -> Sequence[Position]:
         """Positions of the account from the trade subscription. Cancel-safe."""
-        await self._session._hold_until_ready()
+        await self._session.hold_until_ready()
         return self._session.positions_of(account_id)

@@ -97,7 +97,7 @@ async def replay_client_frames(
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    from ec_cqg.client.transport import check_url
+    from ec_cqg.client.config import check_url
 
     check_url(url, allow_insecure=False)
     received: list[bytes] = []

@@ -1,0 +1,133 @@
+"""Market-data subscriptions: which contracts at which level, and the fan-out of their
+core events to the subscribers.
+
+One subscription per symbol; its level is the highest any subscriber asked for (depth
+or not). Contract ids change on a fresh logon: :meth:`MarketSubscriptions.rebind` moves
+every subscription to its new contract before the resubscription goes out. The ingest
+path (:meth:`MarketSubscriptions.apply_items`) runs for every market-data item: each
+subscriber gets the events of a burst in one delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Final, final
+
+from ec_core.errors import PriceError, ProtocolError
+from ec_core.model import MarketEvent
+
+from ec_cqg.client.core.sinks import EventSink
+from ec_cqg.client.marketdata import ContractQuotes
+from ec_cqg.protocol.mapping.reports import ContractRef
+from ec_cqg.protocol.pb import market_data_2
+from ec_cqg.protocol.timestamps import BaseTime
+
+__all__ = ["LEVEL_DEPTH", "LEVEL_NONE", "LEVEL_TOP", "MarketSubscriptions"]
+
+log = logging.getLogger("ec_cqg.client")
+
+_MD = market_data_2.MarketDataSubscription
+LEVEL_NONE: Final = _MD.LEVEL_NONE
+LEVEL_TOP: Final = _MD.LEVEL_TRADES_BBA_VOLUMES
+LEVEL_DEPTH: Final = _MD.LEVEL_TRADES_BBA_DOM
+
+
+@final
+class _Subscription:
+    __slots__ = ("contract_id", "level", "quotes", "sinks", "symbol")
+
+    def __init__(self, symbol: str, contract_id: int, quotes: ContractQuotes, level: int) -> None:
+        self.symbol = symbol
+        self.contract_id = contract_id
+        self.quotes = quotes
+        self.level = level
+        self.sinks: list[EventSink[MarketEvent]] = []
+
+
+@final
+class MarketSubscriptions:
+    """Subscriptions by contract id (the ingest path) and by symbol (the API)."""
+
+    __slots__ = ("_by_contract", "_by_symbol", "_counters", "events")
+
+    def __init__(self, counters: Counter[str]) -> None:
+        self._counters = counters
+        self._by_contract: dict[int, _Subscription] = {}
+        self._by_symbol: dict[str, _Subscription] = {}
+        self.events = 0  # core market events delivered (stats)
+
+    def add(self, ref: ContractRef, sink: EventSink[MarketEvent], *, depth: bool) -> int | None:
+        """Add a subscriber of ``ref``'s symbol; the level to request, if one must go out."""
+        symbol = ref.symbol
+        level = LEVEL_DEPTH if depth else LEVEL_TOP
+        sub = self._by_symbol.get(symbol)
+        if sub is not None and level <= sub.level:
+            sub.sinks.append(sink)
+            return None
+        if sub is None:
+            sub = _Subscription(symbol, ref.contract_id, ContractQuotes(symbol, ref.prices), level)
+            self._by_symbol[symbol] = sub
+            self._by_contract[ref.contract_id] = sub
+        sub.level = level
+        sub.sinks.append(sink)
+        return level
+
+    def remove(self, symbol: str, sink: EventSink[MarketEvent]) -> int | None:
+        """Remove a subscriber; the contract to unsubscribe if it was the last one."""
+        sub = self._by_symbol.get(symbol)
+        if sub is None or sink not in sub.sinks:
+            return None
+        sub.sinks.remove(sink)
+        if sub.sinks:
+            return None
+        self._by_symbol.pop(symbol, None)
+        self._by_contract.pop(sub.contract_id, None)
+        return sub.contract_id
+
+    def rebind(self, ref_of: Callable[[str], ContractRef]) -> list[tuple[int, int]]:
+        """Move every subscription to its symbol's contract of this logon; the
+        (contract id, level) pairs to subscribe again."""
+        subs = list(self._by_symbol.values())
+        self._by_contract.clear()
+        out: list[tuple[int, int]] = []
+        for sub in subs:
+            ref = ref_of(sub.symbol)
+            sub.contract_id = ref.contract_id
+            sub.quotes.prices = ref.prices
+            self._by_contract[ref.contract_id] = sub
+            out.append((ref.contract_id, sub.level))
+        return out
+
+    def sinks(self) -> list[EventSink[MarketEvent]]:
+        return [sink for sub in self._by_contract.values() for sink in sub.sinks]
+
+    def apply_items(self, items: Sequence[object], base: BaseTime | None, now_ns: int) -> None:
+        """A burst of ``RealTimeMarketData`` items: each subscriber gets its events in
+        one delivery. A bad item is counted and dropped; the others go on."""
+        market = self._by_contract
+        out: dict[int, list[MarketEvent]] = {}
+        count = 0
+        for item in items:
+            contract_id: int = item.contract_id  # type: ignore[attr-defined]
+            sub = market.get(contract_id)
+            if sub is None or base is None:
+                self._counters["market_data_unsubscribed"] += 1
+                continue
+            try:
+                events = sub.quotes.apply(item, base, now_ns)  # type: ignore[arg-type]
+            except (ProtocolError, PriceError, ValueError) as exc:
+                self._counters["bad_items"] += 1
+                log.warning("cqg: dropped an item: %s", exc)
+                continue
+            count += len(events)
+            gathered = out.get(contract_id)
+            if gathered is None:
+                out[contract_id] = events
+            else:
+                gathered += events
+        self.events += count
+        for contract_id, events in out.items():
+            for sink in market[contract_id].sinks:
+                sink.push_many(events)

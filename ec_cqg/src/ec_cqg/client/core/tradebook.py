@@ -1,0 +1,377 @@
+"""The trade book: what the client knows of its orders, fills and positions.
+
+One :class:`TradeBook` per session (it outlives lines and logons). Order statuses become
+core execution reports per chain (CQG ``chain_order_id``); a fill is published once,
+whether it came live or was found in a snapshot; positions are kept per account and
+contract as CQG's open-position rows. Subscribers (trade sinks) are per account.
+
+A live status publishes every report it carries. A snapshot status publishes only what
+changed since we last knew (see :mod:`.reconcile`): the fills we never saw, and the
+chain's current status.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Final, final
+
+import msgspec
+from ec_core.errors import OrderDeniedError, Violation
+from ec_core.model import (
+    Account,
+    AccountReport,
+    CancelOrder,
+    ExecutionReport,
+    ModifyOrder,
+    NewOrder,
+    OrderRequest,
+    OrderState,
+    OrderType,
+    Position,
+    PositionReport,
+    ReportKind,
+    Side,
+    SnapshotComplete,
+    TradeEvent,
+)
+
+from ec_cqg.client.core.contracts import ContractDirectory
+from ec_cqg.client.core.sinks import EventSink
+from ec_cqg.protocol.mapping.reports import ContractRef, unseen_fill
+from ec_cqg.protocol.mapping.requests import OrderTarget
+from ec_cqg.protocol.pb import order_2, trade_routing_2
+from ec_cqg.protocol.prices import double_to_decimal, qty_from_cqg
+
+__all__ = ["Chain", "TradeBook"]
+
+_CODE: Final = "CQG_SESSION"
+
+
+@final
+class Chain:
+    """What we know of one order chain (CQG ``chain_order_id``)."""
+
+    __slots__ = ("account_id", "chain_order_id", "first_cl", "last", "order_id")
+
+    def __init__(self, chain_order_id: str) -> None:
+        self.chain_order_id = chain_order_id
+        self.order_id = ""
+        self.account_id = 0
+        self.first_cl = ""
+        self.last: ExecutionReport | None = None
+
+
+@final
+class TradeBook:
+    """Order chains, fills seen, positions, requests in flight, and the trade sinks."""
+
+    def __init__(self, contracts: ContractDirectory, counters: Counter[str]) -> None:
+        self._contracts = contracts
+        self._counters = counters
+        self._chains: dict[str, Chain] = {}
+        self._chain_of_cl: dict[str, Chain] = {}
+        self._sent_new: set[str] = set()
+        self._requests: dict[int, OrderRequest] = {}  # order requests by request id
+        self._fills: set[str] = set()
+        self._positions: dict[tuple[int, int], dict[int, tuple[int, Decimal]]] = {}
+        self._position_reports: dict[tuple[str, str], Position] = {}
+        self._sinks: dict[str, list[EventSink[TradeEvent]]] = {}
+
+    # -- requests in flight ------------------------------------------------------
+
+    def chain_of(self, cl_order_id: str) -> Chain | None:
+        return self._chain_of_cl.get(cl_order_id)
+
+    def order_target(self, request: OrderRequest, ref: ContractRef | None) -> OrderTarget:
+        """CQG ids of ``request``; :class:`OrderDeniedError` for what cannot be sent."""
+        try:
+            account = int(request.account_id)
+        except ValueError:
+            raise OrderDeniedError(
+                [
+                    Violation(
+                        code=_CODE,
+                        field="account_id",
+                        rule="must be a CQG numeric account id",
+                        value=request.account_id,
+                    )
+                ]
+            ) from None
+        order_id = ""
+        if isinstance(request, ModifyOrder | CancelOrder):
+            chain = self.chain_of(request.orig_cl_order_id)
+            if chain is None:
+                raise OrderDeniedError(
+                    [
+                        Violation(
+                            code=_CODE,
+                            field="orig_cl_order_id",
+                            rule="no such order in this session",
+                            value=request.orig_cl_order_id,
+                        )
+                    ]
+                )
+            order_id = chain.order_id
+        return OrderTarget(
+            account_id=account,
+            contract_id=None if ref is None else ref.contract_id,
+            prices=None if ref is None else ref.prices,
+            order_id=order_id,
+        )
+
+    def sent(self, request_id: int, request: OrderRequest) -> None:
+        """``request`` goes on the wire as ``request_id``."""
+        self._requests[request_id] = request
+        if isinstance(request, NewOrder):
+            self._sent_new.add(request.cl_order_id)
+
+    def unsent(self, request_id: int) -> None:
+        """The request could not be written, or will get no more answers."""
+        self._requests.pop(request_id, None)
+
+    def forget_requests(self) -> None:
+        """The line dropped: no answer to a request in flight can come any more."""
+        self._requests.clear()
+
+    def on_reject(self, request_id: int, item: order_2.OrderRequestReject, now_ns: int) -> None:
+        request = self._requests.pop(request_id, None)
+        self._counters["order_request_rejects"] += 1
+        if request is None:
+            return
+        self.publish(
+            self._synthetic_report(
+                request,
+                kind=ReportKind.REJECTED,
+                reject_code=str(item.reject_code),
+                reject_text=item.text_message or item.details.text,
+                now_ns=now_ns,
+            )
+        )
+
+    def on_bulk_ack(self, request_id: int, now_ns: int) -> None:
+        request = self._requests.get(request_id)
+        if request is not None:
+            self.publish(self._synthetic_report(request, kind=ReportKind.ACCEPTED, now_ns=now_ns))
+
+    def _synthetic_report(
+        self,
+        request: OrderRequest,
+        *,
+        kind: ReportKind,
+        now_ns: int,
+        reject_code: str = "",
+        reject_text: str = "",
+    ) -> ExecutionReport:
+        """A report for an answer that carries no order status (request reject, bulk ack)."""
+        chain = None
+        if isinstance(request, ModifyOrder | CancelOrder):
+            chain = self._chain_of_cl.get(request.orig_cl_order_id)
+        base = chain.last if chain is not None else None
+        orig = getattr(request, "orig_cl_order_id", "")
+        if base is not None:
+            return msgspec.structs.replace(
+                base,
+                kind=kind,
+                request_type=request.request_type,
+                cl_order_id=request.cl_order_id,
+                orig_cl_order_id=orig,
+                reject_code=reject_code,
+                reject_text=reject_text,
+                fill=None,
+                ts_ns=now_ns,
+            )
+        if isinstance(request, NewOrder):
+            side, order_type, qty = request.side, request.order_type, request.qty
+            state = OrderState.REJECTED if kind is ReportKind.REJECTED else OrderState.WORKING
+        else:
+            side, order_type, qty = Side.BUY, OrderType.MKT, 0
+            state = OrderState.UNKNOWN if kind is ReportKind.REJECTED else OrderState.WORKING
+        return ExecutionReport(
+            kind=kind,
+            account_id=request.account_id,
+            symbol=getattr(request, "symbol", None) or "",
+            cl_order_id=request.cl_order_id,
+            orig_cl_order_id=orig,
+            state=state,
+            side=side,
+            order_type=order_type,
+            qty=qty,
+            request_type=request.request_type,
+            reject_code=reject_code,
+            reject_text=reject_text,
+            ts_ns=now_ns,
+        )
+
+    # -- order statuses ------------------------------------------------------------
+
+    def on_order_status(
+        self, status: order_2.OrderStatus, *, live: bool, publish: bool = True
+    ) -> int:
+        """Apply one status (its contract known); return how many reports it published
+        (live) or 1 if it changed the chain (snapshot)."""
+        chain = self._chains.get(status.chain_order_id)
+        known = chain.last if chain is not None else None
+        if chain is None:
+            chain = self._chains[status.chain_order_id] = Chain(status.chain_order_id)
+        if not chain.first_cl:
+            chain.first_cl = self._first_sent_cl(status)
+        reports = self._contracts.mapper.reports(status, chain_id=chain.first_cl)
+        chain.order_id = status.order_id
+        chain.account_id = status.account_id
+        chain_of_cl = self._chain_of_cl
+        for report in reports:
+            if report.cl_order_id:
+                chain_of_cl[report.cl_order_id] = chain
+            if report.orig_cl_order_id:
+                chain_of_cl[report.orig_cl_order_id] = chain
+        current = reports[-1]
+        chain.last = current
+        fills = self._fills
+        if live:
+            for report in reports:
+                if report.fill is not None:
+                    fills.add(report.fill.fill_id)
+                self.publish(report)
+            return len(reports)
+        if (
+            known is not None
+            and known.state is current.state
+            and known.filled_qty == current.filled_qty
+            and known.venue_order_id == current.venue_order_id
+            and known.cl_order_id == current.cl_order_id
+        ):
+            return 0
+        if not publish:
+            for report in reports:
+                if report.fill is not None:
+                    fills.add(report.fill.fill_id)
+            return 1
+        reported = 0
+        for report in reports:
+            if report.fill is not None and report.fill.fill_id not in fills:
+                fills.add(report.fill.fill_id)
+                reported += report.fill.qty
+                self.publish(report)
+        unseen = unseen_fill(known, current, reported)
+        fill = unseen.fill if unseen is not None else None
+        if unseen is not None and fill is not None and fill.fill_id not in fills:
+            fills.add(fill.fill_id)
+            self._counters["fills_from_snapshot"] += 1
+            self.publish(unseen)
+        self.publish(msgspec.structs.replace(current, kind=ReportKind.STATUS, fill=None))
+        return 1
+
+    def _first_sent_cl(self, status: order_2.OrderStatus) -> str:
+        """The chain's first client order id, if it is one of our new orders (else "")."""
+        sent = self._sent_new
+        for trans in status.transaction_statuses[:]:
+            if trans.cl_order_id in sent:
+                return trans.cl_order_id
+            if trans.orig_cl_order_id in sent:
+                return trans.orig_cl_order_id
+        if status.HasField("order") and status.order.cl_order_id in sent:
+            return status.order.cl_order_id
+        return ""
+
+    def open_missing(self, seen_chains: set[str], now_ns: int) -> list[ExecutionReport]:
+        """Open chains a full snapshot did not list, reported as UNKNOWN: the core's
+        reconciliation resolves them (we never guess an outcome)."""
+        return [
+            msgspec.structs.replace(
+                c.last, kind=ReportKind.STATUS, state=OrderState.UNKNOWN, ts_ns=now_ns
+            )
+            for chain_id, c in self._chains.items()
+            if chain_id not in seen_chains and c.last is not None and not c.last.state.is_final
+        ]
+
+    def open_orders(self, account_id: str) -> list[ExecutionReport]:
+        return [
+            msgspec.structs.replace(c.last, kind=ReportKind.STATUS, fill=None)
+            for c in self._chains.values()
+            if c.last is not None and c.last.account_id == account_id and not c.last.state.is_final
+        ]
+
+    def last_reports(self) -> list[ExecutionReport]:
+        """The current report of every chain (final ones too)."""
+        return [c.last for c in self._chains.values() if c.last is not None]
+
+    # -- positions -------------------------------------------------------------------
+
+    def on_position_status(
+        self, item: trade_routing_2.PositionStatus, now_ns: int, *, publish: bool = True
+    ) -> None:
+        contracts = self._contracts
+        if item.HasField("contract_metadata"):
+            contracts.book.add_metadata(item.contract_metadata)
+        symbol = contracts.symbol_of(item.contract_id)
+        if not symbol:
+            self._counters["positions_unknown_contract"] += 1
+            return
+        key = (item.account_id, item.contract_id)
+        rows = self._positions.setdefault(key, {}) if not item.is_snapshot else {}
+        for row in item.open_positions:
+            qty = qty_from_cqg(row.qty if row.HasField("qty") else None, row.uint32_qty)
+            if qty == 0:
+                rows.pop(row.id, None)
+            else:
+                rows[row.id] = (-qty if row.is_short else qty, double_to_decimal(row.price_correct))
+        self._positions[key] = rows
+        net = sum(q for q, _ in rows.values())
+        gross = sum(abs(q) for q, _ in rows.values())
+        avg = (
+            sum((abs(q) * p for q, p in rows.values()), Decimal(0)) / gross if gross else Decimal(0)
+        )
+        position = Position(account_id=str(item.account_id), symbol=symbol, qty=net, avg_price=avg)
+        self._position_reports[(position.account_id, symbol)] = position
+        if publish:
+            self.publish(PositionReport(position=position, ts_ns=now_ns))
+
+    def positions_of(self, account_id: str) -> list[Position]:
+        return [p for (a, _), p in self._position_reports.items() if a == account_id]
+
+    # -- subscribers -----------------------------------------------------------------
+
+    def add_sink(self, account_id: str, sink: EventSink[TradeEvent], now_ns: int) -> None:
+        """Subscribe ``sink`` to the account: its snapshot first, then live events."""
+        for report in self.open_orders(account_id):
+            sink.push(report)
+        for position in self.positions_of(account_id):
+            sink.push(PositionReport(position=position, ts_ns=now_ns))
+        sink.push(AccountReport(account=Account(account_id=account_id), ts_ns=now_ns))
+        sink.push(SnapshotComplete(account_id=account_id, ts_ns=now_ns))
+        self._sinks.setdefault(account_id, []).append(sink)
+
+    def remove_sink(self, account_id: str, sink: EventSink[TradeEvent]) -> None:
+        sinks = self._sinks.get(account_id, [])
+        if sink in sinks:
+            sinks.remove(sink)
+        if not sinks:
+            self._sinks.pop(account_id, None)
+
+    def sinks(self) -> list[EventSink[TradeEvent]]:
+        return [sink for sinks in self._sinks.values() for sink in sinks]
+
+    def subscribed_accounts(self) -> list[str]:
+        return list(self._sinks)
+
+    def publish(self, event: TradeEvent) -> None:
+        """To the sinks of the event's account; session events go to every sink."""
+        if isinstance(event, ExecutionReport):
+            account = event.account_id
+        elif isinstance(event, PositionReport):
+            account = event.position.account_id
+        elif isinstance(event, SnapshotComplete):
+            account = event.account_id
+        elif isinstance(event, AccountReport):
+            account = event.account.account_id
+        else:
+            self.publish_all(event)
+            return
+        for sink in self._sinks.get(account, ()):
+            sink.push(event)
+
+    def publish_all(self, event: TradeEvent) -> None:
+        for sinks in self._sinks.values():
+            for sink in sinks:
+                sink.push(event)
