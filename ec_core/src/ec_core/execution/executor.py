@@ -32,7 +32,15 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import NoReturn, TypeAlias, final
@@ -95,7 +103,7 @@ from ec_core.model import (
     TradeEvent,
 )
 from ec_core.plugins.host import PluginHost
-from ec_core.safety import PreTradeChecks, check_activation, datetime_ns
+from ec_core.safety import PreTradeChecks, check_activation, check_known_account, datetime_ns
 from ec_core.safety.checks import pending_order
 from ec_core.safety.codes import Code
 from ec_core.safety.shape import check_shape
@@ -138,6 +146,10 @@ class Executor:
     ``unknown_bulk_ttl`` (seconds): how long a bulk request (cancel-all, liquidate,
     go-flat) that timed out is kept waiting for a late answer before it is forgotten;
     it holds no order, and the orders it targeted are settled on their own.
+
+    ``session_accounts``: the accounts the session trades (``Session.accounts()``);
+    a request for any other is denied (``ACCOUNT_UNKNOWN``) before it is sent.
+    ``None`` leaves the question to the venue.
     """
 
     def __init__(
@@ -158,8 +170,10 @@ class Executor:
         sleep: Sleep = anyio.sleep,
         flush_interval: float = 0.05,
         unknown_bulk_ttl: float = 600.0,
+        session_accounts: Collection[str] | None = None,
     ) -> None:
         self.gateway = gateway
+        self.session_accounts = None if session_accounts is None else frozenset(session_accounts)
         self.checks = checks
         self.tracker = tracker
         self.journal = journal
@@ -327,6 +341,10 @@ class Executor:
             request = msgspec.structs.replace(request, cl_order_id=ids.next())
             payload.request = request
         violations = self._references(request) if type(request) in _REFERRING else []
+        if self.session_accounts is not None:
+            unknown = check_known_account(request.account_id, self.session_accounts)
+            if unknown is not None:
+                violations.append(unknown)
         try:
             context = self._context(request)
         except Exception as exc:  # a resolver or price source that raises denies, not escapes
@@ -560,6 +578,22 @@ class Executor:
             payload.advance(_P.DENIED, ", ".join(exc.codes))
             if self.host is not None:
                 self.host.notify_denied(payload.request, exc.violations)
+            self._take_deferred()
+            raise
+        except OrderRejectedError as exc:
+            # The venue refused it at the door (an in-process venue answers the send
+            # itself, e.g. an account this logon does not trade): nothing was placed,
+            # nothing is tracked, the answer is final.
+            self._sending -= 1
+            self._release(cl_order_id)
+            self._journal(
+                SendFailed(
+                    cl_order_id=cl_order_id,
+                    reason=f"rejected by the venue: {exc.code}: {exc.text}",
+                    ts_ns=self.clock.now_ns(),
+                )
+            )
+            payload.advance(_P.REJECTED, f"{exc.code}: {exc.text}")
             self._take_deferred()
             raise
         except BaseException:

@@ -49,7 +49,7 @@ _P = PayloadStatus
 PAYLOAD_TRANSITIONS: Mapping[PayloadStatus, frozenset[PayloadStatus]] = MappingProxyType(
     {
         _P.PENDING: frozenset({_P.VALIDATED, _P.DENIED, _P.EXPIRED}),
-        _P.VALIDATED: frozenset({_P.SENT, _P.EXPIRED, _P.FAILED, _P.DENIED}),
+        _P.VALIDATED: frozenset({_P.SENT, _P.EXPIRED, _P.FAILED, _P.DENIED, _P.REJECTED}),
         _P.SENT: frozenset({_P.ACKNOWLEDGED, _P.REJECTED, _P.UNKNOWN, _P.DONE}),
         _P.ACKNOWLEDGED: frozenset({_P.DONE}),
         _P.UNKNOWN: frozenset({_P.ACKNOWLEDGED, _P.REJECTED, _P.DONE}),

@@ -7,11 +7,13 @@
 * :class:`LimitsFile` / :class:`StaticLimits` — the limits in force, with hot reload;
 * :class:`RateLimiter` — sliding one-second and one-minute windows per account;
 * :func:`check_activation` — a payload's activation window;
+* :func:`check_known_account` — an account the session does not trade is denied;
 * :mod:`ec_core.safety.rules` — the built-in validators; :class:`Code` — their codes.
 
 See ``docs/safety/validation.md`` and ``docs/reference/limits.md``.
 """
 
+from ec_core.safety.accounts import check_known_account
 from ec_core.safety.activation import check_activation, datetime_ns
 from ec_core.safety.checks import PreTradeChecks
 from ec_core.safety.codes import Code
@@ -54,6 +56,7 @@ __all__ = [
     "ResolvedLimits",
     "StaticLimits",
     "check_activation",
+    "check_known_account",
     "datetime_ns",
     "kill_switch_path",
     "load_limits",

@@ -21,6 +21,7 @@ import anyio
 
 from ec_core.clock import Clock
 from ec_core.data import FeedSet
+from ec_core.errors import ConfigError
 from ec_core.execution import ClientOrderIds, Executor, PreTradeGate, ReconcileReport, ValidatorGate
 from ec_core.journal import Journal, RecoveryReport
 from ec_core.model import Instrument
@@ -93,10 +94,19 @@ async def trading_rig(
     ``engine_clock=None`` runs the strategies on event time (a replay). ``checks``
     defaults to the host's validators alone. With a ``journal`` the tracker is first
     rebuilt from it (``rig.recovery``) and the strategies' client order ids skip every
-    id it holds; ``reconcile`` agrees with the venue (``rig.reconciled``) once the
+    id it holds. Orders for an account the session does not trade are denied
+    (``ACCOUNT_UNKNOWN``). ``reconcile`` agrees with the venue (``rig.reconciled``) once the
     account's snapshot is in, before the block runs.
     """
     instruments = {symbol: await session.resolve(symbol) for symbol in plan.symbols}
+    # An order for an account this logon does not trade is denied before it is sent.
+    known_accounts = [account.account_id for account in await session.accounts()]
+    if known_accounts and account_id not in known_accounts:
+        raise ConfigError(
+            f"ACCOUNT_UNKNOWN: account {account_id!r} is not one this {session.vendor} logon"
+            f" trades (known: {', '.join(known_accounts)})",
+            path="account_id",
+        )
     # A replay's report lists every fill, so it keeps every finished order; a live run
     # keeps the tracker's bounded default.
     tracker = OrderTracker(
@@ -120,6 +130,7 @@ async def trading_rig(
         ack_timeout=ack_timeout,
         host=host,
         monitor=monitor,
+        session_accounts=known_accounts,
     )
     recovery = executor.recover()
     engine = StrategyEngine(

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, final
 
 import msgspec
 from ec_core.clock import Clock
-from ec_core.errors import ConnectionLostError, SessionError
+from ec_core.errors import ConnectionLostError, OrderRejectedError, SessionError
 from ec_core.model import (
     Account,
     AccountReport,
@@ -48,6 +48,7 @@ from ec_core.model import (
 )
 from ec_core.session import SessionLifecycle
 
+from ec_mock.engine.codes import RejectCode
 from ec_mock.vendor.channels import (
     DEFAULT_MARKET_BUFFER,
     DEFAULT_TRADE_BUFFER,
@@ -362,9 +363,19 @@ class MockOrderGateway:
 
     async def send(self, request: OrderRequest) -> None:
         """Submit ``request``; an empty ``cl_order_id`` gets one. Raises ConnectionLostError
-        when the session is not logged on. Cancel-safe: the submit is synchronous."""
+        when the session is not logged on, and :class:`OrderRejectedError`
+        (``UNKNOWN_ACCOUNT``) at once for an account this logon does not trade: its
+        answer would go to a stream nobody here reads. Cancel-safe: the submit is
+        synchronous."""
         session = self._session
         session._require_logged_on()
+        if request.account_id not in session.account_ids:
+            raise OrderRejectedError(
+                f"unknown account {request.account_id!r}: this logon trades"
+                f" {', '.join(session.account_ids)}",
+                code=RejectCode.UNKNOWN_ACCOUNT.value,
+                cl_order_id=request.cl_order_id or None,
+            )
         if not request.cl_order_id:
             request = msgspec.structs.replace(request, cl_order_id=session.next_cl_order_id())
         session.venue.exchange.submit(request)

@@ -1,0 +1,108 @@
+"""What an EC_API user's code does in a replay: it ends, fast, with a clear outcome.
+
+Every replay here runs under a hard deadline (``anyio.fail_after``): a replay that
+waits on itself fails the test instead of hanging it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import anyio
+import pytest
+from ec_core.execution import Payload
+from ec_core.model import MarketEvent, NewOrder, OrderType, Quote, Side
+from ec_core.plugins import PluginHost
+from ec_core.safety.codes import Code
+from ec_core.strategy import ActionNode, ActionTree, OpSignal, OpStrategy, StrategyContext
+from ec_core.strategy.loader import StrategyPlan
+from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
+from ec_core.strategy.report import ReplayReport
+
+SYMBOL = "CLE"
+SEC = 1_000_000_000
+T0 = 1_704_898_800_000_000_000 + SEC  # a Wednesday morning in Chicago: CLE trades
+DEADLINE_S = 10
+
+
+def quote(second: float, bid: str = "70.20", ask: str = "70.21") -> Quote:
+    return Quote(
+        symbol=SYMBOL,
+        ts_ns=T0 + int(second * SEC),
+        bid=int(Decimal(bid) * 100),
+        ask=int(Decimal(ask) * 100),
+        bid_size=10,
+        ask_size=10,
+    )
+
+
+def at(second: float) -> datetime:
+    return datetime.fromtimestamp(0, UTC) + timedelta(microseconds=(T0 + int(second * SEC)) // 1000)
+
+
+def bid(account_id: str, price: str = "70.00") -> NewOrder:
+    return NewOrder(
+        account_id=account_id,
+        symbol=SYMBOL,
+        side=Side.BUY,
+        qty=1,
+        order_type=OrderType.LMT,
+        limit_price=Decimal(price),
+    )
+
+
+class OneShot(OpStrategy):
+    """One signal whose root node sends ``template`` at once."""
+
+    def __init__(self, template: Payload | NewOrder) -> None:
+        super().__init__(symbols=[SYMBOL])
+        self.template = template
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        if self.produced:
+            return None
+        return OpSignal(ActionTree(ActionNode("Entry", [self.template])), symbol=symbol)
+
+
+async def replay(strategy: OpStrategy, tape: list[MarketEvent], **kw: object) -> ReplayReport:
+    with anyio.fail_after(DEADLINE_S):
+        return await replay_plan(PluginHost.load(), StrategyPlan([strategy]), tape, **kw)  # type: ignore[arg-type]
+
+
+# -- §3: an account the session does not have ------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_strategy_naming_another_account_is_denied_not_timed_out() -> None:
+    """``replay_plan`` without ``account_id`` while the strategy names account 1000."""
+    report = await replay(OneShot(bid("1000")), [quote(0), quote(1)])
+    [error] = report.errors
+    assert error.where == "order"
+    assert error.error_type == "OrderDeniedError"
+    assert Code.ACCOUNT_UNKNOWN in error.error
+    assert "'1000'" in error.error or "value=1000" in error.error
+    assert DEFAULT_REPLAY_ACCOUNT in error.error  # the account it could have used
+    assert report.trades == ()
+    [path] = report.signal_paths
+    assert path.state == "CANCELLED"
+
+
+@pytest.mark.anyio
+async def test_a_rig_for_an_account_the_logon_does_not_trade_is_a_config_error() -> None:
+    from ec_core.errors import ConfigError
+    from ec_core.strategy.rig import trading_rig
+
+    host = PluginHost.load()
+    async with host.open_session("mock", {"account_id": "MOCK-1", "market": False}) as session:
+        with pytest.raises(ConfigError, match=r"ACCOUNT_UNKNOWN: account '1000'.*MOCK-1") as info:
+            async with trading_rig(
+                host,
+                session,
+                StrategyPlan([OneShot(bid("1000"))]),
+                account_id="1000",
+                clock=session.clock,  # type: ignore[attr-defined]
+                engine_clock=None,
+            ):
+                pass  # pragma: no cover
+        assert info.value.path == "account_id"
