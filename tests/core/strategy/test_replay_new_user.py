@@ -6,6 +6,7 @@ waits on itself fails the test instead of hanging it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -18,7 +19,8 @@ from ec_core.safety.codes import Code
 from ec_core.strategy import ActionNode, ActionTree, OpSignal, OpStrategy, StrategyContext
 from ec_core.strategy.loader import StrategyPlan
 from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
-from ec_core.strategy.report import ReplayReport
+from ec_core.strategy.report import ReplayReport, render_text
+from ec_core.strategy.rig import TradingRig
 
 SYMBOL = "CLE"
 SEC = 1_000_000_000
@@ -65,7 +67,7 @@ class OneShot(OpStrategy):
         return OpSignal(ActionTree(ActionNode("Entry", [self.template])), symbol=symbol)
 
 
-async def replay(strategy: OpStrategy, tape: list[MarketEvent], **kw: object) -> ReplayReport:
+async def replay(strategy: OpStrategy, tape: Sequence[MarketEvent], **kw: object) -> ReplayReport:
     with anyio.fail_after(DEADLINE_S):
         return await replay_plan(PluginHost.load(), StrategyPlan([strategy]), tape, **kw)  # type: ignore[arg-type]
 
@@ -106,3 +108,76 @@ async def test_a_rig_for_an_account_the_logon_does_not_trade_is_a_config_error()
             ):
                 pass  # pragma: no cover
         assert info.value.path == "account_id"
+
+
+# -- §2: activation windows on replayed time ---------------------------------------------------
+
+
+def windowed(start_s: float | None, end_s: float | None = None) -> Payload:
+    return Payload(
+        request=bid(DEFAULT_REPLAY_ACCOUNT),
+        start_time=None if start_s is None else at(start_s),
+        end_time=None if end_s is None else at(end_s),
+    )
+
+
+@pytest.mark.anyio
+async def test_a_payload_held_by_its_window_is_sent_when_replayed_time_reaches_it() -> None:
+    tape = [quote(s) for s in range(10)]
+    report = await replay(OneShot(windowed(start_s=5.5)), tape)
+    assert report.errors == ()
+    assert report.held == ()
+    [path] = report.signal_paths
+    sent = [t for t in path.transitions if t.kind == "arm"]
+    assert [t.ts_ns for t in sent] == [T0 + 6 * SEC]  # the first tick at or past 5.5 s
+    assert report.orders_sent == 1
+
+
+@pytest.mark.anyio
+async def test_a_window_that_never_opens_in_the_data_is_listed_as_expired() -> None:
+    """EC_API's ``start_time = datetime.now(timezone.utc) + timedelta(minutes=5)``."""
+    template = Payload(
+        request=bid(DEFAULT_REPLAY_ACCOUNT),
+        start_time=datetime.now(UTC) + timedelta(minutes=5),
+        end_time=datetime.now(UTC) + timedelta(days=1),
+    )
+    report = await replay(OneShot(template), [quote(s) for s in range(5)])
+    [held] = report.held
+    assert held.status == "EXPIRED"
+    assert held.node == "Entry"
+    assert held.start_ns > report.last_ns
+    assert "never opened" in held.reason
+    assert report.orders_sent == 0
+    assert "held" in render_text(report)
+    assert "never opened" in render_text(report)
+
+
+@pytest.mark.anyio
+async def test_a_window_opening_in_a_gap_of_the_data_is_sent_on_the_next_tick() -> None:
+    tape = [quote(0), quote(1), quote(60)]  # nothing between 1 s and 60 s
+    report = await replay(OneShot(windowed(start_s=30)), tape)
+    assert report.held == ()
+    assert report.orders_sent == 1
+
+
+@pytest.mark.anyio
+async def test_a_window_that_closes_before_the_next_tick_expires_unsent() -> None:
+    tape = [quote(0), quote(1), quote(60)]
+    template = windowed(start_s=30, end_s=40)
+    strategy = OneShot(template)
+    rigs: list[TradingRig] = []
+    report = await replay(strategy, tape, on_rig=rigs.append)
+    assert report.errors == ()
+    assert report.held == ()
+    assert rigs[0].tracker.orders(DEFAULT_REPLAY_ACCOUNT) == []  # nothing reached the venue
+
+
+@pytest.mark.anyio
+async def test_without_the_market_shown_a_held_payload_still_ends_the_replay() -> None:
+    """The benchmark's mode (the venue's clock does not follow the ticks): never a hang."""
+    tape = [quote(s) for s in range(10)]
+    report = await replay(OneShot(windowed(start_s=5.5)), tape, show_market=False)
+    assert report.held == ()
+    assert report.ticks == 10
+    for error in report.errors:  # the executor may not wait on the replay's clock
+        assert "cannot wait" in error.error

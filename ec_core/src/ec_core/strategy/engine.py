@@ -14,10 +14,17 @@ cancelled with its working orders; the others go on.
 :meth:`StrategyEngine.run` consumes a live async stream; :meth:`replay` runs a
 recorded sequence deterministically on the data's own clock, waiting for every
 order action to settle before the next event.
+
+On event time a replay never waits on itself: a payload whose activation window
+(``start_time``) is still ahead of the data is *held* by the engine, not by the
+executor (which would sleep on a clock only the replay moves), and sent on the
+first event at or past its start; what is still held when the data ends is
+listed in :attr:`StrategyEngine.held` (the replay expires it).
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import logging
 from collections import deque
@@ -29,14 +36,15 @@ import msgspec
 
 from ec_core.clock import Clock
 from ec_core.data import FeedSet, TickBuffer
-from ec_core.execution.payload import Payload
+from ec_core.execution.payload import Payload, PayloadStatus
 from ec_core.model import CancelOrder, MarketEvent, Order, Quote
+from ec_core.safety.activation import datetime_ns
 from ec_core.strategy.context import MarketClock, OrderRouter, StrategyContext
 from ec_core.strategy.signal import OpSignal, SignalState
 from ec_core.strategy.strategy import OpStrategy
 from ec_core.strategy.tree import CancelWorking, SendPayload, TreeState
 
-__all__ = ["ErrorReport", "ReplaySync", "StrategyEngine"]
+__all__ = ["ErrorReport", "HeldPayload", "ReplaySync", "StrategyEngine"]
 
 _Route = tuple[TickBuffer, bool, tuple[OpStrategy, ...], list[OpSignal]]
 
@@ -67,6 +75,21 @@ class ErrorReport(msgspec.Struct, frozen=True, kw_only=True):
     signal_id: str
     error: str
     error_type: str
+
+
+class HeldPayload(msgspec.Struct, frozen=True, kw_only=True):
+    """A payload the engine held for its activation window on replayed time.
+
+    ``status``: ``HELD`` while the replay may still reach ``start_ns``, ``EXPIRED``
+    once the data ended before it (the payload was never sent).
+    """
+
+    start_ns: int
+    signal_id: str
+    node: str
+    cl_order_id: str
+    status: str
+    reason: str
 
 
 @final
@@ -127,6 +150,9 @@ class StrategyEngine:
         self._backlog: list[tuple[Callable[..., Coroutine[Any, Any, None]], tuple[Any, ...]]] = []
         self._in_flight = 0
         self._idle: anyio.Event | None = None
+        # (start_ns, order, signal, command): payloads waiting for their window on event time
+        self._held: list[tuple[int, int, OpSignal, SendPayload]] = []
+        self._held_order = itertools.count()
         self.events = 0
         self.orders_sent = 0
 
@@ -347,9 +373,67 @@ class StrategyEngine:
     def _pump(self, signal: OpSignal) -> None:
         for command in signal.tree.take_commands():
             if isinstance(command, SendPayload):
+                if command.payload.start_time is not None and self._market_clock is not None:
+                    start_ns = _start_ns(command)
+                    if start_ns is not None and start_ns > self._market_clock.ts:
+                        self._hold(start_ns, signal, command)
+                        continue
                 self._dispatch(self._send, signal, command)
             else:
                 self._cancel_working(signal, command)
+
+    # -- activation windows on event time ----------------------------------------------------
+
+    def _hold(self, start_ns: int, signal: OpSignal, command: SendPayload) -> None:
+        """Keep ``command`` until replayed time reaches ``start_ns``; the marker in the
+        backlog makes :meth:`ingest` return after this event, so :meth:`replay` watches
+        the clock event by event while anything is held."""
+        heapq.heappush(self._held, (start_ns, next(self._held_order), signal, command))
+        self._backlog.append((_held_marker, ()))
+        logger.info(
+            "signal %s: %s held until its window opens (%d)",
+            signal.signal_id,
+            command.payload.request.cl_order_id,
+            start_ns,
+        )
+
+    def _release_due(self) -> bool:
+        """Dispatch every held payload whose window has opened; True if any was."""
+        held = self._held
+        now = self.clock.now_ns()
+        released = False
+        while held and held[0][0] <= now:
+            _, _, signal, command = heapq.heappop(held)
+            if signal.done:  # the signal ended while it waited: nothing to send
+                continue
+            self._dispatch(self._send, signal, command)
+            released = True
+        return released
+
+    @property
+    def held(self) -> list[HeldPayload]:
+        """Payloads still waiting for their activation window on event time."""
+        return [
+            HeldPayload(
+                start_ns=start_ns,
+                signal_id=signal.signal_id,
+                node=command.node,
+                cl_order_id=command.payload.request.cl_order_id,
+                status=command.payload.status.value,
+                reason=command.payload.status_reason or "waiting for start_time",
+            )
+            for start_ns, _, signal, command in sorted(self._held, key=lambda h: h[:2])
+            if not signal.done
+        ]
+
+    def expire_held(self, reason: str) -> list[HeldPayload]:
+        """The data ended: every payload still held is EXPIRED (never sent), listed."""
+        for _, _, signal, command in self._held:
+            if not signal.done and not command.payload.status.is_final:
+                command.payload.advance(PayloadStatus.EXPIRED, reason)
+        expired = self.held
+        self._held.clear()
+        return expired
 
     def _cancel_working(self, signal: OpSignal, command: CancelWorking) -> None:
         if self.router is None:
@@ -494,7 +578,16 @@ class StrategyEngine:
                 await checkpoint()
                 while sync.backlog():
                     await checkpoint()
-            while ingest(rest):
+            held = self._held
+            while True:
+                if held:  # watch the clock event by event until the window opens
+                    event = next(rest, None)
+                    if event is None:
+                        return
+                    ingest((event,))
+                    self._release_due()
+                elif not ingest(rest):
+                    return
                 while backlog:
                     fn, args = backlog.pop(0)
                     await fn(*args)
@@ -503,14 +596,16 @@ class StrategyEngine:
                     await checkpoint()
                     while sync.backlog():
                         await checkpoint()
-            return
+        held = self._held
         for event in events:
             if sync is not None and sync.dirty:
                 sync.dirty = False
                 await checkpoint()
                 while sync.backlog():
                     await checkpoint()
-            if ingest((event,)):
+            if ingest((event,)) or held:
+                if held:
+                    self._release_due()
                 while backlog:
                     fn, args = backlog.pop(0)
                     await fn(*args)
@@ -541,3 +636,21 @@ class StrategyEngine:
                 await self.wait_idle()
             finally:
                 self._tg = None
+
+
+def _start_ns(command: SendPayload) -> int | None:
+    """The payload's ``start_time`` in ns, or ``None`` when the executor must judge it
+    (a naive datetime or an empty window is the executor's denial to make)."""
+    payload = command.payload
+    start, end = payload.start_time, payload.end_time
+    try:
+        start_ns = datetime_ns(start)  # type: ignore[arg-type]
+        if end is not None and datetime_ns(end) <= start_ns:
+            return None
+    except (TypeError, ValueError):
+        return None
+    return start_ns
+
+
+async def _held_marker() -> None:
+    """A backlog entry that only stops :meth:`StrategyEngine.ingest` after a hold."""

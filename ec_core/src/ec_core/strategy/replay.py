@@ -12,6 +12,11 @@ simulated clock) and reached through the core's optional
 ec-mock. Each tick is shown to the venue first, then to the strategies, and every
 order action settles before the next tick. Same file, same seed, same strategy:
 same report (except the wall time).
+
+A replay never waits on itself: a payload's activation window is judged on the
+replayed time (the engine holds it until the first tick at or past its
+``start_time``), and a window the data never reaches ends EXPIRED, listed in the
+report's ``held``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, final
@@ -93,6 +99,10 @@ async def replay_plan(
             wall = time.perf_counter() - started
             engine = rig.engine
             last_ns = engine.clock.now_ns()
+            held = engine.expire_held(
+                f"activation window never opened within the replayed data (start_time after"
+                f" the last tick, {_iso(last_ns)})"
+            )
             for symbol, feed in engine.feeds.items():  # the last mid, where the run ended
                 quote = feed.tick_buffer.quote
                 if quote is not None and quote.bid is not None and quote.ask is not None:
@@ -109,6 +119,7 @@ async def replay_plan(
                 last_ns=last_ns,
                 wall_s=wall,
                 orders_sent=engine.orders_sent,
+                held=held,
             )
 
 
@@ -168,6 +179,10 @@ async def _settle(rig: TradingRig) -> None:
     await anyio.lowlevel.checkpoint()
     while rig.backlog():
         await anyio.lowlevel.checkpoint()
+
+
+def _iso(ts_ns: int) -> str:
+    return datetime.fromtimestamp(ts_ns / 1e9, UTC).isoformat(timespec="milliseconds")
 
 
 def _marker(

@@ -18,7 +18,7 @@ from html import escape
 import msgspec
 
 from ec_core.model import Fill, Instrument, Side
-from ec_core.strategy.engine import ErrorReport
+from ec_core.strategy.engine import ErrorReport, HeldPayload
 from ec_core.strategy.signal import OpSignal
 from ec_core.strategy.tree import TransitionRecord
 
@@ -79,6 +79,8 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     signal_paths: tuple[SignalPath, ...]
     errors: tuple[ErrorReport, ...]
     equity: tuple[EquityPoint, ...]
+    # payloads whose activation window never opened within the data (never sent)
+    held: tuple[HeldPayload, ...] = ()
 
     def to_json(self) -> bytes:
         return msgspec.json.format(msgspec.json.encode(self), indent=2)
@@ -191,6 +193,7 @@ def build_report(
     last_ns: int,
     wall_s: float,
     orders_sent: int,
+    held: Sequence[HeldPayload] = (),
 ) -> ReplayReport:
     ordered = sorted(fills, key=lambda f: f.ts_ns)
     replay_books = {s: _Book(i.multiplier) for s, i in instruments.items()}
@@ -232,6 +235,7 @@ def build_report(
         signal_paths=tuple(signal_path(s) for s in signals),
         errors=tuple(errors),
         equity=tuple(points),
+        held=tuple(held),
     )
 
 
@@ -263,6 +267,11 @@ def render_text(report: ReplayReport) -> str:
         )
     if not report.signal_paths:
         lines.append("  none")
+    if report.held:
+        lines += ["", "held, never sent (activation window not reached by the data):"]
+        lines += [
+            f"  {h.signal_id} {h.node} {h.cl_order_id} {h.status}: {h.reason}" for h in report.held
+        ]
     if report.errors:
         lines += ["", "errors:"]
         lines += [f"  {e.where} {e.strategy} {e.signal_id}: {e.error}" for e in report.errors]

@@ -21,7 +21,7 @@ import anyio
 
 from ec_core.clock import Clock
 from ec_core.data import FeedSet
-from ec_core.errors import ConfigError
+from ec_core.errors import ConfigError, EcError
 from ec_core.execution import ClientOrderIds, Executor, PreTradeGate, ReconcileReport, ValidatorGate
 from ec_core.journal import Journal, RecoveryReport
 from ec_core.model import Instrument
@@ -131,6 +131,9 @@ async def trading_rig(
         host=host,
         monitor=monitor,
         session_accounts=known_accounts,
+        # On event time the engine holds payloads for their window; the executor
+        # must never sleep on a clock only the replay moves.
+        sleep=_replay_cannot_wait if engine_clock is None else anyio.sleep,
     )
     recovery = executor.recover()
     engine = StrategyEngine(
@@ -159,6 +162,15 @@ async def trading_rig(
                 await anyio.lowlevel.checkpoint()
             rig.reconciled = await executor.reconcile(account_id)
         yield rig
+
+
+async def _replay_cannot_wait(seconds: float) -> None:
+    """The executor's sleep in a replay: waiting would wait on itself, so refuse."""
+    raise EcError(
+        f"a replay cannot wait {seconds:.3f}s for an activation window on its own clock:"
+        " send through the strategy engine, which holds the payload until replayed time"
+        " reaches it"
+    )
 
 
 def _prices_of(
