@@ -88,6 +88,18 @@ class RecordingRouter:
     def position(self, account_id: str, symbol: str) -> Position:
         return Position(account_id=account_id, symbol=symbol)
 
+    def order(self, order_id: str) -> Order | None:
+        """By chain or current client id, final orders too."""
+        found = self.orders.get(order_id)
+        if found is None:
+            found = next((o for o in self.orders.values() if o.cl_order_id == order_id), None)
+        return found
+
+    def cancel(self, chain_id: str) -> None:
+        """The venue cancels the order on its own."""
+        order = self.orders[chain_id]
+        self.orders[chain_id] = msgspec.structs.replace(order, state=OrderState.CANCELLED)
+
     def fill(self, chain_id: str) -> None:
         order = self.orders[chain_id]
         self.orders[chain_id] = msgspec.structs.replace(

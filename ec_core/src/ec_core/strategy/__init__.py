@@ -6,6 +6,7 @@ See ``docs/strategy/concepts.md`` for the model and a worked example.
 
 from ec_core.strategy.action import (
     ActionNode,
+    AdvanceOn,
     Condition,
     PayloadTemplate,
     Transition,
@@ -22,14 +23,14 @@ from ec_core.strategy.context import (
     SupportsExecute,
     SupportsOrderBook,
 )
-from ec_core.strategy.engine import ErrorReport, ReplaySync, StrategyEngine
+from ec_core.strategy.engine import ErrorReport, HeldPayload, ReplaySync, StrategyEngine
 from ec_core.strategy.errors import InvalidTreeError, TreeProblem
 from ec_core.strategy.render import to_mermaid, to_text
 from ec_core.strategy.signal import OpSignal, SignalState
-from ec_core.strategy.strategy import OpStrategy
+from ec_core.strategy.strategy import CooldownFrom, OpStrategy
 from ec_core.strategy.tree import (
     ActionTree,
-    AdvanceOn,
+    BranchCount,
     CancelWorking,
     SendPayload,
     TransitionRecord,
@@ -40,10 +41,13 @@ __all__ = [
     "ActionNode",
     "ActionTree",
     "AdvanceOn",
+    "BranchCount",
     "CancelWorking",
     "Condition",
+    "CooldownFrom",
     "ErrorReport",
     "ExecutorRouter",
+    "HeldPayload",
     "InvalidTreeError",
     "MarketClock",
     "OpSignal",

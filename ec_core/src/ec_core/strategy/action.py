@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias, final
 
 import msgspec
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActionNode",
+    "AdvanceOn",
     "Condition",
     "PayloadTemplate",
     "Transition",
@@ -41,6 +43,17 @@ PayloadTemplate: TypeAlias = (
     "Payload | OrderRequest | Callable[[StrategyContext], Payload | OrderRequest]"
 )
 Transition: TypeAlias = "tuple[Condition, ActionNode | str]"
+
+
+class AdvanceOn(StrEnum):
+    """When a fired node is *through*, so the tree may evaluate its branches (or be done).
+
+    The tree's default is ``ACKNOWLEDGED``; a node's own ``advance_on`` overrides it.
+    """
+
+    SENT = "SENT"  # as soon as its payloads are handed to the executor
+    ACKNOWLEDGED = "ACKNOWLEDGED"  # when the executor has returned for every payload
+    FILLED = "FILLED"  # acknowledged, and every new order it placed is completely filled
 
 
 def always(ctx: StrategyContext) -> bool:
@@ -63,9 +76,13 @@ class ActionNode:
     ``standby=True`` lets a child fire while its parent is the active node, before
     its branch is taken: a take-profit and a stop-loss resting together after an
     entry. When one branch is taken, the working orders of its siblings are cancelled.
+
+    ``advance_on`` (default ``None``: the tree's, ``ACKNOWLEDGED`` unless the tree says
+    otherwise) says when this node is through; ``AdvanceOn.FILLED`` keeps an entry's
+    take-profit branches shut until the entry has filled.
     """
 
-    __slots__ = ("name", "payloads", "standby", "transitions", "trigger_cond")
+    __slots__ = ("advance_on", "name", "payloads", "standby", "transitions", "trigger_cond")
 
     def __init__(
         self,
@@ -75,9 +92,16 @@ class ActionNode:
         transitions: Mapping[str, Transition] | None = None,
         *,
         standby: bool = False,
+        advance_on: AdvanceOn | None = None,
     ) -> None:
         if not name:
             raise ValueError("an action node needs a name")
+        if advance_on is not None and not isinstance(advance_on, AdvanceOn):
+            raise ValueError(
+                f"node {name!r}: advance_on must be an AdvanceOn (SENT, ACKNOWLEDGED,"
+                f" FILLED) or None, got {advance_on!r}"
+            )
+        self.advance_on = advance_on
         self.name = name
         self.payloads: tuple[PayloadTemplate, ...] = tuple(payloads)
         self.trigger_cond = trigger_cond

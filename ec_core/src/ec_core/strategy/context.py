@@ -67,6 +67,11 @@ class ExecutorRouter:
     def position(self, account_id: str, symbol: str) -> Position:
         return self.tracker.position(account_id, symbol)
 
+    def order(self, order_id: str) -> Order | None:
+        """The order by chain or client id, final ones too (``AdvanceOn.FILLED`` asks)."""
+        lookup = getattr(self.tracker, "order", None)
+        return lookup(order_id) if lookup is not None else None
+
 
 @final
 class MarketClock:

@@ -339,6 +339,7 @@ class StrategyEngine:
             strategy.live_signals -= 1
             self.finished.append(signal)
             logger.info("signal %s %s: %s", signal.signal_id, signal.state.value, signal.reason)
+            strategy.count_finished(signal)
             try:
                 strategy.on_signal_finished(signal)
             except Exception as exc:

@@ -81,6 +81,8 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     equity: tuple[EquityPoint, ...]
     # payloads whose activation window never opened within the data (never sent)
     held: tuple[HeldPayload, ...] = ()
+    # what the replay suggests is wrong with the strategy (e.g. a branch never reachable)
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> bytes:
         return msgspec.json.format(msgspec.json.encode(self), indent=2)
@@ -236,7 +238,29 @@ def build_report(
         errors=tuple(errors),
         equity=tuple(points),
         held=tuple(held),
+        warnings=tuple(shadowed_branches(signals)),
     )
+
+
+def shadowed_branches(signals: Iterable[OpSignal]) -> list[str]:
+    """A warning per branch never taken while an earlier branch, listed first, was taken
+    each time its own condition held: as listed, the branch is unreachable."""
+    taken: dict[tuple[str, str, str], int] = {}
+    shadowed: dict[tuple[str, str, str], tuple[int, str]] = {}
+    for signal in signals:
+        for (node, branch), count in signal.tree.branch_stats.items():
+            key = (signal.name, node, branch)
+            taken[key] = taken.get(key, 0) + count.taken
+            if count.shadowed:
+                before = shadowed.get(key, (0, ""))[0]
+                shadowed[key] = (before + count.shadowed, count.shadowed_by)
+    return [
+        f"signal {name}: branch {branch!r} of node {node!r} was never taken: its condition"
+        f" held {times} time(s), each time after an earlier branch listed first"
+        f" ({by!r}) was taken. Branches are tried in order: list the narrower condition first."
+        for (name, node, branch), (times, by) in shadowed.items()
+        if not taken.get((name, node, branch))
+    ]
 
 
 def render_text(report: ReplayReport) -> str:
@@ -272,6 +296,9 @@ def render_text(report: ReplayReport) -> str:
         lines += [
             f"  {h.signal_id} {h.node} {h.cl_order_id} {h.status}: {h.reason}" for h in report.held
         ]
+    if report.warnings:
+        lines += ["", "warnings:"]
+        lines += [f"  {w}" for w in report.warnings]
     if report.errors:
         lines += ["", "errors:"]
         lines += [f"  {e.where} {e.strategy} {e.signal_id}: {e.error}" for e in report.errors]

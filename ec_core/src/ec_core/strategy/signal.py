@@ -136,6 +136,8 @@ class OpSignal:
                     tree._fire(node, ctx, reason="trigger")
             elif tree_state is _T_ARMED:
                 tree._evaluate_branches(ctx)
+            elif tree._awaiting_fill:  # FIRING under AdvanceOn.FILLED
+                tree.check_fills(ctx)
             tree_state = tree.state
             if tree_state is _T_WAITING or tree_state is _T_ARMED or tree_state is _T_FIRING:
                 return bool(tree._outbox)

@@ -3,20 +3,35 @@
 Subclass it and implement :meth:`OpStrategy.generate`. The base class keeps the
 rate in check before your code runs, so a quiet tick costs two integer
 comparisons: a per-instrument cool-down, a global cool-down (both in
-nanoseconds, measured from the last signal produced) and a cap on signals
-that are alive (pending or active) at once.
+nanoseconds) and a cap on signals that are alive (pending or active) at once.
+
+The cool-downs count from when the last signal was *created* (the default,
+:attr:`CooldownFrom.CREATED`) or, with ``cooldown_from=CooldownFrom.ENDED``, from
+when it *ended* (no new signal of the instrument while one is alive, then the
+cool-down): "wait ten minutes after a trade is over" rather than "at most one
+signal every ten minutes".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from ec_core.strategy.context import StrategyContext
     from ec_core.strategy.signal import OpSignal
 
-__all__ = ["OpStrategy"]
+__all__ = ["CooldownFrom", "OpStrategy"]
+
+_UNTIL_IT_ENDS: Final = 2**63 - 1  # a cool-down from the end: blocked while alive
+
+
+class CooldownFrom(StrEnum):
+    """Where a strategy's cool-downs count from."""
+
+    CREATED = "CREATED"  # when the last signal was produced (the default)
+    ENDED = "ENDED"  # when the last signal reached a final state
 
 
 class OpStrategy:
@@ -30,6 +45,7 @@ class OpStrategy:
         cooldown_ns: int = 0,
         global_cooldown_ns: int = 0,
         max_signals: int = 1,
+        cooldown_from: CooldownFrom = CooldownFrom.CREATED,
     ) -> None:
         if not symbols:
             raise ValueError("a strategy needs at least one symbol")
@@ -38,6 +54,12 @@ class OpStrategy:
                 f"cool-downs must be >= 0 and max_signals >= 1, got {cooldown_ns},"
                 f" {global_cooldown_ns} and {max_signals}"
             )
+        if not isinstance(cooldown_from, CooldownFrom):
+            raise ValueError(
+                f"cooldown_from must be CooldownFrom.CREATED or CooldownFrom.ENDED,"
+                f" got {cooldown_from!r}"
+            )
+        self.cooldown_from = cooldown_from
         self.name = name or type(self).__name__
         self.symbols = tuple(symbols)
         self.cooldown_ns = cooldown_ns
@@ -73,6 +95,23 @@ class OpStrategy:
         """Book a signal :meth:`generate` returned: the cap and the cool-downs start now."""
         self.produced += 1
         self.live_signals += 1
-        self.next_global_ns = now_ns + self.global_cooldown_ns
-        self._next_by_symbol[symbol] = now_ns + self.cooldown_ns
+        if self.cooldown_from is CooldownFrom.ENDED:
+            if self.global_cooldown_ns:
+                self.next_global_ns = _UNTIL_IT_ENDS
+            if self.cooldown_ns:
+                self._next_by_symbol[symbol] = _UNTIL_IT_ENDS
+        else:
+            self.next_global_ns = now_ns + self.global_cooldown_ns
+            self._next_by_symbol[symbol] = now_ns + self.cooldown_ns
         signal.created_ns = now_ns
+
+    def count_finished(self, signal: OpSignal) -> None:
+        """Book a signal that reached a final state (the engine calls it before
+        :meth:`on_signal_finished`): under ``CooldownFrom.ENDED`` the cool-downs start now."""
+        if self.cooldown_from is not CooldownFrom.ENDED:
+            return
+        end = signal.finished_ns
+        if self.global_cooldown_ns:
+            self.next_global_ns = end + self.global_cooldown_ns
+        if self.cooldown_ns and signal.symbol in self._next_by_symbol:
+            self._next_by_symbol[signal.symbol] = end + self.cooldown_ns

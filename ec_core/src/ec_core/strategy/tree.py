@@ -8,9 +8,20 @@ per-tick cost is a few condition calls, and the machine is tested without I/O.
 
 The active node goes through::
 
-    WAITING --trigger--> FIRING --payloads sent/acknowledged--> ARMED --branch--> child
-                                                                  | (end node)
-                                                                  +--> DONE
+    WAITING --trigger--> FIRING --payloads sent/acknowledged/filled--> ARMED --branch--> child
+                                                                         | (end node)
+                                                                         +--> DONE
+
+When a node is through is its ``advance_on`` (:class:`AdvanceOn`; the tree's
+default, ``ACKNOWLEDGED``, unless the node says otherwise). Under ``FILLED`` the
+tree stays FIRING after the acknowledgement until every new order of the node
+has filled (the engine asks :meth:`ActionTree.check_fills` on each tick); one that
+ends unfilled fails the tree, saying so.
+
+Branches are tried in the order listed. When one is taken, the later ones are
+asked too (a rare event, not a per-tick cost) and :attr:`ActionTree.branch_stats`
+counts those that held: a branch that is never taken because an earlier, wider one
+always wins is reported by the replay as unreachable.
 
 Overtime pre-empts everything: every working order is cancelled, then the
 overtime node becomes the active node. A failed payload (denied, rejected,
@@ -28,9 +39,10 @@ from typing import TYPE_CHECKING, Final, final
 
 import msgspec
 
+from ec_core.errors import EcError
 from ec_core.execution.payload import Payload
-from ec_core.model import CancelAll, CancelOrder, ModifyOrder, NewOrder, Order
-from ec_core.strategy.action import ActionNode, Condition, instantiate
+from ec_core.model import CancelAll, CancelOrder, ModifyOrder, NewOrder, Order, OrderState
+from ec_core.strategy.action import ActionNode, AdvanceOn, Condition, instantiate
 from ec_core.strategy.validate import resolve_tree
 
 if TYPE_CHECKING:
@@ -39,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ActionTree",
     "AdvanceOn",
+    "BranchCount",
     "CancelWorking",
     "SendPayload",
     "TransitionRecord",
@@ -59,13 +72,6 @@ class TreeState(StrEnum):
     @property
     def is_final(self) -> bool:
         return self in (TreeState.DONE, TreeState.FAILED, TreeState.CANCELLED)
-
-
-class AdvanceOn(StrEnum):
-    """When a fired node lets the tree move on."""
-
-    SENT = "SENT"  # as soon as its payloads are handed to the executor
-    ACKNOWLEDGED = "ACKNOWLEDGED"  # when the executor has returned for every payload
 
 
 class TransitionRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -101,6 +107,17 @@ _ARMED: Final = TreeState.ARMED
 _DONE: Final = TreeState.DONE
 _FAILED: Final = TreeState.FAILED
 _CANCELLED: Final = TreeState.CANCELLED
+
+
+class BranchCount:
+    """How often a branch was taken, and how often it held while an earlier one won."""
+
+    __slots__ = ("shadowed", "shadowed_by", "taken")
+
+    def __init__(self) -> None:
+        self.taken = 0
+        self.shadowed = 0
+        self.shadowed_by = ""  # the earlier branch taken the last time this one held
 
 
 class _Chain:
@@ -147,6 +164,7 @@ class ActionTree:
 
     __slots__ = (
         "_aliases",
+        "_awaiting_fill",
         "_branches",
         "_by_live",
         "_chains",
@@ -159,6 +177,7 @@ class ActionTree:
         "_standby_nodes",
         "active",
         "advance_on",
+        "branch_stats",
         "error",
         "history",
         "in_overtime",
@@ -199,6 +218,8 @@ class ActionTree:
         self._by_live: dict[str, _Chain] = {}
         self._aliases: dict[str, str] = {}
         self._standby_fired: set[str] = set()
+        self._awaiting_fill: dict[str, set[str]] = {}  # node -> orders it waits to see filled
+        self.branch_stats: dict[tuple[str, str], BranchCount] = {}  # (node, branch) -> counts
         self._branches = self._edges[root.name]
         self._standby_nodes: tuple[ActionNode, ...] = ()
         counter = _DEFAULT_IDS
@@ -295,14 +316,13 @@ class ActionTree:
             self._outbox.append(SendPayload(payload=payload, node=node.name))
             sent += 1
         self._record(ctx, "fire", node.name, node.name, f"{reason}; {sent} payload(s)")
+        waits = sent and (node.advance_on or self.advance_on) is not AdvanceOn.SENT
+        if waits:
+            self._in_flight[node.name] = self._in_flight.get(node.name, 0) + sent
         if is_active:
             self.state = TreeState.FIRING
-            if sent and self.advance_on is AdvanceOn.ACKNOWLEDGED:
-                self._in_flight[node.name] = self._in_flight.get(node.name, 0) + sent
-            else:
+            if not waits:
                 self._arm(ctx)
-        elif sent and self.advance_on is AdvanceOn.ACKNOWLEDGED:
-            self._in_flight[node.name] = self._in_flight.get(node.name, 0) + sent
 
     def _arm(self, ctx: StrategyContext | int) -> None:
         node = self.active
@@ -316,6 +336,7 @@ class ActionTree:
 
     def _take(self, branch: str, child: ActionNode, ctx: StrategyContext) -> None:
         parent = self.active
+        self._count_branches(parent.name, branch, ctx)
         siblings = {c.name for _, _, c in self._branches if c is not child}
         self._cancel_chains(
             [ch for ch in self._chains if ch.node in siblings], f"branch {branch} taken"
@@ -323,7 +344,7 @@ class ActionTree:
         self._record(ctx, "branch", parent.name, child.name, f"branch {branch!r} condition held")
         self.active = child
         if child.name in self._standby_fired:
-            if self._in_flight.get(child.name):
+            if self._in_flight.get(child.name) or child.name in self._awaiting_fill:
                 self.state = TreeState.FIRING
             else:
                 self._arm(ctx)
@@ -331,6 +352,25 @@ class ActionTree:
         self.state = TreeState.WAITING
         if child.trigger_cond(ctx):
             self._fire(child, ctx, reason="trigger")
+
+    def _count_branches(self, node: str, taken: str, ctx: StrategyContext) -> None:
+        """Count ``taken`` and every later branch of ``node`` whose condition holds too."""
+        stats = self.branch_stats
+        later = False
+        for name, cond, _ in self._branches:
+            if later:
+                try:
+                    held = cond(ctx)
+                except Exception:  # only asked for the statistics: never breaks the move
+                    held = False
+                if held:
+                    count = stats.get((node, name)) or stats.setdefault((node, name), BranchCount())
+                    count.shadowed += 1
+                    count.shadowed_by = taken
+            elif name == taken:
+                later = True
+                count = stats.get((node, name)) or stats.setdefault((node, name), BranchCount())
+                count.taken += 1
 
     def _enter_overtime(self, ctx: StrategyContext) -> None:
         node = self.overtime_node
@@ -441,9 +481,75 @@ class ActionTree:
                 self.fail(now_ns, error)
                 return
         if (
+            order is not None
+            and isinstance(request, NewOrder)
+            and order.state is not OrderState.FILLED
+            and self._waits_for_fill(node)
+        ):
+            if order.state.is_final:
+                self.fail(now_ns, _unfilled(node, order))
+                return
+            self._awaiting_fill.setdefault(node, set()).add(order.chain_id or order.cl_order_id)
+        if (
             self.state is TreeState.FIRING
             and node == self.active.name
             and not self._in_flight.get(node)
+            and node not in self._awaiting_fill
         ):
-            self._record(now_ns, "arm", node, node, "payloads through")
+            reason = "payloads filled" if self._waits_for_fill(node) else "payloads through"
+            self._record(now_ns, "arm", node, node, reason)
             self._arm(now_ns)
+
+    def _waits_for_fill(self, node: str) -> bool:
+        found = self.nodes.get(node)
+        mode = found.advance_on if found is not None else None
+        return (mode or self.advance_on) is AdvanceOn.FILLED
+
+    @property
+    def awaiting_fill(self) -> bool:
+        """Some node waits for its orders to fill (``AdvanceOn.FILLED``)."""
+        return bool(self._awaiting_fill)
+
+    def check_fills(self, ctx: StrategyContext) -> None:
+        """Under ``AdvanceOn.FILLED``: settle the orders nodes wait on, from ``ctx.router``.
+
+        A filled order is through; one that ended otherwise fails the tree. When the
+        active node has nothing left to wait for, it is armed.
+        """
+        lookup = getattr(ctx.router, "order", None)
+        now_ns = ctx.now_ns
+        if lookup is None:
+            self.fail(
+                now_ns,
+                EcError(
+                    "advance_on=FILLED needs a router that can look up an order by id"
+                    " (ExecutorRouter has order())"
+                ),
+            )
+            return
+        for node, ids in list(self._awaiting_fill.items()):
+            for order_id in list(ids):
+                order = lookup(order_id)
+                if order is None or not order.state.is_final:
+                    continue
+                if order.state is not OrderState.FILLED:
+                    self.fail(now_ns, _unfilled(node, order))
+                    return
+                ids.discard(order_id)
+            if not ids:
+                del self._awaiting_fill[node]
+        active = self.active.name
+        if (
+            self.state is TreeState.FIRING
+            and not self._in_flight.get(active)
+            and active not in self._awaiting_fill
+        ):
+            self._record(now_ns, "arm", active, active, "payloads filled")
+            self._arm(now_ns)
+
+
+def _unfilled(node: str, order: Order) -> EcError:
+    return EcError(
+        f"node {node!r}: order {order.cl_order_id} ended {order.state.value} before it"
+        f" filled ({order.filled_qty} of {order.qty}; advance_on=FILLED)"
+    )
