@@ -77,7 +77,7 @@ async def test_a_timed_out_wait_leaves_no_waiter_behind() -> None:
     for _ in range(3):
         with anyio.move_on_after(0):
             await tracker.wait_outcome("A1")
-    assert tracker._outcome_waiters == {}
+    assert tracker.sizes()["outcome_waiters"] == 0
     tracker.apply(report(K.ACCEPTED, S.WORKING, "A1"))
     with anyio.fail_after(1):
         assert await tracker.wait_outcome("A1") is RequestOutcome.ACCEPTED

@@ -30,7 +30,7 @@ from ec_core.strategy.context import ExecutorRouter
 from ec_core.strategy.engine import ErrorReport, StrategyEngine
 from ec_core.strategy.loader import StrategyPlan
 from ec_core.tracking import OrderTracker
-from ec_core.tracking.tracker import DEFAULT_RETAIN_FINAL
+from ec_core.tracking.retention import DEFAULT_RETAIN_FINAL
 from ec_core.vendor import Session
 
 __all__ = ["TradingRig", "trading_rig"]

@@ -1,0 +1,162 @@
+"""One order chain's bookkeeping, and the orders the tracker builds from requests and reports.
+
+A chain is keyed by its first client order id; modifies and cancels add client ids
+to it. The builders here are pure: the tracker decides *whether* a report changes
+the order, these say *what* the order then is.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import anyio
+
+from ec_core.model import ExecutionReport, Fill, NewOrder, Order, OrderState, RequestType
+from ec_core.tracking.events import OrderEvent, OrderEventKind
+
+__all__ = ["Chain", "order_after_report", "order_from_report", "order_from_request"]
+
+
+class Chain:
+    """Mutable bookkeeping of one order chain."""
+
+    __slots__ = (
+        "events",
+        "fill_ids",
+        "heard",
+        "ids",
+        "order",
+        "pending",
+        "unknown_since_ns",
+        "waiters",
+    )
+
+    def __init__(self, order: Order, history_limit: int | None) -> None:
+        self.order = order
+        self.heard = 0  # the tracker's report_seq when a venue report about it last came
+        self.ids: list[str] = [order.cl_order_id]
+        self.events: deque[OrderEvent] = deque(maxlen=history_limit)
+        self.fill_ids: list[str] = []
+        self.pending: dict[str, RequestType] = {}  # requests sent, not answered yet
+        self.unknown_since_ns: int | None = None
+        self.waiters: list[anyio.Event] = []
+
+    def add_id(self, cl_order_id: str) -> None:
+        if cl_order_id not in self.ids:
+            self.ids.append(cl_order_id)
+
+    def record(
+        self,
+        seq: int,
+        ts_ns: int,
+        kind: OrderEventKind,
+        cl_order_id: str,
+        previous: OrderState | None,
+        detail: str = "",
+        *,
+        report: ExecutionReport | None = None,
+        fill: Fill | None = None,
+    ) -> None:
+        """Append one event to the chain's history (its state is the order's now)."""
+        order = self.order
+        self.events.append(
+            OrderEvent(
+                seq=seq,
+                ts_ns=ts_ns,
+                kind=kind,
+                chain_id=order.chain_id,
+                cl_order_id=cl_order_id,
+                state=order.state,
+                previous_state=previous,
+                detail=detail,
+                report=report,
+                fill=fill,
+            )
+        )
+
+    def wake(self) -> None:
+        """Wake every task waiting on this chain (they re-check their predicate)."""
+        if self.waiters:
+            waiters, self.waiters = self.waiters, []
+            for waiter in waiters:
+                waiter.set()
+
+
+def order_from_request(request: NewOrder, now_ns: int) -> Order:
+    """The order we just sent, PENDING_NEW."""
+    return Order(
+        chain_id=request.cl_order_id,
+        cl_order_id=request.cl_order_id,
+        account_id=request.account_id,
+        symbol=request.symbol,
+        side=request.side,
+        order_type=request.order_type,
+        qty=request.qty,
+        state=OrderState.PENDING_NEW,
+        limit_price=request.limit_price,
+        stop_price=request.stop_price,
+        duration=request.duration,
+        good_thru_date=request.good_thru_date,
+        exec_instructions=request.exec_instructions,
+        updated_ns=now_ns,
+    )
+
+
+def order_from_report(report: ExecutionReport, chain_id: str, now_ns: int) -> Order:
+    """An order first heard of from the venue (adopted), as its report says."""
+    return Order(
+        chain_id=chain_id,
+        cl_order_id=report.cl_order_id,
+        account_id=report.account_id,
+        symbol=report.symbol,
+        side=report.side,
+        order_type=report.order_type,
+        qty=report.qty,
+        state=report.state,
+        filled_qty=report.filled_qty,
+        avg_fill_price=report.avg_fill_price,
+        limit_price=report.limit_price,
+        stop_price=report.stop_price,
+        duration=report.duration,
+        good_thru_date=report.good_thru_date,
+        venue_order_id=report.venue_order_id,
+        reject_code=report.reject_code,
+        reject_text=report.reject_text,
+        updated_ns=now_ns,
+    )
+
+
+def order_after_report(
+    current: Order, report: ExecutionReport, state: OrderState, cl_order_id: str
+) -> Order:
+    """The order once ``report`` is applied in ``state`` (``updated_ns`` left as it was,
+    so an unchanged order compares equal to ``current``).
+
+    Filled quantity never goes back; the average follows the report that knows most.
+    """
+    rejected = state is OrderState.REJECTED
+    return Order(
+        chain_id=current.chain_id,
+        cl_order_id=cl_order_id,
+        account_id=current.account_id,
+        symbol=current.symbol,
+        side=current.side,
+        order_type=report.order_type,
+        qty=report.qty,
+        state=state,
+        filled_qty=max(report.filled_qty, current.filled_qty),
+        avg_fill_price=(
+            report.avg_fill_price
+            if report.filled_qty >= current.filled_qty and report.avg_fill_price is not None
+            else current.avg_fill_price
+        ),
+        limit_price=report.limit_price,
+        stop_price=report.stop_price,
+        duration=report.duration,
+        good_thru_date=report.good_thru_date,
+        exec_instructions=current.exec_instructions,
+        venue_order_id=report.venue_order_id or current.venue_order_id,
+        reject_code=report.reject_code if rejected else current.reject_code,
+        reject_text=report.reject_text if rejected else current.reject_text,
+        updated_ns=current.updated_ns,
+    )

@@ -1,0 +1,299 @@
+"""What the venue says: execution reports applied to the tracker's state, idempotently.
+
+A report carries the order's whole state, so applying one twice, late or out of
+order changes nothing it should not:
+
+* a fill whose ``fill_id`` was seen before is ignored (and counted);
+* a report older than what we know (fewer lots filled) is ignored as stale;
+* a report asking for a transition the table in :mod:`ec_core.model.state`
+  forbids (e.g. a late WORKING after FILLED) is logged, counted and ignored;
+* an order we never sent (snapshot, placed elsewhere) is adopted;
+* a report about a chain retired from memory (see
+  :mod:`~ec_core.tracking.retention`) is late: a new fill of it is still booked.
+
+Nothing here raises into the trading path.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import final
+
+import msgspec
+
+from ec_core.model import ExecutionReport, OrderState, ReportKind, RequestType, can_transition
+from ec_core.tracking.chain import Chain, order_after_report, order_from_report
+from ec_core.tracking.events import OrderEventKind, RequestOutcome
+from ec_core.tracking.retention import RetiredChain
+from ec_core.tracking.state import TrackerState
+
+__all__ = ["ReportIntake"]
+
+log = logging.getLogger(__name__)
+
+_S = OrderState
+_PENDING = frozenset({_S.PENDING_NEW, _S.PENDING_MODIFY, _S.PENDING_CANCEL})
+_UNANSWERED = _PENDING | {_S.UNKNOWN}
+_BULK = frozenset({RequestType.CANCEL_ALL, RequestType.LIQUIDATE_ALL, RequestType.GO_FLAT})
+_REQUESTS = frozenset({RequestType.MODIFY, RequestType.CANCEL})
+_replace = msgspec.structs.replace
+
+
+@final
+class ReportIntake:
+    """Applies venue execution reports to one :class:`TrackerState`."""
+
+    def __init__(self, state: TrackerState) -> None:
+        self._state = state
+        # The maps are never rebound: bind them once, they are read on every report.
+        self._chains = state.chains
+        self._chain_of = state.chain_of
+        self._open = state.open
+        self._fills = state.fills
+        self._outcomes = state.outcomes
+        self._bulk = state.bulk
+        self._counts = state.counts
+        self._retention = state.retention
+
+    def apply(self, report: ExecutionReport, ts_ns: int | None) -> None:
+        """Apply one execution report. Never raises on odd input: it is counted instead."""
+        self._counts["reports"] += 1
+        if report.request_type in _BULK or report.cl_order_id in self._bulk:
+            if report.kind is ReportKind.REJECTED:
+                self._state.resolve(report.cl_order_id, RequestOutcome.REJECTED, report)
+            else:
+                self._state.resolve(report.cl_order_id, RequestOutcome.ACCEPTED, report)
+            self._state.bulk_seen(report.cl_order_id)
+            for open_chain in list(self._open.values()):  # bulk waiters watch these orders
+                if open_chain.order.account_id == report.account_id:
+                    open_chain.wake()
+            if report.request_type in _BULK:
+                return
+        self._state.report_seq += 1
+        chain = self._chain_for(report)
+        if chain is None:
+            retired = self._retention.for_report(report)
+            if retired is not None:
+                self._late(retired, report, ts_ns)
+            else:
+                self._adopt(report, ts_ns)
+            return
+        chain.heard = self._state.report_seq
+        # A client id the chain did not have: the answer to a modify or cancel whose
+        # send was not recorded yet (the trade stream raced the send), or one placed
+        # elsewhere. Either way that request has been answered.
+        fresh = bool(report.cl_order_id) and report.cl_order_id not in self._chain_of
+        for cl_order_id in (report.cl_order_id, report.orig_cl_order_id):
+            if cl_order_id:
+                self._state.link(chain, cl_order_id)
+        new_fill = self._accept_fill(chain, report, ts_ns)
+        self._apply_state(chain, report, ts_ns, new_fill=new_fill, fresh=fresh)
+        chain.wake()
+
+    def _apply_state(
+        self,
+        chain: Chain,
+        report: ExecutionReport,
+        ts_ns: int | None,
+        *,
+        new_fill: bool,
+        fresh: bool = False,
+    ) -> None:
+        current = chain.order
+        answered = chain.pending.get(report.cl_order_id)
+        if answered is None and fresh and report.cl_order_id not in self._outcomes:
+            # Resolve it as if it had been pending: its late track_request then finds
+            # the outcome (a no-op) instead of waiting in vain, and a refused cancel
+            # leaves the order working instead of turning it REJECTED.
+            answered = (
+                report.request_type
+                if report.request_type in _REQUESTS
+                else RequestType.CANCEL
+                if report.kind is ReportKind.CANCELLED
+                else RequestType.MODIFY
+            )
+        if report.kind is ReportKind.REJECTED and answered in (
+            RequestType.MODIFY,
+            RequestType.CANCEL,
+        ):
+            # A modify or cancel was refused: the order itself is as the venue says.
+            chain.pending.pop(report.cl_order_id, None)
+            self._state.resolve(report.cl_order_id, RequestOutcome.REJECTED, report)
+            state = report.state if report.state not in _UNANSWERED else current.state
+            if state is _S.REJECTED:  # the venue names the order's state, not the request's
+                state = _S.PARTIALLY_FILLED if current.filled_qty else _S.WORKING
+            self._move(chain, report, state, current.cl_order_id, ts_ns, new_fill=new_fill)
+            return
+        if report.filled_qty < current.filled_qty:
+            self._counts["stale_reports"] += 1
+            self._state.record(
+                chain,
+                OrderEventKind.STALE,
+                report.cl_order_id,
+                current.state,
+                ts_ns,
+                f"filled {report.filled_qty} < known {current.filled_qty}",
+                report=report,
+            )
+            return
+        state = report.state
+        cl_order_id = current.cl_order_id
+        if answered is not None and report.state not in _UNANSWERED:
+            chain.pending.pop(report.cl_order_id, None)
+            outcome = (
+                RequestOutcome.REJECTED
+                if report.kind is ReportKind.REJECTED
+                else RequestOutcome.ACCEPTED
+            )
+            self._state.resolve(report.cl_order_id, outcome, report)
+            if outcome is RequestOutcome.ACCEPTED:
+                cl_order_id = report.cl_order_id
+        elif report.kind is ReportKind.MODIFIED:
+            cl_order_id = report.cl_order_id
+        elif (
+            chain.pending
+            and current.state in (_S.PENDING_MODIFY, _S.PENDING_CANCEL)
+            and state in (_S.WORKING, _S.PARTIALLY_FILLED)
+        ):
+            state = current.state  # our request is still unanswered: stay pending
+        if not can_transition(current.state, state):
+            self._counts["illegal_transitions"] += 1
+            log.warning(
+                "order %s: ignored illegal transition %s -> %s (report %s)",
+                current.chain_id,
+                current.state.value,
+                state.value,
+                report.kind.value,
+            )
+            self._state.record(
+                chain,
+                OrderEventKind.ILLEGAL,
+                report.cl_order_id,
+                current.state,
+                ts_ns,
+                f"{current.state.value} -> {state.value}",
+                report=report,
+            )
+            return
+        self._move(chain, report, state, cl_order_id, ts_ns, new_fill=new_fill)
+
+    def _move(
+        self,
+        chain: Chain,
+        report: ExecutionReport,
+        state: OrderState,
+        cl_order_id: str,
+        ts_ns: int | None,
+        *,
+        new_fill: bool,
+    ) -> None:
+        current = chain.order
+        now = self._state.now(ts_ns)
+        candidate = order_after_report(current, report, state, cl_order_id)
+        if candidate == current:
+            if not new_fill:
+                self._counts["duplicate_reports"] += 1
+                self._state.record(
+                    chain,
+                    OrderEventKind.DUPLICATE,
+                    report.cl_order_id,
+                    current.state,
+                    ts_ns,
+                    report=report,
+                )
+            return
+        # candidate is ours alone until stored: stamp it without building another copy
+        msgspec.structs.force_setattr(candidate, "updated_ns", now)
+        chain.order = candidate
+        final = state.is_final
+        if final:
+            self._open.pop(current.chain_id, None)
+            if not current.state.is_final:
+                self._retention.ended(current.chain_id, now)
+        if current.state is _S.UNKNOWN and state is not _S.UNKNOWN:
+            chain.unknown_since_ns = None
+        if final and chain.pending:
+            for pending in list(chain.pending):
+                self._state.resolve(pending, RequestOutcome.OVERTAKEN, report)
+            chain.pending.clear()
+        self._state.record(
+            chain, OrderEventKind.REPORT, report.cl_order_id, current.state, ts_ns, report=report
+        )
+        self._state.notify_order(chain.order, current)
+
+    def _accept_fill(self, chain: Chain, report: ExecutionReport, ts_ns: int | None) -> bool:
+        fill = report.fill
+        if fill is None:
+            return False
+        if fill.fill_id in self._fills or self._retention.has_fill(fill.fill_id):
+            self._counts["duplicate_fills"] += 1
+            self._state.record(
+                chain,
+                OrderEventKind.DUPLICATE,
+                report.cl_order_id,
+                chain.order.state,
+                ts_ns,
+                f"fill {fill.fill_id}",
+                fill=fill,
+            )
+            return False
+        if not fill.chain_id:
+            fill = _replace(fill, chain_id=chain.order.chain_id)
+        self._fills[fill.fill_id] = fill
+        chain.fill_ids.append(fill.fill_id)
+        self._state.record(
+            chain, OrderEventKind.FILL, report.cl_order_id, chain.order.state, ts_ns, fill=fill
+        )
+        self._state.book_fill(fill)
+        return True
+
+    def _adopt(self, report: ExecutionReport, ts_ns: int | None) -> None:
+        chain_id = report.chain_id or report.orig_cl_order_id or report.cl_order_id
+        order = order_from_report(report, chain_id, self._state.now(ts_ns))
+        chain = Chain(order, self._state.history_limit)
+        chain.heard = self._state.report_seq
+        self._state.add_chain(chain)
+        for cl_order_id in (chain_id, report.orig_cl_order_id, report.cl_order_id):
+            if cl_order_id:
+                self._state.link(chain, cl_order_id)
+        self._counts["adopted"] += 1
+        self._state.record(
+            chain, OrderEventKind.ADOPTED, report.cl_order_id, None, ts_ns, report=report
+        )
+        self._state.notify_order(order, None)
+        self._accept_fill(chain, report, ts_ns)
+        if report.state not in _UNANSWERED:
+            outcome = (
+                RequestOutcome.REJECTED
+                if report.kind is ReportKind.REJECTED
+                else RequestOutcome.ACCEPTED
+            )
+            self._state.resolve(report.cl_order_id, outcome, report)
+
+    def _chain_for(self, report: ExecutionReport) -> Chain | None:
+        if report.chain_id and report.chain_id in self._chains:
+            return self._chains[report.chain_id]
+        chain = self._state.chain_for_id(report.cl_order_id)
+        if chain is None and report.orig_cl_order_id:
+            chain = self._state.chain_for_id(report.orig_cl_order_id)
+        return chain
+
+    def _late(self, retired: RetiredChain, report: ExecutionReport, ts_ns: int | None) -> None:
+        """A report about a retired (final) chain: book a fill we have not seen, else ignore."""
+        self._counts["late_reports"] += 1
+        fill = report.fill
+        if fill is None:
+            return
+        if fill.fill_id in self._fills or self._retention.has_fill(fill.fill_id):
+            self._counts["duplicate_fills"] += 1
+            return
+        log.warning(
+            "order %s: a new fill %s after it was retired (final %s): booked",
+            retired.order.chain_id,
+            fill.fill_id,
+            retired.order.state.value,
+        )
+        if not fill.chain_id:
+            fill = _replace(fill, chain_id=retired.order.chain_id)
+        self._retention.add_fill(retired, fill.fill_id)
+        self._state.book_fill(fill)

@@ -1,0 +1,184 @@
+"""The tracker's state: the maps it keeps, and the small steps every writer of them shares.
+
+:class:`~ec_core.tracking.tracker.OrderTracker` (what we send, the queries and the
+waits) and :class:`~ec_core.tracking.reports.ReportIntake` (what the venue says)
+both work on one :class:`TrackerState`; each step on it (record an event, resolve
+a request, book a fill, retire a chain) is written once, here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from decimal import Decimal
+from typing import final
+
+import anyio
+
+from ec_core.clock import Clock
+from ec_core.model import (
+    Account,
+    CancelAll,
+    ExecutionReport,
+    Fill,
+    GoFlat,
+    LiquidateAll,
+    Order,
+    OrderState,
+    Position,
+)
+from ec_core.plugins.host import PluginHost
+from ec_core.tracking.chain import Chain
+from ec_core.tracking.events import OrderEventKind, RequestOutcome
+from ec_core.tracking.positions import PositionBook
+from ec_core.tracking.retention import Outcome, Retention
+
+__all__ = ["TrackerState"]
+
+
+@final
+class TrackerState:
+    """Every map of one tracker (internal: the tracker's public methods are the API)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        host: PluginHost | None,
+        multiplier: Callable[[str], Decimal] | None,
+        retention: Retention,
+        history_limit: int | None,
+    ) -> None:
+        if history_limit is not None and history_limit < 1:
+            raise ValueError("history_limit must be at least 1")
+        self.clock = clock
+        self.host = host
+        self.retention = retention
+        self.history_limit = history_limit
+        self.chains: dict[str, Chain] = {}
+        self.chain_of: dict[str, str] = {}  # any client order id -> chain id
+        self.open: dict[str, Chain] = {}  # chains not in a final state
+        self.fills: dict[str, Fill] = {}  # fill id -> fill, of chains kept whole
+        self.fill_total = 0
+        self.book = PositionBook(multiplier)
+        self.venue_positions: dict[tuple[str, str], Position] = {}
+        self.accounts: dict[str, Account] = {}
+        self.outcomes: dict[str, Outcome] = {}
+        self.outcome_waiters: dict[str, anyio.Event] = {}
+        self.bulk: dict[str, CancelAll | LiquidateAll | GoFlat] = {}
+        self.bulk_ids: OrderedDict[str, None] = OrderedDict()  # bulk ids sent or answered
+        self.snapshots: Counter[str] = Counter()
+        self.disconnects = 0
+        self.seq = 0
+        self.report_seq = 0  # venue reports applied to a chain, for heard_since
+        self.counts: Counter[str] = Counter()
+
+    def now(self, ts_ns: int | None) -> int:
+        return self.clock.now_ns() if ts_ns is None else ts_ns
+
+    def chain_for_id(self, order_id: str) -> Chain | None:
+        chain_id = self.chain_of.get(order_id)
+        return None if chain_id is None else self.chains.get(chain_id)
+
+    def link(self, chain: Chain, cl_order_id: str) -> None:
+        """A client order id belongs to the chain (a modify, a cancel, a venue's id)."""
+        if cl_order_id not in self.chain_of:
+            self.chain_of[cl_order_id] = chain.order.chain_id
+            chain.add_id(cl_order_id)
+
+    def add_chain(self, chain: Chain) -> None:
+        """Start keeping a chain (sent by us or adopted), open or final as its order is."""
+        chain_id = chain.order.chain_id
+        self.chains[chain_id] = chain
+        if chain.order.state.is_open:
+            self.open[chain_id] = chain
+        else:
+            self.retention.ended(chain_id, chain.order.updated_ns)
+
+    def outcome(self, cl_order_id: str) -> Outcome | None:
+        found = self.outcomes.get(cl_order_id)
+        if found is None:
+            retired = self.retention.get(cl_order_id)
+            if retired is not None:
+                found = retired.outcomes.get(cl_order_id)
+        return found
+
+    def record(
+        self,
+        chain: Chain,
+        kind: OrderEventKind,
+        cl_order_id: str,
+        previous: OrderState | None,
+        ts_ns: int | None,
+        detail: str = "",
+        *,
+        report: ExecutionReport | None = None,
+        fill: Fill | None = None,
+    ) -> None:
+        self.seq += 1
+        ts = self.clock.now_ns() if ts_ns is None else ts_ns
+        chain.record(self.seq, ts, kind, cl_order_id, previous, detail, report=report, fill=fill)
+
+    def resolve(
+        self, cl_order_id: str, outcome: RequestOutcome, report: ExecutionReport | None
+    ) -> None:
+        """The venue answered the request (first answer wins); wake who waits for it."""
+        if cl_order_id in self.outcomes:
+            return
+        self.outcomes[cl_order_id] = (outcome, report)
+        waiter = self.outcome_waiters.pop(cl_order_id, None)
+        if waiter is not None:
+            waiter.set()
+
+    def book_fill(self, fill: Fill) -> Position:
+        """Book one accepted (new) fill into the positions and tell the observers."""
+        self.fill_total += 1
+        self.counts["fills"] += 1
+        position = self.book.apply(fill)
+        if self.host is not None:
+            self.host.notify_fill(fill)
+            self.host.notify_position(position)
+        return position
+
+    def notify_order(self, order: Order, previous: Order | None) -> None:
+        if self.host is not None:
+            self.host.notify_order(order, previous)
+
+    def retire_due(self) -> None:
+        """Retire the chains :class:`Retention` says are due.
+
+        Called before an event is applied, never inside one, so the order an event
+        just ended is whole for whoever handles that event.
+        """
+        for chain_id in self.retention.due():
+            self._retire(chain_id)
+
+    def _retire(self, chain_id: str) -> None:
+        chain = self.chains.pop(chain_id, None)
+        if chain is None:
+            return
+        self.counts["retired"] += 1
+        outcomes: dict[str, Outcome] = {}
+        for cl_order_id in chain.ids:
+            if self.chain_of.get(cl_order_id) == chain_id:
+                del self.chain_of[cl_order_id]
+            found = self.outcomes.pop(cl_order_id, None)
+            if found is not None:
+                outcomes[cl_order_id] = found
+        for fill_id in chain.fill_ids:
+            self.fills.pop(fill_id, None)
+        if chain.waiters:  # nobody should wait on a final order; wake them to see it
+            chain.wake()
+        self.retention.remember(chain.order, chain.ids, chain.fill_ids, outcomes)
+
+    def bulk_seen(self, cl_order_id: str) -> None:
+        """Keep the last ``retain_final`` bulk requests and their answers (or all)."""
+        seen = self.bulk_ids
+        seen[cl_order_id] = None
+        limit = self.retention.retain_final
+        if limit is None:
+            return
+        while len(seen) > limit:
+            old, _ = seen.popitem(last=False)
+            self.bulk.pop(old, None)
+            self.outcomes.pop(old, None)
