@@ -37,6 +37,8 @@ MS = 1_000_000
         ("instruments = 3\n", "instruments"),
         ("[aliases]\nCL = []\n", "aliases.CL"),
         ("[limits]\n", ""),
+        ('[kill_switch]\non_impossible_fill = "PANIC"\n', "kill_switch.on_impossible_fill"),
+        ("[kill_switch]\non_reload = 1\n", "kill_switch"),
     ],
 )
 def test_errors_name_the_key(text: str, key: str) -> None:

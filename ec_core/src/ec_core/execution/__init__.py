@@ -3,6 +3,7 @@
 from ec_core.execution.executor import Executor, InstrumentResolver, PriceSource
 from ec_core.execution.feed import DirectFeed, EventSink
 from ec_core.execution.gate import (
+    FillAnomalyListener,
     MandatoryGate,
     PnlListener,
     PreTradeGate,
@@ -22,6 +23,7 @@ __all__ = [
     "DirectFeed",
     "EventSink",
     "Executor",
+    "FillAnomalyListener",
     "InstrumentResolver",
     "MandatoryGate",
     "Payload",

@@ -62,6 +62,7 @@ from ec_core.errors import (
 )
 from ec_core.execution.feed import DirectFeed
 from ec_core.execution.gate import (
+    FillAnomalyListener,
     MandatoryGate,
     PnlListener,
     PreTradeGate,
@@ -211,6 +212,10 @@ class Executor:
         # Protocol isinstance checks are slow: decide once what the gate can do.
         self._rounding = checks.apply_rounding if isinstance(checks, RoundingGate) else None
         self._on_pnl = checks.on_pnl if isinstance(checks, PnlListener) else None
+        self._on_anomaly = (
+            checks.on_fill_anomaly if isinstance(checks, FillAnomalyListener) else None
+        )
+        self._anomalies_seen = 0
         self._record_sent = (
             checks.record_tracked if isinstance(checks, TrackedSendGate) else checks.record_sent
         )
@@ -665,7 +670,7 @@ class Executor:
     def _settle(self, payload: Payload, cl_order_id: str, outcome: RequestOutcome) -> Order | None:
         """Move the payload to what the venue's answer means; raise on a reject."""
         order = self.tracker.order(cl_order_id)
-        if outcome is RequestOutcome.REJECTED:
+        if outcome is RequestOutcome.REJECTED and not self._filled_after_reject(payload, order):
             report = self.tracker.outcome_report(cl_order_id)
             code = report.reject_code if report else ""
             text = report.reject_text if report else ""
@@ -683,6 +688,12 @@ class Executor:
         else:
             self._inflight.setdefault(order.chain_id, []).append(payload)
         return order
+
+    @staticmethod
+    def _filled_after_reject(payload: Payload, order: Order | None) -> bool:
+        """A new order the venue rejected and then filled: its fills are the truth (the
+        tracker raised the impossible fill), so the caller gets the order, not a reject."""
+        return isinstance(payload.request, NewOrder) and order is not None and order.filled_qty > 0
 
     def _unknown(self, payload: Payload, cl_order_id: str, reason: str) -> None:
         now = self.clock.now_ns()
@@ -846,6 +857,9 @@ class Executor:
         report = self.journal.replay(self.tracker)
         self.ids.reserve_all(report.client_order_ids)
         self._fills_seen = self.tracker.fill_count
+        # Anomalies replayed were acted on when they happened (the kill switch keeps
+        # its state in its file): an operator's reset since then holds.
+        self._anomalies_seen = self.tracker.anomaly_count
         return report
 
     # -- what the venue says ---------------------------------------------------
@@ -863,9 +877,22 @@ class Executor:
                 self._settle_bulk(event.cl_order_id)
             if self.tracker.fill_count != self._fills_seen:
                 self._fills_seen = self.tracker.fill_count
+                if self.tracker.anomaly_count != self._anomalies_seen:
+                    self._impossible_fills()
                 if self._on_pnl is not None:
                     account = event.account_id
                     self._on_pnl(account, self.tracker.realized_pnl(account))
+
+    def _impossible_fills(self) -> None:
+        """The tracker booked impossible fills: the gate's policy acts on each (the
+        kill switch, see docs/safety/policies.md). Never raises to the caller."""
+        tracker = self.tracker
+        new = tracker.anomaly_count - self._anomalies_seen
+        self._anomalies_seen = tracker.anomaly_count
+        if self._on_anomaly is None:
+            return
+        for anomaly in tracker.anomalies()[-new:]:
+            self._on_anomaly(anomaly)
 
     def _settle_inflight(self, chain_id: str) -> None:
         order = self.tracker.order(chain_id)

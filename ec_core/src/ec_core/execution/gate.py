@@ -19,13 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Protocol, final, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, final, runtime_checkable
 
 from ec_core.errors import Violation
 from ec_core.model import OrderRequest
 from ec_core.validation import PreTradeContext, Validator, ValidatorRegistry
 
+if TYPE_CHECKING:
+    from ec_core.tracking import FillAnomaly
+
 __all__ = [
+    "FillAnomalyListener",
     "MandatoryGate",
     "PnlListener",
     "PreTradeGate",
@@ -78,6 +82,13 @@ class RoundingGate(Protocol):
 class PnlListener(Protocol):
     def on_pnl(self, account_id: str, day_pnl: Decimal) -> None:
         """The account's P&L of the day changed (a daily loss limit may trip)."""
+        ...
+
+
+@runtime_checkable
+class FillAnomalyListener(Protocol):
+    def on_fill_anomaly(self, anomaly: FillAnomaly) -> None:
+        """The tracker booked an impossible fill (the kill switch policy may act)."""
         ...
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ec_core.model import Fill, Order, OrderRequest, Position, SessionState
     from ec_core.plugins.host import PluginHost
     from ec_core.plugins.registry import VendorRegistry
+    from ec_core.tracking import FillAnomaly
     from ec_core.validation import ValidatorRegistry
     from ec_core.vendor import (
         MarketDataFeed,
@@ -131,6 +132,12 @@ def ec_on_fill(fill: Fill) -> None:
 @hookspec
 def ec_on_position(position: Position) -> None:
     """Observer: a position changed because of a fill or a venue report."""
+
+
+@hookspec
+def ec_on_fill_anomaly(anomaly: FillAnomaly) -> None:
+    """Observer: the tracker booked an impossible fill (an overfill, or a fill on an
+    order already final). It is booked all the same; this says so loudly."""
 
 
 @hookspec

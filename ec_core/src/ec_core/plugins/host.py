@@ -21,7 +21,7 @@ from contextlib import AbstractAsyncContextManager
 from enum import StrEnum
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
-from typing import Any, final
+from typing import TYPE_CHECKING, Any, final
 
 import msgspec
 import pluggy
@@ -33,6 +33,9 @@ from ec_core.plugins.markers import PROJECT
 from ec_core.plugins.registry import VendorRegistry
 from ec_core.validation import ValidatorRegistry
 from ec_core.vendor import MarketDataFeed, OrderGateway, Session, TradeMonitor
+
+if TYPE_CHECKING:  # tracking imports this module
+    from ec_core.tracking import FillAnomaly
 
 __all__ = ["ENTRY_POINT_GROUP", "KNOWN_DISTRIBUTIONS", "PluginHost", "PluginRecord", "PluginStatus"]
 
@@ -393,6 +396,9 @@ class PluginHost:
 
     def notify_position(self, position: Position) -> None:
         self._notify("ec_on_position", position=position)
+
+    def notify_fill_anomaly(self, anomaly: FillAnomaly) -> None:
+        self._notify("ec_on_fill_anomaly", anomaly=anomaly)
 
     def notify_denied(self, request: OrderRequest, violations: Sequence[Violation]) -> None:
         self._notify("ec_on_denied", request=request, violations=violations)

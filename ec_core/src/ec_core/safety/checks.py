@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import final
+from typing import TYPE_CHECKING, final
 
 import msgspec
 
@@ -54,6 +54,9 @@ from ec_core.safety.rate_limit import RateKind, RateLimiter
 from ec_core.safety.rounding import round_request
 from ec_core.safety.shape import SHAPE_RULES, check_shape
 from ec_core.validation import PreTradeContext, Validator, ValidatorRegistry
+
+if TYPE_CHECKING:
+    from ec_core.tracking import FillAnomaly
 
 __all__ = ["PreTradeChecks", "pending_order"]
 
@@ -392,6 +395,24 @@ class PreTradeChecks:
                 f"daily loss limit: account {account_id} day P&L {day_pnl} reached -{limit}",
                 source="loss-limit",
             )
+
+    # -- impossible fills -------------------------------------------------------------
+
+    def on_fill_anomaly(self, anomaly: FillAnomaly) -> None:
+        """The tracker booked an impossible fill: the kill switch goes to the limits
+        file's ``[kill_switch] on_impossible_fill`` (REDUCING by default; never back)."""
+        policy = self.limits_source.current(self._clock.now_ns()).config.kill_switch
+        level = policy.on_impossible_fill
+        if level is KillSwitchState.ACTIVE:
+            return
+        self.kill_switch.escalate(
+            level,
+            f"impossible fill ({anomaly.kind.value}): order {anomaly.chain_id} "
+            f"({anomaly.account_id} {anomaly.symbol}, qty {anomaly.order_qty}, was "
+            f"{anomaly.previous_state.value}) booked fill {anomaly.fill.fill_id} of "
+            f"{anomaly.fill.qty}, {anomaly.filled_qty} filled",
+            source="impossible-fill",
+        )
 
     # -- rounding ------------------------------------------------------------------
 

@@ -41,11 +41,13 @@ from typing import Annotated, Any, Literal, TypeVar, final
 import msgspec
 
 from ec_core.errors import ConfigError
+from ec_core.safety.kill_switch import KillSwitchState
 
 __all__ = [
     "AccountLimits",
     "AccountRules",
     "InstrumentLimits",
+    "KillSwitchPolicy",
     "Limits",
     "LimitsConfig",
     "PriceRounding",
@@ -127,10 +129,19 @@ class AccountLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
             )
 
 
+class KillSwitchPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[kill_switch]``: the state the kill switch goes to (never back) when something
+    that must not happen happens. ``ACTIVE`` only logs and counts; see docs/safety/."""
+
+    on_impossible_fill: KillSwitchState = KillSwitchState.REDUCING
+    on_limits_reload_error: KillSwitchState = KillSwitchState.REDUCING
+
+
 class LimitsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The whole limits file."""
 
     version: Literal[1] = 1
+    kill_switch: KillSwitchPolicy = msgspec.field(default_factory=KillSwitchPolicy)
     aliases: dict[str, str | list[str]] = msgspec.field(default_factory=dict)
     defaults: InstrumentLimits = msgspec.field(default_factory=InstrumentLimits)
     instruments: dict[str, InstrumentLimits] = msgspec.field(default_factory=dict)

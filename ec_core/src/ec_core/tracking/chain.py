@@ -8,6 +8,7 @@ the order, these say *what* the order then is.
 from __future__ import annotations
 
 from collections import deque
+from decimal import Decimal
 
 import anyio
 
@@ -21,6 +22,8 @@ class Chain:
     """Mutable bookkeeping of one order chain."""
 
     __slots__ = (
+        "booked_cost",
+        "booked_qty",
         "events",
         "fill_ids",
         "heard",
@@ -37,9 +40,16 @@ class Chain:
         self.ids: list[str] = [order.cl_order_id]
         self.events: deque[OrderEvent] = deque(maxlen=history_limit)
         self.fill_ids: list[str] = []
+        self.booked_qty = 0  # what its accepted fills add up to (the position they made)
+        self.booked_cost = Decimal(0)
         self.pending: dict[str, RequestType] = {}  # requests sent, not answered yet
         self.unknown_since_ns: int | None = None
         self.waiters: list[anyio.Event] = []
+
+    def add_fill(self, fill: Fill) -> None:
+        self.fill_ids.append(fill.fill_id)
+        self.booked_qty += fill.qty
+        self.booked_cost += fill.price * fill.qty
 
     def add_id(self, cl_order_id: str) -> None:
         if cl_order_id not in self.ids:

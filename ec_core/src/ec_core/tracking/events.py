@@ -8,7 +8,14 @@ import msgspec
 
 from ec_core.model import ExecutionReport, Fill, OrderState
 
-__all__ = ["OrderEvent", "OrderEventKind", "RequestOutcome", "TrackerStats"]
+__all__ = [
+    "FillAnomaly",
+    "FillAnomalyKind",
+    "OrderEvent",
+    "OrderEventKind",
+    "RequestOutcome",
+    "TrackerStats",
+]
 
 
 class OrderEventKind(StrEnum):
@@ -21,6 +28,7 @@ class OrderEventKind(StrEnum):
     ILLEGAL = "ILLEGAL"  # the report asked for a forbidden transition: ignored, counted
     UNKNOWN = "UNKNOWN"  # we lost track (timeout, disconnect): reconcile, never drop
     ADOPTED = "ADOPTED"  # first heard of from the venue (snapshot, placed elsewhere)
+    ANOMALY = "ANOMALY"  # an impossible fill, booked: see FillAnomaly
 
 
 class OrderEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,6 +44,31 @@ class OrderEvent(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""
     report: ExecutionReport | None = None
     fill: Fill | None = None
+
+
+class FillAnomalyKind(StrEnum):
+    OVERFILL = "OVERFILL"  # fills beyond the order's quantity
+    FILL_AFTER_FINAL = "FILL_AFTER_FINAL"  # a new fill on an order already final
+
+
+class FillAnomaly(msgspec.Struct, frozen=True, kw_only=True):
+    """A fill the order could not have had, booked all the same (the venue's word
+    about money wins) and raised: see ``docs/safety/policies.md``.
+
+    ``filled_qty`` is what the order's booked fills add up to after ``fill``;
+    ``previous_state`` the order's state before it, ``state`` after.
+    """
+
+    kind: FillAnomalyKind
+    chain_id: str
+    account_id: str
+    symbol: str
+    fill: Fill
+    order_qty: int
+    filled_qty: int
+    previous_state: OrderState
+    state: OrderState
+    ts_ns: int
 
 
 class RequestOutcome(StrEnum):
@@ -59,3 +92,4 @@ class TrackerStats(msgspec.Struct, frozen=True, kw_only=True):
     unknown_marked: int = 0
     late_reports: int = 0  # about a chain already retired (see OrderTracker's retention)
     retired: int = 0  # final chains retired from the tracker's maps
+    impossible_fills: int = 0  # overfills and fills after a final state (FillAnomaly)

@@ -21,9 +21,16 @@ from typing import final
 
 import msgspec
 
-from ec_core.model import ExecutionReport, OrderState, ReportKind, RequestType, can_transition
+from ec_core.model import (
+    ExecutionReport,
+    Order,
+    OrderState,
+    ReportKind,
+    RequestType,
+    can_transition,
+)
 from ec_core.tracking.chain import Chain, order_after_report, order_from_report
-from ec_core.tracking.events import OrderEventKind, RequestOutcome
+from ec_core.tracking.events import FillAnomalyKind, OrderEventKind, RequestOutcome
 from ec_core.tracking.retention import RetiredChain
 from ec_core.tracking.state import TrackerState
 
@@ -86,8 +93,14 @@ class ReportIntake:
         for cl_order_id in (report.cl_order_id, report.orig_cl_order_id):
             if cl_order_id:
                 self._state.link(chain, cl_order_id)
+        before = chain.order
         new_fill = self._accept_fill(chain, report, ts_ns)
-        self._apply_state(chain, report, ts_ns, new_fill=new_fill, fresh=fresh)
+        if new_fill and before.state.is_final:
+            self._after_final(chain, report, ts_ns)
+        else:
+            self._apply_state(chain, report, ts_ns, new_fill=new_fill, fresh=fresh)
+            if new_fill:
+                self._check_fill(chain, before, report, ts_ns)
         chain.wake()
 
     def _apply_state(
@@ -240,7 +253,7 @@ class ReportIntake:
         if not fill.chain_id:
             fill = _replace(fill, chain_id=chain.order.chain_id)
         self._fills[fill.fill_id] = fill
-        chain.fill_ids.append(fill.fill_id)
+        chain.add_fill(fill)
         self._state.record(
             chain, OrderEventKind.FILL, report.cl_order_id, chain.order.state, ts_ns, fill=fill
         )
@@ -261,7 +274,8 @@ class ReportIntake:
             chain, OrderEventKind.ADOPTED, report.cl_order_id, None, ts_ns, report=report
         )
         self._state.notify_order(order, None)
-        self._accept_fill(chain, report, ts_ns)
+        if self._accept_fill(chain, report, ts_ns):
+            self._check_fill(chain, order, report, ts_ns)
         if report.state not in _UNANSWERED:
             outcome = (
                 RequestOutcome.REJECTED
@@ -287,13 +301,76 @@ class ReportIntake:
         if fill.fill_id in self._fills or self._retention.has_fill(fill.fill_id):
             self._counts["duplicate_fills"] += 1
             return
-        log.warning(
-            "order %s: a new fill %s after it was retired (final %s): booked",
-            retired.order.chain_id,
-            fill.fill_id,
-            retired.order.state.value,
-        )
         if not fill.chain_id:
             fill = _replace(fill, chain_id=retired.order.chain_id)
         self._retention.add_fill(retired, fill.fill_id)
         self._state.book_fill(fill)
+        before = retired.order
+        retired.order = _replace(
+            before,
+            state=report.state if report.state.is_final else before.state,
+            filled_qty=before.filled_qty + fill.qty,
+            updated_ns=self._state.now(ts_ns),
+        )
+        self._state.raise_anomaly(FillAnomalyKind.FILL_AFTER_FINAL, before, retired.order, fill)
+
+    # -- impossible fills (docs/safety/policies.md) -------------------------
+
+    def _after_final(self, chain: Chain, report: ExecutionReport, ts_ns: int | None) -> None:
+        """A new fill on a final order: booked already; the order's record follows it.
+
+        A final state named by the report replaces ours (a REJECTED order the venue
+        then FILLED is FILLED); an open one does not reopen the order.
+        """
+        current = chain.order
+        state = report.state if report.state.is_final else current.state
+        candidate = order_after_report(current, report, state, current.cl_order_id)
+        chain.order = self._agreeing(chain, candidate, self._state.now(ts_ns))
+        self._state.notify_order(chain.order, current)
+        self._raise(chain, FillAnomalyKind.FILL_AFTER_FINAL, current, report, ts_ns)
+
+    def _check_fill(
+        self, chain: Chain, before: Order, report: ExecutionReport, ts_ns: int | None
+    ) -> None:
+        """After a new fill: the order's record agrees with its fills; an overfill is raised."""
+        current = chain.order
+        if current.filled_qty < chain.booked_qty:
+            chain.order = self._agreeing(chain, current, self._state.now(ts_ns))
+            self._state.notify_order(chain.order, current)
+        if chain.booked_qty > max(before.qty, current.qty):
+            self._raise(chain, FillAnomalyKind.OVERFILL, before, report, ts_ns)
+
+    @staticmethod
+    def _agreeing(chain: Chain, order: Order, now_ns: int) -> Order:
+        """``order`` with at least the filled quantity (and its average) its fills book."""
+        booked = chain.booked_qty
+        if order.filled_qty >= booked:
+            return _replace(order, updated_ns=now_ns)
+        return _replace(
+            order,
+            filled_qty=booked,
+            avg_fill_price=chain.booked_cost / booked,
+            updated_ns=now_ns,
+        )
+
+    def _raise(
+        self,
+        chain: Chain,
+        kind: FillAnomalyKind,
+        before: Order,
+        report: ExecutionReport,
+        ts_ns: int | None,
+    ) -> None:
+        fill = self._fills[report.fill.fill_id] if report.fill is not None else None
+        assert fill is not None  # only called after a fill was accepted
+        self._state.record(
+            chain,
+            OrderEventKind.ANOMALY,
+            report.cl_order_id,
+            before.state,
+            ts_ns,
+            f"{kind.value}: order qty {chain.order.qty}, fills book {chain.booked_qty}",
+            report=report,
+            fill=fill,
+        )
+        self._state.raise_anomaly(kind, before, chain.order, fill, booked=chain.booked_qty)

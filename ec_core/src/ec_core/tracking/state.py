@@ -8,7 +8,8 @@ a request, book a fill, retire a chain) is written once, here.
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
+import logging
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from decimal import Decimal
 from typing import final
@@ -29,11 +30,15 @@ from ec_core.model import (
 )
 from ec_core.plugins.host import PluginHost
 from ec_core.tracking.chain import Chain
-from ec_core.tracking.events import OrderEventKind, RequestOutcome
+from ec_core.tracking.events import FillAnomaly, FillAnomalyKind, OrderEventKind, RequestOutcome
 from ec_core.tracking.positions import PositionBook
 from ec_core.tracking.retention import Outcome, Retention
 
-__all__ = ["TrackerState"]
+__all__ = ["ANOMALIES_KEPT", "TrackerState"]
+
+log = logging.getLogger("ec_core.tracking")
+
+ANOMALIES_KEPT = 1_000  # the last impossible fills, for anomalies(); all are counted
 
 
 @final
@@ -72,6 +77,8 @@ class TrackerState:
         self.seq = 0
         self.report_seq = 0  # venue reports applied to a chain, for heard_since
         self.counts: Counter[str] = Counter()
+        self.anomalies: deque[FillAnomaly] = deque(maxlen=ANOMALIES_KEPT)
+        self.anomaly_total = 0
 
     def now(self, ts_ns: int | None) -> int:
         return self.clock.now_ns() if ts_ns is None else ts_ns
@@ -139,6 +146,49 @@ class TrackerState:
             self.host.notify_fill(fill)
             self.host.notify_position(position)
         return position
+
+    def raise_anomaly(
+        self,
+        kind: FillAnomalyKind,
+        before: Order,
+        after: Order,
+        fill: Fill,
+        *,
+        booked: int | None = None,
+    ) -> None:
+        """Say loudly that an impossible fill was booked: log, count, keep, tell observers."""
+        anomaly = FillAnomaly(
+            kind=kind,
+            chain_id=after.chain_id,
+            account_id=after.account_id,
+            symbol=after.symbol,
+            fill=fill,
+            order_qty=after.qty,
+            filled_qty=after.filled_qty if booked is None else booked,
+            previous_state=before.state,
+            state=after.state,
+            ts_ns=after.updated_ns,
+        )
+        self.counts["impossible_fills"] += 1
+        self.anomalies.append(anomaly)
+        self.anomaly_total += 1
+        log.error(
+            "impossible fill booked: %s on order %s (%s %s, qty %d, %s -> %s): fill %s of %d"
+            " at %s makes %d filled",
+            kind.value,
+            anomaly.chain_id,
+            anomaly.account_id,
+            anomaly.symbol,
+            anomaly.order_qty,
+            anomaly.previous_state.value,
+            anomaly.state.value,
+            fill.fill_id,
+            fill.qty,
+            fill.price,
+            anomaly.filled_qty,
+        )
+        if self.host is not None:
+            self.host.notify_fill_anomaly(anomaly)
 
     def notify_order(self, order: Order, previous: Order | None) -> None:
         if self.host is not None:

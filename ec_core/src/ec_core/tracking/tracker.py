@@ -54,7 +54,13 @@ from ec_core.model import (
 )
 from ec_core.plugins.host import PluginHost
 from ec_core.tracking.chain import Chain, order_from_request
-from ec_core.tracking.events import OrderEvent, OrderEventKind, RequestOutcome, TrackerStats
+from ec_core.tracking.events import (
+    FillAnomaly,
+    OrderEvent,
+    OrderEventKind,
+    RequestOutcome,
+    TrackerStats,
+)
 from ec_core.tracking.reports import ReportIntake
 from ec_core.tracking.retention import (
     DEFAULT_HISTORY_LIMIT,
@@ -372,6 +378,16 @@ class OrderTracker:
     @property
     def disconnects(self) -> int:
         return self._state.disconnects
+
+    def anomalies(self) -> list[FillAnomaly]:
+        """The last impossible fills booked (overfills, fills after a final state), oldest
+        first; :attr:`anomaly_count` counts them all."""
+        return list(self._state.anomalies)
+
+    @property
+    def anomaly_count(self) -> int:
+        """Impossible fills booked so far: cheap change detection, like :attr:`fill_count`."""
+        return self._state.anomaly_total
 
     def stats(self) -> TrackerStats:
         return TrackerStats(**dict(self._state.counts))
