@@ -1,66 +1,69 @@
-"""The core vendor contract's feature objects over one :class:`CqgSession`.
+"""The core vendor contract's feature objects over one CQG session.
 
-Thin facades: order entry (:class:`CqgOrderGateway`), market data
-(:class:`CqgMarketDataFeed`) and trade monitoring (:class:`CqgTradeMonitor`). The
-session does the work; these give it the shapes of :mod:`ec_core.vendor`.
+Order entry (:class:`CqgOrderGateway`), market data (:class:`CqgMarketDataFeed`) and
+trade monitoring (:class:`CqgTradeMonitor`): each asks the session's protocol core for
+the frames and state it needs and its driver for the waiting, in the shapes of
+:mod:`ec_core.vendor`. The session is typed by :class:`SessionBackend` so this module
+does not import the session, which builds these objects.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Protocol, final
+from functools import partial
+from typing import Final, Protocol, final
 
+import anyio
+import msgspec
+from ec_core.clock import Clock
+from ec_core.errors import EcError
 from ec_core.model import (
     ExecutionReport,
     Instrument,
     MarketEvent,
     OrderRequest,
     Position,
+    SessionState,
     TradeEvent,
 )
 
 from ec_cqg.client.channels import EventChannel
 from ec_cqg.client.config import CqgSettings
+from ec_cqg.client.core.market import LEVEL_NONE
+from ec_cqg.client.core.protocol import CqgClientProtocol
+from ec_cqg.client.driver import CoreDriver
 
 __all__ = ["CqgMarketDataFeed", "CqgOrderGateway", "CqgTradeMonitor", "SessionBackend"]
 
+log = logging.getLogger("ec_cqg.client")
+
+_NS: Final = 1_000_000_000
+
 
 class SessionBackend(Protocol):
-    """What the facades need of a session (:class:`~ec_cqg.client.session.CqgSession`).
-
-    Declared here so this module does not import the session, which builds the facades.
-    """
+    """What the features need of a session (:class:`~ec_cqg.client.session.CqgSession`)."""
 
     @property
     def settings(self) -> CqgSettings: ...
 
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def state(self) -> SessionState: ...
+
+    @property
+    def core(self) -> CqgClientProtocol: ...
+
+    @property
+    def driver(self) -> CoreDriver: ...
+
     async def hold_until_ready(self) -> None: ...
 
-    async def send_order(self, request: OrderRequest) -> OrderRequest: ...
-
-    async def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None: ...
-
-    def open_orders(self, account_id: str) -> list[ExecutionReport]: ...
-
-    async def historical_orders(
-        self, account_id: str, start: datetime, end: datetime
-    ) -> list[ExecutionReport]: ...
-
-    def positions_of(self, account_id: str) -> list[Position]: ...
-
-    async def add_market_channel(
-        self, instrument: Instrument, channel: EventChannel[MarketEvent], *, depth: bool
-    ) -> None: ...
-
-    async def remove_market_channel(
-        self, instrument: Instrument, channel: EventChannel[MarketEvent]
-    ) -> None: ...
-
-    def add_trade_channel(self, account_id: str, channel: EventChannel[TradeEvent]) -> None: ...
-
-    def remove_trade_channel(self, account_id: str, channel: EventChannel[TradeEvent]) -> None: ...
+    async def resolve(self, symbol: str) -> Instrument: ...
 
 
 @final
@@ -77,26 +80,61 @@ class CqgOrderGateway:
         :class:`ConnectionLostError` if it could not be sent. Not cancel-safe once the
         frame is queued: treat a cancelled send as UNKNOWN.
         """
-        await self._session.send_order(request)
+        await self.send_returning(request)
 
     async def send_returning(self, request: OrderRequest) -> OrderRequest:
         """As :meth:`send`, returning the request with its assigned ``cl_order_id``."""
-        return await self._session.send_order(request)
+        session = self._session
+        await session.hold_until_ready()
+        core = session.core
+        if not request.cl_order_id:
+            request = msgspec.structs.replace(request, cl_order_id=core.next_cl_order_id())
+        symbol = getattr(request, "symbol", None)
+        if symbol:
+            await session.resolve(symbol)
+        target = core.book.order_target(request, core.contracts.ref(symbol) if symbol else None)
+        now = session.clock.now_ns()
+        request_id, frame = core.order(
+            request,
+            target,
+            now_ns=now,
+            deadline_ns=now + int(session.settings.request_timeout * _NS),
+        )
+        try:
+            await session.driver.write(frame, orders=1, accounts=(target.account_id,))
+        except BaseException:
+            core.book.unsent(request_id)
+            raise
+        core.counters["orders_sent"] += 1
+        return request
 
     async def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
         """The server's current word on the order (order status request). Cancel-safe."""
-        return await self._session.order_status(account_id, cl_order_id)
+        session = self._session
+        await session.hold_until_ready()
+        chain = session.core.book.chain_of(cl_order_id)
+        if chain is None:
+            return None
+        return await session.driver.ask(partial(session.core.order_status, chain, account_id))
 
     async def open_orders(self, account_id: str) -> Sequence[ExecutionReport]:
         """Open orders of the account as the trade subscription reports them. Cancel-safe."""
         await self._session.hold_until_ready()
-        return self._session.open_orders(account_id)
+        return self._session.core.book.open_orders(account_id)
 
     async def historical_orders(
         self, account_id: str, start: datetime, end: datetime
     ) -> Sequence[ExecutionReport]:
         """Orders between ``start`` and ``end`` (naive means UTC). Cancel-safe."""
-        return await self._session.historical_orders(account_id, start, end)
+        core, ask = self._session.core, self._session.driver.ask
+        statuses = await ask(partial(core.historical_orders, account_id, start, end))
+        out: list[ExecutionReport] = []
+        for status in statuses:
+            contract_id = status.order.contract_id
+            if status.HasField("order") and core.contracts.book.get(contract_id) is None:
+                await ask(partial(core.contract_metadata, contract_id))
+            out.append(core.status_report(status))
+        return out
 
 
 @final
@@ -112,18 +150,45 @@ class CqgMarketDataFeed:
     ) -> AsyncIterator[EventChannel[MarketEvent]]:
         """Subscribe to ``instruments``; the iterator's ``dropped`` counts events dropped
         for lagging (oldest first). Unsubscribes on exit."""
-        session = self._session
-        channel: EventChannel[MarketEvent] = EventChannel(session.settings.market_buffer)
+        channel: EventChannel[MarketEvent] = EventChannel(self._session.settings.market_buffer)
         added: list[Instrument] = []
         try:
             for instrument in instruments:
-                await session.add_market_channel(instrument, channel, depth=depth)
+                await self._add(instrument, channel, depth=depth)
                 added.append(instrument)
             yield channel
         finally:
             channel.close()
             for instrument in added:
-                await session.remove_market_channel(instrument, channel)
+                await self._remove(instrument, channel)
+
+    async def _add(
+        self, instrument: Instrument, channel: EventChannel[MarketEvent], *, depth: bool
+    ) -> None:
+        session = self._session
+        await session.resolve(instrument.symbol)
+        core = session.core
+        ref = core.contracts.ref(instrument.symbol)
+        level = core.market.add(ref, channel, depth=depth)
+        if level is None:
+            return
+        try:
+            await session.driver.ask(partial(core.subscribe_market, ref.contract_id, level))
+        except BaseException:
+            core.market.remove(instrument.symbol, channel)
+            raise
+
+    async def _remove(self, instrument: Instrument, channel: EventChannel[MarketEvent]) -> None:
+        session = self._session
+        contract_id = session.core.market.remove(instrument.symbol, channel)
+        if contract_id is None or session.state is not SessionState.LOGGED_ON:
+            return
+        unsubscribe = partial(session.core.subscribe_market, contract_id, LEVEL_NONE)
+        with anyio.move_on_after(session.settings.request_timeout, shield=True):
+            try:
+                await session.driver.ask(unsubscribe)
+            except EcError as exc:
+                log.info("cqg: unsubscribe of %s failed: %s", instrument.symbol, exc)
 
 
 @final
@@ -140,14 +205,15 @@ class CqgTradeMonitor:
         session = self._session
         await session.hold_until_ready()
         channel: EventChannel[TradeEvent] = EventChannel()
-        session.add_trade_channel(account_id, channel)
+        book = session.core.book
+        book.add_sink(account_id, channel, session.clock.now_ns())
         try:
             yield channel
         finally:
             channel.close()
-            session.remove_trade_channel(account_id, channel)
+            book.remove_sink(account_id, channel)
 
     async def positions(self, account_id: str) -> Sequence[Position]:
         """Positions of the account from the trade subscription. Cancel-safe."""
         await self._session.hold_until_ready()
-        return self._session.positions_of(account_id)
+        return self._session.core.book.positions_of(account_id)

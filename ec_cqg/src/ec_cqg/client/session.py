@@ -21,16 +21,15 @@ The session never re-sends an order by itself, so a drop cannot duplicate one.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack, suppress
-from datetime import date, datetime
-from typing import Any, Final, TypeVar, final
+from datetime import date
+from functools import partial
+from typing import Final, final
 
 import anyio
-import msgspec
 from anyio.abc import TaskStatus
 from ec_core.errors import (
     AuthError,
@@ -41,28 +40,21 @@ from ec_core.errors import (
 )
 from ec_core.model import (
     Account,
-    ExecutionReport,
     Instrument,
-    MarketEvent,
-    OrderRequest,
-    Position,
     SessionState,
-    TradeEvent,
 )
 from ec_core.session import SessionLifecycle
 
 from ec_cqg.client.backoff import Backoff
 from ec_cqg.client.channels import EventChannel
 from ec_cqg.client.config import CqgSettings
-from ec_cqg.client.core.calls import Call
 from ec_cqg.client.core.information import SymbolNotFoundError
-from ec_cqg.client.core.market import LEVEL_NONE
 from ec_cqg.client.core.protocol import CqgClientProtocol
+from ec_cqg.client.driver import CoreDriver
 from ec_cqg.client.features import CqgMarketDataFeed, CqgOrderGateway, CqgTradeMonitor
 from ec_cqg.client.recorder import WireRecorder
 from ec_cqg.client.throttle import Throttle
 from ec_cqg.client.transport import Connection, open_connection
-from ec_cqg.protocol.codec import is_market_data_only
 from ec_cqg.protocol.correlation import Correlator, DeadLetter
 from ec_cqg.protocol.prices import PriceScale
 from ec_cqg.protocol.timestamps import BaseTime
@@ -77,7 +69,6 @@ __all__ = [
 
 log = logging.getLogger("ec_cqg.client")
 
-T = TypeVar("T")
 _NS: Final = 1_000_000_000
 
 
@@ -119,13 +110,16 @@ class CqgSession:
             rng=random.Random(settings.backoff_seed),
         )
         self.reconnects = 0
-        self._conn: Connection | None = None
-        self._waiters: dict[Call[Any], anyio.Event] = {}
+        self.driver = CoreDriver(
+            self.core,
+            self.clock,
+            throttle=self.throttle,
+            request_timeout_s=settings.request_timeout,
+            on_ready=self._core_ready,
+        )
         self._ready = anyio.Event()
         self._closing = False
-        self._frames_total = 0  # frames of earlier lines (stats)
         self._recorder: WireRecorder | None = None
-        self._md_batch: list[bytes] = []  # market-data frames gathered, not decoded yet
         self._stack: AsyncExitStack | None = None
         self._orders = CqgOrderGateway(self)
         self._market_feed = CqgMarketDataFeed(self)
@@ -158,14 +152,14 @@ class CqgSession:
 
     async def accounts(self) -> Sequence[Account]:
         """Every account of the logon (information request). Cancel-safe."""
-        return await self._call(self.core.accounts(deadline_ns=self._deadline()))
+        return await self.driver.ask(self.core.accounts)
 
     async def resolve(self, symbol: str) -> Instrument:
         """The instrument of ``symbol`` (cached until the next fresh logon). Cancel-safe."""
         cached = self.core.contracts.resolved(symbol)
         if cached is not None:
             return cached[0]
-        return await self._call(self.core.resolve(symbol, deadline_ns=self._deadline()))
+        return await self.driver.ask(partial(self.core.resolve, symbol))
 
     def price_scale(self, symbol: str) -> PriceScale:
         """The price scale of a resolved symbol (KeyError if it is not resolved)."""
@@ -192,8 +186,7 @@ class CqgSession:
     def stats(self) -> dict[str, int]:
         """Counters: frames, malformed frames, dead letters, pings answered, throttle waits."""
         out = self.core.stats()
-        conn = self._conn
-        out["frames_in"] = self._frames_total + (conn.frames_in if conn is not None else 0)
+        out["frames_in"] = self.driver.frames_in
         if self.throttle is not None:
             out["throttle_waits"] = self.throttle.waits
         out["reconnects"] = self.reconnects
@@ -225,7 +218,7 @@ class CqgSession:
 
     async def drop_line(self, reason: str = "dropped by test") -> None:
         """Close the current line as if the network failed (for fault drills)."""
-        conn = self._conn
+        conn = self.driver.conn
         if conn is not None:
             await conn.close(reason)
 
@@ -276,12 +269,13 @@ class CqgSession:
         self._closing = True
         if self.state not in (SessionState.CLOSED, SessionState.CLOSING):
             self.lifecycle.advance(SessionState.CLOSING)
-        conn = self._conn
+        conn = self.driver.conn
         if conn is not None and not conn.closed:
             with anyio.move_on_after(2.0, shield=True):
                 with suppress(EcError):
-                    logoff = self.core.logoff("ec session closed", deadline_ns=self._deadline(2.0))
-                    await self._call(logoff, limit_s=2.0)
+                    await self.driver.ask(
+                        partial(self.core.logoff, "ec session closed"), limit_s=2.0
+                    )
             await conn.close("logged off")
         tg.cancel_scope.cancel()
         if self._recorder is not None:
@@ -328,10 +322,7 @@ class CqgSession:
                     raise
                 log.warning("cqg: reconnect attempt failed: %s", exc)
             finally:
-                if self._conn is not None:
-                    self._frames_total += self._conn.frames_in
-                self._conn = None
-                self._fail_pending("connection lost")
+                self.driver.detach("connection lost")
             if first and not logged_on:
                 raise ConnectionLostError("connection closed during logon")
             if logged_on:
@@ -358,6 +349,10 @@ class CqgSession:
         self._ready.set()
         self._close_channels()
 
+    def _core_ready(self) -> None:
+        if not self._ready.is_set() and self.state is SessionState.LOGGED_ON:
+            self._ready.set()
+
     def _line_lost(self) -> None:
         was_logged_on = self.state is SessionState.LOGGED_ON
         if was_logged_on:
@@ -371,18 +366,27 @@ class CqgSession:
         Returns whether the logon and the resubscriptions completed.
         """
         logged_on = False
-        self._conn = conn
+        driver = self.driver
+        driver.attach(conn)
         async with anyio.create_task_group() as tg:
 
             async def line() -> None:
-                await conn.run(self._on_frame)
-                self._flush_market_data()  # what arrived before the line dropped
-                self._fail_pending(conn.close_reason or "connection lost")
+                await conn.run(driver.on_frame)
+                driver.flush_market_data()  # what arrived before the line dropped
+                driver.fail_pending(conn.close_reason or "connection lost")
                 tg.cancel_scope.cancel()
 
             tg.start_soon(line)
             restored = await self._logon(first)
-            tg.start_soon(self._heartbeat, conn)
+            settings = self.settings
+            tg.start_soon(
+                partial(
+                    driver.heartbeat,
+                    conn,
+                    interval_s=settings.heartbeat_interval,
+                    timeout_s=settings.heartbeat_timeout,
+                )
+            )
             if not first:
                 self.reconnects += 1
                 self.backoff.reset()
@@ -397,166 +401,32 @@ class CqgSession:
 
     async def _logon(self, first: bool) -> bool:
         """Restore with the session token after a drop if we have one, else log on."""
-        settings, core = self.settings, self.core
+        settings, core, ask = self.settings, self.core, self.driver.ask
         limit = settings.logon_timeout
         if not first and core.session_token:
+            restore = partial(core.restore, client_app_id=settings.client_app_id)
             try:
-                restore = core.restore(
-                    client_app_id=settings.client_app_id, deadline_ns=self._deadline(limit)
-                )
-                return await self._call(restore, limit_s=limit, control=True)
+                return await ask(restore, limit_s=limit, control=True)
             except AuthError as exc:
                 log.info("cqg: session restore refused (%s); logging on afresh", exc)
-        logon = core.logon(
+        logon = partial(
+            core.logon,
             user_name=settings.user,
             password=settings.password.reveal(),
             client_app_id=settings.client_app_id,
             client_version=settings.client_version,
-            deadline_ns=self._deadline(limit),
         )
-        return await self._call(logon, limit_s=limit, control=True)
+        return await ask(logon, limit_s=limit, control=True)
 
     async def _after_logon(self, *, first: bool, restored: bool) -> None:
         core = self.core
         if not restored:  # contract ids are valid for one logon: resolve every symbol again
             for symbol in core.forget_logon():
-                await self._call(core.resolve(symbol, deadline_ns=self._deadline()))
+                await self.driver.ask(partial(core.resolve, symbol))
         for contract_id, level in core.market.rebind(core.contracts.ref):
-            await self._call(
-                core.subscribe_market(contract_id, level, deadline_ns=self._deadline())
-            )
-        await self._call(core.subscribe_trades(first=first, deadline_ns=self._deadline()))
+            await self.driver.ask(partial(core.subscribe_market, contract_id, level))
+        await self.driver.ask(partial(core.subscribe_trades, first=first))
         if core.ready:
-            self._ready.set()
-
-    # -- heartbeat ---------------------------------------------------------------
-
-    async def _heartbeat(self, conn: Connection) -> None:
-        interval = self.settings.heartbeat_interval
-        timeout = self.settings.heartbeat_timeout
-        core = self.core
-        # Traffic is seen by the frame count, not a timestamp per frame (the hot path):
-        # the line is dead when the count has not moved for ``timeout``.
-        seen_frames = conn.frames_in
-        last_rx = anyio.current_time()
-        while not conn.closed:
-            await anyio.sleep(interval)
-            if conn.frames_in != seen_frames:
-                seen_frames = conn.frames_in
-                last_rx = anyio.current_time()
-            now = self.clock.now_ns()
-            core.expire(now)
-            self._wake_calls()
-            if anyio.current_time() - last_rx > timeout:
-                core.counters["heartbeat_timeouts"] += 1
-                log.warning("cqg: no traffic for %.1fs; dropping the line", timeout)
-                await conn.close("heartbeat timeout")
-                return
-            ping = core.ping(now, deadline_ns=now + int(timeout * _NS))
-            if ping is not None:
-                conn.send_nowait(ping)
-
-    # -- requests ------------------------------------------------------------------
-
-    def _deadline(self, limit_s: float | None = None) -> int:
-        timeout = self.settings.request_timeout if limit_s is None else limit_s
-        return self.clock.now_ns() + int(timeout * _NS)
-
-    async def _write(
-        self,
-        frame: bytes,
-        *,
-        control: bool = False,
-        orders: int = 0,
-        accounts: tuple[int, ...] = (),
-    ) -> None:
-        conn = self._conn
-        if conn is None or conn.closed:
-            raise ConnectionLostError("not connected")
-        if self.throttle is not None:
-            if control:
-                self.throttle.take()
-            else:
-                await self.throttle.acquire(orders=orders, accounts=accounts)
-        await conn.send(frame)
-
-    async def _call(
-        self, started: tuple[Call[T], bytes], *, limit_s: float | None = None, control: bool = False
-    ) -> T:
-        """Write a call's frame and wait for its result.
-
-        Raises :class:`RequestTimeoutError` after the timeout and
-        :class:`ConnectionLostError` when the line drops first. Cancel-safe: a cancelled
-        call stops waiting and a late answer becomes a dead letter.
-        """
-        call, frame = started
-        timeout = self.settings.request_timeout if limit_s is None else limit_s
-        if self._conn is None or self._conn.closed:
-            self.core.cancel(call)
-            raise ConnectionLostError("not connected")
-        done = self._waiters[call] = anyio.Event()
-        try:
-            await self._write(frame, control=control)
-            with anyio.fail_after(timeout):
-                if not call.done:
-                    await done.wait()
-            return call.value()
-        except TimeoutError:
-            raise RequestTimeoutError(timeout=timeout) from None
-        finally:
-            self.core.cancel(call)
-            del self._waiters[call]
-
-    def _wake_calls(self) -> None:
-        waiters = self._waiters
-        for call in self.core.calls_done():
-            done = waiters.get(call)
-            if done is not None:
-                done.set()
-
-    def _fail_pending(self, reason: str) -> None:
-        self.core.fail_pending(reason)
-        self._wake_calls()
-
-    # -- frames in ---------------------------------------------------------------
-
-    def _on_frame(self, data: bytes) -> None:
-        """Take one frame. Never raises: a bad frame is counted and dropped.
-
-        Market-data-only frames are gathered and decoded together once the reader has
-        drained what arrived (a ``call_soon`` after the last one): one parse, one route
-        and one delivery per burst instead of per frame. Any other frame first flushes
-        what was gathered, so the order of everything stays the order on the wire.
-        """
-        if is_market_data_only(data):
-            batch = self._md_batch
-            batch.append(data)
-            if len(batch) == 1:
-                asyncio.get_running_loop().call_soon(self._flush_market_data)
-            return
-        if self._md_batch:
-            self._flush_market_data()
-        core = self.core
-        core.receive(data, self.clock.now_ns())
-        self._after_receive(core)
-
-    def _flush_market_data(self) -> None:
-        batch, self._md_batch = self._md_batch, []
-        if batch:
-            core = self.core
-            core.receive_market_data(batch, self.clock.now_ns())
-            self._after_receive(core)
-
-    def _after_receive(self, core: CqgClientProtocol) -> None:
-        """Write what the core made (pongs, metadata requests); wake finished calls."""
-        outbox = core.data_to_send()
-        if outbox:
-            conn = self._conn
-            for frame in outbox:
-                if conn is not None and conn.send_nowait(frame) and self.throttle is not None:
-                    self.throttle.take()
-        self._wake_calls()
-        if core.ready and not self._ready.is_set() and self.state is SessionState.LOGGED_ON:
             self._ready.set()
 
     # -- orders ------------------------------------------------------------------
@@ -577,100 +447,5 @@ class CqgSession:
                 f"not reconnected within {self.settings.hold_timeout}s; request not sent"
             ) from None
 
-    async def send_order(self, request: OrderRequest) -> OrderRequest:
-        """Put one order request on the wire; return it with its ``cl_order_id``."""
-        await self.hold_until_ready()
-        core = self.core
-        if not request.cl_order_id:
-            request = msgspec.structs.replace(request, cl_order_id=core.next_cl_order_id())
-        symbol = getattr(request, "symbol", None)
-        if symbol:
-            await self.resolve(symbol)
-        target = core.book.order_target(request, core.contracts.ref(symbol) if symbol else None)
-        now = self.clock.now_ns()
-        request_id, frame = core.order(
-            request,
-            target,
-            now_ns=now,
-            deadline_ns=now + int(self.settings.request_timeout * _NS),
-        )
-        try:
-            await self._write(frame, orders=1, accounts=(target.account_id,))
-        except BaseException:
-            core.book.unsent(request_id)
-            raise
-        core.counters["orders_sent"] += 1
-        return request
-
-    async def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
-        await self.hold_until_ready()
-        chain = self.core.book.chain_of(cl_order_id)
-        if chain is None:
-            return None
-        return await self._call(
-            self.core.order_status(chain, account_id, deadline_ns=self._deadline())
-        )
-
-    def open_orders(self, account_id: str) -> list[ExecutionReport]:
-        return self.core.book.open_orders(account_id)
-
-    async def historical_orders(
-        self, account_id: str, start: datetime, end: datetime
-    ) -> list[ExecutionReport]:
-        core = self.core
-        statuses = await self._call(
-            core.historical_orders(account_id, start, end, deadline_ns=self._deadline())
-        )
-        out: list[ExecutionReport] = []
-        for status in statuses:
-            contract_id = status.order.contract_id
-            if status.HasField("order") and core.contracts.book.get(contract_id) is None:
-                await self._call(core.contract_metadata(contract_id, deadline_ns=self._deadline()))
-            out.append(core.status_report(status))
-        return out
-
-    def positions_of(self, account_id: str) -> list[Position]:
-        return self.core.book.positions_of(account_id)
-
     def known_good_thru(self, day: date) -> int:
         return self.core.known_good_thru(day)
-
-    # -- subscriptions (used by the feed and the monitor) -------------------------
-
-    async def add_market_channel(
-        self, instrument: Instrument, channel: EventChannel[MarketEvent], *, depth: bool
-    ) -> None:
-        await self.resolve(instrument.symbol)
-        core = self.core
-        ref = core.contracts.ref(instrument.symbol)
-        level = core.market.add(ref, channel, depth=depth)
-        if level is None:
-            return
-        try:
-            await self._call(
-                core.subscribe_market(ref.contract_id, level, deadline_ns=self._deadline())
-            )
-        except BaseException:
-            core.market.remove(instrument.symbol, channel)
-            raise
-
-    async def remove_market_channel(
-        self, instrument: Instrument, channel: EventChannel[MarketEvent]
-    ) -> None:
-        contract_id = self.core.market.remove(instrument.symbol, channel)
-        if contract_id is None or self.state is not SessionState.LOGGED_ON:
-            return
-        with anyio.move_on_after(self.settings.request_timeout, shield=True):
-            try:
-                unsubscribe = self.core.subscribe_market(
-                    contract_id, LEVEL_NONE, deadline_ns=self._deadline()
-                )
-                await self._call(unsubscribe)
-            except EcError as exc:
-                log.info("cqg: unsubscribe of %s failed: %s", instrument.symbol, exc)
-
-    def add_trade_channel(self, account_id: str, channel: EventChannel[TradeEvent]) -> None:
-        self.core.book.add_sink(account_id, channel, self.clock.now_ns())
-
-    def remove_trade_channel(self, account_id: str, channel: EventChannel[TradeEvent]) -> None:
-        self.core.book.remove_sink(account_id, channel)
