@@ -88,6 +88,27 @@ def test_logoff_answers_logged_off_then_closes_and_ends_the_session() -> None:
     assert server.sessions.get(client.token) is None
 
 
+def test_logoff_by_request_carries_no_text_message() -> None:
+    """CQG clients read a LoggedOff text as the reason of an abnormal logoff (issue 12)."""
+    client = Client(make_server(make_venue(market=False)))
+    client.logon()
+    msg = ClientMsg()
+    msg.logoff.text_message = "logoff test"
+    (answer,) = client.send(msg)
+    assert answer.logged_off.logoff_reason == 1
+    assert not answer.logged_off.HasField("text_message")
+
+
+def test_forced_logoff_keeps_its_text_message() -> None:
+    server = make_server(make_venue(market=False))
+    first = Client(server)
+    first.logon()
+    Client(server).logon(drop_concurrent_session=True)
+    (logged_off,) = first.collect()
+    assert logged_off.logged_off.logoff_reason == 3
+    assert logged_off.logged_off.text_message == "concurrent logon"
+
+
 def test_restore_with_the_token_after_a_drop_keeps_contract_ids() -> None:
     server = make_server(make_venue(market=False))
     client = Client(server)

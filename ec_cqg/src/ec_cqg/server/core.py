@@ -515,11 +515,16 @@ class ConnectionCore:
         self.session = session
         self._send_logon_result(_LR.RESULT_CODE_SUCCESS, "", session=session)
 
-    def logged_off(self, reason: int, text: str) -> None:
-        """Tell the client it is logged off, then close."""
+    def logged_off(self, reason: int, text: str = "") -> None:
+        """Tell the client it is logged off, then close.
+
+        Only a forced, redirected or reassigned logoff carries a text: CQG clients read a text on
+        ``LoggedOff`` as the reason of an abnormal logoff, so a logoff by request has none.
+        """
         msg = ServerMsg()
         msg.logged_off.logoff_reason = reason
-        msg.logged_off.text_message = text
+        if text:
+            msg.logged_off.text_message = text
         self._send(msg)
         session = self.session
         if session is not None and session.connection is self:
@@ -530,7 +535,7 @@ class ConnectionCore:
 
     def _logoff(self, session: Session) -> None:
         self.server.sessions.close(session)
-        self.logged_off(user_session_2.LoggedOff.LOGOFF_REASON_BY_REQUEST, "logged off by request")
+        self.logged_off(user_session_2.LoggedOff.LOGOFF_REASON_BY_REQUEST)
 
     def _send_restore_result(self, code: int, text: str) -> None:
         now = self._now()
