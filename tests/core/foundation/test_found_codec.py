@@ -10,6 +10,7 @@ from typing import Any
 import ec_core.model
 import msgspec
 import pytest
+from ec_core.calendar import Holiday, SessionHours, TradingCalendar
 from ec_core.errors import Violation
 from ec_core.model import (
     Account,
@@ -175,6 +176,11 @@ OTHERS: list[msgspec.Struct] = [
         max_order_qty=50,
         trading_hours=TradingHours(
             timezone="America/New_York", open=time(18), close=time(17), weekdays=(0, 1, 2, 3, 4, 6)
+        ),
+        calendar=TradingCalendar(
+            timezone="America/New_York",
+            sessions=(SessionHours(open=time(18), close=time(17), name="globex"),),
+            holidays=(Holiday(day=date(2025, 12, 25), name="Christmas"),),
         ),
     ),
     TradingHours(timezone="Europe/Berlin", open=time(8), close=time(22), weekdays=(0, 2)),

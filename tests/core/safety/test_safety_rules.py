@@ -600,3 +600,32 @@ def test_instrument_allowed_false_overrides_a_wildcard() -> None:
     assert codes(checks(limits_obj=limits).check(new(), context())) == {Code.INSTRUMENT_NOT_ALLOWED}
     es = new(symbol=ES.symbol, limit_price=Decimal("4500"))
     assert checks(limits_obj=limits).check(es, context(instrument=ES)) == []
+
+
+def test_trading_hours_follow_the_calendar_holidays_and_half_days() -> None:
+    from ec_core.calendar import Holiday, SessionHours, TradingCalendar
+
+    calendar = TradingCalendar(
+        timezone="America/Chicago",
+        sessions=(SessionHours(open=time(17, 0), close=time(16, 0)),),
+        holidays=(
+            Holiday(day=date(2023, 11, 23), name="Thanksgiving"),
+            Holiday(day=date(2023, 11, 24), name="day after", close=time(12, 15)),
+        ),
+    )
+    instrument = ES.__class__(symbol=ES.symbol, tick_size=ES.tick_size, calendar=calendar)
+    request = new(symbol=ES.symbol, limit_price=Decimal("4500"))
+
+    def at(moment: datetime) -> set[str]:
+        ctx = context(instrument=instrument, last_price=Decimal("4500"), now_ns=datetime_ns(moment))
+        return codes(run(request, ctx))
+
+    thanksgiving_noon = datetime(2023, 11, 23, 18, 0, tzinfo=UTC)  # 12:00 CT
+    assert Code.SESSION_CLOSED in at(thanksgiving_noon)
+    assert Code.SESSION_CLOSED not in at(datetime(2023, 11, 24, 18, 0, tzinfo=UTC))  # 12:00
+    assert Code.SESSION_CLOSED in at(datetime(2023, 11, 24, 18, 30, tzinfo=UTC))  # 12:30 CT
+    ctx = context(
+        instrument=instrument, last_price=Decimal("4500"), now_ns=datetime_ns(thanksgiving_noon)
+    )
+    (violation,) = [v for v in run(request, ctx) if v.code == Code.SESSION_CLOSED]
+    assert "Thanksgiving" in str(violation.limit)

@@ -20,10 +20,12 @@ from decimal import (
 )
 from decimal import Overflow as DecimalOverflow
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated
 
 import msgspec
 
+from ec_core.calendar import TradingCalendar
 from ec_core.errors import PriceError
 
 __all__ = ["Instrument", "Rounding", "TradingHours"]
@@ -56,6 +58,11 @@ class TradingHours(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0; the day the session closes
 
 
+@lru_cache(maxsize=256)
+def _calendar_of_hours(hours: TradingHours) -> TradingCalendar:
+    return TradingCalendar.from_hours(hours)
+
+
 class Instrument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A tradable contract. Immutable: it is a fact about the venue.
 
@@ -72,6 +79,9 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     description: str = ""
     max_order_qty: Annotated[int, msgspec.Meta(gt=0)] = 10_000
     trading_hours: TradingHours | None = None
+    calendar: TradingCalendar | None = None
+    """Sessions and holidays; when absent, derived from ``trading_hours`` (see
+    :attr:`trading_calendar`)."""
 
     def __post_init__(self) -> None:
         # msgspec cannot put ``gt=0`` on a Decimal, so the check lives here; it runs on
@@ -84,6 +94,16 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
                     price=None,
                     tick_size=self.tick_size,
                 )
+
+    @property
+    def trading_calendar(self) -> TradingCalendar | None:
+        """The instrument's calendar: ``calendar``, else one built from ``trading_hours``
+        (``None``: it trades around the clock, as far as ec knows)."""
+        if self.calendar is not None:
+            return self.calendar
+        if self.trading_hours is None:
+            return None
+        return _calendar_of_hours(self.trading_hours)
 
     @property
     def tick_value(self) -> Decimal:

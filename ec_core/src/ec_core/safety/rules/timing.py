@@ -71,8 +71,8 @@ class GoodThruDate:
                 ),
             )
         instrument = context.instrument
-        hours = None if instrument is None else instrument.trading_hours
-        today = local_date(context.now_ns, None if hours is None else hours.timezone)
+        calendar = None if instrument is None else instrument.trading_calendar
+        today = local_date(context.now_ns, None if calendar is None else calendar.timezone)
         if when < today:
             return (
                 Violation(
@@ -90,7 +90,9 @@ class GoodThruDate:
 class TradingHoursGate:
     """New orders and modifies are denied while the instrument's session is closed.
 
-    Instruments without ``trading_hours`` are not gated (the venue is the judge).
+    The sessions, holidays and half days are the instrument's
+    :attr:`~ec_core.model.Instrument.trading_calendar`. Instruments without one are
+    not gated (the venue is the judge).
     """
 
     name = "trading_hours"
@@ -103,17 +105,25 @@ class TradingHoursGate:
         instrument = context.instrument
         if instrument is None or not isinstance(request, _PRICED):
             return PASS
-        hours = instrument.trading_hours
-        if hours is None or self._sessions.is_open(hours, context.now_ns):
+        calendar = instrument.trading_calendar
+        if calendar is None or self._sessions.is_open(calendar, context.now_ns):
             return PASS
-        days = ",".join(str(d) for d in hours.weekdays)
+        windows = "; ".join(
+            f"{h.open.isoformat()}-{h.close.isoformat()} (closing weekdays"
+            f" {','.join(str(d) for d in h.weekdays)})"
+            for h in calendar.sessions
+        )
+        holiday = calendar.holiday(
+            local_date(context.now_ns, calendar.timezone)
+        ) or calendar.holiday(calendar.trading_day(context.now_ns))
+        if holiday is not None:
+            windows += f"; holiday {holiday.day.isoformat()} {holiday.name}".rstrip()
         return (
             Violation(
                 code=Code.SESSION_CLOSED,
                 field="symbol",
                 rule=f"the session of {instrument.symbol} is closed",
                 value=context.now_ns,
-                limit=f"{hours.open.isoformat()}-{hours.close.isoformat()} {hours.timezone}"
-                f" (closing weekdays {days})",
+                limit=f"{windows} {calendar.timezone}",
             ),
         )
