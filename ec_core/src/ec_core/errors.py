@@ -17,7 +17,12 @@ no) and *unknown* (we cannot tell yet: timeout, disconnect). See ``docs/outcomes
     ├── SessionError                 anything about a vendor session
     │   ├── ConnectionLostError      the transport went away; pending requests fail with it
     │   ├── AuthError                logon refused (bad password, no rights, version …)
-    │   └── ProtocolError            the peer sent something that breaks the protocol
+    │   ├── ProtocolError            the peer sent something that breaks the protocol
+    │   └── HistoryError             a history request the venue does not serve
+    │       ├── HistoryRequestError      bad arguments (range, timeframe): nothing was asked
+    │       ├── HistoryTooFarBackError   start is before the venue's history horizon
+    │       ├── HistoryNotEntitledError  this logon may not see the instrument's history
+    │       └── HistoryRateLimitError    too many requests: retry later
     ├── PriceError                   a price is off the tick grid or not representable
     ├── IllegalTransitionError       an order state change the state machine forbids
     ├── OrderError                   outcome of an order attempt
@@ -41,6 +46,11 @@ __all__ = [
     "ConfigError",
     "ConnectionLostError",
     "EcError",
+    "HistoryError",
+    "HistoryNotEntitledError",
+    "HistoryRateLimitError",
+    "HistoryRequestError",
+    "HistoryTooFarBackError",
     "IllegalTransitionError",
     "JournalError",
     "OrderDeniedError",
@@ -132,6 +142,64 @@ class AuthError(SessionError):
 @final
 class ProtocolError(SessionError):
     """The peer broke the protocol (bad frame, impossible reply)."""
+
+
+class HistoryError(SessionError):
+    """A history request (bars, ticks) the venue does not serve. ``symbol`` names the
+    instrument; ``code`` is the venue's status code when it gave one."""
+
+    def __init__(self, message: str, *, symbol: str, code: int | str | None = None) -> None:
+        super().__init__(message if code is None else f"{message} (code {code})")
+        self.symbol = symbol
+        self.code = code
+
+
+@final
+class HistoryRequestError(HistoryError, ValueError):
+    """The request itself is invalid (``field`` and ``rule``); nothing was sent."""
+
+    def __init__(self, message: str, *, symbol: str, field: str, value: object = None) -> None:
+        super().__init__(f"{symbol}: {field}: {message}", symbol=symbol)
+        self.field = field
+        self.value = value
+
+
+@final
+class HistoryTooFarBackError(HistoryError):
+    """``start_ns`` is before ``horizon_ns``, the oldest instant the venue serves."""
+
+    def __init__(
+        self, *, symbol: str, start_ns: int, horizon_ns: int, code: int | str | None = None
+    ) -> None:
+        super().__init__(
+            f"{symbol}: history start {start_ns} ns is too far back: the venue serves"
+            f" history from {horizon_ns} ns on; ask for a later start",
+            symbol=symbol,
+            code=code,
+        )
+        self.start_ns = start_ns
+        self.horizon_ns = horizon_ns
+
+
+@final
+class HistoryNotEntitledError(HistoryError):
+    """This logon is not entitled to the instrument's history."""
+
+
+@final
+class HistoryRateLimitError(HistoryError):
+    """Too many history requests; ``retry_after`` (seconds) when the venue says."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        symbol: str,
+        code: int | str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, symbol=symbol, code=code)
+        self.retry_after = retry_after
 
 
 @final

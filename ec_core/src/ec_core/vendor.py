@@ -17,6 +17,8 @@ runtime-checkable protocols (never by reaching into a vendor's objects):
 
 * :class:`SupportsReplay` -- a simulated venue that takes recorded ticks as its
   market (:class:`ReplayFeed`); ``ec replay`` needs it. The ``mock`` vendor has it.
+* :class:`~ec_core.history.SupportsHistory` -- bars and ticks of the past
+  (``Capability.HISTORY``); strategies warm their bars from it.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ class Capability(StrEnum):
     POSITIONS = "positions"
     HISTORICAL_ORDERS = "historical_orders"
     RECONNECT = "reconnect"
+    HISTORY = "history"
+    """Bars and ticks of the past: the session is a :class:`~ec_core.history.SupportsHistory`."""
 
 
 class VendorInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

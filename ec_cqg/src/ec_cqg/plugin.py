@@ -51,7 +51,7 @@ CQG_INFO = VendorInfo(
     name="cqg",
     version=_version(),
     distribution="ec-cqg",
-    capabilities=frozenset(Capability),
+    capabilities=frozenset(Capability) - {Capability.HISTORY},
     description="CQG WebAPI over WebSocket (protocol 2.230).",
 )
 

@@ -13,7 +13,9 @@ and events are lost, as on a real line. On reconnect every trade subscriber gets
 ``SessionEvent(GAP)``, a fresh snapshot, ``SnapshotComplete`` and
 ``SessionEvent(RECONNECTED)``, the contract of :class:`~ec_core.vendor.TradeMonitor`.
 
-A session on a simulated venue without a market of its own also offers the core's
+Every session serves history (:class:`~ec_core.history.SupportsHistory`): the
+venue's tape, see :mod:`ec_mock.vendor.history`. A session on a simulated venue
+without a market of its own also offers the core's
 optional replay capability (:class:`~ec_core.vendor.SupportsReplay`):
 ``session.replay`` is a :class:`~ec_mock.market.ReplayFeeder` on the venue's
 exchange, so ``ec replay`` shows recorded ticks to the book without importing ec-mock.
@@ -55,6 +57,7 @@ from ec_mock.vendor.channels import (
     MarketDataChannel,
     TradeEventChannel,
 )
+from ec_mock.vendor.history import MockHistoryFeed
 
 if TYPE_CHECKING:
     from ec_mock.market import ReplayFeeder
@@ -134,6 +137,7 @@ class MockSession:
         self._orders = MockOrderGateway(self)
         self._market = MockMarketDataFeed(self)
         self._trades = MockTradeMonitor(self)
+        self._history = MockHistoryFeed(self)
         self.reconnects = 0
         self._replay: ReplayFeeder | None = None
 
@@ -158,6 +162,11 @@ class MockSession:
     @property
     def trades(self) -> MockTradeMonitor:
         return self._trades
+
+    @property
+    def history(self) -> MockHistoryFeed:
+        """Bars and ticks of the venue's tape: :class:`~ec_core.history.SupportsHistory`."""
+        return self._history
 
     @property
     def clock(self) -> Clock:
@@ -188,6 +197,10 @@ class MockSession:
 
     async def resolve(self, symbol: str) -> Instrument:
         """The venue's instrument for ``symbol``, cached. Raises :class:`UnknownSymbolError`."""
+        return self.venue_instrument(symbol)
+
+    def venue_instrument(self, symbol: str) -> Instrument:
+        """:meth:`resolve` without the await: the cached instrument, or UnknownSymbolError."""
         cached = self._instruments.get(symbol)
         if cached is not None:
             return cached

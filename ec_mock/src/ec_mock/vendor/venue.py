@@ -3,7 +3,8 @@ and every session attached to it.
 
 Sessions of the ``mock`` vendor are views of a venue, the way logons are views of
 a real exchange: two sessions on one venue trade against each other. The venue is
-the engine's only listener and fans events out to the attached links; an exception
+the engine's only listener: it files every quote and trade on its :attr:`MockVenue.tape`
+(the history sessions serve) and fans events out to the attached links; an exception
 raised while delivering is caught, kept in :attr:`MockVenue.errors` and re-raised
 by :meth:`MockVenue.check` (the pytest fixtures call it at teardown), so a bug in a
 front end cannot hide inside an engine callback.
@@ -30,6 +31,8 @@ import anyio
 from ec_core.clock import Clock, ManualClock, WallClock
 from ec_core.errors import SessionError
 from ec_core.model import Instrument, MarketEvent, TradeEvent
+
+from ec_mock.vendor.tape import DEFAULT_TAPE_CAPACITY, Tape
 
 if TYPE_CHECKING:
     from ec_mock.engine import Exchange
@@ -88,6 +91,7 @@ class MockVenue:
         market: bool = True,
         step_ns: int = DEFAULT_STEP_NS,
         market_options: Mapping[str, Any] | None = None,
+        tape_capacity: int = DEFAULT_TAPE_CAPACITY,
     ) -> None:
         if step_ns <= 0:
             raise ValueError(f"step_ns must be > 0, got {step_ns}")
@@ -99,6 +103,8 @@ class MockVenue:
         self.errors: list[BaseException] = []
         self.steps = 0
         self._links: list[VenueLink] = []
+        self.tape = Tape(started_ns=clock.now_ns(), capacity=tape_capacity)
+        self._record = self.tape.record
         # accounts a restart without state opens again (not the simulator's house account)
         self._opened = {a: exchange.account(a).balance for a in exchange.account_ids()}
         self._exchange = exchange
@@ -203,6 +209,7 @@ class MockVenue:
                 self.errors.append(exc)
 
     def on_market_event(self, event: MarketEvent) -> None:
+        self._record(event)
         for link in tuple(self._links):
             try:
                 link.on_market_event(event)

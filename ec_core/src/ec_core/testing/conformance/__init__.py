@@ -40,6 +40,7 @@ from ec_core.testing.conformance.base import (
 from ec_core.testing.conformance.control import MarketControl, SessionMarketControl
 from ec_core.testing.conformance.events import EventReader, TradeReader
 from ec_core.testing.conformance.guard import ConformanceOverrideError
+from ec_core.testing.conformance.history import HistoryConformance, check_bar, history_since
 from ec_core.testing.conformance.journal import ConformanceViolation, TradeJournal
 from ec_core.testing.conformance.market_data import MarketDataConformance, check_market_event
 from ec_core.testing.conformance.orders import OrderConformance, assert_legal_sequence
@@ -60,6 +61,7 @@ __all__ = [
     "ConformanceOverrideError",
     "ConformanceViolation",
     "EventReader",
+    "HistoryConformance",
     "KitOrders",
     "MarketControl",
     "MarketDataConformance",
@@ -72,8 +74,10 @@ __all__ = [
     "TradeReader",
     "VendorConformance",
     "assert_legal_sequence",
+    "check_bar",
     "check_market_event",
     "declared_capabilities",
+    "history_since",
     "requirements_of",
     "requires",
     "sorted_requirements",

@@ -1,0 +1,171 @@
+"""Kit tests of history (``Capability.HISTORY``): typed refusals, well-formed bars and ticks,
+and a trade the kit makes is on the tape afterwards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from ec_core.errors import HistoryRequestError, HistoryTooFarBackError
+from ec_core.history import HistoryFeed, HistoryResult, SupportsHistory
+from ec_core.model import Bar, Instrument, MarketEvent, ReportKind, Side, Trade
+from ec_core.testing.conformance.base import ConformanceBase, KitOrders
+from ec_core.testing.conformance.control import MarketControl
+from ec_core.testing.conformance.journal import TradeJournal
+from ec_core.testing.conformance.market_data import check_market_event
+from ec_core.testing.conformance.requirements import MARKET_CONTROL, requires
+from ec_core.vendor import Capability, Session, SupportsClock
+
+__all__ = ["HistoryConformance", "check_bar", "history_since"]
+
+_YEAR_NS = 365 * 86_400 * 1_000_000_000
+_MINUTE_NS = 60 * 1_000_000_000
+
+
+def _feed(session: Session) -> HistoryFeed:
+    assert isinstance(session, SupportsHistory), (
+        f"vendor {session.vendor!r} declares Capability.HISTORY but its session has no"
+        " .history (ec_core.history.SupportsHistory)"
+    )
+    return session.history
+
+
+def _now_ns(session: Session) -> int:
+    if isinstance(session, SupportsClock):
+        return session.clock.now_ns()
+    import time
+
+    return time.time_ns()
+
+
+def check_bar(bar: Bar, instrument: Instrument, *, timeframe: str, size_ns: int) -> None:
+    """Fail unless ``bar`` is a well-formed time bar of ``instrument`` in integer ticks."""
+    assert bar.symbol == instrument.symbol, bar
+    assert bar.timeframe == timeframe, bar
+    for name in ("open", "high", "low", "close", "volume", "count", "start_ns", "end_ns"):
+        value = getattr(bar, name)
+        assert type(value) is int, f"bar {name} {value!r} is not an int"
+    assert bar.low <= min(bar.open, bar.close) <= max(bar.open, bar.close) <= bar.high, bar
+    assert bar.end_ns - bar.start_ns == size_ns, bar
+    assert bar.start_ns % size_ns == 0, f"bar not aligned on {timeframe}: {bar}"
+    assert bar.count >= 1, bar
+    assert bar.volume >= 0, bar
+
+
+async def history_since(
+    feed: HistoryFeed, instrument: Instrument, start_ns: int, end_ns: int | None = None
+) -> HistoryResult[MarketEvent]:
+    """Ticks from ``start_ns``, or from the venue's horizon when that is too far back."""
+    try:
+        return await feed.ticks(instrument, start_ns, end_ns)
+    except HistoryTooFarBackError as exc:
+        if exc.horizon_ns <= start_ns:
+            raise AssertionError(
+                f"too far back, yet the horizon is before the start: {exc}"
+            ) from exc
+        return await feed.ticks(instrument, exc.horizon_ns, end_ns)
+
+
+class HistoryConformance(ConformanceBase, kit=True):
+    """Bars and ticks of the past, in ticks, with typed refusals."""
+
+    @requires(Capability.HISTORY)
+    @pytest.mark.anyio
+    async def test_history_far_back_is_too_far_back_naming_the_horizon(
+        self, vendor_session: Session, instrument: Instrument
+    ) -> None:
+        feed = _feed(vendor_session)
+        now = _now_ns(vendor_session)
+        start = now - 100 * _YEAR_NS
+        with pytest.raises(HistoryTooFarBackError) as caught:
+            await feed.ticks(instrument, start, now)
+        assert caught.value.symbol == instrument.symbol
+        assert start < caught.value.horizon_ns <= now + _YEAR_NS, caught.value
+        with pytest.raises(HistoryTooFarBackError):
+            await feed.bars(instrument, "1m", start, now)
+
+    @requires(Capability.HISTORY)
+    @pytest.mark.anyio
+    async def test_history_bad_requests_are_request_errors(
+        self, vendor_session: Session, instrument: Instrument
+    ) -> None:
+        feed = _feed(vendor_session)
+        now = _now_ns(vendor_session)
+        with pytest.raises(HistoryRequestError) as backwards:
+            await feed.ticks(instrument, now, now - _MINUTE_NS)
+        assert backwards.value.field == "end"
+        with pytest.raises(HistoryRequestError) as naive:
+            await feed.ticks(instrument, datetime(2024, 1, 10, 15, 0))
+        assert naive.value.field == "start"
+        with pytest.raises(HistoryRequestError) as ticks_bar:
+            await feed.bars(instrument, "100t", now - _MINUTE_NS, now)
+        assert ticks_bar.value.field == "timeframe"
+
+    @requires(Capability.HISTORY)
+    @pytest.mark.anyio
+    async def test_history_ticks_and_bars_are_well_formed(
+        self, vendor_session: Session, instrument: Instrument
+    ) -> None:
+        feed = _feed(vendor_session)
+        now = _now_ns(vendor_session)
+        ticks = await history_since(feed, instrument, now - _YEAR_NS)
+        assert ticks.up_to_ns <= now + 1, ticks
+        previous = None
+        for event in ticks:
+            check_market_event(event, instrument)
+            assert event.ts_ns < ticks.up_to_ns, (event, ticks.up_to_ns)
+            if previous is not None:
+                assert event.ts_ns >= previous, "history ticks go back in time"
+            previous = event.ts_ns
+        start = (now - 10 * _MINUTE_NS) // _MINUTE_NS * _MINUTE_NS
+        try:
+            bars = await feed.bars(instrument, "1m", start, now)
+        except HistoryTooFarBackError as exc:
+            aligned = -(-exc.horizon_ns // _MINUTE_NS) * _MINUTE_NS
+            bars = await feed.bars(instrument, "1m", aligned, now)
+            start = aligned
+        assert bars.up_to_ns <= now, bars
+        for bar in bars:
+            check_bar(bar, instrument, timeframe="1m", size_ns=_MINUTE_NS)
+            assert start <= bar.start_ns, bar
+            assert bar.end_ns <= bars.up_to_ns, bar
+        starts = [bar.start_ns for bar in bars]
+        assert starts == sorted(set(starts)), "bars repeat or go back in time"
+
+    @requires(Capability.HISTORY, MARKET_CONTROL)
+    @pytest.mark.anyio
+    async def test_history_ticks_hold_a_trade_the_kit_made(
+        self,
+        vendor_session: Session,
+        account_id: str,
+        instrument: Instrument,
+        reference_price: Decimal,
+        market_control: MarketControl,
+        kit_orders: KitOrders,
+        trade_journal: TradeJournal,
+    ) -> None:
+        feed = _feed(vendor_session)
+        before = _now_ns(vendor_session)
+        price = self.price(instrument, reference_price)
+        cl = kit_orders.new_id()
+        async with self.trade_stream(vendor_session, account_id, trade_journal) as reader:
+            await self.rest_limit(
+                vendor_session,
+                reader,
+                account_id=account_id,
+                instrument=instrument,
+                cl_order_id=cl,
+                side=Side.BUY,
+                qty=2,
+                price=price,
+            )
+            await market_control.place(instrument, Side.SELL, price, 2)
+            filled = 0
+            while filled < 2:
+                filled = (await self.chain_report(reader, cl, ReportKind.FILL)).filled_qty
+        ticks = await history_since(feed, instrument, before - _MINUTE_NS)
+        prints = [e for e in ticks if isinstance(e, Trade) and e.ts_ns >= before]
+        traded = sum(t.size for t in prints if t.price == instrument.to_ticks(price))
+        assert traded >= 2, f"the kit's fill of 2 at {price} is not on the tape: {prints}"

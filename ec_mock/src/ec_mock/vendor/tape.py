@@ -1,0 +1,93 @@
+"""The venue's tape: every quote and trade it published, kept for history requests.
+
+The venue records what its engine shows the market (simulated or replayed) in
+publication order, per symbol, bounded by ``capacity`` events per symbol; the oldest
+half is dropped when a symbol overflows. :attr:`Tape.horizon_ns` of a symbol is the
+oldest instant the tape still covers: a request that starts earlier asks for more than
+the venue has (``HistoryTooFarBackError`` in the core, "outside allowed range" on CQG).
+Recording is one list append per event; a look-up is a binary search.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+from typing import final
+
+from ec_core.model import MarketEvent
+
+__all__ = ["DEFAULT_TAPE_CAPACITY", "Tape"]
+
+DEFAULT_TAPE_CAPACITY = 2_000_000
+
+
+@final
+class _Track:
+    __slots__ = ("events", "horizon_ns", "times")
+
+    def __init__(self, horizon_ns: int) -> None:
+        self.times: list[int] = []
+        self.events: list[MarketEvent] = []
+        self.horizon_ns = horizon_ns
+
+
+@final
+class Tape:
+    """Quotes and trades per symbol, from ``started_ns`` on (see the module docstring)."""
+
+    def __init__(self, *, started_ns: int, capacity: int = DEFAULT_TAPE_CAPACITY) -> None:
+        if capacity < 2:
+            raise ValueError(f"tape capacity must be >= 2, got {capacity}")
+        self.started_ns = started_ns
+        self.capacity = capacity
+        self._tracks: dict[str, _Track] = {}
+
+    def _track(self, symbol: str) -> _Track:
+        track = self._tracks.get(symbol)
+        if track is None:
+            track = self._tracks[symbol] = _Track(self.started_ns)
+        return track
+
+    def record(self, event: MarketEvent) -> None:
+        track = self._tracks.get(event.symbol) or self._track(event.symbol)
+        times = track.times
+        ts = event.ts_ns
+        if times and ts < times[-1]:
+            ts = times[-1]  # a late stamp keeps the tape sorted: it is filed where it arrived
+        times.append(ts)
+        track.events.append(event)
+        if len(times) > self.capacity:
+            cut = len(times) // 2
+            track.horizon_ns = times[cut]
+            del times[:cut]
+            del track.events[:cut]
+
+    def extend(self, events: Iterable[MarketEvent]) -> None:
+        for event in events:
+            self.record(event)
+
+    def horizon_ns(self, symbol: str) -> int:
+        """The oldest instant the tape covers for ``symbol``."""
+        track = self._tracks.get(symbol)
+        return self.started_ns if track is None else track.horizon_ns
+
+    def events(self, symbol: str, start_ns: int, end_ns: int) -> list[MarketEvent]:
+        """The events of ``symbol`` filed in ``[start_ns, end_ns)``, in order."""
+        track = self._tracks.get(symbol)
+        if track is None or end_ns <= start_ns:
+            return []
+        times = track.times
+        return track.events[bisect_left(times, start_ns) : bisect_left(times, end_ns)]
+
+    def backfill(self, symbol: str, events: Iterable[MarketEvent]) -> None:
+        """Put ``events`` (older than anything recorded, in order) before the tape's start;
+        the horizon moves back to the first of them."""
+        older = list(events)
+        if not older:
+            return
+        track = self._track(symbol)
+        if track.times and older[-1].ts_ns > track.times[0]:
+            raise ValueError(f"{symbol}: backfill overlaps the recorded tape")
+        track.times[:0] = [e.ts_ns for e in older]
+        track.events[:0] = older
+        track.horizon_ns = min(track.horizon_ns, older[0].ts_ns)
