@@ -13,6 +13,11 @@ from ec_core.errors import (
     ConfigError,
     ConnectionLostError,
     EcError,
+    HistoryError,
+    HistoryNotEntitledError,
+    HistoryRateLimitError,
+    HistoryRequestError,
+    HistoryTooFarBackError,
     IllegalTransitionError,
     JournalError,
     OrderDeniedError,
@@ -48,6 +53,11 @@ INSTANCES: list[EcError] = [
     ConnectionLostError("gone"),
     AuthError("bad password", code=102),
     ProtocolError("bad frame"),
+    HistoryError("history", symbol="EP", code=101),
+    HistoryRequestError("end before start", symbol="EP", field="end", value=3),
+    HistoryTooFarBackError(symbol="EP", start_ns=1, horizon_ns=5, code=105),
+    HistoryNotEntitledError("not entitled to EP history", symbol="EP", code=103),
+    HistoryRateLimitError("slow down", symbol="EP", code=107, retry_after=1.5),
     PriceError("off grid", price=Decimal("1.3"), tick_size=Decimal("0.25")),
     IllegalTransitionError(OrderState.FILLED, OrderState.WORKING),
     OrderError("order"),
@@ -90,6 +100,10 @@ def test_the_tree_drawn_in_the_docstring_is_the_real_tree() -> None:
     )
     assert issubclass(RequestTimeoutError, OrderUnknownError)
     assert issubclass(PriceError, ValueError)  # a bad price is also a bad value
+    history = (HistoryRequestError, HistoryTooFarBackError, HistoryNotEntitledError)
+    assert all(issubclass(c, HistoryError) for c in (*history, HistoryRateLimitError))
+    assert issubclass(HistoryError, SessionError)
+    assert issubclass(HistoryRequestError, ValueError)
 
 
 def test_there_is_an_instance_of_every_class_below() -> None:
