@@ -1,0 +1,396 @@
+"""The exchange's state and plumbing: instruments, accounts, listeners, time, ticks.
+
+:class:`ExchangeCore` is the bottom layer of :class:`~ec_mock.engine.Exchange`: it
+owns every field; the layers above it (reports, matching, order entry, amend and
+cancel, snapshots) are the engine's sections, one module each, that work on those
+fields through ``self``. Module constants below are the engine's hot-path aliases.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from ec_core.clock import Clock
+from ec_core.errors import PriceError
+from ec_core.model import (
+    FINAL_STATES,
+    Account,
+    Duration,
+    ExecInstruction,
+    ExecutionReport,
+    Instrument,
+    OrderState,
+    OrderType,
+    Quote,
+    ReportKind,
+    RequestType,
+    Side,
+    Trade,
+    TradeEvent,
+)
+
+from ec_mock.engine.book import OrderBook
+from ec_mock.engine.codes import RejectCode
+from ec_mock.engine.ledger import AccountLedger, PositionLedger, check_amount
+from ec_mock.engine.listener import Listener, OrderFaults
+from ec_mock.engine.models import FillModel, LatencyModel
+from ec_mock.engine.records import OrderRecord
+from ec_mock.engine.sessions import SessionCalendar
+from ec_mock.instruments import builtin_specs
+
+__all__ = ["DEFAULT_MARGIN_TICKS", "ExchangeCore", "ExchangeEvent", "Reject"]
+
+ExchangeEvent = TradeEvent | Quote | Trade
+"""Anything in the event log."""
+
+DEFAULT_MARGIN_TICKS = 1_000
+"""Initial margin per contract when none is configured: this many tick values."""
+
+# Enum members as module constants: ``Side.BUY`` costs an attribute lookup through the
+# enum's metaclass on every use, a global costs next to nothing. Same for states.
+_BUY = Side.BUY
+_SELL = Side.SELL
+_W = OrderState.WORKING
+_PF = OrderState.PARTIALLY_FILLED
+_F = OrderState.FILLED
+_CANCELLED = OrderState.CANCELLED
+_EXPIRED = OrderState.EXPIRED
+_MKT = OrderType.MKT
+_LMT = OrderType.LMT
+_STP = OrderType.STP
+_STL = OrderType.STL
+_DAY = Duration.DAY
+_GTD = Duration.GTD
+_IOC = Duration.IOC
+_FOK = Duration.FOK
+_IOC_FOK = (_IOC, _FOK)
+_NEW = RequestType.NEW
+_MODIFY = RequestType.MODIFY
+_CANCEL = RequestType.CANCEL
+_R_ACCEPTED = ReportKind.ACCEPTED
+_R_FILL = ReportKind.FILL
+_R_MODIFIED = ReportKind.MODIFIED
+_R_CANCELLED = ReportKind.CANCELLED
+_R_EXPIRED = ReportKind.EXPIRED
+_R_REJECTED = ReportKind.REJECTED
+_R_STATUS = ReportKind.STATUS
+_NO_INSTRUCTIONS: frozenset[ExecInstruction] = frozenset()
+_TICK_CACHE_SIZE = 4096  # distinct prices per instrument kept by the Decimal <-> ticks caches
+_STALE = (None, -1, None, -1)
+_ZERO = Decimal(0)
+_FINAL = FINAL_STATES  # a quote not computed while nobody listened (see _settle)
+_LOG_ENCODER = msgspec.json.Encoder(decimal_format="string")
+_EVENT_TIMER = 0
+_EVENT_SESSION = 1
+_EVENT_EXPIRE = 2  # payload: the OrderRecord
+_EVENT_REQUEST = 3
+_force = msgspec.structs.force_setattr  # fills a report's rarely set fields after building it
+
+
+def _discard(event: ExchangeEvent) -> None:
+    """Where events go when nobody listens and nothing is recorded."""
+
+
+class Reject(Exception):
+    """Abort checking a request: ``code`` and ``text`` go into its reject report."""
+
+    def __init__(self, code: RejectCode | str, text: str) -> None:
+        super().__init__(text)
+        self.code = str(code)
+        self.text = text
+
+
+class ExchangeCore:
+    """State and plumbing shared by the engine's layers (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        instruments: Iterable[Instrument],
+        clock: Clock,
+        seed: int = 0,
+        fill_model: FillModel | None = None,
+        latency: LatencyModel | None = None,
+        margins: Mapping[str, Decimal] | None = None,
+        enforce_sessions: bool = True,
+        record: bool = True,
+        faults: OrderFaults | None = None,
+    ) -> None:
+        self._clock = clock
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.fill_model = fill_model or FillModel()
+        self.latency = latency
+        self.enforce_sessions = enforce_sessions
+        self.faults = faults
+        if margins is None:
+            margins = {s.instrument.symbol: s.margin for s in builtin_specs() if s.margin}
+        self._margins: dict[str, Decimal] = dict(margins)
+        for symbol, amount in self._margins.items():
+            check_amount(amount, f"margin of {symbol}")
+        self._instruments: dict[str, Instrument] = {}
+        self._books: dict[str, OrderBook] = {}
+        self._calendars: dict[str, SessionCalendar] = {}
+        self._accounts: dict[str, AccountLedger] = {}
+        self._ids: dict[str, dict[str, OrderRecord]] = {}  # account -> every cl id -> order
+        self._open: dict[str, dict[int, OrderRecord]] = {}  # account -> oid -> open order
+        self._open_by_symbol: dict[str, dict[int, OrderRecord]] = {}
+        # Orders are reached through their accounts' client ids (every order has one);
+        # a restored order without any (a hand-made state) is kept here.
+        self._unindexed: list[OrderRecord] = []
+        self._rejected: dict[str, dict[str, ExecutionReport]] = {}  # account -> cl id -> reject
+        self._last: dict[str, tuple[int, int, int, Side | None]] = {}  # ts, price, size, side
+        self._marks: dict[str, int] = {}  # last trade price per symbol, ticks
+        self._holders: dict[str, dict[str, PositionLedger]] = {}  # symbol -> account -> open pos
+        self._quotes: dict[str, tuple[int | None, int, int | None, int]] = {}
+        # Decimal price -> ticks and back, per symbol: requests repeat the same few prices.
+        self._to_ticks: dict[str, dict[Decimal, int]] = {}
+        self._to_price: dict[str, dict[int, Decimal]] = {}
+        self._next_oid = 1
+        self._next_seq = 1
+        self._next_fill = 1
+        self._next_cl = 1
+        self._timers: list[tuple[int, int, int, Any]] = []  # (ts, seq, kind, payload)
+        self._listeners: list[Listener] = []
+        self._listener_tuple: tuple[Listener, ...] = ()
+        self._record = record
+        self._event_log: list[ExchangeEvent] = []
+        self._sinks = record
+        # Events waiting for the listeners (quotes and trades go to on_market_event).
+        self._outbox: list[ExchangeEvent] = []
+        self._emit: Callable[[ExchangeEvent], None] = _discard
+        self._route()
+        self._flushing = False
+        # Symbols changed by the request, settled after it (while nobody listens and no
+        # book is armed they are kept, unsettled, until add_listener: see _settle).
+        self._touched: dict[str, None] = {}
+        self._armed: set[str] = set()  # symbols whose book may hold stops or AON orders
+        self._ts_override: int | None = None
+        # The time of the request being processed: read from the clock once per request
+        # by every entry point (submit, place, advance_to, ...), then used by everything
+        # the request does, so one request's events carry one timestamp.
+        self._ts = 0
+        for instrument in instruments:
+            self.add_instrument(instrument)
+
+    # ------------------------------------------------------------------ setup
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def add_instrument(self, instrument: Instrument, *, margin: Decimal | None = None) -> None:
+        """List a contract (replacing the definition of a symbol that has no orders)."""
+        symbol = instrument.symbol
+        if symbol in self._books and self._open_by_symbol.get(symbol):
+            raise ValueError(f"{symbol}: cannot redefine an instrument with open orders")
+        self._instruments[symbol] = instrument
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._books[symbol] = OrderBook(symbol)
+        self._open_by_symbol[symbol] = book.open_orders
+        self._holders[symbol] = book.holders
+        self._to_ticks[symbol] = {}
+        self._to_price[symbol] = {}
+        if margin is not None:
+            check_amount(margin, f"margin of {symbol}")
+            self._margins[symbol] = margin
+        calendar = SessionCalendar(instrument.trading_hours)
+        self._calendars[symbol] = calendar
+        if instrument.trading_hours is not None and self.enforce_sessions:
+            _, boundary = calendar.state(self._now())
+            if boundary >= 0:
+                self._push(boundary, _EVENT_SESSION, symbol)
+
+    def instrument(self, symbol: str) -> Instrument | None:
+        return self._instruments.get(symbol)
+
+    def instruments(self) -> list[Instrument]:
+        return list(self._instruments.values())
+
+    def margin(self, symbol: str) -> Decimal:
+        """Initial margin per contract of ``symbol``."""
+        margin = self._margins.get(symbol)
+        if margin is None:
+            margin = self._instruments[symbol].tick_value * DEFAULT_MARGIN_TICKS
+        return margin
+
+    def is_open(self, symbol: str) -> bool:
+        """Whether ``symbol`` is in its trading session now (always, without sessions)."""
+        if not self.enforce_sessions:
+            return True
+        return self._calendars[symbol].is_open(self._now())
+
+    def open_account(
+        self,
+        account_id: str,
+        *,
+        balance: Decimal = Decimal("1000000"),
+        commission_per_contract: Decimal = Decimal("0"),
+        name: str = "",
+        currency: str = "USD",
+        unlimited: bool = False,
+    ) -> None:
+        """Open an account. ``unlimited`` accounts (the house) skip the buying-power check."""
+        if account_id in self._accounts:
+            raise ValueError(f"account {account_id!r} already exists")
+        self._accounts[account_id] = AccountLedger(
+            account_id,
+            balance=balance,
+            commission_per_contract=commission_per_contract,
+            name=name,
+            currency=currency,
+            unlimited=unlimited,
+        )
+        acct = self._accounts[account_id]
+        self._ids[account_id] = acct.orders_by_cl
+        self._open[account_id] = acct.open_orders
+        self._rejected[account_id] = acct.rejected
+
+    def has_account(self, account_id: str) -> bool:
+        return account_id in self._accounts
+
+    def account_ids(self) -> list[str]:
+        return list(self._accounts)
+
+    def account(self, account_id: str) -> Account:
+        """Balance (cash after realized P&L and commissions) and buying power now."""
+        return self._accounts[account_id].to_account(self._marks)
+
+    def unrealized_pnl(self, account_id: str) -> Decimal:
+        return self._accounts[account_id].unrealized_value
+
+    # ------------------------------------------------------------------ listeners
+    def add_listener(self, listener: Listener) -> None:
+        if not self._sinks:
+            # Quotes were not computed while nobody listened: the symbols touched since
+            # (still in ``_touched``, see _settle) and those settled stale get their
+            # touch now; the other books have not changed since their last quote.
+            quotes = self._quotes
+            for symbol in self._touched:
+                quotes[symbol] = _STALE
+            self._touched.clear()
+            for symbol, quote in quotes.items():
+                if quote is _STALE:
+                    quotes[symbol] = self._books[symbol].touch()
+        self._listeners.append(listener)
+        self._listener_tuple = tuple(self._listeners)
+        self._route()
+
+    def remove_listener(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+        self._listener_tuple = tuple(self._listeners)
+        self._route()
+
+    @property
+    def event_log(self) -> list[ExchangeEvent]:
+        """Every event so far, in order (empty with ``record=False``)."""
+        return self._event_log
+
+    @event_log.setter
+    def event_log(self, events: list[ExchangeEvent]) -> None:
+        self._event_log = events
+        self._route()
+
+    def _route(self) -> None:
+        """Pick where ``_emit`` sends an event: the log, the listeners' outbox, both, nowhere.
+
+        A bound ``list.append`` when there is one sink: emitting costs no Python frame.
+        """
+        self._sinks = self._record or bool(self._listeners)
+        if self._record and self._listeners:
+            log, outbox = self._event_log.append, self._outbox.append
+
+            def both(event: ExchangeEvent) -> None:
+                log(event)
+                outbox(event)
+
+            self._emit = both
+        elif self._record:
+            self._emit = self._event_log.append
+        elif self._listeners:
+            self._emit = self._outbox.append
+        else:
+            self._emit = _discard
+
+    def _flush(self) -> None:
+        if self._flushing or not self._outbox:
+            return
+        self._flushing = True
+        outbox = self._outbox
+        done = 0
+        try:
+            # A listener may submit from its callback: what that emits is appended
+            # here and delivered by this loop, after what was already waiting.
+            while done < len(outbox):
+                event = outbox[done]
+                done += 1
+                kind = type(event)
+                if kind is Quote or kind is Trade:
+                    for listener in self._listener_tuple:
+                        listener.on_market_event(event)  # type: ignore[arg-type]
+                else:
+                    for listener in self._listener_tuple:
+                        listener.on_trade_event(event)  # type: ignore[arg-type]
+        finally:
+            del outbox[:done]
+            self._flushing = False
+
+    def event_log_bytes(self) -> bytes:
+        """The event log as JSON lines: the artefact determinism is tested on."""
+        encode = _LOG_ENCODER.encode
+        return b"".join(encode(event) + b"\n" for event in self._event_log)
+
+    # ------------------------------------------------------------------ time
+    def _now(self) -> int:
+        override = self._ts_override
+        return override if override is not None else self._clock.now_ns()
+
+    def _push(self, ts_ns: int, kind: int, payload: Any) -> None:
+        heapq.heappush(self._timers, (ts_ns, self._next_seq, kind, payload))
+        self._next_seq += 1
+
+    def _ticks(self, symbol: str, price: Decimal | None) -> int | None:
+        """``price`` in ticks of ``symbol``; ``None`` for no price or an unknown symbol.
+
+        Cached per symbol: the exact conversion costs Decimal arithmetic, and a request
+        stream repeats a few prices. Only true ``Decimal`` keys are cached, so a float
+        that equals a cached Decimal is still refused by ``to_ticks``.
+        """
+        if price is None:
+            return None
+        cache = self._to_ticks.get(symbol)
+        if cache is None:
+            return None
+        exact = type(price) is Decimal
+        if exact:
+            try:
+                return cache[price]
+            except KeyError:
+                pass
+            except TypeError:  # a signalling NaN has no hash; to_ticks refuses it below
+                exact = False
+        try:
+            ticks = self._instruments[symbol].to_ticks(price)
+        except PriceError as exc:
+            raise Reject(RejectCode.PRICE_OFF_TICK, str(exc)) from None
+        if exact:
+            if len(cache) >= _TICK_CACHE_SIZE:
+                cache.clear()
+            cache[price] = ticks
+        return ticks
+
+    def _price(self, symbol: str, ticks: int) -> Decimal:
+        """``ticks`` of ``symbol`` as a Decimal price, cached like :meth:`_ticks`."""
+        cache = self._to_price[symbol]
+        price = cache.get(ticks)
+        if price is None:
+            price = self._instruments[symbol].to_price(ticks)
+            if len(cache) >= _TICK_CACHE_SIZE:
+                cache.clear()
+            cache[ticks] = price
+        return price

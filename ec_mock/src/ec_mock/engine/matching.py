@@ -1,0 +1,435 @@
+"""Matching: take liquidity, rest, fill, print, fire stops and AON orders, end orders.
+
+The hot path: several steps are inlined on purpose (each inline copy names the
+method it stands for); keep them alike.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+
+from ec_core.model import (
+    AccountReport,
+    Fill,
+    OrderState,
+    PositionReport,
+    Quote,
+    Side,
+    Trade,
+)
+
+from ec_mock.engine.book import Level, OrderBook
+from ec_mock.engine.core import (
+    _BUY,
+    _CANCELLED,
+    _EXPIRED,
+    _F,
+    _FOK,
+    _IOC,
+    _PF,
+    _R_CANCELLED,
+    _R_EXPIRED,
+    _R_FILL,
+    _R_MODIFIED,
+    _SELL,
+    _STALE,
+    _ZERO,
+)
+from ec_mock.engine.ledger import PositionLedger
+from ec_mock.engine.records import OrderRecord
+from ec_mock.engine.reports import ReportsLayer
+
+
+class MatchingLayer(ReportsLayer):
+    """Price-time matching on the books and what a fill or an end does to accounts."""
+
+    # ------------------------------------------------------------------ matching
+    def _execute(self, order: OrderRecord, book: OrderBook) -> None:
+        """Take liquidity with ``order`` and then rest, wait or cancel what is left."""
+        limit = order.price
+        duration = order.duration
+        if order.aon or duration is _FOK:
+            remaining = order.qty - order.filled
+            if book.available(order.side, limit, remaining) < remaining:
+                if duration is _FOK or duration is _IOC or limit is None:
+                    self._finish(order, _CANCELLED, "could not be filled in full")
+                elif order not in book.aon:
+                    book.aon.append(order)
+                    self._armed.add(book.symbol)
+                    if not order.seq:
+                        order.seq = self._next_seq
+                        self._next_seq += 1
+                return
+        # Match only if the opposite touch is within the limit (the usual passive add is not).
+        if order.side > 0:
+            keys = book.ask_keys
+            if keys and (limit is None or -keys[-1] <= limit):
+                self._match(order, book)
+        else:
+            keys = book.bid_keys
+            if keys and (limit is None or keys[-1] >= limit):
+                self._match(order, book)
+        if order.filled == order.qty:
+            return
+        if limit is None:
+            self._finish(order, _CANCELLED, "market order: no more liquidity")
+        elif duration is _IOC or duration is _FOK:
+            self._finish(order, _CANCELLED, "immediate-or-cancel remainder")
+        else:  # rest: book.rest, inlined (this is every passive order)
+            seq = self._next_seq
+            self._next_seq = seq + 1
+            order.seq = seq
+            order.resting = True
+            price = limit
+            if order.side > 0:
+                level = book.bids.get(price)
+                if level is None:
+                    level = book.bids[price] = Level(price)
+                    insort(book.bid_keys, price)
+            else:
+                level = book.asks.get(price)
+                if level is None:
+                    level = book.asks[price] = Level(price)
+                    insort(book.ask_keys, -price)
+            level.orders.append((seq, order))
+            level.qty += order.qty - order.filled
+            level.count += 1
+
+    def _match(self, order: OrderRecord, book: OrderBook) -> None:
+        side = order.side
+        limit = order.price
+        if side > 0:
+            levels = book.asks
+            keys = book.ask_keys
+            aggressor = _BUY
+        else:
+            levels = book.bids
+            keys = book.bid_keys
+            aggressor = _SELL
+        symbol = book.symbol
+        fill = self._fill
+        marks = self._marks
+        holders = book.holders
+        printed = printed_at = 0  # size and price of the last print
+        wanted = order.qty - order.filled
+        while wanted > 0 and keys:
+            price = -keys[-1] if side > 0 else keys[-1]
+            if limit is not None and (price > limit if side > 0 else price < limit):
+                break
+            level = levels[price]
+            queue = level.orders
+            while queue and wanted > 0:
+                seq, resting = queue[0]
+                if resting.seq != seq or not resting.resting:
+                    queue.popleft()  # a lazily cancelled entry reaching the front
+                    continue
+                available = resting.qty - resting.filled
+                qty = wanted if wanted < available else available
+                level.qty -= qty
+                if qty == available:
+                    resting.resting = False
+                    queue.popleft()
+                    level.count -= 1
+                fill(resting, qty, price)
+                fill(order, qty, price)
+                # the print: _print, inlined (the symbol is touched and its last trade
+                # set once, below; PositionLedger.remark inlined too)
+                old = marks.get(symbol)
+                if old != price:
+                    for pos in holders.values():  # none of them is flat
+                        if old is not None:
+                            change = pos.qty * (price - old)
+                        else:
+                            change = pos.qty * price - pos.cost
+                        if change:
+                            acct = pos.account
+                            acct.unrealized_units += change * pos.tick_value_units
+                            if pos.tick_value_exp < acct.unrealized_exp:
+                                acct.unrealized_exp = pos.tick_value_exp
+                    marks[symbol] = price
+                printed = qty
+                printed_at = price
+                if self._sinks:
+                    now = self._ts
+                    self._emit(
+                        Trade(symbol=symbol, ts_ns=now, price=price, size=qty, aggressor=aggressor)
+                    )
+                wanted -= qty
+            if level.count == 0:
+                book._drop_level(-side, price)
+        if printed:
+            self._touched[symbol] = None
+            self._last[symbol] = (self._ts, printed_at, printed, aggressor)
+
+    def _fill(self, order: OrderRecord, qty: int, price: int) -> None:
+        filled = order.filled + qty
+        order.filled = filled
+        order.cost += qty * price
+        now = self._ts
+        order.updated_ns = now
+        symbol = order.symbol
+        pos = order.pos
+        acct = pos.account
+        book = order.book
+        pos.fill(order.side * qty, price, self._marks.get(symbol), True)
+        if pos.qty:
+            book.holders[order.account_id] = pos
+        else:
+            book.holders.pop(order.account_id, None)
+        commission = _ZERO
+        if acct.commission_per_contract:
+            commission = acct.charge_commission(qty)
+        if filled == order.qty:
+            order.state = _F
+            del acct.open_orders[order.oid]
+            del book.open_orders[order.oid]
+        else:
+            order.state = _PF
+        fill_no = self._next_fill
+        self._next_fill = fill_no + 1
+        if self._sinks:
+            fill_price = self._to_price[symbol].get(price)
+            if fill_price is None:
+                fill_price = self._price(symbol, price)
+            fill = Fill(
+                fill_id=f"F{fill_no}",
+                account_id=order.account_id,
+                symbol=symbol,
+                side=_BUY if order.side > 0 else _SELL,
+                qty=qty,
+                price=fill_price,
+                ts_ns=now,
+                cl_order_id=order.cl_order_id,
+                chain_id=order.chain_id,
+                venue_order_id=f"V{order.oid}",
+                commission=commission,
+            )
+            emit = self._emit
+            emit(self._report(_R_FILL, order, now, fill=fill))
+            emit(PositionReport(position=pos.to_position(order.account_id), ts_ns=now))
+            emit(AccountReport(account=acct.to_account(self._marks), ts_ns=now))
+
+    def _hold(self, pos: PositionLedger) -> None:
+        """Track who holds a position in each instrument, to re-mark them on a print."""
+        holders = self._holders.setdefault(pos.symbol, {})
+        if pos.qty:
+            holders[pos.account.account_id] = pos
+        else:
+            holders.pop(pos.account.account_id, None)
+
+    def _print(self, symbol: str, price: int, qty: int, aggressor: Side | None) -> None:
+        """Publish a print and re-mark the holders (``_match`` inlines this: keep alike)."""
+        marks = self._marks
+        old = marks.get(symbol)
+        if old != price:
+            holders = self._holders.get(symbol)
+            if holders:
+                for pos in holders.values():
+                    pos.remark(old, price)
+            marks[symbol] = price
+        self._touched[symbol] = None
+        now = self._ts
+        self._last[symbol] = (now, price, qty, aggressor)
+        if self._sinks:
+            self._emit(Trade(symbol=symbol, ts_ns=now, price=price, size=qty, aggressor=aggressor))
+
+    def _settle(self) -> None:
+        """After a request: fire stops, fill waiting AON orders, publish changed quotes.
+
+        With no listener and no log nobody sees quotes, so the touch is not computed:
+        the symbol's quote is marked stale and :meth:`add_listener` fills it in. Only
+        books in ``_armed`` can hold stops or AON orders; with none and nobody
+        listening there is nothing to do, so the entry points do not call this and
+        ``_touched`` keeps the symbols until someone listens or a book is armed.
+        """
+        touched = self._touched
+        quotes = self._quotes
+        armed = self._armed
+        books = self._books
+        while touched:
+            symbol = next(iter(touched))
+            book = books[symbol]
+            if symbol in armed:
+                if book.buy_stops or book.sell_stops or book.aon:
+                    self._trigger(symbol, book)
+                if not (book.buy_stops or book.sell_stops or book.aon):
+                    armed.discard(symbol)
+            del touched[symbol]
+            if not self._sinks:
+                quotes[symbol] = _STALE
+                continue
+            touch = book.touch()
+            if quotes.get(symbol) != touch:
+                quotes[symbol] = touch
+                bid, bid_size, ask, ask_size = touch
+                self._emit(
+                    Quote(
+                        symbol=symbol,
+                        ts_ns=self._ts,
+                        bid=bid,
+                        bid_size=bid_size,
+                        ask=ask,
+                        ask_size=ask_size,
+                    )
+                )
+
+    def _trigger(self, symbol: str, book: OrderBook) -> None:
+        """Fire stops and fill waiting AON orders until nothing more happens."""
+        active = True
+        while active:
+            active = False
+            last = self._marks.get(symbol)
+            if last is not None and (book.buy_stops or book.sell_stops):
+                for order in book.triggered_stops(last):
+                    if order.state.is_open:
+                        order.triggered = True
+                        self._execute(order, book)
+                        active = True
+            if book.aon:
+                for order in list(book.aon):
+                    remaining = order.qty - order.filled
+                    if (
+                        order.state.is_open
+                        and book.available(order.side, order.price, remaining) >= remaining
+                    ):
+                        book.aon.remove(order)
+                        self._match(order, book)
+                        active = True
+
+    # ------------------------------------------------------------------ ends of orders
+    def _finish(self, order: OrderRecord, state: OrderState, text: str = "") -> None:
+        """Cancel or expire an open order: out of the book, working qty released."""
+        symbol = order.symbol
+        book = order.book
+        side = order.side
+        remaining = order.qty - order.filled
+        if order.resting:  # book.unrest, inlined
+            order.resting = False
+            price = order.price
+            assert price is not None
+            level = (book.bids if side > 0 else book.asks)[price]
+            level.qty -= remaining
+            level.count -= 1
+            if level.count == 0:
+                book._drop_level(side, price)
+        elif order.stop is not None and not order.triggered:
+            book.remove_stop(order)
+        if order.aon and order in book.aon:
+            book.aon.remove(order)
+        pos = order.pos
+        # pos.add_working(side, -remaining), inlined: every cancel comes through here
+        held = pos.qty
+        high = held + pos.buy_working
+        low = held - pos.sell_working
+        before = high if high + low >= 0 else -low
+        if side > 0:
+            pos.buy_working -= remaining
+            high -= remaining
+        else:
+            pos.sell_working -= remaining
+            low += remaining
+        after = high if high + low >= 0 else -low
+        acct = pos.account
+        if after != before:
+            acct.margin_units += (after - before) * pos.margin_units
+            if pos.margin_exp < acct.margin_exp:
+                acct.margin_exp = pos.margin_exp
+        order.state = state
+        now = self._ts
+        order.updated_ns = now
+        del acct.open_orders[order.oid]
+        del book.open_orders[order.oid]
+        self._touched[symbol] = None
+        if self._sinks:
+            kind = _R_EXPIRED if state is _EXPIRED else _R_CANCELLED
+            self._emit(self._report(kind, order, now, text=text))
+
+    # ------------------------------------------------------------------ external prints
+    def apply_external_trade(
+        self,
+        symbol: str,
+        price: int,
+        size: int,
+        *,
+        counterparty: str,
+        aggressor: Side | None = None,
+    ) -> None:
+        """A print that happened outside this book (recorded data): fill resting orders
+        the way :attr:`fill_model` says the real market would have, with ``counterparty``
+        (the house account) taking the other side, then publish the print."""
+        override = self._ts_override
+        self._ts = override if override is not None else self._clock.now_ns()
+        book = self._books[symbol]
+        house = self._accounts[counterparty]
+        instrument = self._instruments[symbol]
+        model = self.fill_model
+        sides = []
+        if aggressor is not _BUY:
+            sides.append(1)  # a seller hit: resting bids at or above the print
+        if aggressor is not _SELL:
+            sides.append(-1)
+        for side in sides:
+            fills: list[tuple[OrderRecord, int]] = []
+            keys = book.bid_keys if side > 0 else book.ask_keys
+            levels = book.bids if side > 0 else book.asks
+            for key in reversed(keys):
+                level_price = key if side > 0 else -key
+                if (level_price < price) if side > 0 else (level_price > price):
+                    break
+                orders = levels[level_price].live()
+                if level_price != price:
+                    fills.extend(
+                        (o, o.qty - o.filled) for o in orders if o.account_id != counterparty
+                    )
+                    continue
+                if not model.fill_at_touch:
+                    break
+                left = size
+                for o in orders:
+                    remaining = o.qty - o.filled
+                    if o.account_id == counterparty:
+                        if model.queue_position:
+                            left -= remaining
+                        continue
+                    if left <= 0:
+                        break
+                    take = min(left, remaining)
+                    fills.append((o, take))
+                    left -= take
+            for o, qty in fills:
+                fill_price = o.price
+                assert fill_price is not None
+                if qty == o.qty - o.filled:
+                    book.unrest(o)
+                else:
+                    book.reduce_resting(o, qty)
+                self._fill(o, qty, fill_price)
+                hpos = house.position(instrument, self.margin(symbol))
+                hpos.fill(-o.side * qty, fill_price, self._marks.get(symbol), from_working=False)
+                self._hold(hpos)
+        self._print(symbol, price, size, aggressor)
+        self._settle()
+        self._flush()
+
+    def set_resting_qty(self, account_id: str, cl_order_id: str, qty: int) -> None:
+        """Venue-side size change that keeps queue priority, even when it grows.
+
+        For house liquidity that stands for the recorded market (replay): a user
+        order that joined behind it stays behind it. Not for user orders.
+        """
+        override = self._ts_override
+        self._ts = override if override is not None else self._clock.now_ns()
+        order = self._ids[account_id][cl_order_id]
+        if not order.resting or qty <= order.filled:
+            raise ValueError(f"{cl_order_id!r} is not resting or qty {qty} <= filled")
+        delta = qty - order.qty
+        book = self._books[order.symbol]
+        book.reduce_resting(order, -delta)
+        order.pos.add_working(order.side, delta)
+        order.qty = qty
+        order.updated_ns = self._ts
+        self._touched[order.symbol] = None
+        if self._sinks:
+            self._emit(self._report(_R_MODIFIED, order, self._ts))
+        self._settle()
+        self._flush()
