@@ -23,7 +23,6 @@ from ec_mock.engine.core import (
     _EVENT_EXPIRE,
     _FINAL,
     _GTD,
-    _IOC_FOK,
     _MKT,
     _MODIFY,
     _NO_INSTRUCTIONS,
@@ -36,6 +35,7 @@ from ec_mock.engine.core import (
 from ec_mock.engine.ledger import AccountLedger
 from ec_mock.engine.orders import OrderEntryLayer
 from ec_mock.engine.records import OrderRecord
+from ec_mock.engine.rules import MODIFY_PLANS, check_buying_power
 from ec_mock.engine.sessions import end_of_date_ns
 
 
@@ -258,6 +258,12 @@ class AmendLayer(OrderEntryLayer):
         gtd: date | None,
         symbol: str | None,
     ) -> str:
+        """Check a modify against the modify rules, then apply it; returns the new client id.
+
+        The rules that run are those of the fields the modify sets
+        (:data:`~ec_mock.engine.rules.MODIFY_RULES`). A price change or a quantity
+        increase loses queue priority (the order is matched again as if new).
+        """
         acct = self._accounts.get(account_id)
         found = None
         if not self._sinks and self.faults is None:
@@ -277,57 +283,31 @@ class AmendLayer(OrderEntryLayer):
                 raise Reject(
                     RejectCode.DUPLICATE_ORDER_ID, f"client order id {new_cl!r} already used"
                 )
-            instrument = self._instruments[order.symbol]
-            if qty is not None:
-                if qty <= 0:
-                    raise Reject(RejectCode.QTY_INVALID, f"qty must be > 0, got {qty}")
-                if qty > instrument.max_order_qty:
-                    raise Reject(
-                        RejectCode.QTY_OVER_MAX,
-                        f"qty {qty} over the maximum {instrument.max_order_qty}",
-                    )
-                if qty <= order.filled:
-                    raise Reject(
-                        RejectCode.MODIFY_QTY_BELOW_FILLED,
-                        f"new qty {qty} is not above the filled qty {order.filled}",
-                    )
-            if price is not None and order.price is None:
-                raise Reject(
-                    RejectCode.MODIFY_NOT_ALLOWED, f"{order.order_type} order has no limit price"
-                )
-            if stop is not None and (order.stop is None or order.triggered):
-                raise Reject(
-                    RejectCode.MODIFY_NOT_ALLOWED, "only a stop that has not fired has a stop price"
-                )
-            if duration in _IOC_FOK:
-                raise Reject(RejectCode.MODIFY_NOT_ALLOWED, f"cannot modify to {duration}")
-            new_duration = duration or order.duration
-            expire_ns = order.expire_ns
-            if duration is not None or gtd is not None:
-                if new_duration is _GTD:
-                    day = gtd or order.gtd
-                    if day is None:
-                        raise Reject(RejectCode.GTD_MISSING_DATE, "GTD needs good_thru_date")
-                    expire_ns = end_of_date_ns(day, instrument.trading_hours)
-                    now = self._ts
-                    today = self._calendars[order.symbol].trading_date(now)
-                    if day < today or expire_ns <= now:
-                        raise Reject(
-                            RejectCode.GTD_IN_PAST,
-                            f"good_thru_date {day.isoformat()} is in the past",
-                        )
-                else:
-                    expire_ns = 0
-            if stop is not None and stop != order.stop:
-                self._check_stop(instrument, _BUY if order.side > 0 else _SELL, stop)
+            mask = (
+                (qty is not None)
+                | (price is not None) << 1
+                | (stop is not None) << 2
+                | (duration is not None or gtd is not None) << 3
+            )
+            for check in MODIFY_PLANS[mask]:
+                check(self, order, acct, qty, price, stop, duration, gtd)
             if qty is not None and qty > order.qty and not acct.unlimited:
-                self._check_buying_power(
-                    acct, instrument, _BUY if order.side > 0 else _SELL, qty - order.qty
+                check_buying_power(
+                    self, acct, self._instruments[order.symbol], order.side, qty - order.qty
                 )
         except Reject as reject:
             self._reject_on_order(account_id, symbol or "", new_cl, orig_cl, _MODIFY, reject)
             return new_cl
 
+        new_duration = duration or order.duration
+        expire_ns = order.expire_ns
+        if duration is not None or gtd is not None:
+            day = gtd or order.gtd if new_duration is _GTD else None
+            expire_ns = (
+                0
+                if day is None
+                else end_of_date_ns(day, self._instruments[order.symbol].trading_hours)
+            )
         book = self._books[order.symbol]
         old_qty = order.qty
         old_remaining = old_qty - order.filled

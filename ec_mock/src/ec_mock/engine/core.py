@@ -12,7 +12,7 @@ import heapq
 import random
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from ec_core.clock import Clock
@@ -42,6 +42,9 @@ from ec_mock.engine.models import FillModel, LatencyModel
 from ec_mock.engine.records import OrderRecord
 from ec_mock.engine.sessions import SessionCalendar
 from ec_mock.instruments import builtin_specs
+
+if TYPE_CHECKING:
+    from ec_mock.engine.rules import NewOrderCheck
 
 __all__ = ["DEFAULT_MARGIN_TICKS", "ExchangeCore", "ExchangeEvent", "Reject"]
 
@@ -92,6 +95,9 @@ _EVENT_REQUEST = 3
 _force = msgspec.structs.force_setattr  # fills a report's rarely set fields after building it
 
 
+_PlanKey = tuple[OrderType, Duration, frozenset[ExecInstruction], bool]
+
+
 def _discard(event: ExchangeEvent) -> None:
     """Where events go when nobody listens and nothing is recorded."""
 
@@ -126,7 +132,7 @@ class ExchangeCore:
         self.rng = random.Random(seed)
         self.fill_model = fill_model or FillModel()
         self.latency = latency
-        self.enforce_sessions = enforce_sessions
+        self._enforce_sessions = enforce_sessions
         self.faults = faults
         if margins is None:
             margins = {s.instrument.symbol: s.margin for s in builtin_specs() if s.margin}
@@ -151,6 +157,8 @@ class ExchangeCore:
         # Decimal price -> ticks and back, per symbol: requests repeat the same few prices.
         self._to_ticks: dict[str, dict[Decimal, int]] = {}
         self._to_price: dict[str, dict[int, Decimal]] = {}
+        # Per symbol, the entry rules a new order of each kind runs (rules.new_order_plan).
+        self._new_order_plans: dict[str, dict[_PlanKey, tuple[NewOrderCheck, ...]]] = {}
         self._next_oid = 1
         self._next_seq = 1
         self._next_fill = 1
@@ -180,6 +188,11 @@ class ExchangeCore:
 
     # ------------------------------------------------------------------ setup
     @property
+    def enforce_sessions(self) -> bool:
+        """Whether trading hours are enforced; fixed at construction (entry plans use it)."""
+        return self._enforce_sessions
+
+    @property
     def clock(self) -> Clock:
         return self._clock
 
@@ -195,6 +208,7 @@ class ExchangeCore:
         self._open_by_symbol[symbol] = book.open_orders
         self._holders[symbol] = book.holders
         self._to_ticks[symbol] = {}
+        self._new_order_plans[symbol] = {}
         self._to_price[symbol] = {}
         if margin is not None:
             check_amount(margin, f"margin of {symbol}")

@@ -10,7 +10,6 @@ import msgspec
 from ec_core.model import (
     Duration,
     ExecInstruction,
-    Instrument,
     NewOrder,
     OrderType,
     Side,
@@ -22,23 +21,19 @@ from ec_mock.engine.core import (
     _BUY,
     _EVENT_EXPIRE,
     _FOK,
-    _GTD,
     _IOC,
-    _LMT,
     _MKT,
     _NEW,
     _NO_INSTRUCTIONS,
     _R_ACCEPTED,
-    _SELL,
     _STL,
     _STP,
     _W,
     Reject,
 )
-from ec_mock.engine.ledger import AccountLedger
 from ec_mock.engine.matching import MatchingLayer
 from ec_mock.engine.records import OrderRecord
-from ec_mock.engine.sessions import end_of_date_ns
+from ec_mock.engine.rules import OrderKind, new_order_plan, short_of_margin
 
 
 class OrderEntryLayer(MatchingLayer):
@@ -146,16 +141,20 @@ class OrderEntryLayer(MatchingLayer):
         *,
         liquidation: bool = False,
     ) -> str:
-        """Validate, then accept and execute a new order; returns its client id.
+        """Check a new order against the entry rules, then accept and execute it.
 
-        The checks run in a fixed order (the first failing one names the reject); the
-        ones an ordinary limit or market order meets cost a comparison each.
+        Returns its client id. The lookups (account, client id, instrument) and the
+        fault plan come first, then the rules that apply to this kind of order
+        (:data:`~ec_mock.engine.rules.NEW_ORDER_RULES`, in order: the first failing
+        one names the reject). An order type without a limit (stop) price drops one.
         """
         now = self._ts
         acct = self._accounts.get(account_id)
         cl = cl_order_id
-        aon = False
-        expire_ns = 0
+        if order_type is _MKT or order_type is _STP:
+            price = None
+        if order_type is not _STP and order_type is not _STL:
+            stop = None
         try:
             if acct is None:
                 raise Reject(RejectCode.UNKNOWN_ACCOUNT, f"unknown account {account_id!r}")
@@ -175,81 +174,61 @@ class OrderEntryLayer(MatchingLayer):
                 code = self.faults.order_reject(_NEW, now)
                 if code is not None:
                     raise Reject(code, f"rejected by the fault plan ({code})")
-            if qty <= 0:
-                raise Reject(RejectCode.QTY_INVALID, f"qty must be > 0, got {qty}")
-            if qty > instrument.max_order_qty:
-                raise Reject(
-                    RejectCode.QTY_OVER_MAX,
-                    f"qty {qty} over the maximum {instrument.max_order_qty} for {symbol}",
-                )
-            if order_type is _MKT or order_type is _STP:
-                price = None
-            elif price is None:
-                raise Reject(RejectCode.PRICE_MISSING, f"{order_type} order needs a limit price")
-            if order_type is _STP or order_type is _STL:
-                if stop is None:
-                    raise Reject(RejectCode.PRICE_MISSING, f"{order_type} order needs a stop price")
-            else:
-                stop = None
-            if exec_instructions:
-                if ExecInstruction.ICEBERG in exec_instructions:
-                    raise Reject(RejectCode.UNSUPPORTED, "iceberg orders are not supported")
-                aon = ExecInstruction.AON in exec_instructions
-                if ExecInstruction.POST_ONLY in exec_instructions:
-                    if order_type is not _LMT:
-                        raise Reject(RejectCode.UNSUPPORTED, "post-only needs a limit order")
-                    other = book.best_ask() if side is _BUY else book.best_bid()
-                    assert price is not None
-                    if other is not None and (price >= other if side is _BUY else price <= other):
-                        raise Reject(
-                            RejectCode.POST_ONLY_WOULD_CROSS,
-                            f"post-only {side} at {instrument.to_price(price)} would cross"
-                            f" {instrument.to_price(other)}",
-                        )
-            if duration is _GTD:
-                if gtd is None:
-                    raise Reject(RejectCode.GTD_MISSING_DATE, "GTD order needs good_thru_date")
-                expire_ns = end_of_date_ns(gtd, instrument.trading_hours)
-                today = self._calendars[symbol].trading_date(now)
-                if gtd < today or expire_ns <= now:
-                    raise Reject(
-                        RejectCode.GTD_IN_PAST,
-                        f"good_thru_date {gtd.isoformat()} is before today {today.isoformat()}",
-                    )
-            if self.enforce_sessions and not self._calendars[symbol].is_open(now):
-                raise Reject(RejectCode.MARKET_CLOSED, f"{symbol} is outside its trading session")
-            if stop is not None:
-                self._check_stop(instrument, side, stop)
+            order = OrderRecord(
+                0,
+                account_id,
+                symbol,
+                1 if side is _BUY else -1,
+                qty,
+                order_type,
+                price,
+                stop,
+                duration,
+                gtd,
+                ExecInstruction.AON in exec_instructions if exec_instructions else False,
+                cl,
+                now,
+                tuple(sorted(exec_instructions)) if exec_instructions else (),
+                book,
+                _W,
+            )
+            plans = self._new_order_plans[symbol]
+            key = (order_type, duration, exec_instructions, liquidation)
+            plan = plans.get(key)
+            if plan is None:
+                sessions = self.enforce_sessions and instrument.trading_hours is not None
+                plan = plans[key] = new_order_plan(OrderKind(instrument, *key, sessions))
+            for check in plan:
+                check(self, order, acct, instrument)
+            # The last check, buying power, where the exposure the order adds is computed
+            # once for the check and for the margin reserved below. Exposure is
+            # max(|held + buys working|, |held - sells working|); the house (unlimited)
+            # and liquidations are exempt. Integer money units on the common path.
             pos = acct.positions.get(symbol)
-            if not acct.unlimited and not liquidation:
-                # The buying-power check, inlined: exposure is max(|qty + buys|, |qty - sells|)
-                # in the account's integer money units (see ledger.py)
-                if pos is None:
+            exempt = acct.unlimited or liquidation
+            if pos is None:
+                added = qty
+                if not exempt:
                     margin = self.margin(symbol)
-                    added = qty
-                    short = margin * added > acct.cash + acct.unrealized_value - acct.margin_value
+                    if margin * added > acct.cash + acct.unrealized_value - acct.margin_value:
+                        raise short_of_margin(acct, margin, added)
+            else:
+                held = pos.qty
+                high = held + pos.buy_working
+                low = held - pos.sell_working
+                before = high if high + low >= 0 else -low
+                if side is _BUY:
+                    high += qty
                 else:
-                    margin = pos.margin
-                    held = pos.qty
-                    high = held + pos.buy_working
-                    low = held - pos.sell_working
-                    before = high if high + low >= 0 else -low
-                    if side is _BUY:
-                        high += qty
-                    else:
-                        low -= qty
-                    added = (high if high + low >= 0 else -low) - before
-                    short = added > 0 and pos.margin_units * added > (
-                        acct.cash_units + acct.unrealized_units - acct.margin_units
-                    )
-                if short:
-                    needed = margin * added
-                    available = acct.cash + acct.unrealized_value - acct.margin_value
-                    raise Reject(
-                        RejectCode.INSUFFICIENT_BUYING_POWER,
-                        f"needs {needed} {acct.currency} initial margin for {added} more"
-                        f" contract(s); buying power is {available}",
-                    )
+                    low -= qty
+                added = (high if high + low >= 0 else -low) - before
+                if (
+                    added > 0
+                    and not exempt
+                    and pos.margin_units * added
+                    > acct.cash_units + acct.unrealized_units - acct.margin_units
+                ):
+                    raise short_of_margin(acct, pos.margin, added)
         except Reject as reject:
             if request is None:
                 request = NewOrder(
@@ -274,46 +253,22 @@ class OrderEntryLayer(MatchingLayer):
 
         if pos is None:
             pos = acct.position(instrument, self.margin(symbol))
-        oid = self._next_oid
+        oid = order.oid = self._next_oid
         self._next_oid = oid + 1
-        sign = 1 if side is _BUY else -1
-        order = OrderRecord(
-            oid,
-            account_id,
-            symbol,
-            sign,
-            qty,
-            order_type,
-            price,
-            stop,
-            duration,
-            gtd,
-            aon,
-            cl,
-            now,
-            tuple(sorted(exec_instructions)) if exec_instructions else (),
-            pos,
-            book,
-            _W,
-            expire_ns,
-        )
+        order.pos = pos
+        sign = order.side
+        aon = order.aon
+        expire_ns = order.expire_ns
         ids[cl] = order
         acct.open_orders[oid] = order
         book.open_orders[oid] = order
         # pos.add_working(sign, qty), inlined: every new order comes through here
-        held = pos.qty
-        high = held + pos.buy_working
-        low = held - pos.sell_working
-        before = high if high + low >= 0 else -low
         if sign > 0:
             pos.buy_working += qty
-            high += qty
         else:
             pos.sell_working += qty
-            low -= qty
-        after = high if high + low >= 0 else -low
-        if after != before:
-            acct.margin_units += (after - before) * pos.margin_units
+        if added:
+            acct.margin_units += added * pos.margin_units
             if pos.margin_exp < acct.margin_exp:
                 acct.margin_exp = pos.margin_exp
         if self._sinks:
@@ -358,43 +313,3 @@ class OrderEntryLayer(MatchingLayer):
             level.qty += qty
             level.count += 1
         return cl
-
-    def _check_stop(self, instrument: Instrument, side: Side, stop: int) -> None:
-        symbol = instrument.symbol
-        book = self._books[symbol]
-        ref = self._marks.get(symbol)
-        if ref is None:
-            ref = book.best_ask() if side is _BUY else book.best_bid()
-        if ref is None:
-            return
-        if (side is _BUY and stop <= ref) or (side is _SELL and stop >= ref):
-            relation = "above" if side is _BUY else "below"
-            raise Reject(
-                RejectCode.STOP_WRONG_SIDE,
-                f"{side} stop {instrument.to_price(stop)} must be {relation} the market"
-                f" {instrument.to_price(ref)}",
-            )
-
-    def _check_buying_power(
-        self, acct: AccountLedger, instrument: Instrument, side: Side, extra_qty: int
-    ) -> None:
-        pos = acct.positions.get(instrument.symbol)
-        margin = pos.margin if pos is not None else self.margin(instrument.symbol)
-        if pos is None:
-            added = extra_qty
-        else:
-            added = pos.exposure_with(1 if side is _BUY else -1, extra_qty) - pos.exposure()
-        if added <= 0:
-            return
-        if pos is not None:
-            short = pos.margin_units * added > acct.buying_power_units()
-        else:
-            short = margin * added > acct.buying_power(self._marks)
-        if short:
-            needed = margin * added
-            available = acct.buying_power(self._marks)
-            raise Reject(
-                RejectCode.INSUFFICIENT_BUYING_POWER,
-                f"needs {needed} {acct.currency} initial margin for {added} more contract(s);"
-                f" buying power is {available}",
-            )

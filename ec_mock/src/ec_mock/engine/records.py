@@ -20,6 +20,9 @@ __all__ = ["OrderRecord"]
 
 @final
 class OrderRecord:
+    """One order as the engine holds it. ``pos`` is bound when the order is accepted."""
+
+    pos: PositionLedger  # the account's position in ``symbol``: fills and working qty go there
     __slots__ = (
         "account_id",
         "aon",
@@ -65,7 +68,6 @@ class OrderRecord:
         cl_order_id: str,
         ts_ns: int,
         exec_instructions: tuple[str, ...],
-        pos: PositionLedger,
         book: OrderBook,
         state: OrderState = OrderState.PENDING_NEW,
         expire_ns: int = 0,
@@ -94,7 +96,6 @@ class OrderRecord:
         self.expire_ns = expire_ns  # GTD expiry time, 0 if none
         self.created_ns = ts_ns
         self.updated_ns = ts_ns
-        self.pos = pos  # the account's position in ``symbol``: fills and working qty go there
         self.book = book  # the book of ``symbol``
 
     @property

@@ -171,9 +171,9 @@ class SnapshotLayer(AmendLayer):
                 cl_order_id=o.cl_order_id,
                 ts_ns=o.created_ns,
                 exec_instructions=o.exec_instructions,
-                pos=order_pos,
                 book=exchange._books[o.symbol],
             )
+            order.pos = order_pos
             order.filled = o.filled
             order.cost = o.cost
             order.orig_cl_order_id = o.orig_cl_order_id

@@ -1,0 +1,460 @@
+"""Entry rules: the checks a new order or a modify passes before the book sees it.
+
+Each rule is one small function that raises :class:`~ec_mock.engine.core.Reject`
+with its code, and an :class:`EntryRule` row that says when it applies. The rows
+are data, in the order they run (the first failing rule names the reject); the
+engine keeps, per kind of request, the tuple of checks that apply (a *plan*), so a
+plain limit order runs only the few rules that concern it. Lookups that find what
+the request names (the account, the client id, the instrument, the order of a
+modify) and the fault plan come before the rules, in the layers that own them.
+
+Rules read the engine's state (books, marks, calendars); a new-order rule may write
+only the record under check (the GTD rule sets its expiry), a modify rule nothing.
+They are the engine's own code, kept apart so each can be read and tested alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Final, NamedTuple
+
+from ec_core.model import Duration, ExecInstruction, Instrument, OrderType
+
+from ec_mock.engine.codes import RejectCode
+from ec_mock.engine.core import _BUY, _GTD, _IOC_FOK, _LMT, _SELL, _STL, _STP, Reject
+from ec_mock.engine.ledger import AccountLedger
+from ec_mock.engine.records import OrderRecord
+from ec_mock.engine.sessions import end_of_date_ns
+
+if TYPE_CHECKING:
+    from ec_mock.engine.orders import OrderEntryLayer
+
+__all__ = [
+    "MODIFY_PLANS",
+    "MODIFY_RULES",
+    "NEW_ORDER_RULES",
+    "EntryRule",
+    "ModifyCheck",
+    "ModifyRule",
+    "NewOrderCheck",
+    "OrderKind",
+    "check_buying_power",
+    "check_stop_side",
+    "modify_plan",
+    "new_order_plan",
+    "short_of_margin",
+]
+
+NewOrderCheck = Callable[["OrderEntryLayer", OrderRecord, AccountLedger, Instrument], None]
+"""``check(exchange, order, account, instrument)``: raises :class:`Reject` or returns."""
+
+
+class OrderKind(NamedTuple):
+    """What decides which rules a new order runs: the same for every order of a kind."""
+
+    instrument: Instrument
+    order_type: OrderType
+    duration: Duration
+    instructions: frozenset[ExecInstruction]
+    liquidation: bool  # an order the venue sends to flatten (LiquidateAll, GoFlat)
+    sessions: bool  # sessions are enforced and the instrument has trading hours
+
+
+class EntryRule(NamedTuple):
+    """A new-order rule: its name, the codes it rejects with, when it applies, the check.
+
+    ``applies(kind)`` is decided once per :class:`OrderKind`, not per order.
+    """
+
+    name: str
+    codes: tuple[RejectCode, ...]
+    applies: Callable[[OrderKind], bool]
+    check: NewOrderCheck
+
+
+# ------------------------------------------------------------------ shared checks
+def check_stop_side(ex: OrderEntryLayer, instrument: Instrument, side: int, stop: int) -> None:
+    """A stop must not trigger at once: a buy stop above the market, a sell stop below.
+
+    The market is the last trade, else the opposite touch; with neither, any stop goes.
+    """
+    symbol = instrument.symbol
+    ref = ex._marks.get(symbol)
+    if ref is None:
+        book = ex._books[symbol]
+        ref = book.best_ask() if side > 0 else book.best_bid()
+    if ref is None:
+        return
+    if (stop <= ref) if side > 0 else (stop >= ref):
+        named = _BUY if side > 0 else _SELL
+        relation = "above" if side > 0 else "below"
+        raise Reject(
+            RejectCode.STOP_WRONG_SIDE,
+            f"{named} stop {instrument.to_price(stop)} must be {relation} the market"
+            f" {instrument.to_price(ref)}",
+        )
+
+
+def check_buying_power(
+    ex: OrderEntryLayer, acct: AccountLedger, instrument: Instrument, side: int, extra_qty: int
+) -> None:
+    """Initial margin for the exposure ``extra_qty`` more contracts on ``side`` would add."""
+    pos = acct.positions.get(instrument.symbol)
+    margin = pos.margin if pos is not None else ex.margin(instrument.symbol)
+    added = extra_qty if pos is None else pos.exposure_with(side, extra_qty) - pos.exposure()
+    if added <= 0:
+        return
+    if pos is not None:
+        short = pos.margin_units * added > acct.buying_power_units()
+    else:
+        short = margin * added > acct.buying_power(ex._marks)
+    if short:
+        raise Reject(
+            RejectCode.INSUFFICIENT_BUYING_POWER,
+            f"needs {margin * added} {acct.currency} initial margin for {added} more"
+            f" contract(s); buying power is {acct.buying_power(ex._marks)}",
+        )
+
+
+def short_of_margin(acct: AccountLedger, margin: Decimal, added: int) -> Reject:
+    """The reject of a new order whose added exposure the buying power does not cover.
+
+    Checked last, where the order's margin is reserved (``OrderEntryLayer._new``):
+    the exposure it adds is computed once for both.
+    """
+    available = acct.cash + acct.unrealized_value - acct.margin_value
+    return Reject(
+        RejectCode.INSUFFICIENT_BUYING_POWER,
+        f"needs {margin * added} {acct.currency} initial margin for {added} more"
+        f" contract(s); buying power is {available}",
+    )
+
+
+def _gtd_expiry(ex: OrderEntryLayer, order: OrderRecord, day: date, past: str) -> int:
+    """When an order good through ``day`` expires; a day already gone is a reject."""
+    instrument = ex._instruments[order.symbol]
+    expire_ns = end_of_date_ns(day, instrument.trading_hours)
+    now = ex._ts
+    today = ex._calendars[order.symbol].trading_date(now)
+    if day < today or expire_ns <= now:
+        raise Reject(RejectCode.GTD_IN_PAST, past.format(day=day, today=today))
+    return expire_ns
+
+
+# ------------------------------------------------------------------ new-order rules
+def qty_in_range(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """Quantity is at least 1 and at most the instrument's maximum order size."""
+    qty = order.qty
+    if qty <= 0:
+        raise Reject(RejectCode.QTY_INVALID, f"qty must be > 0, got {qty}")
+    if qty > instrument.max_order_qty:
+        raise Reject(
+            RejectCode.QTY_OVER_MAX,
+            f"qty {qty} over the maximum {instrument.max_order_qty} for {order.symbol}",
+        )
+
+
+def limit_price_present(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """Limit and stop-limit orders carry a limit price."""
+    if order.price is None:
+        raise Reject(RejectCode.PRICE_MISSING, f"{order.order_type} order needs a limit price")
+
+
+def stop_price_present(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """Stop and stop-limit orders carry a stop price."""
+    if order.stop is None:
+        raise Reject(RejectCode.PRICE_MISSING, f"{order.order_type} order needs a stop price")
+
+
+def no_iceberg(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """Iceberg (display quantity) orders are not supported."""
+    raise Reject(RejectCode.UNSUPPORTED, "iceberg orders are not supported")
+
+
+def post_only_is_limit(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """Post-only applies to limit orders only."""
+    raise Reject(RejectCode.UNSUPPORTED, "post-only needs a limit order")
+
+
+def post_only_does_not_cross(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """A post-only order that would take liquidity is rejected, not matched."""
+    book = order.book
+    side = order.side
+    price = order.price
+    assert price is not None  # limit_price_present ran first
+    other = book.best_ask() if side > 0 else book.best_bid()
+    if other is not None and (price >= other if side > 0 else price <= other):
+        raise Reject(
+            RejectCode.POST_ONLY_WOULD_CROSS,
+            f"post-only {_BUY if side > 0 else _SELL} at {instrument.to_price(price)} would"
+            f" cross {instrument.to_price(other)}",
+        )
+
+
+def gtd_has_future_date(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """A GTD order names a date that has not ended; it expires at that date's close."""
+    if order.gtd is None:
+        raise Reject(RejectCode.GTD_MISSING_DATE, "GTD order needs good_thru_date")
+    order.expire_ns = _gtd_expiry(
+        ex, order, order.gtd, "good_thru_date {day} is before today {today}"
+    )
+
+
+def session_open(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """Orders are taken only in the instrument's trading session (with sessions enforced)."""
+    if not ex._calendars[order.symbol].is_open(ex._ts):
+        raise Reject(RejectCode.MARKET_CLOSED, f"{order.symbol} is outside its trading session")
+
+
+def stop_on_right_side(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """A new stop must not trigger at once (see :func:`check_stop_side`)."""
+    stop = order.stop
+    assert stop is not None  # stop_price_present ran first
+    check_stop_side(ex, instrument, order.side, stop)
+
+
+def _always(kind: OrderKind) -> bool:
+    return True
+
+
+_HAS_LIMIT = (_LMT, _STL)
+_HAS_STOP = (_STP, _STL)
+_ICEBERG = ExecInstruction.ICEBERG
+_POST_ONLY = ExecInstruction.POST_ONLY
+
+NEW_ORDER_RULES: Final[tuple[EntryRule, ...]] = (
+    EntryRule(
+        "qty_in_range", (RejectCode.QTY_INVALID, RejectCode.QTY_OVER_MAX), _always, qty_in_range
+    ),
+    EntryRule(
+        "limit_price_present",
+        (RejectCode.PRICE_MISSING,),
+        lambda k: k.order_type in _HAS_LIMIT,
+        limit_price_present,
+    ),
+    EntryRule(
+        "stop_price_present",
+        (RejectCode.PRICE_MISSING,),
+        lambda k: k.order_type in _HAS_STOP,
+        stop_price_present,
+    ),
+    EntryRule(
+        "no_iceberg", (RejectCode.UNSUPPORTED,), lambda k: _ICEBERG in k.instructions, no_iceberg
+    ),
+    EntryRule(
+        "post_only_is_limit",
+        (RejectCode.UNSUPPORTED,),
+        lambda k: _POST_ONLY in k.instructions and k.order_type is not _LMT,
+        post_only_is_limit,
+    ),
+    EntryRule(
+        "post_only_does_not_cross",
+        (RejectCode.POST_ONLY_WOULD_CROSS,),
+        lambda k: _POST_ONLY in k.instructions and k.order_type is _LMT,
+        post_only_does_not_cross,
+    ),
+    EntryRule(
+        "gtd_has_future_date",
+        (RejectCode.GTD_MISSING_DATE, RejectCode.GTD_IN_PAST),
+        lambda k: k.duration is _GTD,
+        gtd_has_future_date,
+    ),
+    EntryRule("session_open", (RejectCode.MARKET_CLOSED,), lambda k: k.sessions, session_open),
+    EntryRule(
+        "stop_on_right_side",
+        (RejectCode.STOP_WRONG_SIDE,),
+        lambda k: k.order_type in _HAS_STOP,
+        stop_on_right_side,
+    ),
+)
+"""Every new-order rule, in the order they run."""
+
+
+def new_order_plan(
+    kind: OrderKind, rules: tuple[EntryRule, ...] = NEW_ORDER_RULES
+) -> tuple[NewOrderCheck, ...]:
+    """The checks a new order of this kind runs, in order."""
+    return tuple(rule.check for rule in rules if rule.applies(kind))
+
+
+# ------------------------------------------------------------------ modify rules
+ModifyCheck = Callable[
+    [
+        "OrderEntryLayer",
+        OrderRecord,
+        AccountLedger,
+        int | None,
+        int | None,
+        int | None,
+        Duration | None,
+        date | None,
+    ],
+    None,
+]
+"""``check(exchange, order, account, qty, price, stop, duration, gtd)``: the fields a
+modify sets (``None``: unchanged). Modify checks only read: the change is applied
+after every check passed."""
+
+
+class ModifyRule(NamedTuple):
+    """A modify rule: its name, codes and check; ``when`` is the fields it concerns.
+
+    ``when`` is a mask of :data:`QTY`, :data:`PRICE`, :data:`STOP` and :data:`TIME`
+    (a duration or a good-thru date): the rule runs if the modify sets one of them.
+    """
+
+    name: str
+    codes: tuple[RejectCode, ...]
+    when: int
+    check: ModifyCheck
+
+
+QTY, PRICE, STOP, TIME = 1, 2, 4, 8
+
+
+def modify_qty_valid(
+    ex: OrderEntryLayer,
+    order: OrderRecord,
+    acct: AccountLedger,
+    qty: int | None,
+    price: int | None,
+    stop: int | None,
+    duration: Duration | None,
+    gtd: date | None,
+) -> None:
+    """A new quantity is at least 1, at most the maximum, and above what has filled."""
+    assert qty is not None
+    if qty <= 0:
+        raise Reject(RejectCode.QTY_INVALID, f"qty must be > 0, got {qty}")
+    maximum = ex._instruments[order.symbol].max_order_qty
+    if qty > maximum:
+        raise Reject(RejectCode.QTY_OVER_MAX, f"qty {qty} over the maximum {maximum}")
+    if qty <= order.filled:
+        raise Reject(
+            RejectCode.MODIFY_QTY_BELOW_FILLED,
+            f"new qty {qty} is not above the filled qty {order.filled}",
+        )
+
+
+def modify_price_has_limit(
+    ex: OrderEntryLayer,
+    order: OrderRecord,
+    acct: AccountLedger,
+    qty: int | None,
+    price: int | None,
+    stop: int | None,
+    duration: Duration | None,
+    gtd: date | None,
+) -> None:
+    """Only an order with a limit price can get a new one."""
+    if order.price is None:
+        raise Reject(RejectCode.MODIFY_NOT_ALLOWED, f"{order.order_type} order has no limit price")
+
+
+def modify_stop_not_fired(
+    ex: OrderEntryLayer,
+    order: OrderRecord,
+    acct: AccountLedger,
+    qty: int | None,
+    price: int | None,
+    stop: int | None,
+    duration: Duration | None,
+    gtd: date | None,
+) -> None:
+    """Only a stop that has not fired can get a new stop price."""
+    if order.stop is None or order.triggered:
+        raise Reject(
+            RejectCode.MODIFY_NOT_ALLOWED, "only a stop that has not fired has a stop price"
+        )
+
+
+def modify_duration_valid(
+    ex: OrderEntryLayer,
+    order: OrderRecord,
+    acct: AccountLedger,
+    qty: int | None,
+    price: int | None,
+    stop: int | None,
+    duration: Duration | None,
+    gtd: date | None,
+) -> None:
+    """A resting order cannot become IOC/FOK; a GTD one needs a date that has not ended."""
+    if duration in _IOC_FOK:
+        raise Reject(RejectCode.MODIFY_NOT_ALLOWED, f"cannot modify to {duration}")
+    if (duration or order.duration) is not _GTD:
+        return
+    day = gtd or order.gtd
+    if day is None:
+        raise Reject(RejectCode.GTD_MISSING_DATE, "GTD needs good_thru_date")
+    _gtd_expiry(ex, order, day, "good_thru_date {day} is in the past")
+
+
+def modify_stop_side(
+    ex: OrderEntryLayer,
+    order: OrderRecord,
+    acct: AccountLedger,
+    qty: int | None,
+    price: int | None,
+    stop: int | None,
+    duration: Duration | None,
+    gtd: date | None,
+) -> None:
+    """A changed stop price must not trigger at once."""
+    if stop is not None and stop != order.stop:
+        check_stop_side(ex, ex._instruments[order.symbol], order.side, stop)
+
+
+MODIFY_RULES: Final[tuple[ModifyRule, ...]] = (
+    ModifyRule(
+        "modify_qty_valid",
+        (RejectCode.QTY_INVALID, RejectCode.QTY_OVER_MAX, RejectCode.MODIFY_QTY_BELOW_FILLED),
+        QTY,
+        modify_qty_valid,
+    ),
+    ModifyRule(
+        "modify_price_has_limit", (RejectCode.MODIFY_NOT_ALLOWED,), PRICE, modify_price_has_limit
+    ),
+    ModifyRule(
+        "modify_stop_not_fired", (RejectCode.MODIFY_NOT_ALLOWED,), STOP, modify_stop_not_fired
+    ),
+    ModifyRule(
+        "modify_duration_valid",
+        (RejectCode.MODIFY_NOT_ALLOWED, RejectCode.GTD_MISSING_DATE, RejectCode.GTD_IN_PAST),
+        TIME,
+        modify_duration_valid,
+    ),
+    ModifyRule("modify_stop_side", (RejectCode.STOP_WRONG_SIDE,), STOP, modify_stop_side),
+)
+"""Every modify rule, in the order they run (buying power comes after them, in
+``AmendLayer._modify``, as it does for new orders)."""
+
+
+def modify_plan(mask: int, rules: tuple[ModifyRule, ...] = MODIFY_RULES) -> tuple[ModifyCheck, ...]:
+    """The checks a modify that sets the fields in ``mask`` runs, in order."""
+    return tuple(rule.check for rule in rules if rule.when & mask)
+
+
+MODIFY_PLANS: Final[tuple[tuple[ModifyCheck, ...], ...]] = tuple(
+    modify_plan(mask) for mask in range(16)
+)
+"""The modify plan of every mask, indexed by it."""
