@@ -17,6 +17,8 @@ from ec_mock.engine.rules import (
     QTY,
     STOP,
     TIME,
+    EntryRule,
+    ModifyRule,
     OrderKind,
     new_order_plan,
 )
@@ -31,7 +33,8 @@ def _names(kind: OrderKind) -> list[str]:
 
 
 def test_every_rule_is_documented_and_names_known_codes() -> None:
-    for rule in (*NEW_ORDER_RULES, *MODIFY_RULES):
+    rules: list[EntryRule | ModifyRule] = [*NEW_ORDER_RULES, *MODIFY_RULES]
+    for rule in rules:
         assert rule.check.__doc__, rule.name
         assert rule.check.__name__ == rule.name
         assert rule.codes
