@@ -6,6 +6,7 @@ Real subprocesses, as a user runs them.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -70,3 +71,40 @@ def test_run_says_the_same_and_verbose_adds_the_traceback(tmp_path: Path) -> Non
     assert "Traceback (most recent call last)" in verbose.stderr
     assert "RuntimeError: boom" in verbose.stderr
     assert verbose.stderr.strip().endswith(f"Error: strat.py:{line}: {message}")
+
+
+FAILING = """from ec_core.strategy import OpStrategy
+from ec_core.strategy.loader import StrategyPlan
+
+class Bad(OpStrategy):
+    def generate(self, ctx, symbol):
+        return 1 / 0
+
+def strategy(info):
+    return StrategyPlan([Bad(symbols=["CLE"])], max_consecutive_failures=4)
+"""
+
+
+def test_a_failing_strategy_is_logged_once_disabled_and_exits_3(tmp_path: Path) -> None:
+    rows = [TICKS.strip()]
+    rows += [
+        f"{1_704_898_801_000_000_000 + i * 10**8},CLE,quote,,,70.00,5,70.01,5," for i in range(200)
+    ]
+    (tmp_path / "ticks.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "strat.py").write_text(FAILING)
+    done = ec("replay", "strat.py", "--ticks", "ticks.csv", "--out", "out", cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    logged = done.stderr.strip().splitlines()
+    assert len(logged) == 2, logged
+    assert "Bad failed in generate at strat.py:6" in logged[0]
+    assert "ZeroDivisionError: division by zero" in logged[0]
+    assert "strategy Bad disabled after 4 consecutive failures" in logged[1]
+    assert "generate Bad - at strat.py:6: ZeroDivisionError: division by zero (4 times)" in (
+        done.stdout
+    )
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    (error,) = report["errors"]
+    assert (error["count"], error["at"]) == (4, "strat.py:6")
+    assert report["disabled"] == {
+        "Bad": "4 consecutive failures, last: ZeroDivisionError: division by zero"
+    }

@@ -86,7 +86,7 @@ def test_global_cooldown() -> None:
 
 def test_a_raising_strategy_is_reported_and_does_not_stop_the_engine() -> None:
     engine = run(Raising(symbols=[SYMBOL]), 3)
-    assert [e.where for e in engine.errors] == ["generate"] * 3
+    assert [(e.where, e.count) for e in engine.errors] == [("generate", 3)]
     assert engine.events == 3
 
 

@@ -13,7 +13,11 @@ import click
 
 from ec_core.errors import EcError
 
-__all__ = ["fail", "verbosity"]
+__all__ = ["EXIT_STRATEGY_FAILED", "fail", "verbosity"]
+
+#: Exit code of ``ec run`` / ``ec replay`` when the run completed but a strategy's own code
+#: raised (generate, a signal's conditions, a hook) or a strategy was disabled.
+EXIT_STRATEGY_FAILED = 3
 
 
 def verbosity() -> int:

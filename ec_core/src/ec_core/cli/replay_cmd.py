@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import anyio
 import click
 
-from ec_core.cli.failure import fail
+from ec_core.cli.failure import EXIT_STRATEGY_FAILED, fail
 from ec_core.errors import EcError
 from ec_core.plugins import PluginHost
 from ec_core.settings import load_settings
@@ -62,6 +62,7 @@ def replay_command(
 ) -> None:
     """Replay recorded TICKS through STRATEGY (file.py:factory or module:factory) on the mock."""
     # the strategy stack is imported when the command runs, not when `ec` starts
+    from ec_core.strategy.failures import strategy_failed
     from ec_core.strategy.loader import RunInfo, load_plan
     from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
     from ec_core.strategy.report import render_text
@@ -93,6 +94,8 @@ def replay_command(
     else:
         click.echo(render_text(report), nl=False)
         click.echo(f"report: {out_dir / 'report.json'}, chart: {out_dir / 'chart.svg'}")
+    if strategy_failed(report.errors, report.disabled):
+        raise SystemExit(EXIT_STRATEGY_FAILED)
 
 
 def write_report(report: ReplayReport, out_dir: Path) -> None:

@@ -36,7 +36,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from ec_core.cli.failure import fail
+from ec_core.cli.failure import EXIT_STRATEGY_FAILED, fail
 from ec_core.clock import Clock, WallClock
 from ec_core.errors import EcError
 from ec_core.plugins import PluginHost
@@ -106,7 +106,7 @@ def run_command(
                 from ec_core.journal import Journal
 
                 journal = stack.enter_context(Journal(settings.journal_path))
-            summary = anyio.run(
+            summary, failed = anyio.run(
                 lambda: _run(
                     host,
                     plan,
@@ -123,6 +123,8 @@ def run_command(
     except EcError as exc:
         raise fail(exc) from exc
     click.echo(summary)
+    if failed:
+        raise SystemExit(EXIT_STRATEGY_FAILED)
 
 
 async def _run(
@@ -137,7 +139,7 @@ async def _run(
     label: str,
     limits_file: str | None,
     journal: Journal | None,
-) -> str:
+) -> tuple[str, bool]:
     from ec_core.strategy.rig import trading_rig
 
     stop_reason = "market data ended"
@@ -192,12 +194,15 @@ async def _run(
                     await anyio.lowlevel.checkpoint()
                 working = len(rig.tracker.open_orders(account))
     action = "cancelled" if cancel_working else "left"
-    return (
-        f"ec run: {stop_reason}; {rig.engine.events} ticks, {_produced(rig)} signals"
-        f" ({live_signals} live at stop, working orders {action}), {rig.engine.orders_sent}"
+    engine = rig.engine
+    disabled = "".join(f"; {name} disabled: {why}" for name, why in engine.disabled.items())
+    summary = (
+        f"ec run: {stop_reason}; {engine.events} ticks, {_produced(rig)} signals"
+        f" ({live_signals} live at stop, working orders {action}), {engine.orders_sent}"
         f" order actions, {rig.tracker.stats().fills} fills, {working} orders working,"
-        f" {len(rig.engine.errors)} errors"
+        f" {sum(e.count for e in engine.errors)} errors{disabled}"
     )
+    return summary, engine.failed
 
 
 def _pre_trade_checks(host: PluginHost, limits_file: str, clock: Clock) -> PreTradeGate:
@@ -271,8 +276,10 @@ def _print_error(report: ErrorReport) -> None:
     """Every isolated error on stdout: a denial names its codes and values."""
     denied = report.error_type == "OrderDeniedError"
     what = "order denied, nothing sent," if denied else f"{report.where} error"
+    at = f" at {report.at}" if report.at else ""
     click.echo(
-        f"ec run: {what} in {report.strategy} (signal {report.signal_id or '-'}): {report.error}"
+        f"ec run: {what} in {report.strategy}{at} (signal {report.signal_id or '-'}):"
+        f" {report.error} (shown once; repeats are counted)"
     )
 
 
@@ -307,5 +314,5 @@ def _view(rig: TradingRig, label: str) -> Table:
     table.add_row("order actions", f"{engine.orders_sent} ({engine.in_flight} in flight)")
     table.add_row("working orders", str(len(rig.tracker.open_orders(rig.account_id))))
     table.add_row("fills", str(rig.tracker.stats().fills))
-    table.add_row("errors", str(len(engine.errors)))
+    table.add_row("errors", str(sum(e.count for e in engine.errors)))
     return table

@@ -8,8 +8,11 @@ task in its task group, so a slow venue never blocks tick ingestion; the
 outcome is fed back to the tree when it arrives.
 
 A strategy or a signal that raises is isolated: the error is reported
-(:attr:`StrategyEngine.errors`, the log, ``on_error``) and that signal is
-cancelled with its working orders; the others go on.
+(:attr:`StrategyEngine.errors`, the log, ``on_error``; once per distinct error, with
+the user's ``file:line`` and a count of repeats) and that signal is cancelled with its
+working orders; the others go on. A strategy whose code fails
+``max_consecutive_failures`` times in a row is disabled (:attr:`StrategyEngine.disabled`).
+``generate()`` is not called for a symbol before its feed has a price.
 
 :meth:`StrategyEngine.run` consumes a live async stream; :meth:`replay` runs a
 recorded sequence deterministically on the data's own clock, waiting for every
@@ -40,6 +43,12 @@ from ec_core.execution.payload import Payload, PayloadStatus
 from ec_core.model import CancelOrder, MarketEvent, Order, Quote
 from ec_core.safety.activation import datetime_ns
 from ec_core.strategy.context import MarketClock, OrderRouter, StrategyContext
+from ec_core.strategy.failures import (
+    DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    ErrorReport,
+    FailureLog,
+    strategy_failed,
+)
 from ec_core.strategy.signal import OpSignal, SignalState
 from ec_core.strategy.strategy import OpStrategy
 from ec_core.strategy.tree import CancelWorking, SendPayload, TreeState
@@ -64,17 +73,6 @@ class ReplaySync(Protocol):
     def backlog(self) -> int:
         """Events buffered for the trade-stream consumer, not yet taken."""
         ...
-
-
-class ErrorReport(msgspec.Struct, frozen=True, kw_only=True):
-    """A failure the engine isolated. ``where``: generate, signal, order, cancel, hook."""
-
-    ts_ns: int
-    where: str
-    strategy: str
-    signal_id: str
-    error: str
-    error_type: str
 
 
 class HeldPayload(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,6 +111,7 @@ class StrategyEngine:
         cl_order_ids: Callable[[], str] | None = None,
         on_error: Callable[[ErrorReport], None] | None = None,
         history: int = 10_000,
+        max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
     ) -> None:
         self.feeds = feeds
         self.router = router
@@ -137,7 +136,9 @@ class StrategyEngine:
         # handler, strategies, live signals watching it (a list kept in place).
         self._routes: dict[str, _Route] = {}
         self.finished: deque[OpSignal] = deque(maxlen=history)
-        self.errors: deque[ErrorReport] = deque(maxlen=history)
+        self.failures = FailureLog(max_consecutive=max_consecutive_failures)
+        self.disabled: dict[str, str] = {}  # strategy name -> why it was disabled
+        self._unpriced: set[str] = set()  # symbols whose strategies wait for a first price
         self._owner: dict[str, OpStrategy] = {}
         self._on_error = on_error
         counter = itertools.count(1)
@@ -181,6 +182,8 @@ class StrategyEngine:
         market_clock = self._market_clock
         ctx = self.ctx
         backlog = self._backlog
+        unpriced = self._unpriced
+        failure_runs = self.failures.runs
         counted = 0  # added to self.events on the way out (a local is cheaper)
         try:
             for event in events:
@@ -221,6 +224,8 @@ class StrategyEngine:
                     now = market_clock.ts = ts
                 else:
                     now = self.clock.now_ns()
+                if not strategies and unpriced and symbol in unpriced:
+                    strategies = self._priced(symbol)
                 for strategy in strategies:
                     if (
                         strategy.live_signals >= strategy.max_signals
@@ -237,8 +242,10 @@ class StrategyEngine:
                         else:
                             signal = strategy.maybe_generate(ctx, symbol, now)
                     except Exception as exc:
-                        self._report(now, "generate", strategy.name, "", exc)
+                        self._generate_failed(now, strategy, exc)
                         continue
+                    if failure_runs:
+                        self.failures.succeeded(strategy.name, "generate")
                     if signal is not None:
                         self._admit(strategy, signal)
                 if not live:
@@ -299,18 +306,60 @@ class StrategyEngine:
         buffer = self._buffers.get(symbol)
         if buffer is None:
             return None
-        route: _Route = (
-            buffer,
-            buffer.quote_mid_inline,
-            self._by_symbol.get(symbol, ()),
-            [],
-        )
+        return self._set_route(symbol, buffer, [])
+
+    def _set_route(self, symbol: str, buffer: TickBuffer, live: list[OpSignal]) -> _Route:
+        """(Re)build the route; its strategies wait (``_unpriced``) until the feed has a price."""
+        strategies = self._by_symbol.get(symbol, ())
+        if strategies and not buffer.has_data:
+            self._unpriced.add(symbol)
+            strategies = ()
+        else:
+            self._unpriced.discard(symbol)
+        route: _Route = (buffer, buffer.quote_mid_inline, strategies, live)
         self._routes[symbol] = route
         return route
+
+    def _priced(self, symbol: str) -> tuple[OpStrategy, ...]:
+        """The strategies of ``symbol`` once its feed has a price (none before)."""
+        buffer, _, _, live = self._routes[symbol]
+        return self._set_route(symbol, buffer, live)[2]
+
+    def _generate_failed(self, now: int, strategy: OpStrategy, exc: Exception) -> None:
+        self._report(now, "generate", strategy.name, "", exc)
+        self._count_failure(strategy, "generate", exc)
+
+    def _count_failure(self, strategy: OpStrategy, kind: str, exc: Exception) -> None:
+        """One more failure in a row of ``strategy``'s code; disable it at the limit."""
+        run = self.failures.failed(strategy.name, kind)
+        if run < self.failures.max_consecutive or strategy.name in self.disabled:
+            return
+        why = f"{run} consecutive failures, last: {type(exc).__name__}: {exc}"
+        self.disabled[strategy.name] = why
+        logger.error("strategy %s disabled after %s", strategy.name, why)
+        self._by_symbol = {
+            symbol: tuple(s for s in strategies if s is not strategy)
+            for symbol, strategies in self._by_symbol.items()
+        }
+        for symbol, (buffer, _, _, live) in list(self._routes.items()):
+            self._set_route(symbol, buffer, live)
+
+    @property
+    def errors(self) -> list[ErrorReport]:
+        """Every distinct failure, first occurrence first, with its ``count``."""
+        return self.failures.reports
+
+    @property
+    def failed(self) -> bool:
+        """Whether a strategy's own code failed or a strategy was disabled."""
+        return strategy_failed(self.failures.reports, self.disabled)
 
     def _fail_signal(self, signal: OpSignal, now: int, exc: Exception) -> None:
         """A condition or template of ``signal`` raised: report, cancel it and its orders."""
         self._report(now, "signal", self._owner_name(signal), signal.signal_id, exc)
+        owner = self._owner.get(signal.signal_id)
+        if owner is not None:
+            self._count_failure(owner, "signal", exc)
         signal.cancel(now, f"error: {exc!r}", exc)
         self._pump(signal)
 
@@ -337,6 +386,8 @@ class StrategyEngine:
                 continue
             strategy = self._owner.pop(signal.signal_id)
             strategy.live_signals -= 1
+            if signal.error is None and self.failures.runs:
+                self.failures.succeeded(strategy.name, "signal")
             self.finished.append(signal)
             logger.info("signal %s %s: %s", signal.signal_id, signal.state.value, signal.reason)
             strategy.count_finished(signal)
@@ -353,17 +404,8 @@ class StrategyEngine:
     def _report(
         self, now: int, where: str, strategy: str, signal_id: str, exc: BaseException
     ) -> None:
-        report = ErrorReport(
-            ts_ns=now,
-            where=where,
-            strategy=strategy,
-            signal_id=signal_id,
-            error=repr(exc),
-            error_type=type(exc).__name__,
-        )
-        self.errors.append(report)
-        logger.error("%s failed in %s (signal %s): %r", strategy, where, signal_id or "-", exc)
-        if self._on_error is not None:
+        report = self.failures.record(now, where, strategy, signal_id, exc)
+        if report is not None and self._on_error is not None:
             try:
                 self._on_error(report)
             except Exception:  # an error callback must not break the trading path

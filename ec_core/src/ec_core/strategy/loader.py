@@ -17,8 +17,6 @@ import importlib
 import importlib.util
 import inspect
 import sys
-import sysconfig
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -27,7 +25,9 @@ from typing import Any, final
 import msgspec
 
 from ec_core.errors import ConfigError
+from ec_core.strategy.failures import DEFAULT_MAX_CONSECUTIVE_FAILURES
 from ec_core.strategy.strategy import OpStrategy
+from ec_core.strategy.usercode import as_typed, user_frame
 
 __all__ = [
     "DEFAULT_FACTORY",
@@ -47,7 +47,7 @@ class StrategyLoadError(ConfigError):
     """The user's strategy could not be loaded; ``file`` and ``line`` locate it in their code."""
 
     def __init__(self, message: str, *, file: str | None, line: int | None) -> None:
-        file = _as_typed(file) if file else file
+        file = as_typed(file) if file else file
         where = f"{file}:{line}" if file and line else file
         super().__init__(message, file=where)
         self.file = file
@@ -66,7 +66,7 @@ class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
 class StrategyPlan:
     """Strategies plus the feed configuration they read."""
 
-    __slots__ = ("stats_window", "strategies", "timeframes")
+    __slots__ = ("max_consecutive_failures", "stats_window", "strategies", "timeframes")
 
     def __init__(
         self,
@@ -74,12 +74,20 @@ class StrategyPlan:
         *,
         timeframes: Sequence[str] = ("1s", "1m", "5m"),
         stats_window: int = 20,
+        max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
     ) -> None:
         if not strategies:
             raise ConfigError("the strategy factory returned no strategy", path="strategy")
+        if max_consecutive_failures < 1:
+            raise ConfigError(
+                f"max_consecutive_failures must be >= 1, got {max_consecutive_failures}",
+                path="strategy",
+            )
         self.strategies = tuple(strategies)
         self.timeframes = tuple(timeframes)
         self.stats_window = stats_window
+        # a strategy whose code fails this many times in a row is disabled for the run
+        self.max_consecutive_failures = max_consecutive_failures
 
     @property
     def symbols(self) -> list[str]:
@@ -89,14 +97,6 @@ class StrategyPlan:
             for symbol in strategy.symbols:
                 seen.setdefault(symbol, None)
         return list(seen)
-
-
-def _as_typed(file: str) -> str:
-    """``file`` relative to the working directory when inside it, as the user typed it."""
-    try:
-        return str(Path(file).resolve().relative_to(Path.cwd()))
-    except (ValueError, OSError):
-        return file
 
 
 def load_factory(spec: str) -> Callable[..., Any]:
@@ -160,28 +160,8 @@ def _in_user_code(exc: BaseException, what: str, fallback: str) -> StrategyLoadE
     """``exc`` located at the deepest frame of the user's code (never inside ec or a library)."""
     if isinstance(exc, SyntaxError) and exc.filename:
         return StrategyLoadError(f"syntax error: {exc.msg}", file=exc.filename, line=exc.lineno)
-    file, line = fallback, None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if _is_user_file(frame.filename):
-            file, line = frame.filename, frame.lineno
+    file, line = user_frame(exc) or (fallback, None)
     return StrategyLoadError(f"{what} {type(exc).__name__}: {exc}", file=file, line=line)
-
-
-def _library_dirs() -> tuple[str, ...]:
-    """ec itself, the standard library and installed packages: never the user's code."""
-    paths = sysconfig.get_paths()
-    dirs = {str(Path(__file__).resolve().parents[1])}
-    dirs.update(str(Path(paths[key]).resolve()) for key in ("stdlib", "platstdlib"))
-    return tuple(sorted(dirs))
-
-
-def _is_user_file(filename: str) -> bool:
-    if filename.startswith("<"):
-        return False
-    resolved = str(Path(filename).resolve())
-    if "site-packages" in resolved or "dist-packages" in resolved:
-        return False
-    return not resolved.startswith(_library_dirs())
 
 
 def _definition(obj: Any, module: ModuleType) -> tuple[str | None, int | None]:

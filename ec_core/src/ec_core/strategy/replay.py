@@ -114,6 +114,7 @@ async def replay_plan(
                 instruments=rig.instruments,
                 signals=[*engine.finished, *engine.signals],
                 errors=list(engine.errors),
+                disabled=dict(engine.disabled),
                 ticks=engine.events + engine.feeds.unknown_events,
                 first_ns=first.ts_ns if first is not None else 0,
                 last_ns=last_ns,

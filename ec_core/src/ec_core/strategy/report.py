@@ -77,12 +77,13 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     max_drawdown: Decimal
     positions: dict[str, int]
     signal_paths: tuple[SignalPath, ...]
-    errors: tuple[ErrorReport, ...]
+    errors: tuple[ErrorReport, ...]  # once per distinct error, with its count
     equity: tuple[EquityPoint, ...]
     # payloads whose activation window never opened within the data (never sent)
     held: tuple[HeldPayload, ...] = ()
     # what the replay suggests is wrong with the strategy (e.g. a branch never reachable)
     warnings: tuple[str, ...] = ()
+    disabled: dict[str, str] = {}  # strategy -> why it was disabled during the replay
 
     def to_json(self) -> bytes:
         return msgspec.json.format(msgspec.json.encode(self), indent=2)
@@ -190,6 +191,7 @@ def build_report(
     instruments: dict[str, Instrument],
     signals: Sequence[OpSignal],
     errors: Sequence[ErrorReport],
+    disabled: dict[str, str] | None = None,
     ticks: int,
     first_ns: int,
     last_ns: int,
@@ -239,6 +241,7 @@ def build_report(
         equity=tuple(points),
         held=tuple(held),
         warnings=tuple(shadowed_branches(signals)),
+        disabled=dict(disabled or {}),
     )
 
 
@@ -301,8 +304,17 @@ def render_text(report: ReplayReport) -> str:
         lines += [f"  {w}" for w in report.warnings]
     if report.errors:
         lines += ["", "errors:"]
-        lines += [f"  {e.where} {e.strategy} {e.signal_id}: {e.error}" for e in report.errors]
+        lines += [_error_line(e) for e in report.errors]
+    if report.disabled:
+        lines += ["", "disabled strategies:"]
+        lines += [f"  {name}: {why}" for name, why in report.disabled.items()]
     return "\n".join(lines) + "\n"
+
+
+def _error_line(e: ErrorReport) -> str:
+    at = f" at {e.at}" if e.at else ""
+    times = f" ({e.count} times)" if e.count > 1 else ""
+    return f"  {e.where} {e.strategy} {e.signal_id or '-'}{at}: {e.error}{times}"
 
 
 def _polyline(values: Sequence[float], xs: Sequence[float], top: float, height: float) -> str:

@@ -144,6 +144,7 @@ async def trading_rig(
         clock=engine_clock,
         cl_order_ids=_unused_ids(executor.ids) if journal is not None else None,
         on_error=on_error,
+        max_consecutive_failures=plan.max_consecutive_failures,
     )
     async with monitor.stream(account_id) as events, executor.consume(events):
         rig = TradingRig(
