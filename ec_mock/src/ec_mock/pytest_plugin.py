@@ -27,6 +27,13 @@ Fixtures (function scope):
 ``fault_plan``       the :class:`~ec_mock.faults.FaultPlan` of the ``ec_fault`` marker, or None.
 ``mock_session``     (async) a logged-on session of the ``mock`` vendor on ``mock_venue``,
                      with ``fault_plan`` applied to what it sends and receives.
+``strategy_rig``     a :class:`~ec_mock.strategy_rig.StrategyRig`: ticks from decimal
+                     prices, and ``await strategy_rig.run(strategy, ticks)`` running an
+                     ``OpStrategy`` on the mock venue (``ec replay`` as a function).
+
+The plugin also registers the ``anyio_backend`` ini option (``anyio_backend =
+"asyncio"`` in a project's pytest settings is then valid under ``--strict-config``)
+and an ``anyio_backend`` fixture that reads it; a project's own fixture still wins.
 
 Marker ``@pytest.mark.ec_fault(**fields)`` builds the fault plan from FaultPlan's fields.
 
@@ -48,13 +55,24 @@ if TYPE_CHECKING:
 
     from ec_mock.engine import Exchange
     from ec_mock.faults import FaultPlan
+    from ec_mock.strategy_rig import StrategyRig
     from ec_mock.vendor import MockSession, MockVenue
 
 MARKER = "ec_fault"
 DEFAULT_TEST_ACCOUNT = "TEST-1"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "anyio_backend",
+        "backend of @pytest.mark.anyio tests (ec supports asyncio)",
+        default="asyncio",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    # registered now, after every entry point: its anyio_backend fixture wins over anyio's
+    config.pluginmanager.import_plugin("ec_mock._anyio_backend")
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**fields): fault plan for ec-mock's mock_session fixture"
@@ -151,3 +169,14 @@ async def mock_session(
                 f"ec_fault: fault(s) planned but never fired: {', '.join(unfired)}",
                 pytrace=False,
             )
+
+
+@pytest.fixture
+def strategy_rig(
+    mock_instruments: Sequence[Instrument], mock_account: str, mock_seed: int
+) -> StrategyRig:
+    """Run an ``OpStrategy`` on the mock venue over ticks the test writes (see the docs page
+    "Test a strategy on the mock")."""
+    from ec_mock.strategy_rig import StrategyRig
+
+    return StrategyRig(mock_instruments, account_id=mock_account, seed=mock_seed)

@@ -85,14 +85,40 @@ def test_every_settings_field_and_secret_key_is_in_the_settings_reference() -> N
     assert "`EC_SETTINGS`" in page
 
 
-def test_the_tutorial_shows_the_example_plugin_files() -> None:
-    page = (DOCS / "tutorials" / "write-a-vendor-plugin.md").read_text(encoding="utf-8")
-    example = DOCS / "tutorials" / "example_plugin"
-    for path in (
-        "pyproject.toml",
-        "src/ec_echo/plugin.py",
-        "src/ec_echo/factory.py",
-        "src/ec_echo/session.py",
-    ):
-        assert (example / path).is_file()
-        assert f'--8<-- "{path}"' in page, path  # included verbatim, so it cannot drift
+def load_inliner() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "inline_examples", DOCS / "gen" / "inline_examples.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_tutorials_inline_their_example_files_verbatim() -> None:
+    """Readable on a code host and in a checkout (no ``--8<--`` include lines), and
+    identical to the files the tests run, so the pages cannot drift."""
+    inliner = load_inliner()
+    tutorials = DOCS / "tutorials"
+    expected = {
+        "write-a-vendor-plugin.md": [
+            "example_plugin/pyproject.toml",
+            "example_plugin/src/ec_echo/plugin.py",
+            "example_plugin/src/ec_echo/factory.py",
+            "example_plugin/src/ec_echo/session.py",
+            "example_plugin/tests/test_conformance.py",
+        ],
+        "test-a-strategy-on-the-mock.md": ["strategy_tests/test_my_strategy.py"],
+    }
+    for name, paths in expected.items():
+        page = (tutorials / name).read_text(encoding="utf-8")
+        found = dict(inliner.blocks(page))
+        assert sorted(found) == sorted(paths), name
+        for path in paths:
+            stale = f"{name}: stale copy of {path}: run uv run python docs/gen/inline_examples.py"
+            assert found[path] == (tutorials / path).read_text(encoding="utf-8"), stale
+    assert inliner.main(["--check"]) == 0
+    for doc in DOCS.rglob("*.md"):
+        lines = doc.read_text(encoding="utf-8").splitlines()
+        assert not [line for line in lines if line.startswith("--8<--")], doc

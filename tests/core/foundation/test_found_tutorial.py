@@ -64,7 +64,9 @@ def test_entry_point_names_the_plugin_module() -> None:
 def test_the_tutorial_includes_the_kit_test_file_verbatim() -> None:
     page = (EXAMPLE.parent / "write-a-vendor-plugin.md").read_text(encoding="utf-8")
     assert (EXAMPLE / "tests" / "test_conformance.py").is_file()
-    assert '--8<-- "tests/test_conformance.py"' in page  # tests/conformance runs this file
+    kit = (EXAMPLE / "tests" / "test_conformance.py").read_text(encoding="utf-8")
+    head = "<!-- inline: example_plugin/tests/test_conformance.py -->\n<!-- fmt: off -->\n"
+    assert f"{head}```python\n{kit}```" in page  # the page shows the file tests/ runs
 
 
 def test_plugin_registers_the_echo_vendor(host: PluginHost) -> None:

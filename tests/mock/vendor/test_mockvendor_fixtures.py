@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from ec_mock.strategy_rig import StrategyRig
 
 USER_TESTS = """
 import pytest
@@ -111,3 +115,43 @@ def test_user_project_uses_the_fixtures(tmp_path: Path) -> None:
     assert "planned but never fired: drop (0 of 1)" in out, out
     assert "ERROR test_b_bad_marker.py::test_bad_marker" in out, out
     assert "dropp_acks" in out, out
+
+
+DOCS_EXAMPLE = (
+    Path(__file__).resolve().parents[3]
+    / "docs"
+    / "tutorials"
+    / "strategy_tests"
+    / "test_my_strategy.py"
+)
+
+
+def test_a_strict_config_project_tests_a_strategy_with_strategy_rig(tmp_path: Path) -> None:
+    """The docs page's example, in a fresh project whose pytest settings set
+    ``anyio_backend`` and run under ``--strict-config``: the plugin declares the option,
+    its fixture reads it (one run per test, no ``[asyncio]`` parametrization)."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nanyio_backend = "asyncio"\n'
+    )
+    (tmp_path / "test_my_strategy.py").write_text(DOCS_EXAMPLE.read_text(encoding="utf-8"))
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-W", "error",
+            "--strict-config", "--strict-markers", "-rA", "-q", str(tmp_path),
+        ],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "2 passed" in out, out
+    assert "PASSED test_my_strategy.py::test_entry_fills_then_take_profit_goes_flat\n" in out, out
+    assert "Unknown config option" not in out
+
+
+def test_strategy_rig_ticks_name_a_bad_symbol_or_price(strategy_rig: StrategyRig) -> None:
+    quote = strategy_rig.quote("CLE", 1.5, "70.20", "70.21")
+    assert (quote.bid, quote.ask, quote.ts_ns) == (7020, 7021, strategy_rig.at(1.5))
+    with pytest.raises(ValueError, match=re.escape("bid: unknown symbol 'NOPE'")):
+        strategy_rig.quote("NOPE", 0, "1", "2")
+    with pytest.raises(ValueError, match=re.escape("70.005")):
+        strategy_rig.trade("CLE", 0, "70.005")
