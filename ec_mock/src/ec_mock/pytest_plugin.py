@@ -44,6 +44,7 @@ does a fault the marker asked for that never fired.
 
 from __future__ import annotations
 
+import types
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -70,9 +71,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+_BACKEND_PLUGIN = "ec_mock.anyio_backend"
+
+
+def _anyio_backend(pytestconfig: pytest.Config) -> str:
+    """The ``anyio_backend`` ini option (default ``asyncio``: ec supports asyncio only)."""
+    return str(pytestconfig.getini("anyio_backend"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    # registered now, after every entry point: its anyio_backend fixture wins over anyio's
-    config.pluginmanager.import_plugin("ec_mock._anyio_backend")
+    # Registered now, after every entry point, so this anyio_backend fixture wins over
+    # anyio's own (which runs every installed backend); a conftest fixture still wins.
+    if not config.pluginmanager.has_plugin(_BACKEND_PLUGIN):
+        plugin = types.ModuleType(_BACKEND_PLUGIN)
+        plugin.anyio_backend = pytest.fixture(scope="session", name="anyio_backend")(  # type: ignore[attr-defined]
+            _anyio_backend
+        )
+        config.pluginmanager.register(plugin, _BACKEND_PLUGIN)
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**fields): fault plan for ec-mock's mock_session fixture"
