@@ -19,6 +19,8 @@ OUR_MODULES: tuple[ModuleType, ...] = (
     pb.market_data_2,
     pb.order_2,
     pb.trade_routing_2,
+    pb.historical_2,
+    pb.trading_session_2,
     pb.webapi_2,
 )
 

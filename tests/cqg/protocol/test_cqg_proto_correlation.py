@@ -320,8 +320,8 @@ def test_unsolicited_items_stream_by_kind() -> None:
 
 def test_unknown_fields_and_unmatched_answers_are_dead_letters() -> None:
     correlator = Correlator(dead_letter_capacity=2)
-    time_bar_report = bytes.fromhex("6a020801")  # ServerMsg field 13, outside our subset
-    msg = ServerMsg.FromString(time_bar_report)
+    volume_profile = bytes.fromhex("72020801")  # ServerMsg field 14, outside our subset
+    msg = ServerMsg.FromString(volume_profile)
     events = correlator.feed(msg, now_ns=5)
     assert _kinds(events) == [("dead:unknown_field", "None")]
     correlator.feed(server(order_request_acks=[{"request_id": 1}]))
@@ -394,3 +394,34 @@ def test_feed_with_listed_fields_routes_as_without() -> None:
     )
     fields = list(reversed(msg.ListFields()))  # any order in: FEED_ORDER out
     assert _kinds(Correlator().feed(msg, fields=fields)) == _kinds(Correlator().feed(msg))
+
+
+def test_history_reports_answer_by_request_id_in_chunks_then_stream() -> None:
+    correlator = Correlator()
+    bars = {"contract_id": 1, "bar_unit": 8, "from_utc_time": -600_000}
+    correlator.track(
+        client(time_bar_requests=[{"request_id": 7, "time_bar_parameters": bars}]), deadline_ns=9
+    )
+    first = correlator.feed(
+        server(time_bar_reports=[{"request_id": 7, "status_code": 0, "is_report_complete": False}])
+    )
+    assert [(type(e).__name__, getattr(e, "final", None)) for e in first] == [("Answer", False)]
+    last = correlator.feed(server(time_bar_reports=[{"request_id": 7, "status_code": 0}]))
+    assert [(type(e).__name__, getattr(e, "final", None)) for e in last] == [("Answer", True)]
+    update = correlator.feed(server(time_bar_reports=[{"request_id": 7, "status_code": 3}]))
+    assert _kinds(update) == [("update", "time_bar_reports")]
+    tas = {"contract_id": 1, "level": 1, "from_utc_time": -600_000}
+    correlator.track(
+        client(time_and_sales_requests=[{"request_id": 8, "time_and_sales_parameters": tas}]),
+        deadline_ns=9,
+    )
+    failed = correlator.feed(
+        server(
+            time_and_sales_reports=[
+                {"request_id": 8, "result_code": 105, "is_report_complete": False}
+            ]
+        )
+    )
+    assert [getattr(e, "final", None) for e in failed] == [True]  # a failure ends it
+    late = correlator.feed(server(time_and_sales_reports=[{"request_id": 8, "result_code": 0}]))
+    assert _kinds(late) == [("dead:late", "time_and_sales_reports")]

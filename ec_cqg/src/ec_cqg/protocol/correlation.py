@@ -69,6 +69,8 @@ class RequestKind(StrEnum):
     TRADE_SUBSCRIPTION = "trade_subscriptions"
     ORDER = "order_requests"  # new / modify / cancel / suspend / activate
     ORDER_BULK = "order_requests:bulk"  # cancel_all_orders / liquidate_all / go_flat
+    TIME_BAR = "time_bar_requests"
+    TIME_AND_SALES = "time_and_sales_requests"
 
 
 class ItemKind(StrEnum):
@@ -93,6 +95,8 @@ class ItemKind(StrEnum):
     COLLATERAL_STATUS = "collateral_statuses"
     ACCOUNT_SUMMARY_STATUS = "account_summary_statuses"
     TRADE_SNAPSHOT_COMPLETION = "trade_snapshot_completions"
+    TIME_BAR_REPORT = "time_bar_reports"
+    TIME_AND_SALES_REPORT = "time_and_sales_reports"
 
 
 class Routing(StrEnum):
@@ -199,6 +203,27 @@ CORRELATION_TABLE: Final[Mapping[RequestKind, RequestRule]] = MappingProxyType(
                 _rule(_I.GO_FLAT_STATUS, _K.REQUEST_ID, "go_flat: every account reported"),
             ),
         ),
+        RequestKind.TIME_BAR: RequestRule(
+            client_field="time_bar_requests",
+            answers=(
+                _rule(
+                    _I.TIME_BAR_REPORT,
+                    _K.REQUEST_ID,
+                    "is_report_complete (default true) or status_code >= 100;"
+                    " a subscription's later updates stream",
+                ),
+            ),
+        ),
+        RequestKind.TIME_AND_SALES: RequestRule(
+            client_field="time_and_sales_requests",
+            answers=(
+                _rule(
+                    _I.TIME_AND_SALES_REPORT,
+                    _K.REQUEST_ID,
+                    "is_report_complete (default true) or result_code >= 100",
+                ),
+            ),
+        ),
     }
 )
 
@@ -224,6 +249,8 @@ ITEM_ROUTING: Final[Mapping[ItemKind, Routing]] = MappingProxyType(
         _I.COLLATERAL_STATUS: Routing.ALWAYS_STREAM,
         _I.ACCOUNT_SUMMARY_STATUS: Routing.ALWAYS_STREAM,
         _I.TRADE_SNAPSHOT_COMPLETION: Routing.ALWAYS_STREAM,
+        _I.TIME_BAR_REPORT: Routing.ANSWER_OR_STREAM,  # bar updates after the history
+        _I.TIME_AND_SALES_REPORT: Routing.ANSWER_ONLY,
     }
 )
 
@@ -247,6 +274,8 @@ FEED_ORDER: Final[tuple[ItemKind, ...]] = (
     _I.COLLATERAL_STATUS,
     _I.ACCOUNT_SUMMARY_STATUS,
     _I.TRADE_SNAPSHOT_COMPLETION,
+    _I.TIME_BAR_REPORT,
+    _I.TIME_AND_SALES_REPORT,
     _I.LOGGED_OFF,  # last: the server closes the connection after it
 )
 
@@ -561,7 +590,25 @@ class Correlator:
             return self._match_ack(item)
         if kind is ItemKind.GO_FLAT_STATUS:
             return self._match_go_flat(item)
+        if kind is ItemKind.TIME_BAR_REPORT:
+            return self._match_history(RequestKind.TIME_BAR, "status_code", item)
+        if kind is ItemKind.TIME_AND_SALES_REPORT:
+            return self._match_history(RequestKind.TIME_AND_SALES, "result_code", item)
         return [], False
+
+    def _match_history(
+        self, request: RequestKind, code_field: str, item: Message
+    ) -> tuple[list[Answer], bool]:
+        """A history report: chunks share the request id until ``is_report_complete``."""
+        request_id = _int(item, "request_id")
+        complete: bool = getattr(item, "is_report_complete")  # noqa: B009
+        final = complete or _int(item, code_field) >= _FAILURE
+        kind = (
+            ItemKind.TIME_BAR_REPORT
+            if request is RequestKind.TIME_BAR
+            else ItemKind.TIME_AND_SALES_REPORT
+        )
+        return self._complete(request, request_id, kind, item, final)
 
     def _complete(
         self,
@@ -766,6 +813,14 @@ def _requests_of(msg: ClientMsg, deadline_ns: int) -> Iterator[_State]:
         elif name == "market_data_subscriptions":
             for md in value[:]:
                 yield state(RequestKind.MARKET_DATA, md.contract_id, md, request_id=md.request_id)
+        elif name == "time_bar_requests":
+            for bars in value[:]:
+                yield state(RequestKind.TIME_BAR, bars.request_id, bars, request_id=bars.request_id)
+        elif name == "time_and_sales_requests":
+            for tas in value[:]:
+                yield state(
+                    RequestKind.TIME_AND_SALES, tas.request_id, tas, request_id=tas.request_id
+                )
         elif name == "trade_subscriptions":
             for sub in value[:]:
                 s = state(RequestKind.TRADE_SUBSCRIPTION, sub.id, sub)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from ec_cqg._proto.common import decimal_pb2 as decimal
 from ec_cqg._proto.common import shared_1_pb2 as shared_1
+from ec_cqg._proto.WebAPI import historical_2_pb2 as historical_2
 from ec_cqg._proto.WebAPI import market_data_2_pb2 as market_data_2
 from ec_cqg._proto.WebAPI import metadata_2_pb2 as metadata_2
 from ec_cqg._proto.WebAPI import order_2_pb2 as order_2
 from ec_cqg._proto.WebAPI import trade_routing_2_pb2 as trade_routing_2
 from ec_cqg._proto.WebAPI import trading_account_2_pb2 as trading_account_2
+from ec_cqg._proto.WebAPI import trading_session_2_pb2 as trading_session_2
 from ec_cqg._proto.WebAPI import user_session_2_pb2 as user_session_2
 from ec_cqg._proto.WebAPI import webapi_2_pb2 as webapi_2
 
@@ -34,12 +36,14 @@ __all__ = [
     "ClientMsg",
     "ServerMsg",
     "decimal",
+    "historical_2",
     "market_data_2",
     "metadata_2",
     "order_2",
     "shared_1",
     "trade_routing_2",
     "trading_account_2",
+    "trading_session_2",
     "user_session_2",
     "webapi_2",
 ]

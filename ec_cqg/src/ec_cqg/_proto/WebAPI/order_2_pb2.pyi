@@ -1598,3 +1598,85 @@ class OrderStatusReport(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OrderStatusReport: _TypeAlias = OrderStatusReport  # noqa: Y015
+
+@_typing.final
+class OrderEntitlementRequest(_message.Message):
+    """Which order types, durations and instructions an account may use on a contract."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.int
+    account_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.int | None = ...,
+        account_id: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "contract_id", b"contract_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "contract_id", b"contract_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrderEntitlementRequest: _TypeAlias = OrderEntitlementRequest  # noqa: Y015
+
+@_typing.final
+class OrderEntitlementReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_ENTITLEMENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def order_entitlements(self) -> _containers.RepeatedCompositeFieldContainer[Global___OrderEntitlement]: ...
+    def __init__(
+        self,
+        *,
+        order_entitlements: _abc.Iterable[Global___OrderEntitlement] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["order_entitlements", b"order_entitlements"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrderEntitlementReport: _TypeAlias = OrderEntitlementReport  # noqa: Y015
+
+@_typing.final
+class OrderEntitlement(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_TYPE_FIELD_NUMBER: _builtins.int
+    IS_SYNTHETIC_FIELD_NUMBER: _builtins.int
+    DURATION_FIELD_NUMBER: _builtins.int
+    EXEC_INSTRUCTION_FIELD_NUMBER: _builtins.int
+    ALGO_STRATEGY_REQUIRED_FIELD_NUMBER: _builtins.int
+    ALGO_STRATEGIES_FIELD_NUMBER: _builtins.int
+    order_type: _builtins.int
+    """Order.OrderType"""
+    is_synthetic: _builtins.bool
+    duration: _builtins.int
+    """Order.Duration"""
+    exec_instruction: _builtins.int
+    """Order.ExecInstruction"""
+    algo_strategy_required: _builtins.bool
+    @_builtins.property
+    def algo_strategies(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        order_type: _builtins.int | None = ...,
+        is_synthetic: _builtins.bool | None = ...,
+        duration: _builtins.int | None = ...,
+        exec_instruction: _builtins.int | None = ...,
+        algo_strategy_required: _builtins.bool | None = ...,
+        algo_strategies: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["algo_strategy_required", b"algo_strategy_required", "duration", b"duration", "exec_instruction", b"exec_instruction", "is_synthetic", b"is_synthetic", "order_type", b"order_type"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["algo_strategies", b"algo_strategies", "algo_strategy_required", b"algo_strategy_required", "duration", b"duration", "exec_instruction", b"exec_instruction", "is_synthetic", b"is_synthetic", "order_type", b"order_type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrderEntitlement: _TypeAlias = OrderEntitlement  # noqa: Y015

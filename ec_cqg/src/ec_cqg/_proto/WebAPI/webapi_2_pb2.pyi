@@ -7,11 +7,13 @@ The two envelopes: every client frame is one ClientMsg, every server frame one S
 Fields outside this subset are kept by protobuf as unknown fields and skipped.
 """
 
+from ec_cqg._proto.WebAPI import historical_2_pb2 as _historical_2_pb2
 from ec_cqg._proto.WebAPI import market_data_2_pb2 as _market_data_2_pb2
 from ec_cqg._proto.WebAPI import metadata_2_pb2 as _metadata_2_pb2
 from ec_cqg._proto.WebAPI import order_2_pb2 as _order_2_pb2
 from ec_cqg._proto.WebAPI import trade_routing_2_pb2 as _trade_routing_2_pb2
 from ec_cqg._proto.WebAPI import trading_account_2_pb2 as _trading_account_2_pb2
+from ec_cqg._proto.WebAPI import trading_session_2_pb2 as _trading_session_2_pb2
 from ec_cqg._proto.WebAPI import user_session_2_pb2 as _user_session_2_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
@@ -69,6 +71,8 @@ class ClientMsg(_message.Message):
     TRADE_SUBSCRIPTIONS_FIELD_NUMBER: _builtins.int
     ORDER_REQUESTS_FIELD_NUMBER: _builtins.int
     MARKET_DATA_SUBSCRIPTIONS_FIELD_NUMBER: _builtins.int
+    TIME_AND_SALES_REQUESTS_FIELD_NUMBER: _builtins.int
+    TIME_BAR_REQUESTS_FIELD_NUMBER: _builtins.int
     LOGON_FIELD_NUMBER: _builtins.int
     RESTORE_OR_JOIN_SESSION_FIELD_NUMBER: _builtins.int
     LOGOFF_FIELD_NUMBER: _builtins.int
@@ -82,6 +86,10 @@ class ClientMsg(_message.Message):
     def order_requests(self) -> _containers.RepeatedCompositeFieldContainer[_order_2_pb2.OrderRequest]: ...
     @_builtins.property
     def market_data_subscriptions(self) -> _containers.RepeatedCompositeFieldContainer[_market_data_2_pb2.MarketDataSubscription]: ...
+    @_builtins.property
+    def time_and_sales_requests(self) -> _containers.RepeatedCompositeFieldContainer[_historical_2_pb2.TimeAndSalesRequest]: ...
+    @_builtins.property
+    def time_bar_requests(self) -> _containers.RepeatedCompositeFieldContainer[_historical_2_pb2.TimeBarRequest]: ...
     @_builtins.property
     def logon(self) -> _user_session_2_pb2.Logon: ...
     @_builtins.property
@@ -99,6 +107,8 @@ class ClientMsg(_message.Message):
         trade_subscriptions: _abc.Iterable[_trade_routing_2_pb2.TradeSubscription] | None = ...,
         order_requests: _abc.Iterable[_order_2_pb2.OrderRequest] | None = ...,
         market_data_subscriptions: _abc.Iterable[_market_data_2_pb2.MarketDataSubscription] | None = ...,
+        time_and_sales_requests: _abc.Iterable[_historical_2_pb2.TimeAndSalesRequest] | None = ...,
+        time_bar_requests: _abc.Iterable[_historical_2_pb2.TimeBarRequest] | None = ...,
         logon: _user_session_2_pb2.Logon | None = ...,
         restore_or_join_session: _user_session_2_pb2.RestoreOrJoinSession | None = ...,
         logoff: _user_session_2_pb2.Logoff | None = ...,
@@ -107,7 +117,7 @@ class ClientMsg(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["logoff", b"logoff", "logon", b"logon", "ping", b"ping", "pong", b"pong", "restore_or_join_session", b"restore_or_join_session"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["information_requests", b"information_requests", "logoff", b"logoff", "logon", b"logon", "market_data_subscriptions", b"market_data_subscriptions", "order_requests", b"order_requests", "ping", b"ping", "pong", b"pong", "restore_or_join_session", b"restore_or_join_session", "trade_subscriptions", b"trade_subscriptions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["information_requests", b"information_requests", "logoff", b"logoff", "logon", b"logon", "market_data_subscriptions", b"market_data_subscriptions", "order_requests", b"order_requests", "ping", b"ping", "pong", b"pong", "restore_or_join_session", b"restore_or_join_session", "time_and_sales_requests", b"time_and_sales_requests", "time_bar_requests", b"time_bar_requests", "trade_subscriptions", b"trade_subscriptions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -126,6 +136,8 @@ class ServerMsg(_message.Message):
     COLLATERAL_STATUSES_FIELD_NUMBER: _builtins.int
     MARKET_DATA_SUBSCRIPTION_STATUSES_FIELD_NUMBER: _builtins.int
     REAL_TIME_MARKET_DATA_FIELD_NUMBER: _builtins.int
+    TIME_AND_SALES_REPORTS_FIELD_NUMBER: _builtins.int
+    TIME_BAR_REPORTS_FIELD_NUMBER: _builtins.int
     ACCOUNT_SUMMARY_STATUSES_FIELD_NUMBER: _builtins.int
     ORDER_REQUEST_ACKS_FIELD_NUMBER: _builtins.int
     GO_FLAT_STATUSES_FIELD_NUMBER: _builtins.int
@@ -155,6 +167,10 @@ class ServerMsg(_message.Message):
     def market_data_subscription_statuses(self) -> _containers.RepeatedCompositeFieldContainer[_market_data_2_pb2.MarketDataSubscriptionStatus]: ...
     @_builtins.property
     def real_time_market_data(self) -> _containers.RepeatedCompositeFieldContainer[_market_data_2_pb2.RealTimeMarketData]: ...
+    @_builtins.property
+    def time_and_sales_reports(self) -> _containers.RepeatedCompositeFieldContainer[_historical_2_pb2.TimeAndSalesReport]: ...
+    @_builtins.property
+    def time_bar_reports(self) -> _containers.RepeatedCompositeFieldContainer[_historical_2_pb2.TimeBarReport]: ...
     @_builtins.property
     def account_summary_statuses(self) -> _containers.RepeatedCompositeFieldContainer[_trade_routing_2_pb2.AccountSummaryStatus]: ...
     @_builtins.property
@@ -187,6 +203,8 @@ class ServerMsg(_message.Message):
         collateral_statuses: _abc.Iterable[_trade_routing_2_pb2.CollateralStatus] | None = ...,
         market_data_subscription_statuses: _abc.Iterable[_market_data_2_pb2.MarketDataSubscriptionStatus] | None = ...,
         real_time_market_data: _abc.Iterable[_market_data_2_pb2.RealTimeMarketData] | None = ...,
+        time_and_sales_reports: _abc.Iterable[_historical_2_pb2.TimeAndSalesReport] | None = ...,
+        time_bar_reports: _abc.Iterable[_historical_2_pb2.TimeBarReport] | None = ...,
         account_summary_statuses: _abc.Iterable[_trade_routing_2_pb2.AccountSummaryStatus] | None = ...,
         order_request_acks: _abc.Iterable[_order_2_pb2.OrderRequestAck] | None = ...,
         go_flat_statuses: _abc.Iterable[_order_2_pb2.GoFlatStatus] | None = ...,
@@ -200,7 +218,7 @@ class ServerMsg(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["logged_off", b"logged_off", "logon_result", b"logon_result", "ping", b"ping", "pong", b"pong", "restore_or_join_session_result", b"restore_or_join_session_result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_summary_statuses", b"account_summary_statuses", "collateral_statuses", b"collateral_statuses", "concurrent_connection_join_results", b"concurrent_connection_join_results", "go_flat_statuses", b"go_flat_statuses", "information_reports", b"information_reports", "logged_off", b"logged_off", "logon_result", b"logon_result", "market_data_subscription_statuses", b"market_data_subscription_statuses", "order_request_acks", b"order_request_acks", "order_request_rejects", b"order_request_rejects", "order_statuses", b"order_statuses", "ping", b"ping", "pong", b"pong", "position_statuses", b"position_statuses", "real_time_market_data", b"real_time_market_data", "restore_or_join_session_result", b"restore_or_join_session_result", "trade_snapshot_completions", b"trade_snapshot_completions", "trade_subscription_statuses", b"trade_subscription_statuses", "user_messages", b"user_messages"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_summary_statuses", b"account_summary_statuses", "collateral_statuses", b"collateral_statuses", "concurrent_connection_join_results", b"concurrent_connection_join_results", "go_flat_statuses", b"go_flat_statuses", "information_reports", b"information_reports", "logged_off", b"logged_off", "logon_result", b"logon_result", "market_data_subscription_statuses", b"market_data_subscription_statuses", "order_request_acks", b"order_request_acks", "order_request_rejects", b"order_request_rejects", "order_statuses", b"order_statuses", "ping", b"ping", "pong", b"pong", "position_statuses", b"position_statuses", "real_time_market_data", b"real_time_market_data", "restore_or_join_session_result", b"restore_or_join_session_result", "time_and_sales_reports", b"time_and_sales_reports", "time_bar_reports", b"time_bar_reports", "trade_snapshot_completions", b"trade_snapshot_completions", "trade_subscription_statuses", b"trade_subscription_statuses", "user_messages", b"user_messages"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -214,7 +232,9 @@ class InformationRequest(_message.Message):
     SUBSCRIBE_FIELD_NUMBER: _builtins.int
     ACCOUNTS_REQUEST_FIELD_NUMBER: _builtins.int
     SYMBOL_RESOLUTION_REQUEST_FIELD_NUMBER: _builtins.int
+    SESSION_INFORMATION_REQUEST_FIELD_NUMBER: _builtins.int
     HISTORICAL_ORDERS_REQUEST_FIELD_NUMBER: _builtins.int
+    ORDER_ENTITLEMENT_REQUEST_FIELD_NUMBER: _builtins.int
     CONTRACT_METADATA_REQUEST_FIELD_NUMBER: _builtins.int
     ORDER_STATUS_REQUEST_FIELD_NUMBER: _builtins.int
     id: _builtins.int
@@ -224,7 +244,11 @@ class InformationRequest(_message.Message):
     @_builtins.property
     def symbol_resolution_request(self) -> _metadata_2_pb2.SymbolResolutionRequest: ...
     @_builtins.property
+    def session_information_request(self) -> _trading_session_2_pb2.SessionInformationRequest: ...
+    @_builtins.property
     def historical_orders_request(self) -> _trade_routing_2_pb2.HistoricalOrdersRequest: ...
+    @_builtins.property
+    def order_entitlement_request(self) -> _order_2_pb2.OrderEntitlementRequest: ...
     @_builtins.property
     def contract_metadata_request(self) -> _metadata_2_pb2.ContractMetadataRequest: ...
     @_builtins.property
@@ -236,13 +260,15 @@ class InformationRequest(_message.Message):
         subscribe: _builtins.bool | None = ...,
         accounts_request: _trading_account_2_pb2.AccountsRequest | None = ...,
         symbol_resolution_request: _metadata_2_pb2.SymbolResolutionRequest | None = ...,
+        session_information_request: _trading_session_2_pb2.SessionInformationRequest | None = ...,
         historical_orders_request: _trade_routing_2_pb2.HistoricalOrdersRequest | None = ...,
+        order_entitlement_request: _order_2_pb2.OrderEntitlementRequest | None = ...,
         contract_metadata_request: _metadata_2_pb2.ContractMetadataRequest | None = ...,
         order_status_request: _order_2_pb2.OrderStatusRequest | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["accounts_request", b"accounts_request", "contract_metadata_request", b"contract_metadata_request", "historical_orders_request", b"historical_orders_request", "id", b"id", "order_status_request", b"order_status_request", "subscribe", b"subscribe", "symbol_resolution_request", b"symbol_resolution_request"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accounts_request", b"accounts_request", "contract_metadata_request", b"contract_metadata_request", "historical_orders_request", b"historical_orders_request", "id", b"id", "order_entitlement_request", b"order_entitlement_request", "order_status_request", b"order_status_request", "session_information_request", b"session_information_request", "subscribe", b"subscribe", "symbol_resolution_request", b"symbol_resolution_request"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accounts_request", b"accounts_request", "contract_metadata_request", b"contract_metadata_request", "historical_orders_request", b"historical_orders_request", "id", b"id", "order_status_request", b"order_status_request", "subscribe", b"subscribe", "symbol_resolution_request", b"symbol_resolution_request"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accounts_request", b"accounts_request", "contract_metadata_request", b"contract_metadata_request", "historical_orders_request", b"historical_orders_request", "id", b"id", "order_entitlement_request", b"order_entitlement_request", "order_status_request", b"order_status_request", "session_information_request", b"session_information_request", "subscribe", b"subscribe", "symbol_resolution_request", b"symbol_resolution_request"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -291,7 +317,9 @@ class InformationReport(_message.Message):
     TEXT_MESSAGE_FIELD_NUMBER: _builtins.int
     ACCOUNTS_REPORT_FIELD_NUMBER: _builtins.int
     SYMBOL_RESOLUTION_REPORT_FIELD_NUMBER: _builtins.int
+    SESSION_INFORMATION_REPORT_FIELD_NUMBER: _builtins.int
     HISTORICAL_ORDERS_REPORT_FIELD_NUMBER: _builtins.int
+    ORDER_ENTITLEMENT_REPORT_FIELD_NUMBER: _builtins.int
     CONTRACT_METADATA_REPORT_FIELD_NUMBER: _builtins.int
     ORDER_STATUS_REPORT_FIELD_NUMBER: _builtins.int
     id: _builtins.int
@@ -306,7 +334,11 @@ class InformationReport(_message.Message):
     @_builtins.property
     def symbol_resolution_report(self) -> _metadata_2_pb2.SymbolResolutionReport: ...
     @_builtins.property
+    def session_information_report(self) -> _trading_session_2_pb2.SessionInformationReport: ...
+    @_builtins.property
     def historical_orders_report(self) -> _trade_routing_2_pb2.HistoricalOrdersReport: ...
+    @_builtins.property
+    def order_entitlement_report(self) -> _order_2_pb2.OrderEntitlementReport: ...
     @_builtins.property
     def contract_metadata_report(self) -> _metadata_2_pb2.ContractMetadataReport: ...
     @_builtins.property
@@ -320,13 +352,15 @@ class InformationReport(_message.Message):
         text_message: _builtins.str | None = ...,
         accounts_report: _trading_account_2_pb2.AccountsReport | None = ...,
         symbol_resolution_report: _metadata_2_pb2.SymbolResolutionReport | None = ...,
+        session_information_report: _trading_session_2_pb2.SessionInformationReport | None = ...,
         historical_orders_report: _trade_routing_2_pb2.HistoricalOrdersReport | None = ...,
+        order_entitlement_report: _order_2_pb2.OrderEntitlementReport | None = ...,
         contract_metadata_report: _metadata_2_pb2.ContractMetadataReport | None = ...,
         order_status_report: _order_2_pb2.OrderStatusReport | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["accounts_report", b"accounts_report", "contract_metadata_report", b"contract_metadata_report", "historical_orders_report", b"historical_orders_report", "id", b"id", "is_report_complete", b"is_report_complete", "order_status_report", b"order_status_report", "status_code", b"status_code", "symbol_resolution_report", b"symbol_resolution_report", "text_message", b"text_message"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accounts_report", b"accounts_report", "contract_metadata_report", b"contract_metadata_report", "historical_orders_report", b"historical_orders_report", "id", b"id", "is_report_complete", b"is_report_complete", "order_entitlement_report", b"order_entitlement_report", "order_status_report", b"order_status_report", "session_information_report", b"session_information_report", "status_code", b"status_code", "symbol_resolution_report", b"symbol_resolution_report", "text_message", b"text_message"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accounts_report", b"accounts_report", "contract_metadata_report", b"contract_metadata_report", "historical_orders_report", b"historical_orders_report", "id", b"id", "is_report_complete", b"is_report_complete", "order_status_report", b"order_status_report", "status_code", b"status_code", "symbol_resolution_report", b"symbol_resolution_report", "text_message", b"text_message"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accounts_report", b"accounts_report", "contract_metadata_report", b"contract_metadata_report", "historical_orders_report", b"historical_orders_report", "id", b"id", "is_report_complete", b"is_report_complete", "order_entitlement_report", b"order_entitlement_report", "order_status_report", b"order_status_report", "session_information_report", b"session_information_report", "status_code", b"status_code", "symbol_resolution_report", b"symbol_resolution_report", "text_message", b"text_message"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
