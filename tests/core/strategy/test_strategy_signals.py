@@ -138,8 +138,9 @@ def test_empty_window_is_refused() -> None:
 def test_engine_builds_the_same_bars_as_the_tick_buffer_alone(
     timeframes: tuple[str, ...],
 ) -> None:
-    """The engine updates mid-drawn bars inline: same bars, stats and ring as the buffer's
-    own handler, one-sided quotes and trades included (``5t`` takes the general path)."""
+    """The engine feeds each symbol's buffer through its bound handlers: same bars, stats
+    and ring as the buffer fed directly, one-sided quotes and trades included (``5t``
+    adds tick-count bars to the mid-drawn ones)."""
     import random
 
     from ec_core.model import Quote, Trade
@@ -163,7 +164,6 @@ def test_engine_builds_the_same_bars_as_the_tick_buffer_alone(
         alone.on_event(event)
         engine.on_event(event)
     direct, inline = alone[SYMBOL].tick_buffer, feeds[SYMBOL].tick_buffer
-    assert inline.quote_mid_inline is (timeframes == ("1s", "1m"))
     for tf in timeframes:
         assert list(inline.bars(tf)) == list(direct.bars(tf))
         assert len(inline.bars(tf)) > 5
@@ -232,7 +232,7 @@ def test_ingest_stops_at_the_tick_that_queues_an_order_action() -> None:
 
 
 def test_a_strategy_overriding_maybe_generate_is_still_asked_through_it() -> None:
-    """The engine inlines the base class's maybe_generate; an override is honoured."""
+    """The engine asks a strategy through its bound maybe_generate: an override is honoured."""
 
     class Gated(OneOrder):
         asked = 0
@@ -242,10 +242,60 @@ def test_a_strategy_overriding_maybe_generate_is_still_asked_through_it() -> Non
             return None
 
     gated, plain = Gated(), OneOrder()
-    assert not gated.inline_generate
-    assert plain.inline_generate
     engine = StrategyEngine(FeedSet.of([INSTRUMENT]), [gated, plain], router=RecordingRouter())
     for i in range(5):
         engine.on_event(quote(T0 + i * SEC, 100))
     assert gated.asked == 5
     assert (gated.produced, plain.produced) == (0, 1)
+
+
+def test_quiet_until_folds_the_cap_and_the_global_cooldown() -> None:
+    """The engine asks a strategy only once ``quiet_until_ns`` has passed: never while
+    the cap is reached, the end of the global cool-down once a signal has ended."""
+    strategy = EveryTick(max_signals=1, global_cooldown_ns=5 * SEC)
+    assert strategy.quiet_until_ns == 0
+    engine = run(strategy, 1)
+    assert strategy.quiet_until_ns > T0 + 10**6 * SEC  # the cap: never
+    engine.signals[0].cancel(T0 + SEC, "test")
+    engine.on_event(quote(T0 + SEC, 100))  # reaps the cancelled signal
+    assert strategy.live_signals == 0
+    assert strategy.quiet_until_ns == T0 + 5 * SEC
+
+
+def test_a_tree_that_finishes_finishes_its_signal() -> None:
+    """The tree tells its signal when it reaches a final state (``on_final``), whoever
+    moved it there: a failed order outcome cancels the signal at once."""
+    from strategy_support import context
+
+    feeds = FeedSet.of([INSTRUMENT], timeframes=("1s",))
+    feeds.on_event(quote(T0, 100))
+    signal = OpSignal(resting_tree(), symbol=SYMBOL)
+    ctx = context(feeds)
+    assert signal.step(ctx, T0) is True
+    (command,) = signal.tree.take_commands()
+    assert signal.state is SignalState.ACTIVE
+    signal.tree.on_result(command, None, RuntimeError("rejected"), T0 + 1)  # type: ignore[arg-type]
+    assert signal.state is SignalState.CANCELLED
+    assert signal.done
+    assert signal.finished_ns == T0 + 1
+    assert signal.reason == "tree failed"
+
+
+def test_an_active_signal_without_a_window_end_is_ticked_through_its_tree() -> None:
+    """Per tick the engine calls ``on_tick``: the tree's own update for an active signal
+    with no window end (one call), the lifecycle step while a window must be watched."""
+    plain = OpSignal(resting_tree(), symbol=SYMBOL)
+    windowed = OpSignal(resting_tree(), symbol=SYMBOL, end_ns=T0 + 5 * SEC)
+    feeds = FeedSet.of([INSTRUMENT], timeframes=("1s",))
+    feeds.on_event(quote(T0, 100))
+    from strategy_support import context
+
+    ctx = context(feeds)
+    for signal in (plain, windowed):
+        assert signal.on_tick == signal.step
+        signal.on_tick(ctx)
+    assert plain.on_tick == plain.tree.update
+    assert windowed.on_tick == windowed.step
+    plain.cancel(T0, "done with it")
+    assert plain.on_tick == plain.step
+    assert plain.on_tick(ctx) is False

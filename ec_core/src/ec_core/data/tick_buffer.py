@@ -250,7 +250,7 @@ class TickBuffer:
         self._start = self._end = _NEVER
         self._o = self._h = self._l = self._c = self._v = self._n = self._pv = 0
         handlers = {
-            BarSource.MID: self._quote_mid,
+            BarSource.MID: self._quote_mid_counted if self._counted else self._quote_mid,
             BarSource.BID: self._quote_bid,
             BarSource.ASK: self._quote_ask,
             BarSource.TRADE: self._quote_only,
@@ -267,13 +267,6 @@ class TickBuffer:
     def symbol(self) -> str:
         return self._symbol
 
-    @property
-    def quote_mid_inline(self) -> bool:
-        """True when a quote only moves the base time bar at its mid (``MID`` source, no
-        tick-count or volume bars): the strategy engine then inlines :meth:`on_quote`'s
-        body in its per-tick loop instead of calling it (see ``StrategyEngine.on_event``)."""
-        return self.source is BarSource.MID and not self._counted
-
     def add_bar_listener(self, listener: BarListener) -> None:
         """Call ``listener(bar)`` for every closed bar of every timeframe (not per tick)."""
         self._listeners.append(listener)
@@ -287,7 +280,6 @@ class TickBuffer:
             self.on_trade(event)  # type: ignore[arg-type]
 
     def _quote_mid(self, q: Quote) -> None:
-        # StrategyEngine.on_event carries a copy of this body (quote_mid_inline): keep in step
         self._tick_append(q)
         self.quote = q
         bid = q.bid
@@ -304,8 +296,12 @@ class TickBuffer:
             self._n += 1
         else:
             self._roll(q.ts_ns, price, 0, 0)
-        if self._counted:
-            self._count(q.ts_ns, price, 0, 0)
+
+    def _quote_mid_counted(self, q: Quote) -> None:
+        """``_quote_mid``, and the tick-count or volume bars fed the same mid."""
+        self._quote_mid(q)
+        if q.bid is not None and q.ask is not None:
+            self._count(q.ts_ns, (q.bid + q.ask) >> 1, 0, 0)
 
     def _quote_bid(self, q: Quote) -> None:
         self._tick_append(q)

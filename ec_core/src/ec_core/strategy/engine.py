@@ -32,7 +32,7 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Sequence
-from typing import Any, Final, Protocol, final
+from typing import Any, Protocol, final
 
 import anyio
 import msgspec
@@ -49,20 +49,14 @@ from ec_core.strategy.failures import (
     FailureLog,
     strategy_failed,
 )
-from ec_core.strategy.signal import OpSignal, SignalState
+from ec_core.strategy.signal import OpSignal
 from ec_core.strategy.strategy import OpStrategy
-from ec_core.strategy.tree import CancelWorking, SendPayload, TreeState
+from ec_core.strategy.tree import CancelWorking, SendPayload
 
 __all__ = ["ErrorReport", "HeldPayload", "ReplaySync", "StrategyEngine"]
 
-_Route = tuple[TickBuffer, bool, tuple[OpStrategy, ...], list[OpSignal]]
 
 logger = logging.getLogger("ec_core.strategy.engine")
-
-# module constants: a global load is cheaper than an enum attribute on the per-tick path
-_ACTIVE: Final = SignalState.ACTIVE
-_T_WAITING: Final = TreeState.WAITING
-_T_ARMED: Final = TreeState.ARMED
 
 
 class ReplaySync(Protocol):
@@ -88,6 +82,32 @@ class HeldPayload(msgspec.Struct, frozen=True, kw_only=True):
     cl_order_id: str
     status: str
     reason: str
+
+
+_Generate = Callable[[StrategyContext, str, int], OpSignal | None]
+
+
+@final
+class _Route:
+    """What a tick of one symbol needs, in one lookup: the per-symbol plan."""
+
+    __slots__ = ("buffer", "live", "on_quote", "on_trade", "strategies", "symbol")
+
+    def __init__(
+        self,
+        symbol: str,
+        buffer: TickBuffer,
+        strategies: Sequence[OpStrategy],
+        live: list[OpSignal],
+    ) -> None:
+        self.symbol = symbol
+        self.buffer = buffer
+        self.on_quote = buffer.on_quote
+        self.on_trade = buffer.on_trade
+        self.strategies: tuple[tuple[OpStrategy, _Generate], ...] = tuple(
+            (s, s.maybe_generate) for s in strategies
+        )
+        self.live = live  # signals watching the symbol, kept in place
 
 
 @final
@@ -171,12 +191,12 @@ class StrategyEngine:
         """Ingest events until one queues an order action (True; the rest of an iterator
         is left for the next call) or they run out (False). Synchronous.
 
-        The hot path of a replay, written for CPython: the loop is here, so a tick costs
-        no call to reach it; one lookup gives everything the tick's symbol needs; a
-        mid-drawn quote updates its bar inline (the body of ``TickBuffer._quote_mid``)
-        and an active signal whose tree waits or is armed is evaluated inline (the
-        common case of :meth:`OpSignal.step`); anything else takes the general calls.
-        Only the signals watching the tick's symbol are stepped.
+        The hot path of a replay. Each symbol has a plan (:class:`_Route`), built on its
+        first tick: the bound handlers of its tick buffer, the bound ``maybe_generate``
+        of its strategies, and the live signals watching it. A strategy is asked only
+        once its :attr:`~OpStrategy.quiet_until_ns` has passed (the cap and global
+        cool-down in one comparison); only the signals watching the symbol are stepped,
+        each through its :attr:`~OpSignal.on_tick`.
         """
         routes = self._routes
         market_clock = self._market_clock
@@ -187,60 +207,31 @@ class StrategyEngine:
         counted = 0  # added to self.events on the way out (a local is cheaper)
         try:
             for event in events:
-                symbol = event.symbol
                 try:
-                    route = routes[symbol]
+                    route = routes[event.symbol]
                 except KeyError:
-                    found = self._route(symbol)
+                    found = self._route(event.symbol)
                     if found is None:
                         self.feeds.unknown_events += 1
                         continue
                     route = found
-                buf, inline_mid, strategies, live = route
-                ts = event.ts_ns
                 if type(event) is Quote:
-                    if inline_mid:  # keep in step with TickBuffer._quote_mid
-                        buf._tick_append(event)
-                        buf.quote = event
-                        bid = event.bid
-                        ask = event.ask
-                        if bid is not None and ask is not None:
-                            price = (bid + ask) >> 1
-                            if ts < buf._end:
-                                if price > buf._h:
-                                    buf._h = price
-                                elif price < buf._l:
-                                    buf._l = price
-                                buf._c = price
-                                buf._n += 1
-                            else:
-                                buf._roll(ts, price, 0, 0)
-                    else:
-                        buf.on_quote(event)
+                    route.on_quote(event)
                 else:
-                    buf.on_trade(event)  # type: ignore[arg-type]
+                    route.on_trade(event)  # type: ignore[arg-type]
                 counted += 1
                 if market_clock is not None:
-                    now = market_clock.ts = ts
+                    now = market_clock.ts = event.ts_ns
                 else:
                     now = self.clock.now_ns()
-                if not strategies and unpriced and symbol in unpriced:
-                    strategies = self._priced(symbol)
-                for strategy in strategies:
-                    if (
-                        strategy.live_signals >= strategy.max_signals
-                        or now < strategy.next_global_ns
-                    ):
+                strategies = route.strategies
+                if not strategies and unpriced and route.symbol in unpriced:
+                    strategies = self._priced(route.symbol)
+                for strategy, maybe_generate in strategies:
+                    if now < strategy.quiet_until_ns:
                         continue  # the cap or the global cool-down: decided without a call
                     try:
-                        if strategy.inline_generate:  # OpStrategy.maybe_generate inline
-                            if now < strategy._next_by_symbol[symbol]:
-                                continue
-                            signal = strategy.generate(ctx, symbol)
-                            if signal is not None:
-                                strategy.count_produced(signal, symbol, now)
-                        else:
-                            signal = strategy.maybe_generate(ctx, symbol, now)
+                        signal = maybe_generate(ctx, route.symbol, now)
                     except Exception as exc:
                         self._generate_failed(now, strategy, exc)
                         continue
@@ -248,45 +239,14 @@ class StrategyEngine:
                         self.failures.succeeded(strategy.name, "generate")
                     if signal is not None:
                         self._admit(strategy, signal)
+                live = route.live
                 if not live:
                     continue
                 reap = False
                 for signal in live:
                     ctx.signal = signal
                     try:
-                        tree = signal.tree
-                        tree_state = tree.state
-                        end = signal.end_ns
-                        if (
-                            signal.state is _ACTIVE
-                            and (tree_state is _T_ARMED or tree_state is _T_WAITING)
-                            and (end is None or now < end)
-                        ):
-                            # OpSignal.step for an active signal inside its window whose tree
-                            # waits or is armed (ActionTree.update inline): keep in step with it
-                            cond = tree.overtime_due
-                            if cond is not None and cond(ctx):
-                                tree._enter_overtime(ctx)
-                            elif tree_state is _T_ARMED:
-                                for branch, branch_cond, child in tree._branches:
-                                    if branch_cond(ctx):
-                                        tree._take(branch, child, ctx)
-                                        break
-                                else:
-                                    if tree._standby_nodes:
-                                        tree._evaluate_standby(ctx)
-                            else:
-                                node = tree.active
-                                if node.trigger_cond(ctx):
-                                    tree._fire(node, ctx, reason="trigger")
-                            tree_state = tree.state
-                            if tree_state is _T_ARMED or tree_state is _T_WAITING:
-                                if tree._outbox:
-                                    self._pump(signal)
-                                continue
-                            if signal.settle_tree(now):
-                                self._pump(signal)
-                        elif signal.step(ctx, now):
+                        if signal.on_tick(ctx):
                             self._pump(signal)
                     except Exception as exc:
                         self._fail_signal(signal, now, exc)
@@ -302,7 +262,7 @@ class StrategyEngine:
         return False
 
     def _route(self, symbol: str) -> _Route | None:
-        """Build the lookup entry of ``symbol`` (``None``: no feed, the tick is dropped)."""
+        """Build the plan of ``symbol`` (``None``: no feed, the tick is dropped)."""
         buffer = self._buffers.get(symbol)
         if buffer is None:
             return None
@@ -316,14 +276,14 @@ class StrategyEngine:
             strategies = ()
         else:
             self._unpriced.discard(symbol)
-        route: _Route = (buffer, buffer.quote_mid_inline, strategies, live)
+        route = _Route(symbol, buffer, strategies, live)
         self._routes[symbol] = route
         return route
 
-    def _priced(self, symbol: str) -> tuple[OpStrategy, ...]:
+    def _priced(self, symbol: str) -> tuple[tuple[OpStrategy, _Generate], ...]:
         """The strategies of ``symbol`` once its feed has a price (none before)."""
-        buffer, _, _, live = self._routes[symbol]
-        return self._set_route(symbol, buffer, live)[2]
+        route = self._routes[symbol]
+        return self._set_route(symbol, route.buffer, route.live).strategies
 
     def _generate_failed(self, now: int, strategy: OpStrategy, exc: Exception) -> None:
         self._report(now, "generate", strategy.name, "", exc)
@@ -341,8 +301,8 @@ class StrategyEngine:
             symbol: tuple(s for s in strategies if s is not strategy)
             for symbol, strategies in self._by_symbol.items()
         }
-        for symbol, (buffer, _, _, live) in list(self._routes.items()):
-            self._set_route(symbol, buffer, live)
+        for symbol, route in list(self._routes.items()):
+            self._set_route(symbol, route.buffer, route.live)
 
     @property
     def errors(self) -> list[ErrorReport]:
@@ -375,7 +335,7 @@ class StrategyEngine:
         for symbol in signal.watch:
             route = self._routes.get(symbol) or self._route(symbol)
             if route is not None:
-                route[3].append(signal)
+                route.live.append(signal)
         logger.info("signal %s (%s) from %s", signal.signal_id, signal.name, strategy.name)
 
     def _reap(self) -> None:
@@ -397,7 +357,7 @@ class StrategyEngine:
                 self._report(signal.finished_ns, "hook", strategy.name, signal.signal_id, exc)
         self.signals = live
         for route in self._routes.values():
-            watching = route[3]
+            watching = route.live
             if watching:
                 watching[:] = [s for s in watching if not s.done]
 

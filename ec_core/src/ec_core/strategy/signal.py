@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final, final
 
@@ -38,9 +38,6 @@ class SignalState(StrEnum):
 
 _PENDING: Final = SignalState.PENDING
 _ACTIVE: Final = SignalState.ACTIVE
-_T_WAITING: Final = TreeState.WAITING
-_T_FIRING: Final = TreeState.FIRING
-_T_ARMED: Final = TreeState.ARMED
 _T_DONE: Final = TreeState.DONE
 
 
@@ -65,6 +62,7 @@ class OpSignal:
         "error",
         "finished_ns",
         "name",
+        "on_tick",
         "reason",
         "signal_id",
         "start_ns",
@@ -100,67 +98,38 @@ class OpSignal:
         self.reason = ""
         self.created_ns = 0
         self.finished_ns = 0
+        # what the engine calls per tick: the lifecycle step, or the tree's own update
+        # while the signal is active with no window end to watch (one call per tick)
+        self.on_tick: Callable[[StrategyContext], bool] = self.step
+        tree.on_final = self.sync_with_tree
 
     @property
     def finished(self) -> bool:
         return self.done
 
-    def step(self, ctx: StrategyContext, now_ns: int) -> bool:
+    def step(self, ctx: StrategyContext, now_ns: int | None = None) -> bool:
         """Advance the lifecycle and the tree by one tick; True if commands are waiting.
 
-        It carries the body of :meth:`ActionTree.update` inline (one call less per
-        signal per tick); ``StrategyEngine.on_event`` inlines its common case (active,
-        tree waiting or armed) in turn: keep the three in step.
-        Exceptions from user conditions propagate: the engine isolates them.
+        ``now_ns`` defaults to the context's clock. The tree tells the signal when it
+        finishes (:attr:`ActionTree.on_final`). Exceptions from user conditions
+        propagate: the engine isolates them.
         """
+        if now_ns is None:
+            now_ns = ctx.now_ns
         if self.state is not _ACTIVE:
             if self.state is not _PENDING:
                 return False
             if self.start_ns is not None and now_ns < self.start_ns:
                 return False
             self.state = _ACTIVE
+            if self.end_ns is None:
+                self.on_tick = self.tree.update
         end = self.end_ns
         if end is not None and now_ns >= end:
             self._finish(SignalState.EXPIRED, now_ns, "activation window closed")
             self.tree.cancel(now_ns, "signal expired")
             return True
-        tree = self.tree
-        tree_state = tree.state
-        if tree_state is _T_WAITING or tree_state is _T_ARMED or tree_state is _T_FIRING:
-            cond = tree.overtime_due
-            if cond is not None and cond(ctx):
-                tree._enter_overtime(ctx)
-            elif tree_state is _T_WAITING:
-                node = tree.active
-                if node.trigger_cond(ctx):
-                    tree._fire(node, ctx, reason="trigger")
-            elif tree_state is _T_ARMED:
-                tree._evaluate_branches(ctx)
-            elif tree._awaiting_fill:  # FIRING under AdvanceOn.FILLED
-                tree.check_fills(ctx)
-            tree_state = tree.state
-            if tree_state is _T_WAITING or tree_state is _T_ARMED or tree_state is _T_FIRING:
-                return bool(tree._outbox)
-        if tree_state is _T_DONE:
-            self._finish(SignalState.DONE, now_ns, "tree done")
-        else:
-            self.error = tree.error
-            self._finish(SignalState.CANCELLED, now_ns, f"tree {tree_state.value.lower()}")
-        return bool(tree._outbox)
-
-    def settle_tree(self, now_ns: int) -> bool:
-        """The tail of :meth:`step` after the tree was evaluated (the engine inlines the
-        rest): finish the signal if the tree finished; True if commands are waiting."""
-        tree = self.tree
-        tree_state = tree.state
-        if tree_state is _T_WAITING or tree_state is _T_ARMED or tree_state is _T_FIRING:
-            return bool(tree._outbox)
-        if tree_state is _T_DONE:
-            self._finish(SignalState.DONE, now_ns, "tree done")
-        else:
-            self.error = tree.error
-            self._finish(SignalState.CANCELLED, now_ns, f"tree {tree_state.value.lower()}")
-        return bool(tree._outbox)
+        return self.tree.update(ctx)
 
     def cancel(self, now_ns: int, reason: str, error: BaseException | None = None) -> None:
         """Cancel the signal and every working order of its tree."""
@@ -174,17 +143,18 @@ class OpSignal:
         self._finish(SignalState.CANCELLED, now_ns, reason)
 
     def sync_with_tree(self, now_ns: int) -> None:
-        """After an order outcome: finish the signal if the tree finished."""
-        if self.state is not SignalState.ACTIVE:
+        """Finish the signal if the tree finished (the tree's :attr:`~ActionTree.on_final`)."""
+        if self.state is not _ACTIVE:
             return
         tree_state = self.tree.state
-        if tree_state is TreeState.DONE:
+        if tree_state is _T_DONE:
             self._finish(SignalState.DONE, now_ns, "tree done")
         elif tree_state is TreeState.FAILED or tree_state is TreeState.CANCELLED:
             self.error = self.tree.error
             self._finish(SignalState.CANCELLED, now_ns, f"tree {tree_state.value.lower()}")
 
     def _finish(self, state: SignalState, now_ns: int, reason: str) -> None:
+        self.on_tick = self.step
         self.state = state
         self.done = state.is_final
         self.reason = reason

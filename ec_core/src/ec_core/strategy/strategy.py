@@ -1,9 +1,12 @@
 """``OpStrategy``: reads the feeds and produces signals, at a bounded rate.
 
 Subclass it and implement :meth:`OpStrategy.generate`. The base class keeps the
-rate in check before your code runs, so a quiet tick costs two integer
-comparisons: a per-instrument cool-down, a global cool-down (both in
+rate in check before your code runs, so a quiet tick costs an integer
+comparison: a per-instrument cool-down, a global cool-down (both in
 nanoseconds) and a cap on signals that are alive (pending or active) at once.
+The global cool-down and the cap
+are folded into one number, :attr:`OpStrategy.quiet_until_ns`, that the engine
+reads before it asks :meth:`OpStrategy.maybe_generate`.
 
 The cool-downs count from when the last signal was *created* (the default,
 :attr:`CooldownFrom.CREATED`) or, with ``cooldown_from=CooldownFrom.ENDED``, from
@@ -32,6 +35,9 @@ class CooldownFrom(StrEnum):
 
     CREATED = "CREATED"  # when the last signal was produced (the default)
     ENDED = "ENDED"  # when the last signal reached a final state
+
+
+_NEVER = 1 << 63  # later than any timestamp: the cap is reached
 
 
 class OpStrategy:
@@ -65,12 +71,26 @@ class OpStrategy:
         self.cooldown_ns = cooldown_ns
         self.global_cooldown_ns = global_cooldown_ns
         self.max_signals = max_signals
-        self.live_signals = 0
         self.produced = 0
         self.next_global_ns = 0  # no signal before this time (the global cool-down)
+        # no signal before this time: the global cool-down, or never while the cap is reached
+        self.quiet_until_ns = 0
+        self._live = 0
         self._next_by_symbol: dict[str, int] = dict.fromkeys(self.symbols, 0)
-        # the engine carries maybe_generate's body inline unless a subclass overrides it
-        self.inline_generate = type(self).maybe_generate is OpStrategy.maybe_generate
+
+    @property
+    def live_signals(self) -> int:
+        """Signals of this strategy alive (pending or active) now."""
+        return self._live
+
+    @live_signals.setter
+    def live_signals(self, value: int) -> None:
+        self._live = value
+        self._regate()
+
+    def _regate(self) -> None:
+        """Fold the cap and the global cool-down into :attr:`quiet_until_ns`."""
+        self.quiet_until_ns = _NEVER if self._live >= self.max_signals else self.next_global_ns
 
     def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
         """Return a new signal for ``symbol``, or ``None``. Called on ticks of ``symbol``
@@ -82,9 +102,7 @@ class OpStrategy:
 
     def maybe_generate(self, ctx: StrategyContext, symbol: str, now_ns: int) -> OpSignal | None:
         """The engine's per-tick entry: enforce cap and cool-downs, then ask :meth:`generate`."""
-        if self.live_signals >= self.max_signals or now_ns < self.next_global_ns:
-            return None
-        if now_ns < self._next_by_symbol[symbol]:
+        if now_ns < self.quiet_until_ns or now_ns < self._next_by_symbol[symbol]:
             return None
         signal = self.generate(ctx, symbol)
         if signal is not None:
@@ -94,7 +112,6 @@ class OpStrategy:
     def count_produced(self, signal: OpSignal, symbol: str, now_ns: int) -> None:
         """Book a signal :meth:`generate` returned: the cap and the cool-downs start now."""
         self.produced += 1
-        self.live_signals += 1
         if self.cooldown_from is CooldownFrom.ENDED:
             if self.global_cooldown_ns:
                 self.next_global_ns = _UNTIL_IT_ENDS
@@ -103,6 +120,7 @@ class OpStrategy:
         else:
             self.next_global_ns = now_ns + self.global_cooldown_ns
             self._next_by_symbol[symbol] = now_ns + self.cooldown_ns
+        self.live_signals += 1  # after the cool-down: the setter folds both into the gate
         signal.created_ns = now_ns
 
     def count_finished(self, signal: OpSignal) -> None:
@@ -115,3 +133,4 @@ class OpStrategy:
             self.next_global_ns = end + self.global_cooldown_ns
         if self.cooldown_ns and signal.symbol in self._next_by_symbol:
             self._next_by_symbol[signal.symbol] = end + self.cooldown_ns
+        self._regate()

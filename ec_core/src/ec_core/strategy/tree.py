@@ -120,6 +120,10 @@ class BranchCount:
         self.shadowed_by = ""  # the earlier branch taken the last time this one held
 
 
+def _ts(ctx_or_ts: StrategyContext | int) -> int:
+    return ctx_or_ts if isinstance(ctx_or_ts, int) else ctx_or_ts.now_ns
+
+
 class _Chain:
     """One order placed by the tree, followed across modifies."""
 
@@ -182,6 +186,7 @@ class ActionTree:
         "history",
         "in_overtime",
         "nodes",
+        "on_final",
         "overtime_cond",
         "overtime_due",
         "overtime_node",
@@ -203,7 +208,8 @@ class ActionTree:
         )
         self.root = root
         self.overtime_cond = overtime_cond
-        # the overtime condition while it can still fire (``None`` after): one test per tick
+        # the overtime condition while it can still fire (``None`` once it has fired or the
+        # tree is final): one test per tick
         self.overtime_due: Condition | None = overtime_cond
         self.overtime_node = overtime_node
         self.advance_on = advance_on
@@ -222,6 +228,8 @@ class ActionTree:
         self.branch_stats: dict[tuple[str, str], BranchCount] = {}  # (node, branch) -> counts
         self._branches = self._edges[root.name]
         self._standby_nodes: tuple[ActionNode, ...] = ()
+        # told the time when the tree reaches a final state (its signal finishes with it)
+        self.on_final: Callable[[int], None] | None = None
         counter = _DEFAULT_IDS
         self._new_cl_id: Callable[[], str] = counter.cl_order_id
         self._new_request_id: Callable[[], int] = counter.request_id
@@ -254,31 +262,33 @@ class ActionTree:
     def update(self, ctx: StrategyContext) -> bool:
         """Evaluate once; return True when commands are waiting in the outbox.
 
-        :meth:`OpSignal.step` inlines this body on the engine's per-tick path; keep
-        the two in step.
+        WAITING: the active node's trigger may fire it. ARMED: the first branch whose
+        condition holds is taken, else standby children may fire. FIRING under
+        ``AdvanceOn.FILLED``: the orders waited on are checked. The overtime condition
+        pre-empts all three until it has fired or the tree is final.
         """
-        state = self.state
-        if state is _DONE or state is _FAILED or state is _CANCELLED:
-            return bool(self._outbox)
         cond = self.overtime_due
         if cond is not None and cond(ctx):
             self._enter_overtime(ctx)
-        elif state is _WAITING:
-            node = self.active
-            if node.trigger_cond(ctx):
-                self._fire(node, ctx, reason="trigger")
-        elif state is _ARMED:
-            self._evaluate_branches(ctx)
-        return bool(self._outbox)
-
-    def _evaluate_branches(self, ctx: StrategyContext) -> None:
-        """ARMED: take the first branch whose condition holds, else let standby children fire."""
-        for branch, branch_cond, child in self._branches:
-            if branch_cond(ctx):
-                self._take(branch, child, ctx)
-                return
-        if self._standby_nodes:
-            self._evaluate_standby(ctx)
+        else:
+            state = self.state
+            if state is _WAITING:
+                node = self.active
+                if node.trigger_cond(ctx):
+                    self._fire(node, ctx, reason="trigger")
+            elif state is _ARMED:
+                for branch, branch_cond, child in self._branches:
+                    if branch_cond(ctx):
+                        self._take(branch, child, ctx)
+                        break
+                else:
+                    if self._standby_nodes:
+                        self._evaluate_standby(ctx)
+            elif state is _FIRING and self._awaiting_fill:  # under AdvanceOn.FILLED
+                self.check_fills(ctx)
+        if self._outbox:  # noqa: SIM103 - no bool() call on the per-tick path
+            return True
+        return False
 
     def _evaluate_standby(self, ctx: StrategyContext) -> None:
         """ARMED, no branch taken: standby children whose trigger holds fire (once each)."""
@@ -296,10 +306,16 @@ class ActionTree:
     def _record(
         self, ctx_or_ts: StrategyContext | int, kind: str, source: str, target: str, reason: str
     ) -> None:
-        ts = ctx_or_ts if isinstance(ctx_or_ts, int) else ctx_or_ts.now_ns
+        ts = _ts(ctx_or_ts)
         record = TransitionRecord(ts_ns=ts, kind=kind, source=source, target=target, reason=reason)
         self.history.append(record)
         logger.info("tree %s: %s %s -> %s (%s)", self.root.name, kind, source, target, reason)
+
+    def _finished(self, ctx_or_ts: StrategyContext | int) -> None:
+        """The tree reached a final state: overtime can no longer fire; tell the owner."""
+        self.overtime_due = None
+        if self.on_final is not None:
+            self.on_final(_ts(ctx_or_ts))
 
     def _fire(self, node: ActionNode, ctx: StrategyContext, *, reason: str) -> None:
         is_active = node is self.active
@@ -330,6 +346,7 @@ class ActionTree:
         if node.is_end:
             self.state = TreeState.DONE
             self._record(ctx, "done", node.name, node.name, "end node through")
+            self._finished(ctx)
             return
         self._branches = self._edges[node.name]
         self._standby_nodes = tuple(child for _, _, child in self._branches if child.standby)
@@ -392,6 +409,7 @@ class ActionTree:
         if not self.state.is_final:
             self.state = TreeState.CANCELLED
             self._record(now_ns, "cancelled", self.active.name, self.active.name, reason)
+            self._finished(now_ns)
 
     def fail(self, now_ns: int, error: BaseException) -> None:
         """A condition or template raised: cancel working orders and stop."""
@@ -399,6 +417,7 @@ class ActionTree:
         self._cancel_chains(self._chains, f"failed: {error!r}")
         self.state = TreeState.FAILED
         self._record(now_ns, "failed", self.active.name, self.active.name, repr(error))
+        self._finished(now_ns)
 
     def _cancel_chains(self, chains: Iterable[_Chain], reason: str) -> None:
         ids: set[str] = set()
