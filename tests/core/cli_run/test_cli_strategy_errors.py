@@ -108,3 +108,56 @@ def test_a_failing_strategy_is_logged_once_disabled_and_exits_3(tmp_path: Path) 
     assert report["disabled"] == {
         "Bad": "4 consecutive failures, last: ZeroDivisionError: division by zero"
     }
+
+
+GOOD = """from ec_core.strategy import OpStrategy
+
+def strategy(info):
+    return OpStrategy(symbols=["CLE"])
+"""
+T0 = 1_704_898_801_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            [f"{T0 + 5},CLE,quote,,,70.00,5,70.01,5,", f"{T0},CLE,quote,,,70.00,5,70.01,5,"],
+            "Error: ticks.csv:3.ts_ns: earlier than line 2",
+        ),
+        ([f"{T0},CLE,quote,,,70.02,5,70.01,5,"], "Error: ticks.csv:2.ask: crossed quote"),
+        ([f"{T0},XYZ,quote,,,70.00,5,70.01,5,"], "Error: ticks.csv:2.symbol: unknown instrument"),
+        (
+            ["2024-01-10 15:00,CLE,quote,,,70.00,5,70.01,5,"],
+            "nanoseconds since the epoch",
+        ),
+    ],
+)
+def test_a_bad_tick_file_is_one_error_line(tmp_path: Path, rows: list[str], message: str) -> None:
+    (tmp_path / "ticks.csv").write_text("\n".join([TICKS.strip(), *rows]) + "\n")
+    (tmp_path / "strat.py").write_text(GOOD)
+    done = ec("replay", "strat.py", "--ticks", "ticks.csv", cwd=tmp_path)
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert message in done.stderr
+
+
+def test_sort_and_lenient_say_what_they_did_in_the_report(tmp_path: Path) -> None:
+    rows = [
+        f"{T0 + 5},CLE,quote,,,70.00,5,70.01,5,",
+        f"{T0},CLE,quote,,,70.00,5,70.01,5,",
+        f"{T0 + 6},CLE,quote,,,70.02,5,70.01,5,",
+    ]
+    (tmp_path / "ticks.csv").write_text("\n".join([TICKS.strip(), *rows]) + "\n")
+    (tmp_path / "strat.py").write_text(GOOD)
+    done = ec(
+        "replay", "strat.py", "--ticks", "ticks.csv", "--sort", "--lenient", "--out", "out",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "tick file: 1 rows out of time order were sorted (--sort)" in done.stdout
+    assert "tick file: 1 rows skipped (--lenient): crossed_quote 1" in done.stdout
+    assert "ticks.csv:4.ask: crossed quote: bid 70.02 is above ask 70.01" in done.stdout
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["tick_checks"]["skipped"] == {"crossed_quote": 1}
+    assert report["tick_checks"]["reordered"] == 1

@@ -33,7 +33,8 @@ __all__ = ["replay_command"]
     "ticks",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Recorded ticks (CSV: ts_ns,symbol,kind,price,size,bid,bid_size,ask,ask_size,aggressor).",
+    help="Recorded ticks (CSV: ts_ns,symbol,kind,price,size,bid,bid_size,ask,ask_size,aggressor;"
+    " ts_ns in nanoseconds since the epoch or ISO 8601 with a zone).",
 )
 @click.option(
     "--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file (TOML)."
@@ -49,6 +50,18 @@ __all__ = ["replay_command"]
     help="Directory for report.txt, report.json and chart.svg.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report instead of text.")
+@click.option(
+    "--sort",
+    "sort_ticks",
+    is_flag=True,
+    help="Sort the ticks by time (default: a row earlier than the one before is an error).",
+)
+@click.option(
+    "--lenient",
+    is_flag=True,
+    help="Skip one-sided or crossed quotes and non-positive sizes, counted in the report"
+    " (default: an error naming the row).",
+)
 @click.pass_obj
 def replay_command(
     host: PluginHost,
@@ -59,9 +72,12 @@ def replay_command(
     account_id: str | None,
     out_dir: Path,
     as_json: bool,
+    sort_ticks: bool,
+    lenient: bool,
 ) -> None:
     """Replay recorded TICKS through STRATEGY (file.py:factory or module:factory) on the mock."""
     # the strategy stack is imported when the command runs, not when `ec` starts
+    from ec_core.data.tick_checks import TickChecks
     from ec_core.strategy.failures import strategy_failed
     from ec_core.strategy.loader import RunInfo, load_plan
     from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
@@ -84,6 +100,7 @@ def replay_command(
                 account_id=account,
                 seed=seed,
                 vendor_settings={k: v for k, v in vendor_settings.items() if k != "venue"},
+                tick_checks=TickChecks(lenient=lenient, sort=sort_ticks),
             )
         )
     except EcError as exc:

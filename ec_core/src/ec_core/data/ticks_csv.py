@@ -6,11 +6,17 @@
     1704898800000000000,EP,quote,,,4500.00,12,4500.25,9,
     1704898800100000000,EP,trade,4500.25,3,,,,,BUY
 
-One tick per row, header required (only ``ts_ns``, ``symbol`` and ``kind`` must be
-present). Prices are decimals in the instrument's units, converted exactly to
-ticks: a price off the grid, an unknown symbol or a bad field is a
+One tick per row, header required: ``ts_ns``, ``symbol`` and ``kind`` always, and
+the columns the rows' kinds read (a quote: ``bid,bid_size,ask,ask_size``; a trade:
+``price,size``). ``ts_ns`` is nanoseconds since the epoch or an ISO 8601 time with a
+zone. Prices are decimals in the instrument's units, converted exactly to ticks: a
+price off the grid, an unknown symbol or a bad field is a
 :class:`~ec_core.errors.ConfigError` naming the row and column (``ticks.csv:2.bid``).
 ``aggressor`` is ``BUY``, ``SELL`` or empty.
+
+:func:`read_ticks` with ``checks=`` also applies the row rules of
+:mod:`ec_core.data.tick_checks` (time order, two-sided uncrossed quotes, positive
+sizes), as ``ec replay`` does.
 
 The format lives in ec-core because both sides need it: a replay reads it without
 importing any vendor, and ec-mock records simulator runs with :func:`write_ticks`.
@@ -23,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from ec_core.data.tick_checks import TickChecks, TickRow, missing_columns, parse_ts_ns
 from ec_core.errors import ConfigError, PriceError
 from ec_core.model import Instrument, Quote, Side, Trade
 
@@ -46,7 +53,11 @@ InstrumentLookup = Callable[[str], Instrument | None]
 
 
 def _rows(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """``(where, row)`` per data row, ``where`` being ``file:line`` for error messages."""
+    """``(where, row)`` per data row, ``where`` being ``file:line`` for error messages.
+
+    The columns a row's kind needs are checked at the first row of that kind: a missing
+    ``bid_size`` column is an error, never a silent zero.
+    """
     try:
         handle = path.open(newline="", encoding="utf-8")
     except FileNotFoundError:
@@ -56,8 +67,21 @@ def _rows(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         missing = _REQUIRED - set(reader.fieldnames or ())
         if missing:
             raise ConfigError(f"missing column(s) {sorted(missing)}", path=f"{path.name}:1")
+        columns = reader.fieldnames or ()
+        checked: set[str] = set()
         for row in reader:
-            yield f"{path.name}:{reader.line_num}", {k: (v or "").strip() for k, v in row.items()}
+            where = f"{path.name}:{reader.line_num}"
+            kind = (row.get("kind") or "").strip().lower()
+            if kind not in checked:
+                checked.add(kind)
+                lacking = missing_columns(kind, columns)
+                if lacking:
+                    raise ConfigError(
+                        f"a {kind} row needs the column(s) {', '.join(lacking)}, missing from"
+                        f" the header (line 1)",
+                        path=where,
+                    )
+            yield where, {k: (v or "").strip() for k, v in row.items() if k is not None}
 
 
 def read_symbols(path: str | Path) -> list[str]:
@@ -69,23 +93,35 @@ def read_symbols(path: str | Path) -> list[str]:
 
 
 def read_ticks(
-    path: str | Path, instrument: InstrumentLookup | Mapping[str, Instrument]
+    path: str | Path,
+    instrument: InstrumentLookup | Mapping[str, Instrument],
+    *,
+    checks: TickChecks | None = None,
 ) -> Iterator[Quote | Trade]:
-    """The ticks of ``path`` in file order, read lazily.
+    """The ticks of ``path``, read lazily: in file order, or as ``checks`` pass them.
 
     ``instrument`` gives each symbol's tick grid: a ``symbol -> Instrument | None``
     function or a mapping.
     """
     lookup = instrument.get if isinstance(instrument, Mapping) else instrument
-    for where, row in _rows(Path(path)):
-        yield _parse(row, lookup, where)
+    rows = (_parse(row, lookup, where) for where, row in _rows(Path(path)))
+    if checks is not None:
+        return checks.apply(rows)
+    return (tick for _, tick, _ in rows)
 
 
-def _parse(row: dict[str, str], lookup: InstrumentLookup, where: str) -> Quote | Trade:
+def _parse(row: dict[str, str], lookup: InstrumentLookup, where: str) -> TickRow:
     symbol = row.get("symbol", "")
     inst = lookup(symbol)
     if inst is None:
-        raise ConfigError(f"unknown instrument {symbol!r}", path=f"{where}.symbol")
+        raise ConfigError(
+            f"unknown instrument {symbol!r} (not listed on the venue)", path=f"{where}.symbol"
+        )
+    return where, _tick(row, inst, where), inst
+
+
+def _tick(row: dict[str, str], inst: Instrument, where: str) -> Quote | Trade:
+    symbol = inst.symbol
 
     def ticks(column: str) -> int | None:
         text = row.get(column, "")
@@ -93,7 +129,11 @@ def _parse(row: dict[str, str], lookup: InstrumentLookup, where: str) -> Quote |
             return None
         try:
             return inst.to_ticks(Decimal(text))
-        except (InvalidOperation, PriceError) as exc:
+        except InvalidOperation:
+            raise ConfigError(
+                f"bad price {text!r}: not a decimal number", path=f"{where}.{column}"
+            ) from None
+        except PriceError as exc:
             raise ConfigError(f"bad price {text!r}: {exc}", path=f"{where}.{column}") from None
 
     def integer(column: str) -> int:
@@ -103,7 +143,10 @@ def _parse(row: dict[str, str], lookup: InstrumentLookup, where: str) -> Quote |
         except ValueError:
             raise ConfigError(f"not an integer: {text!r}", path=f"{where}.{column}") from None
 
-    ts_ns = integer("ts_ns")
+    try:
+        ts_ns = parse_ts_ns(row.get("ts_ns", ""))
+    except ValueError as exc:
+        raise ConfigError(f"ts_ns {exc}", path=f"{where}.ts_ns") from None
     kind = row.get("kind", "").lower()
     if kind == "quote":
         return Quote(

@@ -21,6 +21,7 @@ report's ``held``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -31,8 +32,9 @@ from typing import Any, final
 
 import anyio
 
+from ec_core.data.tick_checks import TickChecks
 from ec_core.data.ticks_csv import read_symbols, read_ticks
-from ec_core.errors import ConfigError
+from ec_core.errors import ConfigError, EcError
 from ec_core.model import Bar, Instrument, MarketEvent
 from ec_core.plugins import PluginHost
 from ec_core.strategy.loader import StrategyPlan
@@ -55,8 +57,13 @@ async def replay_plan(
     vendor_settings: Mapping[str, Any] | None = None,
     on_rig: Callable[[TradingRig], None] | None = None,
     show_market: bool = True,
+    tick_checks: TickChecks | None = None,
 ) -> ReplayReport:
     """Replay ``ticks`` (a CSV path or events) through ``plan`` on the mock vendor.
+
+    A tick file is checked row by row (:mod:`ec_core.data.tick_checks`): strictly by
+    default; pass ``tick_checks`` to sort or to skip and count broken rows (the report
+    says what was skipped or reordered).
 
     ``show_market=False`` keeps the recorded ticks from the venue (the book stays
     empty but for our own orders): the benchmark's way to time the order path alone.
@@ -65,10 +72,15 @@ async def replay_plan(
     settings.update({"seed": seed, "market": False, "clock": "simulated", "account_id": account_id})
     async with host.open_session("mock", settings) as session:
         market = replay_feed(session)
+        checks: TickChecks | None = None
         if isinstance(ticks, str | Path):
-            symbols = dict.fromkeys([*plan.symbols, *read_symbols(ticks)])
-            table = {s: await session.resolve(s) for s in symbols}
-            events: Iterable[MarketEvent] = read_ticks(ticks, table.get)
+            table = {s: await session.resolve(s) for s in plan.symbols}
+            for symbol in read_symbols(ticks):
+                if symbol not in table:
+                    with contextlib.suppress(EcError):  # unknown: the reader names its row
+                        table[symbol] = await session.resolve(symbol)
+            checks = tick_checks if tick_checks is not None else TickChecks()
+            events: Iterable[MarketEvent] = read_ticks(ticks, table.get, checks=checks)
         else:
             events = ticks
         async with trading_rig(
@@ -121,6 +133,7 @@ async def replay_plan(
                 wall_s=wall,
                 orders_sent=engine.orders_sent,
                 held=held,
+                tick_checks=checks.summary() if checks is not None else None,
             )
 
 

@@ -17,6 +17,7 @@ from html import escape
 
 import msgspec
 
+from ec_core.data.tick_checks import TickCheckSummary
 from ec_core.model import Fill, Instrument, Side
 from ec_core.strategy.engine import ErrorReport, HeldPayload
 from ec_core.strategy.signal import OpSignal
@@ -84,6 +85,8 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     # what the replay suggests is wrong with the strategy (e.g. a branch never reachable)
     warnings: tuple[str, ...] = ()
     disabled: dict[str, str] = {}  # strategy -> why it was disabled during the replay
+    # what the tick file's checks did (rows sorted, rows skipped under --lenient)
+    tick_checks: TickCheckSummary | None = None
 
     def to_json(self) -> bytes:
         return msgspec.json.format(msgspec.json.encode(self), indent=2)
@@ -198,6 +201,7 @@ def build_report(
     wall_s: float,
     orders_sent: int,
     held: Sequence[HeldPayload] = (),
+    tick_checks: TickCheckSummary | None = None,
 ) -> ReplayReport:
     ordered = sorted(fills, key=lambda f: f.ts_ns)
     replay_books = {s: _Book(i.multiplier) for s, i in instruments.items()}
@@ -242,6 +246,7 @@ def build_report(
         held=tuple(held),
         warnings=tuple(shadowed_branches(signals)),
         disabled=dict(disabled or {}),
+        tick_checks=tick_checks,
     )
 
 
@@ -302,6 +307,7 @@ def render_text(report: ReplayReport) -> str:
     if report.warnings:
         lines += ["", "warnings:"]
         lines += [f"  {w}" for w in report.warnings]
+    lines += _tick_check_lines(report.tick_checks)
     if report.errors:
         lines += ["", "errors:"]
         lines += [_error_line(e) for e in report.errors]
@@ -309,6 +315,22 @@ def render_text(report: ReplayReport) -> str:
         lines += ["", "disabled strategies:"]
         lines += [f"  {name}: {why}" for name, why in report.disabled.items()]
     return "\n".join(lines) + "\n"
+
+
+def _tick_check_lines(checks: TickCheckSummary | None) -> list[str]:
+    if checks is None:
+        return []
+    lines = []
+    if checks.reordered:
+        lines += ["", f"tick file: {checks.reordered} rows out of time order were sorted (--sort)"]
+    if checks.skipped:
+        counts = ", ".join(f"{code} {n}" for code, n in checks.skipped.items())
+        lines += [
+            "",
+            f"tick file: {sum(checks.skipped.values())} rows skipped (--lenient): {counts}",
+        ]
+        lines += [f"  {example}" for example in checks.examples]
+    return lines
 
 
 def _error_line(e: ErrorReport) -> str:

@@ -1,0 +1,201 @@
+"""What a recorded tick must satisfy before a replay trusts it, whatever file format it came in.
+
+A tick file with reversed timestamps, a missing ``bid_size`` column or crossed quotes
+replayed "fine" and gave a wrong P&L. The rules live here, apart from any reader, so
+the CSV reader and any other format check the same things:
+
+* columns: a quote row needs ``bid``, ``bid_size``, ``ask``, ``ask_size``; a trade row
+  ``price`` and ``size`` (:func:`missing_columns`, checked by the reader at the first
+  row of each kind);
+* time: ``ts_ns`` is nanoseconds since the epoch or an ISO 8601 time with a zone
+  (:func:`parse_ts_ns`); rows must not go back in time (:class:`TickChecks` refuses
+  the first row earlier than the one before it, or sorts when asked);
+* values: a quote has a bid and an ask, the bid is not above the ask, and every size
+  that goes with a price is positive.
+
+By default a broken row is a :class:`~ec_core.errors.ConfigError` naming
+``file:line.field``. ``lenient=True`` is for recorded data that really has such rows:
+they are skipped, counted by code and the first ones kept as examples for the report.
+Never silent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Final, final
+
+import msgspec
+
+from ec_core.errors import ConfigError
+from ec_core.model import Instrument, Quote, Trade
+
+__all__ = [
+    "REQUIRED_COLUMNS",
+    "TickCheckSummary",
+    "TickChecks",
+    "TickRow",
+    "missing_columns",
+    "parse_ts_ns",
+]
+
+#: Columns each row kind reads its values from.
+REQUIRED_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
+    "quote": ("bid", "bid_size", "ask", "ask_size"),
+    "trade": ("price", "size"),
+}
+
+#: ``(where, tick, instrument)``: ``where`` is ``file:line`` for messages.
+TickRow = tuple[str, Quote | Trade, Instrument]
+
+_ISO: Final = re.compile(
+    r"^(?P<base>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(?:\.(?P<frac>\d{1,9}))?"
+    r"(?P<zone>Z|[+-]\d\d:?\d\d)?$"
+)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_TS_RULE: Final = (
+    "must be nanoseconds since the epoch (e.g. 1704898800000000000) or an ISO 8601 time"
+    " with a zone (e.g. 2024-01-10T15:00:00.25Z)"
+)
+
+
+def missing_columns(kind: str, columns: Iterable[str]) -> list[str]:
+    """The columns a row of ``kind`` needs that ``columns`` lacks (in the format's order)."""
+    have = set(columns)
+    return [c for c in REQUIRED_COLUMNS.get(kind, ()) if c not in have]
+
+
+def parse_ts_ns(text: str) -> int:
+    """Nanoseconds since the epoch from ``text``; :class:`ValueError` saying the rule."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    match = _ISO.match(text)
+    if match is None:
+        raise ValueError(f"{_TS_RULE}, got {text!r}")
+    if match["zone"] is None:
+        raise ValueError(f"an ISO 8601 time needs a zone (Z or +01:00), got {text!r}")
+    zone = match["zone"].replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(f"{match['base'].replace(' ', 'T')}{zone}")
+    except ValueError:
+        raise ValueError(f"{_TS_RULE}, got {text!r}") from None
+    fraction = int((match["frac"] or "").ljust(9, "0") or 0)
+    return (moment - _EPOCH) // timedelta(seconds=1) * 1_000_000_000 + fraction
+
+
+class TickCheckSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """What the checks did to a file, for the replay report."""
+
+    sorted: bool  # --sort was given
+    reordered: int  # rows that were earlier than a row before them (sorted into place)
+    lenient: bool  # --lenient was given
+    skipped: dict[str, int]  # rule code -> rows skipped
+    examples: tuple[str, ...]  # the first skipped rows, ``file:line.field: message``
+
+
+@final
+class TickChecks:
+    """The row rules of the module doc, applied to a stream of ``(where, tick, instrument)``.
+
+    ``sort=True`` reads everything, drops broken rows first (or raises), then sorts by
+    time (stable) and counts the rows that were out of order in :attr:`reordered`.
+    """
+
+    __slots__ = ("examples", "keep_examples", "lenient", "problems", "reordered", "sort")
+
+    def __init__(self, *, lenient: bool = False, sort: bool = False, keep_examples: int = 20):
+        self.lenient = lenient
+        self.sort = sort
+        self.keep_examples = keep_examples
+        self.problems: dict[str, int] = {}  # code -> rows skipped (lenient only)
+        self.examples: list[str] = []  # the first skipped rows, ``file:line.field: message``
+        self.reordered = 0  # rows that were earlier than a row before them (sort only)
+
+    @property
+    def skipped(self) -> int:
+        return sum(self.problems.values())
+
+    def summary(self) -> TickCheckSummary:
+        return TickCheckSummary(
+            sorted=self.sort,
+            reordered=self.reordered,
+            lenient=self.lenient,
+            skipped=dict(self.problems),
+            examples=tuple(self.examples),
+        )
+
+    def apply(self, rows: Iterable[TickRow]) -> Iterator[Quote | Trade]:
+        """The ticks that pass, in time order; raises :class:`ConfigError` on the first
+        broken row unless lenient."""
+        if self.sort:
+            return iter(self._sorted(rows))
+        return self._in_order(rows)
+
+    def _in_order(self, rows: Iterable[TickRow]) -> Iterator[Quote | Trade]:
+        last_ts, last_where = -1, ""
+        for where, tick, instrument in rows:
+            if tick.ts_ns < last_ts:
+                raise ConfigError(
+                    f"earlier than line {_line(last_where)} ({tick.ts_ns} < {last_ts}):"
+                    " the rows must be in time order (sort the file, or pass --sort)",
+                    path=f"{where}.ts_ns",
+                )
+            last_ts, last_where = tick.ts_ns, where
+            if self._valid(where, tick, instrument):
+                yield tick
+
+    def _sorted(self, rows: Iterable[TickRow]) -> list[Quote | Trade]:
+        kept: list[Quote | Trade] = []
+        high = -1
+        for where, tick, instrument in rows:
+            if tick.ts_ns < high:
+                self.reordered += 1
+            high = max(high, tick.ts_ns)
+            if self._valid(where, tick, instrument):
+                kept.append(tick)
+        kept.sort(key=_ts)
+        return kept
+
+    def _valid(self, where: str, tick: Quote | Trade, instrument: Instrument) -> bool:
+        found = _problem(tick, instrument)
+        if found is None:
+            return True
+        code, field, message = found
+        if not self.lenient:
+            raise ConfigError(
+                f"{message} (recorded data with such rows: pass --lenient to skip and count them)",
+                path=f"{where}.{field}",
+            )
+        self.problems[code] = self.problems.get(code, 0) + 1
+        if len(self.examples) < self.keep_examples:
+            self.examples.append(f"{where}.{field}: {message}")
+        return False
+
+
+def _ts(tick: Quote | Trade) -> int:
+    return tick.ts_ns
+
+
+def _line(where: str) -> str:
+    return where.rpartition(":")[2] or where
+
+
+def _problem(tick: Quote | Trade, inst: Instrument) -> tuple[str, str, str] | None:
+    """``(code, field, message)`` of the first rule ``tick`` breaks, or ``None``."""
+    if isinstance(tick, Trade):
+        if tick.size <= 0:
+            return "bad_size", "size", f"a trade's size must be > 0, got {tick.size}"
+        return None
+    if tick.bid is None or tick.ask is None:
+        side = "bid" if tick.bid is None else "ask"
+        return "one_sided_quote", side, f"a quote needs a bid and an ask; the {side} is empty"
+    if tick.bid_size <= 0:
+        return "bad_size", "bid_size", f"bid_size must be > 0, got {tick.bid_size}"
+    if tick.ask_size <= 0:
+        return "bad_size", "ask_size", f"ask_size must be > 0, got {tick.ask_size}"
+    if tick.bid > tick.ask:
+        bid, ask = inst.to_price(tick.bid), inst.to_price(tick.ask)
+        return "crossed_quote", "ask", f"crossed quote: bid {bid} is above ask {ask}"
+    return None
