@@ -22,10 +22,11 @@ from typing import Any
 
 import msgspec
 from ec_core.errors import ConfigError
-from ec_core.model import Instrument, TradingHours
+from ec_core.model import ExecInstruction, Instrument, OrderType, TradingHours
 
 __all__ = [
     "InstrumentSpec",
+    "ProductRules",
     "builtin_instruments",
     "builtin_specs",
     "load_instrument_specs",
@@ -37,6 +38,26 @@ _SIM_KEYS = ("margin", "reference_price")
 _DECIMAL_KEYS = ("tick_size", "multiplier", *_SIM_KEYS)
 _INSTRUMENT_KEYS = frozenset(Instrument.__struct_fields__)
 _HOURS_KEYS = frozenset(TradingHours.__struct_fields__)
+_RULES_DECIMALS = ("protection_points", "band_points", "min_price")
+
+
+class ProductRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Globex rules of one product.
+
+    ``protection_points``: market and stop-market orders fill no further than this
+    from the best opposite price (market) or the trigger (stop); the rest rests as a
+    limit order there. ``band_points``: a buy limit above, or a sell limit below, the
+    last trade by more than this is rejected ``PRICE_OUTSIDE_BAND``. ``min_price``:
+    the lowest price an order may carry (``None``: none, negative prices allowed).
+    ``order_types`` and ``exec_instructions``: what the product accepts (``None``:
+    everything the engine supports).
+    """
+
+    protection_points: Decimal | None = None
+    band_points: Decimal | None = None
+    min_price: Decimal | None = None
+    order_types: frozenset[OrderType] | None = None
+    exec_instructions: frozenset[ExecInstruction] | None = None
 
 
 class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -45,6 +66,10 @@ class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     instrument: Instrument
     margin: Decimal | None = None
     reference_price: Decimal | None = None
+    rules: ProductRules | None = None
+
+
+_RULES_KEYS = frozenset(ProductRules.__struct_fields__)
 
 
 def _decimal(value: object, path: str) -> Decimal:
@@ -82,11 +107,29 @@ def _hours(raw: object, path: str) -> dict[str, Any]:
     return out
 
 
+def _rules(raw: object, path: str) -> ProductRules:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"expected a table, got {raw!r}", path=path)
+    fields: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _RULES_KEYS:
+            allowed = ", ".join(sorted(_RULES_KEYS))
+            raise ConfigError(f"unknown key (allowed: {allowed})", path=f"{path}.{key}")
+        fields[key] = _decimal(value, f"{path}.{key}") if key in _RULES_DECIMALS else value
+    try:
+        return msgspec.convert(fields, ProductRules)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        where = message.rpartition("`$.")[2].rstrip("`").split("[")[0] if "`$." in message else ""
+        raise ConfigError(message, path=f"{path}.{where}" if where else path) from None
+
+
 def _spec(raw: object, path: str) -> InstrumentSpec:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"expected a table, got {raw!r}", path=path)
     fields: dict[str, Any] = {}
     extra: dict[str, Decimal] = {}
+    rules: ProductRules | None = None
     for key, value in raw.items():
         key_path = f"{path}.{key}"
         if key in _DECIMAL_KEYS:
@@ -97,10 +140,12 @@ def _spec(raw: object, path: str) -> InstrumentSpec:
                 fields[key] = number
         elif key == "trading_hours":
             fields[key] = _hours(value, key_path)
+        elif key == "rules":
+            rules = _rules(value, key_path)
         elif key in _INSTRUMENT_KEYS:
             fields[key] = value
         else:
-            allowed = ", ".join(sorted(_INSTRUMENT_KEYS | set(_SIM_KEYS)))
+            allowed = ", ".join(sorted(_INSTRUMENT_KEYS | {*_SIM_KEYS, "rules"}))
             raise ConfigError(f"unknown key (allowed: {allowed})", path=key_path)
     for required in ("symbol", "tick_size"):
         if required not in fields:
@@ -114,7 +159,7 @@ def _spec(raw: object, path: str) -> InstrumentSpec:
         if not where:  # a check in Instrument.__post_init__: it names the field in words
             where = next((key for key in fields if f"{key} " in message), "")
         raise ConfigError(message, path=f"{path}.{where}" if where else path) from None
-    return InstrumentSpec(instrument=instrument, **extra)
+    return InstrumentSpec(instrument=instrument, rules=rules, **extra)
 
 
 def parse_instrument_specs(

@@ -35,7 +35,7 @@ from ec_mock.engine.core import (
 from ec_mock.engine.ledger import AccountLedger
 from ec_mock.engine.orders import OrderEntryLayer
 from ec_mock.engine.records import OrderRecord
-from ec_mock.engine.rules import MODIFY_PLANS, check_buying_power
+from ec_mock.engine.rules import Listing, ModifyCheck, check_buying_power, modify_plans
 from ec_mock.engine.sessions import end_of_date_ns
 
 
@@ -246,6 +246,11 @@ class AmendLayer(OrderEntryLayer):
             self._flush()
         return cl
 
+    def _listing_plans(self, symbol: str) -> tuple[tuple[ModifyCheck, ...], ...]:
+        instrument = self._instruments[symbol]
+        sessions = self.enforce_sessions and instrument.trading_hours is not None
+        return modify_plans(Listing(instrument, self._limits[symbol], sessions))
+
     def _modify(
         self,
         account_id: str,
@@ -289,7 +294,10 @@ class AmendLayer(OrderEntryLayer):
                 | (stop is not None) << 2
                 | (duration is not None or gtd is not None) << 3
             )
-            for check in MODIFY_PLANS[mask]:
+            plans = self._modify_plans.get(order.symbol)
+            if plans is None:
+                plans = self._modify_plans[order.symbol] = self._listing_plans(order.symbol)
+            for check in plans[mask]:
                 check(self, order, acct, qty, price, stop, duration, gtd)
             if qty is not None and qty > order.qty and not acct.unlimited:
                 check_buying_power(

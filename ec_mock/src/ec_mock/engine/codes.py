@@ -32,3 +32,6 @@ class RejectCode(StrEnum):
     MODIFY_NOT_ALLOWED = "MODIFY_NOT_ALLOWED"  # e.g. a limit price on a market order
     SYMBOL_MISMATCH = "SYMBOL_MISMATCH"  # modify/cancel names another instrument than the order's
     FAULT_INJECTED = "FAULT_INJECTED"  # default code of a fault plan's reject_next
+    PRICE_OUTSIDE_BAND = "PRICE_OUTSIDE_BAND"  # a buy above / sell below the dynamic band
+    PRICE_BELOW_MINIMUM = "PRICE_BELOW_MINIMUM"  # under the product's lowest price
+    NO_OPPOSITE_SIDE = "NO_OPPOSITE_SIDE"  # a protected market order with nothing to trade

@@ -39,12 +39,14 @@ from ec_mock.engine.codes import RejectCode
 from ec_mock.engine.ledger import AccountLedger, PositionLedger, check_amount
 from ec_mock.engine.listener import Listener, OrderFaults
 from ec_mock.engine.models import FillModel, LatencyModel
+from ec_mock.engine.products import ProductLimits
 from ec_mock.engine.records import OrderRecord
 from ec_mock.engine.sessions import SessionCalendar
-from ec_mock.instruments import builtin_specs
+from ec_mock.engine.smp import SelfMatchPrevention
+from ec_mock.instruments import ProductRules, builtin_specs
 
 if TYPE_CHECKING:
-    from ec_mock.engine.rules import NewOrderCheck
+    from ec_mock.engine.rules import ModifyCheck, NewOrderCheck
 
 __all__ = ["DEFAULT_MARGIN_TICKS", "ExchangeCore", "ExchangeEvent", "Reject"]
 
@@ -123,6 +125,7 @@ class ExchangeCore:
         fill_model: FillModel | None = None,
         latency: LatencyModel | None = None,
         margins: Mapping[str, Decimal] | None = None,
+        products: Mapping[str, ProductRules] | None = None,
         enforce_sessions: bool = True,
         record: bool = True,
         faults: OrderFaults | None = None,
@@ -139,6 +142,10 @@ class ExchangeCore:
         self._margins: dict[str, Decimal] = dict(margins)
         for symbol, amount in self._margins.items():
             check_amount(amount, f"margin of {symbol}")
+        if products is None:
+            products = {s.instrument.symbol: s.rules for s in builtin_specs() if s.rules}
+        self._products: dict[str, ProductRules] = dict(products)
+        self._limits: dict[str, ProductLimits] = {}  # the product rules in ticks, per symbol
         self._instruments: dict[str, Instrument] = {}
         self._books: dict[str, OrderBook] = {}
         self._calendars: dict[str, SessionCalendar] = {}
@@ -159,6 +166,8 @@ class ExchangeCore:
         self._to_price: dict[str, dict[int, Decimal]] = {}
         # Per symbol, the entry rules a new order of each kind runs (rules.new_order_plan).
         self._new_order_plans: dict[str, dict[_PlanKey, tuple[NewOrderCheck, ...]]] = {}
+        # Per symbol, the modify rules of each mask of fields set (rules.modify_plans).
+        self._modify_plans: dict[str, tuple[tuple[ModifyCheck, ...], ...]] = {}
         self._next_oid = 1
         self._next_seq = 1
         self._next_fill = 1
@@ -196,8 +205,18 @@ class ExchangeCore:
     def clock(self) -> Clock:
         return self._clock
 
-    def add_instrument(self, instrument: Instrument, *, margin: Decimal | None = None) -> None:
-        """List a contract (replacing the definition of a symbol that has no orders)."""
+    def add_instrument(
+        self,
+        instrument: Instrument,
+        *,
+        margin: Decimal | None = None,
+        rules: ProductRules | None = None,
+    ) -> None:
+        """List a contract (replacing the definition of a symbol that has no orders).
+
+        ``rules`` are its Globex product rules (default: those given to the exchange
+        for its symbol, the built-in ones for a built-in symbol, else none).
+        """
         symbol = instrument.symbol
         if symbol in self._books and self._open_by_symbol.get(symbol):
             raise ValueError(f"{symbol}: cannot redefine an instrument with open orders")
@@ -209,10 +228,14 @@ class ExchangeCore:
         self._holders[symbol] = book.holders
         self._to_ticks[symbol] = {}
         self._new_order_plans[symbol] = {}
+        self._modify_plans.pop(symbol, None)
         self._to_price[symbol] = {}
         if margin is not None:
             check_amount(margin, f"margin of {symbol}")
             self._margins[symbol] = margin
+        if rules is not None:
+            self._products[symbol] = rules
+        self._limits[symbol] = ProductLimits(instrument, self._products.get(symbol))
         calendar = SessionCalendar(instrument.trading_hours)
         self._calendars[symbol] = calendar
         if instrument.trading_hours is not None and self.enforce_sessions:
@@ -225,6 +248,10 @@ class ExchangeCore:
 
     def instruments(self) -> list[Instrument]:
         return list(self._instruments.values())
+
+    def product_rules(self, symbol: str) -> ProductRules | None:
+        """The Globex product rules ``symbol`` trades under (``None``: plain matching)."""
+        return self._limits[symbol].rules
 
     def margin(self, symbol: str) -> Decimal:
         """Initial margin per contract of ``symbol``."""
@@ -248,8 +275,12 @@ class ExchangeCore:
         name: str = "",
         currency: str = "USD",
         unlimited: bool = False,
+        smp: SelfMatchPrevention | None = None,
     ) -> None:
-        """Open an account. ``unlimited`` accounts (the house) skip the buying-power check."""
+        """Open an account. ``unlimited`` accounts (the house) skip the buying-power check.
+
+        ``smp``: the account's self-match prevention (see :mod:`ec_mock.engine.smp`).
+        """
         if account_id in self._accounts:
             raise ValueError(f"account {account_id!r} already exists")
         self._accounts[account_id] = AccountLedger(
@@ -261,6 +292,7 @@ class ExchangeCore:
             unlimited=unlimited,
         )
         acct = self._accounts[account_id]
+        acct.smp = smp
         self._ids[account_id] = acct.orders_by_cl
         self._open[account_id] = acct.open_orders
         self._rejected[account_id] = acct.rejected

@@ -31,6 +31,7 @@ from ec_core.model import Account, ExecutionReport, Instrument, Position
 
 if TYPE_CHECKING:
     from ec_mock.engine.records import OrderRecord
+    from ec_mock.engine.smp import SelfMatchPrevention
 
 __all__ = ["AccountLedger", "PositionLedger", "check_amount", "to_units"]
 
@@ -305,6 +306,7 @@ class AccountLedger:
         "positions",
         "rejected",
         "scale",
+        "smp",
         "unlimited",
         "unrealized_exp",
         "unrealized_units",
@@ -340,6 +342,7 @@ class AccountLedger:
         self.commission_exp = commission_exp
         self.commissions = Decimal(0)
         self.unlimited = unlimited  # the house: never short of buying power
+        self.smp: SelfMatchPrevention | None = None
         self.positions: dict[str, PositionLedger] = {}
         # The account's orders, held here so the hot path reaches them without a
         # dict-of-dicts lookup: every client id of every chain, open orders by oid,

@@ -38,6 +38,7 @@ from ec_mock.engine.core import (
 from ec_mock.engine.ledger import PositionLedger
 from ec_mock.engine.records import OrderRecord
 from ec_mock.engine.reports import ReportsLayer
+from ec_mock.engine.smp import SMP_CANCELLED_AGGRESSING, SMP_CANCELLED_RESTING
 
 
 class MatchingLayer(ReportsLayer):
@@ -69,8 +70,8 @@ class MatchingLayer(ReportsLayer):
             keys = book.bid_keys
             if keys and (limit is None or keys[-1] >= limit):
                 self._match(order, book)
-        if order.filled == order.qty:
-            return
+        if order.filled == order.qty or order.state is _CANCELLED:
+            return  # filled, or cancelled by self-match prevention
         if limit is None:
             self._finish(order, _CANCELLED, "market order: no more liquidity")
         elif duration is _IOC or duration is _FOK:
@@ -112,6 +113,9 @@ class MatchingLayer(ReportsLayer):
         holders = book.holders
         printed = printed_at = 0  # size and price of the last print
         wanted = order.qty - order.filled
+        smp = order.smp
+        smp_id = smp.smp_id if smp is not None else None
+        cancel_aggressor = False
         while wanted > 0 and keys:
             price = -keys[-1] if side > 0 else keys[-1]
             if limit is not None and (price > limit if side > 0 else price < limit):
@@ -124,6 +128,16 @@ class MatchingLayer(ReportsLayer):
                     queue.popleft()  # a lazily cancelled entry reaching the front
                     continue
                 available = resting.qty - resting.filled
+                if smp is not None and resting.smp is not None and resting.smp.smp_id == smp_id:
+                    if not smp.cancel_resting:
+                        cancel_aggressor = True
+                        break
+                    queue.popleft()  # book.unrest, inlined as in the fill below
+                    resting.resting = False
+                    level.qty -= available
+                    level.count -= 1
+                    self._finish(resting, _CANCELLED, SMP_CANCELLED_RESTING)
+                    continue
                 qty = wanted if wanted < available else available
                 level.qty -= qty
                 if qty == available:
@@ -157,6 +171,9 @@ class MatchingLayer(ReportsLayer):
                 wanted -= qty
             if level.count == 0:
                 book._drop_level(-side, price)
+            if cancel_aggressor:
+                self._finish(order, _CANCELLED, SMP_CANCELLED_AGGRESSING)
+                break
         if printed:
             self._touched[symbol] = None
             self._last[symbol] = (self._ts, printed_at, printed, aggressor)
@@ -274,8 +291,13 @@ class MatchingLayer(ReportsLayer):
                 )
 
     def _trigger(self, symbol: str, book: OrderBook) -> None:
-        """Fire stops and fill waiting AON orders until nothing more happens."""
+        """Fire stops and fill waiting AON orders until nothing more happens.
+
+        A stop-market order of a product with protection points fires as a limit
+        at its trigger ± the protection (CME Globex stop order with protection).
+        """
         active = True
+        protection = self._limits[symbol].protection
         while active:
             active = False
             last = self._marks.get(symbol)
@@ -283,6 +305,10 @@ class MatchingLayer(ReportsLayer):
                 for order in book.triggered_stops(last):
                     if order.state.is_open:
                         order.triggered = True
+                        if protection is not None and order.price is None:
+                            stop = order.stop
+                            assert stop is not None
+                            order.price = stop + protection * order.side
                         self._execute(order, book)
                         active = True
             if book.aon:

@@ -197,7 +197,9 @@ class OrderEntryLayer(MatchingLayer):
             plan = plans.get(key)
             if plan is None:
                 sessions = self.enforce_sessions and instrument.trading_hours is not None
-                plan = plans[key] = new_order_plan(OrderKind(instrument, *key, sessions))
+                plan = plans[key] = new_order_plan(
+                    OrderKind(instrument, self._limits[symbol], *key, sessions)
+                )
             for check in plan:
                 check(self, order, acct, instrument)
             # The last check, buying power, where the exposure the order adds is computed
@@ -251,11 +253,13 @@ class OrderEntryLayer(MatchingLayer):
             self._reject_new(request, reject, cl_order_id=cl)
             return cl
 
+        price = order.price  # a protected market order has one now
         if pos is None:
             pos = acct.position(instrument, self.margin(symbol))
         oid = order.oid = self._next_oid
         self._next_oid = oid + 1
         order.pos = pos
+        order.smp = acct.smp
         sign = order.side
         aon = order.aon
         expire_ns = order.expire_ns

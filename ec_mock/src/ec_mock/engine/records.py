@@ -14,6 +14,7 @@ from ec_core.model import Duration, OrderState, OrderType
 if TYPE_CHECKING:
     from ec_mock.engine.book import OrderBook
     from ec_mock.engine.ledger import PositionLedger
+    from ec_mock.engine.smp import SelfMatchPrevention
 
 __all__ = ["OrderRecord"]
 
@@ -45,6 +46,7 @@ class OrderRecord:
         "resting",
         "seq",
         "side",
+        "smp",
         "state",
         "stop",
         "symbol",
@@ -94,6 +96,7 @@ class OrderRecord:
         self.resting = False  # in a price level of the book
         self.triggered = False  # a stop that has fired
         self.expire_ns = expire_ns  # GTD expiry time, 0 if none
+        self.smp: SelfMatchPrevention | None = None  # its account's, set on acceptance
         self.created_ns = ts_ns
         self.updated_ns = ts_ns
         self.book = book  # the book of ``symbol``

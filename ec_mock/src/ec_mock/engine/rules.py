@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 from ec_core.model import Duration, ExecInstruction, Instrument, OrderType
 
 from ec_mock.engine.codes import RejectCode
-from ec_mock.engine.core import _BUY, _GTD, _IOC_FOK, _LMT, _SELL, _STL, _STP, Reject
+from ec_mock.engine.core import _BUY, _GTD, _IOC_FOK, _LMT, _MKT, _SELL, _STL, _STP, Reject
 from ec_mock.engine.ledger import AccountLedger
+from ec_mock.engine.products import ProductLimits
 from ec_mock.engine.records import OrderRecord
 from ec_mock.engine.sessions import end_of_date_ns
 
@@ -32,17 +33,17 @@ if TYPE_CHECKING:
     from ec_mock.engine.orders import OrderEntryLayer
 
 __all__ = [
-    "MODIFY_PLANS",
     "MODIFY_RULES",
     "NEW_ORDER_RULES",
     "EntryRule",
+    "Listing",
     "ModifyCheck",
     "ModifyRule",
     "NewOrderCheck",
     "OrderKind",
     "check_buying_power",
     "check_stop_side",
-    "modify_plan",
+    "modify_plans",
     "new_order_plan",
     "short_of_margin",
 ]
@@ -55,6 +56,7 @@ class OrderKind(NamedTuple):
     """What decides which rules a new order runs: the same for every order of a kind."""
 
     instrument: Instrument
+    limits: ProductLimits
     order_type: OrderType
     duration: Duration
     instructions: frozenset[ExecInstruction]
@@ -233,6 +235,100 @@ def stop_on_right_side(
     check_stop_side(ex, instrument, order.side, stop)
 
 
+def product_offers_order_type(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """The product takes this order type (Globex: order types are set per product)."""
+    raise Reject(
+        RejectCode.UNSUPPORTED, f"{order.order_type} orders are not offered for {order.symbol}"
+    )
+
+
+def product_offers_instructions(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """The product takes these execution instructions.
+
+    CME Globex does not offer all-or-none on futures outrights: an AON order for a
+    built-in instrument is rejected, not hidden in the book.
+    """
+    allowed = ex._limits[order.symbol].exec_instructions or frozenset()
+    refused = ", ".join(sorted(set(order.exec_instructions) - allowed))
+    raise Reject(RejectCode.UNSUPPORTED, f"{refused} is not offered for {order.symbol}")
+
+
+def price_above_minimum(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """Limit and stop prices are at or above the product's lowest price.
+
+    Crude oil (CLE) has none: since April 2020 CME lists it with negative prices
+    allowed. An E-mini bid at 0.00 is refused.
+    """
+    lowest = ex._limits[order.symbol].min_price
+    assert lowest is not None
+    for price in (order.price, order.stop):
+        if price is not None and price < lowest:
+            raise Reject(
+                RejectCode.PRICE_BELOW_MINIMUM,
+                f"price {instrument.to_price(price)} is below {order.symbol}'s lowest price"
+                f" {instrument.to_price(lowest)}",
+            )
+
+
+def price_within_band(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """CME Globex dynamic price banding: a buy above, or a sell below, the band is rejected.
+
+    The band is the last trade ± the product's band points; with no trade yet there
+    is no reference and nothing is banded. A buy far below (or a sell far above)
+    the market is a passive order and stands.
+    """
+    check_band(ex, instrument, order.side, order.price)
+
+
+def check_band(ex: OrderEntryLayer, instrument: Instrument, side: int, price: int | None) -> None:
+    """Reject ``price`` on ``side`` if it lies beyond the dynamic band (see above)."""
+    symbol = instrument.symbol
+    ref = ex._marks.get(symbol)
+    band = ex._limits[symbol].band
+    if ref is None or price is None or band is None:
+        return
+    if (price > ref + band) if side > 0 else (price < ref - band):
+        edge = ref + band if side > 0 else ref - band
+        raise Reject(
+            RejectCode.PRICE_OUTSIDE_BAND,
+            f"{_BUY if side > 0 else _SELL} at {instrument.to_price(price)} is outside the"
+            f" price band of {symbol}: {'at most' if side > 0 else 'at least'}"
+            f" {instrument.to_price(edge)} (last trade {instrument.to_price(ref)})",
+        )
+
+
+def market_protection(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """CME Globex market order with protection: filled only up to a protection price.
+
+    The protection price is the best opposite price ± the product's protection
+    points; what cannot fill within it rests there as a limit order (an IOC order
+    cancels it). With no opposite side there is no price to protect from: Globex
+    rejects the order, and so does the mock (``NO_OPPOSITE_SIDE``).
+    """
+    book = order.book
+    side = order.side
+    best = book.best_ask() if side > 0 else book.best_bid()
+    if best is None:
+        raise Reject(
+            RejectCode.NO_OPPOSITE_SIDE,
+            f"market {_BUY if side > 0 else _SELL} for {order.symbol}: no"
+            f" {'offers' if side > 0 else 'bids'} to protect the price from",
+        )
+    protection = ex._limits[order.symbol].protection
+    assert protection is not None
+    order.price = best + protection if side > 0 else best - protection
+
+
 def _always(kind: OrderKind) -> bool:
     return True
 
@@ -245,6 +341,21 @@ _POST_ONLY = ExecInstruction.POST_ONLY
 NEW_ORDER_RULES: Final[tuple[EntryRule, ...]] = (
     EntryRule(
         "qty_in_range", (RejectCode.QTY_INVALID, RejectCode.QTY_OVER_MAX), _always, qty_in_range
+    ),
+    EntryRule(
+        "product_offers_order_type",
+        (RejectCode.UNSUPPORTED,),
+        lambda k: k.limits.order_types is not None and k.order_type not in k.limits.order_types,
+        product_offers_order_type,
+    ),
+    EntryRule(
+        "product_offers_instructions",
+        (RejectCode.UNSUPPORTED,),
+        lambda k: (
+            k.limits.exec_instructions is not None
+            and not k.instructions <= k.limits.exec_instructions
+        ),
+        product_offers_instructions,
     ),
     EntryRule(
         "limit_price_present",
@@ -281,6 +392,24 @@ NEW_ORDER_RULES: Final[tuple[EntryRule, ...]] = (
     ),
     EntryRule("session_open", (RejectCode.MARKET_CLOSED,), lambda k: k.sessions, session_open),
     EntryRule(
+        "price_above_minimum",
+        (RejectCode.PRICE_BELOW_MINIMUM,),
+        lambda k: k.limits.min_price is not None and k.order_type is not _MKT,
+        price_above_minimum,
+    ),
+    EntryRule(
+        "price_within_band",
+        (RejectCode.PRICE_OUTSIDE_BAND,),
+        lambda k: k.limits.band is not None and k.order_type in _HAS_LIMIT,
+        price_within_band,
+    ),
+    EntryRule(
+        "market_protection",
+        (RejectCode.NO_OPPOSITE_SIDE,),
+        lambda k: k.limits.protection is not None and k.order_type is _MKT,
+        market_protection,
+    ),
+    EntryRule(
         "stop_on_right_side",
         (RejectCode.STOP_WRONG_SIDE,),
         lambda k: k.order_type in _HAS_STOP,
@@ -316,20 +445,79 @@ modify sets (``None``: unchanged). Modify checks only read: the change is applie
 after every check passed."""
 
 
+class Listing(NamedTuple):
+    """What decides which modify rules an instrument's orders run."""
+
+    instrument: Instrument
+    limits: ProductLimits
+    sessions: bool  # sessions are enforced and the instrument has trading hours
+
+
 class ModifyRule(NamedTuple):
     """A modify rule: its name, codes and check; ``when`` is the fields it concerns.
 
     ``when`` is a mask of :data:`QTY`, :data:`PRICE`, :data:`STOP` and :data:`TIME`
-    (a duration or a good-thru date): the rule runs if the modify sets one of them.
+    (a duration or a good-thru date): the rule runs if the modify sets one of them,
+    or always with :data:`ANY`; ``applies(listing)`` says whether the instrument
+    has it at all.
     """
 
     name: str
     codes: tuple[RejectCode, ...]
     when: int
     check: ModifyCheck
+    applies: Callable[[Listing], bool] = lambda listing: True
 
 
-QTY, PRICE, STOP, TIME = 1, 2, 4, 8
+QTY, PRICE, STOP, TIME, ANY = 1, 2, 4, 8, 16
+
+
+def modify_session_open(
+    ex: OrderEntryLayer,
+    order: OrderRecord,
+    acct: AccountLedger,
+    qty: int | None,
+    price: int | None,
+    stop: int | None,
+    duration: Duration | None,
+    gtd: date | None,
+) -> None:
+    """No modify outside the trading session: a modify could match, and nothing matches
+    while the market is closed (CME Globex: no matching outside the Open state).
+
+    Globex's Post-Close state lets GTC/GTD orders be modified without matching; the
+    mock has no such state and rejects the modify ``MARKET_CLOSED``. Cancels are
+    always taken.
+    """
+    if not ex._calendars[order.symbol].is_open(ex._ts):
+        raise Reject(RejectCode.MARKET_CLOSED, f"{order.symbol} is outside its trading session")
+
+
+def modify_price_allowed(
+    ex: OrderEntryLayer,
+    order: OrderRecord,
+    acct: AccountLedger,
+    qty: int | None,
+    price: int | None,
+    stop: int | None,
+    duration: Duration | None,
+    gtd: date | None,
+) -> None:
+    """A new limit or stop price meets the product's lowest price and price band,
+    as a new order's would (see :func:`price_above_minimum`, :func:`price_within_band`)."""
+    instrument = ex._instruments[order.symbol]
+    limits = ex._limits[order.symbol]
+    lowest = limits.min_price
+    if lowest is not None:
+        for new in (price, stop):
+            if new is not None and new < lowest:
+                raise Reject(
+                    RejectCode.PRICE_BELOW_MINIMUM,
+                    f"price {instrument.to_price(new)} is below {order.symbol}'s lowest price"
+                    f" {instrument.to_price(lowest)}",
+                )
+    if price is not None and price != order.price:
+        check_band(ex, instrument, order.side, price)
 
 
 def modify_qty_valid(
@@ -426,6 +614,13 @@ def modify_stop_side(
 
 MODIFY_RULES: Final[tuple[ModifyRule, ...]] = (
     ModifyRule(
+        "modify_session_open",
+        (RejectCode.MARKET_CLOSED,),
+        ANY,
+        modify_session_open,
+        lambda listing: listing.sessions,
+    ),
+    ModifyRule(
         "modify_qty_valid",
         (RejectCode.QTY_INVALID, RejectCode.QTY_OVER_MAX, RejectCode.MODIFY_QTY_BELOW_FILLED),
         QTY,
@@ -443,18 +638,24 @@ MODIFY_RULES: Final[tuple[ModifyRule, ...]] = (
         TIME,
         modify_duration_valid,
     ),
+    ModifyRule(
+        "modify_price_allowed",
+        (RejectCode.PRICE_BELOW_MINIMUM, RejectCode.PRICE_OUTSIDE_BAND),
+        PRICE | STOP,
+        modify_price_allowed,
+        lambda listing: listing.limits.min_price is not None or listing.limits.band is not None,
+    ),
     ModifyRule("modify_stop_side", (RejectCode.STOP_WRONG_SIDE,), STOP, modify_stop_side),
 )
 """Every modify rule, in the order they run (buying power comes after them, in
 ``AmendLayer._modify``, as it does for new orders)."""
 
 
-def modify_plan(mask: int, rules: tuple[ModifyRule, ...] = MODIFY_RULES) -> tuple[ModifyCheck, ...]:
-    """The checks a modify that sets the fields in ``mask`` runs, in order."""
-    return tuple(rule.check for rule in rules if rule.when & mask)
-
-
-MODIFY_PLANS: Final[tuple[tuple[ModifyCheck, ...], ...]] = tuple(
-    modify_plan(mask) for mask in range(16)
-)
-"""The modify plan of every mask, indexed by it."""
+def modify_plans(
+    listing: Listing, rules: tuple[ModifyRule, ...] = MODIFY_RULES
+) -> tuple[tuple[ModifyCheck, ...], ...]:
+    """For each mask of fields a modify sets (index 0 to 15), the checks it runs, in order."""
+    mine = [rule for rule in rules if rule.applies(listing)]
+    return tuple(
+        tuple(rule.check for rule in mine if rule.when & (mask | ANY)) for mask in range(16)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Self
 
 from ec_core.clock import Clock
@@ -19,6 +20,7 @@ from ec_mock.engine.state import (
     OrderSnapshot,
     PositionSnapshot,
 )
+from ec_mock.instruments import ProductRules
 
 
 class SnapshotLayer(AmendLayer):
@@ -113,8 +115,12 @@ class SnapshotLayer(AmendLayer):
         enforce_sessions: bool = True,
         record: bool = True,
         faults: OrderFaults | None = None,
+        products: Mapping[str, ProductRules] | None = None,
     ) -> Self:
-        """A new exchange that carries on from ``state`` (books, accounts, orders, ids)."""
+        """A new exchange that carries on from ``state`` (books, accounts, orders, ids).
+
+        Product rules are configuration, not state: ``products`` as for a new exchange.
+        """
         exchange = cls(
             instruments=state.instruments,
             clock=clock,
@@ -122,6 +128,7 @@ class SnapshotLayer(AmendLayer):
             fill_model=fill_model,
             latency=latency,
             margins=state.margins,
+            products=products,
             enforce_sessions=enforce_sessions,
             record=record,
             faults=faults,

@@ -1,0 +1,57 @@
+"""Product rules in ticks: what the engine's rules and matching read per instrument.
+
+:class:`~ec_mock.instruments.ProductRules` is what a user writes (the ``rules`` table
+of a TOML instrument, prices in price units); :class:`ProductLimits` is the same in
+ticks, computed once when the exchange lists the instrument.
+An instrument without product rules keeps the engine's plain behaviour: no price
+protection, no bands, every order type and instruction the engine supports.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import final
+
+from ec_core.errors import ConfigError, PriceError
+from ec_core.model import Instrument
+
+from ec_mock.instruments import ProductRules
+
+__all__ = ["ProductLimits"]
+
+
+def _ticks(instrument: Instrument, points: Decimal, what: str) -> int:
+    ticks, rest = divmod(points, instrument.tick_size)
+    if rest or points <= 0:
+        raise ConfigError(
+            f"{instrument.symbol}: {what} {points} must be a positive multiple of the tick"
+            f" {instrument.tick_size}",
+            path=f"rules.{what}",
+        )
+    return int(ticks)
+
+
+@final
+class ProductLimits:
+    """:class:`ProductRules` of one instrument in ticks (``None``: the rule is off)."""
+
+    __slots__ = ("band", "exec_instructions", "min_price", "order_types", "protection", "rules")
+
+    def __init__(self, instrument: Instrument, rules: ProductRules | None) -> None:
+        self.rules = rules
+        self.protection: int | None = None
+        self.band: int | None = None
+        self.min_price: int | None = None
+        self.order_types = rules.order_types if rules is not None else None
+        self.exec_instructions = rules.exec_instructions if rules is not None else None
+        if rules is None:
+            return
+        if rules.protection_points is not None:
+            self.protection = _ticks(instrument, rules.protection_points, "protection_points")
+        if rules.band_points is not None:
+            self.band = _ticks(instrument, rules.band_points, "band_points")
+        if rules.min_price is not None:
+            try:
+                self.min_price = instrument.to_ticks(rules.min_price)
+            except PriceError as exc:
+                raise ConfigError(str(exc), path="rules.min_price") from None
