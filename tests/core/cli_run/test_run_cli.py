@@ -300,7 +300,7 @@ def test_run_with_limits_that_deny_shows_the_denial_and_sends_nothing(
 def test_run_journals_its_intents_and_recovers_them_at_the_next_start(
     strategy_file: Path,
 ) -> None:
-    from ec_core.journal import IntentRecorded, RequestSent
+    from ec_core.journal import IntentRecorded, OrderVoided, RequestSent
     from ec_core.model import NewOrder
 
     config = settings_file(strategy_file.parent, ALLOW_CLE)
@@ -325,7 +325,51 @@ def test_run_journals_its_intents_and_recovers_them_at_the_next_start(
     assert "recovered" in output
     assert "1 orders (1 open, 0 unknown)" in output
     assert f"1 difference(s): MISSING_AT_VENUE {first.cl_order_id}" in output
+    # the ghost is closed, journaled, and counts against no limit (ec orders list is empty)
+    assert f"voided (the venue does not have them, no fills): {first.cl_order_id}" in output
+    assert [r.chain_id for r in journal_records(journal) if isinstance(r, OrderVoided)] == [
+        first.cl_order_id
+    ]
     again = [r.request for r in journal_records(journal) if isinstance(r, IntentRecorded)]
     new_ids = [r.cl_order_id for r in again[1:] if isinstance(r, NewOrder)]
     assert new_ids
     assert first.cl_order_id not in new_ids
+
+
+def test_ec_orders_lists_the_journals_open_orders_and_the_operator_voids_one(
+    strategy_file: Path,
+) -> None:
+    """After ``ec run --leave-working``: ``ec orders list`` shows the order left working;
+    ``ec orders void ID --reason`` closes it (journaled) and the list is empty."""
+    from ec_core.journal import OrderVoided
+
+    folder = strategy_file.parent
+    config = settings_file(folder, ALLOW_CLE)
+    code, output = run_until(strategy_file, "--config", str(config), "--leave-working")
+    assert code == 0, output
+
+    def ec(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*EC, "orders", *args, "--config", str(config)],
+            cwd=folder, capture_output=True, text=True, timeout=TIMEOUT, check=False,
+        )  # fmt: skip
+
+    listed = ec("list")
+    assert listed.returncode == 0, listed.stderr
+    assert "1 open order(s) in orders.sqlite" in listed.stdout
+    [line] = [x for x in listed.stdout.splitlines() if "MOCK-1" in x]
+    chain_id = line.split()[0]
+    assert "BUY" in line
+    assert "0/1 @ 50.00" in line
+    assert "WORKING" in line
+
+    refused = ec("void", "no-such-order", "--reason", "typo")
+    assert refused.returncode == 1
+    assert "VOID_REFUSED: 'no-such-order' is not an open order (not tracked)" in refused.stderr
+
+    voided = ec("void", chain_id, "--reason", "exchange purged it overnight")
+    assert voided.returncode == 0, voided.stderr
+    assert f"voided {chain_id} (MOCK-1 CLE BUY 1): exchange purged it overnight" in voided.stdout
+    assert ec("list").stdout.strip() == "no open orders in orders.sqlite"
+    [record] = [r for r in journal_records(folder / "orders.sqlite") if isinstance(r, OrderVoided)]
+    assert record.by.startswith("operator")

@@ -25,29 +25,31 @@ S = OrderState
 EXPECTED: dict[OrderState, set[OrderState]] = {
     S.PENDING_NEW: {
         S.WORKING, S.REJECTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED, S.UNKNOWN,
+        S.VOIDED,
     },
     S.WORKING: {
         S.PENDING_MODIFY, S.PENDING_CANCEL, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED,
-        S.EXPIRED, S.UNKNOWN,
+        S.EXPIRED, S.UNKNOWN, S.VOIDED,
     },
     S.PARTIALLY_FILLED: {
         S.PENDING_MODIFY, S.PENDING_CANCEL, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED,
-        S.EXPIRED, S.UNKNOWN,
+        S.EXPIRED, S.UNKNOWN, S.VOIDED,
     },
     S.PENDING_MODIFY: {
         S.WORKING, S.PENDING_CANCEL, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED,
-        S.UNKNOWN,
+        S.UNKNOWN, S.VOIDED,
     },
     S.PENDING_CANCEL: {
-        S.WORKING, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED, S.UNKNOWN,
+        S.WORKING, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED, S.UNKNOWN, S.VOIDED,
     },
     S.UNKNOWN: {
-        S.WORKING, S.REJECTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED,
+        S.WORKING, S.REJECTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED, S.VOIDED,
     },
     S.FILLED: set(),
     S.CANCELLED: set(),
     S.REJECTED: set(),
     S.EXPIRED: set(),
+    S.VOIDED: set(),  # closed here: the venue does not have it (reconcile or operator)
 }  # fmt: skip
 
 ALL_PAIRS = list(itertools.product(OrderState, OrderState))
@@ -87,7 +89,7 @@ def test_reporting_the_same_state_again_is_idempotent(state: OrderState) -> None
 
 
 def test_final_states_are_exactly_those_with_no_way_out() -> None:
-    assert {S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED} == FINAL_STATES
+    assert {S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED, S.VOIDED} == FINAL_STATES
     assert {s for s, targets in TRANSITIONS.items() if not targets} == FINAL_STATES
     for state in OrderState:
         assert state.is_final is (state in FINAL_STATES)

@@ -267,7 +267,9 @@ def _safety_lines(
             lines.append(
                 f"reconciled with the venue ({checked}): {len(reconciled.differences)}"
                 f" difference(s): {found or '-'};"
-                f" still unknown: {', '.join(reconciled.still_unknown) or 'none'}"
+                f" still unknown: {', '.join(reconciled.still_unknown) or 'none'};"
+                f" voided (the venue does not have them, no fills):"
+                f" {', '.join(reconciled.voided) or 'none'}"
             )
     return lines
 

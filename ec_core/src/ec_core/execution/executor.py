@@ -72,6 +72,7 @@ from ec_core.execution.gate import (
 from ec_core.execution.ids import ClientOrderIds
 from ec_core.execution.payload import Payload, PayloadStatus
 from ec_core.execution.reconcile import Difference, DifferenceKind, ReconcileReport
+from ec_core.execution.void import void_order
 from ec_core.journal import (
     AdoptedPosition,
     EventReceived,
@@ -1094,14 +1095,34 @@ class Executor:
             await self._query(order)
         return [order for order, _ in self.tracker.unknown_orders(account_id)]
 
+    def void(self, order_id: str, *, reason: str, by: str = "operator") -> Order:
+        """Close an open order the venue does not have as VOIDED (journaled, then
+        tracked): it no longer counts against any limit. See :mod:`ec_core.execution.void`."""
+        order = void_order(
+            self.tracker,
+            order_id,
+            reason=reason,
+            by=by,
+            now_ns=self.clock.now_ns(),
+            journal=self._journal if self.journal is not None else None,
+        )
+        self.flush()
+        log.warning("order %s VOIDED by %s: %s", order.chain_id, by, reason)
+        return order
+
     async def reconcile(self, account_id: str) -> ReconcileReport:
         """Compare our orders and positions with the venue's; the venue wins.
 
         Every disagreement is applied (as a venue status report or an adopted
-        position, both journaled) and reported with a deterministic id.
+        position, both journaled) and reported with a deterministic id. An order
+        MISSING_AT_VENUE whose absence is positive (the account's snapshot is
+        complete, the status query answered "not found") for an order the venue had
+        acknowledged and that had no fills is VOIDED (``report.voided``); any other
+        (UNKNOWN, fills on our side) is left to the operator (``ec orders void``).
         """
         tracker = self.tracker
         differences: list[Difference] = []
+        voided: list[str] = []
         venue_open = await self.gateway.open_orders(account_id)
         checked = len(venue_open)
         seen: set[str] = set()
@@ -1140,6 +1161,20 @@ class Executor:
                         order.state.value, "-",
                     )
                 )  # fmt: skip
+                if (
+                    order.filled_qty == 0
+                    # the venue acknowledged it once and no longer has it; a PENDING_NEW or
+                    # UNKNOWN one may still be on its way: the operator's call
+                    and order.state not in (OrderState.PENDING_NEW, OrderState.UNKNOWN)
+                    and tracker.snapshots(account_id) > 0
+                ):
+                    self.void(
+                        order.chain_id,
+                        reason="reconcile: snapshot complete, order status not found at the"
+                        " venue, no fills",
+                        by="reconcile",
+                    )
+                    voided.append(order.chain_id)
                 continue
             if status.state.is_final:
                 differences.append(
@@ -1183,4 +1218,5 @@ class Executor:
             positions_checked=positions_checked,
             differences=tuple(differences),
             still_unknown=tuple(o.chain_id for o, _ in tracker.unknown_orders(account_id)),
+            voided=tuple(voided),
         )

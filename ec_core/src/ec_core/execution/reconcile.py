@@ -19,7 +19,8 @@ class DifferenceKind(StrEnum):
     EXTERNAL_ORDER = "EXTERNAL_ORDER"  # open at the venue, unknown here: adopted
     STATE_MISMATCH = "STATE_MISMATCH"  # both know it, they disagree: the venue wins
     CLOSED_AT_VENUE = "CLOSED_AT_VENUE"  # open here, final at the venue: closed here
-    MISSING_AT_VENUE = "MISSING_AT_VENUE"  # open here, the venue never heard of it
+    MISSING_AT_VENUE = "MISSING_AT_VENUE"  # open here, the venue never heard of it (voided
+    # when the absence is positive and it had no fills, see ReconcileReport.voided)
     POSITION_MISMATCH = "POSITION_MISMATCH"  # the venue's position is adopted
 
 
@@ -60,6 +61,7 @@ class ReconcileReport(msgspec.Struct, frozen=True, kw_only=True):
     positions_checked: int
     differences: tuple[Difference, ...] = ()
     still_unknown: tuple[str, ...] = ()
+    voided: tuple[str, ...] = ()  # chains closed as VOIDED: the venue does not have them
 
     @property
     def clean(self) -> bool:

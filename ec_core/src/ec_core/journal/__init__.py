@@ -6,6 +6,7 @@ from ec_core.journal.records import (
     IntentRecorded,
     JournalRecord,
     MarkedUnknown,
+    OrderVoided,
     RequestSent,
     SendFailed,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "Journal",
     "JournalRecord",
     "MarkedUnknown",
+    "OrderVoided",
     "RecordNotEncodable",
     "RecoveryReport",
     "RequestSent",

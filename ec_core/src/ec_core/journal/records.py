@@ -11,7 +11,7 @@ from typing import TypeAlias
 
 import msgspec
 
-from ec_core.model import OrderRequest, Position, TradeEvent
+from ec_core.model import ExecutionReport, OrderRequest, Position, TradeEvent
 
 __all__ = [
     "AdoptedPosition",
@@ -19,6 +19,7 @@ __all__ = [
     "IntentRecorded",
     "JournalRecord",
     "MarkedUnknown",
+    "OrderVoided",
     "RequestSent",
     "SendFailed",
 ]
@@ -71,6 +72,27 @@ class AdoptedPosition(msgspec.Struct, frozen=True, kw_only=True, tag="adopt_posi
     ts_ns: int = 0
 
 
+class OrderVoided(msgspec.Struct, frozen=True, kw_only=True, tag="voided"):
+    """We closed an order the venue does not have: ``by`` reconcile (status "not found",
+    no fills) or an operator (``ec orders void``). ``report`` is what the tracker applied."""
+
+    chain_id: str
+    report: ExecutionReport
+    reason: str
+    by: str
+    ts_ns: int = 0
+
+    @property
+    def cl_order_id(self) -> str:
+        return self.chain_id
+
+
 JournalRecord: TypeAlias = (
-    IntentRecorded | RequestSent | SendFailed | MarkedUnknown | EventReceived | AdoptedPosition
+    IntentRecorded
+    | RequestSent
+    | SendFailed
+    | MarkedUnknown
+    | EventReceived
+    | AdoptedPosition
+    | OrderVoided
 )

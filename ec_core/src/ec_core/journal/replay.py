@@ -18,6 +18,7 @@ from ec_core.journal.records import (
     IntentRecorded,
     JournalRecord,
     MarkedUnknown,
+    OrderVoided,
     RequestSent,
     SendFailed,
 )
@@ -80,6 +81,8 @@ def apply_record(
         tracker.apply(record.event, ts_ns=record.ts_ns)
     elif isinstance(record, AdoptedPosition):
         tracker.adopt_position(record.position)
+    elif isinstance(record, OrderVoided):
+        tracker.apply(record.report, ts_ns=record.ts_ns)
 
 
 def replay(

@@ -29,6 +29,9 @@ class OrderState(StrEnum):
     REJECTED = "REJECTED"  # the venue said no
     EXPIRED = "EXPIRED"  # DAY at the close, GTD on its date
     UNKNOWN = "UNKNOWN"  # we cannot tell (timeout, disconnect): reconcile, never drop
+    # closed here, not by the venue: it positively does not have the order (reconcile) or
+    # an operator said so (``ec orders void``); see docs/outcomes.md
+    VOIDED = "VOIDED"
 
     @property
     def is_final(self) -> bool:
@@ -41,11 +44,25 @@ class OrderState(StrEnum):
 
 
 FINAL_STATES = frozenset(
-    {OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED, OrderState.EXPIRED}
+    {
+        OrderState.FILLED,
+        OrderState.CANCELLED,
+        OrderState.REJECTED,
+        OrderState.EXPIRED,
+        OrderState.VOIDED,
+    }
 )
 
 _S = OrderState
-_LIVE_OUTCOMES = {_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELLED, _S.EXPIRED, _S.UNKNOWN}
+# VOIDED: any open order may be closed here when the venue does not have it
+_LIVE_OUTCOMES = {
+    _S.PARTIALLY_FILLED,
+    _S.FILLED,
+    _S.CANCELLED,
+    _S.EXPIRED,
+    _S.UNKNOWN,
+    _S.VOIDED,
+}
 
 TRANSITIONS: Mapping[OrderState, frozenset[OrderState]] = MappingProxyType(
     {
@@ -62,6 +79,7 @@ TRANSITIONS: Mapping[OrderState, frozenset[OrderState]] = MappingProxyType(
         _S.CANCELLED: frozenset(),
         _S.REJECTED: frozenset(),
         _S.EXPIRED: frozenset(),
+        _S.VOIDED: frozenset(),
     }
 )
 
