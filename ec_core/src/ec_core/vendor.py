@@ -23,7 +23,7 @@ runtime-checkable protocols (never by reaching into a vendor's objects):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from enum import StrEnum
@@ -214,6 +214,18 @@ class ReplayFeed(Protocol):
         * a :class:`~ec_core.model.Trade` is a print outside the book: the venue's fill
           model decides which resting orders it fills.
         """
+        ...
+
+    @property
+    def activity(self) -> int:
+        """How many trade events the venue has produced so far (any account). A replay
+        asks the trade stream for a backlog only after this moved: a record that
+        changed nothing for an account costs no question."""
+        ...
+
+    def stream(self, events: Iterable[MarketEvent]) -> Iterator[MarketEvent]:
+        """Yield each event after :meth:`feed` has shown it to the venue (the replay
+        shows it to the strategies next). A venue with latency may read ahead."""
         ...
 
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import xml.dom.minidom
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,40 @@ def test_replay_is_deterministic(strategy_file: Path, tick_file: Path, tmp_path:
         report.pop("wall_s")
         reports.append(report)
     assert reports[0] == reports[1]
+
+
+def test_replay_takes_commission_and_slippage_from_the_settings_file(
+    strategy_file: Path, tick_file: Path, tmp_path: Path
+) -> None:
+    """``[vendors.mock] commission_per_contract`` and ``[vendors.mock.replay]`` are read
+    (they were an ``unknown field``): every contract filled pays the commission."""
+    config = tmp_path / "ec.toml"
+    config.write_text(
+        '[vendors.mock]\ncommission_per_contract = "2.50"\n\n'
+        '[vendors.mock.replay]\nslippage_ticks = 1\nmarket = "walk"\n'
+    )
+    done = ec(
+        "replay", f"{strategy_file}:strategy", "--ticks", str(tick_file), "--config", str(config),
+        "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    contracts = sum(int(t["qty"]) for t in report["trades"])
+    assert contracts > 0
+    assert Decimal(report["commissions"]) == Decimal("2.50") * contracts
+
+
+def test_replay_names_a_bad_fill_model_key(
+    strategy_file: Path, tick_file: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "ec.toml"
+    config.write_text('[vendors.mock.replay]\nstop_trigger = "bar"\n')
+    done = ec(
+        "replay", f"{strategy_file}:strategy", "--ticks", str(tick_file), "--config", str(config),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "vendors.mock.replay.stop_trigger" in done.stderr
 
 
 def test_replay_names_a_missing_factory(strategy_file: Path, tick_file: Path) -> None:

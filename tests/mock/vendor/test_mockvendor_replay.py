@@ -13,6 +13,7 @@ from ec_core.clock import ManualClock
 from ec_core.model import NewOrder, OrderType, Quote, ReportKind, Side, Trade
 from ec_core.plugins import PluginHost
 from ec_core.vendor import ReplayFeed, Session, SupportsReplay
+from ec_mock.market import RecordedVenue, ReplayFeeder
 from ec_mock.vendor import MockVenue
 from mockvendor_support import ESX, START_NS, TRADER, next_report, quiet_venue
 
@@ -53,9 +54,25 @@ async def test_a_quiet_simulated_venue_offers_replay_on_its_own_clock(
     assert feed_of(trader) is feed  # one feeder per session, not one per access
     feed.feed(recorded_quote(dt=7_000))
     assert venue.clock.now_ns() == START_NS + 7_000
+    assert isinstance(feed, RecordedVenue)  # the default: the recorded touch is the market
     best = venue.exchange.best_quote(ESX.symbol)
     assert best is not None
-    assert (best.bid, best.ask) == (BID, ASK)
+    assert (best.bid, best.ask) == (None, None)  # kept by the venue, not shown as orders
+
+
+@pytest.mark.anyio
+async def test_the_full_book_replay_stays_selectable(host: PluginHost) -> None:
+    """``[vendors.mock.replay] venue = "book"``: recorded quotes become house orders."""
+    venue = quiet_venue()
+    settings = {"venue": venue, "account_id": TRADER, "replay": {"venue": "book"}}
+    async with host.open_session("mock", settings) as session:
+        feed = feed_of(session)
+        assert isinstance(feed, ReplayFeeder)
+        feed.feed(recorded_quote())
+        best = venue.exchange.best_quote(ESX.symbol)
+        assert best is not None
+        assert (best.bid, best.ask) == (BID, ASK)
+    venue.check()
 
 
 @pytest.mark.anyio
@@ -97,8 +114,6 @@ async def test_after_a_venue_restart_replay_feeds_the_new_exchange(host: PluginH
         venue.restart(keep_state=False)
         after = feed_of(session)
         assert after is not before
-        after.feed(recorded_quote())
-        best = venue.exchange.best_quote(ESX.symbol)
-        assert best is not None
-        assert (best.bid, best.ask) == (BID, ASK)
+        assert isinstance(after, RecordedVenue)
+        assert after.exchange is venue.exchange
     venue.check()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -98,13 +98,13 @@ async def replay_plan(
                 feed.tick_buffer.add_bar_listener(
                     _marker(marks, symbol, feed.instrument, feed.tick_buffer.timeframes[0].name)
                 )
-            stream = iter(_feeding(market, events) if show_market else events)
+            stream = iter(market.stream(events) if show_market else events)
             first = next(stream, None)
             started = time.perf_counter()
             if first is not None:
                 await rig.engine.replay(
                     itertools.chain((first,), stream),
-                    sync=_StreamSync(rig.backlog),
+                    sync=_StreamSync(rig.backlog, market),
                     venue_sees_ticks=show_market,
                 )
             await _settle(rig)
@@ -155,14 +155,6 @@ def replay_feed(session: object) -> ReplayFeed:
     return feed
 
 
-def _feeding(market: ReplayFeed, ticks: Iterable[MarketEvent]) -> Iterator[MarketEvent]:
-    """Yield each tick after the venue has seen it (the strategies see it second)."""
-    feed = market.feed
-    for tick in ticks:
-        feed(tick)
-        yield tick
-
-
 @final
 class _StreamSync:
     """The replay's :class:`~ec_core.strategy.engine.ReplaySync` over the trade stream.
@@ -170,17 +162,27 @@ class _StreamSync:
     The venue answers synchronously and the executor takes what it can straight from
     the venue's callback (:class:`~ec_core.execution.DirectFeed`); anything queued on
     the stream instead must reach the tracker before the strategies see the next
-    tick, so the replay is *dirty* exactly while the stream holds a backlog.
+    tick, so the replay is *dirty* exactly while the stream holds a backlog. The
+    backlog is asked only after the venue's :attr:`~ec_core.vendor.ReplayFeed.activity`
+    moved: most records change nothing for an account.
     """
 
-    __slots__ = ("backlog",)
+    __slots__ = ("_seen", "backlog", "market")
 
-    def __init__(self, backlog: Callable[[], int]) -> None:
+    def __init__(self, backlog: Callable[[], int], market: ReplayFeed) -> None:
         self.backlog = backlog
+        self.market = market
+        self._seen = -1
 
     @property
     def dirty(self) -> bool:
-        return self.backlog() > 0
+        activity = self.market.activity
+        if activity == self._seen:
+            return False
+        if self.backlog() > 0:
+            return True
+        self._seen = activity  # all taken: nothing to wait for until the venue speaks again
+        return False
 
     @dirty.setter
     def dirty(self, value: bool) -> None:

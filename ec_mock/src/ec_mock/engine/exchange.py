@@ -93,6 +93,13 @@ class Exchange(SnapshotLayer):
         if manual is not None and ts_ns > manual.now_ns():
             manual.set(ts_ns)
 
+    @property
+    def next_due_ns(self) -> int | None:
+        """When the next timed event (session boundary, expiry, delayed request) is due:
+        a replay moves the clock alone, without :meth:`advance_to`, until then."""
+        timers = self._timers
+        return timers[0][0] if timers else None
+
     def _on_session_boundary(self, symbol: str) -> None:
         calendar = self._calendars[symbol]
         now = self._ts

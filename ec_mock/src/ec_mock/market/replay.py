@@ -21,7 +21,16 @@ from typing import final
 
 from ec_core.clock import Clock, ManualClock
 from ec_core.data.ticks_csv import read_ticks, write_ticks
-from ec_core.model import Duration, Instrument, OrderType, Quote, Side, Trade
+from ec_core.model import (
+    Duration,
+    Instrument,
+    MarketEvent,
+    OrderType,
+    Quote,
+    Side,
+    Trade,
+    TradeEvent,
+)
 
 from ec_mock.engine import Exchange
 from ec_mock.instruments import builtin_instruments
@@ -65,6 +74,15 @@ class ReplayFeeder:
         self._resting: dict[tuple[str, int], tuple[int, str]] = {}  # (symbol, side) -> (price, cl)
         self._next_cl = 1
         self.fed = 0
+        self.activity = 0  # trade events the exchange produced: the replay's cue to sync
+        exchange.add_listener(self)
+
+    def on_trade_event(self, event: TradeEvent) -> None:
+        """The exchange's listener: count what it produced (see ``activity``)."""
+        self.activity += 1
+
+    def on_market_event(self, event: Quote | Trade) -> None:
+        """Quotes and prints are not account events."""
 
     @property
     def clock(self) -> Clock:
@@ -94,6 +112,13 @@ class ReplayFeeder:
                 aggressor=tick.aggressor,
             )
         self.fed += 1
+
+    def stream(self, ticks: Iterable[MarketEvent]) -> Iterator[MarketEvent]:
+        """Yield each tick after :meth:`feed` has shown it to the book."""
+        feed = self.feed
+        for tick in ticks:
+            feed(tick)
+            yield tick
 
     def feed_all(self, ticks: Iterable[Quote | Trade]) -> int:
         """Feed every tick in order; return how many."""

@@ -10,6 +10,10 @@
     account_id = "MOCK-1"    # the account this logon trades (more in `accounts`)
     balance = "1000000"
     instruments = "my_contracts.toml"   # default: the built-in set
+    commission_per_contract = "2.05"    # charged on every fill, per contract
+
+    [vendors.mock.replay]    # how `ec replay` fills orders from recorded data
+    slippage_ticks = 1       # see ec_mock.market.recorded_model for every key
 
 In process, two more keys take objects instead of TOML values: ``venue`` (a
 :class:`~ec_mock.vendor.venue.MockVenue` to share between sessions) and
@@ -25,6 +29,7 @@ from typing import Annotated, Any, Literal, final
 import msgspec
 from ec_core.errors import ConfigError
 
+from ec_mock.market.recorded_model import RecordedFillModel
 from ec_mock.vendor.channels import DEFAULT_MARKET_BUFFER, DEFAULT_TRADE_BUFFER
 from ec_mock.vendor.venue import DEFAULT_BALANCE
 
@@ -43,6 +48,8 @@ class MockSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     account_id: str = DEFAULT_ACCOUNT
     accounts: tuple[str, ...] = ()
     balance: Decimal = DEFAULT_BALANCE
+    commission_per_contract: Decimal = Decimal(0)
+    replay: RecordedFillModel = RecordedFillModel()
     instruments: str | None = None
     market_buffer: Annotated[int, msgspec.Meta(ge=1)] = DEFAULT_MARKET_BUFFER
     trade_buffer: Annotated[int, msgspec.Meta(ge=1)] = DEFAULT_TRADE_BUFFER
@@ -72,6 +79,11 @@ def parse_settings(settings: Mapping[str, Any]) -> tuple[MockSettings, dict[str,
         raise ConfigError(str(exc), path=_path_of(exc)) from exc
     if parsed.balance <= 0:
         raise ConfigError(f"must be > 0, got {parsed.balance}", path="vendors.mock.balance")
+    if parsed.commission_per_contract < 0:
+        raise ConfigError(
+            f"must be >= 0, got {parsed.commission_per_contract}",
+            path="vendors.mock.commission_per_contract",
+        )
     return parsed, objects
 
 

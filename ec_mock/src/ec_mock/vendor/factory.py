@@ -68,6 +68,7 @@ async def _session(
             instruments=settings.instruments,
             accounts=settings.all_accounts,
             balance=settings.balance,
+            commission_per_contract=settings.commission_per_contract,
             market=settings.market,
             step_ns=settings.step_ns,
         )
@@ -77,6 +78,8 @@ async def _session(
         gate=build_gate(faults, seed=settings.seed),
         market_buffer=settings.market_buffer,
         trade_buffer=settings.trade_buffer,
+        replay_model=settings.replay,
+        seed=settings.seed,
     )
     if session.gate is not None:
         session.gate.bind(session)

@@ -17,8 +17,11 @@ Every session serves history (:class:`~ec_core.history.SupportsHistory`): the
 venue's tape, see :mod:`ec_mock.vendor.history`. A session on a simulated venue
 without a market of its own also offers the core's
 optional replay capability (:class:`~ec_core.vendor.SupportsReplay`):
-``session.replay`` is a :class:`~ec_mock.market.ReplayFeeder` on the venue's
-exchange, so ``ec replay`` shows recorded ticks to the book without importing ec-mock.
+``session.replay`` is the venue for recorded data, :class:`~ec_mock.market.RecordedVenue`
+(or, with ``[vendors.mock.replay] venue = "book"``, a
+:class:`~ec_mock.market.ReplayFeeder` that shows every recorded quote to the full
+book), so ``ec replay`` replays recorded ticks without importing ec-mock. While a
+recorded venue is in use, this session's requests go through it.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ from ec_mock.vendor.channels import (
 from ec_mock.vendor.history import MockHistoryFeed
 
 if TYPE_CHECKING:
-    from ec_mock.market import ReplayFeeder
+    from ec_mock.market import RecordedFillModel, RecordedVenue, ReplayFeeder
     from ec_mock.vendor.faultgate import FaultGate
     from ec_mock.vendor.venue import MockVenue
 
@@ -122,6 +125,8 @@ class MockSession:
         market_buffer: int = DEFAULT_MARKET_BUFFER,
         trade_buffer: int = DEFAULT_TRADE_BUFFER,
         vendor: str = "mock",
+        replay_model: RecordedFillModel | None = None,
+        seed: int = 0,
     ) -> None:
         self.venue = venue
         self.account_ids = tuple(account_ids)
@@ -139,7 +144,10 @@ class MockSession:
         self._trades = MockTradeMonitor(self)
         self._history = MockHistoryFeed(self)
         self.reconnects = 0
-        self._replay: ReplayFeeder | None = None
+        self._replay: RecordedVenue | ReplayFeeder | None = None
+        self._replay_model = replay_model
+        self._seed = seed
+        self.recorded: RecordedVenue | None = None  # requests go through it while set
 
     # -- Session protocol ------------------------------------------------------
 
@@ -174,7 +182,7 @@ class MockSession:
         return self.venue.clock
 
     @property
-    def replay(self) -> ReplayFeeder | None:
+    def replay(self) -> RecordedVenue | ReplayFeeder | None:
         """The venue as a :class:`~ec_core.vendor.ReplayFeed` (see the module docstring).
 
         ``None`` on a wall clock or with the simulated market on: recorded ticks must
@@ -185,9 +193,15 @@ class MockSession:
             return None
         feeder = self._replay
         if feeder is None or feeder.exchange is not venue.exchange:
-            from ec_mock.market import ReplayFeeder
+            from ec_mock.market import RecordedFillModel, RecordedVenue, ReplayFeeder
 
-            feeder = self._replay = ReplayFeeder(venue.exchange)
+            model = self._replay_model or RecordedFillModel()
+            if model.venue == "book":
+                feeder = self._replay = ReplayFeeder(venue.exchange)
+                self.recorded = None
+            else:
+                feeder = self._replay = RecordedVenue(venue.exchange, model, seed=self._seed)
+                self.recorded = feeder
         return feeder
 
     async def accounts(self) -> Sequence[Account]:
@@ -391,7 +405,11 @@ class MockOrderGateway:
             )
         if not request.cl_order_id:
             request = msgspec.structs.replace(request, cl_order_id=session.next_cl_order_id())
-        session.venue.exchange.submit(request)
+        recorded = session.recorded
+        if recorded is not None and recorded.exchange is session.venue.exchange:
+            recorded.submit(request)
+        else:
+            session.venue.exchange.submit(request)
 
     async def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
         """The engine's current report of the order, or ``None``. Cancel-safe."""

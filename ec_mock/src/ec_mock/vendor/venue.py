@@ -125,6 +125,7 @@ class MockVenue:
         instruments: Iterable[Instrument] | str | Path | None = None,
         accounts: Iterable[str] = (),
         balance: Decimal = DEFAULT_BALANCE,
+        commission_per_contract: Decimal = Decimal(0),
         market: bool = True,
         step_ns: int = DEFAULT_STEP_NS,
         market_options: Mapping[str, Any] | None = None,
@@ -157,7 +158,9 @@ class MockVenue:
             market_options=market_options,
         )
         for account_id in accounts:
-            venue.ensure_account(account_id, balance=balance)
+            venue.ensure_account(
+                account_id, balance=balance, commission_per_contract=commission_per_contract
+            )
         return venue
 
     def _new_simulator(self, exchange: Exchange) -> MarketSimulator:
@@ -180,10 +183,18 @@ class MockVenue:
     def is_simulated(self) -> bool:
         return isinstance(self.clock, ManualClock)
 
-    def ensure_account(self, account_id: str, *, balance: Decimal = DEFAULT_BALANCE) -> None:
+    def ensure_account(
+        self,
+        account_id: str,
+        *,
+        balance: Decimal = DEFAULT_BALANCE,
+        commission_per_contract: Decimal = Decimal(0),
+    ) -> None:
         """Open ``account_id`` unless the exchange already has it."""
         if not self._exchange.has_account(account_id):
-            self._exchange.open_account(account_id, balance=balance)
+            self._exchange.open_account(
+                account_id, balance=balance, commission_per_contract=commission_per_contract
+            )
             self._opened[account_id] = balance
 
     # -- sessions --------------------------------------------------------------

@@ -1,0 +1,468 @@
+"""The replay venue: recorded quotes and trades *are* the market.
+
+:class:`RecordedVenue` is the mock vendor's :class:`~ec_core.vendor.ReplayFeed` for
+recorded data (``[vendors.mock.replay] venue = "recorded"``, the default). Unlike
+:class:`~ec_mock.market.ReplayFeeder`, which turns every recorded quote into house
+orders in the full book, it keeps the recorded top of book per symbol (one store per
+quote) and checks only the user's own resting orders against it: their best buy and
+sell limits and nearest stops, re-read from the exchange only after the user's orders
+changed. A quote that crosses nothing costs a comparison or two.
+
+The exchange (:class:`~ec_mock.engine.Exchange`) still does everything else: order
+entry and its checks, the order's states and reports, positions, accounts and
+commissions. Its book holds only the user's orders; when an order takes liquidity the
+venue shows the recorded touch to the exchange as house orders just for that request
+and withdraws what is left.
+
+Fill model (:class:`~ec_mock.market.RecordedFillModel`, one test per rule):
+
+* **Market orders** fill at the recorded touch (a buy at the ask, a sell at the bid),
+  ``slippage_ticks`` worse. ``market = "touch"``: the whole quantity at that price;
+  ``"walk"``: the recorded size at the touch, then the same size one tick worse, and
+  so on. No recorded price on that side: the exchange's rule for a market order
+  without liquidity applies (it is cancelled).
+* **Limit orders** that cross the recorded touch on arrival fill like a market
+  order up to their limit (at the touch: price improvement; no slippage); the rest
+  rests. A resting buy limit fills completely at its price when a recorded ask
+  reaches it (ask <= limit: the bids at that price were taken out) or a recorded
+  trade prints below it (traded through). A trade *at* its price fills it only from
+  what is left of the print after the queue ahead (``queue = true``): the recorded
+  size at that price when the order joined the touch (or when the touch came to it),
+  shrinking with later quotes and prints there. ``fill_at_touch = false`` fills only
+  on trade-through. Sells mirror this.
+* **Stops** fire on recorded trades (``stop_trigger = "trade"``: a buy stop when a
+  trade prints at or above it) or on quotes (``"quote"``: when the ask reaches a buy
+  stop, the bid a sell stop), and then fill as a market order (``STP``, slippage
+  applies) or rest as a limit (``STL``) against the touch.
+* **IOC / FOK / AON** are the exchange's own rules against the liquidity shown: IOC
+  fills what the touch (walk: within its limit) gives and cancels the rest; FOK and
+  AON fill completely at once or not at all: FOK is then cancelled, AON rests until
+  a record fills it whole.
+* **Latency** (``latency_ms`` plus a seeded uniform ``latency_jitter_ms``): the venue
+  answers at once (a replay's clock does not move during an order action), and the
+  request *sees* the market at its arrival: a taking order fills at the touch
+  recorded at decision + latency, and records before the arrival fill none of the
+  symbol's resting orders.
+* **Commission** per contract comes from ``[vendors.mock] commission_per_contract``
+  (charged by the exchange on each fill, in the fill and the account's cash).
+
+Each recorded trade is also printed to the exchange (last trade, marks for P&L and
+the stop checks); a fill caused by a quote is booked as a print at the quote's price.
+Same records, same settings and seed: the same reports.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import final
+
+from ec_core.clock import Clock, ManualClock
+from ec_core.model import (
+    Duration,
+    ExecutionReport,
+    Instrument,
+    MarketEvent,
+    ModifyOrder,
+    NewOrder,
+    OrderRequest,
+    OrderType,
+    Quote,
+    Side,
+    Trade,
+    TradeEvent,
+)
+
+from ec_mock.engine import Exchange, FillModel
+from ec_mock.market.recorded_model import RecordedFillModel
+from ec_mock.market.recorded_orders import UserBook, read_user_book
+from ec_mock.market.simulator import HOUSE_ACCOUNT
+
+__all__ = ["RecordedVenue"]
+
+_BUY = Side.BUY
+_SELL = Side.SELL
+_MKT = OrderType.MKT
+_STOPS = (OrderType.STP, OrderType.STL)
+_WALK_LEVELS = 64  # at most this many synthetic levels when walking recorded sizes
+
+
+@final
+class RecordedVenue:
+    """Recorded records in, the user's fills out; see the module docstring."""
+
+    def __init__(
+        self,
+        exchange: Exchange,
+        model: RecordedFillModel | None = None,
+        *,
+        seed: int = 0,
+        house_account: str = HOUSE_ACCOUNT,
+    ) -> None:
+        self.exchange = exchange
+        self.model = model or RecordedFillModel()
+        self.house = house_account
+        if not exchange.has_account(house_account):
+            exchange.open_account(house_account, unlimited=True, name="recorded market")
+        # the queue ahead is the venue's estimate, passed in the print's size
+        exchange.fill_model = FillModel(queue_position=False, fill_at_touch=True)
+        clock = exchange.clock
+        if not isinstance(clock, ManualClock):
+            raise ValueError("a replay venue needs a simulated clock (ManualClock)")
+        self._clock = clock
+        self._set_clock = clock.set
+        self._clock_now = clock.now_ns
+        self._now = clock.now_ns()
+        self._due = _next_due(exchange)
+        self._touch: dict[str, Quote] = {}
+        self._users: dict[str, UserBook] = {}  # symbols where the user has resting orders
+        self._stale: set[str] = set()  # the user's orders changed: re-read before checking
+        self._blind_until: dict[str, int] = {}  # a request is on its way (latency)
+        self._jit = itertools.count(1)
+        self._rng = random.Random(seed)
+        self._ahead: deque[MarketEvent] = deque()  # records read ahead for latency
+        self._source: Iterator[MarketEvent] | None = None
+        self._instruments: dict[str, Instrument] = {}
+        self.fed = 0
+        self.activity = 0  # trade events the exchange produced: the replay's cue to sync
+        exchange.add_listener(self)
+
+    # -- ReplayFeed ------------------------------------------------------------------------
+
+    @property
+    def clock(self) -> Clock:
+        """The exchange's clock; :meth:`feed` moves a simulated one to each record's time."""
+        return self._clock
+
+    def stream(self, records: Iterable[MarketEvent]) -> Iterator[MarketEvent]:
+        """Yield each record after feeding it; with latency the venue may read ahead."""
+        source = self._source = iter(records)
+        ahead = self._ahead
+        feed = self.feed
+        while True:
+            record: MarketEvent | None = ahead.popleft() if ahead else next(source, None)
+            if record is None:
+                return
+            feed(record)
+            yield record
+
+    def feed(self, record: MarketEvent) -> None:
+        """Move the clock to the record, then apply it (see the module docstring).
+
+        The clock moves alone until the exchange has a timed event due (a session
+        boundary, an expiry); then :meth:`Exchange.advance_to` processes it first.
+        """
+        ts = record.ts_ns
+        if ts > self._clock_now():
+            self._now = ts
+            if ts >= self._due:
+                self._advance(ts)
+            else:
+                self._set_clock(ts)
+        symbol = record.symbol
+        if type(record) is Quote:
+            self._touch[symbol] = record
+            if symbol in self._users or symbol in self._stale:
+                self._on_quote(symbol, record, self._users.get(symbol))
+        else:
+            self._on_trade(symbol, record)  # type: ignore[arg-type]
+        self.fed += 1
+
+    def _advance(self, ts: int) -> None:
+        self.exchange.advance_to(ts)
+        self._due = _next_due(self.exchange)
+
+    def feed_all(self, records: Iterable[MarketEvent]) -> int:
+        """Feed every record in order; return how many."""
+        count = 0
+        for _ in self.stream(records):
+            count += 1
+        return count
+
+    # -- the exchange's listener: which symbols' user orders changed ----------------------
+
+    def on_trade_event(self, event: TradeEvent) -> None:
+        self.activity += 1
+        if type(event) is ExecutionReport and event.account_id != self.house:
+            self._stale.add(event.symbol)
+
+    def on_market_event(self, event: Quote | Trade) -> None:
+        """The exchange's own quotes and prints: the recorded ones are the market."""
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _user_book(self, symbol: str) -> UserBook | None:
+        """The user's resting orders of ``symbol``, re-read if they changed."""
+        if symbol in self._stale:
+            self._stale.discard(symbol)
+            user = read_user_book(
+                self.exchange,
+                symbol,
+                self._instrument(symbol),
+                house=self.house,
+                touch=self._touch.get(symbol),
+                old=self._users.get(symbol),
+            )
+            if user is None:
+                self._users.pop(symbol, None)
+            else:
+                self._users[symbol] = user
+        return self._users.get(symbol)
+
+    def _on_quote(self, symbol: str, quote: Quote, user: UserBook | None) -> None:
+        if symbol in self._stale:
+            user = self._user_book(symbol)
+            if user is None:
+                return
+        assert user is not None
+        if quote.ts_ns < self._blind_until.get(symbol, 0):
+            return
+        bid, ask = quote.bid, quote.ask
+        buy, sell = user.buy, user.sell
+        if buy is not None and ask is not None and ask <= buy:
+            self._cross(symbol, _SELL, ask, quote)
+            return
+        if sell is not None and bid is not None and bid >= sell:
+            self._cross(symbol, _BUY, bid, quote)
+            return
+        if buy is not None and bid == buy:  # cancellations ahead of us shrink the queue
+            ahead = user.buy_ahead
+            user.buy_ahead = quote.bid_size if ahead is None else min(ahead, quote.bid_size)
+        if sell is not None and ask == sell:
+            ahead = user.sell_ahead
+            user.sell_ahead = quote.ask_size if ahead is None else min(ahead, quote.ask_size)
+        if self.model.stop_trigger == "quote":
+            if user.buy_stop is not None and ask is not None and ask >= user.buy_stop:
+                self._fire_stops(symbol, user, ask, 0, None)
+            elif user.sell_stop is not None and bid is not None and bid <= user.sell_stop:
+                self._fire_stops(symbol, user, bid, 0, None)
+
+    def _cross(self, symbol: str, aggressor: Side, price: int, quote: Quote) -> None:
+        """A recorded quote reached the user's resting limits: fill every one it reached,
+        at its own price, booked as a print at the quote's price."""
+        view = self.exchange.book(symbol)
+        levels = view.bids if aggressor is _SELL else view.asks
+        at_price = sum(level.qty for level in levels if level.price == price)
+        self.exchange.apply_external_trade(
+            symbol, price, at_price, counterparty=self.house, aggressor=aggressor
+        )
+
+    def _on_trade(self, symbol: str, trade: Trade) -> None:
+        if trade.size <= 0:
+            return
+        user = self._user_book(symbol)
+        price, size = trade.price, trade.size
+        if user is None:
+            self.exchange.apply_external_trade(
+                symbol, price, size, counterparty=self.house, aggressor=trade.aggressor
+            )
+            return
+        blind = trade.ts_ns < self._blind_until.get(symbol, 0)
+        if not blind and self.model.stop_trigger == "trade":
+            fires = (user.buy_stop is not None and price >= user.buy_stop) or (
+                user.sell_stop is not None and price <= user.sell_stop
+            )
+            if fires:
+                self._fire_stops(symbol, user, price, size, trade.aggressor)
+                return
+        reach = size  # of the print, what reaches a user order *at* its price
+        if blind:
+            reach = 0
+        elif price == user.buy or price == user.sell:
+            reach = self._past_queue(user, price, size)
+        elif (user.buy is not None and price < user.buy) or (
+            user.sell is not None and price > user.sell
+        ):
+            reach = 0 if self.model.queue else size  # deeper levels: queue unknown
+        self.exchange.apply_external_trade(
+            symbol, price, reach, counterparty=self.house, aggressor=trade.aggressor
+        )
+
+    def _past_queue(self, user: UserBook, price: int, size: int) -> int:
+        """What of a print at a resting limit's price is left after the queue ahead."""
+        if not self.model.fill_at_touch:
+            return 0
+        if not self.model.queue:
+            return size
+        if price == user.buy:
+            ahead = user.buy_ahead or 0
+            user.buy_ahead = max(0, ahead - size)
+        else:
+            ahead = user.sell_ahead or 0
+            user.sell_ahead = max(0, ahead - size)
+        return max(0, size - ahead)
+
+    def _fire_stops(
+        self, symbol: str, user: UserBook, price: int, size: int, aggressor: Side | None
+    ) -> None:
+        """Show the touch to the exchange, then print: the stops it fires fill against it."""
+        shown = []
+        if user.buy_stop_qty:
+            shown += self._show(symbol, _BUY, user.buy_stop_qty, market=True)
+        if user.sell_stop_qty:
+            shown += self._show(symbol, _SELL, user.sell_stop_qty, market=True)
+        try:
+            self.exchange.apply_external_trade(
+                symbol, price, size, counterparty=self.house, aggressor=aggressor
+            )
+        finally:
+            self._withdraw(shown)
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def submit(self, request: OrderRequest) -> None:
+        """A request from the user's session: it sees the recorded market at its arrival."""
+        exchange = self.exchange
+        symbol = getattr(request, "symbol", None)
+        taking = self._taking(request)
+        arrival = self._arrival()
+        if arrival and isinstance(symbol, str):
+            self._blind_until[symbol] = max(self._blind_until.get(symbol, 0), arrival)
+        now = self._clock_now()
+        if now >= self._due:
+            self._advance(now)  # what is due happens before the request
+        try:
+            if taking is None:
+                exchange.submit(request)
+                return
+            side, qty, limit, market = taking
+            assert isinstance(symbol, str)
+            shown = self._show(symbol, side, qty, market=market, limit=limit, at_ns=arrival)
+            try:
+                exchange.submit(request)
+            finally:
+                self._withdraw(shown)
+        finally:
+            self._due = _next_due(exchange)  # the request may have set a timer
+
+    def _arrival(self) -> int:
+        """Decision + latency (0: no latency)."""
+        model = self.model
+        base, jitter = model.latency_ns, model.jitter_ns
+        if not base and not jitter:
+            return 0
+        delay = base + (self._rng.randint(0, jitter) if jitter else 0)
+        return self._clock.now_ns() + delay
+
+    def _taking(self, request: OrderRequest) -> tuple[Side, int, int | None, bool] | None:
+        """``(side, qty, limit ticks, is market)`` of a request that takes liquidity now."""
+        kind = type(request)
+        if kind is NewOrder:
+            assert isinstance(request, NewOrder)
+            if request.order_type in _STOPS:
+                return None
+            if request.order_type is _MKT:
+                return request.side, request.qty, None, True
+            if request.limit_price is None:
+                return None
+            instrument = self._instrument(request.symbol)
+            if instrument is None:
+                return None
+            limit = instrument.to_ticks(request.limit_price)
+            return request.side, request.qty, limit, False
+        if kind is ModifyOrder:
+            assert isinstance(request, ModifyOrder)
+            if request.limit_price is None:
+                return None
+            status = self.exchange.order_status(request.account_id, request.orig_cl_order_id)
+            instrument = self._instrument(request.symbol)
+            if status is None or instrument is None or status.order_type in _STOPS:
+                return None
+            limit = instrument.to_ticks(request.limit_price)
+            return status.side, request.qty or status.qty, limit, False
+        return None
+
+    def _instrument(self, symbol: str) -> Instrument | None:
+        found = self._instruments.get(symbol)
+        if found is None:
+            found = self.exchange.instrument(symbol)
+            if found is not None:
+                self._instruments[symbol] = found
+        return found
+
+    def _show(
+        self,
+        symbol: str,
+        taker: Side,
+        qty: int,
+        *,
+        market: bool,
+        limit: int | None = None,
+        at_ns: int = 0,
+    ) -> list[str]:
+        """Place the recorded touch a taker would meet as house orders; their ids."""
+        quote = self._touch_at(symbol, at_ns) if at_ns else self._touch.get(symbol)
+        if quote is None:
+            return []
+        if taker is _BUY:
+            price, size, step, maker = quote.ask, quote.ask_size, 1, _SELL
+        else:
+            price, size, step, maker = quote.bid, quote.bid_size, -1, _BUY
+        if price is None:
+            return []
+        if market:
+            price += step * self.model.slippage_ticks
+        if limit is not None and (price - limit) * step > 0:
+            return []  # does not cross: the order rests
+        instrument = self._instrument(symbol)
+        cap = instrument.max_order_qty if instrument is not None else qty
+        size = min(size, cap)  # the house obeys the instrument's order size limit too
+        levels: list[tuple[int, int]]
+        if self.model.market == "walk" and size > 0:
+            levels = []
+            left = qty
+            while left > 0 and len(levels) < _WALK_LEVELS:
+                if limit is not None and (price - limit) * step > 0:
+                    break
+                levels.append((price, size))
+                left -= size
+                price += step
+        else:
+            levels = [(price, min(max(size, qty), cap))]
+        shown = []
+        for level_price, level_size in levels:
+            cl = f"J{next(self._jit)}"
+            self.exchange.place(
+                self.house,
+                symbol,
+                maker,
+                level_size,
+                OrderType.LMT,
+                price=level_price,
+                duration=Duration.GTC,
+                cl_order_id=cl,
+            )
+            shown.append(cl)
+        return shown
+
+    def _withdraw(self, shown: list[str]) -> None:
+        exchange = self.exchange
+        for cl in shown:
+            if exchange.remaining_qty(self.house, cl):
+                exchange.cancel(self.house, cl)
+
+    def _touch_at(self, symbol: str, at_ns: int) -> Quote | None:
+        """The recorded quote of ``symbol`` in force at ``at_ns`` (reads records ahead)."""
+        found = self._touch.get(symbol)
+        for record in self._ahead:
+            if record.ts_ns > at_ns:
+                return found
+            if type(record) is Quote and record.symbol == symbol:
+                found = record
+        source = self._source
+        if source is None:
+            return found
+        for record in source:
+            self._ahead.append(record)
+            if record.ts_ns > at_ns:
+                break
+            if type(record) is Quote and record.symbol == symbol:
+                found = record
+        return found
+
+
+def _next_due(exchange: Exchange) -> int | float:
+    due = exchange.next_due_ns
+    return due if due is not None else float("inf")

@@ -1,0 +1,113 @@
+"""The user's resting orders of one symbol, as the replay venue's per-record checks need them.
+
+Re-read from the exchange only after the user's orders changed (the venue hears every
+execution report): best buy and sell limits (the exchange's book holds only the user's
+orders), nearest stops with the quantity they may take, and the queue estimate ahead of
+the best limits.
+"""
+
+from __future__ import annotations
+
+from typing import final
+
+from ec_core.model import Instrument, OrderType, Quote, Side
+
+from ec_mock.engine import Exchange
+
+__all__ = ["UserBook", "read_user_book"]
+
+_STOPS = (OrderType.STP, OrderType.STL)
+
+
+@final
+class UserBook:
+    """The user's resting orders of one symbol, as the per-record checks need them."""
+
+    __slots__ = (
+        "buy",
+        "buy_ahead",
+        "buy_stop",
+        "buy_stop_qty",
+        "sell",
+        "sell_ahead",
+        "sell_stop",
+        "sell_stop_qty",
+    )
+
+    def __init__(self) -> None:
+        self.buy: int | None = None  # best resting buy limit (ticks)
+        self.sell: int | None = None
+        self.buy_stop: int | None = None  # lowest buy stop: the first a rise fires
+        self.sell_stop: int | None = None  # highest sell stop
+        self.buy_ahead: int | None = None  # recorded size ahead of us at ``buy`` (None: unknown)
+        self.sell_ahead: int | None = None
+        self.buy_stop_qty = 0  # what the stops of each side may take when they fire
+        self.sell_stop_qty = 0
+
+
+def read_user_book(
+    exchange: Exchange,
+    symbol: str,
+    instrument: Instrument | None,
+    *,
+    house: str,
+    touch: Quote | None,
+    old: UserBook | None,
+) -> UserBook | None:
+    """The user's resting limits and stops of ``symbol`` now (``None``: nothing rests);
+    the queue ahead is kept from ``old`` while a best level stays, else estimated."""
+    view = exchange.book(symbol)
+    user = UserBook()
+    user.buy = view.bids[0].price if view.bids else None
+    user.sell = view.asks[0].price if view.asks else None
+    if instrument is not None:
+        for account_id in exchange.account_ids():
+            if account_id == house:
+                continue
+            for report in exchange.open_orders(account_id):
+                if report.symbol != symbol or report.stop_price is None:
+                    continue
+                if report.order_type not in _STOPS:
+                    continue
+                stop = instrument.to_ticks(report.stop_price)
+                left = report.qty - report.filled_qty
+                if report.side is Side.BUY:
+                    user.buy_stop_qty += left
+                    if user.buy_stop is None or stop < user.buy_stop:
+                        user.buy_stop = stop
+                else:
+                    user.sell_stop_qty += left
+                    if user.sell_stop is None or stop > user.sell_stop:
+                        user.sell_stop = stop
+    if (user.buy, user.sell, user.buy_stop, user.sell_stop) == (None, None, None, None):
+        return None
+    user.buy_ahead = _ahead(
+        user.buy, old.buy if old else None, old.buy_ahead if old else None,
+        touch.bid if touch else None, touch.bid_size if touch else 0, 1,
+    )  # fmt: skip
+    user.sell_ahead = _ahead(
+        user.sell, old.sell if old else None, old.sell_ahead if old else None,
+        touch.ask if touch else None, touch.ask_size if touch else 0, -1,
+    )  # fmt: skip
+    return user
+
+
+def _ahead(
+    price: int | None,
+    old_price: int | None,
+    old_ahead: int | None,
+    touch: int | None,
+    touch_size: int,
+    side: int,
+) -> int | None:
+    """The queue ahead of the user at ``price``: kept while the level is the same, else
+    the recorded size there if it is the touch, 0 if it improves it, unknown if behind."""
+    if price is None:
+        return None
+    if price == old_price:
+        return old_ahead
+    if touch is None or (price - touch) * side > 0:
+        return 0
+    if price == touch:
+        return touch_size
+    return None

@@ -1,0 +1,214 @@
+"""``RecordedVenue``: the recorded touch is the market; one test per fill-model rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from ec_core.model import Duration, ExecInstruction, OrderState, OrderType, Quote, ReportKind, Side
+from ec_core.model import Trade as Print
+from ec_mock.market import RecordedFillModel, RecordedVenue
+from engine_support import ES, T0, Recorder, make_exchange, order
+
+MS = 1_000_000
+
+
+def quote(bid: int | None, ask: int | None, *, dt: int = 0, size: int = 10) -> Quote:
+    return Quote(symbol="ES", ts_ns=T0 + dt, bid=bid, bid_size=size, ask=ask, ask_size=size)
+
+
+def trade(price: int, size: int, *, dt: int = 0) -> Print:
+    return Print(symbol="ES", ts_ns=T0 + dt, price=price, size=size)
+
+
+def venue(**model: object) -> tuple[RecordedVenue, Recorder]:
+    ex, _, rec = make_exchange((ES,), accounts=("A",))
+    return RecordedVenue(ex, RecordedFillModel(**model)), rec  # type: ignore[arg-type]
+
+
+def fills(rec: Recorder, cl: str) -> list[tuple[int, Decimal]]:
+    return [
+        (r.fill.qty, r.fill.price)
+        for r in rec.reports(cl)
+        if r.kind is ReportKind.FILL and r.fill is not None
+    ]
+
+
+def state(v: RecordedVenue, cl: str) -> OrderState:
+    status = v.exchange.order_status("A", cl)
+    assert status is not None
+    return status.state
+
+
+def px(ticks: int) -> Decimal:
+    return ES.to_price(ticks)
+
+
+def test_quotes_that_cross_nothing_never_reach_the_exchange() -> None:
+    """The recorded touch is kept by the venue, not shown to the book as orders."""
+    v, rec = venue()
+    for i in range(50):
+        v.feed(quote(18000 + i % 3, 18001 + i % 3, dt=i))
+    assert v.fed == 50
+    assert rec.trade == []
+    assert v.exchange.book("ES").bids == ()
+
+
+def test_a_market_order_fills_whole_at_the_recorded_touch() -> None:
+    v, rec = venue()
+    v.feed(quote(18000, 18001, size=3))
+    v.submit(order("m1", Side.BUY, 25))
+    assert fills(rec, "m1") == [(25, px(18001))]
+    v.submit(order("m2", Side.SELL, 25))
+    assert fills(rec, "m2") == [(25, px(18000))]
+    assert v.exchange.book("ES").asks == ()  # what was shown for the order is withdrawn
+
+
+def test_walk_takes_the_recorded_size_per_tick() -> None:
+    v, rec = venue(market="walk")
+    v.feed(quote(18000, 18001, size=10))
+    v.submit(order("m1", Side.BUY, 25))
+    assert fills(rec, "m1") == [(10, px(18001)), (10, px(18002)), (5, px(18003))]
+
+
+def test_slippage_moves_market_fills_but_not_limits() -> None:
+    v, rec = venue(slippage_ticks=2)
+    v.feed(quote(18000, 18001))
+    v.submit(order("m1", Side.SELL, 1))
+    assert fills(rec, "m1") == [(1, px(17998))]
+    v.submit(order("l1", Side.BUY, 1, str(px(18005))))
+    assert fills(rec, "l1") == [(1, px(18001))]
+
+
+def test_a_market_order_without_a_recorded_side_is_not_filled() -> None:
+    v, rec = venue()
+    v.feed(quote(18000, None))
+    v.submit(order("m1", Side.BUY, 1))
+    assert fills(rec, "m1") == []
+    assert state(v, "m1") is not OrderState.FILLED
+
+
+def test_a_marketable_limit_fills_at_the_touch_and_a_passive_one_rests() -> None:
+    v, rec = venue()
+    v.feed(quote(18000, 18001))
+    v.submit(order("l1", Side.BUY, 2, str(px(18003))))
+    assert fills(rec, "l1") == [(2, px(18001))]
+    v.submit(order("l2", Side.BUY, 2, str(px(17999))))
+    assert fills(rec, "l2") == []
+    assert state(v, "l2") is OrderState.WORKING
+
+
+def test_a_resting_limit_fills_when_the_recorded_opposite_side_reaches_it() -> None:
+    v, rec = venue()
+    v.feed(quote(18000, 18002))
+    v.submit(order("b", Side.BUY, 3, str(px(17998))))
+    v.feed(quote(17999, 17999 + 2, dt=1))
+    assert fills(rec, "b") == []
+    v.feed(quote(17997, 17998, dt=2))  # ask at our bid: the bids at 17998 were taken
+    assert fills(rec, "b") == [(3, px(17998))]
+
+
+def test_a_trade_through_fills_a_resting_limit_completely_at_its_price() -> None:
+    v, rec = venue()
+    v.feed(quote(18000, 18002))
+    v.submit(order("s", Side.SELL, 4, str(px(18001))))
+    v.feed(trade(18002, 1, dt=1))
+    assert fills(rec, "s") == [(4, px(18001))]
+
+
+def test_a_print_at_the_limit_fills_only_past_the_recorded_queue() -> None:
+    v, rec = venue()
+    v.feed(quote(18000, 18002, size=10))
+    v.submit(order("b", Side.BUY, 5, str(px(18000))))  # joins 10 lots ahead
+    v.feed(trade(18000, 6, dt=1))
+    assert fills(rec, "b") == []
+    v.feed(quote(18000, 18002, size=2, dt=2))  # 4 left ahead, then 2 cancel: 2 ahead
+    v.feed(trade(18000, 4, dt=3))
+    assert fills(rec, "b") == [(2, px(18000))]
+
+
+def test_without_the_queue_a_print_at_the_limit_fills_at_once() -> None:
+    v, rec = venue(queue=False)
+    v.feed(quote(18000, 18002, size=10))
+    v.submit(order("b", Side.BUY, 5, str(px(18000))))
+    v.feed(trade(18000, 3, dt=1))
+    assert fills(rec, "b") == [(3, px(18000))]
+
+
+def test_fill_at_touch_off_fills_only_on_trade_through() -> None:
+    v, rec = venue(fill_at_touch=False, queue=False)
+    v.feed(quote(18000, 18002))
+    v.submit(order("b", Side.BUY, 5, str(px(18000))))
+    v.feed(trade(18000, 50, dt=1))
+    assert fills(rec, "b") == []
+    v.feed(trade(17999, 1, dt=2))
+    assert fills(rec, "b") == [(5, px(18000))]
+
+
+def test_a_stop_fires_on_a_recorded_trade_not_on_quotes_by_default() -> None:
+    v, rec = venue(slippage_ticks=1)
+    v.feed(trade(18000, 1))
+    v.feed(quote(18000, 18001, dt=1))
+    v.submit(order("st", Side.BUY, 2, order_type=OrderType.STP, stop=str(px(18004))))
+    assert state(v, "st") is OrderState.WORKING
+    v.feed(quote(18004, 18005, dt=2))  # quotes reach the stop: no trade, no fire
+    assert fills(rec, "st") == []
+    v.feed(trade(18004, 1, dt=3))
+    assert fills(rec, "st") == [(2, px(18006))]  # the ask, one tick of slippage
+
+
+def test_a_stop_fires_on_quotes_when_told() -> None:
+    v, rec = venue(stop_trigger="quote")
+    v.feed(trade(18000, 1))
+    v.feed(quote(18000, 18001, dt=1))
+    v.submit(order("st", Side.SELL, 1, order_type=OrderType.STP, stop=str(px(17996))))
+    v.feed(quote(17996, 17997, dt=2))
+    assert fills(rec, "st") == [(1, px(17996))]
+
+
+def test_ioc_takes_what_the_walk_gives_within_its_limit_and_fok_all_or_nothing() -> None:
+    v, rec = venue(market="walk")
+    v.feed(quote(18000, 18001, size=10))
+    v.submit(order("ioc", Side.BUY, 25, str(px(18002)), duration=Duration.IOC))
+    assert fills(rec, "ioc") == [(10, px(18001)), (10, px(18002))]
+    assert state(v, "ioc") is OrderState.CANCELLED
+    v.submit(order("fok", Side.BUY, 25, str(px(18002)), duration=Duration.FOK))
+    assert fills(rec, "fok") == []
+    assert state(v, "fok") in (OrderState.CANCELLED, OrderState.REJECTED)
+
+
+def test_all_or_none_fills_whole_or_rests() -> None:
+    v, rec = venue(market="walk")
+    v.feed(quote(18000, 18001, size=10))
+    aon = frozenset({ExecInstruction.AON})
+    v.submit(order("a1", Side.BUY, 15, str(px(18001)), exec_instructions=aon))
+    assert fills(rec, "a1") == []
+    v.submit(order("a2", Side.BUY, 15, str(px(18002)), exec_instructions=aon))
+    assert sum(q for q, _ in fills(rec, "a2")) == 15
+
+
+def records_with_latency() -> list[Quote]:
+    return [quote(18000, 18001), quote(18003, 18004, dt=3 * MS), quote(18009, 18010, dt=9 * MS)]
+
+
+def run_with_latency(**model: object) -> tuple[RecordedVenue, Recorder]:
+    v, rec = venue(**model)
+    stream: Iterator[object] = v.stream(records_with_latency())
+    next(stream)  # the first quote is in; the strategy decides now
+    v.submit(order("m1", Side.BUY, 1))
+    for _ in stream:
+        pass
+    return v, rec
+
+
+def test_latency_fills_at_the_touch_recorded_at_arrival() -> None:
+    _, rec = run_with_latency()
+    assert fills(rec, "m1") == [(1, px(18001))]
+    _, rec = run_with_latency(latency_ms=5.0)  # arrives at 5 ms: the 3 ms quote holds
+    assert fills(rec, "m1") == [(1, px(18004))]
+
+
+def test_seeded_latency_jitter_repeats_run_to_run() -> None:
+    runs = [run_with_latency(latency_ms=1.0, latency_jitter_ms=9.0) for _ in range(2)]
+    assert fills(runs[0][1], "m1") == fills(runs[1][1], "m1")
+    assert runs[0][0].exchange.event_log_bytes() == runs[1][0].exchange.event_log_bytes()
