@@ -31,7 +31,7 @@ import heapq
 import itertools
 import logging
 from collections import deque
-from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Iterator, Sequence
 from typing import Any, Protocol, final
 
 import anyio
@@ -600,13 +600,33 @@ class StrategyEngine:
                     while sync.backlog():
                         await checkpoint()
         held = self._held
-        for event in events:
-            if sync is not None and sync.dirty:
-                sync.dirty = False
-                await checkpoint()
-                while sync.backlog():
+        source = iter(events)
+        spoke: list[MarketEvent] = []  # the next event, kept back: the venue spoke first
+
+        def quiet_run() -> Iterator[MarketEvent]:
+            """Events while the venue has nothing for the trade stream: one ingest run."""
+            for event in source:
+                if sync is not None and sync.dirty:
+                    spoke.append(event)
+                    return
+                yield event
+
+        while True:
+            if spoke or held:  # one event: after the venue spoke, or while a window waits
+                event = spoke.pop() if spoke else next(source, None)
+                if event is None:
+                    return
+                if sync is not None and sync.dirty:
+                    sync.dirty = False
                     await checkpoint()
-            if ingest((event,)) or held:
+                    while sync.backlog():
+                        await checkpoint()
+                queued = ingest((event,))
+            else:
+                queued = ingest(quiet_run())
+                if not queued and not spoke:
+                    return
+            if queued or held:
                 if held:
                     self._release_due()
                 while backlog:
