@@ -1,7 +1,7 @@
 """Matching: take liquidity, rest, fill, print, fire stops and AON orders, end orders.
 
-The hot path: several steps are inlined on purpose (each inline copy names the
-method it stands for); keep them alike.
+The hot path: a few small steps are written out in place (each names the
+method it stands for).
 """
 
 from __future__ import annotations
@@ -146,21 +146,9 @@ class MatchingLayer(ReportsLayer):
                     level.count -= 1
                 fill(resting, qty, price)
                 fill(order, qty, price)
-                # the print: _print, inlined (the symbol is touched and its last trade
-                # set once, below; PositionLedger.remark inlined too)
-                old = marks.get(symbol)
-                if old != price:
-                    for pos in holders.values():  # none of them is flat
-                        if old is not None:
-                            change = pos.qty * (price - old)
-                        else:
-                            change = pos.qty * price - pos.cost
-                        if change:
-                            acct = pos.account
-                            acct.unrealized_units += change * pos.tick_value_units
-                            if pos.tick_value_exp < acct.unrealized_exp:
-                                acct.unrealized_exp = pos.tick_value_exp
-                    marks[symbol] = price
+                # the print (the symbol is touched and its last trade set once, below)
+                if marks.get(symbol) != price:
+                    self._mark(symbol, price, holders)
                 printed = qty
                 printed_at = price
                 if self._sinks:
@@ -234,16 +222,20 @@ class MatchingLayer(ReportsLayer):
         else:
             holders.pop(pos.account.account_id, None)
 
-    def _print(self, symbol: str, price: int, qty: int, aggressor: Side | None) -> None:
-        """Publish a print and re-mark the holders (``_match`` inlines this: keep alike)."""
+    def _mark(self, symbol: str, price: int, holders: dict[str, PositionLedger] | None) -> None:
+        """The symbol's mark moves to ``price``: carry the change into every holder's P&L."""
         marks = self._marks
         old = marks.get(symbol)
-        if old != price:
-            holders = self._holders.get(symbol)
-            if holders:
-                for pos in holders.values():
-                    pos.remark(old, price)
-            marks[symbol] = price
+        if holders:
+            for pos in holders.values():
+                pos.remark(old, price)
+        marks[symbol] = price
+
+    def _print(self, symbol: str, price: int, qty: int, aggressor: Side | None) -> None:
+        """Publish a print and re-mark the holders (``_match`` books its prints the same
+        way, setting the last trade once per request)."""
+        if self._marks.get(symbol) != price:
+            self._mark(symbol, price, self._holders.get(symbol))
         self._touched[symbol] = None
         now = self._ts
         self._last[symbol] = (now, price, qty, aggressor)
