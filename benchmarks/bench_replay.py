@@ -10,11 +10,20 @@ Three measurements on the same seeded quotes, one process, one core:
    engine, the core Executor (validators from the plugin host) and OrderTracker, and
    the in-process ``mock`` vendor opened through ``PluginHost.load()`` (a second
    strategy places a resting limit order, then cancels it 100 quotes later). Measured
-   twice: (3) the order path alone (quotes go to the strategies, not into the venue's
-   book) and (3+) as ``ec replay`` runs, every quote also shown to the venue's book.
+   twice: (3) the order path alone (quotes go to the strategies, not to the venue) and
+   (3+) as ``ec replay`` runs, every quote also shown to the replay venue
+   (``RecordedVenue``: the recorded touch is the market). ``--book`` adds (3b), the same
+   on the full-book simulator fed every quote as house orders (``venue = "book"``).
+
+``--peer`` runs nautilus_trader's ``BacktestEngine`` on the same quotes (its venue sees
+every quote, 1-minute bars, the same order action every 100 quotes; see
+``peer_nautilus.py``) and prints both figures and the ratio; it is skipped with a
+message when nautilus_trader is not installed (``uv sync --group peers``).
+``--memory N`` replays N quotes generated lazily (never held in a list) as (3+) and
+prints the peak resident memory, to show a long replay runs in bounded memory.
 
 Prints quotes/s and the ratio to the floor; writes JSON (``--out``).
-Targets: (2) >= 1,000,000 quotes/s, (3) >= 500,000 quotes/s, (2) within 5x of (1).
+Targets: (2) >= 1,500,000 quotes/s, (3+) >= 10x the peer, (2) within 5x of (1).
 """
 
 from __future__ import annotations
@@ -27,10 +36,11 @@ import json
 import logging
 import pstats
 import random
+import resource
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -62,17 +72,25 @@ ACCOUNT = "BENCH-1"
 ORDER_EVERY = 100
 
 
-def make_quotes(n: int, seed: int = 42, *, symbol: str = SYMBOL, t0: int = T0) -> list[Quote]:
-    """A random walk of quotes, about 1,000 a second."""
+def walk(n: int, seed: int = 42, *, t0: int = T0) -> Iterator[tuple[int, int, int]]:
+    """A random walk of ``(ts_ns, bid, ask)`` in ticks, about 1,000 quotes a second."""
     rng = random.Random(seed)
     ts, mid = t0, 7_000
-    quotes = []
     steps = (-1, 0, 0, 0, 1)
     for _ in range(n):
         ts += rng.randint(1, 2_000_000)
         mid += rng.choice(steps)
-        quotes.append(Quote(symbol=symbol, ts_ns=ts, bid=mid, ask=mid + 1, bid_size=5, ask_size=5))
-    return quotes
+        yield ts, mid, mid + 1
+
+
+def stream_quotes(n: int, seed: int = 42, *, symbol: str = SYMBOL, t0: int = T0) -> Iterator[Quote]:
+    """The walk as quotes, made one at a time (a streaming read)."""
+    for ts, bid, ask in walk(n, seed, t0=t0):
+        yield Quote(symbol=symbol, ts_ns=ts, bid=bid, ask=ask, bid_size=5, ask_size=5)
+
+
+def make_quotes(n: int, seed: int = 42, *, symbol: str = SYMBOL, t0: int = T0) -> list[Quote]:
+    return list(stream_quotes(n, seed, symbol=symbol, t0=t0))
 
 
 def floor_loop(quotes: list[Quote], callback: Callable[[Quote], None]) -> int:
@@ -207,14 +225,58 @@ class PingStrategy(OpStrategy):
         return self._placed
 
 
-def orders_run(quotes: list[Quote], host: PluginHost, *, show_market: bool) -> ReplayReport:
+def orders_run(
+    quotes: Iterable[Quote], host: PluginHost, *, show_market: bool, venue: str = "recorded"
+) -> ReplayReport:
     """One replay on a fresh mock session (opened, traded, closed inside the timing)."""
     plan = StrategyPlan(
         [DipStrategy(symbol=MOCK_SYMBOL), PingStrategy()], timeframes=("1s", "1m", "5m")
     )
+    settings = {"replay": {"venue": venue}}
     return anyio.run(
-        lambda: replay_plan(host, plan, quotes, account_id=ACCOUNT, show_market=show_market)
+        lambda: replay_plan(
+            host,
+            plan,
+            quotes,
+            account_id=ACCOUNT,
+            show_market=show_market,
+            vendor_settings=settings,
+        )
     )
+
+
+def peer_run(n: int, repeat: int) -> dict[str, float | int] | None:
+    """nautilus_trader on the same walk (best of ``repeat``), or ``None`` if not installed."""
+    try:
+        from peer_nautilus import T0 as PEER_T0
+        from peer_nautilus import run_nautilus
+    except ImportError as exc:
+        print(f"peer skipped: nautilus_trader is not installed ({exc}); uv sync --group peers")
+        return None
+    quotes = list(walk(n, t0=PEER_T0))
+    best: dict[str, float | int] | None = None
+    for _ in range(repeat):
+        gc.collect()
+        result = run_nautilus(quotes, ORDER_EVERY)
+        if best is None or result["seconds"] < best["seconds"]:
+            best = result
+    return best
+
+
+def memory_run(n: int, host: PluginHost) -> dict[str, float | int]:
+    """(3+) over ``n`` quotes made lazily: peak resident memory before and after."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    quotes = stream_quotes(n, symbol=MOCK_SYMBOL, t0=MOCK_T0 + 1_000_000_000)
+    made = orders_run(quotes, host, show_market=True)
+    spent = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "quotes": made.ticks,
+        "seconds": round(spent, 1),
+        "peak_rss_mb_before": round(before / 1024, 1),
+        "peak_rss_mb_after": round(after / 1024, 1),
+    }
 
 
 last_run: list[tuple[StrategyEngine, DipStrategy]] = []
@@ -249,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="100,000 quotes, one repeat")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary of (2)")
+    parser.add_argument("--peer", action="store_true", help="nautilus_trader on the same quotes")
+    parser.add_argument("--book", action="store_true", help="(3b): the full-book replay too")
+    parser.add_argument("--memory", type=int, default=0, help="(3+) on N lazily made quotes")
     parser.add_argument("--out", default="benchmarks/results/bench_replay.json")
     args = parser.parse_args(argv)
     # isolated errors are counted in the reports (and fail the run), not logged per event
@@ -269,10 +334,13 @@ def main(argv: list[str] | None = None) -> int:
     mock_quotes = make_quotes(n, symbol=MOCK_SYMBOL, t0=MOCK_T0 + 1_000_000_000)
     orders: dict[str, float | int] = {}
     host = PluginHost.load()  # plugin discovery is start-up cost, not replay cost
-    for label, show in (("orders", False), ("orders_with_book", True)):
+    runs = [("orders", False, "recorded"), ("orders_with_book", True, "recorded")]
+    if args.book:
+        runs.append(("orders_full_book", True, "book"))
+    for label, show, venue in runs:
 
-        def one_run(show: bool = show) -> ReplayReport:
-            return orders_run(mock_quotes, host, show_market=show)
+        def one_run(show: bool = show, venue: str = venue) -> ReplayReport:
+            return orders_run(mock_quotes, host, show_market=show, venue=venue)
 
         spent, median, made = timed(one_run, repeat)
         assert isinstance(made, ReplayReport)
@@ -295,7 +363,11 @@ def main(argv: list[str] | None = None) -> int:
         "signals_produced": strategy.produced,
         "transitions": sum([len(s.tree.history) for s in engine.finished]),
         **orders,
-        "targets": {"engine": 1_000_000, "orders": 500_000, "engine_vs_floor_max": 5.0},
+        "targets": {
+            "engine": 1_500_000,
+            "orders_with_book_vs_peer": 10.0,
+            "engine_vs_floor_max": 5.0,
+        },
     }
     print(f"(1) floor            {floor_rate:>12,.0f} quotes/s")
     ratio = report["engine_vs_floor"]
@@ -305,13 +377,36 @@ def main(argv: list[str] | None = None) -> int:
         f" quotes/s ({report['engine_vs_floor_median']}x floor)"
     )
     print(f"    signals {strategy.produced}, transitions {report['transitions']}")
-    for label, tag in (("orders", "(3) "), ("orders_with_book", "(3+)")):
+    tags = [("orders", "(3) "), ("orders_with_book", "(3+)"), ("orders_full_book", "(3b)")]
+    for label, tag in tags:
+        if f"{label}_quotes_per_s" not in orders:
+            continue
         rate = orders[f"{label}_quotes_per_s"]
         print(
             f"{tag} with orders     {rate:>11,.0f} quotes/s  ({orders[f'{label}_vs_floor']}x floor,"
             f" {orders[f'{label}_order_actions']} order actions;"
             f" median {orders[f'{label}_median_quotes_per_s']:,})"
         )
+    if args.peer:
+        peer = peer_run(n, repeat)
+        if peer is not None:
+            peer_rate = n / float(peer["seconds"])
+            ours = float(orders["orders_with_book_quotes_per_s"])
+            report["peer"] = {
+                "name": "nautilus_trader BacktestEngine",
+                "quotes_per_s": round(peer_rate),
+                "order_actions": peer["order_actions"],
+                "bars": peer["bars"],
+                "ec_3plus_vs_peer": round(ours / peer_rate, 2),
+            }
+            print(
+                f"peer nautilus_trader {peer_rate:>11,.0f} quotes/s"
+                f" ({peer['order_actions']} order actions); ec (3+) is"
+                f" {ours / peer_rate:.2f}x the peer"
+            )
+    if args.memory:
+        report["memory"] = memory_run(args.memory, host)
+        print(f"memory: {report['memory']}")
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
