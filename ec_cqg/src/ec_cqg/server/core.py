@@ -54,9 +54,16 @@ from ec_cqg.server.codes import REQUEST_REJECT
 from ec_cqg.server.config import ServerConfig
 from ec_cqg.server.contracts import contract_metadata
 from ec_cqg.server.faults import FaultLine
+from ec_cqg.server.history import HistoryDesk
 from ec_cqg.server.market import MarketSubscription, effective_level
 from ec_cqg.server.orders import OrderChains, StatusPlan, exec_instruction_codes, render_status
 from ec_cqg.server.requests import Action, RequestContext, RequestRefused, translate
+from ec_cqg.server.sessioninfo import (
+    DEFAULT_AHEAD_NS,
+    DEFAULT_BACK_NS,
+    order_entitlements,
+    session_information,
+)
 from ec_cqg.server.sessions import Session, SessionTable, TradeSub, base_time_at
 
 if TYPE_CHECKING:
@@ -117,6 +124,7 @@ class CqgServerCore:
         self.accounts = AccountDirectory(self.config)
         self.chains = OrderChains(self.accounts.id_of)
         self.sessions = SessionTable(self.config.kept_sessions)
+        self.history = HistoryDesk(venue, self.config)
         self.connections: list[ConnectionCore] = []
         self.line: FaultLine | None = FaultLine(faults, seed=fault_seed) if faults else None
         self.restarts = 0
@@ -435,6 +443,13 @@ class ConnectionCore:
             self._market_subscription(session, md)
         for order_request in msg.order_requests:
             self._order_request(session, order_request)
+        history = self.server.history
+        for bars in msg.time_bar_requests:
+            for answer in history.time_bars(session, bars, now_ns=self._now()):
+                self._send(answer)
+        for tas in msg.time_and_sales_requests:
+            for answer in history.time_and_sales(session, tas, now_ns=self._now()):
+                self._send(answer)
         if msg.HasField("logoff"):
             self._logoff(session)
 
@@ -628,6 +643,10 @@ class ConnectionCore:
             msg = self._historical_orders(session, request.id, request.historical_orders_request)
         elif request.HasField("order_status_request"):
             msg = self._order_status(session, request.id, request.order_status_request)
+        elif request.HasField("session_information_request"):
+            msg = self._session_information(session, request)
+        elif request.HasField("order_entitlement_request"):
+            msg = self._order_entitlement(session, request)
         else:
             msg, _ = self._report(
                 request.id,
@@ -635,6 +654,58 @@ class ConnectionCore:
                 "information request not supported by the ec-mock CQG server",
             )
         self._send(msg)
+
+    def _session_information(
+        self, session: Session, request: webapi_2.InformationRequest
+    ) -> ServerMsg:
+        asked = request.session_information_request
+        symbol = session.contracts.symbol_of(asked.session_info_id)  # the contract's id
+        instrument = None if symbol is None else self.server.venue.exchange.instrument(symbol)
+        if instrument is None:
+            msg, _ = self._report(
+                request.id,
+                _IR.STATUS_CODE_NOT_FOUND,
+                f"unknown session_info_id {asked.session_info_id}: resolve the symbol first",
+            )
+            return msg
+        now = self._now()
+        base = session.base
+        start = base.to_ns(asked.from_utc_time) if asked.HasField("from_utc_time") else None
+        end = base.to_ns(asked.to_utc_time) if asked.HasField("to_utc_time") else None
+        start = now - DEFAULT_BACK_NS if start is None else start
+        end = start + DEFAULT_BACK_NS + DEFAULT_AHEAD_NS if end is None else end
+        if end <= start:
+            msg, _ = self._report(
+                request.id, _IR.STATUS_CODE_INVALID_PARAMS, "to_utc_time is not after from_utc_time"
+            )
+            return msg
+        msg, report = self._report(request.id, _IR.STATUS_CODE_SUCCESS)
+        report.session_information_report.CopyFrom(
+            session_information(
+                instrument.trading_calendar,
+                asked.session_info_id,
+                base=base,
+                start_ns=start,
+                end_ns=end,
+            )
+        )
+        return msg
+
+    def _order_entitlement(
+        self, session: Session, request: webapi_2.InformationRequest
+    ) -> ServerMsg:
+        asked = request.order_entitlement_request
+        account = self.server.accounts.name_of(asked.account_id)
+        if session.contracts.symbol_of(asked.contract_id) is None:
+            text = f"unknown contract_id {asked.contract_id}: resolve the symbol first"
+        elif account is None or account not in session.accounts:
+            text = f"account_id {asked.account_id} is not an account of this logon"
+        else:
+            msg, report = self._report(request.id, _IR.STATUS_CODE_SUCCESS)
+            report.order_entitlement_report.CopyFrom(order_entitlements())
+            return msg
+        msg, _ = self._report(request.id, _IR.STATUS_CODE_NOT_FOUND, text)
+        return msg
 
     def _metadata(self, session: Session, contract_id: int) -> Any:
         symbol = session.contracts.symbol_of(contract_id)

@@ -1,0 +1,398 @@
+"""Time bars and time and sales, answered from the mock venue's tape in CQG's shapes.
+
+* ``time_bar_requests`` → ``time_bar_reports``: bar units minute and hour (``unit_number``
+  of them), day (one trading day of the instrument's calendar), and week, month, quarter,
+  half year and year folded from those days. Only complete bars are sent, oldest first, in
+  chunks of ``history_chunk`` (``is_report_complete`` false on all but the last);
+  ``up_to_utc_time`` says up to where the report is complete.
+* ``time_and_sales_requests`` → ``time_and_sales_reports``: the trades (level 1), or the
+  trades and best bid/ask with volumes (level 3), of ``[from_utc_time, to_utc_time)``.
+* A start before the venue's tape is served from the tape's start with
+  ``reached_start_of_data``; a start more than ``history_days`` back is
+  ``OUTSIDE_ALLOWED_RANGE`` (105) with a text. Unknown contracts are ``NOT_FOUND``, bad
+  parameters ``INVALID_PARAMS``, bar subscriptions and other request types
+  ``NOT_SUPPORTED`` (110), each with a text: a request is never left unanswered.
+
+Times on the wire are milliseconds relative to the session's ``base_time``; the report's
+``up_to_utc_time`` is a whole millisecond and every event before it is in the report, so a
+client joining a live stream there neither loses nor doubles a tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, TypeVar, final
+
+from ec_core.data.bars import cut_bars
+from ec_core.data.timeframe import BarKind, Timeframe
+from ec_core.model import Bar, Instrument, MarketEvent, Quote, Trade
+
+from ec_cqg.protocol.pb import ServerMsg, historical_2, market_data_2
+from ec_cqg.protocol.prices import qty_to_cqg
+from ec_cqg.server.config import ServerConfig
+from ec_cqg.server.contracts import price_scale_of
+from ec_cqg.server.sessions import Session
+
+if TYPE_CHECKING:
+    from ec_mock.vendor.venue import MockVenue
+
+__all__ = ["HistoryDesk", "fold_bars"]
+
+_BU = historical_2.BarUnit
+_BS = historical_2.BarReportStatusCode
+_TBR = historical_2.TimeBarRequest
+_TAS = historical_2.TimeAndSalesReport
+_TASR = historical_2.TimeAndSalesRequest
+_LEVEL = historical_2.TimeAndSalesParameters
+_Q = market_data_2.Quote
+_MS = 1_000_000
+_DAY_NS = 86_400 * 1_000_000_000
+_DAY = Timeframe.parse("1d")
+T = TypeVar("T")
+
+#: Bar units folded from trading-day bars: the key of the period a trading day is in.
+_PERIODS: dict[int, Callable[[date], tuple[int, ...]]] = {
+    _BU.BAR_UNIT_WEEK: lambda d: tuple(d.isocalendar()[:2]),
+    _BU.BAR_UNIT_MONTH: lambda d: (d.year, d.month),
+    _BU.BAR_UNIT_QUARTER: lambda d: (d.year, (d.month - 1) // 3),
+    _BU.BAR_UNIT_SEMI_ANNUAL: lambda d: (d.year, (d.month - 1) // 6),
+    _BU.BAR_UNIT_YEAR: lambda d: (d.year,),
+}
+_LONG_NAMES: dict[int, str] = {
+    _BU.BAR_UNIT_DAY: "1d",
+    _BU.BAR_UNIT_WEEK: "1w",
+    _BU.BAR_UNIT_MONTH: "1mo",
+    _BU.BAR_UNIT_QUARTER: "1q",
+    _BU.BAR_UNIT_SEMI_ANNUAL: "6mo",
+    _BU.BAR_UNIT_YEAR: "1y",
+}
+
+Dated = tuple[date | None, Bar]
+
+
+def fold_bars(days: Sequence[tuple[date, Bar]], unit: int, name: str) -> list[tuple[date, Bar]]:
+    """Trading-day bars folded into weeks, months, quarters, half years or years."""
+    key_of = _PERIODS[unit]
+    out: list[tuple[date, Bar]] = []
+    key: tuple[int, ...] | None = None
+    for day, bar in days:
+        k = key_of(day)
+        if out and k == key:
+            first_day, acc = out[-1]
+            out[-1] = (
+                first_day,
+                Bar(
+                    symbol=acc.symbol,
+                    timeframe=name,
+                    start_ns=acc.start_ns,
+                    end_ns=bar.end_ns,
+                    open=acc.open,
+                    high=max(acc.high, bar.high),
+                    low=min(acc.low, bar.low),
+                    close=bar.close,
+                    volume=acc.volume + bar.volume,
+                    count=acc.count + bar.count,
+                ),
+            )
+        else:
+            out.append(
+                (
+                    day,
+                    Bar(
+                        symbol=bar.symbol,
+                        timeframe=name,
+                        start_ns=bar.start_ns,
+                        end_ns=bar.end_ns,
+                        open=bar.open,
+                        high=bar.high,
+                        low=bar.low,
+                        close=bar.close,
+                        volume=bar.volume,
+                        count=bar.count,
+                    ),
+                )
+            )
+        key = k
+    return out
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    if not items:
+        yield ()
+        return
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@final
+class HistoryDesk:
+    """Answers the history requests of a session from the venue's tape."""
+
+    def __init__(self, venue: MockVenue, config: ServerConfig) -> None:
+        self._venue = venue
+        self._config = config
+
+    # -- shared checks -----------------------------------------------------------------
+
+    def _window(
+        self, session: Session, from_ms: int, to_ms: int | None, now_ns: int, symbol: str
+    ) -> tuple[int, int, bool] | str:
+        """``(start_ns, end_ns, reached_start)``, ``end`` on a whole ms; or the text of a 105."""
+        base = session.base
+        start = base.to_ns(from_ms)
+        end = now_ns + 1 if to_ms is None else min(base.to_ns(to_ms), now_ns + 1)
+        days = self._config.history_days
+        if start < now_ns - days * _DAY_NS:
+            return f"from_utc_time is more than {days} days back; this server keeps no more"
+        horizon = self._venue.tape.horizon_ns(symbol)
+        reached = start < horizon
+        start = max(start, horizon)
+        end = end // _MS * _MS  # a whole millisecond: the seam a client joins at
+        return start, max(end, start), reached
+
+    def _instrument(self, session: Session, contract_id: int) -> Instrument | None:
+        symbol = session.contracts.symbol_of(contract_id)
+        return None if symbol is None else self._venue.exchange.instrument(symbol)
+
+    # -- time bars -----------------------------------------------------------------------
+
+    def time_bars(
+        self, session: Session, request: historical_2.TimeBarRequest, *, now_ns: int
+    ) -> list[ServerMsg]:
+        """The reports answering one ``TimeBarRequest`` (at least one)."""
+        rid = request.request_id
+        kind = request.request_type if request.HasField("request_type") else _TBR.REQUEST_TYPE_GET
+        if kind != _TBR.REQUEST_TYPE_GET:
+            return _bar_status(
+                rid,
+                _BS.BAR_REPORT_STATUS_CODE_NOT_SUPPORTED,
+                f"time bar request_type {kind} is not supported by the ec-mock CQG server:"
+                " send REQUEST_TYPE_GET (1), and again for later bars",
+            )
+        if not request.HasField("time_bar_parameters"):
+            return _bar_status(
+                rid, _BS.BAR_REPORT_STATUS_CODE_INVALID_PARAMS, "time_bar_parameters is required"
+            )
+        params = request.time_bar_parameters
+        instrument = self._instrument(session, params.contract_id)
+        if instrument is None:
+            return _bar_status(
+                rid,
+                _BS.BAR_REPORT_STATUS_CODE_NOT_FOUND,
+                f"unknown contract_id {params.contract_id}: resolve the symbol first",
+            )
+        unit = params.bar_unit
+        count = params.unit_number if params.HasField("unit_number") else 1
+        frame = _frame(unit, count)
+        if frame is None:
+            return _bar_status(
+                rid,
+                _BS.BAR_REPORT_STATUS_CODE_INVALID_PARAMS,
+                f"bar_unit {unit} with unit_number {count} is not served"
+                " (minute and hour: unit_number >= 1; day to year: 1)",
+            )
+        to_ms = params.to_utc_time if params.HasField("to_utc_time") else None
+        if to_ms is not None and to_ms < params.from_utc_time:
+            return _bar_status(
+                rid,
+                _BS.BAR_REPORT_STATUS_CODE_INVALID_PARAMS,
+                "to_utc_time is before from_utc_time",
+            )
+        window = self._window(session, params.from_utc_time, to_ms, now_ns, instrument.symbol)
+        if isinstance(window, str):
+            return _bar_status(rid, _BS.BAR_REPORT_STATUS_CODE_OUTSIDE_ALLOWED_RANGE, window)
+        start, end, reached = window
+        bars = self._bars(instrument, unit, frame, start, end)
+        limit = self._config.history_max_items
+        truncated = len(bars) > limit
+        if truncated:
+            bars = bars[-limit:]  # the most recent ones
+        scaled = price_scale_of(instrument).ticks_to_scaled
+        base = session.base
+        reports: list[ServerMsg] = []
+        for chunk in _chunks(bars, self._config.history_chunk):
+            msg = ServerMsg()
+            report = msg.time_bar_reports.add(
+                request_id=rid, status_code=_BS.BAR_REPORT_STATUS_CODE_SUCCESS
+            )
+            for day, bar in chunk:
+                out = report.time_bars.add(
+                    bar_utc_time=base.to_offset_ms(bar.start_ns),
+                    scaled_open_price=scaled(bar.open),
+                    scaled_high_price=scaled(bar.high),
+                    scaled_low_price=scaled(bar.low),
+                    scaled_close_price=scaled(bar.close),
+                    tick_volume=bar.count,
+                )
+                qty_to_cqg(bar.volume, out.volume)
+                if day is not None:
+                    out.trade_date = base.to_offset_ms(_midnight_ns(day))
+            reports.append(msg)
+        last = reports[-1].time_bar_reports[0]
+        last.up_to_utc_time = base.to_offset_ms(end)
+        if reached:
+            last.reached_start_of_data = True
+        if truncated:
+            last.truncated = True
+        for msg in reports[:-1]:
+            msg.time_bar_reports[0].is_report_complete = False
+        return reports
+
+    def _bars(
+        self, instrument: Instrument, unit: int, frame: Timeframe, start: int, end: int
+    ) -> list[Dated]:
+        """Complete bars inside ``[start, end)``."""
+        symbol = instrument.symbol
+        events = self._venue.tape.events(symbol, start, end)
+        if unit in (_BU.BAR_UNIT_MIN, _BU.BAR_UNIT_HOUR):
+            return [
+                (None, b)
+                for b in cut_bars(events, frame, symbol=symbol)
+                if b.start_ns >= start and b.end_ns <= end
+            ]
+        calendar = instrument.trading_calendar
+        days = [
+            (_trading_day(instrument, b), b)
+            for b in cut_bars(events, _DAY, symbol=symbol, calendar=calendar)
+            if b.end_ns <= end
+        ]
+        if unit == _BU.BAR_UNIT_DAY:
+            return list(days)
+        folded = fold_bars(days, unit, frame.name)
+        if folded:  # a period still running at ``end`` is not complete
+            key_of = _PERIODS[unit]
+            running = calendar.trading_day(end) if calendar else _utc_date(end)
+            if key_of(folded[-1][0]) == key_of(running):
+                folded.pop()
+        return list(folded)
+
+    # -- time and sales ----------------------------------------------------------------
+
+    def time_and_sales(
+        self, session: Session, request: historical_2.TimeAndSalesRequest, *, now_ns: int
+    ) -> list[ServerMsg]:
+        """The reports answering one ``TimeAndSalesRequest`` (at least one)."""
+        rid = request.request_id
+        kind = request.request_type if request.HasField("request_type") else _TASR.REQUEST_TYPE_GET
+        if kind != _TASR.REQUEST_TYPE_GET:
+            return _tas_status(
+                rid,
+                _TAS.RESULT_CODE_NOT_SUPPORTED,
+                f"time and sales request_type {kind} is not supported: send GET (1)",
+            )
+        if not request.HasField("time_and_sales_parameters"):
+            return _tas_status(
+                rid, _TAS.RESULT_CODE_INVALID_PARAMS, "time_and_sales_parameters is required"
+            )
+        params = request.time_and_sales_parameters
+        instrument = self._instrument(session, params.contract_id)
+        if instrument is None:
+            return _tas_status(
+                rid,
+                _TAS.RESULT_CODE_NOT_FOUND,
+                f"unknown contract_id {params.contract_id}: resolve the symbol first",
+            )
+        if params.level not in (_LEVEL.LEVEL_TRADES, _LEVEL.LEVEL_TRADES_BBA_VOLUMES):
+            return _tas_status(
+                rid,
+                _TAS.RESULT_CODE_INVALID_PARAMS,
+                f"level {params.level} is not a time and sales level"
+                " (1 trades, 3 trades and best bid/ask with volumes)",
+            )
+        to_ms = params.to_utc_time if params.HasField("to_utc_time") else None
+        if to_ms is not None and to_ms < params.from_utc_time:
+            return _tas_status(
+                rid, _TAS.RESULT_CODE_INVALID_PARAMS, "to_utc_time is before from_utc_time"
+            )
+        window = self._window(session, params.from_utc_time, to_ms, now_ns, instrument.symbol)
+        if isinstance(window, str):
+            return _tas_status(rid, _TAS.RESULT_CODE_OUTSIDE_ALLOWED_RANGE, window)
+        start, end, _ = window
+        with_bba = params.level == _LEVEL.LEVEL_TRADES_BBA_VOLUMES
+        events = self._venue.tape.events(instrument.symbol, start, end)
+        rows = [row for event in events for row in _wire_quotes(event, with_bba)]
+        limit = self._config.history_max_items
+        truncated = len(rows) > limit
+        if truncated:  # the oldest ones, cut on a whole ms: the client asks again from there
+            cut = rows[limit][3] // _MS * _MS
+            kept = [r for r in rows[:limit] if r[3] < cut]
+            rows, end = (kept, cut) if kept else (rows[:limit], cut + _MS)
+        scaled = price_scale_of(instrument).ticks_to_scaled
+        base = session.base
+        reports: list[ServerMsg] = []
+        for chunk in _chunks(rows, self._config.history_chunk):
+            msg = ServerMsg()
+            report = msg.time_and_sales_reports.add(
+                request_id=rid, result_code=_TAS.RESULT_CODE_SUCCESS
+            )
+            for quote_type, ticks, volume, ts in chunk:
+                quote = report.quotes.add(
+                    type=quote_type,
+                    scaled_price=scaled(ticks),
+                    quote_utc_time=base.to_offset_ms(ts),
+                )
+                qty_to_cqg(volume, quote.volume)
+            reports.append(msg)
+        last = reports[-1].time_and_sales_reports[0]
+        last.up_to_utc_time = base.to_offset_ms(end)
+        if truncated:
+            last.truncated = True
+        for msg in reports[:-1]:
+            msg.time_and_sales_reports[0].is_report_complete = False
+        return reports
+
+
+def _wire_quotes(event: MarketEvent, with_bba: bool) -> Iterator[tuple[int, int, int, int]]:
+    """``(quote type, ticks, volume, ts_ns)`` rows of one tape event."""
+    if type(event) is Trade:
+        yield _Q.TYPE_TRADE, event.price, event.size, event.ts_ns
+    elif with_bba and type(event) is Quote:
+        if event.bid is not None:
+            yield _Q.TYPE_BESTBID, event.bid, event.bid_size, event.ts_ns
+        if event.ask is not None:
+            yield _Q.TYPE_BESTASK, event.ask, event.ask_size, event.ts_ns
+
+
+def _frame(unit: int, count: int) -> Timeframe | None:
+    if count < 1:
+        return None
+    if unit == _BU.BAR_UNIT_MIN:
+        return Timeframe.parse(f"{count}m")
+    if unit == _BU.BAR_UNIT_HOUR:
+        return Timeframe.parse(f"{count}h")
+    name = _LONG_NAMES.get(unit)
+    if name is None or count != 1:
+        return None
+    return Timeframe(name=name, kind=BarKind.TIME, size=_DAY_NS)
+
+
+def _utc_date(ts_ns: int) -> date:
+    return datetime.fromtimestamp(ts_ns // 1_000_000_000, UTC).date()
+
+
+def _trading_day(instrument: Instrument, bar: Bar) -> date:
+    calendar = instrument.trading_calendar
+    if calendar is None:
+        return _utc_date(bar.start_ns)
+    return calendar.trading_day(bar.end_ns - 1)
+
+
+def _midnight_ns(day: date) -> int:
+    return int(datetime.combine(day, time(0), tzinfo=UTC).timestamp()) * 1_000_000_000
+
+
+def _bar_status(request_id: int, code: int, text: str) -> list[ServerMsg]:
+    msg = ServerMsg()
+    report = msg.time_bar_reports.add(request_id=request_id, status_code=code)
+    report.details.text = text
+    report.text_message = text
+    return [msg]
+
+
+def _tas_status(request_id: int, code: int, text: str) -> list[ServerMsg]:
+    msg = ServerMsg()
+    report = msg.time_and_sales_reports.add(request_id=request_id, result_code=code)
+    report.details.text = text
+    report.text_message = text
+    return [msg]
