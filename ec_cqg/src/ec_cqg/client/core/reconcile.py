@@ -4,8 +4,9 @@ From the moment a line is lost (a restored session may replay its snapshot befor
 subscription is renewed) until the completion of every scope of the new trade
 subscription, snapshot statuses are collected, not applied. Then they are diffed against
 the book: subscribers get ``SessionEvent(GAP)`` (we cannot know what happened while we
-were away), the fills and statuses that changed, UNKNOWN for open orders the venue no
-longer lists, ``SnapshotComplete`` per account, ``RECONNECTED`` and ``RECONCILED``. The
+were away), the fills and statuses that changed, a flat position for every position the
+venue no longer lists, UNKNOWN for open orders the venue no longer lists,
+``SnapshotComplete`` per account, ``RECONNECTED`` and ``RECONCILED``. The
 first snapshot of a session publishes nothing: it is the starting state.
 """
 
@@ -87,6 +88,15 @@ class SnapshotCollector:
             book.publish_all(SessionEvent(kind=SessionEventKind.GAP, ts_ns=now_ns))
         changed = 0
         seen_chains: set[str] = set()
+        book.flatten_missing(
+            {
+                (item.account_id, item.contract_id)
+                for item in items
+                if isinstance(item, trade_routing_2.PositionStatus)
+            },
+            now_ns,
+            publish=not first,
+        )
         for item in items:
             try:
                 if isinstance(item, order_2.OrderStatus):

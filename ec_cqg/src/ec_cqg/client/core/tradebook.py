@@ -23,6 +23,7 @@ from ec_core.model import (
     AccountReport,
     CancelOrder,
     ExecutionReport,
+    Fill,
     ModifyOrder,
     NewOrder,
     OrderRequest,
@@ -45,14 +46,41 @@ from ec_cqg.protocol.prices import double_to_decimal, qty_from_cqg
 
 __all__ = ["Chain", "TradeBook"]
 
+
+def _same(known: ExecutionReport | None, current: ExecutionReport) -> bool:
+    """Whether a snapshot status tells nothing new about the chain."""
+    return (
+        known is not None
+        and known.state is current.state
+        and known.filled_qty == current.filled_qty
+        and known.venue_order_id == current.venue_order_id
+        and known.cl_order_id == current.cl_order_id
+    )
+
+
 _CODE: Final = "CQG_SESSION"
 
 
 @final
 class Chain:
-    """What we know of one order chain (CQG ``chain_order_id``)."""
+    """What we know of one order chain (CQG ``chain_order_id``).
 
-    __slots__ = ("account_id", "chain_order_id", "first_cl", "last", "order_id")
+    ``top`` is the status with the most contracts filled we have seen (statuses can
+    arrive out of order); ``told_qty``/``told_value`` are the contracts and money the
+    fills published to subscribers add up to. A fill that would take ``told_qty``
+    past ``top.filled_qty`` is not new (a duplicate, or one already made up for).
+    """
+
+    __slots__ = (
+        "account_id",
+        "chain_order_id",
+        "first_cl",
+        "last",
+        "order_id",
+        "told_qty",
+        "told_value",
+        "top",
+    )
 
     def __init__(self, chain_order_id: str) -> None:
         self.chain_order_id = chain_order_id
@@ -60,6 +88,21 @@ class Chain:
         self.account_id = 0
         self.first_cl = ""
         self.last: ExecutionReport | None = None
+        self.top: ExecutionReport | None = None
+        self.told_qty = 0
+        self.told_value = Decimal(0)
+
+    def tell(self, fill: Fill) -> None:
+        self.told_qty += fill.qty
+        self.told_value += fill.qty * fill.price
+
+    def told(self) -> ExecutionReport | None:
+        """What subscribers were told of the fills, as a report (for :func:`unseen_fill`)."""
+        top = self.top
+        if top is None or not self.told_qty:
+            return None
+        avg = self.told_value / self.told_qty
+        return msgspec.structs.replace(top, filled_qty=self.told_qty, avg_fill_price=avg)
 
 
 @final
@@ -209,11 +252,16 @@ class TradeBook:
         self, status: order_2.OrderStatus, *, live: bool, publish: bool = True
     ) -> int:
         """Apply one status (its contract known); return how many reports it published
-        (live) or 1 if it changed the chain (snapshot)."""
+        (live) or 1 if it changed the chain (snapshot).
+
+        Fills are told once: a fill id seen before, or a fill the contracts already told
+        cover, is dropped; contracts a status counts as filled that no fill told are made
+        up with :func:`unseen_fill` (a lost frame, or fills while we were away).
+        """
         chain = self._chains.get(status.chain_order_id)
-        known = chain.last if chain is not None else None
         if chain is None:
             chain = self._chains[status.chain_order_id] = Chain(status.chain_order_id)
+        known = chain.last
         if not chain.first_cl:
             chain.first_cl = self._first_sent_cl(status)
         reports = self._contracts.mapper.reports(status, chain_id=chain.first_cl)
@@ -227,40 +275,58 @@ class TradeBook:
                 chain_of_cl[report.orig_cl_order_id] = chain
         current = reports[-1]
         chain.last = current
-        fills = self._fills
-        if live:
-            for report in reports:
-                if report.fill is not None:
-                    fills.add(report.fill.fill_id)
-                self.publish(report)
-            return len(reports)
-        if (
-            known is not None
-            and known.state is current.state
-            and known.filled_qty == current.filled_qty
-            and known.venue_order_id == current.venue_order_id
-            and known.cl_order_id == current.cl_order_id
-        ):
+        if chain.top is None or current.filled_qty > chain.top.filled_qty:
+            chain.top = current
+        if not live and _same(known, current):
             return 0
-        if not publish:
+        if not live and not publish:  # the first snapshot: the starting state
             for report in reports:
                 if report.fill is not None:
-                    fills.add(report.fill.fill_id)
+                    self._fills.add(report.fill.fill_id)
+            chain.told_qty = current.filled_qty
+            chain.told_value = (current.avg_fill_price or Decimal(0)) * current.filled_qty
             return 1
-        reported = 0
+        published = 0
         for report in reports:
-            if report.fill is not None and report.fill.fill_id not in fills:
-                fills.add(report.fill.fill_id)
-                reported += report.fill.qty
-                self.publish(report)
-        unseen = unseen_fill(known, current, reported)
-        fill = unseen.fill if unseen is not None else None
-        if unseen is not None and fill is not None and fill.fill_id not in fills:
-            fills.add(fill.fill_id)
-            self._counters["fills_from_snapshot"] += 1
-            self.publish(unseen)
+            if report.fill is not None:
+                if not self._new_fill(chain, report.fill):
+                    continue
+            elif not live:  # a snapshot publishes its fills, then one status
+                continue
+            self.publish(report)
+            published += 1
+        made_up = self._make_up_fills(chain)
+        if made_up is not None:
+            self.publish(made_up)
+            published += 1
+        if live:
+            return published
         self.publish(msgspec.structs.replace(current, kind=ReportKind.STATUS, fill=None))
         return 1
+
+    def _new_fill(self, chain: Chain, fill: Fill) -> bool:
+        top = chain.top
+        if fill.fill_id in self._fills or (
+            top is not None and chain.told_qty + fill.qty > top.filled_qty
+        ):
+            self._fills.add(fill.fill_id)
+            self._counters["duplicate_fills"] += 1
+            return False
+        self._fills.add(fill.fill_id)
+        chain.tell(fill)
+        return True
+
+    def _make_up_fills(self, chain: Chain) -> ExecutionReport | None:
+        top = chain.top
+        if top is None or top.filled_qty <= chain.told_qty:
+            return None
+        unseen = unseen_fill(chain.told(), top, 0)
+        if unseen is None or unseen.fill is None or unseen.fill.fill_id in self._fills:
+            return None
+        self._fills.add(unseen.fill.fill_id)
+        chain.tell(unseen.fill)
+        self._counters["fills_made_up"] += 1
+        return unseen
 
     def _first_sent_cl(self, status: order_2.OrderStatus) -> str:
         """The chain's first client order id, if it is one of our new orders (else "")."""
@@ -316,16 +382,36 @@ class TradeBook:
                 rows.pop(row.id, None)
             else:
                 rows[row.id] = (-qty if row.is_short else qty, double_to_decimal(row.price_correct))
+        self._set_position(key, symbol, rows, now_ns, publish=publish)
+
+    def _set_position(
+        self,
+        key: tuple[int, int],
+        symbol: str,
+        rows: dict[int, tuple[int, Decimal]],
+        now_ns: int,
+        *,
+        publish: bool,
+    ) -> None:
         self._positions[key] = rows
         net = sum(q for q, _ in rows.values())
         gross = sum(abs(q) for q, _ in rows.values())
         avg = (
             sum((abs(q) * p for q, p in rows.values()), Decimal(0)) / gross if gross else Decimal(0)
         )
-        position = Position(account_id=str(item.account_id), symbol=symbol, qty=net, avg_price=avg)
+        position = Position(account_id=str(key[0]), symbol=symbol, qty=net, avg_price=avg)
         self._position_reports[(position.account_id, symbol)] = position
         if publish:
             self.publish(PositionReport(position=position, ts_ns=now_ns))
+
+    def flatten_missing(self, seen: set[tuple[int, int]], now_ns: int, *, publish: bool) -> None:
+        """A full snapshot lists every open position: one it does not list is flat."""
+        for key, rows in list(self._positions.items()):
+            if key in seen or not rows:
+                continue
+            symbol = self._contracts.symbol_of(key[1])
+            if symbol:
+                self._set_position(key, symbol, {}, now_ns, publish=publish)
 
     def positions_of(self, account_id: str) -> list[Position]:
         return [p for (a, _), p in self._position_reports.items() if a == account_id]
