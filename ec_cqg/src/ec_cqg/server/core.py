@@ -33,6 +33,7 @@ from ec_core.model import (
     Trade,
     TradeEvent,
 )
+from google.protobuf.unknown_fields import UnknownFieldSet
 
 from ec_cqg.protocol.codec import decode_client, encode_server
 from ec_cqg.protocol.pb import (
@@ -65,6 +66,7 @@ from ec_cqg.server.sessioninfo import (
     session_information,
 )
 from ec_cqg.server.sessions import Session, SessionTable, TradeSub, base_time_at
+from ec_cqg.server.unsupported import unknown_requests
 
 if TYPE_CHECKING:
     from ec_mock.faults import FaultPlan
@@ -423,6 +425,7 @@ class ConnectionCore:
             elif msg.HasField("restore_or_join_session"):
                 self._restore(msg.restore_or_join_session)
             elif not msg.HasField("ping") and not msg.HasField("pong"):
+                self._unserved(msg, logged_on=False)
                 self._user_message(
                     _UM.MESSAGE_TYPE_CRITICAL_ERROR,
                     "logon required",
@@ -450,8 +453,29 @@ class ConnectionCore:
         for tas in msg.time_and_sales_requests:
             for answer in history.time_and_sales(session, tas, now_ns=self._now()):
                 self._send(answer)
+        self._unserved(msg, logged_on=True)
         if msg.HasField("logoff"):
             self._logoff(session)
+
+    def _unserved(self, msg: ClientMsg, *, logged_on: bool) -> None:
+        """Answer every request outside our subset (``unsupported.ANSWERS``): never silence."""
+        now = self._now()
+        session = self.session
+        base = session.base if session is not None else base_time_at(now)
+        for number, row, answer in unknown_requests(
+            msg, now_ns=now, base=base, logged_on=logged_on
+        ):
+            if answer:
+                self.refused += 1
+                self._send(ServerMsg.FromString(answer))
+            elif logged_on:
+                self.refused += 1
+                name = f" ({row.name})" if row is not None else ""
+                self._user_message(
+                    _UM.MESSAGE_TYPE_WARNING,
+                    "request not supported",
+                    f"ClientMsg field {number}{name} is not supported by the ec-mock CQG server",
+                )
 
     # -- session ---------------------------------------------------------------------
 
@@ -648,10 +672,13 @@ class ConnectionCore:
         elif request.HasField("order_entitlement_request"):
             msg = self._order_entitlement(session, request)
         else:
+            unknown = UnknownFieldSet(request)
+            numbers = ", ".join(str(unknown[i].field_number) for i in range(len(unknown)))
             msg, _ = self._report(
                 request.id,
                 _IR.STATUS_CODE_FAILURE,
-                "information request not supported by the ec-mock CQG server",
+                "information request not supported by the ec-mock CQG server"
+                + (f" (InformationRequest field {numbers})" if numbers else ""),
             )
         self._send(msg)
 
