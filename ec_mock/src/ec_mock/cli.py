@@ -112,7 +112,7 @@ async def _serve(
     venue.check()
 
 
-@click.command("demo")
+@click.command("demo", short_help="Trade a small strategy on the embedded mock exchange.")
 @click.option("--seed", default=7, show_default=True, help="Seed of the simulated market.")
 @click.option("--symbol", default=None, help="Instrument to trade (default: the first built-in).")
 @click.pass_obj

@@ -47,7 +47,7 @@ def _show(switch: KillSwitch, path: Path, as_json: bool) -> None:
     click.echo(f"file: {path}")
 
 
-@click.command("kill-switch")
+@click.command("kill-switch", short_help="Show or switch the kill switch of a limits file.")
 @click.argument(
     "action",
     type=click.Choice(["status", "halt", "reduce", "resume"], case_sensitive=False),

@@ -31,6 +31,21 @@ def build_cli(host: PluginHost) -> click.Group:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         ctx.obj = host
 
+    @cli.command("help")
+    @click.argument("command", required=False)
+    @click.pass_context
+    def help_command(ctx: click.Context, command: str | None) -> None:
+        """Show the help of ec or of COMMAND (same as --help)."""
+        parent = ctx.parent if ctx.parent is not None else ctx
+        if command is None:
+            click.echo(cli.get_help(parent))
+            return
+        found = cli.get_command(parent, command)
+        if found is None:
+            raise click.UsageError(f"No such command {command!r}.", ctx=parent)
+        with click.Context(found, info_name=command, parent=parent) as sub:
+            click.echo(found.get_help(sub))
+
     cli.add_command(plugins_command)
     cli.add_command(run_command)
     cli.add_command(replay_command)

@@ -10,7 +10,7 @@ from rich.table import Table
 from ec_core.plugins import PluginHost, PluginStatus
 
 
-@click.command("plugins")
+@click.command("plugins", short_help="List installed plugins, vendors and their status.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if any plugin failed to load.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_obj

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["replay_command"]
 
 
-@click.command("replay")
+@click.command("replay", short_help="Replay recorded ticks through a strategy on the mock.")
 @click.argument("strategy")
 @click.option(
     "--ticks",

@@ -1,4 +1,4 @@
-"""``ec run STRATEGY --vendor mock|cqg``: run a strategy live (or on paper) until stopped.
+"""``ec run STRATEGY [--vendor NAME]``: run a strategy live (or on paper) until stopped.
 
 The session comes from the plugin host; orders go through the core executor; the
 account's events feed the tracker. The settings file's safety stack is used:
@@ -55,13 +55,40 @@ __all__ = ["run_command"]
 _DEFAULT_MOCK_ACCOUNT = "MOCK-1"
 
 
+class _VendorOption(click.Option):
+    """``--vendor``, whose help lists the vendors installed here (read when help is shown)."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        host = ctx.find_object(PluginHost)
+        names = ", ".join(host.vendors().names()) if host is not None else ""
+        self.help = (
+            f"Vendor plugin to trade through (installed: {names or 'none'});"
+            " default: the settings file's vendor, else mock."
+        )
+        return super().get_help_record(ctx)
+
+
 @click.command("run")
 @click.argument("strategy")
-@click.option("--vendor", default=None, help="Vendor plugin to trade through (mock, cqg...).")
+@click.option("--vendor", cls=_VendorOption, default=None)
 @click.option(
-    "--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file (TOML)."
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Settings file (TOML; default: $EC_SETTINGS, else built-in defaults).",
 )
-@click.option("--account", "account_id", default=None, help="Account to trade.")
+@click.option(
+    "--account",
+    "account_id",
+    default=None,
+    help="Account to trade; default: the settings file's account_id, else the vendor"
+    " table's account_id (the mock: MOCK-1).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed of the mock venue's simulated market (mock only; default: [vendors.mock] seed).",
+)
 @click.option(
     "--leave-working",
     is_flag=True,
@@ -74,16 +101,27 @@ def run_command(
     vendor: str | None,
     config: Path | None,
     account_id: str | None,
+    seed: int | None,
     leave_working: bool,
 ) -> None:
-    """Run STRATEGY (file.py:factory or module:factory) live until Ctrl-C or SIGTERM."""
+    """Run STRATEGY live until Ctrl-C or SIGTERM.
+
+    STRATEGY is file.py:factory or module:factory. The safety stack comes from the
+    --config settings file: limits_file (limits, kill switch, rate limits) and
+    journal_path (journal and recovery); without them the run says what is missing.
+    """
     # the strategy stack is imported when the command runs, not when `ec` starts
     from ec_core.strategy.loader import RunInfo, load_plan
 
     try:
         settings = load_settings(config) if config is not None else load_settings()
         name = vendor or settings.vendor
+        host.require_vendor(name)  # a misspelt vendor is the first thing said
+        if seed is not None and name != "mock":
+            raise click.UsageError(f"--seed applies to the mock vendor only, not {name!r}")
         vendor_settings: dict[str, Any] = settings.vendor_settings(name)
+        if seed is not None:
+            vendor_settings["seed"] = seed
         account = (
             account_id
             or settings.account_id

@@ -285,24 +285,31 @@ class PluginHost:
             vendor=vendor, settings=dict(settings or {}), factory=factory
         )
         if result is None:
-            distribution = KNOWN_DISTRIBUTIONS.get(vendor)
-            hint = f"install it with `pip install {distribution}`" if distribution else None
-            broken = [
-                r
-                for r in self._records.values()
-                if r.status is PluginStatus.FAILED
-                and (
-                    r.name == vendor
-                    or (distribution is not None and r.distribution == distribution)
-                )
-            ]
-            if broken:
-                hint = "; ".join(
-                    f"plugin {r.name!r} of {r.distribution} failed to load: {r.error}"
-                    for r in broken
-                )
-            raise VendorNotFoundError(vendor, installed=registry.names(), hint=hint)
+            raise self._not_found(vendor)
         return result
+
+    def require_vendor(self, vendor: str) -> None:
+        """Raise :class:`VendorNotFoundError` unless ``vendor`` is installed (checked first,
+        so a command names a misspelt vendor before anything that depends on it)."""
+        if vendor not in self.vendors().names():
+            raise self._not_found(vendor)
+
+    def _not_found(self, vendor: str) -> VendorNotFoundError:
+        """The error for a missing vendor, with how to install it or why its plugin failed."""
+        registry = self.vendors()
+        distribution = KNOWN_DISTRIBUTIONS.get(vendor)
+        hint = f"install it with `pip install {distribution}`" if distribution else None
+        broken = [
+            r
+            for r in self._records.values()
+            if r.status is PluginStatus.FAILED
+            and (r.name == vendor or (distribution is not None and r.distribution == distribution))
+        ]
+        if broken:
+            hint = "; ".join(
+                f"plugin {r.name!r} of {r.distribution} failed to load: {r.error}" for r in broken
+            )
+        return VendorNotFoundError(vendor, installed=registry.names(), hint=hint)
 
     # -- order / monitor -------------------------------------------------------
 
