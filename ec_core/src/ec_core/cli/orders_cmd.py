@@ -48,7 +48,7 @@ _config_option = click.option(
 )
 
 
-@click.group("orders")
+@click.group("orders", short_help="List the journal's open orders; void a ghost one.")
 def orders_command() -> None:
     """The journal's open orders, and voiding one the venue does not have."""
 
