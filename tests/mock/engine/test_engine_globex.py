@@ -6,12 +6,14 @@ and names the Globex rule it follows; each failed before the rule was modelled.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ec_core.clock import ManualClock
 from ec_core.model import (
+    AccountReport,
     CancelOrder,
     Duration,
     ModifyOrder,
@@ -289,3 +291,49 @@ def test_without_an_smp_id_an_account_still_trades_with_itself() -> None:
     ex.submit(ep("own", SELL, 1, "4500", account="A"))
     ex.submit(ep("buy", BUY, 1, "4500", account="A"))
     assert fills(rec, "buy") == [(1, Decimal("4500"))]
+
+
+# ------------------------------------------------------------------ 10. smaller items
+def test_the_account_report_of_a_fill_values_positions_at_the_trade_price() -> None:
+    """The account report sent with a fill used the price before that fill: a long
+    adding at a higher price showed the old unrealized P&L until the next event."""
+    ex, _clock, rec = globex()
+    trade_at(ex, "4500")  # C is long 1 at 4500
+    ex.submit(ep("ask", SELL, 1, "4510", account="B"))
+    ex.submit(ep("add", BUY, 1, "4510", account="C"))
+    reports = [e for e in rec.trade if isinstance(e, AccountReport) and e.account.account_id == "C"]
+    assert reports[-1].account == ex.account("C")
+
+
+def test_an_order_and_its_position_report_the_same_average_price() -> None:
+    """One rounding rule for averages: 3 lots at 4500.00, 4500.25, 4500.25 average
+    4500.1666…; the order and the position used to differ in the last digit."""
+    ex, _clock, rec = globex()
+    ex.submit(ep("a1", SELL, 1, "4500", account="B"))
+    ex.submit(ep("a2", SELL, 2, "4500.25", account="B"))
+    ex.submit(ep("buy", BUY, 3, "4500.25", account="A"))
+    order_avg = rec.last("buy").avg_fill_price
+    (position,) = ex.positions("A")
+    assert order_avg == position.avg_price
+    assert str(order_avg).startswith("4500.1666")
+
+
+def test_a_gtd_for_today_after_the_close_says_the_day_has_ended() -> None:
+    """The reject used to read "2024-01-10 is before today 2024-01-10"."""
+    ex, _clock, rec = globex(enforce_sessions=False)
+    ex.advance_to(T0 + 7 * HOUR + 60 * SECOND)  # 16:01 CT, the day's session is over
+    ex.submit(
+        ep(
+            "gtd",
+            BUY,
+            1,
+            "4500",
+            account="A",
+            duration=Duration.GTD,
+            good_thru_date=date(2024, 1, 10),
+        )
+    )
+    reject = rec.last("gtd")
+    assert reject.reject_code == RejectCode.GTD_IN_PAST
+    assert "2024-01-10 has ended" in reject.reject_text
+    assert "before today" not in reject.reject_text

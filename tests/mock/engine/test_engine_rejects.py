@@ -132,19 +132,26 @@ def test_reject_reasons(request_: OrderRequest, code: RejectCode, words: str) ->
         assert reject.state is OrderState.REJECTED
 
 
-def test_modify_qty_at_or_below_filled_is_rejected() -> None:
+def test_modify_qty_down_to_the_filled_qty_ends_the_order_filled() -> None:
+    """CME Globex: a quantity reduced to (or below) the cumulative filled quantity ends
+    the order, filled. It used to be rejected MODIFY_QTY_BELOW_FILLED and keep working."""
     ex, _, rec = make_exchange()
     ex.submit(order("b1", BUY, 5, "4500"))
     ex.submit(order("s1", SELL, 3, "4500", account="B"))
     ex.submit(
         ModifyOrder(account_id="A", symbol="ES", orig_cl_order_id="b1", cl_order_id="b2", qty=2)
     )
-    reject = rec.rejects()[-1]
-    assert reject.reject_code == RejectCode.MODIFY_QTY_BELOW_FILLED
-    assert "3" in reject.reject_text
-    assert reject.state is OrderState.PARTIALLY_FILLED  # the order is untouched
-    assert reject.request_type is RequestType.MODIFY
-    assert ex.book("ES").bids[0].qty == 2
+    last = rec.last("b2")
+    assert (last.kind, last.state, last.qty, last.filled_qty) == (
+        ReportKind.MODIFIED,
+        OrderState.FILLED,
+        3,
+        3,
+    )
+    assert last.request_type is RequestType.MODIFY
+    assert rec.rejects() == []
+    assert ex.book("ES").bids == ()
+    assert ex.open_orders("A") == []
 
 
 def test_cancel_of_a_filled_order_is_rejected() -> None:

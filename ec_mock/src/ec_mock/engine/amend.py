@@ -21,6 +21,7 @@ from ec_mock.engine.core import (
     _CANCELLED,
     _DAY,
     _EVENT_EXPIRE,
+    _F,
     _FINAL,
     _GTD,
     _MKT,
@@ -316,6 +317,15 @@ class AmendLayer(OrderEntryLayer):
                 if day is None
                 else end_of_date_ns(day, self._instruments[order.symbol].trading_hours)
             )
+        if qty is not None and qty <= order.filled:
+            # CME Globex: a quantity reduced to (or below) what has filled ends the
+            # order, filled; the modify is reported with the order's final state.
+            self._finish(order, _F, quiet=True)
+            order.qty = order.filled
+            qty = price = stop = None
+            duration = new_duration = order.duration
+            gtd = None
+            expire_ns = order.expire_ns
         book = self._books[order.symbol]
         old_qty = order.qty
         old_remaining = old_qty - order.filled

@@ -28,7 +28,7 @@ class RejectCode(StrEnum):
     MARKET_CLOSED = "MARKET_CLOSED"
     UNKNOWN_ORDER = "UNKNOWN_ORDER"  # modify or cancel of an id the account never used
     ORDER_FINAL = "ORDER_FINAL"  # modify or cancel of a filled / cancelled / expired order
-    MODIFY_QTY_BELOW_FILLED = "MODIFY_QTY_BELOW_FILLED"
+    MODIFY_QTY_BELOW_FILLED = "MODIFY_QTY_BELOW_FILLED"  # no longer sent: such a modify fills
     MODIFY_NOT_ALLOWED = "MODIFY_NOT_ALLOWED"  # e.g. a limit price on a market order
     SYMBOL_MISMATCH = "SYMBOL_MISMATCH"  # modify/cancel names another instrument than the order's
     FAULT_INJECTED = "FAULT_INJECTED"  # default code of a fault plan's reject_next

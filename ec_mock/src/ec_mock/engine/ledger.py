@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ec_mock.engine.records import OrderRecord
     from ec_mock.engine.smp import SelfMatchPrevention
 
-__all__ = ["AccountLedger", "PositionLedger", "check_amount", "to_units"]
+__all__ = ["AccountLedger", "PositionLedger", "average_price", "check_amount", "to_units"]
 
 
 def _exponent(value: Decimal, what: str) -> int:
@@ -41,6 +41,16 @@ def _exponent(value: Decimal, what: str) -> int:
     if not isinstance(exponent, int):
         raise ValueError(f"{what} must be a finite Decimal, got {value!r}")
     return exponent
+
+
+def average_price(cost: int, qty: int, tick_size: Decimal) -> Decimal:
+    """The average of fills costing ``cost`` ticks over ``qty`` contracts, as a price.
+
+    The one rounding rule for an order's and a position's average: exact when ``qty``
+    divides ``cost``, else a single rounding (the Decimal context's 28 digits) of the
+    exact quotient. Multiplying by the tick before dividing is what keeps it to one.
+    """
+    return Decimal(cost) * tick_size / qty
 
 
 def check_amount(value: Decimal, what: str) -> None:
@@ -265,7 +275,7 @@ class PositionLedger:
     def avg_price(self) -> Decimal:
         if self.qty == 0:
             return Decimal(0)
-        return Decimal(self.cost) / Decimal(self.qty) * self.instrument.tick_size
+        return average_price(self.cost, self.qty, self.instrument.tick_size)
 
     def realized_pnl(self) -> Decimal:
         """Realized P&L in money (``realized * tick_value``, remembered until it changes)."""

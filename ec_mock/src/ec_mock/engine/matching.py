@@ -144,11 +144,13 @@ class MatchingLayer(ReportsLayer):
                     resting.resting = False
                     queue.popleft()
                     level.count -= 1
-                fill(resting, qty, price)
-                fill(order, qty, price)
-                # the print (the symbol is touched and its last trade set once, below)
+                # the print (the symbol is touched and its last trade set once, below).
+                # The holders are re-marked before the fills, so the account reports
+                # of the fills value positions at the trade price.
                 if marks.get(symbol) != price:
                     self._mark(symbol, price, holders)
+                fill(resting, qty, price)
+                fill(order, qty, price)
                 printed = qty
                 printed_at = price
                 if self._sinks:
@@ -315,8 +317,13 @@ class MatchingLayer(ReportsLayer):
                         active = True
 
     # ------------------------------------------------------------------ ends of orders
-    def _finish(self, order: OrderRecord, state: OrderState, text: str = "") -> None:
-        """Cancel or expire an open order: out of the book, working qty released."""
+    def _finish(
+        self, order: OrderRecord, state: OrderState, text: str = "", *, quiet: bool = False
+    ) -> None:
+        """Cancel or expire an open order: out of the book, working qty released.
+
+        ``quiet``: no report (the caller reports the order's end itself).
+        """
         symbol = order.symbol
         book = order.book
         side = order.side
@@ -358,7 +365,7 @@ class MatchingLayer(ReportsLayer):
         del acct.open_orders[order.oid]
         del book.open_orders[order.oid]
         self._touched[symbol] = None
-        if self._sinks:
+        if self._sinks and not quiet:
             kind = _R_EXPIRED if state is _EXPIRED else _R_CANCELLED
             self._emit(self._report(kind, order, now, text=text))
 

@@ -5,8 +5,6 @@ The only place Decimal prices of an order are built (:meth:`_report`).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import msgspec
 from ec_core.model import (
     ExecutionReport,
@@ -32,6 +30,7 @@ from ec_mock.engine.core import (
     Reject,
     _force,
 )
+from ec_mock.engine.ledger import average_price
 from ec_mock.engine.records import OrderRecord
 
 
@@ -151,7 +150,7 @@ class ReportsLayer(ExchangeCore):
                 # written alike (same digits and exponent): the cached Decimal
                 average = self._to_price[symbol].get(cost // filled)
             if average is None:
-                average = Decimal(cost) * self._instruments[symbol].tick_size / filled
+                average = average_price(cost, filled, self._instruments[symbol].tick_size)
         else:
             average = None
         report = ExecutionReport(

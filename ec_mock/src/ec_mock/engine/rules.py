@@ -140,8 +140,13 @@ def _gtd_expiry(ex: OrderEntryLayer, order: OrderRecord, day: date, past: str) -
     expire_ns = end_of_date_ns(day, instrument.trading_hours)
     now = ex._ts
     today = ex._calendars[order.symbol].trading_date(now)
-    if day < today or expire_ns <= now:
+    if day < today:
         raise Reject(RejectCode.GTD_IN_PAST, past.format(day=day, today=today))
+    if expire_ns <= now:  # today, after its close
+        raise Reject(
+            RejectCode.GTD_IN_PAST,
+            f"good_thru_date {day} has ended: the {order.symbol} session of that date is closed",
+        )
     return expire_ns
 
 
@@ -530,18 +535,16 @@ def modify_qty_valid(
     duration: Duration | None,
     gtd: date | None,
 ) -> None:
-    """A new quantity is at least 1, at most the maximum, and above what has filled."""
+    """A new quantity is at least 1 and at most the maximum.
+
+    At or below what has filled it is taken: CME Globex ends the order, filled.
+    """
     assert qty is not None
     if qty <= 0:
         raise Reject(RejectCode.QTY_INVALID, f"qty must be > 0, got {qty}")
     maximum = ex._instruments[order.symbol].max_order_qty
     if qty > maximum:
         raise Reject(RejectCode.QTY_OVER_MAX, f"qty {qty} over the maximum {maximum}")
-    if qty <= order.filled:
-        raise Reject(
-            RejectCode.MODIFY_QTY_BELOW_FILLED,
-            f"new qty {qty} is not above the filled qty {order.filled}",
-        )
 
 
 def modify_price_has_limit(
@@ -622,7 +625,7 @@ MODIFY_RULES: Final[tuple[ModifyRule, ...]] = (
     ),
     ModifyRule(
         "modify_qty_valid",
-        (RejectCode.QTY_INVALID, RejectCode.QTY_OVER_MAX, RejectCode.MODIFY_QTY_BELOW_FILLED),
+        (RejectCode.QTY_INVALID, RejectCode.QTY_OVER_MAX),
         QTY,
         modify_qty_valid,
     ),
