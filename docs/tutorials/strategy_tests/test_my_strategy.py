@@ -61,7 +61,7 @@ async def test_entry_fills_then_take_profit_goes_flat(strategy_rig):
         rig.quote("CLE", 4, "70.59", "70.60"),
     ]
     run = await rig.run(FadeTheRally(entry="71.00", target="70.60"), ticks)
-    assert [(t.side, t.qty, t.price) for t in run.report.trades] == [
+    assert [(t.side, t.qty, t.price) for t in run.report.fills] == [
         ("SELL", 2, Decimal("71.00")),
         ("BUY", 2, Decimal("70.60")),
     ]

@@ -138,14 +138,41 @@ def test_replay_prints_a_report_and_writes_json_and_chart(
     assert "Entry -> TP" in done.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["ticks"] == 480
-    assert report["trades"], "the scalper trades on this tape"
-    sides = [t["side"] for t in report["trades"]]
+    assert report["fills"], "the scalper trades on this tape"
+    sides = [t["side"] for t in report["fills"]]
     assert sides[:2] == ["BUY", "SELL"]
     assert report["signal_paths"][0]["path"] == ["Entry", "TP"]
     assert float(report["max_drawdown"]) >= 0
     assert (out / "report.txt").read_text() in done.stdout
     svg = xml.dom.minidom.parse(str(out / "chart.svg"))
     assert len(svg.getElementsByTagName("polyline")) == 2  # price and equity
+
+
+def test_replay_json_has_the_traders_tables(
+    strategy_file: Path, tick_file: Path, tmp_path: Path
+) -> None:
+    """``report.json``: round trips, statistics, the orders table and daily P&L under
+    stable keys, money as strings."""
+    done = ec(
+        "replay", f"{strategy_file}:strategy", "--ticks", str(tick_file), "--json", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    trips = report["trades"]
+    assert trips
+    assert trips[0]["side"] == "BUY"
+    assert trips[0]["entry_time"].endswith("-06:00")  # Chicago, the exchange's zone
+    assert isinstance(trips[0]["pnl"], str)
+    stats = report["stats"]
+    assert stats["trades"] == len(trips)
+    assert isinstance(stats["max_drawdown"], str)
+    outcomes = {row["outcome"] for row in report["orders"]}
+    assert "FILLED" in outcomes
+    assert sum(int(d["trades"]) for d in report["daily"]) == len(trips)
+    assert (
+        "round trips:"
+        in ec("replay", f"{strategy_file}:strategy", "--ticks", str(tick_file), cwd=tmp_path).stdout
+    )
 
 
 def test_replay_is_deterministic(strategy_file: Path, tick_file: Path, tmp_path: Path) -> None:
@@ -178,7 +205,7 @@ def test_replay_takes_commission_and_slippage_from_the_settings_file(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    contracts = sum(int(t["qty"]) for t in report["trades"])
+    contracts = sum(int(t["qty"]) for t in report["fills"])
     assert contracts > 0
     assert Decimal(report["commissions"]) == Decimal("2.50") * contracts
 

@@ -85,7 +85,7 @@ async def test_a_strategy_naming_another_account_is_denied_not_timed_out() -> No
     assert Code.ACCOUNT_UNKNOWN in error.error
     assert "'1000'" in error.error or "value=1000" in error.error
     assert DEFAULT_REPLAY_ACCOUNT in error.error  # the account it could have used
-    assert report.trades == ()
+    assert report.fills == ()
     [path] = report.signal_paths
     assert path.state == "CANCELLED"
 

@@ -169,7 +169,7 @@ async def test_entry_then_take_profit_fills_on_the_venue_and_goes_flat() -> None
     report, rig = await run(tape, Seed())
     assert path_of(report) == ("TargetEntry", "TakeProfit1")
     assert report.signal_paths[0].state == SignalState.DONE.value
-    assert [(t.side, t.qty, t.price) for t in report.trades] == [
+    assert [(t.side, t.qty, t.price) for t in report.fills] == [
         ("SELL", 2, Decimal("71.00")),
         ("BUY", 2, Decimal("70.60")),
     ]
@@ -203,7 +203,7 @@ async def test_cancel_path_cancels_the_entry_on_the_venue() -> None:
     report, rig = await run(tape, Seed())
     assert path_of(report) == ("TargetEntry", "CancelEntry")
     assert list(states(rig).values()) == [OrderState.CANCELLED]
-    assert report.trades == ()
+    assert report.fills == ()
     assert rig.tracker.open_orders(ACCOUNT) == []
 
 
@@ -233,7 +233,7 @@ async def test_recorded_trades_fill_a_resting_order() -> None:
         Trade(symbol=SYMBOL, ts_ns=T0 + 2 * SEC, price=7101, size=50, aggressor=Side.BUY),
     ]
     report, rig = await run(tape, Seed())
-    assert [(t.side, t.qty, t.price) for t in report.trades] == [("SELL", 2, Decimal("71.00"))]
+    assert [(t.side, t.qty, t.price) for t in report.fills] == [("SELL", 2, Decimal("71.00"))]
     assert rig.tracker.position(ACCOUNT, SYMBOL).qty == -2
 
 
@@ -269,7 +269,7 @@ async def test_same_tape_same_report() -> None:
     ]
     first, _ = await run(tape, Seed())
     second, _ = await run(tape, Seed())
-    assert first.trades == second.trades
+    assert first.fills == second.fills
     assert [p.transitions for p in first.signal_paths] == [
         p.transitions for p in second.signal_paths
     ]

@@ -43,7 +43,7 @@ def test_average_cost_pnl_with_partial_close_flip_and_commission() -> None:
     ]
     marks = [(T0 + 5, "CL", Decimal("69.90"))]
     r = report(fills, marks)
-    assert [t.realized for t in r.trades] == [
+    assert [t.realized for t in r.fills] == [
         Decimal(0),
         Decimal(0),
         Decimal("197.5"),

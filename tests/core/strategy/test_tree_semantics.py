@@ -134,7 +134,7 @@ async def test_filled_entry_then_take_profit_ends_flat() -> None:
         q(4, "70.59", "70.60"),
     ]
     report, rig = await replay(EntryThenTakeProfit(advance_on=AdvanceOn.FILLED), tape)
-    assert [(t.side, t.qty) for t in report.trades] == [("SELL", 2), ("BUY", 2)]
+    assert [(t.side, t.qty) for t in report.fills] == [("SELL", 2), ("BUY", 2)]
     assert rig.tracker.position(ACCOUNT, SYMBOL).qty == 0
     [path] = report.signal_paths
     assert path.path == ("Entry", "TakeProfit")

@@ -134,7 +134,17 @@ async def replay_plan(
                 orders_sent=engine.orders_sent,
                 held=held,
                 tick_checks=checks.summary() if checks is not None else None,
+                orders=rig.tracker.orders(account_id),
+                slippage_ticks=_slippage_ticks(settings),
             )
+
+
+def _slippage_ticks(settings: Mapping[str, Any]) -> int:
+    """The replay venue's slippage (the mock's ``[vendors.mock.replay]`` table), for the
+    report's "slippage paid"; 0 when the venue does not say."""
+    table = settings.get("replay")
+    value = table.get("slippage_ticks", 0) if isinstance(table, Mapping) else 0
+    return value if isinstance(value, int) else 0
 
 
 def replay_feed(session: object) -> ReplayFeed:

@@ -1,4 +1,9 @@
-"""The report of a replay: trades, P&L, drawdown, per-signal paths; text, JSON and an SVG chart.
+"""The report of a replay: fills, round trips, statistics, orders, daily P&L, per-signal
+paths; text, JSON and an SVG chart.
+
+``report.json`` keeps the trader's tables under stable keys: ``trades`` (round trips),
+``stats``, ``orders`` and ``daily`` (see :mod:`ec_core.strategy.analytics`); ``fills``
+lists every fill with the P&L it booked.
 
 P&L is computed from the fills the tracker accepted, per symbol, on average cost:
 money = price difference x quantity x the instrument's multiplier, in Decimal.
@@ -18,7 +23,17 @@ from html import escape
 import msgspec
 
 from ec_core.data.tick_checks import TickCheckSummary
-from ec_core.model import Fill, Instrument, Side
+from ec_core.model import Fill, Instrument, Order, OrderType, Side
+from ec_core.strategy.analytics import (
+    DayPnL,
+    OrderRow,
+    RoundTrip,
+    TradeStats,
+    daily_pnl,
+    order_rows,
+    round_trips,
+    trade_stats,
+)
 from ec_core.strategy.engine import ErrorReport, HeldPayload
 from ec_core.strategy.signal import OpSignal
 from ec_core.strategy.tree import TransitionRecord
@@ -70,7 +85,7 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     wall_s: float
     orders_sent: int
     signals: int
-    trades: tuple[TradeRecord, ...]
+    fills: tuple[TradeRecord, ...]
     realized_pnl: Decimal
     unrealized_pnl: Decimal
     net_pnl: Decimal
@@ -87,6 +102,10 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     disabled: dict[str, str] = {}  # strategy -> why it was disabled during the replay
     # what the tick file's checks did (rows sorted, rows skipped under --lenient)
     tick_checks: TickCheckSummary | None = None
+    trades: tuple[RoundTrip, ...] = ()  # round trips, flat to flat
+    stats: TradeStats | None = None
+    orders: tuple[OrderRow, ...] = ()
+    daily: tuple[DayPnL, ...] = ()
 
     def to_json(self) -> bytes:
         return msgspec.json.format(msgspec.json.encode(self), indent=2)
@@ -202,6 +221,8 @@ def build_report(
     orders_sent: int,
     held: Sequence[HeldPayload] = (),
     tick_checks: TickCheckSummary | None = None,
+    orders: Sequence[Order] = (),
+    slippage_ticks: int = 0,
 ) -> ReplayReport:
     ordered = sorted(fills, key=lambda f: f.ts_ns)
     replay_books = {s: _Book(i.multiplier) for s, i in instruments.items()}
@@ -226,6 +247,16 @@ def build_report(
         last_mark[sym] = px
     realized = sum((b.realized for b in books.values()), Decimal(0))
     unrealized = sum((b.unrealized(last_mark.get(s, b.avg)) for s, b in books.items()), Decimal(0))
+    trips = round_trips(ordered, marks, instruments)
+    days = daily_pnl(trips, instruments)
+    market_orders = frozenset(
+        o.cl_order_id for o in orders if o.order_type in (OrderType.MKT, OrderType.STP)
+    )
+    denied = [
+        (e.signal_id, e.error_type, e.error)
+        for e in errors
+        if e.where == "order" and "Denied" in e.error_type
+    ]
     return ReplayReport(
         ticks=ticks,
         first_ns=first_ns,
@@ -233,7 +264,7 @@ def build_report(
         wall_s=round(wall_s, 3),
         orders_sent=orders_sent,
         signals=len(signals),
-        trades=tuple(trades),
+        fills=tuple(trades),
         realized_pnl=realized,
         unrealized_pnl=unrealized,
         net_pnl=realized + unrealized,
@@ -247,6 +278,20 @@ def build_report(
         warnings=tuple(shadowed_branches(signals)),
         disabled=dict(disabled or {}),
         tick_checks=tick_checks,
+        trades=tuple(trips),
+        stats=trade_stats(
+            trips,
+            days,
+            equity=[(p.ts_ns, p.equity) for p in points],
+            fills=ordered,
+            market_fill_ids=market_orders,
+            slippage_ticks=slippage_ticks,
+            instruments=instruments,
+            first_ns=first_ns,
+            last_ns=last_ns,
+        ),
+        orders=tuple(order_rows(orders, denied)),
+        daily=tuple(days),
     )
 
 
@@ -276,21 +321,29 @@ def render_text(report: ReplayReport) -> str:
     seconds = (report.last_ns - report.first_ns) / 1e9
     lines = [
         f"ticks {report.ticks} over {seconds:.1f}s of market time, replayed in {report.wall_s}s",
-        f"signals {report.signals}, orders sent {report.orders_sent}, fills {len(report.trades)}",
+        f"signals {report.signals}, orders sent {report.orders_sent}, fills {len(report.fills)}",
         f"P&L: realized {report.realized_pnl:.2f}, unrealized {report.unrealized_pnl:.2f},"
         f" net {report.net_pnl:.2f}; max drawdown {report.max_drawdown:.2f}",
         "positions: " + (", ".join(f"{s} {q:+d}" for s, q in report.positions.items()) or "-"),
+        *_stats_lines(report.stats),
         "",
-        "trades:",
+        "fills:",
     ]
-    for t in report.trades:
+    for t in report.fills:
         offset = (t.ts_ns - report.first_ns) / 1e9
         lines.append(
             f"  {offset:>10.3f}s {t.symbol:<8} {t.side:<4} {t.qty:>4} @ {t.price}"
             f"  realized {t.realized:.2f}  ({t.cl_order_id})"
         )
-    if not report.trades:
+    if not report.fills:
         lines.append("  none")
+    lines += ["", "round trips:"]
+    lines += [
+        f"  {t.entry_time} -> {t.exit_time} {t.symbol:<8} {t.side:<4} {t.qty:>4}"
+        f" {t.entry_price} -> {t.exit_price}  {t.pnl_ticks:+d} ticks {t.pnl}"
+        f"  held {t.holding_s}s  MAE {t.mae_ticks} MFE {t.mfe_ticks}"
+        for t in report.trades
+    ] or ["  none"]
     lines += ["", "signals:"]
     for p in report.signal_paths:
         lines.append(
@@ -315,6 +368,21 @@ def render_text(report: ReplayReport) -> str:
         lines += ["", "disabled strategies:"]
         lines += [f"  {name}: {why}" for name, why in report.disabled.items()]
     return "\n".join(lines) + "\n"
+
+
+def _stats_lines(stats: TradeStats | None) -> list[str]:
+    if stats is None or not stats.trades:
+        return []
+    factor = "-" if stats.profit_factor is None else f"{stats.profit_factor:.2f}"
+    sharpe = "-" if stats.sharpe is None else f"{stats.sharpe:.2f}"
+    sortino = "-" if stats.sortino is None else f"{stats.sortino:.2f}"
+    return [
+        f"round trips {stats.trades}: win rate {stats.win_rate:.0%}, avg win {stats.avg_win},"
+        f" avg loss {stats.avg_loss}, profit factor {factor}, expectancy {stats.expectancy}",
+        f"Sharpe {sharpe}, Sortino {sortino} (daily, {stats.days} days); exposure"
+        f" {stats.exposure:.0%}; drawdown {stats.max_drawdown} over {stats.max_drawdown_s}s;"
+        f" commissions {stats.commissions}, slippage {stats.slippage}",
+    ]
 
 
 def _tick_check_lines(checks: TickCheckSummary | None) -> list[str]:

@@ -6,7 +6,7 @@ engine's matching, the order tracker), and you get back what a test asserts on::
 
     run = await run_strategy(MyStrategy(symbols=["CLE"]), ticks)
     assert run.position("CLE") == 0
-    assert [t.side for t in run.report.trades] == ["SELL", "BUY"]
+    assert [t.side for t in run.report.fills] == ["SELL", "BUY"]
 
 It never hangs: the whole run has a deadline (``deadline_s``), and a payload waiting
 for an activation window the ticks never reach ends EXPIRED in ``report.held``.

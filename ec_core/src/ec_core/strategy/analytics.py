@@ -1,0 +1,375 @@
+"""What a trader reads after a replay: round trips, statistics, daily P&L, the orders table.
+
+Built from the fills the tracker accepted, the mark samples of the replay (the closes of
+the base time frame's bars) and the orders the tracker saw, per symbol:
+
+* a **round trip** opens when a symbol's position leaves flat and closes when it is flat
+  again (a fill that flips the position closes one trip and opens the next with the
+  rest); entry and exit prices are quantity-weighted averages; MAE and MFE are the worst
+  and best open P&L in ticks per contract seen in the marks while it was open (and at
+  its fills);
+* **statistics** over the closed trips, and Sharpe and Sortino on the daily P&L (trading
+  days in the exchange's time zone: the instrument's trading hours, else UTC), annualised
+  with 252 days; max drawdown and its duration on the equity curve; exposure is the
+  share of the replayed time with a position open;
+* money is a string with the decimals of the instrument's tick value (at least 2), so
+  ``report.json`` never carries a float for money.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from ec_core.model import Fill, Instrument, Order, Side
+
+__all__ = [
+    "DayPnL",
+    "OrderRow",
+    "RoundTrip",
+    "TradeStats",
+    "daily_pnl",
+    "money",
+    "order_rows",
+    "round_trips",
+    "trade_stats",
+]
+
+_NS = 1_000_000_000
+
+
+class RoundTrip(msgspec.Struct, frozen=True, kw_only=True):
+    """Flat to flat in one symbol."""
+
+    symbol: str
+    side: str  # BUY for a long trip, SELL for a short one
+    qty: int  # the largest position held
+    entry_ns: int
+    exit_ns: int
+    entry_time: str  # ISO 8601 in the exchange's time zone
+    exit_time: str
+    entry_price: Decimal
+    exit_price: Decimal
+    pnl_ticks: int  # per contract, entry to exit
+    pnl: str  # money, after commissions
+    commission: str
+    holding_s: float
+    mae_ticks: int  # worst open P&L per contract (<= 0)
+    mfe_ticks: int  # best open P&L per contract (>= 0)
+
+
+class TradeStats(msgspec.Struct, frozen=True, kw_only=True):
+    trades: int
+    wins: int
+    losses: int
+    win_rate: float
+    avg_win: str
+    avg_loss: str
+    profit_factor: float | None  # None: no losing trade
+    expectancy: str  # money per trade
+    sharpe: float | None  # on daily P&L, annualised (None: fewer than 2 days)
+    sortino: float | None
+    max_drawdown: str
+    max_drawdown_s: float  # longest time under a previous equity peak
+    exposure: float  # share of the replayed time with a position open
+    commissions: str
+    slippage: str  # slippage_ticks x tick value x contracts of market-type fills
+    days: int
+
+
+class DayPnL(msgspec.Struct, frozen=True, kw_only=True):
+    date: str  # the trading day, exchange time zone
+    pnl: str  # realized on the trips closed that day, after commissions
+    trades: int
+
+
+class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
+    cl_order_id: str
+    symbol: str
+    side: str
+    qty: int
+    order_type: str
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    outcome: str  # FILLED, CANCELLED, REJECTED, EXPIRED, WORKING, DENIED, ...
+    filled_qty: int
+    avg_fill_price: Decimal | None
+    code: str  # the reject code, or the rule that denied it
+    text: str
+
+
+def money(value: Decimal, instrument: Instrument | None = None) -> str:
+    """``value`` with the decimals of the instrument's tick value (at least 2)."""
+    places = 2
+    if instrument is not None:
+        exponent = (instrument.tick_size * instrument.multiplier).normalize().as_tuple().exponent
+        if isinstance(exponent, int):
+            places = max(places, -exponent)
+    return str(value.quantize(Decimal(1).scaleb(-places)))
+
+
+def _zone(instrument: Instrument | None) -> ZoneInfo | None:
+    hours = instrument.trading_hours if instrument is not None else None
+    return ZoneInfo(hours.timezone) if hours is not None else None
+
+
+def _local(ts_ns: int, zone: ZoneInfo | None) -> datetime:
+    return datetime.fromtimestamp(ts_ns / _NS, tz=zone or UTC)
+
+
+class _Open:
+    """The trip being built for one symbol."""
+
+    __slots__ = (
+        "commission",
+        "cost_in",
+        "cost_out",
+        "entry_ns",
+        "mae",
+        "max_qty",
+        "mfe",
+        "qty_in",
+        "qty_out",
+        "side",
+    )  # fmt: skip
+
+    def __init__(self, side: int, ts_ns: int) -> None:
+        self.side = side
+        self.entry_ns = ts_ns
+        self.qty_in = self.qty_out = self.max_qty = 0
+        self.cost_in = self.cost_out = Decimal(0)
+        self.commission = Decimal(0)
+        self.mae = self.mfe = 0
+
+    def excursion(self, price: Decimal, tick: Decimal) -> None:
+        if not self.qty_in:
+            return
+        ticks = int((price - self.cost_in / self.qty_in) / tick) * self.side
+        self.mae = min(self.mae, ticks)
+        self.mfe = max(self.mfe, ticks)
+
+
+def round_trips(
+    fills: Sequence[Fill],
+    marks: Sequence[tuple[int, str, Decimal]],
+    instruments: dict[str, Instrument],
+) -> list[RoundTrip]:
+    """The closed round trips of ``fills`` (in time order), with MAE/MFE from ``marks``."""
+    events: list[tuple[int, int, Fill | tuple[str, Decimal]]] = [(f.ts_ns, 0, f) for f in fills]
+    events += [(ts, 1, (symbol, price)) for ts, symbol, price in marks]
+    events.sort(key=lambda e: (e[0], e[1]))
+    position: dict[str, int] = {}
+    trips: dict[str, _Open] = {}
+    done: list[RoundTrip] = []
+    for ts, _, item in events:
+        if not isinstance(item, Fill):
+            symbol, price = item
+            trip = trips.get(symbol)
+            instrument = instruments.get(symbol)
+            if trip is not None and instrument is not None:
+                trip.excursion(price, instrument.tick_size)
+            continue
+        instrument = instruments.get(item.symbol)
+        tick = instrument.tick_size if instrument is not None else Decimal(1)
+        signed = item.qty if item.side is Side.BUY else -item.qty
+        left = signed
+        per_contract = item.commission / item.qty if item.qty else Decimal(0)
+        while left:
+            held = position.get(item.symbol, 0)
+            trip = trips.get(item.symbol)
+            if trip is None:
+                trip = trips[item.symbol] = _Open(1 if left > 0 else -1, ts)
+            if held == 0 or (held > 0) == (left > 0):  # opening or adding
+                trip.qty_in += abs(left)
+                trip.cost_in += item.price * abs(left)
+                trip.commission += per_contract * abs(left)
+                position[item.symbol] = held + left
+                trip.max_qty = max(trip.max_qty, abs(held + left))
+                trip.excursion(item.price, tick)
+                left = 0
+                continue
+            closing = min(abs(left), abs(held))
+            trip.excursion(item.price, tick)
+            trip.qty_out += closing
+            trip.cost_out += item.price * closing
+            trip.commission += per_contract * closing
+            step = closing if left > 0 else -closing
+            position[item.symbol] = held + step
+            left -= step
+            if position[item.symbol] == 0:
+                done.append(_close(item.symbol, trip, ts, instrument))
+                del trips[item.symbol]
+    return done
+
+
+def _close(symbol: str, trip: _Open, exit_ns: int, instrument: Instrument | None) -> RoundTrip:
+    tick = instrument.tick_size if instrument is not None else Decimal(1)
+    multiplier = instrument.multiplier if instrument is not None else Decimal(1)
+    entry = trip.cost_in / trip.qty_in
+    exit_ = trip.cost_out / trip.qty_out
+    gross = (trip.cost_out - trip.cost_in) * trip.side * multiplier
+    zone = _zone(instrument)
+    return RoundTrip(
+        symbol=symbol,
+        side="BUY" if trip.side > 0 else "SELL",
+        qty=trip.max_qty,
+        entry_ns=trip.entry_ns,
+        exit_ns=exit_ns,
+        entry_time=_local(trip.entry_ns, zone).isoformat(),
+        exit_time=_local(exit_ns, zone).isoformat(),
+        entry_price=_price(entry, tick),
+        exit_price=_price(exit_, tick),
+        pnl_ticks=int((exit_ - entry) / tick) * trip.side,
+        pnl=money(gross - trip.commission, instrument),
+        commission=money(trip.commission, instrument),
+        holding_s=round((exit_ns - trip.entry_ns) / _NS, 3),
+        mae_ticks=min(trip.mae, 0),
+        mfe_ticks=max(trip.mfe, 0),
+    )
+
+
+def _price(value: Decimal, tick: Decimal) -> Decimal:
+    places = tick.normalize().as_tuple().exponent
+    if isinstance(places, int) and places < 0:
+        return value.quantize(Decimal(1).scaleb(places - 2)).normalize()
+    return value.normalize()
+
+
+def daily_pnl(trips: Sequence[RoundTrip], instruments: dict[str, Instrument]) -> list[DayPnL]:
+    """Realized P&L of the trips closed on each trading day (exchange time zone)."""
+    days: dict[str, tuple[Decimal, int]] = {}
+    for trip in trips:
+        day = _local(trip.exit_ns, _zone(instruments.get(trip.symbol))).date().isoformat()
+        pnl, count = days.get(day, (Decimal(0), 0))
+        days[day] = (pnl + Decimal(trip.pnl), count + 1)
+    return [
+        DayPnL(date=day, pnl=money(pnl), trades=count) for day, (pnl, count) in sorted(days.items())
+    ]
+
+
+def trade_stats(
+    trips: Sequence[RoundTrip],
+    days: Sequence[DayPnL],
+    *,
+    equity: Sequence[tuple[int, float]],
+    fills: Sequence[Fill],
+    market_fill_ids: frozenset[str] = frozenset(),
+    slippage_ticks: int = 0,
+    instruments: dict[str, Instrument],
+    first_ns: int,
+    last_ns: int,
+) -> TradeStats:
+    """Statistics of the closed trips; ``equity`` is ``(ts_ns, equity)`` in time order."""
+    pnls = [Decimal(t.pnl) for t in trips]
+    wins = [p for p in pnls if p > 0]
+    losses = [p for p in pnls if p <= 0]
+    gross_win, gross_loss = sum(wins, Decimal(0)), -sum(losses, Decimal(0))
+    daily = [float(d.pnl) for d in days]
+    slippage = Decimal(0)
+    for fill in fills:
+        if fill.cl_order_id in market_fill_ids and slippage_ticks:
+            instrument = instruments.get(fill.symbol)
+            if instrument is not None:
+                slippage += slippage_ticks * instrument.tick_size * instrument.multiplier * fill.qty
+    worst, worst_s = _drawdown(equity)
+    span = max(last_ns - first_ns, 1)
+    held = sum(t.exit_ns - t.entry_ns for t in trips)
+    return TradeStats(
+        trades=len(trips),
+        wins=len(wins),
+        losses=len(losses),
+        win_rate=round(len(wins) / len(trips), 4) if trips else 0.0,
+        avg_win=money(gross_win / len(wins) if wins else Decimal(0)),
+        avg_loss=money(-gross_loss / len(losses) if losses else Decimal(0)),
+        profit_factor=round(float(gross_win / gross_loss), 4) if gross_loss else None,
+        expectancy=money(sum(pnls, Decimal(0)) / len(pnls) if pnls else Decimal(0)),
+        sharpe=_ratio(daily, downside=False),
+        sortino=_ratio(daily, downside=True),
+        max_drawdown=money(Decimal(str(round(worst, 2)))),
+        max_drawdown_s=round(worst_s / _NS, 3),
+        exposure=round(min(held / span, 1.0), 4),
+        commissions=money(sum((f.commission for f in fills), Decimal(0))),
+        slippage=money(slippage),
+        days=len(days),
+    )
+
+
+def _ratio(daily: Sequence[float], *, downside: bool) -> float | None:
+    if len(daily) < 2:
+        return None
+    mean = sum(daily) / len(daily)
+    if downside:
+        spread = math.sqrt(sum(min(d, 0.0) ** 2 for d in daily) / len(daily))
+    else:
+        spread = math.sqrt(sum((d - mean) ** 2 for d in daily) / (len(daily) - 1))
+    return round(mean / spread * math.sqrt(252), 4) if spread else None
+
+
+def _drawdown(equity: Sequence[tuple[int, float]]) -> tuple[float, int]:
+    """The deepest fall from a peak, and the longest time from a peak back to it (or to
+    the end, if never), in ns."""
+    peak: float | None = None
+    peak_ns = 0
+    worst = 0.0
+    longest = 0
+    under = False
+    last_ns = 0
+    for ts, value in equity:
+        last_ns = ts
+        if peak is None or value >= peak:
+            if under:
+                longest = max(longest, ts - peak_ns)
+            peak, peak_ns, under = value, ts, False
+            continue
+        under = True
+        worst = max(worst, peak - value)
+    if under:
+        longest = max(longest, last_ns - peak_ns)
+    return worst, longest
+
+
+def order_rows(
+    orders: Sequence[Order], denied: Sequence[tuple[str, str, str]] = ()
+) -> list[OrderRow]:
+    """Every order the tracker saw with its outcome, then the denied ones
+    (``(what, rule, text)``: denied before sending, so the venue never saw them)."""
+    rows = [
+        OrderRow(
+            cl_order_id=o.cl_order_id,
+            symbol=o.symbol,
+            side=o.side.value,
+            qty=o.qty,
+            order_type=o.order_type.value,
+            limit_price=o.limit_price,
+            stop_price=o.stop_price,
+            outcome=o.state.value,
+            filled_qty=o.filled_qty,
+            avg_fill_price=o.avg_fill_price,
+            code=o.reject_code,
+            text=o.reject_text,
+        )
+        for o in orders
+    ]
+    rows += [
+        OrderRow(
+            cl_order_id=what,
+            symbol="",
+            side="",
+            qty=0,
+            order_type="",
+            limit_price=None,
+            stop_price=None,
+            outcome="DENIED",
+            filled_qty=0,
+            avg_fill_price=None,
+            code=rule,
+            text=text,
+        )
+        for what, rule, text in denied
+    ]
+    return rows

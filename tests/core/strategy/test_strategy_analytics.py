@@ -1,0 +1,140 @@
+"""Round trips, statistics, daily P&L and the orders table of a replay report."""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+
+from ec_core.model import Fill, Instrument, Order, OrderState, OrderType, Side, TradingHours
+from ec_core.strategy.analytics import (
+    daily_pnl,
+    money,
+    order_rows,
+    round_trips,
+    trade_stats,
+)
+
+CL = Instrument(
+    symbol="CLE",
+    tick_size=Decimal("0.01"),
+    multiplier=Decimal(1000),
+    trading_hours=TradingHours(timezone="America/Chicago", open=time(17), close=time(16)),
+)
+TABLE = {"CLE": CL}
+SEC = 1_000_000_000
+T0 = 1_704_898_800 * SEC  # 2024-01-10 15:00 UTC, 09:00 in Chicago
+
+
+def fill(n: int, side: Side, qty: int, price: str, *, at: int, fee: str = "0") -> Fill:
+    return Fill(
+        fill_id=f"f{n}", account_id="A", symbol="CLE", side=side, qty=qty,
+        price=Decimal(price), ts_ns=T0 + at * SEC, cl_order_id=f"o{n}", commission=Decimal(fee),
+    )  # fmt: skip
+
+
+def test_a_long_and_a_short_trip_with_their_pnl_in_ticks_and_money() -> None:
+    fills = [
+        fill(1, Side.BUY, 2, "70.00", at=0, fee="2"),
+        fill(2, Side.SELL, 2, "70.10", at=60, fee="2"),
+        fill(3, Side.SELL, 1, "70.20", at=120),
+        fill(4, Side.BUY, 1, "70.25", at=180),
+    ]
+    long, short = round_trips(fills, [], TABLE)
+    assert (long.side, long.qty, long.pnl_ticks, long.pnl, long.commission) == (
+        "BUY", 2, 10, "196.00", "4.00",
+    )  # fmt: skip
+    assert long.entry_time == "2024-01-10T09:00:00-06:00"  # the exchange's time zone
+    assert long.holding_s == 60.0
+    assert (short.side, short.pnl_ticks, short.pnl) == ("SELL", -5, "-50.00")
+
+
+def test_adds_average_in_and_a_flip_closes_one_trip_and_opens_the_next() -> None:
+    fills = [
+        fill(1, Side.BUY, 1, "70.00", at=0),
+        fill(2, Side.BUY, 1, "70.10", at=1),  # average entry 70.05
+        fill(3, Side.SELL, 3, "70.15", at=2),  # closes 2, opens a short of 1
+        fill(4, Side.BUY, 1, "70.05", at=3),
+    ]
+    first, second = round_trips(fills, [], TABLE)
+    assert (first.qty, first.entry_price, first.exit_price, first.pnl) == (
+        2, Decimal("70.05"), Decimal("70.15"), "200.00",
+    )  # fmt: skip
+    assert (second.side, second.qty, second.pnl_ticks) == ("SELL", 1, 10)
+
+
+def test_mae_and_mfe_come_from_the_marks_while_the_trip_is_open() -> None:
+    fills = [fill(1, Side.BUY, 1, "70.00", at=0), fill(2, Side.SELL, 1, "70.05", at=10)]
+    marks = [
+        (T0 + 2 * SEC, "CLE", Decimal("69.93")),
+        (T0 + 4 * SEC, "CLE", Decimal("70.12")),
+        (T0 + 20 * SEC, "CLE", Decimal("75.00")),  # after the exit: not counted
+    ]
+    (trip,) = round_trips(fills, marks, TABLE)
+    assert (trip.mae_ticks, trip.mfe_ticks) == (-7, 12)
+
+
+def test_statistics_of_the_trips_and_the_daily_pnl_in_the_exchange_time_zone() -> None:
+    day = 86_400
+    fills = [
+        fill(1, Side.BUY, 1, "70.00", at=0),
+        fill(2, Side.SELL, 1, "70.10", at=60),  # +100
+        fill(3, Side.BUY, 1, "70.00", at=day),
+        fill(4, Side.SELL, 1, "69.95", at=day + 60),  # -50
+        # 23:30 UTC on the 11th is still the 11th in Chicago (17:30)
+        fill(5, Side.BUY, 1, "70.00", at=day + 30_600),
+        fill(6, Side.SELL, 1, "70.30", at=day + 30_600 + 30),  # +300
+    ]
+    trips = round_trips(fills, [], TABLE)
+    days = daily_pnl(trips, TABLE)
+    assert [(d.date, d.pnl, d.trades) for d in days] == [
+        ("2024-01-10", "100.00", 1),
+        ("2024-01-11", "250.00", 2),
+    ]
+    equity = [(T0, 0.0), (T0 + SEC, 100.0), (T0 + 2 * SEC, 50.0), (T0 + 9 * SEC, 350.0)]
+    stats = trade_stats(
+        trips, days, equity=equity,
+        fills=fills, market_fill_ids=frozenset({"o1", "o3"}), slippage_ticks=1,
+        instruments=TABLE, first_ns=T0, last_ns=T0 + 2 * day * SEC,
+    )  # fmt: skip
+    assert (stats.trades, stats.wins, stats.losses, stats.win_rate) == (3, 2, 1, 0.6667)
+    assert (stats.avg_win, stats.avg_loss, stats.expectancy) == ("200.00", "-50.00", "116.67")
+    assert stats.profit_factor == 8.0
+    assert stats.max_drawdown == "50.00"
+    assert stats.max_drawdown_s == 8.0  # from the peak at 1 s back to it at 9 s
+    assert stats.slippage == "20.00"  # one tick of 10.00 on each of two market fills
+    assert stats.sharpe is not None
+    assert stats.sharpe > 0
+    assert stats.days == 2
+
+
+def test_money_keeps_the_decimals_of_the_tick_value() -> None:
+    zn = Instrument(symbol="ZN", tick_size=Decimal("0.015625"), multiplier=Decimal(1000))
+    assert money(Decimal("15.625"), zn) == "15.625"
+    assert money(Decimal(5), CL) == "5.00"
+    assert money(Decimal("1.5")) == "1.50"
+
+
+def test_the_orders_table_gives_every_outcome() -> None:
+    def order(cl: str, state: OrderState, **more: object) -> Order:
+        return Order(
+            chain_id=cl, cl_order_id=cl, account_id="A", symbol="CLE", side=Side.BUY,
+            order_type=OrderType.LMT, qty=1, state=state, limit_price=Decimal("70"),
+            **more,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    rows = order_rows(
+        [
+            order("a", OrderState.FILLED, filled_qty=1, avg_fill_price=Decimal("70")),
+            order("b", OrderState.CANCELLED),
+            order("c", OrderState.REJECTED, reject_code="PRICE_BAND", reject_text="too far"),
+            order("d", OrderState.EXPIRED),
+        ],
+        denied=[("sig3", "OrderDeniedError", "MAX_ORDER_QTY: 50 > 10")],
+    )
+    assert [(r.cl_order_id, r.outcome, r.code) for r in rows] == [
+        ("a", "FILLED", ""),
+        ("b", "CANCELLED", ""),
+        ("c", "REJECTED", "PRICE_BAND"),
+        ("d", "EXPIRED", ""),
+        ("sig3", "DENIED", "OrderDeniedError"),
+    ]
