@@ -75,7 +75,7 @@ async def test_the_port_with_windows_from_the_datas_start_trades_the_seed_path()
         report = await replay_plan(PluginHost.load(), plan, tape, account_id="1000")
     assert report.errors == ()
     assert report.held == ()
-    assert [(t.side, t.qty, t.price) for t in report.trades] == [
+    assert [(t.side, t.qty, t.price) for t in report.fills] == [
         ("SELL", 2, Decimal("71.00")),
         ("BUY", 2, Decimal("70.56")),
     ]
