@@ -122,6 +122,18 @@ def limit(side: Side, price: int, qty: int = 1, cl_order_id: str = "") -> NewOrd
     )
 
 
+def cle_limit(account_id: str, side: Side, price: str, qty: int = 1) -> NewOrder:
+    """A limit order on the mock's crude oil contract (CLE), for the replays on the venue."""
+    return NewOrder(
+        account_id=account_id,
+        symbol="CLE",
+        side=side,
+        qty=qty,
+        order_type=OrderType.LMT,
+        limit_price=Decimal(price),
+    )
+
+
 def quote(ts: int, price: int) -> Quote:
     """A quote whose mid (rounded down) is ``price``."""
     return Quote(symbol=SYMBOL, ts_ns=ts, bid=price, ask=price + 1, bid_size=1, ask_size=1)

@@ -13,7 +13,7 @@ from decimal import Decimal
 import anyio
 import pytest
 from ec_core.execution import Payload
-from ec_core.model import MarketEvent, NewOrder, OrderType, Quote, Side
+from ec_core.model import MarketEvent, NewOrder, Quote, Side
 from ec_core.plugins import PluginHost
 from ec_core.safety.codes import Code
 from ec_core.strategy import ActionNode, ActionTree, OpSignal, OpStrategy, StrategyContext
@@ -21,6 +21,7 @@ from ec_core.strategy.loader import StrategyPlan
 from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
 from ec_core.strategy.report import ReplayReport, render_text
 from ec_core.strategy.rig import TradingRig
+from strategy_support import cle_limit
 
 SYMBOL = "CLE"
 SEC = 1_000_000_000
@@ -44,14 +45,7 @@ def at(second: float) -> datetime:
 
 
 def bid(account_id: str, price: str = "70.00") -> NewOrder:
-    return NewOrder(
-        account_id=account_id,
-        symbol=SYMBOL,
-        side=Side.BUY,
-        qty=1,
-        order_type=OrderType.LMT,
-        limit_price=Decimal(price),
-    )
+    return cle_limit(account_id, Side.BUY, price)
 
 
 class OneShot(OpStrategy):

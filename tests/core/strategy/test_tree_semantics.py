@@ -13,7 +13,7 @@ from decimal import Decimal
 import anyio
 import pytest
 from ec_core.data import FeedSet
-from ec_core.model import MarketEvent, NewOrder, OrderType, Quote, Side, Trade
+from ec_core.model import MarketEvent, NewOrder, Quote, Side, Trade
 from ec_core.plugins import PluginHost
 from ec_core.strategy import (
     ActionNode,
@@ -31,7 +31,7 @@ from ec_core.strategy.replay import replay_plan
 from ec_core.strategy.report import ReplayReport, render_text
 from ec_core.strategy.rig import TradingRig
 from strategy_support import ACCOUNT as UNIT_ACCOUNT
-from strategy_support import INSTRUMENT, RecordingRouter, limit, quote
+from strategy_support import INSTRUMENT, RecordingRouter, cle_limit, limit, quote
 from strategy_support import SEC as UNIT_SEC
 from strategy_support import T0 as UNIT_T0
 
@@ -57,14 +57,7 @@ def mid(ctx: StrategyContext) -> Decimal:
 
 
 def order(side: Side, price: str) -> NewOrder:
-    return NewOrder(
-        account_id=ACCOUNT,
-        symbol=SYMBOL,
-        side=side,
-        qty=2,
-        order_type=OrderType.LMT,
-        limit_price=Decimal(price),
-    )
+    return cle_limit(ACCOUNT, side, price, qty=2)
 
 
 class EntryThenTakeProfit(OpStrategy):

@@ -560,47 +560,23 @@ class Executor:
         try:
             await self.gateway.send(request)
         except ConnectionLostError as exc:
-            self._sending -= 1
-            self._release(cl_order_id)
-            self._journal(
-                SendFailed(cl_order_id=cl_order_id, reason=str(exc), ts_ns=self.clock.now_ns())
-            )
-            payload.advance(_P.FAILED, f"not sent: {exc}")
-            self._take_deferred()
+            self._not_placed(payload, _P.FAILED, f"not sent: {exc}", str(exc))
             raise
         except OrderDeniedError as exc:
             # The gateway refused it before writing a byte (what the venue's format
             # cannot express, e.g. a cl_order_id over CQG's 64 bytes): a denial like
             # any other, never an order that "may have left".
-            self._sending -= 1
-            self._release(cl_order_id)
-            self._journal(
-                SendFailed(
-                    cl_order_id=cl_order_id,
-                    reason=f"denied by the gateway: {', '.join(exc.codes)}",
-                    ts_ns=self.clock.now_ns(),
-                )
-            )
-            payload.advance(_P.DENIED, ", ".join(exc.codes))
+            codes = ", ".join(exc.codes)
+            self._not_placed(payload, _P.DENIED, codes, f"denied by the gateway: {codes}")
             if self.host is not None:
                 self.host.notify_denied(payload.request, exc.violations)
-            self._take_deferred()
             raise
         except OrderRejectedError as exc:
             # The venue refused it at the door (an in-process venue answers the send
             # itself, e.g. an account this logon does not trade): nothing was placed,
             # nothing is tracked, the answer is final.
-            self._sending -= 1
-            self._release(cl_order_id)
-            self._journal(
-                SendFailed(
-                    cl_order_id=cl_order_id,
-                    reason=f"rejected by the venue: {exc.code}: {exc.text}",
-                    ts_ns=self.clock.now_ns(),
-                )
-            )
-            payload.advance(_P.REJECTED, f"{exc.code}: {exc.text}")
-            self._take_deferred()
+            answer = f"{exc.code}: {exc.text}"
+            self._not_placed(payload, _P.REJECTED, answer, f"rejected by the venue: {answer}")
             raise
         except BaseException:
             self._sending -= 1
@@ -614,6 +590,20 @@ class Executor:
         if self._deferred:
             self._take_deferred()
             await self._resync_due()
+
+    def _not_placed(
+        self, payload: Payload, status: PayloadStatus, why: str, journaled: str
+    ) -> None:
+        """The send ended before the order could be placed: release it, journal
+        ``SendFailed`` (recovery knows it never left), settle the payload."""
+        self._sending -= 1
+        cl_order_id = payload.request.cl_order_id
+        self._release(cl_order_id)
+        self._journal(
+            SendFailed(cl_order_id=cl_order_id, reason=journaled, ts_ns=self.clock.now_ns())
+        )
+        payload.advance(status, why)
+        self._take_deferred()
 
     def _sent(self, payload: Payload, request: OrderRequest) -> None:
         if self.journal is not None:
