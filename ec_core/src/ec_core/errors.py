@@ -31,11 +31,13 @@ no) and *unknown* (we cannot tell yet: timeout, disconnect). See ``docs/outcomes
     │   └── OrderUnknownError        fate unknown (timeout, disconnect): will be reconciled
     │       └── RequestTimeoutError  no answer within the request's deadline
     ├── JournalError                 the journal cannot be written: new orders stop (fail closed)
+    │   └── JournalIntegrityError    the journal lost or changed records: not traded from
     └── RecordNotEncodable           a journal record cannot be encoded: that order is denied
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from typing import final
 
@@ -53,6 +55,7 @@ __all__ = [
     "HistoryTooFarBackError",
     "IllegalTransitionError",
     "JournalError",
+    "JournalIntegrityError",
     "OrderDeniedError",
     "OrderError",
     "OrderRejectedError",
@@ -297,6 +300,25 @@ class RequestTimeoutError(OrderUnknownError):
         self.timeout = timeout
 
 
-@final
 class JournalError(EcError):
     """The journal could not be written; the executor stops accepting orders."""
+
+
+@final
+class JournalIntegrityError(JournalError):
+    """Opening a journal found records lost or changed (or it is empty where one was
+    expected). ``problems`` says what, one item each; nothing trades from it until an
+    operator accepts the loss (``Journal(path, accept_loss=True)``)."""
+
+    code = "JOURNAL_INTEGRITY"
+
+    def __init__(self, path: str | os.PathLike[str], problems: Iterable[str]) -> None:
+        self.path = os.fspath(path)
+        self.problems = tuple(problems)
+        super().__init__(
+            f"{self.code}: journal {os.path.basename(self.path)} is not whole: "
+            + "; ".join(self.problems)
+            + ". Reconcile with the venue, then open it with accept_loss=True (ec run"
+            " --accept-journal-loss) to trade on, or restore the journal with its -wal and"
+            " .head files from a backup"
+        )

@@ -435,3 +435,29 @@ def test_ec_orders_lists_the_journals_open_orders_and_the_operator_voids_one(
     assert ec("list").stdout.strip() == "no open orders in orders.sqlite"
     [record] = [r for r in journal_records(folder / "orders.sqlite") if isinstance(r, OrderVoided)]
     assert record.by.startswith("operator")
+
+
+def test_run_refuses_a_journal_that_lost_its_records_unless_the_operator_accepts(
+    strategy_file: Path,
+) -> None:
+    config = settings_file(strategy_file.parent, ALLOW_CLE)
+    journal = strategy_file.parent / "orders.sqlite"
+    code, output = run_until(strategy_file, "--config", str(config), "--leave-working")
+    assert code == 0, output
+    journal.write_bytes(b"")  # the journal lost everything; its head file says otherwise
+    env = {**os.environ}
+    env.pop("EC_SETTINGS", None)
+    refused = subprocess.run(
+        [*EC, "run", f"{strategy_file}:resting", "--vendor", "mock", "--config", str(config)],
+        cwd=strategy_file.parent, env=env, capture_output=True, text=True, timeout=TIMEOUT,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "JOURNAL_INTEGRITY" in refused.stderr
+    assert "empty (0 bytes)" in refused.stderr
+    assert "--accept-journal-loss" in refused.stderr
+    assert "ec run: running" not in refused.stdout  # nothing traded
+    code, output = run_until(
+        strategy_file, "--config", str(config), "--accept-journal-loss", "--leave-working"
+    )
+    assert code == 0, output
+    assert "ec run: journal orders.sqlite: recovered 0 records" in output

@@ -20,6 +20,7 @@ from ec_core.errors import (
     HistoryTooFarBackError,
     IllegalTransitionError,
     JournalError,
+    JournalIntegrityError,
     OrderDeniedError,
     OrderError,
     OrderRejectedError,
@@ -66,6 +67,7 @@ INSTANCES: list[EcError] = [
     OrderUnknownError("lost", cl_order_id="c1"),
     RequestTimeoutError(cl_order_id="c1", timeout=2.5),
     JournalError("disk full"),
+    JournalIntegrityError("orders.sqlite", ["records 3..5 (3) committed before are missing"]),
 ]
 
 

@@ -94,6 +94,12 @@ class _VendorOption(click.Option):
     is_flag=True,
     help="On stop, leave working orders at the venue (default: cancel them).",
 )
+@click.option(
+    "--accept-journal-loss",
+    is_flag=True,
+    help="Trade on a journal that lost or changed records (after reconciling with the"
+    " venue): the loss is logged and accepted once.",
+)
 @click.pass_obj
 def run_command(
     host: PluginHost,
@@ -103,6 +109,7 @@ def run_command(
     account_id: str | None,
     seed: int | None,
     leave_working: bool,
+    accept_journal_loss: bool,
 ) -> None:
     """Run STRATEGY live until Ctrl-C or SIGTERM.
 
@@ -143,7 +150,9 @@ def run_command(
             if settings.journal_path:
                 from ec_core.journal import Journal
 
-                journal = stack.enter_context(Journal(settings.journal_path))
+                journal = stack.enter_context(
+                    Journal(settings.journal_path, accept_loss=accept_journal_loss)
+                )
             summary, failed = anyio.run(
                 lambda: _run(
                     host,

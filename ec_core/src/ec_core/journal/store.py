@@ -21,6 +21,13 @@ Durability policy (see ``docs/safety/execution.md``):
 Any SQLite failure raises :class:`~ec_core.errors.JournalError`; the buffer is
 kept, so a later commit retries it. The table refuses UPDATE and DELETE.
 
+Integrity (see :mod:`ec_core.journal.integrity`): each record carries a chained
+checksum and each commit updates a head file beside the journal, so opening a
+journal that lost or changed records raises
+:class:`~ec_core.errors.JournalIntegrityError` saying what was lost, unless the
+operator passes ``accept_loss=True``. The schema version is checked: a journal of
+schema 1 (no checksums) is migrated in place, a newer one is refused.
+
 A record MessagePack cannot encode (an int beyond 64 bits, an object of no known
 type) raises :class:`RecordNotEncodable` from :meth:`Journal.append`, never a bare
 ``OverflowError``/``TypeError``: that record is not buffered and the journal
@@ -30,6 +37,7 @@ releases its exposure).
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from enum import StrEnum
@@ -39,7 +47,16 @@ from typing import TYPE_CHECKING, final
 
 import msgspec
 
-from ec_core.errors import EcError, JournalError
+from ec_core.errors import EcError, JournalError, JournalIntegrityError
+from ec_core.journal.integrity import (
+    Head,
+    HeadFile,
+    chain_next,
+    files_before_open,
+    head_path,
+    migrate,
+    verify,
+)
 from ec_core.journal.records import JournalRecord
 
 if TYPE_CHECKING:
@@ -48,24 +65,32 @@ if TYPE_CHECKING:
 
 __all__ = ["FsyncPolicy", "Journal", "RecordNotEncodable"]
 
-SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS journal (
+SCHEMA_VERSION = 2  # 2: a chained checksum per record (1: none; migrated on open)
+
+_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON journal
+BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;""",
+    """CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON journal
+BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;""",
+)
+_SCHEMA = "\n".join(
+    (
+        """CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY,  -- rowid: append-only, so never reused
     kind TEXT NOT NULL,
     cl_order_id TEXT NOT NULL,
     ts_ns INTEGER NOT NULL,
-    body BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON journal
-BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON journal
-BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-"""
+    body BLOB NOT NULL,
+    chain BLOB  -- chain_next(previous chain, body): see journal.integrity
+);""",
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        *_TRIGGERS,
+    )
+)
 
-_INSERT = "INSERT INTO journal (kind, cl_order_id, ts_ns, body) VALUES (?, ?, ?, ?)"
+_INSERT = "INSERT INTO journal (kind, cl_order_id, ts_ns, body, chain) VALUES (?, ?, ?, ?, ?)"
 
 
 class FsyncPolicy(StrEnum):
@@ -123,26 +148,104 @@ class Journal:
         *,
         fsync: FsyncPolicy = FsyncPolicy.CHECKPOINT,
         batch_size: int = 512,
+        accept_loss: bool = False,
     ) -> None:
+        """Open (or create) the journal at ``path`` and prove it whole.
+
+        Raises :class:`JournalIntegrityError` if records were lost or changed (see
+        :mod:`ec_core.journal.integrity`) unless ``accept_loss`` (the operator's
+        decision, after reconciling with the venue), and :class:`JournalError` if
+        it cannot be opened or was written by a newer ec.
+        """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.path = Path(path)
         self.fsync = fsync
         self.batch_size = batch_size
-        self._buffer: list[tuple[str, str, int, bytes]] = []
+        self._buffer: list[tuple[str, str, int, bytes, bytes]] = []
         self.commits = 0
+        self.migrated_from: int | None = None  # the schema version migrated on open
+        self.problems: tuple[str, ...] = ()  # what the open found (accepted, or raised)
+        self._head_file = HeadFile(head_path(self.path), fsync=fsync is FsyncPolicy.EVERY_COMMIT)
+        problems: list[str] = []
+        try:
+            self._expected = HeadFile.read(self._head_file.path)
+        except ValueError as exc:
+            self._expected = None
+            problems.append(str(exc))
+        problems += files_before_open(self.path, self._expected)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot open journal {self.path.name}: {exc}") from exc
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={_SYNCHRONOUS[fsync]}")
             self._db.execute("PRAGMA busy_timeout=0")
-            self._db.executescript(_SCHEMA)
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
-                (str(SCHEMA_VERSION),),
-            )
+            self._open_schema(problems)
+            self._head = verify(self._db, self._expected, problems)
+            self._settle(problems, accept_loss=accept_loss)
+            self._chain = self._head.chain
         except sqlite3.Error as exc:
+            self._db.close()
             raise JournalError(f"cannot open journal {self.path.name}: {exc}") from exc
+        except BaseException:
+            self._db.close()
+            raise
+
+    # -- opening (see ec_core.journal.integrity) -------------------------------
+
+    def _open_schema(self, problems: list[str]) -> None:
+        """Create, check or migrate the schema (1 → 2 in place; newer: refused)."""
+        db = self._db
+        (check,) = db.execute("PRAGMA quick_check").fetchone()
+        if check != "ok":
+            problems.append(f"SQLite integrity check failed: {check}")
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            db.executescript(_SCHEMA)
+            db.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            return
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        version = int(row[0]) if row is not None and str(row[0]).isdigit() else None
+        if version is None:
+            raise JournalError(
+                f"journal {self.path.name} has no readable schema version: not a journal"
+                " this ec wrote; point journal_path at another file"
+            )
+        if version > SCHEMA_VERSION:
+            raise JournalError(
+                f"journal {self.path.name} has schema version {version}, written by a newer"
+                f" ec; this ec reads up to version {SCHEMA_VERSION}: upgrade ec to use it"
+            )
+        if version < SCHEMA_VERSION:
+            chained = migrate(db, SCHEMA_VERSION, _TRIGGERS)
+            self.migrated_from = version
+            log.warning(
+                "journal %s: migrated from schema %d to %d (%d records chained; continuity"
+                " is proven from here on)",
+                self.path.name,
+                version,
+                SCHEMA_VERSION,
+                chained,
+            )
+
+    def _settle(self, problems: list[str], *, accept_loss: bool) -> None:
+        """Raise what was found, or (accepted) log it; then the head is what we hold."""
+        self.problems = tuple(problems)
+        if problems:
+            error = JournalIntegrityError(self.path, self.problems)
+            if not accept_loss:
+                raise error
+            log.error("%s; accept_loss: trading on with what it holds", error)
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('accepted_through', ?)",
+                (str(self._head.seq),),
+            )
+        try:
+            self._head_file.write(self._head)
+        except OSError as exc:
+            raise JournalError(f"cannot write the journal head file: {exc}") from exc
 
     # -- writing ---------------------------------------------------------------
 
@@ -160,7 +263,8 @@ class Journal:
                 raise OverflowError(f"ts_ns {ts_ns!r} is not a 64-bit int")
         except (OverflowError, TypeError, ValueError, msgspec.EncodeError) as exc:
             raise RecordNotEncodable(kind, cl_order_id, f"{type(exc).__name__}: {exc}") from exc
-        self._buffer.append((kind, cl_order_id, ts_ns, body))
+        self._chain = chain = chain_next(self._chain, body)
+        self._buffer.append((kind, cl_order_id, ts_ns, body, chain))
         if len(self._buffer) >= self.batch_size:
             self.commit()
 
@@ -185,8 +289,16 @@ class Journal:
             raise JournalError(
                 f"journal {self.path.name}: commit of {len(self._buffer)} record(s) failed: {exc}"
             ) from exc
-        self._buffer.clear()
+        buffer = self._buffer
+        self._head = Head(self._head.seq + len(buffer), buffer[-1][4])
+        buffer.clear()
         self.commits += 1
+        try:
+            self._head_file.write(self._head)
+        except OSError as exc:
+            raise JournalError(
+                f"journal {self.path.name}: committed, but its head file failed: {exc}"
+            ) from exc
 
     @property
     def pending(self) -> int:
@@ -233,6 +345,7 @@ class Journal:
             self.commit()
         finally:
             self._db.close()
+            self._head_file.close()
 
     def __enter__(self) -> Journal:
         return self
