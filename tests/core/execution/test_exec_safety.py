@@ -26,6 +26,7 @@ max_position = 1000
 max_order_notional = 100_000_000
 max_open_orders = 1000
 price_band_ticks = 2000
+price_band_without_reference = "allow"  # most of these runs have no price feed
 
 [instruments.CLE]
 

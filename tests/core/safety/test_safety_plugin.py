@@ -4,6 +4,8 @@ another plugin) and the ``ec kill-switch`` command."""
 from __future__ import annotations
 
 import json
+import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,7 +17,13 @@ from ec_core.errors import Violation
 from ec_core.model import OrderRequest
 from ec_core.plugins import PluginHost
 from ec_core.plugins.markers import hookimpl
-from ec_core.safety import KillSwitch, KillSwitchState, kill_switch_path
+from ec_core.safety import (
+    KillSwitch,
+    KillSwitchState,
+    LimitsFile,
+    PreTradeChecks,
+    kill_switch_path,
+)
 from ec_core.safety.rules import builtin_validators
 from ec_core.validation import PreTradeContext, ValidatorRegistry
 from safety_support import NOW_NS
@@ -121,3 +129,48 @@ def test_kill_switch_command_needs_a_limits_file(
     result = CliRunner().invoke(build_cli(host), ["kill-switch", "halt"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "risk.killswitch.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ("", KillSwitchState.REDUCING),
+        ('[kill_switch]\non_limits_reload_error = "HALTED"\n', KillSwitchState.HALTED),
+        ('[kill_switch]\non_limits_reload_error = "ACTIVE"\n', KillSwitchState.ACTIVE),
+    ],
+)
+def test_a_failed_limits_reload_is_loud_and_kill_switch_status_shows_it(
+    host: PluginHost,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    policy: str,
+    expected: KillSwitchState,
+) -> None:
+    limits = tmp_path / "limits.toml"
+    limits.write_text(f'{policy}[instruments."*"]\nmax_order_qty = 5\n[accounts."*"]\n')
+    clock = ManualClock(NOW_NS)
+    checks = PreTradeChecks(
+        ValidatorRegistry(),
+        limits=LimitsFile(limits, clock=clock, poll_interval_ms=0),
+        clock=clock,
+        kill_switch=KillSwitch.beside(limits, clock=clock),
+    )
+    limits.write_text('[instruments."*"]\nmax_ordr_qty = 9\n[accounts."*"]\n')  # a typo
+    st = limits.stat()
+    os.utime(limits, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    with caplog.at_level(logging.ERROR):
+        kept = checks.limits_source.current(clock.now_ns())
+    assert kept.resolve("A", "X").max_order_qty == 5  # the last good limits stay in force
+    assert "not reloaded" in caplog.text
+    assert checks.kill_switch.state is expected
+    result = CliRunner().invoke(build_cli(host), ["kill-switch", "status", "--limits", str(limits)])
+    assert result.exit_code == 0, result.output
+    assert f"kill switch: {expected.value}" in result.output
+    assert "limits file: DOES NOT LOAD" in result.output
+    assert "max_ordr_qty" in result.output
+    if expected is not KillSwitchState.ACTIVE:
+        assert "set by limits-reload" in result.output
+    limits.write_text('[instruments."*"]\nmax_order_qty = 7\n[accounts."*"]\n')  # fixed
+    os.utime(limits, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000))
+    assert checks.limits_source.current(clock.now_ns()).resolve("A", "X").max_order_qty == 7
+    assert checks.kill_switch.state is expected  # never back on its own: an operator resumes

@@ -176,6 +176,8 @@ def oracle(request: NewOrder, ctx: PreTradeContext, state: KillSwitchState) -> b
         if r.side is Side.SELL and r.limit_price > r.stop_price:
             return False
     reference = ctx.last_price
+    if reference is None and (r.limit_price is not None or r.stop_price is not None):
+        return False  # both have a band; without a reference it denies (the default)
     if reference is not None:
         width = 100 * CL.tick_size if r.symbol == CL.symbol else reference * Decimal("2.5") / 100
         for price in (r.limit_price, r.stop_price):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from ec_core.errors import Violation
+from ec_core.errors import ConfigError, Violation
 from ec_core.model import (
     CancelAll,
     CancelOrder,
@@ -99,10 +99,6 @@ PASSING: list[tuple[str, tuple[OrderRequest, PreTradeContext]]] = [
             new(),
             context(last_price=None, best_bid=Decimal("74.99"), best_ask=Decimal("75.01")),
         ),
-    ),
-    (
-        "no reference: band skipped",
-        (new(limit_price=Decimal("99")), context(last_price=None)),
     ),
     (
         "buy below our own sell",
@@ -346,6 +342,12 @@ FAILING: list[tuple[str, tuple[OrderRequest, PreTradeContext], str, str]] = [
         "qty",
     ),
     (
+        "no reference: the band denies (the default)",
+        (new(limit_price=Decimal("99")), context(last_price=None)),
+        Code.NO_REFERENCE_PRICE,
+        "limit_price",
+    ),
+    (
         "market notional without reference",
         (new(order_type=OrderType.MKT, limit_price=None), context(last_price=None)),
         Code.NO_REFERENCE_PRICE,
@@ -520,15 +522,35 @@ def test_self_trade_prevention_can_be_switched_off() -> None:
     assert checks(limits_obj=Limits.from_toml(toml)).check(request, ctx) == []
 
 
-def test_band_can_require_a_reference() -> None:
-    toml = (
-        '[instruments."F.US.CLE*"]\nprice_band_ticks = 5\nband_requires_reference = true\n'
-        '[accounts."*"]\n'
-    )
-    violations = checks(limits_obj=Limits.from_toml(toml)).check(new(), context(last_price=None))
-    assert codes(violations) == {Code.NO_REFERENCE_PRICE}
+@pytest.mark.parametrize(
+    ("setting", "denied"),
+    [
+        ("", True),  # the default: deny
+        ('price_band_without_reference = "deny"\n', True),
+        ('price_band_without_reference = "allow"\n', False),
+        ("band_requires_reference = true\n", True),  # the old name still reads
+        ("band_requires_reference = false\n", False),
+    ],
+)
+def test_a_band_without_a_reference_price_denies_unless_allowed(setting: str, denied: bool) -> None:
+    toml = f'[instruments."F.US.CLE*"]\nprice_band_ticks = 5\n{setting}[accounts."*"]\n'
+    for price in ("0", "-70", "75.00"):  # no price source: nothing to hold them to
+        request = new(limit_price=Decimal(price))
+        violations = checks(limits_obj=Limits.from_toml(toml)).check(
+            request, context(last_price=None)
+        )
+        assert (Code.NO_REFERENCE_PRICE in codes(violations)) is denied, price
     with_reference = context(last_price=None, reference_price=Decimal("75.03"))
     assert checks(limits_obj=Limits.from_toml(toml)).check(new(), with_reference) == []
+
+
+def test_the_band_policy_is_named_once() -> None:
+    toml = '[defaults]\nprice_band_without_reference = "allow"\nband_requires_reference = true\n'
+    with pytest.raises(ConfigError, match="price_band_without_reference only"):
+        Limits.from_toml(toml)
+    with pytest.raises(ConfigError) as caught:
+        Limits.from_toml('[defaults]\nprice_band_without_reference = "skip"\n')
+    assert caught.value.path == "defaults.price_band_without_reference"
 
 
 def test_overnight_session_opens_the_evening_before() -> None:

@@ -15,6 +15,7 @@ import msgspec
 
 from ec_core.errors import ConfigError
 from ec_core.safety.kill_switch import KillSwitch, KillSwitchState, kill_switch_path
+from ec_core.safety.limits import load_limits
 from ec_core.settings import load_settings
 
 __all__ = ["kill_switch_command"]
@@ -34,17 +35,37 @@ def _limits_path(limits: str | None) -> Path:
     return Path(configured)
 
 
-def _show(switch: KillSwitch, path: Path, as_json: bool) -> None:
+def _limits_error(limits_path: Path) -> str:
+    """Why the limits file does not load now ('' if it does): running processes keep
+    their last good limits, and their kill switch says so."""
+    try:
+        load_limits(limits_path)
+    except ConfigError as exc:
+        return str(exc)
+    return ""
+
+
+def _show(switch: KillSwitch, path: Path, limits_path: Path, as_json: bool) -> None:
     record = switch.record
+    limits_error = _limits_error(limits_path)
     if as_json:
         data = msgspec.to_builtins(record)
         data["file"] = str(path)
+        data["limits_file"] = str(limits_path)
+        data["limits_error"] = limits_error
         click.echo(msgspec.json.encode(data).decode())
         return
     click.echo(f"kill switch: {record.state.value}")
     if record.reason or record.source:
         click.echo(f"reason: {record.reason or '-'} (set by {record.source or '-'})")
     click.echo(f"file: {path}")
+    if limits_error:
+        click.echo(
+            f"limits file: DOES NOT LOAD: {limits_error} (running processes keep their last"
+            " good limits)"
+        )
+    else:
+        click.echo(f"limits file: {limits_path} (loads)")
 
 
 @click.command("kill-switch", short_help="Show or switch the kill switch of a limits file.")
@@ -75,7 +96,7 @@ def kill_switch_command(action: str, limits: str | None, reason: str, as_json: b
     if target is not None:
         who = _user()
         switch.set(target, reason or f"{action.lower()} from the command line", source=f"cli:{who}")
-    _show(switch, kill_switch_path(path), as_json)
+    _show(switch, kill_switch_path(path), path, as_json)
 
 
 def _user() -> str:

@@ -49,7 +49,7 @@ from ec_core.safety.codes import Code
 from ec_core.safety.exposure import find_order, modify_is_reducing, new_is_reducing
 from ec_core.safety.kill_switch import KillSwitch, KillSwitchState
 from ec_core.safety.limits import Limits
-from ec_core.safety.limits_source import LimitsSource
+from ec_core.safety.limits_source import LimitsFile, LimitsSource
 from ec_core.safety.rate_limit import RateKind, RateLimiter
 from ec_core.safety.rounding import round_request
 from ec_core.safety.shape import SHAPE_RULES, check_shape
@@ -122,6 +122,8 @@ class PreTradeChecks:
         self.validators = validators
         self.limits_source = limits
         self.kill_switch = kill_switch if kill_switch is not None else KillSwitch(clock=clock)
+        if isinstance(limits, LimitsFile):
+            limits.guard(self.kill_switch)  # a failed reload is loud (docs/safety/policies.md)
         self.rate_limiter = rate_limiter if rate_limiter is not None else RateLimiter()
         self._clock = clock
         self._validate: tuple[_Validate, ...] = ()

@@ -95,7 +95,8 @@ class InstrumentLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     max_open_orders: PositiveInt | None = None
     price_band_ticks: PositiveInt | None = None
     price_band_pct: Decimal | None = None
-    band_requires_reference: bool | None = None
+    price_band_without_reference: Literal["deny", "allow"] | None = None
+    band_requires_reference: bool | None = None  # its old name: true = deny, false = allow
     price_rounding: PriceRounding | None = None
     self_trade_prevention: bool | None = None
 
@@ -103,6 +104,16 @@ class InstrumentLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
         _positive(self, "max_order_notional", "price_band_pct")
         if self.price_band_ticks is not None and self.price_band_pct is not None:
             raise ValueError("set price_band_ticks or price_band_pct, not both")
+        old = self.band_requires_reference
+        if old is not None:
+            if self.price_band_without_reference is not None:
+                raise ValueError(
+                    "set price_band_without_reference only (band_requires_reference is its"
+                    " old name)"
+                )
+            msgspec.structs.force_setattr(
+                self, "price_band_without_reference", "deny" if old else "allow"
+            )
 
 
 class AccountLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -261,13 +272,15 @@ class ResolvedLimits(msgspec.Struct, frozen=True, kw_only=True):
     max_open_orders: int | None = None
     price_band_ticks: int | None = None
     price_band_pct: Decimal | None = None
-    band_requires_reference: bool = False
+    price_band_without_reference: Literal["deny", "allow"] = "deny"
     price_rounding: PriceRounding = PriceRounding.REFUSE
     self_trade_prevention: bool = True
 
 
 _INSTRUMENT_FIELDS = tuple(
-    f for f in InstrumentLimits.__struct_fields__ if f not in ("price_band_ticks", "price_band_pct")
+    f
+    for f in InstrumentLimits.__struct_fields__
+    if f not in ("price_band_ticks", "price_band_pct", "band_requires_reference")
 )
 _ACCOUNT_FIELDS = tuple(f for f in AccountLimits.__struct_fields__ if f != "instruments")
 

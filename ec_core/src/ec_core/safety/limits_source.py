@@ -4,8 +4,12 @@ Hot reload polls the file's identity (mtime, size, inode) at most once per
 ``poll_interval_ms`` of the injected clock, so the check path costs one integer
 comparison between polls and tests decide exactly when a poll happens by moving
 a :class:`~ec_core.clock.ManualClock`. A file that fails to load keeps the last
-good limits in force; the failure is logged once per bad version, kept in
-:attr:`LimitsFile.error` and counted in :attr:`LimitsFile.reload_errors`.
+good limits in force, and says so loudly: the failure is logged once per bad
+version, kept in :attr:`LimitsFile.error`, counted in
+:attr:`LimitsFile.reload_errors`, and the kill switch goes to the last good
+file's ``[kill_switch] on_limits_reload_error`` (REDUCING by default), so a typo
+never leaves trading running on limits nobody meant (``ec kill-switch status``
+shows it).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Protocol, final, runtime_checkable
 
 from ec_core.clock import Clock
 from ec_core.errors import ConfigError
+from ec_core.safety.kill_switch import KillSwitch, KillSwitchState
 from ec_core.safety.limits import Limits, load_limits
 
 __all__ = ["LimitsFile", "LimitsSource", "StaticLimits"]
@@ -54,10 +59,18 @@ class LimitsFile:
     :attr:`reload_errors`; a good version clears :attr:`error`.
     """
 
-    def __init__(self, path: str | Path, *, clock: Clock, poll_interval_ms: int = 1000) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Clock,
+        poll_interval_ms: int = 1000,
+        kill_switch: KillSwitch | None = None,
+    ) -> None:
         if poll_interval_ms < 0:
             raise ValueError("poll_interval_ms must be >= 0")
         self.path = Path(path)
+        self.kill_switch = kill_switch
         self._clock = clock
         self._interval_ns = poll_interval_ms * 1_000_000
         self.error: ConfigError | None = None
@@ -67,6 +80,12 @@ class LimitsFile:
         self._limits = Limits(load_limits(self.path), source=str(self.path))
         self._seen: _FileId | None = file_id
         self._next_poll_ns = clock.now_ns() + self._interval_ns
+
+    def guard(self, kill_switch: KillSwitch) -> None:
+        """The switch a failed reload escalates, unless one was given (PreTradeChecks
+        hands over its own)."""
+        if self.kill_switch is None:
+            self.kill_switch = kill_switch
 
     @property
     def limits(self) -> Limits:
@@ -93,6 +112,14 @@ class LimitsFile:
             log.error(
                 "limits file %s not reloaded, keeping the last good limits: %s", self.path, exc
             )
+            level = self._limits.config.kill_switch.on_limits_reload_error
+            if self.kill_switch is not None and level is not KillSwitchState.ACTIVE:
+                self.kill_switch.escalate(
+                    level,
+                    f"limits file {self.path.name} not reloaded ({exc}); the last good"
+                    " limits stay in force",
+                    source="limits-reload",
+                )
             return False
         self._limits = limits
         self.error = None

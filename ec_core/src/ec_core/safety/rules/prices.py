@@ -212,13 +212,18 @@ class PriceBand:
             return PASS
         reference = reference_price(context)
         if reference is None:
-            if not limits.band_requires_reference:
+            # Without a reference the band cannot be checked: deny, unless the limits
+            # file chose to skip it (price_band_without_reference = "allow").
+            if limits.price_band_without_reference == "allow":
                 return PASS
             return (
                 Violation(
                     code=Code.NO_REFERENCE_PRICE,
                     field="limit_price" if has_limit else "stop_price",
-                    rule="price band needs a last trade, reference or two-sided quote",
+                    rule=(
+                        "price band needs a last trade, reference or two-sided quote"
+                        ' (price_band_without_reference = "allow" skips the band)'
+                    ),
                 ),
             )
         if ticks is not None:
