@@ -12,7 +12,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from cqgclient_support import ACCOUNT, FakeCqgServer, fake_server, settings_for
+from cqgclient_support import ACCOUNT, PASSWORD, FakeCqgServer, fake_server, settings_for
 from ec_core.clock import ManualClock
 from ec_core.errors import ConfigError
 from ec_core.execution.payload import Payload
@@ -340,7 +340,7 @@ async def test_recording_holds_every_frame_and_replays(
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert all(b.ts_ns >= a.ts_ns for a, b in itertools.pairwise(frames))
     logons = server.logons
-    answers = await replay_client_frames(path, server.url, settle_s=0.2)
+    answers = await replay_client_frames(path, server.url, password=Secret(PASSWORD), settle_s=0.2)
     assert server.logons == logons + 1
     assert ServerMsg.FromString(answers[0]).logon_result.result_code == 0
 

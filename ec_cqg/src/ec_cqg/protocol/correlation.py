@@ -35,6 +35,7 @@ from google.protobuf.message import Message
 from google.protobuf.unknown_fields import UnknownFieldSet
 
 from ec_cqg.protocol.pb import ClientMsg, ServerMsg, shared_1
+from ec_cqg.protocol.redact import safe_repr
 
 __all__ = [
     "CORRELATION_TABLE",
@@ -306,6 +307,13 @@ class PendingRequest(msgspec.Struct, frozen=True, kw_only=True):
     request_id: int | None = None
     cl_order_id: str = ""
 
+    def __repr__(self) -> str:  # a logon's password never shows (see protocol.redact)
+        return (
+            f"PendingRequest(kind={self.kind!r}, key={self.key!r}, deadline_ns="
+            f"{self.deadline_ns}, request={safe_repr(self.request)}, request_id="
+            f"{self.request_id!r}, cl_order_id={self.cl_order_id!r})"
+        )
+
 
 class Answer(msgspec.Struct, frozen=True, kw_only=True):
     request: PendingRequest
@@ -313,10 +321,19 @@ class Answer(msgspec.Struct, frozen=True, kw_only=True):
     item: Message
     final: bool
 
+    def __repr__(self) -> str:
+        return (
+            f"Answer(request={self.request!r}, kind={self.kind!r}, item={safe_repr(self.item)},"
+            f" final={self.final})"
+        )
+
 
 class Update(msgspec.Struct, frozen=True, kw_only=True):
     kind: ItemKind
     item: Message
+
+    def __repr__(self) -> str:
+        return f"Update(kind={self.kind!r}, item={safe_repr(self.item)})"
 
 
 class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
@@ -325,6 +342,12 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
     item: Message | None
     detail: str
     at_ns: int = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"DeadLetter(reason={self.reason!r}, kind={self.kind!r}, item="
+            f"{safe_repr(self.item)}, detail={self.detail!r}, at_ns={self.at_ns})"
+        )
 
 
 Event: TypeAlias = Answer | Update | DeadLetter
