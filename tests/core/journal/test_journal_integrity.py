@@ -239,7 +239,8 @@ def test_after_sigkill_a_missing_or_damaged_wal_is_refused_with_what_was_lost(
     damaged_wal = damaged.with_name(damaged.name + "-wal")
     data = bytearray(damaged_wal.read_bytes())
     middle = len(data) // 2
-    data[middle : middle + 64] = bytes(64)  # a torn page: every frame after it is dropped
+    for at in range(middle, middle + 64):  # a torn page: every frame after it is dropped
+        data[at] ^= 0xFF
     damaged_wal.write_bytes(bytes(data))
     with pytest.raises(JournalIntegrityError, match="committed before are missing"):
         Journal(damaged)
