@@ -2,7 +2,8 @@
 
 A chain is keyed by its first client order id; modifies and cancels add client ids
 to it. The builders here are pure: the tracker decides *whether* a report changes
-the order, these say *what* the order then is.
+the order, these say *what* the order then is. (The order we just sent is
+:func:`ec_core.safety.checks.pending_order`, shared with in-flight accounting.)
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from decimal import Decimal
 
 import anyio
 
-from ec_core.model import ExecutionReport, Fill, NewOrder, Order, OrderState, RequestType
+from ec_core.model import ExecutionReport, Fill, Order, OrderState, RequestType
 from ec_core.tracking.events import OrderEvent, OrderEventKind
 
-__all__ = ["Chain", "order_after_report", "order_from_report", "order_from_request"]
+__all__ = ["Chain", "order_after_report", "order_from_report"]
 
 
 class Chain:
@@ -90,26 +91,6 @@ class Chain:
             waiters, self.waiters = self.waiters, []
             for waiter in waiters:
                 waiter.set()
-
-
-def order_from_request(request: NewOrder, now_ns: int) -> Order:
-    """The order we just sent, PENDING_NEW."""
-    return Order(
-        chain_id=request.cl_order_id,
-        cl_order_id=request.cl_order_id,
-        account_id=request.account_id,
-        symbol=request.symbol,
-        side=request.side,
-        order_type=request.order_type,
-        qty=request.qty,
-        state=OrderState.PENDING_NEW,
-        limit_price=request.limit_price,
-        stop_price=request.stop_price,
-        duration=request.duration,
-        good_thru_date=request.good_thru_date,
-        exec_instructions=request.exec_instructions,
-        updated_ns=now_ns,
-    )
 
 
 def order_from_report(report: ExecutionReport, chain_id: str, now_ns: int) -> Order:

@@ -53,7 +53,8 @@ from ec_core.model import (
     can_transition,
 )
 from ec_core.plugins.host import PluginHost
-from ec_core.tracking.chain import Chain, order_from_request
+from ec_core.safety.checks import pending_order
+from ec_core.tracking.chain import Chain
 from ec_core.tracking.events import (
     FillAnomaly,
     OrderEvent,
@@ -127,7 +128,7 @@ class OrderTracker:
         if retired is not None:
             return retired.order
         self._state.retire_due()
-        order = order_from_request(request, self._state.now(ts_ns))
+        order = pending_order(request, self._state.now(ts_ns))
         chain = Chain(order, self._state.history_limit)
         chain.pending[order.cl_order_id] = RequestType.NEW
         self._state.add_chain(chain)
