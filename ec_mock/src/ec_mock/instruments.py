@@ -50,7 +50,8 @@ class ProductRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     last trade by more than this is rejected ``PRICE_OUTSIDE_BAND``. ``min_price``:
     the lowest price an order may carry (``None``: none, negative prices allowed).
     ``order_types`` and ``exec_instructions``: what the product accepts (``None``:
-    everything the engine supports).
+    everything the engine supports). ``preopen_minutes``: the pre-open before each
+    session opens (orders taken, not matched; an opening auction at the open).
     """
 
     protection_points: Decimal | None = None
@@ -58,6 +59,7 @@ class ProductRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     min_price: Decimal | None = None
     order_types: frozenset[OrderType] | None = None
     exec_instructions: frozenset[ExecInstruction] | None = None
+    preopen_minutes: int | None = None
 
 
 class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

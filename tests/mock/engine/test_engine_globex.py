@@ -22,6 +22,7 @@ from ec_core.model import (
     OrderType,
     ReportKind,
     Side,
+    Trade,
 )
 from ec_mock.engine import Exchange, RejectCode
 from ec_mock.engine.smp import SMP_CANCELLED_AGGRESSING, SMP_CANCELLED_RESTING, SelfMatchPrevention
@@ -337,3 +338,37 @@ def test_a_gtd_for_today_after_the_close_says_the_day_has_ended() -> None:
     assert reject.reject_code == RejectCode.GTD_IN_PAST
     assert "2024-01-10 has ended" in reject.reject_text
     assert "before today" not in reject.reject_text
+
+
+# ------------------------------------------------------------------ 4. pre-open, opening auction
+def test_the_preopen_takes_orders_and_the_open_matches_them_at_one_price() -> None:
+    """CME Globex Pre-Open: orders are taken (and may cross) but nothing matches; the
+    Indicative Opening Price is where the most would trade; at the open crossing
+    orders trade at that one price, then continuous trading starts.
+
+    Orders at 16:50 CT used to be rejected MARKET_CLOSED, and matching started
+    continuously at 17:00.
+    """
+    ex, _clock, rec = globex()
+    ex.advance_to(T0 + 7 * HOUR + 30 * 60 * SECOND)  # 16:30 CT: closed, not yet pre-open
+    ex.submit(ep("early", BUY, 1, "4505", account="A"))
+    assert rec.last("early").reject_code == RejectCode.MARKET_CLOSED
+    ex.advance_to(T0 + 7 * HOUR + 50 * 60 * SECOND)  # 16:50 CT: pre-open
+    assert ex.in_preopen("EP")
+    ex.submit(ep("bid", BUY, 2, "4505", account="A"))
+    ex.submit(ep("ask1", SELL, 1, "4500", account="B"))
+    ex.submit(ep("ask2", SELL, 2, "4502", account="C"))
+    ex.submit(ep("mkt", BUY, 1, account="C"))
+    assert rec.last("mkt").reject_code == RejectCode.MARKET_CLOSED
+    assert "pre-open" in rec.last("mkt").reject_text
+    assert fills(rec, "bid") == []  # crossed, and nothing traded
+    assert ex.indicative_open("EP") == (Decimal("4502.00"), 2)
+    ex.advance_to(T0 + 8 * HOUR)  # 17:00 CT: the open
+    assert fills(rec, "bid") == [(1, Decimal("4502.00")), (1, Decimal("4502.00"))]
+    assert fills(rec, "ask1") == [(1, Decimal("4502.00"))]  # the auction price, not its limit
+    prints = [e for e in rec.market if isinstance(e, Trade)]
+    assert [(t.price, t.size, t.aggressor) for t in prints] == [(18008, 2, None)]
+    assert ex.indicative_open("EP") is None
+    assert rec.last("ask2").state is OrderState.PARTIALLY_FILLED  # one lot left at 4502
+    ex.submit(ep("after", BUY, 1, "4502", account="A"))  # continuous trading again
+    assert fills(rec, "after") == [(1, Decimal("4502.00"))]

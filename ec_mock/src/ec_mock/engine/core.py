@@ -146,6 +146,9 @@ class ExchangeCore:
             products = {s.instrument.symbol: s.rules for s in builtin_specs() if s.rules}
         self._products: dict[str, ProductRules] = dict(products)
         self._limits: dict[str, ProductLimits] = {}  # the product rules in ticks, per symbol
+        # Symbols outside their session now (sessions enforced): nothing matches there;
+        # orders taken in a pre-open rest, crossed, until the opening auction.
+        self._closed: set[str] = set()
         self._instruments: dict[str, Instrument] = {}
         self._books: dict[str, OrderBook] = {}
         self._calendars: dict[str, SessionCalendar] = {}
@@ -238,8 +241,11 @@ class ExchangeCore:
         self._limits[symbol] = ProductLimits(instrument, self._products.get(symbol))
         calendar = SessionCalendar(instrument.trading_hours)
         self._calendars[symbol] = calendar
+        self._closed.discard(symbol)
         if instrument.trading_hours is not None and self.enforce_sessions:
-            _, boundary = calendar.state(self._now())
+            is_open, boundary = calendar.state(self._now())
+            if not is_open:
+                self._closed.add(symbol)
             if boundary >= 0:
                 self._push(boundary, _EVENT_SESSION, symbol)
 
@@ -248,6 +254,14 @@ class ExchangeCore:
 
     def instruments(self) -> list[Instrument]:
         return list(self._instruments.values())
+
+    def in_preopen(self, symbol: str) -> bool:
+        """Whether ``symbol`` is in its pre-open now: orders taken, nothing matched."""
+        if symbol not in self._closed:
+            return False
+        preopen = self._limits[symbol].preopen_ns
+        is_open, boundary = self._calendars[symbol].state(self._now())
+        return bool(preopen) and not is_open and 0 <= boundary - self._now() <= preopen
 
     def product_rules(self, symbol: str) -> ProductRules | None:
         """The Globex product rules ``symbol`` trades under (``None``: plain matching)."""

@@ -107,6 +107,12 @@ class Exchange(SnapshotLayer):
         is_open, boundary = calendar.state(now)
         if boundary >= 0:
             self._push(boundary, _EVENT_SESSION, symbol)
+        if is_open:
+            if symbol in self._closed:
+                self._closed.discard(symbol)
+                self._open_auction(symbol)  # what the pre-open left crossed trades first
+        else:
+            self._closed.add(symbol)
         if was_open and not is_open:
             for order in list(self._open_by_symbol[symbol].values()):
                 if order.duration is _DAY:

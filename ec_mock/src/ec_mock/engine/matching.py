@@ -18,6 +18,7 @@ from ec_core.model import (
     Trade,
 )
 
+from ec_mock.engine.auction import opening_price
 from ec_mock.engine.book import Level, OrderBook
 from ec_mock.engine.core import (
     _BUY,
@@ -61,8 +62,11 @@ class MatchingLayer(ReportsLayer):
                         order.seq = self._next_seq
                         self._next_seq += 1
                 return
-        # Match only if the opposite touch is within the limit (the usual passive add is not).
-        if order.side > 0:
+        # Match only if the opposite touch is within the limit (the usual passive add is
+        # not), and the market is open (a pre-open order rests, crossed, until the open).
+        if self._closed and book.symbol in self._closed:
+            pass
+        elif order.side > 0:
             keys = book.ask_keys
             if keys and (limit is None or -keys[-1] <= limit):
                 self._match(order, book)
@@ -305,7 +309,7 @@ class MatchingLayer(ReportsLayer):
                             order.price = stop + protection * order.side
                         self._execute(order, book)
                         active = True
-            if book.aon:
+            if book.aon and symbol not in self._closed:
                 for order in list(book.aon):
                     remaining = order.qty - order.filled
                     if (
@@ -317,6 +321,39 @@ class MatchingLayer(ReportsLayer):
                         active = True
 
     # ------------------------------------------------------------------ ends of orders
+    def _open_auction(self, symbol: str) -> None:
+        """At the open: crossing orders trade at one price (CME Globex opening match).
+
+        The price is :func:`~ec_mock.engine.auction.opening_price`; bids at or above it
+        and offers at or below it trade in price-time priority, every fill at that
+        price, published as one print with no aggressor.
+        """
+        book = self._books[symbol]
+        found = opening_price(book, self._marks.get(symbol))
+        if found is None:
+            return
+        price, volume = found
+        self._mark(symbol, price, book.holders)
+        left = volume
+        while left:
+            bid = book.bids[book.bid_keys[-1]]
+            ask = book.asks[-book.ask_keys[-1]]
+            buyer = next(o for o in bid.live())
+            seller = next(o for o in ask.live())
+            qty = min(left, buyer.qty - buyer.filled, seller.qty - seller.filled)
+            for order in (buyer, seller):
+                if qty == order.qty - order.filled:
+                    book.unrest(order)
+                else:
+                    book.reduce_resting(order, qty)
+                self._fill(order, qty, price)
+            left -= qty
+        self._touched[symbol] = None
+        now = self._ts
+        self._last[symbol] = (now, price, volume, None)
+        if self._sinks:
+            self._emit(Trade(symbol=symbol, ts_ns=now, price=price, size=volume, aggressor=None))
+
     def _finish(
         self, order: OrderRecord, state: OrderState, text: str = "", *, quiet: bool = False
     ) -> None:

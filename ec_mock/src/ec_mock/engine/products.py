@@ -35,7 +35,15 @@ def _ticks(instrument: Instrument, points: Decimal, what: str) -> int:
 class ProductLimits:
     """:class:`ProductRules` of one instrument in ticks (``None``: the rule is off)."""
 
-    __slots__ = ("band", "exec_instructions", "min_price", "order_types", "protection", "rules")
+    __slots__ = (
+        "band",
+        "exec_instructions",
+        "min_price",
+        "order_types",
+        "preopen_ns",
+        "protection",
+        "rules",
+    )
 
     def __init__(self, instrument: Instrument, rules: ProductRules | None) -> None:
         self.rules = rules
@@ -44,8 +52,16 @@ class ProductLimits:
         self.min_price: int | None = None
         self.order_types = rules.order_types if rules is not None else None
         self.exec_instructions = rules.exec_instructions if rules is not None else None
+        self.preopen_ns = 0
         if rules is None:
             return
+        if rules.preopen_minutes is not None:
+            if rules.preopen_minutes < 0:
+                raise ConfigError(
+                    f"{instrument.symbol}: preopen_minutes must be >= 0",
+                    path="rules.preopen_minutes",
+                )
+            self.preopen_ns = rules.preopen_minutes * 60_000_000_000
         if rules.protection_points is not None:
             self.protection = _ticks(instrument, rules.protection_points, "protection_points")
         if rules.band_points is not None:

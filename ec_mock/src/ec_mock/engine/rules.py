@@ -226,9 +226,23 @@ def gtd_has_future_date(
 def session_open(
     ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
 ) -> None:
-    """Orders are taken only in the instrument's trading session (with sessions enforced)."""
-    if not ex._calendars[order.symbol].is_open(ex._ts):
+    """Orders are taken in the trading session, and in the pre-open before it.
+
+    CME Globex Pre-Open state: order entry, modification and cancel are allowed and
+    nothing matches; orders that could only trade at once (market, IOC, FOK) have
+    nothing to do there and are rejected ``MARKET_CLOSED``.
+    """
+    if ex._calendars[order.symbol].is_open(ex._ts):
+        return
+    if not ex.in_preopen(order.symbol):
         raise Reject(RejectCode.MARKET_CLOSED, f"{order.symbol} is outside its trading session")
+    if order.order_type is _MKT or order.duration in _IOC_FOK:
+        kind = "market" if order.order_type is _MKT else str(order.duration)
+        raise Reject(
+            RejectCode.MARKET_CLOSED,
+            f"{kind} orders are not taken in the pre-open of {order.symbol}: nothing"
+            " matches before the open",
+        )
 
 
 def stop_on_right_side(
@@ -487,14 +501,14 @@ def modify_session_open(
     duration: Duration | None,
     gtd: date | None,
 ) -> None:
-    """No modify outside the trading session: a modify could match, and nothing matches
-    while the market is closed (CME Globex: no matching outside the Open state).
+    """No modify outside the trading session and its pre-open: nothing matches while the
+    market is closed (CME Globex: no matching outside the Open state).
 
-    Globex's Post-Close state lets GTC/GTD orders be modified without matching; the
-    mock has no such state and rejects the modify ``MARKET_CLOSED``. Cancels are
-    always taken.
+    In the pre-open a modify is taken and does not match (Globex Pre-Open). Globex's
+    Post-Close state also takes GTC/GTD modifications; the mock has no such state
+    and rejects them ``MARKET_CLOSED``. Cancels are always taken.
     """
-    if not ex._calendars[order.symbol].is_open(ex._ts):
+    if not ex._calendars[order.symbol].is_open(ex._ts) and not ex.in_preopen(order.symbol):
         raise Reject(RejectCode.MARKET_CLOSED, f"{order.symbol} is outside its trading session")
 
 
