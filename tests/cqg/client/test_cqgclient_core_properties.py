@@ -88,6 +88,14 @@ def _check_orders_and_positions(loop: Loop, placed: list[str]) -> None:
         truth = truths[cl]
         assert truth is not None
         assert (report.filled_qty, report.qty) == (truth.filled_qty, truth.qty), cl
+    for cl, truth in truths.items():  # final orders too: the state and the contracts
+        if truth is None:
+            assert loop.core.book.chain_of(cl) is None, f"{cl}: unknown at the venue"
+            continue
+        chain = loop.core.book.chain_of(cl)
+        assert chain is not None, f"{cl}: the venue has it, the client does not"
+        assert chain.last is not None
+        assert (chain.last.state, chain.last.filled_qty) == (truth.state, truth.filled_qty), cl
     venue_positions = {p.symbol: p.qty for p in exchange.positions(VENUE_ACCOUNT) if p.qty}
     client_positions = {p.symbol: p.qty for p in loop.core.book.positions_of(loop.account) if p.qty}
     assert client_positions == venue_positions

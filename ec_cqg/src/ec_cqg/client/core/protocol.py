@@ -30,9 +30,9 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Final, TypeVar, final
+from typing import Any, Final, final
 
 import msgspec
 from ec_core.errors import (
@@ -78,7 +78,6 @@ __all__ = ["CqgClientProtocol"]
 
 log = logging.getLogger("ec_cqg.client")
 
-T = TypeVar("T")
 _NS: Final = 1_000_000_000
 _TS = trade_routing_2.TradeSubscription
 TRADE_SCOPES: Final = (_TS.SUBSCRIPTION_SCOPE_ORDERS, _TS.SUBSCRIPTION_SCOPE_POSITIONS)
@@ -200,17 +199,6 @@ class CqgClientProtocol:
             timeout = (pending.deadline_ns - now_ns) / _NS + self._request_timeout_s
             self.calls.fail(pending, RequestTimeoutError(timeout=round(timeout, 3)))
 
-    def request(
-        self,
-        msg: ClientMsg,
-        interpret: Callable[[list[Answer]], T],
-        *,
-        deadline_ns: int,
-        on_error: Callable[[BaseException], None] | None = None,
-    ) -> tuple[Call[T], bytes]:
-        """Track ``msg`` as one call; return the call and the frame to write."""
-        return self.calls.start(msg, interpret, deadline_ns=deadline_ns, on_error=on_error)
-
     def cancel(self, call: Call[Any]) -> None:
         """Stop waiting for ``call``: a late answer becomes a dead letter."""
         self.calls.cancel(call)
@@ -287,7 +275,7 @@ class CqgClientProtocol:
     def _learn(self, contract_id: int) -> None:
         """Ask for the metadata of a contract a status names; deliver what waits on it."""
         self.counters["contracts_learned_by_id"] += 1
-        _call, frame = self.request(
+        _call, frame = self.calls.start(
             info.contract_metadata_message(next(self._ids), contract_id),
             lambda answers: self._learned(contract_id, answers),
             deadline_ns=self._now_ns + int(self._request_timeout_s * _NS),
@@ -347,7 +335,7 @@ class CqgClientProtocol:
             client_app_id=client_app_id,
             client_version=client_version,
         )
-        return self.request(msg, interpret, deadline_ns=deadline_ns)
+        return self.calls.start(msg, interpret, deadline_ns=deadline_ns)
 
     def restore(self, *, client_app_id: str, deadline_ns: int) -> tuple[Call[bool], bytes]:
         """Restore the session with its token; refused (AuthError) forgets the token."""
@@ -365,10 +353,12 @@ class CqgClientProtocol:
             return True
 
         msg = restore_message(session_token=self.session_token, client_app_id=client_app_id)
-        return self.request(msg, interpret, deadline_ns=deadline_ns)
+        return self.calls.start(msg, interpret, deadline_ns=deadline_ns)
 
     def logoff(self, text: str, *, deadline_ns: int) -> tuple[Call[None], bytes]:
-        return self.request(logoff_message(text), lambda _answers: None, deadline_ns=deadline_ns)
+        return self.calls.start(
+            logoff_message(text), lambda _answers: None, deadline_ns=deadline_ns
+        )
 
     def forget_logon(self) -> list[str]:
         """A fresh logon voids contract ids: the symbols to resolve again."""
@@ -381,13 +371,13 @@ class CqgClientProtocol:
             return self.contracts.remember(symbol, info.resolution_of(symbol, answers))[0]
 
         msg = info.resolution_message(next(self._ids), symbol)
-        return self.request(msg, interpret, deadline_ns=deadline_ns)
+        return self.calls.start(msg, interpret, deadline_ns=deadline_ns)
 
     def subscribe_market(
         self, contract_id: int, level: int, *, deadline_ns: int
     ) -> tuple[Call[None], bytes]:
         msg = info.market_data_message(contract_id, level, next(self._ids))
-        return self.request(
+        return self.calls.start(
             msg,
             lambda answers: info.subscription_status_of(contract_id, answers),
             deadline_ns=deadline_ns,
@@ -417,7 +407,7 @@ class CqgClientProtocol:
             if self.snapshot.collecting:  # the completions came with the answers
                 self._apply_snapshot(self._now_ns)
 
-        return self.request(msg, interpret, deadline_ns=deadline_ns)
+        return self.calls.start(msg, interpret, deadline_ns=deadline_ns)
 
     def ping(self, now_ns: int, *, deadline_ns: int) -> bytes | None:
         """A heartbeat ping (None before the first logon: no base time yet)."""
@@ -452,7 +442,7 @@ class CqgClientProtocol:
 
     def accounts(self, *, deadline_ns: int) -> tuple[Call[list[Account]], bytes]:
         msg = info.accounts_message(next(self._ids))
-        return self.request(msg, info.accounts_of, deadline_ns=deadline_ns)
+        return self.calls.start(msg, info.accounts_of, deadline_ns=deadline_ns)
 
     def order_status(
         self, chain: Chain, account_id: str, *, deadline_ns: int
@@ -469,7 +459,7 @@ class CqgClientProtocol:
             return msgspec.structs.replace(last, kind=ReportKind.STATUS, fill=None)
 
         msg = info.order_status_message(next(self._ids), chain.chain_order_id, int(account_id))
-        return self.request(msg, interpret, deadline_ns=deadline_ns)
+        return self.calls.start(msg, interpret, deadline_ns=deadline_ns)
 
     def historical_orders(
         self, account_id: str, start: datetime, end: datetime, *, deadline_ns: int
@@ -478,7 +468,7 @@ class CqgClientProtocol:
         if base is None:
             raise ConnectionLostError("not logged on")
         msg = info.historical_orders_message(next(self._ids), base, int(account_id), start, end)
-        return self.request(msg, info.historical_statuses_of, deadline_ns=deadline_ns)
+        return self.calls.start(msg, info.historical_statuses_of, deadline_ns=deadline_ns)
 
     def contract_metadata(self, contract_id: int, *, deadline_ns: int) -> tuple[Call[None], bytes]:
         """Learn a contract by id (an order placed elsewhere) into the directory."""
@@ -486,7 +476,7 @@ class CqgClientProtocol:
         def interpret(answers: list[Answer]) -> None:
             self.contracts.book.add_metadata(info.metadata_of(contract_id, answers))
 
-        return self.request(
+        return self.calls.start(
             info.contract_metadata_message(next(self._ids), contract_id),
             interpret,
             deadline_ns=deadline_ns,
