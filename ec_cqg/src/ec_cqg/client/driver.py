@@ -60,6 +60,7 @@ class CoreDriver:
         self._waiters: dict[Call[Any], anyio.Event] = {}
         self._md_batch: list[bytes] = []  # market-data frames gathered, not decoded yet
         self._frames_before = 0  # frames of earlier lines (stats)
+        self._told_ready = False  # on_ready was called since the line came up
 
     @property
     def frames_in(self) -> int:
@@ -74,6 +75,7 @@ class CoreDriver:
         if self.conn is not None:
             self._frames_before += self.conn.frames_in
         self.conn = None
+        self._told_ready = False
         self.fail_pending(reason)
 
     def deadline(self, limit_s: float | None = None) -> int:
@@ -169,8 +171,8 @@ class CoreDriver:
         batch, self._md_batch = self._md_batch, []
         if batch:
             core = self.core
-            core.receive_market_data(batch, self.clock.now_ns())
-            self._after_receive(core)
+            if not core.receive_market_data(batch, self.clock.now_ns()):
+                self._after_receive(core)
 
     def _after_receive(self, core: CqgClientProtocol) -> None:
         """Write what the core made (pongs, metadata requests); wake finished calls."""
@@ -181,7 +183,8 @@ class CoreDriver:
                 if conn is not None and conn.send_nowait(frame) and self.throttle is not None:
                     self.throttle.take()
         self._wake_calls()
-        if core.ready:
+        if core.ready and not self._told_ready:
+            self._told_ready = True
             self._on_ready()
 
     # -- timers --------------------------------------------------------------------

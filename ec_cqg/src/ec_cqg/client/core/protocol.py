@@ -53,7 +53,7 @@ from ec_core.model import (
 )
 from google.protobuf.message import Message
 
-from ec_cqg.client.core import information as info
+import ec_cqg.client.core.information as info
 from ec_cqg.client.core.calls import Call, CallTable
 from ec_cqg.client.core.contracts import ContractDirectory
 from ec_cqg.client.core.market import MarketSubscriptions
@@ -153,9 +153,12 @@ class CqgClientProtocol:
                 self.counters["handler_errors"] += 1
                 log.exception("cqg: handler failed")
 
-    def receive_market_data(self, frames: Sequence[bytes], now_ns: int) -> None:
+    def receive_market_data(self, frames: Sequence[bytes], now_ns: int) -> bool:
         """Market-data-only frames gathered by the shell: one parse and one delivery per
-        burst; a bad frame among them sends them through :meth:`receive` one by one."""
+        burst; a bad frame among them sends them through :meth:`receive` one by one.
+
+        True when the burst held market data only: then it made no frame to send and
+        finished no call, and the shell need not look."""
         try:
             msg, fields = decode_server_fields(b"".join(frames) if len(frames) > 1 else frames[0])
             plain = self.correlator.plain_updates(msg, fields)
@@ -164,12 +167,13 @@ class CqgClientProtocol:
         if plain is None or plain[0] is not _RTMD:
             for data in frames:
                 self.receive(data, now_ns)
-            return
+            return False
         try:
             self.market.apply_items(plain[1], self.base_time, now_ns)
         except Exception:  # a bug in a handler must not kill the line
             self.counters["handler_errors"] += 1
             log.exception("cqg: market data handler failed")
+        return True
 
     def fail_pending(self, reason: str) -> None:
         """The line dropped: every request in flight fails; no answer can come."""
