@@ -16,7 +16,7 @@ from ec_core.execution import Payload
 from ec_core.model import MarketEvent, NewOrder, Quote, Side
 from ec_core.plugins import PluginHost
 from ec_core.safety.codes import Code
-from ec_core.strategy import ActionNode, ActionTree, OpSignal, OpStrategy, StrategyContext
+from ec_core.strategy import ActionNode, ActionTree, OpSignal, OpStrategy, StrategyContext, never
 from ec_core.strategy.loader import StrategyPlan
 from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
 from ec_core.strategy.report import ReplayReport, render_text
@@ -175,3 +175,59 @@ async def test_without_the_market_shown_a_held_payload_still_ends_the_replay() -
     assert report.ticks == 10
     for error in report.errors:  # the executor may not wait on the replay's clock
         assert "cannot wait" in error.error
+
+
+class HeldThenOvertime(OpStrategy):
+    """The entry's window opens at 5 s; the overtime (at 2 s) pre-empts it."""
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        if self.produced:
+            return None
+        deadline = ctx.now_ns + 2 * SEC
+        overtime = ActionNode("Overtime")
+        tree = ActionTree(
+            ActionNode("Entry", [windowed(start_s=5)]), lambda c: c.now_ns >= deadline, overtime
+        )
+        return OpSignal(tree, symbol=symbol)
+
+
+@pytest.mark.anyio
+async def test_a_held_payload_the_tree_withdrew_is_never_sent() -> None:
+    rigs: list[TradingRig] = []
+    report = await replay(
+        HeldThenOvertime(symbols=[SYMBOL]), [quote(s) for s in range(8)], on_rig=rigs.append
+    )
+    assert rigs[0].tracker.orders(DEFAULT_REPLAY_ACCOUNT) == []  # the entry never left
+    assert report.orders_sent == 0
+    assert report.held == ()
+
+
+class HeldStandbyThenBranch(OpStrategy):
+    """A standby child's payload is held (window at 5 s); at 2 s the other branch is taken."""
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        if self.produced:
+            return None
+        at_2s = ctx.now_ns + 2 * SEC
+        other = ActionNode("Other", transitions={"never": (never, ActionNode("End"))})
+        resting = ActionNode("Resting", [windowed(start_s=5)], standby=True)
+        root = ActionNode(
+            "Root",
+            transitions={
+                "other": (lambda c: c.now_ns >= at_2s, other),
+                "resting": (never, resting),
+            },
+        )
+        return OpSignal(ActionTree(root), symbol=symbol)
+
+
+@pytest.mark.anyio
+async def test_a_held_payload_of_a_sibling_cancelled_by_a_branch_is_never_sent() -> None:
+    rigs: list[TradingRig] = []
+    report = await replay(
+        HeldStandbyThenBranch(symbols=[SYMBOL]), [quote(s) for s in range(8)], on_rig=rigs.append
+    )
+    assert rigs[0].tracker.orders(DEFAULT_REPLAY_ACCOUNT) == []  # withdrawn before its window
+    assert report.held == ()
+    [path] = report.signal_paths
+    assert path.path == ("Root", "Other")

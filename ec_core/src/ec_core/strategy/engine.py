@@ -407,7 +407,9 @@ class StrategyEngine:
         released = False
         while held and held[0][0] <= now:
             _, _, signal, command = heapq.heappop(held)
-            if signal.done:  # the signal ended while it waited: nothing to send
+            if signal.done or not signal.tree.still_wanted(command):
+                # the signal ended, or its tree moved on, while it waited: never sent
+                command.payload.advance(PayloadStatus.EXPIRED, "withdrawn while held")
                 continue
             self._dispatch(self._send, signal, command)
             released = True

@@ -179,6 +179,7 @@ class ActionTree:
         "_outbox",
         "_standby_fired",
         "_standby_nodes",
+        "_withdrawn",
         "active",
         "advance_on",
         "branch_stats",
@@ -225,6 +226,7 @@ class ActionTree:
         self._aliases: dict[str, str] = {}
         self._standby_fired: set[str] = set()
         self._awaiting_fill: dict[str, set[str]] = {}  # node -> orders it waits to see filled
+        self._withdrawn: set[str] = set()  # ids of orders the tree asked to cancel
         self.branch_stats: dict[tuple[str, str], BranchCount] = {}  # (node, branch) -> counts
         self._branches = self._edges[root.name]
         self._standby_nodes: tuple[ActionNode, ...] = ()
@@ -425,7 +427,16 @@ class ActionTree:
             ids.add(chain.chain_id)
             ids.add(chain.live_id)
         if ids:
+            self._withdrawn |= ids
             self._outbox.append(CancelWorking(order_ids=frozenset(ids), reason=reason))
+
+    def still_wanted(self, command: SendPayload) -> bool:
+        """Whether a payload held for its activation window is still to be sent: the
+        tree is live, not in overtime elsewhere, and has not withdrawn the order (a
+        sibling branch taken, a cancel) while it waited."""
+        if self.state.is_final or (self.in_overtime and command.node != self.active.name):
+            return False
+        return command.payload.request.cl_order_id not in self._withdrawn
 
     # -- order bookkeeping -----------------------------------------------------------------
 
