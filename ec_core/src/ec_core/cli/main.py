@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import click
 
 from ec_core import __version__
+from ec_core.cli.data_cmd import data_command
 from ec_core.cli.orders_cmd import orders_command
 from ec_core.cli.plugins_cmd import plugins_command
 from ec_core.cli.replay_cmd import replay_command
@@ -50,6 +51,7 @@ def build_cli(host: PluginHost) -> click.Group:
     cli.add_command(run_command)
     cli.add_command(replay_command)
     cli.add_command(orders_command)
+    cli.add_command(data_command)
     host.add_commands(cli)
     return cli
 

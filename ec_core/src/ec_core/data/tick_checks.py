@@ -38,6 +38,7 @@ __all__ = [
     "TickRow",
     "missing_columns",
     "parse_ts_ns",
+    "row_problem",
 ]
 
 #: Columns each row kind reads its values from.
@@ -159,7 +160,7 @@ class TickChecks:
         return kept
 
     def _valid(self, where: str, tick: Quote | Trade, instrument: Instrument) -> bool:
-        found = _problem(tick, instrument)
+        found = row_problem(tick, instrument)
         if found is None:
             return True
         code, field, message = found
@@ -182,7 +183,7 @@ def _line(where: str) -> str:
     return where.rpartition(":")[2] or where
 
 
-def _problem(tick: Quote | Trade, inst: Instrument) -> tuple[str, str, str] | None:
+def row_problem(tick: Quote | Trade, inst: Instrument) -> tuple[str, str, str] | None:
     """``(code, field, message)`` of the first rule ``tick`` breaks, or ``None``."""
     if isinstance(tick, Trade):
         if tick.size <= 0:

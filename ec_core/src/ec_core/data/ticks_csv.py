@@ -18,6 +18,10 @@ price off the grid, an unknown symbol or a bad field is a
 :mod:`ec_core.data.tick_checks` (time order, two-sided uncrossed quotes, positive
 sizes), as ``ec replay`` does.
 
+The same columns in a Parquet or Arrow IPC file (``.parquet``, ``.arrow``...; the
+optional extra ``ec-core[parquet]``) are read and written through
+:mod:`ec_core.data.ticks_arrow`, row by row through the same parser and checks.
+
 The format lives in ec-core because both sides need it: a replay reads it without
 importing any vendor, and ec-mock records simulator runs with :func:`write_ticks`.
 """
@@ -25,15 +29,16 @@ importing any vendor, and ec-mock records simulator runs with :func:`write_ticks
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ec_core.data.tick_checks import TickChecks, TickRow, missing_columns, parse_ts_ns
+from ec_core.data.ticks_arrow import arrow_rows, is_arrow, write_arrow
 from ec_core.errors import ConfigError, PriceError
 from ec_core.model import Instrument, Quote, Side, Trade
 
-__all__ = ["TICK_FIELDS", "read_symbols", "read_ticks", "write_ticks"]
+__all__ = ["TICK_FIELDS", "read_symbols", "read_tick_rows", "read_ticks", "write_ticks"]
 
 TICK_FIELDS = (
     "ts_ns",
@@ -53,35 +58,51 @@ InstrumentLookup = Callable[[str], Instrument | None]
 
 
 def _rows(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """``(where, row)`` per data row, ``where`` being ``file:line`` for error messages.
+    """``(where, row)`` per data row, ``where`` being ``file:line`` (CSV) or ``file:row N``
+    (Parquet, Arrow IPC: :mod:`ec_core.data.ticks_arrow`) for error messages.
 
     The columns a row's kind needs are checked at the first row of that kind: a missing
     ``bid_size`` column is an error, never a silent zero.
     """
+    if is_arrow(path):
+        columns, rows = arrow_rows(path)
+        yield from _checked(path, columns, rows)
+        return
     try:
         handle = path.open(newline="", encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("tick file not found", file=str(path)) from None
     with handle:
         reader = csv.DictReader(handle)
-        missing = _REQUIRED - set(reader.fieldnames or ())
-        if missing:
-            raise ConfigError(f"missing column(s) {sorted(missing)}", path=f"{path.name}:1")
-        columns = reader.fieldnames or ()
-        checked: set[str] = set()
-        for row in reader:
-            where = f"{path.name}:{reader.line_num}"
-            kind = (row.get("kind") or "").strip().lower()
-            if kind not in checked:
-                checked.add(kind)
-                lacking = missing_columns(kind, columns)
-                if lacking:
-                    raise ConfigError(
-                        f"a {kind} row needs the column(s) {', '.join(lacking)}, missing from"
-                        f" the header (line 1)",
-                        path=where,
-                    )
-            yield where, {k: (v or "").strip() for k, v in row.items() if k is not None}
+        cells = (
+            (
+                f"{path.name}:{reader.line_num}",
+                {k: (v or "").strip() for k, v in row.items() if k is not None},
+            )
+            for row in reader
+        )
+        yield from _checked(path, reader.fieldnames or (), cells)
+
+
+def _checked(
+    path: Path, columns: Sequence[str], rows: Iterable[tuple[str, dict[str, str]]]
+) -> Iterator[tuple[str, dict[str, str]]]:
+    missing = _REQUIRED - set(columns)
+    if missing:
+        raise ConfigError(f"missing column(s) {sorted(missing)}", path=f"{path.name}:1")
+    checked: set[str] = set()
+    for where, row in rows:
+        kind = (row.get("kind") or "").strip().lower()
+        if kind not in checked:
+            checked.add(kind)
+            lacking = missing_columns(kind, columns)
+            if lacking:
+                raise ConfigError(
+                    f"a {kind} row needs the column(s) {', '.join(lacking)}, missing from"
+                    f" the header (line 1)",
+                    path=where,
+                )
+        yield where, row
 
 
 def read_symbols(path: str | Path) -> list[str]:
@@ -103,11 +124,19 @@ def read_ticks(
     ``instrument`` gives each symbol's tick grid: a ``symbol -> Instrument | None``
     function or a mapping.
     """
-    lookup = instrument.get if isinstance(instrument, Mapping) else instrument
-    rows = (_parse(row, lookup, where) for where, row in _rows(Path(path)))
+    rows = read_tick_rows(path, instrument)
     if checks is not None:
         return checks.apply(rows)
     return (tick for _, tick, _ in rows)
+
+
+def read_tick_rows(
+    path: str | Path, instrument: InstrumentLookup | Mapping[str, Instrument]
+) -> Iterator[TickRow]:
+    """``(where, tick, instrument)`` per row, lazily, with no row rules applied (for
+    :mod:`ec_core.data.tick_checks` and :func:`~ec_core.data.tick_summary.summarize_ticks`)."""
+    lookup = instrument.get if isinstance(instrument, Mapping) else instrument
+    return (_parse(row, lookup, where) for where, row in _rows(Path(path)))
 
 
 def _parse(row: dict[str, str], lookup: InstrumentLookup, where: str) -> TickRow:
@@ -179,20 +208,29 @@ def _tick(row: dict[str, str], inst: Instrument, where: str) -> Quote | Trade:
 def write_ticks(
     path: str | Path, ticks: Iterable[Quote | Trade], instruments: Iterable[Instrument]
 ) -> int:
-    """Write ``ticks`` in the format :func:`read_ticks` reads; return how many were written.
+    """Write ``ticks`` in the format :func:`read_ticks` reads (CSV, or Parquet / Arrow IPC
+    by the file's suffix); return how many were written.
 
     Raises :class:`ConfigError` for a tick whose symbol is not in ``instruments``.
     """
     table = {i.symbol: i for i in instruments}
-    count = 0
-    with Path(path).open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(TICK_FIELDS)
-        for tick in ticks:
+    target = Path(path)
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for count, tick in enumerate(ticks):
             inst = table.get(tick.symbol)
             if inst is None:
                 raise ConfigError(f"unknown instrument {tick.symbol!r}", path=f"ticks[{count}]")
-            writer.writerow(_row(tick, inst))
+            yield _row(tick, inst)
+
+    if is_arrow(target):
+        return write_arrow(target, TICK_FIELDS, rows())
+    count = 0
+    with target.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(TICK_FIELDS)
+        for row in rows():
+            writer.writerow(row)
             count += 1
     return count
 
