@@ -73,14 +73,14 @@ def test_mae_and_mfe_come_from_the_marks_while_the_trip_is_open() -> None:
     assert (trip.mae_ticks, trip.mfe_ticks) == (-7, 12)
 
 
-def test_statistics_of_the_trips_and_the_daily_pnl_in_the_exchange_time_zone() -> None:
+def test_statistics_of_the_trips_and_the_daily_pnl_per_trading_session() -> None:
     day = 86_400
     fills = [
         fill(1, Side.BUY, 1, "70.00", at=0),
         fill(2, Side.SELL, 1, "70.10", at=60),  # +100
         fill(3, Side.BUY, 1, "70.00", at=day),
         fill(4, Side.SELL, 1, "69.95", at=day + 60),  # -50
-        # 23:30 UTC on the 11th is still the 11th in Chicago (17:30)
+        # 23:30 UTC on the 11th is 17:30 in Chicago: the session of the 12th
         fill(5, Side.BUY, 1, "70.00", at=day + 30_600),
         fill(6, Side.SELL, 1, "70.30", at=day + 30_600 + 30),  # +300
     ]
@@ -88,7 +88,8 @@ def test_statistics_of_the_trips_and_the_daily_pnl_in_the_exchange_time_zone() -
     days = daily_pnl(trips, TABLE)
     assert [(d.date, d.pnl, d.trades) for d in days] == [
         ("2024-01-10", "100.00", 1),
-        ("2024-01-11", "250.00", 2),
+        ("2024-01-11", "-50.00", 1),
+        ("2024-01-12", "300.00", 1),
     ]
     equity = [(T0, 0.0), (T0 + SEC, 100.0), (T0 + 2 * SEC, 50.0), (T0 + 9 * SEC, 350.0)]
     stats = trade_stats(
@@ -104,7 +105,7 @@ def test_statistics_of_the_trips_and_the_daily_pnl_in_the_exchange_time_zone() -
     assert stats.slippage == "20.00"  # one tick of 10.00 on each of two market fills
     assert stats.sharpe is not None
     assert stats.sharpe > 0
-    assert stats.days == 2
+    assert stats.days == 3
 
 
 def test_money_keeps_the_decimals_of_the_tick_value() -> None:

@@ -9,7 +9,8 @@ the base time frame's bars) and the orders the tracker saw, per symbol:
   and best open P&L in ticks per contract seen in the marks while it was open (and at
   its fills);
 * **statistics** over the closed trips, and Sharpe and Sortino on the daily P&L (trading
-  days in the exchange's time zone: the instrument's trading hours, else UTC), annualised
+  days: the instrument's sessions, so an evening trade of an overnight session counts for
+  the next day; without trading hours, the UTC date), annualised
   with 252 days; max drawdown and its duration on the equity curve; exposure is the
   share of the replayed time with a position open;
 * money is a string with the decimals of the instrument's tick value (at least 2), so
@@ -240,11 +241,20 @@ def _price(value: Decimal, tick: Decimal) -> Decimal:
     return value.normalize()
 
 
+def _trading_day(ts_ns: int, instrument: Instrument | None) -> str:
+    """The session the time belongs to (an evening trade of an overnight session counts
+    for the next day), else the date in the exchange's time zone, else in UTC."""
+    calendar = instrument.trading_calendar if instrument is not None else None
+    if calendar is not None:
+        return calendar.trading_day(ts_ns).isoformat()
+    return _local(ts_ns, _zone(instrument)).date().isoformat()
+
+
 def daily_pnl(trips: Sequence[RoundTrip], instruments: dict[str, Instrument]) -> list[DayPnL]:
-    """Realized P&L of the trips closed on each trading day (exchange time zone)."""
+    """Realized P&L of the trips closed in each trading day (the instrument's sessions)."""
     days: dict[str, tuple[Decimal, int]] = {}
     for trip in trips:
-        day = _local(trip.exit_ns, _zone(instruments.get(trip.symbol))).date().isoformat()
+        day = _trading_day(trip.exit_ns, instruments.get(trip.symbol))
         pnl, count = days.get(day, (Decimal(0), 0))
         days[day] = (pnl + Decimal(trip.pnl), count + 1)
     return [
