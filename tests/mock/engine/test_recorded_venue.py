@@ -212,3 +212,19 @@ def test_seeded_latency_jitter_repeats_run_to_run() -> None:
     runs = [run_with_latency(latency_ms=1.0, latency_jitter_ms=9.0) for _ in range(2)]
     assert fills(runs[0][1], "m1") == fills(runs[1][1], "m1")
     assert runs[0][0].exchange.event_log_bytes() == runs[1][0].exchange.event_log_bytes()
+
+
+def test_liquidate_all_flattens_at_the_recorded_touch() -> None:
+    from ec_core.model import LiquidateAll
+
+    v, rec = venue(slippage_ticks=1)
+    v.feed(quote(18000, 18001))
+    v.submit(order("m1", Side.BUY, 2))
+    v.feed(quote(18004, 18005, dt=1))
+    v.submit(LiquidateAll(account_id="A", cl_order_id="flat"))
+    assert [p.qty for p in v.exchange.positions("A")] == [0]
+    sells = [
+        r for r in rec.reports()
+        if r.account_id == "A" and r.kind is ReportKind.FILL and r.side is Side.SELL
+    ]  # fmt: skip
+    assert [(r.fill.qty, r.fill.price) for r in sells if r.fill] == [(2, px(18003))]

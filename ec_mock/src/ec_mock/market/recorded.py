@@ -37,7 +37,8 @@ Fill model (:class:`~ec_mock.market.RecordedFillModel`, one test per rule):
 * **IOC / FOK / AON** are the exchange's own rules against the liquidity shown: IOC
   fills what the touch (walk: within its limit) gives and cancels the rest; FOK and
   AON fill completely at once or not at all: FOK is then cancelled, AON rests until
-  a record fills it whole.
+  a record fills it whole. ``LiquidateAll`` and ``GoFlat`` flatten at the touch (their
+  market orders: slippage applies).
 * **Latency** (``latency_ms`` plus a seeded uniform ``latency_jitter_ms``): the venue
   answers at once (a replay's clock does not move during an order action), and the
   request *sees* the market at its arrival: a taking order fills at the touch
@@ -63,7 +64,9 @@ from ec_core.clock import Clock, ManualClock
 from ec_core.model import (
     Duration,
     ExecutionReport,
+    GoFlat,
     Instrument,
+    LiquidateAll,
     MarketEvent,
     ModifyOrder,
     NewOrder,
@@ -86,7 +89,9 @@ _BUY = Side.BUY
 _SELL = Side.SELL
 _MKT = OrderType.MKT
 _STOPS = (OrderType.STP, OrderType.STL)
-_WALK_LEVELS = 64  # at most this many synthetic levels when walking recorded sizes
+_WALK_LEVELS = 64
+_ALL = 1 << 31  # "as much as shown": capped by the instrument's order size limit
+_FLATTEN = (LiquidateAll, GoFlat)  # at most this many synthetic levels when walking recorded sizes
 
 
 @final
@@ -324,6 +329,9 @@ class RecordedVenue:
         if now >= self._due:
             self._advance(now)  # what is due happens before the request
         try:
+            if type(request) in _FLATTEN:  # its market orders meet the touch of each symbol
+                self._flatten(request, symbol, arrival)
+                return
             if taking is None:
                 exchange.submit(request)
                 return
@@ -336,6 +344,17 @@ class RecordedVenue:
                 self._withdraw(shown)
         finally:
             self._due = _next_due(exchange)  # the request may have set a timer
+
+    def _flatten(self, request: OrderRequest, symbol: object, arrival: int) -> None:
+        symbols = [symbol] if isinstance(symbol, str) else list(self._touch)
+        shown: list[str] = []
+        try:
+            for each in symbols:
+                for taker in (_BUY, _SELL):
+                    shown += self._show(each, taker, _ALL, market=True, at_ns=arrival)
+            self.exchange.submit(request)
+        finally:
+            self._withdraw(shown)
 
     def _arrival(self) -> int:
         """Decision + latency (0: no latency)."""
