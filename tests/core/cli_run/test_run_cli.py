@@ -347,14 +347,18 @@ def test_run_with_limits_that_deny_shows_the_denial_and_sends_nothing(
     config = settings_file(strategy_file.parent, ONLY_EP)
     code, output = run_until(strategy_file, "--config", str(config), until="ec run: order denied")
     assert code == 0, output
-    assert "ec run: safety: limits limits.toml (default deny, hot reload), kill switch ACTIVE" in (
-        output
-    )
+    assert (
+        "ec run: safety: limits limits.toml (default deny, hot reload), kill switch not tripped:"
+        " trading allowed"
+    ) in output
     denial = next(line for line in output.splitlines() if line.startswith("ec run: order denied"))
     assert "nothing sent" in denial
     assert "INSTRUMENT_NOT_ALLOWED" in denial
     assert "value=CLE" in denial
-    assert "1 order actions, 0 fills, 0 orders working, 1 errors" in summary_of(output)
+    assert (
+        "1 order actions: 0 sent (0 rejected, 0 unknown), 1 denied (not sent), 0 fills,"
+        " 0 orders working, 1 errors"
+    ) in summary_of(output)
     records = journal_records(strategy_file.parent / "orders.sqlite")
     assert not [r for r in records if isinstance(r, IntentRecorded | RequestSent)]
 
@@ -461,3 +465,22 @@ def test_run_refuses_a_journal_that_lost_its_records_unless_the_operator_accepts
     )
     assert code == 0, output
     assert "ec run: journal orders.sqlite: recovered 0 records" in output
+
+
+def test_the_stop_summary_shows_pnl_position_last_price_working_orders_and_market_time(
+    strategy_file: Path,
+) -> None:
+    code, output = run_until_working(strategy_file, "--leave-working", "--seed", "5")
+    assert code == 0, output
+    lines = output.splitlines()
+    at = lines.index(summary_of(output))
+    details = lines[at + 1 :]
+    assert details[0].startswith("ec run: market time 20")
+    assert details[0].endswith("+00:00")
+    cle = next(line for line in details if line.startswith("ec run: CLE: position "))
+    assert "last " in cle
+    assert "realized +0.00 USD" in cle
+    assert "unrealized +0.00 USD" in cle
+    working = [line for line in details if line.startswith("ec run: working ")]
+    assert len(working) == 1
+    assert working[0].startswith("ec run: working BUY 1 CLE LMT @ 50.00 (")

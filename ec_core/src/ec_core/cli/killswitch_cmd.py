@@ -55,7 +55,7 @@ def _show(switch: KillSwitch, path: Path, limits_path: Path, as_json: bool) -> N
         data["limits_error"] = limits_error
         click.echo(msgspec.json.encode(data).decode())
         return
-    click.echo(f"kill switch: {record.state.value}")
+    click.echo(f"kill switch: {record.state.value} ({record.state.meaning})")
     if record.reason or record.source:
         click.echo(f"reason: {record.reason or '-'} (set by {record.source or '-'})")
     click.echo(f"file: {path}")

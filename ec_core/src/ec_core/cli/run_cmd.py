@@ -34,9 +34,9 @@ import anyio
 import click
 from rich.console import Console
 from rich.live import Live
-from rich.table import Table
 
 from ec_core.cli.failure import EXIT_STRATEGY_FAILED, fail
+from ec_core.cli.run_view import instrument_lines, live_logging, market_time, view, working_lines
 from ec_core.clock import Clock, WallClock
 from ec_core.errors import EcError
 from ec_core.plugins import PluginHost
@@ -227,7 +227,10 @@ async def _run(
                 for line in _safety_lines(host, rig, checks, limits_file, journal):
                     click.echo(f"ec run: {line}")
                 if console.is_terminal:
-                    with Live(_view(rig, label), console=console, refresh_per_second=4) as live:
+                    with (
+                        Live(view(rig, label), console=console, refresh_per_second=4) as live,
+                        live_logging(live.console),
+                    ):
                         tg.start_soon(_refresh, live, rig, label)
                         await rig.engine.run(events)
                 else:
@@ -243,13 +246,19 @@ async def _run(
     action = "cancelled" if cancel_working else "left"
     engine = rig.engine
     disabled = "".join(f"; {name} disabled: {why}" for name, why in engine.disabled.items())
+    details = [
+        f"ec run: market time {market_time(engine.clock.now_ns())}",
+        *(f"ec run: {line}" for line in instrument_lines(rig)),
+        *(f"ec run: working {line}" for line in working_lines(rig)),
+    ]
     summary = (
         f"ec run: {stop_reason}; {engine.events} ticks, {_produced(rig)} signals"
-        f" ({live_signals} live at stop, working orders {action}), {engine.orders_sent}"
-        f" order actions, {rig.tracker.stats().fills} fills, {working} orders working,"
+        f" ({live_signals} live at stop, working orders {action}),"
+        f" {engine.outcomes.snapshot().describe()}, {rig.tracker.stats().fills} fills,"
+        f" {working} orders working,"
         f" {sum(e.count for e in engine.errors)} errors{disabled}"
     )
-    return summary, engine.failed
+    return "\n".join([summary, *details]), engine.failed
 
 
 def _pre_trade_checks(host: PluginHost, limits_file: str, clock: Clock) -> PreTradeGate:
@@ -282,7 +291,7 @@ def _safety_lines(
         reason = f" ({switch.reason})" if switch.reason else ""
         lines = [
             f"safety: limits {limits_file} (default deny, hot reload), kill switch"
-            f" {switch.state.value}{reason} at {switch.path}, rate limits per account,"
+            f" {switch.state.meaning}{reason} ({switch.path}), rate limits per account,"
             f" {validators} validators"
         ]
     else:
@@ -344,24 +353,4 @@ def _venue_clock(session: object) -> Clock:
 async def _refresh(live: Live, rig: TradingRig, label: str) -> None:
     while True:
         await anyio.sleep(0.25)
-        live.update(_view(rig, label))
-
-
-def _view(rig: TradingRig, label: str) -> Table:
-    engine = rig.engine
-    table = Table(title=f"ec run {label}", show_header=False)
-    table.add_column("what")
-    table.add_column("value")
-    for symbol, feed in engine.feeds.items():
-        quote = feed.tick_buffer.quote
-        bid = feed.bid if quote is not None else None
-        ask = feed.ask if quote is not None else None
-        position = rig.tracker.position(rig.account_id, symbol)
-        table.add_row(symbol, f"bid {bid} ask {ask}  position {position.qty:+d}")
-    table.add_row("ticks", str(engine.events))
-    table.add_row("signals", f"{len(engine.signals)} live, {len(engine.finished)} finished")
-    table.add_row("order actions", f"{engine.orders_sent} ({engine.in_flight} in flight)")
-    table.add_row("working orders", str(len(rig.tracker.open_orders(rig.account_id))))
-    table.add_row("fills", str(rig.tracker.stats().fills))
-    table.add_row("errors", str(sum(e.count for e in engine.errors)))
-    return table
+        live.update(view(rig, label))

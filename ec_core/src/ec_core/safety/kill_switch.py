@@ -38,8 +38,18 @@ class KillSwitchState(StrEnum):
     def level(self) -> int:
         return _LEVELS[self]
 
+    @property
+    def meaning(self) -> str:
+        """What the state allows, in words (``ACTIVE`` reads as if the switch were thrown)."""
+        return _MEANINGS[self]
+
 
 _LEVELS = {KillSwitchState.ACTIVE: 0, KillSwitchState.REDUCING: 1, KillSwitchState.HALTED: 2}
+_MEANINGS = {
+    KillSwitchState.ACTIVE: "not tripped: trading allowed",
+    KillSwitchState.REDUCING: "REDUCING: only position-reducing orders, cancels and flattening",
+    KillSwitchState.HALTED: "HALTED: only cancels, liquidate-all and go-flat",
+}
 
 
 class KillSwitchRecord(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

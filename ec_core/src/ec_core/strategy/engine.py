@@ -49,6 +49,7 @@ from ec_core.strategy.failures import (
     FailureLog,
     strategy_failed,
 )
+from ec_core.strategy.outcomes import OrderOutcomes
 from ec_core.strategy.signal import OpSignal
 from ec_core.strategy.strategy import OpStrategy
 from ec_core.strategy.tree import CancelWorking, SendPayload
@@ -175,7 +176,7 @@ class StrategyEngine:
         self._held: list[tuple[int, int, OpSignal, SendPayload]] = []
         self._held_order = itertools.count()
         self.events = 0
-        self.orders_sent = 0
+        self.outcomes = OrderOutcomes()  # settled order actions: sent, denied, rejected ...
 
     # -- the per-tick path -----------------------------------------------------------------
 
@@ -466,11 +467,11 @@ class StrategyEngine:
         try:
             if self.router is None:
                 raise RuntimeError("the engine has no order router: cannot send orders")
-            self.orders_sent += 1
             order = await self.router.execute(command.payload)
         except Exception as exc:
             error = exc
         finally:
+            self.outcomes.count(error)
             self._settled()
         now = self._now()
         if error is not None:
@@ -496,13 +497,15 @@ class StrategyEngine:
             request_id=self._next_request_id(),
         )
         logger.info("cancel %s of signal %s: %s", order.cl_order_id, signal.signal_id, reason)
+        error: Exception | None = None
         try:
             assert self.router is not None
-            self.orders_sent += 1
             await self.router.execute(payload)
         except Exception as exc:
+            error = exc
             self._report(self._now(), "cancel", self._owner_name(signal), signal.signal_id, exc)
         finally:
+            self.outcomes.count(error)
             self._settled()
 
     def _owner_name(self, signal: OpSignal) -> str:
@@ -513,6 +516,11 @@ class StrategyEngine:
         self._in_flight -= 1
         if self._in_flight == 0 and self._idle is not None:
             self._idle.set()
+
+    @property
+    def orders_sent(self) -> int:
+        """Order actions that left this process (denied ones did not); see :attr:`outcomes`."""
+        return self.outcomes.sent
 
     @property
     def in_flight(self) -> int:

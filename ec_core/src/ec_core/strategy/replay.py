@@ -132,6 +132,7 @@ async def replay_plan(
                 last_ns=last_ns,
                 wall_s=wall,
                 orders_sent=engine.orders_sent,
+                order_counts=engine.outcomes.snapshot(),
                 held=held,
                 tick_checks=checks.summary() if checks is not None else None,
                 orders=rig.tracker.orders(account_id),

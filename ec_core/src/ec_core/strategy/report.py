@@ -35,6 +35,7 @@ from ec_core.strategy.analytics import (
     trade_stats,
 )
 from ec_core.strategy.engine import ErrorReport, HeldPayload
+from ec_core.strategy.outcomes import OrderCounts
 from ec_core.strategy.signal import OpSignal
 from ec_core.strategy.tree import TransitionRecord
 
@@ -100,6 +101,8 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     # what the replay suggests is wrong with the strategy (e.g. a branch never reachable)
     warnings: tuple[str, ...] = ()
     disabled: dict[str, str] = {}  # strategy -> why it was disabled during the replay
+    # order actions by outcome: orders_sent above is their ``sent``
+    order_outcomes: OrderCounts = OrderCounts()
     # what the tick file's checks did (rows sorted, rows skipped under --lenient)
     tick_checks: TickCheckSummary | None = None
     trades: tuple[RoundTrip, ...] = ()  # round trips, flat to flat
@@ -223,6 +226,7 @@ def build_report(
     tick_checks: TickCheckSummary | None = None,
     orders: Sequence[Order] = (),
     slippage_ticks: int = 0,
+    order_counts: OrderCounts | None = None,
 ) -> ReplayReport:
     ordered = sorted(fills, key=lambda f: f.ts_ns)
     replay_books = {s: _Book(i.multiplier) for s, i in instruments.items()}
@@ -292,6 +296,9 @@ def build_report(
         ),
         orders=tuple(order_rows(orders, denied)),
         daily=tuple(days),
+        order_outcomes=order_counts
+        if order_counts is not None
+        else OrderCounts(actions=orders_sent, sent=orders_sent),
     )
 
 
@@ -321,7 +328,7 @@ def render_text(report: ReplayReport) -> str:
     seconds = (report.last_ns - report.first_ns) / 1e9
     lines = [
         f"ticks {report.ticks} over {seconds:.1f}s of market time, replayed in {report.wall_s}s",
-        f"signals {report.signals}, orders sent {report.orders_sent}, fills {len(report.fills)}",
+        f"signals {report.signals}, {report.order_outcomes.describe()}, fills {len(report.fills)}",
         f"P&L: realized {report.realized_pnl:.2f}, unrealized {report.unrealized_pnl:.2f},"
         f" net {report.net_pnl:.2f}; max drawdown {report.max_drawdown:.2f}",
         "positions: " + (", ".join(f"{s} {q:+d}" for s, q in report.positions.items()) or "-"),
