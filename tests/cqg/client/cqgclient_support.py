@@ -84,6 +84,15 @@ class FakeCqgServer:
             with suppress(ConnectionClosed):
                 await ws.send(data)
 
+    async def fill(self, chain: str, qty: int, *, status: int = _OS.FILLED) -> None:
+        """A hostile venue: report a fill of ``qty`` on the order ``chain``, whatever its
+        quantity or state (an overfill, a fill after a cancel)."""
+        order = order_2.Order()
+        order.CopyFrom(self.orders[chain].order)
+        out = ServerMsg()
+        out.order_statuses.append(self._status(order, status, _TS.FILL, chain=chain, fill=qty))
+        await self.broadcast(out)
+
     async def drop_all(self) -> None:
         for ws in list(self.connections):
             await ws.close()
