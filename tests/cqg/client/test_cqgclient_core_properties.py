@@ -207,3 +207,28 @@ def test_reconnecting_sends_no_order_request() -> None:
     loop.connect()
     assert not [f for f in loop.sent[before:] if decode_client(f).order_requests]
     _check_orders_and_positions(loop, ["r1", "r2"])
+
+
+def test_the_protocol_core_imports_no_clock_tasks_or_sockets() -> None:
+    """Sans-I/O by construction: nothing in ``ec_cqg.client.core`` can wait or read time."""
+    import ast
+    import pathlib
+
+    import ec_cqg.client.core as core_package
+
+    forbidden = {"anyio", "asyncio", "socket", "ssl", "time", "websockets", "ec_core.clock"}
+    forbidden |= {"ec_cqg.client.transport", "ec_cqg.client.driver", "ec_cqg.client.session"}
+    found: list[str] = []
+    for path in sorted(pathlib.Path(core_package.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            found += [
+                f"{path.name}: {n}" for n in names if n.split(".")[0] in forbidden or n in forbidden
+            ]
+    assert found == []
