@@ -3,7 +3,12 @@
 A TOML file is a list of ``[[instrument]]`` tables with the fields of
 :class:`ec_core.model.Instrument` plus two simulator fields, ``margin``
 (initial margin per contract) and ``reference_price`` (where the market
-simulator starts). Decimals may be strings (preferred), integers or floats
+simulator starts), ``rules`` (the Globex product rules, :class:`ProductRules`) and
+``holidays``: a list of holiday tables (``day``, ``name``, optional ``open`` /
+``close`` for a half day; none of them for a closed day) or the name of a list in
+the document's ``[holidays]`` table. They become the instrument's
+:class:`~ec_core.calendar.TradingCalendar`, which the engine, the pre-trade rules and
+the CQG-dialect server all read. Decimals may be strings (preferred), integers or floats
 (read through their shortest repr); times are ``"HH:MM"`` strings or TOML
 local times. Every problem raises :class:`ec_core.errors.ConfigError` whose
 ``path`` names the offending key, e.g. ``instrument[2].tick_size``.
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from ec_core.calendar import Holiday, TradingCalendar
 from ec_core.errors import ConfigError
 from ec_core.model import ExecInstruction, Instrument, OrderType, TradingHours
 
@@ -126,12 +132,42 @@ def _rules(raw: object, path: str) -> ProductRules:
         raise ConfigError(message, path=f"{path}.{where}" if where else path) from None
 
 
-def _spec(raw: object, path: str) -> InstrumentSpec:
+def _holiday_list(raw: object, path: str) -> tuple[Holiday, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"expected a list of holiday tables, got {raw!r}", path=path)
+    out: list[Holiday] = []
+    for i, item in enumerate(raw):
+        where = f"{path}[{i}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"expected a table, got {item!r}", path=where)
+        fields = dict(item)
+        for key in ("open", "close"):
+            if key in fields:
+                fields[key] = _time(fields[key], f"{where}.{key}")
+        try:
+            out.append(msgspec.convert(fields, Holiday))
+        except msgspec.ValidationError as exc:
+            raise ConfigError(str(exc), path=where) from None
+    return tuple(out)
+
+
+def _holidays(document: Mapping[str, Any], prefix: str) -> dict[str, tuple[Holiday, ...]]:
+    """The named holiday lists of a document's ``[holidays]`` table."""
+    raw = document.get("holidays", {})
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{prefix}expected a table of named holiday lists", path="holidays")
+    return {name: _holiday_list(value, f"holidays.{name}") for name, value in raw.items()}
+
+
+def _spec(
+    raw: object, path: str, named: Mapping[str, tuple[Holiday, ...]] | None = None
+) -> InstrumentSpec:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"expected a table, got {raw!r}", path=path)
     fields: dict[str, Any] = {}
     extra: dict[str, Decimal] = {}
     rules: ProductRules | None = None
+    holidays: tuple[Holiday, ...] = ()
     for key, value in raw.items():
         key_path = f"{path}.{key}"
         if key in _DECIMAL_KEYS:
@@ -144,14 +180,31 @@ def _spec(raw: object, path: str) -> InstrumentSpec:
             fields[key] = _hours(value, key_path)
         elif key == "rules":
             rules = _rules(value, key_path)
+        elif key == "holidays":
+            if isinstance(value, str):
+                if value not in (named or {}):
+                    known = ", ".join(sorted(named or {})) or "none"
+                    raise ConfigError(
+                        f"no holiday list named {value!r} (defined: {known})", path=key_path
+                    )
+                holidays = (named or {})[value]
+            else:
+                holidays = _holiday_list(value, key_path)
         elif key in _INSTRUMENT_KEYS:
             fields[key] = value
         else:
-            allowed = ", ".join(sorted(_INSTRUMENT_KEYS | {*_SIM_KEYS, "rules"}))
+            allowed = ", ".join(sorted(_INSTRUMENT_KEYS | {*_SIM_KEYS, "rules", "holidays"}))
             raise ConfigError(f"unknown key (allowed: {allowed})", path=key_path)
     for required in ("symbol", "tick_size"):
         if required not in fields:
             raise ConfigError("required key is missing", path=f"{path}.{required}")
+    if holidays:
+        if "trading_hours" not in fields:
+            raise ConfigError(
+                "holidays need trading_hours (the sessions they change)", path=f"{path}.holidays"
+            )
+        hours = msgspec.convert(fields["trading_hours"], TradingHours)
+        fields["calendar"] = TradingCalendar.from_hours(hours, holidays)
     try:
         instrument = msgspec.convert(fields, Instrument)
     except msgspec.ValidationError as exc:
@@ -172,7 +225,8 @@ def parse_instrument_specs(
     items = document.get("instrument")
     if not isinstance(items, list) or not items:
         raise ConfigError(f"{prefix}expected one or more [[instrument]] tables", path="instrument")
-    specs = [_spec(item, f"instrument[{i}]") for i, item in enumerate(items)]
+    named = _holidays(document, prefix)
+    specs = [_spec(item, f"instrument[{i}]", named) for i, item in enumerate(items)]
     seen: dict[str, int] = {}
     for i, spec in enumerate(specs):
         symbol = spec.instrument.symbol

@@ -6,11 +6,13 @@ and names the Globex rule it follows; each failed before the rule was modelled.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 from ec_core.clock import ManualClock
 from ec_core.model import (
     AccountReport,
@@ -372,3 +374,71 @@ def test_the_preopen_takes_orders_and_the_open_matches_them_at_one_price() -> No
     assert rec.last("ask2").state is OrderState.PARTIALLY_FILLED  # one lot left at 4502
     ex.submit(ep("after", BUY, 1, "4502", account="A"))  # continuous trading again
     assert fills(rec, "after") == [(1, Decimal("4502.00"))]
+
+
+# ------------------------------------------------------------------ 5. holidays
+def _ct(day: date, hour: int, minute: int = 0) -> int:
+    moment = datetime(
+        day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo("America/Chicago")
+    )
+    return int(moment.timestamp()) * SECOND
+
+
+@pytest.mark.parametrize(
+    ("when", "why"),
+    [
+        (_ct(date(2024, 12, 25), 10), "Christmas Day: closed"),
+        (_ct(date(2024, 1, 15), 13), "Martin Luther King Jr. Day: halted from 12:00 CT"),
+        (_ct(date(2024, 7, 4), 13), "Independence Day: halted from 12:00 CT"),
+        (_ct(date(2024, 11, 29), 12, 30), "the day after Thanksgiving: closed at 12:15 CT"),
+    ],
+)
+def test_the_built_ins_keep_the_cme_holiday_calendar(when: int, why: str) -> None:
+    """CME Globex holiday hours. The engine used to be open on 2024-12-25 and on the
+    afternoons of MLK Day and July 4."""
+    clock = ManualClock(when)
+    ex = Exchange(instruments=builtin_instruments(), clock=clock)
+    ex.open_account("A")
+    rec = Recorder()
+    ex.add_listener(rec)
+    assert not ex.is_open("EP"), why
+    ex.submit(ep("x", BUY, 1, "4500", account="A"))
+    assert rec.last("x").reject_code == RejectCode.MARKET_CLOSED
+
+
+def test_a_holiday_morning_still_trades_and_closes_early() -> None:
+    """MLK Day 2024: Globex trades from the Sunday open and halts at 12:00 CT; DAY
+    orders expire at that early close."""
+    ex, clock, rec = globex()
+    clock.set(_ct(date(2024, 1, 15), 9))
+    ex.advance_to(_ct(date(2024, 1, 15), 9))
+    assert ex.is_open("EP")
+    ex.submit(ep("day", BUY, 1, "4500", account="A"))
+    ex.advance_to(_ct(date(2024, 1, 15), 12, 1))
+    assert rec.last("day").state is OrderState.EXPIRED
+    assert rec.last("day").ts_ns == _ct(date(2024, 1, 15), 12)
+
+
+def test_users_extend_the_holiday_calendar_in_toml(tmp_path: Path) -> None:
+    """Holidays are instrument data: a named [holidays] list or an inline one."""
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        "[holidays]\n"
+        'MINE = [{ day = 2024-01-11, name = "Exchange outage" }]\n\n'
+        '[[instrument]]\nsymbol = "XX"\ntick_size = "1"\nholidays = "MINE"\n'
+        'trading_hours = { timezone = "America/Chicago", open = "17:00", close = "16:00" }\n\n'
+        '[[instrument]]\nsymbol = "YY"\ntick_size = "1"\n'
+        'holidays = [{ day = 2024-01-11, name = "Half day", close = "10:00" }]\n'
+        'trading_hours = { timezone = "America/Chicago", open = "17:00", close = "16:00" }\n',
+        encoding="utf-8",
+    )
+    specs = load_instrument_specs(path)
+    calendars = [s.instrument.trading_calendar for s in specs]
+    assert all(c is not None for c in calendars)
+    ex = Exchange(
+        instruments=[s.instrument for s in specs], clock=ManualClock(_ct(date(2024, 1, 11), 9))
+    )
+    assert not ex.is_open("XX")
+    assert ex.is_open("YY")
+    ex.advance_to(_ct(date(2024, 1, 11), 10))
+    assert not ex.is_open("YY")

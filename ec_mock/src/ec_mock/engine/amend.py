@@ -249,7 +249,7 @@ class AmendLayer(OrderEntryLayer):
 
     def _listing_plans(self, symbol: str) -> tuple[tuple[ModifyCheck, ...], ...]:
         instrument = self._instruments[symbol]
-        sessions = self.enforce_sessions and instrument.trading_hours is not None
+        sessions = self.enforce_sessions and instrument.trading_calendar is not None
         return modify_plans(Listing(instrument, self._limits[symbol], sessions))
 
     def _modify(

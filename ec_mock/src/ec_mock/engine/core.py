@@ -239,10 +239,10 @@ class ExchangeCore:
         if rules is not None:
             self._products[symbol] = rules
         self._limits[symbol] = ProductLimits(instrument, self._products.get(symbol))
-        calendar = SessionCalendar(instrument.trading_hours)
+        calendar = SessionCalendar(instrument.trading_calendar)
         self._calendars[symbol] = calendar
         self._closed.discard(symbol)
-        if instrument.trading_hours is not None and self.enforce_sessions:
+        if calendar.calendar is not None and self.enforce_sessions:
             is_open, boundary = calendar.state(self._now())
             if not is_open:
                 self._closed.add(symbol)

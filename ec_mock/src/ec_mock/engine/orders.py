@@ -196,7 +196,7 @@ class OrderEntryLayer(MatchingLayer):
             key = (order_type, duration, exec_instructions, liquidation)
             plan = plans.get(key)
             if plan is None:
-                sessions = self.enforce_sessions and instrument.trading_hours is not None
+                sessions = self.enforce_sessions and instrument.trading_calendar is not None
                 plan = plans[key] = new_order_plan(
                     OrderKind(instrument, self._limits[symbol], *key, sessions)
                 )

@@ -1,18 +1,19 @@
 """Trading-session arithmetic: is an instrument open at a time, and when does that change.
 
-Sessions come from :class:`ec_core.model.TradingHours` (local open/close times in the
-exchange's time zone; ``open > close`` spans midnight; ``weekdays`` name the day the
-session *closes*). Everything is computed in UTC nanoseconds so the engine never
+Sessions, holidays and half days come from the instrument's
+:class:`ec_core.calendar.TradingCalendar` (built from its ``trading_hours`` when it
+has no ``calendar``). Everything is computed in UTC nanoseconds so the engine never
 touches a local clock.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import final
 from zoneinfo import ZoneInfo
 
+from ec_core.calendar import TradingCalendar
 from ec_core.model import TradingHours
 
 __all__ = ["SessionCalendar", "end_of_date_ns"]
@@ -40,52 +41,34 @@ def end_of_date_ns(day: date, hours: TradingHours | None) -> int:
 
 @final
 class SessionCalendar:
-    """Open/close intervals of one instrument, with the next boundary cached.
+    """Open/closed state of one instrument, with the next boundary cached.
 
-    ``None`` hours mean the instrument trades around the clock and never closes.
+    The sessions, holidays and half days come from core's
+    :class:`~ec_core.calendar.TradingCalendar` (the instrument's
+    ``trading_calendar``), the one calendar the pre-trade rules, bars and the
+    CQG-dialect server read too. ``None`` means the instrument trades around the
+    clock and never closes.
     """
 
-    def __init__(self, hours: TradingHours | None) -> None:
-        self.hours = hours
+    def __init__(self, calendar: TradingCalendar | None) -> None:
+        self.calendar = calendar
         self._open = True
-        # cache: the state holds for _valid_from <= ts < _valid_until (always, without hours)
-        self._valid_from = 0 if hours is not None else -(2**63)
-        self._valid_until = -1 if hours is not None else 2**63
-
-    def _intervals(self, ts_ns: int) -> list[tuple[int, int]]:
-        hours = self.hours
-        assert hours is not None
-        zone = _zone(hours.timezone)
-        local = datetime.fromtimestamp(ts_ns / _NS, tz=zone).date()
-        spans: list[tuple[int, int]] = []
-        for offset in range(-2, 10):
-            day = local + timedelta(days=offset)
-            if day.weekday() not in hours.weekdays:
-                continue
-            close = datetime.combine(day, hours.close, tzinfo=zone)
-            start_day = day if hours.open < hours.close else day - timedelta(days=1)
-            opened = datetime.combine(start_day, hours.open, tzinfo=zone)
-            spans.append((_to_ns(opened), _to_ns(close)))
-        return spans
+        # cache: the state holds for _valid_from <= ts < _valid_until (always, without one)
+        self._valid_from = 0 if calendar is not None else -(2**63)
+        self._valid_until = -1 if calendar is not None else 2**63
 
     def state(self, ts_ns: int) -> tuple[bool, int]:
         """``(is_open, next_boundary_ns)`` at ``ts_ns``; the boundary is ``-1`` if none."""
-        if self.hours is None:
+        calendar = self.calendar
+        if calendar is None:
             return True, -1
         if self._valid_from <= ts_ns < self._valid_until:
             return self._open, self._valid_until
-        is_open = False
-        boundary = -1
-        for opened, closed in self._intervals(ts_ns):
-            if opened <= ts_ns < closed:
-                is_open = True
-            for edge in (opened, closed):
-                if edge > ts_ns and (boundary < 0 or edge < boundary):
-                    boundary = edge
+        is_open, _since, until = calendar.state(ts_ns)
         self._open = is_open
         self._valid_from = ts_ns
-        self._valid_until = boundary if boundary >= 0 else 2**62
-        return is_open, boundary
+        self._valid_until = until
+        return is_open, until
 
     def is_open(self, ts_ns: int) -> bool:
         if self._valid_from <= ts_ns < self._valid_until:
@@ -94,5 +77,5 @@ class SessionCalendar:
 
     def trading_date(self, ts_ns: int) -> date:
         """The calendar date in the exchange's zone (used to tell a GTD date in the past)."""
-        zone = _zone(self.hours.timezone if self.hours else "UTC")
+        zone = _zone(self.calendar.timezone if self.calendar else "UTC")
         return datetime.fromtimestamp(ts_ns / _NS, tz=zone).date()
