@@ -51,6 +51,10 @@ class MockKitFixtures:
         venue.check()
 
     @pytest.fixture
+    def let_time_pass(self, venue: MockVenue) -> Callable[[], None]:
+        return lambda: venue.advance(1_000_000)  # one millisecond of simulated time
+
+    @pytest.fixture
     def open_vendor_session(self, host: PluginHost, venue: MockVenue) -> SessionOpener:
         return lambda: host.open_session("mock", {"venue": venue, "account_id": TRADER})
 

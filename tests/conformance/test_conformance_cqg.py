@@ -8,7 +8,7 @@ on the same venue: the counterparty trades in the engine, the kit sees it over C
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -33,6 +33,11 @@ class TestCqgConformance(MockKitFixtures, VendorConformance):
         options = ServeOptions(user=USER, password=Secret(PASSWORD))
         async with CqgDialect(announce=lambda _: None).serve(venue, options) as endpoint:
             yield endpoint.url
+
+    @pytest.fixture
+    def venue_clock(self, venue: MockVenue) -> Callable[[], int]:
+        """The mock venue's simulated time: history is asked in the server's time."""
+        return venue.clock.now_ns
 
     @pytest.fixture
     def open_vendor_session(self, host: PluginHost, url: str) -> SessionOpener:

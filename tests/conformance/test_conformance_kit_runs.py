@@ -18,7 +18,6 @@ from ec_core.testing.conformance import (
     requirements_of,
 )
 from ec_core.testing.conformance.requirements import missing_requirements
-from ec_core.vendor import Capability
 
 pytest_plugins = ["pytester"]
 
@@ -220,19 +219,16 @@ def test_capabilities_need_a_registered_vendor_name(
     assert message in result.stdout.str()
 
 
-# The ec-cqg client asks for no history yet (issue 12 §2, client part): its four kit tests skip.
-@pytest.mark.parametrize(("vendor", "lacking"), [("mock", []), ("cqg", [Capability.HISTORY])])
-def test_the_vendors_ec_tests_declare_every_capability_the_kit_needs(
-    vendor: str, lacking: list[Capability]
-) -> None:
-    """So the runs of test_conformance_mock and test_conformance_cqg skip nothing else."""
+@pytest.mark.parametrize("vendor", ["mock", "cqg"])
+def test_the_vendors_ec_tests_declare_every_capability_the_kit_needs(vendor: str) -> None:
+    """So the runs of test_conformance_mock and test_conformance_cqg skip nothing."""
     needs: set[Requirement] = set()
     for name in VendorConformance.kit_tests():
         needs |= requirements_of(getattr(VendorConformance, name))
     missing = missing_requirements(
         needs, capabilities=declared_capabilities(vendor), market_control=True
     )
-    assert missing == lacking
+    assert missing == []
 
 
 def test_the_default_reference_price_comes_from_the_market_data_snapshot(

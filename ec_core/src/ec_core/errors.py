@@ -169,14 +169,26 @@ class HistoryRequestError(HistoryError, ValueError):
 
 @final
 class HistoryTooFarBackError(HistoryError):
-    """``start_ns`` is before ``horizon_ns``, the oldest instant the venue serves."""
+    """``start_ns`` is before ``horizon_ns``, the oldest instant the venue serves
+    (``None`` when the venue does not say)."""
 
     def __init__(
-        self, *, symbol: str, start_ns: int, horizon_ns: int, code: int | str | None = None
+        self,
+        *,
+        symbol: str,
+        start_ns: int,
+        horizon_ns: int | None,
+        code: int | str | None = None,
+        text: str = "",
     ) -> None:
+        where = (
+            f"the venue serves history from {horizon_ns} ns on"
+            if horizon_ns is not None
+            else f"the venue serves less history{': ' + text if text else ''}"
+        )
         super().__init__(
-            f"{symbol}: history start {start_ns} ns is too far back: the venue serves"
-            f" history from {horizon_ns} ns on; ask for a later start",
+            f"{symbol}: history start {start_ns} ns is too far back: {where};"
+            " ask for a later start",
             symbol=symbol,
             code=code,
         )

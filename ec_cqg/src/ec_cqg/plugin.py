@@ -51,7 +51,7 @@ CQG_INFO = VendorInfo(
     name="cqg",
     version=_version(),
     distribution="ec-cqg",
-    capabilities=frozenset(Capability) - {Capability.HISTORY},
+    capabilities=frozenset(Capability),
     description="CQG WebAPI over WebSocket (protocol 2.230).",
 )
 

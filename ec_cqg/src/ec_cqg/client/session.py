@@ -52,6 +52,7 @@ from ec_cqg.client.core.information import SymbolNotFoundError
 from ec_cqg.client.core.protocol import CqgClientProtocol
 from ec_cqg.client.driver import CoreDriver
 from ec_cqg.client.features import CqgMarketDataFeed, CqgOrderGateway, CqgTradeMonitor
+from ec_cqg.client.history import CqgHistoryFeed
 from ec_cqg.client.recorder import WireRecorder
 from ec_cqg.client.throttle import Throttle
 from ec_cqg.client.transport import Connection, open_connection
@@ -124,6 +125,7 @@ class CqgSession:
         self._orders = CqgOrderGateway(self)
         self._market_feed = CqgMarketDataFeed(self)
         self._trades = CqgTradeMonitor(self)
+        self._history = CqgHistoryFeed(self)
 
     def __repr__(self) -> str:
         return f"CqgSession(url={self.settings.url!r}, state={self.state.value})"
@@ -145,6 +147,11 @@ class CqgSession:
     @property
     def market_data(self) -> CqgMarketDataFeed:
         return self._market_feed
+
+    @property
+    def history(self) -> CqgHistoryFeed:
+        """Time bars and time and sales (:class:`~ec_core.history.SupportsHistory`)."""
+        return self._history
 
     @property
     def trades(self) -> CqgTradeMonitor:

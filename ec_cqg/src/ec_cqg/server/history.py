@@ -4,7 +4,8 @@
   of them), day (one trading day of the instrument's calendar), and week, month, quarter,
   half year and year folded from those days. Only complete bars are sent, oldest first, in
   chunks of ``history_chunk`` (``is_report_complete`` false on all but the last);
-  ``up_to_utc_time`` says up to where the report is complete.
+  ``up_to_utc_time`` says up to where the report is complete (after a ``truncated`` report,
+  where to ask again).
 * ``time_and_sales_requests`` → ``time_and_sales_reports``: the trades (level 1), or the
   trades and best bid/ask with volumes (level 3), of ``[from_utc_time, to_utc_time)``.
 * A start before the venue's tape is served from the tape's start with
@@ -206,8 +207,9 @@ class HistoryDesk:
         bars = self._bars(instrument, unit, frame, start, end)
         limit = self._config.history_max_items
         truncated = len(bars) > limit
-        if truncated:
-            bars = bars[-limit:]  # the most recent ones
+        if truncated:  # the oldest ones: the client asks again from up_to_utc_time
+            bars = bars[:limit]
+            end = bars[-1][1].end_ns
         scaled = price_scale_of(instrument).ticks_to_scaled
         base = session.base
         reports: list[ServerMsg] = []

@@ -15,6 +15,10 @@ Fixtures the author **may** override (the kit's default in brackets):
                          vendor's factory declares, found by ``vendor_name``].
 ``market_control``       a :class:`~ec_core.testing.conformance.MarketControl`, or ``None``
                          when the backend cannot be made to trade [``None``].
+``venue_clock``          now on the backend's clock in ns, a zero-argument callable [the
+                         session's ``clock`` when it has one, else the wall clock].
+``let_time_pass``        a zero-argument callable moving a simulated backend's clock on a
+                         little, or ``None`` when its time runs by itself [``None``].
 ``reference_price``      a price near the market [the best bid, else the last trade, of
                          the market-data snapshot]; kit orders rest ``passive_offset_ticks``
                          below it, where nothing trades with them unless the kit says so.
@@ -152,6 +156,23 @@ class ConformanceBase:
 
     @pytest.fixture
     def market_control(self) -> MarketControl | None:
+        return None
+
+    @pytest.fixture
+    def venue_clock(self, vendor_session: Session) -> Callable[[], int]:
+        """Now on the backend's clock, in ns: history ranges are asked in its time."""
+        from ec_core.vendor import SupportsClock
+
+        if isinstance(vendor_session, SupportsClock):
+            return vendor_session.clock.now_ns
+        import time
+
+        return time.time_ns
+
+    @pytest.fixture
+    def let_time_pass(self) -> Callable[[], None] | None:
+        """Move the backend's clock on a little (a simulated venue), or ``None`` when its
+        time runs by itself; the history kit uses it to make "now" part of the past."""
         return None
 
     @pytest.fixture(autouse=True)

@@ -203,6 +203,10 @@ class CqgClientProtocol:
             timeout = (pending.deadline_ns - now_ns) / _NS + self._request_timeout_s
             self.calls.fail(pending, RequestTimeoutError(timeout=round(timeout, 3)))
 
+    def next_request_id(self) -> int:
+        """A fresh request id (shared by every request kind of this session)."""
+        return next(self._ids)
+
     def cancel(self, call: Call[Any]) -> None:
         """Stop waiting for ``call``: a late answer becomes a dead letter."""
         self.calls.cancel(call)
