@@ -16,7 +16,7 @@ from ec_core.errors import (
     HistoryRequestError,
     HistoryTooFarBackError,
 )
-from ec_core.history import SupportsHistory
+from ec_core.history import HistoryFeed
 from ec_core.model import Quote, Trade
 from ec_core.plugins import PluginHost
 from ec_core.secrets import Secret
@@ -64,7 +64,7 @@ async def test_bars_and_ticks_over_cqg_equal_the_mock_vendors(
     sessions: tuple[Any, Any], venue: MockVenue
 ) -> None:
     cqg, mock = sessions
-    assert isinstance(cqg, SupportsHistory)
+    assert isinstance(cqg.history, HistoryFeed)
     instrument = await cqg.resolve("EP")
     local = await mock.resolve("EP")
     bars = await cqg.history.bars(instrument, "1m", SIM_START_NS)
