@@ -15,6 +15,8 @@ import click
 from ec_core.plugins import PluginHost
 from ec_core.secrets import Secret
 
+DEMO_SYMBOL = "EP"  # E-mini S&P 500: the instrument ec demo trades unless told otherwise
+
 if TYPE_CHECKING:
     from ec_mock.dialects import Dialect, ServeOptions
 
@@ -114,7 +116,12 @@ async def _serve(
 
 @click.command("demo", short_help="Trade a small strategy on the embedded mock exchange.")
 @click.option("--seed", default=7, show_default=True, help="Seed of the simulated market.")
-@click.option("--symbol", default=None, help="Instrument to trade (default: the first built-in).")
+@click.option(
+    "--symbol",
+    default=DEMO_SYMBOL,
+    show_default=True,
+    help="Instrument to trade (a built-in symbol, e.g. EP = E-mini S&P 500).",
+)
 @click.pass_obj
 def demo_command(host_obj: PluginHost, seed: int, symbol: str | None) -> None:
     """Run a small strategy end to end against the embedded mock exchange."""

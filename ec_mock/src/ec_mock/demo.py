@@ -49,6 +49,7 @@ from ec_core.model import (
     Side,
     Trade,
 )
+from ec_core.model.money import format_money, money_places
 from ec_core.plugins import PluginHost
 from ec_core.tracking import OrderTracker
 from ec_core.vendor import Session, SupportsClock
@@ -57,11 +58,12 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from ec_mock.cli import DEMO_SYMBOL
+
 __all__ = ["DemoSummary", "run_demo"]
 
 ACCOUNT = "DEMO-1"
 TIMEOUT_S = 60.0  # a safety net only: the demo normally ends in a few seconds
-DEFAULT_SYMBOL = "EP"  # E-mini S&P 500
 RUN_QUOTES = 400  # quotes to wait, at most, for the resting buy to fill
 
 
@@ -72,6 +74,8 @@ class DemoSummary:
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.orders: dict[str, ExecutionReport] = {}
+        # latest client order id -> every id of its chain (placed, modified, cancelled)
+        self.chains: dict[str, list[str]] = {}
         self.fills: list[Fill] = []
         self.position: Position | None = None
         self.last_quote: Quote | None = None
@@ -125,8 +129,11 @@ class _Demo:
                     orders = self.summary.orders
                     if event.kind is not ReportKind.STATUS or event.cl_order_id in orders:
                         orders[event.cl_order_id] = event
-                        if event.orig_cl_order_id:
-                            orders.pop(event.orig_cl_order_id, None)
+                        if event.orig_cl_order_id and event.orig_cl_order_id in orders:
+                            orders.pop(event.orig_cl_order_id)
+                            chains = self.summary.chains
+                            chain = chains.pop(event.orig_cl_order_id, [event.orig_cl_order_id])
+                            chains[event.cl_order_id] = [*chain, event.cl_order_id]
                     if event.fill is not None:
                         self.summary.fills.append(event.fill)
                 elif isinstance(event, PositionReport) and (
@@ -258,7 +265,10 @@ class _Demo:
                 self._state(sell_id, cancel_id) is OrderState.CANCELLED or bool(self.summary.errors)
             )
         )
-        self.step(f"placed and cancelled LMT SELL 1 @ {self.price(ask + 50)} ({sell_id})")
+        self.step(
+            f"placed and cancelled LMT SELL 1 @ {self.price(ask + 50)} ({sell_id}, cancel"
+            f" {cancel_id})"
+        )
 
         market_id = await self.place(Side.BUY, 1, OrderType.MKT, Duration.IOC)
         await self.until(
@@ -270,7 +280,7 @@ class _Demo:
         filled = self.report(market_id)
         self.step(
             f"bought 1 at market: {filled.state if filled else '?'}"
-            f" @ {filled.avg_fill_price if filled else '?'}"
+            f" @ {filled.avg_fill_price if filled else '?'} ({market_id})"
         )
 
         stop_ticks = (self.quote().bid or bid) - 20
@@ -290,14 +300,15 @@ class _Demo:
             f" after {self.summary.quotes - start} quotes"
         )
 
-        await self.send(GoFlat(account_id=ACCOUNT, cl_order_id=self.new_id()))
+        flat_id = self.new_id()
+        await self.send(GoFlat(account_id=ACCOUNT, cl_order_id=flat_id))
         await self.until(
             lambda: (
                 self.summary.net_qty == 0
                 and not any(r.state.is_open for r in self.summary.orders.values())
             )
         )
-        self.step("went flat: working orders cancelled, position closed")
+        self.step(f"went flat ({flat_id}): working orders cancelled, position closed")
 
     def _state(self, *ids: str) -> OrderState | None:
         for cl_order_id in ids:
@@ -332,7 +343,7 @@ def summary_table(summary: DemoSummary, instrument: Instrument) -> Table:
         table.add_column(column)
     for report in summary.orders.values():
         table.add_row(
-            report.cl_order_id,
+            "→".join(summary.chains.get(report.cl_order_id, [report.cl_order_id])),
             report.side.value,
             report.order_type.value,
             str(report.qty),
@@ -340,13 +351,19 @@ def summary_table(summary: DemoSummary, instrument: Instrument) -> Table:
             "" if report.avg_fill_price is None else str(report.avg_fill_price),
             report.state.value,
         )
+    return table
+
+
+def totals_line(summary: DemoSummary, instrument: Instrument) -> str:
+    """Fills, position and money (with currency), short enough for 80 columns."""
     realized = Decimal(0) if summary.position is None else summary.position.realized_pnl
     commission = sum((f.commission for f in summary.fills), Decimal(0))
-    table.caption = (
-        f"fills {len(summary.fills)}  ·  position {summary.net_qty:+d}  ·  "
-        f"realized P&L {realized} {instrument.currency}  ·  commissions {commission}"
+    places, currency = money_places(instrument), instrument.currency
+    return (
+        f"fills {len(summary.fills)} · position {summary.net_qty:+d} · realized P&L"
+        f" {format_money(realized, places, currency)} · commissions"
+        f" {format_money(commission, places, currency)}"
     )
-    return table
 
 
 async def run_demo(
@@ -356,7 +373,7 @@ async def run_demo(
     console = console or Console(highlight=False)
     settings = {"seed": seed, "account_id": ACCOUNT, "clock": "simulated", "market": True}
     async with host.open_session("mock", settings) as session:
-        instrument = await session.resolve(symbol or DEFAULT_SYMBOL)
+        instrument = await session.resolve(symbol or DEMO_SYMBOL)
         executor = Executor(
             gateway=host.order_gateway(session),
             checks=ValidatorGate(host.validators()),
@@ -401,6 +418,7 @@ async def run_demo(
                     console.print(f"ec demo: {text}")
         demo.summary.position = demo.summary.position or _flat(instrument)
         console.print(summary_table(demo.summary, instrument))
+        console.print(totals_line(demo.summary, instrument))
         if demo.summary.errors:
             for error in demo.summary.errors:
                 console.print(f"[red]ec demo: {error}")

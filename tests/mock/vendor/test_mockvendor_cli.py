@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -143,3 +144,35 @@ def test_demo_runs_end_to_end_off_a_terminal() -> None:
     assert "ec demo summary" in out
     assert "position +0" in out
     assert "ec demo: done" in out
+
+
+def test_demo_ids_match_its_table_totals_fit_80_columns_and_money_has_a_currency() -> None:
+    env = {**os.environ, "COLUMNS": "80"}
+    result = subprocess.run(
+        [sys.executable, "-c", "from ec_core.cli.main import main; main()", "demo"],
+        capture_output=True, text=True, timeout=120, check=False, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    logged = set(
+        re.findall(
+            r"demo-\d+",
+            "\n".join(line for line in out.splitlines() if line.startswith("ec demo: ")),
+        )
+    )
+    table = out.split("ec demo summary")[1]
+    shown = set(re.findall(r"demo-\d+", table))
+    assert shown <= logged, (shown - logged, out)
+    totals = next(line for line in out.splitlines() if line.startswith("fills "))
+    assert len(totals) <= 80, totals
+    assert re.search(r"realized P&L [+-]?\d+\.\d\d USD", totals), totals
+    assert re.search(r"commissions \d+\.\d\d USD", totals), totals
+    assert all(len(line) <= 80 for line in out.splitlines()), out
+
+
+def test_demo_help_names_the_default_symbol_it_uses() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "from ec_core.cli.main import main; main()", "demo", "--help"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert "default: EP" in " ".join(result.stdout.split())
