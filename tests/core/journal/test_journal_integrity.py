@@ -48,6 +48,9 @@ def head(path: Path) -> Path:
 
 def test_a_whole_journal_reopens_and_its_head_follows_every_commit(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
+    Journal(path).close()  # created, nothing written: reopens as the empty journal it is
+    with Journal(path) as journal:
+        assert journal.problems == ()
     write(path, 5)
     assert head(path).read_bytes().split()[2] == b"5"
     assert oct(head(path).stat().st_mode & 0o777) == "0o600"
@@ -56,6 +59,18 @@ def test_a_whole_journal_reopens_and_its_head_follows_every_commit(tmp_path: Pat
         assert journal.problems == ()
         journal.write_ahead(intent(6))
     assert head(path).read_bytes().split()[2] == b"6"
+
+
+def test_two_writers_interleaving_keep_the_chain_whole(tmp_path: Path) -> None:
+    """``ec run`` and ``ec orders void`` may both append: each commit chains from the
+    journal's last record as it is, not from what one writer last wrote."""
+    path = tmp_path / "journal.sqlite"
+    with Journal(path) as running, Journal(path) as operator:
+        for i in range(1, 7):
+            (running if i % 2 else operator).write_ahead(intent(i))
+    with Journal(path) as journal:
+        assert journal.problems == ()
+        assert len(journal) == 6
 
 
 def test_a_journal_truncated_to_zero_bytes_is_a_loss_not_a_fresh_start(tmp_path: Path) -> None:

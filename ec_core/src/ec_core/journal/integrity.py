@@ -47,7 +47,7 @@ __all__ = [
 
 CHAIN_SIZE: Final = 16
 _HEAD_SIZE: Final = 96  # fixed: every write replaces the whole record in place
-_HEAD_RE: Final = re.compile(rb"ec-journal-head 1 (\d+) ([0-9a-f]{32}) *\n")
+_HEAD_RE: Final = re.compile(rb"ec-journal-head 1 (\d+) ((?:[0-9a-f]{32})?) *\n")
 
 
 def chain_next(previous: bytes, body: bytes) -> bytes:

@@ -91,6 +91,7 @@ _SCHEMA = "\n".join(
 )
 
 _INSERT = "INSERT INTO journal (kind, cl_order_id, ts_ns, body, chain) VALUES (?, ?, ?, ?, ?)"
+_LAST = "SELECT seq, chain FROM journal ORDER BY seq DESC LIMIT 1"
 
 
 class FsyncPolicy(StrEnum):
@@ -162,7 +163,7 @@ class Journal:
         self.path = Path(path)
         self.fsync = fsync
         self.batch_size = batch_size
-        self._buffer: list[tuple[str, str, int, bytes, bytes]] = []
+        self._buffer: list[tuple[str, str, int, bytes]] = []
         self.commits = 0
         self.migrated_from: int | None = None  # the schema version migrated on open
         self.problems: tuple[str, ...] = ()  # what the open found (accepted, or raised)
@@ -185,7 +186,6 @@ class Journal:
             self._open_schema(problems)
             self._head = verify(self._db, self._expected, problems)
             self._settle(problems, accept_loss=accept_loss)
-            self._chain = self._head.chain
         except sqlite3.Error as exc:
             self._db.close()
             raise JournalError(f"cannot open journal {self.path.name}: {exc}") from exc
@@ -263,8 +263,7 @@ class Journal:
                 raise OverflowError(f"ts_ns {ts_ns!r} is not a 64-bit int")
         except (OverflowError, TypeError, ValueError, msgspec.EncodeError) as exc:
             raise RecordNotEncodable(kind, cl_order_id, f"{type(exc).__name__}: {exc}") from exc
-        self._chain = chain = chain_next(self._chain, body)
-        self._buffer.append((kind, cl_order_id, ts_ns, body, chain))
+        self._buffer.append((kind, cl_order_id, ts_ns, body))
         if len(self._buffer) >= self.batch_size:
             self.commit()
 
@@ -277,20 +276,29 @@ class Journal:
         """Write the buffer in one transaction. Raises :class:`JournalError`; keeps the buffer."""
         if not self._buffer:
             return
+        db = self._db
+        buffer = self._buffer
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany(_INSERT, self._buffer)
-                self._db.execute("COMMIT")
+                # Chain from the journal's last record as it is now, under the write
+                # lock: another process (ec orders void) may have appended since.
+                last = db.execute(_LAST).fetchone()
+                seq, chain = (last[0], last[1]) if last is not None else (0, b"")
+                rows = []
+                for kind, cl_order_id, ts_ns, body in buffer:
+                    chain = chain_next(chain, body)
+                    rows.append((kind, cl_order_id, ts_ns, body, chain))
+                db.executemany(_INSERT, rows)
+                db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             raise JournalError(
-                f"journal {self.path.name}: commit of {len(self._buffer)} record(s) failed: {exc}"
+                f"journal {self.path.name}: commit of {len(buffer)} record(s) failed: {exc}"
             ) from exc
-        buffer = self._buffer
-        self._head = Head(self._head.seq + len(buffer), buffer[-1][4])
+        self._head = Head(seq + len(buffer), chain)
         buffer.clear()
         self.commits += 1
         try:
