@@ -442,3 +442,19 @@ def test_users_extend_the_holiday_calendar_in_toml(tmp_path: Path) -> None:
     assert ex.is_open("YY")
     ex.advance_to(_ct(date(2024, 1, 11), 10))
     assert not ex.is_open("YY")
+
+
+# ------------------------------------------------------------------ 9. prints
+def test_a_sweep_prints_once_per_price_level_with_its_aggressor() -> None:
+    """CME MDP trade summary: one print per price level per aggressing order, with the
+    aggressor side. A 6-lot sweep over four resting orders at two prices used to
+    print four times."""
+    ex, _clock, rec = globex()
+    ex.submit(ep("a1", SELL, 1, "4500", account="B"))
+    ex.submit(ep("a2", SELL, 2, "4500", account="C"))
+    ex.submit(ep("a3", SELL, 1, "4500.25", account="B"))
+    ex.submit(ep("a4", SELL, 2, "4500.25", account="C"))
+    ex.submit(ep("sweep", BUY, 6, "4500.25", account="A"))
+    prints = [(t.price, t.size, t.aggressor) for t in rec.market if isinstance(t, Trade)]
+    assert prints == [(18000, 3, Side.BUY), (18001, 3, Side.BUY)]
+    assert len(fills(rec, "sweep")) == 4  # fills stay one per resting order

@@ -126,6 +126,7 @@ class MatchingLayer(ReportsLayer):
                 break
             level = levels[price]
             queue = level.orders
+            at_level = 0  # quantity traded at this price level
             while queue and wanted > 0:
                 seq, resting = queue[0]
                 if resting.seq != seq or not resting.resting:
@@ -155,14 +156,23 @@ class MatchingLayer(ReportsLayer):
                     self._mark(symbol, price, holders)
                 fill(resting, qty, price)
                 fill(order, qty, price)
-                printed = qty
+                at_level += qty
+                wanted -= qty
+            if at_level:
+                # One print per price level per aggressing order, as CME MDP reports
+                # a trade summary (not one print per resting order it met).
+                printed = at_level
                 printed_at = price
                 if self._sinks:
-                    now = self._ts
                     self._emit(
-                        Trade(symbol=symbol, ts_ns=now, price=price, size=qty, aggressor=aggressor)
+                        Trade(
+                            symbol=symbol,
+                            ts_ns=self._ts,
+                            price=price,
+                            size=at_level,
+                            aggressor=aggressor,
+                        )
                     )
-                wanted -= qty
             if level.count == 0:
                 book._drop_level(-side, price)
             if cancel_aggressor:
