@@ -232,3 +232,34 @@ def test_the_protocol_core_imports_no_clock_tasks_or_sockets() -> None:
                 f"{path.name}: {n}" for n in names if n.split(".")[0] in forbidden or n in forbidden
             ]
     assert found == []
+
+
+def test_an_off_grid_price_in_a_burst_drops_only_its_message() -> None:
+    from ec_cqg.client.core import ListSink
+    from ec_cqg.protocol.codec import encode_server
+    from ec_cqg.protocol.pb import ServerMsg
+    from ec_cqg.protocol.prices import qty_to_cqg
+
+    loop = Loop()
+    loop.connect()
+    core = loop.core
+    sink: ListSink[object] = ListSink()
+    ref = core.contracts.ref("EP")
+    assert core.market.add(ref, sink, depth=False) is not None
+    ticks_per_scaled = ref.prices.ticks_ratio
+
+    def frame(scaled: int) -> bytes:
+        msg = ServerMsg()
+        quote = msg.real_time_market_data.add(contract_id=ref.contract_id).quotes.add(
+            type=0, scaled_price=scaled
+        )
+        qty_to_cqg(1, quote.volume)
+        return encode_server(msg)
+
+    num, den = ticks_per_scaled
+    assert den > 1  # EP: 25 scaled units per tick, so scaled + 1 is off the grid
+    good = 4000 * den // num
+    off = good + 1
+    core.receive_market_data([frame(good), frame(off), frame(good)], loop.now())
+    assert [getattr(e, "price", None) for e in sink.items] == [good * num // den] * 2
+    assert core.counters["bad_items"] == 1

@@ -7,7 +7,7 @@ for a call the core lists as done. It owns the throttle on the way out and the
 heartbeat timer (pings, the dead-line check, request deadlines). It holds no protocol
 state: a new line is attached after a reconnect, the core stays.
 
-Market-data-only frames are gathered and decoded together once the reader has drained
+Market-data-only frames are gathered and decoded together once the transport has handed
 what arrived (a ``call_soon`` after the last one): one parse, one route and one delivery
 per burst instead of per frame. Any other frame first flushes what was gathered, so the
 order of everything stays the order on the wire.
@@ -154,7 +154,7 @@ class CoreDriver:
     # -- in ------------------------------------------------------------------------
 
     def on_frame(self, data: bytes) -> None:
-        """Take one frame (the connection's reader calls this). Never raises."""
+        """Take one frame (the connection calls this as it arrives). Never raises."""
         if is_market_data_only(data):
             batch = self._md_batch
             batch.append(data)

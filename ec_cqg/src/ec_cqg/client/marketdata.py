@@ -10,6 +10,7 @@ price raises :class:`~ec_core.errors.PriceError`, which the session counts and d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final, final
 
 from ec_core.model import MarketEvent, Quote, Trade
@@ -44,59 +45,79 @@ class ContractQuotes:
     def apply(
         self, data: market_data_2.RealTimeMarketData, base_time: BaseTime, now_ns: int
     ) -> list[MarketEvent]:
-        """Core events of one message, in wire order (the quote after the trades).
+        """Core events of one message, in wire order (the quote after the trades)."""
+        return self.apply_many((data,), base_time, now_ns)
 
-        Runs for every market-data item: state lives in locals for the loop and is
-        written back once.
+    def apply_many(
+        self,
+        items: Sequence[market_data_2.RealTimeMarketData],
+        base_time: BaseTime,
+        now_ns: int,
+    ) -> list[MarketEvent]:
+        """Core events of consecutive messages of this contract, in wire order.
+
+        Runs for every burst of market data: state lives in locals for the whole burst
+        and is written back once, at the end, so a message that raises (an off-grid
+        price) leaves the state as it was and the caller can take the messages one by
+        one to drop only the bad one.
         """
-        snapshot = data.is_snapshot
-        if snapshot:
-            self._bid = self._ask = None
-            self._bid_size = self._ask_size = 0
-            if data.HasField("correct_price_scale"):
-                self.prices = self.prices.with_scale(data.correct_price_scale)
         events: list[MarketEvent] = []
-        book_changed = bool(snapshot)
+        append = events.append
         bid, bid_size, ask, ask_size = self._bid, self._bid_size, self._ask, self._ask_size
         last_ts = self._last_ts
-        ts = now_ns
         prices = self.prices
         num, den = prices.ticks_ratio  # integer arithmetic inline; to_ticks only to raise
         symbol = self.symbol
         trade, best_bid, best_ask = _TRADE, _BID, _ASK
-        for quote in data.quotes[:]:  # slicing a upb container beats iterating it
-            if quote.HasField("quote_utc_time"):
-                ts = base_time.to_ns(quote.quote_utc_time)
-            elif last_ts:
-                ts = last_ts
-            last_ts = ts
-            kind = quote.type
-            if kind != trade and kind != best_bid and kind != best_ask:
-                continue
-            # an absent volume reads as {0, 0}: "unknown", size 0, as before
-            volume = quote.volume
-            size = volume.significand if volume.exponent == 0 else qty_from_cqg(volume)
-            scaled = quote.scaled_price
-            if den == 1:
-                ticks = scaled * num
-            else:
-                ticks, rest = divmod(scaled * num, den)
-                if rest:
-                    ticks = prices.scaled_to_ticks(scaled)  # raises PriceError with values
-            if kind == trade:
-                events.append(Trade(symbol=symbol, ts_ns=ts, price=ticks, size=size))
-            elif kind == best_bid:
-                bid, bid_size = ticks, size
-                book_changed = True
-            else:
-                ask, ask_size = ticks, size
-                book_changed = True
+        ts = now_ns
+        for data in items:
+            book_changed = data.is_snapshot
+            if book_changed:  # a snapshot starts the book afresh
+                bid = ask = None
+                bid_size = ask_size = 0
+                if data.HasField("correct_price_scale"):
+                    prices = prices.with_scale(data.correct_price_scale)
+                    num, den = prices.ticks_ratio
+            ts = now_ns
+            for quote in data.quotes[:]:  # slicing a upb container beats iterating it
+                if quote.HasField("quote_utc_time"):
+                    ts = base_time.to_ns(quote.quote_utc_time)
+                elif last_ts:
+                    ts = last_ts
+                last_ts = ts
+                kind = quote.type
+                if kind != trade and kind != best_bid and kind != best_ask:
+                    continue
+                # an absent volume reads as {0, 0}: "unknown", size 0, as before
+                volume = quote.volume
+                size = volume.significand if volume.exponent == 0 else qty_from_cqg(volume)
+                scaled = quote.scaled_price
+                if den == 1:
+                    ticks = scaled * num
+                else:
+                    ticks, rest = divmod(scaled * num, den)
+                    if rest:
+                        ticks = prices.scaled_to_ticks(scaled)  # raises PriceError with values
+                if kind == trade:
+                    append(Trade(symbol=symbol, ts_ns=ts, price=ticks, size=size))
+                elif kind == best_bid:
+                    bid, bid_size = ticks, size
+                    book_changed = True
+                else:
+                    ask, ask_size = ticks, size
+                    book_changed = True
+            if book_changed and (bid is not None or ask is not None):
+                append(
+                    Quote(
+                        symbol=symbol,
+                        ts_ns=ts,
+                        bid=bid,
+                        bid_size=bid_size,
+                        ask=ask,
+                        ask_size=ask_size,
+                    )
+                )
+        self.prices = prices
         self._last_ts = last_ts
         self._bid, self._bid_size, self._ask, self._ask_size = bid, bid_size, ask, ask_size
-        if book_changed and (bid is not None or ask is not None):
-            events.append(
-                Quote(
-                    symbol=symbol, ts_ns=ts, bid=bid, bid_size=bid_size, ask=ask, ask_size=ask_size
-                )
-            )
         return events

@@ -5,7 +5,8 @@ One :class:`CqgSession` is one logged-on user. The protocol core
 positions, snapshot diffs, subscriptions, the contract directory, the session token —
 and is fed frames and the time. This shell only moves bytes and time:
 
-* a :class:`~ec_cqg.client.transport.Connection` per line (one reader, one writer);
+* a :class:`~ec_cqg.client.transport.Connection` per line (websockets' Sans-I/O protocol on
+  an asyncio transport);
 * a supervisor task that reconnects with exponential backoff and jitter, restores the
   session with its token when the server allows it (else logs on afresh and re-resolves
   every symbol: contract ids live for one logon), replays market-data subscriptions and

@@ -1,176 +1,251 @@
-"""The WebSocket line to a CQG server: one reader, one writer, a bounded outbound queue.
+"""The WebSocket line to a CQG server: websockets' Sans-I/O protocol on an asyncio transport.
 
-``websockets``' asyncio client runs on anyio's asyncio backend. Frames are binary only;
-a text frame is a protocol error, counted and dropped by the session. TLS is verified
-by default (``wss://`` with the system trust store); plain ``ws://`` is only allowed to a
-loopback address unless ``allow_insecure`` says otherwise, so a password cannot leave
-the machine in clear text by a typo. WebSocket control pings are off: CQG uses its own
-ping/pong messages, which the session answers.
+The client is Sans-I/O down to the WebSocket layer: websockets' ``ClientProtocol`` parses
+and builds the frames, this module only moves its bytes over an ``asyncio`` transport.
+A server frame is handed to the session's ``on_frame`` in the transport's own
+``data_received`` callback, with no reader task and no message queue in between, so a
+frame costs no task switch before the protocol core sees it (ec runs on anyio's asyncio
+backend only). Frames are binary only; a text frame is passed on as UTF-8 bytes, which
+then fail to decode and are counted as malformed by the session. TLS is verified by
+default (``wss://`` with the system trust store); plain ``ws://`` is only allowed to a
+loopback address unless ``allow_insecure`` says otherwise, so a password cannot leave the
+machine in clear text by a typo. WebSocket control pings are answered by websockets; CQG
+uses its own ping/pong messages, which the session answers.
 
-Backpressure: :meth:`Connection.send` waits while the outbound queue is full, so a
-sender that outruns the socket slows down instead of growing memory without bound.
-
-Latency: when nothing is queued or being written, :meth:`Connection.send` writes the
-frame itself instead of handing it to the writer task. websockets puts an unfragmented
-frame on the transport synchronously, before its first ``await``, so frames still leave
-in the order they were sent, and an order saves the task switch to the writer.
+Backpressure: :meth:`Connection.send` writes at once and then waits while the transport
+holds more than its high-water mark, so a sender that outruns the socket slows down
+instead of growing memory without bound. Frames leave in the order they were sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import ssl as ssl_module
 from collections.abc import Awaitable, Callable
-from typing import Any, final
+from typing import final
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from ec_core.errors import ConnectionLostError
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
+from websockets.client import ClientProtocol
+from websockets.exceptions import InvalidURI, WebSocketException
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
+from websockets.protocol import State
+from websockets.uri import parse_uri
 
 from ec_cqg.client.config import check_url, is_loopback
 from ec_cqg.client.recorder import WireRecorder
 
 __all__ = ["Connection", "check_url", "is_loopback", "open_connection"]
 
+OnFrame = Callable[[bytes], Awaitable[None] | None]
+
 
 @final
-class Connection:
-    """One open WebSocket. :meth:`run` pumps both directions until the line drops."""
+class Connection(asyncio.Protocol):
+    """One open WebSocket. :meth:`run` hands frames to ``on_frame`` until the line drops.
+
+    ``queue_size`` (the ``outbound_queue`` setting) bounds what the transport may hold
+    before a sender waits, counted as frames of 1 KiB (CQG frames are smaller).
+    """
 
     def __init__(
         self,
-        ws: ClientConnection,
+        protocol: ClientProtocol,
         *,
         queue_size: int,
         recorder: WireRecorder | None = None,
+        close_timeout_s: float = 2.0,
     ) -> None:
-        self._ws = ws
-        self._send: MemoryObjectSendStream[bytes]
-        self._recv: MemoryObjectReceiveStream[bytes]
-        self._send, self._recv = anyio.create_memory_object_stream[bytes](queue_size)
+        self._ws = protocol
         self._recorder = recorder
+        self._close_timeout_s = close_timeout_s
+        self._high_water = max(queue_size, 1) * 1024  # bytes the transport may hold
+        self._transport: asyncio.Transport | None = None
+        self._handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._closed = anyio.Event()
-        self._backlog = 0  # frames queued for the writer and not yet written
-        self._inline = 0  # senders writing directly, still in websockets' drain
+        self._lost = anyio.Event()  # the transport is gone
+        self._drained: asyncio.Future[None] | None = None  # set while writing is paused
+        self._on_frame: OnFrame | None = None
+        self._early: list[bytes] = []  # frames that came before run()
+        self._fragments: list[bytes] = []
         self.close_reason = ""
         self.frames_in = 0
         self.frames_out = 0
+
+    # -- asyncio.Protocol --------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        transport.set_write_buffer_limits(high=self._high_water)
+        self._ws.send_request(self._ws.connect())
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        ws = self._ws
+        ws.receive_data(data)
+        for event in ws.events_received():
+            if isinstance(event, Frame):
+                self._on_ws_frame(event)
+            elif isinstance(event, Response) and not self._handshake.done():
+                if ws.handshake_exc is not None:
+                    self._handshake.set_exception(ws.handshake_exc)
+                else:
+                    self._handshake.set_result(None)
+        self._flush()
+        if ws.state is State.CLOSED or ws.close_expected():
+            self._mark_closed(self._closed_by_peer())
+            if self._transport is not None and ws.state is State.CLOSED:
+                self._transport.close()
+
+    def eof_received(self) -> bool:
+        self._ws.receive_eof()
+        self._flush()
+        self._mark_closed(self._closed_by_peer())
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        reason = f"connection lost ({exc})" if exc is not None else self._closed_by_peer()
+        if not self._handshake.done():
+            self._handshake.set_exception(ConnectionLostError(reason))
+        self._mark_closed(reason)
+        self._lost.set()
+        self._wake_writers()
+
+    def pause_writing(self) -> None:
+        if self._drained is None:
+            self._drained = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        self._wake_writers()
+
+    # -- frames ------------------------------------------------------------------------
+
+    def _on_ws_frame(self, frame: Frame) -> None:
+        opcode = frame.opcode
+        if opcode is Opcode.BINARY or opcode is Opcode.TEXT or opcode is Opcode.CONT:
+            data = frame.data
+            if type(data) is not bytes:
+                data = bytes(data)
+            if not frame.fin:
+                self._fragments.append(data)
+                return
+            if self._fragments:
+                self._fragments.append(data)
+                data = b"".join(self._fragments)
+                self._fragments = []
+            self.frames_in += 1
+            if self._recorder is not None:
+                self._recorder.record("in", data)
+            on_frame = self._on_frame
+            if on_frame is None:
+                self._early.append(data)
+            else:
+                on_frame(data)  # the driver's on_frame is synchronous and never raises
+
+    def _closed_by_peer(self) -> str:
+        ws = self._ws
+        code = ws.close_code
+        return f"closed by peer ({code} {ws.close_reason})" if code is not None else "closed"
+
+    def _flush(self) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        for data in self._ws.data_to_send():
+            if data:
+                transport.write(data)
+            elif transport.can_write_eof():
+                transport.write_eof()
+
+    def _wake_writers(self) -> None:
+        drained, self._drained = self._drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+
+    # -- the session's side ------------------------------------------------------------
 
     @property
     def closed(self) -> bool:
         return self._closed.is_set()
 
     async def send(self, frame: bytes) -> None:
-        """Queue ``frame``; waits while the queue is full. Raises ConnectionLostError."""
-        if self._closed.is_set():
+        """Write ``frame``; waits while the transport is over its high-water mark.
+        Raises ConnectionLostError."""
+        if not self._write(frame):
             raise ConnectionLostError(f"connection closed: {self.close_reason}")
-        if self._backlog == 0 and self._inline == 0:
-            await self._write_inline(frame)
-            return
-        self._backlog += 1
-        try:
-            await self._send.send(frame)
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            self._backlog -= 1
-            raise ConnectionLostError(f"connection closed: {self.close_reason}") from None
-        except BaseException:
-            self._backlog -= 1
-            raise
+        drained = self._drained
+        if drained is not None:
+            await drained
+            if self._lost.is_set():
+                raise ConnectionLostError(f"connection closed: {self.close_reason}")
 
-    async def _write_inline(self, frame: bytes) -> None:
-        self._inline += 1
-        try:
-            await self._ws.send(frame)
-        except ConnectionClosed as exc:
-            self.close_reason = f"write failed ({exc})"
-            self._mark_closed(self.close_reason)
-            raise ConnectionLostError(f"connection closed: {self.close_reason}") from None
-        finally:
-            self._inline -= 1
+    def send_nowait(self, frame: bytes) -> bool:
+        """Write ``frame`` unless the line is closed (pongs and pings must not wait)."""
+        return self._write(frame)
+
+    def _write(self, frame: bytes) -> bool:
+        if self._closed.is_set() or self._ws.state is not State.OPEN:
+            return False
+        self._ws.send_binary(frame)
+        self._flush()
         self.frames_out += 1
         if self._recorder is not None:
             self._recorder.record("out", frame)
-
-    def send_nowait(self, frame: bytes) -> bool:
-        """Queue ``frame`` if there is room (for pongs, which must not wait); False if not."""
-        if self._closed.is_set():
-            return False
-        try:
-            self._send.send_nowait(frame)
-        except (anyio.WouldBlock, anyio.ClosedResourceError, anyio.BrokenResourceError):
-            return False
-        self._backlog += 1
         return True
 
-    async def run(self, on_frame: Callable[[bytes], Awaitable[None] | None]) -> None:
-        """Read and write until the line drops or :meth:`close`; then return.
-
-        ``on_frame`` gets each binary frame in order; it must not raise (the session
-        catches everything per frame). Text frames are passed as UTF-8 bytes, which
-        then fail to decode and are counted as malformed.
-        """
+    async def run(self, on_frame: OnFrame) -> None:
+        """Hand each binary frame to ``on_frame`` (synchronous) until the line drops or
+        :meth:`close`; then return. ``on_frame`` must not raise."""
+        early, self._early = self._early, []
+        for data in early:
+            on_frame(data)
+        self._on_frame = on_frame
         try:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(self._writer)
-                await self._reader(on_frame)
-                tg.cancel_scope.cancel()
+            await self._closed.wait()
         finally:
-            self._mark_closed(self.close_reason or "closed")
+            self._on_frame = None
             with anyio.CancelScope(shield=True):
-                await self._ws.close()
-
-    async def _reader(self, on_frame: Callable[[bytes], Awaitable[None] | None]) -> None:
-        recv = self._ws.recv  # awaited directly: no async-generator step per frame
-        try:
-            while True:
-                message = await recv()
-                data = message if type(message) is bytes else _as_bytes(message)
-                self.frames_in += 1
-                if self._recorder is not None:
-                    self._recorder.record("in", data)
-                result = on_frame(data)
-                if result is not None:
-                    await result
-        except ConnectionClosed as exc:
-            self.close_reason = f"closed by peer ({exc})"
-        self._mark_closed(self.close_reason)
-
-    async def _writer(self) -> None:
-        async with self._recv:
-            async for frame in self._recv:
-                try:
-                    await self._ws.send(frame)
-                except ConnectionClosed as exc:
-                    self.close_reason = f"write failed ({exc})"
-                    self._mark_closed(self.close_reason)
-                    await self._ws.close()
-                    return
-                finally:
-                    self._backlog -= 1
-                self.frames_out += 1
-                if self._recorder is not None:
-                    self._recorder.record("out", frame)
+                await self._shut(self.close_reason or "closed")
 
     def _mark_closed(self, reason: str) -> None:
         if not self._closed.is_set():
             self.close_reason = reason
             self._closed.set()
-            self._send.close()
 
     async def close(self, reason: str = "closed by client") -> None:
         """Close the line; :meth:`run` returns soon after. Cancel-safe."""
         self._mark_closed(reason)
         with anyio.CancelScope(shield=True):
-            await self._ws.close()
+            await self._shut(reason)
+
+    async def _shut(self, reason: str) -> None:
+        """The closing handshake, bounded by the close timeout; then the transport."""
+        transport = self._transport
+        if transport is None or self._lost.is_set():
+            return
+        if self._ws.state is State.OPEN:
+            self._ws.send_close(1000, reason[:100])
+            self._flush()
+        with anyio.move_on_after(self._close_timeout_s):
+            await self._lost.wait()
+        if not self._lost.is_set():
+            transport.abort()
 
     async def wait_closed(self) -> None:
         await self._closed.wait()
 
+    async def wait_open(self) -> None:
+        """Wait for the opening handshake; raises what made it fail."""
+        await self._handshake
 
-def _as_bytes(message: str | bytes | bytearray | memoryview) -> bytes:
-    return message.encode() if isinstance(message, str) else bytes(message)
+    def abort(self) -> None:
+        """Drop the transport at once (a failed open)."""
+        self._mark_closed("aborted")
+        if self._transport is not None:
+            self._transport.abort()
 
 
 async def open_connection(
@@ -185,23 +260,41 @@ async def open_connection(
 ) -> Connection:
     """Connect (TLS verified for ``wss://``). Raises :class:`ConnectionLostError` on failure."""
     check_url(url, allow_insecure=allow_insecure)
-    options: dict[str, Any] = {
-        "compression": None,
-        "ping_interval": None,  # CQG's own ping/pong messages, not control frames
-        "max_size": max_frame_bytes,
-        "open_timeout": None,
-        "close_timeout": 2,
-        "max_queue": 64,
-    }
-    if url.startswith("wss://"):
-        options["ssl"] = ssl if ssl is not None else ssl_module.create_default_context()
+    try:
+        uri = parse_uri(url)
+    except InvalidURI as exc:
+        raise ConnectionLostError(f"cannot connect to {url}: {exc}") from exc
+    context = None
+    if uri.secure:
+        context = ssl if ssl is not None else ssl_module.create_default_context()
+    loop = asyncio.get_running_loop()
+    connection: Connection | None = None
+
+    def factory() -> Connection:
+        nonlocal connection
+        protocol = ClientProtocol(uri, max_size=max_frame_bytes)
+        connection = Connection(protocol, queue_size=queue_size, recorder=recorder)
+        return connection
+
     try:
         with anyio.fail_after(open_timeout_s if math.isfinite(open_timeout_s) else None):
-            ws = await connect(url, **options)
+            await loop.create_connection(
+                factory,
+                uri.host,
+                uri.port,
+                ssl=context,
+                server_hostname=uri.host if context is not None else None,
+            )
+            assert connection is not None
+            await connection.wait_open()
     except TimeoutError as exc:
+        if connection is not None:
+            connection.abort()
         raise ConnectionLostError(
             f"cannot connect to {url}: timed out after {open_timeout_s}s"
         ) from exc
-    except (OSError, InvalidURI, WebSocketException) as exc:
+    except (OSError, WebSocketException, ConnectionLostError) as exc:
+        if connection is not None:
+            connection.abort()
         raise ConnectionLostError(f"cannot connect to {url}: {exc}") from exc
-    return Connection(ws, queue_size=queue_size, recorder=recorder)
+    return connection

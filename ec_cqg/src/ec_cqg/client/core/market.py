@@ -105,29 +105,48 @@ class MarketSubscriptions:
 
     def apply_items(self, items: Sequence[object], base: BaseTime | None, now_ns: int) -> None:
         """A burst of ``RealTimeMarketData`` items: each subscriber gets its events in
-        one delivery. A bad item is counted and dropped; the others go on."""
+        one delivery. Consecutive items of one contract are converted together; a bad
+        item is counted and dropped, the others go on."""
         market = self._by_contract
         out: dict[int, list[MarketEvent]] = {}
         count = 0
-        for item in items:
-            contract_id: int = item.contract_id  # type: ignore[attr-defined]
-            sub = market.get(contract_id)
-            if sub is None or base is None:
-                self._counters["market_data_unsubscribed"] += 1
+        run: list[object] = []
+        run_sub: _Subscription | None = None
+        run_id = -1
+        for item in [*items, None]:  # None closes the last run
+            contract_id: int = -2 if item is None else item.contract_id  # type: ignore[attr-defined]
+            if contract_id == run_id:
+                run.append(item)
                 continue
-            try:
-                events = sub.quotes.apply(item, base, now_ns)  # type: ignore[arg-type]
-            except (ProtocolError, PriceError, ValueError) as exc:
-                self._counters["bad_items"] += 1
-                log.warning("cqg: dropped an item: %s", exc)
-                continue
-            count += len(events)
-            gathered = out.get(contract_id)
-            if gathered is None:
-                out[contract_id] = events
-            else:
-                gathered += events
+            if run_sub is not None and base is not None:
+                events = self._convert(run_sub, run, base, now_ns)
+                count += len(events)
+                gathered = out.get(run_id)
+                if gathered is None:
+                    out[run_id] = events
+                else:
+                    gathered += events
+            elif run:
+                self._counters["market_data_unsubscribed"] += len(run)
+            if item is None:
+                break
+            run, run_id, run_sub = [item], contract_id, market.get(contract_id)
         self.events += count
         for contract_id, events in out.items():
             for sink in market[contract_id].sinks:
                 sink.push_many(events)
+
+    def _convert(
+        self, sub: _Subscription, run: list[object], base: BaseTime, now_ns: int
+    ) -> list[MarketEvent]:
+        try:
+            return sub.quotes.apply_many(run, base, now_ns)  # type: ignore[arg-type]
+        except (ProtocolError, PriceError, ValueError) as exc:
+            if len(run) == 1:
+                self._counters["bad_items"] += 1
+                log.warning("cqg: dropped an item: %s", exc)
+                return []
+        events: list[MarketEvent] = []  # one by one: only the bad items are dropped
+        for item in run:
+            events += self._convert(sub, [item], base, now_ns)
+        return events
