@@ -23,8 +23,9 @@ from ec_core.strategy.context import (
     SupportsExecute,
     SupportsOrderBook,
 )
-from ec_core.strategy.engine import ErrorReport, HeldPayload, ReplaySync, StrategyEngine
+from ec_core.strategy.engine import ErrorReport, ReplaySync, StrategyEngine
 from ec_core.strategy.errors import InvalidTreeError, TreeProblem
+from ec_core.strategy.holds import HeldPayload
 from ec_core.strategy.render import to_mermaid, to_text
 from ec_core.strategy.signal import OpSignal, SignalState
 from ec_core.strategy.strategy import CooldownFrom, OpStrategy

@@ -27,7 +27,6 @@ listed in :attr:`StrategyEngine.held` (the replay expires it).
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import logging
 from collections import deque
@@ -35,13 +34,11 @@ from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Iterat
 from typing import Any, Protocol, final
 
 import anyio
-import msgspec
 
 from ec_core.clock import Clock
 from ec_core.data import FeedSet, TickBuffer
-from ec_core.execution.payload import Payload, PayloadStatus
+from ec_core.execution.payload import Payload
 from ec_core.model import CancelOrder, MarketEvent, Order, Quote
-from ec_core.safety.activation import datetime_ns
 from ec_core.strategy.context import MarketClock, OrderRouter, StrategyContext
 from ec_core.strategy.failures import (
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
@@ -49,12 +46,13 @@ from ec_core.strategy.failures import (
     FailureLog,
     strategy_failed,
 )
+from ec_core.strategy.holds import HeldPayload, WindowHolds, hold_until
 from ec_core.strategy.outcomes import OrderOutcomes
 from ec_core.strategy.signal import OpSignal
 from ec_core.strategy.strategy import OpStrategy
 from ec_core.strategy.tree import CancelWorking, SendPayload
 
-__all__ = ["ErrorReport", "HeldPayload", "ReplaySync", "StrategyEngine"]
+__all__ = ["ErrorReport", "ReplaySync", "StrategyEngine"]
 
 
 logger = logging.getLogger("ec_core.strategy.engine")
@@ -68,21 +66,6 @@ class ReplaySync(Protocol):
     def backlog(self) -> int:
         """Events buffered for the trade-stream consumer, not yet taken."""
         ...
-
-
-class HeldPayload(msgspec.Struct, frozen=True, kw_only=True):
-    """A payload the engine held for its activation window on replayed time.
-
-    ``status``: ``HELD`` while the replay may still reach ``start_ns``, ``EXPIRED``
-    once the data ended before it (the payload was never sent).
-    """
-
-    start_ns: int
-    signal_id: str
-    node: str
-    cl_order_id: str
-    status: str
-    reason: str
 
 
 _Generate = Callable[[StrategyContext, str, int], OpSignal | None]
@@ -173,8 +156,8 @@ class StrategyEngine:
         self._in_flight = 0
         self._idle: anyio.Event | None = None
         # (start_ns, order, signal, command): payloads waiting for their window on event time
-        self._held: list[tuple[int, int, OpSignal, SendPayload]] = []
-        self._held_order = itertools.count()
+        self._holds = WindowHolds()
+        self._held = self._holds.heap  # the replay loops test it per event: one load
         self.events = 0
         self.outcomes = OrderOutcomes()  # settled order actions: sent, denied, rejected ...
 
@@ -378,8 +361,8 @@ class StrategyEngine:
         for command in signal.tree.take_commands():
             if isinstance(command, SendPayload):
                 if command.payload.start_time is not None and self._market_clock is not None:
-                    start_ns = _start_ns(command)
-                    if start_ns is not None and start_ns > self._market_clock.ts:
+                    start_ns = hold_until(command, self._market_clock.ts)
+                    if start_ns is not None:
                         self._hold(start_ns, signal, command)
                         continue
                 self._dispatch(self._send, signal, command)
@@ -392,7 +375,7 @@ class StrategyEngine:
         """Keep ``command`` until replayed time reaches ``start_ns``; the marker in the
         backlog makes :meth:`ingest` return after this event, so :meth:`replay` watches
         the clock event by event while anything is held."""
-        heapq.heappush(self._held, (start_ns, next(self._held_order), signal, command))
+        self._holds.hold(start_ns, signal, command)
         self._backlog.append((_held_marker, ()))
         logger.info(
             "signal %s: %s held until its window opens (%d)",
@@ -403,43 +386,19 @@ class StrategyEngine:
 
     def _release_due(self) -> bool:
         """Dispatch every held payload whose window has opened; True if any was."""
-        held = self._held
-        now = self.clock.now_ns()
-        released = False
-        while held and held[0][0] <= now:
-            _, _, signal, command = heapq.heappop(held)
-            if signal.done or not signal.tree.still_wanted(command):
-                # the signal ended, or its tree moved on, while it waited: never sent
-                command.payload.advance(PayloadStatus.EXPIRED, "withdrawn while held")
-                continue
+        ready = self._holds.due(self.clock.now_ns())
+        for signal, command in ready:
             self._dispatch(self._send, signal, command)
-            released = True
-        return released
+        return bool(ready)
 
     @property
     def held(self) -> list[HeldPayload]:
         """Payloads still waiting for their activation window on event time."""
-        return [
-            HeldPayload(
-                start_ns=start_ns,
-                signal_id=signal.signal_id,
-                node=command.node,
-                cl_order_id=command.payload.request.cl_order_id,
-                status=command.payload.status.value,
-                reason=command.payload.status_reason or "waiting for start_time",
-            )
-            for start_ns, _, signal, command in sorted(self._held, key=lambda h: h[:2])
-            if not signal.done
-        ]
+        return self._holds.listing()
 
     def expire_held(self, reason: str) -> list[HeldPayload]:
         """The data ended: every payload still held is EXPIRED (never sent), listed."""
-        for _, _, signal, command in self._held:
-            if not signal.done and not command.payload.status.is_final:
-                command.payload.advance(PayloadStatus.EXPIRED, reason)
-        expired = self.held
-        self._held.clear()
-        return expired
+        return self._holds.expire(reason)
 
     def _cancel_working(self, signal: OpSignal, command: CancelWorking) -> None:
         if self.router is None:
@@ -669,20 +628,6 @@ class StrategyEngine:
                 await self.wait_idle()
             finally:
                 self._tg = None
-
-
-def _start_ns(command: SendPayload) -> int | None:
-    """The payload's ``start_time`` in ns, or ``None`` when the executor must judge it
-    (a naive datetime or an empty window is the executor's denial to make)."""
-    payload = command.payload
-    start, end = payload.start_time, payload.end_time
-    try:
-        start_ns = datetime_ns(start)  # type: ignore[arg-type]
-        if end is not None and datetime_ns(end) <= start_ns:
-            return None
-    except (TypeError, ValueError):
-        return None
-    return start_ns
 
 
 async def _held_marker() -> None:

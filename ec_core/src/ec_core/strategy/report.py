@@ -34,7 +34,8 @@ from ec_core.strategy.analytics import (
     round_trips,
     trade_stats,
 )
-from ec_core.strategy.engine import ErrorReport, HeldPayload
+from ec_core.strategy.engine import ErrorReport
+from ec_core.strategy.holds import HeldPayload
 from ec_core.strategy.outcomes import OrderCounts
 from ec_core.strategy.signal import OpSignal
 from ec_core.strategy.tree import TransitionRecord
