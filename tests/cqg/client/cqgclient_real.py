@@ -47,6 +47,7 @@ class Served:
     def connection(self) -> ConnectionCore:
         """The one client line the server has now."""
         (connection,) = self.core.connections
+        assert isinstance(connection, ConnectionCore)
         return connection
 
     def put_frame(self, frame: bytes) -> None:

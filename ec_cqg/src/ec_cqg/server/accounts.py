@@ -40,6 +40,17 @@ class AccountDirectory:
     def name_of(self, account_id: int) -> str | None:
         return self._names.get(account_id)
 
+    def names_within(self, allowed: tuple[str, ...], ids: Iterable[int]) -> tuple[str, ...] | None:
+        """The accounts ``ids`` name (all of ``allowed`` when none is given); ``None`` when
+        an id is unknown or names an account outside ``allowed``."""
+        wanted = list(ids)
+        if not wanted:
+            return allowed
+        names = [self._names.get(i) for i in wanted]
+        if any(n is None or n not in allowed for n in names):
+            return None
+        return tuple(n for n in names if n is not None)
+
     def report(
         self, names: Iterable[str], *, base: BaseTime, today_ns: int
     ) -> trading_account_2.AccountsReport:

@@ -1,4 +1,10 @@
-"""Logged-on sessions: what survives a dropped connection and can be restored by token."""
+"""Logged-on sessions: what survives a dropped connection and can be restored by token.
+
+A session is attached to at most one connection, seen here only as a :class:`Line` (what
+the server calls on it); :class:`~ec_cqg.server.connection.ConnectionCore` is the one
+implementation. Typing it as a protocol keeps this module free of the connection and
+server modules that import it.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,14 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ec_cqg.protocol.timestamps import BaseTime
+from ec_cqg.server.codes import REQUEST_REJECT
 from ec_cqg.server.contracts import SessionContracts
 from ec_cqg.server.market import MarketSubscription
 
-if TYPE_CHECKING:
-    from ec_cqg.server.core import ConnectionCore
-
-__all__ = ["Session", "SessionTable", "TradeSub", "base_time_at"]
+__all__ = ["Line", "Session", "SessionTable", "TradeSub", "base_time_at"]
 
 _NS_PER_S = 1_000_000_000
 
@@ -24,6 +28,30 @@ def base_time_at(now_ns: int) -> BaseTime:
     """A session's base time: ``now`` floored to the second, CQG's text format."""
     moment = datetime.fromtimestamp(now_ns // _NS_PER_S, UTC)
     return BaseTime(moment.strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+class Line(Protocol):
+    """One client connection as the server drives it."""
+
+    def deliver(self, frame: bytes) -> None:
+        """Queue an encoded ``ServerMsg`` for the client."""
+
+    def drop(self) -> None:
+        """The line breaks now (no close frame)."""
+
+    def request_close(self) -> None:
+        """Send what is queued, then close."""
+
+    def tick(self, now_ns: int) -> None:
+        """Venue time passed."""
+
+    def logged_off(self, reason: int, text: str) -> None:
+        """Tell the client its session ended, then close."""
+
+    def reject_request(
+        self, request_id: int, text: str, *, code: int = REQUEST_REJECT, event: object = None
+    ) -> None:
+        """Answer an order request with ``OrderRequestReject``."""
 
 
 @dataclass(slots=True)
@@ -48,7 +76,7 @@ class Session:
     contracts: SessionContracts = field(default_factory=SessionContracts)
     market: dict[int, MarketSubscription] = field(default_factory=dict)
     trade_subs: dict[int, TradeSub] = field(default_factory=dict)
-    connection: ConnectionCore | None = None
+    connection: Line | None = None
 
     def order_subs(self, account: str, scope: int) -> list[int]:
         """Ids of the trade subscriptions of ``scope`` that cover ``account``."""
