@@ -8,10 +8,12 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
 import click
+from ec_core.errors import ConfigError
 from ec_core.plugins import PluginHost
 from ec_core.secrets import Secret
 
@@ -46,6 +48,23 @@ def mock_group() -> None:
     show_envvar=True,
     help="Password of --user; prefer the environment variable.",
 )
+@click.option(
+    "--certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="TLS certificate chain (PEM): serve wss:// (needs --keyfile).",
+)
+@click.option(
+    "--keyfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="TLS private key (PEM) of --certfile.",
+)
+@click.option(
+    "--insecure-public",
+    is_flag=True,
+    help="Allow plain ws:// on a host beyond loopback (passwords and orders in clear).",
+)
 @click.option("--seed", default=0, show_default=True, help="Seed of the simulated market.")
 @click.option(
     "--account",
@@ -64,6 +83,9 @@ def serve_command(
     port: int,
     user: str | None,
     password: str | None,
+    certfile: Path | None,
+    keyfile: Path | None,
+    insecure_public: bool,
     seed: int,
     accounts: tuple[str, ...],
     no_market: bool,
@@ -81,17 +103,46 @@ def serve_command(
         )
     if password is not None and user is None:
         raise click.UsageError("--password needs --user")
-    options = ServeOptions(
-        host=host,
-        port=port,
-        user=user,
-        password=Secret(password) if password is not None else None,
-        seed=seed,
-    )
+    try:
+        options = ServeOptions(
+            host=host,
+            port=port,
+            user=user,
+            password=Secret(password) if password is not None else None,
+            seed=seed,
+            certfile=certfile,
+            keyfile=keyfile,
+            insecure_public=insecure_public,
+        )
+    except ConfigError as exc:
+        raise click.UsageError(_as_flags(exc)) from None
+    if options.public_in_clear:
+        click.echo(
+            f"ec mock serve: WARNING: serving plain text on {host} (--insecure-public):"
+            " passwords and orders cross the network in clear",
+            err=True,
+        )
     # Ctrl-C before the signal handler is installed arrives as KeyboardInterrupt.
     with contextlib.suppress(KeyboardInterrupt):
         anyio.run(_serve, dialect, options, accounts, not no_market)
     click.echo("ec mock serve: stopped")
+
+
+_FLAGS = {
+    "password": "--password/EC_MOCK_PASSWORD",
+    "user": "--user",
+    "host": "--host",
+    "keyfile": "--keyfile",
+}
+
+
+def _as_flags(error: ConfigError) -> str:
+    """``error`` in the command's words (``--certfile``, not ``certfile``)."""
+    text = error.message
+    for word in ("certfile", "keyfile", "insecure_public"):
+        text = text.replace(word, "--" + word.replace("_", "-"))
+    flag = _FLAGS.get(error.path or "")
+    return f"{flag}: {text}" if flag else text
 
 
 async def _serve(

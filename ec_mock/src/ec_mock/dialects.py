@@ -22,10 +22,12 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, final, runtime_checkable
 
 import msgspec
-from ec_core.errors import PluginError
+from ec_core.errors import ConfigError, PluginError
+from ec_core.network import is_loopback
 from ec_core.plugins.markers import hookspec
 from ec_core.secrets import Secret
 
@@ -66,13 +68,28 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 @final
 class ServeOptions:
-    """How to serve: where to bind and which credentials a client must present.
+    """How to serve: where to bind, with or without TLS, and which credentials a client
+    must present.
 
-    ``user`` ``None`` means any logon is accepted. The password is a
+    ``user`` ``None`` means the dialect decides (``cqg`` makes up credentials and prints
+    them); a given ``user`` needs a non-empty password, and an empty password never
+    matches. A host beyond loopback needs TLS (``certfile`` and ``keyfile``, PEM) or an
+    explicit ``insecure_public=True``: a plain-text server on a public interface would
+    carry passwords and orders in clear. Every refusal is a
+    :class:`~ec_core.errors.ConfigError` naming the option. The password is a
     :class:`~ec_core.secrets.Secret` and never shows in a repr.
     """
 
-    __slots__ = ("host", "password", "port", "seed", "user")
+    __slots__ = (
+        "certfile",
+        "host",
+        "insecure_public",
+        "keyfile",
+        "password",
+        "port",
+        "seed",
+        "user",
+    )
 
     def __init__(
         self,
@@ -82,28 +99,78 @@ class ServeOptions:
         user: str | None = None,
         password: Secret | None = None,
         seed: int = 0,
+        certfile: Path | None = None,
+        keyfile: Path | None = None,
+        insecure_public: bool = False,
     ) -> None:
         if not 0 <= port <= 65_535:
             raise ValueError(f"port must be in 0..65535, got {port}")
+        if user is not None and (password is None or not password.reveal()):
+            raise ConfigError(
+                f"user {user!r} needs a non-empty password (EC_MOCK_PASSWORD or --password);"
+                " leave out --user to have one generated",
+                path="password",
+            )
+        if password is not None and user is None:
+            raise ConfigError("a password needs a user", path="user")
+        if (certfile is None) != (keyfile is None):
+            raise ConfigError("certfile and keyfile go together", path="keyfile")
+        if not is_loopback(host) and certfile is None and not insecure_public:
+            raise ConfigError(
+                f"host {host!r} is beyond loopback: serve it with TLS (certfile and keyfile)"
+                " or pass insecure_public to serve plain text on purpose",
+                path="host",
+            )
         self.host = host
         self.port = port
         self.user = user
         self.password = password
         self.seed = seed
+        self.certfile = certfile
+        self.keyfile = keyfile
+        self.insecure_public = insecure_public
+
+    @property
+    def tls(self) -> bool:
+        return self.certfile is not None
+
+    @property
+    def public_in_clear(self) -> bool:
+        """Plain text on an interface other machines can reach (warn whoever runs it)."""
+        return not self.tls and not is_loopback(self.host)
+
+    def with_credentials(self, user: str, password: Secret) -> ServeOptions:
+        """These options with ``user``/``password`` (for a dialect that generates them)."""
+        return ServeOptions(
+            host=self.host,
+            port=self.port,
+            user=user,
+            password=password,
+            seed=self.seed,
+            certfile=self.certfile,
+            keyfile=self.keyfile,
+            insecure_public=self.insecure_public,
+        )
 
     def accepts(self, user: str, password: str) -> bool:
-        """True if ``user``/``password`` may log on (constant-time comparison)."""
+        """True if ``user``/``password`` may log on (constant-time comparison).
+
+        An empty password never matches, whatever the options say.
+        """
+        if not password:
+            return False
         if self.user is None:
             return True
         expected = self.password.reveal() if self.password is not None else ""
         user_ok = hmac.compare_digest(user.encode(), self.user.encode())
         password_ok = hmac.compare_digest(password.encode(), expected.encode())
-        return user_ok and password_ok
+        return user_ok and password_ok and bool(expected)
 
     def __repr__(self) -> str:
         return (
             f"ServeOptions(host={self.host!r}, port={self.port}, user={self.user!r},"
-            f" password={self.password!r}, seed={self.seed})"
+            f" password={self.password!r}, seed={self.seed}, tls={self.tls},"
+            f" insecure_public={self.insecure_public})"
         )
 
 

@@ -15,7 +15,6 @@ and never appears in a repr.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, final
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 
 from ec_core.clock import Clock, WallClock
 from ec_core.errors import ConfigError
+from ec_core.network import is_loopback
 from ec_core.secrets import Secret
 
 __all__ = ["CqgSettings", "check_url", "is_loopback", "parse_cqg_settings"]
@@ -55,19 +55,6 @@ _KNOWN: Final = frozenset(
         "market_buffer",
     }
 )
-
-
-_LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain"})
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost``, 127.0.0.0/8 and ``::1``."""
-    if host.lower() in _LOCAL_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_url(url: str, *, allow_insecure: bool) -> None:

@@ -67,19 +67,12 @@ class CqgDialect:
     async def serve(self, venue: MockVenue, options: ServeOptions) -> AsyncIterator[Endpoint]:
         """Bind to ``options.host``/``options.port`` and serve ``venue`` until the block exits."""
         from ec_core.secrets import Secret
-        from ec_mock.dialects import ServeOptions
 
         from ec_cqg.server.shell import CqgServer
 
         if options.user is None:
             password = secrets.token_urlsafe(12)
-            options = ServeOptions(
-                host=options.host,
-                port=options.port,
-                user=GENERATED_USER,
-                password=Secret(password),
-                seed=options.seed,
-            )
+            options = options.with_credentials(GENERATED_USER, Secret(password))
             self.announce(
                 f"ec mock serve: cqg logon with user {GENERATED_USER!r} password {password!r}"
             )
@@ -88,6 +81,9 @@ class CqgDialect:
             options.accepts,
             host=options.host,
             port=options.port,
+            tls=(options.certfile, options.keyfile)
+            if options.certfile and options.keyfile
+            else None,
             config=self.config,
             faults=self.faults,
             fault_seed=options.seed if self.faults is not None else None,

@@ -1,5 +1,7 @@
 """The thin I/O shell: a websockets asyncio server around the Sans-I/O ``CqgServerCore``.
 
+With ``tls`` (certificate chain and key, PEM) it serves ``wss://`` (TLS 1.2 or later).
+
 One task per connection reads binary messages into its :class:`ConnectionCore`; a writer
 sends what the core queued whenever it signals output. The server never uses WebSocket
 control pings (``ping_interval=None``): like CQG's servers it pings with the protocol's
@@ -10,8 +12,10 @@ close frame, as a broken line would.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, final
 
 import anyio
@@ -39,12 +43,14 @@ class CqgServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        tls: tuple[Path, Path] | None = None,
         config: ServerConfig | None = None,
         faults: FaultPlan | None = None,
         fault_seed: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
+        self.tls = tls
         self.core = CqgServerCore(
             venue, accepts, config=config, faults=faults, fault_seed=fault_seed
         )
@@ -57,17 +63,24 @@ class CqgServer:
         from websockets.asyncio.server import serve
 
         config = self.core.config
+        context = None
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            context.load_cert_chain(certfile=self.tls[0], keyfile=self.tls[1])
+        scheme = "ws" if context is None else "wss"
         try:
             async with serve(
                 self._handle,
                 self.host,
                 self.port,
+                ssl=context,
                 ping_interval=None,
                 max_size=config.max_frame_bytes,
                 compression=None,
             ) as server:
                 port = int(next(iter(server.sockets)).getsockname()[1])
-                yield Endpoint(url=f"ws://{self.host}:{port}", host=self.host, port=port)
+                yield Endpoint(url=f"{scheme}://{self.host}:{port}", host=self.host, port=port)
                 self.core.close()
                 server.close()
                 with anyio.move_on_after(5):
