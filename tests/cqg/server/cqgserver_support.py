@@ -49,9 +49,9 @@ def make_server(
 class Client:
     """Drives one :class:`ConnectionCore` with ``ClientMsg`` objects; collects ``ServerMsg``."""
 
-    def __init__(self, server: CqgServerCore) -> None:
+    def __init__(self, server: CqgServerCore, *, address: str = "") -> None:
         self.server = server
-        self.connection: ConnectionCore = server.connect()
+        self.connection: ConnectionCore = server.connect(address=address)
         self.received: list[ServerMsg] = []
         self.base_time = ""
         self.token = ""

@@ -21,6 +21,15 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     ``history_days`` is how far back ``historical_orders_request.from_date``, time bars and
     time and sales may go. ``history_chunk`` is how many bars or quotes one report carries;
     ``history_max_items`` how many one request gets before the report says ``truncated``.
+
+    Limits that keep one client from starving the others (see docs/cqg/server.md):
+    ``max_outbound_bytes`` is how many encoded bytes may wait for one connection before
+    the server closes it; ``max_ping_token_bytes`` bounds a ping token echoed back;
+    ``logon_timeout_ns`` is how long a connection may stay without a session;
+    ``max_connections`` and ``max_connections_per_address`` cap open connections;
+    after ``logon_free_failures`` failed logons of one user or from one address, each
+    further attempt waits ``logon_backoff_ns`` doubled per failure, up to
+    ``logon_backoff_max_ns``.
     """
 
     ping_interval_ns: Annotated[int, msgspec.Meta(ge=0)] = 10_000_000_000
@@ -35,3 +44,11 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     brokerage_name: str = "ec-mock"
     sales_series: str = "MOCK"
     first_account_id: _Positive = 1001
+    max_outbound_bytes: _Positive = 16 << 20
+    max_ping_token_bytes: _Positive = 64
+    logon_timeout_ns: _Positive = 30_000_000_000
+    max_connections: _Positive = 256
+    max_connections_per_address: _Positive = 32
+    logon_free_failures: _Positive = 3
+    logon_backoff_ns: _Positive = 1_000_000_000
+    logon_backoff_max_ns: _Positive = 60_000_000_000

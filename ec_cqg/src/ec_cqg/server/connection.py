@@ -11,6 +11,13 @@ logged-on session to the part of the server that answers it: information request
 
 A malformed frame never raises: it is counted (:attr:`ConnectionCore.malformed`) and
 answered with a ``user_messages`` warning; the connection stays open.
+
+Limits (``ServerConfig``): at most ``max_outbound_bytes`` wait for the client; one more
+frame drops the line (counted ``outbound_overflow``; the session stays restorable, and a
+restore re-sends every snapshot, so no order status is lost unseen), and
+:attr:`ConnectionCore.backed_up` tells the shell to stop reading meanwhile. A connection
+without a session after ``logon_timeout_ns`` is closed. After a refused logon or restore
+nothing more is read: the connection only closes.
 """
 
 from __future__ import annotations
@@ -48,9 +55,12 @@ _SOURCE = "ec-mock CQG server"
 class ConnectionCore:
     """One client connection (see the module docstring)."""
 
-    def __init__(self, server: ServerState) -> None:
+    def __init__(self, server: ServerState, *, address: str = "") -> None:
         self.server = server
+        self.address = address
+        self.opened_ns = server.now()
         self.session: Session | None = None
+        self.frames_in = 0  # binary frames read
         self.malformed = 0  # frames that could not be read
         self.refused = 0  # order requests answered with OrderRequestReject
         self.pongs = 0
@@ -60,6 +70,7 @@ class ConnectionCore:
         self.closed = False
         self.on_output: Callable[[], None] | None = None
         self._out: list[bytes] = []
+        self._out_bytes = 0
         self._next_ping_ns: int | None = None
         self._ping_tokens = itertools.count(1)
 
@@ -68,12 +79,28 @@ class ConnectionCore:
     def data_to_send(self) -> list[bytes]:
         """Frames ready to go, oldest first (the list is handed over)."""
         out, self._out = self._out, []
+        self._out_bytes = 0
         return out
+
+    @property
+    def queued_bytes(self) -> int:
+        """Encoded bytes waiting for :meth:`data_to_send`."""
+        return self._out_bytes
+
+    @property
+    def backed_up(self) -> bool:
+        """Half the outbound bound is waiting: the shell stops reading until it drains."""
+        return self._out_bytes * 2 >= self.server.config.max_outbound_bytes
 
     def deliver(self, frame: bytes) -> None:
         if self.closed:
             return
+        if self._out_bytes + len(frame) > self.server.config.max_outbound_bytes:
+            self.server.counters["outbound_overflow"] += 1
+            self.drop()  # the client is not reading; it restores and gets snapshots
+            return
         self._out.append(frame)
+        self._out_bytes += len(frame)
         self.wake()
 
     def wake(self) -> None:
@@ -97,6 +124,7 @@ class ConnectionCore:
             return
         self.closed = True
         self._out.clear()
+        self._out_bytes = 0
         session = self.session
         if session is not None and session.connection is self:
             session.connection = None
@@ -109,8 +137,9 @@ class ConnectionCore:
 
     def receive(self, data: bytes) -> None:
         """One binary WebSocket message (one ``ClientMsg``)."""
-        if self.closed:
-            return
+        if self.closed or self.close_requested:
+            return  # closing (e.g. after a refused logon): nothing more is evaluated
+        self.frames_in += 1
         try:
             msg = decode_client(data, max_bytes=self.server.config.max_frame_bytes)
         except ProtocolError as exc:
@@ -122,10 +151,23 @@ class ConnectionCore:
             self._malformed(str(exc))
 
     def tick(self, now_ns: int) -> None:
-        """Time passed: send a protocol ping when one is due."""
-        interval = self.server.config.ping_interval_ns
+        """Time passed: close a connection past its logon deadline; ping when one is due."""
+        if self.closed or self.close_requested:
+            return
+        config = self.server.config
+        interval = config.ping_interval_ns
         session = self.session
-        if session is None or not interval or self.closed:
+        if session is None:
+            if now_ns - self.opened_ns >= config.logon_timeout_ns:
+                self.server.counters["logon_timeout"] += 1
+                self._user_message(
+                    _UM.MESSAGE_TYPE_CRITICAL_ERROR,
+                    "logon timeout",
+                    f"no logon within {config.logon_timeout_ns / 1e9:g} s",
+                )
+                self.request_close()
+            return
+        if not interval:
             return
         if self._next_ping_ns is None:
             self._next_ping_ns = now_ns + interval
@@ -237,6 +279,10 @@ class ConnectionCore:
     # -- session ---------------------------------------------------------------------
 
     def _pong(self, ping: user_session_2.Ping) -> None:
+        limit = self.server.config.max_ping_token_bytes
+        if len(ping.token.encode()) > limit:
+            self._malformed(f"ping token over {limit} bytes (not echoed)")
+            return
         msg = ServerMsg()
         if ping.HasField("token"):
             msg.pong.token = ping.token
@@ -265,6 +311,7 @@ class ConnectionCore:
         self._send(msg)
 
     def _refuse_logon(self, code: int, text: str) -> None:
+        self.server.counters["logon_refused"] += 1
         self._send_logon_result(code, text, session=None)
         self.request_close()
 
@@ -285,9 +332,20 @@ class ConnectionCore:
             )
             return
         server = self.server
-        if not server.accepts(logon.user_name, logon.password):
+        user, now = logon.user_name, self._now()
+        retry_at = server.throttle.retry_at(user, self.address, now)
+        if retry_at is not None:
+            server.counters["logon_throttled"] += 1
+            self._refuse_logon(
+                _LR.RESULT_CODE_FAILURE,
+                f"too many failed logons: retry in {(retry_at - now) / 1e9:.1f} s",
+            )
+            return
+        if not server.accepts(user, logon.password):
+            server.throttle.failed(user, self.address, now)
             self._refuse_logon(_LR.RESULT_CODE_FAILURE, "invalid user name or password")
             return
+        server.throttle.succeeded(user, self.address)
         others = [s for s in server.sessions.of_user(logon.user_name) if s.connection]
         if others and logon.HasField("drop_concurrent_session"):
             if not logon.drop_concurrent_session:
@@ -299,6 +357,7 @@ class ConnectionCore:
             for other in others:
                 if other.connection is not None:
                     other.connection.logged_off(_LO.LOGOFF_REASON_FORCED, "concurrent logon")
+                server.sessions.close(other)  # its token no longer restores it
         settings = set(logon.session_settings)
         session = server.sessions.open(
             user=logon.user_name,
@@ -349,10 +408,12 @@ class ConnectionCore:
     def _restore(self, restore: user_session_2.RestoreOrJoinSession) -> None:
         session = self.server.sessions.get(restore.session_token)
         if session is None:
+            self.server.counters["restore_refused"] += 1
             self._send_restore_result(_RR.RESULT_CODE_UNKNOWN_SESSION, "unknown session token")
             self.request_close()
             return
         if not session.allow_restore:
+            self.server.counters["restore_refused"] += 1
             self._send_restore_result(
                 _RR.RESULT_CODE_ACCESS_DENIED, "the logon did not allow session restore"
             )

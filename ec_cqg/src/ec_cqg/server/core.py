@@ -67,9 +67,28 @@ class CqgServerCore(ServerState):
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def connect(self) -> ConnectionCore:
-        """A new client connection."""
-        connection = ConnectionCore(self)
+    def refusal(self, address: str) -> str | None:
+        """Why a new connection from ``address`` is refused now (``None``: it is welcome).
+
+        The shell asks before :meth:`connect` and closes a refused socket with 1013.
+        """
+        config = self.config
+        if len(self.connections) >= config.max_connections:
+            reason = f"server full: {config.max_connections} connections"
+        elif (
+            address
+            and sum(1 for c in self.connections if c.address == address)
+            >= config.max_connections_per_address
+        ):
+            reason = f"{config.max_connections_per_address} connections from {address} already"
+        else:
+            return None
+        self.counters["connection_refused"] += 1
+        return reason
+
+    def connect(self, *, address: str = "") -> ConnectionCore:
+        """A new client connection from ``address`` (the peer's IP; empty if unknown)."""
+        connection = ConnectionCore(self, address=address)
         self.connections.append(connection)
         return connection
 

@@ -33,6 +33,10 @@ def base_time_at(now_ns: int) -> BaseTime:
 class Line(Protocol):
     """One client connection as the server drives it."""
 
+    @property
+    def address(self) -> str:
+        """The peer's IP address (empty when unknown)."""
+
     def deliver(self, frame: bytes) -> None:
         """Queue an encoded ``ServerMsg`` for the client."""
 

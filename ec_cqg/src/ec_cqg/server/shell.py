@@ -3,10 +3,15 @@
 With ``tls`` (certificate chain and key, PEM) it serves ``wss://`` (TLS 1.2 or later).
 
 One task per connection reads binary messages into its :class:`ConnectionCore`; a writer
-sends what the core queued whenever it signals output. The server never uses WebSocket
-control pings (``ping_interval=None``): like CQG's servers it pings with the protocol's
-own ``ping``/``pong`` messages. A fault plan's disconnect aborts the transport without a
-close frame, as a broken line would.
+sends what the core queued whenever it signals output. While the core's outbound queue is
+half full (:attr:`ConnectionCore.backed_up`) the reader reads nothing more, so a peer that
+does not read cannot make the server work for it; a line the core drops (outbound bound
+hit, fault plan) is aborted at once, even mid-send. A connection over the server's caps
+(:meth:`CqgServerCore.refusal`) is closed with 1013 (try again later) before any frame.
+
+The server never uses WebSocket control pings (``ping_interval=None``): like CQG's
+servers it pings with the protocol's own ``ping``/``pong`` messages. A fault plan's
+disconnect aborts the transport without a close frame, as a broken line would.
 """
 
 from __future__ import annotations
@@ -85,25 +90,44 @@ class CqgServer:
                 server.close()
                 with anyio.move_on_after(5):
                     await server.wait_closed()
+                for websocket in server.connections:  # stuck sending to a peer that won't read
+                    websocket.transport.abort()
         finally:
             self.core.close()
 
     async def _handle(self, websocket: ServerConnection) -> None:
         from websockets.exceptions import ConnectionClosed
+        from websockets.frames import CloseCode
 
         self.accepted += 1
-        connection = self.core.connect()
+        peer = websocket.remote_address
+        address = str(peer[0]) if peer else ""
+        refusal = self.core.refusal(address)
+        if refusal is not None:
+            await websocket.close(CloseCode.TRY_AGAIN_LATER, refusal)
+            return
+        connection = self.core.connect(address=address)
         wake = asyncio.Event()
-        connection.on_output = wake.set
+        drained = asyncio.Event()
+
+        def on_output() -> None:
+            wake.set()
+            if connection.drop_requested:  # now, even while a send waits for the peer
+                websocket.transport.abort()
+
+        connection.on_output = on_output
         try:
             async with anyio.create_task_group() as tasks:
-                tasks.start_soon(self._write, websocket, connection, wake)
+                tasks.start_soon(self._write, websocket, connection, wake, drained)
                 try:
                     async for message in websocket:
                         if isinstance(message, str):
                             connection.receive_text(message)
                         else:
                             connection.receive(message)
+                        while connection.backed_up and not connection.closed:
+                            drained.clear()  # read no more until the writer catches up
+                            await drained.wait()
                 except ConnectionClosed:
                     pass
                 tasks.cancel_scope.cancel()
@@ -112,7 +136,10 @@ class CqgServer:
 
     @staticmethod
     async def _write(
-        websocket: ServerConnection, connection: ConnectionCore, wake: asyncio.Event
+        websocket: ServerConnection,
+        connection: ConnectionCore,
+        wake: asyncio.Event,
+        drained: asyncio.Event,
     ) -> None:
         from websockets.exceptions import ConnectionClosed
 
@@ -122,6 +149,7 @@ class CqgServer:
                 wake.clear()
                 for frame in connection.data_to_send():
                     await websocket.send(frame)
+                drained.set()
                 if connection.drop_requested:
                     websocket.transport.abort()
                     return
@@ -130,3 +158,6 @@ class CqgServer:
                     return
         except ConnectionClosed:
             return
+        finally:
+            connection.connection_lost()  # nothing more goes out: the reader stops waiting
+            drained.set()

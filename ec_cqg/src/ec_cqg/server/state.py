@@ -13,6 +13,7 @@ extends it with the venue link and makes connections; keeping the shared part he
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from ec_cqg.server.orders import OrderChains, StatusPlan
 from ec_cqg.server.render import Renderer
 from ec_cqg.server.sessions import Line, SessionTable
 from ec_cqg.server.subscriptions import SubscriptionDesk
+from ec_cqg.server.throttle import LogonThrottle
 
 if TYPE_CHECKING:
     from ec_mock.vendor.venue import MockVenue
@@ -61,6 +63,14 @@ class ServerState:
         self.line = line
         self.restarts = 0
         self.disconnects = 0
+        # refusals and closes a client can cause, by kind: logon_refused, logon_throttled,
+        # logon_timeout, outbound_overflow, connection_refused
+        self.counters: Counter[str] = Counter()
+        self.throttle = LogonThrottle(
+            free_failures=self.config.logon_free_failures,
+            backoff_ns=self.config.logon_backoff_ns,
+            max_ns=self.config.logon_backoff_max_ns,
+        )
         self.restart_pending: bool | None = None
         # (venue account, cl_order_id) of a modify or cancel → who asked, to reject it
         self.awaiting: dict[tuple[str, str], tuple[Line, int]] = {}
