@@ -484,3 +484,26 @@ def test_the_stop_summary_shows_pnl_position_last_price_working_orders_and_marke
     working = [line for line in details if line.startswith("ec run: working ")]
     assert len(working) == 1
     assert working[0].startswith("ec run: working BUY 1 CLE LMT @ 50.00 (")
+
+
+def test_report_json_writes_money_with_the_instruments_decimals_and_iso_times_beside_ts_ns(
+    strategy_file: Path, tick_file: Path, tmp_path: Path
+) -> None:
+    import re
+
+    out = tmp_path / "out"
+    done = ec(
+        "replay", f"{strategy_file}:strategy", "--ticks", str(tick_file), "--out", str(out),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads((out / "report.json").read_text())
+    two_places = re.compile(r"^-?\d+\.\d\d$")  # CLE: tick 0.01 x 1000 = 10.00 USD
+    for key in ("realized_pnl", "unrealized_pnl", "net_pnl", "commissions", "max_drawdown"):
+        assert two_places.match(report[key]), (key, report[key])
+    for fill in report["fills"]:
+        assert two_places.match(fill["realized"]), fill
+        assert fill["time"].startswith("2024-01-10T")
+        assert fill["time"].endswith("-06:00")  # CLE trades on Chicago time
+    assert report["first_time"] == "2024-01-10T09:00:01.100000-06:00"
+    assert report["last_time"].endswith("-06:00")

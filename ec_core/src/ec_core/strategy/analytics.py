@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from ec_core.model import Fill, Instrument, Order, Side
+from ec_core.model.money import format_money, money_places
 
 __all__ = [
     "DayPnL",
@@ -106,12 +107,12 @@ class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
 
 def money(value: Decimal, instrument: Instrument | None = None) -> str:
     """``value`` with the decimals of the instrument's tick value (at least 2)."""
-    places = 2
-    if instrument is not None:
-        exponent = (instrument.tick_size * instrument.multiplier).normalize().as_tuple().exponent
-        if isinstance(exponent, int):
-            places = max(places, -exponent)
-    return str(value.quantize(Decimal(1).scaleb(-places)))
+    return format_money(value, money_places(instrument) if instrument is not None else 2)
+
+
+def exchange_time(ts_ns: int, instrument: Instrument | None) -> str:
+    """``ts_ns`` as ISO 8601 in the instrument's exchange time zone (UTC if it has none)."""
+    return _local(ts_ns, _zone(instrument)).isoformat()
 
 
 def _zone(instrument: Instrument | None) -> ZoneInfo | None:

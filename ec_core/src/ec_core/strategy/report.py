@@ -24,12 +24,14 @@ import msgspec
 
 from ec_core.data.tick_checks import TickCheckSummary
 from ec_core.model import Fill, Instrument, Order, OrderType, Side
+from ec_core.model.money import money_places
 from ec_core.strategy.analytics import (
     DayPnL,
     OrderRow,
     RoundTrip,
     TradeStats,
     daily_pnl,
+    exchange_time,
     order_rows,
     round_trips,
     trade_stats,
@@ -56,6 +58,7 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
     """One fill, with the realized P&L it booked (money, after commission)."""
 
     ts_ns: int
+    time: str  # ts_ns in the exchange's time zone, ISO 8601 with the zone
     symbol: str
     side: str
     qty: int
@@ -81,6 +84,9 @@ class EquityPoint(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
 
 
 class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
+    """Money amounts carry the instruments' decimals (JSON: strings like ``"350.00"``);
+    each ``*_ns`` time has an ISO 8601 exchange time beside it (``*_time``/``time``)."""
+
     ticks: int
     first_ns: int
     last_ns: int
@@ -102,6 +108,8 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     # what the replay suggests is wrong with the strategy (e.g. a branch never reachable)
     warnings: tuple[str, ...] = ()
     disabled: dict[str, str] = {}  # strategy -> why it was disabled during the replay
+    first_time: str = ""  # first_ns in the exchange's time zone, ISO 8601 with the zone
+    last_time: str = ""
     # order actions by outcome: orders_sent above is their ``sent``
     order_outcomes: OrderCounts = OrderCounts()
     # what the tick file's checks did (rows sorted, rows skipped under --lenient)
@@ -156,6 +164,16 @@ def _path(history: Sequence[TransitionRecord]) -> tuple[str, ...]:
         if record.kind in ("branch", "overtime") and record.target != path[-1]:
             path.append(record.target)
     return tuple(path)
+
+
+def _quantize(amount: Decimal, places: int) -> Decimal:
+    """``amount`` with exactly ``places`` decimals (how it is written in report.json)."""
+    return amount.quantize(Decimal(1).scaleb(-places))
+
+
+def money_places_of(instruments: dict[str, Instrument], symbol: str) -> int:
+    instrument = instruments.get(symbol)
+    return money_places(instrument) if instrument is not None else 2
 
 
 def signal_path(signal: OpSignal) -> SignalPath:
@@ -238,11 +256,12 @@ def build_report(
         trades.append(
             TradeRecord(
                 ts_ns=fill.ts_ns,
+                time=exchange_time(fill.ts_ns, instruments.get(fill.symbol)),
                 symbol=fill.symbol,
                 side=fill.side.value,
                 qty=fill.qty,
                 price=fill.price,
-                realized=booked,
+                realized=_quantize(booked, money_places_of(instruments, fill.symbol)),
                 cl_order_id=fill.cl_order_id,
             )
         )
@@ -262,19 +281,23 @@ def build_report(
         for e in errors
         if e.where == "order" and "Denied" in e.error_type
     ]
+    places = max((money_places(i) for i in instruments.values()), default=2)
+    first_instrument = next(iter(instruments.values()), None)
     return ReplayReport(
         ticks=ticks,
         first_ns=first_ns,
+        first_time=exchange_time(first_ns, first_instrument),
         last_ns=last_ns,
+        last_time=exchange_time(last_ns, first_instrument),
         wall_s=round(wall_s, 3),
         orders_sent=orders_sent,
         signals=len(signals),
         fills=tuple(trades),
-        realized_pnl=realized,
-        unrealized_pnl=unrealized,
-        net_pnl=realized + unrealized,
-        commissions=sum((f.commission for f in fills), Decimal(0)),
-        max_drawdown=_max_drawdown(points),
+        realized_pnl=_quantize(realized, places),
+        unrealized_pnl=_quantize(unrealized, places),
+        net_pnl=_quantize(realized + unrealized, places),
+        commissions=_quantize(sum((f.commission for f in fills), Decimal(0)), places),
+        max_drawdown=_quantize(_max_drawdown(points), places),
         positions={s: b.qty for s, b in books.items()},
         signal_paths=tuple(signal_path(s) for s in signals),
         errors=tuple(errors),
