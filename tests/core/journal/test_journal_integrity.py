@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from ec_core.errors import JournalError, JournalIntegrityError
 from ec_core.journal import IntentRecorded, Journal, RequestSent
 from ec_core.model import NewOrder, OrderType, Side
 from ec_core.tracking import OrderTracker
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 CHILD = Path(__file__).with_name("journal_child.py")
 
@@ -259,3 +262,34 @@ def test_after_sigkill_a_missing_or_damaged_wal_is_refused_with_what_was_lost(
     damaged_wal.write_bytes(bytes(data))
     with pytest.raises(JournalIntegrityError, match="committed before are missing"):
         Journal(damaged)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(min_value=1, max_value=12),
+    damage=st.sampled_from(["change", "remove", "lose_tail"]),
+    data=st.data(),
+)
+def test_any_single_damage_is_refused_and_named(n: int, damage: str, data: st.DataObject) -> None:
+    """Whatever record is changed or removed, and however many are lost from the end,
+    the open refuses and names the records."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "journal.sqlite"
+        write(path, n)
+        seq = data.draw(st.integers(min_value=1, max_value=n), label="seq")
+        db = sqlite3.connect(path)
+        db.execute("DROP TRIGGER journal_no_update")
+        db.execute("DROP TRIGGER journal_no_delete")
+        if damage == "change":
+            db.execute("UPDATE journal SET body = body || x'00' WHERE seq = ?", (seq,))
+            named = rf"do not match their checksum .*seq {seq}\b"
+        elif damage == "remove":
+            db.execute("DELETE FROM journal WHERE seq = ?", (seq,))
+            named = rf"records {seq}\.\.{seq} \(1\)" if seq < n else rf"records {n}\.\.{n} \(1\)"
+        else:
+            db.execute("DELETE FROM journal WHERE seq >= ?", (seq,))
+            named = rf"records {seq}\.\.{n} \({n - seq + 1}\) committed before are missing"
+        db.commit()
+        db.close()
+        with pytest.raises(JournalIntegrityError, match=named):
+            Journal(path)

@@ -153,7 +153,8 @@ def verify(db: sqlite3.Connection, expected: Head | None, problems: list[str]) -
     next_seq = 1
     at_head: bytes | None = None
     bad: list[int] = []
-    for seq, body, chain in db.execute("SELECT seq, body, chain FROM journal ORDER BY seq"):
+    rows = db.execute("SELECT seq, CAST(body AS BLOB), chain FROM journal ORDER BY seq")
+    for seq, body, chain in rows:  # CAST: a body damaged into text is still bytes here
         if seq != next_seq and seq - 1 > accepted:
             problems.append(
                 f"records {next_seq}..{seq - 1} ({seq - next_seq}) are missing from the"
