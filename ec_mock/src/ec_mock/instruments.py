@@ -44,7 +44,7 @@ _SIM_KEYS = ("margin", "reference_price")
 _DECIMAL_KEYS = ("tick_size", "multiplier", *_SIM_KEYS)
 _INSTRUMENT_KEYS = frozenset(Instrument.__struct_fields__)
 _HOURS_KEYS = frozenset(TradingHours.__struct_fields__)
-_RULES_DECIMALS = ("protection_points", "band_points", "min_price")
+_RULES_DECIMALS = ("protection_points", "band_points", "min_price", "velocity_points")
 
 
 class ProductRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -58,6 +58,9 @@ class ProductRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     ``order_types`` and ``exec_instructions``: what the product accepts (``None``:
     everything the engine supports). ``preopen_minutes``: the pre-open before each
     session opens (orders taken, not matched; an opening auction at the open).
+    ``velocity_points``: velocity logic: when an aggressing order moves the price more
+    than this within ``velocity_seconds``, matching pauses for ``halt_seconds`` (orders
+    taken, not matched) and the market re-opens with an auction.
     """
 
     protection_points: Decimal | None = None
@@ -66,6 +69,9 @@ class ProductRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     order_types: frozenset[OrderType] | None = None
     exec_instructions: frozenset[ExecInstruction] | None = None
     preopen_minutes: int | None = None
+    velocity_points: Decimal | None = None
+    velocity_seconds: int = 1
+    halt_seconds: int = 5
 
 
 class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

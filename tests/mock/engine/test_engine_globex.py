@@ -458,3 +458,29 @@ def test_a_sweep_prints_once_per_price_level_with_its_aggressor() -> None:
     prints = [(t.price, t.size, t.aggressor) for t in rec.market if isinstance(t, Trade)]
     assert prints == [(18000, 3, Side.BUY), (18001, 3, Side.BUY)]
     assert len(fills(rec, "sweep")) == 4  # fills stay one per resting order
+
+
+# ------------------------------------------------------------------ 3b. velocity logic
+def test_a_price_spike_pauses_matching_then_reopens_with_an_auction() -> None:
+    """CME Globex velocity logic (stop-spike style): an aggressor that moves EP more than
+    15.00 points within a second pauses matching for 5 seconds; orders are taken but
+    not matched, then the market re-opens with an auction at one price.
+
+    There were no pauses: a sell could walk the book any distance.
+    """
+    ex, clock, rec = globex()
+    trade_at(ex, "4500")
+    for cl, price in (("b1", "4499"), ("b2", "4490"), ("b3", "4480")):
+        ex.submit(ep(cl, BUY, 1, price, account="C"))
+    ex.submit(ep("dump", SELL, 3, "4480", account="B"))  # 4500 -> 4480: 20 points
+    assert [q for q, _ in fills(rec, "dump")] == [1, 1, 1]
+    ex.submit(ep("buy", BUY, 1, "4485", account="A"))
+    ex.submit(ep("sell", SELL, 1, "4482", account="B"))
+    assert fills(rec, "buy") == []  # paused: the book crosses, nothing trades
+    assert ex.indicative_open("EP") == (Decimal("4482.00"), 1)
+    clock.advance(5 * SECOND)
+    ex.advance_to(clock.now_ns())
+    assert fills(rec, "buy") == [(1, Decimal("4482.00"))]
+    ex.submit(ep("next", BUY, 1, "4490", account="A"))
+    ex.submit(ep("hit", SELL, 1, "4490", account="B"))
+    assert fills(rec, "hit") == [(1, Decimal("4490"))]  # continuous again

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -94,6 +95,7 @@ _EVENT_TIMER = 0
 _EVENT_SESSION = 1
 _EVENT_EXPIRE = 2  # payload: the OrderRecord
 _EVENT_REQUEST = 3
+_EVENT_REOPEN = 4  # payload: the symbol a velocity halt paused
 _force = msgspec.structs.force_setattr  # fills a report's rarely set fields after building it
 
 
@@ -149,6 +151,9 @@ class ExchangeCore:
         # Symbols outside their session now (sessions enforced): nothing matches there;
         # orders taken in a pre-open rest, crossed, until the opening auction.
         self._closed: set[str] = set()
+        # Recent prices per symbol with velocity logic: (ts, price) before each aggressor.
+        self._recent: dict[str, deque[tuple[int, int]]] = {}
+        self._halted: set[str] = set()  # paused by velocity logic until their re-open
         self._instruments: dict[str, Instrument] = {}
         self._books: dict[str, OrderBook] = {}
         self._calendars: dict[str, SessionCalendar] = {}

@@ -27,6 +27,7 @@ from ec_core.model import (
 from ec_mock.engine.core import (
     _DAY,
     _EVENT_EXPIRE,
+    _EVENT_REOPEN,
     _EVENT_REQUEST,
     _EVENT_SESSION,
     _EXPIRED,
@@ -84,6 +85,8 @@ class Exchange(SnapshotLayer):
                         self._finish(order, _EXPIRED, "good-till-date reached")
                 elif kind == _EVENT_REQUEST:
                     self._process(payload)
+                elif kind == _EVENT_REOPEN:
+                    self._reopen(payload)
                 if self._touched and (self._sinks or self._armed):
                     self._settle()
                 if self._outbox:

@@ -7,6 +7,7 @@ method it stands for).
 from __future__ import annotations
 
 from bisect import insort
+from collections import deque
 
 from ec_core.model import (
     AccountReport,
@@ -23,6 +24,7 @@ from ec_mock.engine.book import Level, OrderBook
 from ec_mock.engine.core import (
     _BUY,
     _CANCELLED,
+    _EVENT_REOPEN,
     _EXPIRED,
     _F,
     _FOK,
@@ -117,6 +119,7 @@ class MatchingLayer(ReportsLayer):
         holders = book.holders
         printed = printed_at = 0  # size and price of the last print
         wanted = order.qty - order.filled
+        start = marks.get(symbol)  # the price before this order trades (velocity logic)
         smp = order.smp
         smp_id = smp.smp_id if smp is not None else None
         cancel_aggressor = False
@@ -181,6 +184,40 @@ class MatchingLayer(ReportsLayer):
         if printed:
             self._touched[symbol] = None
             self._last[symbol] = (self._ts, printed_at, printed, aggressor)
+            if start is not None and self._limits[symbol].velocity is not None:
+                self._check_velocity(symbol, start, printed_at)
+
+    def _check_velocity(self, symbol: str, start: int, price: int) -> None:
+        """CME Globex velocity logic (stop-spike style): an aggressor that moved the price
+        more than the product's velocity points within its lookback pauses matching;
+        the market re-opens with an auction after ``halt_seconds``.
+
+        The prices the lookback compares with are those before each aggressing order
+        of the window; what already traded stands. During the pause orders, modifies
+        and cancels are taken and nothing matches (Globex "Reserved" state).
+        """
+        limits = self._limits[symbol]
+        velocity = limits.velocity
+        assert velocity is not None
+        now = self._ts
+        recent = self._recent.setdefault(symbol, deque())
+        recent.append((now, start))
+        while recent and recent[0][0] < now - limits.velocity_ns:
+            recent.popleft()
+        prices = [p for _, p in recent]
+        if price - min(prices) > velocity or max(prices) - price > velocity:
+            recent.clear()
+            self._closed.add(symbol)
+            self._halted.add(symbol)
+            self._push(now + limits.halt_ns, _EVENT_REOPEN, symbol)
+
+    def _reopen(self, symbol: str) -> None:
+        """The end of a velocity pause: an auction, then continuous trading (if still in
+        session; a pause that runs into the close ends there)."""
+        self._halted.discard(symbol)
+        if symbol in self._closed and self._calendars[symbol].is_open(self._ts):
+            self._closed.discard(symbol)
+            self._open_auction(symbol)
 
     def _fill(self, order: OrderRecord, qty: int, price: int) -> None:
         filled = order.filled + qty

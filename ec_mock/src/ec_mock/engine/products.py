@@ -38,11 +38,14 @@ class ProductLimits:
     __slots__ = (
         "band",
         "exec_instructions",
+        "halt_ns",
         "min_price",
         "order_types",
         "preopen_ns",
         "protection",
         "rules",
+        "velocity",
+        "velocity_ns",
     )
 
     def __init__(self, instrument: Instrument, rules: ProductRules | None) -> None:
@@ -53,8 +56,20 @@ class ProductLimits:
         self.order_types = rules.order_types if rules is not None else None
         self.exec_instructions = rules.exec_instructions if rules is not None else None
         self.preopen_ns = 0
+        self.velocity: int | None = None
+        self.velocity_ns = 0
+        self.halt_ns = 0
         if rules is None:
             return
+        if rules.velocity_points is not None:
+            self.velocity = _ticks(instrument, rules.velocity_points, "velocity_points")
+            if rules.velocity_seconds <= 0 or rules.halt_seconds <= 0:
+                raise ConfigError(
+                    f"{instrument.symbol}: velocity_seconds and halt_seconds must be > 0",
+                    path="rules.velocity_seconds",
+                )
+            self.velocity_ns = rules.velocity_seconds * 1_000_000_000
+            self.halt_ns = rules.halt_seconds * 1_000_000_000
         if rules.preopen_minutes is not None:
             if rules.preopen_minutes < 0:
                 raise ConfigError(
