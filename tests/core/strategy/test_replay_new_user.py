@@ -141,6 +141,7 @@ async def test_a_window_that_never_opens_in_the_data_is_listed_as_expired() -> N
     assert held.node == "Entry"
     assert held.start_ns > report.last_ns
     assert "never opened" in held.reason
+    assert f"start_time {template.start_time.isoformat()}" in held.reason  # type: ignore[union-attr]
     assert report.orders_sent == 0
     assert "held" in render_text(report)
     assert "never opened" in render_text(report)

@@ -97,10 +97,13 @@ class WindowHolds:
         ]
 
     def expire(self, reason: str) -> list[HeldPayload]:
-        """The data ended: every payload still held is EXPIRED (never sent), listed."""
-        for _, _, signal, command in self.heap:
+        """The data ended: every payload still held is EXPIRED (never sent), listed
+        with ``reason`` and its own ``start_time``."""
+        for start_ns, _, signal, command in self.heap:
             if not signal.done and not command.payload.status.is_final:
-                command.payload.advance(PayloadStatus.EXPIRED, reason)
+                start = command.payload.start_time
+                when = start.isoformat() if start is not None else str(start_ns)
+                command.payload.advance(PayloadStatus.EXPIRED, f"{reason}; start_time {when}")
         expired = self.listing()
         self.heap.clear()
         return expired

@@ -112,8 +112,8 @@ async def replay_plan(
             engine = rig.engine
             last_ns = engine.clock.now_ns()
             held = engine.expire_held(
-                f"activation window never opened within the replayed data (start_time after"
-                f" the last tick, {_iso(last_ns)})"
+                f"activation window never opened within the replayed data (last tick"
+                f" {_iso(last_ns)}; a window from the wall clock lies after recorded data)"
             )
             for symbol, feed in engine.feeds.items():  # the last mid, where the run ended
                 quote = feed.tick_buffer.quote
