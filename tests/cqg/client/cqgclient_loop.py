@@ -180,28 +180,21 @@ class Loop:
         """A market order (``offset_ticks`` None) or a limit ``offset_ticks`` through the
         touch (negative: behind it, resting)."""
         assert self.instrument is not None
-        if offset_ticks is None:
-            return NewOrder(
-                account_id=self.account,
-                symbol=SYMBOL,
-                side=side,
-                qty=1,
-                order_type=OrderType.MKT,
-                cl_order_id=cl_order_id,
-            )
-        quote = self.venue.exchange.best_quote(SYMBOL)
-        assert quote is not None
-        assert quote.bid is not None
-        assert quote.ask is not None
-        touch = quote.ask if side is Side.BUY else quote.bid
-        sign = 1 if side is Side.BUY else -1
-        price: Decimal = self.instrument.to_price(touch + sign * offset_ticks)
+        price: Decimal | None = None
+        if offset_ticks is not None:
+            quote = self.venue.exchange.best_quote(SYMBOL)
+            assert quote is not None
+            assert quote.bid is not None
+            assert quote.ask is not None
+            touch = quote.ask if side is Side.BUY else quote.bid
+            sign = 1 if side is Side.BUY else -1
+            price = self.instrument.to_price(touch + sign * offset_ticks)
         return NewOrder(
             account_id=self.account,
             symbol=SYMBOL,
             side=side,
             qty=1,
-            order_type=OrderType.LMT,
+            order_type=OrderType.MKT if price is None else OrderType.LMT,
             limit_price=price,
             cl_order_id=cl_order_id,
         )
