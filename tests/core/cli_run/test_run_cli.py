@@ -294,6 +294,8 @@ def test_run_stops_cleanly_on_sigint_and_cancels_working_orders(strategy_file: P
     assert "ec run: safety: no limits_file: only the host's" in output
     assert "ec run: journal: none" in output
     assert "ec run: reconciled with the venue: clean" in output
+    # the mock serves history: a fresh venue has none yet, so the warm-up feeds nothing
+    assert "ec run: warmed up from history (" in output
     last = summary_of(output)
     assert "stopped by SIGINT" in last
     assert "1 live at stop, working orders cancelled" in last

@@ -26,6 +26,7 @@ a supervisor or a test can wait for it.
 from __future__ import annotations
 
 import signal
+from collections.abc import AsyncIterable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ from ec_core.cli.failure import EXIT_STRATEGY_FAILED, fail
 from ec_core.cli.run_view import instrument_lines, live_logging, market_time, view, working_lines
 from ec_core.clock import Clock, WallClock
 from ec_core.errors import EcError
+from ec_core.model import MarketEvent
 from ec_core.plugins import PluginHost
 from ec_core.settings import load_settings
 from ec_core.vendor import SupportsClock
@@ -90,6 +92,12 @@ class _VendorOption(click.Option):
     help="Seed of the mock venue's simulated market (mock only; default: [vendors.mock] seed).",
 )
 @click.option(
+    "--warmup",
+    default=None,
+    help="Bars of history per timeframe to warm the feeds with before live ticks, e.g."
+    " '1m=120,5m=50' (default: 100 of each when the vendor serves history; 'none': off).",
+)
+@click.option(
     "--leave-working",
     is_flag=True,
     help="On stop, leave working orders at the venue (default: cancel them).",
@@ -108,6 +116,7 @@ def run_command(
     config: Path | None,
     account_id: str | None,
     seed: int | None,
+    warmup: str | None,
     leave_working: bool,
     accept_journal_loss: bool,
 ) -> None:
@@ -143,6 +152,13 @@ def run_command(
             from ec_core.safety import load_limits
 
             load_limits(settings.limits_file)  # a bad file stops the run before it connects
+        lookback: dict[str, int] | None = {}  # on, with the default bars of each timeframe
+        if warmup == "none":
+            lookback = None
+        elif warmup:
+            from ec_core.data.warmup import parse_lookback
+
+            lookback = parse_lookback(warmup)
         plan = load_plan(strategy, RunInfo(account_id=account, vendor=name, mode="run"))
         console = Console(highlight=False)
         with ExitStack() as stack:
@@ -165,6 +181,7 @@ def run_command(
                     label=strategy,
                     limits_file=settings.limits_file,
                     journal=journal,
+                    warmup=lookback,
                 )
             )
     except EcError as exc:
@@ -186,6 +203,7 @@ async def _run(
     label: str,
     limits_file: str | None,
     journal: Journal | None,
+    warmup: dict[str, int] | None = None,
 ) -> tuple[str, bool]:
     from ec_core.strategy.rig import trading_rig
 
@@ -226,15 +244,18 @@ async def _run(
                 )
                 for line in _safety_lines(host, rig, checks, limits_file, journal):
                     click.echo(f"ec run: {line}")
+                live: AsyncIterable[MarketEvent] = events
+                if warmup is not None:
+                    live = await _warm_up(host, vendor, session, rig, events, clock, warmup)
                 if console.is_terminal:
                     with (
-                        Live(view(rig, label), console=console, refresh_per_second=4) as live,
-                        live_logging(live.console),
+                        Live(view(rig, label), console=console, refresh_per_second=4) as live_view,
+                        live_logging(live_view.console),
                     ):
-                        tg.start_soon(_refresh, live, rig, label)
-                        await rig.engine.run(events)
+                        tg.start_soon(_refresh, live_view, rig, label)
+                        await rig.engine.run(live)
                 else:
-                    await rig.engine.run(events)
+                    await rig.engine.run(live)
                 tg.cancel_scope.cancel()
             with anyio.CancelScope(shield=True):
                 live_signals = len(rig.engine.signals)
@@ -259,6 +280,38 @@ async def _run(
         f" {sum(e.count for e in engine.errors)} errors{disabled}"
     )
     return "\n".join([summary, *details]), engine.failed
+
+
+async def _warm_up(
+    host: PluginHost,
+    vendor: str,
+    session: object,
+    rig: TradingRig,
+    events: AsyncIterable[MarketEvent],
+    clock: Clock,
+    lookback: dict[str, int],
+) -> AsyncIterable[MarketEvent]:
+    """Warm the feeds from history when the vendor serves it; the live stream joins at the
+    seam. A refusal is said and the run goes on cold."""
+    from ec_core.data.warmup import seamed, warm_up
+    from ec_core.errors import HistoryError
+    from ec_core.history import SupportsHistory
+    from ec_core.vendor import Capability
+
+    factory = host.vendors().get(vendor)
+    declared = factory is not None and Capability.HISTORY in factory.info.capabilities
+    if not declared or not isinstance(session, SupportsHistory):
+        click.echo(f"ec run: no warm-up ({vendor} serves no history): bars start live")
+        return events
+    try:
+        report = await warm_up(
+            rig.engine.feeds, session.history, now_ns=clock.now_ns(), lookback=lookback
+        )
+    except HistoryError as exc:
+        click.echo(f"ec run: warm-up skipped: {exc}; bars start live")
+        return events
+    click.echo(f"ec run: warmed up from history ({report.describe()})")
+    return seamed(events, report.seams)
 
 
 def _pre_trade_checks(host: PluginHost, limits_file: str, clock: Clock) -> PreTradeGate:
