@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from ec_core.model import (
     CancelAll,
     CancelOrder,
@@ -21,7 +22,7 @@ from ec_core.model import (
     Side,
     Trade,
 )
-from ec_mock.engine import Exchange
+from ec_mock.engine import Exchange, RejectCode
 from engine_support import SECOND, T0, Recorder, make_exchange, order
 
 BUY, SELL = Side.BUY, Side.SELL
@@ -275,8 +276,35 @@ def test_liquidate_all_flattens_one_instrument() -> None:
     assert positions == {"ES": 0, "ZN": 1}
     assert ex.open_orders("A") == []
     assert rec.last("w1").kind is ReportKind.CANCELLED
-    flat = rec.last("liq:ES")
+    flat = rec.last("~liq:ES")
     assert (flat.order_type, flat.side, flat.state) == (OrderType.MKT, SELL, OrderState.FILLED)
+
+
+def test_liquidation_orders_cannot_collide_with_a_client_id() -> None:
+    ex, rec = _long_position()
+    ex.submit(order("liq:ES", SELL, 1, "4520"))  # the id a flattening order used to get
+    ex.submit(LiquidateAll(account_id="A", symbol="ES", cl_order_id="liq"))
+    assert {p.symbol: p.qty for p in ex.positions("A")}["ES"] == 0
+    assert rec.last("liq:ES").kind is ReportKind.CANCELLED
+    assert rec.last("~liq:ES").state is OrderState.FILLED
+
+
+@pytest.mark.parametrize("cl_order_id", ["~X1", "~liq:ES", "~"])
+def test_a_client_id_in_the_venue_namespace_is_rejected(cl_order_id: str) -> None:
+    ex, _, rec = make_exchange()
+    ex.submit(order(cl_order_id, BUY, 1, "4500"))
+    reject = rec.last(cl_order_id)
+    assert reject.state is OrderState.REJECTED
+    assert reject.reject_code == RejectCode.RESERVED_ORDER_ID
+    assert "reserved for the venue" in reject.reject_text
+    ex.submit(order("w", BUY, 1, "4500"))
+    ex.submit(
+        ModifyOrder(account_id="A", symbol="ES", orig_cl_order_id="w", cl_order_id="~m", qty=2)
+    )
+    assert rec.last("~m").reject_code == RejectCode.RESERVED_ORDER_ID
+    ex.submit(CancelOrder(account_id="A", symbol="ES", orig_cl_order_id="w", cl_order_id="~c"))
+    assert rec.last("~c").reject_code == RejectCode.RESERVED_ORDER_ID
+    assert [o.cl_order_id for o in ex.open_orders("A")] == ["w"]
 
 
 def test_go_flat_cancels_and_flattens_everything() -> None:

@@ -14,7 +14,7 @@ from ec_core.model import (
     RequestType,
 )
 
-from ec_mock.engine.codes import RejectCode
+from ec_mock.engine.codes import VENUE_ID_MARK, RejectCode
 from ec_mock.engine.core import (
     _BUY,
     _CANCEL,
@@ -32,6 +32,7 @@ from ec_mock.engine.core import (
     _SELL,
     _W,
     Reject,
+    reserved_id,
 )
 from ec_mock.engine.ledger import AccountLedger
 from ec_mock.engine.orders import OrderEntryLayer
@@ -96,7 +97,7 @@ class AmendLayer(OrderEntryLayer):
                 order is not None
                 and (order.state is _W or order.state is _PF)
                 and (not symbol or symbol == order.symbol)
-                and (not cancel_cl or cancel_cl not in ids)
+                and (not cancel_cl or (cancel_cl not in ids and cancel_cl[0] != VENUE_ID_MARK))
             ):
                 if cancel_cl:
                     order.orig_cl_order_id = order.cl_order_id
@@ -109,6 +110,8 @@ class AmendLayer(OrderEntryLayer):
                 # tell, there is nothing to do.
                 return
         try:
+            if cancel_cl and cancel_cl[0] == VENUE_ID_MARK:
+                raise reserved_id(cancel_cl)
             if cancel_cl and acct is not None and cancel_cl in acct.orders_by_cl:
                 raise Reject(
                     RejectCode.DUPLICATE_ORDER_ID, f"client order id {cancel_cl!r} already used"
@@ -169,7 +172,7 @@ class AmendLayer(OrderEntryLayer):
                 _DAY,
                 None,
                 _NO_INSTRUCTIONS,
-                f"{prefix}:{pos.symbol}",
+                f"{VENUE_ID_MARK}{prefix}:{pos.symbol}",
                 None,
                 liquidation=True,
             )
@@ -283,6 +286,8 @@ class AmendLayer(OrderEntryLayer):
             assert acct is not None  # _find refuses an unknown account
             if not new_cl:
                 new_cl = self._gen_cl()
+            elif new_cl[0] == VENUE_ID_MARK and new_cl != order.cl_order_id:
+                raise reserved_id(new_cl)
             if new_cl != order.cl_order_id and (
                 new_cl in acct.orders_by_cl or new_cl in acct.rejected
             ):

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["RejectCode"]
+__all__ = ["VENUE_ID_MARK", "RejectCode"]
+
+#: Order ids the venue makes (liquidation orders, ids for orders sent without one) start
+#: with this mark; a client id that starts with it is refused ``RESERVED_ORDER_ID``, so
+#: the venue's ids never collide with a client's.
+VENUE_ID_MARK = "~"
 
 
 class RejectCode(StrEnum):
     UNKNOWN_ACCOUNT = "UNKNOWN_ACCOUNT"
     UNKNOWN_INSTRUMENT = "UNKNOWN_INSTRUMENT"
     DUPLICATE_ORDER_ID = "DUPLICATE_ORDER_ID"
+    RESERVED_ORDER_ID = "RESERVED_ORDER_ID"  # a client id in the venue's namespace ("~...")
     QTY_INVALID = "QTY_INVALID"  # qty <= 0
     QTY_OVER_MAX = "QTY_OVER_MAX"  # qty above the instrument's max_order_qty
     PRICE_MISSING = "PRICE_MISSING"  # a limit or stop price the order type needs is absent

@@ -36,7 +36,7 @@ from ec_core.model import (
 )
 
 from ec_mock.engine.book import OrderBook
-from ec_mock.engine.codes import RejectCode
+from ec_mock.engine.codes import VENUE_ID_MARK, RejectCode
 from ec_mock.engine.ledger import AccountLedger, PositionLedger, check_amount
 from ec_mock.engine.listener import Listener, OrderFaults
 from ec_mock.engine.models import FillModel, LatencyModel
@@ -49,7 +49,7 @@ from ec_mock.instruments import ProductRules, builtin_specs
 if TYPE_CHECKING:
     from ec_mock.engine.rules import ModifyCheck, NewOrderCheck
 
-__all__ = ["DEFAULT_MARGIN_TICKS", "ExchangeCore", "ExchangeEvent", "Reject"]
+__all__ = ["DEFAULT_MARGIN_TICKS", "ExchangeCore", "ExchangeEvent", "Reject", "reserved_id"]
 
 ExchangeEvent = TradeEvent | Quote | Trade
 """Anything in the event log."""
@@ -113,6 +113,15 @@ class Reject(Exception):
         super().__init__(text)
         self.code = str(code)
         self.text = text
+
+
+def reserved_id(cl_order_id: str) -> Reject:
+    """The reject of a client order id in the venue's namespace (``VENUE_ID_MARK``)."""
+    return Reject(
+        RejectCode.RESERVED_ORDER_ID,
+        f"client order id {cl_order_id!r} starts with {VENUE_ID_MARK!r},"
+        " which is reserved for the venue's own ids",
+    )
 
 
 class ExchangeCore:

@@ -16,7 +16,7 @@ from ec_core.model import (
 )
 
 from ec_mock.engine.book import Level
-from ec_mock.engine.codes import RejectCode
+from ec_mock.engine.codes import VENUE_ID_MARK, RejectCode
 from ec_mock.engine.core import (
     _BUY,
     _EVENT_EXPIRE,
@@ -30,6 +30,7 @@ from ec_mock.engine.core import (
     _STP,
     _W,
     Reject,
+    reserved_id,
 )
 from ec_mock.engine.matching import MatchingLayer
 from ec_mock.engine.records import OrderRecord
@@ -120,7 +121,7 @@ class OrderEntryLayer(MatchingLayer):
         return cl
 
     def _gen_cl(self) -> str:
-        cl = f"X{self._next_cl}"
+        cl = f"{VENUE_ID_MARK}X{self._next_cl}"
         self._next_cl += 1
         return cl
 
@@ -160,6 +161,8 @@ class OrderEntryLayer(MatchingLayer):
                 raise Reject(RejectCode.UNKNOWN_ACCOUNT, f"unknown account {account_id!r}")
             if not cl:
                 cl = self._gen_cl()
+            elif cl[0] == VENUE_ID_MARK and not liquidation:
+                raise reserved_id(cl)
             ids = acct.orders_by_cl
             if cl in ids or cl in acct.rejected:
                 raise Reject(
