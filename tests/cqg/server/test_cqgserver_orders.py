@@ -272,6 +272,37 @@ def test_liquidate_all_and_go_flat(client: Client) -> None:
     assert status.remaining_positions_qty.significand == 0
 
 
+@pytest.mark.parametrize("taken", ["liq-1:EP", "liq-2:EP", "liquidate_all-1:EP", "cxl-1"])
+def test_a_client_id_cannot_take_the_id_of_a_liquidation_order(client: Client, taken: str) -> None:
+    """Ids the server or the engine make for its own orders live where no client id can."""
+    account_id, contract_id = _ids(client)
+    client.new_order(account_id=account_id, contract_id=contract_id, cl_order_id="p1", qty=3)
+    client.new_order(
+        account_id=account_id,
+        contract_id=contract_id,
+        cl_order_id=taken,
+        order_type=_O.ORDER_TYPE_LMT,
+        limit=_far_bid(client),
+    )
+    msg = ClientMsg()
+    liquidate = msg.order_requests.add(request_id=90).liquidate_all
+    liquidate.account_position_filters.add(account_id=account_id, contract_id=contract_id)
+    ns_to_timestamp(client.server.now(), liquidate.when_utc_timestamp)
+    answers = client.send(msg)
+    assert answers[0].order_request_acks[0].request_id == 90
+    assert client.server.venue.exchange.positions("TEST-1")[0].qty == 0
+    assert [s.order.cl_order_id for s in statuses(answers) if s.status == 7] == [taken]
+    assert not [s for s in statuses(answers) if s.status == 2]  # nothing rejected
+
+
+def test_a_client_id_in_the_venue_namespace_is_rejected_by_the_engine(client: Client) -> None:
+    account_id, contract_id = _ids(client)
+    answers = client.new_order(account_id=account_id, contract_id=contract_id, cl_order_id="~x")
+    rejected = statuses(answers)[-1]
+    assert rejected.status == 2
+    assert rejected.transaction_statuses[0].reject_code == 1021  # RESERVED_ORDER_ID
+
+
 def test_trade_subscription_snapshot_then_completion(client: Client) -> None:
     account_id, contract_id = _ids(client)
     client.new_order(

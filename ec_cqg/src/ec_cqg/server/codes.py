@@ -67,6 +67,7 @@ REJECT_CODE_NUMBERS: Final[Mapping[str, int]] = MappingProxyType(
         "MODIFY_NOT_ALLOWED": 1018,
         "SYMBOL_MISMATCH": 1019,
         "FAULT_INJECTED": 1020,
+        "RESERVED_ORDER_ID": 1021,
     }
 )
 #: Any engine code not in the table (a fault plan's own code, say).

@@ -39,7 +39,6 @@ def _context(server: ServerState, session: Session) -> RequestContext:
         chains=server.chains,
         order_known=lambda a, c: exchange.order_status(a, c) is not None,
         open_orders=exchange.open_orders,
-        next_id=server.next_id,
     )
 
 

@@ -107,7 +107,6 @@ class RequestContext:
     chains: OrderChains
     order_known: Callable[[str, str], bool]  # (venue account, cl id) already used?
     open_orders: Callable[[str], list[ExecutionReport]]
-    next_id: Callable[[], int]
 
 
 def translate(request: order_2.OrderRequest, ctx: RequestContext) -> Action:
@@ -286,8 +285,7 @@ def _cancel_all(msg: order_2.CancelAllOrders, ctx: RequestContext) -> Action:
                         account_id=account,
                         symbol=report.symbol,
                         orig_cl_order_id=report.cl_order_id,
-                        cl_order_id=f"cxl-{ctx.next_id()}",
-                    )
+                    )  # no cl_order_id of ours: any we made up, a client could have taken
                 )
     return Action(kind="cancel_all_orders", requests=tuple(requests))
 
@@ -300,12 +298,12 @@ def _liquidate(msg: order_2.LiquidateAll, ctx: RequestContext) -> Action:
         account = _account(flt.account_id, ctx)
         symbol = _instrument(flt.contract_id, ctx).symbol if flt.HasField("contract_id") else None
         requests.append(
-            LiquidateAll(account_id=account, symbol=symbol, cl_order_id=f"liq-{ctx.next_id()}")
+            LiquidateAll(account_id=account, symbol=symbol)  # the venue names its orders
         )
     return Action(kind="liquidate_all", requests=tuple(requests))
 
 
 def _go_flat(msg: order_2.GoFlat, ctx: RequestContext) -> Action:
     accounts = tuple(_account(a, ctx) for a in msg.account_ids) if msg.account_ids else ctx.accounts
-    requests = tuple(GoFlat(account_id=a, cl_order_id=f"flat-{ctx.next_id()}") for a in accounts)
+    requests = tuple(GoFlat(account_id=a) for a in accounts)  # the venue names its orders
     return Action(kind="go_flat", requests=requests, accounts=accounts)

@@ -12,7 +12,6 @@ extends it with the venue link and makes connections; keeping the shared part he
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -74,7 +73,6 @@ class ServerState:
         self.restart_pending: bool | None = None
         # (venue account, cl_order_id) of a modify or cancel → who asked, to reject it
         self.awaiting: dict[tuple[str, str], tuple[Line, int]] = {}
-        self._ids = itertools.count(1)
         self.render = Renderer(venue, self.accounts, self.config)
         self.information = InformationDesk(
             venue, self.accounts, self.chains, self.render, self.config
@@ -93,9 +91,6 @@ class ServerState:
 
     def accepts(self, user: str, password: str) -> bool:
         return self._accepts(user, password)
-
-    def next_id(self) -> int:
-        return next(self._ids)
 
     def send(self, connection: Line, msg: ServerMsg, event: object = None) -> None:
         """Encode and send ``msg`` to ``connection``, through the fault plan if any."""
