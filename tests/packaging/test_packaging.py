@@ -186,3 +186,57 @@ def test_ec_cqg_installs_alone_with_its_own_dependencies(
     records = {p["name"]: p for p in document["plugins"]}
     assert records["cqg"]["status"] == "loaded", records["cqg"]
     assert "mock" not in records
+
+
+# -- ready to publish, and installable with pip alone --------------------------------------
+
+PUBLISHED_CLASSIFIERS = {
+    "Programming Language :: Python :: 3.11",
+    "Operating System :: OS Independent",
+    "Typing :: Typed",
+}
+
+
+def wheel_metadata(wheel: Path) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        return archive.read(name).decode("utf-8")
+
+
+def test_each_wheel_carries_the_metadata_publishing_needs(wheels: dict[str, Path]) -> None:
+    import zipfile
+
+    for dist, wheel in wheels.items():
+        metadata = wheel_metadata(wheel)
+        headers = metadata.split("\n\n", 1)[0].splitlines()
+        classifiers = {h.split(": ", 1)[1] for h in headers if h.startswith("Classifier: ")}
+        assert classifiers >= PUBLISHED_CLASSIFIERS, (dist, classifiers)
+        assert "License-Expression: MIT" in headers, dist
+        # PEP 639: the expression replaces licence classifiers (indexes refuse both)
+        assert not [c for c in classifiers if c.startswith("License ::")], dist
+        urls = {h.split(": ", 1)[1].split(",")[0] for h in headers if h.startswith("Project-URL: ")}
+        assert {"Homepage", "Documentation", "Source", "Issues"} <= urls, (dist, urls)
+        assert "Description-Content-Type: text/markdown" in headers, dist
+        assert f"# {dist}" in metadata.split("\n\n", 1)[1], dist  # the README is the long text
+        with zipfile.ZipFile(wheel) as archive:
+            licences = [n for n in archive.namelist() if n.endswith("/LICENSE")]
+            assert licences, dist
+            assert "MIT License" in archive.read(licences[0]).decode()
+
+
+def test_the_three_wheels_install_into_a_fresh_venv_with_pip_alone(
+    tmp_path: Path, wheels: dict[str, Path]
+) -> None:
+    """What the README tells a user without uv: ``pip install`` of the built distributions."""
+    venv = tmp_path / "pip-venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120, env=clean_env())
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    pip = [str(python), "-m", "pip", "--disable-pip-version-check", "--quiet"]
+    run(*pip, "install", *wheels.values(), cwd=tmp_path)
+    run(*pip, "check", cwd=tmp_path)
+    document = ec_plugins(python)
+    assert sorted(v["name"] for v in document["vendors"]) == ["cqg", "mock"]
+    demo = run(python.parent / ("ec.exe" if os.name == "nt" else "ec"), "demo", cwd=tmp_path)
+    assert "ec demo: done" in demo.stdout
