@@ -9,19 +9,21 @@ from __future__ import annotations
 import pytest
 from ec_core.model import Duration, ExecInstruction, OrderType
 from ec_mock.engine import RejectCode
-from ec_mock.engine.products import ProductLimits
-from ec_mock.engine.rules import (
+from ec_mock.engine.modify_rules import (
     MODIFY_RULES,
-    NEW_ORDER_RULES,
     PRICE,
     QTY,
     STOP,
     TIME,
-    EntryRule,
     Listing,
     ModifyRule,
-    OrderKind,
     modify_plans,
+)
+from ec_mock.engine.products import ProductLimits
+from ec_mock.engine.rules import (
+    NEW_ORDER_RULES,
+    EntryRule,
+    OrderKind,
     new_order_plan,
 )
 from ec_mock.instruments import builtin_specs

@@ -35,9 +35,10 @@ from ec_mock.engine.core import (
     reserved_id,
 )
 from ec_mock.engine.ledger import AccountLedger
+from ec_mock.engine.modify_rules import Listing, ModifyCheck, modify_plans
 from ec_mock.engine.orders import OrderEntryLayer
 from ec_mock.engine.records import OrderRecord
-from ec_mock.engine.rules import Listing, ModifyCheck, check_buying_power, modify_plans
+from ec_mock.engine.rules import check_buying_power
 from ec_mock.engine.sessions import end_of_date_ns
 
 

@@ -47,7 +47,8 @@ from ec_mock.engine.smp import SelfMatchPrevention
 from ec_mock.instruments import ProductRules, builtin_specs
 
 if TYPE_CHECKING:
-    from ec_mock.engine.rules import ModifyCheck, NewOrderCheck
+    from ec_mock.engine.modify_rules import ModifyCheck
+    from ec_mock.engine.rules import NewOrderCheck
 
 __all__ = ["DEFAULT_MARGIN_TICKS", "ExchangeCore", "ExchangeEvent", "Reject", "reserved_id"]
 

@@ -19,7 +19,6 @@ from ec_core.model import (
     Trade,
 )
 
-from ec_mock.engine.auction import opening_price
 from ec_mock.engine.book import Level, OrderBook
 from ec_mock.engine.core import (
     _BUY,
@@ -211,14 +210,6 @@ class MatchingLayer(ReportsLayer):
             self._halted.add(symbol)
             self._push(now + limits.halt_ns, _EVENT_REOPEN, symbol)
 
-    def _reopen(self, symbol: str) -> None:
-        """The end of a velocity pause: an auction, then continuous trading (if still in
-        session; a pause that runs into the close ends there)."""
-        self._halted.discard(symbol)
-        if symbol in self._closed and self._calendars[symbol].is_open(self._ts):
-            self._closed.discard(symbol)
-            self._open_auction(symbol)
-
     def _fill(self, order: OrderRecord, qty: int, price: int) -> None:
         filled = order.filled + qty
         order.filled = filled
@@ -368,39 +359,6 @@ class MatchingLayer(ReportsLayer):
                         active = True
 
     # ------------------------------------------------------------------ ends of orders
-    def _open_auction(self, symbol: str) -> None:
-        """At the open: crossing orders trade at one price (CME Globex opening match).
-
-        The price is :func:`~ec_mock.engine.auction.opening_price`; bids at or above it
-        and offers at or below it trade in price-time priority, every fill at that
-        price, published as one print with no aggressor.
-        """
-        book = self._books[symbol]
-        found = opening_price(book, self._marks.get(symbol))
-        if found is None:
-            return
-        price, volume = found
-        self._mark(symbol, price, book.holders)
-        left = volume
-        while left:
-            bid = book.bids[book.bid_keys[-1]]
-            ask = book.asks[-book.ask_keys[-1]]
-            buyer = next(o for o in bid.live())
-            seller = next(o for o in ask.live())
-            qty = min(left, buyer.qty - buyer.filled, seller.qty - seller.filled)
-            for order in (buyer, seller):
-                if qty == order.qty - order.filled:
-                    book.unrest(order)
-                else:
-                    book.reduce_resting(order, qty)
-                self._fill(order, qty, price)
-            left -= qty
-        self._touched[symbol] = None
-        now = self._ts
-        self._last[symbol] = (now, price, volume, None)
-        if self._sinks:
-            self._emit(Trade(symbol=symbol, ts_ns=now, price=price, size=volume, aggressor=None))
-
     def _finish(
         self, order: OrderRecord, state: OrderState, text: str = "", *, quiet: bool = False
     ) -> None:

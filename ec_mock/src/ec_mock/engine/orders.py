@@ -15,6 +15,7 @@ from ec_core.model import (
     Side,
 )
 
+from ec_mock.engine.auction import AuctionLayer
 from ec_mock.engine.book import Level
 from ec_mock.engine.codes import VENUE_ID_MARK, RejectCode
 from ec_mock.engine.core import (
@@ -32,12 +33,11 @@ from ec_mock.engine.core import (
     Reject,
     reserved_id,
 )
-from ec_mock.engine.matching import MatchingLayer
 from ec_mock.engine.records import OrderRecord
 from ec_mock.engine.rules import OrderKind, new_order_plan, short_of_margin
 
 
-class OrderEntryLayer(MatchingLayer):
+class OrderEntryLayer(AuctionLayer):
     """Order entry: checks a new order against the entry rules, then books and executes it."""
 
     def _on_new_request(self, request: NewOrder) -> None:

@@ -5,8 +5,6 @@ The only place Decimal prices of an order are built (:meth:`_report`).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import msgspec
 from ec_core.model import (
     ExecutionReport,
@@ -20,7 +18,6 @@ from ec_core.model import (
     Trade,
 )
 
-from ec_mock.engine.auction import opening_price
 from ec_mock.engine.book import BookView
 from ec_mock.engine.core import (
     _BUY,
@@ -238,20 +235,6 @@ class ReportsLayer(ExchangeCore):
         """Every instrument the account has traded (flat ones too, with their realized P&L)."""
         acct = self._accounts[account_id]
         return [pos.to_position(account_id) for pos in acct.positions.values() if pos.volume]
-
-    def indicative_open(self, symbol: str) -> tuple[Decimal, int] | None:
-        """The Indicative Opening Price and quantity of a crossed book, ``None`` if none.
-
-        During the pre-open it is what the opening auction would trade now; in
-        continuous trading the book is never crossed and this is ``None``.
-        """
-        book = self._books.get(symbol)
-        if book is None:
-            return None
-        found = opening_price(book, self._marks.get(symbol))
-        if found is None:
-            return None
-        return self._price(symbol, found[0]), found[1]
 
     def best_quote(self, symbol: str) -> Quote | None:
         book = self._books.get(symbol)
