@@ -82,6 +82,10 @@ async def test_a_strategy_naming_another_account_is_denied_not_timed_out() -> No
     assert report.fills == ()
     [path] = report.signal_paths
     assert path.state == "CANCELLED"
+    [warning] = report.warnings  # said once, at the top, with what to do
+    assert "named account '1000', which this replay does not trade (REPLAY-1)" in warning
+    assert "--account 1000" in warning
+    assert "warnings:" in render_text(report)
 
 
 @pytest.mark.anyio

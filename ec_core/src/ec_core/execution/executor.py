@@ -176,6 +176,8 @@ class Executor:
     ) -> None:
         self.gateway = gateway
         self.session_accounts = None if session_accounts is None else frozenset(session_accounts)
+        # account -> requests denied because the session does not trade it (ACCOUNT_UNKNOWN)
+        self.unknown_accounts: dict[str, int] = {}
         self.checks = checks
         self.tracker = tracker
         self.journal = journal
@@ -351,6 +353,8 @@ class Executor:
             unknown = check_known_account(request.account_id, self.session_accounts)
             if unknown is not None:
                 violations.append(unknown)
+                named = str(request.account_id)
+                self.unknown_accounts[named] = self.unknown_accounts.get(named, 0) + 1
         try:
             context = self._context(request)
         except Exception as exc:  # a resolver or price source that raises denies, not escapes

@@ -134,10 +134,22 @@ async def replay_plan(
                 orders_sent=engine.orders_sent,
                 order_counts=engine.outcomes.snapshot(),
                 held=held,
+                warnings=_unknown_accounts(rig.executor.unknown_accounts, account_id),
                 tick_checks=checks.summary() if checks is not None else None,
                 orders=rig.tracker.orders(account_id),
                 slippage_ticks=_slippage_ticks(settings),
             )
+
+
+def _unknown_accounts(denied: Mapping[str, int], account_id: str) -> list[str]:
+    """One warning per account the strategy named that the replay does not trade."""
+    return [
+        f"{count} order(s) named account {named!r}, which this replay does not trade"
+        f" ({account_id}): they were denied (ACCOUNT_UNKNOWN). Trade ctx.account_id, or"
+        f" replay as that account (ec replay --account {named}; replay_plan(...,"
+        f" account_id={named!r}))."
+        for named, count in denied.items()
+    ]
 
 
 def _slippage_ticks(settings: Mapping[str, Any]) -> int:
