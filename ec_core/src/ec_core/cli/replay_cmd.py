@@ -9,13 +9,16 @@ as text (or JSON with ``--json``) and to ``--out DIR`` as ``report.txt``,
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
 import click
+import msgspec
 
 from ec_core.cli.failure import EXIT_STRATEGY_FAILED, fail
+from ec_core.cli.sweep import RANKS
 from ec_core.errors import EcError
 from ec_core.plugins import PluginHost
 from ec_core.settings import load_settings
@@ -62,6 +65,24 @@ __all__ = ["replay_command"]
     help="Skip one-sided or crossed quotes and non-positive sizes, counted in the report"
     " (default: an error naming the row).",
 )
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=V1,V2",
+    help="Sweep: replay every combination of the values (the factory reads info.params),"
+    " each in a process, reports in OUT/run-NNN, then a table ranked by --rank.",
+)
+@click.option(
+    "--rank",
+    type=click.Choice(RANKS),
+    default="net_pnl",
+    show_default=True,
+    help="The statistic a sweep is ranked by.",
+)
+@click.option(
+    "--jobs", type=int, default=None, help="Processes of a sweep (default: the CPU count)."
+)
 @click.pass_obj
 def replay_command(
     host: PluginHost,
@@ -74,6 +95,9 @@ def replay_command(
     as_json: bool,
     sort_ticks: bool,
     lenient: bool,
+    params: tuple[str, ...],
+    rank: str,
+    jobs: int | None,
 ) -> None:
     """Replay recorded TICKS through STRATEGY (file.py:factory or module:factory) on the mock."""
     # the strategy stack is imported when the command runs, not when `ec` starts
@@ -83,6 +107,10 @@ def replay_command(
     from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
     from ec_core.strategy.report import render_text
 
+    if params:
+        _sweep(strategy, ticks, config, seed, account_id, out_dir, sort_ticks, lenient,
+               params, rank, jobs)  # fmt: skip
+        return
     try:
         settings = load_settings(config) if config is not None else load_settings()
         vendor_settings = settings.vendor_settings("mock")
@@ -113,6 +141,42 @@ def replay_command(
         click.echo(f"report: {out_dir / 'report.json'}, chart: {out_dir / 'chart.svg'}")
     if strategy_failed(report.errors, report.disabled):
         raise SystemExit(EXIT_STRATEGY_FAILED)
+
+
+def _sweep(
+    strategy: str,
+    ticks: Path,
+    config: Path | None,
+    seed: int,
+    account_id: str | None,
+    out_dir: Path,
+    sort_ticks: bool,
+    lenient: bool,
+    params: tuple[str, ...],
+    rank: str,
+    jobs: int | None,
+) -> None:
+    """``--param``: every point of the grid in its own process, then the ranked table."""
+    from ec_core.cli.sweep import parse_params, render_table, run_sweep
+    from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT
+
+    try:
+        points = parse_params(params)
+        settings = load_settings(config) if config is not None else load_settings()
+    except EcError as exc:
+        raise fail(exc) from exc
+    account = account_id or settings.account_id or DEFAULT_REPLAY_ACCOUNT
+    click.echo(f"sweep: {len(points)} run(s) of {strategy} on {ticks}")
+    runs = run_sweep(
+        points, strategy=strategy, ticks=ticks, config=config, seed=seed, account=account,
+        out_dir=out_dir, lenient=lenient, sort=sort_ticks, jobs=jobs or os.cpu_count() or 1,
+        rank=rank, echo=click.echo,
+    )  # fmt: skip
+    click.echo(render_table(runs, rank))
+    (out_dir / "sweep.json").write_bytes(msgspec.json.format(msgspec.json.encode(runs)) + b"\n")
+    click.echo(f"reports: {out_dir}/run-NNN, summary: {out_dir / 'sweep.json'}")
+    if any(run.error for run in runs):
+        raise SystemExit(1)
 
 
 def write_report(report: ReplayReport, out_dir: Path) -> None:

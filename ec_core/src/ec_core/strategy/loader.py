@@ -60,6 +60,8 @@ class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
     account_id: str
     vendor: str
     mode: str  # "run" or "replay"
+    # one point of a parameter sweep (``ec replay --param NAME=V1,V2``), values as given
+    params: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 @final
