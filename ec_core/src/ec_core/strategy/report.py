@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from html import escape
 
 import msgspec
 
@@ -36,6 +35,7 @@ from ec_core.strategy.analytics import (
     round_trips,
     trade_stats,
 )
+from ec_core.strategy.chart import render_svg
 from ec_core.strategy.engine import ErrorReport
 from ec_core.strategy.holds import HeldPayload
 from ec_core.strategy.outcomes import OrderCounts
@@ -118,6 +118,7 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     stats: TradeStats | None = None
     orders: tuple[OrderRow, ...] = ()
     daily: tuple[DayPnL, ...] = ()
+    chart_symbol: str = ""  # the symbol the equity curve's price is of
 
     def to_json(self) -> bytes:
         return msgspec.json.format(msgspec.json.encode(self), indent=2)
@@ -324,6 +325,7 @@ def build_report(
         order_outcomes=order_counts
         if order_counts is not None
         else OrderCounts(actions=orders_sent, sent=orders_sent),
+        chart_symbol=next(iter(instruments), ""),
     )
 
 
@@ -437,48 +439,3 @@ def _error_line(e: ErrorReport) -> str:
     at = f" at {e.at}" if e.at else ""
     times = f" ({e.count} times)" if e.count > 1 else ""
     return f"  {e.where} {e.strategy} {e.signal_id or '-'}{at}: {e.error}{times}"
-
-
-def _polyline(values: Sequence[float], xs: Sequence[float], top: float, height: float) -> str:
-    low, high = min(values), max(values)
-    span = (high - low) or 1.0
-    pairs = zip(xs, values, strict=True)
-    return " ".join(f"{x:.1f},{top + height - (v - low) / span * height:.1f}" for x, v in pairs)
-
-
-def render_svg(report: ReplayReport, *, width: int = 900, height: int = 500) -> str:
-    """Price (top) and equity (bottom) against market time, as a standalone SVG."""
-    points = report.equity
-    pad, gap = 50.0, 30.0
-    panel = (height - 2 * pad - gap) / 2
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
-        f' viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-        f'<rect width="{width}" height="{height}" fill="white"/>',
-    ]
-    if points:
-        t0, t1 = points[0].ts_ns, points[-1].ts_ns
-        span = (t1 - t0) or 1
-        xs = [pad + (p.ts_ns - t0) / span * (width - 2 * pad) for p in points]
-        for title, values, top, colour in (
-            ("price", [p.price for p in points], pad, "#1f77b4"),
-            ("equity", [p.equity for p in points], pad + panel + gap, "#2ca02c"),
-        ):
-            parts.append(
-                f'<rect x="{pad}" y="{top:.1f}" width="{width - 2 * pad}" height="{panel:.1f}"'
-                ' fill="none" stroke="#ccc"/>'
-            )
-            parts.append(
-                f'<text x="{pad}" y="{top - 6:.1f}">{escape(title)}: {min(values):.2f}'
-                f" .. {max(values):.2f}</text>"
-            )
-            parts.append(
-                f'<polyline fill="none" stroke="{colour}" stroke-width="1.2"'
-                f' points="{_polyline(values, xs, top, panel)}"/>'
-            )
-    else:
-        parts.append(f'<text x="{pad}" y="{pad}">no data</text>')
-    net = escape(f"net P&L {report.net_pnl:.2f}, max drawdown {report.max_drawdown:.2f}")
-    parts.append(f'<text x="{pad}" y="{height - 15}">{net}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
