@@ -27,7 +27,7 @@ def test_the_chart_names_the_symbol_marks_each_fill_and_labels_time() -> None:
         ticks=10, first_ns=T0, last_ns=T0 + 9 * SEC, wall_s=0.0, orders_sent=2,
     )  # fmt: skip
     svg = xml.dom.minidom.parseString(render_svg(report))
-    texts = [t.firstChild.data for t in svg.getElementsByTagName("text") if t.firstChild]
+    texts = [t.firstChild.nodeValue or "" for t in svg.getElementsByTagName("text") if t.firstChild]
     assert any(text.startswith("price CL:") for text in texts)
     markers = svg.getElementsByTagName("polygon")
     assert [m.getAttribute("class") for m in markers] == ["fill buy", "fill sell"]
