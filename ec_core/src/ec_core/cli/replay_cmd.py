@@ -19,7 +19,7 @@ import msgspec
 
 from ec_core.cli.failure import EXIT_STRATEGY_FAILED, fail
 from ec_core.cli.sweep import RANKS
-from ec_core.errors import EcError
+from ec_core.errors import ConfigError, EcError
 from ec_core.plugins import PluginHost
 from ec_core.settings import load_settings
 
@@ -133,12 +133,13 @@ def replay_command(
         )
     except EcError as exc:
         raise fail(exc) from exc
-    write_report(report, out_dir)
+    html = write_report(report, out_dir)
     if as_json:
         click.echo(report.to_json().decode())
     else:
         click.echo(render_text(report), nl=False)
         click.echo(f"report: {out_dir / 'report.json'}, chart: {out_dir / 'chart.svg'}")
+        click.echo(html)
     if strategy_failed(report.errors, report.disabled):
         raise SystemExit(EXIT_STRATEGY_FAILED)
 
@@ -179,11 +180,21 @@ def _sweep(
         raise SystemExit(1)
 
 
-def write_report(report: ReplayReport, out_dir: Path) -> None:
-    """``report.txt``, ``report.json`` and ``chart.svg`` in ``out_dir`` (created if missing)."""
+def write_report(report: ReplayReport, out_dir: Path) -> str:
+    """``report.txt``, ``report.json``, ``chart.svg`` and, with plotly installed,
+    ``report.html`` in ``out_dir`` (created if missing); returns a line saying where the
+    HTML report is, or what to install for it."""
     from ec_core.strategy.report import render_svg, render_text
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.txt").write_text(render_text(report), encoding="utf-8")
     (out_dir / "report.json").write_bytes(report.to_json() + b"\n")
     (out_dir / "chart.svg").write_text(render_svg(report), encoding="utf-8")
+    try:
+        from ec_core.strategy.html_report import render_html
+
+        page = render_html(report)
+    except ConfigError as exc:
+        return f"report.html not written: {exc}"
+    (out_dir / "report.html").write_text(page, encoding="utf-8")
+    return f"interactive report: {out_dir / 'report.html'}"
