@@ -42,6 +42,17 @@ def test_extremes_match_reference(xs: list[int], window: int) -> None:
         assert low.value == min(tail)
 
 
+def test_a_flat_window_after_removals_has_std_zero_and_no_zscore() -> None:
+    """Hypothesis found [0, 19, 19, 19] / window 3: rounding residue gave std 1.2e-7, z-scores huge."""
+    moments = RollingMoments(3)
+    for x in (0.0, 19.0, 19.0, 19.0):
+        moments.push(x)
+    assert moments.std == 0.0
+    assert moments.zscore(19.0) is None
+    moments.push(20.0)
+    assert moments.std == pytest.approx(statistics.stdev([19, 19, 20]), rel=1e-12)
+
+
 def test_variance_stays_accurate_at_large_offsets_over_many_updates() -> None:
     """The naive sum-of-squares formula loses every digit here; Welford must not."""
     rng = random.Random(7)

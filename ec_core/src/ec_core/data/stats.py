@@ -20,6 +20,10 @@ from typing import final
 __all__ = ["RollingExtreme", "RollingMoments", "RollingStats"]
 
 
+_RESIDUE = 1e-12
+"""Below this share of n * mean², a removal's variance is rounding residue, recomputed exactly."""
+
+
 @final
 class RollingMoments:
     """Mean and sample variance of the last ``window`` values.
@@ -58,7 +62,11 @@ class RollingMoments:
         delta = x - self._mean
         self._mean += delta / n
         self._m2 += delta * (x - self._mean)
-        if self._removals >= self.window:
+        if self._removals >= self.window or (
+            self._removals and self._m2 <= _RESIDUE * n * self._mean * self._mean
+        ):
+            # Removing values leaves rounding residue in _m2: a flat window would show a std of
+            # ~1e-7 instead of 0 and a z-score in the millions. Near zero, recompute exactly.
             self._recompute()
         self.mean = self._mean
 
