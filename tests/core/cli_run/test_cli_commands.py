@@ -5,20 +5,14 @@ Real subprocesses. Help texts are read at 80 columns, as on a plain terminal.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-EC = [sys.executable, "-c", "from ec_core.cli.main import main; main()"]
+from cli_support import ec as ec_at
 
 
-def ec(*args: str, cwd: Path, columns: int = 80) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": str(columns)}
-    env.pop("EC_SETTINGS", None)
-    return subprocess.run(
-        [*EC, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
-    )
+def ec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return ec_at(*args, cwd=cwd, columns=80)  # help read as on a plain terminal
 
 
 def test_an_unknown_vendor_is_the_first_error(tmp_path: Path) -> None:

@@ -7,14 +7,11 @@ Real subprocesses, as a user runs them.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_support import ec
 
-EC = [sys.executable, "-c", "from ec_core.cli.main import main; main()"]
 TICKS = "ts_ns,symbol,kind,price,size,bid,bid_size,ask,ask_size,aggressor\n"
 BROKEN = {
     "syntax": ("def strategy(info):\n    x = (\n", 2, "syntax error: '(' was never closed"),
@@ -34,14 +31,6 @@ BROKEN = {
         "STRATEGY must be a factory `def strategy(info) -> StrategyPlan`",
     ),
 }
-
-
-def ec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("EC_SETTINGS", None)
-    return subprocess.run(
-        [*EC, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))

@@ -11,17 +11,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import xml.dom.minidom
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from cli_support import EC, TIMEOUT, ec
 
-EC = [sys.executable, "-c", "from ec_core.cli.main import main; main()"]
 T0 = 1_704_898_800_000_000_000 + 1_000_000_000
-TIMEOUT = 60
 
 STRATEGY = '''
 from decimal import Decimal
@@ -114,14 +112,6 @@ def tick_file(tmp_path: Path) -> Path:
     path = tmp_path / "ticks.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
-
-
-def ec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("EC_SETTINGS", None)
-    return subprocess.run(
-        [*EC, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT
-    )
 
 
 def test_replay_prints_a_report_and_writes_json_and_chart(
@@ -509,3 +499,30 @@ def test_report_json_writes_money_with_the_instruments_decimals_and_iso_times_be
         assert fill["time"].endswith("-06:00")  # CLE trades on Chicago time
     assert report["first_time"] == "2024-01-10T09:00:01.100000-06:00"
     assert report["last_time"].endswith("-06:00")
+
+
+FAILING_STRATEGY = """
+from ec_core.strategy import OpStrategy
+from ec_core.strategy.loader import StrategyPlan
+
+
+class Bad(OpStrategy):
+    def generate(self, ctx, symbol):
+        raise KeyError(symbol)
+
+
+def strategy(info):
+    return StrategyPlan([Bad(symbols=["CLE"])], max_consecutive_failures=3)
+"""
+
+
+def test_run_shows_a_failing_strategy_once_disables_it_and_exits_3(tmp_path: Path) -> None:
+    path = tmp_path / "bad.py"
+    path.write_text(FAILING_STRATEGY, encoding="utf-8")
+    code, output = run_until(path, factory="strategy", until="ec run: generate error")
+    assert code == 3, output
+    shown = [line for line in output.splitlines() if line.startswith("ec run: generate error")]
+    assert len(shown) == 1
+    assert "in Bad at bad.py:8" in shown[0]
+    assert "KeyError: 'CLE'" in shown[0]
+    assert " errors" in summary_of(output)  # counted (how many depends on when SIGINT lands)
