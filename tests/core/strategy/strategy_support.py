@@ -122,6 +122,21 @@ def limit(side: Side, price: int, qty: int = 1, cl_order_id: str = "") -> NewOrd
     )
 
 
+CLE_T0 = 1_704_898_800_000_000_000 + SEC  # a Wednesday morning in Chicago: CLE trades
+
+
+def cle_quote(second: float, bid: str, ask: str, size: int = 10) -> Quote:
+    """A CLE quote ``second`` seconds after ``CLE_T0``, prices as decimals (cents)."""
+    return Quote(
+        symbol="CLE",
+        ts_ns=CLE_T0 + int(second * SEC),
+        bid=int(Decimal(bid) * 100),
+        ask=int(Decimal(ask) * 100),
+        bid_size=size,
+        ask_size=size,
+    )
+
+
 def cle_limit(account_id: str, side: Side, price: str, qty: int = 1) -> NewOrder:
     """A limit order on the mock's crude oil contract (CLE), for the replays on the venue."""
     return NewOrder(

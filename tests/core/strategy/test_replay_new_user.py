@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import anyio
 import pytest
@@ -21,23 +20,16 @@ from ec_core.strategy.loader import StrategyPlan
 from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
 from ec_core.strategy.report import ReplayReport, render_text
 from ec_core.strategy.rig import TradingRig
-from strategy_support import cle_limit
+from strategy_support import CLE_T0, cle_limit, cle_quote
 
 SYMBOL = "CLE"
 SEC = 1_000_000_000
-T0 = 1_704_898_800_000_000_000 + SEC  # a Wednesday morning in Chicago: CLE trades
+T0 = CLE_T0
 DEADLINE_S = 10
 
 
 def quote(second: float, bid: str = "70.20", ask: str = "70.21") -> Quote:
-    return Quote(
-        symbol=SYMBOL,
-        ts_ns=T0 + int(second * SEC),
-        bid=int(Decimal(bid) * 100),
-        ask=int(Decimal(ask) * 100),
-        bid_size=10,
-        ask_size=10,
-    )
+    return cle_quote(second, bid, ask)
 
 
 def at(second: float) -> datetime:

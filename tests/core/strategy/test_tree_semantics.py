@@ -31,25 +31,18 @@ from ec_core.strategy.replay import replay_plan
 from ec_core.strategy.report import ReplayReport, render_text
 from ec_core.strategy.rig import TradingRig
 from strategy_support import ACCOUNT as UNIT_ACCOUNT
-from strategy_support import INSTRUMENT, RecordingRouter, cle_limit, limit, quote
+from strategy_support import CLE_T0, INSTRUMENT, RecordingRouter, cle_limit, cle_quote, limit, quote
 from strategy_support import SEC as UNIT_SEC
 from strategy_support import T0 as UNIT_T0
 
 ACCOUNT = "TREE-1"
 SYMBOL = "CLE"
 SEC = 1_000_000_000
-T0 = 1_704_898_800_000_000_000 + SEC  # a Wednesday morning in Chicago: CLE trades
+T0 = CLE_T0
 
 
 def q(second: float, bid: str, ask: str) -> Quote:
-    return Quote(
-        symbol=SYMBOL,
-        ts_ns=T0 + int(second * SEC),
-        bid=int(Decimal(bid) * 100),
-        ask=int(Decimal(ask) * 100),
-        bid_size=10,
-        ask_size=10,
-    )
+    return cle_quote(second, bid, ask)
 
 
 def mid(ctx: StrategyContext) -> Decimal:

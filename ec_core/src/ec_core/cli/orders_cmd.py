@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import getpass
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import msgspec
@@ -20,6 +23,10 @@ import msgspec
 from ec_core.clock import WallClock
 from ec_core.errors import EcError
 from ec_core.settings import load_settings
+
+if TYPE_CHECKING:
+    from ec_core.journal import Journal
+    from ec_core.tracking import OrderTracker
 
 __all__ = ["orders_command"]
 
@@ -36,6 +43,24 @@ def _journal_path(journal: Path | None, config: Path | None) -> Path:
             "no journal: pass --journal PATH, or set journal_path in the settings (--config)"
         )
     return Path(settings.journal_path)  # as ec run opens it: relative to the working dir
+
+
+@contextmanager
+def _replayed(path: Path) -> Iterator[tuple[Journal, OrderTracker]]:
+    """The open journal at ``path`` and a tracker rebuilt from it, as a restart sees it;
+    an :class:`EcError` inside becomes the command's one-line error."""
+    from ec_core.journal import Journal
+    from ec_core.tracking import OrderTracker
+
+    if not path.is_file():
+        raise click.ClickException(f"journal not found: {path}")
+    try:
+        with Journal(path) as opened:
+            tracker = OrderTracker(clock=WallClock())
+            opened.replay(tracker)
+            yield opened, tracker
+    except EcError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 _journal_option = click.option(
@@ -62,19 +87,9 @@ def list_command(
     journal: Path | None, config: Path | None, account_id: str | None, as_json: bool
 ) -> None:
     """Orders the journal holds as open (they count against the limits)."""
-    from ec_core.journal import Journal
-    from ec_core.tracking import OrderTracker
-
     path = _journal_path(journal, config)
-    if not path.is_file():
-        raise click.ClickException(f"journal not found: {path}")
-    tracker = OrderTracker(clock=WallClock())
-    try:
-        with Journal(path) as opened:
-            opened.replay(tracker)
-    except EcError as exc:
-        raise click.ClickException(str(exc)) from exc
-    orders = tracker.open_orders(account_id)
+    with _replayed(path) as (_, tracker):
+        orders = tracker.open_orders(account_id)
     if as_json:
         click.echo(msgspec.json.format(msgspec.json.encode(orders), indent=2).decode())
         return
@@ -98,26 +113,16 @@ def list_command(
 def void_command(order_id: str, reason: str, journal: Path | None, config: Path | None) -> None:
     """Close open order ORDER_ID (chain or client id) as VOIDED: the venue does not have it."""
     from ec_core.execution.void import void_order
-    from ec_core.journal import Journal
-    from ec_core.tracking import OrderTracker
 
-    path = _journal_path(journal, config)
-    if not path.is_file():
-        raise click.ClickException(f"journal not found: {path}")
-    tracker = OrderTracker(clock=WallClock())
-    try:
-        with Journal(path) as opened:
-            opened.replay(tracker)
-            order = void_order(
-                tracker,
-                order_id,
-                reason=reason,
-                by=f"operator {getpass.getuser()}",
-                now_ns=time.time_ns(),
-                journal=opened.append,
-            )
-    except EcError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _replayed(_journal_path(journal, config)) as (opened, tracker):
+        order = void_order(
+            tracker,
+            order_id,
+            reason=reason,
+            by=f"operator {getpass.getuser()}",
+            now_ns=time.time_ns(),
+            journal=opened.append,
+        )
     click.echo(
         f"voided {order.chain_id} ({order.account_id} {order.symbol} {order.side.value}"
         f" {order.qty}): {reason}"
