@@ -13,7 +13,8 @@ no) and *unknown* (we cannot tell yet: timeout, disconnect). See ``docs/outcomes
     EcError
     ├── ConfigError                  bad settings file or value
     ├── PluginError                  a plugin could not be loaded or is malformed
-    │   └── VendorNotFoundError      no installed plugin provides the vendor asked for
+    │   ├── VendorNotFoundError      no installed plugin provides the vendor asked for
+    │   └── AmbiguousVendorError     two distributions provide it: choose one as "dist:name"
     ├── SessionError                 anything about a vendor session
     │   ├── ConnectionLostError      the transport went away; pending requests fail with it
     │   ├── AuthError                logon refused (bad password, no rights, version …)
@@ -44,6 +45,7 @@ from typing import final
 import msgspec
 
 __all__ = [
+    "AmbiguousVendorError",
     "AuthError",
     "ConfigError",
     "ConnectionLostError",
@@ -122,6 +124,21 @@ class VendorNotFoundError(PluginError):
         if hint:
             message += f"; {hint}"
         super().__init__(message, plugin=vendor)
+
+
+@final
+class AmbiguousVendorError(PluginError):
+    """Several distributions register the vendor name asked for; none is picked silently."""
+
+    def __init__(self, vendor: str, *, distributions: Iterable[str]) -> None:
+        self.vendor = vendor
+        self.distributions = tuple(sorted(distributions))
+        choices = " or ".join(f'vendor = "{d}:{vendor}"' for d in self.distributions)
+        super().__init__(
+            f"vendor {vendor!r} is registered by {', '.join(self.distributions)};"
+            f" choose one in the settings file: {choices}",
+            plugin=vendor,
+        )
 
 
 class SessionError(EcError):
@@ -246,6 +263,12 @@ class Violation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     value: object = None
     limit: object = None
 
+    def __post_init__(self) -> None:
+        # A ``Code`` member and the equal plain string must be one value (``codes``, JSON,
+        # comparisons by type): keep the code as a plain ``str`` whatever was passed.
+        if type(self.code) is not str:
+            msgspec.structs.force_setattr(self, "code", str(self.code))
+
     def __str__(self) -> str:
         parts = [f"{self.code}: {self.field} {self.rule}"]
         if self.value is not None:
@@ -270,7 +293,7 @@ class OrderDeniedError(OrderError):
 
     @property
     def codes(self) -> tuple[str, ...]:
-        return tuple(v.code for v in self.violations)
+        return tuple(v.code for v in self.violations)  # plain str: Violation normalises
 
 
 @final

@@ -58,11 +58,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_level: str = "INFO"
 
     def vendor_settings(self, name: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-        """The table of vendor ``name``, secrets resolved from ``env`` (default: ``os.environ``)."""
+        """The table of vendor ``name``, secrets resolved from ``env`` (default: ``os.environ``).
+
+        A ``"dist:name"`` selection (see ``ec plugins``) reads the table of the bare name.
+        """
+        table = name.rpartition(":")[2]
         return resolve_secrets(
-            self.vendors.get(name, {}),
+            self.vendors.get(table, {}),
             env=os.environ if env is None else env,
-            path=f"vendors.{name}",
+            path=f"vendors.{table}",
         )
 
 

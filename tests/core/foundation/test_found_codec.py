@@ -212,6 +212,8 @@ OTHERS: list[msgspec.Struct] = [
         hooks=("ec_on_fill",),
         error="boom",
         builtin=True,
+        warnings=("ec_on_fil is named like a hook",),
+        parent="y",
     ),
 ]
 EXAMPLES: list[Any] = [*REQUESTS, *TRADE_EVENTS, *MARKET_EVENTS, *OTHERS]

@@ -9,6 +9,7 @@ from decimal import Decimal
 import ec_core.errors as errors
 import pytest
 from ec_core.errors import (
+    AmbiguousVendorError,
     AuthError,
     ConfigError,
     ConnectionLostError,
@@ -50,6 +51,7 @@ INSTANCES: list[EcError] = [
     ConfigError("must be a string", path="vendors.cqg.url", file="ec.toml"),
     PluginError("broken", plugin="x"),
     VendorNotFoundError("cqg", installed=["mock"], hint="install it with `pip install ec-cqg`"),
+    AmbiguousVendorError("cqg", distributions=["ec-cqg", "ec-other"]),
     SessionError("session"),
     ConnectionLostError("gone"),
     AuthError("bad password", code=102),

@@ -255,24 +255,6 @@ def test_a_registration_hook_that_raises_fails_its_plugin_only(
     assert host.pluggy_manager.get_plugin("buggy") is None
 
 
-def test_two_plugins_claiming_one_vendor_name_fail_the_loser_naming_both(
-    host: PluginHost,
-) -> None:
-    """pluggy calls the last registered plugin first, so the earlier one loses the name."""
-    host.register(VendorPlugin("extra", "dup", distribution="ec-first"), name="first")
-    host.register(VendorPlugin("dup", "other", distribution="ec-second"), name="second")
-    registry = host.vendors()
-    failed = [r for r in host.records if r.status is PluginStatus.FAILED]
-    assert [r.name for r in failed] == ["first"]
-    assert "vendor 'dup' registered twice" in failed[0].error
-    assert "ec-first" in failed[0].error
-    assert "ec-second" in failed[0].error
-    assert registry.names() == ["dup", "other"]  # "extra" of the loser is undone
-    factory = registry.get("dup")
-    assert factory is not None
-    assert factory.info.distribution == "ec-second"
-
-
 def test_a_name_clash_does_not_disturb_the_plugin_already_registered(
     host: PluginHost, throwaway: VendorPlugin
 ) -> None:

@@ -7,8 +7,10 @@ directly, so every hook call site is typed and the rules of
 Loading is defensive: each ``ec.plugins`` entry point is loaded and registered
 in its own ``try``; a plugin that fails to import, implements an unknown hook,
 has a hook whose arguments do not match the spec, or defines an ``async def``
-hook is unregistered and recorded as failed with the cause. Other plugins keep
-working; ``strict=True`` re-raises instead.
+hook is unregistered and recorded as failed with the cause, together with every
+sub-plugin it registered from its ``ec_addhooks``. Other plugins keep working;
+``strict=True`` re-raises instead. A function named like a hook (``ec_*``) but not
+marked ``@hookimpl`` is recorded as a warning on its plugin: pluggy ignores it.
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ from typing import TYPE_CHECKING, Any, final
 import msgspec
 import pluggy
 
-from ec_core.errors import PluginError, VendorNotFoundError, Violation
+from ec_core.errors import AmbiguousVendorError, PluginError, VendorNotFoundError, Violation
 from ec_core.model import Fill, Order, OrderRequest, Position, SessionState
 from ec_core.plugins import hookspecs
 from ec_core.plugins.markers import PROJECT
 from ec_core.plugins.registry import VendorRegistry
 from ec_core.validation import ValidatorRegistry
-from ec_core.vendor import MarketDataFeed, OrderGateway, Session, TradeMonitor
+from ec_core.vendor import MarketDataFeed, OrderGateway, Session, TradeMonitor, VendorFactory
 
 if TYPE_CHECKING:  # tracking imports this module
     from ec_core.tracking import FillAnomaly
@@ -62,6 +64,8 @@ class PluginRecord(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     hooks: tuple[str, ...] = ()
     error: str = ""
     builtin: bool = False
+    warnings: tuple[str, ...] = ()
+    parent: str = ""  # the plugin whose ``ec_addhooks`` registered this one
 
 
 @final
@@ -76,6 +80,7 @@ class PluginHost:
         self._vendors: VendorRegistry | None = None
         self._validators: ValidatorRegistry | None = None
         self.observer_errors: Counter[str] = Counter()
+        self._registering: list[str] = []  # plugins whose registration is under way
         self._pm.hook.ec_addhooks.call_historic(kwargs={"host": self})
 
     # -- loading ---------------------------------------------------------------
@@ -150,6 +155,8 @@ class PluginHost:
             key = name if name not in self._records else f"{name}[{distribution}]"
             self._fail(key, distribution, version, clash, PluginError(clash, plugin=name))
             return False
+        parent = self._registering[-1] if self._registering else ""
+        self._registering.append(name)  # ``ec_addhooks`` runs inside pluggy's register
         try:
             self._reject_async_hooks(plugin)
             self._pm.register(plugin, name=name)
@@ -158,6 +165,11 @@ class PluginHost:
                 self._pm.unregister(plugin)
             self._fail(name, distribution, version, _describe(exc), exc)
             return False
+        finally:
+            self._registering.pop()
+        warnings = _unmarked_hooks(plugin, self._pm)
+        for warning in warnings:
+            log.warning("plugin %s (%s): %s", name, distribution, warning)
         self._records[name] = PluginRecord(
             name=name,
             distribution=distribution,
@@ -165,6 +177,8 @@ class PluginHost:
             status=PluginStatus.LOADED,
             hooks=self._hook_names(plugin),
             builtin=builtin,
+            warnings=warnings,
+            parent=parent,
         )
         self._vendors = None
         self._validators = None
@@ -238,11 +252,18 @@ class PluginHost:
                     " (return an object whose methods are async instead)"
                 )
 
+    def _drop_children(self, parent: str) -> None:
+        """Unregister what ``parent`` registered from its ``ec_addhooks`` (and theirs)."""
+        for child in [r.name for r in self._records.values() if r.parent == parent]:
+            self._drop_children(child)
+            self.unregister(child)
+
     def _hook_names(self, plugin: object) -> tuple[str, ...]:
         return tuple(sorted(c.name for c in self._pm.get_hookcallers(plugin) or ()))
 
     def _fail(self, name: str, dist: str, version: str, message: str, exc: BaseException) -> None:
         log.error("plugin %s (%s %s) failed: %s", name, dist, version, message)
+        self._drop_children(name)
         self._records[name] = PluginRecord(
             name=name, distribution=dist, version=version, status=PluginStatus.FAILED, error=message
         )
@@ -263,14 +284,11 @@ class PluginHost:
             registry = VendorRegistry()
 
             def undo(before: set[str]) -> None:
-                for name in set(registry.names()) - before:
-                    registry.remove(name)
+                for key in registry.keys() - before:
+                    registry.remove(key)
 
             self._call_each(
-                "ec_register_vendors",
-                {"vendors": registry},
-                snapshot=lambda: set(registry.names()),
-                undo=undo,
+                "ec_register_vendors", {"vendors": registry}, snapshot=registry.keys, undo=undo
             )
             self._vendors = registry
         return self._vendors
@@ -278,11 +296,16 @@ class PluginHost:
     def open_session(
         self, vendor: str, settings: Mapping[str, Any] | None = None
     ) -> AbstractAsyncContextManager[Session]:
-        """The session context manager for ``vendor``; raises :class:`VendorNotFoundError`."""
-        registry = self.vendors()
-        factory = registry.get(vendor)
+        """The session context manager for ``vendor`` (a name or ``"dist:name"``).
+
+        Raises :class:`VendorNotFoundError`, or :class:`AmbiguousVendorError` when several
+        distributions register the bare name.
+        """
+        factory = self.vendor_factory(vendor)
         result: AbstractAsyncContextManager[Session] | None = self._pm.hook.ec_open_session(
-            vendor=vendor, settings=dict(settings or {}), factory=factory
+            vendor=factory.info.name if factory else vendor,
+            settings=dict(settings or {}),
+            factory=factory,
         )
         if result is None:
             raise self._not_found(vendor)
@@ -291,8 +314,17 @@ class PluginHost:
     def require_vendor(self, vendor: str) -> None:
         """Raise :class:`VendorNotFoundError` unless ``vendor`` is installed (checked first,
         so a command names a misspelt vendor before anything that depends on it)."""
-        if vendor not in self.vendors().names():
+        if self.vendor_factory(vendor) is None:
             raise self._not_found(vendor)
+
+    def vendor_factory(self, vendor: str) -> VendorFactory | None:
+        """The factory for a name or ``"dist:name"``; an ambiguous bare name raises
+        :class:`AmbiguousVendorError` naming every distribution that registers it."""
+        registry = self.vendors()
+        claimants = registry.conflicts().get(vendor)
+        if claimants:
+            raise AmbiguousVendorError(vendor, distributions=claimants)
+        return registry.get(vendor)
 
     def _not_found(self, vendor: str) -> VendorNotFoundError:
         """The error for a missing vendor, with how to install it or why its plugin failed."""
@@ -427,6 +459,25 @@ class PluginHost:
             except Exception:
                 self.observer_errors[impl.plugin_name] += 1
                 log.exception("observer %s of plugin %s raised", hook_name, impl.plugin_name)
+
+
+def _unmarked_hooks(plugin: object, pm: pluggy.PluginManager) -> tuple[str, ...]:
+    """Functions named like a hook but not marked ``@hookimpl``: pluggy ignores them."""
+    module = getattr(plugin, "__name__", None) if isinstance(plugin, ModuleType) else None
+    found = []
+    for attr in sorted(dir(plugin)):
+        if not attr.startswith("ec_") or pm.parse_hookimpl_opts(plugin, attr) is not None:
+            continue
+        function = inspect.getattr_static(plugin, attr, None)
+        if isinstance(function, (staticmethod, classmethod)):
+            function = function.__func__
+        if not inspect.isfunction(function):
+            continue
+        if module is not None and function.__module__ != module:
+            continue  # imported from elsewhere, not defined by this plugin
+        known = " (a hook ec declares)" if hasattr(pm.hook, attr) else ""
+        found.append(f"{attr} is named like a hook{known} but not marked @hookimpl: ignored")
+    return tuple(found)
 
 
 def _describe(exc: BaseException) -> str:
