@@ -140,6 +140,6 @@ async def test_basket_cancelled_before_the_commit_sends_nothing(tmp_path: Path) 
             await r.executor.execute_many(payloads)
         assert [p.status for p in payloads] == [P.FAILED, P.FAILED]
         assert r.received() == []
-        assert r.executor._reserved == {}
+        assert r.executor.stats().reserved == 0
         # nothing open is left behind for later checks
         assert await r.executor.execute(Payload(request=limit(price="67.00"))) is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -128,14 +129,18 @@ async def test_activation_window() -> None:
 @pytest.mark.anyio
 async def test_held_until_start_then_sent() -> None:
     slept: list[float] = []
+    sleeps: list[Callable[[float], Awaitable[None]]] = []  # the sleep in use: the last one
 
-    async with rig() as r:
+    async def sleep(seconds: float) -> None:
+        await sleeps[-1](seconds)
+
+    async with rig(sleep=sleep) as r:
 
         async def fake_sleep(seconds: float) -> None:  # time passes on the venue's clock
             slept.append(seconds)
             r.venue.advance(int(seconds * 1e9))
 
-        r.executor._sleep = fake_sleep
+        sleeps.append(fake_sleep)
         start = r.clock.now_ns() + 3 * 10**9
         payload = Payload(request=limit(), start_time=_at(start), end_time=_at(start + 10**9))
         order = await r.executor.execute(payload)
@@ -149,7 +154,7 @@ async def test_held_until_start_then_sent() -> None:
         async def oversleep(seconds: float) -> None:
             r.venue.advance(int(seconds * 1e9) + 10**9)
 
-        r.executor._sleep = oversleep
+        sleeps.append(oversleep)
         late = Payload(request=limit(), start_time=_at(closing), end_time=_at(closing + 1000))
         assert await r.executor.execute(late) is None
         assert late.status is P.EXPIRED

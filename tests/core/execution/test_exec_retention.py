@@ -51,9 +51,9 @@ async def test_a_long_run_on_the_mock_keeps_every_map_bounded_and_the_book_exact
         assert sizes["retired"] <= 100
         assert sizes["events"] <= 4 * (20 + 2)
         assert sizes["bulk"] <= 20
-        assert r.executor._inflight == {}
-        assert len(r.executor._bulk_unknown) == 0
-        assert r.executor._reserved == {}
+        assert r.executor.stats().in_flight == 0
+        assert r.executor.stats().bulk_unknown == ()
+        assert r.executor.stats().reserved == 0
         assert r.tracker.open_orders() == []
         venue = {p.symbol: p.qty for p in r.exchange.positions(ACCOUNT)}
         assert r.tracker.position(ACCOUNT, SYMBOL).qty == venue.get(SYMBOL, 0)
@@ -73,17 +73,18 @@ async def test_a_cancel_all_that_timed_out_is_forgotten_after_its_ttl() -> None:
         with pytest.raises(RequestTimeoutError):
             await r.executor.execute(cancel_all)
         assert cancel_all.status is P.UNKNOWN
-        assert cancel_all.request.cl_order_id not in r.executor._inflight  # no order of its own
-        assert list(r.executor._bulk_unknown) == [cancel_all.request.cl_order_id]
+        # only the working order's payload is in flight: the bulk request has no order
+        assert r.executor.stats().in_flight == 1
+        assert r.executor.stats().bulk_unknown == (cancel_all.request.cl_order_id,)
         report = await r.executor.reconcile(ACCOUNT)  # the order was cancelled at the venue
         assert [d.kind.value for d in report.differences] == ["CLOSED_AT_VENUE"]
-        assert r.executor._inflight == {}
+        assert r.executor.stats().in_flight == 0
         r.clock.advance(59 * 10**9)
         await r.executor.execute(Payload(request=limit(price="68.00")))  # a later event
-        assert list(r.executor._bulk_unknown) == [cancel_all.request.cl_order_id]
+        assert r.executor.stats().bulk_unknown == (cancel_all.request.cl_order_id,)
         r.clock.advance(2 * 10**9)
         await r.executor.execute(Payload(request=limit(price="67.00")))
-        assert len(r.executor._bulk_unknown) == 0
+        assert r.executor.stats().bulk_unknown == ()
         assert cancel_all.status is P.UNKNOWN  # never assumed: only forgotten
 
 

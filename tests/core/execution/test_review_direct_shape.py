@@ -95,7 +95,7 @@ async def test_send_direct_denies_a_malformed_request_and_sends_nothing(
         assert code in caught.value.codes, caught.value
         assert r.received() == []
         assert r.tracker.orders() == []
-        assert r.executor._reserved == {}
+        assert r.executor.stats().reserved == 0
         # nothing phantom in the way: a sound order still goes out, and is the only one
         sound = await r.executor.send_direct(limit(cl_order_id="sound-1"))
         assert sound is not None
@@ -164,7 +164,7 @@ async def test_an_intent_the_journal_cannot_encode_is_denied_and_released(
         if not direct:
             assert payload.status is P.DENIED
         assert r.received() == []
-        assert r.executor._reserved == {}
+        assert r.executor.stats().reserved == 0
         assert r.executor.halted is None  # the journal is fine: only that record was bad
         assert r.tracker.open_orders() == []
         sound = await r.executor.execute(Payload(request=limit(cl_order_id="sound-1")))
@@ -189,4 +189,4 @@ async def test_one_unencodable_intent_does_not_fail_its_basket(tmp_path: Path) -
         assert bad.status is P.DENIED
         assert [first.status, last.status] == [P.ACKNOWLEDGED, P.ACKNOWLEDGED]
         assert r.received() == [first.request.cl_order_id, last.request.cl_order_id]
-        assert r.executor._reserved == {}
+        assert r.executor.stats().reserved == 0

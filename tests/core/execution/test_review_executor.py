@@ -105,7 +105,7 @@ async def test_a_request_the_gateway_refuses_is_denied_and_never_tracked(
         if not direct:
             assert status(payload) is P.DENIED
         assert denied.codes == [("CQG_REQUEST",)]
-        assert r.executor._reserved == {}
+        assert r.executor.stats().reserved == 0
         r.executor.flush()
         assert r.journal is not None
         kinds = [type(rec) for _, rec in r.journal.records()]
@@ -237,7 +237,7 @@ async def test_a_cancel_answered_before_its_send_returns_is_not_a_timeout() -> N
             final = r.tracker.order(order.chain_id)
             assert final is not None
             assert final.state is S.CANCELLED
-            assert r.executor._inflight == {}
+            assert r.executor.stats().in_flight == 0
 
 
 @pytest.mark.anyio
@@ -261,7 +261,7 @@ async def test_a_batch_commit_failing_inside_the_intent_append_fails_closed(
             blocker.execute("ROLLBACK")
             blocker.close()
         assert status(payload) is P.FAILED
-        assert r.executor._reserved == {}  # no phantom exposure left behind
+        assert r.executor.stats().reserved == 0  # no phantom exposure left behind
         assert r.executor.halted is not None  # fail closed until cleared
         assert r.received() == []
         r.executor.clear_halt()

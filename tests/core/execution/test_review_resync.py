@@ -79,7 +79,7 @@ async def test_orders_of_every_account_that_ended_during_a_gap_are_resolved(both
         assert theirs.status is P.DONE
         assert mine.status is (P.DONE if both else P.ACKNOWLEDGED)
         assert len(r.tracker.open_orders()) == (0 if both else 1)
-        assert r.executor._gap_marks == {}  # every account resynced: nothing pending
+        assert r.executor.stats().gaps_pending == ()  # every account resynced: nothing pending
 
 
 @pytest.mark.anyio
@@ -94,4 +94,4 @@ async def test_an_account_without_open_orders_does_not_hold_the_resync_open() ->
         order = r.tracker.order(mine.request.cl_order_id)
         assert order is not None
         assert order.state is S.FILLED
-        assert r.executor._gap_marks == {}
+        assert r.executor.stats().gaps_pending == ()

@@ -1,6 +1,6 @@
 """The single way an order leaves: validate, journal, send, await the answer, track."""
 
-from ec_core.execution.executor import Executor, InstrumentResolver, PriceSource
+from ec_core.execution.executor import Executor, ExecutorStats, InstrumentResolver, PriceSource
 from ec_core.execution.feed import DirectFeed, EventSink
 from ec_core.execution.gate import (
     FillAnomalyListener,
@@ -23,6 +23,7 @@ __all__ = [
     "DirectFeed",
     "EventSink",
     "Executor",
+    "ExecutorStats",
     "FillAnomalyListener",
     "InstrumentResolver",
     "MandatoryGate",

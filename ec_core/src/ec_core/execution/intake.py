@@ -1,0 +1,215 @@
+"""Intake: what the venue says, applied in order, with gaps and resyncs kept.
+
+Every venue event is journaled, then applied to the tracker, then settles the
+payloads it answers (:meth:`Intake.on_event`). A disconnect or gap marks every
+account with open orders; after that account's snapshot completes, its open orders
+the snapshot did not mention and its UNKNOWN orders are asked about. Events an
+in-process venue delivers while one of our sends is in progress are deferred until
+the send is recorded, so a fill never arrives before the order it fills.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterable, Callable
+from typing import final
+
+from ec_core.clock import Clock
+from ec_core.errors import ConnectionLostError
+from ec_core.execution.answers import Answers
+from ec_core.execution.feed import DirectFeed
+from ec_core.execution.gate import FillAnomalyListener, PnlListener, PreTradeGate
+from ec_core.execution.reconcile import Reconciler
+from ec_core.journal import EventReceived, JournalRecord
+from ec_core.model import (
+    ExecutionReport,
+    OrderState,
+    SessionEvent,
+    SessionEventKind,
+    SnapshotComplete,
+    TradeEvent,
+)
+from ec_core.tracking import OrderTracker
+
+__all__ = ["Intake"]
+
+log = logging.getLogger("ec_core.execution.executor")
+
+_GAP_KINDS = frozenset({SessionEventKind.DISCONNECTED, SessionEventKind.GAP})
+
+
+@final
+class Intake:
+    """Consumes the trade stream for one executor.
+
+    ``append`` journals (``None``: no journal); ``flush`` commits; the gate's
+    optional listeners hear of realized P&L and impossible fills.
+    """
+
+    def __init__(
+        self,
+        *,
+        tracker: OrderTracker,
+        clock: Clock,
+        checks: PreTradeGate,
+        answers: Answers,
+        reconciler: Reconciler,
+        append: Callable[[JournalRecord], None] | None,
+        flush: Callable[[], None],
+    ) -> None:
+        self.tracker = tracker
+        self.clock = clock
+        self._answers = answers
+        self._reconciler = reconciler
+        self._append = append
+        self._flush = flush
+        self._on_pnl = checks.on_pnl if isinstance(checks, PnlListener) else None
+        self._on_anomaly = (
+            checks.on_fill_anomaly if isinstance(checks, FillAnomalyListener) else None
+        )
+        self._fills_seen = 0
+        self._anomalies_seen = 0
+        # account -> the tracker's report_seq at the last gap, until its snapshot resyncs it
+        self._gap_marks: dict[str, int] = {}
+        self._sending = 0  # sends in progress
+        self._deferred: list[TradeEvent] = []  # delivered directly during a send
+        self._resyncs: list[str] = []  # accounts whose snapshot completed, resync due
+
+    @property
+    def gaps_pending(self) -> tuple[str, ...]:
+        """Accounts that had a gap and whose snapshot has not resynced them yet."""
+        return tuple(self._gap_marks)
+
+    def recovered(self) -> None:
+        """The tracker was rebuilt from the journal: what it replayed was acted on then."""
+        self._fills_seen = self.tracker.fill_count
+        # Anomalies replayed were acted on when they happened (the kill switch keeps
+        # its state in its file): an operator's reset since then holds.
+        self._anomalies_seen = self.tracker.anomaly_count
+
+    def on_event(self, event: TradeEvent) -> None:
+        """Journal ``event``, apply it to the tracker, settle payloads it answers."""
+        if self._append is not None:
+            self._append(EventReceived(event=event, ts_ns=self.clock.now_ns()))
+        tracker = self.tracker
+        tracker.apply(event)
+        if isinstance(event, ExecutionReport):
+            self._answers.on_report(event.cl_order_id)
+            if tracker.fill_count != self._fills_seen:
+                self._fills_seen = tracker.fill_count
+                if tracker.anomaly_count != self._anomalies_seen:
+                    self._impossible_fills()
+                if self._on_pnl is not None:
+                    account = event.account_id
+                    self._on_pnl(account, tracker.realized_pnl(account))
+
+    def _impossible_fills(self) -> None:
+        """The tracker booked impossible fills: the gate's policy acts on each (the
+        kill switch, see docs/safety/policies.md). Never raises to the caller."""
+        tracker = self.tracker
+        new = tracker.anomaly_count - self._anomalies_seen
+        self._anomalies_seen = tracker.anomaly_count
+        if self._on_anomaly is None:
+            return
+        for anomaly in tracker.anomalies()[-new:]:
+            self._on_anomaly(anomaly)
+
+    # -- a send in progress ----------------------------------------------------
+
+    def send_started(self) -> None:
+        """What the venue delivers directly from now on waits for :meth:`send_ended`."""
+        self._sending += 1
+
+    def send_ended(self) -> None:
+        self._sending -= 1
+
+    @property
+    def has_deferred(self) -> bool:
+        return bool(self._deferred)
+
+    def take_deferred(self) -> None:
+        """Apply what the venue delivered while we were sending, once no send is open."""
+        if self._sending or not self._deferred:
+            return
+        events, self._deferred = self._deferred, []
+        for event in events:
+            self._take(event)
+
+    # -- the stream ------------------------------------------------------------
+
+    async def run(self, events: AsyncIterable[TradeEvent]) -> None:
+        """See ``Executor.run``."""
+        feed = events if isinstance(events, DirectFeed) else None
+        busy = False  # an event taken from the stream is being handled
+
+        def sink(event: TradeEvent) -> bool:
+            if busy:
+                return False  # keep the order: it queues behind the one in hand
+            if self._sending:
+                self._deferred.append(event)
+                return True
+            if isinstance(event, SnapshotComplete):
+                return False  # the resync after it awaits: the consumer does it
+            self._take(event)
+            return True
+
+        if feed is not None:
+            feed.set_sink(sink)
+        try:
+            async for event in events:
+                busy = True
+                try:
+                    self._take(event)
+                    await self.resync_due()
+                finally:
+                    busy = False
+        finally:
+            if feed is not None:
+                feed.set_sink(None)
+            self._flush()
+
+    def _take(self, event: TradeEvent) -> None:
+        """One event of the trade stream: apply it and keep the resync bookkeeping."""
+        self.on_event(event)
+        if isinstance(event, SessionEvent):
+            if event.kind in _GAP_KINDS:
+                self._mark_gap()
+        elif isinstance(event, SnapshotComplete):
+            self._resyncs.append(event.account_id)
+
+    def _mark_gap(self) -> None:
+        """A gap: every account with open orders (or still waiting for its resync) owes
+        one. What each order heard after this point is what its account's snapshot
+        or later reports told us; the rest is asked about after the snapshot.
+
+        A session event names no account, and one may arrive per stream of the same
+        disconnect: marking again only moves the mark later (more queries, never fewer).
+        """
+        mark = self.tracker.report_seq
+        marks = self._gap_marks
+        for account_id in marks:
+            marks[account_id] = mark
+        for order in self.tracker.open_orders():
+            marks[order.account_id] = mark
+
+    async def resync_due(self) -> None:
+        while self._resyncs:
+            account_id = self._resyncs.pop(0)
+            try:
+                await self._resync(account_id)
+            except ConnectionLostError as exc:  # the next snapshot will try again
+                log.warning("resync of %s interrupted: %s", account_id, exc)
+
+    async def _resync(self, account_id: str) -> None:
+        """After a snapshot: ask about our open orders it did not mention (after a gap)
+        and about every UNKNOWN order: they may have filled or ended meanwhile."""
+        mark = self._gap_marks.pop(account_id, None)
+        tracker = self.tracker
+        if mark is not None:
+            for order in tracker.open_orders(account_id):
+                if order.state is not OrderState.UNKNOWN and not tracker.heard_since(
+                    order.chain_id, mark
+                ):
+                    await self._reconciler.query(order)
+        if tracker.unknown_orders(account_id):
+            await self._reconciler.resolve_unknown(account_id)
