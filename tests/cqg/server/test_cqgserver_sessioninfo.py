@@ -141,3 +141,28 @@ def test_order_entitlements_list_what_the_engine_takes() -> None:
     (refused,) = client.send(wrong)
     assert refused.information_reports[0].status_code == 104
     assert "424242" in refused.information_reports[0].text_message
+
+
+def test_the_client_maps_a_segment_back_to_the_same_sessions() -> None:
+    from ec_cqg.client.core.calendar import calendar_from_session_information
+
+    client, base = _client()
+    info_id = client.contract_id("ESH")
+    start, end = datetime(2024, 2, 1, tzinfo=UTC), datetime(2024, 4, 1, tzinfo=UTC)
+    report = _ask(client, info_id, start, end).information_reports[0].session_information_report
+    for at, until in (
+        (datetime(2024, 2, 5, tzinfo=UTC), datetime(2024, 3, 8, tzinfo=UTC)),  # winter
+        (datetime(2024, 3, 12, tzinfo=UTC), datetime(2024, 3, 30, tzinfo=UTC)),  # summer
+    ):
+        calendar = calendar_from_session_information(report, base=base, at_ns=_ns(at))
+        assert calendar is not None
+        assert calendar.timezone == "UTC"
+        ours = [(s.open_ns, s.close_ns) for s in calendar.spans(_ns(at), _ns(until))]
+        theirs = [(s.open_ns, s.close_ns) for s in GLOBEX.spans(_ns(at), _ns(until))]
+        assert ours == theirs
+    assert (
+        calendar_from_session_information(
+            report, base=base, at_ns=_ns(datetime(2030, 1, 1, tzinfo=UTC))
+        )
+        is None
+    )
