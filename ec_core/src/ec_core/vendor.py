@@ -27,13 +27,14 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, overload, runtime_checkable
 
 import msgspec
 
 from ec_core.clock import Clock
 from ec_core.model import (
     Account,
+    BookDepth,
     ExecutionReport,
     Instrument,
     MarketEvent,
@@ -66,6 +67,10 @@ class Capability(StrEnum):
     LIQUIDATE = "liquidate"
     MARKET_DATA = "market_data"
     DEPTH = "depth"
+    """``market_data.stream(..., depth=True)`` also yields :class:`~ec_core.model.BookDepth`:
+    one after the snapshot, then one whenever the top levels change (aggregated per
+    price, best first, integer ticks, never crossed). Without it a vendor raises
+    ``ValueError`` for ``depth=True`` rather than leave the caller waiting."""
     POSITIONS = "positions"
     HISTORICAL_ORDERS = "historical_orders"
     RECONNECT = "reconnect"
@@ -114,12 +119,26 @@ class OrderGateway(Protocol):
 class MarketDataFeed(Protocol):
     """Market data for one session."""
 
+    @overload
+    def stream(
+        self, instruments: Sequence[Instrument], *, depth: Literal[False] = False
+    ) -> AbstractAsyncContextManager[AsyncIterator[MarketEvent]]: ...
+
+    @overload
+    def stream(
+        self, instruments: Sequence[Instrument], *, depth: bool
+    ) -> AbstractAsyncContextManager[AsyncIterator[MarketEvent | BookDepth]]: ...
+
     def stream(
         self, instruments: Sequence[Instrument], *, depth: bool = False
-    ) -> AbstractAsyncContextManager[AsyncIterator[MarketEvent]]:
+    ) -> AbstractAsyncContextManager[AsyncIterator[MarketEvent | BookDepth]]:
         """Subscribe; iterate quotes and trades of all ``instruments``; unsubscribe on exit.
 
         A snapshot (current best bid/ask, last trade) comes first, then updates.
+        With ``depth=True`` (vendors declaring ``Capability.DEPTH``) the stream also
+        yields :class:`~ec_core.model.BookDepth` events, each the whole top of the
+        book (levels aggregated per price, best first): one in the snapshot, then one
+        per change. A vendor without the capability raises ``ValueError`` naming it.
         """
         ...
 

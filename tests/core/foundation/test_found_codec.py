@@ -16,6 +16,8 @@ from ec_core.model import (
     Account,
     AccountReport,
     Bar,
+    BookDepth,
+    BookLevel,
     CancelAll,
     CancelOrder,
     Duration,
@@ -142,6 +144,13 @@ MARKET_EVENTS: list[MarketEvent] = [
     Trade(symbol="ESZ5", ts_ns=2, price=-3, size=1, aggressor=Side.BUY),
 ]
 OTHERS: list[msgspec.Struct] = [
+    BookDepth(
+        symbol="ESZ5",
+        ts_ns=3,
+        bids=(BookLevel(price=24000, size=7), BookLevel(price=23998, size=1)),
+        asks=(BookLevel(price=24001, size=2),),
+    ),
+    BookLevel(price=-2, size=3),
     FILL,
     POSITION,
     ACCOUNT,

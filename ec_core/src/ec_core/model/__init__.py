@@ -20,7 +20,7 @@ from ec_core.model.events import (
     TradeEvent,
 )
 from ec_core.model.instrument import Instrument, Rounding, TradingHours
-from ec_core.model.market import Bar, MarketEvent, Quote, Trade
+from ec_core.model.market import Bar, BookDepth, BookLevel, MarketEvent, Quote, Trade
 from ec_core.model.orders import (
     CancelAll,
     CancelOrder,
@@ -46,6 +46,8 @@ __all__ = [
     "Account",
     "AccountReport",
     "Bar",
+    "BookDepth",
+    "BookLevel",
     "CancelAll",
     "CancelOrder",
     "Duration",

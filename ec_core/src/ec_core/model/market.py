@@ -7,13 +7,13 @@ with :meth:`Instrument.to_price` at the edge when a Decimal is needed.
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Annotated, TypeAlias
 
 import msgspec
 
 from ec_core.model.enums import Side
 
-__all__ = ["Bar", "MarketEvent", "Quote", "Trade"]
+__all__ = ["Bar", "BookDepth", "BookLevel", "MarketEvent", "Quote", "Trade"]
 
 
 class Quote(
@@ -41,6 +41,36 @@ class Trade(
     aggressor: Side | None = None
 
 
+class BookLevel(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """One price of the book: the quantity of every order resting there, summed."""
+
+    price: int
+    size: Annotated[int, msgspec.Meta(gt=0)]
+
+
+class BookDepth(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="depth"):
+    """The book's top levels on both sides, carried by ``stream(..., depth=True)``.
+
+    One level per price (orders aggregated), best first: ``bids`` falling,
+    ``asks`` rising, never crossed. At most the vendor's depth (the mock: 10) per
+    side; an empty side is ``()``. Each event is the whole picture, not a delta,
+    so a consumer that lagged and lost one loses nothing but time.
+    """
+
+    symbol: str
+    ts_ns: int
+    bids: tuple[BookLevel, ...] = ()
+    asks: tuple[BookLevel, ...] = ()
+
+    @property
+    def best_bid(self) -> BookLevel | None:
+        return self.bids[0] if self.bids else None
+
+    @property
+    def best_ask(self) -> BookLevel | None:
+        return self.asks[0] if self.asks else None
+
+
 class Bar(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """An OHLCV bar; ``timeframe`` names how it was cut (``"1m"``, ``"100t"``, ``"500v"``)."""
 
@@ -57,3 +87,4 @@ class Bar(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True,
 
 
 MarketEvent: TypeAlias = Quote | Trade
+"""What every market-data stream yields; ``stream(..., depth=True)`` adds :class:`BookDepth`."""
