@@ -262,3 +262,36 @@ def test_the_default_reference_price_comes_from_the_market_data_snapshot(
         "reference_is_the_bid or new_limit_order or cancel_ends",
     )
     result.assert_outcomes(passed=3)
+
+
+def test_resolve_raising_a_non_ec_error_fails_the_kit_naming_the_rule(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        pytester,
+        """
+        from contextlib import asynccontextmanager
+        from conformance_support import RewritingSession
+
+        class KeyErrorOnUnknown(RewritingSession):
+            async def resolve(self, symbol):
+                if symbol == "NO_SUCH_SYMBOL_EC_KIT":
+                    raise KeyError(symbol)
+                return await super().resolve(symbol)
+
+        class TestBuggy(MockKitFixtures, VendorConformance):
+            @pytest.fixture
+            def open_vendor_session(self, host, venue):
+                @asynccontextmanager
+                async def opened():
+                    settings = {"venue": venue, "account_id": TRADER}
+                    async with host.open_session("mock", settings) as session:
+                        yield KeyErrorOnUnknown(session, lambda event: event)
+
+                return opened
+        """,
+        "-k",
+        "unknown_symbol",
+    )
+    result.assert_outcomes(failed=1)
+    assert "`resolve` of an unknown symbol must raise SymbolNotFoundError" in result.stdout.str()

@@ -17,6 +17,7 @@ no) and *unknown* (we cannot tell yet: timeout, disconnect). See ``docs/outcomes
     │   └── AmbiguousVendorError     two distributions provide it: choose one as "dist:name"
     ├── SessionError                 anything about a vendor session
     │   ├── ConnectionLostError      the transport went away; pending requests fail with it
+    │   ├── SymbolNotFoundError      ``resolve`` of a symbol the venue does not list (any vendor)
     │   ├── AuthError                logon refused (bad password, no rights, version …)
     │   ├── ProtocolError            the peer sent something that breaks the protocol
     │   └── HistoryError             a history request the venue does not serve
@@ -67,6 +68,7 @@ __all__ = [
     "ProtocolError",
     "RequestTimeoutError",
     "SessionError",
+    "SymbolNotFoundError",
     "VendorNotFoundError",
     "Violation",
 ]
@@ -148,6 +150,36 @@ class SessionError(EcError):
 @final
 class ConnectionLostError(SessionError):
     """The connection dropped; requests still pending fail with this error."""
+
+
+class SymbolNotFoundError(SessionError, LookupError):
+    """``resolve`` of a symbol the venue does not list: one class for every vendor.
+
+    ``code`` is the venue's (a status number or a reject code), ``known`` the symbols
+    the venue does list when it can say. Vendors raise it as is (subclassing is kept
+    possible only for old names kept as deprecated aliases).
+    """
+
+    def __init__(
+        self,
+        symbol: str,
+        *,
+        code: int | str | None = None,
+        text: str = "",
+        known: Iterable[str] | None = None,
+    ) -> None:
+        self.symbol = symbol
+        self.code = code
+        self.text = text
+        self.known = tuple(sorted(known)) if known is not None else ()
+        message = f"symbol {symbol!r} is not listed by the venue"
+        if code is not None:
+            message += f" (code {code})"
+        if text:
+            message += f": {text}"
+        if known is not None:
+            message += f" (listed: {', '.join(self.known) or 'none'})"
+        super().__init__(message)
 
 
 @final

@@ -31,6 +31,7 @@ from ec_core.errors import (
     ProtocolError,
     RequestTimeoutError,
     SessionError,
+    SymbolNotFoundError,
     VendorNotFoundError,
     Violation,
 )
@@ -54,6 +55,7 @@ INSTANCES: list[EcError] = [
     AmbiguousVendorError("cqg", distributions=["ec-cqg", "ec-other"]),
     SessionError("session"),
     ConnectionLostError("gone"),
+    SymbolNotFoundError("NQZ5", code="UNKNOWN_INSTRUMENT", known=["ESZ5"]),
     AuthError("bad password", code=102),
     ProtocolError("bad frame"),
     HistoryError("history", symbol="EP", code=101),
@@ -155,3 +157,14 @@ def test_errors_carry_the_values_involved() -> None:
 
     assert AuthError("refused", code=102).code == 102
     assert str(AuthError("refused", code=102)) == "refused (code 102)"
+
+
+def test_symbol_not_found_names_the_symbol_code_and_what_is_listed() -> None:
+    error = SymbolNotFoundError("NQZ5", code=104, text="no such contract", known=["ESZ5", "CLF6"])
+    assert isinstance(error, SessionError)
+    assert isinstance(error, LookupError)
+    assert (error.symbol, error.code, error.known) == ("NQZ5", 104, ("CLF6", "ESZ5"))
+    assert str(error) == (
+        "symbol 'NQZ5' is not listed by the venue (code 104): no such contract (listed: CLF6, ESZ5)"
+    )
+    assert str(SymbolNotFoundError("X")) == "symbol 'X' is not listed by the venue"

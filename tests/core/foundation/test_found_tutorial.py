@@ -13,7 +13,7 @@ from pathlib import Path
 import anyio
 import pytest
 from anyio.abc import TaskStatus
-from ec_core.errors import AuthError, ConfigError, SessionError
+from ec_core.errors import AuthError, ConfigError, SymbolNotFoundError
 from ec_core.model import (
     AccountReport,
     CancelOrder,
@@ -221,8 +221,9 @@ async def test_a_market_order_takes_the_best_price_first_and_the_rest_is_cancell
 @pytest.mark.anyio
 async def test_an_unknown_symbol_is_a_typed_error_naming_it(host: PluginHost) -> None:
     async with host.open_session("echo", echo_settings()) as session:
-        with pytest.raises(SessionError, match="UNKNOWN_SYMBOL: 'NOPE'") as info:
+        with pytest.raises(SymbolNotFoundError, match="'NOPE'") as info:
             await session.resolve("NOPE")
+        assert info.value.code == "UNKNOWN_SYMBOL"
         assert isinstance(info.value, LookupError)
         assert session.state is SessionState.LOGGED_ON
 

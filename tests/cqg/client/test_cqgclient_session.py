@@ -11,6 +11,7 @@ import anyio
 import pytest
 from cqgclient_support import ACCOUNT, FakeCqgServer, fake_server, settings_for
 from ec_core.errors import AuthError, ConfigError, ConnectionLostError, OrderDeniedError
+from ec_core.errors import SymbolNotFoundError as CoreSymbolNotFoundError
 from ec_core.model import (
     CancelAll,
     CancelOrder,
@@ -71,6 +72,7 @@ async def test_logon_accounts_resolve_and_contract(server: FakeCqgServer) -> Non
         with pytest.raises(SymbolNotFoundError) as info:
             await session.resolve("NOPE")
         assert info.value.code == 104
+        assert type(info.value) is CoreSymbolNotFoundError  # one class for every vendor
         logon = server.received[0].logon
         assert (logon.protocol_version_major, logon.protocol_version_minor) == (2, 230)
         assert logon.client_app_id == "ec"

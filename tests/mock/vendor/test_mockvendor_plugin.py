@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 import pytest
-from ec_core.errors import ConfigError
+from ec_core.errors import ConfigError, SymbolNotFoundError
 from ec_core.model import SessionState
 from ec_core.plugins import PluginHost, PluginStatus, hookimpl
 from ec_core.vendor import Capability, Session, VendorFactory
 from ec_mock.dialects import DialectRegistry, Endpoint, ServeOptions, collect_dialects
-from ec_mock.vendor import MockVenue, UnknownSymbolError
+from ec_mock.vendor import MockVenue
 
 
 def test_entry_point_registers_the_mock_vendor(host: PluginHost) -> None:
@@ -84,11 +84,23 @@ async def test_session_lifecycle_on_a_private_venue(host: PluginHost) -> None:
 
 @pytest.mark.anyio
 async def test_resolve_unknown_symbol_names_the_listed_ones(trader: Session) -> None:
-    with pytest.raises(UnknownSymbolError) as caught:
+    with pytest.raises(SymbolNotFoundError) as caught:
         await trader.resolve("NOPE")
+    assert type(caught.value) is SymbolNotFoundError  # core's, not a mock-only class
     assert caught.value.code == "UNKNOWN_INSTRUMENT"
     assert caught.value.symbol == "NOPE"
     assert caught.value.known == ("ESX", "ZNX")
+    assert "listed: ESX, ZNX" in str(caught.value)
+
+
+def test_the_old_unknown_symbol_error_name_is_a_deprecated_alias() -> None:
+    import ec_mock.vendor
+    import ec_mock.vendor.session
+
+    for module in (ec_mock.vendor, ec_mock.vendor.session):
+        with pytest.warns(DeprecationWarning, match="SymbolNotFoundError"):
+            old = module.UnknownSymbolError
+        assert old is SymbolNotFoundError
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,6 @@ from ec_mock.vendor.session import (
     MockOrderGateway,
     MockSession,
     MockTradeMonitor,
-    UnknownSymbolError,
 )
 from ec_mock.vendor.venue import MockVenue, VenueError
 
@@ -35,7 +34,15 @@ __all__ = [
     "MockVenue",
     "TradeBufferOverflowError",
     "TradeEventChannel",
-    "UnknownSymbolError",
     "VenueError",
     "parse_settings",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Deprecated names, resolved (with their warning) by the module that defines them."""
+    if name == "UnknownSymbolError":
+        from ec_mock.vendor import session
+
+        return getattr(session, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

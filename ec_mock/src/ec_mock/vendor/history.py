@@ -40,7 +40,7 @@ class MockHistoryFeed:
         now = venue.clock.now_ns()
         symbol = instrument.symbol
         start_ns, end_ns = history_range(symbol, start, end, default_end_ns=now + 1)
-        session.venue_instrument(symbol)  # an unknown symbol is UnknownSymbolError
+        session.venue_instrument(symbol)  # an unknown symbol is SymbolNotFoundError
         horizon = venue.tape.horizon_ns(symbol)
         if start_ns < horizon:
             raise HistoryTooFarBackError(symbol=symbol, start_ns=start_ns, horizon_ns=horizon)

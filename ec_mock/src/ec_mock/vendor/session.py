@@ -27,6 +27,7 @@ recorded venue is in use, this session's requests go through it.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -34,7 +35,11 @@ from typing import TYPE_CHECKING, final
 
 import msgspec
 from ec_core.clock import Clock
-from ec_core.errors import ConnectionLostError, OrderRejectedError, SessionError
+from ec_core.errors import (
+    ConnectionLostError,
+    OrderRejectedError,
+    SymbolNotFoundError,
+)
 from ec_core.model import (
     Account,
     AccountReport,
@@ -72,25 +77,22 @@ __all__ = [
     "MockOrderGateway",
     "MockSession",
     "MockTradeMonitor",
-    "UnknownSymbolError",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@final
-class UnknownSymbolError(SessionError, LookupError):
-    """``resolve`` of a symbol the venue does not list (code ``UNKNOWN_INSTRUMENT``)."""
-
-    code = "UNKNOWN_INSTRUMENT"
-
-    def __init__(self, symbol: str, *, known: Sequence[str]) -> None:
-        super().__init__(
-            f"{self.code}: symbol {symbol!r} is not listed on the mock venue"
-            f" (listed: {', '.join(sorted(known)) or 'none'})"
+def __getattr__(name: str) -> object:
+    """``UnknownSymbolError``: the old name of :class:`ec_core.errors.SymbolNotFoundError`."""
+    if name == "UnknownSymbolError":
+        warnings.warn(
+            "ec_mock.vendor.UnknownSymbolError is deprecated: catch"
+            " ec_core.errors.SymbolNotFoundError (raised by every vendor)",
+            DeprecationWarning,
+            stacklevel=2,
         )
-        self.symbol = symbol
-        self.known = tuple(sorted(known))
+        return SymbolNotFoundError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _to_ns(moment: datetime) -> int:
@@ -210,18 +212,18 @@ class MockSession:
         return [self.venue.exchange.account(a) for a in self.account_ids]
 
     async def resolve(self, symbol: str) -> Instrument:
-        """The venue's instrument for ``symbol``, cached. Raises :class:`UnknownSymbolError`."""
+        """The venue's instrument for ``symbol``, cached; else ``SymbolNotFoundError``."""
         return self.venue_instrument(symbol)
 
     def venue_instrument(self, symbol: str) -> Instrument:
-        """:meth:`resolve` without the await: the cached instrument, or UnknownSymbolError."""
+        """:meth:`resolve` without the await: the cached instrument, or SymbolNotFoundError."""
         cached = self._instruments.get(symbol)
         if cached is not None:
             return cached
         instrument = self.venue.exchange.instrument(symbol)
         if instrument is None:
             known = [i.symbol for i in self.venue.exchange.instruments()]
-            raise UnknownSymbolError(symbol, known=known)
+            raise SymbolNotFoundError(symbol, code="UNKNOWN_INSTRUMENT", known=known)
         self._instruments[symbol] = instrument
         return instrument
 

@@ -15,7 +15,7 @@ from typing import final
 
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
-from ec_core.errors import AuthError, ConnectionLostError, SessionError
+from ec_core.errors import AuthError, ConnectionLostError, SessionError, SymbolNotFoundError
 from ec_core.model import (
     Account,
     ExecutionReport,
@@ -36,7 +36,7 @@ from ec_echo.venue import EchoVenue
 
 @final
 class NotListedError(SessionError, LookupError):
-    """A symbol or an account the venue does not know; ``code`` says which."""
+    """An account the venue does not know (an unknown symbol is core's SymbolNotFoundError)."""
 
     def __init__(self, code: str, name: str, *, listed: Sequence[str]) -> None:
         super().__init__(f"{code}: {name!r} is not listed (listed: {', '.join(listed)})")
@@ -193,7 +193,7 @@ class EchoSession:
     async def resolve(self, symbol: str) -> Instrument:
         instrument = self.venue.instruments.get(symbol)
         if instrument is None:
-            raise NotListedError("UNKNOWN_SYMBOL", symbol, listed=sorted(self.venue.instruments))
+            raise SymbolNotFoundError(symbol, code="UNKNOWN_SYMBOL", known=self.venue.instruments)
         return instrument
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from ec_core.errors import EcError
+from ec_core.errors import SymbolNotFoundError
 from ec_core.model import (
     Account,
     AccountReport,
@@ -95,10 +95,16 @@ class SessionConformance(ConformanceBase, kit=True):
     @pytest.mark.anyio
     async def test_unknown_symbol_raises_a_typed_error(self, vendor_session: Session) -> None:
         bogus = "NO_SUCH_SYMBOL_EC_KIT"
-        with pytest.raises(EcError) as raised:
+        rule = "`resolve` of an unknown symbol must raise SymbolNotFoundError (ec_core.errors)"
+        try:
             await vendor_session.resolve(bogus)
-        assert type(raised.value) is not EcError, "raise a specific subclass of EcError"
-        assert bogus in str(raised.value), f"the error does not name the symbol: {raised.value}"
+        except SymbolNotFoundError as error:
+            raised: BaseException = error
+        except Exception as error:  # what the vendor raised instead, named in the failure
+            pytest.fail(f"{rule}, not {type(error).__module__}.{type(error).__qualname__}: {error}")
+        else:
+            pytest.fail(f"{rule}; it returned an instrument")
+        assert bogus in str(raised), f"the SymbolNotFoundError does not name the symbol: {raised}"
         assert vendor_session.state is SessionState.LOGGED_ON, "an unknown symbol ended the session"
 
     @pytest.mark.anyio

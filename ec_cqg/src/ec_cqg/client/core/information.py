@@ -9,9 +9,9 @@ bars, time and sales) belongs beside this module, in its own one.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Final, final
+from typing import Final
 
-from ec_core.errors import ProtocolError, SessionError
+from ec_core.errors import ProtocolError, SymbolNotFoundError
 from ec_core.model import Account
 
 from ec_cqg.protocol.correlation import Answer
@@ -39,17 +39,6 @@ __all__ = [
 
 FAILURE: Final = 100  # status codes from here on are failures
 _NS: Final = 1_000_000_000
-
-
-@final
-class SymbolNotFoundError(SessionError, LookupError):
-    """The server could not resolve a symbol; ``code`` is its status code."""
-
-    def __init__(self, symbol: str, *, code: int, text: str = "") -> None:
-        detail = f": {text}" if text else ""
-        super().__init__(f"symbol {symbol!r} not resolved (status {code}){detail}")
-        self.symbol = symbol
-        self.code = code
 
 
 def _information(request_id: int) -> tuple[ClientMsg, webapi_2.InformationRequest]:
