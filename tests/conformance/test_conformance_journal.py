@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 from ec_core.model import (
     TRANSITIONS,
@@ -194,7 +195,10 @@ def test_a_rejected_modify_of_a_live_order_must_keep_its_state() -> None:
         request_type=RequestType.MODIFY,
         reject_code="X",
     )
-    assert violation(journal, bad) == "ILLEGAL_TRANSITION"
+    assert violation(journal, bad) == "LIVE_ORDER_REPORTED_REJECTED"
+    cancel = msgspec.structs.replace(bad, request_type=RequestType.CANCEL)
+    with pytest.raises(ConformanceViolation, match="rejected CANCEL of a live order must report"):
+        journal.observe(cancel)
 
 
 def _status(state: OrderState, filled: int) -> ExecutionReport:

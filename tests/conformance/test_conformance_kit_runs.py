@@ -23,7 +23,7 @@ pytest_plugins = ["pytester"]
 
 KIT_TESTS = len(VendorConformance.kit_tests())
 # Kit tests that use the instrument run once per symbol of MockKitFixtures.
-PER_INSTRUMENT = 22
+PER_INSTRUMENT = 24
 SYMBOLS = len(REFERENCE_PRICES)
 
 HEADER = """
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import pytest
 from conformance_support import HOUSE, MockKitFixtures, TRADER, rewriting
-from ec_core.model import ExecutionReport, ReportKind, OrderState
+from ec_core.model import ExecutionReport, ReportKind, OrderState, RequestType
 from ec_core.testing.conformance import VendorConformance
 from ec_core.vendor import Capability
 import msgspec
@@ -74,9 +74,9 @@ def test_missing_capabilities_skip_the_tests_that_need_them_and_say_which(
                 return None
         """,
     )
-    # market data (2), modify (1), fills (2), cancel-all, liquidate, go flat, positions,
+    # market data (2), modify (2), fills (2), cancel-all, liquidate, go flat, positions,
     # historical orders, history (4)
-    result.assert_outcomes(passed=KIT_TESTS - 14, skipped=14)
+    result.assert_outcomes(passed=KIT_TESTS - 15, skipped=15)
     text = result.stdout.str()
     for capability in (
         "market_data",
@@ -129,7 +129,31 @@ def test_an_unmarked_override_stops_the_run_at_collection(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["*OVERRIDE_NOT_XFAIL*TestSilenced.test_cancel_ends_the_order*"])
 
 
+def live_reject_bug_source(request_type: str) -> str:
+    """A vendor reporting a rejected modify or cancel of a live order as REJECTED."""
+    return f"""
+        def bug(event):
+            if (
+                isinstance(event, ExecutionReport)
+                and event.kind is ReportKind.REJECTED
+                and event.request_type is RequestType.{request_type}
+            ):
+                return msgspec.structs.replace(event, state=OrderState.REJECTED)
+            return event
+        """
+
+
 BUGS = {
+    "live modify reject reported as REJECTED": (
+        live_reject_bug_source("MODIFY"),
+        "rejected_modify_of_a_live",
+        "LIVE_ORDER_REPORTED_REJECTED",
+    ),
+    "live cancel reject reported as REJECTED": (
+        live_reject_bug_source("CANCEL"),
+        "rejected_cancel_of_a_live",
+        "a rejected CANCEL of a live order must report the order's unchanged state",
+    ),
     "fill ids repeat": (
         """
         def bug(event):

@@ -118,8 +118,8 @@ class EchoVenue:
             return "NO_LIMIT_PRICE", "a limit order needs a limit price"
         if order.order_type not in (OrderType.LMT, OrderType.MKT):
             return "ORDER_TYPE", f"{order.order_type} orders are not supported"
-        if order.qty <= 0:
-            return "BAD_QTY", f"qty {order.qty} is not positive"
+        if not 0 < order.qty <= self.instruments[order.symbol].max_order_qty:
+            return "BAD_QTY", f"qty {order.qty} is not positive or over the maximum"
         if order.cl_order_id in self._used:
             return "DUPLICATE_ID", f"client id {order.cl_order_id!r} was used before"
         return None
@@ -129,8 +129,8 @@ class EchoVenue:
         if order is None:
             return
         qty = order.qty if request.qty is None else request.qty
-        if qty <= order.filled_qty:
-            text = f"qty {qty} is not above the {order.filled_qty} filled"
+        if not order.filled_qty < qty <= self.instruments[order.symbol].max_order_qty:
+            text = f"qty {qty} is not above the {order.filled_qty} filled or over the maximum"
             ids = {"cl_order_id": request.cl_order_id, "orig_cl_order_id": order.cl_order_id}
             self._tell(_refused(order, RequestType.MODIFY, "BAD_QTY", text, **ids))
             return
@@ -151,7 +151,14 @@ class EchoVenue:
         """The working order a modify or cancel names; ``None`` once the request is rejected."""
         order = self._live.get(request.orig_cl_order_id)
         if order is not None and order.account_id == request.account_id:
-            return order
+            if order.symbol == request.symbol:
+                return order
+            text = (
+                f"{request.orig_cl_order_id!r} is an order in {order.symbol}, not {request.symbol}"
+            )
+            ids = {"cl_order_id": request.cl_order_id, "orig_cl_order_id": order.cl_order_id}
+            self._tell(_refused(order, request.request_type, "SYMBOL_MISMATCH", text, **ids))
+            return None
         unknown = ExecutionReport(  # nothing to report but the refusal
             kind=ReportKind.REJECTED,
             account_id=request.account_id,

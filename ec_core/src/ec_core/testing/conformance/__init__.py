@@ -42,6 +42,7 @@ from ec_core.testing.conformance.events import EventReader, TradeReader
 from ec_core.testing.conformance.guard import ConformanceOverrideError
 from ec_core.testing.conformance.history import HistoryConformance, check_bar, history_since
 from ec_core.testing.conformance.journal import ConformanceViolation, TradeJournal
+from ec_core.testing.conformance.live_rejects import LiveRejectConformance
 from ec_core.testing.conformance.market_data import MarketDataConformance, check_market_event
 from ec_core.testing.conformance.orders import OrderConformance, assert_legal_sequence
 from ec_core.testing.conformance.requirements import (
@@ -63,6 +64,7 @@ __all__ = [
     "EventReader",
     "HistoryConformance",
     "KitOrders",
+    "LiveRejectConformance",
     "MarketControl",
     "MarketDataConformance",
     "OrderConformance",

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import final
 
 from ec_core.model import (
+    FINAL_STATES,
     ExecutionReport,
     OrderState,
     ReportKind,
@@ -113,6 +114,19 @@ class TradeJournal:
             if report.kind is ReportKind.STATUS:
                 return  # a snapshot may start a chain in any state
             previous = OrderState.PENDING_NEW
+        if (
+            report.kind is ReportKind.REJECTED
+            and report.request_type in (RequestType.MODIFY, RequestType.CANCEL)
+            and report.state is OrderState.REJECTED
+            and previous not in FINAL_STATES
+        ):
+            raise ConformanceViolation(
+                "LIVE_ORDER_REPORTED_REJECTED",
+                f"order {report.cl_order_id!r}: a rejected {report.request_type} of a live order"
+                f" must report the order's unchanged state ({previous}), not REJECTED:"
+                " the order stays live",
+                report=report,
+            )
         if not can_transition(previous, report.state):
             raise ConformanceViolation(
                 "ILLEGAL_TRANSITION",

@@ -222,7 +222,7 @@ class OrderConformance(ConformanceBase, kit=True):
                         isinstance(e, ExecutionReport)
                         and (e.cl_order_id == cancel or e.orig_cl_order_id == unknown)
                     ),
-                    f"the answer to a cancel of unknown order {unknown!r}",
+                    f"answer to a cancel of unknown order {unknown!r}",
                 )
         if denied is not None:
             assert denied.codes, f"the denial carries no code: {denied}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ec_core.testing.conformance.account import AccountConformance
 from ec_core.testing.conformance.history import HistoryConformance
+from ec_core.testing.conformance.live_rejects import LiveRejectConformance
 from ec_core.testing.conformance.market_data import MarketDataConformance
 from ec_core.testing.conformance.orders import OrderConformance
 from ec_core.testing.conformance.session import SessionConformance
@@ -15,6 +16,7 @@ class VendorConformance(
     SessionConformance,
     MarketDataConformance,
     OrderConformance,
+    LiveRejectConformance,
     AccountConformance,
     HistoryConformance,
     kit=True,
