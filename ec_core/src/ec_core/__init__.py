@@ -24,6 +24,7 @@ from ec_core.errors import (
     SessionError,
     VendorNotFoundError,
 )
+from ec_core.front import Trader, connect
 from ec_core.model import (
     Account,
     Bar,
@@ -96,11 +97,13 @@ __all__ = [
     "Side",
     "Trade",
     "TradeEvent",
+    "Trader",
     "VendorFactory",
     "VendorInfo",
     "VendorNotFoundError",
     "WallClock",
     "__version__",
+    "connect",
     "hookimpl",
     "load_settings",
 ]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from ec_core.cli.run_cmd import _venue_clock
 from ec_core.clock import WallClock
+from ec_core.front import venue_clock as _venue_clock
 from ec_core.vendor import Session, SupportsClock
 from ec_mock.vendor import MockVenue
 

@@ -38,12 +38,11 @@ from rich.live import Live
 
 from ec_core.cli.failure import EXIT_STRATEGY_FAILED, fail
 from ec_core.cli.run_view import instrument_lines, live_logging, market_time, view, working_lines
-from ec_core.clock import Clock, WallClock
+from ec_core.clock import Clock
 from ec_core.errors import EcError
 from ec_core.model import MarketEvent
 from ec_core.plugins import PluginHost
 from ec_core.settings import load_settings
-from ec_core.vendor import SupportsClock
 
 if TYPE_CHECKING:
     from ec_core.execution import PreTradeGate
@@ -53,8 +52,6 @@ if TYPE_CHECKING:
     from ec_core.strategy.rig import TradingRig
 
 __all__ = ["run_command"]
-
-_DEFAULT_MOCK_ACCOUNT = "MOCK-1"
 
 
 class _VendorOption(click.Option):
@@ -138,16 +135,11 @@ def run_command(
         vendor_settings: dict[str, Any] = settings.vendor_settings(name)
         if seed is not None:
             vendor_settings["seed"] = seed
-        account = (
-            account_id
-            or settings.account_id
-            or str(vendor_settings.get("account_id", ""))
-            or (_DEFAULT_MOCK_ACCOUNT if name == "mock" else "")
-        )
+        from ec_core.front import account_of
+
+        account = account_of(settings, name, vendor_settings, account_id)
         if not account:
             raise click.UsageError("no account: pass --account or set account_id in the settings")
-        if name == "mock":
-            vendor_settings.setdefault("account_id", account)
         if settings.limits_file:
             from ec_core.safety import load_limits
 
@@ -205,12 +197,13 @@ async def _run(
     journal: Journal | None,
     warmup: dict[str, int] | None = None,
 ) -> tuple[str, bool]:
+    from ec_core.front import pre_trade_checks, venue_clock
     from ec_core.strategy.rig import trading_rig
 
     stop_reason = "market data ended"
     async with host.open_session(vendor, vendor_settings) as session:
-        clock = _venue_clock(session)
-        checks = _pre_trade_checks(host, limits_file, clock) if limits_file else None
+        clock = venue_clock(session)
+        checks = pre_trade_checks(host, limits_file, clock) if limits_file else None
         async with trading_rig(
             host,
             session,
@@ -314,20 +307,6 @@ async def _warm_up(
     return seamed(events, report.seams)
 
 
-def _pre_trade_checks(host: PluginHost, limits_file: str, clock: Clock) -> PreTradeGate:
-    """The full gate: limits (hot reload), the kill switch beside them, rate limits,
-    then every registered validator."""
-    from ec_core.safety import KillSwitch, LimitsFile, PreTradeChecks, RateLimiter
-
-    return PreTradeChecks(
-        host.validators(),
-        limits=LimitsFile(limits_file, clock=clock),
-        clock=clock,
-        kill_switch=KillSwitch.beside(limits_file, clock=clock),
-        rate_limiter=RateLimiter(),
-    )
-
-
 def _safety_lines(
     host: PluginHost,
     rig: TradingRig,
@@ -396,11 +375,6 @@ def _print_error(report: ErrorReport) -> None:
 
 def _produced(rig: TradingRig) -> int:
     return sum(s.produced for s in rig.engine.strategies)
-
-
-def _venue_clock(session: object) -> Clock:
-    """The venue's own clock when it keeps one (the mock's simulated time), else the wall."""
-    return session.clock if isinstance(session, SupportsClock) else WallClock()
 
 
 async def _refresh(live: Live, rig: TradingRig, label: str) -> None:

@@ -12,7 +12,7 @@ starts), and a reconciliation with the venue before the strategies trade.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import final
@@ -22,7 +22,14 @@ import anyio
 from ec_core.clock import Clock
 from ec_core.data import FeedSet
 from ec_core.errors import ConfigError, EcError
-from ec_core.execution import ClientOrderIds, Executor, PreTradeGate, ReconcileReport, ValidatorGate
+from ec_core.execution import (
+    ClientOrderIds,
+    Executor,
+    PreTradeGate,
+    PriceSource,
+    ReconcileReport,
+    ValidatorGate,
+)
 from ec_core.journal import Journal, RecoveryReport
 from ec_core.model import Instrument
 from ec_core.plugins import PluginHost
@@ -33,7 +40,7 @@ from ec_core.tracking import OrderTracker
 from ec_core.tracking.retention import DEFAULT_RETAIN_FINAL
 from ec_core.vendor import Session
 
-__all__ = ["TradingRig", "trading_rig"]
+__all__ = ["OrderPath", "TradingRig", "order_path", "trading_rig"]
 
 
 @final
@@ -99,6 +106,89 @@ async def trading_rig(
     account's snapshot is in, before the block runs.
     """
     instruments = {symbol: await session.resolve(symbol) for symbol in plan.symbols}
+    feeds = FeedSet.of(
+        list(instruments.values()), timeframes=plan.timeframes, stats_window=plan.stats_window
+    )
+    async with order_path(
+        host,
+        session,
+        account_id=account_id,
+        clock=clock,
+        instruments=instruments,
+        checks=checks,
+        journal=journal,
+        ack_timeout=ack_timeout,
+        prices=_prices_of(feeds) if checks is not None else None,
+        replay=engine_clock is None,
+        reconcile=reconcile,
+    ) as path:
+        executor = path.executor
+        engine = StrategyEngine(
+            feeds,
+            plan.strategies,
+            router=ExecutorRouter(executor, path.tracker),
+            account_id=account_id,
+            clock=engine_clock,
+            cl_order_ids=_unused_ids(executor.ids) if journal is not None else None,
+            on_error=on_error,
+            max_consecutive_failures=plan.max_consecutive_failures,
+        )
+        rig = TradingRig(
+            session=session,
+            account_id=account_id,
+            instruments=instruments,
+            executor=executor,
+            tracker=path.tracker,
+            engine=engine,
+            backlog=path.backlog,
+        )
+        rig.recovery = path.recovery
+        rig.reconciled = path.reconciled
+        yield rig
+
+
+@final
+class OrderPath:
+    """The order path of one account: executor and tracker, its trade stream consumed."""
+
+    __slots__ = ("backlog", "executor", "reconciled", "recovery", "tracker")
+
+    def __init__(
+        self,
+        executor: Executor,
+        tracker: OrderTracker,
+        backlog: Callable[[], int],
+        recovery: RecoveryReport | None,
+    ) -> None:
+        self.executor = executor
+        self.tracker = tracker
+        self.backlog = backlog  # trade events buffered for the executor, not yet consumed
+        self.recovery = recovery  # what the journal gave back at start
+        self.reconciled: ReconcileReport | None = None  # the venue's word at start
+
+
+@asynccontextmanager
+async def order_path(
+    host: PluginHost,
+    session: Session,
+    *,
+    account_id: str,
+    clock: Clock,
+    instruments: Mapping[str, Instrument],
+    checks: PreTradeGate | None = None,
+    journal: Journal | None = None,
+    ack_timeout: float = 5.0,
+    prices: PriceSource | None = None,
+    replay: bool = False,
+    reconcile: bool = False,
+) -> AsyncIterator[OrderPath]:
+    """Build the tracker and executor for ``account_id`` and consume its trade stream.
+
+    Shared by :func:`trading_rig` (``ec run``, ``ec replay``) and :func:`ec_core.connect`.
+    ``instruments`` may grow while the path runs (the executor looks symbols up in it).
+    ``replay``: on event time, the tracker keeps every finished order (the report lists
+    every fill) and the executor refuses to sleep on a clock only the replay moves.
+    """
     # An order for an account this logon does not trade is denied before it is sent.
     known_accounts = [account.account_id for account in await session.accounts()]
     if known_accounts and account_id not in known_accounts:
@@ -110,14 +200,9 @@ async def trading_rig(
     # A replay's report lists every fill, so it keeps every finished order; a live run
     # keeps the tracker's bounded default.
     tracker = OrderTracker(
-        clock=clock,
-        host=host,
-        retain_final=None if engine_clock is None else DEFAULT_RETAIN_FINAL,
+        clock=clock, host=host, retain_final=None if replay else DEFAULT_RETAIN_FINAL
     )
     monitor = host.trade_monitor(session)
-    feeds = FeedSet.of(
-        list(instruments.values()), timeframes=plan.timeframes, stats_window=plan.stats_window
-    )
     executor = Executor(
         gateway=host.order_gateway(session),
         checks=checks if checks is not None else ValidatorGate(host.validators()),
@@ -126,43 +211,24 @@ async def trading_rig(
         clock=clock,
         vendor=session.vendor,
         instruments=instruments,
-        prices=_prices_of(feeds) if checks is not None else None,
+        prices=prices,
         ack_timeout=ack_timeout,
         host=host,
         monitor=monitor,
         session_accounts=known_accounts,
         # On event time the engine holds payloads for their window; the executor
         # must never sleep on a clock only the replay moves.
-        sleep=_replay_cannot_wait if engine_clock is None else anyio.sleep,
+        sleep=_replay_cannot_wait if replay else anyio.sleep,
     )
     recovery = executor.recover()
-    engine = StrategyEngine(
-        feeds,
-        plan.strategies,
-        router=ExecutorRouter(executor, tracker),
-        account_id=account_id,
-        clock=engine_clock,
-        cl_order_ids=_unused_ids(executor.ids) if journal is not None else None,
-        on_error=on_error,
-        max_consecutive_failures=plan.max_consecutive_failures,
-    )
     async with monitor.stream(account_id) as events, executor.consume(events):
-        rig = TradingRig(
-            session=session,
-            account_id=account_id,
-            instruments=instruments,
-            executor=executor,
-            tracker=tracker,
-            engine=engine,
-            backlog=_backlog_of(events),
-        )
-        rig.recovery = recovery
+        path = OrderPath(executor, tracker, _backlog_of(events), recovery)
         if reconcile:
             await anyio.lowlevel.checkpoint()
-            while rig.backlog():  # the snapshot first: reconcile on a quiet stream
+            while path.backlog():  # the snapshot first: reconcile on a quiet stream
                 await anyio.lowlevel.checkpoint()
-            rig.reconciled = await executor.reconcile(account_id)
-        yield rig
+            path.reconciled = await executor.reconcile(account_id)
+        yield path
 
 
 async def _replay_cannot_wait(seconds: float) -> None:

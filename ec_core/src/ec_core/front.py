@@ -1,0 +1,199 @@
+"""The front door: ``async with ec_core.connect("mock") as trader:`` and trade.
+
+:func:`connect` opens the vendor's session and builds the same order path ``ec run``
+uses (:func:`ec_core.strategy.rig.order_path`): the executor (one choke point), the
+tracker, the journal and the pre-trade checks, as the settings say. A real vendor
+trades only inside limits: without a ``limits_file`` (default deny) connecting to
+it is refused with an error that says so; the ``mock`` vendor (paper trading on the
+in-process simulator) runs with the host's validators alone when no file is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from decimal import Decimal
+from typing import Any, final
+
+import msgspec
+
+from ec_core.clock import Clock, WallClock
+from ec_core.errors import ConfigError
+from ec_core.execution import Executor, Payload, PreTradeGate
+from ec_core.journal import Journal
+from ec_core.model import Instrument, MarketEvent, Order, OrderRequest, Position
+from ec_core.plugins import PluginHost
+from ec_core.settings import Settings, load_settings
+from ec_core.strategy.rig import order_path
+from ec_core.tracking import OrderTracker
+from ec_core.vendor import Session, SupportsClock
+
+__all__ = ["Trader", "account_of", "connect", "pre_trade_checks", "venue_clock"]
+
+_PAPER_VENDORS = frozenset({"mock"})
+_DEFAULT_MOCK_ACCOUNT = "MOCK-1"
+
+
+@final
+class Trader:
+    """One account on one session: send orders, read orders, positions and P&L."""
+
+    def __init__(
+        self,
+        *,
+        session: Session,
+        host: PluginHost,
+        account_id: str,
+        executor: Executor,
+        tracker: OrderTracker,
+        instruments: dict[str, Instrument],
+    ) -> None:
+        self.session = session
+        self.account_id = account_id
+        self.executor = executor
+        self.tracker = tracker
+        self._host = host
+        self._instruments = instruments
+
+    async def execute(self, request: OrderRequest | Payload) -> Order | None:
+        """Send through the executor (checks, journal, send, answer); see ``Executor.execute``."""
+        payload = request if isinstance(request, Payload) else Payload(request=request)
+        symbol = getattr(payload.request, "symbol", None)
+        if symbol and symbol not in self._instruments:
+            self._instruments[symbol] = await self.session.resolve(symbol)
+        return await self.executor.execute(payload)
+
+    async def wait_final(self, order: Order | str) -> Order:
+        """Wait until ``order`` (an order or its id) is final: filled, cancelled, rejected."""
+        order_id = order if isinstance(order, str) else order.chain_id
+        return await self.tracker.wait_for(order_id, lambda o: o.state.is_final)
+
+    def orders(self) -> list[Order]:
+        return self.tracker.orders(self.account_id)
+
+    def positions(self) -> list[Position]:
+        return self.tracker.positions(self.account_id)
+
+    def pnl(self) -> Decimal:
+        """Realized P&L of the account."""
+        return self.tracker.realized_pnl(self.account_id)
+
+    @asynccontextmanager
+    async def quotes(self, symbols: Sequence[str]) -> AsyncIterator[AsyncIterator[MarketEvent]]:
+        """Subscribe to ``symbols``; iterate their quotes and trades; unsubscribe on exit."""
+        instruments = [await self.session.resolve(symbol) for symbol in symbols]
+        async with self._host.market_data(self.session).stream(instruments) as events:
+            yield events
+
+
+def connect(
+    vendor_or_settings: str | Settings = "mock",
+    *,
+    account_id: str | None = None,
+    host: PluginHost | None = None,
+    ack_timeout: float = 5.0,
+    vendor_settings: dict[str, Any] | None = None,
+) -> AbstractAsyncContextManager[Trader]:
+    """Open a vendor's session and its order path; see the module docstring.
+
+    ``vendor_or_settings``: a vendor name (its table of ``$EC_SETTINGS`` or the
+    defaults) or a :class:`~ec_core.settings.Settings` (vendor, account, limits_file,
+    journal_path). Raises :class:`~ec_core.errors.ConfigError` when a real vendor has
+    no limits file, or the account is not one the session trades.
+    """
+    return _connect(vendor_or_settings, account_id, host, ack_timeout, vendor_settings)
+
+
+@asynccontextmanager
+async def _connect(
+    vendor_or_settings: str | Settings,
+    account_id: str | None,
+    host: PluginHost | None,
+    ack_timeout: float,
+    overrides: dict[str, Any] | None,
+) -> AsyncIterator[Trader]:
+    if isinstance(vendor_or_settings, Settings):
+        settings = vendor_or_settings
+    else:
+        settings = msgspec.structs.replace(load_settings(), vendor=vendor_or_settings)
+    vendor = settings.vendor
+    if host is None:
+        host = PluginHost.load()
+    host.require_vendor(vendor)
+    if not settings.limits_file and vendor.rpartition(":")[2] not in _PAPER_VENDORS:
+        raise ConfigError(
+            f"connect({vendor!r}): no limits_file. Limits are default deny: a real vendor"
+            " trades only inside a limits file; set limits_file in the settings (see"
+            " docs/safety/policies.md for a sample)",
+            path="limits_file",
+        )
+    table = settings.vendor_settings(vendor) | dict(overrides or {})
+    account = account_of(settings, vendor, table, account_id)
+    if not account:
+        raise ConfigError("no account: pass account_id= or set account_id in the settings")
+    async with AsyncExitStack() as stack:
+        journal = None
+        if settings.journal_path:
+            journal = stack.enter_context(Journal(settings.journal_path))
+        session = await stack.enter_async_context(host.open_session(vendor, table))
+        clock = venue_clock(session)
+        checks = (
+            pre_trade_checks(host, settings.limits_file, clock) if settings.limits_file else None
+        )
+        instruments: dict[str, Instrument] = {}
+        path = await stack.enter_async_context(
+            order_path(
+                host,
+                session,
+                account_id=account,
+                clock=clock,
+                instruments=instruments,
+                checks=checks,
+                journal=journal,
+                ack_timeout=ack_timeout,
+                reconcile=True,
+            )
+        )
+        yield Trader(
+            session=session,
+            host=host,
+            account_id=account,
+            executor=path.executor,
+            tracker=path.tracker,
+            instruments=instruments,
+        )
+
+
+def account_of(
+    settings: Settings, vendor: str, table: dict[str, Any], account_id: str | None
+) -> str:
+    """The account to trade: given, else the settings', else the vendor table's, else the
+    mock's default; the mock's table gets it (it opens that account). ``""``: none."""
+    account = (
+        account_id
+        or settings.account_id
+        or str(table.get("account_id", ""))
+        or (_DEFAULT_MOCK_ACCOUNT if vendor == "mock" else "")
+    )
+    if account and vendor == "mock":
+        table.setdefault("account_id", account)
+    return account
+
+
+def pre_trade_checks(host: PluginHost, limits_file: str, clock: Clock) -> PreTradeGate:
+    """The full gate: limits (hot reload), the kill switch beside them, rate limits,
+    then every registered validator."""
+    from ec_core.safety import KillSwitch, LimitsFile, PreTradeChecks, RateLimiter
+
+    return PreTradeChecks(
+        host.validators(),
+        limits=LimitsFile(limits_file, clock=clock),
+        clock=clock,
+        kill_switch=KillSwitch.beside(limits_file, clock=clock),
+        rate_limiter=RateLimiter(),
+    )
+
+
+def venue_clock(session: object) -> Clock:
+    """The venue's own clock when it keeps one (the mock's simulated time), else the wall."""
+    return session.clock if isinstance(session, SupportsClock) else WallClock()

@@ -1,0 +1,71 @@
+"""The front door: ``ec_core.connect`` builds the order path ``ec run`` uses.
+
+The quick start's example is run as written against the mock vendor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+import ec_core
+from ec_core import ConfigError, NewOrder, OrderState, OrderType, Side
+
+QUICKSTART = Path(__file__).parents[3] / "docs" / "quickstart.md"
+
+
+def _connect_example() -> str:
+    text = QUICKSTART.read_text(encoding="utf-8")
+    section = text.split("## Trade from Python: `ec_core.connect`", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match is not None
+    return match.group(1)
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EC_SETTINGS", raising=False)
+
+
+def test_the_quick_start_example_runs_against_the_mock() -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(_connect_example(), str(QUICKSTART), "exec"), {"__name__": "quickstart"})
+    first, second = out.getvalue().splitlines()
+    assert first.startswith("FILLED [Position(account_id='MOCK-1', symbol='EP', qty=1")
+    assert first.endswith(" 0 1")
+    assert second.startswith("Quote(symbol='EP'")
+
+
+def test_connect_is_exported() -> None:
+    assert "connect" in ec_core.__all__
+    assert "Trader" in ec_core.__all__
+
+
+@pytest.mark.anyio
+async def test_a_real_vendor_without_a_limits_file_is_refused_before_it_connects() -> None:
+    with pytest.raises(ConfigError, match="no limits_file") as caught:
+        async with ec_core.connect("cqg"):
+            pytest.fail("connected without limits")
+    assert "default deny" in str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_orders_go_through_the_executor_checks_and_are_tracked() -> None:
+    async with ec_core.connect("mock") as trader:
+        order = await trader.execute(
+            NewOrder(
+                account_id=trader.account_id, symbol="EP", side=Side.SELL, qty=2,
+                order_type=OrderType.MKT,
+            )
+        )  # fmt: skip
+        assert order is not None
+        final = await trader.wait_final(order.chain_id)
+        assert final.state is OrderState.FILLED
+        assert [o.chain_id for o in trader.orders()] == [order.chain_id]
+        assert [(p.symbol, p.qty) for p in trader.positions()] == [("EP", -2)]
+        assert trader.executor.stats().in_flight == 0
