@@ -125,3 +125,20 @@ def test_generate_is_not_called_before_the_feed_has_a_price() -> None:
     engine.on_event(quote(T0 + 2 * SEC, 101))
     assert len(strategy.closes) == 2
     assert not engine.errors
+
+
+def test_a_denial_repeated_with_other_values_is_one_report_counted() -> None:
+    from ec_core.errors import OrderDeniedError, Violation
+    from ec_core.strategy.failures import FailureLog
+
+    log = FailureLog()
+    for i in range(5):
+        denial = OrderDeniedError(
+            [Violation(code="PRICE_BAND", field="limit_price", rule="inside band", value=100 + i)]
+        )
+        first = log.record(T0 + i, "order", "Scalp", f"sig{i}", denial)
+        assert (first is not None) == (i == 0)
+    (report,) = log.reports
+    assert report.count == 5
+    assert report.last_ns == T0 + 4
+    assert "PRICE_BAND" in report.error
