@@ -37,7 +37,8 @@ __all__ = ["replay_command"]
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Recorded ticks (CSV: ts_ns,symbol,kind,price,size,bid,bid_size,ask,ask_size,aggressor;"
-    " ts_ns in nanoseconds since the epoch or ISO 8601 with a zone).",
+    " ts_ns in nanoseconds since the epoch or ISO 8601 with a zone); .parquet or .arrow with"
+    " the same columns need ec-core[parquet].",
 )
 @click.option(
     "--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file (TOML)."
