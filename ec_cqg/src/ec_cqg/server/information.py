@@ -19,6 +19,7 @@ from ec_cqg.server.accounts import AccountDirectory
 from ec_cqg.server.config import ServerConfig
 from ec_cqg.server.orders import OrderChains
 from ec_cqg.server.render import NS_PER_DAY, Renderer, day_start
+from ec_cqg.server.requests import MAX_TIME_OFFSET_MS
 from ec_cqg.server.sessioninfo import (
     DEFAULT_AHEAD_NS,
     DEFAULT_BACK_NS,
@@ -219,6 +220,15 @@ class InformationDesk:
             )
             return msg
         base = session.base
+        for name in ("from_utc_time", "to_utc_time"):
+            value = getattr(asked, name)
+            if asked.HasField(name) and abs(value) > MAX_TIME_OFFSET_MS:
+                msg, _ = information_report(
+                    request.id,
+                    _IR.STATUS_CODE_INVALID_PARAMS,
+                    f"{name} {value} is out of range (within 100 years of base_time)",
+                )
+                return msg
         start = base.to_ns(asked.from_utc_time) if asked.HasField("from_utc_time") else None
         end = base.to_ns(asked.to_utc_time) if asked.HasField("to_utc_time") else None
         start = now_ns - DEFAULT_BACK_NS if start is None else start

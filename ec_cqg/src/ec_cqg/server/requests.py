@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from ec_core.model import (
@@ -39,7 +40,14 @@ from ec_cqg.server.codes import REQUEST_REJECT
 from ec_cqg.server.contracts import price_scale_of
 from ec_cqg.server.orders import OrderChain, OrderChains
 
-__all__ = ["Action", "RequestContext", "RequestRefused", "translate"]
+__all__ = [
+    "MAX_QTY",
+    "MAX_TIME_OFFSET_MS",
+    "Action",
+    "RequestContext",
+    "RequestRefused",
+    "translate",
+]
 
 _O = order_2.Order
 _SIDES: dict[int, Side] = {_O.SIDE_BUY: Side.BUY, _O.SIDE_SELL: Side.SELL}
@@ -67,6 +75,11 @@ _ACTIONS = (
     "go_flat",
 )
 _MAX_CL_BYTES = 64
+# the edge's ranges: anything outside is refused before a chain is opened or the engine is
+# asked, so no value can raise further in (rendering a status, date arithmetic)
+MAX_QTY = 1_000_000_000
+#: a time or date offset (ms from base_time) a request may carry: within a century
+MAX_TIME_OFFSET_MS = 100 * 366 * 86_400_000
 
 
 class RequestRefused(Exception):
@@ -154,9 +167,23 @@ def _qty(msg: order_2.Order | order_2.ModifyOrder, *, required: bool) -> int | N
             raise RequestRefused("order has no qty (nor the deprecated uint32_qty)")
         return None
     try:
-        return qty_from_cqg(msg.qty if has_new else None, msg.uint32_qty if has_old else None)
+        qty = qty_from_cqg(msg.qty if has_new else None, msg.uint32_qty if has_old else None)
     except ValueError as exc:
-        raise RequestRefused(str(exc)) from None
+        raise RequestRefused(f"qty: {exc}") from None
+    if abs(qty) > MAX_QTY:
+        raise RequestRefused(f"qty {qty} is out of range (at most {MAX_QTY} contracts)")
+    return qty
+
+
+def _good_thru(msg: order_2.Order | order_2.ModifyOrder, ctx: RequestContext) -> date | None:
+    if not msg.HasField("good_thru_date"):
+        return None
+    offset = msg.good_thru_date
+    if abs(offset) > MAX_TIME_OFFSET_MS:
+        raise RequestRefused(
+            f"good_thru_date {offset} is out of range (within 100 years of base_time)"
+        )
+    return ctx.base.to_date(offset)
 
 
 def _price(instrument: Instrument, msg: object, name: str) -> Decimal | None:
@@ -206,7 +233,7 @@ def _new(request: order_2.OrderRequest, ctx: RequestContext) -> Action:
     assert qty is not None
     if ctx.order_known(account, cl) or ctx.chains.has_chain(account, cl):
         raise RequestRefused(f"cl_order_id {cl!r} was already used by account {order.account_id}")
-    good_thru = ctx.base.to_date(order.good_thru_date) if order.HasField("good_thru_date") else None
+    good_thru = _good_thru(order, ctx)
     is_manual = order.is_manual if order.HasField("is_manual") else False
     if request.HasField("is_automated"):
         is_manual = not request.is_automated
@@ -239,7 +266,7 @@ def _modify(msg: order_2.ModifyOrder, ctx: RequestContext) -> Action:
     chain, account = _chain(msg.order_id, msg.account_id, ctx)
     instrument = ctx.instrument(chain.symbol)
     assert instrument is not None
-    good_thru = ctx.base.to_date(msg.good_thru_date) if msg.HasField("good_thru_date") else None
+    good_thru = _good_thru(msg, ctx)
     core = ModifyOrder(
         account_id=account,
         symbol=chain.symbol,
