@@ -97,6 +97,10 @@ class SessionContracts:
     def symbol_of(self, contract_id: int) -> str | None:
         return self._symbols.get(contract_id)
 
+    def announced(self, contract_id: int) -> bool:
+        """True once the session has been sent the contract's metadata."""
+        return contract_id in self._announced
+
     def announce(self, contract_id: int) -> bool:
         """True the first time the client is told about ``contract_id`` (send its metadata)."""
         if contract_id in self._announced:

@@ -25,7 +25,7 @@ from ec_cqg.server.history import HistoryDesk
 from ec_cqg.server.information import InformationDesk
 from ec_cqg.server.orders import OrderChains, StatusPlan
 from ec_cqg.server.render import Renderer
-from ec_cqg.server.sessions import Line, SessionTable
+from ec_cqg.server.sessions import Line, Session, SessionTable
 from ec_cqg.server.subscriptions import SubscriptionDesk
 from ec_cqg.server.throttle import LogonThrottle
 
@@ -94,7 +94,10 @@ class ServerState:
 
     def send(self, connection: Line, msg: ServerMsg, event: object = None) -> None:
         """Encode and send ``msg`` to ``connection``, through the fault plan if any."""
-        frame = encode_server(msg)
+        self.send_frame(connection, encode_server(msg), event)
+
+    def send_frame(self, connection: Line, frame: bytes, event: object = None) -> None:
+        """Send an encoded ``ServerMsg`` to ``connection``, through the fault plan if any."""
         line = self.line
         if line is None:
             connection.deliver(frame)
@@ -111,13 +114,31 @@ class ServerState:
             self.restart_pending = directive.keep_state
 
     def publish(self, plan: StatusPlan, *, event: object = None) -> None:
-        """Send an order status to every session subscribed to the order's account."""
+        """Send an order status to every session subscribed to the order's account.
+
+        Sessions that see the status alike (same contract id, base time and subscription
+        ids, the contract already announced) share one rendered, encoded frame: with many
+        sessions on one account the fan-out costs a lookup per session, not a render.
+        """
         account = plan.report.account_id
+        symbol = plan.report.symbol
+        frames: dict[tuple[int, str, tuple[int, ...]], bytes] = {}
         for session in self.sessions.live():
             ids = session.order_subs(account, _SCOPE.SUBSCRIPTION_SCOPE_ORDERS)
             connection = session.connection
             if not ids or connection is None:
                 continue
-            msg = ServerMsg()
-            msg.order_statuses.append(self.render.order_status(session, plan, ids))
-            self.send(connection, msg, event)
+            contract_id = session.contracts.get_id(symbol)
+            if contract_id is None or not session.contracts.announced(contract_id):
+                frame = self._status_frame(session, plan, ids)  # carries the metadata
+            else:
+                key = (contract_id, session.base.text, tuple(ids))
+                frame = frames.get(key) or frames.setdefault(
+                    key, self._status_frame(session, plan, ids)
+                )
+            self.send_frame(connection, frame, event)
+
+    def _status_frame(self, session: Session, plan: StatusPlan, ids: list[int]) -> bytes:
+        msg = ServerMsg()
+        msg.order_statuses.append(self.render.order_status(session, plan, ids))
+        return encode_server(msg)
