@@ -23,7 +23,7 @@ from typing import Any
 
 from ec_core.clock import ManualClock
 from ec_cqg.protocol.codec import decode_server, encode_client
-from ec_cqg.protocol.pb import ClientMsg, order_2, user_session_2
+from ec_cqg.protocol.pb import ClientMsg, order_2
 from ec_cqg.protocol.prices import decimal_to_cqg
 from ec_cqg.server import ServerConfig
 from ec_cqg.server.core import ConnectionCore, CqgServerCore
