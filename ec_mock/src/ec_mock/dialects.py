@@ -213,6 +213,10 @@ class DialectRegistry:
     def get(self, name: str) -> Dialect | None:
         return self._dialects.get(name)
 
+    def remove(self, name: str) -> None:
+        """Forget dialect ``name`` (the host undoes a failed plugin's additions with this)."""
+        self._dialects.pop(name, None)
+
     def names(self) -> list[str]:
         return sorted(self._dialects)
 
@@ -227,9 +231,13 @@ class DialectRegistry:
 
 
 def collect_dialects(host: PluginHost) -> DialectRegistry:
-    """Ask every plugin of ``host`` for its dialects."""
+    """Ask every plugin of ``host`` for its dialects, through the host's isolation."""
     registry = DialectRegistry()
-    hook = getattr(host.pluggy_manager.hook, "ec_mock_add_dialects", None)
-    if hook is not None:
-        hook(dialects=registry)
+    host.call_registration_hook(
+        "ec_mock_add_dialects",
+        argname="dialects",
+        registry=registry,
+        keys=lambda: set(registry.names()),
+        remove=registry.remove,
+    )
     return registry

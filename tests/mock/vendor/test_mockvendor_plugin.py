@@ -47,6 +47,32 @@ def test_dialect_hook_is_declared_and_collects_dialects(host: PluginHost) -> Non
     assert "null" in registry
 
 
+def test_a_dialect_hook_that_raises_fails_its_plugin_only(host: PluginHost) -> None:
+    """Plugin-defined hooks get the host's isolation: what the plugin added is undone."""
+
+    class Good:
+        @hookimpl
+        def ec_mock_add_dialects(self, dialects: DialectRegistry) -> None:
+            dialects.add(_NullDialect())
+
+    class Broken:
+        @hookimpl
+        def ec_mock_add_dialects(self, dialects: DialectRegistry) -> None:
+            half = _NullDialect()
+            half.name = "half"
+            dialects.add(half)
+            raise RuntimeError("dialect bug")
+
+    installed = set(collect_dialects(host).names())
+    host.register(Good(), name="good-dialects")
+    host.register(Broken(), name="broken-dialects", distribution="ec-broken")
+    registry = collect_dialects(host)
+    assert set(registry.names()) == installed | {"null"}
+    record = {r.name: r for r in host.records}["broken-dialects"]
+    assert record.status is PluginStatus.FAILED
+    assert "ec_mock_add_dialects raised RuntimeError('dialect bug')" in record.error
+
+
 def test_dialect_registered_twice_names_both() -> None:
     registry = DialectRegistry()
     registry.add(_NullDialect())

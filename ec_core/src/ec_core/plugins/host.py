@@ -390,6 +390,30 @@ class PluginHost:
             "ec_add_commands", {"cli": cli}, snapshot=lambda: set(cli.commands), undo=undo
         )
 
+    def call_registration_hook(
+        self,
+        hook_name: str,
+        *,
+        argname: str,
+        registry: Any,
+        keys: Callable[[], set[str]],
+        remove: Callable[[str], None],
+    ) -> None:
+        """Call a registration hook a plugin declared (``ec_addhooks``), isolated as core's.
+
+        Each implementation runs on its own; one that raises has what it added undone
+        (``keys`` before and after, ``remove`` each new one) and its plugin is failed.
+        A hook nobody declared is a no-op.
+        """
+        if not hasattr(self._pm.hook, hook_name):
+            return
+
+        def undo(before: set[str]) -> None:
+            for key in keys() - before:
+                remove(key)
+
+        self._call_each(hook_name, {argname: registry}, snapshot=keys, undo=undo)
+
     def _call_each(
         self,
         hook_name: str,
