@@ -74,13 +74,14 @@ class TestEchoConformance(TutorialConformance):
 
 
 def test_echo_declares_every_capability_the_kit_tests(echo_host: PluginHost) -> None:
-    """So no kit test is skipped above but history's: the tutorial's class also gives a market
-    control; history is an optional extension the tutorial's venue leaves out."""
+    """So no kit test is skipped above but history's and depth's: the tutorial's class also
+    gives a market control; history and depth are optional extensions its venue leaves out."""
     needs = {
         need
         for test in VendorConformance.kit_tests()
         for need in requirements_of(getattr(VendorConformance, test))
     }
     assert MARKET_CONTROL in needs
-    assert needs - {MARKET_CONTROL, Capability.HISTORY} <= declared(echo_host)
-    assert Capability.HISTORY not in declared(echo_host)
+    optional = {Capability.HISTORY, Capability.DEPTH}
+    assert needs - {MARKET_CONTROL, *optional} <= declared(echo_host)
+    assert not optional & declared(echo_host)

@@ -52,5 +52,5 @@ def test_requirements_name_only_capabilities_and_market_control() -> None:
         *(requirements_of(getattr(VendorConformance, n)) for n in VendorConformance.kit_tests())
     )
     assert needs <= {*Capability, MARKET_CONTROL}
-    # every capability the kit can check is needed by some test (DEPTH and RECONNECT are not yet)
-    assert set(Capability) - needs == {Capability.DEPTH, Capability.RECONNECT}
+    # every capability the kit can check is needed by some test (RECONNECT is not yet)
+    assert set(Capability) - needs == {Capability.RECONNECT}

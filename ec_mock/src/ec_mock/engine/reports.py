@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import msgspec
 from ec_core.model import (
+    BookDepth,
+    BookLevel,
     ExecutionReport,
     Fill,
     NewOrder,
@@ -32,6 +34,9 @@ from ec_mock.engine.core import (
 )
 from ec_mock.engine.ledger import average_price
 from ec_mock.engine.records import OrderRecord
+
+DEPTH_LEVELS = 10
+"""Levels per side of :meth:`ReportsLayer.book_depth`: CME Globex's MBP book shows 10."""
 
 
 class ReportsLayer(ExchangeCore):
@@ -254,6 +259,21 @@ class ReportsLayer(ExchangeCore):
 
     def book(self, symbol: str, depth: int | None = None) -> BookView:
         return self._books[symbol].view(depth)
+
+    def book_depth(self, symbol: str, levels: int = DEPTH_LEVELS) -> BookDepth | None:
+        """The top ``levels`` prices of each side as the core's depth event (what the mock
+        vendor streams and the CQG-dialect server serves as DOM), or ``None`` for an
+        unknown symbol. Displayed quantity only: AON orders and stops are not in the book."""
+        book = self._books.get(symbol)
+        if book is None:
+            return None
+        view = book.view(levels)
+        return BookDepth(
+            symbol=symbol,
+            ts_ns=self._now(),
+            bids=tuple(BookLevel(price=lv.price, size=lv.qty) for lv in view.bids),
+            asks=tuple(BookLevel(price=lv.price, size=lv.qty) for lv in view.asks),
+        )
 
     def client_id_used(self, account_id: str, cl_order_id: str) -> bool:
         """Whether the account already used ``cl_order_id`` (any order of any chain, or a

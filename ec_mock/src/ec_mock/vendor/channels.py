@@ -29,7 +29,7 @@ from typing import Generic, TypeVar, final
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from ec_core.errors import SessionError
-from ec_core.model import MarketEvent, TradeEvent
+from ec_core.model import BookDepth, MarketEvent, TradeEvent
 
 __all__ = [
     "DEFAULT_MARKET_BUFFER",
@@ -43,6 +43,7 @@ DEFAULT_MARKET_BUFFER = 4_096
 DEFAULT_TRADE_BUFFER = 100_000
 
 T = TypeVar("T")
+M = TypeVar("M", MarketEvent, MarketEvent | BookDepth)  # what a market channel carries
 
 
 @final
@@ -119,14 +120,26 @@ class _Channel(Generic[T]):
 
 
 @final
-class MarketDataChannel(_Channel[MarketEvent]):
-    """Quotes and trades for one subscription; drops the oldest event when full."""
+class MarketDataChannel(_Channel[M]):
+    """Quotes and trades (and depth, if ``depth``) for one subscription; drops the oldest
+    event when full."""
 
-    def __init__(self, capacity: int = DEFAULT_MARKET_BUFFER) -> None:
+    def __init__(self, capacity: int = DEFAULT_MARKET_BUFFER, *, depth: bool = False) -> None:
         super().__init__(capacity)
         self.dropped = 0
+        self.depth = depth
+        self._last_depth: BookDepth | None = None
 
-    def push(self, event: MarketEvent) -> None:
+    def push_depth(self, event: BookDepth) -> None:
+        """Push ``event`` unless its levels equal the last pushed (a change elsewhere in
+        the book, or only of the time, is no news)."""
+        last = self._last_depth
+        if last is not None and last.bids == event.bids and last.asks == event.asks:
+            return
+        self._last_depth = event
+        self.push(event)  # type: ignore[arg-type]  # only channels made with depth=True
+
+    def push(self, event: M) -> None:
         """Called from the engine callback. Never blocks, never raises."""
         try:
             self._send.send_nowait(event)

@@ -30,7 +30,7 @@ MOCK_INFO = VendorInfo(
     name="mock",
     version=_version(),
     distribution="ec-mock",
-    capabilities=frozenset(Capability) - {Capability.DEPTH},
+    capabilities=frozenset(Capability),
     description="In-process exchange simulator: no network, no account, seeded.",
 )
 

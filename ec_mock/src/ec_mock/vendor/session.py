@@ -29,9 +29,9 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, Any, Literal, final, overload
 
 import msgspec
 from ec_core.clock import Clock
@@ -43,6 +43,7 @@ from ec_core.errors import (
 from ec_core.model import (
     Account,
     AccountReport,
+    BookDepth,
     ExecutionReport,
     Instrument,
     MarketEvent,
@@ -139,7 +140,8 @@ class MockSession:
         self.lifecycle = SessionLifecycle()
         self._instruments: dict[str, Instrument] = {}
         self._trade_subs: dict[str, list[TradeEventChannel]] = {}
-        self._market_subs: dict[str, list[MarketDataChannel]] = {}
+        self._market_subs: dict[str, list[MarketDataChannel[Any]]] = {}
+        self._depth_subs: dict[str, list[MarketDataChannel[Any]]] = {}  # also in _market_subs
         self._ids = itertools.count(1)
         self._orders = MockOrderGateway(self)
         self._market = MockMarketDataFeed(self)
@@ -290,12 +292,15 @@ class MockSession:
             for market_channel in market_channels:
                 for market_event in self.market_snapshot(symbol):
                     market_channel.push(market_event)
+            self.publish_depth(symbol)
 
     # -- VenueLink ---------------------------------------------------------------
 
     def on_trade_event(self, event: TradeEvent) -> None:
         if self.lifecycle.state is not SessionState.LOGGED_ON:
             return  # lost on the line
+        if self._depth_subs and isinstance(event, ExecutionReport):
+            self.publish_depth(event.symbol)
         if self.gate is not None:
             self.gate.put(event, self.venue.clock.now_ns())
         else:
@@ -304,6 +309,8 @@ class MockSession:
     def on_market_event(self, event: MarketEvent) -> None:
         if self.lifecycle.state is not SessionState.LOGGED_ON:
             return
+        if self._depth_subs:
+            self.publish_depth(event.symbol)
         if self.gate is not None:
             self.gate.put(event, self.venue.clock.now_ns())
         else:
@@ -330,6 +337,18 @@ class MockSession:
             return
         for channel in self._trade_subs.get(account_id, ()):
             channel.push(event)
+
+    def publish_depth(self, symbol: str) -> None:
+        """Every order event may move a level, so depth subscribers of ``symbol`` get the
+        book's top levels whenever they differ from what each last got. Read from the
+        engine at once: a fault plan delays quotes and trades, not depth."""
+        channels = self._depth_subs.get(symbol)
+        if not channels:
+            return
+        depth = self.venue.exchange.book_depth(symbol)
+        if depth is not None:
+            for channel in channels:
+                channel.push_depth(depth)
 
     def deliver_market(self, event: MarketEvent) -> None:
         if self.lifecycle.state is not SessionState.LOGGED_ON:
@@ -371,15 +390,23 @@ class MockSession:
         if channel in channels:
             channels.remove(channel)
 
-    def add_market_channel(self, symbol: str, channel: MarketDataChannel) -> None:
+    def add_market_channel(self, symbol: str, channel: MarketDataChannel[Any]) -> None:
         self._market_subs.setdefault(symbol, []).append(channel)
+        if channel.depth:
+            self._depth_subs.setdefault(symbol, []).append(channel)
+            self.publish_depth(symbol)  # the depth snapshot, after quote and trade
 
-    def remove_market_channel(self, symbol: str, channel: MarketDataChannel) -> None:
+    def remove_market_channel(self, symbol: str, channel: MarketDataChannel[Any]) -> None:
+        depth_channels = self._depth_subs.get(symbol, [])
+        if channel in depth_channels:
+            depth_channels.remove(channel)
+            if not depth_channels:
+                del self._depth_subs[symbol]
         channels = self._market_subs.get(symbol, [])
         if channel in channels:
             channels.remove(channel)
 
-    def market_channels(self) -> list[MarketDataChannel]:
+    def market_channels(self) -> list[MarketDataChannel[Any]]:
         return [c for channels in self._market_subs.values() for c in channels]
 
 
@@ -439,17 +466,35 @@ class MockMarketDataFeed:
     def __init__(self, session: MockSession) -> None:
         self._session = session
 
-    @asynccontextmanager
-    async def stream(
+    @overload
+    def stream(
+        self, instruments: Sequence[Instrument], *, depth: Literal[False] = False
+    ) -> AbstractAsyncContextManager[MarketDataChannel[MarketEvent]]: ...
+
+    @overload
+    def stream(
+        self, instruments: Sequence[Instrument], *, depth: bool
+    ) -> AbstractAsyncContextManager[MarketDataChannel[MarketEvent | BookDepth]]: ...
+
+    def stream(
         self, instruments: Sequence[Instrument], *, depth: bool = False
-    ) -> AsyncIterator[MarketDataChannel]:
-        """Subscribe to ``instruments``; ``depth`` is accepted and ignored (top of book only).
+    ) -> AbstractAsyncContextManager[MarketDataChannel[Any]]:
+        """Subscribe to ``instruments``; with ``depth`` also :class:`~ec_core.model.BookDepth`
+        (10 levels a side, see :meth:`~ec_mock.engine.Exchange.book_depth`): one after
+        the quote and trade of the snapshot, then one whenever an order event of the
+        symbol leaves the top levels different.
 
         The iterator also exposes ``dropped``: how many events were dropped for lagging.
         """
+        return self._stream(instruments, depth=depth)
+
+    @asynccontextmanager
+    async def _stream(
+        self, instruments: Sequence[Instrument], *, depth: bool
+    ) -> AsyncIterator[MarketDataChannel[Any]]:
         session = self._session
         session._require_logged_on()
-        channel = MarketDataChannel(session.market_buffer)
+        channel: MarketDataChannel[Any] = MarketDataChannel(session.market_buffer, depth=depth)
         symbols = [i.symbol for i in instruments]
         for symbol in symbols:
             for event in session.market_snapshot(symbol):

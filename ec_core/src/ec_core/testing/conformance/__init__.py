@@ -43,7 +43,11 @@ from ec_core.testing.conformance.guard import ConformanceOverrideError
 from ec_core.testing.conformance.history import HistoryConformance, check_bar, history_since
 from ec_core.testing.conformance.journal import ConformanceViolation, TradeJournal
 from ec_core.testing.conformance.live_rejects import LiveRejectConformance
-from ec_core.testing.conformance.market_data import MarketDataConformance, check_market_event
+from ec_core.testing.conformance.market_data import (
+    MarketDataConformance,
+    check_book_depth,
+    check_market_event,
+)
 from ec_core.testing.conformance.orders import OrderConformance, assert_legal_sequence
 from ec_core.testing.conformance.requirements import (
     MARKET_CONTROL,
@@ -77,6 +81,7 @@ __all__ = [
     "VendorConformance",
     "assert_legal_sequence",
     "check_bar",
+    "check_book_depth",
     "check_market_event",
     "declared_capabilities",
     "history_since",

@@ -6,14 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from ec_core.model import Instrument, MarketEvent, Quote, Side, Trade
+from ec_core.model import BookDepth, Instrument, MarketEvent, Quote, Side, Trade
 from ec_core.testing.conformance.base import ConformanceBase
 from ec_core.testing.conformance.control import MarketControl
 from ec_core.testing.conformance.events import EventReader
 from ec_core.testing.conformance.requirements import MARKET_CONTROL, requires
 from ec_core.vendor import Capability, Session
 
-__all__ = ["MarketDataConformance", "check_market_event"]
+__all__ = ["MarketDataConformance", "check_book_depth", "check_market_event"]
 
 
 def _is_tick(value: object) -> bool:
@@ -39,6 +39,30 @@ def check_market_event(event: MarketEvent, instrument: Instrument) -> None:
         assert _is_tick(event.price), f"trade price {event.price!r} is not integer ticks"
         assert _is_tick(event.size), f"trade size {event.size!r} is not an int"
         assert event.size > 0, f"trade size {event.size!r}"
+
+
+def check_book_depth(event: BookDepth, instrument: Instrument) -> None:
+    """Fail unless ``event`` is depth of ``instrument`` as Capability.DEPTH promises: one
+    level per price in integer ticks, sizes > 0, best first on each side, not crossed."""
+    assert isinstance(event, BookDepth), f"not a BookDepth: {event!r}"
+    assert event.symbol == instrument.symbol, f"depth of {event.symbol}, subscribed {instrument}"
+    assert _is_tick(event.ts_ns), f"ts_ns {event.ts_ns!r} is not an int"
+    for side, levels, better in (("bid", event.bids, 1), ("ask", event.asks, -1)):
+        for level in levels:
+            assert _is_tick(level.price), f"depth rule: {side} price {level.price!r} is not ticks"
+            assert _is_tick(level.size), f"depth rule: {side} size {level.size!r} is not an int"
+            assert level.size > 0, f"depth rule: {side} level {level} has no size"
+        prices = [level.price for level in levels]
+        assert len(set(prices)) == len(prices), (
+            f"depth rule: one level per price (aggregated), {side}s repeat a price: {prices}"
+        )
+        assert prices == sorted(prices, key=lambda p: -better * p), (
+            f"depth rule: {side}s best first ({'falling' if better > 0 else 'rising'}): {prices}"
+        )
+    if event.bids and event.asks:
+        assert event.bids[0].price < event.asks[0].price, (
+            f"depth rule: not crossed or locked, best bid {event.bids[0]} best ask {event.asks[0]}"
+        )
 
 
 def _two_sided(event: MarketEvent) -> bool:
@@ -108,3 +132,47 @@ class MarketDataConformance(ConformanceBase, kit=True):
             assert improved.ts_ns >= quote.ts_ns, "quotes went back in time"
             for event in reader.seen:
                 check_market_event(event, instrument)
+
+    @requires(Capability.MARKET_DATA, Capability.DEPTH, MARKET_CONTROL)
+    @pytest.mark.anyio
+    async def test_market_data_depth_is_aggregated_best_first(
+        self,
+        vendor_session: Session,
+        instrument: Instrument,
+        market_control: MarketControl,
+        reference_price: Decimal,
+    ) -> None:
+        """Two orders at one price are one level with their sizes summed; a deeper price
+        is a second level behind it; depth follows a change below the touch."""
+        top = self.price(instrument, reference_price)
+        deep = self.price(instrument, reference_price, ticks_below=2)
+        ask = instrument.to_price(instrument.to_ticks(reference_price) + self.passive_offset_ticks)
+        await market_control.place(instrument, Side.BUY, top, 1)
+        await market_control.place(instrument, Side.BUY, top, 2)
+        await market_control.place(instrument, Side.SELL, ask, 1)
+        async with vendor_session.market_data.stream([instrument], depth=True) as events:
+            reader = EventReader(events, timeout=self.timeout, name="market data with depth")
+            first = await reader.next_matching(
+                lambda e: isinstance(e, BookDepth), "a BookDepth in the snapshot"
+            )
+            assert isinstance(first, BookDepth)
+            check_book_depth(first, instrument)
+            level = {lv.price: lv.size for lv in first.bids}.get(instrument.to_ticks(top), 0)
+            assert level >= 3, (
+                f"depth rule: orders at one price are one level, sizes summed: {first.bids}"
+            )
+            await market_control.place(instrument, Side.BUY, deep, 4)
+            deeper = await reader.next_matching(
+                lambda e: (
+                    isinstance(e, BookDepth)
+                    and instrument.to_ticks(deep) in {lv.price for lv in e.bids}
+                ),
+                f"a BookDepth with the level {deep} below the touch",
+            )
+            assert isinstance(deeper, BookDepth)
+            check_book_depth(deeper, instrument)
+            for event in reader.seen:
+                if isinstance(event, BookDepth):
+                    check_book_depth(event, instrument)
+                else:
+                    check_market_event(event, instrument)
