@@ -24,18 +24,43 @@ and :meth:`Correlator.expire` returns the requests whose deadline has passed.
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterator, Mapping, Sequence
-from enum import StrEnum
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Final, TypeAlias, final
+from typing import Any, final
 
-import msgspec
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from google.protobuf.unknown_fields import UnknownFieldSet
 
-from ec_cqg.protocol.pb import ClientMsg, ServerMsg, shared_1
-from ec_cqg.protocol.redact import safe_repr
+from ec_cqg.protocol.correlation_events import (
+    Answer,
+    DeadLetter,
+    DeadReason,
+    DuplicateRequestError,
+    Event,
+    PendingRequest,
+    Update,
+    _State,
+)
+from ec_cqg.protocol.correlation_requests import _int, _ping_key, _requests_of
+from ec_cqg.protocol.correlation_table import (
+    _FAILURE,
+    _IN_FLIGHT,
+    _INFO_DROPPED,
+    _PLAN_BY_FIELD,
+    _SINGLETON,
+    CORRELATION_TABLE,
+    FEED_ORDER,
+    ITEM_ROUTING,
+    AnswerRule,
+    ItemKind,
+    KeyKind,
+    RequestKind,
+    RequestRule,
+    Routing,
+    _rank,
+)
+from ec_cqg.protocol.pb import ClientMsg, ServerMsg
 
 __all__ = [
     "CORRELATION_TABLE",
@@ -56,322 +81,6 @@ __all__ = [
     "Routing",
     "Update",
 ]
-
-
-class RequestKind(StrEnum):
-    """Client requests that expect an answer (``ClientMsg`` field in the table)."""
-
-    LOGON = "logon"
-    RESTORE = "restore_or_join_session"
-    LOGOFF = "logoff"
-    PING = "ping"
-    INFORMATION = "information_requests"
-    MARKET_DATA = "market_data_subscriptions"
-    TRADE_SUBSCRIPTION = "trade_subscriptions"
-    ORDER = "order_requests"  # new / modify / cancel / suspend / activate
-    ORDER_BULK = "order_requests:bulk"  # cancel_all_orders / liquidate_all / go_flat
-    TIME_BAR = "time_bar_requests"
-    TIME_AND_SALES = "time_and_sales_requests"
-
-
-class ItemKind(StrEnum):
-    """One per ``ServerMsg`` field of our subset; the value is the field name."""
-
-    LOGON_RESULT = "logon_result"
-    RESTORE_RESULT = "restore_or_join_session_result"
-    LOGGED_OFF = "logged_off"
-    PING = "ping"
-    PONG = "pong"
-    USER_MESSAGE = "user_messages"
-    CONCURRENT_CONNECTION_JOIN = "concurrent_connection_join_results"
-    INFORMATION_REPORT = "information_reports"
-    MARKET_DATA_STATUS = "market_data_subscription_statuses"
-    REAL_TIME_MARKET_DATA = "real_time_market_data"
-    TRADE_SUBSCRIPTION_STATUS = "trade_subscription_statuses"
-    ORDER_REQUEST_REJECT = "order_request_rejects"
-    ORDER_STATUS = "order_statuses"
-    ORDER_REQUEST_ACK = "order_request_acks"
-    GO_FLAT_STATUS = "go_flat_statuses"
-    POSITION_STATUS = "position_statuses"
-    COLLATERAL_STATUS = "collateral_statuses"
-    ACCOUNT_SUMMARY_STATUS = "account_summary_statuses"
-    TRADE_SNAPSHOT_COMPLETION = "trade_snapshot_completions"
-    TIME_BAR_REPORT = "time_bar_reports"
-    TIME_AND_SALES_REPORT = "time_and_sales_reports"
-
-
-class Routing(StrEnum):
-    """What happens to an item of a kind."""
-
-    ANSWER_ONLY = "answer_only"  # matched to a request, else a dead letter
-    ANSWER_OR_STREAM = "answer_or_stream"  # matched to a request, else an update
-    ALWAYS_STREAM = "always_stream"  # always an update, and an answer too if one waits
-
-
-class KeyKind(StrEnum):
-    """How an answer finds its request."""
-
-    NONE = "none"  # only one such request can be in flight
-    PING_TOKEN = "token+ping_utc_time"
-    ID = "id"  # InformationReport.id == InformationRequest.id; TradeSubscriptionStatus.id
-    CONTRACT_ID = "contract_id"
-    REQUEST_ID = "request_id"
-    SUBSCRIPTION_ID = "subscription_id"
-    CL_ORDER_ID = "transaction_statuses[].cl_order_id"
-
-
-class AnswerRule(msgspec.Struct, frozen=True, kw_only=True):
-    item: ItemKind
-    key: KeyKind
-    final_when: str  # when this item completes the request (documentation and tests)
-
-
-class RequestRule(msgspec.Struct, frozen=True, kw_only=True):
-    client_field: str
-    answers: tuple[AnswerRule, ...]
-
-
-_I = ItemKind
-_K = KeyKind
-
-
-def _rule(item: ItemKind, key: KeyKind, final_when: str) -> AnswerRule:
-    return AnswerRule(item=item, key=key, final_when=final_when)
-
-
-#: The declared request → answers table (FLOWS.md §5).
-CORRELATION_TABLE: Final[Mapping[RequestKind, RequestRule]] = MappingProxyType(
-    {
-        RequestKind.LOGON: RequestRule(
-            client_field="logon", answers=(_rule(_I.LOGON_RESULT, _K.NONE, "always"),)
-        ),
-        RequestKind.RESTORE: RequestRule(
-            client_field="restore_or_join_session",
-            answers=(_rule(_I.RESTORE_RESULT, _K.NONE, "always"),),
-        ),
-        RequestKind.LOGOFF: RequestRule(
-            client_field="logoff", answers=(_rule(_I.LOGGED_OFF, _K.NONE, "always"),)
-        ),
-        RequestKind.PING: RequestRule(
-            client_field="ping", answers=(_rule(_I.PONG, _K.PING_TOKEN, "always"),)
-        ),
-        RequestKind.INFORMATION: RequestRule(
-            client_field="information_requests",
-            answers=(
-                _rule(
-                    _I.INFORMATION_REPORT,
-                    _K.ID,
-                    "is_report_complete (default true) or status_code >= 100",
-                ),
-            ),
-        ),
-        RequestKind.MARKET_DATA: RequestRule(
-            client_field="market_data_subscriptions",
-            answers=(_rule(_I.MARKET_DATA_STATUS, _K.CONTRACT_ID, "always"),),
-        ),
-        RequestKind.TRADE_SUBSCRIPTION: RequestRule(
-            client_field="trade_subscriptions",
-            answers=(
-                _rule(
-                    _I.TRADE_SUBSCRIPTION_STATUS,
-                    _K.ID,
-                    "status_code >= 100, or unsubscribe, or every scope already complete",
-                ),
-                _rule(
-                    _I.TRADE_SNAPSHOT_COMPLETION,
-                    _K.SUBSCRIPTION_ID,
-                    "every requested scope is complete",
-                ),
-            ),
-        ),
-        RequestKind.ORDER: RequestRule(
-            client_field="order_requests",
-            answers=(
-                _rule(_I.ORDER_REQUEST_REJECT, _K.REQUEST_ID, "always"),
-                _rule(
-                    _I.ORDER_STATUS,
-                    _K.CL_ORDER_ID,
-                    "a transaction with our cl_order_id that is not in flight"
-                    " (IN_TRANSIT, IN_CANCEL, IN_MODIFY are progress)",
-                ),
-            ),
-        ),
-        RequestKind.ORDER_BULK: RequestRule(
-            client_field="order_requests",
-            answers=(
-                _rule(_I.ORDER_REQUEST_REJECT, _K.REQUEST_ID, "always"),
-                _rule(_I.ORDER_REQUEST_ACK, _K.REQUEST_ID, "cancel_all / liquidate_all"),
-                _rule(_I.GO_FLAT_STATUS, _K.REQUEST_ID, "go_flat: every account reported"),
-            ),
-        ),
-        RequestKind.TIME_BAR: RequestRule(
-            client_field="time_bar_requests",
-            answers=(
-                _rule(
-                    _I.TIME_BAR_REPORT,
-                    _K.REQUEST_ID,
-                    "is_report_complete (default true) or status_code >= 100;"
-                    " a subscription's later updates stream",
-                ),
-            ),
-        ),
-        RequestKind.TIME_AND_SALES: RequestRule(
-            client_field="time_and_sales_requests",
-            answers=(
-                _rule(
-                    _I.TIME_AND_SALES_REPORT,
-                    _K.REQUEST_ID,
-                    "is_report_complete (default true) or result_code >= 100",
-                ),
-            ),
-        ),
-    }
-)
-
-#: How each item kind is routed (see :class:`Routing`).
-ITEM_ROUTING: Final[Mapping[ItemKind, Routing]] = MappingProxyType(
-    {
-        _I.LOGON_RESULT: Routing.ANSWER_ONLY,
-        _I.RESTORE_RESULT: Routing.ANSWER_ONLY,
-        _I.LOGGED_OFF: Routing.ANSWER_OR_STREAM,  # the server may log us off unprompted
-        _I.PING: Routing.ALWAYS_STREAM,  # the server's ping: answer with a pong at once
-        _I.PONG: Routing.ANSWER_ONLY,
-        _I.USER_MESSAGE: Routing.ALWAYS_STREAM,
-        _I.CONCURRENT_CONNECTION_JOIN: Routing.ALWAYS_STREAM,
-        _I.INFORMATION_REPORT: Routing.ANSWER_OR_STREAM,  # stream only for live subscriptions
-        _I.MARKET_DATA_STATUS: Routing.ANSWER_OR_STREAM,
-        _I.REAL_TIME_MARKET_DATA: Routing.ALWAYS_STREAM,
-        _I.TRADE_SUBSCRIPTION_STATUS: Routing.ANSWER_OR_STREAM,
-        _I.ORDER_REQUEST_REJECT: Routing.ANSWER_ONLY,
-        _I.ORDER_STATUS: Routing.ALWAYS_STREAM,
-        _I.ORDER_REQUEST_ACK: Routing.ANSWER_ONLY,
-        _I.GO_FLAT_STATUS: Routing.ANSWER_OR_STREAM,
-        _I.POSITION_STATUS: Routing.ALWAYS_STREAM,
-        _I.COLLATERAL_STATUS: Routing.ALWAYS_STREAM,
-        _I.ACCOUNT_SUMMARY_STATUS: Routing.ALWAYS_STREAM,
-        _I.TRADE_SNAPSHOT_COMPLETION: Routing.ALWAYS_STREAM,
-        _I.TIME_BAR_REPORT: Routing.ANSWER_OR_STREAM,  # bar updates after the history
-        _I.TIME_AND_SALES_REPORT: Routing.ANSWER_ONLY,
-    }
-)
-
-#: Processing order of the fields of one ``ServerMsg``.
-FEED_ORDER: Final[tuple[ItemKind, ...]] = (
-    _I.LOGON_RESULT,
-    _I.RESTORE_RESULT,
-    _I.PING,
-    _I.PONG,
-    _I.USER_MESSAGE,
-    _I.CONCURRENT_CONNECTION_JOIN,
-    _I.INFORMATION_REPORT,
-    _I.MARKET_DATA_STATUS,
-    _I.REAL_TIME_MARKET_DATA,
-    _I.TRADE_SUBSCRIPTION_STATUS,
-    _I.ORDER_REQUEST_REJECT,
-    _I.ORDER_STATUS,
-    _I.ORDER_REQUEST_ACK,
-    _I.GO_FLAT_STATUS,
-    _I.POSITION_STATUS,
-    _I.COLLATERAL_STATUS,
-    _I.ACCOUNT_SUMMARY_STATUS,
-    _I.TRADE_SNAPSHOT_COMPLETION,
-    _I.TIME_BAR_REPORT,
-    _I.TIME_AND_SALES_REPORT,
-    _I.LOGGED_OFF,  # last: the server closes the connection after it
-)
-
-_IN_FLIGHT: Final = frozenset(
-    {
-        shared_1.TransactionStatus.IN_TRANSIT,
-        shared_1.TransactionStatus.IN_CANCEL,
-        shared_1.TransactionStatus.IN_MODIFY,
-    }
-)
-_FAILURE: Final = 100  # CQG status/result codes >= 100 are failures
-_INFO_DROPPED: Final = 2
-
-
-class DeadReason(StrEnum):
-    UNMATCHED = "unmatched"  # an answer-only item no request waits for
-    LATE = "late"  # the request was already answered, expired or failed
-    UNKNOWN_FIELD = "unknown_field"  # a ServerMsg field outside our .proto subset
-
-
-class PendingRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """One request waiting for its answer. ``key`` is unique per ``kind``."""
-
-    kind: RequestKind
-    key: int | str
-    deadline_ns: int
-    request: Message | None = None  # the client sub-message, for the caller's bookkeeping
-    request_id: int | None = None
-    cl_order_id: str = ""
-
-    def __repr__(self) -> str:  # a logon's password never shows (see protocol.redact)
-        return (
-            f"PendingRequest(kind={self.kind!r}, key={self.key!r}, deadline_ns="
-            f"{self.deadline_ns}, request={safe_repr(self.request)}, request_id="
-            f"{self.request_id!r}, cl_order_id={self.cl_order_id!r})"
-        )
-
-
-class Answer(msgspec.Struct, frozen=True, kw_only=True):
-    request: PendingRequest
-    kind: ItemKind
-    item: Message
-    final: bool
-
-    def __repr__(self) -> str:
-        return (
-            f"Answer(request={self.request!r}, kind={self.kind!r}, item={safe_repr(self.item)},"
-            f" final={self.final})"
-        )
-
-
-class Update(msgspec.Struct, frozen=True, kw_only=True):
-    kind: ItemKind
-    item: Message
-
-    def __repr__(self) -> str:
-        return f"Update(kind={self.kind!r}, item={safe_repr(self.item)})"
-
-
-class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
-    reason: DeadReason
-    kind: ItemKind | None
-    item: Message | None
-    detail: str
-    at_ns: int = 0
-
-    def __repr__(self) -> str:
-        return (
-            f"DeadLetter(reason={self.reason!r}, kind={self.kind!r}, item="
-            f"{safe_repr(self.item)}, detail={self.detail!r}, at_ns={self.at_ns})"
-        )
-
-
-Event: TypeAlias = Answer | Update | DeadLetter
-
-
-class DuplicateRequestError(ValueError):
-    """A request with the same kind and key is already pending."""
-
-    def __init__(self, kind: RequestKind, key: int | str) -> None:
-        super().__init__(f"a {kind} request with key {key!r} is already pending")
-        self.kind = kind
-        self.key = key
-
-
-class _State:
-    """Mutable progress of one pending request."""
-
-    __slots__ = ("accounts", "pending", "scopes", "subscribe")
-
-    def __init__(self, pending: PendingRequest) -> None:
-        self.pending = pending
-        self.scopes: set[int] = set()  # trade subscription: scopes not yet complete
-        self.accounts: set[int] = set()  # go flat: accounts not yet reported
-        self.subscribe = False
 
 
 @final
@@ -729,157 +438,3 @@ class Correlator:
             item,
             not state.accounts,
         )
-
-
-_SINGLETON: Final[Mapping[ItemKind, RequestKind]] = MappingProxyType(
-    {
-        ItemKind.LOGON_RESULT: RequestKind.LOGON,
-        ItemKind.RESTORE_RESULT: RequestKind.RESTORE,
-        ItemKind.LOGGED_OFF: RequestKind.LOGOFF,
-    }
-)
-
-
-def _int(item: Message, field: str) -> int:
-    value: int = getattr(item, field)
-    return value
-
-
-def _ping_key(ping_or_pong: Message) -> str:
-    token: str = getattr(ping_or_pong, "token")  # noqa: B009
-    when: int = getattr(ping_or_pong, "ping_utc_time")  # noqa: B009
-    return f"{token}|{when}"
-
-
-#: Stream-only kinds that may still answer a request (a snapshot completion, an order
-#: status); every other ``ALWAYS_STREAM`` kind is a plain update with nothing to match.
-_MATCHED_STREAMS: Final = frozenset({ItemKind.ORDER_STATUS, ItemKind.TRADE_SNAPSHOT_COMPLETION})
-
-#: Per ``ServerMsg`` field name: its kind, routing and whether it is repeated.
-_PLAN: Final[Mapping[str, tuple[ItemKind, Routing, bool]]] = MappingProxyType(
-    {
-        kind.value: (
-            kind,
-            ITEM_ROUTING[kind],
-            ServerMsg.DESCRIPTOR.fields_by_name[kind.value].is_repeated,
-        )
-        for kind in FEED_ORDER
-    }
-)
-#: Per ``ServerMsg`` field descriptor: its kind, whether it is a plain update (always
-#: streamed, never an answer), and whether it is repeated. Plain dict: the hot path.
-_PLAN_BY_FIELD: Final[dict[FieldDescriptor, tuple[ItemKind, bool, bool]]] = {
-    ServerMsg.DESCRIPTOR.fields_by_name[name]: (
-        kind,
-        routing is Routing.ALWAYS_STREAM and kind not in _MATCHED_STREAMS,
-        repeated,
-    )
-    for name, (kind, routing, repeated) in _PLAN.items()
-}
-_ORDER: Final[Mapping[str, int]] = MappingProxyType(
-    {kind.value: rank for rank, kind in enumerate(FEED_ORDER)}
-)
-
-
-def _rank(entry: tuple[FieldDescriptor, object]) -> int:
-    return _ORDER.get(entry[0].name, len(_ORDER))
-
-
-def _requests_of(msg: ClientMsg, deadline_ns: int) -> Iterator[_State]:
-    def state(kind: RequestKind, key: int | str, request: Message, **extra: object) -> _State:
-        pending = PendingRequest(
-            kind=kind,
-            key=key,
-            deadline_ns=deadline_ns,
-            request=request,
-            request_id=extra.get("request_id"),  # type: ignore[arg-type]
-            cl_order_id=str(extra.get("cl_order_id", "")),
-        )
-        return _State(pending)
-
-    for field, value in msg.ListFields():  # only what is set: a ClientMsg has one or two
-        name = field.name
-        if name == "order_requests":
-            for req in value[:]:
-                which = _order_action(req)
-                if which in ("cancel_all_orders", "liquidate_all"):
-                    yield state(
-                        RequestKind.ORDER_BULK, req.request_id, req, request_id=req.request_id
-                    )
-                elif which == "go_flat":
-                    s = state(
-                        RequestKind.ORDER_BULK, req.request_id, req, request_id=req.request_id
-                    )
-                    s.accounts = set(req.go_flat.account_ids)
-                    yield s
-                else:
-                    yield state(
-                        RequestKind.ORDER,
-                        req.request_id,
-                        req,
-                        request_id=req.request_id,
-                        cl_order_id=_action_cl_order_id(req, which),
-                    )
-        elif name == "logon":
-            yield state(RequestKind.LOGON, 0, value)
-        elif name == "restore_or_join_session":
-            yield state(RequestKind.RESTORE, 0, value)
-        elif name == "logoff":
-            yield state(RequestKind.LOGOFF, 0, value)
-        elif name == "ping":
-            yield state(RequestKind.PING, _ping_key(value), value)
-        elif name == "information_requests":
-            for info in value[:]:
-                s = state(RequestKind.INFORMATION, info.id, info)
-                s.subscribe = info.subscribe
-                yield s
-        elif name == "market_data_subscriptions":
-            for md in value[:]:
-                yield state(RequestKind.MARKET_DATA, md.contract_id, md, request_id=md.request_id)
-        elif name == "time_bar_requests":
-            for bars in value[:]:
-                yield state(RequestKind.TIME_BAR, bars.request_id, bars, request_id=bars.request_id)
-        elif name == "time_and_sales_requests":
-            for tas in value[:]:
-                yield state(
-                    RequestKind.TIME_AND_SALES, tas.request_id, tas, request_id=tas.request_id
-                )
-        elif name == "trade_subscriptions":
-            for sub in value[:]:
-                s = state(RequestKind.TRADE_SUBSCRIPTION, sub.id, sub)
-                s.subscribe = sub.subscribe
-                if sub.subscribe:
-                    s.scopes = set(sub.subscription_scopes)
-                yield s
-
-
-#: ``OrderRequest`` actions are plain optional fields, not a oneof: the first set wins,
-#: account-wide ones first.
-_ACTIONS: Final = (
-    "cancel_all_orders",
-    "liquidate_all",
-    "go_flat",
-    "new_order",
-    "modify_order",
-    "cancel_order",
-    "suspend_order",
-    "activate_order",
-)
-
-
-def _order_action(req: Message) -> str | None:
-    for name in _ACTIONS:
-        if req.HasField(name):
-            return name
-    return None
-
-
-def _action_cl_order_id(req: Message, action: str | None) -> str:
-    if action is None or action in ("cancel_all_orders", "liquidate_all", "go_flat"):
-        return ""
-    body = getattr(req, action)
-    if action == "new_order":
-        value: str = body.order.cl_order_id
-        return value
-    cl: str = body.cl_order_id
-    return cl
