@@ -167,7 +167,7 @@ class Journal:
         self.commits = 0
         self.migrated_from: int | None = None  # the schema version migrated on open
         self.problems: tuple[str, ...] = ()  # what the open found (accepted, or raised)
-        self._head_file = HeadFile(head_path(self.path), fsync=fsync is FsyncPolicy.EVERY_COMMIT)
+        self._head_file = HeadFile(head_path(self.path))
         problems: list[str] = []
         try:
             self._expected = HeadFile.read(self._head_file.path)
