@@ -29,9 +29,9 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, final, overload
+from typing import TYPE_CHECKING, Any, final
 
 import msgspec
 from ec_core.clock import Clock
@@ -43,7 +43,6 @@ from ec_core.errors import (
 from ec_core.model import (
     Account,
     AccountReport,
-    BookDepth,
     ExecutionReport,
     Instrument,
     MarketEvent,
@@ -67,6 +66,7 @@ from ec_mock.vendor.channels import (
     TradeEventChannel,
 )
 from ec_mock.vendor.history import MockHistoryFeed
+from ec_mock.vendor.market_feed import MockMarketDataFeed
 
 if TYPE_CHECKING:
     from ec_mock.market import RecordedFillModel, RecordedVenue, ReplayFeeder
@@ -457,55 +457,6 @@ class MockOrderGateway:
         self._session._require_logged_on()
         exchange = self._session.venue.exchange
         return list(exchange.historical_orders(account_id, _to_ns(start), _to_ns(end)))
-
-
-@final
-class MockMarketDataFeed:
-    """Quotes and trades of the venue, snapshot first; see :mod:`ec_mock.vendor.channels`."""
-
-    def __init__(self, session: MockSession) -> None:
-        self._session = session
-
-    @overload
-    def stream(
-        self, instruments: Sequence[Instrument], *, depth: Literal[False] = False
-    ) -> AbstractAsyncContextManager[MarketDataChannel[MarketEvent]]: ...
-
-    @overload
-    def stream(
-        self, instruments: Sequence[Instrument], *, depth: bool
-    ) -> AbstractAsyncContextManager[MarketDataChannel[MarketEvent | BookDepth]]: ...
-
-    def stream(
-        self, instruments: Sequence[Instrument], *, depth: bool = False
-    ) -> AbstractAsyncContextManager[MarketDataChannel[Any]]:
-        """Subscribe to ``instruments``; with ``depth`` also :class:`~ec_core.model.BookDepth`
-        (10 levels a side, see :meth:`~ec_mock.engine.Exchange.book_depth`): one after
-        the quote and trade of the snapshot, then one whenever an order event of the
-        symbol leaves the top levels different.
-
-        The iterator also exposes ``dropped``: how many events were dropped for lagging.
-        """
-        return self._stream(instruments, depth=depth)
-
-    @asynccontextmanager
-    async def _stream(
-        self, instruments: Sequence[Instrument], *, depth: bool
-    ) -> AsyncIterator[MarketDataChannel[Any]]:
-        session = self._session
-        session._require_logged_on()
-        channel: MarketDataChannel[Any] = MarketDataChannel(session.market_buffer, depth=depth)
-        symbols = [i.symbol for i in instruments]
-        for symbol in symbols:
-            for event in session.market_snapshot(symbol):
-                channel.push(event)
-            session.add_market_channel(symbol, channel)
-        try:
-            yield channel
-        finally:
-            for symbol in symbols:
-                session.remove_market_channel(symbol, channel)
-            channel.close_receiver()
 
 
 @final
