@@ -10,7 +10,8 @@ item decides, following :data:`CORRELATION_TABLE` and :data:`ITEM_ROUTING`:
   pings, user messages, status changes of live subscriptions);
 * :class:`DeadLetter` — it cannot be classified: an answer nobody waits for, a late answer
   to a request that was already answered or expired, a field outside our ``.proto`` subset.
-  Dead letters are counted by reason and the last ones kept in a bounded deque.
+  Dead letters are counted by reason and the last ones kept in a bounded buffer (the bookkeeping is
+  :mod:`ec_core.correlation`, shared by every vendor).
 
 Racing answers: the first item that completes a request wins; later ones for the same
 request are not answers (an ``OrderRequestReject`` after a status that already rejected,
@@ -23,11 +24,10 @@ and :meth:`Correlator.expire` returns the requests whose deadline has passed.
 
 from __future__ import annotations
 
-from collections import Counter, deque
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 from typing import Any, final
 
+from ec_core.correlation import DeadLetterBox, PendingTable
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from google.protobuf.unknown_fields import UnknownFieldSet
@@ -88,13 +88,12 @@ class Correlator:
     """Matches decoded ``ServerMsg`` items to pending requests; see the module docstring."""
 
     def __init__(self, *, dead_letter_capacity: int = 256, late_memory: int = 1024) -> None:
-        self._pending: dict[tuple[RequestKind, int | str], _State] = {}
+        self._pending: PendingTable[tuple[RequestKind, int | str], _State] = PendingTable(
+            late_memory=late_memory
+        )
         self._by_cl_order_id: dict[str, _State] = {}
-        self._finished: deque[tuple[RequestKind, int | str]] = deque(maxlen=late_memory)
-        self._finished_set: set[tuple[RequestKind, int | str]] = set()
         self._info_subscriptions: set[int] = set()
-        self._dead: deque[DeadLetter] = deque(maxlen=dead_letter_capacity)
-        self._counts: Counter[str] = Counter()
+        self._dead: DeadLetterBox[DeadLetter] = DeadLetterBox(capacity=dead_letter_capacity)
 
     # registration ---------------------------------------------------------------------
 
@@ -131,59 +130,55 @@ class Correlator:
 
     def _add(self, state: _State) -> None:
         pending = state.pending
-        self._pending[(pending.kind, pending.key)] = state
-        self._finished_set.discard((pending.kind, pending.key))
+        self._pending.add((pending.kind, pending.key), state, deadline_ns=pending.deadline_ns)
         if pending.kind is RequestKind.ORDER and pending.cl_order_id:
             self._by_cl_order_id[pending.cl_order_id] = state
 
     def _finish(self, state: _State) -> None:
         pending = state.pending
-        key = (pending.kind, pending.key)
-        self._pending.pop(key, None)
-        if pending.cl_order_id:
-            self._by_cl_order_id.pop(pending.cl_order_id, None)
-        if len(self._finished) == self._finished.maxlen:
-            self._finished_set.discard(self._finished[0])
-        self._finished.append(key)
-        self._finished_set.add(key)
+        self._pending.finish((pending.kind, pending.key))
+        self._forget_cl_order_id(state)
+
+    def _forget_cl_order_id(self, state: _State) -> None:
+        if state.pending.cl_order_id:
+            self._by_cl_order_id.pop(state.pending.cl_order_id, None)
 
     # time -----------------------------------------------------------------------------
 
     def expire(self, now_ns: int) -> list[PendingRequest]:
         """Remove and return the requests whose deadline is at or before ``now_ns``."""
-        expired = [s for s in self._pending.values() if s.pending.deadline_ns <= now_ns]
-        expired.sort(key=lambda s: s.pending.deadline_ns)
+        expired = self._pending.expire(now_ns)
         for state in expired:
-            self._finish(state)
+            self._forget_cl_order_id(state)
         return [s.pending for s in expired]
 
     def fail_all(self) -> list[PendingRequest]:
         """Remove and return every pending request (the connection is gone)."""
-        states = list(self._pending.values())
+        states = self._pending.finish_all()
         for state in states:
-            self._finish(state)
+            self._forget_cl_order_id(state)
         self._info_subscriptions.clear()
         return [s.pending for s in states]
 
     def next_deadline(self) -> int | None:
         """The earliest deadline of the pending requests, to sleep until."""
-        return min((s.pending.deadline_ns for s in self._pending.values()), default=None)
+        return self._pending.next_deadline()
 
     # introspection --------------------------------------------------------------------
 
     @property
     def pending(self) -> tuple[PendingRequest, ...]:
-        return tuple(s.pending for s in self._pending.values())
+        return tuple(s.pending for s in self._pending.states())
 
     @property
     def dead_letters(self) -> tuple[DeadLetter, ...]:
         """The most recent dead letters, oldest first (bounded)."""
-        return tuple(self._dead)
+        return self._dead.letters
 
     @property
     def counts(self) -> Mapping[str, int]:
         """How many dead letters of each reason, and ``total``; never reset."""
-        return MappingProxyType(dict(self._counts))
+        return self._dead.counts
 
     # feeding --------------------------------------------------------------------------
 
@@ -289,9 +284,7 @@ class Correlator:
         now_ns: int,
     ) -> None:
         letter = DeadLetter(reason=reason, kind=kind, item=item, detail=detail, at_ns=now_ns)
-        self._dead.append(letter)
-        self._counts[reason.value] += 1
-        self._counts["total"] += 1
+        self._dead.add(reason.value, letter)
         events.append(letter)
 
     # matching: returns (answers, late) ------------------------------------------------
@@ -352,7 +345,7 @@ class Correlator:
     ) -> tuple[list[Answer], bool]:
         state = self._pending.get((request, key))
         if state is None:
-            return [], (request, key) in self._finished_set
+            return [], self._pending.was_finished((request, key))
         if final:
             self._finish(state)
         return [Answer(request=state.pending, kind=kind, item=item, final=final)], False
@@ -361,7 +354,7 @@ class Correlator:
         report_id = _int(item, "id")
         state = self._pending.get((RequestKind.INFORMATION, report_id))
         if state is None:
-            return [], (RequestKind.INFORMATION, report_id) in self._finished_set
+            return [], self._pending.was_finished((RequestKind.INFORMATION, report_id))
         status = _int(item, "status_code")
         complete: bool = getattr(item, "is_report_complete")  # noqa: B009
         final = complete or status >= _FAILURE
@@ -375,7 +368,7 @@ class Correlator:
         sub_id = _int(item, "id")
         state = self._pending.get((RequestKind.TRADE_SUBSCRIPTION, sub_id))
         if state is None:
-            return [], (RequestKind.TRADE_SUBSCRIPTION, sub_id) in self._finished_set
+            return [], self._pending.was_finished((RequestKind.TRADE_SUBSCRIPTION, sub_id))
         status = _int(item, "status_code")
         final = status >= _FAILURE or not state.subscribe or not state.scopes
         return self._complete(
@@ -419,7 +412,7 @@ class Correlator:
         request_id = _int(item, "request_id")
         state = self._pending.get((RequestKind.ORDER_BULK, request_id))
         if state is None:
-            return [], (RequestKind.ORDER_BULK, request_id) in self._finished_set
+            return [], self._pending.was_finished((RequestKind.ORDER_BULK, request_id))
         final = not state.accounts  # go flat waits for its statuses
         return self._complete(
             RequestKind.ORDER_BULK, request_id, ItemKind.ORDER_REQUEST_ACK, item, final
@@ -429,7 +422,7 @@ class Correlator:
         request_id = _int(item, "request_id")
         state = self._pending.get((RequestKind.ORDER_BULK, request_id))
         if state is None:
-            return [], (RequestKind.ORDER_BULK, request_id) in self._finished_set
+            return [], self._pending.was_finished((RequestKind.ORDER_BULK, request_id))
         state.accounts.discard(_int(item, "account_id"))
         return self._complete(
             RequestKind.ORDER_BULK,
