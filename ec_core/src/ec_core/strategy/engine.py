@@ -30,15 +30,16 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import deque
-from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Iterator, Sequence
-from typing import Any, Protocol, final
+from collections.abc import AsyncIterable, Callable, Iterable, Sequence
+from typing import final
 
 import anyio
 
 from ec_core.clock import Clock
-from ec_core.data import FeedSet, TickBuffer
+from ec_core.data import FeedSet
 from ec_core.execution.payload import Payload
 from ec_core.model import CancelOrder, MarketEvent, Order, Quote
+from ec_core.strategy.actions_queue import OrderActions
 from ec_core.strategy.context import MarketClock, OrderRouter, StrategyContext
 from ec_core.strategy.failures import (
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
@@ -48,6 +49,8 @@ from ec_core.strategy.failures import (
 )
 from ec_core.strategy.holds import HeldPayload, WindowHolds, hold_until
 from ec_core.strategy.outcomes import OrderOutcomes
+from ec_core.strategy.replay_driver import ReplaySync, drive_replay
+from ec_core.strategy.routes import SymbolRoutes
 from ec_core.strategy.signal import OpSignal
 from ec_core.strategy.strategy import OpStrategy
 from ec_core.strategy.tree import CancelWorking, SendPayload
@@ -56,42 +59,6 @@ __all__ = ["ErrorReport", "ReplaySync", "StrategyEngine"]
 
 
 logger = logging.getLogger("ec_core.strategy.engine")
-
-
-class ReplaySync(Protocol):
-    """What a replay on a venue needs to hear from it; see :meth:`StrategyEngine.replay`."""
-
-    dirty: bool  # the venue produced events for our account since the flag was cleared
-
-    def backlog(self) -> int:
-        """Events buffered for the trade-stream consumer, not yet taken."""
-        ...
-
-
-_Generate = Callable[[StrategyContext, str, int], OpSignal | None]
-
-
-@final
-class _Route:
-    """What a tick of one symbol needs, in one lookup: the per-symbol plan."""
-
-    __slots__ = ("buffer", "live", "on_quote", "on_trade", "strategies", "symbol")
-
-    def __init__(
-        self,
-        symbol: str,
-        buffer: TickBuffer,
-        strategies: Sequence[OpStrategy],
-        live: list[OpSignal],
-    ) -> None:
-        self.symbol = symbol
-        self.buffer = buffer
-        self.on_quote = buffer.on_quote
-        self.on_trade = buffer.on_trade
-        self.strategies: tuple[tuple[OpStrategy, _Generate], ...] = tuple(
-            (s, s.maybe_generate) for s in strategies
-        )
-        self.live = live  # signals watching the symbol, kept in place
 
 
 @final
@@ -125,7 +92,6 @@ class StrategyEngine:
         self.ctx = StrategyContext(
             feeds=feeds, clock=self.clock, router=router, account_id=account_id
         )
-        self._buffers = feeds.buffers
         by_symbol: dict[str, list[OpStrategy]] = {}
         for strategy in self.strategies:
             for symbol in strategy.symbols:
@@ -134,15 +100,13 @@ class StrategyEngine:
                         f"strategy {strategy.name} trades {symbol!r}, which has no feed"
                     )
                 by_symbol.setdefault(symbol, []).append(strategy)
-        self._by_symbol = {k: tuple(v) for k, v in by_symbol.items()}
         self.signals: list[OpSignal] = []
         # Per symbol, everything a tick needs in one lookup: quote handler, trade
         # handler, strategies, live signals watching it (a list kept in place).
-        self._routes: dict[str, _Route] = {}
+        self._plans = SymbolRoutes(feeds.buffers, {k: tuple(v) for k, v in by_symbol.items()})
         self.finished: deque[OpSignal] = deque(maxlen=history)
         self.failures = FailureLog(max_consecutive=max_consecutive_failures)
         self.disabled: dict[str, str] = {}  # strategy name -> why it was disabled
-        self._unpriced: set[str] = set()  # symbols whose strategies wait for a first price
         self._owner: dict[str, OpStrategy] = {}
         self._on_error = on_error
         counter = itertools.count(1)
@@ -151,10 +115,7 @@ class StrategyEngine:
             lambda: f"{id_prefix}{next(counter)}"
         )
         self._next_request_id: Callable[[], int] = counter.__next__
-        self._tg: anyio.abc.TaskGroup | None = None
-        self._backlog: list[tuple[Callable[..., Coroutine[Any, Any, None]], tuple[Any, ...]]] = []
-        self._in_flight = 0
-        self._idle: anyio.Event | None = None
+        self._actions = OrderActions()
         # (start_ns, order, signal, command): payloads waiting for their window on event time
         self._holds = WindowHolds()
         self._held = self._holds.heap  # the replay loops test it per event: one load
@@ -175,18 +136,23 @@ class StrategyEngine:
         """Ingest events until one queues an order action (True; the rest of an iterator
         is left for the next call) or they run out (False). Synchronous.
 
-        The hot path of a replay. Each symbol has a plan (:class:`_Route`), built on its
-        first tick: the bound handlers of its tick buffer, the bound ``maybe_generate``
-        of its strategies, and the live signals watching it. A strategy is asked only
+        The hot path of a replay. Each symbol has a plan
+        (:class:`~ec_core.strategy.routes.Route`), built on its first tick: the bound
+        handlers of its tick buffer, the bound ``maybe_generate`` of its strategies, and
+        the live signals watching it. A strategy is asked only
         once its :attr:`~OpStrategy.quiet_until_ns` has passed (the cap and global
         cool-down in one comparison); only the signals watching the symbol are stepped,
         each through its :attr:`~OpSignal.on_tick`.
         """
-        routes = self._routes
+        # One function on purpose (its complexity is above 20): it runs per tick, and
+        # the plan, clock, context and backlog live in locals for the whole run; a call
+        # per step would cost more than the step (benchmarks/bench_replay.py, (2)).
+        plans = self._plans
+        routes = plans.plans
         market_clock = self._market_clock
         ctx = self.ctx
-        backlog = self._backlog
-        unpriced = self._unpriced
+        backlog = self._actions.backlog
+        unpriced = plans.unpriced
         failure_runs = self.failures.runs
         counted = 0  # added to self.events on the way out (a local is cheaper)
         try:
@@ -194,7 +160,7 @@ class StrategyEngine:
                 try:
                     route = routes[event.symbol]
                 except KeyError:
-                    found = self._route(event.symbol)
+                    found = plans.build(event.symbol)
                     if found is None:
                         self.feeds.unknown_events += 1
                         continue
@@ -210,7 +176,7 @@ class StrategyEngine:
                     now = self.clock.now_ns()
                 strategies = route.strategies
                 if not strategies and unpriced and route.symbol in unpriced:
-                    strategies = self._priced(route.symbol)
+                    strategies = plans.priced(route.symbol)
                 for strategy, maybe_generate in strategies:
                     if now < strategy.quiet_until_ns:
                         continue  # the cap or the global cool-down: decided without a call
@@ -245,30 +211,6 @@ class StrategyEngine:
             self.events += counted
         return False
 
-    def _route(self, symbol: str) -> _Route | None:
-        """Build the plan of ``symbol`` (``None``: no feed, the tick is dropped)."""
-        buffer = self._buffers.get(symbol)
-        if buffer is None:
-            return None
-        return self._set_route(symbol, buffer, [])
-
-    def _set_route(self, symbol: str, buffer: TickBuffer, live: list[OpSignal]) -> _Route:
-        """(Re)build the route; its strategies wait (``_unpriced``) until the feed has a price."""
-        strategies = self._by_symbol.get(symbol, ())
-        if strategies and not buffer.has_data:
-            self._unpriced.add(symbol)
-            strategies = ()
-        else:
-            self._unpriced.discard(symbol)
-        route = _Route(symbol, buffer, strategies, live)
-        self._routes[symbol] = route
-        return route
-
-    def _priced(self, symbol: str) -> tuple[tuple[OpStrategy, _Generate], ...]:
-        """The strategies of ``symbol`` once its feed has a price (none before)."""
-        route = self._routes[symbol]
-        return self._set_route(symbol, route.buffer, route.live).strategies
-
     def _generate_failed(self, now: int, strategy: OpStrategy, exc: Exception) -> None:
         self._report(now, "generate", strategy.name, "", exc)
         self._count_failure(strategy, "generate", exc)
@@ -281,12 +223,7 @@ class StrategyEngine:
         why = f"{run} consecutive failures, last: {type(exc).__name__}: {exc}"
         self.disabled[strategy.name] = why
         logger.error("strategy %s disabled after %s", strategy.name, why)
-        self._by_symbol = {
-            symbol: tuple(s for s in strategies if s is not strategy)
-            for symbol, strategies in self._by_symbol.items()
-        }
-        for symbol, route in list(self._routes.items()):
-            self._set_route(symbol, route.buffer, route.live)
+        self._plans.drop(strategy)
 
     @property
     def errors(self) -> list[ErrorReport]:
@@ -317,7 +254,7 @@ class StrategyEngine:
         self._owner[signal.signal_id] = strategy
         self.signals.append(signal)
         for symbol in signal.watch:
-            route = self._routes.get(symbol) or self._route(symbol)
+            route = self._plans.get(symbol)
             if route is not None:
                 route.live.append(signal)
         logger.info("signal %s (%s) from %s", signal.signal_id, signal.name, strategy.name)
@@ -340,7 +277,7 @@ class StrategyEngine:
             except Exception as exc:
                 self._report(signal.finished_ns, "hook", strategy.name, signal.signal_id, exc)
         self.signals = live
-        for route in self._routes.values():
+        for route in self._plans.plans.values():
             watching = route.live
             if watching:
                 watching[:] = [s for s in watching if not s.done]
@@ -365,7 +302,7 @@ class StrategyEngine:
                     if start_ns is not None:
                         self._hold(start_ns, signal, command)
                         continue
-                self._dispatch(self._send, signal, command)
+                self._actions.start(self._send, signal, command)
             else:
                 self._cancel_working(signal, command)
 
@@ -376,7 +313,7 @@ class StrategyEngine:
         backlog makes :meth:`ingest` return after this event, so :meth:`replay` watches
         the clock event by event while anything is held."""
         self._holds.hold(start_ns, signal, command)
-        self._backlog.append((_held_marker, ()))
+        self._actions.stop_ingest()
         logger.info(
             "signal %s: %s held until its window opens (%d)",
             signal.signal_id,
@@ -388,7 +325,7 @@ class StrategyEngine:
         """Dispatch every held payload whose window has opened; True if any was."""
         ready = self._holds.due(self.clock.now_ns())
         for signal, command in ready:
-            self._dispatch(self._send, signal, command)
+            self._actions.start(self._send, signal, command)
         return bool(ready)
 
     @property
@@ -406,16 +343,7 @@ class StrategyEngine:
         ids = command.order_ids
         for order in self.router.open_orders(None, None):
             if order.chain_id in ids or order.cl_order_id in ids:
-                self._dispatch(self._send_cancel, signal, order, command.reason)
-
-    def _dispatch(self, fn: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
-        if self._in_flight == 0 and self._tg is not None:
-            self._idle = anyio.Event()
-        self._in_flight += 1
-        if self._tg is not None:
-            self._tg.start_soon(fn, *args)
-        else:
-            self._backlog.append((fn, args))
+                self._actions.start(self._send_cancel, signal, order, command.reason)
 
     def _now(self) -> int:
         return self.clock.now_ns()
@@ -431,7 +359,7 @@ class StrategyEngine:
             error = exc
         finally:
             self.outcomes.count(error)
-            self._settled()
+            self._actions.settled()
         now = self._now()
         if error is not None:
             self._report(now, "order", self._owner_name(signal), signal.signal_id, error)
@@ -465,16 +393,11 @@ class StrategyEngine:
             self._report(self._now(), "cancel", self._owner_name(signal), signal.signal_id, exc)
         finally:
             self.outcomes.count(error)
-            self._settled()
+            self._actions.settled()
 
     def _owner_name(self, signal: OpSignal) -> str:
         owner = self._owner.get(signal.signal_id)
         return owner.name if owner is not None else "-"
-
-    def _settled(self) -> None:
-        self._in_flight -= 1
-        if self._in_flight == 0 and self._idle is not None:
-            self._idle.set()
 
     @property
     def orders_sent(self) -> int:
@@ -484,38 +407,27 @@ class StrategyEngine:
     @property
     def in_flight(self) -> int:
         """Order actions started and not yet answered."""
-        return self._in_flight
+        return self._actions.in_flight
 
     async def wait_idle(self) -> None:
         """Wait until every order action started so far has been answered."""
-        while self._in_flight:
-            if self._idle is None or self._idle.is_set():
-                self._idle = anyio.Event()
-            await self._idle.wait()
+        await self._actions.wait_idle()
 
     # -- async shells ----------------------------------------------------------------------
-
-    def _open(self, tg: anyio.abc.TaskGroup) -> None:
-        self._tg = tg
-        backlog, self._backlog = self._backlog, []
-        if backlog:
-            self._idle = anyio.Event()
-        for fn, args in backlog:
-            tg.start_soon(fn, *args)
 
     async def run(self, events: AsyncIterable[MarketEvent], *, settle: bool = False) -> None:
         """Consume a live stream until it ends; ``settle`` waits out order actions per event."""
         async with anyio.create_task_group() as tg:
-            self._open(tg)
+            self._actions.open(tg)
             try:
                 on_event = self.on_event
                 async for event in events:
                     on_event(event)
-                    if settle and self._in_flight:
+                    if settle and self._actions.in_flight:
                         await self.wait_idle()
                 await self.wait_idle()
             finally:
-                self._tg = None
+                self._actions.close()
 
     async def replay(
         self,
@@ -534,73 +446,15 @@ class StrategyEngine:
         (it only answers order actions): nothing can reach the stream between two
         ticks without an action, so ``sync`` is asked only after order actions.
         """
-        # Order actions run inline, one after the other, in the order they were
-        # decided (``_dispatch`` queues them while no task group is open): no task
-        # per action, and the same order on every run.
-        backlog = self._backlog
-        while backlog:
-            fn, args = backlog.pop(0)
-            await fn(*args)
-        checkpoint = anyio.lowlevel.checkpoint
-        ingest = self.ingest
-        if not venue_sees_ticks:
-            rest = iter(events)
-            if sync is not None and sync.dirty:
-                sync.dirty = False
-                await checkpoint()
-                while sync.backlog():
-                    await checkpoint()
-            held = self._held
-            while True:
-                if held:  # watch the clock event by event until the window opens
-                    event = next(rest, None)
-                    if event is None:
-                        return
-                    ingest((event,))
-                    self._release_due()
-                elif not ingest(rest):
-                    return
-                while backlog:
-                    fn, args = backlog.pop(0)
-                    await fn(*args)
-                if sync is not None and sync.dirty:
-                    sync.dirty = False
-                    await checkpoint()
-                    while sync.backlog():
-                        await checkpoint()
-        held = self._held
-        source = iter(events)
-        spoke: list[MarketEvent] = []  # the next event, kept back: the venue spoke first
-
-        def quiet_run() -> Iterator[MarketEvent]:
-            """Events while the venue has nothing for the trade stream: one ingest run."""
-            for event in source:
-                if sync is not None and sync.dirty:
-                    spoke.append(event)
-                    return
-                yield event
-
-        while True:
-            if spoke or held:  # one event: after the venue spoke, or while a window waits
-                event = spoke.pop() if spoke else next(source, None)
-                if event is None:
-                    return
-                if sync is not None and sync.dirty:
-                    sync.dirty = False
-                    await checkpoint()
-                    while sync.backlog():
-                        await checkpoint()
-                queued = ingest((event,))
-            else:
-                queued = ingest(quiet_run())
-                if not queued and not spoke:
-                    return
-            if queued or held:
-                if held:
-                    self._release_due()
-                while backlog:
-                    fn, args = backlog.pop(0)
-                    await fn(*args)
+        await drive_replay(
+            events,
+            ingest=self.ingest,
+            release_due=self._release_due,
+            backlog=self._actions.backlog,
+            held=self._held,
+            sync=sync,
+            venue_sees_ticks=venue_sees_ticks,
+        )
 
     async def shutdown(self, *, cancel_working: bool = True, reason: str = "shutdown") -> None:
         """Cancel every live signal and, if asked, every working order the engine placed
@@ -608,7 +462,7 @@ class StrategyEngine:
         order actions to settle."""
         now = self._now()
         async with anyio.create_task_group() as tg:
-            self._open(tg)
+            self._actions.open(tg)
             try:
                 for signal in list(self.signals):
                     signal.cancel(now, reason)
@@ -627,8 +481,4 @@ class StrategyEngine:
                 self._reap()
                 await self.wait_idle()
             finally:
-                self._tg = None
-
-
-async def _held_marker() -> None:
-    """A backlog entry that only stops :meth:`StrategyEngine.ingest` after a hold."""
+                self._actions.close()
