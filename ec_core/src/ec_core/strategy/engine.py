@@ -144,7 +144,7 @@ class StrategyEngine:
         cool-down in one comparison); only the signals watching the symbol are stepped,
         each through its :attr:`~OpSignal.on_tick`.
         """
-        # One function on purpose (its complexity is above 20): it runs per tick, and
+        # One function on purpose (complexity near 20): it runs per tick, and
         # the plan, clock, context and backlog live in locals for the whole run; a call
         # per step would cost more than the step (benchmarks/bench_replay.py, (2)).
         plans = self._plans

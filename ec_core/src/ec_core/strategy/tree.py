@@ -28,21 +28,30 @@ overtime node becomes the active node. A failed payload (denied, rejected,
 unknown) fails the tree, except a failed cancel, which is recorded and
 tolerated (the order may have just filled). Every move is recorded in
 :attr:`ActionTree.history` and logged with its time and reason.
+
+The values the tree hands out (:class:`TreeState`, :class:`TransitionRecord`, the
+commands) live in :mod:`ec_core.strategy.tree_types`, the bookkeeping of the orders it
+placed in :mod:`ec_core.strategy.chains`; both are importable from here as before.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from enum import StrEnum
 from typing import TYPE_CHECKING, Final, final
 
-import msgspec
-
 from ec_core.errors import EcError
-from ec_core.execution.payload import Payload
-from ec_core.model import CancelAll, CancelOrder, ModifyOrder, NewOrder, Order, OrderState
+from ec_core.model import CancelAll, CancelOrder, NewOrder, Order, OrderState
 from ec_core.strategy.action import ActionNode, AdvanceOn, Condition, instantiate
+from ec_core.strategy.chains import DEFAULT_IDS, Chain, OrderChains, chain_ids
+from ec_core.strategy.tree_types import (
+    BranchCount,
+    CancelWorking,
+    Command,
+    SendPayload,
+    TransitionRecord,
+    TreeState,
+)
 from ec_core.strategy.validate import resolve_tree
 
 if TYPE_CHECKING:
@@ -61,45 +70,6 @@ __all__ = [
 logger = logging.getLogger("ec_core.strategy")
 
 
-class TreeState(StrEnum):
-    WAITING = "WAITING"  # the active node waits for its trigger
-    FIRING = "FIRING"  # its payloads are on their way
-    ARMED = "ARMED"  # its payloads are through; its branches are evaluated
-    DONE = "DONE"  # an end node has fired
-    FAILED = "FAILED"  # a payload failed or a condition raised
-    CANCELLED = "CANCELLED"
-
-    @property
-    def is_final(self) -> bool:
-        return self in (TreeState.DONE, TreeState.FAILED, TreeState.CANCELLED)
-
-
-class TransitionRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """One move of the tree. ``kind``: fire, arm, branch, overtime, done, failed, cancelled."""
-
-    ts_ns: int
-    kind: str
-    source: str
-    target: str
-    reason: str
-
-
-class SendPayload(msgspec.Struct, kw_only=True):
-    """Command: execute ``payload`` for ``node``."""
-
-    payload: Payload
-    node: str
-
-
-class CancelWorking(msgspec.Struct, frozen=True, kw_only=True):
-    """Command: cancel whichever of these orders (chain or client ids) are still working."""
-
-    order_ids: frozenset[str]
-    reason: str
-
-
-Command = SendPayload | CancelWorking
-
 # module constants: a global load is cheaper than an enum attribute on the per-tick path
 _WAITING: Final = TreeState.WAITING
 _FIRING: Final = TreeState.FIRING
@@ -109,52 +79,8 @@ _FAILED: Final = TreeState.FAILED
 _CANCELLED: Final = TreeState.CANCELLED
 
 
-class BranchCount:
-    """How often a branch was taken, and how often it held while an earlier one won."""
-
-    __slots__ = ("shadowed", "shadowed_by", "taken")
-
-    def __init__(self) -> None:
-        self.taken = 0
-        self.shadowed = 0
-        self.shadowed_by = ""  # the earlier branch taken the last time this one held
-
-
 def _ts(ctx_or_ts: StrategyContext | int) -> int:
     return ctx_or_ts if isinstance(ctx_or_ts, int) else ctx_or_ts.now_ns
-
-
-class _Chain:
-    """One order placed by the tree, followed across modifies."""
-
-    __slots__ = ("account_id", "chain_id", "live_id", "node", "symbol", "templates")
-
-    def __init__(self, node: str, account_id: str, symbol: str, cl_order_id: str) -> None:
-        self.node = node
-        self.account_id = account_id
-        self.symbol = symbol
-        self.chain_id = cl_order_id
-        self.live_id = cl_order_id
-        self.templates: list[str] = []
-
-
-class _Counter:
-    __slots__ = ("n", "prefix")
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.n = 0
-
-    def cl_order_id(self) -> str:
-        self.n += 1
-        return f"{self.prefix}{self.n}"
-
-    def request_id(self) -> int:
-        self.n += 1
-        return self.n
-
-
-_DEFAULT_IDS = _Counter("t")  # shared, so trees outside an engine never reuse an id
 
 
 @final
@@ -167,15 +93,13 @@ class ActionTree:
     """
 
     __slots__ = (
-        "_aliases",
         "_awaiting_fill",
         "_branches",
-        "_by_live",
-        "_chains",
         "_edges",
         "_in_flight",
         "_new_cl_id",
         "_new_request_id",
+        "_orders",
         "_outbox",
         "_standby_fired",
         "_standby_nodes",
@@ -221,9 +145,7 @@ class ActionTree:
         self.history: list[TransitionRecord] = []
         self._outbox: list[Command] = []
         self._in_flight: dict[str, int] = {}
-        self._chains: list[_Chain] = []
-        self._by_live: dict[str, _Chain] = {}
-        self._aliases: dict[str, str] = {}
+        self._orders = OrderChains()
         self._standby_fired: set[str] = set()
         self._awaiting_fill: dict[str, set[str]] = {}  # node -> orders it waits to see filled
         self._withdrawn: set[str] = set()  # ids of orders the tree asked to cancel
@@ -232,7 +154,7 @@ class ActionTree:
         self._standby_nodes: tuple[ActionNode, ...] = ()
         # told the time when the tree reaches a final state (its signal finishes with it)
         self.on_final: Callable[[int], None] | None = None
-        counter = _DEFAULT_IDS
+        counter = DEFAULT_IDS
         self._new_cl_id: Callable[[], str] = counter.cl_order_id
         self._new_request_id: Callable[[], int] = counter.request_id
 
@@ -328,9 +250,9 @@ class ActionTree:
                 ctx,
                 cl_order_id=self._new_cl_id(),
                 request_id=self._new_request_id(),
-                aliases=self._aliases,
+                aliases=self._orders.aliases,
             )
-            self._track(node.name, payload, template_id)
+            self._orders.track(node.name, payload, template_id)
             self._outbox.append(SendPayload(payload=payload, node=node.name))
             sent += 1
         self._record(ctx, "fire", node.name, node.name, f"{reason}; {sent} payload(s)")
@@ -358,7 +280,7 @@ class ActionTree:
         self._count_branches(parent.name, branch, ctx)
         siblings = {c.name for _, _, c in self._branches if c is not child}
         self._cancel_chains(
-            [ch for ch in self._chains if ch.node in siblings], f"branch {branch} taken"
+            [ch for ch in self._orders.chains if ch.node in siblings], f"branch {branch} taken"
         )
         self._record(ctx, "branch", parent.name, child.name, f"branch {branch!r} condition held")
         self.active = child
@@ -396,7 +318,7 @@ class ActionTree:
         assert node is not None
         self.in_overtime = True
         self.overtime_due = None
-        self._cancel_chains(self._chains, "overtime")
+        self._cancel_chains(self._orders.chains, "overtime")
         self._record(ctx, "overtime", self.active.name, node.name, "overtime condition held")
         self.active = node
         self.state = TreeState.WAITING
@@ -407,7 +329,7 @@ class ActionTree:
         """Stop here: cancel every working order of the tree (the signal was cancelled)."""
         if self.state.is_final and self.state is not TreeState.DONE:
             return
-        self._cancel_chains(self._chains, reason)
+        self._cancel_chains(self._orders.chains, reason)
         if not self.state.is_final:
             self.state = TreeState.CANCELLED
             self._record(now_ns, "cancelled", self.active.name, self.active.name, reason)
@@ -416,16 +338,13 @@ class ActionTree:
     def fail(self, now_ns: int, error: BaseException) -> None:
         """A condition or template raised: cancel working orders and stop."""
         self.error = error
-        self._cancel_chains(self._chains, f"failed: {error!r}")
+        self._cancel_chains(self._orders.chains, f"failed: {error!r}")
         self.state = TreeState.FAILED
         self._record(now_ns, "failed", self.active.name, self.active.name, repr(error))
         self._finished(now_ns)
 
-    def _cancel_chains(self, chains: Iterable[_Chain], reason: str) -> None:
-        ids: set[str] = set()
-        for chain in chains:
-            ids.add(chain.chain_id)
-            ids.add(chain.live_id)
+    def _cancel_chains(self, chains: Iterable[Chain], reason: str) -> None:
+        ids = chain_ids(chains)
         if ids:
             self._withdrawn |= ids
             self._outbox.append(CancelWorking(order_ids=frozenset(ids), reason=reason))
@@ -440,39 +359,17 @@ class ActionTree:
 
     # -- order bookkeeping -----------------------------------------------------------------
 
-    def _track(self, node: str, payload: Payload, template_id: str) -> None:
-        request = payload.request
-        if isinstance(request, NewOrder):
-            chain = _Chain(node, request.account_id, request.symbol, request.cl_order_id)
-            self._chains.append(chain)
-            self._by_live[chain.live_id] = chain
-            if template_id:
-                chain.templates.append(template_id)
-                self._aliases[template_id] = chain.live_id
-        elif isinstance(request, ModifyOrder):
-            modified = self._by_live.get(request.orig_cl_order_id)
-            if modified is not None:
-                modified.live_id = request.cl_order_id
-                self._by_live[modified.live_id] = modified
-                if template_id:
-                    modified.templates.append(template_id)
-                for t in modified.templates:
-                    self._aliases[t] = modified.live_id
-
     def last_order_of(self, node: str) -> tuple[str, str, str] | None:
         """``(account_id, symbol, live cl_order_id)`` of the last order ``node`` placed."""
-        for chain in reversed(self._chains):
-            if chain.node == node:
-                return chain.account_id, chain.symbol, chain.live_id
-        return None
+        return self._orders.last_order_of(node)
 
     def all_order_ids(self) -> frozenset[str]:
         """Chain and live client ids of every order the tree placed (to cancel what is left)."""
-        return frozenset(i for c in self._chains for i in (c.chain_id, c.live_id))
+        return self._orders.all_ids()
 
     def order_ids(self, node: str | None = None) -> list[str]:
         """Live client ids of the orders placed by ``node`` (every node if ``None``)."""
-        return [c.live_id for c in self._chains if node is None or c.node == node]
+        return self._orders.live_ids(node)
 
     def on_result(
         self,
@@ -484,16 +381,7 @@ class ActionTree:
         """The executor answered for ``command``: book it and move on if the node is through."""
         node = command.node
         request = command.payload.request
-        if order is not None:
-            chain = self._by_live.get(order.cl_order_id) or self._by_live.get(request.cl_order_id)
-            if chain is not None and order.chain_id:
-                chain.chain_id = order.chain_id
-        if error is not None and isinstance(request, ModifyOrder):
-            modified = self._by_live.get(request.cl_order_id)
-            if modified is not None:  # the modify did not take: the old id is still live
-                modified.live_id = request.orig_cl_order_id
-                for t in modified.templates:
-                    self._aliases[t] = modified.live_id
+        self._orders.answered(command.payload, order, error)
         pending = self._in_flight.get(node, 0)
         if pending:
             self._in_flight[node] = pending - 1
@@ -501,7 +389,8 @@ class ActionTree:
             # Late answer after the tree moved away: make sure nothing is left working.
             if order is not None and isinstance(request, NewOrder):
                 self._cancel_chains(
-                    [c for c in self._chains if c.live_id == request.cl_order_id], "late order"
+                    [c for c in self._orders.chains if c.live_id == request.cl_order_id],
+                    "late order",
                 )
             return
         if error is not None:
