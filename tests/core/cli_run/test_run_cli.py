@@ -13,6 +13,7 @@ import signal
 import subprocess
 import threading
 import xml.dom.minidom
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from cli_support import EC, TIMEOUT, ec
 T0 = 1_704_898_800_000_000_000 + 1_000_000_000
 
 STRATEGY = '''
+from collections.abc import Iterator
 from decimal import Decimal
 
 from ec_core.model import NewOrder, OrderType, Side
@@ -499,6 +501,24 @@ def test_report_json_writes_money_with_the_instruments_decimals_and_iso_times_be
         assert fill["time"].endswith("-06:00")  # CLE trades on Chicago time
     assert report["first_time"] == "2024-01-10T09:00:01.100000-06:00"
     assert report["last_time"].endswith("-06:00")
+    assert report["signal_paths"]
+    assert report["signal_paths"][0]["transitions"]
+    missing = sorted(set(_ns_keys_without_iso_time(report)))
+    assert not missing, f"*_ns keys without an ISO time beside them: {missing}"
+
+
+def _ns_keys_without_iso_time(node: object, where: str = "") -> Iterator[str]:
+    """Every ``ts_ns`` needs a ``time`` beside it, every ``X_ns`` an ``X_time``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key.endswith("_ns") and isinstance(value, int):
+                twin = "time" if key == "ts_ns" else key[: -len("_ns")] + "_time"
+                if not isinstance(node.get(twin), str):
+                    yield f"{where}.{key}"
+            yield from _ns_keys_without_iso_time(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for item in node:
+            yield from _ns_keys_without_iso_time(item, f"{where}[]")
 
 
 FAILING_STRATEGY = """

@@ -7,6 +7,7 @@ fixed client ids, the seed's branch order; ``Asset_A`` becomes the listed ``CLE`
 
 from __future__ import annotations
 
+import json
 import runpy
 import subprocess
 import sys
@@ -55,6 +56,9 @@ def test_the_port_replays_with_its_wall_clock_windows_to_a_clear_outcome(tmp_pat
     assert " TargetEntry " in held
     assert "never opened within the replayed data" in held
     assert "errors:" not in out
+    [entry] = json.loads((tmp_path / "out" / "report.json").read_text())["held"]
+    assert entry["status"] == "EXPIRED"
+    assert entry["start_time"].endswith("-06:00")  # exchange time (CLE: Chicago) beside start_ns
 
 
 @pytest.mark.anyio

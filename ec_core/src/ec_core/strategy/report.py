@@ -67,6 +67,24 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
     cl_order_id: str
 
 
+class TimedTransition(TransitionRecord, frozen=True, kw_only=True):
+    """A tree move as the report writes it: ``time`` is ``ts_ns`` in exchange time."""
+
+    time: str
+
+
+class TimedError(ErrorReport, frozen=True, kw_only=True):
+    """An isolated failure as the report writes it, with its first ``time`` in exchange time."""
+
+    time: str
+
+
+class TimedHold(HeldPayload, frozen=True, kw_only=True):
+    """A held payload as the report writes it, with ``start_time`` in exchange time."""
+
+    start_time: str
+
+
 class SignalPath(msgspec.Struct, frozen=True, kw_only=True):
     signal_id: str
     name: str
@@ -74,7 +92,7 @@ class SignalPath(msgspec.Struct, frozen=True, kw_only=True):
     state: str
     reason: str
     path: tuple[str, ...]  # the nodes the signal's tree went through, in order
-    transitions: tuple[TransitionRecord, ...]
+    transitions: tuple[TimedTransition, ...]
 
 
 class EquityPoint(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
@@ -101,10 +119,10 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     max_drawdown: Decimal
     positions: dict[str, int]
     signal_paths: tuple[SignalPath, ...]
-    errors: tuple[ErrorReport, ...]  # once per distinct error, with its count
+    errors: tuple[TimedError, ...]  # once per distinct error, with its count
     equity: tuple[EquityPoint, ...]
     # payloads whose activation window never opened within the data (never sent)
-    held: tuple[HeldPayload, ...] = ()
+    held: tuple[TimedHold, ...] = ()
     # what the replay suggests is wrong with the strategy (e.g. a branch never reachable)
     warnings: tuple[str, ...] = ()
     disabled: dict[str, str] = {}  # strategy -> why it was disabled during the replay
@@ -177,7 +195,7 @@ def money_places_of(instruments: dict[str, Instrument], symbol: str) -> int:
     return money_places(instrument) if instrument is not None else 2
 
 
-def signal_path(signal: OpSignal) -> SignalPath:
+def signal_path(signal: OpSignal, instrument: Instrument | None = None) -> SignalPath:
     history = tuple(signal.tree.history)
     return SignalPath(
         signal_id=signal.signal_id,
@@ -186,7 +204,10 @@ def signal_path(signal: OpSignal) -> SignalPath:
         state=signal.state.value,
         reason=signal.reason,
         path=_path(history) or (signal.tree.active.name,),
-        transitions=history,
+        transitions=tuple(
+            TimedTransition(**msgspec.structs.asdict(t), time=exchange_time(t.ts_ns, instrument))
+            for t in history
+        ),
     )
 
 
@@ -301,10 +322,18 @@ def build_report(
         commissions=_quantize(sum((f.commission for f in fills), Decimal(0)), places),
         max_drawdown=_quantize(_max_drawdown(points), places),
         positions={s: b.qty for s, b in books.items()},
-        signal_paths=tuple(signal_path(s) for s in signals),
-        errors=tuple(errors),
+        signal_paths=tuple(signal_path(s, instruments.get(s.symbol)) for s in signals),
+        errors=tuple(
+            TimedError(**msgspec.structs.asdict(e), time=exchange_time(e.ts_ns, first_instrument))
+            for e in errors
+        ),
         equity=tuple(points),
-        held=tuple(held),
+        held=tuple(
+            TimedHold(
+                **msgspec.structs.asdict(h), start_time=exchange_time(h.start_ns, first_instrument)
+            )
+            for h in held
+        ),
         warnings=(*warnings, *shadowed_branches(signals)),
         disabled=dict(disabled or {}),
         tick_checks=tick_checks,
