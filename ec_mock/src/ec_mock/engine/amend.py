@@ -35,7 +35,7 @@ from ec_mock.engine.core import (
     reserved_id,
 )
 from ec_mock.engine.ledger import AccountLedger
-from ec_mock.engine.modify_rules import Listing, ModifyCheck, modify_plans
+from ec_mock.engine.modify_rules import Listing, ModifyAsk, ModifyCheck, modify_plans
 from ec_mock.engine.orders import OrderEntryLayer
 from ec_mock.engine.records import OrderRecord
 from ec_mock.engine.rules import check_buying_power
@@ -304,8 +304,9 @@ class AmendLayer(OrderEntryLayer):
             plans = self._modify_plans.get(order.symbol)
             if plans is None:
                 plans = self._modify_plans[order.symbol] = self._listing_plans(order.symbol)
+            ask = ModifyAsk(qty, price, stop, duration, gtd)
             for check in plans[mask]:
-                check(self, order, acct, qty, price, stop, duration, gtd)
+                check(self, order, ask)
             if qty is not None and qty > order.qty and not acct.unlimited:
                 check_buying_power(
                     self, acct, self._instruments[order.symbol], order.side, qty - order.qty

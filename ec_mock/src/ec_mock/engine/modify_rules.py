@@ -17,7 +17,6 @@ from ec_core.model import Duration, Instrument
 
 from ec_mock.engine.codes import RejectCode
 from ec_mock.engine.core import _GTD, _IOC_FOK, Reject
-from ec_mock.engine.ledger import AccountLedger
 from ec_mock.engine.products import ProductLimits
 from ec_mock.engine.records import OrderRecord
 from ec_mock.engine.rules import check_band, check_min_price, check_stop_side, gtd_expiry
@@ -33,27 +32,25 @@ __all__ = [
     "STOP",
     "TIME",
     "Listing",
+    "ModifyAsk",
     "ModifyCheck",
     "ModifyRule",
     "modify_plans",
 ]
 
 
-ModifyCheck = Callable[
-    [
-        "OrderEntryLayer",
-        OrderRecord,
-        AccountLedger,
-        int | None,
-        int | None,
-        int | None,
-        Duration | None,
-        date | None,
-    ],
-    None,
-]
-"""``check(exchange, order, account, qty, price, stop, duration, gtd)``: the fields a
-modify sets (``None``: unchanged). Modify checks only read: the change is applied
+class ModifyAsk(NamedTuple):
+    """The fields a modify sets (``None``: unchanged)."""
+
+    qty: int | None
+    price: int | None
+    stop: int | None
+    duration: Duration | None
+    gtd: date | None
+
+
+ModifyCheck = Callable[["OrderEntryLayer", OrderRecord, ModifyAsk], None]
+"""``check(exchange, order, ask)``. Modify checks only read: the change is applied
 after every check passed."""
 
 
@@ -84,16 +81,7 @@ class ModifyRule(NamedTuple):
 QTY, PRICE, STOP, TIME, ANY = 1, 2, 4, 8, 16
 
 
-def modify_session_open(
-    ex: OrderEntryLayer,
-    order: OrderRecord,
-    acct: AccountLedger,
-    qty: int | None,
-    price: int | None,
-    stop: int | None,
-    duration: Duration | None,
-    gtd: date | None,
-) -> None:
+def modify_session_open(ex: OrderEntryLayer, order: OrderRecord, ask: ModifyAsk) -> None:
     """No modify outside the trading session and its pre-open: nothing matches while the
     market is closed (CME Globex: no matching outside the Open state).
 
@@ -105,38 +93,21 @@ def modify_session_open(
         raise Reject(RejectCode.MARKET_CLOSED, f"{order.symbol} is outside its trading session")
 
 
-def modify_price_allowed(
-    ex: OrderEntryLayer,
-    order: OrderRecord,
-    acct: AccountLedger,
-    qty: int | None,
-    price: int | None,
-    stop: int | None,
-    duration: Duration | None,
-    gtd: date | None,
-) -> None:
+def modify_price_allowed(ex: OrderEntryLayer, order: OrderRecord, ask: ModifyAsk) -> None:
     """A new limit or stop price meets the product's lowest price and price band,
     as a new order's would (see :func:`price_above_minimum`, :func:`price_within_band`)."""
     instrument = ex._instruments[order.symbol]
-    check_min_price(ex, instrument, price, stop)
-    if price is not None and price != order.price:
-        check_band(ex, instrument, order.side, price)
+    check_min_price(ex, instrument, ask.price, ask.stop)
+    if ask.price is not None and ask.price != order.price:
+        check_band(ex, instrument, order.side, ask.price)
 
 
-def modify_qty_valid(
-    ex: OrderEntryLayer,
-    order: OrderRecord,
-    acct: AccountLedger,
-    qty: int | None,
-    price: int | None,
-    stop: int | None,
-    duration: Duration | None,
-    gtd: date | None,
-) -> None:
+def modify_qty_valid(ex: OrderEntryLayer, order: OrderRecord, ask: ModifyAsk) -> None:
     """A new quantity is at least 1 and at most the maximum.
 
     At or below what has filled it is taken: CME Globex ends the order, filled.
     """
+    qty = ask.qty
     assert qty is not None
     if qty <= 0:
         raise Reject(RejectCode.QTY_INVALID, f"qty must be > 0, got {qty}")
@@ -145,31 +116,13 @@ def modify_qty_valid(
         raise Reject(RejectCode.QTY_OVER_MAX, f"qty {qty} over the maximum {maximum}")
 
 
-def modify_price_has_limit(
-    ex: OrderEntryLayer,
-    order: OrderRecord,
-    acct: AccountLedger,
-    qty: int | None,
-    price: int | None,
-    stop: int | None,
-    duration: Duration | None,
-    gtd: date | None,
-) -> None:
+def modify_price_has_limit(ex: OrderEntryLayer, order: OrderRecord, ask: ModifyAsk) -> None:
     """Only an order with a limit price can get a new one."""
     if order.price is None:
         raise Reject(RejectCode.MODIFY_NOT_ALLOWED, f"{order.order_type} order has no limit price")
 
 
-def modify_stop_not_fired(
-    ex: OrderEntryLayer,
-    order: OrderRecord,
-    acct: AccountLedger,
-    qty: int | None,
-    price: int | None,
-    stop: int | None,
-    duration: Duration | None,
-    gtd: date | None,
-) -> None:
+def modify_stop_not_fired(ex: OrderEntryLayer, order: OrderRecord, ask: ModifyAsk) -> None:
     """Only a stop that has not fired can get a new stop price."""
     if order.stop is None or order.triggered:
         raise Reject(
@@ -177,40 +130,22 @@ def modify_stop_not_fired(
         )
 
 
-def modify_duration_valid(
-    ex: OrderEntryLayer,
-    order: OrderRecord,
-    acct: AccountLedger,
-    qty: int | None,
-    price: int | None,
-    stop: int | None,
-    duration: Duration | None,
-    gtd: date | None,
-) -> None:
+def modify_duration_valid(ex: OrderEntryLayer, order: OrderRecord, ask: ModifyAsk) -> None:
     """A resting order cannot become IOC/FOK; a GTD one needs a date that has not ended."""
-    if duration in _IOC_FOK:
-        raise Reject(RejectCode.MODIFY_NOT_ALLOWED, f"cannot modify to {duration}")
-    if (duration or order.duration) is not _GTD:
+    if ask.duration in _IOC_FOK:
+        raise Reject(RejectCode.MODIFY_NOT_ALLOWED, f"cannot modify to {ask.duration}")
+    if (ask.duration or order.duration) is not _GTD:
         return
-    day = gtd or order.gtd
+    day = ask.gtd or order.gtd
     if day is None:
         raise Reject(RejectCode.GTD_MISSING_DATE, "GTD needs good_thru_date")
     gtd_expiry(ex, order, day, "good_thru_date {day} is in the past")
 
 
-def modify_stop_side(
-    ex: OrderEntryLayer,
-    order: OrderRecord,
-    acct: AccountLedger,
-    qty: int | None,
-    price: int | None,
-    stop: int | None,
-    duration: Duration | None,
-    gtd: date | None,
-) -> None:
+def modify_stop_side(ex: OrderEntryLayer, order: OrderRecord, ask: ModifyAsk) -> None:
     """A changed stop price must not trigger at once."""
-    if stop is not None and stop != order.stop:
-        check_stop_side(ex, ex._instruments[order.symbol], order.side, stop)
+    if ask.stop is not None and ask.stop != order.stop:
+        check_stop_side(ex, ex._instruments[order.symbol], order.side, ask.stop)
 
 
 MODIFY_RULES: Final[tuple[ModifyRule, ...]] = (
