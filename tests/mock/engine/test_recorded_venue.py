@@ -228,3 +228,12 @@ def test_liquidate_all_flattens_at_the_recorded_touch() -> None:
         if r.account_id == "A" and r.kind is ReportKind.FILL and r.side is Side.SELL
     ]  # fmt: skip
     assert [(r.fill.qty, r.fill.price) for r in sells if r.fill] == [(2, px(18003))]
+
+
+def test_an_off_tick_limit_is_rejected_by_the_exchange_not_raised_by_the_venue() -> None:
+    """The venue's look at a taking order must not crash on a price the exchange refuses."""
+    v, rec = venue()
+    v.feed(quote(18000, 18001))
+    v.submit(order("l1", Side.BUY, 1, "4500.10"))
+    assert [r.kind for r in rec.reports("l1")] == [ReportKind.REJECTED]
+    assert v.exchange.book("ES").asks == ()

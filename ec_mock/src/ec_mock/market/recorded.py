@@ -58,9 +58,11 @@ import itertools
 import random
 from collections import deque
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import final
 
 from ec_core.clock import Clock, ManualClock
+from ec_core.errors import PriceError
 from ec_core.model import (
     Duration,
     ExecutionReport,
@@ -376,22 +378,30 @@ class RecordedVenue:
                 return request.side, request.qty, None, True
             if request.limit_price is None:
                 return None
-            instrument = self._instrument(request.symbol)
-            if instrument is None:
+            limit = self._limit_ticks(request.symbol, request.limit_price)
+            if limit is None:
                 return None
-            limit = instrument.to_ticks(request.limit_price)
             return request.side, request.qty, limit, False
         if kind is ModifyOrder:
             assert isinstance(request, ModifyOrder)
             if request.limit_price is None:
                 return None
             status = self.exchange.order_status(request.account_id, request.orig_cl_order_id)
-            instrument = self._instrument(request.symbol)
-            if status is None or instrument is None or status.order_type in _STOPS:
+            limit = self._limit_ticks(request.symbol, request.limit_price)
+            if status is None or limit is None or status.order_type in _STOPS:
                 return None
-            limit = instrument.to_ticks(request.limit_price)
             return status.side, request.qty or status.qty, limit, False
         return None
+
+    def _limit_ticks(self, symbol: str, price: Decimal) -> int | None:
+        """``price`` in ticks; ``None`` (nothing shown) when the exchange will refuse it."""
+        instrument = self._instrument(symbol)
+        if instrument is None:
+            return None
+        try:
+            return instrument.to_ticks(price)
+        except PriceError:
+            return None  # off grid: the exchange's own check rejects the request
 
     def _instrument(self, symbol: str) -> Instrument | None:
         found = self._instruments.get(symbol)
