@@ -91,9 +91,9 @@ _BUY = Side.BUY
 _SELL = Side.SELL
 _MKT = OrderType.MKT
 _STOPS = (OrderType.STP, OrderType.STL)
-_WALK_LEVELS = 64
+_WALK_LEVELS = 64  # at most this many synthetic levels when walking recorded sizes
 _ALL = 1 << 31  # "as much as shown": capped by the instrument's order size limit
-_FLATTEN = (LiquidateAll, GoFlat)  # at most this many synthetic levels when walking recorded sizes
+_FLATTEN = (LiquidateAll, GoFlat)
 
 
 @final
@@ -121,7 +121,6 @@ class RecordedVenue:
         self._clock = clock
         self._set_clock = clock.set
         self._clock_now = clock.now_ns
-        self._now = clock.now_ns()
         self._due = _next_due(exchange)
         self._touch: dict[str, Quote] = {}
         self._users: dict[str, UserBook] = {}  # symbols where the user has resting orders
@@ -163,7 +162,6 @@ class RecordedVenue:
         """
         ts = record.ts_ns
         if ts > self._clock_now():
-            self._now = ts
             if ts >= self._due:
                 self._advance(ts)
             else:
