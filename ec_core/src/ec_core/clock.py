@@ -4,9 +4,15 @@ can run on simulated time instead of the wall clock."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Protocol, final, runtime_checkable
 
-__all__ = ["Clock", "ManualClock", "WallClock"]
+__all__ = ["Clock", "ManualClock", "WallClock", "utc_iso"]
+
+
+def utc_iso(ts_ns: int) -> str:
+    """``ts_ns`` as ISO 8601 with its zone (UTC), to the millisecond: how messages show a time."""
+    return datetime.fromtimestamp(ts_ns / 1e9, UTC).isoformat(timespec="milliseconds")
 
 
 @runtime_checkable

@@ -13,12 +13,12 @@ examples are printed), so a script can gate a replay on it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
 import click
 
+from ec_core.clock import utc_iso
 from ec_core.errors import EcError
 from ec_core.plugins import PluginHost
 
@@ -81,10 +81,6 @@ def convert_command(host: PluginHost, source: Path, target: Path) -> None:
     click.echo(f"{count} rows written to {target}")
 
 
-def _time(ts_ns: int) -> str:
-    return datetime.fromtimestamp(ts_ns / 1e9, tz=UTC).isoformat(timespec="milliseconds")
-
-
 def _text(path: Path, summary: object) -> str:
     from ec_core.data.tick_summary import TickFileSummary
 
@@ -92,9 +88,9 @@ def _text(path: Path, summary: object) -> str:
     lines = [f"{path.name}: {summary.rows} rows, {len(summary.symbols)} symbol(s)"]
     for s in summary.symbols:
         lines.append(
-            f"  {s.symbol}: {s.quotes} quotes, {s.trades} trades, {_time(s.first_ns)} .."
-            f" {_time(s.last_ns)}; largest gap {s.largest_gap_ns / 1e9:.3f}s"
-            + (f" before {_time(s.largest_gap_at_ns)}" if s.largest_gap_ns else "")
+            f"  {s.symbol}: {s.quotes} quotes, {s.trades} trades, {utc_iso(s.first_ns)} .."
+            f" {utc_iso(s.last_ns)}; largest gap {s.largest_gap_ns / 1e9:.3f}s"
+            + (f" before {utc_iso(s.largest_gap_at_ns)}" if s.largest_gap_ns else "")
             + (f"; {s.outside_sessions} outside the trading sessions" if s.outside_sessions else "")
         )
     if summary.clean:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -20,17 +19,13 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from ec_core.clock import utc_iso as market_time
 from ec_core.model.money import format_money, money_places
 
 if TYPE_CHECKING:
     from ec_core.strategy.rig import TradingRig
 
 __all__ = ["instrument_lines", "live_logging", "market_time", "view", "working_lines"]
-
-
-def market_time(ts_ns: int) -> str:
-    """``ts_ns`` as ISO 8601 with its zone (UTC), to the millisecond."""
-    return datetime.fromtimestamp(ts_ns / 1e9, UTC).isoformat(timespec="milliseconds")
 
 
 def _mark(rig: TradingRig, symbol: str) -> Decimal | None:

@@ -25,13 +25,13 @@ import contextlib
 import itertools
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, final
 
 import anyio
 
+from ec_core.clock import utc_iso
 from ec_core.data.tick_checks import TickChecks
 from ec_core.data.ticks_csv import read_symbols, read_ticks
 from ec_core.errors import ConfigError, EcError
@@ -113,7 +113,7 @@ async def replay_plan(
             last_ns = engine.clock.now_ns()
             held = engine.expire_held(
                 f"activation window never opened within the replayed data (last tick"
-                f" {_iso(last_ns)}; a window from the wall clock lies after recorded data)"
+                f" {utc_iso(last_ns)}; a window from the wall clock lies after recorded data)"
             )
             for symbol, feed in engine.feeds.items():  # the last mid, where the run ended
                 quote = feed.tick_buffer.quote
@@ -218,10 +218,6 @@ async def _settle(rig: TradingRig) -> None:
     await anyio.lowlevel.checkpoint()
     while rig.backlog():
         await anyio.lowlevel.checkpoint()
-
-
-def _iso(ts_ns: int) -> str:
-    return datetime.fromtimestamp(ts_ns / 1e9, UTC).isoformat(timespec="milliseconds")
 
 
 def _marker(
