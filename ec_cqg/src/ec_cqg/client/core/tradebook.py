@@ -358,10 +358,6 @@ class TradeBook:
             if c.last is not None and c.last.account_id == account_id and not c.last.state.is_final
         ]
 
-    def last_reports(self) -> list[ExecutionReport]:
-        """The current report of every chain (final ones too)."""
-        return [c.last for c in self._chains.values() if c.last is not None]
-
     # -- positions -------------------------------------------------------------------
 
     def on_position_status(
