@@ -232,20 +232,18 @@ class Reconciler:
             return 0
         tracker = self.tracker
         venue_positions = {p.symbol: p for p in await self.monitor.positions(account_id)}
-        ours_by_symbol = {p.symbol: p for p in tracker.positions(account_id)}
+        our_symbols = {p.symbol for p in tracker.positions(account_id)}
         checked = 0
-        for symbol in sorted(venue_positions.keys() | ours_by_symbol.keys()):
+        for symbol in sorted(venue_positions.keys() | our_symbols):
             checked += 1
             venue = venue_positions.get(symbol) or Position(account_id=account_id, symbol=symbol)
-            ours_qty = tracker.position(account_id, symbol).qty
-            if venue.qty != ours_qty:
+            ours = tracker.position(account_id, symbol)
+            if venue.qty != ours.qty:
                 difference = Difference.of(
-                    account_id, DifferenceKind.POSITION_MISMATCH, symbol, ours_qty, venue.qty
+                    account_id, DifferenceKind.POSITION_MISMATCH, symbol, ours.qty, venue.qty
                 )
                 differences.append(difference)
-                adopted = msgspec.structs.replace(
-                    venue, realized_pnl=tracker.position(account_id, symbol).realized_pnl
-                )
+                adopted = msgspec.structs.replace(venue, realized_pnl=ours.realized_pnl)
                 self._append(
                     AdoptedPosition(
                         position=adopted, difference_id=difference.id, ts_ns=self.clock.now_ns()
