@@ -424,11 +424,6 @@ class ActionTree:
         mode = found.advance_on if found is not None else None
         return (mode or self.advance_on) is AdvanceOn.FILLED
 
-    @property
-    def awaiting_fill(self) -> bool:
-        """Some node waits for its orders to fill (``AdvanceOn.FILLED``)."""
-        return bool(self._awaiting_fill)
-
     def check_fills(self, ctx: StrategyContext) -> None:
         """Under ``AdvanceOn.FILLED``: settle the orders nodes wait on, from ``ctx.router``.
 
