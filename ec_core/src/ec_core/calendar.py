@@ -38,7 +38,7 @@ from ec_core.errors import ConfigError
 if TYPE_CHECKING:
     from ec_core.model.instrument import TradingHours
 
-__all__ = ["Holiday", "SessionHours", "SessionSpan", "TradingCalendar"]
+__all__ = ["Holiday", "SessionHours", "SessionSpan", "TradingCalendar", "local_date"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -150,8 +150,8 @@ class TradingCalendar(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
     def spans(self, start_ns: int, end_ns: int) -> Iterator[SessionSpan]:
         """Every session overlapping ``[start_ns, end_ns)``, in time order."""
-        day = _local_date(start_ns, self.timezone) - _DAY
-        last = _local_date(end_ns, self.timezone) + 2 * _DAY
+        day = local_date(start_ns, self.timezone) - _DAY
+        last = local_date(end_ns, self.timezone) + 2 * _DAY
         while day <= last:
             for span in _day_spans(self, day):
                 if span.close_ns > start_ns and span.open_ns < end_ns:
@@ -170,7 +170,7 @@ class TradingCalendar(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
     def next_session(self, ts_ns: int) -> SessionSpan | None:
         """The session open at ``ts_ns``, else the next one to open (``None``: none in reach)."""
-        day = _local_date(ts_ns, self.timezone) - _DAY
+        day = local_date(ts_ns, self.timezone) - _DAY
         for _ in range(_SCAN_DAYS + 3):
             for span in _day_spans(self, day):
                 if span.close_ns > ts_ns:
@@ -182,7 +182,7 @@ class TradingCalendar(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
         """The trading day ``ts_ns`` counts in: its session's, else the next session's."""
         span = self.next_session(ts_ns)
         if span is None:
-            return _local_date(ts_ns, self.timezone)
+            return local_date(ts_ns, self.timezone)
         return span.trading_day
 
     def state(self, ts_ns: int) -> tuple[bool, int, int]:
@@ -195,7 +195,7 @@ class TradingCalendar(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
         return False, ts_ns, span.open_ns
 
     def _around(self, ts_ns: int) -> Iterator[SessionSpan]:
-        day = _local_date(ts_ns, self.timezone)
+        day = local_date(ts_ns, self.timezone)
         for offset in (0, 1, -1, 2):
             yield from _day_spans(self, day + timedelta(days=offset))
 
@@ -204,8 +204,9 @@ def _ns(moment: datetime) -> int:
     return (moment - _EPOCH) // _US * 1000
 
 
-def _local_date(ts_ns: int, timezone: str) -> date:
-    return datetime.fromtimestamp(ts_ns // 1000 / 1_000_000, _zone(timezone)).date()
+def local_date(ts_ns: int, timezone: str | None) -> date:
+    """The calendar date at ``ts_ns`` in ``timezone`` (UTC when ``None``)."""
+    return datetime.fromtimestamp(ts_ns // 1000 / 1_000_000, _zone(timezone or "UTC")).date()
 
 
 @lru_cache(maxsize=64)

@@ -9,19 +9,12 @@ or close); the hot path is then two integer comparisons.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import final
-from zoneinfo import ZoneInfo
 
-from ec_core.calendar import TradingCalendar
+from ec_core.calendar import TradingCalendar, local_date
 from ec_core.model import TradingHours
 
 __all__ = ["SessionClock", "is_session_open", "local_date", "session_state"]
-
-
-def local_date(now_ns: int, timezone: str | None) -> date:
-    """The calendar date at ``now_ns`` in ``timezone`` (UTC when ``None``)."""
-    return datetime.fromtimestamp(now_ns // 1000 / 1_000_000, ZoneInfo(timezone or "UTC")).date()
 
 
 def _calendar(hours: TradingHours | TradingCalendar) -> TradingCalendar:
