@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from ec_core.model import Duration, ExecInstruction, OrderState, OrderType, Quote, ReportKind, Side
+from ec_core.model import (
+    Duration,
+    ExecInstruction,
+    ModifyOrder,
+    OrderState,
+    OrderType,
+    Quote,
+    ReportKind,
+    Side,
+)
 from ec_core.model import Trade as Print
 from ec_mock.market import RecordedFillModel, RecordedVenue
 from engine_support import ES, T0, Recorder, make_exchange, order
@@ -237,3 +246,20 @@ def test_an_off_tick_limit_is_rejected_by_the_exchange_not_raised_by_the_venue()
     v.submit(order("l1", Side.BUY, 1, "4500.10"))
     assert [r.kind for r in rec.reports("l1")] == [ReportKind.REJECTED]
     assert v.exchange.book("ES").asks == ()
+
+
+def test_an_off_tick_modify_is_rejected_and_the_order_keeps_resting() -> None:
+    v, rec = venue()
+    v.feed(quote(18000, 18001))
+    v.submit(order("l1", Side.BUY, 1, str(px(17990))))
+    v.submit(
+        ModifyOrder(
+            account_id="A",
+            symbol="ES",
+            orig_cl_order_id="l1",
+            cl_order_id="l2",
+            limit_price=Decimal("4500.10"),
+        )
+    )
+    assert rec.reports("l2")[-1].kind is ReportKind.REJECTED
+    assert state(v, "l1") is OrderState.WORKING
