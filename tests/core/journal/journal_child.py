@@ -36,7 +36,9 @@ async def main(path: str) -> None:
     instruments = list(builtin_instruments())
     exchange = Exchange(instruments=instruments, clock=clock, seed=0)
     for account in ("ACC1", "CP"):
-        exchange.open_account(account)
+        # Unlimited: the child may run far ahead of the parent's kill (the pipe buffers
+        # its lines), and a margin reject is not what this test is about.
+        exchange.open_account(account, unlimited=True)
     venue = MockVenue(exchange, clock, seed=0, market=False)
     factory = MockVendorFactory()
     async with (
