@@ -3,7 +3,7 @@
 ``docs/tutorials/example_plugin/tests/test_conformance.py`` is what the tutorial tells a
 plugin author to copy; it finds the plugin through its entry point. ec-echo is not
 installed here, so this subclass changes only that: its ``host`` registers the plugin
-module from the source tree, as ``tests/core/foundation/test_found_tutorial.py`` does, and
+module from the source tree, as ``tests/core/foundation/test_tutorial_plugin.py`` does, and
 ``vendor_capabilities`` reads them from that host (the kit's default asks the installed
 plugins). Every kit test must pass, none skipped: echo declares every capability the kit
 tests, and the tutorial's class gives a market control.
