@@ -143,3 +143,20 @@ async def test_basket_cancelled_before_the_commit_sends_nothing(tmp_path: Path) 
         assert r.executor.stats().reserved == 0
         # nothing open is left behind for later checks
         assert await r.executor.execute(Payload(request=limit(price="67.00"))) is not None
+
+
+@pytest.mark.anyio
+async def test_after_the_consumer_ends_events_queue_on_the_stream_again() -> None:
+    """The direct adapter lives only as long as ``run``: once the consumer ends, the
+    venue's events wait on the stream instead of reaching the tracker behind its back."""
+    async with rig(consume=False) as r, r.session.trades.stream(ACCOUNT) as events:
+        assert isinstance(events, TradeEventChannel)
+        async with r.executor.consume(events):
+            order = await r.executor.execute(Payload(request=limit(qty=1, price="70.00")))
+        assert order is not None
+        events.drain()
+        await r.cross(Side.SELL, 1, "70.00")
+        still = r.tracker.order(order.chain_id)
+        assert still is not None
+        assert still.state is OrderState.WORKING  # not applied: nobody consumes
+        assert any(getattr(e, "cl_order_id", None) == order.cl_order_id for e in events.drain())

@@ -1,7 +1,7 @@
 """The single way an order leaves: validate, journal, send, await the answer, track."""
 
 from ec_core.execution.executor import Executor, ExecutorStats, InstrumentResolver, PriceSource
-from ec_core.execution.feed import DirectFeed, EventSink
+from ec_core.execution.feed import DirectDelivery, DirectFeed, EventSink, SendFence
 from ec_core.execution.gate import (
     FillAnomalyListener,
     MandatoryGate,
@@ -20,6 +20,7 @@ __all__ = [
     "ClientOrderIds",
     "Difference",
     "DifferenceKind",
+    "DirectDelivery",
     "DirectFeed",
     "EventSink",
     "Executor",
@@ -34,6 +35,7 @@ __all__ = [
     "PriceSource",
     "ReconcileReport",
     "RoundingGate",
+    "SendFence",
     "TrackedSendGate",
     "ValidatorGate",
 ]

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import final
 
 import anyio
@@ -49,6 +49,7 @@ from ec_core.errors import (
 )
 from ec_core.execution.admission import Admission, InstrumentResolver, PriceSource, Sleep
 from ec_core.execution.answers import Answers
+from ec_core.execution.feed import NO_FENCE, DirectDelivery, DirectFeed, SendFence
 from ec_core.execution.gate import PreTradeGate, TrackedSendGate
 from ec_core.execution.ids import ClientOrderIds
 from ec_core.execution.intake import Intake
@@ -191,6 +192,7 @@ class Executor:
             append=self._journal.append if journal is not None else None,
             flush=self.flush,
         )
+        self._fence: SendFence = NO_FENCE  # a DirectDelivery while run() has one
         self._record_sent = (
             checks.record_tracked if isinstance(checks, TrackedSendGate) else checks.record_sent
         )
@@ -353,18 +355,19 @@ class Executor:
 
     async def _send(self, payload: Payload, request: OrderRequest) -> None:
         cl_order_id = request.cl_order_id
-        self._intake.send_started()  # what the venue delivers meanwhile waits for _sent (deferred)
+        fence = self._fence
+        fence.hold()  # what an in-process venue answers meanwhile waits for the record
         try:
             await self._gateway.send(request)
         except ConnectionLostError as exc:
-            self._not_placed(payload, _P.FAILED, f"not sent: {exc}", str(exc))
+            self._not_placed(payload, _P.FAILED, f"not sent: {exc}", str(exc), fence)
             raise
         except OrderDeniedError as exc:
             # The gateway refused it before writing a byte (what the venue's format
             # cannot express, e.g. a cl_order_id over CQG's 64 bytes): a denial like
             # any other, never an order that "may have left".
             codes = ", ".join(exc.codes)
-            self._not_placed(payload, _P.DENIED, codes, f"denied by the gateway: {codes}")
+            self._not_placed(payload, _P.DENIED, codes, f"denied by the gateway: {codes}", fence)
             if self.host is not None:
                 self.host.notify_denied(payload.request, exc.violations)
             raise
@@ -373,34 +376,38 @@ class Executor:
             # itself, e.g. an account this logon does not trade): nothing was placed,
             # nothing is tracked, the answer is final.
             answer = f"{exc.code}: {exc.text}"
-            self._not_placed(payload, _P.REJECTED, answer, f"rejected by the venue: {answer}")
+            self._not_placed(
+                payload, _P.REJECTED, answer, f"rejected by the venue: {answer}", fence
+            )
             raise
         except BaseException:
-            self._intake.send_ended()
             # Cancelled (or failed) while writing: it may have left. UNKNOWN, never void.
             self._sent(payload, request)  # synchronous: safe under cancellation
             self._answers.unknown(payload, cl_order_id, "send interrupted")
-            self._intake.take_deferred()
+            fence.release()
             raise
-        self._intake.send_ended()
         self._sent(payload, request)
-        if self._intake.has_deferred:
-            self._intake.take_deferred()
+        fence.release()
+        if self._intake.resync_pending:
             await self._intake.resync_due()
 
     def _not_placed(
-        self, payload: Payload, status: PayloadStatus, why: str, journaled: str
+        self,
+        payload: Payload,
+        status: PayloadStatus,
+        why: str,
+        journaled: str,
+        fence: SendFence,
     ) -> None:
         """The send ended before the order could be placed: release it, journal
         ``SendFailed`` (recovery knows it never left), settle the payload."""
-        self._intake.send_ended()
         cl_order_id = payload.request.cl_order_id
         self._admission.release(cl_order_id)
         self._journal.append(
             SendFailed(cl_order_id=cl_order_id, reason=journaled, ts_ns=self.clock.now_ns())
         )
         payload.advance(status, why)
-        self._intake.take_deferred()
+        fence.release()
 
     def _sent(self, payload: Payload, request: OrderRequest) -> None:
         if self.journal is not None:
@@ -491,8 +498,19 @@ class Executor:
         venue) gets a sink: its events are applied the moment the venue produces
         them, in order, without a turn of the event loop each; those produced
         during one of our own sends are applied right after the send is recorded.
+        That adapter (:class:`~ec_core.execution.feed.DirectDelivery`) and a plain
+        stream both end in the same intake step.
         """
-        await self._intake.run(events)
+        if not isinstance(events, DirectFeed):
+            await self._intake.run(events)
+            return
+        delivery = DirectDelivery(self._intake.take)
+        self._fence = delivery
+        try:
+            async with aclosing(delivery.marked(events)) as marked:
+                await self._intake.run(marked)
+        finally:
+            self._fence = NO_FENCE
 
     @asynccontextmanager
     async def consume(self, events: AsyncIterable[TradeEvent]) -> AsyncIterator[Executor]:

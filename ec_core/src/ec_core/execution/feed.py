@@ -5,8 +5,10 @@ event loop, and the order path waits for that turn before it sees its answer. A
 venue that lives in the same loop (the ``mock`` vendor) can do better: hand each
 event to a *sink* the moment it is produced, in order, and queue it on the stream
 only when the sink declines. :class:`DirectFeed` is that optional extension of a
-stream; :meth:`Executor.run <ec_core.execution.Executor.run>` installs its sink on
-any stream that has one.
+stream. :class:`DirectDelivery` is the adapter on the executor's side of it:
+:meth:`Executor.run <ec_core.execution.Executor.run>` puts one between itself and
+any stream that is a :class:`DirectFeed`; every other stream is simply iterated.
+The executor itself takes events one way only (its intake's ``take``).
 
 The contract a :class:`DirectFeed` keeps, so that the consumer sees every event
 exactly once and in the order produced:
@@ -22,12 +24,12 @@ exactly once and in the order produced:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol, TypeAlias, runtime_checkable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Protocol, TypeAlias, final, runtime_checkable
 
-from ec_core.model import TradeEvent
+from ec_core.model import SnapshotComplete, TradeEvent
 
-__all__ = ["DirectFeed", "EventSink"]
+__all__ = ["DirectDelivery", "DirectFeed", "EventSink", "SendFence"]
 
 EventSink: TypeAlias = Callable[[TradeEvent], bool]
 """Takes one event synchronously; ``False`` asks the stream to queue it instead."""
@@ -40,3 +42,89 @@ class DirectFeed(Protocol):
     def set_sink(self, sink: EventSink | None) -> None:
         """Deliver to ``sink`` from now on (``None``: queue everything again)."""
         ...
+
+    def __aiter__(self) -> AsyncIterator[TradeEvent]: ...
+
+
+class SendFence(Protocol):
+    """Where the executor marks a send: what a venue answers *during* it waits behind it.
+
+    ``hold()`` before the gateway's ``send``; ``release()`` once the request is
+    recorded as sent (or as not sent), so a report never reaches the tracker ahead
+    of the order it answers. A stream with no direct delivery needs no fence.
+    """
+
+    def hold(self) -> None: ...
+
+    def release(self) -> None: ...
+
+
+@final
+class _NoFence:
+    """The fence of a stream that is only iterated: nothing arrives during a send."""
+
+    __slots__ = ()
+
+    def hold(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
+
+NO_FENCE: SendFence = _NoFence()
+
+
+@final
+class DirectDelivery:
+    """Hands a :class:`DirectFeed`'s events to ``take`` from the venue's callback.
+
+    An event produced while a send is held is kept until the fence is released; an
+    event produced while the consumer handles one from the stream (``busy``), and a
+    :class:`~ec_core.model.SnapshotComplete` (its resync awaits), is declined, so it
+    queues and comes through the stream in order.
+    """
+
+    __slots__ = ("_busy", "_deferred", "_held", "_take")
+
+    def __init__(self, take: Callable[[TradeEvent], None]) -> None:
+        self._take = take
+        self._held = 0  # sends in progress
+        self._deferred: list[TradeEvent] = []
+        self._busy = False
+
+    def sink(self, event: TradeEvent) -> bool:
+        if self._busy:
+            return False  # keep the order: it queues behind the one in hand
+        if self._held:
+            self._deferred.append(event)
+            return True
+        if isinstance(event, SnapshotComplete):
+            return False  # the resync after it awaits: the consumer does it
+        self._take(event)
+        return True
+
+    def hold(self) -> None:
+        self._held += 1
+
+    def release(self) -> None:
+        """Apply what the venue delivered during the send, once no send is held."""
+        self._held -= 1
+        if self._held or not self._deferred:
+            return
+        events, self._deferred = self._deferred, []
+        for event in events:
+            self._take(event)
+
+    async def marked(self, feed: DirectFeed) -> AsyncGenerator[TradeEvent, None]:
+        """``feed``'s queued events, with the sink installed and ``busy`` kept while the
+        consumer handles each one."""
+        feed.set_sink(self.sink)
+        try:
+            async for event in feed:
+                self._busy = True
+                yield event
+                self._busy = False
+        finally:
+            self._busy = False
+            feed.set_sink(None)

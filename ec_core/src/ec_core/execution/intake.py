@@ -3,9 +3,12 @@
 Every venue event is journaled, then applied to the tracker, then settles the
 payloads it answers (:meth:`Intake.on_event`). A disconnect or gap marks every
 account with open orders; after that account's snapshot completes, its open orders
-the snapshot did not mention and its UNKNOWN orders are asked about. Events an
-in-process venue delivers while one of our sends is in progress are deferred until
-the send is recorded, so a fill never arrives before the order it fills.
+the snapshot did not mention and its UNKNOWN orders are asked about.
+
+:meth:`Intake.take` is the one way an event comes in: :meth:`Intake.run` calls it for
+each event of a trade stream, and so does the in-process adapter
+(:class:`~ec_core.execution.feed.DirectDelivery`) for events a venue in the same loop
+hands over synchronously.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from typing import final
 from ec_core.clock import Clock
 from ec_core.errors import ConnectionLostError
 from ec_core.execution.answers import Answers
-from ec_core.execution.feed import DirectFeed
 from ec_core.execution.gate import FillAnomalyListener, PnlListener, PreTradeGate
 from ec_core.execution.reconcile import Reconciler
 from ec_core.journal import EventReceived, JournalRecord
@@ -71,8 +73,6 @@ class Intake:
         self._anomalies_seen = 0
         # account -> the tracker's report_seq at the last gap, until its snapshot resyncs it
         self._gap_marks: dict[str, int] = {}
-        self._sending = 0  # sends in progress
-        self._deferred: list[TradeEvent] = []  # delivered directly during a send
         self._resyncs: list[str] = []  # accounts whose snapshot completed, resync due
 
     @property
@@ -114,61 +114,18 @@ class Intake:
         for anomaly in tracker.anomalies()[-new:]:
             self._on_anomaly(anomaly)
 
-    # -- a send in progress ----------------------------------------------------
-
-    def send_started(self) -> None:
-        """What the venue delivers directly from now on waits for :meth:`send_ended`."""
-        self._sending += 1
-
-    def send_ended(self) -> None:
-        self._sending -= 1
-
-    @property
-    def has_deferred(self) -> bool:
-        return bool(self._deferred)
-
-    def take_deferred(self) -> None:
-        """Apply what the venue delivered while we were sending, once no send is open."""
-        if self._sending or not self._deferred:
-            return
-        events, self._deferred = self._deferred, []
-        for event in events:
-            self._take(event)
-
     # -- the stream ------------------------------------------------------------
 
     async def run(self, events: AsyncIterable[TradeEvent]) -> None:
         """See ``Executor.run``."""
-        feed = events if isinstance(events, DirectFeed) else None
-        busy = False  # an event taken from the stream is being handled
-
-        def sink(event: TradeEvent) -> bool:
-            if busy:
-                return False  # keep the order: it queues behind the one in hand
-            if self._sending:
-                self._deferred.append(event)
-                return True
-            if isinstance(event, SnapshotComplete):
-                return False  # the resync after it awaits: the consumer does it
-            self._take(event)
-            return True
-
-        if feed is not None:
-            feed.set_sink(sink)
         try:
             async for event in events:
-                busy = True
-                try:
-                    self._take(event)
-                    await self.resync_due()
-                finally:
-                    busy = False
+                self.take(event)
+                await self.resync_due()
         finally:
-            if feed is not None:
-                feed.set_sink(None)
             self._flush()
 
-    def _take(self, event: TradeEvent) -> None:
+    def take(self, event: TradeEvent) -> None:
         """One event of the trade stream: apply it and keep the resync bookkeeping."""
         self.on_event(event)
         if isinstance(event, SessionEvent):
@@ -191,6 +148,11 @@ class Intake:
             marks[account_id] = mark
         for order in self.tracker.open_orders():
             marks[order.account_id] = mark
+
+    @property
+    def resync_pending(self) -> bool:
+        """A snapshot completed and its resync (:meth:`resync_due`) has not run yet."""
+        return bool(self._resyncs)
 
     async def resync_due(self) -> None:
         while self._resyncs:
