@@ -12,8 +12,11 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 from ec_core.clock import Clock, ManualClock, WallClock
+from ec_core.data import DataFeed, FeedSet, TickBuffer
 from ec_core.errors import (
+    AuthError,
     ConfigError,
+    ConnectionLostError,
     EcError,
     OrderDeniedError,
     OrderError,
@@ -22,9 +25,12 @@ from ec_core.errors import (
     PluginError,
     PriceError,
     SessionError,
+    SymbolNotFoundError,
     VendorNotFoundError,
 )
+from ec_core.execution import Executor, Payload
 from ec_core.front import Trader, connect
+from ec_core.journal import Journal
 from ec_core.model import (
     Account,
     Bar,
@@ -52,40 +58,76 @@ from ec_core.model import (
     TradeEvent,
 )
 from ec_core.plugins import PluginHost, hookimpl
+from ec_core.safety import LimitsFile, PreTradeChecks
 from ec_core.secrets import Secret
 from ec_core.settings import Settings, load_settings
-from ec_core.vendor import Capability, Session, VendorFactory, VendorInfo
+from ec_core.strategy import (
+    ActionNode,
+    ActionTree,
+    InvalidTreeError,
+    OpSignal,
+    OpStrategy,
+    StrategyEngine,
+    StrategyError,
+)
+from ec_core.tracking import OrderTracker
+from ec_core.vendor import (
+    Capability,
+    MarketDataFeed,
+    OrderGateway,
+    Session,
+    TradeMonitor,
+    VendorFactory,
+    VendorInfo,
+)
 
 __all__ = [
     "Account",
+    "ActionNode",
+    "ActionTree",
+    "AuthError",
     "Bar",
     "CancelAll",
     "CancelOrder",
     "Capability",
     "Clock",
     "ConfigError",
+    "ConnectionLostError",
+    "DataFeed",
     "Duration",
     "EcError",
     "ExecInstruction",
     "ExecutionReport",
+    "Executor",
+    "FeedSet",
     "Fill",
     "GoFlat",
     "Instrument",
+    "InvalidTreeError",
+    "Journal",
+    "LimitsFile",
     "LiquidateAll",
     "ManualClock",
+    "MarketDataFeed",
     "ModifyOrder",
     "NewOrder",
+    "OpSignal",
+    "OpStrategy",
     "Order",
     "OrderDeniedError",
     "OrderError",
+    "OrderGateway",
     "OrderRejectedError",
     "OrderRequest",
     "OrderState",
+    "OrderTracker",
     "OrderType",
     "OrderUnknownError",
+    "Payload",
     "PluginError",
     "PluginHost",
     "Position",
+    "PreTradeChecks",
     "PriceError",
     "Quote",
     "Rounding",
@@ -95,8 +137,13 @@ __all__ = [
     "SessionState",
     "Settings",
     "Side",
+    "StrategyEngine",
+    "StrategyError",
+    "SymbolNotFoundError",
+    "TickBuffer",
     "Trade",
     "TradeEvent",
+    "TradeMonitor",
     "Trader",
     "VendorFactory",
     "VendorInfo",

@@ -26,6 +26,8 @@ no) and *unknown* (we cannot tell yet: timeout, disconnect). See ``docs/outcomes
     │       ├── HistoryNotEntitledError  this logon may not see the instrument's history
     │       └── HistoryRateLimitError    too many requests: retry later
     ├── PriceError                   a price is off the tick grid or not representable
+    ├── PayloadStateError            a Payload used out of its lifecycle (executed twice …)
+    ├── VoidRefusedError             a void of an order that is not open, or without a reason
     ├── IllegalTransitionError       an order state change the state machine forbids
     ├── OrderError                   outcome of an order attempt
     │   ├── OrderDeniedError         denied here: carries every violation; nothing was sent
@@ -35,6 +37,25 @@ no) and *unknown* (we cannot tell yet: timeout, disconnect). See ``docs/outcomes
     ├── JournalError                 the journal cannot be written: new orders stop (fail closed)
     │   └── JournalIntegrityError    the journal lost or changed records: not traded from
     └── RecordNotEncodable           a journal record cannot be encoded: that order is denied
+
+Defined beside the code that raises them (each derives from a class above; a test keeps
+this list complete for ec-core, ec-mock and ec-cqg)::
+
+    ConfigError
+    └── StrategyLoadError            ec_core.strategy.loader: a strategy file cannot be loaded
+    EcError
+    ├── NoDataError                  ec_core.data.errors: no bar/tick yet (a LookupError)
+    ├── StrategyError                ec_core.strategy.errors: a strategy asked the impossible
+    ├── InvalidTreeError             ec_core.strategy.errors: a tree cannot run (a ValueError)
+    ├── ConformanceOverrideError     ec_core.testing.conformance.guard: a kit test overridden
+    ├── DetailsError                 ec_cqg.compat: EC_API-style details that are no order
+    └── DuplicateRequestError        ec_cqg.protocol.correlation_events: a request id reused
+    SessionError
+    ├── VenueError                   ec_mock.vendor.venue: the venue refused a control call
+    └── TradeBufferOverflowError     ec_mock.vendor.channels: a trade subscriber fell behind
+
+``ConformanceViolation`` (the kit's failure) is an ``AssertionError`` on purpose, so pytest
+reports it as a failed test rather than an error.
 """
 
 from __future__ import annotations
@@ -63,6 +84,7 @@ __all__ = [
     "OrderError",
     "OrderRejectedError",
     "OrderUnknownError",
+    "PayloadStateError",
     "PluginError",
     "PriceError",
     "ProtocolError",
@@ -71,6 +93,7 @@ __all__ = [
     "SymbolNotFoundError",
     "VendorNotFoundError",
     "Violation",
+    "VoidRefusedError",
 ]
 
 
@@ -274,6 +297,32 @@ class PriceError(EcError, ValueError):
         super().__init__(message)
         self.price = price
         self.tick_size = tick_size
+
+
+@final
+class PayloadStateError(EcError):
+    """A :class:`~ec_core.execution.Payload` used out of its lifecycle.
+
+    A payload is executed once: executing it again, or moving its status backwards, is a
+    programming error in the caller. Nothing is sent. ``request_id`` names the payload.
+    """
+
+    def __init__(self, message: str, *, request_id: int) -> None:
+        super().__init__(message)
+        self.request_id = request_id
+
+
+@final
+class VoidRefusedError(EcError):
+    """A void (closing an order locally as VOIDED) was refused; nothing was journaled.
+
+    ``order_id`` is the id asked for; the message starts with ``VOID_REFUSED`` and says why
+    (not an open order, or no reason given).
+    """
+
+    def __init__(self, message: str, *, order_id: str) -> None:
+        super().__init__(f"VOID_REFUSED: {message}")
+        self.order_id = order_id
 
 
 @final

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import pickle
+import re
 from decimal import Decimal
 
 import ec_core.errors as errors
@@ -26,6 +27,7 @@ from ec_core.errors import (
     OrderError,
     OrderRejectedError,
     OrderUnknownError,
+    PayloadStateError,
     PluginError,
     PriceError,
     ProtocolError,
@@ -34,6 +36,7 @@ from ec_core.errors import (
     SymbolNotFoundError,
     VendorNotFoundError,
     Violation,
+    VoidRefusedError,
 )
 from ec_core.model import OrderState
 
@@ -72,6 +75,8 @@ INSTANCES: list[EcError] = [
     RequestTimeoutError(cl_order_id="c1", timeout=2.5),
     JournalError("disk full"),
     JournalIntegrityError("orders.sqlite", ["records 3..5 (3) committed before are missing"]),
+    PayloadStateError("payload 1 was executed before (sent)", request_id=1),
+    VoidRefusedError("'c9' is not an open order (not tracked)", order_id="c9"),
 ]
 
 
@@ -168,3 +173,63 @@ def test_symbol_not_found_names_the_symbol_code_and_what_is_listed() -> None:
         "symbol 'NQZ5' is not listed by the venue (code 104): no such contract (listed: CLF6, ESZ5)"
     )
     assert str(SymbolNotFoundError("X")) == "symbol 'X' is not listed by the venue"
+
+
+def _all_modules() -> list[str]:
+    import importlib
+    import pkgutil
+
+    names: list[str] = []
+    for top in ("ec_core", "ec_mock", "ec_cqg"):
+        package = importlib.import_module(top)
+        names.append(top)
+        for info in pkgutil.walk_packages(package.__path__, prefix=f"{top}."):
+            if info.name.rsplit(".", 1)[-1] != "__main__":
+                names.append(info.name)
+    return names
+
+
+def _subclasses(cls: type[BaseException]) -> set[type[BaseException]]:
+    found: set[type[BaseException]] = set()
+    sub: type[BaseException]
+    for sub in cls.__subclasses__():
+        found |= {sub} | _subclasses(sub)
+    return found
+
+
+def test_the_drawn_tree_names_every_error_class_of_the_three_distributions() -> None:
+    import importlib
+
+    import ec_core.errors
+
+    for name in _all_modules():
+        importlib.import_module(name)
+    ours = {
+        c
+        for c in _subclasses(ec_core.errors.EcError)
+        if c.__module__.split(".")[0] in {"ec_core", "ec_mock", "ec_cqg"}
+    }
+    drawing = ec_core.errors.__doc__ or ""
+    missing = sorted(
+        c.__qualname__ for c in ours if not re.search(rf"\b{c.__qualname__}\b", drawing)
+    )
+    assert missing == [], f"draw these in ec_core.errors' docstring: {missing}"
+    assert "EcError" in drawing
+
+
+def test_no_bare_ec_error_is_raised_in_the_sources() -> None:
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    bare: list[str] = []
+    for path in sorted(root.glob("ec_*/src/**/*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Raise)
+                and isinstance(node.exc, ast.Call)
+                and isinstance(node.exc.func, ast.Name)
+                and node.exc.func.id == "EcError"
+            ):
+                bare.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert bare == [], f"raise a named subclass instead of EcError: {bare}"

@@ -16,7 +16,7 @@ from typing import NoReturn, TypeAlias, final
 import msgspec
 
 from ec_core.clock import Clock
-from ec_core.errors import EcError, JournalError, OrderDeniedError, Violation
+from ec_core.errors import JournalError, OrderDeniedError, PayloadStateError, Violation
 from ec_core.execution.gate import MandatoryGate, PreTradeGate, RoundingGate
 from ec_core.execution.ids import ClientOrderIds
 from ec_core.execution.payload import Payload, PayloadStatus
@@ -101,7 +101,10 @@ class Admission:
         or ``None`` if the window closed. Raises :class:`OrderDeniedError` or, while
         the journal is halted, :class:`JournalError`."""
         if payload.status is not _P.PENDING:
-            raise EcError(f"payload {payload.request_id} was executed before ({payload.status})")
+            raise PayloadStateError(
+                f"payload {payload.request_id} was executed before ({payload.status})",
+                request_id=payload.request_id,
+            )
         if (payload.start_time or payload.end_time) and not await self._activate(payload):
             return None
         request = payload.request

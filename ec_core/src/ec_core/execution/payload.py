@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 import msgspec
 
-from ec_core.errors import EcError
+from ec_core.errors import PayloadStateError
 from ec_core.model import OrderRequest
 
 __all__ = ["PAYLOAD_TRANSITIONS", "Payload", "PayloadStatus"]
@@ -82,13 +82,14 @@ class Payload(msgspec.Struct, kw_only=True):
     status_reason: str = ""
 
     def advance(self, target: PayloadStatus, reason: str = "") -> None:
-        """Move to ``target``; raise :class:`EcError` if the lifecycle forbids it."""
+        """Move to ``target``; raise :class:`PayloadStateError` if the lifecycle forbids it."""
         if target is self.status:
             return
         if target not in _ALLOWED[self.status]:
-            raise EcError(
+            raise PayloadStateError(
                 f"payload {self.request_id}: illegal status change"
-                f" {self.status.value} -> {target.value}"
+                f" {self.status.value} -> {target.value}",
+                request_id=self.request_id,
             )
         self.status = target
         self.status_reason = reason

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ec_core.errors import EcError
+from ec_core.errors import VoidRefusedError
 from ec_core.journal import JournalRecord, OrderVoided
 from ec_core.model import ExecutionReport, Order, OrderState, ReportKind
 from ec_core.tracking import OrderTracker
@@ -66,14 +66,14 @@ def void_order(
 ) -> Order:
     """Close the open order ``order_id`` (chain or client id) as VOIDED; journal first.
 
-    Raises :class:`EcError` (``VOID_REFUSED``) for an id that is not an open order.
+    Raises :class:`VoidRefusedError` for an id that is not an open order.
     """
     order = tracker.order(order_id)
     if order is None or order.state.is_final:
         state = "not tracked" if order is None else f"already {order.state.value}"
-        raise EcError(f"VOID_REFUSED: {order_id!r} is not an open order ({state})")
+        raise VoidRefusedError(f"{order_id!r} is not an open order ({state})", order_id=order_id)
     if not reason.strip():
-        raise EcError("VOID_REFUSED: a void needs a reason (it is journaled)")
+        raise VoidRefusedError("a void needs a reason (it is journaled)", order_id=order_id)
     report = voided_report(order, reason, now_ns)
     if journal is not None:
         journal(

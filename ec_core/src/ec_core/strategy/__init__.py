@@ -24,7 +24,7 @@ from ec_core.strategy.context import (
     SupportsOrderBook,
 )
 from ec_core.strategy.engine import ErrorReport, ReplaySync, StrategyEngine
-from ec_core.strategy.errors import InvalidTreeError, TreeProblem
+from ec_core.strategy.errors import InvalidTreeError, StrategyError, TreeProblem
 from ec_core.strategy.holds import HeldPayload
 from ec_core.strategy.render import to_mermaid, to_text
 from ec_core.strategy.signal import OpSignal, SignalState
@@ -60,6 +60,7 @@ __all__ = [
     "SignalState",
     "StrategyContext",
     "StrategyEngine",
+    "StrategyError",
     "SupportsExecute",
     "SupportsOrderBook",
     "Transition",

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, TypeAlias, final
 
 import msgspec
 
-from ec_core.errors import EcError
 from ec_core.execution.payload import Payload
 from ec_core.model import CancelOrder, ModifyOrder, OrderRequest
+from ec_core.strategy.errors import StrategyError
 
 if TYPE_CHECKING:
     from ec_core.strategy.context import StrategyContext
@@ -121,10 +121,10 @@ def _node_order(ctx: StrategyContext, node: str) -> tuple[str, str, str]:
     """``(account_id, symbol, live cl_order_id)`` of the last order placed by ``node``."""
     signal = ctx.signal
     if signal is None:
-        raise EcError(f"no signal in context: cannot refer to the orders of node {node!r}")
+        raise StrategyError(f"no signal in context: cannot refer to the orders of node {node!r}")
     ref = signal.tree.last_order_of(node)
     if ref is None:
-        raise EcError(f"node {node!r} has placed no order to refer to")
+        raise StrategyError(f"node {node!r} has placed no order to refer to")
     return ref
 
 

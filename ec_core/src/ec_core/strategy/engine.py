@@ -41,6 +41,7 @@ from ec_core.execution.payload import Payload
 from ec_core.model import CancelOrder, MarketEvent, Order, Quote
 from ec_core.strategy.actions_queue import OrderActions
 from ec_core.strategy.context import MarketClock, OrderRouter, StrategyContext
+from ec_core.strategy.errors import StrategyError
 from ec_core.strategy.failures import (
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
     ErrorReport,
@@ -353,7 +354,10 @@ class StrategyEngine:
         error: Exception | None = None
         try:
             if self.router is None:
-                raise RuntimeError("the engine has no order router: cannot send orders")
+                raise StrategyError(
+                    "the engine has no order router: cannot send orders"
+                    " (give StrategyEngine a router, or run it through `ec run`/`ec replay`)"
+                )
             order = await self.router.execute(command.payload)
         except Exception as exc:
             error = exc

@@ -9,7 +9,7 @@ import msgspec
 
 from ec_core.errors import EcError
 
-__all__ = ["InvalidTreeError", "TreeProblem"]
+__all__ = ["InvalidTreeError", "StrategyError", "TreeProblem"]
 
 
 class TreeProblem(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,3 +44,12 @@ class InvalidTreeError(EcError, ValueError):
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(p.code for p in self.problems)
+
+
+class StrategyError(EcError):
+    """A running strategy asked for something that cannot be done.
+
+    Examples: an action refers to the order of a node that placed none, an engine without
+    an order router is asked to send, a replay is asked to wait on its own clock. The
+    message says what to change; nothing is sent.
+    """

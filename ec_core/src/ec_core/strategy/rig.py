@@ -21,7 +21,7 @@ import anyio
 
 from ec_core.clock import Clock
 from ec_core.data import FeedSet
-from ec_core.errors import ConfigError, EcError
+from ec_core.errors import ConfigError
 from ec_core.execution import (
     ClientOrderIds,
     Executor,
@@ -35,6 +35,7 @@ from ec_core.model import Instrument
 from ec_core.plugins import PluginHost
 from ec_core.strategy.context import ExecutorRouter
 from ec_core.strategy.engine import ErrorReport, StrategyEngine
+from ec_core.strategy.errors import StrategyError
 from ec_core.strategy.loader import StrategyPlan
 from ec_core.tracking import OrderTracker
 from ec_core.tracking.retention import DEFAULT_RETAIN_FINAL
@@ -233,7 +234,7 @@ async def order_path(
 
 async def _replay_cannot_wait(seconds: float) -> None:
     """The executor's sleep in a replay: waiting would wait on itself, so refuse."""
-    raise EcError(
+    raise StrategyError(
         f"a replay cannot wait {seconds:.3f}s for an activation window on its own clock:"
         " send through the strategy engine, which holds the payload until replayed time"
         " reaches it"
