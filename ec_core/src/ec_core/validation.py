@@ -1,9 +1,15 @@
 """The contract of a pre-trade validator and the registry plugins add them to.
 
-Every registered validator runs on every request and returns its violations;
-the executor collects them all and raises one
+Every registered validator runs on every request bound for its scope and returns
+its violations; the executor collects them all and raises one
 :class:`~ec_core.errors.OrderDeniedError`. Validators are pure and synchronous:
 they look only at the request and the :class:`PreTradeContext` they are given.
+
+A validator added for one vendor (``validators.add(v, vendor="cqg")``) runs only on
+requests whose ``PreTradeContext.vendor`` is that vendor: a vendor's format rules
+never judge another vendor's orders, and need not filter on the vendor themselves.
+Such rules check only what the venue refuses beyond core's rules (core already
+names a missing price once; a vendor rule does not name it again).
 """
 
 from __future__ import annotations
@@ -26,8 +32,8 @@ __all__ = ["PreTradeContext", "Validator", "ValidatorRegistry"]
 class PreTradeContext(msgspec.Struct, frozen=True, kw_only=True):
     """What a validator may know when it judges a request.
 
-    ``vendor`` names the session's vendor, so a vendor's format rules can skip
-    requests bound elsewhere. ``instrument`` is ``None`` when the symbol is unknown.
+    ``vendor`` names the session's vendor: validators added for another vendor do
+    not run (:meth:`ValidatorRegistry.add`). ``instrument`` is ``None`` when the symbol is unknown.
     ``open_orders`` are our own working orders in the account (including those sent
     and not yet acknowledged); ``position`` our position in the instrument.
 
@@ -66,10 +72,16 @@ class Validator(Protocol):
 
 @final
 class ValidatorRegistry:
-    """Validators by name, in registration order. Plugins call :meth:`add`."""
+    """Validators by name, in registration order, each for every vendor or for one.
+
+    Plugins call :meth:`add`; the executor's checks run :meth:`for_vendor` of the
+    session's vendor.
+    """
 
     def __init__(self) -> None:
         self._validators: dict[str, Validator] = {}
+        self._scope: dict[str, str] = {}  # name -> the one vendor it judges
+        self._by_vendor: dict[str, tuple[Validator, ...]] = {}
         self._version = 0
 
     @property
@@ -77,16 +89,49 @@ class ValidatorRegistry:
         """Changes on every add or remove, so callers can cache what they derive from the set."""
         return self._version
 
-    def add(self, validator: Validator, *, replace: bool = False) -> None:
-        """Add ``validator``; a second one with the same name is an error unless ``replace``."""
-        if validator.name in self._validators and not replace:
-            raise PluginError(f"validator {validator.name!r} is already registered")
-        self._validators[validator.name] = validator
-        self._version += 1
+    def add(
+        self, validator: Validator, *, replace: bool = False, vendor: str | None = None
+    ) -> None:
+        """Add ``validator``; a second one with the same name is an error unless ``replace``.
+
+        ``vendor``: judge only requests bound for that vendor (its registered name, as
+        ``Session.vendor`` says it); ``None`` judges every request.
+        """
+        name = validator.name
+        if name in self._validators and not replace:
+            raise PluginError(f"validator {name!r} is already registered")
+        if vendor is not None and (type(vendor) is not str or not vendor):
+            raise PluginError(f"validator {name!r}: vendor must be a non-empty str, got {vendor!r}")
+        self._validators[name] = validator
+        self._scope.pop(name, None)
+        if vendor is not None:
+            self._scope[name] = vendor
+        self._changed()
 
     def remove(self, name: str) -> None:
         if self._validators.pop(name, None) is not None:
-            self._version += 1
+            self._scope.pop(name, None)
+            self._changed()
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._by_vendor.clear()
+
+    def vendor_of(self, name: str) -> str | None:
+        """The one vendor validator ``name`` judges, or ``None`` when it judges all."""
+        return self._scope.get(name)
+
+    def for_vendor(self, vendor: str) -> tuple[Validator, ...]:
+        """The validators that judge a request bound for ``vendor``, in registration order:
+        those for every vendor and those added for this one. Cached until the set changes."""
+        chosen = self._by_vendor.get(vendor)
+        if chosen is None:
+            scope = self._scope
+            chosen = tuple(
+                v for name, v in self._validators.items() if scope.get(name, vendor) == vendor
+            )
+            self._by_vendor[vendor] = chosen
+        return chosen
 
     def __iter__(self) -> Iterator[Validator]:
         return iter(tuple(self._validators.values()))
@@ -98,8 +143,8 @@ class ValidatorRegistry:
         return list(self._validators)
 
     def run(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
-        """Run every validator and collect all violations."""
+        """Run the validators of ``context.vendor`` (:meth:`for_vendor`); collect all violations."""
         found: list[Violation] = []
-        for validator in self._validators.values():
+        for validator in self.for_vendor(context.vendor):
             found.extend(validator.validate(request, context))
         return found

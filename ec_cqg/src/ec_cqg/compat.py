@@ -40,6 +40,8 @@ from ec_core.model import (
     RequestType,
     Side,
 )
+from ec_core.safety.rules import GoodThruDate
+from ec_core.safety.shape import check_shape
 from ec_core.secrets import Secret
 from ec_core.validation import PreTradeContext
 
@@ -376,15 +378,23 @@ class CQGLiveOrder:
 
 @final
 class CQGFormatCheck:
-    """The CQG field-rule policy: name it in ``Payload.checks`` or call it directly."""
+    """The CQG field-rule policy: name it in ``Payload.checks`` or call it directly.
+
+    On its own it must say all a CQG server would refuse, so it runs core's shape
+    guards and good-through-date rule first, then the CQG rules (which check only
+    what core does not).
+    """
 
     name: Final = "cqg"
 
     def __init__(self) -> None:
-        self._rules = CqgFieldRules()
+        self._rules = (GoodThruDate(), CqgFieldRules())
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
-        return list(self._rules.validate(request, context))
+        found = check_shape(request, context)
+        for rule in self._rules:
+            found.extend(rule.validate(request, context))
+        return found
 
     def check(self, payload: Payload, *, now_ns: int | None = None) -> list[Violation]:
         """Every CQG field-rule violation of ``payload``'s request (empty: it passes)."""

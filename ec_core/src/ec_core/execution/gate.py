@@ -116,7 +116,7 @@ class ValidatorGate:
 
     def check_mandatory(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
         found: list[Violation] = []
-        for validator in self.registry:
+        for validator in self.registry.for_vendor(context.vendor):
             if validator.name in self.mandatory:
                 found.extend(validator.validate(request, context))
         return found

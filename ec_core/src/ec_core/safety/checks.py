@@ -17,7 +17,8 @@ removed by plugins:
   as the order type requires. A built-in shape rule the registry also holds (the
   same class) runs once, from the registry, with the limits resolved.
 
-Then every validator of the registry runs. All violations are collected; none
+Then every validator of the registry for the request's vendor runs (those for every
+vendor, and those added for ``context.vendor`` alone). All violations are collected; none
 stops the others (one reported by both a shape guard and a validator with the
 same code, field and rule is kept once). The pass path allocates one context
 copy and nothing else.
@@ -126,7 +127,7 @@ class PreTradeChecks:
             limits.guard(self.kill_switch)  # a failed reload is loud (docs/safety/policies.md)
         self.rate_limiter = rate_limiter if rate_limiter is not None else RateLimiter()
         self._clock = clock
-        self._validate: tuple[_Validate, ...] = ()
+        self._validate: dict[str, tuple[_Validate, ...]] = {}  # per vendor
         self._validators_version = -1
         self._shape_rules: tuple[Validator, ...] = SHAPE_RULES  # those the registry lacks
         self._loss_level: dict[str, KillSwitchState] = {}
@@ -223,9 +224,13 @@ class PreTradeChecks:
             return found
         if self._validators_version != self.validators.version:
             self._refresh_validators()
+        validate_all = self._validate.get(context.vendor)
+        if validate_all is None:
+            validate_all = tuple(v.validate for v in self.validators.for_vendor(context.vendor))
+            self._validate[context.vendor] = validate_all
         shape = check_shape(request, context, self._shape_rules)
         context = msgspec.structs.replace(context, limits=resolved, target_order=target)
-        for validate in self._validate:
+        for validate in validate_all:
             violations = validate(request, context)
             if violations:
                 if shape:
@@ -236,7 +241,7 @@ class PreTradeChecks:
         return found
 
     def _refresh_validators(self) -> None:
-        self._validate = tuple(v.validate for v in self.validators)
+        self._validate = {}
         self._validators_version = self.validators.version
         # A shape rule whose very class the registry holds runs from there (with the
         # limits resolved: the same answer and more); the others run as guards.
