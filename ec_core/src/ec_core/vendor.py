@@ -23,7 +23,7 @@ runtime-checkable protocols (never by reaching into a vendor's objects):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from enum import StrEnum
@@ -193,12 +193,24 @@ class VendorFactory(Protocol):
     @property
     def info(self) -> VendorInfo: ...
 
-    def open(self, settings: Mapping[str, Any]) -> AbstractAsyncContextManager[Session]:
+    def open(
+        self,
+        settings: Mapping[str, Any],
+        *,
+        on_state: Callable[[SessionState, SessionState], None] | None = None,
+    ) -> AbstractAsyncContextManager[Session]:
         """Return a context manager that connects on enter and closes on exit.
 
         ``settings`` is the vendor's table from the settings file, secrets already
         resolved from the environment. Raise :class:`~ec_core.errors.ConfigError`
         for a bad value, naming the key. Must not do I/O before ``__aenter__``.
+
+        ``on_state(old, new)`` is the host's listener (it calls every
+        ``ec_on_session_state`` observer): give it to the session's
+        :class:`~ec_core.session.SessionLifecycle` (``SessionLifecycle(listener=on_state)``)
+        and every state change reaches the observers with no more code. A factory whose
+        ``open`` does not take it still works, with a ``DeprecationWarning``, and only
+        its opening and closing are reported (:mod:`ec_core.plugins.session_state`).
         """
         ...
 

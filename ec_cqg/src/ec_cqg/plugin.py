@@ -5,37 +5,27 @@ installed) the ``cqg`` wire dialect of ``ec mock serve``. Only ``ec_core`` is im
 here: websockets and protobuf load when a session opens, so ``ec plugins`` stays fast
 and a missing dependency fails late with a clear message.
 
-Session state observers: a factory alone knows no plugin host, so the host is taken
-where the hooks offer it. ``ec_addhooks(host)`` (called once per host that registers
-this plugin) registers a small per-host plugin, :class:`SessionStateBinding`, whose
-``ec_open_session`` opens cqg sessions with ``host.notify_session_state`` as their
-state listener: every ``ec_on_session_state`` observer then hears CONNECTING,
-LOGGED_ON, RECONNECTING, CLOSING and CLOSED. A session opened straight from the
-factory (``LazyCqgFactory().open(settings)``, no host) has no observers, and a plugin
-that opens the session itself (its own ``ec_open_session``, called first) gets none
-unless it passes ``on_state``.
+Session state observers: the host passes its listener to ``LazyCqgFactory.open``
+(``on_state``), and the session's lifecycle calls it, so every ``ec_on_session_state``
+observer hears CONNECTING, LOGGED_ON, RECONNECTING, CLOSING and CLOSED. A session
+opened straight from the factory without ``on_state`` notifies nobody.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, final
 
-from ec_core.model import SessionState
 from ec_core.plugins import hookimpl
-from ec_core.vendor import Capability, Session, VendorFactory, VendorInfo
+from ec_core.session import StateListener
+from ec_core.vendor import Capability, Session, VendorInfo
 
 if TYPE_CHECKING:
-    from ec_core.plugins import PluginHost, VendorRegistry
+    from ec_core.plugins import VendorRegistry
     from ec_core.validation import ValidatorRegistry
 
-__all__ = ["BINDING_NAME", "CQG_INFO", "LazyCqgFactory", "SessionStateBinding"]
-
-#: The name the per-host binding is registered under.
-BINDING_NAME = "cqg.session-state"
-
-StateListener = Callable[[SessionState, SessionState], None]
+__all__ = ["CQG_INFO", "LazyCqgFactory"]
 
 
 def _version() -> str:
@@ -77,35 +67,6 @@ class LazyCqgFactory:
         return CqgSession(parse_cqg_settings(settings), vendor=CQG_INFO.name, on_state=on_state)
 
 
-@final
-class SessionStateBinding:
-    """Per host: opens cqg sessions whose state changes reach ``ec_on_session_state``."""
-
-    def __init__(self, host: PluginHost) -> None:
-        self._host = host
-
-    @hookimpl
-    def ec_open_session(
-        self, vendor: str, settings: Mapping[str, Any], factory: VendorFactory | None
-    ) -> AbstractAsyncContextManager[Session] | None:
-        if vendor != CQG_INFO.name or not isinstance(factory, LazyCqgFactory):
-            return None
-        notify = self._host.notify_session_state
-        return factory.open(settings, on_state=lambda old, new: notify(vendor, old, new))
-
-
-@hookimpl
-def ec_addhooks(host: PluginHost) -> None:
-    """Bind this host's session-state observers to the cqg sessions it opens."""
-    if host.pluggy_manager.get_plugin(BINDING_NAME) is None:
-        host.register(
-            SessionStateBinding(host),
-            name=BINDING_NAME,
-            distribution=CQG_INFO.distribution,
-            version=CQG_INFO.version,
-        )
-
-
 @hookimpl
 def ec_register_vendors(vendors: VendorRegistry) -> None:
     vendors.add(LazyCqgFactory())
@@ -115,7 +76,7 @@ def ec_register_vendors(vendors: VendorRegistry) -> None:
 def ec_register_validators(validators: ValidatorRegistry) -> None:
     from ec_cqg.rules import CqgFieldRules
 
-    validators.add(CqgFieldRules())
+    validators.add(CqgFieldRules(), vendor=CQG_INFO.name)
 
 
 @hookimpl(optionalhook=True)

@@ -43,7 +43,9 @@ class FakeFactory:
         self.info = VendorInfo(name=name, version="9.9", distribution=distribution)
         self.opened: list[Mapping[str, Any]] = []
 
-    def open(self, settings: Mapping[str, Any]) -> AbstractAsyncContextManager[Session]:
+    def open(
+        self, settings: Mapping[str, Any], *, on_state: object = None
+    ) -> AbstractAsyncContextManager[Session]:
         self.opened.append(settings)
         return NeverOpened()
 

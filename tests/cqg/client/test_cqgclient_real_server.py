@@ -463,7 +463,7 @@ class _StateObserver:
 
 
 async def test_session_state_reaches_the_host_observers_through_the_plugin() -> None:
-    host = PluginHost(strict=True)
+    host = PluginHost.load(strict=True, entry_points_enabled=False)
     host.register(plugin, name="cqg", distribution="ec-cqg", version="test")
     observer = _StateObserver()
     host.register(observer, name="observer")

@@ -18,7 +18,7 @@ The four concerns are *connect* (vendors and sessions), *order* (order entry),
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -77,13 +77,20 @@ def ec_register_vendors(vendors: VendorRegistry) -> None:
 
 @hookspec(firstresult=True)
 def ec_open_session(
-    vendor: str, settings: Mapping[str, Any], factory: VendorFactory | None
+    vendor: str,
+    settings: Mapping[str, Any],
+    factory: VendorFactory | None,
+    on_state: Callable[[SessionState, SessionState], None],
 ) -> AbstractAsyncContextManager[Session] | None:
     """Build the session context manager for ``vendor`` from its ``settings``.
 
-    ``factory`` is the registered factory for that name, or ``None``. Core's
-    default (``trylast``) returns ``factory.open(settings)``. A plugin may return
-    its own context manager first, e.g. to wrap the session in a recorder.
+    ``factory`` is the registered factory for that name, or ``None``. ``on_state``
+    is the host's listener for the session's state changes (it calls every
+    ``ec_on_session_state`` observer). Core's default (``trylast``) returns
+    ``factory.open(settings, on_state=on_state)`` (an old factory without the
+    parameter: ``factory.open(settings)``, a DeprecationWarning, and core reports its
+    opening and closing). A plugin may return its own context manager first, e.g.
+    to wrap the session in a recorder; pass ``on_state`` on so observers still hear.
     Return ``None`` to leave it to the next implementation.
     """
 
@@ -150,9 +157,12 @@ def ec_on_denied(request: OrderRequest, violations: Sequence[Violation]) -> None
 
 @hookspec
 def ec_register_validators(validators: ValidatorRegistry) -> None:
-    """Add pre-trade validators: ``validators.add(validator)``.
+    """Add pre-trade validators: ``validators.add(validator)``, or
+    ``validators.add(validator, vendor="acme")`` for rules of one vendor.
 
     Called once when the host loads plugins. Every registered validator runs on
-    every request; all violations are collected and raised together. Core's
-    built-in rules register through this same hook.
+    every request bound for its scope (all vendors, or the one it was added for);
+    all violations are collected and raised together. A vendor's rules check only
+    what core's do not (core names a missing price; the vendor rule need not).
+    Core's built-in rules register through this same hook.
     """

@@ -298,14 +298,20 @@ class PluginHost:
     ) -> AbstractAsyncContextManager[Session]:
         """The session context manager for ``vendor`` (a name or ``"dist:name"``).
 
+        Its state changes reach every ``ec_on_session_state`` observer: the factory
+        gets the host's listener (``factory.open(settings, on_state=...)``).
+
         Raises :class:`VendorNotFoundError`, or :class:`AmbiguousVendorError` when several
         distributions register the bare name.
         """
         factory = self.vendor_factory(vendor)
+        name = factory.info.name if factory else vendor
+        notify = self.notify_session_state
         result: AbstractAsyncContextManager[Session] | None = self._pm.hook.ec_open_session(
-            vendor=factory.info.name if factory else vendor,
+            vendor=name,
             settings=dict(settings or {}),
             factory=factory,
+            on_state=lambda old, new: notify(name, old, new),
         )
         if result is None:
             raise self._not_found(vendor)

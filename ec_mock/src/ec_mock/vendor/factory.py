@@ -8,6 +8,7 @@ from typing import Any, final
 
 import anyio
 from ec_core.errors import ConfigError
+from ec_core.session import StateListener
 from ec_core.vendor import Capability, VendorInfo
 
 from ec_mock.vendor.config import MockSettings, parse_settings
@@ -43,20 +44,23 @@ class MockVendorFactory:
     def info(self) -> VendorInfo:
         return MOCK_INFO
 
-    def open(self, settings: Mapping[str, Any]) -> AbstractAsyncContextManager[MockSession]:
-        """Check ``settings`` now (raising :class:`ConfigError`); build and connect on enter."""
+    def open(
+        self, settings: Mapping[str, Any], *, on_state: StateListener | None = None
+    ) -> AbstractAsyncContextManager[MockSession]:
+        """Check ``settings`` now (raising :class:`ConfigError`); build and connect on enter.
+        ``on_state(old, new)`` hears every state change of the session."""
         parsed, objects = parse_settings(settings)
         venue = objects.get("venue")
         if venue is not None and not isinstance(venue, MockVenue):
             raise ConfigError(
                 f"must be a MockVenue, got {type(venue).__name__}", path="vendors.mock.venue"
             )
-        return _session(parsed, venue, objects.get("faults"))
+        return _session(parsed, venue, objects.get("faults"), on_state)
 
 
 @asynccontextmanager
 async def _session(
-    settings: MockSettings, venue: MockVenue | None, faults: Any
+    settings: MockSettings, venue: MockVenue | None, faults: Any, on_state: StateListener | None
 ) -> AsyncIterator[MockSession]:
     from ec_mock.vendor.faultgate import build_gate
 
@@ -80,6 +84,7 @@ async def _session(
         trade_buffer=settings.trade_buffer,
         replay_model=settings.replay,
         seed=settings.seed,
+        on_state=on_state,
     )
     if session.gate is not None:
         session.gate.bind(session)

@@ -56,7 +56,7 @@ from ec_core.model import (
     SnapshotComplete,
     TradeEvent,
 )
-from ec_core.session import SessionLifecycle
+from ec_core.session import SessionLifecycle, StateListener
 
 from ec_mock.engine.codes import RejectCode
 from ec_mock.vendor.channels import (
@@ -130,6 +130,7 @@ class MockSession:
         vendor: str = "mock",
         replay_model: RecordedFillModel | None = None,
         seed: int = 0,
+        on_state: StateListener | None = None,
     ) -> None:
         self.venue = venue
         self.account_ids = tuple(account_ids)
@@ -137,7 +138,7 @@ class MockSession:
         self.market_buffer = market_buffer
         self.trade_buffer = trade_buffer
         self._vendor = vendor
-        self.lifecycle = SessionLifecycle()
+        self.lifecycle = SessionLifecycle(listener=on_state)
         self._instruments: dict[str, Instrument] = {}
         self._trade_subs: dict[str, list[TradeEventChannel]] = {}
         self._market_subs: dict[str, list[MarketDataChannel[Any]]] = {}

@@ -9,6 +9,7 @@ from typing import Any
 
 from ec_core.errors import ConfigError
 from ec_core.secrets import Secret
+from ec_core.session import StateListener
 from ec_core.vendor import Capability, Session, VendorInfo
 
 from ec_echo.session import EchoSession
@@ -46,7 +47,9 @@ class EchoFactory:
         )
         self.venue = EchoVenue()  # every session of this factory trades on it, like one exchange
 
-    def open(self, settings: Mapping[str, Any]) -> AbstractAsyncContextManager[Session]:
+    def open(
+        self, settings: Mapping[str, Any], *, on_state: StateListener | None = None
+    ) -> AbstractAsyncContextManager[Session]:
         # Check every value here, naming the key, before anything connects.
         password = settings.get("password")
         if not isinstance(password, Secret):
@@ -54,4 +57,6 @@ class EchoFactory:
         account_id = settings.get("account_id", "ECHO-1")
         if not isinstance(account_id, str) or not account_id:
             raise ConfigError("must be a non-empty string", path="vendors.echo.account_id")
-        return EchoSession(self.venue, password=password, account_id=account_id)
+        # on_state is the host's listener: the session's lifecycle calls it on every change,
+        # and every ec_on_session_state observer hears it.
+        return EchoSession(self.venue, password=password, account_id=account_id, on_state=on_state)

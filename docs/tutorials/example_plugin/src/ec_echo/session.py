@@ -29,7 +29,7 @@ from ec_core.model import (
     TradeEvent,
 )
 from ec_core.secrets import Secret
-from ec_core.session import SessionLifecycle
+from ec_core.session import SessionLifecycle, StateListener
 
 from ec_echo.venue import EchoVenue
 
@@ -133,10 +133,17 @@ class EchoFeed:
 class EchoSession:
     """One logged-on connection to the venue; valid inside its ``async with`` block."""
 
-    def __init__(self, venue: EchoVenue, *, password: Secret, account_id: str) -> None:
+    def __init__(
+        self,
+        venue: EchoVenue,
+        *,
+        password: Secret,
+        account_id: str,
+        on_state: StateListener | None = None,
+    ) -> None:
         self.venue = venue
         self._password = password
-        self._lifecycle = SessionLifecycle()
+        self._lifecycle = SessionLifecycle(listener=on_state)
         self._account = Account(account_id=account_id, name="echo")
         self._gateway = EchoGateway(self)
         self._monitor = EchoMonitor(self)
