@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from ec_core.clock import ManualClock
@@ -28,7 +28,8 @@ HOUSE = "KIT-HOUSE"
 # Near each built-in contract's reference price: 0.25 ticks and 1/64 ticks.
 REFERENCE_PRICES = {"EP": Decimal("4500.00"), "TYA": Decimal("110.015625")}
 
-Rewrite = Callable[[TradeEvent], TradeEvent]
+Rewrite = Callable[[TradeEvent], TradeEvent | None]  # None: the event is dropped
+MarketRewrite = Callable[[Any], Any]
 
 
 class MockKitFixtures:
@@ -90,7 +91,9 @@ class _RewritingMonitor:
 
             async def rewritten() -> AsyncIterator[TradeEvent]:
                 async for event in events:
-                    yield self._rewrite(event)
+                    changed = self._rewrite(event)
+                    if changed is not None:
+                        yield changed
 
             yield rewritten()
 
@@ -98,12 +101,38 @@ class _RewritingMonitor:
         return await self._monitor.positions(account_id)
 
 
-class RewritingSession:
-    """A real session whose trade stream passes through ``rewrite``: a vendor with a bug."""
+class _RewritingFeed:
+    def __init__(self, feed: MarketDataFeed, rewrite: MarketRewrite) -> None:
+        self._feed = feed
+        self._rewrite = rewrite
 
-    def __init__(self, session: Session, rewrite: Rewrite) -> None:
+    @asynccontextmanager
+    async def stream(
+        self, instruments: Sequence[Instrument], *, depth: bool = False
+    ) -> AsyncIterator[AsyncIterator[Any]]:
+        async with self._feed.stream(instruments, depth=depth) as events:
+
+            async def rewritten() -> AsyncIterator[Any]:
+                async for event in events:
+                    yield self._rewrite(event)
+
+            yield rewritten()
+
+
+class RewritingSession:
+    """A real session whose trade stream passes through ``rewrite`` (and its market data
+    through ``rewrite_market``): a vendor with a bug."""
+
+    def __init__(
+        self, session: Session, rewrite: Rewrite, rewrite_market: MarketRewrite | None = None
+    ) -> None:
         self._session = session
         self._trades = _RewritingMonitor(session.trades, rewrite)
+        self._market: MarketDataFeed = (
+            session.market_data
+            if rewrite_market is None
+            else _RewritingFeed(session.market_data, rewrite_market)
+        )
 
     @property
     def vendor(self) -> str:
@@ -119,7 +148,7 @@ class RewritingSession:
 
     @property
     def market_data(self) -> MarketDataFeed:
-        return self._session.market_data
+        return self._market
 
     @property
     def trades(self) -> TradeMonitor:
@@ -132,13 +161,16 @@ class RewritingSession:
         return await self._session.resolve(symbol)
 
 
-def rewriting(opener: SessionOpener, rewrite: Rewrite) -> SessionOpener:
-    """An opener of sessions like ``opener``'s whose trade events pass through ``rewrite``."""
+def rewriting(
+    opener: SessionOpener, rewrite: Rewrite, rewrite_market: MarketRewrite | None = None
+) -> SessionOpener:
+    """An opener of sessions like ``opener``'s whose trade events pass through ``rewrite``
+    (and market events through ``rewrite_market``)."""
 
     @asynccontextmanager
     async def open_rewritten() -> AsyncIterator[Session]:
         async with opener() as session:
-            yield RewritingSession(session, rewrite)
+            yield RewritingSession(session, rewrite, rewrite_market)
 
     def open_session() -> AbstractAsyncContextManager[Session]:
         return open_rewritten()

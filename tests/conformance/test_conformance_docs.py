@@ -43,3 +43,13 @@ def test_every_code_raised_is_documented(module: object) -> None:
     text = page()
     missing = sorted(c for c in codes if f"`{c}`" not in text)
     assert missing == []
+
+
+def test_the_quick_start_passes_the_password_as_a_secret_as_the_tutorial_asks() -> None:
+    quick_start = page().split("## Quick start", 1)[1].split("## ", 1)[0]
+    code = quick_start.split("```python", 1)[1].split("```", 1)[0]
+    compile(code, "quick start", "exec")  # it is Python as written
+    assert "password = Secret(" in code
+    assert '"password": password' in code
+    tutorial = PAGE.parents[1] / "tutorials" / "write-a-vendor-plugin.md"
+    assert "isinstance(password, Secret)" in tutorial.read_text(encoding="utf-8")

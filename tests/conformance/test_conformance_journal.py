@@ -134,7 +134,12 @@ def test_a_fill_must_grow_filled_qty_by_its_own_qty() -> None:
         (fill("a", 4, 4, "F1"), "OVERFILL"),
         (report(ReportKind.FILL, S.PARTIALLY_FILLED, filled_qty=1), "FILL_MISSING"),
         (report(ReportKind.STATUS, S.FILLED, filled_qty=2), "FILLED_NOT_FULL"),
-        (report(ReportKind.MODIFIED, S.WORKING, filled_qty=1), "FILLED_QTY_WITHOUT_FILL"),
+        (report(ReportKind.MODIFIED, S.PARTIALLY_FILLED, filled_qty=1), "FILLED_QTY_WITHOUT_FILL"),
+        (
+            msgspec.structs.replace(fill("a", 1, 1, "F1"), state=S.WORKING),
+            "PARTIAL_FILL_NOT_PARTIALLY_FILLED",
+        ),
+        (report(ReportKind.STATUS, S.WORKING, filled_qty=2), "PARTIAL_FILL_NOT_PARTIALLY_FILLED"),
         (
             report(ReportKind.REJECTED, S.WORKING, request_type=RequestType.MODIFY),
             "REJECT_WITHOUT_CODE",

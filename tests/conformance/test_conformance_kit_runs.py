@@ -32,7 +32,10 @@ from __future__ import annotations
 
 import pytest
 from conformance_support import HOUSE, MockKitFixtures, TRADER, rewriting
-from ec_core.model import ExecutionReport, ReportKind, OrderState, RequestType
+from decimal import Decimal
+from ec_core.model import (
+    ExecutionReport, OrderState, Quote, ReportKind, RequestType, SnapshotComplete
+)
 from ec_core.testing.conformance import VendorConformance
 from ec_core.vendor import Capability
 import msgspec
@@ -199,26 +202,96 @@ BUGS = {
 }
 
 
+BUGS["partial fill reported as WORKING"] = (
+    """
+    def bug(event):
+        if (
+            isinstance(event, ExecutionReport)
+            and event.state is OrderState.PARTIALLY_FILLED
+        ):
+            return msgspec.structs.replace(event, state=OrderState.WORKING)
+        return event
+    """,
+    "partial_fill_then_cancel",
+    "PARTIAL_FILL_NOT_PARTIALLY_FILLED: a partial fill's state is PARTIALLY_FILLED",
+)
+
+# Market-data bugs: ``bug`` keeps the trade stream; ``market`` rewrites each market event.
+MARKET_BUGS = {
+    "quotes as Decimal prices": (
+        """
+        def market(event):
+            if isinstance(event, Quote) and event.bid is not None:
+                return msgspec.structs.replace(event, bid=Decimal(event.bid) / 4)
+            return event
+        """,
+        "market_data_starts",
+        "quote prices must be integer ticks (Instrument.to_ticks of the price, not the price)",
+    ),
+    "quotes in whole price units": (
+        """
+        def market(event):
+            if isinstance(event, Quote) and event.bid is not None and event.ask is not None:
+                return msgspec.structs.replace(event, bid=event.bid // 4, ask=event.ask // 4)
+            return event
+        """,
+        "market_data_starts",
+        "quote prices must be integer ticks",
+    ),
+}
+
+
+def buggy_kit(bug_source: str, market_source: str = "") -> str:
+    """A kit run over a mock session whose events pass through the planted bug."""
+    market = market_source or "\ndef market(event):\n    return event\n"
+    return (
+        textwrap.dedent(bug_source)
+        + textwrap.dedent(market)
+        + """
+class TestBuggy(MockKitFixtures, VendorConformance):
+    @pytest.fixture
+    def open_vendor_session(self, host, venue):
+        opener = lambda: host.open_session("mock", {"venue": venue, "account_id": TRADER})
+        return rewriting(opener, bug, market)
+"""
+    )
+
+
 @pytest.mark.parametrize("bug", sorted(BUGS))
 def test_a_vendor_bug_fails_the_kit_test_that_covers_it(
     pytester: pytest.Pytester, bug: str
 ) -> None:
     source, selection, message = BUGS[bug]
-    result = run(
-        pytester,
-        source
-        + """
-        class TestBuggy(MockKitFixtures, VendorConformance):
-            @pytest.fixture
-            def open_vendor_session(self, host, venue):
-                opener = lambda: host.open_session("mock", {"venue": venue, "account_id": TRADER})
-                return rewriting(opener, bug)
-        """,
-        "-k",
-        selection,
-    )
+    result = run(pytester, buggy_kit(source), "-k", selection)
     result.assert_outcomes(failed=SYMBOLS)
     assert message in result.stdout.str()
+
+
+@pytest.mark.parametrize("bug", sorted(MARKET_BUGS))
+def test_a_market_data_bug_fails_naming_the_ticks_rule(pytester: pytest.Pytester, bug: str) -> None:
+    source, selection, message = MARKET_BUGS[bug]
+    result = run(pytester, buggy_kit(NO_BUG, source), "-k", selection)
+    result.assert_outcomes(failed=SYMBOLS)
+    assert message in result.stdout.str()
+
+
+NO_BUG = """
+def bug(event):
+    return event
+"""
+
+
+def test_a_missing_snapshot_complete_fails_naming_the_rule(pytester: pytest.Pytester) -> None:
+    dropped = """
+    def bug(event):
+        return None if isinstance(event, SnapshotComplete) else event
+    """
+    result = run(pytester, buggy_kit(dropped), "-k", "trade_stream_starts")
+    result.assert_outcomes(failed=1)
+    assert (
+        "a trade subscription sends its snapshot, then SnapshotComplete, then live events"
+        in result.stdout.str()
+    )
 
 
 @pytest.mark.parametrize(

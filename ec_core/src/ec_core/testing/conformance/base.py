@@ -62,9 +62,17 @@ from ec_core.testing.conformance.requirements import (
 )
 from ec_core.vendor import Capability, Session
 
-__all__ = ["ConformanceBase", "KitOrders", "SessionOpener", "declared_capabilities"]
+__all__ = [
+    "SNAPSHOT_RULE",
+    "ConformanceBase",
+    "KitOrders",
+    "SessionOpener",
+    "declared_capabilities",
+]
 
 SessionOpener: TypeAlias = Callable[[], AbstractAsyncContextManager[Session]]
+
+SNAPSHOT_RULE = "a trade subscription sends its snapshot, then SnapshotComplete, then live events"
 
 _RUN = uuid.uuid4().hex[:8]  # client ids of two runs on one real account never collide
 _SEQUENCE = itertools.count(1)
@@ -248,7 +256,7 @@ class ConformanceBase:
             )
             await reader.next_matching(
                 lambda e: isinstance(e, SnapshotComplete) and e.account_id == account_id,
-                f"SnapshotComplete for {account_id}",
+                f"SnapshotComplete for {account_id} ({SNAPSHOT_RULE})",
             )
             yield reader
 

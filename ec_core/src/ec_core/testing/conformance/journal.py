@@ -9,7 +9,8 @@ wrong number at the end of a test:
 * each state follows the previous one of its chain by :func:`ec_core.model.can_transition`;
 * every fill has a ``fill_id`` never seen before, and its quantity is exactly what
   ``filled_qty`` grew by; ``filled_qty`` never exceeds ``qty`` nor shrinks;
-* ``FILLED`` means ``filled_qty == qty``; a reject names a code.
+* ``FILLED`` means ``filled_qty == qty``; a partial fill is ``PARTIALLY_FILLED``, never
+  ``WORKING``; a reject names a code.
 
 It needs no pytest and no backend: feed it reports and read :meth:`TradeJournal.states`.
 """
@@ -30,6 +31,9 @@ from ec_core.model import (
 )
 
 __all__ = ["ConformanceViolation", "TradeJournal"]
+
+# States that say nothing has filled: a report in one of them with a fill is a lie.
+_UNFILLED_STATES = frozenset({OrderState.PENDING_NEW, OrderState.WORKING})
 
 
 class ConformanceViolation(AssertionError):
@@ -159,6 +163,13 @@ class TradeJournal:
             raise ConformanceViolation(
                 "FILLED_NOT_FULL",
                 f"{cl!r}: state FILLED with {report.filled_qty} of {report.qty} filled",
+                report=report,
+            )
+        if report.state in _UNFILLED_STATES and 0 < report.filled_qty < report.qty:
+            raise ConformanceViolation(
+                "PARTIAL_FILL_NOT_PARTIALLY_FILLED",
+                f"a partial fill's state is PARTIALLY_FILLED: {cl!r} has {report.filled_qty}"
+                f" of {report.qty} filled but reports {report.state}",
                 report=report,
             )
         fill = report.fill

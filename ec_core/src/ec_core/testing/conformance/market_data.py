@@ -16,6 +16,9 @@ from ec_core.vendor import Capability, Session
 __all__ = ["MarketDataConformance", "check_book_depth", "check_market_event"]
 
 
+TICKS_RULE = "quote prices must be integer ticks (Instrument.to_ticks of the price, not the price)"
+
+
 def _is_tick(value: object) -> bool:
     return type(value) is int  # not bool, not float, not Decimal: ticks are ints
 
@@ -30,13 +33,17 @@ def check_market_event(event: MarketEvent, instrument: Instrument) -> None:
         sides = (("bid", event.bid, event.bid_size), ("ask", event.ask, event.ask_size))
         for side, price, size in sides:
             if price is not None:
-                assert _is_tick(price), f"{side} {price!r} is not integer ticks"
-                assert _is_tick(size), f"{side} size {size!r} is not an int"
+                assert _is_tick(price), (
+                    f"{TICKS_RULE}: quote {side} {price!r} is a {type(price).__name__}"
+                )
+                assert _is_tick(size), f"quote sizes are ints: {side} size {size!r}"
                 assert size >= 0, f"{side} size {size!r}"
         if event.bid is not None and event.ask is not None:
             assert event.bid < event.ask, f"crossed or locked quote {event!r}"
     else:
-        assert _is_tick(event.price), f"trade price {event.price!r} is not integer ticks"
+        assert _is_tick(event.price), (
+            f"{TICKS_RULE}: trade price {event.price!r} is a {type(event.price).__name__}"
+        )
         assert _is_tick(event.size), f"trade size {event.size!r} is not an int"
         assert event.size > 0, f"trade size {event.size!r}"
 
@@ -100,8 +107,13 @@ class MarketDataConformance(ConformanceBase, kit=True):
                 check_market_event(quote, instrument)
                 assert quote.bid is not None
                 assert quote.ask is not None
-                assert quote.bid >= instrument.to_ticks(bid), (quote, bid)
-                assert quote.ask <= instrument.to_ticks(ask), (quote, ask)
+                bid_ticks, ask_ticks = instrument.to_ticks(bid), instrument.to_ticks(ask)
+                book = (
+                    f"{TICKS_RULE}: the book holds a bid at {bid} ({bid_ticks} ticks) and an ask"
+                    f" at {ask} ({ask_ticks} ticks), the snapshot quotes {quote!r}"
+                )
+                assert quote.bid >= bid_ticks, book
+                assert quote.ask <= ask_ticks, book
 
     @requires(Capability.MARKET_DATA, MARKET_CONTROL)
     @pytest.mark.anyio

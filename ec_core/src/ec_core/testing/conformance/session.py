@@ -17,7 +17,12 @@ from ec_core.model import (
     Side,
     SnapshotComplete,
 )
-from ec_core.testing.conformance.base import ConformanceBase, KitOrders, SessionOpener
+from ec_core.testing.conformance.base import (
+    SNAPSHOT_RULE,
+    ConformanceBase,
+    KitOrders,
+    SessionOpener,
+)
 from ec_core.testing.conformance.events import TradeReader
 from ec_core.testing.conformance.journal import TradeJournal
 from ec_core.testing.conformance.requirements import requires
@@ -116,7 +121,7 @@ class SessionConformance(ConformanceBase, kit=True):
                 events, timeout=self.timeout, name="trade stream", journal=trade_journal
             )
             complete = await reader.next_matching(
-                lambda e: isinstance(e, SnapshotComplete), "SnapshotComplete"
+                lambda e: isinstance(e, SnapshotComplete), f"SnapshotComplete ({SNAPSHOT_RULE})"
             )
         assert isinstance(complete, SnapshotComplete)
         assert complete.account_id == account_id
