@@ -13,7 +13,11 @@ Measured in the same run:
 * ``engine_submit``: the same through ``submit`` with core request objects (Decimal
   prices converted at the edge), no listener, no event log;
 * ``engine_events``: ``submit`` with a listener, so every execution report, position
-  and account report and quote is built and delivered.
+  and account report and quote is built and delivered;
+* ``engine_depth``: ``engine_events`` with a listener that reads
+  :meth:`Exchange.book_depth` of the event's symbol on every execution report, quote
+  and trade, as the mock vendor and the CQG-dialect server do for a depth subscriber
+  (a fill is 3-4 such events; the book is converted once per request that changed it).
 
 Each variant runs ``--repeat`` times, interleaved with the others, on a fresh engine:
 the machine is shared and noisy, so the best and the median of the runs are
@@ -52,6 +56,7 @@ from ec_core.clock import ManualClock
 from ec_core.model import (
     CancelOrder,
     Duration,
+    ExecutionReport,
     Instrument,
     ModifyOrder,
     NewOrder,
@@ -197,7 +202,24 @@ class _Sink:
         self.count += 1
 
 
-def _exchange(n_symbols: int, *, listener: bool) -> Exchange:
+class _DepthSink:
+    """Reads the book's depth on every event that may move it, as a depth subscriber does."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        self.count = 0
+        self._depth = exchange.book_depth
+
+    def on_trade_event(self, event: TradeEvent) -> None:
+        if isinstance(event, ExecutionReport):
+            self._depth(event.symbol)
+        self.count += 1
+
+    def on_market_event(self, event: Quote | Trade) -> None:
+        self._depth(event.symbol)
+        self.count += 1
+
+
+def _exchange(n_symbols: int, *, listener: bool, depth: bool = False) -> Exchange:
     instruments = [
         Instrument(symbol=f"S{i}", tick_size=TICK, multiplier=Decimal(50), max_order_qty=1000)
         for i in range(n_symbols)
@@ -211,7 +233,9 @@ def _exchange(n_symbols: int, *, listener: bool) -> Exchange:
     )
     for account in ("A", "B"):
         exchange.open_account(account, balance=Decimal(10) ** 12)
-    if listener:
+    if depth:
+        exchange.add_listener(_DepthSink(exchange))
+    elif listener:
         exchange.add_listener(_Sink())
     return exchange
 
@@ -328,7 +352,7 @@ def workload_summary(ops: list[Op]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-VARIANTS = ("floor", "engine_ticks", "engine_submit", "engine_events")
+VARIANTS = ("floor", "engine_ticks", "engine_submit", "engine_events", "engine_depth")
 
 
 def measure(n_ops: int, n_symbols: int, seed: int, repeat: int) -> dict[str, Any]:
@@ -347,6 +371,10 @@ def measure(n_ops: int, n_symbols: int, seed: int, repeat: int) -> dict[str, Any
         "engine_ticks": (lambda: run_engine_ticks(n_symbols), ops),
         "engine_submit": (lambda: _exchange(n_symbols, listener=False).submit, requests),
         "engine_events": (lambda: _exchange(n_symbols, listener=True).submit, requests),
+        "engine_depth": (
+            lambda: _exchange(n_symbols, listener=True, depth=True).submit,
+            requests,
+        ),
     }
     wall: dict[str, list[float]] = {name: [] for name in variants}
     cpu: dict[str, list[float]] = {name: [] for name in variants}

@@ -21,6 +21,7 @@ from ec_core.errors import PriceError
 from ec_core.model import (
     FINAL_STATES,
     Account,
+    BookDepth,
     Duration,
     ExecInstruction,
     ExecutionReport,
@@ -204,6 +205,9 @@ class ExchangeCore:
         # Symbols changed by the request, settled after it (while nobody listens and no
         # book is armed they are kept, unsettled, until add_listener: see _settle).
         self._touched: dict[str, None] = {}
+        # Per symbol, the book's top levels as last built by book_depth: every depth
+        # reader of one request's events (3-4 per fill) shares one; _settle drops it.
+        self._depths: dict[str, BookDepth] = {}
         self._armed: set[str] = set()  # symbols whose book may hold stops or AON orders
         self._ts_override: int | None = None
         # The time of the request being processed: read from the clock once per request

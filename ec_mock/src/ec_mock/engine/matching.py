@@ -287,7 +287,8 @@ class MatchingLayer(ReportsLayer):
             self._emit(Trade(symbol=symbol, ts_ns=now, price=price, size=qty, aggressor=aggressor))
 
     def _settle(self) -> None:
-        """After a request: fire stops, fill waiting AON orders, publish changed quotes.
+        """After a request: fire stops, fill waiting AON orders, publish changed quotes,
+        drop the depth built before the request (:meth:`book_depth` builds it again).
 
         With no listener and no log nobody sees quotes, so the touch is not computed:
         the symbol's quote is marked stale and :meth:`add_listener` fills it in. Only
@@ -299,6 +300,7 @@ class MatchingLayer(ReportsLayer):
         quotes = self._quotes
         armed = self._armed
         books = self._books
+        depths = self._depths
         while touched:
             symbol = next(iter(touched))
             book = books[symbol]
@@ -308,6 +310,8 @@ class MatchingLayer(ReportsLayer):
                 if not (book.buy_stops or book.sell_stops or book.aon):
                     armed.discard(symbol)
             del touched[symbol]
+            if depths:
+                depths.pop(symbol, None)
             if not self._sinks:
                 quotes[symbol] = _STALE
                 continue

@@ -263,17 +263,40 @@ class ReportsLayer(ExchangeCore):
     def book_depth(self, symbol: str, levels: int = DEPTH_LEVELS) -> BookDepth | None:
         """The top ``levels`` prices of each side as the core's depth event (what the mock
         vendor streams and the CQG-dialect server serves as DOM), or ``None`` for an
-        unknown symbol. Displayed quantity only: AON orders and stops are not in the book."""
+        unknown symbol. Displayed quantity only: AON orders and stops are not in the book.
+
+        Built once per request that changed the book: every reader of that request's
+        events (a fill is 3-4 of them, each subscriber reads) gets the same object, so
+        ``depth is last`` tells a reader nothing moved. ``ts_ns`` is when it was built.
+        """
+        if levels < 1:
+            raise ValueError(f"levels must be >= 1, got {levels}")
         book = self._books.get(symbol)
         if book is None:
             return None
-        view = book.view(levels)
-        return BookDepth(
+        # A symbol still in _touched changed after the last _settle (nobody listens):
+        # what the cache holds may be stale, so build without keeping it.
+        cached = levels == DEPTH_LEVELS and symbol not in self._touched
+        if cached:
+            depth = self._depths.get(symbol)
+            if depth is not None:
+                return depth
+        # Best prices sit last in the sorted keys (asks stored negated): read the top
+        # ``levels`` straight into core levels, no intermediate view.
+        bids, asks = book.bids, book.asks
+        depth = BookDepth(
             symbol=symbol,
             ts_ns=self._now(),
-            bids=tuple(BookLevel(price=lv.price, size=lv.qty) for lv in view.bids),
-            asks=tuple(BookLevel(price=lv.price, size=lv.qty) for lv in view.asks),
+            bids=tuple(
+                BookLevel(price=p, size=bids[p].qty) for p in reversed(book.bid_keys[-levels:])
+            ),
+            asks=tuple(
+                BookLevel(price=-k, size=asks[-k].qty) for k in reversed(book.ask_keys[-levels:])
+            ),
         )
+        if cached:
+            self._depths[symbol] = depth
+        return depth
 
     def client_id_used(self, account_id: str, cl_order_id: str) -> bool:
         """Whether the account already used ``cl_order_id`` (any order of any chain, or a

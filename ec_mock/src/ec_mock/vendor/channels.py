@@ -134,7 +134,9 @@ class MarketDataChannel(_Channel[M]):
         """Push ``event`` unless its levels equal the last pushed (a change elsewhere in
         the book, or only of the time, is no news)."""
         last = self._last_depth
-        if last is not None and last.bids == event.bids and last.asks == event.asks:
+        if last is not None and (
+            event is last or (last.bids == event.bids and last.asks == event.asks)
+        ):
             return
         self._last_depth = event
         self.push(event)  # type: ignore[arg-type]  # only channels made with depth=True
