@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from cqgserver_support import Client, make_server, make_venue
+from decimal import Decimal
+
+from cqgserver_support import ACCOUNT, Client, make_server, make_venue
+from ec_core.model import NewOrder, OrderType, Side
 from ec_cqg.protocol.pb import ClientMsg, ServerMsg, market_data_2
 
 _Q = market_data_2.Quote
@@ -120,3 +123,104 @@ def test_unresolved_contract_is_invalid() -> None:
     client, _ = _setup()
     (status,) = _subscribe(client, 77, 1)
     assert status.market_data_subscription_statuses[0].status_code == 102
+
+
+# -- depth of market (level 4) --------------------------------------------------------
+
+
+def _quiet() -> tuple[Client, int]:
+    """A venue with no simulated market: the tests place every order of the book."""
+    client = Client(make_server(make_venue(market=False)))
+    client.logon()
+    return client, client.contract_id("EP")
+
+
+def _place(client: Client, cl: str, side: Side, qty: int, price: str) -> None:
+    client.server.venue.exchange.submit(
+        NewOrder(
+            account_id=ACCOUNT,
+            symbol="EP",
+            side=side,
+            qty=qty,
+            order_type=OrderType.LMT,
+            limit_price=Decimal(price),
+            cl_order_id=cl,
+        )
+    )
+
+
+def _dom_items(msgs: list[ServerMsg]) -> list[market_data_2.RealTimeMarketData]:
+    return [
+        d
+        for m in msgs
+        for d in m.real_time_market_data
+        if any(q.type in (_Q.TYPE_BID, _Q.TYPE_ASK) for q in d.quotes)
+    ]
+
+
+def _levels(data: market_data_2.RealTimeMarketData) -> list[tuple[int, int, int]]:
+    """(type, ticks, volume) of the DOM quotes (EP: tick 0.25, scale 0.01)."""
+    return [
+        (q.type, q.scaled_price // 25, q.volume.significand)
+        for q in data.quotes
+        if q.type in (_Q.TYPE_BID, _Q.TYPE_ASK)
+    ]
+
+
+def test_level_4_snapshot_is_the_engines_depth_aggregated_per_price() -> None:
+    client, contract_id = _quiet()
+    _place(client, "b1", Side.BUY, 2, "4999.75")
+    _place(client, "b2", Side.BUY, 3, "4999.75")
+    _place(client, "a1", Side.SELL, 4, "5000.25")
+    _status, snapshot = _subscribe(client, contract_id, 4)
+    (data,) = snapshot.real_time_market_data
+    assert data.is_snapshot
+    assert _levels(data) == [(_Q.TYPE_BID, 19999, 5), (_Q.TYPE_ASK, 20001, 4)]
+    by_type = {q.type: q for q in data.quotes}
+    assert by_type[_Q.TYPE_BESTBID].volume.significand == 5, "best bid/ask sent beside the DOM"
+
+
+def test_a_new_level_behind_the_touch_is_one_dom_update_and_no_bba() -> None:
+    client, contract_id = _quiet()
+    _place(client, "b1", Side.BUY, 1, "4999.75")
+    _subscribe(client, contract_id, 4)
+    _place(client, "b2", Side.BUY, 6, "4999.00")
+    msgs = client.collect()
+    (data,) = _dom_items(msgs)
+    assert not data.is_snapshot
+    assert _levels(data) == [(_Q.TYPE_BID, 19996, 6)]
+    assert not [
+        q for m in msgs for d in m.real_time_market_data for q in d.quotes if q.type in (1, 2)
+    ]
+
+
+def test_a_sweep_sends_one_dom_update_that_clears_the_levels_it_took() -> None:
+    """Many events per fill (reports, the print, the quote): one DOM update per request."""
+    client, contract_id = _quiet()
+    _place(client, "a1", Side.SELL, 2, "5000.25")
+    _place(client, "a2", Side.SELL, 3, "5000.50")
+    _place(client, "a3", Side.SELL, 1, "5000.75")
+    _subscribe(client, contract_id, 4)
+    _place(client, "b1", Side.BUY, 4, "5000.50")
+    (data,) = _dom_items(client.collect())
+    assert _levels(data) == [(_Q.TYPE_ASK, 20001, 0), (_Q.TYPE_ASK, 20002, 1)]
+
+
+def test_dom_shows_ten_levels_a_side_and_the_eleventh_moves_up() -> None:
+    client, contract_id = _quiet()
+    for i in range(11):
+        _place(client, f"a{i}", Side.SELL, 1, str(Decimal("5000.25") + Decimal("0.25") * i))
+    _status, snapshot = _subscribe(client, contract_id, 4)
+    asks = [lv for lv in _levels(snapshot.real_time_market_data[0]) if lv[0] == _Q.TYPE_ASK]
+    assert [lv[1] for lv in asks] == list(range(20001, 20011))
+    _place(client, "b1", Side.BUY, 1, "5000.25")  # takes the best level
+    (data,) = _dom_items(client.collect())
+    assert _levels(data) == [(_Q.TYPE_ASK, 20001, 0), (_Q.TYPE_ASK, 20011, 1)]
+
+
+def test_level_3_gets_no_dom() -> None:
+    client, contract_id = _quiet()
+    _place(client, "b1", Side.BUY, 1, "4999.75")
+    _subscribe(client, contract_id, 3)
+    _place(client, "b2", Side.BUY, 1, "4999.00")
+    assert not _dom_items(client.collect())

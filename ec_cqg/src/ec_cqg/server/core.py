@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, final
 
 from ec_core.model import (
     AccountReport,
+    BookDepth,
     ExecutionReport,
     MarketEvent,
     PositionReport,
@@ -31,7 +32,6 @@ from ec_cqg.protocol.pb import ServerMsg, market_data_2, trade_routing_2
 from ec_cqg.server.config import ServerConfig
 from ec_cqg.server.connection import ConnectionCore
 from ec_cqg.server.faults import FaultLine
-from ec_cqg.server.render import Book
 from ec_cqg.server.state import Credentials, ServerState
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["ConnectionCore", "CqgServerCore", "Credentials"]
 
 _SCOPE = trade_routing_2.TradeSubscription
+_DOM = market_data_2.MarketDataSubscription.LEVEL_TRADES_BBA_DOM
 
 
 @final
@@ -132,13 +133,13 @@ class CqgServerCore(ServerState):
     def on_trade_event(self, event: TradeEvent) -> None:
         if isinstance(event, ExecutionReport):
             self._on_report(event)
+            self._publish_depth(event.symbol)  # an order rested, left or shrank
         elif isinstance(event, PositionReport):
             self._on_position(event)
         elif isinstance(event, AccountReport):
             self._on_account(event)
 
     def on_market_event(self, event: MarketEvent) -> None:
-        book: Book | None = None
         for session in self.sessions.live():
             contract_id = session.contracts.get_id(event.symbol)
             sub = session.market.get(contract_id) if contract_id is not None else None
@@ -149,13 +150,34 @@ class CqgServerCore(ServerState):
             if isinstance(event, Trade):
                 data = sub.on_trade(event, session.base)
             else:
-                if book is None and sub.level >= 4:
-                    book = self.render.book(event.symbol)
-                data = sub.on_quote(event, book if sub.level >= 4 else None, session.base)
+                data = sub.on_quote(event, session.base)
             if data is not None:
                 msg = ServerMsg()
                 msg.real_time_market_data.append(data)
                 self.send(connection, msg, event)
+        self._publish_depth(event.symbol)
+
+    def _publish_depth(self, symbol: str) -> None:
+        """DOM updates to every level-4 subscriber of ``symbol`` whose book view differs
+        from the engine's depth. Called on every event that may move the book; the engine
+        builds the depth once per request, so the other calls of a request find the same
+        object and send nothing."""
+        depth: BookDepth | None = None
+        for session in self.sessions.live():
+            contract_id = session.contracts.get_id(symbol)
+            sub = session.market.get(contract_id) if contract_id is not None else None
+            connection = session.connection
+            if sub is None or connection is None or sub.level < _DOM:
+                continue
+            if depth is None:
+                depth = self.render.depth(symbol)
+                if depth is None:
+                    return
+            data = sub.on_depth(depth, session.base)
+            if data is not None:
+                msg = ServerMsg()
+                msg.real_time_market_data.append(data)
+                self.send(connection, msg, depth)
 
     def _on_report(self, report: ExecutionReport) -> None:
         key = (report.account_id, report.cl_order_id)

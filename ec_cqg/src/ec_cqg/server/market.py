@@ -6,15 +6,19 @@ order) is served as 4, the effective level the status reports. Levels 5 and 6 (s
 end-of-day values only) are answered ``NOT_SUPPORTED``: the mock has no settlements.
 
 A snapshot holds the last trade, the best bid and ask and, at level 4, the book; updates
-send what changed. Depth updates are diffs against what this subscription last saw; a
-level whose volume is 0 is removed, as the protocol says.
+send what changed. The book is the engine's :meth:`~ec_mock.engine.Exchange.book_depth`
+(one level per price, displayed quantity summed, best first), served as DOM quotes of
+types ``TYPE_BID``/``TYPE_ASK``: an update is the diff against what this subscription
+last saw, sent whenever the book changed (a change behind the touch too), and a level
+whose volume is 0 is removed, as the protocol says. Best bid/ask quotes never stand for
+DOM levels; both are sent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ec_core.model import Instrument, Quote, Trade
+from ec_core.model import BookDepth, Instrument, Quote, Trade
 
 from ec_cqg.protocol.pb import market_data_2
 from ec_cqg.protocol.prices import PriceScale, qty_to_cqg
@@ -49,6 +53,7 @@ class MarketSubscription:
     request_id: int | None = None
     bba: tuple[int | None, int, int | None, int] | None = None  # last bid, size, ask, size
     dom: dict[tuple[int, int], int] = field(default_factory=dict)  # (type, ticks) -> qty
+    depth: BookDepth | None = None  # the engine's depth ``dom`` was last diffed against
 
     @property
     def prices(self) -> PriceScale:
@@ -76,7 +81,7 @@ class MarketSubscription:
         *,
         quote: Quote | None,
         trade: Trade | None,
-        book: tuple[list[tuple[int, int]], list[tuple[int, int]]] | None,
+        depth: BookDepth | None,
         base: BaseTime,
         now_ns: int,
     ) -> market_data_2.RealTimeMarketData:
@@ -95,8 +100,9 @@ class MarketSubscription:
         if quote is not None and self.level >= _L.LEVEL_TRADES_BBA:
             self._bba(data, quote, base, force=True)
         self.dom = {}
-        if book is not None and self.level >= _L.LEVEL_TRADES_BBA_DOM:
-            self._dom(data, book, base, now_ns)
+        self.depth = None
+        if depth is not None and self.level >= _L.LEVEL_TRADES_BBA_DOM:
+            self._dom(data, depth, base, now_ns)
         return data
 
     def on_trade(self, trade: Trade, base: BaseTime) -> market_data_2.RealTimeMarketData:
@@ -104,19 +110,21 @@ class MarketSubscription:
         self._add_quote(data, _Q.TYPE_TRADE, trade.price, trade.size, base, trade.ts_ns)
         return data
 
-    def on_quote(
-        self,
-        quote: Quote,
-        book: tuple[list[tuple[int, int]], list[tuple[int, int]]] | None,
-        base: BaseTime,
-    ) -> market_data_2.RealTimeMarketData | None:
-        """The changes ``quote`` brings at this level, or ``None`` when nothing changed."""
+    def on_quote(self, quote: Quote, base: BaseTime) -> market_data_2.RealTimeMarketData | None:
+        """The best bid/ask changes ``quote`` brings at this level, or ``None``."""
         if self.level < _L.LEVEL_TRADES_BBA:
             return None
         data = market_data_2.RealTimeMarketData(contract_id=self.contract_id)
         self._bba(data, quote, base, force=False)
-        if book is not None and self.level >= _L.LEVEL_TRADES_BBA_DOM:
-            self._dom(data, book, base, quote.ts_ns)
+        return data if data.quotes else None
+
+    def on_depth(self, depth: BookDepth, base: BaseTime) -> market_data_2.RealTimeMarketData | None:
+        """The DOM levels that changed since this subscription last saw the book, or
+        ``None`` (below level 4, the same depth object again, or no level changed)."""
+        if self.level < _L.LEVEL_TRADES_BBA_DOM or depth is self.depth:
+            return None
+        data = market_data_2.RealTimeMarketData(contract_id=self.contract_id)
+        self._dom(data, depth, base, depth.ts_ns)
         return data if data.quotes else None
 
     def _bba(
@@ -141,13 +149,12 @@ class MarketSubscription:
     def _dom(
         self,
         data: market_data_2.RealTimeMarketData,
-        book: tuple[list[tuple[int, int]], list[tuple[int, int]]],
+        depth: BookDepth,
         base: BaseTime,
         ts_ns: int,
     ) -> None:
-        bids, asks = book
-        now: dict[tuple[int, int], int] = {(_Q.TYPE_BID, p): q for p, q in bids}
-        now.update({(_Q.TYPE_ASK, p): q for p, q in asks})
+        now: dict[tuple[int, int], int] = {(_Q.TYPE_BID, lv.price): lv.size for lv in depth.bids}
+        now.update({(_Q.TYPE_ASK, lv.price): lv.size for lv in depth.asks})
         before = self.dom
         for key in sorted(before.keys() - now.keys()):
             self._add_quote(data, key[0], key[1], 0, base, ts_ns)
@@ -155,3 +162,4 @@ class MarketSubscription:
             if before.get(key) != qty:
                 self._add_quote(data, key[0], key[1], qty, base, ts_ns)
         self.dom = now
+        self.depth = depth

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, final
 
-from ec_core.model import Position
+from ec_core.model import BookDepth, Position
 
 from ec_cqg.protocol.pb import ServerMsg, order_2, trade_routing_2
 from ec_cqg.protocol.prices import qty_to_cqg
@@ -26,14 +26,12 @@ from ec_cqg.server.sessions import Session, TradeSub
 if TYPE_CHECKING:
     from ec_mock.vendor.venue import MockVenue
 
-__all__ = ["NS_PER_DAY", "Book", "Renderer", "day_start"]
+__all__ = ["NS_PER_DAY", "Renderer", "day_start"]
 
 NS_PER_DAY = 86_400_000_000_000
 _SCOPE = trade_routing_2.TradeSubscription
 # AccountSummaryStatus fields the mock can fill (field numbers, as requested_fields uses)
 SUMMARY_FIELDS = frozenset({6, 8, 9, 15, 16, 17, 18, 29})
-
-Book = tuple[list[tuple[int, int]], list[tuple[int, int]]]
 
 
 def day_start(ns: int) -> int:
@@ -50,10 +48,10 @@ class Renderer:
         self._accounts = accounts
         self._config = config
 
-    def book(self, symbol: str) -> Book:
-        """The top ``dom_depth`` levels of ``symbol`` as ``(price, qty)`` pairs."""
-        view = self._venue.exchange.book(symbol, self._config.dom_depth)
-        return ([(lv.price, lv.qty) for lv in view.bids], [(lv.price, lv.qty) for lv in view.asks])
+    def depth(self, symbol: str) -> BookDepth | None:
+        """The top ``dom_depth`` levels of ``symbol``: the engine's one depth of the book
+        (built once per change of the book at the default 10 levels)."""
+        return self._venue.exchange.book_depth(symbol, self._config.dom_depth)
 
     def metadata(self, session: Session, contract_id: int) -> Any:
         symbol = session.contracts.symbol_of(contract_id)

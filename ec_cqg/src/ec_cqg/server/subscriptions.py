@@ -185,7 +185,7 @@ class SubscriptionDesk:
         data = sub.snapshot(
             quote=exchange.best_quote(symbol),
             trade=exchange.last_trade(symbol),
-            book=self._render.book(symbol) if sub.level >= 4 else None,
+            depth=self._render.depth(symbol) if sub.level >= 4 else None,
             base=session.base,
             now_ns=now_ns,
         )
