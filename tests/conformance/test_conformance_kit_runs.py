@@ -18,7 +18,6 @@ from ec_core.testing.conformance import (
     requirements_of,
 )
 from ec_core.testing.conformance.requirements import missing_requirements
-from ec_core.vendor import Capability
 
 pytest_plugins = ["pytester"]
 
@@ -319,7 +318,7 @@ def test_capabilities_need_a_registered_vendor_name(
 
 @pytest.mark.parametrize(
     ("vendor", "not_yet"),
-    [("mock", []), ("cqg", [Capability.DEPTH])],  # cqg: DOM is not mapped to BookDepth yet
+    [("mock", []), ("cqg", [])],
 )
 def test_the_vendors_ec_tests_declare_every_capability_the_kit_needs(
     vendor: str, not_yet: list[Requirement]

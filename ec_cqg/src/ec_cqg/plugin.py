@@ -41,9 +41,7 @@ CQG_INFO = VendorInfo(
     name="cqg",
     version=_version(),
     distribution="ec-cqg",
-    # DEPTH: the client subscribes to DOM but does not map it to BookDepth yet, and a
-    # declared capability is a tested one (the kit's depth test would fail).
-    capabilities=frozenset(Capability) - {Capability.DEPTH},
+    capabilities=frozenset(Capability),
     description="CQG WebAPI over WebSocket (protocol 2.230).",
 )
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from functools import partial
-from typing import Final, Protocol, final
+from typing import Any, Final, Literal, Protocol, final, overload
 
 import anyio
 import msgspec
 from ec_core.clock import Clock
 from ec_core.errors import EcError
 from ec_core.model import (
+    BookDepth,
     ExecutionReport,
     Instrument,
     MarketEvent,
@@ -144,13 +145,32 @@ class CqgMarketDataFeed:
     def __init__(self, session: SessionBackend) -> None:
         self._session = session
 
-    @asynccontextmanager
-    async def stream(
+    @overload
+    def stream(
+        self, instruments: Sequence[Instrument], *, depth: Literal[False] = False
+    ) -> AbstractAsyncContextManager[EventChannel[MarketEvent]]: ...
+
+    @overload
+    def stream(
+        self, instruments: Sequence[Instrument], *, depth: bool
+    ) -> AbstractAsyncContextManager[EventChannel[MarketEvent | BookDepth]]: ...
+
+    def stream(
         self, instruments: Sequence[Instrument], *, depth: bool = False
-    ) -> AsyncIterator[EventChannel[MarketEvent]]:
+    ) -> AbstractAsyncContextManager[EventChannel[Any]]:
         """Subscribe to ``instruments``; the iterator's ``dropped`` counts events dropped
-        for lagging (oldest first). Unsubscribes on exit."""
-        channel: EventChannel[MarketEvent] = EventChannel(self._session.settings.market_buffer)
+        for lagging (oldest first). With ``depth`` the subscription is at the DOM level
+        and :class:`~ec_core.model.BookDepth` events come too (one after the snapshot,
+        then one per change of the DOM). Unsubscribes on exit."""
+        return self._stream(instruments, depth=depth)
+
+    @asynccontextmanager
+    async def _stream(
+        self, instruments: Sequence[Instrument], *, depth: bool
+    ) -> AsyncIterator[EventChannel[Any]]:
+        channel: EventChannel[MarketEvent | BookDepth] = EventChannel(
+            self._session.settings.market_buffer
+        )
         added: list[Instrument] = []
         try:
             for instrument in instruments:
@@ -163,13 +183,13 @@ class CqgMarketDataFeed:
                 await self._remove(instrument, channel)
 
     async def _add(
-        self, instrument: Instrument, channel: EventChannel[MarketEvent], *, depth: bool
+        self, instrument: Instrument, channel: EventChannel[MarketEvent | BookDepth], *, depth: bool
     ) -> None:
         session = self._session
         await session.resolve(instrument.symbol)
         core = session.core
         ref = core.contracts.ref(instrument.symbol)
-        level = core.market.add(ref, channel, depth=depth)
+        level = core.market.add(ref, channel, depth=depth, now_ns=session.clock.now_ns())
         if level is None:
             return
         try:
@@ -178,7 +198,9 @@ class CqgMarketDataFeed:
             core.market.remove(instrument.symbol, channel)
             raise
 
-    async def _remove(self, instrument: Instrument, channel: EventChannel[MarketEvent]) -> None:
+    async def _remove(
+        self, instrument: Instrument, channel: EventChannel[MarketEvent | BookDepth]
+    ) -> None:
         session = self._session
         contract_id = session.core.market.remove(instrument.symbol, channel)
         if contract_id is None or session.state is not SessionState.LOGGED_ON:

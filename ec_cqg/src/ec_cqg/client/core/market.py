@@ -5,7 +5,9 @@ One subscription per symbol; its level is the highest any subscriber asked for (
 or not). Contract ids change on a fresh logon: :meth:`MarketSubscriptions.rebind` moves
 every subscription to its new contract before the resubscription goes out. The ingest
 path (:meth:`MarketSubscriptions.apply_items`) runs for every market-data item: each
-subscriber gets the events of a burst in one delivery.
+subscriber gets the events of a burst in one delivery; only subscribers that asked for
+depth get :class:`~ec_core.model.BookDepth`. A subscriber joining a live subscription
+first gets its current state (best bid/ask, depth), the snapshot it would have had.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Final, final
 
 from ec_core.errors import PriceError, ProtocolError
-from ec_core.model import MarketEvent
+from ec_core.model import BookDepth, MarketEvent
 
 from ec_cqg.client.core.sinks import EventSink
 from ec_cqg.client.marketdata import ContractQuotes
@@ -34,16 +36,20 @@ LEVEL_TOP: Final = _MD.LEVEL_TRADES_BBA_VOLUMES
 LEVEL_DEPTH: Final = _MD.LEVEL_TRADES_BBA_DOM
 
 
+MarketSink = EventSink[MarketEvent | BookDepth]
+
+
 @final
 class _Subscription:
-    __slots__ = ("contract_id", "level", "quotes", "sinks", "symbol")
+    __slots__ = ("contract_id", "depth_sinks", "level", "quotes", "sinks", "symbol")
 
     def __init__(self, symbol: str, contract_id: int, quotes: ContractQuotes, level: int) -> None:
         self.symbol = symbol
         self.contract_id = contract_id
         self.quotes = quotes
         self.level = level
-        self.sinks: list[EventSink[MarketEvent]] = []
+        self.sinks: list[MarketSink] = []  # quotes and trades only
+        self.depth_sinks: list[MarketSink] = []  # also BookDepth
 
 
 @final
@@ -58,29 +64,41 @@ class MarketSubscriptions:
         self._by_symbol: dict[str, _Subscription] = {}
         self.events = 0  # core market events delivered (stats)
 
-    def add(self, ref: ContractRef, sink: EventSink[MarketEvent], *, depth: bool) -> int | None:
-        """Add a subscriber of ``ref``'s symbol; the level to request, if one must go out."""
+    def add(
+        self, ref: ContractRef, sink: MarketSink, *, depth: bool, now_ns: int = 0
+    ) -> int | None:
+        """Add a subscriber of ``ref``'s symbol; the level to request, if one must go out.
+        A subscriber joining at the level already in force gets the current state now."""
         symbol = ref.symbol
         level = LEVEL_DEPTH if depth else LEVEL_TOP
         sub = self._by_symbol.get(symbol)
-        if sub is not None and level <= sub.level:
-            sub.sinks.append(sink)
-            return None
+        joined = sub is not None and level <= sub.level
         if sub is None:
             sub = _Subscription(symbol, ref.contract_id, ContractQuotes(symbol, ref.prices), level)
             self._by_symbol[symbol] = sub
             self._by_contract[ref.contract_id] = sub
+        (sub.depth_sinks if depth else sub.sinks).append(sink)
+        if joined:
+            state = sub.quotes.current(now_ns)
+            sink.push_many(state if depth else [e for e in state if type(e) is not BookDepth])
+            return None
         sub.level = level
-        sub.sinks.append(sink)
+        if depth:
+            sub.quotes.track_dom()
         return level
 
-    def remove(self, symbol: str, sink: EventSink[MarketEvent]) -> int | None:
+    def remove(self, symbol: str, sink: MarketSink) -> int | None:
         """Remove a subscriber; the contract to unsubscribe if it was the last one."""
         sub = self._by_symbol.get(symbol)
-        if sub is None or sink not in sub.sinks:
+        if sub is None:
             return None
-        sub.sinks.remove(sink)
-        if sub.sinks:
+        if sink in sub.sinks:
+            sub.sinks.remove(sink)
+        elif sink in sub.depth_sinks:
+            sub.depth_sinks.remove(sink)
+        else:
+            return None
+        if sub.sinks or sub.depth_sinks:
             return None
         self._by_symbol.pop(symbol, None)
         self._by_contract.pop(sub.contract_id, None)
@@ -100,15 +118,17 @@ class MarketSubscriptions:
             out.append((ref.contract_id, sub.level))
         return out
 
-    def sinks(self) -> list[EventSink[MarketEvent]]:
-        return [sink for sub in self._by_contract.values() for sink in sub.sinks]
+    def sinks(self) -> list[MarketSink]:
+        return [
+            sink for sub in self._by_contract.values() for sink in (*sub.sinks, *sub.depth_sinks)
+        ]
 
     def apply_items(self, items: Sequence[object], base: BaseTime | None, now_ns: int) -> None:
         """A burst of ``RealTimeMarketData`` items: each subscriber gets its events in
         one delivery. Consecutive items of one contract are converted together; a bad
         item is counted and dropped, the others go on."""
         market = self._by_contract
-        out: dict[int, list[MarketEvent]] = {}
+        out: dict[int, list[MarketEvent | BookDepth]] = {}
         count = 0
         run: list[object] = []
         run_sub: _Subscription | None = None
@@ -133,12 +153,18 @@ class MarketSubscriptions:
             run, run_id, run_sub = [item], contract_id, market.get(contract_id)
         self.events += count
         for contract_id, events in out.items():
-            for sink in market[contract_id].sinks:
+            sub = market[contract_id]
+            for sink in sub.depth_sinks:
                 sink.push_many(events)
+            if sub.sinks:
+                if sub.depth_sinks:  # the DOM is tracked: BookDepth is for depth subscribers
+                    events = [e for e in events if type(e) is not BookDepth]
+                for sink in sub.sinks:
+                    sink.push_many(events)
 
     def _convert(
         self, sub: _Subscription, run: list[object], base: BaseTime, now_ns: int
-    ) -> list[MarketEvent]:
+    ) -> list[MarketEvent | BookDepth]:
         try:
             return sub.quotes.apply_many(run, base, now_ns)  # type: ignore[arg-type]
         except (ProtocolError, PriceError, ValueError) as exc:
@@ -146,7 +172,7 @@ class MarketSubscriptions:
                 self._counters["bad_items"] += 1
                 log.warning("cqg: dropped an item: %s", exc)
                 return []
-        events: list[MarketEvent] = []  # one by one: only the bad items are dropped
+        events: list[MarketEvent | BookDepth] = []  # one by one: only the bad items are dropped
         for item in run:
             events += self._convert(sub, [item], base, now_ns)
         return events
