@@ -100,13 +100,15 @@ class Admission:
         """Window, id, checks: the request to send (VALIDATED, its exposure reserved),
         or ``None`` if the window closed. Raises :class:`OrderDeniedError` or, while
         the journal is halted, :class:`JournalError`."""
-        if payload.status is not _P.PENDING:
-            raise PayloadStateError(
-                f"payload {payload.request_id} was executed before ({payload.status})",
-                request_id=payload.request_id,
-            )
+        self._fresh(payload)
         if (payload.start_time or payload.end_time) and not await self._activate(payload):
             return None
+        return self.admit_open(payload, direct=direct)
+
+    def admit_open(self, payload: Payload, *, direct: bool) -> OrderRequest:
+        """:meth:`admit` of a payload with no activation window (or one found open):
+        synchronous, so the executor's common path awaits nothing before the send."""
+        self._fresh(payload)
         request = payload.request
         ids = self.ids
         if type(request.cl_order_id) is not str:  # an int or a list would key every map wrongly
@@ -194,6 +196,14 @@ class Admission:
             # Counted as an open order by every later check until the tracker has it.
             self._reserved[request.cl_order_id] = request
         return request
+
+    @staticmethod
+    def _fresh(payload: Payload) -> None:
+        if payload.status is not _P.PENDING:
+            raise PayloadStateError(
+                f"payload {payload.request_id} was executed before ({payload.status})",
+                request_id=payload.request_id,
+            )
 
     def deny(self, payload: Payload, violations: list[Violation]) -> NoReturn:
         payload.advance(_P.DENIED, ", ".join(v.code for v in violations))

@@ -281,7 +281,11 @@ class Executor:
         try:
             for index, payload in enumerate(payloads):
                 try:
-                    request = await self._admission.admit(payload, direct=False)
+                    request = (
+                        self._admission.admit_open(payload, direct=False)
+                        if payload.start_time is None and payload.end_time is None
+                        else await self._admission.admit(payload, direct=False)
+                    )
                 except EcError as exc:  # denied, journal halted, executed before
                     results[index] = exc
                     continue
@@ -314,7 +318,12 @@ class Executor:
         return results
 
     async def _execute(self, payload: Payload, *, direct: bool) -> Order | None:
-        request = await self._admission.admit(payload, direct=direct)
+        # Without an activation window nothing is awaited before the send.
+        request = (
+            self._admission.admit_open(payload, direct=direct)
+            if payload.start_time is None and payload.end_time is None
+            else await self._admission.admit(payload, direct=direct)
+        )
         if request is None:
             return None
         if self.journal is not None:
@@ -332,6 +341,10 @@ class Executor:
         targets = self._bulk_targets(request) if isinstance(request, _BULK) else None
         try:
             await self._send(payload, request)
+            if targets is None:
+                outcome = self.tracker.outcome(request.cl_order_id)
+                if outcome is not None:  # answered during the send (an in-process venue)
+                    return self._answers.settle(payload, request.cl_order_id, outcome)
             return await self._answers.await_answer(payload, request, targets)
         except BaseException:
             if payload.status is _P.SENT:  # left, and nobody will await its answer now

@@ -33,12 +33,16 @@ IntentsFailed: TypeAlias = Callable[[list[Intent], JournalError], None]
 
 
 class _CommitGroup:
-    """Intents waiting for one shared commit, and how it went."""
+    """Intents waiting for one shared commit, and how it went.
+
+    ``done`` is made by the first caller that has to wait: a sequential caller (no
+    one joins its commit) builds no event at all.
+    """
 
     __slots__ = ("done", "error")
 
     def __init__(self) -> None:
-        self.done = anyio.Event()
+        self.done: anyio.Event | None = None
         self.error: JournalError | None = None
 
 
@@ -96,8 +100,10 @@ class JournalWriter:
             self.journal.append(record)
         except (JournalError, RecordNotEncodable) as exc:
             self.halt(str(exc))
-        if self._buffered is not None:
-            self._buffered.set()
+        buffered = self._buffered
+        if buffered is not None:  # wake the periodic flush once; it makes a new event per round
+            self._buffered = None
+            buffered.set()
 
     def flush(self) -> None:
         """Commit buffered records now (a failure halts new orders)."""
@@ -172,8 +178,12 @@ class JournalWriter:
                     journal.commit()
                 except JournalError as exc:
                     group.error = exc
-                group.done.set()
+                if group.done is not None:
+                    group.done.set()
         else:
+            # The committer is parked in its checkpoint: it sets the event after committing.
+            if group.done is None:
+                group.done = anyio.Event()
             await group.done.wait()
         if group.error is not None:
             self._intents_failed(written, group.error)

@@ -53,13 +53,17 @@ class RecoveryReport(msgspec.Struct, frozen=True, kw_only=True):
     client_order_ids: frozenset[str] = frozenset()
 
 
+_REFERRING = (ModifyOrder, CancelOrder)  # tuples: `A | B` builds a union object per call
+_BULK = (CancelAll, LiquidateAll, GoFlat)
+
+
 def track_sent(tracker: OrderTracker, request: OrderRequest, ts_ns: int | None = None) -> None:
     """Tell the tracker a request left; the one mapping shared by live path and replay."""
     if isinstance(request, NewOrder):
         tracker.track_new(request, ts_ns=ts_ns)
-    elif isinstance(request, ModifyOrder | CancelOrder):
+    elif isinstance(request, _REFERRING):
         tracker.track_request(request, ts_ns=ts_ns)
-    elif isinstance(request, CancelAll | LiquidateAll | GoFlat):
+    elif isinstance(request, _BULK):
         tracker.track_bulk(request)
 
 

@@ -186,6 +186,8 @@ class Journal:
             self._open_schema(problems)
             self._head = verify(self._db, self._expected, problems)
             self._settle(problems, accept_loss=accept_loss)
+            # One cursor for every commit: Connection.execute builds a new one per call.
+            self._cursor = self._db.cursor()
         except sqlite3.Error as exc:
             self._db.close()
             raise JournalError(f"cannot open journal {self.path.name}: {exc}") from exc
@@ -276,7 +278,7 @@ class Journal:
         """Write the buffer in one transaction. Raises :class:`JournalError`; keeps the buffer."""
         if not self._buffer:
             return
-        db = self._db
+        db = self._cursor
         buffer = self._buffer
         try:
             db.execute("BEGIN IMMEDIATE")

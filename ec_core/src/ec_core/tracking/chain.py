@@ -18,6 +18,8 @@ from ec_core.tracking.events import OrderEvent, OrderEventKind
 
 __all__ = ["Chain", "order_after_report", "order_from_report"]
 
+_ZERO = Decimal(0)
+
 
 class Chain:
     """Mutable bookkeeping of one order chain."""
@@ -42,7 +44,7 @@ class Chain:
         self.events: deque[OrderEvent] = deque(maxlen=history_limit)
         self.fill_ids: list[str] = []
         self.booked_qty = 0  # what its accepted fills add up to (the position they made)
-        self.booked_cost = Decimal(0)
+        self.booked_cost = _ZERO
         self.pending: dict[str, RequestType] = {}  # requests sent, not answered yet
         self.unknown_since_ns: int | None = None
         self.waiters: list[anyio.Event] = []

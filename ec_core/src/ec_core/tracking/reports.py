@@ -90,11 +90,12 @@ class ReportIntake:
         # send was not recorded yet (the trade stream raced the send), or one placed
         # elsewhere. Either way that request has been answered.
         fresh = bool(report.cl_order_id) and report.cl_order_id not in self._chain_of
-        for cl_order_id in (report.cl_order_id, report.orig_cl_order_id):
-            if cl_order_id:
-                self._state.link(chain, cl_order_id)
+        if fresh:
+            self._state.link(chain, report.cl_order_id)
+        if report.orig_cl_order_id:
+            self._state.link(chain, report.orig_cl_order_id)
         before = chain.order
-        new_fill = self._accept_fill(chain, report, ts_ns)
+        new_fill = report.fill is not None and self._accept_fill(chain, report, ts_ns)
         if new_fill and before.state.is_final:
             self._after_final(chain, report, ts_ns)
         else:
