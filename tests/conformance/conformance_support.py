@@ -73,11 +73,26 @@ class MockKitFixtures:
         return REFERENCE_PRICES[instrument_symbol]
 
     @pytest.fixture
+    def connection_control(self, venue: MockVenue) -> VenueRestart:
+        return VenueRestart(venue)
+
+    @pytest.fixture
     async def market_control(
         self, host: PluginHost, venue: MockVenue
     ) -> AsyncIterator[SessionMarketControl]:
         async with host.open_session("mock", {"venue": venue, "account_id": HOUSE}) as house:
             yield SessionMarketControl(house, HOUSE, timeout=self.timeout)
+
+
+class VenueRestart:
+    """A :class:`~ec_core.testing.conformance.ConnectionControl`: the venue restarts with its
+    state, which drops every session's line (in process and over the CQG dialect alike)."""
+
+    def __init__(self, venue: MockVenue) -> None:
+        self.venue = venue
+
+    async def interrupt(self) -> None:
+        self.venue.restart(keep_state=True)
 
 
 class _RewritingMonitor:

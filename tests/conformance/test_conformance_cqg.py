@@ -46,6 +46,8 @@ class TestCqgConformance(MockKitFixtures, VendorConformance):
             "user": USER,
             "password": Secret(PASSWORD),
             "backoff_seed": 1,
+            "backoff_initial": 0.005,  # the reconnect test: come back at once
+            "backoff_max": 0.02,
             "request_timeout": self.timeout,
         }
         return lambda: host.open_session("cqg", settings)

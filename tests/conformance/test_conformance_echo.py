@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 from ec_core.plugins import PluginHost
-from ec_core.testing.conformance import MARKET_CONTROL, VendorConformance, requirements_of
+from ec_core.testing.conformance import (
+    CONNECTION_CONTROL,
+    MARKET_CONTROL,
+    VendorConformance,
+    requirements_of,
+)
 from ec_core.vendor import Capability
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "tutorials" / "example_plugin"
@@ -74,14 +79,15 @@ class TestEchoConformance(TutorialConformance):
 
 
 def test_echo_declares_every_capability_the_kit_tests(echo_host: PluginHost) -> None:
-    """So no kit test is skipped above but history's and depth's: the tutorial's class also
-    gives a market control; history and depth are optional extensions its venue leaves out."""
+    """So no kit test is skipped above but history's, depth's and reconnect's: the tutorial's
+    class also gives a market control; history, depth and reconnect (an in-memory venue has
+    no line to drop) are optional extensions its venue leaves out."""
     needs = {
         need
         for test in VendorConformance.kit_tests()
         for need in requirements_of(getattr(VendorConformance, test))
     }
     assert MARKET_CONTROL in needs
-    optional = {Capability.HISTORY, Capability.DEPTH}
-    assert needs - {MARKET_CONTROL, *optional} <= declared(echo_host)
+    optional = {Capability.HISTORY, Capability.DEPTH, Capability.RECONNECT}
+    assert needs - {MARKET_CONTROL, CONNECTION_CONTROL, *optional} <= declared(echo_host)
     assert not optional & declared(echo_host)

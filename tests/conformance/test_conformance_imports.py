@@ -8,6 +8,7 @@ import sys
 import pytest
 from ec_core.testing import conformance
 from ec_core.testing.conformance import (
+    CONNECTION_CONTROL,
     MARKET_CONTROL,
     VendorConformance,
     requirements_of,
@@ -47,10 +48,10 @@ def test_every_kit_test_is_async_and_marked_for_anyio(name: str) -> None:
     assert any(m.name == "anyio" for m in getattr(function, "pytestmark", [])), name
 
 
-def test_requirements_name_only_capabilities_and_market_control() -> None:
+def test_requirements_name_only_capabilities_and_the_controls() -> None:
     needs = set().union(
         *(requirements_of(getattr(VendorConformance, n)) for n in VendorConformance.kit_tests())
     )
-    assert needs <= {*Capability, MARKET_CONTROL}
-    # every capability the kit can check is needed by some test (RECONNECT is not yet)
-    assert set(Capability) - needs == {Capability.RECONNECT}
+    assert needs <= {*Capability, MARKET_CONTROL, CONNECTION_CONTROL}
+    # a declared capability is a tested one: every capability is needed by some kit test
+    assert set(Capability) - needs == set()

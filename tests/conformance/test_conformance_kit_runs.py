@@ -23,7 +23,7 @@ pytest_plugins = ["pytester"]
 
 KIT_TESTS = len(VendorConformance.kit_tests())
 # Kit tests that use the instrument run once per symbol of MockKitFixtures.
-PER_INSTRUMENT = 25
+PER_INSTRUMENT = 28
 SYMBOLS = len(REFERENCE_PRICES)
 
 HEADER = """
@@ -78,8 +78,8 @@ def test_missing_capabilities_skip_the_tests_that_need_them_and_say_which(
         """,
     )
     # market data (2), modify (2), fills (2), cancel-all, liquidate, go flat, positions,
-    # historical orders, history (4), depth
-    result.assert_outcomes(passed=KIT_TESTS - 16, skipped=16)
+    # historical orders, history (4), depth, reconnect, fills through the executor
+    result.assert_outcomes(passed=KIT_TESTS - 18, skipped=18)
     text = result.stdout.str()
     for capability in (
         "market_data",
@@ -88,6 +88,7 @@ def test_missing_capabilities_skip_the_tests_that_need_them_and_say_which(
         "liquidate",
         "historical_orders",
         "history",
+        "reconnect",
     ):
         assert f"does not declare capability '{capability}'" in text, capability
     assert "no market_control" in text
@@ -200,6 +201,20 @@ BUGS = {
     ),
 }
 
+
+BUGS["reconnect without GAP"] = (
+    """
+    from ec_core.model import SessionEvent, SessionEventKind
+
+    def bug(event):
+        if isinstance(event, SessionEvent) and event.kind is SessionEventKind.GAP:
+            return None
+        return event
+    """,
+    "reconnect_resyncs",
+    "after a dropped line the session reconnects by itself and each trade subscription gets"
+    " SessionEvent(GAP)",
+)
 
 BUGS["partial fill reported as WORKING"] = (
     """
@@ -328,7 +343,10 @@ def test_the_vendors_ec_tests_declare_every_capability_the_kit_needs(
     for name in VendorConformance.kit_tests():
         needs |= requirements_of(getattr(VendorConformance, name))
     missing = missing_requirements(
-        needs, capabilities=declared_capabilities(vendor), market_control=True
+        needs,
+        capabilities=declared_capabilities(vendor),
+        market_control=True,
+        connection_control=True,
     )
     assert missing == not_yet
 
@@ -397,3 +415,44 @@ def test_resolve_raising_a_non_ec_error_fails_the_kit_naming_the_rule(
     )
     result.assert_outcomes(failed=1)
     assert "`resolve` of an unknown symbol must raise SymbolNotFoundError" in result.stdout.str()
+
+
+def test_the_whole_kit_runs_on_one_shared_venue_as_on_a_brokers_uat(
+    pytester: pytest.Pytester,
+) -> None:
+    """One venue for every test, as a shared test environment is: each test cleans up after
+    itself (its orders cancelled, the control's liquidity cleared, its position traded back),
+    so none meets what an earlier one left."""
+    result = run(
+        pytester,
+        """
+        from ec_core.clock import ManualClock
+        from ec_mock.vendor import MockVenue
+        from ec_mock.vendor.venue import SIM_START_NS
+
+        @pytest.fixture(scope="module")
+        def shared_venue():
+            venue = MockVenue.create(
+                clock=ManualClock(SIM_START_NS), accounts=[TRADER, HOUSE], market=False
+            )
+            yield venue
+            venue.check()
+
+        class TestShared(MockKitFixtures, VendorConformance):
+            @pytest.fixture
+            def venue(self, shared_venue):
+                return shared_venue
+
+            @pytest.fixture(params=["EP"])
+            def instrument_symbol(self, request: pytest.FixtureRequest) -> str:
+                return request.param
+
+            @pytest.mark.anyio
+            async def test_zz_the_account_ends_flat_and_the_book_empty(self, venue) -> None:
+                exchange = venue.exchange
+                assert [p for p in exchange.positions(TRADER) if p.qty] == []
+                assert exchange.open_orders(TRADER) == []
+                assert exchange.open_orders(HOUSE) == []
+        """,
+    )
+    result.assert_outcomes(passed=KIT_TESTS + 1)

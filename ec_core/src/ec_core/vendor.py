@@ -74,6 +74,10 @@ class Capability(StrEnum):
     POSITIONS = "positions"
     HISTORICAL_ORDERS = "historical_orders"
     RECONNECT = "reconnect"
+    """A dropped line comes back by itself: each trade subscription gets ``SessionEvent(GAP)``,
+    the snapshot again ended by ``SnapshotComplete``, then ``SessionEvent(RECONNECTED)``, and
+    working orders stay working. The kit tests it through a ``connection_control`` the
+    plugin author provides."""
     HISTORY = "history"
     """Bars and ticks of the past: the session is a :class:`~ec_core.history.SupportsHistory`."""
 

@@ -37,8 +37,13 @@ from ec_core.testing.conformance.base import (
     SessionOpener,
     declared_capabilities,
 )
-from ec_core.testing.conformance.control import MarketControl, SessionMarketControl
+from ec_core.testing.conformance.control import (
+    ConnectionControl,
+    MarketControl,
+    SessionMarketControl,
+)
 from ec_core.testing.conformance.events import EventReader, TradeReader
+from ec_core.testing.conformance.executor import ExecutorConformance
 from ec_core.testing.conformance.guard import ConformanceOverrideError
 from ec_core.testing.conformance.history import HistoryConformance, check_bar, history_since
 from ec_core.testing.conformance.journal import ConformanceViolation, TradeJournal
@@ -49,7 +54,9 @@ from ec_core.testing.conformance.market_data import (
     check_market_event,
 )
 from ec_core.testing.conformance.orders import OrderConformance, assert_legal_sequence
+from ec_core.testing.conformance.reconnect import ReconnectConformance
 from ec_core.testing.conformance.requirements import (
+    CONNECTION_CONTROL,
     MARKET_CONTROL,
     Requirement,
     requirements_of,
@@ -60,18 +67,22 @@ from ec_core.testing.conformance.session import SessionConformance
 from ec_core.testing.conformance.suite import VendorConformance
 
 __all__ = [
+    "CONNECTION_CONTROL",
     "MARKET_CONTROL",
     "AccountConformance",
     "ConformanceBase",
     "ConformanceOverrideError",
     "ConformanceViolation",
+    "ConnectionControl",
     "EventReader",
+    "ExecutorConformance",
     "HistoryConformance",
     "KitOrders",
     "LiveRejectConformance",
     "MarketControl",
     "MarketDataConformance",
     "OrderConformance",
+    "ReconnectConformance",
     "Requirement",
     "SessionConformance",
     "SessionMarketControl",

@@ -14,7 +14,14 @@ Fixtures the author **may** override (the kit's default in brackets):
 ``vendor_capabilities``  what the tests may rely on [the ``VendorInfo.capabilities`` the
                          vendor's factory declares, found by ``vendor_name``].
 ``market_control``       a :class:`~ec_core.testing.conformance.MarketControl`, or ``None``
-                         when the backend cannot be made to trade [``None``].
+                         when the backend cannot be made to trade [``None``]. One with an
+                         async ``clear()`` (``SessionMarketControl``) is cleared after
+                         each test.
+``connection_control``   a :class:`~ec_core.testing.conformance.ConnectionControl` that
+                         drops the session's line, or ``None`` [``None``]; the reconnect
+                         test needs it.
+``host``                 the :class:`~ec_core.plugins.PluginHost` whose parts, wrappers and
+                         validators the Executor tests use [``PluginHost.load()``].
 ``venue_clock``          now on the backend's clock in ns, a zero-argument callable [the
                          session's ``clock`` when it has one, else the wall clock].
 ``let_time_pass``        a zero-argument callable moving a simulated backend's clock on a
@@ -31,7 +38,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from decimal import Decimal
-from typing import Any, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import pytest
 
@@ -51,7 +58,7 @@ from ec_core.model import (
     Trade,
     TradeEvent,
 )
-from ec_core.testing.conformance.control import MarketControl
+from ec_core.testing.conformance.control import ConnectionControl, MarketControl
 from ec_core.testing.conformance.events import EventReader, TradeReader
 from ec_core.testing.conformance.guard import check_class_marks, check_overrides
 from ec_core.testing.conformance.journal import TradeJournal
@@ -61,6 +68,9 @@ from ec_core.testing.conformance.requirements import (
     skip_reason,
 )
 from ec_core.vendor import Capability, Session
+
+if TYPE_CHECKING:
+    from ec_core.plugins import PluginHost
 
 __all__ = [
     "SNAPSHOT_RULE",
@@ -167,6 +177,26 @@ class ConformanceBase:
         return None
 
     @pytest.fixture
+    def connection_control(self) -> ConnectionControl | None:
+        return None
+
+    @pytest.fixture
+    def host(self) -> PluginHost:
+        from ec_core.plugins import PluginHost
+
+        return PluginHost.load()
+
+    @pytest.fixture(autouse=True)
+    async def _ec_clear_market_control(
+        self, market_control: MarketControl | None
+    ) -> AsyncIterator[None]:
+        """After each test: cancel what the market control left resting (a shared venue)."""
+        yield
+        clear = getattr(market_control, "clear", None)
+        if clear is not None:
+            await clear()
+
+    @pytest.fixture
     def venue_clock(self, vendor_session: Session) -> Callable[[], int]:
         """Now on the backend's clock, in ns: history ranges are asked in its time."""
         from ec_core.vendor import SupportsClock
@@ -189,6 +219,7 @@ class ConformanceBase:
         request: pytest.FixtureRequest,
         vendor_capabilities: frozenset[Capability],
         market_control: MarketControl | None,
+        connection_control: ConnectionControl | None,
     ) -> None:
         """Skip a kit test whose needs the backend does not meet, naming what is missing.
 
@@ -205,6 +236,7 @@ class ConformanceBase:
             requirements_of(request.function),
             capabilities=vendor_capabilities,
             market_control=market_control is not None,
+            connection_control=connection_control is not None,
         )
         if missing:
             pytest.skip(skip_reason(self.vendor_name or "?", missing))
@@ -231,12 +263,23 @@ class ConformanceBase:
 
     @pytest.fixture
     async def kit_orders(
-        self, vendor_session: Session, account_id: str
+        self,
+        vendor_session: Session,
+        account_id: str,
+        trade_journal: TradeJournal,
+        market_control: MarketControl | None,
     ) -> AsyncIterator[KitOrders]:
-        """The test's client ids; at teardown, what is still working is cancelled."""
+        """The test's client ids. At teardown what is still working is cancelled, and the
+        position the test's fills built is traded back (with the market control), so a
+        shared test account ends each test as it began."""
         orders = KitOrders()
         yield orders
         await self._cancel_leftovers(vendor_session, account_id, orders)
+        if market_control is not None and _usable(vendor_session):
+            clear = getattr(market_control, "clear", None)
+            if clear is not None:
+                await clear()
+            await self._flatten(vendor_session, account_id, trade_journal, market_control, orders)
 
     # -- helpers -------------------------------------------------------------------
 
@@ -365,6 +408,45 @@ class ConformanceBase:
                         cl_order_id=orders.new_id("x"),
                     )
                 )
+
+    async def _flatten(
+        self,
+        session: Session,
+        account_id: str,
+        journal: TradeJournal,
+        control: MarketControl,
+        orders: KitOrders,
+    ) -> None:
+        """Trade back what the fills the test read added to the account, per symbol: rest
+        the opposite order at the last fill's price and have the control cross it."""
+        for symbol, (net, price) in journal.net_fills(account_id).items():
+            if net == 0:
+                continue
+            instrument = await session.resolve(symbol)
+            side, qty = (Side.SELL, net) if net > 0 else (Side.BUY, -net)
+            cl = orders.new_id("f")
+            async with self.trade_stream(session, account_id, TradeJournal()) as reader:
+                await session.orders.send(
+                    NewOrder(
+                        account_id=account_id,
+                        symbol=symbol,
+                        side=side,
+                        qty=qty,
+                        order_type=OrderType.LMT,
+                        limit_price=price,
+                        duration=Duration.DAY,
+                        cl_order_id=cl,
+                    )
+                )
+                await self.report(reader, cl, ReportKind.ACCEPTED, what=f"the flattening {cl}")
+                other = Side.BUY if side is Side.SELL else Side.SELL
+                await control.place(instrument, other, price, qty)
+                filled = 0
+                while filled < qty:
+                    fill = await self.report(
+                        reader, cl, ReportKind.FILL, what=f"fills of the flattening {cl}"
+                    )
+                    filled = fill.filled_qty
 
 
 def _usable(session: Session) -> bool:

@@ -18,18 +18,20 @@ from typing import Protocol, final, runtime_checkable
 import anyio
 
 from ec_core.model import (
+    CancelOrder,
     Duration,
     ExecutionReport,
     Instrument,
     NewOrder,
     OrderType,
     ReportKind,
+    SessionState,
     Side,
     SnapshotComplete,
 )
 from ec_core.vendor import Session
 
-__all__ = ["MarketControl", "SessionMarketControl"]
+__all__ = ["ConnectionControl", "MarketControl", "SessionMarketControl"]
 
 
 @runtime_checkable
@@ -54,6 +56,22 @@ class MarketControl(Protocol):
         ...
 
 
+@runtime_checkable
+class ConnectionControl(Protocol):
+    """Drops the line between the kit's session and the backend, as a network fault would.
+
+    Needed by the ``reconnect`` test (``Capability.RECONNECT``): the vendor must notice the
+    drop and come back by itself. A simulator restarts its venue or closes the socket from
+    the server's side; a test venue may offer an administrative disconnect.
+    """
+
+    async def interrupt(self) -> None:
+        """Break the line once. Return when it is broken (or, for a simulated line that
+        cannot heal by itself, broken and restored); the kit then waits on the trade
+        stream for the vendor's GAP, snapshot and RECONNECTED."""
+        ...
+
+
 @final
 class SessionMarketControl:
     """A :class:`MarketControl` that trades through a second session of the same backend.
@@ -61,7 +79,9 @@ class SessionMarketControl:
     Any backend with a test venue and two accounts can use it: log the counterparty
     on with its own account and pass the open session. :meth:`place` returns once the
     venue has answered the counterparty's order (accepted or filled), so the book the
-    kit looks at next already holds it.
+    kit looks at next already holds it. :meth:`clear` cancels what it left resting: the kit
+    calls it after each test, so a shared test venue (a broker's UAT) starts the next test
+    without the last one's liquidity.
     """
 
     def __init__(self, session: Session, account_id: str, *, timeout: float = 10.0) -> None:
@@ -70,9 +90,47 @@ class SessionMarketControl:
         self.timeout = timeout
         self._ids = itertools.count(1)
         self._prefix = f"ctl{uuid.uuid4().hex[:8]}-"
+        self.placed: list[str] = []
+
+    async def clear(self) -> None:
+        """Cancel every order this control placed that the venue still lists as open, and
+        wait until each is final."""
+        if not self.placed or self.session.state is not SessionState.LOGGED_ON:
+            return
+        with anyio.fail_after(self.timeout):
+            async with self.session.trades.stream(self.account_id) as events:
+                async for event in events:
+                    if isinstance(event, SnapshotComplete):
+                        break
+                mine = set(self.placed)
+                resting = {
+                    r.chain_id or r.cl_order_id: r
+                    for r in await self.session.orders.open_orders(self.account_id)
+                    if r.cl_order_id in mine or r.chain_id in mine
+                }
+                for report in resting.values():
+                    await self.session.orders.send(
+                        CancelOrder(
+                            account_id=self.account_id,
+                            symbol=report.symbol,
+                            orig_cl_order_id=report.cl_order_id,
+                            cl_order_id=f"{self._prefix}{next(self._ids)}x",
+                        )
+                    )
+                open_chains = set(resting)
+                if not open_chains:
+                    self.placed.clear()
+                    return
+                async for event in events:
+                    if isinstance(event, ExecutionReport) and event.state.is_final:
+                        open_chains.difference_update((event.chain_id, event.orig_cl_order_id))
+                        if not open_chains:
+                            break
+        self.placed.clear()
 
     async def place(self, instrument: Instrument, side: Side, price: Decimal, qty: int) -> None:
         cl = f"{self._prefix}{next(self._ids)}"
+        self.placed.append(cl)
         order = NewOrder(
             account_id=self.account_id,
             symbol=instrument.symbol,

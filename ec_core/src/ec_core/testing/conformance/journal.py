@@ -18,6 +18,7 @@ It needs no pytest and no backend: feed it reports and read :meth:`TradeJournal.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import final
 
 from ec_core.model import (
@@ -26,6 +27,7 @@ from ec_core.model import (
     OrderState,
     ReportKind,
     RequestType,
+    Side,
     TradeEvent,
     can_transition,
 )
@@ -232,3 +234,16 @@ class TradeJournal:
     @property
     def fill_ids(self) -> frozenset[str]:
         return frozenset(self._fill_ids)
+
+    def net_fills(self, account_id: str) -> dict[str, tuple[int, Decimal]]:
+        """Per symbol, what the fills seen on ``account_id`` added to its position (bought
+        minus sold), with the last fill's price."""
+        net: dict[str, tuple[int, Decimal]] = {}
+        for report in self._fill_ids.values():
+            fill = report.fill
+            if fill is None or fill.account_id != account_id:
+                continue
+            qty, _ = net.get(fill.symbol, (0, fill.price))
+            signed = fill.qty if fill.side is Side.BUY else -fill.qty
+            net[fill.symbol] = (qty + signed, fill.price)
+        return net

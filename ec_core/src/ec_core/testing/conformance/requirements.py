@@ -15,6 +15,7 @@ from typing import Final, Literal, TypeAlias, TypeVar
 from ec_core.vendor import Capability
 
 __all__ = [
+    "CONNECTION_CONTROL",
     "MARKET_CONTROL",
     "Requirement",
     "missing_requirements",
@@ -27,7 +28,11 @@ __all__ = [
 MARKET_CONTROL: Final = "market_control"
 """The pseudo-capability of a backend whose market a test can make trade (a fixture)."""
 
-Requirement: TypeAlias = Capability | Literal["market_control"]
+CONNECTION_CONTROL: Final = "connection_control"
+"""The pseudo-capability of a backend whose line a test can drop (a fixture)."""
+
+Requirement: TypeAlias = Capability | Literal["market_control", "connection_control"]
+_CONTROLS = (MARKET_CONTROL, CONNECTION_CONTROL)
 
 _ATTRIBUTE = "__ec_requires__"
 F = TypeVar("F", bound=Callable[..., object])
@@ -36,8 +41,10 @@ F = TypeVar("F", bound=Callable[..., object])
 def requires(*needs: Requirement) -> Callable[[F], F]:
     """Declare that a kit test needs each of ``needs``; stacked uses add up."""
     for need in needs:
-        if not (isinstance(need, Capability) or need == MARKET_CONTROL):
-            raise TypeError(f"not a requirement: {need!r} (a Capability or MARKET_CONTROL)")
+        if not (isinstance(need, Capability) or need in _CONTROLS):
+            raise TypeError(
+                f"not a requirement: {need!r} (a Capability, MARKET_CONTROL or CONNECTION_CONTROL)"
+            )
 
     def mark(function: F) -> F:
         setattr(function, _ATTRIBUTE, requirements_of(function) | frozenset(needs))
@@ -53,11 +60,11 @@ def requirements_of(function: object) -> frozenset[Requirement]:
 
 
 def _order(need: Requirement) -> tuple[int, str]:
-    return (1, need) if need == MARKET_CONTROL else (0, str(need))
+    return (1 + _CONTROLS.index(need), need) if need in _CONTROLS else (0, str(need))
 
 
 def sorted_requirements(needs: Iterable[Requirement]) -> list[Requirement]:
-    """``needs`` in the order reports show them: capabilities by name, then market control."""
+    """``needs`` in the order reports show them: capabilities by name, then the controls."""
     return sorted(needs, key=_order)
 
 
@@ -66,12 +73,16 @@ def missing_requirements(
     *,
     capabilities: Collection[Capability],
     market_control: bool,
+    connection_control: bool = False,
 ) -> list[Requirement]:
     """The ``needs`` the backend does not meet, capabilities first, in a stable order."""
     missing: list[Requirement] = []
     for need in needs:
         if need == MARKET_CONTROL:
             if not market_control:
+                missing.append(need)
+        elif need == CONNECTION_CONTROL:
+            if not connection_control:
                 missing.append(need)
         elif need not in capabilities:
             missing.append(need)
@@ -84,6 +95,8 @@ def skip_reason(vendor: str, missing: Iterable[Requirement]) -> str:
     for need in missing:
         if need == MARKET_CONTROL:
             parts.append("no market_control (the backend cannot be made to trade)")
+        elif need == CONNECTION_CONTROL:
+            parts.append("no connection_control (the kit cannot drop the backend's line)")
         else:
             parts.append(f"vendor {vendor!r} does not declare capability {str(need)!r}")
     return "conformance: " + "; ".join(parts)
