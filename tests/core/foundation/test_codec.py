@@ -64,6 +64,7 @@ FILL = Fill(
     chain_id="c1",
     venue_order_id="v9",
     commission=Decimal("2.10"),
+    is_aggressor=False,
 )
 POSITION = Position(
     account_id="A1", symbol="ZNZ5", qty=-3, avg_price=Decimal("112.5"), realized_pnl=Decimal("-7")
@@ -287,6 +288,16 @@ def test_decimals_are_encoded_as_strings_never_floats() -> None:
     document = msgspec.json.decode(msgspec.json.encode(NEW))
     assert document["limit_price"] == "71.25"
     assert msgspec.json.decode(b'{"x": 0.1}', type=dict[str, Decimal]) == {"x": Decimal("0.1")}
+
+
+@pytest.mark.parametrize(("encode", "decode"), CODECS)
+def test_a_fill_written_before_is_aggressor_reads_as_not_known(encode: Any, decode: Any) -> None:
+    """Journals and logs from before the field decode; their fills do not say the side."""
+    document = msgspec.to_builtins(FILL)
+    del document["is_aggressor"]
+    back = decode(encode(document), type=Fill)
+    assert back.is_aggressor is None
+    assert back == msgspec.structs.replace(FILL, is_aggressor=None)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda x: type(x).__name__)

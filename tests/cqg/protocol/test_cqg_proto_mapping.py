@@ -275,6 +275,42 @@ def test_place_then_fill_lifecycle() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("on_trans", "on_trades", "expected"),
+    [
+        (None, [None], [None]),  # a venue that does not say
+        (True, [None], [True]),  # the transaction's flag stands for its trades
+        (False, [None, True], [False, True]),  # a trade's own flag wins
+    ],
+)
+def test_a_fill_is_aggressor_or_passive_as_the_trade_or_transaction_says(
+    on_trans: bool | None, on_trades: list[bool | None], expected: list[bool | None]
+) -> None:
+    status = _status(OS.WORKING, fill_qty=len(on_trades))
+    trans = _trans(status, TS.FILL, 3, scaled_fill_price=450025)
+    if on_trans is not None:
+        trans.is_aggressive = on_trans
+    for n, flag in enumerate(on_trades):
+        trade = trans.trades.add(
+            trade_id=f"t-{n}", contract_id=1, scaled_price=450025, side=2, price_correct=4500.25
+        )
+        trade.qty.significand = 1
+        trade.trade_utc_timestamp.seconds = 1_730_376_003
+        if flag is not None:
+            trade.is_aggressive = flag
+    reports = _mapper().reports(status)
+    assert [r.fill.is_aggressor for r in reports if r.fill is not None] == expected
+
+
+def test_a_fill_without_trades_takes_the_transactions_flag() -> None:
+    status = _status(OS.WORKING, fill_qty=1)
+    trans = _trans(status, TS.FILL, 3, scaled_fill_price=450025, is_aggressive=False)
+    trans.fill_qty.significand = 1
+    (report,) = _mapper().reports(status)
+    assert report.fill is not None
+    assert report.fill.is_aggressor is False
+
+
 def test_rejects_carry_code_and_text() -> None:
     status = _status(OS.WORKING)
     _trans(status, TS.REJECT_CANCEL, 5, reject_code=17, text_message="too late")

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from cqgserver_support import Client, codes, make_server, make_venue, statuses
+from ec_core.model import NewOrder, OrderType, Side
 from ec_cqg.protocol.pb import ClientMsg, ServerMsg, order_2
 from ec_cqg.protocol.prices import decimal_to_cqg
 from ec_cqg.protocol.timestamps import BaseTime, ns_to_timestamp
@@ -81,6 +82,51 @@ def test_market_order_in_transit_working_filled_with_trades(client: Client) -> N
     assert positions[-1].open_positions[0].qty.significand == 1
     assert [s for m in messages for s in m.account_summary_statuses]
     assert [s for m in messages for s in m.collateral_statuses]
+
+
+def test_fills_say_aggressor_or_passive_on_the_transaction_and_its_trades(
+    client: Client,
+) -> None:
+    """TransactionStatus.is_aggressive (64) and Trade.is_aggressive (10): the market order
+    took liquidity; a bid joining the best bid, then hit by a house sell, gave it."""
+    account_id, contract_id = _ids(client)
+    messages = client.new_order(account_id=account_id, contract_id=contract_id, cl_order_id="m1")
+    taker = statuses(messages)[-1].transaction_statuses[0]
+    assert taker.HasField("is_aggressive")
+    assert taker.is_aggressive
+    assert [t.is_aggressive for t in taker.trades] == [True]
+    quote = client.server.venue.exchange.best_quote("EP")
+    assert quote is not None
+    assert quote.bid is not None
+    client.new_order(
+        account_id=account_id,
+        contract_id=contract_id,
+        cl_order_id="b1",
+        order_type=_O.ORDER_TYPE_LMT,
+        limit=quote.bid * 25,  # joins the best bid, last in its queue
+    )
+    client.server.venue.exchange.submit(
+        NewOrder(
+            account_id="HOUSE",
+            symbol="EP",
+            side=Side.SELL,
+            qty=quote.bid_size + 1,  # the whole level, ours included
+            order_type=OrderType.LMT,
+            limit_price=Decimal("0.25") * quote.bid,
+            cl_order_id="hit",
+        )
+    )
+    fills = [
+        t
+        for m in client.collect()
+        for s in m.order_statuses
+        for t in s.transaction_statuses
+        if t.status == 11
+    ]
+    (maker,) = fills
+    assert maker.HasField("is_aggressive")
+    assert not maker.is_aggressive
+    assert [t.is_aggressive for t in maker.trades] == [False]
 
 
 def test_limit_modify_then_cancel_sequence(client: Client) -> None:

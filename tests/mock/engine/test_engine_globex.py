@@ -370,6 +370,7 @@ def test_the_preopen_takes_orders_and_the_open_matches_them_at_one_price() -> No
     assert fills(rec, "ask1") == [(1, Decimal("4502.00"))]  # the auction price, not its limit
     prints = [e for e in rec.market if isinstance(e, Trade)]
     assert [(t.price, t.size, t.aggressor) for t in prints] == [(18008, 2, None)]
+    assert {r.fill.is_aggressor for r in rec.reports() if r.fill} == {None}  # an auction
     assert ex.indicative_open("EP") is None
     assert rec.last("ask2").state is OrderState.PARTIALLY_FILLED  # one lot left at 4502
     ex.submit(ep("after", BUY, 1, "4502", account="A"))  # continuous trading again
@@ -458,6 +459,22 @@ def test_a_sweep_prints_once_per_price_level_with_its_aggressor() -> None:
     prints = [(t.price, t.size, t.aggressor) for t in rec.market if isinstance(t, Trade)]
     assert prints == [(18000, 3, Side.BUY), (18001, 3, Side.BUY)]
     assert len(fills(rec, "sweep")) == 4  # fills stay one per resting order
+
+
+def aggressor_flags(rec: Recorder, cl: str) -> list[bool | None]:
+    return [r.fill.is_aggressor for r in rec.reports(cl) if r.fill is not None]
+
+
+def test_fills_say_whether_their_order_took_or_gave_liquidity() -> None:
+    """CME iLink's aggressor indicator (tag 1057) on each fill: the sweeping order's fills
+    are aggressor, the resting orders' passive. Fills used to carry no side of the match."""
+    ex, _clock, rec = globex()
+    ex.submit(ep("a1", SELL, 1, "4500", account="B"))
+    ex.submit(ep("a2", SELL, 2, "4500.25", account="C"))
+    ex.submit(ep("sweep", BUY, 3, "4500.25", account="A"))
+    assert aggressor_flags(rec, "sweep") == [True, True]
+    assert aggressor_flags(rec, "a1") == [False]
+    assert aggressor_flags(rec, "a2") == [False]
 
 
 # ------------------------------------------------------------------ 3b. velocity logic

@@ -161,7 +161,13 @@ OrderRequest: TypeAlias = NewOrder | ModifyOrder | CancelOrder | CancelAll | Liq
 
 
 class Fill(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """One execution. ``fill_id`` is unique per venue, so a duplicate is recognised."""
+    """One execution. ``fill_id`` is unique per venue, so a duplicate is recognised.
+
+    ``is_aggressor`` says which side of the match this order was: ``True`` it arrived
+    and took liquidity (the aggressor, who pays the taker fee), ``False`` it rested and
+    was taken (passive), ``None`` the venue does not say (an auction fill has neither
+    side; journals written before the field read as ``None``).
+    """
 
     fill_id: str
     account_id: str
@@ -174,6 +180,7 @@ class Fill(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     chain_id: str = ""
     venue_order_id: str = ""
     commission: Decimal = Decimal(0)
+    is_aggressor: bool | None = None
 
 
 class Order(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -418,6 +418,8 @@ def _fill_transaction(
         )
         ns_to_timestamp(fill.ts_ns, trade.trade_utc_timestamp)
         qty_to_cqg(fill.qty, trade.qty)
+        if fill.is_aggressor is not None:
+            out.is_aggressive = trade.is_aggressive = fill.is_aggressor
     previous = trans.previous
     if previous is not None:
         qty_to_cqg(previous.qty, out.prev_order_qty)

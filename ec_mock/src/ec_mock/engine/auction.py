@@ -85,7 +85,7 @@ class AuctionLayer(MatchingLayer):
                     book.unrest(order)
                 else:
                     book.reduce_resting(order, qty)
-                self._fill(order, qty, price)
+                self._fill(order, qty, price, None)  # one price, no aggressor
             left -= qty
         self._touched[symbol] = None
         now = self._ts

@@ -156,8 +156,8 @@ class MatchingLayer(ReportsLayer):
                 # of the fills value positions at the trade price.
                 if marks.get(symbol) != price:
                     self._mark(symbol, price, holders)
-                fill(resting, qty, price)
-                fill(order, qty, price)
+                fill(resting, qty, price, False)
+                fill(order, qty, price, True)
                 at_level += qty
                 wanted -= qty
             if at_level:
@@ -210,7 +210,9 @@ class MatchingLayer(ReportsLayer):
             self._halted.add(symbol)
             self._push(now + limits.halt_ns, _EVENT_REOPEN, symbol)
 
-    def _fill(self, order: OrderRecord, qty: int, price: int) -> None:
+    def _fill(self, order: OrderRecord, qty: int, price: int, aggressor: bool | None) -> None:
+        """Book ``qty`` of ``order`` filled at ``price``; ``aggressor``: whether it took
+        liquidity (``None``: an auction, where nobody did)."""
         filled = order.filled + qty
         order.filled = filled
         order.cost += qty * price
@@ -252,6 +254,7 @@ class MatchingLayer(ReportsLayer):
                 chain_id=order.chain_id,
                 venue_order_id=f"V{order.oid}",
                 commission=commission,
+                is_aggressor=aggressor,
             )
             emit = self._emit
             emit(self._report(_R_FILL, order, now, fill=fill))
@@ -474,7 +477,7 @@ class MatchingLayer(ReportsLayer):
                     book.unrest(o)
                 else:
                     book.reduce_resting(o, qty)
-                self._fill(o, qty, fill_price)
+                self._fill(o, qty, fill_price, False)  # an outside print took it
                 hpos = house.position(instrument, self.margin(symbol))
                 hpos.fill(-o.side * qty, fill_price, self._marks.get(symbol), from_working=False)
                 self._hold(hpos)

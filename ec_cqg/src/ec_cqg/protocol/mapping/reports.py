@@ -268,9 +268,13 @@ def _fills(
     contract: ContractRef,
     report: ExecutionReport,
 ) -> Iterable[Fill]:
-    """One fill per trade; a transaction without trades is one fill with a derived id."""
+    """One fill per trade; a transaction without trades is one fill with a derived id.
+    Aggressor or passive: the trade's ``is_aggressive``, else the transaction's."""
+    aggressive = trans.is_aggressive if trans.HasField("is_aggressive") else None
 
-    def fill(fill_id: str, side: Side, qty: int, scaled: int, ts_ns: int) -> Fill:
+    def fill(
+        fill_id: str, side: Side, qty: int, scaled: int, ts_ns: int, is_aggressor: bool | None
+    ) -> Fill:
         return Fill(
             fill_id=fill_id,
             account_id=report.account_id,
@@ -281,6 +285,7 @@ def _fills(
             ts_ns=ts_ns,
             cl_order_id=trans.cl_order_id,
             venue_order_id=status.order_id,
+            is_aggressor=is_aggressor,
         )
 
     if trans.trades:
@@ -294,6 +299,7 @@ def _fills(
                 ),
                 trade.scaled_price,
                 timestamp_to_ns(trade.trade_utc_timestamp),
+                trade.is_aggressive if trade.HasField("is_aggressive") else aggressive,
             )
             for trade in trans.trades[:]
         ]
@@ -307,6 +313,7 @@ def _fills(
             ),
             trans.scaled_fill_price,
             timestamp_to_ns(trans.trans_utc_timestamp),
+            aggressive,
         )
     ]
 
