@@ -23,7 +23,11 @@ Measured in the same run:
   orders: what durability against power loss costs on this disk, one order at a
   time and in baskets.
 
-Prints µs p50/p99 per order, orders/s, the ratio to the floor, and writes JSON.
+Prints µs p50/p99 per order, orders/s, the ratio to the floor, and writes JSON. Also the
+process's CPU time per order over the same span (``time.process_time``; the floor's
+includes its cancel-alls, the others' do not, so it is not a ratio to the floor): on a
+machine shared with other work the wall-clock figures swing with its load, the CPU time
+much less, so compare two commits by it when the load is high.
 Run: ``uv run python benchmarks/bench_execution.py [--quick] [--out PATH]``.
 """
 
@@ -113,7 +117,9 @@ def order(i: int, cl_order_id: str = "") -> NewOrder:
     )  # fmt: skip
 
 
-def summary(name: str, samples_ns: list[int], wall_ns: int, orders: int) -> dict[str, Any]:
+def summary(
+    name: str, samples_ns: list[int], wall_ns: int, orders: int, cpu_ns: int
+) -> dict[str, Any]:
     samples = sorted(samples_ns)
     return {
         "name": name,
@@ -122,6 +128,7 @@ def summary(name: str, samples_ns: list[int], wall_ns: int, orders: int) -> dict
         "p99_us": samples[int(len(samples) * 0.99)] / 1000 if samples else None,
         "mean_us": statistics.fmean(samples) / 1000 if samples else None,
         "orders_per_s": orders / (wall_ns / 1e9),
+        "cpu_us_per_order": cpu_ns / orders / 1000,
     }
 
 
@@ -131,7 +138,7 @@ async def run_floor(n: int) -> dict[str, Any]:
         gateway = v.session.orders
         stream = aiter(events)
         samples: list[int] = []
-        start = time.perf_counter_ns()
+        start, cpu_start = time.perf_counter_ns(), time.process_time_ns()
         for i in range(n):
             request = order(i, f"f{i}")
             t0 = time.perf_counter_ns()
@@ -148,7 +155,8 @@ async def run_floor(n: int) -> dict[str, Any]:
             if i % BATCH == BATCH - 1:
                 await gateway.send(CancelAll(account_id=ACCOUNT, cl_order_id=f"fx{i}"))
         wall = time.perf_counter_ns() - start
-    return summary("floor", samples, wall, n)
+        cpu = time.process_time_ns() - cpu_start
+    return summary("floor", samples, wall, n, cpu)
 
 
 def make_checks(clock: ManualClock) -> PreTradeChecks:
@@ -183,8 +191,8 @@ async def run_executor(
             async def cancel_all(i: int) -> None:
                 await executor.execute(Payload(request=CancelAll(account_id=ACCOUNT)))
 
-            start = time.perf_counter_ns()
-            untimed = 0
+            start, cpu_start = time.perf_counter_ns(), time.process_time_ns()
+            untimed = untimed_cpu = 0
             if basket:  # execute_many: one commit for the basket's intents
                 for base in range(0, n, BATCH):
                     stop = min(base + BATCH, n)
@@ -194,27 +202,31 @@ async def run_executor(
                     per_order = (time.perf_counter_ns() - t0) // len(payloads)
                     samples.extend([per_order] * len(payloads))
                     assert all(r is not None and not isinstance(r, Exception) for r in results)
-                    t = time.perf_counter_ns()
+                    t, c = time.perf_counter_ns(), time.process_time_ns()
                     await cancel_all(base)
                     untimed += time.perf_counter_ns() - t
+                    untimed_cpu += time.process_time_ns() - c
             elif tasks == 1:
                 for i in range(n):
                     await one(i)
                     if i % BATCH == BATCH - 1:
-                        t = time.perf_counter_ns()
+                        t, c = time.perf_counter_ns(), time.process_time_ns()
                         await cancel_all(i)
                         untimed += time.perf_counter_ns() - t
+                        untimed_cpu += time.process_time_ns() - c
             else:
                 for base in range(0, n, BATCH):
                     async with anyio.create_task_group() as tg:
                         for i in range(base, min(base + BATCH, n)):
                             tg.start_soon(one, i)
-                    t = time.perf_counter_ns()
+                    t, c = time.perf_counter_ns(), time.process_time_ns()
                     await cancel_all(base)
                     untimed += time.perf_counter_ns() - t
+                    untimed_cpu += time.process_time_ns() - c
             wall = time.perf_counter_ns() - start - untimed
+            cpu = time.process_time_ns() - cpu_start - untimed_cpu
         assert tracker.stats().illegal_transitions == 0
-    return summary(name, samples, wall, n)
+    return summary(name, samples, wall, n, cpu)
 
 
 async def with_journal(
@@ -284,12 +296,16 @@ def main() -> int:
     gc.collect()
     results = anyio.run(main_async, args)
     floor = results[0]
-    print(f"{'run':38} {'orders':>7} {'p50 µs':>8} {'p99 µs':>8} {'orders/s':>10} {'p50/floor':>9}")
+    print(
+        f"{'run':38} {'orders':>7} {'p50 µs':>8} {'p99 µs':>8} {'orders/s':>10} {'p50/floor':>9}"
+        f" {'cpu µs':>7}"
+    )
     for r in results:
         r["p50_vs_floor"] = r["p50_us"] / floor["p50_us"]
         print(
             f"{r['name']:38} {r['orders']:7d} {r['p50_us']:8.1f} {r['p99_us']:8.1f}"
             f" {r['orders_per_s']:10.0f} {r['p50_vs_floor']:9.2f}"
+            f" {r['cpu_us_per_order']:7.1f}"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
