@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 DISTRIBUTIONS = {"ec-core": "ec_core", "ec-mock": "ec_mock", "ec-cqg": "ec_cqg"}
 # Imports that may be missing because they belong to an optional extra of the distribution.
-EXTRAS_IMPORTS = {"ec_core": set(), "ec_mock": set(), "ec_cqg": {"ec_mock"}}
+EXTRAS_IMPORTS = {"ec_core": {"redis"}, "ec_mock": set(), "ec_cqg": {"ec_mock"}}
 # Test kits meant to run under pytest: they import it; their users' test environment has it.
 PYTEST_KITS = {"ec-core": {"ec_core.testing.conformance"}, "ec-mock": set(), "ec-cqg": set()}
 

@@ -20,6 +20,7 @@ no) and *unknown* (we cannot tell yet: timeout, disconnect). See ``docs/outcomes
     │   ├── SymbolNotFoundError      ``resolve`` of a symbol the venue does not list (any vendor)
     │   ├── AuthError                logon refused (bad password, no rights, version …)
     │   ├── ProtocolError            the peer sent something that breaks the protocol
+    │   ├── GatewayUnavailableError  Redis (the gateway's transport) cannot be reached
     │   └── HistoryError             a history request the venue does not serve
     │       ├── HistoryRequestError      bad arguments (range, timeframe): nothing was asked
     │       ├── HistoryTooFarBackError   start is before the venue's history horizon
@@ -72,6 +73,7 @@ __all__ = [
     "ConfigError",
     "ConnectionLostError",
     "EcError",
+    "GatewayUnavailableError",
     "HistoryError",
     "HistoryNotEntitledError",
     "HistoryRateLimitError",
@@ -173,6 +175,13 @@ class SessionError(EcError):
 @final
 class ConnectionLostError(SessionError):
     """The connection dropped; requests still pending fail with this error."""
+
+
+class GatewayUnavailableError(SessionError):
+    """Redis, between a worker and ``ec gateway``, cannot be reached (down, partitioned,
+    refused the logon). The gateway keeps the broker session and its safety state; a
+    worker's client reconnects, and an intent whose answer it did not get is still
+    answered once the gateway reads it (see ``docs/guides/scale-out.md``)."""
 
 
 class SymbolNotFoundError(SessionError, LookupError):
