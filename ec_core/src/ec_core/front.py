@@ -10,28 +10,42 @@ in-process simulator) runs with the host's validators alone when no file is give
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from decimal import Decimal
-from typing import Any, final
+from typing import Any, TypeAlias, final
 
 import msgspec
 
 from ec_core.clock import Clock, WallClock
 from ec_core.errors import ConfigError
-from ec_core.execution import Executor, Payload, PreTradeGate
+from ec_core.execution import Payload, PreTradeGate
 from ec_core.journal import Journal
 from ec_core.model import Instrument, MarketEvent, Order, OrderRequest, Position
 from ec_core.plugins import PluginHost
 from ec_core.settings import Settings, load_settings
+from ec_core.strategy.context import SupportsExecute
 from ec_core.strategy.rig import order_path
 from ec_core.tracking import OrderTracker
 from ec_core.vendor import Session, SupportsClock
 
-__all__ = ["Trader", "account_of", "connect", "pre_trade_checks", "venue_clock"]
+__all__ = [
+    "Trader",
+    "account_of",
+    "connect",
+    "pre_trade_checks",
+    "require_limits",
+    "venue_clock",
+]
 
 _PAPER_VENDORS = frozenset({"mock"})
 _DEFAULT_MOCK_ACCOUNT = "MOCK-1"
+
+
+MarketSource: TypeAlias = Callable[
+    [tuple[str, ...]], AbstractAsyncContextManager[AsyncIterator[MarketEvent]]
+]
+"""Where a trader without a session of its own gets quotes (a gateway's streams)."""
 
 
 @final
@@ -41,25 +55,27 @@ class Trader:
     def __init__(
         self,
         *,
-        session: Session,
-        host: PluginHost,
+        session: Session | None,
+        host: PluginHost | None,
         account_id: str,
-        executor: Executor,
+        executor: SupportsExecute,
         tracker: OrderTracker,
         instruments: dict[str, Instrument],
+        market: MarketSource | None = None,
     ) -> None:
-        self.session = session
+        self.session = session  # None through a gateway (it holds the session)
         self.account_id = account_id
         self.executor = executor
         self.tracker = tracker
         self._host = host
         self._instruments = instruments
+        self._market = market
 
     async def execute(self, request: OrderRequest | Payload) -> Order | None:
         """Send through the executor (checks, journal, send, answer); see ``Executor.execute``."""
         payload = request if isinstance(request, Payload) else Payload(request=request)
         symbol = getattr(payload.request, "symbol", None)
-        if symbol and symbol not in self._instruments:
+        if symbol and symbol not in self._instruments and self.session is not None:
             self._instruments[symbol] = await self.session.resolve(symbol)
         return await self.executor.execute(payload)
 
@@ -81,6 +97,12 @@ class Trader:
     @asynccontextmanager
     async def quotes(self, symbols: Sequence[str]) -> AsyncIterator[AsyncIterator[MarketEvent]]:
         """Subscribe to ``symbols``; iterate their quotes and trades; unsubscribe on exit."""
+        if self._market is not None:
+            async with self._market(tuple(symbols)) as events:
+                yield events
+            return
+        assert self.session is not None
+        assert self._host is not None
         instruments = [await self.session.resolve(symbol) for symbol in symbols]
         async with self._host.market_data(self.session).stream(instruments) as events:
             yield events
@@ -93,6 +115,7 @@ def connect(
     host: PluginHost | None = None,
     ack_timeout: float = 5.0,
     vendor_settings: dict[str, Any] | None = None,
+    worker: str | None = None,
 ) -> AbstractAsyncContextManager[Trader]:
     """Open a vendor's session and its order path; see the module docstring.
 
@@ -100,7 +123,22 @@ def connect(
     defaults) or a :class:`~ec_core.settings.Settings` (vendor, account, limits_file,
     journal_path). Raises :class:`~ec_core.errors.ConfigError` when a real vendor has
     no limits file, or the account is not one the session trades.
+
+    ``"redis://host:port/db"`` (or ``rediss://``, TLS; ``?namespace=`` if not ``ec``)
+    reaches ``ec gateway`` instead: the same trader, its orders executed by the
+    gateway as ``worker`` (default ``$EC_WORKER``, else host-pid), which the gateway's
+    config must allow for the account (``ec-core[gateway]``; see
+    ``docs/guides/scale-out.md``).
     """
+    if isinstance(vendor_or_settings, str) and vendor_or_settings.startswith(
+        ("redis://", "rediss://")
+    ):
+        from ec_core.gateway.client import connect_gateway
+
+        account = account_id or load_settings().account_id
+        if not account:
+            raise ConfigError("connect(redis://...): pass account_id= (the account to trade)")
+        return connect_gateway(vendor_or_settings, account_id=account, worker=worker)
     return _connect(vendor_or_settings, account_id, host, ack_timeout, vendor_settings)
 
 
@@ -120,13 +158,7 @@ async def _connect(
     if host is None:
         host = PluginHost.load()
     host.require_vendor(vendor)
-    if not settings.limits_file and vendor.rpartition(":")[2] not in _PAPER_VENDORS:
-        raise ConfigError(
-            f"connect({vendor!r}): no limits_file. Limits are default deny: a real vendor"
-            " trades only inside a limits file; set limits_file in the settings (see"
-            " docs/safety/policies.md for a sample)",
-            path="limits_file",
-        )
+    require_limits(settings, f"connect({vendor!r})")
     table = settings.vendor_settings(vendor) | dict(overrides or {})
     account = account_of(settings, vendor, table, account_id)
     if not account:
@@ -161,6 +193,18 @@ async def _connect(
             executor=path.executor,
             tracker=path.tracker,
             instruments=instruments,
+        )
+
+
+def require_limits(settings: Settings, who: str) -> None:
+    """A real vendor trades only inside a limits file (default deny); the mock may go without."""
+    vendor = settings.vendor
+    if not settings.limits_file and vendor.rpartition(":")[2] not in _PAPER_VENDORS:
+        raise ConfigError(
+            f"{who}: no limits_file. Limits are default deny: a real vendor"
+            " trades only inside a limits file; set limits_file in the settings (see"
+            " docs/safety/policies.md for a sample)",
+            path="limits_file",
         )
 
 

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from ec_core.execution import Executor
 
 import ec_core
 from ec_core import ConfigError, NewOrder, OrderState, OrderType, Side
@@ -68,4 +69,5 @@ async def test_orders_go_through_the_executor_checks_and_are_tracked() -> None:
         assert final.state is OrderState.FILLED
         assert [o.chain_id for o in trader.orders()] == [order.chain_id]
         assert [(p.symbol, p.qty) for p in trader.positions()] == [("EP", -2)]
+        assert isinstance(trader.executor, Executor)
         assert trader.executor.stats().in_flight == 0

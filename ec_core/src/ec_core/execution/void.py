@@ -22,23 +22,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import msgspec
+
 from ec_core.errors import VoidRefusedError
 from ec_core.journal import JournalRecord, OrderVoided
 from ec_core.model import ExecutionReport, Order, OrderState, ReportKind
 from ec_core.tracking import OrderTracker
 
-__all__ = ["void_order", "voided_report"]
+__all__ = ["status_report", "void_order", "voided_report"]
 
 
-def voided_report(order: Order, reason: str, now_ns: int) -> ExecutionReport:
-    """The report that closes ``order`` as VOIDED (``reject_code`` ``VOIDED``, the reason)."""
+def status_report(order: Order, now_ns: int) -> ExecutionReport:
+    """The order as a STATUS report: what a tracker that never saw it needs to adopt it
+    (a gateway's snapshot to a worker)."""
     return ExecutionReport(
         kind=ReportKind.STATUS,
         account_id=order.account_id,
         symbol=order.symbol,
         cl_order_id=order.cl_order_id,
         chain_id=order.chain_id,
-        state=OrderState.VOIDED,
+        state=order.state,
         side=order.side,
         order_type=order.order_type,
         qty=order.qty,
@@ -49,9 +52,19 @@ def voided_report(order: Order, reason: str, now_ns: int) -> ExecutionReport:
         duration=order.duration,
         good_thru_date=order.good_thru_date,
         venue_order_id=order.venue_order_id,
+        reject_code=order.reject_code,
+        reject_text=order.reject_text,
+        ts_ns=now_ns,
+    )
+
+
+def voided_report(order: Order, reason: str, now_ns: int) -> ExecutionReport:
+    """The report that closes ``order`` as VOIDED (``reject_code`` ``VOIDED``, the reason)."""
+    return msgspec.structs.replace(
+        status_report(order, now_ns),
+        state=OrderState.VOIDED,
         reject_code="VOIDED",
         reject_text=reason,
-        ts_ns=now_ns,
     )
 
 

@@ -17,7 +17,16 @@ from typing import TypeAlias
 import msgspec
 
 from ec_core.errors import EcError, Violation
-from ec_core.model import BookDepth, Order, OrderRequest, Position, Quote, Trade, TradeEvent
+from ec_core.model import (
+    BookDepth,
+    Instrument,
+    Order,
+    OrderRequest,
+    Position,
+    Quote,
+    Trade,
+    TradeEvent,
+)
 
 __all__ = [
     "FIELD",
@@ -127,8 +136,8 @@ class MarketMsg(_Msg, frozen=True, tag="market"):
 class Snapshot(_Msg, frozen=True, tag="snapshot"):
     """The account as the gateway knows it, and where each stream goes on from.
 
-    ``account_from``: the account stream's id to read after; ``market``: the last
-    message of each subscribed symbol and its stream id (snapshot, then live).
+    ``account_from``: the account stream's id to read after, ``account_seq`` the
+    sequence number published there last; ``instruments``: those published.
     """
 
     hello_id: str
@@ -137,7 +146,8 @@ class Snapshot(_Msg, frozen=True, tag="snapshot"):
     positions: tuple[Position, ...] = ()
     realized_pnl: Decimal = Decimal(0)
     account_from: str = "0-0"
-    market: tuple[tuple[str, str, MarketMsg | None], ...] = ()
+    account_seq: int = 0
+    instruments: tuple[Instrument, ...] = ()
 
 
 Message: TypeAlias = (

@@ -30,8 +30,9 @@ from ec_core.execution import (
     ReconcileReport,
     ValidatorGate,
 )
+from ec_core.gateway.tap import TappedStream
 from ec_core.journal import Journal, RecoveryReport
-from ec_core.model import Instrument
+from ec_core.model import Instrument, TradeEvent
 from ec_core.plugins import PluginHost
 from ec_core.strategy.context import ExecutorRouter
 from ec_core.strategy.engine import ErrorReport, StrategyEngine
@@ -182,13 +183,16 @@ async def order_path(
     prices: PriceSource | None = None,
     replay: bool = False,
     reconcile: bool = False,
+    tap: Callable[[TradeEvent], None] | None = None,
 ) -> AsyncIterator[OrderPath]:
     """Build the tracker and executor for ``account_id`` and consume its trade stream.
 
-    Shared by :func:`trading_rig` (``ec run``, ``ec replay``) and :func:`ec_core.connect`.
+    Shared by :func:`trading_rig` (``ec run``, ``ec replay``), :func:`ec_core.connect`
+    and ``ec gateway``.
     ``instruments`` may grow while the path runs (the executor looks symbols up in it).
     ``replay``: on event time, the tracker keeps every finished order (the report lists
     every fill) and the executor refuses to sleep on a clock only the replay moves.
+    ``tap`` hears every trade event as the executor takes it (the gateway publishes them).
     """
     # An order for an account this logon does not trade is denied before it is sent.
     known_accounts = [account.account_id for account in await session.accounts()]
@@ -222,7 +226,10 @@ async def order_path(
         sleep=_replay_cannot_wait if replay else anyio.sleep,
     )
     recovery = executor.recover()
-    async with monitor.stream(account_id) as events, executor.consume(events):
+    async with (
+        monitor.stream(account_id) as events,
+        executor.consume(events if tap is None else TappedStream(events, tap)),
+    ):
         path = OrderPath(executor, tracker, _backlog_of(events), recovery)
         if reconcile:
             await anyio.lowlevel.checkpoint()

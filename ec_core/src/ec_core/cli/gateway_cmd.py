@@ -1,0 +1,81 @@
+"""``ec gateway --config FILE``: own the vendor session and the executor; serve workers
+over Redis Streams until Ctrl-C or SIGTERM (see ``docs/guides/scale-out.md``).
+
+The first line on stdout (``ec gateway: serving ...``) says it answers intents, so a
+supervisor or a test can wait for it; on stop a summary line gives its counters.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio
+import click
+
+from ec_core.cli.failure import fail
+from ec_core.errors import EcError
+from ec_core.plugins import PluginHost
+
+if TYPE_CHECKING:
+    from ec_core.gateway.config import GatewayConfig
+
+__all__ = ["gateway_command"]
+
+
+@click.command("gateway")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Settings file with a [gateway] table (url, accounts, workers, symbols...).",
+)
+@click.pass_obj
+def gateway_command(host: PluginHost, config_path: Path) -> None:
+    """Serve the configured vendor session to workers over Redis Streams.
+
+    Strategy processes reach it with `ec run STRATEGY --gateway redis://...`, scripts
+    with ec_core.connect("redis://..."). Redis' ACL user and password come from
+    EC_REDIS_USER / EC_REDIS_PASSWORD.
+    """
+    try:
+        from ec_core.gateway.config import load_gateway_config
+
+        config = load_gateway_config(config_path)
+        summary = anyio.run(_serve, host, config)
+    except EcError as exc:
+        raise fail(exc) from exc
+    click.echo(summary)
+
+
+async def _serve(host: PluginHost, config: GatewayConfig) -> str:
+    from ec_core.gateway.process import open_gateway
+    from ec_core.gateway.redis_io import redacted
+
+    stop = "stopped"
+    async with open_gateway(config, host) as gateway, anyio.create_task_group() as tg:
+
+        async def on_signal() -> None:
+            nonlocal stop
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for signum in signals:
+                    stop = f"stopped by {signal.Signals(signum).name}"
+                    tg.cancel_scope.cancel()
+                    return
+
+        tg.start_soon(on_signal)
+        await tg.start(gateway.serve)
+        click.echo(
+            f"ec gateway: serving {', '.join(config.accounts)} on {config.settings.vendor}"
+            f" through {redacted(config.url)} (namespace {config.namespace},"
+            f" consumer {gateway.consumer}); Ctrl-C to stop",
+        )
+    counters = gateway.counters
+    return (
+        f"ec gateway: {stop}; {counters['intents']} intents, {counters['answers']} answers"
+        f" ({counters['replayed']} from the journal), {counters['reclaimed']} reclaimed,"
+        f" {counters['malformed']} malformed, {sum(gateway.outbox.dropped.values())} market"
+        " entries dropped"
+    )

@@ -1,0 +1,81 @@
+"""An intent's one answer: from the executor's outcome, or replayed from the journal.
+
+The gateway runs each intent through the core executor; what it returns or raises
+becomes an :class:`~ec_core.gateway.wire.Answer`. An intent whose id the account's
+tracker already knows (rebuilt from the journal after a restart) was sent before:
+it is answered from that order, never executed again.
+"""
+
+from __future__ import annotations
+
+from ec_core.errors import (
+    EcError,
+    OrderDeniedError,
+    OrderRejectedError,
+    OrderUnknownError,
+    Violation,
+)
+from ec_core.execution import Payload, PayloadStatus
+from ec_core.gateway.wire import Answer, Outcome
+from ec_core.model import Order, OrderState
+
+__all__ = ["denied", "from_error", "from_order", "from_result", "replayed"]
+
+
+def denied(intent_id: str, code: str, field: str, rule: str, value: object = None) -> Answer:
+    """A gateway-side refusal (access, a malformed intent): nothing was sent."""
+    violation = Violation(code=code, field=field, rule=rule, value=value)
+    return Answer(intent_id=intent_id, outcome=Outcome.DENIED, violations=(violation,))
+
+
+def from_order(intent_id: str, order: Order, *, replayed: bool = False) -> Answer:
+    if order.state is OrderState.REJECTED:
+        return Answer(
+            intent_id=intent_id,
+            outcome=Outcome.REJECTED,
+            order=order,
+            code=order.reject_code,
+            text=order.reject_text,
+            replayed=replayed,
+        )
+    outcome = Outcome.UNKNOWN if order.state is OrderState.UNKNOWN else Outcome.ACCEPTED
+    return Answer(intent_id=intent_id, outcome=outcome, order=order, replayed=replayed)
+
+
+def replayed(intent_id: str, order: Order) -> Answer:
+    """The answer to a redelivered intent, from the order the journal holds."""
+    return from_order(intent_id, order, replayed=True)
+
+
+def from_result(intent_id: str, payload: Payload, order: Order | None) -> Answer:
+    """``Executor.execute`` returned: an order, or ``None`` (window closed, bulk ended)."""
+    if order is not None:
+        return from_order(intent_id, order)
+    if payload.status is PayloadStatus.EXPIRED:
+        return Answer(
+            intent_id=intent_id,
+            outcome=Outcome.NOT_SENT,
+            code="EXPIRED",
+            text=payload.status_reason,
+        )
+    return Answer(intent_id=intent_id, outcome=Outcome.ACCEPTED)
+
+
+def from_error(intent_id: str, error: EcError, order: Order | None) -> Answer:
+    """``Executor.execute`` raised: denied, rejected, unknown, or not sent."""
+    if isinstance(error, OrderDeniedError):
+        return Answer(intent_id=intent_id, outcome=Outcome.DENIED, violations=error.violations)
+    if isinstance(error, OrderRejectedError):
+        code = "" if error.code is None else str(error.code)
+        return Answer(
+            intent_id=intent_id, outcome=Outcome.REJECTED, order=order, code=code, text=error.text
+        )
+    if isinstance(error, OrderUnknownError):
+        return Answer(intent_id=intent_id, outcome=Outcome.UNKNOWN, order=order, text=str(error))
+    return Answer(
+        intent_id=intent_id,
+        outcome=Outcome.NOT_SENT,
+        order=order,
+        code=type(error).__name__,
+        text=str(error),
+    )

@@ -1,0 +1,350 @@
+"""A worker's link to the gateway: intents out, one answer each back, the account mirrored.
+
+The link keeps a local :class:`~ec_core.tracking.OrderTracker` fed from the
+gateway's snapshot and then the account's stream (numbered: a gap, or a gateway
+that started over, is met with a fresh snapshot), so ``orders()``,
+``positions()``, ``pnl()`` and ``wait_final()`` read as they do in process.
+Every answer is matched to its intent by id; an answer for an intent nobody awaits
+any more (it timed out here) is counted, not lost: the order is in the tracker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, final
+
+import anyio
+import anyio.abc
+import msgspec
+import redis.asyncio as aioredis
+
+from ec_core.clock import Clock
+from ec_core.errors import (
+    EcError,
+    GatewayUnavailableError,
+    OrderDeniedError,
+    OrderRejectedError,
+    OrderUnknownError,
+    RequestTimeoutError,
+)
+from ec_core.execution import Payload
+from ec_core.execution.void import status_report
+from ec_core.gateway.layout import StreamLayout
+from ec_core.gateway.redis_io import Entry, read_streams, unavailable
+from ec_core.gateway.wire import (
+    FIELD,
+    Answer,
+    Heartbeat,
+    Hello,
+    IntentMsg,
+    MarketMsg,
+    Message,
+    Outcome,
+    Snapshot,
+    Subscribe,
+    TradeMsg,
+    WireError,
+    decode,
+    encode,
+)
+from ec_core.model import BookDepth, Instrument, MarketEvent, Order
+from ec_core.tracking import OrderTracker
+
+__all__ = ["WorkerLink"]
+
+log = logging.getLogger(__name__)
+
+
+class _Waiter:
+    __slots__ = ("done", "message")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.message: Message | None = None
+
+
+@final
+class WorkerLink:
+    """One worker (``worker``) on one account, through the gateway of ``layout``."""
+
+    def __init__(
+        self,
+        *,
+        client: aioredis.Redis,
+        url: str,
+        layout: StreamLayout,
+        worker: str,
+        account_id: str,
+        clock: Clock,
+        answer_timeout: float = 30.0,
+    ) -> None:
+        if not worker or "." in worker or ":" in worker:
+            raise ValueError(f"worker name {worker!r}: non-empty, without '.' or ':'")
+        self.client = client
+        self.url = url
+        self.layout = layout
+        self.worker = worker
+        self.account_id = account_id
+        self.clock = clock
+        self.answer_timeout = answer_timeout
+        self.tracker = OrderTracker(clock=clock)
+        self.instruments: dict[str, Instrument] = {}
+        self.counters: Counter[str] = Counter()
+        self.market_gaps = 0
+        self._token = secrets.token_hex(3)
+        self._next_id = 0
+        self._waiters: dict[str, _Waiter] = {}  # intent or hello id -> its waiter
+        self._replies_from = "0-0"
+        self._account_from: str | None = None  # None until the first snapshot
+        self._account_seq = 0
+        self._resync = anyio.Event()
+
+    # -- intents ---------------------------------------------------------------
+
+    def new_id(self) -> str:
+        """A client order id the gateway traces back to this worker: ``worker.token.n``."""
+        self._next_id += 1
+        return f"{self.worker}.{self._token}.{self._next_id}"
+
+    async def execute(self, payload: Payload) -> Order | None:
+        """Send the intent; return or raise what the gateway's executor did with it.
+
+        Raises :class:`~ec_core.errors.GatewayUnavailableError` when Redis cannot take
+        the intent (it may have: send the same request again, it is answered from the
+        gateway's journal, never sent twice), and :class:`RequestTimeoutError` when no
+        answer came within ``answer_timeout`` (the order's fate is unknown here).
+        """
+        request = payload.request
+        if not request.cl_order_id:
+            request = msgspec.structs.replace(request, cl_order_id=self.new_id())
+            payload.request = request
+        intent_id = request.cl_order_id
+        intent = IntentMsg(
+            worker=self.worker,
+            request=request,
+            request_id=payload.request_id,
+            sent_ns=self.clock.now_ns(),
+        )
+        answer = await self._ask(intent_id, intent, self.answer_timeout)
+        if not isinstance(answer, Answer):
+            raise EcError(f"gateway answered intent {intent_id} with a {type(answer).__name__}")
+        return self._outcome(answer)
+
+    def _outcome(self, answer: Answer) -> Order | None:
+        order = answer.order
+        if order is not None and self.tracker.order(order.chain_id) is None:
+            self.tracker.apply(status_report(order, self.clock.now_ns()))
+        outcome = answer.outcome
+        if outcome is Outcome.ACCEPTED:
+            return order
+        if outcome is Outcome.DENIED:
+            raise OrderDeniedError(answer.violations)
+        if outcome is Outcome.REJECTED:
+            raise OrderRejectedError(
+                answer.text, code=answer.code or None, cl_order_id=answer.intent_id
+            )
+        if outcome is Outcome.UNKNOWN:
+            raise OrderUnknownError(
+                f"order {answer.intent_id}: fate unknown at the gateway"
+                f" ({answer.text or 'no answer'}); it reconciles the order with the venue",
+                cl_order_id=answer.intent_id,
+            )
+        raise EcError(f"intent {answer.intent_id} not sent: {answer.code}: {answer.text}")
+
+    async def _ask(self, key: str, message: Message, wait: float) -> Message:
+        waiter = self._waiters[key] = _Waiter()
+        try:
+            with unavailable(self.url):
+                await self.client.xadd(self.layout.intents, {FIELD: encode(message)})
+            with anyio.move_on_after(wait):
+                await waiter.done.wait()
+            if waiter.message is None:
+                if isinstance(message, IntentMsg):
+                    raise RequestTimeoutError(cl_order_id=key, timeout=wait)
+                raise GatewayUnavailableError(
+                    f"no gateway answered within {wait}s on {self.layout.intents}: is"
+                    f" `ec gateway` running with namespace {self.layout.namespace!r}?"
+                )
+            return waiter.message
+        finally:
+            del self._waiters[key]
+
+    # -- snapshots -------------------------------------------------------------
+
+    async def hello(self, wait: float = 10.0) -> Snapshot:
+        """Ask for the account's snapshot and mirror it (start, or after a gap)."""
+        hello_id = secrets.token_hex(6)
+        message = Hello(worker=self.worker, account_id=self.account_id, hello_id=hello_id)
+        snapshot = await self._ask(hello_id, message, wait)
+        assert isinstance(snapshot, Snapshot)
+        self._apply_snapshot(snapshot)
+        return snapshot
+
+    def _apply_snapshot(self, snapshot: Snapshot) -> None:
+        now = self.clock.now_ns()
+        tracker = self.tracker
+        for order in snapshot.orders:
+            tracker.apply(status_report(order, now))
+        for position in snapshot.positions:
+            tracker.adopt_position(position)
+        for instrument in snapshot.instruments:
+            self.instruments[instrument.symbol] = instrument
+        if snapshot.account_id == self.account_id:
+            self._account_from = snapshot.account_from
+            self._account_seq = snapshot.account_seq
+
+    async def subscribe(self, symbols: tuple[str, ...], wait: float = 10.0) -> None:
+        hello_id = secrets.token_hex(6)
+        message = Subscribe(worker=self.worker, symbols=symbols, hello_id=hello_id)
+        snapshot = await self._ask(hello_id, message, wait)
+        assert isinstance(snapshot, Snapshot)
+        self._apply_snapshot(snapshot)
+        missing = [s for s in symbols if s not in self.instruments]
+        if missing:
+            raise EcError(f"the gateway does not publish {', '.join(missing)} (unknown symbol?)")
+
+    # -- reading ---------------------------------------------------------------
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Read replies and the account stream until cancelled; Redis outages are waited out."""
+        task_status.started()
+        delay = 0.05
+        while True:
+            streams = {self.layout.replies(self.worker): self._replies_from}
+            if self._account_from is not None:
+                streams[self.layout.account(self.account_id)] = self._account_from
+            try:
+                with unavailable(self.url):
+                    batches = await read_streams(self.client, streams, count=500, block_ms=1000)
+                    for name, entries in batches:
+                        if name == self.layout.replies(self.worker):
+                            await self._on_replies(entries)
+                        else:
+                            self._on_account(entries)
+            except GatewayUnavailableError as exc:
+                self.counters["redis_errors"] += 1
+                log.warning("worker %s: %s; reconnecting", self.worker, exc)
+                await anyio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            delay = 0.05
+
+    async def _on_replies(self, entries: list[Entry]) -> None:
+        for entry_id, data in entries:
+            self._replies_from = entry_id
+            message = self._decode(data)
+            if isinstance(message, Answer | Snapshot):
+                key = message.intent_id if isinstance(message, Answer) else message.hello_id
+                self.counters["answers" if isinstance(message, Answer) else "snapshots"] += 1
+                waiter = self._waiters.get(key)
+                if waiter is None or waiter.message is not None:
+                    self.counters["unawaited"] += 1  # timed out here, or from a previous run
+                    continue
+                waiter.message = message
+                waiter.done.set()
+            elif isinstance(message, TradeMsg):
+                self.tracker.apply(message.event)
+        if entries:  # what was read is never needed again
+            await self.client.xtrim(self.layout.replies(self.worker), minid=self._replies_from)
+
+    def _on_account(self, entries: list[Entry]) -> None:
+        for entry_id, data in entries:
+            self._account_from = entry_id
+            message = self._decode(data)
+            if not isinstance(message, TradeMsg):
+                continue
+            if message.seq <= self._account_seq and message.seq != 1:
+                continue  # published twice (a retried batch)
+            if message.seq != self._account_seq + 1:
+                self.counters["account_gaps"] += 1  # trimmed, dropped, or a new gateway
+            self._account_seq = message.seq
+            self.tracker.apply(message.event)
+
+    def _decode(self, data: bytes) -> Message | None:
+        try:
+            return decode(data)
+        except WireError as exc:
+            self.counters["malformed"] += 1
+            log.error("worker %s: %s", self.worker, exc)
+            return None
+
+    async def heartbeats(self, interval: float) -> None:
+        """Tell the gateway this worker lives (and what market data it lost), until cancelled."""
+        while True:
+            message = Heartbeat(worker=self.worker, market_gaps=self.market_gaps)
+            try:
+                with unavailable(self.url):
+                    await self.client.xadd(self.layout.intents, {FIELD: encode(message)})
+            except GatewayUnavailableError:
+                self.counters["redis_errors"] += 1
+            await anyio.sleep(interval)
+
+    # -- market data -----------------------------------------------------------
+
+    @asynccontextmanager
+    async def quotes(self, symbols: tuple[str, ...]) -> AsyncIterator[AsyncIterator[MarketEvent]]:
+        """The last event of each symbol, then live ones; a gap (seq) jumps to the newest."""
+        await self.subscribe(symbols)
+        yield self._market(symbols)
+
+    async def _market(self, symbols: tuple[str, ...]) -> AsyncIterator[MarketEvent]:
+        layout = self.layout
+        names = {layout.market(s): s for s in symbols}
+        positions: dict[str, str] = {}
+        seqs: dict[str, int] = {}
+        for stream in names:  # the snapshot: the newest entry of each
+            for event in await self._newest(stream, positions, seqs):
+                yield event
+        while True:
+            try:
+                with unavailable(self.url):
+                    batches = await read_streams(self.client, positions, count=500, block_ms=1000)
+            except GatewayUnavailableError:
+                self.counters["redis_errors"] += 1
+                await anyio.sleep(0.2)
+                continue
+            for stream, entries in batches:
+                for entry_id, data in entries:
+                    message = self._decode(data)
+                    if not isinstance(message, MarketMsg) or isinstance(message.event, BookDepth):
+                        continue
+                    last = seqs.get(stream, 0)
+                    if message.seq <= last and message.seq != 1:
+                        positions[stream] = entry_id
+                        continue
+                    if last and message.seq != last + 1:
+                        self.market_gaps += 1  # trimmed away: resync on the newest
+                        for event in await self._newest(stream, positions, seqs):
+                            yield event
+                        break
+                    positions[stream] = entry_id
+                    seqs[stream] = message.seq
+                    yield message.event
+
+    async def _newest(
+        self, stream: str, positions: dict[str, str], seqs: dict[str, int]
+    ) -> list[MarketEvent]:
+        with unavailable(self.url):
+            newest: Any = await self.client.xrevrange(stream, count=1)
+        if not newest:
+            positions.setdefault(stream, "0-0")
+            return []
+        entry_id, fields = newest[0]
+        positions[stream] = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+        message = self._decode(fields[FIELD])
+        if not isinstance(message, MarketMsg) or isinstance(message.event, BookDepth):
+            return []
+        seqs[stream] = message.seq
+        return [message.event]
+
+
+def worker_name() -> str:
+    """A default worker name: ``EC_WORKER``, else ``host-pid``."""
+    return os.environ.get("EC_WORKER") or f"{os.uname().nodename.split('.')[0]}-{os.getpid()}"

@@ -1,0 +1,418 @@
+"""The gateway: one consumer of the intents stream in front of the executors.
+
+Each intent is executed at most once. Its id is the request's client order id;
+the executor journals it with the order before the send (write-ahead), so after a
+crash the tracker rebuilt from the journal knows it, and a redelivered intent is
+answered from that order (``replayed``), never sent again. Every intent entry gets
+exactly one answer: the answer and the entry's acknowledgement are written in one
+Redis transaction, and a retry after a lost connection first asks whether the entry
+is still pending. Entries left pending by a crashed gateway are reclaimed at start
+(XAUTOCLAIM) before new ones are read.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any, final
+
+import anyio
+import anyio.abc
+import redis.asyncio as aioredis
+import redis.exceptions
+
+from ec_core.errors import EcError, GatewayUnavailableError, SymbolNotFoundError
+from ec_core.execution import Payload
+from ec_core.gateway import answers
+from ec_core.gateway.config import GatewayConfig
+from ec_core.gateway.layout import GROUP, StreamLayout
+from ec_core.gateway.outbox import Outbox
+from ec_core.gateway.redis_io import autoclaim, ensure_group, read_group, unavailable
+from ec_core.gateway.tap import EventTap
+from ec_core.gateway.wire import (
+    FIELD,
+    Answer,
+    Heartbeat,
+    Hello,
+    IntentMsg,
+    MarketMsg,
+    Message,
+    Snapshot,
+    Subscribe,
+    TradeMsg,
+    WireError,
+    decode,
+    encode,
+)
+from ec_core.model import CancelOrder, ExecutionReport, Instrument, TradeEvent
+from ec_core.plugins import PluginHost
+from ec_core.strategy.rig import OrderPath
+from ec_core.vendor import Session
+
+__all__ = ["Gateway"]
+
+log = logging.getLogger(__name__)
+
+
+@final
+class Gateway:
+    """Serve ``paths`` (one order path per account) to the workers of ``config``."""
+
+    def __init__(
+        self,
+        *,
+        config: GatewayConfig,
+        client: aioredis.Redis,
+        host: PluginHost,
+        session: Session,
+        paths: Mapping[str, OrderPath],
+        taps: Mapping[str, EventTap],
+        instruments: dict[str, Instrument],
+        consumer: str,
+    ) -> None:
+        self.config = config
+        self.layout = StreamLayout(config.namespace)
+        self.client = client
+        self.host = host
+        self.session = session
+        self.paths = paths
+        self.taps = taps
+        self.instruments = instruments
+        self.consumer = consumer
+        self.outbox = Outbox(client, config.url, limit=config.outbox_limit)
+        self.counters: Counter[str] = Counter()
+        self.heartbeats: dict[str, float] = {}  # worker -> monotonic time of its last one
+        self.market_gaps: dict[str, int] = {}  # worker -> gaps it reported
+        self._seq: dict[str, int] = {}  # stream -> last sequence number published
+        self._owners: dict[str, str] = {}  # client order id -> worker
+        self._running: dict[str, anyio.Lock] = {}  # intent id -> held while it executes
+        self._subscribed: set[str] = set()
+        self._lost: set[str] = set()  # workers whose orders were cancelled for silence
+        self._limiter = anyio.CapacityLimiter(config.max_in_flight)
+        self._tg: anyio.abc.TaskGroup | None = None
+
+    # -- running ---------------------------------------------------------------
+
+    async def serve(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Publish, reclaim what a previous run left pending, then answer intents (until
+        cancelled)."""
+        with unavailable(self.config.url):
+            await ensure_group(self.client, self.layout.intents, GROUP)
+            for account in self.paths:
+                await self._resume_numbering(self.layout.account(account))
+        async with anyio.create_task_group() as tg:
+            self._tg = tg
+            tg.start_soon(self.outbox.run)
+            for account, tap in self.taps.items():
+                tap.target = functools.partial(self.publish_event, account)
+            if self.config.symbols:
+                await self._subscribe(self.config.symbols)
+            tg.start_soon(self._publish_status)
+            if self.config.on_worker_lost == "cancel":
+                tg.start_soon(self._watch_workers)
+            with unavailable(self.config.url):
+                reclaimed = await autoclaim(
+                    self.client, self.layout.intents, GROUP, self.consumer, min_idle_ms=0
+                )
+            self.counters["reclaimed"] += len(reclaimed)
+            for entry_id, data in reclaimed:
+                await self._dispatch(entry_id, data)
+            task_status.started()
+            await self._read_intents()
+
+    async def _read_intents(self) -> None:
+        delay = 0.05
+        while True:
+            try:
+                with unavailable(self.config.url):
+                    entries = await read_group(
+                        self.client,
+                        self.layout.intents,
+                        GROUP,
+                        self.consumer,
+                        count=256,
+                        block_ms=1000,
+                    )
+            except GatewayUnavailableError as exc:
+                self.counters["redis_errors"] += 1
+                log.warning("reading intents paused: %s", exc)
+                await anyio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            except redis.exceptions.ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # Redis restarted without its data: the group (and the stream) again.
+                await ensure_group(self.client, self.layout.intents, GROUP)
+                continue
+            delay = 0.05
+            for entry_id, data in entries:
+                await self._dispatch(entry_id, data)
+
+    async def _dispatch(self, entry_id: str, data: bytes) -> None:
+        try:
+            message = decode(data)
+        except WireError as exc:
+            self.counters["malformed"] += 1
+            log.error("intents entry %s dropped: %s", entry_id, exc)
+            await self._ack(entry_id)
+            return
+        assert self._tg is not None
+        if isinstance(message, IntentMsg):
+            self.counters["intents"] += 1
+            self._tg.start_soon(self._intent, entry_id, message)
+        elif isinstance(message, Hello | Subscribe):
+            self._tg.start_soon(self._hello, entry_id, message)
+        elif isinstance(message, Heartbeat):
+            self.heartbeats[message.worker] = time.monotonic()
+            self.market_gaps[message.worker] = message.market_gaps
+            self._lost.discard(message.worker)
+            await self._ack(entry_id)
+        else:
+            self.counters["malformed"] += 1
+            log.error("intents entry %s: a %s does not belong there", entry_id, type(message))
+            await self._ack(entry_id)
+
+    # -- intents ---------------------------------------------------------------
+
+    async def _intent(self, entry_id: str, intent: IntentMsg) -> None:
+        intent_id = intent.intent_id
+        lock = self._running.setdefault(intent_id, anyio.Lock())
+        try:
+            async with self._limiter, lock:  # a second delivery waits, then is replayed
+                answer = await self._answer(intent)
+                await self.outbox.flushed()  # the order's events are published before it
+                await self._reply(intent.worker, answer, entry_id)
+        finally:
+            if not lock.statistics().tasks_waiting and self._running.get(intent_id) is lock:
+                del self._running[intent_id]
+
+    async def _answer(self, intent: IntentMsg) -> Answer:
+        request, worker, intent_id = intent.request, intent.worker, intent.intent_id
+        account = request.account_id
+        if worker not in self.config.workers:
+            return answers.denied(
+                intent_id, "WORKER_NOT_ALLOWED", "worker", "the gateway's config lists it", worker
+            )
+        if not self.config.allowed(worker, account):
+            return answers.denied(
+                intent_id,
+                "ACCOUNT_NOT_ALLOWED",
+                "account_id",
+                f"worker {worker} may trade only its listed accounts",
+                account,
+            )
+        path = self.paths.get(account)
+        if path is None:
+            return answers.denied(
+                intent_id, "ACCOUNT_UNKNOWN", "account_id", "an account the gateway trades", account
+            )
+        if not intent_id:
+            return answers.denied(
+                intent_id, "CL_ORDER_ID_REQUIRED", "cl_order_id", "an intent carries its id", ""
+            )
+        known = path.tracker.order(intent_id)
+        if known is not None:  # sent before (a redelivery): never twice
+            self.counters["replayed"] += 1
+            return answers.replayed(intent_id, known)
+        symbol = getattr(request, "symbol", None)
+        if symbol and symbol not in self.instruments:
+            try:
+                self.instruments[symbol] = await self.session.resolve(symbol)
+            except SymbolNotFoundError as exc:
+                return answers.denied(intent_id, "SYMBOL_NOT_FOUND", "symbol", str(exc), symbol)
+        self._owners[intent_id] = worker
+        payload = Payload(request=request, request_id=intent.request_id)
+        try:
+            order = await path.executor.execute(payload)
+        except EcError as exc:
+            return answers.from_error(intent_id, exc, path.tracker.order(intent_id))
+        return answers.from_result(intent_id, payload, order)
+
+    async def _reply(self, worker: str, message: Message, entry_id: str) -> None:
+        """Write ``message`` to the worker's replies and acknowledge the entry, atomically.
+
+        Retried while Redis is unavailable; a retry first checks that the entry is still
+        pending (the transaction may have landed before the connection dropped)."""
+        data = encode(message)
+        stream = self.layout.replies(worker)
+        delay = 0.05
+        first = True
+        while True:
+            try:
+                with unavailable(self.config.url):
+                    if not first and not await self._pending(entry_id):
+                        return
+                    first = False
+                    async with self.client.pipeline(transaction=True) as pipe:
+                        pipe.xadd(stream, {FIELD: data})
+                        pipe.xack(self.layout.intents, GROUP, entry_id)
+                        await pipe.execute()
+                self.counters["answers"] += isinstance(message, Answer)
+                return
+            except GatewayUnavailableError as exc:
+                self.counters["redis_errors"] += 1
+                log.warning("answer to %s waits for redis: %s", entry_id, exc)
+                await anyio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    async def _pending(self, entry_id: str) -> bool:
+        found: Any = await self.client.xpending_range(
+            self.layout.intents, GROUP, min=entry_id, max=entry_id, count=1
+        )
+        return bool(found)
+
+    async def _ack(self, entry_id: str) -> None:
+        try:
+            with unavailable(self.config.url):
+                await self.client.xack(self.layout.intents, GROUP, entry_id)
+        except GatewayUnavailableError:
+            pass  # pending: read again after a restart, and acknowledged then
+
+    # -- hello, snapshots and subscriptions ------------------------------------
+
+    async def _hello(self, entry_id: str, message: Hello | Subscribe) -> None:
+        if isinstance(message, Subscribe):
+            try:
+                await self._subscribe(message.symbols)
+            except SymbolNotFoundError as exc:
+                log.warning("subscription of %s: %s", message.worker, exc)
+            account = ""
+        else:
+            account = message.account_id
+        await self._reply(message.worker, self.snapshot(message.hello_id, account), entry_id)
+
+    def snapshot(self, hello_id: str, account_id: str) -> Snapshot:
+        """The account as the tracker knows it now, and where its stream goes on from."""
+        path = self.paths.get(account_id)
+        instruments = tuple(self.instruments[s] for s in sorted(self._subscribed))
+        if path is None:
+            return Snapshot(hello_id=hello_id, account_id=account_id, instruments=instruments)
+        stream = self.layout.account(account_id)
+        tracker = path.tracker
+        return Snapshot(
+            hello_id=hello_id,
+            account_id=account_id,
+            orders=tuple(tracker.orders(account_id)),
+            positions=tuple(tracker.positions(account_id)),
+            realized_pnl=tracker.realized_pnl(account_id),
+            account_from=self.outbox.last_id.get(stream, "0-0"),
+            account_seq=self._seq.get(stream, 0),
+            instruments=instruments,
+        )
+
+    async def _subscribe(self, symbols: tuple[str, ...]) -> None:
+        new = [s for s in dict.fromkeys(symbols) if s not in self._subscribed]
+        if not new:
+            return
+        resolved = []
+        for symbol in new:
+            if symbol not in self.instruments:
+                self.instruments[symbol] = await self.session.resolve(symbol)
+            resolved.append(self.instruments[symbol])
+            with unavailable(self.config.url):
+                await self._resume_numbering(self.layout.market(symbol))
+        self._subscribed.update(new)
+        assert self._tg is not None
+        self._tg.start_soon(self._follow_market, resolved)
+
+    async def _resume_numbering(self, stream: str) -> None:
+        """Go on from the last sequence number the stream holds (a restarted gateway)."""
+        last: Any = await self.client.xrevrange(stream, count=1)
+        if last:
+            entry_id, fields = last[0]
+            message = decode(fields[FIELD])
+            if isinstance(message, TradeMsg | MarketMsg):
+                self._seq[stream] = message.seq
+            self.outbox.last_id[stream] = (
+                entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+            )
+
+    # -- publishing ------------------------------------------------------------
+
+    def _next(self, stream: str) -> int:
+        seq = self._seq[stream] = self._seq.get(stream, 0) + 1
+        return seq
+
+    def publish_event(self, account_id: str, event: TradeEvent) -> None:
+        """A trade event the account's executor took: to the account's stream, and an
+        order's report to the replies of the worker it belongs to."""
+        stream = self.layout.account(account_id)
+        data = encode(TradeMsg(seq=self._next(stream), event=event))
+        self.outbox.put_event(stream, data, maxlen=self.config.account_maxlen)
+        if isinstance(event, ExecutionReport):
+            owner = self.owner(event.chain_id or event.cl_order_id, event.orig_cl_order_id)
+            if owner is not None:
+                self.outbox.put_event(self.layout.replies(owner), data)
+
+    def owner(self, *order_ids: str) -> str | None:
+        """The worker an order belongs to: the one that sent it, else the one its id names
+        (``worker.token.n``, as the client makes them)."""
+        for order_id in order_ids:
+            if not order_id:
+                continue
+            owner = self._owners.get(order_id)
+            if owner is None:
+                prefix = order_id.partition(".")[0]
+                owner = prefix if prefix in self.config.workers else None
+            if owner is not None:
+                return owner
+        return None
+
+    async def _follow_market(self, instruments: list[Instrument]) -> None:
+        maxlen = self.config.market_maxlen
+        layout = self.layout
+        async with self.host.market_data(self.session).stream(instruments) as events:
+            async for event in events:
+                stream = layout.market(event.symbol)
+                data = encode(MarketMsg(seq=self._next(stream), event=event))
+                self.outbox.put_market(stream, data, maxlen=maxlen)
+
+    async def _publish_status(self) -> None:
+        while True:
+            status: dict[Any, Any] = {
+                **self.counters,
+                "published": self.outbox.written,
+                "queued": len(self.outbox),
+                "dropped": sum(self.outbox.dropped.values()),
+                **{f"dropped:{s}": n for s, n in self.outbox.dropped.items()},
+                **{f"market_gaps:{w}": n for w, n in self.market_gaps.items()},
+            }
+            try:
+                with unavailable(self.config.url):
+                    await self.client.hset(self.layout.status, mapping=status)
+            except GatewayUnavailableError:
+                pass
+            await anyio.sleep(1.0)
+
+    # -- workers that went silent ----------------------------------------------
+
+    async def _watch_workers(self) -> None:
+        timeout = self.config.heartbeat_timeout
+        while True:
+            await anyio.sleep(min(1.0, timeout / 4))
+            now = time.monotonic()
+            for worker, seen in list(self.heartbeats.items()):
+                if worker not in self._lost and now - seen > timeout:
+                    self._lost.add(worker)
+                    await self._cancel_orders_of(worker)
+
+    async def _cancel_orders_of(self, worker: str) -> None:
+        """``on_worker_lost = "cancel"``: the silent worker's working orders are cancelled."""
+        for account, path in self.paths.items():
+            for order in path.tracker.open_orders(account):
+                if self.owner(order.chain_id, order.cl_order_id) != worker:
+                    continue
+                request = CancelOrder(
+                    account_id=account, symbol=order.symbol, orig_cl_order_id=order.cl_order_id
+                )
+                self.counters["cancelled_for_lost_worker"] += 1
+                try:
+                    await path.executor.execute(Payload(request=request))
+                except EcError as exc:
+                    log.warning("cancel of %s (worker %s lost): %s", order.chain_id, worker, exc)

@@ -1,0 +1,53 @@
+"""An in-process ``ec gateway`` on the mock vendor, on the suite's real Redis."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from ec_core.gateway.config import GatewayConfig, parse_gateway_config
+from ec_core.gateway.process import open_gateway
+from ec_core.gateway.service import Gateway
+from ec_core.model import ExecutionReport
+from ec_core.plugins import PluginHost
+
+_namespaces = itertools.count(1)
+
+
+def new_namespace() -> str:
+    """Each test its own streams on the shared server."""
+    return f"t{next(_namespaces)}"
+
+
+def gateway_config(url: str, namespace: str, **gateway: Any) -> GatewayConfig:
+    table: dict[str, Any] = {
+        "url": url,
+        "namespace": namespace,
+        "accounts": ["MOCK-1", "MOCK-2"],
+        "workers": {"w1": {"accounts": ["MOCK-1"]}, "w2": {"accounts": ["MOCK-1", "MOCK-2"]}},
+    }
+    table.update(gateway)
+    return parse_gateway_config(
+        {"vendor": "mock", "vendors": {"mock": {"seed": 7}}, "gateway": table}
+    )
+
+
+@asynccontextmanager
+async def running_gateway(config: GatewayConfig) -> AsyncIterator[Gateway]:
+    async with (
+        open_gateway(config, PluginHost.load(), consumer="gw-test") as gateway,
+        anyio.create_task_group() as tg,
+    ):
+        await tg.start(gateway.serve)
+        yield gateway
+        tg.cancel_scope.cancel()
+
+
+def venue_orders(gateway: Gateway, account_id: str) -> list[ExecutionReport]:
+    """Every order the mock venue received for the account (rejected ones too)."""
+    exchange = gateway.session.venue.exchange  # type: ignore[attr-defined]
+    found: list[ExecutionReport] = exchange.historical_orders(account_id, 0, 2**62)
+    return found

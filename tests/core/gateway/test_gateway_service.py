@@ -1,0 +1,137 @@
+"""``connect("redis://…")`` through an in-process gateway on the mock, on a real Redis."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from ec_core.gateway.layout import StreamLayout
+from ec_core.gateway.link import WorkerLink
+from ec_core.gateway.redis_io import open_redis, read_streams
+from ec_core.gateway.wire import FIELD, Answer, IntentMsg, Outcome, decode, encode
+from ec_core.testing.redis_server import RedisServer
+from gateway_support import gateway_config, new_namespace, running_gateway, venue_orders
+
+import ec_core
+from ec_core import NewOrder, OrderDeniedError, OrderState, OrderType, Side
+
+pytestmark = pytest.mark.anyio
+
+
+def _buy(account: str = "MOCK-1", qty: int = 1, cl_order_id: str = "") -> NewOrder:
+    return NewOrder(
+        account_id=account,
+        symbol="EP",
+        side=Side.BUY,
+        qty=qty,
+        order_type=OrderType.MKT,
+        cl_order_id=cl_order_id,
+    )
+
+
+async def test_a_remote_trader_trades_like_a_local_one(redis_server: RedisServer) -> None:
+    namespace = new_namespace()
+    config = gateway_config(redis_server.url, namespace)
+    url = f"{redis_server.url}?namespace={namespace}"
+    with anyio.fail_after(30):
+        async with (
+            running_gateway(config) as gateway,
+            ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader,
+        ):
+            assert trader.session is None
+            order = await trader.execute(_buy(qty=2))
+            assert order is not None
+            assert order.cl_order_id.startswith("w1.")
+            final = await trader.wait_final(order)
+            assert final.state is OrderState.FILLED
+            assert [(p.symbol, p.qty) for p in trader.positions()] == [("EP", 2)]
+            assert [o.chain_id for o in trader.orders()] == [order.chain_id]
+            local = gateway.paths["MOCK-1"].tracker.order(order.chain_id)
+            assert local is not None
+            assert local.state is OrderState.FILLED
+            async with trader.quotes(["EP"]) as quotes:
+                first = await anext(quotes)
+            assert first.symbol == "EP"
+
+
+async def test_an_account_the_worker_may_not_trade_is_denied_and_nothing_sent(
+    redis_server: RedisServer,
+) -> None:
+    namespace = new_namespace()
+    config = gateway_config(redis_server.url, namespace)
+    url = f"{redis_server.url}?namespace={namespace}"
+    with anyio.fail_after(30):
+        async with (
+            running_gateway(config) as gateway,
+            ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader,
+        ):
+            with pytest.raises(OrderDeniedError, match="ACCOUNT_NOT_ALLOWED") as caught:
+                await trader.execute(_buy(account="MOCK-2"))
+            assert caught.value.violations[0].value == "MOCK-2"
+            assert venue_orders(gateway, "MOCK-2") == []
+
+
+async def test_a_redelivered_intent_is_answered_from_the_journal_not_sent_twice(
+    redis_server: RedisServer,
+) -> None:
+    namespace = new_namespace()
+    config = gateway_config(redis_server.url, namespace)
+    url = f"{redis_server.url}?namespace={namespace}"
+    with anyio.fail_after(30):
+        async with (
+            running_gateway(config) as gateway,
+            ec_core.connect(url, account_id="MOCK-1", worker="w2") as trader,
+        ):
+            first = await trader.execute(_buy(cl_order_id="w2.same.1"))
+            again = await trader.execute(_buy(cl_order_id="w2.same.1"))
+            assert first is not None
+            assert again is not None
+            assert again.chain_id == first.chain_id
+            sent = [r.cl_order_id for r in venue_orders(gateway, "MOCK-1")]
+            assert sent == ["w2.same.1"]
+            assert gateway.counters["replayed"] == 1
+
+
+async def test_every_intent_gets_exactly_one_answer(redis_server: RedisServer) -> None:
+    namespace = new_namespace()
+    config = gateway_config(redis_server.url, namespace)
+    with anyio.fail_after(30):
+        async with (
+            running_gateway(config) as gateway,
+            open_redis(redis_server.url, {}) as client,
+        ):
+            layout = gateway.layout
+            ids = [f"w1.many.{n}" for n in range(20)]
+            for intent_id in ids:
+                intent = IntentMsg(worker="w1", request=_buy(cl_order_id=intent_id))
+                await client.xadd(layout.intents, {FIELD: encode(intent)})
+            await client.xadd(layout.intents, {FIELD: b"not a message"})
+            answers: list[Answer] = []
+            last = "0-0"
+            while len(answers) < len(ids):
+                read = await read_streams(
+                    client, {layout.replies("w1"): last}, count=100, block_ms=5000
+                )
+                for _, entries in read:
+                    for entry_id, data in entries:
+                        last = entry_id
+                        message = decode(data)
+                        if isinstance(message, Answer):
+                            answers.append(message)
+            assert sorted(a.intent_id for a in answers) == sorted(ids)
+            assert {a.outcome for a in answers} == {Outcome.ACCEPTED}
+            pending = await client.xpending(layout.intents, "gateway")
+            assert pending["pending"] == 0
+            assert gateway.counters["malformed"] == 1
+            assert len(venue_orders(gateway, "MOCK-1")) == len(ids)
+
+
+def test_a_worker_name_cannot_hide_a_separator() -> None:
+    with pytest.raises(ValueError, match="worker name"):
+        WorkerLink(
+            client=None,  # type: ignore[arg-type]
+            url="redis://x",
+            layout=StreamLayout(),
+            worker="a.b",
+            account_id="A",
+            clock=ec_core.WallClock(),
+        )
