@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["gateway_command"]
 
 
-@click.command("gateway")
+@click.command("gateway", short_help="Serve a vendor session to workers over Redis Streams.")
 @click.option(
     "--config",
     "config_path",

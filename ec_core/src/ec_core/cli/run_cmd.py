@@ -100,6 +100,20 @@ class _VendorOption(click.Option):
     help="On stop, leave working orders at the venue (default: cancel them).",
 )
 @click.option(
+    "--gateway",
+    "gateway_url",
+    default=None,
+    metavar="redis://HOST:PORT/DB",
+    help="Trade through `ec gateway` at this Redis (rediss:// for TLS; ?namespace=NAME if"
+    " not ec): the gateway owns the session, limits and journal (docs/guides/scale-out.md).",
+)
+@click.option(
+    "--worker",
+    default=None,
+    help="With --gateway: this process' worker name, as the gateway's config allows it"
+    " (default: $EC_WORKER, else host-pid).",
+)
+@click.option(
     "--accept-journal-loss",
     is_flag=True,
     help="Trade on a journal that lost or changed records (after reconciling with the"
@@ -115,6 +129,8 @@ def run_command(
     seed: int | None,
     warmup: str | None,
     leave_working: bool,
+    gateway_url: str | None,
+    worker: str | None,
     accept_journal_loss: bool,
 ) -> None:
     """Run STRATEGY live until Ctrl-C or SIGTERM.
@@ -152,6 +168,24 @@ def run_command(
 
             lookback = parse_lookback(warmup)
         plan = load_plan(strategy, RunInfo(account_id=account, vendor=name, mode="run"))
+        if gateway_url is not None:
+            from ec_core.cli.run_remote import run_remote
+
+            summary, failed = anyio.run(
+                lambda: run_remote(
+                    plan,
+                    gateway_url,
+                    account=account,
+                    worker=worker,
+                    cancel_working=not leave_working,
+                    label=strategy,
+                    on_error=_print_error,
+                )
+            )
+            click.echo(summary)
+            if failed:
+                raise SystemExit(EXIT_STRATEGY_FAILED)
+            return
         console = Console(highlight=False)
         with ExitStack() as stack:
             journal: Journal | None = None

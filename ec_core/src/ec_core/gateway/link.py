@@ -106,6 +106,15 @@ class WorkerLink:
 
     # -- intents ---------------------------------------------------------------
 
+    def own_open_orders(self) -> list[Order]:
+        """The account's working orders that this worker sent (the account may be shared)."""
+        prefix = f"{self.worker}."
+        return [
+            o
+            for o in self.tracker.open_orders(self.account_id)
+            if o.chain_id.startswith(prefix) or o.cl_order_id.startswith(prefix)
+        ]
+
     def new_id(self) -> str:
         """A client order id the gateway traces back to this worker: ``worker.token.n``."""
         self._next_id += 1

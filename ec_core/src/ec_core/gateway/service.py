@@ -285,6 +285,7 @@ class Gateway:
             account = ""
         else:
             account = message.account_id
+        await self.outbox.flushed()  # the stream holds everything the snapshot counts
         await self._reply(message.worker, self.snapshot(message.hello_id, account), entry_id)
 
     def snapshot(self, hello_id: str, account_id: str) -> Snapshot:
