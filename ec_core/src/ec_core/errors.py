@@ -33,6 +33,7 @@ no) and *unknown* (we cannot tell yet: timeout, disconnect). See ``docs/outcomes
     ├── OrderError                   outcome of an order attempt
     │   ├── OrderDeniedError         denied here: carries every violation; nothing was sent
     │   ├── OrderRejectedError       rejected by the venue: carries its code and text
+    │   ├── OrderNotSentError        not sent (window closed, connection or journal down)
     │   └── OrderUnknownError        fate unknown (timeout, disconnect): will be reconciled
     │       └── RequestTimeoutError  no answer within the request's deadline
     ├── JournalError                 the journal cannot be written: new orders stop (fail closed)
@@ -50,7 +51,8 @@ this list complete for ec-core, ec-mock and ec-cqg)::
     ├── InvalidTreeError             ec_core.strategy.errors: a tree cannot run (a ValueError)
     ├── ConformanceOverrideError     ec_core.testing.conformance.guard: a kit test overridden
     ├── DetailsError                 ec_cqg.compat: EC_API-style details that are no order
-    └── DuplicateRequestError        ec_cqg.protocol.correlation_events: a request id reused
+    ├── DuplicateRequestError        ec_cqg.protocol.correlation_events: a request id reused
+    └── WireError                    ec_core.gateway.wire: a stream entry of another wire version
     SessionError
     ├── VenueError                   ec_mock.vendor.venue: the venue refused a control call
     └── TradeBufferOverflowError     ec_mock.vendor.channels: a trade subscriber fell behind
@@ -84,6 +86,7 @@ __all__ = [
     "JournalIntegrityError",
     "OrderDeniedError",
     "OrderError",
+    "OrderNotSentError",
     "OrderRejectedError",
     "OrderUnknownError",
     "PayloadStateError",
@@ -405,6 +408,18 @@ class OrderRejectedError(OrderError):
         self.code = code
         self.cl_order_id = cl_order_id
         self.details = dict(details or {})
+
+
+@final
+class OrderNotSentError(OrderError):
+    """Nothing left: the request's window closed, or the connection or the journal was down
+    before the send (what ``ec gateway`` answers ``NOT_SENT``). ``code`` says which; sending
+    the same request again is safe."""
+
+    def __init__(self, message: str, *, code: str = "", cl_order_id: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.cl_order_id = cl_order_id
 
 
 class OrderUnknownError(OrderError):

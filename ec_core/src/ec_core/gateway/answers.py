@@ -29,6 +29,15 @@ def denied(intent_id: str, code: str, field: str, rule: str, value: object = Non
 
 
 def from_order(intent_id: str, order: Order, *, replayed: bool = False) -> Answer:
+    if order.state is OrderState.VOIDED:  # journaled, then found never to have reached it
+        return Answer(
+            intent_id=intent_id,
+            outcome=Outcome.NOT_SENT,
+            order=order,
+            code="VOIDED",
+            text=order.reject_text,
+            replayed=replayed,
+        )
     if order.state is OrderState.REJECTED:
         return Answer(
             intent_id=intent_id,

