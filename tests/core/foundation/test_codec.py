@@ -27,6 +27,7 @@ from ec_core.model import (
     GoFlat,
     Instrument,
     LiquidateAll,
+    MarginCall,
     MarketEvent,
     ModifyOrder,
     NewOrder,
@@ -137,6 +138,17 @@ TRADE_EVENTS: list[TradeEvent] = [
     PositionReport(position=POSITION, ts_ns=6),
     AccountReport(account=ACCOUNT, ts_ns=7),
     SnapshotComplete(account_id="A1", ts_ns=8),
+    MarginCall(
+        account_id="A1",
+        currency="EUR",
+        equity=Decimal("11000.50"),
+        maintenance_margin=Decimal(11360),
+        initial_margin=Decimal(12500),
+        call_amount=Decimal("1499.50"),
+        trade_date=date(2024, 1, 10),
+        liquidating=True,
+        ts_ns=9,
+    ),
     SessionEvent(kind=SessionEventKind.GAP, detail="seq 41 -> 44", ts_ns=9),
 ]
 MARKET_EVENTS: list[MarketEvent] = [

@@ -12,6 +12,7 @@ from ec_core.model.enums import (
 from ec_core.model.events import (
     AccountReport,
     ExecutionReport,
+    MarginCall,
     PositionReport,
     ReportKind,
     SessionEvent,
@@ -57,6 +58,7 @@ __all__ = [
     "GoFlat",
     "Instrument",
     "LiquidateAll",
+    "MarginCall",
     "MarketEvent",
     "ModifyOrder",
     "NewOrder",

@@ -24,6 +24,7 @@ from ec_core.model.state import OrderState
 __all__ = [
     "AccountReport",
     "ExecutionReport",
+    "MarginCall",
     "PositionReport",
     "ReportKind",
     "SessionEvent",
@@ -101,6 +102,30 @@ class SnapshotComplete(
     ts_ns: int = 0
 
 
+class MarginCall(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="margin_call"
+):
+    """The account's equity fell below its maintenance margin at a daily settlement.
+
+    ``equity`` is the balance plus open P&L; ``maintenance_margin`` and
+    ``initial_margin`` are the account's requirements for the positions it holds;
+    ``call_amount`` is what brings the equity back to the initial margin (the
+    exchange's performance-bond rule). ``liquidating``: the venue flattens the
+    account's positions (at the next open if the market is closed) because the
+    account is configured so; otherwise the positions stay and the call stands.
+    """
+
+    account_id: str
+    currency: str
+    equity: Decimal
+    maintenance_margin: Decimal
+    initial_margin: Decimal
+    call_amount: Decimal
+    trade_date: date
+    liquidating: bool = False
+    ts_ns: int = 0
+
+
 class SessionEventKind(StrEnum):
     CONNECTED = "CONNECTED"
     DISCONNECTED = "DISCONNECTED"
@@ -118,5 +143,5 @@ class SessionEvent(
 
 
 TradeEvent: TypeAlias = (
-    ExecutionReport | PositionReport | AccountReport | SnapshotComplete | SessionEvent
+    ExecutionReport | PositionReport | AccountReport | MarginCall | SnapshotComplete | SessionEvent
 )
