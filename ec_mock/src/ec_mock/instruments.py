@@ -1,8 +1,9 @@
 """Instrument definitions: the built-in set of real futures and user TOML files.
 
 A TOML file is a list of ``[[instrument]]`` tables with the fields of
-:class:`ec_core.model.Instrument` plus two simulator fields, ``margin``
-(initial margin per contract) and ``reference_price`` (where the market
+:class:`ec_core.model.Instrument` plus three simulator fields, ``margin``
+(initial margin per contract), ``maintenance_margin`` (per contract, at most the
+initial; default: equal to it) and ``reference_price`` (where the market
 simulator starts), ``rules`` (the Globex product rules, :class:`ProductRules`) and
 ``holidays``: a list of holiday tables (``day``, ``name``, optional ``open`` /
 ``close`` for a half day; none of them for a closed day) or the name of a list in
@@ -40,7 +41,7 @@ __all__ = [
     "parse_instrument_specs",
 ]
 
-_SIM_KEYS = ("margin", "reference_price")
+_SIM_KEYS = ("margin", "maintenance_margin", "reference_price")
 _DECIMAL_KEYS = ("tick_size", "multiplier", *_SIM_KEYS)
 _INSTRUMENT_KEYS = frozenset(Instrument.__struct_fields__)
 _HOURS_KEYS = frozenset(TradingHours.__struct_fields__)
@@ -61,6 +62,9 @@ class ProductRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     ``velocity_points``: velocity logic: when an aggressing order moves the price more
     than this within ``velocity_seconds``, matching pauses for ``halt_seconds`` (orders
     taken, not matched) and the market re-opens with an auction.
+    ``settlement_seconds``: the closing range the daily settlement price is taken
+    from (the volume-weighted average of the trades in the last this many seconds
+    of the trading day; ``None``: the last trade, see docs/mock/engine.md).
     """
 
     protection_points: Decimal | None = None
@@ -72,6 +76,7 @@ class ProductRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     velocity_points: Decimal | None = None
     velocity_seconds: int = 1
     halt_seconds: int = 5
+    settlement_seconds: int | None = None
 
 
 class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -79,6 +84,7 @@ class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
     instrument: Instrument
     margin: Decimal | None = None
+    maintenance_margin: Decimal | None = None
     reference_price: Decimal | None = None
     rules: ProductRules | None = None
 
@@ -204,6 +210,15 @@ def _spec(
     for required in ("symbol", "tick_size"):
         if required not in fields:
             raise ConfigError("required key is missing", path=f"{path}.{required}")
+    maintenance = extra.get("maintenance_margin")
+    if maintenance is not None and (
+        maintenance <= 0 or ("margin" in extra and maintenance > extra["margin"])
+    ):
+        raise ConfigError(
+            f"maintenance_margin {maintenance} must be > 0 and at most the initial margin"
+            f" {extra.get('margin')}",
+            path=f"{path}.maintenance_margin",
+        )
     if holidays:
         if "trading_hours" not in fields:
             raise ConfigError(
@@ -268,7 +283,7 @@ def _builtin() -> tuple[InstrumentSpec, ...]:
 
 
 def builtin_specs() -> list[InstrumentSpec]:
-    """The built-in instruments with their margins and reference prices."""
+    """The built-in instruments with their margins, reference prices and product rules."""
     return list(_builtin())
 
 

@@ -10,6 +10,7 @@ from ec_mock.engine.codes import RejectCode
 from ec_mock.engine.exchange import DEFAULT_MARGIN_TICKS, Exchange, ExchangeEvent
 from ec_mock.engine.listener import Listener, OrderFaults
 from ec_mock.engine.models import FillModel, LatencyModel
+from ec_mock.engine.settlement import Settlement, SettlementSource, VariationMargin
 from ec_mock.engine.state import AccountSnapshot, ExchangeState, OrderSnapshot, PositionSnapshot
 
 __all__ = [
@@ -27,4 +28,7 @@ __all__ = [
     "OrderSnapshot",
     "PositionSnapshot",
     "RejectCode",
+    "Settlement",
+    "SettlementSource",
+    "VariationMargin",
 ]

@@ -90,6 +90,7 @@ class AuctionLayer(MatchingLayer):
         self._touched[symbol] = None
         now = self._ts
         self._last[symbol] = (now, price, volume, None)
+        self._closing_print(symbol, price, volume)
         if self._sinks:
             self._emit(Trade(symbol=symbol, ts_ns=now, price=price, size=volume, aggressor=None))
 

@@ -12,6 +12,7 @@ import heapq
 import random
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ from ec_mock.engine.models import FillModel, LatencyModel
 from ec_mock.engine.products import ProductLimits
 from ec_mock.engine.records import OrderRecord
 from ec_mock.engine.sessions import SessionCalendar
+from ec_mock.engine.settlement import ClosingRange, Settlement
 from ec_mock.engine.smp import SelfMatchPrevention
 from ec_mock.instruments import ProductRules, builtin_specs
 
@@ -98,6 +100,7 @@ _EVENT_SESSION = 1
 _EVENT_EXPIRE = 2  # payload: the OrderRecord
 _EVENT_REQUEST = 3
 _EVENT_REOPEN = 4  # payload: the symbol a velocity halt paused
+_EVENT_MARGIN = 5  # the margin check after the settlements due at one instant
 _force = msgspec.structs.force_setattr  # fills a report's rarely set fields after building it
 
 
@@ -138,6 +141,7 @@ class ExchangeCore:
         fill_model: FillModel | None = None,
         latency: LatencyModel | None = None,
         margins: Mapping[str, Decimal] | None = None,
+        maintenance_margins: Mapping[str, Decimal] | None = None,
         products: Mapping[str, ProductRules] | None = None,
         enforce_sessions: bool = True,
         record: bool = True,
@@ -155,6 +159,15 @@ class ExchangeCore:
         self._margins: dict[str, Decimal] = dict(margins)
         for symbol, amount in self._margins.items():
             check_amount(amount, f"margin of {symbol}")
+        if maintenance_margins is None:
+            maintenance_margins = {
+                s.instrument.symbol: s.maintenance_margin
+                for s in builtin_specs()
+                if s.maintenance_margin
+            }
+        self._maintenance: dict[str, Decimal] = dict(maintenance_margins)
+        for symbol, amount in self._maintenance.items():
+            check_amount(amount, f"maintenance margin of {symbol}")
         if products is None:
             products = {s.instrument.symbol: s.rules for s in builtin_specs() if s.rules}
         self._products: dict[str, ProductRules] = dict(products)
@@ -165,6 +178,14 @@ class ExchangeCore:
         # Recent prices per symbol with velocity logic: (ts, price) before each aggressor.
         self._recent: dict[str, deque[tuple[int, int]]] = {}
         self._halted: set[str] = set()  # paused by velocity logic until their re-open
+        # Daily settlement (engine/clearing.py): each symbol's settlements, oldest first;
+        # a price given for the coming close (a settlement feed); the closing range
+        # trading now; accounts to liquidate at a symbol's next open (margin calls).
+        self._settlements: dict[str, list[Settlement]] = {}
+        self._feed_settlements: dict[str, int] = {}
+        self._closing: dict[str, ClosingRange] = {}
+        self._liquidations: dict[str, dict[str, date]] = {}  # symbol -> account -> call's day
+        self._margin_check_due = False
         self._instruments: dict[str, Instrument] = {}
         self._books: dict[str, OrderBook] = {}
         self._calendars: dict[str, SessionCalendar] = {}
@@ -232,6 +253,7 @@ class ExchangeCore:
         instrument: Instrument,
         *,
         margin: Decimal | None = None,
+        maintenance_margin: Decimal | None = None,
         rules: ProductRules | None = None,
     ) -> None:
         """List a contract (replacing the definition of a symbol that has no orders).
@@ -255,6 +277,9 @@ class ExchangeCore:
         if margin is not None:
             check_amount(margin, f"margin of {symbol}")
             self._margins[symbol] = margin
+        if maintenance_margin is not None:
+            check_amount(maintenance_margin, f"maintenance margin of {symbol}")
+            self._maintenance[symbol] = maintenance_margin
         if rules is not None:
             self._products[symbol] = rules
         self._limits[symbol] = ProductLimits(instrument, self._products.get(symbol))
@@ -267,6 +292,7 @@ class ExchangeCore:
                 self._closed.add(symbol)
             if boundary >= 0:
                 self._push(boundary, _EVENT_SESSION, symbol)
+        self._arm_closing_range(symbol)
 
     def instrument(self, symbol: str) -> Instrument | None:
         return self._instruments.get(symbol)
@@ -293,6 +319,31 @@ class ExchangeCore:
             margin = self._instruments[symbol].tick_value * DEFAULT_MARGIN_TICKS
         return margin
 
+    def maintenance_margin(self, symbol: str) -> Decimal:
+        """Maintenance margin per contract of ``symbol`` (none given: the initial margin)."""
+        maintenance = self._maintenance.get(symbol)
+        return maintenance if maintenance is not None else self.margin(symbol)
+
+    def _closing_print(self, symbol: str, price: int, qty: int) -> None:
+        """A print outside matching (auction, recorded trade): into the closing range if
+        it runs (``_match`` adds its prints per price level the same way)."""
+        closing = self._closing.get(symbol)
+        if closing is not None and self._ts >= closing.start_ns:
+            closing.add(price, qty)
+
+    def _arm_closing_range(self, symbol: str) -> None:
+        """Start collecting the closing range of the session open now or next (products
+        with ``settlement_seconds``, sessions enforced); prints before its start are not
+        counted (see ``engine/settlement.py``)."""
+        self._closing.pop(symbol, None)
+        length = self._limits[symbol].settlement_ns
+        calendar = self._calendars[symbol].calendar
+        if not length or calendar is None or not self.enforce_sessions:
+            return
+        span = calendar.next_session(self._now())
+        if span is not None:
+            self._closing[symbol] = ClosingRange(span.close_ns - length)
+
     def is_open(self, symbol: str) -> bool:
         """Whether ``symbol`` is in its trading session now (always, without sessions)."""
         if not self.enforce_sessions:
@@ -309,10 +360,13 @@ class ExchangeCore:
         currency: str = "USD",
         unlimited: bool = False,
         smp: SelfMatchPrevention | None = None,
+        liquidate_on_margin_call: bool = False,
     ) -> None:
         """Open an account. ``unlimited`` accounts (the house) skip the buying-power check.
 
         ``smp``: the account's self-match prevention (see :mod:`ec_mock.engine.smp`).
+        ``liquidate_on_margin_call``: a margin call flattens the account's positions
+        (at the next open when the market is closed); otherwise the call is only told.
         """
         if account_id in self._accounts:
             raise ValueError(f"account {account_id!r} already exists")
@@ -326,6 +380,7 @@ class ExchangeCore:
         )
         acct = self._accounts[account_id]
         acct.smp = smp
+        acct.liquidate_on_margin_call = liquidate_on_margin_call
         self._ids[account_id] = acct.orders_by_cl
         self._open[account_id] = acct.open_orders
         self._rejected[account_id] = acct.rejected

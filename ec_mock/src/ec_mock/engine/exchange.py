@@ -24,9 +24,11 @@ from ec_core.model import (
     RequestType,
 )
 
+from ec_mock.engine.clearing import ClearingLayer
 from ec_mock.engine.core import (
     _DAY,
     _EVENT_EXPIRE,
+    _EVENT_MARGIN,
     _EVENT_REOPEN,
     _EVENT_REQUEST,
     _EVENT_SESSION,
@@ -34,12 +36,11 @@ from ec_mock.engine.core import (
     DEFAULT_MARGIN_TICKS,
     ExchangeEvent,
 )
-from ec_mock.engine.snapshot import SnapshotLayer
 
 __all__ = ["DEFAULT_MARGIN_TICKS", "Exchange", "ExchangeEvent"]
 
 
-class Exchange(SnapshotLayer):
+class Exchange(ClearingLayer):
     """One simulated futures venue.
 
     ``instruments`` are the contracts it lists; ``clock`` is read for timestamps
@@ -47,8 +48,10 @@ class Exchange(SnapshotLayer):
     ``seed`` drives every random choice (latency, simulators built on it).
     ``margins`` maps a symbol to its initial margin per contract (default: the
     built-in table for built-in symbols, else :data:`DEFAULT_MARGIN_TICKS` tick
-    values). With ``enforce_sessions`` a new order for an instrument outside its
-    trading hours is rejected
+    values), ``maintenance_margins`` to its maintenance margin (default: the built-in
+    table, else the initial margin). Each trading day's close settles the positions
+    (:mod:`ec_mock.engine.clearing`). With ``enforce_sessions`` a new order for an
+    instrument outside its trading hours is rejected
     ``MARKET_CLOSED`` and DAY orders expire at the close; instruments without
     trading hours trade around the clock. ``record=False`` keeps no event log
     (long simulations, benchmarks). ``faults`` is consulted for order-level faults.
@@ -87,6 +90,8 @@ class Exchange(SnapshotLayer):
                     self._process(payload)
                 elif kind == _EVENT_REOPEN:
                     self._reopen(payload)
+                elif kind == _EVENT_MARGIN:
+                    self._check_margins(payload)
                 if self._touched and (self._sinks or self._armed):
                     self._settle()
                 if self._outbox:
@@ -114,9 +119,11 @@ class Exchange(SnapshotLayer):
             if symbol in self._closed:
                 self._closed.discard(symbol)
                 self._open_auction(symbol)  # what the pre-open left crossed trades first
+                self._run_liquidations(symbol)
         else:
             self._closed.add(symbol)
         if was_open and not is_open:
+            self._on_trading_day_close(symbol)  # settles to the book as the close left it
             for order in list(self._open_by_symbol[symbol].values()):
                 if order.duration is _DAY:
                     self._finish(order, _EXPIRED, "DAY order expired at the close")

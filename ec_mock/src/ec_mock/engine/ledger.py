@@ -12,13 +12,17 @@ working sells|``; buying power is ``cash + unrealized - margin * exposure``
 summed over instruments. An order that raises exposure needs buying power for
 the extra contracts.
 
-The account's running money totals (cash, unrealized P&L, margin in use) change
-on nearly every order and print, so they are kept as integers in units of
-``10**scale`` (the finest exponent of any amount that went in; a finer one
-rescales) rather than as Decimals. Each total also remembers the exponent the
-plain Decimal sum would have (the smallest of the terms added, Decimal's rule for
-exact sums), so :attr:`AccountLedger.cash` and the others read back exactly the
-Decimal, digits and exponent, that summing Decimals would have given.
+Daily settlement (CME Rule 814) moves each position's open P&L against the
+settlement price into the cash balance: the position's open lots keep their trade
+prices (its ``avg_price`` and ``realized_pnl`` stay the trade's own), and
+``variation`` remembers, in ticks, what was paid for the lots that were open at the
+last settlement (``pre_qty`` contracts at the front of the FIFO queue, referenced at
+``settle_price``). Cash is therefore the clearing balance, unrealized P&L is counted
+from the reference prices (``qty * mark - cost - variation``), and a lot closed after a
+settlement takes back the part of its profit the settlement already paid.
+
+The account's running money totals are integers with their Decimal exponent
+(``engine/money.py``), so they read back exactly the Decimal a sum would give.
 """
 
 from __future__ import annotations
@@ -29,60 +33,20 @@ from typing import TYPE_CHECKING, final
 
 from ec_core.model import Account, ExecutionReport, Instrument, Position
 
+from ec_mock.engine.money import (
+    average_price,
+    check_amount,
+    exponent_of,
+    to_units,
+    units_to_decimal,
+)
+
 if TYPE_CHECKING:
     from ec_mock.engine.records import OrderRecord
+    from ec_mock.engine.settlement import VariationMargin
     from ec_mock.engine.smp import SelfMatchPrevention
 
 __all__ = ["AccountLedger", "PositionLedger", "average_price", "check_amount", "to_units"]
-
-
-def _exponent(value: Decimal, what: str) -> int:
-    exponent = Decimal(value).as_tuple().exponent
-    if not isinstance(exponent, int):
-        raise ValueError(f"{what} must be a finite Decimal, got {value!r}")
-    return exponent
-
-
-def average_price(cost: int, qty: int, tick_size: Decimal) -> Decimal:
-    """The average of fills costing ``cost`` ticks over ``qty`` contracts, as a price.
-
-    The one rounding rule for an order's and a position's average: exact when ``qty``
-    divides ``cost``, else a single rounding (the Decimal context's 28 digits) of the
-    exact quotient. Multiplying by the tick before dividing is what keeps it to one.
-    """
-    return Decimal(cost) * tick_size / qty
-
-
-def check_amount(value: Decimal, what: str) -> None:
-    """Refuse a money amount the ledger cannot hold (not a finite number)."""
-    _exponent(value, what)
-
-
-def to_units(value: Decimal, scale: int) -> int:
-    """``value`` as an integer count of ``10**scale`` (exact: ``value``'s exponent >= scale)."""
-    sign, digits, exponent = Decimal(value).as_tuple()
-    coefficient = int("".join(map(str, digits))) if digits else 0
-    assert isinstance(exponent, int)
-    assert exponent >= scale
-    units: int = coefficient * 10 ** (exponent - scale)
-    return -units if sign else units
-
-
-_ONES: dict[int, Decimal] = {}  # exponent -> Decimal 1 written with it (1E-2, 1E+3, ...)
-
-
-def _decimal(units: int, scale: int, exponent: int) -> Decimal:
-    """The Decimal worth ``units * 10**scale`` written with ``exponent`` (>= scale).
-
-    ``Decimal(n) * 1E<exponent>`` has exactly that exponent and n as coefficient
-    (the product of exact operands), and costs one C call less than ``scaleb``.
-    """
-    if exponent != scale:
-        units //= 10 ** (exponent - scale)  # exact: every term was a multiple of it
-    one = _ONES.get(exponent)
-    if one is None:
-        one = _ONES[exponent] = Decimal((0, (1,), exponent))
-    return Decimal(units) * one
 
 
 @final
@@ -93,6 +57,7 @@ class PositionLedger:
 
     __slots__ = (
         "account",
+        "banked",
         "buy_working",
         "cost",
         "instrument",
@@ -100,14 +65,17 @@ class PositionLedger:
         "margin",
         "margin_exp",
         "margin_units",
+        "pre_qty",
         "qty",
         "realized",
         "realized_memo",
         "sell_working",
+        "settle_price",
         "symbol",
         "tick_value",
         "tick_value_exp",
         "tick_value_units",
+        "variation",
         "volume",
     )
 
@@ -118,8 +86,8 @@ class PositionLedger:
         self.tick_value = instrument.tick_value  # a computed property: read it once
         self.margin = margin
         # The same amounts in the account's integer units (set by ``account.position``).
-        self.margin_exp = _exponent(margin, f"{self.symbol} margin")
-        self.tick_value_exp = _exponent(self.tick_value, f"{self.symbol} tick value")
+        self.margin_exp = exponent_of(margin, f"{self.symbol} margin")
+        self.tick_value_exp = exponent_of(self.tick_value, f"{self.symbol} tick value")
         self.margin_units = 0
         self.tick_value_units = 0
         self.qty = 0  # signed
@@ -131,6 +99,11 @@ class PositionLedger:
         self.buy_working = 0  # remaining qty of open buy orders
         self.sell_working = 0
         self.volume = 0  # contracts traded, both sides
+        # Daily settlement (see the module docstring), all in ticks.
+        self.settle_price: int | None = None  # the last settlement applied
+        self.pre_qty = 0  # signed contracts, at the front of ``lots``, open at it
+        self.variation = 0  # paid for those contracts: sum of qty * (settle - trade price)
+        self.banked = 0  # realized + variation at the last settlement
 
     # Exposure is max(|qty + buys|, |qty - sells|). With a = qty + buys >= c = qty - sells
     # that is ``a if a + c >= 0 else -c``: the methods below inline it, it is the hot path.
@@ -167,6 +140,8 @@ class PositionLedger:
         the position's mark-to-market value by what it cost against the mark, and the
         part it realized leaves the unrealized total.
         """
+        if self.pre_qty and (self.pre_qty > 0) != (signed_qty > 0):
+            self._release(signed_qty, mark is not None)
         qty = self.qty
         buys = self.buy_working
         sells = self.sell_working
@@ -240,12 +215,67 @@ class PositionLedger:
                 account.cash_exp = self.tick_value_exp
         return realized
 
+    def _release(self, signed_qty: int, marked: bool) -> None:
+        """A fill closes contracts that were open at the last settlement (the front of
+        the queue): what the settlement paid for them leaves the balance again, since
+        the fill realizes their whole profit from the trade price."""
+        pre = self.pre_qty
+        sign = 1 if pre > 0 else -1
+        closing = min(abs(signed_qty), sign * pre)
+        left = closing
+        cost = 0
+        for lot_qty, lot_price in self.lots:
+            take = min(left, sign * lot_qty)
+            cost += take * lot_price
+            left -= take
+            if not left:
+                break
+        paid = sign * (closing * self.settle_price - cost)  # type: ignore[operator]
+        self.pre_qty = pre - sign * closing
+        self.variation -= paid
+        if paid:
+            account = self.account
+            units = paid * self.tick_value_units
+            account.cash_units -= units
+            if self.tick_value_exp < account.cash_exp:
+                account.cash_exp = self.tick_value_exp
+            if marked:
+                account.unrealized_units += units
+                if self.tick_value_exp < account.unrealized_exp:
+                    account.unrealized_exp = self.tick_value_exp
+
+    def settle(self, price: int, marked: bool) -> int:
+        """Mark the position to the settlement ``price`` (ticks): the open P&L against the
+        reference prices moves into the cash balance, every open lot is referenced at
+        ``price`` from now on. Returns the day's variation in ticks (what the balance
+        gained from this position since the last settlement). ``marked``: the account's
+        running unrealized total holds this position (its instrument has a mark)."""
+        qty = self.qty
+        variation = qty * price - self.cost if qty else 0
+        paid = variation - self.variation
+        if paid:
+            account = self.account
+            units = paid * self.tick_value_units
+            account.cash_units += units
+            if self.tick_value_exp < account.cash_exp:
+                account.cash_exp = self.tick_value_exp
+            if marked:
+                account.unrealized_units -= units
+                if self.tick_value_exp < account.unrealized_exp:
+                    account.unrealized_exp = self.tick_value_exp
+        self.variation = variation
+        self.pre_qty = qty
+        self.settle_price = price
+        day = self.realized + variation - self.banked
+        self.banked = self.realized + variation
+        return day
+
     def remark(self, old: int | None, new: int) -> None:
         """The instrument's mark moved: carry the change into the account's unrealized P&L."""
         qty = self.qty
         if not qty:
             return
-        change = qty * (new - old) if old is not None else qty * new - self.cost
+        change = qty * (new - old) if old is not None else qty * new - self.cost - self.variation
         if change:
             account = self.account
             account.unrealized_units += change * self.tick_value_units
@@ -255,7 +285,7 @@ class PositionLedger:
     def unrealized_ticks(self, mark: int | None) -> int:
         if self.qty == 0 or mark is None:
             return 0
-        return self.qty * mark - self.cost
+        return self.qty * mark - self.cost - self.variation
 
     def exposure(self) -> int:
         high = self.qty + self.buy_working
@@ -308,6 +338,7 @@ class AccountLedger:
         "commissions",
         "currency",
         "initial_balance",
+        "liquidate_on_margin_call",
         "margin_exp",
         "margin_units",
         "name",
@@ -320,6 +351,7 @@ class AccountLedger:
         "unlimited",
         "unrealized_exp",
         "unrealized_units",
+        "variation_log",
     )
 
     def __init__(
@@ -336,8 +368,8 @@ class AccountLedger:
         self.name = name
         self.currency = currency
         self.initial_balance = balance
-        balance_exp = _exponent(balance, "balance")
-        commission_exp = _exponent(commission_per_contract, "commission_per_contract")
+        balance_exp = exponent_of(balance, "balance")
+        commission_exp = exponent_of(commission_per_contract, "commission_per_contract")
         # Money totals in integer units of 10**scale (see the module docstring).
         self.scale = min(0, balance_exp, commission_exp)
         self.cash_units = to_units(balance, self.scale)  # balance + realized - commissions
@@ -353,6 +385,8 @@ class AccountLedger:
         self.commissions = Decimal(0)
         self.unlimited = unlimited  # the house: never short of buying power
         self.smp: SelfMatchPrevention | None = None
+        self.liquidate_on_margin_call = False
+        self.variation_log: list[VariationMargin] = []  # one entry per settlement it took part in
         self.positions: dict[str, PositionLedger] = {}
         # The account's orders, held here so the hot path reaches them without a
         # dict-of-dicts lookup: every client id of every chain, open orders by oid,
@@ -364,16 +398,17 @@ class AccountLedger:
     # -- the running totals as Decimals ------------------------------------------------
     @property
     def cash(self) -> Decimal:
-        """Balance: the opening balance plus realized P&L minus commissions."""
+        """Balance: the opening balance plus realized P&L and variation margin minus
+        commissions."""
         units, exponent, scale, value = self.cash_memo  # it changes on closing fills only
         if units != self.cash_units or exponent != self.cash_exp or scale != self.scale:
-            value = _decimal(self.cash_units, self.scale, self.cash_exp)
+            value = units_to_decimal(self.cash_units, self.scale, self.cash_exp)
             self.cash_memo = (self.cash_units, self.cash_exp, self.scale, value)
         return value
 
     @cash.setter
     def cash(self, value: Decimal) -> None:
-        exponent = _exponent(value, "cash")
+        exponent = exponent_of(value, "cash")
         self._rescale(exponent)
         self.cash_units = to_units(value, self.scale)
         self.cash_exp = exponent
@@ -382,11 +417,11 @@ class AccountLedger:
     @property
     def unrealized_value(self) -> Decimal:
         """Running unrealized P&L at the marks (``unrealized`` recomputes it)."""
-        return _decimal(self.unrealized_units, self.scale, self.unrealized_exp)
+        return units_to_decimal(self.unrealized_units, self.scale, self.unrealized_exp)
 
     @unrealized_value.setter
     def unrealized_value(self, value: Decimal) -> None:
-        exponent = _exponent(value, "unrealized P&L")
+        exponent = exponent_of(value, "unrealized P&L")
         self._rescale(exponent)
         self.unrealized_units = to_units(value, self.scale)
         self.unrealized_exp = exponent
@@ -394,11 +429,11 @@ class AccountLedger:
     @property
     def margin_value(self) -> Decimal:
         """Running margin in use (``margin_used`` recomputes it)."""
-        return _decimal(self.margin_units, self.scale, self.margin_exp)
+        return units_to_decimal(self.margin_units, self.scale, self.margin_exp)
 
     @margin_value.setter
     def margin_value(self, value: Decimal) -> None:
-        exponent = _exponent(value, "margin")
+        exponent = exponent_of(value, "margin")
         self._rescale(exponent)
         self.margin_units = to_units(value, self.scale)
         self.margin_exp = exponent
@@ -464,7 +499,7 @@ class AccountLedger:
     def buying_power(self, marks: dict[str, int]) -> Decimal:
         """Cash plus unrealized P&L minus margin in use, as the Decimal sum of the three."""
         exponent = min(self.cash_exp, self.unrealized_exp, self.margin_exp)
-        return _decimal(self.buying_power_units(), self.scale, exponent)
+        return units_to_decimal(self.buying_power_units(), self.scale, exponent)
 
     def to_account(self, marks: dict[str, int]) -> Account:
         exponent = self.cash_exp  # buying_power, inlined
@@ -477,7 +512,7 @@ class AccountLedger:
             name=self.name,
             currency=self.currency,
             balance=self.cash,
-            buying_power=_decimal(
+            buying_power=units_to_decimal(
                 self.cash_units + self.unrealized_units - self.margin_units, self.scale, exponent
             ),
         )

@@ -122,6 +122,9 @@ class MatchingLayer(ReportsLayer):
         smp = order.smp
         smp_id = smp.smp_id if smp is not None else None
         cancel_aggressor = False
+        closing = self._closing.get(symbol)  # the settlement's closing range, once it runs
+        if closing is not None and self._ts < closing.start_ns:
+            closing = None
         while wanted > 0 and keys:
             price = -keys[-1] if side > 0 else keys[-1]
             if limit is not None and (price > limit if side > 0 else price < limit):
@@ -165,6 +168,8 @@ class MatchingLayer(ReportsLayer):
                 # a trade summary (not one print per resting order it met).
                 printed = at_level
                 printed_at = price
+                if closing is not None:
+                    closing.add(price, at_level)
                 if self._sinks:
                     self._emit(
                         Trade(
@@ -286,6 +291,7 @@ class MatchingLayer(ReportsLayer):
         self._touched[symbol] = None
         now = self._ts
         self._last[symbol] = (now, price, qty, aggressor)
+        self._closing_print(symbol, price, qty)
         if self._sinks:
             self._emit(Trade(symbol=symbol, ts_ns=now, price=price, size=qty, aggressor=aggressor))
 

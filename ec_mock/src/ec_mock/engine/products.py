@@ -44,6 +44,7 @@ class ProductLimits:
         "preopen_ns",
         "protection",
         "rules",
+        "settlement_ns",
         "velocity",
         "velocity_ns",
     )
@@ -59,8 +60,16 @@ class ProductLimits:
         self.velocity: int | None = None
         self.velocity_ns = 0
         self.halt_ns = 0
+        self.settlement_ns = 0  # the closing range of the daily settlement (0: none)
         if rules is None:
             return
+        if rules.settlement_seconds is not None:
+            if rules.settlement_seconds <= 0:
+                raise ConfigError(
+                    f"{instrument.symbol}: settlement_seconds must be > 0",
+                    path="rules.settlement_seconds",
+                )
+            self.settlement_ns = rules.settlement_seconds * 1_000_000_000
         if rules.velocity_points is not None:
             self.velocity = _ticks(instrument, rules.velocity_points, "velocity_points")
             if rules.velocity_seconds <= 0 or rules.halt_seconds <= 0:

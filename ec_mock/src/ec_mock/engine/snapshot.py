@@ -14,6 +14,7 @@ from ec_mock.engine.core import (
 from ec_mock.engine.listener import OrderFaults
 from ec_mock.engine.models import FillModel, LatencyModel
 from ec_mock.engine.records import OrderRecord
+from ec_mock.engine.settlement import ClosingRange
 from ec_mock.engine.state import (
     AccountSnapshot,
     ExchangeState,
@@ -80,10 +81,16 @@ class SnapshotLayer(AmendLayer):
                         lots=tuple((lot[0], lot[1]) for lot in p.lots),
                         realized=p.realized,
                         volume=p.volume,
+                        settle_price=p.settle_price,
+                        pre_qty=p.pre_qty,
+                        variation=p.variation,
+                        banked=p.banked,
                     )
                     for p in a.positions.values()
                 ),
                 rejected=tuple(self._rejected[a.account_id].values()),
+                liquidate_on_margin_call=a.liquidate_on_margin_call,
+                variation_log=tuple(a.variation_log),
             )
             for a in self._accounts.values()
         )
@@ -102,6 +109,13 @@ class SnapshotLayer(AmendLayer):
             next_fill=self._next_fill,
             next_cl=self._next_cl,
             rng_state=(version, tuple(internal), gauss),
+            maintenance_margins=dict(self._maintenance),
+            settlements=tuple(s for day in self._settlements.values() for s in day),
+            feed_settlements=dict(self._feed_settlements),
+            closing_ranges={
+                symbol: (c.start_ns, c.value, c.volume) for symbol, c in self._closing.items()
+            },
+            liquidations={symbol: dict(due) for symbol, due in self._liquidations.items()},
         )
 
     @classmethod
@@ -128,6 +142,7 @@ class SnapshotLayer(AmendLayer):
             fill_model=fill_model,
             latency=latency,
             margins=state.margins,
+            maintenance_margins=state.maintenance_margins,
             products=products,
             enforce_sessions=enforce_sessions,
             record=record,
@@ -142,8 +157,10 @@ class SnapshotLayer(AmendLayer):
                 name=snap.name,
                 currency=snap.currency,
                 unlimited=snap.unlimited,
+                liquidate_on_margin_call=snap.liquidate_on_margin_call,
             )
             acct = exchange._accounts[snap.account_id]
+            acct.variation_log.extend(snap.variation_log)
             acct.cash = snap.cash
             acct.commissions = snap.commissions
             for psnap in snap.positions:
@@ -155,6 +172,10 @@ class SnapshotLayer(AmendLayer):
                     pos.qty += lot_qty
                 pos.realized = psnap.realized
                 pos.volume = psnap.volume
+                pos.settle_price = psnap.settle_price
+                pos.pre_qty = psnap.pre_qty
+                pos.variation = psnap.variation
+                pos.banked = psnap.banked
             for report in snap.rejected:
                 exchange._rejected[snap.account_id][report.cl_order_id] = report
         resting: list[OrderRecord] = []
@@ -221,6 +242,14 @@ class SnapshotLayer(AmendLayer):
                 exchange._hold(pos)
         for trade in state.last_trades:
             exchange._last[trade.symbol] = (trade.ts_ns, trade.price, trade.size, trade.aggressor)
+        for settlement in state.settlements:
+            exchange._settlements.setdefault(settlement.symbol, []).append(settlement)
+        exchange._feed_settlements.update(state.feed_settlements)
+        for symbol, (start_ns, value, volume) in state.closing_ranges.items():
+            closing = exchange._closing[symbol] = ClosingRange(start_ns)
+            closing.value, closing.volume = value, volume
+        for symbol, due in state.liquidations.items():
+            exchange._liquidations[symbol] = dict(due)
         exchange._next_oid = state.next_oid
         exchange._next_seq = max(state.next_seq, exchange._next_seq)
         exchange._next_fill = state.next_fill

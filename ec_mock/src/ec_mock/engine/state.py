@@ -14,6 +14,8 @@ from decimal import Decimal
 import msgspec
 from ec_core.model import Duration, ExecutionReport, Instrument, OrderState, OrderType, Trade
 
+from ec_mock.engine.settlement import Settlement, VariationMargin
+
 __all__ = ["AccountSnapshot", "ExchangeState", "OrderSnapshot", "PositionSnapshot"]
 
 
@@ -51,6 +53,11 @@ class PositionSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     lots: tuple[tuple[int, int], ...]  # (signed qty, price ticks), oldest first
     realized: int  # ticks
     volume: int = 0
+    # daily settlement (see engine/ledger.py), in ticks
+    settle_price: int | None = None
+    pre_qty: int = 0
+    variation: int = 0
+    banked: int = 0
 
 
 class AccountSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -64,6 +71,8 @@ class AccountSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     unlimited: bool
     positions: tuple[PositionSnapshot, ...]
     rejected: tuple[ExecutionReport, ...] = ()
+    liquidate_on_margin_call: bool = False
+    variation_log: tuple[VariationMargin, ...] = ()
 
 
 class ExchangeState(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -80,3 +89,8 @@ class ExchangeState(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     next_fill: int
     next_cl: int
     rng_state: tuple[int, tuple[int, ...], float | None]
+    maintenance_margins: dict[str, Decimal] = {}
+    settlements: tuple[Settlement, ...] = ()
+    feed_settlements: dict[str, int] = {}
+    closing_ranges: dict[str, tuple[int, int, int]] = {}  # symbol -> (start, value, volume)
+    liquidations: dict[str, dict[str, date]] = {}  # symbol -> account -> the call's day

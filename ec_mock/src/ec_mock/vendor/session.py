@@ -45,6 +45,7 @@ from ec_core.model import (
     AccountReport,
     ExecutionReport,
     Instrument,
+    MarginCall,
     MarketEvent,
     OrderRequest,
     Position,
@@ -110,7 +111,7 @@ def _account_of(event: TradeEvent) -> str | None:
         return event.position.account_id
     if isinstance(event, AccountReport):
         return event.account.account_id
-    if isinstance(event, SnapshotComplete):
+    if isinstance(event, (SnapshotComplete, MarginCall)):
         return event.account_id
     return None
 

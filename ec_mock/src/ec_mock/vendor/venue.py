@@ -138,14 +138,29 @@ class MockVenue:
         to :class:`~ec_mock.engine.Exchange` (``latency``, ``fill_model``, ``margins``...).
         """
         from ec_mock.engine import Exchange
-        from ec_mock.instruments import builtin_instruments, load_instruments
+        from ec_mock.instruments import builtin_instruments, load_instrument_specs
 
         if clock is None:
             clock = ManualClock(SIM_START_NS) if pace == "simulated" else WallClock()
         if instruments is None:
             chosen = list(builtin_instruments())
         elif isinstance(instruments, str | Path):
-            chosen = list(load_instruments(Path(instruments)))
+            # the file's margins and product rules come with its instruments
+            specs = load_instrument_specs(Path(instruments))
+            chosen = [spec.instrument for spec in specs]
+            for option, values in (
+                ("margins", {s.instrument.symbol: s.margin for s in specs if s.margin}),
+                (
+                    "maintenance_margins",
+                    {
+                        s.instrument.symbol: s.maintenance_margin
+                        for s in specs
+                        if s.maintenance_margin
+                    },
+                ),
+                ("products", {s.instrument.symbol: s.rules for s in specs if s.rules}),
+            ):
+                exchange_options.setdefault(option, values)
         else:
             chosen = list(instruments)
         exchange = Exchange(instruments=chosen, clock=clock, seed=seed, **exchange_options)
