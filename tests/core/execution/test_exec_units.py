@@ -1,4 +1,4 @@
-"""Client order ids, the validator gate and the group commit's failure path."""
+"""Client order ids, the validator gate, the group commit's failure path, the timed flush."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import sqlite3
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import pytest
 from ec_core.clock import ManualClock
 from ec_core.errors import JournalError
 from ec_core.execution import ClientOrderIds, Payload, PayloadStatus, ValidatorGate
+from ec_core.execution.journaling import JournalWriter
+from ec_core.journal import Journal, RequestSent
 from ec_core.validation import PreTradeContext
 from exec_rig import Rule, limit, rig
 
@@ -86,3 +89,40 @@ async def test_cancelled_before_the_send_is_journaled_as_not_sent(tmp_path: Path
         r.executor.flush()
         kinds = [type(rec).__name__ for _, rec in r.journal.records()]
         assert kinds[-2:] == ["IntentRecorded", "SendFailed"]
+
+
+@pytest.mark.anyio
+async def test_periodic_flush_commits_what_each_round_buffered(tmp_path: Path) -> None:
+    """The timed flush is woken by the first record of a round and commits it; a record
+    buffered after that round's wake-up is committed by the next round."""
+    with Journal(tmp_path / "j.sqlite") as journal:
+
+        def never(*args: object) -> None:
+            raise AssertionError("no intent is written here")
+
+        writer = JournalWriter(
+            journal,
+            ManualClock(0),
+            flush_interval=0,
+            not_encodable=never,  # type: ignore[arg-type]
+            intents_failed=never,
+        )
+
+        async def committed() -> None:
+            for _ in range(100):  # flush_interval=0: each round is a few checkpoints
+                if not journal.pending:
+                    return
+                await anyio.lowlevel.checkpoint()
+            raise AssertionError(f"{journal.pending} record(s) left uncommitted")
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(writer.flush_periodically)
+            await anyio.lowlevel.checkpoint()  # the flusher waits, idle, on its event
+            for round_ in range(3):
+                writer.append(RequestSent(cl_order_id=f"a{round_}", ts_ns=1))
+                writer.append(RequestSent(cl_order_id=f"b{round_}", ts_ns=1))
+                await committed()
+            tg.cancel_scope.cancel()
+        assert journal.commits == 3
+        sent = [rec for _, rec in journal.records() if isinstance(rec, RequestSent)]
+        assert [rec.cl_order_id for rec in sent] == [f"{x}{i}" for i in range(3) for x in "ab"]
