@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 import anyio
 import pytest
 from cqg_reference import reference_class
 from cqgserver_support import ACCOUNT, PASSWORD, USER, make_venue
+from ec_core.model import NewOrder, OrderType, Side
 from ec_core.secrets import Secret
 from ec_cqg.server import CqgDialect
 from ec_mock.dialects import Dialect, ServeOptions
@@ -225,3 +227,86 @@ async def test_fault_plan_disconnect_drops_the_socket_and_restore_works() -> Non
             await client.send(resolve)
             report = (await client.until(lambda m: m.information_reports)).information_reports[0]
             assert report.symbol_resolution_report.contract_metadata.contract_id == 1
+
+
+@pytest.mark.anyio
+async def test_a_reference_client_rebuilds_the_engines_book_from_the_dom() -> None:
+    """Level 4 over a real socket, read with CQG's own classes: snapshot then updates,
+    volume 0 clears a level (FLOWS.md §4.4); after each change of the book (the
+    simulator, a new level behind the touch, a sweep) the book a client rebuilds from
+    the DOM quotes is the engine's depth. A ping after each change fences the frames."""
+    ClientMsg = ref("WebAPI_2.ClientMsg")
+    async with served() as (url, venue), connect(url, ping_interval=None) as ws:
+        client = RawClient(ws)
+        await client.send(_logon())
+        await client.until(lambda m: m.HasField("logon_result"))
+        resolve = ClientMsg()
+        resolve.information_requests.add(id=1).symbol_resolution_request.symbol = "EP"
+        await client.send(resolve)
+        report = (await client.until(lambda m: m.information_reports)).information_reports[0]
+        contract_id = report.symbol_resolution_report.contract_metadata.contract_id
+        book: dict[tuple[int, int], int] = {}  # (type, scaled price) -> volume
+
+        def apply(msg: Any) -> None:
+            for data in msg.real_time_market_data:
+                if data.contract_id != contract_id:
+                    continue
+                if data.is_snapshot:
+                    book.clear()
+                for quote in data.quotes:
+                    if quote.type not in (3, 4):  # best bid/ask never update the DOM
+                        continue
+                    assert quote.HasField("volume"), "a DOM level always says its volume"
+                    if quote.volume.significand == 0:
+                        book.pop((quote.type, quote.scaled_price), None)
+                    else:
+                        book[(quote.type, quote.scaled_price)] = quote.volume.significand
+
+        async def fenced(token: str) -> None:
+            ping = ClientMsg()
+            ping.ping.token = token
+            ping.ping.ping_utc_time = 1
+            await client.send(ping)
+            start = len(client.received)
+            await client.until(lambda m: m.HasField("pong") and m.pong.token == token)
+            for msg in client.received[start:]:
+                apply(msg)
+
+        def engine_book() -> dict[tuple[int, int], int]:
+            depth = venue.exchange.book_depth("EP")
+            levels = {(3, lv.price * 25): lv.size for lv in depth.bids}
+            levels.update({(4, lv.price * 25): lv.size for lv in depth.asks})
+            return levels
+
+        market = ClientMsg()
+        market.market_data_subscriptions.add(contract_id=contract_id, request_id=2, level=4)
+        await client.send(market)
+        status = await client.until(lambda m: m.market_data_subscription_statuses)
+        assert status.market_data_subscription_statuses[0].level == 4
+        await fenced("snapshot")
+        assert book == engine_book()
+        assert book, "the simulated market keeps a book"
+        quote = venue.exchange.best_quote("EP")
+        for n, change in enumerate(["deep", "step", "sweep", "step"]):
+            if change == "step":
+                venue.step(15)
+            elif change == "deep":
+                venue.exchange.submit(_limit("deep", Side.BUY, 3, quote.bid - 7))
+            else:
+                venue.exchange.submit(_limit("sweep", Side.SELL, 40, quote.bid - 3))
+                swept = venue.exchange.best_quote("EP")
+                assert swept.bid is None or swept.bid < quote.bid - 3, "levels were taken"
+            await fenced(f"p{n}")
+            assert book == engine_book(), change
+
+
+def _limit(cl: str, side: Side, qty: int, ticks: int) -> NewOrder:
+    return NewOrder(
+        account_id=ACCOUNT,
+        symbol="EP",
+        side=side,
+        qty=qty,
+        order_type=OrderType.LMT,
+        limit_price=Decimal("0.25") * ticks,
+        cl_order_id=cl,
+    )
