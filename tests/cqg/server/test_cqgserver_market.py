@@ -224,3 +224,27 @@ def test_level_3_gets_no_dom() -> None:
     _subscribe(client, contract_id, 3)
     _place(client, "b2", Side.BUY, 1, "4999.00")
     assert not _dom_items(client.collect())
+
+
+def test_a_print_carries_its_aggressor_side_as_the_sales_condition() -> None:
+    """Quote.sales_condition 4 buy-side / 5 sell-side aggressor, live and in the snapshot."""
+    client, contract_id = _quiet()
+    _place(client, "a1", Side.SELL, 1, "5000.25")
+    _place(client, "b1", Side.BUY, 2, "4999.75")
+    _subscribe(client, contract_id, 1)
+    _place(client, "lift", Side.BUY, 1, "5000.25")
+    _place(client, "hit", Side.SELL, 1, "4999.75")
+    trades = [
+        q
+        for m in client.collect()
+        for d in m.real_time_market_data
+        for q in d.quotes
+        if q.type == 0
+    ]
+    assert [(q.scaled_price // 25, q.sales_condition) for q in trades] == [
+        (20001, _Q.SALES_CONDITION_BUY_SIDE_AGGRESSOR),
+        (19999, _Q.SALES_CONDITION_SELL_SIDE_AGGRESSOR),
+    ]
+    _status, snapshot = _subscribe(client, contract_id, 1)
+    (last,) = snapshot.real_time_market_data[0].quotes
+    assert last.sales_condition == _Q.SALES_CONDITION_SELL_SIDE_AGGRESSOR

@@ -3,13 +3,16 @@
 
 Sans-I/O: one :class:`ContractQuotes` per subscribed contract keeps the best bid/ask, the
 DOM levels when tracked, and the price scale. A snapshot clears the cached state first
-(FLOWS.md §4.4) and may carry its own ``correct_price_scale``, kept for later updates. Each
-message gives one ``Trade`` per trade quote, at most one ``Quote`` (after the best bid/ask
-changed) and, when the DOM is tracked, at most one ``BookDepth`` (after a DOM level
-changed, and always after a snapshot). DOM quotes (``TYPE_BID``/``TYPE_ASK``) set a
-price's volume; volume 0 removes the level; a DOM quote without a volume is a protocol
-error. Best bid/ask quotes never touch the DOM. Prices become integer ticks exactly
-through :class:`~ec_cqg.protocol.prices.PriceScale`; an off-grid price raises
+(FLOWS.md §4.4) and may carry its own ``correct_price_scale``, kept for later updates.
+
+Each message gives one ``Trade`` per trade quote (its aggressor side from
+``sales_condition``: hit or sell-side aggressor SELL, take or buy-side aggressor BUY, else
+``None``), at most one ``Quote`` (after the best bid/ask changed) and, when the DOM is
+tracked, at most one ``BookDepth`` (after a DOM level changed, and always after a
+snapshot). DOM quotes (``TYPE_BID``/``TYPE_ASK``) set a price's volume; volume 0 removes
+the level; a DOM quote without a volume is a protocol error. Best bid/ask quotes never
+touch the DOM. Prices become integer ticks exactly through
+:class:`~ec_cqg.protocol.prices.PriceScale`; an off-grid price raises
 :class:`~ec_core.errors.PriceError`, which the session counts and drops.
 """
 
@@ -21,6 +24,7 @@ from typing import Final, final
 from ec_core.errors import ProtocolError
 from ec_core.model import BookDepth, BookLevel, MarketEvent, Quote, Trade
 
+from ec_cqg.protocol.mapping.codes import AGGRESSOR_FROM_SALES_CONDITION
 from ec_cqg.protocol.pb import market_data_2
 from ec_cqg.protocol.prices import PriceScale, qty_from_cqg
 from ec_cqg.protocol.timestamps import BaseTime
@@ -130,6 +134,7 @@ class ContractQuotes:
         num, den = prices.ticks_ratio  # integer arithmetic inline; to_ticks only to raise
         symbol = self.symbol
         trade, best_bid, best_ask = _TRADE, _BID, _ASK
+        aggressor_of = AGGRESSOR_FROM_SALES_CONDITION.get
         ts = now_ns
         for data in items:
             book_changed = depth_changed = data.is_snapshot
@@ -168,7 +173,16 @@ class ContractQuotes:
                     if rest:
                         ticks = prices.scaled_to_ticks(scaled)  # raises PriceError with values
                 if kind == trade:
-                    append(Trade(symbol=symbol, ts_ns=ts, price=ticks, size=size))
+                    condition = quote.sales_condition  # 0: absent
+                    append(
+                        Trade(
+                            symbol=symbol,
+                            ts_ns=ts,
+                            price=ticks,
+                            size=size,
+                            aggressor=aggressor_of(condition) if condition else None,
+                        )
+                    )
                 elif kind == best_bid:
                     bid, bid_size = ticks, size
                     book_changed = True

@@ -5,21 +5,23 @@ Levels (``MarketDataSubscription.level``): 1 trades, 2 + best bid/ask without vo
 order) is served as 4, the effective level the status reports. Levels 5 and 6 (settlements,
 end-of-day values only) are answered ``NOT_SUPPORTED``: the mock has no settlements.
 
-A snapshot holds the last trade, the best bid and ask and, at level 4, the book; updates
-send what changed. The book is the engine's :meth:`~ec_mock.engine.Exchange.book_depth`
-(one level per price, displayed quantity summed, best first), served as DOM quotes of
-types ``TYPE_BID``/``TYPE_ASK``: an update is the diff against what this subscription
-last saw, sent whenever the book changed (a change behind the touch too), and a level
-whose volume is 0 is removed, as the protocol says. Best bid/ask quotes never stand for
-DOM levels; both are sent.
+A trade quote carries its aggressor side as ``sales_condition`` (4 buy side, 5 sell
+side; none for an auction print). A snapshot holds the last trade, the best bid and ask
+and, at level 4, the book; updates send what changed. The book is the engine's
+:meth:`~ec_mock.engine.Exchange.book_depth` (one level per price, displayed quantity
+summed, best first), served as DOM quotes of types ``TYPE_BID``/``TYPE_ASK``: an update is
+the diff against what this subscription last saw, sent whenever the book changed (a
+change behind the touch too), and a level whose volume is 0 is removed, as the protocol
+says. Best bid/ask quotes never stand for DOM levels; both are sent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ec_core.model import BookDepth, Instrument, Quote, Trade
+from ec_core.model import BookDepth, Instrument, Quote, Side, Trade
 
+from ec_cqg.protocol.mapping.codes import AGGRESSOR_TO_SALES_CONDITION
 from ec_cqg.protocol.pb import market_data_2
 from ec_cqg.protocol.prices import PriceScale, qty_to_cqg
 from ec_cqg.protocol.timestamps import BaseTime
@@ -67,6 +69,7 @@ class MarketSubscription:
         volume: int | None,
         base: BaseTime,
         ts_ns: int,
+        aggressor: Side | None = None,
     ) -> None:
         quote = data.quotes.add(
             type=kind,
@@ -75,6 +78,8 @@ class MarketSubscription:
         )
         if volume is not None:
             qty_to_cqg(volume, quote.volume)
+        if aggressor is not None:
+            quote.sales_condition = AGGRESSOR_TO_SALES_CONDITION[aggressor]
 
     def snapshot(
         self,
@@ -93,7 +98,9 @@ class MarketSubscription:
         )
         values = data.market_values.add(day_index=0, trade_date=base.to_offset_ms(now_ns))
         if trade is not None:
-            self._add_quote(data, _Q.TYPE_TRADE, trade.price, trade.size, base, trade.ts_ns)
+            self._add_quote(
+                data, _Q.TYPE_TRADE, trade.price, trade.size, base, trade.ts_ns, trade.aggressor
+            )
             values.scaled_last_trade_price = self.prices.ticks_to_scaled(trade.price)
             qty_to_cqg(trade.size, values.last_trade_volume)
         self.bba = None
@@ -107,7 +114,9 @@ class MarketSubscription:
 
     def on_trade(self, trade: Trade, base: BaseTime) -> market_data_2.RealTimeMarketData:
         data = market_data_2.RealTimeMarketData(contract_id=self.contract_id)
-        self._add_quote(data, _Q.TYPE_TRADE, trade.price, trade.size, base, trade.ts_ns)
+        self._add_quote(
+            data, _Q.TYPE_TRADE, trade.price, trade.size, base, trade.ts_ns, trade.aggressor
+        )
         return data
 
     def on_quote(self, quote: Quote, base: BaseTime) -> market_data_2.RealTimeMarketData | None:

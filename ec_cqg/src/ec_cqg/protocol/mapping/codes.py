@@ -18,9 +18,11 @@ from ec_core.errors import ProtocolError
 from ec_core.model import Duration, ExecInstruction, OrderState, OrderType, ReportKind, Side
 from ec_core.model.enums import RequestType
 
-from ec_cqg.protocol.pb import order_2, shared_1
+from ec_cqg.protocol.pb import market_data_2, order_2, shared_1
 
 __all__ = [
+    "AGGRESSOR_FROM_SALES_CONDITION",
+    "AGGRESSOR_TO_SALES_CONDITION",
     "DURATION_FROM_CQG",
     "DURATION_TO_CQG",
     "EXEC_INSTRUCTION_FROM_CQG",
@@ -47,6 +49,25 @@ SIDE_TO_CQG: Final[Mapping[Side, int]] = MappingProxyType(
     {Side.BUY: _O.SIDE_BUY, Side.SELL: _O.SIDE_SELL}
 )
 SIDE_FROM_CQG: Final[Mapping[int, Side]] = MappingProxyType({v: k for k, v in SIDE_TO_CQG.items()})
+
+_SC = market_data_2.Quote
+# A print's aggressor side as a trade quote's sales_condition. Coming back, "hit" (sold
+# into the bid) is a selling aggressor and "take" (bought the offer) a buying one; any
+# other condition (a spread leg) says nothing of the side.
+AGGRESSOR_TO_SALES_CONDITION: Final[Mapping[Side, int]] = MappingProxyType(
+    {
+        Side.BUY: _SC.SALES_CONDITION_BUY_SIDE_AGGRESSOR,
+        Side.SELL: _SC.SALES_CONDITION_SELL_SIDE_AGGRESSOR,
+    }
+)
+AGGRESSOR_FROM_SALES_CONDITION: Final[Mapping[int, Side]] = MappingProxyType(
+    {
+        _SC.SALES_CONDITION_HIT: Side.SELL,
+        _SC.SALES_CONDITION_TAKE: Side.BUY,
+        _SC.SALES_CONDITION_BUY_SIDE_AGGRESSOR: Side.BUY,
+        _SC.SALES_CONDITION_SELL_SIDE_AGGRESSOR: Side.SELL,
+    }
+)
 
 ORDER_TYPE_TO_CQG: Final[Mapping[OrderType, int]] = MappingProxyType(
     {
