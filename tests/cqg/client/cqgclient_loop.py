@@ -33,6 +33,7 @@ from ec_mock.vendor.venue import SIM_START_NS
 T = TypeVar("T")
 USER, PASSWORD = "alice", "s3cret-pw"
 VENUE_ACCOUNT = "TEST-1"
+HOUSE = "HOUSE"  # the market simulator's account
 SYMBOL = "EP"
 Fate = Callable[[bytes], str]  # "deliver" | "drop" | "dup" | "hold"
 
@@ -198,6 +199,34 @@ class Loop:
             limit_price=price,
             cl_order_id=cl_order_id,
         )
+
+    def venue_limit(
+        self, cl_order_id: str, side: Side, qty: int, ticks: int, *, account: str = HOUSE
+    ) -> None:
+        """A limit order straight into the venue's engine (another participant, the house
+        by default), then the line settles: the client sees what it changed."""
+        assert self.instrument is not None
+        self.venue.exchange.submit(
+            NewOrder(
+                account_id=account,
+                symbol=SYMBOL,
+                side=side,
+                qty=qty,
+                order_type=OrderType.LMT,
+                limit_price=self.instrument.to_price(ticks),
+                cl_order_id=cl_order_id,
+            )
+        )
+        self.pump()
+
+    def subscribe_market(self, sink: Any, *, depth: bool) -> None:
+        """Subscribe ``sink`` to the symbol's market data (level 4 with ``depth``, else
+        3) and apply the status and snapshot."""
+        core = self.core
+        ref = core.contracts.ref(SYMBOL)
+        level = core.market.add(ref, sink, depth=depth, now_ns=self.now())
+        assert level is not None, "the first subscriber of the symbol"
+        self.ask(core.subscribe_market(ref.contract_id, level, deadline_ns=self.deadline()))
 
     def cancel(self, cl_order_id: str, orig: str) -> CancelOrder:
         return CancelOrder(

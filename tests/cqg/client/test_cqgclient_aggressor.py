@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from cqgclient_loop import SYMBOL, Loop
-from ec_core.model import ExecutionReport, NewOrder, OrderType, ReportKind, Side, Trade
+from ec_core.model import ExecutionReport, ReportKind, Side, Trade
 from ec_cqg.client.core import ListSink
 from ec_cqg.client.marketdata import ContractQuotes
 from ec_cqg.protocol.pb import market_data_2
@@ -41,31 +41,15 @@ def test_a_market_order_is_aggressor_and_a_resting_bid_hit_later_is_passive() ->
     assert quote.bid is not None
     assert loop.send(loop.new_order("rest", Side.BUY, offset_ticks=-1))  # joins the best bid
     loop.pump()
-    assert loop.instrument is not None
-    loop.venue.exchange.submit(
-        NewOrder(
-            account_id="HOUSE",
-            symbol=SYMBOL,
-            side=Side.SELL,
-            qty=quote.bid_size + 1,  # the whole level, ours last in it
-            order_type=OrderType.LMT,
-            limit_price=loop.instrument.to_price(quote.bid),
-            cl_order_id="hit",
-        )
-    )
-    loop.pump()
+    loop.venue_limit("hit", Side.SELL, quote.bid_size + 1, quote.bid)  # ours last in the level
     assert _fills(loop, "rest") == [False]
 
 
 def test_a_print_of_the_clients_market_order_says_the_buyer_was_the_aggressor() -> None:
     loop = Loop()
     loop.connect()
-    core = loop.core
     sink: ListSink[object] = ListSink()
-    ref = core.contracts.ref(SYMBOL)
-    level = core.market.add(ref, sink, depth=False, now_ns=loop.now())
-    assert level is not None
-    loop.ask(core.subscribe_market(ref.contract_id, level, deadline_ns=loop.deadline()))
+    loop.subscribe_market(sink, depth=False)
     sink.items.clear()
     assert loop.send(loop.new_order("take", Side.BUY, offset_ticks=None))
     loop.pump()

@@ -8,10 +8,9 @@ price's volume, volume 0 clears it, a snapshot starts afresh (FLOWS.md §4.4).
 
 from __future__ import annotations
 
-from cqgclient_loop import SYMBOL, VENUE_ACCOUNT, Loop
-from ec_core.model import BookDepth, BookLevel, NewOrder, OrderType, Quote, Side
+from cqgclient_loop import HOUSE, SYMBOL, VENUE_ACCOUNT, Loop
+from ec_core.model import BookDepth, BookLevel, Quote, Side
 from ec_cqg.client.core import ListSink
-from ec_cqg.client.core.market import LEVEL_DEPTH, LEVEL_TOP
 from ec_cqg.protocol.codec import encode_server
 from ec_cqg.protocol.pb import ServerMsg, market_data_2
 from ec_cqg.protocol.prices import qty_to_cqg
@@ -19,20 +18,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 _Q = market_data_2.Quote
-HOUSE = "HOUSE"  # the simulator's account: the counterparty of the tests' book
 
 
-def _subscribed(*, depth: bool = True, step: bool = False) -> tuple[Loop, ListSink[object]]:
-    """A logged-on loop with one market-data subscriber of EP (a quiet market unless
-    ``step``: the simulator only moves when the venue steps)."""
+def _subscribed(*, depth: bool = True) -> tuple[Loop, ListSink[object]]:
+    """A logged-on loop with one market-data subscriber of EP (a quiet market: the
+    simulator only moves when the venue steps)."""
     loop = Loop()
     loop.connect()
-    core = loop.core
     sink: ListSink[object] = ListSink()
-    ref = core.contracts.ref(SYMBOL)
-    level = core.market.add(ref, sink, depth=depth, now_ns=loop.now())
-    assert level == (LEVEL_DEPTH if depth else LEVEL_TOP)
-    loop.ask(core.subscribe_market(ref.contract_id, level, deadline_ns=loop.deadline()))
+    loop.subscribe_market(sink, depth=depth)
     return loop, sink
 
 
@@ -44,22 +38,6 @@ def _server_levels(loop: Loop) -> tuple[tuple[BookLevel, ...], tuple[BookLevel, 
     depth = loop.venue.exchange.book_depth(SYMBOL)
     assert depth is not None
     return depth.bids, depth.asks
-
-
-def _place(loop: Loop, cl: str, side: Side, qty: int, ticks: int, account: str = HOUSE) -> None:
-    assert loop.instrument is not None
-    loop.venue.exchange.submit(
-        NewOrder(
-            account_id=account,
-            symbol=SYMBOL,
-            side=side,
-            qty=qty,
-            order_type=OrderType.LMT,
-            limit_price=loop.instrument.to_price(ticks),
-            cl_order_id=cl,
-        )
-    )
-    loop.pump()
 
 
 def _frame(contract_id: int, quotes: list[tuple[int, int, int | None]], *, snapshot: bool) -> bytes:
@@ -91,7 +69,7 @@ def test_a_new_level_behind_the_touch_and_its_cancel_are_followed() -> None:
     loop, sink = _subscribed()
     bids, _asks = _server_levels(loop)
     deep = bids[-1].price - 3
-    _place(loop, "deep", Side.BUY, 7, deep)
+    loop.venue_limit("deep", Side.BUY, 7, deep)
     last = _depths(sink)[-1]
     assert BookLevel(price=deep, size=7) == last.bids[-1]
     assert (last.bids, last.asks) == _server_levels(loop)
@@ -225,11 +203,11 @@ def test_after_any_updates_the_clients_book_is_the_servers(
         elif kind == "rest" and quote.bid is not None and quote.ask is not None:
             price = quote.bid - a if side is Side.BUY else quote.ask + a
             account = VENUE_ACCOUNT if n % 2 else HOUSE
-            _place(loop, f"r{n}", side, b, price, account=account)
+            loop.venue_limit(f"r{n}", side, b, price, account=account)
             resting.append((account, f"r{n}"))
         elif kind == "take" and quote.bid is not None and quote.ask is not None:
             price = quote.ask + a if side is Side.BUY else quote.bid - a
-            _place(loop, f"t{n}", side, b, price, account=VENUE_ACCOUNT)
+            loop.venue_limit(f"t{n}", side, b, price, account=VENUE_ACCOUNT)
             resting.append((VENUE_ACCOUNT, f"t{n}"))
         last = _depths(sink)[-1]
         assert (last.bids, last.asks) == _server_levels(loop), f"after step {n}: {kind}"

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ec_core.clock import ManualClock
+from ec_core.model import NewOrder, OrderType, Side
 from ec_cqg.protocol.codec import decode_server, encode_client
 from ec_cqg.protocol.pb import (
     ClientMsg,
@@ -29,6 +30,22 @@ ACCOUNT = "TEST-1"
 
 def accepts(user: str, password: str) -> bool:
     return user == USER and password == PASSWORD
+
+
+def limit_order(
+    cl: str, side: Side, qty: int, price: Decimal | str, *, account: str = ACCOUNT
+) -> NewOrder:
+    """A DAY limit order of EP to submit to the venue's engine directly (the book's
+    other side, or a change of the book a test watches the server report)."""
+    return NewOrder(
+        account_id=account,
+        symbol="EP",
+        side=side,
+        qty=qty,
+        order_type=OrderType.LMT,
+        limit_price=Decimal(price),
+        cl_order_id=cl,
+    )
 
 
 def make_venue(*, market: bool = True, seed: int = 3) -> MockVenue:

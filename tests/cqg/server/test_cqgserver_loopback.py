@@ -15,8 +15,8 @@ from typing import Any
 import anyio
 import pytest
 from cqg_reference import reference_class
-from cqgserver_support import ACCOUNT, PASSWORD, USER, make_venue
-from ec_core.model import NewOrder, OrderType, Side
+from cqgserver_support import ACCOUNT, PASSWORD, USER, limit_order, make_venue
+from ec_core.model import Side
 from ec_core.secrets import Secret
 from ec_cqg.server import CqgDialect
 from ec_mock.dialects import Dialect, ServeOptions
@@ -287,26 +287,18 @@ async def test_a_reference_client_rebuilds_the_engines_book_from_the_dom() -> No
         assert book == engine_book()
         assert book, "the simulated market keeps a book"
         quote = venue.exchange.best_quote("EP")
+
+        def ticks(n: int) -> Decimal:
+            return Decimal("0.25") * n
+
         for n, change in enumerate(["deep", "step", "sweep", "step"]):
             if change == "step":
                 venue.step(15)
             elif change == "deep":
-                venue.exchange.submit(_limit("deep", Side.BUY, 3, quote.bid - 7))
+                venue.exchange.submit(limit_order("deep", Side.BUY, 3, ticks(quote.bid - 7)))
             else:
-                venue.exchange.submit(_limit("sweep", Side.SELL, 40, quote.bid - 3))
+                venue.exchange.submit(limit_order("sweep", Side.SELL, 40, ticks(quote.bid - 3)))
                 swept = venue.exchange.best_quote("EP")
                 assert swept.bid is None or swept.bid < quote.bid - 3, "levels were taken"
             await fenced(f"p{n}")
             assert book == engine_book(), change
-
-
-def _limit(cl: str, side: Side, qty: int, ticks: int) -> NewOrder:
-    return NewOrder(
-        account_id=ACCOUNT,
-        symbol="EP",
-        side=side,
-        qty=qty,
-        order_type=OrderType.LMT,
-        limit_price=Decimal("0.25") * ticks,
-        cl_order_id=cl,
-    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from cqgserver_support import ACCOUNT, Client, make_server, make_venue
-from ec_core.model import NewOrder, OrderType, Side
+from cqgserver_support import Client, limit_order, make_server, make_venue
+from ec_core.model import Side
 from ec_cqg.protocol.pb import ClientMsg, ServerMsg, market_data_2
 
 _Q = market_data_2.Quote
@@ -136,17 +136,7 @@ def _quiet() -> tuple[Client, int]:
 
 
 def _place(client: Client, cl: str, side: Side, qty: int, price: str) -> None:
-    client.server.venue.exchange.submit(
-        NewOrder(
-            account_id=ACCOUNT,
-            symbol="EP",
-            side=side,
-            qty=qty,
-            order_type=OrderType.LMT,
-            limit_price=Decimal(price),
-            cl_order_id=cl,
-        )
-    )
+    client.server.venue.exchange.submit(limit_order(cl, side, qty, price))
 
 
 def _dom_items(msgs: list[ServerMsg]) -> list[market_data_2.RealTimeMarketData]:

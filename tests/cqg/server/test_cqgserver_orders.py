@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from cqgserver_support import Client, codes, make_server, make_venue, statuses
-from ec_core.model import NewOrder, OrderType, Side
+from cqgserver_support import Client, codes, limit_order, make_server, make_venue, statuses
+from ec_core.model import Side
 from ec_cqg.protocol.pb import ClientMsg, ServerMsg, order_2
 from ec_cqg.protocol.prices import decimal_to_cqg
 from ec_cqg.protocol.timestamps import BaseTime, ns_to_timestamp
@@ -105,17 +105,14 @@ def test_fills_say_aggressor_or_passive_on_the_transaction_and_its_trades(
         order_type=_O.ORDER_TYPE_LMT,
         limit=quote.bid * 25,  # joins the best bid, last in its queue
     )
-    client.server.venue.exchange.submit(
-        NewOrder(
-            account_id="HOUSE",
-            symbol="EP",
-            side=Side.SELL,
-            qty=quote.bid_size + 1,  # the whole level, ours included
-            order_type=OrderType.LMT,
-            limit_price=Decimal("0.25") * quote.bid,
-            cl_order_id="hit",
-        )
+    hit = limit_order(
+        "hit",
+        Side.SELL,
+        quote.bid_size + 1,  # the whole level, ours included
+        Decimal("0.25") * quote.bid,
+        account="HOUSE",
     )
+    client.server.venue.exchange.submit(hit)
     fills = [
         t
         for m in client.collect()
