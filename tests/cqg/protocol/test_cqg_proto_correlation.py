@@ -399,17 +399,31 @@ def test_feed_with_listed_fields_routes_as_without() -> None:
 def test_history_reports_answer_by_request_id_in_chunks_then_stream() -> None:
     correlator = Correlator()
     bars = {"contract_id": 1, "bar_unit": 8, "from_utc_time": -600_000}
-    correlator.track(
-        client(time_bar_requests=[{"request_id": 7, "time_bar_parameters": bars}]), deadline_ns=9
-    )
+    subscribe = {"request_id": 7, "time_bar_parameters": bars, "request_type": 2}
+    correlator.track(client(time_bar_requests=[subscribe]), deadline_ns=9)
     first = correlator.feed(
-        server(time_bar_reports=[{"request_id": 7, "status_code": 0, "is_report_complete": False}])
+        server(time_bar_reports=[{"request_id": 7, "status_code": 1, "is_report_complete": False}])
     )
     assert [(type(e).__name__, getattr(e, "final", None)) for e in first] == [("Answer", False)]
-    last = correlator.feed(server(time_bar_reports=[{"request_id": 7, "status_code": 0}]))
+    last = correlator.feed(server(time_bar_reports=[{"request_id": 7, "status_code": 1}]))
     assert [(type(e).__name__, getattr(e, "final", None)) for e in last] == [("Answer", True)]
     update = correlator.feed(server(time_bar_reports=[{"request_id": 7, "status_code": 3}]))
     assert _kinds(update) == [("update", "time_bar_reports")]
+    # a DROP is answered DROPPED; updates after it are late, not streamed
+    correlator.track(
+        client(time_bar_requests=[{"request_id": 7, "request_type": 3}]), deadline_ns=9
+    )
+    dropped = correlator.feed(server(time_bar_reports=[{"request_id": 7, "status_code": 2}]))
+    assert [type(e).__name__ for e in dropped] == ["Answer"]
+    after = correlator.feed(server(time_bar_reports=[{"request_id": 7, "status_code": 3}]))
+    assert _kinds(after) == [("dead:late", "time_bar_reports")]
+    # a GET's report after its last one is no update either
+    correlator.track(
+        client(time_bar_requests=[{"request_id": 9, "time_bar_parameters": bars}]), deadline_ns=9
+    )
+    correlator.feed(server(time_bar_reports=[{"request_id": 9, "status_code": 0}]))
+    stray = correlator.feed(server(time_bar_reports=[{"request_id": 9, "status_code": 3}]))
+    assert _kinds(stray) == [("dead:late", "time_bar_reports")]
     tas = {"contract_id": 1, "level": 1, "from_utc_time": -600_000}
     correlator.track(
         client(time_and_sales_requests=[{"request_id": 8, "time_and_sales_parameters": tas}]),

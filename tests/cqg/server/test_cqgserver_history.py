@@ -139,7 +139,27 @@ def test_every_refusal_is_a_status_with_a_text() -> None:
         "bad unit": (bars_request(client, ep, unit=42, start_ms=now_ms), 106),
         "two days": (bars_request(client, ep, unit=6, start_ms=now_ms, unit_number=2), 106),
         "too far back": (bars_request(client, ep, unit=8, start_ms=now_ms - 31 * 86_400_000), 105),
-        "subscribe": (bars_request(client, ep, unit=8, start_ms=now_ms, request_type=2), 110),
+        "subscribe weeks": (
+            bars_request(client, ep, unit=5, start_ms=now_ms, request_type=2, request_id=31),
+            110,
+        ),
+        "subscribe with an end": (
+            bars_request(
+                client,
+                ep,
+                unit=8,
+                start_ms=now_ms,
+                request_type=2,
+                to_utc_time=now_ms,
+                request_id=32,
+            ),
+            106,
+        ),
+        "drop what is not subscribed": (
+            bars_request(client, ep, unit=8, start_ms=now_ms, request_type=3, request_id=33),
+            106,
+        ),
+        "request type 9": (bars_request(client, ep, unit=8, start_ms=now_ms, request_type=9), 110),
     }
     for name, (answers, code) in cases.items():
         (answer,) = answers

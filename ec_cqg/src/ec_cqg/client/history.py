@@ -7,27 +7,39 @@ report that says ``truncated`` is followed by another request from its
 so the server's own now bounds the answer (its clock may differ from ours) and its
 ``up_to_utc_time`` is the result's seam. Prices come back in integer ticks through the
 contract's price scale; a price off the tick grid is a protocol error, never rounded.
+
+:meth:`CqgHistoryFeed.subscribe_bars` is a time bar subscription: the same historical
+part, then each live bar once complete (:mod:`ec_cqg.client.core.bars`), as a
+:class:`BarStream`; leaving the context drops it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Final, TypeVar, final
 
+import anyio
 from ec_core.data.timeframe import Timeframe
-from ec_core.errors import ConnectionLostError, HistoryRequestError
+from ec_core.errors import ConnectionLostError, EcError, HistoryRequestError
 from ec_core.history import HistoryResult, Moment, history_timeframe, moment_ns
-from ec_core.model import Bar, Instrument, MarketEvent, Quote
+from ec_core.model import Bar, Instrument, MarketEvent, Quote, SessionState
 
+from ec_cqg.client.channels import EventChannel
 from ec_cqg.client.core import Call
 from ec_cqg.client.core import history as wire
+from ec_cqg.client.core.bars import LiveBar
+from ec_cqg.protocol.correlation import Answer
 from ec_cqg.protocol.pb import ClientMsg
 
 if TYPE_CHECKING:
     from ec_cqg.client.features import SessionBackend
 
-__all__ = ["MAX_PAGES", "CqgHistoryFeed"]
+__all__ = ["MAX_PAGES", "BarStream", "CqgHistoryFeed"]
+
+log = logging.getLogger("ec_cqg.client")
 
 MAX_PAGES: Final = 100
 P = TypeVar("P")
@@ -113,6 +125,93 @@ class CqgHistoryFeed:
             cursor = page.up_to_ns
         return HistoryResult(bars, up_to_ns=up_to)
 
+    @asynccontextmanager
+    async def subscribe_bars(
+        self, instrument: Instrument, timeframe: str | Timeframe, start: Moment
+    ) -> AsyncIterator[BarStream]:
+        """Complete bars of ``timeframe`` from ``start`` on: the history first, then each
+        live bar once it is complete (a time bar subscription). Drops it on exit.
+
+        ``stream.current`` is the bar in progress. The stream ends when the line drops
+        or the server ends the subscription; iterating on then raises
+        :class:`~ec_core.errors.ConnectionLostError` naming why: subscribe again from
+        the last bar's ``end_ns``.
+        """
+        session = self._session
+        symbol = instrument.symbol
+        frame = history_timeframe(symbol, timeframe)
+        unit = wire.bar_unit_of(symbol, frame)
+        start_ns, _ = await self._prepare(instrument, start, None)
+        core = session.core
+        base = core.base_time
+        if base is None:
+            raise ConnectionLostError("not logged on")
+        ref = core.contracts.ref(symbol)
+        calendar = instrument.trading_calendar
+        channel: EventChannel[Bar] = EventChannel()
+        live = LiveBar(
+            0, symbol=symbol, frame=frame, prices=ref.prices, calendar=calendar, sink=channel
+        )
+
+        def interpret(answers: list[Answer]) -> None:
+            page = wire.bars_of(
+                answers,
+                symbol=symbol,
+                timeframe=frame,
+                prices=ref.prices,
+                base=base,
+                start_ns=start_ns,
+                calendar=calendar,
+            )
+            live.begin(page, base)
+
+        def begin(*, deadline_ns: int) -> tuple[Call[None], bytes]:
+            live.request_id = core.next_request_id()
+            core.bars.open(live)
+            msg = wire.time_bar_message(
+                live.request_id,
+                ref.contract_id,
+                unit,
+                base=base,
+                start_ns=start_ns,
+                end_ns=None,
+                subscribe=True,
+            )
+            return core.calls.start(
+                msg,
+                interpret,
+                deadline_ns=deadline_ns,
+                on_error=lambda exc: core.bars.close(live.request_id, str(exc)),
+            )
+
+        try:
+            await session.driver.ask(begin)
+        except BaseException:
+            core.bars.close(live.request_id, "subscription refused or abandoned")
+            raise
+        try:
+            yield BarStream(channel, live)
+        finally:
+            await self._drop(live)
+
+    async def _drop(self, live: LiveBar) -> None:
+        session = self._session
+        core = session.core
+        was_live = live.ended is None
+        core.bars.close(live.request_id, "dropped")
+        if not was_live or session.state is not SessionState.LOGGED_ON:
+            return
+
+        def drop(*, deadline_ns: int) -> tuple[Call[None], bytes]:
+            msg = wire.drop_bars_message(live.request_id)
+            return core.calls.start(msg, lambda _answers: None, deadline_ns=deadline_ns)
+
+        with anyio.move_on_after(session.settings.request_timeout, shield=True):
+            try:
+                await session.driver.ask(drop)
+            except EcError as exc:
+                log.info("cqg: dropping the %s bar subscription failed: %s", live.symbol, exc)
+
     async def ticks(
         self, instrument: Instrument, start: Moment, end: Moment | None = None
     ) -> HistoryResult[MarketEvent]:
@@ -152,3 +251,39 @@ class CqgHistoryFeed:
                 break
             cursor = page.up_to_ns
         return HistoryResult(events, up_to_ns=up_to)
+
+
+@final
+class BarStream(AsyncIterator[Bar]):
+    """Complete bars of one time bar subscription, oldest first (see
+    :meth:`CqgHistoryFeed.subscribe_bars`)."""
+
+    __slots__ = ("_channel", "_live")
+
+    def __init__(self, channel: EventChannel[Bar], live: LiveBar) -> None:
+        self._channel = channel
+        self._live = live
+
+    @property
+    def current(self) -> Bar | None:
+        """The bar in progress as the server last updated it (``None`` right after one
+        completed)."""
+        return self._live.current
+
+    @property
+    def delivered(self) -> int:
+        return self._live.delivered
+
+    def __aiter__(self) -> BarStream:
+        return self
+
+    async def __anext__(self) -> Bar:
+        try:
+            return await self._channel.__anext__()
+        except StopAsyncIteration:
+            reason = self._live.ended
+            if reason is None or reason == "dropped":
+                raise
+            raise ConnectionLostError(
+                f"{self._live.symbol} {self._live.frame.name} bar subscription ended: {reason}"
+            ) from None

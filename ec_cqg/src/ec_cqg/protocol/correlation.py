@@ -44,6 +44,7 @@ from ec_cqg.protocol.correlation_events import (
 )
 from ec_cqg.protocol.correlation_requests import _int, _ping_key, _requests_of
 from ec_cqg.protocol.correlation_table import (
+    _BAR_ENDED,
     _FAILURE,
     _IN_FLIGHT,
     _INFO_DROPPED,
@@ -93,6 +94,7 @@ class Correlator:
         )
         self._by_cl_order_id: dict[str, _State] = {}
         self._info_subscriptions: set[int] = set()
+        self._bar_subscriptions: set[int] = set()  # time bar request ids that stream updates
         self._dead: DeadLetterBox[DeadLetter] = DeadLetterBox(capacity=dead_letter_capacity)
 
     # registration ---------------------------------------------------------------------
@@ -158,6 +160,7 @@ class Correlator:
         for state in states:
             self._forget_cl_order_id(state)
         self._info_subscriptions.clear()
+        self._bar_subscriptions.clear()
         return [s.pending for s in states]
 
     def next_deadline(self) -> int | None:
@@ -264,6 +267,14 @@ class Correlator:
         self._dead_letter(events, reason, kind, item, f"{kind} answers no pending request", now_ns)
 
     def _streams_unmatched(self, kind: ItemKind, item: Message) -> bool:
+        if kind is ItemKind.TIME_BAR_REPORT:
+            request_id = _int(item, "request_id")
+            if request_id not in self._bar_subscriptions:
+                return False
+            code = _int(item, "status_code")
+            if code in _BAR_ENDED or code >= _FAILURE:
+                self._bar_subscriptions.discard(request_id)
+            return True
         if kind is not ItemKind.INFORMATION_REPORT:
             return True
         report_id: int = getattr(item, "id")  # noqa: B009
@@ -327,7 +338,14 @@ class Correlator:
         """A history report: chunks share the request id until ``is_report_complete``."""
         request_id = _int(item, "request_id")
         complete: bool = getattr(item, "is_report_complete")  # noqa: B009
-        final = complete or _int(item, code_field) >= _FAILURE
+        code = _int(item, code_field)
+        final = complete or code >= _FAILURE
+        if request is RequestKind.TIME_BAR and final:
+            state = self._pending.get((request, request_id))
+            if state is not None and state.subscribe and code < _FAILURE:
+                self._bar_subscriptions.add(request_id)
+            elif code in _BAR_ENDED:
+                self._bar_subscriptions.discard(request_id)
         kind = (
             ItemKind.TIME_BAR_REPORT
             if request is RequestKind.TIME_BAR

@@ -9,7 +9,7 @@ from google.protobuf.message import Message
 
 from ec_cqg.protocol.correlation_events import PendingRequest, _State
 from ec_cqg.protocol.correlation_table import RequestKind
-from ec_cqg.protocol.pb import ClientMsg
+from ec_cqg.protocol.pb import ClientMsg, historical_2
 
 
 def _int(item: Message, field: str) -> int:
@@ -76,7 +76,9 @@ def _requests_of(msg: ClientMsg, deadline_ns: int) -> Iterator[_State]:
                 yield state(RequestKind.MARKET_DATA, md.contract_id, md, request_id=md.request_id)
         elif name == "time_bar_requests":
             for bars in value[:]:
-                yield state(RequestKind.TIME_BAR, bars.request_id, bars, request_id=bars.request_id)
+                s = state(RequestKind.TIME_BAR, bars.request_id, bars, request_id=bars.request_id)
+                s.subscribe = bars.request_type == _BAR_SUBSCRIBE
+                yield s
         elif name == "time_and_sales_requests":
             for tas in value[:]:
                 yield state(
@@ -90,6 +92,8 @@ def _requests_of(msg: ClientMsg, deadline_ns: int) -> Iterator[_State]:
                     s.scopes = set(sub.subscription_scopes)
                 yield s
 
+
+_BAR_SUBSCRIBE: Final = historical_2.TimeBarRequest.REQUEST_TYPE_SUBSCRIBE
 
 #: ``OrderRequest`` actions are plain optional fields, not a oneof: the first set wins,
 #: account-wide ones first.

@@ -261,6 +261,8 @@ _IN_FLIGHT: Final = frozenset(
 )
 _FAILURE: Final = 100  # CQG status/result codes >= 100 are failures
 _INFO_DROPPED: Final = 2
+#: Time bar report codes that end a subscription's updates: DROPPED, DISCONNECTED.
+_BAR_ENDED: Final = frozenset({2, 4})
 
 
 _SINGLETON: Final[Mapping[ItemKind, RequestKind]] = MappingProxyType(

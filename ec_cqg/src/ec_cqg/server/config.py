@@ -21,6 +21,7 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     ``history_days`` is how far back ``historical_orders_request.from_date``, time bars and
     time and sales may go. ``history_chunk`` is how many bars or quotes one report carries;
     ``history_max_items`` how many one request gets before the report says ``truncated``.
+    ``max_bar_subscriptions`` bounds the time bar subscriptions of one session.
 
     Limits that keep one client from starving the others (see docs/cqg/server.md):
     ``max_outbound_bytes`` is how many encoded bytes may wait for one connection before
@@ -39,6 +40,7 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     history_days: _Positive = 30
     history_chunk: _Positive = 1_000
     history_max_items: _Positive = 100_000
+    max_bar_subscriptions: _Positive = 100
     inactivity_timeout_min: _Positive = 5
     brokerage_id: _Positive = 1
     brokerage_name: str = "ec-mock"

@@ -128,6 +128,7 @@ class ConnectionCore:
         session = self.session
         if session is not None and session.connection is self:
             session.connection = None
+            self.server.history.feeds.forget(session)
         if self in self.server.connections:
             self.server.connections.remove(self)
 
@@ -383,6 +384,7 @@ class ConnectionCore:
         session = self.session
         if session is not None and session.connection is self:
             session.connection = None
+            self.server.history.feeds.forget(session)
         self.session = None
         self.request_close()
 

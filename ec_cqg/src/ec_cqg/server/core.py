@@ -16,6 +16,7 @@ dispatch) → ``order_flow`` → ``state`` (shared tables and the outbound path)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, final
 
 from ec_core.model import (
@@ -32,6 +33,7 @@ from ec_cqg.protocol.pb import ServerMsg, market_data_2, trade_routing_2
 from ec_cqg.server.config import ServerConfig
 from ec_cqg.server.connection import ConnectionCore
 from ec_cqg.server.faults import FaultLine
+from ec_cqg.server.sessions import Session
 from ec_cqg.server.state import Credentials, ServerState
 
 if TYPE_CHECKING:
@@ -121,6 +123,8 @@ class CqgServerCore(ServerState):
             self.line.take_due(now_ns)
         for connection in list(self.connections):
             connection.tick(now_ns)
+        if self.history.feeds:
+            self._send_bars(self.history.feeds.on_time(now_ns))
 
     def on_restart(self, *, kept_state: bool) -> None:
         """The exchange was replaced: every line drops; without state, sessions end too."""
@@ -140,6 +144,8 @@ class CqgServerCore(ServerState):
             self._on_account(event)
 
     def on_market_event(self, event: MarketEvent) -> None:
+        if type(event) is Trade and self.history.feeds:
+            self._send_bars(self.history.feeds.on_trade(event))
         for session in self.sessions.live():
             contract_id = session.contracts.get_id(event.symbol)
             sub = session.market.get(contract_id) if contract_id is not None else None
@@ -178,6 +184,11 @@ class CqgServerCore(ServerState):
                 msg = ServerMsg()
                 msg.real_time_market_data.append(data)
                 self.send(connection, msg, depth)
+
+    def _send_bars(self, updates: Iterable[tuple[Session, ServerMsg]]) -> None:
+        for session, msg in list(updates):
+            if session.connection is not None:
+                self.send(session.connection, msg)
 
     def _on_report(self, report: ExecutionReport) -> None:
         key = (report.account_id, report.cl_order_id)

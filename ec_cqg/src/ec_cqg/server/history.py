@@ -11,8 +11,10 @@
 * A start before the venue's tape is served from the tape's start with
   ``reached_start_of_data``; a start more than ``history_days`` back is
   ``OUTSIDE_ALLOWED_RANGE`` (105) with a text. Unknown contracts are ``NOT_FOUND``, bad
-  parameters ``INVALID_PARAMS``, bar subscriptions and other request types
-  ``NOT_SUPPORTED`` (110), each with a text: a request is never left unanswered.
+  parameters ``INVALID_PARAMS``, other request types ``NOT_SUPPORTED`` (110), each with a
+  text: a request is never left unanswered.
+* ``REQUEST_TYPE_SUBSCRIBE``: the same historical part (status ``SUBSCRIBED``), then bar
+  updates as trades happen, until ``REQUEST_TYPE_DROP`` (:mod:`.bar_feed`).
 
 Times on the wire are milliseconds relative to the session's ``base_time``; the report's
 ``up_to_utc_time`` is a whole millisecond and every event before it is in the report, so a
@@ -25,12 +27,14 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, TypeVar, final
 
-from ec_core.data.bars import cut_bars
+from ec_core.calendar import TradingCalendar
+from ec_core.data.bars import bar_window, cut_bars
 from ec_core.data.timeframe import BarKind, Timeframe
 from ec_core.model import Bar, Instrument, MarketEvent, Quote, Trade
 
 from ec_cqg.protocol.pb import ServerMsg, historical_2, market_data_2
 from ec_cqg.protocol.prices import qty_to_cqg
+from ec_cqg.server.bar_feed import BarFeed, BarFeeds
 from ec_cqg.server.config import ServerConfig
 from ec_cqg.server.contracts import price_scale_of
 from ec_cqg.server.sessions import Session
@@ -133,6 +137,7 @@ class HistoryDesk:
     def __init__(self, venue: MockVenue, config: ServerConfig) -> None:
         self._venue = venue
         self._config = config
+        self.feeds = BarFeeds()
 
     # -- shared checks -----------------------------------------------------------------
 
@@ -161,15 +166,37 @@ class HistoryDesk:
     def time_bars(
         self, session: Session, request: historical_2.TimeBarRequest, *, now_ns: int
     ) -> list[ServerMsg]:
-        """The reports answering one ``TimeBarRequest`` (at least one)."""
+        """The reports answering one ``TimeBarRequest`` (at least one); a subscription's
+        updates follow from :attr:`feeds` (see :mod:`.bar_feed`)."""
         rid = request.request_id
         kind = request.request_type if request.HasField("request_type") else _TBR.REQUEST_TYPE_GET
-        if kind != _TBR.REQUEST_TYPE_GET:
+        if kind == _TBR.REQUEST_TYPE_DROP:
+            if self.feeds.drop(session, rid):
+                return _bar_status(rid, _BS.BAR_REPORT_STATUS_CODE_DROPPED, "")
+            return _bar_status(
+                rid,
+                _BS.BAR_REPORT_STATUS_CODE_INVALID_PARAMS,
+                f"no time bar subscription with request_id {rid} to drop",
+            )
+        if kind not in (_TBR.REQUEST_TYPE_GET, _TBR.REQUEST_TYPE_SUBSCRIBE):
             return _bar_status(
                 rid,
                 _BS.BAR_REPORT_STATUS_CODE_NOT_SUPPORTED,
-                f"time bar request_type {kind} is not supported by the ec-mock CQG server:"
-                " send REQUEST_TYPE_GET (1), and again for later bars",
+                f"time bar request_type {kind} is not a request type (1 GET, 2 SUBSCRIBE, 3 DROP)",
+            )
+        subscribe = kind == _TBR.REQUEST_TYPE_SUBSCRIBE
+        if subscribe and self.feeds.has(session, rid):
+            return _bar_status(
+                rid,
+                _BS.BAR_REPORT_STATUS_CODE_INVALID_PARAMS,
+                f"request_id {rid} is already a time bar subscription: drop it or use another",
+            )
+        if subscribe and self.feeds.count(session) >= self._config.max_bar_subscriptions:
+            return _bar_status(
+                rid,
+                _BS.BAR_REPORT_STATUS_CODE_SUBSCRIPTION_LIMIT_VIOLATION,
+                f"{self._config.max_bar_subscriptions} time bar subscriptions already:"
+                " drop one first",
             )
         if not request.HasField("time_bar_parameters"):
             return _bar_status(
@@ -193,7 +220,20 @@ class HistoryDesk:
                 f"bar_unit {unit} with unit_number {count} is not served"
                 " (minute and hour: unit_number >= 1; day to year: 1)",
             )
+        if subscribe and unit in _PERIODS:
+            return _bar_status(
+                rid,
+                _BS.BAR_REPORT_STATUS_CODE_NOT_SUPPORTED,
+                f"bar_unit {unit} cannot be subscribed here: subscribe minute, hour or day"
+                " bars, and GET longer ones",
+            )
         to_ms = params.to_utc_time if params.HasField("to_utc_time") else None
+        if subscribe and to_ms is not None:
+            return _bar_status(
+                rid,
+                _BS.BAR_REPORT_STATUS_CODE_INVALID_PARAMS,
+                "a subscription runs up to now and on: send no to_utc_time",
+            )
         if to_ms is not None and to_ms < params.from_utc_time:
             return _bar_status(
                 rid,
@@ -207,17 +247,45 @@ class HistoryDesk:
         bars = self._bars(instrument, unit, frame, start, end)
         limit = self._config.history_max_items
         truncated = len(bars) > limit
+        if truncated and subscribe:
+            return _bar_status(
+                rid,
+                _BS.BAR_REPORT_STATUS_CODE_OUTSIDE_ALLOWED_RANGE,
+                f"more than {limit} bars since from_utc_time: GET the older bars and"
+                " subscribe from a later from_utc_time",
+            )
         if truncated:  # the oldest ones: the client asks again from up_to_utc_time
             bars = bars[:limit]
             end = bars[-1][1].end_ns
+        status = (
+            _BS.BAR_REPORT_STATUS_CODE_SUBSCRIBED
+            if subscribe
+            else _BS.BAR_REPORT_STATUS_CODE_SUCCESS
+        )
+        reports = self._bar_reports(session, instrument, rid, status, bars)
+        last = reports[-1].time_bar_reports[0]
+        last.up_to_utc_time = session.base.to_offset_ms(end)
+        if reached:
+            last.reached_start_of_data = True
+        if truncated:
+            last.truncated = True
+        for msg in reports[:-1]:
+            msg.time_bar_reports[0].is_report_complete = False
+        if subscribe:
+            first = self._open_feed(session, instrument, rid, frame, end, now_ns)
+            if first is not None:
+                reports.append(first)
+        return reports
+
+    def _bar_reports(
+        self, session: Session, instrument: Instrument, rid: int, status: int, bars: list[Dated]
+    ) -> list[ServerMsg]:
         scaled = price_scale_of(instrument).ticks_to_scaled
         base = session.base
         reports: list[ServerMsg] = []
         for chunk in _chunks(bars, self._config.history_chunk):
             msg = ServerMsg()
-            report = msg.time_bar_reports.add(
-                request_id=rid, status_code=_BS.BAR_REPORT_STATUS_CODE_SUCCESS
-            )
+            report = msg.time_bar_reports.add(request_id=rid, status_code=status)
             for day, bar in chunk:
                 out = report.time_bars.add(
                     bar_utc_time=base.to_offset_ms(bar.start_ns),
@@ -231,15 +299,32 @@ class HistoryDesk:
                 if day is not None:
                     out.trade_date = base.to_offset_ms(_midnight_ns(day))
             reports.append(msg)
-        last = reports[-1].time_bar_reports[0]
-        last.up_to_utc_time = base.to_offset_ms(end)
-        if reached:
-            last.reached_start_of_data = True
-        if truncated:
-            last.truncated = True
-        for msg in reports[:-1]:
-            msg.time_bar_reports[0].is_report_complete = False
         return reports
+
+    def _open_feed(
+        self,
+        session: Session,
+        instrument: Instrument,
+        rid: int,
+        frame: Timeframe,
+        end: int,
+        now_ns: int,
+    ) -> ServerMsg | None:
+        """Start the subscription's bar in progress from the tape: the trades of the bar
+        ``end`` is in, up to now (the history part holds every bar ending by ``end``)."""
+        calendar = instrument.trading_calendar if frame.size == _DAY_NS else None
+        daily = frame.size == _DAY_NS
+        feed = BarFeed(
+            request_id=rid,
+            symbol=instrument.symbol,
+            frame=frame,
+            calendar=calendar,
+            scaled=price_scale_of(instrument).ticks_to_scaled,
+            trade_date=(lambda ts: _midnight_ns(_day_of(calendar, ts))) if daily else None,
+        )
+        since = bar_window(end, frame, calendar)[0]
+        feed.seed(self._venue.tape.events(instrument.symbol, since, now_ns + 1))
+        return self.feeds.open(session, feed)
 
     def _bars(
         self, instrument: Instrument, unit: int, frame: Timeframe, start: int, end: int
@@ -378,6 +463,10 @@ def _trading_day(instrument: Instrument, bar: Bar) -> date:
     if calendar is None:
         return _utc_date(bar.start_ns)
     return calendar.trading_day(bar.end_ns - 1)
+
+
+def _day_of(calendar: TradingCalendar | None, ts_ns: int) -> date:
+    return _utc_date(ts_ns) if calendar is None else calendar.trading_day(ts_ns)
 
 
 def _midnight_ns(day: date) -> int:

@@ -41,14 +41,17 @@ from ec_cqg.protocol.timestamps import BaseTime
 __all__ = [
     "BarPage",
     "TickPage",
+    "bar_of",
     "bar_unit_of",
     "bars_of",
+    "drop_bars_message",
     "ticks_of",
     "time_and_sales_message",
     "time_bar_message",
 ]
 
 _BU = historical_2.BarUnit
+_TBR = historical_2.TimeBarRequest
 _Q = market_data_2.Quote
 _FAILURE: Final = 100
 _MINUTE_NS: Final = 60 * 1_000_000_000
@@ -94,11 +97,13 @@ def time_bar_message(
     base: BaseTime,
     start_ns: int,
     end_ns: int | None,
+    subscribe: bool = False,
 ) -> ClientMsg:
-    """``end_ns=None`` sends no ``to_utc_time``: up to the server's now."""
+    """``end_ns=None`` sends no ``to_utc_time``: up to the server's now. ``subscribe``
+    asks for bar updates after the historical part (no ``end_ns`` then)."""
     msg = ClientMsg()
     request = msg.time_bar_requests.add(request_id=request_id)
-    request.request_type = historical_2.TimeBarRequest.REQUEST_TYPE_GET
+    request.request_type = _TBR.REQUEST_TYPE_SUBSCRIBE if subscribe else _TBR.REQUEST_TYPE_GET
     params = request.time_bar_parameters
     params.contract_id = contract_id
     params.bar_unit, count = unit
@@ -107,6 +112,13 @@ def time_bar_message(
     params.from_utc_time = base.to_offset_ms(start_ns)
     if end_ns is not None:
         params.to_utc_time = base.to_offset_ms(end_ns)
+    return msg
+
+
+def drop_bars_message(request_id: int) -> ClientMsg:
+    """End the time bar subscription made with ``request_id``."""
+    msg = ClientMsg()
+    msg.time_bar_requests.add(request_id=request_id, request_type=_TBR.REQUEST_TYPE_DROP)
     return msg
 
 
@@ -148,6 +160,34 @@ def _text(report: historical_2.TimeBarReport | historical_2.TimeAndSalesReport) 
     return report.details.text or report.text_message or "no text"
 
 
+def bar_of(
+    bar: historical_2.TimeBar,
+    symbol: str,
+    timeframe: Timeframe,
+    prices: PriceScale,
+    base: BaseTime,
+    calendar: TradingCalendar | None,
+) -> Bar:
+    """One ``TimeBar`` as a core :class:`Bar` in ticks (a day bar spans its trading day)."""
+    begin = base.to_ns(bar.bar_utc_time)
+    if timeframe.size == _DAY_NS:
+        begin, end = bar_window(begin, timeframe, calendar)
+    else:
+        end = begin + timeframe.size
+    return Bar(
+        symbol=symbol,
+        timeframe=timeframe.name,
+        start_ns=begin,
+        end_ns=end,
+        open=prices.scaled_to_ticks(bar.scaled_open_price),
+        high=prices.scaled_to_ticks(bar.scaled_high_price),
+        low=prices.scaled_to_ticks(bar.scaled_low_price),
+        close=prices.scaled_to_ticks(bar.scaled_close_price),
+        volume=qty_from_cqg(bar.volume if bar.HasField("volume") else None),
+        count=bar.tick_volume,
+    )
+
+
 def bars_of(
     answers: Sequence[Answer],
     *,
@@ -166,25 +206,7 @@ def bars_of(
         report: historical_2.TimeBarReport = answer.item  # type: ignore[assignment]
         _check(symbol, start_ns, report.status_code, _text(report), rate=(107, 108, 109))
         for bar in report.time_bars:
-            begin = base.to_ns(bar.bar_utc_time)
-            if timeframe.size == _DAY_NS:
-                begin, end = bar_window(begin, timeframe, calendar)
-            else:
-                end = begin + timeframe.size
-            bars.append(
-                Bar(
-                    symbol=symbol,
-                    timeframe=timeframe.name,
-                    start_ns=begin,
-                    end_ns=end,
-                    open=prices.scaled_to_ticks(bar.scaled_open_price),
-                    high=prices.scaled_to_ticks(bar.scaled_high_price),
-                    low=prices.scaled_to_ticks(bar.scaled_low_price),
-                    close=prices.scaled_to_ticks(bar.scaled_close_price),
-                    volume=qty_from_cqg(bar.volume if bar.HasField("volume") else None),
-                    count=bar.tick_volume,
-                )
-            )
+            bars.append(bar_of(bar, symbol, timeframe, prices, base, calendar))
         if report.HasField("up_to_utc_time"):
             up_to = base.to_ns(report.up_to_utc_time)
         truncated = truncated or report.truncated

@@ -18,7 +18,7 @@ The core is split along its concerns:
 * :mod:`.reconcile` — trade snapshot collection and its diff after a reconnect;
 * :mod:`.market` — market-data subscriptions and the ingest fan-out;
 * :mod:`.information` — information requests and what their answers mean (historical
-  market data goes beside it).
+  market data goes beside it, :mod:`.bars` the updates of time bar subscriptions).
 
 It never sends an order request by itself: only :meth:`CqgClientProtocol.order` builds
 one, when the user asks, so no drop, duplicate or replay of server frames can make it
@@ -54,6 +54,7 @@ from ec_core.model import (
 from google.protobuf.message import Message
 
 import ec_cqg.client.core.information as info
+from ec_cqg.client.core.bars import LiveBars
 from ec_cqg.client.core.calls import Call, CallTable
 from ec_cqg.client.core.contracts import ContractDirectory
 from ec_cqg.client.core.market import MarketSubscriptions
@@ -71,7 +72,7 @@ from ec_cqg.protocol.mapping.session import (
     pong_message,
     restore_message,
 )
-from ec_cqg.protocol.pb import ClientMsg, order_2, trade_routing_2, user_session_2
+from ec_cqg.protocol.pb import ClientMsg, historical_2, order_2, trade_routing_2, user_session_2
 from ec_cqg.protocol.timestamps import BaseTime
 
 __all__ = ["CqgClientProtocol"]
@@ -96,6 +97,7 @@ class CqgClientProtocol:
         self.contracts = ContractDirectory()
         self.book = TradeBook(self.contracts, self.counters)
         self.market = MarketSubscriptions(self.counters)
+        self.bars = LiveBars(self.counters)
         self.snapshot = SnapshotCollector(self.book, self.counters)
         self.base_time: BaseTime | None = None
         self.session_token = ""
@@ -182,6 +184,7 @@ class CqgClientProtocol:
                 pending, ConnectionLostError(f"{pending.kind} request failed: {reason}")
             )
         self.book.forget_requests()
+        self.bars.line_lost(reason)
 
     def line_lost(self, now_ns: int, *, was_logged_on: bool) -> None:
         """Between lines: not ready; collect the next snapshot; tell subscribers."""
@@ -232,6 +235,9 @@ class CqgClientProtocol:
                 self.book.on_position_status(item, now_ns)
         elif kind is ItemKind.REAL_TIME_MARKET_DATA:
             self.market.apply_items((item,), self.base_time, now_ns)
+        elif kind is ItemKind.TIME_BAR_REPORT:
+            assert isinstance(item, historical_2.TimeBarReport)
+            self.bars.on_report(item)
         elif kind is ItemKind.PING:
             self._answer_ping(item, now_ns)
         elif kind is ItemKind.TRADE_SNAPSHOT_COMPLETION:
