@@ -8,11 +8,14 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
 import click
+from ec_core.clock import WallClock, utc_iso
+from ec_core.data.timeframe import BarKind, Timeframe
 from ec_core.errors import ConfigError
 from ec_core.plugins import PluginHost
 from ec_core.secrets import Secret
@@ -75,6 +78,19 @@ def mock_group() -> None:
     help="Accounts to open on the venue (repeatable).",
 )
 @click.option("--no-market", is_flag=True, help="No background liquidity and trades.")
+@click.option(
+    "--history",
+    "history_text",
+    default="10m",
+    show_default=True,
+    help="Simulated market to backfill before now (e.g. 30m, 2h; 0: none), for history.",
+)
+@click.option(
+    "--start",
+    "start_text",
+    default=None,
+    help="Serve as of this instant (ISO 8601 with zone, e.g. 2024-01-10T15:00Z); wall pace.",
+)
 @click.pass_obj
 def serve_command(
     host_obj: PluginHost,
@@ -89,6 +105,8 @@ def serve_command(
     seed: int,
     accounts: tuple[str, ...],
     no_market: bool,
+    history_text: str,
+    start_text: str | None,
 ) -> None:
     """Serve the simulator over a wire dialect until Ctrl-C (or SIGTERM)."""
     from ec_mock.dialects import ServeOptions, collect_dialects
@@ -103,6 +121,8 @@ def serve_command(
         )
     if password is not None and user is None:
         raise click.UsageError("--password needs --user")
+    history_ns = 0 if no_market else _duration_ns(history_text)
+    start_ns = None if start_text is None else _instant_ns(start_text)
     try:
         options = ServeOptions(
             host=host,
@@ -124,7 +144,7 @@ def serve_command(
         )
     # Ctrl-C before the signal handler is installed arrives as KeyboardInterrupt.
     with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(_serve, dialect, options, accounts, not no_market)
+        anyio.run(_serve, dialect, options, accounts, not no_market, history_ns, start_ns)
     click.echo("ec mock serve: stopped")
 
 
@@ -145,24 +165,80 @@ def _as_flags(error: ConfigError) -> str:
     return f"{flag}: {text}" if flag else text
 
 
+def _duration_ns(text: str) -> int:
+    """``--history``: ``0``/``none``, or a time frame such as ``30m`` or ``2h``."""
+    if text.strip().lower() in ("0", "none"):
+        return 0
+    try:
+        frame = Timeframe.parse(text.strip())
+    except ConfigError:
+        frame = None
+    if frame is None or frame.kind is not BarKind.TIME:
+        raise click.BadParameter(
+            f"{text!r} is not a duration: write e.g. 30m, 2h or 1d (0 for none)",
+            param_hint="--history",
+        )
+    return frame.size
+
+
+def _instant_ns(text: str) -> int:
+    """``--start``: an ISO 8601 instant with its zone."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise click.BadParameter(
+            f"{text!r} is not an instant with a zone: write e.g. 2024-01-10T15:00:00Z",
+            param_hint="--start",
+        )
+    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1_000
+
+
 async def _serve(
-    dialect: Dialect, options: ServeOptions, accounts: tuple[str, ...], market: bool
+    dialect: Dialect,
+    options: ServeOptions,
+    accounts: tuple[str, ...],
+    market: bool,
+    history_ns: int,
+    start_ns: int | None,
 ) -> None:
+    from ec_mock.vendor.backfill import PacedClock, backfilled_venue
     from ec_mock.vendor.venue import MockVenue
 
-    venue = MockVenue.create(seed=options.seed, pace="wall", accounts=accounts, market=market)
+    clock = WallClock() if start_ns is None else PacedClock(start_ns)
+    if market:
+        venue = backfilled_venue(
+            span_ns=history_ns, seed=options.seed, clock=clock, accounts=accounts
+        )
+    else:
+        venue = MockVenue.create(
+            seed=options.seed, pace="wall", clock=clock, accounts=accounts, market=False
+        )
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(venue.run)
             async with dialect.serve(venue, options) as endpoint:
                 click.echo(f"ec mock serve: {dialect.name} dialect serving at {endpoint.url}")
                 click.echo(f"accounts: {', '.join(accounts)}; press Ctrl-C to stop")
+                if start_ns is not None:
+                    click.echo(f"the venue's clock started at {utc_iso(start_ns)}")
+                if history_ns:
+                    click.echo(f"history: {_span_text(history_ns)} of simulated market backfilled")
                 sys.stdout.flush()
                 async for received in signals:
                     click.echo(f"ec mock serve: {signal.Signals(received).name}, shutting down")
                     break
             tasks.cancel_scope.cancel()
     venue.check()
+
+
+def _span_text(ns: int) -> str:
+    seconds = ns // 1_000_000_000
+    if seconds % 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
 @click.command("demo", short_help="Trade a small strategy on the embedded mock exchange.")

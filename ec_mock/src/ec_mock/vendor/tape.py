@@ -79,15 +79,19 @@ class Tape:
         times = track.times
         return track.events[bisect_left(times, start_ns) : bisect_left(times, end_ns)]
 
-    def backfill(self, symbol: str, events: Iterable[MarketEvent]) -> None:
+    def backfill(
+        self, symbol: str, events: Iterable[MarketEvent], *, since_ns: int | None = None
+    ) -> None:
         """Put ``events`` (older than anything recorded, in order) before the tape's start;
-        the horizon moves back to the first of them."""
+        the horizon moves back to ``since_ns`` (the instant they cover from), else to the
+        first of them."""
         older = list(events)
-        if not older:
-            return
         track = self._track(symbol)
-        if track.times and older[-1].ts_ns > track.times[0]:
-            raise ValueError(f"{symbol}: backfill overlaps the recorded tape")
-        track.times[:0] = [e.ts_ns for e in older]
-        track.events[:0] = older
-        track.horizon_ns = min(track.horizon_ns, older[0].ts_ns)
+        if older:
+            if track.times and older[-1].ts_ns > track.times[0]:
+                raise ValueError(f"{symbol}: backfill overlaps the recorded tape")
+            track.times[:0] = [e.ts_ns for e in older]
+            track.events[:0] = older
+        first = older[0].ts_ns if older else track.horizon_ns
+        since = first if since_ns is None else min(since_ns, first)
+        track.horizon_ns = min(track.horizon_ns, since)
