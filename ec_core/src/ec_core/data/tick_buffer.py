@@ -10,17 +10,26 @@ by :meth:`TickBuffer.ohlc`. Tick-count and volume bars are cut per tick.
 Memory is bounded: the tick ring keeps ``tick_capacity`` events and every
 timeframe keeps ``bar_capacity`` closed bars. Intervals without ticks produce
 no bar. A tick stamped earlier than the current bar is counted in it.
+
+``"1d"`` is one *trading day* of the instrument's
+:class:`~ec_core.calendar.TradingCalendar` when it has one (CME: 17:00 to 16:00
+America/Chicago, whatever the UTC offset), cut as the history's daily bars are
+(:func:`~ec_core.data.bars.bar_window`): a tick outside every session counts in the
+next trading day. Folded from base bars, the day ends on a base-bar boundary: a base
+of minutes up to 15 is exact for CME's whole-hour closes and its 12:15 half days.
+Without a calendar a day is the UTC date.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from enum import StrEnum
-from typing import Final, final
+from typing import final
 
+from ec_core.data.accumulators import NEVER, CountAcc, TimeAcc, trading_day_window
 from ec_core.data.errors import NoDataError
+from ec_core.data.ohlc import OHLC, BarSource
 from ec_core.data.stats import RollingStats
 from ec_core.data.timeframe import BarKind, Timeframe
 from ec_core.errors import ConfigError
@@ -28,130 +37,7 @@ from ec_core.model import Bar, Instrument, MarketEvent, Quote, Trade
 
 __all__ = ["OHLC", "BarSource", "TickBuffer"]
 
-_OHLC_KEYS: Final = ("Open", "High", "Low", "Close", "Volume")
-_NEVER: Final = -(1 << 62)
-
 BarListener = Callable[[Bar], None]
-
-
-class BarSource(StrEnum):
-    """Which price draws the bars. Trades always add their size to the bar's volume."""
-
-    MID = "MID"  # quote mid, rounded down to the tick grid
-    BID = "BID"
-    ASK = "ASK"
-    TRADE = "TRADE"  # trade prints only; quotes just update bid/ask
-
-
-@final
-class OHLC(Mapping[str, Decimal]):
-    """One bar as the seed API reads it: ``ohlc()['Close']`` is a Decimal price.
-
-    The integer tick values are attributes (``close_ticks`` …) for code that
-    compares in ticks and wants to skip the Decimal conversion.
-    """
-
-    __slots__ = (
-        "close_ticks",
-        "count",
-        "high_ticks",
-        "low_ticks",
-        "open_ticks",
-        "start_ns",
-        "tick_size",
-        "timeframe",
-        "volume",
-    )
-
-    def __init__(
-        self,
-        *,
-        timeframe: str,
-        start_ns: int,
-        open_ticks: int,
-        high_ticks: int,
-        low_ticks: int,
-        close_ticks: int,
-        volume: int,
-        count: int,
-        tick_size: Decimal,
-    ) -> None:
-        self.timeframe = timeframe
-        self.start_ns = start_ns
-        self.open_ticks = open_ticks
-        self.high_ticks = high_ticks
-        self.low_ticks = low_ticks
-        self.close_ticks = close_ticks
-        self.volume = volume
-        self.count = count
-        self.tick_size = tick_size
-
-    def __getitem__(self, key: str) -> Decimal:
-        if key == "Close":
-            return self.tick_size * self.close_ticks
-        if key == "Open":
-            return self.tick_size * self.open_ticks
-        if key == "High":
-            return self.tick_size * self.high_ticks
-        if key == "Low":
-            return self.tick_size * self.low_ticks
-        if key == "Volume":
-            return Decimal(self.volume)
-        raise KeyError(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_OHLC_KEYS)
-
-    def __len__(self) -> int:
-        return len(_OHLC_KEYS)
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={self[k]}" for k in _OHLC_KEYS)
-        return f"OHLC({self.timeframe}, {fields})"
-
-
-class _TimeAcc:
-    """The current bar of a larger time frame, folded from closed base bars."""
-
-    __slots__ = ("bars", "c", "end", "h", "l", "n", "o", "pv", "size", "start", "stats", "tf", "v")
-
-    def __init__(self, tf: Timeframe, bars: deque[Bar], stats: RollingStats) -> None:
-        self.tf = tf
-        self.size = tf.size
-        self.bars = bars
-        self.stats = stats
-        self.start = self.end = _NEVER
-        self.o = self.h = self.l = self.c = self.v = self.n = self.pv = 0
-
-
-class _CountAcc:
-    """The current tick-count or volume bar."""
-
-    __slots__ = (
-        "bars",
-        "by_volume",
-        "c",
-        "end",
-        "h",
-        "l",
-        "n",
-        "o",
-        "pv",
-        "size",
-        "start",
-        "stats",
-        "tf",
-        "v",
-    )
-
-    def __init__(self, tf: Timeframe, bars: deque[Bar], stats: RollingStats) -> None:
-        self.tf = tf
-        self.size = tf.size
-        self.by_volume = tf.kind is BarKind.VOLUME
-        self.bars = bars
-        self.stats = stats
-        self.start = self.end = 0
-        self.o = self.h = self.l = self.c = self.v = self.n = self.pv = 0
 
 
 @final
@@ -182,6 +68,7 @@ class TickBuffer:
         "_tick_append",
         "_timeframes",
         "_v",
+        "_window0",
         "buffers",
         "instrument",
         "last_trade",
@@ -232,6 +119,8 @@ class TickBuffer:
         timed = sorted((tf for tf in parsed if tf.kind is BarKind.TIME), key=lambda tf: tf.size)
         self._base: Timeframe | None = timed[0] if timed else None
         self._size0 = timed[0].size if timed else 1 << 62
+        calendar = instrument.trading_calendar
+        self._window0 = trading_day_window(timed[0], calendar) if timed else None
         for tf in timed[1:]:
             if tf.size % self._size0:
                 raise ConfigError(
@@ -240,14 +129,17 @@ class TickBuffer:
                     path="timeframes",
                 )
         self._higher = tuple(
-            _TimeAcc(tf, self.buffers[tf.name], self._stats[tf.name]) for tf in timed[1:]
+            TimeAcc(
+                tf, self.buffers[tf.name], self._stats[tf.name], trading_day_window(tf, calendar)
+            )
+            for tf in timed[1:]
         )
         self._counted = tuple(
-            _CountAcc(tf, self.buffers[tf.name], self._stats[tf.name])
+            CountAcc(tf, self.buffers[tf.name], self._stats[tf.name])
             for tf in parsed
             if tf.kind is not BarKind.TIME
         )
-        self._start = self._end = _NEVER
+        self._start = self._end = NEVER
         self._o = self._h = self._l = self._c = self._v = self._n = self._pv = 0
         handlers = {
             BarSource.MID: self._quote_mid_counted if self._counted else self._quote_mid,
@@ -364,9 +256,13 @@ class TickBuffer:
                     acc.pv += p
                 else:
                     acc.o, acc.h, acc.l, acc.c, acc.v, acc.n, acc.pv = o, h, lo, c, v, n, p
-        size0 = self._size0
-        self._start = ts - ts % size0
-        self._end = self._start + size0
+        window0 = self._window0
+        if window0 is None:
+            size0 = self._size0
+            self._start = ts - ts % size0
+            self._end = self._start + size0
+        else:
+            self._start, self._end = window0(ts)
         for acc in self._higher:
             if ts >= acc.end:
                 if acc.n:
@@ -383,8 +279,11 @@ class TickBuffer:
                         acc.pv,
                     )
                     acc.n = acc.v = acc.pv = 0
-                acc.start = ts - ts % acc.size
-                acc.end = acc.start + acc.size
+                if acc.window is None:
+                    acc.start = ts - ts % acc.size
+                    acc.end = acc.start + acc.size
+                else:
+                    acc.start, acc.end = acc.window(ts)
         self._o = self._h = self._l = self._c = price
         self._v = size
         self._pv = pv
