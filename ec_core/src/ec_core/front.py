@@ -22,7 +22,7 @@ from ec_core.errors import ConfigError
 from ec_core.execution import Payload, PreTradeGate
 from ec_core.journal import Journal
 from ec_core.model import Instrument, MarketEvent, Order, OrderRequest, Position
-from ec_core.plugins import PluginHost
+from ec_core.plugins import PluginHost, SessionParts
 from ec_core.settings import Settings, load_settings
 from ec_core.strategy.context import SupportsExecute
 from ec_core.strategy.rig import order_path
@@ -64,10 +64,15 @@ class Trader:
         market: MarketSource | None = None,
     ) -> None:
         self.session = session  # None through a gateway (it holds the session)
+        self.venue: SessionParts | None = (
+            host.parts(session) if host is not None and session is not None else None
+        )
+        """The session's parts as the host hands them out and the venue's own word
+        (``open_orders``, ``order_status``, ``positions``, ...), beside the tracker's;
+        ``None`` through a gateway."""
         self.account_id = account_id
         self.executor = executor
         self.tracker = tracker
-        self._host = host
         self._instruments = instruments
         self._market = market
 
@@ -75,8 +80,8 @@ class Trader:
         """Send through the executor (checks, journal, send, answer); see ``Executor.execute``."""
         payload = request if isinstance(request, Payload) else Payload(request=request)
         symbol = getattr(payload.request, "symbol", None)
-        if symbol and symbol not in self._instruments and self.session is not None:
-            self._instruments[symbol] = await self.session.resolve(symbol)
+        if symbol and symbol not in self._instruments and self.venue is not None:
+            self._instruments[symbol] = await self.venue.resolve(symbol)
         return await self.executor.execute(payload)
 
     async def wait_final(self, order: Order | str) -> Order:
@@ -101,10 +106,10 @@ class Trader:
             async with self._market(tuple(symbols)) as events:
                 yield events
             return
-        assert self.session is not None
-        assert self._host is not None
-        instruments = [await self.session.resolve(symbol) for symbol in symbols]
-        async with self._host.market_data(self.session).stream(instruments) as events:
+        venue = self.venue
+        assert venue is not None  # a trader has a session of its own or a market source
+        instruments = [await venue.resolve(symbol) for symbol in symbols]
+        async with venue.market_data.stream(instruments) as events:
             yield events
 
 

@@ -2,6 +2,7 @@
 
 from ec_core.plugins.host import ENTRY_POINT_GROUP, PluginHost, PluginRecord, PluginStatus
 from ec_core.plugins.markers import hookimpl, hookspec
+from ec_core.plugins.parts import SessionParts
 from ec_core.plugins.registry import VendorRegistry
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "PluginHost",
     "PluginRecord",
     "PluginStatus",
+    "SessionParts",
     "VendorRegistry",
     "hookimpl",
     "hookspec",

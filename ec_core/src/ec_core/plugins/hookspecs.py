@@ -100,11 +100,15 @@ def ec_open_session(
 
 @hookspec(firstresult=True)
 def ec_order_gateway(session: Session) -> OrderGateway | None:
-    """The order gateway to use for ``session``.
+    """The order gateway to use for ``session`` (``host.parts(session).orders``).
 
-    Core's default (``trylast``) returns ``session.orders``. A plugin may wrap it
-    (paper trading, throttling, a drop copy). Called once per session by the
-    executor; the gateway's methods are then called directly, not through pluggy.
+    Core's default (``trylast``) returns ``session.orders``. A plugin wraps it (paper
+    trading, throttling, a drop copy) with a *wrapper*, which composes with every other
+    plugin's: ``@hookimpl(wrapper=True)``, ``gateway = yield``, return the wrapped
+    gateway (checking ``session.vendor`` if it wraps one vendor's only). A plain
+    implementation returning a gateway of its own hides the others' wrappers and is
+    deprecated (a DeprecationWarning at registration). Called once per session; the
+    gateway's methods are then called directly, not through pluggy.
     """
 
 
@@ -113,12 +117,14 @@ def ec_order_gateway(session: Session) -> OrderGateway | None:
 
 @hookspec(firstresult=True)
 def ec_market_data(session: Session) -> MarketDataFeed | None:
-    """The market-data feed to use for ``session``; default ``session.market_data``."""
+    """The market-data feed to use for ``session``; default ``session.market_data``.
+    Wrap it as ``ec_order_gateway`` says (``@hookimpl(wrapper=True)``)."""
 
 
 @hookspec(firstresult=True)
 def ec_trade_monitor(session: Session) -> TradeMonitor | None:
-    """The trade monitor to use for ``session``; default ``session.trades``."""
+    """The trade monitor to use for ``session``; default ``session.trades``.
+    Wrap it as ``ec_order_gateway`` says (``@hookimpl(wrapper=True)``)."""
 
 
 @hookspec

@@ -32,6 +32,7 @@ from ec_core.errors import AmbiguousVendorError, PluginError, VendorNotFoundErro
 from ec_core.model import Fill, Order, OrderRequest, Position, SessionState
 from ec_core.plugins import hookspecs
 from ec_core.plugins.markers import PROJECT
+from ec_core.plugins.parts import SessionParts
 from ec_core.plugins.registry import VendorRegistry
 from ec_core.validation import ValidatorRegistry
 from ec_core.vendor import MarketDataFeed, OrderGateway, Session, TradeMonitor, VendorFactory
@@ -168,6 +169,11 @@ class PluginHost:
         finally:
             self._registering.pop()
         warnings = _unmarked_hooks(plugin, self._pm)
+        if not builtin:  # core's own defaults are the innermost parts, not replacements
+            replacing = _replacing_part_hooks(plugin, self._pm)
+            for warning in replacing:
+                _warn_deprecated(f"plugin {name!r}: {warning}")
+            warnings += replacing
         for warning in warnings:
             log.warning("plugin %s (%s): %s", name, distribution, warning)
         self._records[name] = PluginRecord(
@@ -351,6 +357,17 @@ class PluginHost:
 
     # -- order / monitor -------------------------------------------------------
 
+    def parts(self, session: Session) -> SessionParts:
+        """The session's gateway, feed and monitor with every plugin's wrappers applied,
+        and the venue's queries: the one way to reach a session's parts
+        (:mod:`ec_core.plugins.parts`)."""
+        return SessionParts(
+            session,
+            orders=self.order_gateway(session),
+            market_data=self.market_data(session),
+            trades=self.trade_monitor(session),
+        )
+
     def order_gateway(self, session: Session) -> OrderGateway:
         gateway: OrderGateway = self._pm.hook.ec_order_gateway(session=session)
         return gateway
@@ -508,6 +525,29 @@ def _unmarked_hooks(plugin: object, pm: pluggy.PluginManager) -> tuple[str, ...]
         known = " (a hook ec declares)" if hasattr(pm.hook, attr) else ""
         found.append(f"{attr} is named like a hook{known} but not marked @hookimpl: ignored")
     return tuple(found)
+
+
+_PART_HOOKS = ("ec_order_gateway", "ec_market_data", "ec_trade_monitor")
+_REPLACES = "hides every other plugin's wrapper: use @hookimpl(wrapper=True) (deprecated)"
+
+
+def _replacing_part_hooks(plugin: object, pm: pluggy.PluginManager) -> tuple[str, ...]:
+    """A plain implementation of a part hook returns its own part instead of wrapping the
+    one it is given, so only one plugin's wins; a wrapper composes with the others."""
+    found = []
+    for caller in pm.get_hookcallers(plugin) or ():
+        if caller.name not in _PART_HOOKS:
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin and not (impl.wrapper or impl.hookwrapper):
+                found.append(f"{caller.name} is a plain implementation that {_REPLACES}")
+    return tuple(found)
+
+
+def _warn_deprecated(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, DeprecationWarning, stacklevel=4)
 
 
 def _describe(exc: BaseException) -> str:

@@ -194,8 +194,9 @@ async def order_path(
     every fill) and the executor refuses to sleep on a clock only the replay moves.
     ``tap`` hears every trade event as the executor takes it (the gateway publishes them).
     """
+    parts = host.parts(session)  # every plugin's wrappers applied
     # An order for an account this logon does not trade is denied before it is sent.
-    known_accounts = [account.account_id for account in await session.accounts()]
+    known_accounts = [account.account_id for account in await parts.accounts()]
     if known_accounts and account_id not in known_accounts:
         raise ConfigError(
             f"ACCOUNT_UNKNOWN: account {account_id!r} is not one this {session.vendor} logon"
@@ -207,9 +208,9 @@ async def order_path(
     tracker = OrderTracker(
         clock=clock, host=host, retain_final=None if replay else DEFAULT_RETAIN_FINAL
     )
-    monitor = host.trade_monitor(session)
+    monitor = parts.trades
     executor = Executor(
-        gateway=host.order_gateway(session),
+        gateway=parts.orders,
         checks=checks if checks is not None else ValidatorGate(host.validators()),
         tracker=tracker,
         journal=journal,
