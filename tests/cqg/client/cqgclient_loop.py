@@ -204,7 +204,7 @@ class Loop:
         self, cl_order_id: str, side: Side, qty: int, ticks: int, *, account: str = HOUSE
     ) -> None:
         """A limit order straight into the venue's engine (another participant, the house
-        by default), then the line settles: the client sees what it changed."""
+        by default), then the line settles if it is up: the client sees what it changed."""
         assert self.instrument is not None
         self.venue.exchange.submit(
             NewOrder(
@@ -217,7 +217,8 @@ class Loop:
                 cl_order_id=cl_order_id,
             )
         )
-        self.pump()
+        if self.conn is not None:
+            self.pump()
 
     def subscribe_market(self, sink: Any, *, depth: bool) -> None:
         """Subscribe ``sink`` to the symbol's market data (level 4 with ``depth``, else

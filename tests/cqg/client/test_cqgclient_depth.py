@@ -8,6 +8,7 @@ price's volume, volume 0 clears it, a snapshot starts afresh (FLOWS.md §4.4).
 
 from __future__ import annotations
 
+import pytest
 from cqgclient_loop import HOUSE, SYMBOL, VENUE_ACCOUNT, Loop
 from ec_core.model import BookDepth, BookLevel, Quote, Side
 from ec_cqg.client.core import ListSink
@@ -153,6 +154,29 @@ def test_a_bad_dom_quote_drops_its_message_and_leaves_the_book() -> None:
     good = _frame(cid, [(_Q.TYPE_BID, 100 * 25, 3)], snapshot=False)
     core.receive_market_data([good], loop.now())
     assert _depths(sink)[-1].bids == (*before.bids, BookLevel(price=100, size=3))
+
+
+@pytest.mark.parametrize("how", ["restore", "fresh"])
+def test_after_a_dropped_line_the_resubscription_snapshot_restarts_the_book(how: str) -> None:
+    """Changes while the line is down are never seen as updates; the snapshot of the
+    resubscription (what the session does after a logon) starts the book afresh, so the
+    client's book is the engine's again, whether the session was restored or not."""
+    loop, sink = _subscribed()
+    loop.drop_line()
+    loop.venue.step(10)  # the book moves while nobody hears
+    loop.venue_limit("deep", Side.BUY, 5, _server_levels(loop)[0][-1].price - 2)
+    if how == "fresh":
+        loop.core.session_token = ""
+    loop.connect()
+    core = loop.core
+    for contract_id, level in core.market.rebind(core.contracts.ref):
+        loop.ask(core.subscribe_market(contract_id, level, deadline_ns=loop.deadline()))
+    last = _depths(sink)[-1]
+    assert (last.bids, last.asks) == _server_levels(loop)
+    loop.venue.step(5)
+    loop.pump()
+    last = _depths(sink)[-1]
+    assert (last.bids, last.asks) == _server_levels(loop)
 
 
 BOOK_STEPS = st.lists(
