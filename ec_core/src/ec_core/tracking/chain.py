@@ -12,6 +12,7 @@ from collections import deque
 from decimal import Decimal
 
 import anyio
+import msgspec
 
 from ec_core.model import ExecutionReport, Fill, Order, OrderState, RequestType
 from ec_core.tracking.events import OrderEvent, OrderEventKind
@@ -19,6 +20,7 @@ from ec_core.tracking.events import OrderEvent, OrderEventKind
 __all__ = ["Chain", "order_after_report", "order_from_report"]
 
 _ZERO = Decimal(0)
+_replace = msgspec.structs.replace
 
 
 class Chain:
@@ -127,13 +129,11 @@ def order_after_report(
 
     Filled quantity never goes back; the average follows the report that knows most.
     """
-    rejected = state is OrderState.REJECTED
-    return Order(
-        chain_id=current.chain_id,
+    # ``current`` with the report's fields: what a report cannot change (ids, account,
+    # symbol, side, instructions, time) is copied by ``replace``, not passed again.
+    order = _replace(
+        current,
         cl_order_id=cl_order_id,
-        account_id=current.account_id,
-        symbol=current.symbol,
-        side=current.side,
         order_type=report.order_type,
         qty=report.qty,
         state=state,
@@ -147,9 +147,9 @@ def order_after_report(
         stop_price=report.stop_price,
         duration=report.duration,
         good_thru_date=report.good_thru_date,
-        exec_instructions=current.exec_instructions,
         venue_order_id=report.venue_order_id or current.venue_order_id,
-        reject_code=report.reject_code if rejected else current.reject_code,
-        reject_text=report.reject_text if rejected else current.reject_text,
-        updated_ns=current.updated_ns,
     )
+    if state is OrderState.REJECTED:  # the new order is ours alone until returned
+        msgspec.structs.force_setattr(order, "reject_code", report.reject_code)
+        msgspec.structs.force_setattr(order, "reject_text", report.reject_text)
+    return order
