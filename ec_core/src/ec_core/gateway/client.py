@@ -51,6 +51,36 @@ async def open_link(
     """A running :class:`WorkerLink`: connected, snapshot applied, heartbeats going."""
     layout = StreamLayout(namespace or _namespace(url))
     redis_url = _without_query(url)
+    try:
+        async with _running_link(
+            redis_url,
+            layout,
+            account_id=account_id,
+            worker=worker,
+            env=env,
+            answer_timeout=answer_timeout,
+            heartbeat_interval=heartbeat_interval,
+            hello_timeout=hello_timeout,
+        ) as link:
+            yield link
+    except BaseExceptionGroup as group:  # one failure is raised as itself
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+
+
+@asynccontextmanager
+async def _running_link(
+    redis_url: str,
+    layout: StreamLayout,
+    *,
+    account_id: str,
+    worker: str | None,
+    env: Mapping[str, str] | None,
+    answer_timeout: float,
+    heartbeat_interval: float,
+    hello_timeout: float,
+) -> AsyncIterator[WorkerLink]:
     async with AsyncExitStack() as stack:
         client = await stack.enter_async_context(
             open_redis(redis_url, os.environ if env is None else env)

@@ -61,6 +61,8 @@ __all__ = ["WorkerLink"]
 
 log = logging.getLogger(__name__)
 
+_TRIM_EVERY = 64  # replies read between two trims of the stream (a round trip each)
+
 
 class _Waiter:
     __slots__ = ("done", "message")
@@ -102,6 +104,7 @@ class WorkerLink:
         self._next_id = 0
         self._waiters: dict[str, _Waiter] = {}  # intent or hello id -> its waiter
         self._replies_from = "0-0"
+        self._untrimmed = 0  # replies read since the stream was last trimmed
         self._account_from: str | None = None  # None until the first snapshot
         self._account_seq = 0
         self._resync = anyio.Event()
@@ -269,7 +272,9 @@ class WorkerLink:
                 waiter.done.set()
             elif isinstance(message, TradeMsg):
                 self.tracker.apply(message.event)
-        if entries:  # what was read is never needed again
+        self._untrimmed += len(entries)
+        if self._untrimmed >= _TRIM_EVERY:  # what was read is never needed again
+            self._untrimmed = 0
             await self.client.xtrim(self.layout.replies(self.worker), minid=self._replies_from)
 
     def _on_account(self, entries: list[Entry]) -> None:

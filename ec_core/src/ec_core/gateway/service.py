@@ -186,7 +186,6 @@ class Gateway:
         try:
             async with self._limiter, lock:  # a second delivery waits, then is replayed
                 answer = await self._answer(intent)
-                await self.outbox.flushed()  # the order's events are published before it
                 await self._reply(intent.worker, answer, entry_id)
         finally:
             if not lock.statistics().tasks_waiting and self._running.get(intent_id) is lock:
@@ -235,24 +234,30 @@ class Gateway:
         return answers.from_result(intent_id, payload, order)
 
     async def _reply(self, worker: str, message: Message, entry_id: str) -> None:
-        """Write ``message`` to the worker's replies and acknowledge the entry, atomically.
+        """Write ``message`` to the worker's replies and acknowledge the entry, atomically,
+        after every event queued so far (an answer's order events precede it; a snapshot's
+        stream position counts them).
 
         Retried while Redis is unavailable; a retry first checks that the entry is still
         pending (the transaction may have landed before the connection dropped)."""
         data = encode(message)
         stream = self.layout.replies(worker)
+        intents = self.layout.intents
+
+        def commands(pipe: Any) -> None:
+            pipe.xadd(stream, {FIELD: data})
+            pipe.xack(intents, GROUP, entry_id)
+
         delay = 0.05
         first = True
         while True:
             try:
-                with unavailable(self.config.url):
-                    if not first and not await self._pending(entry_id):
-                        return
-                    first = False
-                    async with self.client.pipeline(transaction=True) as pipe:
-                        pipe.xadd(stream, {FIELD: data})
-                        pipe.xack(self.layout.intents, GROUP, entry_id)
-                        await pipe.execute()
+                if not first:
+                    with unavailable(self.config.url):
+                        if not await self._pending(entry_id):
+                            return
+                first = False
+                await self.outbox.write_with(commands)
                 self.counters["answers"] += isinstance(message, Answer)
                 return
             except GatewayUnavailableError as exc:
@@ -285,7 +290,6 @@ class Gateway:
             account = ""
         else:
             account = message.account_id
-        await self.outbox.flushed()  # the stream holds everything the snapshot counts
         await self._reply(message.worker, self.snapshot(message.hello_id, account), entry_id)
 
     def snapshot(self, hello_id: str, account_id: str) -> Snapshot:
