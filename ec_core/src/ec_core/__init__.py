@@ -54,6 +54,7 @@ from ec_core.model import (
     Rounding,
     SessionState,
     Side,
+    SmpInstruction,
     Trade,
     TradeEvent,
 )
@@ -137,6 +138,7 @@ __all__ = [
     "SessionState",
     "Settings",
     "Side",
+    "SmpInstruction",
     "StrategyEngine",
     "StrategyError",
     "SymbolNotFoundError",

@@ -3,7 +3,9 @@
 What CQG's order entry refuses *beyond core's rules*, checked here so a request is
 *denied* with every violation named instead of *rejected* by the server: the quantity
 ceiling of the wire (uint32), exec instructions that need a given order type or
-duration, the ``cl_order_id`` length, numeric account ids. What core already checks
+duration, the ``cl_order_id`` length, numeric account ids, and order qualifiers the
+protocol has no field for (minimum quantity, self-match prevention per order:
+``CQG_NO_FIELD``). What core already checks
 (required fields, prices per order type, a positive quantity, the GTD date, an empty
 modify) is not repeated: one missing price is one ``PRICE_MISSING``, not two codes.
 
@@ -39,6 +41,7 @@ CQG_RULE_CODES: Final = {
     "CQG_EXEC_INSTRUCTION": "the exec instruction does not fit the order type or duration",
     "CQG_CL_ORDER_ID": "cl_order_id must be at most 64 UTF-8 bytes",
     "CQG_ACCOUNT_ID": "CQG account ids are signed 32-bit integers",
+    "CQG_NO_FIELD": "CQG WebAPI has no field for this order qualifier (min_qty, SMP)",
 }
 
 
@@ -120,4 +123,17 @@ class CqgFieldRules:
         if ExecInstruction.AON in instructions and req.duration is Duration.FOK:
             found.append(
                 _v("CQG_EXEC_INSTRUCTION", "exec_instructions", "AON with FOK is redundant", "FOK")
+            )
+        if req.min_qty is not None:
+            found.append(
+                _v("CQG_NO_FIELD", "min_qty", "CQG has no minimum-quantity field", req.min_qty)
+            )
+        if req.smp_id is not None or req.smp_instruction is not None:
+            found.append(
+                _v(
+                    "CQG_NO_FIELD",
+                    "smp_id",
+                    "CQG has no self-match prevention field (ask the FCM for SMP per account)",
+                    req.smp_id,
+                )
             )

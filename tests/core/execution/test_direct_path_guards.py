@@ -18,7 +18,7 @@ from ec_core.clock import ManualClock
 from ec_core.errors import OrderDeniedError
 from ec_core.execution import Payload, PayloadStatus, PreTradeGate
 from ec_core.journal import IntentRecorded, Journal
-from ec_core.model import ModifyOrder, NewOrder, OrderType, Side
+from ec_core.model import ModifyOrder, NewOrder, OrderType, Side, SmpInstruction
 from ec_core.safety import Limits, PreTradeChecks, StaticLimits
 from ec_core.safety.rules import builtin_validators
 from ec_core.tracking import OrderTracker
@@ -78,6 +78,13 @@ MALFORMED: list[tuple[str, NewOrder, str]] = [
     ("market with a price", order(order_type=OrderType.MKT), "PRICE_NOT_ALLOWED"),
     ("stop price on a limit", order(stop_price=Decimal("71.00")), "PRICE_NOT_ALLOWED"),
     ("gtd date not a date", order(good_thru_date="tomorrow"), "FIELD_INVALID"),
+    ("display above qty", order(display_qty=2), "DISPLAY_QTY_INVALID"),
+    ("min qty on a DAY order", order(min_qty=1), "MIN_QTY_NOT_ALLOWED"),
+    (
+        "smp instruction without id",
+        order(smp_instruction=SmpInstruction.CANCEL_RESTING),
+        "SMP_INVALID",
+    ),
 ]
 
 

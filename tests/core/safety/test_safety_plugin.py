@@ -33,6 +33,7 @@ BUILTIN_NAMES = [
     "enum_values",
     "quantity",
     "price_fields",
+    "order_qualifiers",
     "price_tick",
     "stop_limit",
     "price_band",

@@ -203,11 +203,11 @@ def oracle(request: NewOrder, ctx: PreTradeContext, state: KillSwitchState) -> b
         return False
     if not _session_open(instrument, ctx.now_ns):
         return False
-    if r.order_type in (OrderType.LMT, OrderType.MKT):
+    if r.order_type in (OrderType.LMT, OrderType.MKT, OrderType.MTL):
         for o in ctx.open_orders:
             if o.symbol != r.symbol or o.side is r.side or o.order_type is not OrderType.LMT:
                 continue
-            if r.order_type is OrderType.MKT:
+            if r.order_type is not OrderType.LMT:  # takes the best price: crosses any
                 return False
             if r.side is Side.BUY and r.limit_price >= o.limit_price:
                 return False

@@ -26,6 +26,7 @@ from ec_core.model import (
     ReportKind,
     RequestType,
     Side,
+    SmpInstruction,
 )
 from ec_core.secrets import Secret
 from ec_core.validation import PreTradeContext, ValidatorRegistry
@@ -201,6 +202,16 @@ def test_rules_instructions_against_type_and_duration() -> None:
     assert codes(ModifyOrder(account_id=ACC, symbol="EP", orig_cl_order_id="a", qty=2**32)) == [
         "CQG_QTY"
     ]
+
+
+def test_rules_refuse_order_qualifiers_cqg_has_no_field_for() -> None:
+    """CQG WebAPI 2.230's Order has visible_qty (iceberg) but no minimum quantity and no
+    self-match prevention: such an order is denied before anything is sent."""
+    assert codes(new(min_qty=1, duration=Duration.IOC)) == ["CQG_NO_FIELD"]
+    assert codes(new(smp_id="DESK1")) == ["CQG_NO_FIELD"]
+    assert codes(new(smp_instruction=SmpInstruction.CANCEL_RESTING)) == ["CQG_NO_FIELD"]
+    assert codes(new(qty=10, display_qty=2)) == []
+    assert codes(new(order_type=OrderType.MTL, limit_price=None)) == []
 
 
 def test_plugin_registers_the_rules_for_cqg_only() -> None:

@@ -51,8 +51,8 @@ BUY, SELL = Side.BUY, Side.SELL
         ),
         (
             order("x", BUY, 1, "4500", exec_instructions=frozenset({ExecInstruction.ICEBERG})),
-            RejectCode.UNSUPPORTED,
-            "iceberg",
+            RejectCode.DISPLAY_QTY_INVALID,
+            "display_qty",
         ),
         (
             order("x", BUY, 1, "4510", exec_instructions=frozenset({ExecInstruction.POST_ONLY})),

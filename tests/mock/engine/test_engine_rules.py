@@ -71,7 +71,7 @@ def test_a_gtd_stop_limit_in_a_session_runs_its_rules_in_table_order() -> None:
     [
         (OrderType.LMT, {ExecInstruction.POST_ONLY}, "post_only_does_not_cross"),
         (OrderType.MKT, {ExecInstruction.POST_ONLY}, "post_only_is_limit"),
-        (OrderType.LMT, {ExecInstruction.ICEBERG}, "no_iceberg"),
+        (OrderType.LMT, {ExecInstruction.ICEBERG}, "iceberg_display"),
     ],
 )
 def test_instructions_add_their_rules(

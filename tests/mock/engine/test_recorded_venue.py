@@ -263,3 +263,35 @@ def test_an_off_tick_modify_is_rejected_and_the_order_keeps_resting() -> None:
     )
     assert rec.reports("l2")[-1].kind is ReportKind.REJECTED
     assert state(v, "l1") is OrderState.WORKING
+
+
+def test_market_to_limit_takes_the_recorded_best_only_and_rests_the_rest() -> None:
+    """Globex market-to-limit on recorded data: the touch, then a limit at that price."""
+    v, rec = venue(market="walk")
+    v.feed(quote(18000, 18001, size=10))
+    v.submit(order("mtl", Side.BUY, 25, order_type=OrderType.MTL))
+    assert fills(rec, "mtl") == [(10, px(18001))]
+    assert state(v, "mtl") is OrderState.PARTIALLY_FILLED
+    assert [(lv.price, lv.qty) for lv in v.exchange.book("ES").bids] == [(18001, 15)]
+
+
+def test_minimum_quantity_and_smp_per_order_are_the_exchange_rules() -> None:
+    v, rec = venue(market="walk")
+    v.feed(quote(18000, 18001, size=10))
+    ioc = Duration.IOC
+    v.submit(order("min", Side.BUY, 25, str(px(18002)), duration=ioc, min_qty=21))
+    assert (fills(rec, "min"), state(v, "min")) == ([], OrderState.CANCELLED)
+    v.submit(order("own", Side.SELL, 1, str(px(18001)), smp_id="D1"))  # joins the ask
+    v.submit(order("buy", Side.BUY, 1, str(px(18001)), smp_id="D1"))
+    assert state(v, "own") is OrderState.CANCELLED  # not traded with its own desk
+    assert fills(rec, "own") == []
+
+
+def test_an_iceberg_is_refused_by_the_replay_venue_with_the_reason() -> None:
+    """Recorded quotes cannot show what an iceberg displays: refused, never faked."""
+    v, rec = venue()
+    v.feed(quote(18000, 18001))
+    v.submit(order("ice", Side.BUY, 10, str(px(17999)), display_qty=2))
+    last = rec.last("ice")
+    assert (last.kind, last.reject_code) == (ReportKind.REJECTED, "UNSUPPORTED")
+    assert 'venue = "book"' in last.reject_text

@@ -8,6 +8,7 @@ from ec_core.model.enums import (
     RequestType,
     SessionState,
     Side,
+    SmpInstruction,
 )
 from ec_core.model.events import (
     AccountReport,
@@ -76,6 +77,7 @@ __all__ = [
     "SessionEventKind",
     "SessionState",
     "Side",
+    "SmpInstruction",
     "SnapshotComplete",
     "Trade",
     "TradeEvent",

@@ -11,6 +11,7 @@ __all__ = [
     "RequestType",
     "SessionState",
     "Side",
+    "SmpInstruction",
 ]
 
 
@@ -33,6 +34,9 @@ class OrderType(StrEnum):
     LMT = "LMT"  # limit
     STP = "STP"  # stop: becomes a market order when triggered
     STL = "STL"  # stop-limit: becomes a limit order when triggered
+    # market-to-limit: fills at the best opposite price only; the rest rests as a limit
+    # order at that price (CME Globex market-to-limit)
+    MTL = "MTL"
 
     @property
     def needs_limit_price(self) -> bool:
@@ -55,6 +59,17 @@ class ExecInstruction(StrEnum):
     AON = "AON"  # all or none (may rest, but only fills whole)
     ICEBERG = "ICEBERG"
     POST_ONLY = "POST_ONLY"  # must not take liquidity
+
+
+class SmpInstruction(StrEnum):
+    """Which order self-match prevention cancels when two orders of one SMP id would trade.
+
+    CME Globex: the instruction of the aggressing order decides; without one the
+    resting order is cancelled.
+    """
+
+    CANCEL_RESTING = "CANCEL_RESTING"  # Globex "cancel oldest"
+    CANCEL_AGGRESSING = "CANCEL_AGGRESSING"  # Globex "cancel newest"
 
 
 class RequestType(StrEnum):

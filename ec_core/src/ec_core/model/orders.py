@@ -14,7 +14,14 @@ from typing import TypeAlias
 
 import msgspec
 
-from ec_core.model.enums import Duration, ExecInstruction, OrderType, RequestType, Side
+from ec_core.model.enums import (
+    Duration,
+    ExecInstruction,
+    OrderType,
+    RequestType,
+    Side,
+    SmpInstruction,
+)
 from ec_core.model.state import OrderState
 
 __all__ = [
@@ -38,7 +45,20 @@ class NewOrder(
     kw_only=True,
     forbid_unknown_fields=True,
 ):
-    """Place a new order. ``cl_order_id`` is assigned by the executor when left empty."""
+    """Place a new order. ``cl_order_id`` is assigned by the executor when left empty.
+
+    The order qualifiers are optional and off by default (``None``):
+
+    * ``display_qty``: an iceberg order shows only this much at a time (limit and
+      stop-limit orders that may rest; ``0 < display_qty <= qty``);
+    * ``min_qty``: an IOC order trades only if at least this much can fill at once
+      (CME Globex minimum quantity is a fill-and-kill qualifier; ``0 < min_qty <= qty``);
+    * ``smp_id`` / ``smp_instruction``: self-match prevention for this order: it does
+      not trade with a resting order of the same SMP id; the instruction says which of
+      the two is cancelled (default: the resting one).
+
+    A venue without one of them rejects the order before anything is sent.
+    """
 
     account_id: str
     symbol: str
@@ -52,6 +72,10 @@ class NewOrder(
     exec_instructions: frozenset[ExecInstruction] = frozenset()
     cl_order_id: str = ""
     is_manual: bool = False
+    display_qty: int | None = None
+    min_qty: int | None = None
+    smp_id: str | None = None
+    smp_instruction: SmpInstruction | None = None
 
     @property
     def request_type(self) -> RequestType:

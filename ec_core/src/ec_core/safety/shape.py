@@ -16,7 +16,9 @@ them off). They are:
   the limits file, which stays optional);
 * prices are finite ``Decimal`` values, present or absent as the order type
   requires (:class:`~ec_core.safety.rules.PriceFields`);
-* ``good_thru_date`` is ``None`` or a ``date``.
+* ``good_thru_date`` is ``None`` or a ``date``;
+* the order qualifiers (display and minimum quantity, self-match prevention) are
+  consistent (:class:`~ec_core.safety.rules.OrderQualifiers`).
 
 The optional rules (tick grid, price band, notional, position, the limits file's
 ``max_order_qty`` …) stay optional.
@@ -30,7 +32,13 @@ from typing import Final
 from ec_core.errors import Violation
 from ec_core.model import ModifyOrder, NewOrder, OrderRequest
 from ec_core.safety.codes import Code
-from ec_core.safety.rules import EnumValues, PriceFields, Quantity, RequiredFields
+from ec_core.safety.rules import (
+    EnumValues,
+    OrderQualifiers,
+    PriceFields,
+    Quantity,
+    RequiredFields,
+)
 from ec_core.validation import PreTradeContext, Validator
 
 __all__ = ["QTY_CEILING", "SHAPE_RULES", "check_shape"]
@@ -44,6 +52,7 @@ SHAPE_RULES: Final[tuple[Validator, ...]] = (
     EnumValues(),
     Quantity(),
     PriceFields(),
+    OrderQualifiers(),
 )
 """The built-in rules that are also shape guards (run without the limits file)."""
 

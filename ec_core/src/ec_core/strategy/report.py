@@ -297,7 +297,9 @@ def build_report(
     trips = round_trips(ordered, marks, instruments)
     days = daily_pnl(trips, instruments)
     market_orders = frozenset(
-        o.cl_order_id for o in orders if o.order_type in (OrderType.MKT, OrderType.STP)
+        o.cl_order_id
+        for o in orders
+        if o.order_type in (OrderType.MKT, OrderType.MTL, OrderType.STP)
     )
     denied = [
         (e.signal_id, e.error_type, e.error)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from ec_core.model import ExecutionReport, NewOrder, OrderState, ReportKind
 
+from ec_cqg.protocol.mapping.codes import exec_instruction_codes
 from ec_cqg.protocol.pb import ServerMsg, order_2, shared_1
 from ec_cqg.protocol.prices import decimal_to_cqg
 from ec_cqg.protocol.timestamps import ns_to_timestamp
-from ec_cqg.server.orders import exec_instruction_codes
 from ec_cqg.server.requests import Action, RequestContext, RequestRefused, translate
 from ec_cqg.server.sessions import Line, Session
 from ec_cqg.server.state import ServerState
@@ -98,7 +98,11 @@ def _new_order(server: ServerState, session: Session, action: Action, now: int) 
         symbol=core.symbol,
         user=session.user,
         ts_ns=now,
-        exec_instructions=exec_instruction_codes(core.exec_instructions),
+        exec_instructions=tuple(
+            exec_instruction_codes(
+                core.order_type, core.exec_instructions, iceberg=core.display_qty is not None
+            )
+        ),
     )
     pending = ExecutionReport(
         kind=ReportKind.STATUS,

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from ec_core.model import (
-    ExecInstruction,
     ExecutionReport,
     Fill,
     Instrument,
@@ -30,7 +29,6 @@ from ec_core.model import (
 
 from ec_cqg.protocol.mapping.codes import (
     DURATION_TO_CQG,
-    EXEC_INSTRUCTION_TO_CQG,
     ORDER_TYPE_TO_CQG,
     SIDE_TO_CQG,
 )
@@ -45,7 +43,6 @@ __all__ = [
     "OrderChains",
     "StatusPlan",
     "TransPlan",
-    "exec_instruction_codes",
     "render_status",
 ]
 
@@ -434,8 +431,3 @@ def _fill_transaction(
                 setattr(out, f"scaled_{name}", prices.to_scaled(after))
         out.prev_duration = DURATION_TO_CQG[previous.duration]
         out.duration = DURATION_TO_CQG[report.duration]
-
-
-def exec_instruction_codes(instructions: frozenset[ExecInstruction]) -> tuple[int, ...]:
-    """CQG codes of the core instructions an order was placed with."""
-    return tuple(sorted(EXEC_INSTRUCTION_TO_CQG[i] for i in instructions))

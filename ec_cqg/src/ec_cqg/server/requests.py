@@ -32,7 +32,7 @@ from ec_core.model import (
     Side,
 )
 
-from ec_cqg.protocol.mapping.codes import EXEC_INSTRUCTION_FROM_CQG
+from ec_cqg.protocol.mapping.codes import EXEC_INSTRUCTION_FROM_CQG, MTL_INSTRUCTION
 from ec_cqg.protocol.pb import order_2
 from ec_cqg.protocol.prices import qty_from_cqg
 from ec_cqg.protocol.timestamps import BaseTime
@@ -225,12 +225,18 @@ def _new(request: order_2.OrderRequest, ctx: RequestContext) -> Action:
     duration = _duration(order.duration)
     instructions: set[ExecInstruction] = set()
     for code in order.exec_instructions:
+        if code == MTL_INSTRUCTION:  # market-to-limit: an instruction of a market order
+            if order_type is not OrderType.MKT:
+                raise RequestRefused("exec instruction MTL (10) needs order_type MKT (1)")
+            order_type = OrderType.MTL
+            continue
         instruction = EXEC_INSTRUCTION_FROM_CQG.get(code)
         if instruction is None:
             raise RequestRefused(f"exec instruction {code} is not supported")
         instructions.add(instruction)
     qty = _qty(order, required=True)
     assert qty is not None
+    display = _visible_qty(order, ExecInstruction.ICEBERG in instructions)
     if ctx.order_known(account, cl) or ctx.chains.has_chain(account, cl):
         raise RequestRefused(f"cl_order_id {cl!r} was already used by account {order.account_id}")
     good_thru = _good_thru(order, ctx)
@@ -250,8 +256,29 @@ def _new(request: order_2.OrderRequest, ctx: RequestContext) -> Action:
         exec_instructions=frozenset(instructions),
         cl_order_id=cl,
         is_manual=is_manual,
+        display_qty=display,
     )
     return Action(kind="new_order", requests=(core,))
+
+
+def _visible_qty(order: order_2.Order, iceberg: bool) -> int | None:
+    """An iceberg's ``visible_qty`` (or its deprecated uint32 twin) as the core display
+    quantity; the engine judges its range. Without ICEBERG it has no meaning: refused."""
+    has_new, has_old = order.HasField("visible_qty"), order.HasField("uint32_visible_qty")
+    if not (has_new or has_old):
+        return None
+    if not iceberg:
+        raise RequestRefused("visible_qty is for ICEBERG (2) orders only")
+    try:
+        qty = qty_from_cqg(
+            order.visible_qty if has_new else None,
+            order.uint32_visible_qty if has_old else None,
+        )
+    except ValueError as exc:
+        raise RequestRefused(f"visible_qty: {exc}") from None
+    if abs(qty) > MAX_QTY:
+        raise RequestRefused(f"visible_qty {qty} is out of range (at most {MAX_QTY} contracts)")
+    return qty
 
 
 def _chain(order_id: str, account_id: int, ctx: RequestContext) -> tuple[OrderChain, str]:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from ec_core.model import Trade
 
 from ec_mock.engine.book import OrderBook
-from ec_mock.engine.matching import MatchingLayer
+from ec_mock.engine.external import ExternalPrintsLayer
 
 __all__ = ["AuctionLayer", "opening_price"]
 
@@ -32,8 +32,8 @@ def opening_price(book: OrderBook, last: int | None) -> tuple[int, int] | None:
     )
     best: tuple[int, int, int, int] | None = None  # (-volume, imbalance, distance, price)
     for price in candidates:
-        bought = sum(book.bids[p].qty for p in bids if p >= price)
-        sold = sum(book.asks[-k].qty for k in asks if -k <= price)
+        bought = sum(book.bids[p].qty + book.bids[p].hidden for p in bids if p >= price)
+        sold = sum(book.asks[-k].qty + book.asks[-k].hidden for k in asks if -k <= price)
         volume = min(bought, sold)
         distance = abs(price - last) if last is not None else price
         key = (-volume, abs(bought - sold), distance, price)
@@ -43,7 +43,7 @@ def opening_price(book: OrderBook, last: int | None) -> tuple[int, int] | None:
     return (best[3], -best[0]) if best[0] else None
 
 
-class AuctionLayer(MatchingLayer):
+class AuctionLayer(ExternalPrintsLayer):
     """Opening auctions: after the pre-open and after a velocity pause."""
 
     def indicative_open(self, symbol: str) -> tuple[Decimal, int] | None:
@@ -81,11 +81,7 @@ class AuctionLayer(MatchingLayer):
             seller = next(o for o in ask.live())
             qty = min(left, buyer.qty - buyer.filled, seller.qty - seller.filled)
             for order in (buyer, seller):
-                if qty == order.qty - order.filled:
-                    book.unrest(order)
-                else:
-                    book.reduce_resting(order, qty)
-                self._fill(order, qty, price, None)  # one price, no aggressor
+                self._fill_resting(order, qty, price, None)  # one price, no aggressor
             left -= qty
         self._touched[symbol] = None
         now = self._ts

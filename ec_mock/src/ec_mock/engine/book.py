@@ -6,6 +6,10 @@ rests, so removing an order from the middle of a queue is O(1); dead entries are
 dropped when they reach the front. Each level keeps its live quantity and count,
 so the touch and the depth never look at dead entries.
 
+An iceberg order rests with only its display slice in the level's ``qty`` (what the
+touch and the depth show); the rest of it is in the level's ``hidden``, which an
+aggressor can still reach (CME Globex: hidden quantity trades, it is not shown).
+
 All-or-none orders never rest in the displayed levels (a displayed AON could
 leave the book crossed); they wait in ``aon`` and take liquidity when they can
 be filled whole.
@@ -29,12 +33,13 @@ __all__ = ["BookView", "DepthLevel", "Level", "OrderBook"]
 
 @final
 class Level:
-    __slots__ = ("count", "orders", "price", "qty")
+    __slots__ = ("count", "hidden", "orders", "price", "qty")
 
     def __init__(self, price: int) -> None:
         self.price = price
         self.orders: deque[tuple[int, OrderRecord]] = deque()
         self.qty = 0  # live displayed quantity
+        self.hidden = 0  # live quantity of icebergs beyond their display slices
         self.count = 0  # live orders
 
     def live(self) -> list[OrderRecord]:
@@ -106,7 +111,9 @@ class OrderBook:
         """Append ``order`` at the back of its price level with priority ``seq``.
 
         ``Exchange._execute`` and ``Exchange._new`` inline this for every passive order
-        (and ``Exchange._finish`` inlines :meth:`unrest`): keep them alike.
+        that is not an iceberg (and ``Exchange._finish`` inlines :meth:`unrest`): keep
+        them alike. An iceberg shows a slice of at most its display quantity (the one
+        it had, when restored from a snapshot with one on display).
         """
         price = order.price
         assert price is not None
@@ -123,7 +130,15 @@ class OrderBook:
                 level = self.asks[price] = Level(price)
                 insort(self.ask_keys, -price)
         level.orders.append((seq, order))
-        level.qty += order.qty - order.filled
+        remaining = order.qty - order.filled
+        if order.display:
+            shown = order.shown
+            if not 0 < shown <= remaining:
+                shown = order.shown = min(order.display, remaining)
+            level.qty += shown
+            level.hidden += remaining - shown
+        else:
+            level.qty += remaining
         level.count += 1
 
     def unrest(self, order: OrderRecord) -> None:
@@ -135,7 +150,13 @@ class OrderBook:
         assert price is not None
         side = self.bids if order.side > 0 else self.asks
         level = side[price]
-        level.qty -= order.qty - order.filled
+        remaining = order.qty - order.filled
+        if order.display:
+            level.qty -= order.shown
+            level.hidden -= remaining - order.shown
+            order.shown = 0
+        else:
+            level.qty -= remaining
         level.count -= 1
         if level.count == 0:
             self._drop_level(order.side, price)
@@ -157,10 +178,29 @@ class OrderBook:
                 keys.remove(-price)
 
     def reduce_resting(self, order: OrderRecord, by: int) -> None:
-        """Lower a resting order's displayed quantity in place (keeps its priority)."""
+        """Lower a resting order's quantity in place (keeps its priority).
+
+        An iceberg loses hidden quantity first, then its slice on display (a quantity
+        decrease; fills take from the slice: :meth:`reduce_shown`).
+        """
         side = self.bids if order.side > 0 else self.asks
         assert order.price is not None
-        side[order.price].qty -= by
+        level = side[order.price]
+        if not order.display:
+            level.qty -= by
+            return
+        hidden = order.qty - order.filled - order.shown
+        from_hidden = by if by < hidden else hidden
+        level.hidden -= from_hidden
+        from_shown = by - from_hidden
+        level.qty -= from_shown
+        order.shown -= from_shown
+
+    def reduce_shown(self, order: OrderRecord, by: int) -> None:
+        """An iceberg's slice on display gives ``by`` (less than the slice) to a fill."""
+        assert order.price is not None
+        (self.bids if order.side > 0 else self.asks)[order.price].qty -= by
+        order.shown -= by
 
     def level(self, side: int, price: int) -> Level | None:
         return (self.bids if side > 0 else self.asks).get(price)
@@ -197,21 +237,24 @@ class OrderBook:
 
     # -- views -------------------------------------------------------------------------
     def available(self, side: int, limit: int | None, wanted: int) -> int:
-        """What an aggressor on ``side`` could take at ``limit`` or better, capped at ``wanted``."""
+        """What an aggressor on ``side`` could take at ``limit`` or better, capped at ``wanted``
+        (hidden iceberg quantity included: an aggressor reaches it)."""
         total = 0
         if side > 0:
             for key in reversed(self.ask_keys):
                 price = -key
                 if limit is not None and price > limit:
                     break
-                total += self.asks[price].qty
+                level = self.asks[price]
+                total += level.qty + level.hidden
                 if total >= wanted:
                     return wanted
         else:
             for price in reversed(self.bid_keys):
                 if limit is not None and price < limit:
                     break
-                total += self.bids[price].qty
+                level = self.bids[price]
+                total += level.qty + level.hidden
                 if total >= wanted:
                     return wanted
         return total

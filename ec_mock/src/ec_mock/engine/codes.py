@@ -40,4 +40,7 @@ class RejectCode(StrEnum):
     FAULT_INJECTED = "FAULT_INJECTED"  # default code of a fault plan's reject_next
     PRICE_OUTSIDE_BAND = "PRICE_OUTSIDE_BAND"  # a buy above / sell below the dynamic band
     PRICE_BELOW_MINIMUM = "PRICE_BELOW_MINIMUM"  # under the product's lowest price
-    NO_OPPOSITE_SIDE = "NO_OPPOSITE_SIDE"  # a protected market order with nothing to trade
+    NO_OPPOSITE_SIDE = "NO_OPPOSITE_SIDE"  # a protected market (market-to-limit) order, no price
+    DISPLAY_QTY_INVALID = "DISPLAY_QTY_INVALID"  # an iceberg's display_qty outside 1..qty
+    MIN_QTY_INVALID = "MIN_QTY_INVALID"  # min_qty outside 1..qty
+    SMP_INVALID = "SMP_INVALID"  # an SMP instruction without an SMP id, or an empty id

@@ -74,6 +74,7 @@ _MKT = OrderType.MKT
 _LMT = OrderType.LMT
 _STP = OrderType.STP
 _STL = OrderType.STL
+_MTL = OrderType.MTL
 _DAY = Duration.DAY
 _GTD = Duration.GTD
 _IOC = Duration.IOC
@@ -104,7 +105,7 @@ _EVENT_MARGIN = 5  # the margin check after the settlements due at one instant
 _force = msgspec.structs.force_setattr  # fills a report's rarely set fields after building it
 
 
-_PlanKey = tuple[OrderType, Duration, frozenset[ExecInstruction], bool]
+_PlanKey = tuple[OrderType, Duration, frozenset[ExecInstruction], bool, bool]
 
 
 def _discard(event: ExchangeEvent) -> None:
@@ -208,6 +209,8 @@ class ExchangeCore:
         self._new_order_plans: dict[str, dict[_PlanKey, tuple[NewOrderCheck, ...]]] = {}
         # Per symbol, the modify rules of each mask of fields set (rules.modify_plans).
         self._modify_plans: dict[str, tuple[tuple[ModifyCheck, ...], ...]] = {}
+        # Instructions this venue refuses, with why (a replay venue that cannot honour one).
+        self._refused: dict[ExecInstruction, str] = {}
         self._next_oid = 1
         self._next_seq = 1
         self._next_fill = 1
@@ -293,6 +296,13 @@ class ExchangeCore:
             if boundary >= 0:
                 self._push(boundary, _EVENT_SESSION, symbol)
         self._arm_closing_range(symbol)
+
+    def refuse_instruction(self, instruction: ExecInstruction, reason: str) -> None:
+        """Reject new orders with ``instruction`` (``UNSUPPORTED``, the text names
+        ``reason``): for a venue built on this engine that cannot honour it."""
+        self._refused[instruction] = reason
+        for plans in self._new_order_plans.values():
+            plans.clear()
 
     def instrument(self, symbol: str) -> Instrument | None:
         return self._instruments.get(symbol)

@@ -32,7 +32,6 @@ from ec_mock.engine.core import (
     _R_CANCELLED,
     _R_EXPIRED,
     _R_FILL,
-    _R_MODIFIED,
     _SELL,
     _STALE,
     _ZERO,
@@ -63,6 +62,13 @@ class MatchingLayer(ReportsLayer):
                         order.seq = self._next_seq
                         self._next_seq += 1
                 return
+        elif order.min_qty:
+            # CME Globex minimum quantity (a fill-and-kill qualifier): at least this
+            # much must trade at once, else the order is cancelled without a fill.
+            least = order.min_qty
+            if book.available(order.side, limit, least) < least:
+                self._finish(order, _CANCELLED, f"minimum quantity {least} not available")
+                return
         # Match only if the opposite touch is within the limit (the usual passive add is
         # not), and the market is open (a pre-open order rests, crossed, until the open).
         if self._closed and book.symbol in self._closed:
@@ -81,6 +87,10 @@ class MatchingLayer(ReportsLayer):
             self._finish(order, _CANCELLED, "market order: no more liquidity")
         elif duration is _IOC or duration is _FOK:
             self._finish(order, _CANCELLED, "immediate-or-cancel remainder")
+        elif order.display:
+            seq = self._next_seq
+            self._next_seq = seq + 1
+            book.rest(order, seq)  # an iceberg shows its first slice
         else:  # rest: book.rest, inlined (this is every passive order)
             seq = self._next_seq
             self._next_seq = seq + 1
@@ -144,16 +154,24 @@ class MatchingLayer(ReportsLayer):
                         break
                     queue.popleft()  # book.unrest, inlined as in the fill below
                     resting.resting = False
-                    level.qty -= available
+                    if resting.display:
+                        level.qty -= resting.shown
+                        level.hidden -= available - resting.shown
+                        resting.shown = 0
+                    else:
+                        level.qty -= available
                     level.count -= 1
                     self._finish(resting, _CANCELLED, SMP_CANCELLED_RESTING)
                     continue
-                qty = wanted if wanted < available else available
-                level.qty -= qty
-                if qty == available:
-                    resting.resting = False
-                    queue.popleft()
-                    level.count -= 1
+                if resting.display:
+                    qty = self._fill_slice(resting, wanted, available, level)
+                else:
+                    qty = wanted if wanted < available else available
+                    level.qty -= qty
+                    if qty == available:
+                        resting.resting = False
+                        queue.popleft()
+                        level.count -= 1
                 # the print (the symbol is touched and its last trade set once, below).
                 # The holders are re-marked before the fills, so the account reports
                 # of the fills value positions at the trade price.
@@ -190,6 +208,60 @@ class MatchingLayer(ReportsLayer):
             self._last[symbol] = (self._ts, printed_at, printed, aggressor)
             if start is not None and self._limits[symbol].velocity is not None:
                 self._check_velocity(symbol, start, printed_at)
+
+    def _fill_slice(self, resting: OrderRecord, wanted: int, available: int, level: Level) -> int:
+        """How much of a resting iceberg (at the front of ``level``) trades now.
+
+        Only its slice on display trades here. CME Globex: when a slice is filled and
+        quantity is left, the next slice (at most the display quantity) is shown with
+        a new time priority, at the back of the price level's queue; the aggressor
+        meets it again only after the orders ahead of it.
+        """
+        shown = resting.shown
+        qty = wanted if wanted < shown else shown
+        level.qty -= qty
+        resting.shown = shown - qty
+        queue = level.orders
+        if qty == available:  # the last of it
+            resting.resting = False
+            queue.popleft()
+            level.count -= 1
+        elif qty == shown:  # the slice is gone: replenish at the back
+            queue.popleft()
+            left = available - qty
+            display = resting.display
+            fresh = resting.shown = display if display < left else left
+            level.qty += fresh
+            level.hidden -= fresh
+            seq = self._next_seq
+            self._next_seq = seq + 1
+            resting.seq = seq
+            queue.append((seq, resting))
+        return qty
+
+    def _fill_resting(
+        self, order: OrderRecord, qty: int, price: int, aggressor: bool | None
+    ) -> None:
+        """Fill a resting order outside the matching loop (the opening auction, prints
+        from outside the book; ``aggressor`` as :meth:`_fill`): out of the book when it is
+        done, its quantity lowered in place otherwise; an iceberg whose slice is gone shows
+        its next slice at the back of the queue."""
+        book = order.book
+        requeue = False
+        if qty == order.qty - order.filled:
+            book.unrest(order)
+        elif not order.display:
+            book.reduce_resting(order, qty)
+        elif qty < order.shown:
+            book.reduce_shown(order, qty)
+        else:
+            book.unrest(order)
+            requeue = True
+        self._fill(order, qty, price, aggressor)
+        if requeue:
+            seq = self._next_seq
+            self._next_seq = seq + 1
+            book.rest(order, seq)
 
     def _check_velocity(self, symbol: str, start: int, price: int) -> None:
         """CME Globex velocity logic (stop-spike style): an aggressor that moved the price
@@ -383,7 +455,9 @@ class MatchingLayer(ReportsLayer):
         book = order.book
         side = order.side
         remaining = order.qty - order.filled
-        if order.resting:  # book.unrest, inlined
+        if order.display and order.resting:
+            book.unrest(order)
+        elif order.resting:  # book.unrest, inlined
             order.resting = False
             price = order.price
             assert price is not None
@@ -423,93 +497,3 @@ class MatchingLayer(ReportsLayer):
         if self._sinks and not quiet:
             kind = _R_EXPIRED if state is _EXPIRED else _R_CANCELLED
             self._emit(self._report(kind, order, now, text=text))
-
-    # ------------------------------------------------------------------ external prints
-    def apply_external_trade(
-        self,
-        symbol: str,
-        price: int,
-        size: int,
-        *,
-        counterparty: str,
-        aggressor: Side | None = None,
-    ) -> None:
-        """A print that happened outside this book (recorded data): fill resting orders
-        the way :attr:`fill_model` says the real market would have, with ``counterparty``
-        (the house account) taking the other side, then publish the print."""
-        override = self._ts_override
-        self._ts = override if override is not None else self._clock.now_ns()
-        book = self._books[symbol]
-        house = self._accounts[counterparty]
-        instrument = self._instruments[symbol]
-        model = self.fill_model
-        sides = []
-        if aggressor is not _BUY:
-            sides.append(1)  # a seller hit: resting bids at or above the print
-        if aggressor is not _SELL:
-            sides.append(-1)
-        for side in sides:
-            fills: list[tuple[OrderRecord, int]] = []
-            keys = book.bid_keys if side > 0 else book.ask_keys
-            levels = book.bids if side > 0 else book.asks
-            for key in reversed(keys):
-                level_price = key if side > 0 else -key
-                if (level_price < price) if side > 0 else (level_price > price):
-                    break
-                orders = levels[level_price].live()
-                if level_price != price:
-                    fills.extend(
-                        (o, o.qty - o.filled) for o in orders if o.account_id != counterparty
-                    )
-                    continue
-                if not model.fill_at_touch:
-                    break
-                left = size
-                for o in orders:
-                    remaining = o.qty - o.filled
-                    if o.account_id == counterparty:
-                        if model.queue_position:
-                            left -= remaining
-                        continue
-                    if left <= 0:
-                        break
-                    take = min(left, remaining)
-                    fills.append((o, take))
-                    left -= take
-            for o, qty in fills:
-                fill_price = o.price
-                assert fill_price is not None
-                if qty == o.qty - o.filled:
-                    book.unrest(o)
-                else:
-                    book.reduce_resting(o, qty)
-                self._fill(o, qty, fill_price, False)  # an outside print took it
-                hpos = house.position(instrument, self.margin(symbol))
-                hpos.fill(-o.side * qty, fill_price, self._marks.get(symbol), from_working=False)
-                self._hold(hpos)
-        self._print(symbol, price, size, aggressor)
-        self._settle()
-        self._flush()
-
-    def set_resting_qty(self, account_id: str, cl_order_id: str, qty: int) -> None:
-        """Venue-side size change that keeps queue priority, even when it grows.
-
-        For house liquidity that stands for the recorded market (replay): a user
-        order that joined behind it stays behind it. Not for user orders.
-        """
-        override = self._ts_override
-        self._ts = override if override is not None else self._clock.now_ns()
-        order = self._ids[account_id][cl_order_id]
-        if not order.resting or qty <= order.filled:
-            raise ValueError(f"{cl_order_id!r} is not resting or qty {qty} <= filled")
-        delta = qty - order.qty
-        book = self._books[order.symbol]
-        book.reduce_resting(order, -delta)
-        order.pos.add_working(order.side, delta)
-        order.qty = qty
-        order.updated_ns = self._ts
-        self._touched[order.symbol] = None
-        if self._sinks:
-            self._emit(self._report(_R_MODIFIED, order, self._ts))
-        self._settle()
-        self._flush()

@@ -13,6 +13,7 @@ from ec_core.model import (
     NewOrder,
     OrderType,
     Side,
+    SmpInstruction,
 )
 
 from ec_mock.engine.auction import AuctionLayer
@@ -24,6 +25,7 @@ from ec_mock.engine.core import (
     _FOK,
     _IOC,
     _MKT,
+    _MTL,
     _NEW,
     _NO_INSTRUCTIONS,
     _R_ACCEPTED,
@@ -35,6 +37,27 @@ from ec_mock.engine.core import (
 )
 from ec_mock.engine.records import OrderRecord
 from ec_mock.engine.rules import OrderKind, new_order_plan, short_of_margin
+from ec_mock.engine.smp import SelfMatchPrevention
+
+_ICEBERG = frozenset({ExecInstruction.ICEBERG})
+
+_AGGRESSING = SmpInstruction.CANCEL_AGGRESSING
+
+
+def order_smp(smp_id: str | None, instruction: SmpInstruction | None) -> SelfMatchPrevention:
+    """The SMP of one order from its request fields; an instruction without an id, or an
+    empty id, is a reject that says so (never an order traded without the SMP it asked)."""
+    if not smp_id or not isinstance(smp_id, str):
+        raise Reject(
+            RejectCode.SMP_INVALID,
+            f"smp_id must be a non-empty string (smp_instruction {instruction} needs one),"
+            f" got {smp_id!r}",
+        )
+    if instruction is not None and not isinstance(instruction, SmpInstruction):
+        raise Reject(
+            RejectCode.SMP_INVALID, f"smp_instruction {instruction!r} is not an SmpInstruction"
+        )
+    return SelfMatchPrevention(smp_id=smp_id, cancel_resting=instruction is not _AGGRESSING)
 
 
 class OrderEntryLayer(AuctionLayer):
@@ -58,6 +81,9 @@ class OrderEntryLayer(AuctionLayer):
                 if price is None:
                     price = self._ticks(symbol, limit_price)
             stop = None if stop_price is None else self._ticks(symbol, stop_price)
+            smp = None
+            if request.smp_id is not None or request.smp_instruction is not None:
+                smp = order_smp(request.smp_id, request.smp_instruction)
         except Reject as reject:
             self._reject_new(request, reject)
             return
@@ -74,6 +100,9 @@ class OrderEntryLayer(AuctionLayer):
             request.exec_instructions,
             request.cl_order_id,
             request,
+            display_qty=request.display_qty,
+            min_qty=request.min_qty,
+            smp=smp,
         )
 
     def place(
@@ -90,10 +119,15 @@ class OrderEntryLayer(AuctionLayer):
         good_thru_date: date | None = None,
         exec_instructions: frozenset[ExecInstruction] = _NO_INSTRUCTIONS,
         cl_order_id: str = "",
+        display_qty: int | None = None,
+        min_qty: int | None = None,
+        smp: SelfMatchPrevention | None = None,
     ) -> str:
         """Tick-level order entry (the fast path): prices are integer ticks.
 
         Processed at once: the latency model applies to :meth:`submit` only.
+        ``display_qty``, ``min_qty`` and ``smp`` are the order qualifiers of
+        :class:`~ec_core.model.NewOrder` (``smp``: this order's SMP id and instruction).
 
         Returns the client order id (generated when empty). Outcomes are events,
         exactly as for :meth:`submit`.
@@ -113,6 +147,9 @@ class OrderEntryLayer(AuctionLayer):
             exec_instructions,
             cl_order_id,
             None,
+            display_qty=display_qty,
+            min_qty=min_qty,
+            smp=smp,
         )
         if self._touched and (self._sinks or self._armed):
             self._settle()
@@ -141,6 +178,9 @@ class OrderEntryLayer(AuctionLayer):
         request: NewOrder | None,
         *,
         liquidation: bool = False,
+        display_qty: int | None = None,
+        min_qty: int | None = None,
+        smp: SelfMatchPrevention | None = None,
     ) -> str:
         """Check a new order against the entry rules, then accept and execute it.
 
@@ -152,8 +192,10 @@ class OrderEntryLayer(AuctionLayer):
         now = self._ts
         acct = self._accounts.get(account_id)
         cl = cl_order_id
-        if order_type is _MKT or order_type is _STP:
+        if order_type is _MKT or order_type is _STP or order_type is _MTL:
             price = None
+        if display_qty is not None:  # an iceberg: the product must offer ICEBERG
+            exec_instructions = exec_instructions | _ICEBERG
         if order_type is not _STP and order_type is not _STL:
             stop = None
         try:
@@ -195,13 +237,26 @@ class OrderEntryLayer(AuctionLayer):
                 book,
                 _W,
             )
+            if display_qty is not None:
+                order.display = display_qty
+            if min_qty is not None:
+                order.min_qty = min_qty
             plans = self._new_order_plans[symbol]
-            key = (order_type, duration, exec_instructions, liquidation)
+            key = (order_type, duration, exec_instructions, liquidation, min_qty is not None)
             plan = plans.get(key)
             if plan is None:
-                sessions = self.enforce_sessions and instrument.trading_calendar is not None
                 plan = plans[key] = new_order_plan(
-                    OrderKind(instrument, self._limits[symbol], *key, sessions)
+                    OrderKind(
+                        instrument,
+                        self._limits[symbol],
+                        order_type,
+                        duration,
+                        exec_instructions,
+                        liquidation,
+                        self.enforce_sessions and instrument.trading_calendar is not None,
+                        min_qty is not None,
+                        frozenset(self._refused),
+                    )
                 )
             for check in plan:
                 check(self, order, acct, instrument)
@@ -245,6 +300,9 @@ class OrderEntryLayer(AuctionLayer):
                     duration=duration,
                     good_thru_date=gtd,
                     cl_order_id=cl,
+                    display_qty=display_qty,
+                    min_qty=min_qty,
+                    smp_id=smp.smp_id if smp is not None else None,
                 )
                 inst = self._instruments.get(symbol)
                 if inst is not None:
@@ -262,7 +320,7 @@ class OrderEntryLayer(AuctionLayer):
         oid = order.oid = self._next_oid
         self._next_oid = oid + 1
         order.pos = pos
-        order.smp = acct.smp
+        order.smp = acct.smp if smp is None else smp
         sign = order.side
         aon = order.aon
         expire_ns = order.expire_ns
@@ -291,6 +349,7 @@ class OrderEntryLayer(AuctionLayer):
         elif (
             price is None
             or aon
+            or order.display
             or duration is _IOC
             or duration is _FOK
             or (

@@ -32,11 +32,13 @@ class OrderRecord:
         "cl_order_id",
         "cost",
         "created_ns",
+        "display",
         "duration",
         "exec_instructions",
         "expire_ns",
         "filled",
         "gtd",
+        "min_qty",
         "oid",
         "order_type",
         "orig_cl_order_id",
@@ -45,6 +47,7 @@ class OrderRecord:
         "qty",
         "resting",
         "seq",
+        "shown",
         "side",
         "smp",
         "state",
@@ -96,7 +99,12 @@ class OrderRecord:
         self.resting = False  # in a price level of the book
         self.triggered = False  # a stop that has fired
         self.expire_ns = expire_ns  # GTD expiry time, 0 if none
-        self.smp: SelfMatchPrevention | None = None  # its account's, set on acceptance
+        self.smp: SelfMatchPrevention | None = None  # its own or its account's, on acceptance
+        # Iceberg: ``display`` is the quantity shown at a time (0: not an iceberg) and
+        # ``shown`` what is left of the slice on display while it rests (book.rest).
+        self.display = 0
+        self.shown = 0
+        self.min_qty = 0  # an IOC order's minimum quantity (0: none)
         self.created_ns = ts_ns
         self.updated_ns = ts_ns
         self.book = book  # the book of ``symbol``

@@ -23,7 +23,19 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 from ec_core.model import Duration, ExecInstruction, Instrument, OrderType
 
 from ec_mock.engine.codes import RejectCode
-from ec_mock.engine.core import _BUY, _GTD, _IOC_FOK, _LMT, _MKT, _SELL, _STL, _STP, Reject
+from ec_mock.engine.core import (
+    _BUY,
+    _GTD,
+    _IOC,
+    _IOC_FOK,
+    _LMT,
+    _MKT,
+    _MTL,
+    _SELL,
+    _STL,
+    _STP,
+    Reject,
+)
 from ec_mock.engine.ledger import AccountLedger
 from ec_mock.engine.products import ProductLimits
 from ec_mock.engine.records import OrderRecord
@@ -59,6 +71,9 @@ class OrderKind(NamedTuple):
     instructions: frozenset[ExecInstruction]
     liquidation: bool  # an order the venue sends to flatten (LiquidateAll, GoFlat)
     sessions: bool  # sessions are enforced and the instrument has trading hours
+    min_qty: bool = False  # the order carries a minimum quantity
+    # instructions this venue refuses (Exchange.refuse_instruction)
+    refused: frozenset[ExecInstruction] = frozenset()
 
 
 class EntryRule(NamedTuple):
@@ -178,11 +193,75 @@ def stop_price_present(
         raise Reject(RejectCode.PRICE_MISSING, f"{order.order_type} order needs a stop price")
 
 
-def no_iceberg(
+def iceberg_display(
     ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
 ) -> None:
-    """Iceberg (display quantity) orders are not supported."""
-    raise Reject(RejectCode.UNSUPPORTED, "iceberg orders are not supported")
+    """CME Globex iceberg: a limit or stop-limit order that shows ``display_qty`` at a time.
+
+    The display quantity is at least 1 and at most the order's quantity; an order that
+    never rests (IOC, FOK) or never shows (AON waits off the book) has nothing to hide.
+    """
+    display = order.display
+    if display <= 0 or display > order.qty:
+        raise Reject(
+            RejectCode.DISPLAY_QTY_INVALID,
+            f"display_qty must be in 1..qty ({order.qty}), got {display or None}",
+        )
+    if order.order_type is not _LMT and order.order_type is not _STL:
+        raise Reject(
+            RejectCode.UNSUPPORTED,
+            f"an iceberg is a limit or stop-limit order, not {order.order_type}",
+        )
+    if order.duration in _IOC_FOK or order.aon:
+        kind = "AON" if order.aon else str(order.duration)
+        raise Reject(RejectCode.UNSUPPORTED, f"a {kind} order cannot be an iceberg: it never rests")
+
+
+def minimum_quantity(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """CME Globex minimum quantity: a qualifier of fill-and-kill (IOC) orders only, at
+    least 1 and at most the order's quantity (iLink MinQty)."""
+    least = order.min_qty
+    if least <= 0 or least > order.qty:
+        raise Reject(
+            RejectCode.MIN_QTY_INVALID, f"min_qty must be in 1..qty ({order.qty}), got {least}"
+        )
+    if order.duration is not _IOC:
+        raise Reject(
+            RejectCode.UNSUPPORTED,
+            f"min_qty is for IOC (fill-and-kill) orders only, not {order.duration}",
+        )
+
+
+def venue_takes_instructions(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """An instruction this venue refuses (a replay venue that cannot honour it) is a
+    reject that says why, never ignored."""
+    for name in order.exec_instructions:
+        reason = ex._refused.get(name)  # type: ignore[call-overload]
+        if reason is not None:
+            raise Reject(RejectCode.UNSUPPORTED, f"{name}: {reason}")
+
+
+def market_to_limit(
+    ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
+) -> None:
+    """CME Globex market-to-limit: trades at the best opposite price only; what is left
+    rests as a limit order at that price (an IOC order cancels it). With no opposite
+    side there is no price to take: Globex rejects it (``NO_OPPOSITE_SIDE``).
+    """
+    book = order.book
+    side = order.side
+    best = book.best_ask() if side > 0 else book.best_bid()
+    if best is None:
+        raise Reject(
+            RejectCode.NO_OPPOSITE_SIDE,
+            f"market-to-limit {_BUY if side > 0 else _SELL} for {order.symbol}: no"
+            f" {'offers' if side > 0 else 'bids'} to take a price from",
+        )
+    order.price = best
 
 
 def post_only_is_limit(
@@ -233,8 +312,10 @@ def session_open(
         return
     if not ex.in_preopen(order.symbol):
         raise Reject(RejectCode.MARKET_CLOSED, f"{order.symbol} is outside its trading session")
-    if order.order_type is _MKT or order.duration in _IOC_FOK:
-        kind = "market" if order.order_type is _MKT else str(order.duration)
+    if order.order_type is _MKT or order.order_type is _MTL or order.duration in _IOC_FOK:
+        kind = "market" if order.order_type is _MKT else "market-to-limit"
+        if order.duration in _IOC_FOK:
+            kind = str(order.duration)
         raise Reject(
             RejectCode.MARKET_CLOSED,
             f"{kind} orders are not taken in the pre-open of {order.symbol}: nothing"
@@ -356,6 +437,7 @@ def _always(kind: OrderKind) -> bool:
 
 
 _HAS_LIMIT = (_LMT, _STL)
+_TAKE_MARKET = (_MKT, _MTL)  # priced by the book, not by the order
 _HAS_STOP = (_STP, _STL)
 _ICEBERG = ExecInstruction.ICEBERG
 _POST_ONLY = ExecInstruction.POST_ONLY
@@ -392,7 +474,22 @@ NEW_ORDER_RULES: Final[tuple[EntryRule, ...]] = (
         stop_price_present,
     ),
     EntryRule(
-        "no_iceberg", (RejectCode.UNSUPPORTED,), lambda k: _ICEBERG in k.instructions, no_iceberg
+        "venue_takes_instructions",
+        (RejectCode.UNSUPPORTED,),
+        lambda k: bool(k.refused & k.instructions),
+        venue_takes_instructions,
+    ),
+    EntryRule(
+        "iceberg_display",
+        (RejectCode.DISPLAY_QTY_INVALID, RejectCode.UNSUPPORTED),
+        lambda k: _ICEBERG in k.instructions,
+        iceberg_display,
+    ),
+    EntryRule(
+        "minimum_quantity",
+        (RejectCode.MIN_QTY_INVALID, RejectCode.UNSUPPORTED),
+        lambda k: k.min_qty,
+        minimum_quantity,
     ),
     EntryRule(
         "post_only_is_limit",
@@ -416,7 +513,7 @@ NEW_ORDER_RULES: Final[tuple[EntryRule, ...]] = (
     EntryRule(
         "price_above_minimum",
         (RejectCode.PRICE_BELOW_MINIMUM,),
-        lambda k: k.limits.min_price is not None and k.order_type is not _MKT,
+        lambda k: k.limits.min_price is not None and k.order_type not in _TAKE_MARKET,
         price_above_minimum,
     ),
     EntryRule(
@@ -430,6 +527,12 @@ NEW_ORDER_RULES: Final[tuple[EntryRule, ...]] = (
         (RejectCode.NO_OPPOSITE_SIDE,),
         lambda k: k.limits.protection is not None and k.order_type is _MKT,
         market_protection,
+    ),
+    EntryRule(
+        "market_to_limit",
+        (RejectCode.NO_OPPOSITE_SIDE,),
+        lambda k: k.order_type is _MTL,
+        market_to_limit,
     ),
     EntryRule(
         "stop_on_right_side",

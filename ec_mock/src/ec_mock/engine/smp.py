@@ -1,12 +1,14 @@
 """Self-match prevention (SMP): orders of one owner never trade with each other.
 
 CME Globex SMP: orders carrying the same SMP ID (assigned per executing firm) that
-would match are not matched; the SMP instruction says which one is cancelled, the
-resting order ("cancel oldest", the default) or the aggressing one ("cancel
-newest"). The mock assigns the SMP ID per account (:meth:`Exchange.open_account`),
-so it covers every order of the accounts that share one; a cancelled order's
-report says why. Without an SMP ID, orders of one account trade with each other as
-before (core's client-side self-trade rule covers venues without SMP).
+would match are not matched; the SMP instruction *of the aggressing order* says
+which one is cancelled, the resting order ("cancel oldest", the default) or the
+aggressing one ("cancel newest"). The mock takes the SMP ID and instruction per
+order (:attr:`~ec_core.model.NewOrder.smp_id`, ``smp_instruction``) or per account
+(:meth:`Exchange.open_account`, for every order of the accounts that share one and
+carry none of their own); a cancelled order's report says why. Without an SMP ID,
+orders of one account trade with each other as before (core's client-side
+self-trade rule covers venues without SMP).
 """
 
 from __future__ import annotations

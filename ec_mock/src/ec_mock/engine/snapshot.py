@@ -62,6 +62,10 @@ class SnapshotLayer(AmendLayer):
                 created_ns=o.created_ns,
                 updated_ns=o.updated_ns,
                 cl_ids=tuple(cl_ids.get(o.oid, ())),
+                display=o.display,
+                shown=o.shown,
+                min_qty=o.min_qty,
+                smp=o.smp,
             )
             for o in self._all_orders()
         )
@@ -211,6 +215,10 @@ class SnapshotLayer(AmendLayer):
             order.triggered = o.triggered
             order.expire_ns = o.expire_ns
             order.updated_ns = o.updated_ns
+            order.display = o.display
+            order.shown = o.shown  # book.rest keeps the slice that was on display
+            order.min_qty = o.min_qty
+            order.smp = o.smp
             for cl in o.cl_ids:
                 exchange._ids[o.account_id][cl] = order
             if not o.cl_ids:

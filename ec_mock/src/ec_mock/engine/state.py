@@ -15,6 +15,7 @@ import msgspec
 from ec_core.model import Duration, ExecutionReport, Instrument, OrderState, OrderType, Trade
 
 from ec_mock.engine.settlement import Settlement, VariationMargin
+from ec_mock.engine.smp import SelfMatchPrevention
 
 __all__ = ["AccountSnapshot", "ExchangeState", "OrderSnapshot", "PositionSnapshot"]
 
@@ -46,6 +47,10 @@ class OrderSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     created_ns: int
     updated_ns: int
     cl_ids: tuple[str, ...]
+    display: int = 0  # an iceberg's display quantity (0: none)
+    shown: int = 0  # what is left of its slice on display
+    min_qty: int = 0
+    smp: SelfMatchPrevention | None = None
 
 
 class PositionSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

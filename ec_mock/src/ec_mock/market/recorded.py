@@ -65,6 +65,7 @@ from ec_core.clock import Clock, ManualClock
 from ec_core.errors import PriceError
 from ec_core.model import (
     Duration,
+    ExecInstruction,
     ExecutionReport,
     GoFlat,
     Instrument,
@@ -90,6 +91,7 @@ __all__ = ["RecordedVenue"]
 _BUY = Side.BUY
 _SELL = Side.SELL
 _MKT = OrderType.MKT
+_MTL = OrderType.MTL
 _STOPS = (OrderType.STP, OrderType.STL)
 _WALK_LEVELS = 64  # at most this many synthetic levels when walking recorded sizes
 _ALL = 1 << 31  # "as much as shown": capped by the instrument's order size limit
@@ -113,6 +115,13 @@ class RecordedVenue:
         self.house = house_account
         if not exchange.has_account(house_account):
             exchange.open_account(house_account, unlimited=True, name="recorded market")
+        # Recorded quotes show the market's size, not the user's: an iceberg's display
+        # slice and its queue place could only be guessed, so it is refused, not faked.
+        exchange.refuse_instruction(
+            ExecInstruction.ICEBERG,
+            "the replay venue does not model icebergs (recorded quotes cannot show what"
+            ' your order displays): replay with [vendors.mock.replay] venue = "book"',
+        )
         # the queue ahead is the venue's estimate, passed in the print's size
         exchange.fill_model = FillModel(queue_position=False, fill_at_touch=True)
         clock = exchange.clock
@@ -372,8 +381,8 @@ class RecordedVenue:
             assert isinstance(request, NewOrder)
             if request.order_type in _STOPS:
                 return None
-            if request.order_type is _MKT:
-                return request.side, request.qty, None, True
+            if request.order_type is _MKT or request.order_type is _MTL:
+                return request.side, request.qty, None, True  # MTL: the exchange keeps the best
             if request.limit_price is None:
                 return None
             limit = self._limit_ticks(request.symbol, request.limit_price)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ec_core.safety.rules.fields import EnumValues, Quantity, RequiredFields
 from ec_core.safety.rules.prices import PriceBand, PriceFields, StopLimitRelation, TickGrid
+from ec_core.safety.rules.qualifiers import OrderQualifiers
 from ec_core.safety.rules.risk import MaxOpenOrders, Notional, PositionLimit, SelfTrade
 from ec_core.safety.rules.timing import GoodThruDate, TradingHoursGate
 from ec_core.validation import Validator
@@ -19,6 +20,7 @@ __all__ = [
     "GoodThruDate",
     "MaxOpenOrders",
     "Notional",
+    "OrderQualifiers",
     "PositionLimit",
     "PriceBand",
     "PriceFields",
@@ -39,6 +41,7 @@ def builtin_validators() -> list[Validator]:
         EnumValues(),
         Quantity(),
         PriceFields(),
+        OrderQualifiers(),
         TickGrid(),
         StopLimitRelation(),
         PriceBand(),

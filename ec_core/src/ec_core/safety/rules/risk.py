@@ -203,8 +203,8 @@ class SelfTrade:
                 price = request.limit_price
                 if not is_price(price):
                     return PASS
-            elif order_type is OrderType.MKT:
-                price = None
+            elif order_type is OrderType.MKT or order_type is OrderType.MTL:
+                price = None  # takes the best opposite price
             else:
                 return PASS  # stops wait off the book
         elif isinstance(request, ModifyOrder):
@@ -241,7 +241,7 @@ class SelfTrade:
                             f"would cross our own {other.value} order {order.cl_order_id}"
                             f" at {resting}"
                         ),
-                        value="MKT" if price is None else price,
+                        value=str(order_type) if price is None else price,
                         limit=resting,
                     ),
                 )

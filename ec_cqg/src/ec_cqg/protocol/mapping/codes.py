@@ -27,6 +27,7 @@ __all__ = [
     "DURATION_TO_CQG",
     "EXEC_INSTRUCTION_FROM_CQG",
     "EXEC_INSTRUCTION_TO_CQG",
+    "MTL_INSTRUCTION",
     "ORDER_STATUS_TO_STATE",
     "ORDER_TYPE_FROM_CQG",
     "ORDER_TYPE_TO_CQG",
@@ -34,6 +35,7 @@ __all__ = [
     "SIDE_TO_CQG",
     "TRANSACTION_TO_REPORT",
     "duration_from_cqg",
+    "exec_instruction_codes",
     "exec_instructions_from_cqg",
     "order_state_from_cqg",
     "order_type_from_cqg",
@@ -75,12 +77,17 @@ ORDER_TYPE_TO_CQG: Final[Mapping[OrderType, int]] = MappingProxyType(
         OrderType.LMT: _O.ORDER_TYPE_LMT,
         OrderType.STP: _O.ORDER_TYPE_STP,
         OrderType.STL: _O.ORDER_TYPE_STL,
+        # CQG has market-to-limit as an instruction of a market order: MKT with
+        # EXEC_INSTRUCTION_MTL (see exec_instruction_codes / order_type_from_cqg).
+        OrderType.MTL: _O.ORDER_TYPE_MKT,
     }
 )
 # ORDER_TYPE_CROSS (5) has no core equivalent and raises.
 ORDER_TYPE_FROM_CQG: Final[Mapping[int, OrderType]] = MappingProxyType(
-    {v: k for k, v in ORDER_TYPE_TO_CQG.items()}
+    {v: k for k, v in ORDER_TYPE_TO_CQG.items() if k is not OrderType.MTL}
 )
+#: The instruction that makes a CQG market order a core market-to-limit order.
+MTL_INSTRUCTION: Final = _O.EXEC_INSTRUCTION_MTL
 
 DURATION_TO_CQG: Final[Mapping[Duration, int]] = MappingProxyType(
     {
@@ -193,10 +200,27 @@ def side_from_cqg(code: int) -> Side:
     return result
 
 
-def order_type_from_cqg(code: int) -> OrderType:
+def order_type_from_cqg(code: int, instructions: Iterable[int] = ()) -> OrderType:
+    """Core order type of a CQG ``order_type``; a market order with the MTL instruction is
+    a market-to-limit order."""
     result = _lookup(ORDER_TYPE_FROM_CQG, code, "order_type")
     assert isinstance(result, OrderType)
+    if result is OrderType.MKT and MTL_INSTRUCTION in instructions:
+        return OrderType.MTL
     return result
+
+
+def exec_instruction_codes(
+    order_type: OrderType, instructions: Iterable[ExecInstruction], *, iceberg: bool = False
+) -> list[int]:
+    """CQG ``exec_instructions`` of a core order, sorted: its instructions, MTL for a
+    market-to-limit order, ICEBERG for an order with a display quantity."""
+    codes = {EXEC_INSTRUCTION_TO_CQG[i] for i in instructions}
+    if order_type is OrderType.MTL:
+        codes.add(MTL_INSTRUCTION)
+    if iceberg:
+        codes.add(_O.EXEC_INSTRUCTION_ICEBERG)
+    return sorted(codes)
 
 
 def duration_from_cqg(code: int) -> Duration:

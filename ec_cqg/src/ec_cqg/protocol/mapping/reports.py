@@ -203,7 +203,7 @@ class ReportMapper:
             cl_order_id=order.cl_order_id,
             state=order_state_from_cqg(status.status, filled_qty=filled),
             side=side_from_cqg(order.side),
-            order_type=order_type_from_cqg(order.order_type),
+            order_type=order_type_from_cqg(order.order_type, order.exec_instructions),
             qty=qty,
             filled_qty=filled,
             avg_fill_price=(

@@ -32,9 +32,9 @@ from ec_core.model import (
 
 from ec_cqg.protocol.mapping.codes import (
     DURATION_TO_CQG,
-    EXEC_INSTRUCTION_TO_CQG,
     ORDER_TYPE_TO_CQG,
     SIDE_TO_CQG,
+    exec_instruction_codes,
 )
 from ec_cqg.protocol.pb import order_2
 from ec_cqg.protocol.prices import PriceScale, qty_to_cqg
@@ -159,11 +159,18 @@ def new_order_request(
     order.order_type = ORDER_TYPE_TO_CQG[req.order_type]
     order.duration = DURATION_TO_CQG[req.duration]
     order.side = SIDE_TO_CQG[req.side]
+    display = req.display_qty
     order.exec_instructions.extend(
-        sorted(EXEC_INSTRUCTION_TO_CQG[i] for i in req.exec_instructions)
+        exec_instruction_codes(req.order_type, req.exec_instructions, iceberg=display is not None)
     )
     if _check_range(req.qty):
         qty_to_cqg(req.qty, order.qty)
+    if display is not None:
+        if _check_range(display):
+            qty_to_cqg(display, order.visible_qty)
+        else:
+            problems.append(_violation("display_qty", "must be a positive whole number", display))
+    _no_field(req, problems)
     if limit is not None:
         order.scaled_limit_price = limit
     if stop is not None:
@@ -176,6 +183,14 @@ def new_order_request(
     if problems:
         raise OrderDeniedError(problems)
     return out
+
+
+def _no_field(req: NewOrder, problems: list[Violation]) -> None:
+    """Order qualifiers CQG WebAPI 2.230 has no field for: never sent without them."""
+    if req.min_qty is not None:
+        problems.append(_violation("min_qty", "CQG has no minimum-quantity field", req.min_qty))
+    if req.smp_id is not None or req.smp_instruction is not None:
+        problems.append(_violation("smp_id", "CQG has no self-match prevention field", req.smp_id))
 
 
 def _check_range(qty: int) -> bool:
