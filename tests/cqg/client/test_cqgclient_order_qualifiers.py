@@ -106,7 +106,7 @@ async def test_an_iceberg_round_trips_and_the_book_shows_its_display_only() -> N
             book = srv.venue.exchange.book("EP")
             assert [(lv.price * TICK, lv.qty) for lv in book.asks] == [(Decimal("4510"), 2)]
             rest(srv, "take", Side.BUY, 3, Decimal("4510"))
-            fills = []
+            fills: list[int] = []
             while sum(fills) < 3:
                 fill = await next_event(events, report_of("ice", ReportKind.FILL))
                 assert fill.fill is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import time
 from decimal import Decimal
+from typing import Any
 
 from ec_core.clock import ManualClock
 from ec_core.model import (
@@ -22,6 +23,7 @@ from ec_core.model import (
     TradingHours,
 )
 from ec_mock.engine import Exchange
+from ec_mock.instruments import builtin_instruments
 
 # Wednesday 2024-01-10 09:00 America/Chicago: inside the CME Globex session.
 T0 = 1_704_898_800_000_000_000
@@ -117,3 +119,28 @@ def order(
         cl_order_id=cl,
         **more,  # type: ignore[arg-type]
     )
+
+
+def globex(**options: Any) -> tuple[Exchange, ManualClock, Recorder]:
+    """The built-in products at 09:00 CT on Wednesday 2024-01-10, accounts A, B and C."""
+    clock = ManualClock(T0)
+    ex = Exchange(instruments=builtin_instruments(), clock=clock, **options)
+    for account in ("A", "B", "C"):
+        ex.open_account(account)
+    rec = Recorder()
+    ex.add_listener(rec)
+    return ex, clock, rec
+
+
+def ep(cl: str, side: Side, qty: int, price: str | None = None, **more: Any) -> NewOrder:
+    """An order for the built-in E-mini (``EP``)."""
+    return order(cl, side, qty, price, symbol="EP", **more)
+
+
+def fills(rec: Recorder, cl: str) -> list[tuple[int, Decimal]]:
+    """``(qty, price)`` of each fill of order ``cl``, in order."""
+    return [
+        (r.fill.qty, r.fill.price)
+        for r in rec.reports(cl)
+        if r.kind is ReportKind.FILL and r.fill is not None
+    ]

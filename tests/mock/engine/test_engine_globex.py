@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,7 +18,6 @@ from ec_core.model import (
     CancelOrder,
     Duration,
     ModifyOrder,
-    NewOrder,
     OrderState,
     OrderType,
     ReportKind,
@@ -29,34 +27,11 @@ from ec_core.model import (
 from ec_mock.engine import Exchange, RejectCode
 from ec_mock.engine.smp import SMP_CANCELLED_AGGRESSING, SMP_CANCELLED_RESTING, SelfMatchPrevention
 from ec_mock.instruments import ProductRules, builtin_instruments, load_instrument_specs
-from engine_support import SECOND, T0, Recorder, order
+from engine_support import SECOND, T0, Recorder, ep, fills, globex, order
 
 BUY, SELL = Side.BUY, Side.SELL
 GTC = Duration.GTC
 HOUR = 3600 * SECOND
-
-
-def globex(**options: Any) -> tuple[Exchange, ManualClock, Recorder]:
-    """The built-in products at 09:00 CT on Wednesday 2024-01-10, accounts A, B and C."""
-    clock = ManualClock(T0)
-    ex = Exchange(instruments=builtin_instruments(), clock=clock, **options)
-    for account in ("A", "B", "C"):
-        ex.open_account(account)
-    rec = Recorder()
-    ex.add_listener(rec)
-    return ex, clock, rec
-
-
-def ep(cl: str, side: Side, qty: int, price: str | None = None, **more: Any) -> NewOrder:
-    return order(cl, side, qty, price, symbol="EP", **more)
-
-
-def fills(rec: Recorder, cl: str) -> list[tuple[int, Decimal]]:
-    return [
-        (r.fill.qty, r.fill.price)
-        for r in rec.reports(cl)
-        if r.kind is ReportKind.FILL and r.fill is not None
-    ]
 
 
 def trade_at(ex: Exchange, price: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from ec_core.model import (
     CancelOrder,
@@ -226,34 +227,22 @@ def test_the_model_sees_a_replenish() -> None:
     """The property's model is not vacuous: a slice filled moves the iceberg back."""
     ex, _clock, rec = make_exchange(accounts=("A", "B"))
     price = Decimal(BASE) * TICK
-    ice = NewOrder(
-        account_id="A",
-        symbol="ES",
-        side=Side.SELL,
-        qty=4,
-        order_type=OrderType.LMT,
-        limit_price=price,
-        cl_order_id="ice",
-        display_qty=2,
-    )
-    plain = NewOrder(
-        account_id="B",
-        symbol="ES",
-        side=Side.SELL,
-        qty=1,
-        order_type=OrderType.LMT,
-        limit_price=price,
-        cl_order_id="plain",
-    )
-    take = NewOrder(
-        account_id="B",
-        symbol="ES",
-        side=Side.BUY,
-        qty=2,
-        order_type=OrderType.LMT,
-        limit_price=price,
-        cl_order_id="take",
-    )
+
+    def limit(cl: str, account: str, side: Side, qty: int, **more: Any) -> NewOrder:
+        return NewOrder(
+            account_id=account,
+            symbol="ES",
+            side=side,
+            qty=qty,
+            order_type=OrderType.LMT,
+            limit_price=price,
+            cl_order_id=cl,
+            **more,
+        )
+
+    ice = limit("ice", "A", Side.SELL, 4, display_qty=2)
+    plain = limit("plain", "B", Side.SELL, 1)
+    take = limit("take", "B", Side.BUY, 2)
     orders = {"ice": Held("A", Side.SELL, 4, 2, shown=2), "plain": Held("B", Side.SELL, 1, 0)}
     ex.submit(ice)
     ex.submit(plain)

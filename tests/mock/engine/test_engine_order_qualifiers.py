@@ -28,34 +28,12 @@ from ec_core.model import (
 )
 from ec_mock.engine import Exchange, ExchangeState, RejectCode
 from ec_mock.engine.smp import SMP_CANCELLED_AGGRESSING, SMP_CANCELLED_RESTING, SelfMatchPrevention
-from ec_mock.instruments import ProductRules, builtin_instruments
-from engine_support import T0, Recorder, order
+from ec_mock.instruments import ProductRules
+from engine_support import T0, ep, fills, globex
 
 BUY, SELL = Side.BUY, Side.SELL
 MTL = OrderType.MTL
 IOC = Duration.IOC
-
-
-def globex(**options: Any) -> tuple[Exchange, Recorder]:
-    """The built-in products at 09:00 CT on a Wednesday, accounts A, B and C."""
-    ex = Exchange(instruments=builtin_instruments(), clock=ManualClock(T0), **options)
-    for account in ("A", "B", "C"):
-        ex.open_account(account)
-    rec = Recorder()
-    ex.add_listener(rec)
-    return ex, rec
-
-
-def ep(cl: str, side: Side, qty: int, price: str | None = None, **more: Any) -> NewOrder:
-    return order(cl, side, qty, price, symbol="EP", **more)
-
-
-def fills(rec: Recorder, cl: str) -> list[tuple[int, Decimal]]:
-    return [
-        (r.fill.qty, r.fill.price)
-        for r in rec.reports(cl)
-        if r.kind is ReportKind.FILL and r.fill is not None
-    ]
 
 
 class Touch(msgspec.Struct, frozen=True):
@@ -93,7 +71,7 @@ def queue(ex: Exchange, side: Side) -> list[str]:
 def test_market_to_limit_trades_at_the_best_price_and_rests_the_rest_there() -> None:
     """CME Globex market-to-limit: executes at the best price available; what is not
     filled there becomes a limit order at that price (it does not sweep the book)."""
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(ep("a1", SELL, 2, "4500", account="B"))
     ex.submit(ep("a2", SELL, 5, "4500.25", account="B"))
     ex.submit(ep("mtl", BUY, 5, order_type=MTL))
@@ -109,7 +87,7 @@ def test_market_to_limit_trades_at_the_best_price_and_rests_the_rest_there() -> 
 
 def test_market_to_limit_without_an_opposite_side_is_rejected() -> None:
     """Globex rejects a market-to-limit order when there is no price to take."""
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(ep("mtl", SELL, 1, order_type=MTL))
     last = rec.last("mtl")
     assert (last.kind, last.reject_code) == (ReportKind.REJECTED, RejectCode.NO_OPPOSITE_SIDE)
@@ -117,7 +95,7 @@ def test_market_to_limit_without_an_opposite_side_is_rejected() -> None:
 
 
 def test_an_ioc_market_to_limit_cancels_what_the_best_price_cannot_fill() -> None:
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(ep("b1", BUY, 1, "4499.75", account="B"))
     ex.submit(ep("b2", BUY, 4, "4499.50", account="B"))
     ex.submit(ep("mtl", SELL, 3, order_type=MTL, duration=IOC))
@@ -128,7 +106,7 @@ def test_an_ioc_market_to_limit_cancels_what_the_best_price_cannot_fill() -> Non
 
 def test_market_to_limit_carries_no_limit_price_of_its_own() -> None:
     """A limit price on a market-to-limit order is ignored: the book gives the price."""
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(ep("a1", SELL, 1, "4500", account="B"))
     ex.submit(ep("mtl", BUY, 1, "4600", order_type=MTL))
     assert fills(rec, "mtl") == [(1, Decimal("4500"))]
@@ -142,7 +120,7 @@ def iceberg(cl: str, side: Side, qty: int, price: str, display: int, **more: Any
 def test_an_iceberg_shows_only_its_display_quantity() -> None:
     """CME Globex iceberg: only the display quantity is in the book's data (top of book
     and depth); the rest is hidden. It used to be rejected UNSUPPORTED."""
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(iceberg("ice", SELL, 10, "4505", 2, account="B"))
     assert rec.last("ice").state is OrderState.WORKING
     assert (touch(ex).ask, touch(ex).ask_size) == (tick("4505"), 2)
@@ -154,7 +132,7 @@ def test_an_iceberg_shows_only_its_display_quantity() -> None:
 def test_a_replenished_iceberg_slice_goes_to_the_back_of_the_queue() -> None:
     """Globex: each new display slice gets a new time priority, behind the orders
     already at its price."""
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(iceberg("ice", SELL, 6, "4505", 2, account="B"))
     ex.submit(ep("plain", SELL, 3, "4505", account="C"))
     assert queue(ex, SELL) == ["ice", "plain"]
@@ -169,7 +147,7 @@ def test_a_replenished_iceberg_slice_goes_to_the_back_of_the_queue() -> None:
 
 def test_an_aggressor_reaches_the_hidden_quantity_slice_by_slice() -> None:
     """Hidden quantity trades: a buy for all of it fills it, and prints once."""
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(iceberg("ice", SELL, 7, "4505", 3, account="B"))
     ex.submit(ep("big", BUY, 7, "4505"))
     assert sum(q for q, _ in fills(rec, "big")) == 7
@@ -180,7 +158,7 @@ def test_an_aggressor_reaches_the_hidden_quantity_slice_by_slice() -> None:
 
 
 def test_fill_or_kill_counts_hidden_iceberg_quantity() -> None:
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(iceberg("ice", SELL, 10, "4505", 2, account="B"))
     ex.submit(ep("fok", BUY, 6, "4505", duration=Duration.FOK))
     assert rec.last("fok").state is OrderState.FILLED
@@ -188,7 +166,7 @@ def test_fill_or_kill_counts_hidden_iceberg_quantity() -> None:
 
 
 def test_an_incoming_iceberg_trades_in_full_then_shows_a_slice() -> None:
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(ep("a1", SELL, 3, "4505", account="B"))
     ex.submit(iceberg("ice", BUY, 10, "4505", 2))
     assert fills(rec, "ice") == [(3, Decimal("4505"))]
@@ -197,7 +175,7 @@ def test_an_incoming_iceberg_trades_in_full_then_shows_a_slice() -> None:
 
 def test_cancelling_or_reducing_an_iceberg_updates_what_is_shown() -> None:
     """A quantity decrease keeps the order's place and takes hidden quantity first."""
-    ex, _rec = globex()
+    ex, _clock, _rec = globex()
     ex.submit(iceberg("ice", SELL, 10, "4505", 2, account="B"))
     ex.submit(ep("plain", SELL, 1, "4505", account="C"))
     ex.submit(
@@ -230,7 +208,7 @@ def test_cancelling_or_reducing_an_iceberg_updates_what_is_shown() -> None:
 def test_an_iceberg_that_cannot_be_one_is_rejected_with_the_rule(
     more: dict[str, Any], code: RejectCode, words: str
 ) -> None:
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(ep("a", SELL, 1, "4510", account="B"))
     ex.submit(ep("ice", BUY, 10, "4500", **more))
     last = rec.last("ice")
@@ -242,7 +220,7 @@ def test_iceberg_support_is_product_data() -> None:
     """Order types and instructions are set per product on Globex: a product whose rules
     leave ICEBERG out rejects a display quantity."""
     rules = ProductRules(exec_instructions=frozenset({ExecInstruction.POST_ONLY}))
-    ex, rec = globex(products={"EP": rules})
+    ex, _clock, rec = globex(products={"EP": rules})
     ex.submit(iceberg("ice", SELL, 10, "4505", 2, account="B"))
     last = rec.last("ice")
     assert (last.reject_code, "ICEBERG is not offered for EP" in last.reject_text) == (
@@ -252,7 +230,7 @@ def test_iceberg_support_is_product_data() -> None:
 
 
 def test_a_restored_exchange_shows_the_same_iceberg_slice() -> None:
-    ex, _rec = globex()
+    ex, _clock, _rec = globex()
     ex.submit(iceberg("ice", SELL, 10, "4505", 4, account="B"))
     ex.submit(ep("t", BUY, 3, "4505"))
     state = msgspec.json.decode(msgspec.json.encode(ex.snapshot()), type=ExchangeState)
@@ -268,7 +246,7 @@ def test_a_restored_exchange_shows_the_same_iceberg_slice() -> None:
 def test_an_ioc_with_a_minimum_quantity_not_available_is_cancelled_unfilled() -> None:
     """CME Globex minimum quantity (iLink MinQty, fill-and-kill orders): unless at least
     that much trades at once, nothing does."""
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(ep("a1", SELL, 3, "4505", account="B"))
     ex.submit(ep("ioc", BUY, 5, "4505", duration=IOC, min_qty=4))
     last = rec.last("ioc")
@@ -278,7 +256,7 @@ def test_an_ioc_with_a_minimum_quantity_not_available_is_cancelled_unfilled() ->
 
 
 def test_an_ioc_whose_minimum_quantity_is_met_fills_what_it_can() -> None:
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(ep("a1", SELL, 3, "4505", account="B"))
     ex.submit(ep("ioc", BUY, 5, "4505", duration=IOC, min_qty=3))
     assert fills(rec, "ioc") == [(3, Decimal("4505"))]
@@ -297,7 +275,7 @@ def test_an_ioc_whose_minimum_quantity_is_met_fills_what_it_can() -> None:
 def test_a_minimum_quantity_outside_its_rule_is_rejected(
     more: dict[str, Any], code: RejectCode, words: str
 ) -> None:
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(ep("o", BUY, 5, "4505", **more))
     last = rec.last("o")
     assert (last.kind, last.reject_code) == (ReportKind.REJECTED, code)
@@ -308,7 +286,7 @@ def test_a_minimum_quantity_outside_its_rule_is_rejected(
 def test_an_order_smp_id_with_cancel_aggressing_cancels_the_new_order() -> None:
     """CME Globex SMP: two orders of one SMP ID do not match; the aggressing order's
     instruction decides, here "cancel newest"."""
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(ep("own", SELL, 1, "4500", smp_id="DESK1"))
     ex.submit(
         ep(
@@ -326,7 +304,7 @@ def test_an_order_smp_id_with_cancel_aggressing_cancels_the_new_order() -> None:
 
 
 def test_an_order_smp_id_without_instruction_cancels_the_resting_order() -> None:
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(ep("own", SELL, 1, "4500", account="A", smp_id="DESK1"))
     ex.submit(ep("other", SELL, 1, "4500", account="B"))
     ex.submit(ep("buy", BUY, 1, "4500", account="C", smp_id="DESK1"))
@@ -339,14 +317,14 @@ def test_an_order_smp_id_without_instruction_cancels_the_resting_order() -> None
 
 
 def test_orders_of_different_smp_ids_trade() -> None:
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(ep("own", SELL, 1, "4500", smp_id="DESK1"))
     ex.submit(ep("buy", BUY, 1, "4500", smp_id="DESK2"))
     assert fills(rec, "buy") == [(1, Decimal("4500"))]
 
 
 def test_an_order_smp_id_takes_the_place_of_its_accounts() -> None:
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     firm = SelfMatchPrevention(smp_id="FIRM1")
     ex.open_account("S1", smp=firm)
     ex.open_account("S2", smp=firm)
@@ -357,7 +335,7 @@ def test_an_order_smp_id_takes_the_place_of_its_accounts() -> None:
 
 def test_an_smp_instruction_without_an_smp_id_is_rejected() -> None:
     """Nothing is dropped silently: the order is not taken without the SMP it asked."""
-    ex, rec = globex()
+    ex, _clock, rec = globex()
     ex.submit(ep("o", BUY, 1, "4500", smp_instruction=SmpInstruction.CANCEL_RESTING))
     last = rec.last("o")
     assert (last.kind, last.reject_code) == (ReportKind.REJECTED, RejectCode.SMP_INVALID)

@@ -17,7 +17,7 @@ from ec_core.model import (
 )
 from ec_core.model import Trade as Print
 from ec_mock.market import RecordedFillModel, RecordedVenue
-from engine_support import ES, T0, Recorder, make_exchange, order
+from engine_support import ES, T0, Recorder, fills, make_exchange, order
 
 MS = 1_000_000
 
@@ -33,14 +33,6 @@ def trade(price: int, size: int, *, dt: int = 0) -> Print:
 def venue(**model: object) -> tuple[RecordedVenue, Recorder]:
     ex, _, rec = make_exchange((ES,), accounts=("A",))
     return RecordedVenue(ex, RecordedFillModel(**model)), rec  # type: ignore[arg-type]
-
-
-def fills(rec: Recorder, cl: str) -> list[tuple[int, Decimal]]:
-    return [
-        (r.fill.qty, r.fill.price)
-        for r in rec.reports(cl)
-        if r.kind is ReportKind.FILL and r.fill is not None
-    ]
 
 
 def state(v: RecordedVenue, cl: str) -> OrderState:

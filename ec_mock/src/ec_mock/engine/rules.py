@@ -245,6 +245,21 @@ def venue_takes_instructions(
             raise Reject(RejectCode.UNSUPPORTED, f"{name}: {reason}")
 
 
+def best_opposite(order: OrderRecord, kind: str, purpose: str) -> int:
+    """The best price on the other side of ``order`` (ticks); none is ``NO_OPPOSITE_SIDE``
+    (a ``kind`` order has no price ``purpose``)."""
+    side = order.side
+    book = order.book
+    best = book.best_ask() if side > 0 else book.best_bid()
+    if best is None:
+        raise Reject(
+            RejectCode.NO_OPPOSITE_SIDE,
+            f"{kind} {_BUY if side > 0 else _SELL} for {order.symbol}: no"
+            f" {'offers' if side > 0 else 'bids'} {purpose}",
+        )
+    return best
+
+
 def market_to_limit(
     ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
 ) -> None:
@@ -252,16 +267,7 @@ def market_to_limit(
     rests as a limit order at that price (an IOC order cancels it). With no opposite
     side there is no price to take: Globex rejects it (``NO_OPPOSITE_SIDE``).
     """
-    book = order.book
-    side = order.side
-    best = book.best_ask() if side > 0 else book.best_bid()
-    if best is None:
-        raise Reject(
-            RejectCode.NO_OPPOSITE_SIDE,
-            f"market-to-limit {_BUY if side > 0 else _SELL} for {order.symbol}: no"
-            f" {'offers' if side > 0 else 'bids'} to take a price from",
-        )
-    order.price = best
+    order.price = best_opposite(order, "market-to-limit", "to take a price from")
 
 
 def post_only_is_limit(
@@ -418,18 +424,10 @@ def market_protection(
     cancels it). With no opposite side there is no price to protect from: Globex
     rejects the order, and so does the mock (``NO_OPPOSITE_SIDE``).
     """
-    book = order.book
-    side = order.side
-    best = book.best_ask() if side > 0 else book.best_bid()
-    if best is None:
-        raise Reject(
-            RejectCode.NO_OPPOSITE_SIDE,
-            f"market {_BUY if side > 0 else _SELL} for {order.symbol}: no"
-            f" {'offers' if side > 0 else 'bids'} to protect the price from",
-        )
+    best = best_opposite(order, "market", "to protect the price from")
     protection = ex._limits[order.symbol].protection
     assert protection is not None
-    order.price = best + protection if side > 0 else best - protection
+    order.price = best + protection if order.side > 0 else best - protection
 
 
 def _always(kind: OrderKind) -> bool:
