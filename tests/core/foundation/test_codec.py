@@ -43,6 +43,7 @@ from ec_core.model import (
     SessionEvent,
     SessionEventKind,
     Side,
+    SmpInstruction,
     SnapshotComplete,
     Trade,
     TradeEvent,
@@ -90,6 +91,10 @@ NEW = NewOrder(
     exec_instructions=frozenset({ExecInstruction.AON, ExecInstruction.POST_ONLY}),
     cl_order_id="c1",
     is_manual=True,
+    display_qty=1,
+    min_qty=1,
+    smp_id="DESK1",
+    smp_instruction=SmpInstruction.CANCEL_AGGRESSING,
 )
 REQUESTS: list[OrderRequest] = [
     NEW,
