@@ -168,6 +168,8 @@ class CqgServerCore(ServerState):
         from the engine's depth. Called on every event that may move the book; the engine
         builds the depth once per request, so the other calls of a request find the same
         object and send nothing."""
+        if symbol not in self.subscriptions.depth_symbols:
+            return
         depth: BookDepth | None = None
         for session in self.sessions.live():
             contract_id = session.contracts.get_id(symbol)

@@ -25,6 +25,7 @@ __all__ = ["SubscriptionDesk"]
 _TSS = trade_routing_2.TradeSubscriptionStatus
 _SCOPE = trade_routing_2.TradeSubscription
 _MDS = market_data_2.MarketDataSubscriptionStatus
+_L4 = market_data_2.MarketDataSubscription.LEVEL_TRADES_BBA_DOM
 _SUPPORTED_SCOPES = frozenset(
     {
         _SCOPE.SUBSCRIPTION_SCOPE_ORDERS,
@@ -72,6 +73,10 @@ class SubscriptionDesk:
         self._accounts = accounts
         self._chains = chains
         self._render = renderer
+        # Symbols some session ever subscribed to at the DOM level: the fan-out walks the
+        # sessions for DOM updates only for these (a superset: never shrinks), so a book
+        # change nobody watches in depth costs one set lookup.
+        self.depth_symbols: set[str] = set()
 
     # -- trade subscriptions ---------------------------------------------------------
 
@@ -172,6 +177,8 @@ class SubscriptionDesk:
             request_id=request.request_id if request.HasField("request_id") else None,
         )
         session.market[sub.contract_id] = sub
+        if level >= _L4:
+            self.depth_symbols.add(instrument.symbol)
         return [
             _md_status(request, _MDS.STATUS_CODE_SUCCESS, level),
             self.market_snapshot(session, sub, now_ns=now_ns),
