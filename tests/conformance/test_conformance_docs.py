@@ -53,3 +53,16 @@ def test_the_quick_start_passes_the_password_as_a_secret_as_the_tutorial_asks() 
     assert '"password": password' in code
     tutorial = PAGE.parents[1] / "tutorials" / "write-a-vendor-plugin.md"
     assert "isinstance(password, Secret)" in tutorial.read_text(encoding="utf-8")
+
+
+def test_every_documented_rule_has_a_test_that_breaks_it() -> None:
+    """Walking the page: each code of the rules table is asserted by a journal test (a report
+    that breaks it) and the done-when rules by a kit run over a vendor with that bug."""
+    table = page().split("## What every report is checked against", 1)[1].split("\n## ", 1)[0]
+    codes = re.findall(r"^\| `([A-Z_]+)`", table, flags=re.M)
+    codes += re.findall(r"^\| `[A-Z_]+` / `([A-Z_]+)`", table, flags=re.M)
+    assert len(codes) >= 12, codes
+    tests = PAGE.parents[2] / "tests" / "conformance"
+    journal_tests = (tests / "test_conformance_journal.py").read_text(encoding="utf-8")
+    missing = sorted(c for c in codes if f'"{c}"' not in journal_tests)
+    assert missing == []

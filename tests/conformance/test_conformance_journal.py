@@ -132,6 +132,7 @@ def test_a_fill_must_grow_filled_qty_by_its_own_qty() -> None:
     ("event", "code"),
     [
         (fill("a", 4, 4, "F1"), "OVERFILL"),
+        (fill("a", 0, 0, "F1"), "FILL_QTY_INVALID"),
         (report(ReportKind.FILL, S.PARTIALLY_FILLED, filled_qty=1), "FILL_MISSING"),
         (report(ReportKind.STATUS, S.FILLED, filled_qty=2), "FILLED_NOT_FULL"),
         (report(ReportKind.MODIFIED, S.PARTIALLY_FILLED, filled_qty=1), "FILLED_QTY_WITHOUT_FILL"),

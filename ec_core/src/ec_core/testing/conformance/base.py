@@ -381,16 +381,7 @@ class ConformanceBase:
     ) -> ExecutionReport:
         """Send a DAY limit order and return its ACCEPTED report."""
         await session.orders.send(
-            NewOrder(
-                account_id=account_id,
-                symbol=instrument.symbol,
-                side=side,
-                qty=qty,
-                order_type=OrderType.LMT,
-                limit_price=price,
-                duration=Duration.DAY,
-                cl_order_id=cl_order_id,
-            )
+            limit_order(account_id, instrument.symbol, cl_order_id, side, qty, price)
         )
         return await self.report(reader, cl_order_id, ReportKind.ACCEPTED)
 
@@ -426,18 +417,7 @@ class ConformanceBase:
             side, qty = (Side.SELL, net) if net > 0 else (Side.BUY, -net)
             cl = orders.new_id("f")
             async with self.trade_stream(session, account_id, TradeJournal()) as reader:
-                await session.orders.send(
-                    NewOrder(
-                        account_id=account_id,
-                        symbol=symbol,
-                        side=side,
-                        qty=qty,
-                        order_type=OrderType.LMT,
-                        limit_price=price,
-                        duration=Duration.DAY,
-                        cl_order_id=cl,
-                    )
-                )
+                await session.orders.send(limit_order(account_id, symbol, cl, side, qty, price))
                 await self.report(reader, cl, ReportKind.ACCEPTED, what=f"the flattening {cl}")
                 other = Side.BUY if side is Side.SELL else Side.SELL
                 await control.place(instrument, other, price, qty)
@@ -447,6 +427,22 @@ class ConformanceBase:
                         reader, cl, ReportKind.FILL, what=f"fills of the flattening {cl}"
                     )
                     filled = fill.filled_qty
+
+
+def limit_order(
+    account_id: str, symbol: str, cl_order_id: str, side: Side, qty: int, price: Decimal
+) -> NewOrder:
+    """A DAY limit order: the kind of order every kit test rests."""
+    return NewOrder(
+        account_id=account_id,
+        symbol=symbol,
+        side=side,
+        qty=qty,
+        order_type=OrderType.LMT,
+        limit_price=price,
+        duration=Duration.DAY,
+        cl_order_id=cl_order_id,
+    )
 
 
 def _usable(session: Session) -> bool:

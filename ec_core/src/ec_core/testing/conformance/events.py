@@ -40,8 +40,9 @@ class EventReader(Generic[E]):
     async def next_matching(self, predicate: Callable[[E], bool], what: str) -> E:
         """The next event for which ``predicate`` is true; the others are kept in :attr:`seen`.
 
-        Fails (AssertionError) if the deadline passes or the stream ends first, listing
-        the last events that did arrive.
+        Fails (AssertionError) if the deadline passes or the stream ends first, naming
+        ``what`` (a noun phrase: "the fill of X", "SnapshotComplete for Y") and listing the
+        last events that did arrive.
         """
         try:
             with anyio.fail_after(self.timeout):
@@ -57,7 +58,7 @@ class EventReader(Generic[E]):
                         return event
         except TimeoutError:
             raise AssertionError(
-                f"no {what} on {self.name} within {self.timeout}s; {self._tail()}"
+                f"waited {self.timeout}s on {self.name} for {what}; it did not come. {self._tail()}"
             ) from None
 
     def _observe(self, event: E) -> None:
@@ -66,9 +67,9 @@ class EventReader(Generic[E]):
 
     def _tail(self) -> str:
         if not self._recent:
-            return "nothing arrived"
+            return "Nothing arrived."
         lines = "\n  ".join(repr(e) for e in self._recent)
-        return f"last {len(self._recent)} event(s):\n  {lines}"
+        return f"The last {len(self._recent)} event(s):\n  {lines}"
 
 
 @final

@@ -22,19 +22,16 @@ from ec_core.execution import Payload, ValidatorGate
 from ec_core.front import venue_clock
 from ec_core.model import (
     CancelOrder,
-    Duration,
     Instrument,
     ModifyOrder,
-    NewOrder,
     Order,
     OrderRequest,
     OrderState,
-    OrderType,
     Side,
 )
 from ec_core.plugins import PluginHost
 from ec_core.strategy.rig import OrderPath, order_path
-from ec_core.testing.conformance.base import ConformanceBase, KitOrders
+from ec_core.testing.conformance.base import ConformanceBase, KitOrders, limit_order
 from ec_core.testing.conformance.control import MarketControl
 from ec_core.testing.conformance.requirements import MARKET_CONTROL, requires
 from ec_core.vendor import Capability, Session
@@ -66,7 +63,7 @@ class ExecutorConformance(ConformanceBase, kit=True):
         price = self.price(instrument, reference_price)
         async with self.executor_path(host, vendor_session, account_id, instrument) as path:
             order = await self._execute(
-                path, self._order(account_id, instrument, cl, Side.BUY, 2, price)
+                path, limit_order(account_id, instrument.symbol, cl, Side.BUY, 2, price)
             )
             assert order is not None, f"{EXECUTOR_RULE}: execute returned no order"
             assert order.state is OrderState.WORKING, f"{EXECUTOR_RULE}: {order}"
@@ -120,7 +117,7 @@ class ExecutorConformance(ConformanceBase, kit=True):
         async with self.executor_path(host, vendor_session, account_id, instrument) as path:
             before = path.tracker.position(account_id, instrument.symbol).qty
             order = await self._execute(
-                path, self._order(account_id, instrument, cl, Side.BUY, 2, price)
+                path, limit_order(account_id, instrument.symbol, cl, Side.BUY, 2, price)
             )
             assert order is not None, f"{EXECUTOR_RULE}: execute returned no order"
             await market_control.place(instrument, Side.SELL, price, 1)
@@ -138,7 +135,9 @@ class ExecutorConformance(ConformanceBase, kit=True):
                 f"{EXECUTOR_RULE}: the tracker's position moved {before} -> {position.qty}"
             )
             # Sell it back through the executor: the account ends as it began.
-            back = self._order(account_id, instrument, kit_orders.new_id("s"), Side.SELL, 2, price)
+            back = limit_order(
+                account_id, instrument.symbol, kit_orders.new_id("s"), Side.SELL, 2, price
+            )
             sold = await self._execute(path, back)
             assert sold is not None, f"{EXECUTOR_RULE}: execute returned no order"
             await market_control.place(instrument, Side.BUY, price, 2)
@@ -165,21 +164,6 @@ class ExecutorConformance(ConformanceBase, kit=True):
             ack_timeout=self.timeout,
         ) as path:
             yield path
-
-    @staticmethod
-    def _order(
-        account_id: str, instrument: Instrument, cl: str, side: Side, qty: int, price: Decimal
-    ) -> NewOrder:
-        return NewOrder(
-            account_id=account_id,
-            symbol=instrument.symbol,
-            side=side,
-            qty=qty,
-            order_type=OrderType.LMT,
-            limit_price=price,
-            duration=Duration.DAY,
-            cl_order_id=cl,
-        )
 
     async def _wait(
         self, path: OrderPath, order: Order, done: Callable[[Order], bool], what: str
