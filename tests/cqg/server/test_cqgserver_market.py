@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import msgspec
 from cqgserver_support import Client, limit_order, make_server, make_venue
 from ec_core.model import Side
 from ec_cqg.protocol.pb import ClientMsg, ServerMsg, market_data_2
@@ -238,3 +239,19 @@ def test_a_print_carries_its_aggressor_side_as_the_sales_condition() -> None:
     _status, snapshot = _subscribe(client, contract_id, 1)
     (last,) = snapshot.real_time_market_data[0].quotes
     assert last.sales_condition == _Q.SALES_CONDITION_SELL_SIDE_AGGRESSOR
+
+
+def test_an_iceberg_shows_only_its_display_slice_in_the_dom() -> None:
+    """DOM volumes are displayed quantity: an iceberg's hidden part never shows. A slice
+    taken whole is replaced by the next (the level looks the same: no update); a slice
+    taken in part shows what is left of it."""
+    client, contract_id = _quiet()
+    iceberg = msgspec.structs.replace(limit_order("ice", Side.SELL, 10, "5000.25"), display_qty=2)
+    client.server.venue.exchange.submit(iceberg)
+    _status, snapshot = _subscribe(client, contract_id, 4)
+    assert _levels(snapshot.real_time_market_data[0]) == [(_Q.TYPE_ASK, 20001, 2)]
+    _place(client, "b1", Side.BUY, 2, "5000.25")  # the slice goes, the next one shows
+    assert not _dom_items(client.collect())
+    _place(client, "b2", Side.BUY, 1, "5000.25")
+    (data,) = _dom_items(client.collect())
+    assert _levels(data) == [(_Q.TYPE_ASK, 20001, 1)]
