@@ -11,7 +11,6 @@ import itertools
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 from ec_core.clock import ManualClock
@@ -22,12 +21,12 @@ from ec_core.model import (
     Instrument,
     MarginCall,
     NewOrder,
-    OrderType,
     Side,
 )
 from ec_mock.engine import Exchange, SettlementSource
-from ec_mock.instruments import builtin_instruments, load_instrument_specs
+from ec_mock.instruments import load_instrument_specs
 from engine_support import SECOND, T0, Recorder, order
+from test_engine_globex import globex
 
 BUY, SELL = Side.BUY, Side.SELL
 HOUR = 3600 * SECOND
@@ -35,16 +34,6 @@ CLOSE = T0 + 7 * HOUR  # Wednesday 2024-01-10 16:00 CT
 NEXT_DAY = T0 + 24 * HOUR  # Thursday 09:00 CT
 NEXT_CLOSE = CLOSE + 24 * HOUR
 _ids = itertools.count()
-
-
-def globex(**options: Any) -> tuple[Exchange, ManualClock, Recorder]:
-    clock = ManualClock(T0)
-    ex = Exchange(instruments=builtin_instruments(), clock=clock, **options)
-    for account in ("A", "B", "C"):
-        ex.open_account(account)
-    rec = Recorder()
-    ex.add_listener(rec)
-    return ex, clock, rec
 
 
 def cross(ex: Exchange, buyer: str, seller: str, qty: int, price: str, symbol: str = "EP") -> None:
@@ -299,28 +288,8 @@ def test_an_instrument_without_sessions_settles_on_request() -> None:
     ex = Exchange(instruments=[xs], clock=ManualClock(T0))
     for account in ("A", "B"):
         ex.open_account(account)
-    ex.submit(
-        NewOrder(
-            account_id="B",
-            symbol="XS",
-            side=SELL,
-            qty=1,
-            order_type=OrderType.LMT,
-            limit_price=Decimal(100),
-            cl_order_id="s",
-        )
-    )
-    ex.submit(
-        NewOrder(
-            account_id="A",
-            symbol="XS",
-            side=BUY,
-            qty=1,
-            order_type=OrderType.LMT,
-            limit_price=Decimal(100),
-            cl_order_id="b",
-        )
-    )
+    ex.submit(order("s", SELL, 1, "100", account="B", symbol="XS"))
+    ex.submit(order("b", BUY, 1, "100", account="A", symbol="XS"))
     settlement = ex.settle("XS", Decimal("101.25"))
     assert settlement.source is SettlementSource.FEED
     assert ex.account("A").balance == Decimal("1000062.50")
