@@ -302,3 +302,56 @@ async def test_a_reference_client_rebuilds_the_engines_book_from_the_dom() -> No
                 assert swept.bid is None or swept.bid < quote.bid - 3, "levels were taken"
             await fenced(f"p{n}")
             assert book == engine_book(), change
+
+
+@pytest.mark.anyio
+async def test_a_reference_client_gets_settlements_and_end_of_day_values() -> None:
+    """Levels 5 and 6 over a real socket, read with CQG's own descriptors."""
+    ClientMsg = ref("WebAPI_2.ClientMsg")
+    async with served() as (url, venue), connect(url, ping_interval=None) as ws:
+        client = RawClient(ws)
+        await client.send(_logon())
+        await client.until(lambda m: m.HasField("logon_result"))
+        ids: dict[str, int] = {}
+        for request_id, symbol in ((1, "EP"), (2, "CLE")):
+            resolve = ClientMsg()
+            resolve.information_requests.add(
+                id=request_id
+            ).symbol_resolution_request.symbol = symbol
+            await client.send(resolve)
+            report = (await client.until(lambda m: m.information_reports)).information_reports[0]
+            ids[symbol] = report.symbol_resolution_report.contract_metadata.contract_id
+        market = ClientMsg()
+        market.market_data_subscriptions.add(contract_id=ids["EP"], request_id=3, level=5)
+        market.market_data_subscriptions.add(contract_id=ids["CLE"], request_id=4, level=6)
+        await client.send(market)
+        snapshots = 0
+        while snapshots < 2:
+            msg = await client.until(lambda m: m.real_time_market_data)
+            snapshots += sum(d.is_snapshot for d in msg.real_time_market_data)
+        levels = {
+            s.contract_id: (s.status_code, s.level)
+            for m in client.received
+            for s in m.market_data_subscription_statuses
+        }
+        assert levels == {ids["EP"]: (0, 5), ids["CLE"]: (0, 6)}
+        venue.advance(7 * 3_600_000_000_000)  # to 16:00 CT: both settle
+
+        def settled(m: Any) -> bool:
+            return any(
+                not d.is_snapshot and d.market_values and d.market_values[0].scaled_settlement
+                for d in m.real_time_market_data
+            )
+
+        seen: dict[int, Any] = {}
+        while len(seen) < 2:
+            msg = await client.until(settled)
+            for data in msg.real_time_market_data:
+                seen[data.contract_id] = data
+        ep, cle = venue.exchange.settlement("EP"), venue.exchange.settlement("CLE")
+        assert ep is not None
+        assert cle is not None
+        assert [(q.type, q.scaled_price) for q in seen[ids["EP"]].quotes] == [(5, ep.ticks * 25)]
+        assert not seen[ids["CLE"]].quotes
+        assert seen[ids["CLE"]].market_values[0].scaled_settlement == cle.ticks
+        assert seen[ids["CLE"]].market_values[0].HasField("scaled_close_price")

@@ -103,11 +103,11 @@ def test_level_4_snapshot_holds_the_book_and_updates_diff_it() -> None:
     assert dom, "the book changed: DOM updates expected"
 
 
-def test_level_7_is_served_as_4_and_5_is_not_supported() -> None:
+def test_level_7_is_served_as_4_and_an_unknown_level_is_not_supported() -> None:
     client, contract_id = _setup()
     (status, _snapshot) = _subscribe(client, contract_id, 7)
     assert status.market_data_subscription_statuses[0].level == 4
-    (refused,) = _subscribe(client, contract_id, 5)
+    (refused,) = _subscribe(client, contract_id, 8)
     assert refused.market_data_subscription_statuses[0].status_code == 110
 
 

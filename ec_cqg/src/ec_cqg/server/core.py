@@ -32,6 +32,7 @@ from ec_core.model import (
 from ec_cqg.protocol.pb import ServerMsg, market_data_2, trade_routing_2
 from ec_cqg.server.config import ServerConfig
 from ec_cqg.server.connection import ConnectionCore
+from ec_cqg.server.daily import settlement_update
 from ec_cqg.server.faults import FaultLine
 from ec_cqg.server.sessions import Session
 from ec_cqg.server.state import Credentials, ServerState
@@ -66,6 +67,12 @@ class CqgServerCore(ServerState):
         if line is not None and line.plan.reject_next:
             self._previous_faults = venue.exchange.faults
             venue.exchange.faults = line.injector
+        # settlements published so far: the exchange's count, and per symbol
+        self._settled_seen = venue.exchange.settled_count
+        self._settlements_sent = {
+            i.symbol: len(venue.exchange.settlements(i.symbol))
+            for i in venue.exchange.instruments()
+        }
         venue.attach(self)
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -121,10 +128,41 @@ class CqgServerCore(ServerState):
             self.venue.restart(keep_state=keep_state)
         if self.line is not None:
             self.line.take_due(now_ns)
+        if self.venue.exchange.settled_count != self._settled_seen:
+            self._publish_settlements()
         for connection in list(self.connections):
             connection.tick(now_ns)
         if self.history.feeds:
             self._send_bars(self.history.feeds.on_time(now_ns))
+
+    def _publish_settlements(self) -> None:
+        """A trading day settled: every subscriber of the contract (levels 1 to 6) gets
+        the settlement (see :mod:`.daily`)."""
+        exchange = self.venue.exchange
+        self._settled_seen = exchange.settled_count
+        for instrument in exchange.instruments():
+            symbol = instrument.symbol
+            settlements = exchange.settlements(symbol)
+            sent = min(self._settlements_sent.get(symbol, 0), len(settlements))
+            self._settlements_sent[symbol] = len(settlements)
+            for settlement in settlements[sent:]:
+                for session in self.sessions.live():
+                    contract_id = session.contracts.get_id(symbol)
+                    connection = session.connection
+                    if contract_id is None or connection is None:
+                        continue
+                    daily = session.daily.get(contract_id)
+                    data = None
+                    if daily is not None:
+                        data = daily.on_settlement(settlement, self.venue.tape, session.base)
+                    elif contract_id in session.market:
+                        data = settlement_update(
+                            contract_id, instrument, settlement, session.base, quote=True
+                        )
+                    if data is not None:
+                        msg = ServerMsg()
+                        msg.real_time_market_data.append(data)
+                        self.send(connection, msg)
 
     def on_restart(self, *, kept_state: bool) -> None:
         """The exchange was replaced: every line drops; without state, sessions end too."""

@@ -3,7 +3,7 @@
 Levels (``MarketDataSubscription.level``): 1 trades, 2 + best bid/ask without volumes,
 3 + volumes, 4 + depth of market (``dom_depth`` levels each side). Level 7 (order by
 order) is served as 4, the effective level the status reports. Levels 5 and 6 (settlements,
-end-of-day values only) are answered ``NOT_SUPPORTED``: the mock has no settlements.
+end-of-day values only) are :mod:`.daily`'s; it adds the settlements to these levels too.
 
 A trade quote carries its aggressor side as ``sales_condition`` (4 buy side, 5 sell
 side; none for an auction print). A snapshot holds the last trade, the best bid and ask

@@ -17,6 +17,7 @@ from typing import Protocol
 from ec_cqg.protocol.timestamps import BaseTime
 from ec_cqg.server.codes import REQUEST_REJECT
 from ec_cqg.server.contracts import SessionContracts
+from ec_cqg.server.daily import DailySubscription
 from ec_cqg.server.market import MarketSubscription
 
 __all__ = ["Line", "Session", "SessionTable", "TradeSub", "base_time_at"]
@@ -79,6 +80,7 @@ class Session:
     allow_restore: bool
     contracts: SessionContracts = field(default_factory=SessionContracts)
     market: dict[int, MarketSubscription] = field(default_factory=dict)
+    daily: dict[int, DailySubscription] = field(default_factory=dict)  # levels 5 and 6
     trade_subs: dict[int, TradeSub] = field(default_factory=dict)
     connection: Line | None = None
 

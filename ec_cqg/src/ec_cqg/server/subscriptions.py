@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, final
 
 from ec_cqg.protocol.pb import ServerMsg, market_data_2, trade_routing_2
 from ec_cqg.server.accounts import AccountDirectory
+from ec_cqg.server.daily import DAILY_LEVELS, DailySubscription, add_settlements, trading_day
 from ec_cqg.server.market import MarketSubscription, effective_level
 from ec_cqg.server.orders import OrderChains
 from ec_cqg.server.render import Renderer, day_start
@@ -157,9 +158,25 @@ class SubscriptionDesk:
                     f"contract_id {request.contract_id} was not resolved in this session",
                 )
             ]
+        # one subscription per contract: a new level replaces the one before
+        session.market.pop(request.contract_id, None)
+        session.daily.pop(request.contract_id, None)
         if request.level == 0:
-            session.market.pop(request.contract_id, None)
             return [_md_status(request, _MDS.STATUS_CODE_SUCCESS, 0)]
+        request_id = request.request_id if request.HasField("request_id") else None
+        if request.level in DAILY_LEVELS:
+            daily = DailySubscription(
+                contract_id=request.contract_id,
+                instrument=instrument,
+                level=request.level,
+                request_id=request_id,
+            )
+            session.daily[daily.contract_id] = daily
+            msg = ServerMsg()
+            msg.real_time_market_data.append(
+                daily.snapshot(self._venue.exchange, self._venue.tape, session.base, now_ns)
+            )
+            return [_md_status(request, _MDS.STATUS_CODE_SUCCESS, request.level), msg]
         level = effective_level(request.level)
         if level is None:
             return [
@@ -167,14 +184,14 @@ class SubscriptionDesk:
                     request,
                     _MDS.STATUS_CODE_NOT_SUPPORTED,
                     0,
-                    f"level {request.level} is not supported (1, 2, 3, 4 and 7 are)",
+                    f"level {request.level} is not supported (1 to 7 are)",
                 )
             ]
         sub = MarketSubscription(
             contract_id=request.contract_id,
             instrument=instrument,
             level=level,
-            request_id=request.request_id if request.HasField("request_id") else None,
+            request_id=request_id,
         )
         session.market[sub.contract_id] = sub
         if level >= _L4:
@@ -196,6 +213,8 @@ class SubscriptionDesk:
             base=session.base,
             now_ns=now_ns,
         )
+        day, _start = trading_day(sub.instrument, now_ns)
+        add_settlements(data.market_values[0], sub.prices, exchange.settlements(symbol), day)
         msg = ServerMsg()
         msg.real_time_market_data.append(data)
         return msg
@@ -210,4 +229,10 @@ class SubscriptionDesk:
             self.market_snapshot(session, sub, now_ns=now_ns)
             for sub in list(session.market.values())
         ]
+        for daily in list(session.daily.values()):
+            msg = ServerMsg()
+            msg.real_time_market_data.append(
+                daily.snapshot(self._venue.exchange, self._venue.tape, session.base, now_ns)
+            )
+            markets.append(msg)
         return trades + markets

@@ -41,6 +41,12 @@ class ClearingLayer(SnapshotLayer):
         settlements = self._settlements.get(symbol)
         return settlements[-1] if settlements else None
 
+    @property
+    def settled_count(self) -> int:
+        """How many settlements the exchange made: a front end that publishes them polls
+        this and reads :meth:`settlements` only when it moved."""
+        return self._settled_count
+
     def settlements(self, symbol: str) -> list[Settlement]:
         """Every settlement of ``symbol``, oldest first."""
         return list(self._settlements.get(symbol, ()))
@@ -139,6 +145,7 @@ class ClearingLayer(SnapshotLayer):
             symbol=symbol, trade_date=trade_date, price=price, ticks=ticks, source=source, ts_ns=now
         )
         self._settlements.setdefault(symbol, []).append(settlement)
+        self._settled_count += 1
         marked = symbol in self._marks
         for acct in self._accounts.values():
             pos = acct.positions.get(symbol)

@@ -187,6 +187,7 @@ class ExchangeCore:
         self._closing: dict[str, ClosingRange] = {}
         self._liquidations: dict[str, dict[str, date]] = {}  # symbol -> account -> call's day
         self._margin_check_due = False
+        self._settled_count = 0  # settlements so far (front ends poll it: settled_count)
         self._instruments: dict[str, Instrument] = {}
         self._books: dict[str, OrderBook] = {}
         self._calendars: dict[str, SessionCalendar] = {}

@@ -252,6 +252,7 @@ class SnapshotLayer(AmendLayer):
             exchange._last[trade.symbol] = (trade.ts_ns, trade.price, trade.size, trade.aggressor)
         for settlement in state.settlements:
             exchange._settlements.setdefault(settlement.symbol, []).append(settlement)
+        exchange._settled_count = len(state.settlements)
         exchange._feed_settlements.update(state.feed_settlements)
         for symbol, (start_ns, value, volume) in state.closing_ranges.items():
             closing = exchange._closing[symbol] = ClosingRange(start_ns)
