@@ -24,9 +24,8 @@ from ec_core.model import (
     Side,
 )
 from ec_mock.engine import Exchange, SettlementSource
-from ec_mock.instruments import load_instrument_specs
-from engine_support import SECOND, T0, Recorder, order
-from test_engine_globex import globex
+from ec_mock.instruments import builtin_instruments, load_instrument_specs
+from engine_support import SECOND, T0, Recorder, globex, order
 
 BUY, SELL = Side.BUY, Side.SELL
 HOUR = 3600 * SECOND
@@ -159,6 +158,20 @@ def test_a_settlement_feed_price_off_the_tick_is_refused() -> None:
     ex, _, _ = globex()
     with pytest.raises(ValueError, match=r"EP.*4490\.10.*tick"):
         ex.provide_settlement("EP", Decimal("4490.10"))
+    with pytest.raises(ValueError, match="EP: settlement price must be a finite Decimal"):
+        ex.provide_settlement("EP", Decimal("NaN"))
+    with pytest.raises(ValueError, match="EP: settlement price must be a finite Decimal"):
+        ex.provide_settlement("EP", 4490.5)  # type: ignore[arg-type]
+    assert ex.settlement("EP") is None  # nothing was taken
+
+
+def test_a_maintenance_margin_above_the_initial_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"maintenance margin of EP \(13000\).*initial"):
+        Exchange(
+            instruments=builtin_instruments(),
+            clock=ManualClock(T0),
+            maintenance_margins={"EP": Decimal(13000)},
+        )
 
 
 # ------------------------------------------------------------------ margin
