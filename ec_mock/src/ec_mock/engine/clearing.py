@@ -85,6 +85,8 @@ class ClearingLayer(SnapshotLayer):
         instrument = self._instruments.get(symbol)
         if instrument is None:
             raise ValueError(f"unknown instrument {symbol!r}")
+        if not isinstance(price, Decimal) or not price.is_finite():
+            raise ValueError(f"{symbol}: settlement price must be a finite Decimal, got {price!r}")
         ticks, rest = divmod(price, instrument.tick_size)
         if rest:
             raise ValueError(

@@ -169,6 +169,12 @@ class ExchangeCore:
         self._maintenance: dict[str, Decimal] = dict(maintenance_margins)
         for symbol, amount in self._maintenance.items():
             check_amount(amount, f"maintenance margin of {symbol}")
+            initial = self._margins.get(symbol)
+            if amount <= 0 or (initial is not None and amount > initial):
+                raise ValueError(
+                    f"maintenance margin of {symbol} ({amount}) must be > 0 and at most its"
+                    f" initial margin ({initial})"
+                )
         if products is None:
             products = {s.instrument.symbol: s.rules for s in builtin_specs() if s.rules}
         self._products: dict[str, ProductRules] = dict(products)
