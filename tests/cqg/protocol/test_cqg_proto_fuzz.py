@@ -206,8 +206,8 @@ _MARK = "\x01\x02ZQ"
 def test_invalid_utf8_in_any_string_field_at_any_depth_is_refused(
     ours: type[Message], data: st.DataObject
 ) -> None:
-    # The codec walks only the fields that can hold strings, by plan; a naive walk of
-    # everything says where the strings are, and one of them is made invalid UTF-8.
+    # upb verifies UTF-8 in C (the codec's validating twin) and the walk names the field;
+    # a naive walk of everything says where the strings are, one is made invalid UTF-8.
     msg = fill(data, ours(), width=8)
     slots = _string_slots(msg)
     if not slots:
@@ -226,8 +226,9 @@ def test_invalid_utf8_in_any_string_field_at_any_depth_is_refused(
         else [codec.decode_server, lambda frame: codec.decode_server_fields(frame)[0]]
     )
     for decode in decoders:
-        with pytest.raises(ProtocolError, match="UTF-8"):
+        with pytest.raises(ProtocolError, match="UTF-8") as refused:
             decode(bad)
+        assert f"field {field.full_name} " in str(refused.value)  # named, found by the walk
         decoded = decode(wire)  # the same frame with valid text passes
         assert _string_slots(decoded)
         assert all(

@@ -21,6 +21,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from ec_cqg.protocol.pb import ClientMsg, ServerMsg
+from ec_cqg.protocol.utf8 import validator_of
 
 __all__ = [
     "DEFAULT_MAX_FRAME_BYTES",
@@ -71,9 +72,7 @@ def decode_server_fields(
     """
     msg = _parse(data, ServerMsg, max_bytes)
     fields = msg.ListFields()
-    bad = _first_bad_field(fields, _plan_of(ServerMsg.DESCRIPTOR))
-    if bad is not None:
-        raise ProtocolError(f"malformed WebAPI_2.ServerMsg frame: field {bad} is not valid UTF-8")
+    _check_utf8(data, msg)
     if strict and not msg.IsInitialized():
         raise ProtocolError(f"WebAPI_2.ServerMsg frame misses required fields: {_missing(msg)}")
     return msg, fields
@@ -134,11 +133,7 @@ def _encode(msg: Message, expected: type[Message]) -> bytes:
 
 def _decode(data: bytes, cls: type[_M], *, strict: bool, max_bytes: int) -> _M:
     msg = _parse(data, cls, max_bytes)
-    bad = _first_non_utf8(msg)
-    if bad is not None:
-        raise ProtocolError(
-            f"malformed {cls.DESCRIPTOR.full_name} frame: field {bad} is not valid UTF-8"
-        )
+    _check_utf8(data, msg)
     if strict and not msg.IsInitialized():
         raise ProtocolError(
             f"{cls.DESCRIPTOR.full_name} frame misses required fields: {_missing(msg)}"
@@ -173,15 +168,30 @@ def _missing(msg: Message) -> str:
     return ", ".join(errors)
 
 
-def _first_non_utf8(msg: Message) -> str | None:
-    """Path of the first string field that holds bytes, else ``None``.
+def _check_utf8(data: bytes | bytearray | memoryview, msg: Message) -> None:
+    """Refuse a frame with a string field that is not valid UTF-8, naming the field.
 
-    proto2 parsing keeps invalid UTF-8 in ``string`` fields and hands back ``bytes``; we
-    refuse such frames here so typed code downstream always sees ``str``. Each message
-    type has a plan (see :class:`_StringPlan`): its string fields are read by name (an
-    unset one reads as ``""``), and only the message fields that can hold a string
-    somewhere below them are entered, when set. Probing by name costs far less than
-    ``ListFields``, which builds a wrapper for every populated field.
+    proto2 parsing keeps invalid UTF-8 in ``string`` fields and hands back ``bytes``;
+    typed code downstream must always see ``str``. upb checks it in C while parsing the
+    frame again with the message's UTF-8-verifying twin (:mod:`.utf8`), far cheaper than
+    reading every string from Python; only a refused frame is walked, for the field's name.
+    """
+    try:
+        validator_of(msg.DESCRIPTOR).FromString(bytes(data))
+    except Exception as exc:  # DecodeError: a string field had bad UTF-8
+        full_name = msg.DESCRIPTOR.full_name
+        bad = _first_non_utf8(msg) or f"? ({exc})"
+        raise ProtocolError(
+            f"malformed {full_name} frame: field {bad} is not valid UTF-8"
+        ) from None
+
+
+def _first_non_utf8(msg: Message) -> str | None:
+    """Path of the first string field that holds bytes, else ``None`` (a refused frame's).
+
+    Each message type has a plan (see :class:`_StringPlan`): its string fields are read by
+    name (an unset one reads as ``""``), and only the message fields that can hold a
+    string somewhere below them are entered, when set.
     """
     plan = _plan_of(msg.DESCRIPTOR)  # type: ignore[arg-type]  # upb's descriptor type
     for name, full_name, repeated in plan.strings:
@@ -207,51 +217,6 @@ def _first_non_utf8(msg: Message) -> str | None:
     return None
 
 
-def _first_bad_field(fields: Fields, plan: _StringPlan) -> str | None:
-    """As :func:`_first_non_utf8` over fields already listed (the envelope's)."""
-    wanted = plan.wanted
-    for field, value in fields:
-        if field.number not in wanted:
-            continue
-        if field.type == _STRING:
-            if field.is_repeated:
-                if any(type(v) is bytes for v in value):
-                    return field.full_name
-            elif type(value) is bytes:
-                return field.full_name
-        elif field.is_repeated:
-            found = _first_in_items(value[:], field)
-            if found is not None:
-                return found
-        else:
-            found = _first_non_utf8(value)
-            if found is not None:
-                return found
-    return None
-
-
-def _first_in_items(items: Sequence[Message], field: FieldDescriptor) -> str | None:
-    """:func:`_first_non_utf8` over the items of one repeated field; items whose type
-    holds strings only inside optional sub-messages (market data: detailed DOM) are
-    probed inline, without a call per item."""
-    child_type = field.message_type
-    assert child_type is not None
-    singles = _plan_of(child_type).singles
-    if singles is not None:
-        for child in items:
-            for name in singles:
-                if child.HasField(name):
-                    found = _first_non_utf8(getattr(child, name))
-                    if found is not None:
-                        return found
-        return None
-    for child in items:
-        found = _first_non_utf8(child)
-        if found is not None:
-            return found
-    return None
-
-
 def _plan_of(descriptor: Descriptor) -> _StringPlan:
     plan = _PLANS.get(descriptor)
     if plan is None:
@@ -263,7 +228,7 @@ def _plan_of(descriptor: Descriptor) -> _StringPlan:
 class _StringPlan:
     """For one message type: its string fields, and the message fields that may hold one."""
 
-    __slots__ = ("children", "singles", "strings", "wanted")
+    __slots__ = ("children", "strings", "wanted")
 
     def __init__(self, descriptor: Descriptor) -> None:
         self.wanted = _plan(descriptor, frozenset())
@@ -272,11 +237,6 @@ class _StringPlan:
             (f.name, f.full_name, f.is_repeated) for f in fields if f.type == _STRING
         )
         self.children = tuple((f.name, f.is_repeated) for f in fields if f.type == _MESSAGE)
-        #: the names of the children when the type has no strings of its own and only
-        #: optional (singular) message fields that may hold some: probed inline
-        self.singles: tuple[str, ...] | None = None
-        if not self.strings and self.children and not any(r for _, r in self.children):
-            self.singles = tuple(name for name, _ in self.children)
 
 
 _PLANS: dict[Descriptor, _StringPlan] = {}
