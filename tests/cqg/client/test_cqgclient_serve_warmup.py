@@ -8,10 +8,6 @@ whatever the real date, with six minutes of simulated past (``--history 6m``).
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,14 +18,8 @@ from ec_core.data.warmup import seamed, warm_up
 from ec_core.model import ExecutionReport, NewOrder, OrderType, ReportKind, Side
 from ec_core.plugins import PluginHost
 from ec_core.secrets import Secret
+from mock_serve import serve_subprocess
 
-EC = """
-import sys
-from ec_core.cli.main import build_cli
-from ec_core.plugins import PluginHost
-
-build_cli(PluginHost.load()).main(args=sys.argv[1:], prog_name="ec")
-"""
 USER, PASSWORD, ACCOUNT = "warm", "warm-password", "S-1"
 START = "2024-01-10T15:10:50Z"  # 09:10:50 in Chicago: a live minute closes in seconds
 HISTORY = ("--start", START, "--history", "6m")
@@ -37,35 +27,13 @@ HISTORY = ("--start", START, "--history", "6m")
 
 @pytest.fixture
 def server_url() -> Iterator[str]:
-    env = dict(os.environ, EC_MOCK_PASSWORD=PASSWORD)
-    args = ["--port", "0", "--user", USER, "--account", ACCOUNT, "--seed", "5"]
-    process = subprocess.Popen(
-        [sys.executable, "-c", EC, "mock", "serve", "--dialect", "cqg", *args, *HISTORY],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert process.stdout is not None
-        lines: list[str] = []
-        while not lines or not lines[-1].startswith("history:"):
-            line = process.stdout.readline()
-            assert line, "".join(lines)  # it ended: its stderr comes with communicate below
-            lines.append(line)
+    args = ("--user", USER, "--account", ACCOUNT, "--seed", "5", *HISTORY)
+    with serve_subprocess("--dialect", "cqg", *args, password=PASSWORD, ready="history:") as (
+        lines,
+        url,
+    ):
         assert "6m of simulated market" in lines[-1], lines
-        (url,) = [
-            line.rsplit("serving at ", 1)[1].strip() for line in lines if "serving at" in line
-        ]
         yield url
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-        assert "stopped" in out, out + err
-        assert process.returncode == 0, err
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.mark.anyio

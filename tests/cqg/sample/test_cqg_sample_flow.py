@@ -8,15 +8,12 @@ Only the constants below are what a sample asks its user to edit.
 from __future__ import annotations
 
 import ast
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import cqgsample_client as sample
 import pytest
+from mock_serve import serve_subprocess
 
 # -- what a sample's user edits ------------------------------------------------------------
 USER_NAME = "sample-user"
@@ -25,13 +22,6 @@ ACCOUNT = "SAMPLE-1"
 SYMBOL = "EP"
 # ------------------------------------------------------------------------------------------
 
-EC = """
-import sys
-from ec_core.cli.main import build_cli
-from ec_core.plugins import PluginHost
-
-build_cli(PluginHost.load()).main(args=sys.argv[1:], prog_name="ec")
-"""
 START = "2024-01-10T15:00:00Z"  # a Wednesday morning in Chicago: CME trades
 HISTORY = ("--start", START, "--history", "15m")
 TEN_MINUTES_MS = 600_000
@@ -41,33 +31,12 @@ DAY_MS = 86_400_000
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
     """``ec mock serve --dialect cqg`` in a subprocess; its URL."""
-    env = dict(os.environ, EC_MOCK_PASSWORD=PASSWORD)
-    args = ["--port", "0", "--user", USER_NAME, "--account", ACCOUNT, "--seed", "11"]
-    process = subprocess.Popen(
-        [sys.executable, "-c", EC, "mock", "serve", "--dialect", "cqg", *args, *HISTORY],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert process.stdout is not None
-        lines: list[str] = []
-        while not lines or not lines[-1].startswith("history:"):
-            line = process.stdout.readline()
-            assert line, "".join(lines)
-            lines.append(line)
-        (found,) = [
-            line.rsplit("serving at ", 1)[1].strip() for line in lines if "serving at" in line
-        ]
+    args = ("--user", USER_NAME, "--account", ACCOUNT, "--seed", "11", *HISTORY)
+    with serve_subprocess("--dialect", "cqg", *args, password=PASSWORD, ready="history:") as (
+        _lines,
+        found,
+    ):
         yield found
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-        assert process.returncode == 0, out + err
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture

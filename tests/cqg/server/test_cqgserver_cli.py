@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import ssl
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from ssl import SSLContext
 
 import trustme
 from ec_cqg.protocol.codec import decode_server
 from ec_cqg.protocol.pb import ClientMsg
+from mock_serve import EC, serve_subprocess
 from websockets.sync.client import connect
 
-EC = """
-import sys
-from ec_core.cli.main import build_cli
-from ec_core.plugins import PluginHost
-
-build_cli(PluginHost.load()).main(args=sys.argv[1:], prog_name="ec")
-"""
 _GENERATED = re.compile(r"user '([^']+)' password '([^']+)'")
 
 
@@ -50,31 +42,10 @@ def _refused(*args: str, password: str | None = None) -> str:
     return done.stderr
 
 
-@contextmanager
-def _serve(*args: str, password: str | None = None) -> Iterator[tuple[list[str], str]]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", EC, "mock", "serve", "--dialect", "cqg", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(password),
-    )
-    try:
-        assert process.stdout is not None
-        lines: list[str] = []
-        while not lines or "serving at " not in lines[-1]:
-            line = process.stdout.readline()
-            assert line, "".join(lines) + (process.stderr.read() if process.stderr else "")
-            lines.append(line)
-        yield lines, lines[-1].rsplit("serving at ", 1)[1].strip()
-        process.send_signal(signal.SIGINT)
-        out, _err = process.communicate(timeout=20)
-        assert "stopped" in out
-        assert process.returncode == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+def _serve(
+    *args: str, password: str | None = None
+) -> AbstractContextManager[tuple[list[str], str]]:
+    return serve_subprocess("--dialect", "cqg", *args, password=password)
 
 
 def _logon_code(url: str, user: str, password: str, ssl: SSLContext | None = None) -> int:

@@ -18,7 +18,7 @@ from typing import Any, TypeAlias, TypeVar, final
 
 from ec_core.errors import ProtocolError
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
-from google.protobuf.message import Message
+from google.protobuf.message import EncodeError, Message
 
 from ec_cqg.protocol.pb import ClientMsg, ServerMsg
 from ec_cqg.protocol.utf8 import validator_of
@@ -124,11 +124,12 @@ def _encode(msg: Message, expected: type[Message]) -> bytes:
         raise ProtocolError(
             f"expected {expected.DESCRIPTOR.full_name}, got {type(msg).__qualname__}"
         )
-    if not msg.IsInitialized():
+    try:  # upb checks the required fields while serializing: no second walk first
+        return msg.SerializeToString()
+    except EncodeError:
         raise ProtocolError(
             f"{expected.DESCRIPTOR.full_name} misses required fields: {_missing(msg)}"
-        )
-    return msg.SerializeToString()
+        ) from None
 
 
 def _decode(data: bytes, cls: type[_M], *, strict: bool, max_bytes: int) -> _M:

@@ -1,0 +1,59 @@
+"""``ec mock serve`` as a real subprocess for the tests that need one: started, read up to
+the line that says it is ready, stopped with Ctrl-C (SIGINT) and checked to exit cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["EC", "serve_subprocess"]
+
+EC = """
+import sys
+from ec_core.cli.main import build_cli
+from ec_core.plugins import PluginHost
+
+build_cli(PluginHost.load()).main(args=sys.argv[1:], prog_name="ec")
+"""
+
+
+@contextmanager
+def serve_subprocess(
+    *args: str, password: str | None = None, ready: str = "serving at "
+) -> Iterator[tuple[list[str], str]]:
+    """``ec mock serve --port 0 ARGS``: its output lines up to the first holding ``ready``,
+    and its URL. ``password`` goes in ``EC_MOCK_PASSWORD`` (never on the command line)."""
+    env = dict(os.environ)
+    env.pop("EC_MOCK_PASSWORD", None)
+    if password is not None:
+        env["EC_MOCK_PASSWORD"] = password
+    process = subprocess.Popen(
+        [sys.executable, "-c", EC, "mock", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while not lines or ready not in lines[-1]:
+            line = process.stdout.readline()
+            assert line, "".join(lines)  # it ended: its stderr follows in communicate()
+            lines.append(line)
+        (url,) = [
+            line.rsplit("serving at ", 1)[1].strip() for line in lines if "serving at" in line
+        ]
+        yield lines, url
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+        assert "stopped" in out, out + err
+        assert process.returncode == 0, err
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
