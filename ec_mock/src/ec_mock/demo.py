@@ -344,8 +344,8 @@ def summary_table(summary: DemoSummary, instrument: Instrument) -> Table:
     for report in summary.orders.values():
         table.add_row(
             "→".join(summary.chains.get(report.cl_order_id, [report.cl_order_id])),
-            report.side.value,
-            report.order_type.value,
+            report.side.value if report.side else "",
+            report.order_type.value if report.order_type else "",
             str(report.qty),
             str(report.filled_qty),
             "" if report.avg_fill_price is None else str(report.avg_fill_price),

@@ -141,8 +141,8 @@ def test_csv_errors_name_the_row_and_column(tmp_path: Path) -> None:
     assert info.value.path == "bad.csv:2.price"
 
 
-def _house_orders_by_level(ex: Exchange) -> dict[tuple[Side, Decimal | None], int]:
-    levels: dict[tuple[Side, Decimal | None], int] = {}
+def _house_orders_by_level(ex: Exchange) -> dict[tuple[Side | None, Decimal | None], int]:
+    levels: dict[tuple[Side | None, Decimal | None], int] = {}
     for report in ex.open_orders("HOUSE"):
         key = (report.side, report.limit_price)
         levels[key] = levels.get(key, 0) + 1

@@ -109,7 +109,7 @@ def _check_book(ex: Exchange) -> None:
         if view.bids and view.asks:
             assert view.bids[0].price < view.asks[0].price, f"{symbol} crossed: {view}"
         resting = ex.resting(symbol)
-        totals: dict[tuple[Side, Decimal | None], int] = defaultdict(int)
+        totals: dict[tuple[Side | None, Decimal | None], int] = defaultdict(int)
         for report in resting:
             assert report.state in (OrderState.WORKING, OrderState.PARTIALLY_FILLED)
             totals[(report.side, report.limit_price)] += report.qty - report.filled_qty
@@ -171,7 +171,7 @@ def _check_fifo(
         if isinstance(event, ExecutionReport) and event.fill is not None:
             filled[(event.account_id, event.chain_id)] += event.fill.qty
     for queue in before.values():
-        levels: dict[tuple[Side, Decimal | None], list[ExecutionReport]] = defaultdict(list)
+        levels: dict[tuple[Side | None, Decimal | None], list[ExecutionReport]] = defaultdict(list)
         for report in queue:
             levels[(report.side, report.limit_price)].append(report)
         for (_, price), level in levels.items():
@@ -199,7 +199,7 @@ def _check_priority(
     """Resting queues are in arrival order, where a price change or a qty increase arrives anew."""
     for symbol in SYMBOLS:
         was = {(r.account_id, r.chain_id): (r.limit_price, r.qty) for r in before[symbol]}
-        levels: dict[tuple[Side, Decimal | None], list[int]] = defaultdict(list)
+        levels: dict[tuple[Side | None, Decimal | None], list[int]] = defaultdict(list)
         for report in ex.resting(symbol):
             key = (report.account_id, report.chain_id)
             old = was.get(key)

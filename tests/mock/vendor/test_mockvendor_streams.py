@@ -7,13 +7,23 @@ from decimal import Decimal
 import anyio
 import pytest
 from ec_core.clock import ManualClock
-from ec_core.model import NewOrder, OrderType, Quote, Side, Trade
+from ec_core.model import (
+    ExecutionReport,
+    NewOrder,
+    OrderType,
+    Quote,
+    SessionEvent,
+    SessionEventKind,
+    SessionState,
+    Side,
+    SnapshotComplete,
+    Trade,
+)
 from ec_core.plugins import PluginHost
 from ec_core.vendor import Session
 from ec_mock.vendor import (
     MarketDataChannel,
     MockVenue,
-    TradeBufferOverflowError,
     TradeEventChannel,
 )
 from ec_mock.vendor.venue import SIM_START_NS
@@ -127,15 +137,11 @@ async def test_market_data_drops_oldest_and_counts(host: PluginHost) -> None:
 
 
 @pytest.mark.anyio
-async def test_trade_events_never_drop_they_fail_loudly(host: PluginHost) -> None:
+async def test_a_trade_overflow_is_a_gap_and_a_fresh_snapshot(host: PluginHost) -> None:
+    """Bounded, visible, and the session goes on: what the consumer had not read is
+    replaced by GAP, the account's snapshot and SnapshotComplete (as after a reconnect)."""
     venue = quiet_venue()
     settings = {"venue": venue, "account_id": TRADER, "trade_buffer": 5}
-    received: list[object] = []
-
-    async def consume(events: TradeEventChannel) -> None:
-        async for event in events:
-            received.append(event)
-
     async with (
         host.open_session("mock", settings) as session,
         session.trades.stream(TRADER) as events,
@@ -143,12 +149,21 @@ async def test_trade_events_never_drop_they_fail_loudly(host: PluginHost) -> Non
         assert isinstance(events, TradeEventChannel)
         for n in range(10):
             await session.orders.send(_order(TRADER, Side.BUY, "4990", f"o{n}"))
-        with pytest.raises(TradeBufferOverflowError) as caught:
-            await consume(events)
-    assert len(received) == 5  # everything that fitted arrived, in order
-    assert caught.value.code == "TRADE_BUFFER_OVERFLOW"
-    assert caught.value.capacity == 5
-    assert caught.value.account_id == TRADER
+        assert events.overflows >= 1
+        assert events.dropped > 0
+        received = events.drain()
+        gap = received[0]
+        assert isinstance(gap, SessionEvent)
+        assert gap.kind is SessionEventKind.GAP
+        assert "TRADE_BUFFER_OVERFLOW" in gap.detail
+        assert isinstance(received[-1], SnapshotComplete)
+        listed = [e.cl_order_id for e in received if isinstance(e, ExecutionReport)]
+        assert listed == [f"o{n}" for n in range(10)]  # the snapshot has every order
+        assert session.state is SessionState.LOGGED_ON
+        await session.orders.send(_order(TRADER, Side.BUY, "4990", "live"))
+        (live,) = events.drain()  # live again, nothing lost since
+        assert isinstance(live, ExecutionReport)
+        assert live.cl_order_id == "live"
 
 
 @pytest.mark.anyio

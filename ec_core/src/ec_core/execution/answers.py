@@ -93,9 +93,16 @@ class Answers:
             self.settle(payload, cl_order_id, outcome)
 
     async def await_answer(
-        self, payload: Payload, request: OrderRequest, targets: list[str] | None
+        self,
+        payload: Payload,
+        request: OrderRequest,
+        targets: list[str] | None,
+        *,
+        disconnects: int,
     ) -> Order | None:
-        """``targets``: for a bulk request, the orders it should end (None otherwise)."""
+        """``targets``: for a bulk request, the orders it should end (None otherwise).
+        ``disconnects``: the tracker's count before the send; a disconnect applied since
+        (even before this wait began) means the answer is lost with the line."""
         cl_order_id = request.cl_order_id
         tracker = self.tracker
         outcome = tracker.outcome(cl_order_id)
@@ -105,7 +112,9 @@ class Answers:
             await anyio.lowlevel.checkpoint()
             outcome = tracker.outcome(cl_order_id)
         lost: ConnectionLostError | None = None
-        if outcome is None or targets:
+        if outcome is None and tracker.disconnects != disconnects:
+            lost = ConnectionLostError(f"disconnected while waiting for {cl_order_id}")
+        elif outcome is None or targets:
             with anyio.move_on_after(self.ack_timeout):
                 try:
                     if targets is not None:

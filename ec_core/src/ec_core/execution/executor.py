@@ -192,7 +192,9 @@ class Executor:
             append=self._journal.append if journal is not None else None,
             flush=self.flush,
         )
-        self._fence: SendFence = NO_FENCE  # a DirectDelivery while run() has one
+        self._fence: SendFence = NO_FENCE  # the DirectDelivery while run() uses it
+        self._direct: DirectDelivery | None = None  # shared by every direct stream
+        self._direct_runs = 0
         self._record_sent = (
             checks.record_tracked if isinstance(checks, TrackedSendGate) else checks.record_sent
         )
@@ -339,13 +341,16 @@ class Executor:
     async def _dispatch(self, payload: Payload, request: OrderRequest) -> Order | None:
         """Send a validated (and journaled) request and await its answer."""
         targets = self._bulk_targets(request) if isinstance(request, _BULK) else None
+        disconnects = self.tracker.disconnects
         try:
             await self._send(payload, request)
             if targets is None:
                 outcome = self.tracker.outcome(request.cl_order_id)
                 if outcome is not None:  # answered during the send (an in-process venue)
                     return self._answers.settle(payload, request.cl_order_id, outcome)
-            return await self._answers.await_answer(payload, request, targets)
+            return await self._answers.await_answer(
+                payload, request, targets, disconnects=disconnects
+            )
         except BaseException:
             if payload.status is _P.SENT:  # left, and nobody will await its answer now
                 self._answers.interrupted(payload, request.cl_order_id)
@@ -517,13 +522,18 @@ class Executor:
         if not isinstance(events, DirectFeed):
             await self._intake.run(events)
             return
-        delivery = DirectDelivery(self._intake.take)
+        delivery = self._direct
+        if delivery is None:
+            delivery = self._direct = DirectDelivery(self._intake.take)
         self._fence = delivery
+        self._direct_runs += 1
         try:
             async with aclosing(delivery.marked(events)) as marked:
                 await self._intake.run(marked)
         finally:
-            self._fence = NO_FENCE
+            self._direct_runs -= 1
+            if not self._direct_runs:
+                self._fence = NO_FENCE
 
     @asynccontextmanager
     async def consume(self, events: AsyncIterable[TradeEvent]) -> AsyncIterator[Executor]:

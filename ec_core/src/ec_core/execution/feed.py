@@ -77,25 +77,24 @@ NO_FENCE: SendFence = _NoFence()
 
 @final
 class DirectDelivery:
-    """Hands a :class:`DirectFeed`'s events to ``take`` from the venue's callback.
+    """Hands :class:`DirectFeed` events to ``take`` from the venue's callback.
 
-    An event produced while a send is held is kept until the fence is released; an
-    event produced while the consumer handles one from the stream (``busy``), and a
+    One per executor, shared by every direct stream it consumes (one per account):
+    an event produced while a send is held is kept until the fence is released, in
+    the order produced across streams. An event produced while the consumer of its
+    stream handles one from that stream (``busy``), and a
     :class:`~ec_core.model.SnapshotComplete` (its resync awaits), is declined, so it
-    queues and comes through the stream in order.
+    queues and comes through its stream in order.
     """
 
-    __slots__ = ("_busy", "_deferred", "_held", "_take")
+    __slots__ = ("_deferred", "_held", "_take")
 
     def __init__(self, take: Callable[[TradeEvent], None]) -> None:
         self._take = take
         self._held = 0  # sends in progress
         self._deferred: list[TradeEvent] = []
-        self._busy = False
 
-    def sink(self, event: TradeEvent) -> bool:
-        if self._busy:
-            return False  # keep the order: it queues behind the one in hand
+    def _offer(self, event: TradeEvent) -> bool:
         if self._held:
             self._deferred.append(event)
             return True
@@ -117,14 +116,20 @@ class DirectDelivery:
             self._take(event)
 
     async def marked(self, feed: DirectFeed) -> AsyncGenerator[TradeEvent, None]:
-        """``feed``'s queued events, with the sink installed and ``busy`` kept while the
-        consumer handles each one."""
-        feed.set_sink(self.sink)
+        """``feed``'s queued events, with a sink installed that declines while the
+        consumer handles one of them; the sink is removed when this ends."""
+        busy = False
+
+        def sink(event: TradeEvent) -> bool:
+            if busy:
+                return False  # keep the order: it queues behind the one in hand
+            return self._offer(event)
+
+        feed.set_sink(sink)
         try:
             async for event in feed:
-                self._busy = True
+                busy = True
                 yield event
-                self._busy = False
+                busy = False
         finally:
-            self._busy = False
             feed.set_sink(None)

@@ -53,6 +53,10 @@ class ExecutionReport(
     modify, the new id); ``orig_cl_order_id`` the id it replaced. ``chain_id`` is the
     first client id of the chain when the vendor can tell, else empty and the
     tracker links it through ``orig_cl_order_id``.
+
+    ``side``, ``order_type`` and ``qty`` are the order's; a reject of a modify or
+    cancel naming an order the venue does not have leaves them unset (``None``, ``0``):
+    the venue cannot know them (:func:`ec_core.reports.unknown_order`).
     """
 
     kind: ReportKind
@@ -60,9 +64,9 @@ class ExecutionReport(
     symbol: str
     cl_order_id: str
     state: OrderState
-    side: Side
-    order_type: OrderType
-    qty: int
+    side: Side | None = None
+    order_type: OrderType | None = None
+    qty: int = 0
     filled_qty: int = 0
     avg_fill_price: Decimal | None = None
     limit_price: Decimal | None = None

@@ -98,7 +98,10 @@ class Chain:
 
 
 def order_from_report(report: ExecutionReport, chain_id: str, now_ns: int) -> Order:
-    """An order first heard of from the venue (adopted), as its report says."""
+    """An order first heard of from the venue (adopted), as its report says (one that
+    names the order: side and type set)."""
+    if report.side is None or report.order_type is None:
+        raise ValueError(f"{report.cl_order_id}: a report without side and type names no order")
     return Order(
         chain_id=chain_id,
         cl_order_id=report.cl_order_id,
@@ -134,8 +137,9 @@ def order_after_report(
     order = _replace(
         current,
         cl_order_id=cl_order_id,
-        order_type=report.order_type,
-        qty=report.qty,
+        # a reject naming an order the venue does not have carries none of these
+        order_type=current.order_type if report.order_type is None else report.order_type,
+        qty=current.qty if report.order_type is None else report.qty,
         state=state,
         filled_qty=max(report.filled_qty, current.filled_qty),
         avg_fill_price=(

@@ -262,6 +262,8 @@ class ReportIntake:
         return True
 
     def _adopt(self, report: ExecutionReport, ts_ns: int | None) -> None:
+        if report.side is None or report.order_type is None:
+            return  # a reject naming an order nobody knows: there is no order to adopt
         chain_id = report.chain_id or report.orig_cl_order_id or report.cl_order_id
         order = order_from_report(report, chain_id, self._state.now(ts_ns))
         chain = Chain(order, self._state.history_limit)

@@ -360,6 +360,10 @@ def _fill_order(
     contract_id: int,
     base: BaseTime,
 ) -> None:
+    # the engine's reports always name their order (only a venue's reject of an
+    # unknown order leaves these unset, and the server never renders one as an order)
+    assert report.side is not None
+    assert report.order_type is not None
     order.account_id = plan.account_id
     order.contract_id = contract_id
     order.cl_order_id = report.cl_order_id

@@ -395,7 +395,9 @@ class RecordedVenue:
                 return None
             status = self.exchange.order_status(request.account_id, request.orig_cl_order_id)
             limit = self._limit_ticks(request.symbol, request.limit_price)
-            if status is None or limit is None or status.order_type in _STOPS:
+            if status is None or status.side is None or limit is None:
+                return None
+            if status.order_type in _STOPS:
                 return None
             return status.side, request.qty or status.qty, limit, False
         return None

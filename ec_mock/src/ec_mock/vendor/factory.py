@@ -90,6 +90,10 @@ async def _session(
         session.gate.bind(session)
     async with session:
         if owned and settings.market:
+            # The first step shows the simulated market before the caller's first order:
+            # a market order sent at once must meet a book, however fast the session's
+            # channels hand the loop back.
+            venue.step()
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(venue.run)
                 try:

@@ -11,8 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal, final, overload
 
 from ec_core.model import BookDepth, Instrument, MarketEvent
-
-from ec_mock.vendor.channels import MarketDataChannel
+from ec_core.streams import MarketChannel
 
 if TYPE_CHECKING:
     from ec_mock.vendor.session import MockSession
@@ -22,7 +21,7 @@ __all__ = ["MockMarketDataFeed"]
 
 @final
 class MockMarketDataFeed:
-    """Quotes and trades of the venue, snapshot first; see :mod:`ec_mock.vendor.channels`."""
+    """Quotes and trades of the venue, snapshot first; see :mod:`ec_core.streams`."""
 
     def __init__(self, session: MockSession) -> None:
         self._session = session
@@ -30,16 +29,16 @@ class MockMarketDataFeed:
     @overload
     def stream(
         self, instruments: Sequence[Instrument], *, depth: Literal[False] = False
-    ) -> AbstractAsyncContextManager[MarketDataChannel[MarketEvent]]: ...
+    ) -> AbstractAsyncContextManager[MarketChannel[MarketEvent]]: ...
 
     @overload
     def stream(
         self, instruments: Sequence[Instrument], *, depth: bool
-    ) -> AbstractAsyncContextManager[MarketDataChannel[MarketEvent | BookDepth]]: ...
+    ) -> AbstractAsyncContextManager[MarketChannel[MarketEvent | BookDepth]]: ...
 
     def stream(
         self, instruments: Sequence[Instrument], *, depth: bool = False
-    ) -> AbstractAsyncContextManager[MarketDataChannel[Any]]:
+    ) -> AbstractAsyncContextManager[MarketChannel[Any]]:
         """Subscribe to ``instruments``; with ``depth`` also :class:`~ec_core.model.BookDepth`
         (10 levels a side, see :meth:`~ec_mock.engine.Exchange.book_depth`): one after
         the quote and trade of the snapshot, then one whenever an order event of the
@@ -52,10 +51,10 @@ class MockMarketDataFeed:
     @asynccontextmanager
     async def _stream(
         self, instruments: Sequence[Instrument], *, depth: bool
-    ) -> AsyncIterator[MarketDataChannel[Any]]:
+    ) -> AsyncIterator[MarketChannel[Any]]:
         session = self._session
         session._require_logged_on()
-        channel: MarketDataChannel[Any] = MarketDataChannel(session.market_buffer, depth=depth)
+        channel: MarketChannel[Any] = MarketChannel(session.market_buffer, depth=depth)
         symbols = [i.symbol for i in instruments]
         for symbol in symbols:
             for event in session.market_snapshot(symbol):

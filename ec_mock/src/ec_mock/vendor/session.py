@@ -11,7 +11,8 @@ A *disconnect* (from a fault or an exchange restart) moves the session to
 ``RECONNECTING``: requests fail with :class:`~ec_core.errors.ConnectionLostError`
 and events are lost, as on a real line. On reconnect every trade subscriber gets
 ``SessionEvent(GAP)``, a fresh snapshot, ``SnapshotComplete`` and
-``SessionEvent(RECONNECTED)``, the contract of :class:`~ec_core.vendor.TradeMonitor`.
+``SessionEvent(RECONNECTED)``, the contract of :class:`~ec_core.vendor.TradeMonitor`
+that the hub keeps.
 
 Every session serves history (:class:`~ec_core.history.SupportsHistory`): the
 venue's tape, see :mod:`ec_mock.vendor.history`. A session on a simulated venue
@@ -45,27 +46,24 @@ from ec_core.model import (
     AccountReport,
     ExecutionReport,
     Instrument,
-    MarginCall,
     MarketEvent,
     OrderRequest,
     Position,
     PositionReport,
     ReportKind,
-    SessionEvent,
-    SessionEventKind,
     SessionState,
-    SnapshotComplete,
     TradeEvent,
 )
 from ec_core.session import SessionLifecycle, StateListener
+from ec_core.streams import (
+    DEFAULT_MARKET_CAPACITY,
+    DEFAULT_TRADE_CAPACITY,
+    MarketChannel,
+    TradeChannel,
+    TradeHub,
+)
 
 from ec_mock.engine.codes import RejectCode
-from ec_mock.vendor.channels import (
-    DEFAULT_MARKET_BUFFER,
-    DEFAULT_TRADE_BUFFER,
-    MarketDataChannel,
-    TradeEventChannel,
-)
 from ec_mock.vendor.history import MockHistoryFeed
 from ec_mock.vendor.market_feed import MockMarketDataFeed
 
@@ -104,18 +102,6 @@ def _to_ns(moment: datetime) -> int:
     return ((moment - _EPOCH) // timedelta(microseconds=1)) * 1_000
 
 
-def _account_of(event: TradeEvent) -> str | None:
-    if isinstance(event, ExecutionReport):
-        return event.account_id
-    if isinstance(event, PositionReport):
-        return event.position.account_id
-    if isinstance(event, AccountReport):
-        return event.account.account_id
-    if isinstance(event, (SnapshotComplete, MarginCall)):
-        return event.account_id
-    return None
-
-
 @final
 class MockSession:
     """A logged-on view of a :class:`~ec_mock.vendor.venue.MockVenue`; see the module docstring."""
@@ -126,8 +112,8 @@ class MockSession:
         *,
         account_ids: Sequence[str],
         gate: FaultGate | None = None,
-        market_buffer: int = DEFAULT_MARKET_BUFFER,
-        trade_buffer: int = DEFAULT_TRADE_BUFFER,
+        market_buffer: int = DEFAULT_MARKET_CAPACITY,
+        trade_buffer: int = DEFAULT_TRADE_CAPACITY,
         vendor: str = "mock",
         replay_model: RecordedFillModel | None = None,
         seed: int = 0,
@@ -141,9 +127,9 @@ class MockSession:
         self._vendor = vendor
         self.lifecycle = SessionLifecycle(listener=on_state)
         self._instruments: dict[str, Instrument] = {}
-        self._trade_subs: dict[str, list[TradeEventChannel]] = {}
-        self._market_subs: dict[str, list[MarketDataChannel[Any]]] = {}
-        self._depth_subs: dict[str, list[MarketDataChannel[Any]]] = {}  # also in _market_subs
+        self.trade_hub = TradeHub(self._account_snapshot, capacity=trade_buffer)
+        self._market_subs: dict[str, list[MarketChannel[Any]]] = {}
+        self._depth_subs: dict[str, list[MarketChannel[Any]]] = {}  # also in _market_subs
         self._ids = itertools.count(1)
         self._orders = MockOrderGateway(self)
         self._market = MockMarketDataFeed(self)
@@ -247,9 +233,7 @@ class MockSession:
         self.venue.detach(self)
         if self.gate is not None:
             self.gate.unbind()
-        for channels in self._trade_subs.values():
-            for trade_channel in channels:
-                trade_channel.close()
+        self.trade_hub.close()
         for market_channels in self._market_subs.values():
             for market_channel in market_channels:
                 market_channel.close()
@@ -270,12 +254,7 @@ class MockSession:
         if self.lifecycle.state is not SessionState.LOGGED_ON:
             return
         self.lifecycle.advance(SessionState.RECONNECTING)
-        event = SessionEvent(
-            kind=SessionEventKind.DISCONNECTED, detail=detail, ts_ns=self.venue.clock.now_ns()
-        )
-        for channels in self._trade_subs.values():
-            for channel in channels:
-                channel.push(event)
+        self.trade_hub.disconnected(detail, self.venue.clock.now_ns())
 
     def reconnect(self) -> None:
         """Back on line: GAP, a fresh snapshot per subscriber, then RECONNECTED."""
@@ -283,13 +262,7 @@ class MockSession:
             return
         self.lifecycle.advance(SessionState.LOGGED_ON)
         self.reconnects += 1
-        now = self.venue.clock.now_ns()
-        for account_id, channels in self._trade_subs.items():
-            for channel in channels:
-                channel.push(SessionEvent(kind=SessionEventKind.GAP, ts_ns=now))
-                for event in self.trade_snapshot(account_id):
-                    channel.push(event)
-                channel.push(SessionEvent(kind=SessionEventKind.RECONNECTED, ts_ns=now))
+        self.trade_hub.reconnected(self.venue.clock.now_ns())
         for symbol, market_channels in self._market_subs.items():
             for market_channel in market_channels:
                 for market_event in self.market_snapshot(symbol):
@@ -331,14 +304,7 @@ class MockSession:
         """Hand ``event`` to the subscribers of its account (the gate calls this too)."""
         if self.lifecycle.state is not SessionState.LOGGED_ON:
             return
-        account_id = _account_of(event)
-        if account_id is None:
-            for channels in self._trade_subs.values():
-                for channel in channels:
-                    channel.push(event)
-            return
-        for channel in self._trade_subs.get(account_id, ()):
-            channel.push(event)
+        self.trade_hub.publish(event)
 
     def publish_depth(self, symbol: str) -> None:
         """Every order event may move a level, so depth subscribers of ``symbol`` get the
@@ -360,10 +326,9 @@ class MockSession:
 
     # -- snapshots ---------------------------------------------------------------
 
-    def trade_snapshot(self, account_id: str) -> Iterator[TradeEvent]:
-        """Open orders (as STATUS reports), positions, the account, then SnapshotComplete."""
+    def _account_snapshot(self, account_id: str, now: int) -> Iterator[TradeEvent]:
+        """Open orders (as STATUS reports), positions, the account (the hub's snapshot)."""
         exchange = self.venue.exchange
-        now = self.venue.clock.now_ns()
         for report in exchange.open_orders(account_id):
             if report.kind is not ReportKind.STATUS:
                 report = msgspec.structs.replace(report, kind=ReportKind.STATUS)
@@ -371,7 +336,6 @@ class MockSession:
         for position in exchange.positions(account_id):
             yield PositionReport(position=position, ts_ns=now)
         yield AccountReport(account=exchange.account(account_id), ts_ns=now)
-        yield SnapshotComplete(account_id=account_id, ts_ns=now)
 
     def market_snapshot(self, symbol: str) -> Iterator[MarketEvent]:
         exchange = self.venue.exchange
@@ -384,21 +348,13 @@ class MockSession:
 
     # -- subscriptions -------------------------------------------------------------
 
-    def add_trade_channel(self, channel: TradeEventChannel) -> None:
-        self._trade_subs.setdefault(channel.account_id, []).append(channel)
-
-    def remove_trade_channel(self, channel: TradeEventChannel) -> None:
-        channels = self._trade_subs.get(channel.account_id, [])
-        if channel in channels:
-            channels.remove(channel)
-
-    def add_market_channel(self, symbol: str, channel: MarketDataChannel[Any]) -> None:
+    def add_market_channel(self, symbol: str, channel: MarketChannel[Any]) -> None:
         self._market_subs.setdefault(symbol, []).append(channel)
         if channel.depth:
             self._depth_subs.setdefault(symbol, []).append(channel)
             self.publish_depth(symbol)  # the depth snapshot, after quote and trade
 
-    def remove_market_channel(self, symbol: str, channel: MarketDataChannel[Any]) -> None:
+    def remove_market_channel(self, symbol: str, channel: MarketChannel[Any]) -> None:
         depth_channels = self._depth_subs.get(symbol, [])
         if channel in depth_channels:
             depth_channels.remove(channel)
@@ -408,7 +364,7 @@ class MockSession:
         if channel in channels:
             channels.remove(channel)
 
-    def market_channels(self) -> list[MarketDataChannel[Any]]:
+    def market_channels(self) -> list[MarketChannel[Any]]:
         return [c for channels in self._market_subs.values() for c in channels]
 
 
@@ -469,19 +425,12 @@ class MockTradeMonitor:
         self._session = session
 
     @asynccontextmanager
-    async def stream(self, account_id: str) -> AsyncIterator[TradeEventChannel]:
+    async def stream(self, account_id: str) -> AsyncIterator[TradeChannel]:
         """Subscribe to ``account_id``; see :class:`~ec_core.vendor.TradeMonitor`."""
         session = self._session
         session._require_logged_on()
-        channel = TradeEventChannel(account_id, session.trade_buffer)
-        for event in session.trade_snapshot(account_id):
-            channel.push(event)
-        session.add_trade_channel(channel)
-        try:
+        async with session.trade_hub.stream(account_id, session.venue.clock.now_ns) as channel:
             yield channel
-        finally:
-            session.remove_trade_channel(channel)
-            channel.close_receiver()
 
     async def positions(self, account_id: str) -> Sequence[Position]:
         """Current positions of the account. Cancel-safe."""

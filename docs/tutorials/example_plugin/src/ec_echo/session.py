@@ -2,19 +2,18 @@
 
 A real vendor opens its WebSocket in ``__aenter__`` and turns the venue's messages
 into ec's events; echo calls its in-memory :class:`~ec_echo.venue.EchoVenue` instead.
+Core owns the plumbing: :class:`~ec_core.streams.TradeHub` is the trade stream
+(snapshot, ``SnapshotComplete``, live events, bounded), :class:`~ec_core.streams.MarketChannel`
+the market-data stream (bounded, drops the oldest).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import final
 
-import anyio
-from anyio.streams.memory import MemoryObjectSendStream
 from ec_core.errors import AuthError, ConnectionLostError, SessionError, SymbolNotFoundError
 from ec_core.model import (
     Account,
@@ -30,108 +29,17 @@ from ec_core.model import (
 )
 from ec_core.secrets import Secret
 from ec_core.session import SessionLifecycle, StateListener
+from ec_core.streams import MarketChannel, TradeHub
 
 from ec_echo.venue import EchoVenue
 
 
-@final
-class NotListedError(SessionError, LookupError):
-    """An account the venue does not know (an unknown symbol is core's SymbolNotFoundError)."""
-
-    def __init__(self, code: str, name: str, *, listed: Sequence[str]) -> None:
-        super().__init__(f"{code}: {name!r} is not listed (listed: {', '.join(listed)})")
-        self.code = code
-        self.name = name
-        self.listed = tuple(listed)
-
-
-class EchoGateway:
-    """Order entry: checks what ec can check (the tick grid), then hands the request over."""
-
-    def __init__(self, session: EchoSession) -> None:
-        self._session = session
-        self._venue = session.venue
-
-    async def send(self, request: OrderRequest) -> None:
-        if self._session.state is not SessionState.LOGGED_ON:
-            raise ConnectionLostError(f"echo session is {self._session.state}")
-        self._session.account(request.account_id)  # raises for an account of another logon
-        if isinstance(request, NewOrder | ModifyOrder):
-            instrument = self._venue.instruments.get(request.symbol)
-            for price in (request.limit_price, request.stop_price):
-                if instrument is not None and price is not None:
-                    instrument.to_ticks(price)  # raises PriceError off the grid: nothing sent
-        self._venue.submit(request)  # the answer arrives on the trade stream
-
-    async def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
-        return self._venue.status(account_id, cl_order_id)
-
-    async def open_orders(self, account_id: str) -> Sequence[ExecutionReport]:
-        return self._venue.open_orders(account_id)
-
-    async def historical_orders(
-        self, account_id: str, start: datetime, end: datetime
-    ) -> Sequence[ExecutionReport]:
-        return self._venue.orders_between(account_id, _ns(start), _ns(end))
-
-
-class EchoMonitor:
-    """Trade monitoring: the account's snapshot, then every report and position change."""
-
-    def __init__(self, session: EchoSession) -> None:
-        self._session = session
-        self._streams: list[MemoryObjectSendStream[TradeEvent]] = []
-
-    @asynccontextmanager
-    async def stream(self, account_id: str) -> AsyncIterator[AsyncIterator[TradeEvent]]:
-        # Unbounded: the venue never waits for a reader. A real vendor reads its socket
-        # only as fast as its consumers, and the venue's own buffers do the waiting.
-        send, receive = anyio.create_memory_object_stream[TradeEvent](max_buffer_size=math.inf)
-        self._session.venue.subscribe(self._session.account(account_id), send)
-        self._streams.append(send)
-        try:
-            async with receive:
-                yield receive
-        finally:
-            self._streams.remove(send)
-            send.close()
-
-    async def positions(self, account_id: str) -> Sequence[Position]:
-        return self._session.venue.positions(account_id)
-
-    def close(self) -> None:
-        for stream in self._streams:
-            stream.close()  # ends each subscriber's iteration
-
-
-class EchoFeed:
-    """Market data: a quote of each book, then every quote and trade as the books change."""
-
-    def __init__(self, venue: EchoVenue) -> None:
-        self._venue = venue
-        self._streams: list[MemoryObjectSendStream[MarketEvent]] = []
-
-    @asynccontextmanager
-    async def stream(
-        self, instruments: Sequence[Instrument], *, depth: bool = False
-    ) -> AsyncIterator[AsyncIterator[MarketEvent]]:
-        send, receive = anyio.create_memory_object_stream[MarketEvent](max_buffer_size=math.inf)
-        self._venue.watch(frozenset(i.symbol for i in instruments), send)
-        self._streams.append(send)
-        try:
-            async with receive:
-                yield receive
-        finally:
-            self._streams.remove(send)
-            send.close()
-
-    def close(self) -> None:
-        for stream in self._streams:
-            stream.close()
-
-
 class EchoSession:
-    """One logged-on connection to the venue; valid inside its ``async with`` block."""
+    """One logged-on connection to the venue; valid inside its ``async with`` block.
+
+    It is its own ``orders`` (send and queries) and ``trades`` (the account's stream
+    and positions); ``market_data`` is an :class:`EchoFeed` (both name a ``stream``).
+    """
 
     def __init__(
         self,
@@ -143,17 +51,18 @@ class EchoSession:
     ) -> None:
         self.venue = venue
         self._password = password
-        self._lifecycle = SessionLifecycle(listener=on_state)
+        self._lifecycle = SessionLifecycle(listener=on_state)  # the host's observers hear it
         self._account = Account(account_id=account_id, name="echo")
-        self._gateway = EchoGateway(self)
-        self._monitor = EchoMonitor(self)
-        self._feed = EchoFeed(venue)
+        self._hub = TradeHub(venue.snapshot)  # this session's trade subscribers
+        self.orders = self.trades = self  # OrderGateway and TradeMonitor: methods below
+        self.market_data = EchoFeed(venue)
 
     async def __aenter__(self) -> EchoSession:
         self._lifecycle.advance(SessionState.CONNECTING)
         if not self._password.reveal():  # a real vendor sends its logon message here
             self._lifecycle.advance(SessionState.CLOSED)
             raise AuthError("empty password", code="EMPTY")
+        self.venue.hubs.append(self._hub)
         self._lifecycle.advance(SessionState.LOGGED_ON)
         return self
 
@@ -164,8 +73,10 @@ class EchoSession:
         tb: TracebackType | None,
     ) -> None:
         self._lifecycle.advance(SessionState.CLOSING)
-        self._monitor.close()
-        self._feed.close()
+        for channel in self.market_data.channels:
+            channel.close()  # ends each subscriber's iteration, after what it holds
+        self.venue.hubs.remove(self._hub)
+        self._hub.close()
         self._lifecycle.advance(SessionState.CLOSED)
 
     @property
@@ -176,32 +87,84 @@ class EchoSession:
     def state(self) -> SessionState:
         return self._lifecycle.state
 
-    @property
-    def orders(self) -> EchoGateway:
-        return self._gateway
-
-    @property
-    def market_data(self) -> EchoFeed:
-        return self._feed
-
-    @property
-    def trades(self) -> EchoMonitor:
-        return self._monitor
-
     async def accounts(self) -> Sequence[Account]:
         return [self._account]
-
-    def account(self, account_id: str) -> Account:
-        """The account if this session logged on for it (a session logs on for one)."""
-        if account_id != self._account.account_id:
-            raise NotListedError("UNKNOWN_ACCOUNT", account_id, listed=[self._account.account_id])
-        return self._account
 
     async def resolve(self, symbol: str) -> Instrument:
         instrument = self.venue.instruments.get(symbol)
         if instrument is None:
             raise SymbolNotFoundError(symbol, code="UNKNOWN_SYMBOL", known=self.venue.instruments)
         return instrument
+
+    # -- orders (OrderGateway) -------------------------------------------------------
+
+    async def send(self, request: OrderRequest) -> None:
+        """Check what ec can check (the account, the tick grid), then hand it over."""
+        if self.state is not SessionState.LOGGED_ON:
+            raise ConnectionLostError(f"echo session is {self.state}")
+        await self._trades_for(request.account_id)
+        if isinstance(request, NewOrder | ModifyOrder):
+            instrument = self.venue.instruments.get(request.symbol)
+            for price in (request.limit_price, request.stop_price):
+                if instrument is not None and price is not None:
+                    instrument.to_ticks(price)  # raises PriceError off the grid: nothing sent
+        self.venue.submit(request)  # the answer arrives on the trade stream
+
+    async def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
+        found = [r for r in self.venue.orders(account_id) if r.cl_order_id == cl_order_id]
+        return found[-1] if found else None
+
+    async def open_orders(self, account_id: str) -> Sequence[ExecutionReport]:
+        return self.venue.open_orders(account_id)
+
+    async def historical_orders(
+        self, account_id: str, start: datetime, end: datetime
+    ) -> Sequence[ExecutionReport]:
+        orders = self.venue.orders(account_id)
+        return [r for r in orders if _ns(start) <= r.ts_ns <= _ns(end)]
+
+    # -- trades (TradeMonitor) -------------------------------------------------------
+
+    def stream(self, account_id: str) -> AbstractAsyncContextManager[AsyncIterator[TradeEvent]]:
+        return self._hub.stream(
+            account_id, self.venue.now, ready=lambda: self._trades_for(account_id)
+        )
+
+    async def positions(self, account_id: str) -> Sequence[Position]:
+        return self.venue.positions(account_id)
+
+    async def _trades_for(self, account_id: str) -> None:
+        """Raise for an account this logon does not trade (a session logs on for one)."""
+        if account_id != self._account.account_id:
+            raise SessionError(
+                f"UNKNOWN_ACCOUNT: {account_id!r} is not {self._account.account_id!r}"
+            )
+
+
+class EchoFeed:
+    """Market data (``MarketDataFeed``): a quote of each book, then every quote and trade."""
+
+    def __init__(self, venue: EchoVenue) -> None:
+        self.venue = venue
+        self.channels: list[MarketChannel[MarketEvent]] = []
+
+    @asynccontextmanager
+    async def stream(
+        self, instruments: Sequence[Instrument], *, depth: bool = False
+    ) -> AsyncIterator[AsyncIterator[MarketEvent]]:
+        if depth:
+            raise ValueError("echo has no book depth (it does not declare Capability.DEPTH)")
+        symbols = frozenset(i.symbol for i in instruments)
+        channel: MarketChannel[MarketEvent] = MarketChannel()
+        channel.push_many(self.venue.quote(symbol) for symbol in sorted(symbols))  # the snapshot
+        self.venue.watchers.append(watch := (symbols, channel))
+        self.channels.append(channel)
+        try:
+            yield channel
+        finally:
+            self.venue.watchers.remove(watch)
+            self.channels.remove(channel)
+            channel.close_receiver()
 
 
 def _ns(moment: datetime) -> int:

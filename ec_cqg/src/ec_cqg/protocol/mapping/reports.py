@@ -306,7 +306,7 @@ def _fills(
     return [
         fill(
             f"{status.chain_order_id}:{trans.trans_id}",
-            report.side,
+            _side_of(report),
             _qty(
                 trans.fill_qty if trans.HasField("fill_qty") else None,
                 trans.uint32_fill_qty if trans.HasField("uint32_fill_qty") else None,
@@ -342,7 +342,7 @@ def unseen_fill(
         fill_id=f"{current.venue_order_id or current.chain_id}:filled:{current.filled_qty}",
         account_id=current.account_id,
         symbol=current.symbol,
-        side=current.side,
+        side=_side_of(current),
         qty=missing,
         price=(total / missing).normalize(),
         ts_ns=current.ts_ns,
@@ -351,3 +351,10 @@ def unseen_fill(
         venue_order_id=current.venue_order_id,
     )
     return msgspec.structs.replace(current, kind=ReportKind.FILL, fill=fill)
+
+
+def _side_of(report: ExecutionReport) -> Side:
+    """The side of an order this mapping built (every report it makes names its order)."""
+    if report.side is None:
+        raise ValueError(f"{report.cl_order_id}: the report names no side")
+    return report.side

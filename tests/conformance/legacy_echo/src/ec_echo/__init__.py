@@ -1,0 +1,1 @@
+"""ec-echo: a toy vendor plugin for ec that accepts every order."""
