@@ -114,8 +114,8 @@ def _resting(ex: Exchange) -> list[ExecutionReport]:
     return ex.resting("ES")
 
 
-def _levels(reports: list[ExecutionReport]) -> dict[tuple[Side, Decimal | None], list[str]]:
-    out: dict[tuple[Side, Decimal | None], list[str]] = {}
+def _levels(reports: list[ExecutionReport]) -> dict[tuple[Side | None, Decimal | None], list[str]]:
+    out: dict[tuple[Side | None, Decimal | None], list[str]] = {}
     for r in reports:
         out.setdefault((r.side, r.limit_price), []).append(r.cl_order_id)
     return out
@@ -196,7 +196,7 @@ def test_iceberg_invariants_hold_under_random_flow(flow: list[tuple[object, ...]
 
 def _check_depth(ex: Exchange, orders: dict[str, Held], resting: list[ExecutionReport]) -> None:
     """Each price level shows exactly the slices of its icebergs and the rest of the others."""
-    expected: dict[tuple[Side, int], int] = {}
+    expected: dict[tuple[Side | None, int], int] = {}
     for r in resting:
         held = orders[r.cl_order_id]
         assert r.limit_price is not None
@@ -210,8 +210,8 @@ def _check_depth(ex: Exchange, orders: dict[str, Held], resting: list[ExecutionR
 
 
 def _check_priority(
-    before: dict[tuple[Side, Decimal | None], list[str]],
-    after: dict[tuple[Side, Decimal | None], list[str]],
+    before: dict[tuple[Side | None, Decimal | None], list[str]],
+    after: dict[tuple[Side | None, Decimal | None], list[str]],
     replenished: set[str],
 ) -> None:
     """A replenished iceberg lost its place: every order that was at its price before the
