@@ -226,6 +226,13 @@ def test_each_wheel_carries_the_metadata_publishing_needs(wheels: dict[str, Path
             assert "MIT License" in archive.read(licences[0]).decode()
 
 
+def test_the_ec_core_wheel_ships_the_sample_limits_file(wheels: dict[str, Path]) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(wheels["ec-core"]) as archive:
+        assert "ec_core/safety/limits.sample.toml" in archive.namelist()
+
+
 def test_the_three_wheels_install_into_a_fresh_venv_with_pip_alone(
     tmp_path: Path, wheels: dict[str, Path]
 ) -> None:

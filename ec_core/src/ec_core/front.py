@@ -207,8 +207,9 @@ def require_limits(settings: Settings, who: str) -> None:
     if not settings.limits_file and vendor.rpartition(":")[2] not in _PAPER_VENDORS:
         raise ConfigError(
             f"{who}: no limits_file. Limits are default deny: a real vendor"
-            " trades only inside a limits file; set limits_file in the settings (see"
-            " docs/safety/policies.md for a sample)",
+            " trades only inside a limits file. Start from the sample: `ec limits sample"
+            " --out limits.toml`, edit its accounts and instruments, check it with `ec"
+            ' limits check limits.toml`, and set limits_file = "limits.toml" in the settings',
             path="limits_file",
         )
 

@@ -11,6 +11,7 @@ import click
 from ec_core import __version__
 from ec_core.cli.data_cmd import data_command
 from ec_core.cli.gateway_cmd import gateway_command
+from ec_core.cli.limits_cmd import limits_command
 from ec_core.cli.orders_cmd import orders_command
 from ec_core.cli.plugins_cmd import plugins_command
 from ec_core.cli.replay_cmd import replay_command
@@ -54,6 +55,7 @@ def build_cli(host: PluginHost) -> click.Group:
     cli.add_command(orders_command)
     cli.add_command(data_command)
     cli.add_command(gateway_command)
+    cli.add_command(limits_command)
     host.add_commands(cli)
     return cli
 
