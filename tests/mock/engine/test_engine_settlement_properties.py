@@ -9,10 +9,12 @@ from scratch, and a settlement moves money between open P&L and balance, never e
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 from ec_core.clock import ManualClock
 from ec_core.model import Instrument, NewOrder, OrderType, Side
 from ec_mock.engine import Exchange
+from ec_mock.engine.settlement import ClosingRange, nearest_tick
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -74,3 +76,25 @@ def test_variation_margin_over_the_days_sums_to_the_realized_pnl_at_flat(
         assert variation == realized
         assert ex.account(account).balance == Decimal("1000000.00") + realized
         assert ex.unrealized_pnl(account) == 0
+
+
+@given(
+    prints=st.lists(
+        st.tuples(st.integers(-50_000, 50_000), st.integers(1, 1_000)), min_size=1, max_size=30
+    )
+)
+def test_the_closing_range_vwap_is_the_nearest_tick_a_half_to_the_even_one(
+    prints: list[tuple[int, int]],
+) -> None:
+    """CME Rule 813: the VWAP of the closing range, on the nearest tradable tick."""
+    closing = ClosingRange(0)
+    for price, qty in prints:
+        closing.add(price, qty)
+    vwap = Fraction(sum(p * q for p, q in prints), sum(q for _, q in prints))
+    settled = closing.vwap()
+    assert settled is not None
+    assert abs(settled - vwap) <= Fraction(1, 2)
+    if abs(settled - vwap) == Fraction(1, 2):
+        assert settled % 2 == 0
+    assert settled == nearest_tick(vwap.numerator, vwap.denominator)
+    assert ClosingRange(0).vwap() is None
