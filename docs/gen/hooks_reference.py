@@ -60,6 +60,7 @@ def sections() -> dict[int, str]:
     }
 
 
+_PARAM = re.compile(r"^:param (?P<name>\w+): ", re.MULTILINE)
 _ROLE = re.compile(r":(?:class|func|meth|mod|data|attr|exc):`(?P<tilde>~?)(?P<target>[^`]+)`")
 
 
@@ -70,7 +71,8 @@ def markdown(text: str) -> str:
         target = match.group("target")
         return f"`{target.rsplit('.', 1)[-1] if match.group('tilde') else target}`"
 
-    return _ROLE.sub(role, text).replace("``", "`")
+    text = _ROLE.sub(role, text).replace("``", "`")
+    return _PARAM.sub(lambda m: f"- `{m.group('name')}`: ", text)
 
 
 def flags(options: dict[str, Any]) -> str:

@@ -122,3 +122,19 @@ def test_the_tutorials_inline_their_example_files_verbatim() -> None:
     for doc in DOCS.rglob("*.md"):
         lines = doc.read_text(encoding="utf-8").splitlines()
         assert not [line for line in lines if line.startswith("--8<--")], doc
+
+
+def test_every_hook_spec_documents_each_argument_and_its_options() -> None:
+    import inspect
+
+    from ec_core.plugins import hookspecs
+
+    for name, function in vars(hookspecs).items():
+        options = getattr(function, "ec_spec", None)
+        if not (name.startswith("ec_") and callable(function) and options is not None):
+            continue
+        doc = inspect.getdoc(function) or ""
+        for arg in inspect.signature(function).parameters:
+            assert f":param {arg}:" in doc, f"{name}: document argument {arg!r} with :param:"
+        if options.get("firstresult"):
+            assert "firstresult:" in doc, f"{name}: say what firstresult means for it"
