@@ -172,12 +172,7 @@ async def throughput(url: str, workers: int, per_worker: int) -> dict[str, float
     ):
         await tg.start(gateway.serve)
         async with AsyncExitStack() as stack:
-            links = [
-                await stack.enter_async_context(
-                    open_link(f"{url}?namespace={namespace}", account_id=ACCOUNT, worker=f"w{n}")
-                )
-                for n in range(workers)
-            ]
+            links = await _links(stack, url, namespace, workers)
             bid = _resting_bid()
             start = time.perf_counter()
             cpu_start = time.process_time()
@@ -202,6 +197,24 @@ async def throughput(url: str, workers: int, per_worker: int) -> dict[str, float
     }
 
 
+async def _links(stack: AsyncExitStack, url: str, namespace: str, workers: int) -> list[WorkerLink]:
+    """``workers`` links (w0, w1...) to the gateway of ``namespace``, open until ``stack``
+    closes. They do not follow the account stream: in one process, N workers reading every
+    event of it would measure N mirrors, not the gateway (in production each worker is its
+    own process)."""
+    return [
+        await stack.enter_async_context(
+            open_link(
+                f"{url}?namespace={namespace}",
+                account_id=ACCOUNT,
+                worker=f"w{n}",
+                follow_account=False,
+            )
+        )
+        for n in range(workers)
+    ]
+
+
 async def fan_out(url: str, workers: int, seconds: float) -> dict[str, Any]:
     namespace = "bench-fan"
     config = _config(url, namespace, workers, market=True, symbols=["EP"], market_maxlen=1000)
@@ -211,12 +224,7 @@ async def fan_out(url: str, workers: int, seconds: float) -> dict[str, Any]:
     ):
         await tg.start(gateway.serve)
         async with AsyncExitStack() as stack:
-            links = [
-                await stack.enter_async_context(
-                    open_link(f"{url}?namespace={namespace}", account_id=ACCOUNT, worker=f"w{n}")
-                )
-                for n in range(workers)
-            ]
+            links = await _links(stack, url, namespace, workers)
             delivered = [0] * workers
             stream = gateway.layout.market("EP")
             first_seq = gateway.seq(stream)

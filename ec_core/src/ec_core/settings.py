@@ -40,6 +40,7 @@ __all__ = [
     "is_secret_key",
     "load_settings",
     "parse_settings",
+    "read_toml",
     "resolve_secrets",
 ]
 
@@ -145,13 +146,18 @@ def load_settings(path: str | Path | None = None) -> Settings:
             return Settings()
         path = env_path
     file = Path(path)
+    return parse_settings(read_toml(file, "settings file"), file=str(file))
+
+
+def read_toml(file: Path, what: str) -> dict[str, Any]:
+    """The parsed TOML of ``file``; a missing file or bad TOML is a :class:`ConfigError`
+    naming the file (``what``: how the error names it, e.g. "settings file")."""
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        return tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError("settings file not found", file=str(file)) from exc
+        raise ConfigError(f"{what} not found", file=str(file)) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=str(file)) from exc
-    return parse_settings(data, file=str(file))
 
 
 def parse_settings(data: Mapping[str, Any], *, file: str | None = None) -> Settings:

@@ -7,7 +7,6 @@ supervisor or a test can wait for it; on stop a summary line gives its counters.
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ import anyio
 import click
 
 from ec_core.cli.failure import fail
+from ec_core.cli.signals import StopOnSignal
 from ec_core.errors import EcError
 from ec_core.plugins import PluginHost
 
@@ -54,18 +54,9 @@ async def _serve(host: PluginHost, config: GatewayConfig) -> str:
     from ec_core.gateway.process import open_gateway
     from ec_core.gateway.redis_io import redacted
 
-    stop = "stopped"
+    stop = StopOnSignal("stopped")
     async with open_gateway(config, host) as gateway, anyio.create_task_group() as tg:
-
-        async def on_signal() -> None:
-            nonlocal stop
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for signum in signals:
-                    stop = f"stopped by {signal.Signals(signum).name}"
-                    tg.cancel_scope.cancel()
-                    return
-
-        tg.start_soon(on_signal)
+        tg.start_soon(stop.watch, tg.cancel_scope)
         await tg.start(gateway.serve)
         click.echo(
             f"ec gateway: serving {', '.join(config.accounts)} on {config.settings.vendor}"
@@ -74,7 +65,7 @@ async def _serve(host: PluginHost, config: GatewayConfig) -> str:
         )
     counters = gateway.counters
     return (
-        f"ec gateway: {stop}; {counters['intents']} intents, {counters['answers']} answers"
+        f"ec gateway: {stop.reason}; {counters['intents']} intents, {counters['answers']} answers"
         f" ({counters['replayed']} from the journal), {counters['reclaimed']} reclaimed,"
         f" {counters['malformed']} malformed, {sum(gateway.outbox.dropped.values())} market"
         " entries dropped"

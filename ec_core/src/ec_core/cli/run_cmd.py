@@ -25,7 +25,6 @@ a supervisor or a test can wait for it.
 
 from __future__ import annotations
 
-import signal
 from collections.abc import AsyncIterable
 from contextlib import ExitStack
 from pathlib import Path
@@ -38,6 +37,7 @@ from rich.live import Live
 
 from ec_core.cli.failure import EXIT_STRATEGY_FAILED, fail
 from ec_core.cli.run_view import instrument_lines, live_logging, market_time, view, working_lines
+from ec_core.cli.signals import StopOnSignal
 from ec_core.clock import Clock
 from ec_core.errors import EcError
 from ec_core.model import MarketEvent
@@ -234,7 +234,7 @@ async def _run(
     from ec_core.front import pre_trade_checks, venue_clock
     from ec_core.strategy.rig import trading_rig
 
-    stop_reason = "market data ended"
+    stop = StopOnSignal("market data ended")
     async with host.open_session(vendor, vendor_settings) as session:
         clock = venue_clock(session)
         checks = pre_trade_checks(host, limits_file, clock) if limits_file else None
@@ -255,16 +255,7 @@ async def _run(
                 feed.stream(list(rig.instruments.values())) as events,
                 anyio.create_task_group() as tg,
             ):
-
-                async def on_signal() -> None:
-                    nonlocal stop_reason
-                    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                        async for signum in signals:
-                            stop_reason = f"stopped by {signal.Signals(signum).name}"
-                            tg.cancel_scope.cancel()
-                            return
-
-                tg.start_soon(on_signal)
+                tg.start_soon(stop.watch, tg.cancel_scope)
                 click.echo(
                     f"ec run: running {label} on {vendor} (account {account},"
                     f" {', '.join(rig.instruments)}); Ctrl-C to stop"
@@ -286,7 +277,7 @@ async def _run(
                 tg.cancel_scope.cancel()
             with anyio.CancelScope(shield=True):
                 live_signals = len(rig.engine.signals)
-                await rig.engine.shutdown(cancel_working=cancel_working, reason=stop_reason)
+                await rig.engine.shutdown(cancel_working=cancel_working, reason=stop.reason)
                 await anyio.lowlevel.checkpoint()
                 while rig.backlog():
                     await anyio.lowlevel.checkpoint()
@@ -300,7 +291,7 @@ async def _run(
         *(f"ec run: working {line}" for line in working_lines(rig)),
     ]
     summary = (
-        f"ec run: {stop_reason}; {engine.events} ticks, {_produced(rig)} signals"
+        f"ec run: {stop.reason}; {engine.events} ticks, {_produced(rig)} signals"
         f" ({live_signals} live at stop, working orders {action}),"
         f" {engine.outcomes.snapshot().describe()}, {rig.tracker.stats().fills} fills,"
         f" {working} orders working,"

@@ -13,12 +13,12 @@ the closing summary read as a local run's.
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Callable
 
 import anyio
 import click
 
+from ec_core.cli.signals import StopOnSignal
 from ec_core.data import FeedSet
 from ec_core.strategy.context import ExecutorRouter
 from ec_core.strategy.engine import ErrorReport, StrategyEngine
@@ -42,7 +42,7 @@ async def run_remote(
     from ec_core.gateway.client import open_link
     from ec_core.gateway.redis_io import redacted
 
-    stop_reason = "market data ended"
+    stop = StopOnSignal("market data ended")
     symbols = tuple(plan.symbols)
     async with open_link(url, account_id=account, worker=worker) as link:
         await link.subscribe(symbols)
@@ -62,16 +62,7 @@ async def run_remote(
             max_consecutive_failures=plan.max_consecutive_failures,
         )
         async with link.quotes(symbols) as events, anyio.create_task_group() as tg:
-
-            async def on_signal() -> None:
-                nonlocal stop_reason
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for signum in signals:
-                        stop_reason = f"stopped by {signal.Signals(signum).name}"
-                        tg.cancel_scope.cancel()
-                        return
-
-            tg.start_soon(on_signal)
+            tg.start_soon(stop.watch, tg.cancel_scope)
             click.echo(
                 f"ec run: running {label} through the gateway at {redacted(url)} (worker"
                 f" {link.worker}, account {account}, {', '.join(symbols)}); Ctrl-C to stop"
@@ -83,7 +74,7 @@ async def run_remote(
             tg.cancel_scope.cancel()
         with anyio.CancelScope(shield=True):
             live_signals = len(engine.signals)
-            await engine.shutdown(cancel_working=cancel_working, reason=stop_reason)
+            await engine.shutdown(cancel_working=cancel_working, reason=stop.reason)
             if cancel_working:  # the cancels are answered; their reports may still come
                 with anyio.move_on_after(_SETTLE_SECONDS):
                     for order in link.own_open_orders():
@@ -93,7 +84,7 @@ async def run_remote(
     action = "cancelled" if cancel_working else "left"
     disabled = "".join(f"; {name} disabled: {why}" for name, why in engine.disabled.items())
     summary = (
-        f"ec run: {stop_reason}; {engine.events} ticks,"
+        f"ec run: {stop.reason}; {engine.events} ticks,"
         f" {sum(s.produced for s in engine.strategies)} signals"
         f" ({live_signals} live at stop, working orders {action}),"
         f" {engine.outcomes.snapshot().describe()}, {link.tracker.stats().fills} fills,"

@@ -47,8 +47,12 @@ async def open_link(
     answer_timeout: float = 30.0,
     heartbeat_interval: float = 2.0,
     hello_timeout: float = 10.0,
+    follow_account: bool = True,
 ) -> AsyncIterator[WorkerLink]:
-    """A running :class:`WorkerLink`: connected, snapshot applied, heartbeats going."""
+    """A running :class:`WorkerLink`: connected, snapshot applied, heartbeats going.
+
+    ``follow_account=False``: the tracker hears only this worker's orders after the
+    snapshot (each worker that follows the account reads every event of it)."""
     layout = StreamLayout(namespace or _namespace(url))
     redis_url = _without_query(url)
     try:
@@ -61,6 +65,7 @@ async def open_link(
             answer_timeout=answer_timeout,
             heartbeat_interval=heartbeat_interval,
             hello_timeout=hello_timeout,
+            follow_account=follow_account,
         ) as link:
             yield link
     except BaseExceptionGroup as group:  # one failure is raised as itself
@@ -80,6 +85,7 @@ async def _running_link(
     answer_timeout: float,
     heartbeat_interval: float,
     hello_timeout: float,
+    follow_account: bool,
 ) -> AsyncIterator[WorkerLink]:
     async with AsyncExitStack() as stack:
         client = await stack.enter_async_context(
@@ -93,6 +99,7 @@ async def _running_link(
             account_id=account_id,
             clock=WallClock(),
             answer_timeout=answer_timeout,
+            follow_account=follow_account,
         )
         tg = await stack.enter_async_context(anyio.create_task_group())
         stack.callback(tg.cancel_scope.cancel)

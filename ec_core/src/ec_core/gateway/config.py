@@ -27,14 +27,13 @@ A worker not listed, or an account not in its list, gets every intent DENIED
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, final
 
 import msgspec
 
 from ec_core.errors import ConfigError
-from ec_core.settings import Settings, parse_settings
+from ec_core.settings import Settings, parse_settings, read_toml
 
 __all__ = ["GatewayConfig", "WorkerAccess", "load_gateway_config", "parse_gateway_config"]
 
@@ -104,10 +103,4 @@ def parse_gateway_config(data: dict[str, Any], *, file: str | None = None) -> Ga
 
 def load_gateway_config(path: str | Path) -> GatewayConfig:
     file = Path(path)
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError("gateway config not found", file=str(file)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", file=str(file)) from exc
-    return parse_gateway_config(data, file=str(file))
+    return parse_gateway_config(read_toml(file, "gateway config"), file=str(file))

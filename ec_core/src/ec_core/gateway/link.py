@@ -86,6 +86,7 @@ class WorkerLink:
         account_id: str,
         clock: Clock,
         answer_timeout: float = 30.0,
+        follow_account: bool = True,
     ) -> None:
         if not worker or "." in worker or ":" in worker:
             raise ValueError(f"worker name {worker!r}: non-empty, without '.' or ':'")
@@ -96,6 +97,9 @@ class WorkerLink:
         self.account_id = account_id
         self.clock = clock
         self.answer_timeout = answer_timeout
+        # False: only this worker's orders' events (its replies) feed the tracker; the
+        # account stream, which every worker would read each event of, is not followed.
+        self.follow_account = follow_account
         self.tracker = OrderTracker(clock=clock)
         self.instruments: dict[str, Instrument] = {}
         self.counters: Counter[str] = Counter()
@@ -239,7 +243,7 @@ class WorkerLink:
         delay = 0.05
         while True:
             streams = {self.layout.replies(self.worker): self._replies_from}
-            if self._account_from is not None:
+            if self.follow_account and self._account_from is not None:
                 streams[self.layout.account(self.account_id)] = self._account_from
             try:
                 with unavailable(self.url):
