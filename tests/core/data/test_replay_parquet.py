@@ -13,39 +13,13 @@ from pathlib import Path
 import pytest
 from ec_core.data import write_ticks
 from ec_core.model import Instrument, Quote
+from replay_support import swing_strategy
 
 pytest.importorskip("pyarrow")
 
 T0 = 1_704_898_800_000_000_000 + 1_000_000_000  # a Wednesday 09:00:01 in Chicago
 CLE = Instrument(symbol="CLE", tick_size=Decimal("0.01"), multiplier=Decimal(1000))
 EP = Instrument(symbol="EP", tick_size=Decimal("0.25"), multiplier=Decimal(50))
-
-STRATEGY = """
-from ec_core.model import NewOrder, OrderType, Side
-from ec_core.strategy import ActionNode, ActionTree, OpSignal, OpStrategy
-
-
-class Swing(OpStrategy):
-    '''Buy CLE at market, sell at market once the mid moved 3 ticks either way.'''
-
-    def __init__(self, account):
-        super().__init__(symbols=["CLE"], max_signals=1, cooldown_ns=2_000_000_000)
-        self.account = account
-
-    def generate(self, ctx, symbol):
-        tb = ctx.feeds[symbol].tick_buffer
-        start = tb.close_ticks
-        order = lambda side: NewOrder(account_id=self.account, symbol=symbol, side=side, qty=1,
-                                      order_type=OrderType.MKT)
-        moved = lambda ctx: abs(tb.close_ticks - start) >= 3
-        root = ActionNode("Buy", [order(Side.BUY)],
-                          transitions={"out": (moved, ActionNode("Sell", [order(Side.SELL)]))})
-        return OpSignal(ActionTree(root), symbol=symbol)
-
-
-def strategy(info):
-    return Swing(info.account_id)
-"""
 
 
 def test_replay_of_a_two_instrument_parquet_file_writes_the_traders_tables(
@@ -61,7 +35,7 @@ def test_replay_of_a_two_instrument_parquet_file_writes_the_traders_tables(
         symbol, mid = ("CLE", cle) if i % 2 else ("EP", ep)
         ticks.append(Quote(symbol=symbol, ts_ns=ts, bid=mid, bid_size=5, ask=mid + 1, ask_size=5))
     write_ticks(tmp_path / "two.parquet", ticks, [CLE, EP])
-    (tmp_path / "swing.py").write_text(STRATEGY, encoding="utf-8")
+    (tmp_path / "swing.py").write_text(swing_strategy(), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "EC_SETTINGS"}
     done = subprocess.run(
         [sys.executable, "-c", "from ec_core.cli.main import main; main()", "replay",

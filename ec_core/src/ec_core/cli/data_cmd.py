@@ -35,17 +35,22 @@ def data_command() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
 def check_command(host: PluginHost, ticks: Path, as_json: bool) -> None:
-    """Summarize TICKS (CSV): symbols, counts, time span, gaps, ticks outside the trading
-    sessions, rows out of time order, one-sided or crossed quotes, bad sizes."""
+    """Summarize TICKS (CSV, Parquet, Arrow; ticks or OHLCV bars): symbols, counts, time
+    span, gaps, rows outside the trading sessions, rows out of time order, one-sided or
+    crossed quotes, bad sizes; for bars high >= max(open, close), low <= min(open, close),
+    volume >= 0."""
     import msgspec
 
+    from ec_core.data.ohlcv_file import read_bar_rows
     from ec_core.data.tick_summary import TickFileSummary, summarize_ticks
-    from ec_core.data.ticks_csv import read_symbols, read_tick_rows
+    from ec_core.data.ticks_csv import is_bar_file, read_symbols, read_tick_rows
 
     async def summarize() -> TickFileSummary:
         settings = {"market": False, "clock": "simulated"}
         async with host.open_session("mock", settings) as session:
             table = {s: await session.resolve(s) for s in read_symbols(ticks)}
+        if is_bar_file(ticks):
+            return summarize_ticks(read_bar_rows(ticks, table))
         return summarize_ticks(read_tick_rows(ticks, table))
 
     try:
@@ -87,14 +92,20 @@ def _text(path: Path, summary: object) -> str:
     assert isinstance(summary, TickFileSummary)
     lines = [f"{path.name}: {summary.rows} rows, {len(summary.symbols)} symbol(s)"]
     for s in summary.symbols:
+        counts = f"{s.bars} bars" if s.bars else f"{s.quotes} quotes, {s.trades} trades"
         lines.append(
-            f"  {s.symbol}: {s.quotes} quotes, {s.trades} trades, {utc_iso(s.first_ns)} .."
+            f"  {s.symbol}: {counts}, {utc_iso(s.first_ns)} .."
             f" {utc_iso(s.last_ns)}; largest gap {s.largest_gap_ns / 1e9:.3f}s"
             + (f" before {utc_iso(s.largest_gap_at_ns)}" if s.largest_gap_ns else "")
             + (f"; {s.outside_sessions} outside the trading sessions" if s.outside_sessions else "")
         )
     if summary.clean:
-        lines.append("clean: in time order, every quote two-sided and uncrossed, sizes positive")
+        if any(s.bars for s in summary.symbols):
+            lines.append("clean: in time order, every bar's high and low around its open and close")
+        else:
+            lines.append(
+                "clean: in time order, every quote two-sided and uncrossed, sizes positive"
+            )
         return "\n".join(lines)
     if summary.out_of_order:
         lines.append(f"{summary.out_of_order} rows out of time order (ec replay --sort sorts them)")

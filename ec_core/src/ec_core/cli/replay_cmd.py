@@ -1,8 +1,9 @@
 """``ec replay STRATEGY --ticks FILE``: a deterministic replay on the mock venue, with a report.
 
 The venue comes from the plugin host (vendor ``mock``, simulated clock, no
-simulated market): the recorded ticks are the market. The report goes to stdout
-as text (or JSON with ``--json``) and to ``--out DIR`` as ``report.txt``,
+simulated market): the recorded ticks are the market. ``--bars FILE`` replays OHLCV
+bars instead, each as the fixed intra-bar path of :mod:`ec_core.data.ohlcv`. The
+report goes to stdout as text (or JSON with ``--json``) and to ``--out DIR`` as ``report.txt``,
 ``report.json`` and ``chart.svg``.
 """
 
@@ -34,11 +35,24 @@ __all__ = ["replay_command"]
 @click.option(
     "--ticks",
     "ticks",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Recorded ticks (CSV: ts_ns,symbol,kind,price,size,bid,bid_size,ask,ask_size,aggressor;"
     " ts_ns in nanoseconds since the epoch or ISO 8601 with a zone); .parquet or .arrow with"
     " the same columns need ec-core[parquet].",
+)
+@click.option(
+    "--bars",
+    "bars",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Recorded OHLCV bars instead of ticks (ts_ns,symbol,open,high,low,close,volume;"
+    " ts_ns the bar's start): each bar is replayed as open, nearer extreme, farther extreme,"
+    " close (docs: Running strategies, bar data).",
+)
+@click.option(
+    "--bar-length",
+    default="1m",
+    show_default=True,
+    help="The length of the --bars bars (1s, 5m, 1h, 1d...).",
 )
 @click.option(
     "--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file (TOML)."
@@ -88,7 +102,9 @@ __all__ = ["replay_command"]
 def replay_command(
     host: PluginHost,
     strategy: str,
-    ticks: Path,
+    ticks: Path | None,
+    bars: Path | None,
+    bar_length: str,
     config: Path | None,
     seed: int,
     account_id: str | None,
@@ -100,7 +116,8 @@ def replay_command(
     rank: str,
     jobs: int | None,
 ) -> None:
-    """Replay recorded TICKS through STRATEGY (file.py:factory or module:factory) on the mock."""
+    """Replay recorded ticks (or bars) through STRATEGY (file.py:factory or module:factory)
+    on the mock."""
     # the strategy stack is imported when the command runs, not when `ec` starts
     from ec_core.data.tick_checks import TickChecks
     from ec_core.strategy.failures import strategy_failed
@@ -108,9 +125,13 @@ def replay_command(
     from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
     from ec_core.strategy.report import render_text
 
+    try:
+        source, bar_length_ns = _source(ticks, bars, bar_length)
+    except EcError as exc:
+        raise fail(exc) from exc
     if params:
-        _sweep(strategy, ticks, config, seed, account_id, out_dir, sort_ticks, lenient,
-               params, rank, jobs)  # fmt: skip
+        _sweep(strategy, source, config, seed, account_id, out_dir, sort_ticks, lenient,
+               params, rank, jobs, bar_length_ns)  # fmt: skip
         return
     try:
         settings = load_settings(config) if config is not None else load_settings()
@@ -125,11 +146,12 @@ def replay_command(
             lambda: replay_plan(
                 host,
                 plan,
-                ticks,
+                source,
                 account_id=account,
                 seed=seed,
                 vendor_settings={k: v for k, v in vendor_settings.items() if k != "venue"},
                 tick_checks=TickChecks(lenient=lenient, sort=sort_ticks),
+                bar_length_ns=bar_length_ns,
             )
         )
     except EcError as exc:
@@ -157,6 +179,7 @@ def _sweep(
     params: tuple[str, ...],
     rank: str,
     jobs: int | None,
+    bar_length_ns: int | None,
 ) -> None:
     """``--param``: every point of the grid in its own process, then the ranked table."""
     from ec_core.cli.sweep import parse_params, render_table, run_sweep
@@ -172,13 +195,31 @@ def _sweep(
     runs = run_sweep(
         points, strategy=strategy, ticks=ticks, config=config, seed=seed, account=account,
         out_dir=out_dir, lenient=lenient, sort=sort_ticks, jobs=jobs or os.cpu_count() or 1,
-        rank=rank, echo=click.echo,
+        rank=rank, echo=click.echo, bar_length_ns=bar_length_ns,
     )  # fmt: skip
     click.echo(render_table(runs, rank))
     (out_dir / "sweep.json").write_bytes(msgspec.json.format(msgspec.json.encode(runs)) + b"\n")
     click.echo(f"reports: {out_dir}/run-NNN, summary: {out_dir / 'sweep.json'}")
     if any(run.error for run in runs):
         raise SystemExit(1)
+
+
+def _source(ticks: Path | None, bars: Path | None, bar_length: str) -> tuple[Path, int | None]:
+    """The file to replay and, for bars, their length in ns; exactly one of the two."""
+    from ec_core.data.timeframe import BarKind, Timeframe
+
+    if (ticks is None) == (bars is None):
+        raise ConfigError("give exactly one of --ticks FILE and --bars FILE", path="--ticks")
+    if bars is None:
+        assert ticks is not None
+        return ticks, None
+    frame = Timeframe.parse(bar_length)
+    if frame.kind is not BarKind.TIME:
+        raise ConfigError(
+            f"--bar-length must be a time (1s, 5m, 1h, 1d), got {bar_length!r}",
+            path="--bar-length",
+        )
+    return bars, frame.size
 
 
 def write_report(report: ReplayReport, out_dir: Path) -> str:

@@ -89,6 +89,7 @@ def _one(job: dict[str, Any]) -> SweepRun:
                 seed=job["seed"],
                 vendor_settings=vendor_settings,
                 tick_checks=TickChecks(lenient=job["lenient"], sort=job["sort"]),
+                bar_length_ns=job["bar_length_ns"],
             )
         )
     except Exception as exc:  # a run that fails is a row of the table, not the end of the grid
@@ -136,6 +137,7 @@ def run_sweep(
     jobs: int,
     rank: str,
     echo: Any,
+    bar_length_ns: int | None = None,
 ) -> list[SweepRun]:
     """Run every point, ``jobs`` at a time; print a line per finished run; return the runs
     ranked by ``rank``."""
@@ -151,6 +153,7 @@ def run_sweep(
             "out_dir": str(out_dir / f"run-{i:03d}"),
             "lenient": lenient,
             "sort": sort,
+            "bar_length_ns": bar_length_ns,
         }
         for i, p in enumerate(points, 1)
     ]

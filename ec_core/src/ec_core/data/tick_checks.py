@@ -24,10 +24,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Final, final
+from typing import Final, TypeVar, final
 
 import msgspec
 
+from ec_core.data.ohlcv import RecordedBar, bar_problem
 from ec_core.errors import ConfigError
 from ec_core.model import Instrument, Quote, Trade
 
@@ -49,6 +50,8 @@ REQUIRED_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
 
 #: ``(where, tick, instrument)``: ``where`` is ``file:line`` for messages.
 TickRow = tuple[str, Quote | Trade, Instrument]
+#: What the checks take: a tick, or a recorded bar (:mod:`ec_core.data.ohlcv`).
+Record = TypeVar("Record", Quote | Trade, RecordedBar)
 
 _ISO: Final = re.compile(
     r"^(?P<base>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(?:\.(?P<frac>\d{1,9}))?"
@@ -127,14 +130,14 @@ class TickChecks:
             examples=tuple(self.examples),
         )
 
-    def apply(self, rows: Iterable[TickRow]) -> Iterator[Quote | Trade]:
+    def apply(self, rows: Iterable[tuple[str, Record, Instrument]]) -> Iterator[Record]:
         """The ticks that pass, in time order; raises :class:`ConfigError` on the first
         broken row unless lenient."""
         if self.sort:
             return iter(self._sorted(rows))
         return self._in_order(rows)
 
-    def _in_order(self, rows: Iterable[TickRow]) -> Iterator[Quote | Trade]:
+    def _in_order(self, rows: Iterable[tuple[str, Record, Instrument]]) -> Iterator[Record]:
         last_ts, last_where = -1, ""
         for where, tick, instrument in rows:
             if tick.ts_ns < last_ts:
@@ -147,8 +150,8 @@ class TickChecks:
             if self._valid(where, tick, instrument):
                 yield tick
 
-    def _sorted(self, rows: Iterable[TickRow]) -> list[Quote | Trade]:
-        kept: list[Quote | Trade] = []
+    def _sorted(self, rows: Iterable[tuple[str, Record, Instrument]]) -> list[Record]:
+        kept: list[Record] = []
         high = -1
         for where, tick, instrument in rows:
             if tick.ts_ns < high:
@@ -159,7 +162,7 @@ class TickChecks:
         kept.sort(key=_ts)
         return kept
 
-    def _valid(self, where: str, tick: Quote | Trade, instrument: Instrument) -> bool:
+    def _valid(self, where: str, tick: Quote | Trade | RecordedBar, instrument: Instrument) -> bool:
         found = row_problem(tick, instrument)
         if found is None:
             return True
@@ -175,7 +178,7 @@ class TickChecks:
         return False
 
 
-def _ts(tick: Quote | Trade) -> int:
+def _ts(tick: Quote | Trade | RecordedBar) -> int:
     return tick.ts_ns
 
 
@@ -183,8 +186,10 @@ def _line(where: str) -> str:
     return where.rpartition(":")[2] or where
 
 
-def row_problem(tick: Quote | Trade, inst: Instrument) -> tuple[str, str, str] | None:
+def row_problem(tick: Quote | Trade | RecordedBar, inst: Instrument) -> tuple[str, str, str] | None:
     """``(code, field, message)`` of the first rule ``tick`` breaks, or ``None``."""
+    if isinstance(tick, RecordedBar):
+        return bar_problem(tick, inst)
     if isinstance(tick, Trade):
         if tick.size <= 0:
             return "bad_size", "size", f"a trade's size must be > 0, got {tick.size}"

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 
 import msgspec
 
-from ec_core.data.tick_checks import TickRow, row_problem
-from ec_core.model import Quote
+from ec_core.data.ohlcv import RecordedBar
+from ec_core.data.tick_checks import row_problem
+from ec_core.model import Instrument, Quote, Trade
 
 __all__ = ["SymbolSummary", "TickFileSummary", "summarize_ticks"]
 
@@ -24,6 +25,7 @@ class SymbolSummary(msgspec.Struct, kw_only=True):
     symbol: str
     quotes: int = 0
     trades: int = 0
+    bars: int = 0  # a bar file (:mod:`ec_core.data.ohlcv_file`)
     first_ns: int = 0
     last_ns: int = 0
     largest_gap_ns: int = 0
@@ -43,8 +45,11 @@ class TickFileSummary(msgspec.Struct, kw_only=True):
         return not (self.out_of_order or self.problems)
 
 
-def summarize_ticks(rows: Iterable[TickRow], *, keep_examples: int = 10) -> TickFileSummary:
-    """Read every row once; never raises for a broken row (it is counted)."""
+def summarize_ticks(
+    rows: Iterable[tuple[str, Quote | Trade | RecordedBar, Instrument]], *, keep_examples: int = 10
+) -> TickFileSummary:
+    """Read every row once; never raises for a broken row (it is counted). The rows may
+    be bars (:func:`~ec_core.data.ohlcv_file.read_bar_rows`): their rules are checked."""
     symbols: dict[str, SymbolSummary] = {}
     problems: dict[str, int] = {}
     examples: list[str] = []
@@ -71,8 +76,10 @@ def summarize_ticks(rows: Iterable[TickRow], *, keep_examples: int = 10) -> Tick
         summary.last_ns = max(summary.last_ns, ts)
         if isinstance(tick, Quote):
             summary.quotes += 1
-        else:
+        elif isinstance(tick, Trade):
             summary.trades += 1
+        else:
+            summary.bars += 1
         calendar = instrument.trading_calendar
         if calendar is not None and not calendar.is_open(ts):
             summary.outside_sessions += 1

@@ -38,7 +38,21 @@ from ec_core.data.ticks_arrow import arrow_rows, is_arrow, write_arrow
 from ec_core.errors import ConfigError, PriceError
 from ec_core.model import Instrument, Quote, Side, Trade
 
-__all__ = ["TICK_FIELDS", "read_symbols", "read_tick_rows", "read_ticks", "write_ticks"]
+__all__ = [
+    "BAR_FIELDS",
+    "TICK_FIELDS",
+    "cell_int",
+    "cell_ticks",
+    "cell_ts_ns",
+    "is_bar_file",
+    "is_bar_header",
+    "read_symbols",
+    "read_tick_rows",
+    "read_ticks",
+    "record_rows",
+    "row_instrument",
+    "write_ticks",
+]
 
 TICK_FIELDS = (
     "ts_ns",
@@ -53,11 +67,32 @@ TICK_FIELDS = (
     "aggressor",
 )
 _REQUIRED = frozenset({"ts_ns", "symbol", "kind"})
+#: The columns of a bar file (:mod:`ec_core.data.ohlcv_file`), all required.
+BAR_FIELDS = ("ts_ns", "symbol", "open", "high", "low", "close", "volume")
 
 InstrumentLookup = Callable[[str], Instrument | None]
 
 
-def _rows(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def is_bar_header(columns: Iterable[str]) -> bool:
+    """A header with ``open`` and no ``kind``: a file of OHLCV bars, not of ticks."""
+    have = set(columns)
+    return "open" in have and "kind" not in have
+
+
+def is_bar_file(path: str | Path) -> bool:
+    """Whether the file's header is that of OHLCV bars (:func:`is_bar_header`)."""
+    target = Path(path)
+    if is_arrow(target):
+        return is_bar_header(arrow_rows(target)[0])
+    try:
+        with target.open(newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), [])
+    except FileNotFoundError:
+        raise ConfigError("tick file not found", file=str(target)) from None
+    return is_bar_header(h.strip() for h in header)
+
+
+def record_rows(path: Path, *, bars: bool | None = False) -> Iterator[tuple[str, dict[str, str]]]:
     """``(where, row)`` per data row, ``where`` being ``file:line`` (CSV) or ``file:row N``
     (Parquet, Arrow IPC: :mod:`ec_core.data.ticks_arrow`) for error messages.
 
@@ -66,7 +101,7 @@ def _rows(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """
     if is_arrow(path):
         columns, rows = arrow_rows(path)
-        yield from _checked(path, columns, rows)
+        yield from _checked(path, columns, rows, bars)
         return
     try:
         handle = path.open(newline="", encoding="utf-8")
@@ -81,12 +116,31 @@ def _rows(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
             )
             for row in reader
         )
-        yield from _checked(path, reader.fieldnames or (), cells)
+        yield from _checked(path, reader.fieldnames or (), cells, bars)
 
 
 def _checked(
-    path: Path, columns: Sequence[str], rows: Iterable[tuple[str, dict[str, str]]]
+    path: Path,
+    columns: Sequence[str],
+    rows: Iterable[tuple[str, dict[str, str]]],
+    bars: bool | None,
 ) -> Iterator[tuple[str, dict[str, str]]]:
+    """``bars``: the file must hold bars (True), ticks (False) or either (None)."""
+    if bars is not None and bars != is_bar_header(columns):
+        held, flag = ("OHLCV bars", "--bars") if not bars else ("ticks", "--ticks")
+        raise ConfigError(
+            f"this file holds {held} (its header), not {'bars' if bars else 'ticks'}:"
+            f" read it with {flag}",
+            path=f"{path.name}:1",
+        )
+    if is_bar_header(columns):
+        lacking = [c for c in BAR_FIELDS if c not in set(columns)]
+        if lacking:
+            raise ConfigError(
+                f"a bar file needs the column(s) {', '.join(lacking)}", path=f"{path.name}:1"
+            )
+        yield from rows
+        return
     missing = _REQUIRED - set(columns)
     if missing:
         raise ConfigError(f"missing column(s) {sorted(missing)}", path=f"{path.name}:1")
@@ -108,7 +162,7 @@ def _checked(
 def read_symbols(path: str | Path) -> list[str]:
     """The symbols of a tick file, in order of first appearance (to resolve them first)."""
     seen: dict[str, None] = {}
-    for _, row in _rows(Path(path)):
+    for _, row in record_rows(Path(path), bars=None):
         seen.setdefault(row.get("symbol", ""), None)
     return [s for s in seen if s]
 
@@ -136,46 +190,68 @@ def read_tick_rows(
     """``(where, tick, instrument)`` per row, lazily, with no row rules applied (for
     :mod:`ec_core.data.tick_checks` and :func:`~ec_core.data.tick_summary.summarize_ticks`)."""
     lookup = instrument.get if isinstance(instrument, Mapping) else instrument
-    return (_parse(row, lookup, where) for where, row in _rows(Path(path)))
+    return (_parse(row, lookup, where) for where, row in record_rows(Path(path)))
 
 
 def _parse(row: dict[str, str], lookup: InstrumentLookup, where: str) -> TickRow:
+    inst = row_instrument(row, lookup, where)
+    return where, _tick(row, inst, where), inst
+
+
+def row_instrument(row: Mapping[str, str], lookup: InstrumentLookup, where: str) -> Instrument:
+    """The instrument of the row's ``symbol``; a :class:`ConfigError` naming it when unknown."""
     symbol = row.get("symbol", "")
     inst = lookup(symbol)
     if inst is None:
         raise ConfigError(
             f"unknown instrument {symbol!r} (not listed on the venue)", path=f"{where}.symbol"
         )
-    return where, _tick(row, inst, where), inst
+    return inst
+
+
+def cell_ticks(row: Mapping[str, str], column: str, inst: Instrument, where: str) -> int | None:
+    """The price in ``column`` as ticks of ``inst`` (``None`` when empty); a
+    :class:`ConfigError` naming ``where.column`` when it is not a decimal on the grid."""
+    text = row.get(column, "")
+    if not text:
+        return None
+    try:
+        return inst.to_ticks(Decimal(text))
+    except InvalidOperation:
+        raise ConfigError(
+            f"bad price {text!r}: not a decimal number", path=f"{where}.{column}"
+        ) from None
+    except PriceError as exc:
+        raise ConfigError(f"bad price {text!r}: {exc}", path=f"{where}.{column}") from None
+
+
+def cell_int(row: Mapping[str, str], column: str, where: str) -> int:
+    """The integer in ``column`` (0 when empty); a :class:`ConfigError` naming it otherwise."""
+    text = row.get(column, "")
+    try:
+        return int(text) if text else 0
+    except ValueError:
+        raise ConfigError(f"not an integer: {text!r}", path=f"{where}.{column}") from None
+
+
+def cell_ts_ns(row: Mapping[str, str], where: str) -> int:
+    """``ts_ns`` of the row (:func:`~ec_core.data.tick_checks.parse_ts_ns`)."""
+    try:
+        return parse_ts_ns(row.get("ts_ns", ""))
+    except ValueError as exc:
+        raise ConfigError(f"ts_ns {exc}", path=f"{where}.ts_ns") from None
 
 
 def _tick(row: dict[str, str], inst: Instrument, where: str) -> Quote | Trade:
     symbol = inst.symbol
 
     def ticks(column: str) -> int | None:
-        text = row.get(column, "")
-        if not text:
-            return None
-        try:
-            return inst.to_ticks(Decimal(text))
-        except InvalidOperation:
-            raise ConfigError(
-                f"bad price {text!r}: not a decimal number", path=f"{where}.{column}"
-            ) from None
-        except PriceError as exc:
-            raise ConfigError(f"bad price {text!r}: {exc}", path=f"{where}.{column}") from None
+        return cell_ticks(row, column, inst, where)
 
     def integer(column: str) -> int:
-        text = row.get(column, "")
-        try:
-            return int(text) if text else 0
-        except ValueError:
-            raise ConfigError(f"not an integer: {text!r}", path=f"{where}.{column}") from None
+        return cell_int(row, column, where)
 
-    try:
-        ts_ns = parse_ts_ns(row.get("ts_ns", ""))
-    except ValueError as exc:
-        raise ConfigError(f"ts_ns {exc}", path=f"{where}.ts_ns") from None
+    ts_ns = cell_ts_ns(row, where)
     kind = row.get("kind", "").lower()
     if kind == "quote":
         return Quote(

@@ -32,6 +32,7 @@ from typing import Any, final
 import anyio
 
 from ec_core.clock import utc_iso
+from ec_core.data.ohlcv_file import read_bar_ticks
 from ec_core.data.tick_checks import TickChecks
 from ec_core.data.ticks_csv import read_symbols, read_ticks
 from ec_core.errors import ConfigError, EcError
@@ -58,8 +59,13 @@ async def replay_plan(
     on_rig: Callable[[TradingRig], None] | None = None,
     show_market: bool = True,
     tick_checks: TickChecks | None = None,
+    bar_length_ns: int | None = None,
 ) -> ReplayReport:
     """Replay ``ticks`` (a CSV path or events) through ``plan`` on the mock vendor.
+
+    With ``bar_length_ns`` the file holds OHLCV bars of that length
+    (:mod:`ec_core.data.ohlcv_file`): each bar is replayed as the fixed path of
+    :mod:`ec_core.data.ohlcv`, checked by ``tick_checks`` like a tick file.
 
     A tick file is checked row by row (:mod:`ec_core.data.tick_checks`): strictly by
     default; pass ``tick_checks`` to sort or to skip and count broken rows (the report
@@ -80,7 +86,11 @@ async def replay_plan(
                     with contextlib.suppress(EcError):  # unknown: the reader names its row
                         table[symbol] = await session.resolve(symbol)
             checks = tick_checks if tick_checks is not None else TickChecks()
-            events: Iterable[MarketEvent] = read_ticks(ticks, table.get, checks=checks)
+            events: Iterable[MarketEvent] = (
+                read_ticks(ticks, table.get, checks=checks)
+                if bar_length_ns is None
+                else read_bar_ticks(ticks, table.get, length_ns=bar_length_ns, checks=checks)
+            )
         else:
             events = ticks
         async with trading_rig(
