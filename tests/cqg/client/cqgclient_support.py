@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from ec_core.secrets import Secret
@@ -23,6 +23,9 @@ from ec_cqg.protocol.prices import qty_to_cqg
 from ec_cqg.protocol.timestamps import BaseTime, ns_to_timestamp
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+
+if TYPE_CHECKING:
+    from ec_mock.vendor import MockVenue
 
 BASE = "2025-01-02T00:00:00"
 BASE_TIME = BaseTime(BASE)
@@ -361,3 +364,17 @@ __all__ = [
     "settings_for",
     "trade_routing_2",
 ]
+
+
+@asynccontextmanager
+async def cqg_session_on(venue: MockVenue, user: str, password: str) -> AsyncIterator[Any]:
+    """ec's cqg client, logged on to the CQG-dialect server serving ``venue`` on loopback."""
+    from ec_core.plugins import PluginHost
+    from ec_cqg.server import CqgDialect
+    from ec_mock.dialects import ServeOptions
+
+    options = ServeOptions(user=user, password=Secret(password))
+    async with CqgDialect(announce=lambda _: None).serve(venue, options) as endpoint:
+        settings = {"url": endpoint.url, "user": user, "password": Secret(password)}
+        async with PluginHost.load().open_session("cqg", settings) as session:
+            yield session

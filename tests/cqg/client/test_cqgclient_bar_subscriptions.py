@@ -8,16 +8,13 @@ from typing import Any
 
 import anyio
 import pytest
+from cqgclient_support import cqg_session_on
 from ec_core.clock import ManualClock
 from ec_core.data.bars import cut_bars
 from ec_core.data.timeframe import Timeframe
 from ec_core.errors import ConnectionLostError
 from ec_core.model import Bar
-from ec_core.plugins import PluginHost
-from ec_core.secrets import Secret
-from ec_cqg.server import CqgDialect
 from ec_cqg.server.core import CqgServerCore
-from ec_mock.dialects import ServeOptions
 from ec_mock.vendor import MockVenue
 from ec_mock.vendor.venue import SIM_START_NS
 
@@ -34,11 +31,8 @@ def venue() -> MockVenue:
 
 @pytest.fixture
 async def session(venue: MockVenue) -> AsyncIterator[Any]:
-    options = ServeOptions(user=USER, password=Secret(PASSWORD))
-    async with CqgDialect(announce=lambda _: None).serve(venue, options) as endpoint:
-        settings = {"url": endpoint.url, "user": USER, "password": Secret(PASSWORD)}
-        async with PluginHost.load().open_session("cqg", settings) as cqg:
-            yield cqg
+    async with cqg_session_on(venue, USER, PASSWORD) as cqg:
+        yield cqg
 
 
 def _tape_bars(venue: MockVenue) -> list[Bar]:

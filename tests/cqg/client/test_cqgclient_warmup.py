@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 import pytest
+from cqgclient_support import cqg_session_on
 from ec_core.clock import ManualClock
 from ec_core.data import BarSource, FeedSet
 from ec_core.data.bars import cut_bars
@@ -22,10 +23,6 @@ from ec_core.data.timeframe import Timeframe
 from ec_core.data.warmup import seamed, warm_up
 from ec_core.history import HistoryFeed
 from ec_core.model import ExecutionReport, NewOrder, OrderType, ReportKind, Side
-from ec_core.plugins import PluginHost
-from ec_core.secrets import Secret
-from ec_cqg.server import CqgDialect
-from ec_mock.dialects import ServeOptions
 from ec_mock.vendor import MockVenue
 from ec_mock.vendor.venue import SIM_START_NS
 
@@ -43,11 +40,8 @@ def venue() -> MockVenue:
 
 @pytest.fixture
 async def session(venue: MockVenue) -> AsyncIterator[Any]:
-    options = ServeOptions(user=USER, password=Secret(PASSWORD))
-    async with CqgDialect(announce=lambda _: None).serve(venue, options) as endpoint:
-        settings = {"url": endpoint.url, "user": USER, "password": Secret(PASSWORD)}
-        async with PluginHost.load().open_session("cqg", settings) as cqg:
-            yield cqg
+    async with cqg_session_on(venue, USER, PASSWORD) as cqg:
+        yield cqg
 
 
 @pytest.mark.anyio

@@ -28,17 +28,40 @@ from typing import final
 from ec_core.calendar import TradingCalendar
 from ec_core.data.bars import bar_window
 from ec_core.data.timeframe import Timeframe
-from ec_core.model import MarketEvent, Trade
+from ec_core.model import Bar, MarketEvent, Trade
 
 from ec_cqg.protocol.pb import ServerMsg, historical_2
 from ec_cqg.protocol.prices import qty_to_cqg
 from ec_cqg.protocol.timestamps import BaseTime
 from ec_cqg.server.sessions import Session
 
-__all__ = ["BarFeed", "BarFeeds"]
+__all__ = ["BarFeed", "BarFeeds", "add_time_bar"]
 
 _BS = historical_2.BarReportStatusCode
 _MS = 1_000_000
+
+
+def add_time_bar(
+    report: historical_2.TimeBarReport,
+    bar: Bar,
+    base: BaseTime,
+    scaled: Callable[[int], int],
+    *,
+    trade_date_ns: int | None,
+) -> None:
+    """``bar`` as one ``TimeBar`` of ``report``: OHLC scaled as market data is, ``volume``
+    and ``tick_volume``, ``trade_date`` for bars of a trading day."""
+    out = report.time_bars.add(
+        bar_utc_time=base.to_offset_ms(bar.start_ns),
+        scaled_open_price=scaled(bar.open),
+        scaled_high_price=scaled(bar.high),
+        scaled_low_price=scaled(bar.low),
+        scaled_close_price=scaled(bar.close),
+        tick_volume=bar.count,
+    )
+    qty_to_cqg(bar.volume, out.volume)
+    if trade_date_ns is not None:
+        out.trade_date = base.to_offset_ms(trade_date_ns)
 
 
 @final
@@ -78,6 +101,21 @@ class BarFeed:
         self.v += trade.size
         self.n += 1
 
+    def bar(self) -> Bar:
+        """The bar in progress as it stands."""
+        return Bar(
+            symbol=self.symbol,
+            timeframe=self.frame.name,
+            start_ns=self.start,
+            end_ns=self.end,
+            open=self.o,
+            high=self.h,
+            low=self.lo,
+            close=self.c,
+            volume=self.v,
+            count=self.n,
+        )
+
     def seed(self, events: Iterable[MarketEvent]) -> None:
         for event in events:
             if type(event) is Trade:
@@ -90,18 +128,8 @@ class BarFeed:
             request_id=self.request_id, status_code=_BS.BAR_REPORT_STATUS_CODE_UPDATE
         )
         if bar and self.n:
-            scaled = self.scaled
-            out = report.time_bars.add(
-                bar_utc_time=base.to_offset_ms(self.start),
-                scaled_open_price=scaled(self.o),
-                scaled_high_price=scaled(self.h),
-                scaled_low_price=scaled(self.lo),
-                scaled_close_price=scaled(self.c),
-                tick_volume=self.n,
-            )
-            qty_to_cqg(self.v, out.volume)
-            if self.trade_date is not None:
-                out.trade_date = base.to_offset_ms(self.trade_date(self.end - 1))
+            day = None if self.trade_date is None else self.trade_date(self.end - 1)
+            add_time_bar(report, self.bar(), base, self.scaled, trade_date_ns=day)
         if up_to_ns is not None:
             report.up_to_utc_time = base.to_offset_ms(up_to_ns)
         return msg

@@ -34,7 +34,7 @@ from ec_core.model import Bar, Instrument, MarketEvent, Quote, Trade
 
 from ec_cqg.protocol.pb import ServerMsg, historical_2, market_data_2
 from ec_cqg.protocol.prices import qty_to_cqg
-from ec_cqg.server.bar_feed import BarFeed, BarFeeds
+from ec_cqg.server.bar_feed import BarFeed, BarFeeds, add_time_bar
 from ec_cqg.server.config import ServerConfig
 from ec_cqg.server.contracts import price_scale_of
 from ec_cqg.server.sessions import Session
@@ -287,17 +287,8 @@ class HistoryDesk:
             msg = ServerMsg()
             report = msg.time_bar_reports.add(request_id=rid, status_code=status)
             for day, bar in chunk:
-                out = report.time_bars.add(
-                    bar_utc_time=base.to_offset_ms(bar.start_ns),
-                    scaled_open_price=scaled(bar.open),
-                    scaled_high_price=scaled(bar.high),
-                    scaled_low_price=scaled(bar.low),
-                    scaled_close_price=scaled(bar.close),
-                    tick_volume=bar.count,
-                )
-                qty_to_cqg(bar.volume, out.volume)
-                if day is not None:
-                    out.trade_date = base.to_offset_ms(_midnight_ns(day))
+                day_ns = None if day is None else _midnight_ns(day)
+                add_time_bar(report, bar, base, scaled, trade_date_ns=day_ns)
             reports.append(msg)
         return reports
 
