@@ -140,7 +140,7 @@ class Loop:
             (account,) = self.ask(core.accounts(deadline_ns=self.deadline()))
             self.account = account.account_id
             self.instrument = self.ask(core.resolve(SYMBOL, deadline_ns=self.deadline()))
-            core.book.add_sink(self.account, self.sink, self.now())
+            core.book.hub.subscribe(self.account, self.sink, self.now())
         self.ask(core.subscribe_trades(first=first, deadline_ns=self.deadline()))
         assert core.ready
         return restored

@@ -29,10 +29,10 @@ from ec_core.model import (
     SmpInstruction,
 )
 from ec_core.secrets import Secret
+from ec_core.streams import MarketChannel
 from ec_core.validation import PreTradeContext, ValidatorRegistry
 from ec_cqg.client import CqgSession, parse_cqg_settings
 from ec_cqg.client.backoff import Backoff
-from ec_cqg.client.channels import EventChannel
 from ec_cqg.client.recorder import read_recording, replay_client_frames
 from ec_cqg.client.throttle import Limit, Throttle
 from ec_cqg.client.transport import open_connection
@@ -357,7 +357,7 @@ async def test_recording_holds_every_frame_and_replays(
 
 @pytest.mark.anyio
 async def test_channel_batches_wake_the_consumer_once_and_drop_the_oldest() -> None:
-    channel: EventChannel[int] = EventChannel(maxlen=4)
+    channel: MarketChannel[int] = MarketChannel(4)  # the channel cqg streams market data on
     got: list[int] = []
 
     async def consume() -> None:

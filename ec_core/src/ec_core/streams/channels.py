@@ -34,7 +34,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Generic, TypeVar, final
 
-from ec_core.model import BookDepth, MarketEvent, SessionEvent, SessionEventKind, TradeEvent
+from ec_core.model import BookDepth, SessionEvent, SessionEventKind, TradeEvent
 
 __all__ = [
     "DEFAULT_MARKET_CAPACITY",
@@ -50,7 +50,7 @@ DEFAULT_MARKET_CAPACITY = 4_096
 DEFAULT_TRADE_CAPACITY = 100_000
 
 T = TypeVar("T")
-M = TypeVar("M", MarketEvent, MarketEvent | BookDepth)  # what a market channel carries
+M = TypeVar("M")  # what a market channel carries: quotes and trades (and depth), bars
 
 
 class EventChannel(Generic[T], AsyncIterator[T]):

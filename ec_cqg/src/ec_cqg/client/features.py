@@ -28,10 +28,9 @@ from ec_core.model import (
     OrderRequest,
     Position,
     SessionState,
-    TradeEvent,
 )
+from ec_core.streams import MarketChannel, TradeChannel
 
-from ec_cqg.client.channels import EventChannel
 from ec_cqg.client.config import CqgSettings
 from ec_cqg.client.core.market import LEVEL_NONE
 from ec_cqg.client.core.protocol import CqgClientProtocol
@@ -148,16 +147,16 @@ class CqgMarketDataFeed:
     @overload
     def stream(
         self, instruments: Sequence[Instrument], *, depth: Literal[False] = False
-    ) -> AbstractAsyncContextManager[EventChannel[MarketEvent]]: ...
+    ) -> AbstractAsyncContextManager[MarketChannel[MarketEvent]]: ...
 
     @overload
     def stream(
         self, instruments: Sequence[Instrument], *, depth: bool
-    ) -> AbstractAsyncContextManager[EventChannel[MarketEvent | BookDepth]]: ...
+    ) -> AbstractAsyncContextManager[MarketChannel[MarketEvent | BookDepth]]: ...
 
     def stream(
         self, instruments: Sequence[Instrument], *, depth: bool = False
-    ) -> AbstractAsyncContextManager[EventChannel[Any]]:
+    ) -> AbstractAsyncContextManager[MarketChannel[Any]]:
         """Subscribe to ``instruments``; the iterator's ``dropped`` counts events dropped
         for lagging (oldest first). With ``depth`` the subscription is at the DOM level
         and :class:`~ec_core.model.BookDepth` events come too (one after the snapshot,
@@ -167,9 +166,9 @@ class CqgMarketDataFeed:
     @asynccontextmanager
     async def _stream(
         self, instruments: Sequence[Instrument], *, depth: bool
-    ) -> AsyncIterator[EventChannel[Any]]:
-        channel: EventChannel[MarketEvent | BookDepth] = EventChannel(
-            self._session.settings.market_buffer
+    ) -> AsyncIterator[MarketChannel[Any]]:
+        channel: MarketChannel[MarketEvent | BookDepth] = MarketChannel(
+            self._session.settings.market_buffer, depth=depth
         )
         added: list[Instrument] = []
         try:
@@ -183,7 +182,11 @@ class CqgMarketDataFeed:
                 await self._remove(instrument, channel)
 
     async def _add(
-        self, instrument: Instrument, channel: EventChannel[MarketEvent | BookDepth], *, depth: bool
+        self,
+        instrument: Instrument,
+        channel: MarketChannel[MarketEvent | BookDepth],
+        *,
+        depth: bool,
     ) -> None:
         session = self._session
         await session.resolve(instrument.symbol)
@@ -199,7 +202,7 @@ class CqgMarketDataFeed:
             raise
 
     async def _remove(
-        self, instrument: Instrument, channel: EventChannel[MarketEvent | BookDepth]
+        self, instrument: Instrument, channel: MarketChannel[MarketEvent | BookDepth]
     ) -> None:
         session = self._session
         contract_id = session.core.market.remove(instrument.symbol, channel)
@@ -220,20 +223,15 @@ class CqgTradeMonitor:
     def __init__(self, session: SessionBackend) -> None:
         self._session = session
 
-    @asynccontextmanager
-    async def stream(self, account_id: str) -> AsyncIterator[EventChannel[TradeEvent]]:
-        """Never drops an event. After a reconnect: DISCONNECTED, GAP, the reports that
-        changed, SnapshotComplete, RECONNECTED, RECONCILED."""
+    def stream(self, account_id: str) -> AbstractAsyncContextManager[TradeChannel]:
+        """Core's :class:`~ec_core.streams.TradeHub` stream, once the session is ready:
+        snapshot, SnapshotComplete, live events (bounded: an overflow is a GAP and a fresh
+        snapshot). After a reconnect: DISCONNECTED, GAP, the reports that changed,
+        SnapshotComplete, RECONNECTED, RECONCILED."""
         session = self._session
-        await session.hold_until_ready()
-        channel: EventChannel[TradeEvent] = EventChannel()
-        book = session.core.book
-        book.add_sink(account_id, channel, session.clock.now_ns())
-        try:
-            yield channel
-        finally:
-            channel.close()
-            book.remove_sink(account_id, channel)
+        return session.core.book.hub.stream(
+            account_id, session.clock.now_ns, ready=session.hold_until_ready
+        )
 
     async def positions(self, account_id: str) -> Sequence[Position]:
         """Positions of the account from the trade subscription. Cancel-safe."""

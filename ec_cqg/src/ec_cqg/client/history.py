@@ -26,8 +26,8 @@ from ec_core.data.timeframe import Timeframe
 from ec_core.errors import ConnectionLostError, EcError, HistoryRequestError
 from ec_core.history import HistoryResult, Moment, history_timeframe, moment_ns
 from ec_core.model import Bar, Instrument, MarketEvent, Quote, SessionState
+from ec_core.streams import MarketChannel
 
-from ec_cqg.client.channels import EventChannel
 from ec_cqg.client.core import Call
 from ec_cqg.client.core import history as wire
 from ec_cqg.client.core.bars import LiveBar
@@ -148,7 +148,9 @@ class CqgHistoryFeed:
             raise ConnectionLostError("not logged on")
         ref = core.contracts.ref(symbol)
         calendar = instrument.trading_calendar
-        channel: EventChannel[Bar] = EventChannel()
+        # bounded like every stream: the history part fits, a consumer that lags far
+        # behind the live part loses the oldest bars (counted in ``dropped``)
+        channel: MarketChannel[Bar] = MarketChannel(BAR_CAPACITY)
         live = LiveBar(
             0, symbol=symbol, frame=frame, prices=ref.prices, calendar=calendar, sink=channel
         )
@@ -253,6 +255,9 @@ class CqgHistoryFeed:
         return HistoryResult(events, up_to_ns=up_to)
 
 
+BAR_CAPACITY = 1_000_000  # bars of one subscription held for its consumer
+
+
 @final
 class BarStream(AsyncIterator[Bar]):
     """Complete bars of one time bar subscription, oldest first (see
@@ -260,7 +265,7 @@ class BarStream(AsyncIterator[Bar]):
 
     __slots__ = ("_channel", "_live")
 
-    def __init__(self, channel: EventChannel[Bar], live: LiveBar) -> None:
+    def __init__(self, channel: MarketChannel[Bar], live: LiveBar) -> None:
         self._channel = channel
         self._live = live
 

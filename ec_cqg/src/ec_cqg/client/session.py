@@ -45,9 +45,9 @@ from ec_core.model import (
     SessionState,
 )
 from ec_core.session import SessionLifecycle
+from ec_core.streams import MarketChannel
 
 from ec_cqg.client.backoff import Backoff
-from ec_cqg.client.channels import EventChannel
 from ec_cqg.client.config import CqgSettings
 from ec_cqg.client.core.information import SymbolNotFoundError
 from ec_cqg.client.core.protocol import CqgClientProtocol
@@ -290,11 +290,9 @@ class CqgSession:
             self._recorder.flush()
 
     def _close_channels(self) -> None:
-        for sink in self.core.book.sinks():
-            assert isinstance(sink, EventChannel)
-            sink.close()
+        self.core.book.hub.close()
         for md_sink in self.core.market.sinks():
-            assert isinstance(md_sink, EventChannel)
+            assert isinstance(md_sink, MarketChannel)
             md_sink.close()
 
     # -- supervisor --------------------------------------------------------------

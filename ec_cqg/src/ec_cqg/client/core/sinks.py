@@ -1,6 +1,6 @@
 """Where the protocol core delivers core events: anything with ``push`` and ``push_many``.
 
-The session's :class:`~ec_cqg.client.channels.EventChannel` is one; a test can use
+Core's :class:`~ec_core.streams.MarketChannel` is one; a test can use
 :class:`ListSink`. The core never waits on a sink: it pushes and goes on.
 """
 

@@ -33,12 +33,11 @@ from ec_core.model import (
     PositionReport,
     ReportKind,
     Side,
-    SnapshotComplete,
     TradeEvent,
 )
+from ec_core.streams import TradeHub
 
 from ec_cqg.client.core.contracts import ContractDirectory
-from ec_cqg.client.core.sinks import EventSink
 from ec_cqg.protocol.mapping.reports import ContractRef, unseen_fill
 from ec_cqg.protocol.mapping.requests import OrderTarget
 from ec_cqg.protocol.pb import order_2, trade_routing_2
@@ -119,7 +118,8 @@ class TradeBook:
         self._fills: set[str] = set()
         self._positions: dict[tuple[int, int], dict[int, tuple[int, Decimal]]] = {}
         self._position_reports: dict[tuple[str, str], Position] = {}
-        self._sinks: dict[str, list[EventSink[TradeEvent]]] = {}
+        # subscribers: core's fan-out (snapshot, SnapshotComplete, live events, bounded)
+        self.hub = TradeHub(self._snapshot)
 
     # -- requests in flight ------------------------------------------------------
 
@@ -412,48 +412,22 @@ class TradeBook:
     def positions_of(self, account_id: str) -> list[Position]:
         return [p for (a, _), p in self._position_reports.items() if a == account_id]
 
-    # -- subscribers -----------------------------------------------------------------
+    # -- subscribers: core's TradeHub (``self.hub``) ---------------------------------
 
-    def add_sink(self, account_id: str, sink: EventSink[TradeEvent], now_ns: int) -> None:
-        """Subscribe ``sink`` to the account: its snapshot first, then live events."""
-        for report in self.open_orders(account_id):
-            sink.push(report)
-        for position in self.positions_of(account_id):
-            sink.push(PositionReport(position=position, ts_ns=now_ns))
-        sink.push(AccountReport(account=Account(account_id=account_id), ts_ns=now_ns))
-        sink.push(SnapshotComplete(account_id=account_id, ts_ns=now_ns))
-        self._sinks.setdefault(account_id, []).append(sink)
-
-    def remove_sink(self, account_id: str, sink: EventSink[TradeEvent]) -> None:
-        sinks = self._sinks.get(account_id, [])
-        if sink in sinks:
-            sinks.remove(sink)
-        if not sinks:
-            self._sinks.pop(account_id, None)
-
-    def sinks(self) -> list[EventSink[TradeEvent]]:
-        return [sink for sinks in self._sinks.values() for sink in sinks]
+    def _snapshot(self, account_id: str, now_ns: int) -> list[TradeEvent]:
+        """The hub's snapshot of an account: open orders, positions, the account."""
+        return [
+            *self.open_orders(account_id),
+            *(PositionReport(position=p, ts_ns=now_ns) for p in self.positions_of(account_id)),
+            AccountReport(account=Account(account_id=account_id), ts_ns=now_ns),
+        ]
 
     def subscribed_accounts(self) -> list[str]:
-        return list(self._sinks)
+        return self.hub.subscribed_accounts()
 
     def publish(self, event: TradeEvent) -> None:
-        """To the sinks of the event's account; session events go to every sink."""
-        if isinstance(event, ExecutionReport):
-            account = event.account_id
-        elif isinstance(event, PositionReport):
-            account = event.position.account_id
-        elif isinstance(event, SnapshotComplete):
-            account = event.account_id
-        elif isinstance(event, AccountReport):
-            account = event.account.account_id
-        else:
-            self.publish_all(event)
-            return
-        for sink in self._sinks.get(account, ()):
-            sink.push(event)
+        """To the subscribers of the event's account; session events go to every one."""
+        self.hub.publish(event)
 
     def publish_all(self, event: TradeEvent) -> None:
-        for sinks in self._sinks.values():
-            for sink in sinks:
-                sink.push(event)
+        self.hub.publish_all(event)
