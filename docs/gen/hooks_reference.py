@@ -96,7 +96,7 @@ def render() -> str:
         if title != current:
             out += [f"## {title.capitalize()}", ""]
             current = title
-        out += [f"### `{name}`", "", "```python", signature(name, function), "```", ""]
+        out += [f"### `{name}`", "", "```py", signature(name, function), "```", ""]
         if flag_text := flags(options):
             out += [f"Options: {flag_text}.", ""]
         out += [markdown(inspect.getdoc(function) or ""), ""]

@@ -53,7 +53,7 @@ def test_every_hook_spec_is_documented_with_its_exact_signature() -> None:
     markdown = load_generator().markdown
     for name, signature in hooks.items():
         assert f"### `{name}`" in page, name
-        assert f"```python\n{signature}\n```" in page, signature
+        assert f"```py\n{signature}\n```" in page, signature
         doc = inspect.getdoc(getattr(hookspecs, name))
         assert doc, f"hook {name} has no docstring"
         section = page.split(f"### `{name}`", 1)[1].split("### `", 1)[0]

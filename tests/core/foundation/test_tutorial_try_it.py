@@ -20,7 +20,7 @@ PAGE = TUTORIAL / "write-a-vendor-plugin.md"
 
 def try_it_block() -> str:
     section = PAGE.read_text(encoding="utf-8").split("## 5. Try it", 1)[1].split("\n## ", 1)[0]
-    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    match = re.search(r"```py(?:thon)?\n(.*?)```", section, re.DOTALL)
     assert match is not None
     return match.group(1)
 
