@@ -2,6 +2,14 @@
 
 The names below are the small public surface most users need; everything else
 lives in its subpackage (``ec_core.model``, ``ec_core.plugins``, ``ec_core.vendor`` …).
+
+Type-only import cycles (annotations under ``TYPE_CHECKING``; none runs at load time,
+``tests/packaging/test_import_cycles.py`` checks): ``calendar`` ↔ ``model.instrument``
+(an instrument carries its trading calendar, built from the instrument's
+``TradingHours``); ``plugins.hookspecs`` → ``plugins.host`` → ``tracking``
+(``tracking.tracker``, ``tracking.state``, ``tracking.reports``) → ``safety.checks`` →
+back: the hook specs name the types their hooks receive (the host, a ``FillAnomaly``),
+and the tracker and the checks call the host's observers.
 """
 
 from importlib.metadata import PackageNotFoundError, version

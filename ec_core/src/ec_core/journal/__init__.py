@@ -1,4 +1,10 @@
-"""The append-only SQLite journal of intents, sends, answers and fills, and its replay."""
+"""The append-only SQLite journal of intents, sends, answers and fills, and its replay.
+
+Type-only import cycles (annotations under ``TYPE_CHECKING``; none runs at load time,
+``tests/packaging/test_import_cycles.py`` checks): ``store`` ↔ ``replay`` —
+``Journal.recover`` is typed with replay's ``RecoveryReport`` and replay reads a
+``Journal``; the code of each lives in its own module on purpose (writing vs. reading).
+"""
 
 from ec_core.journal.records import (
     AdoptedPosition,

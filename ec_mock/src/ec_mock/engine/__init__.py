@@ -3,6 +3,13 @@
 Front ends (the in-process ``mock`` vendor, wire-dialect servers) drive an
 :class:`Exchange` with core order requests and turn its events into their own
 protocol. See ``docs/mock/engine.md``.
+
+Type-only import cycles (annotations under ``TYPE_CHECKING``; none runs at load time,
+``tests/packaging/test_import_cycles.py`` checks): the engine ``core`` builds its parts
+(``auction``, ``external``, ``matching``, ``modify_rules``, ``orders``, ``reports``,
+``rules``) and each part is typed with the core it works on, the split of one exchange
+along its seams; ``book`` ↔ ``ledger`` ↔ ``records``: resting orders, their records and
+the accounts they are booked to name each other's types.
 """
 
 from ec_mock.engine.book import BookView, DepthLevel

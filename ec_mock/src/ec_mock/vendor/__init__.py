@@ -5,6 +5,11 @@
     venue (MockVenue) ── one Exchange, its clock, the market simulator, the driver
       └── sessions (MockSession) ── orders / market_data / trades, each with its own
                                     bounded channels and, optionally, a fault gate
+
+Type-only import cycles (annotations under ``TYPE_CHECKING``; none runs at load time,
+``tests/packaging/test_import_cycles.py`` checks): the ``session`` builds its
+``market_feed``, ``history`` and ``faultgate`` parts, each typed with the session it
+serves.
 """
 
 from ec_mock.vendor.channels import (
