@@ -29,7 +29,7 @@ from ec_core.model import (
 from ec_mock.engine import Exchange, ExchangeState, RejectCode
 from ec_mock.engine.smp import SMP_CANCELLED_AGGRESSING, SMP_CANCELLED_RESTING, SelfMatchPrevention
 from ec_mock.instruments import ProductRules
-from engine_support import T0, ep, fills, globex
+from engine_support import T0, Recorder, ep, fills, globex
 
 BUY, SELL = Side.BUY, Side.SELL
 MTL = OrderType.MTL
@@ -340,3 +340,21 @@ def test_an_smp_instruction_without_an_smp_id_is_rejected() -> None:
     last = rec.last("o")
     assert (last.kind, last.reject_code) == (ReportKind.REJECTED, RejectCode.SMP_INVALID)
     assert "smp_id" in last.reject_text
+
+
+def test_a_restored_exchange_keeps_the_smp_of_accounts_and_orders() -> None:
+    ex, _clock, _rec = globex()
+    ex.open_account("S1", smp=SelfMatchPrevention(smp_id="FIRM1"))
+    ex.submit(ep("rest", SELL, 1, "4500", account="S1"))
+    ex.submit(ep("desk", SELL, 1, "4500.25", account="A", smp_id="DESK1"))
+    state = msgspec.json.decode(msgspec.json.encode(ex.snapshot()), type=ExchangeState)
+    back = Exchange.restore(state, clock=ManualClock(T0))
+    rec = Recorder()
+    back.add_listener(rec)
+    back.submit(ep("own", BUY, 1, "4500", account="S1"))  # the account's SMP id
+    assert (rec.last("rest").state, rec.last("rest").reject_text) == (
+        OrderState.CANCELLED,
+        SMP_CANCELLED_RESTING,
+    )
+    back.submit(ep("mine", BUY, 1, "4500.25", account="B", smp_id="DESK1"))  # the order's
+    assert rec.last("desk").state is OrderState.CANCELLED

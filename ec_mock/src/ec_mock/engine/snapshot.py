@@ -95,6 +95,7 @@ class SnapshotLayer(AmendLayer):
                 rejected=tuple(self._rejected[a.account_id].values()),
                 liquidate_on_margin_call=a.liquidate_on_margin_call,
                 variation_log=tuple(a.variation_log),
+                smp=a.smp,
             )
             for a in self._accounts.values()
         )
@@ -162,6 +163,7 @@ class SnapshotLayer(AmendLayer):
                 currency=snap.currency,
                 unlimited=snap.unlimited,
                 liquidate_on_margin_call=snap.liquidate_on_margin_call,
+                smp=snap.smp,
             )
             acct = exchange._accounts[snap.account_id]
             acct.variation_log.extend(snap.variation_log)

@@ -78,6 +78,7 @@ class AccountSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     rejected: tuple[ExecutionReport, ...] = ()
     liquidate_on_margin_call: bool = False
     variation_log: tuple[VariationMargin, ...] = ()
+    smp: SelfMatchPrevention | None = None  # the account's self-match prevention
 
 
 class ExchangeState(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
