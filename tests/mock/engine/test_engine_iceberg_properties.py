@@ -123,9 +123,10 @@ def _levels(reports: list[ExecutionReport]) -> dict[tuple[Side | None, Decimal |
 
 def _apply(
     request: OrderRequest, events: list[ExecutionReport], orders: dict[str, Held]
-) -> set[str]:
-    """Carry one request's reports into the model; the icebergs it replenished."""
-    replenished: set[str] = set()
+) -> list[str]:
+    """Carry one request's reports into the model; the icebergs it replenished, in the
+    order of their last replenishment."""
+    replenished: list[str] = []
     aggressor = request.cl_order_id if isinstance(request, NewOrder) else None
     for report in events:
         held = orders.get(report.cl_order_id)
@@ -139,7 +140,9 @@ def _apply(
                 left = held.qty - held.filled
                 if held.shown == 0 and left:
                     held.shown = min(held.display, left)
-                    replenished.add(report.cl_order_id)
+                    if report.cl_order_id in replenished:
+                        replenished.remove(report.cl_order_id)
+                    replenished.append(report.cl_order_id)
         elif report.kind is ReportKind.MODIFIED and isinstance(request, ModifyOrder):
             new_qty = report.qty
             if held.display:
@@ -212,15 +215,18 @@ def _check_depth(ex: Exchange, orders: dict[str, Held], resting: list[ExecutionR
 def _check_priority(
     before: dict[tuple[Side | None, Decimal | None], list[str]],
     after: dict[tuple[Side | None, Decimal | None], list[str]],
-    replenished: set[str],
+    replenished: list[str],
 ) -> None:
     """A replenished iceberg lost its place: every order that was at its price before the
-    request and still rests there is ahead of it."""
+    request, still rests there and was not replenished itself is ahead of it, and the
+    icebergs replenished stand in the order of their replenishment."""
     for key, queue in after.items():
-        earlier = set(before.get(key, ()))
-        for cl in replenished & set(queue):
+        moved = [cl for cl in replenished if cl in queue]
+        stayed = (set(before.get(key, ())) & set(queue)) - set(moved)
+        for cl in moved:
             at = queue.index(cl)
-            assert all(queue.index(o) < at for o in earlier & set(queue) if o != cl), (cl, queue)
+            assert all(queue.index(o) < at for o in stayed), (cl, queue)
+        assert [cl for cl in queue if cl in moved] == moved, (moved, queue)
 
 
 def test_the_model_sees_a_replenish() -> None:
@@ -251,7 +257,7 @@ def test_the_model_sees_a_replenish() -> None:
     ex.submit(take)
     events = [e for e in rec.trade[seen:] if isinstance(e, ExecutionReport)]
     replenished = _apply(take, events, orders)
-    assert replenished == {"ice"}
+    assert replenished == ["ice"]
     assert _levels(_resting(ex))[(Side.SELL, price)] == ["plain", "ice"]
     _check_priority(before, _levels(_resting(ex)), replenished)
     _check_depth(ex, orders, _resting(ex))
