@@ -31,8 +31,10 @@ from ec_core.vendor import Session, SupportsClock
 
 __all__ = [
     "Trader",
+    "Venue",
     "account_of",
     "connect",
+    "open_venue",
     "pre_trade_checks",
     "require_limits",
     "venue_clock",
@@ -168,37 +170,69 @@ async def _connect(
     account = account_of(settings, vendor, table, account_id)
     if not account:
         raise ConfigError("no account: pass account_id= or set account_id in the settings")
+    async with open_venue(host, settings, table) as venue:
+        instruments: dict[str, Instrument] = {}
+        async with order_path(
+            host,
+            venue.session,
+            account_id=account,
+            clock=venue.clock,
+            instruments=instruments,
+            checks=venue.checks,
+            journal=venue.journal,
+            ack_timeout=ack_timeout,
+            reconcile=True,
+        ) as path:
+            yield Trader(
+                session=venue.session,
+                host=host,
+                account_id=account,
+                executor=path.executor,
+                tracker=path.tracker,
+                instruments=instruments,
+            )
+
+
+@final
+class Venue:
+    """A vendor session opened as the settings say, with the clock, the pre-trade checks
+    and the journal an order path over it uses."""
+
+    __slots__ = ("checks", "clock", "journal", "session")
+
+    def __init__(
+        self, session: Session, clock: Clock, checks: PreTradeGate | None, journal: Journal | None
+    ) -> None:
+        self.session = session
+        self.clock = clock  # the venue's own (the mock's simulated time), else the wall
+        self.checks = checks  # None without a limits file: the host's validators alone
+        self.journal = journal  # None without a journal_path
+
+
+@asynccontextmanager
+async def open_venue(
+    host: PluginHost,
+    settings: Settings,
+    table: dict[str, Any],
+    *,
+    accept_journal_loss: bool = False,
+) -> AsyncIterator[Venue]:
+    """Open ``settings.journal_path`` (before anything connects: a damaged journal stops
+    here), the session of ``settings.vendor`` with its vendor ``table``, and the checks of
+    ``settings.limits_file``. The one wiring :func:`connect`, ``ec run`` and ``ec replay``
+    share; each then builds its order path over it (:func:`~ec_core.strategy.rig.order_path`)."""
     async with AsyncExitStack() as stack:
         journal = None
         if settings.journal_path:
-            journal = stack.enter_context(Journal(settings.journal_path))
-        session = await stack.enter_async_context(host.open_session(vendor, table))
+            journal = stack.enter_context(
+                Journal(settings.journal_path, accept_loss=accept_journal_loss)
+            )
+        session = await stack.enter_async_context(host.open_session(settings.vendor, table))
         clock = venue_clock(session)
         checks = (
             pre_trade_checks(host, settings.limits_file, clock) if settings.limits_file else None
         )
-        instruments: dict[str, Instrument] = {}
-        path = await stack.enter_async_context(
-            order_path(
-                host,
-                session,
-                account_id=account,
-                clock=clock,
-                instruments=instruments,
-                checks=checks,
-                journal=journal,
-                ack_timeout=ack_timeout,
-                reconcile=True,
-            )
-        )
-        yield Trader(
-            session=session,
-            host=host,
-            account_id=account,
-            executor=path.executor,
-            tracker=path.tracker,
-            instruments=instruments,
-        )
+        yield Venue(session, clock, checks, journal)
 
 
 def require_limits(settings: Settings, who: str) -> None:

@@ -26,12 +26,12 @@ a supervisor or a test can wait for it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable
-from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import click
+import msgspec
 from rich.console import Console
 from rich.live import Live
 
@@ -42,7 +42,7 @@ from ec_core.clock import Clock
 from ec_core.errors import EcError
 from ec_core.model import MarketEvent
 from ec_core.plugins import PluginHost
-from ec_core.settings import load_settings
+from ec_core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from ec_core.execution import PreTradeGate
@@ -187,29 +187,20 @@ def run_command(
                 raise SystemExit(EXIT_STRATEGY_FAILED)
             return
         console = Console(highlight=False)
-        with ExitStack() as stack:
-            journal: Journal | None = None
-            if settings.journal_path:
-                from ec_core.journal import Journal
-
-                journal = stack.enter_context(
-                    Journal(settings.journal_path, accept_loss=accept_journal_loss)
-                )
-            summary, failed = anyio.run(
-                lambda: _run(
-                    host,
-                    plan,
-                    name,
-                    vendor_settings,
-                    account=account,
-                    cancel_working=not leave_working,
-                    console=console,
-                    label=strategy,
-                    limits_file=settings.limits_file,
-                    journal=journal,
-                    warmup=lookback,
-                )
+        summary, failed = anyio.run(
+            lambda: _run(
+                host,
+                plan,
+                msgspec.structs.replace(settings, vendor=name),
+                vendor_settings,
+                account=account,
+                cancel_working=not leave_working,
+                console=console,
+                label=strategy,
+                accept_journal_loss=accept_journal_loss,
+                warmup=lookback,
             )
+        )
     except EcError as exc:
         raise fail(exc) from exc
     click.echo(summary)
@@ -220,24 +211,25 @@ def run_command(
 async def _run(
     host: PluginHost,
     plan: StrategyPlan,
-    vendor: str,
+    settings: Settings,
     vendor_settings: dict[str, Any],
     *,
     account: str,
     cancel_working: bool,
     console: Console,
     label: str,
-    limits_file: str | None,
-    journal: Journal | None,
+    accept_journal_loss: bool,
     warmup: dict[str, int] | None = None,
 ) -> tuple[str, bool]:
-    from ec_core.front import pre_trade_checks, venue_clock
+    from ec_core.front import open_venue
     from ec_core.strategy.rig import trading_rig
 
     stop = StopOnSignal("market data ended")
-    async with host.open_session(vendor, vendor_settings) as session:
-        clock = venue_clock(session)
-        checks = pre_trade_checks(host, limits_file, clock) if limits_file else None
+    vendor, limits_file = settings.vendor, settings.limits_file
+    async with open_venue(
+        host, settings, vendor_settings, accept_journal_loss=accept_journal_loss
+    ) as venue:
+        session, clock, checks, journal = venue.session, venue.clock, venue.checks, venue.journal
         async with trading_rig(
             host,
             session,

@@ -36,8 +36,10 @@ from ec_core.data.ohlcv_file import read_bar_ticks
 from ec_core.data.tick_checks import TickChecks
 from ec_core.data.ticks_csv import read_symbols, read_ticks
 from ec_core.errors import ConfigError, EcError
+from ec_core.front import open_venue
 from ec_core.model import Bar, Instrument, MarketEvent
 from ec_core.plugins import PluginHost
+from ec_core.settings import Settings
 from ec_core.strategy.loader import StrategyPlan
 from ec_core.strategy.report import ReplayReport, build_report
 from ec_core.strategy.rig import TradingRig, trading_rig
@@ -76,7 +78,9 @@ async def replay_plan(
     """
     settings: dict[str, Any] = dict(vendor_settings or {})
     settings.update({"seed": seed, "market": False, "clock": "simulated", "account_id": account_id})
-    async with host.open_session("mock", settings) as session:
+    # the venue connect and ec run open, on the mock: no limits file, no journal
+    async with open_venue(host, Settings(vendor="mock"), settings) as venue:
+        session = venue.session
         market = replay_feed(session)
         checks: TickChecks | None = None
         if isinstance(ticks, str | Path):
