@@ -234,3 +234,14 @@ def test_ec_replay_wants_exactly_one_of_ticks_and_bars(tmp_path: Path) -> None:
         "replay", "swing.py:strategy", "--bars", "x.csv", "--bar-length", "100t", cwd=tmp_path
     )
     assert "--bar-length must be a time" in done.stderr
+
+
+def test_a_sweep_replays_the_bars_in_every_run(tmp_path: Path) -> None:
+    path = two_symbol_bars(tmp_path)
+    (tmp_path / "swing.py").write_text(SWING, encoding="utf-8")
+    done = ec("replay", "swing.py:strategy", "--bars", str(path), "--out", "sw",
+              "--param", "x=1,2", "--jobs", "1", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for run in ("run-001", "run-002"):
+        report = json.loads((tmp_path / "sw" / run / "report.json").read_text())
+        assert report["ticks"] == 2 * 60 * 8
