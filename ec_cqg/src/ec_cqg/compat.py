@@ -2,7 +2,10 @@
 
 Thin and async like the rest of ec::
 
-    async with ConnectCQG("wss://demoapi.cqg.com:443", "user", "password") as conn:
+    async with ConnectCQG(
+        "wss://demoapi.cqg.com:443", "user", "password",
+        account_id=16883045, limits_file="limits.toml",
+    ) as conn:
         order = CQGLiveOrder(conn, symbol_name="EP", request_id=100, account_id=16883045)
         await order.send(RequestType.NEW, {"cl_order_id": "1", "order_type": "LMT", ...})
         history = await MonitorTradeCQG(conn, 16883045).request_historical_orders(a, b)
@@ -17,14 +20,17 @@ missing key or a bad value raises :class:`DetailsError` naming the key. Scaled p
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, final
 
+import msgspec
 from ec_core.clock import WallClock
-from ec_core.errors import EcError, Violation
+from ec_core.errors import ConfigError, EcError, Violation
 from ec_core.execution.payload import Payload
+from ec_core.front import Trader, connect
 from ec_core.model import (
     CancelAll,
     CancelOrder,
@@ -43,9 +49,13 @@ from ec_core.model import (
 from ec_core.safety.rules import GoodThruDate
 from ec_core.safety.shape import check_shape
 from ec_core.secrets import Secret
+from ec_core.settings import Settings
 from ec_core.validation import PreTradeContext
 
 from ec_cqg.rules import CqgFieldRules
+
+if TYPE_CHECKING:
+    from ec_cqg.client.session import CqgSession
 
 __all__ = [
     "CQGFormatCheck",
@@ -70,25 +80,69 @@ class DetailsError(EcError, ValueError):
 
 @final
 class ConnectCQG:
-    """``ConnectCQG(host, user, password)``: a CQG session as an async context manager.
+    """``ConnectCQG(host, user, password, account_id=..., limits_file=...)``: a CQG session
+    behind ec's front door (:func:`ec_core.connect`), as an async context manager.
 
-    Extra keyword options are ``[vendors.cqg]`` settings (``allow_insecure``, timeouts…).
+    Orders sent through :class:`CQGLiveOrder` leave through the same executor as every
+    other order of ec: pre-trade checks, the limits file (default deny: without one,
+    connecting fails and names ``ec limits sample``), the journal if ``journal_path`` is
+    given, tracking and reconciliation. Extra keyword options are ``[vendors.cqg]``
+    settings (``allow_insecure``, timeouts…).
     """
 
-    def __init__(self, host: str, user: str, password: str | Secret, **options: Any) -> None:
-        from ec_cqg.client.config import parse_cqg_settings
+    def __init__(
+        self,
+        host: str,
+        user: str,
+        password: str | Secret,
+        *,
+        account_id: int | str | None = None,
+        limits_file: str | None = None,
+        journal_path: str | None = None,
+        **options: Any,
+    ) -> None:
+        secret = password if isinstance(password, Secret) else Secret(password)
+        self._table: dict[str, Any] = {"url": host, "user": user, "password": secret, **options}
+        self._settings = Settings(
+            vendor="cqg",
+            account_id="" if account_id is None else str(account_id),
+            limits_file=limits_file,
+            journal_path=journal_path,
+        )
+        self._stack: AsyncExitStack | None = None
+        self.trader: Trader | None = None
+
+    @property
+    def session(self) -> CqgSession:
+        """The CQG session under the front door."""
         from ec_cqg.client.session import CqgSession
 
-        secret = password if isinstance(password, Secret) else Secret(password)
-        table = {"url": host, "user": user, "password": secret, **options}
-        self.session = CqgSession(parse_cqg_settings(table))
+        session = self._trader().session
+        if not isinstance(session, CqgSession):
+            raise ConfigError(f"ConnectCQG opened {type(session).__name__}, not a CQG session")
+        return session
+
+    def _trader(self) -> Trader:
+        if self.trader is None:
+            raise ConfigError("ConnectCQG is not connected: use `async with ConnectCQG(...)`")
+        return self.trader
 
     async def connect(self) -> ConnectCQG:
-        await self.session.__aenter__()
+        stack = AsyncExitStack()
+        try:
+            self.trader = await stack.enter_async_context(
+                connect(self._settings, vendor_settings=dict(self._table))
+            )
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
         return self
 
     async def close(self) -> None:
-        await self.session.__aexit__(None, None, None)
+        stack, self._stack, self.trader = self._stack, None, None
+        if stack is not None:
+            await stack.aclose()
 
     async def __aenter__(self) -> ConnectCQG:
         return await self.connect()
@@ -359,7 +413,9 @@ class CQGLiveOrder:
     async def send(
         self, request_type: RequestType | str, request_details: Mapping[str, Any]
     ) -> OrderRequest:
-        """Check the details, send the request, return it (with its ``cl_order_id``)."""
+        """Check the details, send the request through the executor (checks, limits,
+        journal), return it with its ``cl_order_id``. A denied request raises
+        :class:`~ec_core.errors.OrderDeniedError` and nothing is sent."""
         session = self.conn.session
         symbol = str(request_details.get("symbol_name", self.symbol_name))
         scale = None
@@ -373,7 +429,10 @@ class CQGLiveOrder:
             symbol=symbol,
             price_scale=scale,
         )
-        return await session.orders.send_returning(request)
+        order = await self.conn._trader().execute(request)  # the one choke point
+        if order is not None and order.cl_order_id != request.cl_order_id:
+            request = msgspec.structs.replace(request, cl_order_id=order.cl_order_id)
+        return request
 
 
 @final

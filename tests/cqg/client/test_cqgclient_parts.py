@@ -14,7 +14,7 @@ import anyio
 import pytest
 from cqgclient_support import ACCOUNT, PASSWORD, FakeCqgServer, fake_server, settings_for
 from ec_core.clock import ManualClock
-from ec_core.errors import ConfigError
+from ec_core.errors import ConfigError, OrderDeniedError
 from ec_core.execution.payload import Payload
 from ec_core.model import (
     CancelOrder,
@@ -301,10 +301,79 @@ async def server() -> AsyncIterator[FakeCqgServer]:
         yield srv
 
 
+LIMITS = f"""version = 1
+[instruments.EP]
+max_order_qty = 2
+[accounts."{ACC}"]
+"""
+
+
 @pytest.mark.anyio
-async def test_ec_api_style_round_trip(server: FakeCqgServer) -> None:
+async def test_ec_api_style_connect_without_limits_is_refused_naming_the_sample(
+    server: FakeCqgServer,
+) -> None:
+    with pytest.raises(ConfigError, match="ec limits sample"):
+        async with ConnectCQG(server.url, "trader", "s3cret", account_id=ACCOUNT):
+            pytest.fail("connected without a limits file")
+    assert server.received == []  # refused before it connected
+
+
+@pytest.mark.anyio
+async def test_ec_api_style_orders_leave_through_the_executor(
+    server: FakeCqgServer, tmp_path: Path
+) -> None:
+    limits = tmp_path / "limits.toml"
+    limits.write_text(LIMITS, encoding="utf-8")
     async with ConnectCQG(
-        server.url, "trader", "s3cret", backoff_seed=1, request_timeout=5.0
+        server.url,
+        "trader",
+        "s3cret",
+        account_id=ACCOUNT,
+        limits_file=str(limits),
+        backoff_seed=1,
+        request_timeout=5.0,
+    ) as conn:
+        order = CQGLiveOrder(conn, symbol_name="EP", request_id=101, account_id=ACCOUNT)
+        with pytest.raises(OrderDeniedError) as denied:  # the limits allow 2 lots at most
+            await order.send(
+                "NEW_ORDER",
+                {
+                    "cl_order_id": "X1",
+                    "order_type": "LMT",
+                    "side": "BUY",
+                    "qty": 5,
+                    "scaled_limit_price": 17000,
+                },
+            )
+        assert denied.value.codes == ("QTY_ABOVE_MAX",)
+        assert not any(m.order_requests for m in server.received)  # no order was sent
+        sent = await order.send(
+            "NEW_ORDER",
+            {
+                "cl_order_id": "E2",
+                "order_type": "LMT",
+                "side": "BUY",
+                "qty": 1,
+                "scaled_limit_price": 17000,
+            },
+        )
+        assert sent.cl_order_id == "E2"
+        assert conn.trader is not None
+        assert conn.trader.tracker.order("E2") is not None  # the executor tracks what it sent
+
+
+@pytest.mark.anyio
+async def test_ec_api_style_round_trip(server: FakeCqgServer, tmp_path: Path) -> None:
+    limits = tmp_path / "limits.toml"
+    limits.write_text(LIMITS, encoding="utf-8")
+    async with ConnectCQG(
+        server.url,
+        "trader",
+        "s3cret",
+        account_id=ACCOUNT,
+        limits_file=str(limits),
+        backoff_seed=1,
+        request_timeout=5.0,
     ) as conn:
         async with conn.session.trades.stream(ACC) as events:
             order = CQGLiveOrder(conn, symbol_name="EP", request_id=100, account_id=ACCOUNT)
