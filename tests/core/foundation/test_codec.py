@@ -375,3 +375,36 @@ def test_any_new_order_round_trips(
         back = decode(encode(order), type=OrderRequest)
         assert back == order
         assert back.limit_price is None or str(back.limit_price) == str(limit)
+
+
+def test_every_order_request_shares_one_base_and_its_rules() -> None:
+    import typing
+
+    from ec_core.model.orders import OrderRequest, RequestBase
+
+    kinds = typing.get_args(OrderRequest)
+    assert len(kinds) == 6
+    for kind in kinds:
+        assert issubclass(kind, RequestBase), kind
+        config = kind.__struct_config__
+        assert config.frozen, kind
+        assert config.forbid_unknown_fields, kind
+        assert config.tag_field == "request_type", kind
+        example = msgspec.json.decode(
+            msgspec.json.encode({"request_type": config.tag, **_required(kind)}), type=OrderRequest
+        )
+        assert type(example) is kind
+        assert example.request_type == config.tag
+
+
+def _required(kind: type) -> dict[str, object]:
+    values: dict[str, object] = {
+        "account_id": "A",
+        "symbol": "EP",
+        "side": "BUY",
+        "qty": 1,
+        "order_type": "MKT",
+        "orig_cl_order_id": "c1",
+    }
+    names = {f.name for f in msgspec.structs.fields(kind) if f.required}
+    return {name: values[name] for name in names}

@@ -63,3 +63,23 @@ def test_every_module_imports_and_its_all_names_exist(module_name: str) -> None:
     module = importlib.import_module(module_name)
     for name in getattr(module, "__all__", ()):
         assert hasattr(module, name), f"{module_name}.__all__ names missing {name!r}"
+
+
+@pytest.mark.parametrize(
+    ("package", "heavy"), [("ec_mock", "ec_mock.engine.core"), ("ec_cqg", "ec_cqg.client.session")]
+)
+def test_vendor_packages_export_their_names_lazily(package: str, heavy: str) -> None:
+    import importlib
+    import subprocess
+    import sys
+
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        value = getattr(module, name)
+        home = importlib.import_module(value.__module__)
+        assert getattr(home, name) is value, name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        getattr(module, "nope")  # noqa: B009
+    probe = f"import sys, {package}; print({heavy!r} in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # the package alone stays light

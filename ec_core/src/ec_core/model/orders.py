@@ -34,17 +34,24 @@ __all__ = [
     "NewOrder",
     "Order",
     "OrderRequest",
+    "RequestBase",
 ]
 
 
-class NewOrder(
-    msgspec.Struct,
-    tag="NEW",
-    tag_field="request_type",
-    frozen=True,
-    kw_only=True,
-    forbid_unknown_fields=True,
+class RequestBase(
+    msgspec.Struct, tag_field="request_type", frozen=True, forbid_unknown_fields=True
 ):
+    """What every order request shares: a frozen struct, tagged on ``request_type`` (so
+    the union :data:`OrderRequest` round-trips through a journal or a wire codec), that
+    refuses unknown fields. Each request type adds its tag and its own fields."""
+
+    @property
+    def request_type(self) -> RequestType:
+        """The request's kind (its tag)."""
+        return _REQUEST_TYPES[type(self)]
+
+
+class NewOrder(RequestBase, tag="NEW", frozen=True, kw_only=True):
     """Place a new order. ``cl_order_id`` is assigned by the executor when left empty.
 
     The order qualifiers are optional and off by default (``None``):
@@ -77,19 +84,8 @@ class NewOrder(
     smp_id: str | None = None
     smp_instruction: SmpInstruction | None = None
 
-    @property
-    def request_type(self) -> RequestType:
-        return RequestType.NEW
 
-
-class ModifyOrder(
-    msgspec.Struct,
-    tag="MODIFY",
-    tag_field="request_type",
-    frozen=True,
-    kw_only=True,
-    forbid_unknown_fields=True,
-):
+class ModifyOrder(RequestBase, tag="MODIFY", frozen=True, kw_only=True):
     """Change a working order. Fields left ``None`` keep their value."""
 
     account_id: str
@@ -102,86 +98,43 @@ class ModifyOrder(
     duration: Duration | None = None
     good_thru_date: date | None = None
 
-    @property
-    def request_type(self) -> RequestType:
-        return RequestType.MODIFY
 
-
-class CancelOrder(
-    msgspec.Struct,
-    tag="CANCEL",
-    tag_field="request_type",
-    frozen=True,
-    kw_only=True,
-    forbid_unknown_fields=True,
-):
+class CancelOrder(RequestBase, tag="CANCEL", frozen=True, kw_only=True):
     account_id: str
     symbol: str
     orig_cl_order_id: str
     cl_order_id: str = ""
 
-    @property
-    def request_type(self) -> RequestType:
-        return RequestType.CANCEL
 
-
-class CancelAll(
-    msgspec.Struct,
-    tag="CANCEL_ALL",
-    tag_field="request_type",
-    frozen=True,
-    kw_only=True,
-    forbid_unknown_fields=True,
-):
+class CancelAll(RequestBase, tag="CANCEL_ALL", frozen=True, kw_only=True):
     """Cancel every working order of the account, or of one instrument if ``symbol`` is set."""
 
     account_id: str
     symbol: str | None = None
     cl_order_id: str = ""
 
-    @property
-    def request_type(self) -> RequestType:
-        return RequestType.CANCEL_ALL
 
-
-class LiquidateAll(
-    msgspec.Struct,
-    tag="LIQUIDATE_ALL",
-    tag_field="request_type",
-    frozen=True,
-    kw_only=True,
-    forbid_unknown_fields=True,
-):
+class LiquidateAll(RequestBase, tag="LIQUIDATE_ALL", frozen=True, kw_only=True):
     """Cancel working orders, then flatten the position, of one instrument or all."""
 
     account_id: str
     symbol: str | None = None
     cl_order_id: str = ""
 
-    @property
-    def request_type(self) -> RequestType:
-        return RequestType.LIQUIDATE_ALL
 
-
-class GoFlat(
-    msgspec.Struct,
-    tag="GO_FLAT",
-    tag_field="request_type",
-    frozen=True,
-    kw_only=True,
-    forbid_unknown_fields=True,
-):
+class GoFlat(RequestBase, tag="GO_FLAT", frozen=True, kw_only=True):
     """Cancel everything and flatten every position of the account."""
 
     account_id: str
     cl_order_id: str = ""
 
-    @property
-    def request_type(self) -> RequestType:
-        return RequestType.GO_FLAT
-
 
 OrderRequest: TypeAlias = NewOrder | ModifyOrder | CancelOrder | CancelAll | LiquidateAll | GoFlat
+
+_REQUEST_TYPES: dict[type[RequestBase], RequestType] = {
+    kind: RequestType(str(kind.__struct_config__.tag))
+    for kind in (NewOrder, ModifyOrder, CancelOrder, CancelAll, LiquidateAll, GoFlat)
+}
 
 
 class Fill(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
