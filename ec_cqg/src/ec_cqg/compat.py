@@ -117,12 +117,13 @@ class ConnectCQG:
         """The CQG session under the front door."""
         from ec_cqg.client.session import CqgSession
 
-        session = self._trader().session
+        session = self.require_trader().session
         if not isinstance(session, CqgSession):
             raise ConfigError(f"ConnectCQG opened {type(session).__name__}, not a CQG session")
         return session
 
-    def _trader(self) -> Trader:
+    def require_trader(self) -> Trader:
+        """The front door this connection opened; a clear error before ``connect``."""
         if self.trader is None:
             raise ConfigError("ConnectCQG is not connected: use `async with ConnectCQG(...)`")
         return self.trader
@@ -429,7 +430,7 @@ class CQGLiveOrder:
             symbol=symbol,
             price_scale=scale,
         )
-        order = await self.conn._trader().execute(request)  # the one choke point
+        order = await self.conn.require_trader().execute(request)  # the one choke point
         if order is not None and order.cl_order_id != request.cl_order_id:
             request = msgspec.structs.replace(request, cl_order_id=order.cl_order_id)
         return request

@@ -22,20 +22,13 @@ def _sample_for(tmp_path: Path, account: str) -> Path:
     return path
 
 
-def test_ec_limits_sample_prints_the_shipped_file_which_loads() -> None:
+def test_ec_limits_sample_prints_the_shipped_file_which_loads(tmp_path: Path) -> None:
     result = CliRunner().invoke(limits_command, ["sample"])
     assert result.exit_code == 0, result.output
     assert result.output == sample_limits_text()
-    config = load_limits(_write(result.output))
-    assert "ES" in config.instruments
-
-
-def _write(text: str, name: str = "sample.toml") -> Path:
-    import tempfile
-
-    path = Path(tempfile.mkdtemp()) / name
-    path.write_text(text, encoding="utf-8")
-    return path
+    printed = tmp_path / "sample.toml"
+    printed.write_text(result.output, encoding="utf-8")
+    assert "ES" in load_limits(printed).instruments
 
 
 def test_the_sample_is_default_deny_until_edited(tmp_path: Path) -> None:
