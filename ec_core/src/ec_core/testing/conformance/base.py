@@ -48,6 +48,7 @@ from ec_core.model import (
     ExecutionReport,
     Instrument,
     NewOrder,
+    OrderState,
     OrderType,
     Quote,
     ReportKind,
@@ -366,6 +367,33 @@ class ConformanceBase:
             )
         )
         return await self.chain_report(reader, cl_order_id, ReportKind.CANCELLED)
+
+    async def cancel_still_working(
+        self,
+        session: Session,
+        reader: TradeReader,
+        *,
+        account_id: str,
+        instrument: Instrument,
+        cl_order_id: str,
+        orders: KitOrders,
+        rule: str,
+    ) -> None:
+        """Check ``order_status`` still lists ``cl_order_id`` as WORKING, then cancel it."""
+        status = await session.orders.order_status(account_id, cl_order_id)
+        assert status is not None, f"{rule}: order_status no longer knows {cl_order_id!r}"
+        assert status.state is OrderState.WORKING, f"{rule}: order_status says {status}"
+        cancelled = await self.cancel(
+            session,
+            reader,
+            account_id=account_id,
+            instrument=instrument,
+            cl_order_id=cl_order_id,
+            orders=orders,
+        )
+        assert cancelled.state is OrderState.CANCELLED, (
+            f"{rule}: it can still be cancelled, got {cancelled}"
+        )
 
     async def rest_limit(
         self,

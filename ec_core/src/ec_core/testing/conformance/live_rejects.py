@@ -130,18 +130,15 @@ class LiveRejectConformance(ConformanceBase, kit=True):
                 assert reject.state is OrderState.WORKING, f"{rule}: {reject}"
                 assert reject.request_type is kind, f"a reject names its request_type: {reject}"
                 assert reject.reject_code, f"a reject carries a reject_code: {reject}"
-            status = await session.orders.order_status(account_id, live)
-            assert status is not None, f"{rule}: order_status no longer knows {live!r}"
-            assert status.state is OrderState.WORKING, f"{rule}: order_status says {status}"
-            cancelled = await self.cancel(
+            await self.cancel_still_working(
                 session,
                 reader,
                 account_id=account_id,
                 instrument=instrument,
                 cl_order_id=live,
                 orders=kit_orders,
+                rule=rule,
             )
-        assert cancelled.state is OrderState.CANCELLED, f"{rule}: it can still be cancelled"
 
     async def _sent(self, session: Session, request: OrderRequest) -> bool:
         """False if the client refused the request itself (nothing sent, the order untouched)."""

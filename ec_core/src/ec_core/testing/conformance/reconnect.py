@@ -95,15 +95,12 @@ class ReconnectConformance(ConformanceBase, kit=True):
             assert all(r.state is OrderState.WORKING for r in replayed), (
                 f"{RECONNECT_RULE}: the resting order came back as {replayed}"
             )
-            status = await vendor_session.orders.order_status(account_id, cl)
-            assert status is not None, f"{RECONNECT_RULE}: order_status forgot {cl!r}"
-            assert status.state is OrderState.WORKING, f"{RECONNECT_RULE}: {status}"
-            cancelled = await self.cancel(
+            await self.cancel_still_working(
                 vendor_session,
                 reader,
                 account_id=account_id,
                 instrument=instrument,
                 cl_order_id=cl,
                 orders=kit_orders,
+                rule=RECONNECT_RULE,
             )
-        assert cancelled.state is OrderState.CANCELLED, f"{RECONNECT_RULE}: {cancelled}"
