@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import msgspec
 import pytest
 from ec_core.gateway.layout import StreamLayout
 from ec_core.gateway.link import WorkerLink
@@ -135,3 +136,33 @@ def test_a_worker_name_cannot_hide_a_separator() -> None:
             account_id="A",
             clock=ec_core.WallClock(),
         )
+
+
+async def test_a_malformed_intent_that_names_its_worker_is_denied_not_dropped(
+    redis_server: RedisServer,
+) -> None:
+    namespace = new_namespace()
+    config = gateway_config(redis_server.url, namespace)
+    with anyio.fail_after(30):
+        async with (
+            running_gateway(config) as gateway,
+            open_redis(redis_server.url, {}) as client,
+        ):
+            layout = gateway.layout
+            intent = IntentMsg(worker="w1", request=_buy(cl_order_id="w1.bad.1"))
+            body = msgspec.to_builtins(intent)
+            body["request"]["qty"] = "lots"  # a field of the wrong type
+            await client.xadd(layout.intents, {FIELD: msgspec.msgpack.encode([1, body])})
+            read = await read_streams(
+                client, {layout.replies("w1"): "0-0"}, count=10, block_ms=5000
+            )
+            [(_, [(_, data)])] = read
+            answer = decode(data)
+            assert isinstance(answer, Answer)
+            assert answer.intent_id == "w1.bad.1"
+            assert answer.outcome is Outcome.DENIED
+            assert answer.violations[0].code == "MALFORMED_INTENT"
+            assert gateway.counters["malformed"] == 1
+            assert venue_orders(gateway, "MOCK-1") == []
+            pending = await client.xpending(layout.intents, "gateway")
+            assert pending["pending"] == 0

@@ -46,6 +46,7 @@ from ec_core.gateway.wire import (
     WireError,
     decode,
     encode,
+    intent_head,
 )
 from ec_core.model import CancelOrder, ExecutionReport, Instrument, TradeEvent
 from ec_core.plugins import PluginHost
@@ -159,8 +160,15 @@ class Gateway:
             message = decode(data)
         except WireError as exc:
             self.counters["malformed"] += 1
-            log.error("intents entry %s dropped: %s", entry_id, exc)
-            await self._ack(entry_id)
+            log.error("intents entry %s refused: %s", entry_id, exc)
+            head = intent_head(data)
+            if head is not None and head[0] in self.config.workers:
+                worker, intent_id = head
+                answer = answers.denied(intent_id, "MALFORMED_INTENT", "request", str(exc))
+                assert self._tg is not None
+                self._tg.start_soon(self._reply, worker, answer, entry_id)
+            else:
+                await self._ack(entry_id)
             return
         assert self._tg is not None
         if isinstance(message, IntentMsg):

@@ -45,6 +45,7 @@ __all__ = [
     "WireError",
     "decode",
     "encode",
+    "intent_head",
 ]
 
 WIRE_VERSION = 1
@@ -181,3 +182,28 @@ def decode(data: bytes) -> Message:
         return _BODY.decode(body)
     except msgspec.DecodeError as exc:
         raise WireError(f"malformed gateway message: {exc}") from None
+
+
+class _RequestHead(msgspec.Struct):
+    cl_order_id: str = ""
+
+
+class _IntentHead(msgspec.Struct):
+    kind: str = ""
+    worker: str = ""
+    request: _RequestHead = msgspec.field(default_factory=_RequestHead)
+
+
+_HEAD = msgspec.msgpack.Decoder(tuple[int, _IntentHead])
+
+
+def intent_head(data: bytes) -> tuple[str, str] | None:
+    """``(worker, intent id)`` of an intent :func:`decode` refused, when those two still
+    read: the gateway can then deny it instead of leaving the worker waiting."""
+    try:
+        _, head = _HEAD.decode(data)
+    except msgspec.DecodeError:
+        return None
+    if head.kind != "intent" or not head.worker or not head.request.cl_order_id:
+        return None
+    return head.worker, head.request.cl_order_id
