@@ -166,3 +166,23 @@ async def test_a_malformed_intent_that_names_its_worker_is_denied_not_dropped(
             assert venue_orders(gateway, "MOCK-1") == []
             pending = await client.xpending(layout.intents, "gateway")
             assert pending["pending"] == 0
+
+
+async def test_a_foreign_entry_on_an_account_stream_does_not_stop_the_gateway(
+    redis_server: RedisServer,
+) -> None:
+    namespace = new_namespace()
+    config = gateway_config(redis_server.url, namespace)
+    url = f"{redis_server.url}?namespace={namespace}"
+    with anyio.fail_after(30):
+        async with open_redis(redis_server.url, {}) as client:
+            layout = StreamLayout(namespace)
+            await client.xadd(layout.account("MOCK-1"), {FIELD: b"\xc1 not ours"})
+            await client.xadd(layout.account("MOCK-2"), {b"other": b"field"})
+        async with (
+            running_gateway(config) as gateway,
+            ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader,
+        ):
+            order = await trader.execute(_buy())
+            assert order is not None
+            assert gateway.counters["malformed"] == 2

@@ -365,7 +365,7 @@ class WorkerLink:
             return []
         entry_id, fields = newest[0]
         positions[stream] = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-        message = self._decode(fields[FIELD])
+        message = self._decode(fields.get(FIELD, b""))
         if not isinstance(message, MarketMsg) or isinstance(message.event, BookDepth):
             return []
         seqs[stream] = message.seq

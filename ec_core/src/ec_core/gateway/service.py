@@ -339,7 +339,12 @@ class Gateway:
         last: Any = await self.client.xrevrange(stream, count=1)
         if last:
             entry_id, fields = last[0]
-            message = decode(fields[FIELD])
+            try:
+                message: Message | None = decode(fields.get(FIELD, b""))
+            except WireError as exc:  # not ours: numbering starts over (readers resync)
+                self.counters["malformed"] += 1
+                log.error("last entry of %s: %s", stream, exc)
+                message = None
             if isinstance(message, TradeMsg | MarketMsg):
                 self._seq[stream] = message.seq
             self.outbox.last_id[stream] = (
