@@ -203,6 +203,9 @@ def test_cancelling_or_reducing_an_iceberg_updates_what_is_shown() -> None:
             RejectCode.DISPLAY_QTY_INVALID,
             "display_qty",
         ),
+        # a request built without msgspec's checks: a wrong type is a reject, not a crash
+        ({"display_qty": "2"}, RejectCode.DISPLAY_QTY_INVALID, "display_qty"),
+        ({"display_qty": 2.5}, RejectCode.DISPLAY_QTY_INVALID, "display_qty"),
     ],
 )
 def test_an_iceberg_that_cannot_be_one_is_rejected_with_the_rule(
@@ -214,6 +217,32 @@ def test_an_iceberg_that_cannot_be_one_is_rejected_with_the_rule(
     last = rec.last("ice")
     assert (last.kind, last.reject_code) == (ReportKind.REJECTED, code)
     assert words in last.reject_text
+
+
+@pytest.mark.parametrize("qty", ["10", 10.5])
+def test_a_quantity_of_the_wrong_type_is_rejected(qty: Any) -> None:
+    """A request built without msgspec's checks: a reject naming qty, never a crash of
+    the engine (every session on the venue) nor an order of a float quantity."""
+    ex, _clock, rec = globex()
+    ex.submit(ep("o", BUY, qty, "4500"))
+    last = rec.last("o")
+    assert (last.kind, last.reject_code) == (ReportKind.REJECTED, RejectCode.QTY_INVALID)
+    assert "qty" in last.reject_text
+
+
+@pytest.mark.parametrize("qty", ["3", 3.5])
+def test_a_modify_quantity_of_the_wrong_type_is_rejected(qty: Any) -> None:
+    ex, _clock, rec = globex()
+    ex.submit(ep("o", BUY, 5, "4500"))
+    ex.submit(
+        msgspec.structs.replace(
+            ModifyOrder(account_id="A", symbol="EP", orig_cl_order_id="o", cl_order_id="o3"),
+            qty=qty,
+        )
+    )
+    last = rec.trade[-1]
+    assert last.reject_code == RejectCode.QTY_INVALID  # type: ignore[union-attr]
+    assert ex.remaining_qty("A", "o") == 5
 
 
 def test_iceberg_support_is_product_data() -> None:
@@ -270,6 +299,9 @@ def test_an_ioc_whose_minimum_quantity_is_met_fills_what_it_can() -> None:
         ({"min_qty": 2, "duration": Duration.FOK}, RejectCode.UNSUPPORTED, "IOC"),
         ({"min_qty": 6, "duration": IOC}, RejectCode.MIN_QTY_INVALID, "1..qty (5)"),
         ({"min_qty": 0, "duration": IOC}, RejectCode.MIN_QTY_INVALID, "min_qty"),
+        # a request built without msgspec's checks: a wrong type is a reject, not a crash
+        ({"min_qty": "2", "duration": IOC}, RejectCode.MIN_QTY_INVALID, "min_qty"),
+        ({"min_qty": 2.5, "duration": IOC}, RejectCode.MIN_QTY_INVALID, "min_qty"),
     ],
 )
 def test_a_minimum_quantity_outside_its_rule_is_rejected(

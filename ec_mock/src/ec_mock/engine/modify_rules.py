@@ -109,8 +109,8 @@ def modify_qty_valid(ex: OrderEntryLayer, order: OrderRecord, ask: ModifyAsk) ->
     """
     qty = ask.qty
     assert qty is not None
-    if qty <= 0:
-        raise Reject(RejectCode.QTY_INVALID, f"qty must be > 0, got {qty}")
+    if type(qty) is not int or qty <= 0:  # another type: a request built without msgspec
+        raise Reject(RejectCode.QTY_INVALID, f"qty must be an integer > 0, got {qty!r}")
     maximum = ex._instruments[order.symbol].max_order_qty
     if qty > maximum:
         raise Reject(RejectCode.QTY_OVER_MAX, f"qty {qty} over the maximum {maximum}")

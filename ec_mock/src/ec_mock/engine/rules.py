@@ -166,10 +166,11 @@ def gtd_expiry(ex: OrderEntryLayer, order: OrderRecord, day: date, past: str) ->
 def qty_in_range(
     ex: OrderEntryLayer, order: OrderRecord, acct: AccountLedger, instrument: Instrument
 ) -> None:
-    """Quantity is at least 1 and at most the instrument's maximum order size."""
+    """Quantity is an integer, at least 1 and at most the instrument's maximum order size
+    (a request built without msgspec's checks may carry another type: a reject, not a crash)."""
     qty = order.qty
-    if qty <= 0:
-        raise Reject(RejectCode.QTY_INVALID, f"qty must be > 0, got {qty}")
+    if type(qty) is not int or qty <= 0:
+        raise Reject(RejectCode.QTY_INVALID, f"qty must be an integer > 0, got {qty!r}")
     if qty > instrument.max_order_qty:
         raise Reject(
             RejectCode.QTY_OVER_MAX,
@@ -202,10 +203,10 @@ def iceberg_display(
     never rests (IOC, FOK) or never shows (AON waits off the book) has nothing to hide.
     """
     display = order.display
-    if display <= 0 or display > order.qty:
+    if type(display) is not int or display <= 0 or display > order.qty:
         raise Reject(
             RejectCode.DISPLAY_QTY_INVALID,
-            f"display_qty must be in 1..qty ({order.qty}), got {display or None}",
+            f"display_qty must be an integer in 1..qty ({order.qty}), got {display or None!r}",
         )
     if order.order_type is not _LMT and order.order_type is not _STL:
         raise Reject(
@@ -223,9 +224,10 @@ def minimum_quantity(
     """CME Globex minimum quantity: a qualifier of fill-and-kill (IOC) orders only, at
     least 1 and at most the order's quantity (iLink MinQty)."""
     least = order.min_qty
-    if least <= 0 or least > order.qty:
+    if type(least) is not int or least <= 0 or least > order.qty:
         raise Reject(
-            RejectCode.MIN_QTY_INVALID, f"min_qty must be in 1..qty ({order.qty}), got {least}"
+            RejectCode.MIN_QTY_INVALID,
+            f"min_qty must be an integer in 1..qty ({order.qty}), got {least!r}",
         )
     if order.duration is not _IOC:
         raise Reject(
