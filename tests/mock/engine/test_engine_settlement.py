@@ -162,6 +162,11 @@ def test_a_settlement_feed_price_off_the_tick_is_refused() -> None:
         ex.provide_settlement("EP", Decimal("NaN"))
     with pytest.raises(ValueError, match="EP: settlement price must be a finite Decimal"):
         ex.provide_settlement("EP", 4490.5)  # type: ignore[arg-type]
+    # too many digits to divide by the tick in the context's precision: the same ValueError
+    with pytest.raises(ValueError, match=r"EP: settlement price 1E\+40 is out of range"):
+        ex.provide_settlement("EP", Decimal("1e40"))
+    with pytest.raises(ValueError, match=r"EP: settlement price 1E\+40 is out of range"):
+        ex.settle("EP", Decimal("1e40"))
     assert ex.settlement("EP") is None  # nothing was taken
 
 

@@ -14,7 +14,7 @@ open, else at its next open.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from ec_core.model import AccountReport, MarginCall, PositionReport, RequestType
 
@@ -87,7 +87,10 @@ class ClearingLayer(SnapshotLayer):
             raise ValueError(f"unknown instrument {symbol!r}")
         if not isinstance(price, Decimal) or not price.is_finite():
             raise ValueError(f"{symbol}: settlement price must be a finite Decimal, got {price!r}")
-        ticks, rest = divmod(price, instrument.tick_size)
+        try:
+            ticks, rest = divmod(price, instrument.tick_size)
+        except InvalidOperation:  # more digits than the context's precision
+            raise ValueError(f"{symbol}: settlement price {price} is out of range") from None
         if rest:
             raise ValueError(
                 f"{symbol}: settlement price {price} is not on the tick {instrument.tick_size}"
