@@ -289,3 +289,40 @@ def test_market_data_only_refuses_other_and_broken_frames() -> None:
     assert not codec.is_market_data_only(bytes([0x4A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]))
     assert codec.is_market_data_only(bytes([0x4A, 0x00, 0x4A, 0x02, 0x08, 0x01]))
     assert codec.is_market_data_only(bytes([0x4A, 0x80, 0x00]))  # a padded length varint
+
+
+def _dom_frame(order_id: str) -> bytes:
+    msg = ServerMsg()
+    item = msg.real_time_market_data.add()
+    item.contract_id = 7
+    level = item.detailed_dom.price_levels.add()
+    level.scaled_price = 101
+    level.orders.add(detailed_dom_order_id=order_id)
+    return msg.SerializePartialToString()
+
+
+@pytest.mark.parametrize("overlong_tag", [False, True], ids=["tag", "overlong-tag"])
+def test_market_data_only_frame_with_bad_utf8_in_detailed_dom_is_refused(
+    overlong_tag: bool,
+) -> None:
+    # Market-data-only frames skip the UTF-8 twin unless the detailed DOM tag (field 16,
+    # the only string holder below RealTimeMarketData) may be on the wire, in any varint form.
+    bad = _dom_frame(_MARK).replace(_MARK.encode(), b"\xff\x02ZQ")
+    assert bad.count(b"\x82\x01") == 1
+    if overlong_tag:
+        body = bad[2:].replace(b"\x82\x01", b"\x82\x81\x00")
+        bad = bytes([0x4A, len(body)]) + body
+    assert codec.is_market_data_only(bad)
+    for decode in (codec.decode_server, lambda frame: codec.decode_server_fields(frame)[0]):
+        with pytest.raises(ProtocolError, match="detailed_dom_order_id is not valid UTF-8"):
+            decode(bad)
+    decoded, _ = codec.decode_server_fields(_dom_frame("o-1"))
+    dom = decoded.real_time_market_data[0].detailed_dom
+    assert dom.price_levels[0].orders[0].detailed_dom_order_id == "o-1"
+
+
+def test_only_detailed_dom_holds_strings_below_market_data() -> None:
+    # The skip above relies on it: a new string field under RealTimeMarketData must fail here.
+    item = ServerMsg.DESCRIPTOR.fields_by_name["real_time_market_data"].message_type
+    assert item.fields_by_name["detailed_dom"].number == 16
+    assert codec._plan_of(item).wanted == {16}
