@@ -324,5 +324,6 @@ def test_market_data_only_frame_with_bad_utf8_in_detailed_dom_is_refused(
 def test_only_detailed_dom_holds_strings_below_market_data() -> None:
     # The skip above relies on it: a new string field under RealTimeMarketData must fail here.
     item = ServerMsg.DESCRIPTOR.fields_by_name["real_time_market_data"].message_type
+    assert item is not None
     assert item.fields_by_name["detailed_dom"].number == 16
     assert codec._plan_of(item).wanted == {16}
