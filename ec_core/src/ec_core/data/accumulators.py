@@ -22,36 +22,31 @@ NEVER: Final = -(1 << 62)
 _DAY_NS: Final = 86_400 * 1_000_000_000
 
 
-class TimeAcc:
-    """The current bar of a larger time frame, folded from closed base bars."""
+class _BarAcc:
+    """The bar in progress of one time frame: its bounds, OHLC in ticks, volume, count
+    and price x volume, and where its closed bars go."""
 
-    __slots__ = (
-        "bars",
-        "c",
-        "end",
-        "h",
-        "l",
-        "n",
-        "o",
-        "pv",
-        "size",
-        "start",
-        "stats",
-        "tf",
-        "v",
-        "window",
-    )
+    __slots__ = ("bars", "c", "end", "h", "l", "n", "o", "pv", "size", "start", "stats", "tf", "v")
 
-    def __init__(
-        self, tf: Timeframe, bars: deque[Bar], stats: RollingStats, window: Window | None
-    ) -> None:
+    def __init__(self, tf: Timeframe, bars: deque[Bar], stats: RollingStats, start: int) -> None:
         self.tf = tf
         self.size = tf.size
         self.bars = bars
         self.stats = stats
-        self.window = window
-        self.start = self.end = NEVER
+        self.start = self.end = start
         self.o = self.h = self.l = self.c = self.v = self.n = self.pv = 0
+
+
+class TimeAcc(_BarAcc):
+    """The current bar of a larger time frame, folded from closed base bars."""
+
+    __slots__ = ("window",)
+
+    def __init__(
+        self, tf: Timeframe, bars: deque[Bar], stats: RollingStats, window: Window | None
+    ) -> None:
+        super().__init__(tf, bars, stats, NEVER)
+        self.window = window
 
 
 def trading_day_window(tf: Timeframe, calendar: TradingCalendar | None) -> Window | None:
@@ -61,31 +56,11 @@ def trading_day_window(tf: Timeframe, calendar: TradingCalendar | None) -> Windo
     return partial(bar_window, timeframe=tf, calendar=calendar)
 
 
-class CountAcc:
+class CountAcc(_BarAcc):
     """The current tick-count or volume bar."""
 
-    __slots__ = (
-        "bars",
-        "by_volume",
-        "c",
-        "end",
-        "h",
-        "l",
-        "n",
-        "o",
-        "pv",
-        "size",
-        "start",
-        "stats",
-        "tf",
-        "v",
-    )
+    __slots__ = ("by_volume",)
 
     def __init__(self, tf: Timeframe, bars: deque[Bar], stats: RollingStats) -> None:
-        self.tf = tf
-        self.size = tf.size
+        super().__init__(tf, bars, stats, 0)
         self.by_volume = tf.kind is BarKind.VOLUME
-        self.bars = bars
-        self.stats = stats
-        self.start = self.end = 0
-        self.o = self.h = self.l = self.c = self.v = self.n = self.pv = 0
