@@ -157,3 +157,12 @@ def test_sorted_output_is_the_input_sorted_whatever_the_order(stamps: list[int])
     checks = TickChecks(sort=True)
     assert [t.ts_ns for t in checks.apply(rows)] == sorted(stamps)
     assert checks.reordered == sum(1 for i, ts in enumerate(stamps) if ts < max(stamps[: i + 1]))
+
+
+def test_a_time_past_64_bit_nanoseconds_is_refused_naming_the_rule() -> None:
+    # a stamp beyond int64 ns (2262-04-11) used to hang `ec replay` instead of an error
+    assert parse_ts_ns(str(2**63 - 1)) == 2**63 - 1
+    with pytest.raises(ValueError, match="64-bit"):
+        parse_ts_ns(str(2**63))
+    with pytest.raises(ValueError, match="64-bit"):
+        parse_ts_ns("99999999999999999999999")

@@ -58,6 +58,7 @@ _ISO: Final = re.compile(
     r"(?P<zone>Z|[+-]\d\d:?\d\d)?$"
 )
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_NS: Final = (1 << 63) - 1
 _TS_RULE: Final = (
     "must be nanoseconds since the epoch (e.g. 1704898800000000000) or an ISO 8601 time"
     " with a zone (e.g. 2024-01-10T15:00:00.25Z)"
@@ -74,7 +75,10 @@ def parse_ts_ns(text: str) -> int:
     """Nanoseconds since the epoch from ``text``; :class:`ValueError` saying the rule."""
     text = text.strip()
     if text.isdigit():
-        return int(text)
+        value = int(text)
+        if value > _MAX_NS:  # past 2262-04-11: no clock or wire field holds it
+            raise ValueError(f"must fit in 64-bit nanoseconds (at most {_MAX_NS}), got {text}")
+        return value
     match = _ISO.match(text)
     if match is None:
         raise ValueError(f"{_TS_RULE}, got {text!r}")
