@@ -27,7 +27,7 @@ from ec_core.safety.checks import pending_order
 from ec_core.safety.codes import Code
 from ec_core.safety.shape import check_shape
 from ec_core.tracking import OrderTracker
-from ec_core.validation import PreTradeContext, ValidatorRegistry
+from ec_core.validation import PreTradeContext
 
 __all__ = ["Admission", "InstrumentResolver", "PriceSource", "Sleep"]
 
@@ -83,11 +83,15 @@ class Admission:
         )
         self._prices = prices
         self._sleep = sleep
-        self._mandatory: tuple[PreTradeChecks, PreTradeChecks] | None = None
         self._reserved: dict[str, NewOrder] = {}  # validated new orders not sent yet
         self._reserved_as_orders: dict[str, Order] = {}  # built on first need, then kept
         # Protocol isinstance checks are slow: decide once what the gate can do.
         self._rounding = checks.apply_rounding if isinstance(checks, RoundingGate) else None
+        # The direct path asks only the guards no path may skip; a gate without
+        # check_mandatory runs in full there (stricter, never laxer).
+        self._check_mandatory = (
+            checks.check_mandatory if isinstance(checks, MandatoryGate) else checks.check
+        )
         # PreTradeChecks runs the shape guards itself; any other gate gets them here.
         self._shape_here = not isinstance(checks, PreTradeChecks)
 
@@ -236,29 +240,6 @@ class Admission:
     async def _hold_until(self, start_ns: int) -> None:
         while (remaining := start_ns - self.clock.now_ns()) > 0:
             await self._sleep(remaining / 1e9)
-
-    def _check_mandatory(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
-        """The direct path's checks: only the guards no path may skip.
-
-        A :class:`PreTradeChecks` gets a view of itself without validators that
-        shares its kill switch, rate limiter and limits; a gate with
-        ``check_mandatory`` is asked that; any other gate runs in full.
-        """
-        checks = self.checks
-        if isinstance(checks, PreTradeChecks):
-            if self._mandatory is None or self._mandatory[0] is not checks:
-                view = PreTradeChecks(
-                    ValidatorRegistry(),
-                    limits=checks.limits_source,
-                    clock=self.clock,
-                    kill_switch=checks.kill_switch,
-                    rate_limiter=checks.rate_limiter,
-                )
-                self._mandatory = (checks, view)
-            return self._mandatory[1].check(request, context)
-        if isinstance(checks, MandatoryGate):
-            return checks.check_mandatory(request, context)
-        return checks.check(request, context)
 
     def _references(self, request: ModifyOrder | CancelOrder) -> list[Violation]:
         """A modify or cancel must name an order we track that is still open."""
