@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from ec_core.errors import SessionError
 from ec_core.model import (
     Account,
     AccountReport,
@@ -132,3 +133,26 @@ def test_capacity_must_be_positive() -> None:
         TradeChannel("A", 0, snapshot=snapshot)
     with pytest.raises(ValueError, match="capacity"):
         MarketChannel(0)
+
+
+@pytest.mark.anyio
+async def test_an_overflow_whose_snapshot_fails_ends_the_subscription_not_the_reader() -> None:
+    def broken() -> list[TradeEvent]:
+        raise RuntimeError("vendor state unavailable")
+
+    channel = TradeChannel("A", 2, snapshot=broken)
+    for n in range(3):
+        channel.push(report(n))  # the vendor's reader goes on: push never raises
+    channel.push(report(9))  # ignored: the subscription has ended
+    got: list[TradeEvent] = []
+
+    async def consume() -> None:
+        async for event in channel:
+            got.append(event)
+
+    with pytest.raises(SessionError, match=r"TRADE_BUFFER_OVERFLOW.*resubscribe"):
+        await consume()
+    assert len(got) == 1
+    assert isinstance(got[0], SessionEvent)
+    assert got[0].kind is SessionEventKind.GAP
+    assert channel.overflows == 1

@@ -14,7 +14,8 @@ capacity and one explicit policy for the moment it is full:
   fresh snapshot of the account and ``SnapshotComplete`` -- exactly what a
   reconnect delivers, and what the executor already resyncs from (status queries
   for orders the snapshot does not settle, positions at the next reconcile). The
-  session and the subscription go on.
+  session and the subscription go on; if the snapshot itself fails, the subscription
+  ends with :class:`~ec_core.errors.SessionError` and the vendor's reader goes on.
 
 Cost matters (every quote passes through): :meth:`EventChannel.push_many` queues a
 burst and wakes the consumer once, a consumer is woken only when it is actually
@@ -34,6 +35,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Generic, TypeVar, final
 
+from ec_core.errors import SessionError
 from ec_core.model import BookDepth, SessionEvent, SessionEventKind, TradeEvent
 
 __all__ = [
@@ -264,5 +266,15 @@ class TradeChannel(EventChannel[TradeEvent]):
             f" {self.capacity} events behind; {lost} events dropped, a fresh snapshot follows"
         )
         items.append(SessionEvent(kind=SessionEventKind.GAP, detail=detail, ts_ns=item.ts_ns))
-        items.extend(self._snapshot())  # whole, even past capacity: it is the resync
+        try:
+            items.extend(self._snapshot())  # whole, even past capacity: it is the resync
+        except Exception as exc:  # the vendor's reader must not see it: end this subscription
+            log.exception("TRADE_BUFFER_OVERFLOW: snapshot of account %s failed", self.account_id)
+            self.fail(
+                SessionError(
+                    f"TRADE_BUFFER_OVERFLOW: the trade stream of account {self.account_id!r}"
+                    f" fell behind and its snapshot failed ({exc!r}); resubscribe to resync"
+                )
+            )
+            return
         self._limit = len(items) + self.capacity  # room for capacity live events behind it
