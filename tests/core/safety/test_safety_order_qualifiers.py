@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from ec_core.model import Duration, ExecInstruction, OrderType, SmpInstruction
 from ec_core.safety.rules import OrderQualifiers
+from ec_core.safety.shape import check_shape
 from hypothesis import given
 from hypothesis import strategies as st
 from safety_support import codes, context, new
@@ -103,3 +104,12 @@ def test_the_verdict_is_the_globex_rule(
     minimum_ok = minimum is None or (0 < minimum <= qty and duration is Duration.IOC)
     assert (found == []) == (iceberg_ok and minimum_ok)
     assert {v.field for v in found} <= {"display_qty", "min_qty"}
+
+
+@pytest.mark.parametrize("instructions", [None, 5, "ICEBERG", [ExecInstruction.ICEBERG]])
+def test_exec_instructions_of_a_wrong_type_are_denied_by_name_not_raised(
+    instructions: object,
+) -> None:
+    assert check(exec_instructions=instructions) == []  # enum_values names that field
+    found = check_shape(new(exec_instructions=instructions), context())
+    assert [v.field for v in found] == ["exec_instructions"]

@@ -145,7 +145,7 @@ class EnumValues:
                 type(request.side) is Side
                 and type(request.order_type) is OrderType
                 and type(request.duration) is Duration
-                and (not instructions or _all_instructions(instructions))
+                and _all_instructions(instructions)
             ):
                 return PASS
             found = []
