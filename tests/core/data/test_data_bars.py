@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from ec_core.calendar import SessionHours, TradingCalendar
 from ec_core.data import BarSource, TickBuffer, Timeframe
-from ec_core.data.bars import bar_window, cut_bars
+from ec_core.data.bars import BarBuilder, bar_window, cut_bars
 from ec_core.errors import HistoryRequestError
 from ec_core.history import HistoryResult, history_range, history_timeframe, moment_ns
 from ec_core.model import Instrument, MarketEvent, Quote, Trade
@@ -116,3 +116,34 @@ def test_a_history_result_is_a_sequence_with_its_seam() -> None:
     assert result.up_to_ns == 10
     assert result == HistoryResult((1, 2, 3), up_to_ns=10)
     assert result != HistoryResult((1, 2, 3), up_to_ns=11)
+
+
+@settings(max_examples=200, deadline=None)
+@given(trades, st.sampled_from(["1s", "1m", "1h", "1d"]))
+def test_the_bar_builder_fed_trade_by_trade_gives_the_history_bars(
+    tape: list[Trade], name: str
+) -> None:
+    """One fold: a live feed's builder closes each bar as ``cut_bars`` cuts it, and its
+    bar in progress is the last one."""
+    frame = Timeframe.parse(name)
+    builder = BarBuilder(frame, symbol="EP", calendar=GLOBEX)
+    closed = [bar for trade in tape if (bar := builder.add(trade)) is not None]
+    current = builder.current()
+    assert closed + ([current] if current is not None else []) == cut_bars(
+        tape, frame, symbol="EP", calendar=GLOBEX
+    )
+    assert (current is None) == (not tape)
+
+
+def test_the_bar_builder_counts_a_late_trade_in_the_bar_in_progress() -> None:
+    builder = BarBuilder(Timeframe.parse("1m"), symbol="EP")
+    assert builder.current() is None
+    assert builder.add(Trade(symbol="EP", ts_ns=YEAR_START + 5 * MINUTE, price=10, size=2)) is None
+    assert builder.add(Trade(symbol="EP", ts_ns=YEAR_START + 4 * MINUTE, price=8, size=1)) is None
+    bar = builder.current()
+    assert bar is not None
+    assert (bar.start_ns, bar.end_ns) == (YEAR_START + 5 * MINUTE, YEAR_START + 6 * MINUTE)
+    assert (bar.open, bar.high, bar.low, bar.close, bar.volume, bar.count) == (10, 10, 8, 8, 3, 2)
+    done = builder.add(Trade(symbol="EP", ts_ns=YEAR_START + 6 * MINUTE, price=11, size=1))
+    assert done == bar
+    assert (builder.start_ns, builder.end_ns) == (YEAR_START + 6 * MINUTE, YEAR_START + 7 * MINUTE)

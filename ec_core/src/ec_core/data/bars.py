@@ -11,19 +11,21 @@
 
 Only trades make bars (volume is their size, ``count`` the number of prints); a
 window without a trade has no bar. A trade stamped before the bar in progress is
-counted in it, as :class:`~ec_core.data.TickBuffer` does.
+counted in it, as :class:`~ec_core.data.TickBuffer` does. :class:`BarBuilder` is the
+fold, one trade at a time; :func:`cut_bars` runs it over a tape.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import final
 
 from ec_core.calendar import TradingCalendar
 from ec_core.data.timeframe import Timeframe
 from ec_core.model import Bar, MarketEvent, Trade
 
-__all__ = ["bar_window", "cut_bars"]
+__all__ = ["BarBuilder", "bar_window", "cut_bars"]
 
 _DAY_NS = 86_400 * 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -51,6 +53,70 @@ def bar_window(
     return bounds
 
 
+@final
+class BarBuilder:
+    """The bar in progress of one symbol and time frame, fed trade by trade: the one fold
+    of trades into bars, behind :func:`cut_bars` (history) and live bar subscriptions
+    (the CQG-dialect server's bar feed).
+
+    :meth:`add` returns the bar a trade closed (the first trade of a later window closes
+    the one before); :meth:`current` is the bar in progress as it stands.
+    """
+
+    __slots__ = ("_c", "_calendar", "_h", "_lo", "_n", "_o", "_v", "end_ns", "start_ns",
+                 "symbol", "timeframe")  # fmt: skip
+
+    def __init__(
+        self, timeframe: Timeframe, *, symbol: str, calendar: TradingCalendar | None = None
+    ) -> None:
+        self.timeframe = timeframe
+        self.symbol = symbol
+        self._calendar = calendar
+        self.start_ns = self.end_ns = -1
+        self._o = self._h = self._lo = self._c = self._v = self._n = 0
+
+    @property
+    def count(self) -> int:
+        """Trades in the bar in progress (0: no bar yet)."""
+        return self._n
+
+    def add(self, trade: Trade) -> Bar | None:
+        """Count ``trade`` in its bar; the bar it closed, if any. A trade stamped before
+        the bar in progress counts in it."""
+        price = trade.price
+        if trade.ts_ns >= self.end_ns:
+            done = self.current()
+            self.start_ns, self.end_ns = bar_window(trade.ts_ns, self.timeframe, self._calendar)
+            self._o = self._h = self._lo = self._c = price
+            self._v, self._n = trade.size, 1
+            return done
+        if price > self._h:
+            self._h = price
+        if price < self._lo:
+            self._lo = price
+        self._c = price
+        self._v += trade.size
+        self._n += 1
+        return None
+
+    def current(self) -> Bar | None:
+        """The bar in progress as it stands (``None`` before the first trade)."""
+        if not self._n:
+            return None
+        return Bar(
+            symbol=self.symbol,
+            timeframe=self.timeframe.name,
+            start_ns=self.start_ns,
+            end_ns=self.end_ns,
+            open=self._o,
+            high=self._h,
+            low=self._lo,
+            close=self._c,
+            volume=self._v,
+            count=self._n,
+        )
+
+
 def cut_bars(
     events: Iterable[MarketEvent],
     timeframe: Timeframe,
@@ -59,44 +125,13 @@ def cut_bars(
     calendar: TradingCalendar | None = None,
 ) -> list[Bar]:
     """Bars of the trades in ``events`` (time order), quotes ignored; the last may be partial."""
+    builder = BarBuilder(timeframe, symbol=symbol, calendar=calendar)
+    add = builder.add
     bars: list[Bar] = []
-    start = end = -1
-    o = h = lo = c = v = n = 0
     for event in events:
-        if type(event) is not Trade:
-            continue
-        ts = event.ts_ns
-        if ts >= end:
-            if n:
-                bars.append(_bar(symbol, timeframe, start, end, o, h, lo, c, v, n))
-            start, end = bar_window(ts, timeframe, calendar)
-            o = h = lo = c = event.price
-            v, n = event.size, 1
-        else:
-            price = event.price
-            if price > h:
-                h = price
-            if price < lo:
-                lo = price
-            c = price
-            v += event.size
-            n += 1
-    if n:
-        bars.append(_bar(symbol, timeframe, start, end, o, h, lo, c, v, n))
+        if type(event) is Trade and (done := add(event)) is not None:
+            bars.append(done)
+    last = builder.current()
+    if last is not None:
+        bars.append(last)
     return bars
-
-
-def _bar(symbol: str, timeframe: Timeframe, start: int, end: int, *ohlcvn: int) -> Bar:
-    o, h, lo, c, v, n = ohlcvn
-    return Bar(
-        symbol=symbol,
-        timeframe=timeframe.name,
-        start_ns=start,
-        end_ns=end,
-        open=o,
-        high=h,
-        low=lo,
-        close=c,
-        volume=v,
-        count=n,
-    )

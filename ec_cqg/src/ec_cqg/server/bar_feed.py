@@ -22,11 +22,11 @@ connection that drops ends its subscriptions (a restored session subscribes agai
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import final
 
 from ec_core.calendar import TradingCalendar
-from ec_core.data.bars import bar_window
+from ec_core.data.bars import BarBuilder
 from ec_core.data.timeframe import Timeframe
 from ec_core.model import Bar, MarketEvent, Trade
 
@@ -67,7 +67,8 @@ def add_time_bar(
 @final
 @dataclass(slots=True)
 class BarFeed:
-    """One subscription: its bar in progress, cut as ``frame`` (and ``calendar``) say."""
+    """One subscription: its bar in progress, cut as ``frame`` (and ``calendar``) say by
+    core's :class:`~ec_core.data.bars.BarBuilder` (the fold history bars come from too)."""
 
     request_id: int
     symbol: str
@@ -75,46 +76,23 @@ class BarFeed:
     calendar: TradingCalendar | None
     scaled: Callable[[int], int]
     trade_date: Callable[[int], int] | None  # day bars: the bar's trade date on the wire
-    start: int = -1
-    end: int = -1
-    o: int = 0
-    h: int = 0
-    lo: int = 0
-    c: int = 0
-    v: int = 0
-    n: int = 0
+    builder: BarBuilder = field(init=False)
     closed: bool = True  # the bar in progress was told complete (or there is none)
+
+    def __post_init__(self) -> None:
+        self.builder = BarBuilder(self.frame, symbol=self.symbol, calendar=self.calendar)
+
+    @property
+    def end(self) -> int:
+        """The end of the bar in progress (-1: none yet)."""
+        return self.builder.end_ns
 
     def add(self, trade: Trade) -> None:
         """Count ``trade`` in its bar (one stamped before the bar in progress counts in it)."""
-        ts = trade.ts_ns
-        price = trade.price
-        if ts >= self.end:
-            self.start, self.end = bar_window(ts, self.frame, self.calendar)
-            self.o = self.h = self.lo = self.c = price
-            self.v, self.n = trade.size, 1
+        end = self.builder.end_ns
+        self.builder.add(trade)
+        if self.builder.end_ns != end:
             self.closed = False
-            return
-        self.h = max(self.h, price)
-        self.lo = min(self.lo, price)
-        self.c = price
-        self.v += trade.size
-        self.n += 1
-
-    def bar(self) -> Bar:
-        """The bar in progress as it stands."""
-        return Bar(
-            symbol=self.symbol,
-            timeframe=self.frame.name,
-            start_ns=self.start,
-            end_ns=self.end,
-            open=self.o,
-            high=self.h,
-            low=self.lo,
-            close=self.c,
-            volume=self.v,
-            count=self.n,
-        )
 
     def seed(self, events: Iterable[MarketEvent]) -> None:
         for event in events:
@@ -127,9 +105,10 @@ class BarFeed:
         report = msg.time_bar_reports.add(
             request_id=self.request_id, status_code=_BS.BAR_REPORT_STATUS_CODE_UPDATE
         )
-        if bar and self.n:
-            day = None if self.trade_date is None else self.trade_date(self.end - 1)
-            add_time_bar(report, self.bar(), base, self.scaled, trade_date_ns=day)
+        current = self.builder.current() if bar else None
+        if current is not None:
+            day = None if self.trade_date is None else self.trade_date(current.end_ns - 1)
+            add_time_bar(report, current, base, self.scaled, trade_date_ns=day)
         if up_to_ns is not None:
             report.up_to_utc_time = base.to_offset_ms(up_to_ns)
         return msg
@@ -154,7 +133,7 @@ class BarFeeds:
     def open(self, session: Session, feed: BarFeed) -> ServerMsg | None:
         """Register ``feed``; the first update (the bar in progress) if it has one."""
         self._by_session.setdefault(session, {})[feed.request_id] = feed
-        return feed.update(session.base, up_to_ns=None) if feed.n else None
+        return feed.update(session.base, up_to_ns=None) if feed.builder.count else None
 
     def drop(self, session: Session, request_id: int) -> bool:
         feeds = self._by_session.get(session)
