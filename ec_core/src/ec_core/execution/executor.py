@@ -527,9 +527,10 @@ class Executor:
             delivery = self._direct = DirectDelivery(self._intake.take)
         self._fence = delivery
         self._direct_runs += 1
+        take = self._intake.stream_take()  # the stream's events come two ways: one scope
         try:
-            async with aclosing(delivery.marked(events)) as marked:
-                await self._intake.run(marked)
+            async with aclosing(delivery.marked(events, take)) as marked:
+                await self._intake.run(marked, take)
         finally:
             self._direct_runs -= 1
             if not self._direct_runs:

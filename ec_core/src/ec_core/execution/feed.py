@@ -92,15 +92,16 @@ class DirectDelivery:
     def __init__(self, take: Callable[[TradeEvent], None]) -> None:
         self._take = take
         self._held = 0  # sends in progress
-        self._deferred: list[TradeEvent] = []
+        # each event with the take of its own stream (see ``marked``)
+        self._deferred: list[tuple[Callable[[TradeEvent], None], TradeEvent]] = []
 
-    def _offer(self, event: TradeEvent) -> bool:
+    def _offer(self, event: TradeEvent, take: Callable[[TradeEvent], None]) -> bool:
         if self._held:
-            self._deferred.append(event)
+            self._deferred.append((take, event))
             return True
         if isinstance(event, SnapshotComplete):
             return False  # the resync after it awaits: the consumer does it
-        self._take(event)
+        take(event)
         return True
 
     def hold(self) -> None:
@@ -112,18 +113,25 @@ class DirectDelivery:
         if self._held or not self._deferred:
             return
         events, self._deferred = self._deferred, []
-        for event in events:
-            self._take(event)
+        for take, event in events:
+            take(event)
 
-    async def marked(self, feed: DirectFeed) -> AsyncGenerator[TradeEvent, None]:
+    async def marked(
+        self, feed: DirectFeed, take: Callable[[TradeEvent], None] | None = None
+    ) -> AsyncGenerator[TradeEvent, None]:
         """``feed``'s queued events, with a sink installed that declines while the
-        consumer handles one of them; the sink is removed when this ends."""
+        consumer handles one of them; the sink is removed when this ends.
+
+        ``take``: where the sink hands this feed's events (default: the one given at
+        construction); the consumer should apply the queued ones with the same, so
+        that what it keeps per stream (the accounts a gap concerns) is one."""
         busy = False
+        stream_take = self._take if take is None else take
 
         def sink(event: TradeEvent) -> bool:
             if busy:
                 return False  # keep the order: it queues behind the one in hand
-            return self._offer(event)
+            return self._offer(event, stream_take)
 
         feed.set_sink(sink)
         try:

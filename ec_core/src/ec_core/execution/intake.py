@@ -1,9 +1,17 @@
 """Intake: what the venue says, applied in order, with gaps and resyncs kept.
 
 Every venue event is journaled, then applied to the tracker, then settles the
-payloads it answers (:meth:`Intake.on_event`). A disconnect or gap marks every
-account with open orders; after that account's snapshot completes, its open orders
-the snapshot did not mention and its UNKNOWN orders are asked about.
+payloads it answers (:meth:`Intake.on_event`). A disconnect or gap marks the accounts
+of the stream it came in on that have open orders; after that account's snapshot
+completes, its open orders the snapshot did not mention and its UNKNOWN orders are
+asked about.
+
+A session event names no account, and an executor may consume one stream per
+account: their events arrive interleaved however the consumers run. So each stream
+has its own ``take`` (:meth:`Intake.stream_take`) that remembers the accounts the
+stream carries (from its ``SnapshotComplete``, which every subscription starts
+with); a gap on it marks those accounts only. A gap on a stream that has not
+completed a snapshot yet marks every account with open orders, as before.
 
 :meth:`Intake.take` is the one way an event comes in: :meth:`Intake.run` calls it for
 each event of a trade stream, and so does the in-process adapter
@@ -15,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterable, Callable
+from functools import partial
 from typing import final
 
 from ec_core.clock import Clock
@@ -116,38 +125,65 @@ class Intake:
 
     # -- the stream ------------------------------------------------------------
 
-    async def run(self, events: AsyncIterable[TradeEvent]) -> None:
-        """See ``Executor.run``."""
+    async def run(
+        self,
+        events: AsyncIterable[TradeEvent],
+        take: Callable[[TradeEvent], None] | None = None,
+    ) -> None:
+        """See ``Executor.run``. ``take``: the stream's own (:meth:`stream_take`), when
+        events of the same stream also arrive another way (direct delivery)."""
+        if take is None:
+            take = self.stream_take()
         try:
             async for event in events:
-                self.take(event)
+                take(event)
                 await self.resync_due()
         finally:
             self._flush()
 
-    def take(self, event: TradeEvent) -> None:
-        """One event of the trade stream: apply it and keep the resync bookkeeping."""
+    def stream_take(self) -> Callable[[TradeEvent], None]:
+        """:meth:`take` for one trade stream: its gaps mark the accounts it carries."""
+        return partial(self.take, accounts=set())
+
+    def take(self, event: TradeEvent, accounts: set[str] | None = None) -> None:
+        """One event of a trade stream: apply it and keep the resync bookkeeping.
+
+        ``accounts``: the accounts this stream carries so far (filled in here from its
+        ``SnapshotComplete`` events); ``None`` or empty: not known, a gap marks all.
+        """
         self.on_event(event)
         if isinstance(event, SessionEvent):
             if event.kind in _GAP_KINDS:
-                self._mark_gap()
+                self._mark_gap(accounts)
         elif isinstance(event, SnapshotComplete):
             self._resyncs.append(event.account_id)
+            if accounts is not None:
+                accounts.add(event.account_id)
 
-    def _mark_gap(self) -> None:
-        """A gap: every account with open orders (or still waiting for its resync) owes
-        one. What each order heard after this point is what its account's snapshot
-        or later reports told us; the rest is asked about after the snapshot.
+    def _mark_gap(self, accounts: set[str] | None) -> None:
+        """A gap: every account of the stream with open orders (or still waiting for
+        its resync) owes one. What each order heard after this point is what its
+        account's snapshot or later reports told us; the rest is asked about after
+        the snapshot.
 
-        A session event names no account, and one may arrive per stream of the same
-        disconnect: marking again only moves the mark later (more queries, never fewer).
+        The same disconnect arrives once per stream, in any order relative to the
+        other streams' snapshots: a stream marks only its own accounts, so another
+        stream's late gap cannot re-open an account whose snapshot already resynced it.
+        A stream whose accounts are not known yet marks every account (marking again
+        only moves a mark later: more queries, never fewer).
         """
         mark = self.tracker.report_seq
         marks = self._gap_marks
-        for account_id in marks:
-            marks[account_id] = mark
-        for order in self.tracker.open_orders():
-            marks[order.account_id] = mark
+        tracker = self.tracker
+        if not accounts:
+            for account_id in marks:
+                marks[account_id] = mark
+            for order in tracker.open_orders():
+                marks[order.account_id] = mark
+            return
+        for account_id in accounts:
+            if account_id in marks or tracker.open_orders(account_id):
+                marks[account_id] = mark
 
     @property
     def resync_pending(self) -> bool:
