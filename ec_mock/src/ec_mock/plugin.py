@@ -2,7 +2,8 @@
 
 Registers the in-process ``mock`` vendor, adds ``ec mock serve`` and ``ec demo``
 to the command line, and declares the ``ec_mock_add_dialects`` hook through
-which vendor distributions serve the simulator in their own wire protocol.
+which vendor distributions serve the simulator in their own wire protocol (and
+implements it for its own ``json`` dialect).
 Everything here is cheap: the engine is imported when a session opens.
 """
 
@@ -16,12 +17,22 @@ if TYPE_CHECKING:
     import click
     from ec_core.plugins import PluginHost, VendorRegistry
 
+    from ec_mock.dialects import DialectRegistry
+
 
 @hookimpl
 def ec_addhooks(host: PluginHost) -> None:
     from ec_mock import dialects
 
     host.add_hookspecs(dialects)
+
+
+@hookimpl
+def ec_mock_add_dialects(dialects: DialectRegistry) -> None:
+    """ec-mock's own ``json`` dialect (``ec mock serve --dialect json``)."""
+    from ec_mock.jsonwire import JsonDialect
+
+    dialects.add(JsonDialect())
 
 
 @hookimpl
