@@ -55,7 +55,8 @@ this list complete for ec-core, ec-mock and ec-cqg)::
     └── WireError                    ec_core.gateway.wire: a stream entry of another wire version
     SessionError
     ├── VenueError                   ec_mock.vendor.venue: the venue refused a control call
-    └── TradeBufferOverflowError     ec_mock.vendor.channels: a trade subscriber fell behind
+    ├── TradeBufferOverflowError     ec_mock.vendor.channels: a trade subscriber fell behind
+    └── GatewayRefusedError          ec_core.gateway.wire: ec gateway refused a worker's hello
 
 ``ConformanceViolation`` (the kit's failure) is an ``AssertionError`` on purpose, so pytest
 reports it as a failed test rather than an error.

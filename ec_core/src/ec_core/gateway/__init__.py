@@ -7,6 +7,22 @@ clients need the ``redis`` package (``pip install ec-core[gateway]``).
 """
 
 from ec_core.gateway.layout import GROUP, StreamLayout
-from ec_core.gateway.wire import WIRE_VERSION, Outcome, WireError, decode, encode
+from ec_core.gateway.wire import (
+    WIRE_VERSION,
+    GatewayRefusedError,
+    Outcome,
+    WireError,
+    decode,
+    encode,
+)
 
-__all__ = ["GROUP", "WIRE_VERSION", "Outcome", "StreamLayout", "WireError", "decode", "encode"]
+__all__ = [
+    "GROUP",
+    "WIRE_VERSION",
+    "GatewayRefusedError",
+    "Outcome",
+    "StreamLayout",
+    "WireError",
+    "decode",
+    "encode",
+]

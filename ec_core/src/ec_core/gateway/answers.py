@@ -19,13 +19,18 @@ from ec_core.execution import Payload, PayloadStatus
 from ec_core.gateway.wire import Answer, Outcome
 from ec_core.model import Order, OrderState
 
-__all__ = ["denied", "from_error", "from_order", "from_result", "replayed"]
+__all__ = ["denied", "from_error", "from_order", "from_result", "refused", "replayed"]
 
 
 def denied(intent_id: str, code: str, field: str, rule: str, value: object = None) -> Answer:
-    """A gateway-side refusal (access, a malformed intent): nothing was sent."""
-    violation = Violation(code=code, field=field, rule=rule, value=value)
-    return Answer(intent_id=intent_id, outcome=Outcome.DENIED, violations=(violation,))
+    """A gateway-side refusal (a malformed intent): nothing was sent."""
+    return refused(intent_id, Violation(code=code, field=field, rule=rule, value=value))
+
+
+def refused(request_id: str, violation: Violation) -> Answer:
+    """A request the gateway refuses (:mod:`~ec_core.gateway.access`): an intent, or a
+    hello or subscription (``request_id`` is then its ``hello_id``). Nothing was sent."""
+    return Answer(intent_id=request_id, outcome=Outcome.DENIED, violations=(violation,))
 
 
 def from_order(intent_id: str, order: Order, *, replayed: bool = False) -> Answer:

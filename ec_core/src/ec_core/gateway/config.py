@@ -22,7 +22,9 @@
     accounts = ["MOCK-1"]
 
 A worker not listed, or an account not in its list, gets every intent DENIED
-(``WORKER_NOT_ALLOWED`` / ``ACCOUNT_NOT_ALLOWED``), and nothing is sent.
+(``WORKER_NOT_ALLOWED`` / ``ACCOUNT_NOT_ALLOWED``) and nothing is sent, and its hello
+(the account's orders, positions and P&L) or subscription refused the same way; see
+:mod:`ec_core.gateway.access`.
 """
 
 from __future__ import annotations

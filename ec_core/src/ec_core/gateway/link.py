@@ -41,6 +41,7 @@ from ec_core.gateway.redis_io import Entry, read_streams, unavailable
 from ec_core.gateway.wire import (
     FIELD,
     Answer,
+    GatewayRefusedError,
     Heartbeat,
     Hello,
     IntentMsg,
@@ -205,8 +206,8 @@ class WorkerLink:
         """Ask for the account's snapshot and mirror it (start, or after a gap)."""
         hello_id = secrets.token_hex(6)
         message = Hello(worker=self.worker, account_id=self.account_id, hello_id=hello_id)
-        snapshot = await self._ask(hello_id, message, wait)
-        assert isinstance(snapshot, Snapshot)
+        reply = await self._ask(hello_id, message, wait)
+        snapshot = _snapshot(reply, f"the hello of worker {self.worker} for {self.account_id}")
         self._apply_snapshot(snapshot)
         return snapshot
 
@@ -226,9 +227,9 @@ class WorkerLink:
     async def subscribe(self, symbols: tuple[str, ...], wait: float = 10.0) -> None:
         hello_id = secrets.token_hex(6)
         message = Subscribe(worker=self.worker, symbols=symbols, hello_id=hello_id)
-        snapshot = await self._ask(hello_id, message, wait)
-        assert isinstance(snapshot, Snapshot)
-        self._apply_snapshot(snapshot)
+        reply = await self._ask(hello_id, message, wait)
+        what = f"the subscription of worker {self.worker} to {', '.join(symbols)}"
+        self._apply_snapshot(_snapshot(reply, what))
         missing = [s for s in symbols if s not in self.instruments]
         if missing:
             raise SymbolNotFoundError(missing[0])
@@ -370,6 +371,15 @@ class WorkerLink:
             return []
         seqs[stream] = message.seq
         return [message.event]
+
+
+def _snapshot(reply: Message, request: str) -> Snapshot:
+    """The snapshot a hello or subscription asked for; the gateway's refusal raised."""
+    if isinstance(reply, Snapshot):
+        return reply
+    if isinstance(reply, Answer) and reply.outcome is Outcome.DENIED:
+        raise GatewayRefusedError(request, reply.violations)
+    raise ProtocolError(f"gateway answered {request} with a {type(reply).__name__}")
 
 
 def worker_name() -> str:

@@ -27,6 +27,7 @@ import redis.exceptions
 from ec_core.errors import EcError, GatewayUnavailableError, SymbolNotFoundError
 from ec_core.execution import Payload
 from ec_core.gateway import answers
+from ec_core.gateway.access import refusal
 from ec_core.gateway.config import GatewayConfig
 from ec_core.gateway.layout import GROUP, StreamLayout
 from ec_core.gateway.outbox import Outbox
@@ -202,23 +203,10 @@ class Gateway:
     async def _answer(self, intent: IntentMsg) -> Answer:
         request, worker, intent_id = intent.request, intent.worker, intent.intent_id
         account = request.account_id
-        if worker not in self.config.workers:
-            return answers.denied(
-                intent_id, "WORKER_NOT_ALLOWED", "worker", "the gateway's config lists it", worker
-            )
-        if not self.config.allowed(worker, account):
-            return answers.denied(
-                intent_id,
-                "ACCOUNT_NOT_ALLOWED",
-                "account_id",
-                f"worker {worker} may trade only its listed accounts",
-                account,
-            )
-        path = self.paths.get(account)
-        if path is None:
-            return answers.denied(
-                intent_id, "ACCOUNT_UNKNOWN", "account_id", "an account the gateway trades", account
-            )
+        refused = refusal(self.config, worker, account, self.paths)
+        if refused is not None:
+            return answers.refused(intent_id, refused)
+        path = self.paths[account]
         if not intent_id:
             return answers.denied(
                 intent_id, "CL_ORDER_ID_REQUIRED", "cl_order_id", "an intent carries its id", ""
@@ -290,15 +278,21 @@ class Gateway:
     # -- hello, snapshots and subscriptions ------------------------------------
 
     async def _hello(self, entry_id: str, message: Hello | Subscribe) -> None:
+        account = message.account_id if isinstance(message, Hello) else None
+        refused = refusal(self.config, message.worker, account, self.paths)
+        if refused is not None:
+            self.counters["refused"] += 1
+            what = "subscription" if account is None else f"hello for {account}"
+            log.warning("%s of worker %s refused: %s", what, message.worker, refused)
+            answer = answers.refused(message.hello_id, refused)
+            await self._reply(message.worker, answer, entry_id)
+            return
         if isinstance(message, Subscribe):
             try:
                 await self._subscribe(message.symbols)
             except SymbolNotFoundError as exc:
                 log.warning("subscription of %s: %s", message.worker, exc)
-            account = ""
-        else:
-            account = message.account_id
-        await self._reply(message.worker, self.snapshot(message.hello_id, account), entry_id)
+        await self._reply(message.worker, self.snapshot(message.hello_id, account or ""), entry_id)
 
     def snapshot(self, hello_id: str, account_id: str) -> Snapshot:
         """The account as the tracker knows it now, and where its stream goes on from."""

@@ -10,13 +10,14 @@ A reader that meets another version or a malformed entry gets a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
 from typing import TypeAlias
 
 import msgspec
 
-from ec_core.errors import EcError, Violation
+from ec_core.errors import EcError, SessionError, Violation
 from ec_core.model import (
     BookDepth,
     Instrument,
@@ -33,6 +34,7 @@ __all__ = [
     "WIRE_VERSION",
     "Answer",
     "Envelope",
+    "GatewayRefusedError",
     "Heartbeat",
     "Hello",
     "IntentMsg",
@@ -54,6 +56,22 @@ FIELD = b"m"  # the one field of every stream entry
 
 class WireError(EcError):
     """A stream entry that is not a message of this wire version (counted, never acted on)."""
+
+
+class GatewayRefusedError(SessionError):
+    """The gateway refused a worker's hello or subscription (a worker its config does not
+    list, an account outside the worker's list or not traded there, a subscription it
+    could not make): ``violations`` name each rule; nothing of the account was sent."""
+
+    def __init__(self, request: str, violations: Iterable[Violation]) -> None:
+        self.request = request
+        self.violations = tuple(violations)
+        rules = "; ".join(str(v) for v in self.violations) or "no reason given"
+        super().__init__(f"the gateway refused {request}: {rules}")
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(v.code for v in self.violations)
 
 
 class _Msg(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="kind"):
@@ -109,7 +127,11 @@ class Outcome(StrEnum):
 
 
 class Answer(_Msg, frozen=True, tag="answer"):
-    """The answer to intent ``intent_id``; ``replayed``: taken from the journal (a redelivery)."""
+    """The answer to intent ``intent_id``; ``replayed``: taken from the journal (a redelivery).
+
+    A hello or subscription the gateway refuses is answered with one too: ``DENIED``,
+    ``intent_id`` its ``hello_id``, ``violations`` the rules it breaks (the client raises
+    :class:`GatewayRefusedError`)."""
 
     intent_id: str
     outcome: Outcome
