@@ -43,6 +43,12 @@ class ManualClock:
             raise ValueError(f"clock cannot go back: {ns} < {self._now}")
         self._now = ns
 
+    def forward_to(self, ns: int) -> None:
+        """Move to ``ns`` if it is later; an earlier time leaves the clock where it is
+        (one call per replayed record, where ``set`` would need ``now_ns`` first)."""
+        if ns > self._now:
+            self._now = ns
+
     def advance(self, ns: int) -> None:
         if ns < 0:
             raise ValueError("cannot advance by a negative amount")

@@ -83,7 +83,7 @@ from ec_core.model import (
 
 from ec_mock.engine import Exchange, FillModel
 from ec_mock.market.recorded_model import RecordedFillModel
-from ec_mock.market.recorded_orders import UserBook, read_user_book
+from ec_mock.market.recorded_orders import UNREAD, UserBook, read_user_book
 from ec_mock.market.simulator import HOUSE_ACCOUNT
 
 __all__ = ["RecordedVenue"]
@@ -111,7 +111,7 @@ class RecordedVenue:
         house_account: str = HOUSE_ACCOUNT,
     ) -> None:
         self.exchange = exchange
-        self.model = model or RecordedFillModel()
+        self._model = model or RecordedFillModel()
         self.house = house_account
         if not exchange.has_account(house_account):
             exchange.open_account(house_account, unlimited=True, name="recorded market")
@@ -128,12 +128,16 @@ class RecordedVenue:
         if not isinstance(clock, ManualClock):
             raise ValueError("a replay venue needs a simulated clock (ManualClock)")
         self._clock = clock
-        self._set_clock = clock.set
+        self._forward_clock = clock.forward_to
         self._clock_now = clock.now_ns
         self._due = _next_due(exchange)
         self._touch: dict[str, Quote] = {}
         self._users: dict[str, UserBook] = {}  # symbols where the user has resting orders
         self._stale: set[str] = set()  # the user's orders changed: re-read before checking
+        # what a quote of a symbol is checked against: the user's book (its quiet band),
+        # or UNREAD while the user's orders changed; no entry: nothing of the user rests
+        self._watch: dict[str, UserBook] = {}
+        self._stops_on_quotes = self._model.stop_trigger == "quote"  # fixed: bands use it
         self._blind_until: dict[str, int] = {}  # a request is on its way (latency)
         self._jit = itertools.count(1)
         self._rng = random.Random(seed)
@@ -143,6 +147,11 @@ class RecordedVenue:
         self.fed = 0
         self.activity = 0  # trade events the exchange produced: the replay's cue to sync
         exchange.add_listener(self)
+
+    @property
+    def model(self) -> RecordedFillModel:
+        """The fill model, fixed for the venue's life (the quiet bands are derived from it)."""
+        return self._model
 
     # -- ReplayFeed ------------------------------------------------------------------------
 
@@ -156,12 +165,13 @@ class RecordedVenue:
         source = self._source = iter(records)
         ahead = self._ahead
         feed = self.feed
-        while True:
-            record: MarketEvent | None = ahead.popleft() if ahead else next(source, None)
-            if record is None:
-                return
+        for record in source:
             feed(record)
             yield record
+            while ahead:  # read from ``source`` to see a request's arrival: before the next
+                record = ahead.popleft()
+                feed(record)
+                yield record
 
     def feed(self, record: MarketEvent) -> None:
         """Move the clock to the record, then apply it (see the module docstring).
@@ -170,16 +180,20 @@ class RecordedVenue:
         boundary, an expiry); then :meth:`Exchange.advance_to` processes it first.
         """
         ts = record.ts_ns
-        if ts > self._clock_now():
-            if ts >= self._due:
+        if ts >= self._due:
+            if ts > self._clock_now():
                 self._advance(ts)
-            else:
-                self._set_clock(ts)
+        else:
+            self._forward_clock(ts)
         symbol = record.symbol
         if type(record) is Quote:
             self._touch[symbol] = record
-            if symbol in self._users or symbol in self._stale:
-                self._on_quote(symbol, record, self._users.get(symbol))
+            user = self._watch.get(symbol)
+            if user is not None:
+                bid, ask = record.bid, record.ask
+                # inside the band nothing of the user's can cross, queue or fire
+                if bid is None or ask is None or not user.floor < bid <= ask < user.ceiling:
+                    self._on_quote(symbol, record, self._users.get(symbol))
         else:
             self._on_trade(symbol, record)  # type: ignore[arg-type]
         self.fed += 1
@@ -201,6 +215,7 @@ class RecordedVenue:
         self.activity += 1
         if type(event) is ExecutionReport and event.account_id != self.house:
             self._stale.add(event.symbol)
+            self._watch[event.symbol] = UNREAD
 
     def on_market_event(self, event: Quote | Trade) -> None:
         """The exchange's own quotes and prints: the recorded ones are the market."""
@@ -221,8 +236,11 @@ class RecordedVenue:
             )
             if user is None:
                 self._users.pop(symbol, None)
+                self._watch.pop(symbol, None)
             else:
+                user.set_band(stops_on_quotes=self._stops_on_quotes)
                 self._users[symbol] = user
+                self._watch[symbol] = user
         return self._users.get(symbol)
 
     def _on_quote(self, symbol: str, quote: Quote, user: UserBook | None) -> None:
@@ -247,7 +265,7 @@ class RecordedVenue:
         if sell is not None and ask == sell:
             ahead = user.sell_ahead
             user.sell_ahead = quote.ask_size if ahead is None else min(ahead, quote.ask_size)
-        if self.model.stop_trigger == "quote":
+        if self._stops_on_quotes:
             if user.buy_stop is not None and ask is not None and ask >= user.buy_stop:
                 self._fire_stops(symbol, user, ask, 0, None)
             elif user.sell_stop is not None and bid is not None and bid <= user.sell_stop:

@@ -14,9 +14,10 @@ from ec_core.model import Instrument, OrderType, Quote, Side
 
 from ec_mock.engine import Exchange
 
-__all__ = ["UserBook", "read_user_book"]
+__all__ = ["UNREAD", "UserBook", "read_user_book"]
 
 _STOPS = (OrderType.STP, OrderType.STL)
+_FAR = 1 << 62  # beyond any tick price a band is built from: such a quote is checked in full
 
 
 @final
@@ -28,6 +29,8 @@ class UserBook:
         "buy_ahead",
         "buy_stop",
         "buy_stop_qty",
+        "ceiling",
+        "floor",
         "sell",
         "sell_ahead",
         "sell_stop",
@@ -43,6 +46,34 @@ class UserBook:
         self.sell_ahead: int | None = None
         self.buy_stop_qty = 0  # what the stops of each side may take when they fire
         self.sell_stop_qty = 0
+        # the quiet band: a quote with floor < bid <= ask < ceiling changes nothing here
+        self.floor = _FAR
+        self.ceiling = -_FAR  # until set_band: no quote is quiet
+
+    def set_band(self, *, stops_on_quotes: bool) -> None:
+        """Derive the quiet band from the resting prices.
+
+        A quote inside it crosses no limit (ask above the best buy, bid below the best
+        sell), touches none (the queue estimate moves only at the limit's price) and,
+        when stops fire on quotes, reaches no stop (ask below the lowest buy stop, bid
+        above the highest sell stop): the venue skips it after two comparisons.
+        """
+        floor, ceiling = -_FAR, _FAR
+        if self.buy is not None:
+            floor = self.buy
+        if self.sell is not None:
+            ceiling = self.sell
+        if stops_on_quotes:
+            if self.sell_stop is not None and self.sell_stop > floor:
+                floor = self.sell_stop
+            if self.buy_stop is not None and self.buy_stop < ceiling:
+                ceiling = self.buy_stop
+        self.floor, self.ceiling = floor, ceiling
+
+
+UNREAD = UserBook()
+"""The book of a symbol whose user orders changed and are not re-read yet: its band is
+empty, so the next quote is checked in full (and re-reads them)."""
 
 
 def read_user_book(
