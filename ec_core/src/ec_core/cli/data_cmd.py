@@ -33,15 +33,22 @@ def data_command() -> None:
 @data_command.command("check")
 @click.argument("ticks", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--bar-length",
+    help="The length of a bar file's bars (1m, 5m, 1h, 1d...); default: the shortest time"
+    " between two bars of a symbol.",
+)
 @click.pass_obj
-def check_command(host: PluginHost, ticks: Path, as_json: bool) -> None:
+def check_command(host: PluginHost, ticks: Path, as_json: bool, bar_length: str | None) -> None:
     """Summarize TICKS (CSV, Parquet, Arrow; ticks or OHLCV bars): symbols, counts, time
     span, gaps, rows outside the trading sessions, rows out of time order, one-sided or
     crossed quotes, bad sizes; for bars high >= max(open, close), low <= min(open, close),
-    volume >= 0."""
+    volume >= 0, bars missing inside the trading sessions, session coverage, bars closer
+    than the bar length."""
     import msgspec
 
-    from ec_core.data.ohlcv_file import read_bar_rows
+    from ec_core.data.bar_gaps import infer_bar_length
+    from ec_core.data.ohlcv_file import bar_length_ns, read_bar_rows
     from ec_core.data.tick_summary import TickFileSummary, summarize_ticks
     from ec_core.data.ticks_csv import is_bar_file, read_symbols, read_tick_rows
 
@@ -49,9 +56,14 @@ def check_command(host: PluginHost, ticks: Path, as_json: bool) -> None:
         settings = {"market": False, "clock": "simulated"}
         async with host.open_session("mock", settings) as session:
             table = {s: await session.resolve(s) for s in read_symbols(ticks)}
-        if is_bar_file(ticks):
-            return summarize_ticks(read_bar_rows(ticks, table))
-        return summarize_ticks(read_tick_rows(ticks, table))
+        if not is_bar_file(ticks):
+            return summarize_ticks(read_tick_rows(ticks, table))
+        length = (
+            bar_length_ns(bar_length)
+            if bar_length is not None
+            else infer_bar_length(read_bar_rows(ticks, table))
+        )
+        return summarize_ticks(read_bar_rows(ticks, table), bar_length_ns=length)
 
     try:
         summary = anyio.run(summarize)
@@ -60,7 +72,7 @@ def check_command(host: PluginHost, ticks: Path, as_json: bool) -> None:
     if as_json:
         click.echo(msgspec.json.format(msgspec.json.encode(summary), indent=2))
     else:
-        click.echo(_text(ticks, summary))
+        click.echo(_text(ticks, summary, inferred=bar_length is None))
     if not summary.clean:
         raise SystemExit(1)
 
@@ -86,15 +98,23 @@ def convert_command(host: PluginHost, source: Path, target: Path) -> None:
     click.echo(f"{count} rows written to {target}")
 
 
-def _text(path: Path, summary: object) -> str:
+def _text(path: Path, summary: object, *, inferred: bool) -> str:
     from ec_core.data.tick_summary import TickFileSummary
 
     assert isinstance(summary, TickFileSummary)
     lines = [f"{path.name}: {summary.rows} rows, {len(summary.symbols)} symbol(s)"]
+    if summary.bar_length_ns is not None:
+        how = " (inferred: --bar-length sets it)" if inferred else ""
+        lines.append(f"bar length {_length(summary.bar_length_ns)}{how}")
     for s in summary.symbols:
-        counts = f"{s.bars} bars" if s.bars else f"{s.quotes} quotes, {s.trades} trades"
+        if s.bars:
+            lines.append(
+                f"  {s.symbol}: {s.bars} bars, {utc_iso(s.first_ns)} .. {utc_iso(s.last_ns)}"
+            )
+            lines.append("    " + _bar_coverage(s))
+            continue
         lines.append(
-            f"  {s.symbol}: {counts}, {utc_iso(s.first_ns)} .."
+            f"  {s.symbol}: {s.quotes} quotes, {s.trades} trades, {utc_iso(s.first_ns)} .."
             f" {utc_iso(s.last_ns)}; largest gap {s.largest_gap_ns / 1e9:.3f}s"
             + (f" before {utc_iso(s.largest_gap_at_ns)}" if s.largest_gap_ns else "")
             + (f"; {s.outside_sessions} outside the trading sessions" if s.outside_sessions else "")
@@ -113,3 +133,30 @@ def _text(path: Path, summary: object) -> str:
         lines.append(f"{n} rows {code} (ec replay --lenient skips and counts them)")
     lines += [f"  {example}" for example in summary.examples]
     return "\n".join(lines)
+
+
+def _length(ns: int) -> str:
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
+        if ns % (size * 1_000_000_000) == 0:
+            return f"{ns // (size * 1_000_000_000)}{unit}"
+    return f"{ns / 1e9:g}s"
+
+
+def _bar_coverage(s: object) -> str:
+    """One symbol's missing bars and session coverage, for the text summary."""
+    from ec_core.data.tick_summary import SymbolSummary
+
+    assert isinstance(s, SymbolSummary)
+    parts = []
+    if s.missing_bars:
+        parts.append(
+            f"{s.missing_bars} bar(s) missing in the trading sessions in {s.gaps} gap(s),"
+            f" the largest {s.largest_gap_bars} before {utc_iso(s.largest_gap_at_ns)}"
+        )
+    else:
+        parts.append("no bar missing in the trading sessions")
+    if s.coverage is not None:
+        parts.append(f"session coverage {s.coverage:.1%}")
+    if s.outside_sessions:
+        parts.append(f"{s.outside_sessions} outside the trading sessions")
+    return "; ".join(parts)

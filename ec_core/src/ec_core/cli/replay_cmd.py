@@ -206,20 +206,14 @@ def _sweep(
 
 def _source(ticks: Path | None, bars: Path | None, bar_length: str) -> tuple[Path, int | None]:
     """The file to replay and, for bars, their length in ns; exactly one of the two."""
-    from ec_core.data.timeframe import BarKind, Timeframe
+    from ec_core.data.ohlcv_file import bar_length_ns
 
     if (ticks is None) == (bars is None):
         raise ConfigError("give exactly one of --ticks FILE and --bars FILE", path="--ticks")
     if bars is None:
         assert ticks is not None
         return ticks, None
-    frame = Timeframe.parse(bar_length)
-    if frame.kind is not BarKind.TIME:
-        raise ConfigError(
-            f"--bar-length must be a time (1s, 5m, 1h, 1d), got {bar_length!r}",
-            path="--bar-length",
-        )
-    return bars, frame.size
+    return bars, bar_length_ns(bar_length)
 
 
 def write_report(report: ReplayReport, out_dir: Path) -> str:

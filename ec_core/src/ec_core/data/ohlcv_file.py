@@ -30,13 +30,24 @@ from ec_core.data.ticks_csv import (
     record_rows,
     row_instrument,
 )
+from ec_core.data.timeframe import BarKind, Timeframe
 from ec_core.errors import ConfigError
 from ec_core.model import Instrument, Quote, Trade
 
-__all__ = ["BarRow", "read_bar_rows", "read_bar_ticks"]
+__all__ = ["BarRow", "bar_length_ns", "read_bar_rows", "read_bar_ticks"]
 
 #: ``(where, bar, instrument)``: ``where`` is ``file:line`` for messages.
 BarRow = tuple[str, RecordedBar, Instrument]
+
+
+def bar_length_ns(text: str) -> int:
+    """The ``--bar-length`` of a bar file (``1s``, ``5m``, ``1h``, ``1d``) in ns."""
+    frame = Timeframe.parse(text)
+    if frame.kind is not BarKind.TIME:
+        raise ConfigError(
+            f"--bar-length must be a time (1s, 5m, 1h, 1d), got {text!r}", path="--bar-length"
+        )
+    return frame.size
 
 
 def read_bar_rows(
