@@ -55,3 +55,18 @@ def test_requirements_name_only_capabilities_and_the_controls() -> None:
     assert needs <= {*Capability, MARKET_CONTROL, CONNECTION_CONTROL}
     # a declared capability is a tested one: every capability is needed by some kit test
     assert set(Capability) - needs == set()
+
+
+def test_every_assert_of_the_kit_names_the_rule_it_holds() -> None:
+    """A kit failure is read by a vendor author who did not write the kit: a bare
+    ``assert x == y`` (a tuple, a ``KeyError``) does not tell them which rule broke."""
+    import ast
+    from pathlib import Path
+
+    sentence = (ast.JoinedStr, ast.Constant, ast.Name)  # a string, or a rule kept in a name
+    bare = []
+    for path in sorted(Path(conformance.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Assert) and not isinstance(node.msg, sentence):
+                bare.append(f"{path.name}:{node.lineno}: assert {ast.unparse(node.test)}")
+    assert bare == [], "kit asserts without a sentence naming the rule:\n" + "\n".join(bare)

@@ -107,7 +107,9 @@ class AccountConformance(ConformanceBase, kit=True):
                 ),
                 f"the venue's flattening sell of {qty} {instrument.symbol}",
             )
-            assert isinstance(event, ExecutionReport)
+            assert isinstance(event, ExecutionReport), (
+                f"the flattening sell is an ExecutionReport, not {event!r}"
+            )
             fills.append(event)
         return fills
 
@@ -159,9 +161,15 @@ class AccountConformance(ConformanceBase, kit=True):
             await session.orders.send(request)
             cancelled = await self.chain_report(reader, working, ReportKind.CANCELLED)
             sells = await self._flatten_fill(reader, instrument=instrument, orders=orders, qty=1)
-        assert cancelled.state is OrderState.CANCELLED
-        assert sum(r.fill.qty for r in sells if r.fill is not None) == 1
-        assert sells[-1].state is OrderState.FILLED, sells[-1]
+        assert cancelled.state is OrderState.CANCELLED, (
+            f"a cancel-all ends the working order CANCELLED, not {cancelled.state}: {cancelled}"
+        )
+        assert sum(r.fill.qty for r in sells if r.fill is not None) == 1, (
+            f"a liquidation sells exactly the one lot held, the fills sum to 1: {sells}"
+        )
+        assert sells[-1].state is OrderState.FILLED, (
+            f"the flattening sell fills the lot whole: its last report is FILLED: {sells[-1]}"
+        )
         if Capability.POSITIONS in capabilities:
             after = await _position_qty(session, account_id, instrument.symbol)
             assert after == 0, f"{request.request_type} left a position of {after}"
@@ -198,7 +206,9 @@ class AccountConformance(ConformanceBase, kit=True):
                 )
             )
             cancelled = [await self.chain_report(reader, cl, ReportKind.CANCELLED) for cl in ids]
-        assert all(r.state is OrderState.CANCELLED for r in cancelled), cancelled
+        assert all(r.state is OrderState.CANCELLED for r in cancelled), (
+            f"a cancel-all ends every working order of the account CANCELLED: {cancelled}"
+        )
         chains = {trade_journal.chain_key(cl) for cl in ids}
         left = [
             r
@@ -315,7 +325,9 @@ class AccountConformance(ConformanceBase, kit=True):
                     f"a PositionReport of {instrument.symbol} showing {after}",
                 )
                 reported = _reported_qtys(reader, instrument.symbol)
-        assert (bought.filled_qty, bought.state) == (2, OrderState.FILLED), bought
+        assert (bought.filled_qty, bought.state) == (2, OrderState.FILLED), (
+            f"a market buy of 2 against enough liquidity ends FILLED with filled_qty 2: {bought}"
+        )
         assert long == before + 2, f"positions show {long} after buying 2 from {before}"
         assert after == before, f"positions show {after} after selling back to {before}"
         if reported:
@@ -362,5 +374,9 @@ class AccountConformance(ConformanceBase, kit=True):
         chain = trade_journal.chain_key(cl)
         ours = [r for r in history if trade_journal.chain_key(r.cl_order_id) == chain]
         assert ours, f"historical_orders({start:%Y-%m-%d %H:%M}, {end:%H:%M}) misses {cl!r}"
-        assert ours[-1].state is OrderState.CANCELLED, ours[-1]
-        assert all(r.account_id == account_id for r in history), history
+        assert ours[-1].state is OrderState.CANCELLED, (
+            f"historical_orders shows the cancelled order's last state CANCELLED: {ours[-1]}"
+        )
+        assert all(r.account_id == account_id for r in history), (
+            f"historical_orders lists only the asked account {account_id!r}: {history}"
+        )

@@ -255,7 +255,7 @@ class ConformanceBase:
                 f"a bid or a trade of {instrument.symbol} to price the kit's orders from",
             )
         ticks = event.bid if isinstance(event, Quote) else event.price
-        assert ticks is not None
+        assert ticks is not None, f"a market event that prices the kit carries a price: {event!r}"
         return instrument.to_price(ticks)
 
     @pytest.fixture
@@ -320,7 +320,9 @@ class ConformanceBase:
 
         names = "/".join(k.value for k in kinds)
         event = await reader.next_matching(matches, what or f"{names} report of {cl_order_id}")
-        assert isinstance(event, ExecutionReport)
+        assert isinstance(event, ExecutionReport), (
+            f"the matched event is an ExecutionReport, not {event!r}"
+        )
         return event
 
     async def chain_report(
@@ -344,7 +346,9 @@ class ConformanceBase:
 
         names = "/".join(k.value for k in kinds)
         event = await reader.next_matching(matches, what or f"{names} report of {cl_order_id}")
-        assert isinstance(event, ExecutionReport)
+        assert isinstance(event, ExecutionReport), (
+            f"the matched event is an ExecutionReport, not {event!r}"
+        )
         return event
 
     async def cancel(

@@ -38,16 +38,22 @@ def _feed(session: Session) -> HistoryFeed:
 
 def check_bar(bar: Bar, instrument: Instrument, *, timeframe: str, size_ns: int) -> None:
     """Fail unless ``bar`` is a well-formed time bar of ``instrument`` in integer ticks."""
-    assert bar.symbol == instrument.symbol, bar
-    assert bar.timeframe == timeframe, bar
+    assert bar.symbol == instrument.symbol, (
+        f"a bar names the symbol asked for ({instrument.symbol}): {bar}"
+    )
+    assert bar.timeframe == timeframe, f"a bar carries the timeframe asked for ({timeframe}): {bar}"
     for name in ("open", "high", "low", "close", "volume", "count", "start_ns", "end_ns"):
         value = getattr(bar, name)
         assert type(value) is int, f"bar {name} {value!r} is not an int"
-    assert bar.low <= min(bar.open, bar.close) <= max(bar.open, bar.close) <= bar.high, bar
-    assert bar.end_ns - bar.start_ns == size_ns, bar
+    assert bar.low <= min(bar.open, bar.close) <= max(bar.open, bar.close) <= bar.high, (
+        f"a bar's low <= open, close <= high: {bar}"
+    )
+    assert bar.end_ns - bar.start_ns == size_ns, (
+        f"a {timeframe} bar spans {size_ns} ns from start_ns to end_ns: {bar}"
+    )
     assert bar.start_ns % size_ns == 0, f"bar not aligned on {timeframe}: {bar}"
-    assert bar.count >= 1, bar
-    assert bar.volume >= 0, bar
+    assert bar.count >= 1, f"a bar holds at least one trade (count >= 1): {bar}"
+    assert bar.volume >= 0, f"a bar's volume is not negative: {bar}"
 
 
 async def history_since(
@@ -80,10 +86,15 @@ class HistoryConformance(ConformanceBase, kit=True):
         start = now - 100 * _YEAR_NS
         with pytest.raises(HistoryTooFarBackError) as caught:
             await feed.ticks(instrument, start, now)
-        assert caught.value.symbol == instrument.symbol
+        assert caught.value.symbol == instrument.symbol, (
+            "HistoryTooFarBackError names the symbol asked for:"
+            f" {caught.value.symbol!r}, not {instrument.symbol!r}"
+        )
         horizon = caught.value.horizon_ns
         if horizon is not None:
-            assert start < horizon <= now + _YEAR_NS, caught.value
+            assert start < horizon <= now + _YEAR_NS, (
+                f"the error's horizon lies between the start asked for and now: {caught.value}"
+            )
         with pytest.raises(HistoryTooFarBackError):
             await feed.bars(instrument, "1m", start, now)
 
@@ -96,13 +107,22 @@ class HistoryConformance(ConformanceBase, kit=True):
         now = venue_clock()
         with pytest.raises(HistoryRequestError) as backwards:
             await feed.ticks(instrument, now, now - _MINUTE_NS)
-        assert backwards.value.field == "end"
+        assert backwards.value.field == "end", (
+            "an end before the start is a HistoryRequestError naming field 'end',"
+            f" not {backwards.value.field!r}"
+        )
         with pytest.raises(HistoryRequestError) as naive:
             await feed.ticks(instrument, datetime(2024, 1, 10, 15, 0))
-        assert naive.value.field == "start"
+        assert naive.value.field == "start", (
+            "a naive datetime is a HistoryRequestError naming field 'start',"
+            f" not {naive.value.field!r}"
+        )
         with pytest.raises(HistoryRequestError) as ticks_bar:
             await feed.bars(instrument, "100t", now - _MINUTE_NS, now)
-        assert ticks_bar.value.field == "timeframe"
+        assert ticks_bar.value.field == "timeframe", (
+            "bars of a tick count (100t) are a HistoryRequestError naming field 'timeframe',"
+            f" not {ticks_bar.value.field!r}"
+        )
 
     @requires(Capability.HISTORY)
     @pytest.mark.anyio
@@ -112,11 +132,15 @@ class HistoryConformance(ConformanceBase, kit=True):
         feed = _feed(vendor_session)
         now = venue_clock()
         ticks = await history_since(feed, instrument, now - _YEAR_NS, now + 1)
-        assert ticks.up_to_ns <= now + 1, ticks
+        assert ticks.up_to_ns <= now + 1, (
+            f"history is complete up to up_to_ns, never after the end asked for: {ticks.up_to_ns}"
+        )
         previous = None
         for event in ticks:
             check_market_event(event, instrument)
-            assert event.ts_ns < ticks.up_to_ns, (event, ticks.up_to_ns)
+            assert event.ts_ns < ticks.up_to_ns, (
+                f"every tick of history is before its up_to_ns ({ticks.up_to_ns}): {event}"
+            )
             if previous is not None:
                 assert event.ts_ns >= previous, "history ticks go back in time"
             previous = event.ts_ns
@@ -128,11 +152,17 @@ class HistoryConformance(ConformanceBase, kit=True):
             aligned = -(-horizon // _MINUTE_NS) * _MINUTE_NS
             bars = await feed.bars(instrument, "1m", aligned, now)
             start = aligned
-        assert bars.up_to_ns <= now, bars
+        assert bars.up_to_ns <= now, (
+            f"bars are complete up to up_to_ns, never after now: {bars.up_to_ns}"
+        )
         for bar in bars:
             check_bar(bar, instrument, timeframe="1m", size_ns=_MINUTE_NS)
-            assert start <= bar.start_ns, bar
-            assert bar.end_ns <= bars.up_to_ns, bar
+            assert start <= bar.start_ns, (
+                f"no bar starts before the start asked for ({start}): {bar}"
+            )
+            assert bar.end_ns <= bars.up_to_ns, (
+                f"every bar ends by up_to_ns ({bars.up_to_ns}): {bar}"
+            )
         starts = [bar.start_ns for bar in bars]
         assert starts == sorted(set(starts)), "bars repeat or go back in time"
 

@@ -159,5 +159,7 @@ class LiveRejectConformance(ConformanceBase, kit=True):
             ),
             f"answer to {type(request).__name__} {request.cl_order_id!r} of live order {live!r}",
         )
-        assert isinstance(event, ExecutionReport)
+        assert isinstance(event, ExecutionReport), (
+            f"the answer to a request is an ExecutionReport, not {event!r}"
+        )
         return event

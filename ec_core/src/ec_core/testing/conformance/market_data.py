@@ -28,7 +28,7 @@ def check_market_event(event: MarketEvent, instrument: Instrument) -> None:
     assert isinstance(event, Quote | Trade), f"not a Quote or Trade: {event!r}"
     assert event.symbol == instrument.symbol, f"event of {event.symbol}, subscribed {instrument}"
     assert _is_tick(event.ts_ns), f"ts_ns {event.ts_ns!r} is not an int"
-    assert event.ts_ns >= 0, event
+    assert event.ts_ns >= 0, f"ts_ns is not negative: {event!r}"
     if isinstance(event, Quote):
         sides = (("bid", event.bid, event.bid_size), ("ask", event.ask, event.ask_size))
         for side, price, size in sides:
@@ -103,10 +103,12 @@ class MarketDataConformance(ConformanceBase, kit=True):
                     if _two_sided(first)
                     else await reader.next_matching(_two_sided, "a two-sided quote in the snapshot")
                 )
-                assert isinstance(quote, Quote)
+                assert isinstance(quote, Quote), (
+                    f"the snapshot's two-sided quote is a Quote, not {quote!r}"
+                )
                 check_market_event(quote, instrument)
-                assert quote.bid is not None
-                assert quote.ask is not None
+                assert quote.bid is not None, f"a two-sided quote has a bid: {quote!r}"
+                assert quote.ask is not None, f"a two-sided quote has an ask: {quote!r}"
                 bid_ticks, ask_ticks = instrument.to_ticks(bid), instrument.to_ticks(ask)
                 book = (
                     f"{TICKS_RULE}: the book holds a bid at {bid} ({bid_ticks} ticks) and an ask"
@@ -133,14 +135,18 @@ class MarketDataConformance(ConformanceBase, kit=True):
                 lambda e: isinstance(e, Quote) and e.bid == instrument.to_ticks(bid),
                 f"a quote with bid {bid} ({instrument.to_ticks(bid)} ticks)",
             )
-            assert isinstance(quote, Quote)
-            assert quote.bid_size >= 2, quote
+            assert isinstance(quote, Quote), f"a market update of the bid is a Quote, not {quote!r}"
+            assert quote.bid_size >= 2, (
+                f"the quote shows the size resting at the bid (2 placed): {quote}"
+            )
             await market_control.place(instrument, Side.BUY, better, 1)
             improved = await reader.next_matching(
                 lambda e: isinstance(e, Quote) and e.bid == instrument.to_ticks(better),
                 f"a quote with the improved bid {better}",
             )
-            assert isinstance(improved, Quote)
+            assert isinstance(improved, Quote), (
+                f"a market update of the bid is a Quote, not {improved!r}"
+            )
             assert improved.ts_ns >= quote.ts_ns, "quotes went back in time"
             for event in reader.seen:
                 check_market_event(event, instrument)
@@ -167,7 +173,7 @@ class MarketDataConformance(ConformanceBase, kit=True):
             first = await reader.next_matching(
                 lambda e: isinstance(e, BookDepth), "a BookDepth in the snapshot"
             )
-            assert isinstance(first, BookDepth)
+            assert isinstance(first, BookDepth), f"depth arrives as BookDepth, not {first!r}"
             check_book_depth(first, instrument)
             level = {lv.price: lv.size for lv in first.bids}.get(instrument.to_ticks(top), 0)
             assert level >= 3, (
@@ -181,7 +187,7 @@ class MarketDataConformance(ConformanceBase, kit=True):
                 ),
                 f"a BookDepth with the level {deep} below the touch",
             )
-            assert isinstance(deeper, BookDepth)
+            assert isinstance(deeper, BookDepth), f"depth arrives as BookDepth, not {deeper!r}"
             check_book_depth(deeper, instrument)
             for event in reader.seen:
                 if isinstance(event, BookDepth):

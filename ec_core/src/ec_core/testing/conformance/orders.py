@@ -58,7 +58,9 @@ async def _fill_until(reader: TradeReader, cl_order_id: str, filled: int) -> lis
             ),
             f"fills of {cl_order_id} up to {filled}",
         )
-        assert isinstance(event, ExecutionReport)
+        assert isinstance(event, ExecutionReport), (
+            f"a fill is reported as an ExecutionReport, not {event!r}"
+        )
         fills.append(event)
     return fills
 
@@ -90,14 +92,28 @@ class OrderConformance(ConformanceBase, kit=True):
                 qty=2,
                 price=price,
             )
-        assert accepted.cl_order_id == cl
-        assert accepted.state is OrderState.WORKING
-        assert (accepted.account_id, accepted.symbol) == (account_id, instrument.symbol)
-        assert (accepted.side, accepted.order_type) == (Side.BUY, OrderType.LMT)
-        assert (accepted.qty, accepted.filled_qty) == (2, 0)
-        assert accepted.limit_price == price, (accepted.limit_price, price)
-        assert accepted.fill is None
-        assert trade_journal.states(cl)[-1] is OrderState.WORKING
+        assert accepted.cl_order_id == cl, (
+            f"the accepted report carries the order's own cl_order_id {cl!r}: {accepted}"
+        )
+        assert accepted.state is OrderState.WORKING, (
+            f"an accepted resting limit order is WORKING, not {accepted.state}: {accepted}"
+        )
+        assert (accepted.account_id, accepted.symbol) == (account_id, instrument.symbol), (
+            f"a report names the order's account and symbol: {accepted}"
+        )
+        assert (accepted.side, accepted.order_type) == (Side.BUY, OrderType.LMT), (
+            f"a report carries the order's side and type (BUY LMT): {accepted}"
+        )
+        assert (accepted.qty, accepted.filled_qty) == (2, 0), (
+            f"an accepted order reports its qty (2) and nothing filled: {accepted}"
+        )
+        assert accepted.limit_price == price, (
+            f"the accepted report carries the limit price {price}, not {accepted.limit_price}"
+        )
+        assert accepted.fill is None, f"a report without a fill carries no fill: {accepted}"
+        assert trade_journal.states(cl)[-1] is OrderState.WORKING, (
+            f"the last state reported for {cl!r} is WORKING: {trade_journal.states(cl)}"
+        )
 
     @requires(Capability.ORDERS, Capability.MODIFY)
     @pytest.mark.anyio
@@ -136,16 +152,26 @@ class OrderConformance(ConformanceBase, kit=True):
             )
             modified = await self.report(reader, second, ReportKind.MODIFIED)
             status = await vendor_session.orders.order_status(account_id, second)
-        assert modified.cl_order_id == second
-        assert modified.state is OrderState.WORKING
-        assert (modified.qty, modified.limit_price) == (3, lower), modified
+        assert modified.cl_order_id == second, (
+            f"the MODIFIED report carries the new cl_order_id {second!r}: {modified}"
+        )
+        assert modified.state is OrderState.WORKING, (
+            f"a modified resting order stays WORKING, not {modified.state}: {modified}"
+        )
+        assert (modified.qty, modified.limit_price) == (3, lower), (
+            f"the MODIFIED report carries the new qty 3 and price {lower}: {modified}"
+        )
         linked = modified.orig_cl_order_id == first or (
             modified.chain_id != "" and modified.chain_id == (accepted.chain_id or first)
         )
         assert linked, f"MODIFIED report does not link back to {first!r}: {modified}"
-        assert trade_journal.chain_key(second) == trade_journal.chain_key(first)
+        assert trade_journal.chain_key(second) == trade_journal.chain_key(first), (
+            f"a modify keeps the order on its chain: {first!r} and {second!r} differ"
+        )
         assert status is not None, f"order_status does not know the modified order {second!r}"
-        assert (status.state, status.qty, status.limit_price) == (OrderState.WORKING, 3, lower)
+        assert (status.state, status.qty, status.limit_price) == (OrderState.WORKING, 3, lower), (
+            f"order_status of the modified order is WORKING with qty 3 at {lower}: {status}"
+        )
 
     @requires(Capability.ORDERS)
     @pytest.mark.anyio
@@ -178,8 +204,12 @@ class OrderConformance(ConformanceBase, kit=True):
                 cl_order_id=cl,
                 orders=kit_orders,
             )
-        assert cancelled.state is OrderState.CANCELLED
-        assert cancelled.filled_qty == 0
+        assert cancelled.state is OrderState.CANCELLED, (
+            f"a cancel ends the order CANCELLED, not {cancelled.state}: {cancelled}"
+        )
+        assert cancelled.filled_qty == 0, (
+            f"an order cancelled before any fill has filled_qty 0: {cancelled}"
+        )
         chain = trade_journal.chain_key(cl)
         still_open = [
             r
@@ -188,7 +218,9 @@ class OrderConformance(ConformanceBase, kit=True):
         ]
         assert still_open == [], f"open_orders still lists the cancelled order: {still_open}"
         status = await vendor_session.orders.order_status(account_id, cancelled.cl_order_id)
-        assert status is None or status.state is OrderState.CANCELLED, status
+        assert status is None or status.state is OrderState.CANCELLED, (
+            f"order_status of a cancelled order is CANCELLED (or None once forgotten): {status}"
+        )
 
     @requires(Capability.ORDERS)
     @pytest.mark.anyio
@@ -226,13 +258,23 @@ class OrderConformance(ConformanceBase, kit=True):
                 )
         if denied is not None:
             assert denied.codes, f"the denial carries no code: {denied}"
-            assert any(v.value == unknown for v in denied.violations), denied.violations
+            assert any(v.value == unknown for v in denied.violations), (
+                f"the denial names the unknown order {unknown!r}: {denied.violations}"
+            )
             return
-        assert isinstance(reject, ExecutionReport)
-        assert reject.kind is ReportKind.REJECTED, reject
-        assert reject.request_type is RequestType.CANCEL, reject
+        assert isinstance(reject, ExecutionReport), (
+            f"the answer to a cancel of an unknown order is an ExecutionReport, not {reject!r}"
+        )
+        assert reject.kind is ReportKind.REJECTED, (
+            f"the answer to a cancel of an unknown order is a REJECTED report: {reject}"
+        )
+        assert reject.request_type is RequestType.CANCEL, (
+            f"the reject names the request it answers (request_type CANCEL): {reject}"
+        )
         assert reject.reject_code, f"the reject carries no code: {reject}"
-        assert reject.account_id == account_id
+        assert reject.account_id == account_id, (
+            f"a reject names the account of the request ({account_id!r}): {reject}"
+        )
 
     @requires(Capability.ORDERS)
     @pytest.mark.anyio
@@ -248,7 +290,9 @@ class OrderConformance(ConformanceBase, kit=True):
         """Refused before sending (an EcError such as PriceError) or rejected with a code."""
         cl = kit_orders.new_id()
         off_grid = self.price(instrument, reference_price) + instrument.tick_size / 2
-        assert not instrument.is_on_grid(off_grid)
+        assert not instrument.is_on_grid(off_grid), (
+            f"the kit's price {off_grid} should be off the tick grid of {instrument.symbol}"
+        )
         async with self.trade_stream(vendor_session, account_id, trade_journal) as reader:
             try:
                 await vendor_session.orders.send(
@@ -267,9 +311,13 @@ class OrderConformance(ConformanceBase, kit=True):
                     raise AssertionError("raise a specific subclass of EcError") from refused
                 return
             reject = await self.report(reader, cl, ReportKind.REJECTED)
-        assert reject.state is OrderState.REJECTED
-        assert reject.reject_code, reject
-        assert all(r.cl_order_id != cl for r in await vendor_session.orders.open_orders(account_id))
+        assert reject.state is OrderState.REJECTED, (
+            f"a rejected new order's state is REJECTED, not {reject.state}: {reject}"
+        )
+        assert reject.reject_code, f"a reject carries the venue's code: {reject}"
+        assert all(
+            r.cl_order_id != cl for r in await vendor_session.orders.open_orders(account_id)
+        ), f"open_orders lists the rejected order {cl!r}"
 
     @requires(Capability.ORDERS)
     @pytest.mark.anyio
@@ -311,13 +359,19 @@ class OrderConformance(ConformanceBase, kit=True):
             accepted.state,
             accepted.qty,
             accepted.limit_price,
-        ), status
+        ), f"order_status of a working order matches what was accepted: {status}"
         assert len(listed) == 1, f"open_orders lists {cl!r} {len(listed)} times"
-        assert (listed[0].state, listed[0].qty) == (OrderState.WORKING, 2)
+        assert (listed[0].state, listed[0].qty) == (OrderState.WORKING, 2), (
+            f"open_orders lists {cl!r} WORKING with qty 2: {listed[0]}"
+        )
         ids = {r.cl_order_id for r in await orders.open_orders(account_id)}
-        assert cl not in ids
-        assert cancelled.cl_order_id not in ids
-        assert await orders.order_status(account_id, kit_orders.new_id("never")) is None
+        assert cl not in ids, f"open_orders still lists the cancelled order {cl!r}"
+        assert cancelled.cl_order_id not in ids, (
+            f"open_orders still lists the cancelled order {cancelled.cl_order_id!r}"
+        )
+        assert await orders.order_status(account_id, kit_orders.new_id("never")) is None, (
+            "order_status of an id the venue never saw is None, not a report or an error"
+        )
 
     @requires(Capability.ORDERS, MARKET_CONTROL)
     @pytest.mark.anyio
@@ -349,19 +403,33 @@ class OrderConformance(ConformanceBase, kit=True):
             await market_control.place(instrument, Side.SELL, price, 2)
             rest = await _fill_until(reader, cl, 3)
         fills = partial + rest
-        assert partial[-1].state is OrderState.PARTIALLY_FILLED, partial[-1]
-        assert fills[-1].state is OrderState.FILLED, fills[-1]
+        assert partial[-1].state is OrderState.PARTIALLY_FILLED, (
+            f"a partial fill's state is PARTIALLY_FILLED: {partial[-1]}"
+        )
+        assert fills[-1].state is OrderState.FILLED, (
+            f"the fill that completes the order leaves it FILLED: {fills[-1]}"
+        )
         pieces = [r.fill for r in fills if r.fill is not None]
-        assert len(pieces) == len(fills)
+        assert len(pieces) == len(fills), f"every FILL report carries its fill: {fills}"
         assert len({f.fill_id for f in pieces}) == len(pieces), "fill_ids repeat"
-        assert sum(f.qty for f in pieces) == fills[-1].filled_qty == 3
+        assert sum(f.qty for f in pieces) == fills[-1].filled_qty == 3, (
+            f"the fills' quantities sum to filled_qty, 3 for a qty-3 order filled whole: {pieces}"
+        )
         for fill in pieces:
-            assert (fill.price, fill.side, fill.symbol) == (price, Side.BUY, instrument.symbol)
-            assert fill.account_id == account_id
-        assert fills[-1].avg_fill_price == price, fills[-1]
+            assert (fill.price, fill.side, fill.symbol) == (price, Side.BUY, instrument.symbol), (
+                f"a fill carries the order's price {price}, side BUY and symbol: {fill}"
+            )
+            assert fill.account_id == account_id, (
+                f"a fill names the order's account {account_id!r}: {fill}"
+            )
+        assert fills[-1].avg_fill_price == price, (
+            f"avg_fill_price of fills all at {price} is {price}: {fills[-1]}"
+        )
         chain = trade_journal.chain_key(cl)
         open_ids = [r.cl_order_id for r in await vendor_session.orders.open_orders(account_id)]
-        assert all(trade_journal.chain_key(i) != chain for i in open_ids), open_ids
+        assert all(trade_journal.chain_key(i) != chain for i in open_ids), (
+            f"open_orders still lists the filled order {cl!r}: {open_ids}"
+        )
 
     @requires(Capability.ORDERS, MARKET_CONTROL)
     @pytest.mark.anyio
@@ -399,13 +467,15 @@ class OrderConformance(ConformanceBase, kit=True):
                 cl_order_id=cl,
                 orders=kit_orders,
             )
-        assert status is not None
-        assert (status.state, status.filled_qty) == (OrderState.PARTIALLY_FILLED, 1), status
+        assert status is not None, f"order_status knows the partly filled order {cl!r}"
+        assert (status.state, status.filled_qty) == (OrderState.PARTIALLY_FILLED, 1), (
+            f"order_status of an order filled 1 of 3 is PARTIALLY_FILLED, filled_qty 1: {status}"
+        )
         assert (cancelled.state, cancelled.filled_qty, cancelled.qty) == (
             OrderState.CANCELLED,
             1,
             3,
-        ), cancelled
+        ), f"a cancel after a partial fill ends CANCELLED, filled_qty 1 of qty 3: {cancelled}"
         assert_legal_sequence(trade_journal.states(cl), cl_order_id=cl)
 
     @requires(Capability.ORDERS)
@@ -461,5 +531,7 @@ class OrderConformance(ConformanceBase, kit=True):
             )
         states = trade_journal.states(cl)
         assert_legal_sequence(states, cl_order_id=cl)
-        assert states[-1] is final.state is OrderState.CANCELLED
-        assert len(states) >= 2, states
+        assert states[-1] is final.state is OrderState.CANCELLED, (
+            f"the chain ends CANCELLED and the cancel's answer says so: {states}, {final}"
+        )
+        assert len(states) >= 2, f"the chain reports at least its accept and its end: {states}"

@@ -49,7 +49,9 @@ class SessionConformance(ConformanceBase, kit=True):
                 f"state inside the async with block is {session.state}, not LOGGED_ON"
             )
             if self.vendor_name:
-                assert session.vendor == self.vendor_name
+                assert session.vendor == self.vendor_name, (
+                    f"session.vendor is {session.vendor!r}, the kit expects {self.vendor_name!r}"
+                )
         after = _state_of(session)  # read again: the block has exited since
         assert after is SessionState.CLOSED, f"state after the async with block is {after}"
 
@@ -57,18 +59,29 @@ class SessionConformance(ConformanceBase, kit=True):
     async def test_session_parts_satisfy_the_vendor_protocols(
         self, vendor_session: Session
     ) -> None:
-        assert isinstance(vendor_session.orders, OrderGateway)
-        assert isinstance(vendor_session.market_data, MarketDataFeed)
-        assert isinstance(vendor_session.trades, TradeMonitor)
-        assert isinstance(vendor_session.vendor, str)
-        assert vendor_session.vendor
+        assert isinstance(vendor_session.orders, OrderGateway), (
+            f"session.orders is an OrderGateway, not {type(vendor_session.orders).__name__}"
+        )
+        assert isinstance(vendor_session.market_data, MarketDataFeed), (
+            "session.market_data is a MarketDataFeed,"
+            f" not {type(vendor_session.market_data).__name__}"
+        )
+        assert isinstance(vendor_session.trades, TradeMonitor), (
+            f"session.trades is a TradeMonitor, not {type(vendor_session.trades).__name__}"
+        )
+        assert isinstance(vendor_session.vendor, str), (
+            f"session.vendor is a str, not {vendor_session.vendor!r}"
+        )
+        assert vendor_session.vendor, "session.vendor is the vendor's name, not empty"
 
     @pytest.mark.anyio
     async def test_accounts_include_the_test_account(
         self, vendor_session: Session, account_id: str
     ) -> None:
         accounts = list(await vendor_session.accounts())
-        assert all(isinstance(a, Account) for a in accounts), accounts
+        assert all(isinstance(a, Account) for a in accounts), (
+            f"accounts() returns Account structs: {accounts}"
+        )
         ids = [a.account_id for a in accounts]
         assert account_id in ids, f"account {account_id!r} not among {ids}"
         assert len(set(ids)) == len(ids), f"an account is listed twice: {ids}"
@@ -79,23 +92,33 @@ class SessionConformance(ConformanceBase, kit=True):
     ) -> None:
         first = await vendor_session.resolve(instrument_symbol)
         again = await vendor_session.resolve(instrument_symbol)
-        assert isinstance(first, Instrument)
-        assert first.symbol == instrument_symbol
+        assert isinstance(first, Instrument), f"resolve returns an Instrument, not {first!r}"
+        assert first.symbol == instrument_symbol, (
+            f"resolve({instrument_symbol!r}) returns that symbol's instrument: {first.symbol!r}"
+        )
         assert first == again, "resolving the same symbol twice gave different instruments"
-        assert isinstance(first.tick_size, Decimal)
-        assert first.tick_size > 0
-        assert isinstance(first.multiplier, Decimal)
-        assert first.multiplier > 0
-        assert first.tick_value == first.tick_size * first.multiplier
-        assert first.max_order_qty > 0
+        assert isinstance(first.tick_size, Decimal), (
+            f"tick_size is a Decimal, not {first.tick_size!r}"
+        )
+        assert first.tick_size > 0, f"tick_size is positive: {first.tick_size}"
+        assert isinstance(first.multiplier, Decimal), (
+            f"multiplier is a Decimal, not {first.multiplier!r}"
+        )
+        assert first.multiplier > 0, f"multiplier is positive: {first.multiplier}"
+        assert first.tick_value == first.tick_size * first.multiplier, (
+            f"tick_value is tick_size x multiplier: {first}"
+        )
+        assert first.max_order_qty > 0, f"max_order_qty is positive: {first.max_order_qty}"
         # The tick grid is exact both ways around a price a few ticks up.
         price = first.to_price(1234)
-        assert first.is_on_grid(price)
-        assert first.to_ticks(price) == 1234
+        assert first.is_on_grid(price), f"to_price gives a price on the tick grid: {price}"
+        assert first.to_ticks(price) == 1234, (
+            f"to_ticks(to_price(1234)) is 1234: {first.to_ticks(price)}"
+        )
         assert first.nearest_prices(price + first.tick_size / 2) == (
             price,
             price + first.tick_size,
-        )
+        ), f"nearest_prices of a price half a tick above {price} are the two ticks around it"
 
     @pytest.mark.anyio
     async def test_unknown_symbol_raises_a_typed_error(self, vendor_session: Session) -> None:
@@ -123,16 +146,26 @@ class SessionConformance(ConformanceBase, kit=True):
             complete = await reader.next_matching(
                 lambda e: isinstance(e, SnapshotComplete), f"SnapshotComplete ({SNAPSHOT_RULE})"
             )
-        assert isinstance(complete, SnapshotComplete)
-        assert complete.account_id == account_id
+        assert isinstance(complete, SnapshotComplete), (
+            f"a subscription's snapshot ends with SnapshotComplete, not {complete!r}"
+        )
+        assert complete.account_id == account_id, (
+            f"SnapshotComplete names the subscribed account {account_id!r}: {complete}"
+        )
         for event in reader.seen[:-1]:
             if isinstance(event, ExecutionReport):
-                assert event.account_id == account_id, event
+                assert event.account_id == account_id, (
+                    f"the snapshot of {account_id!r} holds only its own orders: {event}"
+                )
                 assert event.state.is_open, f"a final order in the open-order snapshot: {event}"
             elif isinstance(event, PositionReport):
-                assert event.position.account_id == account_id, event
+                assert event.position.account_id == account_id, (
+                    f"the snapshot of {account_id!r} holds only its own positions: {event}"
+                )
             elif isinstance(event, AccountReport):
-                assert event.account.account_id == account_id, event
+                assert event.account.account_id == account_id, (
+                    f"the snapshot of {account_id!r} holds only its own account: {event}"
+                )
             else:
                 raise AssertionError(f"unexpected event before SnapshotComplete: {event!r}")
 
@@ -164,5 +197,9 @@ class SessionConformance(ConformanceBase, kit=True):
                 e for e in second.seen if isinstance(e, ExecutionReport) and e.cl_order_id == cl
             ]
         assert listed, f"the snapshot of a new subscription does not list working order {cl!r}"
-        assert listed[-1].state.is_open
-        assert listed[-1].qty == 1
+        assert listed[-1].state.is_open, (
+            f"the snapshot lists working order {cl!r} as open: {listed[-1]}"
+        )
+        assert listed[-1].qty == 1, (
+            f"the snapshot lists working order {cl!r} with its qty 1: {listed[-1]}"
+        )
