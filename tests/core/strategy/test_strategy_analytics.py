@@ -139,3 +139,31 @@ def test_the_orders_table_gives_every_outcome() -> None:
         ("d", "EXPIRED", ""),
         ("sig3", "DENIED", "OrderDeniedError"),
     ]
+
+
+def test_statistics_and_daily_pnl_keep_the_decimals_of_the_instruments_traded() -> None:
+    """A 10-year note's tick is worth 15.625: its day's P&L, averages, drawdown and
+    commissions keep the third decimal instead of rounding it away."""
+    zn = Instrument(symbol="ZN", tick_size=Decimal("0.015625"), multiplier=Decimal(1000))
+    table = {"CLE": CL, "ZN": zn}
+    fills = [
+        Fill(fill_id="z1", account_id="A", symbol="ZN", side=Side.BUY, qty=1,
+             price=Decimal("110.015625"), ts_ns=T0, cl_order_id="z1",
+             commission=Decimal("0.125"))
+        ,
+        Fill(fill_id="z2", account_id="A", symbol="ZN", side=Side.SELL, qty=1,
+             price=Decimal("110"), ts_ns=T0 + SEC, cl_order_id="z2"),
+        fill(3, Side.BUY, 1, "70.00", at=2),
+        fill(4, Side.SELL, 1, "70.10", at=3),  # +100
+    ]  # fmt: skip
+    trips = round_trips(fills, [], table)
+    assert [t.pnl for t in trips] == ["-15.750", "100.00"]  # each in its own decimals
+    days = daily_pnl(trips, table)
+    assert [d.pnl for d in days] == ["84.250"]
+    equity = [(T0, 0.0), (T0 + SEC, -15.75), (T0 + 3 * SEC, 84.25)]
+    stats = trade_stats(
+        trips, days, equity=equity, fills=fills, market_fill_ids=frozenset({"z2"}),
+        slippage_ticks=1, instruments=table, first_ns=T0, last_ns=T0 + 3 * SEC,
+    )  # fmt: skip
+    assert (stats.avg_win, stats.avg_loss, stats.expectancy) == ("100.000", "-15.750", "42.125")
+    assert (stats.max_drawdown, stats.commissions, stats.slippage) == ("15.750", "0.125", "15.625")

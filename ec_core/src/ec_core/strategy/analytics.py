@@ -14,7 +14,8 @@ the base time frame's bars) and the orders the tracker saw, per symbol:
   with 252 days; max drawdown and its duration on the equity curve; exposure is the
   share of the replayed time with a position open;
 * money is a string with the decimals of the instrument's tick value (at least 2), so
-  ``report.json`` never carries a float for money.
+  ``report.json`` never carries a float for money; a sum over several instruments (a
+  day's P&L, the statistics) has the finest decimals of the replay's instruments.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "daily_pnl",
     "money",
     "order_rows",
+    "portfolio_places",
     "round_trips",
     "trade_stats",
 ]
@@ -108,6 +110,12 @@ class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
 def money(value: Decimal, instrument: Instrument | None = None) -> str:
     """``value`` with the decimals of the instrument's tick value (at least 2)."""
     return format_money(value, money_places(instrument) if instrument is not None else 2)
+
+
+def portfolio_places(instruments: dict[str, Instrument]) -> int:
+    """Decimals of a sum over the replay's instruments: the finest of theirs (at least 2),
+    so a 10-year note's 15.625 is not rounded in a day's or a statistic's total."""
+    return max((money_places(i) for i in instruments.values()), default=2)
 
 
 def exchange_time(ts_ns: int, instrument: Instrument | None) -> str:
@@ -253,13 +261,15 @@ def _trading_day(ts_ns: int, instrument: Instrument | None) -> str:
 
 def daily_pnl(trips: Sequence[RoundTrip], instruments: dict[str, Instrument]) -> list[DayPnL]:
     """Realized P&L of the trips closed in each trading day (the instrument's sessions)."""
+    places = portfolio_places(instruments)
     days: dict[str, tuple[Decimal, int]] = {}
     for trip in trips:
         day = _trading_day(trip.exit_ns, instruments.get(trip.symbol))
         pnl, count = days.get(day, (Decimal(0), 0))
         days[day] = (pnl + Decimal(trip.pnl), count + 1)
     return [
-        DayPnL(date=day, pnl=money(pnl), trades=count) for day, (pnl, count) in sorted(days.items())
+        DayPnL(date=day, pnl=format_money(pnl, places), trades=count)
+        for day, (pnl, count) in sorted(days.items())
     ]
 
 
@@ -276,6 +286,11 @@ def trade_stats(
     last_ns: int,
 ) -> TradeStats:
     """Statistics of the closed trips; ``equity`` is ``(ts_ns, equity)`` in time order."""
+    places = portfolio_places(instruments)
+
+    def as_money(value: Decimal) -> str:
+        return format_money(value, places)
+
     pnls = [Decimal(t.pnl) for t in trips]
     wins = [p for p in pnls if p > 0]
     losses = [p for p in pnls if p <= 0]
@@ -295,17 +310,17 @@ def trade_stats(
         wins=len(wins),
         losses=len(losses),
         win_rate=round(len(wins) / len(trips), 4) if trips else 0.0,
-        avg_win=money(gross_win / len(wins) if wins else Decimal(0)),
-        avg_loss=money(-gross_loss / len(losses) if losses else Decimal(0)),
+        avg_win=as_money(gross_win / len(wins) if wins else Decimal(0)),
+        avg_loss=as_money(-gross_loss / len(losses) if losses else Decimal(0)),
         profit_factor=round(float(gross_win / gross_loss), 4) if gross_loss else None,
-        expectancy=money(sum(pnls, Decimal(0)) / len(pnls) if pnls else Decimal(0)),
+        expectancy=as_money(sum(pnls, Decimal(0)) / len(pnls) if pnls else Decimal(0)),
         sharpe=_ratio(daily, downside=False),
         sortino=_ratio(daily, downside=True),
-        max_drawdown=money(Decimal(str(round(worst, 2)))),
+        max_drawdown=as_money(Decimal(str(round(worst, places)))),
         max_drawdown_s=round(worst_s / _NS, 3),
         exposure=round(min(held / span, 1.0), 4),
-        commissions=money(sum((f.commission for f in fills), Decimal(0))),
-        slippage=money(slippage),
+        commissions=as_money(sum((f.commission for f in fills), Decimal(0))),
+        slippage=as_money(slippage),
         days=len(days),
     )
 

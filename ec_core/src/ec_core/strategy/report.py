@@ -32,6 +32,7 @@ from ec_core.strategy.analytics import (
     daily_pnl,
     exchange_time,
     order_rows,
+    portfolio_places,
     round_trips,
     trade_stats,
 )
@@ -241,13 +242,13 @@ def equity_curve(
     return points, books
 
 
-def _max_drawdown(points: Iterable[EquityPoint]) -> Decimal:
+def _max_drawdown(points: Iterable[EquityPoint], places: int) -> Decimal:
     peak = None
     worst = 0.0
     for point in points:
         peak = point.equity if peak is None else max(peak, point.equity)
         worst = max(worst, peak - point.equity)
-    return Decimal(str(round(worst, 2)))
+    return Decimal(str(round(worst, places)))
 
 
 def build_report(
@@ -306,7 +307,7 @@ def build_report(
         for e in errors
         if e.where == "order" and "Denied" in e.error_type
     ]
-    places = max((money_places(i) for i in instruments.values()), default=2)
+    places = portfolio_places(instruments)
     first_instrument = next(iter(instruments.values()), None)
     return ReplayReport(
         ticks=ticks,
@@ -322,7 +323,7 @@ def build_report(
         unrealized_pnl=_quantize(unrealized, places),
         net_pnl=_quantize(realized + unrealized, places),
         commissions=_quantize(sum((f.commission for f in fills), Decimal(0)), places),
-        max_drawdown=_quantize(_max_drawdown(points), places),
+        max_drawdown=_quantize(_max_drawdown(points, places), places),
         positions={s: b.qty for s, b in books.items()},
         signal_paths=tuple(signal_path(s, instruments.get(s.symbol)) for s in signals),
         errors=tuple(
