@@ -8,10 +8,10 @@ from ec_core.strategy import ActionNode, ActionTree, OpSignal, OpStrategy
 
 
 class Swing(OpStrategy):
-    '''Buy CLE at market, sell at market once the mid moved 3 ticks either way.'''
+    '''Buy at market, sell at market once the mid moved 3 ticks either way.'''
 
     def __init__(self, account):
-        super().__init__(symbols=["CLE"], max_signals={max_signals}, cooldown_ns={cooldown_ns})
+        super().__init__(symbols={symbols!r}, max_signals={max_signals}, cooldown_ns={cooldown_ns})
         self.account = account
 
     def generate(self, ctx, symbol):
@@ -30,7 +30,10 @@ def strategy(info):
 """
 
 
-def swing_strategy(*, max_signals: int = 1, cooldown_ns: int = 2_000_000_000) -> str:
-    """A strategy file (``strategy`` factory): buy CLE at market, sell at market once the
-    mid moved 3 ticks either way; ``max_signals`` at once, ``cooldown_ns`` between them."""
-    return _SWING.format(max_signals=max_signals, cooldown_ns=cooldown_ns)
+def swing_strategy(
+    *, max_signals: int = 1, cooldown_ns: int = 2_000_000_000, symbols: tuple[str, ...] = ("CLE",)
+) -> str:
+    """A strategy file (``strategy`` factory): buy ``symbols`` (CLE) at market, sell at
+    market once the mid moved 3 ticks either way; ``max_signals`` at once, ``cooldown_ns``
+    between them."""
+    return _SWING.format(max_signals=max_signals, cooldown_ns=cooldown_ns, symbols=list(symbols))

@@ -1,10 +1,12 @@
-"""``ec replay`` on a two-instrument Parquet file: the report's tables come out."""
+"""``ec replay`` on a two-instrument Parquet file: the report's tables and the HTML report
+come out (issue 13's done-when, run as a user runs it)."""
 
 from __future__ import annotations
 
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -16,10 +18,13 @@ from ec_core.model import Instrument, Quote
 from replay_support import swing_strategy
 
 pytest.importorskip("pyarrow")
+pytest.importorskip("plotly")
 
 T0 = 1_704_898_800_000_000_000 + 1_000_000_000  # a Wednesday 09:00:01 in Chicago
 CLE = Instrument(symbol="CLE", tick_size=Decimal("0.01"), multiplier=Decimal(1000))
-EP = Instrument(symbol="EP", tick_size=Decimal("0.25"), multiplier=Decimal(50))
+# the 10-year note: a tick is worth 15.625 USD, so its money has three decimals
+TYA = Instrument(symbol="TYA", tick_size=Decimal("0.015625"), multiplier=Decimal(1000))
+MONEY = {"CLE": re.compile(r"^-?\d+\.\d\d$"), "TYA": re.compile(r"^-?\d+\.\d{3}$")}
 
 
 def test_replay_of_a_two_instrument_parquet_file_writes_the_traders_tables(
@@ -27,15 +32,17 @@ def test_replay_of_a_two_instrument_parquet_file_writes_the_traders_tables(
 ) -> None:
     rng = random.Random(3)
     ticks: list[Quote] = []
-    ts, cle, ep = T0, 7000, 19000
-    for i in range(600):
+    ts, cle, tya = T0, 7000, 7040
+    for i in range(800):
         ts += 50_000_000
         cle += rng.choice((-1, 0, 1))
-        ep += rng.choice((-1, 0, 0, 1))
-        symbol, mid = ("CLE", cle) if i % 2 else ("EP", ep)
+        tya += rng.choice((-1, 0, 0, 1))
+        symbol, mid = ("CLE", cle) if i % 2 else ("TYA", tya)
         ticks.append(Quote(symbol=symbol, ts_ns=ts, bid=mid, bid_size=5, ask=mid + 1, ask_size=5))
-    write_ticks(tmp_path / "two.parquet", ticks, [CLE, EP])
-    (tmp_path / "swing.py").write_text(swing_strategy(), encoding="utf-8")
+    write_ticks(tmp_path / "two.parquet", ticks, [CLE, TYA])
+    (tmp_path / "swing.py").write_text(
+        swing_strategy(symbols=("CLE", "TYA"), max_signals=2), encoding="utf-8"
+    )
     env = {k: v for k, v in os.environ.items() if k != "EC_SETTINGS"}
     done = subprocess.run(
         [sys.executable, "-c", "from ec_core.cli.main import main; main()", "replay",
@@ -43,11 +50,31 @@ def test_replay_of_a_two_instrument_parquet_file_writes_the_traders_tables(
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["ticks"] == 600
-    assert report["trades"], "the swing strategy round-trips on this tape"
-    assert {t["symbol"] for t in report["trades"]} == {"CLE"}
-    assert report["stats"]["trades"] == len(report["trades"])
+    out = tmp_path / "out"
+    report = json.loads((out / "report.json").read_text())
+    assert report["ticks"] == 800
+    trades = report["trades"]
+    assert {t["symbol"] for t in trades} == {"CLE", "TYA"}, "both instruments round-trip"
+    for trip in trades:  # money as strings with each instrument's decimals
+        assert MONEY[trip["symbol"]].match(trip["pnl"]), trip
+        assert MONEY[trip["symbol"]].match(trip["commission"]), trip
+    stats = report["stats"]
+    assert stats["trades"] == len(trades)
+    for key in ("avg_win", "avg_loss", "expectancy", "max_drawdown", "commissions"):
+        assert MONEY["TYA"].match(stats[key]), (key, stats[key])  # the finer of the two
     assert {row["outcome"] for row in report["orders"]} == {"FILLED"}
+    assert len(report["orders"]) == 2 * len(trades)
     assert report["daily"]
-    assert (tmp_path / "out" / "chart.svg").exists()
+    assert all(MONEY["TYA"].match(day["pnl"]) for day in report["daily"])
+    assert sum(Decimal(day["pnl"]) for day in report["daily"]) == sum(
+        Decimal(t["pnl"]) for t in trades
+    )
+    assert (out / "chart.svg").exists()
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Plotly.newPlot" in page
+    table = re.search(r"<table id='ec-stats'>(.*?)</table>", page, re.S)
+    assert table is not None
+    assert f"<th>trades</th><td>{len(trades)}</td>" in table.group(1)
+    trips = re.search(r"<table id='ec-trades'>(.*?)</table>", page, re.S)
+    assert trips is not None
+    assert trips.group(1).count("<tr>") == len(trades) + 1  # the header and every trip
