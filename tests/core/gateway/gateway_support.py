@@ -36,9 +36,11 @@ def gateway_config(url: str, namespace: str, **gateway: Any) -> GatewayConfig:
 
 
 @asynccontextmanager
-async def running_gateway(config: GatewayConfig) -> AsyncIterator[Gateway]:
+async def running_gateway(
+    config: GatewayConfig, host: PluginHost | None = None
+) -> AsyncIterator[Gateway]:
     async with (
-        open_gateway(config, PluginHost.load(), consumer="gw-test") as gateway,
+        open_gateway(config, host or PluginHost.load(), consumer="gw-test") as gateway,
         anyio.create_task_group() as tg,
     ):
         await tg.start(gateway.serve)

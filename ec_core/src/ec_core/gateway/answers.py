@@ -19,7 +19,7 @@ from ec_core.execution import Payload, PayloadStatus
 from ec_core.gateway.wire import Answer, Outcome
 from ec_core.model import Order, OrderState
 
-__all__ = ["denied", "from_error", "from_order", "from_result", "refused", "replayed"]
+__all__ = ["denied", "failed", "from_error", "from_order", "from_result", "refused", "replayed"]
 
 
 def denied(intent_id: str, code: str, field: str, rule: str, value: object = None) -> Answer:
@@ -93,3 +93,12 @@ def from_error(intent_id: str, error: EcError, order: Order | None) -> Answer:
         code=type(error).__name__,
         text=str(error),
     )
+
+
+def failed(intent_id: str, error: Exception, order: Order | None) -> Answer:
+    """Serving the intent failed at the gateway itself: UNKNOWN when its order is known
+    (journaled: the gateway reconciles it), else NOT_SENT (sending it again is safe)."""
+    text = f"{type(error).__name__}: {error}"
+    if order is not None:
+        return Answer(intent_id=intent_id, outcome=Outcome.UNKNOWN, order=order, text=text)
+    return Answer(intent_id=intent_id, outcome=Outcome.NOT_SENT, code="GATEWAY_FAILURE", text=text)

@@ -22,6 +22,7 @@ from typing import Any, final
 
 import anyio
 import redis.asyncio as aioredis
+import redis.exceptions
 
 from ec_core.errors import GatewayUnavailableError
 from ec_core.gateway.redis_io import unavailable
@@ -82,6 +83,8 @@ class Outbox:
                 await anyio.sleep(delay)
                 delay = min(delay * 2, 1.0)
                 continue
+            except redis.exceptions.RedisError as exc:  # counted in dropped: publish on
+                log.error("publishing: redis refused a batch: %s", exc)
             delay = 0.05
 
     async def write_with(self, commands: Callable[[Any], None]) -> None:
@@ -107,6 +110,9 @@ class Outbox:
             queue.appendleft(item)
 
     async def _write(self, batch: _Batch, commands: Callable[[Any], None] | None) -> None:
+        """Raises :class:`GatewayUnavailableError` (the batch is queued again), or the
+        error of one of ``commands``; an entry Redis refused for good (a key of another
+        type) is dropped and counted, never written twice."""
         if not batch and commands is None:
             return
         try:
@@ -119,10 +125,21 @@ class Outbox:
                             pipe.xadd(stream, {FIELD: data})
                     if commands is not None:
                         commands(pipe)
-                    ids = await pipe.execute()
+                    results = await pipe.execute(raise_on_error=False)
         except GatewayUnavailableError:
             self._requeue(batch)
             raise
-        for (_, (stream, _, _)), entry_id in zip(batch, ids, strict=False):
-            self.last_id[stream] = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-        self.written += len(batch)
+        except redis.exceptions.RedisError:
+            for _, (stream, _, _) in batch:  # whether it took some of them is unknown
+                self.dropped[stream] += 1
+            raise
+        for (_, (stream, _, _)), result in zip(batch, results, strict=False):
+            if isinstance(result, Exception):
+                self.dropped[stream] += 1
+                log.error("redis refused an entry of %s: %s", stream, result)
+                continue
+            self.last_id[stream] = result.decode() if isinstance(result, bytes) else result
+            self.written += 1
+        for result in results[len(batch) :]:
+            if isinstance(result, Exception):
+                raise result

@@ -81,9 +81,22 @@ def redis_options(
     return options
 
 
+# A server that is up but cannot take a command now: out of memory (maxmemory with
+# noeviction), a replica that became read-only in a failover, a cluster slot moving, a
+# transaction discarded for one of those. Retried like a lost connection.
+_REFUSES_FOR_NOW = (
+    redis.exceptions.OutOfMemoryError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.ExecAbortError,
+)
+
+
 @contextmanager
 def unavailable(url: str) -> Iterator[None]:
-    """Translate the transport's failures into :class:`GatewayUnavailableError`."""
+    """Translate the transport's failures, and a server that refuses commands for now
+    (out of memory, read-only, an ACL without the command), into
+    :class:`GatewayUnavailableError`."""
     try:
         yield
     except redis.exceptions.AuthenticationError as exc:
@@ -93,6 +106,15 @@ def unavailable(url: str) -> Iterator[None]:
         ) from exc
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
         raise GatewayUnavailableError(f"redis at {redacted(url)} unavailable: {exc}") from exc
+    except _REFUSES_FOR_NOW as exc:
+        raise GatewayUnavailableError(
+            f"redis at {redacted(url)} unavailable: it refuses the command for now ({exc})"
+        ) from exc
+    except redis.exceptions.NoPermissionError as exc:
+        raise GatewayUnavailableError(
+            f"redis at {redacted(url)} refused a command ({exc}): the ACL user needs it (see"
+            " the scale-out guide's Security section)"
+        ) from exc
 
 
 @asynccontextmanager

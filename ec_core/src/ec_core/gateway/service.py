@@ -12,6 +12,7 @@ is still pending. Entries left pending by a crashed gateway are reclaimed at sta
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -146,11 +147,16 @@ class Gateway:
                 await anyio.sleep(delay)
                 delay = min(delay * 2, 1.0)
                 continue
-            except redis.exceptions.ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    raise
-                # Redis restarted without its data: the group (and the stream) again.
-                await ensure_group(self.client, self.layout.intents, GROUP)
+            except redis.exceptions.RedisError as exc:
+                self.counters["redis_errors"] += 1
+                log.error("reading intents refused: %s", exc)  # serve on, try again
+                if "NOGROUP" in str(exc):  # Redis restarted without its data: the group again
+                    with contextlib.suppress(GatewayUnavailableError, redis.exceptions.RedisError):
+                        with unavailable(self.config.url):
+                            await ensure_group(self.client, self.layout.intents, GROUP)
+                        continue
+                await anyio.sleep(delay)
+                delay = min(delay * 2, 1.0)
                 continue
             delay = 0.05
             for entry_id, data in entries:
@@ -194,7 +200,14 @@ class Gateway:
         lock = self._running.setdefault(intent_id, anyio.Lock())
         try:
             async with self._limiter, lock:  # a second delivery waits, then is replayed
-                answer = await self._answer(intent)
+                try:
+                    answer = await self._answer(intent)
+                except Exception as exc:  # whatever failed, the intent is answered
+                    self._failed(f"intent {intent_id}", exc)
+                    account = intent.request.account_id
+                    path = self.paths.get(account)
+                    known = None if path is None else path.tracker.order(intent_id)
+                    answer = answers.failed(intent_id, exc, known)
                 await self._reply(intent.worker, answer, entry_id)
         finally:
             if not lock.statistics().tasks_waiting and self._running.get(intent_id) is lock:
@@ -221,6 +234,8 @@ class Gateway:
                 self.instruments[symbol] = await self.session.resolve(symbol)
             except SymbolNotFoundError as exc:
                 return answers.denied(intent_id, "SYMBOL_NOT_FOUND", "symbol", str(exc), symbol)
+            except EcError as exc:  # the venue could not tell (connection lost...): not sent
+                return answers.from_error(intent_id, exc, None)
         self._owners[intent_id] = worker
         payload = Payload(request=request, request_id=intent.request_id)
         try:
@@ -235,7 +250,8 @@ class Gateway:
         stream position counts them).
 
         Retried while Redis is unavailable; a retry first checks that the entry is still
-        pending (the transaction may have landed before the connection dropped)."""
+        pending (the transaction may have landed before the connection dropped). A command
+        Redis refuses for good is logged and counted, never raised into the gateway."""
         data = encode(message)
         stream = self.layout.replies(worker)
         intents = self.layout.intents
@@ -261,6 +277,16 @@ class Gateway:
                 log.warning("answer to %s waits for redis: %s", entry_id, exc)
                 await anyio.sleep(delay)
                 delay = min(delay * 2, 1.0)
+            except redis.exceptions.RedisError as exc:  # e.g. the replies key is no stream
+                self.counters["reply_failures"] += 1
+                log.error(
+                    "answer to %s (worker %s) not written, the entry stays pending (the next"
+                    " start answers it): %s",
+                    entry_id,
+                    worker,
+                    exc,
+                )
+                return
 
     async def _pending(self, entry_id: str) -> bool:
         found: Any = await self.client.xpending_range(
@@ -274,25 +300,46 @@ class Gateway:
                 await self.client.xack(self.layout.intents, GROUP, entry_id)
         except GatewayUnavailableError:
             pass  # pending: read again after a restart, and acknowledged then
+        except redis.exceptions.RedisError as exc:
+            self.counters["redis_errors"] += 1
+            log.error("acknowledging %s: %s", entry_id, exc)
 
     # -- hello, snapshots and subscriptions ------------------------------------
 
     async def _hello(self, entry_id: str, message: Hello | Subscribe) -> None:
+        try:
+            reply: Message = await self._hello_reply(message)
+        except Exception as exc:  # whatever failed, the request is answered
+            value: object
+            if isinstance(message, Subscribe):
+                what, field, value = "SUBSCRIBE_FAILED", "symbols", message.symbols
+                self._failed(f"subscription of {message.worker} to {value}", exc)
+            else:
+                what, field, value = "HELLO_FAILED", "account_id", message.account_id
+                self._failed(f"hello of {message.worker} for {value}", exc)
+            rule = f"failed at the gateway: {type(exc).__name__}: {exc}"
+            reply = answers.denied(message.hello_id, what, field, rule, value)
+        await self._reply(message.worker, reply, entry_id)
+
+    async def _hello_reply(self, message: Hello | Subscribe) -> Answer | Snapshot:
+        """The snapshot asked for, or the refusal (:mod:`~ec_core.gateway.access`)."""
         account = message.account_id if isinstance(message, Hello) else None
         refused = refusal(self.config, message.worker, account, self.paths)
         if refused is not None:
             self.counters["refused"] += 1
             what = "subscription" if account is None else f"hello for {account}"
             log.warning("%s of worker %s refused: %s", what, message.worker, refused)
-            answer = answers.refused(message.hello_id, refused)
-            await self._reply(message.worker, answer, entry_id)
-            return
+            return answers.refused(message.hello_id, refused)
         if isinstance(message, Subscribe):
             try:
                 await self._subscribe(message.symbols)
-            except SymbolNotFoundError as exc:
+            except SymbolNotFoundError as exc:  # the snapshot lacks it: the client says so
                 log.warning("subscription of %s: %s", message.worker, exc)
-        await self._reply(message.worker, self.snapshot(message.hello_id, account or ""), entry_id)
+        return self.snapshot(message.hello_id, account or "")
+
+    def _failed(self, request: str, error: Exception) -> None:
+        self.counters["request_failures"] += 1
+        log.error("%s failed: %s: %s", request, type(error).__name__, error, exc_info=error)
 
     def snapshot(self, hello_id: str, account_id: str) -> Snapshot:
         """The account as the tracker knows it now, and where its stream goes on from."""
@@ -381,13 +428,21 @@ class Gateway:
         return None
 
     async def _follow_market(self, instruments: list[Instrument]) -> None:
+        """Publish until cancelled; a feed that fails ends only itself (logged, counted):
+        the next subscription of its symbols starts it again."""
         maxlen = self.config.market_maxlen
         layout = self.layout
-        async with self.host.market_data(self.session).stream(instruments) as events:
-            async for event in events:
-                stream = layout.market(event.symbol)
-                data = encode(MarketMsg(seq=self._next(stream), event=event))
-                self.outbox.put_market(stream, data, maxlen=maxlen)
+        try:
+            async with self.host.market_data(self.session).stream(instruments) as events:
+                async for event in events:
+                    stream = layout.market(event.symbol)
+                    data = encode(MarketMsg(seq=self._next(stream), event=event))
+                    self.outbox.put_market(stream, data, maxlen=maxlen)
+        except EcError as exc:
+            self.counters["market_failures"] += 1
+            symbols = [i.symbol for i in instruments]
+            log.error("market data of %s stopped: %s", ", ".join(symbols), exc)
+            self._subscribed.difference_update(symbols)
 
     async def _publish_status(self) -> None:
         while True:
@@ -404,6 +459,8 @@ class Gateway:
                     await self.client.hset(self.layout.status, mapping=status)
             except GatewayUnavailableError:
                 pass
+            except redis.exceptions.RedisError as exc:  # e.g. the key holds something else
+                log.error("status not published: %s", exc)
             await anyio.sleep(1.0)
 
     # -- workers that went silent ----------------------------------------------
