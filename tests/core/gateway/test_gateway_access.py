@@ -11,7 +11,18 @@ import pytest
 from ec_core.gateway import GatewayRefusedError
 from ec_core.gateway.layout import StreamLayout
 from ec_core.gateway.redis_io import Redis, open_redis, read_streams
-from ec_core.gateway.wire import FIELD, Answer, Hello, Message, Outcome, Subscribe, decode, encode
+from ec_core.gateway.wire import (
+    FIELD,
+    Answer,
+    Heartbeat,
+    Hello,
+    Message,
+    Outcome,
+    Snapshot,
+    Subscribe,
+    decode,
+    encode,
+)
 from ec_core.testing.redis_server import RedisServer
 from gateway_support import gateway_config, new_namespace, running_gateway
 from processes import EC, Proc
@@ -144,3 +155,33 @@ async def test_ec_run_through_the_gateway_as_an_unlisted_worker_stops_with_the_r
     assert "Error: the gateway refused the hello of worker intruder for MOCK-1" in proc.output
     assert "WORKER_NOT_ALLOWED" in proc.output
     assert "Traceback" not in proc.output
+
+
+async def test_heartbeats_of_unlisted_workers_are_counted_not_kept(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    namespace = new_namespace()
+    config = gateway_config(redis_server.url, namespace)
+    with anyio.fail_after(30):
+        async with (
+            running_gateway(config) as gateway,
+            open_redis(redis_server.url, {}) as client,
+        ):
+            layout = gateway.layout
+            async with client.pipeline(transaction=False) as pipe:
+                for n in range(50):
+                    beat = Heartbeat(worker=f"stranger{n}", market_gaps=n)
+                    pipe.xadd(layout.intents, {FIELD: encode(beat)})
+                pipe.xadd(layout.intents, {FIELD: encode(Heartbeat(worker="w1"))})
+                hello = Hello(worker="w1", account_id="MOCK-1", hello_id="after")
+                pipe.xadd(layout.intents, {FIELD: encode(hello)})
+                await pipe.execute()
+            [reply] = await _replies(client, layout, "w1")  # read after the heartbeats
+            assert isinstance(reply, Snapshot)
+            assert list(gateway.heartbeats) == ["w1"]
+            assert list(gateway.market_gaps) == ["w1"]
+            assert gateway.counters["unlisted_heartbeats"] == 50
+            pending = await client.xpending(layout.intents, "gateway")
+            assert pending["pending"] == 0
+    unlisted = [r for r in caplog.records if "not listed" in r.getMessage()]
+    assert len(unlisted) == 1  # logged once, counted always

@@ -184,14 +184,29 @@ class Gateway:
         elif isinstance(message, Hello | Subscribe):
             self._tg.start_soon(self._hello, entry_id, message)
         elif isinstance(message, Heartbeat):
-            self.heartbeats[message.worker] = time.monotonic()
-            self.market_gaps[message.worker] = message.market_gaps
-            self._lost.discard(message.worker)
+            self._heartbeat(message)
             await self._ack(entry_id)
         else:
             self.counters["malformed"] += 1
             log.error("intents entry %s: a %s does not belong there", entry_id, type(message))
             await self._ack(entry_id)
+
+    def _heartbeat(self, beat: Heartbeat) -> None:
+        """A listed worker lives; an unlisted one is counted (logged the first time), never
+        kept: names nobody listed cannot grow the gateway's maps."""
+        worker = beat.worker
+        if refusal(self.config, worker, None, self.paths) is not None:
+            self.counters["unlisted_heartbeats"] += 1
+            if self.counters["unlisted_heartbeats"] == 1:
+                log.warning(
+                    "heartbeat of worker %r ignored: not listed under [gateway.workers] (more"
+                    " are only counted: unlisted_heartbeats in the status hash)",
+                    worker,
+                )
+            return
+        self.heartbeats[worker] = time.monotonic()
+        self.market_gaps[worker] = beat.market_gaps
+        self._lost.discard(worker)
 
     # -- intents ---------------------------------------------------------------
 
