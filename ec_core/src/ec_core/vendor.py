@@ -19,6 +19,12 @@ runtime-checkable protocols (never by reaching into a vendor's objects):
   market (:class:`ReplayFeed`); ``ec replay`` needs it. The ``mock`` vendor has it.
 * :class:`~ec_core.history.SupportsHistory` -- bars and ticks of the past
   (``Capability.HISTORY``); strategies warm their bars from it.
+
+A factory may offer one too:
+
+* :class:`OpensAccounts` -- a venue whose session opens the accounts its settings
+  name (a simulator); ``ec gateway`` tells it the accounts it trades. The ``mock``
+  vendor's factory has it; a broker's logon knows its accounts and needs none.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from ec_core.model import (
 __all__ = [
     "Capability",
     "MarketDataFeed",
+    "OpensAccounts",
     "OrderGateway",
     "ReplayFeed",
     "Session",
@@ -220,6 +227,21 @@ class VendorFactory(Protocol):
 
 
 # -- optional extensions -------------------------------------------------------------------
+
+
+@runtime_checkable
+class OpensAccounts(Protocol):
+    """A factory whose sessions open the accounts their settings name (an optional
+    capability, found with ``isinstance``): a simulator has no logon to learn them from.
+
+    Core never writes a vendor's settings keys itself: a caller that trades given
+    accounts (``ec gateway``) asks the factory for the settings that open them.
+    """
+
+    def with_accounts(self, settings: Mapping[str, Any], accounts: Sequence[str]) -> dict[str, Any]:
+        """``settings`` (not changed) with every one of ``accounts`` opened too; an account
+        the settings already name stays as they say."""
+        ...
 
 
 @runtime_checkable

@@ -23,6 +23,7 @@ from ec_core.journal import Journal
 from ec_core.model import Instrument
 from ec_core.plugins import PluginHost
 from ec_core.strategy.rig import OrderPath, order_path
+from ec_core.vendor import OpensAccounts
 
 __all__ = ["open_gateway", "serve_gateway"]
 
@@ -42,11 +43,9 @@ async def open_gateway(
     host.require_vendor(vendor)
     require_limits(settings, "ec gateway")
     table = settings.vendor_settings(vendor)
-    if vendor == "mock":
-        table.setdefault("account_id", config.accounts[0])
-        extra = [a for a in config.accounts[1:] if a not in table.get("accounts", ())]
-        if extra:
-            table["accounts"] = [*table.get("accounts", ()), *extra]
+    factory: object = host.vendor_factory(vendor)
+    if isinstance(factory, OpensAccounts):  # a simulator: it opens the accounts it is told
+        table = factory.with_accounts(table, config.accounts)
     async with AsyncExitStack() as stack:
         client = await stack.enter_async_context(
             open_redis(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, final
 
@@ -56,6 +56,19 @@ class MockVendorFactory:
                 f"must be a MockVenue, got {type(venue).__name__}", path="vendors.mock.venue"
             )
         return _session(parsed, venue, objects.get("faults"), on_state)
+
+    def with_accounts(self, settings: Mapping[str, Any], accounts: Sequence[str]) -> dict[str, Any]:
+        """ec-core's :class:`~ec_core.vendor.OpensAccounts`: ``account_id`` (when the table
+        names none, the first of ``accounts``) and ``accounts`` then hold every one."""
+        table = dict(settings)
+        if not accounts:
+            return table
+        own = table.setdefault("account_id", accounts[0])
+        listed = list(table.get("accounts", ()))
+        extra = [a for a in dict.fromkeys(accounts) if a != own and a not in listed]
+        if extra:
+            table["accounts"] = [*listed, *extra]
+        return table
 
 
 @asynccontextmanager
