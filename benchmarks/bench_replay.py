@@ -14,10 +14,15 @@ Three measurements on the same seeded quotes, one process, one core:
    (3+) as ``ec replay`` runs, every quote also shown to the replay venue
    (``RecordedVenue``: the recorded touch is the market). ``--book`` adds (3b), the same
    on the full-book simulator fed every quote as house orders (``venue = "book"``).
+   (P) "same work as the peer" is (3+) cut to what ``peer_nautilus.py`` gives
+   nautilus: one strategy (the order actions alone), 1-minute bars only, the replay
+   venue seeing every quote. (3+) stays the harder figure (a second strategy with a
+   6-node tree over 1s/1m/5m bars and rolling statistics on top).
 
 ``--peer`` runs nautilus_trader's ``BacktestEngine`` on the same quotes (its venue sees
 every quote, 1-minute bars, the same order action every 100 quotes; see
-``peer_nautilus.py``) and prints both figures and the ratio; it is skipped with a
+``peer_nautilus.py``) and prints both figures and the ratio to (3+) and to (P); it is
+skipped with a
 message when nautilus_trader is not installed (``uv sync --group peers``).
 ``--memory N`` replays N quotes generated lazily (never held in a list) as (3+) and
 prints the peak resident memory, to show a long replay runs in bounded memory.
@@ -229,11 +234,22 @@ class PingStrategy(OpStrategy):
 
 
 def orders_run(
-    quotes: Iterable[Quote], host: PluginHost, *, show_market: bool, venue: str = "recorded"
+    quotes: Iterable[Quote],
+    host: PluginHost,
+    *,
+    show_market: bool,
+    venue: str = "recorded",
+    peer_work: bool = False,
 ) -> ReplayReport:
-    """One replay on a fresh mock session (opened, traded, closed inside the timing)."""
-    plan = StrategyPlan(
-        [DipStrategy(symbol=MOCK_SYMBOL), PingStrategy()], timeframes=("1s", "1m", "5m")
+    """One replay on a fresh mock session (opened, traded, closed inside the timing).
+
+    ``peer_work``: (P), the peer's workload: the order actions alone, 1-minute bars."""
+    plan = (
+        StrategyPlan([PingStrategy()], timeframes=("1m",))
+        if peer_work
+        else StrategyPlan(
+            [DipStrategy(symbol=MOCK_SYMBOL), PingStrategy()], timeframes=("1s", "1m", "5m")
+        )
     )
     settings = {"replay": {"venue": venue}}
     return anyio.run(
@@ -345,13 +361,19 @@ def main(argv: list[str] | None = None) -> int:
     mock_quotes = make_quotes(n, symbol=MOCK_SYMBOL, t0=MOCK_T0 + 1_000_000_000)
     orders: dict[str, float | int] = {}
     host = PluginHost.load()  # plugin discovery is start-up cost, not replay cost
-    runs = [("orders", False, "recorded"), ("orders_with_book", True, "recorded")]
+    runs = [
+        ("orders", False, "recorded", False),
+        ("orders_with_book", True, "recorded", False),
+        ("same_as_peer", True, "recorded", True),
+    ]
     if args.book:
-        runs.append(("orders_full_book", True, "book"))
-    for label, show, venue in runs:
+        runs.append(("orders_full_book", True, "book", False))
+    for label, show, venue, peer_work in runs:
 
-        def one_run(show: bool = show, venue: str = venue) -> ReplayReport:
-            return orders_run(mock_quotes, host, show_market=show, venue=venue)
+        def one_run(
+            show: bool = show, venue: str = venue, peer_work: bool = peer_work
+        ) -> ReplayReport:
+            return orders_run(mock_quotes, host, show_market=show, venue=venue, peer_work=peer_work)
 
         spent, median, cpu, made = timed(one_run, repeat)
         assert isinstance(made, ReplayReport)
@@ -380,25 +402,31 @@ def main(argv: list[str] | None = None) -> int:
         "targets": {
             "engine": 1_500_000,
             "orders_with_book_vs_peer": 10.0,
+            "same_as_peer_vs_peer": 10.0,
             "engine_vs_floor_max": 5.0,
         },
     }
-    print(f"(1) floor            {floor_rate:>12,.0f} quotes/s")
+    print(f"{'(1) floor':<27} {floor_rate:>9,.0f} quotes/s")
     ratio = report["engine_vs_floor"]
-    print(f"(2) engine, no orders {engine_rate:>11,.0f} quotes/s  ({ratio}x floor)")
+    print(f"{'(2) engine, no orders':<27} {engine_rate:>9,.0f} quotes/s  ({ratio}x floor)")
     print(
         f"    median of {repeat}: floor {n / floor_med:,.0f}, engine {n / engine_med:,.0f}"
         f" quotes/s ({report['engine_vs_floor_median']}x floor)"
     )
     print(f"    CPU time: floor {n / floor_cpu:,.0f}, engine {n / engine_cpu:,.0f} quotes/s")
     print(f"    signals {strategy.produced}, transitions {report['transitions']}")
-    tags = [("orders", "(3) "), ("orders_with_book", "(3+)"), ("orders_full_book", "(3b)")]
+    tags = [
+        ("orders", "(3)  with orders"),
+        ("orders_with_book", "(3+) with orders"),
+        ("same_as_peer", "(P)  same work as the peer"),
+        ("orders_full_book", "(3b) with orders"),
+    ]
     for label, tag in tags:
         if f"{label}_quotes_per_s" not in orders:
             continue
         rate = orders[f"{label}_quotes_per_s"]
         print(
-            f"{tag} with orders     {rate:>11,.0f} quotes/s  ({orders[f'{label}_vs_floor']}x floor,"
+            f"{tag:<27} {rate:>9,.0f} quotes/s  ({orders[f'{label}_vs_floor']}x floor,"
             f" {orders[f'{label}_order_actions']} order actions;"
             f" median {orders[f'{label}_median_quotes_per_s']:,};"
             f" CPU time {orders[f'cpu_{label}_quotes_per_s']:,})"
@@ -410,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
             peer_cpu = n / float(peer["cpu_seconds"])
             ours = float(orders["orders_with_book_quotes_per_s"])
             ours_cpu = float(orders["cpu_orders_with_book_quotes_per_s"])
+            same = float(orders["same_as_peer_quotes_per_s"])
+            same_cpu = float(orders["cpu_same_as_peer_quotes_per_s"])
             report["peer"] = {
                 "name": "nautilus_trader BacktestEngine",
                 "quotes_per_s": round(peer_rate),
@@ -418,12 +448,18 @@ def main(argv: list[str] | None = None) -> int:
                 "bars": peer["bars"],
                 "ec_3plus_vs_peer": round(ours / peer_rate, 2),
                 "cpu_ec_3plus_vs_peer": round(ours_cpu / peer_cpu, 2),
+                "ec_P_vs_peer": round(same / peer_rate, 2),
+                "cpu_ec_P_vs_peer": round(same_cpu / peer_cpu, 2),
             }
             print(
-                f"peer nautilus_trader {peer_rate:>11,.0f} quotes/s"
+                f"{'peer nautilus_trader':<27} {peer_rate:>9,.0f} quotes/s"
                 f" ({peer['order_actions']} order actions; CPU time {peer_cpu:,.0f});"
                 f" ec (3+) is {ours / peer_rate:.2f}x the peer ({ours_cpu / peer_cpu:.2f}x"
                 " in CPU time)"
+            )
+            print(
+                f"    (P), the same work as the peer, is {same / peer_rate:.2f}x the peer"
+                f" ({same_cpu / peer_cpu:.2f}x in CPU time)"
             )
     if args.memory:
         report["memory"] = memory_run(args.memory, host)
