@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from ec_core.data import FeedSet
-from ec_core.model import Side
+from ec_core.model import Quote, Side
 from ec_core.strategy import (
     ActionNode,
     ActionTree,
@@ -174,11 +176,19 @@ def test_engine_builds_the_same_bars_as_the_tick_buffer_alone(
     assert inline.quote == direct.quote
 
 
+class _Venue:
+    """A venue's trade-event count, moved by hand."""
+
+    def __init__(self) -> None:
+        self.activity = 0
+
+
 class _CountingSync:
     """A ReplaySync that counts how often the replay asks whether the venue spoke."""
 
     def __init__(self) -> None:
         self.asked = 0
+        self.venue = _Venue()
 
     @property
     def dirty(self) -> bool:
@@ -203,18 +213,26 @@ class OneOrder(OpStrategy):
         return None if self.produced else OpSignal(resting_tree(), symbol=symbol)
 
 
-@pytest.mark.parametrize(("venue_sees_ticks", "asked"), [(True, 50), (False, 2)])
+@pytest.mark.parametrize(("venue_sees_ticks", "asked"), [(True, 3), (False, 2)])
 @pytest.mark.anyio
-async def test_replay_asks_the_venue_per_tick_only_if_it_sees_ticks(
+async def test_replay_asks_the_venue_only_when_it_may_have_spoken(
     venue_sees_ticks: bool, asked: int
 ) -> None:
     """A venue shown no ticks only speaks in answer to order actions: the replay asks it
-    before the first tick and after the tick whose action it ran, not on quiet ticks."""
+    before the first tick and after the tick whose action it ran, not on quiet ticks. A
+    venue shown the ticks is asked on the first tick and then only on the ticks after
+    which its activity moved (here the 10th and the 30th), not on the 47 others."""
     router = RecordingRouter()
     engine = StrategyEngine(FeedSet.of([INSTRUMENT]), [OneOrder()], router=router)
     sync = _CountingSync()
-    ticks = [quote(T0 + i * SEC, 100) for i in range(50)]
-    await engine.replay(ticks, sync=sync, venue_sees_ticks=venue_sees_ticks)
+
+    def ticks() -> Iterator[Quote]:
+        for i in range(50):
+            if i in (10, 30):
+                sync.venue.activity += 1  # feeding this tick made the venue speak
+            yield quote(T0 + i * SEC, 100)
+
+    await engine.replay(ticks(), sync=sync, venue_sees_ticks=venue_sees_ticks)
     assert router.kinds() == ["NEW"]
     assert sync.asked == asked
 

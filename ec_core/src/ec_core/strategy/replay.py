@@ -204,16 +204,16 @@ class _StreamSync:
     moved: most records change nothing for an account.
     """
 
-    __slots__ = ("_seen", "backlog", "market")
+    __slots__ = ("_seen", "backlog", "venue")
 
-    def __init__(self, backlog: Callable[[], int], market: ReplayFeed) -> None:
+    def __init__(self, backlog: Callable[[], int], venue: ReplayFeed) -> None:
         self.backlog = backlog
-        self.market = market
+        self.venue = venue
         self._seen = -1
 
     @property
     def dirty(self) -> bool:
-        activity = self.market.activity
+        activity = self.venue.activity
         if activity == self._seen:
             return False
         if self.backlog() > 0:

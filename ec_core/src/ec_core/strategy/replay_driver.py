@@ -18,7 +18,14 @@ import anyio.lowlevel
 from ec_core.model import MarketEvent
 from ec_core.strategy.actions_queue import Action
 
-__all__ = ["ReplaySync", "drive_replay"]
+__all__ = ["ReplaySync", "VenueActivity", "drive_replay"]
+
+
+class VenueActivity(Protocol):
+    """The venue's count of the trade events it produced (``ReplayFeed.activity``)."""
+
+    @property
+    def activity(self) -> int: ...
 
 
 class ReplaySync(Protocol):
@@ -26,6 +33,12 @@ class ReplaySync(Protocol):
     <ec_core.strategy.engine.StrategyEngine.replay>`."""
 
     dirty: bool  # the venue produced events for our account since the flag was cleared
+
+    @property
+    def venue(self) -> VenueActivity:
+        """The venue: ``dirty`` can turn true only after its ``activity`` moved, so
+        between two ticks that leave it alone the replay asks nothing."""
+        ...
 
     def backlog(self) -> int:
         """Events buffered for the trade-stream consumer, not yet taken."""
@@ -81,13 +94,25 @@ async def drive_replay(
                     await checkpoint()
     source = iter(events)
     spoke: list[MarketEvent] = []  # the next event, kept back: the venue spoke first
+    venue = sync.venue if sync is not None else None
+    heard = -1  # the venue's activity when ``sync`` last said it was clean
 
     def quiet_run() -> Iterator[MarketEvent]:
-        """Events while the venue has nothing for the trade stream: one ingest run."""
+        """Events while the venue has nothing for the trade stream: one ingest run.
+        ``sync`` is asked only after the venue's activity moved (one comparison per
+        event otherwise)."""
+        nonlocal heard
+        if sync is None or venue is None:
+            for event in source:  # not ``yield from``: closing this run would close ``source``
+                yield event
+            return
         for event in source:
-            if sync is not None and sync.dirty:
-                spoke.append(event)
-                return
+            activity = venue.activity
+            if activity != heard:
+                if sync.dirty:
+                    spoke.append(event)
+                    return
+                heard = activity
             yield event
 
     while True:
