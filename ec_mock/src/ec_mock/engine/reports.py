@@ -23,7 +23,6 @@ from ec_core.model import (
 from ec_mock.engine.book import BookView
 from ec_mock.engine.core import (
     _BUY,
-    _LMT,
     _NEW,
     _R_REJECTED,
     _R_STATUS,
@@ -102,7 +101,7 @@ class ReportsLayer(ExchangeCore):
                 cl_order_id=cl_order_id or order.cl_order_id,
                 orig_cl_order_id=orig_cl_order_id,
             )
-        else:
+        else:  # no such order: side, type and qty stay unset (ec_core.reports.unknown_order)
             report = ExecutionReport(
                 kind=_R_REJECTED,
                 account_id=account_id,
@@ -110,9 +109,6 @@ class ReportsLayer(ExchangeCore):
                 cl_order_id=cl_order_id,
                 orig_cl_order_id=orig_cl_order_id,
                 state=OrderState.REJECTED,
-                side=_BUY,
-                order_type=_LMT,
-                qty=0,
                 request_type=request_type,
                 reject_code=reject.code,
                 reject_text=reject.text,

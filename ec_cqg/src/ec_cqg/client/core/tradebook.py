@@ -224,11 +224,13 @@ class TradeBook:
                 fill=None,
                 ts_ns=now_ns,
             )
+        side: Side | None = None
+        order_type: OrderType | None = None
+        qty = 0
         if isinstance(request, NewOrder):
             side, order_type, qty = request.side, request.order_type, request.qty
             state = OrderState.REJECTED if kind is ReportKind.REJECTED else OrderState.WORKING
-        else:
-            side, order_type, qty = Side.BUY, OrderType.MKT, 0
+        else:  # no order we know of: side, type and qty stay unset (we cannot know them)
             state = OrderState.UNKNOWN if kind is ReportKind.REJECTED else OrderState.WORKING
         return ExecutionReport(
             kind=kind,
