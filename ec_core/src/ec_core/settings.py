@@ -26,7 +26,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -37,6 +37,7 @@ __all__ = [
     "SECRET_KEYS",
     "Settings",
     "check_no_plain_secrets",
+    "convert_vendor_settings",
     "is_secret_key",
     "load_settings",
     "parse_settings",
@@ -179,6 +180,28 @@ def parse_settings(data: Mapping[str, Any], *, file: str | None = None) -> Setti
 
 _AT = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
 _UNKNOWN = re.compile(r"unknown field `(?P<field>[^`]+)`")
+_MISSING = re.compile(r"missing required field `(?P<field>[^`]+)`")
+T = TypeVar("T")
+
+
+def convert_vendor_settings(settings: Mapping[str, Any], into: type[T], *, vendor: str) -> T:
+    """A vendor's table of settings as its own ``msgspec.Struct`` ``into``, checked.
+
+    A factory declares its settings once, as a struct (types, ``Meta`` constraints,
+    ``Secret`` for secrets), and calls this in ``open``: every bad, missing or unknown
+    key is a :class:`~ec_core.errors.ConfigError` whose ``path`` names it
+    (``vendors.acme.url``); a secret given in clear is refused with the way to give it.
+    """
+    try:
+        return msgspec.convert(dict(settings), into)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        missing = _MISSING.search(text)
+        key = missing.group("field") if missing else _key_of(exc)
+        path = f"vendors.{vendor}" + (f".{key}" if key else "")
+        if "Expected `Secret`" in text:
+            text += f' (secrets come from the environment: set {key}_env = "VARIABLE")'
+        raise ConfigError(text, path=path) from exc
 
 
 def _key_of(exc: msgspec.ValidationError) -> str | None:

@@ -4,11 +4,14 @@
 * :class:`TradeChannel` -- trade events of one account; an overflow is a gap and a fresh
   snapshot, never silent loss or unbounded memory;
 * :class:`TradeHub` -- a vendor's ``TradeMonitor.stream`` in one object: snapshot,
-  ``SnapshotComplete``, live events per subscriber, ``DISCONNECTED`` / reconnect.
+  ``SnapshotComplete``, live events per subscriber, ``DISCONNECTED`` / reconnect;
+* :class:`AccountBook` -- what a streaming venue last said of its accounts: the hub's snapshot;
+* :class:`MarketHub` -- a vendor's ``MarketDataFeed.stream`` for a venue that subscribes per symbol.
 
 See docs/reference/streams.md.
 """
 
+from ec_core.streams.book import AccountBook
 from ec_core.streams.channels import (
     DEFAULT_MARKET_CAPACITY,
     DEFAULT_TRADE_CAPACITY,
@@ -17,13 +20,17 @@ from ec_core.streams.channels import (
     TradeChannel,
 )
 from ec_core.streams.hub import Snapshot, TradeHub, TradeSink, account_of
+from ec_core.streams.market import MarketHub, SymbolCall
 
 __all__ = [
     "DEFAULT_MARKET_CAPACITY",
     "DEFAULT_TRADE_CAPACITY",
+    "AccountBook",
     "EventChannel",
     "MarketChannel",
+    "MarketHub",
     "Snapshot",
+    "SymbolCall",
     "TradeChannel",
     "TradeHub",
     "TradeSink",
