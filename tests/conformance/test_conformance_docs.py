@@ -52,7 +52,7 @@ def test_the_quick_start_passes_the_password_as_a_secret_as_the_tutorial_asks() 
     assert "password = Secret(" in code
     assert '"password": password' in code
     tutorial = PAGE.parents[1] / "tutorials" / "write-a-vendor-plugin.md"
-    assert "isinstance(password, Secret)" in tutorial.read_text(encoding="utf-8")
+    assert "    password: Secret\n" in tutorial.read_text(encoding="utf-8")  # factory's settings
 
 
 def test_every_documented_rule_has_a_test_that_breaks_it() -> None:

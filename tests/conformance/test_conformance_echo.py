@@ -1,4 +1,5 @@
-"""The conformance kit against the tutorial's echo vendor, with the tutorial's own test file.
+"""The conformance kit against the tutorial's echo vendor, with the tutorial's own test file:
+echo over a real WebSocket on 127.0.0.1 to ec-mock's ``json`` dialect, one venue per test.
 
 ``docs/tutorials/example_plugin/tests/test_conformance.py`` is what the tutorial tells a
 plugin author to copy; it finds the plugin through its entry point. ec-echo is not
@@ -80,8 +81,8 @@ class TestEchoConformance(TutorialConformance):
 
 def test_echo_declares_every_capability_the_kit_tests(echo_host: PluginHost) -> None:
     """So no kit test is skipped above but history's, depth's and reconnect's: the tutorial's
-    class also gives a market control; history, depth and reconnect (an in-memory venue has
-    no line to drop) are optional extensions its venue leaves out."""
+    class also gives a market control; history, depth and reconnect (echo's session ends when
+    its line drops) are optional extensions it leaves out."""
     needs = {
         need
         for test in VendorConformance.kit_tests()

@@ -107,6 +107,7 @@ def test_the_tutorials_inline_their_example_files_verbatim() -> None:
             "example_plugin/src/ec_echo/plugin.py",
             "example_plugin/src/ec_echo/factory.py",
             "example_plugin/src/ec_echo/session.py",
+            "example_plugin/src/ec_echo/wire.py",
             "example_plugin/tests/test_conformance.py",
         ],
         "test-a-strategy-on-the-mock.md": ["strategy_tests/test_my_strategy.py"],

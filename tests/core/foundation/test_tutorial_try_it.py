@@ -1,5 +1,6 @@
 """The "Try it" example of the vendor tutorial runs as written: it trades the echo plugin
-through ``ec_core.connect``, so through the Executor, never ``session.orders.send``."""
+through ``ec_core.connect``, so through the Executor, never ``session.orders.send``, against
+``ec mock serve --dialect json`` started as the tutorial says (a real subprocess)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from pathlib import Path
 
 import pytest
 from ec_core.plugins import PluginHost
+from mock_serve import serve_subprocess
 
 TUTORIAL = Path(__file__).resolve().parents[3] / "docs" / "tutorials"
 PAGE = TUTORIAL / "write-a-vendor-plugin.md"
 
 
 def try_it_block() -> str:
-    section = PAGE.read_text(encoding="utf-8").split("## 5. Try it", 1)[1].split("\n## ", 1)[0]
+    section = PAGE.read_text(encoding="utf-8").split("## 6. Try it", 1)[1].split("\n## ", 1)[0]
     match = re.search(r"```py(?:thon)?\n(.*?)```", section, re.DOTALL)
     assert match is not None
     return match.group(1)
@@ -51,19 +53,22 @@ def test_the_try_it_example_runs_through_the_executor(
     assert "trader.execute(" in code
     assert ".send(" not in code  # users never send around the Executor
     (tmp_path / "limits.toml").write_text(
-        '[accounts."ECHO-1"]\n\n[instruments.ESZ5]\nmax_order_qty = 5\n', encoding="utf-8"
+        '[accounts."ECHO-1"]\n\n[instruments.EP]\nmax_order_qty = 5\n', encoding="utf-8"
     )
-    (tmp_path / "ec.toml").write_text(
-        'vendor = "echo"\nlimits_file = "limits.toml"\n\n'
-        '[vendors.echo]\npassword_env = "EC_ECHO_PASSWORD"\naccount_id = "ECHO-1"\n',
-        encoding="utf-8",
-    )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("EC_ECHO_PASSWORD", "pw")
-    monkeypatch.delenv("EC_SETTINGS", raising=False)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, str(PAGE), "exec"), {"__name__": "try_it"})
+    serve = ("--dialect", "json", "--no-market", "--user", "me", "--account", "ECHO-1")
+    with serve_subprocess(*serve, "--start", "2024-01-10T15:00Z", password="pw") as (_, url):
+        (tmp_path / "ec.toml").write_text(
+            'vendor = "echo"\nlimits_file = "limits.toml"\n\n'
+            f'[vendors.echo]\nurl = "{url}"\nuser = "me"\npassword_env = "EC_ECHO_PASSWORD"\n'
+            'account_id = "ECHO-1"\n',
+            encoding="utf-8",
+        )
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("EC_ECHO_PASSWORD", "pw")
+        monkeypatch.delenv("EC_SETTINGS", raising=False)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, str(PAGE), "exec"), {"__name__": "try_it"})
     state, ids = out.getvalue().split(" ", 1)
     assert state == "WORKING"
     assert len(eval(ids)) == 1  # the tracker lists the one order

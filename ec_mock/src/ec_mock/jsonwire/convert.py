@@ -140,6 +140,7 @@ def order_view(report: ExecutionReport) -> OrderView:
         tif=report.duration.value,
         state=STATE_WORDS[report.state],
         exec=report.kind.value.lower(),
+        of=None if report.request_type is None else report.request_type.value.lower(),
         filled=report.filled_qty,
         avg_px=_text(report.avg_fill_price),
         fill=None if fill is None else FillView(fid=fill.fill_id, qty=fill.qty, px=str(fill.price)),

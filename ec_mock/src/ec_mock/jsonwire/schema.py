@@ -200,6 +200,7 @@ class OrderView(_Ev, tag="order", frozen=True, kw_only=True):
     tif: str = "DAY"
     state: str
     exec: str
+    of: str | None = None  # on a reject: which request (new, modify, cancel, ...)
     filled: int = 0
     avg_px: str | None = None
     fill: FillView | None = None

@@ -1,19 +1,31 @@
-"""The vendor factory: announces the vendor and opens sessions from settings."""
+"""The vendor factory: announces the vendor, checks settings, opens sessions."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Annotated, Any
 
-from ec_core.errors import ConfigError
+import msgspec
 from ec_core.secrets import Secret
 from ec_core.session import StateListener
+from ec_core.settings import convert_vendor_settings
 from ec_core.vendor import Capability, Session, VendorInfo
 
 from ec_echo.session import EchoSession
-from ec_echo.venue import EchoVenue
+
+Text = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class EchoSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[vendors.echo]`` in the settings file; ``password_env = "VAR"`` gives ``password``."""
+
+    url: Annotated[str, msgspec.Meta(pattern="^wss?://")]
+    user: Text
+    password: Secret
+    account_id: Text  # the front door (ec_core.connect) reads it too
+    timeout: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0  # seconds per request
 
 
 def _version() -> str:
@@ -24,39 +36,22 @@ def _version() -> str:
 
 
 class EchoFactory:
-    """Opens :class:`EchoSession` objects, all on one in-memory venue. No I/O until entered."""
+    """Opens :class:`~ec_echo.session.EchoSession` objects. No I/O until one is entered."""
 
     def __init__(self) -> None:
         self.info = VendorInfo(
-            name="echo",
-            version=_version(),
-            distribution="ec-echo",
-            # Declare exactly what the sessions do: the conformance kit holds you to each.
-            capabilities=frozenset(
-                {
-                    Capability.ORDERS,
-                    Capability.MODIFY,
-                    Capability.CANCEL_ALL,
-                    Capability.LIQUIDATE,
-                    Capability.MARKET_DATA,
-                    Capability.POSITIONS,
-                    Capability.HISTORICAL_ORDERS,
-                }
-            ),
-            description="an in-memory venue: orders rest in a book and fill when they cross",
-        )
-        self.venue = EchoVenue()  # every session of this factory trades on it, like one exchange
+            name="echo", version=_version(), distribution="ec-echo",
+            description="the json venue of `ec mock serve --dialect json`, over WebSocket",
+            capabilities=frozenset({  # exactly what the sessions do: the kit holds you to each
+                Capability.ORDERS, Capability.MODIFY, Capability.CANCEL_ALL, Capability.LIQUIDATE,
+                Capability.MARKET_DATA, Capability.POSITIONS, Capability.HISTORICAL_ORDERS,
+            }),
+        )  # fmt: skip
 
     def open(
         self, settings: Mapping[str, Any], *, on_state: StateListener | None = None
     ) -> AbstractAsyncContextManager[Session]:
-        # Check every value here, naming the key, before anything connects.
-        password = settings.get("password")
-        if not isinstance(password, Secret):
-            raise ConfigError('set password_env = "VARIABLE"', path="vendors.echo.password")
-        account_id = settings.get("account_id", "ECHO-1")
-        if not isinstance(account_id, str) or not account_id:
-            raise ConfigError("must be a non-empty string", path="vendors.echo.account_id")
-        # on_state is the host's listener: the session's lifecycle calls it on every change,
-        # and every ec_on_session_state observer hears it.
-        return EchoSession(self.venue, password=password, account_id=account_id, on_state=on_state)
+        # Check every value before anything connects: a ConfigError names the bad key.
+        checked = convert_vendor_settings(settings, EchoSettings, vendor="echo")
+        # on_state is the host's listener: every ec_on_session_state observer hears it.
+        return EchoSession(checked, on_state=on_state)
