@@ -9,8 +9,11 @@ from typing import Any
 
 import anyio
 from ec_core.gateway.config import GatewayConfig, parse_gateway_config
+from ec_core.gateway.layout import StreamLayout
 from ec_core.gateway.process import open_gateway
+from ec_core.gateway.redis_io import Redis, read_streams
 from ec_core.gateway.service import Gateway
+from ec_core.gateway.wire import Answer, decode
 from ec_core.model import ExecutionReport
 from ec_core.plugins import PluginHost
 
@@ -53,3 +56,20 @@ def venue_orders(gateway: Gateway, account_id: str) -> list[ExecutionReport]:
     exchange = gateway.session.venue.exchange  # type: ignore[attr-defined]
     found: list[ExecutionReport] = exchange.historical_orders(account_id, 0, 2**62)
     return found
+
+
+async def read_answers(
+    client: Redis, layout: StreamLayout, worker: str, wanted: int
+) -> list[Answer]:
+    """The answers on ``worker``'s reply stream, read until ``wanted`` came."""
+    answers: list[Answer] = []
+    last = "0-0"
+    while len(answers) < wanted:
+        read = await read_streams(client, {layout.replies(worker): last}, count=100, block_ms=5000)
+        for _, entries in read:
+            for entry_id, data in entries:
+                last = entry_id
+                message = decode(data)
+                if isinstance(message, Answer):
+                    answers.append(message)
+    return answers

@@ -178,8 +178,8 @@ async def test_heartbeats_of_unlisted_workers_are_counted_not_kept(
                 await pipe.execute()
             [reply] = await _replies(client, layout, "w1")  # read after the heartbeats
             assert isinstance(reply, Snapshot)
-            assert list(gateway.heartbeats) == ["w1"]
-            assert list(gateway.market_gaps) == ["w1"]
+            assert list(gateway.liveness.heartbeats) == ["w1"]
+            assert list(gateway.liveness.market_gaps) == ["w1"]
             assert gateway.counters["unlisted_heartbeats"] == 50
             pending = await client.xpending(layout.intents, "gateway")
             assert pending["pending"] == 0

@@ -161,7 +161,7 @@ async def test_an_answer_redis_refuses_for_a_while_is_written_once_it_takes_it(
     tmp_path: Path,
 ) -> None:
     refused = _Logged("waits for redis")
-    logger = logging.getLogger("ec_core.gateway.service")
+    logger = logging.getLogger("ec_core.gateway.replies")
     logger.addHandler(refused)
     try:
         with RedisServer(tmp_path / "redis") as server:

@@ -118,4 +118,5 @@ def test_two_strategy_processes_and_a_monitor_share_one_session(
         assert gateway.finish() == 0, gateway.output
     summary = gateway.lines[-1]
     assert summary.startswith("ec gateway: stopped by SIGINT;")
-    assert "0 malformed" in summary
+    assert "0 malformed, 0 refused, 0 failed" in summary
+    assert "intents waited" in summary

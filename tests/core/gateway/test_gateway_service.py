@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import anyio
 import msgspec
 import pytest
@@ -10,12 +12,20 @@ from ec_core.gateway.link import WorkerLink
 from ec_core.gateway.redis_io import open_redis, read_streams
 from ec_core.gateway.wire import FIELD, Answer, IntentMsg, Outcome, decode, encode
 from ec_core.testing.redis_server import RedisServer
-from gateway_support import gateway_config, new_namespace, running_gateway, venue_orders
+from gateway_support import (
+    gateway_config,
+    new_namespace,
+    read_answers,
+    running_gateway,
+    venue_orders,
+)
 
 import ec_core
 from ec_core import NewOrder, OrderDeniedError, OrderState, OrderType, Side
 
 pytestmark = pytest.mark.anyio
+
+S = 1_000_000_000  # ns in a second
 
 
 def _buy(account: str = "MOCK-1", qty: int = 1, cl_order_id: str = "") -> NewOrder:
@@ -106,18 +116,7 @@ async def test_every_intent_gets_exactly_one_answer(redis_server: RedisServer) -
                 intent = IntentMsg(worker="w1", request=_buy(cl_order_id=intent_id))
                 await client.xadd(layout.intents, {FIELD: encode(intent)})
             await client.xadd(layout.intents, {FIELD: b"not a message"})
-            answers: list[Answer] = []
-            last = "0-0"
-            while len(answers) < len(ids):
-                read = await read_streams(
-                    client, {layout.replies("w1"): last}, count=100, block_ms=5000
-                )
-                for _, entries in read:
-                    for entry_id, data in entries:
-                        last = entry_id
-                        message = decode(data)
-                        if isinstance(message, Answer):
-                            answers.append(message)
+            answers = await read_answers(client, layout, "w1", len(ids))
             assert sorted(a.intent_id for a in answers) == sorted(ids)
             assert {a.outcome for a in answers} == {Outcome.ACCEPTED}
             pending = await client.xpending(layout.intents, "gateway")
@@ -186,3 +185,30 @@ async def test_a_foreign_entry_on_an_account_stream_does_not_stop_the_gateway(
             order = await trader.execute(_buy())
             assert order is not None
             assert gateway.counters["malformed"] == 2
+
+
+async def test_how_long_intents_waited_for_the_gateway_is_in_its_status(
+    redis_server: RedisServer,
+) -> None:
+    namespace = new_namespace()
+    config = gateway_config(redis_server.url, namespace)
+    with anyio.fail_after(30):
+        async with (
+            running_gateway(config) as gateway,
+            open_redis(redis_server.url, {}) as client,
+        ):
+            layout = gateway.layout
+            now = time.time_ns()
+            waited = [  # sent 2 s and 0.5 s ago (a gateway that was busy, or down), and one
+                IntentMsg(worker="w1", request=_buy(cl_order_id="w1.w.1"), sent_ns=now - 2 * S),
+                IntentMsg(worker="w1", request=_buy(cl_order_id="w1.w.2"), sent_ns=now - S // 2),
+                IntentMsg(worker="w1", request=_buy(cl_order_id="w1.w.3")),  # no stamp: not counted
+            ]
+            for intent in waited:
+                await client.xadd(layout.intents, {FIELD: encode(intent)})
+            await read_answers(client, layout, "w1", len(waited))
+            status = gateway.status()
+            assert status["intent_waits"] == 2
+            assert 2000 <= status["intent_wait_ms_max"] < 2000 + 10_000
+            assert status["intent_wait_ms_mean"] >= 1250
+            assert status["intent_wait_ms_last"] >= 0

@@ -64,9 +64,12 @@ async def _serve(host: PluginHost, config: GatewayConfig) -> str:
             f" consumer {gateway.consumer}); Ctrl-C to stop",
         )
     counters = gateway.counters
+    waits = gateway.intent_waits.status()
     return (
         f"ec gateway: {stop.reason}; {counters['intents']} intents, {counters['answers']} answers"
         f" ({counters['replayed']} from the journal), {counters['reclaimed']} reclaimed,"
-        f" {counters['malformed']} malformed, {sum(gateway.outbox.dropped.values())} market"
-        " entries dropped"
+        f" {counters['malformed']} malformed, {counters['refused']} refused,"
+        f" {counters['request_failures']} failed, {sum(gateway.outbox.dropped.values())} market"
+        f" entries dropped; intents waited {waits['intent_wait_ms_mean']} ms on average,"
+        f" {waits['intent_wait_ms_max']} ms at most"
     )

@@ -33,6 +33,7 @@ from ec_core.gateway.config import GatewayConfig
 from ec_core.gateway.layout import GROUP, StreamLayout
 from ec_core.gateway.outbox import Outbox
 from ec_core.gateway.redis_io import autoclaim, ensure_group, read_group, unavailable
+from ec_core.gateway.replies import Replies
 from ec_core.gateway.tap import EventTap
 from ec_core.gateway.wire import (
     FIELD,
@@ -50,6 +51,7 @@ from ec_core.gateway.wire import (
     encode,
     intent_head,
 )
+from ec_core.gateway.workers import IntentWaits, Liveness
 from ec_core.model import CancelOrder, ExecutionReport, Instrument, TradeEvent
 from ec_core.plugins import PluginHost
 from ec_core.strategy.rig import OrderPath
@@ -87,13 +89,13 @@ class Gateway:
         self.consumer = consumer
         self.outbox = Outbox(client, config.url, limit=config.outbox_limit)
         self.counters: Counter[str] = Counter()
-        self.heartbeats: dict[str, float] = {}  # worker -> monotonic time of its last one
-        self.market_gaps: dict[str, int] = {}  # worker -> gaps it reported
+        self.replies = Replies(client, config.url, self.layout, self.outbox, self.counters)
+        self.liveness = Liveness()  # listed workers' heartbeats and market gaps
+        self.intent_waits = IntentWaits()  # from a worker's send to the gateway's start
         self._seq: dict[str, int] = {}  # stream -> last sequence number published
         self._owners: dict[str, str] = {}  # client order id -> worker
         self._running: dict[str, anyio.Lock] = {}  # intent id -> held while it executes
         self._subscribed: set[str] = set()
-        self._lost: set[str] = set()  # workers whose orders were cancelled for silence
         self._limiter = anyio.CapacityLimiter(config.max_in_flight)
         self._tg: anyio.abc.TaskGroup | None = None
 
@@ -173,9 +175,9 @@ class Gateway:
                 worker, intent_id = head
                 answer = answers.denied(intent_id, "MALFORMED_INTENT", "request", str(exc))
                 assert self._tg is not None
-                self._tg.start_soon(self._reply, worker, answer, entry_id)
+                self._tg.start_soon(self.replies.reply, worker, answer, entry_id)
             else:
-                await self._ack(entry_id)
+                await self.replies.ack(entry_id)
             return
         assert self._tg is not None
         if isinstance(message, IntentMsg):
@@ -185,11 +187,11 @@ class Gateway:
             self._tg.start_soon(self._hello, entry_id, message)
         elif isinstance(message, Heartbeat):
             self._heartbeat(message)
-            await self._ack(entry_id)
+            await self.replies.ack(entry_id)
         else:
             self.counters["malformed"] += 1
             log.error("intents entry %s: a %s does not belong there", entry_id, type(message))
-            await self._ack(entry_id)
+            await self.replies.ack(entry_id)
 
     def _heartbeat(self, beat: Heartbeat) -> None:
         """A listed worker lives; an unlisted one is counted (logged the first time), never
@@ -204,9 +206,7 @@ class Gateway:
                     worker,
                 )
             return
-        self.heartbeats[worker] = time.monotonic()
-        self.market_gaps[worker] = beat.market_gaps
-        self._lost.discard(worker)
+        self.liveness.beat(worker, beat.market_gaps, time.monotonic())
 
     # -- intents ---------------------------------------------------------------
 
@@ -215,6 +215,7 @@ class Gateway:
         lock = self._running.setdefault(intent_id, anyio.Lock())
         try:
             async with self._limiter, lock:  # a second delivery waits, then is replayed
+                self.intent_waits.add(intent.sent_ns, time.time_ns())
                 try:
                     answer = await self._answer(intent)
                 except Exception as exc:  # whatever failed, the intent is answered
@@ -223,7 +224,7 @@ class Gateway:
                     path = self.paths.get(account)
                     known = None if path is None else path.tracker.order(intent_id)
                     answer = answers.failed(intent_id, exc, known)
-                await self._reply(intent.worker, answer, entry_id)
+                await self.replies.reply(intent.worker, answer, entry_id)
         finally:
             if not lock.statistics().tasks_waiting and self._running.get(intent_id) is lock:
                 del self._running[intent_id]
@@ -259,66 +260,6 @@ class Gateway:
             return answers.from_error(intent_id, exc, path.tracker.order(intent_id))
         return answers.from_result(intent_id, payload, order)
 
-    async def _reply(self, worker: str, message: Message, entry_id: str) -> None:
-        """Write ``message`` to the worker's replies and acknowledge the entry, atomically,
-        after every event queued so far (an answer's order events precede it; a snapshot's
-        stream position counts them).
-
-        Retried while Redis is unavailable; a retry first checks that the entry is still
-        pending (the transaction may have landed before the connection dropped). A command
-        Redis refuses for good is logged and counted, never raised into the gateway."""
-        data = encode(message)
-        stream = self.layout.replies(worker)
-        intents = self.layout.intents
-
-        def commands(pipe: Any) -> None:
-            pipe.xadd(stream, {FIELD: data})
-            pipe.xack(intents, GROUP, entry_id)
-
-        delay = 0.05
-        first = True
-        while True:
-            try:
-                if not first:
-                    with unavailable(self.config.url):
-                        if not await self._pending(entry_id):
-                            return
-                first = False
-                await self.outbox.write_with(commands)
-                self.counters["answers"] += isinstance(message, Answer)
-                return
-            except GatewayUnavailableError as exc:
-                self.counters["redis_errors"] += 1
-                log.warning("answer to %s waits for redis: %s", entry_id, exc)
-                await anyio.sleep(delay)
-                delay = min(delay * 2, 1.0)
-            except redis.exceptions.RedisError as exc:  # e.g. the replies key is no stream
-                self.counters["reply_failures"] += 1
-                log.error(
-                    "answer to %s (worker %s) not written, the entry stays pending (the next"
-                    " start answers it): %s",
-                    entry_id,
-                    worker,
-                    exc,
-                )
-                return
-
-    async def _pending(self, entry_id: str) -> bool:
-        found: Any = await self.client.xpending_range(
-            self.layout.intents, GROUP, min=entry_id, max=entry_id, count=1
-        )
-        return bool(found)
-
-    async def _ack(self, entry_id: str) -> None:
-        try:
-            with unavailable(self.config.url):
-                await self.client.xack(self.layout.intents, GROUP, entry_id)
-        except GatewayUnavailableError:
-            pass  # pending: read again after a restart, and acknowledged then
-        except redis.exceptions.RedisError as exc:
-            self.counters["redis_errors"] += 1
-            log.error("acknowledging %s: %s", entry_id, exc)
-
     # -- hello, snapshots and subscriptions ------------------------------------
 
     async def _hello(self, entry_id: str, message: Hello | Subscribe) -> None:
@@ -334,7 +275,7 @@ class Gateway:
                 self._failed(f"hello of {message.worker} for {value}", exc)
             rule = f"failed at the gateway: {type(exc).__name__}: {exc}"
             reply = answers.denied(message.hello_id, what, field, rule, value)
-        await self._reply(message.worker, reply, entry_id)
+        await self.replies.reply(message.worker, reply, entry_id)
 
     async def _hello_reply(self, message: Hello | Subscribe) -> Answer | Snapshot:
         """The snapshot asked for, or the refusal (:mod:`~ec_core.gateway.access`)."""
@@ -459,16 +400,21 @@ class Gateway:
             log.error("market data of %s stopped: %s", ", ".join(symbols), exc)
             self._subscribed.difference_update(symbols)
 
+    def status(self) -> dict[str, int | float]:
+        """The fields of the status hash (``{ns}:status``), as of now."""
+        return {
+            **self.counters,
+            "published": self.outbox.written,
+            "queued": len(self.outbox),
+            "dropped": sum(self.outbox.dropped.values()),
+            **{f"dropped:{s}": n for s, n in self.outbox.dropped.items()},
+            **self.liveness.status(),
+            **self.intent_waits.status(),
+        }
+
     async def _publish_status(self) -> None:
         while True:
-            status: dict[Any, Any] = {
-                **self.counters,
-                "published": self.outbox.written,
-                "queued": len(self.outbox),
-                "dropped": sum(self.outbox.dropped.values()),
-                **{f"dropped:{s}": n for s, n in self.outbox.dropped.items()},
-                **{f"market_gaps:{w}": n for w, n in self.market_gaps.items()},
-            }
+            status: dict[Any, Any] = self.status()
             try:
                 with unavailable(self.config.url):
                     await self.client.hset(self.layout.status, mapping=status)
@@ -484,11 +430,8 @@ class Gateway:
         timeout = self.config.heartbeat_timeout
         while True:
             await anyio.sleep(min(1.0, timeout / 4))
-            now = time.monotonic()
-            for worker, seen in list(self.heartbeats.items()):
-                if worker not in self._lost and now - seen > timeout:
-                    self._lost.add(worker)
-                    await self._cancel_orders_of(worker)
+            for worker in self.liveness.newly_silent(time.monotonic(), timeout):
+                await self._cancel_orders_of(worker)
 
     async def _cancel_orders_of(self, worker: str) -> None:
         """``on_worker_lost = "cancel"``: the silent worker's working orders are cancelled."""

@@ -81,7 +81,9 @@ class _Msg(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 class IntentMsg(_Msg, frozen=True, tag="intent"):
     """Execute ``request`` for ``worker``. ``request.cl_order_id`` is the intent's id: the
     gateway journals it with the order before sending, so a redelivery is answered from
-    the journal and never sent twice."""
+    the journal and never sent twice. ``sent_ns``: the worker's wall clock (ns since the
+    epoch) when it sent the intent, 0 when unknown; the gateway's status shows how long
+    intents waited for it (:mod:`~ec_core.gateway.workers`)."""
 
     worker: str
     request: OrderRequest
