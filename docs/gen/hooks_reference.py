@@ -1,6 +1,8 @@
 """Generate ``docs/reference/hooks.md`` from :mod:`ec_core.plugins.hookspecs`.
 
 The hook specs are the plugin API; their reference is generated so it cannot drift.
+Hooks that installed plugins declare (``ec_addhooks``, e.g. ec-mock's
+``ec_mock_add_dialects``) follow core's, read from a loaded plugin host.
 Run ``uv run python docs/gen/hooks_reference.py`` after changing a hook spec;
 ``--check`` exits 1 if the committed page is stale (a test runs the same check).
 """
@@ -41,6 +43,24 @@ def hook_specs() -> list[tuple[str, Callable[..., Any], dict[str, Any]]]:
         if name.startswith("ec_") and callable(function) and options is not None:
             specs.append((name, function, dict(options)))
     return sorted(specs, key=lambda spec: inspect.getsourcelines(spec[1])[1])
+
+
+def plugin_hook_specs() -> list[tuple[str, Callable[..., Any], dict[str, Any]]]:
+    """Every hook the installed plugins declare, by name, with its pluggy options."""
+    from ec_core.plugins import PluginHost
+
+    specs = PluginHost.load().plugin_hookspecs()
+    return [(name, fn, dict(getattr(fn, "ec_spec", None) or {})) for name, fn in specs.items()]
+
+
+PLUGIN_HOOKS = """\
+## Defined by plugins
+
+A plugin may declare hooks of its own from `ec_addhooks` (`host.add_hookspecs(module)`).
+They exist only while that plugin is installed: implement one with
+`@hookimpl(optionalhook=True)` so your plugin still loads without it. ec calls them through
+`PluginHost.call_registration_hook`, isolated like its own registration hooks: an
+implementation that raises has what it added undone and its plugin failed."""
 
 
 def signature(name: str, function: Callable[..., Any]) -> str:
@@ -97,6 +117,15 @@ def render() -> str:
             out += [f"## {title.capitalize()}", ""]
             current = title
         out += [f"### `{name}`", "", "```py", signature(name, function), "```", ""]
+        if flag_text := flags(options):
+            out += [f"Options: {flag_text}.", ""]
+        out += [markdown(inspect.getdoc(function) or ""), ""]
+    extra = plugin_hook_specs()
+    if extra:
+        out += [PLUGIN_HOOKS, ""]
+    for name, function, options in extra:
+        out += [f"### `{name}`", "", f"Declared by `{function.__module__}`.", ""]
+        out += ["```py", signature(name, function), "```", ""]
         if flag_text := flags(options):
             out += [f"Options: {flag_text}.", ""]
         out += [markdown(inspect.getdoc(function) or ""), ""]

@@ -60,10 +60,34 @@ def test_every_hook_spec_is_documented_with_its_exact_signature() -> None:
         assert markdown(doc) in section, name
 
 
+def plugin_hooks() -> dict[str, object]:
+    """Every hook the installed plugins declare (ec-mock's ``ec_mock_add_dialects``, ...)."""
+    from ec_core.plugins import PluginHost
+
+    return dict(PluginHost.load().plugin_hookspecs())
+
+
 def test_every_documented_hook_exists() -> None:
     page = (DOCS / "reference" / "hooks.md").read_text(encoding="utf-8")
     documented = {line[5:-1] for line in page.splitlines() if line.startswith("### `")}
-    assert documented == set(declared_hooks())
+    assert documented == set(declared_hooks()) | set(plugin_hooks())
+
+
+def test_every_hook_a_plugin_declares_is_documented_with_its_exact_signature() -> None:
+    """A plugin's own hooks are API too: the drift test covers them as it covers core's."""
+    page = (DOCS / "reference" / "hooks.md").read_text(encoding="utf-8")
+    declared = plugin_hooks()
+    assert "ec_mock_add_dialects" in declared
+    generator = load_generator()
+    for name, function in declared.items():
+        assert callable(function)
+        assert f"### `{name}`" in page, name
+        section = page.split(f"### `{name}`", 1)[1].split("### `", 1)[0]
+        assert f"```py\n{generator.signature(name, function)}\n```" in section, name
+        assert f"Declared by `{function.__module__}`." in section, name
+        doc = inspect.getdoc(function)
+        assert doc, f"hook {name} has no docstring"
+        assert generator.markdown(doc) in section, name
 
 
 def test_firstresult_and_historic_options_are_shown() -> None:

@@ -398,6 +398,10 @@ def test_plugin_hookspecs_via_ec_addhooks(host: PluginHost) -> None:
     host.check_pending()
     assert status(host, "implements") == (PluginStatus.LOADED, "")
     assert host.pluggy_manager.hook.ec_test_extra(value=1) == [2]
+    # a plugin's own hooks are listed apart from core's (the hook reference documents them)
+    declared = host.plugin_hookspecs()
+    assert "ec_test_extra" in declared
+    assert "ec_on_fill" not in declared
 
 
 def test_add_commands_isolates_a_failing_plugin() -> None:

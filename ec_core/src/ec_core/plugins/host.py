@@ -236,6 +236,16 @@ class PluginHost:
         """Declare more hooks (from a plugin's ``ec_addhooks``)."""
         self._pm.add_hookspecs(module_or_class)
 
+    def plugin_hookspecs(self) -> dict[str, Callable[..., object]]:
+        """Hooks that plugins declared (``ec_addhooks``), by name: their spec functions.
+        The hook reference documents them beside core's own (a test holds it to them)."""
+        found = {
+            name: caller.spec.function
+            for name, caller in vars(self._pm.hook).items()
+            if getattr(caller, "spec", None) is not None and caller.spec.namespace is not hookspecs
+        }
+        return dict(sorted(found.items()))
+
     @property
     def records(self) -> list[PluginRecord]:
         return sorted(self._records.values(), key=lambda r: (not r.builtin, r.name))
