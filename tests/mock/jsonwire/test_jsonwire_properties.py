@@ -48,7 +48,8 @@ ORDER_FIELDS = {
 ORDERS = st.one_of(
     st.fixed_dictionaries(
         {"op": st.just("new"), **ORDER_FIELDS, "side": st.sampled_from(["B", "S"]),
-         "qty": st.one_of(st.integers(1, 5), st.integers(-1, 2_000_000)), "type": st.sampled_from(["LMT", "MKT", "STP", "STL"]),
+         "qty": st.one_of(st.integers(1, 5), st.integers(-1, 2_000_000)),
+         "type": st.sampled_from(["LMT", "MKT", "STP", "STL"]),
          "px": PRICES, "stop": PRICES, "tif": st.sampled_from(["DAY", "GTC", "IOC", "FOK"])}
     ),
     st.fixed_dictionaries(
