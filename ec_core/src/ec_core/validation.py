@@ -14,7 +14,7 @@ names a missing price once; a vendor rule does not name it again).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, final, runtime_checkable
 
@@ -82,6 +82,7 @@ class ValidatorRegistry:
         self._validators: dict[str, Validator] = {}
         self._scope: dict[str, str] = {}  # name -> the one vendor it judges
         self._by_vendor: dict[str, tuple[Validator, ...]] = {}
+        self._validate_by_vendor: dict[str, tuple[Callable[..., Iterable[Violation]], ...]] = {}
         self._version = 0
 
     @property
@@ -116,6 +117,7 @@ class ValidatorRegistry:
     def _changed(self) -> None:
         self._version += 1
         self._by_vendor.clear()
+        self._validate_by_vendor.clear()
 
     def vendor_of(self, name: str) -> str | None:
         """The one vendor validator ``name`` judges, or ``None`` when it judges all."""
@@ -144,7 +146,14 @@ class ValidatorRegistry:
 
     def run(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
         """Run the validators of ``context.vendor`` (:meth:`for_vendor`); collect all violations."""
+        vendor = context.vendor
+        validate_all = self._validate_by_vendor.get(vendor)
+        if validate_all is None:  # bound once per set of validators, not per order
+            validate_all = tuple(v.validate for v in self.for_vendor(vendor))
+            self._validate_by_vendor[vendor] = validate_all
         found: list[Violation] = []
-        for validator in self.for_vendor(context.vendor):
-            found.extend(validator.validate(request, context))
+        for validate in validate_all:
+            violations = validate(request, context)
+            if violations:  # a passing rule returns an empty tuple: nothing to add
+                found.extend(violations)
         return found

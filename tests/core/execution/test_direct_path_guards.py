@@ -9,20 +9,23 @@ was never sent.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ec_core.clock import ManualClock
-from ec_core.errors import OrderDeniedError
-from ec_core.execution import Payload, PayloadStatus, PreTradeGate
+from ec_core.errors import OrderDeniedError, Violation
+from ec_core.execution import Payload, PayloadStatus, PreTradeGate, ValidatorGate
 from ec_core.journal import IntentRecorded, Journal
-from ec_core.model import ModifyOrder, NewOrder, OrderType, Side, SmpInstruction
+from ec_core.model import ModifyOrder, NewOrder, OrderRequest, OrderType, Side, SmpInstruction
 from ec_core.safety import Limits, PreTradeChecks, StaticLimits
 from ec_core.safety.rules import builtin_validators
+from ec_core.safety.shape import SHAPE_RULES
 from ec_core.tracking import OrderTracker
-from ec_core.validation import ValidatorRegistry
+from ec_core.validation import PreTradeContext, Validator, ValidatorRegistry
 from exec_rig import ACCOUNT, SYMBOL, limit, rig
 
 P = PayloadStatus
@@ -197,3 +200,64 @@ async def test_one_unencodable_intent_does_not_fail_its_basket(tmp_path: Path) -
         assert [first.status, last.status] == [P.ACKNOWLEDGED, P.ACKNOWLEDGED]
         assert r.received() == [first.request.cl_order_id, last.request.cl_order_id]
         assert r.executor.stats().reserved == 0
+
+
+class _Delegate:
+    """A built-in rule behind another class: the executor cannot tell it covers a shape
+    guard, so it runs every guard itself (the way every gate was checked before)."""
+
+    def __init__(self, inner: Validator) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def validate(self, request: OrderRequest, context: PreTradeContext) -> Iterable[Violation]:
+        return self.inner.validate(request, context)
+
+
+def builtin_gate(*, delegated: bool = False) -> ValidatorGate:
+    registry = ValidatorRegistry()
+    for validator in builtin_validators():
+        registry.add(_Delegate(validator) if delegated else validator)
+    return ValidatorGate(registry)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("name", "request_", "code"), MALFORMED, ids=[m[0] for m in MALFORMED])
+async def test_a_validator_gate_with_the_built_in_rules_denies_as_when_every_guard_ran_twice(
+    name: str, request_: NewOrder, code: str
+) -> None:
+    """The shape rules its registry runs are not run again as guards, and the denial
+    is the same, violation for violation and in the same order."""
+    denials = []
+    for delegated in (False, True):
+        async with rig(gate=builtin_gate(delegated=delegated)) as r:
+            with pytest.raises(OrderDeniedError) as caught:
+                await r.executor.execute(Payload(request=request_))
+            assert r.received() == []
+            denials.append(caught.value.violations)
+    assert code in [v.code for v in denials[0]]
+    assert denials[0] == denials[1]
+
+
+@pytest.mark.anyio
+async def test_each_shape_rule_runs_once_per_order_through_a_validator_gate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: Counter[str] = Counter()
+    for rule in SHAPE_RULES:
+        kind = type(rule)
+
+        def counted(
+            self: Validator,
+            request: OrderRequest,
+            context: PreTradeContext,
+            _validate: Any = kind.validate,
+            _name: str = kind.__name__,
+        ) -> Iterable[Violation]:
+            calls[_name] += 1
+            return _validate(self, request, context)  # type: ignore[no-any-return]
+
+        monkeypatch.setattr(kind, "validate", counted)
+    async with rig(gate=builtin_gate()) as r:
+        assert await r.executor.execute(Payload(request=limit())) is not None
+    assert calls == Counter({type(rule).__name__: 1 for rule in SHAPE_RULES})

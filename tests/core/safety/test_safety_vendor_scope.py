@@ -12,6 +12,7 @@ from ec_core.execution.gate import ValidatorGate
 from ec_core.model import OrderRequest
 from ec_core.plugins import PluginHost
 from ec_core.safety import PreTradeChecks, StaticLimits
+from ec_core.safety.rules import Quantity
 from ec_core.validation import PreTradeContext, ValidatorRegistry
 from safety_support import NOW_NS, context, limits, new, registry
 
@@ -89,3 +90,13 @@ def test_a_missing_price_bound_for_cqg_is_named_once() -> None:
     too_big = new(account_id="not-a-number", qty=2**32)
     assert "CQG_ACCOUNT_ID" in _codes(checks.check(too_big, context(vendor="cqg")))
     assert not [c for c in _codes(checks.check(too_big, context(vendor="mock"))) if "CQG" in c]
+
+
+def test_a_shape_rule_scoped_to_one_vendor_still_guards_every_other_vendor() -> None:
+    """The checks skip a shape guard only where their registry runs that very rule: a
+    registry whose ``quantity`` judges acme's orders alone leaves mock's to the guard."""
+    validators = registry()
+    validators.add(Quantity(), replace=True, vendor="acme")
+    checks = PreTradeChecks(validators, limits=StaticLimits(limits()), clock=ManualClock(NOW_NS))
+    for vendor in ("acme", "mock"):
+        assert _codes(checks.check(new(qty=0), context(vendor=vendor))) == ["QTY_NOT_POSITIVE"]

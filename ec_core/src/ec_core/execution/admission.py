@@ -17,7 +17,7 @@ import msgspec
 
 from ec_core.clock import Clock
 from ec_core.errors import JournalError, OrderDeniedError, PayloadStateError, Violation
-from ec_core.execution.gate import MandatoryGate, PreTradeGate, RoundingGate
+from ec_core.execution.gate import MandatoryGate, PreTradeGate, RoundingGate, ValidatorGate
 from ec_core.execution.ids import ClientOrderIds
 from ec_core.execution.payload import Payload, PayloadStatus
 from ec_core.model import CancelOrder, Instrument, ModifyOrder, NewOrder, Order, OrderRequest
@@ -25,9 +25,9 @@ from ec_core.plugins.host import PluginHost
 from ec_core.safety import PreTradeChecks, check_activation, check_known_account, datetime_ns
 from ec_core.safety.checks import pending_order
 from ec_core.safety.codes import Code
-from ec_core.safety.shape import check_shape
+from ec_core.safety.shape import SHAPE_RULES, check_shape
 from ec_core.tracking import OrderTracker
-from ec_core.validation import PreTradeContext
+from ec_core.validation import PreTradeContext, Validator
 
 __all__ = ["Admission", "InstrumentResolver", "PriceSource", "Sleep"]
 
@@ -43,6 +43,11 @@ Sleep: TypeAlias = Callable[[float], Awaitable[None]]
 
 _P = PayloadStatus
 _REFERRING = (ModifyOrder, CancelOrder)  # a tuple: `A | B` builds a union per call
+
+
+def _all_shape_rules(vendor: str) -> tuple[Validator, ...]:
+    """A gate other than a ValidatorGate: the executor runs every shape guard."""
+    return SHAPE_RULES
 
 
 @final
@@ -92,8 +97,12 @@ class Admission:
         self._check_mandatory = (
             checks.check_mandatory if isinstance(checks, MandatoryGate) else checks.check
         )
-        # PreTradeChecks runs the shape guards itself; any other gate gets them here.
+        # PreTradeChecks runs the shape guards itself; any other gate gets them here,
+        # but for those a ValidatorGate's registry runs anyway.
         self._shape_here = not isinstance(checks, PreTradeChecks)
+        self._shape_rules: Callable[[str], tuple[Validator, ...]] = (
+            checks.shape_rules if isinstance(checks, ValidatorGate) else _all_shape_rules
+        )
 
     @property
     def reserved(self) -> int:
@@ -170,11 +179,22 @@ class Admission:
                 rounded = self._rounding(request, context)
                 if rounded is not request:
                     request = payload.request = rounded
-            shape = check_shape(request, context) if self._shape_here else None
+            shape = None
+            rules = SHAPE_RULES
+            if self._shape_here:
+                # The guards the gate's own check does not run (a ValidatorGate holding
+                # the built-in rules runs them itself): each rule once per order.
+                if not direct:
+                    rules = self._shape_rules(context.vendor)
+                shape = check_shape(request, context, rules)
             if direct:
                 found = self._check_mandatory(request, context)
             else:
                 found = self.checks.check(request, context)
+            if (shape or found) and rules is not SHAPE_RULES:
+                # A denial names every shape guard first, as when they all ran here;
+                # they are pure, so running them again on this path changes nothing else.
+                shape = check_shape(request, context)
             if shape:
                 seen = {(v.code, v.field, v.rule) for v in shape}
                 violations += shape

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol, final, runtime_checkable
 
 from ec_core.errors import Violation
 from ec_core.model import OrderRequest
+from ec_core.safety.shape import shape_rules_besides
 from ec_core.validation import PreTradeContext, Validator, ValidatorRegistry
 
 if TYPE_CHECKING:
@@ -110,6 +111,20 @@ class ValidatorGate:
                 self.registry.add(validator)
         self.mandatory = frozenset(mandatory)
         self.sent = 0
+        self._shape_rules: dict[str, tuple[Validator, ...]] = {}  # per vendor
+        self._shape_version = -1
+
+    def shape_rules(self, vendor: str) -> tuple[Validator, ...]:
+        """The shape guards :meth:`check` does not already run for ``vendor``'s requests:
+        the executor runs only these before it, so no rule runs twice on an order."""
+        registry = self.registry
+        if self._shape_version != registry.version:
+            self._shape_rules = {}
+            self._shape_version = registry.version
+        rules = self._shape_rules.get(vendor)
+        if rules is None:
+            rules = self._shape_rules[vendor] = shape_rules_besides(registry.for_vendor(vendor))
+        return rules
 
     def check(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
         return self.registry.run(request, context)

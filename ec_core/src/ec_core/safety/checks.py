@@ -53,7 +53,7 @@ from ec_core.safety.limits import Limits
 from ec_core.safety.limits_source import LimitsFile, LimitsSource
 from ec_core.safety.rate_limit import RateKind, RateLimiter
 from ec_core.safety.rounding import round_request
-from ec_core.safety.shape import SHAPE_RULES, check_shape
+from ec_core.safety.shape import check_shape, shape_rules_besides
 from ec_core.validation import PreTradeContext, Validator, ValidatorRegistry
 
 if TYPE_CHECKING:
@@ -127,9 +127,9 @@ class PreTradeChecks:
             limits.guard(self.kill_switch)  # a failed reload is loud (docs/safety/policies.md)
         self.rate_limiter = rate_limiter if rate_limiter is not None else RateLimiter()
         self._clock = clock
-        self._validate: dict[str, tuple[_Validate, ...]] = {}  # per vendor
+        # per vendor: its validators' bound ``validate``, and the shape rules they lack
+        self._validate: dict[str, tuple[tuple[_Validate, ...], tuple[Validator, ...]]] = {}
         self._validators_version = -1
-        self._shape_rules: tuple[Validator, ...] = SHAPE_RULES  # those the registry lacks
         self._loss_level: dict[str, KillSwitchState] = {}
         # NEW orders sent but not yet seen in a context's open_orders, per account.
         self._in_flight: dict[str, dict[str, tuple[int, Order]]] = {}
@@ -223,12 +223,13 @@ class PreTradeChecks:
             found += check_shape(request, context)
             return found
         if self._validators_version != self.validators.version:
-            self._refresh_validators()
-        validate_all = self._validate.get(context.vendor)
-        if validate_all is None:
-            validate_all = tuple(v.validate for v in self.validators.for_vendor(context.vendor))
-            self._validate[context.vendor] = validate_all
-        shape = check_shape(request, context, self._shape_rules)
+            self._validate = {}
+            self._validators_version = self.validators.version
+        plan = self._validate.get(context.vendor)
+        if plan is None:
+            plan = self._validate[context.vendor] = self._plan(context.vendor)
+        validate_all, shape_rules = plan
+        shape = check_shape(request, context, shape_rules)
         context = msgspec.structs.replace(context, limits=resolved, target_order=target)
         for validate in validate_all:
             violations = validate(request, context)
@@ -240,13 +241,12 @@ class PreTradeChecks:
         found += shape
         return found
 
-    def _refresh_validators(self) -> None:
-        self._validate = {}
-        self._validators_version = self.validators.version
-        # A shape rule whose very class the registry holds runs from there (with the
-        # limits resolved: the same answer and more); the others run as guards.
-        registered = {type(v) for v in self.validators}
-        self._shape_rules = tuple(r for r in SHAPE_RULES if type(r) not in registered)
+    def _plan(self, vendor: str) -> tuple[tuple[_Validate, ...], tuple[Validator, ...]]:
+        # A shape rule whose very class judges this vendor's requests runs from the
+        # registry (with the limits resolved: the same answer and more); the others run
+        # as guards. A rule scoped to another vendor covers nothing for this one.
+        validators = self.validators.for_vendor(vendor)
+        return tuple(v.validate for v in validators), shape_rules_besides(validators)
 
     def _allowed(
         self,

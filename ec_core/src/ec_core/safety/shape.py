@@ -26,6 +26,7 @@ The optional rules (tick grid, price band, notional, position, the limits file's
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Final
 
@@ -41,7 +42,7 @@ from ec_core.safety.rules import (
 )
 from ec_core.validation import PreTradeContext, Validator
 
-__all__ = ["QTY_CEILING", "SHAPE_RULES", "check_shape"]
+__all__ = ["QTY_CEILING", "SHAPE_RULES", "check_shape", "shape_rules_besides"]
 
 QTY_CEILING: Final = 2**63 - 1
 """The largest quantity any request may carry: a signed 64-bit integer, what SQLite,
@@ -57,6 +58,17 @@ SHAPE_RULES: Final[tuple[Validator, ...]] = (
 """The built-in rules that are also shape guards (run without the limits file)."""
 
 _PRICED = (NewOrder, ModifyOrder)
+
+
+def shape_rules_besides(validators: Iterable[Validator]) -> tuple[Validator, ...]:
+    """The shape rules a caller that runs ``validators`` must still run as guards: those
+    whose very class is not among them. The rules are stateless, so the same class in
+    ``validators`` gives the same answer (and more, with the limits resolved). Pass the
+    validators that judge the request's vendor: a rule scoped to another vendor covers
+    nothing here. Returns :data:`SHAPE_RULES` itself when none is covered."""
+    covered = {type(v) for v in validators}
+    rules = tuple(r for r in SHAPE_RULES if type(r) not in covered)
+    return SHAPE_RULES if len(rules) == len(SHAPE_RULES) else rules
 
 
 def check_shape(
