@@ -5,6 +5,8 @@ them through the trade monitor's stream (never through pluggy). The model is an
 execution report, as in FIX: each report carries the order's *whole* state as
 the venue sees it now plus what just happened (``kind``, a fill, a reject), so
 a consumer can apply reports idempotently and recover from a lost one.
+An :class:`ExecutionReport` is kept in its order's history, so it is not tracked by
+the garbage collector (``gc=False``), like the orders and fills it carries.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class ReportKind(StrEnum):
 
 
 class ExecutionReport(
-    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="execution"
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False, tag="execution"
 ):
     """The venue's word on one order.
 

@@ -4,6 +4,12 @@ Requests are a tagged union on ``request_type`` so a journal or a wire codec
 can round-trip them with msgspec. Requests are deliberately *not* validated on
 construction: pre-trade validation (:mod:`ec_core.safety`) checks them and
 reports every violation at once, naming field and rule, before anything is sent.
+
+Requests, orders and fills are made and kept per order action (a replay keeps every
+one), so, like the market records, they are structs without garbage-collector
+tracking (``gc=False``): their fields are scalars, enums, dates, frozensets and other
+such structs, which cannot form a reference cycle, and every untracked object kept is
+one less for each full collection to walk.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ __all__ = [
 
 
 class RequestBase(
-    msgspec.Struct, tag_field="request_type", frozen=True, forbid_unknown_fields=True
+    msgspec.Struct, tag_field="request_type", frozen=True, forbid_unknown_fields=True, gc=False
 ):
     """What every order request shares: a frozen struct, tagged on ``request_type`` (so
     the union :data:`OrderRequest` round-trips through a journal or a wire codec), that
@@ -137,7 +143,7 @@ _REQUEST_TYPES: dict[type[RequestBase], RequestType] = {
 }
 
 
-class Fill(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Fill(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """One execution. ``fill_id`` is unique per venue, so a duplicate is recognised.
 
     ``is_aggressor`` says which side of the match this order was: ``True`` it arrived
@@ -160,7 +166,7 @@ class Fill(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     is_aggressor: bool | None = None
 
 
-class Order(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Order(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """The state of one order chain as last known. ``chain_id`` stays the same across modifies."""
 
     chain_id: str

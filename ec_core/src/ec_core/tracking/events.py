@@ -31,8 +31,11 @@ class OrderEventKind(StrEnum):
     ANOMALY = "ANOMALY"  # an impossible fill, booked: see FillAnomaly
 
 
-class OrderEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """One entry of an order's history; ``state`` is the order's state after it."""
+class OrderEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One entry of an order's history; ``state`` is the order's state after it.
+
+    Not tracked by the garbage collector: it holds only scalars and untracked records
+    (no cycle), and a history keeps several per order."""
 
     seq: int
     ts_ns: int
