@@ -184,11 +184,12 @@ def test_replay_is_deterministic(strategy_file: Path, tick_file: Path, tmp_path:
 def test_replay_takes_commission_and_slippage_from_the_settings_file(
     strategy_file: Path, tick_file: Path, tmp_path: Path
 ) -> None:
-    """``[vendors.mock] commission_per_contract`` and ``[vendors.mock.replay]`` are read
-    (they were an ``unknown field``): every contract filled pays the commission."""
+    """``[vendors.mock] commission_per_contract``, ``commission_per_order`` and
+    ``[vendors.mock.replay]`` are read: every contract filled pays the commission per
+    contract, every order filled the commission per order once."""
     config = tmp_path / "ec.toml"
     config.write_text(
-        '[vendors.mock]\ncommission_per_contract = "2.50"\n\n'
+        '[vendors.mock]\ncommission_per_contract = "2.50"\ncommission_per_order = "0.75"\n\n'
         '[vendors.mock.replay]\nslippage_ticks = 1\nmarket = "walk"\n'
     )
     done = ec(
@@ -198,8 +199,18 @@ def test_replay_takes_commission_and_slippage_from_the_settings_file(
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     contracts = sum(int(t["qty"]) for t in report["fills"])
+    orders = len({t["cl_order_id"] for t in report["fills"]})
     assert contracts > 0
-    assert Decimal(report["commissions"]) == Decimal("2.50") * contracts
+    assert Decimal(report["commissions"]) == Decimal("2.50") * contracts + Decimal("0.75") * orders
+
+
+def test_a_negative_commission_per_order_is_refused_naming_the_key() -> None:
+    from ec_core.errors import ConfigError
+    from ec_mock.vendor.config import parse_settings
+
+    with pytest.raises(ConfigError, match="must be >= 0") as caught:
+        parse_settings({"commission_per_order": "-1"})
+    assert caught.value.path == "vendors.mock.commission_per_order"
 
 
 def test_replay_names_a_bad_fill_model_key(

@@ -334,6 +334,7 @@ class AccountLedger:
         "cash_units",
         "commission_exp",
         "commission_per_contract",
+        "commission_per_order",
         "commission_units",
         "commissions",
         "currency",
@@ -343,6 +344,8 @@ class AccountLedger:
         "margin_units",
         "name",
         "open_orders",
+        "order_fee_exp",
+        "order_fee_units",
         "orders_by_cl",
         "positions",
         "rejected",
@@ -360,6 +363,7 @@ class AccountLedger:
         *,
         balance: Decimal,
         commission_per_contract: Decimal,
+        commission_per_order: Decimal = Decimal(0),
         name: str = "",
         currency: str = "USD",
         unlimited: bool = False,
@@ -370,8 +374,9 @@ class AccountLedger:
         self.initial_balance = balance
         balance_exp = exponent_of(balance, "balance")
         commission_exp = exponent_of(commission_per_contract, "commission_per_contract")
+        order_fee_exp = exponent_of(commission_per_order, "commission_per_order")
         # Money totals in integer units of 10**scale (see the module docstring).
-        self.scale = min(0, balance_exp, commission_exp)
+        self.scale = min(0, balance_exp, commission_exp, order_fee_exp)
         self.cash_units = to_units(balance, self.scale)  # balance + realized - commissions
         self.cash_exp = balance_exp
         self.cash_memo = (self.cash_units, self.cash_exp, self.scale, balance)
@@ -381,6 +386,9 @@ class AccountLedger:
         self.margin_exp = 0
         self.commission_per_contract = commission_per_contract
         self.commission_units = to_units(commission_per_contract, self.scale)
+        self.commission_per_order = commission_per_order
+        self.order_fee_units = to_units(commission_per_order, self.scale)
+        self.order_fee_exp = order_fee_exp
         self.commission_exp = commission_exp
         self.commissions = Decimal(0)
         self.unlimited = unlimited  # the house: never short of buying power
@@ -451,6 +459,7 @@ class AccountLedger:
         self.unrealized_units *= factor
         self.margin_units *= factor
         self.commission_units *= factor
+        self.order_fee_units *= factor
         for pos in self.positions.values():
             pos.margin_units *= factor
             pos.tick_value_units *= factor
@@ -465,10 +474,16 @@ class AccountLedger:
             self.positions[instrument.symbol] = pos
         return pos
 
-    def charge_commission(self, qty: int) -> Decimal:
-        """Take the commission on a fill of ``qty`` contracts (a non-zero rate); returns it."""
+    def charge_commission(self, qty: int, *, first: bool = False) -> Decimal:
+        """Take the commission on a fill of ``qty`` contracts (a non-zero rate), plus the
+        per-order commission on an order's ``first`` fill; returns it."""
         commission = self.commission_per_contract * qty
         self.cash_units -= self.commission_units * qty
+        if first and self.commission_per_order:
+            commission += self.commission_per_order
+            self.cash_units -= self.order_fee_units
+            if self.order_fee_exp < self.cash_exp:
+                self.cash_exp = self.order_fee_exp
         if self.commission_exp < self.cash_exp:
             self.cash_exp = self.commission_exp
         self.commissions += commission

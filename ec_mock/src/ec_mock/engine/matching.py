@@ -305,8 +305,8 @@ class MatchingLayer(ReportsLayer):
         else:
             book.holders.pop(order.account_id, None)
         commission = _ZERO
-        if acct.commission_per_contract:
-            commission = acct.charge_commission(qty)
+        if acct.commission_per_contract or acct.commission_per_order:
+            commission = acct.charge_commission(qty, first=filled == qty)
         if filled == order.qty:
             order.state = _F
             del acct.open_orders[order.oid]

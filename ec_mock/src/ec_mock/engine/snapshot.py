@@ -77,6 +77,7 @@ class SnapshotLayer(AmendLayer):
                 initial_balance=a.initial_balance,
                 cash=a.cash,
                 commission_per_contract=a.commission_per_contract,
+                commission_per_order=a.commission_per_order,
                 commissions=a.commissions,
                 unlimited=a.unlimited,
                 positions=tuple(
@@ -159,6 +160,7 @@ class SnapshotLayer(AmendLayer):
                 snap.account_id,
                 balance=snap.initial_balance,
                 commission_per_contract=snap.commission_per_contract,
+                commission_per_order=snap.commission_per_order,
                 name=snap.name,
                 currency=snap.currency,
                 unlimited=snap.unlimited,

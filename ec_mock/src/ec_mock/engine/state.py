@@ -73,6 +73,7 @@ class AccountSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     cash: Decimal
     commission_per_contract: Decimal
     commissions: Decimal
+    commission_per_order: Decimal = Decimal(0)
     unlimited: bool
     positions: tuple[PositionSnapshot, ...]
     rejected: tuple[ExecutionReport, ...] = ()

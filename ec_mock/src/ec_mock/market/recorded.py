@@ -44,8 +44,9 @@ Fill model (:class:`~ec_mock.market.RecordedFillModel`, one test per rule):
   request *sees* the market at its arrival: a taking order fills at the touch
   recorded at decision + latency, and records before the arrival fill none of the
   symbol's resting orders.
-* **Commission** per contract comes from ``[vendors.mock] commission_per_contract``
-  (charged by the exchange on each fill, in the fill and the account's cash).
+* **Commission** per contract and per order come from ``[vendors.mock]
+  commission_per_contract`` and ``commission_per_order`` (charged by the exchange on each
+  fill, the second on an order's first fill only, in the fill and the account's cash).
 
 Each recorded trade is also printed to the exchange (last trade, marks for P&L and
 the stop checks); a fill caused by a quote is booked as a print at the quote's price.
@@ -341,6 +342,10 @@ class RecordedVenue:
             )
         finally:
             self._withdraw(shown)
+            # a fired stop-limit that did not fill rests as a limit, and the exchange
+            # reports no change for it: re-read the user's orders before the next record
+            self._stale.add(symbol)
+            self._watch[symbol] = UNREAD
 
     # -- requests ----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@
     balance = "1000000"
     instruments = "my_contracts.toml"   # default: the built-in set
     commission_per_contract = "2.05"    # charged on every fill, per contract
+    commission_per_order = "0.50"       # charged once per order, on its first fill
 
     [vendors.mock.replay]    # how `ec replay` fills orders from recorded data
     slippage_ticks = 1       # see ec_mock.market.recorded_model for every key
@@ -49,6 +50,7 @@ class MockSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     accounts: tuple[str, ...] = ()
     balance: Decimal = DEFAULT_BALANCE
     commission_per_contract: Decimal = Decimal(0)
+    commission_per_order: Decimal = Decimal(0)
     replay: RecordedFillModel = RecordedFillModel()
     instruments: str | None = None
     market_buffer: Annotated[int, msgspec.Meta(ge=1)] = DEFAULT_MARKET_BUFFER
@@ -79,11 +81,11 @@ def parse_settings(settings: Mapping[str, Any]) -> tuple[MockSettings, dict[str,
         raise ConfigError(str(exc), path=_path_of(exc)) from exc
     if parsed.balance <= 0:
         raise ConfigError(f"must be > 0, got {parsed.balance}", path="vendors.mock.balance")
-    if parsed.commission_per_contract < 0:
-        raise ConfigError(
-            f"must be >= 0, got {parsed.commission_per_contract}",
-            path="vendors.mock.commission_per_contract",
-        )
+    for key in ("commission_per_contract", "commission_per_order"):
+        if getattr(parsed, key) < 0:
+            raise ConfigError(
+                f"must be >= 0, got {getattr(parsed, key)}", path=f"vendors.mock.{key}"
+            )
     return parsed, objects
 
 

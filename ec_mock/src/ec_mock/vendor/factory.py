@@ -86,6 +86,7 @@ async def _session(
             accounts=settings.all_accounts,
             balance=settings.balance,
             commission_per_contract=settings.commission_per_contract,
+            commission_per_order=settings.commission_per_order,
             market=settings.market,
             step_ns=settings.step_ns,
         )

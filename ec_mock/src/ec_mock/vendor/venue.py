@@ -126,6 +126,7 @@ class MockVenue:
         accounts: Iterable[str] = (),
         balance: Decimal = DEFAULT_BALANCE,
         commission_per_contract: Decimal = Decimal(0),
+        commission_per_order: Decimal = Decimal(0),
         market: bool = True,
         step_ns: int = DEFAULT_STEP_NS,
         market_options: Mapping[str, Any] | None = None,
@@ -174,7 +175,10 @@ class MockVenue:
         )
         for account_id in accounts:
             venue.ensure_account(
-                account_id, balance=balance, commission_per_contract=commission_per_contract
+                account_id,
+                balance=balance,
+                commission_per_contract=commission_per_contract,
+                commission_per_order=commission_per_order,
             )
         return venue
 
@@ -204,11 +208,15 @@ class MockVenue:
         *,
         balance: Decimal = DEFAULT_BALANCE,
         commission_per_contract: Decimal = Decimal(0),
+        commission_per_order: Decimal = Decimal(0),
     ) -> None:
         """Open ``account_id`` unless the exchange already has it."""
         if not self._exchange.has_account(account_id):
             self._exchange.open_account(
-                account_id, balance=balance, commission_per_contract=commission_per_contract
+                account_id,
+                balance=balance,
+                commission_per_contract=commission_per_contract,
+                commission_per_order=commission_per_order,
             )
             self._opened[account_id] = balance
 
