@@ -13,7 +13,9 @@ from typing import Any
 import anyio
 import pytest
 from ec_core.errors import ConnectionLostError, OrderNotSentError
+from ec_core.execution import Payload
 from ec_core.gateway import GatewayRefusedError
+from ec_core.gateway.client import open_link
 from ec_core.gateway.redis_io import open_redis, read_streams
 from ec_core.gateway.wire import FIELD, Answer, IntentMsg, Outcome, decode, encode
 from ec_core.model import SessionState
@@ -23,16 +25,17 @@ from ec_core.vendor import Session, VendorFactory
 from gateway_support import gateway_config, new_namespace, running_gateway, venue_orders
 
 import ec_core
-from ec_core import NewOrder, OrderType, Side
+from ec_core import NewOrder, OrderState, OrderType, Side
 
 pytestmark = pytest.mark.anyio
 
 LOST = "LOST"  # the symbol the venue's connection drops on
+BUG = "BUG"  # the symbol a plugin's bug raises on (no EcError)
 
 
 class _LosesResolve:
     """The mock session, except that resolving ``LOST`` fails as a dropped connection does
-    on a real vendor (not as an unknown symbol)."""
+    on a real vendor (not as an unknown symbol), and ``BUG`` as a plugin's bug would."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -43,6 +46,8 @@ class _LosesResolve:
     async def resolve(self, symbol: str) -> Any:
         if symbol == LOST:
             raise ConnectionLostError(f"connection lost while resolving {symbol}")
+        if symbol == BUG:
+            raise RuntimeError(f"a bug while resolving {symbol}")
         return await self._session.resolve(symbol)
 
 
@@ -193,3 +198,45 @@ async def test_an_answer_redis_refuses_for_a_while_is_written_once_it_takes_it(
                     assert len(venue_orders(gateway, "MOCK-1")) == 1  # sent once
     finally:
         logger.removeHandler(refused)
+
+
+async def test_an_intent_that_fails_unexpectedly_is_answered_not_sent(
+    redis_server: RedisServer,
+) -> None:
+    namespace = new_namespace()
+    config = gateway_config(redis_server.url, namespace)
+    url = f"{redis_server.url}?namespace={namespace}"
+    with anyio.fail_after(30):
+        async with (
+            running_gateway(config, _host()) as gateway,
+            ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader,
+        ):
+            with pytest.raises(OrderNotSentError, match=r"GATEWAY_FAILURE.*RuntimeError"):
+                await trader.execute(_buy(BUG))
+            assert gateway.counters["request_failures"] == 1
+            assert venue_orders(gateway, "MOCK-1") == []
+            order = await trader.execute(_buy())  # the gateway serves on
+            assert order is not None
+
+
+async def test_an_account_stream_key_of_another_type_costs_its_entries_not_the_answers(
+    redis_server: RedisServer,
+) -> None:
+    namespace = new_namespace()
+    config = gateway_config(redis_server.url, namespace)
+    url = f"{redis_server.url}?namespace={namespace}"
+    with anyio.fail_after(30):
+        async with (
+            running_gateway(config) as gateway,
+            open_link(url, account_id="MOCK-1", worker="w1", follow_account=False) as link,
+        ):
+            stream = gateway.layout.account("MOCK-1")
+            await gateway.client.delete(stream)
+            await gateway.client.set(stream, b"not a stream")
+            order = await link.execute(Payload(request=_buy()))  # its events on its replies
+            assert order is not None
+            final = await link.tracker.wait_for(order.chain_id, lambda o: o.state.is_final)
+            assert final.state is OrderState.FILLED
+            assert gateway.outbox.dropped[stream] >= 1
+            again = await link.execute(Payload(request=_buy()))  # the gateway serves on
+            assert again is not None
