@@ -6,7 +6,9 @@
 * :class:`TradeHub` -- a vendor's ``TradeMonitor.stream`` in one object: snapshot,
   ``SnapshotComplete``, live events per subscriber, ``DISCONNECTED`` / reconnect;
 * :class:`AccountBook` -- what a streaming venue last said of its accounts: the hub's snapshot;
-* :class:`MarketHub` -- a vendor's ``MarketDataFeed.stream`` for a venue that subscribes per symbol.
+* :class:`MarketHub` -- a vendor's ``MarketDataFeed.stream`` for a venue that subscribes per symbol;
+* :class:`MarketSubscribers` -- the synchronous table under it: who listens to which symbol,
+  books only to depth subscribers, a burst in one delivery (mock and cqg use it as it is).
 
 See docs/reference/streams.md.
 """
@@ -20,7 +22,7 @@ from ec_core.streams.channels import (
     TradeChannel,
 )
 from ec_core.streams.hub import Snapshot, TradeHub, TradeSink, account_of
-from ec_core.streams.market import MarketHub, SymbolCall
+from ec_core.streams.market import MarketHub, MarketSink, MarketSubscribers, SymbolCall
 
 __all__ = [
     "DEFAULT_MARKET_CAPACITY",
@@ -29,6 +31,8 @@ __all__ = [
     "EventChannel",
     "MarketChannel",
     "MarketHub",
+    "MarketSink",
+    "MarketSubscribers",
     "Snapshot",
     "SymbolCall",
     "TradeChannel",

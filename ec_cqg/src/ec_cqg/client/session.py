@@ -45,7 +45,6 @@ from ec_core.model import (
     SessionState,
 )
 from ec_core.session import SessionLifecycle
-from ec_core.streams import MarketChannel
 
 from ec_cqg.client.backoff import Backoff
 from ec_cqg.client.config import CqgSettings
@@ -291,9 +290,7 @@ class CqgSession:
 
     def _close_channels(self) -> None:
         self.core.book.hub.close()
-        for md_sink in self.core.market.sinks():
-            assert isinstance(md_sink, MarketChannel)
-            md_sink.close()
+        self.core.market.subscribers.close()
 
     # -- supervisor --------------------------------------------------------------
 

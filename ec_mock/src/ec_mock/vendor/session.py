@@ -59,6 +59,7 @@ from ec_core.streams import (
     DEFAULT_MARKET_CAPACITY,
     DEFAULT_TRADE_CAPACITY,
     MarketChannel,
+    MarketSubscribers,
     TradeChannel,
     TradeHub,
 )
@@ -128,8 +129,7 @@ class MockSession:
         self.lifecycle = SessionLifecycle(listener=on_state)
         self._instruments: dict[str, Instrument] = {}
         self.trade_hub = TradeHub(self._account_snapshot, capacity=trade_buffer)
-        self._market_subs: dict[str, list[MarketChannel[Any]]] = {}
-        self._depth_subs: dict[str, list[MarketChannel[Any]]] = {}  # also in _market_subs
+        self.market_subscribers: MarketSubscribers[MarketChannel[Any]] = MarketSubscribers()
         self._ids = itertools.count(1)
         self._orders = MockOrderGateway(self)
         self._market = MockMarketDataFeed(self)
@@ -234,9 +234,7 @@ class MockSession:
         if self.gate is not None:
             self.gate.unbind()
         self.trade_hub.close()
-        for market_channels in self._market_subs.values():
-            for market_channel in market_channels:
-                market_channel.close()
+        self.market_subscribers.close()
         self.lifecycle.advance(SessionState.CLOSED)
 
     def _require_logged_on(self) -> None:
@@ -263,10 +261,10 @@ class MockSession:
         self.lifecycle.advance(SessionState.LOGGED_ON)
         self.reconnects += 1
         self.trade_hub.reconnected(self.venue.clock.now_ns())
-        for symbol, market_channels in self._market_subs.items():
-            for market_channel in market_channels:
-                for market_event in self.market_snapshot(symbol):
-                    market_channel.push(market_event)
+        subscribers = self.market_subscribers
+        for symbol in subscribers.symbols():
+            for market_event in self.market_snapshot(symbol):
+                subscribers.publish(symbol, market_event)
             self.publish_depth(symbol)
 
     # -- VenueLink ---------------------------------------------------------------
@@ -274,7 +272,7 @@ class MockSession:
     def on_trade_event(self, event: TradeEvent) -> None:
         if self.lifecycle.state is not SessionState.LOGGED_ON:
             return  # lost on the line
-        if self._depth_subs and isinstance(event, ExecutionReport):
+        if self.market_subscribers.depth_subscribers and isinstance(event, ExecutionReport):
             self.publish_depth(event.symbol)
         if self.gate is not None:
             self.gate.put(event, self.venue.clock.now_ns())
@@ -284,7 +282,7 @@ class MockSession:
     def on_market_event(self, event: MarketEvent) -> None:
         if self.lifecycle.state is not SessionState.LOGGED_ON:
             return
-        if self._depth_subs:
+        if self.market_subscribers.depth_subscribers:
             self.publish_depth(event.symbol)
         if self.gate is not None:
             self.gate.put(event, self.venue.clock.now_ns())
@@ -310,19 +308,17 @@ class MockSession:
         """Every order event may move a level, so depth subscribers of ``symbol`` get the
         book's top levels whenever they differ from what each last got. Read from the
         engine at once: a fault plan delays quotes and trades, not depth."""
-        channels = self._depth_subs.get(symbol)
-        if not channels:
+        subscribers = self.market_subscribers
+        if not subscribers.wants_depth(symbol):
             return
         depth = self.venue.exchange.book_depth(symbol)
         if depth is not None:
-            for channel in channels:
-                channel.push_depth(depth)
+            subscribers.publish_depth(depth)
 
     def deliver_market(self, event: MarketEvent) -> None:
         if self.lifecycle.state is not SessionState.LOGGED_ON:
             return
-        for channel in self._market_subs.get(event.symbol, ()):
-            channel.push(event)
+        self.market_subscribers.publish(event.symbol, event)
 
     # -- snapshots ---------------------------------------------------------------
 
@@ -349,23 +345,12 @@ class MockSession:
     # -- subscriptions -------------------------------------------------------------
 
     def add_market_channel(self, symbol: str, channel: MarketChannel[Any]) -> None:
-        self._market_subs.setdefault(symbol, []).append(channel)
+        self.market_subscribers.subscribe(symbol, channel, depth=channel.depth)
         if channel.depth:
-            self._depth_subs.setdefault(symbol, []).append(channel)
             self.publish_depth(symbol)  # the depth snapshot, after quote and trade
 
     def remove_market_channel(self, symbol: str, channel: MarketChannel[Any]) -> None:
-        depth_channels = self._depth_subs.get(symbol, [])
-        if channel in depth_channels:
-            depth_channels.remove(channel)
-            if not depth_channels:
-                del self._depth_subs[symbol]
-        channels = self._market_subs.get(symbol, [])
-        if channel in channels:
-            channels.remove(channel)
-
-    def market_channels(self) -> list[MarketChannel[Any]]:
-        return [c for channels in self._market_subs.values() for c in channels]
+        self.market_subscribers.unsubscribe(symbol, channel)
 
 
 @final

@@ -19,6 +19,7 @@ from typing import Final, final
 
 from ec_core.errors import PriceError, ProtocolError
 from ec_core.model import BookDepth, MarketEvent
+from ec_core.streams import MarketSubscribers
 
 from ec_cqg.client.core.sinks import EventSink
 from ec_cqg.client.marketdata import ContractQuotes
@@ -41,27 +42,27 @@ MarketSink = EventSink[MarketEvent | BookDepth]
 
 @final
 class _Subscription:
-    __slots__ = ("contract_id", "depth_sinks", "level", "quotes", "sinks", "symbol")
+    __slots__ = ("contract_id", "level", "quotes", "symbol")
 
     def __init__(self, symbol: str, contract_id: int, quotes: ContractQuotes, level: int) -> None:
         self.symbol = symbol
         self.contract_id = contract_id
         self.quotes = quotes
         self.level = level
-        self.sinks: list[MarketSink] = []  # quotes and trades only
-        self.depth_sinks: list[MarketSink] = []  # also BookDepth
 
 
 @final
 class MarketSubscriptions:
-    """Subscriptions by contract id (the ingest path) and by symbol (the API)."""
+    """Subscriptions by contract id (the ingest path) and by symbol (the API); their
+    subscribers are core's :class:`~ec_core.streams.MarketSubscribers` (``subscribers``)."""
 
-    __slots__ = ("_by_contract", "_by_symbol", "_counters", "events")
+    __slots__ = ("_by_contract", "_by_symbol", "_counters", "events", "subscribers")
 
     def __init__(self, counters: Counter[str]) -> None:
         self._counters = counters
         self._by_contract: dict[int, _Subscription] = {}
         self._by_symbol: dict[str, _Subscription] = {}
+        self.subscribers: MarketSubscribers[MarketSink] = MarketSubscribers()
         self.events = 0  # core market events delivered (stats)
 
     def add(
@@ -77,7 +78,7 @@ class MarketSubscriptions:
             sub = _Subscription(symbol, ref.contract_id, ContractQuotes(symbol, ref.prices), level)
             self._by_symbol[symbol] = sub
             self._by_contract[ref.contract_id] = sub
-        (sub.depth_sinks if depth else sub.sinks).append(sink)
+        self.subscribers.subscribe(symbol, sink, depth=depth)
         if joined:
             state = sub.quotes.current(now_ns)
             sink.push_many(state if depth else [e for e in state if type(e) is not BookDepth])
@@ -90,16 +91,8 @@ class MarketSubscriptions:
     def remove(self, symbol: str, sink: MarketSink) -> int | None:
         """Remove a subscriber; the contract to unsubscribe if it was the last one."""
         sub = self._by_symbol.get(symbol)
-        if sub is None:
-            return None
-        if sink in sub.sinks:
-            sub.sinks.remove(sink)
-        elif sink in sub.depth_sinks:
-            sub.depth_sinks.remove(sink)
-        else:
-            return None
-        if sub.sinks or sub.depth_sinks:
-            return None
+        if sub is None or not self.subscribers.unsubscribe(symbol, sink):
+            return None  # not subscribed, or others still are
         self._by_symbol.pop(symbol, None)
         self._by_contract.pop(sub.contract_id, None)
         return sub.contract_id
@@ -117,11 +110,6 @@ class MarketSubscriptions:
             self._by_contract[ref.contract_id] = sub
             out.append((ref.contract_id, sub.level))
         return out
-
-    def sinks(self) -> list[MarketSink]:
-        return [
-            sink for sub in self._by_contract.values() for sink in (*sub.sinks, *sub.depth_sinks)
-        ]
 
     def apply_items(self, items: Sequence[object], base: BaseTime | None, now_ns: int) -> None:
         """A burst of ``RealTimeMarketData`` items: each subscriber gets its events in
@@ -152,15 +140,9 @@ class MarketSubscriptions:
                 break
             run, run_id, run_sub = [item], contract_id, market.get(contract_id)
         self.events += count
+        publish_many = self.subscribers.publish_many
         for contract_id, events in out.items():
-            sub = market[contract_id]
-            for sink in sub.depth_sinks:
-                sink.push_many(events)
-            if sub.sinks:
-                if sub.depth_sinks:  # the DOM is tracked: BookDepth is for depth subscribers
-                    events = [e for e in events if type(e) is not BookDepth]
-                for sink in sub.sinks:
-                    sink.push_many(events)
+            publish_many(market[contract_id].symbol, events)
 
     def _convert(
         self, sub: _Subscription, run: list[object], base: BaseTime, now_ns: int
