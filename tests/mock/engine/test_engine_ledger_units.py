@@ -104,6 +104,23 @@ def test_a_position_with_a_finer_amount_rescales_the_account() -> None:
     assert str(ledger.buying_power({})) == "98499.999998"
 
 
+def test_add_working_covered_only_books_nothing_the_buying_power_does_not_cover() -> None:
+    """A new order's buying-power check and its margin reservation are one step: short of
+    margin, nothing is booked and the exposure it would add is returned."""
+    es = Instrument(symbol="ES", tick_size=Decimal("0.25"), multiplier=Decimal(50))
+    ledger = AccountLedger("A", balance=Decimal("10000"), commission_per_contract=Decimal(0))
+    pos = ledger.position(es, Decimal("4000"))
+    assert pos.add_working(1, 2, True) == 0  # 8000 of 10000
+    assert (pos.buy_working, str(ledger.margin_value)) == (2, "8000")
+    assert pos.add_working(1, 1, True) == 1  # 4000 more: not covered
+    assert (pos.buy_working, str(ledger.margin_value)) == (2, "8000")
+    assert pos.add_working(-1, 2, True) == 0  # sells inside the buys add no exposure
+    assert (pos.sell_working, str(ledger.margin_value)) == (2, "8000")
+    assert pos.add_working(1, 1) == 0  # unchecked (the house, a liquidation): booked
+    assert (pos.buy_working, str(ledger.margin_value)) == (3, "12000")
+    assert str(ledger.buying_power({})) == "-2000"
+
+
 def test_non_finite_amounts_are_refused_up_front() -> None:
     es = Instrument(symbol="ES", tick_size=Decimal("0.25"), multiplier=Decimal(50))
     with pytest.raises(ValueError, match="margin of ES"):

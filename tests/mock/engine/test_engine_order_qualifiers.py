@@ -348,6 +348,22 @@ def test_an_order_smp_id_without_instruction_cancels_the_resting_order() -> None
     assert fills(rec, "other") == [(1, Decimal("4500"))]
 
 
+def test_an_smp_cancel_that_empties_a_level_drops_it_and_the_sweep_goes_on() -> None:
+    """The resting order SMP cancels is the only one at its price: the level leaves the
+    book with it (once), and the aggressor trades at the next level and rests the rest."""
+    ex, _clock, rec = globex()
+    ex.submit(ep("own", SELL, 1, "4500", account="A", smp_id="DESK1"))
+    ex.submit(ep("other", SELL, 1, "4500.25", account="B"))
+    ex.submit(ep("buy", BUY, 2, "4500.25", account="C", smp_id="DESK1"))
+    assert rec.last("own").reject_text == SMP_CANCELLED_RESTING
+    assert fills(rec, "buy") == [(1, Decimal("4500.25"))]
+    assert touch(ex) == Touch(tick("4500.25"), 1, None, 0)
+    assert queue(ex, SELL) == []
+    ex.submit(ep("late", SELL, 1, "4500", account="B"))  # the 4500 level is built anew
+    assert fills(rec, "late") == [(1, Decimal("4500.25"))]
+    assert touch(ex) == Touch(None, 0, None, 0)
+
+
 def test_orders_of_different_smp_ids_trade() -> None:
     ex, _clock, rec = globex()
     ex.submit(ep("own", SELL, 1, "4500", smp_id="DESK1"))

@@ -6,7 +6,6 @@ Also cancel-all and liquidation (a cancel-all, then market orders that flatten).
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from ec_core.model import (
     Duration,
@@ -184,18 +183,7 @@ class AmendLayer(OrderEntryLayer):
         limit_price = request.limit_price
         stop_price = request.stop_price
         try:
-            if limit_price is None:
-                price = None
-            else:  # _ticks' cache hit, inlined (as in _on_new_request)
-                price = None
-                cache = self._to_ticks.get(symbol)
-                if cache is not None and type(limit_price) is Decimal:
-                    try:
-                        price = cache[limit_price]
-                    except (KeyError, TypeError):
-                        price = None
-                if price is None:
-                    price = self._ticks(symbol, limit_price)
+            price = None if limit_price is None else self._ticks(symbol, limit_price)
             stop = None if stop_price is None else self._ticks(symbol, stop_price)
         except Reject as reject:
             self._reject_on_order(

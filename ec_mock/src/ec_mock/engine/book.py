@@ -110,10 +110,9 @@ class OrderBook:
     def rest(self, order: OrderRecord, seq: int) -> None:
         """Append ``order`` at the back of its price level with priority ``seq``.
 
-        ``Exchange._execute`` and ``Exchange._new`` inline this for every passive order
-        that is not an iceberg (and ``Exchange._finish`` inlines :meth:`unrest`): keep
-        them alike. An iceberg shows a slice of at most its display quantity (the one
-        it had, when restored from a snapshot with one on display).
+        Every passive order comes through here (the engine's hot path: keep it lean).
+        An iceberg shows a slice of at most its display quantity (the one it had, when
+        restored from a snapshot with one on display).
         """
         price = order.price
         assert price is not None
@@ -130,6 +129,7 @@ class OrderBook:
                 level = self.asks[price] = Level(price)
                 insort(self.ask_keys, -price)
         level.orders.append((seq, order))
+        order.level = level
         remaining = order.qty - order.filled
         if order.display:
             shown = order.shown
@@ -146,10 +146,7 @@ class OrderBook:
         if not order.resting:
             return
         order.resting = False
-        price = order.price
-        assert price is not None
-        side = self.bids if order.side > 0 else self.asks
-        level = side[price]
+        level = order.level
         remaining = order.qty - order.filled
         if order.display:
             level.qty -= order.shown
@@ -159,9 +156,10 @@ class OrderBook:
             level.qty -= remaining
         level.count -= 1
         if level.count == 0:
-            self._drop_level(order.side, price)
+            self.drop_level(order.side, level.price)
 
-    def _drop_level(self, side: int, price: int) -> None:
+    def drop_level(self, side: int, price: int) -> None:
+        """Remove the (empty) level at ``price`` on ``side`` (+1 bids, -1 asks)."""
         if side > 0:
             del self.bids[price]
             keys = self.bid_keys
@@ -183,9 +181,7 @@ class OrderBook:
         An iceberg loses hidden quantity first, then its slice on display (a quantity
         decrease; fills take from the slice: :meth:`reduce_shown`).
         """
-        side = self.bids if order.side > 0 else self.asks
-        assert order.price is not None
-        level = side[order.price]
+        level = order.level
         if not order.display:
             level.qty -= by
             return
@@ -198,8 +194,7 @@ class OrderBook:
 
     def reduce_shown(self, order: OrderRecord, by: int) -> None:
         """An iceberg's slice on display gives ``by`` (less than the slice) to a fill."""
-        assert order.price is not None
-        (self.bids if order.side > 0 else self.asks)[order.price].qty -= by
+        order.level.qty -= by
         order.shown -= by
 
     def level(self, side: int, price: int) -> Level | None:

@@ -106,29 +106,42 @@ class PositionLedger:
         self.banked = 0  # realized + variation at the last settlement
 
     # Exposure is max(|qty + buys|, |qty - sells|). With a = qty + buys >= c = qty - sells
-    # that is ``a if a + c >= 0 else -c``: the methods below inline it, it is the hot path.
+    # that is ``a if a + c >= 0 else -c``, computed in place: it is the hot path.
 
-    def add_working(self, side: int, delta: int) -> None:
-        """Open orders on ``side`` grew (or shrank, negative ``delta``) by ``delta`` contracts.
+    def add_working(self, side: int, delta: int, covered_only: bool = False) -> int:
+        """Open orders on ``side`` grew (or shrank, negative ``delta``) by ``delta``
+        contracts: the account's margin in use follows the exposure. Returns 0.
 
-        ``Exchange._new`` and ``Exchange._finish`` inline this: keep them alike.
+        ``covered_only`` (a new order's buying-power check): when the exposure grows
+        by more than the account's buying power covers, nothing is booked and the
+        exposure it would have added is returned. Every new order and every end of
+        one comes through here.
         """
         qty = self.qty
         high = qty + self.buy_working
         low = qty - self.sell_working
         before = high if high + low >= 0 else -low
         if side > 0:
-            self.buy_working += delta
             high += delta
         else:
-            self.sell_working += delta
             low -= delta
-        after = high if high + low >= 0 else -low
-        if after != before:
+        added = (high if high + low >= 0 else -low) - before
+        if (
+            covered_only
+            and added > 0
+            and added * self.margin_units > self.account.buying_power_units()
+        ):
+            return added
+        if side > 0:
+            self.buy_working += delta
+        else:
+            self.sell_working += delta
+        if added:
             account = self.account
-            account.margin_units += (after - before) * self.margin_units
+            account.margin_units += added * self.margin_units
             if self.margin_exp < account.margin_exp:
                 account.margin_exp = self.margin_exp
+        return 0
 
     def fill(self, signed_qty: int, price: int, mark: int | None, from_working: bool) -> int:
         """Book a fill (of an open order if ``from_working``); returns the P&L in ticks

@@ -1,12 +1,12 @@
 """Matching: take liquidity, rest, fill, print, fire stops and AON orders, end orders.
 
-The hot path: a few small steps are written out in place (each names the
-method it stands for).
+The hot path. Steps that belong to the book or to a position are calls to their one
+implementation (:meth:`OrderBook.rest`, :meth:`OrderBook.unrest`,
+:meth:`PositionLedger.add_working`), never copies of them.
 """
 
 from __future__ import annotations
 
-from bisect import insort
 from collections import deque
 
 from ec_core.model import (
@@ -87,29 +87,10 @@ class MatchingLayer(ReportsLayer):
             self._finish(order, _CANCELLED, "market order: no more liquidity")
         elif duration is _IOC or duration is _FOK:
             self._finish(order, _CANCELLED, "immediate-or-cancel remainder")
-        elif order.display:
+        else:  # rest (an iceberg shows its first slice)
             seq = self._next_seq
             self._next_seq = seq + 1
-            book.rest(order, seq)  # an iceberg shows its first slice
-        else:  # rest: book.rest, inlined (this is every passive order)
-            seq = self._next_seq
-            self._next_seq = seq + 1
-            order.seq = seq
-            order.resting = True
-            price = limit
-            if order.side > 0:
-                level = book.bids.get(price)
-                if level is None:
-                    level = book.bids[price] = Level(price)
-                    insort(book.bid_keys, price)
-            else:
-                level = book.asks.get(price)
-                if level is None:
-                    level = book.asks[price] = Level(price)
-                    insort(book.ask_keys, -price)
-            level.orders.append((seq, order))
-            level.qty += order.qty - order.filled
-            level.count += 1
+            book.rest(order, seq)
 
     def _match(self, order: OrderRecord, book: OrderBook) -> None:
         side = order.side
@@ -152,15 +133,8 @@ class MatchingLayer(ReportsLayer):
                     if not smp.cancel_resting:
                         cancel_aggressor = True
                         break
-                    queue.popleft()  # book.unrest, inlined as in the fill below
-                    resting.resting = False
-                    if resting.display:
-                        level.qty -= resting.shown
-                        level.hidden -= available - resting.shown
-                        resting.shown = 0
-                    else:
-                        level.qty -= available
-                    level.count -= 1
+                    # Out of the book (its queue entry is dropped as dead next round),
+                    # with the level too if it was the last order there.
                     self._finish(resting, _CANCELLED, SMP_CANCELLED_RESTING)
                     continue
                 if resting.display:
@@ -198,8 +172,8 @@ class MatchingLayer(ReportsLayer):
                             aggressor=aggressor,
                         )
                     )
-            if level.count == 0:
-                book._drop_level(-side, price)
+            if level.count == 0 and levels.get(price) is level:  # not dropped by an SMP cancel
+                book.drop_level(-side, price)
             if cancel_aggressor:
                 self._finish(order, _CANCELLED, SMP_CANCELLED_AGGRESSING)
                 break
@@ -455,39 +429,15 @@ class MatchingLayer(ReportsLayer):
         book = order.book
         side = order.side
         remaining = order.qty - order.filled
-        if order.display and order.resting:
+        if order.resting:
             book.unrest(order)
-        elif order.resting:  # book.unrest, inlined
-            order.resting = False
-            price = order.price
-            assert price is not None
-            level = (book.bids if side > 0 else book.asks)[price]
-            level.qty -= remaining
-            level.count -= 1
-            if level.count == 0:
-                book._drop_level(side, price)
         elif order.stop is not None and not order.triggered:
             book.remove_stop(order)
         if order.aon and order in book.aon:
             book.aon.remove(order)
         pos = order.pos
-        # pos.add_working(side, -remaining), inlined: every cancel comes through here
-        held = pos.qty
-        high = held + pos.buy_working
-        low = held - pos.sell_working
-        before = high if high + low >= 0 else -low
-        if side > 0:
-            pos.buy_working -= remaining
-            high -= remaining
-        else:
-            pos.sell_working -= remaining
-            low += remaining
-        after = high if high + low >= 0 else -low
+        pos.add_working(side, -remaining)
         acct = pos.account
-        if after != before:
-            acct.margin_units += (after - before) * pos.margin_units
-            if pos.margin_exp < acct.margin_exp:
-                acct.margin_exp = pos.margin_exp
         order.state = state
         now = self._ts
         order.updated_ns = now

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import insort
 from datetime import date
-from decimal import Decimal
 
 import msgspec
 from ec_core.model import (
@@ -17,7 +15,6 @@ from ec_core.model import (
 )
 
 from ec_mock.engine.auction import AuctionLayer
-from ec_mock.engine.book import Level
 from ec_mock.engine.codes import VENUE_ID_MARK, RejectCode
 from ec_mock.engine.core import (
     _BUY,
@@ -68,18 +65,7 @@ class OrderEntryLayer(AuctionLayer):
         limit_price = request.limit_price
         stop_price = request.stop_price
         try:
-            if limit_price is None:
-                price = None
-            else:  # _ticks' cache hit, inlined
-                price = None
-                cache = self._to_ticks.get(symbol)
-                if cache is not None and type(limit_price) is Decimal:
-                    try:
-                        price = cache[limit_price]
-                    except (KeyError, TypeError):  # not cached yet; a signalling NaN
-                        price = None
-                if price is None:
-                    price = self._ticks(symbol, limit_price)
+            price = None if limit_price is None else self._ticks(symbol, limit_price)
             stop = None if stop_price is None else self._ticks(symbol, stop_price)
             smp = None
             if request.smp_id is not None or request.smp_instruction is not None:
@@ -100,9 +86,9 @@ class OrderEntryLayer(AuctionLayer):
             request.exec_instructions,
             request.cl_order_id,
             request,
-            display_qty=request.display_qty,
-            min_qty=request.min_qty,
-            smp=smp,
+            request.display_qty,
+            request.min_qty,
+            smp,
         )
 
     def place(
@@ -147,9 +133,9 @@ class OrderEntryLayer(AuctionLayer):
             exec_instructions,
             cl_order_id,
             None,
-            display_qty=display_qty,
-            min_qty=min_qty,
-            smp=smp,
+            display_qty,
+            min_qty,
+            smp,
         )
         if self._touched and (self._sinks or self._armed):
             self._settle()
@@ -176,11 +162,10 @@ class OrderEntryLayer(AuctionLayer):
         exec_instructions: frozenset[ExecInstruction],
         cl_order_id: str,
         request: NewOrder | None,
-        *,
-        liquidation: bool = False,
         display_qty: int | None = None,
         min_qty: int | None = None,
         smp: SelfMatchPrevention | None = None,
+        liquidation: bool = False,
     ) -> str:
         """Check a new order against the entry rules, then accept and execute it.
 
@@ -260,35 +245,19 @@ class OrderEntryLayer(AuctionLayer):
                 )
             for check in plan:
                 check(self, order, acct, instrument)
-            # The last check, buying power, where the exposure the order adds is computed
-            # once for the check and for the margin reserved below. Exposure is
-            # max(|held + buys working|, |held - sells working|); the house (unlimited)
-            # and liquidations are exempt. Integer money units on the common path.
+            # The last check, buying power, for the exposure the order adds; the house
+            # (unlimited) and liquidations are exempt. An open position books the order
+            # (add_working) in the same step: integer money units on the common path.
             pos = acct.positions.get(symbol)
-            exempt = acct.unlimited or liquidation
-            if pos is None:
-                added = qty
-                if not exempt:
-                    margin = self.margin(symbol)
-                    if margin * added > acct.cash + acct.unrealized_value - acct.margin_value:
-                        raise short_of_margin(acct, margin, added)
-            else:
-                held = pos.qty
-                high = held + pos.buy_working
-                low = held - pos.sell_working
-                before = high if high + low >= 0 else -low
-                if side is _BUY:
-                    high += qty
-                else:
-                    low -= qty
-                added = (high if high + low >= 0 else -low) - before
-                if (
-                    added > 0
-                    and not exempt
-                    and pos.margin_units * added
-                    > acct.cash_units + acct.unrealized_units - acct.margin_units
-                ):
-                    raise short_of_margin(acct, pos.margin, added)
+            checked = not (acct.unlimited or liquidation)
+            if pos is not None:
+                short = pos.add_working(order.side, qty, checked)
+                if short:
+                    raise short_of_margin(acct, pos.margin, short)
+            elif checked:
+                margin = self.margin(symbol)
+                if margin * qty > acct.cash + acct.unrealized_value - acct.margin_value:
+                    raise short_of_margin(acct, margin, qty)
         except Reject as reject:
             if request is None:
                 request = NewOrder(
@@ -317,6 +286,7 @@ class OrderEntryLayer(AuctionLayer):
         price = order.price  # a protected market order has one now
         if pos is None:
             pos = acct.position(instrument, self.margin(symbol))
+            pos.add_working(order.side, qty)
         oid = order.oid = self._next_oid
         self._next_oid = oid + 1
         order.pos = pos
@@ -327,15 +297,6 @@ class OrderEntryLayer(AuctionLayer):
         ids[cl] = order
         acct.open_orders[oid] = order
         book.open_orders[oid] = order
-        # pos.add_working(sign, qty), inlined: every new order comes through here
-        if sign > 0:
-            pos.buy_working += qty
-        else:
-            pos.sell_working += qty
-        if added:
-            acct.margin_units += added * pos.margin_units
-            if pos.margin_exp < acct.margin_exp:
-                acct.margin_exp = pos.margin_exp
         if self._sinks:
             self._emit(self._report(_R_ACCEPTED, order, now, request_type=_NEW))
         if expire_ns:
@@ -359,23 +320,8 @@ class OrderEntryLayer(AuctionLayer):
             )
         ):
             self._execute(order, book)
-        else:
-            # A passive limit order: what _execute would do (rest it), without the call.
+        else:  # a passive limit order: what _execute would do, without the checks
             seq = self._next_seq
             self._next_seq = seq + 1
-            order.seq = seq
-            order.resting = True
-            if sign > 0:
-                level = book.bids.get(price)
-                if level is None:
-                    level = book.bids[price] = Level(price)
-                    insort(book.bid_keys, price)
-            else:
-                level = book.asks.get(price)
-                if level is None:
-                    level = book.asks[price] = Level(price)
-                    insort(book.ask_keys, -price)
-            level.orders.append((seq, order))
-            level.qty += qty
-            level.count += 1
+            book.rest(order, seq)
         return cl

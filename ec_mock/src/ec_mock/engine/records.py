@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, final
 from ec_core.model import Duration, OrderState, OrderType
 
 if TYPE_CHECKING:
-    from ec_mock.engine.book import OrderBook
+    from ec_mock.engine.book import Level, OrderBook
     from ec_mock.engine.ledger import PositionLedger
     from ec_mock.engine.smp import SelfMatchPrevention
 
@@ -24,6 +24,7 @@ class OrderRecord:
     """One order as the engine holds it. ``pos`` is bound when the order is accepted."""
 
     pos: PositionLedger  # the account's position in ``symbol``: fills and working qty go there
+    level: Level  # its price level, set by ``OrderBook.rest`` (meaningful while ``resting``)
     __slots__ = (
         "account_id",
         "aon",
@@ -38,6 +39,7 @@ class OrderRecord:
         "expire_ns",
         "filled",
         "gtd",
+        "level",
         "min_qty",
         "oid",
         "order_type",

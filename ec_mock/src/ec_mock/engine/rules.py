@@ -135,8 +135,8 @@ def check_buying_power(
 def short_of_margin(acct: AccountLedger, margin: Decimal, added: int) -> Reject:
     """The reject of a new order whose added exposure the buying power does not cover.
 
-    Checked last, where the order's margin is reserved (``OrderEntryLayer._new``):
-    the exposure it adds is computed once for both.
+    Checked last, where the order's margin is reserved (``OrderEntryLayer._new``,
+    through ``PositionLedger.add_working``): the exposure it adds is computed once for both.
     """
     available = acct.cash + acct.unrealized_value - acct.margin_value
     return Reject(
