@@ -1,6 +1,12 @@
-"""A strategy file the replay tests of recorded data (ticks, bars) write and run."""
+"""What the tests of recorded data (ticks, bars) share: a strategy file they write and
+replay, and the real ``ec`` command run as a subprocess."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 _SWING = """
 from ec_core.model import NewOrder, OrderType, Side
@@ -37,3 +43,12 @@ def swing_strategy(
     market once the mid moved 3 ticks either way; ``max_signals`` at once, ``cooldown_ns``
     between them."""
     return _SWING.format(max_signals=max_signals, cooldown_ns=cooldown_ns, symbols=list(symbols))
+
+
+def run_ec(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``ec ARGS...`` in ``cwd`` in a fresh interpreter, without the caller's EC_SETTINGS."""
+    env = {k: v for k, v in os.environ.items() if k != "EC_SETTINGS"}
+    return subprocess.run(
+        [sys.executable, "-c", "from ec_core.cli.main import main; main()", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip

@@ -4,9 +4,7 @@ coverage and bars outside the sessions, from the instrument's trading calendar."
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +15,7 @@ from ec_core.data.ohlcv_file import read_bar_rows
 from ec_core.data.tick_summary import summarize_ticks
 from ec_core.data.ticks_csv import BAR_FIELDS
 from ec_core.model import Instrument
+from replay_support import run_ec
 
 SEC = 1_000_000_000
 MIN = 60 * SEC
@@ -115,12 +114,7 @@ def test_the_bar_length_is_inferred_from_the_closest_two_bars(tmp_path: Path) ->
 
 
 def ec_data(path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "EC_SETTINGS"}
-    return subprocess.run(
-        [sys.executable, "-c", "from ec_core.cli.main import main; main()", "data", "check",
-         str(path), *extra],
-        cwd=path.parent, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    return run_ec("data", "check", str(path), *extra, cwd=path.parent, timeout=60)
 
 
 def test_ec_data_check_reports_missing_bars_and_coverage(tmp_path: Path) -> None:

@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from ec_core.data.tick_checks import TickChecks
 from ec_core.data.ticks_csv import BAR_FIELDS, read_ticks
 from ec_core.errors import ConfigError
 from ec_core.model import Instrument, Quote, Trade
-from replay_support import swing_strategy
+from replay_support import run_ec, swing_strategy
 
 SEC = 1_000_000_000
 MIN = 60 * SEC
@@ -161,11 +159,7 @@ def test_a_parquet_bar_file_reads_like_the_csv(tmp_path: Path) -> None:
 
 
 def ec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "EC_SETTINGS"}
-    return subprocess.run(
-        [sys.executable, "-c", "from ec_core.cli.main import main; main()", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    return run_ec(*args, cwd=cwd)
 
 
 def two_symbol_bars(tmp_path: Path) -> Path:

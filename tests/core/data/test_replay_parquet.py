@@ -46,7 +46,7 @@ def test_replay_of_a_two_instrument_parquet_file_writes_the_traders_tables(
     env = {k: v for k, v in os.environ.items() if k != "EC_SETTINGS"}
     done = subprocess.run(
         [sys.executable, "-c", "from ec_core.cli.main import main; main()", "replay",
-         "swing.py:strategy", "--ticks", "two.parquet", "--out", "out"],
+         "swing.py:strategy", "--ticks", "two.parquet", "--out", "out", "--candles", "5m"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -72,6 +72,7 @@ def test_replay_of_a_two_instrument_parquet_file_writes_the_traders_tables(
     assert (out / "chart.svg").exists()
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Plotly.newPlot" in page
+    assert "5m candles" in page  # --candles
     table = re.search(r"<table id='ec-stats'>(.*?)</table>", page, re.S)
     assert table is not None
     assert f"<th>trades</th><td>{len(trades)}</td>" in table.group(1)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 from ec_core.data.tick_summary import summarize_ticks
 from ec_core.data.ticks_csv import TICK_FIELDS, read_tick_rows
 from ec_core.model import Instrument, TradingHours
+from replay_support import run_ec
 
 CLE = Instrument(
     symbol="CLE",
@@ -67,13 +66,7 @@ def test_problems_are_counted_with_examples_never_raised(tmp_path: Path) -> None
 
 
 def ec_data(path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ}
-    env.pop("EC_SETTINGS", None)
-    return subprocess.run(
-        [sys.executable, "-c", "from ec_core.cli.main import main; main()", "data", "check",
-         str(path), *extra],
-        cwd=path.parent, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    return run_ec("data", "check", str(path), *extra, cwd=path.parent, timeout=60)
 
 
 def test_ec_data_check_exits_0_on_a_clean_file_and_1_on_a_broken_one(tmp_path: Path) -> None:

@@ -167,3 +167,13 @@ def test_statistics_and_daily_pnl_keep_the_decimals_of_the_instruments_traded() 
     )  # fmt: skip
     assert (stats.avg_win, stats.avg_loss, stats.expectancy) == ("100.000", "-15.750", "42.125")
     assert (stats.max_drawdown, stats.commissions, stats.slippage) == ("15.750", "0.125", "15.625")
+
+
+def test_an_order_row_carries_the_time_of_its_outcome_in_the_exchange_zone() -> None:
+    cancelled = Order(
+        chain_id="b", cl_order_id="b", account_id="A", symbol="CLE", side=Side.SELL,
+        order_type=OrderType.LMT, qty=1, state=OrderState.CANCELLED,
+        limit_price=Decimal("70.05"), updated_ns=T0 + 90 * SEC,
+    )  # fmt: skip
+    (row,) = order_rows([cancelled], instruments=TABLE)
+    assert (row.updated_ns, row.updated_time) == (T0 + 90 * SEC, "2024-01-10T09:01:30-06:00")

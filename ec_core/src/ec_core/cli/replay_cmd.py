@@ -55,6 +55,12 @@ __all__ = ["replay_command"]
     help="The length of the --bars bars (1s, 5m, 1h, 1d...).",
 )
 @click.option(
+    "--candles",
+    default="1m",
+    show_default=True,
+    help="The time frame of report.html's price candles (1m, 5m, 1h...).",
+)
+@click.option(
     "--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file (TOML)."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the mock engine.")
@@ -105,6 +111,7 @@ def replay_command(
     ticks: Path | None,
     bars: Path | None,
     bar_length: str,
+    candles: str,
     config: Path | None,
     seed: int,
     account_id: str | None,
@@ -119,6 +126,7 @@ def replay_command(
     """Replay recorded ticks (or bars) through STRATEGY (file.py:factory or module:factory)
     on the mock."""
     # the strategy stack is imported when the command runs, not when `ec` starts
+    from ec_core.data.ohlcv_file import bar_length_ns as bar_length_ns_of
     from ec_core.data.tick_checks import TickChecks
     from ec_core.strategy.failures import strategy_failed
     from ec_core.strategy.loader import RunInfo, load_plan
@@ -127,6 +135,7 @@ def replay_command(
 
     try:
         source, bar_length_ns = _source(ticks, bars, bar_length)
+        candles_s = bar_length_ns_of(candles, option="--candles") // 1_000_000_000
     except EcError as exc:
         raise fail(exc) from exc
     if params:
@@ -156,7 +165,7 @@ def replay_command(
         )
     except EcError as exc:
         raise fail(exc) from exc
-    html = write_report(report, out_dir)
+    html = write_report(report, out_dir, candles_s=max(candles_s, 1))
     if as_json:
         click.echo(report.to_json().decode())
     else:
@@ -216,10 +225,10 @@ def _source(ticks: Path | None, bars: Path | None, bar_length: str) -> tuple[Pat
     return bars, bar_length_ns(bar_length)
 
 
-def write_report(report: ReplayReport, out_dir: Path) -> str:
+def write_report(report: ReplayReport, out_dir: Path, *, candles_s: int = 60) -> str:
     """``report.txt``, ``report.json``, ``chart.svg`` and, with plotly installed,
-    ``report.html`` in ``out_dir`` (created if missing); returns a line saying where the
-    HTML report is, or what to install for it."""
+    ``report.html`` (candles of ``candles_s`` seconds) in ``out_dir`` (created if missing);
+    returns a line saying where the HTML report is, or what to install for it."""
     from ec_core.strategy.report import render_svg, render_text
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -229,7 +238,7 @@ def write_report(report: ReplayReport, out_dir: Path) -> str:
     try:
         from ec_core.strategy.html_report import render_html
 
-        page = render_html(report)
+        page = render_html(report, timeframe_s=candles_s)
     except ConfigError as exc:
         return f"report.html not written: {exc}"
     (out_dir / "report.html").write_text(page, encoding="utf-8")

@@ -40,13 +40,12 @@ __all__ = ["BarRow", "bar_length_ns", "read_bar_rows", "read_bar_ticks"]
 BarRow = tuple[str, RecordedBar, Instrument]
 
 
-def bar_length_ns(text: str) -> int:
-    """The ``--bar-length`` of a bar file (``1s``, ``5m``, ``1h``, ``1d``) in ns."""
+def bar_length_ns(text: str, *, option: str = "--bar-length") -> int:
+    """The ``--bar-length`` of a bar file (``1s``, ``5m``, ``1h``, ``1d``) in ns; ``option``
+    names the command-line option in the error (a time frame given elsewhere)."""
     frame = Timeframe.parse(text)
     if frame.kind is not BarKind.TIME:
-        raise ConfigError(
-            f"--bar-length must be a time (1s, 5m, 1h, 1d), got {text!r}", path="--bar-length"
-        )
+        raise ConfigError(f"{option} must be a time (1s, 5m, 1h, 1d), got {text!r}", path=option)
     return frame.size
 
 

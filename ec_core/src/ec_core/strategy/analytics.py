@@ -105,6 +105,8 @@ class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
     avg_fill_price: Decimal | None
     code: str  # the reject code, or the rule that denied it
     text: str
+    updated_ns: int = 0  # the order's last report (its outcome); 0: denied, never sent
+    updated_time: str = ""  # updated_ns in the exchange's time zone
 
 
 def money(value: Decimal, instrument: Instrument | None = None) -> str:
@@ -360,10 +362,14 @@ def _drawdown(equity: Sequence[tuple[int, float]]) -> tuple[float, int]:
 
 
 def order_rows(
-    orders: Sequence[Order], denied: Sequence[tuple[str, str, str]] = ()
+    orders: Sequence[Order],
+    denied: Sequence[tuple[str, str, str]] = (),
+    *,
+    instruments: dict[str, Instrument] | None = None,
 ) -> list[OrderRow]:
-    """Every order the tracker saw with its outcome, then the denied ones
-    (``(what, rule, text)``: denied before sending, so the venue never saw them)."""
+    """Every order the tracker saw with its outcome and the time of it, then the denied
+    ones (``(what, rule, text)``: denied before sending, so the venue never saw them)."""
+    table = instruments or {}
     rows = [
         OrderRow(
             cl_order_id=o.cl_order_id,
@@ -378,6 +384,8 @@ def order_rows(
             avg_fill_price=o.avg_fill_price,
             code=o.reject_code,
             text=o.reject_text,
+            updated_ns=o.updated_ns,
+            updated_time=(exchange_time(o.updated_ns, table.get(o.symbol)) if o.updated_ns else ""),
         )
         for o in orders
     ]

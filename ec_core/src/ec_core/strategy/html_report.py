@@ -1,8 +1,10 @@
 """The interactive replay report: ``report.html`` (the optional extra ``ec-core[html]``).
 
-One page: price as candles of a chosen time frame with a marker per fill (buy up, sell
-down), then equity, drawdown and position panes sharing one zoomable time axis (plotly),
-then the statistics and the round-trip table. Candles are built from the report's
+One page: price as candles of a chosen time frame (``ec replay --candles``) with a marker
+per fill (buy up, sell down) and one per order that did not fill (at its limit or stop
+price, at the time of its last report: when it was cancelled, rejected or expired), then
+equity, drawdown and position panes sharing one zoomable time axis (plotly), then the
+statistics and the round-trip table. Candles are built from the report's
 equity samples (the mid at each close of the smallest bar time frame and at each fill),
 so the page needs nothing the report does not have. plotly.js is embedded, so the file
 opens offline; without plotly installed the page is not written and ``ec replay`` says
@@ -64,7 +66,7 @@ def report_figure(report: ReplayReport, *, timeframe_s: int = 60) -> Any:
         vertical_spacing=0.03,
         row_heights=[0.5, 0.2, 0.15, 0.15],
         subplot_titles=(
-            f"{report.chart_symbol} mid, {timeframe_s}s candles".strip(),
+            f"{report.chart_symbol} mid, {_frame_name(timeframe_s)} candles".strip(),
             "equity",
             "drawdown",
             "position",
@@ -98,6 +100,7 @@ def report_figure(report: ReplayReport, *, timeframe_s: int = 60) -> Any:
             row=1,
             col=1,
         )
+    _add_orders(figure, go, report)
     times = [_time(p.ts_ns) for p in report.equity]
     equity = [p.equity for p in report.equity]
     peak = float("-inf")
@@ -119,6 +122,42 @@ def report_figure(report: ReplayReport, *, timeframe_s: int = 60) -> Any:
     )
     figure.update_layout(height=900, xaxis_rangeslider_visible=False, hovermode="x unified")
     return figure
+
+
+def _frame_name(seconds: int) -> str:
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _add_orders(figure: Any, go: Any, report: ReplayReport) -> None:
+    """The chart symbol's orders that did not fill, at their limit (else stop) price and
+    the time of their last report: a cancelled target, a stop still working at the end."""
+    orders = [
+        o
+        for o in report.orders
+        if o.symbol == report.chart_symbol
+        and o.outcome != "FILLED"
+        and o.updated_ns
+        and (o.limit_price is not None or o.stop_price is not None)
+    ]
+    prices = [o.limit_price if o.limit_price is not None else o.stop_price for o in orders]
+    figure.add_trace(
+        go.Scatter(
+            x=[_time(o.updated_ns) for o in orders],
+            y=[float(p) for p in prices if p is not None],
+            mode="markers",
+            marker={"symbol": "x-thin-open", "color": "#7f7f7f", "size": 9},
+            name="orders",
+            text=[
+                f"{o.outcome} {o.side} {o.qty} {o.order_type} @ {p} ({o.cl_order_id})"
+                for o, p in zip(orders, prices, strict=True)
+            ],
+        ),
+        row=1,
+        col=1,
+    )
 
 
 def render_html(report: ReplayReport, *, timeframe_s: int = 60) -> str:

@@ -352,7 +352,7 @@ def build_report(
             first_ns=first_ns,
             last_ns=last_ns,
         ),
-        orders=tuple(order_rows(orders, denied)),
+        orders=tuple(order_rows(orders, denied, instruments=instruments)),
         daily=tuple(days),
         order_outcomes=order_counts
         if order_counts is not None
