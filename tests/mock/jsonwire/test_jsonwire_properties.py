@@ -1,6 +1,7 @@
-"""Property: whatever a logged-on client sends, the ``json`` dialect's Sans-I/O core answers
-each frame exactly once (a message carrying ``req``) and never raises, and the venue's
-books stay consistent (``venue.check``)."""
+"""The ``json`` dialect's Sans-I/O core without a socket. Property: whatever a logged-on
+client sends, each frame is answered exactly once (a message carrying ``req``), nothing
+raises, and the venue's books stay consistent (``venue.check``). And its outbound bound:
+a client that does not read is dropped, not queued for without end."""
 
 from __future__ import annotations
 
@@ -85,4 +86,25 @@ def test_every_frame_is_answered_once_and_nothing_raises(frames: list[str | byte
         assert len(said) == 1, (frame, said)
     venue.check()
     assert core.counters["venue_error"] == 0  # the engine took every request it was given
+    core.close()
+
+
+def test_a_client_that_does_not_read_is_dropped_at_the_outbound_bound() -> None:
+    venue = MockVenue.create(clock=ManualClock(SIM_START_NS), accounts=["A-1"], market=False)
+    core = JsonServerCore(venue, lambda user, password: True, max_outbound=4)
+    connection = core.connect()
+    woken: list[bool] = []
+    connection.on_output = lambda: woken.append(connection.drop_requested)
+    connection.receive(json.dumps({"op": "logon", "req": 0, "user": "u", "password": "pw"}))
+    connection.receive(json.dumps({"op": "symbol", "req": 1, "sym": "EP"}))
+    assert connection.backed_up  # half the bound waits: the shell stops reading
+    connection.receive(json.dumps({"op": "symbol", "req": 2, "sym": "EP"}))
+    connection.receive(json.dumps({"op": "symbol", "req": 3, "sym": "EP"}))
+    connection.receive(json.dumps({"op": "symbol", "req": 4, "sym": "EP"}))  # the fifth
+    assert connection.drop_requested
+    assert connection.closed
+    assert woken[-1] is True
+    assert core.counters["outbound_overflow"] == 1
+    assert connection not in core.connections
+    assert connection.data_to_send() == []
     core.close()
