@@ -22,10 +22,11 @@ Three measurements on the same seeded quotes, one process, one core:
 ``--peer`` runs nautilus_trader's ``BacktestEngine`` on the same quotes (its venue sees
 every quote, 1-minute bars, the same order action every 100 quotes; see
 ``peer_nautilus.py``) and prints both figures and the ratio to (3+) and to (P); it is
-skipped with a
-message when nautilus_trader is not installed (``uv sync --group peers``).
-``--memory N`` replays N quotes generated lazily (never held in a list) as (3+) and
-prints the peak resident memory, to show a long replay runs in bounded memory.
+skipped with a message when nautilus_trader is not installed (``uv sync --group peers``).
+``--profile`` prints a cProfile summary of (2) in CPU time (``--profile 3+`` or
+``--profile P``: of that run instead). ``--memory N`` replays N quotes generated lazily
+(never held in a list) as (3+) and prints the peak resident memory, to show a long
+replay runs in bounded memory.
 
 Prints quotes/s and the ratio to the floor; writes JSON (``--out``). Each rate is also
 given in the process's CPU time (``time.process_time``, best of the repeats, ``cpu_*``
@@ -337,7 +338,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="100,000 quotes, one repeat")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--profile", action="store_true", help="print a cProfile summary of (2)")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="2",
+        choices=("2", "3+", "P"),
+        help="print a cProfile summary (in CPU time) of (2), or of (3+) or (P)",
+    )
     parser.add_argument("--peer", action="store_true", help="nautilus_trader on the same quotes")
     parser.add_argument("--book", action="store_true", help="(3b): the full-book replay too")
     parser.add_argument("--memory", type=int, default=0, help="(3+) on N lazily made quotes")
@@ -465,12 +472,19 @@ def main(argv: list[str] | None = None) -> int:
         report["memory"] = memory_run(args.memory, host)
         print(f"memory: {report['memory']}")
     if args.profile:
-        profiler = cProfile.Profile()
+        profiled: dict[str, Callable[[], object]] = {
+            "2": lambda: engine_run(quotes),
+            "3+": lambda: orders_run(mock_quotes, host, show_market=True),
+            "P": lambda: orders_run(mock_quotes, host, show_market=True, peer_work=True),
+        }
+        # CPU time, not the wall clock: on a shared machine a descheduled process would
+        # charge the wait to whatever function was running
+        profiler = cProfile.Profile(time.process_time)
         profiler.enable()
-        engine_run(quotes)
+        profiled[args.profile]()
         profiler.disable()
         buffer = io.StringIO()
-        pstats.Stats(profiler, stream=buffer).sort_stats("tottime").print_stats(12)
+        pstats.Stats(profiler, stream=buffer).sort_stats("tottime").print_stats(20)
         print(buffer.getvalue())
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

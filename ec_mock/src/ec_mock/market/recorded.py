@@ -189,8 +189,9 @@ class RecordedVenue:
         symbol = record.symbol
         if type(record) is Quote:
             self._touch[symbol] = record
-            user = self._watch.get(symbol)
-            if user is not None:
+            watch = self._watch
+            if symbol in watch:  # not .get: no call for a symbol where nothing of ours rests
+                user = watch[symbol]
                 bid, ask = record.bid, record.ask
                 # inside the band nothing of the user's can cross, queue or fire
                 if bid is None or ask is None or not user.floor < bid <= ask < user.ceiling:
