@@ -17,7 +17,7 @@ from ec_core.errors import (
     HistoryTooFarBackError,
 )
 from ec_core.history import HistoryFeed
-from ec_core.model import Quote, Trade
+from ec_core.model import Quote, Side, Trade
 from ec_core.plugins import PluginHost
 from ec_core.secrets import Secret
 from ec_cqg.client.core.history import bar_unit_of, bars_of, ticks_of
@@ -76,10 +76,13 @@ async def test_bars_and_ticks_over_cqg_equal_the_mock_vendors(
     seam = ticks.up_to_ns
     assert seam == venue.clock.now_ns() // 1_000_000 * 1_000_000
     theirs = await mock.history.ticks(local, SIM_START_NS, seam)
-    # the aggressor is not on CQG's wire (as in live market data)
-    assert [(t.ts_ns, t.price, t.size) for t in ticks if isinstance(t, Trade)] == [
-        (t.ts_ns, t.price, t.size) for t in theirs if isinstance(t, Trade)
+    # every print keeps its aggressor side (the trade quote's sales_condition, as live)
+    trades = [(t.ts_ns, t.price, t.size, t.aggressor) for t in ticks if isinstance(t, Trade)]
+    assert trades == [
+        (t.ts_ns, t.price, t.size, t.aggressor) for t in theirs if isinstance(t, Trade)
     ]
+    assert trades
+    assert {aggressor for *_, aggressor in trades} == {Side.BUY, Side.SELL}
     # CQG sends each side of the best bid/ask apart: a quote keeps the other side as it stood
     quotes = [q for q in ticks if isinstance(q, Quote)]
     assert quotes
@@ -154,3 +157,28 @@ def test_units_and_best_bid_ask_merge() -> None:
     assert isinstance(trade, Trade)
     assert (trade.price, trade.size, trade.ts_ns) == (18001, 1, base.to_ns(6))
     assert page.up_to_ns == base.to_ns(10)
+    assert trade.aggressor is None  # no sales_condition: the side is unknown
+
+
+@pytest.mark.parametrize(
+    ("condition", "aggressor"),
+    [(4, Side.BUY), (5, Side.SELL), (2, Side.BUY), (1, Side.SELL), (3, None)],
+)
+def test_a_history_trade_takes_its_aggressor_from_the_sales_condition(
+    condition: int, aggressor: Side | None
+) -> None:
+    base = BaseTime("2024-01-10T00:00:00")
+    report = historical_2.TimeAndSalesReport(request_id=1, result_code=0, up_to_utc_time=10)
+    quote = report.quotes.add(type=0, scaled_price=450025, quote_utc_time=6)
+    quote.sales_condition = condition
+    quote.volume.significand = 2
+    page = ticks_of(
+        [_answer(ItemKind.TIME_AND_SALES_REPORT, report)],
+        symbol="EP",
+        prices=PriceScale(correct_price_scale=Decimal("0.01"), tick_size=Decimal("0.25")),
+        base=base,
+        start_ns=base.to_ns(0),
+    )
+    (trade,) = page.events
+    assert isinstance(trade, Trade)
+    assert trade.aggressor is aggressor

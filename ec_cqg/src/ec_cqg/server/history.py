@@ -7,7 +7,9 @@
   ``up_to_utc_time`` says up to where the report is complete (after a ``truncated`` report,
   where to ask again).
 * ``time_and_sales_requests`` → ``time_and_sales_reports``: the trades (level 1), or the
-  trades and best bid/ask with volumes (level 3), of ``[from_utc_time, to_utc_time)``.
+  trades and best bid/ask with volumes (level 3), of ``[from_utc_time, to_utc_time)``. A
+  trade carries its aggressor side as ``sales_condition`` (4 buy side, 5 sell side), as
+  in real-time market data.
 * A start before the venue's tape is served from the tape's start with
   ``reached_start_of_data``; a start more than ``history_days`` back is
   ``OUTSIDE_ALLOWED_RANGE`` (105) with a text. Unknown contracts are ``NOT_FOUND``, bad
@@ -32,6 +34,7 @@ from ec_core.data.bars import bar_window, cut_bars
 from ec_core.data.timeframe import BarKind, Timeframe
 from ec_core.model import Bar, Instrument, MarketEvent, Quote, Trade
 
+from ec_cqg.protocol.mapping.codes import AGGRESSOR_TO_SALES_CONDITION
 from ec_cqg.protocol.pb import ServerMsg, historical_2, market_data_2
 from ec_cqg.protocol.prices import qty_to_cqg
 from ec_cqg.server.bar_feed import BarFeed, BarFeeds, add_time_bar
@@ -404,12 +407,14 @@ class HistoryDesk:
             report = msg.time_and_sales_reports.add(
                 request_id=rid, result_code=_TAS.RESULT_CODE_SUCCESS
             )
-            for quote_type, ticks, volume, ts in chunk:
+            for quote_type, ticks, volume, ts, condition in chunk:
                 quote = report.quotes.add(
                     type=quote_type,
                     scaled_price=scaled(ticks),
                     quote_utc_time=base.to_offset_ms(ts),
                 )
+                if condition:
+                    quote.sales_condition = condition
                 qty_to_cqg(volume, quote.volume)
             reports.append(msg)
         last = reports[-1].time_and_sales_reports[0]
@@ -421,15 +426,18 @@ class HistoryDesk:
         return reports
 
 
-def _wire_quotes(event: MarketEvent, with_bba: bool) -> Iterator[tuple[int, int, int, int]]:
-    """``(quote type, ticks, volume, ts_ns)`` rows of one tape event."""
+def _wire_quotes(event: MarketEvent, with_bba: bool) -> Iterator[tuple[int, int, int, int, int]]:
+    """``(quote type, ticks, volume, ts_ns, sales condition or 0)`` rows of one tape
+    event; a trade's condition is its aggressor side."""
     if type(event) is Trade:
-        yield _Q.TYPE_TRADE, event.price, event.size, event.ts_ns
+        side = event.aggressor
+        condition = 0 if side is None else AGGRESSOR_TO_SALES_CONDITION[side]
+        yield _Q.TYPE_TRADE, event.price, event.size, event.ts_ns, condition
     elif with_bba and type(event) is Quote:
         if event.bid is not None:
-            yield _Q.TYPE_BESTBID, event.bid, event.bid_size, event.ts_ns
+            yield _Q.TYPE_BESTBID, event.bid, event.bid_size, event.ts_ns, 0
         if event.ask is not None:
-            yield _Q.TYPE_BESTASK, event.ask, event.ask_size, event.ts_ns
+            yield _Q.TYPE_BESTASK, event.ask, event.ask_size, event.ts_ns, 0
 
 
 def _frame(unit: int, count: int) -> Timeframe | None:

@@ -12,6 +12,8 @@ to the session's ``base_time`` and come back the same way.
   :class:`~ec_core.errors.HistoryTooFarBackError`, 107/109 (bars) or 106/107 (time and
   sales) → :class:`~ec_core.errors.HistoryRateLimitError`, anything else ≥ 100 →
   :class:`~ec_core.errors.HistoryError` with the code and the server's text.
+* A trade's aggressor side is its quote's ``sales_condition`` (buy/sell side aggressor,
+  take or hit), as in real-time market data; any other condition leaves it unknown.
 * A page: the answers' bars or quotes, ``up_to_ns`` (the seam) and ``truncated`` (ask
   again from ``up_to_ns``: :class:`~ec_cqg.client.history.CqgHistoryFeed` does).
 """
@@ -34,6 +36,7 @@ from ec_core.errors import (
 from ec_core.model import Bar, MarketEvent, Quote, Trade
 
 from ec_cqg.protocol.correlation import Answer
+from ec_cqg.protocol.mapping.codes import AGGRESSOR_FROM_SALES_CONDITION
 from ec_cqg.protocol.pb import ClientMsg, historical_2, market_data_2
 from ec_cqg.protocol.prices import PriceScale, qty_from_cqg
 from ec_cqg.protocol.timestamps import BaseTime
@@ -237,6 +240,7 @@ def ticks_of(
     up_to: int | None = None
     truncated = False
     (bid_px, bid_sz), (ask_px, ask_sz) = bid, ask
+    aggressor_of = AGGRESSOR_FROM_SALES_CONDITION.get
     for answer in answers:
         report: historical_2.TimeAndSalesReport = answer.item  # type: ignore[assignment]
         _check(symbol, start_ns, report.result_code, _text(report), rate=(106, 107))
@@ -247,7 +251,10 @@ def ticks_of(
             ticks = prices.scaled_to_ticks(quote.scaled_price)
             size = qty_from_cqg(quote.volume if quote.HasField("volume") else None)
             if quote.type == _Q.TYPE_TRADE:
-                events.append(Trade(symbol=symbol, ts_ns=ts, price=ticks, size=size))
+                aggressor = aggressor_of(quote.sales_condition)
+                events.append(
+                    Trade(symbol=symbol, ts_ns=ts, price=ticks, size=size, aggressor=aggressor)
+                )
                 continue
             if quote.type == _Q.TYPE_BESTBID:
                 bid_px, bid_sz = ticks, size
