@@ -186,7 +186,8 @@ class MarketHub:
     """Subscribers per symbol, each on its own bounded channel (see the module docstring).
 
     No book depth: ``stream(..., depth=True)`` raises ``ValueError`` (a vendor declaring
-    ``Capability.DEPTH`` feeds its channels itself).
+    ``Capability.DEPTH`` subscribes its channels in a :class:`MarketSubscribers` of its
+    own and feeds it books with ``publish_depth``, as the mock and cqg do).
     """
 
     __slots__ = ("_instruments", "_last", "_subscribe", "_subscribers", "_unsubscribe", "capacity")
