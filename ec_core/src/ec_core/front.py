@@ -4,8 +4,10 @@
 uses (:func:`ec_core.strategy.rig.order_path`): the executor (one choke point), the
 tracker, the journal and the pre-trade checks, as the settings say. A real vendor
 trades only inside limits: without a ``limits_file`` (default deny) connecting to
-it is refused with an error that says so; the ``mock`` vendor (paper trading on the
-in-process simulator) runs with the host's validators alone when no file is given.
+it is refused with an error that says so; a vendor whose factory declares itself
+paper (``VendorInfo.paper``: the ``mock``, the in-process simulator) runs with the
+host's validators alone when no file is given. No vendor is known here by name: what
+the front door needs of one is what its factory declares (:mod:`ec_core.vendor`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ec_core.settings import Settings, load_settings
 from ec_core.strategy.context import SupportsExecute
 from ec_core.strategy.rig import order_path
 from ec_core.tracking import OrderTracker
-from ec_core.vendor import Session, SupportsClock
+from ec_core.vendor import OpensAccounts, Session, SupportsClock, VendorFactory
 
 __all__ = [
     "Trader",
@@ -39,9 +41,6 @@ __all__ = [
     "require_limits",
     "venue_clock",
 ]
-
-_PAPER_VENDORS = frozenset({"mock"})
-_DEFAULT_MOCK_ACCOUNT = "MOCK-1"
 
 
 MarketSource: TypeAlias = Callable[
@@ -165,9 +164,10 @@ async def _connect(
     if host is None:
         host = PluginHost.load()
     host.require_vendor(vendor)
-    require_limits(settings, f"connect({vendor!r})")
+    factory = host.vendor_factory(vendor)
+    require_limits(factory, settings, f"connect({vendor!r})")
     table = settings.vendor_settings(vendor) | dict(overrides or {})
-    account = account_of(settings, vendor, table, account_id)
+    account, table = account_of(factory, settings, table, account_id)
     if not account:
         raise ConfigError("no account: pass account_id= or set account_id in the settings")
     async with open_venue(host, settings, table) as venue:
@@ -235,10 +235,10 @@ async def open_venue(
         yield Venue(session, clock, checks, journal)
 
 
-def require_limits(settings: Settings, who: str) -> None:
-    """A real vendor trades only inside a limits file (default deny); the mock may go without."""
-    vendor = settings.vendor
-    if not settings.limits_file and vendor.rpartition(":")[2] not in _PAPER_VENDORS:
+def require_limits(factory: VendorFactory | None, settings: Settings, who: str) -> None:
+    """A real vendor trades only inside a limits file (default deny); a paper one
+    (``factory.info.paper``, the mock) may go without."""
+    if not settings.limits_file and not (factory is not None and factory.info.paper):
         raise ConfigError(
             f"{who}: no limits_file. Limits are default deny: a real vendor"
             " trades only inside a limits file. Start from the sample: `ec limits sample"
@@ -249,19 +249,23 @@ def require_limits(settings: Settings, who: str) -> None:
 
 
 def account_of(
-    settings: Settings, vendor: str, table: dict[str, Any], account_id: str | None
-) -> str:
-    """The account to trade: given, else the settings', else the vendor table's, else the
-    mock's default; the mock's table gets it (it opens that account). ``""``: none."""
-    account = (
-        account_id
-        or settings.account_id
-        or str(table.get("account_id", ""))
-        or (_DEFAULT_MOCK_ACCOUNT if vendor == "mock" else "")
-    )
-    if account and vendor == "mock":
-        table.setdefault("account_id", account)
-    return account
+    factory: VendorFactory | None,
+    settings: Settings,
+    table: dict[str, Any],
+    account_id: str | None,
+) -> tuple[str, dict[str, Any]]:
+    """The account to trade (``""``: none) and the vendor table to open it with.
+
+    The account: given, else the settings', else the vendor table's, else the one the
+    factory declares (``info.default_account``). A factory that opens the accounts it is
+    told (:class:`~ec_core.vendor.OpensAccounts`, a simulator) gets a table that opens it;
+    ``table`` itself is not changed."""
+    default = factory.info.default_account if factory is not None else ""
+    account = account_id or settings.account_id or str(table.get("account_id", "")) or default
+    opener: object = factory  # mypy cannot narrow a VendorFactory to it
+    if account and isinstance(opener, OpensAccounts):
+        table = opener.with_accounts(table, [account])
+    return account, table
 
 
 def pre_trade_checks(host: PluginHost, limits_file: str, clock: Clock) -> PreTradeGate:

@@ -23,8 +23,14 @@ runtime-checkable protocols (never by reaching into a vendor's objects):
 A factory may offer one too:
 
 * :class:`OpensAccounts` -- a venue whose session opens the accounts its settings
-  name (a simulator); ``ec gateway`` tells it the accounts it trades. The ``mock``
-  vendor's factory has it; a broker's logon knows its accounts and needs none.
+  name (a simulator); ``connect``, ``ec run`` and ``ec gateway`` tell it the accounts
+  they trade. The ``mock`` vendor's factory has it; a broker's logon knows its accounts
+  and needs none.
+* :class:`TakesSeed` -- a seeded simulator: ``ec run --seed N`` asks it for the
+  settings that seed it (the ``mock``'s does); any other vendor refuses ``--seed``.
+
+What core needs to know of a vendor beyond these is declared in its :class:`VendorInfo`
+(``capabilities``, ``paper``, ``default_account``), never found from its name.
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ __all__ = [
     "Session",
     "SupportsClock",
     "SupportsReplay",
+    "TakesSeed",
     "TradeMonitor",
     "VendorFactory",
     "VendorInfo",
@@ -97,6 +104,13 @@ class VendorInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     distribution: str
     capabilities: frozenset[Capability] = frozenset()
     description: str = ""
+    paper: bool = False
+    """A simulator trading no real money (the ``mock``): ``connect`` and ``ec gateway``
+    let it trade without a limits file, on the host's validators alone. A real venue,
+    a broker's demo included, leaves it ``False``: no limits file, no trading."""
+    default_account: str = ""
+    """The account a session trades when neither the caller nor the settings name one
+    (a simulator's built-in account, the mock's ``MOCK-1``); ``""``: they must name one."""
 
 
 @runtime_checkable
@@ -241,6 +255,17 @@ class OpensAccounts(Protocol):
     def with_accounts(self, settings: Mapping[str, Any], accounts: Sequence[str]) -> dict[str, Any]:
         """``settings`` (not changed) with every one of ``accounts`` opened too; an account
         the settings already name stays as they say."""
+        ...
+
+
+@runtime_checkable
+class TakesSeed(Protocol):
+    """A factory of a seeded simulator (an optional capability, found with ``isinstance``):
+    the same seed gives the same market and the same fills. ``ec run --seed N`` asks it
+    for the settings that seed a session; a vendor without it refuses ``--seed``."""
+
+    def with_seed(self, settings: Mapping[str, Any], seed: int) -> dict[str, Any]:
+        """``settings`` (not changed) with ``seed`` in the vendor's own key."""
         ...
 
 

@@ -56,8 +56,8 @@ def test_no_command_summary_is_cut_at_80_columns(tmp_path: Path) -> None:
     assert "..." not in commands, commands
 
 
-def test_seed_is_for_the_mock_only(tmp_path: Path) -> None:
+def test_seed_is_for_a_vendor_that_takes_one(tmp_path: Path) -> None:
     (tmp_path / "s.py").write_text("def strategy(info):\n    raise RuntimeError\n")
     done = ec("run", "s.py", "--vendor", "cqg", "--seed", "3", cwd=tmp_path)
     assert done.returncode == 2
-    assert "--seed applies to the mock vendor only" in done.stderr
+    assert "--seed: vendor 'cqg' takes no seed" in done.stderr

@@ -230,6 +230,8 @@ OTHERS: list[msgspec.Struct] = [
         distribution="ec-mock",
         capabilities=frozenset({Capability.ORDERS, Capability.RECONNECT}),
         description="simulator",
+        paper=True,
+        default_account="MOCK-1",
     ),
     PluginRecord(
         name="x",

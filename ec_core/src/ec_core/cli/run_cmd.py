@@ -43,6 +43,7 @@ from ec_core.errors import EcError
 from ec_core.model import MarketEvent
 from ec_core.plugins import PluginHost
 from ec_core.settings import Settings, load_settings
+from ec_core.vendor import TakesSeed
 
 if TYPE_CHECKING:
     from ec_core.execution import PreTradeGate
@@ -86,7 +87,8 @@ class _VendorOption(click.Option):
     "--seed",
     type=int,
     default=None,
-    help="Seed of the mock venue's simulated market (mock only; default: [vendors.mock] seed).",
+    help="Seed of a simulated venue's market (a vendor that takes one, such as mock;"
+    " default: its table's seed).",
 )
 @click.option(
     "--warmup",
@@ -146,14 +148,19 @@ def run_command(
         settings = load_settings(config) if config is not None else load_settings()
         name = vendor or settings.vendor
         host.require_vendor(name)  # a misspelt vendor is the first thing said
-        if seed is not None and name != "mock":
-            raise click.UsageError(f"--seed applies to the mock vendor only, not {name!r}")
+        factory = host.vendor_factory(name)
         vendor_settings: dict[str, Any] = settings.vendor_settings(name)
         if seed is not None:
-            vendor_settings["seed"] = seed
+            seeder: object = factory  # mypy cannot narrow a VendorFactory to it
+            if not isinstance(seeder, TakesSeed):
+                raise click.UsageError(
+                    f"--seed: vendor {name!r} takes no seed (only a seeded simulator's"
+                    " factory does, such as mock's); drop --seed"
+                )
+            vendor_settings = seeder.with_seed(vendor_settings, seed)
         from ec_core.front import account_of
 
-        account = account_of(settings, name, vendor_settings, account_id)
+        account, vendor_settings = account_of(factory, settings, vendor_settings, account_id)
         if not account:
             raise click.UsageError("no account: pass --account or set account_id in the settings")
         if settings.limits_file:

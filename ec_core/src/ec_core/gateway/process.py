@@ -41,11 +41,12 @@ async def open_gateway(
     settings = config.settings
     vendor = settings.vendor
     host.require_vendor(vendor)
-    require_limits(settings, "ec gateway")
+    factory = host.vendor_factory(vendor)
+    require_limits(factory, settings, "ec gateway")
     table = settings.vendor_settings(vendor)
-    factory: object = host.vendor_factory(vendor)
-    if isinstance(factory, OpensAccounts):  # a simulator: it opens the accounts it is told
-        table = factory.with_accounts(table, config.accounts)
+    opener: object = factory  # mypy cannot narrow a VendorFactory to it
+    if isinstance(opener, OpensAccounts):  # a simulator: it opens the accounts it is told
+        table = opener.with_accounts(table, config.accounts)
     async with AsyncExitStack() as stack:
         client = await stack.enter_async_context(
             open_redis(

@@ -83,7 +83,10 @@ def ec_register_vendors(vendors: VendorRegistry) -> None:
     """Announce vendors: call ``vendors.add(factory)`` for each :class:`VendorFactory`.
 
     Called once when the host loads plugins. The factory's ``info`` gives name,
-    version, distribution and capabilities, shown by ``ec plugins``. Must not
+    version, distribution and capabilities, shown by ``ec plugins``, and what core
+    must know of the venue, never found from its name: ``paper`` (a simulator, may
+    trade without a limits file) and ``default_account``. A simulator's factory may
+    also offer ``OpensAccounts`` and ``TakesSeed`` (:mod:`ec_core.vendor`). Must not
     connect or import heavy dependencies: do that in ``factory.open``.
 
     :param vendors: the registry; ``vendors.add(factory)`` announces one vendor (a

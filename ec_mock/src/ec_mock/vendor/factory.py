@@ -11,7 +11,7 @@ from ec_core.errors import ConfigError
 from ec_core.session import StateListener
 from ec_core.vendor import Capability, VendorInfo
 
-from ec_mock.vendor.config import MockSettings, parse_settings
+from ec_mock.vendor.config import DEFAULT_ACCOUNT, MockSettings, parse_settings
 from ec_mock.vendor.session import MockSession
 from ec_mock.vendor.venue import MockVenue
 
@@ -33,6 +33,8 @@ MOCK_INFO = VendorInfo(
     distribution="ec-mock",
     capabilities=frozenset(Capability),
     description="In-process exchange simulator: no network, no account, seeded.",
+    paper=True,
+    default_account=DEFAULT_ACCOUNT,
 )
 
 
@@ -69,6 +71,10 @@ class MockVendorFactory:
         if extra:
             table["accounts"] = [*listed, *extra]
         return table
+
+    def with_seed(self, settings: Mapping[str, Any], seed: int) -> dict[str, Any]:
+        """ec-core's :class:`~ec_core.vendor.TakesSeed`: ``seed`` (same seed, same market)."""
+        return {**settings, "seed": seed}
 
 
 @asynccontextmanager
