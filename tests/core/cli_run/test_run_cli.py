@@ -189,7 +189,7 @@ def test_replay_takes_commission_and_slippage_from_the_settings_file(
     contract, every order filled the commission per order once."""
     config = tmp_path / "ec.toml"
     config.write_text(
-        '[vendors.mock]\ncommission_per_contract = "2.50"\ncommission_per_order = "0.75"\n\n'
+        '[vendors.mock]\ncommission_per_contract = "2.50"\ncommission_per_order = "0.125"\n\n'
         '[vendors.mock.replay]\nslippage_ticks = 1\nmarket = "walk"\n'
     )
     done = ec(
@@ -201,7 +201,7 @@ def test_replay_takes_commission_and_slippage_from_the_settings_file(
     contracts = sum(int(t["qty"]) for t in report["fills"])
     orders = len({t["cl_order_id"] for t in report["fills"]})
     assert contracts > 0
-    assert Decimal(report["commissions"]) == Decimal("2.50") * contracts + Decimal("0.75") * orders
+    assert Decimal(report["commissions"]) == Decimal("2.50") * contracts + Decimal("0.125") * orders
 
 
 def test_a_negative_commission_per_order_is_refused_naming_the_key() -> None:

@@ -177,3 +177,21 @@ def test_an_order_row_carries_the_time_of_its_outcome_in_the_exchange_zone() -> 
     )  # fmt: skip
     (row,) = order_rows([cancelled], instruments=TABLE)
     assert (row.updated_ns, row.updated_time) == (T0 + 90 * SEC, "2024-01-10T09:01:30-06:00")
+
+
+def test_a_commission_finer_than_the_tick_value_is_not_rounded_away() -> None:
+    """A per-order commission of 0.125 on CLE (a tick is worth 10.00): the trip, the day,
+    the statistics keep the third decimal, so the net P&L adds up."""
+    fills = [
+        fill(1, Side.BUY, 1, "70.00", at=0, fee="2.125"),
+        fill(2, Side.SELL, 1, "70.10", at=60, fee="2.125"),
+    ]
+    (trip,) = round_trips(fills, [], TABLE)
+    assert (trip.pnl, trip.commission) == ("95.750", "4.250")
+    days = daily_pnl([trip], TABLE)
+    assert [d.pnl for d in days] == ["95.750"]
+    stats = trade_stats(
+        [trip], days, equity=[(T0, 0.0), (T0 + 60 * SEC, 95.75)], fills=fills,
+        instruments=TABLE, first_ns=T0, last_ns=T0 + 60 * SEC,
+    )  # fmt: skip
+    assert (stats.commissions, stats.expectancy) == ("4.250", "95.750")

@@ -13,7 +13,8 @@ the base time frame's bars) and the orders the tracker saw, per symbol:
   the next day; without trading hours, the UTC date), annualised
   with 252 days; max drawdown and its duration on the equity curve; exposure is the
   share of the replayed time with a position open;
-* money is a string with the decimals of the instrument's tick value (at least 2), so
+* money is a string with the decimals of the instrument's tick value (at least 2, more
+  when a commission has more: a per-order fee of 0.125), so
   ``report.json`` never carries a float for money; a sum over several instruments (a
   day's P&L, the statistics) has the finest decimals of the replay's instruments.
 """
@@ -114,10 +115,22 @@ def money(value: Decimal, instrument: Instrument | None = None) -> str:
     return format_money(value, money_places(instrument) if instrument is not None else 2)
 
 
-def portfolio_places(instruments: dict[str, Instrument]) -> int:
+def portfolio_places(instruments: dict[str, Instrument], fills: Sequence[Fill] = ()) -> int:
     """Decimals of a sum over the replay's instruments: the finest of theirs (at least 2),
-    so a 10-year note's 15.625 is not rounded in a day's or a statistic's total."""
-    return max((money_places(i) for i in instruments.values()), default=2)
+    so a 10-year note's 15.625 is not rounded in a day's or a statistic's total, and finer
+    still when a commission of ``fills`` is (a per-order fee of 0.125)."""
+    places = max((money_places(i) for i in instruments.values()), default=2)
+    return max(places, fee_places(fills))
+
+
+def fee_places(fills: Sequence[Fill]) -> int:
+    """The decimals the commissions of ``fills`` need (0 without any)."""
+    places = 0
+    for fill in fills:
+        exponent = fill.commission.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > places:
+            places = -exponent
+    return places
 
 
 def exchange_time(ts_ns: int, instrument: Instrument | None) -> str:
@@ -175,6 +188,9 @@ def round_trips(
     events: list[tuple[int, int, Fill | tuple[str, Decimal]]] = [(f.ts_ns, 0, f) for f in fills]
     events += [(ts, 1, (symbol, price)) for ts, symbol, price in marks]
     events.sort(key=lambda e: (e[0], e[1]))
+    fees: dict[str, int] = {}  # per symbol: the decimals its commissions need
+    for fill in fills:
+        fees[fill.symbol] = max(fees.get(fill.symbol, 0), fee_places((fill,)))
     position: dict[str, int] = {}
     trips: dict[str, _Open] = {}
     done: list[RoundTrip] = []
@@ -214,12 +230,15 @@ def round_trips(
             position[item.symbol] = held + step
             left -= step
             if position[item.symbol] == 0:
-                done.append(_close(item.symbol, trip, ts, instrument))
+                done.append(_close(item.symbol, trip, ts, instrument, fees[item.symbol]))
                 del trips[item.symbol]
     return done
 
 
-def _close(symbol: str, trip: _Open, exit_ns: int, instrument: Instrument | None) -> RoundTrip:
+def _close(
+    symbol: str, trip: _Open, exit_ns: int, instrument: Instrument | None, fees: int
+) -> RoundTrip:
+    places = max(money_places(instrument) if instrument is not None else 2, fees)
     tick = instrument.tick_size if instrument is not None else Decimal(1)
     multiplier = instrument.multiplier if instrument is not None else Decimal(1)
     entry = trip.cost_in / trip.qty_in
@@ -237,8 +256,8 @@ def _close(symbol: str, trip: _Open, exit_ns: int, instrument: Instrument | None
         entry_price=_price(entry, tick),
         exit_price=_price(exit_, tick),
         pnl_ticks=int((exit_ - entry) / tick) * trip.side,
-        pnl=money(gross - trip.commission, instrument),
-        commission=money(trip.commission, instrument),
+        pnl=format_money(gross - trip.commission, places),
+        commission=format_money(trip.commission, places),
         holding_s=round((exit_ns - trip.entry_ns) / _NS, 3),
         mae_ticks=min(trip.mae, 0),
         mfe_ticks=max(trip.mfe, 0),
@@ -263,7 +282,7 @@ def _trading_day(ts_ns: int, instrument: Instrument | None) -> str:
 
 def daily_pnl(trips: Sequence[RoundTrip], instruments: dict[str, Instrument]) -> list[DayPnL]:
     """Realized P&L of the trips closed in each trading day (the instrument's sessions)."""
-    places = portfolio_places(instruments)
+    places = max(portfolio_places(instruments), *(len(t.pnl.partition(".")[2]) for t in trips), 0)
     days: dict[str, tuple[Decimal, int]] = {}
     for trip in trips:
         day = _trading_day(trip.exit_ns, instruments.get(trip.symbol))
@@ -288,7 +307,9 @@ def trade_stats(
     last_ns: int,
 ) -> TradeStats:
     """Statistics of the closed trips; ``equity`` is ``(ts_ns, equity)`` in time order."""
-    places = portfolio_places(instruments)
+    places = max(
+        portfolio_places(instruments, fills), *(len(d.pnl.partition(".")[2]) for d in days), 0
+    )
 
     def as_money(value: Decimal) -> str:
         return format_money(value, places)

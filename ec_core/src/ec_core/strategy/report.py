@@ -307,7 +307,7 @@ def build_report(
         for e in errors
         if e.where == "order" and "Denied" in e.error_type
     ]
-    places = portfolio_places(instruments)
+    places = portfolio_places(instruments, fills)
     first_instrument = next(iter(instruments.values()), None)
     return ReplayReport(
         ticks=ticks,
