@@ -158,6 +158,39 @@ class OrderBook:
         if level.count == 0:
             self.drop_level(order.side, level.price)
 
+    def trade_front(self, order: OrderRecord, qty: int, available: int) -> bool:
+        """The order at the front of its level trades ``qty`` of the ``available`` it has
+        left (an iceberg: of its slice on display); out of the book when that is all of it.
+
+        Returns whether an iceberg's slice is gone with quantity left: it then shows its
+        next slice (:meth:`show_next_slice`). The level stays, even empty: the matching
+        loop drops it when it leaves it.
+        """
+        level = order.level
+        level.qty -= qty
+        if qty == available:
+            order.resting = False
+            level.orders.popleft()
+            level.count -= 1
+            return False
+        if order.display:
+            shown = order.shown = order.shown - qty
+            if not shown:
+                level.orders.popleft()
+                return True
+        return False
+
+    def show_next_slice(self, order: OrderRecord, left: int, seq: int) -> None:
+        """CME Globex: an iceberg whose slice was filled with ``left`` to go shows its next
+        slice (at most its display quantity) at the back of its level, priority ``seq``."""
+        level = order.level
+        display = order.display
+        fresh = order.shown = display if display < left else left
+        level.qty += fresh
+        level.hidden -= fresh
+        order.seq = seq
+        level.orders.append((seq, order))
+
     def drop_level(self, side: int, price: int) -> None:
         """Remove the (empty) level at ``price`` on ``side`` (+1 bids, -1 asks)."""
         if side > 0:

@@ -19,7 +19,7 @@ from ec_core.model import (
     Trade,
 )
 
-from ec_mock.engine.book import Level, OrderBook
+from ec_mock.engine.book import OrderBook
 from ec_mock.engine.core import (
     _BUY,
     _CANCELLED,
@@ -107,6 +107,7 @@ class MatchingLayer(ReportsLayer):
         fill = self._fill
         marks = self._marks
         holders = book.holders
+        trade_front = book.trade_front
         printed = printed_at = 0  # size and price of the last print
         wanted = order.qty - order.filled
         start = marks.get(symbol)  # the price before this order trades (velocity logic)
@@ -137,15 +138,16 @@ class MatchingLayer(ReportsLayer):
                     # with the level too if it was the last order there.
                     self._finish(resting, _CANCELLED, SMP_CANCELLED_RESTING)
                     continue
-                if resting.display:
-                    qty = self._fill_slice(resting, wanted, available, level)
+                if resting.display:  # only its slice on display trades here
+                    shown = resting.shown
+                    qty = wanted if wanted < shown else shown
+                    if trade_front(resting, qty, available):
+                        seq = self._next_seq
+                        self._next_seq = seq + 1
+                        book.show_next_slice(resting, available - qty, seq)
                 else:
                     qty = wanted if wanted < available else available
-                    level.qty -= qty
-                    if qty == available:
-                        resting.resting = False
-                        queue.popleft()
-                        level.count -= 1
+                    trade_front(resting, qty, available)
                 # the print (the symbol is touched and its last trade set once, below).
                 # The holders are re-marked before the fills, so the account reports
                 # of the fills value positions at the trade price.
@@ -182,36 +184,6 @@ class MatchingLayer(ReportsLayer):
             self._last[symbol] = (self._ts, printed_at, printed, aggressor)
             if start is not None and self._limits[symbol].velocity is not None:
                 self._check_velocity(symbol, start, printed_at)
-
-    def _fill_slice(self, resting: OrderRecord, wanted: int, available: int, level: Level) -> int:
-        """How much of a resting iceberg (at the front of ``level``) trades now.
-
-        Only its slice on display trades here. CME Globex: when a slice is filled and
-        quantity is left, the next slice (at most the display quantity) is shown with
-        a new time priority, at the back of the price level's queue; the aggressor
-        meets it again only after the orders ahead of it.
-        """
-        shown = resting.shown
-        qty = wanted if wanted < shown else shown
-        level.qty -= qty
-        resting.shown = shown - qty
-        queue = level.orders
-        if qty == available:  # the last of it
-            resting.resting = False
-            queue.popleft()
-            level.count -= 1
-        elif qty == shown:  # the slice is gone: replenish at the back
-            queue.popleft()
-            left = available - qty
-            display = resting.display
-            fresh = resting.shown = display if display < left else left
-            level.qty += fresh
-            level.hidden -= fresh
-            seq = self._next_seq
-            self._next_seq = seq + 1
-            resting.seq = seq
-            queue.append((seq, resting))
-        return qty
 
     def _fill_resting(
         self, order: OrderRecord, qty: int, price: int, aggressor: bool | None
