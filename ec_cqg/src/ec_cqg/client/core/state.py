@@ -1,0 +1,63 @@
+"""What the protocol core keeps for one CQG session: it outlives lines and logons.
+
+The parts of :class:`~ec_cqg.client.core.protocol.CqgClientProtocol` (routing, the
+logon sequence, request builders, the intake of order statuses) share this state; each
+part is a base class of the protocol, and this one holds the fields and the ids they
+draw from.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Sequence
+from typing import Final
+
+from ec_cqg.client.core.bars import LiveBars
+from ec_cqg.client.core.calls import CallTable
+from ec_cqg.client.core.contracts import ContractDirectory
+from ec_cqg.client.core.market import MarketSubscriptions
+from ec_cqg.client.core.reconcile import SnapshotCollector
+from ec_cqg.client.core.tradebook import TradeBook
+from ec_cqg.protocol.correlation import Correlator
+from ec_cqg.protocol.timestamps import BaseTime
+
+__all__ = ["NS", "ProtocolState"]
+
+NS: Final = 1_000_000_000
+
+
+class ProtocolState:
+    """Protocol state of one CQG session (it outlives lines and logons)."""
+
+    def __init__(
+        self, *, cl_prefix: str, request_timeout_s: float, accounts: Sequence[str] = ()
+    ) -> None:
+        self.counters: Counter[str] = Counter()
+        self.correlator = Correlator()
+        self.contracts = ContractDirectory()
+        self.book = TradeBook(self.contracts, self.counters)
+        self.market = MarketSubscriptions(self.counters)
+        self.bars = LiveBars(self.counters)
+        self.snapshot = SnapshotCollector(self.book, self.counters)
+        self.base_time: BaseTime | None = None
+        self.session_token = ""
+        self.ready = False  # logged on with the trade snapshot applied
+        self._request_timeout_s = request_timeout_s
+        self._accounts = tuple(accounts)
+        self._ids = itertools.count(1)
+        self._cl_ids = itertools.count(1)
+        self._cl_prefix = cl_prefix
+        self._pings = itertools.count(1)
+        self.calls = CallTable(self.correlator)
+        self._outbox: list[bytes] = []
+        self._trade_sub_id = 0
+        self._now_ns = 0  # the time of the frame being processed
+
+    def next_request_id(self) -> int:
+        """A fresh request id (shared by every request kind of this session)."""
+        return next(self._ids)
+
+    def _set_base_time(self, base: BaseTime) -> None:
+        self.base_time = base
+        self.contracts.mapper.base_time = base
