@@ -103,12 +103,22 @@ def test_level_4_snapshot_holds_the_book_and_updates_diff_it() -> None:
     assert dom, "the book changed: DOM updates expected"
 
 
-def test_level_7_is_served_as_4_and_an_unknown_level_is_not_supported() -> None:
+def test_level_7_and_an_unknown_level_are_refused_as_not_supported() -> None:
+    """Level 7 is the detailed DOM, order by order; the mock's book is by price, so it is
+    refused (110) with a text naming it, never served as another level."""
     client, contract_id = _setup()
-    (status, _snapshot) = _subscribe(client, contract_id, 7)
-    assert status.market_data_subscription_statuses[0].level == 4
+    (detailed,) = _subscribe(client, contract_id, 7)
+    status = detailed.market_data_subscription_statuses[0]
+    assert (status.status_code, status.level, status.contract_id) == (110, 0, contract_id)
+    assert "level 7" in status.details.text
+    assert "LEVEL_TRADES_BBA_DETAILED_DOM" in status.details.text
+    assert "level 4" in status.details.text
+    client.server.venue.step(30)
+    assert not [m for m in client.collect() if m.real_time_market_data]
     (refused,) = _subscribe(client, contract_id, 8)
-    assert refused.market_data_subscription_statuses[0].status_code == 110
+    status = refused.market_data_subscription_statuses[0]
+    assert status.status_code == 110
+    assert "level 8" in status.details.text
 
 
 def test_unsubscribe_with_level_0_stops_updates() -> None:

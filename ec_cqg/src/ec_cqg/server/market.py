@@ -1,9 +1,10 @@
 """Market-data subscriptions of one session: levels, snapshots and updates from the engine.
 
 Levels (``MarketDataSubscription.level``): 1 trades, 2 + best bid/ask without volumes,
-3 + volumes, 4 + depth of market (``dom_depth`` levels each side). Level 7 (order by
-order) is served as 4, the effective level the status reports. Levels 5 and 6 (settlements,
-end-of-day values only) are :mod:`.daily`'s; it adds the settlements to these levels too.
+3 + volumes, 4 + depth of market (``dom_depth`` levels each side). Level 7 (the detailed
+DOM, order by order) is refused as not supported with a text naming it: the engine's book
+is published by price. Levels 5 and 6 (settlements, end-of-day values only) are
+:mod:`.daily`'s; it adds the settlements to these levels too.
 
 A trade quote carries its aggressor side as ``sales_condition`` (4 buy side, 5 sell
 side; none for an auction print). A snapshot holds the last trade, the best bid and ask
@@ -27,7 +28,7 @@ from ec_cqg.protocol.prices import PriceScale, qty_to_cqg
 from ec_cqg.protocol.timestamps import BaseTime
 from ec_cqg.server.contracts import price_scale_of
 
-__all__ = ["MarketSubscription", "effective_level"]
+__all__ = ["MarketSubscription", "effective_level", "unsupported_level_text"]
 
 _L = market_data_2.MarketDataSubscription
 _Q = market_data_2.Quote
@@ -36,13 +37,23 @@ _SUPPORTED: dict[int, int] = {
     _L.LEVEL_TRADES_BBA: _L.LEVEL_TRADES_BBA,
     _L.LEVEL_TRADES_BBA_VOLUMES: _L.LEVEL_TRADES_BBA_VOLUMES,
     _L.LEVEL_TRADES_BBA_DOM: _L.LEVEL_TRADES_BBA_DOM,
-    _L.LEVEL_TRADES_BBA_DETAILED_DOM: _L.LEVEL_TRADES_BBA_DOM,
 }
 
 
 def effective_level(level: int) -> int | None:
     """The level served for a requested one; ``None`` when unsupported."""
     return _SUPPORTED.get(level)
+
+
+def unsupported_level_text(level: int) -> str:
+    """The text of the NOT_SUPPORTED status answering a level this server does not serve."""
+    if level == _L.LEVEL_TRADES_BBA_DETAILED_DOM:
+        return (
+            "level 7 (LEVEL_TRADES_BBA_DETAILED_DOM, the detailed DOM order by order) is not"
+            " supported: the book is published by price; subscribe at level 4"
+            " (LEVEL_TRADES_BBA_DOM)"
+        )
+    return f"level {level} is not supported (1 to 6 are)"
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, final
 from ec_cqg.protocol.pb import ServerMsg, market_data_2, trade_routing_2
 from ec_cqg.server.accounts import AccountDirectory
 from ec_cqg.server.daily import DAILY_LEVELS, DailySubscription, add_settlements, trading_day
-from ec_cqg.server.market import MarketSubscription, effective_level
+from ec_cqg.server.market import MarketSubscription, effective_level, unsupported_level_text
 from ec_cqg.server.orders import OrderChains
 from ec_cqg.server.render import Renderer, day_start
 from ec_cqg.server.sessions import Session, TradeSub
@@ -184,7 +184,7 @@ class SubscriptionDesk:
                     request,
                     _MDS.STATUS_CODE_NOT_SUPPORTED,
                     0,
-                    f"level {request.level} is not supported (1 to 7 are)",
+                    unsupported_level_text(request.level),
                 )
             ]
         sub = MarketSubscription(
