@@ -134,3 +134,15 @@ def test_a_signal_is_stepped_only_on_the_ticks_of_symbols_it_watches(
     for i, symbol in enumerate(["CL", "ES", "CL", "ES", "CL"]):
         engine.on_event(Quote(symbol=symbol, ts_ns=T0 + i, bid=100, ask=101))
     assert len(strategy.calls) == 1 + steps  # created on the first CL tick, stepped after
+
+
+def test_repr_is_a_summary_whatever_the_report_holds() -> None:
+    """asyncio formats a finished task's result when ``anyio.run`` returns: a report of a
+    long replay must not be printed in full (tens of ms per run, growing with its orders)."""
+    fills = [fill(T0 + i, Side.BUY if i % 2 else Side.SELL, 1, "70.00") for i in range(2_000)]
+    marks = [(T0 + i, "CL", Decimal("70.01")) for i in range(2_000)]
+    r = report(fills, marks)
+    text = repr(r)
+    assert len(text) < 400, text
+    for part in ("ReplayReport(", "ticks=2000", "orders_sent=2000", f"net_pnl={r.net_pnl}"):
+        assert part in text, (part, text)

@@ -142,6 +142,17 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     def to_json(self) -> bytes:
         return msgspec.json.format(msgspec.json.encode(self), indent=2)
 
+    def __repr__(self) -> str:
+        """A summary, not every fill and equity point: asyncio formats a finished task's
+        result when ``anyio.run`` returns one, which printed a long replay's whole report
+        twice per run. The report itself is in :meth:`to_json`."""
+        return (
+            f"ReplayReport(ticks={self.ticks}, orders_sent={self.orders_sent},"
+            f" fills={len(self.fills)}, net_pnl={self.net_pnl}, max_drawdown={self.max_drawdown},"
+            f" errors={len(self.errors)}, first_time={self.first_time!r},"
+            f" last_time={self.last_time!r})"
+        )
+
 
 class _Book:
     """Average-cost position of one symbol, in money."""
