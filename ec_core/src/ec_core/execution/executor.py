@@ -40,35 +40,29 @@ import msgspec
 
 from ec_core.clock import Clock
 from ec_core.errors import (
-    ConnectionLostError,
     EcError,
     JournalError,
     OrderDeniedError,
-    OrderRejectedError,
     Violation,
 )
 from ec_core.execution.admission import Admission, InstrumentResolver, PriceSource, Sleep
 from ec_core.execution.answers import Answers
-from ec_core.execution.feed import NO_FENCE, DirectDelivery, DirectFeed, SendFence
+from ec_core.execution.feed import NO_FENCE, DirectDelivery, DirectFeed
 from ec_core.execution.gate import PreTradeGate, TrackedSendGate
 from ec_core.execution.ids import ClientOrderIds
 from ec_core.execution.intake import Intake
 from ec_core.execution.journaling import Intent, JournalWriter
 from ec_core.execution.payload import Payload, PayloadStatus
 from ec_core.execution.reconcile import Reconciler, ReconcileReport
+from ec_core.execution.sending import Sender
 from ec_core.execution.void import void_order
 from ec_core.journal import (
     Journal,
     RecordNotEncodable,
     RecoveryReport,
-    RequestSent,
     SendFailed,
-    track_sent,
 )
 from ec_core.model import (
-    CancelAll,
-    GoFlat,
-    LiquidateAll,
     Order,
     OrderRequest,
     TradeEvent,
@@ -83,7 +77,6 @@ __all__ = ["Executor", "ExecutorStats", "InstrumentResolver", "PriceSource"]
 log = logging.getLogger(__name__)
 
 _P = PayloadStatus
-_BULK = (CancelAll, LiquidateAll, GoFlat)
 
 
 class ExecutorStats(msgspec.Struct, frozen=True, kw_only=True):
@@ -192,12 +185,22 @@ class Executor:
             append=self._journal.append if journal is not None else None,
             flush=self.flush,
         )
-        self._fence: SendFence = NO_FENCE  # the DirectDelivery while run() uses it
+        self._sender = Sender(
+            gateway=gateway,
+            tracker=tracker,
+            clock=clock,
+            admission=self._admission,
+            journal=self._journal,
+            journaled=journal is not None,
+            answers=self._answers,
+            intake=self._intake,
+            host=host,
+            record_sent=(
+                checks.record_tracked if isinstance(checks, TrackedSendGate) else checks.record_sent
+            ),
+        )
         self._direct: DirectDelivery | None = None  # shared by every direct stream
         self._direct_runs = 0
-        self._record_sent = (
-            checks.record_tracked if isinstance(checks, TrackedSendGate) else checks.record_sent
-        )
 
     @property
     def gateway(self) -> OrderGateway:
@@ -206,7 +209,7 @@ class Executor:
 
     @gateway.setter
     def gateway(self, gateway: OrderGateway) -> None:
-        self._gateway = self._reconciler.gateway = gateway
+        self._gateway = self._reconciler.gateway = self._sender.gateway = gateway
 
     @property
     def ack_timeout(self) -> float:
@@ -311,12 +314,14 @@ class Executor:
             while admitted:
                 index, payload, request = admitted.pop(0)
                 try:
-                    results[index] = await self._dispatch(payload, request)
+                    results[index] = await self._sender.dispatch(payload, request)
                 except EcError as exc:  # each payload's outcome is its own
                     results[index] = exc
         finally:
             for _, payload, request in admitted:  # cancelled before these were sent
-                self._not_sent(payload, request, "cancelled before send", journaled=journaled)
+                self._sender.not_sent(
+                    payload, request, "cancelled before send", journaled=journaled
+                )
         return results
 
     async def _execute(self, payload: Payload, *, direct: bool) -> Order | None:
@@ -332,110 +337,11 @@ class Executor:
             try:
                 (denial,) = await self._journal.write_ahead([(payload, request, direct)])
             except anyio.get_cancelled_exc_class():
-                self._not_sent(payload, request, "cancelled before send", journaled=True)
+                self._sender.not_sent(payload, request, "cancelled before send", journaled=True)
                 raise
             if denial is not None:
                 raise denial
-        return await self._dispatch(payload, request)
-
-    async def _dispatch(self, payload: Payload, request: OrderRequest) -> Order | None:
-        """Send a validated (and journaled) request and await its answer."""
-        targets = self._bulk_targets(request) if isinstance(request, _BULK) else None
-        disconnects = self.tracker.disconnects
-        try:
-            await self._send(payload, request)
-            if targets is None:
-                outcome = self.tracker.outcome(request.cl_order_id)
-                if outcome is not None:  # answered during the send (an in-process venue)
-                    return self._answers.settle(payload, request.cl_order_id, outcome)
-            return await self._answers.await_answer(
-                payload, request, targets, disconnects=disconnects
-            )
-        except BaseException:
-            if payload.status is _P.SENT:  # left, and nobody will await its answer now
-                self._answers.interrupted(payload, request.cl_order_id)
-            raise
-
-    def _not_sent(
-        self, payload: Payload, request: OrderRequest, reason: str, *, journaled: bool
-    ) -> None:
-        """A validated request will not be sent: release its reserved exposure and, if
-        its intent was journaled, say so (recovery must not think it may have left)."""
-        self._admission.release(request.cl_order_id)
-        if journaled:
-            self._journal.append(SendFailed(cl_order_id=request.cl_order_id, reason=reason))
-        if payload.status is _P.VALIDATED:
-            payload.advance(_P.FAILED, reason)
-
-    def _bulk_targets(self, request: CancelAll | LiquidateAll | GoFlat) -> list[str]:
-        symbol = getattr(request, "symbol", None)
-        return [o.chain_id for o in self.tracker.open_orders(request.account_id, symbol)]
-
-    async def _send(self, payload: Payload, request: OrderRequest) -> None:
-        cl_order_id = request.cl_order_id
-        fence = self._fence
-        fence.hold()  # what an in-process venue answers meanwhile waits for the record
-        try:
-            await self._gateway.send(request)
-        except ConnectionLostError as exc:
-            self._not_placed(payload, _P.FAILED, f"not sent: {exc}", str(exc), fence)
-            raise
-        except OrderDeniedError as exc:
-            # The gateway refused it before writing a byte (what the venue's format
-            # cannot express, e.g. a cl_order_id over CQG's 64 bytes): a denial like
-            # any other, never an order that "may have left".
-            codes = ", ".join(exc.codes)
-            self._not_placed(payload, _P.DENIED, codes, f"denied by the gateway: {codes}", fence)
-            if self.host is not None:
-                self.host.notify_denied(payload.request, exc.violations)
-            raise
-        except OrderRejectedError as exc:
-            # The venue refused it at the door (an in-process venue answers the send
-            # itself, e.g. an account this logon does not trade): nothing was placed,
-            # nothing is tracked, the answer is final.
-            answer = f"{exc.code}: {exc.text}"
-            self._not_placed(
-                payload, _P.REJECTED, answer, f"rejected by the venue: {answer}", fence
-            )
-            raise
-        except BaseException:
-            # Cancelled (or failed) while writing: it may have left. UNKNOWN, never void.
-            self._sent(payload, request)  # synchronous: safe under cancellation
-            self._answers.unknown(payload, cl_order_id, "send interrupted")
-            fence.release()
-            raise
-        self._sent(payload, request)
-        fence.release()
-        if self._intake.resync_pending:
-            await self._intake.resync_due()
-
-    def _not_placed(
-        self,
-        payload: Payload,
-        status: PayloadStatus,
-        why: str,
-        journaled: str,
-        fence: SendFence,
-    ) -> None:
-        """The send ended before the order could be placed: release it, journal
-        ``SendFailed`` (recovery knows it never left), settle the payload."""
-        cl_order_id = payload.request.cl_order_id
-        self._admission.release(cl_order_id)
-        self._journal.append(
-            SendFailed(cl_order_id=cl_order_id, reason=journaled, ts_ns=self.clock.now_ns())
-        )
-        payload.advance(status, why)
-        fence.release()
-
-    def _sent(self, payload: Payload, request: OrderRequest) -> None:
-        if self.journal is not None:
-            self._journal.append(
-                RequestSent(cl_order_id=request.cl_order_id, ts_ns=self.clock.now_ns())
-            )
-        track_sent(self.tracker, request)
-        self._admission.release(request.cl_order_id)
-        self._record_sent(request)
-        payload.advance(_P.SENT)
+        return await self._sender.dispatch(payload, request)
 
     # -- journal ---------------------------------------------------------------
 
@@ -525,7 +431,7 @@ class Executor:
         delivery = self._direct
         if delivery is None:
             delivery = self._direct = DirectDelivery(self._intake.take)
-        self._fence = delivery
+        self._sender.fence = delivery  # until the last direct stream ends
         self._direct_runs += 1
         take = self._intake.stream_take()  # the stream's events come two ways: one scope
         try:
@@ -534,7 +440,7 @@ class Executor:
         finally:
             self._direct_runs -= 1
             if not self._direct_runs:
-                self._fence = NO_FENCE
+                self._sender.fence = NO_FENCE
 
     @asynccontextmanager
     async def consume(self, events: AsyncIterable[TradeEvent]) -> AsyncIterator[Executor]:
