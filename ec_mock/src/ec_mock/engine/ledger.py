@@ -526,21 +526,18 @@ class AccountLedger:
 
     def buying_power(self, marks: dict[str, int]) -> Decimal:
         """Cash plus unrealized P&L minus margin in use, as the Decimal sum of the three."""
-        exponent = min(self.cash_exp, self.unrealized_exp, self.margin_exp)
-        return units_to_decimal(self.buying_power_units(), self.scale, exponent)
-
-    def to_account(self, marks: dict[str, int]) -> Account:
-        exponent = self.cash_exp  # buying_power, inlined
+        exponent = self.cash_exp  # the finest of the three (compares: every report asks)
         if self.unrealized_exp < exponent:
             exponent = self.unrealized_exp
         if self.margin_exp < exponent:
             exponent = self.margin_exp
+        return units_to_decimal(self.buying_power_units(), self.scale, exponent)
+
+    def to_account(self, marks: dict[str, int]) -> Account:
         return Account(
             account_id=self.account_id,
             name=self.name,
             currency=self.currency,
             balance=self.cash,
-            buying_power=units_to_decimal(
-                self.cash_units + self.unrealized_units - self.margin_units, self.scale, exponent
-            ),
+            buying_power=self.buying_power(marks),
         )
