@@ -61,6 +61,8 @@ __all__ = ["Gateway"]
 
 log = logging.getLogger(__name__)
 
+_BATCH = 256  # intents entries read at once
+
 
 @final
 class Gateway:
@@ -97,6 +99,7 @@ class Gateway:
         self._running: dict[str, anyio.Lock] = {}  # intent id -> held while it executes
         self._subscribed: set[str] = set()
         self._limiter = anyio.CapacityLimiter(config.max_in_flight)
+        self._read_upto = time.monotonic()  # the intents stream is read up to here
         self._tg: anyio.abc.TaskGroup | None = None
 
     # -- running ---------------------------------------------------------------
@@ -133,6 +136,7 @@ class Gateway:
     async def _read_intents(self) -> None:
         delay = 0.05
         while True:
+            started = time.monotonic()  # what was on the stream by now is in a short read
             try:
                 with unavailable(self.config.url):
                     entries = await read_group(
@@ -140,7 +144,7 @@ class Gateway:
                         self.layout.intents,
                         GROUP,
                         self.consumer,
-                        count=256,
+                        count=_BATCH,
                         block_ms=1000,
                     )
             except GatewayUnavailableError as exc:
@@ -163,6 +167,8 @@ class Gateway:
             delay = 0.05
             for entry_id, data in entries:
                 await self._dispatch(entry_id, data)
+            if len(entries) < _BATCH:  # a full batch may have left older entries unread
+                self._read_upto = started
 
     async def _dispatch(self, entry_id: str, data: bytes) -> None:
         try:
@@ -182,6 +188,8 @@ class Gateway:
         assert self._tg is not None
         if isinstance(message, IntentMsg):
             self.counters["intents"] += 1
+            if self._listed(message.worker):  # it lives, and is busy until answered
+                self.liveness.begin(message.worker, time.monotonic())
             self._tg.start_soon(self._intent, entry_id, message)
         elif isinstance(message, Hello | Subscribe):
             self._tg.start_soon(self._hello, entry_id, message)
@@ -197,7 +205,7 @@ class Gateway:
         """A listed worker lives; an unlisted one is counted (logged the first time), never
         kept: names nobody listed cannot grow the gateway's maps."""
         worker = beat.worker
-        if refusal(self.config, worker, None, self.paths) is not None:
+        if not self._listed(worker):
             self.counters["unlisted_heartbeats"] += 1
             if self.counters["unlisted_heartbeats"] == 1:
                 log.warning(
@@ -207,6 +215,9 @@ class Gateway:
                 )
             return
         self.liveness.beat(worker, beat.market_gaps, time.monotonic())
+
+    def _listed(self, worker: str) -> bool:
+        return refusal(self.config, worker, None, self.paths) is None
 
     # -- intents ---------------------------------------------------------------
 
@@ -226,6 +237,8 @@ class Gateway:
                     answer = answers.failed(intent_id, exc, known)
                 await self.replies.reply(intent.worker, answer, entry_id)
         finally:
+            if self._listed(intent.worker):
+                self.liveness.end(intent.worker, time.monotonic())
             if not lock.statistics().tasks_waiting and self._running.get(intent_id) is lock:
                 del self._running[intent_id]
 
@@ -430,7 +443,12 @@ class Gateway:
         timeout = self.config.heartbeat_timeout
         while True:
             await anyio.sleep(min(1.0, timeout / 4))
-            for worker in self.liveness.newly_silent(time.monotonic(), timeout):
+            # judged by what was read: a stalled gateway has the beats still to read
+            for worker in self.liveness.newly_silent(self._read_upto, timeout):
+                self.counters["workers_lost"] += 1
+                log.warning(
+                    "worker %s silent for over %s s: its orders are cancelled", worker, timeout
+                )
                 await self._cancel_orders_of(worker)
 
     async def _cancel_orders_of(self, worker: str) -> None:

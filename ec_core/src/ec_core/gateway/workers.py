@@ -55,27 +55,48 @@ class IntentWaits:
 
 @final
 class Liveness:
-    """Each listed worker's last heartbeat (monotonic seconds) and the gaps it reported."""
+    """Each listed worker's last sign of life (monotonic seconds) and the gaps it reported.
 
-    __slots__ = ("heartbeats", "lost", "market_gaps")
+    A heartbeat is a sign of life, and so is an intent: a worker declared lost whose
+    intent then arrives lives again (its new order is cancelled after the next silence,
+    not left working for good). While an intent of a worker is in flight at the gateway
+    (waiting on the venue), the worker is not silent: it lived when it sent it, and its
+    answer is not out yet. ``now`` is the caller's: the gateway passes the moment up to
+    which it has read the intents stream, so its own stall is not a worker's silence."""
+
+    __slots__ = ("busy", "heartbeats", "lost", "market_gaps")
 
     def __init__(self) -> None:
         self.heartbeats: dict[str, float] = {}
         self.market_gaps: dict[str, int] = {}
         self.lost: set[str] = set()  # silent past the timeout (their orders were handled)
+        self.busy: dict[str, int] = {}  # worker -> its intents in flight at the gateway
 
     def beat(self, worker: str, market_gaps: int, now: float) -> None:
         self.heartbeats[worker] = now
         self.market_gaps[worker] = market_gaps
         self.lost.discard(worker)
 
+    def begin(self, worker: str, now: float) -> None:
+        """An intent of ``worker`` was taken up: it lives, and is busy until :meth:`end`."""
+        self.heartbeats[worker] = now
+        self.lost.discard(worker)
+        self.busy[worker] = self.busy.get(worker, 0) + 1
+
+    def end(self, worker: str, now: float) -> None:
+        """The intent was answered: the silence is counted from ``now``."""
+        self.heartbeats[worker] = now
+        left = self.busy.pop(worker, 0) - 1
+        if left > 0:
+            self.busy[worker] = left
+
     def newly_silent(self, now: float, timeout: float) -> list[str]:
-        """Workers silent for more than ``timeout`` seconds, each reported once (until it
-        beats again)."""
+        """Workers silent for more than ``timeout`` seconds with no intent in flight, each
+        reported once (until it is heard again)."""
         silent = [
             worker
             for worker, seen in self.heartbeats.items()
-            if worker not in self.lost and now - seen > timeout
+            if worker not in self.lost and worker not in self.busy and now - seen > timeout
         ]
         self.lost.update(silent)
         return silent
