@@ -14,7 +14,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from ec_core.model import OrderType, Quote, Side
+from ec_core.model import ExecInstruction, OrderType, Quote, Side
 from ec_core.model import Trade as Print
 from ec_mock.market import RecordedFillModel, RecordedVenue
 from ec_mock.market.recorded_orders import UserBook
@@ -31,6 +31,8 @@ maybe = st.none() | prices
     sell=maybe,
     buy_stop=maybe,
     sell_stop=maybe,
+    buy_aon=maybe,
+    sell_aon=maybe,
     stops_on_quotes=st.booleans(),
     bid=prices,
     ask=prices,
@@ -40,17 +42,22 @@ def test_a_quote_inside_the_band_triggers_no_rule(
     sell: int | None,
     buy_stop: int | None,
     sell_stop: int | None,
+    buy_aon: int | None,
+    sell_aon: int | None,
     stops_on_quotes: bool,
     bid: int,
     ask: int,
 ) -> None:
     user = UserBook()
     user.buy, user.sell, user.buy_stop, user.sell_stop = buy, sell, buy_stop, sell_stop
+    user.buy_aon, user.sell_aon = buy_aon, sell_aon
     user.set_band(stops_on_quotes=stops_on_quotes)
     if not user.floor < bid <= ask < user.ceiling:
         return
     assert buy is None or (ask > buy and bid != buy)  # no cross, no queue move
     assert sell is None or (bid < sell and ask != sell)
+    assert buy_aon is None or ask > buy_aon  # no waiting all-or-none order can take it
+    assert sell_aon is None or bid < sell_aon
     if stops_on_quotes:
         assert buy_stop is None or ask < buy_stop
         assert sell_stop is None or bid > sell_stop
@@ -67,7 +74,8 @@ def _px(ticks: int) -> str:
 
 def _records(seed: int, n: int = 80) -> list[tuple[str, int, int, int]]:
     """A seeded walk of quotes (spread 0 to 2, locked ones included) and prints, with
-    limits and stops placed near the touch now and then."""
+    limits, all-or-none limits (1 to 6 lots: a walk may or may not offer enough) and
+    stops placed near the touch now and then."""
     rng = random.Random(seed)
     mid = 18000
     out: list[tuple[str, int, int, int]] = []
@@ -75,8 +83,8 @@ def _records(seed: int, n: int = 80) -> list[tuple[str, int, int, int]]:
         mid += rng.choice((-1, 0, 0, 1))
         roll = rng.random()
         if roll < 0.12:
-            kind = rng.choice(("buy", "sell", "buy_stop", "sell_stop"))
-            out.append((kind, mid + rng.randint(-3, 3), 0, 0))
+            kind = rng.choice(("buy", "sell", "buy_stop", "sell_stop", "buy_aon", "sell_aon"))
+            out.append((kind, mid + rng.randint(-3, 3), rng.randint(1, 6), 0))
         elif roll < 0.3:
             out.append(("trade", mid + rng.randint(-2, 2), rng.randint(1, 4), 0))
         else:
@@ -97,21 +105,24 @@ def _run(records: list[tuple[str, int, int, int]], model: RecordedFillModel) -> 
             venue.feed(Print(symbol="ES", ts_ns=ts, price=price, size=a))
         else:
             side = Side.BUY if kind.startswith("buy") else Side.SELL
-            more: dict[str, Any] = (
-                {"order_type": OrderType.STP, "stop": _px(price)}
-                if kind.endswith("stop")
-                else {"price": _px(price)}
-            )
-            venue.submit(order(f"o{i}", side, 1, **more))
+            more: dict[str, Any] = {"price": _px(price)}
+            qty = 1
+            if kind.endswith("stop"):
+                more = {"order_type": OrderType.STP, "stop": _px(price)}
+            elif kind.endswith("aon"):
+                more["exec_instructions"] = frozenset({ExecInstruction.AON})
+                qty = a
+            venue.submit(order(f"o{i}", side, qty, **more))
     return [repr(event) for event in rec.trade]
 
 
 @pytest.mark.parametrize("stop_trigger", ["trade", "quote"])
 @pytest.mark.parametrize("queue", [True, False])
-def test_the_band_changes_no_report(stop_trigger: Any, queue: bool) -> None:
+@pytest.mark.parametrize("market", ["touch", "walk"])
+def test_the_band_changes_no_report(stop_trigger: Any, queue: bool, market: Any) -> None:
     """Seeded walks, each replayed with the band and with every quote checked in full."""
-    model = RecordedFillModel(stop_trigger=stop_trigger, queue=queue)
-    fills = 0
+    model = RecordedFillModel(stop_trigger=stop_trigger, queue=queue, market=market)
+    fills = aon_fills = 0
     for seed in range(40):
         records = _records(seed)
         banded = _run(records, model)
@@ -119,4 +130,7 @@ def test_the_band_changes_no_report(stop_trigger: Any, queue: bool) -> None:
             full = _run(records, model)
         assert banded == full, f"seed {seed}"  # as text: prices, times and ids included
         fills += sum("FILL" in line for line in banded)
+        aons = {f"cl_order_id='o{i}'" for i, r in enumerate(records) if r[0].endswith("aon")}
+        aon_fills += sum("FILL" in line and line.split(", ")[3] in aons for line in banded)
     assert fills > 100  # the walks do reach the resting orders
+    assert aon_fills > 10  # ... and the waiting all-or-none ones

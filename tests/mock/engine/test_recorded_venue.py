@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-import pytest
 from ec_core.model import (
     Duration,
     ExecInstruction,
@@ -327,11 +326,6 @@ def test_fok_with_enough_recorded_size_fills_whole() -> None:
     assert fills(rec, "fok") == [(10, px(18001)), (5, px(18002))]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the replay venue reads the user's resting limits from the book view, where"
-    " an AON waiting off the book is not, so no later record fills it (docs/mock/replay-venue.md)",
-)
 def test_a_resting_aon_is_filled_whole_by_a_later_record() -> None:
     v, rec = venue(market="walk")
     v.feed(quote(18000, 18001, size=10))
@@ -340,6 +334,33 @@ def test_a_resting_aon_is_filled_whole_by_a_later_record() -> None:
     assert fills(rec, "a1") == []
     v.feed(quote(18000, 18001, size=20, dt=1))
     assert fills(rec, "a1") == [(15, px(18001))]
+
+
+def test_a_resting_aon_is_never_filled_in_part_by_a_record_offering_less() -> None:
+    v, rec = venue(market="walk")
+    v.feed(quote(17999, 18002, size=10))
+    aon = frozenset({ExecInstruction.AON})
+    v.submit(order("a1", Side.BUY, 15, str(px(18001)), exec_instructions=aon))
+    v.feed(quote(18000, 18001, size=10, dt=1))  # 10 at its limit: short of 15
+    v.feed(trade(18000, 30, dt=2))  # a print shows what traded, not what is offered
+    v.feed(trade(18001, 30, dt=3))  # at its price: it waits behind every shown order
+    assert fills(rec, "a1") == []
+    assert state(v, "a1") is OrderState.WORKING
+    v.feed(quote(17999, 18000, size=10, dt=4))  # walk: 10 at 18000 and 10 at 18001
+    assert fills(rec, "a1") == [(10, px(18000)), (5, px(18001))]
+    assert state(v, "a1") is OrderState.FILLED
+
+
+def test_a_resting_sell_aon_takes_the_recorded_bid_whole_in_touch_mode() -> None:
+    v, rec = venue()  # market = "touch": the touch offers any quantity, as on arrival
+    v.feed(quote(18000, 18001, size=1))
+    aon = frozenset({ExecInstruction.AON})
+    v.submit(order("a1", Side.SELL, 5, str(px(18002)), exec_instructions=aon))
+    v.submit(order("l1", Side.SELL, 1, str(px(18003))))  # the book's own order goes first
+    assert fills(rec, "a1") == []
+    v.feed(quote(18003, 18004, size=1, dt=1))
+    assert fills(rec, "l1") == [(1, px(18003))]
+    assert fills(rec, "a1") == [(5, px(18003))]
 
 
 def test_records_before_an_orders_arrival_do_not_fill_it() -> None:

@@ -314,3 +314,9 @@ class ReportsLayer(ExchangeCore):
         """Resting orders of ``symbol`` in priority order (bids best first, then asks)."""
         now = self._now()
         return [self._report(_R_STATUS, o, now) for o in self._books[symbol].resting_orders()]
+
+    def waiting_all_or_none(self, symbol: str) -> list[ExecutionReport]:
+        """All-or-none orders of ``symbol`` waiting off the book for enough liquidity to
+        fill whole (not in :meth:`book` nor :meth:`resting`), oldest first."""
+        now = self._now()
+        return [self._report(_R_STATUS, o, now) for o in self._books[symbol].aon]

@@ -5,8 +5,8 @@ recorded data (``[vendors.mock.replay] venue = "recorded"``, the default). Unlik
 :class:`~ec_mock.market.ReplayFeeder`, which turns every recorded quote into house
 orders in the full book, it keeps the recorded top of book per symbol (one store per
 quote) and checks only the user's own resting orders against it: their best buy and
-sell limits and nearest stops, re-read from the exchange only after the user's orders
-changed. A quote that crosses nothing costs a comparison or two.
+sell limits, waiting all-or-none limits and nearest stops, re-read from the exchange
+only after the user's orders changed. A quote that crosses nothing costs a comparison or two.
 
 The exchange (:class:`~ec_mock.engine.Exchange`) still does everything else: order
 entry and its checks, the order's states and reports, positions, accounts and
@@ -36,8 +36,12 @@ Fill model (:class:`~ec_mock.market.RecordedFillModel`, one test per rule):
   applies) or rest as a limit (``STL``) against the touch.
 * **IOC / FOK / AON** are the exchange's own rules against the liquidity shown: IOC
   fills what the touch (walk: within its limit) gives and cancels the rest; FOK and
-  AON fill completely at once or not at all: FOK is then cancelled, AON rests until
-  a record fills it whole. ``LiquidateAll`` and ``GoFlat`` flatten at the touch (their
+  AON fill completely at once or not at all: FOK is then cancelled, AON waits off
+  the book. A later quote whose opposite side reaches a waiting AON's limit shows it
+  the touch as on arrival (after the book's own orders had that quote), and the
+  exchange fills it whole or leaves it waiting: never in part. Off the book it has no
+  queue place and a print is not an offer, so recorded trades do not fill it.
+  ``LiquidateAll`` and ``GoFlat`` flatten at the touch (their
   market orders: slippage applies).
 * **Latency** (``latency_ms`` plus a seeded uniform ``latency_jitter_ms``): the venue
   answers at once (a replay's clock does not move during an order action), and the
@@ -257,21 +261,32 @@ class RecordedVenue:
         buy, sell = user.buy, user.sell
         if buy is not None and ask is not None and ask <= buy:
             self._cross(symbol, _SELL, ask, quote)
-            return
-        if sell is not None and bid is not None and bid >= sell:
+        elif sell is not None and bid is not None and bid >= sell:
             self._cross(symbol, _BUY, bid, quote)
-            return
-        if buy is not None and bid == buy:  # cancellations ahead of us shrink the queue
-            ahead = user.buy_ahead
-            user.buy_ahead = quote.bid_size if ahead is None else min(ahead, quote.bid_size)
-        if sell is not None and ask == sell:
-            ahead = user.sell_ahead
-            user.sell_ahead = quote.ask_size if ahead is None else min(ahead, quote.ask_size)
-        if self._stops_on_quotes:
-            if user.buy_stop is not None and ask is not None and ask >= user.buy_stop:
-                self._fire_stops(symbol, user, ask, 0, None)
-            elif user.sell_stop is not None and bid is not None and bid <= user.sell_stop:
-                self._fire_stops(symbol, user, bid, 0, None)
+        else:
+            if buy is not None and bid == buy:  # cancellations ahead of us shrink the queue
+                ahead = user.buy_ahead
+                user.buy_ahead = quote.bid_size if ahead is None else min(ahead, quote.bid_size)
+            if sell is not None and ask == sell:
+                ahead = user.sell_ahead
+                user.sell_ahead = quote.ask_size if ahead is None else min(ahead, quote.ask_size)
+            if self._stops_on_quotes:
+                if user.buy_stop is not None and ask is not None and ask >= user.buy_stop:
+                    self._fire_stops(symbol, user, ask, 0, None)
+                elif user.sell_stop is not None and bid is not None and bid <= user.sell_stop:
+                    self._fire_stops(symbol, user, bid, 0, None)
+        # all-or-none orders wait off the book: after the book's own orders had the quote,
+        # they take what it shows, as on arrival (the exchange fills them whole or not)
+        if user.buy_aon is not None and ask is not None and ask <= user.buy_aon:
+            self._offer_aon(symbol, _BUY, user.buy_aon_qty, user.buy_aon)
+        if user.sell_aon is not None and bid is not None and bid >= user.sell_aon:
+            self._offer_aon(symbol, _SELL, user.sell_aon_qty, user.sell_aon)
+
+    def _offer_aon(self, symbol: str, taker: Side, qty: int, limit: int) -> None:
+        """Show the recorded touch to the waiting AON orders of ``taker``'s side: the
+        exchange fills those it can fill whole (its own AON rule), the rest is withdrawn."""
+        shown = self._show(symbol, taker, qty, market=False, limit=limit)
+        self._withdraw(shown)  # a fill was reported: the user's orders are re-read
 
     def _cross(self, symbol: str, aggressor: Side, price: int, quote: Quote) -> None:
         """A recorded quote reached the user's resting limits: fill every one it reached,

@@ -2,8 +2,8 @@
 
 Re-read from the exchange only after the user's orders changed (the venue hears every
 execution report): best buy and sell limits (the exchange's book holds only the user's
-orders), nearest stops with the quantity they may take, and the queue estimate ahead of
-the best limits.
+orders), the best all-or-none limits waiting off the book with their quantity, nearest
+stops with the quantity they may take, and the queue estimate ahead of the best limits.
 """
 
 from __future__ import annotations
@@ -27,12 +27,16 @@ class UserBook:
     __slots__ = (
         "buy",
         "buy_ahead",
+        "buy_aon",
+        "buy_aon_qty",
         "buy_stop",
         "buy_stop_qty",
         "ceiling",
         "floor",
         "sell",
         "sell_ahead",
+        "sell_aon",
+        "sell_aon_qty",
         "sell_stop",
         "sell_stop_qty",
     )
@@ -40,6 +44,10 @@ class UserBook:
     def __init__(self) -> None:
         self.buy: int | None = None  # best resting buy limit (ticks)
         self.sell: int | None = None
+        self.buy_aon: int | None = None  # highest buy AON limit: the first a fall reaches
+        self.sell_aon: int | None = None  # lowest sell AON limit
+        self.buy_aon_qty = 0  # what the waiting AON orders of each side want, together
+        self.sell_aon_qty = 0
         self.buy_stop: int | None = None  # lowest buy stop: the first a rise fires
         self.sell_stop: int | None = None  # highest sell stop
         self.buy_ahead: int | None = None  # recorded size ahead of us at ``buy`` (None: unknown)
@@ -53,16 +61,21 @@ class UserBook:
     def set_band(self, *, stops_on_quotes: bool) -> None:
         """Derive the quiet band from the resting prices.
 
-        A quote inside it crosses no limit (ask above the best buy, bid below the best
-        sell), touches none (the queue estimate moves only at the limit's price) and,
-        when stops fire on quotes, reaches no stop (ask below the lowest buy stop, bid
-        above the highest sell stop): the venue skips it after two comparisons.
+        A quote inside it crosses no limit (ask above the best buy and the best buy AON,
+        bid below the best sell and the best sell AON), touches none (the queue estimate
+        moves only at the limit's price) and, when stops fire on quotes, reaches no stop
+        (ask below the lowest buy stop, bid above the highest sell stop): the venue skips
+        it after two comparisons.
         """
         floor, ceiling = -_FAR, _FAR
         if self.buy is not None:
             floor = self.buy
         if self.sell is not None:
             ceiling = self.sell
+        if self.buy_aon is not None and self.buy_aon > floor:
+            floor = self.buy_aon
+        if self.sell_aon is not None and self.sell_aon < ceiling:
+            ceiling = self.sell_aon
         if stops_on_quotes:
             if self.sell_stop is not None and self.sell_stop > floor:
                 floor = self.sell_stop
@@ -85,7 +98,8 @@ def read_user_book(
     touch: Quote | None,
     old: UserBook | None,
 ) -> UserBook | None:
-    """The user's resting limits and stops of ``symbol`` now (``None``: nothing rests);
+    """The user's resting limits, waiting AON limits and stops of ``symbol`` now
+    (``None``: nothing rests);
     the queue ahead is kept from ``old`` while a best level stays, else estimated."""
     view = exchange.book(symbol)
     user = UserBook()
@@ -110,7 +124,21 @@ def read_user_book(
                     user.sell_stop_qty += left
                     if user.sell_stop is None or stop > user.sell_stop:
                         user.sell_stop = stop
-    if (user.buy, user.sell, user.buy_stop, user.sell_stop) == (None, None, None, None):
+        for report in exchange.waiting_all_or_none(symbol):
+            if report.account_id == house or report.limit_price is None:
+                continue
+            limit = instrument.to_ticks(report.limit_price)
+            left = report.qty - report.filled_qty
+            if report.side is Side.BUY:
+                user.buy_aon_qty += left
+                if user.buy_aon is None or limit > user.buy_aon:
+                    user.buy_aon = limit
+            else:
+                user.sell_aon_qty += left
+                if user.sell_aon is None or limit < user.sell_aon:
+                    user.sell_aon = limit
+    prices = (user.buy, user.sell, user.buy_stop, user.sell_stop, user.buy_aon, user.sell_aon)
+    if prices == (None,) * 6:
         return None
     user.buy_ahead = _ahead(
         user.buy, old.buy if old else None, old.buy_ahead if old else None,
