@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -14,7 +15,7 @@ from ec_core.gateway.process import open_gateway
 from ec_core.gateway.redis_io import Redis, read_streams
 from ec_core.gateway.service import Gateway
 from ec_core.gateway.wire import Answer, decode
-from ec_core.model import ExecutionReport
+from ec_core.model import ExecutionReport, Quote
 from ec_core.plugins import PluginHost
 
 _namespaces = itertools.count(1)
@@ -49,6 +50,22 @@ async def running_gateway(
         await tg.start(gateway.serve)
         yield gateway
         tg.cancel_scope.cancel()
+
+
+async def far_bid(gateway: Gateway) -> Decimal:
+    """A buy price the mock's market does not reach while a test runs: half its bid.
+
+    The gateway's mock venue steps its simulated market as fast as the CPU allows, so a
+    price a few ticks away is reached after a while: with seed 7, a bid 40 ticks under
+    the first was filled after about 13,000 steps (14 s on an idle machine), which a slow
+    test on a loaded machine gets to. The walk's range grows with the square root of the
+    steps: half the price is out of reach for hours."""
+    instrument = await gateway.session.resolve("EP")
+    async with gateway.host.market_data(gateway.session).stream([instrument]) as events:
+        async for event in events:
+            if isinstance(event, Quote) and event.bid is not None:
+                return instrument.to_price(event.bid // 2)
+    raise AssertionError("no quote")
 
 
 def venue_orders(gateway: Gateway, account_id: str) -> list[ExecutionReport]:

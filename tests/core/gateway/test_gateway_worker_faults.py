@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from pathlib import Path
 
 import anyio
@@ -15,9 +14,8 @@ from ec_core.gateway.client import open_link
 from ec_core.gateway.redis_io import read_streams
 from ec_core.gateway.service import Gateway
 from ec_core.gateway.wire import MarketMsg, decode
-from ec_core.model import Quote
 from ec_core.testing.redis_server import RedisServer
-from gateway_support import gateway_config, new_namespace, running_gateway, venue_orders
+from gateway_support import far_bid, gateway_config, new_namespace, running_gateway, venue_orders
 from processes import Proc
 
 import ec_core
@@ -55,16 +53,6 @@ anyio.run(main)
 """
 
 
-async def _far_bid(gateway: Gateway) -> Decimal:
-    """A price 40 ticks under the mock's bid: the order rests."""
-    instrument = await gateway.session.resolve("EP")
-    async with gateway.host.market_data(gateway.session).stream([instrument]) as events:
-        async for event in events:
-            if isinstance(event, Quote) and event.bid is not None:
-                return instrument.to_price(event.bid - 40)
-    raise AssertionError("no quote")
-
-
 async def _line(proc: Proc, prefix: str) -> str:
     return await anyio.to_thread.run_sync(proc.wait_for, prefix)
 
@@ -80,7 +68,7 @@ async def test_a_killed_worker_s_orders_are_cancelled_after_its_heartbeats_stop(
     url = f"{redis_server.url}?namespace={namespace}"
     with anyio.fail_after(40):
         async with running_gateway(config) as gateway:
-            price = str(await _far_bid(gateway))
+            price = str(await far_bid(gateway))
             with Proc([sys.executable, "worker.py", url, price, "place"], cwd=tmp_path) as worker:
                 placed = (await _line(worker, "worker: placed")).split()
                 assert placed[3] == "WORKING"
@@ -107,7 +95,7 @@ async def test_a_restarted_worker_gets_its_working_orders_back(
     url = f"{redis_server.url}?namespace={namespace}"
     with anyio.fail_after(40):
         async with running_gateway(config) as gateway:
-            price = str(await _far_bid(gateway))
+            price = str(await far_bid(gateway))
             with Proc([sys.executable, "worker.py", url, price, "place"], cwd=tmp_path) as first:
                 assert (await _line(first, "worker: knows")) == "worker: knows -"
                 order_id = (await _line(first, "worker: placed")).split()[2]
@@ -136,7 +124,7 @@ async def test_redis_stopped_and_restarted_the_gateway_keeps_the_session(
             running_gateway(config) as gateway,
             ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader,
         ):
-            price = await _far_bid(gateway)
+            price = await far_bid(gateway)
             bid = NewOrder(
                 account_id="MOCK-1",
                 symbol="EP",
