@@ -15,7 +15,7 @@ from ec_core.gateway.process import open_gateway
 from ec_core.gateway.redis_io import Redis, read_streams
 from ec_core.gateway.service import Gateway
 from ec_core.gateway.wire import Answer, decode
-from ec_core.model import ExecutionReport, Quote
+from ec_core.model import ExecutionReport, NewOrder, OrderType, Quote, Side
 from ec_core.plugins import PluginHost
 
 _namespaces = itertools.count(1)
@@ -66,6 +66,18 @@ async def far_bid(gateway: Gateway) -> Decimal:
             if isinstance(event, Quote) and event.bid is not None:
                 return instrument.to_price(event.bid // 2)
     raise AssertionError("no quote")
+
+
+def resting_buy(price: Decimal, account_id: str = "MOCK-1") -> NewOrder:
+    """A one-lot EP bid at ``price`` (:func:`far_bid`: it rests)."""
+    return NewOrder(
+        account_id=account_id,
+        symbol="EP",
+        side=Side.BUY,
+        qty=1,
+        order_type=OrderType.LMT,
+        limit_price=price,
+    )
 
 
 def venue_orders(gateway: Gateway, account_id: str) -> list[ExecutionReport]:

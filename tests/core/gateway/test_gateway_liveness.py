@@ -5,7 +5,6 @@ the worker is heard again by an intent."""
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 
 import anyio
 import pytest
@@ -13,9 +12,9 @@ from ec_core.execution import Payload
 from ec_core.gateway.client import open_link
 from ec_core.gateway.workers import Liveness
 from ec_core.testing.redis_server import RedisServer
-from gateway_support import far_bid, gateway_config, new_namespace, running_gateway
+from gateway_support import far_bid, gateway_config, new_namespace, resting_buy, running_gateway
 
-from ec_core import NewOrder, OrderState, OrderType, Side
+from ec_core import OrderState
 
 
 def test_a_worker_with_an_intent_in_flight_is_not_silent() -> None:
@@ -38,18 +37,6 @@ def test_a_lost_worker_heard_again_by_an_intent_can_be_lost_again() -> None:
     assert liveness.newly_silent(now=4.5, timeout=1.0) == ["w1"]
 
 
-def _far_buy(price: Decimal) -> Payload:
-    request = NewOrder(
-        account_id="MOCK-1",
-        symbol="EP",
-        side=Side.BUY,
-        qty=1,
-        order_type=OrderType.LMT,
-        limit_price=price,
-    )
-    return Payload(request=request)
-
-
 @pytest.mark.anyio
 async def test_an_order_placed_after_its_worker_was_declared_lost_is_cancelled_later(
     redis_server: RedisServer,
@@ -70,11 +57,11 @@ async def test_an_order_placed_after_its_worker_was_declared_lost_is_cancelled_l
             async with open_link(
                 url, account_id="MOCK-1", worker="w1", heartbeat_interval=3600
             ) as link:
-                first = await link.execute(_far_buy(price))
+                first = await link.execute(Payload(request=resting_buy(price)))
                 assert first is not None
                 final = await tracker.wait_for(first.cl_order_id, lambda o: o.state.is_final)
                 assert final.state is OrderState.CANCELLED  # declared lost
-                second = await link.execute(_far_buy(price))
+                second = await link.execute(Payload(request=resting_buy(price)))
                 assert second is not None
                 assert second.state is OrderState.WORKING
             final = await tracker.wait_for(second.cl_order_id, lambda o: o.state.is_final)
@@ -101,11 +88,11 @@ async def test_a_stalled_gateway_does_not_declare_a_beating_worker_lost(
                 url, account_id="MOCK-1", worker="w1", heartbeat_interval=0.05
             ) as link:
                 # two round trips: the first heartbeat (sent during the first) is read
-                orders = [await link.execute(_far_buy(price)) for _ in range(2)]
+                orders = [await link.execute(Payload(request=resting_buy(price))) for _ in range(2)]
                 for _stall in range(3):
                     # the fault: the whole loop (gateway and worker) stalls past the timeout
                     time.sleep(0.6)  # noqa: ASYNC251
-                    orders.append(await link.execute(_far_buy(price)))
+                    orders.append(await link.execute(Payload(request=resting_buy(price))))
             tracker = gateway.paths["MOCK-1"].tracker
             known = [tracker.order(o.cl_order_id) for o in orders if o is not None]
             assert [o.state if o else None for o in known] == [OrderState.WORKING] * 5

@@ -15,7 +15,14 @@ from ec_core.gateway.redis_io import read_streams
 from ec_core.gateway.service import Gateway
 from ec_core.gateway.wire import MarketMsg, decode
 from ec_core.testing.redis_server import RedisServer
-from gateway_support import far_bid, gateway_config, new_namespace, running_gateway, venue_orders
+from gateway_support import (
+    far_bid,
+    gateway_config,
+    new_namespace,
+    resting_buy,
+    running_gateway,
+    venue_orders,
+)
 from processes import Proc
 
 import ec_core
@@ -125,14 +132,7 @@ async def test_redis_stopped_and_restarted_the_gateway_keeps_the_session(
             ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader,
         ):
             price = await far_bid(gateway)
-            bid = NewOrder(
-                account_id="MOCK-1",
-                symbol="EP",
-                side=Side.BUY,
-                qty=1,
-                order_type=OrderType.LMT,
-                limit_price=price,
-            )
+            bid = resting_buy(price)
             before = await trader.execute(bid)
             assert before is not None
             own_redis.stop()
