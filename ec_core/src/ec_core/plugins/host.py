@@ -11,28 +11,35 @@ hook is unregistered and recorded as failed with the cause, together with every
 sub-plugin it registered from its ``ec_addhooks``. Other plugins keep working;
 ``strict=True`` re-raises instead. A function named like a hook (``ec_*``) but not
 marked ``@hookimpl`` is recorded as a warning on its plugin: pluggy ignores it.
+Those checks of one plugin are :mod:`ec_core.plugins.hook_checks`; what is recorded
+per plugin is :mod:`ec_core.plugins.plugin_record`.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from enum import StrEnum
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, final
 
-import msgspec
 import pluggy
 
 from ec_core.errors import AmbiguousVendorError, PluginError, VendorNotFoundError, Violation
 from ec_core.model import Fill, Order, OrderRequest, Position, SessionState
 from ec_core.plugins import hookspecs
+from ec_core.plugins.hook_checks import (
+    describe,
+    reject_async_hooks,
+    replacing_part_hooks,
+    unmarked_hooks,
+    warn_deprecated,
+)
 from ec_core.plugins.markers import PROJECT
 from ec_core.plugins.parts import SessionParts
+from ec_core.plugins.plugin_record import PluginRecord, PluginStatus
 from ec_core.plugins.registry import VendorRegistry
 from ec_core.validation import ValidatorRegistry
 from ec_core.vendor import MarketDataFeed, OrderGateway, Session, TradeMonitor, VendorFactory
@@ -48,25 +55,6 @@ ENTRY_POINT_GROUP = "ec.plugins"
 BUILTIN_PLUGINS: tuple[str, ...] = ("ec_core.builtin.defaults", "ec_core.builtin.validators")
 # Where to get a vendor that is not installed: named in the error message.
 KNOWN_DISTRIBUTIONS: Mapping[str, str] = {"cqg": "ec-cqg", "mock": "ec-mock"}
-
-
-class PluginStatus(StrEnum):
-    LOADED = "loaded"
-    FAILED = "failed"
-
-
-class PluginRecord(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """What ``ec plugins`` shows for one plugin."""
-
-    name: str
-    distribution: str
-    version: str
-    status: PluginStatus
-    hooks: tuple[str, ...] = ()
-    error: str = ""
-    builtin: bool = False
-    warnings: tuple[str, ...] = ()
-    parent: str = ""  # the plugin whose ``ec_addhooks`` registered this one
 
 
 @final
@@ -159,20 +147,20 @@ class PluginHost:
         parent = self._registering[-1] if self._registering else ""
         self._registering.append(name)  # ``ec_addhooks`` runs inside pluggy's register
         try:
-            self._reject_async_hooks(plugin)
+            reject_async_hooks(plugin, self._pm)
             self._pm.register(plugin, name=name)
         except Exception as exc:
             if self._pm.get_plugin(name) is plugin:  # pluggy does not roll back on its own
                 self._pm.unregister(plugin)
-            self._fail(name, distribution, version, _describe(exc), exc)
+            self._fail(name, distribution, version, describe(exc), exc)
             return False
         finally:
             self._registering.pop()
-        warnings = _unmarked_hooks(plugin, self._pm)
+        warnings = unmarked_hooks(plugin, self._pm)
         if not builtin:  # core's own defaults are the innermost parts, not replacements
-            replacing = _replacing_part_hooks(plugin, self._pm)
+            replacing = replacing_part_hooks(plugin, self._pm)
             for warning in replacing:
-                _warn_deprecated(f"plugin {name!r}: {warning}")
+                warn_deprecated(f"plugin {name!r}: {warning}")
             warnings += replacing
         for warning in warnings:
             log.warning("plugin %s (%s): %s", name, distribution, warning)
@@ -254,19 +242,6 @@ class PluginHost:
     def pluggy_manager(self) -> pluggy.PluginManager:
         """The underlying manager, for plugins that define their own hooks."""
         return self._pm
-
-    def _reject_async_hooks(self, plugin: object) -> None:
-        """Refuse ``async def`` hooks *before* pluggy sees them: it calls, never awaits."""
-        for attr in dir(plugin):
-            options = self._pm.parse_hookimpl_opts(plugin, attr)
-            if options is None:
-                continue
-            function = getattr(plugin, attr)
-            if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
-                raise PluginError(
-                    f"hook {attr} is async; ec hooks must be synchronous"
-                    " (return an object whose methods are async instead)"
-                )
 
     def _drop_children(self, parent: str) -> None:
         """Unregister what ``parent`` registered from its ``ec_addhooks`` (and theirs)."""
@@ -516,53 +491,3 @@ class PluginHost:
             except Exception:
                 self.observer_errors[impl.plugin_name] += 1
                 log.exception("observer %s of plugin %s raised", hook_name, impl.plugin_name)
-
-
-def _unmarked_hooks(plugin: object, pm: pluggy.PluginManager) -> tuple[str, ...]:
-    """Functions named like a hook but not marked ``@hookimpl``: pluggy ignores them."""
-    module = getattr(plugin, "__name__", None) if isinstance(plugin, ModuleType) else None
-    found = []
-    for attr in sorted(dir(plugin)):
-        if not attr.startswith("ec_") or pm.parse_hookimpl_opts(plugin, attr) is not None:
-            continue
-        function = inspect.getattr_static(plugin, attr, None)
-        if isinstance(function, (staticmethod, classmethod)):
-            function = function.__func__
-        if not inspect.isfunction(function):
-            continue
-        if module is not None and function.__module__ != module:
-            continue  # imported from elsewhere, not defined by this plugin
-        known = " (a hook ec declares)" if hasattr(pm.hook, attr) else ""
-        found.append(f"{attr} is named like a hook{known} but not marked @hookimpl: ignored")
-    return tuple(found)
-
-
-_PART_HOOKS = ("ec_order_gateway", "ec_market_data", "ec_trade_monitor")
-_REPLACES = "hides every other plugin's wrapper: use @hookimpl(wrapper=True) (deprecated)"
-
-
-def _replacing_part_hooks(plugin: object, pm: pluggy.PluginManager) -> tuple[str, ...]:
-    """A plain implementation of a part hook returns its own part instead of wrapping the
-    one it is given, so only one plugin's wins; a wrapper composes with the others."""
-    found = []
-    for caller in pm.get_hookcallers(plugin) or ():
-        if caller.name not in _PART_HOOKS:
-            continue
-        for impl in caller.get_hookimpls():
-            if impl.plugin is plugin and not (impl.wrapper or impl.hookwrapper):
-                found.append(f"{caller.name} is a plain implementation that {_REPLACES}")
-    return tuple(found)
-
-
-def _warn_deprecated(message: str) -> None:
-    import warnings
-
-    warnings.warn(message, DeprecationWarning, stacklevel=4)
-
-
-def _describe(exc: BaseException) -> str:
-    """One line (pluggy's messages span several), so listings and logs stay readable."""
-    text = str(exc) or repr(exc)
-    if isinstance(exc, pluggy.PluginValidationError):
-        text = f"hook signature does not match the spec: {text}"
-    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
