@@ -59,25 +59,19 @@ Same records, same settings and seed: the same reports.
 
 from __future__ import annotations
 
-import itertools
 import random
 from collections import deque
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import final
 
 from ec_core.clock import Clock, ManualClock
-from ec_core.errors import PriceError
 from ec_core.model import (
-    Duration,
     ExecInstruction,
     ExecutionReport,
     GoFlat,
     Instrument,
     LiquidateAll,
     MarketEvent,
-    ModifyOrder,
-    NewOrder,
     OrderRequest,
     OrderType,
     Quote,
@@ -89,6 +83,7 @@ from ec_core.model import (
 from ec_mock.engine import Exchange, FillModel
 from ec_mock.market.recorded_model import RecordedFillModel
 from ec_mock.market.recorded_orders import UNREAD, UserBook, read_user_book
+from ec_mock.market.recorded_touch import HouseTouch, taking_of
 from ec_mock.market.simulator import HOUSE_ACCOUNT
 
 __all__ = ["RecordedVenue"]
@@ -98,7 +93,6 @@ _SELL = Side.SELL
 _MKT = OrderType.MKT
 _MTL = OrderType.MTL
 _STOPS = (OrderType.STP, OrderType.STL)
-_WALK_LEVELS = 64  # at most this many synthetic levels when walking recorded sizes
 _ALL = 1 << 31  # "as much as shown": capped by the instrument's order size limit
 _FLATTEN = (LiquidateAll, GoFlat)
 
@@ -144,7 +138,7 @@ class RecordedVenue:
         self._watch: dict[str, UserBook] = {}
         self._stops_on_quotes = self._model.stop_trigger == "quote"  # fixed: bands use it
         self._blind_until: dict[str, int] = {}  # a request is on its way (latency)
-        self._jit = itertools.count(1)
+        self._house_touch = HouseTouch(exchange, house_account, self._model, self._instrument)
         self._rng = random.Random(seed)
         self._ahead: deque[MarketEvent] = deque()  # records read ahead for latency
         self._source: Iterator[MarketEvent] | None = None
@@ -286,7 +280,7 @@ class RecordedVenue:
         """Show the recorded touch to the waiting AON orders of ``taker``'s side: the
         exchange fills those it can fill whole (its own AON rule), the rest is withdrawn."""
         shown = self._show(symbol, taker, qty, market=False, limit=limit)
-        self._withdraw(shown)  # a fill was reported: the user's orders are re-read
+        self._house_touch.withdraw(shown)  # a fill was reported: the user's orders are re-read
 
     def _cross(self, symbol: str, aggressor: Side, price: int, quote: Quote) -> None:
         """A recorded quote reached the user's resting limits: fill every one it reached,
@@ -357,7 +351,7 @@ class RecordedVenue:
                 symbol, price, size, counterparty=self.house, aggressor=aggressor
             )
         finally:
-            self._withdraw(shown)
+            self._house_touch.withdraw(shown)
             # a fired stop-limit that did not fill rests as a limit, and the exchange
             # reports no change for it: re-read the user's orders before the next record
             self._stale.add(symbol)
@@ -369,7 +363,7 @@ class RecordedVenue:
         """A request from the user's session: it sees the recorded market at its arrival."""
         exchange = self.exchange
         symbol = getattr(request, "symbol", None)
-        taking = self._taking(request)
+        taking = taking_of(request, self.exchange, self._instrument)
         arrival = self._arrival()
         if arrival and isinstance(symbol, str):
             self._blind_until[symbol] = max(self._blind_until.get(symbol, 0), arrival)
@@ -389,7 +383,7 @@ class RecordedVenue:
             try:
                 exchange.submit(request)
             finally:
-                self._withdraw(shown)
+                self._house_touch.withdraw(shown)
         finally:
             self._due = _next_due(exchange)  # the request may have set a timer
 
@@ -402,7 +396,7 @@ class RecordedVenue:
                     shown += self._show(each, taker, _ALL, market=True, at_ns=arrival)
             self.exchange.submit(request)
         finally:
-            self._withdraw(shown)
+            self._house_touch.withdraw(shown)
 
     def _arrival(self) -> int:
         """Decision + latency (0: no latency)."""
@@ -412,44 +406,6 @@ class RecordedVenue:
             return 0
         delay = base + (self._rng.randint(0, jitter) if jitter else 0)
         return self._clock.now_ns() + delay
-
-    def _taking(self, request: OrderRequest) -> tuple[Side, int, int | None, bool] | None:
-        """``(side, qty, limit ticks, is market)`` of a request that takes liquidity now."""
-        kind = type(request)
-        if kind is NewOrder:
-            assert isinstance(request, NewOrder)
-            if request.order_type in _STOPS:
-                return None
-            if request.order_type is _MKT or request.order_type is _MTL:
-                return request.side, request.qty, None, True  # MTL: the exchange keeps the best
-            if request.limit_price is None:
-                return None
-            limit = self._limit_ticks(request.symbol, request.limit_price)
-            if limit is None:
-                return None
-            return request.side, request.qty, limit, False
-        if kind is ModifyOrder:
-            assert isinstance(request, ModifyOrder)
-            if request.limit_price is None:
-                return None
-            status = self.exchange.order_status(request.account_id, request.orig_cl_order_id)
-            limit = self._limit_ticks(request.symbol, request.limit_price)
-            if status is None or status.side is None or limit is None:
-                return None
-            if status.order_type in _STOPS:
-                return None
-            return status.side, request.qty or status.qty, limit, False
-        return None
-
-    def _limit_ticks(self, symbol: str, price: Decimal) -> int | None:
-        """``price`` in ticks; ``None`` (nothing shown) when the exchange will refuse it."""
-        instrument = self._instrument(symbol)
-        if instrument is None:
-            return None
-        try:
-            return instrument.to_ticks(price)
-        except PriceError:
-            return None  # off grid: the exchange's own check rejects the request
 
     def _instrument(self, symbol: str) -> Instrument | None:
         found = self._instruments.get(symbol)
@@ -469,56 +425,9 @@ class RecordedVenue:
         limit: int | None = None,
         at_ns: int = 0,
     ) -> list[str]:
-        """Place the recorded touch a taker would meet as house orders; their ids."""
+        """Show the touch a taker would meet (at ``at_ns``: read ahead) as house orders."""
         quote = self._touch_at(symbol, at_ns) if at_ns else self._touch.get(symbol)
-        if quote is None:
-            return []
-        if taker is _BUY:
-            price, size, step, maker = quote.ask, quote.ask_size, 1, _SELL
-        else:
-            price, size, step, maker = quote.bid, quote.bid_size, -1, _BUY
-        if price is None:
-            return []
-        if market:
-            price += step * self.model.slippage_ticks
-        if limit is not None and (price - limit) * step > 0:
-            return []  # does not cross: the order rests
-        instrument = self._instrument(symbol)
-        cap = instrument.max_order_qty if instrument is not None else qty
-        size = min(size, cap)  # the house obeys the instrument's order size limit too
-        levels: list[tuple[int, int]]
-        if self.model.market == "walk" and size > 0:
-            levels = []
-            left = qty
-            while left > 0 and len(levels) < _WALK_LEVELS:
-                if limit is not None and (price - limit) * step > 0:
-                    break
-                levels.append((price, size))
-                left -= size
-                price += step
-        else:
-            levels = [(price, min(max(size, qty), cap))]
-        shown = []
-        for level_price, level_size in levels:
-            cl = f"J{next(self._jit)}"
-            self.exchange.place(
-                self.house,
-                symbol,
-                maker,
-                level_size,
-                OrderType.LMT,
-                price=level_price,
-                duration=Duration.GTC,
-                cl_order_id=cl,
-            )
-            shown.append(cl)
-        return shown
-
-    def _withdraw(self, shown: list[str]) -> None:
-        exchange = self.exchange
-        for cl in shown:
-            if exchange.remaining_qty(self.house, cl):
-                exchange.cancel(self.house, cl)
+        return self._house_touch.show(symbol, quote, taker, qty, market=market, limit=limit)
 
     def _touch_at(self, symbol: str, at_ns: int) -> Quote | None:
         """The recorded quote of ``symbol`` in force at ``at_ns`` (reads records ahead)."""
