@@ -33,11 +33,11 @@ from ec_mock.engine.core import (
     Reject,
     reserved_id,
 )
+from ec_mock.engine.entry_checks import check_buying_power
 from ec_mock.engine.ledger import AccountLedger
 from ec_mock.engine.modify_rules import Listing, ModifyAsk, ModifyCheck, modify_plans
 from ec_mock.engine.orders import OrderEntryLayer
 from ec_mock.engine.records import OrderRecord
-from ec_mock.engine.rules import check_buying_power
 from ec_mock.engine.sessions import end_of_date_ns
 
 

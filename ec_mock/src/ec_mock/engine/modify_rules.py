@@ -17,9 +17,14 @@ from ec_core.model import Duration, Instrument
 
 from ec_mock.engine.codes import RejectCode
 from ec_mock.engine.core import _GTD, _IOC_FOK, Reject
+from ec_mock.engine.entry_checks import (
+    check_band,
+    check_min_price,
+    check_stop_side,
+    gtd_expiry,
+)
 from ec_mock.engine.products import ProductLimits
 from ec_mock.engine.records import OrderRecord
-from ec_mock.engine.rules import check_band, check_min_price, check_stop_side, gtd_expiry
 
 if TYPE_CHECKING:
     from ec_mock.engine.orders import OrderEntryLayer
