@@ -4,6 +4,8 @@
 owns every field; the layers above it (reports, matching, order entry, amend and
 cancel, snapshots) are the engine's sections, one module each, that work on those
 fields through ``self``. Module constants below are the engine's hot-path aliases.
+Where events go (the event log, the listeners) is its base,
+:class:`~ec_mock.engine.event_routing.EventRouting`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -29,16 +31,14 @@ from ec_core.model import (
     Instrument,
     OrderState,
     OrderType,
-    Quote,
     ReportKind,
     RequestType,
     Side,
-    Trade,
-    TradeEvent,
 )
 
 from ec_mock.engine.book import OrderBook
 from ec_mock.engine.codes import VENUE_ID_MARK, RejectCode
+from ec_mock.engine.event_routing import EventRouting, ExchangeEvent
 from ec_mock.engine.ledger import AccountLedger, PositionLedger, check_amount
 from ec_mock.engine.listener import Listener, OrderFaults
 from ec_mock.engine.models import FillModel, LatencyModel
@@ -54,9 +54,6 @@ if TYPE_CHECKING:
     from ec_mock.engine.rules import NewOrderCheck
 
 __all__ = ["DEFAULT_MARGIN_TICKS", "ExchangeCore", "ExchangeEvent", "Reject", "reserved_id"]
-
-ExchangeEvent = TradeEvent | Quote | Trade
-"""Anything in the event log."""
 
 DEFAULT_MARGIN_TICKS = 1_000
 """Initial margin per contract when none is configured: this many tick values."""
@@ -95,7 +92,6 @@ _TICK_CACHE_SIZE = 4096  # distinct prices per instrument kept by the Decimal <-
 _STALE = (None, -1, None, -1)
 _ZERO = Decimal(0)
 _FINAL = FINAL_STATES  # a quote not computed while nobody listened (see _settle)
-_LOG_ENCODER = msgspec.json.Encoder(decimal_format="string")
 _EVENT_TIMER = 0
 _EVENT_SESSION = 1
 _EVENT_EXPIRE = 2  # payload: the OrderRecord
@@ -106,10 +102,6 @@ _force = msgspec.structs.force_setattr  # fills a report's rarely set fields aft
 
 
 _PlanKey = tuple[OrderType, Duration, frozenset[ExecInstruction], bool, bool]
-
-
-def _discard(event: ExchangeEvent) -> None:
-    """Where events go when nobody listens and nothing is recorded."""
 
 
 class Reject(Exception):
@@ -130,7 +122,7 @@ def reserved_id(cl_order_id: str) -> Reject:
     )
 
 
-class ExchangeCore:
+class ExchangeCore(EventRouting):
     """State and plumbing shared by the engine's layers (see the module docstring)."""
 
     def __init__(
@@ -223,16 +215,7 @@ class ExchangeCore:
         self._next_fill = 1
         self._next_cl = 1
         self._timers: list[tuple[int, int, int, Any]] = []  # (ts, seq, kind, payload)
-        self._listeners: list[Listener] = []
-        self._listener_tuple: tuple[Listener, ...] = ()
-        self._record = record
-        self._event_log: list[ExchangeEvent] = []
-        self._sinks = record
-        # Events waiting for the listeners (quotes and trades go to on_market_event).
-        self._outbox: list[ExchangeEvent] = []
-        self._emit: Callable[[ExchangeEvent], None] = _discard
-        self._route()
-        self._flushing = False
+        EventRouting.__init__(self, record=record)
         # Symbols changed by the request, settled after it (while nobody listens and no
         # book is armed they are kept, unsettled, until add_listener: see _settle).
         self._touched: dict[str, None] = {}
@@ -430,73 +413,7 @@ class ExchangeCore:
             for symbol, quote in quotes.items():
                 if quote is _STALE:
                     quotes[symbol] = self._books[symbol].touch()
-        self._listeners.append(listener)
-        self._listener_tuple = tuple(self._listeners)
-        self._route()
-
-    def remove_listener(self, listener: Listener) -> None:
-        self._listeners.remove(listener)
-        self._listener_tuple = tuple(self._listeners)
-        self._route()
-
-    @property
-    def event_log(self) -> list[ExchangeEvent]:
-        """Every event so far, in order (empty with ``record=False``)."""
-        return self._event_log
-
-    @event_log.setter
-    def event_log(self, events: list[ExchangeEvent]) -> None:
-        self._event_log = events
-        self._route()
-
-    def _route(self) -> None:
-        """Pick where ``_emit`` sends an event: the log, the listeners' outbox, both, nowhere.
-
-        A bound ``list.append`` when there is one sink: emitting costs no Python frame.
-        """
-        self._sinks = self._record or bool(self._listeners)
-        if self._record and self._listeners:
-            log, outbox = self._event_log.append, self._outbox.append
-
-            def both(event: ExchangeEvent) -> None:
-                log(event)
-                outbox(event)
-
-            self._emit = both
-        elif self._record:
-            self._emit = self._event_log.append
-        elif self._listeners:
-            self._emit = self._outbox.append
-        else:
-            self._emit = _discard
-
-    def _flush(self) -> None:
-        if self._flushing or not self._outbox:
-            return
-        self._flushing = True
-        outbox = self._outbox
-        done = 0
-        try:
-            # A listener may submit from its callback: what that emits is appended
-            # here and delivered by this loop, after what was already waiting.
-            while done < len(outbox):
-                event = outbox[done]
-                done += 1
-                kind = type(event)
-                if kind is Quote or kind is Trade:
-                    for listener in self._listener_tuple:
-                        listener.on_market_event(event)  # type: ignore[arg-type]
-                else:
-                    for listener in self._listener_tuple:
-                        listener.on_trade_event(event)  # type: ignore[arg-type]
-        finally:
-            del outbox[:done]
-            self._flushing = False
-
-    def event_log_bytes(self) -> bytes:
-        """The event log as JSON lines: the artefact determinism is tested on."""
-        encode = _LOG_ENCODER.encode
-        return b"".join(encode(event) + b"\n" for event in self._event_log)
+        super().add_listener(listener)
 
     # ------------------------------------------------------------------ time
     def _now(self) -> int:
