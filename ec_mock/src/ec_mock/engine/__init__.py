@@ -6,10 +6,11 @@ protocol. See ``docs/mock/engine.md``.
 
 Type-only import cycles (annotations under ``TYPE_CHECKING``; none runs at load time,
 ``tests/packaging/test_import_cycles.py`` checks): the engine ``core`` builds its parts
-(``auction``, ``external``, ``matching``, ``modify_rules``, ``orders``, ``reports``,
-``rules``) and each part is typed with the core it works on, the split of one exchange
-along its seams; ``book`` ↔ ``ledger`` ↔ ``records``: resting orders, their records and
-the accounts they are booked to name each other's types.
+(``auction``, ``entry_checks``, ``external``, ``matching``, ``modify_rules``, ``orders``,
+``reports``, ``rules``) and each part is typed with the core it works on, the split of one
+exchange along its seams; ``book`` ↔ ``ledger`` ↔ ``position_ledger`` ↔ ``records``:
+resting orders, their records and the accounts and positions they are booked to name
+each other's types.
 """
 
 from ec_mock.engine.book import BookView, DepthLevel
