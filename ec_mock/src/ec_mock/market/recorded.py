@@ -132,9 +132,9 @@ class RecordedVenue:
         self._due = _next_due(exchange)
         self._touch: dict[str, Quote] = {}
         self._users: dict[str, UserBook] = {}  # symbols where the user has resting orders
-        self._stale: set[str] = set()  # the user's orders changed: re-read before checking
         # what a quote of a symbol is checked against: the user's book (its quiet band),
-        # or UNREAD while the user's orders changed; no entry: nothing of the user rests
+        # or UNREAD while the user's orders changed (re-read before checking); no entry:
+        # nothing of the user rests
         self._watch: dict[str, UserBook] = {}
         self._stops_on_quotes = self._model.stop_trigger == "quote"  # fixed: bands use it
         self._blind_until: dict[str, int] = {}  # a request is on its way (latency)
@@ -214,7 +214,6 @@ class RecordedVenue:
     def on_trade_event(self, event: TradeEvent) -> None:
         self.activity += 1
         if type(event) is ExecutionReport and event.account_id != self.house:
-            self._stale.add(event.symbol)
             self._watch[event.symbol] = UNREAD
 
     def on_market_event(self, event: Quote | Trade) -> None:
@@ -224,8 +223,7 @@ class RecordedVenue:
 
     def _user_book(self, symbol: str) -> UserBook | None:
         """The user's resting orders of ``symbol``, re-read if they changed."""
-        if symbol in self._stale:
-            self._stale.discard(symbol)
+        if self._watch.get(symbol) is UNREAD:
             user = read_user_book(
                 self.exchange,
                 symbol,
@@ -244,7 +242,7 @@ class RecordedVenue:
         return self._users.get(symbol)
 
     def _on_quote(self, symbol: str, quote: Quote, user: UserBook | None) -> None:
-        if symbol in self._stale:
+        if self._watch.get(symbol) is UNREAD:
             user = self._user_book(symbol)
             if user is None:
                 return
@@ -354,7 +352,6 @@ class RecordedVenue:
             self._house_touch.withdraw(shown)
             # a fired stop-limit that did not fill rests as a limit, and the exchange
             # reports no change for it: re-read the user's orders before the next record
-            self._stale.add(symbol)
             self._watch[symbol] = UNREAD
 
     # -- requests ----------------------------------------------------------------------------
