@@ -17,6 +17,10 @@ from ec_core.gateway.service import Gateway
 from ec_core.gateway.wire import Answer, decode
 from ec_core.model import ExecutionReport, NewOrder, OrderType, Quote, Side
 from ec_core.plugins import PluginHost
+from ec_core.testing.redis_server import RedisServer
+
+import ec_core
+from ec_core import Trader
 
 _namespaces = itertools.count(1)
 
@@ -50,6 +54,24 @@ async def running_gateway(
         await tg.start(gateway.serve)
         yield gateway
         tg.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def served_trader(
+    redis_server: RedisServer,
+    account_id: str = "MOCK-1",
+    worker: str = "w1",
+    host: PluginHost | None = None,
+) -> AsyncIterator[tuple[Gateway, Trader]]:
+    """A gateway of :func:`gateway_config` on its own namespace, and a trader connected to it."""
+    namespace = new_namespace()
+    config = gateway_config(redis_server.url, namespace)
+    url = f"{redis_server.url}?namespace={namespace}"
+    async with (
+        running_gateway(config, host) as gateway,
+        ec_core.connect(url, account_id=account_id, worker=worker) as trader,
+    ):
+        yield gateway, trader
 
 
 async def far_bid(gateway: Gateway) -> Decimal:

@@ -22,9 +22,14 @@ from ec_core.model import SessionState
 from ec_core.plugins import PluginHost, hookimpl
 from ec_core.testing.redis_server import RedisServer
 from ec_core.vendor import Session, VendorFactory
-from gateway_support import gateway_config, new_namespace, running_gateway, venue_orders
+from gateway_support import (
+    gateway_config,
+    new_namespace,
+    running_gateway,
+    served_trader,
+    venue_orders,
+)
 
-import ec_core
 from ec_core import NewOrder, OrderState, OrderType, Side
 
 pytestmark = pytest.mark.anyio
@@ -108,14 +113,8 @@ def _buy(symbol: str = "EP", cl_order_id: str = "") -> NewOrder:
 async def test_an_intent_whose_symbol_the_venue_cannot_resolve_is_answered(
     redis_server: RedisServer,
 ) -> None:
-    namespace = new_namespace()
-    config = gateway_config(redis_server.url, namespace)
-    url = f"{redis_server.url}?namespace={namespace}"
     with anyio.fail_after(30):
-        async with (
-            running_gateway(config, _host()) as gateway,
-            ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader,
-        ):
+        async with served_trader(redis_server, host=_host()) as (gateway, trader):
             with pytest.raises(OrderNotSentError, match="ConnectionLostError"):
                 await trader.execute(_buy(LOST))
             assert venue_orders(gateway, "MOCK-1") == []
@@ -126,14 +125,8 @@ async def test_an_intent_whose_symbol_the_venue_cannot_resolve_is_answered(
 async def test_a_subscription_the_venue_cannot_resolve_is_answered(
     redis_server: RedisServer,
 ) -> None:
-    namespace = new_namespace()
-    config = gateway_config(redis_server.url, namespace)
-    url = f"{redis_server.url}?namespace={namespace}"
     with anyio.fail_after(30):
-        async with (
-            running_gateway(config, _host()) as gateway,
-            ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader,
-        ):
+        async with served_trader(redis_server, host=_host()) as (gateway, trader):
             with pytest.raises(GatewayRefusedError, match="SUBSCRIBE_FAILED") as caught:
                 async with trader.quotes([LOST]):
                     pass
@@ -146,14 +139,8 @@ async def test_a_subscription_the_venue_cannot_resolve_is_answered(
 async def test_a_market_stream_key_of_another_type_fails_the_subscription_not_the_gateway(
     redis_server: RedisServer,
 ) -> None:
-    namespace = new_namespace()
-    config = gateway_config(redis_server.url, namespace)
-    url = f"{redis_server.url}?namespace={namespace}"
     with anyio.fail_after(30):
-        async with (
-            running_gateway(config) as gateway,
-            ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader,
-        ):
+        async with served_trader(redis_server) as (gateway, trader):
             await gateway.client.set(gateway.layout.market("EP"), b"not a stream")
             with pytest.raises(GatewayRefusedError, match=r"SUBSCRIBE_FAILED.*WRONGTYPE"):
                 async with trader.quotes(["EP"]):
@@ -203,14 +190,8 @@ async def test_an_answer_redis_refuses_for_a_while_is_written_once_it_takes_it(
 async def test_an_intent_that_fails_unexpectedly_is_answered_not_sent(
     redis_server: RedisServer,
 ) -> None:
-    namespace = new_namespace()
-    config = gateway_config(redis_server.url, namespace)
-    url = f"{redis_server.url}?namespace={namespace}"
     with anyio.fail_after(30):
-        async with (
-            running_gateway(config, _host()) as gateway,
-            ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader,
-        ):
+        async with served_trader(redis_server, host=_host()) as (gateway, trader):
             with pytest.raises(OrderNotSentError, match=r"GATEWAY_FAILURE.*RuntimeError"):
                 await trader.execute(_buy(BUG))
             assert gateway.counters["request_failures"] == 1

@@ -17,6 +17,7 @@ from gateway_support import (
     new_namespace,
     read_answers,
     running_gateway,
+    served_trader,
     venue_orders,
 )
 
@@ -40,14 +41,8 @@ def _buy(account: str = "MOCK-1", qty: int = 1, cl_order_id: str = "") -> NewOrd
 
 
 async def test_a_remote_trader_trades_like_a_local_one(redis_server: RedisServer) -> None:
-    namespace = new_namespace()
-    config = gateway_config(redis_server.url, namespace)
-    url = f"{redis_server.url}?namespace={namespace}"
     with anyio.fail_after(30):
-        async with (
-            running_gateway(config) as gateway,
-            ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader,
-        ):
+        async with served_trader(redis_server) as (gateway, trader):
             assert trader.session is None
             order = await trader.execute(_buy(qty=2))
             assert order is not None
@@ -67,14 +62,8 @@ async def test_a_remote_trader_trades_like_a_local_one(redis_server: RedisServer
 async def test_an_account_the_worker_may_not_trade_is_denied_and_nothing_sent(
     redis_server: RedisServer,
 ) -> None:
-    namespace = new_namespace()
-    config = gateway_config(redis_server.url, namespace)
-    url = f"{redis_server.url}?namespace={namespace}"
     with anyio.fail_after(30):
-        async with (
-            running_gateway(config) as gateway,
-            ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader,
-        ):
+        async with served_trader(redis_server) as (gateway, trader):
             with pytest.raises(OrderDeniedError, match="ACCOUNT_NOT_ALLOWED") as caught:
                 await trader.execute(_buy(account="MOCK-2"))
             assert caught.value.violations[0].value == "MOCK-2"
@@ -84,14 +73,8 @@ async def test_an_account_the_worker_may_not_trade_is_denied_and_nothing_sent(
 async def test_a_redelivered_intent_is_answered_from_the_journal_not_sent_twice(
     redis_server: RedisServer,
 ) -> None:
-    namespace = new_namespace()
-    config = gateway_config(redis_server.url, namespace)
-    url = f"{redis_server.url}?namespace={namespace}"
     with anyio.fail_after(30):
-        async with (
-            running_gateway(config) as gateway,
-            ec_core.connect(url, account_id="MOCK-1", worker="w2") as trader,
-        ):
+        async with served_trader(redis_server, worker="w2") as (gateway, trader):
             first = await trader.execute(_buy(cl_order_id="w2.same.1"))
             again = await trader.execute(_buy(cl_order_id="w2.same.1"))
             assert first is not None
