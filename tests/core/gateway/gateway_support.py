@@ -12,7 +12,7 @@ import anyio
 from ec_core.gateway.config import GatewayConfig, parse_gateway_config
 from ec_core.gateway.layout import StreamLayout
 from ec_core.gateway.process import open_gateway
-from ec_core.gateway.redis_io import Redis, read_streams
+from ec_core.gateway.redis_io import Redis, open_redis, read_streams
 from ec_core.gateway.service import Gateway
 from ec_core.gateway.wire import Answer, decode
 from ec_core.model import ExecutionReport, NewOrder, OrderType, Quote, Side
@@ -72,6 +72,17 @@ async def served_trader(
         ec_core.connect(url, account_id=account_id, worker=worker) as trader,
     ):
         yield gateway, trader
+
+
+@asynccontextmanager
+async def served_client(redis_server: RedisServer) -> AsyncIterator[tuple[Gateway, Redis]]:
+    """A gateway of :func:`gateway_config` on its own namespace, and a raw Redis client
+    (to write intents entries and read replies as no worker would)."""
+    async with (
+        running_gateway(gateway_config(redis_server.url, new_namespace())) as gateway,
+        open_redis(redis_server.url, {}) as client,
+    ):
+        yield gateway, client
 
 
 async def far_bid(gateway: Gateway) -> Decimal:

@@ -24,7 +24,7 @@ from ec_core.gateway.wire import (
     encode,
 )
 from ec_core.testing.redis_server import RedisServer
-from gateway_support import gateway_config, new_namespace, running_gateway
+from gateway_support import gateway_config, new_namespace, running_gateway, served_client
 from processes import EC, Proc
 
 import ec_core
@@ -90,13 +90,8 @@ async def test_another_account_s_orders_positions_and_pnl_are_not_shown(
 
 
 async def test_an_unlisted_worker_s_subscription_is_refused(redis_server: RedisServer) -> None:
-    namespace = new_namespace()
-    config = gateway_config(redis_server.url, namespace)
     with anyio.fail_after(30):
-        async with (
-            running_gateway(config) as gateway,
-            open_redis(redis_server.url, {}) as client,
-        ):
+        async with served_client(redis_server) as (gateway, client):
             layout = gateway.layout
             subscribe = Subscribe(worker="intruder", symbols=("EP",), hello_id="sub")
             await client.xadd(layout.intents, {FIELD: encode(subscribe)})
@@ -160,13 +155,8 @@ async def test_ec_run_through_the_gateway_as_an_unlisted_worker_stops_with_the_r
 async def test_heartbeats_of_unlisted_workers_are_counted_not_kept(
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    namespace = new_namespace()
-    config = gateway_config(redis_server.url, namespace)
     with anyio.fail_after(30):
-        async with (
-            running_gateway(config) as gateway,
-            open_redis(redis_server.url, {}) as client,
-        ):
+        async with served_client(redis_server) as (gateway, client):
             layout = gateway.layout
             async with client.pipeline(transaction=False) as pipe:
                 for n in range(50):

@@ -17,6 +17,7 @@ from gateway_support import (
     new_namespace,
     read_answers,
     running_gateway,
+    served_client,
     served_trader,
     venue_orders,
 )
@@ -86,13 +87,8 @@ async def test_a_redelivered_intent_is_answered_from_the_journal_not_sent_twice(
 
 
 async def test_every_intent_gets_exactly_one_answer(redis_server: RedisServer) -> None:
-    namespace = new_namespace()
-    config = gateway_config(redis_server.url, namespace)
     with anyio.fail_after(30):
-        async with (
-            running_gateway(config) as gateway,
-            open_redis(redis_server.url, {}) as client,
-        ):
+        async with served_client(redis_server) as (gateway, client):
             layout = gateway.layout
             ids = [f"w1.many.{n}" for n in range(20)]
             for intent_id in ids:
@@ -123,13 +119,8 @@ def test_a_worker_name_cannot_hide_a_separator() -> None:
 async def test_a_malformed_intent_that_names_its_worker_is_denied_not_dropped(
     redis_server: RedisServer,
 ) -> None:
-    namespace = new_namespace()
-    config = gateway_config(redis_server.url, namespace)
     with anyio.fail_after(30):
-        async with (
-            running_gateway(config) as gateway,
-            open_redis(redis_server.url, {}) as client,
-        ):
+        async with served_client(redis_server) as (gateway, client):
             layout = gateway.layout
             intent = IntentMsg(worker="w1", request=_buy(cl_order_id="w1.bad.1"))
             body = msgspec.to_builtins(intent)
@@ -173,13 +164,8 @@ async def test_a_foreign_entry_on_an_account_stream_does_not_stop_the_gateway(
 async def test_how_long_intents_waited_for_the_gateway_is_in_its_status(
     redis_server: RedisServer,
 ) -> None:
-    namespace = new_namespace()
-    config = gateway_config(redis_server.url, namespace)
     with anyio.fail_after(30):
-        async with (
-            running_gateway(config) as gateway,
-            open_redis(redis_server.url, {}) as client,
-        ):
+        async with served_client(redis_server) as (gateway, client):
             layout = gateway.layout
             now = time.time_ns()
             waited = [  # sent 2 s and 0.5 s ago (a gateway that was busy, or down), and one
