@@ -17,16 +17,16 @@ disconnect aborts the transport without a close frame, as a broken line would.
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, final
 
 import anyio
+from ec_mock.wire_shell import server_tls_context, shut_down, write_queued
 
 from ec_cqg.server.config import ServerConfig
-from ec_cqg.server.core import ConnectionCore, CqgServerCore, Credentials
+from ec_cqg.server.core import CqgServerCore, Credentials
 
 if TYPE_CHECKING:
     from ec_mock.dialects import Endpoint
@@ -68,11 +68,7 @@ class CqgServer:
         from websockets.asyncio.server import serve
 
         config = self.core.config
-        context = None
-        if self.tls is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.minimum_version = ssl.TLSVersion.TLSv1_2
-            context.load_cert_chain(certfile=self.tls[0], keyfile=self.tls[1])
+        context = server_tls_context(self.tls)
         scheme = "ws" if context is None else "wss"
         try:
             async with serve(
@@ -87,11 +83,7 @@ class CqgServer:
                 port = int(next(iter(server.sockets)).getsockname()[1])
                 yield Endpoint(url=f"{scheme}://{self.host}:{port}", host=self.host, port=port)
                 self.core.close()
-                server.close()
-                with anyio.move_on_after(5):
-                    await server.wait_closed()
-                for websocket in server.connections:  # stuck sending to a peer that won't read
-                    websocket.transport.abort()
+                await shut_down(server)
         finally:
             self.core.close()
 
@@ -118,7 +110,7 @@ class CqgServer:
         connection.on_output = on_output
         try:
             async with anyio.create_task_group() as tasks:
-                tasks.start_soon(self._write, websocket, connection, wake, drained)
+                tasks.start_soon(write_queued, websocket, connection, wake, drained)
                 try:
                     async for message in websocket:
                         if isinstance(message, str):
@@ -133,31 +125,3 @@ class CqgServer:
                 tasks.cancel_scope.cancel()
         finally:
             connection.connection_lost()
-
-    @staticmethod
-    async def _write(
-        websocket: ServerConnection,
-        connection: ConnectionCore,
-        wake: asyncio.Event,
-        drained: asyncio.Event,
-    ) -> None:
-        from websockets.exceptions import ConnectionClosed
-
-        try:
-            while True:
-                await wake.wait()
-                wake.clear()
-                for frame in connection.data_to_send():
-                    await websocket.send(frame)
-                drained.set()
-                if connection.drop_requested:
-                    websocket.transport.abort()
-                    return
-                if connection.close_requested:
-                    await websocket.close()
-                    return
-        except ConnectionClosed:
-            return
-        finally:
-            connection.connection_lost()  # nothing more goes out: the reader stops waiting
-            drained.set()

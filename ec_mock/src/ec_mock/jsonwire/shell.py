@@ -9,7 +9,6 @@ not read cannot make the server queue for it without bound.
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +17,8 @@ from typing import TYPE_CHECKING, final
 import anyio
 
 from ec_mock.dialects import Endpoint
-from ec_mock.jsonwire.core import Credentials, JsonConnection, JsonServerCore
+from ec_mock.jsonwire.core import Credentials, JsonServerCore
+from ec_mock.wire_shell import server_tls_context, shut_down, write_queued
 
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
@@ -55,11 +55,7 @@ class JsonServer:
         """Bind, serve until the block exits, then close every connection. Cancel-safe."""
         from websockets.asyncio.server import serve
 
-        context = None
-        if self.tls is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.minimum_version = ssl.TLSVersion.TLSv1_2
-            context.load_cert_chain(certfile=self.tls[0], keyfile=self.tls[1])
+        context = server_tls_context(self.tls)
         scheme = "ws" if context is None else "wss"
         core = self.core = JsonServerCore(self.venue, self.accepts)
         try:
@@ -74,11 +70,7 @@ class JsonServer:
                 port = int(next(iter(server.sockets)).getsockname()[1])
                 yield Endpoint(url=f"{scheme}://{self.host}:{port}", host=self.host, port=port)
                 core.close()
-                server.close()
-                with anyio.move_on_after(5):
-                    await server.wait_closed()
-                for websocket in server.connections:  # stuck sending to a peer that won't read
-                    websocket.transport.abort()
+                await shut_down(server)
         finally:
             core.close()
 
@@ -100,7 +92,7 @@ class JsonServer:
         connection.on_output = on_output
         try:
             async with anyio.create_task_group() as tasks:
-                tasks.start_soon(_write, websocket, connection, wake, drained)
+                tasks.start_soon(write_queued, websocket, connection, wake, drained)
                 try:
                     async for frame in websocket:
                         connection.receive(frame)
@@ -115,31 +107,3 @@ class JsonServer:
                     tasks.cancel_scope.cancel()
         finally:
             connection.connection_lost()
-
-
-async def _write(
-    websocket: ServerConnection,
-    connection: JsonConnection,
-    wake: asyncio.Event,
-    drained: asyncio.Event,
-) -> None:
-    from websockets.exceptions import ConnectionClosed
-
-    try:
-        while True:
-            await wake.wait()
-            wake.clear()
-            for frame in connection.data_to_send():
-                await websocket.send(frame)
-            drained.set()
-            if connection.drop_requested:
-                websocket.transport.abort()
-                return
-            if connection.close_requested:
-                await websocket.close()
-                return
-    except ConnectionClosed:
-        return
-    finally:
-        connection.connection_lost()
-        drained.set()
