@@ -86,9 +86,10 @@ class AccountBook:
 
     def snapshot(self, account_id: str, now_ns: int) -> list[TradeEvent]:
         """The hub's snapshot: live orders (``STATUS``), positions, then the account."""
-        events: list[TradeEvent] = []
-        for report in self.open_orders(account_id):
-            events.append(msgspec.structs.replace(report, ts_ns=now_ns))
+        events: list[TradeEvent] = [
+            msgspec.structs.replace(r, kind=ReportKind.STATUS, ts_ns=now_ns)
+            for r in self._orders.get(account_id, {}).values()
+        ]
         events.extend(PositionReport(position=p, ts_ns=now_ns) for p in self.positions(account_id))
         account = self._accounts.get(account_id)
         if account is not None:
