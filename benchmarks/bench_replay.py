@@ -165,18 +165,8 @@ def six_node_tree(tb: TickBuffer, closes: RollingMoments) -> ActionTree:
         {"TakeProfit": (up, take_profit), "StopLoss": (down, stop), "Reprice": (drift, reprice)},
     )
     overtime = ActionNode("Overtime", [])
-    deadline = [0]
-
-    def late(ctx: StrategyContext) -> bool:
-        return ctx.clock.now_ns() >= deadline[0]
-
-    tree = ActionTree(entry, late, overtime)
-    deadline[0] = -1  # set by the strategy when the signal starts
-    tree_deadline[id(tree)] = deadline
-    return tree
-
-
-tree_deadline: dict[int, list[int]] = {}
+    # out after 5 minutes: a timeout the engine compares per tick, no call
+    return ActionTree(entry, overtime_node=overtime, timeout_ns=5 * MINUTE)
 
 
 class DipStrategy(OpStrategy):
@@ -196,9 +186,7 @@ class DipStrategy(OpStrategy):
             self._bind(ctx.feeds[symbol].tick_buffer)
         assert self._tb is not None
         assert self._closes is not None
-        tree = six_node_tree(self._tb, self._closes)
-        tree_deadline.pop(id(tree))[0] = ctx.clock.now_ns() + 5 * MINUTE
-        return OpSignal(tree, symbol=symbol)
+        return OpSignal(six_node_tree(self._tb, self._closes), symbol=symbol)
 
 
 class PingStrategy(OpStrategy):

@@ -354,3 +354,59 @@ async def test_order_actions_do_not_block_tick_ingestion() -> None:
     assert len(seen) == 4
     assert router.kinds() == ["NEW"]
     assert engine.signals[0].tree.state is TreeState.ARMED
+
+
+def seed_tree_with_timeout(timeout_ns: int) -> ActionTree:
+    """The seed tree whose overtime comes by ``timeout_ns`` instead of a condition."""
+    condition_tree = seed_tree(overtime_after=0)
+    assert condition_tree.overtime_node is not None
+    return ActionTree(
+        condition_tree.root, overtime_node=condition_tree.overtime_node, timeout_ns=timeout_ns
+    )
+
+
+@pytest.mark.anyio
+async def test_a_timeout_sends_the_tree_to_overtime_counted_from_its_first_tick() -> None:
+    """``timeout_ns`` is counted from the tree's first evaluation (the signal's first tick,
+    here T0 + 1 s), and runs the same path as the condition it replaces."""
+    router = RecordingRouter()
+    engine = engine_for(OneShot(lambda: seed_tree_with_timeout(3 * SEC)), router=router)
+    await engine.replay([quote(T0 + SEC + i * SEC, c) for i, c in enumerate((100, 99, 98))])
+    assert router.kinds() == ["NEW"]  # 2 s after the first tick: not yet
+    await engine.replay([quote(T0 + 4 * SEC, 96)])
+    assert router.kinds() == ["NEW", "CANCEL", "LIQUIDATE_ALL"]
+    (signal,) = engine.finished
+    assert signal.state is SignalState.DONE
+    overtime = next(r for r in signal.tree.history if r.kind == "overtime")
+    assert (overtime.ts_ns, overtime.target) == (T0 + 4 * SEC, "OvertimeExit")
+
+
+def test_a_timeout_and_a_condition_whichever_comes_first() -> None:
+    """With both, the condition may come first; the timeout never fires twice or after
+    the tree is final."""
+    flag = [False]
+    entry = ActionNode("Entry", [], lambda ctx: False)
+    out = ActionNode("Out", [])
+    tree = ActionTree(entry, lambda ctx: flag[0], out, timeout_ns=10 * SEC)
+    ctx = context(FeedSet.of([INSTRUMENT], timeframes=("1s",)))
+    tree.update(ctx, T0)
+    assert tree.active.name == "Entry"
+    flag[0] = True
+    tree.update(ctx, T0 + SEC)
+    assert tree.active.name == "Out"
+    assert tree.state is TreeState.DONE  # the overtime node has no payloads: through at once
+    tree.update(ctx, T0 + 20 * SEC)
+    assert [r.kind for r in tree.history].count("overtime") == 1
+    timed = ActionTree(entry, lambda ctx: False, out, timeout_ns=10 * SEC)
+    timed.update(ctx, T0)
+    timed.update(ctx, T0 + 10 * SEC - 1)
+    assert timed.active.name == "Entry"
+    timed.update(ctx, T0 + 10 * SEC)
+    assert timed.active.name == "Out"
+
+
+def test_a_zero_timeout_goes_to_overtime_on_the_first_tick() -> None:
+    tree = ActionTree(ActionNode("Entry"), overtime_node=ActionNode("Out"), timeout_ns=0)
+    tree.update(context(FeedSet.of([INSTRUMENT], timeframes=("1s",))), T0)
+    assert tree.in_overtime
+    assert tree.active.name == "Out"

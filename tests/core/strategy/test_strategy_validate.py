@@ -97,6 +97,23 @@ def test_a_one_node_tree_resolves_without_the_full_walk_and_bad_input_still_fail
     with pytest.raises(InvalidTreeError) as caught:
         ActionTree(node, nodes=[ActionNode("Other")])
     assert [p.code for p in caught.value.problems] == ["unreachable_node"]
+    with pytest.raises(InvalidTreeError) as caught:
+        ActionTree(node, timeout_ns=5)
+    assert [p.code for p in caught.value.problems] == ["overtime_incomplete"]
+
+
+@pytest.mark.parametrize("timeout", [-1, 1.5, True, "5s"])
+def test_a_timeout_must_be_whole_nanoseconds_not_negative(timeout: object) -> None:
+    with pytest.raises(InvalidTreeError) as caught:
+        ActionTree(ActionNode("A"), overtime_node=ActionNode("Out"), timeout_ns=timeout)  # type: ignore[arg-type]
+    assert [p.code for p in caught.value.problems] == ["overtime_incomplete"]
+    assert "timeout_ns" in str(caught.value)
+
+
+def test_an_overtime_node_with_a_timeout_needs_no_condition() -> None:
+    tree = ActionTree(ActionNode("A"), overtime_node=ActionNode("Out"), timeout_ns=0)
+    assert tree.timeout_ns == 0
+    assert tree.overtime_cond is None
 
 
 @pytest.mark.parametrize(

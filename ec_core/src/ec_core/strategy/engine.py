@@ -197,7 +197,7 @@ class StrategyEngine:
                 for signal in live:
                     ctx.signal = signal
                     try:
-                        if signal.on_tick(ctx):
+                        if signal.on_tick(ctx, now):
                             self._pump(signal)
                     except Exception as exc:
                         self._fail_signal(signal, now, exc)

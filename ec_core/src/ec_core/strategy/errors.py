@@ -18,7 +18,8 @@ class TreeProblem(msgspec.Struct, frozen=True, kw_only=True):
     Codes: ``cycle`` (``nodes`` is the loop, first node repeated at the end),
     ``missing_node`` (a transition names a node that does not exist),
     ``unreachable_node``, ``duplicate_node`` (two different nodes share a name),
-    ``overtime_incomplete`` (an overtime node without a condition or the reverse),
+    ``overtime_incomplete`` (an overtime node without a condition or timeout, the
+    reverse, or a timeout that is not an int of nanoseconds >= 0),
     ``bad_transition`` (a transition that is not ``(condition, child)``),
     ``bad_node`` (the root, a declared node or the overtime node is not an ActionNode).
     """

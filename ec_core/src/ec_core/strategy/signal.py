@@ -99,8 +99,9 @@ class OpSignal:
         self.created_ns = 0
         self.finished_ns = 0
         # what the engine calls per tick: the lifecycle step, or the tree's own update
-        # while the signal is active with no window end to watch (one call per tick)
-        self.on_tick: Callable[[StrategyContext], bool] = self.step
+        # while the signal is active with no window end to watch (one call per tick);
+        # both take the context and the tick's time
+        self.on_tick: Callable[[StrategyContext, int], bool] = self.step
         tree.on_final = self.sync_with_tree
 
     @property
@@ -129,7 +130,7 @@ class OpSignal:
             self._finish(SignalState.EXPIRED, now_ns, "activation window closed")
             self.tree.cancel(now_ns, "signal expired")
             return True
-        return self.tree.update(ctx)
+        return self.tree.update(ctx, now_ns)
 
     def cancel(self, now_ns: int, reason: str, error: BaseException | None = None) -> None:
         """Cancel the signal and every working order of its tree."""

@@ -24,7 +24,10 @@ counts those that held: a branch that is never taken because an earlier, wider o
 always wins is reported by the replay as unreachable.
 
 Overtime pre-empts everything: every working order is cancelled, then the
-overtime node becomes the active node. A failed payload (denied, rejected,
+overtime node becomes the active node. It comes when ``overtime_cond`` holds or,
+with ``timeout_ns``, that long after the tree's first evaluation (its signal's first
+active tick), whichever is first; the timeout costs one integer comparison per tick,
+where a condition is a call. A failed payload (denied, rejected,
 unknown) fails the tree, except a failed cancel, which is recorded and
 tolerated (the order may have just filled). Every move is recorded in
 :attr:`ActionTree.history` and logged with its time and reason.
@@ -77,6 +80,8 @@ _ARMED: Final = TreeState.ARMED
 _DONE: Final = TreeState.DONE
 _FAILED: Final = TreeState.FAILED
 _CANCELLED: Final = TreeState.CANCELLED
+_NEVER: Final = 1 << 63  # later than any timestamp: no timeout (or it has fired)
+_UNSTARTED: Final = -(1 << 63)  # a timeout whose clock starts on the next evaluation
 
 
 def _ts(ctx_or_ts: StrategyContext | int) -> int:
@@ -88,7 +93,9 @@ class ActionTree:
     """The state machine of one signal. Build one per signal (nodes may be shared).
 
     ``nodes`` optionally lists every node so transitions can name children by
-    string and unreachable nodes are caught. Invalid trees raise
+    string and unreachable nodes are caught. ``timeout_ns`` sends the tree to
+    ``overtime_node`` that many nanoseconds after its first evaluation (with or
+    instead of ``overtime_cond``). Invalid trees raise
     :class:`~ec_core.strategy.errors.InvalidTreeError` here, before trading.
     """
 
@@ -101,6 +108,7 @@ class ActionTree:
         "_new_request_id",
         "_orders",
         "_outbox",
+        "_overtime_at",
         "_standby_fired",
         "_standby_nodes",
         "_withdrawn",
@@ -117,6 +125,7 @@ class ActionTree:
         "overtime_node",
         "root",
         "state",
+        "timeout_ns",
     )
 
     def __init__(
@@ -127,15 +136,24 @@ class ActionTree:
         *,
         advance_on: AdvanceOn = AdvanceOn.ACKNOWLEDGED,
         nodes: Iterable[ActionNode] = (),
+        timeout_ns: int | None = None,
     ) -> None:
         self.nodes, self._edges = resolve_tree(
-            root, overtime_cond=overtime_cond, overtime_node=overtime_node, nodes=nodes
+            root,
+            overtime_cond=overtime_cond,
+            overtime_node=overtime_node,
+            nodes=nodes,
+            timeout_ns=timeout_ns,
         )
         self.root = root
         self.overtime_cond = overtime_cond
         # the overtime condition while it can still fire (``None`` once it has fired or the
         # tree is final): one test per tick
         self.overtime_due: Condition | None = overtime_cond
+        self.timeout_ns = timeout_ns
+        # when the timeout sends the tree to overtime: unknown until the first evaluation,
+        # never without a timeout or once overtime has come (one comparison per tick)
+        self._overtime_at = _NEVER if timeout_ns is None else _UNSTARTED
         self.overtime_node = overtime_node
         self.advance_on = advance_on
         self.active = root
@@ -183,16 +201,22 @@ class ActionTree:
     def finished(self) -> bool:
         return self.state.is_final
 
-    def update(self, ctx: StrategyContext) -> bool:
+    def update(self, ctx: StrategyContext, now_ns: int | None = None) -> bool:
         """Evaluate once; return True when commands are waiting in the outbox.
 
         WAITING: the active node's trigger may fire it. ARMED: the first branch whose
         condition holds is taken, else standby children may fire. FIRING under
-        ``AdvanceOn.FILLED``: the orders waited on are checked. The overtime condition
-        pre-empts all three until it has fired or the tree is final.
+        ``AdvanceOn.FILLED``: the orders waited on are checked. The overtime (its
+        timeout or its condition) pre-empts all three until it has fired or the tree
+        is final. ``now_ns`` (default: ``ctx.now_ns``) is the time the timeout is
+        compared with: the engine passes the tick's.
         """
+        if now_ns is None:
+            now_ns = ctx.now_ns
         cond = self.overtime_due
-        if cond is not None and cond(ctx):
+        if (now_ns >= self._overtime_at and self._timed_out(now_ns)) or (
+            cond is not None and cond(ctx)
+        ):
             self._enter_overtime(ctx)
         else:
             state = self.state
@@ -213,6 +237,13 @@ class ActionTree:
         if self._outbox:  # noqa: SIM103 - no bool() call on the per-tick path
             return True
         return False
+
+    def _timed_out(self, now_ns: int) -> bool:
+        """The timeout's moment has come; on the first evaluation its clock starts."""
+        if self._overtime_at == _UNSTARTED:
+            assert self.timeout_ns is not None
+            self._overtime_at = now_ns + self.timeout_ns
+        return now_ns >= self._overtime_at
 
     def _evaluate_standby(self, ctx: StrategyContext) -> None:
         """ARMED, no branch taken: standby children whose trigger holds fire (once each)."""
@@ -238,6 +269,7 @@ class ActionTree:
     def _finished(self, ctx_or_ts: StrategyContext | int) -> None:
         """The tree reached a final state: overtime can no longer fire; tell the owner."""
         self.overtime_due = None
+        self._overtime_at = _NEVER
         if self.on_final is not None:
             self.on_final(_ts(ctx_or_ts))
 
@@ -318,6 +350,7 @@ class ActionTree:
         assert node is not None
         self.in_overtime = True
         self.overtime_due = None
+        self._overtime_at = _NEVER
         self._cancel_chains(self._orders.chains, "overtime")
         self._record(ctx, "overtime", self.active.name, node.name, "overtime condition held")
         self.active = node

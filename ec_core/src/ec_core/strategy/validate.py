@@ -18,18 +18,21 @@ def resolve_tree(
     overtime_cond: object | None,
     overtime_node: ActionNode | None,
     nodes: Iterable[ActionNode] = (),
+    timeout_ns: object | None = None,
 ) -> tuple[dict[str, ActionNode], Edges]:
     """Return the nodes by name and the resolved branches of every node.
 
     Raises :class:`InvalidTreeError` listing every problem found: duplicate names,
     transitions to missing nodes, malformed transitions, cycles, nodes given in
-    ``nodes`` that cannot be reached, an overtime node without a condition.
+    ``nodes`` that cannot be reached, an overtime node without a condition or a
+    timeout (or the reverse), a timeout that is not a whole number of nanoseconds >= 0.
     """
     if (
         isinstance(root, ActionNode)
         and not root.transitions
         and overtime_node is None
         and overtime_cond is None
+        and timeout_ns is None
         and isinstance(nodes, tuple)
         and not nodes
     ):
@@ -132,12 +135,22 @@ def resolve_tree(
         if node.name not in reachable:
             problems.append(TreeProblem(code="unreachable_node", nodes=(node.name,)))
 
-    if (overtime_node is None) != (overtime_cond is None):
+    if (overtime_node is None) != (overtime_cond is None and timeout_ns is None):
         problems.append(
             TreeProblem(
                 code="overtime_incomplete",
                 nodes=(overtime_node.name,) if overtime_node is not None else (),
-                detail="give both an overtime condition and an overtime node, or neither",
+                detail="give an overtime node and its condition or timeout_ns, or none of them",
+            )
+        )
+    if timeout_ns is not None and (
+        type(timeout_ns) is not int or timeout_ns < 0  # a bool is no timeout either
+    ):
+        problems.append(
+            TreeProblem(
+                code="overtime_incomplete",
+                nodes=(),
+                detail=f"timeout_ns must be an int of nanoseconds >= 0, got {timeout_ns!r}",
             )
         )
     if overtime_cond is not None and not callable(overtime_cond):
