@@ -7,8 +7,9 @@ Type-only import cycles (annotations under ``TYPE_CHECKING``; none runs at load 
 ``tests/packaging/test_import_cycles.py`` checks): ``action``, ``context``, ``signal``,
 ``tree`` and ``validate`` name each other's types — a node's actions receive the
 signal's context, the tree holds nodes and is checked by ``validate``, the signal walks
-the tree — one model split into modules by job; ``report`` ↔ ``chart``: the report draws
-its chart, the chart is typed with the report it draws.
+the tree — one model split into modules by job; ``report`` ↔ ``chart`` and ``report`` ↔
+``report_text``: the report draws its chart and its text, each typed with the report it
+draws.
 """
 
 from ec_core.strategy.action import (
