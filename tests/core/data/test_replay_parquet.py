@@ -9,6 +9,7 @@ import random
 import re
 import subprocess
 import sys
+import xml.dom.minidom
 from decimal import Decimal
 from pathlib import Path
 
@@ -79,3 +80,21 @@ def test_replay_of_a_two_instrument_parquet_file_writes_the_traders_tables(
     trips = re.search(r"<table id='ec-trades'>(.*?)</table>", page, re.S)
     assert trips is not None
     assert trips.group(1).count("<tr>") == len(trades) + 1  # the header and every trip
+    # every instrument is drawn: a candle pane each, with its own fills, on one time axis
+    start = page.index("[", page.index("Plotly.newPlot("))
+    traces = {t["name"]: t for t in json.JSONDecoder().raw_decode(page, start)[0]}
+    for symbol in ("CLE", "TYA"):
+        assert traces[f"price {symbol}"]["type"] == "candlestick"
+        assert traces[f"price {symbol}"]["open"], symbol
+        fills = [f for f in report["fills"] if f["symbol"] == symbol]
+        for side in ("BUY", "SELL"):
+            drawn = traces[f"{side.lower()} {symbol}"]["y"]
+            assert drawn == [float(f["price"]) for f in fills if f["side"] == side], symbol
+    assert traces["price CLE"]["yaxis"] != traces["price TYA"]["yaxis"]
+    svg = xml.dom.minidom.parse(str(out / "chart.svg"))
+    panes = [g for g in svg.getElementsByTagName("g") if "price" in g.getAttribute("class")]
+    assert [g.getAttribute("data-symbol") for g in panes] == ["CLE", "TYA"]
+    for pane in panes:
+        symbol = pane.getAttribute("data-symbol")
+        fills = [f for f in report["fills"] if f["symbol"] == symbol]
+        assert len(pane.getElementsByTagName("polygon")) == len(fills), symbol

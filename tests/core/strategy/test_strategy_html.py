@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 import pytest
@@ -18,9 +21,12 @@ pytest.importorskip("plotly")
 CL = Instrument(symbol="CL", tick_size=Decimal("0.01"), multiplier=Decimal(1000))
 
 
-def fill(ts: int, side: Side, price: str) -> Fill:
+ES = Instrument(symbol="ES", tick_size=Decimal("0.25"), multiplier=Decimal(50))
+
+
+def fill(ts: int, side: Side, price: str, symbol: str = "CL") -> Fill:
     return Fill(
-        fill_id=f"f{ts}", account_id="A", symbol="CL", side=side, qty=1,
+        fill_id=f"f{ts}", account_id="A", symbol=symbol, side=side, qty=1,
         price=Decimal(price), ts_ns=ts, cl_order_id=f"o{ts}",
     )  # fmt: skip
 
@@ -86,3 +92,65 @@ def test_the_candles_time_frame_is_chosen_and_named() -> None:
     figure = report_figure(replay_report(), timeframe_s=300)
     assert "5m candles" in figure.layout.annotations[0].text
     assert len(candles(replay_report(), 300)) in (1, 2)
+
+
+def two_instrument_report() -> ReplayReport:
+    """CL: a buy and a sell; ES: two buys and a sell, on interleaved marks."""
+    fills = [
+        fill(T0 + 30 * SEC, Side.BUY, "70.00"), fill(T0 + 150 * SEC, Side.SELL, "70.20"),
+        fill(T0 + 40 * SEC, Side.BUY, "4500.00", "ES"),
+        fill(T0 + 50 * SEC, Side.BUY, "4500.25", "ES"),
+        fill(T0 + 170 * SEC, Side.SELL, "4501.00", "ES"),
+    ]  # fmt: skip
+    marks = [(T0 + i * SEC, "CL", Decimal("70.00") + Decimal(i % 7) / 100) for i in range(180)]
+    marks += [(T0 + i * SEC, "ES", Decimal("4500.00") + Decimal(i % 5) / 4) for i in range(180)]
+    report = build_report(
+        fills=fills, marks=marks, instruments={"CL": CL, "ES": ES}, signals=[], errors=[],
+        ticks=360, first_ns=T0, last_ns=T0 + 179 * SEC, wall_s=0.0, orders_sent=5,
+    )  # fmt: skip
+    cancelled = OrderRow(
+        cl_order_id="c1", symbol="ES", side="SELL", qty=1, order_type="LMT",
+        limit_price=Decimal("4502.00"), stop_price=None, outcome="CANCELLED", filled_qty=0,
+        avg_fill_price=None, code="", text="", updated_ns=T0 + 100 * SEC,
+    )  # fmt: skip
+    return msgspec.structs.replace(report, orders=(cancelled,))
+
+
+def plotly_traces(page: str) -> dict[str, dict[str, Any]]:
+    """The traces the page hands to ``Plotly.newPlot``, by name (what a browser draws)."""
+    start = page.index("Plotly.newPlot(") + len("Plotly.newPlot(")
+    start = page.index("[", start)
+    data, _ = json.JSONDecoder().raw_decode(page, start)
+    return {trace["name"]: trace for trace in data}
+
+
+def test_the_report_keeps_each_instruments_mid_in_time_order() -> None:
+    report = two_instrument_report()
+    assert list(report.prices) == ["CL", "ES"]  # the instruments' order: the chart symbol first
+    assert [p.mid for p in report.prices["ES"][:3]] == [4500.0, 4500.25, 4500.5]
+    assert all(a.ts_ns <= b.ts_ns for a, b in itertools.pairwise(report.prices["CL"]))
+    assert json.loads(report.to_json())["prices"]["ES"][1] == [T0 + SEC, 4500.25]
+
+
+def test_every_instrument_has_its_own_price_pane_with_its_fills_and_orders() -> None:
+    page = render_html(two_instrument_report(), timeframe_s=60)
+    traces = plotly_traces(page)
+    cl, es = traces["price CL"], traces["price ES"]
+    assert (cl["type"], es["type"]) == ("candlestick", "candlestick")
+    assert max(cl["high"]) < 71
+    assert min(es["low"]) >= 4500
+    assert (len(traces["buy CL"]["x"]), len(traces["sell CL"]["x"])) == (1, 1)
+    assert (len(traces["buy ES"]["x"]), len(traces["sell ES"]["x"])) == (2, 1)
+    assert traces["buy ES"]["y"] == [4500.0, 4500.25]
+    assert traces["orders ES"]["y"] == [4502.0]
+    assert traces["orders CL"]["y"] == []
+    assert traces["position ES"]["y"] == [1, 2, 1]
+    assert traces["position CL"]["y"] == [1, 0]
+    # each pane on its own y axis, every pane on the one time axis
+    assert cl["yaxis"] != es["yaxis"]
+    assert traces["buy ES"]["yaxis"] == es["yaxis"]
+    layout = report_figure(two_instrument_report()).layout
+    assert [layout[f"xaxis{n}"].matches for n in ("", 2, 3, 4)] == ["x5"] * 4
+    titles = [a.text for a in layout.annotations]
+    assert titles[:2] == ["CL mid, 1m candles", "ES mid, 1m candles"]
+    assert "<h1>ec replay: CL, ES</h1>" in page

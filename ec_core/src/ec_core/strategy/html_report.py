@@ -1,12 +1,14 @@
 """The interactive replay report: ``report.html`` (the optional extra ``ec-core[html]``).
 
-One page: price as candles of a chosen time frame (``ec replay --candles``) with a marker
-per fill (buy up, sell down) and one per order that did not fill (at its limit or stop
-price, at the time of its last report: when it was cancelled, rejected or expired), then
-equity, drawdown and position panes sharing one zoomable time axis (plotly), then the
-statistics and the round-trip table. Candles are built from the report's
-equity samples (the mid at each close of the smallest bar time frame and at each fill),
-so the page needs nothing the report does not have. plotly.js is embedded, so the file
+One page: a price pane per instrument, as candles of a chosen time frame (``ec replay
+--candles``) with a marker per fill of that instrument (buy up, sell down) and one per
+order of it that did not fill (at its limit or stop price, at the time of its last
+report: when it was cancelled, rejected or expired), then equity, drawdown and position
+(a line per instrument) panes, all sharing one zoomable time axis (plotly), then the
+statistics and the round-trip table. With several instruments each trace's name carries
+its symbol (``buy TYA``). Candles are built from the report's ``prices`` (each
+instrument's mid at each close of the smallest bar time frame), so the page needs
+nothing the report does not have. plotly.js is embedded, so the file
 opens offline; without plotly installed the page is not written and ``ec replay`` says
 what to install. The dependency-free ``chart.svg`` is always written.
 """
@@ -18,6 +20,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ec_core.errors import ConfigError
+from ec_core.strategy.chart import chart_symbols, symbol_fills, unfilled_orders
 
 if TYPE_CHECKING:
     from ec_core.strategy.report import ReplayReport
@@ -38,17 +41,21 @@ def _plotly() -> Any:
     return go, make_subplots
 
 
-def candles(report: ReplayReport, timeframe_s: int) -> list[tuple[int, float, float, float, float]]:
-    """``(start_ns, open, high, low, close)`` of the chart symbol's mid per ``timeframe_s``."""
+def candles(
+    report: ReplayReport, timeframe_s: int, symbol: str | None = None
+) -> list[tuple[int, float, float, float, float]]:
+    """``(start_ns, open, high, low, close)`` of ``symbol``'s mid (the chart symbol's by
+    default) per ``timeframe_s``."""
     size = timeframe_s * _NS
     out: list[tuple[int, float, float, float, float]] = []
-    for point in report.equity:
+    for point in report.prices.get(report.chart_symbol if symbol is None else symbol, ()):
         start = point.ts_ns - point.ts_ns % size
+        price = point.mid
         if out and out[-1][0] == start:
             _, o, h, low, _ = out[-1]
-            out[-1] = (start, o, max(h, point.price), min(low, point.price), point.price)
+            out[-1] = (start, o, max(h, price), min(low, price), price)
         else:
-            out.append((start, point.price, point.price, point.price, point.price))
+            out.append((start, price, price, price, price))
     return out
 
 
@@ -57,50 +64,27 @@ def _time(ts_ns: int) -> datetime:
 
 
 def report_figure(report: ReplayReport, *, timeframe_s: int = 60) -> Any:
-    """The plotly figure: candles + fills, equity, drawdown, position; one time axis."""
+    """The plotly figure: a candle pane per instrument with its fills and orders, then
+    equity, drawdown and position (a line per instrument); one time axis."""
     go, make_subplots = _plotly()
+    symbols = chart_symbols(report) or [report.chart_symbol]
+    n = len(symbols)
+    frame = _frame_name(timeframe_s)
     figure = make_subplots(
-        rows=4,
+        rows=n + 3,
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.03,
-        row_heights=[0.5, 0.2, 0.15, 0.15],
+        row_heights=[0.5 if n == 1 else 0.35] * n + [0.2, 0.15, 0.15],  # relative
         subplot_titles=(
-            f"{report.chart_symbol} mid, {_frame_name(timeframe_s)} candles".strip(),
+            *(f"{symbol} mid, {frame} candles".strip() for symbol in symbols),
             "equity",
             "drawdown",
             "position",
         ),
     )
-    bars = candles(report, timeframe_s)
-    figure.add_trace(
-        go.Candlestick(
-            x=[_time(b[0]) for b in bars],
-            open=[b[1] for b in bars],
-            high=[b[2] for b in bars],
-            low=[b[3] for b in bars],
-            close=[b[4] for b in bars],
-            name="price",
-        ),
-        row=1,
-        col=1,
-    )
-    markers = (("BUY", "triangle-up", "#2ca02c"), ("SELL", "triangle-down", "#d62728"))
-    for side, symbol, colour in markers:
-        fills = [f for f in report.fills if f.side == side and f.symbol == report.chart_symbol]
-        figure.add_trace(
-            go.Scatter(
-                x=[_time(f.ts_ns) for f in fills],
-                y=[float(f.price) for f in fills],
-                mode="markers",
-                marker={"symbol": symbol, "color": colour, "size": 10},
-                name=side.lower(),
-                text=[f"{f.side} {f.qty} @ {f.price} ({f.cl_order_id})" for f in fills],
-            ),
-            row=1,
-            col=1,
-        )
-    _add_orders(figure, go, report)
+    for row, symbol in enumerate(symbols, start=1):
+        _add_price_pane(figure, go, report, symbol, row, timeframe_s, "" if n == 1 else symbol)
     times = [_time(p.ts_ns) for p in report.equity]
     equity = [p.equity for p in report.equity]
     peak = float("-inf")
@@ -108,20 +92,34 @@ def report_figure(report: ReplayReport, *, timeframe_s: int = 60) -> Any:
     for value in equity:
         peak = max(peak, value)
         drawdown.append(value - peak)
-    figure.add_trace(go.Scatter(x=times, y=equity, name="equity"), row=2, col=1)
-    figure.add_trace(go.Scatter(x=times, y=drawdown, name="drawdown", fill="tozeroy"), row=3, col=1)
-    held, steps_x, steps_y = 0, [], []
-    for fill in report.fills:
-        if fill.symbol != report.chart_symbol:
-            continue
-        held += fill.qty if fill.side == "BUY" else -fill.qty
-        steps_x.append(_time(fill.ts_ns))
-        steps_y.append(held)
+    figure.add_trace(go.Scatter(x=times, y=equity, name="equity"), row=n + 1, col=1)
     figure.add_trace(
-        go.Scatter(x=steps_x, y=steps_y, name="position", line={"shape": "hv"}), row=4, col=1
+        go.Scatter(x=times, y=drawdown, name="drawdown", fill="tozeroy"), row=n + 2, col=1
     )
-    figure.update_layout(height=900, xaxis_rangeslider_visible=False, hovermode="x unified")
+    for symbol in symbols:
+        held, steps_x, steps_y = 0, [], []
+        for fill in symbol_fills(report, symbol):
+            held += fill.qty if fill.side == "BUY" else -fill.qty
+            steps_x.append(_time(fill.ts_ns))
+            steps_y.append(held)
+        figure.add_trace(
+            go.Scatter(
+                x=steps_x, y=steps_y, name=_named("position", "" if n == 1 else symbol),
+                line={"shape": "hv"},
+            ),
+            row=n + 3,
+            col=1,
+        )  # fmt: skip
+    figure.update_layout(
+        height=900 + 250 * (n - 1), xaxis_rangeslider_visible=False, hovermode="x unified"
+    )
     return figure
+
+
+def _named(kind: str, symbol: str) -> str:
+    """A trace's name: the kind alone with one instrument, with the symbol beside it
+    when several share the page."""
+    return f"{kind} {symbol}" if symbol else kind
 
 
 def _frame_name(seconds: int) -> str:
@@ -131,31 +129,55 @@ def _frame_name(seconds: int) -> str:
     return f"{seconds}s"
 
 
-def _add_orders(figure: Any, go: Any, report: ReplayReport) -> None:
-    """The chart symbol's orders that did not fill, at their limit (else stop) price and
-    the time of their last report: a cancelled target, a stop still working at the end."""
-    orders = [
-        o
-        for o in report.orders
-        if o.symbol == report.chart_symbol
-        and o.outcome != "FILLED"
-        and o.updated_ns
-        and (o.limit_price is not None or o.stop_price is not None)
-    ]
-    prices = [o.limit_price if o.limit_price is not None else o.stop_price for o in orders]
+def _add_price_pane(
+    figure: Any, go: Any, report: ReplayReport, symbol: str, row: int, timeframe_s: int,
+    label: str,
+) -> None:  # fmt: skip
+    """``symbol``'s candles, a marker per fill (buy up, sell down) and one per order that
+    did not fill, at its limit (else stop) price and the time of its last report."""
+    bars = candles(report, timeframe_s, symbol)
+    figure.add_trace(
+        go.Candlestick(
+            x=[_time(b[0]) for b in bars],
+            open=[b[1] for b in bars],
+            high=[b[2] for b in bars],
+            low=[b[3] for b in bars],
+            close=[b[4] for b in bars],
+            name=_named("price", label),
+        ),
+        row=row,
+        col=1,
+    )
+    fills = symbol_fills(report, symbol)
+    markers = (("BUY", "triangle-up", "#2ca02c"), ("SELL", "triangle-down", "#d62728"))
+    for side, shape, colour in markers:
+        sided = [f for f in fills if f.side == side]
+        figure.add_trace(
+            go.Scatter(
+                x=[_time(f.ts_ns) for f in sided],
+                y=[float(f.price) for f in sided],
+                mode="markers",
+                marker={"symbol": shape, "color": colour, "size": 10},
+                name=_named(side.lower(), label),
+                text=[f"{f.side} {f.qty} @ {f.price} ({f.cl_order_id})" for f in sided],
+            ),
+            row=row,
+            col=1,
+        )
+    orders = unfilled_orders(report, symbol)
     figure.add_trace(
         go.Scatter(
-            x=[_time(o.updated_ns) for o in orders],
-            y=[float(p) for p in prices if p is not None],
+            x=[_time(o.updated_ns) for o, _ in orders],
+            y=[float(p) for _, p in orders],
             mode="markers",
             marker={"symbol": "x-thin-open", "color": "#7f7f7f", "size": 9},
-            name="orders",
+            name=_named("orders", label),
             text=[
                 f"{o.outcome} {o.side} {o.qty} {o.order_type} @ {p} ({o.cl_order_id})"
-                for o, p in zip(orders, prices, strict=True)
+                for o, p in orders
             ],
         ),
-        row=1,
+        row=row,
         col=1,
     )
 
@@ -184,7 +206,8 @@ def render_html(report: ReplayReport, *, timeframe_s: int = 60) -> str:
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>ec replay report</title>"
         "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}</style></head><body>\n"
-        f"<h1>ec replay: {escape(report.chart_symbol)}</h1>\n{chart}\n"
+        f"<h1>ec replay: {escape(', '.join(chart_symbols(report)) or report.chart_symbol)}</h1>\n"
+        f"{chart}\n"
         f"<h2>Statistics</h2>\n<table id='ec-stats'>{rows}</table>\n"
         f"<h2>Round trips</h2>\n<table id='ec-trades'><tr>{head}</tr>{trips}</table>\n"
         "</body></html>\n"

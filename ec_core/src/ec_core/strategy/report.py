@@ -10,7 +10,7 @@ money = price difference x quantity x the instrument's multiplier, in Decimal.
 The equity curve is realized plus unrealized P&L at the mid price, sampled on the
 recorded market's time (at most once per ``sample_ns`` and at every fill).
 
-The chart is a small hand-written SVG (price and equity, one panel each): no
+The chart is a small hand-written SVG (a price pane per instrument, then equity): no
 plotting dependency in ec-core, and a browser or any image viewer shows it.
 """
 
@@ -46,11 +46,13 @@ from ec_core.strategy.tree import TransitionRecord
 
 __all__ = [
     "EquityPoint",
+    "PricePoint",
     "ReplayReport",
     "SignalPath",
     "TradeRecord",
     "build_report",
     "equity_curve",
+    "price_series",
     "render_svg",
     "render_text",
 ]
@@ -99,8 +101,15 @@ class SignalPath(msgspec.Struct, frozen=True, kw_only=True):
 
 class EquityPoint(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     ts_ns: int
-    price: float  # mid of the first symbol (chart only)
+    price: float  # mid of the first symbol (chart only; every symbol's is in ``prices``)
     equity: float
+
+
+class PricePoint(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """A symbol's mid at one mark (charts only: a pane per instrument)."""
+
+    ts_ns: int
+    mid: float
 
 
 class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -139,6 +148,9 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     orders: tuple[OrderRow, ...] = ()
     daily: tuple[DayPnL, ...] = ()
     chart_symbol: str = ""  # the symbol the equity curve's price is of
+    # each instrument's mid at its marks, in time order, the instruments' order: the charts
+    # draw a price pane per symbol from it
+    prices: dict[str, tuple[PricePoint, ...]] = {}
 
     def to_json(self) -> bytes:
         return msgspec.json.format(msgspec.json.encode(self), indent=2)
@@ -252,6 +264,17 @@ def equity_curve(
         if price is not None:
             points.append(EquityPoint(ts_ns=ts, price=float(price), equity=float(equity)))
     return points, books
+
+
+def price_series(
+    marks: Sequence[tuple[int, str, Decimal]], instruments: dict[str, Instrument]
+) -> dict[str, tuple[PricePoint, ...]]:
+    """Each symbol's marks as chart points, in time order; symbols in the instruments'
+    order (the first is the chart symbol), those without a mark left out."""
+    series: dict[str, list[PricePoint]] = {s: [] for s in instruments}
+    for ts, symbol, price in sorted(marks, key=lambda mark: mark[0]):
+        series.setdefault(symbol, []).append(PricePoint(ts_ns=ts, mid=float(price)))
+    return {s: tuple(points) for s, points in series.items() if points}
 
 
 def _max_drawdown(points: Iterable[EquityPoint], places: int) -> Decimal:
@@ -370,6 +393,7 @@ def build_report(
         if order_counts is not None
         else OrderCounts(actions=orders_sent, sent=orders_sent),
         chart_symbol=next(iter(instruments), ""),
+        prices=price_series(marks, instruments),
     )
 
 
