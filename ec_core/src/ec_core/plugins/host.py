@@ -38,6 +38,7 @@ from ec_core.plugins.hook_checks import (
     warn_deprecated,
 )
 from ec_core.plugins.markers import PROJECT
+from ec_core.plugins.observers import CountingManager, Observers
 from ec_core.plugins.parts import SessionParts
 from ec_core.plugins.plugin_record import PluginRecord, PluginStatus
 from ec_core.plugins.registry import VendorRegistry
@@ -63,12 +64,13 @@ class PluginHost:
 
     def __init__(self, *, strict: bool = False) -> None:
         self.strict = strict
-        self._pm = pluggy.PluginManager(PROJECT)
+        self._pm = CountingManager(PROJECT)
         self._pm.add_hookspecs(hookspecs)
         self._records: dict[str, PluginRecord] = {}
         self._vendors: VendorRegistry | None = None
         self._validators: ValidatorRegistry | None = None
         self.observer_errors: Counter[str] = Counter()
+        self._observers = Observers(self._pm, self.observer_errors)
         self._registering: list[str] = []  # plugins whose registration is under way
         self._pm.hook.ec_addhooks.call_historic(kwargs={"host": self})
 
@@ -455,18 +457,26 @@ class PluginHost:
                 )
 
     # -- observers: isolated, never raise into the trading path ---------------
+    # Per-order notices ask the resolved observers first (see ec_core.plugins.observers):
+    # with none, nothing else runs.
 
     def notify_session_state(self, vendor: str, old: SessionState, new: SessionState) -> None:
         self._notify("ec_on_session_state", vendor=vendor, old=old, new=new)
 
     def notify_order(self, order: Order, previous: Order | None) -> None:
-        self._notify("ec_on_order", order=order, previous=previous)
+        impls = self._observers.of("ec_on_order")
+        if impls:
+            self._observers.call("ec_on_order", impls, {"order": order, "previous": previous})
 
     def notify_fill(self, fill: Fill) -> None:
-        self._notify("ec_on_fill", fill=fill)
+        impls = self._observers.of("ec_on_fill")
+        if impls:
+            self._observers.call("ec_on_fill", impls, {"fill": fill})
 
     def notify_position(self, position: Position) -> None:
-        self._notify("ec_on_position", position=position)
+        impls = self._observers.of("ec_on_position")
+        if impls:
+            self._observers.call("ec_on_position", impls, {"position": position})
 
     def notify_fill_anomaly(self, anomaly: FillAnomaly) -> None:
         self._notify("ec_on_fill_anomaly", anomaly=anomaly)
@@ -476,18 +486,9 @@ class PluginHost:
 
     def has_observers(self, hook_name: str) -> bool:
         """Cheap test used on hot paths to skip building arguments nobody reads."""
-        caller = getattr(self._pm.hook, hook_name)
-        return bool(caller.get_hookimpls())
+        return bool(self._observers.of(hook_name))
 
     def _notify(self, hook_name: str, **kwargs: Any) -> None:
-        caller = getattr(self._pm.hook, hook_name)
-        impls: Sequence[Any] = caller.get_hookimpls()
-        for impl in reversed(impls):  # pluggy's call order: last registered first
-            if impl.hookwrapper or impl.wrapper:
-                continue
-            function: Callable[..., object] = impl.function
-            try:
-                function(*(kwargs[arg] for arg in impl.argnames))
-            except Exception:
-                self.observer_errors[impl.plugin_name] += 1
-                log.exception("observer %s of plugin %s raised", hook_name, impl.plugin_name)
+        impls = self._observers.of(hook_name)
+        if impls:
+            self._observers.call(hook_name, impls, kwargs)
