@@ -8,7 +8,6 @@ the order, these say *what* the order then is. (The order we just sent is
 
 from __future__ import annotations
 
-from collections import deque
 from decimal import Decimal
 
 import anyio
@@ -24,7 +23,15 @@ _replace = msgspec.structs.replace
 
 
 class Chain:
-    """Mutable bookkeeping of one order chain."""
+    """Mutable bookkeeping of one order chain.
+
+    Laid out for the many a replay keeps (every finished order, see
+    :mod:`~ec_core.tracking.retention`): the history is a list trimmed to its limit
+    (a bounded deque takes ~760 bytes even empty), the ids and fill ids are tuples (they
+    grow by one now and then; a tuple of strings is not tracked by the garbage
+    collector once it has been seen), there are no waiters until a task waits, and an
+    order that ends drops the table of its answered requests.
+    """
 
     __slots__ = (
         "booked_cost",
@@ -39,26 +46,26 @@ class Chain:
         "waiters",
     )
 
-    def __init__(self, order: Order, history_limit: int | None) -> None:
+    def __init__(self, order: Order) -> None:
         self.order = order
         self.heard = 0  # the tracker's report_seq when a venue report about it last came
-        self.ids: list[str] = [order.cl_order_id]
-        self.events: deque[OrderEvent] = deque(maxlen=history_limit)
-        self.fill_ids: list[str] = []
+        self.ids: tuple[str, ...] = (order.cl_order_id,)
+        self.events: list[OrderEvent] = []  # the last ``history_limit`` (see record)
+        self.fill_ids: tuple[str, ...] = ()
         self.booked_qty = 0  # what its accepted fills add up to (the position they made)
         self.booked_cost = _ZERO
         self.pending: dict[str, RequestType] = {}  # requests sent, not answered yet
         self.unknown_since_ns: int | None = None
-        self.waiters: list[anyio.Event] = []
+        self.waiters: list[anyio.Event] | None = None  # tasks waiting on a change
 
     def add_fill(self, fill: Fill) -> None:
-        self.fill_ids.append(fill.fill_id)
+        self.fill_ids += (fill.fill_id,)
         self.booked_qty += fill.qty
         self.booked_cost += fill.price * fill.qty
 
     def add_id(self, cl_order_id: str) -> None:
         if cl_order_id not in self.ids:
-            self.ids.append(cl_order_id)
+            self.ids += (cl_order_id,)
 
     def record(
         self,
@@ -71,10 +78,13 @@ class Chain:
         *,
         report: ExecutionReport | None = None,
         fill: Fill | None = None,
+        limit: int | None = None,
     ) -> None:
-        """Append one event to the chain's history (its state is the order's now)."""
+        """Append one event to the chain's history (its state is the order's now),
+        keeping the last ``limit`` (``None``: all)."""
         order = self.order
-        self.events.append(
+        events = self.events
+        events.append(
             OrderEvent(
                 seq=seq,
                 ts_ns=ts_ns,
@@ -88,11 +98,32 @@ class Chain:
                 fill=fill,
             )
         )
+        if limit is not None and len(events) > limit:
+            del events[0]
+
+    def ended(self) -> None:
+        """The order reached a final state and its pending requests were resolved:
+        nothing will be pending on it again, so its emptied table is let go."""
+        self.pending = {}
+
+    def waiter(self) -> anyio.Event:
+        """An event set at the chain's next change (:meth:`wake`); drop it with
+        :meth:`forget` when done waiting."""
+        waiter = anyio.Event()
+        if self.waiters is None:
+            self.waiters = [waiter]
+        else:
+            self.waiters.append(waiter)
+        return waiter
+
+    def forget(self, waiter: anyio.Event) -> None:
+        if self.waiters and waiter in self.waiters:
+            self.waiters.remove(waiter)
 
     def wake(self) -> None:
         """Wake every task waiting on this chain (they re-check their predicate)."""
         if self.waiters:
-            waiters, self.waiters = self.waiters, []
+            waiters, self.waiters = self.waiters, None
             for waiter in waiters:
                 waiter.set()
 

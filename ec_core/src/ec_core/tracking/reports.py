@@ -226,12 +226,12 @@ class ReportIntake:
                 self._retention.ended(current.chain_id, now)
         if current.state is _S.UNKNOWN and state is not _S.UNKNOWN:
             chain.unknown_since_ns = None
-        if final and chain.pending:
-            for pending in list(chain.pending):
+        if final:
+            for pending in chain.pending:
                 self._state.resolve(pending, RequestOutcome.OVERTAKEN, report)
-            chain.pending.clear()
+            chain.ended()
         self._state.record(
-            chain, OrderEventKind.REPORT, report.cl_order_id, current.state, ts_ns, report=report
+            chain, OrderEventKind.REPORT, report.cl_order_id, current.state, now, report=report
         )
         self._state.notify_order(chain.order, current)
 
@@ -266,7 +266,7 @@ class ReportIntake:
             return  # a reject naming an order nobody knows: there is no order to adopt
         chain_id = report.chain_id or report.orig_cl_order_id or report.cl_order_id
         order = order_from_report(report, chain_id, self._state.now(ts_ns))
-        chain = Chain(order, self._state.history_limit)
+        chain = Chain(order)
         chain.heard = self._state.report_seq
         self._state.add_chain(chain)
         for cl_order_id in (chain_id, report.orig_cl_order_id, report.cl_order_id):

@@ -29,6 +29,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import final
 
+import msgspec
+
 from ec_core.clock import Clock
 from ec_core.model import ExecutionReport, Order
 from ec_core.tracking.events import RequestOutcome
@@ -46,7 +48,15 @@ DEFAULT_RETAIN_FINAL = 10_000
 DEFAULT_RETIRED_WINDOW = 100_000
 DEFAULT_HISTORY_LIMIT = 1_000
 
-Outcome = tuple[RequestOutcome, ExecutionReport | None]
+
+class Outcome(msgspec.Struct, frozen=True, gc=False):
+    """How the venue answered one request (``kind``), and the report that said so.
+
+    Not tracked by the garbage collector (it cannot form a cycle): a replay keeps
+    one per request it sent."""
+
+    kind: RequestOutcome
+    report: ExecutionReport | None
 
 
 class RetiredChain:
@@ -82,24 +92,36 @@ class Retention:
         if retired_window < 0:
             raise ValueError("retired_window must be >= 0")
         self._clock = clock
-        self.retain_final = retain_final
-        self.retain_final_ns = retain_final_ns
+        self._retain_final = retain_final
+        self._retain_final_ns = retain_final_ns
+        # Keeping every final chain (a replay): none is ever due, so none is queued.
+        self._keeps_all = retain_final is None and retain_final_ns is None
         self.retired_window = retired_window
         self.final: OrderedDict[str, int] = OrderedDict()  # chain id -> final since (ns)
         self._by_id: dict[str, RetiredChain] = {}  # any id of a retired chain -> it
         self._by_chain: OrderedDict[str, RetiredChain] = OrderedDict()  # chain id, FIFO
         self._fill_ids: set[str] = set()
 
+    @property
+    def retain_final(self) -> int | None:
+        return self._retain_final
+
+    @property
+    def retain_final_ns(self) -> int | None:
+        return self._retain_final_ns
+
     def ended(self, chain_id: str, since_ns: int) -> None:
-        """The chain reached a final state: it becomes a candidate for retirement."""
-        self.final[chain_id] = since_ns
+        """The chain reached a final state: it becomes a candidate for retirement
+        (unless every final chain is kept)."""
+        if not self._keeps_all:
+            self.final[chain_id] = since_ns
 
     def due(self) -> list[str]:
         """The chain ids to retire now (beyond ``retain_final`` or older than
         ``retain_final_ns``), oldest final first; they leave :attr:`final`."""
         final_ = self.final
-        limit = self.retain_final
-        max_age = self.retain_final_ns
+        limit = self._retain_final
+        max_age = self._retain_final_ns
         if max_age is None and (limit is None or len(final_) <= limit):
             return []  # nothing is due: the common case, decided without a clock read
         oldest_allowed = None if max_age is None else self._clock.now_ns() - max_age
@@ -150,7 +172,7 @@ class Retention:
         if cl_order_id not in self._by_id:
             self._by_id[cl_order_id] = retired
             retired.ids.append(cl_order_id)
-        retired.outcomes.setdefault(cl_order_id, (RequestOutcome.OVERTAKEN, None))
+        retired.outcomes.setdefault(cl_order_id, Outcome(RequestOutcome.OVERTAKEN, None))
 
     def has_fill(self, fill_id: str) -> bool:
         return fill_id in self._fill_ids

@@ -41,6 +41,10 @@ log = logging.getLogger("ec_core.tracking")
 ANOMALIES_KEPT = 1_000  # the last impossible fills, for anomalies(); all are counted
 
 
+def _no_notice(order: Order, previous: Order | None) -> None:
+    """No plugin host: nobody to tell."""
+
+
 @final
 class TrackerState:
     """Every map of one tracker (internal: the tracker's public methods are the API)."""
@@ -58,6 +62,11 @@ class TrackerState:
             raise ValueError("history_limit must be at least 1")
         self.clock = clock
         self.host = host
+        # Told of every order change: the host's notice bound once (it resolves its
+        # observers itself), or nothing.
+        self.notify_order: Callable[[Order, Order | None], None] = (
+            _no_notice if host is None else host.notify_order
+        )
         self.retention = retention
         self.history_limit = history_limit
         self.chains: dict[str, Chain] = {}
@@ -124,7 +133,17 @@ class TrackerState:
     ) -> None:
         self.seq += 1
         ts = self.clock.now_ns() if ts_ns is None else ts_ns
-        chain.record(self.seq, ts, kind, cl_order_id, previous, detail, report=report, fill=fill)
+        chain.record(
+            self.seq,
+            ts,
+            kind,
+            cl_order_id,
+            previous,
+            detail,
+            report=report,
+            fill=fill,
+            limit=self.history_limit,
+        )
 
     def resolve(
         self, cl_order_id: str, outcome: RequestOutcome, report: ExecutionReport | None
@@ -132,7 +151,7 @@ class TrackerState:
         """The venue answered the request (first answer wins); wake who waits for it."""
         if cl_order_id in self.outcomes:
             return
-        self.outcomes[cl_order_id] = (outcome, report)
+        self.outcomes[cl_order_id] = Outcome(outcome, report)
         waiter = self.outcome_waiters.pop(cl_order_id, None)
         if waiter is not None:
             waiter.set()
@@ -190,10 +209,6 @@ class TrackerState:
         if self.host is not None:
             self.host.notify_fill_anomaly(anomaly)
 
-    def notify_order(self, order: Order, previous: Order | None) -> None:
-        if self.host is not None:
-            self.host.notify_order(order, previous)
-
     def retire_due(self) -> None:
         """Retire the chains :class:`Retention` says are due.
 
@@ -219,7 +234,7 @@ class TrackerState:
             self.fills.pop(fill_id, None)
         if chain.waiters:  # nobody should wait on a final order; wake them to see it
             chain.wake()
-        self.retention.remember(chain.order, chain.ids, chain.fill_ids, outcomes)
+        self.retention.remember(chain.order, list(chain.ids), list(chain.fill_ids), outcomes)
 
     def bulk_seen(self, cl_order_id: str) -> None:
         """Keep the last ``retain_final`` bulk requests and their answers (or all)."""

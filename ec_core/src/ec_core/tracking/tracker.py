@@ -129,11 +129,11 @@ class OrderTracker:
             return retired.order
         self._state.retire_due()
         order = pending_order(request, self._state.now(ts_ns))
-        chain = Chain(order, self._state.history_limit)
+        chain = Chain(order)
         chain.pending[order.cl_order_id] = RequestType.NEW
         self._state.add_chain(chain)
         self._state.chain_of[order.cl_order_id] = order.chain_id
-        self._state.record(chain, OrderEventKind.TRACKED, order.cl_order_id, None, ts_ns)
+        self._state.record(chain, OrderEventKind.TRACKED, order.cl_order_id, None, order.updated_ns)
         self._state.notify_order(order, None)
         return order
 
@@ -163,11 +163,12 @@ class OrderTracker:
         self._state.link(chain, request.cl_order_id)
         chain.pending[request.cl_order_id] = request.request_type
         previous = chain.order
+        now = self._state.now(ts_ns)
         target = _S.PENDING_MODIFY if isinstance(request, ModifyOrder) else _S.PENDING_CANCEL
         if can_transition(previous.state, target):
-            chain.order = _replace(previous, state=target, updated_ns=self._state.now(ts_ns))
+            chain.order = _replace(previous, state=target, updated_ns=now)
         self._state.record(
-            chain, OrderEventKind.REQUESTED, request.cl_order_id, previous.state, ts_ns
+            chain, OrderEventKind.REQUESTED, request.cl_order_id, previous.state, now
         )
         if chain.order is not previous:
             self._state.notify_order(chain.order, previous)
@@ -195,9 +196,7 @@ class OrderTracker:
         chain.order = _replace(previous, state=_S.UNKNOWN, updated_ns=now)
         chain.unknown_since_ns = now
         self._state.counts["unknown_marked"] += 1
-        self._state.record(
-            chain, OrderEventKind.UNKNOWN, cl_order_id, previous.state, ts_ns, reason
-        )
+        self._state.record(chain, OrderEventKind.UNKNOWN, cl_order_id, previous.state, now, reason)
         self._state.notify_order(chain.order, previous)
         chain.wake()
         return chain.order
@@ -323,11 +322,11 @@ class OrderTracker:
     def outcome(self, cl_order_id: str) -> RequestOutcome | None:
         """How the venue answered the request with this client order id, if it has."""
         found = self._state.outcome(cl_order_id)
-        return None if found is None else found[0]
+        return None if found is None else found.kind
 
     def outcome_report(self, cl_order_id: str) -> ExecutionReport | None:
         found = self._state.outcome(cl_order_id)
-        return None if found is None else found[1]
+        return None if found is None else found.report
 
     @property
     def report_seq(self) -> int:
@@ -404,7 +403,7 @@ class OrderTracker:
         while True:
             found = self._state.outcome(cl_order_id)
             if found is not None:
-                return found[0]
+                return found.kind
             if self._state.disconnects != disconnects:
                 raise ConnectionLostError(f"disconnected while waiting for {cl_order_id}")
             waiter = self._state.outcome_waiters.get(cl_order_id)
@@ -438,10 +437,8 @@ class OrderTracker:
                 return chain.order
             if self._state.disconnects != disconnects:
                 raise ConnectionLostError(f"disconnected while waiting for {order_id}")
-            waiter = anyio.Event()
-            chain.waiters.append(waiter)
+            waiter = chain.waiter()
             try:
                 await waiter.wait()
             finally:
-                if waiter in chain.waiters:
-                    chain.waiters.remove(waiter)
+                chain.forget(waiter)
