@@ -29,7 +29,7 @@ class Chain:
         self.symbol = symbol
         self.chain_id = cl_order_id
         self.live_id = cl_order_id
-        self.templates: list[str] = []
+        self.templates: tuple[str, ...] = ()  # rarely more than one: no list kept per order
 
 
 @final
@@ -52,7 +52,7 @@ class OrderChains:
             self.chains.append(chain)
             self._by_live[chain.live_id] = chain
             if template_id:
-                chain.templates.append(template_id)
+                chain.templates = (template_id,)
                 self.aliases[template_id] = chain.live_id
         elif isinstance(request, ModifyOrder):
             modified = self._by_live.get(request.orig_cl_order_id)
@@ -60,7 +60,7 @@ class OrderChains:
                 modified.live_id = request.cl_order_id
                 self._by_live[modified.live_id] = modified
                 if template_id:
-                    modified.templates.append(template_id)
+                    modified.templates += (template_id,)
                 for t in modified.templates:
                     self.aliases[t] = modified.live_id
 

@@ -41,6 +41,11 @@ _ACTIVE: Final = SignalState.ACTIVE
 _T_DONE: Final = TreeState.DONE
 
 
+def _finished_tick(ctx: StrategyContext, now_ns: int | None = None) -> bool:
+    """``on_tick`` of a finished signal: nothing to do (as :meth:`OpSignal.step` says)."""
+    return False
+
+
 @final
 class OpSignal:
     """Owns one :class:`ActionTree`; runs it only inside ``[start_ns, end_ns)``.
@@ -155,7 +160,11 @@ class OpSignal:
             self._finish(SignalState.CANCELLED, now_ns, f"tree {tree_state.value.lower()}")
 
     def _finish(self, state: SignalState, now_ns: int, reason: str) -> None:
-        self.on_tick = self.step
+        # A finished signal keeps no reference to itself (no bound method here or in its
+        # tree's on_final): one dropped from the engine's history is freed by reference
+        # counting, and the GC's full collections walk fewer objects per finished signal.
+        self.on_tick = _finished_tick
+        self.tree.on_final = None
         self.state = state
         self.done = state.is_final
         self.reason = reason

@@ -82,6 +82,9 @@ _FAILED: Final = TreeState.FAILED
 _CANCELLED: Final = TreeState.CANCELLED
 _NEVER: Final = 1 << 63  # later than any timestamp: no timeout (or it has fired)
 _UNSTARTED: Final = -(1 << 63)  # a timeout whose clock starts on the next evaluation
+# what most trees never add to: shared until the first name is added (a finished signal's
+# tree stays in the engine's history, walked by every full collection of the GC)
+_NONE: Final[frozenset[str]] = frozenset()
 
 
 def _ts(ctx_or_ts: StrategyContext | int) -> int:
@@ -161,12 +164,12 @@ class ActionTree:
         self.in_overtime = False
         self.error: BaseException | None = None
         self.history: list[TransitionRecord] = []
-        self._outbox: list[Command] = []
+        self._outbox: list[Command] | None = None  # a list only while commands wait
         self._in_flight: dict[str, int] = {}
         self._orders = OrderChains()
-        self._standby_fired: set[str] = set()
+        self._standby_fired: frozenset[str] = _NONE
         self._awaiting_fill: dict[str, set[str]] = {}  # node -> orders it waits to see filled
-        self._withdrawn: set[str] = set()  # ids of orders the tree asked to cancel
+        self._withdrawn: frozenset[str] = _NONE  # ids of orders the tree asked to cancel
         self.branch_stats: dict[tuple[str, str], BranchCount] = {}  # (node, branch) -> counts
         self._branches = self._edges[root.name]
         self._standby_nodes: tuple[ActionNode, ...] = ()
@@ -249,12 +252,12 @@ class ActionTree:
         """ARMED, no branch taken: standby children whose trigger holds fire (once each)."""
         for child in self._standby_nodes:
             if child.name not in self._standby_fired and child.trigger_cond(ctx):
-                self._standby_fired.add(child.name)
+                self._standby_fired |= {child.name}
                 self._fire(child, ctx, reason="standby trigger")
 
     def take_commands(self) -> list[Command]:
-        out, self._outbox = self._outbox, []
-        return out
+        out, self._outbox = self._outbox, None
+        return out if out is not None else []
 
     # -- moves -----------------------------------------------------------------------------
 
@@ -285,7 +288,7 @@ class ActionTree:
                 aliases=self._orders.aliases,
             )
             self._orders.track(node.name, payload, template_id)
-            self._outbox.append(SendPayload(payload=payload, node=node.name))
+            self._queue(SendPayload(payload=payload, node=node.name))
             sent += 1
         self._record(ctx, "fire", node.name, node.name, f"{reason}; {sent} payload(s)")
         waits = sent and (node.advance_on or self.advance_on) is not AdvanceOn.SENT
@@ -380,7 +383,14 @@ class ActionTree:
         ids = chain_ids(chains)
         if ids:
             self._withdrawn |= ids
-            self._outbox.append(CancelWorking(order_ids=frozenset(ids), reason=reason))
+            self._queue(CancelWorking(order_ids=frozenset(ids), reason=reason))
+
+    def _queue(self, command: Command) -> None:
+        outbox = self._outbox
+        if outbox is None:
+            self._outbox = [command]
+        else:
+            outbox.append(command)
 
     def still_wanted(self, command: SendPayload) -> bool:
         """Whether a payload held for its activation window is still to be sent: the
