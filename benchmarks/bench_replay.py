@@ -31,8 +31,9 @@ replay runs in bounded memory.
 Prints quotes/s and the ratio to the floor; writes JSON (``--out``). Each rate is also
 given in the process's CPU time (``time.process_time``, best of the repeats, ``cpu_*``
 keys): on a machine shared with other work the wall-clock rates swing with its load, the
-CPU-time rates much less, so compare two commits, or ec with the peer, by those.
-Targets: (2) >= 1,500,000 quotes/s, (3+) >= 10x the peer, (2) within 5x of (1).
+CPU-time rates much less, so compare two commits, or ec with the peer, by those. For
+(3), (3+) and (P) the CPU seconds spent in the cyclic GC during that run are given too
+(``cpu_*_gc_s``). Targets: (2) >= 1,500,000 quotes/s, (3+) >= 10x the peer, (2) within 5x of (1).
 """
 
 from __future__ import annotations
@@ -304,21 +305,43 @@ def engine_run(quotes: list[Quote]) -> tuple[StrategyEngine, DipStrategy]:
     return engine, strategy
 
 
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float, object]:
-    """Best and median seconds of ``repeat`` runs, the best CPU seconds, and the last
-    run's result."""
+class CollectorTime:
+    """CPU seconds the cyclic GC spends in collections while installed (``gc.callbacks``):
+    a replay keeps every order and finished signal for its report, and each full
+    collection walks them again."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._started
+
+
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float, float, object]:
+    """Best and median seconds of ``repeat`` runs, the best CPU seconds, the collector's
+    CPU seconds in that run, and the last run's result."""
     spent: list[float] = []
     cpu = float("inf")
+    collector_cpu = 0.0
     result = None
     for _ in range(repeat):
         gc.collect()
         gc.freeze()  # as ec replay does: what exists before the run is not rescanned
+        collector = CollectorTime()
+        gc.callbacks.append(collector)
         start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()
         spent.append(time.perf_counter() - start)
-        cpu = min(cpu, time.process_time() - start_cpu)
+        run_cpu = time.process_time() - start_cpu
+        gc.callbacks.remove(collector)
+        if run_cpu < cpu:
+            cpu, collector_cpu = run_cpu, collector.seconds
         gc.unfreeze()
-    return min(spent), statistics.median(spent), cpu, result
+    return min(spent), statistics.median(spent), cpu, collector_cpu, result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -349,8 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     def callback(q: Quote) -> None:
         calls[0] += 1
 
-    floor_s, floor_med, floor_cpu, _ = timed(lambda: floor_loop(quotes, callback), repeat)
-    engine_s, engine_med, engine_cpu, _ = timed(lambda: engine_run(quotes), repeat)
+    floor_s, floor_med, floor_cpu, _, _ = timed(lambda: floor_loop(quotes, callback), repeat)
+    engine_s, engine_med, engine_cpu, _, _ = timed(lambda: engine_run(quotes), repeat)
     engine, strategy = last_run[0]
     floor_rate, engine_rate = n / floor_s, n / engine_s
     mock_quotes = make_quotes(n, symbol=MOCK_SYMBOL, t0=MOCK_T0 + 1_000_000_000)
@@ -370,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         ) -> ReplayReport:
             return orders_run(mock_quotes, host, show_market=show, venue=venue, peer_work=peer_work)
 
-        spent, median, cpu, made = timed(one_run, repeat)
+        spent, median, cpu, collector, made = timed(one_run, repeat)
         assert isinstance(made, ReplayReport)
         if made.errors:
             raise SystemExit(f"({label}) the run reported errors: {made.errors[:3]}")
@@ -379,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         orders[f"{label}_median_quotes_per_s"] = round(n / median)
         orders[f"{label}_order_actions"] = made.orders_sent
         orders[f"cpu_{label}_quotes_per_s"] = round(n / cpu)
+        orders[f"cpu_{label}_gc_s"] = round(collector, 3)
     report = {
         "n": n,
         "python": sys.version.split()[0],
@@ -424,7 +448,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{tag:<27} {rate:>9,.0f} quotes/s  ({orders[f'{label}_vs_floor']}x floor,"
             f" {orders[f'{label}_order_actions']} order actions;"
             f" median {orders[f'{label}_median_quotes_per_s']:,};"
-            f" CPU time {orders[f'cpu_{label}_quotes_per_s']:,})"
+            f" CPU time {orders[f'cpu_{label}_quotes_per_s']:,},"
+            f" {orders[f'cpu_{label}_gc_s']} s of it in the GC)"
         )
     if args.peer:
         peer = peer_run(n, repeat)
