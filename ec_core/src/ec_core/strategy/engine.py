@@ -258,7 +258,8 @@ class StrategyEngine:
             route = self._plans.get(symbol)
             if route is not None:
                 route.live.append(signal)
-        logger.info("signal %s (%s) from %s", signal.signal_id, signal.name, strategy.name)
+        if logger.isEnabledFor(logging.INFO):  # per signal: one call, not two, when off
+            logger.info("signal %s (%s) from %s", signal.signal_id, signal.name, strategy.name)
 
     def _reap(self) -> None:
         live: list[OpSignal] = []
@@ -271,7 +272,8 @@ class StrategyEngine:
             if signal.error is None and self.failures.runs:
                 self.failures.succeeded(strategy.name, "signal")
             self.finished.append(signal)
-            logger.info("signal %s %s: %s", signal.signal_id, signal.state.value, signal.reason)
+            if logger.isEnabledFor(logging.INFO):
+                logger.info("signal %s %s: %s", signal.signal_id, signal.state.value, signal.reason)
             strategy.count_finished(signal)
             try:
                 strategy.on_signal_finished(signal)

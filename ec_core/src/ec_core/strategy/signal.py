@@ -92,7 +92,9 @@ class OpSignal:
             raise ValueError(f"signal window is empty: start {start_ns} >= end {end_ns}")
         self.tree = tree
         self.symbol = symbol
-        self.watch: tuple[str, ...] = (symbol, *(s for s in watch if s != symbol))
+        self.watch: tuple[str, ...] = (
+            (symbol, *(s for s in watch if s != symbol)) if watch else (symbol,)
+        )
         self.name = name or tree.root.name
         self.start_ns = start_ns
         self.end_ns = end_ns

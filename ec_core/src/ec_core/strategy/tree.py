@@ -267,7 +267,8 @@ class ActionTree:
         ts = _ts(ctx_or_ts)
         record = TransitionRecord(ts_ns=ts, kind=kind, source=source, target=target, reason=reason)
         self.history.append(record)
-        logger.info("tree %s: %s %s -> %s (%s)", self.root.name, kind, source, target, reason)
+        if logger.isEnabledFor(logging.INFO):  # one call, not two, when INFO is off
+            logger.info("tree %s: %s %s -> %s (%s)", self.root.name, kind, source, target, reason)
 
     def _finished(self, ctx_or_ts: StrategyContext | int) -> None:
         """The tree reached a final state: overtime can no longer fire; tell the owner."""
