@@ -345,3 +345,24 @@ def test_a_finished_signal_is_freed_without_the_cycle_collector() -> None:
             assert gc.collect() == 0, finish
     finally:
         gc.enable()
+
+
+class OneShot(OpStrategy):
+    """An order action per tick: a one-node signal that ends once the venue answered."""
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        return OpSignal(ActionTree(ActionNode("Ping", [limit(Side.BUY, 1)])), symbol=symbol)
+
+
+@pytest.mark.anyio
+async def test_on_finished_hears_every_signal_and_history_keeps_the_last() -> None:
+    heard: list[OpSignal] = []
+    engine = StrategyEngine(
+        FeedSet.of([INSTRUMENT], timeframes=("1s",)), [OneShot(symbols=[SYMBOL])],
+        router=RecordingRouter(), account_id=ACCOUNT, history=2, on_finished=heard.append,
+    )  # fmt: skip
+    await engine.replay([quote(T0 + i * SEC, 100) for i in range(10)])
+    assert len(heard) >= 9
+    assert [s.state for s in heard] == [SignalState.DONE] * len(heard)
+    assert list(engine.finished) == heard[-2:]  # the engine keeps its last two whole
+    assert len({s.signal_id for s in heard}) == len(heard)  # each heard once

@@ -68,7 +68,9 @@ class StrategyEngine:
 
     ``clock=None`` runs on event time (each event's ``ts_ns``), as a replay must;
     pass a wall clock for live trading. Client order ids are ``id_prefix`` and a
-    counter, unless ``cl_order_ids`` gives them.
+    counter, unless ``cl_order_ids`` gives them. :attr:`finished` keeps the last
+    ``history`` finished signals; ``on_finished`` hears every one as it finishes (a
+    replay's report keeps a compact row of each instead of the signal).
     """
 
     def __init__(
@@ -83,6 +85,7 @@ class StrategyEngine:
         cl_order_ids: Callable[[], str] | None = None,
         on_error: Callable[[ErrorReport], None] | None = None,
         history: int = 10_000,
+        on_finished: Callable[[OpSignal], None] | None = None,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
     ) -> None:
         self.feeds = feeds
@@ -110,6 +113,7 @@ class StrategyEngine:
         self.disabled: dict[str, str] = {}  # strategy name -> why it was disabled
         self._owner: dict[str, OpStrategy] = {}
         self._on_error = on_error
+        self._on_finished = on_finished
         counter = itertools.count(1)
         # ``cl_order_ids`` lets a live run draw ids that a journal has not seen used
         self._next_cl_id: Callable[[], str] = cl_order_ids or (
@@ -272,6 +276,8 @@ class StrategyEngine:
             if signal.error is None and self.failures.runs:
                 self.failures.succeeded(strategy.name, "signal")
             self.finished.append(signal)
+            if self._on_finished is not None:
+                self._on_finished(signal)
             if logger.isEnabledFor(logging.INFO):
                 logger.info("signal %s %s: %s", signal.signal_id, signal.state.value, signal.reason)
             strategy.count_finished(signal)

@@ -38,6 +38,7 @@ from ec_core.strategy.context import ExecutorRouter
 from ec_core.strategy.engine import ErrorReport, StrategyEngine
 from ec_core.strategy.errors import StrategyError
 from ec_core.strategy.loader import StrategyPlan
+from ec_core.strategy.signal import OpSignal
 from ec_core.tracking import OrderTracker
 from ec_core.tracking.retention import DEFAULT_RETAIN_FINAL
 from ec_core.vendor import Session
@@ -97,6 +98,8 @@ async def trading_rig(
     checks: PreTradeGate | None = None,
     journal: Journal | None = None,
     reconcile: bool = False,
+    signal_history: int = 10_000,
+    on_signal_finished: Callable[[OpSignal], None] | None = None,
 ) -> AsyncIterator[TradingRig]:
     """Resolve the plan's symbols, build the order path, and consume the account's events.
 
@@ -105,7 +108,8 @@ async def trading_rig(
     rebuilt from it (``rig.recovery``) and the strategies' client order ids skip every
     id it holds. Orders for an account the session does not trade are denied
     (``ACCOUNT_UNKNOWN``). ``reconcile`` agrees with the venue (``rig.reconciled``) once the
-    account's snapshot is in, before the block runs.
+    account's snapshot is in, before the block runs. ``signal_history`` and
+    ``on_signal_finished`` are the engine's ``history`` and ``on_finished``.
     """
     instruments = {symbol: await session.resolve(symbol) for symbol in plan.symbols}
     feeds = FeedSet.of(
@@ -134,6 +138,8 @@ async def trading_rig(
             cl_order_ids=_unused_ids(executor.ids) if journal is not None else None,
             on_error=on_error,
             max_consecutive_failures=plan.max_consecutive_failures,
+            history=signal_history,
+            on_finished=on_signal_finished,
         )
         rig = TradingRig(
             session=session,
