@@ -43,6 +43,7 @@ from ec_core.settings import Settings
 from ec_core.strategy.loader import StrategyPlan
 from ec_core.strategy.report import ReplayReport, build_report
 from ec_core.strategy.rig import TradingRig, trading_rig
+from ec_core.strategy.signal_rows import SignalLog
 from ec_core.vendor import ReplayFeed, SupportsReplay
 
 __all__ = ["DEFAULT_REPLAY_ACCOUNT", "replay_feed", "replay_plan"]
@@ -97,6 +98,9 @@ async def replay_plan(
             )
         else:
             events = ticks
+        # the report keeps a row of each finished signal, the engine none of them whole
+        instruments: dict[str, Instrument] = {}
+        finished = SignalLog(instruments)
         async with trading_rig(
             host,
             session,
@@ -104,7 +108,10 @@ async def replay_plan(
             account_id=account_id,
             clock=market.clock,
             engine_clock=None,
+            signal_history=0,
+            on_signal_finished=finished.add,
         ) as rig:
+            instruments.update(rig.instruments)
             if on_rig is not None:
                 on_rig(rig)
             marks: list[tuple[int, str, Decimal]] = []
@@ -138,7 +145,8 @@ async def replay_plan(
                 fills=rig.tracker.fills(account_id),
                 marks=marks,
                 instruments=rig.instruments,
-                signals=[*engine.finished, *engine.signals],
+                signals=list(engine.signals),
+                finished=finished,
                 errors=list(engine.errors),
                 disabled=dict(engine.disabled),
                 ticks=engine.events + engine.feeds.unknown_events,

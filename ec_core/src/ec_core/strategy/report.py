@@ -42,7 +42,12 @@ from ec_core.strategy.holds import HeldPayload
 from ec_core.strategy.outcomes import OrderCounts
 from ec_core.strategy.report_text import render_text
 from ec_core.strategy.signal import OpSignal
-from ec_core.strategy.tree import TransitionRecord
+from ec_core.strategy.signal_rows import (
+    SignalLog,
+    SignalPath,
+    shadowed_branches,
+    signal_path,
+)
 
 __all__ = [
     "EquityPoint",
@@ -71,12 +76,6 @@ class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
     cl_order_id: str
 
 
-class TimedTransition(TransitionRecord, frozen=True, kw_only=True):
-    """A tree move as the report writes it: ``time`` is ``ts_ns`` in exchange time."""
-
-    time: str
-
-
 class TimedError(ErrorReport, frozen=True, kw_only=True):
     """An isolated failure as the report writes it, with its first ``time`` in exchange time."""
 
@@ -87,16 +86,6 @@ class TimedHold(HeldPayload, frozen=True, kw_only=True):
     """A held payload as the report writes it, with ``start_time`` in exchange time."""
 
     start_time: str
-
-
-class SignalPath(msgspec.Struct, frozen=True, kw_only=True):
-    signal_id: str
-    name: str
-    symbol: str
-    state: str
-    reason: str
-    path: tuple[str, ...]  # the nodes the signal's tree went through, in order
-    transitions: tuple[TimedTransition, ...]
 
 
 class EquityPoint(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
@@ -200,16 +189,6 @@ class _Book:
         return (mark - self.avg) * self.qty * self.multiplier if self.qty else Decimal(0)
 
 
-def _path(history: Sequence[TransitionRecord]) -> tuple[str, ...]:
-    path: list[str] = []
-    for record in history:
-        if not path:
-            path.append(record.source)
-        if record.kind in ("branch", "overtime") and record.target != path[-1]:
-            path.append(record.target)
-    return tuple(path)
-
-
 def _quantize(amount: Decimal, places: int) -> Decimal:
     """``amount`` with exactly ``places`` decimals (how it is written in report.json)."""
     return amount.quantize(Decimal(1).scaleb(-places))
@@ -218,22 +197,6 @@ def _quantize(amount: Decimal, places: int) -> Decimal:
 def money_places_of(instruments: dict[str, Instrument], symbol: str) -> int:
     instrument = instruments.get(symbol)
     return money_places(instrument) if instrument is not None else 2
-
-
-def signal_path(signal: OpSignal, instrument: Instrument | None = None) -> SignalPath:
-    history = tuple(signal.tree.history)
-    return SignalPath(
-        signal_id=signal.signal_id,
-        name=signal.name,
-        symbol=signal.symbol,
-        state=signal.state.value,
-        reason=signal.reason,
-        path=_path(history) or (signal.tree.active.name,),
-        transitions=tuple(
-            TimedTransition(**msgspec.structs.asdict(t), time=exchange_time(t.ts_ns, instrument))
-            for t in history
-        ),
-    )
 
 
 def equity_curve(
@@ -305,7 +268,10 @@ def build_report(
     orders: Sequence[Order] = (),
     slippage_ticks: int = 0,
     order_counts: OrderCounts | None = None,
+    finished: SignalLog | None = None,
 ) -> ReplayReport:
+    """``signals``: the signals to list whole (a replay's live ones at the end); ``finished``:
+    the rows a :class:`SignalLog` kept of those that finished, listed first."""
     ordered = sorted(fills, key=lambda f: f.ts_ns)
     replay_books = {s: _Book(i.multiplier) for s, i in instruments.items()}
     trades = []
@@ -352,7 +318,7 @@ def build_report(
         last_time=exchange_time(last_ns, first_instrument),
         wall_s=round(wall_s, 3),
         orders_sent=orders_sent,
-        signals=len(signals),
+        signals=len(signals) + (finished.count if finished is not None else 0),
         fills=tuple(trades),
         realized_pnl=_quantize(realized, places),
         unrealized_pnl=_quantize(unrealized, places),
@@ -360,7 +326,10 @@ def build_report(
         commissions=_quantize(sum((f.commission for f in fills), Decimal(0)), places),
         max_drawdown=_quantize(_max_drawdown(points, places), places),
         positions={s: b.qty for s, b in books.items()},
-        signal_paths=tuple(signal_path(s, instruments.get(s.symbol)) for s in signals),
+        signal_paths=(
+            *(finished.paths if finished is not None else ()),
+            *(signal_path(s, instruments.get(s.symbol)) for s in signals),
+        ),
         errors=tuple(
             TimedError(**msgspec.structs.asdict(e), time=exchange_time(e.ts_ns, first_instrument))
             for e in errors
@@ -372,7 +341,11 @@ def build_report(
             )
             for h in held
         ),
-        warnings=(*warnings, *shadowed_branches(signals)),
+        warnings=(
+            *warnings,
+            *_dropped_paths(finished),
+            *shadowed_branches(signals, finished.branches if finished is not None else None),
+        ),
         disabled=dict(disabled or {}),
         tick_checks=tick_checks,
         trades=tuple(trips),
@@ -397,22 +370,11 @@ def build_report(
     )
 
 
-def shadowed_branches(signals: Iterable[OpSignal]) -> list[str]:
-    """A warning per branch never taken while an earlier branch, listed first, was taken
-    each time its own condition held: as listed, the branch is unreachable."""
-    taken: dict[tuple[str, str, str], int] = {}
-    shadowed: dict[tuple[str, str, str], tuple[int, str]] = {}
-    for signal in signals:
-        for (node, branch), count in signal.tree.branch_stats.items():
-            key = (signal.name, node, branch)
-            taken[key] = taken.get(key, 0) + count.taken
-            if count.shadowed:
-                before = shadowed.get(key, (0, ""))[0]
-                shadowed[key] = (before + count.shadowed, count.shadowed_by)
+def _dropped_paths(finished: SignalLog | None) -> list[str]:
+    """Say so when the report lists fewer signal paths than signals ran."""
+    if finished is None or not finished.dropped():
+        return []
     return [
-        f"signal {name}: branch {branch!r} of node {node!r} was never taken: its condition"
-        f" held {times} time(s), each time after an earlier branch listed first"
-        f" ({by!r}) was taken. Branches are tried in order: list the narrower condition first."
-        for (name, node, branch), (times, by) in shadowed.items()
-        if not taken.get((name, node, branch))
+        f"{finished.count} signals finished; signal_paths lists the last {len(finished.paths)}"
+        f" ({finished.dropped()} earlier ones are counted in signals, their paths not kept)"
     ]

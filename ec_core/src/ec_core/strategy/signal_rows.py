@@ -1,0 +1,150 @@
+"""What a replay's report keeps of each signal: its path row and its branch counts.
+
+A long replay finishes a signal per order action or so; the whole signal (its tree,
+nodes, payload templates, the strategy's closures) is ~3 KB, its row a fraction of
+that. :class:`SignalLog` hears each signal as the engine finishes it
+(``StrategyEngine(on_finished=...)``) and keeps the row of the last ``keep`` and the
+counts the unreachable-branch warnings need of every one, so the engine need not keep
+finished signals for the report.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+
+import msgspec
+
+from ec_core.model import Instrument
+from ec_core.strategy.analytics import exchange_time
+from ec_core.strategy.signal import OpSignal
+from ec_core.strategy.tree import TransitionRecord
+
+__all__ = [
+    "DEFAULT_SIGNAL_PATHS",
+    "BranchTally",
+    "SignalLog",
+    "SignalPath",
+    "TimedTransition",
+    "shadowed_branches",
+    "signal_path",
+]
+
+DEFAULT_SIGNAL_PATHS = 10_000  # the engine's own history of finished signals
+
+
+class TimedTransition(TransitionRecord, frozen=True, kw_only=True):
+    """A tree move as the report writes it: ``time`` is ``ts_ns`` in exchange time."""
+
+    time: str
+
+
+class SignalPath(msgspec.Struct, frozen=True, kw_only=True):
+    signal_id: str
+    name: str
+    symbol: str
+    state: str
+    reason: str
+    path: tuple[str, ...]  # the nodes the signal's tree went through, in order
+    transitions: tuple[TimedTransition, ...]
+
+
+def _path(history: Sequence[TransitionRecord]) -> tuple[str, ...]:
+    path: list[str] = []
+    for record in history:
+        if not path:
+            path.append(record.source)
+        if record.kind in ("branch", "overtime") and record.target != path[-1]:
+            path.append(record.target)
+    return tuple(path)
+
+
+def signal_path(signal: OpSignal, instrument: Instrument | None = None) -> SignalPath:
+    history = tuple(signal.tree.history)
+    times: dict[int, str] = {}  # a signal's moves often share a tick: one string per time
+    for t in history:
+        if t.ts_ns not in times:
+            times[t.ts_ns] = exchange_time(t.ts_ns, instrument)
+    return SignalPath(
+        signal_id=signal.signal_id,
+        name=signal.name,
+        symbol=signal.symbol,
+        state=signal.state.value,
+        reason=signal.reason,
+        path=_path(history) or (signal.tree.active.name,),
+        transitions=tuple(
+            TimedTransition(**msgspec.structs.asdict(t), time=times[t.ts_ns]) for t in history
+        ),
+    )
+
+
+class BranchTally:
+    """Per (signal name, node, branch): how often it was taken, and how often its condition
+    held after an earlier branch had been taken (and which)."""
+
+    __slots__ = ("shadowed", "taken")
+
+    def __init__(self) -> None:
+        self.taken: dict[tuple[str, str, str], int] = {}
+        self.shadowed: dict[tuple[str, str, str], tuple[int, str]] = {}
+
+    def add(self, signal: OpSignal) -> None:
+        taken, shadowed = self.taken, self.shadowed
+        for (node, branch), count in signal.tree.branch_stats.items():
+            key = (signal.name, node, branch)
+            taken[key] = taken.get(key, 0) + count.taken
+            if count.shadowed:
+                before = shadowed.get(key, (0, ""))[0]
+                shadowed[key] = (before + count.shadowed, count.shadowed_by)
+
+    def copy(self) -> BranchTally:
+        other = BranchTally()
+        other.taken = dict(self.taken)
+        other.shadowed = dict(self.shadowed)
+        return other
+
+    def warnings(self) -> list[str]:
+        """A warning per branch never taken while an earlier branch, listed first, was
+        taken each time its own condition held: as listed, the branch is unreachable."""
+        return [
+            f"signal {name}: branch {branch!r} of node {node!r} was never taken: its condition"
+            f" held {times} time(s), each time after an earlier branch listed first"
+            f" ({by!r}) was taken. Branches are tried in order: list the narrower condition"
+            " first."
+            for (name, node, branch), (times, by) in self.shadowed.items()
+            if not self.taken.get((name, node, branch))
+        ]
+
+
+def shadowed_branches(signals: Iterable[OpSignal], tally: BranchTally | None = None) -> list[str]:
+    """:meth:`BranchTally.warnings` over ``signals`` (after what ``tally`` counted)."""
+    merged = BranchTally() if tally is None else tally.copy()
+    for signal in signals:
+        merged.add(signal)
+    return merged.warnings()
+
+
+class SignalLog:
+    """The report's rows of finished signals: the path of the last ``keep``, the branch
+    counts and the number of every one. ``instruments`` gives each symbol's exchange time
+    zone (a mapping the replay fills once it has resolved the symbols)."""
+
+    __slots__ = ("branches", "count", "instruments", "paths")
+
+    def __init__(
+        self, instruments: Mapping[str, Instrument], *, keep: int = DEFAULT_SIGNAL_PATHS
+    ) -> None:
+        self.instruments = instruments
+        self.paths: deque[SignalPath] = deque(maxlen=keep)
+        self.branches = BranchTally()
+        self.count = 0
+
+    def add(self, signal: OpSignal) -> None:
+        """Keep what the report needs of a signal that just finished."""
+        self.count += 1
+        self.paths.append(signal_path(signal, self.instruments.get(signal.symbol)))
+        self.branches.add(signal)
+
+    def dropped(self) -> int:
+        """Finished signals whose path row is no longer kept."""
+        return self.count - len(self.paths)
