@@ -13,6 +13,7 @@ from ec_core.model import (
     Fill,
     NewOrder,
     OrderState,
+    OrderType,
     Position,
     Quote,
     ReportKind,
@@ -33,6 +34,8 @@ from ec_mock.engine.core import (
 )
 from ec_mock.engine.ledger import average_price
 from ec_mock.engine.records import OrderRecord
+
+_STOP_TYPES = (OrderType.STP, OrderType.STL)
 
 DEPTH_LEVELS = 10
 """Levels per side of :meth:`ReportsLayer.book_depth`: CME Globex's MBP book shows 10."""
@@ -320,3 +323,30 @@ class ReportsLayer(ExchangeCore):
         fill whole (not in :meth:`book` nor :meth:`resting`), oldest first."""
         now = self._now()
         return [self._report(_R_STATUS, o, now) for o in self._books[symbol].aon]
+
+    def best_prices(self, symbol: str) -> tuple[int | None, int | None]:
+        """The best bid and ask of ``symbol``'s book in ticks (displayed levels; ``None``:
+        an empty side): the touch of :meth:`book` without building a view."""
+        book = self._books[symbol]
+        return book.best_bid(), book.best_ask()
+
+    def open_stops(self, symbol: str) -> list[tuple[str, int, int, int]]:
+        """``(account_id, side, stop, left)`` of every open stop order (``STP``, ``STL``) of
+        ``symbol``: side +1 buy, -1 sell, the stop in ticks and the quantity not filled, read
+        from the orders without building reports. A fired stop-limit resting as a limit is
+        one too: its reports still carry the stop (:meth:`open_orders`)."""
+        return [
+            (o.account_id, o.side, o.stop, o.qty - o.filled)
+            for o in self._books[symbol].open_orders.values()
+            if o.stop is not None and o.order_type in _STOP_TYPES
+        ]
+
+    def waiting_aon_limits(self, symbol: str) -> list[tuple[str, int, int, int]]:
+        """``(account_id, side, limit, left)`` of the all-or-none limit orders of ``symbol``
+        waiting off the book (:meth:`waiting_all_or_none` without building reports), oldest
+        first; the limit in ticks."""
+        return [
+            (o.account_id, o.side, o.price, o.qty - o.filled)
+            for o in self._books[symbol].aon
+            if o.price is not None
+        ]

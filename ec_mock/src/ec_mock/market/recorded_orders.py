@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import final
 
-from ec_core.model import Instrument, OrderType, Quote, Side
+from ec_core.model import Instrument, Quote
 
 from ec_mock.engine import Exchange
 
 __all__ = ["UNREAD", "UserBook", "read_user_book"]
 
-_STOPS = (OrderType.STP, OrderType.STL)
 _FAR = 1 << 62  # beyond any tick price a band is built from: such a quote is checked in full
 
 
@@ -101,35 +100,24 @@ def read_user_book(
     """The user's resting limits, waiting AON limits and stops of ``symbol`` now
     (``None``: nothing rests);
     the queue ahead is kept from ``old`` while a best level stays, else estimated."""
-    view = exchange.book(symbol)
     user = UserBook()
-    user.buy = view.bids[0].price if view.bids else None
-    user.sell = view.asks[0].price if view.asks else None
+    user.buy, user.sell = exchange.best_prices(symbol)
     if instrument is not None:
-        for account_id in exchange.account_ids():
+        for account_id, side, stop, left in exchange.open_stops(symbol):
             if account_id == house:
                 continue
-            for report in exchange.open_orders(account_id):
-                if report.symbol != symbol or report.stop_price is None:
-                    continue
-                if report.order_type not in _STOPS:
-                    continue
-                stop = instrument.to_ticks(report.stop_price)
-                left = report.qty - report.filled_qty
-                if report.side is Side.BUY:
-                    user.buy_stop_qty += left
-                    if user.buy_stop is None or stop < user.buy_stop:
-                        user.buy_stop = stop
-                else:
-                    user.sell_stop_qty += left
-                    if user.sell_stop is None or stop > user.sell_stop:
-                        user.sell_stop = stop
-        for report in exchange.waiting_all_or_none(symbol):
-            if report.account_id == house or report.limit_price is None:
+            if side > 0:
+                user.buy_stop_qty += left
+                if user.buy_stop is None or stop < user.buy_stop:
+                    user.buy_stop = stop
+            else:
+                user.sell_stop_qty += left
+                if user.sell_stop is None or stop > user.sell_stop:
+                    user.sell_stop = stop
+        for account_id, side, limit, left in exchange.waiting_aon_limits(symbol):
+            if account_id == house:
                 continue
-            limit = instrument.to_ticks(report.limit_price)
-            left = report.qty - report.filled_qty
-            if report.side is Side.BUY:
+            if side > 0:
                 user.buy_aon_qty += left
                 if user.buy_aon is None or limit > user.buy_aon:
                     user.buy_aon = limit
