@@ -162,15 +162,7 @@ class RecordedVenue:
     def stream(self, records: Iterable[MarketEvent]) -> Iterator[MarketEvent]:
         """Yield each record after feeding it; with latency the venue may read ahead."""
         source = self._source = iter(records)
-        ahead = self._ahead
-        feed = self.feed
-        for record in source:
-            feed(record)
-            yield record
-            while ahead:  # read from ``source`` to see a request's arrival: before the next
-                record = ahead.popleft()
-                feed(record)
-                yield record
+        return self._fed(source, self._ahead)
 
     def feed(self, record: MarketEvent) -> None:
         """Move the clock to the record, then apply it (see the module docstring).
@@ -178,25 +170,49 @@ class RecordedVenue:
         The clock moves alone until the exchange has a timed event due (a session
         boundary, an expiry); then :meth:`Exchange.advance_to` processes it first.
         """
-        ts = record.ts_ns
-        if ts >= self._due:
-            if ts > self._clock_now():
-                self._advance(ts)
-        else:
-            self._forward_clock(ts)
-        symbol = record.symbol
-        if type(record) is Quote:
-            self._touch[symbol] = record
-            watch = self._watch
-            if symbol in watch:  # not .get: no call for a symbol where nothing of ours rests
-                user = watch[symbol]
-                bid, ask = record.bid, record.ask
-                # inside the band nothing of the user's can cross, queue or fire
-                if bid is None or ask is None or not user.floor < bid <= ask < user.ceiling:
-                    self._on_quote(symbol, record, self._users.get(symbol))
-        else:
-            self._on_trade(symbol, record)  # type: ignore[arg-type]
-        self.fed += 1
+        for _ in self._fed(iter((record,)), _NOTHING_AHEAD):
+            pass
+
+    def _fed(
+        self, source: Iterator[MarketEvent], ahead: deque[MarketEvent]
+    ) -> Iterator[MarketEvent]:
+        """The one per-record step (:meth:`feed`, :meth:`stream`): yield each record of
+        ``source`` once applied, records read ahead into ``ahead`` (latency) first.
+
+        A generator, so a stream costs no call per record: a quote that crosses nothing
+        is a clock move, a store and the band's two comparisons.
+        """
+        forward = self._forward_clock
+        touch = self._touch
+        watch = self._watch
+        records: Iterator[MarketEvent] = source
+        while True:
+            for record in records:
+                ts = record.ts_ns
+                if ts >= self._due:
+                    if ts > self._clock_now():
+                        self._advance(ts)
+                else:
+                    forward(ts)
+                symbol = record.symbol
+                if type(record) is Quote:
+                    touch[symbol] = record
+                    if symbol in watch:  # not .get: no call for a symbol where nothing rests
+                        user = watch[symbol]
+                        bid, ask = record.bid, record.ask
+                        # inside the band nothing of the user's can cross, queue or fire
+                        if bid is None or ask is None or not user.floor < bid <= ask < user.ceiling:
+                            self._on_quote(symbol, record, self._users.get(symbol))
+                else:
+                    self._on_trade(symbol, record)  # type: ignore[arg-type]
+                self.fed += 1
+                yield record
+                if ahead and records is source:
+                    break  # a request read records ahead of ``source``: they come first
+            else:
+                if records is source:
+                    return
+            records = _drain(ahead) if ahead else source
 
     def _advance(self, ts: int) -> None:
         self.exchange.advance_to(ts)
@@ -444,6 +460,15 @@ class RecordedVenue:
             if type(record) is Quote and record.symbol == symbol:
                 found = record
         return found
+
+
+_NOTHING_AHEAD: deque[MarketEvent] = deque()  # feed: one record, never read ahead of
+
+
+def _drain(ahead: deque[MarketEvent]) -> Iterator[MarketEvent]:
+    """The records read ahead, oldest first, until none is left (more may come meanwhile)."""
+    while ahead:
+        yield ahead.popleft()
 
 
 def _next_due(exchange: Exchange) -> int | float:
