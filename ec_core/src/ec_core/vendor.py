@@ -305,9 +305,19 @@ class ReplayFeed(Protocol):
         changed nothing for an account costs no question."""
         ...
 
-    def stream(self, events: Iterable[MarketEvent]) -> Iterator[MarketEvent]:
+    def stream(
+        self, events: Iterable[MarketEvent], *, spoke: Callable[[MarketEvent], bool] | None = None
+    ) -> Iterator[MarketEvent]:
         """Yield each event after :meth:`feed` has shown it to the venue (the replay
-        shows it to the strategies next). A venue with latency may read ahead."""
+        shows it to the strategies next). A venue with latency may read ahead.
+
+        ``spoke`` makes the stream one run of a replay: after an event whose feeding left
+        :attr:`activity` moved since ``spoke`` last answered False for this source (or
+        the source's first event), the venue asks ``spoke(event)``; True ends the stream
+        there, the event fed and the caller's to keep (the replay lets the trade stream
+        catch up first). Called again with the same iterator, the stream goes on where
+        it stopped: one generator per quote, the check a comparison.
+        """
         ...
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 from ec_core.data import FeedSet
-from ec_core.model import Quote, Side
+from ec_core.model import MarketEvent, Quote, Side
 from ec_core.strategy import (
     ActionNode,
     ActionTree,
@@ -178,10 +178,22 @@ def test_engine_builds_the_same_bars_as_the_tick_buffer_alone(
 
 
 class _Venue:
-    """A venue's trade-event count, moved by hand."""
+    """A venue's trade-event count, moved by hand; its stream keeps the ReplayFeed
+    contract (``spoke`` asked after a tick that moved the count since it last said no)."""
 
     def __init__(self) -> None:
         self.activity = 0
+        self._heard = -1
+
+    def stream(
+        self, events: Iterable[MarketEvent], *, spoke: Callable[[MarketEvent], bool] | None = None
+    ) -> Iterator[MarketEvent]:
+        for event in events:
+            if self.activity != self._heard and spoke is not None:
+                if spoke(event):
+                    return
+                self._heard = self.activity
+            yield event
 
 
 class _CountingSync:

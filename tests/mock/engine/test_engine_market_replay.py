@@ -58,6 +58,28 @@ def test_the_feeder_is_the_cores_replay_feed() -> None:
     assert clock.now_ns() == T0 + 5_000
 
 
+def test_a_stream_with_spoke_ends_where_the_book_spoke_and_goes_on_from_there() -> None:
+    """The book venue keeps ReplayFeed's ``spoke`` contract: asked after a tick that moved
+    its activity since it last said no (every quote here: the house re-quotes), True ends
+    the run with that tick fed, the same source streamed again goes on after it."""
+    ex, _, _ = make_exchange((ES,), accounts=())
+    feeder = ReplayFeeder(ex)
+    ticks = iter([quote(18000 + i, 18001 + i, dt=i) for i in range(5)])
+    asked: list[int] = []
+
+    def spoke(tick: object) -> bool:
+        asked.append(len(asked))
+        return len(asked) == 3
+
+    first = [t.ts_ns - T0 for t in feeder.stream(ticks, spoke=spoke)]
+    assert first == [0, 1]  # the third tick was fed, then kept back
+    best = ex.best_quote("ES")
+    assert best is not None
+    assert best.bid == 18002
+    assert [t.ts_ns - T0 for t in feeder.stream(ticks, spoke=spoke)] == [3, 4]
+    assert feeder.fed == 5
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from ec_core.model import (
     Duration,
     ExecInstruction,
+    MarketEvent,
     ModifyOrder,
     OrderState,
     OrderType,
@@ -380,3 +381,42 @@ def test_records_before_an_orders_arrival_do_not_fill_it() -> None:
     assert state(v, "l1") is OrderState.WORKING
     next(stream)
     assert fills(rec, "l1") == [(1, px(17998))]
+
+
+def test_a_stream_with_spoke_ends_where_the_venue_spoke_and_goes_on_from_there() -> None:
+    """``spoke`` is asked on the first record and then only after a record that moved the
+    venue's activity since it last answered False (here the quote that fills the resting
+    bid); True ends the run with that record fed (the fill is out) and kept by the caller;
+    the same source streamed again goes on with the next record, every record once."""
+    v, rec = venue()
+    v.feed(quote(18000, 18001))
+    v.submit(order("l1", Side.BUY, 1, str(px(17998))))
+    records = iter([quote(18000, 18001, dt=i) for i in range(1, 5)] + [quote(17997, 17998, dt=5)])
+    records = iter([*records, *(quote(17996, 17997, dt=6 + i) for i in range(3))])
+    asked: list[int] = []
+
+    def spoke(record: MarketEvent) -> bool:
+        asked.append(record.ts_ns - T0)
+        return bool(fills(rec, "l1")) and len(asked) == 2
+
+    first = [r.ts_ns - T0 for r in v.stream(records, spoke=spoke)]
+    assert first == [1, 2, 3, 4]  # the 5th record filled l1: kept back, not yielded
+    assert asked == [1, 5]
+    assert fills(rec, "l1") == [(1, px(17998))]
+    rest = [r.ts_ns - T0 for r in v.stream(records, spoke=spoke)]
+    assert rest == [6, 7, 8]  # the kept record is the caller's; the rest follows once
+    assert asked == [1, 5, 6]  # asked once more (it said True last), then quiet
+    assert v.fed == 1 + 8
+
+
+def test_a_stream_with_spoke_after_a_latency_read_ahead_yields_each_record_once() -> None:
+    """Records a request read ahead (latency) come first in the next run, in order."""
+    v, rec = venue(latency_ms=5.0)
+    records = iter(
+        [quote(18000, 18001), *(quote(18000 + i, 18001 + i, dt=i * MS) for i in range(1, 9))]
+    )
+    seen = [next(v.stream(records, spoke=lambda r: False)).ts_ns]
+    v.submit(order("m1", Side.BUY, 1))  # reads ahead to its arrival at 5 ms
+    seen += [r.ts_ns for r in v.stream(records, spoke=lambda r: False)]
+    assert [t - T0 for t in seen] == [i * MS for i in range(9)]
+    assert fills(rec, "m1") == [(1, px(18006))]  # the 5 ms quote: 18005/18006

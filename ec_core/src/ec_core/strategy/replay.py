@@ -119,12 +119,12 @@ async def replay_plan(
                 feed.tick_buffer.add_bar_listener(
                     _marker(marks, symbol, feed.instrument, feed.tick_buffer.timeframes[0].name)
                 )
-            stream = iter(market.stream(events) if show_market else events)
-            first = next(stream, None)
+            source = iter(events)  # the replay shows each tick to the venue (its stream)
+            first = next(source, None)
             started = time.perf_counter()
             if first is not None:
                 await rig.engine.replay(
-                    itertools.chain((first,), stream),
+                    itertools.chain((first,), source),
                     sync=_StreamSync(rig.backlog, market),
                     venue_sees_ticks=show_market,
                 )

@@ -6,6 +6,11 @@ two ingest runs, awaits the order actions the engine queued (inline, one after
 the other, in the order they were decided: no task per action, the same order on
 every run). While a payload is held for its activation window it steps event by
 event so the window opens on the first event at or past its start.
+
+A venue shown the ticks (``venue_sees_ticks``) is fed them by the replay: each ingest
+run is the venue's own stream (``ReplayFeed.stream``) over the events, which feeds a
+tick, yields it to the strategies and ends the run where the venue spoke (its trade
+events wait in the stream's backlog): one generator step per quiet tick.
 """
 
 from __future__ import annotations
@@ -18,14 +23,23 @@ import anyio.lowlevel
 from ec_core.model import MarketEvent
 from ec_core.strategy.actions_queue import Action
 
-__all__ = ["ReplaySync", "VenueActivity", "drive_replay"]
+__all__ = ["ReplaySync", "ReplayVenue", "drive_replay"]
 
 
-class VenueActivity(Protocol):
-    """The venue's count of the trade events it produced (``ReplayFeed.activity``)."""
+class ReplayVenue(Protocol):
+    """The venue a replay shows the ticks to (a :class:`~ec_core.vendor.ReplayFeed`)."""
 
     @property
-    def activity(self) -> int: ...
+    def activity(self) -> int:
+        """How many trade events the venue has produced (``ReplayFeed.activity``)."""
+        ...
+
+    def stream(
+        self, events: Iterable[MarketEvent], *, spoke: Callable[[MarketEvent], bool] | None = None
+    ) -> Iterator[MarketEvent]:
+        """``events`` fed one by one, ending early when ``spoke`` says so
+        (``ReplayFeed.stream``)."""
+        ...
 
 
 class ReplaySync(Protocol):
@@ -35,9 +49,10 @@ class ReplaySync(Protocol):
     dirty: bool  # the venue produced events for our account since the flag was cleared
 
     @property
-    def venue(self) -> VenueActivity:
+    def venue(self) -> ReplayVenue:
         """The venue: ``dirty`` can turn true only after its ``activity`` moved, so
-        between two ticks that leave it alone the replay asks nothing."""
+        between two ticks that leave it alone the replay asks nothing. With
+        ``venue_sees_ticks`` the replay feeds it the ticks through its ``stream``."""
         ...
 
     def backlog(self) -> int:
@@ -95,31 +110,28 @@ async def drive_replay(
     source = iter(events)
     spoke: list[MarketEvent] = []  # the next event, kept back: the venue spoke first
     venue = sync.venue if sync is not None else None
-    heard = -1  # the venue's activity when ``sync`` last said it was clean
 
-    def quiet_run() -> Iterator[MarketEvent]:
-        """Events while the venue has nothing for the trade stream: one ingest run.
-        ``sync`` is asked only after the venue's activity moved (one comparison per
-        event otherwise)."""
-        nonlocal heard
-        if sync is None or venue is None:
-            for event in source:  # not ``yield from``: closing this run would close ``source``
-                yield event
-            return
-        for event in source:
-            activity = venue.activity
-            if activity != heard:
-                if sync.dirty:
-                    spoke.append(event)
-                    return
-                heard = activity
-            yield event
+    def kept(event: MarketEvent) -> bool:
+        """The venue spoke after feeding ``event``: keep it back while the trade stream
+        has a backlog (the venue asks only after its activity moved)."""
+        assert sync is not None
+        if sync.dirty:
+            spoke.append(event)
+            return True
+        return False
+
+    def run() -> Iterator[MarketEvent]:
+        """One ingest run: the venue's stream feeds each event and ends where it spoke,
+        so a quiet event costs one generator step (no venue: the events as they are)."""
+        return source if venue is None else venue.stream(source, spoke=kept)
 
     while True:
         if spoke or held:  # one event: after the venue spoke, or while a window waits
-            event = spoke.pop() if spoke else next(source, None)
+            event = spoke.pop() if spoke else next(run(), None)
             if event is None:
-                return
+                if not spoke:
+                    return
+                event = spoke.pop()  # the venue spoke on the one event it fed
             if sync is not None and sync.dirty:
                 sync.dirty = False
                 await checkpoint()
@@ -127,7 +139,7 @@ async def drive_replay(
                     await checkpoint()
             queued = ingest((event,))
         else:
-            queued = ingest(quiet_run())
+            queued = ingest(run())
             if not queued and not spoke:
                 return
         if queued or held:

@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import final
 
 from ec_core.clock import Clock, ManualClock
@@ -142,6 +142,7 @@ class RecordedVenue:
         self._rng = random.Random(seed)
         self._ahead: deque[MarketEvent] = deque()  # records read ahead for latency
         self._source: Iterator[MarketEvent] | None = None
+        self._heard = -1  # activity when the stream's ``spoke`` last answered False
         self._instruments: dict[str, Instrument] = {}
         self.fed = 0
         self.activity = 0  # trade events the exchange produced: the replay's cue to sync
@@ -159,10 +160,20 @@ class RecordedVenue:
         """The exchange's clock; :meth:`feed` moves a simulated one to each record's time."""
         return self._clock
 
-    def stream(self, records: Iterable[MarketEvent]) -> Iterator[MarketEvent]:
-        """Yield each record after feeding it; with latency the venue may read ahead."""
-        source = self._source = iter(records)
-        return self._fed(source, self._ahead)
+    def stream(
+        self, records: Iterable[MarketEvent], *, spoke: Callable[[MarketEvent], bool] | None = None
+    ) -> Iterator[MarketEvent]:
+        """Yield each record after feeding it; with latency the venue may read ahead.
+
+        ``spoke`` (a replay's run, see :class:`~ec_core.vendor.ReplayFeed`): asked after a
+        record that moved :attr:`activity` since it last answered False for this source;
+        True ends the stream there, that record fed and the caller's to keep.
+        """
+        source = iter(records)
+        if source is not self._source:
+            self._source = source
+            self._heard = -1  # a new source: its first record asks ``spoke``
+        return self._fed(source, self._ahead, spoke)
 
     def feed(self, record: MarketEvent) -> None:
         """Move the clock to the record, then apply it (see the module docstring).
@@ -170,14 +181,18 @@ class RecordedVenue:
         The clock moves alone until the exchange has a timed event due (a session
         boundary, an expiry); then :meth:`Exchange.advance_to` processes it first.
         """
-        for _ in self._fed(iter((record,)), _NOTHING_AHEAD):
+        for _ in self._fed(iter((record,)), _NOTHING_AHEAD, None):
             pass
 
     def _fed(
-        self, source: Iterator[MarketEvent], ahead: deque[MarketEvent]
+        self,
+        source: Iterator[MarketEvent],
+        ahead: deque[MarketEvent],
+        spoke: Callable[[MarketEvent], bool] | None,
     ) -> Iterator[MarketEvent]:
         """The one per-record step (:meth:`feed`, :meth:`stream`): yield each record of
-        ``source`` once applied, records read ahead into ``ahead`` (latency) first.
+        ``source`` once applied, records read ahead into ``ahead`` (latency) first;
+        ``spoke`` as in :meth:`stream`.
 
         A generator, so a stream costs no call per record: a quote that crosses nothing
         is a clock move, a store and the band's two comparisons.
@@ -185,7 +200,8 @@ class RecordedVenue:
         forward = self._forward_clock
         touch = self._touch
         watch = self._watch
-        records: Iterator[MarketEvent] = source
+        records = _drain(ahead) if ahead else source  # read ahead before this run: first
+        heard = self._heard
         while True:
             for record in records:
                 ts = record.ts_ns
@@ -206,6 +222,10 @@ class RecordedVenue:
                 else:
                     self._on_trade(symbol, record)  # type: ignore[arg-type]
                 self.fed += 1
+                if self.activity != heard and spoke is not None:
+                    if spoke(record):
+                        return
+                    heard = self._heard = self.activity
                 yield record
                 if ahead and records is source:
                     break  # a request read records ahead of ``source``: they come first

@@ -15,7 +15,7 @@ hand it out as ``session.replay``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import final
 
@@ -75,6 +75,8 @@ class ReplayFeeder:
         self._next_cl = 1
         self.fed = 0
         self.activity = 0  # trade events the exchange produced: the replay's cue to sync
+        self._source: Iterator[MarketEvent] | None = None  # what ``stream`` reads
+        self._heard = -1  # activity when the stream's ``spoke`` last answered False
         exchange.add_listener(self)
 
     def on_trade_event(self, event: TradeEvent) -> None:
@@ -113,11 +115,24 @@ class ReplayFeeder:
             )
         self.fed += 1
 
-    def stream(self, ticks: Iterable[MarketEvent]) -> Iterator[MarketEvent]:
-        """Yield each tick after :meth:`feed` has shown it to the book."""
+    def stream(
+        self, ticks: Iterable[MarketEvent], *, spoke: Callable[[MarketEvent], bool] | None = None
+    ) -> Iterator[MarketEvent]:
+        """Yield each tick after :meth:`feed` has shown it to the book; ``spoke`` as in
+        :class:`~ec_core.vendor.ReplayFeed` (asked after a tick that moved
+        :attr:`activity` since it last answered False for this source)."""
+        source = iter(ticks)
+        if source is not self._source:
+            self._source = source
+            self._heard = -1
         feed = self.feed
-        for tick in ticks:
+        heard = self._heard
+        for tick in source:
             feed(tick)
+            if self.activity != heard and spoke is not None:
+                if spoke(tick):
+                    return
+                heard = self._heard = self.activity
             yield tick
 
     def feed_all(self, ticks: Iterable[Quote | Trade]) -> int:
