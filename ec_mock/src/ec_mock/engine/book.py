@@ -17,7 +17,7 @@ be filled whole.
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_left, insort
 from collections import deque
 from typing import TYPE_CHECKING, final
 
@@ -192,21 +192,25 @@ class OrderBook:
         level.orders.append((seq, order))
 
     def drop_level(self, side: int, price: int) -> None:
-        """Remove the (empty) level at ``price`` on ``side`` (+1 bids, -1 asks)."""
+        """Remove the (empty) level at ``price`` on ``side`` (+1 bids, -1 asks).
+
+        The best level is the last key (a pop); any other is found by bisection, so a
+        cancel deep in a book of many levels costs O(log n) comparisons, not a scan.
+        A key the sorted keys lack is a ValueError, as ``list.remove`` raised.
+        """
         if side > 0:
             del self.bids[price]
-            keys = self.bid_keys
-            if keys[-1] == price:
-                keys.pop()
-            else:
-                keys.remove(price)
+            keys, key = self.bid_keys, price
         else:
             del self.asks[price]
-            keys = self.ask_keys
-            if keys[-1] == -price:
-                keys.pop()
-            else:
-                keys.remove(-price)
+            keys, key = self.ask_keys, -price
+        if keys[-1] == key:
+            keys.pop()
+            return
+        at = bisect_left(keys, key)
+        if at == len(keys) or keys[at] != key:
+            raise ValueError(f"price key {key} is not in the book's keys")
+        del keys[at]
 
     def reduce_resting(self, order: OrderRecord, by: int) -> None:
         """Lower a resting order's quantity in place (keeps its priority).
