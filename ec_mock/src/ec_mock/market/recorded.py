@@ -137,6 +137,7 @@ class RecordedVenue:
         # nothing of the user rests
         self._watch: dict[str, UserBook] = {}
         self._stops_on_quotes = self._model.stop_trigger == "quote"  # fixed: bands use it
+        self._latency = (self._model.latency_ns, self._model.jitter_ns)  # fixed: per request
         self._blind_until: dict[str, int] = {}  # a request is on its way (latency)
         self._house_touch = HouseTouch(exchange, house_account, self._model, self._instrument)
         self._rng = random.Random(seed)
@@ -433,8 +434,7 @@ class RecordedVenue:
 
     def _arrival(self) -> int:
         """Decision + latency (0: no latency)."""
-        model = self.model
-        base, jitter = model.latency_ns, model.jitter_ns
+        base, jitter = self._latency
         if not base and not jitter:
             return 0
         delay = base + (self._rng.randint(0, jitter) if jitter else 0)
