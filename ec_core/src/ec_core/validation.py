@@ -10,6 +10,12 @@ requests whose ``PreTradeContext.vendor`` is that vendor: a vendor's format rule
 never judge another vendor's orders, and need not filter on the vendor themselves.
 Such rules check only what the venue refuses beyond core's rules (core already
 names a missing price once; a vendor rule does not name it again).
+
+A validator may also say which request types it can find fault with: a class
+attribute ``judges``, a tuple of request classes (e.g. ``(NewOrder, ModifyOrder)``).
+It is then not called for the others (a cancel skips the price and risk rules), so
+it must pass every request of a type it does not list. One without ``judges``
+judges every request.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from ec_core.model import Instrument, Order, OrderRequest, Position
 if TYPE_CHECKING:  # imported lazily: ec_core.safety depends on this module
     from ec_core.safety.limits import ResolvedLimits
 
-__all__ = ["PreTradeContext", "Validator", "ValidatorRegistry"]
+__all__ = ["PreTradeContext", "Validator", "ValidatorRegistry", "judges"]
+
+_Validate = Callable[[OrderRequest, "PreTradeContext"], Iterable[Violation]]
 
 
 class PreTradeContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,6 +78,13 @@ class Validator(Protocol):
         ...
 
 
+def judges(validator: Validator, request_type: type) -> bool:
+    """Whether ``validator`` judges requests of ``request_type`` (its ``judges``, if it
+    declares one; every type if not)."""
+    kinds = getattr(validator, "judges", None)
+    return kinds is None or issubclass(request_type, kinds)
+
+
 @final
 class ValidatorRegistry:
     """Validators by name, in registration order, each for every vendor or for one.
@@ -82,7 +97,8 @@ class ValidatorRegistry:
         self._validators: dict[str, Validator] = {}
         self._scope: dict[str, str] = {}  # name -> the one vendor it judges
         self._by_vendor: dict[str, tuple[Validator, ...]] = {}
-        self._validate_by_vendor: dict[str, tuple[Callable[..., Iterable[Violation]], ...]] = {}
+        # vendor -> request type -> the bound validate of each validator judging it
+        self._plans: dict[str, dict[type, tuple[_Validate, ...]]] = {}
         self._version = 0
 
     @property
@@ -117,7 +133,7 @@ class ValidatorRegistry:
     def _changed(self) -> None:
         self._version += 1
         self._by_vendor.clear()
-        self._validate_by_vendor.clear()
+        self._plans.clear()
 
     def vendor_of(self, name: str) -> str | None:
         """The one vendor validator ``name`` judges, or ``None`` when it judges all."""
@@ -144,13 +160,27 @@ class ValidatorRegistry:
     def names(self) -> list[str]:
         return list(self._validators)
 
+    def plan(self, vendor: str, request_type: type) -> tuple[_Validate, ...]:
+        """The bound ``validate`` of each validator of :meth:`for_vendor` that
+        :func:`judges` ``request_type``, in registration order. Built once per
+        vendor and type until the set changes."""
+        by_type = self._plans.get(vendor)
+        if by_type is None:
+            by_type = self._plans[vendor] = {}
+        validate_all = by_type.get(request_type)
+        if validate_all is None:
+            validate_all = by_type[request_type] = tuple(
+                v.validate for v in self.for_vendor(vendor) if judges(v, request_type)
+            )
+        return validate_all
+
     def run(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
-        """Run the validators of ``context.vendor`` (:meth:`for_vendor`); collect all violations."""
-        vendor = context.vendor
-        validate_all = self._validate_by_vendor.get(vendor)
-        if validate_all is None:  # bound once per set of validators, not per order
-            validate_all = tuple(v.validate for v in self.for_vendor(vendor))
-            self._validate_by_vendor[vendor] = validate_all
+        """Run the validators of ``context.vendor`` (:meth:`for_vendor`) that judge this
+        request's type (:meth:`plan`); collect all violations."""
+        by_type = self._plans.get(context.vendor)
+        validate_all = None if by_type is None else by_type.get(type(request))
+        if validate_all is None:
+            validate_all = self.plan(context.vendor, type(request))
         found: list[Violation] = []
         for validate in validate_all:
             violations = validate(request, context)

@@ -128,7 +128,10 @@ class PreTradeChecks:
         self.rate_limiter = rate_limiter if rate_limiter is not None else RateLimiter()
         self._clock = clock
         # per vendor: its validators' bound ``validate``, and the shape rules they lack
-        self._validate: dict[str, tuple[tuple[_Validate, ...], tuple[Validator, ...]]] = {}
+        # (vendor, request type) -> the validators judging it, the shape guards to run
+        self._validate: dict[
+            tuple[str, type], tuple[tuple[_Validate, ...], tuple[Validator, ...]]
+        ] = {}
         self._validators_version = -1
         self._loss_level: dict[str, KillSwitchState] = {}
         # NEW orders sent but not yet seen in a context's open_orders, per account.
@@ -225,9 +228,10 @@ class PreTradeChecks:
         if self._validators_version != self.validators.version:
             self._validate = {}
             self._validators_version = self.validators.version
-        plan = self._validate.get(context.vendor)
+        route = (context.vendor, type(request))
+        plan = self._validate.get(route)
         if plan is None:
-            plan = self._validate[context.vendor] = self._plan(context.vendor)
+            plan = self._validate[route] = self._plan(*route)
         validate_all, shape_rules = plan
         shape = check_shape(request, context, shape_rules)
         context = msgspec.structs.replace(context, limits=resolved, target_order=target)
@@ -241,12 +245,16 @@ class PreTradeChecks:
         found += shape
         return found
 
-    def _plan(self, vendor: str) -> tuple[tuple[_Validate, ...], tuple[Validator, ...]]:
+    def _plan(
+        self, vendor: str, request_type: type
+    ) -> tuple[tuple[_Validate, ...], tuple[Validator, ...]]:
         # A shape rule whose very class judges this vendor's requests runs from the
         # registry (with the limits resolved: the same answer and more); the others run
         # as guards. A rule scoped to another vendor covers nothing for this one.
+        # Validators that do not judge this request type are left out of the run, not
+        # of that decision: a rule the registry holds passes the types it does not judge.
         validators = self.validators.for_vendor(vendor)
-        return tuple(v.validate for v in validators), shape_rules_besides(validators)
+        return self.validators.plan(vendor, request_type), shape_rules_besides(validators)
 
     def _allowed(
         self,

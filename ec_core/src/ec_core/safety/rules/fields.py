@@ -136,6 +136,7 @@ class EnumValues:
     """Side, order type, duration and exec instructions are members of ec's enums."""
 
     name = "enum_values"
+    judges = (NewOrder, ModifyOrder)  # passes every other request type
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
@@ -176,6 +177,7 @@ class Quantity:
     """Quantity is a positive int, within the instrument's and the limits' maximum."""
 
     name = "quantity"
+    judges = (NewOrder, ModifyOrder)  # passes every other request type
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:

@@ -29,6 +29,7 @@ class PriceFields:
     """Limit price only for LMT/STL, stop price only for STP/STL, each a finite Decimal."""
 
     name = "price_fields"
+    judges = _PRICED  # passes every other request type
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
@@ -92,6 +93,7 @@ class TickGrid:
     """Every price is a whole number of ticks; the denial names the two nearest valid prices."""
 
     name = "price_tick"
+    judges = _PRICED  # passes every other request type
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
@@ -153,6 +155,7 @@ class StopLimitRelation:
     """A stop-limit buy has limit >= stop; a stop-limit sell has limit <= stop."""
 
     name = "stop_limit"
+    judges = _PRICED  # passes every other request type
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
@@ -197,6 +200,7 @@ class PriceBand:
     """Prices stay within a band (ticks or percent) around the last trade or the reference."""
 
     name = "price_band"
+    judges = _PRICED  # passes every other request type
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:

@@ -47,6 +47,7 @@ class OrderQualifiers:
     """``display_qty``, ``min_qty`` and the SMP fields of a new order (see the module)."""
 
     name = "order_qualifiers"
+    judges = (NewOrder,)  # passes every other request type
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:

@@ -29,6 +29,7 @@ class Notional:
     """
 
     name = "notional"
+    judges = (NewOrder, ModifyOrder)  # passes every other request type
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
@@ -95,6 +96,7 @@ class PositionLimit:
     """
 
     name = "position"
+    judges = (NewOrder, ModifyOrder)  # passes every other request type
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
@@ -140,6 +142,7 @@ class MaxOpenOrders:
     """A new order may not take our open orders above ``max_open_orders`` (account, instrument)."""
 
     name = "open_orders"
+    judges = (NewOrder,)  # passes every other request type
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
@@ -187,6 +190,7 @@ class SelfTrade:
     """An order must not cross one of our own resting limit orders on the other side."""
 
     name = "self_trade"
+    judges = (NewOrder, ModifyOrder)  # passes every other request type
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:

@@ -22,6 +22,7 @@ class GoodThruDate:
     """GTD needs a date, today or later (exchange time zone, else UTC); only GTD takes one."""
 
     name = "good_thru_date"
+    judges = _PRICED  # passes every other request type
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
@@ -96,6 +97,7 @@ class TradingHoursGate:
     """
 
     name = "trading_hours"
+    judges = _PRICED  # passes every other request type
     __slots__ = ("_sessions",)
 
     def __init__(self) -> None:

@@ -1,0 +1,108 @@
+"""Validators that name the request types they judge are run only on those.
+
+A cancel is not checked for prices, quantities or risk: the built-in rules say so with
+``judges``, the registry leaves them out of a cancel's run, and each must in fact pass
+every request of a type it does not list (a property over odd field values and a
+context where every limit, order and instrument is present).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from ec_core.errors import Violation
+from ec_core.model import (
+    CancelAll,
+    CancelOrder,
+    GoFlat,
+    LiquidateAll,
+    ModifyOrder,
+    NewOrder,
+    OrderRequest,
+    Side,
+)
+from ec_core.safety.rules import builtin_validators
+from ec_core.validation import PreTradeContext, ValidatorRegistry, judges
+from hypothesis import given
+from hypothesis import strategies as st
+from safety_support import ACCOUNT, CL, context, limits, order
+
+REQUEST_TYPES = (NewOrder, ModifyOrder, CancelOrder, CancelAll, LiquidateAll, GoFlat)
+odd_text = st.one_of(st.just(""), st.just(ACCOUNT), st.just(CL.symbol), st.just("o1"), st.text())
+odd_symbol = st.one_of(st.none(), odd_text)
+
+others = st.one_of(
+    st.builds(
+        CancelOrder, account_id=odd_text, symbol=odd_text, orig_cl_order_id=odd_text,
+        cl_order_id=odd_text,
+    ),
+    st.builds(CancelAll, account_id=odd_text, symbol=odd_symbol, cl_order_id=odd_text),
+    st.builds(LiquidateAll, account_id=odd_text, symbol=odd_symbol, cl_order_id=odd_text),
+    st.builds(GoFlat, account_id=odd_text, cl_order_id=odd_text),
+)  # fmt: skip
+
+
+def rich_context() -> PreTradeContext:
+    """Everything a rule could look at is there: limits, open orders on both sides, a target."""
+    working = (order(), order(chain_id="o2", cl_order_id="o2", side=Side.SELL,
+                              limit_price=Decimal("75.10")))  # fmt: skip
+    return context(
+        open_orders=working,
+        position=3,
+        best_bid=Decimal("74.99"),
+        best_ask=Decimal("75.01"),
+        limits=limits().resolve(ACCOUNT, CL.symbol),
+        target_order=working[0],
+    )
+
+
+@given(request=others)
+def test_a_rule_passes_every_request_type_it_does_not_judge(request: OrderRequest) -> None:
+    ctx = rich_context()
+    for validator in builtin_validators():
+        if not judges(validator, type(request)):
+            assert tuple(validator.validate(request, ctx)) == (), validator.name
+
+
+def test_the_builtin_rules_declare_what_they_judge() -> None:
+    judged = {
+        v.name: tuple(t.__name__ for t in REQUEST_TYPES if judges(v, t))
+        for v in builtin_validators()
+    }
+    assert judged["required_fields"] == tuple(t.__name__ for t in REQUEST_TYPES)
+    assert judged["open_orders"] == ("NewOrder",)
+    assert judged["price_tick"] == ("NewOrder", "ModifyOrder")
+    assert all(
+        "CancelOrder" not in kinds for name, kinds in judged.items() if name != "required_fields"
+    )
+
+
+class Spy:
+    def __init__(self, name: str, kinds: tuple[type, ...] | None) -> None:
+        self.name = name
+        if kinds is not None:
+            self.judges = kinds
+        self.seen: list[str] = []
+
+    def validate(self, request: OrderRequest, context: PreTradeContext) -> Iterable[Violation]:
+        self.seen.append(type(request).__name__)
+        return ()
+
+
+def test_the_registry_runs_a_rule_only_on_the_types_it_judges() -> None:
+    registry = ValidatorRegistry()
+    every, priced = Spy("every", None), Spy("priced", (NewOrder, ModifyOrder))
+    registry.add(every)
+    registry.add(priced)
+    cancel = CancelOrder(account_id=ACCOUNT, symbol=CL.symbol, orig_cl_order_id="o1")
+    modify = ModifyOrder(account_id=ACCOUNT, symbol=CL.symbol, orig_cl_order_id="o1", qty=2)
+    for request in (cancel, modify, cancel):
+        registry.run(request, context())
+    assert every.seen == ["CancelOrder", "ModifyOrder", "CancelOrder"]
+    assert priced.seen == ["ModifyOrder"]
+    # a change to the set is seen by the next run
+    later = Spy("later", (CancelOrder,))
+    registry.add(later)
+    registry.run(cancel, context())
+    assert later.seen == ["CancelOrder"]
