@@ -211,7 +211,7 @@ class Admission:
         if violations:
             self.deny(payload, violations)
         payload.advance(_P.VALIDATED)
-        ids.reserve(request.cl_order_id)
+        ids.reserve(request.cl_order_id, now_ns=context.now_ns)
         halted = self._halted()
         if halted is not None:
             payload.advance(_P.FAILED, f"journal halted: {halted}")

@@ -70,11 +70,12 @@ class ClientOrderIds:
                 self._add(candidate, now)
                 return candidate
 
-    def reserve(self, cl_order_id: str) -> bool:
-        """Reserve a given id; ``False`` if it was used (within the window) before."""
+    def reserve(self, cl_order_id: str, *, now_ns: int | None = None) -> bool:
+        """Reserve a given id (as of ``now_ns``, default the clock's now); ``False`` if it
+        was used (within the window) before."""
         if cl_order_id in self._used:
             return False
-        self._add(cl_order_id)
+        self._add(cl_order_id, now_ns)
         return True
 
     def is_used(self, cl_order_id: str) -> bool:

@@ -127,7 +127,8 @@ class OrderTracker:
         retired = self._retention.get(request.cl_order_id)
         if retired is not None:
             return retired.order
-        self._state.retire_due()
+        if self._final:  # chains wait to retire (none ever do when every one is kept)
+            self._state.retire_due()
         order = pending_order(request, self._state.now(ts_ns))
         chain = Chain(order)
         chain.pending[order.cl_order_id] = RequestType.NEW
