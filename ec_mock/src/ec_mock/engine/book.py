@@ -46,6 +46,12 @@ class Level:
         return [o for seq, o in self.orders if o.seq == seq and o.resting]
 
 
+OFF_BOOK = Level(0)
+"""Where an order out of the book points (its ``level``): not at the level it left, so an
+emptied level dropped from the book is freed with its queue although the exchange keeps
+every order's record (a replay that places and cancels all day kept one per order)."""
+
+
 class DepthLevel(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     price: int
     qty: int
@@ -147,6 +153,7 @@ class OrderBook:
             return
         order.resting = False
         level = order.level
+        order.level = OFF_BOOK
         remaining = order.qty - order.filled
         if order.display:
             level.qty -= order.shown
@@ -170,6 +177,7 @@ class OrderBook:
         level.qty -= qty
         if qty == available:
             order.resting = False
+            order.level = OFF_BOOK
             level.orders.popleft()
             level.count -= 1
             return False

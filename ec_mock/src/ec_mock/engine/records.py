@@ -24,7 +24,7 @@ class OrderRecord:
     """One order as the engine holds it. ``pos`` is bound when the order is accepted."""
 
     pos: PositionLedger  # the account's position in ``symbol``: fills and working qty go there
-    level: Level  # its price level, set by ``OrderBook.rest`` (meaningful while ``resting``)
+    level: Level  # its price level while ``resting`` (set by ``OrderBook.rest``), else OFF_BOOK
     __slots__ = (
         "account_id",
         "aon",
