@@ -72,6 +72,17 @@ def test_mermaid_rendering() -> None:
     assert "overtime -.-> n_OvertimeExit" in text
 
 
+def test_a_timeout_is_drawn_on_the_overtime_path() -> None:
+    """The overtime's timeout is shown where the overtime path is, in seconds."""
+    tree = ActionTree(ActionNode("Entry"), overtime_node=ActionNode("Out"), timeout_ns=300 * 10**9)
+    assert 'overtime{{"overtime after 300 s"}}' in tree.to_mermaid()
+    assert "overtime after 300 s:\n└── Out (no payload) [end]" in tree.to_text()
+    both = ActionTree(ActionNode("Entry"), yes, ActionNode("Out"), timeout_ns=1_500_000_000)
+    assert 'overtime{{"overtime, or after 1.5 s"}}' in both.to_mermaid()
+    assert "overtime -.-> n_Out" in both.to_mermaid()
+    assert "overtime:" in seed_shape().to_text()
+
+
 def test_text_rendering() -> None:
     assert seed_shape().to_text() == (
         "TargetEntry (no payload)\n"

@@ -44,7 +44,7 @@ def to_mermaid(tree: ActionTree) -> str:
                 f'    {_ident(name, used)} -- "{_label(branch)}" --> {_ident(child.name, used)}'
             )
     if tree.overtime_node is not None:
-        lines.append('    overtime{{"overtime"}}')
+        lines.append(f'    overtime{{{{"{_overtime(tree)}"}}}}')
         lines.append(f"    overtime -.-> {_ident(tree.overtime_node.name, used)}")
     lines.append(f"    style {_ident(tree.root.name, used)} stroke-width:3px")
     return "\n".join(lines) + "\n"
@@ -71,9 +71,17 @@ def to_text(tree: ActionTree) -> str:
 
     walk(tree.root, "", None, True, True)
     if tree.overtime_node is not None:
-        lines.append("overtime:")
+        lines.append(f"{_overtime(tree)}:")
         walk(tree.overtime_node, "", None, True, False)
     return "\n".join(lines) + "\n"
+
+
+def _overtime(tree: ActionTree) -> str:
+    """What sends the tree to overtime: its condition, its timeout (in seconds) or both."""
+    if tree.timeout_ns is None:
+        return "overtime"
+    after = f"after {tree.timeout_ns / 1e9:g} s"
+    return f"overtime, or {after}" if tree.overtime_cond is not None else f"overtime {after}"
 
 
 def _branches(tree: ActionTree, name: str) -> tuple[tuple[str, object, ActionNode], ...]:
