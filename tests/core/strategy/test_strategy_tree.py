@@ -410,3 +410,18 @@ def test_a_zero_timeout_goes_to_overtime_on_the_first_tick() -> None:
     tree.update(context(FeedSet.of([INSTRUMENT], timeframes=("1s",))), T0)
     assert tree.in_overtime
     assert tree.active.name == "Out"
+
+
+def test_a_timeout_counts_from_the_signals_window_not_its_creation() -> None:
+    """A signal waiting for its window does not run its tree: the timeout starts when the
+    window opens (the tree's first evaluation)."""
+    entry = ActionNode("Entry", [], lambda ctx: False)
+    tree = ActionTree(entry, overtime_node=ActionNode("Out"), timeout_ns=2 * SEC)
+    signal = OpSignal(tree, symbol=SYMBOL, start_ns=T0 + 10 * SEC)
+    ctx = context(FeedSet.of([INSTRUMENT], timeframes=("1s",)))
+    for ts in (T0, T0 + 5 * SEC, T0 + 10 * SEC, T0 + 11 * SEC):
+        signal.step(ctx, ts)
+    assert tree.active.name == "Entry"  # 1 s into the window
+    signal.step(ctx, T0 + 12 * SEC)
+    assert tree.active.name == "Out"
+    assert signal.state is SignalState.DONE
