@@ -7,9 +7,6 @@ last ``keep`` and the branch counts of all, so what a finished signal costs is b
 
 from __future__ import annotations
 
-import gc
-import tracemalloc
-
 import pytest
 from ec_core.data import FeedSet
 from ec_core.execution import Payload
@@ -24,6 +21,7 @@ from ec_core.strategy import (
 )
 from ec_core.strategy.report import build_report
 from ec_core.strategy.signal_rows import SignalLog
+from memory_support import retained_bytes_async
 from strategy_support import ACCOUNT, INSTRUMENT, SEC, SYMBOL, T0, RecordingRouter, limit, quote
 
 
@@ -93,16 +91,7 @@ class Quiet(OpStrategy):
 async def growth(engine: StrategyEngine) -> int:
     """Bytes still held after 1,000 more ticks (the first 50 warm the engine up)."""
     await engine.replay(ticks(0, 50))
-    gc.collect()
-    tracemalloc.start()
-    try:
-        start, _ = tracemalloc.get_traced_memory()
-        await engine.replay(ticks(50, 1_000))
-        gc.collect()
-        end, _ = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return end - start
+    return await retained_bytes_async(lambda: engine.replay(ticks(50, 1_000)))
 
 
 @pytest.mark.anyio
