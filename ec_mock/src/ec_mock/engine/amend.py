@@ -356,6 +356,8 @@ class AmendLayer(OrderEntryLayer):
             order.orig_cl_order_id = order.cl_order_id
             order.cl_order_id = new_cl
             acct.orders_by_cl[new_cl] = order
+            if acct.retire_final and order.state is _F:  # ended by the modify, now renamed
+                self._retire(order)
         now = self._ts
         order.updated_ns = now
         self._touched[order.symbol] = None

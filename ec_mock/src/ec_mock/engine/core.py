@@ -362,12 +362,17 @@ class ExchangeCore(EventRouting):
         unlimited: bool = False,
         smp: SelfMatchPrevention | None = None,
         liquidate_on_margin_call: bool = False,
+        retire_final_orders: bool = False,
     ) -> None:
         """Open an account. ``unlimited`` accounts (the house) skip the buying-power check.
 
         ``smp``: the account's self-match prevention (see :mod:`ec_mock.engine.smp`).
         ``liquidate_on_margin_call``: a margin call flattens the account's positions
         (at the next open when the market is closed); otherwise the call is only told.
+        ``retire_final_orders``: keep only the account's open orders; one that ends
+        (filled, cancelled, expired) or is rejected is forgotten, its ids free again and
+        its status unknown. For the simulated market's own house account, which nobody
+        queries: a long run would otherwise keep every house order it ever placed.
         """
         if account_id in self._accounts:
             raise ValueError(f"account {account_id!r} already exists")
@@ -383,6 +388,7 @@ class ExchangeCore(EventRouting):
         acct = self._accounts[account_id]
         acct.smp = smp
         acct.liquidate_on_margin_call = liquidate_on_margin_call
+        acct.retire_final = retire_final_orders
         self._ids[account_id] = acct.orders_by_cl
         self._open[account_id] = acct.open_orders
         self._rejected[account_id] = acct.rejected
@@ -399,6 +405,20 @@ class ExchangeCore(EventRouting):
 
     def unrealized_pnl(self, account_id: str) -> Decimal:
         return self._accounts[account_id].unrealized_value
+
+    def _retire(self, order: OrderRecord) -> None:
+        """Forget a finished ``order`` of an account that keeps none (``retire_final``):
+        every client id of its chain is dropped, so nothing holds its record. Safe to
+        call twice (a modify that fills an order up ends it, then renames it)."""
+        ids = order.pos.account.orders_by_cl
+        for cl in (order.cl_order_id, order.orig_cl_order_id, order.chain_id):
+            if ids.get(cl) is order:
+                del ids[cl]
+        if order.orig_cl_order_id not in ("", order.chain_id):
+            # renamed twice or more: ids between the first and the last are in the map
+            # too (the account's map holds its open orders only, so this is short)
+            for cl in [cl for cl, held in ids.items() if held is order]:
+                del ids[cl]
 
     # ------------------------------------------------------------------ listeners
     def add_listener(self, listener: Listener) -> None:

@@ -77,6 +77,7 @@ class AccountLedger:
         "orders_by_cl",
         "positions",
         "rejected",
+        "retire_final",
         "scale",
         "smp",
         "unlimited",
@@ -130,6 +131,9 @@ class AccountLedger:
         self.orders_by_cl: dict[str, OrderRecord] = {}
         self.open_orders: dict[int, OrderRecord] = {}
         self.rejected: dict[str, ExecutionReport] = {}
+        # An account nobody queries (the simulated market's house) keeps only its open
+        # orders: a finished one is forgotten as it ends (ExchangeCore._retire).
+        self.retire_final = False
 
     # -- the running totals as Decimals ------------------------------------------------
     @property

@@ -257,6 +257,8 @@ class MatchingLayer(ReportsLayer):
             order.state = _F
             del acct.open_orders[order.oid]
             del book.open_orders[order.oid]
+            if acct.retire_final:
+                self._retire(order)
         else:
             order.state = _PF
         fill_no = self._next_fill
@@ -415,6 +417,8 @@ class MatchingLayer(ReportsLayer):
         order.updated_ns = now
         del acct.open_orders[order.oid]
         del book.open_orders[order.oid]
+        if acct.retire_final:
+            self._retire(order)
         self._touched[symbol] = None
         if self._sinks and not quiet:
             kind = _R_EXPIRED if state is _EXPIRED else _R_CANCELLED

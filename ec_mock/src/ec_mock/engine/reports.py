@@ -72,7 +72,7 @@ class ReportsLayer(ExchangeCore):
         _force(report, "reject_code", reject.code)
         _force(report, "reject_text", reject.text)
         acct = self._accounts.get(request.account_id)
-        if acct is not None and cl and cl not in acct.orders_by_cl:
+        if acct is not None and cl and not acct.retire_final and cl not in acct.orders_by_cl:
             acct.rejected.setdefault(cl, report)  # answers later status queries
         self._emit(report)
 

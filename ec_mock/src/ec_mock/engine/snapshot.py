@@ -97,6 +97,7 @@ class SnapshotLayer(AmendLayer):
                 liquidate_on_margin_call=a.liquidate_on_margin_call,
                 variation_log=tuple(a.variation_log),
                 smp=a.smp,
+                retire_final_orders=a.retire_final,
             )
             for a in self._accounts.values()
         )
@@ -166,6 +167,7 @@ class SnapshotLayer(AmendLayer):
                 unlimited=snap.unlimited,
                 liquidate_on_margin_call=snap.liquidate_on_margin_call,
                 smp=snap.smp,
+                retire_final_orders=snap.retire_final_orders,
             )
             acct = exchange._accounts[snap.account_id]
             acct.variation_log.extend(snap.variation_log)

@@ -80,6 +80,7 @@ class AccountSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     liquidate_on_margin_call: bool = False
     variation_log: tuple[VariationMargin, ...] = ()
     smp: SelfMatchPrevention | None = None  # the account's self-match prevention
+    retire_final_orders: bool = False  # keeps open orders only (the simulated market's house)
 
 
 class ExchangeState(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -70,7 +70,9 @@ class ReplayFeeder:
         self.exchange = exchange
         self.house = house_account
         if not exchange.has_account(house_account):
-            exchange.open_account(house_account, unlimited=True, name="recorded market")
+            exchange.open_account(
+                house_account, unlimited=True, name="recorded market", retire_final_orders=True
+            )
         self._resting: dict[tuple[str, int], tuple[int, str]] = {}  # (symbol, side) -> (price, cl)
         self._next_cl = 1
         self.fed = 0

@@ -79,7 +79,9 @@ class MarketSimulator:
         self.steps = 0
         self._next_cl = 1
         if not exchange.has_account(house_account):
-            exchange.open_account(house_account, unlimited=True, name="house liquidity")
+            exchange.open_account(
+                house_account, unlimited=True, name="house liquidity", retire_final_orders=True
+            )
         references = {s.instrument.symbol: s.reference_price for s in builtin_specs()}
         chosen = (
             list(symbols) if symbols is not None else [i.symbol for i in exchange.instruments()]
