@@ -151,6 +151,8 @@ def test_every_instrument_has_its_own_price_pane_with_its_fills_and_orders() -> 
     assert traces["buy ES"]["yaxis"] == es["yaxis"]
     layout = report_figure(two_instrument_report()).layout
     assert [layout[f"xaxis{n}"].matches for n in ("", 2, 3, 4)] == ["x5"] * 4
+    # no candle pane draws a range slider (one under the second would cover equity)
+    assert [layout[f"xaxis{n}"].rangeslider.visible for n in ("", 2)] == [False, False]
     titles = [a.text for a in layout.annotations]
     assert titles[:2] == ["CL mid, 1m candles", "ES mid, 1m candles"]
     assert "<h1>ec replay: CL, ES</h1>" in page

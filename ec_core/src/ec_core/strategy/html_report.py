@@ -110,9 +110,8 @@ def report_figure(report: ReplayReport, *, timeframe_s: int = 60) -> Any:
             row=n + 3,
             col=1,
         )  # fmt: skip
-    figure.update_layout(
-        height=900 + 250 * (n - 1), xaxis_rangeslider_visible=False, hovermode="x unified"
-    )
+    figure.update_layout(height=900 + 250 * (n - 1), hovermode="x unified")
+    figure.update_xaxes(rangeslider_visible=False)  # each candle pane would get its own
     return figure
 
 
