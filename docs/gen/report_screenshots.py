@@ -1,6 +1,7 @@
 """Render the replay report's two pictures (``report.html``, ``chart.svg``) as PNGs for the docs.
 
-A seeded example replay: a swing strategy on a two-hour CLE tape, run through
+A seeded example replay: a swing strategy on a two-hour tape of two instruments (CLE and
+the 10-year note, TYA: a price pane each), run through
 ``ec replay`` as a user runs it, then each report opened in headless Chromium and
 captured (the HTML page at 1200x1400, the SVG at its own size). Run by hand after
 the report's look changed (tests and CI do not)::
@@ -31,6 +32,7 @@ LIMIT = 200_000
 SEC = 1_000_000_000
 T0 = 1_704_898_800 * SEC + SEC  # a Wednesday 09:00:01 in Chicago: CLE trades
 CLE = Instrument(symbol="CLE", tick_size=Decimal("0.01"), multiplier=Decimal(1000))
+TYA = Instrument(symbol="TYA", tick_size=Decimal("0.015625"), multiplier=Decimal(1000))
 
 STRATEGY = """
 from ec_core.model import NewOrder, OrderType, Side
@@ -38,10 +40,10 @@ from ec_core.strategy import ActionNode, ActionTree, OpSignal, OpStrategy
 
 
 class Swing(OpStrategy):
-    '''Buy, then sell, then buy... CLE at market; out once the mid moved 6 ticks either way.'''
+    '''Buy, then sell, then buy... at market; out once the mid moved 6 ticks either way.'''
 
     def __init__(self, account):
-        super().__init__(symbols=["CLE"], max_signals=1, cooldown_ns=120_000_000_000)
+        super().__init__(symbols=["CLE", "TYA"], max_signals=2, cooldown_ns=120_000_000_000)
         self.account = account
         self.count = 0
 
@@ -65,20 +67,23 @@ def strategy(info):
 
 
 def tape(seed: int = 11, minutes: int = 120) -> list[Quote | Trade]:
-    """A seeded CLE random walk: a quote every 2 s, a trade now and then."""
+    """Seeded random walks: a CLE quote every 2 s and a TYA quote a second later, a trade
+    now and then."""
     rng = random.Random(seed)
     ticks: list[Quote | Trade] = []
-    mid = 7200
+    mids = {"CLE": 7200, "TYA": 7040}
     for i in range(minutes * 30):
-        ts = T0 + i * 2 * SEC
-        mid += rng.choice((-1, 0, 0, 1)) + (1 if i % 900 < 450 else -1) * (rng.random() < 0.05)
-        ticks.append(Quote(symbol="CLE", ts_ns=ts, bid=mid, bid_size=rng.randint(1, 30),
-                           ask=mid + 1, ask_size=rng.randint(1, 30)))  # fmt: skip
-        if rng.random() < 0.3:
-            side = rng.choice((Side.BUY, Side.SELL))
-            price = mid + 1 if side is Side.BUY else mid
-            ticks.append(Trade(symbol="CLE", ts_ns=ts + 1, price=price,
-                               size=rng.randint(1, 5), aggressor=side))  # fmt: skip
+        for offset, symbol in enumerate(mids):
+            ts = T0 + i * 2 * SEC + offset * SEC
+            drift = (1 if i % 900 < 450 else -1) * (rng.random() < 0.05)
+            mid = mids[symbol] = mids[symbol] + rng.choice((-1, 0, 0, 1)) + drift
+            ticks.append(Quote(symbol=symbol, ts_ns=ts, bid=mid, bid_size=rng.randint(1, 30),
+                               ask=mid + 1, ask_size=rng.randint(1, 30)))  # fmt: skip
+            if rng.random() < 0.3:
+                side = rng.choice((Side.BUY, Side.SELL))
+                price = mid + 1 if side is Side.BUY else mid
+                ticks.append(Trade(symbol=symbol, ts_ns=ts + 1, price=price,
+                                   size=rng.randint(1, 5), aggressor=side))  # fmt: skip
     return ticks
 
 
@@ -115,17 +120,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         run = Path(work)
         (run / "swing.py").write_text(STRATEGY, encoding="utf-8")
-        write_ticks(run / "cle.csv", tape(), [CLE])
+        write_ticks(run / "ticks.csv", tape(), [CLE, TYA])
         subprocess.run(
             [sys.executable, "-c", "from ec_core.cli.main import main; main()", "replay",
-             "swing.py:strategy", "--ticks", "cle.csv", "--seed", "1", "--out", "out"],
+             "swing.py:strategy", "--ticks", "ticks.csv", "--seed", "1", "--out", "out"],
             cwd=run, check=True, timeout=300,
         )  # fmt: skip
         if not (run / "out" / "report.html").exists():
             raise SystemExit("no report.html: install the extra, pip install 'ec-core[html]'")
         args.out.mkdir(parents=True, exist_ok=True)
         out = run / "out"
-        shoot(args.chromium, out / "report.html", args.out / "report-html.png", (1200, 1400))
+        shoot(args.chromium, out / "report.html", args.out / "report-html.png", (1200, 1700))
         shoot(
             args.chromium,
             out / "chart.svg",
