@@ -151,3 +151,27 @@ def test_the_paper_trading_venue_keeps_only_the_open_house_orders() -> None:
     house = kept_orders(venue.exchange, HOUSE_ACCOUNT)
     assert 0 < house <= 2 * 5 * len(venue.exchange.instruments())
     assert house == len(venue.exchange.open_orders(HOUSE_ACCOUNT))
+
+
+def test_the_paper_trading_venue_keeps_no_event_log() -> None:
+    """Its engine's events go to the venue, which hears each one; a log of them all grew
+    by ~7 KB per simulator step for as long as ``ec mock serve`` ran."""
+    venue = MockVenue.create(seed=2, accounts=("U",), market=True)
+    venue.step(200)
+    symbol = venue.exchange.instruments()[0].symbol
+    assert venue.tape.events(symbol, 0, FOREVER)  # the venue heard the market
+    assert venue.exchange.event_log == []
+    for keep_state in (True, False):
+        venue.restart(keep_state=keep_state)
+        venue.step(50)
+        assert venue.exchange.event_log == []
+
+
+def test_a_venue_asked_to_record_keeps_its_event_log_across_restarts() -> None:
+    venue = MockVenue.create(seed=2, accounts=("U",), market=True, record=True)
+    venue.step(20)
+    assert venue.exchange.event_log
+    venue.restart(keep_state=True)
+    venue.step(20)
+    assert venue.exchange.recording
+    assert venue.exchange.event_log

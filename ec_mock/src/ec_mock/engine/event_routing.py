@@ -56,6 +56,11 @@ class EventRouting:
         self._route()
 
     @property
+    def recording(self) -> bool:
+        """Whether :attr:`event_log` keeps every event (``record=`` at construction)."""
+        return self._record
+
+    @property
     def event_log(self) -> list[ExchangeEvent]:
         """Every event so far, in order (empty with ``record=False``)."""
         return self._event_log

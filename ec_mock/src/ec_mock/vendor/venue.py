@@ -137,6 +137,8 @@ class MockVenue:
         ``market_options`` go to :class:`~ec_mock.market.MarketSimulator` (e.g.
         ``start_prices`` for instruments that are not built in); ``exchange_options``
         to :class:`~ec_mock.engine.Exchange` (``latency``, ``fill_model``, ``margins``...).
+        The exchange keeps no event log unless ``record=True`` is given: the venue hears
+        every event as a listener, and a paper-trading server runs for days.
         """
         from ec_mock.engine import Exchange
         from ec_mock.instruments import builtin_instruments, load_instrument_specs
@@ -164,6 +166,7 @@ class MockVenue:
                 exchange_options.setdefault(option, values)
         else:
             chosen = list(instruments)
+        exchange_options.setdefault("record", False)
         exchange = Exchange(instruments=chosen, clock=clock, seed=seed, **exchange_options)
         venue = cls(
             exchange,
@@ -317,6 +320,7 @@ class MockVenue:
             "latency": old.latency,
             "enforce_sessions": old.enforce_sessions,
             "faults": old.faults,
+            "record": old.recording,
         }
         if keep_state:
             fresh = Exchange.restore(old.snapshot(), clock=self.clock, **options)
