@@ -36,5 +36,5 @@ def test_a_cancelled_order_keeps_its_record_and_not_its_price_level() -> None:
     retained = retained_bytes(lambda: place_and_cancel(exchange, 10, ORDERS))
     per_order = retained / ORDERS
     # was ~2.16 KB: its emptied level (~0.9 KB: the level, its queue's block, the entry)
-    # stayed with the record; the record and its two reports are what is left
+    # stayed with the record; the record and its two reports (in the event log) are left
     assert per_order < 1_400, per_order
