@@ -22,9 +22,9 @@ Never silent.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Final, TypeVar, final
+from typing import Any, Final, TypeVar, final
 
 import msgspec
 
@@ -52,6 +52,8 @@ REQUIRED_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
 TickRow = tuple[str, Quote | Trade, Instrument]
 #: What the checks take: a tick, or a recorded bar (:mod:`ec_core.data.ohlcv`).
 Record = TypeVar("Record", Quote | Trade, RecordedBar)
+#: A row's place: its ``file:line`` text, or a key a reader turns into it on demand.
+Place = TypeVar("Place")
 
 _ISO: Final = re.compile(
     r"^(?P<base>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(?:\.(?P<frac>\d{1,9}))?"
@@ -134,34 +136,51 @@ class TickChecks:
             examples=tuple(self.examples),
         )
 
-    def apply(self, rows: Iterable[tuple[str, Record, Instrument]]) -> Iterator[Record]:
+    def apply(
+        self,
+        rows: Iterable[tuple[Place, Record, Instrument]],
+        *,
+        where: Callable[[Place], str] | None = None,
+    ) -> Iterator[Record]:
         """The ticks that pass, in time order; raises :class:`ConfigError` on the first
-        broken row unless lenient."""
-        if self.sort:
-            return iter(self._sorted(rows))
-        return self._in_order(rows)
+        broken row unless lenient.
 
-    def _in_order(self, rows: Iterable[tuple[str, Record, Instrument]]) -> Iterator[Record]:
-        last_ts, last_where = -1, ""
-        for where, tick, instrument in rows:
+        A row's first item is its ``file:line`` text, or with ``where`` a key that
+        ``where`` turns into that text, only for a message (a reader then makes none for
+        the rows that pass).
+        """
+        place: Callable[[Any], str] = where if where is not None else str
+        if self.sort:
+            return iter(self._sorted(rows, place))
+        return self._in_order(rows, place)
+
+    def _in_order(
+        self, rows: Iterable[tuple[Place, Record, Instrument]], place: Callable[[Any], str]
+    ) -> Iterator[Record]:
+        last_ts: int = -1
+        last: object = ""
+        problem = row_problem
+        for key, tick, instrument in rows:
             if tick.ts_ns < last_ts:
                 raise ConfigError(
-                    f"earlier than line {_line(last_where)} ({tick.ts_ns} < {last_ts}):"
+                    f"earlier than line {_line(place(last))} ({tick.ts_ns} < {last_ts}):"
                     " the rows must be in time order (sort the file, or pass --sort)",
-                    path=f"{where}.ts_ns",
+                    path=f"{place(key)}.ts_ns",
                 )
-            last_ts, last_where = tick.ts_ns, where
-            if self._valid(where, tick, instrument):
+            last_ts, last = tick.ts_ns, key
+            if problem(tick, instrument) is None or self._valid(place(key), tick, instrument):
                 yield tick
 
-    def _sorted(self, rows: Iterable[tuple[str, Record, Instrument]]) -> list[Record]:
+    def _sorted(
+        self, rows: Iterable[tuple[Place, Record, Instrument]], place: Callable[[Any], str]
+    ) -> list[Record]:
         kept: list[Record] = []
         high = -1
-        for where, tick, instrument in rows:
+        for key, tick, instrument in rows:
             if tick.ts_ns < high:
                 self.reordered += 1
             high = max(high, tick.ts_ns)
-            if self._valid(where, tick, instrument):
+            if row_problem(tick, instrument) is None or self._valid(place(key), tick, instrument):
                 kept.append(tick)
         kept.sort(key=_ts)
         return kept
@@ -192,12 +211,13 @@ def _line(where: str) -> str:
 
 def row_problem(tick: Quote | Trade | RecordedBar, inst: Instrument) -> tuple[str, str, str] | None:
     """``(code, field, message)`` of the first rule ``tick`` breaks, or ``None``."""
-    if isinstance(tick, RecordedBar):
-        return bar_problem(tick, inst)
-    if isinstance(tick, Trade):
-        if tick.size <= 0:
-            return "bad_size", "size", f"a trade's size must be > 0, got {tick.size}"
-        return None
+    if type(tick) is not Quote:  # a quote first: the rows of a replay are mostly quotes
+        if isinstance(tick, RecordedBar):
+            return bar_problem(tick, inst)
+        if isinstance(tick, Trade):
+            if tick.size <= 0:
+                return "bad_size", "size", f"a trade's size must be > 0, got {tick.size}"
+            return None
     if tick.bid is None or tick.ask is None:
         side = "bid" if tick.bid is None else "ask"
         return "one_sided_quote", side, f"a quote needs a bid and an ask; the {side} is empty"

@@ -4,8 +4,10 @@ The optional extra ``ec-core[parquet]`` brings pyarrow; without it, opening such
 file is a :class:`~ec_core.errors.ConfigError` saying what to install. The columns are
 those of the CSV format (:data:`~ec_core.data.ticks_csv.TICK_FIELDS`); prices may be
 strings, decimals or floats (a float must still be on the instrument's tick grid),
-``ts_ns`` an integer (nanoseconds) or an ISO 8601 string. Each row goes through the same
-parser and checks as a CSV row (:mod:`ec_core.data.ticks_csv`), named ``file:row N``.
+``ts_ns`` an integer (nanoseconds) or an ISO 8601 string. Each batch is read column by
+column (one ``to_pylist`` per column, integers kept as ints, text as text), and each row
+goes through the same parser and checks as a CSV row (:mod:`ec_core.data.tick_parser`),
+named ``file:row N``.
 Several instruments in one file are read interleaved by time, as in a CSV.
 """
 
@@ -13,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, final
 
+from ec_core.data.tick_parser import cell_text
 from ec_core.errors import ConfigError
 
-__all__ = ["ARROW_SUFFIXES", "arrow_rows", "is_arrow", "write_arrow"]
+__all__ = ["ARROW_SUFFIXES", "ArrowRows", "arrow_columns", "is_arrow", "write_arrow"]
 
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 ARROW_SUFFIXES = PARQUET_SUFFIXES | {".arrow", ".feather", ".ipc"}
@@ -42,36 +45,73 @@ def _pyarrow(path: Path) -> Any:
     return pyarrow
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    return str(value).strip()
+#: Integer columns read as Python ints (the rest of the format is text).
+_INTEGERS = frozenset({"ts_ns", "size", "bid_size", "ask_size", "volume"})
 
 
-def arrow_rows(path: Path) -> tuple[list[str], Iterator[tuple[str, dict[str, str]]]]:
-    """The column names and ``(where, row)`` per row, read lazily batch by batch."""
+def arrow_columns(path: Path) -> list[str]:
+    """The column names of a Parquet or Arrow IPC file."""
+    return _open(path)[0]
+
+
+@final
+class ArrowRows:
+    """The rows of a Parquet or Arrow IPC file as cell tuples, read column by column per
+    batch; :attr:`line_num` is the number of the last row given (as ``csv.reader``'s).
+
+    A cell is what the CSV reader would read in its place (:mod:`ec_core.data.tick_parser`):
+    text (``""`` for a missing value, a float by its ``repr``), or a Python int for an
+    integer ``ts_ns``, size or volume column without missing values (``ts_ns`` also none
+    negative: those are refused with the text's message).
+    """
+
+    __slots__ = ("_batches", "columns", "line_num")
+
+    def __init__(self, path: Path) -> None:
+        self.columns, self._batches = _open(path)
+        self.line_num = 0
+
+    def __iter__(self) -> Iterator[tuple[object, ...]]:
+        columns = self.columns
+        for batch in self._batches:
+            cells = [_column(name, batch.column(i)) for i, name in enumerate(columns)]
+            for row in zip(*cells, strict=True):
+                self.line_num += 1
+                yield row
+
+
+def _open(path: Path) -> tuple[list[str], Iterable[Any]]:
     pa = _pyarrow(path)
     if not path.exists():
         raise ConfigError("tick file not found", file=str(path))
     if path.suffix.lower() in PARQUET_SUFFIXES:
         parquet = pa.parquet.ParquetFile(str(path))
-        columns = list(parquet.schema_arrow.names)
-        batches: Iterable[Any] = parquet.iter_batches(batch_size=_BATCH)
-    else:
-        reader = pa.ipc.open_file(str(path))
-        columns = list(reader.schema.names)
-        batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+        return list(parquet.schema_arrow.names), parquet.iter_batches(batch_size=_BATCH)
+    reader = pa.ipc.open_file(str(path))
+    batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+    return list(reader.schema.names), batches
 
-    def rows() -> Iterator[tuple[str, dict[str, str]]]:
-        number = 0
-        for batch in batches:
-            for record in batch.to_pylist():
-                number += 1
-                yield f"{path.name}:row {number}", {k: _text(v) for k, v in record.items()}
 
-    return columns, rows()
+def _unsigned(name: str, column: Any) -> bool:
+    """``ts_ns`` is kept as ints only when none is negative (those read as refused text)."""
+    import pyarrow.compute
+
+    return name != "ts_ns" or not len(column) or pyarrow.compute.min(column).as_py() >= 0
+
+
+def _column(name: str, column: Any) -> list[object]:
+    import pyarrow
+    import pyarrow.compute
+
+    kind = column.type
+    if pyarrow.types.is_integer(kind):
+        if name in _INTEGERS and not column.null_count and _unsigned(name, column):
+            return column.to_pylist()  # type: ignore[no-any-return]
+        column = pyarrow.compute.cast(column, pyarrow.string())
+        kind = column.type
+    if pyarrow.types.is_string(kind) or pyarrow.types.is_large_string(kind):
+        return pyarrow.compute.fill_null(column, "").to_pylist()  # type: ignore[no-any-return]
+    return [cell_text(value) for value in column.to_pylist()]
 
 
 def write_arrow(path: Path, fields: Sequence[str], rows: Iterable[Sequence[object]]) -> int:

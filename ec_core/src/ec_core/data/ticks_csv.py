@@ -20,7 +20,13 @@ sizes), as ``ec replay`` does.
 
 The same columns in a Parquet or Arrow IPC file (``.parquet``, ``.arrow``...; the
 optional extra ``ec-core[parquet]``) are read and written through
-:mod:`ec_core.data.ticks_arrow`, row by row through the same parser and checks.
+:mod:`ec_core.data.ticks_arrow`, column by column, and each row goes through the same
+parser (:mod:`ec_core.data.tick_parser`) and checks.
+
+A replay reads every row, so the reader does no per-row work it can skip: ``csv.reader``
+with the header's column indices resolved once, prices converted to ticks with
+integers when they are plain decimals, and the ``file:line`` of a row made only for an
+error.
 
 The format lives in ec-core because both sides need it: a replay reads it without
 importing any vendor, and ec-mock records simulator runs with :func:`write_ticks`.
@@ -28,15 +34,27 @@ importing any vendor, and ec-mock records simulator runs with :func:`write_ticks
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
+from typing import Protocol
 
-from ec_core.data.tick_checks import TickChecks, TickRow, missing_columns, parse_ts_ns
-from ec_core.data.ticks_arrow import arrow_rows, is_arrow, write_arrow
-from ec_core.errors import ConfigError, PriceError
-from ec_core.model import Instrument, Quote, Side, Trade
+from ec_core.data.tick_checks import TickChecks, TickRow
+from ec_core.data.tick_parser import (
+    BadCell,
+    PriceGrid,
+    TickParser,
+    cell_text,
+    integer,
+    price_ticks,
+    timestamp,
+)
+from ec_core.data.ticks_arrow import ArrowRows, arrow_columns, is_arrow, write_arrow
+from ec_core.errors import ConfigError
+from ec_core.model import Instrument, Quote, Trade
 
 __all__ = [
     "BAR_FIELDS",
@@ -83,7 +101,7 @@ def is_bar_file(path: str | Path) -> bool:
     """Whether the file's header is that of OHLCV bars (:func:`is_bar_header`)."""
     target = Path(path)
     if is_arrow(target):
-        return is_bar_header(arrow_rows(target)[0])
+        return is_bar_header(arrow_columns(target))
     try:
         with target.open(newline="", encoding="utf-8") as handle:
             header = next(csv.reader(handle), [])
@@ -92,39 +110,35 @@ def is_bar_file(path: str | Path) -> bool:
     return is_bar_header(h.strip() for h in header)
 
 
-def record_rows(path: Path, *, bars: bool | None = False) -> Iterator[tuple[str, dict[str, str]]]:
-    """``(where, row)`` per data row, ``where`` being ``file:line`` (CSV) or ``file:row N``
-    (Parquet, Arrow IPC: :mod:`ec_core.data.ticks_arrow`) for error messages.
+class _Numbered(Protocol):
+    line_num: int  # the row last read: its line (CSV) or row number (Parquet, Arrow)
 
-    The columns a row's kind needs are checked at the first row of that kind: a missing
-    ``bid_size`` column is an error, never a silent zero.
-    """
+
+@contextlib.contextmanager
+def _source(
+    path: Path, bars: bool | None
+) -> Iterator[tuple[list[str], Iterator[Sequence[object]], _Numbered]]:
+    """The columns once the header passed :func:`_header_checked`, the rows (a blank CSV
+    line is an empty row: no row) and what numbers the row last read."""
     if is_arrow(path):
-        columns, rows = arrow_rows(path)
-        yield from _checked(path, columns, rows, bars)
+        rows = ArrowRows(path)
+        yield _header_checked(path, [str(c) for c in rows.columns], bars), iter(rows), rows
         return
     try:
         handle = path.open(newline="", encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("tick file not found", file=str(path)) from None
     with handle:
-        reader = csv.DictReader(handle)
-        cells = (
-            (
-                f"{path.name}:{reader.line_num}",
-                {k: (v or "").strip() for k, v in row.items() if k is not None},
-            )
-            for row in reader
-        )
-        yield from _checked(path, reader.fieldnames or (), cells, bars)
+        reader = csv.reader(handle)
+        yield _header_checked(path, next(reader, []), bars), reader, reader
 
 
-def _checked(
-    path: Path,
-    columns: Sequence[str],
-    rows: Iterable[tuple[str, dict[str, str]]],
-    bars: bool | None,
-) -> Iterator[tuple[str, dict[str, str]]]:
+def _where(path: Path, number: int) -> str:
+    """``file:line`` (CSV) or ``file:row N`` (Parquet, Arrow IPC), for messages."""
+    return f"{path.name}:row {number}" if is_arrow(path) else f"{path.name}:{number}"
+
+
+def _header_checked(path: Path, columns: list[str], bars: bool | None) -> list[str]:
     """``bars``: the file must hold bars (True), ticks (False) or either (None)."""
     if bars is not None and bars != is_bar_header(columns):
         held, flag = ("OHLCV bars", "--bars") if not bars else ("ticks", "--ticks")
@@ -139,32 +153,58 @@ def _checked(
             raise ConfigError(
                 f"a bar file needs the column(s) {', '.join(lacking)}", path=f"{path.name}:1"
             )
-        yield from rows
-        return
+        return columns
     missing = _REQUIRED - set(columns)
     if missing:
         raise ConfigError(f"missing column(s) {sorted(missing)}", path=f"{path.name}:1")
-    checked: set[str] = set()
-    for where, row in rows:
-        kind = (row.get("kind") or "").strip().lower()
-        if kind not in checked:
-            checked.add(kind)
-            lacking = missing_columns(kind, columns)
-            if lacking:
-                raise ConfigError(
-                    f"a {kind} row needs the column(s) {', '.join(lacking)}, missing from"
-                    f" the header (line 1)",
-                    path=where,
-                )
-        yield where, row
+    return columns
+
+
+def record_rows(path: Path, *, bars: bool | None = False) -> Iterator[tuple[str, dict[str, str]]]:
+    """``(where, row)`` per data row, ``where`` being ``file:line`` (CSV) or ``file:row N``
+    (Parquet, Arrow IPC: :mod:`ec_core.data.ticks_arrow`) for error messages, every cell
+    as stripped text (the bar reader's way; ticks go through :func:`read_tick_rows`).
+
+    The columns a row's kind needs are checked at the first row of that kind: a missing
+    ``bid_size`` column is an error, never a silent zero.
+    """
+    with _source(path, bars) as (columns, rows, at):
+        kinds = None if is_bar_header(columns) else TickParser(columns, _no_instrument)
+        for row in rows:
+            if not row:
+                continue
+            if kinds is not None:
+                _checked(kinds, row, path, at.line_num)
+            yield _where(path, at.line_num), dict(zip(columns, map(cell_text, row), strict=False))
+
+
+def _no_instrument(symbol: str) -> None:
+    return None
+
+
+def _checked(kinds: TickParser, row: Sequence[object], path: Path, number: int) -> None:
+    """The row's kind has its columns (:meth:`TickParser.kind_checked`), else an error."""
+    try:
+        kinds.kind_checked(row[kinds.kind_at] if kinds.kind_at < len(row) else "")
+    except BadCell as bad:
+        raise _named(bad, path, number) from None
 
 
 def read_symbols(path: str | Path) -> list[str]:
     """The symbols of a tick file, in order of first appearance (to resolve them first)."""
-    seen: dict[str, None] = {}
-    for _, row in record_rows(Path(path), bars=None):
-        seen.setdefault(row.get("symbol", ""), None)
-    return [s for s in seen if s]
+    target = Path(path)
+    seen: dict[object, None] = {}
+    with _source(target, None) as (columns, rows, numbered):
+        kinds = None if is_bar_header(columns) else TickParser(columns, _no_instrument)
+        at = len(columns) - 1 - columns[::-1].index("symbol")  # the last, as a row's dict has it
+        for row in rows:
+            if not row:
+                continue
+            if kinds is not None:
+                _checked(kinds, row, target, numbered.line_num)
+            seen.setdefault(row[at] if at < len(row) else "", None)
+    symbols = dict.fromkeys(cell_text(s) for s in seen)
+    return [s for s in symbols if s]
 
 
 def read_ticks(
@@ -178,9 +218,10 @@ def read_ticks(
     ``instrument`` gives each symbol's tick grid: a ``symbol -> Instrument | None``
     function or a mapping.
     """
-    rows = read_tick_rows(path, instrument)
+    target = Path(path)
+    rows = _tick_rows(target, instrument)
     if checks is not None:
-        return checks.apply(rows)
+        return checks.apply(rows, where=partial(_where, target))
     return (tick for _, tick, _ in rows)
 
 
@@ -189,13 +230,30 @@ def read_tick_rows(
 ) -> Iterator[TickRow]:
     """``(where, tick, instrument)`` per row, lazily, with no row rules applied (for
     :mod:`ec_core.data.tick_checks` and :func:`~ec_core.data.tick_summary.summarize_ticks`)."""
+    target = Path(path)
+    return ((_where(target, n), tick, inst) for n, tick, inst in _tick_rows(target, instrument))
+
+
+def _tick_rows(
+    path: Path, instrument: InstrumentLookup | Mapping[str, Instrument]
+) -> Iterator[tuple[int, Quote | Trade, Instrument]]:
+    """``(number, tick, instrument)`` per row: the where of a row is made only for an error."""
     lookup = instrument.get if isinstance(instrument, Mapping) else instrument
-    return (_parse(row, lookup, where) for where, row in record_rows(Path(path)))
+    with _source(path, False) as (columns, rows, at):
+        parse = TickParser(columns, lookup).parse
+        for row in rows:
+            if not row:
+                continue
+            try:
+                tick, inst = parse(row)
+            except BadCell as bad:
+                raise _named(bad, path, at.line_num) from None
+            yield at.line_num, tick, inst
 
 
-def _parse(row: dict[str, str], lookup: InstrumentLookup, where: str) -> TickRow:
-    inst = row_instrument(row, lookup, where)
-    return where, _tick(row, inst, where), inst
+def _named(bad: BadCell, path: Path, number: int) -> ConfigError:
+    where = _where(path, number)
+    return ConfigError(bad.message, path=f"{where}.{bad.column}" if bad.column else where)
 
 
 def row_instrument(row: Mapping[str, str], lookup: InstrumentLookup, where: str) -> Instrument:
@@ -212,73 +270,31 @@ def row_instrument(row: Mapping[str, str], lookup: InstrumentLookup, where: str)
 def cell_ticks(row: Mapping[str, str], column: str, inst: Instrument, where: str) -> int | None:
     """The price in ``column`` as ticks of ``inst`` (``None`` when empty); a
     :class:`ConfigError` naming ``where.column`` when it is not a decimal on the grid."""
-    text = row.get(column, "")
-    if not text:
-        return None
     try:
-        return inst.to_ticks(Decimal(text))
-    except InvalidOperation:
-        raise ConfigError(
-            f"bad price {text!r}: not a decimal number", path=f"{where}.{column}"
-        ) from None
-    except PriceError as exc:
-        raise ConfigError(f"bad price {text!r}: {exc}", path=f"{where}.{column}") from None
+        return price_ticks(_grid(inst), column, row.get(column, ""))
+    except BadCell as bad:
+        raise ConfigError(bad.message, path=f"{where}.{column}") from None
+
+
+@functools.lru_cache(maxsize=64)
+def _grid(inst: Instrument) -> PriceGrid:
+    return PriceGrid(inst)
 
 
 def cell_int(row: Mapping[str, str], column: str, where: str) -> int:
     """The integer in ``column`` (0 when empty); a :class:`ConfigError` naming it otherwise."""
-    text = row.get(column, "")
     try:
-        return int(text) if text else 0
-    except ValueError:
-        raise ConfigError(f"not an integer: {text!r}", path=f"{where}.{column}") from None
+        return integer(column, row.get(column, ""))
+    except BadCell as bad:
+        raise ConfigError(bad.message, path=f"{where}.{column}") from None
 
 
 def cell_ts_ns(row: Mapping[str, str], where: str) -> int:
     """``ts_ns`` of the row (:func:`~ec_core.data.tick_checks.parse_ts_ns`)."""
     try:
-        return parse_ts_ns(row.get("ts_ns", ""))
-    except ValueError as exc:
-        raise ConfigError(f"ts_ns {exc}", path=f"{where}.ts_ns") from None
-
-
-def _tick(row: dict[str, str], inst: Instrument, where: str) -> Quote | Trade:
-    symbol = inst.symbol
-
-    def ticks(column: str) -> int | None:
-        return cell_ticks(row, column, inst, where)
-
-    def integer(column: str) -> int:
-        return cell_int(row, column, where)
-
-    ts_ns = cell_ts_ns(row, where)
-    kind = row.get("kind", "").lower()
-    if kind == "quote":
-        return Quote(
-            symbol=symbol,
-            ts_ns=ts_ns,
-            bid=ticks("bid"),
-            bid_size=integer("bid_size"),
-            ask=ticks("ask"),
-            ask_size=integer("ask_size"),
-        )
-    if kind == "trade":
-        price = ticks("price")
-        if price is None:
-            raise ConfigError("a trade needs a price", path=f"{where}.price")
-        side = row.get("aggressor", "").upper()
-        if side not in ("", "BUY", "SELL"):
-            raise ConfigError(
-                f"aggressor must be BUY, SELL or empty, got {side!r}", path=f"{where}.aggressor"
-            )
-        return Trade(
-            symbol=symbol,
-            ts_ns=ts_ns,
-            price=price,
-            size=integer("size"),
-            aggressor=Side(side) if side else None,
-        )
-    raise ConfigError(f"kind must be 'quote' or 'trade', got {kind!r}", path=f"{where}.kind")
+        return timestamp(row.get("ts_ns", ""))
+    except BadCell as bad:
+        raise ConfigError(bad.message, path=f"{where}.ts_ns") from None
 
 
 def write_ticks(

@@ -1,0 +1,308 @@
+"""One tick row's cells to a :class:`~ec_core.model.Quote` or :class:`~ec_core.model.Trade`:
+the per-row work of every tick file reader (CSV, Parquet, Arrow IPC).
+
+A replay reads millions of rows, so the row is a sequence of cells at column indices
+resolved once from the header, and nothing is built for a row that parses: the
+``file:line.column`` of an error is made by the reader only when a cell is refused
+(:class:`BadCell` carries the column). Cells are read as they are and stripped only when
+the plain reading fails, so a padded cell still reads as before. A price is converted
+to ticks by :class:`PriceGrid`: an integer path for plain decimals, :class:`~decimal.Decimal`
+and :meth:`Instrument.to_ticks <ec_core.model.Instrument.to_ticks>` for anything else and
+for every error (the same messages as a Decimal read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Final, final
+
+from ec_core.data.tick_checks import REQUIRED_COLUMNS, missing_columns, parse_ts_ns
+from ec_core.errors import PriceError
+from ec_core.model import Instrument, Quote, Side, Trade
+
+__all__ = [
+    "BadCell",
+    "PriceGrid",
+    "TickParser",
+    "cell_text",
+    "integer",
+    "price_ticks",
+    "timestamp",
+]
+
+#: Past these, a price takes the Decimal path (whose exact context has 64 digits).
+_MAX_DIGITS: Final = 30
+_MAX_PLACES: Final = 18
+#: The last nanosecond ``parse_ts_ns`` takes.
+_MAX_NS: Final = (1 << 63) - 1
+#: Prices remembered per instrument (a day of a contract trades at a few thousand).
+_SEEN: Final = 4096
+
+InstrumentLookup = Callable[[str], Instrument | None]
+Cells = Sequence[object]
+_SIDES: Final = {"": None, "BUY": Side.BUY, "SELL": Side.SELL}
+
+
+class BadCell(Exception):
+    """A refused cell: ``column`` (empty: the row) and the message; the reader names
+    the row, so its ``file:line`` text is built only for an error."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+@final
+class PriceGrid:
+    """Exact ticks of a price text on one instrument's grid.
+
+    A plain decimal (ASCII digits, an optional point and sign) is converted with integers:
+    ``digits * 10**-places / tick_size`` when that divides exactly. Anything else (an
+    exponent, an off-grid price, a bad text) goes through ``Decimal(text)`` and
+    ``to_ticks``, so every result and every error is that of the Decimal read. The last
+    few thousand texts seen are remembered (recorded prices repeat).
+    """
+
+    __slots__ = ("_inst", "_seen", "_steps")
+
+    def __init__(self, inst: Instrument) -> None:
+        self._inst = inst
+        _, digits, exponent = inst.tick_size.as_tuple()
+        assert isinstance(exponent, int)  # a finite tick size (the instrument checks it)
+        unit = int("".join(map(str, digits)))
+        steps = []
+        for places in range(_MAX_PLACES + 1):  # price = n * 10**-places; tick = unit * 10**e
+            shift = -places - exponent
+            steps.append((10**shift, unit) if shift >= 0 else (1, unit * 10**-shift))
+        self._steps: tuple[tuple[int, int], ...] = tuple(steps)
+        self._seen: dict[str, int] = {}
+
+    def ticks(self, text: str) -> int:
+        """Ticks of ``text``; :class:`~decimal.InvalidOperation` or
+        :class:`~ec_core.errors.PriceError` as ``to_ticks(Decimal(text))`` raises them."""
+        found = self._seen.get(text)
+        if found is not None:
+            return found
+        value = self._plain(text)
+        if value is None and text[:1] in ("-", "+"):
+            value = self._plain(text[1:])
+            if value is not None and text[0] == "-":
+                value = -value
+        if value is None:
+            value = self._inst.to_ticks(Decimal(text))
+        seen = self._seen
+        if len(seen) >= _SEEN:
+            seen.clear()
+        seen[text] = value
+        return value
+
+    def _plain(self, text: str) -> int | None:
+        """The ticks of an unsigned plain decimal on the grid, or ``None``."""
+        whole, _, places = text.partition(".")
+        digits = whole + places
+        if not (digits.isdigit() and digits.isascii()):
+            return None
+        if len(digits) > _MAX_DIGITS or len(places) > _MAX_PLACES:
+            return None
+        scale, unit = self._steps[len(places)]
+        ticks, rest = divmod(int(digits) * scale, unit)
+        return None if rest else ticks
+
+
+def price_ticks(grid: PriceGrid, column: str, cell: str) -> int | None:
+    """The price ``cell`` of ``column`` as ticks (``None`` when empty); :class:`BadCell`."""
+    try:
+        return grid.ticks(cell) if cell else None
+    except (InvalidOperation, PriceError, ValueError):
+        pass
+    text = cell.strip()
+    if not text:
+        return None
+    try:
+        return grid.ticks(text)
+    except InvalidOperation:
+        raise BadCell(column, f"bad price {text!r}: not a decimal number") from None
+    except PriceError as exc:
+        raise BadCell(column, f"bad price {text!r}: {exc}") from None
+
+
+def integer(column: str, cell: object) -> int:
+    """The integer ``cell`` of ``column`` (0 when empty); :class:`BadCell` otherwise."""
+    try:
+        return int(cell) if cell else 0  # type: ignore[call-overload]
+    except (ValueError, TypeError):
+        pass
+    text = str(cell).strip()
+    try:
+        return int(text) if text else 0
+    except ValueError:
+        raise BadCell(column, f"not an integer: {text!r}") from None
+
+
+def timestamp(cell: object) -> int:
+    """``ts_ns`` (:func:`~ec_core.data.tick_checks.parse_ts_ns`; an integer cell as it is)."""
+    if type(cell) is int:
+        return cell
+    if type(cell) is str and cell.isdigit():
+        try:  # plain nanoseconds; past 2**63 - 1 or odd digits, parse_ts_ns says the rule
+            value = int(cell)
+        except ValueError:
+            value = _MAX_NS + 1
+        if value <= _MAX_NS:
+            return value
+    try:
+        return parse_ts_ns(str(cell))
+    except ValueError as exc:
+        raise BadCell("ts_ns", f"ts_ns {exc}") from None
+
+
+@final
+class TickParser:
+    """Rows of one file's columns to ticks: indices resolved once, a plan per symbol
+    (instrument, price grid) and per kind text (checked against the header once)."""
+
+    __slots__ = ("_at", "_index", "_kinds", "_lookup", "_symbols", "_width", "kind_at", "parse")
+
+    def __init__(self, columns: Sequence[str], lookup: InstrumentLookup) -> None:
+        self._width = len(columns)
+        self._index = {name: i for i, name in enumerate(columns)}  # the last of a name
+        self._at = (self._index["kind"], self._index["symbol"], self._index["ts_ns"])
+        self.kind_at = self._at[0]
+        self._lookup = lookup
+        self._symbols: dict[object, tuple[Instrument, PriceGrid]] = {}
+        self._kinds: dict[object, Callable[[Cells, Instrument, PriceGrid, int], Quote | Trade]] = {}
+        self.parse = self._row_plan()
+
+    def kind_checked(self, cell: object) -> None:
+        """Refuse a kind whose columns the header lacks, at its first row
+        (:class:`BadCell` without a column: the message names the header)."""
+        if cell in self._kinds:
+            return
+        kind = cell_text(cell).lower()
+        lacking = missing_columns(kind, self._index)
+        if lacking:
+            raise BadCell(
+                "",
+                f"a {kind} row needs the column(s) {', '.join(lacking)}, missing from"
+                " the header (line 1)",
+            )
+        if kind == "quote":
+            self._kinds[cell] = self._quote_plan()
+        elif kind == "trade":
+            self._kinds[cell] = self._trade_plan()
+        else:
+            self._kinds[cell] = _bad_kind(kind)
+
+    def instrument(self, cell: object) -> tuple[Instrument, PriceGrid]:
+        """The instrument of a ``symbol`` cell and its grid; :class:`BadCell` when unknown."""
+        found = self._symbols.get(cell)
+        if found is None:
+            symbol = cell_text(cell)
+            inst = self._lookup(symbol)
+            if inst is None:
+                raise BadCell("symbol", f"unknown instrument {symbol!r} (not listed on the venue)")
+            found = self._symbols[cell] = (inst, PriceGrid(inst))
+        return found
+
+    def _row_plan(self) -> Callable[[Cells], tuple[Quote | Trade, Instrument]]:
+        """``parse``: the row's kind plan, its symbol's instrument and grid, its time,
+        looked up in that order (the order the errors of a row come in)."""
+        width = self._width
+        at_kind, at_symbol, at_ts = self._at
+        kinds, symbols = self._kinds, self._symbols
+        kind_checked, instrument = self.kind_checked, self.instrument
+
+        def parse(row: Cells) -> tuple[Quote | Trade, Instrument]:
+            """The tick of ``row`` and its instrument; :class:`BadCell` for a refused cell."""
+            if len(row) < width:  # a short row: its missing cells are empty
+                row = [*row, *[""] * (width - len(row))]
+            plan = kinds.get(row[at_kind])
+            if plan is None:
+                kind_checked(row[at_kind])
+                plan = kinds[row[at_kind]]
+            found = symbols.get(row[at_symbol])
+            inst, grid = instrument(row[at_symbol]) if found is None else found
+            return plan(row, inst, grid, timestamp(row[at_ts])), inst
+
+        return parse
+
+    def _quote_plan(self) -> Callable[[Cells, Instrument, PriceGrid, int], Quote]:
+        index = self._index
+        bid, bid_size, ask, ask_size = (index[c] for c in REQUIRED_COLUMNS["quote"])
+
+        def quote(row: Cells, inst: Instrument, grid: PriceGrid, ts_ns: int) -> Quote:
+            try:  # plain cells: the same values as below, without a call per cell
+                ticks = grid.ticks
+                return Quote(
+                    symbol=inst.symbol,
+                    ts_ns=ts_ns,
+                    bid=ticks(row[bid]),  # type: ignore[arg-type]
+                    bid_size=int(row[bid_size]),  # type: ignore[call-overload]
+                    ask=ticks(row[ask]),  # type: ignore[arg-type]
+                    ask_size=int(row[ask_size]),  # type: ignore[call-overload]
+                )
+            except (ArithmeticError, ValueError, TypeError):  # empty, padded or refused
+                pass
+            return Quote(
+                symbol=inst.symbol,
+                ts_ns=ts_ns,
+                bid=price_ticks(grid, "bid", row[bid]),  # type: ignore[arg-type]
+                bid_size=integer("bid_size", row[bid_size]),
+                ask=price_ticks(grid, "ask", row[ask]),  # type: ignore[arg-type]
+                ask_size=integer("ask_size", row[ask_size]),
+            )
+
+        return quote
+
+    def _trade_plan(self) -> Callable[[Cells, Instrument, PriceGrid, int], Trade]:
+        index = self._index
+        price_at, size_at = (index[c] for c in REQUIRED_COLUMNS["trade"])
+        aggressor_at = index.get("aggressor")
+
+        def trade(row: Cells, inst: Instrument, grid: PriceGrid, ts_ns: int) -> Trade:
+            side = row[aggressor_at] if aggressor_at is not None else ""
+            if side in _SIDES:  # plain cells: the same values as below, without a call per cell
+                try:
+                    return Trade(
+                        symbol=inst.symbol,
+                        ts_ns=ts_ns,
+                        price=grid.ticks(row[price_at]),  # type: ignore[arg-type]
+                        size=int(row[size_at]),  # type: ignore[call-overload]
+                        aggressor=_SIDES[side],
+                    )
+                except (ArithmeticError, ValueError, TypeError):  # empty, padded or refused
+                    pass
+            price = price_ticks(grid, "price", row[price_at])  # type: ignore[arg-type]
+            if price is None:
+                raise BadCell("price", "a trade needs a price")
+            side = "" if aggressor_at is None else cell_text(row[aggressor_at]).upper()
+            if side not in _SIDES:
+                raise BadCell("aggressor", f"aggressor must be BUY, SELL or empty, got {side!r}")
+            return Trade(
+                symbol=inst.symbol,
+                ts_ns=ts_ns,
+                price=price,
+                size=integer("size", row[size_at]),
+                aggressor=_SIDES[side],
+            )
+
+        return trade
+
+
+def _bad_kind(kind: str) -> Callable[[Cells, Instrument, PriceGrid, int], Quote | Trade]:
+    def refuse(row: Cells, inst: Instrument, grid: PriceGrid, ts_ns: int) -> Quote | Trade:
+        raise BadCell("kind", f"kind must be 'quote' or 'trade', got {kind!r}")
+
+    return refuse
+
+
+def cell_text(cell: object) -> str:
+    """A cell as the text the format reads: stripped, empty for a missing value, a float
+    by its ``repr`` (the shortest text that reads back as it)."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float):
+        return repr(cell)
+    return str(cell).strip()
