@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from ec_core.data import TICK_FIELDS, read_ticks
+from ec_core.data import TICK_FIELDS, read_symbols, read_ticks
 from ec_core.data.tick_checks import TickChecks, parse_ts_ns
 from ec_core.data.tick_parser import PriceGrid
 from ec_core.errors import ConfigError
@@ -138,3 +138,22 @@ def test_a_bad_time_is_refused_with_the_rule_of_parse_ts_ns(tmp_path: Path, cell
     with pytest.raises(ConfigError) as caught:
         list(read_ticks(path, {"CLE": CLE}))
     assert f"t.csv:2.ts_ns: ts_ns {rule.value}" in str(caught.value)
+
+
+def test_read_symbols_names_the_first_row_of_a_kind_missing_its_columns(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "ts_ns,symbol,kind,price,size\n1,ZN,trade,1.5,1\n\n2,CLE,trade,70.00,1\n3,ES,quote,,\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        read_symbols(path)
+    assert "t.csv:5" in str(caught.value)
+    assert "a quote row needs the column(s) bid, bid_size, ask, ask_size" in str(caught.value)
+
+
+def test_read_symbols_reads_short_rows_and_blank_lines_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "ts_ns,kind,symbol,price,size\n1,trade,ZN,1.5,1\n\n2,trade\n3,trade, CLE ,70,1\n"
+    )
+    assert read_symbols(path) == ["ZN", "CLE"]

@@ -39,6 +39,7 @@ import csv
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 from typing import Protocol
 
@@ -191,20 +192,49 @@ def _checked(kinds: TickParser, row: Sequence[object], path: Path, number: int) 
 
 
 def read_symbols(path: str | Path) -> list[str]:
-    """The symbols of a tick file, in order of first appearance (to resolve them first)."""
+    """The symbols of a tick file, in order of first appearance (to resolve them first).
+
+    The symbol and kind cells are gathered without a Python step per row; a short row or
+    a kind whose columns the header lacks sends the file through the row-by-row read,
+    which names the row."""
     target = Path(path)
+    try:
+        seen = _symbol_cells(target)
+    except (IndexError, BadCell):
+        seen = _symbol_cells_by_row(target)
+    symbols = dict.fromkeys(cell_text(s) for s in seen)
+    return [s for s in symbols if s]
+
+
+def _symbol_cells(path: Path) -> Iterable[object]:
+    with _source(path, None) as (columns, rows, _):
+        symbol_at = _last(columns, "symbol")
+        if is_bar_header(columns):
+            return dict.fromkeys(map(itemgetter(symbol_at), filter(None, rows)))
+        kinds = TickParser(columns, _no_instrument)
+        pairs = dict.fromkeys(map(itemgetter(kinds.kind_at, symbol_at), filter(None, rows)))
+    for kind in dict.fromkeys(kind for kind, _ in pairs):
+        kinds.kind_checked(kind)
+    return dict.fromkeys(symbol for _, symbol in pairs)
+
+
+def _symbol_cells_by_row(path: Path) -> Iterable[object]:
     seen: dict[object, None] = {}
-    with _source(target, None) as (columns, rows, numbered):
+    with _source(path, None) as (columns, rows, numbered):
         kinds = None if is_bar_header(columns) else TickParser(columns, _no_instrument)
-        at = len(columns) - 1 - columns[::-1].index("symbol")  # the last, as a row's dict has it
+        at = _last(columns, "symbol")
         for row in rows:
             if not row:
                 continue
             if kinds is not None:
-                _checked(kinds, row, target, numbered.line_num)
+                _checked(kinds, row, path, numbered.line_num)
             seen.setdefault(row[at] if at < len(row) else "", None)
-    symbols = dict.fromkeys(cell_text(s) for s in seen)
-    return [s for s in symbols if s]
+    return seen
+
+
+def _last(columns: Sequence[str], name: str) -> int:
+    """The index of the last column called ``name`` (the one a row's dict keeps)."""
+    return len(columns) - 1 - list(columns)[::-1].index(name)
 
 
 def read_ticks(
