@@ -14,6 +14,7 @@ Several instruments in one file are read interleaved by time, as in a CSV.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any, final
 
@@ -65,17 +66,28 @@ class ArrowRows:
     negative: those are refused with the text's message).
     """
 
-    __slots__ = ("_batches", "columns", "line_num")
+    __slots__ = ("_batches", "_read", "columns", "line_num")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, only: Iterable[str] | None = None) -> None:
+        """``only``: read just these columns (the last of a name); the others' cells are
+        empty, so a row keeps the header's indices."""
         self.columns, self._batches = _open(path)
         self.line_num = 0
+        names = list(self.columns)
+        self._read = (
+            None
+            if only is None
+            else frozenset(len(names) - 1 - names[::-1].index(n) for n in only if n in names)
+        )
 
     def __iter__(self) -> Iterator[tuple[object, ...]]:
-        columns = self.columns
+        columns, read = self.columns, self._read
         for batch in self._batches:
-            cells = [_column(name, batch.column(i)) for i, name in enumerate(columns)]
-            for row in zip(*cells, strict=True):
+            cells: list[Iterable[object]] = [
+                _column(name, batch.column(i)) if read is None or i in read else repeat("")
+                for i, name in enumerate(columns)
+            ]
+            for row in zip(*cells, strict=False):  # the read columns: one length per batch
                 self.line_num += 1
                 yield row
 

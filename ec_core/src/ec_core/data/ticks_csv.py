@@ -117,12 +117,13 @@ class _Numbered(Protocol):
 
 @contextlib.contextmanager
 def _source(
-    path: Path, bars: bool | None
+    path: Path, bars: bool | None, *, only: Sequence[str] | None = None
 ) -> Iterator[tuple[list[str], Iterator[Sequence[object]], _Numbered]]:
     """The columns once the header passed :func:`_header_checked`, the rows (a blank CSV
-    line is an empty row: no row) and what numbers the row last read."""
+    line is an empty row: no row) and what numbers the row last read. ``only``: the
+    columns the caller reads (a Parquet or Arrow file converts just those)."""
     if is_arrow(path):
-        rows = ArrowRows(path)
+        rows = ArrowRows(path, only=only)
         yield _header_checked(path, [str(c) for c in rows.columns], bars), iter(rows), rows
         return
     try:
@@ -207,7 +208,7 @@ def read_symbols(path: str | Path) -> list[str]:
 
 
 def _symbol_cells(path: Path) -> Iterable[object]:
-    with _source(path, None) as (columns, rows, _):
+    with _source(path, None, only=("kind", "symbol")) as (columns, rows, _):
         symbol_at = _last(columns, "symbol")
         if is_bar_header(columns):
             return dict.fromkeys(map(itemgetter(symbol_at), filter(None, rows)))
