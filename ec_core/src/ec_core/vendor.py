@@ -298,6 +298,12 @@ class ReplayFeed(Protocol):
         """
         ...
 
+    def instrument(self, symbol: str) -> Instrument | None:
+        """The venue's instrument for a recorded ``symbol`` (what the session's ``resolve``
+        answers), or ``None`` when the venue lists none: without an await, so a replay
+        resolves a file's symbols as its reader meets them, reading the file once."""
+        ...
+
     @property
     def activity(self) -> int:
         """How many trade events the venue has produced so far (any account). A replay

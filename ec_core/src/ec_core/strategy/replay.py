@@ -21,7 +21,6 @@ report's ``held``.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -34,8 +33,8 @@ import anyio
 from ec_core.clock import utc_iso
 from ec_core.data.ohlcv_file import read_bar_ticks
 from ec_core.data.tick_checks import TickChecks
-from ec_core.data.ticks_csv import read_symbols, read_ticks
-from ec_core.errors import ConfigError, EcError
+from ec_core.data.ticks_csv import read_ticks
+from ec_core.errors import ConfigError
 from ec_core.front import open_venue
 from ec_core.model import Bar, Instrument, MarketEvent
 from ec_core.plugins import PluginHost
@@ -86,15 +85,12 @@ async def replay_plan(
         checks: TickChecks | None = None
         if isinstance(ticks, str | Path):
             table = {s: await session.resolve(s) for s in plan.symbols}
-            for symbol in read_symbols(ticks):
-                if symbol not in table:
-                    with contextlib.suppress(EcError):  # unknown: the reader names its row
-                        table[symbol] = await session.resolve(symbol)
+            lookup = _file_lookup(table, market)
             checks = tick_checks if tick_checks is not None else TickChecks()
             events: Iterable[MarketEvent] = (
-                read_ticks(ticks, table.get, checks=checks)
+                read_ticks(ticks, lookup, checks=checks)
                 if bar_length_ns is None
-                else read_bar_ticks(ticks, table.get, length_ns=bar_length_ns, checks=checks)
+                else read_bar_ticks(ticks, lookup, length_ns=bar_length_ns, checks=checks)
             )
         else:
             events = ticks
@@ -180,6 +176,23 @@ def _slippage_ticks(settings: Mapping[str, Any]) -> int:
     table = settings.get("replay")
     value = table.get("slippage_ticks", 0) if isinstance(table, Mapping) else 0
     return value if isinstance(value, int) else 0
+
+
+def _file_lookup(
+    table: dict[str, Instrument], venue: ReplayFeed
+) -> Callable[[str], Instrument | None]:
+    """The reader's instrument lookup: the plan's resolved symbols, then the venue's
+    answer for a symbol outside the plan (asked when its first row comes: the file is
+    read once); ``None``, an unknown symbol, makes the reader name the row."""
+    known: dict[str, Instrument | None] = dict(table)
+
+    def lookup(symbol: str) -> Instrument | None:
+        if symbol in known:
+            return known[symbol]
+        found = known[symbol] = venue.instrument(symbol)
+        return found
+
+    return lookup
 
 
 def replay_feed(session: object) -> ReplayFeed:

@@ -161,6 +161,10 @@ class RecordedVenue:
         """The exchange's clock; :meth:`feed` moves a simulated one to each record's time."""
         return self._clock
 
+    def instrument(self, symbol: str) -> Instrument | None:
+        """The exchange's instrument for ``symbol`` (what a session resolves), or ``None``."""
+        return self.exchange.instrument(symbol)
+
     def stream(
         self, records: Iterable[MarketEvent], *, spoke: Callable[[MarketEvent], bool] | None = None
     ) -> Iterator[MarketEvent]:

@@ -93,6 +93,10 @@ class ReplayFeeder:
         """The exchange's clock; :meth:`feed` moves a simulated one to each tick's time."""
         return self.exchange.clock
 
+    def instrument(self, symbol: str) -> Instrument | None:
+        """The exchange's instrument for ``symbol`` (what a session resolves), or ``None``."""
+        return self.exchange.instrument(symbol)
+
     def feed(self, tick: Quote | Trade) -> None:
         """Move a simulated clock to the tick, then show it to the book (see the class doc)."""
         exchange = self.exchange
