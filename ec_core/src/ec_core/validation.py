@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol, final, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, final, get_args, runtime_checkable
 
 import msgspec
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # imported lazily: ec_core.safety depends on this module
 __all__ = ["PreTradeContext", "Validator", "ValidatorRegistry", "judges"]
 
 _Validate = Callable[[OrderRequest, "PreTradeContext"], Iterable[Violation]]
+_REQUEST_TYPES: tuple[type, ...] = get_args(OrderRequest)
 
 
 class PreTradeContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,6 +86,25 @@ def judges(validator: Validator, request_type: type) -> bool:
     return kinds is None or issubclass(request_type, kinds)
 
 
+def _check_judges(validator: Validator) -> None:
+    # Checked once where the rule is added: an empty or foreign ``judges`` would leave
+    # the rule out of every run (it would never refuse anything, silently), and a list
+    # or a name would raise TypeError on the first order instead of naming the rule.
+    kinds = getattr(validator, "judges", None)
+    if kinds is None:
+        return
+    if (
+        type(kinds) is not tuple
+        or not kinds
+        or not all(isinstance(k, type) and k in _REQUEST_TYPES for k in kinds)
+    ):
+        allowed = ", ".join(t.__name__ for t in _REQUEST_TYPES)
+        raise PluginError(
+            f"validator {validator.name!r}: judges must be a non-empty tuple of request "
+            f"types ({allowed}), got {kinds!r}"
+        )
+
+
 @final
 class ValidatorRegistry:
     """Validators by name, in registration order, each for every vendor or for one.
@@ -119,6 +139,7 @@ class ValidatorRegistry:
             raise PluginError(f"validator {name!r} is already registered")
         if vendor is not None and (type(vendor) is not str or not vendor):
             raise PluginError(f"validator {name!r}: vendor must be a non-empty str, got {vendor!r}")
+        _check_judges(validator)
         self._validators[name] = validator
         self._scope.pop(name, None)
         if vendor is not None:

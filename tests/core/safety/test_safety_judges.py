@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from ec_core.errors import Violation
+import pytest
+from ec_core.errors import PluginError, Violation
 from ec_core.model import (
     CancelAll,
     CancelOrder,
@@ -106,3 +107,22 @@ def test_the_registry_runs_a_rule_only_on_the_types_it_judges() -> None:
     registry.add(later)
     registry.run(cancel, context())
     assert later.seen == ["CancelOrder"]
+
+
+@pytest.mark.parametrize(
+    "kinds",
+    [(), [NewOrder], NewOrder, ("NewOrder",), (NewOrder, int)],
+    ids=["empty", "list", "bare-class", "name", "not-a-request"],
+)
+def test_a_judges_that_is_not_a_tuple_of_request_types_is_refused_when_added(
+    kinds: object,
+) -> None:
+    # An empty or foreign ``judges`` would leave the rule out of every run (it would never
+    # refuse anything), a list or a name would raise TypeError on the first order: both are
+    # found where the plugin registers, with the rule named.
+    registry = ValidatorRegistry()
+    bad = Spy("odd_rule", None)
+    bad.judges = kinds  # type: ignore[assignment]
+    with pytest.raises(PluginError, match=r"validator 'odd_rule': judges must be"):
+        registry.add(bad)
+    assert registry.names() == []
