@@ -119,24 +119,21 @@ class MarketSimulator:
             state.orders.setdefault(key, report.cl_order_id)
 
     def _first_free_cl(self) -> int:
-        """The first ``n`` whose ``H<n>`` the house has not used, found in O(log n).
+        """One past the highest ``H<n>`` among the house's open orders.
 
-        A simulator numbers its ids from 1 without gaps, so the used ones are a prefix:
-        gallop, then bisect. :meth:`_cl` still skips any used id, so gaps stay correct.
+        The house keeps only its open orders (``retire_final_orders``): the ids of its
+        finished ones are free again, so the used ids are no prefix to search, and
+        starting at the first free one would hand out ``H1`` again. A simulator numbers
+        upwards and a rename takes a fresh id, so this starts after every order placed
+        before the newest one kept (the ids of orders finished after it are forgotten).
+        :meth:`_cl` still skips any used id (a house that keeps every order).
         """
-        used = self.exchange.client_id_used
-        house = self.house
-        high = 1
-        while used(house, f"H{high}"):
-            high *= 2
-        low = high // 2  # used (or 0): the first free id is in (low, high]
-        while high - low > 1:
-            middle = (low + high) // 2
-            if used(house, f"H{middle}"):
-                low = middle
-            else:
-                high = middle
-        return high
+        highest = 0
+        for report in self.exchange.open_orders(self.house):
+            cl = report.cl_order_id
+            if cl[:1] == "H" and cl[1:].isdigit():
+                highest = max(highest, int(cl[1:]))
+        return highest + 1
 
     def _start_mid(
         self, symbol: str, given: Decimal | None, reference: Decimal | None
