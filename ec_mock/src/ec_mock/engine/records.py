@@ -24,7 +24,8 @@ class OrderRecord:
     """One order as the engine holds it. ``pos`` is bound when the order is accepted."""
 
     pos: PositionLedger  # the account's position in ``symbol``: fills and working qty go there
-    level: Level  # its price level while ``resting`` (set by ``OrderBook.rest``), else OFF_BOOK
+    level: Level  # its price level while ``resting`` (set by ``OrderBook.rest``); OFF_BOOK once
+    # it left the book; unset while it never rested (read only while ``resting``)
     __slots__ = (
         "account_id",
         "aon",
