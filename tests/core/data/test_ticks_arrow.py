@@ -50,6 +50,24 @@ def test_float_prices_on_the_grid_are_read_exactly_and_off_grid_refused(tmp_path
         next(ticks)
 
 
+def test_an_unsigned_ts_ns_past_64_bit_nanoseconds_is_refused_as_in_a_csv(tmp_path: Path) -> None:
+    path = tmp_path / "late.parquet"
+    table = pa.table(
+        {
+            "ts_ns": pa.array([T0, 2**64 - 1], pa.uint64()),
+            "symbol": ["CLE", "CLE"],
+            "kind": ["trade", "trade"],
+            "price": ["70.01", "70.01"],
+            "size": [1, 1],
+        }
+    )
+    pq.write_table(table, str(path))
+    ticks = read_ticks(path, TABLE)
+    assert next(ticks) == Trade(symbol="CLE", ts_ns=T0, price=7001, size=1)
+    with pytest.raises(ConfigError, match=r"late\.parquet:row 2\.ts_ns: ts_ns must fit in 64-bit"):
+        next(ticks)
+
+
 def test_a_quote_column_missing_from_the_schema_is_named(tmp_path: Path) -> None:
     path = tmp_path / "short.parquet"
     pq.write_table(

@@ -142,8 +142,9 @@ def integer(column: str, cell: object) -> int:
 
 
 def timestamp(cell: object) -> int:
-    """``ts_ns`` (:func:`~ec_core.data.tick_checks.parse_ts_ns`; an integer cell as it is)."""
-    if type(cell) is int:
+    """``ts_ns`` (:func:`~ec_core.data.tick_checks.parse_ts_ns`; an integer cell in range
+    as it is, so a Parquet ``uint64`` past 64-bit nanoseconds is refused as in a CSV)."""
+    if type(cell) is int and 0 <= cell <= _MAX_NS:  # else parse_ts_ns says the rule
         return cell
     if type(cell) is str and cell.isdigit():
         try:  # plain nanoseconds; past 2**63 - 1 or odd digits, parse_ts_ns says the rule
