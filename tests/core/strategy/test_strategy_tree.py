@@ -379,6 +379,7 @@ async def test_a_timeout_sends_the_tree_to_overtime_counted_from_its_first_tick(
     assert signal.state is SignalState.DONE
     overtime = next(r for r in signal.tree.history if r.kind == "overtime")
     assert (overtime.ts_ns, overtime.target) == (T0 + 4 * SEC, "OvertimeExit")
+    assert overtime.reason == "timeout_ns of 3000000000 ns passed"
 
 
 def test_a_timeout_and_a_condition_whichever_comes_first() -> None:
@@ -396,7 +397,7 @@ def test_a_timeout_and_a_condition_whichever_comes_first() -> None:
     assert tree.active.name == "Out"
     assert tree.state is TreeState.DONE  # the overtime node has no payloads: through at once
     tree.update(ctx, T0 + 20 * SEC)
-    assert [r.kind for r in tree.history].count("overtime") == 1
+    assert [r.reason for r in tree.history if r.kind == "overtime"] == ["overtime condition held"]
     timed = ActionTree(entry, lambda ctx: False, out, timeout_ns=10 * SEC)
     timed.update(ctx, T0)
     timed.update(ctx, T0 + 10 * SEC - 1)

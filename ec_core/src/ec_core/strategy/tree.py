@@ -217,10 +217,10 @@ class ActionTree:
         if now_ns is None:
             now_ns = ctx.now_ns
         cond = self.overtime_due
-        if (now_ns >= self._overtime_at and self._timed_out(now_ns)) or (
-            cond is not None and cond(ctx)
-        ):
-            self._enter_overtime(ctx)
+        if now_ns >= self._overtime_at and self._timed_out(now_ns):
+            self._enter_overtime(ctx, f"timeout_ns of {self.timeout_ns} ns passed")
+        elif cond is not None and cond(ctx):
+            self._enter_overtime(ctx, "overtime condition held")
         else:
             state = self.state
             if state is _WAITING:
@@ -349,14 +349,14 @@ class ActionTree:
                 count = stats.get((node, name)) or stats.setdefault((node, name), BranchCount())
                 count.taken += 1
 
-    def _enter_overtime(self, ctx: StrategyContext) -> None:
+    def _enter_overtime(self, ctx: StrategyContext, reason: str) -> None:
         node = self.overtime_node
         assert node is not None
         self.in_overtime = True
         self.overtime_due = None
         self._overtime_at = _NEVER
         self._cancel_chains(self._orders.chains, "overtime")
-        self._record(ctx, "overtime", self.active.name, node.name, "overtime condition held")
+        self._record(ctx, "overtime", self.active.name, node.name, reason)
         self.active = node
         self.state = TreeState.WAITING
         if node.trigger_cond(ctx):
