@@ -132,7 +132,17 @@ def _source(
         raise ConfigError("tick file not found", file=str(path)) from None
     with handle:
         reader = csv.reader(handle)
-        yield _header_checked(path, next(reader, []), bars), reader, reader
+        try:  # the caller's rows are read here: a bad line is the file's error, named
+            yield _header_checked(path, next(reader, []), bars), reader, reader
+        except csv.Error as exc:
+            raise ConfigError(f"not a CSV row: {exc}", path=_where(path, reader.line_num)) from None
+        except UnicodeDecodeError as exc:
+            byte = exc.object[exc.start : exc.start + 1].hex()
+            raise ConfigError(
+                f"a tick file must be UTF-8 text: byte 0x{byte} cannot be decoded"
+                f" (after line {reader.line_num})",
+                path=path.name,
+            ) from None
 
 
 def _where(path: Path, number: int) -> str:
