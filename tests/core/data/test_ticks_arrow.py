@@ -95,3 +95,14 @@ def test_ec_data_convert_writes_parquet_that_replays_the_same(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     assert "2 rows written" in done.stdout
     assert list(read_ticks(target, TABLE)) == list(read_ticks(source, TABLE))
+
+
+@pytest.mark.parametrize(("suffix", "kind"), [(".parquet", "Parquet"), (".arrow", "Arrow IPC")])
+def test_a_file_that_is_not_parquet_or_arrow_is_refused_naming_it(
+    tmp_path: Path, suffix: str, kind: str
+) -> None:
+    path = tmp_path / f"ticks{suffix}"
+    path.write_bytes(b"ts_ns,symbol,kind\n" * 10)
+    for read in (lambda: list(read_ticks(path, TABLE)), lambda: read_symbols(path)):
+        with pytest.raises(ConfigError, match=rf"ticks\{suffix}: not a readable {kind} file: "):
+            read()

@@ -96,10 +96,15 @@ def _open(path: Path) -> tuple[list[str], Iterable[Any]]:
     pa = _pyarrow(path)
     if not path.exists():
         raise ConfigError("tick file not found", file=str(path))
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        parquet = pa.parquet.ParquetFile(str(path))
-        return list(parquet.schema_arrow.names), parquet.iter_batches(batch_size=_BATCH)
-    reader = pa.ipc.open_file(str(path))
+    is_parquet = path.suffix.lower() in PARQUET_SUFFIXES
+    try:
+        if is_parquet:
+            parquet = pa.parquet.ParquetFile(str(path))
+            return list(parquet.schema_arrow.names), parquet.iter_batches(batch_size=_BATCH)
+        reader = pa.ipc.open_file(str(path))
+    except pa.ArrowException as exc:  # not the format its name says, or truncated
+        kind = "Parquet" if is_parquet else "Arrow IPC"
+        raise ConfigError(f"not a readable {kind} file: {exc}", path=path.name) from None
     batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
     return list(reader.schema.names), batches
 
