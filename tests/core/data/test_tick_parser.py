@@ -159,30 +159,26 @@ def test_read_symbols_reads_short_rows_and_blank_lines_in_order(tmp_path: Path) 
     assert read_symbols(path) == ["ZN", "CLE"]
 
 
-def test_a_cell_past_the_csv_field_limit_is_refused_naming_its_line(tmp_path: Path) -> None:
-    path = tmp_path / "t.csv"
-    path.write_text(
-        ",".join(TICK_FIELDS)
-        + "\n1704898801000000000,CLE,quote,,,70.00,5,70.01,6,\n"
-        + f"1704898801000000001,CLE,quote,,,{'7' * 200_000},5,70.01,6,\n"
-    )
-    for read in (
-        lambda: list(read_ticks(path, {"CLE": CLE}, checks=TickChecks())),
-        lambda: read_symbols(path),
-    ):
-        with pytest.raises(ConfigError, match=r"t\.csv:3: not a CSV row: field larger than"):
-            read()
-
-
-def test_bytes_that_are_not_utf8_are_refused_naming_the_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("bid", "message"),
+    [
+        (b"7" * 200_000, r"t\.csv:3: not a CSV row: field larger than"),  # csv's field limit
+        (b"70.\xff", r"t\.csv: a tick file must be UTF-8 text: byte 0xff"),
+    ],
+)
+def test_a_line_csv_cannot_read_is_refused_naming_the_file(
+    tmp_path: Path, bid: bytes, message: str
+) -> None:
     path = tmp_path / "t.csv"
     path.write_bytes(
         (",".join(TICK_FIELDS) + "\n1704898801000000000,CLE,quote,,,70.00,5,70.01,6,\n").encode()
-        + b"1704898801000000001,CLE,quote,,,70.\xff,5,70.01,6,\n"
+        + b"1704898801000000001,CLE,quote,,,"
+        + bid
+        + b",5,70.01,6,\n"
     )
     for read in (
         lambda: list(read_ticks(path, {"CLE": CLE}, checks=TickChecks())),
         lambda: read_symbols(path),
     ):
-        with pytest.raises(ConfigError, match=r"t\.csv: a tick file must be UTF-8 text: byte 0xff"):
+        with pytest.raises(ConfigError, match=message):
             read()
