@@ -182,3 +182,16 @@ def test_a_line_csv_cannot_read_is_refused_naming_the_file(
     ):
         with pytest.raises(ConfigError, match=message):
             read()
+
+
+def test_a_csv_saved_with_a_byte_order_mark_reads_as_without_one(tmp_path: Path) -> None:
+    # Spreadsheets write UTF-8 CSV with a BOM: it must not hide the ts_ns column.
+    path = tmp_path / "t.csv"
+    path.write_text(
+        ",".join(TICK_FIELDS) + "\n1704898801000000000,CLE,quote,,,70.00,5,70.01,6,\n",
+        encoding="utf-8-sig",
+    )
+    assert read_symbols(path) == ["CLE"]
+    assert list(read_ticks(path, {"CLE": CLE}, checks=TickChecks())) == [
+        Quote(symbol="CLE", ts_ns=1704898801000000000, bid=7000, bid_size=5, ask=7001, ask_size=6)
+    ]

@@ -6,7 +6,8 @@
     1704898800000000000,EP,quote,,,4500.00,12,4500.25,9,
     1704898800100000000,EP,trade,4500.25,3,,,,,BUY
 
-One tick per row, header required: ``ts_ns``, ``symbol`` and ``kind`` always, and
+UTF-8 (a byte-order mark, as spreadsheets write one, is skipped). One tick per row, header
+required: ``ts_ns``, ``symbol`` and ``kind`` always, and
 the columns the rows' kinds read (a quote: ``bid,bid_size,ask,ask_size``; a trade:
 ``price,size``). ``ts_ns`` is nanoseconds since the epoch or an ISO 8601 time with a
 zone. Prices are decimals in the instrument's units, converted exactly to ticks: a
@@ -104,7 +105,7 @@ def is_bar_file(path: str | Path) -> bool:
     if is_arrow(target):
         return is_bar_header(arrow_columns(target))
     try:
-        with target.open(newline="", encoding="utf-8") as handle:
+        with target.open(newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle), [])
     except FileNotFoundError:
         raise ConfigError("tick file not found", file=str(target)) from None
@@ -127,7 +128,7 @@ def _source(
         yield _header_checked(path, [str(c) for c in rows.columns], bars), iter(rows), rows
         return
     try:
-        handle = path.open(newline="", encoding="utf-8")
+        handle = path.open(newline="", encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError("tick file not found", file=str(path)) from None
     with handle:
