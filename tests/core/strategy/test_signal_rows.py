@@ -110,3 +110,27 @@ async def test_a_finished_signal_costs_its_row_and_nothing_once_rows_are_capped(
         total = await growth(engine)
         per_signal = (total - feeds_only) / (log.count - 50)
         assert per_signal < bound, (keep, per_signal)
+
+
+@pytest.mark.anyio
+async def test_rows_pushed_out_past_keep_are_never_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row's time strings and timed transitions are made only for the rows the report
+    lists: the signals pushed out past ``keep`` cost the log a count and a tally."""
+    from ec_core.strategy import signal_rows
+
+    made: list[int] = []
+
+    def counted(ts_ns: int, instrument: object) -> str:
+        made.append(ts_ns)
+        return f"t{ts_ns}"
+
+    monkeypatch.setattr(signal_rows, "exchange_time", counted)
+    log = SignalLog({SYMBOL: INSTRUMENT}, keep=3)
+    heard: list[str] = []
+    await engine_with(log, heard).replay(ticks(0, 10))
+    assert log.count >= 9
+    assert made == []  # nothing built while the replay runs
+    paths = log.paths
+    assert [p.signal_id for p in paths] == heard[-3:]
+    assert len(made) == len({t.ts_ns for p in paths for t in p.transitions}) > 0
+    assert log.paths is paths  # built once until another signal finishes

@@ -378,3 +378,68 @@ async def test_on_finished_hears_every_signal_and_history_keeps_the_last() -> No
     assert [s.state for s in heard] == [SignalState.DONE] * len(heard)
     assert list(engine.finished) == heard[-2:]  # the engine keeps its last two whole
     assert len({s.signal_id for s in heard}) == len(heard)  # each heard once
+
+
+class Quiet(OpStrategy):
+    """Generates nothing: signals come through ``add_signal``; a hook may cancel one."""
+
+    def __init__(self) -> None:
+        super().__init__(symbols=[SYMBOL], max_signals=100)
+        self.on_finish: Callable[[OpSignal], None] | None = None
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        return None
+
+    def on_signal_finished(self, signal: OpSignal) -> None:
+        if self.on_finish is not None:
+            self.on_finish(signal)
+
+
+def quiet_engine(heard: list[str]) -> tuple[StrategyEngine, Quiet, list[OpSignal]]:
+    strategy = Quiet()
+    engine = StrategyEngine(
+        FeedSet.of([INSTRUMENT], timeframes=("1s",)), [strategy], account_id=ACCOUNT,
+        on_finished=lambda s: heard.append(s.name),
+    )  # fmt: skip
+    engine.on_event(quote(T0, 100))
+    signals = [OpSignal(resting_tree(), symbol=SYMBOL, name=name) for name in "ABCD"]
+    for signal in signals:
+        engine.add_signal(signal, strategy)
+    return engine, strategy, signals
+
+
+def test_signals_finishing_in_one_event_are_reaped_first_admitted_first() -> None:
+    """Reaping looks only at the signals that finished (each tells the engine as it
+    does); they are retired in admission order whatever order they finished in."""
+    heard: list[str] = []
+    engine, strategy, (a, b, c, d) = quiet_engine(heard)
+    d.cancel(T0, "outside the engine")  # by user code, not by a tick
+    b.cancel(T0, "outside the engine")
+    assert heard == []  # nothing is reaped before the engine's next step
+    engine.on_event(quote(T0 + SEC, 100))
+    assert heard == ["B", "D"]
+    assert engine.signals == [a, c]
+    assert strategy.live_signals == 2
+    assert list(engine.finished) == [b, d]
+    assert engine._plans.plans[SYMBOL].live == [a, c]
+
+
+def test_a_signal_a_finish_hook_cancels_is_reaped_in_the_same_pass() -> None:
+    """A hook that ends an earlier-admitted signal: it is retired with the others,
+    not left among the live signals after its routes stopped stepping it."""
+    heard: list[str] = []
+    engine, strategy, (a, b, c, d) = quiet_engine(heard)
+    strategy.on_finish = lambda s: a.cancel(T0, "hook") if s is c else None
+    c.cancel(T0, "outside the engine")
+    engine.on_event(quote(T0 + SEC, 100))
+    assert heard == ["C", "A"]
+    assert engine.signals == [b, d]
+    assert strategy.live_signals == 2
+    assert engine._plans.plans[SYMBOL].live == [b, d]
+
+
+def test_a_symbol_listed_twice_in_watch_is_watched_once() -> None:
+    """The engine steps a signal once per tick of each symbol in ``watch``: a symbol
+    listed twice must not be stepped (and reaped) twice."""
+    signal = OpSignal(resting_tree(), symbol=SYMBOL, watch=["Other", SYMBOL, "Other"])
+    assert signal.watch == (SYMBOL, "Other")

@@ -104,7 +104,12 @@ class StrategyEngine:
                         f"strategy {strategy.name} trades {symbol!r}, which has no feed"
                     )
                 by_symbol.setdefault(symbol, []).append(strategy)
-        self.signals: list[OpSignal] = []
+        # live signals -> their admission number (insertion order is admission order)
+        self._live: dict[OpSignal, int] = {}
+        self._admitted = itertools.count()
+        # signals that finished and wait to be reaped: each appends itself as it finishes
+        # (OpSignal.on_done), so reaping looks at them alone, not at every live signal
+        self._finishing: list[OpSignal] = []
         # Per symbol, everything a tick needs in one lookup: quote handler, trade
         # handler, strategies, live signals watching it (a list kept in place).
         self._plans = SymbolRoutes(feeds.buffers, {k: tuple(v) for k, v in by_symbol.items()})
@@ -254,10 +259,19 @@ class StrategyEngine:
         strategy.live_signals += 1
         self._admit(strategy, signal)
 
+    @property
+    def signals(self) -> list[OpSignal]:
+        """The live signals, first admitted first."""
+        return list(self._live)
+
     def _admit(self, strategy: OpStrategy, signal: OpSignal) -> None:
         signal.tree.bind_ids(self._next_cl_id, self._next_request_id)
         self._owner[signal.signal_id] = strategy
-        self.signals.append(signal)
+        self._live[signal] = next(self._admitted)
+        if signal.done:  # finished before it was admitted: reaped with the next ones
+            self._finishing.append(signal)
+        else:
+            signal.on_done = self._finishing.append
         for symbol in signal.watch:
             route = self._plans.get(symbol)
             if route is not None:
@@ -266,30 +280,43 @@ class StrategyEngine:
             logger.info("signal %s (%s) from %s", signal.signal_id, signal.name, strategy.name)
 
     def _reap(self) -> None:
-        live: list[OpSignal] = []
-        for signal in self.signals:
-            if not signal.done:
-                live.append(signal)
-                continue
-            strategy = self._owner.pop(signal.signal_id)
-            strategy.live_signals -= 1
-            if signal.error is None and self.failures.runs:
-                self.failures.succeeded(strategy.name, "signal")
-            self.finished.append(signal)
-            if self._on_finished is not None:
-                self._on_finished(signal)
-            if logger.isEnabledFor(logging.INFO):
-                logger.info("signal %s %s: %s", signal.signal_id, signal.state.value, signal.reason)
-            strategy.count_finished(signal)
-            try:
-                strategy.on_signal_finished(signal)
-            except Exception as exc:
-                self._report(signal.finished_ns, "hook", strategy.name, signal.signal_id, exc)
-        self.signals = live
-        for route in self._plans.plans.values():
-            watching = route.live
-            if watching:
-                watching[:] = [s for s in watching if not s.done]
+        """Retire the signals that finished since the last reap, first admitted first.
+
+        Each finished signal put itself on ``_finishing`` (:attr:`OpSignal.on_done`),
+        so the cost is per finished signal: it leaves the live signals (a dict) and the
+        live lists of the routes it watches, not a walk of every signal and route.
+        """
+        pending = self._finishing
+        while pending:  # a hook below may finish another signal: it is reaped here too
+            batch = sorted(pending, key=self._live.__getitem__)
+            pending.clear()
+            for signal in batch:
+                self._retire(signal)
+            routes = self._plans.plans
+            for signal in batch:
+                del self._live[signal]
+                for symbol in signal.watch:
+                    route = routes.get(symbol)
+                    # (not in it if its route was built after the signal was admitted)
+                    if route is not None and signal in route.live:
+                        route.live.remove(signal)
+
+    def _retire(self, signal: OpSignal) -> None:
+        """A finished signal's bookkeeping: its strategy, history, listeners and log."""
+        strategy = self._owner.pop(signal.signal_id)
+        strategy.live_signals -= 1
+        if signal.error is None and self.failures.runs:
+            self.failures.succeeded(strategy.name, "signal")
+        self.finished.append(signal)
+        if self._on_finished is not None:
+            self._on_finished(signal)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info("signal %s %s: %s", signal.signal_id, signal.state.value, signal.reason)
+        strategy.count_finished(signal)
+        try:
+            strategy.on_signal_finished(signal)
+        except Exception as exc:
+            self._report(signal.finished_ns, "hook", strategy.name, signal.signal_id, exc)
 
     def _report(
         self, now: int, where: str, strategy: str, signal_id: str, exc: BaseException

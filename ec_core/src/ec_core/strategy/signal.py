@@ -67,6 +67,7 @@ class OpSignal:
         "error",
         "finished_ns",
         "name",
+        "on_done",
         "on_tick",
         "reason",
         "signal_id",
@@ -92,9 +93,8 @@ class OpSignal:
             raise ValueError(f"signal window is empty: start {start_ns} >= end {end_ns}")
         self.tree = tree
         self.symbol = symbol
-        self.watch: tuple[str, ...] = (
-            (symbol, *(s for s in watch if s != symbol)) if watch else (symbol,)
-        )
+        # each symbol once: the engine steps the signal once per tick of each
+        self.watch: tuple[str, ...] = tuple(dict.fromkeys((symbol, *watch)))
         self.name = name or tree.root.name
         self.start_ns = start_ns
         self.end_ns = end_ns
@@ -110,6 +110,8 @@ class OpSignal:
         # both take the context and the tick's time
         self.on_tick: Callable[[StrategyContext, int], bool] = self.step
         tree.on_final = self.sync_with_tree
+        # told the signal once, as it finishes (the engine's list of signals to reap)
+        self.on_done: Callable[[OpSignal], object] | None = None
 
     @property
     def finished(self) -> bool:
@@ -171,6 +173,10 @@ class OpSignal:
         self.done = state.is_final
         self.reason = reason
         self.finished_ns = now_ns
+        listener = self.on_done
+        if listener is not None:
+            self.on_done = None
+            listener(self)
 
     def order_ids(self, node: str | None = None) -> list[str]:
         """Client ids of the orders this signal placed (of one node if given)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 import msgspec
 
@@ -59,23 +60,60 @@ def _path(history: Sequence[TransitionRecord]) -> tuple[str, ...]:
     return tuple(path)
 
 
-def signal_path(signal: OpSignal, instrument: Instrument | None = None) -> SignalPath:
-    history = tuple(signal.tree.history)
+class _Finished(NamedTuple):
+    """What a row is made of, taken as a signal finishes: the row itself (its time
+    strings, its timed transitions) is built only for the rows a report lists."""
+
+    signal_id: str
+    name: str
+    symbol: str
+    state: str
+    reason: str
+    history: tuple[TransitionRecord, ...]
+    active: str  # the tree's active node: the path of a signal that never moved
+
+
+def _finished(signal: OpSignal) -> _Finished:
+    return _Finished(
+        signal.signal_id,
+        signal.name,
+        signal.symbol,
+        signal.state.value,
+        signal.reason,
+        tuple(signal.tree.history),
+        signal.tree.active.name,
+    )
+
+
+def _row(seen: _Finished, instrument: Instrument | None) -> SignalPath:
+    history = seen.history
     times: dict[int, str] = {}  # a signal's moves often share a tick: one string per time
     for t in history:
         if t.ts_ns not in times:
             times[t.ts_ns] = exchange_time(t.ts_ns, instrument)
     return SignalPath(
-        signal_id=signal.signal_id,
-        name=signal.name,
-        symbol=signal.symbol,
-        state=signal.state.value,
-        reason=signal.reason,
-        path=_path(history) or (signal.tree.active.name,),
+        signal_id=seen.signal_id,
+        name=seen.name,
+        symbol=seen.symbol,
+        state=seen.state,
+        reason=seen.reason,
+        path=_path(history) or (seen.active,),
         transitions=tuple(
-            TimedTransition(**msgspec.structs.asdict(t), time=times[t.ts_ns]) for t in history
+            TimedTransition(
+                ts_ns=t.ts_ns,
+                kind=t.kind,
+                source=t.source,
+                target=t.target,
+                reason=t.reason,
+                time=times[t.ts_ns],
+            )
+            for t in history
         ),
     )
+
+
+def signal_path(signal: OpSignal, instrument: Instrument | None = None) -> SignalPath:
+    return _row(_finished(signal), instrument)
 
 
 class BranchTally:
@@ -127,24 +165,39 @@ def shadowed_branches(signals: Iterable[OpSignal], tally: BranchTally | None = N
 class SignalLog:
     """The report's rows of finished signals: the path of the last ``keep``, the branch
     counts and the number of every one. ``instruments`` gives each symbol's exchange time
-    zone (a mapping the replay fills once it has resolved the symbols)."""
+    zone (a mapping the replay fills once it has resolved the symbols).
 
-    __slots__ = ("branches", "count", "instruments", "paths")
+    :meth:`add` keeps what a row is made of; the row is built when :attr:`paths` is
+    read, so a signal whose row is pushed out past ``keep`` never pays for one.
+    """
+
+    __slots__ = ("_built", "_kept", "_rows", "branches", "count", "instruments")
 
     def __init__(
         self, instruments: Mapping[str, Instrument], *, keep: int = DEFAULT_SIGNAL_PATHS
     ) -> None:
         self.instruments = instruments
-        self.paths: deque[SignalPath] = deque(maxlen=keep)
+        self._kept: deque[_Finished] = deque(maxlen=keep)
+        self._rows: tuple[SignalPath, ...] = ()
+        self._built = 0  # ``count`` when ``_rows`` were built
         self.branches = BranchTally()
         self.count = 0
 
     def add(self, signal: OpSignal) -> None:
         """Keep what the report needs of a signal that just finished."""
         self.count += 1
-        self.paths.append(signal_path(signal, self.instruments.get(signal.symbol)))
+        self._kept.append(_finished(signal))
         self.branches.add(signal)
+
+    @property
+    def paths(self) -> tuple[SignalPath, ...]:
+        """The rows of the last ``keep`` finished signals, oldest first."""
+        if self._built != self.count:
+            instruments = self.instruments
+            self._rows = tuple(_row(k, instruments.get(k.symbol)) for k in self._kept)
+            self._built = self.count
+        return self._rows
 
     def dropped(self) -> int:
         """Finished signals whose path row is no longer kept."""
-        return self.count - len(self.paths)
+        return self.count - len(self._kept)
