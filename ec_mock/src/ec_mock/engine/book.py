@@ -31,8 +31,10 @@ if TYPE_CHECKING:
 __all__ = ["BookView", "DepthLevel", "Level", "OrderBook"]
 
 
-@final
 class Level:
+    """One price level: its FIFO queue and live totals (subclassed only by the OFF_BOOK
+    sentinel, which cannot be changed)."""
+
     __slots__ = ("count", "hidden", "orders", "price", "qty")
 
     def __init__(self, price: int) -> None:
@@ -46,10 +48,34 @@ class Level:
         return [o for seq, o in self.orders if o.seq == seq and o.resting]
 
 
-OFF_BOOK = Level(0)
+@final
+class _OffBook(Level):
+    """The level of no book: empty, and any change to it raises (it is shared by every
+    order out of the book, so one wrong write would show in all of them)."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        for name, value in (("price", 0), ("orders", ()), ("qty", 0), ("hidden", 0), ("count", 0)):
+            object.__setattr__(self, name, value)  # an empty tuple: no append, no popleft
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(
+            f"OFF_BOOK is not a price level: an order out of the book has no {name} to change"
+        )
+
+    def __repr__(self) -> str:
+        return "OFF_BOOK"
+
+    def __reduce__(self) -> str:
+        return "OFF_BOOK"  # copies and pickles are the one sentinel, never a new level
+
+
+OFF_BOOK: Level = _OffBook()
 """Where an order out of the book points (its ``level``): not at the level it left, so an
 emptied level dropped from the book is freed with its queue although the exchange keeps
-every order's record (a replay that places and cancels all day kept one per order)."""
+every order's record (a replay that places and cancels all day kept one per order).
+Immutable: writing any of its fields raises ``AttributeError``."""
 
 
 class DepthLevel(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
