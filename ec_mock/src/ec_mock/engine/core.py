@@ -474,6 +474,14 @@ class ExchangeCore(EventRouting):
             cache[price] = ticks
         return ticks
 
+    def ticks_of(self, symbol: str, price: Decimal) -> int | None:
+        """``price`` in ticks of ``symbol`` as order entry reads it (cached); ``None`` for
+        an unknown symbol or a price entry would reject (off the grid, not a finite Decimal)."""
+        try:
+            return self._ticks(symbol, price)
+        except Reject:
+            return None
+
     def _price(self, symbol: str, ticks: int) -> Decimal:
         """``ticks`` of ``symbol`` as a Decimal price, cached like :meth:`_ticks`."""
         cache = self._to_price[symbol]

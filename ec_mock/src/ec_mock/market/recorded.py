@@ -138,6 +138,7 @@ class RecordedVenue:
         self._watch: dict[str, UserBook] = {}
         self._stops_on_quotes = self._model.stop_trigger == "quote"  # fixed: bands use it
         self._latency = (self._model.latency_ns, self._model.jitter_ns)  # fixed: per request
+        self._latency_on = any(self._latency)
         self._blind_until: dict[str, int] = {}  # a request is on its way (latency)
         self._house_touch = HouseTouch(exchange, house_account, self._model, self._instrument)
         self._rng = random.Random(seed)
@@ -401,8 +402,8 @@ class RecordedVenue:
         """A request from the user's session: it sees the recorded market at its arrival."""
         exchange = self.exchange
         symbol = getattr(request, "symbol", None)
-        taking = taking_of(request, self.exchange, self._instrument)
-        arrival = self._arrival()
+        taking = taking_of(request, exchange)
+        arrival = self._arrival() if self._latency_on else 0
         if arrival and isinstance(symbol, str):
             self._blind_until[symbol] = max(self._blind_until.get(symbol, 0), arrival)
         now = self._clock_now()
@@ -418,6 +419,9 @@ class RecordedVenue:
             side, qty, limit, market = taking
             assert isinstance(symbol, str)
             shown = self._show(symbol, side, qty, market=market, limit=limit, at_ns=arrival)
+            if not shown:  # a limit that crosses nothing: it rests
+                exchange.submit(request)
+                return
             try:
                 exchange.submit(request)
             finally:

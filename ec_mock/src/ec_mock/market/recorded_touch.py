@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from decimal import Decimal
 from typing import final
 
-from ec_core.errors import PriceError
 from ec_core.model import (
     Duration,
     Instrument,
@@ -42,19 +40,22 @@ _WALK_LEVELS = 64  # at most this many synthetic levels when walking recorded si
 
 
 def taking_of(
-    request: OrderRequest, exchange: Exchange, instrument: Callable[[str], Instrument | None]
+    request: OrderRequest, exchange: Exchange
 ) -> tuple[Side, int, int | None, bool] | None:
-    """``(side, qty, limit ticks, is market)`` of a request that takes liquidity now."""
+    """``(side, qty, limit ticks, is market)`` of a request that takes liquidity now.
+
+    A limit is read in ticks as the exchange's order entry reads it (its cached
+    conversion); one the exchange will refuse (off the grid, unknown symbol) shows nothing.
+    """
     kind = type(request)
     if kind is NewOrder:
         assert isinstance(request, NewOrder)
-        if request.order_type in _STOPS:
-            return None
-        if request.order_type is _MKT or request.order_type is _MTL:
+        order_type = request.order_type
+        if order_type is _MKT or order_type is _MTL:
             return request.side, request.qty, None, True  # MTL: the exchange keeps the best
-        if request.limit_price is None:
+        if order_type in _STOPS or request.limit_price is None:
             return None
-        limit = _limit_ticks(instrument, request.symbol, request.limit_price)
+        limit = exchange.ticks_of(request.symbol, request.limit_price)
         if limit is None:
             return None
         return request.side, request.qty, limit, False
@@ -63,26 +64,13 @@ def taking_of(
         if request.limit_price is None:
             return None
         status = exchange.order_status(request.account_id, request.orig_cl_order_id)
-        limit = _limit_ticks(instrument, request.symbol, request.limit_price)
+        limit = exchange.ticks_of(request.symbol, request.limit_price)
         if status is None or status.side is None or limit is None:
             return None
         if status.order_type in _STOPS:
             return None
         return status.side, request.qty or status.qty, limit, False
     return None
-
-
-def _limit_ticks(
-    instrument: Callable[[str], Instrument | None], symbol: str, price: Decimal
-) -> int | None:
-    """``price`` in ticks; ``None`` (nothing shown) when the exchange will refuse it."""
-    found = instrument(symbol)
-    if found is None:
-        return None
-    try:
-        return found.to_ticks(price)
-    except PriceError:
-        return None  # off grid: the exchange's own check rejects the request
 
 
 @final

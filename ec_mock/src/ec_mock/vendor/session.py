@@ -126,7 +126,9 @@ class MockSession:
         self.market_buffer = market_buffer
         self.trade_buffer = trade_buffer
         self._vendor = vendor
-        self.lifecycle = SessionLifecycle(listener=on_state)
+        self._on_state = on_state
+        self._live = False  # LOGGED_ON: read per request and per event, kept by _moved
+        self.lifecycle = SessionLifecycle(listener=self._moved)
         self._instruments: dict[str, Instrument] = {}
         self.trade_hub = TradeHub(self._account_snapshot, capacity=trade_buffer)
         self.market_subscribers: MarketSubscribers[MarketChannel[Any]] = MarketSubscribers()
@@ -237,9 +239,16 @@ class MockSession:
         self.market_subscribers.close()
         self.lifecycle.advance(SessionState.CLOSED)
 
+    def _moved(self, source: SessionState, target: SessionState) -> None:
+        """Every state change: whether the line is up (one flag for the hot paths), then
+        the ``on_state`` listener given at construction."""
+        self._live = target is SessionState.LOGGED_ON
+        if self._on_state is not None:
+            self._on_state(source, target)
+
     def _require_logged_on(self) -> None:
-        state = self.lifecycle.state
-        if state is not SessionState.LOGGED_ON:
+        if not self._live:
+            state = self.lifecycle.state
             raise ConnectionLostError(f"mock session is {state.value}, not LOGGED_ON")
 
     def next_cl_order_id(self) -> str:
@@ -270,24 +279,24 @@ class MockSession:
     # -- VenueLink ---------------------------------------------------------------
 
     def on_trade_event(self, event: TradeEvent) -> None:
-        if self.lifecycle.state is not SessionState.LOGGED_ON:
+        if not self._live:
             return  # lost on the line
         if self.market_subscribers.depth_subscribers and isinstance(event, ExecutionReport):
             self.publish_depth(event.symbol)
         if self.gate is not None:
             self.gate.put(event, self.venue.clock.now_ns())
         else:
-            self.deliver_trade(event)
+            self.trade_hub.publish(event)  # deliver_trade, its state known
 
     def on_market_event(self, event: MarketEvent) -> None:
-        if self.lifecycle.state is not SessionState.LOGGED_ON:
+        if not self._live:
             return
         if self.market_subscribers.depth_subscribers:
             self.publish_depth(event.symbol)
         if self.gate is not None:
             self.gate.put(event, self.venue.clock.now_ns())
         else:
-            self.deliver_market(event)
+            self.market_subscribers.publish(event.symbol, event)  # deliver_market
 
     def on_time(self, now_ns: int) -> None:
         if self.gate is not None:
@@ -300,7 +309,7 @@ class MockSession:
 
     def deliver_trade(self, event: TradeEvent) -> None:
         """Hand ``event`` to the subscribers of its account (the gate calls this too)."""
-        if self.lifecycle.state is not SessionState.LOGGED_ON:
+        if not self._live:
             return
         self.trade_hub.publish(event)
 
@@ -316,7 +325,7 @@ class MockSession:
             subscribers.publish_depth(depth)
 
     def deliver_market(self, event: MarketEvent) -> None:
-        if self.lifecycle.state is not SessionState.LOGGED_ON:
+        if not self._live:
             return
         self.market_subscribers.publish(event.symbol, event)
 
@@ -367,7 +376,8 @@ class MockOrderGateway:
         answer would go to a stream nobody here reads. Cancel-safe: the submit is
         synchronous."""
         session = self._session
-        session._require_logged_on()
+        if not session._live:
+            session._require_logged_on()
         if request.account_id not in session.account_ids:
             raise OrderRejectedError(
                 f"unknown account {request.account_id!r}: this logon trades"

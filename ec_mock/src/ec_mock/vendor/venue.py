@@ -102,7 +102,7 @@ class MockVenue:
         self.market_options = dict(market_options or {})
         self.errors: list[BaseException] = []
         self.steps = 0
-        self._links: list[VenueLink] = []
+        self._links: tuple[VenueLink, ...] = ()  # replaced, never changed: safe to iterate
         self.tape = Tape(started_ns=clock.now_ns(), capacity=tape_capacity)
         self._record = self.tape.record
         # accounts a restart without state opens again (not the simulator's house account)
@@ -226,20 +226,22 @@ class MockVenue:
     # -- sessions --------------------------------------------------------------
 
     def attach(self, link: VenueLink) -> None:
-        self._links.append(link)
+        self._links = (*self._links, link)
 
     def detach(self, link: VenueLink) -> None:
         if link in self._links:
-            self._links.remove(link)
+            links = list(self._links)
+            links.remove(link)
+            self._links = tuple(links)
 
     @property
     def links(self) -> tuple[VenueLink, ...]:
-        return tuple(self._links)
+        return self._links
 
     # engine listener ----------------------------------------------------------
 
     def on_trade_event(self, event: TradeEvent) -> None:
-        for link in tuple(self._links):
+        for link in self._links:
             try:
                 link.on_trade_event(event)
             except Exception as exc:
@@ -247,7 +249,7 @@ class MockVenue:
 
     def on_market_event(self, event: MarketEvent) -> None:
         self._record(event)
-        for link in tuple(self._links):
+        for link in self._links:
             try:
                 link.on_market_event(event)
             except Exception as exc:
@@ -285,7 +287,7 @@ class MockVenue:
     def _tick(self) -> None:
         now = self.clock.now_ns()
         self._exchange.advance_to(now)
-        for link in tuple(self._links):
+        for link in self._links:
             try:
                 link.on_time(now)
             except Exception as exc:
@@ -338,7 +340,7 @@ class MockVenue:
                 self._simulator.exchange = fresh
             else:
                 self._simulator = self._new_simulator(fresh)
-        for link in tuple(self._links):
+        for link in self._links:
             try:
                 link.on_restart(kept_state=keep_state)
             except Exception as exc:
