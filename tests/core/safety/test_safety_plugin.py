@@ -126,6 +126,7 @@ def test_kill_switch_command_needs_a_limits_file(
     settings = tmp_path / "ec.toml"
     limits = tmp_path / "risk.toml"
     settings.write_text(f'limits_file = "{limits.as_posix()}"\n', encoding="utf-8")
+    limits.write_text('[accounts."*"]\n', encoding="utf-8")
     monkeypatch.setenv("EC_SETTINGS", str(settings))
     result = CliRunner().invoke(build_cli(host), ["kill-switch", "halt"])
     assert result.exit_code == 0, result.output

@@ -19,7 +19,7 @@ import anyio
 import click
 
 from ec_core.clock import utc_iso
-from ec_core.errors import EcError
+from ec_core.errors import ConfigError, EcError
 from ec_core.plugins import PluginHost
 
 __all__ = ["data_command"]
@@ -85,17 +85,51 @@ def convert_command(host: PluginHost, source: Path, target: Path) -> None:
     """Rewrite SOURCE as TARGET (CSV, Parquet or Arrow IPC, by suffix)."""
     from ec_core.data.ticks_csv import read_symbols, read_ticks, write_ticks
 
+    # Written beside the target under a name with the target's suffix (its format), then
+    # renamed: a conversion that fails on a row leaves no half-written file.
+    partial = target.with_name(f".{target.stem}.partial{target.suffix}")
+
     async def convert() -> int:
         settings = {"market": False, "clock": "simulated"}
         async with host.open_session("mock", settings) as session:
             table = {s: await session.resolve(s) for s in read_symbols(source)}
-        return write_ticks(target, read_ticks(source, table), table.values())
+        return write_ticks(partial, read_ticks(source, table), table.values())
 
     try:
+        _check_target(source, target)
         count = anyio.run(convert)
+        partial.replace(target)
     except EcError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:  # the target's folder refused the file
+        raise click.ClickException(f"{target}: cannot write it: {exc.strerror or exc}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
     click.echo(f"{count} rows written to {target}")
+
+
+def _check_target(source: Path, target: Path) -> None:
+    """TARGET names a format by its suffix and is not SOURCE (which writing would empty)."""
+    from ec_core.data.ticks_arrow import ARROW_SUFFIXES
+
+    known = {".csv", *ARROW_SUFFIXES}
+    if target.suffix.lower() not in known:
+        raise ConfigError(
+            f"unknown format suffix {target.suffix!r}: name TARGET .csv, .parquet or .arrow"
+            f" ({', '.join(sorted(known))})",
+            path=str(target),
+        )
+    if not target.parent.is_dir():
+        raise ConfigError(
+            f"cannot write it: No such file or directory ({target.parent}): create the folder"
+            " first",
+            path=str(target),
+        )
+    if target.resolve() == source.resolve():
+        raise ConfigError(
+            "TARGET is the same file as SOURCE (writing it would empty it): name another file",
+            path=str(target),
+        )
 
 
 def _text(path: Path, summary: object, *, inferred: bool) -> str:

@@ -93,10 +93,24 @@ def kill_switch_command(action: str, limits: str | None, reason: str, as_json: b
         "reduce": KillSwitchState.REDUCING,
         "resume": KillSwitchState.ACTIVE,
     }.get(action.lower())
+    # A switch beside a limits file that is not there is read by no process: most likely a
+    # misspelt path. A halt or reduce is still written (a stop is never refused), then said.
+    missing = not path.exists()
+    if missing and target not in (KillSwitchState.HALTED, KillSwitchState.REDUCING):
+        raise click.ClickException(_missing(path))
     if target is not None:
         who = _user()
         switch.set(target, reason or f"{action.lower()} from the command line", source=f"cli:{who}")
     _show(switch, kill_switch_path(path), path, as_json)
+    if missing:
+        raise click.ClickException(_missing(path) + f" (the {action.lower()} was written anyway)")
+
+
+def _missing(path: Path) -> str:
+    return (
+        f"{path}: limits file not found: a process reads the kill switch beside the limits file"
+        " it loads; check the path (--limits, EC_LIMITS_FILE or limits_file)"
+    )
 
 
 def _user() -> str:

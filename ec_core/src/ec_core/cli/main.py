@@ -11,6 +11,7 @@ import click
 from ec_core import __version__
 from ec_core.cli.data_cmd import data_command
 from ec_core.cli.gateway_cmd import gateway_command
+from ec_core.cli.guard import GuardedGroup
 from ec_core.cli.limits_cmd import limits_command
 from ec_core.cli.orders_cmd import orders_command
 from ec_core.cli.plugins_cmd import plugins_command
@@ -24,7 +25,7 @@ __all__ = ["build_cli", "main"]
 def build_cli(host: PluginHost) -> click.Group:
     """The root command group with core's commands and every plugin's."""
 
-    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(__version__, prog_name="ec")
     @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
     @click.pass_context
