@@ -102,7 +102,10 @@ __all__ = ["replay_command"]
     help="The statistic a sweep is ranked by.",
 )
 @click.option(
-    "--jobs", type=int, default=None, help="Processes of a sweep (default: the CPU count)."
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes of a sweep (default: the CPU count).",
 )
 @click.pass_obj
 def replay_command(
@@ -136,6 +139,7 @@ def replay_command(
     try:
         source, bar_length_ns = _source(ticks, bars, bar_length)
         candles_s = bar_length_ns_of(candles, option="--candles") // 1_000_000_000
+        _prepare_out(out_dir)
     except EcError as exc:
         raise fail(exc) from exc
     if params:
@@ -223,6 +227,21 @@ def _source(ticks: Path | None, bars: Path | None, bar_length: str) -> tuple[Pat
         assert ticks is not None
         return ticks, None
     return bars, bar_length_ns(bar_length)
+
+
+def _prepare_out(out_dir: Path) -> None:
+    """Create ``--out`` before the replay, so a folder that cannot be written is said first,
+    not after the replay was spent."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if not os.access(out_dir, os.W_OK):
+            raise PermissionError(13, "Permission denied", str(out_dir))
+    except OSError as exc:
+        raise ConfigError(
+            f"{out_dir}: cannot write the reports there ({exc.strerror or exc}): pick another"
+            " folder",
+            path="--out",
+        ) from exc
 
 
 def write_report(report: ReplayReport, out_dir: Path, *, candles_s: int = 60) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import signal
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
@@ -114,6 +114,10 @@ def _one(job: dict[str, Any]) -> SweepRun:
     )
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _key(run: SweepRun, rank: str) -> tuple[int, float, int]:
     """Sort key: failed runs last, then by the statistic (best first), then grid order."""
     value = getattr(run, rank)
@@ -159,10 +163,10 @@ def run_sweep(
     ]
     runs: list[SweepRun] = []
     context = multiprocessing.get_context("spawn")  # a clean interpreter per worker
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
-        futures = [pool.submit(_one, job) for job in work]
-        for done, future in enumerate(as_completed(futures), 1):
-            run = future.result()
+    # Ctrl-C is the parent's to act on: the workers ignore SIGINT (no traceback each), and
+    # leaving the pool on KeyboardInterrupt terminates them instead of waiting for their runs.
+    with context.Pool(processes=max(1, jobs), initializer=_ignore_sigint) as pool:
+        for done, run in enumerate(pool.imap_unordered(_one, work), 1):
             runs.append(run)
             what = " ".join(f"{k}={v}" for k, v in run.params.items())
             outcome = f"error: {run.error}" if run.error else f"net {run.net_pnl}"

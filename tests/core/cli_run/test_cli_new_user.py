@@ -1,0 +1,191 @@
+"""The mistakes a new user makes with ``ec``: each ends in one ``Error:`` line naming what to
+do and a non-zero exit, never a traceback, a hang or a file lost.
+
+In-process through click's runner where a command fails fast; real subprocesses for Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+from cli_support import EC, TIMEOUT
+from click.testing import CliRunner, Result
+from ec_core.cli.main import build_cli
+from ec_core.plugins import PluginHost
+
+HEADER = "ts_ns,symbol,kind,price,size,bid,bid_size,ask,ask_size,aggressor"
+T0 = 1_704_898_800_000_000_000 + 1_000_000_000
+
+#: A strategy that says on stdout when the replay has begun, then takes its time per tick.
+SLOW = """
+import time
+from ec_core.strategy import OpStrategy
+
+
+class Slow(OpStrategy):
+    def __init__(self):
+        super().__init__(symbols=["CLE"])
+        self.said = False
+
+    def generate(self, ctx, symbol):
+        if not self.said:
+            self.said = True
+            print("strategy: replaying", flush=True)
+        time.sleep(0.01)
+        return None
+
+
+def strategy(info):
+    return Slow()
+"""
+
+
+def ticks(path: Path, n: int = 40) -> Path:
+    rows = [HEADER]
+    rows += [f"{T0 + i * 100_000_000},CLE,quote,,,70.00,5,70.01,5," for i in range(n)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def ec(*args: str) -> Result:
+    return CliRunner().invoke(build_cli(PluginHost.load()), list(args))
+
+
+def one_error_line(result: Result) -> str:
+    """The result's single ``Error:`` line; no traceback anywhere."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    return line
+
+
+# -- ec data convert ---------------------------------------------------------------------------
+
+
+def test_convert_onto_its_own_source_is_refused_and_the_source_kept(tmp_path: Path) -> None:
+    source = ticks(tmp_path / "cle.csv")
+    before = source.read_bytes()
+    line = one_error_line(ec("data", "convert", str(source), str(source)))
+    assert "same file" in line
+    assert source.read_bytes() == before
+
+
+def test_convert_to_an_unknown_suffix_is_refused_naming_the_formats(tmp_path: Path) -> None:
+    source = ticks(tmp_path / "cle.csv")
+    line = one_error_line(ec("data", "convert", str(source), str(tmp_path / "cle.xlsx")))
+    assert "'.xlsx'" in line
+    assert ".csv" in line
+    assert ".parquet" in line
+    assert ".arrow" in line
+    assert not (tmp_path / "cle.xlsx").exists()
+
+
+def test_convert_into_a_missing_folder_names_the_path(tmp_path: Path) -> None:
+    source = ticks(tmp_path / "cle.csv")
+    line = one_error_line(ec("data", "convert", str(source), str(tmp_path / "no" / "cle.csv")))
+    assert "cle.csv" in line
+    assert "No such file or directory" in line
+
+
+def test_a_convert_that_fails_on_a_row_leaves_no_half_written_target(tmp_path: Path) -> None:
+    source = ticks(tmp_path / "cle.csv")
+    with source.open("a", encoding="utf-8") as out:
+        out.write(f"{T0 + 10**12},CLE,quote,,,seventy,5,70.01,5,\n")
+    target = tmp_path / "out.csv"
+    line = one_error_line(ec("data", "convert", str(source), str(target)))
+    assert "cle.csv:42" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cle.csv"]
+
+
+# -- ec replay --out ---------------------------------------------------------------------------
+
+
+def test_replay_into_an_unwritable_out_is_refused_before_the_replay(tmp_path: Path) -> None:
+    strategy = tmp_path / "slow.py"
+    strategy.write_text(SLOW, encoding="utf-8")
+    source = ticks(tmp_path / "cle.csv")
+    result = ec("replay", f"{strategy}:strategy", "--ticks", str(source), "--out", f"{source}/out")
+    line = one_error_line(result)
+    assert line.startswith("Error: --out:")
+    assert "cle.csv/out" in line
+    assert "strategy: replaying" not in result.output  # said before a replay is spent
+
+
+# -- ec kill-switch ----------------------------------------------------------------------------
+
+
+def test_kill_switch_on_a_limits_file_that_does_not_exist_says_the_path_is_wrong(
+    tmp_path: Path,
+) -> None:
+    typo = tmp_path / "limts.toml"
+    line = one_error_line(ec("kill-switch", "resume", "--limits", str(typo)))
+    assert "limts.toml: limits file not found" in line
+    assert "check the path" in line
+    assert list(tmp_path.iterdir()) == []  # nothing written for a switch nobody reads
+    result = ec("kill-switch", "halt", "--limits", str(typo))
+    line = one_error_line(result)  # a halt is never refused, but the operator is told
+    assert "HALTED" in result.output
+    assert "limts.toml: limits file not found" in line
+
+
+# -- Ctrl-C ------------------------------------------------------------------------------------
+
+
+def interrupt(args: list[str], cwd: Path, ready: str) -> subprocess.CompletedProcess[str]:
+    """Run ``ec ARGS`` in its own process group, wait for ``ready`` on stdout, then press
+    Ctrl-C as a terminal does (SIGINT to the whole group)."""
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("EC_SETTINGS", None)
+    process = subprocess.Popen(
+        [*EC, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        seen: list[str] = []
+        while not seen or ready not in seen[-1]:
+            line = process.stdout.readline()
+            assert line, "".join(seen) + process.communicate()[1]
+            seen.append(line)
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    return subprocess.CompletedProcess(args, process.returncode, "".join(seen) + out, err)
+
+
+def test_ctrl_c_in_a_replay_exits_130_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text(SLOW, encoding="utf-8")
+    ticks(tmp_path / "cle.csv", n=3_000)
+    done = interrupt(
+        ["replay", "slow.py:strategy", "--ticks", "cle.csv"], tmp_path, "strategy: replaying"
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip() == "ec: interrupted (Ctrl-C)"
+
+
+def test_ctrl_c_in_a_sweep_stops_its_workers_and_exits_130(tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text(SLOW, encoding="utf-8")
+    ticks(tmp_path / "cle.csv", n=3_000)
+    done = interrupt(
+        ["replay", "slow.py:strategy", "--ticks", "cle.csv", "--param", "x=1,2", "--jobs", "2"],
+        tmp_path,
+        "strategy: replaying",
+    )  # communicate() returning at all says no worker kept the pipes open
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "ec: interrupted (Ctrl-C)" in done.stderr
+
+
+@pytest.mark.parametrize("jobs", ["0", "-2"])
+def test_a_sweep_needs_at_least_one_process(tmp_path: Path, jobs: str) -> None:
+    result = ec("replay", "x.py:strategy", "--ticks", "t.csv", "--param", "a=1", "--jobs", jobs)
+    assert result.exit_code == 2
+    assert "--jobs" in result.output
