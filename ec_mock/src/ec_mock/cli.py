@@ -6,7 +6,9 @@ Both are added to ``ec`` by :mod:`ec_mock.plugin` through ``ec_add_commands``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import signal
+import ssl
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 import click
+from ec_core.cli.guard import sole_error
 from ec_core.clock import WallClock, utc_iso
 from ec_core.data.timeframe import BarKind, Timeframe
 from ec_core.errors import ConfigError
@@ -143,9 +146,28 @@ def serve_command(
             err=True,
         )
     # Ctrl-C before the signal handler is installed arrives as KeyboardInterrupt.
-    with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(_serve, dialect, options, accounts, not no_market, history_ns, start_ns)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            anyio.run(_serve, dialect, options, accounts, not no_market, history_ns, start_ns)
+    except Exception as exc:
+        raise _serve_failure(sole_error(exc), options) from exc
     click.echo("ec mock serve: stopped")
+
+
+def _serve_failure(exc: BaseException, options: ServeOptions) -> BaseException:
+    """What the user can do about a server that did not start: a port in use, TLS files that
+    do not load; anything else as it came."""
+    if isinstance(exc, ssl.SSLError):
+        return click.ClickException(
+            f"--certfile/--keyfile: {options.certfile} and {options.keyfile} do not load as a"
+            f" PEM certificate chain and its private key ({exc})"
+        )
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return click.ClickException(
+            f"--port: {options.host}:{options.port} is in use (another server, or an earlier"
+            " ec mock serve): pick another port, or --port 0 for a free one"
+        )
+    return exc
 
 
 _FLAGS = {
