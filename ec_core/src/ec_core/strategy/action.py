@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias, final
 
-import msgspec
+from msgspec.structs import replace
 
 from ec_core.execution.payload import Payload
 from ec_core.model import CancelOrder, ModifyOrder, OrderRequest
@@ -180,11 +180,11 @@ def instantiate(
         base = None
         request = made
     template_id = request.cl_order_id
-    changes: dict[str, Any] = {"cl_order_id": cl_order_id}
     orig = getattr(request, "orig_cl_order_id", None)
     if orig is not None and orig in aliases:
-        changes["orig_cl_order_id"] = aliases[orig]
-    request = msgspec.structs.replace(request, **changes)
+        request = replace(request, cl_order_id=cl_order_id, orig_cl_order_id=aliases[orig])
+    else:
+        request = replace(request, cl_order_id=cl_order_id)
     if base is None:
         return Payload(request=request, request_id=request_id), template_id
     return (

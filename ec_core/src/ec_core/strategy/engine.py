@@ -399,7 +399,7 @@ class StrategyEngine:
         finally:
             self.outcomes.count(error)
             self._actions.settled()
-        now = self._now()
+        now = self.clock.now_ns()
         if error is not None:
             self._report(now, "order", self._owner_name(signal), signal.signal_id, error)
         try:
@@ -408,7 +408,8 @@ class StrategyEngine:
             self._report(now, "signal", self._owner_name(signal), signal.signal_id, exc)
             signal.cancel(now, f"error: {exc!r}", exc)
         self._pump(signal)
-        signal.sync_with_tree(now)
+        if not signal.done:  # a finishing tree has told its signal (ActionTree.on_final)
+            signal.sync_with_tree(now)
         if signal.done and signal.signal_id in self._owner:
             self._reap()
 

@@ -18,7 +18,7 @@ import msgspec
 
 from ec_core.model import Instrument
 from ec_core.strategy.analytics import exchange_time
-from ec_core.strategy.signal import OpSignal
+from ec_core.strategy.signal import OpSignal, SignalState
 from ec_core.strategy.tree import TransitionRecord
 
 __all__ = [
@@ -67,7 +67,7 @@ class _Finished(NamedTuple):
     signal_id: str
     name: str
     symbol: str
-    state: str
+    state: SignalState
     reason: str
     history: tuple[TransitionRecord, ...]
     active: str  # the tree's active node: the path of a signal that never moved
@@ -78,7 +78,7 @@ def _finished(signal: OpSignal) -> _Finished:
         signal.signal_id,
         signal.name,
         signal.symbol,
-        signal.state.value,
+        signal.state,
         signal.reason,
         tuple(signal.tree.history),
         signal.tree.active.name,
@@ -95,7 +95,7 @@ def _row(seen: _Finished, instrument: Instrument | None) -> SignalPath:
         signal_id=seen.signal_id,
         name=seen.name,
         symbol=seen.symbol,
-        state=seen.state,
+        state=seen.state.value,
         reason=seen.reason,
         path=_path(history) or (seen.active,),
         transitions=tuple(

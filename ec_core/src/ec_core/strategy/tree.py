@@ -80,15 +80,12 @@ _ARMED: Final = TreeState.ARMED
 _DONE: Final = TreeState.DONE
 _FAILED: Final = TreeState.FAILED
 _CANCELLED: Final = TreeState.CANCELLED
+_FINAL: Final = frozenset((_DONE, _FAILED, _CANCELLED))  # TreeState.is_final, no call
 _NEVER: Final = 1 << 63  # later than any timestamp: no timeout (or it has fired)
 _UNSTARTED: Final = -(1 << 63)  # a timeout whose clock starts on the next evaluation
 # what most trees never add to: shared until the first name is added (a finished signal's
 # tree stays in the engine's history, walked by every full collection of the GC)
 _NONE: Final[frozenset[str]] = frozenset()
-
-
-def _ts(ctx_or_ts: StrategyContext | int) -> int:
-    return ctx_or_ts if isinstance(ctx_or_ts, int) else ctx_or_ts.now_ns
 
 
 @final
@@ -261,21 +258,18 @@ class ActionTree:
 
     # -- moves -----------------------------------------------------------------------------
 
-    def _record(
-        self, ctx_or_ts: StrategyContext | int, kind: str, source: str, target: str, reason: str
-    ) -> None:
-        ts = _ts(ctx_or_ts)
+    def _record(self, ts: int, kind: str, source: str, target: str, reason: str) -> None:
         record = TransitionRecord(ts_ns=ts, kind=kind, source=source, target=target, reason=reason)
         self.history.append(record)
         if logger.isEnabledFor(logging.INFO):  # one call, not two, when INFO is off
             logger.info("tree %s: %s %s -> %s (%s)", self.root.name, kind, source, target, reason)
 
-    def _finished(self, ctx_or_ts: StrategyContext | int) -> None:
+    def _finished(self, now_ns: int) -> None:
         """The tree reached a final state: overtime can no longer fire; tell the owner."""
         self.overtime_due = None
         self._overtime_at = _NEVER
         if self.on_final is not None:
-            self.on_final(_ts(ctx_or_ts))
+            self.on_final(now_ns)
 
     def _fire(self, node: ActionNode, ctx: StrategyContext, *, reason: str) -> None:
         is_active = node is self.active
@@ -291,22 +285,23 @@ class ActionTree:
             self._orders.track(node.name, payload, template_id)
             self._queue(SendPayload(payload=payload, node=node.name))
             sent += 1
-        self._record(ctx, "fire", node.name, node.name, f"{reason}; {sent} payload(s)")
+        now_ns = ctx.now_ns  # one reading for the move's records
+        self._record(now_ns, "fire", node.name, node.name, f"{reason}; {sent} payload(s)")
         waits = sent and (node.advance_on or self.advance_on) is not AdvanceOn.SENT
         if waits:
             self._in_flight[node.name] = self._in_flight.get(node.name, 0) + sent
         if is_active:
-            self.state = TreeState.FIRING
+            self.state = _FIRING
             if not waits:
-                self._arm(ctx)
+                self._arm(now_ns)
 
-    def _arm(self, ctx: StrategyContext | int) -> None:
+    def _arm(self, now_ns: int) -> None:
         node = self.active
-        self.state = TreeState.ARMED
+        self.state = _ARMED
         if node.is_end:
-            self.state = TreeState.DONE
-            self._record(ctx, "done", node.name, node.name, "end node through")
-            self._finished(ctx)
+            self.state = _DONE
+            self._record(now_ns, "done", node.name, node.name, "end node through")
+            self._finished(now_ns)
             return
         self._branches = self._edges[node.name]
         self._standby_nodes = tuple(child for _, _, child in self._branches if child.standby)
@@ -318,13 +313,14 @@ class ActionTree:
         self._cancel_chains(
             [ch for ch in self._orders.chains if ch.node in siblings], f"branch {branch} taken"
         )
-        self._record(ctx, "branch", parent.name, child.name, f"branch {branch!r} condition held")
+        now_ns = ctx.now_ns
+        self._record(now_ns, "branch", parent.name, child.name, f"branch {branch!r} condition held")
         self.active = child
         if child.name in self._standby_fired:
             if self._in_flight.get(child.name) or child.name in self._awaiting_fill:
-                self.state = TreeState.FIRING
+                self.state = _FIRING
             else:
-                self._arm(ctx)
+                self._arm(now_ns)
             return
         self.state = TreeState.WAITING
         if child.trigger_cond(ctx):
@@ -356,7 +352,7 @@ class ActionTree:
         self.overtime_due = None
         self._overtime_at = _NEVER
         self._cancel_chains(self._orders.chains, "overtime")
-        self._record(ctx, "overtime", self.active.name, node.name, reason)
+        self._record(ctx.now_ns, "overtime", self.active.name, node.name, reason)
         self.active = node
         self.state = TreeState.WAITING
         if node.trigger_cond(ctx):
@@ -424,12 +420,13 @@ class ActionTree:
     ) -> None:
         """The executor answered for ``command``: book it and move on if the node is through."""
         node = command.node
-        request = command.payload.request
-        self._orders.answered(command.payload, order, error)
+        payload = command.payload
+        request = payload.request
+        self._orders.answered(payload, order, error)
         pending = self._in_flight.get(node, 0)
         if pending:
             self._in_flight[node] = pending - 1
-        if self.state.is_final or (self.in_overtime and node != self.active.name):
+        if self.state in _FINAL or (self.in_overtime and node != self.active.name):
             # Late answer after the tree moved away: make sure nothing is left working.
             if order is not None and isinstance(request, NewOrder):
                 self._cancel_chains(
@@ -443,23 +440,24 @@ class ActionTree:
             else:
                 self.fail(now_ns, error)
                 return
+        fills = self._waits_for_fill(node)
         if (
-            order is not None
+            fills
+            and order is not None
             and isinstance(request, NewOrder)
             and order.state is not OrderState.FILLED
-            and self._waits_for_fill(node)
         ):
             if order.state.is_final:
                 self.fail(now_ns, _unfilled(node, order))
                 return
             self._awaiting_fill.setdefault(node, set()).add(order.chain_id or order.cl_order_id)
         if (
-            self.state is TreeState.FIRING
+            self.state is _FIRING
             and node == self.active.name
             and not self._in_flight.get(node)
             and node not in self._awaiting_fill
         ):
-            reason = "payloads filled" if self._waits_for_fill(node) else "payloads through"
+            reason = "payloads filled" if fills else "payloads through"
             self._record(now_ns, "arm", node, node, reason)
             self._arm(now_ns)
 
