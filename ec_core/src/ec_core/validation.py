@@ -16,12 +16,18 @@ attribute ``judges``, a tuple of request classes (e.g. ``(NewOrder, ModifyOrder)
 It is then not called for the others (a cancel skips the price and risk rules), so
 it must pass every request of a type it does not list. One without ``judges``
 judges every request.
+
+A validator whose every verdict depends on resolved limits (a price band, a notional or
+position limit) may say so: a class attribute ``needs_limits = True``. It is then not
+called when the context carries no limits (``PreTradeContext.limits is None``: a gate
+without a limits file), so it must pass every request then.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol, final, get_args, runtime_checkable
 
 import msgspec
@@ -32,10 +38,11 @@ from ec_core.model import Instrument, Order, OrderRequest, Position
 if TYPE_CHECKING:  # imported lazily: ec_core.safety depends on this module
     from ec_core.safety.limits import ResolvedLimits
 
-__all__ = ["PreTradeContext", "Validator", "ValidatorRegistry", "judges"]
+__all__ = ["PreTradeContext", "Validator", "ValidatorRegistry", "judges", "needs_limits"]
 
 _Validate = Callable[[OrderRequest, "PreTradeContext"], Iterable[Violation]]
 _REQUEST_TYPES: tuple[type, ...] = get_args(OrderRequest)
+_NO_EXTRA: Mapping[str, object] = MappingProxyType({})  # shared: a context is never written
 
 
 class PreTradeContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,7 +68,7 @@ class PreTradeContext(msgspec.Struct, frozen=True, kw_only=True):
     last_price: Decimal | None = None
     best_bid: Decimal | None = None
     best_ask: Decimal | None = None
-    extra: Mapping[str, object] = msgspec.field(default_factory=dict)
+    extra: Mapping[str, object] = _NO_EXTRA
     reference_price: Decimal | None = None
     limits: ResolvedLimits | None = None
     target_order: Order | None = None
@@ -84,6 +91,12 @@ def judges(validator: Validator, request_type: type) -> bool:
     declares one; every type if not)."""
     kinds = getattr(validator, "judges", None)
     return kinds is None or issubclass(request_type, kinds)
+
+
+def needs_limits(validator: Validator) -> bool:
+    """Whether ``validator`` declares that it passes every request when the context has
+    no resolved limits (``needs_limits = True``)."""
+    return getattr(validator, "needs_limits", False) is True
 
 
 def _check_judges(validator: Validator) -> None:
@@ -117,8 +130,10 @@ class ValidatorRegistry:
         self._validators: dict[str, Validator] = {}
         self._scope: dict[str, str] = {}  # name -> the one vendor it judges
         self._by_vendor: dict[str, tuple[Validator, ...]] = {}
-        # vendor -> request type -> the bound validate of each validator judging it
+        # vendor -> request type -> the bound validate of each validator judging it, for a
+        # context with limits resolved, and for one without (no ``needs_limits`` rule)
         self._plans: dict[str, dict[type, tuple[_Validate, ...]]] = {}
+        self._plans_bare: dict[str, dict[type, tuple[_Validate, ...]]] = {}
         self._version = 0
 
     @property
@@ -155,6 +170,7 @@ class ValidatorRegistry:
         self._version += 1
         self._by_vendor.clear()
         self._plans.clear()
+        self._plans_bare.clear()
 
     def vendor_of(self, name: str) -> str | None:
         """The one vendor validator ``name`` judges, or ``None`` when it judges all."""
@@ -181,27 +197,35 @@ class ValidatorRegistry:
     def names(self) -> list[str]:
         return list(self._validators)
 
-    def plan(self, vendor: str, request_type: type) -> tuple[_Validate, ...]:
+    def plan(
+        self, vendor: str, request_type: type, *, limits: bool = True
+    ) -> tuple[_Validate, ...]:
         """The bound ``validate`` of each validator of :meth:`for_vendor` that
-        :func:`judges` ``request_type``, in registration order. Built once per
-        vendor and type until the set changes."""
-        by_type = self._plans.get(vendor)
+        :func:`judges` ``request_type``, in registration order; without ``limits``
+        (a context that resolves none), not those that :func:`needs_limits`. Built once
+        per vendor, type and ``limits`` until the set changes."""
+        plans = self._plans if limits else self._plans_bare
+        by_type = plans.get(vendor)
         if by_type is None:
-            by_type = self._plans[vendor] = {}
+            by_type = plans[vendor] = {}
         validate_all = by_type.get(request_type)
         if validate_all is None:
             validate_all = by_type[request_type] = tuple(
-                v.validate for v in self.for_vendor(vendor) if judges(v, request_type)
+                v.validate
+                for v in self.for_vendor(vendor)
+                if judges(v, request_type) and (limits or not needs_limits(v))
             )
         return validate_all
 
     def run(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
         """Run the validators of ``context.vendor`` (:meth:`for_vendor`) that judge this
-        request's type (:meth:`plan`); collect all violations."""
-        by_type = self._plans.get(context.vendor)
+        request's type, and need no limits when the context has none (:meth:`plan`);
+        collect all violations."""
+        limits = context.limits is not None
+        by_type = (self._plans if limits else self._plans_bare).get(context.vendor)
         validate_all = None if by_type is None else by_type.get(type(request))
         if validate_all is None:
-            validate_all = self.plan(context.vendor, type(request))
+            validate_all = self.plan(context.vendor, type(request), limits=limits)
         found: list[Violation] = []
         for validate in validate_all:
             violations = validate(request, context)

@@ -1,9 +1,12 @@
-"""Validators that name the request types they judge are run only on those.
+"""Validators that name the request types they judge are run only on those; those
+that need resolved limits are not run on a context without any.
 
 A cancel is not checked for prices, quantities or risk: the built-in rules say so with
 ``judges``, the registry leaves them out of a cancel's run, and each must in fact pass
 every request of a type it does not list (a property over odd field values and a
-context where every limit, order and instrument is present).
+context where every limit, order and instrument is present). A rule that declares
+``needs_limits`` must pass every request when the context has no limits (a gate without a
+limits file), so the registry's plan for such a context leaves it out.
 """
 
 from __future__ import annotations
@@ -11,20 +14,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+import msgspec
 import pytest
 from ec_core.errors import PluginError, Violation
 from ec_core.model import (
     CancelAll,
     CancelOrder,
+    Duration,
     GoFlat,
     LiquidateAll,
     ModifyOrder,
     NewOrder,
     OrderRequest,
+    OrderType,
     Side,
 )
 from ec_core.safety.rules import builtin_validators
-from ec_core.validation import PreTradeContext, ValidatorRegistry, judges
+from ec_core.validation import PreTradeContext, ValidatorRegistry, judges, needs_limits
 from hypothesis import given
 from hypothesis import strategies as st
 from safety_support import ACCOUNT, CL, context, limits, order
@@ -64,6 +70,48 @@ def test_a_rule_passes_every_request_type_it_does_not_judge(request: OrderReques
     for validator in builtin_validators():
         if not judges(validator, type(request)):
             assert tuple(validator.validate(request, ctx)) == (), validator.name
+
+
+odd_price = st.one_of(
+    st.none(),
+    st.decimals(allow_nan=True, allow_infinity=True, places=3),
+    st.just(Decimal("75.00")),
+    st.just(Decimal("1e9")),
+    st.just(Decimal("-5")),
+)
+odd_qty = st.one_of(st.integers(-3, 10**12), st.none(), st.just(True))
+priced = st.one_of(
+    st.builds(
+        NewOrder, account_id=odd_text, symbol=odd_text, side=st.sampled_from(Side),
+        qty=odd_qty, order_type=st.sampled_from(OrderType), limit_price=odd_price,
+        stop_price=odd_price, duration=st.sampled_from(Duration), cl_order_id=odd_text,
+    ),
+    st.builds(
+        ModifyOrder, account_id=odd_text, symbol=odd_text, orig_cl_order_id=odd_text,
+        qty=odd_qty, limit_price=odd_price, stop_price=odd_price, cl_order_id=odd_text,
+    ),
+)  # fmt: skip
+
+
+@given(request=st.one_of(priced, others))
+def test_a_rule_that_needs_limits_passes_every_request_without_them(
+    request: OrderRequest,
+) -> None:
+    # Everything but the limits: open orders on both sides, a position past any limit the
+    # sample file sets, prices far from the request's, a target.
+    ctx = msgspec.structs.replace(rich_context(), limits=None, last_price=Decimal("1"))
+    for validator in builtin_validators():
+        if needs_limits(validator):
+            assert tuple(validator.validate(request, ctx)) == (), validator.name
+
+
+def test_the_builtin_rules_that_need_limits_say_so() -> None:
+    assert sorted(v.name for v in builtin_validators() if needs_limits(v)) == [
+        "notional",
+        "open_orders",
+        "position",
+        "price_band",
+    ]
 
 
 def test_the_builtin_rules_declare_what_they_judge() -> None:
@@ -107,6 +155,24 @@ def test_the_registry_runs_a_rule_only_on_the_types_it_judges() -> None:
     registry.add(later)
     registry.run(cancel, context())
     assert later.seen == ["CancelOrder"]
+
+
+def test_the_registry_leaves_a_rule_that_needs_limits_out_of_a_context_without_them() -> None:
+    registry = ValidatorRegistry()
+    every, limited = Spy("every", None), Spy("limited", None)
+    limited.needs_limits = True  # type: ignore[attr-defined]
+    registry.add(every)
+    registry.add(limited)
+    new_order = NewOrder(account_id=ACCOUNT, symbol=CL.symbol, side=Side.BUY, qty=1,
+                         order_type=OrderType.MKT)  # fmt: skip
+    registry.run(new_order, context())
+    assert (every.seen, limited.seen) == (["NewOrder"], [])
+    registry.run(new_order, context(limits=limits().resolve(ACCOUNT, CL.symbol)))
+    assert (every.seen, limited.seen) == (["NewOrder", "NewOrder"], ["NewOrder"])
+    # a change to the set is seen by the next run, with or without limits
+    registry.remove("every")
+    registry.run(new_order, context())
+    assert every.seen == ["NewOrder", "NewOrder"]
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,17 @@ from ec_core.clock import Clock
 from ec_core.errors import JournalError, OrderDeniedError, PayloadStateError, Violation
 from ec_core.execution.gate import MandatoryGate, PreTradeGate, RoundingGate, ValidatorGate
 from ec_core.execution.ids import ClientOrderIds
+from ec_core.execution.journaling import JournalWriter
 from ec_core.execution.payload import Payload, PayloadStatus
-from ec_core.model import CancelOrder, Instrument, ModifyOrder, NewOrder, Order, OrderRequest
+from ec_core.model import (
+    FINAL_STATES,
+    CancelOrder,
+    Instrument,
+    ModifyOrder,
+    NewOrder,
+    Order,
+    OrderRequest,
+)
 from ec_core.plugins.host import PluginHost
 from ec_core.safety import PreTradeChecks, check_activation, check_known_account, datetime_ns
 from ec_core.safety.checks import pending_order
@@ -54,7 +63,7 @@ def _all_shape_rules(vendor: str) -> tuple[Validator, ...]:
 class Admission:
     """Decides whether a payload may be sent, and holds the exposure of admitted ones.
 
-    ``halted``: why the journal stopped new orders (``None``: it did not).
+    ``journal``: the executor's journal writer (its ``halted`` stops new orders).
     """
 
     def __init__(
@@ -66,7 +75,7 @@ class Admission:
         vendor: str,
         instruments: InstrumentResolver,
         ids: ClientOrderIds,
-        halted: Callable[[], str | None],
+        journal: JournalWriter,
         host: PluginHost | None,
         prices: PriceSource | None,
         sleep: Sleep,
@@ -81,7 +90,7 @@ class Admission:
         self.session_accounts = None if session_accounts is None else frozenset(session_accounts)
         # account -> requests denied because the session does not trade it (ACCOUNT_UNKNOWN)
         self.unknown_accounts: dict[str, int] = {}
-        self._halted = halted
+        self._journal = journal  # its ``halted`` says why new orders are stopped
         # One lookup callable, chosen once: a mapping's bound .get or the resolver.
         self._instrument_of: Callable[[str], Instrument | None] = (
             instruments if callable(instruments) else instruments.get
@@ -212,7 +221,7 @@ class Admission:
             self.deny(payload, violations)
         payload.advance(_P.VALIDATED)
         ids.reserve(request.cl_order_id, now_ns=context.now_ns)
-        halted = self._halted()
+        halted = self._journal.halted
         if halted is not None:
             payload.advance(_P.FAILED, f"journal halted: {halted}")
             raise JournalError(f"new orders stopped: journal failed earlier ({halted})")
@@ -273,7 +282,7 @@ class Admission:
                     value=request.orig_cl_order_id,
                 )
             ]
-        if order.state.is_final:
+        if order.state in FINAL_STATES:
             return [
                 Violation(
                     code="ORDER_NOT_OPEN",

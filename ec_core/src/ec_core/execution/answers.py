@@ -28,7 +28,7 @@ from ec_core.errors import (
 )
 from ec_core.execution.payload import Payload, PayloadStatus
 from ec_core.journal import JournalRecord, MarkedUnknown
-from ec_core.model import NewOrder, Order, OrderRequest
+from ec_core.model import FINAL_STATES, NewOrder, Order, OrderRequest
 from ec_core.tracking import OrderTracker, RequestOutcome
 
 __all__ = ["Answers"]
@@ -162,7 +162,7 @@ class Answers:
             )
         if outcome is RequestOutcome.ACCEPTED:
             payload.advance(_P.ACKNOWLEDGED)
-        if order is None or order.state.is_final:
+        if order is None or order.state in FINAL_STATES:
             payload.advance(_P.DONE)
         else:
             self.hold(order.chain_id, payload)
@@ -201,15 +201,16 @@ class Answers:
 
     def on_report(self, cl_order_id: str) -> None:
         """A report about ``cl_order_id`` was applied: settle what it answers."""
-        chain_id = self.tracker.chain_id(cl_order_id)
-        if chain_id is not None and chain_id in self._by_chain:
-            self.settle_chain(chain_id)
+        if self._by_chain:  # a payload waits for its order to end (none: nothing to look up)
+            chain_id = self.tracker.chain_id(cl_order_id)
+            if chain_id is not None and chain_id in self._by_chain:
+                self.settle_chain(chain_id)
         if self._bulk_unknown:
             self._settle_bulk(cl_order_id)
 
     def settle_chain(self, chain_id: str) -> None:
         order = self.tracker.order(chain_id)
-        final = order is not None and order.state.is_final
+        final = order is not None and order.state in FINAL_STATES
         payloads = self._by_chain.get(chain_id, [])
         for payload in list(payloads):
             if payload.status is _P.UNKNOWN:
@@ -221,7 +222,7 @@ class Answers:
                 elif outcome is RequestOutcome.OVERTAKEN or final:
                     # A final order hears nothing more: this request is moot.
                     payload.advance(_P.DONE, "resolved: order final before an answer")
-            if payload.status is _P.ACKNOWLEDGED and order is not None and order.state.is_final:
+            if payload.status is _P.ACKNOWLEDGED and order is not None and final:
                 payload.advance(_P.DONE)
             if payload.status.is_final:
                 payloads.remove(payload)

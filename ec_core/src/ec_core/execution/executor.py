@@ -150,7 +150,7 @@ class Executor:
             vendor=vendor,
             instruments=instruments,
             ids=ids if ids is not None else ClientOrderIds(clock),
-            halted=lambda: self._journal.halted,
+            journal=self._journal,
             host=host,
             prices=prices,
             sleep=sleep,

@@ -95,24 +95,17 @@ class DirectDelivery:
         # each event with the take of its own stream (see ``marked``)
         self._deferred: list[tuple[Callable[[TradeEvent], None], TradeEvent]] = []
 
-    def _offer(self, event: TradeEvent, take: Callable[[TradeEvent], None]) -> bool:
-        if self._held:
-            self._deferred.append((take, event))
-            return True
-        if isinstance(event, SnapshotComplete):
-            return False  # the resync after it awaits: the consumer does it
-        take(event)
-        return True
-
     def hold(self) -> None:
         self._held += 1
 
     def release(self) -> None:
         """Apply what the venue delivered during the send, once no send is held."""
         self._held -= 1
-        if self._held or not self._deferred:
+        deferred = self._deferred
+        if self._held or not deferred:
             return
-        events, self._deferred = self._deferred, []
+        events = deferred.copy()  # what a take causes the venue to say is kept for later
+        deferred.clear()
         for take, event in events:
             take(event)
 
@@ -128,10 +121,18 @@ class DirectDelivery:
         busy = False
         stream_take = self._take if take is None else take
 
+        deferred = self._deferred  # never rebound: ``release`` empties it in place
+
         def sink(event: TradeEvent) -> bool:
             if busy:
                 return False  # keep the order: it queues behind the one in hand
-            return self._offer(event, stream_take)
+            if self._held:  # a send is in progress: applied once it is recorded
+                deferred.append((stream_take, event))
+                return True
+            if isinstance(event, SnapshotComplete):
+                return False  # the resync after it awaits: the consumer does it
+            stream_take(event)
+            return True
 
         feed.set_sink(sink)
         try:

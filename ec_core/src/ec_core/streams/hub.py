@@ -143,7 +143,8 @@ class TradeHub:
 
     def publish(self, event: TradeEvent) -> None:
         """To the subscribers of the event's account; a session event to every one."""
-        account_id = account_of(event)
+        # an execution report (the common event) names its account: no call for it
+        account_id = event.account_id if type(event) is ExecutionReport else account_of(event)
         if account_id is None:
             self.publish_all(event)
             return

@@ -14,7 +14,7 @@ import anyio
 import msgspec
 
 from ec_core.model import ExecutionReport, Fill, Order, OrderState, RequestType
-from ec_core.tracking.events import OrderEvent, OrderEventKind
+from ec_core.tracking.events import OrderEvent
 
 __all__ = ["Chain", "order_after_report", "order_from_report"]
 
@@ -50,7 +50,7 @@ class Chain:
         self.order = order
         self.heard = 0  # the tracker's report_seq when a venue report about it last came
         self.ids: tuple[str, ...] = (order.cl_order_id,)
-        self.events: list[OrderEvent] = []  # the last ``history_limit`` (see record)
+        self.events: list[OrderEvent] = []  # the last ``history_limit`` (TrackerState.record)
         self.fill_ids: tuple[str, ...] = ()
         self.booked_qty = 0  # what its accepted fills add up to (the position they made)
         self.booked_cost = _ZERO
@@ -66,40 +66,6 @@ class Chain:
     def add_id(self, cl_order_id: str) -> None:
         if cl_order_id not in self.ids:
             self.ids += (cl_order_id,)
-
-    def record(
-        self,
-        seq: int,
-        ts_ns: int,
-        kind: OrderEventKind,
-        cl_order_id: str,
-        previous: OrderState | None,
-        detail: str = "",
-        *,
-        report: ExecutionReport | None = None,
-        fill: Fill | None = None,
-        limit: int | None = None,
-    ) -> None:
-        """Append one event to the chain's history (its state is the order's now),
-        keeping the last ``limit`` (``None``: all)."""
-        order = self.order
-        events = self.events
-        events.append(
-            OrderEvent(
-                seq=seq,
-                ts_ns=ts_ns,
-                kind=kind,
-                chain_id=order.chain_id,
-                cl_order_id=cl_order_id,
-                state=order.state,
-                previous_state=previous,
-                detail=detail,
-                report=report,
-                fill=fill,
-            )
-        )
-        if limit is not None and len(events) > limit:
-            del events[0]
 
     def ended(self) -> None:
         """The order reached a final state and its pending requests were resolved:

@@ -22,6 +22,7 @@ from typing import final
 import msgspec
 
 from ec_core.model import (
+    FINAL_STATES,
     ExecutionReport,
     Order,
     OrderState,
@@ -39,6 +40,7 @@ __all__ = ["ReportIntake"]
 log = logging.getLogger(__name__)
 
 _S = OrderState
+_FINAL = FINAL_STATES
 _PENDING = frozenset({_S.PENDING_NEW, _S.PENDING_MODIFY, _S.PENDING_CANCEL})
 _UNANSWERED = _PENDING | {_S.UNKNOWN}
 _BULK = frozenset({RequestType.CANCEL_ALL, RequestType.LIQUIDATE_ALL, RequestType.GO_FLAT})
@@ -92,17 +94,18 @@ class ReportIntake:
         fresh = bool(report.cl_order_id) and report.cl_order_id not in self._chain_of
         if fresh:
             self._state.link(chain, report.cl_order_id)
-        if report.orig_cl_order_id:
-            self._state.link(chain, report.orig_cl_order_id)
+        if report.orig_cl_order_id and report.orig_cl_order_id not in self._chain_of:
+            self._state.link(chain, report.orig_cl_order_id)  # (already linked: nothing to do)
         before = chain.order
         new_fill = report.fill is not None and self._accept_fill(chain, report, ts_ns)
-        if new_fill and before.state.is_final:
+        if new_fill and before.state in _FINAL:
             self._after_final(chain, report, ts_ns)
         else:
             self._apply_state(chain, report, ts_ns, new_fill=new_fill, fresh=fresh)
             if new_fill:
                 self._check_fill(chain, before, report, ts_ns)
-        chain.wake()
+        if chain.waiters:  # a task waits on this order (none: no call)
+            chain.wake()
 
     def _apply_state(
         self,
@@ -204,7 +207,8 @@ class ReportIntake:
         current = chain.order
         now = self._state.now(ts_ns)
         candidate = order_after_report(current, report, state, cl_order_id)
-        if candidate == current:
+        # a report that moves the state changes the order: no field by field comparison
+        if state is current.state and candidate == current:
             if not new_fill:
                 self._counts["duplicate_reports"] += 1
                 self._state.record(
@@ -219,10 +223,10 @@ class ReportIntake:
         # candidate is ours alone until stored: stamp it without building another copy
         msgspec.structs.force_setattr(candidate, "updated_ns", now)
         chain.order = candidate
-        final = state.is_final
+        final = state in _FINAL
         if final:
             self._open.pop(current.chain_id, None)
-            if not current.state.is_final:
+            if current.state not in _FINAL:
                 self._retention.ended(current.chain_id, now)
         if current.state is _S.UNKNOWN and state is not _S.UNKNOWN:
             chain.unknown_since_ns = None

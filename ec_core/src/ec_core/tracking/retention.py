@@ -27,6 +27,7 @@ asks it which chains are due, drops them from its own maps and hands them over.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import final
 
 import msgspec
@@ -99,6 +100,10 @@ class Retention:
         self.retired_window = retired_window
         self.final: OrderedDict[str, int] = OrderedDict()  # chain id -> final since (ns)
         self._by_id: dict[str, RetiredChain] = {}  # any id of a retired chain -> it
+        # The retired chain with this chain id or client order id, while remembered: the
+        # map's own get, bound once (asked on every new order and every look-up that
+        # misses the hot maps; the map is never rebound)
+        self.get: Callable[[str], RetiredChain | None] = self._by_id.get
         self._by_chain: OrderedDict[str, RetiredChain] = OrderedDict()  # chain id, FIFO
         self._fill_ids: set[str] = set()
 
@@ -152,10 +157,6 @@ class Retention:
                 if self._by_id.get(order_id) is forgotten:
                     del self._by_id[order_id]
             self._fill_ids.difference_update(forgotten.fill_ids)
-
-    def get(self, order_id: str) -> RetiredChain | None:
-        """The retired chain with this chain id or client order id, while remembered."""
-        return self._by_id.get(order_id)
 
     def for_report(self, report: ExecutionReport) -> RetiredChain | None:
         """The retired chain a venue report is about, if it is one."""

@@ -18,6 +18,7 @@ import anyio
 
 from ec_core.clock import Clock
 from ec_core.model import (
+    FINAL_STATES,
     Account,
     CancelAll,
     ExecutionReport,
@@ -30,7 +31,13 @@ from ec_core.model import (
 )
 from ec_core.plugins.host import PluginHost
 from ec_core.tracking.chain import Chain
-from ec_core.tracking.events import FillAnomaly, FillAnomalyKind, OrderEventKind, RequestOutcome
+from ec_core.tracking.events import (
+    FillAnomaly,
+    FillAnomalyKind,
+    OrderEvent,
+    OrderEventKind,
+    RequestOutcome,
+)
 from ec_core.tracking.positions import PositionBook
 from ec_core.tracking.retention import Outcome, Retention
 
@@ -70,7 +77,10 @@ class TrackerState:
         self.retention = retention
         self.history_limit = history_limit
         self.chains: dict[str, Chain] = {}
-        self.chain_of: dict[str, str] = {}  # any client order id -> chain id
+        self.chain_of: dict[str, Chain] = {}  # any client order id -> its chain
+        # The chain by chain id or any client order id: the map's own get, bound once
+        # (the map is never rebound), so the look-up every step makes is no Python call.
+        self.chain_for_id: Callable[[str], Chain | None] = self.chain_of.get
         self.open: dict[str, Chain] = {}  # chains not in a final state
         self.fills: dict[str, Fill] = {}  # fill id -> fill, of chains kept whole
         self.fill_total = 0
@@ -92,21 +102,17 @@ class TrackerState:
     def now(self, ts_ns: int | None) -> int:
         return self.clock.now_ns() if ts_ns is None else ts_ns
 
-    def chain_for_id(self, order_id: str) -> Chain | None:
-        chain_id = self.chain_of.get(order_id)
-        return None if chain_id is None else self.chains.get(chain_id)
-
     def link(self, chain: Chain, cl_order_id: str) -> None:
         """A client order id belongs to the chain (a modify, a cancel, a venue's id)."""
         if cl_order_id not in self.chain_of:
-            self.chain_of[cl_order_id] = chain.order.chain_id
+            self.chain_of[cl_order_id] = chain
             chain.add_id(cl_order_id)
 
     def add_chain(self, chain: Chain) -> None:
         """Start keeping a chain (sent by us or adopted), open or final as its order is."""
         chain_id = chain.order.chain_id
         self.chains[chain_id] = chain
-        if chain.order.state.is_open:
+        if chain.order.state not in FINAL_STATES:
             self.open[chain_id] = chain
         else:
             self.retention.ended(chain_id, chain.order.updated_ns)
@@ -131,19 +137,28 @@ class TrackerState:
         report: ExecutionReport | None = None,
         fill: Fill | None = None,
     ) -> None:
+        """Append one event to the chain's history (its state is the order's now),
+        keeping the last ``history_limit`` (``None``: all)."""
         self.seq += 1
-        ts = self.clock.now_ns() if ts_ns is None else ts_ns
-        chain.record(
-            self.seq,
-            ts,
-            kind,
-            cl_order_id,
-            previous,
-            detail,
-            report=report,
-            fill=fill,
-            limit=self.history_limit,
+        order = chain.order
+        events = chain.events
+        events.append(
+            OrderEvent(
+                seq=self.seq,
+                ts_ns=self.clock.now_ns() if ts_ns is None else ts_ns,
+                kind=kind,
+                chain_id=order.chain_id,
+                cl_order_id=cl_order_id,
+                state=order.state,
+                previous_state=previous,
+                detail=detail,
+                report=report,
+                fill=fill,
+            )
         )
+        limit = self.history_limit
+        if limit is not None and len(events) > limit:
+            del events[0]
 
     def resolve(
         self, cl_order_id: str, outcome: RequestOutcome, report: ExecutionReport | None
@@ -225,7 +240,7 @@ class TrackerState:
         self.counts["retired"] += 1
         outcomes: dict[str, Outcome] = {}
         for cl_order_id in chain.ids:
-            if self.chain_of.get(cl_order_id) == chain_id:
+            if self.chain_of.get(cl_order_id) is chain:
                 del self.chain_of[cl_order_id]
             found = self.outcomes.pop(cl_order_id, None)
             if found is not None:

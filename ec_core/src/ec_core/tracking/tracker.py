@@ -31,6 +31,7 @@ import msgspec
 from ec_core.clock import Clock
 from ec_core.errors import ConnectionLostError
 from ec_core.model import (
+    FINAL_STATES,
     Account,
     AccountReport,
     CancelAll,
@@ -133,7 +134,7 @@ class OrderTracker:
         chain = Chain(order)
         chain.pending[order.cl_order_id] = RequestType.NEW
         self._state.add_chain(chain)
-        self._state.chain_of[order.cl_order_id] = order.chain_id
+        self._state.chain_of[order.cl_order_id] = chain
         self._state.record(chain, OrderEventKind.TRACKED, order.cl_order_id, None, order.updated_ns)
         self._state.notify_order(order, None)
         return order
@@ -155,7 +156,7 @@ class OrderTracker:
             return None
         if request.cl_order_id in chain.pending or request.cl_order_id in self._state.outcomes:
             return chain.order  # replayed
-        if chain.order.state.is_final:
+        if chain.order.state in FINAL_STATES:
             # It ended while this request was on its way: the request is moot, and
             # waiting for its answer (or keeping it pending on a final chain) is not.
             self._state.link(chain, request.cl_order_id)
@@ -244,12 +245,11 @@ class OrderTracker:
         return None if retired is None else retired.order
 
     def chain_id(self, order_id: str) -> str | None:
-        chain_id = self._state.chain_of.get(order_id)
-        if chain_id is None:
+        chain = self._state.chain_of.get(order_id)
+        if chain is None:
             retired = self._retention.get(order_id)
-            if retired is not None:
-                return retired.order.chain_id
-        return chain_id
+            return None if retired is None else retired.order.chain_id
+        return chain.order.chain_id
 
     def orders(self, account_id: str | None = None) -> list[Order]:
         """Open orders and the final ones retained (not the retired)."""

@@ -51,6 +51,17 @@ class RequiredFields:
             account_id, symbol = request.account_id, request.symbol
             if type(account_id) is str and account_id and type(symbol) is str and symbol:
                 return PASS
+        elif type(request) is CancelOrder:  # so is a cancel
+            account_id, symbol, orig = request.account_id, request.symbol, request.orig_cl_order_id
+            if (
+                type(account_id) is str
+                and account_id
+                and type(symbol) is str
+                and symbol
+                and type(orig) is str
+                and orig
+            ):
+                return PASS
         names = _REQUIRED.get(type(request), ())
         found = [
             Violation(
@@ -146,8 +157,10 @@ class EnumValues:
                 type(request.side) is Side
                 and type(request.order_type) is OrderType
                 and type(request.duration) is Duration
-                and _all_instructions(instructions)
-            ):
+                # no instruction (the common case) passes without a generator
+                and ((type(instructions) is frozenset and not instructions)
+                     or _all_instructions(instructions))
+            ):  # fmt: skip
                 return PASS
             found = []
             if type(request.side) is not Side:

@@ -201,6 +201,7 @@ class PriceBand:
 
     name = "price_band"
     judges = _PRICED  # passes every other request type
+    needs_limits = True  # passes every request when no limits are resolved
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:

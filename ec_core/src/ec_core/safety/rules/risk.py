@@ -30,6 +30,7 @@ class Notional:
 
     name = "notional"
     judges = (NewOrder, ModifyOrder)  # passes every other request type
+    needs_limits = True  # passes every request when no limits are resolved
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
@@ -97,6 +98,7 @@ class PositionLimit:
 
     name = "position"
     judges = (NewOrder, ModifyOrder)  # passes every other request type
+    needs_limits = True  # passes every request when no limits are resolved
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
@@ -143,6 +145,7 @@ class MaxOpenOrders:
 
     name = "open_orders"
     judges = (NewOrder,)  # passes every other request type
+    needs_limits = True  # passes every request when no limits are resolved
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:

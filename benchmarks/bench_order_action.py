@@ -1,0 +1,228 @@
+"""The core's share of a replay's order action: executor, checks, tracker, trade-stream intake.
+
+``bench_replay.py`` (3) times an order action end to end: the strategy's signal, the core
+(``Executor.execute`` with a ``ValidatorGate`` over the plugin host's validators, no
+journal, the tracker, the direct trade-stream delivery) and the ``mock`` session with its
+replay venue. This script keeps the core alone, built as a replay builds it
+(:func:`ec_core.strategy.rig.order_path`: ``retain_final=None``, the session's accounts,
+the CLE instrument of the mock's catalogue), and puts in place of the venue a stand-in that
+answers each request during its send, through the stream's direct sink, with the report
+the mock venue gives (a resting limit order ACCEPTED and WORKING, its cancel CANCELLED).
+Each action is one of those: a new order, then its cancel.
+
+Measured, per action: CPU microseconds (``time.process_time``, best of ``--repeat``, the
+cyclic GC off so that what is timed is the path, not when a collection falls) and the
+Python calls the core makes (``sys.setprofile``, C calls counted apart): the count is the
+same on every run and every machine, so two commits compare by it even when the machine is
+too loaded for time to tell them apart (see docs/safety/execution.md).
+Run: ``uv run python benchmarks/bench_order_action.py [--quick] [--out PATH]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from types import FrameType
+
+import anyio
+import anyio.lowlevel
+from ec_core.clock import ManualClock
+from ec_core.execution import Executor, Payload
+from ec_core.execution.feed import EventSink
+from ec_core.execution.gate import ValidatorGate
+from ec_core.model import (
+    CancelOrder,
+    ExecutionReport,
+    NewOrder,
+    OrderRequest,
+    OrderState,
+    OrderType,
+    ReportKind,
+    RequestType,
+    Side,
+    TradeEvent,
+)
+from ec_core.plugins import PluginHost
+from ec_core.tracking import OrderTracker
+from ec_mock.instruments import builtin_instruments
+
+ACCOUNT = "BENCH-1"
+T0 = 1_704_898_800_000_000_000  # a Wednesday 09:00 in Chicago: CLE trades
+CLE = next(i for i in builtin_instruments() if i.symbol == "CLE")
+
+
+def actions(pairs: int) -> list[OrderRequest]:
+    """``pairs`` resting bids, each followed by its cancel (ids as the engine gives them)."""
+    requests: list[OrderRequest] = []
+    for i in range(pairs):
+        placed = f"ec{2 * i + 1}"
+        requests.append(
+            NewOrder(
+                account_id=ACCOUNT, symbol="CLE", side=Side.BUY, qty=1, order_type=OrderType.LMT,
+                limit_price=Decimal("69.49") + i % 7 * CLE.tick_size, cl_order_id=placed,
+            )
+        )  # fmt: skip
+        requests.append(
+            CancelOrder(
+                account_id=ACCOUNT,
+                symbol="CLE",
+                orig_cl_order_id=placed,
+                cl_order_id=f"ec{2 * i + 2}",
+            )
+        )
+    return requests
+
+
+class StandInFeed:
+    """A trade stream with direct delivery (``DirectFeed``): the executor installs its sink."""
+
+    def __init__(self) -> None:
+        self.sink: EventSink | None = None
+        self.done = anyio.Event()
+
+    def set_sink(self, sink: EventSink | None) -> None:
+        self.sink = sink
+
+    def __aiter__(self) -> AsyncIterator[TradeEvent]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[TradeEvent]:
+        await self.done.wait()  # nothing is queued: every event goes to the sink
+        queued: tuple[TradeEvent, ...] = ()
+        for event in queued:
+            yield event
+
+
+class StandInVenue:
+    """Answers each request during its send, as the in-process mock venue does."""
+
+    def __init__(self, feed: StandInFeed) -> None:
+        self._feed = feed
+        self._orders: dict[str, NewOrder] = {}
+
+    async def send(self, request: OrderRequest) -> None:
+        sink = self._feed.sink
+        assert sink is not None
+        if isinstance(request, NewOrder):
+            self._orders[request.cl_order_id] = request
+            sink(self._report(request, request.cl_order_id, "", ReportKind.ACCEPTED))
+        else:
+            assert isinstance(request, CancelOrder)
+            placed = self._orders.pop(request.orig_cl_order_id)
+            sink(
+                self._report(placed, request.cl_order_id, placed.cl_order_id, ReportKind.CANCELLED)
+            )
+
+    @staticmethod
+    def _report(order: NewOrder, cl_order_id: str, orig: str, kind: ReportKind) -> ExecutionReport:
+        new = kind is ReportKind.ACCEPTED
+        return ExecutionReport(
+            kind=kind, account_id=ACCOUNT, symbol=order.symbol, cl_order_id=cl_order_id,
+            state=OrderState.WORKING if new else OrderState.CANCELLED, side=order.side,
+            order_type=order.order_type, qty=order.qty, filled_qty=0,
+            limit_price=order.limit_price, duration=order.duration, orig_cl_order_id=orig,
+            chain_id=order.cl_order_id, venue_order_id=f"V{order.cl_order_id}",
+            request_type=RequestType.NEW if new else None, ts_ns=T0,
+        )  # fmt: skip
+
+
+async def run(
+    requests: list[OrderRequest], host: PluginHost, *, count: bool
+) -> float | Counter[str]:
+    """CPU seconds of the actions on a fresh executor, or (``count``) the calls they make."""
+    clock = ManualClock(T0)
+    tracker = OrderTracker(clock=clock, host=host, retain_final=None)
+    feed = StandInFeed()
+    bid, ask = Decimal("69.99"), Decimal("70.00")
+    executor = Executor(
+        gateway=StandInVenue(feed),  # type: ignore[arg-type]  # send() is all a replay's action uses
+        checks=ValidatorGate(host.validators()),
+        tracker=tracker,
+        journal=None,
+        clock=clock,
+        vendor="mock",
+        instruments={"CLE": CLE},
+        prices=lambda symbol: (None, bid, ask),
+        host=host,
+        session_accounts=[ACCOUNT],
+    )
+    calls: Counter[str] = Counter()
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        if event == "call":
+            calls[f"{frame.f_code.co_filename.rsplit('/src/', 1)[-1]}:{frame.f_code.co_name}"] += 1
+        elif event == "c_call":
+            calls["C:" + getattr(arg, "__qualname__", "?")] += 1
+
+    async with executor.consume(feed):
+        await anyio.lowlevel.checkpoint()
+        execute = executor.execute
+        started = time.process_time()
+        if count:
+            sys.setprofile(profile)
+        try:
+            for request in requests:
+                await execute(Payload(request=request))
+        finally:
+            sys.setprofile(None)
+        spent = time.process_time() - started
+        feed.done.set()
+    assert not tracker.open_orders(), "every order placed was cancelled"
+    return calls if count else spent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2,000 actions, 3 repeats")
+    parser.add_argument("--actions", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--calls", action="store_true", help="list the calls of an action")
+    parser.add_argument("--out", default="benchmarks/results/bench_order_action.json")
+    args = parser.parse_args(argv)
+    logging.getLogger("ec_core").setLevel(logging.CRITICAL)
+    n, repeat = (2_000, 3) if args.quick else (args.actions, args.repeat)
+    requests = actions(n // 2)
+    host = PluginHost.load()
+    counted = anyio.run(lambda: run(requests[:200], host, count=True))
+    assert isinstance(counted, Counter)
+    python = sum(v for k, v in counted.items() if not k.startswith("C:")) / 200
+    c_calls = sum(v for k, v in counted.items() if k.startswith("C:")) / 200
+    gc.collect()
+    gc.disable()
+    try:
+        best = min(anyio.run(lambda: run(requests, host, count=False)) for _ in range(repeat))
+    finally:
+        gc.enable()
+    assert isinstance(best, float)
+    report = {
+        "actions": len(requests),
+        "repeat": repeat,
+        "cpu_us_per_action": round(best / len(requests) * 1e6, 2),
+        "python_calls_per_action": python,
+        "c_calls_per_action": c_calls,
+    }
+    print(
+        f"order action, core only: {report['cpu_us_per_action']} CPU us per action"
+        f" (best of {repeat}, {len(requests)} actions, GC off);"
+        f" {python:.1f} Python calls and {c_calls:.1f} C calls per action"
+    )
+    if args.calls:
+        for name, times in counted.most_common():
+            print(f"{times / 200:7.2f}  {name}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
