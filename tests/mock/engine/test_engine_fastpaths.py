@@ -29,6 +29,7 @@ from ec_core.model import (
     Quote,
     ReportKind,
     Side,
+    Trade,
     TradeEvent,
 )
 from ec_mock.engine import Exchange, RejectCode
@@ -267,3 +268,26 @@ def test_a_gtd_order_of_a_restored_exchange_expires_on_its_date() -> None:
     assert status is not None
     assert status.state is OrderState.EXPIRED
     assert [type(e).__name__ for e in restored.event_log][:1] == ["ExecutionReport"]
+
+
+class _TradesOnly(Recorder):
+    """A listener whose class says it ignores quotes and prints."""
+
+    hears_market_events = False
+
+    def on_market_event(self, event: Quote | Trade) -> None:
+        raise AssertionError("hears_market_events = False: never called for market events")
+
+
+def test_a_listener_that_hears_no_market_events_gets_every_trade_event_and_no_quote() -> None:
+    exchange, _clock, everything = make_exchange()
+    trades_only = _TradesOnly()
+    exchange.add_listener(trades_only)
+    exchange.submit(order("b1", Side.BUY, 2, "4500.00"))
+    exchange.submit(order("s1", Side.SELL, 1, "4500.00", account="B"))
+    exchange.submit(CancelOrder(account_id="A", symbol="ES", orig_cl_order_id="b1"))
+    assert everything.market  # quotes and a print were published
+    assert trades_only.trade == everything.trade  # the same trade events, in order
+    exchange.remove_listener(everything)
+    exchange.submit(order("b2", Side.BUY, 1, "4499.00"))  # only the opt-out listener is left
+    assert trades_only.trade[-1].cl_order_id == "b2"  # type: ignore[union-attr]

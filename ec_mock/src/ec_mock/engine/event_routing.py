@@ -36,6 +36,7 @@ class EventRouting:
     def __init__(self, *, record: bool) -> None:
         self._listeners: list[Listener] = []
         self._listener_tuple: tuple[Listener, ...] = ()
+        self._market_listeners: tuple[Listener, ...] = ()  # those that hear market events
         self._record = record
         self._event_log: list[ExchangeEvent] = []
         self._sinks = record
@@ -47,12 +48,20 @@ class EventRouting:
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
-        self._listener_tuple = tuple(self._listeners)
-        self._route()
+        self._listen()
 
     def remove_listener(self, listener: Listener) -> None:
         self._listeners.remove(listener)
+        self._listen()
+
+    def _listen(self) -> None:
+        """Who hears what, fixed until the listeners change: a listener whose class says
+        ``hears_market_events = False`` (:class:`~ec_mock.engine.listener.Listener`) is not
+        called for quotes and prints."""
         self._listener_tuple = tuple(self._listeners)
+        self._market_listeners = tuple(
+            each for each in self._listeners if getattr(each, "hears_market_events", True)
+        )
         self._route()
 
     @property
@@ -105,7 +114,7 @@ class EventRouting:
                 done += 1
                 kind = type(event)
                 if kind is Quote or kind is Trade:
-                    for listener in self._listener_tuple:
+                    for listener in self._market_listeners:
                         listener.on_market_event(event)  # type: ignore[arg-type]
                 else:
                     for listener in self._listener_tuple:

@@ -18,6 +18,10 @@ class Listener(Protocol):
     happened. A listener may call :meth:`Exchange.submit` from a callback: the new
     request is processed at once and its events are delivered after the ones
     already queued.
+
+    A listener class that ignores quotes and prints may set a class attribute
+    ``hears_market_events = False``: the exchange then never calls its
+    ``on_market_event`` (one call per event saved; the replay venue does this).
     """
 
     def on_trade_event(self, event: TradeEvent) -> None: ...

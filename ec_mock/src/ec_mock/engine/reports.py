@@ -328,25 +328,29 @@ class ReportsLayer(ExchangeCore):
         """The best bid and ask of ``symbol``'s book in ticks (displayed levels; ``None``:
         an empty side): the touch of :meth:`book` without building a view."""
         book = self._books[symbol]
-        return book.best_bid(), book.best_ask()
+        bids, asks = book.bid_keys, book.ask_keys  # best last (asks negated): OrderBook.touch
+        return (bids[-1] if bids else None), (-asks[-1] if asks else None)
 
     def open_stops(self, symbol: str) -> list[tuple[str, int, int, int]]:
         """``(account_id, side, stop, left)`` of every open stop order (``STP``, ``STL``) of
         ``symbol``: side +1 buy, -1 sell, the stop in ticks and the quantity not filled, read
         from the orders without building reports. A fired stop-limit resting as a limit is
         one too: its reports still carry the stop (:meth:`open_orders`)."""
-        return [
-            (o.account_id, o.side, o.stop, o.qty - o.filled)
-            for o in self._books[symbol].open_orders.values()
-            if o.stop is not None and o.order_type in _STOP_TYPES
-        ]
+        found = []  # a loop, not a comprehension: no frame of its own (this runs per re-read)
+        for o in self._books[symbol].open_orders.values():
+            if o.stop is not None and o.order_type in _STOP_TYPES:
+                found.append((o.account_id, o.side, o.stop, o.qty - o.filled))
+        return found
 
     def waiting_aon_limits(self, symbol: str) -> list[tuple[str, int, int, int]]:
         """``(account_id, side, limit, left)`` of the all-or-none limit orders of ``symbol``
         waiting off the book (:meth:`waiting_all_or_none` without building reports), oldest
         first; the limit in ticks."""
+        waiting = self._books[symbol].aon
+        if not waiting:
+            return []
         return [
             (o.account_id, o.side, o.price, o.qty - o.filled)
-            for o in self._books[symbol].aon
+            for o in waiting
             if o.price is not None
         ]

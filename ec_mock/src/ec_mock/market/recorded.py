@@ -101,6 +101,8 @@ _FLATTEN = (LiquidateAll, GoFlat)
 class RecordedVenue:
     """Recorded records in, the user's fills out; see the module docstring."""
 
+    hears_market_events = False  # the exchange's own quotes and prints: see on_market_event
+
     def __init__(
         self,
         exchange: Exchange,
@@ -259,33 +261,40 @@ class RecordedVenue:
             self._watch[event.symbol] = UNREAD
 
     def on_market_event(self, event: Quote | Trade) -> None:
-        """The exchange's own quotes and prints: the recorded ones are the market."""
+        """The exchange's own quotes and prints: the recorded ones are the market (not
+        called: ``hears_market_events`` is False)."""
 
     # -- records ---------------------------------------------------------------------------
 
     def _user_book(self, symbol: str) -> UserBook | None:
         """The user's resting orders of ``symbol``, re-read if they changed."""
         if self._watch.get(symbol) is UNREAD:
-            user = read_user_book(
-                self.exchange,
-                symbol,
-                self._instrument(symbol),
-                house=self.house,
-                touch=self._touch.get(symbol),
-                old=self._users.get(symbol),
-            )
-            if user is None:
-                self._users.pop(symbol, None)
-                self._watch.pop(symbol, None)
-            else:
-                user.set_band(stops_on_quotes=self._stops_on_quotes)
-                self._users[symbol] = user
-                self._watch[symbol] = user
+            return self._reread(symbol)
         return self._users.get(symbol)
+
+    def _reread(self, symbol: str) -> UserBook | None:
+        """Read the user's resting orders of ``symbol`` from the exchange (they changed)."""
+        users = self._users
+        user = read_user_book(
+            self.exchange,
+            symbol,
+            self._instrument(symbol),
+            house=self.house,
+            touch=self._touch.get(symbol),
+            old=users.get(symbol),
+        )
+        if user is None:
+            users.pop(symbol, None)
+            self._watch.pop(symbol, None)
+        else:
+            user.set_band(stops_on_quotes=self._stops_on_quotes)
+            users[symbol] = user
+            self._watch[symbol] = user
+        return user
 
     def _on_quote(self, symbol: str, quote: Quote, user: UserBook | None) -> None:
         if self._watch.get(symbol) is UNREAD:
-            user = self._user_book(symbol)
+            user = self._reread(symbol)
             if user is None:
                 return
         assert user is not None

@@ -100,34 +100,39 @@ def read_user_book(
     """The user's resting limits, waiting AON limits and stops of ``symbol`` now
     (``None``: nothing rests);
     the queue ahead is kept from ``old`` while a best level stays, else estimated."""
+    buy, sell = exchange.best_prices(symbol)
+    stops = exchange.open_stops(symbol) if instrument is not None else ()
+    waiting = exchange.waiting_aon_limits(symbol) if instrument is not None else ()
+    if buy is None and sell is None and not stops and not waiting:
+        return None  # nothing rests (after a cancel): no book to build
     user = UserBook()
-    user.buy, user.sell = exchange.best_prices(symbol)
-    if instrument is not None:
-        for account_id, side, stop, left in exchange.open_stops(symbol):
-            if account_id == house:
-                continue
-            if side > 0:
-                user.buy_stop_qty += left
-                if user.buy_stop is None or stop < user.buy_stop:
-                    user.buy_stop = stop
-            else:
-                user.sell_stop_qty += left
-                if user.sell_stop is None or stop > user.sell_stop:
-                    user.sell_stop = stop
-        for account_id, side, limit, left in exchange.waiting_aon_limits(symbol):
-            if account_id == house:
-                continue
-            if side > 0:
-                user.buy_aon_qty += left
-                if user.buy_aon is None or limit > user.buy_aon:
-                    user.buy_aon = limit
-            else:
-                user.sell_aon_qty += left
-                if user.sell_aon is None or limit < user.sell_aon:
-                    user.sell_aon = limit
-    prices = (user.buy, user.sell, user.buy_stop, user.sell_stop, user.buy_aon, user.sell_aon)
-    if prices == (None,) * 6:
-        return None
+    user.buy, user.sell = buy, sell
+    for account_id, side, stop, left in stops:
+        if account_id == house:
+            continue
+        if side > 0:
+            user.buy_stop_qty += left
+            if user.buy_stop is None or stop < user.buy_stop:
+                user.buy_stop = stop
+        else:
+            user.sell_stop_qty += left
+            if user.sell_stop is None or stop > user.sell_stop:
+                user.sell_stop = stop
+    for account_id, side, limit, left in waiting:
+        if account_id == house:
+            continue
+        if side > 0:
+            user.buy_aon_qty += left
+            if user.buy_aon is None or limit > user.buy_aon:
+                user.buy_aon = limit
+        else:
+            user.sell_aon_qty += left
+            if user.sell_aon is None or limit < user.sell_aon:
+                user.sell_aon = limit
+    if buy is None and sell is None:  # only the house's stops or AON orders: none of the user's
+        prices = (user.buy_stop, user.sell_stop, user.buy_aon, user.sell_aon)
+        if prices == (None,) * 4:
+            return None
     user.buy_ahead = _ahead(
         user.buy, old.buy if old else None, old.buy_ahead if old else None,
         touch.bid if touch else None, touch.bid_size if touch else 0, 1,
