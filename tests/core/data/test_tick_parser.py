@@ -195,3 +195,35 @@ def test_a_csv_saved_with_a_byte_order_mark_reads_as_without_one(tmp_path: Path)
     assert list(read_ticks(path, {"CLE": CLE}, checks=TickChecks())) == [
         Quote(symbol="CLE", ts_ns=1704898801000000000, bid=7000, bid_size=5, ask=7001, ask_size=6)
     ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "rule"),
+    [
+        ("1_000", "not an integer: '1_000' (ASCII digits 0-9, an optional sign)"),
+        ("٣", "not an integer: '٣' (ASCII digits 0-9, an optional sign)"),
+        ("１２", "not an integer: '１２' (ASCII digits 0-9, an optional sign)"),
+        ("9223372036854775808", "{column} must be at most 9223372036854775807, got 92233"),
+    ],
+)
+def test_a_size_that_is_not_ascii_digits_or_past_64_bits_is_refused_naming_the_rule(
+    tmp_path: Path, cell: str, rule: str
+) -> None:
+    # int() reads "1_000", Arabic-Indic and full-width digits; sizes had no bound.
+    for row in (f"quote,,,70.00,{cell},70.01,6,", f"trade,70.00,{cell},,,,,"):
+        path = tmp_path / "t.csv"
+        path.write_text(",".join(TICK_FIELDS) + f"\n1704898801000000000,CLE,{row}\n")
+        column = "bid_size" if row.startswith("quote") else "size"
+        with pytest.raises(ConfigError) as caught:
+            list(read_ticks(path, {"CLE": CLE}, checks=TickChecks()))
+        assert f"t.csv:2.{column}: {rule.format(column=column)}" in str(caught.value)
+
+
+def test_a_time_in_non_ascii_digits_is_refused_with_the_rule(tmp_path: Path) -> None:
+    cell = "١٧٠٤٨٩٨٨٠١٠٠٠٠٠٠٠٠٠"  # Arabic-Indic digits: int() reads them
+    with pytest.raises(ValueError, match="must be nanoseconds since the epoch"):
+        parse_ts_ns(cell)
+    path = tmp_path / "t.csv"
+    path.write_text(",".join(TICK_FIELDS) + f"\n{cell},CLE,quote,,,70.00,5,70.01,6,\n")
+    with pytest.raises(ConfigError, match=r"t\.csv:2\.ts_ns: ts_ns must be nanoseconds"):
+        list(read_ticks(path, {"CLE": CLE}))

@@ -106,3 +106,51 @@ def test_a_file_that_is_not_parquet_or_arrow_is_refused_naming_it(
     for read in (lambda: list(read_ticks(path, TABLE)), lambda: read_symbols(path)):
         with pytest.raises(ConfigError, match=rf"ticks\{suffix}: not a readable {kind} file: "):
             read()
+
+
+def test_a_size_past_64_bits_in_an_unsigned_column_is_refused_as_in_a_csv(tmp_path: Path) -> None:
+    path = tmp_path / "big.parquet"
+    table = pa.table(
+        {
+            "ts_ns": [T0, T0 + 1],
+            "symbol": ["CLE", "CLE"],
+            "kind": ["trade", "trade"],
+            "price": ["70.01", "70.01"],
+            "size": pa.array([1, 2**63], pa.uint64()),
+        }
+    )
+    pq.write_table(table, str(path))
+    ticks = read_ticks(path, TABLE)
+    assert next(ticks) == Trade(symbol="CLE", ts_ns=T0, price=7001, size=1)
+    with pytest.raises(ConfigError, match=r"big\.parquet:row 2\.size: size must be at most 9223"):
+        next(ticks)
+
+
+@pytest.mark.parametrize(("suffix", "kind"), [(".parquet", "Parquet"), (".arrow", "Arrow IPC")])
+def test_a_file_damaged_after_its_first_batch_is_refused_naming_it(
+    tmp_path: Path, suffix: str, kind: str
+) -> None:
+    # The footer is intact, so the file opens; a later batch's bytes are not data.
+    path = tmp_path / f"ticks{suffix}"
+    n = 30_000
+    table = pa.table(
+        {
+            "ts_ns": pa.array(range(T0, T0 + n), pa.int64()),
+            "symbol": ["CLE"] * n,
+            "kind": ["trade"] * n,
+            "price": [f"70.{i % 100:02d}" for i in range(n)],
+            "size": pa.array(range(1, n + 1), pa.int64()),
+        }
+    )
+    if suffix == ".parquet":
+        pq.write_table(table, str(path), row_group_size=10_000)
+    else:
+        with pa.ipc.new_file(str(path), table.schema) as writer:
+            for batch in table.to_batches(max_chunksize=10_000):
+                writer.write_batch(batch)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 4096] = b"\xff" * 4096
+    path.write_bytes(bytes(data))
+    with pytest.raises(ConfigError, match=rf"ticks\{suffix}: not a readable {kind} file"):
+        list(read_ticks(path, TABLE))

@@ -22,8 +22,10 @@ Never silent.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import chain, islice, repeat
+from operator import le
 from typing import Any, Final, TypeVar, final
 
 import msgspec
@@ -34,6 +36,7 @@ from ec_core.model import Instrument, Quote, Trade
 
 __all__ = [
     "REQUIRED_COLUMNS",
+    "ColumnBatch",
     "TickCheckSummary",
     "TickChecks",
     "TickRow",
@@ -57,7 +60,8 @@ Place = TypeVar("Place")
 
 _ISO: Final = re.compile(
     r"^(?P<base>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(?:\.(?P<frac>\d{1,9}))?"
-    r"(?P<zone>Z|[+-]\d\d:?\d\d)?$"
+    r"(?P<zone>Z|[+-]\d\d:?\d\d)?$",
+    re.ASCII,  # digits 0-9 only: str.isdigit and int() also read other scripts' digits
 )
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_NS: Final = (1 << 63) - 1
@@ -76,7 +80,7 @@ def missing_columns(kind: str, columns: Iterable[str]) -> list[str]:
 def parse_ts_ns(text: str) -> int:
     """Nanoseconds since the epoch from ``text``; :class:`ValueError` saying the rule."""
     text = text.strip()
-    if text.isdigit():
+    if text.isdigit() and text.isascii():
         value = int(text)
         if value > _MAX_NS:  # past 2262-04-11: no clock or wire field holds it
             raise ValueError(f"must fit in 64-bit nanoseconds (at most {_MAX_NS}), got {text}")
@@ -103,6 +107,54 @@ class TickCheckSummary(msgspec.Struct, frozen=True, kw_only=True):
     lenient: bool  # --lenient was given
     skipped: dict[str, int]  # rule code -> rows skipped
     examples: tuple[str, ...]  # the first skipped rows, ``file:line.field: message``
+
+
+@final
+class ColumnBatch:
+    """Rows a reader converted whole columns at a time (:meth:`TickParser.batch
+    <ec_core.data.tick_parser.TickParser.batch>`): one kind, one instrument, every value
+    an int (a price on the grid, a size, a time), kept as the columns the rules read.
+
+    :meth:`TickChecks.apply_batches` passes such a batch with a few whole-column
+    comparisons when no row breaks a rule, and checks it row by row otherwise, which
+    names the first broken row as :meth:`TickChecks.apply` does.
+    """
+
+    __slots__ = ("inst", "keys", "prices", "sizes", "ticks", "ts")
+
+    def __init__(
+        self,
+        *,
+        keys: Sequence[object],
+        ticks: list[Quote] | list[Trade],
+        inst: Instrument,
+        ts: list[int],
+        sizes: tuple[list[int], ...],
+        prices: tuple[list[int], list[int]] | None = None,
+    ) -> None:
+        self.keys = keys  # each row's place (file:line, or a key a reader turns into it)
+        self.ticks = ticks
+        self.inst = inst
+        self.ts = ts
+        self.sizes = sizes  # a quote's bid_size and ask_size, a trade's size
+        self.prices = prices  # a quote's bid and ask (a trade: None)
+
+    def rows(self) -> Iterator[tuple[object, Quote | Trade, Instrument]]:
+        return zip(self.keys, self.ticks, repeat(self.inst))
+
+    def passes(self, after_ns: int) -> bool:
+        """No row is earlier than ``after_ns`` or the row before it, or breaks a value
+        rule of :func:`row_problem` (its columns hold no ``None``)."""
+        ts = self.ts
+        if ts[0] < after_ns or not all(map(le, ts, islice(ts, 1, None))):
+            return False
+        if min(map(min, self.sizes)) <= 0:
+            return False
+        return self.prices is None or all(map(le, *self.prices))
+
+
+#: What :meth:`TickChecks.apply_batches` takes: column batches, or rows read one by one.
+Batch = ColumnBatch | Iterable[tuple[Any, Quote | Trade, Instrument]]
 
 
 @final
@@ -152,24 +204,41 @@ class TickChecks:
         place: Callable[[Any], str] = where if where is not None else str
         if self.sort:
             return iter(self._sorted(rows, place))
-        return self._in_order(rows, place)
+        return self._in_order((rows,), place)  # type: ignore[arg-type]
 
-    def _in_order(
-        self, rows: Iterable[tuple[Place, Record, Instrument]], place: Callable[[Any], str]
-    ) -> Iterator[Record]:
+    def apply_batches(
+        self, batches: Iterable[Batch], *, where: Callable[[Any], str] | None = None
+    ) -> Iterator[Quote | Trade]:
+        """:meth:`apply` on a reader's batches: a :class:`ColumnBatch` whose rows break
+        no rule passes whole; any other batch is checked row by row, in file order."""
+        place: Callable[[Any], str] = where if where is not None else str
+        if self.sort:
+            rows = chain.from_iterable(
+                b.rows() if isinstance(b, ColumnBatch) else b for b in batches
+            )
+            return iter(self._sorted(rows, place))
+        return self._in_order(batches, place)
+
+    def _in_order(self, batches: Iterable[Batch], place: Callable[[Any], str]) -> Iterator[Any]:
         last_ts: int = -1
         last: object = ""
         problem = row_problem
-        for key, tick, instrument in rows:
-            if tick.ts_ns < last_ts:
-                raise ConfigError(
-                    f"earlier than line {_line(place(last))} ({tick.ts_ns} < {last_ts}):"
-                    " the rows must be in time order (sort the file, or pass --sort)",
-                    path=f"{place(key)}.ts_ns",
-                )
-            last_ts, last = tick.ts_ns, key
-            if problem(tick, instrument) is None or self._valid(place(key), tick, instrument):
-                yield tick
+        for batch in batches:
+            if isinstance(batch, ColumnBatch) and batch.passes(last_ts):
+                yield from batch.ticks
+                last_ts, last = batch.ts[-1], batch.keys[-1]
+                continue
+            rows = batch.rows() if isinstance(batch, ColumnBatch) else batch
+            for key, tick, instrument in rows:
+                if tick.ts_ns < last_ts:
+                    raise ConfigError(
+                        f"earlier than line {_line(place(last))} ({tick.ts_ns} < {last_ts}):"
+                        " the rows must be in time order (sort the file, or pass --sort)",
+                        path=f"{place(key)}.ts_ns",
+                    )
+                last_ts, last = tick.ts_ns, key
+                if problem(tick, instrument) is None or self._valid(place(key), tick, instrument):
+                    yield tick
 
     def _sorted(
         self, rows: Iterable[tuple[Place, Record, Instrument]], place: Callable[[Any], str]

@@ -13,13 +13,16 @@ for every error (the same messages as a Decimal read).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Final, final
 
-from ec_core.data.tick_checks import REQUIRED_COLUMNS, missing_columns, parse_ts_ns
+from ec_core.data.tick_checks import REQUIRED_COLUMNS, ColumnBatch, missing_columns, parse_ts_ns
+from ec_core.data.tick_columns import MAX_INT, SIDES, quote_batch, trade_batch
 from ec_core.errors import PriceError
-from ec_core.model import Instrument, Quote, Side, Trade
+from ec_core.model import Instrument, Quote, Trade
 
 __all__ = [
     "BadCell",
@@ -34,14 +37,19 @@ __all__ = [
 #: Past these, a price takes the Decimal path (whose exact context has 64 digits).
 _MAX_DIGITS: Final = 30
 _MAX_PLACES: Final = 18
-#: The last nanosecond ``parse_ts_ns`` takes.
-_MAX_NS: Final = (1 << 63) - 1
+#: The last nanosecond ``parse_ts_ns`` takes, and the largest size.
+_MAX_NS: Final = MAX_INT
 #: Prices remembered per instrument (a day of a contract trades at a few thousand).
 _SEEN: Final = 4096
+#: An integer cell: ASCII digits (``int()`` also reads ``1_000`` and other scripts' digits).
+_INTEGER: Final = re.compile(r"[+-]?[0-9]+")
 
 InstrumentLookup = Callable[[str], Instrument | None]
 Cells = Sequence[object]
-_SIDES: Final = {"": None, "BUY": Side.BUY, "SELL": Side.SELL}
+Batcher = Callable[
+    [Sequence[Sequence[object]], Sequence[object], Instrument, "PriceGrid"], ColumnBatch | None
+]
+_SIDES: Final = SIDES
 
 
 class BadCell(Exception):
@@ -98,6 +106,23 @@ class PriceGrid:
         seen[text] = value
         return value
 
+    def column(self, cells: Sequence[object]) -> list[int] | None:
+        """The ticks of a column of price texts, or ``None`` when a cell is not a price
+        on the grid (the row path then names it); texts seen before cost a look-up."""
+        seen = self._seen
+        try:
+            return list(map(seen.__getitem__, cells))  # type: ignore[arg-type]
+        except KeyError:  # a text not seen yet (or forgotten)
+            pass
+        get, ticks = seen.get, self.ticks
+        try:
+            return [
+                found if (found := get(cell)) is not None else ticks(cell)  # type: ignore[call-overload,arg-type]
+                for cell in cells
+            ]
+        except (ArithmeticError, ValueError, TypeError, AttributeError):
+            return None
+
     def _plain(self, text: str) -> int | None:
         """The ticks of an unsigned plain decimal on the grid, or ``None``."""
         whole, _, places = text.partition(".")
@@ -129,16 +154,22 @@ def price_ticks(grid: PriceGrid, column: str, cell: str) -> int | None:
 
 
 def integer(column: str, cell: object) -> int:
-    """The integer ``cell`` of ``column`` (0 when empty); :class:`BadCell` otherwise."""
-    try:
-        return int(cell) if cell else 0  # type: ignore[call-overload]
-    except (ValueError, TypeError):
-        pass
-    text = str(cell).strip()
-    try:
-        return int(text) if text else 0
-    except ValueError:
-        raise BadCell(column, f"not an integer: {text!r}") from None
+    """The integer ``cell`` of ``column`` (0 when empty): ASCII digits with an optional
+    sign, within 64 bits; :class:`BadCell` otherwise."""
+    if type(cell) is int:
+        value, text = cell, str(cell)
+    else:
+        text = str(cell).strip() if cell else ""
+        if not text:
+            return 0
+        if _INTEGER.fullmatch(text) is None:
+            raise BadCell(column, f"not an integer: {text!r} (ASCII digits 0-9, an optional sign)")
+        value = int(text)
+    if value > _MAX_NS:
+        raise BadCell(column, f"{column} must be at most {_MAX_NS}, got {text}")
+    if value < -_MAX_NS:
+        raise BadCell(column, f"{column} must be at least {-_MAX_NS}, got {text}")
+    return value
 
 
 def timestamp(cell: object) -> int:
@@ -146,7 +177,7 @@ def timestamp(cell: object) -> int:
     as it is, so a Parquet ``uint64`` past 64-bit nanoseconds is refused as in a CSV)."""
     if type(cell) is int and 0 <= cell <= _MAX_NS:  # else parse_ts_ns says the rule
         return cell
-    if type(cell) is str and cell.isdigit():
+    if type(cell) is str and cell.isdigit() and cell.isascii():
         try:  # plain nanoseconds; past 2**63 - 1 or odd digits, parse_ts_ns says the rule
             value = int(cell)
         except ValueError:
@@ -162,9 +193,24 @@ def timestamp(cell: object) -> int:
 @final
 class TickParser:
     """Rows of one file's columns to ticks: indices resolved once, a plan per symbol
-    (instrument, price grid) and per kind text (checked against the header once)."""
+    (instrument, price grid) and per kind text (checked against the header once).
 
-    __slots__ = ("_at", "_index", "_kinds", "_lookup", "_symbols", "_width", "kind_at", "parse")
+    :attr:`parse` reads one row; :meth:`batch` a batch of rows given as columns, whole
+    columns at a time, when every row is a plain one of one kind and symbol seen before.
+    """
+
+    __slots__ = (
+        "_at",
+        "_batchers",
+        "_index",
+        "_kinds",
+        "_lookup",
+        "_sizes",
+        "_symbols",
+        "_width",
+        "kind_at",
+        "parse",
+    )
 
     def __init__(self, columns: Sequence[str], lookup: InstrumentLookup) -> None:
         self._width = len(columns)
@@ -174,6 +220,8 @@ class TickParser:
         self._lookup = lookup
         self._symbols: dict[object, tuple[Instrument, PriceGrid]] = {}
         self._kinds: dict[object, Callable[[Cells, Instrument, PriceGrid, int], Quote | Trade]] = {}
+        self._batchers: dict[object, Batcher] = {}
+        self._sizes: dict[object, int] = {}  # size cells read (recorded sizes repeat)
         self.parse = self._row_plan()
 
     def kind_checked(self, cell: object) -> None:
@@ -189,10 +237,16 @@ class TickParser:
                 f"a {kind} row needs the column(s) {', '.join(lacking)}, missing from"
                 " the header (line 1)",
             )
+        index, ts_at = self._index, self._at[2]
         if kind == "quote":
             self._kinds[cell] = self._quote_plan()
+            bid, bid_size, ask, ask_size = (index[c] for c in REQUIRED_COLUMNS["quote"])
+            self._batchers[cell] = partial(quote_batch, (ts_at, bid, bid_size, ask, ask_size))
         elif kind == "trade":
             self._kinds[cell] = self._trade_plan()
+            price, size = (index[c] for c in REQUIRED_COLUMNS["trade"])
+            at = (ts_at, price, size, index.get("aggressor"))
+            self._batchers[cell] = partial(trade_batch, at)
         else:
             self._kinds[cell] = _bad_kind(kind)
 
@@ -205,6 +259,35 @@ class TickParser:
             if inst is None:
                 raise BadCell("symbol", f"unknown instrument {symbol!r} (not listed on the venue)")
             found = self._symbols[cell] = (inst, PriceGrid(inst))
+        return found
+
+    def batch(
+        self, columns: Sequence[Sequence[object]], keys: Sequence[object]
+    ) -> ColumnBatch | None:
+        """The ticks of a batch of full rows given as ``columns`` (``keys``: each row's
+        place), converted whole columns at a time (:mod:`ec_core.data.tick_columns`);
+        ``None`` unless every row is a plain one of one kind and one symbol already read
+        by :attr:`parse` (the caller then parses the rows one by one)."""
+        at_kind, at_symbol, _ = self._at
+        kinds, symbols = columns[at_kind], columns[at_symbol]
+        count, kind, symbol = len(kinds), kinds[0], symbols[0]
+        convert = self._batchers.get(kind)
+        found = self._symbols.get(symbol)
+        if convert is None or found is None:
+            return None
+        if kinds.count(kind) != count or symbols.count(symbol) != count:
+            return None
+        return convert(columns, keys, *found)
+
+    def size(self, column: str, cell: object) -> int:
+        """:func:`integer`, remembering the cells read (a quote's sizes repeat)."""
+        sizes = self._sizes
+        found = sizes.get(cell)
+        if found is None:
+            found = integer(column, cell)
+            if len(sizes) >= _SEEN:
+                sizes.clear()
+            sizes[cell] = found
         return found
 
     def _row_plan(self) -> Callable[[Cells], tuple[Quote | Trade, Instrument]]:
@@ -230,50 +313,50 @@ class TickParser:
         return parse
 
     def _quote_plan(self) -> Callable[[Cells, Instrument, PriceGrid, int], Quote]:
-        index = self._index
+        index, sizes, size = self._index, self._sizes, self.size
         bid, bid_size, ask, ask_size = (index[c] for c in REQUIRED_COLUMNS["quote"])
 
         def quote(row: Cells, inst: Instrument, grid: PriceGrid, ts_ns: int) -> Quote:
-            try:  # plain cells: the same values as below, without a call per cell
+            try:  # cells read before: the same values as below, without a call per cell
                 ticks = grid.ticks
                 return Quote(
                     symbol=inst.symbol,
                     ts_ns=ts_ns,
                     bid=ticks(row[bid]),  # type: ignore[arg-type]
-                    bid_size=int(row[bid_size]),  # type: ignore[call-overload]
+                    bid_size=sizes[row[bid_size]],
                     ask=ticks(row[ask]),  # type: ignore[arg-type]
-                    ask_size=int(row[ask_size]),  # type: ignore[call-overload]
+                    ask_size=sizes[row[ask_size]],
                 )
-            except (ArithmeticError, ValueError, TypeError):  # empty, padded or refused
+            except (ArithmeticError, LookupError, ValueError, TypeError):  # new, empty, refused
                 pass
             return Quote(
                 symbol=inst.symbol,
                 ts_ns=ts_ns,
                 bid=price_ticks(grid, "bid", row[bid]),  # type: ignore[arg-type]
-                bid_size=integer("bid_size", row[bid_size]),
+                bid_size=size("bid_size", row[bid_size]),
                 ask=price_ticks(grid, "ask", row[ask]),  # type: ignore[arg-type]
-                ask_size=integer("ask_size", row[ask_size]),
+                ask_size=size("ask_size", row[ask_size]),
             )
 
         return quote
 
     def _trade_plan(self) -> Callable[[Cells, Instrument, PriceGrid, int], Trade]:
-        index = self._index
+        index, sizes, size = self._index, self._sizes, self.size
         price_at, size_at = (index[c] for c in REQUIRED_COLUMNS["trade"])
         aggressor_at = index.get("aggressor")
 
         def trade(row: Cells, inst: Instrument, grid: PriceGrid, ts_ns: int) -> Trade:
             side = row[aggressor_at] if aggressor_at is not None else ""
-            if side in _SIDES:  # plain cells: the same values as below, without a call per cell
+            if side in _SIDES:  # cells read before: the same values as below, fewer calls
                 try:
                     return Trade(
                         symbol=inst.symbol,
                         ts_ns=ts_ns,
                         price=grid.ticks(row[price_at]),  # type: ignore[arg-type]
-                        size=int(row[size_at]),  # type: ignore[call-overload]
+                        size=sizes[row[size_at]],
                         aggressor=_SIDES[side],
                     )
-                except (ArithmeticError, ValueError, TypeError):  # empty, padded or refused
+                except (ArithmeticError, LookupError, ValueError, TypeError):
                     pass
             price = price_ticks(grid, "price", row[price_at])  # type: ignore[arg-type]
             if price is None:
@@ -285,7 +368,7 @@ class TickParser:
                 symbol=inst.symbol,
                 ts_ns=ts_ns,
                 price=price,
-                size=integer("size", row[size_at]),
+                size=size("size", row[size_at]),
                 aggressor=_SIDES[side],
             )
 

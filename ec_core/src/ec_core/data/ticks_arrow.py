@@ -5,16 +5,17 @@ file is a :class:`~ec_core.errors.ConfigError` saying what to install. The colum
 those of the CSV format (:data:`~ec_core.data.ticks_csv.TICK_FIELDS`); prices may be
 strings, decimals or floats (a float must still be on the instrument's tick grid),
 ``ts_ns`` an integer (nanoseconds) or an ISO 8601 string. Each batch is read column by
-column (one ``to_pylist`` per column, integers kept as ints, text as text), and each row
-goes through the same parser and checks as a CSV row (:mod:`ec_core.data.tick_parser`),
-named ``file:row N``.
+column, a few thousand rows at a time (one ``to_pylist`` per column, integers kept as
+ints, text as text), and goes through the same parser and checks as a CSV chunk
+(:mod:`ec_core.data.tick_parser`, :mod:`ec_core.data.tick_columns`), rows named
+``file:row N``. A file pyarrow cannot read, at its opening or at a later batch (damaged,
+cut short), is a :class:`~ec_core.errors.ConfigError` naming it.
 Several instruments in one file are read interleaved by time, as in a CSV.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import repeat
 from pathlib import Path
 from typing import Any, final
 
@@ -26,6 +27,8 @@ __all__ = ["ARROW_SUFFIXES", "ArrowRows", "arrow_columns", "is_arrow", "write_ar
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 ARROW_SUFFIXES = PARQUET_SUFFIXES | {".arrow", ".feather", ".ipc"}
 _BATCH = 65_536
+#: Rows converted together: a Parquet batch is sliced so a chunk's columns stay in cache.
+_CHUNK = 2048
 
 
 def is_arrow(path: Path) -> bool:
@@ -66,12 +69,14 @@ class ArrowRows:
     negative: those are refused with the text's message).
     """
 
-    __slots__ = ("_batches", "_read", "columns", "line_num")
+    __slots__ = ("_batches", "_errors", "_path", "_read", "columns", "line_num")
 
     def __init__(self, path: Path, *, only: Iterable[str] | None = None) -> None:
         """``only``: read just these columns (the last of a name); the others' cells are
         empty, so a row keeps the header's indices."""
         self.columns, self._batches = _open(path)
+        self._path = path
+        self._errors = (_pyarrow(path).ArrowException, OSError, UnicodeDecodeError)
         self.line_num = 0
         names = list(self.columns)
         self._read = (
@@ -81,15 +86,52 @@ class ArrowRows:
         )
 
     def __iter__(self) -> Iterator[tuple[object, ...]]:
-        columns, read = self.columns, self._read
-        for batch in self._batches:
-            cells: list[Iterable[object]] = [
-                _column(name, batch.column(i)) if read is None or i in read else repeat("")
-                for i, name in enumerate(columns)
-            ]
-            for row in zip(*cells, strict=False):  # the read columns: one length per batch
+        for _, cells in self._parts():
+            for row in zip(*cells, strict=True):
                 self.line_num += 1
                 yield row
+
+    def chunks(self) -> Iterator[tuple[range, list[list[object]]]]:
+        """The rows a few thousand at a time: their numbers and their cells column by
+        column (a column not read: empty cells); :attr:`line_num` is the chunk's last."""
+        for numbers, cells in self._parts():
+            self.line_num = numbers[-1]
+            yield numbers, cells
+
+    def _parts(self) -> Iterator[tuple[range, list[list[object]]]]:
+        columns, read, number = self.columns, self._read, self.line_num
+        for batch in self._checked(self._batches):
+            for start in range(0, batch.num_rows, _CHUNK):
+                part = batch.slice(start, _CHUNK)
+                size = part.num_rows
+                cells: list[list[object]] = [
+                    self._converted(name, part.column(i))
+                    if read is None or i in read
+                    else [""] * size
+                    for i, name in enumerate(columns)
+                ]
+                yield range(number + 1, number + size + 1), cells
+                number += size
+
+    def _checked(self, batches: Iterable[Any]) -> Iterator[Any]:
+        """The batches; one pyarrow cannot read (damaged or cut short after the part
+        that opened) is a :class:`ConfigError` naming the file."""
+        try:
+            yield from batches
+        except self._errors as exc:
+            raise self._unreadable(exc) from None
+
+    def _converted(self, name: str, column: Any) -> list[object]:
+        try:
+            return _column(name, column)
+        except self._errors as exc:  # bytes that are not the text they claim
+            raise self._unreadable(exc) from None
+
+    def _unreadable(self, exc: Exception) -> ConfigError:
+        kind = "Parquet" if self._path.suffix.lower() in PARQUET_SUFFIXES else "Arrow IPC"
+        return ConfigError(
+            f"not a readable {kind} file (after row {self.line_num}): {exc}", path=self._path.name
+        )
 
 
 def _open(path: Path) -> tuple[list[str], Iterable[Any]]:

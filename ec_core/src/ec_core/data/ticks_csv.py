@@ -25,9 +25,15 @@ optional extra ``ec-core[parquet]``) are read and written through
 parser (:mod:`ec_core.data.tick_parser`) and checks.
 
 A replay reads every row, so the reader does no per-row work it can skip: ``csv.reader``
-with the header's column indices resolved once, prices converted to ticks with
-integers when they are plain decimals, and the ``file:line`` of a row made only for an
-error.
+with the header's column indices resolved once, rows taken a chunk at a time and, when a
+chunk's rows are plain ones of one kind and symbol, converted whole columns at once
+(:mod:`ec_core.data.tick_columns`) and checked with a few whole-column comparisons; any
+other chunk row by row, prices converted to ticks with integers when they are plain
+decimals. Both ways read the same ticks and name the same first bad row, and the
+``file:line`` of a row is made only for an error.
+
+Sizes and ``ts_ns`` are whole numbers in ASCII digits (``int()`` would also read
+``1_000`` and other scripts' digits) within 64 bits.
 
 The format lives in ec-core because both sides need it: a replay reads it without
 importing any vendor, and ec-mock records simulator runs with :func:`write_ticks`.
@@ -40,11 +46,12 @@ import csv
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
+from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Protocol
 
-from ec_core.data.tick_checks import TickChecks, TickRow
+from ec_core.data.tick_checks import Batch, ColumnBatch, TickChecks, TickRow
 from ec_core.data.tick_parser import (
     BadCell,
     PriceGrid,
@@ -91,6 +98,11 @@ _REQUIRED = frozenset({"ts_ns", "symbol", "kind"})
 BAR_FIELDS = ("ts_ns", "symbol", "open", "high", "low", "close", "volume")
 
 InstrumentLookup = Callable[[str], Instrument | None]
+#: CSV rows converted together (a few hundred: the chunk's columns stay in the CPU's cache).
+_CHUNK = 256
+#: A chunk of rows: their numbers, the rows, and their cells column by column when every
+#: row is a full one (no blank line, no short row), for :meth:`TickParser.batch`.
+Chunk = tuple[Sequence[int], Iterable[Sequence[object]], Sequence[Sequence[object]] | None]
 
 
 def is_bar_header(columns: Iterable[str]) -> bool:
@@ -261,10 +273,10 @@ def read_ticks(
     function or a mapping.
     """
     target = Path(path)
-    rows = _tick_rows(target, instrument)
+    batches = _tick_batches(target, instrument)
     if checks is not None:
-        return checks.apply(rows, where=partial(_where, target))
-    return (tick for _, tick, _ in rows)
+        return checks.apply_batches(batches, where=partial(_where, target))
+    return (tick for _, tick, _ in _rows_of(batches))
 
 
 def read_tick_rows(
@@ -273,24 +285,82 @@ def read_tick_rows(
     """``(where, tick, instrument)`` per row, lazily, with no row rules applied (for
     :mod:`ec_core.data.tick_checks` and :func:`~ec_core.data.tick_summary.summarize_ticks`)."""
     target = Path(path)
-    return ((_where(target, n), tick, inst) for n, tick, inst in _tick_rows(target, instrument))
+    rows = _rows_of(_tick_batches(target, instrument))
+    return ((_where(target, n), tick, inst) for n, tick, inst in rows)
 
 
-def _tick_rows(
+def _rows_of(batches: Iterable[Batch]) -> Iterator[tuple[int, Quote | Trade, Instrument]]:
+    return chain.from_iterable(b.rows() if isinstance(b, ColumnBatch) else b for b in batches)
+
+
+def _tick_batches(
     path: Path, instrument: InstrumentLookup | Mapping[str, Instrument]
-) -> Iterator[tuple[int, Quote | Trade, Instrument]]:
-    """``(number, tick, instrument)`` per row: the where of a row is made only for an error."""
+) -> Iterator[Batch]:
+    """The file's rows a chunk at a time: converted whole columns at once when the chunk
+    allows it (:meth:`TickParser.batch`), else row by row, lazily, each row's where made
+    only for an error (so the first bad row is named as a row-by-row read names it)."""
     lookup = instrument.get if isinstance(instrument, Mapping) else instrument
     with _source(path, False) as (columns, rows, at):
-        parse = TickParser(columns, lookup).parse
-        for row in rows:
-            if not row:
-                continue
-            try:
-                tick, inst = parse(row)
-            except BadCell as bad:
-                raise _named(bad, path, at.line_num) from None
-            yield at.line_num, tick, inst
+        parser = TickParser(columns, lookup)
+        chunks = (
+            ((numbers, zip(*cells, strict=True), cells) for numbers, cells in at.chunks())
+            if isinstance(at, ArrowRows)
+            else _csv_chunks(rows, at, len(columns))  # type: ignore[arg-type]
+        )
+        for numbers, chunk, cells in chunks:
+            batch = None if cells is None else parser.batch(cells, numbers)
+            yield batch if batch is not None else _parsed(parser, path, numbers, chunk)
+
+
+def _parsed(
+    parser: TickParser, path: Path, numbers: Sequence[int], rows: Iterable[Sequence[object]]
+) -> Iterator[tuple[int, Quote | Trade, Instrument]]:
+    """``(number, tick, instrument)`` per row, parsed one by one (a blank line: no row)."""
+    parse = parser.parse
+    for number, row in zip(numbers, rows, strict=True):
+        if not row:
+            continue
+        try:
+            tick, inst = parse(row)
+        except BadCell as bad:
+            raise _named(bad, path, number) from None
+        yield number, tick, inst
+
+
+def _csv_chunks(rows: Iterator[list[str]], at: _Numbered, width: int) -> Iterator[Chunk]:
+    """The CSV's rows :data:`_CHUNK` at a time. A line csv cannot read ends the rows
+    after the ones before it are given (a row-by-row read meets them first)."""
+    while True:
+        start = at.line_num
+        chunk: list[list[str]] = []
+        failure: Exception | None = None
+        try:
+            chunk.extend(islice(rows, _CHUNK))  # keeps the rows read before a failure
+        except (csv.Error, UnicodeDecodeError) as exc:
+            failure = exc
+        if chunk:
+            if at.line_num - start == len(chunk):  # one line a row: no quoted line break
+                numbers: Sequence[int] = range(start + 1, at.line_num + 1)
+            else:
+                numbers = _line_numbers(start, chunk)
+            full = min(map(len, chunk)) >= width  # no blank line or short row
+            yield numbers, chunk, list(zip(*chunk, strict=False)) if full else None
+        if failure is not None:
+            raise failure
+        if len(chunk) < _CHUNK:
+            return
+
+
+def _line_numbers(start: int, rows: Sequence[Sequence[str]]) -> list[int]:
+    """The line each row ends on (``csv.reader``'s ``line_num`` after it), counting the
+    line breaks kept inside quoted cells (``\n``, ``\r\n`` or ``\r``: one line each)."""
+    numbers = []
+    line = start
+    for row in rows:
+        breaks = sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in row)
+        line += 1 + breaks
+        numbers.append(line)
+    return numbers
 
 
 def _named(bad: BadCell, path: Path, number: int) -> ConfigError:
