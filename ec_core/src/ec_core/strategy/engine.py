@@ -27,6 +27,7 @@ listed in :attr:`StrategyEngine.held` (the replay expires it).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 from collections import deque
@@ -288,7 +289,7 @@ class StrategyEngine:
         """
         pending = self._finishing
         while pending:  # a hook below may finish another signal: it is reaped here too
-            batch = sorted(pending, key=self._live.__getitem__)
+            batch = pending[:] if len(pending) == 1 else sorted(pending, key=self._live.__getitem__)
             pending.clear()
             for signal in batch:
                 self._retire(signal)
@@ -297,9 +298,10 @@ class StrategyEngine:
                 del self._live[signal]
                 for symbol in signal.watch:
                     route = routes.get(symbol)
-                    # (not in it if its route was built after the signal was admitted)
-                    if route is not None and signal in route.live:
-                        route.live.remove(signal)
+                    if route is not None:
+                        # (not in it if its route was built after the signal was admitted)
+                        with contextlib.suppress(ValueError):
+                            route.live.remove(signal)
 
     def _retire(self, signal: OpSignal) -> None:
         """A finished signal's bookkeeping: its strategy, history, listeners and log."""

@@ -94,7 +94,7 @@ class OpSignal:
         self.tree = tree
         self.symbol = symbol
         # each symbol once: the engine steps the signal once per tick of each
-        self.watch: tuple[str, ...] = tuple(dict.fromkeys((symbol, *watch)))
+        self.watch: tuple[str, ...] = tuple(dict.fromkeys((symbol, *watch))) if watch else (symbol,)
         self.name = name or tree.root.name
         self.start_ns = start_ns
         self.end_ns = end_ns
