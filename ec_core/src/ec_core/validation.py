@@ -15,7 +15,11 @@ A validator may also say which request types it can find fault with: a class
 attribute ``judges``, a tuple of request classes (e.g. ``(NewOrder, ModifyOrder)``).
 It is then not called for the others (a cancel skips the price and risk rules), so
 it must pass every request of a type it does not list. One without ``judges``
-judges every request.
+judges every request. A rule that leaves out a type it does judge cannot be told at
+registration; it is told at first use: the first request of each type a rule leaves
+out is still shown to it (per vendor, once), and a rule that finds fault with it is
+logged as an ERROR naming the rule and the type, its violations deny that request, and
+it judges that type from then on. A rule that passes it is not asked again.
 
 A validator whose every verdict depends on resolved limits (a price band, a notional or
 position limit) may say so: a class attribute ``needs_limits = True``. It is then not
@@ -25,6 +29,7 @@ without a limits file), so it must pass every request then.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
@@ -43,6 +48,7 @@ __all__ = ["PreTradeContext", "Validator", "ValidatorRegistry", "judges", "needs
 _Validate = Callable[[OrderRequest, "PreTradeContext"], Iterable[Violation]]
 _REQUEST_TYPES: tuple[type, ...] = get_args(OrderRequest)
 _NO_EXTRA: Mapping[str, object] = MappingProxyType({})  # shared: a context is never written
+_log = logging.getLogger(__name__)
 
 
 class PreTradeContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -135,6 +141,10 @@ class ValidatorRegistry:
         self._plans: dict[str, dict[type, tuple[_Validate, ...]]] = {}
         self._plans_bare: dict[str, dict[type, tuple[_Validate, ...]]] = {}
         self._version = 0
+        # the first-use guard of judges (module docstring): (name, type) shown once and
+        # passed; name -> the types it left out but found fault with (it judges them now)
+        self._passed: set[tuple[str, type]] = set()
+        self._also_judges: dict[str, set[type]] = {}
 
     @property
     def version(self) -> int:
@@ -156,6 +166,7 @@ class ValidatorRegistry:
             raise PluginError(f"validator {name!r}: vendor must be a non-empty str, got {vendor!r}")
         _check_judges(validator)
         self._validators[name] = validator
+        self._forget_first_use(name)
         self._scope.pop(name, None)
         if vendor is not None:
             self._scope[name] = vendor
@@ -164,7 +175,12 @@ class ValidatorRegistry:
     def remove(self, name: str) -> None:
         if self._validators.pop(name, None) is not None:
             self._scope.pop(name, None)
+            self._forget_first_use(name)
             self._changed()
+
+    def _forget_first_use(self, name: str) -> None:
+        self._passed = {seen for seen in self._passed if seen[0] != name}
+        self._also_judges.pop(name, None)
 
     def _changed(self) -> None:
         self._version += 1
@@ -210,12 +226,31 @@ class ValidatorRegistry:
             by_type = plans[vendor] = {}
         validate_all = by_type.get(request_type)
         if validate_all is None:
-            validate_all = by_type[request_type] = tuple(
-                v.validate
-                for v in self.for_vendor(vendor)
-                if judges(v, request_type) and (limits or not needs_limits(v))
-            )
+            planned: list[_Validate] = []
+            for v in self.for_vendor(vendor):
+                if not limits and needs_limits(v):
+                    continue
+                if judges(v, request_type) or request_type in self._also_judges.get(v.name, ()):
+                    planned.append(v.validate)
+                elif (v.name, request_type) not in self._passed:
+                    planned.append(_FirstUse(self, v, request_type))
+            validate_all = by_type[request_type] = tuple(planned)
         return validate_all
+
+    def _first_use(self, validator: Validator, request_type: type, found: bool) -> None:
+        """What :class:`_FirstUse` learnt: the plans are rebuilt without it."""
+        name = validator.name
+        if found:
+            self._also_judges.setdefault(name, set()).add(request_type)
+            _log.error(
+                "validator %r found fault with a %s, a request type its judges %s leaves out:"
+                " it judges %s from now on; list %s in its judges, or make it pass every %s",
+                name, request_type.__name__, _names(getattr(validator, "judges", ())),
+                request_type.__name__, request_type.__name__, request_type.__name__,
+            )  # fmt: skip
+        else:
+            self._passed.add((name, request_type))
+        self._changed()
 
     def run(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
         """Run the validators of ``context.vendor`` (:meth:`for_vendor`) that judge this
@@ -232,3 +267,31 @@ class ValidatorRegistry:
             if violations:  # a passing rule returns an empty tuple: nothing to add
                 found.extend(violations)
         return found
+
+
+def _names(kinds: Iterable[type]) -> str:
+    return "(" + ", ".join(k.__name__ for k in kinds) + ")"
+
+
+@final
+class _FirstUse:
+    """A rule shown the first request of a type its ``judges`` leaves out (module docstring)."""
+
+    __slots__ = ("_registry", "_type", "_validator")
+
+    def __init__(self, registry: ValidatorRegistry, validator: Validator, request_type: type):
+        self._registry = registry
+        self._validator = validator
+        self._type = request_type
+
+    def __call__(self, request: OrderRequest, context: PreTradeContext) -> Iterable[Violation]:
+        try:
+            violations = tuple(self._validator.validate(request, context))
+        except Exception:  # it said it does not judge this type: a crash on it denies nothing
+            _log.warning(
+                "validator %r raised on a %s, a request type its judges leaves out: not judged",
+                self._validator.name, self._type.__name__, exc_info=True,
+            )  # fmt: skip
+            violations = ()
+        self._registry._first_use(self._validator, self._type, bool(violations))
+        return violations

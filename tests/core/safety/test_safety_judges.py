@@ -11,6 +11,7 @@ limits file), so the registry's plan for such a context leaves it out.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -33,7 +34,7 @@ from ec_core.safety.rules import builtin_validators
 from ec_core.validation import PreTradeContext, ValidatorRegistry, judges, needs_limits
 from hypothesis import given
 from hypothesis import strategies as st
-from safety_support import ACCOUNT, CL, context, limits, order
+from safety_support import ACCOUNT, CL, checks, codes, context, limits, order
 
 REQUEST_TYPES = (NewOrder, ModifyOrder, CancelOrder, CancelAll, LiquidateAll, GoFlat)
 odd_text = st.one_of(st.just(""), st.just(ACCOUNT), st.just(CL.symbol), st.just("o1"), st.text())
@@ -149,7 +150,7 @@ def test_the_registry_runs_a_rule_only_on_the_types_it_judges() -> None:
     for request in (cancel, modify, cancel):
         registry.run(request, context())
     assert every.seen == ["CancelOrder", "ModifyOrder", "CancelOrder"]
-    assert priced.seen == ["ModifyOrder"]
+    assert priced.seen == ["CancelOrder", "ModifyOrder"]  # the first cancel: its first use
     # a change to the set is seen by the next run
     later = Spy("later", (CancelOrder,))
     registry.add(later)
@@ -192,3 +193,84 @@ def test_a_judges_that_is_not_a_tuple_of_request_types_is_refused_when_added(
     with pytest.raises(PluginError, match=r"validator 'odd_rule': judges must be"):
         registry.add(bad)
     assert registry.names() == []
+
+
+# -- a rule that leaves out a type it does judge: told at first use ----------------------------
+
+
+class Careless:
+    """Says it judges new orders only, but refuses a modify to more than 5 lots."""
+
+    name = "careless"
+    judges = (NewOrder,)
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def validate(self, request: OrderRequest, context: PreTradeContext) -> Iterable[Violation]:
+        self.seen.append(type(request).__name__)
+        if isinstance(request, ModifyOrder) and (request.qty or 0) > 5:
+            return (Violation(code="TOO_BIG", field="qty", rule="must be <= 5", value=request.qty),)
+        return ()
+
+
+def test_a_rule_finding_fault_with_a_type_it_leaves_out_is_an_error_and_judges_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Its ``judges`` leaves ModifyOrder out: before, every modify skipped it, silently.
+    registry = ValidatorRegistry()
+    careless = Careless()
+    registry.add(careless)
+    big = ModifyOrder(account_id=ACCOUNT, symbol=CL.symbol, orig_cl_order_id="o1", qty=9)
+    with caplog.at_level(logging.ERROR, logger="ec_core.validation"):
+        [violation] = registry.run(big, context())
+    assert violation.code == "TOO_BIG"  # the request it found fault with is denied
+    [record] = caplog.records
+    assert "validator 'careless' found fault with a ModifyOrder" in record.getMessage()
+    assert "its judges (NewOrder) leaves out" in record.getMessage()
+    assert "list ModifyOrder in its judges" in record.getMessage()
+    assert [v.code for v in registry.run(big, context())] == ["TOO_BIG"]  # and every next one
+    assert careless.seen == ["ModifyOrder", "ModifyOrder"]
+
+
+def test_a_rule_passing_the_first_request_of_a_type_it_leaves_out_is_not_asked_again() -> None:
+    registry = ValidatorRegistry()
+    priced = Spy("priced", (NewOrder,))
+    registry.add(priced)
+    cancel = CancelOrder(account_id=ACCOUNT, symbol=CL.symbol, orig_cl_order_id="o1")
+    for _ in range(3):
+        assert registry.run(cancel, context()) == []
+    assert priced.seen == ["CancelOrder"]
+    registry.add(Spy("priced", (NewOrder,)), replace=True)  # a new rule under the name: asked
+    registry.run(cancel, context())
+    assert registry.plan("", CancelOrder) == ()
+
+
+class Crashes:
+    name = "crashes"
+    judges = (NewOrder,)
+
+    def validate(self, request: OrderRequest, context: PreTradeContext) -> Iterable[Violation]:
+        assert isinstance(request, NewOrder)  # what a rule written for new orders may assume
+        return ()
+
+
+def test_a_rule_raising_on_a_type_it_leaves_out_never_denies_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    registry = ValidatorRegistry()
+    registry.add(Crashes())
+    cancel = CancelOrder(account_id=ACCOUNT, symbol=CL.symbol, orig_cl_order_id="o1")
+    with caplog.at_level(logging.WARNING, logger="ec_core.validation"):
+        assert registry.run(cancel, context()) == []  # a cancel is never held up by it
+    assert "validator 'crashes' raised on a CancelOrder" in caplog.text
+    assert registry.plan("", CancelOrder) == ()
+
+
+def test_pre_trade_checks_see_the_first_use_of_a_rule_too() -> None:
+    careless = Careless()
+    guard = checks()
+    guard.validators.add(careless)
+    big = ModifyOrder(account_id=ACCOUNT, symbol=CL.symbol, orig_cl_order_id="o1", qty=9)
+    for _ in range(2):
+        assert "TOO_BIG" in codes(guard.check(big, context(open_orders=[order()])))
