@@ -74,3 +74,17 @@ def test_history_keeps_its_last_limit_events() -> None:
     place_and_cancel(tracker, 0, 1)
     K = OrderEventKind
     assert [e.kind for e in tracker.history("N0")] == [K.REPORT, K.REQUESTED, K.REPORT]
+
+
+def test_sizes_counts_the_final_chains_kept_when_it_keeps_them_all() -> None:
+    # With every final chain kept (a replay), none is queued to retire: "final" read 0
+    # while the tracker held every finished order.
+    tracker = OrderTracker(clock=ManualClock(), retain_final=None)
+    place_and_cancel(tracker, 0, 5)
+    tracker.track_new(new_order("W1"))  # one still working
+    sizes = tracker.sizes()
+    assert (sizes["chains"], sizes["open"], sizes["final"]) == (6, 1, 5)
+    bounded = OrderTracker(clock=ManualClock(), retain_final=3)
+    place_and_cancel(bounded, 0, 5)
+    bounded.track_new(new_order("W1"))  # the next event retires what is over the bound
+    assert bounded.sizes()["final"] == 3

@@ -359,6 +359,9 @@ class OrderTracker:
             "outcomes": len(self._state.outcomes),
             "fills": len(self._state.fills),
             **self._retention.sizes(),
+            # the final chains held: those queued to retire, or every one when all are kept
+            # (then none is queued, and retention's own count stays 0)
+            "final": len(self._state.chains) - len(self._state.open),
             "bulk": len(self._state.bulk_ids),
             "outcome_waiters": len(self._state.outcome_waiters),
             "events": sum(len(c.events) for c in self._state.chains.values()),
