@@ -196,6 +196,25 @@ async def test_a_client_order_id_that_is_not_a_str_is_denied(bad_id: object) -> 
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    "bad_id", [" ", " padded", "padded\t", "nul\x00inside", "two\nlines", "sep\u2028"]
+)
+async def test_a_client_order_id_that_is_not_printable_text_is_denied(bad_id: str) -> None:
+    # Sent before: a blank id or one with control characters reached the venue, the
+    # journal and every log line that names the order.
+    async with rig() as r:
+        payload = Payload(request=limit(cl_order_id=bad_id))
+        with pytest.raises(OrderDeniedError) as caught:
+            await r.executor.execute(payload)
+        assert caught.value.codes == ("CL_ORDER_ID_INVALID",)
+        [violation] = caught.value.violations
+        assert violation.field == "cl_order_id"
+        assert "printable" in violation.rule
+        assert r.received() == []
+        assert r.tracker.orders() == []
+
+
+@pytest.mark.anyio
 async def test_a_cancel_answered_before_its_send_returns_is_not_a_timeout() -> None:
     """A network gateway may still be draining its write when the venue's answer has
     already been read and applied by the consumer: the answer must count."""

@@ -133,7 +133,8 @@ class Admission:
         self._fresh(payload)
         request = payload.request
         ids = self.ids
-        if type(request.cl_order_id) is not str:  # an int or a list would key every map wrongly
+        cl_order_id = request.cl_order_id
+        if type(cl_order_id) is not str:  # an int or a list would key every map wrongly
             self.deny(
                 payload,
                 [
@@ -141,11 +142,26 @@ class Admission:
                         code="CL_ORDER_ID_INVALID",
                         field="cl_order_id",
                         rule="must be a str (empty: one is generated)",
-                        value=repr(request.cl_order_id),
+                        value=repr(cl_order_id),
                     )
                 ],
             )
-        if request.cl_order_id:
+        if cl_order_id:
+            if not cl_order_id.isprintable() or cl_order_id.strip() != cl_order_id:
+                # a blank id, or one with control characters, would reach the venue, the
+                # journal and every log line naming the order
+                self.deny(
+                    payload,
+                    [
+                        Violation(
+                            code="CL_ORDER_ID_INVALID",
+                            field="cl_order_id",
+                            rule="must be printable text without leading or trailing spaces"
+                            " (empty: one is generated)",
+                            value=repr(cl_order_id),
+                        )
+                    ],
+                )
             # The tracker may remember an id the id window no longer holds: a reuse
             # would be taken for that old order (track_new is idempotent per id).
             if ids.is_used(request.cl_order_id) or self.tracker.chain_id(request.cl_order_id):
