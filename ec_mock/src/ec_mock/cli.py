@@ -24,11 +24,15 @@ from ec_core.plugins import PluginHost
 from ec_core.secrets import Secret
 
 DEMO_SYMBOL = "EP"  # E-mini S&P 500: the instrument ec demo trades unless told otherwise
+#: Events per symbol the tape of ``ec mock serve`` keeps for history (~140 bytes each: ~28 MB
+#: a symbol, ~4.5 hours of its simulated market); a server runs for days.
+SERVE_TAPE_EVENTS = 200_000
 
 if TYPE_CHECKING:
     from ec_mock.dialects import Dialect, ServeOptions
+    from ec_mock.vendor.venue import MockVenue
 
-__all__ = ["demo_command", "mock_group"]
+__all__ = ["SERVE_TAPE_EVENTS", "demo_command", "mock_group", "serve_venue"]
 
 
 @click.group("mock")
@@ -89,6 +93,13 @@ def mock_group() -> None:
     help="Simulated market to backfill before now (e.g. 30m, 2h; 0: none), for history.",
 )
 @click.option(
+    "--tape-events",
+    type=click.IntRange(min=2),
+    default=SERVE_TAPE_EVENTS,
+    show_default=True,
+    help="Quotes and trades per symbol kept for history (the oldest half goes when full).",
+)
+@click.option(
     "--start",
     "start_text",
     default=None,
@@ -109,6 +120,7 @@ def serve_command(
     accounts: tuple[str, ...],
     no_market: bool,
     history_text: str,
+    tape_events: int,
     start_text: str | None,
 ) -> None:
     """Serve the simulator over a wire dialect until Ctrl-C (or SIGTERM)."""
@@ -148,7 +160,10 @@ def serve_command(
     # Ctrl-C before the signal handler is installed arrives as KeyboardInterrupt.
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            anyio.run(_serve, dialect, options, accounts, not no_market, history_ns, start_ns)
+            anyio.run(
+                _serve, dialect, options, accounts, not no_market, history_ns, start_ns,
+                tape_events,
+            )  # fmt: skip
     except Exception as exc:
         raise _serve_failure(sole_error(exc), options) from exc
     click.echo("ec mock serve: stopped")
@@ -224,19 +239,12 @@ async def _serve(
     market: bool,
     history_ns: int,
     start_ns: int | None,
+    tape_events: int = SERVE_TAPE_EVENTS,
 ) -> None:
-    from ec_mock.vendor.backfill import PacedClock, backfilled_venue
-    from ec_mock.vendor.venue import MockVenue
-
-    clock = WallClock() if start_ns is None else PacedClock(start_ns)
-    if market:
-        venue = backfilled_venue(
-            span_ns=history_ns, seed=options.seed, clock=clock, accounts=accounts
-        )
-    else:
-        venue = MockVenue.create(
-            seed=options.seed, pace="wall", clock=clock, accounts=accounts, market=False
-        )
+    venue = serve_venue(
+        seed=options.seed, accounts=accounts, market=market, history_ns=history_ns,
+        start_ns=start_ns, tape_events=tape_events,
+    )  # fmt: skip
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(venue.run)
@@ -253,6 +261,32 @@ async def _serve(
                     break
             tasks.cancel_scope.cancel()
     venue.check()
+
+
+def serve_venue(
+    *,
+    seed: int,
+    accounts: tuple[str, ...],
+    market: bool,
+    history_ns: int,
+    start_ns: int | None,
+    tape_events: int = SERVE_TAPE_EVENTS,
+) -> MockVenue:
+    """The venue ``ec mock serve`` serves: wall-paced (from ``start_ns`` if given), its
+    simulated past backfilled, its tape bounded to ``tape_events`` per symbol."""
+    from ec_mock.vendor.backfill import PacedClock, backfilled_venue
+    from ec_mock.vendor.venue import MockVenue
+
+    clock = WallClock() if start_ns is None else PacedClock(start_ns)
+    if market:
+        return backfilled_venue(
+            span_ns=history_ns, seed=seed, clock=clock, accounts=accounts,
+            tape_capacity=tape_events,
+        )  # fmt: skip
+    return MockVenue.create(
+        seed=seed, pace="wall", clock=clock, accounts=accounts, market=False,
+        tape_capacity=tape_events,
+    )  # fmt: skip
 
 
 def _span_text(ns: int) -> str:

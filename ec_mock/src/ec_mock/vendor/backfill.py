@@ -23,6 +23,7 @@ from typing import Any, final
 from ec_core.clock import Clock, ManualClock, WallClock
 from ec_core.model import Instrument
 
+from ec_mock.vendor.tape import DEFAULT_TAPE_CAPACITY
 from ec_mock.vendor.venue import DEFAULT_STEP_NS, MockVenue
 
 __all__ = ["PacedClock", "backfilled_venue"]
@@ -54,6 +55,7 @@ def backfilled_venue(
     instruments: Iterable[Instrument] | None = None,
     step_ns: int = DEFAULT_STEP_NS,
     market_options: Mapping[str, Any] | None = None,
+    tape_capacity: int = DEFAULT_TAPE_CAPACITY,
 ) -> MockVenue:
     """A wall-paced venue with ``span_ns`` of simulated market behind it (see the module
     docstring); ``span_ns=0`` is a plain venue."""
@@ -68,6 +70,7 @@ def backfilled_venue(
             instruments=instruments,
             step_ns=step_ns,
             market_options=options,
+            tape_capacity=tape_capacity,
         )
     start = clock.now_ns() - span_ns
     past = MockVenue.create(
@@ -76,6 +79,7 @@ def backfilled_venue(
         instruments=instruments,
         step_ns=step_ns,
         market_options=options,
+        tape_capacity=tape_capacity,
     )
     while (due := (clock.now_ns() - past.clock.now_ns()) // step_ns) > 0:
         past.step(due)  # the clock moved while the past ran: catch up, step by step
@@ -97,6 +101,7 @@ def backfilled_venue(
         instruments=exchange.instruments(),
         step_ns=step_ns,
         market_options={**options, "start_prices": last},
+        tape_capacity=tape_capacity,
     )
     for instrument in exchange.instruments():
         symbol = instrument.symbol

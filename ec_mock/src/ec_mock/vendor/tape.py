@@ -95,3 +95,8 @@ class Tape:
         first = older[0].ts_ns if older else track.horizon_ns
         since = first if since_ns is None else min(since_ns, first)
         track.horizon_ns = min(track.horizon_ns, since)
+        over = len(track.times) - self.capacity
+        if over > 0:  # the capacity holds for a past too: its oldest events go first
+            track.horizon_ns = track.times[over]
+            del track.times[:over]
+            del track.events[:over]
