@@ -363,6 +363,7 @@ class ExchangeCore(EventRouting):
         smp: SelfMatchPrevention | None = None,
         liquidate_on_margin_call: bool = False,
         retire_final_orders: bool = False,
+        keep_final_orders: int = 0,
     ) -> None:
         """Open an account. ``unlimited`` accounts (the house) skip the buying-power check.
 
@@ -373,7 +374,12 @@ class ExchangeCore(EventRouting):
         (filled, cancelled, expired) or is rejected is forgotten, its ids free again and
         its status unknown. For the simulated market's own house account, which nobody
         queries: a long run would otherwise keep every house order it ever placed.
+        ``keep_final_orders`` (with ``retire_final_orders``): keep the last N finished
+        orders and N rejects for status queries, forget older ones (a user's account on
+        a paper venue that runs for days).
         """
+        if keep_final_orders < 0 or (keep_final_orders and not retire_final_orders):
+            raise ValueError("keep_final_orders is >= 0 and needs retire_final_orders")
         if account_id in self._accounts:
             raise ValueError(f"account {account_id!r} already exists")
         self._accounts[account_id] = AccountLedger(
@@ -389,6 +395,7 @@ class ExchangeCore(EventRouting):
         acct.smp = smp
         acct.liquidate_on_margin_call = liquidate_on_margin_call
         acct.retire_final = retire_final_orders
+        acct.keep_final = keep_final_orders
         self._ids[account_id] = acct.orders_by_cl
         self._open[account_id] = acct.open_orders
         self._rejected[account_id] = acct.rejected
@@ -407,9 +414,21 @@ class ExchangeCore(EventRouting):
         return self._accounts[account_id].unrealized_value
 
     def _retire(self, order: OrderRecord) -> None:
-        """Forget a finished ``order`` of an account that keeps none (``retire_final``):
-        every client id of its chain is dropped, so nothing holds its record. Safe to
-        call twice (a modify that fills an order up ends it, then renames it)."""
+        """A finished ``order`` of an account that retires them (``retire_final``): kept
+        among its last ``keep_final``, the oldest of which is forgotten, or forgotten now.
+        Safe to call twice (a modify that fills an order up ends it, then renames it)."""
+        acct = order.pos.account
+        if acct.keep_final:
+            kept = acct.final_kept
+            kept[order.oid] = order
+            if len(kept) <= acct.keep_final:
+                return
+            order = kept.pop(next(iter(kept)))
+        self._forget(order)
+
+    @staticmethod
+    def _forget(order: OrderRecord) -> None:
+        """Drop every client id of ``order``'s chain, so nothing holds its record."""
         ids = order.pos.account.orders_by_cl
         for cl in (order.cl_order_id, order.orig_cl_order_id, order.chain_id):
             if ids.get(cl) is order:

@@ -66,7 +66,9 @@ class AccountLedger:
         "commission_units",
         "commissions",
         "currency",
+        "final_kept",
         "initial_balance",
+        "keep_final",
         "liquidate_on_margin_call",
         "margin_exp",
         "margin_units",
@@ -132,8 +134,12 @@ class AccountLedger:
         self.open_orders: dict[int, OrderRecord] = {}
         self.rejected: dict[str, ExecutionReport] = {}
         # An account nobody queries (the simulated market's house) keeps only its open
-        # orders: a finished one is forgotten as it ends (ExchangeCore._retire).
+        # orders: a finished one is forgotten as it ends (ExchangeCore._retire). A user's
+        # account on a paper venue keeps its last ``keep_final`` finished orders (and
+        # rejects), for status queries, and forgets older ones.
         self.retire_final = False
+        self.keep_final = 0
+        self.final_kept: dict[int, OrderRecord] = {}  # oid -> finished order, oldest first
 
     # -- the running totals as Decimals ------------------------------------------------
     @property

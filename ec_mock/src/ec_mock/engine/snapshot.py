@@ -98,6 +98,7 @@ class SnapshotLayer(AmendLayer):
                 variation_log=tuple(a.variation_log),
                 smp=a.smp,
                 retire_final_orders=a.retire_final,
+                keep_final_orders=a.keep_final,
             )
             for a in self._accounts.values()
         )
@@ -168,6 +169,7 @@ class SnapshotLayer(AmendLayer):
                 liquidate_on_margin_call=snap.liquidate_on_margin_call,
                 smp=snap.smp,
                 retire_final_orders=snap.retire_final_orders,
+                keep_final_orders=snap.keep_final_orders,
             )
             acct = exchange._accounts[snap.account_id]
             acct.variation_log.extend(snap.variation_log)
@@ -230,6 +232,9 @@ class SnapshotLayer(AmendLayer):
             if not o.cl_ids:
                 exchange._unindexed.append(order)
             if not o.state.is_open:
+                owner = order_pos.account
+                if owner.keep_final:  # kept finished orders, oldest first: forgotten in turn
+                    owner.final_kept[o.oid] = order
                 continue
             exchange._open[o.account_id][o.oid] = order
             exchange._open_by_symbol[o.symbol][o.oid] = order

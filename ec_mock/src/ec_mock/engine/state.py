@@ -81,6 +81,7 @@ class AccountSnapshot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     variation_log: tuple[VariationMargin, ...] = ()
     smp: SelfMatchPrevention | None = None  # the account's self-match prevention
     retire_final_orders: bool = False  # keeps open orders only (the simulated market's house)
+    keep_final_orders: int = 0  # ... and its last N finished orders (a user on a paper venue)
 
 
 class ExchangeState(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -38,7 +38,15 @@ if TYPE_CHECKING:
     from ec_mock.engine import Exchange
     from ec_mock.market import MarketSimulator
 
-__all__ = ["DEFAULT_BALANCE", "DEFAULT_STEP_NS", "MockVenue", "Pace", "VenueError", "VenueLink"]
+__all__ = [
+    "DEFAULT_BALANCE",
+    "DEFAULT_STEP_NS",
+    "KEEP_FINAL_ORDERS",
+    "MockVenue",
+    "Pace",
+    "VenueError",
+    "VenueLink",
+]
 
 Pace = Literal["simulated", "wall"]
 DEFAULT_STEP_NS = 100_000_000  # 100 ms of market time per step
@@ -76,6 +84,11 @@ class VenueError(SessionError):
             f"{self.code}: {len(errors)} exception(s) in venue callbacks; first: {first!r}"
         )
         self.errors = tuple(errors)
+
+
+#: Finished orders (and rejects) a user's account on the venue keeps for status queries;
+#: older ones are forgotten, their client ids free again (the core keeps its own record).
+KEEP_FINAL_ORDERS = 10_000
 
 
 @final
@@ -130,6 +143,7 @@ class MockVenue:
         market: bool = True,
         step_ns: int = DEFAULT_STEP_NS,
         market_options: Mapping[str, Any] | None = None,
+        tape_capacity: int = DEFAULT_TAPE_CAPACITY,
         **exchange_options: Any,
     ) -> MockVenue:
         """A venue with the built-in instruments (or ``instruments``: objects or a TOML path).
@@ -137,6 +151,7 @@ class MockVenue:
         ``market_options`` go to :class:`~ec_mock.market.MarketSimulator` (e.g.
         ``start_prices`` for instruments that are not built in); ``exchange_options``
         to :class:`~ec_mock.engine.Exchange` (``latency``, ``fill_model``, ``margins``...).
+        ``tape_capacity``: events per symbol the tape keeps for history (:class:`Tape`).
         The exchange keeps no event log unless ``record=True`` is given: the venue hears
         every event as a listener, and a paper-trading server runs for days.
         """
@@ -175,6 +190,7 @@ class MockVenue:
             market=market,
             step_ns=step_ns,
             market_options=market_options,
+            tape_capacity=tape_capacity,
         )
         for account_id in accounts:
             venue.ensure_account(
@@ -213,13 +229,16 @@ class MockVenue:
         commission_per_contract: Decimal = Decimal(0),
         commission_per_order: Decimal = Decimal(0),
     ) -> None:
-        """Open ``account_id`` unless the exchange already has it."""
+        """Open ``account_id`` unless the exchange already has it (keeping its last
+        :data:`KEEP_FINAL_ORDERS` finished orders: a paper venue runs for days)."""
         if not self._exchange.has_account(account_id):
             self._exchange.open_account(
                 account_id,
                 balance=balance,
                 commission_per_contract=commission_per_contract,
                 commission_per_order=commission_per_order,
+                retire_final_orders=True,
+                keep_final_orders=KEEP_FINAL_ORDERS,
             )
             self._opened[account_id] = balance
 
@@ -331,7 +350,12 @@ class MockVenue:
                 instruments=old.instruments(), clock=self.clock, seed=self.seed, **options
             )
             for account_id, balance in self._opened.items():
-                fresh.open_account(account_id, balance=balance)
+                fresh.open_account(
+                    account_id,
+                    balance=balance,
+                    retire_final_orders=True,
+                    keep_final_orders=KEEP_FINAL_ORDERS,
+                )
         fresh.add_listener(self)
         self._exchange = fresh
         if self._simulator is not None:
