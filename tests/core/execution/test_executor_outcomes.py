@@ -183,25 +183,19 @@ async def test_one_odd_payload_does_not_abort_its_basket() -> None:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("bad_id", [123, b"raw-bytes"])
-async def test_a_client_order_id_that_is_not_a_str_is_denied(bad_id: object) -> None:
-    async with rig() as r:
-        payload = Payload(request=limit(cl_order_id=bad_id))
-        with pytest.raises(OrderDeniedError) as caught:
-            await r.executor.execute(payload)
-        assert caught.value.codes == ("CL_ORDER_ID_INVALID",)
-        assert caught.value.violations[0].field == "cl_order_id"
-        assert r.received() == []
-        assert r.tracker.orders() == []
-
-
-@pytest.mark.anyio
 @pytest.mark.parametrize(
-    "bad_id", [" ", " padded", "padded\t", "nul\x00inside", "two\nlines", "sep\u2028"]
+    ("bad_id", "rule"),
+    [
+        (123, "must be a str"),
+        (b"raw-bytes", "must be a str"),
+        # sent before: a blank id or one with control characters reached the venue, the
+        # journal and every log line that names the order
+        *((bad, "printable") for bad in (" ", " pad", "pad\t", "nul\x00", "2\nlines", "\u2028")),
+    ],
 )
-async def test_a_client_order_id_that_is_not_printable_text_is_denied(bad_id: str) -> None:
-    # Sent before: a blank id or one with control characters reached the venue, the
-    # journal and every log line that names the order.
+async def test_a_client_order_id_that_is_not_printable_text_is_denied(
+    bad_id: object, rule: str
+) -> None:
     async with rig() as r:
         payload = Payload(request=limit(cl_order_id=bad_id))
         with pytest.raises(OrderDeniedError) as caught:
@@ -209,7 +203,7 @@ async def test_a_client_order_id_that_is_not_printable_text_is_denied(bad_id: st
         assert caught.value.codes == ("CL_ORDER_ID_INVALID",)
         [violation] = caught.value.violations
         assert violation.field == "cl_order_id"
-        assert "printable" in violation.rule
+        assert rule in violation.rule
         assert r.received() == []
         assert r.tracker.orders() == []
 
