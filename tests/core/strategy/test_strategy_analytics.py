@@ -195,3 +195,23 @@ def test_a_commission_finer_than_the_tick_value_is_not_rounded_away() -> None:
         instruments=TABLE, first_ns=T0, last_ns=T0 + 60 * SEC,
     )  # fmt: skip
     assert (stats.commissions, stats.expectancy) == ("4.250", "95.750")
+
+
+def test_a_round_number_price_keeps_the_ticks_places_not_an_exponent() -> None:
+    # Decimal.normalize turned 70.00 into 7E+1: the report read "BUY 1 7E+1 -> 70.05".
+    fills = [
+        fill(1, Side.BUY, 1, "70.00", at=0),
+        fill(2, Side.SELL, 1, "70.10", at=1),
+        fill(3, Side.BUY, 1, "70.10", at=2),
+        fill(4, Side.BUY, 1, "70.11", at=3),  # average entry 70.105: two places more
+        fill(5, Side.SELL, 2, "100.00", at=4),
+    ]
+    first, second = round_trips(fills, [], TABLE)
+    assert (str(first.entry_price), str(first.exit_price)) == ("70.00", "70.10")
+    assert (str(second.entry_price), str(second.exit_price)) == ("70.105", "100.00")
+    whole = Instrument(symbol="X", tick_size=Decimal(1), multiplier=Decimal(1))
+    [trip] = round_trips(
+        [fill(6, Side.BUY, 1, "4000", at=0), fill(7, Side.SELL, 1, "4100", at=1)],
+        [], {"CLE": whole},
+    )  # fmt: skip
+    assert (str(trip.entry_price), str(trip.exit_price)) == ("4000", "4100")

@@ -265,10 +265,16 @@ def _close(
 
 
 def _price(value: Decimal, tick: Decimal) -> Decimal:
-    places = tick.normalize().as_tuple().exponent
-    if isinstance(places, int) and places < 0:
-        return value.quantize(Decimal(1).scaleb(places - 2)).normalize()
-    return value.normalize()
+    """``value`` (an average) to two places finer than the tick, trailing zeros dropped
+    down to the tick's places: 70.00, 70.105 (never 7E+1, which normalize alone gives)."""
+    exponent = tick.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    fine = value.quantize(Decimal(1).scaleb(-(places + 2)))
+    trimmed = fine.normalize()
+    kept = trimmed.as_tuple().exponent
+    if isinstance(kept, int) and -kept < places:
+        return fine.quantize(Decimal(1).scaleb(-places))
+    return trimmed
 
 
 def _trading_day(ts_ns: int, instrument: Instrument | None) -> str:
