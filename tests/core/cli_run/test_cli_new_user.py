@@ -44,6 +44,10 @@ def strategy(info):
 """
 
 
+#: A strategy stuck in its own code once the replay has begun (a loop that never ends).
+STUCK = SLOW.replace("time.sleep(0.01)", "while True:\n            time.sleep(0.01)")
+
+
 def ticks(path: Path, n: int = 40) -> Path:
     rows = [HEADER]
     rows += [f"{T0 + i * 100_000_000},CLE,quote,,,70.00,5,70.01,5," for i in range(n)]
@@ -116,6 +120,19 @@ def test_replay_into_an_unwritable_out_is_refused_before_the_replay(tmp_path: Pa
     assert "strategy: replaying" not in result.output  # said before a replay is spent
 
 
+def test_a_tick_file_with_only_its_header_is_an_error_not_an_empty_report(tmp_path: Path) -> None:
+    strategy = tmp_path / "slow.py"
+    strategy.write_text(SLOW, encoding="utf-8")
+    source = ticks(tmp_path / "cle.csv", n=0)
+    out = str(tmp_path / "out")
+    line = one_error_line(
+        ec("replay", f"{strategy}:strategy", "--ticks", str(source), "--out", out)
+    )
+    assert "cle.csv: no tick to replay: the file holds only its header" in line
+    line = one_error_line(ec("data", "check", str(source)))
+    assert "cle.csv: no rows: the file holds only its header" in line
+
+
 # -- ec kill-switch ----------------------------------------------------------------------------
 
 
@@ -161,11 +178,13 @@ def interrupt(args: list[str], cwd: Path, ready: str) -> subprocess.CompletedPro
     return subprocess.CompletedProcess(args, process.returncode, "".join(seen) + out, err)
 
 
-def test_ctrl_c_in_a_replay_exits_130_with_one_line(tmp_path: Path) -> None:
-    (tmp_path / "slow.py").write_text(SLOW, encoding="utf-8")
-    ticks(tmp_path / "cle.csv", n=3_000)
+def test_ctrl_c_in_a_replay_stops_it_at_once_exits_130_with_one_line(tmp_path: Path) -> None:
+    # The replay loop never awaits: asyncio's Ctrl-C (cancel the main task) waited for the
+    # whole replay to end, and forever for a strategy stuck in its own code.
+    (tmp_path / "stuck.py").write_text(STUCK, encoding="utf-8")
+    ticks(tmp_path / "cle.csv", n=40)
     done = interrupt(
-        ["replay", "slow.py:strategy", "--ticks", "cle.csv"], tmp_path, "strategy: replaying"
+        ["replay", "stuck.py:strategy", "--ticks", "cle.csv"], tmp_path, "strategy: replaying"
     )
     assert done.returncode == 130, done.stderr
     assert done.stderr.strip() == "ec: interrupted (Ctrl-C)"

@@ -18,6 +18,7 @@ from pathlib import Path
 import anyio
 import click
 
+from ec_core.cli.signals import interrupt_at_once
 from ec_core.clock import utc_iso
 from ec_core.errors import ConfigError, EcError
 from ec_core.plugins import PluginHost
@@ -66,9 +67,12 @@ def check_command(host: PluginHost, ticks: Path, as_json: bool, bar_length: str 
         return summarize_ticks(read_bar_rows(ticks, table), bar_length_ns=length)
 
     try:
-        summary = anyio.run(summarize)
+        with interrupt_at_once():
+            summary = anyio.run(summarize)
     except EcError as exc:
         raise click.ClickException(str(exc)) from exc
+    if summary.rows == 0:  # "clean" would pass a script's gate on an empty file
+        raise click.ClickException(f"{ticks}: no rows: the file holds only its header")
     if as_json:
         click.echo(msgspec.json.format(msgspec.json.encode(summary), indent=2))
     else:
@@ -97,7 +101,8 @@ def convert_command(host: PluginHost, source: Path, target: Path) -> None:
 
     try:
         _check_target(source, target)
-        count = anyio.run(convert)
+        with interrupt_at_once():
+            count = anyio.run(convert)
         partial.replace(target)
     except EcError as exc:
         raise click.ClickException(str(exc)) from exc

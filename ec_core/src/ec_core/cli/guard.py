@@ -55,6 +55,11 @@ class GuardedGroup(click.Group):
             raise
         except Exception as exc:  # the point: no traceback reaches the user
             raise _ending(ctx, exc) from exc
+        except BaseExceptionGroup as group:  # Ctrl-C inside a task group
+            if not isinstance(sole_error(group), KeyboardInterrupt):
+                raise
+            click.echo("ec: interrupted (Ctrl-C)", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
 
 
 def _ending(ctx: click.Context, exc: Exception) -> click.exceptions.Exit | click.ClickException:
@@ -63,9 +68,6 @@ def _ending(ctx: click.Context, exc: Exception) -> click.exceptions.Exit | click
         if isinstance(inner, click.exceptions.Abort):
             return click.ClickException("aborted")
         return inner
-    if isinstance(inner, KeyboardInterrupt):
-        click.echo("ec: interrupted (Ctrl-C)", err=True)
-        return click.exceptions.Exit(EXIT_INTERRUPTED)
     if int(ctx.params.get("verbose") or 0):
         click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
     if isinstance(inner, EcError):

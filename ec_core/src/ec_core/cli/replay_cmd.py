@@ -19,6 +19,7 @@ import click
 import msgspec
 
 from ec_core.cli.failure import EXIT_STRATEGY_FAILED, fail
+from ec_core.cli.signals import interrupt_at_once
 from ec_core.cli.sweep import RANKS
 from ec_core.errors import ConfigError, EcError
 from ec_core.plugins import PluginHost
@@ -155,20 +156,28 @@ def replay_command(
         # it during the replay (the order path allocates, which triggers collections).
         gc.collect()
         gc.freeze()
-        report = anyio.run(
-            lambda: replay_plan(
-                host,
-                plan,
-                source,
-                account_id=account,
-                seed=seed,
-                vendor_settings={k: v for k, v in vendor_settings.items() if k != "venue"},
-                tick_checks=TickChecks(lenient=lenient, sort=sort_ticks),
-                bar_length_ns=bar_length_ns,
+        with interrupt_at_once():  # Ctrl-C stops the replay where it is
+            report = anyio.run(
+                lambda: replay_plan(
+                    host,
+                    plan,
+                    source,
+                    account_id=account,
+                    seed=seed,
+                    vendor_settings={k: v for k, v in vendor_settings.items() if k != "venue"},
+                    tick_checks=TickChecks(lenient=lenient, sort=sort_ticks),
+                    bar_length_ns=bar_length_ns,
+                )
             )
-        )
     except EcError as exc:
         raise fail(exc) from exc
+    if report.ticks == 0:  # a report of nothing, exit 0: most likely the wrong file
+        skipped = " (or --lenient skipped every row)" if lenient else ""
+        raise fail(
+            ConfigError(
+                f"no tick to replay: the file holds only its header{skipped}", path=str(source)
+            )
+        )
     html = write_report(report, out_dir, candles_s=max(candles_s, 1))
     if as_json:
         click.echo(report.to_json().decode())
