@@ -133,6 +133,19 @@ def test_a_tick_file_with_only_its_header_is_an_error_not_an_empty_report(tmp_pa
     assert "cle.csv: no rows: the file holds only its header" in line
 
 
+def test_a_seed_of_the_wrong_type_in_the_settings_is_named_not_dropped(tmp_path: Path) -> None:
+    # ec replay overwrote [vendors.mock] seed with --seed's default 0 unread: "x" passed
+    # (ec run refused it), and a seed = 7 was not the seed the replay used.
+    strategy = tmp_path / "slow.py"
+    strategy.write_text(SLOW, encoding="utf-8")
+    config = tmp_path / "ec.toml"
+    config.write_text('[vendors.mock]\nseed = "x"\n', encoding="utf-8")
+    source = ticks(tmp_path / "cle.csv")
+    args = ["replay", f"{strategy}:strategy", "--ticks", str(source), "--config", str(config)]
+    line = one_error_line(ec(*args, "--out", str(tmp_path / "out")))
+    assert "vendors.mock.seed: must be an int" in line
+
+
 # -- ec kill-switch ----------------------------------------------------------------------------
 
 
@@ -153,14 +166,20 @@ def test_kill_switch_on_a_limits_file_that_does_not_exist_says_the_path_is_wrong
 # -- Ctrl-C ------------------------------------------------------------------------------------
 
 
+def _as_in_a_terminal() -> None:
+    # A shell starts a background job (this suite under `... &`) with SIGINT ignored, and
+    # its children inherit that: a command in a terminal's foreground has it at default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt(args: list[str], cwd: Path, ready: str) -> subprocess.CompletedProcess[str]:
-    """Run ``ec ARGS`` in its own process group, wait for ``ready`` on stdout, then press
-    Ctrl-C as a terminal does (SIGINT to the whole group)."""
+    """Run ``ec ARGS`` in its own process group as a terminal's foreground job, wait for
+    ``ready`` on stdout, then press Ctrl-C as a terminal does (SIGINT to the whole group)."""
     env = {**os.environ, "COLUMNS": "200"}
     env.pop("EC_SETTINGS", None)
     process = subprocess.Popen(
         [*EC, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True,
+        text=True, start_new_session=True, preexec_fn=_as_in_a_terminal,
     )  # fmt: skip
     try:
         assert process.stdout is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,7 +65,12 @@ __all__ = ["replay_command"]
 @click.option(
     "--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file (TOML)."
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the mock engine.")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed of the mock engine (default: seed of [vendors.mock] in --config, else 0).",
+)
 @click.option("--account", "account_id", default=None, help="Account to trade in the replay.")
 @click.option(
     "--out",
@@ -117,7 +123,7 @@ def replay_command(
     bar_length: str,
     candles: str,
     config: Path | None,
-    seed: int,
+    seed: int | None,
     account_id: str | None,
     out_dir: Path,
     as_json: bool,
@@ -150,6 +156,7 @@ def replay_command(
     try:
         settings = load_settings(config) if config is not None else load_settings()
         vendor_settings = settings.vendor_settings("mock")
+        seed = _seed(seed, vendor_settings)
         account = account_id or settings.account_id or DEFAULT_REPLAY_ACCOUNT
         plan = load_plan(strategy, RunInfo(account_id=account, vendor="mock", mode="replay"))
         # Everything loaded so far lives until the end: keep the cyclic GC from rescanning
@@ -193,7 +200,7 @@ def _sweep(
     strategy: str,
     ticks: Path,
     config: Path | None,
-    seed: int,
+    seed: int | None,
     account_id: str | None,
     out_dir: Path,
     sort_ticks: bool,
@@ -210,6 +217,7 @@ def _sweep(
     try:
         points = parse_params(params)
         settings = load_settings(config) if config is not None else load_settings()
+        seed = _seed(seed, settings.vendor_settings("mock"))
     except EcError as exc:
         raise fail(exc) from exc
     account = account_id or settings.account_id or DEFAULT_REPLAY_ACCOUNT
@@ -224,6 +232,20 @@ def _sweep(
     click.echo(f"reports: {out_dir}/run-NNN, summary: {out_dir / 'sweep.json'}")
     if any(run.error for run in runs):
         raise SystemExit(1)
+
+
+def _seed(given: int | None, vendor_settings: Mapping[str, object]) -> int:
+    """``--seed``, else the settings' ``[vendors.mock] seed`` (it was dropped unread, a
+    wrong type included), else 0."""
+    if given is not None:
+        return given
+    table_seed = vendor_settings.get("seed", 0)
+    if type(table_seed) is not int:
+        raise ConfigError(
+            f"must be an int (the mock engine's seed), got {table_seed!r}",
+            path="vendors.mock.seed",
+        )
+    return table_seed
 
 
 def _source(ticks: Path | None, bars: Path | None, bar_length: str) -> tuple[Path, int | None]:

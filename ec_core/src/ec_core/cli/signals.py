@@ -45,9 +45,13 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def interrupt_at_once() -> Iterator[None]:
     """Within the block, Ctrl-C raises ``KeyboardInterrupt`` where the code is (Python's
     own behaviour): ``asyncio.Runner`` installs its cancel-the-main-task handler only over
-    Python's default one, so it leaves this one in place."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals reach the main thread only
+    Python's default one, so it leaves this one in place. A process started with SIGINT
+    ignored keeps ignoring it."""
+    if (
+        threading.current_thread() is not threading.main_thread()  # signals reach it only
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # started ignoring it (nohup, &)
+    ):
+        yield
         return
     before = signal.signal(signal.SIGINT, _interrupt)
     try:
