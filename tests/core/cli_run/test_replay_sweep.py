@@ -85,3 +85,11 @@ def test_a_sweep_runs_each_point_keeps_its_report_and_ranks_them(tmp_path: Path)
     for index in (1, 2, 3):
         report = json.loads((tmp_path / "out" / f"run-00{index}" / "report.json").read_text())
         assert "stats" in report
+
+
+def test_a_sweep_starts_no_more_processes_than_runs() -> None:
+    from ec_core.cli.sweep import processes
+
+    assert processes(1000, 3) == 3
+    assert processes(2, 3) == 2
+    assert processes(4, 0) == 1

@@ -114,6 +114,12 @@ def _one(job: dict[str, Any]) -> SweepRun:
     )
 
 
+def processes(jobs: int, runs: int) -> int:
+    """Worker processes of a sweep: ``jobs``, but never more than runs (each is a whole
+    interpreter: ``--jobs 1000`` on three points started a thousand)."""
+    return max(1, min(jobs, runs))
+
+
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -165,7 +171,7 @@ def run_sweep(
     context = multiprocessing.get_context("spawn")  # a clean interpreter per worker
     # Ctrl-C is the parent's to act on: the workers ignore SIGINT (no traceback each), and
     # leaving the pool on KeyboardInterrupt terminates them instead of waiting for their runs.
-    with context.Pool(processes=max(1, jobs), initializer=_ignore_sigint) as pool:
+    with context.Pool(processes=processes(jobs, len(work)), initializer=_ignore_sigint) as pool:
         for done, run in enumerate(pool.imap_unordered(_one, work), 1):
             runs.append(run)
             what = " ".join(f"{k}={v}" for k, v in run.params.items())
