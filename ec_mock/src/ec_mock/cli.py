@@ -27,6 +27,9 @@ DEMO_SYMBOL = "EP"  # E-mini S&P 500: the instrument ec demo trades unless told 
 #: Events per symbol the tape of ``ec mock serve`` keeps for history (~140 bytes each: ~28 MB
 #: a symbol, ~4.5 hours of its simulated market); a server runs for days.
 SERVE_TAPE_EVENTS = 200_000
+#: The longest simulated past ``--history`` runs before serving: it is simulated at about two
+#: minutes of market per CPU second (6h: some three minutes before the first connection).
+MAX_HISTORY_NS = 6 * 3_600_000_000_000
 
 if TYPE_CHECKING:
     from ec_mock.dialects import Dialect, ServeOptions
@@ -212,7 +215,13 @@ def _duration_ns(text: str) -> int:
         frame = None
     if frame is None or frame.kind is not BarKind.TIME:
         raise click.BadParameter(
-            f"{text!r} is not a duration: write e.g. 30m, 2h or 1d (0 for none)",
+            f"{text!r} is not a duration: write e.g. 30m or 2h (0 for none)",
+            param_hint="--history",
+        )
+    if frame.size > MAX_HISTORY_NS:
+        raise click.BadParameter(
+            f"{text!r} is longer than 6h, the most it simulates before serving (about two"
+            " minutes of market per CPU second; the tape keeps --tape-events per symbol)",
             param_hint="--history",
         )
     return frame.size

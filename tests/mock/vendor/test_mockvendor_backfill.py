@@ -59,6 +59,7 @@ def test_a_paced_clock_starts_at_its_instant_and_moves_forward() -> None:
     [
         (("--history", "soon"), "--history"),
         (("--history", "100t"), "not a duration"),
+        (("--history", "30d"), "longer than 6h"),  # was a start-up of hours, silently
         (("--start", "2024-01-10T15:00"), "with a zone"),
         (("--start", "yesterday"), "--start"),
     ],
