@@ -293,6 +293,46 @@ def test_quiet_until_folds_the_cap_and_the_global_cooldown() -> None:
     assert strategy.quiet_until_ns == T0 + 5 * SEC
 
 
+def test_quiet_until_folds_the_cooldown_of_a_one_symbol_strategy() -> None:
+    """A strategy of one symbol is gated by its cool-down in the same number (so the
+    engine skips it without a call); one of two symbols keeps it per symbol."""
+    one = EveryTick(max_signals=100, cooldown_ns=3 * SEC)
+    run(one, 1)
+    assert one.quiet_until_ns == T0 + 3 * SEC
+    two = OpStrategy(symbols=[SYMBOL, "OTHER"], cooldown_ns=3 * SEC, max_signals=100)
+    two.count_produced(OpSignal(resting_tree(), symbol=SYMBOL), SYMBOL, T0)
+    assert two.quiet_until_ns == T0  # OTHER may be asked at once (no global cool-down)
+
+
+def test_the_engine_asks_generate_itself_only_when_the_gate_is_whole() -> None:
+    """gate_is_whole: one symbol and maybe_generate not overridden. The engine then calls
+    generate and books its signal (count_produced) as maybe_generate would: same
+    signals, same cool-downs."""
+
+    class Counted(EveryTick):
+        asked = 0
+
+        def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+            self.asked += 1
+            return super().generate(ctx, symbol) if self.asked % 2 else None
+
+    class Overridden(Counted):
+        def maybe_generate(self, ctx: StrategyContext, symbol: str, now_ns: int) -> OpSignal | None:
+            return super().maybe_generate(ctx, symbol, now_ns)
+
+    assert Counted().gate_is_whole
+    assert not Overridden().gate_is_whole
+    assert not OpStrategy(symbols=[SYMBOL, "OTHER"]).gate_is_whole
+    runs = []
+    for kind in (Counted, Overridden):
+        strategy = kind(max_signals=100, cooldown_ns=2 * SEC)
+        engine = run(strategy, 10)
+        runs.append((strategy.asked, strategy.produced, [s.created_ns for s in engine.signals]))
+    assert runs[0] == runs[1]
+    # asked at 0 s (a signal, 2 s of cool-down), 2 (none), 3 (a signal), 5, 6 (a signal), 8, 9
+    assert runs[0][:2] == (7, 4)
+
+
 def test_a_tree_that_finishes_finishes_its_signal() -> None:
     """The tree tells its signal when it reaches a final state (``on_final``), whoever
     moved it there: a failed order outcome cancels the signal at once."""

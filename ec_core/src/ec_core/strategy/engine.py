@@ -149,11 +149,13 @@ class StrategyEngine:
 
         The hot path of a replay. Each symbol has a plan
         (:class:`~ec_core.strategy.routes.Route`), built on its first tick: the bound
-        handlers of its tick buffer, the bound ``maybe_generate`` of its strategies, and
-        the live signals watching it. A strategy is asked only
-        once its :attr:`~OpStrategy.quiet_until_ns` has passed (the cap and global
-        cool-down in one comparison); only the signals watching the symbol are stepped,
-        each through its :attr:`~OpSignal.on_tick`.
+        handlers of its tick buffer, how to ask each of its strategies, and the live
+        signals watching it. A strategy is asked only once its
+        :attr:`~OpStrategy.quiet_until_ns` has passed (the cap and cool-downs in one
+        comparison): through its ``generate`` when that was the whole check
+        (:attr:`~OpStrategy.gate_is_whole`), else its ``maybe_generate``; only the
+        signals watching the symbol are stepped, each through its
+        :attr:`~OpSignal.on_tick`.
         """
         # One function on purpose (complexity near 20): it runs per tick, and
         # the plan, clock, context and backlog live in locals for the whole run; a call
@@ -188,11 +190,16 @@ class StrategyEngine:
                 strategies = route.strategies
                 if not strategies and unpriced and route.symbol in unpriced:
                     strategies = plans.priced(route.symbol)
-                for strategy, maybe_generate in strategies:
+                for strategy, generate, maybe_generate in strategies:
                     if now < strategy.quiet_until_ns:
-                        continue  # the cap or the global cool-down: decided without a call
+                        continue  # the cap or a cool-down: decided without a call
                     try:
-                        signal = maybe_generate(ctx, route.symbol, now)
+                        if generate is not None:  # the gate above was the whole check
+                            signal = generate(ctx, route.symbol)
+                            if signal is not None:
+                                strategy.count_produced(signal, route.symbol, now)
+                        else:
+                            signal = maybe_generate(ctx, route.symbol, now)
                     except Exception as exc:
                         self._generate_failed(now, strategy, exc)
                         continue

@@ -17,9 +17,18 @@ from ec_core.strategy.context import StrategyContext
 from ec_core.strategy.signal import OpSignal
 from ec_core.strategy.strategy import OpStrategy
 
-__all__ = ["Generate", "Route", "SymbolRoutes"]
+__all__ = ["Ask", "Generate", "MaybeGenerate", "Route", "SymbolRoutes"]
 
-Generate = Callable[[StrategyContext, str, int], OpSignal | None]
+Generate = Callable[[StrategyContext, str], OpSignal | None]
+MaybeGenerate = Callable[[StrategyContext, str, int], OpSignal | None]
+# how a route asks a strategy: its bound ``generate`` when ``quiet_until_ns`` is the whole
+# gate (``OpStrategy.gate_is_whole``), else ``None`` and its bound ``maybe_generate``
+Ask = tuple[OpStrategy, Generate | None, MaybeGenerate]
+
+
+def _ask(strategy: OpStrategy) -> Ask:
+    generate = strategy.generate if strategy.gate_is_whole else None
+    return (strategy, generate, strategy.maybe_generate)
 
 
 @final
@@ -39,9 +48,7 @@ class Route:
         self.buffer = buffer
         self.on_quote = buffer.on_quote
         self.on_trade = buffer.on_trade
-        self.strategies: tuple[tuple[OpStrategy, Generate], ...] = tuple(
-            (s, s.maybe_generate) for s in strategies
-        )
+        self.strategies: tuple[Ask, ...] = tuple(_ask(s) for s in strategies)
         self.live = live  # signals watching the symbol, kept in place
 
 
@@ -81,7 +88,7 @@ class SymbolRoutes:
         self.plans[symbol] = route
         return route
 
-    def priced(self, symbol: str) -> tuple[tuple[OpStrategy, Generate], ...]:
+    def priced(self, symbol: str) -> tuple[Ask, ...]:
         """The strategies of ``symbol`` once its feed has a price (none before)."""
         route = self.plans[symbol]
         return self._set(symbol, route.buffer, route.live).strategies

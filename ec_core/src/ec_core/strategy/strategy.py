@@ -5,8 +5,12 @@ rate in check before your code runs, so a quiet tick costs an integer
 comparison: a per-instrument cool-down, a global cool-down (both in
 nanoseconds) and a cap on signals that are alive (pending or active) at once.
 The global cool-down and the cap
-are folded into one number, :attr:`OpStrategy.quiet_until_ns`, that the engine
-reads before it asks :meth:`OpStrategy.maybe_generate`.
+(and, for a strategy of one symbol, that symbol's cool-down) are folded into one
+number, :attr:`OpStrategy.quiet_until_ns`, that the engine reads before it asks the
+strategy. When that number is the whole of the check (:attr:`OpStrategy.gate_is_whole`)
+the engine asks :meth:`OpStrategy.generate` itself and books what it returns with
+:meth:`OpStrategy.count_produced`: :meth:`OpStrategy.maybe_generate`'s steps without
+its call, once per tick of a strategy asked on every tick.
 
 The cool-downs count from when the last signal was *created* (the default,
 :attr:`CooldownFrom.CREATED`) or, with ``cooldown_from=CooldownFrom.ENDED``, from
@@ -77,6 +81,8 @@ class OpStrategy:
         self.quiet_until_ns = 0
         self._live = 0
         self._next_by_symbol: dict[str, int] = dict.fromkeys(self.symbols, 0)
+        # one symbol: its cool-down is folded into quiet_until_ns too
+        self._only: str | None = self.symbols[0] if len(self._next_by_symbol) == 1 else None
 
     @property
     def live_signals(self) -> int:
@@ -89,8 +95,23 @@ class OpStrategy:
         self._regate()
 
     def _regate(self) -> None:
-        """Fold the cap and the global cool-down into :attr:`quiet_until_ns`."""
-        self.quiet_until_ns = _NEVER if self._live >= self.max_signals else self.next_global_ns
+        """Fold the cap, the global cool-down and (one symbol) its cool-down into
+        :attr:`quiet_until_ns`."""
+        if self._live >= self.max_signals:
+            self.quiet_until_ns = _NEVER
+            return
+        gate = self.next_global_ns
+        if self._only is not None:
+            gate = max(gate, self._next_by_symbol[self._only])
+        self.quiet_until_ns = gate
+
+    @property
+    def gate_is_whole(self) -> bool:
+        """Whether :attr:`quiet_until_ns` is all :meth:`maybe_generate` checks: the
+        strategy trades one symbol and does not override :meth:`maybe_generate`. The
+        engine then asks :meth:`generate` itself once the gate has passed and books a
+        signal with :meth:`count_produced` (the same steps, one call fewer per tick)."""
+        return self._only is not None and type(self).maybe_generate is OpStrategy.maybe_generate
 
     def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
         """Return a new signal for ``symbol``, or ``None``. Called on ticks of ``symbol``
@@ -101,7 +122,9 @@ class OpStrategy:
         """Called once when one of this strategy's signals reaches a final state."""
 
     def maybe_generate(self, ctx: StrategyContext, symbol: str, now_ns: int) -> OpSignal | None:
-        """The engine's per-tick entry: enforce cap and cool-downs, then ask :meth:`generate`."""
+        """Enforce the cap and the cool-downs, then ask :meth:`generate`: the engine's
+        per-tick entry, unless :attr:`gate_is_whole` (then it takes these steps itself).
+        A subclass may override it to decide when it is asked."""
         if now_ns < self.quiet_until_ns or now_ns < self._next_by_symbol[symbol]:
             return None
         signal = self.generate(ctx, symbol)
