@@ -30,26 +30,35 @@ class WallClock:
 
 @final
 class ManualClock:
-    """A clock that moves only when told to: for tests and deterministic replays."""
+    """A clock that moves only when told to: for tests and deterministic replays.
+
+    :attr:`ts_ns` is its time as a plain attribute, as :class:`MarketClock
+    <ec_core.strategy.context.MarketClock>`'s ``ts`` is: a replay feeding records in
+    time order compares each record with it and stores a later one, without a call per
+    record. Stored directly, a time must never be earlier than the clock's (the
+    methods refuse that, or leave the clock where it is).
+    """
+
+    __slots__ = ("ts_ns",)
 
     def __init__(self, start_ns: int = 1_700_000_000_000_000_000) -> None:
-        self._now = start_ns
+        self.ts_ns = start_ns
 
     def now_ns(self) -> int:
-        return self._now
+        return self.ts_ns
 
     def set(self, ns: int) -> None:
-        if ns < self._now:
-            raise ValueError(f"clock cannot go back: {ns} < {self._now}")
-        self._now = ns
+        if ns < self.ts_ns:
+            raise ValueError(f"clock cannot go back: {ns} < {self.ts_ns}")
+        self.ts_ns = ns
 
     def forward_to(self, ns: int) -> None:
         """Move to ``ns`` if it is later; an earlier time leaves the clock where it is
-        (one call per replayed record, where ``set`` would need ``now_ns`` first)."""
-        if ns > self._now:
-            self._now = ns
+        (where ``set`` would need ``now_ns`` first)."""
+        if ns > self.ts_ns:
+            self.ts_ns = ns
 
     def advance(self, ns: int) -> None:
         if ns < 0:
             raise ValueError("cannot advance by a negative amount")
-        self._now += ns
+        self.ts_ns += ns

@@ -129,7 +129,6 @@ class RecordedVenue:
         if not isinstance(clock, ManualClock):
             raise ValueError("a replay venue needs a simulated clock (ManualClock)")
         self._clock = clock
-        self._forward_clock = clock.forward_to
         self._clock_now = clock.now_ns
         self._due = _next_due(exchange)
         self._touch: dict[str, Quote] = {}
@@ -203,9 +202,10 @@ class RecordedVenue:
         ``spoke`` as in :meth:`stream`.
 
         A generator, so a stream costs no call per record: a quote that crosses nothing
-        is a clock move, a store and the band's two comparisons.
+        is a clock move (a store into :attr:`~ec_core.clock.ManualClock.ts_ns`), a store
+        and the band's two comparisons.
         """
-        forward = self._forward_clock
+        clock = self._clock
         touch = self._touch
         watch = self._watch
         records = _drain(ahead) if ahead else source  # read ahead before this run: first
@@ -213,11 +213,11 @@ class RecordedVenue:
         while True:
             for record in records:
                 ts = record.ts_ns
-                if ts >= self._due:
-                    if ts > self._clock_now():
+                if ts > clock.ts_ns:  # a later record: timers due first, else a plain move
+                    if ts >= self._due:
                         self._advance(ts)
-                else:
-                    forward(ts)
+                    else:
+                        clock.ts_ns = ts
                 symbol = record.symbol
                 if type(record) is Quote:
                     touch[symbol] = record
