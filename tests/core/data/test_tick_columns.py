@@ -122,27 +122,64 @@ def test_whole_columns_read_what_rows_read(
     with monkeypatch.context() as patch:
         patch.setattr(ticks_csv, "_CHUNK", 4)  # many chunks, each converted whole if it can
         patch.setattr(ticks_arrow, "_CHUNK", 4)
+        patch.setattr(ticks_csv, "_ARROW_FROM", 0)  # pyarrow's CSV reader, when installed
         fast = outcome(path, lenient=lenient)
     with monkeypatch.context() as patch:
         patch.setattr(tick_parser.TickParser, "batch", lambda self, columns, keys: None)
+        patch.setattr(ticks_csv, "_one_row_a_line", lambda path: False)  # csv.reader only
         slow = outcome(path, lenient=lenient)
     assert fast == slow
 
 
-def test_a_plain_file_is_read_whole_columns_at_a_time(tmp_path: Path) -> None:
+@pytest.mark.parametrize("arrow", [True, False], ids=["pyarrow.csv", "csv.reader"])
+def test_a_plain_file_is_read_whole_columns_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arrow: bool
+) -> None:
+    if arrow:
+        pytest.importorskip("pyarrow")
     path = tmp_path / "t.csv"
     body = [
         [str(T0 + i), "CLE", "quote", "", "", "70.00", "1", "70.01", "2", ""] for i in range(600)
     ]
     write_csv(path, body)
+    monkeypatch.setattr(ticks_csv, "_CHUNK", 100)
+    monkeypatch.setattr(ticks_arrow, "_CHUNK", 100)
+    monkeypatch.setattr(ticks_csv, "_ARROW_FROM", 0)
+    if not arrow:
+        monkeypatch.setattr(ticks_csv, "_one_row_a_line", lambda path: False)
     batches = []
     for batch in ticks_csv._tick_batches(path, TABLE):
         batches.append(batch if isinstance(batch, ColumnBatch) else list(batch))
+    assert [isinstance(b, ColumnBatch) for b in batches] == [False] + [True] * 5
     whole = [b for b in batches if isinstance(b, ColumnBatch)]
-    assert len(whole) == len(batches) - 1  # the first chunk meets the kind and symbol
-    assert [t.ts_ns for b in whole for t in b.ticks] == [
-        T0 + i for i in range(ticks_csv._CHUNK, 600)
+    assert [t.ts_ns for b in whole for t in b.ticks] == [T0 + i for i in range(100, 600)]
+    assert [b.keys for b in whole] == [range(n + 2, n + 102) for n in range(100, 600, 100)]
+
+
+def test_csv_reader_takes_over_where_pyarrow_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "t.csv"
+    body = [
+        [str(T0 + i), "CLE", "quote", "", "", "70.00", "1", "70.01", "2", ""] for i in range(300)
     ]
+    body[250] = body[250][:7]  # a short row: pyarrow stops, csv.reader pads it
+    write_csv(path, body)
+    monkeypatch.setattr(ticks_arrow, "_CHUNK", 100)
+    monkeypatch.setattr(ticks_csv, "_ARROW_FROM", 0)
+    made: list[ticks_arrow.ArrowCsv] = []
+    real = ticks_arrow.ArrowCsv
+
+    def spy(*args: object) -> ticks_arrow.ArrowCsv:
+        made.append(real(*args))  # type: ignore[arg-type]
+        return made[-1]
+
+    monkeypatch.setattr(ticks_csv, "ArrowCsv", spy)
+    with pytest.raises(ConfigError, match=r"t\.csv:252\.ask: a quote needs a bid and an ask"):
+        list(read_ticks(path, TABLE, checks=TickChecks()))
+    assert made[0].given == 0  # pyarrow reads a block whole: its first one had the short row
+    assert not made[0].complete
 
 
 @given(
@@ -233,8 +270,10 @@ def test_an_odd_cell_inside_a_plain_chunk_reads_as_rows_read_it(
             with monkeypatch.context() as patch:
                 patch.setattr(ticks_csv, "_CHUNK", 4)
                 patch.setattr(ticks_arrow, "_CHUNK", 4)
+                patch.setattr(ticks_csv, "_ARROW_FROM", 0)
                 fast = outcome(path, lenient=True), outcome(path, lenient=False)
             with monkeypatch.context() as patch:
                 patch.setattr(tick_parser.TickParser, "batch", lambda self, columns, keys: None)
+                patch.setattr(ticks_csv, "_one_row_a_line", lambda path: False)
                 slow = outcome(path, lenient=True), outcome(path, lenient=False)
             assert fast == slow, (column, cell)

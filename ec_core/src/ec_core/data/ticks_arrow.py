@@ -22,7 +22,7 @@ from typing import Any, final
 from ec_core.data.tick_parser import cell_text
 from ec_core.errors import ConfigError
 
-__all__ = ["ARROW_SUFFIXES", "ArrowRows", "arrow_columns", "is_arrow", "write_arrow"]
+__all__ = ["ARROW_SUFFIXES", "ArrowCsv", "ArrowRows", "arrow_columns", "is_arrow", "write_arrow"]
 
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 ARROW_SUFFIXES = PARQUET_SUFFIXES | {".arrow", ".feather", ".ipc"}
@@ -134,6 +134,78 @@ class ArrowRows:
         )
 
 
+@final
+class ArrowCsv:
+    """A CSV tick file read by pyarrow's CSV reader when pyarrow is installed: the rows
+    a few thousand at a time, cells as :class:`ArrowRows` gives them, row ``N`` on line
+    ``N`` (the caller hands over only files where a row is a line: no quote character, no
+    blank line, no lone carriage return, no NUL).
+
+    pyarrow stops at what it cannot read as such a file (a row of another width, bytes
+    that are not UTF-8, a cell past csv's field limit): :attr:`complete` stays False and
+    :attr:`given` says how many rows were given, so ``csv.reader`` takes over from the
+    next row and reads or names it as it always did.
+    """
+
+    __slots__ = ("_columns", "_first", "_path", "complete", "given")
+
+    def __init__(self, path: Path, columns: Sequence[str], first_line: int) -> None:
+        self._path = path
+        self._columns = list(columns)
+        self._first = first_line  # the header's last line
+        self.complete = False
+        self.given = 0
+
+    def chunks(self) -> Iterator[tuple[range, list[list[object]]]]:
+        import csv
+
+        try:
+            import pyarrow.csv
+        except ImportError:
+            return
+        pa, names = pyarrow, [f"c{i}" for i in range(len(self._columns))]
+        errors = (pa.ArrowException, OSError, ValueError)
+        limit = csv.field_size_limit()
+        try:
+            batches = pa.csv.open_csv(
+                str(self._path),
+                read_options=pa.csv.ReadOptions(
+                    column_names=names, skip_rows=1, use_threads=False, block_size=1 << 20
+                ),
+                parse_options=pa.csv.ParseOptions(quote_char=False, ignore_empty_lines=False),
+                convert_options=pa.csv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+                ),
+            )
+        except errors:
+            return
+        number = self._first
+        while True:
+            try:
+                batch = batches.read_next_batch()
+            except StopIteration:
+                self.complete = True
+                return
+            except errors:
+                return
+            if any(_longest(batch.column(i)) > limit for i in range(batch.num_columns)):
+                return  # csv.reader refuses such a cell: it names the line
+            for start in range(0, batch.num_rows, _CHUNK):
+                part = batch.slice(start, _CHUNK)
+                size = part.num_rows
+                cells = [_column(name, part.column(i)) for i, name in enumerate(self._columns)]
+                yield range(number + 1, number + size + 1), cells
+                number += size
+                self.given += size
+
+
+def _longest(column: Any) -> int:
+    import pyarrow.compute
+
+    longest = pyarrow.compute.max(pyarrow.compute.binary_length(column)).as_py()
+    return int(longest or 0)
+
+
 def _open(path: Path) -> tuple[list[str], Iterable[Any]]:
     pa = _pyarrow(path)
     if not path.exists():
@@ -158,11 +230,30 @@ def _unsigned(name: str, column: Any) -> bool:
     return name != "ts_ns" or not len(column) or pyarrow.compute.min(column).as_py() >= 0
 
 
+def _digits(column: Any) -> bool:
+    """A text column whose every cell is ASCII digits (no sign, space or empty cell)."""
+    import pyarrow
+    import pyarrow.compute
+
+    if not (pyarrow.types.is_string(column.type) or pyarrow.types.is_large_string(column.type)):
+        return False
+    if column.null_count or not len(column):
+        return False
+    return bool(
+        pyarrow.compute.all(pyarrow.compute.match_substring_regex(column, "^[0-9]+$")).as_py()
+    )
+
+
 def _column(name: str, column: Any) -> list[object]:
     import pyarrow
     import pyarrow.compute
 
     kind = column.type
+    if name in _INTEGERS and _digits(column):  # text of plain digits within 64 bits: ints
+        try:
+            return pyarrow.compute.cast(column, pyarrow.int64()).to_pylist()  # type: ignore[no-any-return]
+        except pyarrow.ArrowInvalid:  # past 64 bits: as text, refused with the rule
+            pass
     if pyarrow.types.is_integer(kind):
         if name in _INTEGERS and not column.null_count and _unsigned(name, column):
             return column.to_pylist()  # type: ignore[no-any-return]

@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from itertools import chain, islice
@@ -61,7 +62,7 @@ from ec_core.data.tick_parser import (
     price_ticks,
     timestamp,
 )
-from ec_core.data.ticks_arrow import ArrowRows, arrow_columns, is_arrow, write_arrow
+from ec_core.data.ticks_arrow import ArrowCsv, ArrowRows, arrow_columns, is_arrow, write_arrow
 from ec_core.errors import ConfigError
 from ec_core.model import Instrument, Quote, Trade
 
@@ -100,6 +101,9 @@ BAR_FIELDS = ("ts_ns", "symbol", "open", "high", "low", "close", "volume")
 InstrumentLookup = Callable[[str], Instrument | None]
 #: CSV rows converted together (a few hundred: the chunk's columns stay in the CPU's cache).
 _CHUNK = 256
+#: From this size a CSV is read by pyarrow's CSV reader when installed (a smaller file
+#: is read before pyarrow would be imported).
+_ARROW_FROM = 1 << 20
 #: A chunk of rows: their numbers, the rows, and their cells column by column when every
 #: row is a full one (no blank line, no short row), for :meth:`TickParser.batch`.
 Chunk = tuple[Sequence[int], Iterable[Sequence[object]], Sequence[Sequence[object]] | None]
@@ -303,9 +307,9 @@ def _tick_batches(
     with _source(path, False) as (columns, rows, at):
         parser = TickParser(columns, lookup)
         chunks = (
-            ((numbers, zip(*cells, strict=True), cells) for numbers, cells in at.chunks())
+            _arrow_chunks(at.chunks())
             if isinstance(at, ArrowRows)
-            else _csv_chunks(rows, at, len(columns))  # type: ignore[arg-type]
+            else _csv_file_chunks(path, columns, rows, at)  # type: ignore[arg-type]
         )
         for numbers, chunk, cells in chunks:
             batch = None if cells is None else parser.batch(cells, numbers)
@@ -325,6 +329,40 @@ def _parsed(
         except BadCell as bad:
             raise _named(bad, path, number) from None
         yield number, tick, inst
+
+
+def _arrow_chunks(chunks: Iterable[tuple[range, list[list[object]]]]) -> Iterator[Chunk]:
+    return ((numbers, zip(*cells, strict=True), cells) for numbers, cells in chunks)
+
+
+def _csv_file_chunks(
+    path: Path, columns: Sequence[str], rows: Iterator[list[str]], at: _Numbered
+) -> Iterator[Chunk]:
+    """A CSV's rows after the header: read by pyarrow (installed, a file of a megabyte or
+    more, one row a line: :func:`_one_row_a_line`) until it stops, then by ``csv.reader``."""
+    if path.stat().st_size >= _ARROW_FROM and _one_row_a_line(path):
+        fast = ArrowCsv(path, columns, at.line_num)
+        yield from _arrow_chunks(fast.chunks())
+        if fast.complete:
+            return
+        deque(islice(rows, fast.given), maxlen=0)  # the rows pyarrow gave
+    yield from _csv_chunks(rows, at, len(columns))
+
+
+def _one_row_a_line(path: Path) -> bool:
+    """No quote character (so no quoted comma or line break), NUL, blank line or lone
+    carriage return: every line is one row, split at each comma by csv and pyarrow alike."""
+    tail = b""
+    returns = pairs = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            window = tail + block
+            if b'"' in block or b"\0" in block or b"\n\n" in window or b"\n\r\n" in window:
+                return False
+            returns += block.count(b"\r")
+            pairs += window[len(tail) - 1 :].count(b"\r\n") if tail else block.count(b"\r\n")
+            tail = window[-2:]
+    return returns == pairs
 
 
 def _csv_chunks(rows: Iterator[list[str]], at: _Numbered, width: int) -> Iterator[Chunk]:
