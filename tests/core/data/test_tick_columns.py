@@ -171,11 +171,14 @@ def test_csv_reader_takes_over_where_pyarrow_stops(
     made: list[ticks_arrow.ArrowCsv] = []
     real = ticks_arrow.ArrowCsv
 
-    def spy(*args: object) -> ticks_arrow.ArrowCsv:
-        made.append(real(*args))  # type: ignore[arg-type]
-        return made[-1]
+    class Spy:
+        available = staticmethod(real.available)
 
-    monkeypatch.setattr(ticks_csv, "ArrowCsv", spy)
+        def __new__(cls, *args: object) -> ticks_arrow.ArrowCsv:  # type: ignore[misc]
+            made.append(real(*args))  # type: ignore[arg-type]
+            return made[-1]
+
+    monkeypatch.setattr(ticks_csv, "ArrowCsv", Spy)
     with pytest.raises(ConfigError, match=r"t\.csv:252\.ask: a quote needs a bid and an ask"):
         list(read_ticks(path, TABLE, checks=TickChecks()))
     assert made[0].given == 0  # pyarrow reads a block whole: its first one had the short row
@@ -277,3 +280,34 @@ def test_an_odd_cell_inside_a_plain_chunk_reads_as_rows_read_it(
                 patch.setattr(ticks_csv, "_one_row_a_line", lambda path: False)
                 slow = outcome(path, lenient=True), outcome(path, lenient=False)
             assert fast == slow, (column, cell)
+
+
+@pytest.mark.parametrize(
+    ("text", "one_row_a_line"),
+    [
+        (b"a,b\n1,2\n3,4\n", True),
+        (b"a,b\r\n1,2\r\n3,4", True),
+        (b'a,b\n1,"2"\n', False),  # a quote: csv may join lines or commas
+        (b"a,b\n1,2\n\n3,4\n", False),  # a blank line is no row for csv
+        (b"a,b\r\n1,2\r\n\r\n", False),
+        (b"a,b\r1,2\r", False),  # a lone carriage return ends a line for csv
+        (b"a,b\n1,\x002\n", False),
+    ],
+)
+def test_a_file_goes_to_pyarrow_only_when_each_line_is_one_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: bytes, one_row_a_line: bool
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(text)
+    assert ticks_csv._one_row_a_line(path) is one_row_a_line
+    # the same across the scan's blocks: a CR LF pair split between two reads
+    real_open = Path.open
+
+    def small_reads(self: Path, *args: object, **kwargs: object) -> object:
+        handle = real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+        whole = handle.read
+        handle.read = lambda size=-1: whole(3 if size and size > 0 else size)
+        return handle
+
+    monkeypatch.setattr(Path, "open", small_reads)
+    assert ticks_csv._one_row_a_line(path) is one_row_a_line

@@ -15,6 +15,7 @@ Several instruments in one file are read interleaved by time, as in a CSV.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, final
@@ -156,6 +157,11 @@ class ArrowCsv:
         self.complete = False
         self.given = 0
 
+    @staticmethod
+    def available() -> bool:
+        """Whether pyarrow is installed (found, not imported)."""
+        return importlib.util.find_spec("pyarrow") is not None
+
     def chunks(self) -> Iterator[tuple[range, list[list[object]]]]:
         import csv
 
@@ -239,9 +245,7 @@ def _digits(column: Any) -> bool:
         return False
     if column.null_count or not len(column):
         return False
-    return bool(
-        pyarrow.compute.all(pyarrow.compute.match_substring_regex(column, "^[0-9]+$")).as_py()
-    )
+    return bool(pyarrow.compute.all(pyarrow.compute.ascii_is_decimal(column)).as_py())
 
 
 def _column(name: str, column: Any) -> list[object]:

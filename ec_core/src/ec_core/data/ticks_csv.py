@@ -340,7 +340,7 @@ def _csv_file_chunks(
 ) -> Iterator[Chunk]:
     """A CSV's rows after the header: read by pyarrow (installed, a file of a megabyte or
     more, one row a line: :func:`_one_row_a_line`) until it stops, then by ``csv.reader``."""
-    if path.stat().st_size >= _ARROW_FROM and _one_row_a_line(path):
+    if path.stat().st_size >= _ARROW_FROM and ArrowCsv.available() and _one_row_a_line(path):
         fast = ArrowCsv(path, columns, at.line_num)
         yield from _arrow_chunks(fast.chunks())
         if fast.complete:
@@ -359,8 +359,9 @@ def _one_row_a_line(path: Path) -> bool:
             window = tail + block
             if b'"' in block or b"\0" in block or b"\n\n" in window or b"\n\r\n" in window:
                 return False
-            returns += block.count(b"\r")
-            pairs += window[len(tail) - 1 :].count(b"\r\n") if tail else block.count(b"\r\n")
+            if b"\r" in window:  # Windows line ends: each a pair
+                returns += block.count(b"\r")
+                pairs += window[len(tail) - 1 :].count(b"\r\n") if tail else block.count(b"\r\n")
             tail = window[-2:]
     return returns == pairs
 
