@@ -30,7 +30,10 @@ chunk's rows are plain ones of one kind and symbol, converted whole columns at o
 (:mod:`ec_core.data.tick_columns`) and checked with a few whole-column comparisons; any
 other chunk row by row, prices converted to ticks with integers when they are plain
 decimals. Both ways read the same ticks and name the same first bad row, and the
-``file:line`` of a row is made only for an error.
+``file:line`` of a row is made only for an error. With pyarrow installed, a file of a
+megabyte or more whose every line is one row (no quote character, NUL, blank line or lone
+carriage return) is read by pyarrow's CSV reader into the same chunks
+(:class:`~ec_core.data.ticks_arrow.ArrowCsv`); where it stops, ``csv.reader`` goes on.
 
 Sizes and ``ts_ns`` are whole numbers in ASCII digits (``int()`` would also read
 ``1_000`` and other scripts' digits) within 64 bits.
