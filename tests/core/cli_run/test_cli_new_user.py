@@ -222,6 +222,26 @@ def test_ctrl_c_in_a_sweep_stops_its_workers_and_exits_130(tmp_path: Path) -> No
     assert "ec: interrupted (Ctrl-C)" in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        (["--bar-length", "5m"], "--bar-length"),  # for --bars
+        (["--rank", "sharpe"], "--rank"),  # for a sweep
+        (["--jobs", "4"], "--jobs"),
+    ],
+)
+def test_an_option_that_would_do_nothing_here_is_a_usage_error(
+    tmp_path: Path, given: list[str], named: str
+) -> None:
+    # Each was dropped silently: a user who meant it got a run without it.
+    source = ticks(tmp_path / "cle.csv")
+    out = tmp_path / "out"
+    result = ec("replay", "x.py:strategy", "--ticks", str(source), "--out", str(out), *given)
+    assert result.exit_code == 2, result.output
+    assert f"{named} " in result.output and "has no effect" in result.output
+    assert not out.exists()  # said before anything is done
+
+
 @pytest.mark.parametrize("jobs", ["0", "-2"])
 def test_a_sweep_needs_at_least_one_process(tmp_path: Path, jobs: str) -> None:
     result = ec("replay", "x.py:strategy", "--ticks", "t.csv", "--param", "a=1", "--jobs", jobs)

@@ -114,9 +114,9 @@ __all__ = ["replay_command"]
     default=None,
     help="Processes of a sweep (default: the CPU count).",
 )
-@click.pass_obj
+@click.pass_context
 def replay_command(
-    host: PluginHost,
+    ctx: click.Context,
     strategy: str,
     ticks: Path | None,
     bars: Path | None,
@@ -143,10 +143,13 @@ def replay_command(
     from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
     from ec_core.strategy.report import render_text
 
+    host: PluginHost = ctx.obj
+    _no_idle_options(ctx, bars=bars is not None, sweep=bool(params))
     try:
         source, bar_length_ns = _source(ticks, bars, bar_length)
         candles_s = bar_length_ns_of(candles, option="--candles") // 1_000_000_000
-        _prepare_out(out_dir)
+        if params:
+            _prepare_out(out_dir)
     except EcError as exc:
         raise fail(exc) from exc
     if params:
@@ -159,6 +162,7 @@ def replay_command(
         seed = _seed(seed, vendor_settings)
         account = account_id or settings.account_id or DEFAULT_REPLAY_ACCOUNT
         plan = load_plan(strategy, RunInfo(account_id=account, vendor="mock", mode="replay"))
+        _prepare_out(out_dir)
         # Everything loaded so far lives until the end: keep the cyclic GC from rescanning
         # it during the replay (the order path allocates, which triggers collections).
         gc.collect()
@@ -258,6 +262,15 @@ def _source(ticks: Path | None, bars: Path | None, bar_length: str) -> tuple[Pat
         assert ticks is not None
         return ticks, None
     return bars, bar_length_ns(bar_length)
+
+
+def _no_idle_options(ctx: click.Context, *, bars: bool, sweep: bool) -> None:
+    """An option given where it does nothing is a usage error: it was dropped silently."""
+    idle = [("bar_length", "--bar-length", "it is the length of --bars bars", bars)]
+    idle += [(name, f"--{name}", "it is for a sweep (--param)", sweep) for name in ("rank", "jobs")]
+    for name, flag, why, used in idle:
+        if not used and ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError(f"{flag} has no effect here: {why}", ctx=ctx)
 
 
 def _prepare_out(out_dir: Path) -> None:
