@@ -238,7 +238,8 @@ def test_an_option_that_would_do_nothing_here_is_a_usage_error(
     out = tmp_path / "out"
     result = ec("replay", "x.py:strategy", "--ticks", str(source), "--out", str(out), *given)
     assert result.exit_code == 2, result.output
-    assert f"{named} " in result.output and "has no effect" in result.output
+    assert f"{named} " in result.output
+    assert "has no effect" in result.output
     assert not out.exists()  # said before anything is done
 
 
