@@ -12,11 +12,14 @@ limits file), so the registry's plan for such a context leaves it out.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from decimal import Decimal
+from pathlib import Path
 
 import msgspec
 import pytest
+from ec_core.clock import ManualClock
 from ec_core.errors import PluginError, Violation
 from ec_core.model import (
     CancelAll,
@@ -30,11 +33,23 @@ from ec_core.model import (
     OrderType,
     Side,
 )
+from ec_core.safety import LimitsFile, PreTradeChecks
 from ec_core.safety.rules import builtin_validators
 from ec_core.validation import PreTradeContext, ValidatorRegistry, judges, needs_limits
 from hypothesis import given
 from hypothesis import strategies as st
-from safety_support import ACCOUNT, CL, checks, codes, context, limits, order
+from safety_support import (
+    ACCOUNT,
+    CL,
+    NOW_NS,
+    checks,
+    codes,
+    context,
+    limits,
+    new,
+    order,
+)
+from safety_support import registry as builtin_registry
 
 REQUEST_TYPES = (NewOrder, ModifyOrder, CancelOrder, CancelAll, LiquidateAll, GoFlat)
 odd_text = st.one_of(st.just(""), st.just(ACCOUNT), st.just(CL.symbol), st.just("o1"), st.text())
@@ -274,3 +289,35 @@ def test_pre_trade_checks_see_the_first_use_of_a_rule_too() -> None:
     big = ModifyOrder(account_id=ACCOUNT, symbol=CL.symbol, orig_cl_order_id="o1", qty=9)
     for _ in range(2):
         assert "TOO_BIG" in codes(guard.check(big, context(open_orders=[order()])))
+
+
+def test_limits_loaded_after_the_plan_was_built_bring_the_rules_that_need_them_back(
+    tmp_path: Path,
+) -> None:
+    # The same order passes while the file sets no limit (its plan is built and cached),
+    # and is refused by each rule that needs limits once a reload sets them: no plan keeps
+    # a rule out because the limits were absent when it was built.
+    path = tmp_path / "limits.toml"
+    path.write_text('[instruments."*"]\n[accounts."*"]\n', encoding="utf-8")
+    clock = ManualClock(NOW_NS)
+    guard = PreTradeChecks(
+        builtin_registry(), limits=LimitsFile(path, clock=clock, poll_interval_ms=0), clock=clock
+    )
+    request = new(qty=1, limit_price=Decimal("75.50"))
+    ctx = context(open_orders=[order()])  # a working buy of 5 at 74.50, last trade 75.00
+    for _ in range(2):
+        assert guard.check(request, ctx) == []
+    path.write_text(
+        '[instruments."*"]\nmax_position = 1\nmax_order_notional = 1000\nmax_open_orders = 1\n'
+        'price_band_ticks = 1\n[accounts."*"]\n',
+        encoding="utf-8",
+    )
+    stat = path.stat()  # a coarse mtime would hide the change: make it visible, no sleep
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    clock.advance(1)
+    assert codes(guard.check(request, ctx)) == {
+        "POSITION_ABOVE_MAX",
+        "NOTIONAL_ABOVE_MAX",
+        "OPEN_ORDERS_ABOVE_MAX",
+        "PRICE_OUTSIDE_BAND",
+    }
