@@ -34,6 +34,8 @@ from ec_core.model import (
 )
 from ec_mock.engine import Exchange, RejectCode
 from engine_support import ES, T0, ZN, Recorder, make_exchange, order
+from hypothesis import given
+from hypothesis import strategies as st
 
 SYMBOLS = {"ES": ES, "ZN": ZN}
 ENCODE = msgspec.json.Encoder(decimal_format="string").encode
@@ -291,3 +293,31 @@ def test_a_listener_that_hears_no_market_events_gets_every_trade_event_and_no_qu
     exchange.remove_listener(everything)
     exchange.submit(order("b2", Side.BUY, 1, "4499.00"))  # only the opt-out listener is left
     assert trades_only.trade[-1].cl_order_id == "b2"  # type: ignore[union-attr]
+
+
+ODD_PRICES = st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True, places=3),
+    st.sampled_from([Decimal(x) for x in ("sNaN", "-0", "1E+999999", "4500.25", "4500.1")]),
+    st.floats(),
+    st.integers(-5, 5),
+    st.just("4500.25"),
+)  # fmt: skip
+
+
+@given(price=ODD_PRICES, symbol=st.sampled_from(["ES", "ZN", "NOPE"]))
+def test_ticks_of_reads_a_limit_price_as_order_entry_does(price: object, symbol: str) -> None:
+    # The replay venue asks ticks_of what a request would take before it submits it: a price
+    # it reads as None must be one order entry refuses, and one it reads is the order's price.
+    exchange, _clock, recorder = make_exchange()
+    ticks = exchange.ticks_of(symbol, price)  # type: ignore[arg-type]
+    exchange.submit(
+        NewOrder(account_id="A", symbol=symbol, side=Side.BUY, qty=1, order_type=OrderType.LMT,
+                 limit_price=price, cl_order_id="t1")  # type: ignore[arg-type]
+    )  # fmt: skip
+    [*_, report] = recorder.reports("t1")
+    if ticks is None:
+        assert report.kind is ReportKind.REJECTED
+        assert report.reject_code in (RejectCode.PRICE_OFF_TICK, RejectCode.UNKNOWN_INSTRUMENT)
+    else:
+        assert report.reject_code != RejectCode.PRICE_OFF_TICK
+        assert report.limit_price == SYMBOLS[symbol].to_price(ticks)
