@@ -128,6 +128,11 @@ class OrderBook:
     def best_ask(self) -> int | None:
         return -self.ask_keys[-1] if self.ask_keys else None
 
+    def best(self) -> tuple[int | None, int | None]:
+        """``(best_bid(), best_ask())`` in one call (the replay venue asks per re-read)."""
+        bids, asks = self.bid_keys, self.ask_keys  # best last (asks negated)
+        return (bids[-1] if bids else None), (-asks[-1] if asks else None)
+
     def touch(self) -> tuple[int | None, int, int | None, int]:
         bid = self.bid_keys[-1] if self.bid_keys else None
         ask = -self.ask_keys[-1] if self.ask_keys else None

@@ -333,9 +333,7 @@ class ReportsLayer(ExchangeCore):
     def best_prices(self, symbol: str) -> tuple[int | None, int | None]:
         """The best bid and ask of ``symbol``'s book in ticks (displayed levels; ``None``:
         an empty side): the touch of :meth:`book` without building a view."""
-        book = self._books[symbol]
-        bids, asks = book.bid_keys, book.ask_keys  # best last (asks negated): OrderBook.touch
-        return (bids[-1] if bids else None), (-asks[-1] if asks else None)
+        return self._books[symbol].best()
 
     def open_stops(self, symbol: str) -> list[tuple[str, int, int, int]]:
         """``(account_id, side, stop, left)`` of every open stop order (``STP``, ``STL``) of
