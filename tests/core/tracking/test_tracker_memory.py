@@ -88,3 +88,21 @@ def test_sizes_counts_the_final_chains_kept_when_it_keeps_them_all() -> None:
     place_and_cancel(bounded, 0, 5)
     bounded.track_new(new_order("W1"))  # the next event retires what is over the bound
     assert bounded.sizes()["final"] == 3
+
+
+def test_a_retired_chain_leaves_no_client_id_behind_and_a_reused_id_is_a_new_order() -> None:
+    # The id map holds the chains themselves: a retired one must leave it entirely (a stale
+    # entry would route a later report to an order no longer kept), and an id used again
+    # once every memory of it is gone starts a new order of its own.
+    tracker = OrderTracker(clock=ManualClock(), retain_final=1, retired_window=1)
+    place_and_cancel(tracker, 0, 4)  # N0..N2 retire in turn, N3 stays final
+    tracker.track_new(new_order("W1"))  # retires N2; N0 and N1 are forgotten
+    assert tracker.sizes()["client_ids"] == 3  # N3 and its cancel X3, W1
+    assert (tracker.chain_id("N0"), tracker.chain_id("X0")) == (None, None)
+    tracker.track_new(new_order("N0"))
+    tracker.apply(report(ReportKind.ACCEPTED, OrderState.WORKING, "N0"))
+    again = tracker.order("N0")
+    assert again is not None
+    assert (again.chain_id, again.state) == ("N0", OrderState.WORKING)
+    assert "N0" in {o.chain_id for o in tracker.open_orders()}
+    assert tracker.stats().adopted == 0
