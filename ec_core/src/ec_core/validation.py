@@ -32,7 +32,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol, final, get_args, runtime_checkable
 
 import msgspec
@@ -47,7 +46,6 @@ __all__ = ["PreTradeContext", "Validator", "ValidatorRegistry", "judges", "needs
 
 _Validate = Callable[[OrderRequest, "PreTradeContext"], Iterable[Violation]]
 _REQUEST_TYPES: tuple[type, ...] = get_args(OrderRequest)
-_NO_EXTRA: Mapping[str, object] = MappingProxyType({})  # shared: a context is never written
 _log = logging.getLogger(__name__)
 
 
@@ -74,7 +72,9 @@ class PreTradeContext(msgspec.Struct, frozen=True, kw_only=True):
     last_price: Decimal | None = None
     best_bid: Decimal | None = None
     best_ask: Decimal | None = None
-    extra: Mapping[str, object] = _NO_EXTRA
+    # its own dict (an empty dict, not a shared read-only mapping: a context encodes,
+    # pickles and copies like any struct, for a plugin that keeps what it judged)
+    extra: Mapping[str, object] = msgspec.field(default_factory=dict)
     reference_price: Decimal | None = None
     limits: ResolvedLimits | None = None
     target_order: Order | None = None

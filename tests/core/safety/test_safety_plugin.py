@@ -3,12 +3,15 @@ another plugin) and the ``ec kill-switch`` command."""
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
+import pickle
 from collections.abc import Iterable
 from pathlib import Path
 
+import msgspec
 import pytest
 from click.testing import CliRunner
 from ec_core.cli.main import build_cli
@@ -176,3 +179,12 @@ def test_a_failed_limits_reload_is_loud_and_kill_switch_status_shows_it(
     os.utime(limits, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000))
     assert checks.limits_source.current(clock.now_ns()).resolve("A", "X").max_order_qty == 7
     assert checks.kill_switch.state is expected  # never back on its own: an operator resumes
+
+
+def test_a_plugin_may_record_the_context_it_judged() -> None:
+    # A context is a plain struct a plugin's validator may keep, copy or write down (an
+    # audit of what it judged); one that sets no ``extra`` is no exception.
+    context = PreTradeContext(now_ns=NOW_NS, vendor="mock")
+    assert msgspec.json.decode(msgspec.json.encode(context))["extra"] == {}
+    assert copy.deepcopy(context) == context
+    assert pickle.loads(pickle.dumps(context)) == context
