@@ -96,6 +96,14 @@ def test_convert_into_a_missing_folder_names_the_path(tmp_path: Path) -> None:
     assert "No such file or directory" in line
 
 
+def test_a_source_the_system_refuses_is_named_not_the_target(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    source = tmp_path / "afile" / "cle.csv"  # under a file: the system refuses to open it
+    line = one_error_line(ec("data", "convert", str(source), str(tmp_path / "out.csv")))
+    assert line.startswith(f"Error: {source}: cannot read it: "), line
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_a_convert_that_fails_on_a_row_leaves_no_half_written_target(tmp_path: Path) -> None:
     source = ticks(tmp_path / "cle.csv")
     with source.open("a", encoding="utf-8") as out:

@@ -106,11 +106,19 @@ def convert_command(host: PluginHost, source: Path, target: Path) -> None:
         partial.replace(target)
     except EcError as exc:
         raise click.ClickException(str(exc)) from exc
-    except OSError as exc:  # the target's folder refused the file
-        raise click.ClickException(f"{target}: cannot write it: {exc.strerror or exc}") from exc
+    except OSError as exc:  # the system refused SOURCE (to read) or TARGET's folder (to write)
+        raise click.ClickException(_refused(exc, source, target)) from exc
     finally:
         partial.unlink(missing_ok=True)
     click.echo(f"{count} rows written to {target}")
+
+
+def _refused(exc: OSError, source: Path, target: Path) -> str:
+    """``file: cannot read/write it: reason``, naming the file the system refused."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is not None and str(exc.filename) == str(source):
+        return f"{source}: cannot read it: {reason}"
+    return f"{target}: cannot write it: {reason}"
 
 
 def _check_target(source: Path, target: Path) -> None:
