@@ -167,6 +167,7 @@ class StrategyEngine:
         backlog = self._actions.backlog
         unpriced = plans.unpriced
         failure_runs = self.failures.runs
+        finishing = self._finishing  # the signals to reap (a list kept in place)
         counted = 0  # added to self.events on the way out (a local is cheaper)
         try:
             for event in events:
@@ -210,7 +211,6 @@ class StrategyEngine:
                 live = route.live
                 if not live:
                     continue
-                reap = False
                 for signal in live:
                     ctx.signal = signal
                     try:
@@ -218,10 +218,8 @@ class StrategyEngine:
                             self._pump(signal)
                     except Exception as exc:
                         self._fail_signal(signal, now, exc)
-                    if signal.done:
-                        reap = True
                 ctx.signal = None
-                if reap:
+                if finishing:  # a signal finished (it put itself there: OpSignal.on_done)
                     self._reap()
                 if backlog:
                     return True
