@@ -267,7 +267,7 @@ class StrategyEngine:
 
     @property
     def signals(self) -> list[OpSignal]:
-        """The live signals, first admitted first."""
+        """The live signals, first admitted first (a new list at each read)."""
         return list(self._live)
 
     def _admit(self, strategy: OpStrategy, signal: OpSignal) -> None:
@@ -511,7 +511,7 @@ class StrategyEngine:
         async with anyio.create_task_group() as tg:
             self._actions.open(tg)
             try:
-                for signal in list(self.signals):
+                for signal in self.signals:
                     signal.cancel(now, reason)
                     commands = signal.tree.take_commands()
                     if cancel_working:

@@ -141,7 +141,7 @@ async def replay_plan(
                 fills=rig.tracker.fills(account_id),
                 marks=marks,
                 instruments=rig.instruments,
-                signals=list(engine.signals),
+                signals=engine.signals,
                 finished=finished,
                 errors=list(engine.errors),
                 disabled=dict(engine.disabled),
