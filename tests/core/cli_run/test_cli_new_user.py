@@ -79,6 +79,17 @@ def test_convert_onto_its_own_source_is_refused_and_the_source_kept(tmp_path: Pa
     assert source.read_bytes() == before
 
 
+def test_convert_from_the_name_target_is_written_under_is_refused_and_the_source_kept(
+    tmp_path: Path,
+) -> None:
+    source = ticks(tmp_path / ".cle.partial.csv")  # what `convert ... cle.csv` writes first
+    before = source.read_bytes()
+    line = one_error_line(ec("data", "convert", str(source), str(tmp_path / "cle.csv")))
+    assert "cle.partial.csv" in line
+    assert source.read_bytes() == before
+    assert not (tmp_path / "cle.csv").exists()
+
+
 def test_convert_to_an_unknown_suffix_is_refused_naming_the_formats(tmp_path: Path) -> None:
     source = ticks(tmp_path / "cle.csv")
     line = one_error_line(ec("data", "convert", str(source), str(tmp_path / "cle.xlsx")))

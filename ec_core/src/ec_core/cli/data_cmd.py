@@ -100,7 +100,10 @@ def convert_command(host: PluginHost, source: Path, target: Path) -> None:
         return write_ticks(partial, read_ticks(source, table), table.values())
 
     try:
-        _check_target(source, target)
+        _check_target(source, target, partial)
+    except EcError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
         with interrupt_at_once():
             count = anyio.run(convert)
         partial.replace(target)
@@ -121,8 +124,9 @@ def _refused(exc: OSError, source: Path, target: Path) -> str:
     return f"{target}: cannot write it: {reason}"
 
 
-def _check_target(source: Path, target: Path) -> None:
-    """TARGET names a format by its suffix and is not SOURCE (which writing would empty)."""
+def _check_target(source: Path, target: Path, partial: Path) -> None:
+    """TARGET names a format by its suffix and is not SOURCE (which writing would empty),
+    nor is the name it is written under before the rename (``partial``)."""
     from ec_core.data.ticks_arrow import ARROW_SUFFIXES
 
     known = {".csv", *ARROW_SUFFIXES}
@@ -142,6 +146,12 @@ def _check_target(source: Path, target: Path) -> None:
         raise ConfigError(
             "TARGET is the same file as SOURCE (writing it would empty it): name another file",
             path=str(target),
+        )
+    if partial.resolve() == source.resolve():
+        raise ConfigError(
+            f"SOURCE is the name TARGET is written under before it is renamed ({partial.name}):"
+            " rename SOURCE or name another TARGET",
+            path=str(source),
         )
 
 
