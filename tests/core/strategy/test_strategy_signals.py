@@ -304,6 +304,24 @@ def test_quiet_until_folds_the_cooldown_of_a_one_symbol_strategy() -> None:
     assert two.quiet_until_ns == T0  # OTHER may be asked at once (no global cool-down)
 
 
+def test_an_override_of_maybe_generate_is_asked_through_its_symbols_cooldown() -> None:
+    """A strategy that overrides maybe_generate decides itself when it is asked: the
+    engine's gate is the cap and the global cool-down only (as documented), not also the
+    cool-down of its one symbol, which is its maybe_generate's to apply."""
+
+    class Watching(EveryTick):
+        asked = 0
+
+        def maybe_generate(self, ctx: StrategyContext, symbol: str, now_ns: int) -> OpSignal | None:
+            self.asked += 1
+            return super().maybe_generate(ctx, symbol, now_ns)
+
+    strategy = Watching(max_signals=100, cooldown_ns=3 * SEC)
+    engine = run(strategy, 5)
+    assert strategy.asked == 5  # every tick, the ones in the cool-down too
+    assert [s.created_ns for s in engine.signals] == [T0, T0 + 3 * SEC]  # its checks kept
+
+
 def test_the_engine_asks_generate_itself_only_when_the_gate_is_whole() -> None:
     """gate_is_whole: one symbol and maybe_generate not overridden. The engine then calls
     generate and books its signal (count_produced) as maybe_generate would: same

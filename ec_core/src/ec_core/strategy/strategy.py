@@ -5,7 +5,8 @@ rate in check before your code runs, so a quiet tick costs an integer
 comparison: a per-instrument cool-down, a global cool-down (both in
 nanoseconds) and a cap on signals that are alive (pending or active) at once.
 The global cool-down and the cap
-(and, for a strategy of one symbol, that symbol's cool-down) are folded into one
+(and, for a strategy of one symbol that keeps the base :meth:`OpStrategy.maybe_generate`,
+that symbol's cool-down) are folded into one
 number, :attr:`OpStrategy.quiet_until_ns`, that the engine reads before it asks the
 strategy. When that number is the whole of the check (:attr:`OpStrategy.gate_is_whole`)
 the engine asks :meth:`OpStrategy.generate` itself and books what it returns with
@@ -81,8 +82,12 @@ class OpStrategy:
         self.quiet_until_ns = 0
         self._live = 0
         self._next_by_symbol: dict[str, int] = dict.fromkeys(self.symbols, 0)
-        # one symbol: its cool-down is folded into quiet_until_ns too
-        self._only: str | None = self.symbols[0] if len(self._next_by_symbol) == 1 else None
+        # one symbol and the base maybe_generate: its cool-down is folded into quiet_until_ns
+        # too (an override decides itself when it is asked: the gate stays cap + global)
+        whole = type(self).maybe_generate is OpStrategy.maybe_generate
+        self._only: str | None = (
+            self.symbols[0] if whole and len(self._next_by_symbol) == 1 else None
+        )
 
     @property
     def live_signals(self) -> int:
@@ -95,8 +100,8 @@ class OpStrategy:
         self._regate()
 
     def _regate(self) -> None:
-        """Fold the cap, the global cool-down and (one symbol) its cool-down into
-        :attr:`quiet_until_ns`."""
+        """Fold the cap, the global cool-down and (:attr:`gate_is_whole`) the one
+        symbol's cool-down into :attr:`quiet_until_ns`."""
         if self._live >= self.max_signals:
             self.quiet_until_ns = _NEVER
             return
@@ -111,7 +116,7 @@ class OpStrategy:
         strategy trades one symbol and does not override :meth:`maybe_generate`. The
         engine then asks :meth:`generate` itself once the gate has passed and books a
         signal with :meth:`count_produced` (the same steps, one call fewer per tick)."""
-        return self._only is not None and type(self).maybe_generate is OpStrategy.maybe_generate
+        return self._only is not None
 
     def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
         """Return a new signal for ``symbol``, or ``None``. Called on ticks of ``symbol``
