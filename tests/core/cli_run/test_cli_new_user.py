@@ -262,6 +262,30 @@ def test_an_option_that_would_do_nothing_here_is_a_usage_error(
     assert not out.exists()  # said before anything is done
 
 
+@pytest.mark.parametrize("account", ["", " ", "\t", " MOCK-1", "MOCK-1 ", "MO\nCK"])
+def test_a_blank_or_padded_account_is_a_usage_error(tmp_path: Path, account: str) -> None:
+    # It was accepted: a blank id fell back to the default, a padded one named an account
+    # no order could match (the core denies a client order id like it the same way).
+    source = ticks(tmp_path / "cle.csv")
+    out = tmp_path / "out"
+    result = ec("replay", "x.py:strategy", "--ticks", str(source), "--out", str(out),
+                "--account", account)  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "--account" in result.output
+    assert "printable text without leading or trailing spaces" in result.output
+    assert not out.exists()  # said before anything is done
+
+
+def test_bar_length_on_a_tick_file_is_a_usage_error(tmp_path: Path) -> None:
+    # ec data check dropped it silently on ticks: a user who meant bars got a tick summary.
+    source = ticks(tmp_path / "cle.csv")
+    result = ec("data", "check", str(source), "--bar-length", "5m")
+    assert result.exit_code == 2, result.output
+    assert "--bar-length has no effect here" in result.output
+    assert "OHLCV bar file" in result.output
+    assert ec("data", "check", str(source)).exit_code == 0  # the same file without it
+
+
 @pytest.mark.parametrize("jobs", ["0", "-2"])
 def test_a_sweep_needs_at_least_one_process(tmp_path: Path, jobs: str) -> None:
     result = ec("replay", "x.py:strategy", "--ticks", "t.csv", "--param", "a=1", "--jobs", jobs)

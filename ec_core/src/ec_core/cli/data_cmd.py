@@ -67,6 +67,11 @@ def check_command(host: PluginHost, ticks: Path, as_json: bool, bar_length: str 
         return summarize_ticks(read_bar_rows(ticks, table), bar_length_ns=length)
 
     try:
+        if bar_length is not None and not is_bar_file(ticks):  # it was dropped silently
+            raise click.UsageError(
+                "--bar-length has no effect here: it is the length of an OHLCV bar file's"
+                f" bars, and {ticks} holds ticks"
+            )
         with interrupt_at_once():
             summary = anyio.run(summarize)
     except EcError as exc:

@@ -71,7 +71,13 @@ __all__ = ["replay_command"]
     default=None,
     help="Seed of the mock engine (default: seed of [vendors.mock] in --config, else 0).",
 )
-@click.option("--account", "account_id", default=None, help="Account to trade in the replay.")
+@click.option(
+    "--account",
+    "account_id",
+    default=None,
+    callback=lambda ctx, param, value: _account(value),
+    help="Account to trade in the replay (printable text without leading or trailing spaces).",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -236,6 +242,16 @@ def _sweep(
     click.echo(f"reports: {out_dir}/run-NNN, summary: {out_dir / 'sweep.json'}")
     if any(run.error for run in runs):
         raise SystemExit(1)
+
+
+def _account(given: str | None) -> str | None:
+    """``--account`` as the core takes a client order id: a blank id fell back to the default
+    account unsaid, a padded one named an account no order could match."""
+    if given is not None and (not given or not given.isprintable() or given.strip() != given):
+        raise click.BadParameter(
+            f"must be printable text without leading or trailing spaces, got {given!r}"
+        )
+    return given
 
 
 def _seed(given: int | None, vendor_settings: Mapping[str, object]) -> int:
