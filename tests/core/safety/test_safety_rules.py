@@ -118,6 +118,11 @@ PASSING: list[tuple[str, tuple[OrderRequest, PreTradeContext]]] = [
     ),
     ("modify price", (modify(limit_price=Decimal("74.60")), with_order())),
     ("modify qty down", (modify(qty=2), with_order(filled_qty=1))),
+    ("modify one of two fields", (modify(qty=5, limit_price=Decimal("74.60")), with_order())),
+    (  # the working values are not settled: the pending modify may still change them
+        "modify to the same price while a modify is pending",
+        (modify(limit_price=Decimal("74.50")), with_order(state=OrderState.PENDING_MODIFY)),
+    ),
     (
         "cancel",
         (
@@ -171,6 +176,18 @@ FAILING: list[tuple[str, tuple[OrderRequest, PreTradeContext], str, str]] = [
         "account_id",
     ),
     ("modify nothing", (modify(), with_order()), Code.NOTHING_TO_MODIFY, "qty"),
+    (  # it was sent: a venue round trip (and a modify of the rate) for no change
+        "modify to the working values",
+        (modify(qty=5, limit_price=Decimal("74.5")), with_order()),
+        Code.NOTHING_TO_MODIFY,
+        "qty",
+    ),
+    (
+        "modify to the working duration",
+        (modify(duration=Duration.DAY), with_order(state=OrderState.PARTIALLY_FILLED)),
+        Code.NOTHING_TO_MODIFY,
+        "duration",
+    ),
     (
         "modify unknown order",
         (modify(qty=3), context()),

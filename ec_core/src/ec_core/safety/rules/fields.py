@@ -16,6 +16,7 @@ from ec_core.model import (
     ModifyOrder,
     NewOrder,
     OrderRequest,
+    OrderState,
     OrderType,
     Side,
 )
@@ -33,6 +34,12 @@ _REQUIRED: dict[type, tuple[str, ...]] = {
     LiquidateAll: ("account_id",),
     GoFlat: ("account_id",),
 }
+
+
+#: The fields a modify may change, in the order a violation names the first given.
+_MODIFIABLE = ("qty", "limit_price", "stop_price", "duration", "good_thru_date")
+#: States whose values are the venue's: a pending modify may still change them.
+_SETTLED = frozenset({OrderState.WORKING, OrderState.PARTIALLY_FILLED})
 
 
 def _missing(value: object) -> bool:
@@ -120,6 +127,19 @@ class RequiredFields:
             found.append(_mismatch("account_id", request.account_id, target.account_id, target))
         if request.symbol != target.symbol:
             found.append(_mismatch("symbol", request.symbol, target.symbol, target))
+        if target.state in _SETTLED:
+            given = [f for f in _MODIFIABLE if getattr(request, f) is not None]
+            if given and all(getattr(request, f) == getattr(target, f) for f in given):
+                # it was sent: a venue round trip, and a modify of the rate, for no change
+                found.append(
+                    Violation(
+                        code=Code.NOTHING_TO_MODIFY,
+                        field=given[0],
+                        rule="a modify must change something: every field given equals the"
+                        f" working order's ({target.cl_order_id})",
+                        value=getattr(request, given[0]),
+                    )
+                )
 
 
 def _mismatch(field: str, mine: object, theirs: object, target: object) -> Violation:
