@@ -22,18 +22,17 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import logging
 import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from types import FrameType
 
 import anyio
 import anyio.lowlevel
+from bench_output import write_report
 from ec_core.clock import ManualClock
 from ec_core.execution import Executor, Payload
 from ec_core.execution.feed import EventSink
@@ -218,10 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.calls:
         for name, times in counted.most_common():
             print(f"{times / len(sample):7.2f}  {name}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_report(args.out, report)
     return 0
 
 

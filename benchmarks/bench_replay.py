@@ -42,7 +42,6 @@ import argparse
 import cProfile
 import gc
 import io
-import json
 import logging
 import pstats
 import random
@@ -52,9 +51,9 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import anyio
+from bench_output import write_report
 from ec_core.data import FeedSet, RollingMoments, TickBuffer
 from ec_core.model import CancelOrder, Instrument, NewOrder, OrderType, Quote, Side
 from ec_core.plugins import PluginHost
@@ -499,10 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         buffer = io.StringIO()
         pstats.Stats(profiler, stream=buffer).sort_stats("tottime").print_stats(20)
         print(buffer.getvalue())
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_report(args.out, report)
     return 0
 
 

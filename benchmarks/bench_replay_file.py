@@ -35,6 +35,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from bench_output import write_report
 from bench_replay import (
     ACCOUNT,
     INSTRUMENT,
@@ -176,10 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             for label in [f"{kind}_ec_replay" for kind in files] + ["memory_3plus"]:
                 report[f"cpu_{label}_vs_peer"] = round(rates[label] / peer_cpu, 2)
                 print(f"    {label} is {rates[label] / peer_cpu:.2f}x the peer (CPU time)")
-    out_path = Path(args.out)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {out_path}")
+    write_report(args.out, report)
     return 0
 
 

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import anyio
+from bench_output import write_report
 from ec_core.data import FeedSet
 from ec_core.execution import Payload
 from ec_core.model import (
@@ -152,10 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         f" {repeat}; {finished} actions, {args.live} other signals live;"
         f" {best[True]:.3f} s with, {best[False]:.3f} s without)"
     )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_report(args.out, report)
     return 0
 
 
