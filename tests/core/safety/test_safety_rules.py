@@ -188,6 +188,12 @@ FAILING: list[tuple[str, tuple[OrderRequest, PreTradeContext], str, str]] = [
         Code.NOTHING_TO_MODIFY,
         "duration",
     ),
+    (  # compared with the working price, a signalling NaN raised instead of being denied
+        "modify to a signalling nan price",
+        (modify(limit_price=Decimal("sNaN")), with_order()),
+        Code.PRICE_INVALID,
+        "limit_price",
+    ),
     (
         "modify unknown order",
         (modify(qty=3), context()),

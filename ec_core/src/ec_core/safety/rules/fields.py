@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from typing import final
 
@@ -129,7 +130,7 @@ class RequiredFields:
             found.append(_mismatch("symbol", request.symbol, target.symbol, target))
         if target.state in _SETTLED:
             given = [f for f in _MODIFIABLE if getattr(request, f) is not None]
-            if given and all(getattr(request, f) == getattr(target, f) for f in given):
+            if given and all(_same(getattr(request, f), getattr(target, f)) for f in given):
                 # it was sent: a venue round trip, and a modify of the rate, for no change
                 found.append(
                     Violation(
@@ -140,6 +141,16 @@ class RequiredFields:
                         value=getattr(request, given[0]),
                     )
                 )
+
+
+def _same(mine: object, theirs: object) -> bool:
+    # same type only (a float or a bool is another rule's fault, not "no change"), and a
+    # Decimal only when finite: == on a signalling NaN raises instead of answering
+    if type(mine) is not type(theirs):
+        return False
+    if isinstance(mine, Decimal) and isinstance(theirs, Decimal):
+        return mine.is_finite() and theirs.is_finite() and mine == theirs
+    return mine == theirs
 
 
 def _mismatch(field: str, mine: object, theirs: object, target: object) -> Violation:
