@@ -17,9 +17,10 @@ It is then not called for the others (a cancel skips the price and risk rules), 
 it must pass every request of a type it does not list. One without ``judges``
 judges every request. A rule that leaves out a type it does judge cannot be told at
 registration; it is told at first use: the first request of each type a rule leaves
-out is still shown to it (per vendor, once), and a rule that finds fault with it is
-logged as an ERROR naming the rule and the type, its violations deny that request, and
-it judges that type from then on. A rule that passes it is not asked again.
+out is still shown to it (once per rule and type, whichever vendor asks first), and a
+rule that finds fault with it is logged as an ERROR naming the rule and the type, its
+violations deny that request, and it judges that type from then on. A rule that passes
+it is not asked again.
 
 A validator whose every verdict depends on resolved limits (a price band, a notional or
 position limit) may say so: a class attribute ``needs_limits = True``. It is then not
