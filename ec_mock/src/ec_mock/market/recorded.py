@@ -450,10 +450,8 @@ class RecordedVenue:
             self._house_touch.withdraw(shown)
 
     def _arrival(self) -> int:
-        """Decision + latency (0: no latency)."""
+        """Decision + latency: when a request reaches the venue (asked only with latency on)."""
         base, jitter = self._latency
-        if not base and not jitter:
-            return 0
         delay = base + (self._rng.randint(0, jitter) if jitter else 0)
         return self._clock.now_ns() + delay
 
