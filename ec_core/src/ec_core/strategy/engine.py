@@ -417,7 +417,7 @@ class StrategyEngine:
         self._pump(signal)
         if not signal.done:  # a finishing tree has told its signal (ActionTree.on_final)
             signal.sync_with_tree(now)
-        if signal.done and signal.signal_id in self._owner:
+        if self._finishing:  # as in ingest: a finished signal put itself there (on_done)
             self._reap()
 
     async def _send_cancel(self, signal: OpSignal, order: Order, reason: str) -> None:
