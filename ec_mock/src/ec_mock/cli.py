@@ -163,10 +163,11 @@ def serve_command(
     # Ctrl-C before the signal handler is installed arrives as KeyboardInterrupt.
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            anyio.run(
-                _serve, dialect, options, accounts, not no_market, history_ns, start_ns,
-                tape_events,
+            venue = serve_venue(
+                seed=seed, accounts=accounts, market=not no_market, history_ns=history_ns,
+                start_ns=start_ns, tape_events=tape_events,
             )  # fmt: skip
+            anyio.run(_serve, dialect, options, venue, accounts, history_ns, start_ns)
     except Exception as exc:
         raise _serve_failure(sole_error(exc), options) from exc
     click.echo("ec mock serve: stopped")
@@ -244,16 +245,12 @@ def _instant_ns(text: str) -> int:
 async def _serve(
     dialect: Dialect,
     options: ServeOptions,
+    venue: MockVenue,
     accounts: tuple[str, ...],
-    market: bool,
     history_ns: int,
     start_ns: int | None,
-    tape_events: int = SERVE_TAPE_EVENTS,
 ) -> None:
-    venue = serve_venue(
-        seed=options.seed, accounts=accounts, market=market, history_ns=history_ns,
-        start_ns=start_ns, tape_events=tape_events,
-    )  # fmt: skip
+    """Serve ``venue`` (built by :func:`serve_venue`) until SIGINT or SIGTERM."""
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(venue.run)
