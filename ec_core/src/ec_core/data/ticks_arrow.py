@@ -16,7 +16,7 @@ Several instruments in one file are read interleaved by time, as in a CSV.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, final
 
@@ -100,19 +100,10 @@ class ArrowRows:
             yield numbers, cells
 
     def _parts(self) -> Iterator[tuple[range, list[list[object]]]]:
-        columns, read, number = self.columns, self._read, self.line_num
+        number = self.line_num
         for batch in self._checked(self._batches):
-            for start in range(0, batch.num_rows, _CHUNK):
-                part = batch.slice(start, _CHUNK)
-                size = part.num_rows
-                cells: list[list[object]] = [
-                    self._converted(name, part.column(i))
-                    if read is None or i in read
-                    else [""] * size
-                    for i, name in enumerate(columns)
-                ]
-                yield range(number + 1, number + size + 1), cells
-                number += size
+            yield from _sliced(batch, self.columns, number, self._converted, self._read)
+            number += batch.num_rows
 
     def _checked(self, batches: Iterable[Any]) -> Iterator[Any]:
         """The batches; one pyarrow cannot read (damaged or cut short after the part
@@ -196,13 +187,29 @@ class ArrowCsv:
                 return
             if any(_longest(batch.column(i)) > limit for i in range(batch.num_columns)):
                 return  # csv.reader refuses such a cell: it names the line
-            for start in range(0, batch.num_rows, _CHUNK):
-                part = batch.slice(start, _CHUNK)
-                size = part.num_rows
-                cells = [_column(name, part.column(i)) for i, name in enumerate(self._columns)]
-                yield range(number + 1, number + size + 1), cells
-                number += size
-                self.given += size
+            for numbers, cells in _sliced(batch, self._columns, number, _column):
+                yield numbers, cells
+                self.given += len(numbers)
+            number += batch.num_rows
+
+
+def _sliced(
+    batch: Any,
+    columns: Sequence[str],
+    before: int,
+    convert: Callable[[str, Any], list[object]],
+    read: frozenset[int] | None = None,
+) -> Iterator[tuple[range, list[list[object]]]]:
+    """``batch`` :data:`_CHUNK` rows at a time: their numbers (after ``before``) and their
+    cells column by column (a column not in ``read``: empty cells)."""
+    for start in range(0, batch.num_rows, _CHUNK):
+        part = batch.slice(start, _CHUNK)
+        size = part.num_rows
+        cells: list[list[object]] = [
+            convert(name, part.column(i)) if read is None or i in read else [""] * size
+            for i, name in enumerate(columns)
+        ]
+        yield range(before + start + 1, before + start + size + 1), cells
 
 
 def _longest(column: Any) -> int:
