@@ -32,39 +32,42 @@ def test_two_instruments_round_trip_through_parquet_and_arrow(tmp_path: Path, su
     assert read_symbols(path) == ["CLE", "ZN"]
 
 
-def test_float_prices_on_the_grid_are_read_exactly_and_off_grid_refused(tmp_path: Path) -> None:
-    path = tmp_path / "floats.parquet"
+@pytest.mark.parametrize(
+    ("name", "ts_ns", "price", "refused"),
+    [
+        pytest.param(
+            "floats.parquet",
+            [T0, T0 + 1],
+            [70.01, 70.005],
+            r"floats\.parquet:row 2\.price",
+            id="float-prices-on-the-grid-read-exactly-off-grid-refused",
+        ),
+        pytest.param(
+            "late.parquet",
+            pa.array([T0, 2**64 - 1], pa.uint64()),
+            ["70.01", "70.01"],
+            r"late\.parquet:row 2\.ts_ns: ts_ns must fit in 64-bit",
+            id="unsigned-ts-ns-past-64-bit-refused-as-in-a-csv",
+        ),
+    ],
+)
+def test_a_second_row_is_refused_after_the_first_is_read(
+    tmp_path: Path, name: str, ts_ns: object, price: list[object], refused: str
+) -> None:
+    path = tmp_path / name
     table = pa.table(
         {
-            "ts_ns": [T0, T0 + 1],
+            "ts_ns": ts_ns,
             "symbol": ["CLE", "CLE"],
             "kind": ["trade", "trade"],
-            "price": [70.01, 70.005],
+            "price": price,
             "size": [1, 1],
         }
     )
     pq.write_table(table, str(path))
     ticks = read_ticks(path, TABLE)
     assert next(ticks) == Trade(symbol="CLE", ts_ns=T0, price=7001, size=1)
-    with pytest.raises(ConfigError, match=r"floats\.parquet:row 2\.price"):
-        next(ticks)
-
-
-def test_an_unsigned_ts_ns_past_64_bit_nanoseconds_is_refused_as_in_a_csv(tmp_path: Path) -> None:
-    path = tmp_path / "late.parquet"
-    table = pa.table(
-        {
-            "ts_ns": pa.array([T0, 2**64 - 1], pa.uint64()),
-            "symbol": ["CLE", "CLE"],
-            "kind": ["trade", "trade"],
-            "price": ["70.01", "70.01"],
-            "size": [1, 1],
-        }
-    )
-    pq.write_table(table, str(path))
-    ticks = read_ticks(path, TABLE)
-    assert next(ticks) == Trade(symbol="CLE", ts_ns=T0, price=7001, size=1)
-    with pytest.raises(ConfigError, match=r"late\.parquet:row 2\.ts_ns: ts_ns must fit in 64-bit"):
+    with pytest.raises(ConfigError, match=refused):
         next(ticks)
 
 
