@@ -13,7 +13,7 @@ import gc
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import click
@@ -146,7 +146,7 @@ def replay_command(
     from ec_core.data.tick_checks import TickChecks
     from ec_core.strategy.failures import strategy_failed
     from ec_core.strategy.loader import RunInfo, load_plan
-    from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT, replay_plan
+    from ec_core.strategy.replay import replay_plan
     from ec_core.strategy.report import render_text
 
     host: PluginHost = ctx.obj
@@ -154,8 +154,7 @@ def replay_command(
     try:
         source, bar_length_ns = _source(ticks, bars, bar_length)
         candles_s = bar_length_ns_of(candles, option="--candles") // 1_000_000_000
-        if params:
-            _prepare_out(out_dir)
+        _prepare_out(out_dir)
     except EcError as exc:
         raise fail(exc) from exc
     if params:
@@ -163,12 +162,8 @@ def replay_command(
                params, rank, jobs, bar_length_ns)  # fmt: skip
         return
     try:
-        settings = load_settings(config) if config is not None else load_settings()
-        vendor_settings = settings.vendor_settings("mock")
-        seed = _seed(seed, vendor_settings)
-        account = account_id or settings.account_id or DEFAULT_REPLAY_ACCOUNT
+        vendor_settings, run_seed, account = _run_settings(config, seed, account_id)
         plan = load_plan(strategy, RunInfo(account_id=account, vendor="mock", mode="replay"))
-        _prepare_out(out_dir)
         # Everything loaded so far lives until the end: keep the cyclic GC from rescanning
         # it during the replay (the order path allocates, which triggers collections).
         gc.collect()
@@ -180,7 +175,7 @@ def replay_command(
                     plan,
                     source,
                     account_id=account,
-                    seed=seed,
+                    seed=run_seed,
                     vendor_settings={k: v for k, v in vendor_settings.items() if k != "venue"},
                     tick_checks=TickChecks(lenient=lenient, sort=sort_ticks),
                     bar_length_ns=bar_length_ns,
@@ -222,18 +217,15 @@ def _sweep(
 ) -> None:
     """``--param``: every point of the grid in its own process, then the ranked table."""
     from ec_core.cli.sweep import parse_params, render_table, run_sweep
-    from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT
 
     try:
         points = parse_params(params)
-        settings = load_settings(config) if config is not None else load_settings()
-        seed = _seed(seed, settings.vendor_settings("mock"))
+        _, run_seed, account = _run_settings(config, seed, account_id)
     except EcError as exc:
         raise fail(exc) from exc
-    account = account_id or settings.account_id or DEFAULT_REPLAY_ACCOUNT
     click.echo(f"sweep: {len(points)} run(s) of {strategy} on {ticks}")
     runs = run_sweep(
-        points, strategy=strategy, ticks=ticks, config=config, seed=seed, account=account,
+        points, strategy=strategy, ticks=ticks, config=config, seed=run_seed, account=account,
         out_dir=out_dir, lenient=lenient, sort=sort_ticks, jobs=jobs or os.cpu_count() or 1,
         rank=rank, echo=click.echo, bar_length_ns=bar_length_ns,
     )  # fmt: skip
@@ -252,6 +244,19 @@ def _account(given: str | None) -> str | None:
             f"must be printable text without leading or trailing spaces, got {given!r}"
         )
     return given
+
+
+def _run_settings(
+    config: Path | None, seed: int | None, account_id: str | None
+) -> tuple[dict[str, Any], int, str]:
+    """What a replay or a sweep runs with: the ``[vendors.mock]`` table, the seed
+    (:func:`_seed`) and the account (``--account``, else the settings', else the default)."""
+    from ec_core.strategy.replay import DEFAULT_REPLAY_ACCOUNT
+
+    settings = load_settings(config)
+    vendor_settings = settings.vendor_settings("mock")
+    account = account_id or settings.account_id or DEFAULT_REPLAY_ACCOUNT
+    return vendor_settings, _seed(seed, vendor_settings), account
 
 
 def _seed(given: int | None, vendor_settings: Mapping[str, object]) -> int:
