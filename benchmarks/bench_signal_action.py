@@ -5,10 +5,12 @@ at once with a working order, so what is timed is the engine's and the tree's si
 the signal and its tree built, admitted, stepped, the payload made and sent, the answer
 booked, the node armed, the signal finished, reaped and written into the report's
 ``SignalLog``. The same ticks without signals are timed in the same run and
-subtracted. ``--live N`` keeps N more signals live (resting, never finishing) all run
-long: reaping a finished signal should not cost more with them (it walked every live
-signal and route per finished one before); what was made before the replay is
-frozen out of the cyclic GC's scans (``gc.freeze``, as ``ec replay`` does).
+subtracted. The figure is also given over a floor timed in the same run, alternated
+with it (``call_floor_us``: a bare Python call storing one dict key). ``--live N``
+keeps N more signals live (resting, never finishing) all run long: reaping a finished
+signal should not cost more with them (it walked every live signal and route per
+finished one before); what was made before the replay is frozen out of the cyclic
+GC's scans (``gc.freeze``, as ``ec replay`` does).
 
     uv run python benchmarks/bench_signal_action.py [--quick] [--live N] [--out PATH]
 """
@@ -22,7 +24,7 @@ import time
 from decimal import Decimal
 
 import anyio
-from bench_output import write_report
+from bench_output import call_floor_us, write_report
 from ec_core.data import FeedSet
 from ec_core.execution import Payload
 from ec_core.model import (
@@ -129,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     best: dict[bool, float] = {}
     finished = 0
-    for _ in range(repeat):  # alternated, best of each
+    floor = float("inf")
+    for _ in range(repeat):  # alternated with the floor, best of each
+        floor = min(floor, call_floor_us(repeat=1))
         for act in (True, False):
             spent, count = one_run(ticks, act=act, live=args.live)
             best[act] = min(best.get(act, spent), spent)
@@ -145,11 +149,14 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_with_actions_s": round(best[True], 4),
         "cpu_without_actions_s": round(best[False], 4),
         "strategy_side_us_per_action": round(per_action_us, 2),
+        "floor_us_per_call": round(floor, 4),
+        "action_over_floor": round(per_action_us / floor, 1),
     }
     print(
         f"strategy side of an order action: {per_action_us:.2f} us (CPU time, best of"
         f" {repeat}; {finished} actions, {args.live} other signals live;"
-        f" {best[True]:.3f} s with, {best[False]:.3f} s without)"
+        f" {best[True]:.3f} s with, {best[False]:.3f} s without) = {report['action_over_floor']}x"
+        f" the floor ({floor:.4f} us: a bare call storing one dict key, same run)"
     )
     write_report(args.out, report)
     return 0
