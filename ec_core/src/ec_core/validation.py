@@ -142,10 +142,9 @@ class ValidatorRegistry:
         self._plans: dict[str, dict[type, tuple[_Validate, ...]]] = {}
         self._plans_bare: dict[str, dict[type, tuple[_Validate, ...]]] = {}
         self._version = 0
-        # the first-use guard of judges (module docstring): (name, type) shown once and
-        # passed; name -> the types it left out but found fault with (it judges them now)
-        self._passed: set[tuple[str, type]] = set()
-        self._also_judges: dict[str, set[type]] = {}
+        # the first-use guard of judges (module docstring): (name, type) of a type the
+        # rule leaves out, once shown -> whether it found fault (it judges that type now)
+        self._learnt: dict[tuple[str, type], bool] = {}
 
     @property
     def version(self) -> int:
@@ -180,8 +179,7 @@ class ValidatorRegistry:
             self._changed()
 
     def _forget_first_use(self, name: str) -> None:
-        self._passed = {seen for seen in self._passed if seen[0] != name}
-        self._also_judges.pop(name, None)
+        self._learnt = {seen: found for seen, found in self._learnt.items() if seen[0] != name}
 
     def _changed(self) -> None:
         self._version += 1
@@ -231,27 +229,41 @@ class ValidatorRegistry:
             for v in self.for_vendor(vendor):
                 if not limits and needs_limits(v):
                     continue
-                if judges(v, request_type) or request_type in self._also_judges.get(v.name, ()):
+                learnt = self._learnt.get((v.name, request_type))
+                if learnt or judges(v, request_type):
                     planned.append(v.validate)
-                elif (v.name, request_type) not in self._passed:
-                    planned.append(_FirstUse(self, v, request_type))
+                elif learnt is None:
+                    planned.append(self._shown_once(v, request_type))
             validate_all = by_type[request_type] = tuple(planned)
         return validate_all
 
-    def _first_use(self, validator: Validator, request_type: type, found: bool) -> None:
-        """What :class:`_FirstUse` learnt: the plans are rebuilt without it."""
+    def _shown_once(self, validator: Validator, request_type: type) -> _Validate:
+        """``validator``'s validate for the first request of a type its ``judges`` leaves
+        out (module docstring): what it finds is learnt, and the plans rebuilt without it."""
         name = validator.name
-        if found:
-            self._also_judges.setdefault(name, set()).add(request_type)
-            _log.error(
-                "validator %r found fault with a %s, a request type its judges %s leaves out:"
-                " it judges %s from now on; list %s in its judges, or make it pass every %s",
-                name, request_type.__name__, _names(getattr(validator, "judges", ())),
-                request_type.__name__, request_type.__name__, request_type.__name__,
-            )  # fmt: skip
-        else:
-            self._passed.add((name, request_type))
-        self._changed()
+
+        def first_use(request: OrderRequest, context: PreTradeContext) -> Iterable[Violation]:
+            try:
+                violations = tuple(validator.validate(request, context))
+            except Exception:  # it said it does not judge this type: a crash denies nothing
+                _log.warning(
+                    "validator %r raised on a %s, a request type its judges leaves out:"
+                    " not judged", name, request_type.__name__, exc_info=True,
+                )  # fmt: skip
+                violations = ()
+            if violations:
+                kind = request_type.__name__
+                _log.error(
+                    "validator %r found fault with a %s, a request type its judges %s leaves"
+                    " out: it judges %s from now on; list %s in its judges, or make it pass"
+                    " every %s", name, kind, _names(getattr(validator, "judges", ())),
+                    kind, kind, kind,
+                )  # fmt: skip
+            self._learnt[name, request_type] = bool(violations)
+            self._changed()
+            return violations
+
+        return first_use
 
     def run(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
         """Run the validators of ``context.vendor`` (:meth:`for_vendor`) that judge this
@@ -272,27 +284,3 @@ class ValidatorRegistry:
 
 def _names(kinds: Iterable[type]) -> str:
     return "(" + ", ".join(k.__name__ for k in kinds) + ")"
-
-
-@final
-class _FirstUse:
-    """A rule shown the first request of a type its ``judges`` leaves out (module docstring)."""
-
-    __slots__ = ("_registry", "_type", "_validator")
-
-    def __init__(self, registry: ValidatorRegistry, validator: Validator, request_type: type):
-        self._registry = registry
-        self._validator = validator
-        self._type = request_type
-
-    def __call__(self, request: OrderRequest, context: PreTradeContext) -> Iterable[Violation]:
-        try:
-            violations = tuple(self._validator.validate(request, context))
-        except Exception:  # it said it does not judge this type: a crash on it denies nothing
-            _log.warning(
-                "validator %r raised on a %s, a request type its judges leaves out: not judged",
-                self._validator.name, self._type.__name__, exc_info=True,
-            )  # fmt: skip
-            violations = ()
-        self._registry._first_use(self._validator, self._type, bool(violations))
-        return violations

@@ -261,6 +261,22 @@ def test_a_rule_passing_the_first_request_of_a_type_it_leaves_out_is_not_asked_a
     assert registry.plan("", CancelOrder) == ()
 
 
+def test_a_rule_replaced_after_it_judged_a_type_it_leaves_out_is_shown_that_type_again() -> None:
+    # What the registry learnt at first use belongs to the rule, not to its name.
+    registry = ValidatorRegistry()
+    registry.add(Careless())
+    big = ModifyOrder(account_id=ACCOUNT, symbol=CL.symbol, orig_cl_order_id="o1", qty=9)
+    small = msgspec.structs.replace(big, qty=1)
+    assert codes(registry.run(big, context())) == {"TOO_BIG"}  # judges modifies from now on
+    fresh = Spy("careless", (NewOrder,))
+    registry.add(fresh, replace=True)
+    for _ in range(2):
+        assert registry.run(small, context()) == []
+    assert fresh.seen == ["ModifyOrder"]  # shown the first one, and it passed: not again
+    registry.remove("careless")
+    assert registry.plan("", ModifyOrder) == ()
+
+
 class Crashes:
     name = "crashes"
     judges = (NewOrder,)
@@ -321,3 +337,27 @@ def test_limits_loaded_after_the_plan_was_built_bring_the_rules_that_need_them_b
         "OPEN_ORDERS_ABOVE_MAX",
         "PRICE_OUTSIDE_BAND",
     }
+
+
+@given(
+    request=st.one_of(
+        st.builds(NewOrder, account_id=odd_text, symbol=odd_text, side=st.just(Side.BUY),
+                  qty=st.just(1), order_type=st.just(OrderType.MKT)),
+        st.builds(CancelOrder, account_id=odd_text, symbol=odd_text, orig_cl_order_id=odd_text),
+        st.builds(GoFlat, account_id=odd_text),
+    )
+)  # fmt: skip
+def test_required_fields_names_each_missing_field_of_a_new_order_cancel_or_go_flat(
+    request: OrderRequest,
+) -> None:
+    # Its early return for these types reads the same table as its denial: one source.
+    wanted = {
+        NewOrder: ("account_id", "symbol"),
+        CancelOrder: ("account_id", "symbol", "orig_cl_order_id"),
+        GoFlat: ("account_id",),
+    }[type(request)]
+    [rule] = [v for v in builtin_validators() if v.name == "required_fields"]
+    found = list(rule.validate(request, context()))
+    assert [(v.code, v.field) for v in found] == [
+        ("FIELD_MISSING", f) for f in wanted if not getattr(request, f)
+    ]
