@@ -23,6 +23,7 @@ from ec_core.cli.failure import EXIT_STRATEGY_FAILED, fail
 from ec_core.cli.signals import interrupt_at_once
 from ec_core.cli.sweep import RANKS
 from ec_core.errors import ConfigError, EcError
+from ec_core.execution.ids import CLEAN_ID_RULE, is_clean_id
 from ec_core.plugins import PluginHost
 from ec_core.settings import load_settings
 
@@ -239,10 +240,8 @@ def _sweep(
 def _account(given: str | None) -> str | None:
     """``--account`` as the core takes a client order id: a blank id fell back to the default
     account unsaid, a padded one named an account no order could match."""
-    if given is not None and (not given or not given.isprintable() or given.strip() != given):
-        raise click.BadParameter(
-            f"must be printable text without leading or trailing spaces, got {given!r}"
-        )
+    if given is not None and (not given or not is_clean_id(given)):
+        raise click.BadParameter(f"must be {CLEAN_ID_RULE}, got {given!r}")
     return given
 
 

@@ -18,7 +18,7 @@ import msgspec
 from ec_core.clock import Clock
 from ec_core.errors import JournalError, OrderDeniedError, PayloadStateError, Violation
 from ec_core.execution.gate import MandatoryGate, PreTradeGate, RoundingGate, ValidatorGate
-from ec_core.execution.ids import ClientOrderIds
+from ec_core.execution.ids import CLEAN_ID_RULE, ClientOrderIds, is_clean_id
 from ec_core.execution.journaling import JournalWriter
 from ec_core.execution.payload import Payload, PayloadStatus
 from ec_core.model import (
@@ -147,17 +147,14 @@ class Admission:
                 ],
             )
         if cl_order_id:
-            if not cl_order_id.isprintable() or cl_order_id.strip() != cl_order_id:
-                # a blank id, or one with control characters, would reach the venue, the
-                # journal and every log line naming the order
+            if not is_clean_id(cl_order_id):
                 self.deny(
                     payload,
                     [
                         Violation(
                             code="CL_ORDER_ID_INVALID",
                             field="cl_order_id",
-                            rule="must be printable text without leading or trailing spaces"
-                            " (empty: one is generated)",
+                            rule=f"must be {CLEAN_ID_RULE} (empty: one is generated)",
                             value=repr(cl_order_id),
                         )
                     ],

@@ -35,7 +35,8 @@ _REQUIRED: dict[type, tuple[str, ...]] = {
     LiquidateAll: ("account_id",),
     GoFlat: ("account_id",),
 }
-
+#: The types whose only rule here is their required fields (the common path returns early).
+_ONLY_REQUIRED = frozenset({NewOrder, CancelOrder, GoFlat})
 
 #: The fields a modify may change, in the order a violation names the first given.
 _MODIFIABLE = ("qty", "limit_price", "stop_price", "duration", "good_thru_date")
@@ -55,22 +56,14 @@ class RequiredFields:
     __slots__ = ()
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
-        if isinstance(request, NewOrder):  # the hot path: no allocation when it passes
-            account_id, symbol = request.account_id, request.symbol
-            if type(account_id) is str and account_id and type(symbol) is str and symbol:
-                return PASS
-        elif type(request) is CancelOrder:  # so is a cancel
-            account_id, symbol, orig = request.account_id, request.symbol, request.orig_cl_order_id
-            if (
-                type(account_id) is str
-                and account_id
-                and type(symbol) is str
-                and symbol
-                and type(orig) is str
-                and orig
-            ):
-                return PASS
         names = _REQUIRED.get(type(request), ())
+        for field in names:
+            value = getattr(request, field)
+            if type(value) is not str or not value:
+                break
+        else:  # every required field given: no allocation when nothing else is asked
+            if type(request) in _ONLY_REQUIRED:
+                return PASS
         found = [
             Violation(
                 code=Code.FIELD_MISSING,
