@@ -210,6 +210,16 @@ def _spec(
     for required in ("symbol", "tick_size"):
         if required not in fields:
             raise ConfigError("required key is missing", path=f"{path}.{required}")
+    if rules is not None and rules.min_price is not None:
+        # one lowest price: the engine rejects under it and ec's pre-trade check denies
+        # under the instrument's before sending, so rules.min_price is the instrument's
+        given = fields.get("min_price")
+        if given is not None and Decimal(str(given)) != rules.min_price:
+            raise ConfigError(
+                f"min_price {given} differs from rules.min_price {rules.min_price}: give one",
+                path=f"{path}.min_price",
+            )
+        fields["min_price"] = rules.min_price
     maintenance = extra.get("maintenance_margin")
     if maintenance is not None and (
         maintenance <= 0 or ("margin" in extra and maintenance > extra["margin"])

@@ -201,6 +201,7 @@ OTHERS: list[msgspec.Struct] = [
         vendor_id="12345",
         description="10-Year T-Note",
         max_order_qty=50,
+        min_price=Decimal(1) / Decimal(64),
         trading_hours=TradingHours(
             timezone="America/New_York", open=time(18), close=time(17), weekdays=(0, 1, 2, 3, 4, 6)
         ),

@@ -38,6 +38,7 @@ BUILTIN_NAMES = [
     "price_fields",
     "order_qualifiers",
     "price_tick",
+    "price_floor",
     "stop_limit",
     "price_band",
     "good_thru_date",

@@ -69,6 +69,8 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     ``tick_size`` is the minimum price increment in price units; ``multiplier`` is
     the currency value of one price unit per contract (so one tick is worth
     ``tick_size * multiplier``). ``vendor_id`` is the vendor's contract id, when known.
+    ``min_price`` is the lowest limit or stop price the venue takes (an E-mini's is one
+    tick); ``None``: no lowest price (crude oil has traded below zero), none is checked.
     """
 
     symbol: str
@@ -78,6 +80,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     vendor_id: str | None = None
     description: str = ""
     max_order_qty: Annotated[int, msgspec.Meta(gt=0)] = 10_000
+    min_price: Decimal | None = None
     trading_hours: TradingHours | None = None
     calendar: TradingCalendar | None = None
     """Sessions and holidays; when absent, derived from ``trading_hours`` (see
@@ -94,6 +97,13 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
                     price=None,
                     tick_size=self.tick_size,
                 )
+        floor = self.min_price
+        if floor is not None and not (isinstance(floor, Decimal) and floor.is_finite()):
+            raise PriceError(
+                f"{self.symbol}: min_price must be a finite Decimal or None, got {floor!r}",
+                price=floor,
+                tick_size=self.tick_size,
+            )
 
     @property
     def trading_calendar(self) -> TradingCalendar | None:

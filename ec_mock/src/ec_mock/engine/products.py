@@ -61,6 +61,16 @@ class ProductLimits:
         self.velocity_ns = 0
         self.halt_ns = 0
         self.settlement_ns = 0  # the closing range of the daily settlement (0: none)
+        # the lowest price is the instrument's (rules.min_price is copied there when
+        # loaded); rules.min_price still counts for rules built in code
+        floor = instrument.min_price
+        if rules is not None and rules.min_price is not None:
+            floor = rules.min_price
+        if floor is not None:
+            try:
+                self.min_price = instrument.to_ticks(floor)
+            except PriceError as exc:
+                raise ConfigError(str(exc), path="rules.min_price") from None
         if rules is None:
             return
         if rules.settlement_seconds is not None:
@@ -90,8 +100,3 @@ class ProductLimits:
             self.protection = _ticks(instrument, rules.protection_points, "protection_points")
         if rules.band_points is not None:
             self.band = _ticks(instrument, rules.band_points, "band_points")
-        if rules.min_price is not None:
-            try:
-                self.min_price = instrument.to_ticks(rules.min_price)
-            except PriceError as exc:
-                raise ConfigError(str(exc), path="rules.min_price") from None

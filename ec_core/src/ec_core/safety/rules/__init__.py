@@ -9,7 +9,13 @@ are not validators: :class:`~ec_core.safety.PreTradeChecks` always runs them.
 from __future__ import annotations
 
 from ec_core.safety.rules.fields import EnumValues, Quantity, RequiredFields
-from ec_core.safety.rules.prices import PriceBand, PriceFields, StopLimitRelation, TickGrid
+from ec_core.safety.rules.prices import (
+    PriceBand,
+    PriceFields,
+    PriceFloor,
+    StopLimitRelation,
+    TickGrid,
+)
 from ec_core.safety.rules.qualifiers import OrderQualifiers
 from ec_core.safety.rules.risk import MaxOpenOrders, Notional, PositionLimit, SelfTrade
 from ec_core.safety.rules.timing import GoodThruDate, TradingHoursGate
@@ -24,6 +30,7 @@ __all__ = [
     "PositionLimit",
     "PriceBand",
     "PriceFields",
+    "PriceFloor",
     "Quantity",
     "RequiredFields",
     "SelfTrade",
@@ -43,6 +50,7 @@ def builtin_validators() -> list[Validator]:
         PriceFields(),
         OrderQualifiers(),
         TickGrid(),
+        PriceFloor(),
         StopLimitRelation(),
         PriceBand(),
         GoodThruDate(),

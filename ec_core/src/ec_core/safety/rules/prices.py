@@ -1,4 +1,5 @@
-"""Rules on prices: presence per order type, tick grid, stop/limit relation, price band."""
+"""Rules on prices: presence per order type, tick grid, lowest price, stop/limit relation,
+price band."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ec_core.safety.codes import Code
 from ec_core.safety.rules._common import PASS, is_price, reference_price, target_of
 from ec_core.validation import PreTradeContext
 
-__all__ = ["PriceBand", "PriceFields", "StopLimitRelation", "TickGrid"]
+__all__ = ["PriceBand", "PriceFields", "PriceFloor", "StopLimitRelation", "TickGrid"]
 
 _PRICED = (NewOrder, ModifyOrder)  # a tuple: `A | B` builds a union object per call
 
@@ -148,6 +149,44 @@ class TickGrid:
                     )
                 )
         return tuple(found)
+
+
+@final
+class PriceFloor:
+    """No limit or stop price under the instrument's lowest price (``min_price``).
+
+    A price of zero on an E-mini is a typo, not a market: the venue rejects it, so it is
+    denied before it is sent. An instrument without a lowest price (crude oil) passes.
+    """
+
+    name = "price_floor"
+    judges = _PRICED  # passes every other request type
+    __slots__ = ()
+
+    def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
+        instrument = context.instrument
+        if instrument is None or instrument.min_price is None or not isinstance(request, _PRICED):
+            return PASS
+        floor = instrument.min_price
+        limit, stop = request.limit_price, request.stop_price
+        limit_low = is_price(limit) and limit < floor  # type: ignore[operator]
+        stop_low = is_price(stop) and stop < floor  # type: ignore[operator]
+        if not (limit_low or stop_low):
+            return PASS
+        return tuple(
+            Violation(
+                code=Code.PRICE_BELOW_MINIMUM,
+                field=field,
+                rule=f"at or above the lowest price of {instrument.symbol} ({floor})",
+                value=value,
+                limit=floor,
+            )
+            for field, value, low in (
+                ("limit_price", limit, limit_low),
+                ("stop_price", stop, stop_low),
+            )
+            if low
+        )
 
 
 @final
