@@ -53,6 +53,7 @@ _KNOWN: Final = frozenset(
         "throttle",
         "accounts",
         "market_buffer",
+        "negative_prices",
     }
 )
 
@@ -89,6 +90,7 @@ class CqgSettings:
         "logon_timeout",
         "market_buffer",
         "max_reconnect_attempts",
+        "negative_prices",
         "outbound_queue",
         "password",
         "reconnect",
@@ -126,6 +128,7 @@ class CqgSettings:
         throttle: bool = True,
         accounts: tuple[str, ...] = (),
         market_buffer: int = 10_000,
+        negative_prices: tuple[str, ...] = (),
     ) -> None:
         self.url = url
         self.user = user
@@ -150,6 +153,7 @@ class CqgSettings:
         self.throttle = throttle
         self.accounts = accounts
         self.market_buffer = market_buffer
+        self.negative_prices = negative_prices
 
     def __repr__(self) -> str:
         return (
@@ -225,6 +229,12 @@ def parse_cqg_settings(table: Mapping[str, Any]) -> CqgSettings:
     accounts = _get(table, "accounts", (list, tuple), ())
     if not all(isinstance(a, str | int) and not isinstance(a, bool) for a in accounts):
         raise ConfigError("must be a list of account ids", path=f"{_PATH}.accounts")
+    negative = _get(table, "negative_prices", (list, tuple), ())
+    if not all(isinstance(s, str) and s.strip() == s and s for s in negative):
+        raise ConfigError(
+            "must be a list of symbols (the products that trade below zero, e.g. crude oil)",
+            path=f"{_PATH}.negative_prices",
+        )
     return CqgSettings(
         url=url,
         user=user,
@@ -249,4 +259,5 @@ def parse_cqg_settings(table: Mapping[str, Any]) -> CqgSettings:
         throttle=_get(table, "throttle", bool, True),
         accounts=tuple(str(a) for a in accounts),
         market_buffer=market_buffer,
+        negative_prices=tuple(negative),
     )

@@ -102,6 +102,7 @@ class CqgSession:
             cl_prefix=f"ec{self.clock.now_ns() // 1_000_000 % 10**10:010d}-",
             request_timeout_s=settings.request_timeout,
             accounts=settings.accounts,
+            negative_prices=settings.negative_prices,
         )
         # the throttle reads the session's clock; its sleeps are real
         self.throttle = Throttle(self.clock) if settings.throttle else None

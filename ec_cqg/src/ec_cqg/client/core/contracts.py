@@ -10,6 +10,7 @@ of the same chain wait behind it so a chain's statuses are never reordered.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import final
 
 from ec_core.model import Instrument
@@ -31,10 +32,19 @@ HeldStatus = tuple[order_2.OrderStatus, bool, bool]  # status, live, publish
 class ContractDirectory:
     """Resolved symbols, the contract book and the report mapper over it."""
 
-    __slots__ = ("_held", "_instruments", "_symbol_of", "_waiting_chains", "book", "mapper")
+    __slots__ = (
+        "_held",
+        "_instruments",
+        "_negative_prices",
+        "_symbol_of",
+        "_waiting_chains",
+        "book",
+        "mapper",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, *, negative_prices: Collection[str] = ()) -> None:
         self.book = ContractBook()
+        self._negative_prices = frozenset(negative_prices)
         self.mapper = ReportMapper(self.book)
         self._instruments: dict[str, tuple[Instrument, ContractRef]] = {}
         self._symbol_of: dict[int, str] = {}
@@ -46,7 +56,9 @@ class ContractDirectory:
     def remember(
         self, symbol: str, metadata: metadata_2.ContractMetadata
     ) -> tuple[Instrument, ContractRef]:
-        instrument = instrument_from_metadata(metadata, symbol=symbol)
+        instrument = instrument_from_metadata(
+            metadata, symbol=symbol, negative_prices=symbol in self._negative_prices
+        )
         ref = self.book.add_metadata(metadata, symbol=symbol)
         self._instruments[symbol] = (instrument, ref)
         self._symbol_of[ref.contract_id] = symbol

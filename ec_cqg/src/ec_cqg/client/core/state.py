@@ -31,11 +31,16 @@ class ProtocolState:
     """Protocol state of one CQG session (it outlives lines and logons)."""
 
     def __init__(
-        self, *, cl_prefix: str, request_timeout_s: float, accounts: Sequence[str] = ()
+        self,
+        *,
+        cl_prefix: str,
+        request_timeout_s: float,
+        accounts: Sequence[str] = (),
+        negative_prices: Sequence[str] = (),
     ) -> None:
         self.counters: Counter[str] = Counter()
         self.correlator = Correlator()
-        self.contracts = ContractDirectory()
+        self.contracts = ContractDirectory(negative_prices=negative_prices)
         self.book = TradeBook(self.contracts, self.counters)
         self.market = MarketSubscriptions(self.counters)
         self.bars = LiveBars(self.counters)

@@ -97,12 +97,22 @@ class ContractBook:
 
 
 def instrument_from_metadata(
-    metadata: metadata_2.ContractMetadata, *, symbol: str | None = None
+    metadata: metadata_2.ContractMetadata,
+    *,
+    symbol: str | None = None,
+    negative_prices: bool = False,
 ) -> Instrument:
-    """A core :class:`Instrument`: tick size exact, multiplier = tick value / tick size."""
+    """A core :class:`Instrument`: tick size exact, multiplier = tick value / tick size.
+
+    CQG's metadata carries no lowest price. A futures outright (CFI code ``F…``) takes
+    one tick: a price of zero or below is a typo the venue rejects, so ec denies it
+    before sending. ``negative_prices`` (a product that trades below zero, such as
+    crude oil in April 2020) and any other contract: no lowest price.
+    """
     tick_size = double_to_decimal(metadata.tick_size)
     tick_value = double_to_decimal(metadata.tick_value)
     multiplier = tick_value / tick_size if tick_value > 0 else tick_size / tick_size
+    outright_future = metadata.cfi_code.startswith("F")
     return Instrument(
         symbol=symbol or metadata.contract_symbol,
         tick_size=tick_size,
@@ -110,6 +120,7 @@ def instrument_from_metadata(
         currency=metadata.currency or "USD",
         vendor_id=str(metadata.contract_id),
         description=metadata.title or metadata.description,
+        min_price=tick_size if outright_future and not negative_prices else None,
     )
 
 

@@ -1,0 +1,89 @@
+"""The lowest price through the CQG adapter, over real loopback WebSockets.
+
+CQG's contract metadata carries no lowest price. An E-mini bid at 0.00 went out and came
+back rejected PRICE_BELOW_MINIMUM by the venue; now the adapter takes one tick as a
+futures outright's lowest price and the front door denies the order, nothing sent. A
+product that trades below zero (crude oil) is named in ``negative_prices``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cqgclient_real import ACCOUNT, PASSWORD, USER, served
+from ec_core.errors import OrderDeniedError
+from ec_core.settings import Settings
+
+import ec_core
+from ec_core import NewOrder, OrderType, Side
+
+pytestmark = pytest.mark.anyio
+
+LIMITS = f"""version = 1
+[defaults]
+max_order_qty = 5
+[instruments.EP]
+[instruments.CLE]
+[accounts."{ACCOUNT}"]
+"""
+
+
+def front_door(url: str, tmp_path: Path, **cqg: Any) -> Settings:
+    limits = tmp_path / "limits.toml"
+    limits.write_text(LIMITS, encoding="utf-8")
+    table = {"url": url, "user": USER, "password_env": "EC_TEST_CQG_PW", "allow_insecure": True}
+    return Settings(
+        vendor="cqg", account_id=ACCOUNT, limits_file=str(limits), vendors={"cqg": {**table, **cqg}}
+    )
+
+
+def buy(symbol: str, price: str, order_type: OrderType = OrderType.LMT) -> NewOrder:
+    stop = order_type is OrderType.STP
+    return NewOrder(
+        account_id=ACCOUNT, symbol=symbol, side=Side.BUY, qty=1, order_type=order_type,
+        limit_price=None if stop else Decimal(price), stop_price=Decimal(price) if stop else None,
+    )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EC_SETTINGS", raising=False)
+    monkeypatch.setenv("EC_TEST_CQG_PW", PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("price", "order_type", "field"),
+    [("0.00", OrderType.LMT, "limit_price"), ("-1.00", OrderType.STP, "stop_price")],
+)
+async def test_a_zero_or_negative_e_mini_price_is_denied_and_nothing_reaches_the_server(
+    tmp_path: Path, price: str, order_type: OrderType, field: str
+) -> None:
+    async with (
+        served(market=False) as server,
+        ec_core.connect(front_door(server.url, tmp_path)) as trader,
+    ):
+        with pytest.raises(OrderDeniedError) as caught:
+            await trader.execute(buy("EP", price, order_type))
+        assert caught.value.codes == ("PRICE_BELOW_MINIMUM",)
+        [violation] = caught.value.violations
+        assert violation.field == field
+        assert violation.limit == Decimal("0.25")
+        assert "lowest price of EP (0.25)" in violation.rule
+        assert server.venue.exchange.historical_orders("E2E-1", 0, 2**62) == []
+
+
+async def test_crude_below_zero_needs_negative_prices_and_then_goes_out(tmp_path: Path) -> None:
+    async with served(market=False) as server:
+        async with ec_core.connect(front_door(server.url, tmp_path)) as trader:
+            with pytest.raises(OrderDeniedError) as caught:
+                await trader.execute(buy("CLE", "-5.00"))
+            assert caught.value.codes == ("PRICE_BELOW_MINIMUM",)
+        async with ec_core.connect(
+            front_door(server.url, tmp_path, negative_prices=["CLE"])
+        ) as trader:
+            order = await trader.execute(buy("CLE", "-5.00"))
+            assert order is not None
+            assert order.limit_price == Decimal("-5.00")
