@@ -14,9 +14,12 @@ import msgspec
 import pytest
 from ec_core.model import CancelOrder, NewOrder, OrderState, OrderType, Side
 from ec_mock.engine import Exchange, ExchangeState
+from ec_mock.engine.ledger import keep_last
 from ec_mock.vendor import venue as venue_module
 from ec_mock.vendor.venue import MockVenue
 from engine_support import ES, make_exchange, order
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def place_and_cancel(ex: Exchange, account: str, n: int) -> None:
@@ -83,3 +86,25 @@ def test_the_paper_venue_bounds_its_users_finished_orders(monkeypatch: pytest.Mo
             CancelOrder(account_id="U", symbol="EP", orig_cl_order_id=f"o{n}", cl_order_id=f"c{n}")
         )
     assert known(ex, "U", [f"o{n}" for n in range(4)]) == ["o2", "o3"]
+
+
+@given(
+    keys=st.lists(st.integers(min_value=0, max_value=12), max_size=60),
+    bound=st.integers(min_value=1, max_value=6),
+)
+def test_keep_last_holds_the_last_bound_keys_first_kept_oldest_first(
+    keys: list[int], bound: int
+) -> None:
+    """The one "keep the last N" (finished orders, rejects): a key kept again keeps its
+    value and place; what is dropped is the oldest, and each drop is returned."""
+    kept: dict[int, str] = {}
+    model: list[tuple[int, str]] = []  # (key, value) as first kept, oldest first
+    for n, key in enumerate(keys):
+        out = keep_last(kept, key, f"{key}@{n}", bound)
+        if all(key != held for held, _ in model):
+            model.append((key, f"{key}@{n}"))
+        if len(model) > bound:
+            assert out == model.pop(0)[1]
+        else:
+            assert out is None
+        assert list(kept.items()) == model

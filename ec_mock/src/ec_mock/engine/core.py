@@ -39,7 +39,7 @@ from ec_core.model import (
 from ec_mock.engine.book import OrderBook
 from ec_mock.engine.codes import VENUE_ID_MARK, RejectCode
 from ec_mock.engine.event_routing import EventRouting, ExchangeEvent
-from ec_mock.engine.ledger import AccountLedger, PositionLedger, check_amount
+from ec_mock.engine.ledger import AccountLedger, PositionLedger, check_amount, keep_last
 from ec_mock.engine.listener import Listener, OrderFaults
 from ec_mock.engine.models import FillModel, LatencyModel
 from ec_mock.engine.products import ProductLimits
@@ -419,11 +419,10 @@ class ExchangeCore(EventRouting):
         Safe to call twice (a modify that fills an order up ends it, then renames it)."""
         acct = order.pos.account
         if acct.keep_final:
-            kept = acct.final_kept
-            kept[order.oid] = order
-            if len(kept) <= acct.keep_final:
+            dropped = keep_last(acct.final_kept, order.oid, order, acct.keep_final)
+            if dropped is None:
                 return
-            order = kept.pop(next(iter(kept)))
+            order = dropped
         self._forget(order)
 
     @staticmethod

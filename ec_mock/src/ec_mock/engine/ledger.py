@@ -32,7 +32,7 @@ account: its lots, P&L and exposure) has its own module and is re-exported here.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, TypeVar, final
 
 from ec_core.model import Account, ExecutionReport, Instrument
 
@@ -50,7 +50,31 @@ if TYPE_CHECKING:
     from ec_mock.engine.settlement import VariationMargin
     from ec_mock.engine.smp import SelfMatchPrevention
 
-__all__ = ["AccountLedger", "PositionLedger", "average_price", "check_amount", "to_units"]
+__all__ = [
+    "AccountLedger",
+    "PositionLedger",
+    "average_price",
+    "check_amount",
+    "keep_last",
+    "to_units",
+]
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def keep_last(kept: dict[_K, _V], key: _K, value: _V, bound: int) -> _V | None:
+    """Keep ``value`` under ``key`` in ``kept``, which holds the last ``bound`` entries,
+    oldest first: the entry dropped to stay within the bound, else ``None``. A key
+    already kept keeps its value and its place (so keeping twice is harmless).
+
+    The one "keep the last N" of the mock: an account's finished orders
+    (``ExchangeCore._retire``) and its rejected new orders (``_reject_new``).
+    """
+    kept.setdefault(key, value)
+    if len(kept) <= bound:
+        return None
+    return kept.pop(next(iter(kept)))
 
 
 @final
@@ -140,6 +164,14 @@ class AccountLedger:
         self.retire_final = False
         self.keep_final = 0
         self.final_kept: dict[int, OrderRecord] = {}  # oid -> finished order, oldest first
+
+    def keep_reject(self, cl_order_id: str, report: ExecutionReport) -> None:
+        """Keep the reject of a new order for status queries: always, or the last
+        ``keep_final`` of them on an account that retires finished orders (none if 0)."""
+        if not self.retire_final:
+            self.rejected.setdefault(cl_order_id, report)
+        elif self.keep_final:
+            keep_last(self.rejected, cl_order_id, report, self.keep_final)
 
     # -- the running totals as Decimals ------------------------------------------------
     @property

@@ -73,13 +73,7 @@ class ReportsLayer(ExchangeCore):
         _force(report, "reject_text", reject.text)
         acct = self._accounts.get(request.account_id)
         if acct is not None and cl and cl not in acct.orders_by_cl:
-            if not acct.retire_final:
-                acct.rejected.setdefault(cl, report)  # answers later status queries
-            elif acct.keep_final:  # the last keep_final of them
-                rejected = acct.rejected
-                rejected.setdefault(cl, report)
-                if len(rejected) > acct.keep_final:
-                    del rejected[next(iter(rejected))]
+            acct.keep_reject(cl, report)  # answers later status queries
         self._emit(report)
 
     def _reject_on_order(
