@@ -99,3 +99,48 @@ def test_a_click_exit_inside_a_task_group_keeps_its_code() -> None:
     result = run(in_task_group(click.exceptions.Exit(3)))
     assert result.exit_code == 3, result.output
     assert "Error" not in result.output
+
+
+@pytest.mark.parametrize(
+    "group",
+    [
+        # a task got Ctrl-C while another failed as it was cancelled
+        BaseExceptionGroup(
+            "unhandled errors in a TaskGroup", [KeyboardInterrupt(), OSError(5, "x")]
+        ),
+        # nested, beside a second interrupt
+        BaseExceptionGroup(
+            "outer", [BaseExceptionGroup("inner", [KeyboardInterrupt()]), KeyboardInterrupt()]
+        ),
+        BaseExceptionGroup(
+            "outer", [RuntimeError("boom"), BaseExceptionGroup("i", [KeyboardInterrupt()])]
+        ),
+    ],
+)
+def test_ctrl_c_grouped_with_other_errors_exits_130_with_one_line(
+    group: BaseExceptionGroup,
+) -> None:
+    # It printed the exception group's traceback: only a group of one interrupt was seen.
+    result = run(raises(group))
+    assert result.exit_code == 130, result.output
+    assert result.output.strip() == "ec: interrupted (Ctrl-C)"
+
+
+def test_ctrl_c_grouped_shows_the_traceback_under_ec_v() -> None:
+    group = BaseExceptionGroup("g", [KeyboardInterrupt(), RuntimeError("beside")])
+    result = run(raises(group), "-v")
+    assert result.exit_code == 130, result.output
+    assert "RuntimeError: beside" in result.output
+    assert result.output.rstrip().endswith("ec: interrupted (Ctrl-C)")
+
+
+def test_several_errors_of_a_task_group_name_each_on_one_line() -> None:
+    group = ExceptionGroup(
+        "unhandled errors in a TaskGroup",
+        [ConfigError("must be positive", path="risk.max_qty"), RuntimeError("boom")],
+    )
+    result = run(raises(group))
+    line = error_line(result)
+    assert "risk.max_qty: must be positive" in line
+    assert "unexpected RuntimeError: boom" in line
+    assert "Traceback" not in result.output
