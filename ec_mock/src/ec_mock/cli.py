@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 import click
+from ec_core.cli.account_option import check_accounts
 from ec_core.cli.guard import sole_error
 from ec_core.clock import WallClock, utc_iso
 from ec_core.data.timeframe import BarKind, Timeframe
@@ -84,6 +85,7 @@ def mock_group() -> None:
     "accounts",
     multiple=True,
     default=("MOCK-1",),
+    callback=check_accounts,
     show_default=True,
     help="Accounts to open on the venue (repeatable).",
 )

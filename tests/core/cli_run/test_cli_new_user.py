@@ -16,6 +16,7 @@ from cli_support import EC, TIMEOUT
 from click.testing import CliRunner, Result
 from ec_core.cli.main import build_cli
 from ec_core.plugins import PluginHost
+from mock_serve import serve_subprocess
 
 HEADER = "ts_ns,symbol,kind,price,size,bid,bid_size,ask,ask_size,aggressor"
 T0 = 1_704_898_800_000_000_000 + 1_000_000_000
@@ -263,17 +264,70 @@ def test_an_option_that_would_do_nothing_here_is_a_usage_error(
 
 
 @pytest.mark.parametrize("account", ["", " ", "\t", " MOCK-1", "MOCK-1 ", "MO\nCK"])
-def test_a_blank_or_padded_account_is_a_usage_error(tmp_path: Path, account: str) -> None:
+@pytest.mark.parametrize("command", ["replay", "run", "mock serve"])
+def test_a_blank_or_padded_account_is_a_usage_error(
+    tmp_path: Path, account: str, command: str
+) -> None:
     # It was accepted: a blank id fell back to the default, a padded one named an account
     # no order could match (the core denies a client order id like it the same way).
+    # ec replay checked it alone; ec run and ec mock serve take accounts too: one rule.
     source = ticks(tmp_path / "cle.csv")
     out = tmp_path / "out"
-    result = ec("replay", "x.py:strategy", "--ticks", str(source), "--out", str(out),
-                "--account", account)  # fmt: skip
+    args = {
+        "replay": ["replay", "x.py:strategy", "--ticks", str(source), "--out", str(out)],
+        "run": ["run", "x.py:strategy", "--vendor", "mock"],
+        "mock serve": ["mock", "serve", "--port", "0", "--account", "MOCK-1"],
+    }[command]
+    result = ec(*args, "--account", account)
     assert result.exit_code == 2, result.output
-    assert "--account" in result.output
+    assert "'--account'" in result.output
     assert "printable text without leading or trailing spaces" in result.output
+    assert "Traceback" not in result.output
     assert not out.exists()  # said before anything is done
+
+
+IDLE = """
+from ec_core.strategy import OpStrategy
+
+
+class Idle(OpStrategy):
+    def __init__(self):
+        super().__init__(symbols=["EP"])
+
+    def generate(self, ctx, symbol):
+        return None
+
+
+def strategy(info):
+    return Idle()
+"""
+
+
+def test_ec_run_on_an_account_the_logon_does_not_trade_is_one_line_naming_the_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real venue (the CQG dialect of ec mock serve) knows its accounts; the mock vendor
+    # opens whatever it is told, so only a real logon can say an account is unknown.
+    (tmp_path / "idle.py").write_text(IDLE, encoding="utf-8")
+    (tmp_path / "limits.toml").write_text(
+        'version = 1\n[defaults]\nmax_order_qty = 1\n[instruments.EP]\n[accounts."1001"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("EC_TEST_RUN_PW", "pw-run")
+    monkeypatch.chdir(tmp_path)
+    with serve_subprocess("--dialect", "cqg", "--user", "u", "--account", "S-1", "--no-market",
+                          password="pw-run") as (_lines, url):  # fmt: skip
+        (tmp_path / "settings.toml").write_text(
+            f'vendor = "cqg"\nlimits_file = "limits.toml"\n[vendors.cqg]\nurl = "{url}"\n'
+            'user = "u"\npassword_env = "EC_TEST_RUN_PW"\n',
+            encoding="utf-8",
+        )
+        result = ec("run", "idle.py:strategy", "--config", "settings.toml", "--account", "NOPE")
+    assert result.exit_code == 1, result.output
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: account_id: ACCOUNT_UNKNOWN: account 'NOPE'")
+    assert "(known: 1001)" in line
+    assert "--account" in line
 
 
 def test_bar_length_on_a_tick_file_is_a_usage_error(tmp_path: Path) -> None:

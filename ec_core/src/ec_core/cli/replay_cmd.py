@@ -19,11 +19,11 @@ import anyio
 import click
 import msgspec
 
+from ec_core.cli.account_option import check_accounts
 from ec_core.cli.failure import EXIT_STRATEGY_FAILED, fail
 from ec_core.cli.signals import interrupt_at_once
 from ec_core.cli.sweep import RANKS
 from ec_core.errors import ConfigError, EcError
-from ec_core.execution.ids import CLEAN_ID_RULE, is_clean_id
 from ec_core.plugins import PluginHost
 from ec_core.settings import load_settings
 
@@ -76,7 +76,7 @@ __all__ = ["replay_command"]
     "--account",
     "account_id",
     default=None,
-    callback=lambda ctx, param, value: _account(value),
+    callback=check_accounts,
     help="Account to trade in the replay (printable text without leading or trailing spaces).",
 )
 @click.option(
@@ -235,14 +235,6 @@ def _sweep(
     click.echo(f"reports: {out_dir}/run-NNN, summary: {out_dir / 'sweep.json'}")
     if any(run.error for run in runs):
         raise SystemExit(1)
-
-
-def _account(given: str | None) -> str | None:
-    """``--account`` as the core takes a client order id: a blank id fell back to the default
-    account unsaid, a padded one named an account no order could match."""
-    if given is not None and (not given or not is_clean_id(given)):
-        raise click.BadParameter(f"must be {CLEAN_ID_RULE}, got {given!r}")
-    return given
 
 
 def _run_settings(

@@ -35,6 +35,7 @@ import msgspec
 from rich.console import Console
 from rich.live import Live
 
+from ec_core.cli.account_option import check_accounts
 from ec_core.cli.failure import EXIT_STRATEGY_FAILED, fail
 from ec_core.cli.run_view import instrument_lines, live_logging, market_time, view, working_lines
 from ec_core.cli.signals import StopOnSignal
@@ -80,6 +81,7 @@ class _VendorOption(click.Option):
     "--account",
     "account_id",
     default=None,
+    callback=check_accounts,
     help="Account to trade; default: the settings file's account_id, else the vendor"
     " table's account_id (the mock: MOCK-1).",
 )

@@ -206,7 +206,8 @@ async def order_path(
     if known_accounts and account_id not in known_accounts:
         raise ConfigError(
             f"ACCOUNT_UNKNOWN: account {account_id!r} is not one this {session.vendor} logon"
-            f" trades (known: {', '.join(known_accounts)})",
+            f" trades (known: {', '.join(known_accounts)}): name one of them with --account"
+            " or account_id in the settings",
             path="account_id",
         )
     # A replay's report lists every fill, so it keeps every finished order; a live run
