@@ -3,12 +3,16 @@ from) is bounded per symbol, its simulated past included."""
 
 from __future__ import annotations
 
+import itertools
+
 from click.testing import CliRunner
 from ec_core.cli.main import build_cli
 from ec_core.model import Trade
 from ec_core.plugins import PluginHost
 from ec_mock.cli import SERVE_TAPE_EVENTS, serve_venue
 from ec_mock.vendor.tape import DEFAULT_TAPE_CAPACITY, Tape
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 START_NS = 1_704_898_800_000_000_000  # 2024-01-10T15:00Z
 MINUTE_NS = 60_000_000_000
@@ -49,3 +53,56 @@ def test_serve_bounds_its_tape_by_default_and_says_so() -> None:
     )
     assert result.exit_code == 2
     assert "--tape-events" in result.output
+
+
+def test_a_cut_keeps_every_event_of_an_instant_it_still_covers() -> None:
+    # The oldest half was cut by count: of three events at 20 it dropped one and kept two,
+    # with the horizon at 20, so history from 20 on showed an instant without its first
+    # trade (a bar short of volume, a quote without the trade before it).
+    tape = Tape(started_ns=0, capacity=4)
+    for ts in (10, 20, 20, 20, 30):
+        tape.record(trade(ts))
+    assert tape.horizon_ns("X") == 20
+    assert [e.ts_ns for e in tape.events("X", 20, 100)] == [20, 20, 20, 30]
+
+
+def test_a_backfill_cut_drops_a_whole_instant_to_stay_in_bounds() -> None:
+    tape = Tape(started_ns=100, capacity=3)
+    tape.backfill("X", [trade(ts) for ts in (10, 10, 20, 30)], since_ns=0)
+    assert tape.horizon_ns("X") == 20
+    assert [e.ts_ns for e in tape.events("X", 0, 100)] == [20, 30]
+
+
+def test_an_instant_with_more_events_than_the_capacity_is_kept_whole_until_a_later() -> None:
+    tape = Tape(started_ns=0, capacity=2)
+    for _ in range(3):
+        tape.record(trade(50))
+    assert len(tape.events("X", 0, 100)) == 3  # beyond the bound, not split
+    tape.record(trade(60))
+    assert [e.ts_ns for e in tape.events("X", 0, 100)] == [60]
+    assert tape.horizon_ns("X") == 60
+
+
+@settings(max_examples=200, deadline=None)
+@example(capacity=2, steps=[0], backfill=[0, 0, 0, 1, 1, 0, 0])  # a past ending in one instant
+@given(
+    capacity=st.integers(2, 6),
+    steps=st.lists(st.integers(0, 2), min_size=1, max_size=40),
+    backfill=st.lists(st.integers(0, 2), max_size=12),
+)
+def test_the_tape_holds_every_event_from_its_horizon_on_and_stays_in_bounds(
+    capacity: int, steps: list[int], backfill: list[int]
+) -> None:
+    """Whatever the cuts: at most ``capacity`` events (or one instant's, kept whole), and
+    every event recorded at or after the horizon is there (no instant it claims to cover is
+    missing a part)."""
+    past = [trade(ts) for ts in itertools.accumulate(backfill, initial=1)]
+    live = [trade(ts) for ts in itertools.accumulate(steps, initial=1_000)]
+    tape = Tape(started_ns=1_000, capacity=capacity)
+    tape.backfill("X", past, since_ns=0)  # a backfilled venue's past, then its live market
+    for event in live:
+        tape.record(event)
+    kept = tape.events("X", 0, 10**6)
+    horizon = tape.horizon_ns("X")
+    assert len(kept) <= capacity or len({e.ts_ns for e in kept}) == 1
+    assert kept == [e for e in [*past, *live] if e.ts_ns >= horizon]

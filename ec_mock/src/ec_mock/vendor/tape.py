@@ -2,15 +2,19 @@
 
 The venue records what its engine shows the market (simulated or replayed) in
 publication order, per symbol, bounded by ``capacity`` events per symbol; the oldest
-half is dropped when a symbol overflows. :attr:`Tape.horizon_ns` of a symbol is the
-oldest instant the tape still covers: a request that starts earlier asks for more than
-the venue has (``HistoryTooFarBackError`` in the core, "outside allowed range" on CQG).
+half is dropped when a symbol overflows. A cut falls between two instants, never inside
+one: the events of one timestamp (a trade and the quote it moved) are kept or dropped
+together (so one instant with more events than the capacity is kept whole, beyond it,
+until a later instant arrives). :attr:`Tape.horizon_ns` of a symbol is the oldest
+instant the tape still covers, every event of it included: a request that starts
+earlier asks for more than the venue has (``HistoryTooFarBackError`` in the core,
+"outside allowed range" on CQG).
 Recording is one list append per event; a look-up is a binary search.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from typing import final
 
@@ -19,6 +23,20 @@ from ec_core.model import MarketEvent
 __all__ = ["DEFAULT_TAPE_CAPACITY", "Tape"]
 
 DEFAULT_TAPE_CAPACITY = 2_000_000
+
+
+def _cut_between_instants(times: list[int], cut: int, least: int) -> int:
+    """An index to cut ``times`` at that does not split the events of one instant: ``cut``
+    moved back to the first event of its instant, or (if that drops fewer than ``least``)
+    forward past the last event of the instant holding index ``least - 1``; never into the
+    newest instant, which is always kept whole (0: every event is of one instant)."""
+    back = bisect_left(times, times[cut], 0, cut) if cut < len(times) else cut
+    if back >= least:
+        return back
+    forward = bisect_right(times, times[least - 1])
+    if forward < len(times):
+        return forward
+    return bisect_left(times, times[-1])  # all but the newest instant
 
 
 @final
@@ -57,10 +75,7 @@ class Tape:
         times.append(ts)
         track.events.append(event)
         if len(times) > self.capacity:
-            cut = len(times) // 2
-            track.horizon_ns = times[cut]
-            del times[:cut]
-            del track.events[:cut]
+            self._drop_oldest(track, len(times) // 2, least=1)
 
     def extend(self, events: Iterable[MarketEvent]) -> None:
         for event in events:
@@ -97,6 +112,16 @@ class Tape:
         track.horizon_ns = min(track.horizon_ns, since)
         over = len(track.times) - self.capacity
         if over > 0:  # the capacity holds for a past too: its oldest events go first
-            track.horizon_ns = track.times[over]
-            del track.times[:over]
-            del track.events[:over]
+            self._drop_oldest(track, over, least=over)
+
+    @staticmethod
+    def _drop_oldest(track: _Track, cut: int, *, least: int) -> None:
+        """Drop about ``cut`` (at least ``least``) of the oldest events, whole instants only;
+        the horizon is the first instant kept."""
+        times = track.times
+        cut = _cut_between_instants(times, cut, least)
+        if not cut:
+            return
+        track.horizon_ns = times[cut]
+        del times[:cut]
+        del track.events[:cut]
