@@ -196,6 +196,8 @@ def _price(instrument: Instrument, msg: object, name: str) -> Decimal | None:
 def _cl_id(value: str, field: str) -> str:
     if not value or len(value.encode("utf-8")) > _MAX_CL_BYTES:
         raise RequestRefused(f"{field} must be 1..{_MAX_CL_BYTES} UTF-8 bytes, got {value!r}")
+    if not value.isprintable():  # a NUL or a line break went into every log line naming it
+        raise RequestRefused(f"{field} must be printable text, got {value!r}")
     return value
 
 
