@@ -119,6 +119,13 @@ def test_quantity_edge_cases() -> None:
     assert qty_from_cqg(decimal_pb.Decimal(significand=3, exponent=2)) == 300
 
 
+@pytest.mark.parametrize(("significand", "exponent"), [(-5, 0), (-1, 3), (-20, -1), (-(2**62), 0)])
+def test_a_negative_quantity_is_refused(significand: int, exponent: int) -> None:
+    # It was returned as is: a status with fill_qty -5 reached the book as a fill of -5.
+    with pytest.raises(ValueError, match="negative"):
+        qty_from_cqg(decimal_pb.Decimal(significand=significand, exponent=exponent))
+
+
 BASE = BaseTime("2024-10-31T12:00:00")
 BASE_NS = int(datetime(2024, 10, 31, 12, tzinfo=UTC).timestamp()) * 10**9
 

@@ -164,7 +164,9 @@ class ContractQuotes:
                         )
                 # an absent volume reads as {0, 0}: "unknown", size 0, as before
                 volume = quote.volume
-                size = volume.significand if volume.exponent == 0 else qty_from_cqg(volume)
+                size = volume.significand
+                if volume.exponent or size < 0:
+                    size = qty_from_cqg(volume)  # raises for a fraction or a negative size
                 scaled = quote.scaled_price
                 if den == 1:
                     ticks = scaled * num

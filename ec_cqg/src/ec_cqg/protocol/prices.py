@@ -258,13 +258,17 @@ def decimal_to_cqg(
 def qty_from_cqg(value: decimal_pb.Decimal | None, legacy: int | None = None) -> int:
     """A whole quantity from ``cqg.Decimal`` (preferred) or the deprecated uint32 field.
 
-    Raises :class:`ValueError` for a fractional quantity: ec counts whole contracts.
+    Raises :class:`ValueError` for a fractional quantity (ec counts whole contracts) and
+    for a negative one (no quantity, size or fill is below zero: booked, it would turn a
+    position and its P&L the wrong way).
     """
     if value is None:
         return 0 if legacy is None else int(legacy)
     significand, exponent = value.significand, value.exponent
     if significand == 0:
         return 0
+    if significand < 0:
+        raise ValueError(f"quantity {decimal_from_cqg(value)} is negative")
     if exponent >= 0:
         if exponent > _MAX_QTY_EXPONENT:
             raise ValueError(f"quantity {decimal_from_cqg(value)} is out of range")
