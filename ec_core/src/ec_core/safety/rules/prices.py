@@ -25,6 +25,23 @@ def _invalid(field: str, value: object) -> Violation:
     )
 
 
+def _each_price(
+    code: str,
+    rule: str,
+    bound: object,
+    limit: object,
+    stop: object,
+    limit_bad: bool,
+    stop_bad: bool,
+) -> tuple[Violation, ...]:
+    """One violation of ``code`` per price field found bad, the limit price first."""
+    return tuple(
+        Violation(code=code, field=field, rule=rule, value=value, limit=bound)
+        for field, value, bad in (("limit_price", limit, limit_bad), ("stop_price", stop, stop_bad))
+        if bad
+    )
+
+
 @final
 class PriceFields:
     """Limit price only for LMT/STL, stop price only for STP/STL, each a finite Decimal."""
@@ -173,20 +190,8 @@ class PriceFloor:
         stop_low = is_price(stop) and stop < floor  # type: ignore[operator]
         if not (limit_low or stop_low):
             return PASS
-        return tuple(
-            Violation(
-                code=Code.PRICE_BELOW_MINIMUM,
-                field=field,
-                rule=f"at or above the lowest price of {instrument.symbol} ({floor})",
-                value=value,
-                limit=floor,
-            )
-            for field, value, low in (
-                ("limit_price", limit, limit_low),
-                ("stop_price", stop, stop_low),
-            )
-            if low
-        )
+        rule = f"at or above the lowest price of {instrument.symbol} ({floor})"
+        return _each_price(Code.PRICE_BELOW_MINIMUM, rule, floor, limit, stop, limit_low, stop_low)
 
 
 @final
@@ -284,17 +289,12 @@ class PriceBand:
         if not (limit_out or stop_out):
             return PASS  # the pass path formats nothing
         band = f"{ticks} ticks" if ticks is not None else f"{pct}%"
-        return tuple(
-            Violation(
-                code=Code.PRICE_OUTSIDE_BAND,
-                field=field,
-                rule=f"outside the band of {band} around {reference}",
-                value=value,
-                limit=f"[{low}, {high}]",
-            )
-            for field, value, out in (
-                ("limit_price", limit, limit_out),
-                ("stop_price", stop, stop_out),
-            )
-            if out
+        return _each_price(
+            Code.PRICE_OUTSIDE_BAND,
+            f"outside the band of {band} around {reference}",
+            f"[{low}, {high}]",
+            limit,
+            stop,
+            limit_out,
+            stop_out,
         )
