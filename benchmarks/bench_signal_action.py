@@ -12,7 +12,12 @@ signal should not cost more with them (it walked every live signal and route per
 finished one before); what was made before the replay is frozen out of the cyclic
 GC's scans (``gc.freeze``, as ``ec replay`` does).
 
-    uv run python benchmarks/bench_signal_action.py [--quick] [--live N] [--out PATH]
+The Python and C calls an action makes are counted too (``sys.setprofile``, 2,000
+ticks with actions minus the same without; ``--calls`` lists them): a count is the
+same on every run, so two commits compare by it when the machine is too loaded for
+time to tell them apart.
+
+    uv run python benchmarks/bench_signal_action.py [--quick] [--live N] [--calls] [--out PATH]
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ import argparse
 import gc
 import sys
 import time
+from collections import Counter
 from decimal import Decimal
+from functools import partial
+from types import FrameType
 
 import anyio
 from bench_output import call_floor_us, write_report
@@ -94,8 +102,11 @@ def resting() -> OpSignal:
     return OpSignal(ActionTree(ActionNode("Rest", [REQUEST], lambda ctx: False)), symbol=SYMBOL)
 
 
-def one_run(ticks: list[Quote], *, act: bool, live: int) -> tuple[float, int]:
-    """CPU seconds of the replay (and the report rows read), and the signals finished."""
+def one_run(
+    ticks: list[Quote], *, act: bool, live: int, calls: Counter[str] | None = None
+) -> tuple[float, int]:
+    """CPU seconds of the replay (and the report rows read), and the signals finished;
+    with ``calls``, the calls made are counted in it (Python ones, and C ones apart)."""
     log = SignalLog({SYMBOL: INSTRUMENT})
     strategy = OneShot(act=act)
     engine = StrategyEngine(
@@ -109,11 +120,42 @@ def one_run(ticks: list[Quote], *, act: bool, live: int) -> tuple[float, int]:
     gc.freeze()  # what was made before (the live signals): not rescanned by the GC
     try:
         start = time.process_time()
-        anyio.run(lambda: engine.replay(ticks[1:]))
-        assert len(log.paths) == min(log.count, 10_000)
+        if calls is not None:
+            sys.setprofile(partial(_count, calls))
+        try:
+            anyio.run(lambda: engine.replay(ticks[1:]))
+            assert len(log.paths) == min(log.count, 10_000)
+        finally:
+            sys.setprofile(None)
         return time.process_time() - start, log.count
     finally:
         gc.unfreeze()
+
+
+def _count(calls: Counter[str], frame: FrameType, event: str, arg: object) -> None:
+    if event == "call":
+        calls[f"{frame.f_code.co_filename.rsplit('/src/', 1)[-1]}:{frame.f_code.co_name}"] += 1
+    elif event == "c_call":
+        calls["C:" + getattr(arg, "__qualname__", "?")] += 1
+
+
+def calls_per_action(ticks: list[Quote]) -> tuple[float, float, dict[str, float]]:
+    """Python and C calls per action (a run with actions minus one without, per action):
+    the same on every run and machine, so commits compare by it under any load."""
+    counted: dict[bool, Counter[str]] = {}
+    finished = 0
+    one_run(ticks[:10], act=True, live=0)  # what is imported or built on first use
+    for act in (True, False):
+        counted[act] = Counter()
+        _, count = one_run(ticks, act=act, live=0, calls=counted[act])
+        if act:
+            finished = count
+    extra = counted[True]
+    extra.subtract(counted[False])
+    per_action = {n: t / finished for n, t in extra.most_common() if abs(t) * 100 >= finished}
+    python = sum(v for k, v in per_action.items() if not k.startswith("C:"))
+    c_calls = sum(v for k, v in per_action.items() if k.startswith("C:"))
+    return python, c_calls, per_action
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="5,000 ticks, one repeat")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--live", type=int, default=0, help="signals kept live all run")
+    parser.add_argument("--calls", action="store_true", help="list the calls of an action")
     parser.add_argument("--out", default="benchmarks/results/bench_signal_action.json")
     args = parser.parse_args(argv)
     n, repeat = (5_000, 1) if args.quick else (args.n, args.repeat)
@@ -129,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         Quote(symbol=SYMBOL, ts_ns=T0 + i * 1_000_000, bid=7000, ask=7001, bid_size=1, ask_size=1)
         for i in range(n + 1)
     ]
+    python, c_calls, counted = calls_per_action(ticks[:2_001])
     best: dict[bool, float] = {}
     finished = 0
     floor = float("inf")
@@ -151,13 +195,19 @@ def main(argv: list[str] | None = None) -> int:
         "strategy_side_us_per_action": round(per_action_us, 2),
         "floor_us_per_call": round(floor, 4),
         "action_over_floor": round(per_action_us / floor, 1),
+        "python_calls_per_action": round(python, 2),
+        "c_calls_per_action": round(c_calls, 2),
     }
     print(
         f"strategy side of an order action: {per_action_us:.2f} us (CPU time, best of"
         f" {repeat}; {finished} actions, {args.live} other signals live;"
         f" {best[True]:.3f} s with, {best[False]:.3f} s without) = {report['action_over_floor']}x"
-        f" the floor ({floor:.4f} us: a bare call storing one dict key, same run)"
+        f" the floor ({floor:.4f} us: a bare call storing one dict key, same run);"
+        f" {python:.1f} Python calls and {c_calls:.1f} C calls per action"
     )
+    if args.calls:
+        for name, times in counted.items():
+            print(f"{times:7.2f}  {name}")
     write_report(args.out, report)
     return 0
 
