@@ -33,11 +33,13 @@ class SignalState(StrEnum):
 
     @property
     def is_final(self) -> bool:
-        return self not in (SignalState.PENDING, SignalState.ACTIVE)
+        return self in _FINAL_STATES
 
 
 _PENDING: Final = SignalState.PENDING
 _ACTIVE: Final = SignalState.ACTIVE
+# what is_final says, as a set: a membership test where a signal finishes, not a call
+_FINAL_STATES: Final = frozenset(SignalState) - {_PENDING, _ACTIVE}
 _T_DONE: Final = TreeState.DONE
 
 
@@ -170,7 +172,7 @@ class OpSignal:
         self.on_tick = _finished_tick
         self.tree.on_final = None
         self.state = state
-        self.done = state.is_final
+        self.done = state in _FINAL_STATES
         self.reason = reason
         self.finished_ns = now_ns
         listener = self.on_done

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
 
 import msgspec
 
@@ -32,6 +31,8 @@ __all__ = [
 ]
 
 DEFAULT_SIGNAL_PATHS = 10_000  # the engine's own history of finished signals
+# a state's text without the enum's value property (a Python call per row)
+_STATE_TEXT: dict[SignalState, str] = {state: state.value for state in SignalState}
 
 
 class TimedTransition(TransitionRecord, frozen=True, kw_only=True):
@@ -60,9 +61,13 @@ def _path(history: Sequence[TransitionRecord]) -> tuple[str, ...]:
     return tuple(path)
 
 
-class _Finished(NamedTuple):
+class _Finished(msgspec.Struct, frozen=True, gc=False):
     """What a row is made of, taken as a signal finishes: the row itself (its time
-    strings, its timed transitions) is built only for the rows a report lists."""
+    strings, its timed transitions) is built only for the rows a report lists.
+
+    A struct built in C (a NamedTuple's ``__new__`` is a Python call), holding only
+    strings, a state and transition records: nothing that could point back at it, so
+    the cyclic GC need not track the last 10,000 a long replay keeps."""
 
     signal_id: str
     name: str
@@ -95,19 +100,21 @@ def _row(seen: _Finished, instrument: Instrument | None) -> SignalPath:
         signal_id=seen.signal_id,
         name=seen.name,
         symbol=seen.symbol,
-        state=seen.state.value,
+        state=_STATE_TEXT[seen.state],
         reason=seen.reason,
         path=_path(history) or (seen.active,),
         transitions=tuple(
-            TimedTransition(
-                ts_ns=t.ts_ns,
-                kind=t.kind,
-                source=t.source,
-                target=t.target,
-                reason=t.reason,
-                time=times[t.ts_ns],
-            )
-            for t in history
+            [
+                TimedTransition(
+                    ts_ns=t.ts_ns,
+                    kind=t.kind,
+                    source=t.source,
+                    target=t.target,
+                    reason=t.reason,
+                    time=times[t.ts_ns],
+                )
+                for t in history
+            ]  # a list built in one frame: a generator is resumed once per transition
         ),
     )
 

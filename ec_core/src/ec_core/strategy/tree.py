@@ -297,14 +297,15 @@ class ActionTree:
 
     def _arm(self, now_ns: int) -> None:
         node = self.active
-        self.state = _ARMED
-        if node.is_end:
+        branches = self._edges[node.name]  # resolved: empty for an end node (no transitions)
+        if not branches:
             self.state = _DONE
             self._record(now_ns, "done", node.name, node.name, "end node through")
             self._finished(now_ns)
             return
-        self._branches = self._edges[node.name]
-        self._standby_nodes = tuple(child for _, _, child in self._branches if child.standby)
+        self.state = _ARMED
+        self._branches = branches
+        self._standby_nodes = tuple(child for _, _, child in branches if child.standby)
 
     def _take(self, branch: str, child: ActionNode, ctx: StrategyContext) -> None:
         parent = self.active
@@ -417,8 +418,11 @@ class ActionTree:
         order: Order | None,
         error: BaseException | None,
         now_ns: int,
-    ) -> None:
-        """The executor answered for ``command``: book it and move on if the node is through."""
+    ) -> bool:
+        """The executor answered for ``command``: book it and move on if the node is through.
+
+        True when commands are waiting in the outbox (as :meth:`update` says), so the
+        engine takes them only then."""
         node = command.node
         payload = command.payload
         request = payload.request
@@ -433,14 +437,16 @@ class ActionTree:
                     [c for c in self._orders.chains if c.live_id == request.cl_order_id],
                     "late order",
                 )
-            return
+            return self._outbox is not None
         if error is not None:
             if isinstance(request, CancelOrder | CancelAll):
                 self._record(now_ns, "cancel_failed", node, node, repr(error))
             else:
                 self.fail(now_ns, error)
-                return
-        fills = self._waits_for_fill(node)
+                return self._outbox is not None
+        found = self.nodes.get(node)
+        mode = found.advance_on if found is not None else None
+        fills = (mode or self.advance_on) is AdvanceOn.FILLED
         if (
             fills
             and order is not None
@@ -449,7 +455,7 @@ class ActionTree:
         ):
             if order.state.is_final:
                 self.fail(now_ns, _unfilled(node, order))
-                return
+                return self._outbox is not None
             self._awaiting_fill.setdefault(node, set()).add(order.chain_id or order.cl_order_id)
         if (
             self.state is _FIRING
@@ -460,11 +466,7 @@ class ActionTree:
             reason = "payloads filled" if fills else "payloads through"
             self._record(now_ns, "arm", node, node, reason)
             self._arm(now_ns)
-
-    def _waits_for_fill(self, node: str) -> bool:
-        found = self.nodes.get(node)
-        mode = found.advance_on if found is not None else None
-        return (mode or self.advance_on) is AdvanceOn.FILLED
+        return self._outbox is not None
 
     def check_fills(self, ctx: StrategyContext) -> None:
         """Under ``AdvanceOn.FILLED``: settle the orders nodes wait on, from ``ctx.router``.
