@@ -141,15 +141,12 @@ class ValidatorRegistry:
         # context with limits resolved, and for one without (no ``needs_limits`` rule)
         self._plans: dict[str, dict[type, tuple[_Validate, ...]]] = {}
         self._plans_bare: dict[str, dict[type, tuple[_Validate, ...]]] = {}
-        self._version = 0
+        # changes on every add or remove (and what first use learns), so callers can
+        # cache what they derive from the set; a plain attribute, read once per order
+        self.version = 0
         # the first-use guard of judges (module docstring): (name, type) of a type the
         # rule leaves out, once shown -> whether it found fault (it judges that type now)
         self._learnt: dict[tuple[str, type], bool] = {}
-
-    @property
-    def version(self) -> int:
-        """Changes on every add or remove, so callers can cache what they derive from the set."""
-        return self._version
 
     def add(
         self, validator: Validator, *, replace: bool = False, vendor: str | None = None
@@ -182,7 +179,7 @@ class ValidatorRegistry:
         self._learnt = {seen: found for seen, found in self._learnt.items() if seen[0] != name}
 
     def _changed(self) -> None:
-        self._version += 1
+        self.version += 1
         self._by_vendor.clear()
         self._plans.clear()
         self._plans_bare.clear()

@@ -122,7 +122,8 @@ class Admission:
         """Window, id, checks: the request to send (VALIDATED, its exposure reserved),
         or ``None`` if the window closed. Raises :class:`OrderDeniedError` or, while
         the journal is halted, :class:`JournalError`."""
-        self._fresh(payload)
+        if payload.status is not _P.PENDING:
+            self._executed_before(payload)
         if (payload.start_time or payload.end_time) and not await self._activate(payload):
             return None
         return self.admit_open(payload, direct=direct)
@@ -130,7 +131,8 @@ class Admission:
     def admit_open(self, payload: Payload, *, direct: bool) -> OrderRequest:
         """:meth:`admit` of a payload with no activation window (or one found open):
         synchronous, so the executor's common path awaits nothing before the send."""
-        self._fresh(payload)
+        if payload.status is not _P.PENDING:
+            self._executed_before(payload)
         request = payload.request
         ids = self.ids
         cl_order_id = request.cl_order_id
@@ -244,12 +246,11 @@ class Admission:
         return request
 
     @staticmethod
-    def _fresh(payload: Payload) -> None:
-        if payload.status is not _P.PENDING:
-            raise PayloadStateError(
-                f"payload {payload.request_id} was executed before ({payload.status})",
-                request_id=payload.request_id,
-            )
+    def _executed_before(payload: Payload) -> NoReturn:
+        raise PayloadStateError(
+            f"payload {payload.request_id} was executed before ({payload.status})",
+            request_id=payload.request_id,
+        )
 
     def deny(self, payload: Payload, violations: list[Violation]) -> NoReturn:
         payload.advance(_P.DENIED, ", ".join(v.code for v in violations))
