@@ -194,7 +194,8 @@ class SignalLog:
         """Keep what the report needs of a signal that just finished."""
         self.count += 1
         self._kept.append(_finished(signal))
-        self.branches.add(signal)
+        if signal.tree.branch_stats:  # a one-node tree takes no branch: nothing to count
+            self.branches.add(signal)
 
     @property
     def paths(self) -> tuple[SignalPath, ...]:
