@@ -31,6 +31,16 @@ def test_events_reach_their_instrument_only() -> None:
         feeds.add(DataFeed(A))
 
 
+def test_a_missing_symbol_answers_the_mapping_questions_without_raising() -> None:
+    """``in`` and ``get`` are a Mapping's: they raised NoDataError (not a KeyError) for a
+    symbol without a feed, so ``"Z" in feeds`` crashed a strategy that asked."""
+    feeds = FeedSet([DataFeed(A)])
+    assert "A" in feeds
+    assert "Z" not in feeds
+    assert feeds.get("Z") is None
+    assert feeds.get("A") is feeds["A"]
+
+
 @pytest.mark.anyio
 async def test_consume_an_async_stream() -> None:
     async def stream() -> AsyncIterator[MarketEvent]:

@@ -118,6 +118,14 @@ class FeedSet(Mapping[str, DataFeed]):
                 symbol=symbol,
             ) from None
 
+    def __contains__(self, symbol: object) -> bool:
+        return symbol in self._feeds
+
+    def get(self, symbol: str, default: DataFeed | None = None) -> DataFeed | None:  # type: ignore[override]
+        """The feed of ``symbol``, else ``default`` (``[]`` raises :class:`NoDataError`,
+        which is not a ``KeyError``, so Mapping's own ``in`` and ``get`` would raise too)."""
+        return self._feeds.get(symbol, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._feeds)
 
