@@ -20,10 +20,11 @@ from typing import Any, TypeAlias, final
 import msgspec
 
 from ec_core.clock import Clock, WallClock
+from ec_core.data.feed import DataFeed, FeedSet
 from ec_core.errors import ConfigError
-from ec_core.execution import Payload, PreTradeGate
+from ec_core.execution import Payload, PreTradeGate, PriceSource
 from ec_core.journal import Journal
-from ec_core.model import Instrument, MarketEvent, Order, OrderRequest, Position
+from ec_core.model import Instrument, MarketEvent, Order, OrderRequest, Position, Quote, Trade
 from ec_core.plugins import PluginHost, SessionParts
 from ec_core.settings import Settings, load_settings
 from ec_core.strategy.context import SupportsExecute
@@ -63,6 +64,7 @@ class Trader:
         tracker: OrderTracker,
         instruments: dict[str, Instrument],
         market: MarketSource | None = None,
+        feeds: FeedSet | None = None,
     ) -> None:
         self.session = session  # None through a gateway (it holds the session)
         self.venue: SessionParts | None = (
@@ -76,6 +78,9 @@ class Trader:
         self.tracker = tracker
         self._instruments = instruments
         self._market = market
+        self.feeds = feeds if feeds is not None else FeedSet()
+        """What :meth:`quotes` streamed, by symbol (bid, ask, last, bars): the reference
+        price of the price band and notional limits, as a strategy's feeds are in ec run."""
 
     async def execute(self, request: OrderRequest | Payload) -> Order | None:
         """Send through the executor (checks, journal, send, answer); see ``Executor.execute``."""
@@ -110,8 +115,44 @@ class Trader:
         venue = self.venue
         assert venue is not None  # a trader has a session of its own or a market source
         instruments = [await venue.resolve(symbol) for symbol in symbols]
+        for instrument in instruments:
+            if instrument.symbol not in self.feeds:
+                self.feeds.add(DataFeed(instrument))
         async with venue.market_data.stream(instruments) as events:
-            yield events
+            yield _NotedStream(events, self.feeds)
+
+
+def _prices_in(feeds: FeedSet) -> PriceSource:
+    """Last trade, bid and ask of a symbol as the trader's feeds hold them now: unlike a
+    strategy run's fixed feeds, a trader adds one each time it streams a new symbol."""
+
+    def prices(symbol: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+        feed = feeds.buffers.get(symbol)
+        if feed is None:
+            return None, None, None
+        return feed.last, feed.bid, feed.ask
+
+    return prices
+
+
+@final
+class _NotedStream:
+    """A market stream that notes each quote and trade in the trader's feeds as it passes."""
+
+    __slots__ = ("_events", "_feeds")
+
+    def __init__(self, events: AsyncIterator[MarketEvent], feeds: FeedSet) -> None:
+        self._events = events
+        self._feeds = feeds
+
+    def __aiter__(self) -> _NotedStream:
+        return self
+
+    async def __anext__(self) -> MarketEvent:
+        event = await anext(self._events)
+        if isinstance(event, Quote | Trade):
+            self._feeds.on_event(event)
+        return event
 
 
 def connect(
@@ -172,6 +213,7 @@ async def _connect(
         raise ConfigError("no account: pass account_id= or set account_id in the settings")
     async with open_venue(host, settings, table) as venue:
         instruments: dict[str, Instrument] = {}
+        feeds = FeedSet()
         async with order_path(
             host,
             venue.session,
@@ -181,6 +223,7 @@ async def _connect(
             checks=venue.checks,
             journal=venue.journal,
             ack_timeout=ack_timeout,
+            prices=_prices_in(feeds),
             reconcile=True,
         ) as path:
             yield Trader(
@@ -190,6 +233,7 @@ async def _connect(
                 executor=path.executor,
                 tracker=path.tracker,
                 instruments=instruments,
+                feeds=feeds,
             )
 
 

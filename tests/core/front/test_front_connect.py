@@ -8,10 +8,14 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ec_core.cli.limits_cmd import sample_limits_text
+from ec_core.errors import OrderDeniedError
 from ec_core.execution import Executor
+from ec_core.settings import Settings
 
 import ec_core
 from ec_core import ConfigError, NewOrder, OrderState, OrderType, Side
@@ -71,3 +75,31 @@ async def test_orders_go_through_the_executor_checks_and_are_tracked() -> None:
         assert [(p.symbol, p.qty) for p in trader.positions()] == [("EP", -2)]
         assert isinstance(trader.executor, Executor)
         assert trader.executor.stats().in_flight == 0
+
+
+def _limit_buy(price: Decimal) -> NewOrder:
+    return NewOrder(
+        account_id="MOCK-1", symbol="EP", side=Side.BUY, qty=1, order_type=OrderType.LMT,
+        limit_price=price,
+    )  # fmt: skip
+
+
+@pytest.mark.anyio
+async def test_the_quotes_a_trader_streamed_are_its_price_band_reference(tmp_path: Path) -> None:
+    """With a limits file that sets a price band (the sample does), a limit order needs a
+    reference price: the trader's own quotes give it, as a strategy's feeds do in ec run.
+    Without them every limit order of connect() was denied NO_REFERENCE_PRICE."""
+    limits = tmp_path / "limits.toml"
+    limits.write_text(sample_limits_text().replace('"CHANGE-ME"', '"MOCK-1"'), encoding="utf-8")
+    async with ec_core.connect(Settings(vendor="mock", limits_file=str(limits))) as trader:
+        with pytest.raises(OrderDeniedError) as denied:
+            await trader.execute(_limit_buy(Decimal("4500.25")))  # no quote seen yet
+        assert denied.value.codes == ("NO_REFERENCE_PRICE",)
+        async with trader.quotes(["EP"]) as ticks:
+            await anext(ticks)
+        bid = trader.feeds["EP"].bid
+        assert bid is not None
+        assert await trader.execute(_limit_buy(bid)) is not None
+        with pytest.raises(OrderDeniedError) as far:
+            await trader.execute(_limit_buy(bid - 100 * Decimal("0.25")))  # band: 40 ticks
+        assert far.value.codes == ("PRICE_OUTSIDE_BAND",)
