@@ -33,7 +33,7 @@ SERVE_TAPE_EVENTS = 200_000
 MAX_HISTORY_NS = 6 * 3_600_000_000_000
 
 if TYPE_CHECKING:
-    from ec_mock.dialects import Dialect, ServeOptions
+    from ec_mock.dialects import Dialect, Endpoint, ServeOptions
     from ec_mock.vendor.venue import MockVenue
 
 __all__ = ["SERVE_TAPE_EVENTS", "demo_command", "mock_group", "serve_venue"]
@@ -258,7 +258,8 @@ async def _serve(
             tasks.start_soon(venue.run)
             async with dialect.serve(venue, options) as endpoint:
                 click.echo(f"ec mock serve: {dialect.name} dialect serving at {endpoint.url}")
-                click.echo(f"accounts: {', '.join(accounts)}; press Ctrl-C to stop")
+                named = _accounts_text(accounts, endpoint, dialect.name)
+                click.echo(f"accounts: {named}; press Ctrl-C to stop")
                 if start_ns is not None:
                     click.echo(f"the venue's clock started at {utc_iso(start_ns)}")
                 if history_ns:
@@ -269,6 +270,18 @@ async def _serve(
                     break
             tasks.cancel_scope.cancel()
     venue.check()
+
+
+def _accounts_text(accounts: tuple[str, ...], endpoint: Endpoint, dialect: str) -> str:
+    """``MOCK-1``, or ``MOCK-1 (cqg account id 1001)`` where the dialect's clients name
+    the account otherwise: that id is the one their settings and limits file use."""
+    named = []
+    for account in accounts:
+        own = endpoint.accounts.get(account)
+        named.append(
+            account if own in (None, account) else f"{account} ({dialect} account id {own})"
+        )
+    return ", ".join(named)
 
 
 def serve_venue(

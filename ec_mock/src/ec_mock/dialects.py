@@ -59,11 +59,17 @@ def ec_mock_add_dialects(dialects: DialectRegistry) -> None:
 
 @final
 class Endpoint(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Where a dialect is serving: ``url`` is what ``ec mock serve`` prints."""
+    """Where a dialect is serving: ``url`` is what ``ec mock serve`` prints.
+
+    ``accounts`` maps a venue account (``MOCK-1``) to the id a client of the dialect
+    trades it as, where the two differ (CQG numbers its accounts); ``ec mock serve``
+    prints it beside the venue's name, as that id is what goes in the client's settings.
+    """
 
     url: str
     host: str
     port: int
+    accounts: dict[str, str] = {}
 
 
 @final

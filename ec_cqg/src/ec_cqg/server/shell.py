@@ -81,7 +81,18 @@ class CqgServer:
                 compression=None,
             ) as server:
                 port = int(next(iter(server.sockets)).getsockname()[1])
-                yield Endpoint(url=f"{scheme}://{self.host}:{port}", host=self.host, port=port)
+                # Numbered now, in the venue's order, so the ids printed are the ones a
+                # logon gets (the directory never renumbers an account).
+                accounts = {
+                    name: str(self.core.accounts.id_of(name))
+                    for name in self.core.visible_accounts()
+                }
+                yield Endpoint(
+                    url=f"{scheme}://{self.host}:{port}",
+                    host=self.host,
+                    port=port,
+                    accounts=accounts,
+                )
                 self.core.close()
                 await shut_down(server)
         finally:
