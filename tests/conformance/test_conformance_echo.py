@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,3 +93,26 @@ def test_echo_declares_every_capability_the_kit_tests(echo_host: PluginHost) -> 
     optional = {Capability.HISTORY, Capability.DEPTH, Capability.RECONNECT}
     assert needs - {MARKET_CONTROL, CONNECTION_CONTROL, *optional} <= declared(echo_host)
     assert not optional & declared(echo_host)
+
+
+def test_the_tutorial_shows_the_counts_its_kit_run_gives() -> None:
+    """The page's ``N passed, M skipped`` is what a plugin author gets: the kit's tests as
+    collected for the tutorial's class (one per contract where a test takes the symbol),
+    skipped where they need what echo leaves out. The page said 50 passed when the run
+    gave 49."""
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", __file__],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parents[2],
+    )
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    items = [line for line in collected.stdout.splitlines() if "::TestEchoConformance::" in line]
+    optional = {Capability.HISTORY, Capability.DEPTH, Capability.RECONNECT, CONNECTION_CONTROL}
+    skipped = 0
+    for item in items:
+        name = item.split("::")[-1].split("[", 1)[0]
+        skipped += bool(requirements_of(getattr(VendorConformance, name)) & optional)
+    page = (EXAMPLE.parent / "write-a-vendor-plugin.md").read_text(encoding="utf-8")
+    assert f"\n{len(items) - skipped} passed, {skipped} skipped\n" in page

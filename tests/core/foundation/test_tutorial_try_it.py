@@ -20,11 +20,20 @@ TUTORIAL = Path(__file__).resolve().parents[3] / "docs" / "tutorials"
 PAGE = TUTORIAL / "write-a-vendor-plugin.md"
 
 
+def try_it_section() -> str:
+    return PAGE.read_text(encoding="utf-8").split("## 6. Try it", 1)[1].split("\n## ", 1)[0]
+
+
 def try_it_block() -> str:
-    section = PAGE.read_text(encoding="utf-8").split("## 6. Try it", 1)[1].split("\n## ", 1)[0]
-    match = re.search(r"```py(?:thon)?\n(.*?)```", section, re.DOTALL)
+    match = re.search(r"```py(?:thon)?\n(.*?)```", try_it_section(), re.DOTALL)
     assert match is not None
     return match.group(1)
+
+
+def try_it_files() -> tuple[str, str]:
+    """The page's ``ec.toml`` and ``limits.toml``, as written (a reader copies them)."""
+    settings, limits = re.findall(r"```toml\n(.*?)```", try_it_section(), re.DOTALL)
+    return settings, limits
 
 
 @pytest.fixture
@@ -52,17 +61,13 @@ def test_the_try_it_example_runs_through_the_executor(
     assert "ec_core.connect(settings)" in code
     assert "trader.execute(" in code
     assert ".send(" not in code  # users never send around the Executor
-    (tmp_path / "limits.toml").write_text(
-        '[accounts."ECHO-1"]\n\n[instruments.EP]\nmax_order_qty = 5\n', encoding="utf-8"
-    )
+    settings, limits = try_it_files()
+    (tmp_path / "limits.toml").write_text(limits, encoding="utf-8")
     serve = ("--dialect", "json", "--no-market", "--user", "me", "--account", "ECHO-1")
     with serve_subprocess(*serve, "--start", "2024-01-10T15:00Z", password="pw") as (_, url):
-        (tmp_path / "ec.toml").write_text(
-            'vendor = "echo"\nlimits_file = "limits.toml"\n\n'
-            f'[vendors.echo]\nurl = "{url}"\nuser = "me"\npassword_env = "EC_ECHO_PASSWORD"\n'
-            'account_id = "ECHO-1"\n',
-            encoding="utf-8",
-        )
+        printed = "ws://127.0.0.1:53917"  # the page's example of what the server printed
+        assert printed in settings
+        (tmp_path / "ec.toml").write_text(settings.replace(printed, url), encoding="utf-8")
         monkeypatch.chdir(tmp_path)
         monkeypatch.setenv("EC_ECHO_PASSWORD", "pw")
         monkeypatch.delenv("EC_SETTINGS", raising=False)

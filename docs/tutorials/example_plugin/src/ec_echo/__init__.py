@@ -1,1 +1,1 @@
-"""ec-echo: a toy vendor plugin for ec that accepts every order."""
+"""ec-echo: the vendor plugin of the tutorial, a client of ec-mock's json dialect."""
