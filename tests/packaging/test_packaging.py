@@ -163,6 +163,20 @@ def test_ec_core_modules_import_with_only_its_dependencies(core_venv: Path) -> N
     assert leaked.returncode != 0
 
 
+def test_ec_core_alone_helps_and_names_what_a_missing_command_needs(core_venv: Path) -> None:
+    """``pip install ec-core`` alone: ``ec --help`` works, and ``ec demo`` names ec-mock."""
+    ec = core_venv.parent / ("ec.exe" if os.name == "nt" else "ec")
+    assert "Commands:" in run(ec, "--help", cwd=core_venv.parent.parent).stdout
+    demo = subprocess.run(
+        [ec, "demo"], cwd=core_venv.parent.parent, env=clean_env(), capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert demo.returncode == 2, demo.stdout + demo.stderr
+    assert "`ec demo` comes with ec-mock, which is not installed: pip install ec-mock" in (
+        demo.stderr
+    )
+
+
 def test_adding_the_mock_wheel_adds_the_mock_vendor(
     core_venv: Path, wheels: dict[str, Path]
 ) -> None:

@@ -180,6 +180,9 @@ def connect(
     if isinstance(vendor_or_settings, str) and vendor_or_settings.startswith(
         ("redis://", "rediss://")
     ):
+        from ec_core.gateway import require_redis
+
+        require_redis("connect(redis://...)")
         from ec_core.gateway.client import connect_gateway
 
         account = account_id or load_settings().account_id

@@ -157,3 +157,23 @@ def test_the_real_ec_command_reports_broken_plugins(site: Path) -> None:
     )
     assert version.returncode == 0  # a broken plugin does not break other commands
     assert ec_core.__version__ in version.stdout
+
+
+@pytest.mark.parametrize("args", [["demo"], ["mock", "serve", "--dialect", "cqg"], ["demo", "-h"]])
+def test_a_command_of_a_distribution_not_installed_names_what_to_install(args: list[str]) -> None:
+    """With ec-core alone, ``ec demo`` said only "No such command 'demo'": the commands
+    of ec's own distributions name the one to install."""
+    host = PluginHost.load(entry_points_enabled=False)
+    result = CliRunner().invoke(build_cli(host), args)
+    assert result.exit_code == 2, result.output
+    assert f"`ec {args[0]}` comes with ec-mock, which is not installed" in result.output
+    assert "pip install ec-mock" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_commands_not_installed_stay_out_of_the_help() -> None:
+    host = PluginHost.load(entry_points_enabled=False)
+    result = CliRunner().invoke(build_cli(host), ["--help"])
+    assert result.exit_code == 0
+    assert " demo " not in result.output
+    assert " mock " not in result.output

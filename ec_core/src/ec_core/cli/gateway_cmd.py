@@ -41,7 +41,10 @@ def gateway_command(host: PluginHost, config_path: Path) -> None:
     EC_REDIS_USER / EC_REDIS_PASSWORD.
     """
     try:
+        from ec_core.gateway import require_redis
         from ec_core.gateway.config import load_gateway_config
+
+        require_redis("ec gateway")
 
         config = load_gateway_config(config_path)
         summary = anyio.run(_serve, host, config)

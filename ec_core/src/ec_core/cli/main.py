@@ -17,7 +17,8 @@ from ec_core.cli.orders_cmd import orders_command
 from ec_core.cli.plugins_cmd import plugins_command
 from ec_core.cli.replay_cmd import replay_command
 from ec_core.cli.run_cmd import run_command
-from ec_core.plugins import PluginHost
+from ec_core.plugins import PluginHost, PluginStatus
+from ec_core.plugins.host import KNOWN_COMMANDS
 
 __all__ = ["build_cli", "main"]
 
@@ -58,7 +59,35 @@ def build_cli(host: PluginHost) -> click.Group:
     cli.add_command(gateway_command)
     cli.add_command(limits_command)
     host.add_commands(cli)
+    for name, distribution in KNOWN_COMMANDS.items():
+        if name not in cli.commands:
+            cli.add_command(_not_installed(name, distribution, host))
     return cli
+
+
+def _not_installed(name: str, distribution: str, host: PluginHost) -> click.Command:
+    """A hidden stand-in for a command ``distribution`` adds: it names what to install (or
+    why the installed plugin did not load) instead of click's bare "No such command"."""
+    failed = [
+        r.error
+        for r in host.records
+        if r.distribution == distribution and r.status is PluginStatus.FAILED
+    ]
+    if failed:
+        why = f"whose plugin failed to load ({failed[0]}): see `ec plugins`"
+    else:
+        why = f"which is not installed: pip install {distribution}"
+
+    def refuse() -> None:
+        raise click.UsageError(f"`ec {name}` comes with {distribution}, {why}")
+
+    return click.Command(
+        name,
+        callback=refuse,
+        hidden=True,
+        add_help_option=False,
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -39,6 +39,9 @@ async def run_remote(
     label: str,
     on_error: Callable[[ErrorReport], None],
 ) -> tuple[str, bool]:
+    from ec_core.gateway import require_redis
+
+    require_redis("ec run --gateway")
     from ec_core.gateway.client import open_link
     from ec_core.gateway.redis_io import redacted
 

@@ -48,7 +48,14 @@ from ec_core.vendor import MarketDataFeed, OrderGateway, Session, TradeMonitor, 
 if TYPE_CHECKING:  # tracking imports this module
     from ec_core.tracking import FillAnomaly
 
-__all__ = ["ENTRY_POINT_GROUP", "KNOWN_DISTRIBUTIONS", "PluginHost", "PluginRecord", "PluginStatus"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "KNOWN_COMMANDS",
+    "KNOWN_DISTRIBUTIONS",
+    "PluginHost",
+    "PluginRecord",
+    "PluginStatus",
+]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,8 @@ ENTRY_POINT_GROUP = "ec.plugins"
 BUILTIN_PLUGINS: tuple[str, ...] = ("ec_core.builtin.defaults", "ec_core.builtin.validators")
 # Where to get a vendor that is not installed: named in the error message.
 KNOWN_DISTRIBUTIONS: Mapping[str, str] = {"cqg": "ec-cqg", "mock": "ec-mock"}
+#: ``ec`` commands that ec's own distributions add, by the distribution to install for them.
+KNOWN_COMMANDS: Mapping[str, str] = {"demo": "ec-mock", "mock": "ec-mock"}
 
 
 @final
