@@ -100,6 +100,30 @@ def test_ec_data_convert_writes_parquet_that_replays_the_same(tmp_path: Path) ->
     assert list(read_ticks(target, TABLE)) == list(read_ticks(source, TABLE))
 
 
+def test_ec_data_convert_without_pyarrow_names_the_target_and_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It named the hidden name the target is written under (.ticks.partial.parquet)."""
+    import sys
+
+    from click.testing import CliRunner
+    from ec_core.cli.main import build_cli
+    from ec_core.plugins import PluginHost
+
+    source = tmp_path / "ticks.csv"
+    write_ticks(source, TICKS[:1] + TICKS[2:], TABLE.values())
+    target = tmp_path / "ticks.parquet"
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if it were not installed
+    result = CliRunner().invoke(
+        build_cli(PluginHost.load()), ["data", "convert", str(source), str(target)]
+    )
+    assert result.exit_code == 1, result.output
+    assert f"Error: {target}: reading or writing Parquet" in result.output
+    assert "pip install 'ec-core[parquet]'" in result.output
+    assert "partial" not in result.output
+    assert not list(tmp_path.glob(".*"))
+
+
 @pytest.mark.parametrize(("suffix", "kind"), [(".parquet", "Parquet"), (".arrow", "Arrow IPC")])
 def test_a_file_that_is_not_parquet_or_arrow_is_refused_naming_it(
     tmp_path: Path, suffix: str, kind: str

@@ -112,8 +112,8 @@ def convert_command(host: PluginHost, source: Path, target: Path) -> None:
         with interrupt_at_once():
             count = anyio.run(convert)
         partial.replace(target)
-    except EcError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except EcError as exc:  # named by the file asked for, not the name it is written under
+        raise click.ClickException(str(exc).replace(str(partial), str(target))) from exc
     except OSError as exc:  # the system refused SOURCE (to read) or TARGET's folder (to write)
         raise click.ClickException(_refused(exc, source, target)) from exc
     finally:
