@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import inspect
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -107,6 +108,55 @@ def test_every_settings_field_and_secret_key_is_in_the_settings_reference() -> N
         assert f"`{key}`" in page, key
     assert "`allow_secrets_in_file`" in page
     assert "`EC_SETTINGS`" in page
+
+
+SOURCES = DOCS.parent
+
+
+def _table_keys(page: str, heading: str) -> set[str]:
+    """The keys named in the first cell of each row of the table under ``heading``."""
+    section = page.split(heading, 1)[1].split("\n## ", 1)[0]
+    cells = re.findall(r"^\| ([^|]+) \|", section, flags=re.M)
+    return {key for cell in cells for key in re.findall(r"`([a-z_]+)`", cell)}
+
+
+def test_every_key_of_the_vendors_tables_is_in_their_settings_tables() -> None:
+    """The ``[vendors.cqg]`` and ``[vendors.mock]`` keys each vendor's code accepts, each a
+    row of its page's settings table (the CQG page listed 13 of its 23 keys, the mock's 12
+    of its 17)."""
+    from ec_cqg.client import config as cqg_config
+    from ec_mock.vendor import config as mock_config
+
+    cqg = (DOCS / "cqg" / "client.md").read_text(encoding="utf-8")
+    assert set(cqg_config._KNOWN) <= _table_keys(cqg, "## Settings")
+    mock = (DOCS / "mock" / "vendor.md").read_text(encoding="utf-8")
+    fields = {f.name for f in msgspec.structs.fields(mock_config.MockSettings)}
+    assert fields | set(mock_config._OBJECT_KEYS) <= _table_keys(mock, "## Settings")
+
+
+def test_every_key_of_the_gateway_table_is_in_the_scale_out_guide() -> None:
+    from ec_core.gateway.config import GatewayConfig
+
+    page = (DOCS / "guides" / "scale-out.md").read_text(encoding="utf-8")
+    shown = set(re.findall(r"^([a-z_]+) = ", page, flags=re.M))
+    shown |= set(re.findall(r"^\[gateway\.([a-z_]+)\.", page, flags=re.M))
+    keys = {f.name for f in msgspec.structs.fields(GatewayConfig)} - {"settings"}
+    assert keys <= shown, sorted(keys - shown)
+
+
+def test_every_environment_variable_ec_reads_is_in_the_settings_reference() -> None:
+    """Variables the code reads by name (not the examples a docstring's ``*_env`` names)."""
+    read = set()
+    for package in ("ec_core", "ec_mock", "ec_cqg"):
+        for path in (SOURCES / package / "src").rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            for match in re.finditer(r'(_env = )?"(EC_[A-Z_]+)"', text):
+                if not match.group(1):
+                    read.add(match.group(2))
+    assert {"EC_SETTINGS", "EC_LIMITS_FILE", "EC_WORKER"} <= read
+    page = (DOCS / "reference" / "settings.md").read_text(encoding="utf-8")
+    table = page.split("## Environment variables", 1)[1].split("\n## ", 1)[0]
+    assert sorted(v for v in read if f"`{v}`" not in table) == []
 
 
 def load_inliner() -> ModuleType:
