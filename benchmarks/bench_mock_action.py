@@ -15,8 +15,8 @@ figure is the order actions and the re-reads they cause, nothing else.
 Measured, per action (a new order or a cancel, with the quote after it): CPU microseconds
 (``time.process_time``, best of ``--repeat``, the cyclic GC off) and the Python calls made
 (``sys.setprofile``; C calls counted apart), which are the same on every run and machine.
-``--instructions`` also counts instructions under callgrind (valgrind): the run of
-``--pairs`` pairs minus a run of a sixth as many, per action, so the set-up cancels out.
+``--instructions`` also counts instructions under callgrind (valgrind): a run of the
+pairs less a run of their quotes alone (the same set-up), per action.
 Run: ``uv run python benchmarks/bench_mock_action.py [--quick] [--calls] [--instructions]``.
 """
 
@@ -150,19 +150,19 @@ def check(pairs: list[tuple[NewOrder, CancelOrder]], taken: list[TradeEvent]) ->
 
 
 def instructions(pairs: int) -> float | None:
-    """Instructions per action under callgrind: ``pairs`` minus ``pairs // 6``, or None."""
+    """Instructions per action under callgrind: a run of ``pairs`` pairs less a run of the
+    same quotes alone (same set-up: it cancels out), or None without valgrind."""
     if shutil.which("valgrind") is None:
         print("instructions skipped: valgrind is not installed")
         return None
     totals = []
-    small = max(pairs // 6, 1)
     with tempfile.TemporaryDirectory() as tmp:
-        for n in (pairs, small):
-            out = Path(tmp) / f"cg.{n}"
+        for mode in ("pairs", "quotes"):
+            out = Path(tmp) / f"cg.{mode}"
             subprocess.run(
                 [
                     *("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"),
-                    *(sys.executable, __file__, "--pairs", str(n), "--once"),
+                    *(sys.executable, __file__, "--pairs", str(pairs), "--once", mode),
                 ],
                 check=True,
                 capture_output=True,
@@ -171,7 +171,7 @@ def instructions(pairs: int) -> float | None:
             found = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.M)
             assert found is not None, "callgrind wrote no total"
             totals.append(int(found.group(1)))
-    return (totals[0] - totals[1]) / (2 * (pairs - small))
+    return (totals[0] - totals[1]) / (2 * pairs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,14 +181,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--calls", action="store_true", help="list the calls of an action")
     parser.add_argument("--instructions", action="store_true", help="count them (callgrind)")
-    parser.add_argument("--once", action="store_true", help=argparse.SUPPRESS)  # for callgrind
+    parser.add_argument("--once", choices=("pairs", "quotes"), help=argparse.SUPPRESS)
     parser.add_argument("--out", default="benchmarks/results/bench_mock_action.json")
     args = parser.parse_args(argv)
     logging.getLogger("ec_core").setLevel(logging.CRITICAL)
     logging.getLogger("ec_mock").setLevel(logging.CRITICAL)
     host = PluginHost.load()
-    if args.once:  # one run of the pairs, timed by nobody: callgrind counts it
-        anyio.run(lambda: run(pairs_of(args.pairs), host, orders=True, count=False))
+    if args.once:  # one run of the pairs (or their quotes alone), timed by callgrind
+        pairs = pairs_of(args.pairs)
+        anyio.run(lambda: run(pairs, host, orders=args.once == "pairs", count=False))
         return 0
     n, repeat = (1_000, 3) if args.quick else (args.pairs, args.repeat)
     pairs = pairs_of(n)
@@ -225,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         f" {python:.1f} Python calls and {c_calls:.1f} C calls per action"
     )
     if args.instructions:
-        counted_ins = instructions(1_200 if args.quick else 2_400)
+        counted_ins = instructions(1_000 if args.quick else 2_000)
         if counted_ins is not None:
             report["instructions_per_action"] = round(counted_ins)
             print(f"  callgrind: {counted_ins:,.0f} instructions per action")
