@@ -117,3 +117,22 @@ async def test_after_a_venue_restart_replay_feeds_the_new_exchange(host: PluginH
         assert isinstance(after, RecordedVenue)
         assert after.exchange is venue.exchange
     venue.check()
+
+
+@pytest.mark.anyio
+async def test_after_a_venue_restart_orders_go_to_the_new_exchange_at_once(
+    host: PluginHost,
+) -> None:
+    """The session drops its recorded venue when the exchange restarts: an order sent
+    before ``replay`` is read again reaches the new exchange, never the old one's venue."""
+    venue = quiet_venue()
+    async with host.open_session("mock", {"venue": venue, "account_id": TRADER}) as session:
+        before = feed_of(session)
+        assert isinstance(before, RecordedVenue)
+        old = venue.exchange
+        venue.restart(keep_state=False)
+        await session.orders.send(limit(Side.BUY, 1, "4990.00", "after-restart"))
+        assert venue.exchange.order_status(TRADER, "after-restart") is not None
+        assert old.order_status(TRADER, "after-restart") is None
+        assert feed_of(session) is not before  # a fresh venue for the new exchange
+    venue.check()

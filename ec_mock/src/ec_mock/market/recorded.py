@@ -128,8 +128,7 @@ class RecordedVenue:
         clock = exchange.clock
         if not isinstance(clock, ManualClock):
             raise ValueError("a replay venue needs a simulated clock (ManualClock)")
-        self._clock = clock
-        self._clock_now = clock.now_ns
+        self._clock = clock  # read through its ts_ns slot: a simulated clock, no call
         self._due = _next_due(exchange)
         self._touch: dict[str, Quote] = {}
         self._users: dict[str, UserBook] = {}  # symbols where the user has resting orders
@@ -278,7 +277,7 @@ class RecordedVenue:
         user = read_user_book(
             self.exchange,
             symbol,
-            self._instrument(symbol),
+            self._instruments.get(symbol) or self._instrument(symbol),
             house=self.house,
             touch=self._touch.get(symbol),
             old=users.get(symbol),
@@ -415,7 +414,7 @@ class RecordedVenue:
         arrival = self._arrival() if self._latency_on else 0
         if arrival and isinstance(symbol, str):
             self._blind_until[symbol] = max(self._blind_until.get(symbol, 0), arrival)
-        now = self._clock_now()
+        now = self._clock.ts_ns
         if now >= self._due:
             self._advance(now)  # what is due happens before the request
         try:
@@ -453,7 +452,7 @@ class RecordedVenue:
         """Decision + latency: when a request reaches the venue (asked only with latency on)."""
         base, jitter = self._latency
         delay = base + (self._rng.randint(0, jitter) if jitter else 0)
-        return self._clock.now_ns() + delay
+        return self._clock.ts_ns + delay
 
     def _instrument(self, symbol: str) -> Instrument | None:
         found = self._instruments.get(symbol)

@@ -133,19 +133,21 @@ def read_user_book(
         prices = (user.buy_stop, user.sell_stop, user.buy_aon, user.sell_aon)
         if prices == (None,) * 4:
             return None
-    user.buy_ahead = _ahead(
-        user.buy, old.buy if old else None, old.buy_ahead if old else None,
-        touch.bid if touch else None, touch.bid_size if touch else 0, 1,
-    )  # fmt: skip
-    user.sell_ahead = _ahead(
-        user.sell, old.sell if old else None, old.sell_ahead if old else None,
-        touch.ask if touch else None, touch.ask_size if touch else 0, -1,
-    )  # fmt: skip
+    if buy is not None:  # a side where nothing rests has no queue (None)
+        user.buy_ahead = _ahead(
+            buy, old.buy if old else None, old.buy_ahead if old else None,
+            touch.bid if touch else None, touch.bid_size if touch else 0, 1,
+        )  # fmt: skip
+    if sell is not None:
+        user.sell_ahead = _ahead(
+            sell, old.sell if old else None, old.sell_ahead if old else None,
+            touch.ask if touch else None, touch.ask_size if touch else 0, -1,
+        )  # fmt: skip
     return user
 
 
 def _ahead(
-    price: int | None,
+    price: int,
     old_price: int | None,
     old_ahead: int | None,
     touch: int | None,
@@ -154,8 +156,6 @@ def _ahead(
 ) -> int | None:
     """The queue ahead of the user at ``price``: kept while the level is the same, else
     the recorded size there if it is the touch, 0 if it improves it, unknown if behind."""
-    if price is None:
-        return None
     if price == old_price:
         return old_ahead
     if touch is None or (price - touch) * side > 0:

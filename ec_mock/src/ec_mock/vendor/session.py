@@ -141,7 +141,8 @@ class MockSession:
         self._replay: RecordedVenue | ReplayFeeder | None = None
         self._replay_model = replay_model
         self._seed = seed
-        self.recorded: RecordedVenue | None = None  # requests go through it while set
+        # requests go through it while set: ``replay`` sets it, a restart drops it
+        self.recorded: RecordedVenue | None = None
 
     # -- Session protocol ------------------------------------------------------
 
@@ -303,6 +304,9 @@ class MockSession:
             self.gate.on_time(now_ns)
 
     def on_restart(self, *, kept_state: bool) -> None:
+        # the recorded venue serves the old exchange: requests go to the new one until
+        # ``replay`` makes a venue for it (a check here, not per request)
+        self.recorded = None
         detail = "exchange restarted " + ("with its state" if kept_state else "empty")
         self.disconnect(detail)
         self.reconnect()
@@ -387,8 +391,8 @@ class MockOrderGateway:
             )
         if not request.cl_order_id:
             request = msgspec.structs.replace(request, cl_order_id=session.next_cl_order_id())
-        recorded = session.recorded
-        if recorded is not None and recorded.exchange is session.venue.exchange:
+        recorded = session.recorded  # None since a restart replaced its exchange
+        if recorded is not None:
             recorded.submit(request)
         else:
             session.venue.exchange.submit(request)
