@@ -33,49 +33,39 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from decimal import Decimal
 from pathlib import Path
 from types import FrameType
 
 import anyio
+from bench_order_action import ACCOUNT, CLE, T0, actions
 from bench_output import write_report
 from ec_core.clock import ManualClock
 from ec_core.model import (
     CancelOrder,
     ExecutionReport,
     NewOrder,
-    OrderType,
     Quote,
     ReportKind,
-    Side,
     SnapshotComplete,
     TradeEvent,
 )
 from ec_core.plugins import PluginHost
 from ec_core.streams import TradeChannel
 from ec_core.vendor import SupportsReplay
-from ec_mock.instruments import builtin_instruments
 from ec_mock.market import RecordedVenue
 from ec_mock.vendor import MockVenue
 
-ACCOUNT = "BENCH-1"
-T0 = 1_704_898_800_000_000_000  # a Wednesday 09:00 in Chicago: CLE trades
-CLE = next(i for i in builtin_instruments() if i.symbol == "CLE")
 BID, ASK = 6999, 7000  # 69.99 / 70.00 in CLE's ticks of 0.01
 
 
 def pairs_of(n: int) -> list[tuple[NewOrder, CancelOrder]]:
-    """``n`` resting bids ~50 ticks under the market, each with its cancel."""
+    """``n`` resting bids ~50 ticks under the market, each with its cancel: the requests
+    bench_order_action.py times through the core."""
+    requests = actions(n)
     made = []
-    for i in range(n):
-        placed = f"ec{2 * i + 1}"
-        new = NewOrder(
-            account_id=ACCOUNT, symbol="CLE", side=Side.BUY, qty=1, order_type=OrderType.LMT,
-            limit_price=Decimal("69.49") + i % 7 * CLE.tick_size, cl_order_id=placed,
-        )  # fmt: skip
-        cancel = CancelOrder(
-            account_id=ACCOUNT, symbol="CLE", orig_cl_order_id=placed, cl_order_id=f"ec{2 * i + 2}"
-        )
+    for new, cancel in zip(requests[::2], requests[1::2], strict=True):
+        assert isinstance(new, NewOrder)
+        assert isinstance(cancel, CancelOrder)
         made.append((new, cancel))
     return made
 
