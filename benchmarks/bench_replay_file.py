@@ -20,6 +20,13 @@ message when it is not installed: ``uv sync --group peers``). Every rate is quot
 second in the process's CPU time (best of ``--repeat``; wall clock too in the JSON), with
 the ratios ``ec replay`` file / (3+) in memory and ``ec replay`` file / peer. The Parquet
 rows are skipped with a message when pyarrow is not installed (``ec-core[parquet]``).
+
+``--breakdown`` splits ``ec replay`` in the same process: the replay of the file
+alone (``replay_plan`` on the path, the command's garbage-collector freeze, no report
+written), the same replay from memory (the quotes in a list, no reader and no checks),
+and each file the report writes (``report.txt``, ``report.json``, ``chart.svg``,
+``report.html``) rendered from that run's report; what is left of the command's time is
+its own glue (click, settings, loading the strategy file, opening the venue).
 """
 
 from __future__ import annotations
@@ -35,12 +42,15 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+import anyio
 from bench_output import write_report
 from bench_replay import (
     ACCOUNT,
     INSTRUMENT,
     MOCK_SYMBOL,
     MOCK_T0,
+    DipStrategy,
+    PingStrategy,
     orders_run,
     peer_run,
     stream_quotes,
@@ -49,8 +59,11 @@ from click.testing import CliRunner
 from ec_core.cli.main import build_cli
 from ec_core.data import read_ticks, write_ticks
 from ec_core.data.tick_checks import TickChecks
-from ec_core.model import Instrument
+from ec_core.model import Instrument, Quote
 from ec_core.plugins import PluginHost
+from ec_core.strategy.loader import StrategyPlan
+from ec_core.strategy.replay import replay_plan
+from ec_core.strategy.report import ReplayReport
 
 #: The mock venue's crude oil, the grid the file's prices are written on.
 MOCK_INSTRUMENT = Instrument(
@@ -91,6 +104,35 @@ def read_all(path: Path, *, checks: bool) -> int:
     return count
 
 
+def replay_alone(host: PluginHost, source: Path | list[Quote]) -> ReplayReport:
+    """(3+)'s plan replayed from ``source`` (a file: read and checked as ``ec replay`` does;
+    a list: from memory) after the command's ``gc.collect(); gc.freeze()``; no report written."""
+    plan = StrategyPlan(
+        [DipStrategy(symbol=MOCK_SYMBOL), PingStrategy()], timeframes=("1s", "1m", "5m")
+    )
+    gc.collect()
+    gc.freeze()
+    try:
+        return anyio.run(
+            lambda: replay_plan(host, plan, source, account_id=ACCOUNT, tick_checks=TickChecks())
+        )
+    finally:
+        gc.unfreeze()
+
+
+def report_parts(report: ReplayReport) -> dict[str, Callable[[], object]]:
+    """Each file ``ec replay`` writes, rendered from ``report`` (not written)."""
+    from ec_core.strategy.html_report import render_html
+    from ec_core.strategy.report import render_svg, render_text
+
+    return {
+        "report.txt": partial(render_text, report),
+        "report.json": report.to_json,
+        "chart.svg": partial(render_svg, report),
+        "report.html": partial(render_html, report, timeframe_s=60),
+    }
+
+
 def ec_replay(host: PluginHost, strategy: Path, path: Path, out: Path, n: int) -> None:
     """The ``replay`` command in-process, as ``ec replay`` runs it."""
     args = ["replay", f"{strategy}:strategy", "--ticks", str(path), "--account", ACCOUNT,
@@ -101,6 +143,39 @@ def ec_replay(host: PluginHost, strategy: Path, path: Path, out: Path, n: int) -
     report = json.loads((out / "report.json").read_text())
     if report["ticks"] != n or report["errors"]:
         raise SystemExit(f"ec replay {path.name}: {report['ticks']} ticks, {report['errors']}")
+
+
+def breakdown(
+    report: dict[str, object],
+    rates: dict[str, float],
+    made: ReplayReport,
+    kinds: list[str],
+    repeat: int,
+) -> None:
+    """Where ``ec replay`` on a file spends its time beyond (3+) from memory, µs a quote."""
+    n = int(str(report["n"]))
+    parts: dict[str, float] = {}
+    for name, render in report_parts(made).items():
+        _, cpu = best_of(render, repeat)
+        parts[name] = cpu
+        print(f"  {name:<20} {cpu * 1e3:>8.1f} ms CPU time a run")
+    report["cpu_report_ms"] = {name: round(cpu * 1e3, 1) for name, cpu in parts.items()}
+    us = {label: 1e6 / rate for label, rate in rates.items()}
+    written = sum(parts.values()) * 1e6 / n
+    for kind in kinds:
+        split = {
+            "memory_replay": us["memory_replay"],
+            "read_checks": us[f"{kind}_read_checks"],
+            "replay_beyond_memory_and_reading": (
+                us[f"{kind}_replay"] - us["memory_replay"] - us[f"{kind}_read_checks"]
+            ),
+            "report_files": written,
+            "command_rest": us[f"{kind}_ec_replay"] - us[f"{kind}_replay"] - written,
+        }
+        report[f"cpu_{kind}_breakdown_us_per_quote"] = {k: round(v, 3) for k, v in split.items()}
+        print(f"ec replay {kind}, {us[f'{kind}_ec_replay']:.2f} us/quote: " + ", ".join(
+            f"{k} {v:.2f}" for k, v in split.items()
+        ))  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
         " also imports the report's plotly, ~0.35 s",
     )
     parser.add_argument("--peer", action="store_true", help="nautilus_trader on the same quotes")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also the replay of each file alone, from memory, and each report file rendered",
+    )
     parser.add_argument("--out", default="benchmarks/results/bench_replay_file.json")
     args = parser.parse_args(argv)
     logging.getLogger("ec_core").setLevel(logging.CRITICAL)
@@ -149,11 +229,18 @@ def main(argv: list[str] | None = None) -> int:
             record(f"{kind}_read", wall, cpu)
             wall, cpu = best_of(partial(read_all, path, checks=True), repeat)
             record(f"{kind}_read_checks", wall, cpu)
+            if args.breakdown:
+                wall, cpu = best_of(partial(replay_alone, host, path), repeat)
+                record(f"{kind}_replay", wall, cpu)
             out = folder / f"out-{kind}"
             wall, cpu = best_of(partial(ec_replay, host, strategy, path, out, n), repeat)
             record(f"{kind}_ec_replay", wall, cpu)
         wall, cpu = best_of(lambda: orders_run(quotes, host, show_market=True), repeat)
         record("memory_3plus", wall, cpu)
+        if args.breakdown:
+            wall, cpu = best_of(partial(replay_alone, host, quotes), repeat)
+            record("memory_replay", wall, cpu)
+            breakdown(report, rates, replay_alone(host, quotes), list(files), repeat)
     for kind in files:
         ratio = rates["memory_3plus"] / rates[f"{kind}_ec_replay"]
         report[f"cpu_{kind}_ec_replay_cost_vs_3plus"] = round(ratio, 2)
