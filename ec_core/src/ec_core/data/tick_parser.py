@@ -29,6 +29,7 @@ __all__ = [
     "PriceGrid",
     "TickParser",
     "cell_text",
+    "column_index",
     "integer",
     "price_ticks",
     "timestamp",
@@ -50,6 +51,12 @@ Batcher = Callable[
     [Sequence[Sequence[object]], Sequence[object], Instrument, "PriceGrid"], ColumnBatch | None
 ]
 _SIDES: Final = SIDES
+
+
+def column_index(columns: Sequence[str]) -> dict[str, int]:
+    """Each column name's index in a header; of a name given twice, the last (the cell a
+    row's dict keeps, so every reader of a file picks the same one)."""
+    return {name: i for i, name in enumerate(columns)}
 
 
 class BadCell(Exception):
@@ -214,7 +221,7 @@ class TickParser:
 
     def __init__(self, columns: Sequence[str], lookup: InstrumentLookup) -> None:
         self._width = len(columns)
-        self._index = {name: i for i, name in enumerate(columns)}  # the last of a name
+        self._index = column_index(columns)
         self._at = (self._index["kind"], self._index["symbol"], self._index["ts_ns"])
         self.kind_at = self._at[0]
         self._lookup = lookup

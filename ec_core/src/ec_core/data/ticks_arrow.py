@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, final
 
-from ec_core.data.tick_parser import cell_text
+from ec_core.data.tick_parser import cell_text, column_index
 from ec_core.errors import ConfigError
 
 __all__ = ["ARROW_SUFFIXES", "ArrowCsv", "ArrowRows", "arrow_columns", "is_arrow", "write_arrow"]
@@ -79,12 +79,8 @@ class ArrowRows:
         self._path = path
         self._errors = (_pyarrow(path).ArrowException, OSError, UnicodeDecodeError)
         self.line_num = 0
-        names = list(self.columns)
-        self._read = (
-            None
-            if only is None
-            else frozenset(len(names) - 1 - names[::-1].index(n) for n in only if n in names)
-        )
+        index = column_index(self.columns)
+        self._read = None if only is None else frozenset(index[n] for n in only if n in index)
 
     def __iter__(self) -> Iterator[tuple[object, ...]]:
         for _, cells in self._parts():

@@ -61,6 +61,7 @@ from ec_core.data.tick_parser import (
     PriceGrid,
     TickParser,
     cell_text,
+    column_index,
     integer,
     price_ticks,
     timestamp,
@@ -239,7 +240,7 @@ def read_symbols(path: str | Path) -> list[str]:
 
 def _symbol_cells(path: Path) -> Iterable[object]:
     with _source(path, None, only=("kind", "symbol")) as (columns, rows, _):
-        symbol_at = _last(columns, "symbol")
+        symbol_at = column_index(columns)["symbol"]
         if is_bar_header(columns):
             return dict.fromkeys(map(itemgetter(symbol_at), filter(None, rows)))
         kinds = TickParser(columns, _no_instrument)
@@ -253,7 +254,7 @@ def _symbol_cells_by_row(path: Path) -> Iterable[object]:
     seen: dict[object, None] = {}
     with _source(path, None) as (columns, rows, numbered):
         kinds = None if is_bar_header(columns) else TickParser(columns, _no_instrument)
-        at = _last(columns, "symbol")
+        at = column_index(columns)["symbol"]
         for row in rows:
             if not row:
                 continue
@@ -261,11 +262,6 @@ def _symbol_cells_by_row(path: Path) -> Iterable[object]:
                 _checked(kinds, row, path, numbered.line_num)
             seen.setdefault(row[at] if at < len(row) else "", None)
     return seen
-
-
-def _last(columns: Sequence[str], name: str) -> int:
-    """The index of the last column called ``name`` (the one a row's dict keeps)."""
-    return len(columns) - 1 - list(columns)[::-1].index(name)
 
 
 def read_ticks(
