@@ -8,11 +8,13 @@ were out of order. Nothing is silent and no message shows Python internals.
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 
 import pytest
 from ec_core.data import TICK_FIELDS, read_ticks
 from ec_core.data.tick_checks import TickChecks, parse_ts_ns
+from ec_core.data.ticks_csv import read_tick_chunks
 from ec_core.errors import ConfigError
 from ec_core.model import Instrument, Quote, Trade
 from hypothesis import given
@@ -166,3 +168,25 @@ def test_a_time_past_64_bit_nanoseconds_is_refused_naming_the_rule() -> None:
         parse_ts_ns(str(2**63))
     with pytest.raises(ValueError, match="64-bit"):
         parse_ts_ns("99999999999999999999999")
+
+
+def test_chunks_are_the_ticks_in_lists_and_a_bad_row_comes_after_those_before_it(
+    tmp_path: Path,
+) -> None:
+    """``ec replay`` takes the checked ticks a chunk at a time (read_tick_chunks): the same
+    ticks as read_ticks, in lists; a broken row still ends the read after every tick
+    before it was given (a row path chunk is cut there), with the row path's message."""
+    rows = [quote_row(T0 + i) for i in range(600)]
+    path = write(tmp_path, *rows)
+    chunks = list(read_tick_chunks(path, TABLE, checks=TickChecks()))
+    assert all(type(chunk) is list and chunk for chunk in chunks)
+    assert [t for chunk in chunks for t in chunk] == list(
+        read_ticks(path, TABLE, checks=TickChecks())
+    )
+    broken = write(tmp_path, *rows[:300], quote_row(T0 + 300, bid="70.02"), *rows[301:])
+    given: list[Quote | Trade] = []
+    chunks_read = read_tick_chunks(broken, TABLE, checks=TickChecks())
+    with pytest.raises(ConfigError) as caught:
+        given.extend(chain.from_iterable(chunks_read))  # what came before the error stays
+    assert caught.value.path == "t.csv:302.ask"
+    assert [t.ts_ns for t in given] == [T0 + i for i in range(300)]

@@ -63,6 +63,9 @@ _ISO: Final = re.compile(
     r"(?P<zone>Z|[+-]\d\d:?\d\d)?$",
     re.ASCII,  # digits 0-9 only: str.isdigit and int() also read other scripts' digits
 )
+#: At most this many ticks of rows checked one by one are given together (a reader's
+#: batch holds fewer; :meth:`TickChecks.apply`'s rows are one long batch).
+_ROWS: Final = 4096
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_NS: Final = (1 << 63) - 1
 _TS_RULE: Final = (
@@ -204,41 +207,65 @@ class TickChecks:
         place: Callable[[Any], str] = where if where is not None else str
         if self.sort:
             return iter(self._sorted(rows, place))
-        return self._in_order((rows,), place)  # type: ignore[arg-type]
+        return chain.from_iterable(self._in_order((rows,), place))  # type: ignore[arg-type]
 
     def apply_batches(
         self, batches: Iterable[Batch], *, where: Callable[[Any], str] | None = None
     ) -> Iterator[Quote | Trade]:
         """:meth:`apply` on a reader's batches: a :class:`ColumnBatch` whose rows break
         no rule passes whole; any other batch is checked row by row, in file order."""
+        return chain.from_iterable(self.chunks(batches, where=where))
+
+    def chunks(
+        self, batches: Iterable[Batch], *, where: Callable[[Any], str] | None = None
+    ) -> Iterator[Sequence[Quote | Trade]]:
+        """:meth:`apply_batches` a batch at a time: the ticks of each batch that pass, as
+        a list (a :class:`ColumnBatch` that breaks no rule: its own), so a replay takes a
+        batch with one loop instead of resuming a generator per tick. A broken row (or
+        one the reader refuses) is raised after the ticks before it were given."""
         place: Callable[[Any], str] = where if where is not None else str
         if self.sort:
             rows = chain.from_iterable(
                 b.rows() if isinstance(b, ColumnBatch) else b for b in batches
             )
-            return iter(self._sorted(rows, place))
+            return iter((self._sorted(rows, place),))
         return self._in_order(batches, place)
 
-    def _in_order(self, batches: Iterable[Batch], place: Callable[[Any], str]) -> Iterator[Any]:
+    def _in_order(
+        self, batches: Iterable[Batch], place: Callable[[Any], str]
+    ) -> Iterator[Sequence[Any]]:
         last_ts: int = -1
         last: object = ""
         problem = row_problem
         for batch in batches:
             if isinstance(batch, ColumnBatch) and batch.passes(last_ts):
-                yield from batch.ticks
+                yield batch.ticks
                 last_ts, last = batch.ts[-1], batch.keys[-1]
                 continue
             rows = batch.rows() if isinstance(batch, ColumnBatch) else batch
-            for key, tick, instrument in rows:
-                if tick.ts_ns < last_ts:
-                    raise ConfigError(
-                        f"earlier than line {_line(place(last))} ({tick.ts_ns} < {last_ts}):"
-                        " the rows must be in time order (sort the file, or pass --sort)",
-                        path=f"{place(key)}.ts_ns",
-                    )
-                last_ts, last = tick.ts_ns, key
-                if problem(tick, instrument) is None or self._valid(place(key), tick, instrument):
-                    yield tick
+            kept: list[Any] = []
+            try:
+                for key, tick, instrument in rows:
+                    if tick.ts_ns < last_ts:
+                        raise ConfigError(
+                            f"earlier than line {_line(place(last))} ({tick.ts_ns} < {last_ts}):"
+                            " the rows must be in time order (sort the file, or pass --sort)",
+                            path=f"{place(key)}.ts_ns",
+                        )
+                    last_ts, last = tick.ts_ns, key
+                    if problem(tick, instrument) is None or self._valid(
+                        place(key), tick, instrument
+                    ):
+                        kept.append(tick)
+                        if len(kept) == _ROWS:
+                            yield kept
+                            kept = []
+            except Exception:
+                if kept:  # the rows before the broken one come first, as row by row
+                    yield kept
+                raise
+            if kept:
+                yield kept
 
     def _sorted(
         self, rows: Iterable[tuple[Place, Record, Instrument]], place: Callable[[Any], str]

@@ -79,6 +79,7 @@ __all__ = [
     "is_bar_file",
     "is_bar_header",
     "read_symbols",
+    "read_tick_chunks",
     "read_tick_rows",
     "read_ticks",
     "record_rows",
@@ -275,11 +276,23 @@ def read_ticks(
     ``instrument`` gives each symbol's tick grid: a ``symbol -> Instrument | None``
     function or a mapping.
     """
-    target = Path(path)
-    batches = _tick_batches(target, instrument)
     if checks is not None:
-        return checks.apply_batches(batches, where=partial(_where, target))
-    return (tick for _, tick, _ in _rows_of(batches))
+        return chain.from_iterable(read_tick_chunks(path, instrument, checks=checks))
+    return (tick for _, tick, _ in _rows_of(_tick_batches(Path(path), instrument)))
+
+
+def read_tick_chunks(
+    path: str | Path,
+    instrument: InstrumentLookup | Mapping[str, Instrument],
+    *,
+    checks: TickChecks,
+) -> Iterator[Sequence[Quote | Trade]]:
+    """:func:`read_ticks` with ``checks``, a chunk of ticks at a time (lists, lazily): what
+    ``ec replay`` reads, so a tick costs one step of a list's iterator instead of a
+    generator step per layer (:meth:`TickChecks.chunks
+    <ec_core.data.tick_checks.TickChecks.chunks>`)."""
+    target = Path(path)
+    return checks.chunks(_tick_batches(target, instrument), where=partial(_where, target))
 
 
 def read_tick_rows(

@@ -21,10 +21,10 @@ report's ``held``.
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import Any, final
 
@@ -33,7 +33,7 @@ import anyio
 from ec_core.clock import utc_iso
 from ec_core.data.ohlcv_file import read_bar_ticks
 from ec_core.data.tick_checks import TickChecks
-from ec_core.data.ticks_csv import read_ticks
+from ec_core.data.ticks_csv import read_tick_chunks
 from ec_core.errors import ConfigError
 from ec_core.front import open_venue
 from ec_core.model import Bar, Instrument, MarketEvent
@@ -87,13 +87,13 @@ async def replay_plan(
             table = {s: await session.resolve(s) for s in plan.symbols}
             lookup = _file_lookup(table, market)
             checks = tick_checks if tick_checks is not None else TickChecks()
-            events: Iterable[MarketEvent] = (
-                read_ticks(ticks, lookup, checks=checks)
+            chunks: Iterable[Iterable[MarketEvent]] = (
+                read_tick_chunks(ticks, lookup, checks=checks)
                 if bar_length_ns is None
-                else read_bar_ticks(ticks, lookup, length_ns=bar_length_ns, checks=checks)
+                else (read_bar_ticks(ticks, lookup, length_ns=bar_length_ns, checks=checks),)
             )
         else:
-            events = ticks
+            chunks = (ticks,)
         # the report keeps a row of each finished signal, the engine none of them whole
         instruments: dict[str, Instrument] = {}
         finished = SignalLog(instruments)
@@ -115,14 +115,11 @@ async def replay_plan(
                 feed.tick_buffer.add_bar_listener(
                     _marker(marks, symbol, feed.instrument, feed.tick_buffer.timeframes[0].name)
                 )
-            source = iter(events)  # the replay shows each tick to the venue (its stream)
-            first = next(source, None)
+            first, events = _first_of(chunks)  # the venue is shown each tick (its stream)
             started = time.perf_counter()
             if first is not None:
                 await rig.engine.replay(
-                    itertools.chain((first,), source),
-                    sync=_StreamSync(rig.backlog, market),
-                    venue_sees_ticks=show_market,
+                    events, sync=_StreamSync(rig.backlog, market), venue_sees_ticks=show_market
                 )
             await _settle(rig)
             wall = time.perf_counter() - started
@@ -157,6 +154,21 @@ async def replay_plan(
                 orders=rig.tracker.orders(account_id),
                 slippage_ticks=_slippage_ticks(settings),
             )
+
+
+def _first_of(
+    chunks: Iterable[Iterable[MarketEvent]],
+) -> tuple[MarketEvent | None, Iterator[MarketEvent]]:
+    """The first event of ``chunks`` (``None``: there is none) and every event, that one
+    included, through one C iterator over the chunks (a reader's lists): a tick costs a
+    step of its chunk's iterator, not a generator step per layer."""
+    rest = iter(chunks)
+    for chunk in rest:
+        events = iter(chunk)
+        first = next(events, None)
+        if first is not None:
+            return first, chain.from_iterable(chain(((first,), events), rest))
+    return None, iter(())
 
 
 def _unknown_accounts(denied: Mapping[str, int], account_id: str) -> list[str]:
