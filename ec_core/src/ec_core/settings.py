@@ -43,6 +43,7 @@ __all__ = [
     "parse_settings",
     "read_toml",
     "resolve_secrets",
+    "validation_text",
 ]
 
 SECRET_KEYS = frozenset({"password", "token", "secret", "api_key", "private_key"})
@@ -166,7 +167,7 @@ def parse_settings(data: Mapping[str, Any], *, file: str | None = None) -> Setti
     try:
         settings = msgspec.convert(data, Settings)
     except msgspec.ValidationError as exc:
-        raise ConfigError(str(exc), path=_key_of(exc), file=file) from exc
+        raise ConfigError(validation_text(exc, Settings), path=_key_of(exc), file=file) from exc
     vendors: dict[str, dict[str, Any]] = {}
     for name, table in settings.vendors.items():
         try:
@@ -195,13 +196,24 @@ def convert_vendor_settings(settings: Mapping[str, Any], into: type[T], *, vendo
     try:
         return msgspec.convert(dict(settings), into)
     except msgspec.ValidationError as exc:
-        text = str(exc)
-        missing = _MISSING.search(text)
+        text = validation_text(exc, into)
+        missing = _MISSING.search(str(exc))
         key = missing.group("field") if missing else _key_of(exc)
         path = f"vendors.{vendor}" + (f".{key}" if key else "")
         if "Expected `Secret`" in text:
             text += f' (secrets come from the environment: set {key}_env = "VARIABLE")'
         raise ConfigError(text, path=path) from exc
+
+
+def validation_text(exc: msgspec.ValidationError, into: type) -> str:
+    """What a settings table converted to ``into`` got wrong, in msgspec's words; a
+    misspelt key of ``into`` itself is "unknown key" and the keys there are (a user who
+    wrote ``vendr`` or ``sed`` sees ``vendor`` or ``seed``)."""
+    text = str(exc)
+    fields = getattr(into, "__struct_fields__", None)
+    if fields and _UNKNOWN.search(text) and not _AT.search(text):
+        return f"unknown key (known: {', '.join(sorted(fields))})"
+    return text
 
 
 def _key_of(exc: msgspec.ValidationError) -> str | None:

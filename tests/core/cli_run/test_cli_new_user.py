@@ -330,6 +330,27 @@ def test_ec_run_on_an_account_the_logon_does_not_trade_is_one_line_naming_the_kn
     assert "--account" in line
 
 
+@pytest.mark.parametrize(
+    ("settings", "named", "known"),
+    [
+        ('vendr = "mock"\n', "vendr", "vendor"),
+        ("[vendors.mock]\nsed = 1\n", "vendors.mock.sed", "seed"),
+    ],
+)
+def test_a_misspelt_settings_key_is_one_line_listing_the_keys_there_are(
+    tmp_path: Path, settings: str, named: str, known: str
+) -> None:
+    # It said msgspec's "Object contains unknown field `vendr`": right, but not what to write.
+    (tmp_path / "idle.py").write_text(IDLE, encoding="utf-8")
+    (tmp_path / "settings.toml").write_text(settings, encoding="utf-8")
+    result = ec("run", str(tmp_path / "idle.py") + ":strategy", "--config",
+                str(tmp_path / "settings.toml"))  # fmt: skip
+    assert result.exit_code == 1, result.output
+    [line] = result.output.strip().splitlines()
+    assert f"{named}: unknown key (known: " in line
+    assert f" {known}," in line or f" {known})" in line
+
+
 def test_bar_length_on_a_tick_file_is_a_usage_error(tmp_path: Path) -> None:
     # ec data check dropped it silently on ticks: a user who meant bars got a tick summary.
     source = ticks(tmp_path / "cle.csv")

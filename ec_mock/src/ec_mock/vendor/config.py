@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal, final
 
 import msgspec
 from ec_core.errors import ConfigError
+from ec_core.settings import validation_text
 
 from ec_mock.market.recorded_model import RecordedFillModel
 from ec_mock.vendor.channels import DEFAULT_MARKET_BUFFER, DEFAULT_TRADE_BUFFER
@@ -78,7 +79,7 @@ def parse_settings(settings: Mapping[str, Any]) -> tuple[MockSettings, dict[str,
     try:
         parsed = msgspec.convert(plain, MockSettings, strict=False)
     except msgspec.ValidationError as exc:
-        raise ConfigError(str(exc), path=_path_of(exc)) from exc
+        raise ConfigError(validation_text(exc, MockSettings), path=_path_of(exc)) from exc
     if parsed.balance <= 0:
         raise ConfigError(f"must be > 0, got {parsed.balance}", path="vendors.mock.balance")
     for key in ("commission_per_contract", "commission_per_order"):
