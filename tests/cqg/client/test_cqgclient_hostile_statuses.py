@@ -1,5 +1,6 @@
 """Well-formed but hostile order statuses from the server's own line, over real loopback:
-a copy of the server's genuine status of our order with one value made impossible.
+a copy of the server's genuine status of our order with one value made impossible; and
+answers to nothing the client asked.
 
 Each is logged and counted or mapped to a state that says what is known; the session
 stays logged on; an order whose fate the status leaves unknown is ``UNKNOWN`` and the
@@ -141,8 +142,38 @@ async def test_a_status_code_the_adapter_does_not_know_is_unknown_then_reconcile
         order = p.tracker.order("H1")
         assert order is not None
         assert order.state is OrderState.UNKNOWN
+        assert p.session.stats()["unknown_status_codes"] == 1  # counted (and logged)
         assert await p.executor.resolve_unknown(ACCOUNT) == []  # asked the venue
         order = p.tracker.order("H1")
         assert order is not None
         assert order.state is OrderState.WORKING
         assert p.session.state is SessionState.LOGGED_ON
+
+
+def _unsolicited(kind: str) -> ServerMsg:
+    msg = ServerMsg()
+    if kind == "logon_result":
+        result = msg.logon_result
+        result.result_code, result.base_time, result.server_time = 0, "2024-01-01T00:00:00", 0
+        result.protocol_version_major, result.protocol_version_minor = 2, 230
+    elif kind == "information_report":
+        msg.information_reports.add(id=987_654, status_code=0, is_report_complete=True)
+    elif kind == "order_request_reject":
+        msg.order_request_rejects.add(request_id=99_999, reject_code=1).text_message = "?"
+    else:
+        msg.pong.token, msg.pong.ping_utc_time, msg.pong.pong_utc_time = "never-sent", 0, 0
+    return msg
+
+
+@pytest.mark.parametrize(
+    "kind", ["logon_result", "information_report", "order_request_reject", "pong"]
+)
+async def test_an_answer_to_nothing_asked_is_a_counted_dead_letter(kind: str) -> None:
+    async with placed() as p:
+        p.srv.put_frame(_unsolicited(kind).SerializePartialToString())
+        assert ACCOUNT in {a.account_id for a in await p.session.accounts()}
+        assert p.session.stats().get("dead_letters_total", 0) == 1
+        assert p.session.state is SessionState.LOGGED_ON
+        order = p.tracker.order("H1")
+        assert order is not None
+        assert order.state is OrderState.WORKING  # nothing about our order changed

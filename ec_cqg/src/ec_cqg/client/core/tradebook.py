@@ -12,6 +12,7 @@ chain's current status.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from decimal import Decimal
 from typing import Final, final
@@ -38,10 +39,13 @@ from ec_core.model import (
 from ec_core.streams import TradeHub
 
 from ec_cqg.client.core.contracts import ContractDirectory
+from ec_cqg.protocol.mapping.codes import ORDER_STATUS_TO_STATE
 from ec_cqg.protocol.mapping.reports import ContractRef, unseen_fill
 from ec_cqg.protocol.mapping.requests import OrderTarget
 from ec_cqg.protocol.pb import order_2, trade_routing_2
 from ec_cqg.protocol.prices import double_to_decimal, qty_from_cqg
+
+log = logging.getLogger("ec_cqg.client")
 
 __all__ = ["Chain", "TradeBook"]
 
@@ -267,6 +271,14 @@ class TradeBook:
         if not chain.first_cl:
             chain.first_cl = self._first_sent_cl(status)
         reports = self._contracts.mapper.reports(status, chain_id=chain.first_cl)
+        if status.status not in ORDER_STATUS_TO_STATE:  # the order is UNKNOWN: say why
+            self._counters["unknown_status_codes"] += 1
+            log.warning(
+                "cqg: order %s has status code %d, which ec does not know: it is UNKNOWN"
+                " until reconciled",
+                status.chain_order_id,
+                status.status,
+            )
         chain.order_id = status.order_id
         chain.account_id = status.account_id
         chain_of_cl = self._chain_of_cl
