@@ -166,3 +166,17 @@ def test_the_client_maps_a_segment_back_to_the_same_sessions() -> None:
         )
         is None
     )
+
+
+def test_a_range_over_a_year_is_refused_before_any_work() -> None:
+    # 50 years were answered: ~3 s of the server's one thread per request, every other
+    # session on the server waiting meanwhile (a frame can carry many such requests).
+    client, _base = _client()
+    es = client.contract_id("ESH")
+    start = datetime(2000, 1, 1, tzinfo=UTC)
+    long = _ask(client, es, start, datetime(2050, 1, 1, tzinfo=UTC))
+    [report] = long.information_reports
+    assert report.status_code == 102  # INVALID_PARAMS
+    assert "366 days" in report.text_message
+    year = _ask(client, es, start, start + timedelta(days=366))
+    assert year.information_reports[0].status_code == 0

@@ -23,6 +23,7 @@ from ec_cqg.server.requests import MAX_TIME_OFFSET_MS
 from ec_cqg.server.sessioninfo import (
     DEFAULT_AHEAD_NS,
     DEFAULT_BACK_NS,
+    MAX_SESSION_SPAN_NS,
     order_entitlements,
     session_information,
 )
@@ -236,6 +237,13 @@ class InformationDesk:
         if end <= start:
             msg, _ = information_report(
                 request.id, _IR.STATUS_CODE_INVALID_PARAMS, "to_utc_time is not after from_utc_time"
+            )
+            return msg
+        if end - start > MAX_SESSION_SPAN_NS:  # the work grows with the days: bound it
+            msg, _ = information_report(
+                request.id,
+                _IR.STATUS_CODE_INVALID_PARAMS,
+                "from_utc_time to to_utc_time spans more than 366 days: ask a year at a time",
             )
             return msg
         msg, report = information_report(request.id, _IR.STATUS_CODE_SUCCESS)

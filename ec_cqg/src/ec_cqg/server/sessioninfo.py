@@ -34,6 +34,9 @@ _O = order_2.Order
 _NONE = _O.EXEC_INSTRUCTION_NONE
 DEFAULT_BACK_NS = 86_400 * 1_000_000_000
 DEFAULT_AHEAD_NS = 60 * 86_400 * 1_000_000_000
+#: The longest range one request may ask for (its work grows with the days it covers, on
+#: the server's one thread: 50 years took ~3 s while every other session waited).
+MAX_SESSION_SPAN_NS = 366 * 86_400 * 1_000_000_000
 
 
 def _cqg_weekday(day: date) -> int:
