@@ -344,3 +344,30 @@ async def test_any_new_order_fields_get_an_answer(fields: dict[str, Any]) -> Non
         msg = ClientMsg()
         new_order(msg, 5, "any", account, contract, **fields)
         assert answer_of(await line.exchange(msg), 5, "any"), fields
+
+
+async def test_a_frame_of_costly_requests_is_answered_without_holding_the_server() -> None:
+    # A year of session information costs ~50 ms of the server's one thread; a 1 MB frame
+    # holds ~60,000 such requests: ~50 minutes during which no other session was served.
+    async with (
+        served() as (url, _venue),
+        connect(url, ping_interval=None) as ws,
+        connect(url, ping_interval=None) as bystander_ws,
+    ):
+        line, bystander = Line(ws), Line(bystander_ws)
+        _account, contract = await line.logon()
+        await bystander.logon()
+        msg = ClientMsg()
+        for k in range(2_000):
+            asked = msg.information_requests.add(id=100 + k).session_information_request
+            asked.session_info_id, asked.from_utc_time = contract, 0
+            asked.to_utc_time = 366 * 86_400_000
+        with anyio.fail_after(10):
+            answers = await line.exchange(msg)
+        codes = [r.status_code for m in answers for r in m.information_reports]
+        assert len(codes) == 2_000  # every request answered
+        assert codes.count(0) == 16  # the first ones in full, the rest told to ask again
+        limited = [r for m in answers for r in m.information_reports if r.status_code]
+        assert {r.status_code for r in limited} == {105}  # REQUEST_RATE_LIMIT_VIOLATION
+        assert "16 session information requests" in limited[0].text_message
+        await bystander.exchange(ClientMsg())

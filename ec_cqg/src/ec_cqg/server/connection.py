@@ -35,6 +35,7 @@ from ec_cqg.protocol.pb import (
     ClientMsg,
     ServerMsg,
     user_session_2,
+    webapi_2,
 )
 from ec_cqg.server.codes import REQUEST_REJECT
 from ec_cqg.server.order_flow import take_order_request
@@ -43,6 +44,19 @@ from ec_cqg.server.state import ServerState
 from ec_cqg.server.unsupported import unknown_requests
 
 __all__ = ["ConnectionCore"]
+
+_RATE_LIMITED = webapi_2.InformationReport.STATUS_CODE_REQUEST_RATE_LIMIT_VIOLATION
+
+
+def _rate_limited(request_id: int, most: int) -> ServerMsg:
+    msg = ServerMsg()
+    report = msg.information_reports.add(id=request_id, status_code=_RATE_LIMITED)
+    report.text_message = (
+        f"at most {most} session information requests are answered per message:"
+        " ask again in a later one"
+    )
+    return msg
+
 
 _LR = user_session_2.LogonResult
 _LO = user_session_2.LoggedOff
@@ -236,7 +250,13 @@ class ConnectionCore:
         if msg.HasField("restore_or_join_session"):
             self._send_restore_result(_RR.RESULT_CODE_INVALID_PARAMS, "already logged on")
         server = self.server
+        costly, most = 0, server.config.max_session_information_per_message
         for request in msg.information_requests:
+            if request.HasField("session_information_request"):
+                costly += 1
+                if costly > most:  # each costs the server's one thread: others would wait
+                    self._send(_rate_limited(request.id, most))
+                    continue
             self._send(server.information.answer(session, request, now_ns=self._now()))
         for sub in msg.trade_subscriptions:
             for answer in server.subscriptions.trade(session, sub, now_ns=self._now()):
