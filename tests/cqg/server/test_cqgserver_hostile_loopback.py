@@ -99,6 +99,20 @@ async def served() -> AsyncIterator[tuple[str, MockVenue]]:
     venue.check()  # the engine's invariants hold after all of it
 
 
+@asynccontextmanager
+async def beside_a_bystander() -> AsyncIterator[tuple[Line, Line]]:
+    """A line to test (frames of any size) and a second session of the same user on the
+    same server, logged on: it must be served whatever the first one sends."""
+    async with (
+        served() as (url, _venue),
+        connect(url, ping_interval=None, max_size=None) as ws,
+        connect(url, ping_interval=None) as bystander_ws,
+    ):
+        bystander = Line(bystander_ws)
+        await bystander.logon()
+        yield Line(ws), bystander
+
+
 def new_order(msg: ClientMsg, request_id: int, cl: str, account: int, contract: int,
               **fields: Any) -> order_2.Order:  # fmt: skip
     """A LMT DAY buy of 1 with ``fields`` replacing any of it (``qty=None``: no qty)."""
@@ -161,14 +175,8 @@ HOSTILE_ORDERS: dict[str, tuple[dict[str, Any], str]] = {
 
 
 async def test_every_hostile_order_request_is_answered_naming_what_is_wrong() -> None:
-    async with (
-        served() as (url, _venue),
-        connect(url, ping_interval=None) as ws,
-        connect(url, ping_interval=None) as bystander_ws,
-    ):
-        line, bystander = Line(ws), Line(bystander_ws)
+    async with beside_a_bystander() as (line, bystander):
         account, contract = await line.logon()
-        await bystander.logon()
         for request_id, (name, (fields, word)) in enumerate(HOSTILE_ORDERS.items(), start=10):
             msg = ClientMsg()
             new_order(msg, request_id, f"h{request_id}", account, contract, **fields)
@@ -197,8 +205,8 @@ async def test_every_hostile_order_request_is_answered_naming_what_is_wrong() ->
         assert {s.order.cl_order_id for m in seen for s in m.order_statuses} <= {
             f"h{i}" for i in range(10, 40)
         }
-        assert ws.close_code is None
-        assert bystander_ws.close_code is None
+        assert line.ws.close_code is None
+        assert bystander.ws.close_code is None
 
 
 async def test_requests_without_an_order_or_on_no_order_are_rejected_by_id() -> None:
@@ -231,14 +239,8 @@ async def test_requests_without_an_order_or_on_no_order_are_rejected_by_id() -> 
 
 
 async def test_a_burst_of_thousands_of_requests_is_answered_whole_and_others_are_served() -> None:
-    async with (
-        served() as (url, _venue),
-        connect(url, ping_interval=None, max_size=None) as ws,
-        connect(url, ping_interval=None) as bystander_ws,
-    ):
-        line, bystander = Line(ws), Line(bystander_ws)
+    async with beside_a_bystander() as (line, bystander):
         account, contract = await line.logon()
-        await bystander.logon()
         burst = ClientMsg()
         for k in range(2_000):  # bids at 1.00: nothing trades; buying power takes 80 of them
             new_order(burst, 1_000 + k, f"b{k}", account, contract, scaled_limit_price=100)
@@ -349,14 +351,8 @@ async def test_any_new_order_fields_get_an_answer(fields: dict[str, Any]) -> Non
 async def test_a_frame_of_costly_requests_is_answered_without_holding_the_server() -> None:
     # A year of session information costs ~50 ms of the server's one thread; a 1 MB frame
     # holds ~60,000 such requests: ~50 minutes during which no other session was served.
-    async with (
-        served() as (url, _venue),
-        connect(url, ping_interval=None) as ws,
-        connect(url, ping_interval=None) as bystander_ws,
-    ):
-        line, bystander = Line(ws), Line(bystander_ws)
+    async with beside_a_bystander() as (line, bystander):
         _account, contract = await line.logon()
-        await bystander.logon()
         msg = ClientMsg()
         for k in range(2_000):
             asked = msg.information_requests.add(id=100 + k).session_information_request
