@@ -501,3 +501,65 @@ def test_a_symbol_listed_twice_in_watch_is_watched_once() -> None:
     listed twice must not be stepped (and reaped) twice."""
     signal = OpSignal(resting_tree(), symbol=SYMBOL, watch=["Other", SYMBOL, "Other"])
     assert signal.watch == (SYMBOL, "Other")
+
+
+def test_ctx_signal_is_the_signal_evaluated_and_none_elsewhere() -> None:
+    """``ctx.signal`` is the signal whose conditions run, ``None`` inside ``generate``,
+    in a finish hook and once ``ingest`` has returned (it is stored once per signal
+    stepped, not set and cleared around every tick)."""
+    seen: list[tuple[str, str | None]] = []
+
+    def name(ctx: StrategyContext) -> str | None:
+        return None if ctx.signal is None else ctx.signal.name
+
+    class Two(OpStrategy):
+        def __init__(self) -> None:
+            super().__init__(symbols=[SYMBOL], max_signals=2)
+            self.made = 0
+
+        def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+            seen.append(("generate", name(ctx)))
+            self.made += 1
+            label = f"S{self.made}"
+
+            def cond(c: StrategyContext, label: str = label) -> bool:
+                seen.append((label, name(c)))
+                return c.now_ns >= T0 + 2 * SEC
+
+            return OpSignal(ActionTree(ActionNode(label, [], cond)), symbol=symbol, name=label)
+
+        def on_signal_finished(self, signal: OpSignal) -> None:
+            seen.append(("finished", name(engine.ctx)))
+
+    engine = StrategyEngine(FeedSet.of([INSTRUMENT], timeframes=("1s",)), [Two()])
+    for i in range(3):
+        engine.on_event(quote(T0 + i * SEC, 100))
+        assert engine.ctx.signal is None
+    assert seen == [
+        ("generate", None),
+        ("S1", "S1"),
+        ("generate", None),
+        ("S1", "S1"),
+        ("S2", "S2"),
+        ("S1", "S1"),
+        ("S2", "S2"),
+        ("finished", None),
+        ("finished", None),
+    ]
+
+
+@pytest.mark.anyio
+async def test_shutdown_stamps_the_engine_clock() -> None:
+    """One way to read the time: shutdown cancels at the engine's clock (event time
+    in a replay: the last event's), as the per-tick path reads it."""
+    strategy = EveryTick(max_signals=1)
+    engine = StrategyEngine(
+        FeedSet.of([INSTRUMENT], timeframes=("1s",)),
+        [strategy],
+        router=RecordingRouter(),
+        account_id=ACCOUNT,
+    )
+    await engine.replay([quote(T0, 100), quote(T0 + 7 * SEC, 100)])
+    await engine.shutdown()
+    assert [s.finished_ns for s in engine.finished] == [T0 + 7 * SEC]
+    assert engine.clock.now_ns() == T0 + 7 * SEC

@@ -96,7 +96,8 @@ class StrategyContext:
 
     ``ctx.feeds['SYM']`` is the instrument's :class:`~ec_core.data.DataFeed`;
     ``ctx.signal`` is the signal being evaluated (``None`` inside
-    :meth:`OpStrategy.generate`).
+    :meth:`OpStrategy.generate`, in a strategy's finish hook and between the engine's
+    steps).
     """
 
     __slots__ = ("account_id", "clock", "feeds", "router", "signal")

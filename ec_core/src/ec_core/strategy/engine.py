@@ -193,6 +193,7 @@ class StrategyEngine:
                 for strategy, generate, maybe_generate in strategies:
                     if now < strategy.quiet_until_ns:
                         continue  # the cap or a cool-down: decided without a call
+                    ctx.signal = None  # a strategy is asked outside every signal
                     try:
                         if generate is not None:  # the gate above was the whole check
                             signal = generate(ctx, route.symbol)
@@ -211,19 +212,20 @@ class StrategyEngine:
                 if not live:
                     continue
                 for signal in live:
-                    ctx.signal = signal
+                    ctx.signal = signal  # left set until someone else needs ctx (below)
                     try:
                         if signal.on_tick(ctx, now):
                             self._pump(signal)
                     except Exception as exc:
                         self._fail_signal(signal, now, exc)
-                ctx.signal = None
                 if finishing:  # a signal finished (it put itself there: OpSignal.on_done)
+                    ctx.signal = None
                     self._reap()
                 if backlog:
                     return True
         finally:
             self.events += counted
+            ctx.signal = None  # outside ingest no signal is being evaluated
         return False
 
     def _generate_failed(self, now: int, strategy: OpStrategy, exc: Exception) -> None:
@@ -388,9 +390,6 @@ class StrategyEngine:
             if order.chain_id in ids or order.cl_order_id in ids:
                 self._actions.start(self._send_cancel, signal, order, command.reason)
 
-    def _now(self) -> int:
-        return self.clock.now_ns()
-
     async def _send(self, signal: OpSignal, command: SendPayload) -> None:
         order: Order | None = None
         error: Exception | None = None
@@ -440,7 +439,9 @@ class StrategyEngine:
             await self.router.execute(payload)
         except Exception as exc:
             error = exc
-            self._report(self._now(), "cancel", self._owner_name(signal), signal.signal_id, exc)
+            self._report(
+                self.clock.now_ns(), "cancel", self._owner_name(signal), signal.signal_id, exc
+            )
         finally:
             self.outcomes.count(error)
             self._actions.settled()
@@ -510,7 +511,7 @@ class StrategyEngine:
         """Cancel every live signal and, if asked, every working order the engine placed
         (also those of finished signals, e.g. a resting take-profit), then wait for the
         order actions to settle."""
-        now = self._now()
+        now = self.clock.now_ns()
         async with anyio.create_task_group() as tg:
             self._actions.open(tg)
             try:
