@@ -198,6 +198,8 @@ class _Sink:
     def on_trade_event(self, event: TradeEvent) -> None:
         self.count += 1
 
+    hears_market_events = True  # the exchange calls on_market_event
+
     def on_market_event(self, event: Quote | Trade) -> None:
         self.count += 1
 
@@ -213,6 +215,8 @@ class _DepthSink:
         if isinstance(event, ExecutionReport):
             self._depth(event.symbol)
         self.count += 1
+
+    hears_market_events = True  # the exchange calls on_market_event
 
     def on_market_event(self, event: Quote | Trade) -> None:
         self._depth(event.symbol)

@@ -51,6 +51,8 @@ class Recorder:
     def on_trade_event(self, event: TradeEvent) -> None:
         self.trade.append(event)
 
+    hears_market_events = True  # the exchange calls on_market_event
+
     def on_market_event(self, event: Quote | Trade) -> None:
         self.market.append(event)
 

@@ -22,6 +22,8 @@ class DepthReader:
     def on_trade_event(self, event: TradeEvent) -> None:
         self.seen.append(self.exchange.book_depth("ES"))
 
+    hears_market_events = True  # the exchange calls on_market_event
+
     def on_market_event(self, event: Quote | Trade) -> None:
         self.seen.append(self.exchange.book_depth("ES"))
 

@@ -372,6 +372,8 @@ def test_a_listener_may_submit_from_its_callback() -> None:
             ):
                 ex.submit(order("hedge", SELL, 1, "4510"))
 
+        hears_market_events = True  # the exchange calls on_market_event
+
         def on_market_event(self, event: object) -> None:
             pass
 

@@ -59,9 +59,7 @@ class EventRouting:
         ``hears_market_events = False`` (:class:`~ec_mock.engine.listener.Listener`) is not
         called for quotes and prints."""
         self._listener_tuple = tuple(self._listeners)
-        self._market_listeners = tuple(
-            each for each in self._listeners if getattr(each, "hears_market_events", True)
-        )
+        self._market_listeners = tuple(each for each in self._listeners if each.hears_market_events)
         self._route()
 
     @property

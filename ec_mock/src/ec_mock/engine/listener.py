@@ -19,10 +19,16 @@ class Listener(Protocol):
     request is processed at once and its events are delivered after the ones
     already queued.
 
-    A listener class that ignores quotes and prints may set a class attribute
-    ``hears_market_events = False``: the exchange then never calls its
-    ``on_market_event`` (one call per event saved; the replay venue does this).
+    A listener that ignores quotes and prints says ``hears_market_events = False``
+    (a class attribute): the exchange then never calls its ``on_market_event`` (one call
+    per event saved; the replay venue does this).
     """
+
+    @property
+    def hears_market_events(self) -> bool:
+        """Whether the exchange calls :meth:`on_market_event` (read when the listener is
+        added or removed, not per event)."""
+        ...
 
     def on_trade_event(self, event: TradeEvent) -> None: ...
 

@@ -85,6 +85,8 @@ class ReplayFeeder:
         """The exchange's listener: count what it produced (see ``activity``)."""
         self.activity += 1
 
+    hears_market_events = True  # the exchange calls on_market_event
+
     def on_market_event(self, event: Quote | Trade) -> None:
         """Quotes and prints are not account events."""
 

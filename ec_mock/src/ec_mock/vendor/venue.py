@@ -266,6 +266,8 @@ class MockVenue:
             except Exception as exc:
                 self.errors.append(exc)
 
+    hears_market_events = True  # the exchange calls on_market_event
+
     def on_market_event(self, event: MarketEvent) -> None:
         self._record(event)
         for link in self._links:
