@@ -25,6 +25,8 @@ from ec_core.model import (
 from ec_core.safety import Code, Limits
 from ec_core.safety.activation import datetime_ns
 from ec_core.validation import PreTradeContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from safety_support import CL, ES, GC, NOW_NS, checks, codes, context, new, order
 
 
@@ -601,6 +603,30 @@ def test_trading_hours_cache_follows_the_clock() -> None:
     ]
     # open until 16:00, closed for the hour, open again from 17:00 CT
     assert results == [False] + [True] * 60 + [False] * 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.integers(min_value=0, max_value=14 * 24 * 60).map(lambda m: m * 60_000_000_000),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_trading_hours_kept_per_instrument_answer_as_a_fresh_gate_at_any_time(
+    minutes: list[int],
+) -> None:
+    # The decision the gate keeps per instrument (an interval its session is open) gives
+    # the verdict of a gate that never saw the instrument, whichever way the clock moves.
+    from ec_core.safety.rules import TradingHoursGate
+
+    start = datetime_ns(datetime(2023, 11, 17, 20, 0, tzinfo=UTC))  # a Friday, 14:00 CT
+    request = new(symbol=ES.symbol, limit_price=Decimal("4500"))
+    kept = TradingHoursGate()
+    for offset in minutes:
+        for instrument in (ES, CL):
+            ctx = context(instrument=instrument, now_ns=start + offset)
+            assert kept.validate(request, ctx) == TradingHoursGate().validate(request, ctx)
 
 
 def test_gtd_uses_the_exchange_date() -> None:

@@ -46,3 +46,11 @@ class SessionClock:
             self._cache.clear()
         self._cache[id(calendar)] = (calendar, is_open, since, until)
         return is_open
+
+    def open_span(self, calendar: TradingCalendar, now_ns: int) -> tuple[int, int] | None:
+        """``(since_ns, until_ns)``, an interval around ``now_ns`` over which the session
+        stays open, or ``None`` while it is closed."""
+        if not self.is_open(calendar, now_ns):
+            return None
+        _, _, since, until = self._cache[id(calendar)]
+        return since, until

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import final
 
 from ec_core.errors import Violation
-from ec_core.model import Duration, ModifyOrder, NewOrder, OrderRequest
+from ec_core.model import Duration, Instrument, ModifyOrder, NewOrder, OrderRequest
 from ec_core.safety.codes import Code
 from ec_core.safety.rules._common import PASS, target_of
 from ec_core.safety.trading_hours import SessionClock, local_date
@@ -15,6 +15,7 @@ from ec_core.validation import PreTradeContext
 __all__ = ["GoodThruDate", "TradingHoursGate"]
 
 _PRICED = (NewOrder, ModifyOrder)  # a tuple: `A | B` builds a union object per call
+_ALWAYS = (-(1 << 63), 1 << 63)  # an instrument without a calendar: never gated
 
 
 @final
@@ -98,18 +99,31 @@ class TradingHoursGate:
 
     name = "trading_hours"
     judges = _PRICED  # passes every other request type
-    __slots__ = ("_sessions",)
+    __slots__ = ("_open", "_sessions")
 
     def __init__(self) -> None:
         self._sessions = SessionClock()
+        # id(instrument) -> (instrument, since_ns, until_ns): an interval over which its
+        # session is known open, so an order then costs two comparisons (no calendar
+        # property, no session clock call); an instrument is frozen, its calendar with it
+        self._open: dict[int, tuple[Instrument, int, int]] = {}
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
         instrument = context.instrument
         if instrument is None or not isinstance(request, _PRICED):
             return PASS
-        calendar = instrument.trading_calendar
-        if calendar is None or self._sessions.is_open(calendar, context.now_ns):
+        now_ns = context.now_ns
+        known = self._open.get(id(instrument))
+        if known is not None and known[0] is instrument and known[1] <= now_ns < known[2]:
             return PASS
+        calendar = instrument.trading_calendar
+        span = _ALWAYS if calendar is None else self._sessions.open_span(calendar, now_ns)
+        if span is not None:
+            if len(self._open) > 4096:  # instruments made per order: bounded
+                self._open.clear()
+            self._open[id(instrument)] = (instrument, *span)
+            return PASS
+        assert calendar is not None
         windows = "; ".join(
             f"{h.open.isoformat()}-{h.close.isoformat()} (closing weekdays"
             f" {','.join(str(d) for d in h.weekdays)})"
