@@ -30,11 +30,11 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from types import FrameType
+from functools import partial
 
 import anyio
 import anyio.lowlevel
-from bench_output import call_floor_us, write_report
+from bench_output import call_floor_us, count_call, floor_and_calls, write_report
 from ec_core.clock import ManualClock
 from ec_core.execution import Executor, Payload
 from ec_core.execution.feed import EventSink
@@ -157,18 +157,12 @@ async def run(
     )
     calls: Counter[str] = Counter()
 
-    def profile(frame: FrameType, event: str, arg: object) -> None:
-        if event == "call":
-            calls[f"{frame.f_code.co_filename.rsplit('/src/', 1)[-1]}:{frame.f_code.co_name}"] += 1
-        elif event == "c_call":
-            calls["C:" + getattr(arg, "__qualname__", "?")] += 1
-
     async with executor.consume(feed):
         await anyio.lowlevel.checkpoint()
         execute = executor.execute
         started = time.process_time()
         if count:
-            sys.setprofile(profile)
+            sys.setprofile(partial(count_call, calls))
         try:
             for request in requests:
                 await execute(Payload(request=request))
@@ -221,9 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(
         f"order action, core only: {report['cpu_us_per_action']} CPU us per action"
-        f" (best of {repeat}, {len(requests)} actions, GC off) = {report['action_over_floor']}x"
-        f" the floor ({floor:.4f} us: a bare call storing one dict key, same run);"
-        f" {python:.1f} Python calls and {c_calls:.1f} C calls per action"
+        f" (best of {repeat}, {len(requests)} actions, GC off)"
+        + floor_and_calls(report["action_over_floor"], floor, python, c_calls)
     )
     if args.calls:
         for name, times in counted.most_common():

@@ -29,10 +29,9 @@ import time
 from collections import Counter
 from decimal import Decimal
 from functools import partial
-from types import FrameType
 
 import anyio
-from bench_output import call_floor_us, write_report
+from bench_output import call_floor_us, count_call, floor_and_calls, write_report
 from ec_core.data import FeedSet
 from ec_core.execution import Payload
 from ec_core.model import (
@@ -121,7 +120,7 @@ def one_run(
     try:
         start = time.process_time()
         if calls is not None:
-            sys.setprofile(partial(_count, calls))
+            sys.setprofile(partial(count_call, calls))
         try:
             anyio.run(lambda: engine.replay(ticks[1:]))
             assert len(log.paths) == min(log.count, 10_000)
@@ -130,13 +129,6 @@ def one_run(
         return time.process_time() - start, log.count
     finally:
         gc.unfreeze()
-
-
-def _count(calls: Counter[str], frame: FrameType, event: str, arg: object) -> None:
-    if event == "call":
-        calls[f"{frame.f_code.co_filename.rsplit('/src/', 1)[-1]}:{frame.f_code.co_name}"] += 1
-    elif event == "c_call":
-        calls["C:" + getattr(arg, "__qualname__", "?")] += 1
 
 
 def calls_per_action(ticks: list[Quote]) -> tuple[float, float, dict[str, float]]:
@@ -201,9 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"strategy side of an order action: {per_action_us:.2f} us (CPU time, best of"
         f" {repeat}; {finished} actions, {args.live} other signals live;"
-        f" {best[True]:.3f} s with, {best[False]:.3f} s without) = {report['action_over_floor']}x"
-        f" the floor ({floor:.4f} us: a bare call storing one dict key, same run);"
-        f" {python:.1f} Python calls and {c_calls:.1f} C calls per action"
+        f" {best[True]:.3f} s with, {best[False]:.3f} s without)"
+        + floor_and_calls(report["action_over_floor"], floor, python, c_calls)
     )
     if args.calls:
         for name, times in counted.items():
