@@ -242,6 +242,16 @@ def test_each_wheel_carries_the_metadata_publishing_needs(wheels: dict[str, Path
             assert "MIT License" in archive.read(licences[0]).decode()
 
 
+def test_every_extra_is_named_in_its_distributions_readme() -> None:
+    """The README is the long description: an extra it does not name is one nobody finds
+    (ec-core's four were named nowhere a user of the wheel reads)."""
+    for dist, folder in DISTRIBUTIONS.items():
+        project = tomllib.loads((ROOT / folder / "pyproject.toml").read_text(encoding="utf-8"))
+        readme = (ROOT / folder / "README.md").read_text(encoding="utf-8")
+        extras = project["project"].get("optional-dependencies", {})
+        assert [e for e in extras if f"`{dist}[{e}]`" not in readme] == [], dist
+
+
 def test_the_ec_core_wheel_ships_the_sample_limits_file(wheels: dict[str, Path]) -> None:
     import zipfile
 
