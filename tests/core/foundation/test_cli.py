@@ -171,6 +171,13 @@ def test_a_command_of_a_distribution_not_installed_names_what_to_install(args: l
     assert "Traceback" not in result.output
 
 
+def test_ec_help_of_a_command_not_installed_says_where_it_comes_from() -> None:
+    host = PluginHost.load(entry_points_enabled=False)
+    result = CliRunner().invoke(build_cli(host), ["help", "demo"])
+    assert result.exit_code == 0, result.output
+    assert "`ec demo` comes with ec-mock, which is not installed" in result.output
+
+
 def test_commands_not_installed_stay_out_of_the_help() -> None:
     host = PluginHost.load(entry_points_enabled=False)
     result = CliRunner().invoke(build_cli(host), ["--help"])

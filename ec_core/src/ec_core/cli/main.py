@@ -84,6 +84,7 @@ def _not_installed(name: str, distribution: str, host: PluginHost) -> click.Comm
     return click.Command(
         name,
         callback=refuse,
+        help=f"Not available: `ec {name}` comes with {distribution}, {why}.",
         hidden=True,
         add_help_option=False,
         context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
