@@ -365,5 +365,31 @@ async def test_a_frame_of_costly_requests_is_answered_without_holding_the_server
         assert codes.count(0) == 16  # the first ones in full, the rest told to ask again
         limited = [r for m in answers for r in m.information_reports if r.status_code]
         assert {r.status_code for r in limited} == {105}  # REQUEST_RATE_LIMIT_VIOLATION
-        assert "16 session information requests" in limited[0].text_message
+        assert "at most 16 session information" in limited[0].text_message
+        await bystander.exchange(ClientMsg())
+
+
+async def test_history_requests_share_the_budget_of_one_message() -> None:
+    # Time and sales over the tape cost ~50 ms each with 44,000 events (more on a server
+    # left running): as session information did, a message of thousands held the server.
+    async with beside_a_bystander() as (line, bystander):
+        _account, contract = await line.logon()
+        msg = ClientMsg()
+        for k in range(40):
+            asked = msg.time_and_sales_requests.add(request_id=100 + k)
+            asked.time_and_sales_parameters.contract_id = contract
+            asked.time_and_sales_parameters.level = 1
+            asked.time_and_sales_parameters.from_utc_time = -60_000
+            bars = msg.time_bar_requests.add(request_id=200 + k).time_bar_parameters
+            bars.contract_id, bars.bar_unit, bars.unit_number = contract, 7, 1
+            bars.from_utc_time = -60_000
+        answers = await line.exchange(msg)
+        sales = {r.request_id: r.result_code for m in answers for r in m.time_and_sales_reports}
+        bar_codes = {r.request_id: r.status_code for m in answers for r in m.time_bar_reports}
+        assert set(sales) == set(range(100, 140))  # every request answered
+        assert set(bar_codes) == set(range(200, 240))
+        limited = [k for k, code in sales.items() if code == 107] + [
+            k for k, code in bar_codes.items() if code == 109
+        ]  # REQUEST_RATE_LIMIT_VIOLATION of each
+        assert len(limited) == 80 - 16
         await bystander.exchange(ClientMsg())

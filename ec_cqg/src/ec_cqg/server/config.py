@@ -22,9 +22,10 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     time and sales may go. ``history_chunk`` is how many bars or quotes one report carries;
     ``history_max_items`` how many one request gets before the report says ``truncated``.
     ``max_bar_subscriptions`` bounds the time bar subscriptions of one session.
-    ``max_session_information_per_message``: session information requests one message
-    gets answered in full (each costs up to ~50 ms of the server's one thread); the rest
-    of them are answered ``REQUEST_RATE_LIMIT_VIOLATION``, to be asked again.
+    ``max_costly_requests_per_message``: session information, time bar and time and sales
+    requests one message gets answered in full (each costs up to ~50 ms of the server's one
+    thread, more with a long tape); the rest of them are answered
+    ``REQUEST_RATE_LIMIT_VIOLATION``, to be asked again (a drop of a subscription is free).
 
     Limits that keep one client from starving the others (see docs/cqg/server.md):
     ``max_outbound_bytes`` is how many encoded bytes may wait for one connection before
@@ -44,7 +45,7 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     history_chunk: _Positive = 1_000
     history_max_items: _Positive = 100_000
     max_bar_subscriptions: _Positive = 100
-    max_session_information_per_message: _Positive = 16
+    max_costly_requests_per_message: _Positive = 16
     inactivity_timeout_min: _Positive = 5
     brokerage_id: _Positive = 1
     brokerage_name: str = "ec-mock"

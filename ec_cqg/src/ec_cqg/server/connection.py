@@ -34,6 +34,7 @@ from ec_cqg.protocol.pb import (
     PROTOCOL_VERSION_MINOR,
     ClientMsg,
     ServerMsg,
+    historical_2,
     user_session_2,
     webapi_2,
 )
@@ -46,15 +47,27 @@ from ec_cqg.server.unsupported import unknown_requests
 __all__ = ["ConnectionCore"]
 
 _RATE_LIMITED = webapi_2.InformationReport.STATUS_CODE_REQUEST_RATE_LIMIT_VIOLATION
+_BARS_LIMITED = historical_2.BAR_REPORT_STATUS_CODE_REQUEST_RATE_LIMIT_VIOLATION
+_SALES_LIMITED = historical_2.TimeAndSalesReport.RESULT_CODE_REQUEST_RATE_LIMIT_VIOLATION
+_BARS_DROP = historical_2.TimeBarRequest.REQUEST_TYPE_DROP
+_SALES_DROP = historical_2.TimeAndSalesRequest.REQUEST_TYPE_DROP
 
 
-def _rate_limited(request_id: int, most: int) -> ServerMsg:
-    msg = ServerMsg()
-    report = msg.information_reports.add(id=request_id, status_code=_RATE_LIMITED)
-    report.text_message = (
-        f"at most {most} session information requests are answered per message:"
-        " ask again in a later one"
+def _rate_limited(kind: str, request_id: int, most: int) -> ServerMsg:
+    """The answer to a costly request beyond the budget of its message: ask again."""
+    text = (
+        f"at most {most} session information, time bar and time and sales requests are"
+        " answered per message: ask again in a later one"
     )
+    msg = ServerMsg()
+    if kind == "information":
+        msg.information_reports.add(id=request_id, status_code=_RATE_LIMITED, text_message=text)
+    elif kind == "bars":
+        report = msg.time_bar_reports.add(request_id=request_id, status_code=_BARS_LIMITED)
+        report.text_message = report.details.text = text
+    else:
+        sales = msg.time_and_sales_reports.add(request_id=request_id, result_code=_SALES_LIMITED)
+        sales.text_message = sales.details.text = text
     return msg
 
 
@@ -250,12 +263,15 @@ class ConnectionCore:
         if msg.HasField("restore_or_join_session"):
             self._send_restore_result(_RR.RESULT_CODE_INVALID_PARAMS, "already logged on")
         server = self.server
-        costly, most = 0, server.config.max_session_information_per_message
+        # each costly request holds the server's one thread: others wait, so a message
+        # gets a budget of them (a drop of a subscription costs nothing)
+        most = server.config.max_costly_requests_per_message
+        budget = most
         for request in msg.information_requests:
             if request.HasField("session_information_request"):
-                costly += 1
-                if costly > most:  # each costs the server's one thread: others would wait
-                    self._send(_rate_limited(request.id, most))
+                budget -= 1
+                if budget < 0:
+                    self._send(_rate_limited("information", request.id, most))
                     continue
             self._send(server.information.answer(session, request, now_ns=self._now()))
         for sub in msg.trade_subscriptions:
@@ -268,9 +284,19 @@ class ConnectionCore:
             take_order_request(server, self, session, order_request)
         history = server.history
         for bars in msg.time_bar_requests:
+            if bars.request_type != _BARS_DROP:
+                budget -= 1
+                if budget < 0:
+                    self._send(_rate_limited("bars", bars.request_id, most))
+                    continue
             for answer in history.time_bars(session, bars, now_ns=self._now()):
                 self._send(answer)
         for tas in msg.time_and_sales_requests:
+            if tas.request_type != _SALES_DROP:
+                budget -= 1
+                if budget < 0:
+                    self._send(_rate_limited("sales", tas.request_id, most))
+                    continue
             for answer in history.time_and_sales(session, tas, now_ns=self._now()):
                 self._send(answer)
         self._unserved(msg, logged_on=True)
