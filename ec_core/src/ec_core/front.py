@@ -22,7 +22,7 @@ import msgspec
 from ec_core.clock import Clock, WallClock
 from ec_core.data.feed import DataFeed, FeedSet
 from ec_core.errors import ConfigError
-from ec_core.execution import Payload, PreTradeGate, PriceSource
+from ec_core.execution import Payload, PreTradeGate
 from ec_core.journal import Journal
 from ec_core.model import Instrument, MarketEvent, Order, OrderRequest, Position, Quote, Trade
 from ec_core.plugins import PluginHost, SessionParts
@@ -122,19 +122,6 @@ class Trader:
             yield _NotedStream(events, self.feeds)
 
 
-def _prices_in(feeds: FeedSet) -> PriceSource:
-    """Last trade, bid and ask of a symbol as the trader's feeds hold them now: unlike a
-    strategy run's fixed feeds, a trader adds one each time it streams a new symbol."""
-
-    def prices(symbol: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
-        feed = feeds.buffers.get(symbol)
-        if feed is None:
-            return None, None, None
-        return feed.last, feed.bid, feed.ask
-
-    return prices
-
-
 @final
 class _NotedStream:
     """A market stream that notes each quote and trade in the trader's feeds as it passes."""
@@ -226,7 +213,7 @@ async def _connect(
             checks=venue.checks,
             journal=venue.journal,
             ack_timeout=ack_timeout,
-            prices=_prices_in(feeds),
+            prices=feeds.prices,
             reconcile=True,
         ) as path:
             yield Trader(

@@ -41,6 +41,21 @@ def test_a_missing_symbol_answers_the_mapping_questions_without_raising() -> Non
     assert feeds.get("A") is feeds["A"]
 
 
+def test_prices_are_a_symbols_reference_now_and_none_without_a_feed() -> None:
+    """The executor's price source (price band, notional limit): what the feed holds at
+    the time asked, a feed added later included; nothing made up for a missing symbol."""
+    feeds = FeedSet([DataFeed(A)])
+    assert feeds.prices("A") == (None, None, None)  # a feed, nothing seen yet
+    feeds.on_event(Quote(symbol="A", ts_ns=1, bid=100, ask=102))
+    assert feeds.prices("A") == (None, Decimal("1.00"), Decimal("1.02"))
+    feeds.on_event(Trade(symbol="A", ts_ns=2, price=101, size=1))
+    assert feeds.prices("A") == (Decimal("1.01"), Decimal("1.00"), Decimal("1.02"))
+    assert feeds.prices("B") == (None, None, None)
+    feeds.add(DataFeed(B))
+    feeds.on_event(Trade(symbol="B", ts_ns=3, price=7, size=2))
+    assert feeds.prices("B") == (Decimal("3.5"), None, None)
+
+
 @pytest.mark.anyio
 async def test_consume_an_async_stream() -> None:
     async def stream() -> AsyncIterator[MarketEvent]:

@@ -137,6 +137,15 @@ class FeedSet(Mapping[str, DataFeed]):
         """Tick buffers by symbol: the engine's per-tick lookup table."""
         return self._buffers
 
+    def prices(self, symbol: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+        """Last trade, bid and ask of ``symbol`` as its feed holds them now (``None`` each
+        without a feed): the reference of the price band and notional limit, as the
+        executor's ``PriceSource`` (a strategy run's feeds, a ``Trader``'s streamed ones)."""
+        buffer = self._buffers.get(symbol)
+        if buffer is None:
+            return None, None, None
+        return buffer.last, buffer.bid, buffer.ask
+
     def on_event(self, event: MarketEvent) -> TickBuffer | None:
         """Route one quote or trade; return its buffer (``None`` if the symbol has no feed)."""
         buffer = self._buffers.get(event.symbol)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from decimal import Decimal
 from typing import final
 
 import anyio
@@ -124,7 +123,7 @@ async def trading_rig(
         checks=checks,
         journal=journal,
         ack_timeout=ack_timeout,
-        prices=_prices_of(feeds) if checks is not None else None,
+        prices=feeds.prices if checks is not None else None,
         replay=engine_clock is None,
         reconcile=reconcile,
     ) as path:
@@ -254,22 +253,6 @@ async def _replay_cannot_wait(seconds: float) -> None:
         " send through the strategy engine, which holds the payload until replayed time"
         " reaches it"
     )
-
-
-def _prices_of(
-    feeds: FeedSet,
-) -> Callable[[str], tuple[Decimal | None, Decimal | None, Decimal | None]]:
-    """Last trade, bid and ask of a symbol from the strategies' feeds (the price band's
-    and the notional limit's reference)."""
-    by_symbol = {symbol: feeds[symbol] for symbol in feeds}
-
-    def prices(symbol: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
-        feed = by_symbol.get(symbol)
-        if feed is None:
-            return None, None, None
-        return feed.last, feed.bid, feed.ask
-
-    return prices
 
 
 def _unused_ids(ids: ClientOrderIds, prefix: str = "ec") -> Callable[[], str]:
