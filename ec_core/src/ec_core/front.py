@@ -80,7 +80,8 @@ class Trader:
         self._market = market
         self.feeds = feeds if feeds is not None else FeedSet()
         """What :meth:`quotes` streamed, by symbol (bid, ask, last, bars): the reference
-        price of the price band and notional limits, as a strategy's feeds are in ec run."""
+        price of the price band and notional limits, as a strategy's feeds are in ec run
+        (through a gateway, whose checks judge orders, the gateway's own feeds are)."""
 
     async def execute(self, request: OrderRequest | Payload) -> Order | None:
         """Send through the executor (checks, journal, send, answer); see ``Executor.execute``."""
@@ -110,16 +111,22 @@ class Trader:
         """Subscribe to ``symbols``; iterate their quotes and trades; unsubscribe on exit."""
         if self._market is not None:
             async with self._market(tuple(symbols)) as events:
-                yield events
+                # the subscription resolved them (a gateway's checks read its own feeds)
+                self._note([self._instruments[symbol] for symbol in symbols])
+                yield _NotedStream(events, self.feeds)
             return
         venue = self.venue
         assert venue is not None  # a trader has a session of its own or a market source
         instruments = [await venue.resolve(symbol) for symbol in symbols]
+        self._note(instruments)
+        async with venue.market_data.stream(instruments) as events:
+            yield _NotedStream(events, self.feeds)
+
+    def _note(self, instruments: Sequence[Instrument]) -> None:
+        """A feed in :attr:`feeds` for each instrument that has none yet."""
         for instrument in instruments:
             if instrument.symbol not in self.feeds:
                 self.feeds.add(DataFeed(instrument))
-        async with venue.market_data.stream(instruments) as events:
-            yield _NotedStream(events, self.feeds)
 
 
 @final

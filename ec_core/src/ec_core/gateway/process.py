@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
 
+from ec_core.data.feed import FeedSet
 from ec_core.front import pre_trade_checks, require_limits, venue_clock
 from ec_core.gateway.config import GatewayConfig
 from ec_core.gateway.redis_io import open_redis
@@ -62,6 +63,7 @@ async def open_gateway(
             pre_trade_checks(host, settings.limits_file, clock) if settings.limits_file else None
         )
         instruments: dict[str, Instrument] = {}
+        feeds = FeedSet()  # the market the gateway streams: the price band's reference
         paths: dict[str, OrderPath] = {}
         taps: dict[str, EventTap] = {}
         for account in config.accounts:
@@ -78,6 +80,7 @@ async def open_gateway(
                     checks=checks,
                     journal=journal,
                     ack_timeout=config.ack_timeout,
+                    prices=feeds.prices,
                     reconcile=True,
                     tap=tap,
                 )
@@ -91,6 +94,7 @@ async def open_gateway(
             taps=taps,
             instruments=instruments,
             consumer=consumer or f"gateway-{os.getpid()}",
+            feeds=feeds,
         )
 
 

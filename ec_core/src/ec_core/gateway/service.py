@@ -25,6 +25,7 @@ import anyio.abc
 import redis.asyncio as aioredis
 import redis.exceptions
 
+from ec_core.data.feed import DataFeed, FeedSet
 from ec_core.errors import EcError, GatewayUnavailableError, SymbolNotFoundError
 from ec_core.execution import Payload
 from ec_core.gateway import answers
@@ -52,7 +53,7 @@ from ec_core.gateway.wire import (
     intent_head,
 )
 from ec_core.gateway.workers import IntentWaits, Liveness
-from ec_core.model import CancelOrder, ExecutionReport, Instrument, TradeEvent
+from ec_core.model import CancelOrder, ExecutionReport, Instrument, Quote, Trade, TradeEvent
 from ec_core.plugins import PluginHost
 from ec_core.strategy.rig import OrderPath
 from ec_core.vendor import Session
@@ -79,6 +80,7 @@ class Gateway:
         taps: Mapping[str, EventTap],
         instruments: dict[str, Instrument],
         consumer: str,
+        feeds: FeedSet,
     ) -> None:
         self.config = config
         self.layout = StreamLayout(config.namespace)
@@ -89,6 +91,9 @@ class Gateway:
         self.taps = taps
         self.instruments = instruments
         self.consumer = consumer
+        # what the gateway streams, by symbol: the price band's and notional limit's
+        # reference of every account's order path (its PriceSource, feeds.prices)
+        self.feeds = feeds
         self.outbox = Outbox(client, config.url, limit=config.outbox_limit)
         self.counters: Counter[str] = Counter()
         self.replies = Replies(client, config.url, self.layout, self.outbox, self.counters)
@@ -338,6 +343,8 @@ class Gateway:
             if symbol not in self.instruments:
                 self.instruments[symbol] = await self.session.resolve(symbol)
             resolved.append(self.instruments[symbol])
+            if symbol not in self.feeds:
+                self.feeds.add(DataFeed(self.instruments[symbol]))
             with unavailable(self.config.url):
                 await self._resume_numbering(self.layout.market(symbol))
         self._subscribed.update(new)
@@ -401,9 +408,12 @@ class Gateway:
         the next subscription of its symbols starts it again."""
         maxlen = self.config.market_maxlen
         layout = self.layout
+        note = self.feeds.on_event
         try:
             async with self.host.market_data(self.session).stream(instruments) as events:
                 async for event in events:
+                    if isinstance(event, Quote | Trade):
+                        note(event)  # before a worker can see it
                     stream = layout.market(event.symbol)
                     data = encode(MarketMsg(seq=self._next(stream), event=event))
                     self.outbox.put_market(stream, data, maxlen=maxlen)

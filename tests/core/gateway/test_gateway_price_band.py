@@ -1,0 +1,67 @@
+"""The gateway's price band judges a worker's limit order against the market the gateway
+streams, as ``connect()``'s does against the trader's quotes: without it, a limits file
+that sets a band (the shipped sample does) denied every limit order NO_REFERENCE_PRICE."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import anyio
+import pytest
+from ec_core.cli.limits_cmd import sample_limits_text
+from ec_core.gateway.config import parse_gateway_config
+from ec_core.testing.redis_server import RedisServer
+from gateway_support import new_namespace, running_gateway
+
+import ec_core
+from ec_core import NewOrder, OrderDeniedError, OrderType, Side
+
+pytestmark = pytest.mark.anyio
+
+
+def _limit_buy(price: Decimal) -> NewOrder:
+    return NewOrder(
+        account_id="MOCK-1", symbol="EP", side=Side.BUY, qty=1, order_type=OrderType.LMT,
+        limit_price=price,
+    )  # fmt: skip
+
+
+async def test_a_workers_limit_order_is_banded_by_the_market_the_gateway_streams(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    limits = tmp_path / "limits.toml"
+    limits.write_text(sample_limits_text().replace('"CHANGE-ME"', '"MOCK-1"'), encoding="utf-8")
+    namespace = new_namespace()
+    config = parse_gateway_config(
+        {
+            "vendor": "mock",
+            "limits_file": str(limits),
+            "vendors": {"mock": {"seed": 7}},
+            "gateway": {
+                "url": redis_server.url,
+                "namespace": namespace,
+                "accounts": ["MOCK-1"],
+                "workers": {"w1": {"accounts": ["MOCK-1"]}},
+            },
+        }
+    )
+    url = f"{redis_server.url}?namespace={namespace}"
+    with anyio.fail_after(30):
+        async with (
+            running_gateway(config) as gateway,
+            ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader,
+        ):
+            with pytest.raises(OrderDeniedError) as denied:
+                await trader.execute(_limit_buy(Decimal("4500.25")))  # nothing streamed yet
+            assert denied.value.codes == ("NO_REFERENCE_PRICE",)
+            async with trader.quotes(["EP"]) as ticks:
+                async for _tick in ticks:  # the worker's feeds note what it streams too
+                    if trader.feeds["EP"].bid is not None:
+                        break
+            _last, bid, _ask = gateway.feeds.prices("EP")  # what the gateway's band reads
+            assert bid is not None  # it read the quote before the worker could
+            assert await trader.execute(_limit_buy(bid)) is not None
+            with pytest.raises(OrderDeniedError) as far:
+                await trader.execute(_limit_buy(bid - 100 * Decimal("0.25")))  # band: 40 ticks
+            assert far.value.codes == ("PRICE_OUTSIDE_BAND",)
