@@ -20,11 +20,11 @@ from typing import Any, TypeAlias, final
 import msgspec
 
 from ec_core.clock import Clock, WallClock
-from ec_core.data.feed import DataFeed, FeedSet
+from ec_core.data.feed import NOTED_EVENTS, DataFeed, FeedSet
 from ec_core.errors import ConfigError
 from ec_core.execution import Payload, PreTradeGate
 from ec_core.journal import Journal
-from ec_core.model import Instrument, MarketEvent, Order, OrderRequest, Position, Quote, Trade
+from ec_core.model import Instrument, MarketEvent, Order, OrderRequest, Position
 from ec_core.plugins import PluginHost, SessionParts
 from ec_core.settings import Settings, load_settings
 from ec_core.strategy.context import SupportsExecute
@@ -144,7 +144,7 @@ class _NotedStream:
 
     async def __anext__(self) -> MarketEvent:
         event = await anext(self._events)
-        if isinstance(event, Quote | Trade):
+        if isinstance(event, NOTED_EVENTS):
             self._feeds.on_event(event)
         return event
 

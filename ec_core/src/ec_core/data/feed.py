@@ -15,9 +15,13 @@ from typing import final
 from ec_core.data.errors import NoDataError
 from ec_core.data.tick_buffer import OHLC, BarSource, TickBuffer
 from ec_core.data.timeframe import Timeframe
-from ec_core.model import Instrument, MarketEvent, Quote
+from ec_core.model import Instrument, MarketEvent, Quote, Trade
 
-__all__ = ["DataFeed", "FeedSet"]
+__all__ = ["NOTED_EVENTS", "DataFeed", "FeedSet"]
+
+NOTED_EVENTS = (Quote, Trade)
+"""The market events :meth:`FeedSet.on_event` takes (a stream of others filters by it:
+``isinstance(event, NOTED_EVENTS)``, a tuple, builds no union per event)."""
 
 
 @final

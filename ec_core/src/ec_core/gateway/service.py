@@ -25,7 +25,7 @@ import anyio.abc
 import redis.asyncio as aioredis
 import redis.exceptions
 
-from ec_core.data.feed import DataFeed, FeedSet
+from ec_core.data.feed import NOTED_EVENTS, DataFeed, FeedSet
 from ec_core.errors import EcError, GatewayUnavailableError, SymbolNotFoundError
 from ec_core.execution import Payload
 from ec_core.gateway import answers
@@ -53,7 +53,7 @@ from ec_core.gateway.wire import (
     intent_head,
 )
 from ec_core.gateway.workers import IntentWaits, Liveness
-from ec_core.model import CancelOrder, ExecutionReport, Instrument, Quote, Trade, TradeEvent
+from ec_core.model import CancelOrder, ExecutionReport, Instrument, TradeEvent
 from ec_core.plugins import PluginHost
 from ec_core.strategy.rig import OrderPath
 from ec_core.vendor import Session
@@ -412,7 +412,7 @@ class Gateway:
         try:
             async with self.host.market_data(self.session).stream(instruments) as events:
                 async for event in events:
-                    if isinstance(event, Quote | Trade):
+                    if isinstance(event, NOTED_EVENTS):
                         note(event)  # before a worker can see it
                     stream = layout.market(event.symbol)
                     data = encode(MarketMsg(seq=self._next(stream), event=event))
