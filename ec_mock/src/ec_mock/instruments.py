@@ -214,7 +214,7 @@ def _spec(
         # one lowest price: the engine rejects under it and ec's pre-trade check denies
         # under the instrument's before sending, so rules.min_price is the instrument's
         given = fields.get("min_price")
-        if given is not None and Decimal(str(given)) != rules.min_price:
+        if given is not None and _decimal(given, f"{path}.min_price") != rules.min_price:
             raise ConfigError(
                 f"min_price {given} differs from rules.min_price {rules.min_price}: give one",
                 path=f"{path}.min_price",

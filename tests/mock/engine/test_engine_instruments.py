@@ -71,6 +71,19 @@ trading_hours = { open = "17:00", close = "16:00" }
             'symbol = "X"\ntick_size = "1"\ntrading_hours = { open = "25:00", close = "16:00" }',
             "instrument[0].trading_hours.open",
         ),
+        # one lowest price: a top-level min_price beside rules.min_price must be it
+        (
+            'symbol = "X"\ntick_size = "1"\nmin_price = "2"\nrules = { min_price = "1" }',
+            "instrument[0].min_price",
+        ),
+        (
+            'symbol = "X"\ntick_size = "1"\nmin_price = "abc"\nrules = { min_price = "1" }',
+            "instrument[0].min_price",
+        ),
+        (
+            'symbol = "X"\ntick_size = "1"\nmin_price = true\nrules = { min_price = "1" }',
+            "instrument[0].min_price",
+        ),
     ],
 )
 def test_bad_instrument_files_name_the_key(tmp_path: Path, body: str, path: str) -> None:
