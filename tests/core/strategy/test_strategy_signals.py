@@ -503,10 +503,14 @@ def test_a_symbol_listed_twice_in_watch_is_watched_once() -> None:
     assert signal.watch == (SYMBOL, "Other")
 
 
-def test_ctx_signal_is_the_signal_evaluated_and_none_elsewhere() -> None:
+@pytest.mark.anyio
+@pytest.mark.parametrize("one_run", [False, True], ids=["tick by tick", "one replay run"])
+async def test_ctx_signal_is_the_signal_evaluated_and_none_elsewhere(one_run: bool) -> None:
     """``ctx.signal`` is the signal whose conditions run, ``None`` inside ``generate``,
     in a finish hook and once ``ingest`` has returned (it is stored once per signal
-    stepped, not set and cleared around every tick)."""
+    stepped, not set and cleared around every tick). In one replay run every tick goes
+    through one ``ingest``: ``generate`` on a tick after a signal was stepped still sees
+    ``None``."""
     seen: list[tuple[str, str | None]] = []
 
     def name(ctx: StrategyContext) -> str | None:
@@ -532,9 +536,14 @@ def test_ctx_signal_is_the_signal_evaluated_and_none_elsewhere() -> None:
             seen.append(("finished", name(engine.ctx)))
 
     engine = StrategyEngine(FeedSet.of([INSTRUMENT], timeframes=("1s",)), [Two()])
-    for i in range(3):
-        engine.on_event(quote(T0 + i * SEC, 100))
-        assert engine.ctx.signal is None
+    ticks = [quote(T0 + i * SEC, 100) for i in range(3)]
+    if one_run:
+        await engine.replay(ticks)
+    else:
+        for tick in ticks:
+            engine.on_event(tick)
+            assert engine.ctx.signal is None
+    assert engine.ctx.signal is None
     assert seen == [
         ("generate", None),
         ("S1", "S1"),
