@@ -118,7 +118,7 @@ class ColumnBatch:
     <ec_core.data.tick_parser.TickParser.batch>`): one kind, one instrument, every value
     an int (a price on the grid, a size, a time), kept as the columns the rules read.
 
-    :meth:`TickChecks.apply_batches` passes such a batch with a few whole-column
+    :meth:`TickChecks.chunks` passes such a batch with a few whole-column
     comparisons when no row breaks a rule, and checks it row by row otherwise, which
     names the first broken row as :meth:`TickChecks.apply` does.
     """
@@ -156,7 +156,7 @@ class ColumnBatch:
         return self.prices is None or all(map(le, *self.prices))
 
 
-#: What :meth:`TickChecks.apply_batches` takes: column batches, or rows read one by one.
+#: What :meth:`TickChecks.chunks` takes: column batches, or rows read one by one.
 Batch = ColumnBatch | Iterable[tuple[Any, Quote | Trade, Instrument]]
 
 
@@ -209,20 +209,14 @@ class TickChecks:
             return iter(self._sorted(rows, place))
         return chain.from_iterable(self._in_order((rows,), place))  # type: ignore[arg-type]
 
-    def apply_batches(
-        self, batches: Iterable[Batch], *, where: Callable[[Any], str] | None = None
-    ) -> Iterator[Quote | Trade]:
-        """:meth:`apply` on a reader's batches: a :class:`ColumnBatch` whose rows break
-        no rule passes whole; any other batch is checked row by row, in file order."""
-        return chain.from_iterable(self.chunks(batches, where=where))
-
     def chunks(
         self, batches: Iterable[Batch], *, where: Callable[[Any], str] | None = None
     ) -> Iterator[Sequence[Quote | Trade]]:
-        """:meth:`apply_batches` a batch at a time: the ticks of each batch that pass, as
-        a list (a :class:`ColumnBatch` that breaks no rule: its own), so a replay takes a
-        batch with one loop instead of resuming a generator per tick. A broken row (or
-        one the reader refuses) is raised after the ticks before it were given."""
+        """:meth:`apply` on a reader's batches, a batch at a time: the ticks of each batch
+        that pass, as a list (a :class:`ColumnBatch` whose rows break no rule passes whole:
+        its own list; any other batch is checked row by row, in file order), so a replay
+        takes a batch with one loop instead of resuming a generator per tick. A broken row
+        (or one the reader refuses) is raised after the ticks before it were given."""
         place: Callable[[Any], str] = where if where is not None else str
         if self.sort:
             rows = chain.from_iterable(
