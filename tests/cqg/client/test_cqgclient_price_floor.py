@@ -16,6 +16,8 @@ import pytest
 from cqgclient_real import ACCOUNT, PASSWORD, USER, served
 from ec_core.errors import OrderDeniedError
 from ec_core.settings import Settings
+from ec_cqg.client.core.contracts import ContractDirectory
+from ec_cqg.protocol.pb import metadata_2
 
 import ec_core
 from ec_core import NewOrder, OrderType, Side
@@ -87,3 +89,33 @@ async def test_crude_below_zero_needs_negative_prices_and_then_goes_out(tmp_path
             order = await trader.execute(buy("CLE", "-5.00"))
             assert order is not None
             assert order.limit_price == Decimal("-5.00")
+
+
+def crude(contract_symbol: str) -> metadata_2.ContractMetadata:
+    """A dated crude-oil outright as CQG describes it: its product is its group."""
+    return metadata_2.ContractMetadata(
+        contract_id=2, contract_symbol=contract_symbol, correct_price_scale=0.01,
+        tick_size=0.01, tick_value=10.0,
+        cfi_code="FCAXSX", instrument_group_name="F.US.CLE", short_instrument_group_name="CLE",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("listed", ["CLE", "F.US.CLE", "CLEZ26", "F.US.CLEZ26"])
+def test_negative_prices_names_a_product_so_its_dated_contracts_have_no_lowest_price(
+    listed: str,
+) -> None:
+    # docs/cqg/client.md: negative_prices lists products ("CLE"); a dated contract of one,
+    # asked as CLEZ26 (CQG names it F.US.CLEZ26), was matched by its symbol only: denied
+    directory = ContractDirectory(negative_prices=[listed])
+    instrument, _ = directory.remember("CLEZ26", crude("F.US.CLEZ26"))
+    assert instrument.min_price is None
+
+
+@pytest.mark.parametrize("listed", [(), ("CL",), ("F.US.CL",), ("EP",), ("CLEZ2",)])
+def test_an_outright_whose_product_is_not_listed_keeps_one_tick_as_its_lowest_price(
+    listed: tuple[str, ...],
+) -> None:
+    # the start of a product's name is not the product: no prefix matching
+    directory = ContractDirectory(negative_prices=listed)
+    instrument, _ = directory.remember("CLEZ26", crude("F.US.CLEZ26"))
+    assert instrument.min_price == Decimal("0.01")

@@ -232,7 +232,7 @@ def parse_cqg_settings(table: Mapping[str, Any]) -> CqgSettings:
     negative = _get(table, "negative_prices", (list, tuple), ())
     if not all(isinstance(s, str) and s.strip() == s and s for s in negative):
         raise ConfigError(
-            "must be a list of symbols (the products that trade below zero, e.g. crude oil)",
+            'must be a list of products or symbols that trade below zero (e.g. "CLE")',
             path=f"{_PATH}.negative_prices",
         )
     return CqgSettings(

@@ -56,8 +56,16 @@ class ContractDirectory:
     def remember(
         self, symbol: str, metadata: metadata_2.ContractMetadata
     ) -> tuple[Instrument, ContractRef]:
+        # negative_prices names products (docs/cqg/client.md): a dated contract (CLEZ26)
+        # matches by its product, CQG's instrument group (F.US.CLE, short CLE), each exact
+        named = (
+            symbol,
+            metadata.contract_symbol,
+            metadata.instrument_group_name,
+            metadata.short_instrument_group_name,
+        )
         instrument = instrument_from_metadata(
-            metadata, symbol=symbol, negative_prices=symbol in self._negative_prices
+            metadata, symbol=symbol, negative_prices=not self._negative_prices.isdisjoint(named)
         )
         ref = self.book.add_metadata(metadata, symbol=symbol)
         self._instruments[symbol] = (instrument, ref)
