@@ -60,6 +60,7 @@ async def test_a_price_under_the_lowest_is_denied_naming_field_and_rule(
         [violation] = caught.value.violations
         assert violation.field == field
         assert "lowest price of EP (0.25)" in violation.rule
+        assert "if EP trades lower, lower its min_price" in violation.rule  # what to do
         assert violation.limit == Decimal("0.25")
         assert trader.orders() == []  # nothing sent, nothing tracked
 

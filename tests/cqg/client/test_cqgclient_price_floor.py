@@ -83,6 +83,8 @@ async def test_crude_below_zero_needs_negative_prices_and_then_goes_out(tmp_path
             with pytest.raises(OrderDeniedError) as caught:
                 await trader.execute(buy("CLE", "-5.00"))
             assert caught.value.codes == ("PRICE_BELOW_MINIMUM",)
+            # the denial says how to allow the product's negative prices
+            assert "[vendors.cqg] negative_prices" in str(caught.value)
         async with ec_core.connect(
             front_door(server.url, tmp_path, negative_prices=["CLE"])
         ) as trader:

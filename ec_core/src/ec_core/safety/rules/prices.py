@@ -190,7 +190,12 @@ class PriceFloor:
         stop_low = is_price(stop) and stop < floor  # type: ignore[operator]
         if not (limit_low or stop_low):
             return PASS
-        rule = f"at or above the lowest price of {instrument.symbol} ({floor})"
+        symbol = instrument.symbol
+        rule = (
+            f"at or above the lowest price of {symbol} ({floor}): the venue rejects a lower"
+            f" one; if {symbol} trades lower, lower its min_price (ec-cqg: list its product"
+            " in [vendors.cqg] negative_prices; the mock: rules.min_price)"
+        )
         return _each_price(Code.PRICE_BELOW_MINIMUM, rule, floor, limit, stop, limit_low, stop_low)
 
 
