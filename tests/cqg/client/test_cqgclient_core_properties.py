@@ -263,3 +263,31 @@ def test_an_off_grid_price_in_a_burst_drops_only_its_message() -> None:
     core.receive_market_data([frame(good), frame(off), frame(good)], loop.now())
     assert [getattr(e, "price", None) for e in sink.items] == [good * num // den] * 2
     assert core.counters["bad_items"] == 1
+
+
+def test_a_negative_size_in_a_burst_drops_only_its_message() -> None:
+    # A trade of size -3 was published as is (a volume, a bar's, turned the wrong way).
+    from ec_cqg.client.core import ListSink
+    from ec_cqg.protocol.codec import encode_server
+    from ec_cqg.protocol.pb import ServerMsg
+
+    loop = Loop()
+    loop.connect()
+    core = loop.core
+    sink: ListSink[object] = ListSink()
+    ref = core.contracts.ref("EP")
+    assert core.market.add(ref, sink, depth=False) is not None
+    num, den = ref.prices.ticks_ratio
+    scaled = 4000 * den // num
+
+    def frame(size: int) -> bytes:
+        msg = ServerMsg()
+        quote = msg.real_time_market_data.add(contract_id=ref.contract_id).quotes.add(
+            type=0, scaled_price=scaled
+        )
+        quote.volume.significand, quote.volume.exponent = size, 0
+        return encode_server(msg)
+
+    core.receive_market_data([frame(2), frame(-3), frame(1)], loop.now())
+    assert [getattr(e, "size", None) for e in sink.items] == [2, 1]
+    assert core.counters["bad_items"] == 1
