@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 from ec_core.errors import ConfigError, Violation
 from ec_core.model import (
@@ -700,3 +701,53 @@ def test_trading_hours_follow_the_calendar_holidays_and_half_days() -> None:
     )
     (violation,) = [v for v in run(request, ctx) if v.code == Code.SESSION_CLOSED]
     assert "Thanksgiving" in str(violation.limit)
+
+
+_ODD_PRICES = st.one_of(
+    st.none(),
+    st.sampled_from([Decimal(x) for x in ("NaN", "-NaN", "sNaN", "Infinity", "-Infinity", "-0",
+                                          "0.24", "0.25", "1E+999999", "-1E-999999")]),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.floats(),
+    st.just("0.00"),
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(limit=_ODD_PRICES, stop=_ODD_PRICES, modify=st.booleans())
+def test_price_floor_raises_on_no_price_and_names_each_finite_one_below(
+    limit: Any, stop: Any, modify: bool
+) -> None:
+    # A NaN, sNaN or infinite price is PriceFields' to deny (PRICE_INVALID): compared with
+    # the floor it would raise; a finite Decimal under it is named by its field.
+    from ec_core.safety.rules import PriceFloor
+
+    floored = msgspec.structs.replace(ES, min_price=Decimal("0.25"))
+    if modify:
+        request: OrderRequest = ModifyOrder(
+            account_id="A", symbol=ES.symbol, orig_cl_order_id="o1", limit_price=limit,
+            stop_price=stop,
+        )  # fmt: skip
+    else:
+        request = new(symbol=ES.symbol, order_type=OrderType.STL, limit_price=limit,
+                      stop_price=stop)  # fmt: skip
+    found = PriceFloor().validate(request, context(instrument=floored))
+    low = [
+        field
+        for field, value in (("limit_price", limit), ("stop_price", stop))
+        if type(value) is Decimal and value.is_finite() and value < Decimal("0.25")
+    ]
+    assert [(v.code, v.field, v.limit) for v in found] == [
+        (Code.PRICE_BELOW_MINIMUM, field, Decimal("0.25")) for field in low
+    ]
+
+
+@pytest.mark.parametrize(
+    "floor", [Decimal("NaN"), Decimal("sNaN"), Decimal("-Infinity"), 0, "0.25"]
+)
+def test_an_instrument_refuses_a_lowest_price_that_is_not_a_finite_decimal(floor: Any) -> None:
+    # every order of it would be compared with the floor: a NaN would raise there
+    from ec_core.errors import PriceError
+
+    with pytest.raises(PriceError, match="min_price must be a finite Decimal"):
+        msgspec.structs.replace(ES, min_price=floor)
