@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from cqgclient_loop import VENUE_ACCOUNT, Loop
 from ec_core.model import ExecutionReport, SessionEvent, SessionEventKind, Side
+from ec_cqg.client.core import ListSink
 from ec_cqg.protocol.codec import decode_client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -234,53 +235,19 @@ def test_the_protocol_core_imports_no_clock_tasks_or_sockets() -> None:
     assert found == []
 
 
-def test_an_off_grid_price_in_a_burst_drops_only_its_message() -> None:
-    from ec_cqg.client.core import ListSink
-    from ec_cqg.protocol.codec import encode_server
-    from ec_cqg.protocol.pb import ServerMsg
-    from ec_cqg.protocol.prices import qty_to_cqg
-
-    loop = Loop()
-    loop.connect()
-    core = loop.core
-    sink: ListSink[object] = ListSink()
-    ref = core.contracts.ref("EP")
-    assert core.market.add(ref, sink, depth=False) is not None
-    ticks_per_scaled = ref.prices.ticks_ratio
-
-    def frame(scaled: int) -> bytes:
-        msg = ServerMsg()
-        quote = msg.real_time_market_data.add(contract_id=ref.contract_id).quotes.add(
-            type=0, scaled_price=scaled
-        )
-        qty_to_cqg(1, quote.volume)
-        return encode_server(msg)
-
-    num, den = ticks_per_scaled
-    assert den > 1  # EP: 25 scaled units per tick, so scaled + 1 is off the grid
-    good = 4000 * den // num
-    off = good + 1
-    core.receive_market_data([frame(good), frame(off), frame(good)], loop.now())
-    assert [getattr(e, "price", None) for e in sink.items] == [good * num // den] * 2
-    assert core.counters["bad_items"] == 1
-
-
-def test_a_negative_size_in_a_burst_drops_only_its_message() -> None:
-    # A trade of size -3 was published as is (a volume, a bar's, turned the wrong way).
-    from ec_cqg.client.core import ListSink
+def ep_trades() -> tuple[Loop, ListSink[object], Callable[[int, int], bytes]]:
+    """A logged-on core subscribed to EP's trades, its sink, and a frame of one trade
+    (scaled price, size) as the server sends it."""
     from ec_cqg.protocol.codec import encode_server
     from ec_cqg.protocol.pb import ServerMsg
 
     loop = Loop()
     loop.connect()
-    core = loop.core
     sink: ListSink[object] = ListSink()
-    ref = core.contracts.ref("EP")
-    assert core.market.add(ref, sink, depth=False) is not None
-    num, den = ref.prices.ticks_ratio
-    scaled = 4000 * den // num
+    ref = loop.core.contracts.ref("EP")
+    assert loop.core.market.add(ref, sink, depth=False) is not None
 
-    def frame(size: int) -> bytes:
+    def frame(scaled: int, size: int) -> bytes:
         msg = ServerMsg()
         quote = msg.real_time_market_data.add(contract_id=ref.contract_id).quotes.add(
             type=0, scaled_price=scaled
@@ -288,6 +255,27 @@ def test_a_negative_size_in_a_burst_drops_only_its_message() -> None:
         quote.volume.significand, quote.volume.exponent = size, 0
         return encode_server(msg)
 
-    core.receive_market_data([frame(2), frame(-3), frame(1)], loop.now())
+    return loop, sink, frame
+
+
+def test_an_off_grid_price_in_a_burst_drops_only_its_message() -> None:
+    loop, sink, frame = ep_trades()
+    core = loop.core
+    num, den = core.contracts.ref("EP").prices.ticks_ratio
+    assert den > 1  # EP: 25 scaled units per tick, so scaled + 1 is off the grid
+    good = 4000 * den // num
+    off = good + 1
+    core.receive_market_data([frame(good, 1), frame(off, 1), frame(good, 1)], loop.now())
+    assert [getattr(e, "price", None) for e in sink.items] == [good * num // den] * 2
+    assert core.counters["bad_items"] == 1
+
+
+def test_a_negative_size_in_a_burst_drops_only_its_message() -> None:
+    # A trade of size -3 was published as is (a volume, a bar's, turned the wrong way).
+    loop, sink, frame = ep_trades()
+    core = loop.core
+    num, den = core.contracts.ref("EP").prices.ticks_ratio
+    scaled = 4000 * den // num
+    core.receive_market_data([frame(scaled, 2), frame(scaled, -3), frame(scaled, 1)], loop.now())
     assert [getattr(e, "size", None) for e in sink.items] == [2, 1]
     assert core.counters["bad_items"] == 1
