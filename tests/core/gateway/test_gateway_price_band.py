@@ -12,10 +12,10 @@ import pytest
 from ec_core.cli.limits_cmd import sample_limits_text
 from ec_core.gateway.config import parse_gateway_config
 from ec_core.testing.redis_server import RedisServer
-from gateway_support import new_namespace, running_gateway
+from gateway_support import new_namespace, running_gateway, venue_orders
 
 import ec_core
-from ec_core import NewOrder, OrderDeniedError, OrderType, Side
+from ec_core import NewOrder, OrderDeniedError, OrderState, OrderType, Side
 
 pytestmark = pytest.mark.anyio
 
@@ -55,13 +55,19 @@ async def test_a_workers_limit_order_is_banded_by_the_market_the_gateway_streams
             with pytest.raises(OrderDeniedError) as denied:
                 await trader.execute(_limit_buy(Decimal("4500.25")))  # nothing streamed yet
             assert denied.value.codes == ("NO_REFERENCE_PRICE",)
+            assert "subscribe to its quotes" in denied.value.violations[0].rule  # what to do
+            assert venue_orders(gateway, "MOCK-1") == []
             async with trader.quotes(["EP"]) as ticks:
                 async for _tick in ticks:  # the worker's feeds note what it streams too
                     if trader.feeds["EP"].bid is not None:
                         break
             _last, bid, _ask = gateway.feeds.prices("EP")  # what the gateway's band reads
             assert bid is not None  # it read the quote before the worker could
-            assert await trader.execute(_limit_buy(bid)) is not None
+            inside = await trader.execute(_limit_buy(bid))
+            assert inside is not None
+            assert inside.state is not OrderState.REJECTED  # sent and acknowledged
             with pytest.raises(OrderDeniedError) as far:
                 await trader.execute(_limit_buy(bid - 100 * Decimal("0.25")))  # band: 40 ticks
             assert far.value.codes == ("PRICE_OUTSIDE_BAND",)
+            sent = [r.cl_order_id for r in venue_orders(gateway, "MOCK-1")]
+            assert sent == [inside.cl_order_id]  # the denied ones never reached the venue

@@ -275,7 +275,8 @@ class PriceBand:
                     code=Code.NO_REFERENCE_PRICE,
                     field="limit_price" if has_limit else "stop_price",
                     rule=(
-                        "price band needs a last trade, reference or two-sided quote"
+                        "price band needs a last trade, reference or two-sided quote of the"
+                        " symbol: subscribe to its quotes and wait for the first"
                         ' (price_band_without_reference = "allow" skips the band)'
                     ),
                 ),

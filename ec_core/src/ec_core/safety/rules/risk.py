@@ -63,7 +63,10 @@ class Notional:
                     Violation(
                         code=Code.NO_REFERENCE_PRICE,
                         field="qty",
-                        rule="cannot value the order for max_order_notional: no price",
+                        rule=(
+                            "cannot value the order for max_order_notional: no price (subscribe"
+                            " to the symbol's quotes and wait for the first)"
+                        ),
                         value=qty,
                     ),
                 )
