@@ -42,6 +42,7 @@ from ec_core.settings import Settings
 from ec_core.strategy.loader import StrategyPlan
 from ec_core.strategy.report import ReplayReport, build_report
 from ec_core.strategy.rig import TradingRig, trading_rig
+from ec_core.strategy.signal import numbered_signals
 from ec_core.strategy.signal_rows import SignalLog
 from ec_core.vendor import ReplayFeed, SupportsReplay
 
@@ -78,82 +79,85 @@ async def replay_plan(
     """
     settings: dict[str, Any] = dict(vendor_settings or {})
     settings.update({"seed": seed, "market": False, "clock": "simulated", "account_id": account_id})
-    # the venue connect and ec run open, on the mock: no limits file, no journal
-    async with open_venue(host, Settings(vendor="mock"), settings) as venue:
-        session = venue.session
-        market = replay_feed(session)
-        checks: TickChecks | None = None
-        if isinstance(ticks, str | Path):
-            table = {s: await session.resolve(s) for s in plan.symbols}
-            lookup = _file_lookup(table, market)
-            checks = tick_checks if tick_checks is not None else TickChecks()
-            chunks: Iterable[Iterable[MarketEvent]] = (
-                read_tick_chunks(ticks, lookup, checks=checks)
-                if bar_length_ns is None
-                else (read_bar_ticks(ticks, lookup, length_ns=bar_length_ns, checks=checks),)
-            )
-        else:
-            chunks = (ticks,)
-        # the report keeps a row of each finished signal, the engine none of them whole
-        instruments: dict[str, Instrument] = {}
-        finished = SignalLog(instruments)
-        async with trading_rig(
-            host,
-            session,
-            plan,
-            account_id=account_id,
-            clock=market.clock,
-            engine_clock=None,
-            signal_history=0,
-            on_signal_finished=finished.add,
-        ) as rig:
-            instruments.update(rig.instruments)
-            if on_rig is not None:
-                on_rig(rig)
-            marks: list[tuple[int, str, Decimal]] = []
-            for symbol, feed in rig.engine.feeds.items():
-                feed.tick_buffer.add_bar_listener(
-                    _marker(marks, symbol, feed.instrument, feed.tick_buffer.timeframes[0].name)
+    # its signals are numbered from sig1, whatever ran before in the process
+    with numbered_signals():
+        # the venue connect and ec run open, on the mock: no limits file, no journal
+        async with open_venue(host, Settings(vendor="mock"), settings) as venue:
+            session = venue.session
+            market = replay_feed(session)
+            checks: TickChecks | None = None
+            if isinstance(ticks, str | Path):
+                table = {s: await session.resolve(s) for s in plan.symbols}
+                lookup = _file_lookup(table, market)
+                checks = tick_checks if tick_checks is not None else TickChecks()
+                chunks: Iterable[Iterable[MarketEvent]] = (
+                    read_tick_chunks(ticks, lookup, checks=checks)
+                    if bar_length_ns is None
+                    else (read_bar_ticks(ticks, lookup, length_ns=bar_length_ns, checks=checks),)
                 )
-            first, events = _first_of(chunks)  # the venue is shown each tick (its stream)
-            started = time.perf_counter()
-            if first is not None:
-                await rig.engine.replay(
-                    events, sync=_StreamSync(rig.backlog, market), venue_sees_ticks=show_market
+            else:
+                chunks = (ticks,)
+            # the report keeps a row of each finished signal, the engine none of them whole
+            instruments: dict[str, Instrument] = {}
+            finished = SignalLog(instruments)
+            async with trading_rig(
+                host,
+                session,
+                plan,
+                account_id=account_id,
+                clock=market.clock,
+                engine_clock=None,
+                signal_history=0,
+                on_signal_finished=finished.add,
+            ) as rig:
+                instruments.update(rig.instruments)
+                if on_rig is not None:
+                    on_rig(rig)
+                marks: list[tuple[int, str, Decimal]] = []
+                for symbol, feed in rig.engine.feeds.items():
+                    feed.tick_buffer.add_bar_listener(
+                        _marker(marks, symbol, feed.instrument, feed.tick_buffer.timeframes[0].name)
+                    )
+                first, events = _first_of(chunks)  # the venue is shown each tick (its stream)
+                started = time.perf_counter()
+                if first is not None:
+                    await rig.engine.replay(
+                        events, sync=_StreamSync(rig.backlog, market), venue_sees_ticks=show_market
+                    )
+                await _settle(rig)
+                wall = time.perf_counter() - started
+                engine = rig.engine
+                last_ns = engine.clock.now_ns()
+                held = engine.expire_held(
+                    f"activation window never opened within the replayed data (last tick"
+                    f" {utc_iso(last_ns)}; a window from the wall clock lies after recorded data)"
                 )
-            await _settle(rig)
-            wall = time.perf_counter() - started
-            engine = rig.engine
-            last_ns = engine.clock.now_ns()
-            held = engine.expire_held(
-                f"activation window never opened within the replayed data (last tick"
-                f" {utc_iso(last_ns)}; a window from the wall clock lies after recorded data)"
-            )
-            for symbol, feed in engine.feeds.items():  # the last mid, where the run ended
-                quote = feed.tick_buffer.quote
-                if quote is not None and quote.bid is not None and quote.ask is not None:
-                    mid = feed.instrument.tick_size * (quote.bid + quote.ask) / 2
-                    marks.append((last_ns, symbol, mid))
-            return build_report(
-                fills=rig.tracker.fills(account_id),
-                marks=marks,
-                instruments=rig.instruments,
-                signals=engine.signals,
-                finished=finished,
-                errors=list(engine.errors),
-                disabled=dict(engine.disabled),
-                ticks=engine.events + engine.feeds.unknown_events,
-                first_ns=first.ts_ns if first is not None else 0,
-                last_ns=last_ns,
-                wall_s=wall,
-                orders_sent=engine.orders_sent,
-                order_counts=engine.outcomes.snapshot(),
-                held=held,
-                warnings=_unknown_accounts(rig.executor.unknown_accounts, account_id),
-                tick_checks=checks.summary() if checks is not None else None,
-                orders=rig.tracker.orders(account_id),
-                slippage_ticks=_slippage_ticks(settings),
-            )
+                for symbol, feed in engine.feeds.items():  # the last mid, where the run ended
+                    quote = feed.tick_buffer.quote
+                    if quote is not None and quote.bid is not None and quote.ask is not None:
+                        mid = feed.instrument.tick_size * (quote.bid + quote.ask) / 2
+                        marks.append((last_ns, symbol, mid))
+                return build_report(
+                    fills=rig.tracker.fills(account_id),
+                    marks=marks,
+                    instruments=rig.instruments,
+                    signals=engine.signals,
+                    finished=finished,
+                    errors=list(engine.errors),
+                    disabled=dict(engine.disabled),
+                    ticks=engine.events + engine.feeds.unknown_events,
+                    first_ns=first.ts_ns if first is not None else 0,
+                    last_ns=last_ns,
+                    wall_s=wall,
+                    orders_sent=engine.orders_sent,
+                    order_counts=engine.outcomes.snapshot(),
+                    denied=engine.outcomes.denials,
+                    held=held,
+                    warnings=_unknown_accounts(rig.executor.unknown_accounts, account_id),
+                    tick_checks=checks.summary() if checks is not None else None,
+                    orders=rig.tracker.orders(account_id),
+                    slippage_ticks=_slippage_ticks(settings),
+                )
 
 
 def _first_of(

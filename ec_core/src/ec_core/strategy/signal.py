@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final, final
 
@@ -19,9 +21,23 @@ from ec_core.strategy.tree import ActionTree, TreeState
 if TYPE_CHECKING:
     from ec_core.strategy.context import StrategyContext
 
-__all__ = ["OpSignal", "SignalState"]
+__all__ = ["OpSignal", "SignalState", "numbered_signals"]
 
-_ids = itertools.count(1)
+# Signal ids: ``sig1``, ``sig2`` ... from the counter of the run in progress
+# (:func:`numbered_signals`), else from the process's. A replay numbers its own, so its
+# report does not depend on what ran before it in the process (a sweep's worker runs several).
+_process_ids = itertools.count(1)
+_numbering: ContextVar[Iterator[int] | None] = ContextVar("ec_signal_numbering", default=None)
+
+
+@contextmanager
+def numbered_signals() -> Iterator[None]:
+    """Signals made inside (without an explicit ``signal_id``) are numbered from ``sig1``."""
+    token = _numbering.set(itertools.count(1))
+    try:
+        yield
+    finally:
+        _numbering.reset(token)
 
 
 class SignalState(StrEnum):
@@ -100,7 +116,9 @@ class OpSignal:
         self.name = name or tree.root.name
         self.start_ns = start_ns
         self.end_ns = end_ns
-        self.signal_id = signal_id or f"sig{next(_ids)}"
+        if not signal_id:
+            signal_id = f"sig{next(_numbering.get() or _process_ids)}"
+        self.signal_id = signal_id
         self.state = SignalState.PENDING
         self.done = False  # mirrors state.is_final; a plain bool for the per-tick loop
         self.error: BaseException | None = None
