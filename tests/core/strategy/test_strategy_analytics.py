@@ -5,14 +5,25 @@ from __future__ import annotations
 from datetime import time
 from decimal import Decimal
 
-from ec_core.model import Fill, Instrument, Order, OrderState, OrderType, Side, TradingHours
+from ec_core.model import (
+    Fill,
+    Instrument,
+    NewOrder,
+    Order,
+    OrderState,
+    OrderType,
+    Side,
+    TradingHours,
+)
 from ec_core.strategy.analytics import (
     daily_pnl,
+    exchange_time,
     money,
     order_rows,
     round_trips,
     trade_stats,
 )
+from ec_core.strategy.outcomes import DeniedAction
 
 CL = Instrument(
     symbol="CLE",
@@ -23,6 +34,7 @@ CL = Instrument(
 TABLE = {"CLE": CL}
 SEC = 1_000_000_000
 T0 = 1_704_898_800 * SEC  # 2024-01-10 15:00 UTC, 09:00 in Chicago
+T_DENIED = T0 + 90 * SEC
 
 
 def fill(n: int, side: Side, qty: int, price: str, *, at: int, fee: str = "0") -> Fill:
@@ -130,15 +142,32 @@ def test_the_orders_table_gives_every_outcome() -> None:
             order("c", OrderState.REJECTED, reject_code="PRICE_BAND", reject_text="too far"),
             order("d", OrderState.EXPIRED),
         ],
-        denied=[("sig3", "OrderDeniedError", "MAX_ORDER_QTY: 50 > 10")],
-    )
+        denied=[
+            DeniedAction(
+                ts_ns=T_DENIED,
+                signal_id="sig3",
+                request=NewOrder(
+                    account_id="A", symbol="CLE", side=Side.SELL, qty=50,
+                    order_type=OrderType.LMT, limit_price=Decimal("71.5"), cl_order_id="e9",
+                ),
+                codes=("MAX_ORDER_QTY", "PRICE_OUTSIDE_BAND"),
+                text="order denied (2 violation(s)): ...",
+            )
+        ],
+        instruments=TABLE,
+    )  # fmt: skip
     assert [(r.cl_order_id, r.outcome, r.code) for r in rows] == [
         ("a", "FILLED", ""),
         ("b", "CANCELLED", ""),
         ("c", "REJECTED", "PRICE_BAND"),
         ("d", "EXPIRED", ""),
-        ("sig3", "DENIED", "OrderDeniedError"),
+        ("e9", "DENIED", "MAX_ORDER_QTY,PRICE_OUTSIDE_BAND"),
     ]
+    denied = rows[-1]  # what was asked, and when: the rules alone do not say which order
+    assert (denied.symbol, denied.side, denied.qty, denied.order_type) == ("CLE", "SELL", 50, "LMT")
+    assert denied.limit_price == Decimal("71.5")
+    assert denied.updated_ns == T_DENIED
+    assert denied.updated_time == exchange_time(T_DENIED, TABLE["CLE"])
 
 
 def test_statistics_and_daily_pnl_keep_the_decimals_of_the_instruments_traded() -> None:

@@ -29,8 +29,9 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from ec_core.model import Fill, Instrument, Order, Side
+from ec_core.model import Fill, Instrument, ModifyOrder, NewOrder, Order, Side
 from ec_core.model.money import format_money, money_places
+from ec_core.strategy.outcomes import DeniedAction
 
 __all__ = [
     "DayPnL",
@@ -106,7 +107,7 @@ class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
     avg_fill_price: Decimal | None
     code: str  # the reject code, or the rule that denied it
     text: str
-    updated_ns: int = 0  # the order's last report (its outcome); 0: denied, never sent
+    updated_ns: int = 0  # the order's last report (its outcome), or when it was denied
     updated_time: str = ""  # updated_ns in the exchange's time zone
 
 
@@ -390,12 +391,13 @@ def _drawdown(equity: Sequence[tuple[int, float]]) -> tuple[float, int]:
 
 def order_rows(
     orders: Sequence[Order],
-    denied: Sequence[tuple[str, str, str]] = (),
+    denied: Sequence[DeniedAction] = (),
     *,
     instruments: dict[str, Instrument] | None = None,
 ) -> list[OrderRow]:
-    """Every order the tracker saw with its outcome and the time of it, then the denied
-    ones (``(what, rule, text)``: denied before sending, so the venue never saw them)."""
+    """Every order the tracker saw with its outcome and the time of it, then every denied
+    action (refused before sending, so the venue never saw it) with what it asked, the
+    rules it broke (``code``) and when."""
     table = instruments or {}
     rows = [
         OrderRow(
@@ -416,21 +418,29 @@ def order_rows(
         )
         for o in orders
     ]
-    rows += [
-        OrderRow(
-            cl_order_id=what,
-            symbol="",
-            side="",
-            qty=0,
-            order_type="",
-            limit_price=None,
-            stop_price=None,
-            outcome="DENIED",
-            filled_qty=0,
-            avg_fill_price=None,
-            code=rule,
-            text=text,
-        )
-        for what, rule, text in denied
-    ]
+    rows += [_denied_row(d, table) for d in denied]
     return rows
+
+
+def _denied_row(denied: DeniedAction, table: dict[str, Instrument]) -> OrderRow:
+    request = denied.request
+    symbol = getattr(request, "symbol", None) or ""
+    new = request if isinstance(request, NewOrder) else None
+    modify = request if isinstance(request, ModifyOrder) else None
+    priced = new or modify
+    return OrderRow(
+        cl_order_id=request.cl_order_id or denied.signal_id,
+        symbol=symbol,
+        side=new.side.value if new is not None else "",
+        qty=(new.qty if new is not None else (modify.qty or 0) if modify is not None else 0),
+        order_type=(new.order_type.value if new is not None else request.request_type.value),
+        limit_price=priced.limit_price if priced is not None else None,
+        stop_price=priced.stop_price if priced is not None else None,
+        outcome="DENIED",
+        filled_qty=0,
+        avg_fill_price=None,
+        code=",".join(denied.codes),
+        text=denied.text,
+        updated_ns=denied.ts_ns,
+        updated_time=exchange_time(denied.ts_ns, table.get(symbol)),
+    )

@@ -37,6 +37,7 @@ import anyio
 
 from ec_core.clock import Clock
 from ec_core.data import FeedSet
+from ec_core.errors import OrderDeniedError
 from ec_core.execution.payload import Payload
 from ec_core.model import CancelOrder, MarketEvent, Order, Quote
 from ec_core.strategy.actions_queue import OrderActions
@@ -408,6 +409,8 @@ class StrategyEngine:
         now = self.clock.now_ns()
         if error is not None:
             self._report(now, "order", self._owner_name(signal), signal.signal_id, error)
+            if isinstance(error, OrderDeniedError):
+                self.outcomes.note_denied(now, signal.signal_id, command.payload.request, error)
         try:
             waiting = signal.tree.on_result(command, order, error, now)
         except Exception as exc:
@@ -439,9 +442,10 @@ class StrategyEngine:
             await self.router.execute(payload)
         except Exception as exc:
             error = exc
-            self._report(
-                self.clock.now_ns(), "cancel", self._owner_name(signal), signal.signal_id, exc
-            )
+            now = self.clock.now_ns()
+            self._report(now, "cancel", self._owner_name(signal), signal.signal_id, exc)
+            if isinstance(exc, OrderDeniedError):
+                self.outcomes.note_denied(now, signal.signal_id, payload.request, exc)
         finally:
             self.outcomes.count(error)
             self._actions.settled()

@@ -7,13 +7,28 @@ Counting them all as "sent" told a user their denied orders had gone out.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import final
 
 import msgspec
 
 from ec_core.errors import OrderDeniedError, OrderRejectedError, OrderUnknownError
+from ec_core.model import OrderRequest
 
-__all__ = ["OrderCounts", "OrderOutcomes"]
+__all__ = ["DENIALS_KEPT", "DeniedAction", "OrderCounts", "OrderOutcomes"]
+
+DENIALS_KEPT = 10_000  # the report lists the last this many denied actions, as signal rows
+
+
+class DeniedAction(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One order action a pre-trade check refused (nothing was sent): what was asked,
+    when, by which signal, and the rules it broke, for the report's orders table."""
+
+    ts_ns: int
+    signal_id: str
+    request: OrderRequest
+    codes: tuple[str, ...]  # the rules, in the order the checks found them
+    text: str
 
 
 class OrderCounts(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,9 +54,11 @@ class OrderCounts(msgspec.Struct, frozen=True, kw_only=True):
 class OrderOutcomes:
     """Running counts; :meth:`snapshot` gives the frozen :class:`OrderCounts`."""
 
-    __slots__ = ("actions", "denied", "failed", "rejected", "unknown")
+    __slots__ = ("actions", "denials", "denied", "failed", "rejected", "unknown")
 
     def __init__(self) -> None:
+        # the last DENIALS_KEPT denied actions whole (``denied`` counts them all)
+        self.denials: deque[DeniedAction] = deque(maxlen=DENIALS_KEPT)
         self.actions = 0
         self.denied = 0
         self.rejected = 0
@@ -61,6 +78,15 @@ class OrderOutcomes:
             self.unknown += 1
         else:
             self.failed += 1
+
+    def note_denied(
+        self, ts_ns: int, signal_id: str, request: OrderRequest, error: OrderDeniedError
+    ) -> None:
+        """Keep a denied action for the report (counted already by :meth:`count`)."""
+        kept = DeniedAction(
+            ts_ns=ts_ns, signal_id=signal_id, request=request, codes=error.codes, text=str(error)
+        )
+        self.denials.append(kept)
 
     @property
     def sent(self) -> int:

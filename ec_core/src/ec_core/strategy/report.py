@@ -39,7 +39,7 @@ from ec_core.strategy.analytics import (
 from ec_core.strategy.chart import render_svg
 from ec_core.strategy.engine import ErrorReport
 from ec_core.strategy.holds import HeldPayload
-from ec_core.strategy.outcomes import OrderCounts
+from ec_core.strategy.outcomes import DeniedAction, OrderCounts
 from ec_core.strategy.report_text import render_text
 from ec_core.strategy.signal import OpSignal
 from ec_core.strategy.signal_rows import (
@@ -269,9 +269,11 @@ def build_report(
     slippage_ticks: int = 0,
     order_counts: OrderCounts | None = None,
     finished: SignalLog | None = None,
+    denied: Sequence[DeniedAction] = (),
 ) -> ReplayReport:
     """``signals``: the signals to list whole (a replay's live ones at the end); ``finished``:
-    the rows a :class:`SignalLog` kept of those that finished, listed first."""
+    the rows a :class:`SignalLog` kept of those that finished, listed first; ``denied``: the
+    order actions the pre-trade checks refused (``OrderOutcomes.denials``)."""
     ordered = sorted(fills, key=lambda f: f.ts_ns)
     replay_books = {s: _Book(i.multiplier) for s, i in instruments.items()}
     trades = []
@@ -303,11 +305,6 @@ def build_report(
         for o in orders
         if o.order_type in (OrderType.MKT, OrderType.MTL, OrderType.STP)
     )
-    denied = [
-        (e.signal_id, e.error_type, e.error)
-        for e in errors
-        if e.where == "order" and "Denied" in e.error_type
-    ]
     places = portfolio_places(instruments, fills)
     first_instrument = next(iter(instruments.values()), None)
     return ReplayReport(
