@@ -113,14 +113,14 @@ class Trader:
             async with self._market(tuple(symbols)) as events:
                 # the subscription resolved them (a gateway's checks read its own feeds)
                 self._note([self._instruments[symbol] for symbol in symbols])
-                yield _NotedStream(events, self.feeds)
+                yield _NotedStream(events, self.feeds, symbols)
             return
         venue = self.venue
         assert venue is not None  # a trader has a session of its own or a market source
         instruments = [await venue.resolve(symbol) for symbol in symbols]
         self._note(instruments)
         async with venue.market_data.stream(instruments) as events:
-            yield _NotedStream(events, self.feeds)
+            yield _NotedStream(events, self.feeds, symbols)
 
     def _note(self, instruments: Sequence[Instrument]) -> None:
         """A feed in :attr:`feeds` for each instrument that has none yet."""
@@ -131,19 +131,33 @@ class Trader:
 
 @final
 class _NotedStream:
-    """A market stream that notes each quote and trade in the trader's feeds as it passes."""
+    """A market stream that notes each quote and trade in the trader's feeds as it passes.
 
-    __slots__ = ("_events", "_feeds")
+    A subscription that ends with an error marks its symbols' feeds stale: their frozen
+    prices are no price band reference until the next quote (a block left normally keeps
+    them, as the quickstart says)."""
 
-    def __init__(self, events: AsyncIterator[MarketEvent], feeds: FeedSet) -> None:
+    __slots__ = ("_events", "_feeds", "_symbols")
+
+    def __init__(
+        self, events: AsyncIterator[MarketEvent], feeds: FeedSet, symbols: Sequence[str]
+    ) -> None:
         self._events = events
         self._feeds = feeds
+        self._symbols = tuple(symbols)
 
     def __aiter__(self) -> _NotedStream:
         return self
 
     async def __anext__(self) -> MarketEvent:
-        event = await anext(self._events)
+        try:
+            event = await anext(self._events)
+        except StopAsyncIteration:
+            raise
+        except Exception as exc:  # the market data stopped: cancellation is no error
+            for symbol in self._symbols:
+                self._feeds.mark_stale(symbol, str(exc))
+            raise
         if isinstance(event, NOTED_EVENTS):
             self._feeds.on_event(event)
         return event

@@ -63,6 +63,8 @@ class PreTradeContext(msgspec.Struct, frozen=True, kw_only=True):
     :class:`~ec_core.safety.PreTradeChecks` before the validators run: the resolved
     limits for the request's account and symbol, and the open order a modify or
     cancel refers to (``None`` if it is not among ``open_orders``).
+    ``stale_market`` says why the symbol's market data stopped (its subscription failed):
+    the price source then gives no last, bid or ask, and a rule that needs them names it.
     """
 
     now_ns: int
@@ -79,6 +81,7 @@ class PreTradeContext(msgspec.Struct, frozen=True, kw_only=True):
     reference_price: Decimal | None = None
     limits: ResolvedLimits | None = None
     target_order: Order | None = None
+    stale_market: str | None = None
 
 
 @runtime_checkable

@@ -21,8 +21,10 @@ from ec_core.execution import Executor, PreTradeGate, ValidatorGate
 from ec_core.journal import Journal
 from ec_core.model import NewOrder, OrderRequest, OrderType, Side
 from ec_core.plugins import PluginHost
+from ec_core.safety import Limits, PreTradeChecks, StaticLimits
+from ec_core.safety.rules import builtin_validators
 from ec_core.tracking import OrderTracker
-from ec_core.validation import PreTradeContext, Validator
+from ec_core.validation import PreTradeContext, Validator, ValidatorRegistry
 from ec_mock.engine import Exchange
 from ec_mock.faults import FaultPlan
 from ec_mock.instruments import builtin_instruments
@@ -112,6 +114,18 @@ def instrument_rule() -> Validator:
         "instrument allowed", "INSTRUMENT_NOT_ALLOWED",
         lambda r, c: getattr(r, "symbol", None) is not None and c.instrument is None,
     )  # fmt: skip
+
+
+def builtin_checks(clock: ManualClock, limits_toml: str) -> PreTradeChecks:
+    """The real pre-trade checks: every built-in validator under ``limits_toml``."""
+    registry = ValidatorRegistry()
+    for validator in builtin_validators():
+        registry.add(validator)
+    return PreTradeChecks(
+        registry,
+        limits=StaticLimits(Limits.from_toml(limits_toml, source="limits.toml")),
+        clock=clock,
+    )
 
 
 def default_gate(extra: Iterable[Validator] = ()) -> ValidatorGate:

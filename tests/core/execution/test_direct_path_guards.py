@@ -21,12 +21,11 @@ from ec_core.errors import OrderDeniedError, Violation
 from ec_core.execution import Payload, PayloadStatus, PreTradeGate, ValidatorGate
 from ec_core.journal import IntentRecorded, Journal
 from ec_core.model import ModifyOrder, NewOrder, OrderRequest, OrderType, Side, SmpInstruction
-from ec_core.safety import Limits, PreTradeChecks, StaticLimits
 from ec_core.safety.rules import builtin_validators
 from ec_core.safety.shape import SHAPE_RULES
 from ec_core.tracking import OrderTracker
 from ec_core.validation import PreTradeContext, Validator, ValidatorRegistry
-from exec_rig import ACCOUNT, SYMBOL, limit, rig
+from exec_rig import ACCOUNT, SYMBOL, builtin_checks, limit, rig
 
 P = PayloadStatus
 
@@ -44,12 +43,7 @@ orders_per_minute = 1000000
 
 
 def real_checks(clock: ManualClock) -> PreTradeGate:
-    registry = ValidatorRegistry()
-    for validator in builtin_validators():
-        registry.add(validator)
-    return PreTradeChecks(
-        registry, limits=StaticLimits(Limits.from_toml(LIMITS, source="limits.toml")), clock=clock
-    )
+    return builtin_checks(clock, LIMITS)
 
 
 def order(**fields: Any) -> NewOrder:

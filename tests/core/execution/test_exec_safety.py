@@ -12,10 +12,8 @@ from ec_core.clock import ManualClock
 from ec_core.errors import OrderDeniedError, OrderRejectedError
 from ec_core.execution import Payload, PayloadStatus
 from ec_core.model import Duration, NewOrder, OrderType, Side
-from ec_core.safety import KillSwitchState, Limits, PreTradeChecks, StaticLimits
-from ec_core.safety.rules import builtin_validators
-from ec_core.validation import ValidatorRegistry
-from exec_rig import ACCOUNT, SYMBOL, limit, rig
+from ec_core.safety import KillSwitchState, PreTradeChecks
+from exec_rig import ACCOUNT, SYMBOL, builtin_checks, limit, rig
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -41,12 +39,7 @@ MAX_QTY = 20
 
 
 def make_checks(clock: ManualClock, toml: str = LIMITS) -> PreTradeChecks:
-    registry = ValidatorRegistry()
-    for validator in builtin_validators():
-        registry.add(validator)
-    return PreTradeChecks(
-        registry, limits=StaticLimits(Limits.from_toml(toml, source="limits.toml")), clock=clock
-    )
+    return builtin_checks(clock, toml)
 
 
 def last_price(symbol: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:

@@ -10,6 +10,7 @@ import io
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ec_core.cli.limits_cmd import sample_limits_text
@@ -18,7 +19,7 @@ from ec_core.execution import Executor
 from ec_core.settings import Settings
 
 import ec_core
-from ec_core import ConfigError, NewOrder, OrderState, OrderType, Side
+from ec_core import ConfigError, ConnectionLostError, NewOrder, OrderState, OrderType, Side
 
 QUICKSTART = Path(__file__).parents[3] / "docs" / "quickstart.md"
 
@@ -103,3 +104,38 @@ async def test_the_quotes_a_trader_streamed_are_its_price_band_reference(tmp_pat
         with pytest.raises(OrderDeniedError) as far:
             await trader.execute(_limit_buy(bid - 100 * Decimal("0.25")))  # band: 40 ticks
         assert far.value.codes == ("PRICE_OUTSIDE_BAND",)
+
+
+async def _read_until_the_venue_drops_the_quotes(trader: ec_core.Trader) -> None:
+    async with trader.quotes(["EP"]) as ticks:
+        await anext(ticks)
+        session: Any = trader.session  # the mock venue ends the subscription
+        for channel in session.market_subscribers.sinks():
+            channel.fail(ConnectionLostError("market data line dropped"))
+        async for _tick in ticks:  # what was queued, then the error
+            pass
+
+
+@pytest.mark.anyio
+async def test_quotes_that_end_with_an_error_are_no_band_reference(tmp_path: Path) -> None:
+    """A subscription the venue ends with an error leaves frozen prices: they judge no
+    order (NO_REFERENCE_PRICE naming why, nothing sent) until the next quote comes."""
+    limits = tmp_path / "limits.toml"
+    limits.write_text(sample_limits_text().replace('"CHANGE-ME"', '"MOCK-1"'), encoding="utf-8")
+    async with ec_core.connect(Settings(vendor="mock", limits_file=str(limits))) as trader:
+        with pytest.raises(ConnectionLostError, match="line dropped"):
+            await _read_until_the_venue_drops_the_quotes(trader)
+        frozen = trader.feeds["EP"].bid
+        assert frozen is not None
+        with pytest.raises(OrderDeniedError) as denied:
+            await trader.execute(_limit_buy(frozen))
+        assert denied.value.codes == ("NO_REFERENCE_PRICE",)
+        assert "market data of EP stopped: market data line dropped" in (
+            denied.value.violations[0].rule
+        )
+        assert trader.orders() == []  # nothing sent
+        async with trader.quotes(["EP"]) as ticks:  # subscribed again: the next quote
+            await anext(ticks)
+        bid = trader.feeds["EP"].bid
+        assert bid is not None
+        assert await trader.execute(_limit_buy(bid)) is not None

@@ -68,11 +68,13 @@ class DataFeed:
 class FeedSet(Mapping[str, DataFeed]):
     """The feeds of a run, by symbol. Events for symbols without a feed are counted and dropped."""
 
-    __slots__ = ("_buffers", "_feeds", "unknown_events")
+    __slots__ = ("_buffers", "_feeds", "_stale", "unknown_events")
 
     def __init__(self, feeds: Sequence[DataFeed] = ()) -> None:
         self._feeds: dict[str, DataFeed] = {}
         self._buffers: dict[str, TickBuffer] = {}
+        # symbol -> (why its market data stopped, the quote and trade its buffer held then)
+        self._stale: dict[str, tuple[str, object, object]] = {}
         self.unknown_events = 0
         for feed in feeds:
             self.add(feed)
@@ -143,12 +145,34 @@ class FeedSet(Mapping[str, DataFeed]):
 
     def prices(self, symbol: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
         """Last trade, bid and ask of ``symbol`` as its feed holds them now (``None`` each
-        without a feed): the reference of the price band and notional limit, as the
-        executor's ``PriceSource`` (a strategy run's feeds, a ``Trader``'s streamed ones)."""
+        without a feed, or while it is :meth:`stale`): the reference of the price band and
+        notional limit, as the executor's ``PriceSource`` (a strategy run's feeds, a
+        ``Trader``'s streamed ones)."""
         buffer = self._buffers.get(symbol)
-        if buffer is None:
+        if buffer is None or (self._stale and self.stale(symbol) is not None):
             return None, None, None
         return buffer.last, buffer.bid, buffer.ask
+
+    def mark_stale(self, symbol: str, why: str) -> None:
+        """The market data of ``symbol`` stopped (its subscription failed): its last prices
+        are no reference any more until its next quote or trade. Without a feed: nothing."""
+        buffer = self._buffers.get(symbol)
+        if buffer is not None:
+            self._stale[symbol] = (why, buffer.quote, buffer.last_trade)
+
+    def stale(self, symbol: str) -> str | None:
+        """Why the market data of ``symbol`` stopped, or ``None`` while it flows (or never
+        failed). The next event clears it: the buffer then holds another quote or trade
+        than when it was marked (so the per-tick path pays nothing for it)."""
+        mark = self._stale.get(symbol)
+        if mark is None:
+            return None
+        why, quote, trade = mark
+        buffer = self._buffers[symbol]
+        if buffer.quote is quote and buffer.last_trade is trade:
+            return why
+        del self._stale[symbol]
+        return None
 
     def on_event(self, event: MarketEvent) -> TickBuffer | None:
         """Route one quote or trade; return its buffer (``None`` if the symbol has no feed)."""

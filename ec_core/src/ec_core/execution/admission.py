@@ -46,7 +46,9 @@ InstrumentResolver: TypeAlias = Mapping[str, Instrument] | Callable[[str], Instr
 """Symbol -> instrument, synchronous (resolve through the session beforehand)."""
 
 PriceSource: TypeAlias = Callable[[str], tuple[Decimal | None, Decimal | None, Decimal | None]]
-"""Symbol -> (last trade, best bid, best ask), for price-band rules."""
+"""Symbol -> (last trade, best bid, best ask), for price-band rules. A source bound to an
+object with ``stale(symbol) -> str | None`` (a :class:`~ec_core.data.FeedSet`'s ``prices``)
+also says why it has none: its market data stopped (``PreTradeContext.stale_market``)."""
 
 Sleep: TypeAlias = Callable[[float], Awaitable[None]]
 
@@ -96,6 +98,10 @@ class Admission:
             instruments if callable(instruments) else instruments.get
         )
         self._prices = prices
+        # why a symbol's market data stopped (FeedSet.stale), asked only when it has no price
+        self._stale_of: Callable[[str], str | None] | None = getattr(
+            getattr(prices, "__self__", None), "stale", None
+        )
         self._sleep = sleep
         self._reserved: dict[str, NewOrder] = {}  # validated new orders not sent yet
         self._reserved_as_orders: dict[str, Order] = {}  # built on first need, then kept
@@ -312,11 +318,14 @@ class Admission:
         instrument = None
         position = None
         last = bid = ask = None
+        stale = None
         if symbol:
             instrument = self._instrument_of(symbol)
             position = self.tracker.position(request.account_id, symbol)
             if self._prices is not None:
                 last, bid, ask = self._prices(symbol)
+                if last is None and bid is None and self._stale_of is not None:
+                    stale = self._stale_of(symbol)
         open_orders = self.tracker.open_orders(request.account_id)
         if self._reserved:
             open_orders += self._reserved_orders(request.account_id)
@@ -329,6 +338,7 @@ class Admission:
             last_price=last,
             best_bid=bid,
             best_ask=ask,
+            stale_market=stale,
         )
 
     def _reserved_orders(self, account_id: str) -> list[Order]:

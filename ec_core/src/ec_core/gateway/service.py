@@ -421,6 +421,8 @@ class Gateway:
             self.counters["market_failures"] += 1
             symbols = [i.symbol for i in instruments]
             log.error("market data of %s stopped: %s", ", ".join(symbols), exc)
+            for symbol in symbols:  # a frozen price is no band reference: deny until it flows
+                self.feeds.mark_stale(symbol, str(exc))
             self._subscribed.difference_update(symbols)
 
     def status(self) -> dict[str, int | float]:

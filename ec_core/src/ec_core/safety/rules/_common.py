@@ -43,5 +43,17 @@ def reference_price(context: PreTradeContext) -> Decimal | None:
     return None
 
 
+def stale_market_rule(context: PreTradeContext, request: OrderRequest) -> str | None:
+    """Why there is no reference when the symbol's market data stopped (its subscription
+    failed: the last prices are frozen, no reference), else ``None``."""
+    why = context.stale_market
+    if why is None:
+        return None
+    return (
+        f"the market data of {request_symbol(request)} stopped: {why}; its last prices are"
+        " no reference (resubscribe to its quotes, or wait for the next quote)"
+    )
+
+
 def request_symbol(request: OrderRequest) -> str | None:
     return getattr(request, "symbol", None)

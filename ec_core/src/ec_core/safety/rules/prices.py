@@ -9,7 +9,13 @@ from typing import final
 from ec_core.errors import PriceError, Violation
 from ec_core.model import ModifyOrder, NewOrder, OrderRequest, OrderType, Side
 from ec_core.safety.codes import Code
-from ec_core.safety.rules._common import PASS, is_price, reference_price, target_of
+from ec_core.safety.rules._common import (
+    PASS,
+    is_price,
+    reference_price,
+    stale_market_rule,
+    target_of,
+)
 from ec_core.validation import PreTradeContext
 
 __all__ = ["PriceBand", "PriceFields", "PriceFloor", "StopLimitRelation", "TickGrid"]
@@ -275,8 +281,10 @@ class PriceBand:
                     code=Code.NO_REFERENCE_PRICE,
                     field="limit_price" if has_limit else "stop_price",
                     rule=(
-                        "price band needs a last trade, reference or two-sided quote of the"
-                        " symbol: subscribe to its quotes and wait for the first"
+                        f"price band: {stale_market_rule(context, request)}"
+                        if context.stale_market is not None
+                        else "price band needs a last trade, reference or two-sided quote of"
+                        " the symbol: subscribe to its quotes and wait for the first"
                         ' (price_band_without_reference = "allow" skips the band)'
                     ),
                 ),

@@ -9,7 +9,14 @@ from ec_core.errors import Violation
 from ec_core.model import FINAL_STATES, ModifyOrder, NewOrder, Order, OrderRequest, OrderType, Side
 from ec_core.safety.codes import Code
 from ec_core.safety.exposure import projected_position, working_qty
-from ec_core.safety.rules._common import PASS, is_price, is_qty, reference_price, target_of
+from ec_core.safety.rules._common import (
+    PASS,
+    is_price,
+    is_qty,
+    reference_price,
+    stale_market_rule,
+    target_of,
+)
 from ec_core.validation import PreTradeContext
 
 __all__ = ["MaxOpenOrders", "Notional", "PositionLimit", "SelfTrade"]
@@ -64,8 +71,12 @@ class Notional:
                         code=Code.NO_REFERENCE_PRICE,
                         field="qty",
                         rule=(
-                            "cannot value the order for max_order_notional: no price (subscribe"
-                            " to the symbol's quotes and wait for the first)"
+                            "cannot value the order for max_order_notional: "
+                            + (
+                                stale_market_rule(context, request)
+                                or "no price (subscribe to the symbol's quotes and wait for"
+                                " the first)"
+                            )
                         ),
                         value=qty,
                     ),
