@@ -134,20 +134,38 @@ async def test_a_status_with_an_impossible_quantity_is_counted_and_dropped(
 
 
 async def test_a_status_code_the_adapter_does_not_know_is_unknown_then_reconciled() -> None:
+    """Nobody calls resolve_unknown and the line stays up: the executor asks the venue
+    about the order on its own (one status query) and takes its real state."""
     async with placed() as p:
         p.put_spoiled(lambda s: setattr(s, "status", 99))
         about_h1 = report_of("H1")
         told = await next_event(p.watch, lambda e: about_h1(e) and e.state is OrderState.UNKNOWN)
         assert told.cl_order_id == "H1"  # not WORKING, not dropped: its state is unknown
-        order = p.tracker.order("H1")
-        assert order is not None
-        assert order.state is OrderState.UNKNOWN
         assert p.session.stats()["unknown_status_codes"] == 1  # counted (and logged)
-        assert await p.executor.resolve_unknown(ACCOUNT) == []  # asked the venue
+        # the line is FIFO: once this answer is in, the executor has the report too
+        assert ACCOUNT in {a.account_id for a in await p.session.accounts()}
+        await p.executor.unknown_followed_up()
         order = p.tracker.order("H1")
         assert order is not None
-        assert order.state is OrderState.WORKING
+        assert (order.state, order.filled_qty) == (OrderState.WORKING, 0)  # the venue's
+        stats = p.executor.stats()
+        assert (stats.unknown_queries, stats.unknown_resolved, stats.unknown_unresolved) == (
+            1, 1, 0,
+        )  # fmt: skip
+        assert stats.unknown_followed == ()
         assert p.session.state is SessionState.LOGGED_ON
+        assert p.session.stats().get("reconnects", 0) == 0  # no reconnect did it
+
+
+async def test_an_order_the_venue_filled_while_reporting_it_unknown_is_reconciled_filled() -> None:
+    async with placed() as p:
+        p.put_spoiled(lambda s: setattr(s, "status", 99))
+        p.srv.venue.exchange.cancel("E2E-1", "H1")  # the venue's real state moves on
+        await next_event(p.watch, report_of("H1", ReportKind.CANCELLED))
+        await p.executor.unknown_followed_up()
+        order = p.tracker.order("H1")
+        assert order is not None
+        assert order.state is OrderState.CANCELLED
 
 
 def _unsolicited(kind: str) -> ServerMsg:

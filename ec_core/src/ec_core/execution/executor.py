@@ -85,7 +85,10 @@ class ExecutorStats(msgspec.Struct, frozen=True, kw_only=True):
     ``in_flight``: orders with a payload waiting for them to end; ``bulk_unknown``:
     bulk requests without an answer, kept until ``unknown_bulk_ttl``; ``reserved``:
     new orders admitted and not sent yet; ``gaps_pending``: accounts that had a gap
-    and are not resynced yet; ``halted``: why new orders are stopped, if they are.
+    and are not resynced yet; ``halted``: why new orders are stopped, if they are;
+    ``unknown_followed``: orders the venue reported UNKNOWN waiting for a status query,
+    ``unknown_queries`` / ``unknown_resolved`` / ``unknown_unresolved``: the follow-up's
+    queries asked, orders it took out of UNKNOWN, orders it gave up on.
     """
 
     in_flight: int
@@ -93,6 +96,10 @@ class ExecutorStats(msgspec.Struct, frozen=True, kw_only=True):
     reserved: int
     gaps_pending: tuple[str, ...]
     halted: str | None
+    unknown_followed: tuple[str, ...] = ()
+    unknown_queries: int = 0
+    unknown_resolved: int = 0
+    unknown_unresolved: int = 0
 
 
 @final
@@ -239,12 +246,17 @@ class Executor:
 
     def stats(self) -> ExecutorStats:
         """What the executor holds right now; see :class:`ExecutorStats`."""
+        follow_up = self._intake.follow_up
         return ExecutorStats(
             in_flight=self._answers.chains,
             bulk_unknown=self._answers.bulk_unknown,
             reserved=self._admission.reserved,
             gaps_pending=self._intake.gaps_pending,
             halted=self._journal.halted,
+            unknown_followed=follow_up.pending,
+            unknown_queries=follow_up.queries,
+            unknown_resolved=follow_up.resolved,
+            unknown_unresolved=follow_up.unresolved,
         )
 
     # -- the order path --------------------------------------------------------
@@ -466,6 +478,11 @@ class Executor:
             self.flush()
 
     # -- reconciliation (see :mod:`ec_core.execution.reconcile`) -----------------
+
+    async def unknown_followed_up(self) -> None:
+        """Wait until every order the venue reported UNKNOWN has been asked about (no
+        status query due or in flight; a retry waiting for its backoff may remain)."""
+        await self._intake.follow_up.settled()
 
     async def resolve_unknown(self, account_id: str | None = None) -> list[Order]:
         """Ask the venue about every UNKNOWN order; return those still unknown. Cancel-safe."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Protocol, TypeAlias, final, runtime_checkable
 
-from ec_core.model import SnapshotComplete, TradeEvent
+from ec_core.model import ExecutionReport, OrderState, SnapshotComplete, TradeEvent
 
 __all__ = ["DirectDelivery", "DirectFeed", "EventSink", "SendFence"]
 
@@ -83,7 +83,8 @@ class DirectDelivery:
     an event produced while a send is held is kept until the fence is released, in
     the order produced across streams. An event produced while the consumer of its
     stream handles one from that stream (``busy``), and a
-    :class:`~ec_core.model.SnapshotComplete` (its resync awaits), is declined, so it
+    :class:`~ec_core.model.SnapshotComplete` (its resync awaits) or an UNKNOWN report
+    (its status query awaits), is declined, so it
     queues and comes through its stream in order.
     """
 
@@ -129,8 +130,10 @@ class DirectDelivery:
             if self._held:  # a send is in progress: applied once it is recorded
                 deferred.append((stream_take, event))
                 return True
-            if isinstance(event, SnapshotComplete):
-                return False  # the resync after it awaits: the consumer does it
+            if isinstance(event, SnapshotComplete) or (
+                isinstance(event, ExecutionReport) and event.state is OrderState.UNKNOWN
+            ):
+                return False  # the resync or status query after it awaits: the consumer's
             stream_take(event)
             return True
 

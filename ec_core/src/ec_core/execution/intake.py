@@ -6,6 +6,10 @@ of the stream it came in on that have open orders; after that account's snapshot
 completes, its open orders the snapshot did not mention and its UNKNOWN orders are
 asked about.
 
+An order a venue report itself leaves UNKNOWN while the session is up is asked about
+too, without waiting for a reconnect: :class:`~ec_core.execution.venue_unknown.UnknownFollowUp`
+queues it and the stream's consumer runs the same per-order status query.
+
 A session event names no account, and an executor may consume one stream per
 account: their events arrive interleaved however the consumers run. So each stream
 has its own ``take`` (:meth:`Intake.stream_take`) that remembers the accounts the
@@ -31,6 +35,7 @@ from ec_core.errors import ConnectionLostError
 from ec_core.execution.answers import Answers
 from ec_core.execution.gate import FillAnomalyListener, PnlListener, PreTradeGate
 from ec_core.execution.reconcile import Reconciler
+from ec_core.execution.venue_unknown import UnknownFollowUp
 from ec_core.journal import EventReceived, JournalRecord
 from ec_core.model import (
     ExecutionReport,
@@ -83,6 +88,7 @@ class Intake:
         # account -> the tracker's report_seq at the last gap, until its snapshot resyncs it
         self._gap_marks: dict[str, int] = {}
         self._resyncs: list[str] = []  # accounts whose snapshot completed, resync due
+        self.follow_up = UnknownFollowUp(tracker=tracker, clock=clock, reconciler=reconciler)
 
     @property
     def gaps_pending(self) -> tuple[str, ...]:
@@ -152,7 +158,12 @@ class Intake:
         ``SnapshotComplete`` events); ``None`` or empty: not known, a gap marks all.
         """
         self.on_event(event)
-        if isinstance(event, SessionEvent):
+        if isinstance(event, ExecutionReport):
+            if event.state is OrderState.UNKNOWN:  # the venue cannot tell: ask it again
+                chain_id = self.tracker.chain_id(event.cl_order_id)
+                if chain_id is not None:
+                    self.follow_up.note(chain_id)
+        elif isinstance(event, SessionEvent):
             if event.kind in _GAP_KINDS:
                 self._mark_gap(accounts)
         elif isinstance(event, SnapshotComplete):
@@ -191,12 +202,17 @@ class Intake:
         return bool(self._resyncs)
 
     async def resync_due(self) -> None:
+        """Run the resyncs of completed snapshots, then the status queries due for
+        orders the venue reported UNKNOWN."""
         while self._resyncs:
             account_id = self._resyncs.pop(0)
             try:
                 await self._resync(account_id)
             except ConnectionLostError as exc:  # the next snapshot will try again
                 log.warning("resync of %s interrupted: %s", account_id, exc)
+        follow_up = self.follow_up
+        if follow_up.due():
+            await follow_up.run_due()
 
     async def _resync(self, account_id: str) -> None:
         """After a snapshot: ask about our open orders it did not mention (after a gap)

@@ -1,0 +1,138 @@
+"""Follow-up of orders the venue itself reports UNKNOWN while the session is up.
+
+A venue report can leave an order's fate unknown (a status code the adapter cannot
+map is reported ``UNKNOWN``). Without a follow-up it would stay UNKNOWN until the next
+reconnect's resync. :class:`UnknownFollowUp` queues each such order as its report comes
+in and the stream's consumer asks the venue about it with the same per-order status
+query the resync runs (``Reconciler.query``): one query in flight per order; an order
+still UNKNOWN after an attempt is tried again after a backoff that doubles (measured on
+the executor's clock, checked as the stream delivers events); after ``max_attempts`` it
+is given up, logged and counted (``unresolved``), left to the next resync or to
+``Executor.reconcile``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import final
+
+import anyio
+
+from ec_core.clock import Clock
+from ec_core.errors import ConnectionLostError
+from ec_core.execution.reconcile import Reconciler
+from ec_core.model import OrderState
+from ec_core.tracking import OrderTracker
+
+__all__ = ["UnknownFollowUp"]
+
+log = logging.getLogger("ec_core.execution.executor")
+
+_SECOND_NS = 1_000_000_000
+
+
+@final
+class UnknownFollowUp:
+    """Chains the venue reported UNKNOWN, each with its attempts and its next try.
+
+    ``backoff_s``: the wait after the first failed attempt (doubled after each);
+    ``max_attempts``: status queries per order before it is given up.
+    """
+
+    def __init__(
+        self,
+        *,
+        tracker: OrderTracker,
+        clock: Clock,
+        reconciler: Reconciler,
+        backoff_s: float = 1.0,
+        max_attempts: int = 5,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        self._tracker = tracker
+        self._clock = clock
+        self._reconciler = reconciler
+        self._backoff_ns = int(backoff_s * _SECOND_NS)
+        self._max_attempts = max_attempts
+        # chain id -> (attempts made, earliest time of the next one)
+        self._pending: dict[str, tuple[int, int]] = {}
+        self._in_flight: set[str] = set()
+        self._quiet: anyio.Event | None = None  # made by a waiter of ``settled``
+        self.queries = 0  # status queries asked by the follow-up
+        self.resolved = 0  # orders it took out of UNKNOWN
+        self.unresolved = 0  # orders given up after max_attempts
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """Chain ids waiting for a (next) status query."""
+        return tuple(self._pending)
+
+    def note(self, chain_id: str) -> None:
+        """The venue reported ``chain_id`` UNKNOWN: ask about it at the next turn.
+
+        Already queued or in flight: nothing more (one query per order at a time)."""
+        if chain_id in self._pending or chain_id in self._in_flight:
+            return
+        self._pending[chain_id] = (0, self._clock.now_ns())
+
+    def due(self) -> bool:
+        """A query is due now (cheap: the stream's consumer asks after every event)."""
+        if not self._pending:
+            return False
+        now = self._clock.now_ns()
+        return any(at <= now for _, at in self._pending.values())
+
+    async def run_due(self) -> None:
+        """Ask the venue about each queued order whose time has come."""
+        now = self._clock.now_ns()
+        for chain_id, (attempts, at) in list(self._pending.items()):
+            if at <= now:
+                await self._attempt(chain_id, attempts)
+        quiet = self._quiet
+        if quiet is not None and not self.due():
+            self._quiet = None
+            quiet.set()
+
+    async def settled(self) -> None:
+        """Wait until no query is due or in flight (retries not yet due may remain):
+        the stream's consumer has asked about every order the venue reported UNKNOWN."""
+        if not self._in_flight and not self.due():
+            return
+        if self._quiet is None:
+            self._quiet = anyio.Event()
+        await self._quiet.wait()
+
+    async def _attempt(self, chain_id: str, attempts: int) -> None:
+        del self._pending[chain_id]
+        order = self._tracker.order(chain_id)
+        if order is None or order.state is not OrderState.UNKNOWN:
+            return  # settled meanwhile (a later report, a resync)
+        self._in_flight.add(chain_id)
+        attempts += 1
+        self.queries += 1
+        try:
+            await self._reconciler.query(order)
+        except ConnectionLostError as exc:  # the reconnect's resync asks about it
+            log.warning("status query of UNKNOWN order %s interrupted: %s", chain_id, exc)
+            return
+        finally:
+            self._in_flight.discard(chain_id)
+        order = self._tracker.order(chain_id)
+        if order is None or order.state is not OrderState.UNKNOWN:
+            self.resolved += 1
+            log.info("order %s reported UNKNOWN by the venue: reconciled, now %s", chain_id,
+                     order.state.value if order is not None else "gone")  # fmt: skip
+            return
+        if attempts >= self._max_attempts:
+            self.unresolved += 1
+            log.error(
+                "order %s reported UNKNOWN by the venue is still UNKNOWN after %d status"
+                " queries: given up until the next reconnect or Executor.reconcile;"
+                " check it with the venue",
+                chain_id,
+                attempts,
+            )
+            return
+        wait_ns = self._backoff_ns << (attempts - 1)
+        self._pending[chain_id] = (attempts, self._clock.now_ns() + wait_ns)
