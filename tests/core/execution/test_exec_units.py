@@ -92,22 +92,27 @@ async def test_cancelled_before_the_send_is_journaled_as_not_sent(tmp_path: Path
         assert kinds[-2:] == ["IntentRecorded", "SendFailed"]
 
 
+def _writer(journal: Journal) -> JournalWriter:
+    """A writer of ``journal`` alone: no intent is written through it."""
+
+    def never(*args: object) -> None:
+        raise AssertionError("no intent is written here")
+
+    return JournalWriter(
+        journal,
+        ManualClock(0),
+        flush_interval=0,
+        not_encodable=never,  # type: ignore[arg-type]
+        intents_failed=never,
+    )
+
+
 @pytest.mark.anyio
 async def test_periodic_flush_commits_what_each_round_buffered(tmp_path: Path) -> None:
     """The timed flush is woken by the first record of a round and commits it; a record
     buffered after that round's wake-up is committed by the next round."""
     with Journal(tmp_path / "j.sqlite") as journal:
-
-        def never(*args: object) -> None:
-            raise AssertionError("no intent is written here")
-
-        writer = JournalWriter(
-            journal,
-            ManualClock(0),
-            flush_interval=0,
-            not_encodable=never,  # type: ignore[arg-type]
-            intents_failed=never,
-        )
+        writer = _writer(journal)
 
         async def committed() -> None:
             for _ in range(100):  # flush_interval=0: each round is a few checkpoints
@@ -127,3 +132,16 @@ async def test_periodic_flush_commits_what_each_round_buffered(tmp_path: Path) -
         assert journal.commits == 3
         sent = [rec for _, rec in journal.records() if isinstance(rec, RequestSent)]
         assert [rec.cl_order_id for rec in sent] == [f"{x}{i}" for i in range(3) for x in "ab"]
+
+
+def test_the_halt_is_cleared_only_by_clear_halt(tmp_path: Path) -> None:
+    """``halted`` is a read-only view: clearing it by assignment would skip clear_halt's
+    check that the journal commits again."""
+    with Journal(tmp_path / "j.sqlite") as journal:
+        writer = _writer(journal)
+        writer.halt("disk full")
+        with pytest.raises(AttributeError):
+            writer.halted = None  # type: ignore[misc]
+        assert writer.halted == "disk full"
+        writer.clear_halt()  # the journal commits: the halt is lifted
+        assert writer.halted is None

@@ -68,22 +68,31 @@ class JournalWriter:
         self.flush_interval = flush_interval
         self._not_encodable = not_encodable
         self._intents_failed = intents_failed
-        # why new orders are stopped (a journal failure), or None; read before every send
-        # (a plain attribute: no property call per order)
-        self.halted: str | None = None
+        # why new orders are stopped (a journal failure), or None. Admission reads this
+        # slot before every send (a plain read: no property call per order); only
+        # halt() and clear_halt() write it, so nothing outside can lift a halt unchecked.
+        self._halted: str | None = None
         self._commit_group: _CommitGroup | None = None
         self._buffered: anyio.Event | None = None  # set when a record is buffered
 
+    @property
+    def halted(self) -> str | None:
+        """Why new orders are stopped (a journal failure), or ``None``.
+
+        Read-only: only :meth:`clear_halt`, which checks the journal first, lifts a halt.
+        """
+        return self._halted
+
     def halt(self, reason: str) -> None:
-        if self.halted is None:
+        if self._halted is None:
             log.error("journal failed, new orders stopped: %s", reason)
-        self.halted = reason
+        self._halted = reason
 
     def clear_halt(self) -> None:
         """Accept orders again once the journal commits; raises :class:`JournalError` if not."""
         if self.journal is not None:
             self.journal.check()
-        self.halted = None
+        self._halted = None
 
     def append(self, record: JournalRecord) -> None:
         """Append a record; a failure halts new orders but never the tracking.
