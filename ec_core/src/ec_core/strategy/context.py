@@ -95,9 +95,12 @@ class StrategyContext:
     """``ctx`` in every condition and payload template.
 
     ``ctx.feeds['SYM']`` is the instrument's :class:`~ec_core.data.DataFeed`;
-    ``ctx.signal`` is the signal being evaluated (``None`` inside
-    :meth:`OpStrategy.generate`, in a strategy's finish hook and between the engine's
-    steps).
+    ``ctx.signal`` is the signal being evaluated: set while a signal steps, ``None``
+    inside :meth:`OpStrategy.generate`, in a strategy's finish hook and outside
+    :meth:`StrategyEngine.ingest`. Within one ``ingest`` it is not reset between ticks:
+    a listener of a :class:`~ec_core.data.TickBuffer` (a bar listener), run as the next
+    tick arrives, may still see a signal stepped on an earlier tick of that call (of
+    any symbol), so such a listener should not read it.
     """
 
     __slots__ = ("account_id", "clock", "feeds", "router", "signal")
