@@ -112,13 +112,21 @@ def convert_command(host: PluginHost, source: Path, target: Path) -> None:
         with interrupt_at_once():
             count = anyio.run(convert)
         partial.replace(target)
-    except EcError as exc:  # named by the file asked for, not the name it is written under
-        raise click.ClickException(str(exc).replace(str(partial), str(target))) from exc
+    except EcError as exc:
+        raise click.ClickException(str(_as_target(exc, partial, target))) from exc
     except OSError as exc:  # the system refused SOURCE (to read) or TARGET's folder (to write)
         raise click.ClickException(_refused(exc, source, target)) from exc
     finally:
         partial.unlink(missing_ok=True)
     click.echo(f"{count} rows written to {target}")
+
+
+def _as_target(exc: EcError, partial: Path, target: Path) -> EcError:
+    """``exc``, naming TARGET where it named the file written under the name ``partial``
+    (the user asked for TARGET and never sees the other name)."""
+    if isinstance(exc, ConfigError) and exc.file == str(partial):
+        return ConfigError(exc.message, path=exc.path, file=str(target))
+    return exc
 
 
 def _refused(exc: OSError, source: Path, target: Path) -> str:
