@@ -11,6 +11,7 @@ from ec_core.clock import ManualClock
 from ec_core.model import Instrument
 from ec_cqg.protocol.pb import ClientMsg, ServerMsg, trading_session_2
 from ec_cqg.protocol.timestamps import BaseTime
+from ec_cqg.server.config import ServerConfig
 from ec_mock.vendor import MockVenue
 from ec_mock.vendor.venue import SIM_START_NS
 
@@ -180,3 +181,33 @@ def test_a_range_over_a_year_is_refused_before_any_work() -> None:
     assert "366 days" in report.text_message
     year = _ask(client, es, start, start + timedelta(days=366))
     assert year.information_reports[0].status_code == 0
+
+
+def test_requests_beyond_a_messages_budget_are_counted_as_refused() -> None:
+    # They were answered REQUEST_RATE_LIMIT_VIOLATION but missing from the connection's
+    # refused count, which counts every other request the server turns away.
+    venue = MockVenue.create(
+        clock=ManualClock(SIM_START_NS), instruments=[ES, FX], accounts=[ACCOUNT], market=False
+    )
+    client = Client(make_server(venue, config=ServerConfig(max_costly_requests_per_message=1)))
+    client.logon()
+    es = client.contract_id("ESH")
+    base = BaseTime(client.base_time)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    msg = ClientMsg()
+    for k in range(3):
+        request = msg.information_requests.add(id=50 + k).session_information_request
+        request.session_info_id = es
+        request.from_utc_time = base.to_offset_ms(_ns(start))
+        request.to_utc_time = base.to_offset_ms(_ns(start + timedelta(days=1)))
+    bars = msg.time_bar_requests.add(request_id=60).time_bar_parameters
+    bars.contract_id, bars.bar_unit, bars.unit_number, bars.from_utc_time = es, 7, 1, -60_000
+    sales = msg.time_and_sales_requests.add(request_id=61).time_and_sales_parameters
+    sales.contract_id, sales.level, sales.from_utc_time = es, 1, -60_000
+    before = client.connection.refused
+    answers = client.send(msg)
+    codes = [r.status_code for m in answers for r in m.information_reports]
+    assert codes == [0, 105, 105]  # the first in full, the others to be asked again
+    assert [r.request_id for m in answers for r in m.time_bar_reports] == [60]
+    assert [r.request_id for m in answers for r in m.time_and_sales_reports] == [61]
+    assert client.connection.refused - before == 4

@@ -89,7 +89,9 @@ class ConnectionCore:
         self.session: Session | None = None
         self.frames_in = 0  # binary frames read
         self.malformed = 0  # frames that could not be read
-        self.refused = 0  # order requests answered with OrderRequestReject
+        # requests turned away: order requests answered with OrderRequestReject, requests
+        # outside our subset, costly requests beyond their message's budget
+        self.refused = 0
         self.pongs = 0
         self.pings_sent = 0
         self.close_requested = False  # send what is queued, then close
@@ -236,6 +238,11 @@ class ConnectionCore:
         reject.text_message = text
         self._send(msg, event)
 
+    def _over_budget(self, kind: str, request_id: int, most: int) -> None:
+        """A costly request beyond its message's budget: refused, answered to ask again."""
+        self.refused += 1
+        self._send(_rate_limited(kind, request_id, most))
+
     # -- dispatch ----------------------------------------------------------------------
 
     def _dispatch(self, msg: ClientMsg) -> None:
@@ -271,7 +278,7 @@ class ConnectionCore:
             if request.HasField("session_information_request"):
                 budget -= 1
                 if budget < 0:
-                    self._send(_rate_limited("information", request.id, most))
+                    self._over_budget("information", request.id, most)
                     continue
             self._send(server.information.answer(session, request, now_ns=self._now()))
         for sub in msg.trade_subscriptions:
@@ -287,7 +294,7 @@ class ConnectionCore:
             if bars.request_type != _BARS_DROP:
                 budget -= 1
                 if budget < 0:
-                    self._send(_rate_limited("bars", bars.request_id, most))
+                    self._over_budget("bars", bars.request_id, most)
                     continue
             for answer in history.time_bars(session, bars, now_ns=self._now()):
                 self._send(answer)
@@ -295,7 +302,7 @@ class ConnectionCore:
             if tas.request_type != _SALES_DROP:
                 budget -= 1
                 if budget < 0:
-                    self._send(_rate_limited("sales", tas.request_id, most))
+                    self._over_budget("sales", tas.request_id, most)
                     continue
             for answer in history.time_and_sales(session, tas, now_ns=self._now()):
                 self._send(answer)
