@@ -743,6 +743,35 @@ def test_price_floor_raises_on_no_price_and_names_each_finite_one_below(
 
 
 @pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (new(order_type=OrderType.MKT, limit_price=Decimal("0")), "limit_price"),
+        (new(order_type=OrderType.MTL, limit_price=Decimal("0")), "limit_price"),
+        (new(order_type=OrderType.LMT, stop_price=Decimal("0")), "stop_price"),
+        (
+            new(order_type=OrderType.STP, limit_price=Decimal("0"), stop_price=Decimal("75")),
+            "limit_price",
+        ),
+        (modify(limit_price=Decimal("0")), "limit_price"),  # of a working market order
+    ],
+)
+def test_a_price_its_order_type_does_not_use_is_denied_once(
+    request_: OrderRequest, field: str
+) -> None:
+    # A MKT order carrying a limit price under the floor was denied twice over one field:
+    # PRICE_NOT_ALLOWED and PRICE_BELOW_MINIMUM. The floor judges only prices used.
+    from ec_core.safety.rules import PriceFloor
+
+    floored = msgspec.structs.replace(CL, min_price=Decimal("0.01"))
+    target = order(order_type=OrderType.MKT, limit_price=None)
+    ctx = context(instrument=floored, open_orders=[target])
+    assert PriceFloor().validate(request_, ctx) == ()
+    named = [v.code for v in run(request_, ctx) if v.field == field]
+    # (the price band still judges every price: out of this test's scope)
+    assert [code for code in named if code != Code.PRICE_OUTSIDE_BAND] == [Code.PRICE_NOT_ALLOWED]
+
+
+@pytest.mark.parametrize(
     "floor", [Decimal("NaN"), Decimal("sNaN"), Decimal("-Infinity"), 0, "0.25"]
 )
 def test_an_instrument_refuses_a_lowest_price_that_is_not_a_finite_decimal(floor: Any) -> None:

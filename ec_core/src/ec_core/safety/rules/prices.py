@@ -31,6 +31,15 @@ def _invalid(field: str, value: object) -> Violation:
     )
 
 
+def _order_type(request: NewOrder | ModifyOrder, context: PreTradeContext) -> object:
+    """The order type whose prices ``request`` sets: its own, or a modify's target's
+    (``None`` when that order is not found)."""
+    if isinstance(request, NewOrder):
+        return request.order_type
+    target = target_of(request, context)
+    return None if target is None else target.order_type
+
+
 def _each_price(
     code: str,
     rule: str,
@@ -58,7 +67,7 @@ class PriceFields:
 
     def validate(self, request: OrderRequest, context: PreTradeContext) -> tuple[Violation, ...]:
         order_type: OrderType | None
-        if isinstance(request, NewOrder):
+        if isinstance(request, NewOrder):  # _order_type inline: this runs on every order
             order_type = request.order_type
         elif isinstance(request, ModifyOrder):
             target = target_of(request, context)
@@ -180,6 +189,8 @@ class PriceFloor:
 
     A price of zero on an E-mini is a typo, not a market: the venue rejects it, so it is
     denied before it is sent. An instrument without a lowest price (crude oil) passes.
+    Only the prices the order type uses are judged: a price it does not use (a MKT
+    order's limit price) is :class:`PriceFields`' one denial (``PRICE_NOT_ALLOWED``).
     """
 
     name = "price_floor"
@@ -196,6 +207,12 @@ class PriceFloor:
         stop_low = is_price(stop) and stop < floor  # type: ignore[operator]
         if not (limit_low or stop_low):
             return PASS
+        order_type = _order_type(request, context)
+        if type(order_type) is OrderType:  # else (type unknown) both prices are judged
+            limit_low = limit_low and order_type.needs_limit_price
+            stop_low = stop_low and order_type.needs_stop_price
+            if not (limit_low or stop_low):
+                return PASS
         symbol = instrument.symbol
         rule = (
             f"at or above the lowest price of {symbol} ({floor}): the venue rejects a lower"
