@@ -125,3 +125,21 @@ async def test_an_order_the_venue_cannot_tell_about_is_retried_then_given_up(
         order = r.tracker.order("GHOST")
         assert order is not None
         assert order.state is OrderState.UNKNOWN  # never dropped
+
+
+async def test_on_the_direct_path_the_consumer_runs_the_query() -> None:
+    """An in-process venue hands events to the executor synchronously; an UNKNOWN report
+    is declined there and comes through the stream, whose consumer asks about it."""
+    async with rig(consume=False) as r, r.session.trades.stream(ACCOUNT) as channel:
+        assert isinstance(channel, TradeChannel)
+        async with r.executor.consume(channel):
+            await r.executor.execute(Payload(request=limit(cl_order_id="H1")))
+            await r.settle()
+            working = r.exchange.order_status(ACCOUNT, "H1")
+            assert working is not None
+            channel.push(unknown(working))
+            await r.settle()
+            order = r.tracker.order("H1")
+            assert order is not None
+            assert order.state is OrderState.WORKING
+            assert r.executor.stats().unknown_resolved == 1

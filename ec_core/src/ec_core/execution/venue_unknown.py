@@ -86,9 +86,10 @@ class UnknownFollowUp:
     async def run_due(self) -> None:
         """Ask the venue about each queued order whose time has come."""
         now = self._clock.now_ns()
-        for chain_id, (attempts, at) in list(self._pending.items()):
-            if at <= now:
-                await self._attempt(chain_id, attempts)
+        for chain_id in list(self._pending):
+            entry = self._pending.get(chain_id)  # another stream's consumer may have taken it
+            if entry is not None and entry[1] <= now:
+                await self._attempt(chain_id, entry[0])
         quiet = self._quiet
         if quiet is not None and not self.due():
             self._quiet = None
@@ -104,7 +105,7 @@ class UnknownFollowUp:
         await self._quiet.wait()
 
     async def _attempt(self, chain_id: str, attempts: int) -> None:
-        del self._pending[chain_id]
+        self._pending.pop(chain_id, None)
         order = self._tracker.order(chain_id)
         if order is None or order.state is not OrderState.UNKNOWN:
             return  # settled meanwhile (a later report, a resync)
