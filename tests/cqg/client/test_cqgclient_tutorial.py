@@ -39,7 +39,9 @@ def test_the_page_shows_what_the_server_prints_and_the_settings_it_needs() -> No
 
 
 def test_the_tutorial_trades_through_connect_against_ec_mock_serve(tmp_path: Path) -> None:
-    with serve_subprocess("--dialect", "cqg", "--user", "u", password="p", ready="accounts:") as (
+    # --start: in session whatever the hour the suite runs (the page says when a user needs it)
+    serve = ("--dialect", "cqg", "--user", "u", "--start", "2024-01-10T15:00:01Z")
+    with serve_subprocess(*serve, password="p", ready="accounts:") as (
         lines,
         url,
     ):

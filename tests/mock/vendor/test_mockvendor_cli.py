@@ -49,6 +49,8 @@ def server() -> Iterator[tuple[subprocess.Popen[str], str]]:
             "alice",
             "--seed",
             "4",
+            "--start",  # in session whatever the hour the suite runs (CME halts 16:00-17:00 CT)
+            "2024-01-10T15:00:01Z",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -136,6 +136,8 @@ def test_the_old_unknown_symbol_error_name_is_a_deprecated_alias() -> None:
         ({"bogus": 1}, "vendors.mock.bogus"),
         ({"step_ms": 0}, "vendors.mock.step_ms"),
         ({"venue": object()}, "vendors.mock.venue"),
+        ({"clock": "wall", "start": "2024-01-10T15:00:00"}, "vendors.mock.start"),  # no zone
+        ({"start": "2024-01-10T15:00:00Z"}, "vendors.mock.start"),  # a simulated clock
     ],
 )
 def test_bad_settings_raise_config_error_naming_the_key(
@@ -144,6 +146,21 @@ def test_bad_settings_raise_config_error_naming_the_key(
     with pytest.raises(ConfigError) as caught:
         host.open_session("mock", settings)
     assert caught.value.path == key
+
+
+@pytest.mark.anyio
+async def test_a_wall_clock_with_a_start_runs_from_that_instant(
+    host: PluginHost,
+) -> None:
+    """``start`` with ``clock = "wall"``: the venue's time begins at that instant (a
+    Wednesday 09:00 in Chicago here) and runs at wall pace, so tests and off-hours demos
+    do not depend on the hour they run at (the E-mini halts 16:00-17:00 Chicago time)."""
+    start_ns = 1_704_898_800 * 1_000_000_000
+    async with host.open_session(
+        "mock", {"clock": "wall", "start": "2024-01-10T15:00:00Z", "market": False}
+    ) as session:
+        now = session.clock.now_ns()
+        assert start_ns <= now < start_ns + 60 * 1_000_000_000
 
 
 class _NullDialect:

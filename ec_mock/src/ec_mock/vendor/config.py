@@ -5,6 +5,7 @@
     [vendors.mock]
     seed = 7                 # same seed, same market, same fills
     clock = "simulated"      # or "wall": pace the market in real time
+    start = 2024-01-10T15:00:00Z   # with "wall": as of this instant, at wall pace
     step_ms = 100            # market time per simulator step
     market = true            # background liquidity and trades
     account_id = "MOCK-1"    # the account this logon trades (more in `accounts`)
@@ -24,6 +25,7 @@ In process, two more keys take objects instead of TOML values: ``venue`` (a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, final
 
@@ -45,6 +47,9 @@ _OBJECT_KEYS = ("venue", "faults")
 class MockSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     seed: int = 0
     clock: Literal["simulated", "wall"] = "simulated"
+    # with clock = "wall": the venue's time starts here (a zone is required) and runs at
+    # wall pace, so it trades in its session whatever the hour (tests, demos off-hours)
+    start: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
     step_ms: Annotated[float, msgspec.Meta(gt=0)] = 100.0
     market: bool = True
     account_id: str = DEFAULT_ACCOUNT
@@ -65,6 +70,13 @@ class MockSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         return round(self.step_ms * 1_000_000)
 
     @property
+    def start_ns(self) -> int | None:
+        """``start`` in nanoseconds since the epoch (``None``: the wall clock's own time)."""
+        if self.start is None:
+            return None
+        return int(self.start.timestamp()) * 1_000_000_000 + self.start.microsecond * 1_000
+
+    @property
     def all_accounts(self) -> tuple[str, ...]:
         return (self.account_id, *(a for a in self.accounts if a != self.account_id))
 
@@ -80,6 +92,11 @@ def parse_settings(settings: Mapping[str, Any]) -> tuple[MockSettings, dict[str,
         parsed = msgspec.convert(plain, MockSettings, strict=False)
     except msgspec.ValidationError as exc:
         raise ConfigError(validation_text(exc, MockSettings), path=_path_of(exc)) from exc
+    if parsed.start is not None and parsed.clock != "wall":
+        raise ConfigError(
+            'is for clock = "wall" (a simulated clock starts at its own instant)',
+            path="vendors.mock.start",
+        )
     if parsed.balance <= 0:
         raise ConfigError(f"must be > 0, got {parsed.balance}", path="vendors.mock.balance")
     for key in ("commission_per_contract", "commission_per_order"):

@@ -81,13 +81,16 @@ class MockVendorFactory:
 async def _session(
     settings: MockSettings, venue: MockVenue | None, faults: Any, on_state: StateListener | None
 ) -> AsyncIterator[MockSession]:
+    from ec_mock.vendor.backfill import PacedClock
     from ec_mock.vendor.faultgate import build_gate
 
     owned = venue is None
     if venue is None:
+        start_ns = settings.start_ns
         venue = MockVenue.create(
             seed=settings.seed,
             pace=settings.clock,
+            clock=PacedClock(start_ns) if start_ns is not None else None,
             instruments=settings.instruments,
             accounts=settings.all_accounts,
             balance=settings.balance,
