@@ -7,7 +7,7 @@ import pytest
 from ec_core.errors import ConfigError, SymbolNotFoundError
 from ec_core.model import SessionState
 from ec_core.plugins import PluginHost, PluginStatus, hookimpl
-from ec_core.vendor import Capability, Session, VendorFactory
+from ec_core.vendor import Capability, Session, SupportsClock, VendorFactory
 from ec_mock.dialects import DialectRegistry, Endpoint, ServeOptions, collect_dialects
 from ec_mock.vendor import MockVenue
 
@@ -159,6 +159,7 @@ async def test_a_wall_clock_with_a_start_runs_from_that_instant(
     async with host.open_session(
         "mock", {"clock": "wall", "start": "2024-01-10T15:00:00Z", "market": False}
     ) as session:
+        assert isinstance(session, SupportsClock)
         now = session.clock.now_ns()
         assert start_ns <= now < start_ns + 60 * 1_000_000_000
 
