@@ -13,26 +13,36 @@ commit: ``EC_UPDATE_GOLDEN=1 uv run pytest tests/core/strategy/test_replay_golde
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
-import random
 import re
-from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
 from ec_core.cli.main import build_cli
 from ec_core.data import write_ticks
-from ec_core.model import Instrument, Quote, Side, Trade
 from ec_core.plugins import PluginHost
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("EC_UPDATE_GOLDEN") == "1"
-SEC = 1_000_000_000
-T0 = 1_704_898_800 * SEC + SEC  # a Wednesday 09:00:01 in Chicago: CLE trades
-CLE = Instrument(symbol="CLE", tick_size=Decimal("0.01"), multiplier=Decimal(1000))
-TYA = Instrument(symbol="TYA", tick_size=Decimal("0.015625"), multiplier=Decimal(1000))
+
+
+def _screenshots_module() -> ModuleType:
+    """docs/gen/report_screenshots.py: its seeded two-instrument tape (CLE, TYA) is this
+    test's market too, one generator for both."""
+    path = Path(__file__).resolve().parents[3] / "docs" / "gen" / "report_screenshots.py"
+    spec = importlib.util.spec_from_file_location("report_screenshots", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SHOTS = _screenshots_module()
 
 STRATEGY = """
 from ec_core.model import NewOrder, OrderType, Side
@@ -89,25 +99,6 @@ def strategy(info):
 """
 
 
-def tape(seed: int = 5, minutes: int = 40) -> list[Quote | Trade]:
-    """Seeded walks: a CLE quote every 2 s and a TYA quote a second later, trades now and then."""
-    rng = random.Random(seed)
-    ticks: list[Quote | Trade] = []
-    mids = {"CLE": 7200, "TYA": 7040}
-    for i in range(minutes * 30):
-        for offset, symbol in enumerate(mids):
-            ts = T0 + i * 2 * SEC + offset * SEC
-            mid = mids[symbol] = mids[symbol] + rng.choice((-1, 0, 0, 1))
-            ticks.append(Quote(symbol=symbol, ts_ns=ts, bid=mid, bid_size=rng.randint(1, 30),
-                               ask=mid + 1, ask_size=rng.randint(1, 30)))  # fmt: skip
-            if rng.random() < 0.3:
-                side = rng.choice((Side.BUY, Side.SELL))
-                price = mid + 1 if side is Side.BUY else mid
-                ticks.append(Trade(symbol=symbol, ts_ns=ts + 1, price=price,
-                                   size=rng.randint(1, 5), aggressor=side))  # fmt: skip
-    return ticks
-
-
 def _masked_text(text: str) -> str:
     return re.sub(r"replayed in [0-9.]+s", "replayed in <wall>s", text)
 
@@ -129,7 +120,7 @@ def _digest(data: bytes) -> str:
 def _replayed(tmp_path: Path) -> dict[str, str]:
     tmp_path.mkdir(exist_ok=True)
     (tmp_path / "golden_strategy.py").write_text(STRATEGY, encoding="utf-8")
-    write_ticks(tmp_path / "ticks.csv", tape(), [CLE, TYA])
+    write_ticks(tmp_path / "ticks.csv", SHOTS.tape(seed=5, minutes=40), [SHOTS.CLE, SHOTS.TYA])
     out = tmp_path / "out"
     done = CliRunner().invoke(
         build_cli(PluginHost.load()),
