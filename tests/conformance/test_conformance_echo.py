@@ -13,7 +13,6 @@ tests, and the tutorial's class gives a market control.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,18 +29,14 @@ from ec_core.testing.conformance import (
     requirements_of,
 )
 from ec_core.vendor import Capability
+from file_modules import load_file_module
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "tutorials" / "example_plugin"
 
 
 def _tutorial_module() -> ModuleType:
     path = EXAMPLE / "tests" / "test_conformance.py"
-    spec = importlib.util.spec_from_file_location("echo_tutorial_conformance", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file_module("echo_tutorial_conformance", path)
 
 
 if TYPE_CHECKING:

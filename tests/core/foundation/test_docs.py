@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import inspect
 import re
 from pathlib import Path
@@ -12,19 +11,13 @@ from types import ModuleType
 import msgspec
 from ec_core.plugins import hookspecs
 from ec_core.settings import SECRET_KEYS, Settings
+from file_modules import load_file_module
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "hooks_reference", DOCS / "gen" / "hooks_reference.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file_module("hooks_reference", DOCS / "gen" / "hooks_reference.py")
 
 
 def declared_hooks() -> dict[str, str]:
@@ -160,14 +153,7 @@ def test_every_environment_variable_ec_reads_is_in_the_settings_reference() -> N
 
 
 def load_inliner() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "inline_examples", DOCS / "gen" / "inline_examples.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file_module("inline_examples", DOCS / "gen" / "inline_examples.py")
 
 
 def test_the_tutorials_inline_their_example_files_verbatim() -> None:

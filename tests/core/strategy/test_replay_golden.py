@@ -13,7 +13,6 @@ commit: ``EC_UPDATE_GOLDEN=1 uv run pytest tests/core/strategy/test_replay_golde
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -25,6 +24,7 @@ from click.testing import CliRunner
 from ec_core.cli.main import build_cli
 from ec_core.data import write_ticks
 from ec_core.plugins import PluginHost
+from file_modules import load_file_module
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("EC_UPDATE_GOLDEN") == "1"
@@ -34,12 +34,7 @@ def _screenshots_module() -> ModuleType:
     """docs/gen/report_screenshots.py: its seeded two-instrument tape (CLE, TYA) is this
     test's market too, one generator for both."""
     path = Path(__file__).resolve().parents[3] / "docs" / "gen" / "report_screenshots.py"
-    spec = importlib.util.spec_from_file_location("report_screenshots", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file_module("report_screenshots", path)
 
 
 SHOTS = _screenshots_module()

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 from cqg_proto_support import REPO_ROOT
+from file_modules import load_file_module
 
 GENERATOR = REPO_ROOT / "ec_cqg" / "tools" / "generate_proto.py"
 COMMITTED = REPO_ROOT / "ec_cqg" / "src" / "ec_cqg" / "_proto"
 
 
 def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ec_cqg_generate_proto", GENERATOR)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_file_module("ec_cqg_generate_proto", GENERATOR, register=True)
 
 
 def _tree(root: Path) -> dict[str, bytes]:
