@@ -6,8 +6,11 @@ from datetime import time
 from decimal import Decimal
 
 from ec_core.model import (
+    CancelOrder,
     Fill,
+    GoFlat,
     Instrument,
+    ModifyOrder,
     NewOrder,
     Order,
     OrderState,
@@ -168,6 +171,37 @@ def test_the_orders_table_gives_every_outcome() -> None:
     assert denied.limit_price == Decimal("71.5")
     assert denied.updated_ns == T_DENIED
     assert denied.updated_time == exchange_time(T_DENIED, TABLE["CLE"])
+
+
+def test_a_denied_cancel_modify_or_go_flat_has_a_row_without_side_or_symbol() -> None:
+    """Every request type can be denied: one without a side (cancel, modify) or a symbol
+    (go-flat) still gets its row, named by its request type, its time in UTC when no
+    instrument says the zone, and its id from the signal when it had none."""
+
+    def denied(ts: int, request: CancelOrder | ModifyOrder | GoFlat) -> DeniedAction:
+        return DeniedAction(ts_ns=ts, signal_id="sig7", request=request, codes=("R",), text="t")
+
+    rows = order_rows(
+        [],
+        denied=[
+            denied(T_DENIED, CancelOrder(account_id="A", symbol="CLE", orig_cl_order_id="e1")),
+            denied(T_DENIED, ModifyOrder(
+                account_id="A", symbol="CLE", orig_cl_order_id="e1", cl_order_id="e2", qty=3,
+                limit_price=Decimal("70.1"),
+            )),
+            denied(T_DENIED, GoFlat(account_id="A")),
+        ],
+        instruments=TABLE,
+    )  # fmt: skip
+    assert [(r.cl_order_id, r.symbol, r.side, r.qty, r.order_type) for r in rows] == [
+        ("sig7", "CLE", "", 0, "CANCEL"),
+        ("e2", "CLE", "", 3, "MODIFY"),
+        ("sig7", "", "", 0, "GO_FLAT"),
+    ]
+    assert rows[1].limit_price == Decimal("70.1")
+    assert all(r.outcome == "DENIED" and r.updated_ns == T_DENIED for r in rows)
+    assert rows[0].updated_time == exchange_time(T_DENIED, CL)
+    assert rows[2].updated_time == exchange_time(T_DENIED, None)
 
 
 def test_statistics_and_daily_pnl_keep_the_decimals_of_the_instruments_traded() -> None:
