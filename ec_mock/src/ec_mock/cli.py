@@ -22,6 +22,7 @@ from ec_core.clock import WallClock, utc_iso
 from ec_core.data.timeframe import BarKind, Timeframe
 from ec_core.errors import ConfigError
 from ec_core.plugins import PluginHost
+from ec_core.safety import datetime_ns
 from ec_core.secrets import Secret
 
 DEMO_SYMBOL = "EP"  # E-mini S&P 500: the instrument ec demo trades unless told otherwise
@@ -241,7 +242,7 @@ def _instant_ns(text: str) -> int:
             f"{text!r} is not an instant with a zone: write e.g. 2024-01-10T15:00:00Z",
             param_hint="--start",
         )
-    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1_000
+    return datetime_ns(moment)
 
 
 async def _serve(

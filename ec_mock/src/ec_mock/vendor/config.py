@@ -31,6 +31,7 @@ from typing import Annotated, Any, Literal, final
 
 import msgspec
 from ec_core.errors import ConfigError
+from ec_core.safety import datetime_ns
 from ec_core.settings import validation_text
 
 from ec_mock.market.recorded_model import RecordedFillModel
@@ -74,7 +75,7 @@ class MockSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         """``start`` in nanoseconds since the epoch (``None``: the wall clock's own time)."""
         if self.start is None:
             return None
-        return int(self.start.timestamp()) * 1_000_000_000 + self.start.microsecond * 1_000
+        return datetime_ns(self.start)
 
     @property
     def all_accounts(self) -> tuple[str, ...]:
