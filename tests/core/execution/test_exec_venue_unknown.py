@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 import anyio
 import msgspec
 import pytest
+from ec_core.errors import RequestTimeoutError
 from ec_core.execution import Payload
 from ec_core.model import ExecutionReport, OrderState, ReportKind, TradeEvent
 from ec_core.streams import TradeChannel
@@ -143,3 +144,32 @@ async def test_on_the_direct_path_the_consumer_runs_the_query() -> None:
             assert order is not None
             assert order.state is OrderState.WORKING
             assert r.executor.stats().unknown_resolved == 1
+
+
+async def test_a_failed_status_query_is_retried_not_the_end_of_the_stream(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A query the venue does not answer (a timeout, a session error) counts as one
+    attempt and is retried after the backoff: the stream's consumer keeps running."""
+    async with relayed() as (r, relay):
+        working = r.exchange.order_status(ACCOUNT, "H1")
+        assert working is not None
+        answer = r.session.orders.order_status
+
+        async def times_out_once(account_id: str, cl_order_id: str) -> ExecutionReport | None:
+            monkeypatch.setattr(r.session.orders, "order_status", answer)
+            raise RequestTimeoutError(cl_order_id=cl_order_id, timeout=2.0)
+
+        monkeypatch.setattr(r.session.orders, "order_status", times_out_once)
+        with caplog.at_level(logging.WARNING, logger="ec_core.execution.executor"):
+            await relay.forward(unknown(working))
+        assert any("H1" in m and "no answer" in m for m in caplog.messages)
+        stats = r.executor.stats()
+        assert (stats.unknown_queries, stats.unknown_followed) == (1, ("H1",))
+        r.clock.advance(1_000_000_000)
+        await relay.forward(unknown(working))  # the consumer is alive: it retries
+        order = r.tracker.order("H1")
+        assert order is not None
+        assert order.state is OrderState.WORKING
+        stats = r.executor.stats()
+        assert (stats.unknown_queries, stats.unknown_resolved) == (2, 1)

@@ -8,7 +8,8 @@ query the resync runs (``Reconciler.query``): one query in flight per order; an 
 still UNKNOWN after an attempt is tried again after a backoff that doubles (measured on
 the executor's clock, checked as the stream delivers events); after ``max_attempts`` it
 is given up, logged and counted (``unresolved``), left to the next resync or to
-``Executor.reconcile``.
+``Executor.reconcile``. A query the venue does not answer (a timeout, a session error
+other than a lost connection) counts as an attempt: it never ends the stream's consumer.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import final
 import anyio
 
 from ec_core.clock import Clock
-from ec_core.errors import ConnectionLostError
+from ec_core.errors import ConnectionLostError, OrderUnknownError, SessionError
 from ec_core.execution.reconcile import Reconciler
 from ec_core.model import OrderState
 from ec_core.tracking import OrderTracker
@@ -117,6 +118,8 @@ class UnknownFollowUp:
         except ConnectionLostError as exc:  # the reconnect's resync asks about it
             log.warning("status query of UNKNOWN order %s interrupted: %s", chain_id, exc)
             return
+        except (SessionError, OrderUnknownError) as exc:  # no answer: one attempt, retried
+            log.warning("status query of UNKNOWN order %s failed: %s", chain_id, exc)
         finally:
             self._in_flight.discard(chain_id)
         order = self._tracker.order(chain_id)
