@@ -242,7 +242,7 @@ class Admission:
             self.deny(payload, violations)
         payload.advance(_P.VALIDATED)
         ids.reserve(request.cl_order_id, now_ns=context.now_ns)
-        halted = self._journal._halted  # the writer's slot, read only: no property call per order
+        halted = self._journal.halted
         if halted is not None:
             payload.advance(_P.FAILED, f"journal halted: {halted}")
             raise JournalError(f"new orders stopped: journal failed earlier ({halted})")

@@ -68,9 +68,8 @@ class JournalWriter:
         self.flush_interval = flush_interval
         self._not_encodable = not_encodable
         self._intents_failed = intents_failed
-        # why new orders are stopped (a journal failure), or None. Admission reads this
-        # slot before every send (a plain read: no property call per order); only
-        # halt() and clear_halt() write it, so nothing outside can lift a halt unchecked.
+        # why new orders are stopped (a journal failure), or None; only halt() and
+        # clear_halt() write it, so nothing outside can lift a halt unchecked.
         self._halted: str | None = None
         self._commit_group: _CommitGroup | None = None
         self._buffered: anyio.Event | None = None  # set when a record is buffered
