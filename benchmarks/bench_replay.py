@@ -24,9 +24,13 @@ every quote, 1-minute bars, the same order action every 100 quotes; see
 ``peer_nautilus.py``) and prints both figures and the ratio to (3+) and to (P); it is
 skipped with a message when nautilus_trader is not installed (``uv sync --group peers``).
 ``--profile`` prints a cProfile summary of (2) in CPU time (``--profile 3+`` or
-``--profile P``: of that run instead). ``--memory N`` replays N quotes generated lazily
-(never held in a list) as (3+) and prints the peak resident memory, to show a long
-replay runs in bounded memory.
+``--profile P``: of that run instead). ``--split`` takes (3+) and (P) apart into what a
+quote costs without order actions and what one order action costs (the same replay
+with and without its actions, CPU time) and the Python calls an action makes, by
+function (cProfile call counts of the two runs; ``action_split.py``): where an action's
+time goes, reproducibly, under the JSON's ``split`` key. ``--memory N`` replays N quotes
+generated lazily (never held in a list) as (3+) and prints the peak resident memory, to
+show a long replay runs in bounded memory.
 
 Prints quotes/s and the ratio to the floor; writes JSON (``--out``). Each rate is also
 given in the process's CPU time (``time.process_time``, best of the repeats, ``cpu_*``
@@ -53,6 +57,7 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
 import anyio
+from action_split import print_split, split_actions
 from bench_output import write_report
 from ec_core.data import FeedSet, RollingMoments, TickBuffer
 from ec_core.model import CancelOrder, Instrument, NewOrder, OrderType, Quote, Side
@@ -194,15 +199,16 @@ class PingStrategy(OpStrategy):
     the market and the cancel of it. Each action is a one-node signal that ends when the
     venue has answered, so between actions the strategy costs a quote counter."""
 
-    def __init__(self) -> None:
+    def __init__(self, every: int = ORDER_EVERY) -> None:
         super().__init__(symbols=[MOCK_SYMBOL], max_signals=1)
+        self.every = every
         self.quotes = 0
         self.actions = 0
         self._placed: OpSignal | None = None
 
     def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
         self.quotes += 1
-        if self.quotes % ORDER_EVERY:
+        if self.quotes % self.every:
             return None
         self.actions += 1
         request: NewOrder | CancelOrder
@@ -229,16 +235,17 @@ def orders_run(
     show_market: bool,
     venue: str = "recorded",
     peer_work: bool = False,
+    every: int | None = None,
 ) -> ReplayReport:
     """One replay on a fresh mock session (opened, traded, closed inside the timing).
 
-    ``peer_work``: (P), the peer's workload: the order actions alone, 1-minute bars."""
+    ``peer_work``: (P), the peer's workload: the order actions alone, 1-minute bars.
+    ``every``: an order action every that many quotes (``ORDER_EVERY`` if not given)."""
+    ping = PingStrategy(ORDER_EVERY if every is None else every)
     plan = (
-        StrategyPlan([PingStrategy()], timeframes=("1m",))
+        StrategyPlan([ping], timeframes=("1m",))
         if peer_work
-        else StrategyPlan(
-            [DipStrategy(symbol=MOCK_SYMBOL), PingStrategy()], timeframes=("1s", "1m", "5m")
-        )
+        else StrategyPlan([DipStrategy(symbol=MOCK_SYMBOL), ping], timeframes=("1s", "1m", "5m"))
     )
     settings = {"replay": {"venue": venue}}
     return anyio.run(
@@ -343,6 +350,23 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float, f
     return min(spent), statistics.median(spent), cpu, collector_cpu, result
 
 
+def split_of(quotes: list[Quote], host: PluginHost, repeat: int) -> dict[str, object]:
+    """``--split``: (3+) and (P) each taken apart into quotes and order actions."""
+    splits: dict[str, object] = {}
+    for label, tag, peer_work in (
+        ("orders_with_book", "(3+) split", False),
+        ("same_as_peer", "(P)  split", True),
+    ):
+
+        def run(every: int, peer_work: bool = peer_work) -> ReplayReport:
+            return orders_run(quotes, host, show_market=True, peer_work=peer_work, every=every)
+
+        split = split_actions(run, len(quotes), ORDER_EVERY, repeat)
+        print_split(tag, split)
+        splits[label] = split
+    return splits
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -354,6 +378,11 @@ def main(argv: list[str] | None = None) -> int:
         const="2",
         choices=("2", "3+", "P"),
         help="print a cProfile summary (in CPU time) of (2), or of (3+) or (P)",
+    )
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="(3+) and (P): us per quote without actions, us and Python calls per action",
     )
     parser.add_argument("--peer", action="store_true", help="nautilus_trader on the same quotes")
     parser.add_argument("--book", action="store_true", help="(3b): the full-book replay too")
@@ -480,6 +509,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"    (P), the same work as the peer, is {same / peer_rate:.2f}x the peer"
                 f" ({same_cpu / peer_cpu:.2f}x in CPU time)"
             )
+    if args.split:
+        report["split"] = split_of(mock_quotes, host, repeat)
     if args.memory:
         report["memory"] = memory_run(args.memory, host)
         print(f"memory: {report['memory']}")
