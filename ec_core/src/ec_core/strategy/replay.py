@@ -274,11 +274,15 @@ async def _settle(rig: TradingRig) -> None:
 def _marker(
     marks: list[tuple[int, str, Decimal]], symbol: str, instrument: Instrument, timeframe: str
 ) -> Callable[[Bar], None]:
-    """A bar listener keeping the close of each ``timeframe`` bar as a mark (no per-tick cost)."""
+    """A bar listener keeping the close of each ``timeframe`` bar as a mark (no per-tick cost).
+
+    The mark is stamped at the bar's last nanosecond: its close is the market before the
+    tick that closed it, so a fill on that tick comes after it (stamped at ``end_ns`` it came
+    after the fill and valued the new position at the older price)."""
     tick_size = instrument.tick_size
 
     def on_bar(bar: Bar) -> None:
         if bar.timeframe == timeframe:
-            marks.append((bar.end_ns, symbol, tick_size * bar.close))
+            marks.append((bar.end_ns - 1, symbol, tick_size * bar.close))
 
     return on_bar

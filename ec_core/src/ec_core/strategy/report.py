@@ -204,7 +204,11 @@ def equity_curve(
     marks: Sequence[tuple[int, str, Decimal]],
     instruments: dict[str, Instrument],
 ) -> tuple[list[EquityPoint], dict[str, _Book]]:
-    """Replay fills and mark samples in time order (fills first on a tie)."""
+    """Replay fills and mark samples in time order (fills first on a tie).
+
+    A fill marks its instrument at its own price until the next mark: it is the latest
+    price known there, and the mark before it may be a bar older (a position opened
+    between two marks was valued at the older mid, a loss or gain that never was)."""
     books = {s: _Book(i.multiplier) for s, i in instruments.items()}
     last_mark: dict[str, Decimal] = {}
     chart_symbol = next(iter(instruments), "")
@@ -217,6 +221,7 @@ def equity_curve(
             book = books.setdefault(item.symbol, _Book(Decimal(1)))
             book.fill(item.side, item.qty, item.price)
             book.realized -= item.commission
+            last_mark[item.symbol] = item.price
         else:
             last_mark[item[0]] = item[1]
         equity = sum(

@@ -1,0 +1,87 @@
+"""The equity curve of a replay, checked by hand: a fill is valued at its own price, and a
+bar's close marks the market before the tick that closed the bar, not after it.
+
+Three round trips of 2 CLE ($1,000 a point) on quotes one second apart, marked by the
+engine's 1-second bars (their close: the mid floored to the tick grid).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import anyio
+import pytest
+from ec_core.model import NewOrder, OrderType, Side
+from ec_core.plugins import PluginHost
+from ec_core.strategy import (
+    ActionNode,
+    ActionTree,
+    AdvanceOn,
+    OpSignal,
+    OpStrategy,
+    StrategyContext,
+)
+from ec_core.strategy.loader import StrategyPlan
+from ec_core.strategy.replay import replay_plan
+from strategy_support import cle_quote
+
+QUOTES = [
+    ("70.00", "70.01"),  # 0: buy 2 @ 70.01
+    ("70.05", "70.06"),  # 1: sell 2 @ 70.05: +80
+    ("70.10", "70.11"),  # 2: buy 2 @ 70.11
+    ("70.03", "70.04"),  # 3: sell 2 @ 70.03: -160
+    ("69.90", "69.91"),  # 4: buy 2 @ 69.91
+    ("70.20", "70.21"),  # 5: sell 2 @ 70.20: +580
+    ("70.20", "70.21"),
+    ("70.30", "70.31"),
+]
+
+
+class RoundTrips(OpStrategy):
+    """Buy 2 at market, sell them on the next tick; three times."""
+
+    def __init__(self) -> None:
+        super().__init__(symbols=["CLE"], max_signals=1)
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        if self.produced >= 3:
+            return None
+
+        def market(side: Side) -> NewOrder:
+            return NewOrder(
+                account_id=ctx.account_id, symbol=symbol, side=side, qty=2, order_type=OrderType.MKT
+            )
+
+        out = ActionNode("Exit", [market(Side.SELL)], advance_on=AdvanceOn.FILLED)
+        entry = ActionNode(
+            "Entry",
+            [market(Side.BUY)],
+            transitions={"out": (lambda ctx: True, out)},
+            advance_on=AdvanceOn.FILLED,
+        )
+        return OpSignal(ActionTree(entry), symbol=symbol)
+
+
+@pytest.mark.anyio
+async def test_the_drawdown_of_three_round_trips_is_the_one_computed_by_hand() -> None:
+    ticks = [cle_quote(second, bid, ask) for second, (bid, ask) in enumerate(QUOTES)]
+    with anyio.fail_after(10):
+        report = await replay_plan(PluginHost.load(), StrategyPlan([RoundTrips()]), ticks)
+    assert [(f.side, f.price) for f in report.fills] == [
+        ("BUY", Decimal("70.01")),
+        ("SELL", Decimal("70.05")),
+        ("BUY", Decimal("70.11")),
+        ("SELL", Decimal("70.03")),
+        ("BUY", Decimal("69.91")),
+        ("SELL", Decimal("70.20")),
+    ]
+    assert report.realized_pnl == Decimal("500.00")
+    # equity: 0 at the first fill, -20 at the first bar's close (70.00), 80 flat after the
+    # first trip; the second buy is worth 80 at its own price and 60 at the next close
+    # (70.10); -80 after the second trip; the third buy -80, then -100 at the close 69.90
+    # before the tick that sells: the largest fall is 80 -> -100
+    assert report.max_drawdown == Decimal("180.00")
+    assert report.stats is not None
+    assert report.stats.max_drawdown == "180.00"
+    assert [p.equity for p in report.equity][:6] == [0.0, -20.0, 80.0, 80.0, 80.0, 60.0]
+    assert report.equity[-1].equity == float(report.net_pnl)
