@@ -38,7 +38,14 @@ from ec_core.errors import ConfigError
 if TYPE_CHECKING:
     from ec_core.model.instrument import TradingHours
 
-__all__ = ["Holiday", "SessionHours", "SessionSpan", "TradingCalendar", "local_date"]
+__all__ = [
+    "Holiday",
+    "SessionHours",
+    "SessionSpan",
+    "TradingCalendar",
+    "datetime_ns",
+    "local_date",
+]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -200,8 +207,22 @@ class TradingCalendar(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
             yield from _day_spans(self, day + timedelta(days=offset))
 
 
-def _ns(moment: datetime) -> int:
-    return (moment - _EPOCH) // _US * 1000
+def datetime_ns(moment: datetime, *, naive_as_utc: bool = False) -> int:
+    """Nanoseconds since the epoch of a timezone-aware datetime, exact on both sides of 1970.
+
+    The one conversion of a datetime to the nanoseconds everything else works in (the
+    calendar, the activation window, GTD expiry, order-history requests). A naive
+    datetime is a ``TypeError`` saying so, unless ``naive_as_utc`` (an API documented as
+    "naive means UTC"); only that failure path looks at the flag.
+    """
+    try:
+        return (moment - _EPOCH) // _US * 1000
+    except TypeError:
+        if naive_as_utc and isinstance(moment, datetime) and moment.tzinfo is None:
+            return (moment.replace(tzinfo=UTC) - _EPOCH) // _US * 1000
+        if isinstance(moment, datetime):
+            raise TypeError(f"needs a timezone-aware datetime, got {moment} (no zone)") from None
+        raise TypeError(f"needs a timezone-aware datetime, got {moment!r}") from None
 
 
 def local_date(ts_ns: int, timezone: str | None) -> date:
@@ -230,16 +251,16 @@ def _day_spans(calendar: TradingCalendar, day: date) -> tuple[SessionSpan, ...]:
         if day.weekday() not in hours.weekdays:
             continue
         open_day = day - _DAY if hours.overnight else day
-        opens = _ns(datetime.combine(open_day, hours.open, tzinfo=zone))
-        closes = _ns(datetime.combine(day, hours.close, tzinfo=zone))
+        opens = datetime_ns(datetime.combine(open_day, hours.open, tzinfo=zone))
+        closes = datetime_ns(datetime.combine(day, hours.close, tzinfo=zone))
         if holiday is not None:
             if holiday.open is not None:
-                late = _ns(datetime.combine(day, holiday.open, tzinfo=zone))
+                late = datetime_ns(datetime.combine(day, holiday.open, tzinfo=zone))
                 if holiday.open > hours.close and open_day != day:
-                    late = _ns(datetime.combine(open_day, holiday.open, tzinfo=zone))
+                    late = datetime_ns(datetime.combine(open_day, holiday.open, tzinfo=zone))
                 opens = max(opens, late)
             if holiday.close is not None:
-                closes = min(closes, _ns(datetime.combine(day, holiday.close, tzinfo=zone)))
+                closes = min(closes, datetime_ns(datetime.combine(day, holiday.close, tzinfo=zone)))
         if opens < closes:
             spans.append(
                 SessionSpan(trading_day=day, name=hours.name, open_ns=opens, close_ns=closes)

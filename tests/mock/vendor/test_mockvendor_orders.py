@@ -266,6 +266,8 @@ async def test_historical_orders_and_accounts(trader: Session, venue: MockVenue)
         TRADER, start + timedelta(seconds=30), start + timedelta(hours=1)
     )
     assert [r.cl_order_id for r in later] == ["h2"]
+    naive = (start + timedelta(seconds=30)).replace(tzinfo=None)  # naive means UTC
+    assert await trader.orders.historical_orders(TRADER, naive, start + timedelta(hours=1)) == later
     accounts = await trader.accounts()
     assert [a.account_id for a in accounts] == [TRADER]
 

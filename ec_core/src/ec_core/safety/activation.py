@@ -8,20 +8,13 @@ it what to do: ``NOT_YET_ACTIVE`` (hold it), ``ACTIVATION_EXPIRED`` (expire it),
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
+from ec_core.calendar import datetime_ns
 from ec_core.errors import Violation
 from ec_core.safety.codes import Code
 
 __all__ = ["check_activation", "datetime_ns"]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
-
-
-def datetime_ns(moment: datetime) -> int:
-    """Nanoseconds since the epoch of a timezone-aware datetime, exact."""
-    return (moment - _EPOCH) // _US * 1000
 
 
 def check_activation(

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import final
 from zoneinfo import ZoneInfo
 
-from ec_core.calendar import TradingCalendar
+from ec_core.calendar import TradingCalendar, datetime_ns
 from ec_core.model import TradingHours
 
 __all__ = ["SessionCalendar", "end_of_date_ns"]
@@ -26,17 +26,14 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _to_ns(moment: datetime) -> int:
-    return int(moment.timestamp()) * _NS
-
-
 def end_of_date_ns(day: date, hours: TradingHours | None) -> int:
     """When a GTD order good through ``day`` expires: that day's close, else midnight after it."""
     if hours is None:
-        return _to_ns(datetime(day.year, day.month, day.day, tzinfo=_zone("UTC"))) + 86_400 * _NS
+        midnight = datetime(day.year, day.month, day.day, tzinfo=_zone("UTC"))
+        return datetime_ns(midnight) + 86_400 * _NS
     zone = _zone(hours.timezone)
     close = datetime.combine(day, hours.close, tzinfo=zone)
-    return _to_ns(close)
+    return datetime_ns(close)
 
 
 @final

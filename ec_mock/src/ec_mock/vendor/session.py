@@ -31,10 +31,11 @@ import itertools
 import warnings
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, final
 
 import msgspec
+from ec_core.calendar import datetime_ns
 from ec_core.clock import Clock
 from ec_core.errors import (
     ConnectionLostError,
@@ -80,8 +81,6 @@ __all__ = [
     "MockTradeMonitor",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
 
 def __getattr__(name: str) -> object:
     """``UnknownSymbolError``: the old name of :class:`ec_core.errors.SymbolNotFoundError`."""
@@ -94,13 +93,6 @@ def __getattr__(name: str) -> object:
         )
         return SymbolNotFoundError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _to_ns(moment: datetime) -> int:
-    """Exact UTC nanoseconds of ``moment`` (a naive datetime is taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return ((moment - _EPOCH) // timedelta(microseconds=1)) * 1_000
 
 
 @final
@@ -413,7 +405,13 @@ class MockOrderGateway:
         """Orders active between ``start`` and ``end`` (naive means UTC). Cancel-safe."""
         self._session._require_logged_on()
         exchange = self._session.venue.exchange
-        return list(exchange.historical_orders(account_id, _to_ns(start), _to_ns(end)))
+        return list(
+            exchange.historical_orders(
+                account_id,
+                datetime_ns(start, naive_as_utc=True),
+                datetime_ns(end, naive_as_utc=True),
+            )
+        )
 
 
 @final

@@ -8,9 +8,10 @@ bars, time and sales) belongs beside this module, in its own one.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
+from ec_core.calendar import datetime_ns
 from ec_core.errors import ProtocolError, SymbolNotFoundError
 from ec_core.model import Account
 
@@ -38,7 +39,6 @@ __all__ = [
 ]
 
 FAILURE: Final = 100  # status codes from here on are failures
-_NS: Final = 1_000_000_000
 
 
 def _information(request_id: int) -> tuple[ClientMsg, webapi_2.InformationRequest]:
@@ -71,21 +71,14 @@ def order_status_message(request_id: int, chain_order_id: str, account_id: int) 
     return msg
 
 
-def _utc_ns(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * _NS + delta.microseconds * 1000
-
-
 def historical_orders_message(
     request_id: int, base: BaseTime, account_id: int, start: datetime, end: datetime
 ) -> ClientMsg:
     """Orders between ``start`` and ``end`` (naive means UTC)."""
     msg, request = _information(request_id)
     hist = request.historical_orders_request
-    hist.from_date = base.to_offset_ms(_utc_ns(start))
-    hist.to_date = base.to_offset_ms(_utc_ns(end))
+    hist.from_date = base.to_offset_ms(datetime_ns(start, naive_as_utc=True))
+    hist.to_date = base.to_offset_ms(datetime_ns(end, naive_as_utc=True))
     hist.account_ids.append(account_id)
     return msg
 
