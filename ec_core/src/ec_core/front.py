@@ -235,6 +235,7 @@ async def _connect(
             journal=venue.journal,
             ack_timeout=ack_timeout,
             prices=feeds.prices,
+            stale_market=feeds.stale,
             reconcile=True,
         ) as path:
             yield Trader(

@@ -64,7 +64,7 @@ def test_a_stale_feed_gives_no_prices_until_its_next_event() -> None:
 
 async def test_an_order_is_denied_naming_why_the_market_data_stopped() -> None:
     feeds = cle_feeds()
-    async with rig(checks_factory=banded, prices=feeds.prices) as r:
+    async with rig(checks_factory=banded, prices=feeds.prices, stale_market=feeds.stale) as r:
         inside = limit(price="70.00")
         assert await r.executor.execute(Payload(request=inside)) is not None  # the band passes
         feeds.mark_stale(SYMBOL, WHY)
@@ -85,3 +85,33 @@ async def test_an_order_is_denied_naming_why_the_market_data_stopped() -> None:
         feeds.on_event(Quote(symbol=SYMBOL, ts_ns=3, bid=7000, ask=7002))
         assert await r.executor.execute(Payload(request=limit(price="70.00"))) is not None
         assert len(r.received()) == 2
+
+
+async def test_the_stale_lookup_is_its_own_parameter_beside_any_price_source() -> None:
+    """The executor asks ``stale_market`` why a symbol has no price, whatever the price
+    source is (here a plain function over the feeds, not FeedSet.prices itself)."""
+    feeds = cle_feeds()
+
+    def prices(symbol: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+        return feeds.prices(symbol)
+
+    async with rig(checks_factory=banded, prices=prices, stale_market=feeds.stale) as r:
+        feeds.mark_stale(SYMBOL, WHY)
+        with pytest.raises(OrderDeniedError) as band:
+            await r.executor.execute(Payload(request=limit(price="70.00")))
+        assert band.value.codes == ("NO_REFERENCE_PRICE",)
+        assert f"market data of {SYMBOL} stopped: {WHY}" in band.value.violations[0].rule
+        assert r.received() == []
+
+
+async def test_without_a_stale_lookup_no_price_is_denied_without_a_reason() -> None:
+    """FeedSet.prices alone names no reason: the lookup is never guessed from the price
+    source's owner."""
+    feeds = cle_feeds()
+    async with rig(checks_factory=banded, prices=feeds.prices) as r:
+        feeds.mark_stale(SYMBOL, WHY)
+        with pytest.raises(OrderDeniedError) as band:
+            await r.executor.execute(Payload(request=limit(price="70.00")))
+        assert band.value.codes == ("NO_REFERENCE_PRICE",)
+        assert WHY not in band.value.violations[0].rule
+        assert r.received() == []

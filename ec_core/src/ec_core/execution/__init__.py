@@ -1,6 +1,12 @@
 """The single way an order leaves: validate, journal, send, await the answer, track."""
 
-from ec_core.execution.executor import Executor, ExecutorStats, InstrumentResolver, PriceSource
+from ec_core.execution.executor import (
+    Executor,
+    ExecutorStats,
+    InstrumentResolver,
+    PriceSource,
+    StaleLookup,
+)
 from ec_core.execution.feed import DirectDelivery, DirectFeed, EventSink, SendFence
 from ec_core.execution.gate import (
     FillAnomalyListener,
@@ -36,6 +42,7 @@ __all__ = [
     "ReconcileReport",
     "RoundingGate",
     "SendFence",
+    "StaleLookup",
     "TrackedSendGate",
     "ValidatorGate",
 ]

@@ -38,7 +38,7 @@ from ec_core.safety.shape import SHAPE_RULES, check_shape
 from ec_core.tracking import OrderTracker
 from ec_core.validation import PreTradeContext, Validator
 
-__all__ = ["Admission", "InstrumentResolver", "PriceSource", "Sleep"]
+__all__ = ["Admission", "InstrumentResolver", "PriceSource", "Sleep", "StaleLookup"]
 
 log = logging.getLogger("ec_core.execution.executor")
 
@@ -46,9 +46,12 @@ InstrumentResolver: TypeAlias = Mapping[str, Instrument] | Callable[[str], Instr
 """Symbol -> instrument, synchronous (resolve through the session beforehand)."""
 
 PriceSource: TypeAlias = Callable[[str], tuple[Decimal | None, Decimal | None, Decimal | None]]
-"""Symbol -> (last trade, best bid, best ask), for price-band rules. A source bound to an
-object with ``stale(symbol) -> str | None`` (a :class:`~ec_core.data.FeedSet`'s ``prices``)
-also says why it has none: its market data stopped (``PreTradeContext.stale_market``)."""
+"""Symbol -> (last trade, best bid, best ask), for price-band rules."""
+
+StaleLookup: TypeAlias = Callable[[str], str | None]
+"""Symbol -> why its market data stopped (a :class:`~ec_core.data.FeedSet`'s ``stale``), or
+``None`` while it flows: asked only when the price source has no price, so a denial
+names the reason (``PreTradeContext.stale_market``)."""
 
 Sleep: TypeAlias = Callable[[float], Awaitable[None]]
 
@@ -66,6 +69,7 @@ class Admission:
     """Decides whether a payload may be sent, and holds the exposure of admitted ones.
 
     ``journal``: the executor's journal writer (its ``halted`` stops new orders).
+    ``stale_market``: why a symbol's market data stopped, beside ``prices``.
     """
 
     def __init__(
@@ -80,6 +84,7 @@ class Admission:
         journal: JournalWriter,
         host: PluginHost | None,
         prices: PriceSource | None,
+        stale_market: StaleLookup | None = None,
         sleep: Sleep,
         session_accounts: Collection[str] | None,
     ) -> None:
@@ -98,10 +103,7 @@ class Admission:
             instruments if callable(instruments) else instruments.get
         )
         self._prices = prices
-        # why a symbol's market data stopped (FeedSet.stale), asked only when it has no price
-        self._stale_of: Callable[[str], str | None] | None = getattr(
-            getattr(prices, "__self__", None), "stale", None
-        )
+        self._stale_of = stale_market  # asked only when a symbol has no price
         self._sleep = sleep
         self._reserved: dict[str, NewOrder] = {}  # validated new orders not sent yet
         self._reserved_as_orders: dict[str, Order] = {}  # built on first need, then kept

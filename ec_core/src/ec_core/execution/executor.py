@@ -45,7 +45,13 @@ from ec_core.errors import (
     OrderDeniedError,
     Violation,
 )
-from ec_core.execution.admission import Admission, InstrumentResolver, PriceSource, Sleep
+from ec_core.execution.admission import (
+    Admission,
+    InstrumentResolver,
+    PriceSource,
+    Sleep,
+    StaleLookup,
+)
 from ec_core.execution.answers import Answers
 from ec_core.execution.feed import NO_FENCE, DirectDelivery, DirectFeed
 from ec_core.execution.gate import PreTradeGate, TrackedSendGate
@@ -72,7 +78,7 @@ from ec_core.safety.codes import Code
 from ec_core.tracking import OrderTracker
 from ec_core.vendor import OrderGateway, TradeMonitor
 
-__all__ = ["Executor", "ExecutorStats", "InstrumentResolver", "PriceSource"]
+__all__ = ["Executor", "ExecutorStats", "InstrumentResolver", "PriceSource", "StaleLookup"]
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +119,10 @@ class Executor:
     ``session_accounts``: the accounts the session trades (``Session.accounts()``);
     a request for any other is denied (``ACCOUNT_UNKNOWN``) before it is sent.
     ``None`` leaves the question to the venue.
+
+    ``prices``: the price band's reference; ``stale_market``: why a symbol's market data
+    stopped (a :class:`~ec_core.data.FeedSet`'s ``stale`` beside its ``prices``), so an
+    order denied for want of a price names the reason.
     """
 
     def __init__(
@@ -129,6 +139,7 @@ class Executor:
         host: PluginHost | None = None,
         monitor: TradeMonitor | None = None,
         prices: PriceSource | None = None,
+        stale_market: StaleLookup | None = None,
         ids: ClientOrderIds | None = None,
         sleep: Sleep = anyio.sleep,
         flush_interval: float = 0.05,
@@ -160,6 +171,7 @@ class Executor:
             journal=self._journal,
             host=host,
             prices=prices,
+            stale_market=stale_market,
             sleep=sleep,
             session_accounts=session_accounts,
         )

@@ -81,6 +81,7 @@ async def open_gateway(
                     journal=journal,
                     ack_timeout=config.ack_timeout,
                     prices=feeds.prices,
+                    stale_market=feeds.stale,
                     reconcile=True,
                     tap=tap,
                 )

@@ -27,6 +27,7 @@ from ec_core.execution import (
     PreTradeGate,
     PriceSource,
     ReconcileReport,
+    StaleLookup,
     ValidatorGate,
 )
 from ec_core.gateway.tap import TappedStream
@@ -124,6 +125,7 @@ async def trading_rig(
         journal=journal,
         ack_timeout=ack_timeout,
         prices=feeds.prices if checks is not None else None,
+        stale_market=feeds.stale if checks is not None else None,
         replay=engine_clock is None,
         reconcile=reconcile,
     ) as path:
@@ -186,6 +188,7 @@ async def order_path(
     journal: Journal | None = None,
     ack_timeout: float = 5.0,
     prices: PriceSource | None = None,
+    stale_market: StaleLookup | None = None,
     replay: bool = False,
     reconcile: bool = False,
     tap: Callable[[TradeEvent], None] | None = None,
@@ -198,6 +201,8 @@ async def order_path(
     ``replay``: on event time, the tracker keeps every finished order (the report lists
     every fill) and the executor refuses to sleep on a clock only the replay moves.
     ``tap`` hears every trade event as the executor takes it (the gateway publishes them).
+    ``prices`` and ``stale_market``: the executor's (a :class:`FeedSet`'s ``prices`` and
+    ``stale``).
     """
     parts = host.parts(session)  # every plugin's wrappers applied
     # An order for an account this logon does not trade is denied before it is sent.
@@ -224,6 +229,7 @@ async def order_path(
         vendor=session.vendor,
         instruments=instruments,
         prices=prices,
+        stale_market=stale_market,
         ack_timeout=ack_timeout,
         host=host,
         monitor=monitor,
