@@ -9,9 +9,11 @@ after a doubling backoff on the executor's clock, then given up: logged and coun
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import msgspec
@@ -41,8 +43,8 @@ class Relay:
 
 
 @asynccontextmanager
-async def relayed() -> AsyncIterator[tuple[Rig, Relay]]:
-    async with rig(consume=False) as r, r.session.trades.stream(ACCOUNT) as channel:
+async def relayed(**options: Any) -> AsyncIterator[tuple[Rig, Relay]]:
+    async with rig(consume=False, **options) as r, r.session.trades.stream(ACCOUNT) as channel:
         assert isinstance(channel, TradeChannel)
         send, receive = anyio.create_memory_object_stream[TradeEvent](1_000)
         with send, receive:
@@ -173,3 +175,144 @@ async def test_a_failed_status_query_is_retried_not_the_end_of_the_stream(
         assert order.state is OrderState.WORKING
         stats = r.executor.stats()
         assert (stats.unknown_queries, stats.unknown_resolved) == (2, 1)
+
+
+class VenueTime:
+    """The executor's sleep in these tests: the venue's clock moves by what is slept."""
+
+    def __init__(self) -> None:
+        self.rig: Rig | None = None
+        self.slept: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        assert self.rig is not None
+        self.slept.append(seconds)
+        self.rig.venue.advance(round(seconds * 1e9))
+        await anyio.lowlevel.checkpoint()
+
+
+@asynccontextmanager
+async def quiet(time: VenueTime) -> AsyncIterator[tuple[Rig, Relay]]:
+    async with relayed(sleep=time.sleep) as (r, relay):
+        time.rig = r
+        yield r, relay
+
+
+async def test_on_a_quiet_stream_retries_run_on_the_clock_then_are_given_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No event after the UNKNOWN report (a night session, an idle account): the retries
+    are asked when their backoff ends on the executor's clock, not at the next event."""
+    time = VenueTime()
+    async with quiet(time) as (r, relay):
+        working = r.exchange.order_status(ACCOUNT, "H1")
+        assert working is not None
+        ghost = unknown(working, cl_order_id="GHOST", chain_id="GHOST")
+        start = r.clock.now_ns()
+        with caplog.at_level(logging.ERROR, logger="ec_core.execution.executor"):
+            await relay.forward(ghost)  # then nothing more from the venue
+        assert time.slept == [1.0, 2.0, 4.0, 8.0]  # the doubling backoff, slept on
+        assert r.clock.now_ns() - start == 15_000_000_000
+        stats = r.executor.stats()
+        assert (stats.unknown_queries, stats.unknown_resolved, stats.unknown_unresolved) == (
+            5,
+            0,
+            1,
+        )
+        assert stats.unknown_followed == ()
+        assert any(
+            "GHOST" in m and "still UNKNOWN after 5 status queries" in m for m in caplog.messages
+        )
+        order = r.tracker.order("GHOST")
+        assert order is not None
+        assert order.state is OrderState.UNKNOWN  # never dropped
+
+
+async def test_on_a_quiet_stream_a_retry_after_the_backoff_reconciles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    time = VenueTime()
+    async with quiet(time) as (r, relay):
+        working = r.exchange.order_status(ACCOUNT, "H1")
+        assert working is not None
+        answer = r.session.orders.order_status
+
+        async def times_out_once(account_id: str, cl_order_id: str) -> ExecutionReport | None:
+            monkeypatch.setattr(r.session.orders, "order_status", answer)
+            raise RequestTimeoutError(cl_order_id=cl_order_id, timeout=2.0)
+
+        monkeypatch.setattr(r.session.orders, "order_status", times_out_once)
+        await relay.forward(unknown(working))
+        with anyio.fail_after(10):  # a guard: a follow-up that hangs fails, never waits on
+            await r.executor.unknown_followed_up()
+        assert time.slept == [1.0]
+        order = r.tracker.order("H1")
+        assert order is not None
+        assert order.state is OrderState.WORKING
+        stats = r.executor.stats()
+        assert (stats.unknown_queries, stats.unknown_resolved, stats.unknown_followed) == (
+            2,
+            1,
+            (),
+        )
+
+
+def tasks() -> set[asyncio.Task[Any]]:
+    return set(asyncio.all_tasks())
+
+
+async def test_the_timer_ends_with_its_stream_while_a_retry_waits() -> None:
+    """A retry due in an hour does not hold the consumer: the stream ends, the executor's
+    run returns and its timer with it; closing a consume block leaves no task behind."""
+    slept: list[float] = []
+
+    async def long_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        await anyio.sleep_forever()  # the executor's clock never gets there
+
+    before = tasks()
+    async with rig(consume=False, sleep=long_sleep) as r, r.session.trades.stream(ACCOUNT) as ch:
+        assert isinstance(ch, TradeChannel)
+        send, receive = anyio.create_memory_object_stream[TradeEvent](100)
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(r.executor.run, receive)
+                tg.start_soon(r.executor.execute, Payload(request=limit(cl_order_id="H1")))
+                await r.settle()
+                working = r.exchange.order_status(ACCOUNT, "H1")
+                assert working is not None
+                ghost = unknown(working, cl_order_id="GHOST", chain_id="GHOST")
+                for event in [*ch.drain(), ghost]:
+                    await send.send(event)
+                await r.settle()
+                assert slept == [1.0]  # the timer waits for the retry
+                assert r.executor.stats().unknown_followed == ("GHOST",)
+                send.close()  # the stream ends: run returns, the timer is not left behind
+        receive.close()
+        assert tasks() <= before | {asyncio.current_task()}
+        more, events = anyio.create_memory_object_stream[TradeEvent](100)
+        with more, events, anyio.fail_after(10):
+            async with r.executor.consume(events):
+                await more.send(ghost)  # queued already: no second entry
+                await r.settle()
+                assert slept == [1.0, 1.0]  # this stream's timer waits for the same retry
+                assert r.executor.stats().unknown_followed == ("GHOST",)
+        assert tasks() <= before | {asyncio.current_task()}
+
+
+async def test_without_the_timer_retries_wait_for_events() -> None:
+    """unknown_timer=False (a replay: its clock moves only with its events): the executor
+    never sleeps; a retry is asked when an event comes after its backoff."""
+
+    async def refuse(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds}")
+
+    async with relayed(sleep=refuse, unknown_timer=False) as (r, relay):
+        working = r.exchange.order_status(ACCOUNT, "H1")
+        assert working is not None
+        await relay.forward(unknown(working, cl_order_id="GHOST", chain_id="GHOST"))
+        r.clock.advance(1_000_000_000)
+        await r.settle()
+        assert r.executor.stats().unknown_queries == 1  # quiet: nothing asked
+        await relay.forward(working)
+        assert r.executor.stats().unknown_queries == 2

@@ -123,6 +123,11 @@ class Executor:
     ``prices``: the price band's reference; ``stale_market``: why a symbol's market data
     stopped (a :class:`~ec_core.data.FeedSet`'s ``stale`` beside its ``prices``), so an
     order denied for want of a price names the reason.
+
+    ``unknown_timer``: the status queries of orders the venue reported UNKNOWN are
+    retried by a timer sleeping on ``sleep`` beside each trade stream's consumer, so a
+    quiet stream does not hold them; ``False`` (a replay, whose clock moves only with its
+    events) checks them only as events arrive.
     """
 
     def __init__(
@@ -145,6 +150,7 @@ class Executor:
         flush_interval: float = 0.05,
         unknown_bulk_ttl: float = 600.0,
         session_accounts: Collection[str] | None = None,
+        unknown_timer: bool = True,
     ) -> None:
         self._gateway = gateway
         self.checks = checks
@@ -203,6 +209,7 @@ class Executor:
             reconciler=self._reconciler,
             append=self._journal.append if journal is not None else None,
             flush=self.flush,
+            timer=sleep if unknown_timer else None,
         )
         self._sender = Sender(
             gateway=gateway,

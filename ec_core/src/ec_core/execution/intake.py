@@ -8,7 +8,9 @@ asked about.
 
 An order a venue report itself leaves UNKNOWN while the session is up is asked about
 too, without waiting for a reconnect: :class:`~ec_core.execution.venue_unknown.UnknownFollowUp`
-queues it and the stream's consumer runs the same per-order status query.
+queues it and the stream's consumer runs the same per-order status query; its retries
+are run by a timer task beside the consumer (:meth:`Intake.run`), so a quiet stream
+does not hold them.
 
 A session event names no account, and an executor may consume one stream per
 account: their events arrive interleaved however the consumers run. So each stream
@@ -30,8 +32,11 @@ from collections.abc import AsyncIterable, Callable
 from functools import partial
 from typing import final
 
+import anyio
+
 from ec_core.clock import Clock
 from ec_core.errors import ConnectionLostError
+from ec_core.execution.admission import Sleep
 from ec_core.execution.answers import Answers
 from ec_core.execution.gate import FillAnomalyListener, PnlListener, PreTradeGate
 from ec_core.execution.reconcile import Reconciler
@@ -59,7 +64,9 @@ class Intake:
     """Consumes the trade stream for one executor.
 
     ``append`` journals (``None``: no journal); ``flush`` commits; the gate's
-    optional listeners hear of realized P&L and impossible fills.
+    optional listeners hear of realized P&L and impossible fills. ``timer``: the sleep on
+    the executor's clock of the follow-up's retry timer (``None``: no timer, retries are
+    checked as events arrive; a replay's clock moves only with them).
     """
 
     def __init__(
@@ -72,6 +79,7 @@ class Intake:
         reconciler: Reconciler,
         append: Callable[[JournalRecord], None] | None,
         flush: Callable[[], None],
+        timer: Sleep | None = None,
     ) -> None:
         self.tracker = tracker
         self.clock = clock
@@ -89,6 +97,7 @@ class Intake:
         self._gap_marks: dict[str, int] = {}
         self._resyncs: list[str] = []  # accounts whose snapshot completed, resync due
         self.follow_up = UnknownFollowUp(tracker=tracker, clock=clock, reconciler=reconciler)
+        self._timer = timer
 
     @property
     def gaps_pending(self) -> tuple[str, ...]:
@@ -141,11 +150,30 @@ class Intake:
         if take is None:
             take = self.stream_take()
         try:
-            async for event in events:
-                take(event)
-                await self.resync_due()
+            timer = self._timer
+            if timer is None:
+                await self._consume(events, take)
+                return
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self.follow_up.run_timer, timer)
+                await self._consume(events, take)
+                tg.cancel_scope.cancel()  # the stream ended: so does its timer
+        except BaseExceptionGroup as group:  # the timer raises nothing: the stream's error
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
         finally:
             self._flush()
+
+    async def _consume(
+        self, events: AsyncIterable[TradeEvent], take: Callable[[TradeEvent], None]
+    ) -> None:
+        # Checked here first: the common event makes no coroutine (a replay sends ~1 M).
+        due = self.follow_up.due
+        async for event in events:
+            take(event)
+            if self._resyncs or due():
+                await self.resync_due()
 
     def stream_take(self) -> Callable[[TradeEvent], None]:
         """:meth:`take` for one trade stream: its gaps mark the accounts it carries."""

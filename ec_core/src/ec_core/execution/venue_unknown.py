@@ -3,17 +3,24 @@
 A venue report can leave an order's fate unknown (a status code the adapter cannot
 map is reported ``UNKNOWN``). Without a follow-up it would stay UNKNOWN until the next
 reconnect's resync. :class:`UnknownFollowUp` queues each such order as its report comes
-in and the stream's consumer asks the venue about it with the same per-order status
-query the resync runs (``Reconciler.query``): one query in flight per order; an order
-still UNKNOWN after an attempt is tried again after a backoff that doubles (measured on
-the executor's clock, checked as the stream delivers events); after ``max_attempts`` it
-is given up, logged and counted (``unresolved``), left to the next resync or to
-``Executor.reconcile``. A query the venue does not answer (a timeout, a session error
-other than a lost connection) counts as an attempt: it never ends the stream's consumer.
+in and asks the venue about it with the same per-order status query the resync runs
+(``Reconciler.query``): one query in flight per order; an order still UNKNOWN after an
+attempt is tried again after a backoff that doubles (measured on the executor's clock);
+after ``max_attempts`` it is given up, logged and counted (``unresolved``), left to the
+next resync or to ``Executor.reconcile``. A query the venue does not answer (a timeout, a
+session error other than a lost connection) counts as an attempt: it never ends the
+stream's consumer.
+
+Two things run the queries that are due: the stream's consumer after each event
+(:meth:`UnknownFollowUp.due` is O(1): the earliest next attempt is the top of a heap), and
+:meth:`UnknownFollowUp.run_timer`, a task beside the consumer that sleeps on the
+executor's clock until the earliest next attempt (woken early when an order is queued),
+so a retry is asked on a quiet stream too (a night session, an idle account).
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 from typing import final
 
@@ -21,6 +28,7 @@ import anyio
 
 from ec_core.clock import Clock
 from ec_core.errors import ConnectionLostError, OrderUnknownError, SessionError
+from ec_core.execution.admission import Sleep
 from ec_core.execution.reconcile import Reconciler
 from ec_core.model import OrderState
 from ec_core.tracking import OrderTracker
@@ -30,6 +38,9 @@ __all__ = ["UnknownFollowUp"]
 log = logging.getLogger("ec_core.execution.executor")
 
 _SECOND_NS = 1_000_000_000
+# The timer's shortest sleep: on a clock that does not move with the sleep (a test's
+# manual clock) a retry a nanosecond away must not spin the loop; retries are seconds apart.
+_MIN_SLEEP_S = 0.01
 
 
 @final
@@ -56,10 +67,12 @@ class UnknownFollowUp:
         self._reconciler = reconciler
         self._backoff_ns = int(backoff_s * _SECOND_NS)
         self._max_attempts = max_attempts
-        # chain id -> (attempts made, earliest time of the next one)
-        self._pending: dict[str, tuple[int, int]] = {}
+        self._attempts: dict[str, int] = {}  # chain id -> attempts made, while queued
+        # (time of the next attempt, chain id): one entry per queued chain, earliest on top
+        self._next: list[tuple[int, str]] = []
         self._in_flight: set[str] = set()
         self._quiet: anyio.Event | None = None  # made by a waiter of ``settled``
+        self._wakes: set[anyio.CancelScope] = set()  # timers asleep, woken by a new entry
         self.queries = 0  # status queries asked by the follow-up
         self.resolved = 0  # orders it took out of UNKNOWN
         self.unresolved = 0  # orders given up after max_attempts
@@ -67,34 +80,57 @@ class UnknownFollowUp:
     @property
     def pending(self) -> tuple[str, ...]:
         """Chain ids waiting for a (next) status query."""
-        return tuple(self._pending)
+        return tuple(self._attempts)
 
     def note(self, chain_id: str) -> None:
         """The venue reported ``chain_id`` UNKNOWN: ask about it at the next turn.
 
         Already queued or in flight: nothing more (one query per order at a time)."""
-        if chain_id in self._pending or chain_id in self._in_flight:
+        if chain_id in self._attempts or chain_id in self._in_flight:
             return
-        self._pending[chain_id] = (0, self._clock.now_ns())
+        self._queue(chain_id, 0, self._clock.now_ns())
+
+    def _queue(self, chain_id: str, attempts: int, at_ns: int) -> None:
+        self._attempts[chain_id] = attempts
+        heapq.heappush(self._next, (at_ns, chain_id))
+        for wake in self._wakes:  # a timer asleep until a later time: it looks again
+            wake.cancel()
 
     def due(self) -> bool:
-        """A query is due now (cheap: the stream's consumer asks after every event)."""
-        if not self._pending:
-            return False
-        now = self._clock.now_ns()
-        return any(at <= now for _, at in self._pending.values())
+        """A query is due now (O(1): the stream's consumer asks after every event)."""
+        queued = self._next
+        return bool(queued) and queued[0][0] <= self._clock.now_ns()
 
     async def run_due(self) -> None:
         """Ask the venue about each queued order whose time has come."""
         now = self._clock.now_ns()
-        for chain_id in list(self._pending):
-            entry = self._pending.get(chain_id)  # another stream's consumer may have taken it
-            if entry is not None and entry[1] <= now:
-                await self._attempt(chain_id, entry[0])
+        queued = self._next
+        while queued and queued[0][0] <= now:
+            # popped before the query awaits: another consumer (or the timer) skips it
+            _, chain_id = heapq.heappop(queued)
+            await self._attempt(chain_id, self._attempts.pop(chain_id))
         quiet = self._quiet
         if quiet is not None and not self.due():
             self._quiet = None
             quiet.set()
+
+    async def run_timer(self, sleep: Sleep) -> None:
+        """Run the queries as they fall due, however quiet the stream: sleep (``sleep``,
+        on the executor's clock) until the earliest next attempt, or until an order is
+        queued. Runs until cancelled (the stream's consumer ends)."""
+        while True:
+            with anyio.CancelScope() as wake:
+                self._wakes.add(wake)
+                try:
+                    if not self._next:
+                        await anyio.sleep_forever()
+                    wait_ns = self._next[0][0] - self._clock.now_ns()
+                    if wait_ns > 0:
+                        await sleep(max(wait_ns / _SECOND_NS, _MIN_SLEEP_S))
+                finally:
+                    self._wakes.discard(wake)
+            if self.due():
+                await self.run_due()
 
     async def settled(self) -> None:
         """Wait until no query is due or in flight (retries not yet due may remain):
@@ -106,7 +142,6 @@ class UnknownFollowUp:
         await self._quiet.wait()
 
     async def _attempt(self, chain_id: str, attempts: int) -> None:
-        self._pending.pop(chain_id, None)
         order = self._tracker.order(chain_id)
         if order is None or order.state is not OrderState.UNKNOWN:
             return  # settled meanwhile (a later report, a resync)
@@ -139,4 +174,4 @@ class UnknownFollowUp:
             )
             return
         wait_ns = self._backoff_ns << (attempts - 1)
-        self._pending[chain_id] = (attempts, self._clock.now_ns() + wait_ns)
+        self._queue(chain_id, attempts, self._clock.now_ns() + wait_ns)

@@ -237,6 +237,7 @@ async def order_path(
         # On event time the engine holds payloads for their window; the executor
         # must never sleep on a clock only the replay moves.
         sleep=_replay_cannot_wait if replay else anyio.sleep,
+        unknown_timer=not replay,  # retries are checked as the replay's events move time
     )
     recovery = executor.recover()
     async with (
