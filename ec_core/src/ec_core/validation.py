@@ -270,9 +270,11 @@ class ValidatorRegistry:
         request's type, and need no limits when the context has none (:meth:`plan`);
         collect all violations."""
         limits = context.limits is not None
-        by_type = (self._plans if limits else self._plans_bare).get(context.vendor)
-        validate_all = None if by_type is None else by_type.get(type(request))
-        if validate_all is None:
+        try:  # subscripts, not .get: the plan is there from the second order on
+            validate_all = (self._plans if limits else self._plans_bare)[context.vendor][
+                type(request)
+            ]
+        except KeyError:
             validate_all = self.plan(context.vendor, type(request), limits=limits)
         found: list[Violation] = []
         for validate in validate_all:

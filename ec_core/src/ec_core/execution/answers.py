@@ -186,7 +186,7 @@ class Answers:
             return
         self.hold(order.chain_id, payload)
         if order.state.is_final:  # it ended meanwhile: nothing more will come about it
-            self.settle_chain(order.chain_id)
+            self.settle_chain(order)
 
     # -- held until settled ----------------------------------------------------
 
@@ -202,15 +202,17 @@ class Answers:
     def on_report(self, cl_order_id: str) -> None:
         """A report about ``cl_order_id`` was applied: settle what it answers."""
         if self._by_chain:  # a payload waits for its order to end (none: nothing to look up)
-            chain_id = self.tracker.chain_id(cl_order_id)
-            if chain_id is not None and chain_id in self._by_chain:
-                self.settle_chain(chain_id)
+            order = self.tracker.order(cl_order_id)  # by any id of its chain
+            if order is not None and order.chain_id in self._by_chain:
+                self.settle_chain(order)
         if self._bulk_unknown:
             self._settle_bulk(cl_order_id)
 
-    def settle_chain(self, chain_id: str) -> None:
-        order = self.tracker.order(chain_id)
-        final = order is not None and order.state in FINAL_STATES
+    def settle_chain(self, order: Order) -> None:
+        """Settle the payloads held for ``order``'s chain (``order``: the tracker's now,
+        which the caller has in hand) by what its reports said."""
+        chain_id = order.chain_id
+        final = order.state in FINAL_STATES
         payloads = self._by_chain.get(chain_id, [])
         for payload in list(payloads):
             if payload.status is _P.UNKNOWN:
@@ -222,7 +224,7 @@ class Answers:
                 elif outcome is RequestOutcome.OVERTAKEN or final:
                     # A final order hears nothing more: this request is moot.
                     payload.advance(_P.DONE, "resolved: order final before an answer")
-            if payload.status is _P.ACKNOWLEDGED and order is not None and final:
+            if payload.status is _P.ACKNOWLEDGED and final:
                 payload.advance(_P.DONE)
             if payload.status.is_final:
                 payloads.remove(payload)

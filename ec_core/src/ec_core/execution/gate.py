@@ -123,10 +123,11 @@ class ValidatorGate:
         if self._shape_version != registry.version:
             self._shape_rules = {}
             self._shape_version = registry.version
-        rules = self._shape_rules.get(vendor)
-        if rules is None:
+        try:  # a subscript, not .get: asked once per order
+            return self._shape_rules[vendor]
+        except KeyError:
             rules = self._shape_rules[vendor] = shape_rules_besides(registry.for_vendor(vendor))
-        return rules
+            return rules
 
     def check_mandatory(self, request: OrderRequest, context: PreTradeContext) -> list[Violation]:
         found: list[Violation] = []

@@ -66,6 +66,9 @@ class ClientOrderIds:
         self._day_number = -1
         self._next = 0
         self._used: OrderedDict[str, int] = OrderedDict()  # id -> reserved at (ns), oldest first
+        # when the first of _used was reserved: compared per id added, so that an id
+        # kept within the window costs no look at the map's first entry
+        self._first_ns = 0
 
     def next(self) -> str:
         """A fresh id, reserved."""
@@ -108,8 +111,11 @@ class ClientOrderIds:
         if now is None:
             now = self._clock.now_ns()
         used = self._used
+        if not used:
+            self._first_ns = now
         used[cl_order_id] = now
-        if self.retain_ns is not None:
+        if self.retain_ns is not None and self._first_ns < now - self.retain_ns:
             oldest_allowed = now - self.retain_ns
             while next(iter(used.values())) < oldest_allowed:
                 used.popitem(last=False)
+            self._first_ns = next(iter(used.values()))

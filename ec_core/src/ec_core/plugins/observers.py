@@ -64,15 +64,16 @@ class Observers:
         if self._seen != self._pm.changes:
             self._impls.clear()
             self._seen = self._pm.changes
-        impls = self._impls.get(hook_name)
-        if impls is None:
+        try:  # a subscript, not .get: no call on the path every order change takes
+            return self._impls[hook_name]
+        except KeyError:
             caller = getattr(self._pm.hook, hook_name)
             impls = self._impls[hook_name] = tuple(
                 impl
                 for impl in reversed(caller.get_hookimpls())
                 if not (impl.hookwrapper or impl.wrapper)
             )
-        return impls
+            return impls
 
     def call(
         self, hook_name: str, impls: tuple[pluggy.HookImpl, ...], kwargs: Mapping[str, Any]

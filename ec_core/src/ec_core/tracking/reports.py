@@ -54,6 +54,7 @@ class ReportIntake:
 
     def __init__(self, state: TrackerState) -> None:
         self._state = state
+        self._now_ns = state.now_ns
         # The maps are never rebound: bind them once, they are read on every report.
         self._chains = state.chains
         self._chain_of = state.chain_of
@@ -205,7 +206,7 @@ class ReportIntake:
         new_fill: bool,
     ) -> None:
         current = chain.order
-        now = self._state.now(ts_ns)
+        now = self._now_ns() if ts_ns is None else ts_ns
         candidate = order_after_report(current, report, state, cl_order_id)
         # a report that moves the state changes the order: no field by field comparison
         if state is current.state and candidate == current:
@@ -269,7 +270,7 @@ class ReportIntake:
         if report.side is None or report.order_type is None:
             return  # a reject naming an order nobody knows: there is no order to adopt
         chain_id = report.chain_id or report.orig_cl_order_id or report.cl_order_id
-        order = order_from_report(report, chain_id, self._state.now(ts_ns))
+        order = order_from_report(report, chain_id, self._now_ns() if ts_ns is None else ts_ns)
         chain = Chain(order)
         chain.heard = self._state.report_seq
         self._state.add_chain(chain)
@@ -317,7 +318,7 @@ class ReportIntake:
             before,
             state=report.state if report.state.is_final else before.state,
             filled_qty=before.filled_qty + fill.qty,
-            updated_ns=self._state.now(ts_ns),
+            updated_ns=self._now_ns() if ts_ns is None else ts_ns,
         )
         self._state.raise_anomaly(FillAnomalyKind.FILL_AFTER_FINAL, before, retired.order, fill)
 
@@ -332,7 +333,7 @@ class ReportIntake:
         current = chain.order
         state = report.state if report.state.is_final else current.state
         candidate = order_after_report(current, report, state, current.cl_order_id)
-        chain.order = self._agreeing(chain, candidate, self._state.now(ts_ns))
+        chain.order = self._agreeing(chain, candidate, self._now_ns() if ts_ns is None else ts_ns)
         self._state.notify_order(chain.order, current)
         self._raise(chain, FillAnomalyKind.FILL_AFTER_FINAL, current, report, ts_ns)
 
@@ -342,7 +343,7 @@ class ReportIntake:
         """After a new fill: the order's record agrees with its fills; an overfill is raised."""
         current = chain.order
         if current.filled_qty < chain.booked_qty:
-            chain.order = self._agreeing(chain, current, self._state.now(ts_ns))
+            chain.order = self._agreeing(chain, current, self._now_ns() if ts_ns is None else ts_ns)
             self._state.notify_order(chain.order, current)
         if chain.booked_qty > max(before.qty, current.qty):
             self._raise(chain, FillAnomalyKind.OVERFILL, before, report, ts_ns)

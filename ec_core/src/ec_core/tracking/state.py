@@ -68,6 +68,9 @@ class TrackerState:
         if history_limit is not None and history_limit < 1:
             raise ValueError("history_limit must be at least 1")
         self.clock = clock
+        # The clock's read, bound once: a step given no time (``ts_ns=None``) stamps
+        # ``now_ns()`` there, with no wrapper call between it and the clock.
+        self.now_ns: Callable[[], int] = clock.now_ns
         self.host = host
         # Told of every order change: the host's notice bound once (it resolves its
         # observers itself), or nothing.
@@ -98,9 +101,6 @@ class TrackerState:
         self.counts: Counter[str] = Counter()
         self.anomalies: deque[FillAnomaly] = deque(maxlen=ANOMALIES_KEPT)
         self.anomaly_total = 0
-
-    def now(self, ts_ns: int | None) -> int:
-        return self.clock.now_ns() if ts_ns is None else ts_ns
 
     def link(self, chain: Chain, cl_order_id: str) -> None:
         """A client order id belongs to the chain (a modify, a cancel, a venue's id)."""
@@ -145,7 +145,7 @@ class TrackerState:
         events.append(
             OrderEvent(
                 seq=self.seq,
-                ts_ns=self.clock.now_ns() if ts_ns is None else ts_ns,
+                ts_ns=self.now_ns() if ts_ns is None else ts_ns,
                 kind=kind,
                 chain_id=order.chain_id,
                 cl_order_id=cl_order_id,

@@ -113,6 +113,7 @@ class OrderTracker:
             history_limit=history_limit,
         )
         self._retention = self._state.retention
+        self._now_ns = self._state.now_ns  # a step given no time stamps the clock's
         self._final = self._retention.final  # tested on every report: bound once
         self._apply_report = ReportIntake(self._state).apply
 
@@ -130,7 +131,7 @@ class OrderTracker:
             return retired.order
         if self._final:  # chains wait to retire (none ever do when every one is kept)
             self._state.retire_due()
-        order = pending_order(request, self._state.now(ts_ns))
+        order = pending_order(request, self._now_ns() if ts_ns is None else ts_ns)
         chain = Chain(order)
         chain.pending[order.cl_order_id] = RequestType.NEW
         self._state.add_chain(chain)
@@ -165,7 +166,7 @@ class OrderTracker:
         self._state.link(chain, request.cl_order_id)
         chain.pending[request.cl_order_id] = request.request_type
         previous = chain.order
-        now = self._state.now(ts_ns)
+        now = self._now_ns() if ts_ns is None else ts_ns
         target = _S.PENDING_MODIFY if isinstance(request, ModifyOrder) else _S.PENDING_CANCEL
         if can_transition(previous.state, target):
             chain.order = _replace(previous, state=target, updated_ns=now)
@@ -194,7 +195,7 @@ class OrderTracker:
         previous = chain.order
         if previous.state.is_final or previous.state is _S.UNKNOWN:
             return previous
-        now = self._state.now(ts_ns)
+        now = self._now_ns() if ts_ns is None else ts_ns
         chain.order = _replace(previous, state=_S.UNKNOWN, updated_ns=now)
         chain.unknown_since_ns = now
         self._state.counts["unknown_marked"] += 1
