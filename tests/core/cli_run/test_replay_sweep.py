@@ -93,3 +93,37 @@ def test_a_sweep_starts_no_more_processes_than_runs() -> None:
     assert processes(1000, 3) == 3
     assert processes(2, 3) == 2
     assert processes(4, 0) == 1
+
+
+def test_a_param_no_run_reads_is_an_error_naming_it(tmp_path: Path) -> None:
+    """A misspelt --param gave N identical runs and exit 0: the user ranked noise."""
+    (tmp_path / "scalp.py").write_text(STRATEGY, encoding="utf-8")
+    rows = ["ts_ns,symbol,kind,price,size,bid,bid_size,ask,ask_size,aggressor"]
+    rows += [f"{T0 + i * 100_000_000},CLE,quote,,,70.00,5,70.01,5," for i in range(5)]
+    (tmp_path / "ticks.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "EC_SETTINGS"}
+    done = subprocess.run(
+        [sys.executable, "-c", "from ec_core.cli.main import main; main()", "replay",
+         "scalp.py:strategy", "--ticks", "ticks.csv", "--out", "out", "--param", "tkae=2,4",
+         "--param", "take=3", "--jobs", "1"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ranked by net_pnl:" in done.stdout  # the runs were made and ranked
+    assert "--param tkae: no run's strategy read info.params['tkae']" in done.stderr
+    assert "take" not in done.stderr  # read by the factory: not named
+    summary = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert [run["unread"] for run in summary] == [["tkae"], ["tkae"]]
+
+
+def test_read_params_counts_every_way_a_factory_reads_a_name() -> None:
+    from ec_core.cli.sweep import ReadParams
+
+    params = ReadParams({"a": "1", "b": "2", "c": "3", "d": "4"})
+    assert params.unread() == ["a", "b", "c", "d"]
+    assert params["a"] == "1"
+    assert params.get("b") == "2"
+    assert "c" in params
+    assert params.unread() == ["d"]
+    assert dict(params) == {"a": "1", "b": "2", "c": "3", "d": "4"}  # a copy reads them all
+    assert params.unread() == []

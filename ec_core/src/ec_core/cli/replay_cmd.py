@@ -217,7 +217,7 @@ def _sweep(
     bar_length_ns: int | None,
 ) -> None:
     """``--param``: every point of the grid in its own process, then the ranked table."""
-    from ec_core.cli.sweep import parse_params, render_table, run_sweep
+    from ec_core.cli.sweep import never_read, parse_params, render_table, run_sweep
 
     try:
         points = parse_params(params)
@@ -233,7 +233,14 @@ def _sweep(
     click.echo(render_table(runs, rank))
     (out_dir / "sweep.json").write_bytes(msgspec.json.format(msgspec.json.encode(runs)) + b"\n")
     click.echo(f"reports: {out_dir}/run-NNN, summary: {out_dir / 'sweep.json'}")
-    if any(run.error for run in runs):
+    unread = never_read(runs)
+    for name in unread:
+        click.echo(
+            f"Error: --param {name}: no run's strategy read info.params[{name!r}], so the runs"
+            f" differ in nothing by it (misspelt? the factory reads the point as info.params)",
+            err=True,
+        )
+    if unread or any(run.error for run in runs):
         raise SystemExit(1)
 
 

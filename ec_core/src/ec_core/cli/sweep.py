@@ -5,7 +5,9 @@ process: the factory gets the point as ``info.params`` (strings, as given), the 
 report goes to ``OUT/run-NNN/`` (report.txt, report.json, chart.svg) and a line is
 printed as each run ends. Then a table ranks the runs by a statistic of the report
 (``--rank``; the largest first, the smallest for ``max_drawdown``). Same file, seed and
-grid: the same table, whatever the number of processes.
+grid: the same table, whatever the number of processes. A ``--param`` that no run's
+strategy read (a misspelt name) is named after the table, and the sweep exits 1: its runs
+differ in nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import msgspec
 
 from ec_core.errors import ConfigError
 
-__all__ = ["RANKS", "SweepRun", "parse_params", "run_sweep"]
+__all__ = ["RANKS", "ReadParams", "SweepRun", "never_read", "parse_params", "run_sweep"]
 
 #: statistic -> where it is in the report; drawdown ranks the smallest first
 RANKS: Final = ("net_pnl", "sharpe", "profit_factor", "win_rate", "expectancy", "max_drawdown")
@@ -40,6 +42,63 @@ class SweepRun(msgspec.Struct, frozen=True, kw_only=True):
     sharpe: float | None
     max_drawdown: str
     error: str = ""  # the run failed: why
+    unread: list[str] = msgspec.field(default_factory=list)  # --param names it never read
+
+
+class ReadParams(dict[str, str]):
+    """``info.params`` of a sweep's run: remembers which names the strategy read, so a
+    misspelt ``--param`` (read by nobody) is told, not swept in silence."""
+
+    def __init__(self, params: dict[str, str]) -> None:
+        super().__init__(params)
+        self.read: set[str] = set()
+
+    def unread(self) -> list[str]:
+        return [name for name in dict.keys(self) if name not in self.read]
+
+    def __getitem__(self, name: str) -> str:
+        self.read.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self.read.add(name)
+        return super().get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.read.add(name)
+        return super().__contains__(name)
+
+    def _all_read(self) -> None:
+        self.read.update(super().keys())
+
+    def keys(self) -> Any:
+        self._all_read()
+        return super().keys()
+
+    def values(self) -> Any:
+        self._all_read()
+        return super().values()
+
+    def items(self) -> Any:
+        self._all_read()
+        return super().items()
+
+    def __iter__(self) -> Any:
+        self._all_read()
+        return super().__iter__()
+
+    def copy(self) -> dict[str, str]:
+        self._all_read()
+        return dict(super().items())
+
+
+def never_read(runs: Sequence[SweepRun]) -> list[str]:
+    """The ``--param`` names no run that completed read (a misspelt name, most likely)."""
+    done = [run for run in runs if not run.error]
+    if not done:
+        return []
+    return [name for name in done[0].unread if all(name in run.unread for run in done)]
 
 
 def parse_params(specs: Sequence[str]) -> list[dict[str, str]]:
@@ -74,11 +133,12 @@ def _one(job: dict[str, Any]) -> SweepRun:
 
     out_dir = Path(job["out_dir"])
     params: dict[str, str] = job["params"]
+    given = ReadParams(params)
     try:
         settings = load_settings(job["config"]) if job["config"] else load_settings()
         mock = settings.vendor_settings("mock")
         vendor_settings = {k: v for k, v in mock.items() if k != "venue"}
-        info = RunInfo(account_id=job["account"], vendor="mock", mode="replay", params=params)
+        info = RunInfo(account_id=job["account"], vendor="mock", mode="replay", params=given)
         plan = load_plan(job["strategy"], info)
         report = anyio.run(
             lambda: replay_plan(
@@ -111,6 +171,7 @@ def _one(job: dict[str, Any]) -> SweepRun:
         expectancy=stats.expectancy if stats else "0",
         sharpe=stats.sharpe if stats else None,
         max_drawdown=str(report.max_drawdown),
+        unread=given.unread(),
     )
 
 
