@@ -232,8 +232,10 @@ def test_ec_replay_wants_exactly_one_of_ticks_and_bars(tmp_path: Path) -> None:
 
 def test_a_sweep_replays_the_bars_in_every_run(tmp_path: Path) -> None:
     path = two_symbol_bars(tmp_path)
-    (tmp_path / "swing.py").write_text(SWING, encoding="utf-8")
-    done = ec("replay", "swing.py:strategy", "--bars", str(path), "--out", "sw",
+    # a factory that reads the point (a --param no run reads is an error)
+    swept = "\n\ndef swept(info):\n    assert info.params['x'] in '12'\n    return strategy(info)\n"
+    (tmp_path / "swing.py").write_text(SWING + swept, encoding="utf-8")
+    done = ec("replay", "swing.py:swept", "--bars", str(path), "--out", "sw",
               "--param", "x=1,2", "--jobs", "1", cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     for run in ("run-001", "run-002"):
