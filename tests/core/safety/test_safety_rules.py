@@ -766,9 +766,8 @@ def test_a_price_its_order_type_does_not_use_is_denied_once(
     target = order(order_type=OrderType.MKT, limit_price=None)
     ctx = context(instrument=floored, open_orders=[target])
     assert PriceFloor().validate(request_, ctx) == ()
-    named = [v.code for v in run(request_, ctx) if v.field == field]
-    # (the price band still judges every price: out of this test's scope)
-    assert [code for code in named if code != Code.PRICE_OUTSIDE_BAND] == [Code.PRICE_NOT_ALLOWED]
+    # nor does the band (test_the_band_judges_only_the_prices_the_order_type_sends)
+    assert [v.code for v in run(request_, ctx) if v.field == field] == [Code.PRICE_NOT_ALLOWED]
 
 
 @pytest.mark.parametrize(
@@ -780,3 +779,45 @@ def test_an_instrument_refuses_a_lowest_price_that_is_not_a_finite_decimal(floor
 
     with pytest.raises(PriceError, match="min_price must be a finite Decimal"):
         msgspec.structs.replace(ES, min_price=floor)
+
+
+_OUT = Decimal("77.00")  # outside CL's band of 100 ticks around 75.00: [74.00, 76.00]
+
+
+@pytest.mark.parametrize(
+    ("order_type", "limit", "stop", "judged"),
+    [
+        (OrderType.MKT, _OUT, None, []),  # a MKT order sends no limit price
+        (OrderType.LMT, _OUT, None, ["limit_price"]),
+        (OrderType.LMT, Decimal("75.00"), _OUT, []),  # nor a LMT order a stop price
+        (OrderType.STP, None, _OUT, ["stop_price"]),
+        (OrderType.STP, _OUT, Decimal("75.50"), []),  # nor a STP order a limit price
+        (OrderType.STL, _OUT, _OUT, ["limit_price", "stop_price"]),
+    ],
+)
+def test_the_band_judges_only_the_prices_the_order_type_sends(
+    order_type: OrderType, limit: Decimal | None, stop: Decimal | None, judged: list[str]
+) -> None:
+    # a price the type does not use is PriceFields' one denial (PRICE_NOT_ALLOWED): the
+    # band judged it too, a second denial of the same field for a price never sent
+    found = run(new(order_type=order_type, limit_price=limit, stop_price=stop))
+    assert [v.field for v in found if v.code == Code.PRICE_OUTSIDE_BAND] == judged
+
+
+def test_the_band_judges_a_modify_by_its_working_order_type() -> None:
+    market = with_order(order_type=OrderType.MKT, limit_price=None)
+    found = run(modify(limit_price=_OUT), market)
+    assert [v.code for v in found if v.field == "limit_price"] == [Code.PRICE_NOT_ALLOWED]
+    # its target unknown, both prices are judged
+    assert Code.PRICE_OUTSIDE_BAND in codes(run(modify(limit_price=_OUT), context()))
+
+
+def test_without_a_reference_the_band_names_only_a_price_the_order_type_sends() -> None:
+    no_reference = context(last_price=None)
+    stray = new(order_type=OrderType.MKT, limit_price=Decimal("75.00"))
+    assert [v.code for v in run(stray, no_reference) if v.field == "limit_price"] == [
+        Code.PRICE_NOT_ALLOWED
+    ]
+    stop = new(order_type=OrderType.STP, limit_price=Decimal("75.00"), stop_price=Decimal("75"))
+    denied = [v for v in run(stop, no_reference) if v.code == Code.NO_REFERENCE_PRICE]
+    assert [v.field for v in denied] == ["stop_price"]

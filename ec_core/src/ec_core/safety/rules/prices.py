@@ -40,6 +40,18 @@ def _order_type(request: NewOrder | ModifyOrder, context: PreTradeContext) -> ob
     return None if target is None else target.order_type
 
 
+def _used(
+    request: NewOrder | ModifyOrder, context: PreTradeContext, limit: bool, stop: bool
+) -> tuple[bool, bool]:
+    """``limit`` and ``stop`` kept only where the order type sends that price (a MKT
+    order's stray limit price is :class:`PriceFields`' ``PRICE_NOT_ALLOWED``, nothing
+    else's); both kept when the type is unknown. Called once a price is found bad."""
+    order_type = _order_type(request, context)
+    if type(order_type) is OrderType:
+        return limit and order_type.needs_limit_price, stop and order_type.needs_stop_price
+    return limit, stop
+
+
 def _each_price(
     code: str,
     rule: str,
@@ -207,12 +219,9 @@ class PriceFloor:
         stop_low = is_price(stop) and stop < floor  # type: ignore[operator]
         if not (limit_low or stop_low):
             return PASS
-        order_type = _order_type(request, context)
-        if type(order_type) is OrderType:  # else (type unknown) both prices are judged
-            limit_low = limit_low and order_type.needs_limit_price
-            stop_low = stop_low and order_type.needs_stop_price
-            if not (limit_low or stop_low):
-                return PASS
+        limit_low, stop_low = _used(request, context, limit_low, stop_low)
+        if not (limit_low or stop_low):
+            return PASS
         symbol = instrument.symbol
         rule = (
             f"at or above the lowest price of {symbol} ({floor}): the venue rejects a lower"
@@ -269,7 +278,11 @@ class StopLimitRelation:
 
 @final
 class PriceBand:
-    """Prices stay within a band (ticks or percent) around the last trade or the reference."""
+    """Prices stay within a band (ticks or percent) around the last trade or the reference.
+
+    Only the prices the order type sends are judged, as :class:`PriceFloor` does; the
+    order type is looked up only once a price is out (or there is no reference).
+    """
 
     name = "price_band"
     judges = _PRICED  # passes every other request type
@@ -292,6 +305,9 @@ class PriceBand:
             # Without a reference the band cannot be checked: deny, unless the limits
             # file chose to skip it (price_band_without_reference = "allow").
             if limits.price_band_without_reference == "allow":
+                return PASS
+            has_limit, has_stop = _used(request, context, has_limit, has_stop)
+            if not (has_limit or has_stop):
                 return PASS
             return (
                 Violation(
@@ -319,6 +335,9 @@ class PriceBand:
         stop_out = has_stop and not low <= stop <= high  # type: ignore[operator]
         if not (limit_out or stop_out):
             return PASS  # the pass path formats nothing
+        limit_out, stop_out = _used(request, context, limit_out, stop_out)
+        if not (limit_out or stop_out):
+            return PASS
         band = f"{ticks} ticks" if ticks is not None else f"{pct}%"
         return _each_price(
             Code.PRICE_OUTSIDE_BAND,
