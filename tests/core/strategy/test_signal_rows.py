@@ -120,11 +120,11 @@ async def test_rows_pushed_out_past_keep_are_never_built(monkeypatch: pytest.Mon
 
     made: list[int] = []
 
-    def counted(ts_ns: int, instrument: object) -> str:
+    def counted(ts_ns: int, zone: object) -> str:
         made.append(ts_ns)
         return f"t{ts_ns}"
 
-    monkeypatch.setattr(signal_rows, "exchange_time", counted)
+    monkeypatch.setattr(signal_rows, "zoned_time", counted)
     log = SignalLog({SYMBOL: INSTRUMENT}, keep=3)
     heard: list[str] = []
     await engine_with(log, heard).replay(ticks(0, 10))

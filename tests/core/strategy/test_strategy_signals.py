@@ -119,6 +119,26 @@ async def test_window_pending_active_expired() -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("prefix", ["ec", "a{0}b{", ""])
+async def test_client_ids_are_the_prefix_and_a_counter_shared_with_request_ids(
+    prefix: str,
+) -> None:
+    """The engine's client ids are ``id_prefix`` then a number, drawn from the counter its
+    request ids come from (one each per payload), whatever characters the prefix holds."""
+    router = RecordingRouter()
+    strategy = EveryTick(max_signals=3)
+    engine = StrategyEngine(
+        FeedSet.of([INSTRUMENT], timeframes=("1s",)),
+        [strategy],
+        router=router,
+        account_id=ACCOUNT,
+        id_prefix=prefix,
+    )
+    await engine.replay([quote(T0 + i * SEC, 100) for i in range(3)])
+    assert [r.cl_order_id for r in router.requests] == [f"{prefix}1", f"{prefix}3", f"{prefix}5"]
+
+
+@pytest.mark.anyio
 async def test_shutdown_cancels_working_orders() -> None:
     router = RecordingRouter()
     strategy = EveryTick(max_signals=2)

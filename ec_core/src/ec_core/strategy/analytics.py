@@ -22,7 +22,7 @@ the base time frame's bars) and the orders the tracker saw, per symbol:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -38,12 +38,16 @@ __all__ = [
     "OrderRow",
     "RoundTrip",
     "TradeStats",
+    "ZoneTable",
     "daily_pnl",
+    "exchange_time",
+    "exchange_zone",
     "money",
     "order_rows",
     "portfolio_places",
     "round_trips",
     "trade_stats",
+    "zoned_time",
 ]
 
 _NS = 1_000_000_000
@@ -136,10 +140,31 @@ def fee_places(fills: Sequence[Fill]) -> int:
 
 def exchange_time(ts_ns: int, instrument: Instrument | None) -> str:
     """``ts_ns`` as ISO 8601 in the instrument's exchange time zone (UTC if it has none)."""
-    return _local(ts_ns, _zone(instrument)).isoformat()
+    return zoned_time(ts_ns, exchange_zone(instrument))
 
 
-def _zone(instrument: Instrument | None) -> ZoneInfo | None:
+def zoned_time(ts_ns: int, zone: ZoneInfo | None) -> str:
+    """:func:`exchange_time` with the zone looked up already (:class:`ZoneTable`)."""
+    return _local(ts_ns, zone).isoformat()
+
+
+class ZoneTable(dict[str, "ZoneInfo | None"]):
+    """Each symbol's exchange time zone, looked up on its first read: a report formats
+    thousands of times of a few symbols (its orders, its signals' moves)."""
+
+    __slots__ = ("instruments",)
+
+    def __init__(self, instruments: Mapping[str, Instrument]) -> None:
+        super().__init__()
+        self.instruments = instruments
+
+    def __missing__(self, symbol: str) -> ZoneInfo | None:
+        zone = self[symbol] = exchange_zone(self.instruments.get(symbol))
+        return zone
+
+
+def exchange_zone(instrument: Instrument | None) -> ZoneInfo | None:
+    """The instrument's exchange time zone (``None``: UTC, it has no trading hours)."""
     hours = instrument.trading_hours if instrument is not None else None
     return ZoneInfo(hours.timezone) if hours is not None else None
 
@@ -245,7 +270,7 @@ def _close(
     entry = trip.cost_in / trip.qty_in
     exit_ = trip.cost_out / trip.qty_out
     gross = (trip.cost_out - trip.cost_in) * trip.side * multiplier
-    zone = _zone(instrument)
+    zone = exchange_zone(instrument)
     return RoundTrip(
         symbol=symbol,
         side="BUY" if trip.side > 0 else "SELL",
@@ -284,7 +309,7 @@ def _trading_day(ts_ns: int, instrument: Instrument | None) -> str:
     calendar = instrument.trading_calendar if instrument is not None else None
     if calendar is not None:
         return calendar.trading_day(ts_ns).isoformat()
-    return _local(ts_ns, _zone(instrument)).date().isoformat()
+    return _local(ts_ns, exchange_zone(instrument)).date().isoformat()
 
 
 def daily_pnl(trips: Sequence[RoundTrip], instruments: dict[str, Instrument]) -> list[DayPnL]:
@@ -399,6 +424,7 @@ def order_rows(
     action (refused before sending, so the venue never saw it) with what it asked, the
     rules it broke (``code``) and when."""
     table = instruments or {}
+    zones = ZoneTable(table)
     rows = [
         OrderRow(
             cl_order_id=o.cl_order_id,
@@ -414,7 +440,7 @@ def order_rows(
             code=o.reject_code,
             text=o.reject_text,
             updated_ns=o.updated_ns,
-            updated_time=(exchange_time(o.updated_ns, table.get(o.symbol)) if o.updated_ns else ""),
+            updated_time=zoned_time(o.updated_ns, zones[o.symbol]) if o.updated_ns else "",
         )
         for o in orders
     ]

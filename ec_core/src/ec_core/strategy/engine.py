@@ -122,9 +122,9 @@ class StrategyEngine:
         self._on_finished = on_finished
         counter = itertools.count(1)
         # ``cl_order_ids`` lets a live run draw ids that a journal has not seen used
-        self._next_cl_id: Callable[[], str] = cl_order_ids or (
-            lambda: f"{id_prefix}{next(counter)}"
-        )
+        # (the default: ``id_prefix`` and the counter's next number, drawn in C: no frame)
+        pattern = id_prefix.replace("{", "{{").replace("}", "}}") + "{}"
+        self._next_cl_id: Callable[[], str] = cl_order_ids or map(pattern.format, counter).__next__
         self._next_request_id: Callable[[], int] = counter.__next__
         self._actions = OrderActions()
         # (start_ns, order, signal, command): payloads waiting for their window on event time
@@ -314,7 +314,7 @@ class StrategyEngine:
     def _retire(self, signal: OpSignal) -> None:
         """A finished signal's bookkeeping: its strategy, history, listeners and log."""
         strategy = self._owner.pop(signal.signal_id)
-        strategy.live_signals -= 1
+        strategy.count_finished(signal)  # one fewer alive (and ENDED cool-downs) first
         if signal.error is None and self.failures.runs:
             self.failures.succeeded(strategy.name, "signal")
         self.finished.append(signal)
@@ -322,7 +322,6 @@ class StrategyEngine:
             self._on_finished(signal)
         if logger.isEnabledFor(logging.INFO):
             logger.info("signal %s %s: %s", signal.signal_id, signal.state.value, signal.reason)
-        strategy.count_finished(signal)
         try:
             strategy.on_signal_finished(signal)
         except Exception as exc:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 import msgspec
 
 from ec_core.model import Instrument
-from ec_core.strategy.analytics import exchange_time
+from ec_core.strategy.analytics import ZoneTable, exchange_zone, zoned_time
 from ec_core.strategy.signal import OpSignal, SignalState
 from ec_core.strategy.tree import TransitionRecord
 
@@ -90,12 +91,12 @@ def _finished(signal: OpSignal) -> _Finished:
     )
 
 
-def _row(seen: _Finished, instrument: Instrument | None) -> SignalPath:
+def _row(seen: _Finished, zone: ZoneInfo | None) -> SignalPath:
     history = seen.history
     times: dict[int, str] = {}  # a signal's moves often share a tick: one string per time
     for t in history:
         if t.ts_ns not in times:
-            times[t.ts_ns] = exchange_time(t.ts_ns, instrument)
+            times[t.ts_ns] = zoned_time(t.ts_ns, zone)
     return SignalPath(
         signal_id=seen.signal_id,
         name=seen.name,
@@ -120,7 +121,7 @@ def _row(seen: _Finished, instrument: Instrument | None) -> SignalPath:
 
 
 def signal_path(signal: OpSignal, instrument: Instrument | None = None) -> SignalPath:
-    return _row(_finished(signal), instrument)
+    return _row(_finished(signal), exchange_zone(instrument))
 
 
 class BranchTally:
@@ -201,8 +202,8 @@ class SignalLog:
     def paths(self) -> tuple[SignalPath, ...]:
         """The rows of the last ``keep`` finished signals, oldest first."""
         if self._built != self.count:
-            instruments = self.instruments
-            self._rows = tuple(_row(k, instruments.get(k.symbol)) for k in self._kept)
+            zones = ZoneTable(self.instruments)
+            self._rows = tuple([_row(k, zones[k.symbol]) for k in self._kept])
             self._built = self.count
         return self._rows
 

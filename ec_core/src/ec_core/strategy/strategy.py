@@ -96,13 +96,14 @@ class OpStrategy:
 
     @live_signals.setter
     def live_signals(self, value: int) -> None:
-        self._live = value
-        self._regate()
+        self._regate(value)
 
-    def _regate(self) -> None:
-        """Fold the cap, the global cool-down and (:attr:`gate_is_whole`) the one
-        symbol's cool-down into :attr:`quiet_until_ns`."""
-        if self._live >= self.max_signals:
+    def _regate(self, live: int) -> None:
+        """Set the count of live signals to ``live`` and fold the cap, the global
+        cool-down and (:attr:`gate_is_whole`) the one symbol's cool-down into
+        :attr:`quiet_until_ns`: one call wherever the count or a cool-down moves."""
+        self._live = live
+        if live >= self.max_signals:
             self.quiet_until_ns = _NEVER
             return
         gate = self.next_global_ns
@@ -148,17 +149,17 @@ class OpStrategy:
         else:
             self.next_global_ns = now_ns + self.global_cooldown_ns
             self._next_by_symbol[symbol] = now_ns + self.cooldown_ns
-        self.live_signals += 1  # after the cool-down: the setter folds both into the gate
+        self._regate(self._live + 1)  # after the cool-down: folds both into the gate
         signal.created_ns = now_ns
 
     def count_finished(self, signal: OpSignal) -> None:
         """Book a signal that reached a final state (the engine calls it before
-        :meth:`on_signal_finished`): under ``CooldownFrom.ENDED`` the cool-downs start now."""
-        if self.cooldown_from is not CooldownFrom.ENDED:
-            return
-        end = signal.finished_ns
-        if self.global_cooldown_ns:
-            self.next_global_ns = end + self.global_cooldown_ns
-        if self.cooldown_ns and signal.symbol in self._next_by_symbol:
-            self._next_by_symbol[signal.symbol] = end + self.cooldown_ns
-        self._regate()
+        :meth:`on_signal_finished`): one signal fewer is alive and, under
+        ``CooldownFrom.ENDED``, the cool-downs start now."""
+        if self.cooldown_from is CooldownFrom.ENDED:
+            end = signal.finished_ns
+            if self.global_cooldown_ns:
+                self.next_global_ns = end + self.global_cooldown_ns
+            if self.cooldown_ns and signal.symbol in self._next_by_symbol:
+                self._next_by_symbol[signal.symbol] = end + self.cooldown_ns
+        self._regate(self._live - 1)
