@@ -405,7 +405,8 @@ class StrategyEngine:
         finally:
             self.outcomes.count(error)
             self._actions.settled()
-        now = self.clock.now_ns()
+        market_clock = self._market_clock  # on event time: the engine's own clock, no call
+        now = market_clock.ts if market_clock is not None else self.clock.now_ns()
         if error is not None:
             self._report(now, "order", self._owner_name(signal), signal.signal_id, error)
             if isinstance(error, OrderDeniedError):

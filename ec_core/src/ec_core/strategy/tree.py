@@ -427,9 +427,10 @@ class ActionTree:
         payload = command.payload
         request = payload.request
         self._orders.answered(payload, order, error)
-        pending = self._in_flight.get(node, 0)
-        if pending:
-            self._in_flight[node] = pending - 1
+        left = self._in_flight.get(node, 0)  # of the node's payloads, still unanswered
+        if left:
+            left -= 1
+            self._in_flight[node] = left
         if self.state in _FINAL or (self.in_overtime and node != self.active.name):
             # Late answer after the tree moved away: make sure nothing is left working.
             if order is not None and isinstance(request, NewOrder):
@@ -459,8 +460,8 @@ class ActionTree:
             self._awaiting_fill.setdefault(node, set()).add(order.chain_id or order.cl_order_id)
         if (
             self.state is _FIRING
+            and not left  # (nothing since it was read changes the count)
             and node == self.active.name
-            and not self._in_flight.get(node)
             and node not in self._awaiting_fill
         ):
             reason = "payloads filled" if fills else "payloads through"

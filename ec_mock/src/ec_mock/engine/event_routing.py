@@ -106,9 +106,9 @@ class EventRouting:
         done = 0
         try:
             # A listener may submit from its callback: what that emits is appended
-            # here and delivered by this loop, after what was already waiting.
-            while done < len(outbox):
-                event = outbox[done]
+            # here and delivered by this loop (a list's iterator reaches what is appended
+            # while it runs), after what was already waiting.
+            for event in outbox:
                 done += 1
                 kind = type(event)
                 if kind is Quote or kind is Trade:
