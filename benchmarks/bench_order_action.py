@@ -17,6 +17,10 @@ call storing one dict key, the unit an action is made of), and the
 Python calls the core makes (``sys.setprofile``, C calls counted apart): the count is the
 same on every run and every machine, so two commits compare by it even when the machine is
 too loaded for time to tell them apart (see docs/safety/execution.md).
+Also, apart (``stream_*``): the trade stream's consumer on a plain stream (not direct
+delivery, as a vendor over a socket feeds it), per event: CPU microseconds and Python
+calls of ``Executor.run`` over the reports those actions get, so what the consumer does
+after each event (the resync and UNKNOWN follow-up check) is measured on its own.
 Run: ``uv run python benchmarks/bench_order_action.py [--quick] [--out PATH]``.
 """
 
@@ -174,6 +178,66 @@ async def run(
     return calls if count else spent
 
 
+def reports(requests: list[OrderRequest]) -> list[TradeEvent]:
+    """What the stand-in venue answers to ``requests``, in order."""
+    answered: list[TradeEvent] = []
+
+    def keep(event: TradeEvent) -> bool:
+        answered.append(event)
+        return True
+
+    feed = StandInFeed()
+    feed.set_sink(keep)
+    venue = StandInVenue(feed)
+
+    async def send_all() -> None:
+        for request in requests:
+            await venue.send(request)
+
+    anyio.run(send_all)
+    return answered
+
+
+async def run_stream(
+    events: list[TradeEvent], host: PluginHost, *, count: bool
+) -> float | Counter[str]:
+    """CPU seconds of a fresh executor's consumer over ``events`` on a plain stream, or
+    (``count``) the calls it makes."""
+    clock = ManualClock(T0)
+    executor = Executor(
+        gateway=StandInVenue(StandInFeed()),  # type: ignore[arg-type]  # nothing is sent
+        checks=ValidatorGate(host.validators()),
+        tracker=OrderTracker(clock=clock, host=host, retain_final=None),
+        journal=None,
+        clock=clock,
+        vendor="mock",
+        instruments={"CLE": CLE},
+        host=host,
+        session_accounts=[ACCOUNT],
+    )
+
+    async def stream() -> AsyncIterator[TradeEvent]:
+        for event in events:
+            yield event
+
+    calls: Counter[str] = Counter()
+    started = time.process_time()
+    if count:
+        sys.setprofile(partial(count_call, calls))
+    try:
+        await executor.run(stream())
+    finally:
+        sys.setprofile(None)
+    spent = time.process_time() - started
+    return calls if count else spent
+
+
+def python_calls(counted: Counter[str], per: int) -> tuple[float, float]:
+    """Python and C calls in ``counted``, each divided by ``per``."""
+    python = sum(v for k, v in counted.items() if not k.startswith("C:")) / per
+    return python, sum(v for k, v in counted.items() if k.startswith("C:")) / per
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 actions, 3 repeats")
@@ -189,18 +253,25 @@ def main(argv: list[str] | None = None) -> int:
     sample = requests[:200]  # the calls are counted on these (fewer with a small --actions)
     counted = anyio.run(lambda: run(sample, host, count=True))
     assert isinstance(counted, Counter)
-    python = sum(v for k, v in counted.items() if not k.startswith("C:")) / len(sample)
-    c_calls = sum(v for k, v in counted.items() if k.startswith("C:")) / len(sample)
+    python, c_calls = python_calls(counted, len(sample))
+    events = reports(requests)
+    # every event: the consumer's start (its task group, its timer) spread over them all
+    counted_events = anyio.run(lambda: run_stream(events, host, count=True))
+    assert isinstance(counted_events, Counter)
+    stream_python, stream_c = python_calls(counted_events, len(events))
     gc.collect()
     gc.disable()
     floor = float("inf")
-    best = float("inf")
+    best = stream_best = float("inf")
     try:
         for _ in range(repeat):  # the floor and the path alternated, best of each
             floor = min(floor, call_floor_us(repeat=1))
             spent = anyio.run(lambda: run(requests, host, count=False))
             assert isinstance(spent, float)
             best = min(best, spent)
+            spent = anyio.run(lambda: run_stream(events, host, count=False))
+            assert isinstance(spent, float)
+            stream_best = min(stream_best, spent)
     finally:
         gc.enable()
     per_action = best / len(requests) * 1e6
@@ -212,11 +283,20 @@ def main(argv: list[str] | None = None) -> int:
         "action_over_floor": round(per_action / floor, 1),
         "python_calls_per_action": python,
         "c_calls_per_action": c_calls,
+        "stream_events": len(events),
+        "stream_cpu_us_per_event": round(stream_best / len(events) * 1e6, 3),
+        "stream_python_calls_per_event": stream_python,
+        "stream_c_calls_per_event": stream_c,
     }
     print(
         f"order action, core only: {report['cpu_us_per_action']} CPU us per action"
         f" (best of {repeat}, {len(requests)} actions, GC off)"
         + floor_and_calls(report["action_over_floor"], floor, python, c_calls)
+    )
+    print(
+        f"trade stream consumer, plain stream: {report['stream_cpu_us_per_event']} CPU us per"
+        f" event ({len(events)} events), {stream_python:.1f} Python calls"
+        f" and {stream_c:.1f} C calls per event"
     )
     if args.calls:
         for name, times in counted.most_common():

@@ -64,6 +64,17 @@ def unknown(report: ExecutionReport, **changes: object) -> ExecutionReport:
     )
 
 
+def first_query_times_out(r: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The venue's next status query is not answered (a timeout); the ones after it are."""
+    answer = r.session.orders.order_status
+
+    async def times_out_once(account_id: str, cl_order_id: str) -> ExecutionReport | None:
+        monkeypatch.setattr(r.session.orders, "order_status", answer)
+        raise RequestTimeoutError(cl_order_id=cl_order_id, timeout=2.0)
+
+    monkeypatch.setattr(r.session.orders, "order_status", times_out_once)
+
+
 async def test_a_venue_report_of_unknown_is_followed_by_a_status_query() -> None:
     async with relayed() as (r, relay):
         working = r.exchange.order_status(ACCOUNT, "H1")
@@ -156,13 +167,7 @@ async def test_a_failed_status_query_is_retried_not_the_end_of_the_stream(
     async with relayed() as (r, relay):
         working = r.exchange.order_status(ACCOUNT, "H1")
         assert working is not None
-        answer = r.session.orders.order_status
-
-        async def times_out_once(account_id: str, cl_order_id: str) -> ExecutionReport | None:
-            monkeypatch.setattr(r.session.orders, "order_status", answer)
-            raise RequestTimeoutError(cl_order_id=cl_order_id, timeout=2.0)
-
-        monkeypatch.setattr(r.session.orders, "order_status", times_out_once)
+        first_query_times_out(r, monkeypatch)
         with caplog.at_level(logging.WARNING, logger="ec_core.execution.executor"):
             await relay.forward(unknown(working))
         assert any("H1" in m and "no answer" in m for m in caplog.messages)
@@ -235,13 +240,7 @@ async def test_on_a_quiet_stream_a_retry_after_the_backoff_reconciles(
     async with quiet(time) as (r, relay):
         working = r.exchange.order_status(ACCOUNT, "H1")
         assert working is not None
-        answer = r.session.orders.order_status
-
-        async def times_out_once(account_id: str, cl_order_id: str) -> ExecutionReport | None:
-            monkeypatch.setattr(r.session.orders, "order_status", answer)
-            raise RequestTimeoutError(cl_order_id=cl_order_id, timeout=2.0)
-
-        monkeypatch.setattr(r.session.orders, "order_status", times_out_once)
+        first_query_times_out(r, monkeypatch)
         await relay.forward(unknown(working))
         with anyio.fail_after(10):  # a guard: a follow-up that hangs fails, never waits on
             await r.executor.unknown_followed_up()
