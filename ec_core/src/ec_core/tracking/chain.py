@@ -138,7 +138,10 @@ def order_after_report(
         order_type=current.order_type if report.order_type is None else report.order_type,
         qty=current.qty if report.order_type is None else report.qty,
         state=state,
-        filled_qty=max(report.filled_qty, current.filled_qty),
+        # never back (a conditional, not max(): one call fewer per report)
+        filled_qty=(
+            report.filled_qty if report.filled_qty > current.filled_qty else current.filled_qty
+        ),
         avg_fill_price=(
             report.avg_fill_price
             if report.filled_qty >= current.filled_qty and report.avg_fill_price is not None
