@@ -142,3 +142,28 @@ def test_a_denial_repeated_with_other_values_is_one_report_counted() -> None:
     assert report.count == 5
     assert report.last_ns == T0 + 4
     assert "PRICE_BAND" in report.error
+
+
+class Garbage(OpStrategy):
+    """``generate`` returns what is not a signal (EC_API code returning a tree, a tuple...)."""
+
+    def __init__(self) -> None:
+        super().__init__(symbols=[SYMBOL])
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        return 42  # type: ignore[return-value]
+
+
+def test_generate_returning_something_else_is_an_error_saying_what_it_must_return() -> None:
+    strategy = Garbage()
+    engine = engine_for(strategy)
+    engine.on_event(quote(T0, 100))
+    (report,) = engine.errors
+    assert report.where == "generate"
+    assert report.error == (
+        "UserCodeError: Garbage.generate returned int (42): it must return an OpSignal or None"
+    )
+    assert report.at.endswith(
+        f"test_strategy_failures.py:{Garbage.generate.__code__.co_firstlineno}"
+    )
+    assert strategy.produced == 0

@@ -26,9 +26,11 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
+from ec_core.strategy.signal import OpSignal
+from ec_core.strategy.usercode import UserCodeError
+
 if TYPE_CHECKING:
     from ec_core.strategy.context import StrategyContext
-    from ec_core.strategy.signal import OpSignal
 
 __all__ = ["CooldownFrom", "OpStrategy"]
 
@@ -140,6 +142,8 @@ class OpStrategy:
 
     def count_produced(self, signal: OpSignal, symbol: str, now_ns: int) -> None:
         """Book a signal :meth:`generate` returned: the cap and the cool-downs start now."""
+        if not isinstance(signal, OpSignal):
+            raise self._not_a_signal(signal)
         self.produced += 1
         if self.cooldown_from is CooldownFrom.ENDED:
             if self.global_cooldown_ns:
@@ -151,6 +155,19 @@ class OpStrategy:
             self._next_by_symbol[symbol] = now_ns + self.cooldown_ns
         self._regate(self._live + 1)  # after the cool-down: folds both into the gate
         signal.created_ns = now_ns
+
+    def _not_a_signal(self, made: object) -> UserCodeError:
+        """What :meth:`generate` returned is no signal (it failed later, on an attribute
+        of it, in the engine's code, naming neither generate nor what it must return)."""
+        generate = type(self).generate
+        code = getattr(generate, "__code__", None)
+        shown = repr(made)
+        return UserCodeError(
+            f"{type(self).__name__}.generate returned {type(made).__name__}"
+            f" ({shown if len(shown) <= 60 else shown[:57] + '...'}): it must return an"
+            " OpSignal or None",
+            at=(code.co_filename, code.co_firstlineno) if code is not None else None,
+        )
 
     def count_finished(self, signal: OpSignal) -> None:
         """Book a signal that reached a final state (the engine calls it before

@@ -12,7 +12,7 @@ import traceback
 from functools import cache
 from pathlib import Path
 
-__all__ = ["as_typed", "is_user_file", "user_frame"]
+__all__ = ["UserCodeError", "as_typed", "is_user_file", "user_frame"]
 
 
 @cache
@@ -35,8 +35,19 @@ def is_user_file(filename: str) -> bool:
     return not resolved.startswith(_library_dirs())
 
 
+class UserCodeError(TypeError):
+    """The user's code gave ec what it cannot take, found in ec's code: ``at`` is the
+    user's line to name (the traceback holds only ec's frames)."""
+
+    def __init__(self, message: str, *, at: tuple[str, int] | None) -> None:
+        super().__init__(message)
+        self.at = at
+
+
 def user_frame(exc: BaseException) -> tuple[str, int] | None:
     """The deepest frame of ``exc``'s traceback in the user's code, or ``None``."""
+    if isinstance(exc, UserCodeError) and exc.at is not None:
+        return exc.at
     found: tuple[str, int] | None = None
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.lineno is not None and is_user_file(frame.filename):
