@@ -121,3 +121,21 @@ def test_an_outright_whose_product_is_not_listed_keeps_one_tick_as_its_lowest_pr
     directory = ContractDirectory(negative_prices=listed)
     instrument, _ = directory.remember("CLEZ26", crude("F.US.CLEZ26"))
     assert instrument.min_price == Decimal("0.01")
+
+
+def calendar_spread(cfi_code: str) -> metadata_2.ContractMetadata:
+    """A crude-oil calendar spread (CQG's symbol: S, the legs one month apart)."""
+    return metadata_2.ContractMetadata(
+        contract_id=3, contract_symbol="F.US.CLES1Z26", correct_price_scale=0.01,
+        tick_size=0.01, tick_value=10.0,
+        cfi_code=cfi_code, instrument_group_name="F.US.CLE", short_instrument_group_name="CLE",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("cfi_code", ["FMCXSX", "FMIXSX", "FMXXXX", "KFXXXX"])
+def test_a_spread_has_no_lowest_price_without_being_listed(cfi_code: str) -> None:
+    # a calendar spread's price is near minus far: below zero whenever the far month is
+    # dearer, routinely. Its CFI code starts F (a future) but M says multi-leg: it took
+    # the outright's one-tick floor, and every negative-price spread order was denied
+    instrument, _ = ContractDirectory().remember("CLES1Z26", calendar_spread(cfi_code))
+    assert instrument.min_price is None
