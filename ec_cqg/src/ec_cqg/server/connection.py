@@ -92,6 +92,7 @@ class ConnectionCore:
         # requests turned away: order requests answered with OrderRequestReject, requests
         # outside our subset, costly requests beyond their message's budget
         self.refused = 0
+        self._costly_left = 0  # costly requests the message being dispatched may still make
         self.pongs = 0
         self.pings_sent = 0
         self.close_requested = False  # send what is queued, then close
@@ -238,10 +239,17 @@ class ConnectionCore:
         reject.text_message = text
         self._send(msg, event)
 
-    def _over_budget(self, kind: str, request_id: int, most: int) -> None:
-        """A costly request beyond its message's budget: refused, answered to ask again."""
+    def _within_budget(self, kind: str, request_id: int) -> bool:
+        """One costly request of the message being dispatched: ``True`` while within the
+        message's budget, else refused (counted) and answered to ask again."""
+        self._costly_left -= 1
+        if self._costly_left >= 0:
+            return True
         self.refused += 1
-        self._send(_rate_limited(kind, request_id, most))
+        self._send(
+            _rate_limited(kind, request_id, self.server.config.max_costly_requests_per_message)
+        )
+        return False
 
     # -- dispatch ----------------------------------------------------------------------
 
@@ -272,14 +280,12 @@ class ConnectionCore:
         server = self.server
         # each costly request holds the server's one thread: others wait, so a message
         # gets a budget of them (a drop of a subscription costs nothing)
-        most = server.config.max_costly_requests_per_message
-        budget = most
+        self._costly_left = server.config.max_costly_requests_per_message
         for request in msg.information_requests:
-            if request.HasField("session_information_request"):
-                budget -= 1
-                if budget < 0:
-                    self._over_budget("information", request.id, most)
-                    continue
+            if request.HasField("session_information_request") and not self._within_budget(
+                "information", request.id
+            ):
+                continue
             self._send(server.information.answer(session, request, now_ns=self._now()))
         for sub in msg.trade_subscriptions:
             for answer in server.subscriptions.trade(session, sub, now_ns=self._now()):
@@ -291,19 +297,13 @@ class ConnectionCore:
             take_order_request(server, self, session, order_request)
         history = server.history
         for bars in msg.time_bar_requests:
-            if bars.request_type != _BARS_DROP:
-                budget -= 1
-                if budget < 0:
-                    self._over_budget("bars", bars.request_id, most)
-                    continue
+            if bars.request_type != _BARS_DROP and not self._within_budget("bars", bars.request_id):
+                continue
             for answer in history.time_bars(session, bars, now_ns=self._now()):
                 self._send(answer)
         for tas in msg.time_and_sales_requests:
-            if tas.request_type != _SALES_DROP:
-                budget -= 1
-                if budget < 0:
-                    self._over_budget("sales", tas.request_id, most)
-                    continue
+            if tas.request_type != _SALES_DROP and not self._within_budget("sales", tas.request_id):
+                continue
             for answer in history.time_and_sales(session, tas, now_ns=self._now()):
                 self._send(answer)
         self._unserved(msg, logged_on=True)
