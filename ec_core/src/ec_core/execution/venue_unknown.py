@@ -134,7 +134,8 @@ class UnknownFollowUp:
 
     async def settled(self) -> None:
         """Wait until no query is due or in flight (retries not yet due may remain):
-        the stream's consumer has asked about every order the venue reported UNKNOWN."""
+        every order the venue reported UNKNOWN has been asked about (by the stream's
+        consumer or its timer)."""
         if not self._in_flight and not self.due():
             return
         if self._quiet is None:
