@@ -91,3 +91,16 @@ def test_registering_through_pluggys_manager_is_seen_too(host: PluginHost) -> No
     host.notify_order(ORDER, None)
     assert watcher.orders == [ORDER]
     assert not host.has_observers("ec_on_order")
+
+
+def test_a_plugin_blocked_through_pluggy_hears_no_more_notices(host: PluginHost) -> None:
+    """The per-order notices' observers are resolved on each change, whichever way it
+    is made: blocking a plugin name unregisters it, and its notices stop."""
+    watcher = Watcher()
+    host.register(watcher, name="watcher")
+    host.notify_fill(FILL)
+    host.pluggy_manager.set_blocked("watcher")
+    host.notify_fill(FILL)
+    host.notify_order(ORDER, None)
+    assert watcher.fills == [FILL]
+    assert watcher.orders == []

@@ -187,8 +187,12 @@ class Admission:
             request = msgspec.structs.replace(request, cl_order_id=ids.next())
             payload.request = request
         violations = self._references(request) if isinstance(request, _REFERRING) else []
-        if self.session_accounts is not None:
-            unknown = check_known_account(request.account_id, self.session_accounts)
+        accounts = self.session_accounts
+        # an account of the session (the common case) passes without asking the rule
+        if accounts is not None and not (
+            type(request.account_id) is str and request.account_id in accounts
+        ):
+            unknown = check_known_account(request.account_id, accounts)
             if unknown is not None:
                 violations.append(unknown)
                 named = str(request.account_id)
@@ -268,8 +272,9 @@ class Admission:
 
     def release(self, cl_order_id: str) -> None:
         """The reserved order was sent (the tracker has it now) or will not be."""
-        if self._reserved.pop(cl_order_id, None) is not None:
-            self._reserved_as_orders.pop(cl_order_id, None)
+        built = self._reserved_as_orders  # empty unless a check asked for open orders
+        if self._reserved.pop(cl_order_id, None) is not None and built:
+            built.pop(cl_order_id, None)
 
     async def _activate(self, payload: Payload) -> bool:
         """Apply the activation window: ``False`` if it expired (payload EXPIRED).

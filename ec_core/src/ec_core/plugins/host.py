@@ -80,6 +80,13 @@ class PluginHost:
         self._validators: ValidatorRegistry | None = None
         self.observer_errors: Counter[str] = Counter()
         self._observers = Observers(self._pm, self.observer_errors)
+        # The observers of the per-order notices, resolved on every registration change
+        # (not looked up per notice): with none, a notice is one call that does nothing.
+        self._order_observers: tuple[pluggy.HookImpl, ...] = ()
+        self._fill_observers: tuple[pluggy.HookImpl, ...] = ()
+        self._position_observers: tuple[pluggy.HookImpl, ...] = ()
+        self._pm.listeners.append(self._resolve_notices)
+        self._resolve_notices()
         self._registering: list[str] = []  # plugins whose registration is under way
         self._pm.hook.ec_addhooks.call_historic(kwargs={"host": self})
 
@@ -472,18 +479,24 @@ class PluginHost:
     def notify_session_state(self, vendor: str, old: SessionState, new: SessionState) -> None:
         self._notify("ec_on_session_state", vendor=vendor, old=old, new=new)
 
+    def _resolve_notices(self) -> None:
+        of = self._observers.of
+        self._order_observers = of("ec_on_order")
+        self._fill_observers = of("ec_on_fill")
+        self._position_observers = of("ec_on_position")
+
     def notify_order(self, order: Order, previous: Order | None) -> None:
-        impls = self._observers.of("ec_on_order")
+        impls = self._order_observers
         if impls:
             self._observers.call("ec_on_order", impls, {"order": order, "previous": previous})
 
     def notify_fill(self, fill: Fill) -> None:
-        impls = self._observers.of("ec_on_fill")
+        impls = self._fill_observers
         if impls:
             self._observers.call("ec_on_fill", impls, {"fill": fill})
 
     def notify_position(self, position: Position) -> None:
-        impls = self._observers.of("ec_on_position")
+        impls = self._position_observers
         if impls:
             self._observers.call("ec_on_position", impls, {"position": position})
 

@@ -7,7 +7,9 @@ pluggy once per hook which plain implementations there are, in pluggy's call ord
 and keeps that until a plugin is registered or unregistered: the
 :class:`CountingManager` under the host counts those changes, whichever way they are
 made (the host's ``register``/``unregister`` or ``host.pluggy_manager`` directly).
-With no observer, a notice costs a dictionary lookup.
+With no observer, a notice costs a dictionary lookup; the per-order notices (an
+order's change, a fill, a position) are resolved again by the host on each change
+(``CountingManager.listeners``), so theirs costs an attribute read.
 
 An observer that raises is counted in ``errors`` (by plugin name) and logged; it
 never breaks the trading path.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, final
 
 import pluggy
@@ -33,17 +35,27 @@ class CountingManager(pluggy.PluginManager):
 
     changes = 0
 
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        # called after every change, to resolve again what was derived from the plugins
+        self.listeners: list[Callable[[], None]] = []
+
     def register(self, plugin: object, name: str | None = None) -> str | None:
         try:
             return super().register(plugin, name)
         finally:
-            self.changes += 1
+            self._changed()
 
     def unregister(self, plugin: object | None = None, name: str | None = None) -> Any | None:
         try:
             return super().unregister(plugin, name)
         finally:
-            self.changes += 1
+            self._changed()
+
+    def _changed(self) -> None:
+        self.changes += 1
+        for listener in self.listeners:
+            listener()
 
 
 @final

@@ -167,9 +167,11 @@ class TrackerState:
         if cl_order_id in self.outcomes:
             return
         self.outcomes[cl_order_id] = Outcome(outcome, report)
-        waiter = self.outcome_waiters.pop(cl_order_id, None)
-        if waiter is not None:
-            waiter.set()
+        waiters = self.outcome_waiters
+        if waiters:  # none waits when the venue answered during the send: no pop
+            waiter = waiters.pop(cl_order_id, None)
+            if waiter is not None:
+                waiter.set()
 
     def book_fill(self, fill: Fill) -> Position:
         """Book one accepted (new) fill into the positions and tell the observers."""
