@@ -67,6 +67,34 @@ def test_requests_wait_for_the_clock_under_latency() -> None:
     assert rec.last("b1").ts_ns == T0 + SECOND
 
 
+def test_next_due_follows_the_timers() -> None:
+    """``next_due_ns`` is the first timer's time as requests set timers and
+    ``advance_to`` takes them, ``None`` once none is left (the replay venue reads it
+    after each request to know how far the clock may move alone)."""
+    ex, _, _ = make_exchange(latency=LatencyModel(base_ns=SECOND))
+    boundary = ex.next_due_ns  # the sessions' next open or close
+    assert boundary is not None
+    assert boundary > T0 + 2 * SECOND
+    ex.submit(order("b1", Side.BUY, 1, "4500"))
+    assert ex.next_due_ns == T0 + SECOND
+    ex.advance_to(T0 + SECOND // 2)
+    ex.submit(order("b2", Side.BUY, 1, "4500"))
+    assert ex.next_due_ns == T0 + SECOND  # the earlier of the two
+    ex.advance_to(T0 + SECOND)
+    assert ex.next_due_ns == T0 + SECOND // 2 + SECOND
+    ex.advance_to(T0 + 2 * SECOND)
+    assert ex.next_due_ns == boundary
+    ex.advance_to(boundary)
+    after = ex.next_due_ns  # the next boundary
+    assert after is not None
+    assert after > boundary
+
+
+def test_next_due_is_none_without_a_timer() -> None:
+    ex, _, _ = make_exchange(enforce_sessions=False)
+    assert ex.next_due_ns is None
+
+
 def test_snapshot_restore_carries_on_exactly() -> None:
     ex, clock, _ = make_exchange()
     ex.submit(order("s1", Side.SELL, 5, "4500", account="B"))

@@ -215,6 +215,10 @@ class ExchangeCore(EventRouting):
         self._next_fill = 1
         self._next_cl = 1
         self._timers: list[tuple[int, int, int, Any]] = []  # (ts, seq, kind, payload)
+        # When the next timed event (session boundary, expiry, delayed request) is due
+        # (``None``: none): a replay moves the clock alone, without ``advance_to``, until
+        # then. Kept as the timers change (``_push``, ``advance_to``): read per request.
+        self.next_due_ns: int | None = None
         EventRouting.__init__(self, record=record)
         # Symbols changed by the request, settled after it (while nobody listens and no
         # book is armed they are kept, unsettled, until add_listener: see _settle).
@@ -459,8 +463,10 @@ class ExchangeCore(EventRouting):
         return override if override is not None else self._clock.now_ns()
 
     def _push(self, ts_ns: int, kind: int, payload: Any) -> None:
-        heapq.heappush(self._timers, (ts_ns, self._next_seq, kind, payload))
+        timers = self._timers
+        heapq.heappush(timers, (ts_ns, self._next_seq, kind, payload))
         self._next_seq += 1
+        self.next_due_ns = timers[0][0]
 
     def _ticks(self, symbol: str, price: Decimal | None) -> int | None:
         """``price`` in ticks of ``symbol``; ``None`` for no price or an unknown symbol.

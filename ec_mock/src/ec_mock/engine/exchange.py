@@ -73,6 +73,7 @@ class Exchange(ClearingLayer):
         try:
             while timers and timers[0][0] <= ts_ns:
                 due, _, kind, payload = heapq.heappop(timers)
+                self.next_due_ns = timers[0][0] if timers else None
                 if manual is not None and due >= manual.now_ns():
                     manual.set(due)
                     self._ts_override = None
@@ -100,13 +101,6 @@ class Exchange(ClearingLayer):
             self._ts_override = None
         if manual is not None and ts_ns > manual.now_ns():
             manual.set(ts_ns)
-
-    @property
-    def next_due_ns(self) -> int | None:
-        """When the next timed event (session boundary, expiry, delayed request) is due:
-        a replay moves the clock alone, without :meth:`advance_to`, until then."""
-        timers = self._timers
-        return timers[0][0] if timers else None
 
     def _on_session_boundary(self, symbol: str) -> None:
         calendar = self._calendars[symbol]
