@@ -44,6 +44,9 @@ from ec_core.model.money import format_money, money_places
 from ec_core.strategy.outcomes import DeniedAction
 
 __all__ = [
+    "ORDER_STATE_TEXT",
+    "ORDER_TYPE_TEXT",
+    "SIDE_TEXT",
     "DayPnL",
     "OrderRow",
     "RoundTrip",
@@ -425,9 +428,9 @@ def _drawdown(equity: Sequence[tuple[int, float]]) -> tuple[float, int]:
 
 
 # an enum's text without its value property (two Python frames a read, three reads a row)
-_SIDE_TEXT: Final = {side: side.value for side in Side}
-_TYPE_TEXT: Final = {kind: kind.value for kind in OrderType}
-_STATE_TEXT: Final = {state: state.value for state in OrderState}
+SIDE_TEXT: Final = {side: side.value for side in Side}
+ORDER_TYPE_TEXT: Final = {kind: kind.value for kind in OrderType}
+ORDER_STATE_TEXT: Final = {state: state.value for state in OrderState}
 
 
 def order_rows(
@@ -445,12 +448,12 @@ def order_rows(
         OrderRow(
             cl_order_id=o.cl_order_id,
             symbol=o.symbol,
-            side=_SIDE_TEXT[o.side],
+            side=SIDE_TEXT[o.side],
             qty=o.qty,
-            order_type=_TYPE_TEXT[o.order_type],
+            order_type=ORDER_TYPE_TEXT[o.order_type],
             limit_price=o.limit_price,
             stop_price=o.stop_price,
-            outcome=_STATE_TEXT[o.state],
+            outcome=ORDER_STATE_TEXT[o.state],
             filled_qty=o.filled_qty,
             avg_fill_price=o.avg_fill_price,
             code=o.reject_code,

@@ -25,16 +25,19 @@ from ec_core.data.tick_checks import TickCheckSummary
 from ec_core.model import Fill, Instrument, Order, OrderType, Side
 from ec_core.model.money import money_places
 from ec_core.strategy.analytics import (
+    SIDE_TEXT,
     DayPnL,
     OrderRow,
     RoundTrip,
     TradeStats,
+    ZoneTable,
     daily_pnl,
     exchange_time,
     order_rows,
     portfolio_places,
     round_trips,
     trade_stats,
+    zoned_time,
 )
 from ec_core.strategy.chart import render_svg
 from ec_core.strategy.engine import ErrorReport
@@ -282,15 +285,16 @@ def build_report(
     ordered = sorted(fills, key=lambda f: f.ts_ns)
     replay_books = {s: _Book(i.multiplier) for s, i in instruments.items()}
     trades = []
+    zones = ZoneTable(instruments)
     for fill in ordered:
         book = replay_books.setdefault(fill.symbol, _Book(Decimal(1)))
         booked = book.fill(fill.side, fill.qty, fill.price) - fill.commission
         trades.append(
             TradeRecord(
                 ts_ns=fill.ts_ns,
-                time=exchange_time(fill.ts_ns, instruments.get(fill.symbol)),
+                time=zoned_time(fill.ts_ns, zones[fill.symbol]),
                 symbol=fill.symbol,
-                side=fill.side.value,
+                side=SIDE_TEXT[fill.side],
                 qty=fill.qty,
                 price=fill.price,
                 realized=_quantize(booked, money_places_of(instruments, fill.symbol)),
