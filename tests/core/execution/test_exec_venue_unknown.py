@@ -315,3 +315,46 @@ async def test_without_the_timer_retries_wait_for_events() -> None:
         assert r.executor.stats().unknown_queries == 1  # quiet: nothing asked
         await relay.forward(working)
         assert r.executor.stats().unknown_queries == 2
+
+
+class Alarm:
+    """The executor's sleep in a test: every sleeper wakes when the test rings."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+        self._rung = anyio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        await self._rung.wait()
+
+    def ring(self) -> None:
+        self._rung.set()
+        self._rung = anyio.Event()
+
+
+async def test_one_executor_over_two_streams_asks_once_per_retry() -> None:
+    """Each stream's consumer has its timer; both wake for the same retry, one asks."""
+    alarm = Alarm()
+    async with (
+        rig(consume=False, accounts=("ACC2",), sleep=alarm.sleep) as r,
+        r.session.trades.stream(ACCOUNT) as first,
+        r.session.trades.stream("ACC2") as second,
+        r.executor.consume(first),
+        r.executor.consume(second),
+    ):
+        assert isinstance(first, TradeChannel)
+        await r.executor.execute(Payload(request=limit(cl_order_id="H1")))
+        await r.settle()
+        working = r.exchange.order_status(ACCOUNT, "H1")
+        assert working is not None
+        first.push(unknown(working, cl_order_id="GHOST", chain_id="GHOST"))
+        await r.settle()
+        assert r.executor.stats().unknown_queries == 1  # at once, by the consumer
+        assert alarm.slept == [1.0, 1.0]  # both timers wait for the retry
+        for wait_s, queries in ((1, 2), (2, 3)):
+            r.clock.advance(wait_s * 1_000_000_000)
+            alarm.ring()
+            await r.settle()
+            assert r.executor.stats().unknown_queries == queries  # asked once, not twice
+        assert alarm.slept == [1.0, 1.0, 2.0, 2.0, 4.0, 4.0]
