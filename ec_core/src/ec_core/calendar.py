@@ -45,11 +45,14 @@ __all__ = [
     "TradingCalendar",
     "datetime_ns",
     "local_date",
+    "utc_midnight_ns",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _DAY = timedelta(days=1)
+_DAY_NS = 86_400 * 1_000_000_000
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
 _SCAN_DAYS = 15  # the longest run of days without a session a calendar may have (two weeks)
 
 
@@ -223,6 +226,12 @@ def datetime_ns(moment: datetime, *, naive_as_utc: bool = False) -> int:
         if isinstance(moment, datetime):
             raise TypeError(f"needs a timezone-aware datetime, got {moment} (no zone)") from None
         raise TypeError(f"needs a timezone-aware datetime, got {moment!r}") from None
+
+
+def utc_midnight_ns(day: date) -> int:
+    """The UTC midnight that starts ``day``, in nanoseconds since the epoch: how a date
+    without a zone (a trade date, a good-through date, a UTC day's bar) becomes a time."""
+    return (day.toordinal() - _EPOCH_DAY) * _DAY_NS
 
 
 def local_date(ts_ns: int, timezone: str | None) -> date:

@@ -8,12 +8,12 @@ unless the caller reads one as UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import ec_core.safety
 import pytest
-from ec_core.calendar import datetime_ns
+from ec_core.calendar import datetime_ns, utc_midnight_ns
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -53,3 +53,13 @@ def test_it_is_the_microseconds_since_the_epoch_times_a_thousand(moment: datetim
     ns = datetime_ns(moment)
     assert ns % 1_000 == 0
     assert _EPOCH + timedelta(microseconds=ns // 1_000) == moment
+
+
+@given(st.dates())
+def test_a_dates_utc_midnight_is_its_datetime_at_midnight_in_utc(day: date) -> None:
+    assert utc_midnight_ns(day) == datetime_ns(datetime.combine(day, time(0), tzinfo=UTC))
+
+
+def test_utc_midnight_on_both_sides_of_the_epoch() -> None:
+    assert utc_midnight_ns(date(1970, 1, 2)) == 86_400_000_000_000
+    assert utc_midnight_ns(date(1969, 12, 31)) == -86_400_000_000_000

@@ -18,22 +18,21 @@ fold, one trade at a time; :func:`cut_bars` runs it over a tape.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import final
 
-from ec_core.calendar import TradingCalendar
+from ec_core.calendar import TradingCalendar, utc_midnight_ns
 from ec_core.data.timeframe import Timeframe
 from ec_core.model import Bar, MarketEvent, Trade
 
 __all__ = ["BarBuilder", "bar_window", "cut_bars"]
 
 _DAY_NS = 86_400 * 1_000_000_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _utc_day_window(day: date) -> tuple[int, int]:
-    start = (datetime.combine(day, time(0), tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
-    return start * 1_000, start * 1_000 + _DAY_NS
+    start = utc_midnight_ns(day)
+    return start, start + _DAY_NS
 
 
 def bar_window(

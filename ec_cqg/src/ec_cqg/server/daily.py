@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, final
 
+from ec_core.calendar import utc_midnight_ns
 from ec_core.model import Instrument, Trade
 
 from ec_cqg.protocol.pb import market_data_2
@@ -45,20 +46,16 @@ DAILY_LEVELS = frozenset({_L.LEVEL_SETTLEMENTS, _L.LEVEL_END_OF_DAY})
 _NS = 1_000_000_000
 
 
-def _midnight_ns(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * _NS
-
-
 def trading_day(instrument: Instrument, ts_ns: int) -> tuple[date, int]:
     """The trading day ``ts_ns`` counts in and when it started (its first open; midnight
     UTC without a calendar)."""
     calendar = instrument.trading_calendar
     if calendar is None:
         day = datetime.fromtimestamp(ts_ns // _NS, UTC).date()
-        return day, _midnight_ns(day)
+        return day, utc_midnight_ns(day)
     day = calendar.trading_day(ts_ns)
     bounds = calendar.day_bounds(day)
-    return day, bounds[0] if bounds is not None else _midnight_ns(day)
+    return day, bounds[0] if bounds is not None else utc_midnight_ns(day)
 
 
 @final
@@ -147,7 +144,7 @@ def settlement_update(
         _add_quote(data, prices, settlement, base)
     values = data.market_values.add(
         day_index=0,
-        trade_date=base.to_offset_ms(_midnight_ns(settlement.trade_date)),
+        trade_date=base.to_offset_ms(utc_midnight_ns(settlement.trade_date)),
         scaled_settlement=prices.ticks_to_scaled(settlement.ticks),
     )
     if figures is not None:
@@ -184,7 +181,7 @@ class DailySubscription:
             _add_quote(data, prices, latest, base)
         day, start_ns = trading_day(instrument, now_ns)
         values = data.market_values.add(
-            day_index=0, trade_date=base.to_offset_ms(_midnight_ns(day))
+            day_index=0, trade_date=base.to_offset_ms(utc_midnight_ns(day))
         )
         add_settlements(values, prices, settlements, day)
         if self.end_of_day:

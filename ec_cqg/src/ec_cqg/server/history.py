@@ -26,10 +26,10 @@ client joining a live stream there neither loses nor doubles a tick.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, TypeVar, final
 
-from ec_core.calendar import TradingCalendar
+from ec_core.calendar import TradingCalendar, utc_midnight_ns
 from ec_core.data.bars import bar_window, cut_bars
 from ec_core.data.timeframe import BarKind, Timeframe
 from ec_core.model import Bar, Instrument, MarketEvent, Quote, Trade
@@ -290,7 +290,7 @@ class HistoryDesk:
             msg = ServerMsg()
             report = msg.time_bar_reports.add(request_id=rid, status_code=status)
             for day, bar in chunk:
-                day_ns = None if day is None else _midnight_ns(day)
+                day_ns = None if day is None else utc_midnight_ns(day)
                 add_time_bar(report, bar, base, scaled, trade_date_ns=day_ns)
             reports.append(msg)
         return reports
@@ -314,7 +314,7 @@ class HistoryDesk:
             frame=frame,
             calendar=calendar,
             scaled=price_scale_of(instrument).ticks_to_scaled,
-            trade_date=(lambda ts: _midnight_ns(_day_of(calendar, ts))) if daily else None,
+            trade_date=(lambda ts: utc_midnight_ns(_day_of(calendar, ts))) if daily else None,
         )
         since = bar_window(end, frame, calendar)[0]
         feed.seed(self._venue.tape.events(instrument.symbol, since, now_ns + 1))
@@ -466,10 +466,6 @@ def _trading_day(instrument: Instrument, bar: Bar) -> date:
 
 def _day_of(calendar: TradingCalendar | None, ts_ns: int) -> date:
     return _utc_date(ts_ns) if calendar is None else calendar.trading_day(ts_ns)
-
-
-def _midnight_ns(day: date) -> int:
-    return int(datetime.combine(day, time(0), tzinfo=UTC).timestamp()) * 1_000_000_000
 
 
 def _bar_status(request_id: int, code: int, text: str) -> list[ServerMsg]:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from ec_core.calendar import utc_midnight_ns
 from ec_core.model import (
     ExecutionReport,
     Fill,
@@ -282,13 +282,7 @@ def _day_offset(base: BaseTime, ns: int) -> int:
 def _gtd_offset(base: BaseTime, report: ExecutionReport) -> int | None:
     if report.good_thru_date is None:
         return None
-    midnight = datetime(
-        report.good_thru_date.year,
-        report.good_thru_date.month,
-        report.good_thru_date.day,
-        tzinfo=UTC,
-    )
-    return base.to_offset_ms(int(midnight.timestamp()) * 1_000_000_000)
+    return base.to_offset_ms(utc_midnight_ns(report.good_thru_date))
 
 
 def _scaled(prices: PriceScale, price: Decimal | None) -> int | None:

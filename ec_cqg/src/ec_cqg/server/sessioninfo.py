@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ec_core.calendar import SessionSpan, TradingCalendar
+from ec_core.calendar import SessionSpan, TradingCalendar, utc_midnight_ns
 
 from ec_cqg.protocol.pb import order_2, trading_session_2
 from ec_cqg.protocol.timestamps import BaseTime
@@ -77,8 +77,7 @@ def _stretches(calendar: TradingCalendar, start_ns: int, end_ns: int) -> list[tu
 def _session_day(span: SessionSpan) -> tuple[int, int, int, int]:
     """``(UTC weekday of the open, open offset ms, close offset ms, local trading weekday)``."""
     opened = datetime.fromtimestamp(span.open_ns // 1_000_000_000, UTC)
-    midnight_ms = int(datetime(opened.year, opened.month, opened.day, tzinfo=UTC).timestamp())
-    midnight_ms *= 1_000
+    midnight_ms = utc_midnight_ns(opened.date()) // _NS_PER_MS
     open_ms = span.open_ns // _NS_PER_MS - midnight_ms
     close_ms = span.close_ns // _NS_PER_MS - midnight_ms
     return _cqg_weekday(opened.date()), open_ms, close_ms, _cqg_weekday(span.trading_day)
@@ -132,12 +131,7 @@ def session_information(
                     original_day_of_week=local,
                 )
             for holiday in calendar.holidays:
-                midnight = int(
-                    datetime(
-                        holiday.day.year, holiday.day.month, holiday.day.day, tzinfo=UTC
-                    ).timestamp()
-                )
-                at = midnight * 1_000_000_000
+                at = utc_midnight_ns(holiday.day)
                 if holiday.closed and begin <= at + _MS_PER_DAY * _NS_PER_MS and at < finish:
                     schedule.session_holidays.add(
                         holiday_date=base.to_offset_ms(at),

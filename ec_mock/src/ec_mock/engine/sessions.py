@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import final
 from zoneinfo import ZoneInfo
 
-from ec_core.calendar import TradingCalendar, datetime_ns
+from ec_core.calendar import TradingCalendar, datetime_ns, utc_midnight_ns
 from ec_core.model import TradingHours
 
 __all__ = ["SessionCalendar", "end_of_date_ns"]
@@ -29,8 +29,7 @@ def _zone(name: str) -> ZoneInfo:
 def end_of_date_ns(day: date, hours: TradingHours | None) -> int:
     """When a GTD order good through ``day`` expires: that day's close, else midnight after it."""
     if hours is None:
-        midnight = datetime(day.year, day.month, day.day, tzinfo=_zone("UTC"))
-        return datetime_ns(midnight) + 86_400 * _NS
+        return utc_midnight_ns(day) + 86_400 * _NS
     zone = _zone(hours.timezone)
     close = datetime.combine(day, hours.close, tzinfo=zone)
     return datetime_ns(close)
