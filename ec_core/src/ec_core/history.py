@@ -35,9 +35,10 @@ Both coroutines are cancel-safe: a cancelled request leaves nothing behind.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Generic, Protocol, TypeAlias, TypeVar, final, overload, runtime_checkable
 
+from ec_core.calendar import datetime_ns
 from ec_core.data.timeframe import BarKind, Timeframe
 from ec_core.errors import ConfigError, HistoryRequestError
 from ec_core.model import Bar, Instrument, MarketEvent
@@ -57,7 +58,6 @@ Moment: TypeAlias = datetime | int
 
 T_co = TypeVar("T_co", covariant=True)
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY_NS = 86_400 * 1_000_000_000
 
 
@@ -144,7 +144,7 @@ def moment_ns(value: Moment, *, symbol: str, field: str) -> int:
             field=field,
             value=value,
         )
-    return (value - _EPOCH) // timedelta(microseconds=1) * 1_000
+    return datetime_ns(value)
 
 
 def history_range(
