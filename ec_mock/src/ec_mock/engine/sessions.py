@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import final
 from zoneinfo import ZoneInfo
 
-from ec_core.calendar import TradingCalendar, datetime_ns, utc_midnight_ns
+from ec_core.calendar import TradingCalendar, datetime_ns, local_date, utc_midnight_ns
 from ec_core.model import TradingHours
 
 __all__ = ["SessionCalendar", "end_of_date_ns"]
@@ -73,5 +73,4 @@ class SessionCalendar:
 
     def trading_date(self, ts_ns: int) -> date:
         """The calendar date in the exchange's zone (used to tell a GTD date in the past)."""
-        zone = _zone(self.calendar.timezone if self.calendar else "UTC")
-        return datetime.fromtimestamp(ts_ns / _NS, tz=zone).date()
+        return local_date(ts_ns, self.calendar.timezone if self.calendar else None)
