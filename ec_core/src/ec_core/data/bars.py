@@ -18,7 +18,7 @@ fold, one trade at a time; :func:`cut_bars` runs it over a tape.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import final
 
 from ec_core.calendar import TradingCalendar, utc_midnight_ns
@@ -40,11 +40,9 @@ def bar_window(
 ) -> tuple[int, int]:
     """``(start_ns, end_ns)`` of the bar of ``timeframe`` that a trade at ``ts_ns`` is in."""
     size = timeframe.size
-    if size != _DAY_NS:
+    if size != _DAY_NS or calendar is None:  # a day without a calendar: the UTC day
         start = ts_ns - ts_ns % size
         return start, start + size
-    if calendar is None:
-        return _utc_day_window(datetime.fromtimestamp(ts_ns // 1_000_000_000, UTC).date())
     day = calendar.trading_day(ts_ns)
     bounds = calendar.day_bounds(day)
     if bounds is None:  # no session in reach at all: the local date

@@ -23,10 +23,10 @@ next snapshot (resubscribe), the mock's simplification.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, final
 
-from ec_core.calendar import utc_midnight_ns
+from ec_core.calendar import local_date, utc_midnight_ns
 from ec_core.model import Instrument, Trade
 
 from ec_cqg.protocol.pb import market_data_2
@@ -51,7 +51,7 @@ def trading_day(instrument: Instrument, ts_ns: int) -> tuple[date, int]:
     UTC without a calendar)."""
     calendar = instrument.trading_calendar
     if calendar is None:
-        day = datetime.fromtimestamp(ts_ns // _NS, UTC).date()
+        day = local_date(ts_ns, None)
         return day, utc_midnight_ns(day)
     day = calendar.trading_day(ts_ns)
     bounds = calendar.day_bounds(day)

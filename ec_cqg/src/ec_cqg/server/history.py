@@ -26,10 +26,10 @@ client joining a live stream there neither loses nor doubles a tick.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, TypeVar, final
 
-from ec_core.calendar import TradingCalendar, utc_midnight_ns
+from ec_core.calendar import TradingCalendar, local_date, utc_midnight_ns
 from ec_core.data.bars import bar_window, cut_bars
 from ec_core.data.timeframe import BarKind, Timeframe
 from ec_core.model import Bar, Instrument, MarketEvent, Quote, Trade
@@ -343,7 +343,7 @@ class HistoryDesk:
         folded = fold_bars(days, unit, frame.name)
         if folded:  # a period still running at ``end`` is not complete
             key_of = _PERIODS[unit]
-            running = calendar.trading_day(end) if calendar else _utc_date(end)
+            running = calendar.trading_day(end) if calendar else local_date(end, None)
             if key_of(folded[-1][0]) == key_of(running):
                 folded.pop()
         return list(folded)
@@ -453,19 +453,15 @@ def _frame(unit: int, count: int) -> Timeframe | None:
     return Timeframe(name=name, kind=BarKind.TIME, size=_DAY_NS)
 
 
-def _utc_date(ts_ns: int) -> date:
-    return datetime.fromtimestamp(ts_ns // 1_000_000_000, UTC).date()
-
-
 def _trading_day(instrument: Instrument, bar: Bar) -> date:
     calendar = instrument.trading_calendar
     if calendar is None:
-        return _utc_date(bar.start_ns)
+        return local_date(bar.start_ns, None)
     return calendar.trading_day(bar.end_ns - 1)
 
 
 def _day_of(calendar: TradingCalendar | None, ts_ns: int) -> date:
-    return _utc_date(ts_ns) if calendar is None else calendar.trading_day(ts_ns)
+    return local_date(ts_ns, None) if calendar is None else calendar.trading_day(ts_ns)
 
 
 def _bar_status(request_id: int, code: int, text: str) -> list[ServerMsg]:
