@@ -139,3 +139,28 @@ async def test_quotes_that_end_with_an_error_are_no_band_reference(tmp_path: Pat
         bid = trader.feeds["EP"].bid
         assert bid is not None
         assert await trader.execute(_limit_buy(bid)) is not None
+
+
+@pytest.mark.anyio
+async def test_pnl_is_money_the_price_difference_times_the_multiplier() -> None:
+    """EP is $50 a point: a round trip of 2 losing 0.75 points is -75.00 USD; trader.pnl()
+    said -1.50 (the tracker's book had no multipliers: P&L in points)."""
+
+    def market(side: Side) -> NewOrder:
+        return NewOrder(
+            account_id="MOCK-1", symbol="EP", side=side, qty=2, order_type=OrderType.MKT
+        )
+
+    async with ec_core.connect("mock") as trader, trader.quotes(["EP"]) as ticks:
+        await anext(ticks)
+        bought = await trader.wait_final(await trader.execute(market(Side.BUY)) or "")
+        for _ in range(30):  # the seeded market moves
+            await anext(ticks)
+        sold = await trader.wait_final(await trader.execute(market(Side.SELL)) or "")
+    assert bought.avg_fill_price is not None
+    assert sold.avg_fill_price is not None
+    points = sold.avg_fill_price - bought.avg_fill_price
+    assert points != 0
+    assert trader.pnl() == points * 2 * 50
+    [ep] = [p for p in trader.positions() if p.symbol == "EP"]
+    assert ep.realized_pnl == points * 2 * 50

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import final
 
 import anyio
@@ -176,6 +177,19 @@ class OrderPath:
         self.reconciled: ReconcileReport | None = None  # the venue's word at start
 
 
+def multipliers(instruments: Mapping[str, Instrument]) -> Callable[[str], Decimal]:
+    """The tracker's P&L in money: a symbol's multiplier from ``instruments`` as it grows
+    (1 for one it does not hold). Without it the tracker's P&L was in price points: an
+    EP round trip losing 0.75 points on 2 contracts read -1.50, not -75.00 USD."""
+    one = Decimal(1)
+
+    def multiplier(symbol: str) -> Decimal:
+        instrument = instruments.get(symbol)
+        return instrument.multiplier if instrument is not None else one
+
+    return multiplier
+
+
 @asynccontextmanager
 async def order_path(
     host: PluginHost,
@@ -217,7 +231,10 @@ async def order_path(
     # A replay's report lists every fill, so it keeps every finished order; a live run
     # keeps the tracker's bounded default.
     tracker = OrderTracker(
-        clock=clock, host=host, retain_final=None if replay else DEFAULT_RETAIN_FINAL
+        clock=clock,
+        host=host,
+        retain_final=None if replay else DEFAULT_RETAIN_FINAL,
+        multiplier=multipliers(instruments),
     )
     monitor = parts.trades
     executor = Executor(
