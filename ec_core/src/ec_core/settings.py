@@ -21,9 +21,11 @@ so settings for a vendor you do not use need no variables set.
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 import tomllib
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -211,9 +213,32 @@ def validation_text(exc: msgspec.ValidationError, into: type) -> str:
     wrote ``vendr`` or ``sed`` sees ``vendor`` or ``seed``)."""
     text = str(exc)
     fields = getattr(into, "__struct_fields__", None)
-    if fields and _UNKNOWN.search(text) and not _AT.search(text):
+    at = _AT.search(text)
+    if fields and _UNKNOWN.search(text) and not at:
         return f"unknown key (known: {', '.join(sorted(fields))})"
+    if at and text.startswith("Invalid enum value"):  # a misspelt choice: say the choices
+        choices = _choices(into, at.group("path").replace("[...]", "").split("."))
+        if choices:
+            return f"{text[: at.start()]} (one of: {', '.join(choices)})"
     return text
+
+
+def _choices(into: object, path: list[str]) -> list[str]:
+    """The values a Literal or Enum field at ``path`` of struct ``into`` takes ([] if none)."""
+    kind: object = into
+    for key in path:
+        fields = getattr(kind, "__struct_fields__", None)
+        if not fields or key not in fields:
+            return []
+        kind = typing.get_type_hints(kind).get(key)
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        if len(options) == 1 and typing.get_origin(kind) is not typing.Literal:
+            kind = options[0]  # X | None
+    if typing.get_origin(kind) is typing.Literal:
+        return [str(value) for value in typing.get_args(kind)]
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return [str(member.value) for member in kind]
+    return []
 
 
 def _key_of(exc: msgspec.ValidationError) -> str | None:

@@ -366,3 +366,31 @@ def test_a_sweep_needs_at_least_one_process(tmp_path: Path, jobs: str) -> None:
     result = ec("replay", "x.py:strategy", "--ticks", "t.csv", "--param", "a=1", "--jobs", jobs)
     assert result.exit_code == 2
     assert "--jobs" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "settings", "named", "choices"),
+    [
+        ("replay", '[vendors.mock.replay]\nmarket = "wlk"\n', "vendors.mock.replay.market",
+         "touch, walk"),
+        ("run", '[vendors.mock]\nclock = "wal"\n', "vendors.mock.clock", "simulated, wall"),
+    ],
+)  # fmt: skip
+def test_a_misspelt_settings_choice_lists_the_values_there_are(
+    tmp_path: Path, command: str, settings: str, named: str, choices: str
+) -> None:
+    # It said msgspec's "Invalid enum value 'wlk' - at `$.replay.market`": not what to write.
+    (tmp_path / "idle.py").write_text(IDLE, encoding="utf-8")
+    (tmp_path / "settings.toml").write_text(settings, encoding="utf-8")
+    tick = "1704898801000000000,EP,quote,4500.00,1,4500.25,1"
+    (tmp_path / "t.csv").write_text(
+        f"ts_ns,symbol,kind,bid,bid_size,ask,ask_size\n{tick}\n", "utf-8"
+    )
+    replay = ["--ticks", str(tmp_path / "t.csv"), "--out", str(tmp_path / "out")]
+    ticks = replay if command == "replay" else []
+    result = ec(command, str(tmp_path / "idle.py") + ":strategy", *ticks, "--config",
+                str(tmp_path / "settings.toml"))  # fmt: skip
+    line = one_error_line(result)
+    assert f"{named}: " in line
+    assert f"(one of: {choices})" in line
+    assert "- at `$" not in line
