@@ -185,6 +185,19 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _workers(context: Any, count: int) -> Any:
+    """The pool, its processes started with SIGINT ignored: a Ctrl-C to the terminal's
+    process group while one was still starting (before its initializer ran) printed that
+    worker's KeyboardInterrupt traceback. An ignored signal stays ignored across exec and
+    Python installs no handler over it; the parent's own handler is back once they run
+    (a Ctrl-C in those milliseconds is not seen: press it again)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return context.Pool(processes=count, initializer=_ignore_sigint)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _key(run: SweepRun, rank: str) -> tuple[int, float, int]:
     """Sort key: failed runs last, then by the statistic (best first), then grid order."""
     value = getattr(run, rank)
@@ -232,7 +245,7 @@ def run_sweep(
     context = multiprocessing.get_context("spawn")  # a clean interpreter per worker
     # Ctrl-C is the parent's to act on: the workers ignore SIGINT (no traceback each), and
     # leaving the pool on KeyboardInterrupt terminates them instead of waiting for their runs.
-    with context.Pool(processes=processes(jobs, len(work)), initializer=_ignore_sigint) as pool:
+    with _workers(context, processes(jobs, len(work))) as pool:
         for done, run in enumerate(pool.imap_unordered(_one, work), 1):
             runs.append(run)
             what = " ".join(f"{k}={v}" for k, v in run.params.items())
