@@ -150,6 +150,12 @@ def test_nanoseconds_read_as_given(ts: int) -> None:
     assert parse_ts_ns(str(ts)) == ts
 
 
+def test_an_iso_time_reads_to_the_nanosecond_on_both_sides_of_1970() -> None:
+    assert parse_ts_ns("1970-01-01T00:00:01.000000007Z") == 1_000_000_007
+    assert parse_ts_ns("1969-12-31T23:59:59.5Z") == -500_000_000
+    assert parse_ts_ns("1970-01-01T01:00:00.25+01:00") == 250_000_000
+
+
 @given(st.lists(st.integers(T0, T0 + 10**9), max_size=30))
 def test_sorted_output_is_the_input_sorted_whatever_the_order(stamps: list[int]) -> None:
     rows = [

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from itertools import chain, islice, repeat
 from operator import le
 from typing import Any, Final, TypeVar, final
 
 import msgspec
 
+from ec_core.calendar import datetime_ns
 from ec_core.data.ohlcv import RecordedBar, bar_problem
 from ec_core.errors import ConfigError
 from ec_core.model import Instrument, Quote, Trade
@@ -66,7 +67,6 @@ _ISO: Final = re.compile(
 #: At most this many ticks of rows checked one by one are given together (a reader's
 #: batch holds fewer; :meth:`TickChecks.apply`'s rows are one long batch).
 _ROWS: Final = 4096
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_NS: Final = (1 << 63) - 1
 _TS_RULE: Final = (
     "must be nanoseconds since the epoch (e.g. 1704898800000000000) or an ISO 8601 time"
@@ -99,7 +99,7 @@ def parse_ts_ns(text: str) -> int:
     except ValueError:
         raise ValueError(f"{_TS_RULE}, got {text!r}") from None
     fraction = int((match["frac"] or "").ljust(9, "0") or 0)
-    return (moment - _EPOCH) // timedelta(seconds=1) * 1_000_000_000 + fraction
+    return datetime_ns(moment) + fraction
 
 
 class TickCheckSummary(msgspec.Struct, frozen=True, kw_only=True):
