@@ -394,3 +394,22 @@ def test_a_misspelt_settings_choice_lists_the_values_there_are(
     assert f"{named}: " in line
     assert f"(one of: {choices})" in line
     assert "- at `$" not in line
+
+
+@pytest.mark.parametrize("content", ["", "\n\n"])
+@pytest.mark.parametrize("command", ["data check", "replay", "replay --bars"])
+def test_an_empty_tick_file_is_said_to_be_empty(tmp_path: Path, content: str, command: str) -> None:
+    # It said "empty.csv:1: missing column(s) ['kind', 'symbol', 'ts_ns']" (or, to --bars,
+    # that the file holds ticks), as if a header with other names were there.
+    (tmp_path / "idle.py").write_text(IDLE, encoding="utf-8")
+    (tmp_path / "empty.csv").write_text(content, encoding="utf-8")
+    empty = str(tmp_path / "empty.csv")
+    out = ["--out", str(tmp_path / "out")]
+    args = {
+        "data check": ["data", "check", empty],
+        "replay": ["replay", str(tmp_path / "idle.py"), "--ticks", empty, *out],
+        "replay --bars": ["replay", str(tmp_path / "idle.py"), "--bars", empty, *out],
+    }[command]
+    line = one_error_line(ec(*args))
+    assert line.startswith("Error: empty.csv:1: the file is empty: ")
+    assert "header line" in line

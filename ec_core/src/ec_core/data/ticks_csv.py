@@ -174,6 +174,13 @@ def _where(path: Path, number: int) -> str:
 
 def _header_checked(path: Path, columns: list[str], bars: bool | None) -> list[str]:
     """``bars``: the file must hold bars (True), ticks (False) or either (None)."""
+    if not any(c.strip() for c in columns):  # not "missing columns": there is no header
+        raise ConfigError(
+            "the file is empty: it needs a header line (ticks: ts_ns,symbol,kind,price,size,"
+            "bid,bid_size,ask,ask_size,aggressor; bars: ts_ns,symbol,open,high,low,close,volume)"
+            " and rows",
+            path=f"{path.name}:1",
+        )
     if bars is not None and bars != is_bar_header(columns):
         held, flag = ("OHLCV bars", "--bars") if not bars else ("ticks", "--ticks")
         raise ConfigError(
