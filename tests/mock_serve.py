@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["EC", "serve_subprocess"]
+__all__ = ["EC", "serve_process", "serve_subprocess"]
 
 EC = """
 import sys
@@ -27,6 +27,16 @@ def serve_subprocess(
 ) -> Iterator[tuple[list[str], str]]:
     """``ec mock serve --port 0 ARGS``: its output lines up to the first holding ``ready``,
     and its URL. ``password`` goes in ``EC_MOCK_PASSWORD`` (never on the command line)."""
+    with serve_process(*args, password=password, ready=ready) as (_, lines, url):
+        yield lines, url
+
+
+@contextmanager
+def serve_process(
+    *args: str, password: str | None = None, ready: str = "serving at "
+) -> Iterator[tuple[subprocess.Popen[str], list[str], str]]:
+    """:func:`serve_subprocess` with its process too, for a test that signals the venue
+    (SIGSTOP and SIGCONT to hold its answers)."""
     env = dict(os.environ)
     env.pop("EC_MOCK_PASSWORD", None)
     if password is not None:
@@ -48,7 +58,9 @@ def serve_subprocess(
         (url,) = [
             line.rsplit("serving at ", 1)[1].strip() for line in lines if "serving at" in line
         ]
-        yield lines, url
+        yield process, lines, url
+        if hasattr(signal, "SIGCONT"):  # a test that held it (SIGSTOP) may have failed
+            process.send_signal(signal.SIGCONT)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
         assert "stopped" in out, out + err
