@@ -106,6 +106,24 @@ def test_an_account_id_that_is_not_a_str_is_denied_by_the_mandatory_guards(
 
 
 @pytest.mark.parametrize(
+    "account_id", [f" {ACCOUNT}", f"{ACCOUNT} ", f"{ACCOUNT}\n", "AC\x00C1", " "]
+)
+@pytest.mark.parametrize("mandatory_only", [True, False])
+def test_a_padded_or_unprintable_account_id_is_denied_by_the_mandatory_guards(
+    account_id: str, mandatory_only: bool
+) -> None:
+    """A session that does not list its accounts would send it: the venue refuses it at
+    best, or an allow-list entry written the same way lets a typo trade."""
+    gate = checks()
+    run = gate.check_mandatory if mandatory_only else gate.check
+    violations = run(new(account_id=account_id), context())
+    denied = [v for v in violations if v.code == Code.ACCOUNT_NOT_ALLOWED]
+    assert denied, violations
+    assert denied[0].field == "account_id"
+    assert "without leading or trailing spaces" in denied[0].rule
+
+
+@pytest.mark.parametrize(
     "request_",
     [
         CancelOrder(account_id=7, symbol=CL.symbol, orig_cl_order_id="o1"),  # type: ignore[arg-type]

@@ -63,6 +63,7 @@ def test_qualifiers_that_make_sense_pass() -> None:
         ({"smp_instruction": SmpInstruction.CANCEL_RESTING}, "SMP_INVALID", "smp_instruction"),
         ({"smp_id": ""}, "SMP_INVALID", "smp_id"),
         ({"smp_id": " D1"}, "SMP_INVALID", "smp_id"),
+        ({"smp_id": "D\x001"}, "SMP_INVALID", "smp_id"),  # a control character
         ({"smp_id": "x" * 65}, "SMP_INVALID", "smp_id"),
         ({"smp_id": "D1", "smp_instruction": "CANCEL_BOTH"}, "ENUM_INVALID", "smp_instruction"),
     ],

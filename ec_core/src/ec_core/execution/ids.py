@@ -21,25 +21,13 @@ from datetime import UTC, datetime
 from typing import final
 
 from ec_core.clock import Clock
+from ec_core.safety.clean_id import CLEAN_ID_RULE, is_clean_id
 
 __all__ = ["CLEAN_ID_RULE", "ClientOrderIds", "is_clean_id"]
 
 _DAY_NS = 86_400 * 1_000_000_000
 DEFAULT_RETAIN_NS = 2 * _DAY_NS
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
-
-
-CLEAN_ID_RULE = "printable text without leading or trailing spaces"
-"""What :func:`is_clean_id` asks of an id, as a denial or a usage error words it."""
-
-
-def is_clean_id(text: str) -> bool:
-    """Whether ``text`` is :data:`CLEAN_ID_RULE` (an empty text is, being neither).
-
-    A blank id, a padded one or one with control characters would reach the venue, the
-    journal and every log line naming the order (or name an account no order matches).
-    """
-    return text.isprintable() and text.strip() == text
 
 
 def _base36(value: int, width: int) -> str:

@@ -46,6 +46,7 @@ from ec_core.model import (
     OrderState,
     Side,
 )
+from ec_core.safety.clean_id import CLEAN_ID_RULE, is_clean_id
 from ec_core.safety.codes import Code
 from ec_core.safety.exposure import find_order, modify_is_reducing, new_is_reducing
 from ec_core.safety.kill_switch import KillSwitch, KillSwitchState
@@ -169,14 +170,18 @@ class PreTradeChecks:
         limits = self.limits_source.current(now_ns)
         account_id = request.account_id
         # The allow-list and the rate limits key on the account id: one that is not a
-        # non-empty str (a numeric CQG id passed as an int) must deny, not skip them.
-        account_ok = type(account_id) is str and account_id != ""
+        # non-empty str (a numeric CQG id passed as an int) must deny, not skip them;
+        # a padded one (" ACC1") is a typo a session that lists no accounts would send.
+        account_ok = type(account_id) is str and account_id != "" and is_clean_id(account_id)
         if not account_ok:
             found.append(
                 Violation(
                     code=Code.ACCOUNT_NOT_ALLOWED,
                     field="account_id",
-                    rule="must be a non-empty str (the allow-list and rate limits key on it)",
+                    rule=(
+                        f"must be a non-empty str, {CLEAN_ID_RULE}"
+                        " (the allow-list and rate limits key on it)"
+                    ),
                     value=account_id,
                 )
             )

@@ -20,6 +20,7 @@ from typing import Final, final
 from ec_core.errors import Violation
 from ec_core.model import Duration, ExecInstruction, NewOrder, OrderRequest, OrderType
 from ec_core.model.enums import SmpInstruction
+from ec_core.safety.clean_id import CLEAN_ID_RULE, is_clean_id
 from ec_core.safety.codes import Code
 from ec_core.safety.rules._common import PASS
 from ec_core.validation import PreTradeContext
@@ -142,14 +143,14 @@ class OrderQualifiers:
         if smp_id is not None and (
             type(smp_id) is not str
             or not smp_id
-            or smp_id != smp_id.strip()
+            or not is_clean_id(smp_id)
             or len(smp_id) > MAX_SMP_ID_CHARS
         ):
             found.append(
                 Violation(
                     code=Code.SMP_INVALID,
                     field="smp_id",
-                    rule=f"must be a non-empty string without surrounding blanks, at most"
+                    rule=f"must be non-empty, {CLEAN_ID_RULE}, at most"
                     f" {MAX_SMP_ID_CHARS} characters",
                     value=smp_id,
                 )
