@@ -125,5 +125,8 @@ def test_read_params_counts_every_way_a_factory_reads_a_name() -> None:
     assert params.get("b") == "2"
     assert "c" in params
     assert params.unread() == ["d"]
+    assert params.setdefault("d", "5") == "4"  # a default for a name is a read of it
+    assert params.unread() == []
+    params.read.discard("d")
     assert dict(params) == {"a": "1", "b": "2", "c": "3", "d": "4"}  # a copy reads them all
     assert params.unread() == []

@@ -64,6 +64,10 @@ class ReadParams(dict[str, str]):
         self.read.add(name)
         return super().get(name, default)
 
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        self.read.add(name)
+        return super().setdefault(name, default)
+
     def __contains__(self, name: object) -> bool:
         if isinstance(name, str):
             self.read.add(name)
