@@ -4,9 +4,10 @@ The same seeded replay is run twice in one process, once with its order actions 
 with them spaced out of the run (the strategy asks for none): the run without actions
 gives the cost of a quote, the difference over the number of actions the cost of one
 action, both in CPU time (best of the repeats). The same pair run under cProfile gives
-the Python calls an action makes (the difference of the call counts over the number of
-actions, by function too): a path made of fewer steps shows there first, whatever the
-load of the machine, where a µs figure on a shared machine swings by 10 %.
+the calls an action makes (the difference of the call counts over the number of actions,
+by function too; cProfile counts the C functions' calls with the Python ones): a path
+made of fewer steps shows there first, whatever the load of the machine, where a µs
+figure on a shared machine swings by 10 %.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def print_split(tag: str, split: dict[str, object]) -> None:
     print(
         f"{tag:<27} {split['us_per_quote_without_actions']} us per quote without actions,"
         f" {split['us_per_action']} us per order action ({split['order_actions']} actions);"
-        f" {split['calls_per_action']} Python calls per action over"
+        f" {split['calls_per_action']} calls (Python and C) per action over"
         f" {split['distinct_functions_per_action']} functions"
     )
     top = split["top_calls_per_action"]

@@ -26,8 +26,8 @@ skipped with a message when nautilus_trader is not installed (``uv sync --group 
 ``--profile`` prints a cProfile summary of (2) in CPU time (``--profile 3+`` or
 ``--profile P``: of that run instead). ``--split`` takes (3+) and (P) apart into what a
 quote costs without order actions and what one order action costs (the same replay
-with and without its actions, CPU time) and the Python calls an action makes, by
-function (cProfile call counts of the two runs; ``action_split.py``): where an action's
+with and without its actions, CPU time) and the calls (Python and C) an action makes,
+by function (cProfile call counts of the two runs; ``action_split.py``): where an action's
 time goes, reproducibly, under the JSON's ``split`` key. ``--memory N`` replays N quotes
 generated lazily (never held in a list) as (3+) and prints the peak resident memory, to
 show a long replay runs in bounded memory.
@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--split",
         action="store_true",
-        help="(3+) and (P): us per quote without actions, us and Python calls per action",
+        help="(3+) and (P): us per quote without actions, us and calls (Python and C) per action",
     )
     parser.add_argument("--peer", action="store_true", help="nautilus_trader on the same quotes")
     parser.add_argument("--book", action="store_true", help="(3b): the full-book replay too")
