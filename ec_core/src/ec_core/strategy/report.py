@@ -93,7 +93,9 @@ class TimedHold(HeldPayload, frozen=True, kw_only=True):
 
 class EquityPoint(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     ts_ns: int
-    price: float  # mid of the first symbol (chart only; every symbol's is in ``prices``)
+    # the first symbol's price its equity is valued at: its last mark's mid, or a later
+    # fill's own price (chart only; every symbol's mids are in ``prices``)
+    price: float
     equity: float
 
 
