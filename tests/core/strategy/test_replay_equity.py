@@ -85,3 +85,27 @@ async def test_the_drawdown_of_three_round_trips_is_the_one_computed_by_hand() -
     assert report.stats.max_drawdown == "180.00"
     assert [p.equity for p in report.equity][:6] == [0.0, -20.0, 80.0, 80.0, 80.0, 60.0]
     assert report.equity[-1].equity == float(report.net_pnl)
+
+
+class SecondOfTwo(RoundTrips):
+    """The same round trips on CLE, the second of its symbols: TYA, the first, is quiet."""
+
+    def __init__(self) -> None:
+        OpStrategy.__init__(self, symbols=["TYA", "CLE"], max_signals=1)
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        return super().generate(ctx, symbol) if symbol == "CLE" else None
+
+
+@pytest.mark.anyio
+async def test_an_instrument_without_quotes_first_does_not_blank_the_equity_curve() -> None:
+    """The curve's price column was the first instrument's only: with no quote of it, no
+    point was kept and max_drawdown read 0 for a run that fell 180.00."""
+    ticks = [cle_quote(second, bid, ask) for second, (bid, ask) in enumerate(QUOTES)]
+    with anyio.fail_after(10):
+        report = await replay_plan(PluginHost.load(), StrategyPlan([SecondOfTwo()]), ticks)
+    assert report.realized_pnl == Decimal("500.000")  # TYA's finer money places
+    assert report.max_drawdown == Decimal("180.000")
+    assert report.chart_symbol == "CLE"
+    assert [p.equity for p in report.equity][:6] == [0.0, -20.0, 80.0, 80.0, 80.0, 60.0]
+    assert report.equity[-1].equity == float(report.net_pnl)

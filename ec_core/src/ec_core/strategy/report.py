@@ -216,7 +216,7 @@ def equity_curve(
     between two marks was valued at the older mid, a loss or gain that never was)."""
     books = {s: _Book(i.multiplier) for s, i in instruments.items()}
     last_mark: dict[str, Decimal] = {}
-    chart_symbol = next(iter(instruments), "")
+    chart_symbol = _chart_symbol(marks, instruments)
     points: list[EquityPoint] = []
     events: list[tuple[int, int, Fill | tuple[str, Decimal]]] = [(f.ts_ns, 0, f) for f in fills]
     events += [(ts, 1, (sym, px)) for ts, sym, px in marks]
@@ -237,6 +237,16 @@ def equity_curve(
         if price is not None:
             points.append(EquityPoint(ts_ns=ts, price=float(price), equity=float(equity)))
     return points, books
+
+
+def _chart_symbol(
+    marks: Sequence[tuple[int, str, Decimal]], instruments: dict[str, Instrument]
+) -> str:
+    """The first instrument with a mark (the first price pane): a point of the equity curve
+    needs its price, and a first instrument never quoted left the curve empty (and the
+    drawdown 0 whatever the other instruments lost)."""
+    marked = {symbol for _, symbol, _ in marks}
+    return next((s for s in instruments if s in marked), next(iter(instruments), ""))
 
 
 def price_series(
@@ -373,7 +383,7 @@ def build_report(
         order_outcomes=order_counts
         if order_counts is not None
         else OrderCounts(actions=orders_sent, sent=orders_sent),
-        chart_symbol=next(iter(instruments), ""),
+        chart_symbol=_chart_symbol(marks, instruments),
         prices=price_series(marks, instruments),
     )
 
