@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import anyio
 import pytest
-from ec_core.model import NewOrder, OrderType, Side
+from ec_core.model import NewOrder, OrderType, Quote, Side
 from ec_core.plugins import PluginHost
 from ec_core.strategy import (
     ActionNode,
@@ -23,7 +23,7 @@ from ec_core.strategy import (
 )
 from ec_core.strategy.loader import StrategyPlan
 from ec_core.strategy.replay import replay_plan
-from strategy_support import cle_quote
+from strategy_support import CLE_T0, SEC, cle_quote
 
 QUOTES = [
     ("70.00", "70.01"),  # 0: buy 2 @ 70.01
@@ -98,14 +98,25 @@ class SecondOfTwo(RoundTrips):
 
 
 @pytest.mark.anyio
-async def test_an_instrument_without_quotes_first_does_not_blank_the_equity_curve() -> None:
-    """The curve's price column was the first instrument's only: with no quote of it, no
-    point was kept and max_drawdown read 0 for a run that fell 180.00."""
-    ticks = [cle_quote(second, bid, ask) for second, (bid, ask) in enumerate(QUOTES)]
+@pytest.mark.parametrize(
+    ("tya_quoted", "chart_symbol"),
+    [(False, "CLE"), (True, "TYA")],
+    ids=["first-never-quoted", "first-quoted-late"],
+)
+async def test_an_instrument_quoted_late_or_never_first_does_not_cut_the_equity_curve(
+    tya_quoted: bool, chart_symbol: str
+) -> None:
+    """A point of the curve needs the chart symbol's price: with the first instrument never
+    quoted no point was kept (max_drawdown 0 for a run that fell 180.00); quoted once after
+    the CLE trips began, every point before its quote was dropped with the peak of 80."""
+    ticks: list[Quote] = [cle_quote(second, bid, ask) for second, (bid, ask) in enumerate(QUOTES)]
+    if tya_quoted:
+        late = Quote(symbol="TYA", ts_ns=CLE_T0 + 3 * SEC + SEC // 2, bid=7040, ask=7041)
+        ticks = sorted([*ticks, late], key=lambda q: q.ts_ns)
     with anyio.fail_after(10):
         report = await replay_plan(PluginHost.load(), StrategyPlan([SecondOfTwo()]), ticks)
     assert report.realized_pnl == Decimal("500.000")  # TYA's finer money places
     assert report.max_drawdown == Decimal("180.000")
-    assert report.chart_symbol == "CLE"
+    assert report.chart_symbol == chart_symbol
     assert [p.equity for p in report.equity][:6] == [0.0, -20.0, 80.0, 80.0, 80.0, 60.0]
     assert report.equity[-1].equity == float(report.net_pnl)

@@ -221,6 +221,16 @@ def equity_curve(
     events: list[tuple[int, int, Fill | tuple[str, Decimal]]] = [(f.ts_ns, 0, f) for f in fills]
     events += [(ts, 1, (sym, px)) for ts, sym, px in marks]
     events.sort(key=lambda e: (e[0], e[1]))
+    # the chart symbol's first price stands for it until it has one: the other
+    # instruments' fills and marks before it are points of the curve too
+    price = next(
+        (
+            item.price if isinstance(item, Fill) else item[1]
+            for _, _, item in events
+            if (item.symbol if isinstance(item, Fill) else item[0]) == chart_symbol
+        ),
+        None,
+    )
     for ts, _, item in events:
         if isinstance(item, Fill):
             book = books.setdefault(item.symbol, _Book(Decimal(1)))
@@ -233,7 +243,7 @@ def equity_curve(
             (b.realized + b.unrealized(last_mark.get(s, b.avg)) for s, b in books.items()),
             Decimal(0),
         )
-        price = last_mark.get(chart_symbol)
+        price = last_mark.get(chart_symbol, price)
         if price is not None:
             points.append(EquityPoint(ts_ns=ts, price=float(price), equity=float(equity)))
     return points, books
