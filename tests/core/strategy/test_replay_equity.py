@@ -120,3 +120,20 @@ async def test_an_instrument_quoted_late_or_never_first_does_not_cut_the_equity_
     assert report.chart_symbol == chart_symbol
     assert [p.equity for p in report.equity][:6] == [0.0, -20.0, 80.0, 80.0, 80.0, 60.0]
     assert report.equity[-1].equity == float(report.net_pnl)
+
+
+class Idle(OpStrategy):
+    def __init__(self) -> None:
+        super().__init__(symbols=["CLE"])
+
+
+@pytest.mark.anyio
+async def test_a_run_without_a_fill_is_flat_at_zero() -> None:
+    ticks = [cle_quote(second, bid, ask) for second, (bid, ask) in enumerate(QUOTES)]
+    with anyio.fail_after(10):
+        report = await replay_plan(PluginHost.load(), StrategyPlan([Idle()]), ticks)
+    assert report.fills == ()
+    assert report.max_drawdown == Decimal("0.00")
+    # a point at each 1-second bar's close (seven closed) and at the last tick's mid
+    assert [p.equity for p in report.equity] == [0.0] * 8
+    assert report.equity[-1].price == 70.305
