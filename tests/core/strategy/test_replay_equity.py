@@ -137,3 +137,36 @@ async def test_a_run_without_a_fill_is_flat_at_zero() -> None:
     # a point at each 1-second bar's close (seven closed) and at the last tick's mid
     assert [p.equity for p in report.equity] == [0.0] * 8
     assert report.equity[-1].price == 70.305
+
+
+class BuyAndHold(OpStrategy):
+    """Buy 1 at market on the second quote and keep it."""
+
+    def __init__(self) -> None:
+        super().__init__(symbols=["CLE"], max_signals=1)
+
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        if self.produced or ctx.now_ns < CLE_T0 + SEC:
+            return None
+        buy = NewOrder(
+            account_id=ctx.account_id, symbol=symbol, side=Side.BUY, qty=1, order_type=OrderType.MKT
+        )
+        return OpSignal(ActionTree(ActionNode("Entry", [buy])), symbol=symbol)
+
+
+@pytest.mark.anyio
+async def test_the_open_position_is_valued_where_the_curve_ends_without_a_last_mid() -> None:
+    """The last quote has no ask, so there is no last mid: net_pnl valued the position at
+    the bar close before its fill (70.00 for a buy at 70.11: -110.00) while the curve ended
+    at the fill's price (0.00)."""
+    ticks = [
+        cle_quote(0, "70.00", "70.01"),
+        cle_quote(1, "70.10", "70.11"),  # closes the first bar (70.00); buy 1 @ 70.11
+        Quote(symbol="CLE", ts_ns=CLE_T0 + SEC + SEC // 2, bid=7012, ask=None, bid_size=5),
+    ]
+    with anyio.fail_after(10):
+        report = await replay_plan(PluginHost.load(), StrategyPlan([BuyAndHold()]), ticks)
+    assert [(f.side, f.price) for f in report.fills] == [("BUY", Decimal("70.11"))]
+    assert report.unrealized_pnl == Decimal("0.00")
+    assert report.net_pnl == Decimal("0.00")
+    assert report.equity[-1].equity == float(report.net_pnl)

@@ -162,15 +162,16 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _Book:
-    """Average-cost position of one symbol, in money."""
+    """Average-cost position of one symbol, in money, and the price it is valued at."""
 
-    __slots__ = ("avg", "multiplier", "qty", "realized")
+    __slots__ = ("avg", "mark", "multiplier", "qty", "realized")
 
     def __init__(self, multiplier: Decimal) -> None:
         self.multiplier = multiplier
         self.qty = 0
         self.avg = Decimal(0)
         self.realized = Decimal(0)
+        self.mark: Decimal | None = None  # its last mark, or a later fill's price
 
     def fill(self, side: Side, qty: int, price: Decimal) -> Decimal:
         signed = qty if side is Side.BUY else -qty
@@ -190,8 +191,10 @@ class _Book:
         self.realized += booked
         return booked
 
-    def unrealized(self, mark: Decimal) -> Decimal:
-        return (mark - self.avg) * self.qty * self.multiplier if self.qty else Decimal(0)
+    def unrealized(self) -> Decimal:
+        if not self.qty or self.mark is None:
+            return Decimal(0)
+        return (self.mark - self.avg) * self.qty * self.multiplier
 
 
 def _quantize(amount: Decimal, places: int) -> Decimal:
@@ -215,7 +218,6 @@ def equity_curve(
     price known there, and the mark before it may be a bar older (a position opened
     between two marks was valued at the older mid, a loss or gain that never was)."""
     books = {s: _Book(i.multiplier) for s, i in instruments.items()}
-    last_mark: dict[str, Decimal] = {}
     chart_symbol = _chart_symbol(marks, instruments)
     points: list[EquityPoint] = []
     events: list[tuple[int, int, Fill | tuple[str, Decimal]]] = [(f.ts_ns, 0, f) for f in fills]
@@ -236,14 +238,13 @@ def equity_curve(
             book = books.setdefault(item.symbol, _Book(Decimal(1)))
             book.fill(item.side, item.qty, item.price)
             book.realized -= item.commission
-            last_mark[item.symbol] = item.price
-        else:
-            last_mark[item[0]] = item[1]
-        equity = sum(
-            (b.realized + b.unrealized(last_mark.get(s, b.avg)) for s, b in books.items()),
-            Decimal(0),
-        )
-        price = last_mark.get(chart_symbol, price)
+            book.mark = item.price
+        elif (marked := books.get(item[0])) is not None:
+            marked.mark = item[1]
+        equity = sum((b.realized + b.unrealized() for b in books.values()), Decimal(0))
+        chart = books.get(chart_symbol)
+        if chart is not None and chart.mark is not None:
+            price = chart.mark
         if price is not None:
             points.append(EquityPoint(ts_ns=ts, price=float(price), equity=float(equity)))
     return points, books
@@ -324,11 +325,9 @@ def build_report(
             )
         )
     points, books = equity_curve(ordered, marks, instruments)
-    last_mark: dict[str, Decimal] = {}
-    for _, sym, px in marks:
-        last_mark[sym] = px
     realized = sum((b.realized for b in books.values()), Decimal(0))
-    unrealized = sum((b.unrealized(last_mark.get(s, b.avg)) for s, b in books.items()), Decimal(0))
+    # at the prices the curve ends at (a fill after a symbol's last mark is the later price)
+    unrealized = sum((b.unrealized() for b in books.values()), Decimal(0))
     trips = round_trips(ordered, marks, instruments)
     days = daily_pnl(trips, instruments)
     market_orders = frozenset(
