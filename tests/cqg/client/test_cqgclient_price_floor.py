@@ -139,3 +139,39 @@ def test_a_spread_has_no_lowest_price_without_being_listed(cfi_code: str) -> Non
     # the outright's one-tick floor, and every negative-price spread order was denied
     instrument, _ = ContractDirectory().remember("CLES1Z26", calendar_spread(cfi_code))
     assert instrument.min_price is None
+
+
+def with_strategy_definition(
+    metadata: metadata_2.ContractMetadata,
+) -> metadata_2.ContractMetadata:
+    """The same contract as CQG describes a strategy: ContractMetadata.strategy_definition set."""
+    metadata.strategy_definition.SetInParent()
+    return metadata
+
+
+@pytest.mark.parametrize("cfi_code", ["FCAXSX", "FFICSX", "FXXXXX"])
+def test_a_contract_with_a_strategy_definition_has_no_lowest_price_whatever_its_cfi_code(
+    cfi_code: str,
+) -> None:
+    # CQG marks a spread or strategy by its metadata's strategy_definition; its CFI code is
+    # the exchange's and need not start FM. An F… code took the outright's one-tick floor
+    # and every zero or negative spread price was denied
+    spread = with_strategy_definition(calendar_spread(cfi_code))
+    instrument, _ = ContractDirectory().remember("CLES1Z26", spread)
+    assert instrument.min_price is None
+
+
+def test_a_future_without_a_strategy_definition_or_an_fm_code_keeps_its_lowest_price() -> None:
+    outright = calendar_spread("FCAXSX")
+    assert not outright.HasField("strategy_definition")
+    instrument, _ = ContractDirectory().remember("CLEZ26", outright)
+    assert instrument.min_price == Decimal("0.01")
+
+
+def test_a_strategy_definition_survives_the_wire() -> None:
+    # an empty StrategyDefinition is still present on the wire (field 30, zero length)
+    wire = with_strategy_definition(calendar_spread("FCAXSX")).SerializePartialToString()
+    assert b"\xf2\x01\x00" in wire  # tag 30, length-delimited, zero bytes long
+    received = metadata_2.ContractMetadata()
+    received.MergeFromString(wire)
+    assert received.HasField("strategy_definition")

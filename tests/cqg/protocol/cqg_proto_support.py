@@ -13,6 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 OUR_MODULES: tuple[ModuleType, ...] = (
     pb.decimal,
     pb.shared_1,
+    pb.strategy_definition_2,
     pb.user_session_2,
     pb.trading_account_2,
     pb.metadata_2,

@@ -17,6 +17,7 @@ from ec_cqg._proto.WebAPI import historical_2_pb2 as historical_2
 from ec_cqg._proto.WebAPI import market_data_2_pb2 as market_data_2
 from ec_cqg._proto.WebAPI import metadata_2_pb2 as metadata_2
 from ec_cqg._proto.WebAPI import order_2_pb2 as order_2
+from ec_cqg._proto.WebAPI import strategy_definition_2_pb2 as strategy_definition_2
 from ec_cqg._proto.WebAPI import trade_routing_2_pb2 as trade_routing_2
 from ec_cqg._proto.WebAPI import trading_account_2_pb2 as trading_account_2
 from ec_cqg._proto.WebAPI import trading_session_2_pb2 as trading_session_2
@@ -41,6 +42,7 @@ __all__ = [
     "metadata_2",
     "order_2",
     "shared_1",
+    "strategy_definition_2",
     "trade_routing_2",
     "trading_account_2",
     "trading_session_2",

@@ -24,9 +24,10 @@ _sym_db = _symbol_database.Default()
 
 
 from ec_cqg._proto.common import decimal_pb2 as common_dot_decimal__pb2
+from ec_cqg._proto.WebAPI import strategy_definition_2_pb2 as WebAPI_dot_strategy__definition__2__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17WebAPI/metadata_2.proto\x12\nmetadata_2\x1a\x14\x63ommon/decimal.proto\"_\n\x17SymbolResolutionRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x17\n\x0fpreferred_types\x18\x02 \x01(\t\x12\x1b\n\x13preferred_countries\x18\x03 \x01(\t\"b\n\x16SymbolResolutionReport\x12\x37\n\x11\x63ontract_metadata\x18\x01 \x02(\x0b\x32\x1c.metadata_2.ContractMetadata\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\".\n\x17\x43ontractMetadataRequest\x12\x13\n\x0b\x63ontract_id\x18\x01 \x02(\r\"Q\n\x16\x43ontractMetadataReport\x12\x37\n\x11\x63ontract_metadata\x18\x01 \x01(\x0b\x32\x1c.metadata_2.ContractMetadata\"\x80\t\n\x10\x43ontractMetadata\x12\x13\n\x0b\x63ontract_id\x18\x01 \x02(\r\x12\x17\n\x0f\x63ontract_symbol\x18\x02 \x02(\t\x12\x1b\n\x13\x63orrect_price_scale\x18\x03 \x02(\x01\x12\x1b\n\x13\x64isplay_price_scale\x18\x04 \x02(\r\x12\x13\n\x0b\x64\x65scription\x18\x05 \x02(\t\x12\r\n\x05title\x18\x06 \x02(\t\x12\x11\n\ttick_size\x18\x07 \x02(\x01\x12\x10\n\x08\x63urrency\x18\x08 \x02(\t\x12\x12\n\ntick_value\x18\t \x02(\x01\x12\x10\n\x08\x63\x66i_code\x18\n \x02(\t\x12\x16\n\x0eis_most_active\x18\x0b \x01(\x08\x12\x19\n\x11last_trading_date\x18\x0c \x01(\x12\x12\x19\n\x11\x66irst_notice_date\x18\r \x01(\x12\x12\"\n\x1aunderlying_contract_symbol\x18\x0e \x01(\t\x12\x14\n\x0cmargin_style\x18\x0f \x01(\r\x12\x1d\n\x15instrument_group_name\x18\x10 \x02(\t\x12\x17\n\x0fsession_info_id\x18\x11 \x02(\x11\x12\x0b\n\x03mic\x18\x12 \x01(\t\x12\x19\n\x11market_data_delay\x18\x14 \x01(\x12\x12#\n\x1bshort_instrument_group_name\x18\x15 \x02(\t\x12$\n\x1cinstrument_group_description\x18\x16 \x02(\t\x12\x38\n\x13tick_sizes_by_price\x18\x17 \x03(\x0b\x32\x1b.metadata_2.TickSizeByPrice\x12\x14\n\x0c\x63ountry_code\x18\x1d \x02(\t\x12\x15\n\rcontract_size\x18\x1f \x01(\t\x12\x1b\n\x13maturity_month_year\x18\" \x01(\t\x12\x38\n\x12price_display_mode\x18# \x01(\x0e\x32\x1c.metadata_2.PriceDisplayMode\x12&\n\x0cvolume_scale\x18( \x01(\x0b\x32\x0c.cqg.DecimalB\x02\x18\x01\x12\"\n\x17volume_display_exponent\x18) \x01(\x11:\x01\x30\x12*\n\x14trade_size_increment\x18* \x01(\x0b\x32\x0c.cqg.Decimal\x12\x17\n\x0fmic_description\x18, \x01(\t\x12%\n\x16\x65xpect_off_tick_prices\x18. \x01(\x08:\x05\x66\x61lse\x12!\n\x13has_exchange_volume\x18/ \x01(\x08:\x04true\x12\x0c\n\x04isin\x18\x30 \x01(\t\x12\x1a\n\x12last_delivery_date\x18\x34 \x01(\x12\x12\x15\n\rmaturity_date\x18\x35 \x01(\x12\x12\x11\n\tsymbol_id\x18\x39 \x01(\t\x12\x16\n\x07\x64\x65leted\x18: \x01(\x08:\x05\x66\x61lse\x12\x1b\n\x13\x63qg_contract_symbol\x18\x46 \x01(\t\"@\n\x0bMarginStyle\x12\x17\n\x13MARGIN_STYLE_FUTURE\x10\x01\x12\x18\n\x14MARGIN_STYLE_PREMIUM\x10\x02\"P\n\x0fTickSizeByPrice\x12\x11\n\ttick_size\x18\x01 \x02(\x01\x12\x12\n\ntick_value\x18\x02 \x02(\x01\x12\x16\n\x0e\x62oundary_price\x18\x03 \x02(\x01*v\n\x10PriceDisplayMode\x12 \n\x1cPRICE_DISPLAY_MODE_NUMERATOR\x10\x00\x12\x1e\n\x1aPRICE_DISPLAY_MODE_ROUNDED\x10\x01\x12 \n\x1cPRICE_DISPLAY_MODE_TRUNCATED\x10\x02')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17WebAPI/metadata_2.proto\x12\nmetadata_2\x1a\x14\x63ommon/decimal.proto\x1a\"WebAPI/strategy_definition_2.proto\"_\n\x17SymbolResolutionRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x17\n\x0fpreferred_types\x18\x02 \x01(\t\x12\x1b\n\x13preferred_countries\x18\x03 \x01(\t\"b\n\x16SymbolResolutionReport\x12\x37\n\x11\x63ontract_metadata\x18\x01 \x02(\x0b\x32\x1c.metadata_2.ContractMetadata\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\".\n\x17\x43ontractMetadataRequest\x12\x13\n\x0b\x63ontract_id\x18\x01 \x02(\r\"Q\n\x16\x43ontractMetadataReport\x12\x37\n\x11\x63ontract_metadata\x18\x01 \x01(\x0b\x32\x1c.metadata_2.ContractMetadata\"\xc8\t\n\x10\x43ontractMetadata\x12\x13\n\x0b\x63ontract_id\x18\x01 \x02(\r\x12\x17\n\x0f\x63ontract_symbol\x18\x02 \x02(\t\x12\x1b\n\x13\x63orrect_price_scale\x18\x03 \x02(\x01\x12\x1b\n\x13\x64isplay_price_scale\x18\x04 \x02(\r\x12\x13\n\x0b\x64\x65scription\x18\x05 \x02(\t\x12\r\n\x05title\x18\x06 \x02(\t\x12\x11\n\ttick_size\x18\x07 \x02(\x01\x12\x10\n\x08\x63urrency\x18\x08 \x02(\t\x12\x12\n\ntick_value\x18\t \x02(\x01\x12\x10\n\x08\x63\x66i_code\x18\n \x02(\t\x12\x16\n\x0eis_most_active\x18\x0b \x01(\x08\x12\x19\n\x11last_trading_date\x18\x0c \x01(\x12\x12\x19\n\x11\x66irst_notice_date\x18\r \x01(\x12\x12\"\n\x1aunderlying_contract_symbol\x18\x0e \x01(\t\x12\x14\n\x0cmargin_style\x18\x0f \x01(\r\x12\x1d\n\x15instrument_group_name\x18\x10 \x02(\t\x12\x17\n\x0fsession_info_id\x18\x11 \x02(\x11\x12\x0b\n\x03mic\x18\x12 \x01(\t\x12\x19\n\x11market_data_delay\x18\x14 \x01(\x12\x12#\n\x1bshort_instrument_group_name\x18\x15 \x02(\t\x12$\n\x1cinstrument_group_description\x18\x16 \x02(\t\x12\x38\n\x13tick_sizes_by_price\x18\x17 \x03(\x0b\x32\x1b.metadata_2.TickSizeByPrice\x12\x14\n\x0c\x63ountry_code\x18\x1d \x02(\t\x12\x46\n\x13strategy_definition\x18\x1e \x01(\x0b\x32).strategy_definition_2.StrategyDefinition\x12\x15\n\rcontract_size\x18\x1f \x01(\t\x12\x1b\n\x13maturity_month_year\x18\" \x01(\t\x12\x38\n\x12price_display_mode\x18# \x01(\x0e\x32\x1c.metadata_2.PriceDisplayMode\x12&\n\x0cvolume_scale\x18( \x01(\x0b\x32\x0c.cqg.DecimalB\x02\x18\x01\x12\"\n\x17volume_display_exponent\x18) \x01(\x11:\x01\x30\x12*\n\x14trade_size_increment\x18* \x01(\x0b\x32\x0c.cqg.Decimal\x12\x17\n\x0fmic_description\x18, \x01(\t\x12%\n\x16\x65xpect_off_tick_prices\x18. \x01(\x08:\x05\x66\x61lse\x12!\n\x13has_exchange_volume\x18/ \x01(\x08:\x04true\x12\x0c\n\x04isin\x18\x30 \x01(\t\x12\x1a\n\x12last_delivery_date\x18\x34 \x01(\x12\x12\x15\n\rmaturity_date\x18\x35 \x01(\x12\x12\x11\n\tsymbol_id\x18\x39 \x01(\t\x12\x16\n\x07\x64\x65leted\x18: \x01(\x08:\x05\x66\x61lse\x12\x1b\n\x13\x63qg_contract_symbol\x18\x46 \x01(\t\"@\n\x0bMarginStyle\x12\x17\n\x13MARGIN_STYLE_FUTURE\x10\x01\x12\x18\n\x14MARGIN_STYLE_PREMIUM\x10\x02\"P\n\x0fTickSizeByPrice\x12\x11\n\ttick_size\x18\x01 \x02(\x01\x12\x12\n\ntick_value\x18\x02 \x02(\x01\x12\x16\n\x0e\x62oundary_price\x18\x03 \x02(\x01*v\n\x10PriceDisplayMode\x12 \n\x1cPRICE_DISPLAY_MODE_NUMERATOR\x10\x00\x12\x1e\n\x1aPRICE_DISPLAY_MODE_ROUNDED\x10\x01\x12 \n\x1cPRICE_DISPLAY_MODE_TRUNCATED\x10\x02')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,20 +36,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CONTRACTMETADATA'].fields_by_name['volume_scale']._loaded_options = None
   _globals['_CONTRACTMETADATA'].fields_by_name['volume_scale']._serialized_options = b'\030\001'
-  _globals['_PRICEDISPLAYMODE']._serialized_start=1626
-  _globals['_PRICEDISPLAYMODE']._serialized_end=1744
-  _globals['_SYMBOLRESOLUTIONREQUEST']._serialized_start=61
-  _globals['_SYMBOLRESOLUTIONREQUEST']._serialized_end=156
-  _globals['_SYMBOLRESOLUTIONREPORT']._serialized_start=158
-  _globals['_SYMBOLRESOLUTIONREPORT']._serialized_end=256
-  _globals['_CONTRACTMETADATAREQUEST']._serialized_start=258
-  _globals['_CONTRACTMETADATAREQUEST']._serialized_end=304
-  _globals['_CONTRACTMETADATAREPORT']._serialized_start=306
-  _globals['_CONTRACTMETADATAREPORT']._serialized_end=387
-  _globals['_CONTRACTMETADATA']._serialized_start=390
-  _globals['_CONTRACTMETADATA']._serialized_end=1542
-  _globals['_CONTRACTMETADATA_MARGINSTYLE']._serialized_start=1478
-  _globals['_CONTRACTMETADATA_MARGINSTYLE']._serialized_end=1542
-  _globals['_TICKSIZEBYPRICE']._serialized_start=1544
-  _globals['_TICKSIZEBYPRICE']._serialized_end=1624
+  _globals['_PRICEDISPLAYMODE']._serialized_start=1734
+  _globals['_PRICEDISPLAYMODE']._serialized_end=1852
+  _globals['_SYMBOLRESOLUTIONREQUEST']._serialized_start=97
+  _globals['_SYMBOLRESOLUTIONREQUEST']._serialized_end=192
+  _globals['_SYMBOLRESOLUTIONREPORT']._serialized_start=194
+  _globals['_SYMBOLRESOLUTIONREPORT']._serialized_end=292
+  _globals['_CONTRACTMETADATAREQUEST']._serialized_start=294
+  _globals['_CONTRACTMETADATAREQUEST']._serialized_end=340
+  _globals['_CONTRACTMETADATAREPORT']._serialized_start=342
+  _globals['_CONTRACTMETADATAREPORT']._serialized_end=423
+  _globals['_CONTRACTMETADATA']._serialized_start=426
+  _globals['_CONTRACTMETADATA']._serialized_end=1650
+  _globals['_CONTRACTMETADATA_MARGINSTYLE']._serialized_start=1586
+  _globals['_CONTRACTMETADATA_MARGINSTYLE']._serialized_end=1650
+  _globals['_TICKSIZEBYPRICE']._serialized_start=1652
+  _globals['_TICKSIZEBYPRICE']._serialized_end=1732
 # @@protoc_insertion_point(module_scope)

@@ -6,6 +6,7 @@ ec's own minimal subset of the CQG WebAPI 2.230 protocol (see common/decimal.pro
 Symbol resolution and contract metadata.
 """
 
+from ec_cqg._proto.WebAPI import strategy_definition_2_pb2 as _strategy_definition_2_pb2
 from collections import abc as _abc
 from ec_cqg._proto.common import decimal_pb2 as _decimal_pb2
 from google.protobuf import descriptor as _descriptor
@@ -173,6 +174,7 @@ class ContractMetadata(_message.Message):
     INSTRUMENT_GROUP_DESCRIPTION_FIELD_NUMBER: _builtins.int
     TICK_SIZES_BY_PRICE_FIELD_NUMBER: _builtins.int
     COUNTRY_CODE_FIELD_NUMBER: _builtins.int
+    STRATEGY_DEFINITION_FIELD_NUMBER: _builtins.int
     CONTRACT_SIZE_FIELD_NUMBER: _builtins.int
     MATURITY_MONTH_YEAR_FIELD_NUMBER: _builtins.int
     PRICE_DISPLAY_MODE_FIELD_NUMBER: _builtins.int
@@ -231,6 +233,10 @@ class ContractMetadata(_message.Message):
     @_builtins.property
     def tick_sizes_by_price(self) -> _containers.RepeatedCompositeFieldContainer[Global___TickSizeByPrice]: ...
     @_builtins.property
+    def strategy_definition(self) -> _strategy_definition_2_pb2.StrategyDefinition:
+        """set: a strategy/spread"""
+
+    @_builtins.property
     @_deprecated("""This field has been marked as deprecated using proto field options.""")
     def volume_scale(self) -> _decimal_pb2.Decimal: ...
     @_builtins.property
@@ -261,6 +267,7 @@ class ContractMetadata(_message.Message):
         instrument_group_description: _builtins.str | None = ...,
         tick_sizes_by_price: _abc.Iterable[Global___TickSizeByPrice] | None = ...,
         country_code: _builtins.str | None = ...,
+        strategy_definition: _strategy_definition_2_pb2.StrategyDefinition | None = ...,
         contract_size: _builtins.str | None = ...,
         maturity_month_year: _builtins.str | None = ...,
         price_display_mode: Global___PriceDisplayMode.ValueType | None = ...,
@@ -277,9 +284,9 @@ class ContractMetadata(_message.Message):
         deleted: _builtins.bool | None = ...,
         cqg_contract_symbol: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["cfi_code", b"cfi_code", "contract_id", b"contract_id", "contract_size", b"contract_size", "contract_symbol", b"contract_symbol", "correct_price_scale", b"correct_price_scale", "country_code", b"country_code", "cqg_contract_symbol", b"cqg_contract_symbol", "currency", b"currency", "deleted", b"deleted", "description", b"description", "display_price_scale", b"display_price_scale", "expect_off_tick_prices", b"expect_off_tick_prices", "first_notice_date", b"first_notice_date", "has_exchange_volume", b"has_exchange_volume", "instrument_group_description", b"instrument_group_description", "instrument_group_name", b"instrument_group_name", "is_most_active", b"is_most_active", "isin", b"isin", "last_delivery_date", b"last_delivery_date", "last_trading_date", b"last_trading_date", "margin_style", b"margin_style", "market_data_delay", b"market_data_delay", "maturity_date", b"maturity_date", "maturity_month_year", b"maturity_month_year", "mic", b"mic", "mic_description", b"mic_description", "price_display_mode", b"price_display_mode", "session_info_id", b"session_info_id", "short_instrument_group_name", b"short_instrument_group_name", "symbol_id", b"symbol_id", "tick_size", b"tick_size", "tick_value", b"tick_value", "title", b"title", "trade_size_increment", b"trade_size_increment", "underlying_contract_symbol", b"underlying_contract_symbol", "volume_display_exponent", b"volume_display_exponent", "volume_scale", b"volume_scale"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cfi_code", b"cfi_code", "contract_id", b"contract_id", "contract_size", b"contract_size", "contract_symbol", b"contract_symbol", "correct_price_scale", b"correct_price_scale", "country_code", b"country_code", "cqg_contract_symbol", b"cqg_contract_symbol", "currency", b"currency", "deleted", b"deleted", "description", b"description", "display_price_scale", b"display_price_scale", "expect_off_tick_prices", b"expect_off_tick_prices", "first_notice_date", b"first_notice_date", "has_exchange_volume", b"has_exchange_volume", "instrument_group_description", b"instrument_group_description", "instrument_group_name", b"instrument_group_name", "is_most_active", b"is_most_active", "isin", b"isin", "last_delivery_date", b"last_delivery_date", "last_trading_date", b"last_trading_date", "margin_style", b"margin_style", "market_data_delay", b"market_data_delay", "maturity_date", b"maturity_date", "maturity_month_year", b"maturity_month_year", "mic", b"mic", "mic_description", b"mic_description", "price_display_mode", b"price_display_mode", "session_info_id", b"session_info_id", "short_instrument_group_name", b"short_instrument_group_name", "strategy_definition", b"strategy_definition", "symbol_id", b"symbol_id", "tick_size", b"tick_size", "tick_value", b"tick_value", "title", b"title", "trade_size_increment", b"trade_size_increment", "underlying_contract_symbol", b"underlying_contract_symbol", "volume_display_exponent", b"volume_display_exponent", "volume_scale", b"volume_scale"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cfi_code", b"cfi_code", "contract_id", b"contract_id", "contract_size", b"contract_size", "contract_symbol", b"contract_symbol", "correct_price_scale", b"correct_price_scale", "country_code", b"country_code", "cqg_contract_symbol", b"cqg_contract_symbol", "currency", b"currency", "deleted", b"deleted", "description", b"description", "display_price_scale", b"display_price_scale", "expect_off_tick_prices", b"expect_off_tick_prices", "first_notice_date", b"first_notice_date", "has_exchange_volume", b"has_exchange_volume", "instrument_group_description", b"instrument_group_description", "instrument_group_name", b"instrument_group_name", "is_most_active", b"is_most_active", "isin", b"isin", "last_delivery_date", b"last_delivery_date", "last_trading_date", b"last_trading_date", "margin_style", b"margin_style", "market_data_delay", b"market_data_delay", "maturity_date", b"maturity_date", "maturity_month_year", b"maturity_month_year", "mic", b"mic", "mic_description", b"mic_description", "price_display_mode", b"price_display_mode", "session_info_id", b"session_info_id", "short_instrument_group_name", b"short_instrument_group_name", "symbol_id", b"symbol_id", "tick_size", b"tick_size", "tick_sizes_by_price", b"tick_sizes_by_price", "tick_value", b"tick_value", "title", b"title", "trade_size_increment", b"trade_size_increment", "underlying_contract_symbol", b"underlying_contract_symbol", "volume_display_exponent", b"volume_display_exponent", "volume_scale", b"volume_scale"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cfi_code", b"cfi_code", "contract_id", b"contract_id", "contract_size", b"contract_size", "contract_symbol", b"contract_symbol", "correct_price_scale", b"correct_price_scale", "country_code", b"country_code", "cqg_contract_symbol", b"cqg_contract_symbol", "currency", b"currency", "deleted", b"deleted", "description", b"description", "display_price_scale", b"display_price_scale", "expect_off_tick_prices", b"expect_off_tick_prices", "first_notice_date", b"first_notice_date", "has_exchange_volume", b"has_exchange_volume", "instrument_group_description", b"instrument_group_description", "instrument_group_name", b"instrument_group_name", "is_most_active", b"is_most_active", "isin", b"isin", "last_delivery_date", b"last_delivery_date", "last_trading_date", b"last_trading_date", "margin_style", b"margin_style", "market_data_delay", b"market_data_delay", "maturity_date", b"maturity_date", "maturity_month_year", b"maturity_month_year", "mic", b"mic", "mic_description", b"mic_description", "price_display_mode", b"price_display_mode", "session_info_id", b"session_info_id", "short_instrument_group_name", b"short_instrument_group_name", "strategy_definition", b"strategy_definition", "symbol_id", b"symbol_id", "tick_size", b"tick_size", "tick_sizes_by_price", b"tick_sizes_by_price", "tick_value", b"tick_value", "title", b"title", "trade_size_increment", b"trade_size_increment", "underlying_contract_symbol", b"underlying_contract_symbol", "volume_display_exponent", b"volume_display_exponent", "volume_scale", b"volume_scale"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -107,15 +107,21 @@ def instrument_from_metadata(
     CQG's metadata carries no lowest price. A futures outright (CFI code ``F…``) takes
     one tick: a price of zero or below is a typo the venue rejects, so ec denies it
     before sending. ``negative_prices`` (a product that trades below zero, such as
-    crude oil in April 2020) and any other contract: no lowest price. A futures spread
-    (``FM…``: multi-leg, as CME codes its spreads; ISO 10962 has no ``FM`` group) is
-    not an outright: its price is a difference of legs, below zero routinely.
+    crude oil in April 2020) and any other contract: no lowest price.
+
+    A spread or strategy is not an outright: its price is a difference of legs, below
+    zero routinely, so it gets no lowest price. CQG says so by setting the metadata's
+    ``strategy_definition`` (field 30), whatever the exchange's CFI code; that is the
+    signal ec trusts. The CFI rule (``FM…``: multi-leg, as CME codes its spreads; ISO
+    10962 has no ``FM`` group) stays for metadata without it: a server that leaves the
+    field out must not put a floor on a spread it codes ``FM``.
     """
     tick_size = double_to_decimal(metadata.tick_size)
     tick_value = double_to_decimal(metadata.tick_value)
     multiplier = tick_value / tick_size if tick_value > 0 else tick_size / tick_size
     cfi = metadata.cfi_code
-    outright_future = cfi.startswith("F") and not cfi.startswith("FM")
+    strategy = metadata.HasField("strategy_definition") or cfi.startswith("FM")
+    outright_future = cfi.startswith("F") and not strategy
     return Instrument(
         symbol=symbol or metadata.contract_symbol,
         tick_size=tick_size,
