@@ -42,8 +42,9 @@ SYMBOL = "EP"
 
 
 class Rest(OpStrategy):
-    """One resting bid 10.00 under the market, unless an order of ours is open on the
-    symbol already (the journal's recovered orders count): a restart must not double it."""
+    """One bid for 2, resting 10.00 under the market (or, with CRASH_TAKE, 1.00 over the
+    ask: filled), unless an order of ours is open on the symbol or a position is held
+    (the journal's recovered orders and fills count): a restart must not double it."""
 
     def __init__(self, account):
         super().__init__(symbols=[SYMBOL], max_signals=1)
@@ -61,14 +62,21 @@ class Rest(OpStrategy):
             ids = ",".join(sorted(o.cl_order_id for o in open_orders))
             self.say(f"strategy: open {ids}")
             return None
+        held = ctx.position(symbol).qty
+        if held:
+            self.say(f"strategy: position {held}")
+            return None
         if self.produced:
             return None
         tb = ctx.feeds[symbol].tick_buffer
-        if tb.quote is None or tb.quote.bid is None:
+        if tb.quote is None or tb.quote.bid is None or tb.quote.ask is None:
             return None
-        bid = NewOrder(account_id=self.account, symbol=symbol, side=Side.BUY, qty=1,
-                       order_type=OrderType.LMT,
-                       limit_price=tb.to_price(tb.quote.bid) - Decimal("10"))
+        if os.environ.get("CRASH_TAKE"):  # cross the spread: filled at once
+            price = tb.to_price(tb.quote.ask) + Decimal("1")
+        else:
+            price = tb.to_price(tb.quote.bid) - Decimal("10")
+        bid = NewOrder(account_id=self.account, symbol=symbol, side=Side.BUY, qty=2,
+                       order_type=OrderType.LMT, limit_price=price)
         gate = os.environ.get("CRASH_GATE")
         self.say("strategy: sending")
         if gate:
@@ -78,6 +86,8 @@ class Rest(OpStrategy):
         def hold(ctx):
             if ctx.open_orders(symbol):
                 self.say("strategy: order working")
+            elif ctx.position(symbol).qty:
+                self.say(f"strategy: position {ctx.position(symbol).qty}")
             return False
 
         return OpSignal(ActionTree(ActionNode("Bid", [bid], transitions={
@@ -190,17 +200,24 @@ def test_sigkill_with_an_order_working_restarts_with_it_and_sends_no_second(
     assert [c for k, c in journal_kinds(folder) if k == "intent"] == [order]
 
 
+def send_to_a_frozen_venue(folder: Path, server: subprocess.Popen[str]) -> Run:
+    """``ec run`` whose strategy is about to send, the venue frozen (SIGSTOP: nothing
+    answers from here on), then let go: the order is journaled and sent, unanswered."""
+    gate = folder / "gate.fifo"
+    os.mkfifo(gate)
+    run = Run(folder, CRASH_GATE=str(gate))
+    run.until("strategy: sending")
+    server.send_signal(signal.SIGSTOP)
+    with open(gate, "w"):  # generate returns
+        pass
+    return run
+
+
 def test_sigkill_after_a_send_the_venue_never_answered_resolves_it_at_restart(
     folder: Path, venue: tuple[subprocess.Popen[str], str]
 ) -> None:
     server, _ = venue
-    gate = folder / "gate.fifo"
-    os.mkfifo(gate)
-    first = Run(folder, CRASH_GATE=str(gate))
-    first.until("strategy: sending")
-    server.send_signal(signal.SIGSTOP)  # nothing answers from here on
-    with open(gate, "w"):  # generate returns: the order is journaled and sent
-        pass
+    first = send_to_a_frozen_venue(folder, server)
     rows = wait_for_kind(folder, "sent")
     (order,) = [c for k, c in rows if k == "intent"]
     assert [k for k, c in rows if c == order] == ["intent", "sent"]  # no answer yet
@@ -210,7 +227,6 @@ def test_sigkill_after_a_send_the_venue_never_answered_resolves_it_at_restart(
 
     again = Run(folder)
     recovered = again.until("ec run: journal orders.sqlite: recovered")
-    assert "1 orders (" in recovered, recovered
     assert "1 orders (1 open, 1 unknown)" in recovered  # sent, never answered: UNKNOWN
     reconciled = again.until("ec run: reconciled with the venue")
     assert "clean (1 orders, 0 positions checked)" in reconciled  # the venue had it
@@ -218,7 +234,7 @@ def test_sigkill_after_a_send_the_venue_never_answered_resolves_it_at_restart(
     output = again.finish(signal.SIGINT)
     assert again.process.returncode == 0, output
     assert "0 order actions" in output
-    assert "ec run: working BUY 1 EP LMT @ " in output
+    assert "ec run: working BUY 2 EP LMT @ " in output
     assert f"({order}, WORKING)" in output
     assert [c for k, c in journal_kinds(folder) if k == "intent"] == [order]
     assert "WORKING" in listed(folder)
@@ -239,13 +255,7 @@ def test_a_stop_signal_during_a_send_leaves_the_journal_consistent(
     folder: Path, venue: tuple[subprocess.Popen[str], str], sig: int
 ) -> None:
     server, _ = venue
-    gate = folder / "gate.fifo"
-    os.mkfifo(gate)
-    first = Run(folder, CRASH_GATE=str(gate))
-    first.until("strategy: sending")
-    server.send_signal(signal.SIGSTOP)
-    with open(gate, "w"):
-        pass
+    first = send_to_a_frozen_venue(folder, server)
     wait_for_kind(folder, "intent")  # committed before the send; the send is under way
     first.process.send_signal(sig)
     output = first.finish()
@@ -270,3 +280,32 @@ def test_a_stop_signal_during_a_send_leaves_the_journal_consistent(
     assert again.process.returncode == 0, output
     assert f"({order}, WORKING)" in output
     assert [c for k, c in journal_kinds(folder) if k == "intent"] == [order, *cancels]
+
+
+def test_sigkill_after_a_fill_restarts_with_the_position_and_buys_no_more(folder: Path) -> None:
+    first = Run(folder, CRASH_TAKE="1")
+    first.until("strategy: position 2")  # filled: the tracker has the fills
+    output = first.finish(signal.SIGKILL)
+    assert first.process.returncode == -signal.SIGKILL, output
+    (order,) = [c for k, c in journal_kinds(folder) if k == "intent"]
+
+    again = Run(folder)
+    again.until("ec run: journal orders.sqlite: recovered")
+    reconciled = again.until("ec run: reconciled with the venue")
+    if "difference(s)" in reconciled:
+        # killed before the journal's flush committed the send and the fills: the order is
+        # UNKNOWN at the restart; the venue's snapshot closes it and its position is adopted
+        assert (
+            f"2 difference(s): CLOSED_AT_VENUE {order} (ours UNKNOWN, venue FILLED),"
+            " POSITION_MISMATCH EP (ours 0, venue 2); still unknown: none;"
+        ) in reconciled
+    else:  # the fills were committed: the journal alone rebuilds the position
+        assert "clean (0 orders, 1 positions checked)" in reconciled
+    again.until("strategy: position 2")
+    output = again.finish(signal.SIGINT)
+    assert again.process.returncode == 0, output
+    assert "strategy: sending" not in output
+    assert "0 order actions" in output
+    assert "ec run: EP: position +2 @ " in output  # not +4: the fills are counted once
+    assert [c for k, c in journal_kinds(folder) if k == "intent"] == [order]
+    assert listed(folder).strip() == "no open orders in orders.sqlite"
