@@ -27,6 +27,7 @@ no) and *unknown* (we cannot tell yet: timeout, disconnect). See ``docs/outcomes
     │       ├── HistoryNotEntitledError  this logon may not see the instrument's history
     │       └── HistoryRateLimitError    too many requests: retry later
     ├── PriceError                   a price is off the tick grid or not representable
+    ├── PnlUnknownError              P&L of a symbol whose multiplier is unknown (not in money)
     ├── PayloadStateError            a Payload used out of its lifecycle (executed twice …)
     ├── VoidRefusedError             a void of an order that is not open, or without a reason
     ├── IllegalTransitionError       an order state change the state machine forbids
@@ -92,6 +93,7 @@ __all__ = [
     "OrderUnknownError",
     "PayloadStateError",
     "PluginError",
+    "PnlUnknownError",
     "PriceError",
     "ProtocolError",
     "RequestTimeoutError",
@@ -313,6 +315,21 @@ class PriceError(EcError, ValueError):
 
 
 @final
+@final
+class PnlUnknownError(EcError):
+    """P&L asked of fills whose instrument (its multiplier) is not known here: summed, it
+    would be in price points, not money. ``symbols`` are those; a remote trader learns
+    them from the gateway's snapshot on its next connect."""
+
+    def __init__(self, symbols: Iterable[str]) -> None:
+        self.symbols = tuple(sorted(symbols))
+        super().__init__(
+            f"P&L unknown: the instrument (multiplier) of {', '.join(self.symbols)} is not"
+            " known here, its fills are booked in price points; connect again: the"
+            " gateway's snapshot carries it"
+        )
+
+
 class PayloadStateError(EcError):
     """A :class:`~ec_core.execution.Payload` used out of its lifecycle.
 

@@ -13,6 +13,7 @@ the front door needs of one is what its factory declares (:mod:`ec_core.vendor`)
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from decimal import Decimal
 from typing import Any, TypeAlias, final
@@ -21,7 +22,7 @@ import msgspec
 
 from ec_core.clock import Clock, WallClock
 from ec_core.data.feed import NOTED_EVENTS, DataFeed, FeedSet
-from ec_core.errors import ConfigError
+from ec_core.errors import ConfigError, PnlUnknownError
 from ec_core.execution import Payload, PreTradeGate
 from ec_core.journal import Journal
 from ec_core.model import Instrument, MarketEvent, Order, OrderRequest, Position
@@ -65,6 +66,7 @@ class Trader:
         instruments: dict[str, Instrument],
         market: MarketSource | None = None,
         feeds: FeedSet | None = None,
+        unpriced: AbstractSet[str] = frozenset(),
     ) -> None:
         self.session = session  # None through a gateway (it holds the session)
         self.venue: SessionParts | None = (
@@ -78,6 +80,9 @@ class Trader:
         self.tracker = tracker
         self._instruments = instruments
         self._market = market
+        # symbols whose fills the tracker booked without a multiplier (a gateway's worker
+        # that was not told the instrument): pnl() refuses rather than sum points
+        self._unpriced = unpriced
         self.feeds = feeds if feeds is not None else FeedSet()
         """What :meth:`quotes` streamed, by symbol (bid, ask, last, bars): the reference
         price of the price band and notional limits, as a strategy's feeds are in ec run
@@ -103,7 +108,10 @@ class Trader:
         return self.tracker.positions(self.account_id)
 
     def pnl(self) -> Decimal:
-        """Realized P&L of the account."""
+        """Realized P&L of the account, in money; raises :class:`PnlUnknownError` when a
+        fill's instrument is unknown here (its P&L would be in price points)."""
+        if self._unpriced:
+            raise PnlUnknownError(self._unpriced)
         return self.tracker.realized_pnl(self.account_id)
 
     @asynccontextmanager

@@ -194,7 +194,8 @@ async def test_an_intent_that_fails_unexpectedly_is_answered_not_sent(
         async with served_trader(redis_server, host=_host()) as (gateway, trader):
             with pytest.raises(OrderNotSentError, match=r"GATEWAY_FAILURE.*RuntimeError"):
                 await trader.execute(_buy(BUG))
-            assert gateway.counters["request_failures"] == 1
+            # the worker's lookup of the instrument (refused LOOKUP_FAILED), then its intent
+            assert gateway.counters["request_failures"] == 2
             assert venue_orders(gateway, "MOCK-1") == []
             order = await trader.execute(_buy())  # the gateway serves on
             assert order is not None

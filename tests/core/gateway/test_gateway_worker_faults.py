@@ -45,7 +45,14 @@ from ec_core.model import NewOrder, OrderType, Side
 
 async def main() -> None:
     url, price = sys.argv[1], Decimal(sys.argv[2])
-    async with open_link(url, account_id="MOCK-1", worker="w1", heartbeat_interval=0.2) as link:
+    # The test starts this process once its gateway serves (running_gateway awaits
+    # Gateway.serve's start: the intents group exists, every entry from then on is read
+    # and answered), so the hello's answer is late at worst, never lost: wait for it as
+    # long as the test's own deadline allows, not open_link's 10 s default, which a loaded
+    # machine (this interpreter starting, the gateway's venue stepping) exceeded once.
+    async with open_link(
+        url, account_id="MOCK-1", worker="w1", heartbeat_interval=0.2, hello_timeout=120.0
+    ) as link:
         known = sorted((o.cl_order_id, o.state.value) for o in link.own_open_orders())
         print("worker: knows", known or "-", flush=True)
         if len(sys.argv) > 3:

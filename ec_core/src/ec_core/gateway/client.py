@@ -130,4 +130,5 @@ async def connect_gateway(
             tracker=link.tracker,
             instruments=link.instruments,
             market=link.quotes,
+            unpriced=link.unpriced,
         )

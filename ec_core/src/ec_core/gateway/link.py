@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any, final
 
 import anyio
@@ -46,6 +47,7 @@ from ec_core.gateway.wire import (
     Heartbeat,
     Hello,
     IntentMsg,
+    Lookup,
     MarketMsg,
     Message,
     Outcome,
@@ -102,8 +104,12 @@ class WorkerLink:
         # False: only this worker's orders' events (its replies) feed the tracker; the
         # account stream, which every worker would read each event of, is not followed.
         self.follow_account = follow_account
-        self.tracker = OrderTracker(clock=clock)
         self.instruments: dict[str, Instrument] = {}
+        # P&L in money: each fill is booked with its instrument's multiplier; a symbol
+        # not known here (another worker's first fill of it) is booked in points and
+        # listed in ``unpriced``, so the trader's pnl() refuses to answer instead.
+        self.tracker = OrderTracker(clock=clock, multiplier=self._multiplier)
+        self.unpriced: set[str] = set()
         self.counters: Counter[str] = Counter()
         self.market_gaps = 0
         self._token = secrets.token_hex(3)
@@ -143,6 +149,9 @@ class WorkerLink:
         if not request.cl_order_id:
             request = msgspec.structs.replace(request, cl_order_id=self.new_id())
             payload.request = request
+        symbol = getattr(request, "symbol", None)
+        if symbol and symbol not in self.instruments:
+            await self.lookup((symbol,))  # before any fill of it: P&L in money
         intent_id = request.cl_order_id
         intent = IntentMsg(
             worker=self.worker,
@@ -202,6 +211,32 @@ class WorkerLink:
             del self._waiters[key]
 
     # -- snapshots -------------------------------------------------------------
+
+    async def lookup(self, symbols: tuple[str, ...]) -> None:
+        """Learn the instruments of ``symbols`` from the gateway (no market data). One it
+        cannot resolve stays unknown here: an intent for it is denied by the gateway
+        (``SYMBOL_NOT_FOUND``), and a refused lookup is the intent's refusal too."""
+        hello_id = secrets.token_hex(6)
+        message = Lookup(worker=self.worker, symbols=symbols, hello_id=hello_id)
+        reply = await self._ask(hello_id, message, self.answer_timeout)
+        if isinstance(reply, Answer) and reply.outcome is Outcome.DENIED:
+            return  # the intent is refused the same way, its answer says why
+        self._apply_snapshot(_snapshot(reply, f"the lookup of {', '.join(symbols)}"))
+
+    def _multiplier(self, symbol: str) -> Decimal:
+        instrument = self.instruments.get(symbol)
+        if instrument is not None:
+            return instrument.multiplier
+        if symbol not in self.unpriced:
+            self.unpriced.add(symbol)
+            log.error(
+                "worker %s: a fill of %s, whose instrument the gateway did not send: its"
+                " P&L is in price points, pnl() refuses to sum it; connect again for a"
+                " snapshot that has it",
+                self.worker,
+                symbol,
+            )
+        return Decimal(1)
 
     async def hello(self, wait: float = 10.0) -> Snapshot:
         """Ask for the account's snapshot and mirror it (start, or after a gap)."""

@@ -42,6 +42,7 @@ from ec_core.gateway.wire import (
     Heartbeat,
     Hello,
     IntentMsg,
+    Lookup,
     MarketMsg,
     Message,
     Snapshot,
@@ -196,7 +197,7 @@ class Gateway:
             if self._listed(message.worker):  # it lives, and is busy until answered
                 self.liveness.begin(message.worker, time.monotonic())
             self._tg.start_soon(self._intent, entry_id, message)
-        elif isinstance(message, Hello | Subscribe):
+        elif isinstance(message, Hello | Subscribe | Lookup):
             self._tg.start_soon(self._hello, entry_id, message)
         elif isinstance(message, Heartbeat):
             self._heartbeat(message)
@@ -280,14 +281,19 @@ class Gateway:
 
     # -- hello, snapshots and subscriptions ------------------------------------
 
-    async def _hello(self, entry_id: str, message: Hello | Subscribe) -> None:
+    async def _hello(self, entry_id: str, message: Hello | Subscribe | Lookup) -> None:
         try:
             reply: Message = await self._hello_reply(message)
         except Exception as exc:  # whatever failed, the request is answered
             value: object
-            if isinstance(message, Subscribe):
-                what, field, value = "SUBSCRIBE_FAILED", "symbols", message.symbols
-                self._failed(f"subscription of {message.worker} to {value}", exc)
+            if isinstance(message, Subscribe | Lookup):
+                kind, what = (
+                    ("subscription", "SUBSCRIBE_FAILED")
+                    if isinstance(message, Subscribe)
+                    else ("lookup", "LOOKUP_FAILED")
+                )
+                field, value = "symbols", message.symbols
+                self._failed(f"{kind} of {message.worker} to {value}", exc)
             else:
                 what, field, value = "HELLO_FAILED", "account_id", message.account_id
                 self._failed(f"hello of {message.worker} for {value}", exc)
@@ -295,7 +301,7 @@ class Gateway:
             reply = answers.denied(message.hello_id, what, field, rule, value)
         await self.replies.reply(message.worker, reply, entry_id)
 
-    async def _hello_reply(self, message: Hello | Subscribe) -> Answer | Snapshot:
+    async def _hello_reply(self, message: Hello | Subscribe | Lookup) -> Answer | Snapshot:
         """The snapshot asked for, or the refusal (:mod:`~ec_core.gateway.access`)."""
         account = message.account_id if isinstance(message, Hello) else None
         refused = refusal(self.config, message.worker, account, self.paths)
@@ -304,6 +310,12 @@ class Gateway:
             what = "subscription" if account is None else f"hello for {account}"
             log.warning("%s of worker %s refused: %s", what, message.worker, refused)
             return answers.refused(message.hello_id, refused)
+        if isinstance(message, Lookup):
+            return Snapshot(
+                hello_id=message.hello_id,
+                account_id="",
+                instruments=tuple(await self._resolved(message.symbols)),
+            )
         if isinstance(message, Subscribe):
             try:
                 await self._subscribe(message.symbols)
@@ -318,7 +330,7 @@ class Gateway:
     def snapshot(self, hello_id: str, account_id: str) -> Snapshot:
         """The account as the tracker knows it now, and where its stream goes on from."""
         path = self.paths.get(account_id)
-        instruments = tuple(self.instruments[s] for s in sorted(self._subscribed))
+        instruments = tuple(self.instruments[s] for s in sorted(self.instruments))
         if path is None:
             return Snapshot(hello_id=hello_id, account_id=account_id, instruments=instruments)
         stream = self.layout.account(account_id)
@@ -333,6 +345,19 @@ class Gateway:
             account_seq=self._seq.get(stream, 0),
             instruments=instruments,
         )
+
+    async def _resolved(self, symbols: tuple[str, ...]) -> list[Instrument]:
+        """The instruments of ``symbols`` the venue lists (resolved once, then kept)."""
+        found = []
+        for symbol in dict.fromkeys(symbols):
+            if symbol not in self.instruments:
+                try:
+                    self.instruments[symbol] = await self.session.resolve(symbol)
+                except SymbolNotFoundError as exc:  # the answer lacks it: the worker says so
+                    log.warning("lookup: %s", exc)
+                    continue
+            found.append(self.instruments[symbol])
+        return found
 
     async def _subscribe(self, symbols: tuple[str, ...]) -> None:
         new = [s for s in dict.fromkeys(symbols) if s not in self._subscribed]

@@ -38,6 +38,7 @@ __all__ = [
     "Heartbeat",
     "Hello",
     "IntentMsg",
+    "Lookup",
     "MarketMsg",
     "Message",
     "Outcome",
@@ -111,6 +112,17 @@ class Subscribe(_Msg, frozen=True, tag="subscribe"):
     hello_id: str = ""
 
 
+class Lookup(_Msg, frozen=True, tag="lookup"):
+    """The instruments of ``symbols`` (multiplier, tick, currency), without market data:
+    the gateway answers with a :class:`Snapshot` whose ``instruments`` are those it could
+    resolve. A worker asks before it first trades a symbol, so its tracker books that
+    symbol's P&L in money."""
+
+    worker: str
+    symbols: tuple[str, ...]
+    hello_id: str = ""
+
+
 class Heartbeat(_Msg, frozen=True, tag="heartbeat"):
     """A worker is alive; ``market_gaps`` is what it lost to MAXLEN trimming so far."""
 
@@ -162,7 +174,9 @@ class Snapshot(_Msg, frozen=True, tag="snapshot"):
     """The account as the gateway knows it, and where each stream goes on from.
 
     ``account_from``: the account stream's id to read after, ``account_seq`` the
-    sequence number published there last; ``instruments``: those published.
+    sequence number published there last; ``instruments``: every one the gateway
+    resolved (published, traded or looked up): the worker's tracker books P&L with their
+    multipliers. The answer to a :class:`Lookup` holds only the instruments asked for.
     """
 
     hello_id: str
@@ -176,7 +190,7 @@ class Snapshot(_Msg, frozen=True, tag="snapshot"):
 
 
 Message: TypeAlias = (
-    IntentMsg | Hello | Subscribe | Heartbeat | Answer | TradeMsg | MarketMsg | Snapshot
+    IntentMsg | Hello | Subscribe | Lookup | Heartbeat | Answer | TradeMsg | MarketMsg | Snapshot
 )
 
 

@@ -1,0 +1,90 @@
+"""A remote trader's P&L is money, as the gateway's own: ``connect("redis://…")``'s
+tracker books each fill with the instrument's multiplier, also for a symbol it trades
+without ever subscribing to it; a fill whose instrument it was not told is never summed
+as if it were money."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import anyio
+import pytest
+from ec_core.testing.redis_server import RedisServer
+from gateway_support import gateway_config, new_namespace, running_gateway, served_trader
+
+import ec_core
+from ec_core import NewOrder, OrderDeniedError, OrderType, PnlUnknownError, Side, Trader
+
+pytestmark = pytest.mark.anyio
+
+
+def _market(side: Side, symbol: str = "EP") -> NewOrder:
+    return NewOrder(account_id="MOCK-1", symbol=symbol, side=side, qty=2, order_type=OrderType.MKT)
+
+
+async def _round_trips(trader: Trader, symbol: str) -> Decimal:
+    """Buy 2 then sell 2 at market until the points gained or lost are not 0 (bought at the
+    ask, sold at the bid: the spread, unless the market moved by as much between)."""
+    points = Decimal(0)
+    for _ in range(5):
+        bought = await trader.wait_final(await trader.execute(_market(Side.BUY, symbol)) or "")
+        sold = await trader.wait_final(await trader.execute(_market(Side.SELL, symbol)) or "")
+        assert bought.avg_fill_price is not None
+        assert sold.avg_fill_price is not None
+        points += sold.avg_fill_price - bought.avg_fill_price
+        if points:
+            break
+    assert points != 0
+    return points
+
+
+async def test_pnl_of_a_symbol_never_subscribed_is_money_as_the_gateway_s(
+    redis_server: RedisServer,
+) -> None:
+    """EP is $50 a point: the round trips of 2 lose points x 2 x 50. The remote tracker had
+    no multiplier: pnl() read it in points (-2.50 for -125.00 USD)."""
+    with anyio.fail_after(30):
+        async with served_trader(redis_server) as (gateway, trader):
+            assert "EP" not in trader.feeds  # never subscribed
+            points = await _round_trips(trader, "EP")
+            assert trader.pnl() == points * 2 * 50
+            assert trader.pnl() == gateway.snapshot("", "MOCK-1").realized_pnl
+            [ep] = [p for p in trader.positions() if p.symbol == "EP"]
+            assert ep.realized_pnl == points * 2 * 50
+
+
+async def test_a_symbol_the_gateway_cannot_resolve_is_denied_and_pnl_stays_money(
+    redis_server: RedisServer,
+) -> None:
+    with anyio.fail_after(30):
+        async with served_trader(redis_server) as (_, trader):
+            with pytest.raises(OrderDeniedError, match="SYMBOL_NOT_FOUND"):
+                await trader.execute(_market(Side.BUY, "NOPE"))
+            assert trader.pnl() == 0
+
+
+async def test_another_worker_s_fill_of_a_symbol_not_known_here_makes_pnl_refuse(
+    redis_server: RedisServer,
+) -> None:
+    """w1 follows the account; w2 trades CLE, which w1 was never told: w1's tracker books
+    those fills in points, so pnl() raises naming CLE instead of summing them. Connected
+    again, w1's snapshot carries CLE ($1,000 a point) and its P&L is the gateway's."""
+    namespace = new_namespace()
+    url = f"{redis_server.url}?namespace={namespace}"
+    with anyio.fail_after(30):
+        async with running_gateway(gateway_config(redis_server.url, namespace)) as gateway:
+            async with (
+                ec_core.connect(url, account_id="MOCK-1", worker="w1") as watcher,
+                ec_core.connect(url, account_id="MOCK-1", worker="w2") as trader,
+            ):
+                points = await _round_trips(trader, "CLE")
+                assert trader.pnl() == points * 2 * 1000
+                last = trader.orders()[-1].cl_order_id
+                await watcher.tracker.wait_outcome(last)  # the account stream brought it
+                await watcher.wait_final(last)
+                with pytest.raises(PnlUnknownError, match="CLE") as caught:
+                    watcher.pnl()
+                assert caught.value.symbols == ("CLE",)
+            async with ec_core.connect(url, account_id="MOCK-1", worker="w1") as again:
+                assert again.pnl() == points * 2 * 1000
+                assert again.pnl() == gateway.snapshot("", "MOCK-1").realized_pnl
