@@ -264,9 +264,9 @@ class Gateway:
             self.counters["replayed"] += 1
             return answers.replayed(intent_id, known)
         symbol = getattr(request, "symbol", None)
-        if symbol and symbol not in self.instruments:
+        if symbol:
             try:
-                self.instruments[symbol] = await self.session.resolve(symbol)
+                await self._instrument(symbol)
             except SymbolNotFoundError as exc:
                 return answers.denied(intent_id, "SYMBOL_NOT_FOUND", "symbol", str(exc), symbol)
             except EcError as exc:  # the venue could not tell (connection lost...): not sent
@@ -346,17 +346,21 @@ class Gateway:
             instruments=instruments,
         )
 
+    async def _instrument(self, symbol: str) -> Instrument:
+        """Resolved once, then kept: the trackers' and snapshots' multipliers are there."""
+        found = self.instruments.get(symbol)
+        if found is None:
+            found = self.instruments[symbol] = await self.session.resolve(symbol)
+        return found
+
     async def _resolved(self, symbols: tuple[str, ...]) -> list[Instrument]:
-        """The instruments of ``symbols`` the venue lists (resolved once, then kept)."""
+        """The instruments of ``symbols`` the venue lists (a lookup's answer)."""
         found = []
         for symbol in dict.fromkeys(symbols):
-            if symbol not in self.instruments:
-                try:
-                    self.instruments[symbol] = await self.session.resolve(symbol)
-                except SymbolNotFoundError as exc:  # the answer lacks it: the worker says so
-                    log.warning("lookup: %s", exc)
-                    continue
-            found.append(self.instruments[symbol])
+            try:
+                found.append(await self._instrument(symbol))
+            except SymbolNotFoundError as exc:  # the answer lacks it: the worker says so
+                log.warning("lookup: %s", exc)
         return found
 
     async def _subscribe(self, symbols: tuple[str, ...]) -> None:
@@ -365,11 +369,10 @@ class Gateway:
             return
         resolved = []
         for symbol in new:
-            if symbol not in self.instruments:
-                self.instruments[symbol] = await self.session.resolve(symbol)
-            resolved.append(self.instruments[symbol])
+            instrument = await self._instrument(symbol)
+            resolved.append(instrument)
             if symbol not in self.feeds:
-                self.feeds.add(DataFeed(self.instruments[symbol]))
+                self.feeds.add(DataFeed(instrument))
             with unavailable(self.config.url):
                 await self._resume_numbering(self.layout.market(symbol))
         self._subscribed.update(new)
