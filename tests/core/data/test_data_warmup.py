@@ -3,13 +3,15 @@ seam neither loses nor doubles a tick."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 from ec_core.clock import ManualClock
 from ec_core.data import BarSource, FeedSet, TickBuffer
 from ec_core.data.warmup import parse_lookback, seamed, warm_up
 from ec_core.errors import ConfigError
 from ec_core.history import SupportsHistory
-from ec_core.model import Trade
+from ec_core.model import Quote, Trade
 from ec_core.plugins import PluginHost
 from ec_mock.vendor import MarketDataChannel, MockVenue
 from ec_mock.vendor.venue import SIM_START_NS
@@ -73,3 +75,18 @@ def test_lookback_text() -> None:
     for bad in ("1m", "1x=3", "1m=-1", "1m=a"):
         with pytest.raises(ConfigError):
             parse_lookback(bad)
+
+
+@pytest.mark.anyio
+async def test_a_live_tick_older_than_the_history_asked_for_is_not_taken_for_history() -> None:
+    """A served venue whose clock is behind ours (``ec mock serve --start`` a past date):
+    the warm-up asked history for our own last minutes, got none of the venue's, and its
+    seam lies after every live tick. Only a tick inside the history's window is dropped."""
+
+    async def live() -> AsyncIterator[Quote]:
+        for ts in (100, 600, 999, 1_000, 700):
+            yield Quote(symbol="CLE", ts_ns=ts, bid=7_000, ask=7_001, bid_size=1, ask_size=1)
+
+    since, seam = {"CLE": 500}, {"CLE": 1_000}
+    assert [e.ts_ns async for e in seamed(live(), seam, since)] == [100, 1_000, 700]
+    assert [e.ts_ns async for e in seamed(live(), seam)] == [1_000, 700]  # the seam alone

@@ -330,7 +330,7 @@ async def _warm_up(
         click.echo(f"ec run: warm-up skipped: {exc}; bars start live")
         return events
     click.echo(f"ec run: warmed up from history ({report.describe()})")
-    return seamed(events, report.seams)
+    return seamed(events, report.seams, report.since_ns)
 
 
 def _safety_lines(

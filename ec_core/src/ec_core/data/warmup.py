@@ -8,8 +8,9 @@ started on a boundary of the largest time frame so every first bar is whole.
 
 The seam: open the live stream **first**, then warm up; each symbol's history is complete
 up to its ``up_to_ns``, and :func:`seamed` drops the live events stamped before it (the
-history had them). A start before the venue's horizon is moved to the horizon; a venue
-that does not say where history begins gets the last day.
+history had them) but not before the history's start (it did not). A start before the
+venue's horizon is moved to the horizon; a venue that does not say where history begins
+gets the last day.
 """
 
 from __future__ import annotations
@@ -104,17 +105,27 @@ async def warm_up(
 
 
 async def seamed(
-    events: AsyncIterable[MarketEvent], seams: Mapping[str, int]
+    events: AsyncIterable[MarketEvent],
+    seams: Mapping[str, int],
+    since_ns: Mapping[str, int] | None = None,
 ) -> AsyncIterator[MarketEvent]:
-    """``events`` without those a warm-up's history already had (stamped before the seam)."""
-    waiting = dict(seams)
+    """``events`` without those a warm-up's history already had: stamped before the seam
+    and, given ``since_ns`` (:attr:`WarmUp.since_ns`), not before the history's start.
+
+    A live event stamped before the history's start was not in it: the venue's clock is
+    behind the one the warm-up asked by (a served venue started at another date, ``ec mock
+    serve --start``). It passes; dropping it, as a seam alone would, dropped every tick."""
+    since = since_ns or {}
+    waiting = {symbol: (since.get(symbol, -1), seam) for symbol, seam in seams.items()}
     iterator = aiter(events)
     async for event in iterator:
-        seam = waiting.get(event.symbol)
-        if seam is not None:
-            if event.ts_ns < seam:
-                continue
-            del waiting[event.symbol]
+        window = waiting.get(event.symbol)
+        if window is not None:
+            ts = event.ts_ns
+            if window[0] <= ts < window[1]:
+                continue  # the history had it
+            if ts >= window[1]:
+                del waiting[event.symbol]
         yield event
         if not waiting:
             break
