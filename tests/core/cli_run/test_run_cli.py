@@ -301,7 +301,7 @@ def test_run_stops_cleanly_on_sigint_and_cancels_working_orders(strategy_file: P
     assert "ec run: warmed up from history (" in output
     last = summary_of(output)
     assert "stopped by SIGINT" in last
-    assert "1 live at stop, working orders cancelled" in last
+    assert "1 live at stop, their working orders cancelled" in last
     assert "0 orders working" in last
 
 
@@ -309,7 +309,7 @@ def test_run_can_leave_working_orders(strategy_file: Path) -> None:
     code, output = run_until_working(strategy_file, "--leave-working")
     assert code == 0, output
     last = summary_of(output)
-    assert "working orders left" in last
+    assert "their working orders left" in last
     assert "1 orders working" in last
 
 

@@ -112,7 +112,7 @@ def test_two_strategy_processes_and_a_monitor_share_one_session(
             assert second.finish() == 0, second.output
         for run_proc in (first, second):
             summary = next(line for line in run_proc.lines if line.startswith("ec run: stopped"))
-            assert "working orders cancelled" in summary, run_proc.output
+            assert "their working orders cancelled" in summary, run_proc.output
             assert "0 orders working" in summary, run_proc.output
         with Proc(monitor, cwd=tmp_path) as watch:
             assert watch.wait_for("monitor: open") == "monitor: open - pnl 0"

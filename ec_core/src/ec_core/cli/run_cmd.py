@@ -293,7 +293,7 @@ async def _run(
     ]
     summary = (
         f"ec run: {stop.reason}; {engine.events} ticks, {_produced(rig)} signals"
-        f" ({live_signals} live at stop, working orders {action}),"
+        f" ({live_signals} live at stop, their working orders {action}),"
         f" {engine.outcomes.snapshot().describe()}, {rig.tracker.stats().fills} fills,"
         f" {working} orders working,"
         f" {sum(e.count for e in engine.errors)} errors{disabled}"

@@ -89,7 +89,7 @@ async def run_remote(
     summary = (
         f"ec run: {stop.reason}; {engine.events} ticks,"
         f" {sum(s.produced for s in engine.strategies)} signals"
-        f" ({live_signals} live at stop, working orders {action}),"
+        f" ({live_signals} live at stop, their working orders {action}),"
         f" {engine.outcomes.snapshot().describe()}, {link.tracker.stats().fills} fills,"
         f" {working} orders working, {gaps} market-data gaps,"
         f" {sum(e.count for e in engine.errors)} errors{disabled}"
