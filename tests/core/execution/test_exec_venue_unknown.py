@@ -358,3 +358,50 @@ async def test_one_executor_over_two_streams_asks_once_per_retry() -> None:
             await r.settle()
             assert r.executor.stats().unknown_queries == queries  # asked once, not twice
         assert alarm.slept == [1.0, 1.0, 2.0, 2.0, 4.0, 4.0]
+
+
+async def test_a_retry_cut_off_by_the_end_of_its_stream_stays_queued(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stream ends while its timer's status query waits on the venue: the query is
+    cancelled with the timer, and the order stays queued (not dropped from the follow-up
+    with nothing counted), so the next stream's consumer asks about it."""
+    alarm = Alarm()
+    async with rig(consume=False, sleep=alarm.sleep) as r, r.session.trades.stream(ACCOUNT) as ch:
+        assert isinstance(ch, TradeChannel)
+        send, receive = anyio.create_memory_object_stream[TradeEvent](100)
+        asking = anyio.Event()
+        answer = r.session.orders.order_status
+
+        async def never_answers(account_id: str, cl_order_id: str) -> ExecutionReport | None:
+            asking.set()
+            await anyio.sleep_forever()
+            raise AssertionError("unreachable")
+
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(r.executor.run, receive)
+                tg.start_soon(r.executor.execute, Payload(request=limit(cl_order_id="H1")))
+                await r.settle()
+                working = r.exchange.order_status(ACCOUNT, "H1")
+                assert working is not None
+                ghost = unknown(working, cl_order_id="GHOST", chain_id="GHOST")
+                for event in [*ch.drain(), ghost]:
+                    await send.send(event)
+                await r.settle()
+                assert r.executor.stats().unknown_queries == 1  # at once, by the consumer
+                monkeypatch.setattr(r.session.orders, "order_status", never_answers)
+                r.clock.advance(1_000_000_000)
+                alarm.ring()
+                await asking.wait()  # the timer's retry waits on the venue
+                send.close()  # the stream ends: its timer is cancelled mid-query
+        receive.close()
+        stats = r.executor.stats()
+        assert (stats.unknown_queries, stats.unknown_unresolved) == (2, 0)
+        assert stats.unknown_followed == ("GHOST",)  # still queued, due at once
+        monkeypatch.setattr(r.session.orders, "order_status", answer)
+        more, events = anyio.create_memory_object_stream[TradeEvent](100)
+        with more, events, anyio.fail_after(10):
+            async with r.executor.consume(events):
+                await r.settle()
+                assert r.executor.stats().unknown_queries == 3  # the next stream's timer asks

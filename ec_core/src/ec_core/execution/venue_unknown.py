@@ -15,7 +15,8 @@ Two things run the queries that are due: the stream's consumer after each event
 (:meth:`UnknownFollowUp.due` is O(1): the earliest next attempt is the top of a heap), and
 :meth:`UnknownFollowUp.run_timer`, a task beside the consumer that sleeps on the
 executor's clock until the earliest next attempt (woken early when an order is queued),
-so a retry is asked on a quiet stream too (a night session, an idle account).
+so a retry is asked on a quiet stream too (a night session, an idle account). A query
+cut off by its stream's end (the timer is cancelled with it) leaves its order queued.
 """
 
 from __future__ import annotations
@@ -156,6 +157,9 @@ class UnknownFollowUp:
             return
         except (SessionError, OrderUnknownError) as exc:  # no answer: one attempt, retried
             log.warning("status query of UNKNOWN order %s failed: %s", chain_id, exc)
+        except anyio.get_cancelled_exc_class():  # its stream ended (the timer with it):
+            self._queue(chain_id, attempts - 1, self._clock.now_ns())  # the next one asks
+            raise
         finally:
             self._in_flight.discard(chain_id)
         order = self._tracker.order(chain_id)
