@@ -405,3 +405,54 @@ async def test_a_retry_cut_off_by_the_end_of_its_stream_stays_queued(
             async with r.executor.consume(events):
                 await r.settle()
                 assert r.executor.stats().unknown_queries == 3  # the next stream's timer asks
+
+
+async def test_followed_up_waits_for_a_query_another_stream_has_in_flight(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two accounts' consumers each ask about an order: the second's query ends first.
+    unknown_followed_up() returns only once the first's, still in flight, has too."""
+    alarm = Alarm()  # never rung: the timers stay asleep
+    async with (
+        rig(consume=False, accounts=("ACC2",), sleep=alarm.sleep) as r,
+        r.session.trades.stream(ACCOUNT) as first,
+        r.session.trades.stream("ACC2") as second,
+        r.executor.consume(first),
+        r.executor.consume(second),
+    ):
+        assert isinstance(first, TradeChannel)
+        assert isinstance(second, TradeChannel)
+        await r.executor.execute(Payload(request=limit(cl_order_id="H1")))
+        await r.settle()
+        working = r.exchange.order_status(ACCOUNT, "H1")
+        assert working is not None
+        answer = r.session.orders.order_status
+        asking, release = anyio.Event(), anyio.Event()
+
+        async def slow_for_ghost1(account_id: str, cl_order_id: str) -> ExecutionReport | None:
+            if cl_order_id == "GHOST1":
+                asking.set()
+                await release.wait()
+            return await answer(account_id, cl_order_id)
+
+        monkeypatch.setattr(r.session.orders, "order_status", slow_for_ghost1)
+        followed_up = anyio.Event()
+
+        async def wait_followed_up() -> None:
+            await r.executor.unknown_followed_up()
+            followed_up.set()
+
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                first.push(unknown(working, cl_order_id="GHOST1", chain_id="GHOST1"))
+                await asking.wait()  # the first consumer's query waits on the venue
+                tg.start_soon(wait_followed_up)
+                second.push(
+                    unknown(working, cl_order_id="GHOST2", chain_id="GHOST2", account_id="ACC2")
+                )
+                await r.settle()
+                assert r.executor.stats().unknown_queries == 2
+                assert not followed_up.is_set()  # GHOST1's query is still in flight
+                release.set()
+                await followed_up.wait()
+        assert r.executor.stats().unknown_queries == 2

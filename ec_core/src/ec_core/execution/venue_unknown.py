@@ -110,8 +110,8 @@ class UnknownFollowUp:
             # popped before the query awaits: another consumer (or the timer) skips it
             _, chain_id = heapq.heappop(queued)
             await self._attempt(chain_id, self._attempts.pop(chain_id))
-        quiet = self._quiet
-        if quiet is not None and not self.due():
+        quiet = self._quiet  # another consumer's (or the timer's) query may still be out
+        if quiet is not None and not self._in_flight and not self.due():
             self._quiet = None
             quiet.set()
 
