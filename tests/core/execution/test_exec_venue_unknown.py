@@ -260,6 +260,27 @@ def tasks() -> set[asyncio.Task[Any]]:
     return set(asyncio.all_tasks())
 
 
+@asynccontextmanager
+async def ghost_stream(r: Rig, channel: TradeChannel) -> AsyncIterator[ExecutionReport]:
+    """The executor runs over a plain stream of ``channel``'s events, H1 is placed and
+    the venue then reports an order GHOST UNKNOWN (yielded); leaving ends the stream
+    and waits for the executor's run to return."""
+    send, receive = anyio.create_memory_object_stream[TradeEvent](100)
+    with receive, anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(r.executor.run, receive)
+            tg.start_soon(r.executor.execute, Payload(request=limit(cl_order_id="H1")))
+            await r.settle()
+            working = r.exchange.order_status(ACCOUNT, "H1")
+            assert working is not None
+            ghost = unknown(working, cl_order_id="GHOST", chain_id="GHOST")
+            for event in [*channel.drain(), ghost]:
+                await send.send(event)
+            await r.settle()
+            yield ghost
+            send.close()  # the stream ends: run returns
+
+
 async def test_the_timer_ends_with_its_stream_while_a_retry_waits() -> None:
     """A retry due in an hour does not hold the consumer: the stream ends, the executor's
     run returns and its timer with it; closing a consume block leaves no task behind."""
@@ -272,22 +293,10 @@ async def test_the_timer_ends_with_its_stream_while_a_retry_waits() -> None:
     before = tasks()
     async with rig(consume=False, sleep=long_sleep) as r, r.session.trades.stream(ACCOUNT) as ch:
         assert isinstance(ch, TradeChannel)
-        send, receive = anyio.create_memory_object_stream[TradeEvent](100)
-        with anyio.fail_after(10):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(r.executor.run, receive)
-                tg.start_soon(r.executor.execute, Payload(request=limit(cl_order_id="H1")))
-                await r.settle()
-                working = r.exchange.order_status(ACCOUNT, "H1")
-                assert working is not None
-                ghost = unknown(working, cl_order_id="GHOST", chain_id="GHOST")
-                for event in [*ch.drain(), ghost]:
-                    await send.send(event)
-                await r.settle()
-                assert slept == [1.0]  # the timer waits for the retry
-                assert r.executor.stats().unknown_followed == ("GHOST",)
-                send.close()  # the stream ends: run returns, the timer is not left behind
-        receive.close()
+        async with ghost_stream(r, ch) as ghost:
+            assert slept == [1.0]  # the timer waits for the retry
+            assert r.executor.stats().unknown_followed == ("GHOST",)
+        # the stream ended: run returned, the timer is not left behind
         assert tasks() <= before | {asyncio.current_task()}
         more, events = anyio.create_memory_object_stream[TradeEvent](100)
         with more, events, anyio.fail_after(10):
@@ -333,9 +342,12 @@ class Alarm:
         self._rung = anyio.Event()
 
 
-async def test_one_executor_over_two_streams_asks_once_per_retry() -> None:
-    """Each stream's consumer has its timer; both wake for the same retry, one asks."""
-    alarm = Alarm()
+@asynccontextmanager
+async def two_streams(
+    alarm: Alarm,
+) -> AsyncIterator[tuple[Rig, TradeChannel, TradeChannel, ExecutionReport]]:
+    """One executor consuming two accounts' streams (ACC1's, ACC2's), each with its
+    timer sleeping on ``alarm``; H1 placed on ACC1 (its venue report yielded)."""
     async with (
         rig(consume=False, accounts=("ACC2",), sleep=alarm.sleep) as r,
         r.session.trades.stream(ACCOUNT) as first,
@@ -344,10 +356,18 @@ async def test_one_executor_over_two_streams_asks_once_per_retry() -> None:
         r.executor.consume(second),
     ):
         assert isinstance(first, TradeChannel)
+        assert isinstance(second, TradeChannel)
         await r.executor.execute(Payload(request=limit(cl_order_id="H1")))
         await r.settle()
         working = r.exchange.order_status(ACCOUNT, "H1")
         assert working is not None
+        yield r, first, second, working
+
+
+async def test_one_executor_over_two_streams_asks_once_per_retry() -> None:
+    """Each stream's consumer has its timer; both wake for the same retry, one asks."""
+    alarm = Alarm()
+    async with two_streams(alarm) as (r, first, _second, working):
         first.push(unknown(working, cl_order_id="GHOST", chain_id="GHOST"))
         await r.settle()
         assert r.executor.stats().unknown_queries == 1  # at once, by the consumer
@@ -369,7 +389,6 @@ async def test_a_retry_cut_off_by_the_end_of_its_stream_stays_queued(
     alarm = Alarm()
     async with rig(consume=False, sleep=alarm.sleep) as r, r.session.trades.stream(ACCOUNT) as ch:
         assert isinstance(ch, TradeChannel)
-        send, receive = anyio.create_memory_object_stream[TradeEvent](100)
         asking = anyio.Event()
         answer = r.session.orders.order_status
 
@@ -378,24 +397,13 @@ async def test_a_retry_cut_off_by_the_end_of_its_stream_stays_queued(
             await anyio.sleep_forever()
             raise AssertionError("unreachable")
 
-        with anyio.fail_after(10):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(r.executor.run, receive)
-                tg.start_soon(r.executor.execute, Payload(request=limit(cl_order_id="H1")))
-                await r.settle()
-                working = r.exchange.order_status(ACCOUNT, "H1")
-                assert working is not None
-                ghost = unknown(working, cl_order_id="GHOST", chain_id="GHOST")
-                for event in [*ch.drain(), ghost]:
-                    await send.send(event)
-                await r.settle()
-                assert r.executor.stats().unknown_queries == 1  # at once, by the consumer
-                monkeypatch.setattr(r.session.orders, "order_status", never_answers)
-                r.clock.advance(1_000_000_000)
-                alarm.ring()
-                await asking.wait()  # the timer's retry waits on the venue
-                send.close()  # the stream ends: its timer is cancelled mid-query
-        receive.close()
+        async with ghost_stream(r, ch):
+            assert r.executor.stats().unknown_queries == 1  # at once, by the consumer
+            monkeypatch.setattr(r.session.orders, "order_status", never_answers)
+            r.clock.advance(1_000_000_000)
+            alarm.ring()
+            await asking.wait()  # the timer's retry waits on the venue
+        # the stream ended: its timer was cancelled mid-query
         stats = r.executor.stats()
         assert (stats.unknown_queries, stats.unknown_unresolved) == (2, 0)
         assert stats.unknown_followed == ("GHOST",)  # still queued, due at once
@@ -413,19 +421,7 @@ async def test_followed_up_waits_for_a_query_another_stream_has_in_flight(
     """Two accounts' consumers each ask about an order: the second's query ends first.
     unknown_followed_up() returns only once the first's, still in flight, has too."""
     alarm = Alarm()  # never rung: the timers stay asleep
-    async with (
-        rig(consume=False, accounts=("ACC2",), sleep=alarm.sleep) as r,
-        r.session.trades.stream(ACCOUNT) as first,
-        r.session.trades.stream("ACC2") as second,
-        r.executor.consume(first),
-        r.executor.consume(second),
-    ):
-        assert isinstance(first, TradeChannel)
-        assert isinstance(second, TradeChannel)
-        await r.executor.execute(Payload(request=limit(cl_order_id="H1")))
-        await r.settle()
-        working = r.exchange.order_status(ACCOUNT, "H1")
-        assert working is not None
+    async with two_streams(alarm) as (r, first, second, working):
         answer = r.session.orders.order_status
         asking, release = anyio.Event(), anyio.Event()
 
