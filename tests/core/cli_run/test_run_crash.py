@@ -180,6 +180,9 @@ def test_sigkill_with_an_order_working_restarts_with_it_and_sends_no_second(
 ) -> None:
     first = Run(folder)
     first.until("strategy: order working")
+    # the venue's answer committed by the journal's flush: killed before it, the restart
+    # rightly finds the order UNKNOWN (the fill test covers that case)
+    wait_for_kind(folder, "event")
     output = first.finish(signal.SIGKILL)
     assert first.process.returncode == -signal.SIGKILL, output
     intents = [c for k, c in journal_kinds(folder) if k == "intent"]
