@@ -111,6 +111,7 @@ def test_a_param_no_run_reads_is_an_error_naming_it(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "ranked by net_pnl:" in done.stdout  # the runs were made and ranked
     assert "--param tkae: no run's strategy read info.params['tkae']" in done.stderr
+    assert "convert a copy, dict(info.params)" in done.stderr  # msgspec.convert's reads
     assert "take" not in done.stderr  # read by the factory: not named
     summary = json.loads((tmp_path / "out" / "sweep.json").read_text())
     assert [run["unread"] for run in summary] == [["tkae"], ["tkae"]]

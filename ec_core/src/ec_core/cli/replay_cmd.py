@@ -237,7 +237,8 @@ def _sweep(
     for name in unread:
         click.echo(
             f"Error: --param {name}: no run's strategy read info.params[{name!r}], so the runs"
-            f" differ in nothing by it (misspelt? the factory reads the point as info.params)",
+            f" differ in nothing by it (misspelt? the factory reads the point as info.params;"
+            f" one that reads it with msgspec.convert: convert a copy, dict(info.params))",
             err=True,
         )
     if unread or any(run.error for run in runs):
