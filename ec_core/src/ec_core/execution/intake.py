@@ -117,7 +117,7 @@ class Intake:
             self._append(EventReceived(event=event, ts_ns=self.clock.now_ns()))
         tracker = self.tracker
         tracker.apply(event)
-        if type(event) is ExecutionReport or isinstance(event, ExecutionReport):
+        if isinstance(event, ExecutionReport):
             self._answers.on_report(event.cl_order_id)
             if tracker.fill_count != self._fills_seen:
                 self._fills_seen = tracker.fill_count
@@ -186,7 +186,7 @@ class Intake:
         ``SnapshotComplete`` events); ``None`` or empty: not known, a gap marks all.
         """
         self.on_event(event)
-        if type(event) is ExecutionReport or isinstance(event, ExecutionReport):
+        if isinstance(event, ExecutionReport):
             if event.state is OrderState.UNKNOWN:  # the venue cannot tell: ask it again
                 chain_id = self.tracker.chain_id(event.cl_order_id)
                 if chain_id is not None:

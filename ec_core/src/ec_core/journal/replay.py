@@ -59,10 +59,9 @@ _BULK = (CancelAll, LiquidateAll, GoFlat)
 
 def track_sent(tracker: OrderTracker, request: OrderRequest, ts_ns: int | None = None) -> None:
     """Tell the tracker a request left; the one mapping shared by live path and replay."""
-    # the exact types first: the common requests cost no isinstance call
-    if type(request) is NewOrder or isinstance(request, NewOrder):
+    if isinstance(request, NewOrder):
         tracker.track_new(request, ts_ns=ts_ns)
-    elif type(request) is CancelOrder or isinstance(request, _REFERRING):
+    elif isinstance(request, _REFERRING):
         tracker.track_request(request, ts_ns=ts_ns)
     elif isinstance(request, _BULK):
         tracker.track_bulk(request)

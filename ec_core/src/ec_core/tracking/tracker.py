@@ -208,8 +208,7 @@ class OrderTracker:
 
     def apply(self, event: TradeEvent, *, ts_ns: int | None = None) -> None:
         """Apply one trade-stream event. Never raises on odd input: it is counted instead."""
-        # the exact type first: the common event costs no isinstance call
-        if type(event) is ExecutionReport or isinstance(event, ExecutionReport):
+        if isinstance(event, ExecutionReport):
             if self._final:
                 self._state.retire_due()
             self._apply_report(event, ts_ns)
