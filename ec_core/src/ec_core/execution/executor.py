@@ -75,6 +75,7 @@ from ec_core.model import (
 )
 from ec_core.plugins.host import PluginHost
 from ec_core.safety.codes import Code
+from ec_core.task_errors import lone_error
 from ec_core.tracking import OrderTracker
 from ec_core.vendor import OrderGateway, TradeMonitor
 
@@ -481,18 +482,15 @@ class Executor:
         not wrapped in an exception group.
         """
         try:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(self.run, events)
-                if self.journal is not None:
-                    tg.start_soon(self._journal.flush_periodically)
-                try:
-                    yield self
-                finally:
-                    tg.cancel_scope.cancel()
-        except BaseExceptionGroup as group:
-            if len(group.exceptions) == 1:
-                raise group.exceptions[0] from None
-            raise
+            with lone_error():
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self.run, events)
+                    if self.journal is not None:
+                        tg.start_soon(self._journal.flush_periodically)
+                    try:
+                        yield self
+                    finally:
+                        tg.cancel_scope.cancel()
         finally:
             self.flush()
 

@@ -50,6 +50,7 @@ from ec_core.model import (
     SnapshotComplete,
     TradeEvent,
 )
+from ec_core.task_errors import lone_error
 from ec_core.tracking import OrderTracker
 
 __all__ = ["Intake"]
@@ -154,14 +155,11 @@ class Intake:
             if timer is None:
                 await self._consume(events, take)
                 return
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(self.follow_up.run_timer, timer)
-                await self._consume(events, take)
-                tg.cancel_scope.cancel()  # the stream ended: so does its timer
-        except BaseExceptionGroup as group:  # the timer raises nothing: the stream's error
-            if len(group.exceptions) == 1:
-                raise group.exceptions[0] from None
-            raise
+            with lone_error():  # the timer raises nothing: the stream's error
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self.follow_up.run_timer, timer)
+                    await self._consume(events, take)
+                    tg.cancel_scope.cancel()  # the stream ended: so does its timer
         finally:
             self._flush()
 

@@ -22,6 +22,7 @@ from ec_core.front import Trader
 from ec_core.gateway.layout import StreamLayout
 from ec_core.gateway.link import WorkerLink, worker_name
 from ec_core.gateway.redis_io import open_redis
+from ec_core.task_errors import lone_error
 
 __all__ = ["connect_gateway", "open_link"]
 
@@ -55,7 +56,7 @@ async def open_link(
     snapshot (each worker that follows the account reads every event of it)."""
     layout = StreamLayout(namespace or _namespace(url))
     redis_url = _without_query(url)
-    try:
+    with lone_error():  # one failure is raised as itself
         async with _running_link(
             redis_url,
             layout,
@@ -68,10 +69,6 @@ async def open_link(
             follow_account=follow_account,
         ) as link:
             yield link
-    except BaseExceptionGroup as group:  # one failure is raised as itself
-        if len(group.exceptions) == 1:
-            raise group.exceptions[0] from None
-        raise
 
 
 @asynccontextmanager
