@@ -19,9 +19,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
+import msgspec
 import pytest
 from cli_support import EC, TIMEOUT
+from ec_core.journal import EventReceived, JournalRecord
+from ec_core.model import ExecutionReport, OrderState
 from mock_serve import serve_process
 
 pytestmark = pytest.mark.skipif(
@@ -123,7 +127,13 @@ def folder(tmp_path: Path, venue: tuple[subprocess.Popen[str], str]) -> Path:
 
 
 class Run:
-    """``ec run`` on the strategy file as a subprocess; its stdout read line by line."""
+    """``ec run`` on the strategy file as a subprocess; its stdout read line by line.
+
+    Every run is killed and reaped at the test's end (``_reap``), passed or failed: a
+    process left running would be reported by a later test, not this one.
+    """
+
+    started: ClassVar[list[Run]] = []
 
     def __init__(self, folder: Path, **env: str) -> None:
         environ = {**os.environ, "CRASH_PW": PASSWORD, **env}
@@ -136,6 +146,7 @@ class Run:
         self.lines: list[str] = []
         self._watchdog = threading.Timer(TIMEOUT, self.process.kill)  # never hangs the suite
         self._watchdog.start()
+        Run.started.append(self)
 
     def until(self, start: str) -> str:
         """Read stdout up to the first line starting with ``start``; that line."""
@@ -153,6 +164,17 @@ class Run:
         out, err = self.process.communicate(timeout=TIMEOUT)
         self._watchdog.cancel()
         return "".join(self.lines) + out + err
+
+
+@pytest.fixture(autouse=True)
+def _reap() -> Iterator[None]:
+    yield
+    while Run.started:
+        run = Run.started.pop()
+        if run.process.returncode is None:
+            run.process.kill()
+            run.process.communicate(timeout=TIMEOUT)
+        run._watchdog.cancel()
 
 
 def journal_kinds(folder: Path) -> list[tuple[str, str]]:
@@ -175,14 +197,36 @@ def wait_for_kind(folder: Path, kind: str) -> list[tuple[str, str]]:
     raise AssertionError(f"no {kind!r} record in the journal within {TIMEOUT}s")
 
 
+_RECORD = msgspec.msgpack.Decoder(JournalRecord)
+
+
+def wait_for_state(folder: Path, state: OrderState) -> None:
+    """Poll the journal's file until a committed venue report puts an order in ``state``
+    (the strategy sees an order open from its first report, PENDING_NEW included)."""
+    uri = f"file:{folder / 'orders.sqlite'}?mode=ro"
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if (folder / "orders.sqlite").exists():
+            with sqlite3.connect(uri, uri=True) as db:
+                bodies = [b for (b,) in db.execute("SELECT body FROM journal WHERE kind = 'event'")]
+            for body in bodies:
+                record = _RECORD.decode(body)
+                assert isinstance(record, EventReceived)
+                if isinstance(record.event, ExecutionReport) and record.event.state is state:
+                    return
+        time.sleep(0.02)  # polling a file another process writes: no event to wait on
+    raise AssertionError(f"no {state.name} report in the journal within {TIMEOUT}s")
+
+
 def test_sigkill_with_an_order_working_restarts_with_it_and_sends_no_second(
     folder: Path,
 ) -> None:
     first = Run(folder)
     first.until("strategy: order working")
-    # the venue's answer committed by the journal's flush: killed before it, the restart
-    # rightly finds the order UNKNOWN (the fill test covers that case)
-    wait_for_kind(folder, "event")
+    # the venue's WORKING report committed by the journal's flush: killed before it, the
+    # restart rightly finds the order UNKNOWN (the fill test covers that case); its first
+    # report may be PENDING_NEW, which leaves it unanswered too
+    wait_for_state(folder, OrderState.WORKING)
     output = first.finish(signal.SIGKILL)
     assert first.process.returncode == -signal.SIGKILL, output
     intents = [c for k, c in journal_kinds(folder) if k == "intent"]
