@@ -31,7 +31,13 @@ from ec_core.settings import Settings, load_settings
 from ec_core.strategy.context import SupportsExecute
 from ec_core.strategy.rig import order_path
 from ec_core.tracking import OrderTracker
-from ec_core.vendor import OpensAccounts, Session, SupportsClock, VendorFactory
+from ec_core.vendor import (
+    OpensAccounts,
+    Session,
+    SupportsClock,
+    SupportsVenueTime,
+    VendorFactory,
+)
 
 __all__ = [
     "Trader",
@@ -42,6 +48,7 @@ __all__ = [
     "pre_trade_checks",
     "require_limits",
     "venue_clock",
+    "venue_now_ns",
 ]
 
 
@@ -349,3 +356,14 @@ def pre_trade_checks(host: PluginHost, limits_file: str, clock: Clock) -> PreTra
 def venue_clock(session: object) -> Clock:
     """The venue's own clock when it keeps one (the mock's simulated time), else the wall."""
     return session.clock if isinstance(session, SupportsClock) else WallClock()
+
+
+def venue_now_ns(session: object, clock: Clock) -> int:
+    """The venue's time now: what the session says it is (:class:`SupportsVenueTime`),
+    else ``clock``'s. History is asked up to it (a venue behind the wall has no minutes
+    after it)."""
+    if isinstance(session, SupportsVenueTime):
+        told = session.venue_time_ns()
+        if told is not None:
+            return told
+    return clock.now_ns()

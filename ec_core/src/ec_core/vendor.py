@@ -65,6 +65,7 @@ __all__ = [
     "Session",
     "SupportsClock",
     "SupportsReplay",
+    "SupportsVenueTime",
     "TakesSeed",
     "TradeMonitor",
     "VendorFactory",
@@ -337,6 +338,23 @@ class SupportsClock(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+
+@runtime_checkable
+class SupportsVenueTime(Protocol):
+    """A session that knows the venue's time of day (an optional capability), which need
+    not be the wall's: a server started at another date (``ec mock serve --start``), a
+    demo replay, a recorded-history venue. What the venue calls "now" is what history is
+    asked up to: a warm-up by the wall's asks for minutes such a venue has not reached.
+
+    Unlike :class:`SupportsClock` it does not make the run's clock the venue's: timeouts
+    and rate limits keep the session's own clock (a server's time, learned at logon, may
+    jump at a reconnect)."""
+
+    def venue_time_ns(self) -> int | None:
+        """The venue's time now, UTC ns since the epoch; ``None`` while it is not known
+        (before the first logon)."""
+        ...
 
 
 @runtime_checkable

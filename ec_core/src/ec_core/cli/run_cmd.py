@@ -314,6 +314,7 @@ async def _warm_up(
     seam. A refusal is said and the run goes on cold."""
     from ec_core.data.warmup import seamed, warm_up
     from ec_core.errors import HistoryError
+    from ec_core.front import venue_now_ns
     from ec_core.history import SupportsHistory
     from ec_core.vendor import Capability
 
@@ -323,9 +324,8 @@ async def _warm_up(
         click.echo(f"ec run: no warm-up ({vendor} serves no history): bars start live")
         return events
     try:
-        report = await warm_up(
-            rig.engine.feeds, session.history, now_ns=clock.now_ns(), lookback=lookback
-        )
+        now_ns = venue_now_ns(session, clock)  # a venue behind the wall has no later minute
+        report = await warm_up(rig.engine.feeds, session.history, now_ns=now_ns, lookback=lookback)
     except HistoryError as exc:
         click.echo(f"ec run: warm-up skipped: {exc}; bars start live")
         return events

@@ -187,6 +187,11 @@ class CqgSession:
     def base_time(self) -> BaseTime | None:
         return self.core.base_time
 
+    def venue_time_ns(self) -> int | None:
+        """The server's time now (:class:`~ec_core.vendor.SupportsVenueTime`): the
+        ``server_time`` of the last logon, moved on by this session's clock."""
+        return self.core.venue_time_ns(self.clock.now_ns())
+
     @property
     def dead_letters(self) -> tuple[DeadLetter, ...]:
         return self.core.correlator.dead_letters

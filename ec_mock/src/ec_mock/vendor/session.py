@@ -168,6 +168,10 @@ class MockSession:
         """The venue's clock (simulated or wall): :class:`~ec_core.vendor.SupportsClock`."""
         return self.venue.clock
 
+    def venue_time_ns(self) -> int:
+        """The venue's clock now (:class:`~ec_core.vendor.SupportsVenueTime`)."""
+        return self.venue.clock.now_ns()
+
     @property
     def replay(self) -> RecordedVenue | ReplayFeeder | None:
         """The venue as a :class:`~ec_core.vendor.ReplayFeed` (see the module docstring).

@@ -50,7 +50,7 @@ class LogonSequence(StatusIntake):
         def interpret(answers: list[Answer]) -> bool:
             logon = answers[-1].item
             assert isinstance(logon, user_session_2.LogonResult)
-            self._set_base_time(check_logon_result(logon))
+            self._set_base_time(check_logon_result(logon), logon.server_time)
             self.session_token = logon.session_token
             return False
 
@@ -73,7 +73,7 @@ class LogonSequence(StatusIntake):
             except AuthError:
                 self.session_token = ""
                 raise
-            self._set_base_time(base)
+            self._set_base_time(base, result.server_time)
             self.counters["restores"] += 1
             return True
 

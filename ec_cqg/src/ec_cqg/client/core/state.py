@@ -46,6 +46,8 @@ class ProtocolState:
         self.bars = LiveBars(self.counters)
         self.snapshot = SnapshotCollector(self.book, self.counters)
         self.base_time: BaseTime | None = None
+        # the server's clock minus ours, learned at each logon/restore (server_time)
+        self.server_offset_ns: int | None = None
         self.session_token = ""
         self.ready = False  # logged on with the trade snapshot applied
         self._request_timeout_s = request_timeout_s
@@ -63,6 +65,16 @@ class ProtocolState:
         """A fresh request id (shared by every request kind of this session)."""
         return next(self._ids)
 
-    def _set_base_time(self, base: BaseTime) -> None:
+    def _set_base_time(self, base: BaseTime, server_time_ms: int) -> None:
+        """A logon's or restore's base time, and its ``server_time`` (ms from the base)
+        read against the time of the frame that carried it."""
         self.base_time = base
         self.contracts.mapper.base_time = base
+        self.server_offset_ns = base.to_ns(server_time_ms) - self._now_ns
+
+    def venue_time_ns(self, now_ns: int) -> int | None:
+        """The server's time at our ``now_ns`` (to its millisecond, less the answer's
+        transit); ``None`` before the first logon. A served venue started at another date
+        (``ec mock serve --start``) or a demo replay runs behind the wall clock."""
+        offset = self.server_offset_ns
+        return None if offset is None else now_ns + offset
