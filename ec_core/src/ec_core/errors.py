@@ -315,18 +315,18 @@ class PriceError(EcError, ValueError):
 
 
 @final
-@final
 class PnlUnknownError(EcError):
-    """P&L asked of fills whose instrument (its multiplier) is not known here: summed, it
-    would be in price points, not money. ``symbols`` are those; a remote trader learns
-    them from the gateway's snapshot on its next connect."""
+    """P&L in money asked of fills whose instrument (its multiplier) is not known here:
+    summed, they would be in price points, not money. ``symbols`` are those; the tracker
+    prices them (points x multiplier) as soon as their instrument is known."""
 
     def __init__(self, symbols: Iterable[str]) -> None:
         self.symbols = tuple(sorted(symbols))
         super().__init__(
             f"P&L unknown: the instrument (multiplier) of {', '.join(self.symbols)} is not"
-            " known here, its fills are booked in price points; connect again: the"
-            " gateway's snapshot carries it"
+            " known here, its fills are booked in price points (an order placed elsewhere"
+            " on the account?); learn it (a trader: await trader.instrument(symbol); a"
+            " gateway worker asks the gateway by itself) and ask again"
         )
 
 

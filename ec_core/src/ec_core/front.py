@@ -12,8 +12,7 @@ the front door needs of one is what its factory declares (:mod:`ec_core.vendor`)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from decimal import Decimal
 from typing import Any, TypeAlias, final
@@ -22,7 +21,7 @@ import msgspec
 
 from ec_core.clock import Clock, WallClock
 from ec_core.data.feed import NOTED_EVENTS, DataFeed, FeedSet
-from ec_core.errors import ConfigError, PnlUnknownError
+from ec_core.errors import ConfigError
 from ec_core.execution import Payload, PreTradeGate
 from ec_core.journal import Journal
 from ec_core.model import Instrument, MarketEvent, Order, OrderRequest, Position
@@ -73,7 +72,7 @@ class Trader:
         instruments: dict[str, Instrument],
         market: MarketSource | None = None,
         feeds: FeedSet | None = None,
-        unpriced: AbstractSet[str] = frozenset(),
+        lookup: Callable[[str], Awaitable[Instrument]] | None = None,
     ) -> None:
         self.session = session  # None through a gateway (it holds the session)
         self.venue: SessionParts | None = (
@@ -87,9 +86,7 @@ class Trader:
         self.tracker = tracker
         self._instruments = instruments
         self._market = market
-        # symbols whose fills the tracker booked without a multiplier (a gateway's worker
-        # that was not told the instrument): pnl() refuses rather than sum points
-        self._unpriced = unpriced
+        self._lookup = lookup  # through a gateway: asks it (the venue is the gateway's)
         self.feeds = feeds if feeds is not None else FeedSet()
         """What :meth:`quotes` streamed, by symbol (bid, ask, last, bars): the reference
         price of the price band and notional limits, as a strategy's feeds are in ec run
@@ -100,8 +97,22 @@ class Trader:
         payload = request if isinstance(request, Payload) else Payload(request=request)
         symbol = getattr(payload.request, "symbol", None)
         if symbol and symbol not in self._instruments and self.venue is not None:
-            self._instruments[symbol] = await self.venue.resolve(symbol)
+            await self.instrument(symbol)
         return await self.executor.execute(payload)
+
+    async def instrument(self, symbol: str) -> Instrument:
+        """The instrument of ``symbol``, resolved at the venue (or asked of the gateway)
+        once and kept: the order path's checks use it, and the tracker prices the fills
+        of ``symbol`` it booked in price points (:meth:`pnl` answers again). Raises
+        :class:`~ec_core.errors.SymbolNotFoundError` when the venue lists none."""
+        found = self._instruments.get(symbol)
+        if found is None:
+            if self.venue is not None:
+                found = self._instruments[symbol] = await self.venue.resolve(symbol)
+            else:
+                assert self._lookup is not None  # a trader has a session or a gateway
+                found = await self._lookup(symbol)
+        return found
 
     async def wait_final(self, order: Order | str) -> Order:
         """Wait until ``order`` (an order or its id) is final: filled, cancelled, rejected."""
@@ -115,10 +126,9 @@ class Trader:
         return self.tracker.positions(self.account_id)
 
     def pnl(self) -> Decimal:
-        """Realized P&L of the account, in money; raises :class:`PnlUnknownError` when a
-        fill's instrument is unknown here (its P&L would be in price points)."""
-        if self._unpriced:
-            raise PnlUnknownError(self._unpriced)
+        """Realized P&L of the account, in money; raises :class:`PnlUnknownError` naming
+        the symbols whose instrument is not known here (their fills are booked in price
+        points: see ``tracker.unpriced()``) until it is."""
         return self.tracker.realized_pnl(self.account_id)
 
     @asynccontextmanager
@@ -132,7 +142,7 @@ class Trader:
             return
         venue = self.venue
         assert venue is not None  # a trader has a session of its own or a market source
-        instruments = [await venue.resolve(symbol) for symbol in symbols]
+        instruments = [await self.instrument(symbol) for symbol in symbols]
         self._note(instruments)
         async with venue.market_data.stream(instruments) as events:
             yield _NotedStream(events, self.feeds, symbols)

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import anyio
 import pytest
+from ec_core.gateway.link import WorkerLink
+from ec_core.model import ExecutionReport, Fill, OrderState, ReportKind
 from ec_core.testing.redis_server import RedisServer
 from gateway_support import gateway_config, new_namespace, running_gateway, served_trader
 
@@ -20,6 +22,19 @@ pytestmark = pytest.mark.anyio
 
 def _market(side: Side, symbol: str = "EP") -> NewOrder:
     return NewOrder(account_id="MOCK-1", symbol=symbol, side=side, qty=2, order_type=OrderType.MKT)
+
+
+def _foreign_fill(symbol: str) -> ExecutionReport:
+    """A fill of an order placed elsewhere on the account, as its stream brings it."""
+    fill = Fill(
+        fill_id="F-ELSEWHERE", account_id="MOCK-1", symbol=symbol, side=Side.BUY, qty=1,
+        price=Decimal(100), ts_ns=1, cl_order_id="elsewhere.1",
+    )  # fmt: skip
+    return ExecutionReport(
+        kind=ReportKind.FILL, account_id="MOCK-1", symbol=symbol, cl_order_id="elsewhere.1",
+        state=OrderState.FILLED, side=Side.BUY, order_type=OrderType.MKT, qty=1, filled_qty=1,
+        avg_fill_price=Decimal(100), fill=fill,
+    )  # fmt: skip
 
 
 async def _round_trips(trader: Trader, symbol: str) -> Decimal:
@@ -63,28 +78,47 @@ async def test_a_symbol_the_gateway_cannot_resolve_is_denied_and_pnl_stays_money
             assert trader.pnl() == 0
 
 
-async def test_another_worker_s_fill_of_a_symbol_not_known_here_makes_pnl_refuse(
+async def test_another_worker_s_first_fill_of_a_symbol_is_priced_without_a_reconnect(
     redis_server: RedisServer,
 ) -> None:
     """w1 follows the account; w2 trades CLE, which w1 was never told: w1's tracker books
-    those fills in points, so pnl() raises naming CLE instead of summing them. Connected
-    again, w1's snapshot carries CLE ($1,000 a point) and its P&L is the gateway's."""
+    those fills in price points and lists CLE as unpriced (pnl() would refuse), and asks
+    the gateway for CLE at once: priced then ($1,000 a point), its P&L is the gateway's,
+    with no reconnect (it took one before)."""
     namespace = new_namespace()
     url = f"{redis_server.url}?namespace={namespace}"
     with anyio.fail_after(30):
-        async with running_gateway(gateway_config(redis_server.url, namespace)) as gateway:
-            async with (
-                ec_core.connect(url, account_id="MOCK-1", worker="w1") as watcher,
-                ec_core.connect(url, account_id="MOCK-1", worker="w2") as trader,
-            ):
-                points = await _round_trips(trader, "CLE")
-                assert trader.pnl() == points * 2 * 1000
-                last = trader.orders()[-1].cl_order_id
-                await watcher.tracker.wait_outcome(last)  # the account stream brought it
-                await watcher.wait_final(last)
-                with pytest.raises(PnlUnknownError, match="CLE") as caught:
-                    watcher.pnl()
-                assert caught.value.symbols == ("CLE",)
-            async with ec_core.connect(url, account_id="MOCK-1", worker="w1") as again:
-                assert again.pnl() == points * 2 * 1000
-                assert again.pnl() == gateway.snapshot("", "MOCK-1").realized_pnl
+        async with (
+            running_gateway(gateway_config(redis_server.url, namespace)) as gateway,
+            ec_core.connect(url, account_id="MOCK-1", worker="w1") as watcher,
+            ec_core.connect(url, account_id="MOCK-1", worker="w2") as trader,
+        ):
+            link = watcher.executor
+            assert isinstance(link, WorkerLink)
+            points = await _round_trips(trader, "CLE")
+            assert trader.pnl() == points * 2 * 1000
+            last = trader.orders()[-1].cl_order_id
+            await watcher.tracker.wait_outcome(last)  # the account stream brought it
+            await watcher.wait_final(last)
+            await link.unpriced_asked()
+            assert link.counters["unpriced_lookups"] == 1  # booked unpriced, then asked
+            assert watcher.tracker.unpriced() == ()
+            assert watcher.pnl() == points * 2 * 1000
+            assert watcher.pnl() == gateway.snapshot("", "MOCK-1").realized_pnl
+
+
+async def test_a_fill_the_gateway_cannot_price_makes_pnl_refuse_naming_it(
+    redis_server: RedisServer,
+) -> None:
+    """A symbol the worker booked in points and the gateway cannot resolve either stays
+    unpriced: pnl() raises naming it, never adds its points to money."""
+    async with served_trader(redis_server) as (_, trader):
+        link = trader.executor
+        assert isinstance(link, WorkerLink)
+        link.tracker.apply(_foreign_fill("NOPE"))
+        with anyio.fail_after(30):
+            await link.unpriced_asked()
+        assert link.counters["unpriced_lookups"] == 1
+        with pytest.raises(PnlUnknownError, match="NOPE") as caught:
+            trader.pnl()
+        assert caught.value.symbols == ("NOPE",)

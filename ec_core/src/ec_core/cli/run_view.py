@@ -1,7 +1,9 @@
 """What ``ec run`` shows while it trades and when it stops.
 
 Per instrument: position and average price, last price, bid and ask, realized and
-unrealized P&L in the instrument's currency; the working orders (side, quantity,
+unrealized P&L in the instrument's currency (a symbol whose instrument is not known, a
+fill of an order placed elsewhere: its realized price points, said to be no money); the
+working orders (side, quantity,
 price); the market time (the venue's clock); order actions by outcome; each
 distinct error once with its count. The live view is redrawn from this; the stop
 summary prints the same lines once.
@@ -61,6 +63,13 @@ def instrument_lines(rig: TradingRig) -> list[str]:
             f" ask {buffer.ask if buffer.ask is not None else '-'}),"
             f" realized {format_money(position.realized_pnl, places, currency, sign=True)},"
             f" unrealized {format_money(unrealized, places, currency, sign=True)}"
+        )
+    for symbol in rig.tracker.unpriced(rig.account_id):  # fills of orders placed elsewhere
+        position = rig.tracker.position(rig.account_id, symbol)
+        points = rig.tracker.realized_points(rig.account_id, symbol)
+        lines.append(
+            f"{symbol}: position {position.qty:+d}, realized {points:+} price points"
+            " (its instrument is not known here: not money)"
         )
     return lines
 

@@ -126,7 +126,9 @@ class Intake:
                     self._impossible_fills()
                 if self._on_pnl is not None:
                     account = event.account_id
-                    self._on_pnl(account, tracker.realized_pnl(account))
+                    # the money it can judge: a symbol whose instrument is not known
+                    # (booked in points, logged) counts once it is priced
+                    self._on_pnl(account, tracker.realized_pnl(account, priced_only=True))
 
     def _impossible_fills(self) -> None:
         """The tracker booked impossible fills: the gate's policy acts on each (the

@@ -103,6 +103,7 @@ async def _running_link(
         await tg.start(link.run)
         await link.hello(hello_timeout)
         tg.start_soon(link.heartbeats, heartbeat_interval)
+        tg.start_soon(link.price_unpriced)
         yield link
 
 
@@ -127,5 +128,5 @@ async def connect_gateway(
             tracker=link.tracker,
             instruments=link.instruments,
             market=link.quotes,
-            unpriced=link.unpriced,
+            lookup=link.instrument,
         )

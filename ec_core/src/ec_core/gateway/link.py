@@ -17,7 +17,6 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from decimal import Decimal
 from typing import Any, final
 
 import anyio
@@ -59,7 +58,7 @@ from ec_core.gateway.wire import (
     encode,
 )
 from ec_core.model import BookDepth, Instrument, MarketEvent, Order
-from ec_core.tracking import OrderTracker
+from ec_core.tracking import OrderTracker, multipliers
 
 __all__ = ["WorkerLink"]
 
@@ -105,11 +104,17 @@ class WorkerLink:
         # account stream, which every worker would read each event of, is not followed.
         self.follow_account = follow_account
         self.instruments: dict[str, Instrument] = {}
-        # P&L in money: each fill is booked with its instrument's multiplier; a symbol
-        # not known here (another worker's first fill of it) is booked in points and
-        # listed in ``unpriced``, so the trader's pnl() refuses to answer instead.
-        self.tracker = OrderTracker(clock=clock, multiplier=self._multiplier)
-        self.unpriced: set[str] = set()
+        # P&L in money: each fill is booked with its instrument's multiplier. A symbol
+        # not known here (another worker's first fill of it) is booked in points and the
+        # tracker lists it as unpriced (pnl() refuses) until the gateway tells its
+        # instrument: asked at once, in the background (price_unpriced).
+        self.tracker = OrderTracker(
+            clock=clock, multiplier=multipliers(self.instruments), on_unpriced=self._unpriced
+        )
+        self._to_price: set[str] = set()
+        self._price_wanted = anyio.Event()
+        self._asked = anyio.Event()  # set: every symbol booked in points was asked about
+        self._asked.set()
         self.counters: Counter[str] = Counter()
         self.market_gaps = 0
         self._token = secrets.token_hex(3)
@@ -223,20 +228,58 @@ class WorkerLink:
             return  # the intent is refused the same way, its answer says why
         self._apply_snapshot(_snapshot(reply, f"the lookup of {', '.join(symbols)}"))
 
-    def _multiplier(self, symbol: str) -> Decimal:
-        instrument = self.instruments.get(symbol)
-        if instrument is not None:
-            return instrument.multiplier
-        if symbol not in self.unpriced:
-            self.unpriced.add(symbol)
-            log.error(
-                "worker %s: a fill of %s, whose instrument the gateway did not send: its"
-                " P&L is in price points, pnl() refuses to sum it; connect again for a"
-                " snapshot that has it",
-                self.worker,
-                symbol,
-            )
-        return Decimal(1)
+    async def instrument(self, symbol: str) -> Instrument:
+        """The instrument of ``symbol``: known here, else asked of the gateway (kept)."""
+        if symbol not in self.instruments:
+            await self.lookup((symbol,))
+        found = self.instruments.get(symbol)
+        if found is None:
+            raise SymbolNotFoundError(symbol)
+        return found
+
+    def _unpriced(self, symbol: str) -> None:
+        """The tracker booked a fill of ``symbol`` without its instrument: ask for it."""
+        self._to_price.add(symbol)
+        self._price_wanted.set()
+        if self._asked.is_set():
+            self._asked = anyio.Event()
+
+    async def unpriced_asked(self) -> None:
+        """Wait until every symbol the tracker booked in price points was asked of the
+        gateway (:meth:`price_unpriced`): those it knows are priced then. Cancel-safe."""
+        await self._asked.wait()
+
+    async def price_unpriced(self) -> None:
+        """Ask the gateway for the instruments of the symbols the tracker booked unpriced,
+        until cancelled: the tracker prices their points as they arrive. Each symbol is
+        asked once (a lookup that fails leaves it to the next snapshot: a reconnect)."""
+        while True:
+            await self._price_wanted.wait()
+            self._price_wanted = anyio.Event()
+            symbols = tuple(sorted(self._to_price))
+            self._to_price.clear()
+            self.counters["unpriced_lookups"] += 1
+            try:
+                await self.lookup(symbols)
+            except (GatewayUnavailableError, GatewayRefusedError, ProtocolError) as exc:
+                self.counters["lookup_failures"] += 1
+                log.error(
+                    "worker %s: the instruments of %s, booked in price points: %s",
+                    self.worker,
+                    ", ".join(symbols),
+                    exc,
+                )
+            else:
+                still = [s for s in symbols if s not in self.instruments]
+                if still:
+                    log.error(
+                        "worker %s: the gateway does not know %s: its P&L stays in price"
+                        " points and pnl() refuses",
+                        self.worker,
+                        ", ".join(still),
+                    )
+            if not self._to_price:
+                self._asked.set()
 
     async def hello(self, wait: float = 10.0) -> Snapshot:
         """Ask for the account's snapshot and mirror it (start, or after a gap)."""

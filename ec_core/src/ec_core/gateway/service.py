@@ -340,7 +340,8 @@ class Gateway:
             account_id=account_id,
             orders=tuple(tracker.orders(account_id)),
             positions=tuple(tracker.positions(account_id)),
-            realized_pnl=tracker.realized_pnl(account_id),
+            # the priced symbols' (one booked in points is priced once it is resolved)
+            realized_pnl=tracker.realized_pnl(account_id, priced_only=True),
             account_from=self.outbox.last_id.get(stream, "0-0"),
             account_seq=self._seq.get(stream, 0),
             instruments=instruments,

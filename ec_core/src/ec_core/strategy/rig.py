@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from decimal import Decimal
 from typing import final
 
 import anyio
@@ -40,7 +39,7 @@ from ec_core.strategy.engine import ErrorReport, StrategyEngine
 from ec_core.strategy.errors import StrategyError
 from ec_core.strategy.loader import StrategyPlan
 from ec_core.strategy.signal import OpSignal
-from ec_core.tracking import OrderTracker
+from ec_core.tracking import OrderTracker, multipliers
 from ec_core.tracking.retention import DEFAULT_RETAIN_FINAL
 from ec_core.vendor import Session
 
@@ -175,19 +174,6 @@ class OrderPath:
         self.backlog = backlog  # trade events buffered for the executor, not yet consumed
         self.recovery = recovery  # what the journal gave back at start
         self.reconciled: ReconcileReport | None = None  # the venue's word at start
-
-
-def multipliers(instruments: Mapping[str, Instrument]) -> Callable[[str], Decimal]:
-    """The tracker's P&L in money: a symbol's multiplier from ``instruments`` as it grows
-    (1 for one it does not hold). Without it the tracker's P&L was in price points: an
-    EP round trip losing 0.75 points on 2 contracts read -1.50, not -75.00 USD."""
-    one = Decimal(1)
-
-    def multiplier(symbol: str) -> Decimal:
-        instrument = instruments.get(symbol)
-        return instrument.multiplier if instrument is not None else one
-
-    return multiplier
 
 
 @asynccontextmanager

@@ -8,16 +8,18 @@ from ec_core.tracking.events import (
     RequestOutcome,
     TrackerStats,
 )
-from ec_core.tracking.positions import PositionBook
+from ec_core.tracking.positions import MultiplierSource, PositionBook, multipliers
 from ec_core.tracking.tracker import OrderTracker
 
 __all__ = [
     "FillAnomaly",
     "FillAnomalyKind",
+    "MultiplierSource",
     "OrderEvent",
     "OrderEventKind",
     "OrderTracker",
     "PositionBook",
     "RequestOutcome",
     "TrackerStats",
+    "multipliers",
 ]

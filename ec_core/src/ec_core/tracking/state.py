@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
-from decimal import Decimal
 from typing import final
 
 import anyio
@@ -38,7 +37,7 @@ from ec_core.tracking.events import (
     OrderEventKind,
     RequestOutcome,
 )
-from ec_core.tracking.positions import PositionBook
+from ec_core.tracking.positions import MultiplierSource, PositionBook
 from ec_core.tracking.retention import Outcome, Retention
 
 __all__ = ["ANOMALIES_KEPT", "TrackerState"]
@@ -61,7 +60,8 @@ class TrackerState:
         *,
         clock: Clock,
         host: PluginHost | None,
-        multiplier: Callable[[str], Decimal] | None,
+        multiplier: MultiplierSource | None,
+        on_unpriced: Callable[[str], None] | None = None,
         retention: Retention,
         history_limit: int | None,
     ) -> None:
@@ -87,7 +87,7 @@ class TrackerState:
         self.open: dict[str, Chain] = {}  # chains not in a final state
         self.fills: dict[str, Fill] = {}  # fill id -> fill, of chains kept whole
         self.fill_total = 0
-        self.book = PositionBook(multiplier)
+        self.book = PositionBook(multiplier, on_unpriced=on_unpriced)
         self.venue_positions: dict[tuple[str, str], Position] = {}
         self.accounts: dict[str, Account] = {}
         self.outcomes: dict[str, Outcome] = {}

@@ -63,6 +63,7 @@ from ec_core.tracking.events import (
     RequestOutcome,
     TrackerStats,
 )
+from ec_core.tracking.positions import MultiplierSource
 from ec_core.tracking.reports import ReportIntake
 from ec_core.tracking.retention import (
     DEFAULT_HISTORY_LIMIT,
@@ -84,6 +85,11 @@ _replace = msgspec.structs.replace
 class OrderTracker:
     """Orders by chain id, fills, positions and P&L, fed by :meth:`apply`.
 
+    ``multiplier``: each symbol's, for P&L in money (none: every symbol counts 1, P&L in
+    price points); a symbol it does not know is booked in points and listed by
+    :meth:`unpriced`, and P&L in money refuses with :class:`~ec_core.errors.PnlUnknownError`
+    until it knows it (see :mod:`ec_core.tracking.positions`). ``on_unpriced`` hears such
+    a symbol once, at its first fill.
     ``retain_final``, ``retain_final_ns``, ``retired_window`` and ``history_limit``
     bound its memory (see the module docstring); ``retain_final=None`` keeps every
     final chain (a short backtest that wants every order's history).
@@ -94,7 +100,8 @@ class OrderTracker:
         *,
         clock: Clock,
         host: PluginHost | None = None,
-        multiplier: Callable[[str], Decimal] | None = None,
+        multiplier: MultiplierSource | None = None,
+        on_unpriced: Callable[[str], None] | None = None,
         retain_final: int | None = DEFAULT_RETAIN_FINAL,
         retain_final_ns: int | None = None,
         retired_window: int = DEFAULT_RETIRED_WINDOW,
@@ -104,6 +111,7 @@ class OrderTracker:
             clock=clock,
             host=host,
             multiplier=multiplier,
+            on_unpriced=on_unpriced,
             retention=Retention(
                 clock=clock,
                 retain_final=retain_final,
@@ -315,11 +323,26 @@ class OrderTracker:
     def account(self, account_id: str) -> Account | None:
         return self._state.accounts.get(account_id)
 
-    def realized_pnl(self, account_id: str) -> Decimal:
-        return self._state.book.realized_pnl(account_id)
+    def realized_pnl(
+        self, account_id: str, symbol: str | None = None, *, priced_only: bool = False
+    ) -> Decimal:
+        """Realized P&L in money of the account (or of one symbol). Raises
+        :class:`~ec_core.errors.PnlUnknownError` naming the symbols whose instrument is not
+        known (their fills are in price points); ``priced_only``: the others' alone."""
+        return self._state.book.realized_pnl(account_id, symbol, priced_only=priced_only)
 
     def unrealized_pnl(self, account_id: str, symbol: str, mark: Decimal) -> Decimal:
+        """Open P&L in money of one position valued at ``mark``; raises
+        :class:`~ec_core.errors.PnlUnknownError` when the symbol's instrument is not known."""
         return self._state.book.unrealized_pnl(account_id, symbol, mark)
+
+    def unpriced(self, account_id: str | None = None) -> tuple[str, ...]:
+        """Symbols with fills booked in price points: their instrument is not known yet."""
+        return self._state.book.unpriced(account_id)
+
+    def realized_points(self, account_id: str, symbol: str) -> Decimal:
+        """Realized P&L in price points of an unpriced symbol (0 once it is priced)."""
+        return self._state.book.realized_points(account_id, symbol)
 
     def outcome(self, cl_order_id: str) -> RequestOutcome | None:
         """How the venue answered the request with this client order id, if it has."""

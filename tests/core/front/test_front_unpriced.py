@@ -1,0 +1,81 @@
+"""A fill of a symbol the trader does not hold (an order placed from another terminal on
+the same account, seen on the account's stream) is never added to the P&L as if its
+price points were money: ``trader.pnl()`` refuses naming it, and answers the exact money
+once the trader learns the instrument."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import anyio
+import pytest
+from ec_core.model import Fill
+from ec_core.plugins import PluginHost, hookimpl
+
+import ec_core
+from ec_core import NewOrder, OrderType, PnlUnknownError, Side
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EC_SETTINGS", raising=False)
+
+
+class _Fills:
+    """Hears the tracker's fills: the test waits for one, not for time to pass."""
+
+    def __init__(self) -> None:
+        self.fills: list[Fill] = []
+        self.heard = anyio.Event()
+
+    @hookimpl
+    def ec_on_fill(self, fill: Fill) -> None:
+        self.fills.append(fill)
+        self.heard.set()
+
+    async def next(self) -> Fill:
+        await self.heard.wait()
+        self.heard = anyio.Event()
+        return self.fills[-1]
+
+
+def _elsewhere(side: Side, n: int) -> NewOrder:
+    """CLE at market, sent by another terminal: past this trader's executor."""
+    return NewOrder(
+        account_id="MOCK-1", symbol="CLE", side=side, qty=2, order_type=OrderType.MKT,
+        cl_order_id=f"elsewhere.{n}",
+    )  # fmt: skip
+
+
+async def test_a_fill_of_a_symbol_not_held_makes_pnl_refuse_until_the_instrument_is_known() -> None:
+    host = PluginHost.load()
+    fills = _Fills()
+    host.register(fills, name="fills")
+    with anyio.fail_after(30):
+        async with ec_core.connect("mock", host=host) as trader:
+            venue = trader.venue
+            assert venue is not None
+            points = Decimal(0)
+            for n in range(0, 10, 2):  # until the round trips gain or lose (the spread)
+                await venue.orders.send(_elsewhere(Side.BUY, n))
+                bought = await fills.next()
+                await venue.orders.send(_elsewhere(Side.SELL, n + 1))
+                sold = await fills.next()
+                points += (sold.price - bought.price) * 2
+                if points:
+                    break
+            assert points != 0
+            # CLE was booked in points: the P&L in money refuses, naming it
+            assert trader.tracker.unpriced() == ("CLE",)
+            assert trader.tracker.realized_points("MOCK-1", "CLE") == points
+            with pytest.raises(PnlUnknownError, match="CLE") as caught:
+                trader.pnl()
+            assert caught.value.symbols == ("CLE",)
+            # learnt: priced at once, $1,000 a point, exact
+            cle = await trader.instrument("CLE")
+            assert trader.tracker.unpriced() == ()
+            assert trader.pnl() == points * cle.multiplier == points * 1000
+            [position] = trader.positions()
+            assert position.realized_pnl == points * 1000
