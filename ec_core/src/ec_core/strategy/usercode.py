@@ -7,9 +7,12 @@ installed packages are skipped; what is left is the user's code.
 
 from __future__ import annotations
 
+import os
 import sysconfig
 import traceback
 from functools import cache
+from importlib.metadata import entry_points
+from importlib.util import find_spec
 from pathlib import Path
 
 __all__ = ["UserCodeError", "as_typed", "is_user_file", "user_frame"]
@@ -17,11 +20,30 @@ __all__ = ["UserCodeError", "as_typed", "is_user_file", "user_frame"]
 
 @cache
 def _library_dirs() -> tuple[str, ...]:
-    """ec itself, the standard library and installed packages: never the user's code."""
+    """ec itself, its vendor plugins, the standard library and installed packages: never
+    the user's code."""
     paths = sysconfig.get_paths()
     dirs = {str(Path(__file__).resolve().parents[1])}
+    dirs.update(_plugin_dirs())
     dirs.update(str(Path(paths[key]).resolve()) for key in ("stdlib", "platstdlib"))
-    return tuple(sorted(dirs))
+    return tuple(sorted(f"{d}{os.sep}" for d in dirs))
+
+
+def _plugin_dirs() -> set[str]:
+    """The package folders of every ``ec.plugins`` entry point (the vendors: ec_mock,
+    ec_cqg, a third party's). From wheels they are in site-packages already; from a
+    workspace's sources (an editable install) they are not, and their frames were named
+    as the user's line. Found without importing them."""
+    dirs: set[str] = set()
+    for entry in entry_points(group="ec.plugins"):
+        top = entry.module.partition(".")[0]
+        try:
+            spec = find_spec(top)
+        except (ImportError, ValueError):
+            continue  # a broken plugin is the plugin host's to report
+        if spec is not None and spec.submodule_search_locations:
+            dirs.update(str(Path(d).resolve()) for d in spec.submodule_search_locations)
+    return dirs
 
 
 @cache
