@@ -6,11 +6,13 @@ once the trader learns the instrument."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import anyio
 import pytest
 from ec_core.model import Fill
 from ec_core.plugins import PluginHost, hookimpl
+from ec_core.settings import Settings
 
 import ec_core
 from ec_core import NewOrder, OrderType, PnlUnknownError, Side
@@ -79,3 +81,33 @@ async def test_a_fill_of_a_symbol_not_held_makes_pnl_refuse_until_the_instrument
             assert trader.pnl() == points * cle.multiplier == points * 1000
             [position] = trader.positions()
             assert position.realized_pnl == points * 1000
+
+
+async def test_fills_recovered_from_the_journal_are_priced_at_connect(tmp_path: Path) -> None:
+    """Connected again on the same journal, the tracker rebuilds EP's fills before anything
+    resolved EP: the order path resolves the recovered symbols at start, so pnl() is
+    money at once (it refused naming EP; before that it read the points as money)."""
+    settings = Settings(vendor="mock", journal_path=str(tmp_path / "journal.db"))
+
+    def market(side: Side) -> NewOrder:
+        return NewOrder(
+            account_id="MOCK-1", symbol="EP", side=side, qty=2, order_type=OrderType.MKT
+        )
+
+    with anyio.fail_after(30):
+        async with ec_core.connect(settings) as trader, trader.quotes(["EP"]) as ticks:
+            points = Decimal(0)
+            for _ in range(10):  # until the round trips gain or lose (the spread)
+                bought = await trader.wait_final(await trader.execute(market(Side.BUY)) or "")
+                await anext(ticks)
+                sold = await trader.wait_final(await trader.execute(market(Side.SELL)) or "")
+                assert bought.avg_fill_price is not None
+                assert sold.avg_fill_price is not None
+                points += (sold.avg_fill_price - bought.avg_fill_price) * 2
+                if points:
+                    break
+            assert points != 0
+            assert trader.pnl() == points * 50
+        async with ec_core.connect(settings) as again:
+            assert again.tracker.unpriced() == ()
+            assert again.pnl() == points * 50

@@ -87,6 +87,24 @@ def test_an_adopted_position_keeps_its_money_beside_the_points() -> None:
     assert book.realized_pnl(ACCOUNT) == Decimal("200.00")
 
 
+def test_reconciliation_adopts_the_quantity_and_keeps_the_points() -> None:
+    """The venue's quantity is adopted (``keep_realized``): what was realized here, in
+    money and in price points, stays, and is priced with the rest; a gateway's snapshot
+    (whole) replaces it."""
+    known: dict[str, Instrument] = {}
+    book = PositionBook(multipliers(known))
+    book.apply(_fill("1", "EP", Side.BUY, 2, "5000.00"))
+    book.apply(_fill("2", "EP", Side.SELL, 1, "5002.00"))  # +2 points, unpriced
+    venue = Position(account_id=ACCOUNT, symbol="EP", qty=3, avg_price=Decimal(5001))
+    book.set(venue, keep_realized=True)
+    assert book.get(ACCOUNT, "EP").qty == 3
+    assert book.realized_points(ACCOUNT, "EP") == 2
+    known["EP"] = EP
+    assert book.realized_pnl(ACCOUNT) == Decimal(100)
+    book.set(Position(account_id=ACCOUNT, symbol="EP", qty=0, realized_pnl=Decimal(7)))
+    assert book.realized_pnl(ACCOUNT) == Decimal(7)
+
+
 def test_without_a_source_the_book_is_in_points_and_answers() -> None:
     """A book given no multipliers (a test, a points-only tool) counts 1 for every symbol."""
     book = PositionBook()

@@ -249,5 +249,5 @@ class Reconciler:
                         position=adopted, difference_id=difference.id, ts_ns=self.clock.now_ns()
                     )
                 )
-                tracker.adopt_position(adopted)
+                tracker.adopt_position(adopted, keep_realized=True)
         return checked

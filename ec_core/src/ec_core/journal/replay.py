@@ -84,7 +84,8 @@ def apply_record(
     elif isinstance(record, EventReceived):
         tracker.apply(record.event, ts_ns=record.ts_ns)
     elif isinstance(record, AdoptedPosition):
-        tracker.adopt_position(record.position)
+        # reconciliation's: the venue's quantity, our realized P&L (points included)
+        tracker.adopt_position(record.position, keep_realized=True)
     elif isinstance(record, OrderVoided):
         tracker.apply(record.report, ts_ns=record.ts_ns)
 

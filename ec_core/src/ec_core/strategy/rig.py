@@ -12,7 +12,7 @@ starts), and a reconciliation with the venue before the strategies trade.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import final
 
@@ -20,7 +20,7 @@ import anyio
 
 from ec_core.clock import Clock
 from ec_core.data import FeedSet
-from ec_core.errors import ConfigError
+from ec_core.errors import ConfigError, SymbolNotFoundError
 from ec_core.execution import (
     ClientOrderIds,
     Executor,
@@ -33,7 +33,7 @@ from ec_core.execution import (
 from ec_core.gateway.tap import TappedStream
 from ec_core.journal import Journal, RecoveryReport
 from ec_core.model import Instrument, TradeEvent
-from ec_core.plugins import PluginHost
+from ec_core.plugins import PluginHost, SessionParts
 from ec_core.strategy.context import ExecutorRouter
 from ec_core.strategy.engine import ErrorReport, StrategyEngine
 from ec_core.strategy.errors import StrategyError
@@ -183,7 +183,7 @@ async def order_path(
     *,
     account_id: str,
     clock: Clock,
-    instruments: Mapping[str, Instrument],
+    instruments: MutableMapping[str, Instrument],
     checks: PreTradeGate | None = None,
     journal: Journal | None = None,
     ack_timeout: float = 5.0,
@@ -197,7 +197,9 @@ async def order_path(
 
     Shared by :func:`trading_rig` (``ec run``, ``ec replay``), :func:`ec_core.connect`
     and ``ec gateway``.
-    ``instruments`` may grow while the path runs (the executor looks symbols up in it).
+    ``instruments`` may grow while the path runs (the executor looks symbols up in it,
+    the tracker its multipliers); the symbols of fills recovered from the journal or
+    brought by the venue's snapshot are resolved into it at start.
     ``replay``: on event time, the tracker keeps every finished order (the report lists
     every fill) and the executor refuses to sleep on a clock only the replay moves.
     ``tap`` hears every trade event as the executor takes it (the gateway publishes them).
@@ -243,6 +245,7 @@ async def order_path(
         unknown_timer=not replay,  # retries are checked as the replay's events move time
     )
     recovery = executor.recover()
+    await _learn_unpriced(parts, tracker, instruments)  # the journal's fills
     async with (
         monitor.stream(account_id) as events,
         executor.consume(events if tap is None else TappedStream(events, tap)),
@@ -253,7 +256,21 @@ async def order_path(
             while path.backlog():  # the snapshot first: reconcile on a quiet stream
                 await anyio.lowlevel.checkpoint()
             path.reconciled = await executor.reconcile(account_id)
+            await _learn_unpriced(parts, tracker, instruments)  # the snapshot's fills
         yield path
+
+
+async def _learn_unpriced(
+    parts: SessionParts, tracker: OrderTracker, instruments: MutableMapping[str, Instrument]
+) -> None:
+    """Resolve the symbols whose fills the tracker booked in price points (the journal's
+    or the venue's snapshot's, of symbols not resolved yet): their P&L is money then. One
+    the venue does not list stays unpriced (pnl() refuses naming it)."""
+    for symbol in tracker.unpriced():
+        try:
+            instruments[symbol] = await parts.resolve(symbol)
+        except SymbolNotFoundError:
+            continue
 
 
 async def _replay_cannot_wait(seconds: float) -> None:

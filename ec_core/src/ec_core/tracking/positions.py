@@ -171,11 +171,19 @@ class PositionBook:
         self._open[key] = (qty, cost)
         return self._position(key, qty, cost, realized)
 
-    def set(self, position: Position) -> None:
-        """Adopt a position (e.g. the venue's, after reconciliation) as one lot, whole: its
-        ``realized_pnl`` is the money realized, points booked before are dropped."""
+    def set(self, position: Position, *, keep_realized: bool = False) -> None:
+        """Adopt a position (e.g. the venue's, after reconciliation) as one lot.
+
+        Whole (a gateway's snapshot): its ``realized_pnl`` is the money realized, points
+        booked before are dropped. ``keep_realized`` (reconciliation, which adopts the
+        venue's quantity): what this book realized stays, in money and in points."""
         key = (position.account_id, position.symbol)
-        self._unpriced.pop(key, None)
+        if keep_realized:
+            held = self._positions.get(key)
+            realized = _ZERO if held is None else held.realized_pnl
+            position = msgspec_replace(position, realized_pnl=realized)
+        else:
+            self._unpriced.pop(key, None)
         self._lots[key] = deque([[position.qty, position.avg_price]] if position.qty else [])
         self._open[key] = (position.qty, position.qty * position.avg_price)
         self._positions[key] = position

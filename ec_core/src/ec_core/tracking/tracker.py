@@ -236,11 +236,16 @@ class OrderTracker:
             for waiter in self._state.outcome_waiters.values():
                 waiter.set()
 
-    def adopt_position(self, position: Position) -> None:
-        """Take the venue's position as ours (after reconciliation found a difference)."""
-        self._state.book.set(position)
+    def adopt_position(self, position: Position, *, keep_realized: bool = False) -> None:
+        """Take the venue's position as ours (after reconciliation found a difference).
+
+        ``keep_realized``: only its quantity and average; the P&L realized here stays
+        (price points of a symbol not priced yet included)."""
+        self._state.book.set(position, keep_realized=keep_realized)
         if self._state.host is not None:
-            self._state.host.notify_position(position)
+            self._state.host.notify_position(
+                self._state.book.get(position.account_id, position.symbol)
+            )
 
     # -- queries ---------------------------------------------------------------
 
