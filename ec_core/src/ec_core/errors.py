@@ -48,6 +48,7 @@ this list complete for ec-core, ec-mock and ec-cqg)::
     └── StrategyLoadError            ec_core.strategy.loader: a strategy file cannot be loaded
     EcError
     ├── NoDataError                  ec_core.data.errors: no bar/tick yet (a LookupError)
+    ├── NoTradeStreamError           ec_core.execution.venue_unknown: a wait no consumer serves
     ├── StrategyError                ec_core.strategy.errors: a strategy asked the impossible
     ├── InvalidTreeError             ec_core.strategy.errors: a tree cannot run (a ValueError)
     ├── ConformanceOverrideError     ec_core.testing.conformance.guard: a kit test overridden

@@ -19,7 +19,7 @@ import anyio
 import msgspec
 import pytest
 from ec_core.errors import RequestTimeoutError
-from ec_core.execution import Payload
+from ec_core.execution import NoTradeStreamError, Payload
 from ec_core.model import ExecutionReport, OrderState, ReportKind, TradeEvent
 from ec_core.streams import TradeChannel
 from exec_rig import ACCOUNT, Rig, limit, rig
@@ -452,3 +452,64 @@ async def test_followed_up_waits_for_a_query_another_stream_has_in_flight(
                 release.set()
                 await followed_up.wait()
         assert r.executor.stats().unknown_queries == 2
+
+
+async def test_followed_up_with_no_trade_stream_consumed_fails_at_once() -> None:
+    """An order waits for a status query and no stream is consumed, so no consumer or
+    timer will ever ask: unknown_followed_up() raises, naming the order and what to do,
+    instead of waiting forever."""
+
+    async def never(seconds: float) -> None:
+        await anyio.sleep_forever()
+
+    async with rig(consume=False, sleep=never) as r, r.session.trades.stream(ACCOUNT) as ch:
+        assert isinstance(ch, TradeChannel)
+        async with ghost_stream(r, ch):
+            pass  # the stream ends with GHOST's retry queued
+        r.clock.advance(1_000_000_000)  # ... and due
+        with anyio.fail_after(10), pytest.raises(NoTradeStreamError) as caught:
+            await r.executor.unknown_followed_up()
+        assert caught.value.pending == ("GHOST",)
+        assert "GHOST" in str(caught.value)
+        assert "executor.consume" in str(caught.value)
+        assert "resolve_unknown" in str(caught.value)
+        more, events = anyio.create_memory_object_stream[TradeEvent](100)
+        with more, events, anyio.fail_after(10):
+            async with r.executor.consume(events):  # what the error says: a consumer asks
+                await r.executor.unknown_followed_up()
+                assert r.executor.stats().unknown_queries == 2
+
+
+async def test_followed_up_fails_when_the_last_stream_ends_while_it_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A waiter for a query in flight: the stream ends, the query is cut off and its order
+    requeued with no consumer left to ask. The waiter is told, not left waiting."""
+    alarm = Alarm()
+    async with rig(consume=False, sleep=alarm.sleep) as r, r.session.trades.stream(ACCOUNT) as ch:
+        assert isinstance(ch, TradeChannel)
+        asking = anyio.Event()
+
+        async def never_answers(account_id: str, cl_order_id: str) -> ExecutionReport | None:
+            asking.set()
+            await anyio.sleep_forever()
+            raise AssertionError("unreachable")
+
+        outcome: list[BaseException] = []
+
+        async def wait_followed_up() -> None:
+            try:
+                await r.executor.unknown_followed_up()
+            except NoTradeStreamError as exc:
+                outcome.append(exc)
+
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg, ghost_stream(r, ch):
+                monkeypatch.setattr(r.session.orders, "order_status", never_answers)
+                r.clock.advance(1_000_000_000)
+                alarm.ring()
+                await asking.wait()  # the timer's retry waits on the venue
+                tg.start_soon(wait_followed_up)
+                await r.settle()
+                assert not outcome  # waiting for the query in flight
+        assert [type(e) for e in outcome] == [NoTradeStreamError]

@@ -20,6 +20,7 @@ from ec_core.execution.gate import (
 from ec_core.execution.ids import ClientOrderIds
 from ec_core.execution.payload import PAYLOAD_TRANSITIONS, Payload, PayloadStatus
 from ec_core.execution.reconcile import Difference, DifferenceKind, ReconcileReport
+from ec_core.execution.venue_unknown import NoTradeStreamError
 
 __all__ = [
     "PAYLOAD_TRANSITIONS",
@@ -34,6 +35,7 @@ __all__ = [
     "FillAnomalyListener",
     "InstrumentResolver",
     "MandatoryGate",
+    "NoTradeStreamError",
     "Payload",
     "PayloadStatus",
     "PnlListener",

@@ -482,7 +482,9 @@ class Executor:
         not wrapped in an exception group.
         """
         try:
-            with lone_error():
+            # counted from the block's start, not the task's: a wait for the follow-up at
+            # once inside the block must not find no stream consumed
+            with lone_error(), self._intake.follow_up.consumed():
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(self.run, events)
                     if self.journal is not None:
@@ -498,7 +500,10 @@ class Executor:
 
     async def unknown_followed_up(self) -> None:
         """Wait until every order the venue reported UNKNOWN has been asked about (no
-        status query due or in flight; a retry waiting for its backoff may remain)."""
+        status query due or in flight; a retry waiting for its backoff may remain).
+
+        Raises :class:`~ec_core.execution.NoTradeStreamError` when a query is due and no
+        trade stream is consumed (only its consumer asks): nothing would ever answer."""
         await self._intake.follow_up.settled()
 
     async def resolve_unknown(self, account_id: str | None = None) -> list[Order]:

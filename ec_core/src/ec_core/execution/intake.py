@@ -153,15 +153,16 @@ class Intake:
         if take is None:
             take = self.stream_take()
         try:
-            timer = self._timer
-            if timer is None:
-                await self._consume(events, take)
-                return
-            with lone_error():  # the timer raises nothing: the stream's error
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(self.follow_up.run_timer, timer)
+            with self.follow_up.consumed():
+                timer = self._timer
+                if timer is None:
                     await self._consume(events, take)
-                    tg.cancel_scope.cancel()  # the stream ended: so does its timer
+                    return
+                with lone_error():  # the timer raises nothing: the stream's error
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(self.follow_up.run_timer, timer)
+                        await self._consume(events, take)
+                        tg.cancel_scope.cancel()  # the stream ended: so does its timer
         finally:
             self._flush()
 

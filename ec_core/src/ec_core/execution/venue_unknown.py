@@ -17,24 +17,31 @@ Two things run the queries that are due: the stream's consumer after each event
 executor's clock until the earliest next attempt (woken early when an order is queued),
 so a retry is asked on a quiet stream too (a night session, an idle account). A query
 cut off by its stream's end (the timer is cancelled with it) leaves its order queued.
+
+Only a consumed trade stream runs the queries. :meth:`UnknownFollowUp.settled` with a
+query due and no stream consumed (none yet, or the last one ended while it waited)
+raises :class:`NoTradeStreamError` naming the orders and what to do: nothing else would
+ever ask, and a wait forever is a hang.
 """
 
 from __future__ import annotations
 
 import heapq
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import final
 
 import anyio
 
 from ec_core.clock import Clock
-from ec_core.errors import ConnectionLostError, OrderUnknownError, SessionError
+from ec_core.errors import ConnectionLostError, EcError, OrderUnknownError, SessionError
 from ec_core.execution.admission import Sleep
 from ec_core.execution.reconcile import Reconciler
 from ec_core.model import OrderState
 from ec_core.tracking import OrderTracker
 
-__all__ = ["UnknownFollowUp"]
+__all__ = ["NoTradeStreamError", "UnknownFollowUp"]
 
 log = logging.getLogger("ec_core.execution.executor")
 
@@ -42,6 +49,21 @@ _SECOND_NS = 1_000_000_000
 # The timer's shortest sleep: on a clock that does not move with the sleep (a test's
 # manual clock) a retry a nanosecond away must not spin the loop; retries are seconds apart.
 _MIN_SLEEP_S = 0.01
+
+
+class NoTradeStreamError(EcError):
+    """A wait for status queries that only a consumed trade stream runs, with none consumed.
+
+    ``pending``: the chain ids waiting for a query."""
+
+    def __init__(self, pending: tuple[str, ...]) -> None:
+        self.pending = pending
+        super().__init__(
+            f"{len(pending)} order(s) the venue reported UNKNOWN wait for a status query"
+            f" ({', '.join(pending)}) and no trade stream is consumed, so nothing will ask:"
+            " consume the account's trade stream (async with executor.consume(stream);"
+            " connect() and ec run do), or ask the venue now with executor.resolve_unknown()"
+        )
 
 
 @final
@@ -74,6 +96,7 @@ class UnknownFollowUp:
         self._in_flight: set[str] = set()
         self._quiet: anyio.Event | None = None  # made by a waiter of ``settled``
         self._wakes: set[anyio.CancelScope] = set()  # timers asleep, woken by a new entry
+        self._streams = 0  # trade streams consumed now (counted by each holder): they ask
         self.queries = 0  # status queries asked by the follow-up
         self.resolved = 0  # orders it took out of UNKNOWN
         self.unresolved = 0  # orders given up after max_attempts
@@ -110,8 +133,24 @@ class UnknownFollowUp:
             # popped before the query awaits: another consumer (or the timer) skips it
             _, chain_id = heapq.heappop(queued)
             await self._attempt(chain_id, self._attempts.pop(chain_id))
-        quiet = self._quiet  # another consumer's (or the timer's) query may still be out
-        if quiet is not None and not self._in_flight and not self.due():
+        if not self._in_flight and not self.due():  # another's query may still be out
+            self._wake_waiters()
+
+    @contextmanager
+    def consumed(self) -> Iterator[None]:
+        """A trade stream is consumed within: its consumer (and timer) run the queries.
+        When the last one ends, a waiter of :meth:`settled` is told nothing will ask."""
+        self._streams += 1
+        try:
+            yield
+        finally:
+            self._streams -= 1
+            if not self._streams:
+                self._wake_waiters()
+
+    def _wake_waiters(self) -> None:
+        quiet = self._quiet
+        if quiet is not None:
             self._quiet = None
             quiet.set()
 
@@ -136,12 +175,16 @@ class UnknownFollowUp:
     async def settled(self) -> None:
         """Wait until no query is due or in flight (retries not yet due may remain):
         every order the venue reported UNKNOWN has been asked about (by the stream's
-        consumer or its timer)."""
-        if not self._in_flight and not self.due():
-            return
-        if self._quiet is None:
-            self._quiet = anyio.Event()
-        await self._quiet.wait()
+        consumer or its timer). Raises :class:`NoTradeStreamError` when a query is due
+        and no trade stream is consumed to ask it."""
+        while self._in_flight or self.due():
+            if not self._in_flight and not self._streams:
+                due = self._clock.now_ns()
+                raise NoTradeStreamError(tuple(c for at, c in sorted(self._next) if at <= due))
+            quiet = self._quiet
+            if quiet is None:
+                quiet = self._quiet = anyio.Event()
+            await quiet.wait()
 
     async def _attempt(self, chain_id: str, attempts: int) -> None:
         order = self._tracker.order(chain_id)
