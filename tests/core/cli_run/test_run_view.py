@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import io
 import logging
+from decimal import Decimal
 
-from ec_core.cli.run_view import live_logging, market_time
+import pytest
+from ec_core.cli.run_view import instrument_lines, live_logging, market_time
+from ec_core.model import ExecutionReport, Fill, OrderState, OrderType, ReportKind, Side
+from ec_core.plugins import PluginHost
+from ec_core.strategy import OpSignal, OpStrategy, StrategyContext
+from ec_core.strategy.loader import StrategyPlan
+from ec_core.strategy.replay import replay_feed
+from ec_core.strategy.rig import trading_rig
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -31,3 +39,46 @@ def test_log_records_go_through_the_live_console() -> None:
 
 def test_market_time_is_iso_8601_with_its_zone() -> None:
     assert market_time(1_704_898_801_250_000_000) == "2024-01-10T15:00:01.250+00:00"
+
+
+def _elsewhere(n: int, side: Side, price: str) -> ExecutionReport:
+    """A fill of EP (which the run does not trade) placed from another terminal."""
+    fill = Fill(
+        fill_id=f"F{n}", account_id="RUN-1", symbol="EP", side=side, qty=1,
+        price=Decimal(price), ts_ns=n, cl_order_id=f"elsewhere.{n}",
+    )  # fmt: skip
+    return ExecutionReport(
+        kind=ReportKind.FILL, account_id="RUN-1", symbol="EP", cl_order_id=f"elsewhere.{n}",
+        state=OrderState.FILLED, side=side, order_type=OrderType.MKT, qty=1, filled_qty=1,
+        avg_fill_price=Decimal(price), fill=fill,
+    )  # fmt: skip
+
+
+class _Watch(OpStrategy):
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        return None
+
+
+@pytest.mark.anyio
+async def test_a_symbol_traded_elsewhere_is_shown_in_price_points_not_money() -> None:
+    """The run trades CLE; EP's fills (another terminal's) are booked in points: its line
+    says so, instead of a USD figure that is points."""
+    host = PluginHost.load()
+    settings = {"clock": "simulated", "market": False, "account_id": "RUN-1"}
+    async with host.open_session("mock", settings) as session:
+        market = replay_feed(session)
+        async with trading_rig(
+            host,
+            session,
+            StrategyPlan([_Watch(symbols=["CLE"])]),
+            account_id="RUN-1",
+            clock=market.clock,
+            engine_clock=None,
+        ) as rig:
+            rig.tracker.apply(_elsewhere(1, Side.BUY, "5000.00"))
+            rig.tracker.apply(_elsewhere(2, Side.SELL, "5001.25"))
+            lines = instrument_lines(rig)
+    assert lines[0].startswith("CLE: position +0")
+    assert lines[1] == (
+        "EP: position +0, realized +1.25 price points (its instrument is not known here: not money)"
+    )

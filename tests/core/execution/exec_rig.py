@@ -23,7 +23,7 @@ from ec_core.model import NewOrder, OrderRequest, OrderType, Side
 from ec_core.plugins import PluginHost
 from ec_core.safety import Limits, PreTradeChecks, StaticLimits
 from ec_core.safety.rules import builtin_validators
-from ec_core.tracking import OrderTracker
+from ec_core.tracking import OrderTracker, multipliers
 from ec_core.validation import PreTradeContext, Validator, ValidatorRegistry
 from ec_mock.engine import Exchange
 from ec_mock.faults import FaultPlan
@@ -177,8 +177,7 @@ async def rig(
         tracker = OrderTracker(
             clock=clock,
             host=host,
-            multiplier=lambda symbol: by_symbol[symbol].multiplier,
-            **(tracker_options or {}),
+            **{"multiplier": multipliers(by_symbol), **(tracker_options or {})},
         )
         executor = Executor(
             gateway=session.orders,

@@ -9,10 +9,11 @@ from typing import Any
 import anyio
 import pytest
 from ec_core.clock import ManualClock
-from ec_core.errors import OrderDeniedError, OrderRejectedError
+from ec_core.errors import OrderDeniedError, OrderRejectedError, PnlUnknownError
 from ec_core.execution import Payload, PayloadStatus
-from ec_core.model import Duration, NewOrder, OrderType, Side
+from ec_core.model import Duration, Instrument, NewOrder, OrderType, Side
 from ec_core.safety import KillSwitchState, PreTradeChecks
+from ec_core.tracking import multipliers
 from exec_rig import ACCOUNT, SYMBOL, builtin_checks, limit, rig
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -36,6 +37,7 @@ daily_loss_reduce_at = 2000
 daily_loss_halt_at = 5000
 """
 MAX_QTY = 20
+CLE = Instrument(symbol=SYMBOL, tick_size=Decimal("0.01"), multiplier=Decimal(1000))
 
 
 def make_checks(clock: ManualClock, toml: str = LIMITS) -> PreTradeChecks:
@@ -134,12 +136,36 @@ async def test_daily_loss_from_fills_halts_new_orders() -> None:
         await r.cross(Side.SELL, 1, "70.00")
         await r.executor.execute(Payload(request=limit(qty=1, price="64.00", side=Side.SELL)))
         await r.cross(Side.BUY, 1, "64.00")
+        print("DBG", r.tracker.fill_count, r.tracker.orders()[-1].state)
         assert r.tracker.realized_pnl(ACCOUNT) == Decimal(-6000)
         assert checks.kill_switch.state is KillSwitchState.HALTED
         with pytest.raises(OrderDeniedError) as caught:
             await r.executor.execute(Payload(request=limit()))
         assert "KILL_SWITCH_HALTED" in caught.value.codes
         assert r.tracker.position(ACCOUNT, SYMBOL).qty == 0
+
+
+@pytest.mark.anyio
+async def test_a_loss_in_price_points_is_no_money_for_the_daily_limit() -> None:
+    """Fills of a symbol whose instrument the tracker does not know: the daily loss limit
+    is fed the money it can judge (the priced symbols'), and the trading path never
+    raises (the tracker's realized_pnl refuses: the executor's consumer fed it to the
+    limit as is, and died). Once CLE is known, the points are 6,000 USD."""
+    known: dict[str, Instrument] = {}
+    options = {"multiplier": multipliers(known)}
+    async with rig(checks_factory=make_checks, tracker_options=options) as r:
+        checks: Any = r.executor.checks
+        await r.executor.execute(Payload(request=limit(qty=1, price="70.00")))
+        await r.cross(Side.SELL, 1, "70.00")
+        await r.executor.execute(Payload(request=limit(qty=1, price="64.00", side=Side.SELL)))
+        await r.cross(Side.BUY, 1, "64.00")
+        assert r.tracker.unpriced() == (SYMBOL,)
+        assert r.tracker.realized_points(ACCOUNT, SYMBOL) == -6
+        with pytest.raises(PnlUnknownError, match=SYMBOL):
+            r.tracker.realized_pnl(ACCOUNT)
+        assert checks.kill_switch.state is KillSwitchState.ACTIVE
+        known[SYMBOL] = CLE
+        assert r.tracker.realized_pnl(ACCOUNT) == Decimal(-6000)
 
 
 ONE_OPEN_ORDER = LIMITS.replace("max_open_orders = 1000", "max_open_orders = 1").replace(
