@@ -45,6 +45,7 @@ __all__ = [
     "parse_settings",
     "read_toml",
     "resolve_secrets",
+    "validation_key",
     "validation_text",
 ]
 
@@ -169,7 +170,9 @@ def parse_settings(data: Mapping[str, Any], *, file: str | None = None) -> Setti
     try:
         settings = msgspec.convert(data, Settings)
     except msgspec.ValidationError as exc:
-        raise ConfigError(validation_text(exc, Settings), path=_key_of(exc), file=file) from exc
+        raise ConfigError(
+            validation_text(exc, Settings), path=validation_key(exc), file=file
+        ) from exc
     vendors: dict[str, dict[str, Any]] = {}
     for name, table in settings.vendors.items():
         try:
@@ -200,7 +203,7 @@ def convert_vendor_settings(settings: Mapping[str, Any], into: type[T], *, vendo
     except msgspec.ValidationError as exc:
         text = validation_text(exc, into)
         missing = _MISSING.search(str(exc))
-        key = missing.group("field") if missing else _key_of(exc)
+        key = missing.group("field") if missing else validation_key(exc)
         path = f"vendors.{vendor}" + (f".{key}" if key else "")
         if "Expected `Secret`" in text:
             text += f' (secrets come from the environment: set {key}_env = "VARIABLE")'
@@ -212,28 +215,37 @@ def validation_text(exc: msgspec.ValidationError, into: type) -> str:
     misspelt key of ``into`` itself is "unknown key" and the keys there are (a user who
     wrote ``vendr`` or ``sed`` sees ``vendor`` or ``seed``)."""
     text = str(exc)
-    fields = getattr(into, "__struct_fields__", None)
     at = _AT.search(text)
-    if fields and _UNKNOWN.search(text) and not at:
-        return f"unknown key (known: {', '.join(sorted(fields))})"
+    path = at.group("path").replace("[...]", "").split(".") if at else []
+    if _UNKNOWN.search(text):  # in ``into`` itself or in a table of it (``[kill_switch]``)
+        fields = getattr(_kind_at(into, path), "__struct_fields__", None)
+        if fields:
+            return f"unknown key (known: {', '.join(sorted(fields))})"
     if at and text.startswith("Invalid enum value"):  # a misspelt choice: say the choices
-        choices = _choices(into, at.group("path").replace("[...]", "").split("."))
+        choices = _choices(into, path)
         if choices:
             return f"{text[: at.start()]} (one of: {', '.join(choices)})"
     return text
 
 
-def _choices(into: object, path: list[str]) -> list[str]:
-    """The values a Literal or Enum field at ``path`` of struct ``into`` takes ([] if none)."""
+def _kind_at(into: object, path: list[str]) -> object:
+    """The type of the field at ``path`` of struct ``into`` (``X | None`` read as ``X``),
+    or ``None`` if the path leaves the structs."""
     kind: object = into
     for key in path:
         fields = getattr(kind, "__struct_fields__", None)
         if not fields or key not in fields:
-            return []
+            return None
         kind = typing.get_type_hints(kind).get(key)
         options = [a for a in typing.get_args(kind) if a is not type(None)]
         if len(options) == 1 and typing.get_origin(kind) is not typing.Literal:
             kind = options[0]  # X | None
+    return kind
+
+
+def _choices(into: object, path: list[str]) -> list[str]:
+    """The values a Literal or Enum field at ``path`` of struct ``into`` takes ([] if none)."""
+    kind = _kind_at(into, path)
     if typing.get_origin(kind) is typing.Literal:
         return [str(value) for value in typing.get_args(kind)]
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
@@ -241,7 +253,7 @@ def _choices(into: object, path: list[str]) -> list[str]:
     return []
 
 
-def _key_of(exc: msgspec.ValidationError) -> str | None:
+def validation_key(exc: msgspec.ValidationError) -> str | None:
     """The dotted key a msgspec validation error points at (``vendors.cqg``), if any."""
     text = str(exc)
     unknown = _UNKNOWN.search(text)

@@ -3,13 +3,14 @@ and enough to trade once its account is set; ``ec limits check`` names a bad key
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from ec_core.cli.limits_cmd import limits_command, sample_limits_text
 from ec_core.errors import ConfigError, OrderDeniedError
-from ec_core.safety.limits import Limits, load_limits
+from ec_core.safety.limits import Limits, load_limits, parse_limits
 from ec_core.settings import Settings
 
 import ec_core
@@ -88,3 +89,46 @@ async def test_the_missing_limits_error_names_the_sample_command() -> None:
         async with ec_core.connect("cqg"):
             pytest.fail("connected without limits")
     assert "ec limits sample" in str(caught.value)
+
+
+def test_check_refuses_the_sample_until_its_account_is_edited(tmp_path: Path) -> None:
+    # The sample as printed trades no real account: "ok" would send a new user on to a
+    # connect whose every order is denied ACCOUNT_UNKNOWN.
+    unedited = tmp_path / "limits.toml"
+    unedited.write_text(sample_limits_text(), encoding="utf-8")
+    result = CliRunner().invoke(limits_command, ["check", str(unedited)])
+    assert result.exit_code == 1
+    assert 'accounts."CHANGE-ME"' in result.output
+    assert "your account id" in result.output
+    assert "ok" not in result.output.split()
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("version = 1\n[acounts.A]\n", "acounts: unknown key (known: accounts, aliases,"),
+        (
+            "version = 1\n[accounts.A]\n[instruments.EP]\nmax_ordr_qty = 3\n",
+            "instruments.EP.max_ordr_qty: unknown key (known: allowed,",
+        ),
+        (
+            "version = 1\n[accounts.A]\nmax_open_ordrs = 3\n",
+            "accounts.A.max_open_ordrs: unknown key (known: ",
+        ),
+        (
+            "version = 1\n[kill_switch]\non_reload = 1\n",
+            "kill_switch.on_reload: unknown key (known: ",
+        ),
+    ],
+)
+def test_a_misspelt_limits_key_is_named_with_the_keys_there(text: str, said: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_limits(tomllib.loads(text))
+    assert str(caught.value).startswith(said)
+    assert "Object contains" not in str(caught.value)
+
+
+def test_a_bad_limits_value_names_its_key_once(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_limits({"version": 1, "instruments": {"EP": {"max_order_qty": -5}}})
+    assert str(caught.value) == "instruments.EP.max_order_qty: Expected `int` >= 1"

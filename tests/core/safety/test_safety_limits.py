@@ -22,7 +22,7 @@ MS = 1_000_000
     [
         ('[accounts."12"]\nmax_open_orders = 0\n', "accounts.12.max_open_orders"),
         ('[accounts."12"]\norders_per_second = "many"\n', "accounts.12.orders_per_second"),
-        ('[accounts."12"]\nmax_opn_orders = 3\n', "accounts.12"),
+        ('[accounts."12"]\nmax_opn_orders = 3\n', "accounts.12.max_opn_orders"),
         ("[instruments.CL]\nmax_order_qty = 1.5\n", "instruments.CL.max_order_qty"),
         ('[instruments."CLE*"]\nprice_band_pct = -1\n', 'instruments."CLE*"'),
         ("[instruments.CL]\nprice_band_ticks = 3\nprice_band_pct = 1\n", "instruments.CL"),
@@ -36,9 +36,9 @@ MS = 1_000_000
         ("version = 2\n", "version"),
         ("instruments = 3\n", "instruments"),
         ("[aliases]\nCL = []\n", "aliases.CL"),
-        ("[limits]\n", ""),
+        ("[limits]\n", "limits"),
         ('[kill_switch]\non_impossible_fill = "PANIC"\n', "kill_switch.on_impossible_fill"),
-        ("[kill_switch]\non_reload = 1\n", "kill_switch"),
+        ("[kill_switch]\non_reload = 1\n", "kill_switch.on_reload"),
     ],
 )
 def test_errors_name_the_key(text: str, key: str) -> None:

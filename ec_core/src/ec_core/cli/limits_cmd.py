@@ -14,7 +14,10 @@ import click
 from ec_core.errors import ConfigError
 from ec_core.safety.limits import Limits, load_limits
 
-__all__ = ["limits_command", "sample_limits_text"]
+__all__ = ["SAMPLE_ACCOUNT", "limits_command", "sample_limits_text"]
+
+#: The sample's stand-in for the user's account id, to be edited before the file is used.
+SAMPLE_ACCOUNT = "CHANGE-ME"
 
 
 def sample_limits_text() -> str:
@@ -55,6 +58,11 @@ def check_command(path: Path) -> None:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     Limits(config, source=str(path))  # the matchers compile as they do in a process
+    if SAMPLE_ACCOUNT in config.accounts:  # valid, yet it lets no real account trade
+        raise click.ClickException(
+            f'{path}: accounts."{SAMPLE_ACCOUNT}": the sample\'s placeholder: put your account '
+            "id there (CQG: the numeric id; the mock: MOCK-1), then check again"
+        )
     accounts = ", ".join(config.accounts) or "none (no account may trade)"
     instruments = ", ".join(config.instruments) or "none (no instrument may trade)"
     click.echo(f"{path}: ok\n  accounts allowed: {accounts}\n  instruments allowed: {instruments}")

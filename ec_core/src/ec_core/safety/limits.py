@@ -42,6 +42,7 @@ import msgspec
 
 from ec_core.errors import ConfigError
 from ec_core.safety.kill_switch import KillSwitchState
+from ec_core.settings import validation_key, validation_text
 
 __all__ = [
     "AccountLimits",
@@ -170,8 +171,9 @@ def _convert(data: object, kind: type[_S], where: str) -> _S:
     try:
         return msgspec.convert(data, kind)
     except msgspec.ValidationError as exc:
-        message, _, at = str(exc).partition(" - at `$")
-        key = (where + at.rstrip("`").replace("[...]", "")).lstrip(".")
+        # The settings' words: a misspelt key is "unknown key" with the keys there.
+        message = validation_text(exc, kind).partition(" - at `$")[0]
+        key = ".".join(part for part in (where, validation_key(exc)) if part)
         raise ConfigError(message, path=key or None) from exc
 
 
