@@ -1,8 +1,10 @@
 """The equity curve of a replay, checked by hand: a fill is valued at its own price, and a
 bar's close marks the market before the tick that closed the bar, not after it.
 
-Three round trips of 2 CLE ($1,000 a point) on quotes one second apart, marked by the
-engine's 1-second bars (their close: the mid floored to the tick grid).
+Three round trips of 2 CLE ($1,000 a point) on quotes one second apart, marked at the
+close of the engine's 1-second bars by the exact mid of the quote before the closing tick
+(a bar's close, the mid floored to the tick grid, lay half a tick low on every one-tick
+spread: each mark of a long was 10.00 too low here).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from decimal import Decimal
 
 import anyio
 import pytest
-from ec_core.model import NewOrder, OrderType, Quote, Side
+from ec_core.model import NewOrder, OrderType, Quote, Side, Trade
 from ec_core.plugins import PluginHost
 from ec_core.strategy import (
     ActionNode,
@@ -76,14 +78,15 @@ async def test_the_drawdown_of_three_round_trips_is_the_one_computed_by_hand() -
         ("SELL", Decimal("70.20")),
     ]
     assert report.realized_pnl == Decimal("500.00")
-    # equity: 0 at the first fill, -20 at the first bar's close (70.00), 80 flat after the
-    # first trip; the second buy is worth 80 at its own price and 60 at the next close
-    # (70.10); -80 after the second trip; the third buy -80, then -100 at the close 69.90
-    # before the tick that sells: the largest fall is 80 -> -100
-    assert report.max_drawdown == Decimal("180.00")
+    # equity: 0 at the first fill, -10 at the first bar's close (mid 70.005), 80 flat after
+    # the first trip; the second buy is worth 80 at its own price and 70 at the next close
+    # (70.105); -80 after the second trip; the third buy -80, then -90 at the close 69.905
+    # before the tick that sells: the largest fall is 80 -> -90 (the floored closes 70.00,
+    # 70.10 and 69.90 made it 180.00)
+    assert report.max_drawdown == Decimal("170.00")
     assert report.stats is not None
-    assert report.stats.max_drawdown == "180.00"
-    assert [p.equity for p in report.equity][:6] == [0.0, -20.0, 80.0, 80.0, 80.0, 60.0]
+    assert report.stats.max_drawdown == "170.00"
+    assert [p.equity for p in report.equity][:6] == [0.0, -10.0, 80.0, 80.0, 80.0, 70.0]
     assert report.equity[-1].equity == float(report.net_pnl)
 
 
@@ -116,9 +119,9 @@ async def test_an_instrument_quoted_late_or_never_first_does_not_cut_the_equity_
     with anyio.fail_after(10):
         report = await replay_plan(PluginHost.load(), StrategyPlan([SecondOfTwo()]), ticks)
     assert report.realized_pnl == Decimal("500.000")  # TYA's finer money places
-    assert report.max_drawdown == Decimal("180.000")
+    assert report.max_drawdown == Decimal("170.000")
     assert report.chart_symbol == chart_symbol
-    assert [p.equity for p in report.equity][:6] == [0.0, -20.0, 80.0, 80.0, 80.0, 60.0]
+    assert [p.equity for p in report.equity][:6] == [0.0, -10.0, 80.0, 80.0, 80.0, 70.0]
     assert report.equity[-1].equity == float(report.net_pnl)
 
 
@@ -170,3 +173,27 @@ async def test_the_open_position_is_valued_where_the_curve_ends_without_a_last_m
     assert report.unrealized_pnl == Decimal("0.00")
     assert report.net_pnl == Decimal("0.00")
     assert report.equity[-1].equity == float(report.net_pnl)
+
+
+@pytest.mark.anyio
+async def test_each_mark_is_the_exact_mid_of_the_quote_the_bar_closed_on() -> None:
+    """A bar closed by a quote after a print is marked at the quote before it (the print
+    changes no mid); a bar closed by a print at the last quote; a one-tick spread's mid
+    is half a tick, not the bar's close floored to the grid."""
+    ticks = [
+        cle_quote(0, "70.00", "70.01"),
+        Trade(symbol="CLE", ts_ns=CLE_T0 + SEC // 2, price=7001, size=1),
+        cle_quote(1, "70.10", "70.11"),  # closes second 0: mark 70.005, not 70.00
+        Trade(symbol="CLE", ts_ns=CLE_T0 + 2 * SEC, price=7011, size=1),  # closes second 1
+        cle_quote(2.5, "70.20", "70.22"),
+        cle_quote(3, "70.30", "70.31"),  # closes second 2: its last quote's mid is whole
+    ]
+    with anyio.fail_after(10):
+        report = await replay_plan(PluginHost.load(), StrategyPlan([Idle()]), ticks)
+    marks = [(p.ts_ns - CLE_T0, p.mid) for p in report.prices["CLE"]]
+    assert marks == [
+        (SEC - 1, 70.005),
+        (2 * SEC - 1, 70.105),
+        (3 * SEC - 1, 70.21),
+        (3 * SEC, 70.305),  # the last tick's mid, where the run ended
+    ]

@@ -32,11 +32,12 @@ import anyio
 
 from ec_core.clock import utc_iso
 from ec_core.data.ohlcv_file import read_bar_ticks
+from ec_core.data.tick_buffer import TickBuffer
 from ec_core.data.tick_checks import TickChecks
 from ec_core.data.ticks_csv import read_tick_chunks
 from ec_core.errors import ConfigError
 from ec_core.front import open_venue
-from ec_core.model import Bar, Instrument, MarketEvent
+from ec_core.model import Bar, Instrument, MarketEvent, Quote
 from ec_core.plugins import PluginHost
 from ec_core.settings import Settings
 from ec_core.strategy.loader import StrategyPlan
@@ -115,8 +116,9 @@ async def replay_plan(
                     on_rig(rig)
                 marks: list[tuple[int, str, Decimal]] = []
                 for symbol, feed in rig.engine.feeds.items():
-                    feed.tick_buffer.add_bar_listener(
-                        _marker(marks, symbol, feed.instrument, feed.tick_buffer.timeframes[0].name)
+                    buffer = feed.tick_buffer
+                    buffer.add_bar_listener(
+                        _marker(marks, symbol, buffer, buffer.timeframes[0].name)
                     )
                 first, events = _first_of(chunks)  # the venue is shown each tick (its stream)
                 started = time.perf_counter()
@@ -133,9 +135,8 @@ async def replay_plan(
                     f" {utc_iso(last_ns)}; a window from the wall clock lies after recorded data)"
                 )
                 for symbol, feed in engine.feeds.items():  # the last mid, where the run ended
-                    quote = feed.tick_buffer.quote
-                    if quote is not None and quote.bid is not None and quote.ask is not None:
-                        mid = feed.instrument.tick_size * (quote.bid + quote.ask) / 2
+                    mid = exact_mid(feed.instrument.tick_size, feed.tick_buffer.quote)
+                    if mid is not None:
                         marks.append((last_ns, symbol, mid))
                 return build_report(
                     fills=rig.tracker.fills(account_id),
@@ -272,17 +273,43 @@ async def _settle(rig: TradingRig) -> None:
 
 
 def _marker(
-    marks: list[tuple[int, str, Decimal]], symbol: str, instrument: Instrument, timeframe: str
+    marks: list[tuple[int, str, Decimal]], symbol: str, buffer: TickBuffer, timeframe: str
 ) -> Callable[[Bar], None]:
-    """A bar listener keeping the close of each ``timeframe`` bar as a mark (no per-tick cost).
+    """A bar listener marking the market at the close of each ``timeframe`` bar (no
+    per-tick cost).
 
-    The mark is stamped at the bar's last nanosecond: its close is the market before the
-    tick that closed it, so a fill on that tick comes after it (stamped at ``end_ns`` it came
-    after the fill and valued the new position at the older price)."""
-    tick_size = instrument.tick_size
+    The mark is the exact mid of the last quote before the tick that closed the bar (the
+    market the bar closed on), stamped at the bar's last nanosecond, so a fill on that tick
+    comes after it (stamped at ``end_ns`` it came after the fill and valued the new
+    position at the older price). The bar's close is that mid floored to the tick grid,
+    half a tick low on every odd spread: it is the mark only where no two-sided quote is
+    at hand (trade-only data, a buffer keeping no ticks)."""
+    tick_size = buffer.tick_size
 
     def on_bar(bar: Bar) -> None:
         if bar.timeframe == timeframe:
-            marks.append((bar.end_ns - 1, symbol, tick_size * bar.close))
+            mid = exact_mid(tick_size, _quote_before(buffer, bar.end_ns))
+            marks.append((bar.end_ns - 1, symbol, tick_size * bar.close if mid is None else mid))
 
     return on_bar
+
+
+def _quote_before(buffer: TickBuffer, end_ns: int) -> Quote | None:
+    """The last quote stamped before ``end_ns``: the buffer's, unless that one closed the
+    bar; then the one before it in the tick ring (``None`` when the ring holds none). The
+    scan passes only the trades since that quote, once: a bar a trade closed needs none."""
+    quote = buffer.quote
+    if quote is None or quote.ts_ns < end_ns:
+        return quote
+    for event in reversed(buffer.ticks):
+        if type(event) is Quote and event.ts_ns < end_ns:
+            return event
+    return None
+
+
+def exact_mid(tick_size: Decimal, quote: Quote | None) -> Decimal | None:
+    """The quote's mid as an exact price (half a tick on an odd spread), or ``None``
+    without both sides: the one price a replay marks equity and open positions at."""
+    if quote is None or quote.bid is None or quote.ask is None:
+        return None
+    return tick_size * (quote.bid + quote.ask) / 2
