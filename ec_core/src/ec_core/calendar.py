@@ -26,7 +26,7 @@ cached, so repeated questions cost a dictionary look-up.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import TYPE_CHECKING, final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -228,6 +228,15 @@ def datetime_ns(moment: datetime, *, naive_as_utc: bool = False) -> int:
         raise TypeError(f"needs a timezone-aware datetime, got {moment!r}") from None
 
 
+def ns_datetime(ts_ns: int, zone: tzinfo = UTC) -> datetime:
+    """The aware datetime of ``ts_ns`` in ``zone``, floored to the microsecond (a
+    datetime's finest): :func:`datetime_ns`'s inverse, in integers. ``fromtimestamp``
+    takes float seconds, which round to the nearest microsecond: a time in the last
+    nanoseconds of a second showed as the next second (and a date as the next day)."""
+    moment = _EPOCH + timedelta(microseconds=ts_ns // 1000)
+    return moment if zone is UTC else moment.astimezone(zone)
+
+
 def utc_midnight_ns(day: date) -> int:
     """The UTC midnight that starts ``day``, in nanoseconds since the epoch: how a date
     without a zone (a trade date, a good-through date, a UTC day's bar) becomes a time."""
@@ -236,7 +245,7 @@ def utc_midnight_ns(day: date) -> int:
 
 def local_date(ts_ns: int, timezone: str | None) -> date:
     """The calendar date at ``ts_ns`` in ``timezone`` (UTC when ``None``)."""
-    return datetime.fromtimestamp(ts_ns // 1000 / 1_000_000, _zone(timezone or "UTC")).date()
+    return ns_datetime(ts_ns, _zone(timezone) if timezone else UTC).date()
 
 
 @lru_cache(maxsize=64)

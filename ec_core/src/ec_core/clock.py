@@ -4,15 +4,17 @@ can run on simulated time instead of the wall clock."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Protocol, final, runtime_checkable
+
+from ec_core.calendar import ns_datetime
 
 __all__ = ["Clock", "ManualClock", "WallClock", "utc_iso"]
 
 
 def utc_iso(ts_ns: int) -> str:
-    """``ts_ns`` as ISO 8601 with its zone (UTC), to the millisecond: how messages show a time."""
-    return datetime.fromtimestamp(ts_ns / 1e9, UTC).isoformat(timespec="milliseconds")
+    """``ts_ns`` as ISO 8601 with its zone (UTC), to the millisecond (truncated, never
+    rounded up into the next one): how messages show a time."""
+    return ns_datetime(ts_ns).isoformat(timespec="milliseconds")
 
 
 @runtime_checkable

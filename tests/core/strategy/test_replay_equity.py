@@ -180,7 +180,7 @@ async def test_each_mark_is_the_exact_mid_of_the_quote_the_bar_closed_on() -> No
     """A bar closed by a quote after a print is marked at the quote before it (the print
     changes no mid); a bar closed by a print at the last quote; a one-tick spread's mid
     is half a tick, not the bar's close floored to the grid."""
-    ticks = [
+    ticks: list[Quote | Trade] = [
         cle_quote(0, "70.00", "70.01"),
         Trade(symbol="CLE", ts_ns=CLE_T0 + SEC // 2, price=7001, size=1),
         cle_quote(1, "70.10", "70.11"),  # closes second 0: mark 70.005, not 70.00

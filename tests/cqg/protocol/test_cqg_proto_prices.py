@@ -7,6 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from ec_core.calendar import datetime_ns
 from ec_core.errors import PriceError, ProtocolError
 from ec_cqg.protocol.pb import decimal as decimal_pb
 from ec_cqg.protocol.prices import (
@@ -193,3 +194,20 @@ def test_integer_conversions_agree_with_exact_fractions(
     else:
         with pytest.raises(PriceError):
             scale.to_scaled(price)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 12, 31)),
+    ns=st.integers(-(2**62), 2**62),
+)
+def test_any_base_time_converts_exactly_both_ways(moment: datetime, ns: int) -> None:
+    """Whatever the base (before 1970 too): its epoch in integers, a millisecond offset
+    back to itself, any time floored to its millisecond and no further."""
+    whole = moment.replace(microsecond=0)
+    base = BaseTime(whole.strftime("%Y-%m-%dT%H:%M:%S"))
+    assert base.epoch_ns == datetime_ns(whole.replace(tzinfo=UTC))
+    offset = base.to_offset_ms(ns)
+    assert base.to_ns(offset) == ns - ns % 1_000_000
+    assert base.to_offset_ms(base.to_ns(offset), exact=True) == offset
+    assert timestamp_to_ns(ns_to_timestamp(base.to_ns(offset))) == base.to_ns(offset)

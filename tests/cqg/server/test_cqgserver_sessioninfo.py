@@ -12,6 +12,7 @@ from ec_core.model import Instrument
 from ec_cqg.protocol.pb import ClientMsg, ServerMsg, trading_session_2
 from ec_cqg.protocol.timestamps import BaseTime
 from ec_cqg.server.config import ServerConfig
+from ec_cqg.server.sessioninfo import session_information
 from ec_mock.vendor import MockVenue
 from ec_mock.vendor.venue import SIM_START_NS
 
@@ -22,6 +23,7 @@ GLOBEX = TradingCalendar(
 )
 ES = Instrument(symbol="ESH", tick_size=Decimal("0.25"), multiplier=Decimal(50), calendar=GLOBEX)
 FX = Instrument(symbol="FX24", tick_size=Decimal("0.0001"))  # no calendar: around the clock
+DAY = 86_400 * 1_000_000_000
 
 
 def _ns(moment: datetime) -> int:
@@ -211,3 +213,17 @@ def test_requests_beyond_a_messages_budget_are_counted_as_refused() -> None:
     assert [r.request_id for m in answers for r in m.time_bar_reports] == [60]
     assert [r.request_id for m in answers for r in m.time_and_sales_reports] == [61]
     assert client.connection.refused - before == 4
+
+
+def test_a_range_starting_a_nanosecond_before_a_dst_switch_splits_at_the_switch() -> None:
+    """The zone's offset is read in integers: as float seconds the last nanosecond before
+    2024-03-10 08:00 UTC (02:00 CST) rounded up to the switch, and the range's first
+    nanosecond took the summer schedule (one segment where there are two)."""
+    switch = _ns(datetime(2024, 3, 10, 8, tzinfo=UTC))
+    base = BaseTime("2024-03-01T00:00:00")
+    report = session_information(GLOBEX, 7, base=base, start_ns=switch - 1, end_ns=switch + DAY)
+    bounds = [(s.from_utc_time, s.to_utc_time) for s in report.session_segments]
+    assert bounds == [
+        (base.to_offset_ms(switch - 1), base.to_offset_ms(switch)),
+        (base.to_offset_ms(switch), base.to_offset_ms(switch + DAY)),
+    ]

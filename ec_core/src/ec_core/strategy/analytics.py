@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from ec_core.calendar import ns_datetime
 from ec_core.model import (
     Fill,
     Instrument,
@@ -183,7 +184,7 @@ def exchange_zone(instrument: Instrument | None) -> ZoneInfo | None:
 
 
 def _local(ts_ns: int, zone: ZoneInfo | None) -> datetime:
-    return datetime.fromtimestamp(ts_ns / _NS, tz=zone or UTC)
+    return ns_datetime(ts_ns, zone or UTC)
 
 
 class _Open:

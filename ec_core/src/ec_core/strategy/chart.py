@@ -10,10 +10,11 @@ any image viewer shows it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING
+
+from ec_core.calendar import ns_datetime
 
 if TYPE_CHECKING:
     from ec_core.strategy.analytics import OrderRow
@@ -101,13 +102,13 @@ def render_svg(report: ReplayReport, *, width: int = 900, height: int | None = N
         axis = top + panel + 16
         for i in range(_TICKS):
             ts = t0 + (t1 - t0) * i // (_TICKS - 1)
-            label = datetime.fromtimestamp(ts / 1e9, tz=UTC).strftime("%H:%M:%S")
+            label = ns_datetime(ts).strftime("%H:%M:%S")
             anchor = "start" if i == 0 else "end" if i == _TICKS - 1 else "middle"
             parts.append(
                 f'<text x="{x_of(ts):.1f}" y="{axis:.1f}" text-anchor="{anchor}"'
                 f' fill="#555">{label}</text>'
             )
-        day = datetime.fromtimestamp(t0 / 1e9, tz=UTC).strftime("%Y-%m-%d")
+        day = ns_datetime(t0).strftime("%Y-%m-%d")
         parts.append(f'<text x="{width - pad}" y="{pad - 6}" text-anchor="end">{day} UTC</text>')
     else:
         parts.append(f'<text x="{pad}" y="{pad}">no data</text>')

@@ -15,10 +15,11 @@ what to install. The dependency-free ``chart.svg`` is always written.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from ec_core.calendar import ns_datetime
 from ec_core.errors import ConfigError
 from ec_core.strategy.chart import chart_symbols, symbol_fills, unfilled_orders
 
@@ -60,7 +61,7 @@ def candles(
 
 
 def _time(ts_ns: int) -> datetime:
-    return datetime.fromtimestamp(ts_ns / _NS, tz=UTC)
+    return ns_datetime(ts_ns)
 
 
 def report_figure(report: ReplayReport, *, timeframe_s: int = 60) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Final, final
 
+from ec_core.calendar import datetime_ns
 from ec_core.errors import ProtocolError
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -39,7 +40,7 @@ class BaseTime:
                 f"base_time {text!r} is not in the format YYYY-MM-DDTHH:MM:SS"
             ) from exc
         self.text = text
-        self._base_ms = int(parsed.timestamp()) * 1000
+        self._base_ms = datetime_ns(parsed) // _NS_PER_MS  # whole seconds: exact
 
     def __repr__(self) -> str:
         return f"BaseTime({self.text!r})"

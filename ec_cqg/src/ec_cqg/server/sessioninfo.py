@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ec_core.calendar import SessionSpan, TradingCalendar, utc_midnight_ns
+from ec_core.calendar import SessionSpan, TradingCalendar, ns_datetime, utc_midnight_ns
 
 from ec_cqg.protocol.pb import order_2, trading_session_2
 from ec_cqg.protocol.timestamps import BaseTime
@@ -45,8 +45,7 @@ def _cqg_weekday(day: date) -> int:
 
 
 def _offset_of(calendar: TradingCalendar, ts_ns: int) -> timedelta:
-    moment = datetime.fromtimestamp(ts_ns / 1e9, ZoneInfo(calendar.timezone))
-    offset = moment.utcoffset()
+    offset = ns_datetime(ts_ns, ZoneInfo(calendar.timezone)).utcoffset()
     return offset if offset is not None else timedelta(0)
 
 
@@ -60,8 +59,8 @@ def _stretches(calendar: TradingCalendar, start_ns: int, end_ns: int) -> list[tu
     while probe < end_ns:
         nxt = min(probe + hour, end_ns)
         if _offset_of(calendar, nxt) != offset and nxt < end_ns:
-            low, high = probe, nxt  # bisect to the second of the switch
-            while high - low > 1_000_000_000:
+            low, high = probe, nxt  # bisect to the switch's nanosecond (~42 steps an hour)
+            while high - low > 1:
                 mid = (low + high) // 2
                 if _offset_of(calendar, mid) == offset:
                     low = mid
