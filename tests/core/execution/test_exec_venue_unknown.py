@@ -20,7 +20,7 @@ import msgspec
 import pytest
 from ec_core.errors import RequestTimeoutError
 from ec_core.execution import NoTradeStreamError, Payload
-from ec_core.model import ExecutionReport, OrderState, ReportKind, TradeEvent
+from ec_core.model import ExecutionReport, OrderState, ReportKind, SnapshotComplete, TradeEvent
 from ec_core.streams import TradeChannel
 from exec_rig import ACCOUNT, Rig, limit, rig
 
@@ -513,3 +513,65 @@ async def test_followed_up_fails_when_the_last_stream_ends_while_it_waits(
                 await r.settle()
                 assert not outcome  # waiting for the query in flight
         assert [type(e) for e in outcome] == [NoTradeStreamError]
+
+
+class Venue:
+    """The venue's status query, counted per order; a query of ``slow`` waits for
+    ``release`` (the venue thinks), every other answers at once."""
+
+    def __init__(self, r: Rig, slow: str) -> None:
+        self.answer = r.session.orders.order_status
+        self.slow = slow
+        self.asked: list[str] = []
+        self.asking = anyio.Event()
+        self.release = anyio.Event()
+
+    async def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
+        self.asked.append(cl_order_id)
+        if cl_order_id == self.slow:
+            self.asking.set()
+            await self.release.wait()
+        return await self.answer(account_id, cl_order_id)
+
+
+@pytest.mark.parametrize("first", ["timer", "resync"])
+async def test_a_resync_and_the_timer_ask_about_one_order_once(
+    monkeypatch: pytest.MonkeyPatch, first: str
+) -> None:
+    """A reconnect's resync asks about every UNKNOWN order; the follow-up's timer asks
+    about the one it retries. Both at once about the same order: the venue is asked once,
+    the second waits for the first's answer (counted as joined, not as a query)."""
+    alarm = Alarm()
+    async with relayed(sleep=alarm.sleep) as (r, relay):
+        working = r.exchange.order_status(ACCOUNT, "H1")
+        assert working is not None
+        first_query_times_out(r, monkeypatch)
+        await relay.forward(unknown(working))  # asked at once: no answer, retried in 1 s
+        assert r.executor.stats().unknown_followed == ("H1",)
+        venue = Venue(r, slow="H1")
+        monkeypatch.setattr(r.session.orders, "order_status", venue.order_status)
+        resync = SnapshotComplete(account_id=ACCOUNT)  # a reconnect's snapshot: it asks
+        with anyio.fail_after(10):
+            if first == "timer":
+                r.clock.advance(1_000_000_000)
+                alarm.ring()
+                await venue.asking.wait()  # the timer's retry waits on the venue
+                await relay.send.send(resync)
+            else:
+                await relay.send.send(resync)
+                await venue.asking.wait()  # the resync's query waits on the venue
+                r.clock.advance(1_000_000_000)
+                alarm.ring()
+            await r.settle()
+            assert venue.asked == ["H1"]  # the other waits for that answer
+            venue.release.set()
+            await r.settle()
+            await r.executor.unknown_followed_up()
+        assert venue.asked == ["H1"]
+        order = r.tracker.order("H1")
+        assert order is not None
+        assert order.state is OrderState.WORKING
+        stats = r.executor.stats()
+        assert (stats.unknown_followed, stats.status_queries_joined) == ((), 1)
+        # the follow-up's own queries: the first (timed out), and the retry only if it asked
+        assert stats.unknown_queries == (2 if first == "timer" else 1)

@@ -95,7 +95,9 @@ class ExecutorStats(msgspec.Struct, frozen=True, kw_only=True):
     and are not resynced yet; ``halted``: why new orders are stopped, if they are;
     ``unknown_followed``: orders the venue reported UNKNOWN waiting for a status query,
     ``unknown_queries`` / ``unknown_resolved`` / ``unknown_unresolved``: the follow-up's
-    queries asked, orders it took out of UNKNOWN, orders it gave up on.
+    queries asked, orders it took out of UNKNOWN, orders it gave up on;
+    ``status_queries_joined``: status queries not sent because one about the same order
+    was already out (a resync's and the follow-up's at once): they took its answer.
     """
 
     in_flight: int
@@ -107,6 +109,7 @@ class ExecutorStats(msgspec.Struct, frozen=True, kw_only=True):
     unknown_queries: int = 0
     unknown_resolved: int = 0
     unknown_unresolved: int = 0
+    status_queries_joined: int = 0
 
 
 @final
@@ -277,6 +280,7 @@ class Executor:
             unknown_queries=follow_up.queries,
             unknown_resolved=follow_up.resolved,
             unknown_unresolved=follow_up.unresolved,
+            status_queries_joined=self._reconciler.joined,
         )
 
     # -- the order path --------------------------------------------------------

@@ -5,6 +5,11 @@ position) and reported as a :class:`Difference`. A difference has a deterministi
 id (a hash of what was compared), so running reconcile twice over the same
 disagreement names it the same way, and a journal replay that meets it again
 recognises it.
+
+One status query per order is out at a time, whoever asks (a reconnect's resync, the
+follow-up of an order the venue reported UNKNOWN, ``resolve_unknown``, ``reconcile``): a
+second asker waits for the first's answer and takes it (:attr:`Reconciler.joined`)
+instead of asking the venue the same question again.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import final
 
+import anyio
 import msgspec
 
 from ec_core.clock import Clock
@@ -82,6 +88,19 @@ class ReconcileReport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
+class _Asked:
+    """A status query out for one order: its answer once ``done`` is set (``answered``
+    says it came; a query that failed or was cancelled leaves it ``False``)."""
+
+    __slots__ = ("answered", "done", "status")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.answered = False
+        self.status: ExecutionReport | None = None
+
+
+@final
 class Reconciler:
     """Asks the venue about our orders and positions and applies its answers.
 
@@ -110,9 +129,34 @@ class Reconciler:
         self._void = void
         self._append = append
         self._flush = flush
+        self._asking: dict[str, _Asked] = {}  # chain id -> its status query out now
+        self.joined = 0  # queries that took the answer of one already out for the order
+
+    def asking(self, chain_id: str) -> bool:
+        """A status query about ``chain_id`` is out now."""
+        return chain_id in self._asking
 
     async def query(self, order: Order) -> ExecutionReport | None:
-        """Ask the venue for the status of ``order`` (its newest id first) and apply it."""
+        """Ask the venue for the status of ``order`` (its newest id first) and apply it.
+
+        A query about the same order already out: wait for it and return its answer
+        (applied once, by it); if it got none (it failed or was cancelled), ask."""
+        chain_id = order.chain_id
+        while (out := self._asking.get(chain_id)) is not None:
+            await out.done.wait()
+            if out.answered:
+                self.joined += 1
+                return out.status
+        asked = self._asking[chain_id] = _Asked()
+        try:
+            asked.status = await self._ask(order)
+            asked.answered = True
+            return asked.status
+        finally:
+            del self._asking[chain_id]
+            asked.done.set()
+
+    async def _ask(self, order: Order) -> ExecutionReport | None:
         for cl_order_id in reversed(self.tracker.client_order_ids(order.chain_id)):
             status = await self.gateway.order_status(order.account_id, cl_order_id)
             if status is not None:

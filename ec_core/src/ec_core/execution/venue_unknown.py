@@ -4,7 +4,8 @@ A venue report can leave an order's fate unknown (a status code the adapter cann
 map is reported ``UNKNOWN``). Without a follow-up it would stay UNKNOWN until the next
 reconnect's resync. :class:`UnknownFollowUp` queues each such order as its report comes
 in and asks the venue about it with the same per-order status query the resync runs
-(``Reconciler.query``): one query in flight per order; an order still UNKNOWN after an
+(``Reconciler.query``): one query in flight per order (a query the resync already has
+out for it is waited for and its answer taken); an order still UNKNOWN after an
 attempt is tried again after a backoff that doubles (measured on the executor's clock);
 after ``max_attempts`` it is given up, logged and counted (``unresolved``), left to the
 next resync or to ``Executor.reconcile``. A query the venue does not answer (a timeout, a
@@ -97,7 +98,7 @@ class UnknownFollowUp:
         self._quiet: anyio.Event | None = None  # made by a waiter of ``settled``
         self._wakes: set[anyio.CancelScope] = set()  # timers asleep, woken by a new entry
         self._streams = 0  # trade streams consumed now (counted by each holder): they ask
-        self.queries = 0  # status queries asked by the follow-up
+        self.queries = 0  # status queries asked by the follow-up (not those it joined)
         self.resolved = 0  # orders it took out of UNKNOWN
         self.unresolved = 0  # orders given up after max_attempts
 
@@ -192,7 +193,8 @@ class UnknownFollowUp:
             return  # settled meanwhile (a later report, a resync)
         self._in_flight.add(chain_id)
         attempts += 1
-        self.queries += 1
+        if not self._reconciler.asking(chain_id):  # else it takes that query's answer
+            self.queries += 1
         try:
             await self._reconciler.query(order)
         except ConnectionLostError as exc:  # the reconnect's resync asks about it
