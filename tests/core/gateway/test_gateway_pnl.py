@@ -5,6 +5,7 @@ as if it were money."""
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 import anyio
@@ -122,3 +123,23 @@ async def test_a_fill_the_gateway_cannot_price_makes_pnl_refuse_naming_it(
         with pytest.raises(PnlUnknownError, match="NOPE") as caught:
             trader.pnl()
         assert caught.value.symbols == ("NOPE",)
+
+
+async def test_a_worker_connected_again_books_its_previous_run_s_events_in_money(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its replies stream still holds the first run's order events; read before the new
+    hello's snapshot (which has them and the instruments) they were booked in points: an
+    error logged at every reconnect naming EP as unpriced, and a lookup to price it."""
+    namespace = new_namespace()
+    url = f"{redis_server.url}?namespace={namespace}"
+    with anyio.fail_after(30):
+        async with running_gateway(gateway_config(redis_server.url, namespace)) as gateway:
+            async with ec_core.connect(url, account_id="MOCK-1", worker="w1") as trader:
+                points = await _round_trips(trader, "EP")
+            caplog.clear()
+            async with ec_core.connect(url, account_id="MOCK-1", worker="w1") as again:
+                assert again.tracker.unpriced() == ()
+                assert again.pnl() == points * 2 * 50
+                assert again.pnl() == gateway.snapshot("", "MOCK-1").realized_pnl
+            assert [r.message for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -123,6 +123,10 @@ class WorkerLink:
         self._replies_from = "0-0"
         self._untrimmed = 0  # replies read since the stream was last trimmed
         self._account_from: str | None = None  # None until the first snapshot
+        # The replies stream may hold a previous run's order events, read before the
+        # first snapshot (which has them): booked then, before the snapshot's instruments
+        # came, they were unpriced. Events are applied from the first snapshot on.
+        self._snapshotted = False
         self._account_seq = 0
         self._resync = anyio.Event()
 
@@ -291,14 +295,14 @@ class WorkerLink:
         return snapshot
 
     def _apply_snapshot(self, snapshot: Snapshot) -> None:
+        for instrument in snapshot.instruments:  # first: the orders' fills are booked in money
+            self.instruments[instrument.symbol] = instrument
         now = self.clock.now_ns()
         tracker = self.tracker
         for order in snapshot.orders:
             tracker.apply(status_report(order, now))
         for position in snapshot.positions:
             tracker.adopt_position(position)
-        for instrument in snapshot.instruments:
-            self.instruments[instrument.symbol] = instrument
         if snapshot.account_id == self.account_id:
             self._account_from = snapshot.account_from
             self._account_seq = snapshot.account_seq
@@ -354,7 +358,8 @@ class WorkerLink:
                     continue
                 waiter.message = message
                 waiter.done.set()
-            elif isinstance(message, TradeMsg):
+                self._snapshotted |= isinstance(message, Snapshot)
+            elif isinstance(message, TradeMsg) and self._snapshotted:
                 self.tracker.apply(message.event)
         self._untrimmed += len(entries)
         if self._untrimmed >= _TRIM_EVERY:  # what was read is never needed again
