@@ -17,6 +17,8 @@
     market_maxlen = 10000                 # entries kept per symbol stream (MAXLEN ~)
     on_worker_lost = "leave"              # or "cancel": its working orders, after
     heartbeat_timeout = 15.0              # this many seconds without a heartbeat
+    max_symbols_per_request = 100         # in one lookup or subscription of a worker
+    max_symbols_per_worker = 1000         # distinct symbols a worker may name
 
     [gateway.workers.w1]                  # who may send intents, for which accounts
     accounts = ["MOCK-1"]
@@ -24,7 +26,8 @@
 A worker not listed, or an account not in its list, gets every intent DENIED
 (``WORKER_NOT_ALLOWED`` / ``ACCOUNT_NOT_ALLOWED``) and nothing is sent, and its hello
 (the account's orders, positions and P&L) or subscription refused the same way; see
-:mod:`ec_core.gateway.access`.
+:mod:`ec_core.gateway.access`. The symbols a worker may make the gateway resolve are
+bounded: see :mod:`ec_core.gateway.symbols`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Annotated, Any, Literal, final
 import msgspec
 
 from ec_core.errors import ConfigError
+from ec_core.gateway.symbols import SYMBOL_RULE, is_symbol
 from ec_core.settings import Settings, parse_settings, read_toml
 
 __all__ = ["GatewayConfig", "WorkerAccess", "load_gateway_config", "parse_gateway_config"]
@@ -60,6 +64,8 @@ class GatewayConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     on_worker_lost: Literal["leave", "cancel"] = "leave"
     heartbeat_timeout: Annotated[float, msgspec.Meta(gt=0)] = 15.0
     max_in_flight: Annotated[int, msgspec.Meta(ge=1)] = 256
+    max_symbols_per_request: Annotated[int, msgspec.Meta(ge=1)] = 100
+    max_symbols_per_worker: Annotated[int, msgspec.Meta(ge=1)] = 1000
     ack_timeout: Annotated[float, msgspec.Meta(gt=0)] = 5.0
     user_env: str = "EC_REDIS_USER"
     password_env: str = "EC_REDIS_PASSWORD"
@@ -100,6 +106,11 @@ def parse_gateway_config(data: dict[str, Any], *, file: str | None = None) -> Ga
             path="journal_path",
             file=file,
         )
+    for symbol in config.symbols:
+        if not is_symbol(symbol):
+            raise ConfigError(
+                f"{symbol!r}: must be {SYMBOL_RULE}", path="gateway.symbols", file=file
+            )
     return msgspec.structs.replace(config, accounts=accounts, settings=settings)
 
 

@@ -35,6 +35,7 @@ from ec_core.gateway.layout import GROUP, StreamLayout
 from ec_core.gateway.outbox import Outbox
 from ec_core.gateway.redis_io import autoclaim, ensure_group, read_group, unavailable
 from ec_core.gateway.replies import Replies
+from ec_core.gateway.symbols import SymbolQuota
 from ec_core.gateway.tap import EventTap
 from ec_core.gateway.wire import (
     FIELD,
@@ -104,6 +105,9 @@ class Gateway:
         self._owners: dict[str, str] = {}  # client order id -> worker
         self._running: dict[str, anyio.Lock] = {}  # intent id -> held while it executes
         self._subscribed: set[str] = set()
+        self.symbol_quota = SymbolQuota(
+            per_request=config.max_symbols_per_request, per_worker=config.max_symbols_per_worker
+        )
         self._limiter = anyio.CapacityLimiter(config.max_in_flight)
         self._read_upto = time.monotonic()  # the intents stream is read up to here
         self._tg: anyio.abc.TaskGroup | None = None
@@ -265,6 +269,10 @@ class Gateway:
             return answers.replayed(intent_id, known)
         symbol = getattr(request, "symbol", None)
         if symbol:
+            refused = self.symbol_quota.refusal(worker, (symbol,), field="symbol")
+            if refused is not None:  # none resolved, nothing sent
+                self.counters["refused"] += 1
+                return answers.refused(intent_id, refused)
             try:
                 await self._instrument(symbol)
             except SymbolNotFoundError as exc:
@@ -305,9 +313,11 @@ class Gateway:
         """The snapshot asked for, or the refusal (:mod:`~ec_core.gateway.access`)."""
         account = message.account_id if isinstance(message, Hello) else None
         refused = refusal(self.config, message.worker, account, self.paths)
+        if refused is None and not isinstance(message, Hello):  # before any is resolved
+            refused = self.symbol_quota.refusal(message.worker, message.symbols)
         if refused is not None:
             self.counters["refused"] += 1
-            what = "subscription" if account is None else f"hello for {account}"
+            what = type(message).__name__.lower() + ("" if account is None else f" for {account}")
             log.warning("%s of worker %s refused: %s", what, message.worker, refused)
             return answers.refused(message.hello_id, refused)
         if isinstance(message, Lookup):
