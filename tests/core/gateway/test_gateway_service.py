@@ -181,3 +181,39 @@ async def test_how_long_intents_waited_for_the_gateway_is_in_its_status(
             assert 2000 <= status["intent_wait_ms_max"] < 2000 + 10_000
             assert status["intent_wait_ms_mean"] >= 1250
             assert status["intent_wait_ms_last"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [
+        ("subscribe", {"symbols": ["EP", 7]}),  # a symbol of the wrong type
+        ("lookup", {"symbols": "EP"}),  # a string where a list belongs
+        ("hello", {"account_id": None}),
+        ("lookup", {"symbols": ["EP"], "extra": 1}),  # a field this version does not know
+    ],
+)
+async def test_a_malformed_request_that_names_its_worker_and_id_is_refused_not_dropped(
+    redis_server: RedisServer, kind: str, fields: dict[str, object]
+) -> None:
+    """A hello, subscription or lookup the gateway cannot decode was acknowledged and never
+    answered: the worker waited out its timeout and was told no gateway was running."""
+    with anyio.fail_after(30):
+        async with served_client(redis_server) as (gateway, client):
+            layout = gateway.layout
+            body = {"kind": kind, "worker": "w1", "hello_id": "h1", **fields}
+            await client.xadd(layout.intents, {FIELD: msgspec.msgpack.encode([1, body])})
+            read = await read_streams(
+                client, {layout.replies("w1"): "0-0"}, count=10, block_ms=5000
+            )
+            [(_, [(_, data)])] = read
+            answer = decode(data)
+            assert isinstance(answer, Answer)
+            assert answer.intent_id == "h1"
+            assert answer.outcome is Outcome.DENIED
+            [violation] = answer.violations
+            assert violation.code == "MALFORMED_REQUEST"
+            assert violation.field == kind
+            assert "malformed gateway message" in violation.rule
+            assert gateway.counters["malformed"] == 1
+            pending = await client.xpending(layout.intents, "gateway")
+            assert pending["pending"] == 0

@@ -16,15 +16,44 @@ from ec_core.errors import (
     Violation,
 )
 from ec_core.execution import Payload, PayloadStatus
-from ec_core.gateway.wire import Answer, Outcome
+from ec_core.gateway.wire import Answer, Hello, Lookup, Outcome, Subscribe
 from ec_core.model import Order, OrderState
 
-__all__ = ["denied", "failed", "from_error", "from_order", "from_result", "refused", "replayed"]
+__all__ = [
+    "denied",
+    "failed",
+    "from_error",
+    "from_order",
+    "from_result",
+    "malformed",
+    "refused",
+    "replayed",
+    "request_failed",
+]
 
 
 def denied(intent_id: str, code: str, field: str, rule: str, value: object = None) -> Answer:
     """A gateway-side refusal (a malformed intent): nothing was sent."""
     return refused(intent_id, Violation(code=code, field=field, rule=rule, value=value))
+
+
+def malformed(kind: str, request_id: str, error: Exception) -> Answer:
+    """The answer to a request of ``kind`` the gateway could not decode: an intent is
+    ``MALFORMED_INTENT`` (field ``request``), a hello, subscription or lookup
+    ``MALFORMED_REQUEST`` (field: its kind); the rule is the decoder's word."""
+    if kind == "intent":
+        return denied(request_id, "MALFORMED_INTENT", "request", str(error))
+    return denied(request_id, "MALFORMED_REQUEST", kind, str(error))
+
+
+def request_failed(message: Hello | Subscribe | Lookup, error: Exception) -> Answer:
+    """Serving a hello, subscription or lookup failed at the gateway: refused
+    (``HELLO_FAILED``, ``SUBSCRIBE_FAILED``, ``LOOKUP_FAILED``), the error in the rule."""
+    rule = f"failed at the gateway: {type(error).__name__}: {error}"
+    if isinstance(message, Hello):
+        return denied(message.hello_id, "HELLO_FAILED", "account_id", rule, message.account_id)
+    what = "SUBSCRIBE_FAILED" if isinstance(message, Subscribe) else "LOOKUP_FAILED"
+    return denied(message.hello_id, what, "symbols", rule, message.symbols)
 
 
 def refused(request_id: str, violation: Violation) -> Answer:

@@ -52,7 +52,7 @@ from ec_core.gateway.wire import (
     WireError,
     decode,
     encode,
-    intent_head,
+    request_head,
 )
 from ec_core.gateway.workers import IntentWaits, Liveness
 from ec_core.model import CancelOrder, ExecutionReport, Instrument, TradeEvent
@@ -186,10 +186,10 @@ class Gateway:
         except WireError as exc:
             self.counters["malformed"] += 1
             log.error("intents entry %s refused: %s", entry_id, exc)
-            head = intent_head(data)
-            if head is not None and head[0] in self.config.workers:
-                worker, intent_id = head
-                answer = answers.denied(intent_id, "MALFORMED_INTENT", "request", str(exc))
+            head = request_head(data)
+            if head is not None and head[1] in self.config.workers:
+                kind, worker, request_id = head
+                answer = answers.malformed(kind, request_id, exc)
                 assert self._tg is not None
                 self._tg.start_soon(self.replies.reply, worker, answer, entry_id)
             else:
@@ -293,20 +293,9 @@ class Gateway:
         try:
             reply: Message = await self._hello_reply(message)
         except Exception as exc:  # whatever failed, the request is answered
-            value: object
-            if isinstance(message, Subscribe | Lookup):
-                kind, what = (
-                    ("subscription", "SUBSCRIBE_FAILED")
-                    if isinstance(message, Subscribe)
-                    else ("lookup", "LOOKUP_FAILED")
-                )
-                field, value = "symbols", message.symbols
-                self._failed(f"{kind} of {message.worker} to {value}", exc)
-            else:
-                what, field, value = "HELLO_FAILED", "account_id", message.account_id
-                self._failed(f"hello of {message.worker} for {value}", exc)
-            rule = f"failed at the gateway: {type(exc).__name__}: {exc}"
-            reply = answers.denied(message.hello_id, what, field, rule, value)
+            reply = answers.request_failed(message, exc)
+            asked = reply.violations[0].value
+            self._failed(f"{type(message).__name__.lower()} of {message.worker} ({asked})", exc)
         await self.replies.reply(message.worker, reply, entry_id)
 
     async def _hello_reply(self, message: Hello | Subscribe | Lookup) -> Answer | Snapshot:

@@ -48,7 +48,7 @@ __all__ = [
     "WireError",
     "decode",
     "encode",
-    "intent_head",
+    "request_head",
 ]
 
 WIRE_VERSION = 1
@@ -226,22 +226,32 @@ class _RequestHead(msgspec.Struct):
     cl_order_id: str = ""
 
 
-class _IntentHead(msgspec.Struct):
+class _Head(msgspec.Struct):
     kind: str = ""
     worker: str = ""
     request: _RequestHead = msgspec.field(default_factory=_RequestHead)
+    hello_id: str = ""
 
 
-_HEAD = msgspec.msgpack.Decoder(tuple[int, _IntentHead])
+_HEAD = msgspec.msgpack.Decoder(tuple[int, _Head])
+_ASKED_BY_ID = frozenset({"hello", "subscribe", "lookup"})  # answered by their hello_id
 
 
-def intent_head(data: bytes) -> tuple[str, str] | None:
-    """``(worker, intent id)`` of an intent :func:`decode` refused, when those two still
-    read: the gateway can then deny it instead of leaving the worker waiting."""
+def request_head(data: bytes) -> tuple[str, str, str] | None:
+    """``(kind, worker, request id)`` of a request :func:`decode` refused, when those
+    still read (the id: an intent's ``cl_order_id``, a hello's, subscription's or
+    lookup's ``hello_id``): the gateway can then refuse it instead of leaving the
+    worker waiting."""
     try:
         _, head = _HEAD.decode(data)
     except msgspec.DecodeError:
         return None
-    if head.kind != "intent" or not head.worker or not head.request.cl_order_id:
+    if head.kind == "intent":
+        request_id = head.request.cl_order_id
+    elif head.kind in _ASKED_BY_ID:
+        request_id = head.hello_id
+    else:
         return None
-    return head.worker, head.request.cl_order_id
+    if not head.worker or not request_id:
+        return None
+    return head.kind, head.worker, request_id
