@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import anyio
 import msgspec
 import pytest
 from ec_core.gateway.layout import StreamLayout
 from ec_core.gateway.link import WorkerLink
-from ec_core.gateway.redis_io import open_redis, read_streams
+from ec_core.gateway.redis_io import Redis, open_redis, read_streams
+from ec_core.gateway.service import Gateway
 from ec_core.gateway.wire import FIELD, Answer, IntentMsg, Outcome, decode, encode
 from ec_core.testing.redis_server import RedisServer
 from gateway_support import (
@@ -121,24 +123,29 @@ async def test_a_malformed_intent_that_names_its_worker_is_denied_not_dropped(
 ) -> None:
     with anyio.fail_after(30):
         async with served_client(redis_server) as (gateway, client):
-            layout = gateway.layout
             intent = IntentMsg(worker="w1", request=_buy(cl_order_id="w1.bad.1"))
             body = msgspec.to_builtins(intent)
             body["request"]["qty"] = "lots"  # a field of the wrong type
-            await client.xadd(layout.intents, {FIELD: msgspec.msgpack.encode([1, body])})
-            read = await read_streams(
-                client, {layout.replies("w1"): "0-0"}, count=10, block_ms=5000
-            )
-            [(_, [(_, data)])] = read
-            answer = decode(data)
-            assert isinstance(answer, Answer)
+            answer = await _answer_to_raw(gateway, client, body)
             assert answer.intent_id == "w1.bad.1"
-            assert answer.outcome is Outcome.DENIED
             assert answer.violations[0].code == "MALFORMED_INTENT"
-            assert gateway.counters["malformed"] == 1
             assert venue_orders(gateway, "MOCK-1") == []
-            pending = await client.xpending(layout.intents, "gateway")
-            assert pending["pending"] == 0
+
+
+async def _answer_to_raw(gateway: Gateway, client: Redis, body: dict[str, Any]) -> Answer:
+    """Write ``body`` as w1 would in version 1 and read its one answer: DENIED, counted
+    as malformed, the entry acknowledged."""
+    layout = gateway.layout
+    await client.xadd(layout.intents, {FIELD: msgspec.msgpack.encode([1, body])})
+    read = await read_streams(client, {layout.replies("w1"): "0-0"}, count=10, block_ms=5000)
+    [(_, [(_, data)])] = read
+    answer = decode(data)
+    assert isinstance(answer, Answer)
+    assert answer.outcome is Outcome.DENIED
+    assert gateway.counters["malformed"] == 1
+    pending = await client.xpending(layout.intents, "gateway")
+    assert pending["pending"] == 0
+    return answer
 
 
 async def test_a_foreign_entry_on_an_account_stream_does_not_stop_the_gateway(
@@ -199,21 +206,10 @@ async def test_a_malformed_request_that_names_its_worker_and_id_is_refused_not_d
     answered: the worker waited out its timeout and was told no gateway was running."""
     with anyio.fail_after(30):
         async with served_client(redis_server) as (gateway, client):
-            layout = gateway.layout
             body = {"kind": kind, "worker": "w1", "hello_id": "h1", **fields}
-            await client.xadd(layout.intents, {FIELD: msgspec.msgpack.encode([1, body])})
-            read = await read_streams(
-                client, {layout.replies("w1"): "0-0"}, count=10, block_ms=5000
-            )
-            [(_, [(_, data)])] = read
-            answer = decode(data)
-            assert isinstance(answer, Answer)
+            answer = await _answer_to_raw(gateway, client, body)
             assert answer.intent_id == "h1"
-            assert answer.outcome is Outcome.DENIED
             [violation] = answer.violations
             assert violation.code == "MALFORMED_REQUEST"
             assert violation.field == kind
             assert "malformed gateway message" in violation.rule
-            assert gateway.counters["malformed"] == 1
-            pending = await client.xpending(layout.intents, "gateway")
-            assert pending["pending"] == 0
