@@ -10,7 +10,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from reaping import reap, watchdog
+
 __all__ = ["EC", "serve_process", "serve_subprocess"]
+
+READY_TIMEOUT = 60.0
 
 EC = """
 import sys
@@ -48,13 +52,18 @@ def serve_process(
         text=True,
         env=env,
     )
+    # a server that never says ``ready`` is killed: the test fails instead of hanging the suite
+    guard = watchdog(process, READY_TIMEOUT)
     try:
         assert process.stdout is not None
         lines: list[str] = []
         while not lines or ready not in lines[-1]:
             line = process.stdout.readline()
-            assert line, "".join(lines)  # it ended: its stderr follows in communicate()
+            if not line:  # it ended (or the watchdog ended it): say what it printed
+                _, err = process.communicate(timeout=30)
+                raise AssertionError(f"no {ready!r} from ec mock serve:\n{''.join(lines)}{err}")
             lines.append(line)
+        guard.cancel()
         (url,) = [
             line.rsplit("serving at ", 1)[1].strip() for line in lines if "serving at" in line
         ]
@@ -66,6 +75,5 @@ def serve_process(
         assert "stopped" in out, out + err
         assert process.returncode == 0, err
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        guard.cancel()
+        reap(process)  # a failed test's process too: see reaping

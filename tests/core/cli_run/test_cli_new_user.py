@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 from ec_core.cli.main import build_cli
 from ec_core.plugins import PluginHost
 from mock_serve import serve_subprocess
+from reaping import reap, watchdog
 
 HEADER = "ts_ns,symbol,kind,price,size,bid,bid_size,ask,ask_size,aggressor"
 T0 = 1_704_898_800_000_000_000 + 1_000_000_000
@@ -201,19 +202,20 @@ def interrupt(args: list[str], cwd: Path, ready: str) -> subprocess.CompletedPro
         [*EC, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, start_new_session=True, preexec_fn=_as_in_a_terminal,
     )  # fmt: skip
+    guard = watchdog(process, TIMEOUT, group=True)
     try:
         assert process.stdout is not None
         seen: list[str] = []
         while not seen or ready not in seen[-1]:
             line = process.stdout.readline()
-            assert line, "".join(seen) + process.communicate()[1]
+            assert line, "".join(seen) + process.communicate(timeout=TIMEOUT)[1]
             seen.append(line)
+        guard.cancel()
         os.killpg(process.pid, signal.SIGINT)
         out, err = process.communicate(timeout=TIMEOUT)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        guard.cancel()
+        reap(process, group=True)  # a sweep's workers too
     return subprocess.CompletedProcess(args, process.returncode, "".join(seen) + out, err)
 
 

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import xml.dom.minidom
 from collections.abc import Iterator
 from decimal import Decimal
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import EC, TIMEOUT, ec
+from reaping import reap, watchdog
 
 T0 = 1_704_898_800_000_000_000 + 1_000_000_000
 
@@ -264,8 +264,7 @@ def run_until(
     )
     assert proc.stdout is not None
     lines = []
-    watchdog = threading.Timer(TIMEOUT, proc.kill)  # a run that never says `until` fails
-    watchdog.start()
+    guard = watchdog(proc, TIMEOUT)  # a run that never says `until` fails
     try:
         for line in proc.stdout:
             lines.append(line)
@@ -274,10 +273,8 @@ def run_until(
                 break
         rest, err = proc.communicate(timeout=TIMEOUT)
     finally:
-        watchdog.cancel()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        guard.cancel()
+        reap(proc)
     return proc.returncode, "".join(lines) + rest + err
 
 

@@ -15,7 +15,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from cli_support import EC, TIMEOUT
 from ec_core.journal import EventReceived, JournalRecord
 from ec_core.model import ExecutionReport, OrderState
 from mock_serve import serve_process
+from reaping import reap, watchdog
 
 pytestmark = pytest.mark.skipif(
     not hasattr(signal, "SIGSTOP"), reason="needs SIGKILL, SIGSTOP and FIFOs (POSIX)"
@@ -144,8 +144,7 @@ class Run:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
         self.lines: list[str] = []
-        self._watchdog = threading.Timer(TIMEOUT, self.process.kill)  # never hangs the suite
-        self._watchdog.start()
+        self._watchdog = watchdog(self.process, 3 * TIMEOUT)  # over its waits: never hangs
         Run.started.append(self)
 
     def until(self, start: str) -> str:
@@ -171,10 +170,8 @@ def _reap() -> Iterator[None]:
     yield
     while Run.started:
         run = Run.started.pop()
-        if run.process.returncode is None:
-            run.process.kill()
-            run.process.communicate(timeout=TIMEOUT)
         run._watchdog.cancel()
+        reap(run.process)
 
 
 def journal_kinds(folder: Path) -> list[tuple[str, str]]:

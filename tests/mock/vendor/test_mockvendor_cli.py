@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import msgspec
 import pytest
 from ec_core.model import NewOrder, OrderType, Side
+from reaping import reap
 
 HERE = Path(__file__).parent
 # `ec` with the test dialect registered from this test suite, not from an entry point.
@@ -60,12 +61,13 @@ def server() -> Iterator[tuple[subprocess.Popen[str], str]]:
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        assert "serving at " in first, first + (process.stderr.read() if process.stderr else "")
+        if "serving at " not in first:
+            process.kill()  # stderr is read to its end below: it must end
+            _, err = process.communicate(timeout=30)
+            raise AssertionError(first + err)
         yield process, first.rsplit("serving at ", 1)[1].strip()
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        reap(process)
 
 
 def _ask(sock: socket.socket, reader: object, request: dict[str, object]) -> object:
