@@ -92,6 +92,10 @@ def test_user_project_uses_the_fixtures(tmp_path: Path) -> None:
             "pytest",
             "-p",
             "no:cacheprovider",
+            # the files run in their order (test_a_plain first, before any fixture imports
+            # the engine) even where pytest-randomly is installed and would shuffle them
+            "-p",
+            "no:randomly",
             "-W",
             "error",
             "--strict-markers",
