@@ -220,22 +220,26 @@ class _DeafPeer:
     async def open(cls, url: str) -> _DeafPeer:
         host, port = url.removeprefix("ws://").split(":")
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        sock.setblocking(False)
-        loop = asyncio.get_running_loop()
-        await loop.sock_connect(sock, (host, int(port)))
-        key = base64.b64encode(b"0123456789abcdef").decode()
-        request = (
-            f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n"
-        )
-        await loop.sock_sendall(sock, request.encode())
-        head = b""
-        with anyio.fail_after(10):
-            while b"\r\n\r\n" not in head:
-                head += await loop.sock_recv(sock, 1)  # byte by byte: no frame read
-        assert head.startswith(b"HTTP/1.1 101"), head
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setblocking(False)
+            loop = asyncio.get_running_loop()
+            await loop.sock_connect(sock, (host, int(port)))
+            key = base64.b64encode(b"0123456789abcdef").decode()
+            request = (
+                f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n"
+            )
+            await loop.sock_sendall(sock, request.encode())
+            head = b""
+            with anyio.fail_after(10):
+                while b"\r\n\r\n" not in head:
+                    head += await loop.sock_recv(sock, 1)  # byte by byte: no frame read
+            assert head.startswith(b"HTTP/1.1 101"), head
+        except BaseException:
+            sock.close()  # a failed handshake leaks no socket into a later test's warnings
+            raise
         return cls(sock)
 
     async def send(self, msg: ClientMsg) -> None:
