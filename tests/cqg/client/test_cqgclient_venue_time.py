@@ -64,3 +64,19 @@ def test_the_dialect_servers_logon_reports_the_venues_clock() -> None:
     told = loop.core.venue_time_ns(loop.now())
     assert told is not None
     assert 0 <= loop.now() - told < 1_000_000  # the venue's clock, to its millisecond
+
+
+def test_a_server_ping_sets_the_servers_time_again() -> None:
+    """A server whose clock does not run at the wall's pace (a paused replay) is followed
+    at each of its pings."""
+    loop = Loop()
+    loop.connect()
+    base = loop.core.base_time
+    assert base is not None
+    ours = loop.now() + 60 * 10**9  # a minute on for us, ten seconds on for the server
+    msg = ServerMsg()
+    msg.ping.ping_utc_time = base.to_offset_ms(loop.now()) + 10_000
+    msg.ping.token = "srv1"
+    loop.core.receive(msg.SerializeToString(), ours)
+    assert loop.core.venue_time_ns(ours) == base.to_ns(base.to_offset_ms(loop.now()) + 10_000)
+    assert loop.core.data_to_send()  # and the ping is answered

@@ -23,7 +23,8 @@ Fixtures the author **may** override (the kit's default in brackets):
 ``host``                 the :class:`~ec_core.plugins.PluginHost` whose parts, wrappers and
                          validators the Executor tests use [``PluginHost.load()``].
 ``venue_clock``          now on the backend's clock in ns, a zero-argument callable [the
-                         session's ``clock`` when it has one, else the wall clock].
+                         session's ``venue_time_ns()`` when it is a ``SupportsVenueTime``
+                         that knows it, else its ``clock``, else the wall clock].
 ``let_time_pass``        a zero-argument callable moving a simulated backend's clock on a
                          little, or ``None`` when its time runs by itself [``None``].
 ``reference_price``      a price near the market [the best bid, else the last trade, of
@@ -199,14 +200,13 @@ class ConformanceBase:
 
     @pytest.fixture
     def venue_clock(self, vendor_session: Session) -> Callable[[], int]:
-        """Now on the backend's clock, in ns: history ranges are asked in its time."""
-        from ec_core.vendor import SupportsClock
+        """Now on the backend's clock, in ns: history ranges are asked in its time (a
+        server behind the wall has no minute after its own now)."""
+        from ec_core.front import venue_clock as clock_of
+        from ec_core.front import venue_now_ns
 
-        if isinstance(vendor_session, SupportsClock):
-            return vendor_session.clock.now_ns
-        import time
-
-        return time.time_ns
+        clock = clock_of(vendor_session)
+        return lambda: venue_now_ns(vendor_session, clock)
 
     @pytest.fixture
     def let_time_pass(self) -> Callable[[], None] | None:

@@ -231,5 +231,7 @@ class CqgClientProtocol(LogonSequence, RequestBuilders):
         assert isinstance(ping, user_session_2.Ping)
         base = self.base_time
         now = base.to_offset_ms(now_ns) if base is not None else 0
+        if base is not None:
+            self._server_time(base, ping.ping_utc_time, now_ns)
         self._outbox.append(encode_client(pong_message(ping, pong_utc_time=now)))
         self.counters["pongs_sent"] += 1

@@ -70,7 +70,12 @@ class ProtocolState:
         read against the time of the frame that carried it."""
         self.base_time = base
         self.contracts.mapper.base_time = base
-        self.server_offset_ns = base.to_ns(server_time_ms) - self._now_ns
+        self._server_time(base, server_time_ms, self._now_ns)
+
+    def _server_time(self, base: BaseTime, offset_ms: int, now_ns: int) -> None:
+        """The server's time (``offset_ms`` from ``base``) as read at our ``now_ns``: at
+        each logon, restore and server ping, so a server not at wall pace is followed."""
+        self.server_offset_ns = base.to_ns(offset_ms) - now_ns
 
     def venue_time_ns(self, now_ns: int) -> int | None:
         """The server's time at our ``now_ns`` (to its millisecond, less the answer's
