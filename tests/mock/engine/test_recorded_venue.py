@@ -56,6 +56,19 @@ def test_quotes_that_cross_nothing_never_reach_the_exchange() -> None:
     assert v.exchange.book("ES").bids == ()
 
 
+def test_fed_counts_the_records_of_a_stream_left_part_way() -> None:
+    """A replay drops a stream part way when an order action is queued (the next run is
+    a new stream): the records it fed still count, as those of a finished stream do."""
+    v, _ = venue()
+    records = iter([quote(18000, 18001, dt=i) for i in range(10)])
+    stream = v.stream(records)
+    assert [next(stream).ts_ns - T0 for _ in range(3)] == [0, 1, 2]
+    del stream  # dropped suspended, as ingest leaves it
+    assert v.fed == 3
+    assert v.feed_all(records) == 7
+    assert v.fed == 10
+
+
 def test_a_market_order_fills_whole_at_the_recorded_touch() -> None:
     v, rec = venue()
     v.feed(quote(18000, 18001, size=3))

@@ -65,7 +65,6 @@ class TickBuffer:
         "_start",
         "_stats",
         "_symbol",
-        "_tick_append",
         "_timeframes",
         "_v",
         "_window0",
@@ -107,7 +106,6 @@ class TickBuffer:
         self.source = source
         self._timeframes = tuple(parsed)
         self.ticks: deque[MarketEvent] = deque(maxlen=tick_capacity)
-        self._tick_append = self.ticks.append
         self.quote: Quote | None = None
         self.last_trade: Trade | None = None
         self.buffers: dict[str, deque[Bar]] = {tf.name: deque(maxlen=bar_capacity) for tf in parsed}
@@ -172,7 +170,7 @@ class TickBuffer:
             self.on_trade(event)  # type: ignore[arg-type]
 
     def _quote_mid(self, q: Quote) -> None:
-        self._tick_append(q)
+        self.ticks.append(q)
         self.quote = q
         bid = q.bid
         ask = q.ask
@@ -196,23 +194,23 @@ class TickBuffer:
             self._count(q.ts_ns, (q.bid + q.ask) >> 1, 0, 0)
 
     def _quote_bid(self, q: Quote) -> None:
-        self._tick_append(q)
+        self.ticks.append(q)
         self.quote = q
         if q.bid is not None:
             self._add(q.ts_ns, q.bid, 0, 0)
 
     def _quote_ask(self, q: Quote) -> None:
-        self._tick_append(q)
+        self.ticks.append(q)
         self.quote = q
         if q.ask is not None:
             self._add(q.ts_ns, q.ask, 0, 0)
 
     def _quote_only(self, q: Quote) -> None:
-        self._tick_append(q)
+        self.ticks.append(q)
         self.quote = q
 
     def on_trade(self, t: Trade) -> None:
-        self._tick_append(t)
+        self.ticks.append(t)
         self.last_trade = t
         if self.source is BarSource.TRADE:
             self._add(t.ts_ns, t.price, t.size, t.price * t.size)

@@ -179,10 +179,11 @@ class StrategyEngine:
                         self.feeds.unknown_events += 1
                         continue
                     route = found
-                if type(event) is Quote:
-                    route.on_quote(event)
-                else:
-                    route.on_trade(event)  # type: ignore[arg-type]
+                # the handler read as a slot, then called: route.on_quote(event) would be a
+                # method lookup that CPython 3.11 cannot specialize (the slot holds a bound
+                # method), a generic attribute search per tick
+                handler = route.on_quote if type(event) is Quote else route.on_trade
+                handler(event)  # type: ignore[arg-type]
                 counted += 1
                 if market_clock is not None:
                     now = market_clock.ts = event.ts_ns
@@ -191,8 +192,8 @@ class StrategyEngine:
                 strategies = route.strategies
                 if not strategies and unpriced and route.symbol in unpriced:
                     strategies = plans.priced(route.symbol)
-                for strategy, generate, maybe_generate in strategies:
-                    if now < strategy.quiet_until_ns:
+                for gate, strategy, generate, maybe_generate in strategies:
+                    if now < gate.until_ns:
                         continue  # the cap or a cool-down: decided without a call
                     ctx.signal = None  # a strategy is asked outside every signal
                     try:
@@ -214,8 +215,9 @@ class StrategyEngine:
                     continue
                 for signal in live:
                     ctx.signal = signal  # left set until someone else needs ctx (below)
+                    tick = signal.on_tick  # a slot read, then a call (as the handler above)
                     try:
-                        if signal.on_tick(ctx, now):
+                        if tick(ctx, now):
                             self._pump(signal)
                     except Exception as exc:
                         self._fail_signal(signal, now, exc)

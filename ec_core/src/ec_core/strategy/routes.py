@@ -15,20 +15,21 @@ from typing import final
 from ec_core.data import TickBuffer
 from ec_core.strategy.context import StrategyContext
 from ec_core.strategy.signal import OpSignal
-from ec_core.strategy.strategy import OpStrategy
+from ec_core.strategy.strategy import OpStrategy, QuietGate
 
 __all__ = ["Ask", "Generate", "MaybeGenerate", "Route", "SymbolRoutes"]
 
 Generate = Callable[[StrategyContext, str], OpSignal | None]
 MaybeGenerate = Callable[[StrategyContext, str, int], OpSignal | None]
-# how a route asks a strategy: its bound ``generate`` when ``quiet_until_ns`` is the whole
-# gate (``OpStrategy.gate_is_whole``), else ``None`` and its bound ``maybe_generate``
-Ask = tuple[OpStrategy, Generate | None, MaybeGenerate]
+# how a route asks a strategy: its gate (``OpStrategy.quiet_gate``: ``quiet_until_ns``), the
+# strategy, its bound ``generate`` when the gate is the whole check
+# (``OpStrategy.gate_is_whole``), else ``None`` and its bound ``maybe_generate``
+Ask = tuple[QuietGate, OpStrategy, Generate | None, MaybeGenerate]
 
 
 def _ask(strategy: OpStrategy) -> Ask:
     generate = strategy.generate if strategy.gate_is_whole else None
-    return (strategy, generate, strategy.maybe_generate)
+    return (strategy.quiet_gate, strategy, generate, strategy.maybe_generate)
 
 
 @final

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, final
 
 from ec_core.strategy.signal import OpSignal
 from ec_core.strategy.usercode import UserCodeError
@@ -32,7 +32,7 @@ from ec_core.strategy.usercode import UserCodeError
 if TYPE_CHECKING:
     from ec_core.strategy.context import StrategyContext
 
-__all__ = ["CooldownFrom", "OpStrategy"]
+__all__ = ["CooldownFrom", "OpStrategy", "QuietGate"]
 
 _UNTIL_IT_ENDS: Final = 2**63 - 1  # a cool-down from the end: blocked while alive
 
@@ -45,6 +45,22 @@ class CooldownFrom(StrEnum):
 
 
 _NEVER = 1 << 63  # later than any timestamp: the cap is reached
+
+
+@final
+class QuietGate:
+    """A strategy's :attr:`OpStrategy.quiet_until_ns`, held in an object of one class.
+
+    The engine compares each tick's time with every strategy's gate. Read off the
+    strategies themselves (user subclasses, a different class each) that read is a miss
+    of CPython's per-site attribute cache whenever two strategies share a symbol; read
+    off this one final class it stays a slot read.
+    """
+
+    __slots__ = ("until_ns",)
+
+    def __init__(self) -> None:
+        self.until_ns = 0
 
 
 class OpStrategy:
@@ -81,7 +97,7 @@ class OpStrategy:
         self.produced = 0
         self.next_global_ns = 0  # no signal before this time (the global cool-down)
         # no signal before this time: the global cool-down, or never while the cap is reached
-        self.quiet_until_ns = 0
+        self.quiet_gate = QuietGate()
         self._live = 0
         self._next_by_symbol: dict[str, int] = dict.fromkeys(self.symbols, 0)
         # one symbol and the base maybe_generate: its cool-down is folded into quiet_until_ns
@@ -90,6 +106,13 @@ class OpStrategy:
         self._only: str | None = (
             self.symbols[0] if whole and len(self._next_by_symbol) == 1 else None
         )
+
+    @property
+    def quiet_until_ns(self) -> int:
+        """No signal before this time: the cap (never while it is reached), the global
+        cool-down and, when :attr:`gate_is_whole`, the one symbol's cool-down
+        (:attr:`quiet_gate` holds it: the engine reads it there)."""
+        return self.quiet_gate.until_ns
 
     @property
     def live_signals(self) -> int:
@@ -106,12 +129,12 @@ class OpStrategy:
         :attr:`quiet_until_ns`: one call wherever the count or a cool-down moves."""
         self._live = live
         if live >= self.max_signals:
-            self.quiet_until_ns = _NEVER
+            self.quiet_gate.until_ns = _NEVER
             return
         gate = self.next_global_ns
         if self._only is not None:
             gate = max(gate, self._next_by_symbol[self._only])
-        self.quiet_until_ns = gate
+        self.quiet_gate.until_ns = gate
 
     @property
     def gate_is_whole(self) -> bool:
@@ -133,7 +156,7 @@ class OpStrategy:
         """Enforce the cap and the cool-downs, then ask :meth:`generate`: the engine's
         per-tick entry, unless :attr:`gate_is_whole` (then it takes these steps itself).
         A subclass may override it to decide when it is asked."""
-        if now_ns < self.quiet_until_ns or now_ns < self._next_by_symbol[symbol]:
+        if now_ns < self.quiet_gate.until_ns or now_ns < self._next_by_symbol[symbol]:
             return None
         signal = self.generate(ctx, symbol)
         if signal is not None:

@@ -222,7 +222,8 @@ class ActionTree:
             state = self.state
             if state is _WAITING:
                 node = self.active
-                if node.trigger_cond(ctx):
+                trigger = node.trigger_cond  # a slot read and a call: node.trigger_cond(ctx)
+                if trigger(ctx):  # is a method lookup CPython 3.11 cannot specialize
                     self._fire(node, ctx, reason="trigger")
             elif state is _ARMED:
                 for branch, branch_cond, child in self._branches:

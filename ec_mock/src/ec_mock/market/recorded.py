@@ -146,7 +146,7 @@ class RecordedVenue:
         self._source: Iterator[MarketEvent] | None = None
         self._heard = -1  # activity when the stream's ``spoke`` last answered False
         self._instruments: dict[str, Instrument] = {}
-        self.fed = 0
+        self.fed = 0  # records fed: each stream adds its count as it ends or is dropped
         self.activity = 0  # trade events the exchange produced: the replay's cue to sync
         exchange.add_listener(self)
 
@@ -209,37 +209,45 @@ class RecordedVenue:
         watch = self._watch
         records = _drain(ahead) if ahead else source  # read ahead before this run: first
         heard = self._heard
-        while True:
-            for record in records:
-                ts = record.ts_ns
-                if ts > clock.ts_ns:  # a later record: timers due first, else a plain move
-                    if ts >= self._due:
-                        self._advance(ts)
+        fed = 0  # added to :attr:`fed` as the run ends or is dropped (a local is cheaper)
+        try:
+            while True:
+                for record in records:
+                    ts = record.ts_ns
+                    if ts > clock.ts_ns:  # a later record: timers due first, else a plain move
+                        if ts >= self._due:
+                            self._advance(ts)
+                        else:
+                            clock.ts_ns = ts
+                    symbol = record.symbol
+                    if type(record) is Quote:
+                        touch[symbol] = record
+                        if symbol in watch:  # not .get: no call for a symbol where nothing rests
+                            user = watch[symbol]
+                            bid, ask = record.bid, record.ask
+                            # inside the band nothing of the user's can cross, queue or fire
+                            if (
+                                bid is None
+                                or ask is None
+                                or not user.floor < bid <= ask < user.ceiling
+                            ):
+                                self._on_quote(symbol, record, self._users.get(symbol))
                     else:
-                        clock.ts_ns = ts
-                symbol = record.symbol
-                if type(record) is Quote:
-                    touch[symbol] = record
-                    if symbol in watch:  # not .get: no call for a symbol where nothing rests
-                        user = watch[symbol]
-                        bid, ask = record.bid, record.ask
-                        # inside the band nothing of the user's can cross, queue or fire
-                        if bid is None or ask is None or not user.floor < bid <= ask < user.ceiling:
-                            self._on_quote(symbol, record, self._users.get(symbol))
+                        self._on_trade(symbol, record)  # type: ignore[arg-type]
+                    fed += 1
+                    if self.activity != heard and spoke is not None:
+                        if spoke(record):
+                            return
+                        heard = self._heard = self.activity
+                    yield record
+                    if ahead and records is source:
+                        break  # a request read records ahead of ``source``: they come first
                 else:
-                    self._on_trade(symbol, record)  # type: ignore[arg-type]
-                self.fed += 1
-                if self.activity != heard and spoke is not None:
-                    if spoke(record):
+                    if records is source:
                         return
-                    heard = self._heard = self.activity
-                yield record
-                if ahead and records is source:
-                    break  # a request read records ahead of ``source``: they come first
-            else:
-                if records is source:
-                    return
-            records = _drain(ahead) if ahead else source
+                records = _drain(ahead) if ahead else source
+        finally:
+            self.fed += fed
 
     def _advance(self, ts: int) -> None:
         self.exchange.advance_to(ts)
@@ -505,6 +513,9 @@ def _drain(ahead: deque[MarketEvent]) -> Iterator[MarketEvent]:
         yield ahead.popleft()
 
 
-def _next_due(exchange: Exchange) -> int | float:
+_NO_TIMER = 1 << 63  # later than any record: an int, so the per-record test is int to int
+
+
+def _next_due(exchange: Exchange) -> int:
     due = exchange.next_due_ns
-    return due if due is not None else float("inf")
+    return due if due is not None else _NO_TIMER
