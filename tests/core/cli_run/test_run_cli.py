@@ -359,7 +359,7 @@ def test_run_with_limits_that_deny_shows_the_denial_and_sends_nothing(
     assert "value=CLE" in denial
     assert (
         "1 order actions: 0 sent (0 rejected, 0 unknown), 1 denied (not sent), 0 fills,"
-        " 0 orders working, 1 errors"
+        " 0 orders working, 0 orders UNKNOWN, 1 errors"
     ) in summary_of(output)
     records = journal_records(strategy_file.parent / "orders.sqlite")
     assert not [r for r in records if isinstance(r, IntentRecorded | RequestSent)]

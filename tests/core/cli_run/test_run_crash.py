@@ -320,7 +320,11 @@ def test_a_stop_signal_during_a_send_leaves_the_journal_consistent(
     # session has no venue id for it) and is journaled as failed, not as sent
     rows = journal_kinds(folder)
     (order, *cancels) = [c for k, c in rows if k == "intent"]
-    assert f"({order}, UNKNOWN)" in output
+    # the summary agrees with the order's state at stop: its action had no answer
+    assert "1 sent (0 rejected, 1 unknown)" in output
+    assert "0 orders working, 1 orders UNKNOWN" in output
+    assert "ec run: unknown BUY 2 EP LMT @ " in output
+    assert f"({order}, UNKNOWN): check it with the venue" in output
     assert [k for k, c in rows if c == order] == ["intent", "sent", "unknown"]
     for cancel in cancels:
         assert [k for k, c in rows if c == cancel] == ["intent", "send_failed"]
@@ -334,6 +338,7 @@ def test_a_stop_signal_during_a_send_leaves_the_journal_consistent(
     output = again.finish(signal.SIGINT)
     assert again.process.returncode == 0, output
     assert f"({order}, WORKING)" in output
+    assert "1 orders working, 0 orders UNKNOWN" in output  # reconciled at the start
     assert [c for k, c in journal_kinds(folder) if k == "intent"] == [order, *cancels]
 
 

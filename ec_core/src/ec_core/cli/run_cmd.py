@@ -37,7 +37,14 @@ from rich.live import Live
 
 from ec_core.cli.account_option import check_accounts
 from ec_core.cli.failure import EXIT_STRATEGY_FAILED, fail
-from ec_core.cli.run_view import instrument_lines, live_logging, market_time, view, working_lines
+from ec_core.cli.run_view import (
+    instrument_lines,
+    live_logging,
+    market_time,
+    open_at_stop,
+    stop_order_lines,
+    view,
+)
 from ec_core.cli.signals import StopOnSignal
 from ec_core.clock import Clock
 from ec_core.errors import EcError
@@ -282,20 +289,20 @@ async def _run(
                 await anyio.lowlevel.checkpoint()
                 while rig.backlog():
                     await anyio.lowlevel.checkpoint()
-                working = len(rig.tracker.open_orders(account))
+                working, unknown = open_at_stop(rig.tracker.open_orders(account))
     action = "cancelled" if cancel_working else "left"
     engine = rig.engine
     disabled = "".join(f"; {name} disabled: {why}" for name, why in engine.disabled.items())
     details = [
         f"ec run: market time {market_time(engine.clock.now_ns())}",
         *(f"ec run: {line}" for line in instrument_lines(rig)),
-        *(f"ec run: working {line}" for line in working_lines(rig)),
+        *(f"ec run: {line}" for line in stop_order_lines(rig)),
     ]
     summary = (
         f"ec run: {stop.reason}; {engine.events} ticks, {_produced(rig)} signals"
         f" ({live_signals} live at stop, their working orders {action}),"
         f" {engine.outcomes.snapshot().describe()}, {rig.tracker.stats().fills} fills,"
-        f" {working} orders working,"
+        f" {working} orders working, {unknown} orders UNKNOWN,"
         f" {sum(e.count for e in engine.errors)} errors{disabled}"
     )
     return "\n".join([summary, *details]), engine.failed

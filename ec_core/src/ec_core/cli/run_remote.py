@@ -18,6 +18,7 @@ from collections.abc import Callable
 import anyio
 import click
 
+from ec_core.cli.run_view import open_at_stop
 from ec_core.cli.signals import StopOnSignal
 from ec_core.data import FeedSet
 from ec_core.strategy.context import ExecutorRouter
@@ -82,7 +83,7 @@ async def run_remote(
                 with anyio.move_on_after(_SETTLE_SECONDS):
                     for order in link.own_open_orders():
                         await link.tracker.wait_for(order.chain_id, lambda o: o.state.is_final)
-            working = len(link.own_open_orders())
+            working, unknown = open_at_stop(link.own_open_orders())
             gaps = link.market_gaps
     action = "cancelled" if cancel_working else "left"
     disabled = "".join(f"; {name} disabled: {why}" for name, why in engine.disabled.items())
@@ -91,7 +92,7 @@ async def run_remote(
         f" {sum(s.produced for s in engine.strategies)} signals"
         f" ({live_signals} live at stop, their working orders {action}),"
         f" {engine.outcomes.snapshot().describe()}, {link.tracker.stats().fills} fills,"
-        f" {working} orders working, {gaps} market-data gaps,"
+        f" {working} orders working, {unknown} orders UNKNOWN, {gaps} market-data gaps,"
         f" {sum(e.count for e in engine.errors)} errors{disabled}"
     )
     return summary, engine.failed

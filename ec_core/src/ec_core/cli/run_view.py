@@ -12,7 +12,7 @@ summary prints the same lines once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -22,12 +22,22 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from ec_core.clock import utc_iso as market_time
+from ec_core.model import Order, OrderState
 from ec_core.model.money import format_money, money_places
 
 if TYPE_CHECKING:
     from ec_core.strategy.rig import TradingRig
 
-__all__ = ["instrument_lines", "live_logging", "market_time", "view", "working_lines"]
+__all__ = [
+    "instrument_lines",
+    "live_logging",
+    "market_time",
+    "open_at_stop",
+    "order_line",
+    "stop_order_lines",
+    "view",
+    "working_lines",
+]
 
 
 def _mark(rig: TradingRig, symbol: str) -> Decimal | None:
@@ -75,19 +85,42 @@ def instrument_lines(rig: TradingRig) -> list[str]:
 
 
 def working_lines(rig: TradingRig) -> list[str]:
-    """Each working order: side, remaining quantity, symbol, type, price, client id."""
-    lines = []
-    for order in rig.tracker.open_orders(rig.account_id):
-        price = ""
-        if order.limit_price is not None:
-            price += f" @ {order.limit_price}"
-        if order.stop_price is not None:
-            price += f" stop {order.stop_price}"
-        lines.append(
-            f"{order.side.value} {order.remaining_qty} {order.symbol}"
-            f" {order.order_type.value}{price} ({order.cl_order_id}, {order.state.value})"
-        )
-    return lines
+    """Each open order (working or UNKNOWN): see :func:`order_line`."""
+    return [order_line(order) for order in rig.tracker.open_orders(rig.account_id)]
+
+
+def order_line(order: Order) -> str:
+    """Side, remaining quantity, symbol, type, price, client id and state."""
+    price = ""
+    if order.limit_price is not None:
+        price += f" @ {order.limit_price}"
+    if order.stop_price is not None:
+        price += f" stop {order.stop_price}"
+    return (
+        f"{order.side.value} {order.remaining_qty} {order.symbol}"
+        f" {order.order_type.value}{price} ({order.cl_order_id}, {order.state.value})"
+    )
+
+
+def open_at_stop(orders: Iterable[Order]) -> tuple[int, int]:
+    """(working, UNKNOWN) among open orders: an UNKNOWN one may or may not be working."""
+    unknown = working = 0
+    for order in orders:
+        if order.state is OrderState.UNKNOWN:
+            unknown += 1
+        else:
+            working += 1
+    return working, unknown
+
+
+def stop_order_lines(rig: TradingRig) -> list[str]:
+    """The stop summary's line per open order: working, or UNKNOWN with what to do."""
+    return [
+        f"unknown {order_line(order)}: check it with the venue"
+        if order.state is OrderState.UNKNOWN
+        else f"working {order_line(order)}"
+        for order in rig.tracker.open_orders(rig.account_id)
+    ]
 
 
 def error_lines(rig: TradingRig) -> list[str]:

@@ -404,9 +404,12 @@ class StrategyEngine:
             order = await self.router.execute(command.payload)
         except Exception as exc:
             error = exc
-        finally:
-            self.outcomes.count(error)
+        except BaseException:  # cut off (the run stopped): counted by where it got to
+            self.outcomes.count_cut_off(command.payload.status)
             self._actions.settled()
+            raise
+        self.outcomes.count(error)
+        self._actions.settled()
         market_clock = self._market_clock  # on event time: the engine's own clock, no call
         now = market_clock.ts if market_clock is not None else self.clock.now_ns()
         if error is not None:
@@ -448,9 +451,12 @@ class StrategyEngine:
             self._report(now, "cancel", self._owner_name(signal), signal.signal_id, exc)
             if isinstance(exc, OrderDeniedError):
                 self.outcomes.note_denied(now, signal.signal_id, payload.request, exc)
-        finally:
-            self.outcomes.count(error)
+        except BaseException:  # cut off (the run stopped): counted by where it got to
+            self.outcomes.count_cut_off(payload.status)
             self._actions.settled()
+            raise
+        self.outcomes.count(error)
+        self._actions.settled()
 
     def _owner_name(self, signal: OpSignal) -> str:
         owner = self._owner.get(signal.signal_id)

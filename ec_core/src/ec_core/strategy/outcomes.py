@@ -3,6 +3,14 @@
 A denied order never left the process; a rejected one reached the venue and was
 refused; an unknown one left and its fate is not known yet (timeout, disconnect).
 Counting them all as "sent" told a user their denied orders had gone out.
+
+Each action is counted once, when it settles: by the error ``execute`` raised, or, for
+one cut off before its answer (the run's stop cancels the actions in flight), by where
+its payload got to (:meth:`OrderOutcomes.count_cut_off`): sent and unanswered is
+*unknown* (the executor marks its order UNKNOWN), not sent is *failed*. A cut-off
+action was counted as answered, so a stop summary said "0 unknown" with its order
+UNKNOWN. A later change of the order's state (a status query, a reconnect) is not an
+action's outcome: ``ec run`` counts the orders' states at stop apart.
 """
 
 from __future__ import annotations
@@ -13,11 +21,15 @@ from typing import final
 import msgspec
 
 from ec_core.errors import OrderDeniedError, OrderRejectedError, OrderUnknownError
+from ec_core.execution.payload import PayloadStatus
 from ec_core.model import OrderRequest
 
 __all__ = ["DENIALS_KEPT", "DeniedAction", "OrderCounts", "OrderOutcomes"]
 
 DENIALS_KEPT = 10_000  # the report lists the last this many denied actions, as signal rows
+
+_P = PayloadStatus
+_ANSWERED = frozenset({_P.ACKNOWLEDGED, _P.DONE})  # a cut-off action answered just before
 
 
 class DeniedAction(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -38,7 +50,7 @@ class OrderCounts(msgspec.Struct, frozen=True, kw_only=True):
     sent: int = 0  # left this process (answered, rejected or unknown)
     denied: int = 0  # refused here by a pre-trade check: nothing was sent
     rejected: int = 0  # sent, and refused by the venue
-    unknown: int = 0  # sent, fate not known (timeout, disconnect): reconciled later
+    unknown: int = 0  # sent, no answer (timeout, disconnect, cut off by the stop)
     failed: int = 0  # not sent because of another error (e.g. no router)
 
     def describe(self) -> str:
@@ -77,6 +89,19 @@ class OrderOutcomes:
         elif isinstance(error, OrderUnknownError):
             self.unknown += 1
         else:
+            self.failed += 1
+
+    def count_cut_off(self, status: PayloadStatus) -> None:
+        """One action cut off before ``execute`` returned (cancelled), counted by its
+        payload's ``status``: sent and unanswered is unknown, never sent is failed."""
+        self.actions += 1
+        if status is _P.SENT or status is _P.UNKNOWN:  # on the wire, no answer came
+            self.unknown += 1
+        elif status is _P.REJECTED:
+            self.rejected += 1
+        elif status is _P.DENIED:
+            self.denied += 1
+        elif status not in _ANSWERED:  # never left: PENDING, VALIDATED, FAILED, EXPIRED
             self.failed += 1
 
     def note_denied(
