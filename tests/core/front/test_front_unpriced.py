@@ -10,9 +10,14 @@ from pathlib import Path
 
 import anyio
 import pytest
+from ec_core.journal import Journal
 from ec_core.model import Fill
 from ec_core.plugins import PluginHost, hookimpl
 from ec_core.settings import Settings
+from ec_core.strategy import OpSignal, OpStrategy, StrategyContext
+from ec_core.strategy.loader import StrategyPlan
+from ec_core.strategy.replay import replay_feed
+from ec_core.strategy.rig import trading_rig
 
 import ec_core
 from ec_core import NewOrder, OrderType, PnlUnknownError, Side
@@ -111,3 +116,27 @@ async def test_fills_recovered_from_the_journal_are_priced_at_connect(tmp_path: 
         async with ec_core.connect(settings) as again:
             assert again.tracker.unpriced() == ()
             assert again.pnl() == points * 50
+        # ec run's rig on the same journal, its plan on CLE: EP is priced for the P&L,
+        # and the run's own instruments (what it streams) stay the plan's
+        host = PluginHost.load()
+        vendor = {"clock": "simulated", "market": False, "account_id": "MOCK-1"}
+        async with host.open_session("mock", vendor) as session:
+            venue_feed = replay_feed(session)
+            with Journal(settings.journal_path or "") as journal:
+                async with trading_rig(
+                    host,
+                    session,
+                    StrategyPlan([_Watch(symbols=["CLE"])]),
+                    account_id="MOCK-1",
+                    clock=venue_feed.clock,
+                    engine_clock=None,
+                    journal=journal,
+                ) as rig:
+                    assert list(rig.instruments) == ["CLE"]
+                    assert rig.tracker.unpriced() == ()
+                    assert rig.tracker.realized_pnl("MOCK-1") == points * 50
+
+
+class _Watch(OpStrategy):
+    def generate(self, ctx: StrategyContext, symbol: str) -> OpSignal | None:
+        return None

@@ -16,7 +16,15 @@ from ec_core.testing.redis_server import RedisServer
 from gateway_support import gateway_config, new_namespace, running_gateway, served_trader
 
 import ec_core
-from ec_core import NewOrder, OrderDeniedError, OrderType, PnlUnknownError, Side, Trader
+from ec_core import (
+    NewOrder,
+    OrderDeniedError,
+    OrderType,
+    PnlUnknownError,
+    Side,
+    SymbolNotFoundError,
+    Trader,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -123,6 +131,10 @@ async def test_a_fill_the_gateway_cannot_price_makes_pnl_refuse_naming_it(
         with pytest.raises(PnlUnknownError, match="NOPE") as caught:
             trader.pnl()
         assert caught.value.symbols == ("NOPE",)
+        with anyio.fail_after(30), pytest.raises(SymbolNotFoundError, match="NOPE"):
+            await trader.instrument("NOPE")  # asked again: still not listed
+        with anyio.fail_after(30):
+            assert (await trader.instrument("EP")).multiplier == 50
 
 
 async def test_a_worker_connected_again_books_its_previous_run_s_events_in_money(

@@ -120,7 +120,9 @@ async def trading_rig(
         session,
         account_id=account_id,
         clock=clock,
-        instruments=instruments,
+        # a copy: the path adds the instruments of fills of other symbols (the journal's,
+        # the venue's snapshot's) for their P&L; the run streams the plan's alone
+        instruments=dict(instruments),
         checks=checks,
         journal=journal,
         ack_timeout=ack_timeout,
