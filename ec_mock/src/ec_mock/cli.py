@@ -46,7 +46,13 @@ def mock_group() -> None:
 
 
 @mock_group.command("serve")
-@click.option("--dialect", "dialect_name", required=True, help="Wire dialect to serve.")
+@click.option(
+    "--dialect",
+    "dialect_name",
+    required=True,
+    help="Wire dialect to serve: cqg (CQG WebAPI, with ec-cqg), json (a small venue to write"
+    " a plugin against), or one a vendor distribution adds.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option(
     "--port",

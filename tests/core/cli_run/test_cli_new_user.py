@@ -415,3 +415,12 @@ def test_an_empty_tick_file_is_said_to_be_empty(tmp_path: Path, content: str, co
     line = one_error_line(ec(*args))
     assert line.startswith("Error: empty.csv:1: the file is empty: ")
     assert "header line" in line
+
+
+def test_mock_serves_help_names_the_dialects_to_choose_from() -> None:
+    # `--dialect TEXT  Wire dialect to serve.` left a new user guessing what to write.
+    result = ec("mock", "serve", "--help")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "cqg" in said
+    assert "json" in said

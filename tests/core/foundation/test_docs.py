@@ -199,3 +199,16 @@ def test_every_hook_spec_documents_each_argument_and_its_options() -> None:
             assert f":param {arg}:" in doc, f"{name}: document argument {arg!r} with :param:"
         if options.get("firstresult"):
             assert "firstresult:" in doc, f"{name}: say what firstresult means for it"
+
+
+def test_every_ec_command_is_in_the_quick_starts_table() -> None:
+    # A new user learns the commands from this table: one left out is one never found.
+    from ec_core.cli.main import build_cli
+    from ec_core.plugins import PluginHost
+
+    shown = {n for n, c in build_cli(PluginHost.load()).commands.items() if not c.hidden}
+    text = (DOCS / "quickstart.md").read_text(encoding="utf-8")
+    listed = {
+        line.split("`")[1].split()[1] for line in text.splitlines() if line.startswith("| `ec ")
+    }
+    assert sorted(shown - listed) == []
