@@ -3,6 +3,7 @@ accounting, rounding policy, the activation window and replaceable validators.""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -117,6 +118,26 @@ def test_kill_switch_state_is_shared_through_its_file(tmp_path: Path) -> None:
     KillSwitch(path, clock=clock).set(KillSwitchState.ACTIVE, "resume")
     clock.advance(100_000_000)
     assert c.check(new(), context()) == []
+
+
+def test_reading_a_switch_set_before_logs_no_switching(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # `ec kill-switch status` logged "kill switch ACTIVE -> HALTED" on every read, as if
+    # the status had just halted trading; `resume` logged the halt again before its resume.
+    clock = ManualClock(NOW_NS)
+    path = tmp_path / "limits.killswitch.json"
+    KillSwitch(path, clock=clock).set(KillSwitchState.HALTED, "operator", source="cli")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="ec_core.safety.kill_switch"):
+        reader = KillSwitch(path, clock=clock, poll_interval_ms=100)
+        assert _state(reader) is KillSwitchState.HALTED
+        assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+        KillSwitch(path, clock=clock).set(KillSwitchState.ACTIVE, "resume", source="cli")
+        clock.advance(100_000_000)
+        assert _state(reader) is KillSwitchState.ACTIVE  # a change seen later is still said
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert said == ["kill switch HALTED -> ACTIVE (resume, by cli)"] * 2  # setter and reader
 
 
 def test_unreadable_kill_switch_file_fails_closed(tmp_path: Path) -> None:

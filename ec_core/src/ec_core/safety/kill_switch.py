@@ -90,7 +90,7 @@ class KillSwitch:
         self._record = KillSwitchRecord()
         self._seen: tuple[int, int, int] | None = None
         self._next_poll_ns = 0
-        self.poll()
+        self._read(loading=True)
         self._next_poll_ns = self._clock.now_ns() + self._interval_ns
 
     @classmethod
@@ -123,6 +123,11 @@ class KillSwitch:
 
     def poll(self) -> bool:
         """Read the state file now if it changed; True if the state was updated from it."""
+        return self._read(loading=False)
+
+    def _read(self, *, loading: bool) -> bool:
+        """``poll``; ``loading``: the state as this process finds it at start (logged at
+        INFO), not a switching it saw (a WARNING naming both states)."""
         if self.path is None:
             return False
         try:
@@ -139,16 +144,18 @@ class KillSwitch:
             record = _decode(self.path.read_bytes())
         except (OSError, msgspec.DecodeError) as exc:
             return self._fail_closed(f"unreadable kill-switch file {self.path}: {exc}")
-        if record != self._record:
-            if record.state is not self._record.state:
-                log.warning(
-                    "kill switch %s -> %s (%s, by %s)",
-                    self._record.state.value,
-                    record.state.value,
-                    record.reason,
-                    record.source,
-                )
-            self._record = record
+        if loading:
+            log.info("kill switch %s in %s (%s, by %s)", record.state.value, self.path,
+                     record.reason, record.source)  # fmt: skip
+        elif record.state is not self._record.state:
+            log.warning(
+                "kill switch %s -> %s (%s, by %s)",
+                self._record.state.value,
+                record.state.value,
+                record.reason,
+                record.source,
+            )
+        self._record = record
         return True
 
     def _fail_closed(self, reason: str) -> bool:
