@@ -7,8 +7,10 @@ In-process through click's runner where a command fails fast; real subprocesses 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -424,3 +426,58 @@ def test_mock_serves_help_names_the_dialects_to_choose_from() -> None:
     said = " ".join(result.output.split())
     assert "cqg" in said
     assert "json" in said
+
+
+#: A live strategy stuck in its own code: says so on stdout, then never returns to the loop.
+STUCK_LIVE = """
+from ec_core.strategy import OpStrategy
+
+
+class Stuck(OpStrategy):
+    def __init__(self):
+        super().__init__(symbols=["EP"])
+
+    def generate(self, ctx, symbol):
+        print("strategy: stuck", flush=True)
+        while True:
+            pass
+
+
+def strategy(info):
+    return Stuck()
+"""
+
+
+def test_ctrl_c_twice_stops_a_run_whose_strategy_never_returns(tmp_path: Path) -> None:
+    # ec run's stop needs its event loop: with the strategy stuck, Ctrl-C and SIGTERM were
+    # taken by no one and the run went on until SIGKILL.
+    (tmp_path / "stuck.py").write_text(STUCK_LIVE, encoding="utf-8")
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("EC_SETTINGS", None)
+    process = subprocess.Popen(
+        [*EC, "run", "stuck.py:strategy", "--vendor", "mock", "--warmup", "none"], cwd=tmp_path,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, preexec_fn=_as_in_a_terminal,
+    )  # fmt: skip
+    # Unanswered, the signals leave the process running: a deadline ends it (and the test).
+    watchdog = threading.Timer(TIMEOUT, os.killpg, (process.pid, signal.SIGKILL))
+    watchdog.start()
+    try:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        while "strategy: stuck" not in (line := process.stdout.readline()):
+            assert line, process.communicate()[1]
+        os.killpg(process.pid, signal.SIGINT)
+        first = process.stderr.readline()  # said by the handler: the first press is taken
+        assert first == "ec run: SIGINT: stopping (again: stop at once, where it is)\n"
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    assert process.returncode == 130, err
+    assert re.search(r"stuck\.py:1[012] did not return", err), err  # a line of generate
+    assert "working orders were NOT cancelled" in err
+    assert "Traceback" not in err

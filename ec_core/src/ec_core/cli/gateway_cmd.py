@@ -57,9 +57,9 @@ async def _serve(host: PluginHost, config: GatewayConfig) -> str:
     from ec_core.gateway.process import open_gateway
     from ec_core.gateway.redis_io import redacted
 
-    stop = StopOnSignal("stopped")
+    stop = StopOnSignal("stopped", command="ec gateway")
     async with open_gateway(config, host) as gateway, anyio.create_task_group() as tg:
-        tg.start_soon(stop.watch, tg.cancel_scope)
+        await tg.start(stop.watch, tg.cancel_scope)
         await tg.start(gateway.serve)
         click.echo(
             f"ec gateway: serving {', '.join(config.accounts)} on {config.settings.vendor}"

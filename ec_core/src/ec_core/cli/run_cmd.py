@@ -240,7 +240,9 @@ async def _run(
     from ec_core.front import open_venue
     from ec_core.strategy.rig import trading_rig
 
-    stop = StopOnSignal("market data ended")
+    stop = StopOnSignal(
+        "market data ended", command="ec run", left="working orders were NOT cancelled: check them"
+    )
     vendor, limits_file = settings.vendor, settings.limits_file
     async with open_venue(
         host, settings, vendor_settings, accept_journal_loss=accept_journal_loss
@@ -263,7 +265,7 @@ async def _run(
                 feed.stream(list(rig.instruments.values())) as events,
                 anyio.create_task_group() as tg,
             ):
-                tg.start_soon(stop.watch, tg.cancel_scope)
+                await tg.start(stop.watch, tg.cancel_scope)
                 click.echo(
                     f"ec run: running {label} on {vendor} (account {account},"
                     f" {', '.join(rig.instruments)}); Ctrl-C to stop"

@@ -46,7 +46,9 @@ async def run_remote(
     from ec_core.gateway.client import open_link
     from ec_core.gateway.redis_io import redacted
 
-    stop = StopOnSignal("market data ended")
+    stop = StopOnSignal(
+        "market data ended", command="ec run", left="working orders were NOT cancelled: check them"
+    )
     symbols = tuple(plan.symbols)
     async with open_link(url, account_id=account, worker=worker) as link:
         await link.subscribe(symbols)
@@ -66,7 +68,7 @@ async def run_remote(
             max_consecutive_failures=plan.max_consecutive_failures,
         )
         async with link.quotes(symbols) as events, anyio.create_task_group() as tg:
-            tg.start_soon(stop.watch, tg.cancel_scope)
+            await tg.start(stop.watch, tg.cancel_scope)
             click.echo(
                 f"ec run: running {label} through the gateway at {redacted(url)} (worker"
                 f" {link.worker}, account {account}, {', '.join(symbols)}); Ctrl-C to stop"
