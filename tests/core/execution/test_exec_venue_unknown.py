@@ -16,63 +16,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-import msgspec
 import pytest
-from ec_core.errors import RequestTimeoutError
 from ec_core.execution import NoTradeStreamError, Payload
-from ec_core.model import ExecutionReport, OrderState, ReportKind, SnapshotComplete, TradeEvent
+from ec_core.model import ExecutionReport, OrderState, TradeEvent
 from ec_core.streams import TradeChannel
 from exec_rig import ACCOUNT, Rig, limit, rig
+from unknown_support import Alarm, Relay, first_query_times_out, relayed, unknown
 
 pytestmark = pytest.mark.anyio
-
-
-class Relay:
-    """The account's venue stream handed to the executor by hand (a plain iterator)."""
-
-    def __init__(self, r: Rig, channel: TradeChannel, send: anyio.abc.ObjectSendStream[TradeEvent]):
-        self.r = r
-        self.channel = channel
-        self.send = send
-
-    async def forward(self, *more: TradeEvent) -> None:
-        """Hand the executor what the venue sent, then ``more``, and let it act."""
-        for event in [*self.channel.drain(), *more]:
-            await self.send.send(event)
-        await self.r.settle()
-
-
-@asynccontextmanager
-async def relayed(**options: Any) -> AsyncIterator[tuple[Rig, Relay]]:
-    async with rig(consume=False, **options) as r, r.session.trades.stream(ACCOUNT) as channel:
-        assert isinstance(channel, TradeChannel)
-        send, receive = anyio.create_memory_object_stream[TradeEvent](1_000)
-        with send, receive:
-            async with r.executor.consume(receive):
-                relay = Relay(r, channel, send)
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(r.executor.execute, Payload(request=limit(cl_order_id="H1")))
-                    await r.settle()
-                    await relay.forward()
-                yield r, relay
-
-
-def unknown(report: ExecutionReport, **changes: object) -> ExecutionReport:
-    """The venue's word that it cannot tell the order's state."""
-    return msgspec.structs.replace(
-        report, kind=ReportKind.STATUS, state=OrderState.UNKNOWN, **changes
-    )
-
-
-def first_query_times_out(r: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The venue's next status query is not answered (a timeout); the ones after it are."""
-    answer = r.session.orders.order_status
-
-    async def times_out_once(account_id: str, cl_order_id: str) -> ExecutionReport | None:
-        monkeypatch.setattr(r.session.orders, "order_status", answer)
-        raise RequestTimeoutError(cl_order_id=cl_order_id, timeout=2.0)
-
-    monkeypatch.setattr(r.session.orders, "order_status", times_out_once)
 
 
 async def test_a_venue_report_of_unknown_is_followed_by_a_status_query() -> None:
@@ -326,22 +277,6 @@ async def test_without_the_timer_retries_wait_for_events() -> None:
         assert r.executor.stats().unknown_queries == 2
 
 
-class Alarm:
-    """The executor's sleep in a test: every sleeper wakes when the test rings."""
-
-    def __init__(self) -> None:
-        self.slept: list[float] = []
-        self._rung = anyio.Event()
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        await self._rung.wait()
-
-    def ring(self) -> None:
-        self._rung.set()
-        self._rung = anyio.Event()
-
-
 @asynccontextmanager
 async def two_streams(
     alarm: Alarm,
@@ -513,65 +448,3 @@ async def test_followed_up_fails_when_the_last_stream_ends_while_it_waits(
                 await r.settle()
                 assert not outcome  # waiting for the query in flight
         assert [type(e) for e in outcome] == [NoTradeStreamError]
-
-
-class Venue:
-    """The venue's status query, counted per order; a query of ``slow`` waits for
-    ``release`` (the venue thinks), every other answers at once."""
-
-    def __init__(self, r: Rig, slow: str) -> None:
-        self.answer = r.session.orders.order_status
-        self.slow = slow
-        self.asked: list[str] = []
-        self.asking = anyio.Event()
-        self.release = anyio.Event()
-
-    async def order_status(self, account_id: str, cl_order_id: str) -> ExecutionReport | None:
-        self.asked.append(cl_order_id)
-        if cl_order_id == self.slow:
-            self.asking.set()
-            await self.release.wait()
-        return await self.answer(account_id, cl_order_id)
-
-
-@pytest.mark.parametrize("first", ["timer", "resync"])
-async def test_a_resync_and_the_timer_ask_about_one_order_once(
-    monkeypatch: pytest.MonkeyPatch, first: str
-) -> None:
-    """A reconnect's resync asks about every UNKNOWN order; the follow-up's timer asks
-    about the one it retries. Both at once about the same order: the venue is asked once,
-    the second waits for the first's answer (counted as joined, not as a query)."""
-    alarm = Alarm()
-    async with relayed(sleep=alarm.sleep) as (r, relay):
-        working = r.exchange.order_status(ACCOUNT, "H1")
-        assert working is not None
-        first_query_times_out(r, monkeypatch)
-        await relay.forward(unknown(working))  # asked at once: no answer, retried in 1 s
-        assert r.executor.stats().unknown_followed == ("H1",)
-        venue = Venue(r, slow="H1")
-        monkeypatch.setattr(r.session.orders, "order_status", venue.order_status)
-        resync = SnapshotComplete(account_id=ACCOUNT)  # a reconnect's snapshot: it asks
-        with anyio.fail_after(10):
-            if first == "timer":
-                r.clock.advance(1_000_000_000)
-                alarm.ring()
-                await venue.asking.wait()  # the timer's retry waits on the venue
-                await relay.send.send(resync)
-            else:
-                await relay.send.send(resync)
-                await venue.asking.wait()  # the resync's query waits on the venue
-                r.clock.advance(1_000_000_000)
-                alarm.ring()
-            await r.settle()
-            assert venue.asked == ["H1"]  # the other waits for that answer
-            venue.release.set()
-            await r.settle()
-            await r.executor.unknown_followed_up()
-        assert venue.asked == ["H1"]
-        order = r.tracker.order("H1")
-        assert order is not None
-        assert order.state is OrderState.WORKING
-        stats = r.executor.stats()
-        assert (stats.unknown_followed, stats.status_queries_joined) == ((), 1)
-        # the follow-up's own queries: the first (timed out), and the retry only if it asked
-        assert stats.unknown_queries == (2 if first == "timer" else 1)
