@@ -481,3 +481,20 @@ def test_ctrl_c_twice_stops_a_run_whose_strategy_never_returns(tmp_path: Path) -
     assert re.search(r"stuck\.py:1[012] did not return", err), err  # a line of generate
     assert "working orders were NOT cancelled" in err
     assert "Traceback" not in err
+
+
+def test_kill_switch_takes_the_settings_file_ec_run_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `ec run --config ec.toml` found the limits; `ec kill-switch halt --config ec.toml`
+    # was "No such option" and, without it, "no limits file".
+    monkeypatch.delenv("EC_SETTINGS", raising=False)
+    monkeypatch.delenv("EC_LIMITS_FILE", raising=False)
+    limits = tmp_path / "limits.toml"
+    limits.write_text('version = 1\n[accounts."MOCK-1"]\n', encoding="utf-8")
+    settings = tmp_path / "ec.toml"
+    settings.write_text(f'limits_file = "{limits.as_posix()}"\n', encoding="utf-8")
+    result = ec("kill-switch", "halt", "--config", str(settings), "--reason", "test")
+    assert result.exit_code == 0, result.output
+    assert "kill switch: HALTED" in result.output
+    assert (tmp_path / "limits.killswitch.json").exists()

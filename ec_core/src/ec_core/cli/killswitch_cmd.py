@@ -21,16 +21,17 @@ from ec_core.settings import load_settings
 __all__ = ["kill_switch_command"]
 
 
-def _limits_path(limits: str | None) -> Path:
+def _limits_path(limits: str | None, config: Path | None) -> Path:
     if limits:
         return Path(limits)
     try:
-        configured = load_settings().limits_file
+        configured = load_settings(config).limits_file
     except ConfigError as exc:
         raise click.UsageError(f"cannot read the settings: {exc}") from exc
     if not configured:
         raise click.UsageError(
-            "no limits file: pass --limits PATH, set EC_LIMITS_FILE or limits_file in the settings"
+            "no limits file: pass --limits PATH, set EC_LIMITS_FILE, or limits_file in the"
+            " settings (--config FILE or $EC_SETTINGS)"
         )
     return Path(configured)
 
@@ -81,12 +82,20 @@ def _show(switch: KillSwitch, path: Path, limits_path: Path, as_json: bool) -> N
     type=click.Path(dir_okay=False),
     help="The limits file whose kill switch to use (default: limits_file of the settings).",
 )
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Settings file whose limits_file to use, as `ec run --config` (default: $EC_SETTINGS).",
+)
 @click.option("--reason", default="", help="Why (kept in the state file and in denials).")
 @click.option("--json", "as_json", is_flag=True, help="Print the state as JSON.")
-def kill_switch_command(action: str, limits: str | None, reason: str, as_json: bool) -> None:
+def kill_switch_command(
+    action: str, limits: str | None, config: Path | None, reason: str, as_json: bool
+) -> None:
     """Show the kill switch, or switch it: halt (only cancels and liquidate/go-flat),
     reduce (only position-reducing orders) or resume (ACTIVE)."""
-    path = _limits_path(limits)
+    path = _limits_path(limits, config)
     switch = KillSwitch(kill_switch_path(path))
     target = {
         "halt": KillSwitchState.HALTED,
