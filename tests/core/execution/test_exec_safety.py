@@ -136,7 +136,6 @@ async def test_daily_loss_from_fills_halts_new_orders() -> None:
         await r.cross(Side.SELL, 1, "70.00")
         await r.executor.execute(Payload(request=limit(qty=1, price="64.00", side=Side.SELL)))
         await r.cross(Side.BUY, 1, "64.00")
-        print("DBG", r.tracker.fill_count, r.tracker.orders()[-1].state)
         assert r.tracker.realized_pnl(ACCOUNT) == Decimal(-6000)
         assert checks.kill_switch.state is KillSwitchState.HALTED
         with pytest.raises(OrderDeniedError) as caught:
