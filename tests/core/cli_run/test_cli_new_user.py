@@ -10,7 +10,6 @@ import os
 import re
 import signal
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
@@ -460,23 +459,20 @@ def test_ctrl_c_twice_stops_a_run_whose_strategy_never_returns(tmp_path: Path) -
         start_new_session=True, preexec_fn=_as_in_a_terminal,
     )  # fmt: skip
     # Unanswered, the signals leave the process running: a deadline ends it (and the test).
-    watchdog = threading.Timer(TIMEOUT, os.killpg, (process.pid, signal.SIGKILL))
-    watchdog.start()
+    guard = watchdog(process, TIMEOUT, group=True)
     try:
         assert process.stdout is not None
         assert process.stderr is not None
         while "strategy: stuck" not in (line := process.stdout.readline()):
-            assert line, process.communicate()[1]
+            assert line, process.communicate(timeout=TIMEOUT)[1]
         os.killpg(process.pid, signal.SIGINT)
         first = process.stderr.readline()  # said by the handler: the first press is taken
         assert first == "ec run: SIGINT: stopping (again: stop at once, where it is)\n"
         os.killpg(process.pid, signal.SIGINT)
         _, err = process.communicate(timeout=TIMEOUT)
     finally:
-        watchdog.cancel()
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        guard.cancel()
+        reap(process, group=True)  # failed too: killed, waited for, its pipes closed
     assert process.returncode == 130, err
     assert re.search(r"stuck\.py:1[012] did not return", err), err  # a line of generate
     assert "working orders were NOT cancelled" in err

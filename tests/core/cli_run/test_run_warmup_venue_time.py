@@ -12,13 +12,13 @@ import os
 import re
 import signal
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli_support import EC, TIMEOUT
 from mock_serve import serve_process
+from reaping import reap, watchdog
 
 USER, PASSWORD = "warmrun", "warmrun-password"
 START = "2024-01-10T15:10:50Z"  # 09:10:50 in Chicago on a Wednesday: in session
@@ -73,8 +73,7 @@ def test_ec_run_warms_up_from_the_venues_time_not_the_walls(folder: Path) -> Non
         [*EC, "run", "count_strategy.py:counting", "--config", "ec.toml", "--warmup", "1m=5"],
         cwd=folder, env=environ, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
-    watchdog = threading.Timer(TIMEOUT, process.kill)  # never hangs the suite
-    watchdog.start()
+    guard = watchdog(process, TIMEOUT)  # never hangs the suite
     lines: list[str] = []
     try:
         assert process.stdout is not None
@@ -85,7 +84,8 @@ def test_ec_run_warms_up_from_the_venues_time_not_the_walls(folder: Path) -> Non
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=TIMEOUT)
     finally:
-        watchdog.cancel()
+        guard.cancel()
+        reap(process)  # failed too: killed, waited for, its pipes closed
     output = "".join(lines) + out + err
     assert process.returncode == 0, output
     warmed = re.search(r"warmed up from history \(EP: (\d+) ticks\)", output)
