@@ -178,16 +178,19 @@ def test_ec_core_alone_helps_and_names_what_a_missing_command_needs(core_venv: P
 
 
 def test_adding_the_mock_wheel_adds_the_mock_vendor(
-    core_venv: Path, wheels: dict[str, Path]
+    tmp_path: Path, wheels: dict[str, Path]
 ) -> None:
-    run(uv(), "pip", "install", "--quiet", "--python", core_venv, wheels["ec-mock"])
-    document = ec_plugins(core_venv)
+    # a venv of its own: adding to the shared core_venv left ec-mock in it for the
+    # ec-core-alone tests whenever they ran after this one (a shuffled order did)
+    python = make_venv(tmp_path / "core", wheels["ec-core"])
+    run(uv(), "pip", "install", "--quiet", "--python", python, wheels["ec-mock"])
+    document = ec_plugins(python)
     records = {p["name"]: p for p in document["plugins"]}
     assert records["mock"]["status"] == "loaded", records["mock"]
     assert records["mock"]["distribution"] == "ec-mock"
     assert [v["name"] for v in document["vendors"]] == ["mock"]
-    run(uv(), "pip", "check", "--python", core_venv)
-    check_imports_alone(core_venv, "ec-mock")
+    run(uv(), "pip", "check", "--python", python)
+    check_imports_alone(python, "ec-mock")
 
 
 def test_ec_cqg_installs_alone_with_its_own_dependencies(
