@@ -11,13 +11,13 @@ from pathlib import Path
 import anyio
 import pytest
 from ec_core.journal import Journal
-from ec_core.model import Fill
+from ec_core.model import Fill, Instrument
 from ec_core.plugins import PluginHost, hookimpl
 from ec_core.settings import Settings
 from ec_core.strategy import OpSignal, OpStrategy, StrategyContext
 from ec_core.strategy.loader import StrategyPlan
 from ec_core.strategy.replay import replay_feed
-from ec_core.strategy.rig import trading_rig
+from ec_core.strategy.rig import order_path, trading_rig
 
 import ec_core
 from ec_core import NewOrder, OrderType, PnlUnknownError, Side
@@ -135,6 +135,41 @@ async def test_fills_recovered_from_the_journal_are_priced_at_connect(tmp_path: 
                     assert list(rig.instruments) == ["CLE"]
                     assert rig.tracker.unpriced() == ()
                     assert rig.tracker.realized_pnl("MOCK-1") == points * 50
+
+
+async def test_the_symbol_of_an_order_working_across_a_restart_is_resolved_at_start(
+    tmp_path: Path,
+) -> None:
+    """An order left working (nothing filled) is recovered from the journal: the order
+    path resolves its symbol at start, so its first fill after the restart is booked in
+    money, inside the daily loss limit's sum (it was left to the gateway process alone:
+    connect() and ec run booked that fill in price points)."""
+    settings = Settings(vendor="mock", journal_path=str(tmp_path / "journal.db"))
+    with anyio.fail_after(30):
+        async with ec_core.connect(settings) as trader:
+            far_below = NewOrder(
+                account_id="MOCK-1", symbol="EP", side=Side.BUY, qty=1,
+                order_type=OrderType.LMT, limit_price=Decimal("1000.00"),
+            )  # fmt: skip
+            order = await trader.execute(far_below)
+            assert order is not None
+            assert not order.state.is_final
+        host = PluginHost.load()
+        vendor = {"clock": "simulated", "market": False, "account_id": "MOCK-1"}
+        async with host.open_session("mock", vendor) as session:
+            venue_feed = replay_feed(session)
+            instruments: dict[str, Instrument] = {}
+            with Journal(settings.journal_path or "") as journal:
+                async with order_path(
+                    host,
+                    session,
+                    account_id="MOCK-1",
+                    clock=venue_feed.clock,
+                    instruments=instruments,
+                    journal=journal,
+                ) as path:
+                    assert [o.symbol for o in path.tracker.open_orders("MOCK-1")] == ["EP"]
+                    assert list(instruments) == ["EP"]
 
 
 class _Watch(OpStrategy):

@@ -5,12 +5,11 @@ pre-trade checks of the limits file with the kill switch beside it, a journal pe
 account recovered before anything trades, a reconciliation with the venue), shared
 by every worker through :class:`~ec_core.gateway.service.Gateway`. The instruments of
 what each account holds after its recovery (open orders, positions) are resolved
-before it serves.
+by its order path before it serves.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -18,7 +17,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import anyio
 
 from ec_core.data.feed import FeedSet
-from ec_core.errors import SymbolNotFoundError
 from ec_core.front import pre_trade_checks, require_limits, venue_clock
 from ec_core.gateway.config import GatewayConfig
 from ec_core.gateway.redis_io import open_redis
@@ -28,8 +26,7 @@ from ec_core.journal import Journal
 from ec_core.model import Instrument
 from ec_core.plugins import PluginHost
 from ec_core.strategy.rig import OrderPath, order_path
-from ec_core.tracking import OrderTracker
-from ec_core.vendor import OpensAccounts, Session
+from ec_core.vendor import OpensAccounts
 
 __all__ = ["open_gateway", "serve_gateway"]
 
@@ -75,7 +72,7 @@ async def open_gateway(
             tap = taps[account] = EventTap()
             journal_path = config.journal_for(account)
             journal = stack.enter_context(Journal(journal_path)) if journal_path else None
-            path = paths[account] = await stack.enter_async_context(
+            paths[account] = await stack.enter_async_context(
                 order_path(
                     host,
                     session,
@@ -91,7 +88,6 @@ async def open_gateway(
                     tap=tap,
                 )
             )
-            await _resolve_held(session, path.tracker, account, instruments)
         yield Gateway(
             config=config,
             client=client,
@@ -103,21 +99,6 @@ async def open_gateway(
             consumer=consumer or f"gateway-{os.getpid()}",
             feeds=feeds,
         )
-
-
-async def _resolve_held(
-    session: Session, tracker: OrderTracker, account: str, instruments: dict[str, Instrument]
-) -> None:
-    """Resolve the symbols of the recovered account's open orders and positions (the
-    order path resolved those of its fills): a fill of an order working across a restart
-    is then booked in money, counted by the daily loss limit, and a worker's snapshot
-    carries the instrument. One the venue no longer lists is left to the trackers' unpriced
-    rule."""
-    held = {o.symbol for o in tracker.open_orders(account)}
-    held.update(p.symbol for p in tracker.positions(account))
-    for symbol in sorted(held - instruments.keys()):
-        with contextlib.suppress(SymbolNotFoundError):
-            instruments[symbol] = await session.resolve(symbol)
 
 
 async def serve_gateway(

@@ -11,6 +11,7 @@ starts), and a reconciliation with the venue before the strategies trade.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -200,8 +201,8 @@ async def order_path(
     Shared by :func:`trading_rig` (``ec run``, ``ec replay``), :func:`ec_core.connect`
     and ``ec gateway``.
     ``instruments`` may grow while the path runs (the executor looks symbols up in it,
-    the tracker its multipliers); the symbols of fills recovered from the journal or
-    brought by the venue's snapshot are resolved into it at start.
+    the tracker its multipliers); the symbols of the orders, positions and fills recovered
+    from the journal or brought by the venue's snapshot are resolved into it at start.
     ``replay``: on event time, the tracker keeps every finished order (the report lists
     every fill) and the executor refuses to sleep on a clock only the replay moves.
     ``tap`` hears every trade event as the executor takes it (the gateway publishes them).
@@ -247,7 +248,7 @@ async def order_path(
         unknown_timer=not replay,  # retries are checked as the replay's events move time
     )
     recovery = executor.recover()
-    await _learn_unpriced(parts, tracker, instruments)  # the journal's fills
+    await _resolve_held(parts, tracker, account_id, instruments)  # the journal's
     async with (
         monitor.stream(account_id) as events,
         executor.consume(events if tap is None else TappedStream(events, tap)),
@@ -258,21 +259,27 @@ async def order_path(
             while path.backlog():  # the snapshot first: reconcile on a quiet stream
                 await anyio.lowlevel.checkpoint()
             path.reconciled = await executor.reconcile(account_id)
-            await _learn_unpriced(parts, tracker, instruments)  # the snapshot's fills
+            await _resolve_held(parts, tracker, account_id, instruments)  # the venue's
         yield path
 
 
-async def _learn_unpriced(
-    parts: SessionParts, tracker: OrderTracker, instruments: MutableMapping[str, Instrument]
+async def _resolve_held(
+    parts: SessionParts,
+    tracker: OrderTracker,
+    account_id: str,
+    instruments: MutableMapping[str, Instrument],
 ) -> None:
-    """Resolve the symbols whose fills the tracker booked in price points (the journal's
-    or the venue's snapshot's, of symbols not resolved yet): their P&L is money then. One
-    the venue does not list stays unpriced (pnl() refuses naming it)."""
-    for symbol in tracker.unpriced():
-        try:
+    """Resolve the symbols the tracker holds that are not resolved yet: those of fills
+    booked in price points (the journal's, the venue's snapshot's), of open orders and of
+    positions. Their P&L is money then, and an order working across a restart fills in
+    money, inside the daily loss limit's sum. One the venue does not list stays unpriced
+    (pnl() refuses naming it)."""
+    held = set(tracker.unpriced())
+    held.update(order.symbol for order in tracker.open_orders(account_id))
+    held.update(position.symbol for position in tracker.positions(account_id))
+    for symbol in sorted(held - instruments.keys()):
+        with contextlib.suppress(SymbolNotFoundError):
             instruments[symbol] = await parts.resolve(symbol)
-        except SymbolNotFoundError:
-            continue
 
 
 async def _replay_cannot_wait(seconds: float) -> None:
