@@ -10,8 +10,10 @@ from pathlib import Path
 
 import anyio
 import pytest
+from ec_core.cli.run_view import instrument_lines
 from ec_core.journal import Journal
 from ec_core.model import Fill, Instrument
+from ec_core.model.money import format_money
 from ec_core.plugins import PluginHost, hookimpl
 from ec_core.settings import Settings
 from ec_core.strategy import OpSignal, OpStrategy, StrategyContext
@@ -135,6 +137,11 @@ async def test_fills_recovered_from_the_journal_are_priced_at_connect(tmp_path: 
                     assert list(rig.instruments) == ["CLE"]
                     assert rig.tracker.unpriced() == ()
                     assert rig.tracker.realized_pnl("MOCK-1") == points * 50
+                    # its view and stop summary still show EP, now in money
+                    ep = format_money(points * 50, 2, "USD", sign=True)
+                    assert instrument_lines(rig)[1:] == [
+                        f"EP: position +0, realized {ep} (not traded by this run)"
+                    ]
 
 
 async def test_the_symbol_of_an_order_working_across_a_restart_is_resolved_at_start(

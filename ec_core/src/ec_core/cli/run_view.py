@@ -1,8 +1,9 @@
 """What ``ec run`` shows while it trades and when it stops.
 
 Per instrument: position and average price, last price, bid and ask, realized and
-unrealized P&L in the instrument's currency (a symbol whose instrument is not known, a
-fill of an order placed elsewhere: its realized price points, said to be no money); the
+unrealized P&L in the instrument's currency; a symbol the run does not trade that the
+account holds (an order placed elsewhere): its position and realized P&L, in money once
+its instrument is known, else in price points said to be no money; the
 working orders (side, quantity,
 price); the market time (the venue's clock); order actions by outcome; each
 distinct error once with its count. The live view is redrawn from this; the stop
@@ -73,6 +74,19 @@ def instrument_lines(rig: TradingRig) -> list[str]:
             f" ask {buffer.ask if buffer.ask is not None else '-'}),"
             f" realized {format_money(position.realized_pnl, places, currency, sign=True)},"
             f" unrealized {format_money(unrealized, places, currency, sign=True)}"
+        )
+    for position in rig.tracker.positions(rig.account_id):  # held, not traded by the run
+        known = rig.priced.get(position.symbol)
+        if known is None or position.symbol in rig.engine.feeds:
+            continue  # traded (above), or not priced (below)
+        held = f"{position.qty:+d}"
+        if position.qty:
+            held += f" @ {position.avg_price}"
+        realized = format_money(
+            position.realized_pnl, money_places(known), known.currency, sign=True
+        )
+        lines.append(
+            f"{position.symbol}: position {held}, realized {realized} (not traded by this run)"
         )
     for symbol in rig.tracker.unpriced(rig.account_id):  # fills of orders placed elsewhere
         position = rig.tracker.position(rig.account_id, symbol)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import AsyncIterator, Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from typing import final
 
@@ -57,6 +57,7 @@ class TradingRig:
         "engine",
         "executor",
         "instruments",
+        "priced",
         "reconciled",
         "recovery",
         "session",
@@ -73,11 +74,15 @@ class TradingRig:
         tracker: OrderTracker,
         engine: StrategyEngine,
         backlog: Callable[[], int],
+        priced: Mapping[str, Instrument] | None = None,
     ) -> None:
         self.session = session
         self.backlog = backlog  # trade events buffered for the executor, not yet consumed
         self.account_id = account_id
-        self.instruments = instruments
+        self.instruments = instruments  # the plan's: what the run streams
+        # what the order path prices with: the plan's and those of what the account held
+        # at start (another terminal's symbols, resolved for their P&L)
+        self.priced: Mapping[str, Instrument] = instruments if priced is None else priced
         self.executor = executor
         self.tracker = tracker
         self.engine = engine
@@ -116,14 +121,15 @@ async def trading_rig(
     feeds = FeedSet.of(
         list(instruments.values()), timeframes=plan.timeframes, stats_window=plan.stats_window
     )
+    # a copy: the path adds the instruments of what the account holds of other symbols
+    # (the journal's, the venue's snapshot's) for their P&L; the run streams the plan's
+    priced = dict(instruments)
     async with order_path(
         host,
         session,
         account_id=account_id,
         clock=clock,
-        # a copy: the path adds the instruments of fills of other symbols (the journal's,
-        # the venue's snapshot's) for their P&L; the run streams the plan's alone
-        instruments=dict(instruments),
+        instruments=priced,
         checks=checks,
         journal=journal,
         ack_timeout=ack_timeout,
@@ -153,6 +159,7 @@ async def trading_rig(
             tracker=path.tracker,
             engine=engine,
             backlog=path.backlog,
+            priced=priced,
         )
         rig.recovery = path.recovery
         rig.reconciled = path.reconciled
