@@ -157,3 +157,18 @@ async def test_a_worker_naming_too_many_distinct_symbols_is_refused_others_are_n
         assert gateway.symbol_quota.named("w2") == 4
         await link.lookup((KNOWN[3],))  # w1's own count
         assert KNOWN[3] in link.instruments
+
+
+async def test_an_instrument_refused_by_the_caps_raises_the_refusal_not_symbol_not_found(
+    redis_server: RedisServer,
+) -> None:
+    """trader.instrument(symbol) through a gateway (link.instrument): a lookup the caps
+    refuse raises GatewayRefusedError naming the rule and the setting; it raised
+    SymbolNotFoundError, as if the venue did not list a symbol it does list."""
+    async with _gateway(redis_server, per_worker=1) as (gateway, _, link):
+        assert (await link.instrument("EP")).symbol == "EP"
+        with pytest.raises(GatewayRefusedError, match="max_symbols_per_worker") as caught:
+            await link.instrument("CLE")
+        assert caught.value.codes == ("SYMBOL_LIMIT_REACHED",)
+        assert "CLE" not in link.instruments
+        assert "CLE" not in gateway.instruments  # nothing resolved

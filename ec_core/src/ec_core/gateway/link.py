@@ -16,7 +16,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any, final
 
 import anyio
@@ -160,7 +160,10 @@ class WorkerLink:
             payload.request = request
         symbol = getattr(request, "symbol", None)
         if symbol and symbol not in self.instruments:
-            await self.lookup((symbol,))  # before any fill of it: P&L in money
+            # before any fill of it: P&L in money; a refused lookup is the intent's
+            # refusal too (the gateway denies it the same way, its answer says why)
+            with suppress(GatewayRefusedError):
+                await self.lookup((symbol,))
         intent_id = request.cl_order_id
         intent = IntentMsg(
             worker=self.worker,
@@ -223,17 +226,19 @@ class WorkerLink:
 
     async def lookup(self, symbols: tuple[str, ...]) -> None:
         """Learn the instruments of ``symbols`` from the gateway (no market data). One it
-        cannot resolve stays unknown here: an intent for it is denied by the gateway
-        (``SYMBOL_NOT_FOUND``), and a refused lookup is the intent's refusal too."""
+        cannot resolve stays unknown here. Raises :class:`GatewayRefusedError` naming
+        the rule when the gateway refuses the lookup (the symbol caps, the allow-list)."""
         hello_id = secrets.token_hex(6)
         message = Lookup(worker=self.worker, symbols=symbols, hello_id=hello_id)
         reply = await self._ask(hello_id, message, self.answer_timeout)
         if isinstance(reply, Answer) and reply.outcome is Outcome.DENIED:
-            return  # the intent is refused the same way, its answer says why
+            raise GatewayRefusedError(f"the lookup of {', '.join(symbols)}", reply.violations)
         self._apply_snapshot(_snapshot(reply, f"the lookup of {', '.join(symbols)}"))
 
     async def instrument(self, symbol: str) -> Instrument:
-        """The instrument of ``symbol``: known here, else asked of the gateway (kept)."""
+        """The instrument of ``symbol``: known here, else asked of the gateway (kept).
+        Raises :class:`~ec_core.errors.SymbolNotFoundError` when the gateway's venue lists
+        none, :class:`GatewayRefusedError` when the gateway refuses to look it up."""
         if symbol not in self.instruments:
             await self.lookup((symbol,))
         found = self.instruments.get(symbol)
