@@ -447,16 +447,17 @@ class StrategyEngine:
             await self.router.execute(payload)
         except Exception as exc:
             error = exc
-            now = self.clock.now_ns()
-            self._report(now, "cancel", self._owner_name(signal), signal.signal_id, exc)
-            if isinstance(exc, OrderDeniedError):
-                self.outcomes.note_denied(now, signal.signal_id, payload.request, exc)
         except BaseException:  # cut off (the run stopped): counted by where it got to
             self.outcomes.count_cut_off(payload.status)
             self._actions.settled()
             raise
         self.outcomes.count(error)
-        self._actions.settled()
+        self._actions.settled()  # before the report, as in _send: a stop never waits on it
+        if error is not None:
+            now = self.clock.now_ns()
+            self._report(now, "cancel", self._owner_name(signal), signal.signal_id, error)
+            if isinstance(error, OrderDeniedError):
+                self.outcomes.note_denied(now, signal.signal_id, payload.request, error)
 
     def _owner_name(self, signal: OpSignal) -> str:
         owner = self._owner.get(signal.signal_id)
