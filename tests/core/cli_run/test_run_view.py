@@ -7,8 +7,23 @@ import logging
 from decimal import Decimal
 
 import pytest
-from ec_core.cli.run_view import instrument_lines, live_logging, market_time
-from ec_core.model import ExecutionReport, Fill, OrderState, OrderType, ReportKind, Side
+from ec_core.cli.run_view import (
+    instrument_lines,
+    live_logging,
+    market_time,
+    unknown_lines,
+    view,
+    working_lines,
+)
+from ec_core.model import (
+    ExecutionReport,
+    Fill,
+    NewOrder,
+    OrderState,
+    OrderType,
+    ReportKind,
+    Side,
+)
 from ec_core.plugins import PluginHost
 from ec_core.strategy import OpSignal, OpStrategy, StrategyContext
 from ec_core.strategy.loader import StrategyPlan
@@ -82,3 +97,41 @@ async def test_a_symbol_traded_elsewhere_is_shown_in_price_points_not_money() ->
     assert lines[1] == (
         "EP: position +0, realized +1.25 price points (its instrument is not known here: not money)"
     )
+
+
+@pytest.mark.anyio
+async def test_an_unknown_order_is_listed_apart_from_the_working_ones() -> None:
+    """An order whose fate is not known may or may not be working: the live view lists it
+    on its own UNKNOWN row, never among the working orders."""
+    host = PluginHost.load()
+    settings = {"clock": "simulated", "market": False, "account_id": "RUN-1"}
+    async with host.open_session("mock", settings) as session:
+        market = replay_feed(session)
+        async with trading_rig(
+            host,
+            session,
+            StrategyPlan([_Watch(symbols=["CLE"])]),
+            account_id="RUN-1",
+            clock=market.clock,
+            engine_clock=None,
+        ) as rig:
+            for n in (1, 2):
+                rig.tracker.track_new(
+                    NewOrder(
+                        account_id="RUN-1",
+                        symbol="CLE",
+                        side=Side.BUY,
+                        qty=n,
+                        order_type=OrderType.LMT,
+                        limit_price=Decimal("70.00"),
+                        cl_order_id=f"view{n}",
+                    )
+                )
+            rig.tracker.mark_unknown("view2", "no answer")
+            working, unknown = working_lines(rig), unknown_lines(rig)
+            table = view(rig, "test")
+    assert working == ["BUY 1 CLE LMT @ 70.00 (view1, PENDING_NEW)"]
+    assert unknown == ["BUY 2 CLE LMT @ 70.00 (view2, UNKNOWN)"]
+    rows = dict(zip(table.columns[0].cells, table.columns[1].cells, strict=True))
+    assert rows["working"] == working[0]
+    assert rows["UNKNOWN"] == unknown[0]

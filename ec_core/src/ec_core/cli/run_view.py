@@ -36,6 +36,7 @@ __all__ = [
     "open_at_stop",
     "order_line",
     "stop_order_lines",
+    "unknown_lines",
     "view",
     "working_lines",
 ]
@@ -99,8 +100,22 @@ def instrument_lines(rig: TradingRig) -> list[str]:
 
 
 def working_lines(rig: TradingRig) -> list[str]:
-    """Each open order (working or UNKNOWN): see :func:`order_line`."""
-    return [order_line(order) for order in rig.tracker.open_orders(rig.account_id)]
+    """Each open order but the UNKNOWN ones (:func:`unknown_lines`): see :func:`order_line`."""
+    return [
+        order_line(order)
+        for order in rig.tracker.open_orders(rig.account_id)
+        if order.state is not OrderState.UNKNOWN
+    ]
+
+
+def unknown_lines(rig: TradingRig) -> list[str]:
+    """Each UNKNOWN order (sent, its fate not known: it may be working), apart from the
+    working ones so the view never shows it as working."""
+    return [
+        order_line(order)
+        for order in rig.tracker.open_orders(rig.account_id)
+        if order.state is OrderState.UNKNOWN
+    ]
 
 
 def order_line(order: Order) -> str:
@@ -164,6 +179,9 @@ def view(rig: TradingRig, label: str) -> Table:
     )
     working = working_lines(rig)
     table.add_row("working", "\n".join(working) if working else "none")
+    unknown = unknown_lines(rig)
+    if unknown:  # asked of the venue by the executor; until it answers, check it there
+        table.add_row("UNKNOWN", "\n".join(unknown))
     table.add_row("fills", str(rig.tracker.stats().fills))
     errors = error_lines(rig)
     table.add_row("errors", "\n".join(errors) if errors else "none")
