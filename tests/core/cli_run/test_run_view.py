@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 
 import pytest
@@ -28,7 +30,7 @@ from ec_core.plugins import PluginHost
 from ec_core.strategy import OpSignal, OpStrategy, StrategyContext
 from ec_core.strategy.loader import StrategyPlan
 from ec_core.strategy.replay import replay_feed
-from ec_core.strategy.rig import trading_rig
+from ec_core.strategy.rig import TradingRig, trading_rig
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -74,10 +76,9 @@ class _Watch(OpStrategy):
         return None
 
 
-@pytest.mark.anyio
-async def test_a_symbol_traded_elsewhere_is_shown_in_price_points_not_money() -> None:
-    """The run trades CLE; EP's fills (another terminal's) are booked in points: its line
-    says so, instead of a USD figure that is points."""
+@asynccontextmanager
+async def _cle_rig() -> AsyncIterator[TradingRig]:
+    """``ec run``'s rig for account RUN-1 trading CLE on the mock, on event time."""
     host = PluginHost.load()
     settings = {"clock": "simulated", "market": False, "account_id": "RUN-1"}
     async with host.open_session("mock", settings) as session:
@@ -90,9 +91,17 @@ async def test_a_symbol_traded_elsewhere_is_shown_in_price_points_not_money() ->
             clock=market.clock,
             engine_clock=None,
         ) as rig:
-            rig.tracker.apply(_elsewhere(1, Side.BUY, "5000.00"))
-            rig.tracker.apply(_elsewhere(2, Side.SELL, "5001.25"))
-            lines = instrument_lines(rig)
+            yield rig
+
+
+@pytest.mark.anyio
+async def test_a_symbol_traded_elsewhere_is_shown_in_price_points_not_money() -> None:
+    """The run trades CLE; EP's fills (another terminal's) are booked in points: its line
+    says so, instead of a USD figure that is points."""
+    async with _cle_rig() as rig:
+        rig.tracker.apply(_elsewhere(1, Side.BUY, "5000.00"))
+        rig.tracker.apply(_elsewhere(2, Side.SELL, "5001.25"))
+        lines = instrument_lines(rig)
     assert lines[0].startswith("CLE: position +0")
     assert lines[1] == (
         "EP: position +0, realized +1.25 price points (its instrument is not known here: not money)"
@@ -103,33 +112,22 @@ async def test_a_symbol_traded_elsewhere_is_shown_in_price_points_not_money() ->
 async def test_an_unknown_order_is_listed_apart_from_the_working_ones() -> None:
     """An order whose fate is not known may or may not be working: the live view lists it
     on its own UNKNOWN row, never among the working orders."""
-    host = PluginHost.load()
-    settings = {"clock": "simulated", "market": False, "account_id": "RUN-1"}
-    async with host.open_session("mock", settings) as session:
-        market = replay_feed(session)
-        async with trading_rig(
-            host,
-            session,
-            StrategyPlan([_Watch(symbols=["CLE"])]),
-            account_id="RUN-1",
-            clock=market.clock,
-            engine_clock=None,
-        ) as rig:
-            for n in (1, 2):
-                rig.tracker.track_new(
-                    NewOrder(
-                        account_id="RUN-1",
-                        symbol="CLE",
-                        side=Side.BUY,
-                        qty=n,
-                        order_type=OrderType.LMT,
-                        limit_price=Decimal("70.00"),
-                        cl_order_id=f"view{n}",
-                    )
+    async with _cle_rig() as rig:
+        for n in (1, 2):
+            rig.tracker.track_new(
+                NewOrder(
+                    account_id="RUN-1",
+                    symbol="CLE",
+                    side=Side.BUY,
+                    qty=n,
+                    order_type=OrderType.LMT,
+                    limit_price=Decimal("70.00"),
+                    cl_order_id=f"view{n}",
                 )
-            rig.tracker.mark_unknown("view2", "no answer")
-            working, unknown = working_lines(rig), unknown_lines(rig)
-            table = view(rig, "test")
+            )
+        rig.tracker.mark_unknown("view2", "no answer")
+        working, unknown = working_lines(rig), unknown_lines(rig)
+        table = view(rig, "test")
     assert working == ["BUY 1 CLE LMT @ 70.00 (view1, PENDING_NEW)"]
     assert unknown == ["BUY 2 CLE LMT @ 70.00 (view2, UNKNOWN)"]
     rows = dict(zip(table.columns[0].cells, table.columns[1].cells, strict=True))
