@@ -11,8 +11,8 @@ starts), and a reconciliation with the venue before the strategies trade.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from typing import final
@@ -21,7 +21,7 @@ import anyio
 
 from ec_core.clock import Clock
 from ec_core.data import FeedSet
-from ec_core.errors import ConfigError, SymbolNotFoundError
+from ec_core.errors import ConfigError, ProtocolError, RequestTimeoutError, SymbolNotFoundError
 from ec_core.execution import (
     ClientOrderIds,
     Executor,
@@ -45,6 +45,8 @@ from ec_core.tracking.retention import DEFAULT_RETAIN_FINAL
 from ec_core.vendor import Session
 
 __all__ = ["OrderPath", "TradingRig", "order_path", "trading_rig"]
+
+log = logging.getLogger(__name__)
 
 
 @final
@@ -285,8 +287,19 @@ async def _resolve_held(
     held.update(order.symbol for order in tracker.open_orders(account_id))
     held.update(position.symbol for position in tracker.positions(account_id))
     for symbol in sorted(held - instruments.keys()):
-        with contextlib.suppress(SymbolNotFoundError):
+        try:
             instruments[symbol] = await parts.resolve(symbol)
+        except SymbolNotFoundError:
+            pass
+        except (RequestTimeoutError, ProtocolError) as exc:  # pricing must not stop the start
+            log.warning(
+                "%s held on %s: its instrument could not be resolved (%s); its P&L stays in"
+                " price points and pnl() refuses it until trader.instrument(%r) succeeds",
+                symbol,
+                account_id,
+                exc,
+                symbol,
+            )
 
 
 async def _replay_cannot_wait(seconds: float) -> None:
