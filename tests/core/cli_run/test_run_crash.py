@@ -16,10 +16,10 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import msgspec
 import pytest
@@ -33,6 +33,7 @@ pytestmark = pytest.mark.skipif(
     not hasattr(signal, "SIGSTOP"), reason="needs SIGKILL, SIGSTOP and FIFOs (POSIX)"
 )
 
+T = TypeVar("T")
 USER, PASSWORD = "crash", "crash-password"
 START = "2024-01-10T15:00:01Z"  # 09:00 in Chicago on a Wednesday: in session
 
@@ -175,39 +176,52 @@ def _reap() -> Iterator[None]:
         reap(run.process)
 
 
-def journal_kinds(folder: Path) -> list[tuple[str, str]]:
-    """(kind, cl_order_id) of the journal's committed records, read-only (the writer may live)."""
+def _read(folder: Path, sql: str) -> list[tuple[object, ...]]:
+    """Rows of the journal's committed records, read-only (the writer may live); none
+    before the file exists."""
+    if not (folder / "orders.sqlite").exists():
+        return []
     uri = f"file:{folder / 'orders.sqlite'}?mode=ro"
     with closing(sqlite3.connect(uri, uri=True)) as db:
-        return list(db.execute("SELECT kind, cl_order_id FROM journal ORDER BY seq"))
+        return list(db.execute(sql))
+
+
+def journal_kinds(folder: Path) -> list[tuple[str, str]]:
+    """(kind, cl_order_id) of the journal's committed records."""
+    rows = _read(folder, "SELECT kind, cl_order_id FROM journal ORDER BY seq")
+    return [(str(kind), str(cl_order_id)) for kind, cl_order_id in rows]
+
+
+def _poll(what: str, found: Callable[[], T | None]) -> T:
+    """Poll the journal's file until ``found`` answers (the writer commits within its
+    flush interval); fails after TIMEOUT."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        answer = found()
+        if answer is not None:
+            return answer
+        time.sleep(0.02)  # polling a file another process writes: no event to wait on
+    raise AssertionError(f"no {what} in the journal within {TIMEOUT}s")
 
 
 def wait_for_kind(folder: Path, kind: str) -> list[tuple[str, str]]:
-    """Poll the journal's file until a ``kind`` record is committed (the writer commits
-    within its flush interval); fails after TIMEOUT."""
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if (folder / "orders.sqlite").exists():
-            rows = journal_kinds(folder)
-            if any(k == kind for k, _ in rows):
-                return rows
-        time.sleep(0.02)  # polling a file another process writes: no event to wait on
-    raise AssertionError(f"no {kind!r} record in the journal within {TIMEOUT}s")
+    """The journal's (kind, cl_order_id) rows once a ``kind`` record is committed."""
+
+    def committed() -> list[tuple[str, str]] | None:
+        rows = journal_kinds(folder)
+        return rows if any(k == kind for k, _ in rows) else None
+
+    return _poll(f"{kind!r} record", committed)
 
 
 _RECORD = msgspec.msgpack.Decoder(JournalRecord)
 
 
 def committed_reports(folder: Path) -> list[ExecutionReport]:
-    """The venue's reports the journal has committed, in order, read-only (the writer may
-    live)."""
-    if not (folder / "orders.sqlite").exists():
-        return []
-    uri = f"file:{folder / 'orders.sqlite'}?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True)) as db:
-        bodies = [b for (b,) in db.execute("SELECT body FROM journal WHERE kind = 'event'")]
+    """The venue's reports the journal has committed, in order."""
     reports = []
-    for body in bodies:
+    for (body,) in _read(folder, "SELECT body FROM journal WHERE kind = 'event' ORDER BY seq"):
+        assert isinstance(body, bytes)
         record = _RECORD.decode(body)
         assert isinstance(record, EventReceived)
         if isinstance(record.event, ExecutionReport):
@@ -216,14 +230,12 @@ def committed_reports(folder: Path) -> list[ExecutionReport]:
 
 
 def wait_for_state(folder: Path, state: OrderState) -> None:
-    """Poll the journal's file until a committed venue report puts an order in ``state``
-    (the strategy sees an order open from its first report, PENDING_NEW included)."""
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if any(report.state is state for report in committed_reports(folder)):
-            return
-        time.sleep(0.02)  # polling a file another process writes: no event to wait on
-    raise AssertionError(f"no {state.name} report in the journal within {TIMEOUT}s")
+    """Until a committed venue report puts an order in ``state`` (the strategy sees an
+    order open from its first report, PENDING_NEW included)."""
+    _poll(
+        f"{state.name} report",
+        lambda: True if any(r.state is state for r in committed_reports(folder)) else None,
+    )
 
 
 def test_sigkill_with_an_order_working_restarts_with_it_and_sends_no_second(
