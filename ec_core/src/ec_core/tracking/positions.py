@@ -219,8 +219,12 @@ class PositionBook:
             if not priced_only:
                 self._refuse_unpriced(account_id, symbol)
         if symbol is not None:
-            return self.get(account_id, symbol).realized_pnl
-        return sum((p.realized_pnl for p in self.all(account_id)), _ZERO)
+            found = self._positions.get((account_id, symbol))
+            return _ZERO if found is None else found.realized_pnl
+        # per fill (the daily loss limit): neither all()'s sort nor a second pricing pass
+        return sum(
+            (p.realized_pnl for (a, _), p in self._positions.items() if a == account_id), _ZERO
+        )
 
     def unrealized_pnl(self, account_id: str, symbol: str, mark: Decimal) -> Decimal:
         """Open P&L of one position valued at ``mark`` (a price, not ticks). Exact.
