@@ -74,12 +74,14 @@ class SymbolQuota:
                 value=len(symbols),
                 limit=self.per_request,
             )
+        named = self._named.setdefault(worker, set())
+        if named.issuperset(symbols):  # every intent of a known symbol: checked already
+            return None
         for symbol in symbols:
             if not is_symbol(symbol):
                 return Violation(
                     code="SYMBOL_MALFORMED", field=field, rule=SYMBOL_RULE, value=_shown(symbol)
                 )
-        named = self._named.setdefault(worker, set())
         new = set(symbols).difference(named)
         if len(named) + len(new) > self.per_worker:
             return Violation(
