@@ -3,11 +3,10 @@
 Per instrument: position and average price, last price, bid and ask, realized and
 unrealized P&L in the instrument's currency; a symbol the run does not trade that the
 account holds (an order placed elsewhere): its position and realized P&L, in money once
-its instrument is known, else in price points said to be no money; the
-working orders (side, quantity,
-price); the market time (the venue's clock); order actions by outcome; each
-distinct error once with its count. The live view is redrawn from this; the stop
-summary prints the same lines once.
+its instrument is known, else in price points said to be no money; the working orders
+(side, quantity, price) and the UNKNOWN ones apart; the market time (the venue's clock);
+order actions by outcome; each distinct error once with its count. The live view is
+redrawn from this; the stop summary prints the same lines once.
 """
 
 from __future__ import annotations
