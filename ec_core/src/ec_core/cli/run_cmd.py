@@ -42,10 +42,10 @@ from ec_core.cli.run_view import (
     live_logging,
     market_time,
     open_at_stop,
+    run_stop,
     stop_order_lines,
     view,
 )
-from ec_core.cli.signals import StopOnSignal
 from ec_core.clock import Clock
 from ec_core.errors import EcError
 from ec_core.model import MarketEvent
@@ -240,9 +240,7 @@ async def _run(
     from ec_core.front import open_venue
     from ec_core.strategy.rig import trading_rig
 
-    stop = StopOnSignal(
-        "market data ended", command="ec run", left="working orders were NOT cancelled: check them"
-    )
+    stop = run_stop()
     vendor, limits_file = settings.vendor, settings.limits_file
     async with open_venue(
         host, settings, vendor_settings, accept_journal_loss=accept_journal_loss

@@ -18,8 +18,7 @@ from collections.abc import Callable
 import anyio
 import click
 
-from ec_core.cli.run_view import open_at_stop
-from ec_core.cli.signals import StopOnSignal
+from ec_core.cli.run_view import open_at_stop, run_stop
 from ec_core.data import FeedSet
 from ec_core.strategy.context import ExecutorRouter
 from ec_core.strategy.engine import ErrorReport, StrategyEngine
@@ -46,9 +45,7 @@ async def run_remote(
     from ec_core.gateway.client import open_link
     from ec_core.gateway.redis_io import redacted
 
-    stop = StopOnSignal(
-        "market data ended", command="ec run", left="working orders were NOT cancelled: check them"
-    )
+    stop = run_stop()
     symbols = tuple(plan.symbols)
     async with open_link(url, account_id=account, worker=worker) as link:
         await link.subscribe(symbols)

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from ec_core.cli.signals import StopOnSignal
 from ec_core.clock import utc_iso as market_time
 from ec_core.model import Order, OrderState
 from ec_core.model.money import format_money, money_places
@@ -34,6 +35,7 @@ __all__ = [
     "market_time",
     "open_at_stop",
     "order_line",
+    "run_stop",
     "stop_order_lines",
     "unknown_lines",
     "view",
@@ -127,6 +129,14 @@ def order_line(order: Order) -> str:
     return (
         f"{order.side.value} {order.remaining_qty} {order.symbol}"
         f" {order.order_type.value}{price} ({order.cl_order_id}, {order.state.value})"
+    )
+
+
+def run_stop() -> StopOnSignal:
+    """The stop of ``ec run``, local or through a gateway: one wording for both, a
+    second signal stopping it where it is leaves the working orders in place."""
+    return StopOnSignal(
+        "market data ended", command="ec run", left="working orders were NOT cancelled: check them"
     )
 
 
