@@ -345,12 +345,26 @@ def test_a_stop_signal_during_a_send_leaves_the_journal_consistent(
     again = Run(folder)
     again.until("ec run: journal orders.sqlite: recovered")
     reconciled = again.until("ec run: reconciled with the venue")
-    assert "clean (1 orders, 0 positions checked)" in reconciled
+    if "difference(s)" in reconciled:
+        # the stop closed the connection while the frozen venue still held the order's
+        # frame unread: a reset drops it, so the venue never had it. Not found, not
+        # voided either (it could still arrive): UNKNOWN, and said so
+        assert (
+            f"1 difference(s): MISSING_AT_VENUE {order} (ours UNKNOWN, venue -);"
+            f" still unknown: {order};"
+        ) in reconciled
+        venue_has_it = False
+    else:  # the venue read the frame before the close: it has the order
+        assert "clean (1 orders, 0 positions checked)" in reconciled
+        venue_has_it = True
     again.until(f"strategy: open {order}")
     output = again.finish(signal.SIGINT)
     assert again.process.returncode == 0, output
-    assert f"({order}, WORKING)" in output
-    assert "1 orders working, 0 orders UNKNOWN" in output  # reconciled at the start
+    if venue_has_it:
+        assert f"({order}, WORKING)" in output
+        assert "1 orders working, 0 orders UNKNOWN" in output  # reconciled at the start
+    else:  # UNKNOWN still, or voided by a later query: never shown as working
+        assert "0 orders working" in output
     assert [c for k, c in journal_kinds(folder) if k == "intent"] == [order, *cancels]
 
 
